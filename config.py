@@ -1,0 +1,78 @@
+"""Configuration classes. Every value can be set from the environment; the
+defaults are the embedded ones (SQLite file, local-folder storage, simulated
+payments) so that ``make run`` works on a fresh machine."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("MARKETPLACE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    # Development key only; production must set SECRET_KEY (ProductionConfig refuses to start without it).
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    STORAGE_LOCAL_ROOT = os.environ.get("STORAGE_LOCAL_ROOT", str(INSTANCE_DIR / "storage"))
+    S3_BUCKET = os.environ.get("S3_BUCKET", "marketplace")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    PAYMENTS_BACKEND = os.environ.get("PAYMENTS_BACKEND", "simulated")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    # Largest accepted upload (asset files); requests above it get 413.
+    MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+    # Request bodies (forms, JSON) are capped separately from file uploads.
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    INVITATION_DAYS = _int("INVITATION_DAYS", 14)
+
+    API_TITLE = "Data Product Marketplace API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served by the app itself from the swagger-ui-bundle package (users may be offline).
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = _bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    MAX_UPLOAD_BYTES = 1024 * 1024
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
+    MAIL_BACKEND = "memory"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -1,0 +1,41 @@
+"""The data product marketplace: create_app() wires extensions, backends, blueprints and error handlers."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    config_name = config_name or os.environ.get("MARKETPLACE_CONFIG", "development")
+    app.config.from_object(CONFIGS[config_name]())
+    app.config.update(overrides)
+
+    from marketplace.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from marketplace import models  # noqa: F401  (register every table on the metadata)
+    from marketplace.mail import mailer_from_config
+    from marketplace.storage import storage_from_config
+
+    app.extensions["storage"] = storage_from_config(app.config)
+    app.extensions["mailer"] = mailer_from_config(app.config)
+
+    from marketplace.accounts.auth import init_auth
+    from marketplace.api import init_api
+    from marketplace.cli import init_cli
+    from marketplace.web import init_web
+
+    init_auth(app)
+    init_web(app)
+    init_api(app)
+    init_cli(app)
+    return app

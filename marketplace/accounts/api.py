@@ -1,0 +1,3 @@
+from flask_smorest import Blueprint
+
+blp = Blueprint("accounts_api", __name__, description="Your account and organizations")

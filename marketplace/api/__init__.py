@@ -1,0 +1,76 @@
+"""The JSON API under /api/v1: flask-smorest (marshmallow + OpenAPI) with one error shape."""
+from __future__ import annotations
+
+import swagger_ui_bundle
+from flask import Flask, jsonify, request, send_from_directory
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from marketplace.errors import DomainError
+from marketplace.extensions import csrf
+
+API_PREFIX = "/api/v1"
+
+
+def error_body(status: int, code: str, message: str, errors: dict | None = None) -> dict:
+    return {"status": status, "code": code, "message": message, "errors": errors or {}}
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    # webargs nests errors under the location ("json", "query"...); clients want the field names.
+    out: dict = {}
+    for location, fields in (messages or {}).items():
+        if isinstance(fields, dict):
+            out.update(fields)
+        else:
+            out[location] = fields
+    return out
+
+
+class MarketplaceApi(Api):
+    def handle_http_exception(self, error: HTTPException):
+        if not request.path.startswith(API_PREFIX):
+            from marketplace.web import render_http_error
+            return render_http_error(error)
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        if status == 422:
+            body = error_body(422, "invalid_input", "The request has invalid fields.",
+                              _flatten_webargs(data.get("messages", {})))
+        else:
+            code = (error.name or "error").lower().replace(" ", "_")
+            message = data.get("message") or error.description or error.name
+            body = error_body(status, code, message)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        return jsonify(body), status, headers
+
+
+api = MarketplaceApi()
+
+
+def init_api(app: Flask) -> None:
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+        "info": {"description": "Seller listings of the data product marketplace. Authenticate with a personal "
+                                "API token: `Authorization: Bearer <token>`."},
+    })
+    api.init_app(app)
+
+    from marketplace.accounts.api import blp as accounts_blp
+    from marketplace.listings.api import blp as listings_blp
+
+    for blp in (accounts_blp, listings_blp):
+        csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if request.path.startswith(API_PREFIX):
+            return jsonify(error.to_dict()), error.status
+        from marketplace.web import render_domain_error
+        return render_domain_error(error)
+
+    @app.route(f"{API_PREFIX}/docs/static/<path:filename>")
+    def swagger_static(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -1,0 +1,125 @@
+"""Sample and deliverable files of a version: upload (streamed, capped, hashed), delete, copy, infer."""
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+import uuid
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.audit.services import record
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.listings.models import Asset, ProductVersion
+from marketplace.listings.services import _require_editable, _touch
+from marketplace.listings.vocab import AssetKind
+from marketplace.storage import Storage
+
+mimetypes.add_type("application/geo+json", ".geojson")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+def display_filename(name: str | None) -> str:
+    """A client's file name reduced to a safe label (no path parts, no control characters).
+
+    It is only ever shown and offered back in Content-Disposition, never used as a path.
+    """
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub("_", name).strip(" .")
+    return name[:200] or "file"
+
+
+def content_type_for(filename: str, claimed: str | None) -> str:
+    guessed = mimetypes.guess_type(filename)[0]
+    if guessed:
+        return guessed
+    claimed = (claimed or "").split(";")[0].strip().lower()
+    return claimed if re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", claimed or "") else "application/octet-stream"
+
+
+def upload_asset(
+    session: Session, storage: Storage, user: User, version: ProductVersion, *, kind: str, filename: str | None,
+    stream: BinaryIO, content_type: str | None, max_bytes: int,
+) -> Asset:
+    """Stream a file into storage under a key we generate and record its size, type and SHA-256.
+
+    Refuses a version that is not editable, an unknown kind, and a file over ``max_bytes`` (UploadTooLarge,
+    nothing left behind).
+    """
+    _require_editable(version)
+    if kind not in tuple(AssetKind):
+        raise ValidationFailed("Unknown asset kind.", {"kind": ["Choose sample or deliverable."]})
+    name = display_filename(filename)
+    ctype = content_type_for(name, content_type)
+    key = f"assets/{version.product_id}/{uuid.uuid4().hex}"
+    stored = storage.save(key, stream, content_type=ctype, max_bytes=max_bytes)
+    if stored.size == 0:
+        storage.delete(key)
+        raise ValidationFailed("The file is empty.", {"file": ["The file is empty."]})
+    asset = Asset(
+        version=version, kind=AssetKind(kind), filename=name, content_type=ctype, size=stored.size,
+        sha256=stored.sha256, storage_key=key, uploaded_by_id=user.id,
+    )
+    session.add(asset)
+    try:
+        session.flush()
+    except Exception:
+        storage.delete(key)
+        raise
+    _touch(version)
+    record(session, actor_id=user.id, action="asset.uploaded", subject_type="asset", subject_id=asset.id,
+           payload={"version_id": version.id, "kind": kind, "sha256": stored.sha256, "size": stored.size})
+    return asset
+
+
+def asset_of(version: ProductVersion, asset_id: int) -> Asset:
+    for asset in version.assets:
+        if asset.id == asset_id:
+            return asset
+    raise NotFound("No such file.")
+
+
+def delete_asset(session: Session, storage: Storage, user: User, version: ProductVersion, asset_id: int) -> None:
+    """Remove a file from an editable version; the stored object goes only when no other version uses it."""
+    _require_editable(version)
+    asset = asset_of(version, asset_id)
+    key = asset.storage_key
+    version.assets.remove(asset)
+    session.flush()
+    if not session.scalar(select(func.count(Asset.id)).where(Asset.storage_key == key)):
+        storage.delete(key)
+    _touch(version)
+
+
+def copy_assets(source: ProductVersion, target: ProductVersion) -> None:
+    """A new version starts with the files of the one before (same stored objects, new rows)."""
+    for a in source.assets:
+        target.assets.append(Asset(
+            kind=a.kind, filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
+            storage_key=a.storage_key, uploaded_by_id=a.uploaded_by_id,
+        ))
+
+
+def infer_from_asset(storage: Storage, asset: Asset):
+    """Infer a data dictionary from a stored CSV, JSON or GeoJSON file (bounded memory)."""
+    from marketplace.listings.inference import infer_dictionary
+
+    with storage.open(asset.storage_key) as stream:
+        return infer_dictionary(stream, filename=asset.filename, content_type=asset.content_type)
+
+
+def dictionary_from_inference(version: ProductVersion, result) -> list[dict]:
+    """Inferred fields as dictionary rows, keeping the descriptions, units and flags already written by hand."""
+    existing = {f.name.lower(): f for f in version.fields}
+    rows = []
+    for f in result.fields:
+        old = existing.get(f.name.lower())
+        rows.append({
+            "name": f.name, "type": f.type, "nullable": f.nullable, "example": f.example,
+            "unit": old.unit if old else "", "description": old.description if old else "",
+            "personal_info": old.personal_info if old else False,
+        })
+    return rows

@@ -1,0 +1,435 @@
+"""Seller-side rules for products and versions: create, edit, cite sources, dictionary, plans,
+compliance profile, new versions and submission for review.
+
+Every function takes the session and the acting user; a product of an organization the user does not
+belong to is NotFound (we do not reveal that it exists). Content can change only while its version is
+editable (draft or changes requested); anything else is InvalidTransition.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from slugify import slugify
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Membership, Organization, User
+from marketplace.audit.services import record
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.listings.licences import get_licence
+from marketplace.listings.models import (
+    DataProduct,
+    DictionaryField,
+    OpenDataSource,
+    PricingPlan,
+    ProductVersion,
+)
+from marketplace.listings.states import EDITABLE_VERSION_STATES, VersionAction, next_version_status
+from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
+
+# Fields of a version a seller edits directly (the rest have their own functions).
+METADATA_FIELDS = (
+    "title_en", "title_zh", "description_en", "description_zh", "category", "tags", "regions",
+    "temporal_start", "temporal_end", "spatial_coverage", "update_frequency", "delivery_methods", "formats",
+)
+COMPLIANCE_FIELDS = (
+    "personal_info", "classification", "classification_reason", "source_legality", "cross_border_transfer",
+    "legal_basis",
+)
+SOURCE_FIELDS = ("portal", "title", "url", "publisher", "licence_id", "attribution", "external_id")
+FIELD_FIELDS = ("name", "type", "unit", "description", "nullable", "personal_info", "example")
+PLAN_FIELDS = (
+    "name", "kind", "billing_period", "amount", "currency", "requires_approval", "licence_cap",
+    "permitted_uses", "prohibitions", "territory", "duration_days", "attribution_required", "derivatives_allowed",
+)
+
+
+# ---------------------------------------------------------------- access
+
+def products_query(user: User):
+    """Products of every organization ``user`` belongs to."""
+    member_orgs = select(Membership.organization_id).where(Membership.user_id == user.id)
+    return select(DataProduct).where(DataProduct.organization_id.in_(member_orgs))
+
+
+def seller_products(session: Session, user: User, organization_id: int | None = None) -> list[DataProduct]:
+    query = products_query(user).options(
+        selectinload(DataProduct.versions), selectinload(DataProduct.organization)
+    ).order_by(DataProduct.updated_at.desc())
+    if organization_id is not None:
+        query = query.where(DataProduct.organization_id == organization_id)
+    return list(session.scalars(query))
+
+
+def product_for_seller(session: Session, user: User, product_id: int) -> DataProduct:
+    """The product if ``user`` is a member of its seller organization; NotFound for anyone else."""
+    product = session.scalar(products_query(user).where(DataProduct.id == product_id))
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def version_for_seller(session: Session, user: User, product_id: int, number: int) -> ProductVersion:
+    product = product_for_seller(session, user, product_id)
+    for version in product.versions:
+        if version.number == number:
+            return version
+    raise NotFound("No such version.")
+
+
+def _require_editable(version: ProductVersion) -> None:
+    if version.status not in EDITABLE_VERSION_STATES:
+        raise InvalidTransition(
+            f"Version {version.label} is {version.status.value.replace('_', ' ')} and can no longer be changed."
+            + (" Create a new version to change a listed product." if version.status == "listed" else "")
+        )
+
+
+def _touch(version: ProductVersion) -> None:
+    version.product.updated_at = utcnow()
+
+
+# ---------------------------------------------------------------- products and metadata
+
+def _unique_slug(session: Session, title: str) -> str:
+    base = slugify(title, max_length=80) or "product"
+    slug, n = base, 2
+    while session.scalar(select(DataProduct.id).where(DataProduct.slug == slug)):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _check_metadata(data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    if "title_en" in data and not (data["title_en"] or "").strip():
+        errors["title_en"] = ["An English title is required."]
+    start, end = data.get("temporal_start"), data.get("temporal_end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        errors["temporal_end"] = ["The end of the temporal coverage is before its start."]
+    if errors:
+        raise ValidationFailed("Some fields are not valid.", errors)
+
+
+def _normalise_lists(data: dict) -> dict:
+    out = dict(data)
+    if "tags" in out:
+        seen: list[str] = []
+        for tag in out["tags"] or []:
+            tag = " ".join(str(tag).split())[:40]
+            if tag and tag.lower() not in {t.lower() for t in seen}:
+                seen.append(tag)
+        out["tags"] = seen[:20]
+    for key in ("regions", "delivery_methods", "formats"):
+        if key in out:
+            out[key] = list(dict.fromkeys(str(v) for v in out[key] or []))
+    return out
+
+
+def create_product(session: Session, user: User, organization: Organization, data: dict) -> DataProduct:
+    """Create a product draft with its first version (1.0) for ``organization``; the user must belong to it."""
+    if not session.scalar(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == organization.id)
+    ):
+        raise NotFound("No such organization.")
+    data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
+    if not (data.get("title_en") or "").strip():
+        raise ValidationFailed("Some fields are not valid.", {"title_en": ["An English title is required."]})
+    _check_metadata(data)
+    product = DataProduct(
+        organization_id=organization.id, slug=_unique_slug(session, data["title_en"]), created_by_id=user.id,
+    )
+    session.add(product)
+    session.flush()
+    version = ProductVersion(product=product, number=1, label="1.0", changelog="First version.", **data)
+    session.add(version)
+    session.flush()
+    record(session, actor_id=user.id, action="product.created", subject_type="product", subject_id=product.id,
+           payload={"organization_id": organization.id, "slug": product.slug})
+    return product
+
+
+def update_metadata(session: Session, user: User, version: ProductVersion, data: dict) -> ProductVersion:
+    """Change the descriptive fields of an editable version."""
+    _require_editable(version)
+    data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
+    merged = {k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data
+    _check_metadata(merged | {k: v for k, v in data.items() if k == "title_en"})
+    for key, value in data.items():
+        setattr(version, key, value)
+    _touch(version)
+    return version
+
+
+# ---------------------------------------------------------------- sources
+
+def _check_source(data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    if not get_licence(data.get("licence_id") or ""):
+        errors["licence_id"] = ["Choose a licence from the SPDX list or a portal's terms of use."]
+    url = data.get("url") or ""
+    if not url.startswith(("http://", "https://")):
+        errors["url"] = ["Give the dataset's http(s) address."]
+    if not (data.get("title") or "").strip():
+        errors["title"] = ["Required."]
+    if errors:
+        raise ValidationFailed("The source is not valid.", errors)
+
+
+def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
+    """Cite an upstream open dataset with its licence; refuses unknown licences and duplicate URLs."""
+    _require_editable(version)
+    data = {k: v for k, v in data.items() if k in SOURCE_FIELDS}
+    _check_source(data)
+    if any(s.url == data["url"] for s in version.sources):
+        raise Conflict("This source is already cited.", {"url": ["Already cited."]})
+    source = OpenDataSource(version=version, position=len(version.sources), **data)
+    session.add(source)
+    session.flush()
+    _touch(version)
+    return source
+
+
+def _child(items: Iterable, child_id: int, what: str):
+    for item in items:
+        if item.id == child_id:
+            return item
+    raise NotFound(f"No such {what}.")
+
+
+def update_source(session: Session, user: User, version: ProductVersion, source_id: int, data: dict) -> OpenDataSource:
+    _require_editable(version)
+    source = _child(version.sources, source_id, "source")
+    merged = {k: getattr(source, k) for k in SOURCE_FIELDS} | {k: v for k, v in data.items() if k in SOURCE_FIELDS}
+    _check_source(merged)
+    for key, value in merged.items():
+        setattr(source, key, value)
+    _touch(version)
+    return source
+
+
+def remove_source(session: Session, user: User, version: ProductVersion, source_id: int) -> None:
+    _require_editable(version)
+    version.sources.remove(_child(version.sources, source_id, "source"))
+    _touch(version)
+
+
+# ---------------------------------------------------------------- data dictionary
+
+def replace_dictionary(session: Session, user: User, version: ProductVersion, fields: list[dict]) -> list[DictionaryField]:
+    """Replace the whole data dictionary; refuses duplicate or empty field names (case-insensitive)."""
+    _require_editable(version)
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for i, field in enumerate(fields):
+        name = (field.get("name") or "").strip()
+        if not name:
+            errors[f"fields.{i}.name"] = ["Required."]
+        elif name.lower() in seen:
+            errors[f"fields.{i}.name"] = [f"Duplicate field name {name!r}."]
+        seen.add(name.lower())
+    if errors:
+        raise ValidationFailed("The data dictionary is not valid.", errors)
+    version.fields.clear()
+    session.flush()
+    for i, field in enumerate(fields):
+        values = {k: v for k, v in field.items() if k in FIELD_FIELDS}
+        values["name"] = values["name"].strip()
+        values.setdefault("unit", "")
+        values.setdefault("description", "")
+        version.fields.append(DictionaryField(position=i, **values))
+    session.flush()
+    _touch(version)
+    return version.fields
+
+
+# ---------------------------------------------------------------- pricing plans
+
+def _check_plan(data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    kind, amount = data.get("kind"), data.get("amount") or 0
+    if not (data.get("name") or "").strip():
+        errors["name"] = ["Required."]
+    if kind == PlanKind.FREE and amount != 0:
+        errors["amount"] = ["A free plan costs nothing: set the amount to 0."]
+    if kind in (PlanKind.ONE_TIME, PlanKind.SUBSCRIPTION) and amount <= 0:
+        errors["amount"] = ["A paid plan needs a price above zero (in minor units, e.g. cents)."]
+    if amount < 0 or amount > 10**12:
+        errors["amount"] = ["The amount is out of range."]
+    if kind == PlanKind.SUBSCRIPTION and data.get("billing_period") not in tuple(BillingPeriod):
+        errors["billing_period"] = ["A subscription is billed monthly or yearly."]
+    if kind != PlanKind.SUBSCRIPTION and data.get("billing_period"):
+        errors["billing_period"] = ["Only subscriptions have a billing period."]
+    if data.get("licence_cap") is not None and data["licence_cap"] < 1:
+        errors["licence_cap"] = ["A cap is at least 1 licence, or empty for no cap."]
+    if data.get("duration_days") is not None and not 1 <= data["duration_days"] <= 36500:
+        errors["duration_days"] = ["Between 1 and 36500 days, or empty for no end."]
+    if not data.get("permitted_uses"):
+        errors["permitted_uses"] = ["Grant at least one permitted use."]
+    if set(data.get("permitted_uses") or ()) & set(data.get("prohibitions") or ()):
+        errors["prohibitions"] = ["A use cannot be both permitted and prohibited."]
+    if not data.get("territory"):
+        errors["territory"] = ["Required."]
+    if errors:
+        raise ValidationFailed("The plan is not valid.", errors)
+
+
+def _plan_values(data: dict) -> dict:
+    values = {k: v for k, v in data.items() if k in PLAN_FIELDS}
+    for key in ("permitted_uses", "prohibitions"):
+        if key in values:
+            values[key] = list(dict.fromkeys(str(v) for v in values[key] or []))
+    if values.get("billing_period") == "":
+        values["billing_period"] = None
+    return values
+
+
+def add_plan(session: Session, user: User, version: ProductVersion, data: dict) -> PricingPlan:
+    """Add a pricing plan with the licence terms it grants; refuses inconsistent price, period and terms."""
+    _require_editable(version)
+    values = _plan_values(data)
+    values.setdefault("amount", 0)
+    _check_plan(values)
+    plan = PricingPlan(version=version, position=len(version.plans), **values)
+    session.add(plan)
+    session.flush()
+    _touch(version)
+    return plan
+
+
+def update_plan(session: Session, user: User, version: ProductVersion, plan_id: int, data: dict) -> PricingPlan:
+    _require_editable(version)
+    plan = _child(version.plans, plan_id, "plan")
+    merged = {k: getattr(plan, k) for k in PLAN_FIELDS} | _plan_values(data)
+    _check_plan(merged)
+    for key, value in merged.items():
+        setattr(plan, key, value)
+    _touch(version)
+    return plan
+
+
+def remove_plan(session: Session, user: User, version: ProductVersion, plan_id: int) -> None:
+    _require_editable(version)
+    version.plans.remove(_child(version.plans, plan_id, "plan"))
+    _touch(version)
+
+
+# ---------------------------------------------------------------- compliance profile
+
+def set_compliance(
+    session: Session, user: User, version: ProductVersion, data: dict, *, attest: bool, attested_by_name: str | None,
+) -> ProductVersion:
+    """Declare the compliance profile; with ``attest`` the named seller attests it now.
+
+    Any change to the profile clears an earlier attestation: an attestation covers what it saw.
+    """
+    _require_editable(version)
+    values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
+    errors: dict[str, list[str]] = {}
+    if attest and not (attested_by_name or "").strip():
+        errors["attested_by_name"] = ["Name the person who attests."]
+    if errors:
+        raise ValidationFailed("The compliance profile is not valid.", errors)
+    changed = any(getattr(version, k) != v for k, v in values.items())
+    for key, value in values.items():
+        setattr(version, key, value)
+    if attest:
+        version.attested_by_name = attested_by_name.strip()
+        version.attested_by_id = user.id
+        version.attested_at = utcnow()
+    elif changed:
+        version.attested_by_name = version.attested_by_id = version.attested_at = None
+    _touch(version)
+    return version
+
+
+# ---------------------------------------------------------------- versions and submission
+
+def new_version(session: Session, user: User, product: DataProduct, label: str, changelog: str) -> ProductVersion:
+    """Open a new draft version copying the latest one; refused while another version is still open."""
+    latest = product.latest_version
+    if latest.status not in ("listed", "rejected", "superseded", "approved"):
+        raise Conflict(
+            f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; finish it before starting another."
+        )
+    label = (label or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not label:
+        errors["label"] = ["Give the version a label, e.g. 1.1 or 2025-Q3."]
+    elif any(v.label == label for v in product.versions):
+        errors["label"] = [f"Version {label} already exists."]
+    if not (changelog or "").strip():
+        errors["changelog"] = ["Say what changed in this version."]
+    if errors:
+        raise ValidationFailed("The new version is not valid.", errors)
+    copy = ProductVersion(
+        product=product, number=latest.number + 1, label=label, changelog=changelog.strip(),
+        **{k: getattr(latest, k) for k in METADATA_FIELDS + COMPLIANCE_FIELDS},
+    )
+    for s in latest.sources:
+        copy.sources.append(OpenDataSource(position=s.position, **{k: getattr(s, k) for k in SOURCE_FIELDS}))
+    for f in latest.fields:
+        copy.fields.append(DictionaryField(position=f.position, **{k: getattr(f, k) for k in FIELD_FIELDS}))
+    for p in latest.plans:
+        copy.plans.append(PricingPlan(position=p.position, **{k: getattr(p, k) for k in PLAN_FIELDS}))
+    from marketplace.listings.assets import copy_assets  # assets own their storage rules
+    copy_assets(latest, copy)
+    session.add(copy)
+    session.flush()
+    record(session, actor_id=user.id, action="version.created", subject_type="version", subject_id=copy.id,
+           payload={"product_id": product.id, "label": label})
+    return copy
+
+
+def readiness_problems(version: ProductVersion) -> dict[str, list[str]]:
+    """What a version still lacks before it can be submitted, by field."""
+    p: dict[str, list[str]] = {}
+
+    def need(field: str, ok: object, message: str) -> None:
+        if not ok:
+            p.setdefault(field, []).append(message)
+
+    need("title_en", (version.title_en or "").strip(), "English title is required.")
+    need("title_zh", (version.title_zh or "").strip(), "Chinese title is required.")
+    need("description_en", (version.description_en or "").strip(), "English description is required.")
+    need("description_zh", (version.description_zh or "").strip(), "Chinese description is required.")
+    need("category", version.category, "Choose a category.")
+    need("regions", version.regions, "Choose at least one region.")
+    need("update_frequency", version.update_frequency, "State the update frequency.")
+    need("delivery_methods", version.delivery_methods, "Choose at least one delivery method.")
+    need("formats", version.formats, "Choose at least one format.")
+    need("sources", version.sources, "Cite at least one upstream open data source.")
+    need("fields", version.fields, "Describe the data in the data dictionary.")
+    need("assets", any(a.kind == AssetKind.SAMPLE for a in version.assets), "Upload at least one sample file.")
+    need("assets", any(a.kind == AssetKind.DELIVERABLE for a in version.assets), "Upload at least one deliverable.")
+    need("plans", version.plans, "Offer at least one pricing plan.")
+    need("personal_info", version.personal_info, "Declare the personal-information category.")
+    need("classification", version.classification, "Declare the data classification level.")
+    need("source_legality", (version.source_legality or "").strip(), "State how the sources were lawfully obtained.")
+    need("cross_border_transfer", version.cross_border_transfer is not None, "State whether data crosses borders.")
+    need("attestation", version.attested_at, "A seller must attest the compliance profile.")
+    if version.classification == "important":
+        need("classification_reason", (version.classification_reason or "").strip(),
+             "Important data needs a stated reason.")
+    return p
+
+
+def submit_version(session: Session, user: User, version: ProductVersion) -> ProductVersion:
+    """Submit an editable, complete version for compliance review; it becomes read-only.
+
+    Refuses an incomplete version (ValidationFailed listing what is missing) and any version that is
+    not draft or changes-requested (InvalidTransition).
+    """
+    target = next_version_status(version.status, VersionAction.SUBMIT)
+    problems = readiness_problems(version)
+    if problems:
+        raise ValidationFailed("This version is not ready for review.", problems)
+    previous = version.status
+    version.status = target
+    version.submitted_at = utcnow()
+    version.submitted_by_id = user.id
+    _touch(version)
+    record(session, actor_id=user.id, action="version.submitted", subject_type="version", subject_id=version.id,
+           payload={"product_id": version.product_id, "from": previous.value, "to": target.value})
+    return version

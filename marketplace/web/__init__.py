@@ -1,0 +1,39 @@
+"""Web pages: blueprints, template helpers and the HTML error pages."""
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from flask import Flask, render_template
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from marketplace.errors import DomainError
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "a", "table",
+    "thead", "tbody", "tr", "th", "td", "hr",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised by nh3 (ammonia): no scripts, no event handlers, safe links only."""
+    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                            url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener"))
+
+
+def render_http_error(error: HTTPException):
+    return render_template("error.html", status=error.code, title=error.name,
+                           message=error.description), error.code or 500
+
+
+def render_domain_error(error: DomainError):
+    return render_template("error.html", status=error.status, title=error.code.replace("_", " ").capitalize(),
+                           message=error.message), error.status
+
+
+def init_web(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    from marketplace.web.views import init_views
+
+    init_views(app)
