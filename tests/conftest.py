@@ -10,6 +10,8 @@ import os
 
 import pytest
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -55,7 +57,10 @@ def _transaction(request, app, tmp_path):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # A plain SQLAlchemy Session: Flask-SQLAlchemy's own ignores ``bind`` and picks the engine.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
         app.extensions["storage"] = LocalStorage(tmp_path / "storage")
         app.extensions["mailer"] = MemoryMailer()
         try:

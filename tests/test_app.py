@@ -1,3 +1,4 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -16,3 +17,16 @@ def test_openapi_document_is_served(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+@pytest.mark.no_transaction
+def test_migrations_downgrade_and_upgrade_again(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="base")
+        assert "data_products" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert "data_products" in inspect(db.engine).get_table_names()

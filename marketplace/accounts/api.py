@@ -1,3 +1,138 @@
-from flask_smorest import Blueprint
+"""Your account, organizations and invitations in the JSON API; licence and source look-ups."""
+from __future__ import annotations
 
-blp = Blueprint("accounts_api", __name__, description="Your account and organizations")
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from marketplace.accounts import services
+from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.models import MemberRole
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.listings.licences import licence_catalog
+from marketplace.listings.opendata import lookup_source
+from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
+from marketplace.mail import send_mail
+
+blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
+
+
+class MembershipOutSchema(Schema):
+    organization = fields.Function(lambda m: m.organization.slug)
+    organization_name = fields.Function(lambda m: m.organization.name)
+    role = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    display_name = fields.String()
+    locale = fields.String()
+    platform_role = fields.String()
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
+
+
+class OrganizationInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=2000))
+    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True)
+    contact_email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+
+
+class MemberOutSchema(Schema):
+    email = fields.Function(lambda m: m.user.email)
+    display_name = fields.Function(lambda m: m.user.display_name)
+    role = fields.String()
+
+
+class OrganizationOutSchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+    description = fields.String()
+    website = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    members = fields.List(fields.Nested(MemberOutSchema), attribute="memberships")
+
+
+class InvitationInSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    role = fields.String(load_default="member", validate=validate.OneOf([r.value for r in MemberRole]))
+
+
+class InvitationOutSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()
+    expires_at = fields.DateTime()
+
+
+class LicenceOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    url = fields.String()
+    kind = fields.String()
+    deprecated = fields.Boolean()
+
+
+@blp.route("/me")
+@blp.response(200, MeSchema)
+def me():
+    """The user of the token, with the organizations they act for."""
+    return require_api_user()
+
+
+@blp.route("/organizations")
+@blp.response(200, OrganizationOutSchema(many=True))
+def list_organizations():
+    return [m.organization for m in services.memberships_of(db.session, require_api_user())]
+
+
+@blp.route("/organizations", methods=["POST"])
+@blp.arguments(OrganizationInSchema)
+@blp.response(201, OrganizationOutSchema)
+def create_organization(data):
+    """Create an organization; you become its owner."""
+    org = services.create_organization(db.session, require_api_user(), **data)
+    db.session.commit()
+    return org
+
+
+@blp.route("/organizations/<slug>")
+@blp.response(200, OrganizationOutSchema)
+def get_organization(slug):
+    return services.organization_for_member(db.session, require_api_user(), slug)
+
+
+@blp.route("/organizations/<slug>/invitations", methods=["POST"])
+@blp.arguments(InvitationInSchema)
+@blp.response(201, InvitationOutSchema)
+def invite(data, slug):
+    """Invite an e-mail address to join (owners only). The invitee gets an e-mail with the link."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    invitation, token = services.invite_member(db.session, user, org, data["email"], MemberRole(data["role"]))
+    db.session.commit()
+    send_mail(invitation.email, f"Join {org.name} on the Open Data Exchange",
+              f"{user.display_name} invited you to {org.name}.\n"
+              f"Accept: {url_for('accounts.accept_invitation', token=token, _external=True)}")
+    return invitation
+
+
+@blp.route("/licences")
+@blp.response(200, LicenceOutSchema(many=True))
+def licences():
+    """Licences a source may cite: portal terms of use and the SPDX licence list."""
+    return list(licence_catalog().values())
+
+
+@blp.route("/sources/lookup")
+@blp.arguments(LookupQuerySchema, location="query")
+@blp.response(200, SourceOutSchema)
+def source_lookup(query):
+    """Fill a source citation from a DATA.GOV.HK dataset URL or CKAN name, from the shipped catalog metadata."""
+    require_api_user()
+    found = lookup_source(query["q"])
+    if found is None:
+        raise NotFound("No DATA.GOV.HK or SODA dataset with that URL or name in the shipped catalog metadata.")
+    return found

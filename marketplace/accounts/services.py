@@ -194,11 +194,17 @@ def invite_member(
     return inv, token
 
 
-def accept_invitation(session: Session, user: User, token: str) -> Membership:
-    """Join the organization of an open invitation addressed to ``user``'s e-mail; refuse expired or others'."""
+def invitation_for_token(session: Session, token: str) -> Invitation:
+    """The invitation with this secret token (open, accepted or expired); a revoked or unknown one is NotFound."""
     inv = session.scalar(select(Invitation).where(Invitation.token_hash == _digest(token)))
     if inv is None or inv.revoked_at is not None:
         raise NotFound("This invitation does not exist.")
+    return inv
+
+
+def accept_invitation(session: Session, user: User, token: str) -> Membership:
+    """Join the organization of an open invitation addressed to ``user``'s e-mail; refuse expired or others'."""
+    inv = invitation_for_token(session, token)
     if inv.email != user.email:
         raise Forbidden("This invitation was sent to another e-mail address.")
     if inv.accepted_at is not None:

@@ -67,7 +67,8 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if request.path.startswith(API_PREFIX):
-            return jsonify(error.to_dict()), error.status
+            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+            return jsonify(error.to_dict()), error.status, headers
         from marketplace.web import render_domain_error
         return render_domain_error(error)
 

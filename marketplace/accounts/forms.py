@@ -1,0 +1,98 @@
+"""Forms of the account pages, and ``apply_domain_errors`` that puts a service's refusal back on a form.
+
+The forms check shape only (present, length, matching confirmation); the rules (e-mail syntax, password
+strength, a taken address) live in ``marketplace.accounts.services`` and come back as a DomainError.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, URL
+
+from marketplace.accounts.models import MemberRole
+from marketplace.accounts.services import MIN_PASSWORD_LENGTH
+from marketplace.errors import DomainError
+
+LOCALES = [("en", "English"), ("zh", "中文")]
+# Long enough for any passphrase, short enough that nobody posts a megabyte to the password hasher.
+MAX_PASSWORD_LENGTH = 1024
+
+
+def _messages(value) -> list[str]:
+    """Flatten a service's error value (a string, a list, or nested per-item dicts) into messages."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [f"{key}: {msg}" for key, inner in value.items() for msg in _messages(inner)]
+    if isinstance(value, Iterable):
+        return [msg for item in value for msg in _messages(item)]
+    return [str(value)]
+
+
+def apply_domain_errors(form: FlaskForm, exc: DomainError, aliases: Mapping[str, str] | None = None) -> None:
+    """Show a service's DomainError on ``form``: each key of ``exc.errors`` naming a field (directly, or
+    through ``aliases`` from the service's key to the form's field name) goes under that field; the rest,
+    and the error's message when no key matched a field, go to ``form.form_errors`` shown at the top."""
+    aliases = aliases or {}
+    matched_field = False
+    for key, value in (exc.errors or {}).items():
+        name = aliases.get(key, key)
+        field = form._fields.get(name) if isinstance(name, str) else None
+        messages = _messages(value)
+        if field is not None:
+            # Before validate() a field's errors are an immutable tuple.
+            field.errors = [*field.errors, *messages]
+            matched_field = True
+        else:
+            label = str(key).replace("_", " ").capitalize()
+            form.form_errors.extend(f"{label}: {msg}" for msg in messages)
+    if not matched_field and exc.message not in form.form_errors:
+        form.form_errors.insert(0, exc.message)
+
+
+class SignupForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=120)],
+                               description="Shown to the other members of your organizations.")
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase is easiest to remember.",
+    )
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    organization_name = StringField(
+        "Organization (optional)", validators=[Optional(), Length(max=200)],
+        description="Selling data? Name your team or company; you become its owner. You can add one later.",
+    )
+    locale = SelectField("Language", choices=LOCALES, default="en")
+    next = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    next = HiddenField()
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)],
+                                description="What your organization does, in a sentence or two.")
+    website = URLField("Website", validators=[Optional(), URL(), Length(max=500)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=[(MemberRole.MEMBER.value, "Member"), (MemberRole.OWNER.value, "Owner")],
+                       default=MemberRole.MEMBER.value,
+                       description="Owners can invite people; members manage products.")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
+                       description="Say where it is used, e.g. “CI upload script”.")
+

@@ -1,0 +1,370 @@
+"""Seller page forms: parse what a browser posts into the plain dicts the listing services take.
+
+Forms only parse (types, choices, money notation); the rules (required fields, consistency, what may change
+when) live in marketplace/listings/services.py and come back as DomainError.errors, mapped onto the fields.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from marketplace.errors import DomainError
+from marketplace.listings.licences import licence_choices
+from marketplace.listings.vocab import (
+    AssetKind,
+    BillingPeriod,
+    Category,
+    Classification,
+    Currency,
+    DataFormat,
+    DeliveryMethod,
+    FieldType,
+    PermittedUse,
+    PersonalInfo,
+    PlanKind,
+    Portal,
+    Prohibition,
+    Region,
+    Territory,
+    UpdateFrequency,
+)
+
+BLANK_DICTIONARY_ROWS = 3
+_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+def apply_errors(form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's per-field messages onto the form's fields; messages for unknown keys (and the
+    error's own message when no field took one) go to the form-level list ``form.form_errors``."""
+    placed = False
+    for key, messages in (exc.errors or {}).items():
+        messages = [messages] if isinstance(messages, str) else list(messages)
+        field = form._fields.get((aliases or {}).get(key, key))
+        if field is not None and key != "csrf_token":
+            field.errors = list(field.errors) + messages
+            placed = True
+        else:
+            form.form_errors.extend(messages)
+    if not placed and exc.message not in form.form_errors:
+        form.form_errors.insert(0, exc.message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _blank(choices: list[tuple[str, str]], label: str = "— choose —") -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+def _none_if_blank(value):
+    return value or None
+
+
+class MoneyField(StringField):
+    """A price typed as a decimal (``1200.00``) and kept as a ``Decimal``; never a float.
+
+    Refuses text that is not a number, negative amounts and more than two decimal places.
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            value = Decimal(self.raw)
+        except InvalidOperation:
+            raise ValueError("Enter the price as a number, e.g. 1200.00.") from None
+        if not value.is_finite():
+            raise ValueError("Enter the price as a number, e.g. 1200.00.")
+        if value.as_tuple().exponent < -2:
+            raise ValueError("At most two decimal places, e.g. 1200.50.")
+        if value < 0:
+            raise ValueError("The price cannot be negative.")
+        self.data = value
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.2f}"
+
+    @property
+    def minor_units(self) -> int:
+        # Every currency we sell in (CNY, HKD, USD) has two minor digits.
+        return int((self.data or Decimal(0)) * 100)
+
+
+def minor_to_decimal(amount: int) -> Decimal:
+    return Decimal(amount).scaleb(-2).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------- product metadata
+
+
+class MetadataForm(FlaskForm):
+    """The descriptive fields of a version (the create form adds the organization)."""
+
+    title_en = StringField("Title (English)", validators=[Length(max=200)])
+    title_zh = StringField("Title (Chinese)", validators=[Length(max=200)])
+    description_en = TextAreaField(
+        "Description (English)", render_kw={"rows": 8},
+        description="Markdown: **bold**, lists, links, tables. HTML is sanitised: scripts and styles are removed.",
+    )
+    description_zh = TextAreaField(
+        "Description (Chinese)", render_kw={"rows": 8},
+        description="Markdown, sanitised the same way as the English description.",
+    )
+    category = SelectField("Category", choices=_blank(Category.choices()), default="")
+    tags = StringField("Tags", description="Comma-separated, English or Chinese, e.g. traffic, 交通, speed.")
+    regions = MultiCheckboxField("Regions covered", choices=Region.choices())
+    temporal_start = DateField("Temporal coverage from", validators=[Optional()])
+    temporal_end = DateField("Temporal coverage until", validators=[Optional()])
+    spatial_coverage = StringField(
+        "Spatial coverage", validators=[Length(max=500)], description="e.g. All 18 districts of Hong Kong."
+    )
+    update_frequency = SelectField("Update frequency", choices=_blank(UpdateFrequency.choices()), default="")
+    delivery_methods = MultiCheckboxField("Delivery methods", choices=DeliveryMethod.choices())
+    formats = MultiCheckboxField("Formats", choices=DataFormat.choices())
+    submit = SubmitField("Save")
+
+    def fill(self, version) -> MetadataForm:
+        """Fill the form from a version (for a GET)."""
+        for name in ("title_en", "title_zh", "description_en", "description_zh", "spatial_coverage",
+                     "temporal_start", "temporal_end", "regions", "delivery_methods", "formats"):
+            getattr(self, name).data = getattr(version, name)
+        self.category.data = version.category or ""
+        self.update_frequency.data = version.update_frequency.value if version.update_frequency else ""
+        self.tags.data = ", ".join(version.tags or [])
+        return self
+
+    def to_data(self) -> dict:
+        return {
+            "title_en": (self.title_en.data or "").strip(), "title_zh": (self.title_zh.data or "").strip(),
+            "description_en": self.description_en.data or "", "description_zh": self.description_zh.data or "",
+            "category": _none_if_blank(self.category.data),
+            "tags": [t.strip() for t in _TAG_SEPARATORS.split(self.tags.data or "") if t.strip()],
+            "regions": self.regions.data or [], "temporal_start": self.temporal_start.data,
+            "temporal_end": self.temporal_end.data, "spatial_coverage": (self.spatial_coverage.data or "").strip(),
+            "update_frequency": _none_if_blank(self.update_frequency.data),
+            "delivery_methods": self.delivery_methods.data or [], "formats": self.formats.data or [],
+        }
+
+
+class NewProductForm(MetadataForm):
+    organization_id = SelectField("Organization", coerce=int)
+    submit = SubmitField("Create draft")
+
+
+# ---------------------------------------------------------------- sources
+
+
+class SourceForm(FlaskForm):
+    portal = SelectField("Portal", choices=Portal.choices(), default=Portal.DATA_GOV_HK.value)
+    title = StringField("Dataset title", validators=[Length(max=300)])
+    url = StringField("Dataset URL", validators=[Length(max=1000)], render_kw={"type": "url"})
+    publisher = StringField("Publisher", validators=[Length(max=300)])
+    # Unknown licences are refused by the service (one rule, one message), not by choice validation.
+    licence_id = SelectField("Licence", choices=[], validate_choice=False)
+    attribution = TextAreaField("Attribution text", render_kw={"rows": 2})
+    external_id = HiddenField()
+    submit = SubmitField("Add source")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.licence_id.choices = _blank(licence_choices(), "— choose a licence —")
+
+    def to_data(self) -> dict:
+        return {
+            "portal": self.portal.data, "title": (self.title.data or "").strip(), "url": (self.url.data or "").strip(),
+            "publisher": (self.publisher.data or "").strip(), "licence_id": self.licence_id.data or "",
+            "attribution": (self.attribution.data or "").strip(), "external_id": self.external_id.data or None,
+        }
+
+
+class SourceLookupForm(FlaskForm):
+    q = StringField("DATA.GOV.HK dataset URL or name", validators=[Length(max=1000)],
+                    render_kw={"placeholder": "https://data.gov.hk/en-data/dataset/hk-td-tis_15-traffic-speed-map"})
+    submit = SubmitField("Fill from DATA.GOV.HK")
+
+
+# ---------------------------------------------------------------- data dictionary
+
+
+class DictionaryRowForm(Form):
+    name = StringField("Field", validators=[Length(max=200)])
+    type = SelectField("Type", choices=FieldType.choices(), default=FieldType.STRING.value)
+    unit = StringField("Unit", validators=[Length(max=50)])
+    description = StringField("Description", validators=[Length(max=1000)])
+    nullable = BooleanField("Nullable", default=True)
+    personal_info = BooleanField("Personal info")
+    example = HiddenField()
+
+
+class DictionaryForm(FlaskForm):
+    rows = FieldList(FormField(DictionaryRowForm))
+    submit = SubmitField("Save dictionary")
+
+    @classmethod
+    def for_rows(cls, rows, **kwargs) -> DictionaryForm:
+        """A form showing ``rows`` (model rows or dicts) followed by blank rows to add fields."""
+        items = [r if not isinstance(r, dict) else SimpleNamespace(**r) for r in rows]
+        items += [SimpleNamespace() for _ in range(BLANK_DICTIONARY_ROWS)]
+        return cls(formdata=None, data={"rows": items}, **kwargs)
+
+    def to_fields(self) -> tuple[list[dict], list[int]]:
+        """The non-blank rows as service dicts, and for each the index of its row in the form."""
+        fields, positions = [], []
+        for index, entry in enumerate(self.rows.entries):
+            row = entry.form
+            if not (row.name.data or "").strip():
+                continue  # a blank row is room to add a field, not a field
+            fields.append({
+                "name": row.name.data.strip(), "type": row.type.data, "unit": (row.unit.data or "").strip(),
+                "description": (row.description.data or "").strip(), "nullable": bool(row.nullable.data),
+                "personal_info": bool(row.personal_info.data), "example": (row.example.data or None),
+            })
+            positions.append(index)
+        return fields, positions
+
+    def apply_errors(self, exc: DomainError, positions: list[int]) -> None:
+        """Map ``fields.<i>.<name>`` errors of the service back onto the form's rows."""
+        for key, messages in (exc.errors or {}).items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "fields" and parts[1].isdigit() and int(parts[1]) < len(positions):
+                row = self.rows.entries[positions[int(parts[1])]].form
+                field = row._fields.get(parts[2])
+                if field is not None:
+                    field.errors = list(field.errors) + list(messages)
+                    continue
+            self.form_errors.extend(messages)
+        self.form_errors.insert(0, exc.message)
+
+
+# ---------------------------------------------------------------- files
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField("Kind", choices=AssetKind.choices(), default=AssetKind.SAMPLE.value)
+    file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
+    submit = SubmitField("Upload")
+
+
+# ---------------------------------------------------------------- pricing plans
+
+
+class PlanForm(FlaskForm):
+    name = StringField("Plan name", validators=[Length(max=120)], render_kw={"placeholder": "Research licence"})
+    kind = SelectField("Kind", choices=PlanKind.choices(), default=PlanKind.ONE_TIME.value)
+    billing_period = SelectField(
+        "Billing period", choices=_blank(BillingPeriod.choices(), "— none (not a subscription) —"), default="",
+    )
+    amount = MoneyField("Price", description="In the currency's main unit, e.g. 1200.00; 0 for a free plan.",
+                        render_kw={"inputmode": "decimal", "placeholder": "1200.00"})
+    currency = SelectField("Currency", choices=Currency.choices(), default=Currency.HKD.value)
+    requires_approval = BooleanField("Each request needs our approval")
+    licence_cap = IntegerField("Licence cap", validators=[Optional(), NumberRange(min=1)],
+                               description="Most licences sold under this plan (exclusive data); empty for no cap.")
+    permitted_uses = MultiCheckboxField("Permitted uses", choices=PermittedUse.choices())
+    prohibitions = MultiCheckboxField("Prohibited", choices=Prohibition.choices())
+    territory = SelectField("Territory", choices=Territory.choices(), default=Territory.HONG_KONG.value)
+    duration_days = IntegerField("Duration (days)", validators=[Optional()],
+                                 description="How long a licence lasts; empty for no end.")
+    attribution_required = BooleanField("Attribution required", default=True)
+    derivatives_allowed = BooleanField("Derivatives allowed", default=True)
+    submit = SubmitField("Save plan")
+
+    def fill(self, plan) -> PlanForm:
+        for name in ("name", "requires_approval", "licence_cap", "permitted_uses", "prohibitions", "duration_days",
+                     "attribution_required", "derivatives_allowed"):
+            getattr(self, name).data = getattr(plan, name)
+        for name in ("kind", "currency", "territory"):
+            getattr(self, name).data = str(getattr(plan, name))
+        self.billing_period.data = str(plan.billing_period) if plan.billing_period else ""
+        self.amount.data = minor_to_decimal(plan.amount)
+        return self
+
+    def to_data(self) -> dict:
+        return {
+            "name": (self.name.data or "").strip(), "kind": self.kind.data,
+            "billing_period": _none_if_blank(self.billing_period.data), "amount": self.amount.minor_units,
+            "currency": self.currency.data, "requires_approval": bool(self.requires_approval.data),
+            "licence_cap": self.licence_cap.data, "permitted_uses": self.permitted_uses.data or [],
+            "prohibitions": self.prohibitions.data or [], "territory": self.territory.data,
+            "duration_days": self.duration_days.data, "attribution_required": bool(self.attribution_required.data),
+            "derivatives_allowed": bool(self.derivatives_allowed.data),
+        }
+
+
+# ---------------------------------------------------------------- compliance
+
+
+class ComplianceForm(FlaskForm):
+    personal_info = SelectField("Personal information", choices=_blank(PersonalInfo.choices()), default="")
+    classification = SelectField(
+        "Data classification (GB/T 43697-2024)", choices=_blank(Classification.choices()), default="",
+    )
+    classification_reason = TextAreaField("Reason for the classification", render_kw={"rows": 2},
+                                          description="Required for important data.")
+    source_legality = TextAreaField("How the sources were lawfully obtained", render_kw={"rows": 3})
+    cross_border_transfer = RadioField("Does the data cross borders (e.g. Hong Kong ↔ mainland)?",
+                                       choices=[("no", "No"), ("yes", "Yes")], validators=[Optional()])
+    legal_basis = TextAreaField("Legal basis", render_kw={"rows": 2})
+    attest = BooleanField("I attest that this compliance profile is true and complete.")
+    attested_by_name = StringField("Attested by (full name)", validators=[Length(max=200)])
+    submit = SubmitField("Save compliance profile")
+
+    def fill(self, version, default_name: str = "") -> ComplianceForm:
+        self.personal_info.data = str(version.personal_info) if version.personal_info else ""
+        self.classification.data = str(version.classification) if version.classification else ""
+        for name in ("classification_reason", "source_legality", "legal_basis"):
+            getattr(self, name).data = getattr(version, name)
+        cross = version.cross_border_transfer
+        self.cross_border_transfer.data = None if cross is None else ("yes" if cross else "no")
+        self.attested_by_name.data = version.attested_by_name or default_name
+        return self
+
+    def to_data(self) -> dict:
+        cross = self.cross_border_transfer.data
+        return {
+            "personal_info": _none_if_blank(self.personal_info.data),
+            "classification": _none_if_blank(self.classification.data),
+            "classification_reason": (self.classification_reason.data or "").strip(),
+            "source_legality": (self.source_legality.data or "").strip(),
+            "cross_border_transfer": None if cross not in ("yes", "no") else cross == "yes",
+            "legal_basis": (self.legal_basis.data or "").strip(),
+        }
+
+
+# ---------------------------------------------------------------- versions
+
+
+class NewVersionForm(FlaskForm):
+    label = StringField("Version label", validators=[Length(max=40)], render_kw={"placeholder": "1.1"})
+    changelog = TextAreaField("What changed", render_kw={"rows": 3})
+    submit = SubmitField("Start new version")
+

@@ -1,0 +1,257 @@
+"""Marshmallow schemas of the listings API (the HTTP edge only: types, lengths, vocabularies).
+
+Business rules (a free plan costs nothing, a subscription has a period ...) live in the services.
+Unknown fields are rejected (marshmallow's default RAISE) and integers are strict.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from marketplace.listings.states import VersionStatus
+from marketplace.listings.vocab import (
+    AssetKind,
+    BillingPeriod,
+    Category,
+    Classification,
+    Currency,
+    DataFormat,
+    DeliveryMethod,
+    FieldType,
+    PermittedUse,
+    PersonalInfo,
+    PlanKind,
+    Portal,
+    Prohibition,
+    Region,
+    Territory,
+    UpdateFrequency,
+)
+
+
+def one_of(enum_cls) -> validate.OneOf:
+    return validate.OneOf([m.value for m in enum_cls])
+
+
+def text(max_len: int, *, min_len: int = 0, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kw)
+
+
+def choice(enum_cls, **kw) -> fields.String:
+    return fields.String(validate=one_of(enum_cls), **kw)
+
+
+def choices(enum_cls, max_items: int = 20, **kw) -> fields.List:
+    return fields.List(choice(enum_cls), validate=validate.Length(max=max_items), **kw)
+
+
+def strict_int(**kw) -> fields.Integer:
+    return fields.Integer(strict=True, **kw)
+
+
+# ---------------------------------------------------------------- input
+
+class MetadataInSchema(Schema):
+    title_en = text(200, min_len=1)
+    title_zh = text(200)
+    description_en = text(20000)
+    description_zh = text(20000)
+    category = choice(Category, allow_none=True)
+    tags = fields.List(text(40), validate=validate.Length(max=20))
+    regions = choices(Region)
+    temporal_start = fields.Date(allow_none=True)
+    temporal_end = fields.Date(allow_none=True)
+    spatial_coverage = text(500)
+    update_frequency = choice(UpdateFrequency, allow_none=True)
+    delivery_methods = choices(DeliveryMethod)
+    formats = choices(DataFormat)
+
+
+class ProductCreateSchema(MetadataInSchema):
+    organization = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                                 metadata={"description": "Slug of the seller organization you act for."})
+    title_en = text(200, min_len=1, required=True)
+
+
+class SourceInSchema(Schema):
+    portal = choice(Portal, required=True)
+    title = text(300, required=True)
+    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
+    publisher = text(300)
+    licence_id = text(80, required=True)
+    attribution = text(5000)
+    external_id = text(200, allow_none=True)
+
+
+class SourcePatchSchema(SourceInSchema):
+    portal = choice(Portal)
+    title = text(300)
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=1000))
+    licence_id = text(80)
+
+
+class FieldInSchema(Schema):
+    name = text(200, required=True)
+    type = choice(FieldType, required=True)
+    unit = text(50)
+    description = text(1000)
+    nullable = fields.Boolean()
+    personal_info = fields.Boolean()
+    example = text(200, allow_none=True)
+
+
+class DictionaryInSchema(Schema):
+    fields_ = fields.List(fields.Nested(FieldInSchema), required=True, validate=validate.Length(max=500),
+                          data_key="fields")
+
+
+class InferInSchema(Schema):
+    asset_id = strict_int(required=True)
+    apply = fields.Boolean(load_default=False, metadata={"description": "Replace the dictionary with the result."})
+
+
+class PlanInSchema(Schema):
+    name = text(120, required=True)
+    kind = choice(PlanKind, required=True)
+    billing_period = choice(BillingPeriod, allow_none=True)
+    amount = strict_int(required=True, validate=validate.Range(min=0, max=10**12),
+                        metadata={"description": "Price in minor units of the currency (cents, fen)."})
+    currency = choice(Currency, required=True)
+    requires_approval = fields.Boolean()
+    licence_cap = strict_int(allow_none=True, validate=validate.Range(min=1))
+    permitted_uses = choices(PermittedUse, required=True)
+    prohibitions = choices(Prohibition)
+    territory = choice(Territory, required=True)
+    duration_days = strict_int(allow_none=True, validate=validate.Range(min=1, max=36500))
+    attribution_required = fields.Boolean()
+    derivatives_allowed = fields.Boolean()
+
+
+class PlanPatchSchema(PlanInSchema):
+    name = text(120)
+    kind = choice(PlanKind)
+    amount = strict_int(validate=validate.Range(min=0, max=10**12))
+    currency = choice(Currency)
+    permitted_uses = choices(PermittedUse)
+    territory = choice(Territory)
+
+
+class ComplianceInSchema(Schema):
+    personal_info = choice(PersonalInfo, allow_none=True)
+    classification = choice(Classification, allow_none=True)
+    classification_reason = text(5000)
+    source_legality = text(5000)
+    cross_border_transfer = fields.Boolean(allow_none=True)
+    legal_basis = text(5000)
+    attest = fields.Boolean(load_default=False)
+    attested_by_name = text(200, allow_none=True)
+
+
+class NewVersionSchema(Schema):
+    label = text(40, required=True)
+    changelog = text(20000, required=True)
+
+
+class AssetQuerySchema(Schema):
+    kind = choice(AssetKind, required=True)
+    filename = text(255, required=True)
+
+
+class ProductListQuerySchema(Schema):
+    organization = text(80)
+
+
+class LookupQuerySchema(Schema):
+    q = text(1000, min_len=1, required=True)
+
+
+# ---------------------------------------------------------------- output
+
+class SourceOutSchema(Schema):
+    id = fields.Integer()
+    portal = fields.String()
+    title = fields.String()
+    url = fields.String()
+    publisher = fields.String()
+    licence_id = fields.String()
+    licence_name = fields.Method("_licence_name")
+    attribution = fields.String()
+    external_id = fields.String(allow_none=True)
+
+    def _licence_name(self, obj) -> str | None:
+        from marketplace.listings.licences import get_licence
+
+        lic = get_licence(obj["licence_id"] if isinstance(obj, dict) else obj.licence_id)
+        return lic.name if lic else None
+
+
+class FieldOutSchema(FieldInSchema):
+    id = fields.Integer()
+    position = fields.Integer()
+
+
+class AssetOutSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+
+
+class PlanOutSchema(PlanInSchema):
+    id = fields.Integer()
+
+
+class VersionSummarySchema(Schema):
+    number = fields.Integer()
+    label = fields.String()
+    status = fields.String(metadata={"enum": [s.value for s in VersionStatus]})
+    changelog = fields.String()
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class VersionOutSchema(VersionSummarySchema, MetadataInSchema):
+    personal_info = fields.String(allow_none=True)
+    classification = fields.String(allow_none=True)
+    classification_reason = fields.String()
+    source_legality = fields.String()
+    cross_border_transfer = fields.Boolean(allow_none=True)
+    legal_basis = fields.String()
+    attested_by_name = fields.String(allow_none=True)
+    attested_at = fields.DateTime(allow_none=True)
+    sources = fields.List(fields.Nested(SourceOutSchema))
+    fields_ = fields.List(fields.Nested(FieldOutSchema), data_key="fields", attribute="fields")
+    assets = fields.List(fields.Nested(AssetOutSchema))
+    plans = fields.List(fields.Nested(PlanOutSchema))
+    readiness = fields.Method("_readiness", metadata={"description": "What is still missing before submission."})
+
+    def _readiness(self, obj) -> dict:
+        from marketplace.listings.services import readiness_problems
+
+        return readiness_problems(obj)
+
+
+class ProductOutSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    status = fields.String()
+    organization = fields.Function(lambda p: p.organization.slug)
+    title_en = fields.Function(lambda p: p.latest_version.title_en)
+    listed_version = fields.Function(lambda p: p.listed_version.number if p.listed_version else None)
+    latest_version = fields.Function(lambda p: VersionSummarySchema().dump(p.latest_version))
+    versions = fields.List(fields.Nested(VersionSummarySchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class InferenceOutSchema(Schema):
+    format = fields.String()
+    rows_scanned = fields.Integer()
+    truncated = fields.Boolean()
+    geometry_types = fields.List(fields.String())
+    bbox = fields.List(fields.Float(), allow_none=True)
+    fields_ = fields.List(fields.Dict(), data_key="fields", attribute="fields")
+    dictionary = fields.List(fields.Nested(FieldInSchema), metadata={"description": "Proposed dictionary rows."})
+    applied = fields.Boolean()
