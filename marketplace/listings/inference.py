@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
+import itertools
 import io
 import json
 import math
@@ -18,15 +20,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO, Iterator
 
+from charset_normalizer import from_bytes
+
 from marketplace.errors import UnsupportedFile
 
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "geometry", "object", "array")
 HEAD_BYTES = 64 * 1024
 JSON_MAX_BYTES = 20 * 1024 * 1024
 MAX_LINE_CHARS = 1024 * 1024
+HEADER_SEARCH_ROWS = 20
 EXAMPLE_CHARS = 200
 NULL_TOKENS = frozenset({"", "NA", "N/A", "null", "NULL", "-"})
-ENCODINGS = ("utf-8-sig", "gb18030", "big5")
 SUPPORTED = "supported formats are CSV (.csv, .tsv, .txt), JSON (.json) and GeoJSON (.geojson)"
 
 _BOOLEANS = frozenset({"true", "false", "yes", "no"})
@@ -166,12 +170,16 @@ class _ChainedRaw(io.RawIOBase):
 
 
 def _pick_encoding(data: bytes, final: bool) -> str:
-    for enc in ENCODINGS:
-        try:
-            codecs.getincrementaldecoder(enc)().decode(data, final=final)
-            return enc
-        except UnicodeDecodeError:
-            continue
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=final)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    # Most Big5 byte pairs are also valid GB18030, so "decodes without error" cannot tell them apart:
+    # let charset-normalizer judge which reading is real text.
+    best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+    if best is not None:
+        return best.encoding
     raise UnsupportedFile("The file's text encoding is not supported; use UTF-8 (GB18030 and Big5 are also read).")
 
 
@@ -307,11 +315,22 @@ def _infer_csv(buf: io.BufferedReader, head: bytes, at_eof: bool, max_rows: int)
     reader = csv.reader(_bounded_lines(text), delimiter=delimiter)
     rows, truncated = 0, False
     try:
-        header = next((r for r in reader if any(c.strip() for c in r)), None)
-        if header is None:
-            raise UnsupportedFile("The CSV file has no header row.")
-        fields = [_Field(name, i) for i, name in enumerate(_unique_names(header))]
+        # Report-style files put a title line or two above the real header: the header is the first of
+        # the leading rows that is at least half as full as the fullest of them.
+        lead: list[list[str]] = []
         for row in reader:
+            if any(c.strip() for c in row):
+                lead.append(row)
+                if len(lead) == HEADER_SEARCH_ROWS:
+                    break
+        if not lead:
+            raise UnsupportedFile("The CSV file has no header row.")
+        fullest = max(_filled(r) for r in lead)
+        start = next(i for i, r in enumerate(lead) if 2 * _filled(r) >= fullest)
+        header = lead[start]
+        blank_header = {i for i, name in enumerate(header) if not name.strip()}
+        fields = [_Field(name, i) for i, name in enumerate(_unique_names(header))]
+        for row in itertools.chain(lead[start + 1:], reader):
             if not any(c.strip() for c in row):
                 continue
             if rows >= max_rows:
@@ -324,7 +343,14 @@ def _infer_csv(buf: io.BufferedReader, head: bytes, at_eof: bool, max_rows: int)
         raise UnsupportedFile(f"The file is not valid {enc} text after row {rows}: {exc.reason}.") from exc
     except csv.Error as exc:
         raise UnsupportedFile(f"The CSV file is malformed near row {rows + 1}: {exc}.") from exc
-    return InferenceResult("csv", rows, truncated, [f.freeze(rows) for f in fields], [], None)
+    # Columns with no header and no value are layout padding, not fields.
+    kept = [f.freeze(rows) for i, f in enumerate(fields) if i not in blank_header or f.nonnull]
+    kept = [dataclasses.replace(f, position=i) for i, f in enumerate(kept)]
+    return InferenceResult("csv", rows, truncated, kept, [], None)
+
+
+def _filled(row: list[str]) -> int:
+    return sum(1 for c in row if c.strip())
 
 
 # --- JSON / GeoJSON ---------------------------------------------------------------------------------------

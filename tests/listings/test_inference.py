@@ -286,16 +286,22 @@ def test_bounded_reading_of_a_huge_lazy_csv():
 # --- real CSV samples --------------------------------------------------------------------------------------
 
 
-def test_sample_report_like_journey_time_csv():
+def test_sample_report_like_journey_time_csv_skips_the_title_line():
     result = infer_path(HK / "hk_td_am_peak_car_journey_time_cross_district_2023.csv")
     assert result.format == "csv" and not result.truncated
-    # The first non-empty row is the report's ",,,,,Table 2B,,," title line, so it becomes the header.
-    assert [f.name for f in result.fields][:7] == [
-        "column_1", "column_2", "column_3", "column_4", "column_5", "Table 2B", "column_7"]
-    assert len(result.fields) == 15 and result.rows_scanned == 26
-    assert by_name(result)["column_2"].example == "Start"
-    assert by_name(result)["column_15"].null_count == 26
-    assert all(f.type == "string" for f in result.fields)
+    # The report's ",,,,,Table 2B,,," title line sits above the real header; empty padding columns go.
+    assert types(result) == {
+        "Origin - Destination": "string", "Start": "string", "Via": "string", "Finish": "string",
+        "Distance (km)": "number", "Journey Time (minutes)": "number",
+    }
+    assert result.rows_scanned == 24
+    assert by_name(result)["Distance (km)"].example == "2.4"
+
+
+def test_title_rows_above_a_header_are_skipped():
+    result = infer(b"Quarterly report,,\n\nid,name,value\n1,a,2.5\n2,b,3\n")
+    assert types(result) == {"id": "integer", "name": "string", "value": "number"}
+    assert result.rows_scanned == 2
 
 
 def test_sample_traffic_detector_locations_bom_and_chinese():
@@ -502,3 +508,13 @@ def test_caller_stream_is_left_open_and_json_null_is_null():
     assert not stream.closed
     f = by_name(result)["a"]
     assert (f.type, f.null_count, f.example) == ("integer", 1, "1")
+
+
+@pytest.mark.parametrize("encoding,text", [
+    ("big5", "站點,溫度,天氣\n香港天文台,28.5,晴天\n京士柏,27.9,多雲\n黃竹坑,29.1,有雨\n"),
+    ("gb18030", "站点,温度,天气\n上海徐家汇,28.5,晴天\n浦东,27.9,多云\n"),
+])
+def test_chinese_legacy_encodings_are_told_apart(encoding, text):
+    result = infer(text.encode(encoding))
+    assert [f.name for f in result.fields] == text.splitlines()[0].split(",")
+    assert types(result)["溫度" if encoding == "big5" else "温度"] == "number"
