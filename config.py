@@ -42,6 +42,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     INVITATION_DAYS = _int("INVITATION_DAYS", 14)
+    # argon2id cost: OWASP's recommended minimum is 19 MiB with 2 passes; argon2-cffi's default is 64 MiB, 3 passes.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)
 
     API_TITLE = "Data Product Marketplace API"
     API_VERSION = "v1"
@@ -65,6 +68,9 @@ class TestingConfig(Config):
     MAX_UPLOAD_BYTES = 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
     MAIL_BACKEND = "memory"
+    # Cheap hashing keeps the suite fast; the algorithm and code path are the production ones.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
 
 
 class ProductionConfig(Config):

@@ -29,6 +29,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.extensions["storage"] = storage_from_config(app.config)
     app.extensions["mailer"] = mailer_from_config(app.config)
 
+    from marketplace.accounts.services import configure_password_hashing
+
+    configure_password_hashing(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
+
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api
     from marketplace.cli import init_cli

@@ -8,14 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, URL
 
 from marketplace.accounts.models import MemberRole
 from marketplace.accounts.services import MIN_PASSWORD_LENGTH
 from marketplace.errors import DomainError
 
-LOCALES = [("en", "English"), ("zh", "中文")]
+LOCALES = [SelectChoice("en", "English"), SelectChoice("zh", "中文")]
 # Long enough for any passphrase, short enough that nobody posts a megabyte to the password hasher.
 MAX_PASSWORD_LENGTH = 1024
 
@@ -59,7 +68,10 @@ class SignupForm(FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=120)],
                                description="Shown to the other members of your organizations.")
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        "Password", validators=[DataRequired(), Length(
+            min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+            message=f"Use at least {MIN_PASSWORD_LENGTH} and at most {MAX_PASSWORD_LENGTH} characters.",
+        )],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase is easiest to remember.",
     )
     confirm = PasswordField("Repeat the password",
@@ -87,7 +99,8 @@ class OrganizationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[(MemberRole.MEMBER.value, "Member"), (MemberRole.OWNER.value, "Owner")],
+    role = SelectField("Role", choices=[SelectChoice(MemberRole.MEMBER.value, "Member"),
+                                        SelectChoice(MemberRole.OWNER.value, "Owner")],
                        default=MemberRole.MEMBER.value,
                        description="Owners can invite people; members manage products.")
 

@@ -25,6 +25,12 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 _hasher = PasswordHasher()
+
+
+def configure_password_hashing(time_cost: int, memory_cost_kib: int) -> None:
+    """Set the argon2id cost (from config). Hashes made with other costs still verify and are upgraded at log-in."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib)
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "dpm_"
 

@@ -20,6 +20,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -51,23 +52,9 @@ from marketplace.listings.vocab import (
 )
 
 BLANK_DICTIONARY_ROWS = 3
+# What an INTEGER column holds; the services decide the sensible ranges.
+_FITS_COLUMN = NumberRange(max=2**31 - 1, message="The number is too large.")
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
-
-
-def apply_errors(form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's per-field messages onto the form's fields; messages for unknown keys (and the
-    error's own message when no field took one) go to the form-level list ``form.form_errors``."""
-    placed = False
-    for key, messages in (exc.errors or {}).items():
-        messages = [messages] if isinstance(messages, str) else list(messages)
-        field = form._fields.get((aliases or {}).get(key, key))
-        if field is not None and key != "csrf_token":
-            field.errors = list(field.errors) + messages
-            placed = True
-        else:
-            form.form_errors.extend(messages)
-    if not placed and exc.message not in form.form_errors:
-        form.form_errors.insert(0, exc.message)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,8 +64,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _blank(choices: list[tuple[str, str]], label: str = "— choose —") -> list[tuple[str, str]]:
-    return [("", label), *choices]
+def _options(choices: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, text) for value, text in choices]
+
+
+def _blank(choices: list[tuple[str, str]], label: str = "— choose —") -> list[SelectChoice]:
+    return [SelectChoice("", label), *_options(choices)]
 
 
 def _none_if_blank(value):
@@ -106,6 +97,8 @@ class MoneyField(StringField):
             raise ValueError("At most two decimal places, e.g. 1200.50.")
         if value < 0:
             raise ValueError("The price cannot be negative.")
+        if value.adjusted() > 15:  # keep absurd exponents (1e999999) from becoming giant integers
+            raise ValueError("The price is too large.")
         self.data = value
 
     def _value(self):
@@ -141,15 +134,15 @@ class MetadataForm(FlaskForm):
     )
     category = SelectField("Category", choices=_blank(Category.choices()), default="")
     tags = StringField("Tags", description="Comma-separated, English or Chinese, e.g. traffic, 交通, speed.")
-    regions = MultiCheckboxField("Regions covered", choices=Region.choices())
+    regions = MultiCheckboxField("Regions covered", choices=_options(Region.choices()))
     temporal_start = DateField("Temporal coverage from", validators=[Optional()])
     temporal_end = DateField("Temporal coverage until", validators=[Optional()])
     spatial_coverage = StringField(
         "Spatial coverage", validators=[Length(max=500)], description="e.g. All 18 districts of Hong Kong."
     )
     update_frequency = SelectField("Update frequency", choices=_blank(UpdateFrequency.choices()), default="")
-    delivery_methods = MultiCheckboxField("Delivery methods", choices=DeliveryMethod.choices())
-    formats = MultiCheckboxField("Formats", choices=DataFormat.choices())
+    delivery_methods = MultiCheckboxField("Delivery methods", choices=_options(DeliveryMethod.choices()))
+    formats = MultiCheckboxField("Formats", choices=_options(DataFormat.choices()))
     submit = SubmitField("Save")
 
     def fill(self, version) -> MetadataForm:
@@ -184,14 +177,14 @@ class NewProductForm(MetadataForm):
 
 
 class SourceForm(FlaskForm):
-    portal = SelectField("Portal", choices=Portal.choices(), default=Portal.DATA_GOV_HK.value)
+    portal = SelectField("Portal", choices=_options(Portal.choices()), default=Portal.DATA_GOV_HK.value)
     title = StringField("Dataset title", validators=[Length(max=300)])
     url = StringField("Dataset URL", validators=[Length(max=1000)], render_kw={"type": "url"})
     publisher = StringField("Publisher", validators=[Length(max=300)])
     # Unknown licences are refused by the service (one rule, one message), not by choice validation.
     licence_id = SelectField("Licence", choices=[], validate_choice=False)
     attribution = TextAreaField("Attribution text", render_kw={"rows": 2})
-    external_id = HiddenField()
+    external_id = HiddenField(validators=[Length(max=200)])
     submit = SubmitField("Add source")
 
     def __init__(self, *args, **kwargs):
@@ -208,6 +201,8 @@ class SourceForm(FlaskForm):
 
 class SourceLookupForm(FlaskForm):
     q = StringField("DATA.GOV.HK dataset URL or name", validators=[Length(max=1000)],
+                    description="Paste a dataset page address or its CKAN name; the add-source form is filled for you "
+                                "to review before saving.",
                     render_kw={"placeholder": "https://data.gov.hk/en-data/dataset/hk-td-tis_15-traffic-speed-map"})
     submit = SubmitField("Fill from DATA.GOV.HK")
 
@@ -217,16 +212,16 @@ class SourceLookupForm(FlaskForm):
 
 class DictionaryRowForm(Form):
     name = StringField("Field", validators=[Length(max=200)])
-    type = SelectField("Type", choices=FieldType.choices(), default=FieldType.STRING.value)
+    type = SelectField("Type", choices=_options(FieldType.choices()), default=FieldType.STRING.value)
     unit = StringField("Unit", validators=[Length(max=50)])
     description = StringField("Description", validators=[Length(max=1000)])
     nullable = BooleanField("Nullable", default=True)
     personal_info = BooleanField("Personal info")
-    example = HiddenField()
+    example = HiddenField(validators=[Length(max=200)])
 
 
 class DictionaryForm(FlaskForm):
-    rows = FieldList(FormField(DictionaryRowForm))
+    rows = FieldList(FormField(DictionaryRowForm), max_entries=1000)
     submit = SubmitField("Save dictionary")
 
     @classmethod
@@ -269,7 +264,7 @@ class DictionaryForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField("Kind", choices=AssetKind.choices(), default=AssetKind.SAMPLE.value)
+    kind = SelectField("Kind", choices=_options(AssetKind.choices()), default=AssetKind.SAMPLE.value)
     file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
     submit = SubmitField("Upload")
 
@@ -279,20 +274,20 @@ class UploadForm(FlaskForm):
 
 class PlanForm(FlaskForm):
     name = StringField("Plan name", validators=[Length(max=120)], render_kw={"placeholder": "Research licence"})
-    kind = SelectField("Kind", choices=PlanKind.choices(), default=PlanKind.ONE_TIME.value)
+    kind = SelectField("Kind", choices=_options(PlanKind.choices()), default=PlanKind.ONE_TIME.value)
     billing_period = SelectField(
         "Billing period", choices=_blank(BillingPeriod.choices(), "— none (not a subscription) —"), default="",
     )
     amount = MoneyField("Price", description="In the currency's main unit, e.g. 1200.00; 0 for a free plan.",
                         render_kw={"inputmode": "decimal", "placeholder": "1200.00"})
-    currency = SelectField("Currency", choices=Currency.choices(), default=Currency.HKD.value)
+    currency = SelectField("Currency", choices=_options(Currency.choices()), default=Currency.HKD.value)
     requires_approval = BooleanField("Each request needs our approval")
-    licence_cap = IntegerField("Licence cap", validators=[Optional(), NumberRange(min=1)],
+    licence_cap = IntegerField("Licence cap", validators=[Optional(), _FITS_COLUMN],
                                description="Most licences sold under this plan (exclusive data); empty for no cap.")
-    permitted_uses = MultiCheckboxField("Permitted uses", choices=PermittedUse.choices())
-    prohibitions = MultiCheckboxField("Prohibited", choices=Prohibition.choices())
-    territory = SelectField("Territory", choices=Territory.choices(), default=Territory.HONG_KONG.value)
-    duration_days = IntegerField("Duration (days)", validators=[Optional()],
+    permitted_uses = MultiCheckboxField("Permitted uses", choices=_options(PermittedUse.choices()))
+    prohibitions = MultiCheckboxField("Prohibited", choices=_options(Prohibition.choices()))
+    territory = SelectField("Territory", choices=_options(Territory.choices()), default=Territory.HONG_KONG.value)
+    duration_days = IntegerField("Duration (days)", validators=[Optional(), _FITS_COLUMN],
                                  description="How long a licence lasts; empty for no end.")
     attribution_required = BooleanField("Attribution required", default=True)
     derivatives_allowed = BooleanField("Derivatives allowed", default=True)
@@ -331,8 +326,10 @@ class ComplianceForm(FlaskForm):
     classification_reason = TextAreaField("Reason for the classification", render_kw={"rows": 2},
                                           description="Required for important data.")
     source_legality = TextAreaField("How the sources were lawfully obtained", render_kw={"rows": 3})
-    cross_border_transfer = RadioField("Does the data cross borders (e.g. Hong Kong ↔ mainland)?",
-                                       choices=[("no", "No"), ("yes", "Yes")], validators=[Optional()])
+    cross_border_transfer = RadioField(
+        "Does the data cross borders (e.g. Hong Kong ↔ mainland)?",
+        choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")], validators=[Optional()],
+    )
     legal_basis = TextAreaField("Legal basis", render_kw={"rows": 2})
     attest = BooleanField("I attest that this compliance profile is true and complete.")
     attested_by_name = StringField("Attested by (full name)", validators=[Length(max=200)])

@@ -1,0 +1,242 @@
+"""Helpers of the seller pages: loading what the user may see, building the workspace page, and the
+plain-words formatting the templates use. No rules live here; those are in the services."""
+from __future__ import annotations
+
+import os
+
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.listings import services
+from marketplace.listings.forms import (
+    ComplianceForm,
+    DictionaryForm,
+    NewVersionForm,
+    PlanForm,
+    SourceForm,
+    SourceLookupForm,
+    UploadForm,
+    minor_to_decimal,
+)
+from marketplace.listings.licences import get_licence
+from marketplace.listings.models import Asset, DataProduct, PricingPlan, ProductVersion
+from marketplace.listings.states import EDITABLE_VERSION_STATES, VersionStatus
+from marketplace.listings.vocab import (
+    BillingPeriod,
+    Category,
+    Classification,
+    DeliveryMethod,
+    PermittedUse,
+    PersonalInfo,
+    PlanKind,
+    Portal,
+    Prohibition,
+    Region,
+    Territory,
+    UpdateFrequency,
+)
+
+# Files the dictionary inference reads (see marketplace/listings/inference.py).
+INFERABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".geojson")
+
+# Which workspace section each readiness problem belongs to, in page order.
+SECTIONS = (
+    ("overview", "Overview", ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
+                              "update_frequency", "delivery_methods", "formats")),
+    ("sources", "Sources", ("sources",)),
+    ("dictionary", "Data dictionary", ("fields",)),
+    ("files", "Files", ("assets",)),
+    ("plans", "Pricing plans", ("plans",)),
+    ("compliance", "Compliance", ("personal_info", "classification", "classification_reason", "source_legality",
+                                  "cross_border_transfer", "attestation")),
+)
+
+# Statuses after which a seller starts a new version instead of editing (the service decides for real).
+NEW_VERSION_FROM = frozenset({VersionStatus.LISTED, VersionStatus.REJECTED, VersionStatus.APPROVED,
+                              VersionStatus.SUPERSEDED})
+
+
+def acting_user():
+    return current_user._get_current_object()
+
+
+def load_product(product_id: int) -> DataProduct:
+    """The product if the user is a member of its organization; 404 for anyone else."""
+    try:
+        return services.product_for_seller(db.session, acting_user(), product_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def load_version(product_id: int, number: int) -> ProductVersion:
+    try:
+        return services.version_for_seller(db.session, acting_user(), product_id, number)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def workspace_url(version: ProductVersion, anchor: str | None = None) -> str:
+    url = url_for("seller.version", product_id=version.product_id, number=version.number)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def default_forms(version: ProductVersion) -> dict:
+    """Every form of the workspace, empty or filled from the version (never from the request)."""
+    return {
+        "source": SourceForm(formdata=None, prefix="source"),
+        "lookup": SourceLookupForm(formdata=None, prefix="lookup"),
+        "dictionary": DictionaryForm.for_rows(version.fields, prefix="dict"),
+        "upload": UploadForm(formdata=None, prefix="upload"),
+        "plan": PlanForm(formdata=None, prefix="plan"),
+        "compliance": ComplianceForm(formdata=None, prefix="compliance").fill(version, current_user.display_name),
+        "new_version": NewVersionForm(formdata=None, prefix="newversion"),
+    }
+
+
+def readiness(version: ProductVersion) -> list[dict]:
+    """The submission checklist: each section with the problems the service still reports for it."""
+    problems = services.readiness_problems(version)
+    known = {key for _, _, keys in SECTIONS for key in keys}
+    checklist = []
+    for anchor, title, keys in SECTIONS:
+        messages = [m for key in keys for m in problems.get(key, [])]
+        if anchor == "overview":
+            messages += [m for key, ms in problems.items() if key not in known for m in ms]
+        checklist.append({"anchor": anchor, "title": title, "problems": messages})
+    return checklist
+
+
+def render_workspace(product: DataProduct, version: ProductVersion, *, status: int = 200, forms: dict | None = None,
+                     error: str | None = None, notice: str | None = None, inference=None, inferred_from=None):
+    """The product workspace for one version; ``forms`` replaces defaults (a form being corrected)."""
+    all_forms = default_forms(version) | (forms or {})
+    latest = product.latest_version
+    return render_template(
+        "seller/product.html", product=product, version=version, forms=all_forms,
+        editable=version.status in EDITABLE_VERSION_STATES, checklist=readiness(version),
+        can_start_version=version is latest and latest.status in NEW_VERSION_FROM,
+        error=error, notice=notice, inference=inference, inferred_from=inferred_from,
+        upload_limit=current_app.config["MAX_UPLOAD_BYTES"],
+    ), status
+
+
+def refused(product: DataProduct, version: ProductVersion, exc: DomainError, forms: dict | None = None):
+    """Re-render the workspace after a service refused: 422 invalid, 409 not editable, 413 too large."""
+    db.session.rollback()
+    if isinstance(exc, NotFound):
+        abort(404, exc.message)
+    return render_workspace(product, version, status=exc.status, forms=forms, error=exc.message)
+
+
+def done(version: ProductVersion, message: str, anchor: str | None = None):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(workspace_url(version, anchor))
+
+
+def find_asset(product: DataProduct, asset_id: int) -> Asset:
+    for version in product.versions:
+        for asset in version.assets:
+            if asset.id == asset_id:
+                return asset
+    abort(404, "No such file.")
+
+
+def send_asset(asset: Asset):
+    """The stored file as an attachment: a short-lived presigned URL where the backend has one, else streamed."""
+    storage = current_app.extensions["storage"]
+    url = storage.presigned_url(asset.storage_key, expires_in=300, filename=asset.filename)
+    if url:
+        return redirect(url)
+    try:
+        stream = storage.open(asset.storage_key)
+    except NotFound:
+        abort(404, "The stored file is missing.")
+    response = send_file(stream, mimetype=asset.content_type, as_attachment=True, download_name=asset.filename,
+                         conditional=False, etag=False, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Length"] = str(asset.size)
+    return response
+
+
+# ---------------------------------------------------------------- formatting for templates
+
+
+def label(enum_cls, value) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return str(value)
+
+
+def labels(enum_cls, values) -> str:
+    return ", ".join(label(enum_cls, v) for v in values or []) or "—"
+
+
+def money(amount: int, currency) -> str:
+    return f"{currency} {minor_to_decimal(amount):,.2f}"
+
+
+def filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def licence_name(licence_id: str) -> str:
+    info = get_licence(licence_id)
+    return info.name if info else licence_id
+
+
+def licence_url(licence_id: str) -> str | None:
+    info = get_licence(licence_id)
+    return info.url if info else None
+
+
+def price_words(plan: PricingPlan) -> str:
+    if plan.kind == PlanKind.FREE:
+        return "Free"
+    if plan.kind == PlanKind.SUBSCRIPTION:
+        period = {BillingPeriod.MONTH: "month", BillingPeriod.YEAR: "year"}.get(plan.billing_period, "period")
+        return f"{money(plan.amount, plan.currency)} per {period}"
+    return f"{money(plan.amount, plan.currency)}, paid once"
+
+
+def terms_words(plan: PricingPlan) -> list[str]:
+    """A plan's licence terms as short plain sentences."""
+    t = plan.terms
+    words = [f"May be used for: {labels(PermittedUse, t.permitted_uses).lower()}."]
+    if t.prohibitions:
+        words.append(f"Not allowed: {labels(Prohibition, t.prohibitions).lower()}.")
+    words.append(f"Territory: {label(Territory, t.territory)}.")
+    words.append(f"Licence lasts {t.duration_days} days." if t.duration_days else "Licence does not expire.")
+    words.append("Attribution required." if t.attribution_required else "No attribution needed.")
+    words.append("Derivative works allowed." if t.derivatives_allowed else "No derivative works.")
+    if plan.requires_approval:
+        words.append("Each request needs the seller's approval.")
+    if plan.licence_cap:
+        words.append(f"At most {plan.licence_cap} licence{'s' if plan.licence_cap != 1 else ''} sold.")
+    return words
+
+
+def can_infer(asset: Asset) -> bool:
+    ext = os.path.splitext(asset.filename.lower())[1]
+    return ext in INFERABLE_EXTENSIONS or asset.content_type in (
+        "text/csv", "application/json", "application/geo+json", "text/tab-separated-values")
+
+
+TEMPLATE_HELPERS = {
+    "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
+    "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
+    "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
+    "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
+    "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition,
+    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
+}

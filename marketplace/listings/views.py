@@ -1,0 +1,360 @@
+"""The seller console: products, versions and everything a version carries, as server-rendered pages.
+
+Each view parses its form, calls one service, commits and redirects with a flash. When the service
+refuses, the same page is rendered again with the messages on the fields and the input kept
+(422 invalid, 409 not editable any more, 413 file too large); another organization's product is 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from marketplace.accounts.forms import apply_domain_errors
+from marketplace.errors import DomainError, NotFound, UploadTooLarge
+from marketplace.extensions import db, login_manager
+from marketplace.listings import assets, opendata, services
+from marketplace.listings.forms import (
+    ComplianceForm,
+    DictionaryForm,
+    MetadataForm,
+    NewProductForm,
+    NewVersionForm,
+    PlanForm,
+    SourceForm,
+    SourceLookupForm,
+    UploadForm,
+)
+from marketplace.listings.view_helpers import (
+    TEMPLATE_HELPERS,
+    acting_user,
+    done,
+    filesize,
+    find_asset,
+    load_product,
+    load_version,
+    refused,
+    render_workspace,
+    send_asset,
+)
+
+bp = Blueprint("seller", __name__, url_prefix="/seller")
+
+VERSION = "/products/<int:product_id>/versions/<int:number>"
+
+
+@bp.before_request
+def _require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+
+
+@bp.context_processor
+def _helpers():
+    return TEMPLATE_HELPERS
+
+
+def _storage():
+    return current_app.extensions["storage"]
+
+
+def _editable(product, version):
+    """Refuse (409) any change to a version the service would not change, before reading the form."""
+    try:
+        services._require_editable(version)
+    except DomainError as exc:
+        return refused(product, version, exc)
+    return None
+
+
+# ---------------------------------------------------------------- dashboard and products
+
+
+@bp.get("/")
+def dashboard():
+    products = services.seller_products(db.session, acting_user())
+    return render_template("seller/dashboard.html", products=products,
+                           memberships=acting_user().memberships)
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def new_product():
+    user = acting_user()
+    form = NewProductForm()
+    form.organization_id.choices = [SelectChoice(m.organization_id, m.organization.name) for m in user.memberships]
+    if not form.is_submitted() and len(user.memberships) == 1:
+        form.organization_id.data = user.memberships[0].organization_id
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("seller/product_form.html", form=form, creating=True), status
+    organization = next(m.organization for m in user.memberships if m.organization_id == form.organization_id.data)
+    try:
+        product = services.create_product(db.session, user, organization, form.to_data())
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_template("seller/product_form.html", form=form, creating=True), exc.status
+    db.session.commit()
+    flash(f"Draft “{product.latest_version.title_en}” created. Add its sources, dictionary, files and plans.",
+          "success")
+    return redirect(url_for(".product", product_id=product.id))
+
+
+@bp.get("/products/<int:product_id>")
+def product(product_id: int):
+    product = load_product(product_id)
+    return render_workspace(product, product.latest_version)
+
+
+@bp.get(VERSION)
+def version(product_id: int, number: int):
+    version = load_version(product_id, number)
+    return render_workspace(version.product, version)
+
+
+@bp.route(f"{VERSION}/edit", methods=["GET", "POST"])
+def edit_metadata(product_id: int, number: int):
+    version = load_version(product_id, number)
+    product = version.product
+    if refusal := _editable(product, version):
+        return refusal
+    form = MetadataForm()
+    if not form.is_submitted():
+        form.fill(version)
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("seller/product_form.html", form=form, product=product, version=version), status
+    try:
+        services.update_metadata(db.session, acting_user(), version, form.to_data())
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_template("seller/product_form.html", form=form, product=product, version=version), exc.status
+    return done(version, "Overview saved.", "overview")
+
+
+@bp.post("/products/<int:product_id>/versions")
+def new_version(product_id: int):
+    product = load_product(product_id)
+    latest = product.latest_version
+    form = NewVersionForm(prefix="newversion")
+    if not form.validate_on_submit():
+        return render_workspace(product, latest, status=422, forms={"new_version": form})
+    try:
+        created = services.new_version(db.session, acting_user(), product, form.label.data, form.changelog.data)
+    except DomainError as exc:
+        apply_domain_errors(form, exc)
+        return refused(product, latest, exc, {"new_version": form})
+    return done(created, f"Version {created.label} started as a draft with everything from {latest.label}.")
+
+
+@bp.post(f"{VERSION}/submit")
+def submit(product_id: int, number: int):
+    version = load_version(product_id, number)
+    try:
+        services.submit_version(db.session, acting_user(), version)
+    except DomainError as exc:
+        return refused(version.product, version, exc)
+    return done(version, f"Version {version.label} submitted for compliance review. It is read-only now.")
+
+
+# ---------------------------------------------------------------- sources
+
+
+@bp.post(f"{VERSION}/sources")
+def add_source(product_id: int, number: int):
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = SourceForm(prefix="source")
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={"source": form})
+    try:
+        services.add_source(db.session, acting_user(), version, form.to_data())
+    except DomainError as exc:
+        apply_domain_errors(form, exc)
+        return refused(version.product, version, exc, {"source": form})
+    return done(version, "Source added.", "sources")
+
+
+@bp.post(f"{VERSION}/sources/lookup")
+def lookup_source(product_id: int, number: int):
+    """Fill the add-source form from the shipped DATA.GOV.HK catalog; nothing is saved until the seller adds it."""
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = SourceLookupForm(prefix="lookup")
+    found = opendata.lookup_source(form.q.data) if form.validate_on_submit() else None
+    if found is None:
+        form.q.errors = list(form.q.errors) + [
+            "No dataset with this URL or name in the DATA.GOV.HK catalog. Check it, or fill the form by hand."]
+        return render_workspace(version.product, version, status=422, forms={"lookup": form})
+    source = SourceForm(formdata=None, prefix="source", data=found)
+    return render_workspace(version.product, version, forms={"lookup": form, "source": source},
+                            notice=f"Found “{found['title']}”. Review the details below, then add the source.")
+
+
+@bp.post(f"{VERSION}/sources/<int:source_id>/delete")
+def remove_source(product_id: int, number: int, source_id: int):
+    version = load_version(product_id, number)
+    try:
+        services.remove_source(db.session, acting_user(), version, source_id)
+    except DomainError as exc:
+        return refused(version.product, version, exc)
+    return done(version, "Source removed.", "sources")
+
+
+# ---------------------------------------------------------------- data dictionary
+
+
+@bp.post(f"{VERSION}/dictionary")
+def save_dictionary(product_id: int, number: int):
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = DictionaryForm(prefix="dict")
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={"dictionary": form})
+    fields, positions = form.to_fields()
+    try:
+        services.replace_dictionary(db.session, acting_user(), version, fields)
+    except DomainError as exc:
+        form.apply_errors(exc, positions)
+        return refused(version.product, version, exc, {"dictionary": form})
+    return done(version, f"Data dictionary saved ({len(fields)} fields).", "dictionary")
+
+
+@bp.post(f"{VERSION}/assets/<int:asset_id>/infer")
+def infer_dictionary(product_id: int, number: int, asset_id: int):
+    """Propose a dictionary from an uploaded file; shown in the edit form, saved only when the seller saves."""
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    try:
+        asset = assets.asset_of(version, asset_id)
+        result = assets.infer_from_asset(_storage(), asset)
+    except DomainError as exc:
+        form = DictionaryForm.for_rows(version.fields, prefix="dict")
+        form.form_errors.append(f"Could not infer a dictionary from this file: {exc.message}")
+        return refused(version.product, version, exc, {"dictionary": form})
+    form = DictionaryForm.for_rows(assets.dictionary_from_inference(version, result), prefix="dict")
+    return render_workspace(
+        version.product, version, forms={"dictionary": form}, inference=result, inferred_from=asset,
+        notice=f"Proposed {len(result.fields)} fields from {asset.filename}. Review them, then save the dictionary.",
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+@bp.post(f"{VERSION}/assets")
+def upload(product_id: int, number: int):
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = UploadForm(prefix="upload")
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={"upload": form})
+    file = form.file.data
+    try:
+        asset = assets.upload_asset(
+            db.session, _storage(), acting_user(), version, kind=form.kind.data, filename=file.filename,
+            stream=file.stream, content_type=file.mimetype, max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        )
+    except DomainError as exc:
+        if isinstance(exc, UploadTooLarge):
+            limit = filesize(current_app.config["MAX_UPLOAD_BYTES"])
+            exc = UploadTooLarge(f"The file is too large: the upload limit is {limit}. Nothing was stored.",
+                                 {"file": [f"Larger than the {limit} limit."]})
+        apply_domain_errors(form, exc)
+        return refused(version.product, version, exc, {"upload": form})
+    return done(version, f"Uploaded {asset.filename} ({asset.kind.label.lower()}).", "files")
+
+
+@bp.post(f"{VERSION}/assets/<int:asset_id>/delete")
+def delete_asset(product_id: int, number: int, asset_id: int):
+    version = load_version(product_id, number)
+    try:
+        assets.delete_asset(db.session, _storage(), acting_user(), version, asset_id)
+    except DomainError as exc:
+        return refused(version.product, version, exc)
+    return done(version, "File deleted.", "files")
+
+
+@bp.get("/products/<int:product_id>/assets/<int:asset_id>")
+def download_asset(product_id: int, asset_id: int):
+    return send_asset(find_asset(load_product(product_id), asset_id))
+
+
+# ---------------------------------------------------------------- pricing plans
+
+
+@bp.post(f"{VERSION}/plans")
+def add_plan(product_id: int, number: int):
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = PlanForm(prefix="plan")
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={"plan": form})
+    try:
+        services.add_plan(db.session, acting_user(), version, form.to_data())
+    except DomainError as exc:
+        apply_domain_errors(form, exc)
+        return refused(version.product, version, exc, {"plan": form})
+    return done(version, "Pricing plan added.", "plans")
+
+
+@bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+def edit_plan(product_id: int, number: int, plan_id: int):
+    version = load_version(product_id, number)
+    plan = next((p for p in version.plans if p.id == plan_id), None)
+    if plan is None:
+        return refused(version.product, version, NotFound("No such plan."))
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = PlanForm()
+    if not form.is_submitted():
+        form.fill(plan)
+    page = {"form": form, "product": version.product, "version": version, "plan": plan}
+    if not form.validate_on_submit():
+        return render_template("seller/plan_form.html", **page), 422 if form.is_submitted() else 200
+    try:
+        services.update_plan(db.session, acting_user(), version, plan_id, form.to_data())
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_template("seller/plan_form.html", **page), exc.status
+    return done(version, "Pricing plan saved.", "plans")
+
+
+@bp.post(f"{VERSION}/plans/<int:plan_id>/delete")
+def remove_plan(product_id: int, number: int, plan_id: int):
+    version = load_version(product_id, number)
+    try:
+        services.remove_plan(db.session, acting_user(), version, plan_id)
+    except DomainError as exc:
+        return refused(version.product, version, exc)
+    return done(version, "Pricing plan removed.", "plans")
+
+
+# ---------------------------------------------------------------- compliance
+
+
+@bp.post(f"{VERSION}/compliance")
+def compliance(product_id: int, number: int):
+    version = load_version(product_id, number)
+    if refusal := _editable(version.product, version):
+        return refusal
+    form = ComplianceForm(prefix="compliance")
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={"compliance": form})
+    try:
+        services.set_compliance(db.session, acting_user(), version, form.to_data(), attest=bool(form.attest.data),
+                                attested_by_name=form.attested_by_name.data)
+    except DomainError as exc:
+        apply_domain_errors(form, exc)
+        return refused(version.product, version, exc, {"compliance": form})
+    message = "Compliance profile saved and attested." if form.attest.data else "Compliance profile saved."
+    return done(version, message, "compliance")
+
