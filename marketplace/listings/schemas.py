@@ -117,7 +117,7 @@ class PlanInSchema(Schema):
                         metadata={"description": "Price in minor units of the currency (cents, fen)."})
     currency = choice(Currency, required=True)
     requires_approval = fields.Boolean()
-    licence_cap = strict_int(allow_none=True, validate=validate.Range(min=1))
+    licence_cap = strict_int(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
     permitted_uses = choices(PermittedUse, required=True)
     prohibitions = choices(Prohibition)
     territory = choice(Territory, required=True)

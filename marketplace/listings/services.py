@@ -46,6 +46,8 @@ PLAN_FIELDS = (
 )
 
 
+MAX_LICENCE_CAP = 1_000_000
+
 # ---------------------------------------------------------------- access
 
 def products_query(user: User):
@@ -261,8 +263,8 @@ def _check_plan(data: dict) -> None:
         errors["billing_period"] = ["A subscription is billed monthly or yearly."]
     if kind != PlanKind.SUBSCRIPTION and data.get("billing_period"):
         errors["billing_period"] = ["Only subscriptions have a billing period."]
-    if data.get("licence_cap") is not None and data["licence_cap"] < 1:
-        errors["licence_cap"] = ["A cap is at least 1 licence, or empty for no cap."]
+    if data.get("licence_cap") is not None and not 1 <= data["licence_cap"] <= MAX_LICENCE_CAP:
+        errors["licence_cap"] = [f"A cap is 1 to {MAX_LICENCE_CAP:,} licences, or empty for no cap."]
     if data.get("duration_days") is not None and not 1 <= data["duration_days"] <= 36500:
         errors["duration_days"] = ["Between 1 and 36500 days, or empty for no end."]
     if not data.get("permitted_uses"):

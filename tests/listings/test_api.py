@@ -152,6 +152,8 @@ def version_url(api, session, seller):
     ({"kind": "free", "amount": 100}, "amount"),
     ({"kind": "subscription"}, "billing_period"),
     ({"licence_cap": 0}, "licence_cap"),
+    ({"licence_cap": 2**40}, "licence_cap"),   # would overflow the column
+    ({"amount": 10**13}, "amount"),
     ({"permitted_uses": []}, "permitted_uses"),
     ({"prohibitions": ["research"]}, "prohibitions"),
 ])
