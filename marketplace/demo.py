@@ -130,13 +130,14 @@ def _districts() -> list[dict]:
 
 
 def _locate(lon: float, lat: float) -> tuple[dict, str]:
-    """The district containing a point, else the one with the nearest centroid (points on simplified coasts)."""
+    """The district containing a point, else the one whose outline comes closest (points off simplified coasts)."""
     for d in _districts():
         w, s, e, n = d["bbox"]
-        if w <= lon <= e and s <= lat <= n and any(
-                _in_ring(lon, lat, poly[0]) and not any(_in_ring(lon, lat, h) for h in poly[1:]) for poly in d["polys"]):
+        if w <= lon <= e and s <= lat <= n and any(_in_ring(lon, lat, poly[0]) and not any(
+                _in_ring(lon, lat, hole) for hole in poly[1:]) for poly in d["polys"]):
             return d, "polygon"
-    return min(_districts(), key=lambda d: _km(lat, lon, d["clat"], d["clon"])), "nearest_centroid"
+    return min(_districts(), key=lambda d: min((x - lon) ** 2 + (y - lat) ** 2 for poly in d["polys"]
+                                               for x, y, *_ in poly[0])), "nearest_boundary"
 
 
 def _by_name(name: str) -> dict:
@@ -180,17 +181,17 @@ _FILL_GUSTS = {9.0, 10.0, 20.0, 30.0, 40.0, 50.0}
 
 @cache
 def _wind() -> list[dict]:
-    """The student-collected 10-minute wind log with QA: most collector rows carry a constant 9.0 km/h mean and a
-    10-50 km/h gust fill cycle (only Wetland Park and the live API calls vary), so those values become None."""
-    rows = _dicts("hk/hko_10min_wind_combined_20250908.csv")
-    means = defaultdict(set)
+    """The student-collected 10-minute wind log, QA'd: at most stations the collector wrote a constant 9.0 km/h
+    mean and a 10-50 km/h gust fill cycle (Wetland Park and the live API calls vary), so those values become None."""
+    rows, means = _dicts("hk/hko_10min_wind_combined_20250908.csv"), defaultdict(Counter)
     for r in rows:
         if r["data_source"] == "collector_today":
-            means[r["station_name"]].add(r["wind_speed_kmh"])
+            means[r["station_name"]][r["wind_speed_kmh"]] += 1
     for r in rows:
-        fill = means[r["station_name"]] == {"9.0"} and r["data_source"] == "collector_today"
+        counts = means[r["station_name"]]
+        fill = counts["9.0"] >= 0.8 * sum(counts.values()) and r["data_source"] == "collector_today"
         mean, gust = float(r["wind_speed_kmh"]), float(r["wind_gust_kmh"])
-        r |= {"hkt": r["timestamp_hkt"][:19].replace(" ", "T") + "+08:00", "mean": None if fill else mean,
+        r |= {"hkt": r["timestamp_hkt"][:19].replace(" ", "T") + "+08:00", "mean": None if fill and mean == 9 else mean,
               "gust": None if fill and gust in _FILL_GUSTS else gust}
     return rows
 
@@ -230,17 +231,17 @@ def _detector_wind():
         name, s = min(peaks.items(), key=lambda kv: _km(lat, lon, kv[1]["lat"], kv[1]["lon"]))
         gust = s["gust"]
         out.append([r["AID_ID_Number"], r["District"], r["Road_EN"], lat, lon, name,
-                    round(_km(lat, lon, s["lat"], s["lon"]), 2), s["mean"], gust,
+                    round(_km(lat, lon, s["lat"], s["lon"]), 2), gust,
                     "severe" if gust >= 110 else "high" if gust >= 90 else "elevated" if gust >= 70 else "moderate"])
     return "hk_detector_wind_exposure_signal8_20250908.csv", [
         "aid_id", "td_district", "Road_EN", "latitude", "longitude", "nearest_station", "station_distance_km",
-        "peak_mean_wind_kmh", "peak_gust_kmh", "exposure_class"], out
+        "peak_gust_kmh", "exposure_class"], out
 
 
 def _wind_district_hourly():
     where = {n: _locate(s["lon"], s["lat"])[0]["number"] for n, s in _station_peaks().items()}
     groups = defaultdict(list)
-    for r in _wind():
+    for r in (r for r in _wind() if r["gust"] is not None):  # readings that passed QA
         groups[(r["hkt"][:13] + ":00:00+08:00", where[r["station_name"]])].append(r)
     return "hk_district_hourly_wind_signal8_20250908.csv", [
         "hour_start_hkt", "district_code", "district_en", "district_zh", "stations", "mean_wind_kmh",
@@ -337,9 +338,10 @@ def _journey_ranking():
         same = abs(back[7] - r[7]) <= 0.1 * r[7]
         out.append([r[0], r[1], r[2], r[7], r[8], r[9], back[8], round(100 * (r[8] - back[8]) / back[8], 1) if same
                     else None])
+    out.sort(key=lambda row: row[5])  # slowest average speed first
     return "kowloon_route_speed_ranking_2023.csv", [
         "rank_slowest", "route_id", "origin", "destination", "distance_km", "journey_time_min", "avg_speed_kmh",
-        "return_journey_time_min", "asymmetry_pct"], [[i + 1, *r] for i, r in enumerate(sorted(out, key=lambda r: r[5]))]
+        "return_journey_time_min", "asymmetry_pct"], [[i + 1, *r] for i, r in enumerate(out)]
 
 
 @cache
@@ -473,8 +475,8 @@ def _twin_air():
 def _twin_benchmark():
     def row(city, period, source, values):
         values = [v for v in values if v is not None]
-        return [city, period, source, len(values), _mean(values), _r(max(values)),
-                _r(100 * sum(v > 15 for v in values) / len(values)), _r(100 * sum(v > 75 for v in values) / len(values))]
+        share = [_r(100 * sum(v > limit for v in values) / len(values)) for limit in (15, 75)]
+        return [city, period, source, len(values), _mean(values), _r(max(values)), *share]
     ts, items = _lampposts()
     out = [row("hong_kong", f"snapshot {ts}", "EPD smart lampposts (instantaneous)", [i["pm25"] for i in items]),
            row("shanghai", "2015 (daily means)", _SH_POST[2], [d["mean"] for d in _days()])]
@@ -533,10 +535,10 @@ def _max_upload_bytes() -> int:
 def _ensure_user(session: Session, account: dict, created: Counter) -> User:
     user = session.scalar(select(User).where(User.email == normalise_email(account["email"])))
     if user is None:
+        created["users"] += 1
         user = register_user(session, email=account["email"], password=account["password"],
                              display_name=account["name"], locale=account.get("locale", "en"),
                              platform_role=PlatformRole(account.get("role", "none")))
-        created["users"] += 1
     return user
 
 
@@ -545,59 +547,45 @@ def _ensure_org(session: Session, owner: User, key: str, created: Counter) -> Or
     org = session.scalar(select(Organization).join(Membership).where(
         Membership.user_id == owner.id, Organization.name == spec["name"]))
     if org is None:
+        created["organizations"] += 1
         org = create_organization(session, owner, name=spec["name"], description=spec["description"],
                                   contact_email=spec["contact_email"])
-        created["organizations"] += 1
     return org
 
 
-def _existing_product(session: Session, org: Organization, title: str) -> DataProduct | None:
-    return session.scalar(select(DataProduct).join(ProductVersion, ProductVersion.product_id == DataProduct.id).where(
-        DataProduct.organization_id == org.id, ProductVersion.number == 1, ProductVersion.title_en == title))
-
-
 def _sources(spec: dict) -> list[tuple[dict, str]]:
-    """(source fields, one-line note from the record) for each upstream the product cites, in citation order."""
-    hk = {r["name"]: r for r in datagovhk_records()}
-    sh = {r["slug"]: r for r in shanghai_records()}
+    """(source fields, a note from the record's own metadata) for each upstream the product cites, in order."""
+    hk, sh = {r["name"]: r for r in datagovhk_records()}, {r["slug"]: r for r in shanghai_records()}
     out = []
     for name in spec.get("hk", []):
         notes = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", " ".join(hk[name]["notes"].split()))
         out.append((source_from_datagovhk(hk[name]), re.split(r"(?<=[.!?])\s", notes)[0][:200]))
-    for slug in spec.get("sh", []):
-        out.append((source_from_shanghai(sh[slug]), "字段 fields: " + " ".join(sh[slug]["notes"].split())[:200]))
-    for key in spec.get("other", []):
-        fields = dict(OTHER_SOURCES[key])
-        out.append((fields, fields.pop("note")))
-    return out
+    out += [(source_from_shanghai(sh[slug]), " ".join(sh[slug]["notes"].split())[:200]) for slug in spec.get("sh", [])]
+    return out + [({k: v for k, v in OTHER_SOURCES[key].items() if k != "note"}, OTHER_SOURCES[key]["note"])
+                  for key in spec.get("other", [])]
 
 
 _FREQ_ZH = {"realtime": "實時", "hourly": "每小時", "daily": "每日", "weekly": "每週", "monthly": "每月",
             "quarterly": "每季", "yearly": "每年", "irregular": "不定期", "one_off": "一次性"}
-_SIMPLIFIED = str.maketrans("實週時間區數據來內蓋圍頻範", "实周时间区数据来内盖围频范")
+_SIMPLIFIED = str.maketrans("實週時間區數據來內蓋圍頻範續", "实周时间区数据来内盖围频范续")
 
 
 def _describe(spec: dict, sources: list[tuple[dict, str]], lang: str) -> str:
-    """Markdown description: the seller's own lead and value-added list, then provenance and coverage."""
+    """Markdown: the seller's lead and value-added list, then provenance from the cited records, then coverage."""
     start, end = spec["temporal"]
-    if lang == "en":
-        heads = ("What we add", "Built on open data", "Coverage")
-        period = f"Period: {start} to {end}" if end else f"Period: from {start}, updated continuously"
-        cover = [period, f"Area: {spec['spatial']}", f"Updates: {UpdateFrequency(spec['frequency']).label}"]
-    else:
-        heads = ("增值內容", "數據來源", "覆蓋範圍")
-        cover = [f"時間：{start} 至 {end}" if end else f"時間：{start} 起持續更新", f"地區：{spec['spatial']}",
-                 f"更新頻率：{_FREQ_ZH[spec['frequency']]}"]
-    lines = [spec[f"lead_{lang}"], "", f"### {heads[0]}", *(f"- {v}" for v in spec[f"value_{lang}"]), "",
-             f"### {heads[1]}"]
-    lines += [f"- **{s['title']}** ({s['publisher']}): {note}" for s, note in sources]
-    text = "\n".join([*lines, "", f"### {heads[2]}", *(f"- {c}" for c in cover)])
-    return text if lang == "en" or spec["regions"] == ["hong_kong"] else text.translate(_SIMPLIFIED)
-
-
-def _plan(entry: tuple) -> dict:
-    preset, amount, currency, *overrides = entry
-    return {**PLANS[preset], "amount": amount, "currency": currency, **(overrides[0] if overrides else {})}
+    en = lang == "en"
+    period = (start if end == start else f"{start} to {end}" if end else f"from {start}, updated continuously") if en \
+        else (start if end == start else f"{start} 至 {end}" if end else f"{start} 起持續更新")
+    heads = ("What we add", "Built on open data", "Coverage") if en else ("增值內容", "數據來源", "覆蓋範圍")
+    cover = ([f"Period: {period}", f"Area: {spec['spatial']}",
+              f"Updates: {UpdateFrequency(spec['frequency']).label}"] if en
+             else [f"時間：{period}", f"地區：{spec['spatial']}", f"更新頻率：{_FREQ_ZH[spec['frequency']]}"])
+    cited = [f"- **{s['title']}** ({s['publisher']}): "
+             + (("Fields: " if en else "字段：") if s["portal"] in ("soda", "shanghai_public_data") else "") + note
+             for s, note in sources]
+    text = "\n".join([spec[f"lead_{lang}"], "", f"### {heads[0]}", *(f"- {v}" for v in spec[f"value_{lang}"]), "",
+                      f"### {heads[1]}", *cited, "", f"### {heads[2]}", *(f"- {c}" for c in cover)])
+    return text if en or spec["regions"] == ["hong_kong"] else text.translate(_SIMPLIFIED)
 
 
 def _upload(session, storage, user, version, kind: str, spec: str, max_bytes: int):
@@ -611,41 +599,34 @@ def _upload(session, storage, user, version, kind: str, spec: str, max_bytes: in
                             content_type=None, max_bytes=max_bytes)
 
 
-def _document(row: dict) -> dict:
-    description, unit = FIELD_DOCS.get(row["name"], ("", ""))
-    return row | {"description": row["description"] or description, "unit": row["unit"] or unit}
-
-
 def _build_product(session: Session, storage: Storage, user: User, org: Organization, spec: dict,
                    max_bytes: int) -> DataProduct:
-    sources = _sources(spec)
+    sources, state = _sources(spec), spec.get("state", "submit")
     start, end = (date.fromisoformat(d) if d else None for d in spec["temporal"])
     product = listings.create_product(session, user, org, {"title_en": spec["title_en"], "category": spec["category"]})
     version = product.latest_version
     listings.update_metadata(session, user, version, {
         "title_zh": spec["title_zh"], "description_en": _describe(spec, sources, "en"),
-        "description_zh": _describe(spec, sources, "zh"), "tags": [t.strip() for t in spec["tags"].split(",")],
-        "regions": spec["regions"], "temporal_start": start, "temporal_end": end, "spatial_coverage": spec["spatial"],
-        "update_frequency": spec["frequency"], "delivery_methods": spec["delivery"], "formats": spec["formats"],
-    })
+        "description_zh": _describe(spec, sources, "zh"), "tags": spec["tags"].split(", "), "regions": spec["regions"],
+        "temporal_start": start, "temporal_end": end, "spatial_coverage": spec["spatial"],
+        "update_frequency": spec["frequency"], "delivery_methods": spec["delivery"], "formats": spec["formats"]})
     for fields, _ in sources:
         listings.add_source(session, user, version, fields)
-    for entry in spec["plans"]:
-        listings.add_plan(session, user, version, _plan(entry))
-    state = spec.get("state", "submit")
-    attester = ORGANIZATIONS[spec["org"]]["attester"]
-    if state == "incomplete":  # profile declared but not attested; no files or dictionary yet
+    for preset, amount, currency, *overrides in spec["plans"]:
+        listings.add_plan(session, user, version, {**PLANS[preset], "amount": amount, "currency": currency,
+                                                   **(overrides[0] if overrides else {})})
+    if state == "incomplete":  # the profile is declared but not attested; no files or dictionary yet
         listings.set_compliance(session, user, version, COMPLIANCE[spec["compliance"]], attest=False,
                                 attested_by_name=None)
         return product
     samples = [_upload(session, storage, user, version, "sample", s, max_bytes) for s in spec["samples"]]
     for d in spec["deliverables"]:
         _upload(session, storage, user, version, "deliverable", d, max_bytes)
-    inferred = infer_from_asset(storage, samples[0])
-    listings.replace_dictionary(session, user, version,
-                                [_document(r) for r in dictionary_from_inference(version, inferred)])
+    rows = dictionary_from_inference(version, infer_from_asset(storage, samples[0]))
+    listings.replace_dictionary(session, user, version, [  # inferred types, then our notes on known columns
+        r | dict(zip(("description", "unit"), FIELD_DOCS.get(r["name"], ("", "")))) for r in rows])
     listings.set_compliance(session, user, version, COMPLIANCE[spec["compliance"]], attest=True,
-                            attested_by_name=attester)
+                            attested_by_name=ORGANIZATIONS[spec["org"]]["attester"])
     if state == "submit":
         listings.submit_version(session, user, version)
         _after_submission(session, product, version, spec.get("review", "approve"))
@@ -657,13 +638,12 @@ def _build_product(session: Session, storage: Storage, user: User, org: Organiza
 # implement ``_after_submission`` to move each newly submitted version on as reviewer@demo.exchange, following the
 # product's "review" entry in demo_catalog.PRODUCTS (``review_plan()`` lists them):
 #   "approve" -> claim, approve and list, so buyers browse a populated catalog;
-#   "queue"   -> leave SUBMITTED, so the reviewer has a queue to demonstrate;
+#   "queue"   -> leave it SUBMITTED, so the reviewer has a queue to demonstrate;
 #   "changes" -> claim and request changes with a comment, to show the seller's side of the loop.
-# Products loaded before that (already SUBMITTED) are found by organization and title, as load_demo does.
+# Products a previous load left SUBMITTED are found by organization and title, as load_demo finds them.
 
 def _after_submission(session: Session, product: DataProduct, version: ProductVersion, decision: str) -> None:
     """Called once for each version the demo submits; a no-op until compliance review exists."""
-    return None
 
 
 def review_plan() -> dict[str, list[str]]:
@@ -684,34 +664,29 @@ def load_demo(session: Session, storage: Storage) -> str:
     owners = {a["org"]: users[a["email"]] for a in ACCOUNTS if a.get("org")}
     orgs = {key: _ensure_org(session, owner, key, created) for key, owner in owners.items()}
     for spec in PRODUCTS:
-        if _existing_product(session, orgs[spec["org"]], spec["title_en"]) is None:
-            _build_product(session, storage, owners[spec["org"]], orgs[spec["org"]], spec, max_bytes)
+        org = orgs[spec["org"]]
+        if not session.scalar(select(DataProduct.id).join(ProductVersion, ProductVersion.product_id == DataProduct.id)
+                              .where(DataProduct.organization_id == org.id, ProductVersion.title_en == spec["title_en"])
+                              .limit(1)):
+            _build_product(session, storage, owners[spec["org"]], org, spec, max_bytes)
             created["products"] += 1
     session.flush()
-    return _report(session, orgs, created, time.perf_counter() - started)
-
-
-def _report(session: Session, orgs: dict[str, Organization], created: Counter, seconds: float) -> str:
-    if created:
-        made = ", ".join(f"{n} {what}" for what, n in created.items())
-        lines = [f"Demo catalog loaded in {seconds:.1f} s: created {made}."]
-    else:
-        lines = ["The demo catalog is already loaded; nothing new was created."]
+    seconds = time.perf_counter() - started
+    lines = [f"Demo catalog loaded in {seconds:.1f} s: created " + ", ".join(f"{n} {k}" for k, n in created.items())
+             + "." if created else "The demo catalog is already loaded; nothing new was created."]
     lines += ["", "Demo accounts (demo passwords: change or remove them on any shared server):"]
     lines += [f"  {a['email']:<26} {a['password']:<22} {a['what']}" for a in ACCOUNTS]
-    totals: Counter = Counter()
     lines += ["", f"Organizations ({len(orgs)}):"]
+    totals: Counter = Counter()
     for org in orgs.values():
-        products = session.scalars(select(DataProduct).where(DataProduct.organization_id == org.id)).all()
-        status = Counter(p.latest_version.status.value for p in products)
+        status = Counter(p.latest_version.status.value for p in session.scalars(
+            select(DataProduct).where(DataProduct.organization_id == org.id)))
         totals.update(status)
-        detail = ", ".join(f"{n} {s}" for s, n in sorted(status.items())) or "buyer"
-        lines.append(f"  {org.name} <{org.contact_email}>: {len(products)} products ({detail})" if products
-                     else f"  {org.name} <{org.contact_email}>: {detail}")
-    lines.append(f"Products: {sum(totals.values())} ("
-                 + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())) + ")")
-    plan = review_plan()
-    lines.append("Review is not implemented yet; marketplace.demo._after_submission will later approve "
-                 f"{len(plan.get('approve', []))}, leave {len(plan.get('queue', []))} in the queue and request "
-                 f"changes on {len(plan.get('changes', []))}.")
+        lines.append(f"  {org.name} <{org.contact_email}>: " + (f"{sum(status.values())} products ("
+                     + ", ".join(f"{n} {s}" for s, n in sorted(status.items())) + ")" if status else "buyer"))
+    lines.append(f"Products: {sum(totals.values())} (" + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())) + ")")
+    plan = {k: len(v) for k, v in review_plan().items()}
+    lines.append(f"Review is not implemented yet; marketplace.demo._after_submission will later approve "
+                 f"{plan.get('approve', 0)}, leave {plan.get('queue', 0)} in the queue and request changes on "
+                 f"{plan.get('changes', 0)}.")
     return "\n".join(lines)

@@ -1,0 +1,164 @@
+"""The demo catalog: built from the shipped open data through the real services, complete, and idempotent."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Membership, Organization, PlatformRole, User
+from marketplace.accounts.services import authenticate
+from marketplace.demo import SAMPLES, load_demo, review_plan
+from marketplace.demo_catalog import ACCOUNTS, PRODUCTS
+from marketplace.extensions import db
+from marketplace.listings.licences import get_licence
+from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.services import readiness_problems
+from marketplace.listings.states import VersionStatus
+from marketplace.listings.vocab import AssetKind, PermittedUse, Prohibition, Territory
+
+
+@pytest.fixture
+def report(session, storage):
+    text = load_demo(session, storage)
+    session.commit()
+    return text
+
+
+@pytest.fixture
+def versions(report, session):
+    return session.scalars(select(ProductVersion).order_by(ProductVersion.id)).all()
+
+
+def _submitted(versions):
+    return [v for v in versions if v.status == VersionStatus.SUBMITTED]
+
+
+def _row_counts(session) -> dict[str, int]:
+    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def test_demo_accounts_can_log_in_with_their_roles_and_organizations(report, session):
+    for account in ACCOUNTS:
+        assert len(account["password"]) >= 10
+        assert account["email"] in report and account["password"] in report
+        user = authenticate(session, account["email"], account["password"])
+        orgs = [m.organization for m in user.memberships]
+        assert bool(orgs) == bool(account.get("org"))
+    roles = {u.email: u.platform_role for u in session.scalars(select(User))}
+    assert roles["reviewer@demo.exchange"] == PlatformRole.REVIEWER
+    assert roles["admin@demo.exchange"] == PlatformRole.ADMIN
+    assert roles["seller@demo.exchange"] == roles["buyer@demo.exchange"] == PlatformRole.NONE
+
+
+def test_every_demo_organization_has_a_description_and_contact_and_sellers_have_products(report, session):
+    orgs = session.scalars(select(Organization).join(Membership).join(User).where(User.email.like("%@demo.exchange")))
+    sellers = 0
+    for org in orgs.unique():
+        assert org.description.strip() and org.contact_email
+        if session.scalar(select(func.count(DataProduct.id)).where(DataProduct.organization_id == org.id)):
+            sellers += 1
+    assert sellers >= 3
+    buyer = session.scalar(select(User).where(User.email == "buyer@demo.exchange"))
+    assert not session.scalar(select(func.count(DataProduct.id)).where(
+        DataProduct.organization_id == buyer.memberships[0].organization_id))
+
+
+def test_catalog_spans_both_cities_and_several_states(versions, report):
+    assert len(versions) >= 30
+    regions = {r for v in versions for r in v.regions}
+    assert {"hong_kong", "shanghai", "cross_city"} <= regions
+    assert sum("shanghai" in v.regions for v in _submitted(versions)) >= 5
+    statuses = Counter(v.status for v in versions)
+    assert len(statuses) >= 2 and statuses[VersionStatus.SUBMITTED] > statuses[VersionStatus.DRAFT] >= 2
+    drafts = [v for v in versions if v.status == VersionStatus.DRAFT]
+    assert any(readiness_problems(v) for v in drafts), "one draft is left incomplete"
+    assert any(not readiness_problems(v) for v in drafts), "another is complete but not yet submitted"
+    assert f"{statuses[VersionStatus.SUBMITTED]} submitted" in report and f"{len(versions)} (" in report
+
+
+def test_every_submitted_version_is_ready_and_cites_known_licences(versions):
+    for v in _submitted(versions):
+        assert readiness_problems(v) == {}, v.title_en
+        assert 1 <= len(v.sources) <= 3
+        for source in v.sources:
+            assert get_licence(source.licence_id), source.licence_id
+            assert source.url.startswith("https://") and source.publisher and source.attribution
+        assert v.title_zh and re.search(r"[\u4e00-\u9fff]", v.title_zh + v.description_zh)
+        assert "###" in v.description_en and "###" in v.description_zh
+        assert any(re.search(r"[\u4e00-\u9fff]", t) for t in v.tags) and any(t.isascii() for t in v.tags)
+        assert all(f.description for f in v.fields), [f.name for f in v.fields if not f.description]
+        assert v.attested_by_name and v.submitted_at
+
+
+def test_sources_come_from_the_shipped_catalog_metadata(versions):
+    portals = Counter(s.portal for v in versions for s in v.sources)
+    assert portals["data_gov_hk"] >= 20 and portals["shanghai_public_data"] + portals["soda"] >= 5
+    cited = {s.external_id for v in versions for s in v.sources}
+    assert {"hk-td-sm_4-traffic-data-strategic-major-roads", "hk-hko-rss-latest-ten-minute-wind-info", "AQI",
+            "charging-station"} <= cited
+
+
+def test_assets_are_stored_with_matching_hashes_and_use_every_real_sample(versions, storage):
+    hashes = set()
+    for v in versions:
+        for asset in v.assets:
+            with storage.open(asset.storage_key) as fh:
+                data = fh.read()
+            assert hashlib.sha256(data).hexdigest() == asset.sha256 and len(data) == asset.size
+            hashes.add(asset.sha256)
+    real = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SAMPLES.rglob("*") if p.is_file()}
+    assert len(real) == 10 and {n for n, h in real.items() if h not in hashes} == set()
+    for v in _submitted(versions):
+        kinds = Counter(a.kind for a in v.assets)
+        assert kinds[AssetKind.SAMPLE] >= 1 and kinds[AssetKind.DELIVERABLE] >= 1
+
+
+def test_plans_offer_a_realistic_mix_of_terms(versions):
+    plans = [p for v in versions for p in v.plans]
+    assert {p.kind.value for p in plans} == {"free", "one_time", "subscription"}
+    assert {p.currency.value for p in plans} == {"CNY", "HKD", "USD"}
+    assert {p.billing_period.value for p in plans if p.billing_period} == {"month", "year"}
+    assert any(p.requires_approval for p in plans)
+    assert any(p.licence_cap == 1 for p in plans)
+    assert any(p.kind == "one_time" and p.amount == 120000 and p.currency == "HKD" for p in plans)
+    for p in plans:
+        assert set(p.permitted_uses) <= set(PermittedUse) and set(p.prohibitions) <= set(Prohibition)
+        assert p.territory in set(Territory)
+        if p.kind == "free":
+            assert p.permitted_uses == ["research"] and p.amount == 0
+
+
+def test_compliance_profiles_are_mostly_general_with_a_few_exceptions(versions):
+    submitted = _submitted(versions)
+    personal = Counter(v.personal_info.value for v in versions)
+    assert personal["none"] > len(versions) / 2 and personal["anonymised"] >= 2 and not personal["personal"]
+    important = [v for v in submitted if v.classification == "important"]
+    assert len(important) == 1 and important[0].classification_reason
+    assert any(v.cross_border_transfer for v in submitted) and not all(v.cross_border_transfer for v in submitted)
+
+
+def test_loading_twice_creates_nothing(report, session, storage):
+    before, files = _row_counts(session), sorted(storage.root.rglob("*"))
+    again = load_demo(session, storage)
+    session.commit()
+    assert "already loaded" in again
+    assert _row_counts(session) == before
+    assert sorted(storage.root.rglob("*")) == files
+
+
+def test_no_placeholder_text(versions, session):
+    text = " ".join(f"{v.title_en} {v.title_zh} {v.description_en} {v.description_zh} {v.spatial_coverage}"
+                    for v in versions)
+    text += " ".join(o.description for o in session.scalars(select(Organization)))
+    for placeholder in ("lorem", "ipsum", "todo", "tbd", "xxx"):
+        assert placeholder not in text.lower()
+
+
+def test_review_plan_names_every_submitted_product(versions):
+    plan = review_plan()
+    assert set(plan) <= {"approve", "queue", "changes"}
+    assert sorted(t for titles in plan.values() for t in titles) == sorted(v.title_en for v in _submitted(versions))
+    assert len({p["key"] for p in PRODUCTS}) == len(PRODUCTS)
