@@ -30,3 +30,13 @@ def test_migrations_downgrade_and_upgrade_again(app):
         assert "data_products" not in inspect(db.engine).get_table_names()
         upgrade()
         assert "data_products" in inspect(db.engine).get_table_names()
+
+
+def test_interactive_api_docs_are_served_by_the_app_offline(client):
+    import re
+
+    html = client.get("/api/v1/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/api/v1/docs/static/") for a in assets)  # no CDN
+    for asset in assets:
+        assert client.get(asset).status_code == 200

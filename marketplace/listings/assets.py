@@ -14,7 +14,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.listings.models import Asset, ProductVersion
-from marketplace.listings.services import _require_editable, _touch
+from marketplace.listings.services import require_editable, touch
 from marketplace.listings.vocab import AssetKind
 from marketplace.storage import Storage
 
@@ -49,7 +49,7 @@ def upload_asset(
     Refuses a version that is not editable, an unknown kind, and a file over ``max_bytes`` (UploadTooLarge,
     nothing left behind).
     """
-    _require_editable(version)
+    require_editable(version)
     if kind not in tuple(AssetKind):
         raise ValidationFailed("Unknown asset kind.", {"kind": ["Choose sample or deliverable."]})
     name = display_filename(filename)
@@ -69,7 +69,7 @@ def upload_asset(
     except Exception:
         storage.delete(key)
         raise
-    _touch(version)
+    touch(version)
     record(session, actor_id=user.id, action="asset.uploaded", subject_type="asset", subject_id=asset.id,
            payload={"version_id": version.id, "kind": kind, "sha256": stored.sha256, "size": stored.size})
     return asset
@@ -84,14 +84,14 @@ def asset_of(version: ProductVersion, asset_id: int) -> Asset:
 
 def delete_asset(session: Session, storage: Storage, user: User, version: ProductVersion, asset_id: int) -> None:
     """Remove a file from an editable version; the stored object goes only when no other version uses it."""
-    _require_editable(version)
+    require_editable(version)
     asset = asset_of(version, asset_id)
     key = asset.storage_key
     version.assets.remove(asset)
     session.flush()
     if not session.scalar(select(func.count(Asset.id)).where(Asset.storage_key == key)):
         storage.delete(key)
-    _touch(version)
+    touch(version)
 
 
 def copy_assets(source: ProductVersion, target: ProductVersion) -> None:

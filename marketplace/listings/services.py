@@ -81,7 +81,8 @@ def version_for_seller(session: Session, user: User, product_id: int, number: in
     raise NotFound("No such version.")
 
 
-def _require_editable(version: ProductVersion) -> None:
+def require_editable(version: ProductVersion) -> None:
+    """Refuse (InvalidTransition) any change to a version that is not draft or changes-requested."""
     if version.status not in EDITABLE_VERSION_STATES:
         raise InvalidTransition(
             f"Version {version.label} is {version.status.value.replace('_', ' ')} and can no longer be changed."
@@ -89,7 +90,8 @@ def _require_editable(version: ProductVersion) -> None:
         )
 
 
-def _touch(version: ProductVersion) -> None:
+def touch(version: ProductVersion) -> None:
+    """Mark the product as changed now (the seller dashboard sorts by it)."""
     version.product.updated_at = utcnow()
 
 
@@ -154,13 +156,13 @@ def create_product(session: Session, user: User, organization: Organization, dat
 
 def update_metadata(session: Session, user: User, version: ProductVersion, data: dict) -> ProductVersion:
     """Change the descriptive fields of an editable version."""
-    _require_editable(version)
+    require_editable(version)
     data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
     merged = {k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data
     _check_metadata(merged | {k: v for k, v in data.items() if k == "title_en"})
     for key, value in data.items():
         setattr(version, key, value)
-    _touch(version)
+    touch(version)
     return version
 
 
@@ -181,7 +183,7 @@ def _check_source(data: dict) -> None:
 
 def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
     """Cite an upstream open dataset with its licence; refuses unknown licences and duplicate URLs."""
-    _require_editable(version)
+    require_editable(version)
     data = {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(data)
     if any(s.url == data["url"] for s in version.sources):
@@ -189,7 +191,7 @@ def add_source(session: Session, user: User, version: ProductVersion, data: dict
     source = OpenDataSource(version=version, position=len(version.sources), **data)
     session.add(source)
     session.flush()
-    _touch(version)
+    touch(version)
     return source
 
 
@@ -201,27 +203,27 @@ def _child(items: Iterable, child_id: int, what: str):
 
 
 def update_source(session: Session, user: User, version: ProductVersion, source_id: int, data: dict) -> OpenDataSource:
-    _require_editable(version)
+    require_editable(version)
     source = _child(version.sources, source_id, "source")
     merged = {k: getattr(source, k) for k in SOURCE_FIELDS} | {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(merged)
     for key, value in merged.items():
         setattr(source, key, value)
-    _touch(version)
+    touch(version)
     return source
 
 
 def remove_source(session: Session, user: User, version: ProductVersion, source_id: int) -> None:
-    _require_editable(version)
+    require_editable(version)
     version.sources.remove(_child(version.sources, source_id, "source"))
-    _touch(version)
+    touch(version)
 
 
 # ---------------------------------------------------------------- data dictionary
 
 def replace_dictionary(session: Session, user: User, version: ProductVersion, fields: list[dict]) -> list[DictionaryField]:
     """Replace the whole data dictionary; refuses duplicate or empty field names (case-insensitive)."""
-    _require_editable(version)
+    require_editable(version)
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for i, field in enumerate(fields):
@@ -242,7 +244,7 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion, fi
         values.setdefault("description", "")
         version.fields.append(DictionaryField(position=i, **values))
     session.flush()
-    _touch(version)
+    touch(version)
     return version.fields
 
 
@@ -289,32 +291,32 @@ def _plan_values(data: dict) -> dict:
 
 def add_plan(session: Session, user: User, version: ProductVersion, data: dict) -> PricingPlan:
     """Add a pricing plan with the licence terms it grants; refuses inconsistent price, period and terms."""
-    _require_editable(version)
+    require_editable(version)
     values = _plan_values(data)
     values.setdefault("amount", 0)
     _check_plan(values)
     plan = PricingPlan(version=version, position=len(version.plans), **values)
     session.add(plan)
     session.flush()
-    _touch(version)
+    touch(version)
     return plan
 
 
 def update_plan(session: Session, user: User, version: ProductVersion, plan_id: int, data: dict) -> PricingPlan:
-    _require_editable(version)
+    require_editable(version)
     plan = _child(version.plans, plan_id, "plan")
     merged = {k: getattr(plan, k) for k in PLAN_FIELDS} | _plan_values(data)
     _check_plan(merged)
     for key, value in merged.items():
         setattr(plan, key, value)
-    _touch(version)
+    touch(version)
     return plan
 
 
 def remove_plan(session: Session, user: User, version: ProductVersion, plan_id: int) -> None:
-    _require_editable(version)
+    require_editable(version)
     version.plans.remove(_child(version.plans, plan_id, "plan"))
-    _touch(version)
+    touch(version)
 
 
 # ---------------------------------------------------------------- compliance profile
@@ -326,7 +328,7 @@ def set_compliance(
 
     Any change to the profile clears an earlier attestation: an attestation covers what it saw.
     """
-    _require_editable(version)
+    require_editable(version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
     errors: dict[str, list[str]] = {}
     if attest and not (attested_by_name or "").strip():
@@ -342,7 +344,7 @@ def set_compliance(
         version.attested_at = utcnow()
     elif changed:
         version.attested_by_name = version.attested_by_id = version.attested_at = None
-    _touch(version)
+    touch(version)
     return version
 
 
@@ -431,7 +433,7 @@ def submit_version(session: Session, user: User, version: ProductVersion) -> Pro
     version.status = target
     version.submitted_at = utcnow()
     version.submitted_by_id = user.id
-    _touch(version)
+    touch(version)
     record(session, actor_id=user.id, action="version.submitted", subject_type="version", subject_id=version.id,
            payload={"product_id": version.product_id, "from": previous.value, "to": target.value})
     return version

@@ -61,7 +61,7 @@ def _storage():
 def _editable(product, version):
     """Refuse (409) any change to a version the service would not change, before reading the form."""
     try:
-        services._require_editable(version)
+        services.require_editable(version)
     except DomainError as exc:
         return refused(product, version, exc)
     return None
