@@ -14,6 +14,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(CONFIGS[config_name]())
     app.config.update(overrides)
 
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+
     from marketplace.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -43,3 +45,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_api(app)
     init_cli(app)
     return app
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    # The embedded default keeps its SQLite file in instance/, which a fresh clone does not have yet.
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
