@@ -118,6 +118,9 @@ def _check_metadata(data: dict) -> None:
 
 def _normalise_lists(data: dict) -> dict:
     out = dict(data)
+    for key in ("description_en", "description_zh"):
+        if isinstance(out.get(key), str):
+            out[key] = out[key].replace("\r\n", "\n")  # browsers send CRLF from text areas
     if "tags" in out:
         seen: list[str] = []
         for tag in out["tags"] or []:
@@ -371,15 +374,17 @@ def new_version(session: Session, user: User, product: DataProduct, label: str, 
         product=product, number=latest.number + 1, label=label, changelog=changelog.strip(),
         **{k: getattr(latest, k) for k in METADATA_FIELDS + COMPLIANCE_FIELDS},
     )
-    for s in latest.sources:
-        copy.sources.append(OpenDataSource(position=s.position, **{k: getattr(s, k) for k in SOURCE_FIELDS}))
-    for f in latest.fields:
-        copy.fields.append(DictionaryField(position=f.position, **{k: getattr(f, k) for k in FIELD_FIELDS}))
-    for p in latest.plans:
-        copy.plans.append(PricingPlan(position=p.position, **{k: getattr(p, k) for k in PLAN_FIELDS}))
-    from marketplace.listings.assets import copy_assets  # assets own their storage rules
-    copy_assets(latest, copy)
     session.add(copy)
+    from marketplace.listings.assets import copy_assets  # assets own their storage rules
+
+    with session.no_autoflush:
+        for s in latest.sources:
+            copy.sources.append(OpenDataSource(position=s.position, **{k: getattr(s, k) for k in SOURCE_FIELDS}))
+        for f in latest.fields:
+            copy.fields.append(DictionaryField(position=f.position, **{k: getattr(f, k) for k in FIELD_FIELDS}))
+        for p in latest.plans:
+            copy.plans.append(PricingPlan(position=p.position, **{k: getattr(p, k) for k in PLAN_FIELDS}))
+        copy_assets(latest, copy)
     session.flush()
     record(session, actor_id=user.id, action="version.created", subject_type="version", subject_id=copy.id,
            payload={"product_id": product.id, "label": label})
