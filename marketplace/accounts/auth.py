@@ -27,7 +27,7 @@ def api_user() -> User | None:
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
         g.api_user = user_for_token(db.session, secret.strip()) if scheme.lower() == "bearer" and secret else None
-        if g.api_user is not None:
+        if g.api_user is not None and db.session.dirty:
             db.session.commit()  # last_used_at
     return g.api_user
 

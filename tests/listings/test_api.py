@@ -218,3 +218,15 @@ def test_openapi_documents_the_listing_endpoints(client):
     paths = client.get(f"{V1}/openapi.json").get_json()["paths"]
     assert "/api/v1/products/{product_id}/versions/{number}/submit" in paths
     assert client.get(f"{V1}/docs").status_code == 200
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(api, session, seller):
+    from marketplace.accounts.services import api_tokens_of
+
+    api.get(f"{V1}/products")
+    session.expire_all()
+    first = api_tokens_of(session, seller)[0].last_used_at
+    assert first is not None
+    api.get(f"{V1}/products")
+    session.expire_all()
+    assert api_tokens_of(session, seller)[0].last_used_at == first
