@@ -1,19 +1,18 @@
 """Your account, organizations and invitations in the JSON API; licence and source look-ups."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings.licences import licence_catalog
 from marketplace.listings.opendata import lookup_source
 from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
-from marketplace.mail import send_mail
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
 
@@ -111,11 +110,7 @@ def invite(data, slug):
     """Invite an e-mail address to join (owners only). The invitee gets an e-mail with the link."""
     user = require_api_user()
     org = services.organization_for_member(db.session, user, slug)
-    invitation, token = services.invite_member(db.session, user, org, data["email"], MemberRole(data["role"]))
-    db.session.commit()
-    send_mail(invitation.email, f"Join {org.name} on the Open Data Exchange",
-              f"{user.display_name} invited you to {org.name}.\n"
-              f"Accept: {url_for('accounts.accept_invitation', token=token, _external=True)}")
+    invitation, _sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
     return invitation
 
 

@@ -1,7 +1,7 @@
 """Who is asking: Flask-Login sessions for pages, personal API tokens (Bearer) for the JSON API."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import user_for_token
@@ -22,14 +22,19 @@ def init_auth(app: Flask) -> None:
 
 
 def api_user() -> User | None:
-    """The user of the request's Bearer token (cached on g), or None. Cookies never authenticate the API."""
-    if "api_user" not in g:
-        header = request.headers.get("Authorization", "")
-        scheme, _, secret = header.partition(" ")
-        g.api_user = user_for_token(db.session, secret.strip()) if scheme.lower() == "bearer" and secret else None
-        if g.api_user is not None and db.session.dirty:
+    """The user of the request's Bearer token, or None. Cookies never authenticate the API.
+
+    Looked up once per request (kept in the WSGI environ: ``g`` can outlive a request when an app context
+    was already pushed, as in the CLI and tests).
+    """
+    key = "marketplace.api_user"
+    if key not in request.environ:
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        user = user_for_token(db.session, secret.strip()) if scheme.lower() == "bearer" and secret else None
+        if user is not None and db.session.dirty:
             db.session.commit()  # last_used_at
-    return g.api_user
+        request.environ[key] = user
+    return request.environ[key]
 
 
 def require_api_user() -> User:

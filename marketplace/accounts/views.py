@@ -6,10 +6,9 @@ Forbidden) reaches the app's error handler, which renders the HTML error page.
 """
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.routing import BuildError
 
@@ -26,10 +25,9 @@ from marketplace.accounts.models import MemberRole, Organization
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail import send_mail
+from marketplace.accounts.invitations import invite_and_email
 
 bp = Blueprint("accounts", __name__)
-log = logging.getLogger(__name__)
 
 # Refusals of what the user typed: shown on the form. Other DomainErrors become the error page.
 INPUT_ERRORS = (ValidationFailed, Conflict)
@@ -159,36 +157,19 @@ def invite(slug: str):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation, token = services.invite_member(
-                db.session, current_user, org, form.email.data, MemberRole(form.role.data),
-                days=current_app.config["INVITATION_DAYS"],
+            invitation, sent = invite_and_email(
+                db.session, current_user, org, form.email.data, MemberRole(form.role.data)
             )
         except INPUT_ERRORS as exc:
             db.session.rollback()
             apply_domain_errors(form, exc)
         else:
-            db.session.commit()
-            _send_invitation(invitation, token)
+            if sent:
+                flash(f"Invitation sent to {invitation.email}.", "success")
+            else:
+                flash(f"The invitation for {invitation.email} was saved but the e-mail could not be sent.", "error")
             return redirect(url_for("accounts.organization", slug=org.slug))
     return _organization_page(org, form)
-
-
-def _send_invitation(invitation, token: str) -> None:
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
-    body = (
-        f"{current_user.display_name} ({current_user.email}) invited you to join {invitation.organization.name} "
-        f"as {invitation.role.value} on Open Data Exchange.\n\n"
-        f"Accept the invitation here:\n{link}\n\n"
-        f"Log in (or sign up) with {invitation.email} to accept. "
-        f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-    )
-    try:
-        send_mail(invitation.email, f"Join {invitation.organization.name} on Open Data Exchange", body)
-    except OSError:  # smtplib's errors are OSErrors; the invitation itself is saved
-        log.exception("could not send the invitation e-mail to %s", invitation.email)
-        flash(f"The invitation for {invitation.email} was saved but the e-mail could not be sent.", "error")
-    else:
-        flash(f"Invitation sent to {invitation.email}.", "success")
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

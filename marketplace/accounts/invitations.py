@@ -1,0 +1,40 @@
+"""Inviting by e-mail, shared by the pages and the API: the invitation (a service rule) plus its e-mail."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, url_for
+from sqlalchemy.orm import Session
+
+from marketplace.accounts import services
+from marketplace.accounts.models import Invitation, MemberRole, Organization, User
+from marketplace.mail import send_mail
+
+log = logging.getLogger(__name__)
+
+
+def invite_and_email(
+    session: Session, inviter: User, org: Organization, email: str, role: MemberRole,
+) -> tuple[Invitation, bool]:
+    """Create and commit the invitation (refusals as in ``services.invite_member``), then e-mail its link.
+
+    Returns the invitation and whether the e-mail went out; a failed e-mail keeps the invitation.
+    """
+    invitation, token = services.invite_member(
+        session, inviter, org, email, role, days=current_app.config["INVITATION_DAYS"],
+    )
+    session.commit()
+    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    body = (
+        f"{inviter.display_name} ({inviter.email}) invited you to join {org.name} "
+        f"as {invitation.role.value} on Open Data Exchange.\n\n"
+        f"Accept the invitation here:\n{link}\n\n"
+        f"Log in (or sign up) with {invitation.email} to accept. "
+        f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    try:
+        send_mail(invitation.email, f"Join {org.name} on Open Data Exchange", body)
+    except OSError:  # smtplib's errors are OSErrors; the invitation itself is saved
+        log.exception("could not send the invitation e-mail to %s", invitation.email)
+        return invitation, False
+    return invitation, True
