@@ -76,6 +76,17 @@ class InferenceResult:
     bbox: tuple[float, float, float, float] | None
 
 
+_CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+_EXTENSIONS = (*_CSV_EXTENSIONS, ".json", ".geojson")
+
+
+def looks_inferable(filename: str, content_type: str | None) -> bool:
+    """Whether a file's name or type says it is one of the formats inference reads (its bytes decide later)."""
+    ext = os.path.splitext((filename or "").lower())[1]
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    return ext in _EXTENSIONS or ctype in _CSV_TYPES | _JSON_TYPES | _GEOJSON_TYPES
+
+
 def detect_format(filename: str, content_type: str | None, head: bytes) -> str:
     """Return "csv", "json" or "geojson" for a file, judged by extension, then content type, then the head bytes.
 
@@ -91,7 +102,7 @@ def detect_format(filename: str, content_type: str | None, head: bytes) -> str:
         raise UnsupportedFile(f"The file looks binary (it contains NUL bytes); {SUPPORTED}.")
     looks_geo = bool(_GEOJSON_HEAD_RE.search(head))
     ext = os.path.splitext((filename or "").lower())[1]
-    if ext in (".csv", ".tsv", ".txt"):
+    if ext in _CSV_EXTENSIONS:
         return "csv"
     if ext == ".geojson":
         return "geojson"

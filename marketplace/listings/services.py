@@ -26,7 +26,12 @@ from marketplace.listings.models import (
     PricingPlan,
     ProductVersion,
 )
-from marketplace.listings.states import EDITABLE_VERSION_STATES, VersionAction, next_version_status
+from marketplace.listings.states import (
+    EDITABLE_VERSION_STATES,
+    NEW_VERSION_AFTER_STATES,
+    VersionAction,
+    next_version_status,
+)
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
 
 # Fields of a version a seller edits directly (the rest have their own functions).
@@ -356,7 +361,7 @@ def set_compliance(
 def new_version(session: Session, user: User, product: DataProduct, label: str, changelog: str) -> ProductVersion:
     """Open a new draft version copying the latest one; refused while another version is still open."""
     latest = product.latest_version
-    if latest.status not in ("listed", "rejected", "superseded", "approved"):
+    if latest.status not in NEW_VERSION_AFTER_STATES:
         raise Conflict(
             f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; finish it before starting another."
         )

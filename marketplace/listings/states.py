@@ -49,6 +49,11 @@ VERSION_TRANSITIONS: dict[tuple[VersionStatus, VersionAction], VersionStatus] = 
 # States in which the seller may still change a version's content.
 EDITABLE_VERSION_STATES = frozenset({VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED})
 
+# States of a product's latest version after which the seller may open a new version.
+NEW_VERSION_AFTER_STATES = frozenset({
+    VersionStatus.APPROVED, VersionStatus.LISTED, VersionStatus.REJECTED, VersionStatus.SUPERSEDED,
+})
+
 
 def next_version_status(current: VersionStatus, action: VersionAction) -> VersionStatus:
     """The state ``action`` leads to from ``current``; InvalidTransition if the table has no such move."""

@@ -2,7 +2,6 @@
 plain-words formatting the templates use. No rules live here; those are in the services."""
 from __future__ import annotations
 
-import os
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -20,9 +19,10 @@ from marketplace.listings.forms import (
     UploadForm,
     minor_to_decimal,
 )
+from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, PricingPlan, ProductVersion
-from marketplace.listings.states import EDITABLE_VERSION_STATES, VersionStatus
+from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
 from marketplace.listings.vocab import (
     BillingPeriod,
     Category,
@@ -38,9 +38,6 @@ from marketplace.listings.vocab import (
     UpdateFrequency,
 )
 
-# Files the dictionary inference reads (see marketplace/listings/inference.py).
-INFERABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".geojson")
-
 # Which workspace section each readiness problem belongs to, in page order.
 SECTIONS = (
     ("overview", "Overview", ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
@@ -52,11 +49,6 @@ SECTIONS = (
     ("compliance", "Compliance", ("personal_info", "classification", "classification_reason", "source_legality",
                                   "cross_border_transfer", "attestation")),
 )
-
-# Statuses after which a seller starts a new version instead of editing (the service decides for real).
-NEW_VERSION_FROM = frozenset({VersionStatus.LISTED, VersionStatus.REJECTED, VersionStatus.APPROVED,
-                              VersionStatus.SUPERSEDED})
-
 
 def acting_user():
     return current_user._get_current_object()
@@ -116,7 +108,7 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     return render_template(
         "seller/product.html", product=product, version=version, forms=all_forms,
         editable=version.status in EDITABLE_VERSION_STATES, checklist=readiness(version),
-        can_start_version=version is latest and latest.status in NEW_VERSION_FROM,
+        can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"],
     ), status
@@ -227,9 +219,7 @@ def terms_words(plan: PricingPlan) -> list[str]:
 
 
 def can_infer(asset: Asset) -> bool:
-    ext = os.path.splitext(asset.filename.lower())[1]
-    return ext in INFERABLE_EXTENSIONS or asset.content_type in (
-        "text/csv", "application/json", "application/geo+json", "text/tab-separated-values")
+    return looks_inferable(asset.filename, asset.content_type)
 
 
 TEMPLATE_HELPERS = {
