@@ -67,6 +67,27 @@ def _editable(product, version):
     return None
 
 
+def _save(version, form, key: str, change, message: str, anchor: str):
+    """Validate ``form``, make ``change(form)`` (one service call) and redirect; on a refusal re-show the form."""
+    if not form.validate_on_submit():
+        return render_workspace(version.product, version, status=422, forms={key: form})
+    try:
+        change(form)
+    except DomainError as exc:
+        apply_domain_errors(form, exc)
+        return refused(version.product, version, exc, {key: form})
+    return done(version, message, anchor)
+
+
+def _act(version, change, message: str, anchor: str | None = None):
+    """Make a form-less ``change()`` (one service call) and redirect; on a refusal re-show the workspace."""
+    try:
+        change()
+    except DomainError as exc:
+        return refused(version.product, version, exc)
+    return done(version, message, anchor)
+
+
 # ---------------------------------------------------------------- dashboard and products
 
 
@@ -151,11 +172,8 @@ def new_version(product_id: int):
 @bp.post(f"{VERSION}/submit")
 def submit(product_id: int, number: int):
     version = load_version(product_id, number)
-    try:
-        services.submit_version(db.session, acting_user(), version)
-    except DomainError as exc:
-        return refused(version.product, version, exc)
-    return done(version, f"Version {version.label} submitted for compliance review. It is read-only now.")
+    return _act(version, lambda: services.submit_version(db.session, acting_user(), version),
+                f"Version {version.label} submitted for compliance review. It is read-only now.")
 
 
 # ---------------------------------------------------------------- sources
@@ -166,15 +184,9 @@ def add_source(product_id: int, number: int):
     version = load_version(product_id, number)
     if refusal := _editable(version.product, version):
         return refusal
-    form = SourceForm(prefix="source")
-    if not form.validate_on_submit():
-        return render_workspace(version.product, version, status=422, forms={"source": form})
-    try:
-        services.add_source(db.session, acting_user(), version, form.to_data())
-    except DomainError as exc:
-        apply_domain_errors(form, exc)
-        return refused(version.product, version, exc, {"source": form})
-    return done(version, "Source added.", "sources")
+    return _save(version, SourceForm(prefix="source"), "source",
+                 lambda form: services.add_source(db.session, acting_user(), version, form.to_data()),
+                 "Source added.", "sources")
 
 
 @bp.post(f"{VERSION}/sources/lookup")
@@ -197,11 +209,8 @@ def lookup_source(product_id: int, number: int):
 @bp.post(f"{VERSION}/sources/<int:source_id>/delete")
 def remove_source(product_id: int, number: int, source_id: int):
     version = load_version(product_id, number)
-    try:
-        services.remove_source(db.session, acting_user(), version, source_id)
-    except DomainError as exc:
-        return refused(version.product, version, exc)
-    return done(version, "Source removed.", "sources")
+    return _act(version, lambda: services.remove_source(db.session, acting_user(), version, source_id),
+                "Source removed.", "sources")
 
 
 # ---------------------------------------------------------------- data dictionary
@@ -274,11 +283,8 @@ def upload(product_id: int, number: int):
 @bp.post(f"{VERSION}/assets/<int:asset_id>/delete")
 def delete_asset(product_id: int, number: int, asset_id: int):
     version = load_version(product_id, number)
-    try:
-        assets.delete_asset(db.session, _storage(), acting_user(), version, asset_id)
-    except DomainError as exc:
-        return refused(version.product, version, exc)
-    return done(version, "File deleted.", "files")
+    return _act(version, lambda: assets.delete_asset(db.session, _storage(), acting_user(), version, asset_id),
+                "File deleted.", "files")
 
 
 @bp.get("/products/<int:product_id>/assets/<int:asset_id>")
@@ -294,15 +300,9 @@ def add_plan(product_id: int, number: int):
     version = load_version(product_id, number)
     if refusal := _editable(version.product, version):
         return refusal
-    form = PlanForm(prefix="plan")
-    if not form.validate_on_submit():
-        return render_workspace(version.product, version, status=422, forms={"plan": form})
-    try:
-        services.add_plan(db.session, acting_user(), version, form.to_data())
-    except DomainError as exc:
-        apply_domain_errors(form, exc)
-        return refused(version.product, version, exc, {"plan": form})
-    return done(version, "Pricing plan added.", "plans")
+    return _save(version, PlanForm(prefix="plan"), "plan",
+                 lambda form: services.add_plan(db.session, acting_user(), version, form.to_data()),
+                 "Pricing plan added.", "plans")
 
 
 @bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -331,11 +331,8 @@ def edit_plan(product_id: int, number: int, plan_id: int):
 @bp.post(f"{VERSION}/plans/<int:plan_id>/delete")
 def remove_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
-    try:
-        services.remove_plan(db.session, acting_user(), version, plan_id)
-    except DomainError as exc:
-        return refused(version.product, version, exc)
-    return done(version, "Pricing plan removed.", "plans")
+    return _act(version, lambda: services.remove_plan(db.session, acting_user(), version, plan_id),
+                "Pricing plan removed.", "plans")
 
 
 # ---------------------------------------------------------------- compliance
@@ -347,14 +344,10 @@ def compliance(product_id: int, number: int):
     if refusal := _editable(version.product, version):
         return refusal
     form = ComplianceForm(prefix="compliance")
-    if not form.validate_on_submit():
-        return render_workspace(version.product, version, status=422, forms={"compliance": form})
-    try:
-        services.set_compliance(db.session, acting_user(), version, form.to_data(), attest=bool(form.attest.data),
-                                attested_by_name=form.attested_by_name.data)
-    except DomainError as exc:
-        apply_domain_errors(form, exc)
-        return refused(version.product, version, exc, {"compliance": form})
     message = "Compliance profile saved and attested." if form.attest.data else "Compliance profile saved."
-    return done(version, message, "compliance")
+    return _save(version, form, "compliance",
+                 lambda form: services.set_compliance(db.session, acting_user(), version, form.to_data(),
+                                                      attest=bool(form.attest.data),
+                                                      attested_by_name=form.attested_by_name.data),
+                 message, "compliance")
 
