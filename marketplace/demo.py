@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import create_organization, normalise_email, register_user
-from marketplace.demo_files import DEFAULT_MAX_BYTES, SAMPLES, derived_file
+from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
 from marketplace.listings import services as listings
 from marketplace.listings.assets import dictionary_from_inference, infer_from_asset, upload_asset
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.opendata import (
-    datagovhk_records,
-    shanghai_records,
+    datagovhk_record,
+    shanghai_record,
     source_from_datagovhk,
     source_from_shanghai,
 )
@@ -37,14 +37,6 @@ from marketplace.storage import Storage
 
 
 # ---------------------------------------------------------------- building through the services
-
-def _max_upload_bytes() -> int:
-    try:
-        from flask import current_app
-        return int(current_app.config.get("MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
-    except RuntimeError:  # no application context
-        return DEFAULT_MAX_BYTES
-
 
 def _ensure_user(session: Session, account: dict, created: Counter) -> User:
     user = session.scalar(select(User).where(User.email == normalise_email(account["email"])))
@@ -69,12 +61,14 @@ def _ensure_org(session: Session, owner: User, key: str, created: Counter) -> Or
 
 def _sources(spec: dict) -> list[tuple[dict, str]]:
     """(source fields, a note from the record's own metadata) for each upstream the product cites, in order."""
-    hk, sh = {r["name"]: r for r in datagovhk_records()}, {r["slug"]: r for r in shanghai_records()}
     out = []
     for name in spec.get("hk", []):
-        notes = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", " ".join(hk[name]["notes"].split()))
-        out.append((source_from_datagovhk(hk[name]), re.split(r"(?<=[.!?])\s", notes)[0][:200]))
-    out += [(source_from_shanghai(sh[slug]), " ".join(sh[slug]["notes"].split())[:200]) for slug in spec.get("sh", [])]
+        record = datagovhk_record(name)
+        notes = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", " ".join(record["notes"].split()))
+        out.append((source_from_datagovhk(record), re.split(r"(?<=[.!?])\s", notes)[0][:200]))
+    for slug in spec.get("sh", []):
+        record = shanghai_record(slug)
+        out.append((source_from_shanghai(record), " ".join(record["notes"].split())[:200]))
     return out + [({k: v for k, v in OTHER_SOURCES[key].items() if k != "note"}, OTHER_SOURCES[key]["note"])
                   for key in spec.get("other", [])]
 
@@ -171,9 +165,16 @@ def review_plan() -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------- entry point and report
 
-def load_demo(session: Session, storage: Storage) -> str:
-    """Create the demo accounts, organizations and products that do not exist yet; return a report for people."""
-    started, created, max_bytes = time.perf_counter(), Counter(), _max_upload_bytes()
+def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) -> str:
+    """Create the demo accounts, organizations and products that do not exist yet; return a report for people.
+
+    Files are capped at ``max_bytes`` (default: the app's MAX_UPLOAD_BYTES), as a seller's uploads are.
+    """
+    if max_bytes is None:
+        from flask import current_app
+
+        max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    started, created = time.perf_counter(), Counter()
     users = {a["email"]: _ensure_user(session, a, created) for a in ACCOUNTS}
     owners = {a["org"]: users[a["email"]] for a in ACCOUNTS if a.get("org")}
     orgs = {key: _ensure_org(session, owner, key, created) for key, owner in owners.items()}

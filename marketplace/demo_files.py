@@ -16,7 +16,6 @@ from statistics import fmean, quantiles
 from marketplace.listings.licences import DATA_DIR
 
 SAMPLES = DATA_DIR / "samples"
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- reading the real samples

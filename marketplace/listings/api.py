@@ -1,6 +1,8 @@
 """Seller listings in the JSON API: thin handlers that parse, call one service and dump."""
 from __future__ import annotations
 
+import dataclasses
+
 from flask import current_app, request
 from flask_smorest import Blueprint
 
@@ -163,7 +165,7 @@ def infer_dictionary(data, product_id, number):
     return {
         "format": result.format, "rows_scanned": result.rows_scanned, "truncated": result.truncated,
         "geometry_types": result.geometry_types, "bbox": list(result.bbox) if result.bbox else None,
-        "fields": [f.__dict__ for f in result.fields], "dictionary": rows, "applied": data["apply"],
+        "fields": [dataclasses.asdict(f) for f in result.fields], "dictionary": rows, "applied": data["apply"],
     }
 
 

@@ -24,12 +24,14 @@ def _shanghai() -> dict[str, dict]:
         return {d["slug"]: d for d in json.load(fh)["datasets"]}
 
 
-def datagovhk_records() -> list[dict]:
-    return list(_datagovhk().values())
+def datagovhk_record(name: str) -> dict:
+    """The shipped DATA.GOV.HK record with this CKAN name (KeyError if absent)."""
+    return _datagovhk()[name]
 
 
-def shanghai_records() -> list[dict]:
-    return list(_shanghai().values())
+def shanghai_record(slug: str) -> dict:
+    """The shipped SODA Shanghai record with this slug (KeyError if absent)."""
+    return _shanghai()[slug]
 
 
 _DATASET_PATH = re.compile(r"/(?:en|tc|sc)-data/dataset/([A-Za-z0-9_.\-]+)")

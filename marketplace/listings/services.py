@@ -63,7 +63,8 @@ def products_query(user: User):
 
 def seller_products(session: Session, user: User, organization_id: int | None = None) -> list[DataProduct]:
     query = products_query(user).options(
-        selectinload(DataProduct.versions), selectinload(DataProduct.organization)
+        selectinload(DataProduct.versions), selectinload(DataProduct.organization),
+        selectinload(DataProduct.listed_version),
     ).order_by(DataProduct.updated_at.desc())
     if organization_id is not None:
         query = query.where(DataProduct.organization_id == organization_id)
@@ -145,9 +146,7 @@ def create_product(session: Session, user: User, organization: Organization, dat
         select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == organization.id)
     ):
         raise NotFound("No such organization.")
-    data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
-    if not (data.get("title_en") or "").strip():
-        raise ValidationFailed("Some fields are not valid.", {"title_en": ["An English title is required."]})
+    data = _normalise_lists({"title_en": ""} | {k: v for k, v in data.items() if k in METADATA_FIELDS})
     _check_metadata(data)
     product = DataProduct(
         organization_id=organization.id, slug=_unique_slug(session, data["title_en"]), created_by_id=user.id,
@@ -166,8 +165,7 @@ def update_metadata(session: Session, user: User, version: ProductVersion, data:
     """Change the descriptive fields of an editable version."""
     require_editable(version)
     data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
-    merged = {k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data
-    _check_metadata(merged | {k: v for k, v in data.items() if k == "title_en"})
+    _check_metadata({k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data)
     for key, value in data.items():
         setattr(version, key, value)
     touch(version)
