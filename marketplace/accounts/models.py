@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import TimestampMixin, UTCDateTime, str_enum
+from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
 
 
@@ -92,6 +92,10 @@ class Invitation(TimestampMixin, db.Model):
 
     organization: Mapped[Organization] = relationship()
     invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at < utcnow()
 
 
 class ApiToken(TimestampMixin, db.Model):

@@ -215,7 +215,7 @@ def accept_invitation(session: Session, user: User, token: str) -> Membership:
         raise Forbidden("This invitation was sent to another e-mail address.")
     if inv.accepted_at is not None:
         raise Conflict("This invitation was already accepted.")
-    if inv.expires_at < utcnow():
+    if inv.expired:
         raise Conflict("This invitation has expired.")
     return _accept(session, user, inv)
 

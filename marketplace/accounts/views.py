@@ -22,7 +22,6 @@ from marketplace.accounts.forms import (
     apply_domain_errors,
 )
 from marketplace.accounts.models import MemberRole, Organization
-from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from marketplace.extensions import db
 from marketplace.accounts.invitations import invite_and_email
@@ -188,7 +187,7 @@ def accept_invitation(token: str):
     invitation = services.invitation_for_token(db.session, token)
     return render_template(
         "accounts/invitation.html", invitation=invitation, token=token,
-        expired=invitation.expires_at < utcnow(), addressed_to_me=invitation.email == current_user.email,
+        expired=invitation.expired, addressed_to_me=invitation.email == current_user.email,
     )
 
 
