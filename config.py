@@ -42,6 +42,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     INVITATION_DAYS = _int("INVITATION_DAYS", 14)
+    # Where links in e-mails point.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
+    PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
     # argon2id cost: OWASP's recommended minimum is 19 MiB with 2 passes; argon2-cffi's default is 64 MiB, 3 passes.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)

@@ -32,6 +32,9 @@ from marketplace.listings.opendata import (
     source_from_shanghai,
 )
 from marketplace.listings.vocab import UpdateFrequency
+from marketplace.review import services as review
+from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.prescreen import PrescreenReport
 from marketplace.storage import Storage
 
 
@@ -136,22 +139,48 @@ def _build_product(session: Session, storage: Storage, user: User, org: Organiza
     listings.set_compliance(session, user, version, COMPLIANCE[spec["compliance"]], attest=True,
                             attested_by_name=ORGANIZATIONS[spec["org"]]["attester"])
     if state == "submit":
-        listings.submit_version(session, user, version)
-        _after_submission(session, product, version, spec.get("review", "approve"))
+        round_ = review.submit_version(session, user, version, storage)
+        _after_submission(session, product, round_, spec.get("review", "approve"))
     return product
 
 
-# ---------------------------------------------------------------- hook for the compliance-review issue
-# Review does not exist yet, so every demo product stops at SUBMITTED (or DRAFT). When the review services land,
-# implement ``_after_submission`` to move each newly submitted version on as reviewer@demo.exchange, following the
-# product's "review" entry in demo_catalog.PRODUCTS (``review_plan()`` lists them):
-#   "approve" -> claim, approve and list, so buyers browse a populated catalog;
-#   "queue"   -> leave it SUBMITTED, so the reviewer has a queue to demonstrate;
-#   "changes" -> claim and request changes with a comment, to show the seller's side of the loop.
-# Products a previous load left SUBMITTED are found by organization and title, as load_demo finds them.
+# ---------------------------------------------------------------- compliance review, through the real path
 
-def _after_submission(session: Session, product: DataProduct, version: ProductVersion, decision: str) -> None:
-    """Called once for each version the demo submits; a no-op until compliance review exists."""
+def _demo_reviewer(session: Session) -> User:
+    return session.scalar(select(User).where(User.email == "reviewer@demo.exchange"))
+
+
+def _checklist(report, failing: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """The demo reviewer's answers: a pass per item with what was checked, or a fail with the reason."""
+    answers = {}
+    for item in ChecklistItem:
+        if failing and item.value in failing:
+            answers[item.value] = {"result": "fail", "comment": failing[item.value]}
+            continue
+        open_points = [f.message for f in report.findings_for(item) if f.outcome != PrescreenOutcome.PASS]
+        comment = ("Checked by hand: " + " ".join(open_points)) if open_points else "Pre-screen clear; spot-checked."
+        answers[item.value] = {"result": "pass", "comment": comment[:5000]}
+    return answers
+
+
+def _after_submission(session: Session, product: DataProduct, round_, decision: str) -> None:
+    """Move a freshly submitted demo version on as reviewer@demo.exchange, by the product's "review" entry:
+    approve (claim, checklist, approve: listed), queue (left submitted), claimed (in review), changes, reject."""
+    if decision == "queue":
+        return
+    reviewer = _demo_reviewer(session)
+    case = round_.case
+    review.claim_case(session, reviewer, case)
+    if decision == "claimed":
+        return
+    report = PrescreenReport.from_dict(round_.prescreen)
+    spec = next(p for p in PRODUCTS if p["title_en"] == product.latest_version.title_en)
+    if decision == "approve":
+        review.decide(session, reviewer, case, "approve", "Approved for listing.", _checklist(report))
+    else:
+        failing = spec["review_failing"]
+        review.decide(session, reviewer, case, "request_changes" if decision == "changes" else "reject",
+                      spec["review_comment"], _checklist(report, failing))
 
 
 def review_plan() -> dict[str, list[str]]:
@@ -200,8 +229,6 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
         lines.append(f"  {org.name} <{org.contact_email}>: " + (f"{sum(status.values())} products ("
                      + ", ".join(f"{n} {s}" for s, n in sorted(status.items())) + ")" if status else "buyer"))
     lines.append(f"Products: {sum(totals.values())} (" + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())) + ")")
-    plan = {k: len(v) for k, v in review_plan().items()}
-    lines.append(f"Review is not implemented yet; marketplace.demo._after_submission will later approve "
-                 f"{plan.get('approve', 0)}, leave {plan.get('queue', 0)} in the queue and request changes on "
-                 f"{plan.get('changes', 0)}.")
+    lines.append("Review: the demo reviewer approved the listed products through the real review path; "
+                 "log in as reviewer@demo.exchange to work the queue.")
     return "\n".join(lines)

@@ -325,7 +325,11 @@ PRODUCTS = [
      "hk": ["hk-dpo-datagovhk2-city-dashboard-traffic-speed", "hk-td-sm_4-traffic-data-strategic-major-roads"],
      "samples": ["hk/hk_traffic_speed_map_link_info.json"], "deliverables": ["hk/hk_traffic_speed_map_link_info.json"],
      "plans": [("free_research", 0, "HKD"), ("monthly", 28000, "HKD")], "compliance": "open_hk"},
-    {"org": "harbourline", "key": "hk-kowloon-journey-times-2023", "review": "approve",
+    {"org": "harbourline", "key": "hk-kowloon-journey-times-2023", "review": "changes",
+     "review_failing": {"quality": "The raw Table 2B file is delivered too, but none of its report-layout columns "
+                                   "(Origin - Destination, Start, Via ...) is in the dictionary."},
+     "review_comment": "Describe the columns of the raw Transport Department file in the dictionary, or deliver "
+                       "only the tidy table and cite the raw file as the source.",
      "title_en": "Kowloon A.M. Peak Cross-District Car Journey Times 2023 (tidy)",
      "title_zh": "2023年九龍早上繁忙時間跨區行車時間（整理版）",
      "lead_en": "Transport Department Table 2B rebuilt as a tidy table: one row per route and direction, with start, "
@@ -343,6 +347,10 @@ PRODUCTS = [
      "deliverables": ["@journeys_tidy", "hk/hk_td_am_peak_car_journey_time_cross_district_2023.csv"],
      "plans": [("free_research", 0, "HKD"), ("one_time", 120000, "HKD")], "compliance": "open_hk"},
     {"org": "harbourline", "key": "hk-kowloon-route-ranking", "review": "changes",
+     "review_failing": {"personal_information": "The data is declared anonymised, yet neither plan prohibits "
+                                                "re-identification."},
+     "review_comment": "Add re-identification to the prohibited uses of both plans: the speeds are validated "
+                       "against AIVAS counts derived from CCTV, so buyers must be bound not to re-identify.",
      "title_en": "Kowloon Peak-Hour Route Speed Ranking and Direction Asymmetry",
      "title_zh": "九龍繁忙時間路線車速排名及方向差異",
      "lead_en": "Every Kowloon cross-district route ranked from slowest to fastest in the A.M. peak, paired with its "
@@ -433,7 +441,7 @@ PRODUCTS = [
      "hk": ["hk-hko-rss-latest-ten-minute-wind-info", "hk-hko-rss-network-of-weather-stations-in-hong-kong"],
      "samples": ["@wind_station_peaks:10"], "deliverables": ["@wind_station_peaks"],
      "plans": [("free_research", 0, "HKD"), ("one_time", 30000, "HKD")], "compliance": "open_hk"},
-    {"org": "kowloon_climate", "key": "hk-current-weather-archive", "review": "queue",
+    {"org": "kowloon_climate", "key": "hk-current-weather-archive", "review": "claimed",
      "title_en": "HKO Current Weather Report, Archived API Responses", "title_zh": "天文台本港地區天氣報告存檔",
      "lead_en": "Complete responses of the HKO Open Data API current weather report (rhrread): station temperatures, "
                 "district rainfall, humidity, UV index and lightning, archived as issued.",
@@ -488,7 +496,10 @@ PRODUCTS = [
             "hk-epd-airteam-current-aqhi-of-individual-air-quality-monitoring-stations"],
      "samples": ["@lamppost_district"], "deliverables": ["@lamppost_district"],
      "plans": [("one_time", 90000, "HKD")], "compliance": "open_hk"},
-    {"org": "kowloon_climate", "key": "hk-aqhi-dashboard", "review": "approve",
+    {"org": "kowloon_climate", "key": "hk-aqhi-dashboard", "review": "reject",
+     "review_failing": {"quality": "The deliverables are the DATA.GOV.HK AQHI files unchanged, byte for byte."},
+     "review_comment": "Rejected: this product re-sells the free DATA.GOV.HK AQHI feed without adding anything. "
+                       "The exchange lists value-added products; link buyers to the open feed instead.",
      "title_en": "AQHI General vs Roadside Feed", "title_zh": "空氣質素健康指數（一般及路邊）",
      "lead_en": "Current AQHI range and health-risk band for general and roadside stations, as CSV and JSON.",
      "value_en": ["Both formats from one subscription", "Health-risk bands documented"],
@@ -676,7 +687,11 @@ PRODUCTS = [
      "formats": ["CSV"], "sh": ["weather", "AQI"], "other": ["uci_pm25"], "samples": ["@pm_rain:2"],
      "deliverables": ["@pm_rain"], "plans": [("one_time", 80000, "CNY", _CN)],
      "compliance": "open_sh"},
-    {"org": "huangpu", "key": "sh-heat-humidity", "review": "approve",
+    {"org": "huangpu", "key": "sh-heat-humidity", "review": "changes",
+     "review_failing": {"source_legality": "The UCI series (CC BY 4.0) and the SODA weather data both require "
+                                           "attribution, but the model-training plan waives it."},
+     "review_comment": "Require attribution in the Model-training licence: both upstream licences oblige every "
+                       "user of the data, including model trainers, to credit the source.",
      "title_en": "Shanghai Hourly Heat, Humidity and Degree-Hours for Energy Models",
      "title_zh": "上海逐时热湿指标及度时数（能源需求模型用）",
      "lead_en": "Hourly temperature, humidity, dew point and pressure with heat index and cooling/heating degree-hours "

@@ -9,3 +9,5 @@ from marketplace.listings.models import (  # noqa: F401
     PricingPlan,
     ProductVersion,
 )
+from marketplace.notifications.models import Notification  # noqa: F401
+from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401

@@ -10,13 +10,17 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import authenticate
+from marketplace.audit.services import verify_chain
 from marketplace.demo import SAMPLES, load_demo, review_plan
+from marketplace.review import services as review
+from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.prescreen import PrescreenReport
 from marketplace.demo_catalog import ACCOUNTS, PRODUCTS
 from marketplace.extensions import db
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import readiness_problems
-from marketplace.listings.states import VersionStatus
+from marketplace.listings.states import ProductStatus, VersionStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, Prohibition, Territory
 
 
@@ -33,7 +37,8 @@ def versions(report, session):
 
 
 def _submitted(versions):
-    return [v for v in versions if v.status == VersionStatus.SUBMITTED]
+    """Every version the demo submitted for review, whatever the review made of it since."""
+    return [v for v in versions if v.submitted_at is not None]
 
 
 def _row_counts(session) -> dict[str, int]:
@@ -72,11 +77,14 @@ def test_catalog_spans_both_cities_and_several_states(versions, report):
     assert {"hong_kong", "shanghai", "cross_city"} <= regions
     assert sum("shanghai" in v.regions for v in _submitted(versions)) >= 5
     statuses = Counter(v.status for v in versions)
-    assert len(statuses) >= 2 and statuses[VersionStatus.SUBMITTED] > statuses[VersionStatus.DRAFT] >= 2
+    assert statuses[VersionStatus.LISTED] > len(versions) / 2  # most of the catalog is listed
+    assert statuses[VersionStatus.SUBMITTED] >= 2 and statuses[VersionStatus.IN_REVIEW] >= 1
+    assert statuses[VersionStatus.CHANGES_REQUESTED] >= 2 and statuses[VersionStatus.REJECTED] == 1
+    assert statuses[VersionStatus.DRAFT] >= 2
     drafts = [v for v in versions if v.status == VersionStatus.DRAFT]
     assert any(readiness_problems(v) for v in drafts), "one draft is left incomplete"
     assert any(not readiness_problems(v) for v in drafts), "another is complete but not yet submitted"
-    assert f"{statuses[VersionStatus.SUBMITTED]} submitted" in report and f"{len(versions)} (" in report
+    assert f"{statuses[VersionStatus.LISTED]} listed" in report and f"{len(versions)} (" in report
 
 
 def test_every_submitted_version_is_ready_and_cites_known_licences(versions):
@@ -159,6 +167,25 @@ def test_no_placeholder_text(versions, session):
 
 def test_review_plan_names_every_submitted_product(versions):
     plan = review_plan()
-    assert set(plan) <= {"approve", "queue", "changes"}
+    assert set(plan) <= {"approve", "queue", "claimed", "changes", "reject"}
     assert sorted(t for titles in plan.values() for t in titles) == sorted(v.title_en for v in _submitted(versions))
     assert len({p["key"] for p in PRODUCTS}) == len(PRODUCTS)
+
+
+def test_listed_products_went_through_the_real_review(versions, session):
+    reviewer = session.scalar(select(User).where(User.email == "reviewer@demo.exchange"))
+    listed = [v for v in versions if v.status == VersionStatus.LISTED]
+    for v in listed:
+        case = review.case_for_version(session, v)
+        assert v.registration_number and v.product.status == ProductStatus.LISTED
+        assert v.product.listed_version_id == v.id and v.approved_by_id == reviewer.id
+        answers = case.current_round.answers
+        assert {a.item for a in answers} == set(ChecklistItem) and all(a.result == "pass" for a in answers)
+        report = PrescreenReport.from_dict(case.current_round.prescreen)
+        for a in answers:  # every open pre-screen point is addressed in the reviewer's comment
+            assert report.outcome_for(a.item) == PrescreenOutcome.PASS or a.comment.startswith("Checked by hand")
+    for v in versions:
+        if v.status in (VersionStatus.CHANGES_REQUESTED, VersionStatus.REJECTED):
+            round_ = review.case_for_version(session, v).current_round
+            assert round_.decision_comment and any(a.result == "fail" and a.comment for a in round_.answers)
+    assert verify_chain(session).ok

@@ -5,13 +5,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
 
 GENESIS = "0" * 64
+AUDIT_LOCK_KEY = 0x617564697400  # "audit": any constant the app uses for nothing else
 
 
 def _event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -31,8 +32,12 @@ def record(
 ) -> AuditEvent:
     """Append an event whose hash covers the previous event's hash.
 
-    ``prev_hash`` is unique, so two writers chaining onto the same event cannot both commit.
+    ``prev_hash`` is unique, so two writers chaining onto the same event cannot both commit. On PostgreSQL a
+    transaction-scoped advisory lock makes concurrent writers queue instead of failing; SQLite already allows
+    one writer at a time.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev = last or GENESIS
     event = AuditEvent(

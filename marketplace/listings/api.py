@@ -31,8 +31,10 @@ from marketplace.listings.schemas import (
     SourceInSchema,
     SourceOutSchema,
     SourcePatchSchema,
+    SubmitInSchema,
     VersionOutSchema,
 )
+from marketplace.review import services as review
 
 blp = Blueprint("listings_api", __name__, description="Seller listings: products, versions and their content")
 VERSION = "/products/<int:product_id>/versions/<int:number>"
@@ -236,10 +238,13 @@ def set_compliance(data, product_id, number):
 
 
 @blp.route(f"{VERSION}/submit", methods=["POST"])
+@blp.arguments(SubmitInSchema, required=False)
 @blp.response(200, VersionOutSchema)
-def submit(product_id, number):
-    """Submit a complete draft for compliance review (422 lists what is missing; 409 if not a draft)."""
+def submit(data, product_id, number):
+    """Submit a complete draft for compliance review; the pre-screen runs and a review round opens
+    (422 lists what is missing; 409 if the version is not a draft or changes-requested)."""
     version = _version(product_id, number)
-    services.submit_version(db.session, require_api_user(), version)
+    review.submit_version(db.session, require_api_user(), version, _storage(), note=(data or {}).get("note", ""),
+                          max_rows=current_app.config["PRESCREEN_MAX_ROWS"])
     db.session.commit()
     return version

@@ -291,11 +291,13 @@ class PlanForm(FlaskForm):
                                  description="How long a licence lasts; empty for no end.")
     attribution_required = BooleanField("Attribution required", default=True)
     derivatives_allowed = BooleanField("Derivatives allowed", default=True)
+    share_alike = BooleanField("Share-alike", description="Adaptations must be shared under these same terms "
+                               "(required when a source is share-alike, e.g. ODbL or CC BY-SA).")
     submit = SubmitField("Save plan")
 
     def fill(self, plan) -> PlanForm:
         for name in ("name", "requires_approval", "licence_cap", "permitted_uses", "prohibitions", "duration_days",
-                     "attribution_required", "derivatives_allowed"):
+                     "attribution_required", "derivatives_allowed", "share_alike"):
             getattr(self, name).data = getattr(plan, name)
         for name in ("kind", "currency", "territory"):
             getattr(self, name).data = str(getattr(plan, name))
@@ -311,7 +313,7 @@ class PlanForm(FlaskForm):
             "licence_cap": self.licence_cap.data, "permitted_uses": self.permitted_uses.data or [],
             "prohibitions": self.prohibitions.data or [], "territory": self.territory.data,
             "duration_days": self.duration_days.data, "attribution_required": bool(self.attribution_required.data),
-            "derivatives_allowed": bool(self.derivatives_allowed.data),
+            "derivatives_allowed": bool(self.derivatives_allowed.data), "share_alike": bool(self.share_alike.data),
         }
 
 

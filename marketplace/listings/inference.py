@@ -139,15 +139,23 @@ def infer_dictionary(
     """
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
-    head = _read_head(stream, HEAD_BYTES)
-    fmt = detect_format(filename, content_type, head)
-    buf = io.BufferedReader(_ChainedRaw(head, stream))
+    fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
     if fmt == "csv":
         return _infer_csv(buf, head, len(head) < HEAD_BYTES, max_rows)
     return _infer_json(_load_json(buf), fmt, max_rows)
 
 
 # --- streaming plumbing -----------------------------------------------------------------------------------
+
+
+def open_upload(stream: BinaryIO, *, filename: str, content_type: str | None) -> tuple[str, bytes, io.BufferedReader]:
+    """Read an upload's head and judge its format (see detect_format, which may raise UnsupportedFile).
+
+    Returns ``(format, head, buffer)``; the buffer replays the head, then the rest of the stream.
+    """
+    head = _read_head(stream, HEAD_BYTES)
+    fmt = detect_format(filename, content_type, head)
+    return fmt, head, io.BufferedReader(_ChainedRaw(head, stream))
 
 
 def _read_head(stream: BinaryIO, size: int) -> bytes:
@@ -319,41 +327,63 @@ def _sniff_delimiter(sample: str, at_eof: bool) -> str:
         return ","
 
 
-def _infer_csv(buf: io.BufferedReader, head: bytes, at_eof: bool, max_rows: int) -> InferenceResult:
+def iter_csv_table(buf: io.BufferedReader, head: bytes, at_eof: bool) -> tuple[list[str], Iterator[list[str]]]:
+    """Decode a CSV stream (``head`` is its first bytes, ``at_eof`` whether that was all) row by row.
+
+    Returns the header row and a lazy iterator of the non-blank data rows after it.  Report-style files put
+    a title line or two above the real header: the header is the first of the leading rows that is at least
+    half as full as the fullest of them.  Decoding and CSV errors surface as UnsupportedFile, also from the
+    iterator.
+    """
     enc = _pick_encoding(head, at_eof)
     delimiter = _sniff_delimiter(codecs.getincrementaldecoder(enc)().decode(head, final=at_eof), at_eof)
     text = io.TextIOWrapper(buf, encoding=enc, newline="")
     reader = csv.reader(_bounded_lines(text), delimiter=delimiter)
-    rows, truncated = 0, False
+    lead: list[list[str]] = []
     try:
-        # Report-style files put a title line or two above the real header: the header is the first of
-        # the leading rows that is at least half as full as the fullest of them.
-        lead: list[list[str]] = []
         for row in reader:
             if any(c.strip() for c in row):
                 lead.append(row)
                 if len(lead) == HEADER_SEARCH_ROWS:
                     break
-        if not lead:
-            raise UnsupportedFile("The CSV file has no header row.")
-        fullest = max(_filled(r) for r in lead)
-        start = next(i for i, r in enumerate(lead) if 2 * _filled(r) >= fullest)
-        header = lead[start]
-        blank_header = {i for i, name in enumerate(header) if not name.strip()}
-        fields = [_Field(name, i) for i, name in enumerate(_unique_names(header))]
-        for row in itertools.chain(lead[start + 1:], reader):
-            if not any(c.strip() for c in row):
-                continue
-            if rows >= max_rows:
-                truncated = True
-                break
-            rows += 1
-            for field, cell in zip(fields, row):
-                field.add_text(cell)
-    except UnicodeDecodeError as exc:
-        raise UnsupportedFile(f"The file is not valid {enc} text after row {rows}: {exc.reason}.") from exc
-    except csv.Error as exc:
-        raise UnsupportedFile(f"The CSV file is malformed near row {rows + 1}: {exc}.") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _csv_failure(exc, enc, 0) from exc
+    if not lead:
+        raise UnsupportedFile("The CSV file has no header row.")
+    fullest = max(_filled(r) for r in lead)
+    start = next(i for i, r in enumerate(lead) if 2 * _filled(r) >= fullest)
+    return lead[start], _data_rows(itertools.chain(lead[start + 1:], reader), enc)
+
+
+def _data_rows(rows: Iterator[list[str]], enc: str) -> Iterator[list[str]]:
+    done = 0
+    try:
+        for row in rows:
+            if any(c.strip() for c in row):
+                yield row
+                done += 1
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _csv_failure(exc, enc, done) from exc
+
+
+def _csv_failure(exc: Exception, enc: str, rows: int) -> UnsupportedFile:
+    if isinstance(exc, UnicodeDecodeError):
+        return UnsupportedFile(f"The file is not valid {enc} text after row {rows}: {exc.reason}.")
+    return UnsupportedFile(f"The CSV file is malformed near row {rows + 1}: {exc}.")
+
+
+def _infer_csv(buf: io.BufferedReader, head: bytes, at_eof: bool, max_rows: int) -> InferenceResult:
+    header, data = iter_csv_table(buf, head, at_eof)
+    blank_header = {i for i, name in enumerate(header) if not name.strip()}
+    fields = [_Field(name, i) for i, name in enumerate(_unique_names(header))]
+    rows, truncated = 0, False
+    for row in data:
+        if rows >= max_rows:
+            truncated = True
+            break
+        rows += 1
+        for field, cell in zip(fields, row):
+            field.add_text(cell)
     # Columns with no header and no value are layout padding, not fields.
     kept = [f.freeze(rows) for i, f in enumerate(fields) if i not in blank_header or f.nonnull]
     kept = [dataclasses.replace(f, position=i) for i, f in enumerate(kept)]

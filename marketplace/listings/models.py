@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
@@ -38,6 +39,9 @@ class DataProduct(TimestampMixin, db.Model):
         ForeignKey("product_versions.id", use_alter=True, name="fk_data_products_listed_version_id_product_versions")
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Why a reviewer last suspended, reinstated or delisted the product, and when.
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     organization: Mapped[Organization] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -92,6 +96,10 @@ class ProductVersion(TimestampMixin, db.Model):
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set on approval: the exchange's registration number for this exact version.
+    registration_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     product: Mapped[DataProduct] = relationship(back_populates="versions", foreign_keys=[product_id])
     sources: Mapped[list[OpenDataSource]] = relationship(
@@ -175,12 +183,14 @@ class LicenceTerms:
     duration_days: int | None
     attribution_required: bool
     derivatives_allowed: bool
+    share_alike: bool = False
 
     def to_dict(self) -> dict:
         return {
             "permitted_uses": list(self.permitted_uses), "prohibitions": list(self.prohibitions),
             "territory": self.territory, "duration_days": self.duration_days,
             "attribution_required": self.attribution_required, "derivatives_allowed": self.derivatives_allowed,
+            "share_alike": self.share_alike,
         }
 
 
@@ -206,6 +216,8 @@ class PricingPlan(db.Model):
     duration_days: Mapped[int | None] = mapped_column(Integer)
     attribution_required: Mapped[bool] = mapped_column(default=True)
     derivatives_allowed: Mapped[bool] = mapped_column(default=True)
+    # Adaptations must be shared under the same terms (what share-alike sources such as ODbL demand).
+    share_alike: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     version: Mapped[ProductVersion] = relationship(back_populates="plans")
 
@@ -215,4 +227,5 @@ class PricingPlan(db.Model):
             permitted_uses=tuple(self.permitted_uses), prohibitions=tuple(self.prohibitions),
             territory=str(self.territory), duration_days=self.duration_days,
             attribution_required=self.attribution_required, derivatives_allowed=self.derivatives_allowed,
+            share_alike=self.share_alike,
         )

@@ -104,6 +104,10 @@ class DictionaryInSchema(Schema):
                           data_key="fields")
 
 
+class SubmitInSchema(Schema):
+    note = text(5000, metadata={"description": "A note for the reviewer, e.g. what changed since the last round."})
+
+
 class InferInSchema(Schema):
     asset_id = strict_int(required=True)
     apply = fields.Boolean(load_default=False, metadata={"description": "Replace the dictionary with the result."})
@@ -124,6 +128,7 @@ class PlanInSchema(Schema):
     duration_days = strict_int(allow_none=True, validate=validate.Range(min=1, max=36500))
     attribution_required = fields.Boolean()
     derivatives_allowed = fields.Boolean()
+    share_alike = fields.Boolean(metadata={"description": "Adaptations must be shared under the same terms."})
 
 
 class PlanPatchSchema(PlanInSchema):
@@ -209,6 +214,8 @@ class VersionSummarySchema(Schema):
     status = fields.String(metadata={"enum": [s.value for s in VersionStatus]})
     changelog = fields.String()
     submitted_at = fields.DateTime(allow_none=True)
+    registration_number = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
     updated_at = fields.DateTime()
 
 
@@ -242,6 +249,8 @@ class ProductOutSchema(Schema):
     listed_version = fields.Function(lambda p: p.listed_version.number if p.listed_version else None)
     latest_version = fields.Function(lambda p: VersionSummarySchema().dump(p.latest_version))
     versions = fields.List(fields.Nested(VersionSummarySchema))
+    status_reason = fields.String()
+    status_changed_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -26,12 +26,7 @@ from marketplace.listings.models import (
     PricingPlan,
     ProductVersion,
 )
-from marketplace.listings.states import (
-    EDITABLE_VERSION_STATES,
-    NEW_VERSION_AFTER_STATES,
-    VersionAction,
-    next_version_status,
-)
+from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, ProductStatus
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
 
 # Fields of a version a seller edits directly (the rest have their own functions).
@@ -48,6 +43,7 @@ FIELD_FIELDS = ("name", "type", "unit", "description", "nullable", "personal_inf
 PLAN_FIELDS = (
     "name", "kind", "billing_period", "amount", "currency", "requires_approval", "licence_cap",
     "permitted_uses", "prohibitions", "territory", "duration_days", "attribution_required", "derivatives_allowed",
+    "share_alike",
 )
 
 
@@ -281,6 +277,8 @@ def _check_plan(data: dict) -> None:
         errors["prohibitions"] = ["A use cannot be both permitted and prohibited."]
     if not data.get("territory"):
         errors["territory"] = ["Required."]
+    if data.get("share_alike") and data.get("derivatives_allowed") is False:
+        errors["share_alike"] = ["Share-alike terms govern adaptations, so they need derivatives allowed."]
     if errors:
         raise ValidationFailed("The plan is not valid.", errors)
 
@@ -359,6 +357,8 @@ def set_compliance(
 def new_version(session: Session, user: User, product: DataProduct, label: str, changelog: str) -> ProductVersion:
     """Open a new draft version copying the latest one; refused while another version is still open."""
     latest = product.latest_version
+    if product.status == ProductStatus.DELISTED:
+        raise InvalidTransition("This product was delisted; it takes no new versions.")
     if latest.status not in NEW_VERSION_AFTER_STATES:
         raise Conflict(
             f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; finish it before starting another."
@@ -425,23 +425,3 @@ def readiness_problems(version: ProductVersion) -> dict[str, list[str]]:
         need("classification_reason", (version.classification_reason or "").strip(),
              "Important data needs a stated reason.")
     return p
-
-
-def submit_version(session: Session, user: User, version: ProductVersion) -> ProductVersion:
-    """Submit an editable, complete version for compliance review; it becomes read-only.
-
-    Refuses an incomplete version (ValidationFailed listing what is missing) and any version that is
-    not draft or changes-requested (InvalidTransition).
-    """
-    target = next_version_status(version.status, VersionAction.SUBMIT)
-    problems = readiness_problems(version)
-    if problems:
-        raise ValidationFailed("This version is not ready for review.", problems)
-    previous = version.status
-    version.status = target
-    version.submitted_at = utcnow()
-    version.submitted_by_id = user.id
-    touch(version)
-    record(session, actor_id=user.id, action="version.submitted", subject_type="version", subject_id=version.id,
-           payload={"product_id": version.product_id, "from": previous.value, "to": target.value})
-    return version

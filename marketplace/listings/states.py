@@ -1,9 +1,15 @@
-"""Lifecycles of products and versions: the one table of allowed moves each, and the one guard."""
+"""Lifecycles of products and versions: the one table of allowed moves each, with who may make them.
+
+Version: draft -> submitted -> in_review -> (changes_requested -> submitted) | approved | rejected;
+an approved version is listed at once; listing a newer version supersedes the old one.
+Product: draft -> listed (its first approved version) -> suspended (hidden, licences kept) <-> listed; listed or
+suspended -> delisted (final).
+"""
 from __future__ import annotations
 
 import enum
 
-from marketplace.errors import InvalidTransition
+from marketplace.lifecycle import Lifecycle, move
 
 
 class VersionStatus(enum.StrEnum):
@@ -24,9 +30,16 @@ class ProductStatus(enum.StrEnum):
     DELISTED = "delisted"
 
 
+class Actor(enum.StrEnum):
+    SELLER = "seller"      # a member of the product's seller organization
+    REVIEWER = "reviewer"  # a platform reviewer or admin
+    SYSTEM = "system"      # the platform itself, as the consequence of another move
+
+
 class VersionAction(enum.StrEnum):
     SUBMIT = "submit"
     CLAIM = "claim"
+    RELEASE = "release"
     REQUEST_CHANGES = "request_changes"
     APPROVE = "approve"
     REJECT = "reject"
@@ -34,17 +47,34 @@ class VersionAction(enum.StrEnum):
     SUPERSEDE = "supersede"
 
 
-# (from, action) -> to. Who may act is checked by the service performing the move.
-VERSION_TRANSITIONS: dict[tuple[VersionStatus, VersionAction], VersionStatus] = {
-    (VersionStatus.DRAFT, VersionAction.SUBMIT): VersionStatus.SUBMITTED,
-    (VersionStatus.CHANGES_REQUESTED, VersionAction.SUBMIT): VersionStatus.SUBMITTED,
-    (VersionStatus.SUBMITTED, VersionAction.CLAIM): VersionStatus.IN_REVIEW,
-    (VersionStatus.IN_REVIEW, VersionAction.REQUEST_CHANGES): VersionStatus.CHANGES_REQUESTED,
-    (VersionStatus.IN_REVIEW, VersionAction.APPROVE): VersionStatus.APPROVED,
-    (VersionStatus.IN_REVIEW, VersionAction.REJECT): VersionStatus.REJECTED,
-    (VersionStatus.APPROVED, VersionAction.LIST): VersionStatus.LISTED,
-    (VersionStatus.LISTED, VersionAction.SUPERSEDE): VersionStatus.SUPERSEDED,
-}
+class ProductAction(enum.StrEnum):
+    LIST = "list"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    DELIST = "delist"
+
+
+V, P = VersionStatus, ProductStatus
+VERSION_LIFECYCLE: Lifecycle[VersionStatus, VersionAction] = Lifecycle("version", {
+    (V.DRAFT, VersionAction.SUBMIT): move(V.SUBMITTED, Actor.SELLER),
+    (V.CHANGES_REQUESTED, VersionAction.SUBMIT): move(V.SUBMITTED, Actor.SELLER),
+    (V.SUBMITTED, VersionAction.CLAIM): move(V.IN_REVIEW, Actor.REVIEWER),
+    (V.IN_REVIEW, VersionAction.RELEASE): move(V.SUBMITTED, Actor.REVIEWER),
+    (V.IN_REVIEW, VersionAction.REQUEST_CHANGES): move(V.CHANGES_REQUESTED, Actor.REVIEWER),
+    (V.IN_REVIEW, VersionAction.APPROVE): move(V.APPROVED, Actor.REVIEWER),
+    (V.IN_REVIEW, VersionAction.REJECT): move(V.REJECTED, Actor.REVIEWER),
+    (V.APPROVED, VersionAction.LIST): move(V.LISTED, Actor.SYSTEM),
+    (V.LISTED, VersionAction.SUPERSEDE): move(V.SUPERSEDED, Actor.SYSTEM),
+})
+
+PRODUCT_LIFECYCLE: Lifecycle[ProductStatus, ProductAction] = Lifecycle("product", {
+    (P.DRAFT, ProductAction.LIST): move(P.LISTED, Actor.SYSTEM),
+    (P.LISTED, ProductAction.SUSPEND): move(P.SUSPENDED, Actor.REVIEWER),
+    (P.SUSPENDED, ProductAction.REINSTATE): move(P.LISTED, Actor.REVIEWER),
+    (P.LISTED, ProductAction.DELIST): move(P.DELISTED, Actor.REVIEWER),
+    (P.SUSPENDED, ProductAction.DELIST): move(P.DELISTED, Actor.REVIEWER),
+})
+del V, P
 
 # States in which the seller may still change a version's content.
 EDITABLE_VERSION_STATES = frozenset({VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED})
@@ -54,12 +84,5 @@ NEW_VERSION_AFTER_STATES = frozenset({
     VersionStatus.APPROVED, VersionStatus.LISTED, VersionStatus.REJECTED, VersionStatus.SUPERSEDED,
 })
 
-
-def next_version_status(current: VersionStatus, action: VersionAction) -> VersionStatus:
-    """The state ``action`` leads to from ``current``; InvalidTransition if the table has no such move."""
-    try:
-        return VERSION_TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(
-            f"Cannot {action.value.replace('_', ' ')} a version that is {current.value.replace('_', ' ')}."
-        ) from None
+# States a reviewer's queue shows: waiting for a reviewer, or being reviewed.
+QUEUE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW})

@@ -101,8 +101,12 @@ def readiness(version: ProductVersion) -> list[dict]:
 
 
 def render_workspace(product: DataProduct, version: ProductVersion, *, status: int = 200, forms: dict | None = None,
-                     error: str | None = None, notice: str | None = None, inference=None, inferred_from=None):
-    """The product workspace for one version; ``forms`` replaces defaults (a form being corrected)."""
+                     error: str | None = None, notice: str | None = None, inference=None, inferred_from=None,
+                     prescreen=None):
+    """The product workspace for one version; ``forms`` replaces defaults (a form being corrected);
+    ``prescreen`` is a pre-screen report the seller just asked for ("check my listing")."""
+    from marketplace.review.services import case_for_version  # review builds on listings, not the reverse
+
     all_forms = default_forms(version) | (forms or {})
     latest = product.latest_version
     return render_template(
@@ -110,7 +114,8 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         editable=version.status in EDITABLE_VERSION_STATES, checklist=readiness(version),
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
-        upload_limit=current_app.config["MAX_UPLOAD_BYTES"],
+        upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
+        review_case=case_for_version(db.session, version),
     ), status
 
 
@@ -211,6 +216,8 @@ def terms_words(plan: PricingPlan) -> list[str]:
     words.append(f"Licence lasts {t.duration_days} days." if t.duration_days else "Licence does not expire.")
     words.append("Attribution required." if t.attribution_required else "No attribution needed.")
     words.append("Derivative works allowed." if t.derivatives_allowed else "No derivative works.")
+    if t.share_alike:
+        words.append("Adaptations must be shared under these same terms.")
     if plan.requires_approval:
         words.append("Each request needs the seller's approval.")
     if plan.licence_cap:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan
 from marketplace.listings.states import VersionStatus
+from marketplace.review import services as review
 from tests import factories
 
 TRAFFIC_CSV = factories.SAMPLES / "hk" / "hk_td_traffic_detector_locations.csv"
@@ -519,8 +520,9 @@ def test_submitting_a_complete_version_makes_it_read_only(seller_client, complet
 
 
 @pytest.mark.parametrize(("suffix", "data"), EDIT_ENDPOINTS)
-def test_edits_of_a_submitted_version_are_refused_with_409(seller_client, session, seller, complete, suffix, data):
-    factories.listings.submit_version(session, seller, complete.latest_version)
+def test_edits_of_a_submitted_version_are_refused_with_409(seller_client, session, storage, seller, complete, suffix,
+                                                          data):
+    review.submit_version(session, seller, complete.latest_version, storage)
     session.commit()
     response = seller_client.post(vurl(complete, suffix), data=data)
     assert response.status_code == 409
@@ -529,9 +531,10 @@ def test_edits_of_a_submitted_version_are_refused_with_409(seller_client, sessio
 
 @pytest.mark.parametrize("suffix", ["/sources/{source}/delete", "/assets/{asset}/delete", "/plans/{plan}/delete",
                                     "/assets/{asset}/infer", "/plans/{plan}/edit"])
-def test_removals_from_a_submitted_version_are_refused_with_409(seller_client, session, seller, complete, suffix):
+def test_removals_from_a_submitted_version_are_refused_with_409(seller_client, session, storage, seller, complete,
+                                                              suffix):
     version = complete.latest_version
-    factories.listings.submit_version(session, seller, version)
+    review.submit_version(session, seller, version, storage)
     session.commit()
     ids = {"source": version.sources[0].id, "asset": version.assets[0].id, "plan": version.plans[0].id}
     response = seller_client.post(vurl(complete, suffix.format(**ids)), data=PLAN_FORM)

@@ -1,0 +1,1 @@
+"""In-app notifications, each also sent by e-mail through the configured mailer."""

@@ -1,0 +1,57 @@
+"""Notify users in the app and by e-mail (through the configured mailer)."""
+from __future__ import annotations
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Membership, Organization, User
+from marketplace.db import utcnow
+from marketplace.errors import NotFound
+from marketplace.mail import send_mail
+from marketplace.notifications.models import Notification
+
+
+def notify_organization(
+    session: Session, organization: Organization, subject: str, body: str, link: str | None = None
+) -> list[Notification]:
+    """Give every member of ``organization`` an in-app notification and an e-mail with the same text."""
+    members = session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization.id, User.active.is_(True)).order_by(User.id)
+    ).all()
+    out = []
+    for user in members:
+        note = Notification(user_id=user.id, organization_id=organization.id, subject=subject, body=body, link=link)
+        session.add(note)
+        out.append(note)
+        if has_app_context():
+            url = f"\n\n{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{link}" if link else ""
+            send_mail(user.email, subject, f"{body}{url}")
+    session.flush()
+    return out
+
+
+def notifications_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 100) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; another user's notification is NotFound."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        note = session.get(Notification, notification_id)
+        if note is None or note.user_id != user.id:
+            raise NotFound("No such notification.")
+        query = query.where(Notification.id == notification_id)
+    return session.execute(query.values(read_at=utcnow())).rowcount

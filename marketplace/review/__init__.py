@@ -1,0 +1,1 @@
+"""Compliance review: cases, checklist, pre-screen."""

@@ -1,0 +1,131 @@
+"""Compliance review in the JSON API: the reviewer's queue and cases, product status, the seller's pre-screen."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.models import Organization
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.listings import services as listings
+from marketplace.listings.schemas import ProductOutSchema
+from marketplace.review import services
+from marketplace.review.schemas import (
+    CaseOutSchema,
+    ChecklistInSchema,
+    DecisionInSchema,
+    PrescreenSchema,
+    ProductStatusInSchema,
+    QueuePageSchema,
+    QueueQuerySchema,
+    SellerReviewSchema,
+)
+
+blp = Blueprint("review_api", __name__, description="Compliance review: queue, checklist, decisions, pre-screen")
+CASE = "/review/cases/<int:case_id>"
+
+
+def _case(case_id: int):
+    return services.case_for_reviewer(db.session, require_api_user(), case_id)
+
+
+@blp.route("/review/cases")
+@blp.arguments(QueueQuerySchema, location="query")
+@blp.response(200, QueuePageSchema)
+def queue(query):
+    """Review cases, oldest submission first; filter by status, seller organization, category, pre-screen outcome."""
+    user = require_api_user()
+    org_id = None
+    if query.get("organization"):
+        org = db.session.query(Organization).filter_by(slug=query["organization"]).one_or_none()
+        org_id = org.id if org else -1
+    filters = services.QueueFilters(query.get("status"), org_id, query.get("category"), query.get("prescreen"))
+    page, per_page = query["page"], query["per_page"]
+    items, total = services.review_queue(db.session, user, filters, limit=per_page, offset=(page - 1) * per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@blp.route(CASE)
+@blp.response(200, CaseOutSchema)
+def case(case_id):
+    """One case: the version's content, every round with its pre-screen, checklist answers and decision."""
+    return _case(case_id)
+
+
+@blp.route(f"{CASE}/claim", methods=["POST"])
+@blp.response(200, CaseOutSchema)
+def claim(case_id):
+    """Claim a submitted case (409 if it is not waiting for a reviewer)."""
+    found = _case(case_id)
+    services.claim_case(db.session, require_api_user(), found)
+    db.session.commit()
+    return found
+
+
+@blp.route(f"{CASE}/release", methods=["POST"])
+@blp.response(200, CaseOutSchema)
+def release(case_id):
+    """Put a claimed case back on the queue (its reviewer or an admin)."""
+    found = _case(case_id)
+    services.release_case(db.session, require_api_user(), found)
+    db.session.commit()
+    return found
+
+
+@blp.route(f"{CASE}/checklist", methods=["PUT"])
+@blp.arguments(ChecklistInSchema)
+@blp.response(200, CaseOutSchema)
+def checklist(data, case_id):
+    """Save checklist answers for the current round (a failed item needs a comment)."""
+    found = _case(case_id)
+    services.save_checklist(db.session, require_api_user(), found, data["answers"])
+    db.session.commit()
+    return found
+
+
+@blp.route(f"{CASE}/decision", methods=["POST"])
+@blp.arguments(DecisionInSchema)
+@blp.response(200, CaseOutSchema)
+def decision(data, case_id):
+    """Approve (lists the version with a registration number), request changes, or reject, with a comment."""
+    found = _case(case_id)
+    services.decide(db.session, require_api_user(), found, data["decision"], data.get("comment", ""),
+                    data.get("answers"))
+    db.session.commit()
+    return found
+
+
+@blp.route("/review/products/<int:product_id>/status", methods=["POST"])
+@blp.arguments(ProductStatusInSchema)
+@blp.response(200, ProductOutSchema)
+def product_status(data, product_id):
+    """Suspend (hidden, licences kept), reinstate or delist a product, with a reason the seller is told."""
+    user = require_api_user()
+    product = services.product_for_reviewer(db.session, user, product_id)
+    services.change_product_status(db.session, user, product, data["action"], data["reason"])
+    db.session.commit()
+    return product
+
+
+VERSION = "/products/<int:product_id>/versions/<int:number>"
+
+
+@blp.route(f"{VERSION}/prescreen")
+@blp.response(200, PrescreenSchema)
+def prescreen(product_id, number):
+    """Check my listing: run the automated pre-screen on a version now, before or after submitting it."""
+    version = listings.version_for_seller(db.session, require_api_user(), product_id, number)
+    return services.check_listing(version, current_app.extensions["storage"],
+                                  max_rows=current_app.config["PRESCREEN_MAX_ROWS"])
+
+
+@blp.route(f"{VERSION}/review")
+@blp.response(200, SellerReviewSchema)
+def seller_review(product_id, number):
+    """The review of a version as its seller sees it: every round, the reviewer's comments and the decision."""
+    version = listings.version_for_seller(db.session, require_api_user(), product_id, number)
+    found = services.case_for_version(db.session, version)
+    if found is None:
+        raise NotFound("This version has not been submitted for review.")
+    return found

@@ -1,0 +1,73 @@
+"""The reviewer's checklist, the answers it takes, the decisions a round ends with, and pre-screen outcomes."""
+from __future__ import annotations
+
+from marketplace.listings.vocab import LabelledEnum
+
+
+class ChecklistItem(LabelledEnum):
+    SOURCE_LEGALITY = "source_legality"
+    PERSONAL_INFORMATION = "personal_information"
+    CLASSIFICATION = "classification"
+    CROSS_BORDER = "cross_border"
+    LICENCE_TERMS = "licence_terms"
+    QUALITY = "quality"
+
+    @property
+    def label(self) -> str:
+        return CHECKLIST_QUESTIONS[self][0]
+
+    @property
+    def question(self) -> str:
+        return CHECKLIST_QUESTIONS[self][1]
+
+
+CHECKLIST_QUESTIONS = {
+    ChecklistItem.SOURCE_LEGALITY: (
+        "Source legality",
+        "Every upstream source is cited, each with a licence that allows the product's terms.",
+    ),
+    ChecklistItem.PERSONAL_INFORMATION: (
+        "Personal information",
+        "The declared personal-information category matches what the data holds.",
+    ),
+    ChecklistItem.CLASSIFICATION: (
+        "Classification (GB/T 43697-2024)",
+        "Core data is never listable; important data has a stated reason and no cross-border offer.",
+    ),
+    ChecklistItem.CROSS_BORDER: (
+        "Cross-border",
+        "No plan offers mainland-origin personal or important data for use outside the mainland without grounds.",
+    ),
+    ChecklistItem.LICENCE_TERMS: (
+        "Licence terms",
+        "Every plan's licence terms are complete, and the plans are consistent with each other.",
+    ),
+    ChecklistItem.QUALITY: (
+        "Quality",
+        "The dictionary covers the deliverables' columns, a sample exists, the update frequency is stated.",
+    ),
+}
+
+
+class ChecklistResult(LabelledEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Decision(LabelledEnum):
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+
+
+class PrescreenOutcome(LabelledEnum):
+    """A finding's verdict, and a whole pre-screen's (its worst finding)."""
+
+    PASS = "pass"      # the rule was checked and holds
+    REVIEW = "review"  # a person must look: the rule could not be decided automatically
+    FAIL = "fail"      # the rule is broken
+
+    @property
+    def rank(self) -> int:
+        return {"pass": 0, "review": 1, "fail": 2}[self.value]

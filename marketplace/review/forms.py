@@ -1,0 +1,129 @@
+"""Reviewer page forms: parse what a browser sends into the plain values the review services take.
+
+Forms only parse; the rules (which results and decisions exist, when a comment is required, who may act)
+live in ``marketplace.review.services`` and come back as DomainError.errors, shown beside the right item.
+"""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Form, FormField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+
+from marketplace.errors import DomainError
+from marketplace.listings.vocab import Category
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.models import ReviewRound
+
+# The queue's tabs: the query value and what the service's QueueFilters.status takes for it.
+QUEUE_TABS = (("open", "Open", None), ("submitted", "Waiting", "submitted"), ("mine", "Mine", "mine"),
+              ("decided", "Decided", "decided"))
+PER_PAGE = 50
+MAX_PAGE = 100_000  # far past any real queue; keeps the offset inside a database integer
+
+
+def _any(label: str, choices) -> list[SelectChoice]:
+    return [SelectChoice("", label), *(SelectChoice(value, text) for value, text in choices)]
+
+
+class QueueFilterForm(Form):
+    """The queue's GET filters. An invalid value is dropped (and reported) instead of refusing the page."""
+
+    status = SelectField("Show", choices=[SelectChoice(key, text) for key, text, _ in QUEUE_TABS], default="open")
+    organization = SelectField("Seller organization", choices=[SelectChoice("", "Any organization")])
+    category = SelectField("Category", choices=_any("Any category", Category.choices()), default="")
+    prescreen = SelectField("Pre-screen", choices=_any("Any outcome", PrescreenOutcome.choices()), default="")
+    page = StringField("Page", default="1")
+
+    def __init__(self, formdata, organizations):
+        super().__init__(formdata)
+        self.organization.choices = _any("Any organization", [(str(o.id), o.name) for o in organizations])
+
+    def clean(self) -> tuple[dict, int, list[str]]:
+        """The valid filters, the page number, and a notice for every value that was ignored."""
+        self.validate()
+        ignored: list[str] = []
+        values = {}
+        for field in (self.status, self.organization, self.category, self.prescreen):
+            raw = (field.data or "").strip()
+            if field.errors and raw:
+                ignored.append(f"{field.label.text} \u201c{raw[:40]}\u201d is not one of the choices; ignored.")
+                field.data = field.default or ""
+            values[field.name] = field.data or None
+        page = (self.page.data or "1").strip()
+        if not (page.isdigit() and 1 <= int(page) <= MAX_PAGE):
+            ignored.append(f"Page \u201c{page[:40]}\u201d is not a page number; showing the first page.")
+            page = "1"
+        status = dict((key, value) for key, _, value in QUEUE_TABS).get(values["status"] or "open")
+        filters = {"status": status, "organization_id": int(values["organization"]) if values["organization"] else None,
+                   "category": values["category"], "prescreen": values["prescreen"]}
+        return filters, int(page), ignored
+
+    def query(self, **changes) -> dict:
+        """The current filters as query arguments (for tab and page links), with ``changes`` applied."""
+        args = {name: self[name].data for name in ("status", "organization", "category", "prescreen")}
+        args.update(changes)
+        return {k: v for k, v in args.items() if v not in (None, "", "open", 1)}
+
+
+class AnswerForm(Form):
+    """One checklist item: pass / fail / not applicable, and a comment the seller sees."""
+
+    result = RadioField("Result", choices=ChecklistResult.choices(), validate_choice=False)
+    comment = TextAreaField("Comment for the seller")
+
+
+class ReviewForm(FlaskForm):
+    """The whole checklist and the decision, posted together: "Save checklist" or "Submit decision"."""
+
+    decision = RadioField("Decision", choices=Decision.choices(), validate_choice=False)
+    comment = TextAreaField("Comment to the seller",
+                            description="Required when requesting changes or rejecting: say what to fix and why.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item_errors: dict[str, list[str]] = {}
+
+    @classmethod
+    def for_round(cls, round_: ReviewRound) -> ReviewForm:
+        """An unposted form showing the round's saved answers."""
+        data = {a.item.value: {"result": a.result.value, "comment": a.comment} for a in round_.answers}
+        return cls(formdata=None, data=data)
+
+    def item(self, item: ChecklistItem) -> AnswerForm:
+        return self[item.value].form
+
+    def answers(self) -> dict[str, dict[str, str]]:
+        """What the reviewer answered; items with neither a result nor a comment are left out (kept as saved)."""
+        out = {}
+        for item in ChecklistItem:
+            sub = self.item(item)
+            result, comment = (sub.result.data or "").strip(), sub.comment.data or ""
+            if result or comment.strip():
+                out[item.value] = {"result": result, "comment": comment}
+        return out
+
+    def apply_errors(self, exc: DomainError) -> None:
+        """Put a service's refusal beside the checklist item, the decision or the comment it concerns."""
+        for key, messages in (exc.errors or {}).items():
+            messages = [messages] if isinstance(messages, str) else list(messages)
+            if key in ChecklistItem._value2member_map_:
+                self.item_errors.setdefault(key, []).extend(messages)
+            elif key in ("decision", "comment"):
+                self[key].errors = [*self[key].errors, *messages]
+            else:
+                self.form_errors.extend(f"{str(key).replace('_', ' ').capitalize()}: {m}" for m in messages)
+
+
+for _item in ChecklistItem:
+    setattr(ReviewForm, _item.value, FormField(AnswerForm, label=_item.label))
+del _item
+
+
+class ProductStatusForm(FlaskForm):
+    """Suspend, reinstate or delist a product with a reason the seller is told."""
+
+    action = RadioField("Action", choices=[], validate_choice=False)
+    reason = TextAreaField("Reason", description="The seller is told this reason. Required.")
+
+    def offer(self, actions) -> ProductStatusForm:
+        self.action.choices = [SelectChoice(a.value, a.value.capitalize()) for a in actions]
+        return self

@@ -1,0 +1,90 @@
+"""Review cases: one per submitted version, a round per submission, a checklist answer per item per round."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organization, User
+from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
+from marketplace.extensions import db
+from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+
+
+class ReviewCase(TimestampMixin, db.Model):
+    """The compliance review of one product version, across every round until a final decision."""
+
+    __tablename__ = "review_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id", ondelete="CASCADE"), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("data_products.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Copied from the latest round so the queue filters and sorts without a join per row.
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    prescreen_outcome: Mapped[PrescreenOutcome] = mapped_column(str_enum(PrescreenOutcome), index=True)
+    decision: Mapped[Decision | None] = mapped_column(str_enum(Decision))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    version: Mapped[ProductVersion] = relationship()
+    product: Mapped[DataProduct] = relationship()
+    organization: Mapped[Organization] = relationship()
+    reviewer: Mapped[User | None] = relationship()
+    rounds: Mapped[list[ReviewRound]] = relationship(
+        back_populates="case", order_by="ReviewRound.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_round(self) -> ReviewRound:
+        return self.rounds[-1]
+
+
+class ReviewRound(db.Model):
+    """One submission of the version and what the reviewer made of it."""
+
+    __tablename__ = "review_rounds"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    seller_note: Mapped[str] = mapped_column(Text, default="")
+    prescreen: Mapped[dict] = mapped_column(JSON, default=dict)
+    prescreen_outcome: Mapped[PrescreenOutcome] = mapped_column(str_enum(PrescreenOutcome))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision: Mapped[Decision | None] = mapped_column(str_enum(Decision))
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[ReviewCase] = relationship(back_populates="rounds")
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    answers: Mapped[list[ChecklistAnswer]] = relationship(
+        back_populates="round", order_by="ChecklistAnswer.id", cascade="all, delete-orphan"
+    )
+
+    def answer(self, item: ChecklistItem) -> ChecklistAnswer | None:
+        return next((a for a in self.answers if a.item == item), None)
+
+
+class ChecklistAnswer(db.Model):
+    """A reviewer's pass / fail / not-applicable on one checklist item, with a comment the seller sees."""
+
+    __tablename__ = "checklist_answers"
+    __table_args__ = (UniqueConstraint("round_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
+    item: Mapped[ChecklistItem] = mapped_column(str_enum(ChecklistItem))
+    result: Mapped[ChecklistResult] = mapped_column(str_enum(ChecklistResult))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    round: Mapped[ReviewRound] = relationship(back_populates="answers")

@@ -1,0 +1,378 @@
+"""The automated pre-screen: the tedious part of a reviewer's work, as findings filed under checklist items.
+
+It runs on submission (its report is kept with the review round) and on demand for the seller. Each finding
+passes, fails, or asks a person to look; a report's outcome is its worst finding. It reads every file through the
+storage interface as a stream, with a row cap, so a large deliverable costs bounded time and memory.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from marketplace.db import utcnow
+from marketplace.errors import UnsupportedFile
+from marketplace.listings.inference import infer_dictionary, looks_inferable
+from marketplace.listings.models import Asset, ProductVersion
+from marketplace.listings.vocab import (
+    AssetKind,
+    Classification,
+    PersonalInfo,
+    Portal,
+    Prohibition,
+    Region,
+    Territory,
+    UpdateFrequency,
+)
+from marketplace.review import pii
+from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.licence_rules import check_licences, licence_profile
+from marketplace.storage import Storage
+
+DEFAULT_MAX_ROWS = 200_000
+COLUMN_ROWS = 1_000  # rows read to learn a file's columns (JSON keys can appear late)
+PASS, REVIEW, FAIL = PrescreenOutcome.PASS, PrescreenOutcome.REVIEW, PrescreenOutcome.FAIL
+I = ChecklistItem
+MAINLAND_PORTALS = frozenset({Portal.SHANGHAI_PUBLIC_DATA, Portal.SODA, Portal.SHANGHAI_EV})
+IDENTIFIER_KINDS = frozenset(pii.PII_KINDS) - {"column_name"}
+
+
+def _enum(cls, value):
+    # Attributes a service just set hold plain strings until the row is reloaded.
+    return cls(value) if value else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: ChecklistItem
+    rule: str
+    outcome: PrescreenOutcome
+    message: str
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    filename: str
+    kind: str
+    format: str | None
+    rows_scanned: int
+    truncated: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PrescreenReport:
+    findings: tuple[Finding, ...]
+    files: tuple[ScannedFile, ...]
+    ran_at: datetime
+
+    @property
+    def outcome(self) -> PrescreenOutcome:
+        return max((f.outcome for f in self.findings), key=lambda o: o.rank, default=PASS)
+
+    def findings_for(self, item: ChecklistItem) -> list[Finding]:
+        return [f for f in self.findings if f.item == item]
+
+    def outcome_for(self, item: ChecklistItem) -> PrescreenOutcome:
+        return max((f.outcome for f in self.findings_for(item)), key=lambda o: o.rank, default=PASS)
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(f.outcome.value for f in self.findings)
+        return {o.value: counted.get(o.value, 0) for o in PrescreenOutcome}
+
+    def to_dict(self) -> dict:
+        return {
+            "outcome": self.outcome.value, "ran_at": self.ran_at.isoformat(),
+            "findings": [{**asdict(f), "item": f.item.value, "outcome": f.outcome.value} for f in self.findings],
+            "files": [asdict(f) for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PrescreenReport:
+        findings = tuple(
+            Finding(ChecklistItem(f["item"]), f["rule"], PrescreenOutcome(f["outcome"]), f["message"],
+                    f.get("details") or {})
+            for f in data.get("findings", [])
+        )
+        ran_at = datetime.fromisoformat(data["ran_at"]) if data.get("ran_at") else utcnow()
+        return cls(findings, tuple(ScannedFile(**f) for f in data.get("files", [])), ran_at)
+
+
+@dataclass
+class _FileFacts:
+    asset: Asset
+    scan: pii.ScanResult | None
+    columns: list[str] | None
+    columns_error: str | None
+
+
+def _read_file(asset: Asset, storage: Storage, max_rows: int) -> _FileFacts:
+    if not looks_inferable(asset.filename, asset.content_type):
+        return _FileFacts(asset, None, None, None)
+    with storage.open(asset.storage_key) as stream:
+        scan = pii.scan_file(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows)
+    columns, error = None, None
+    try:
+        with storage.open(asset.storage_key) as stream:
+            result = infer_dictionary(stream, filename=asset.filename, content_type=asset.content_type,
+                                      max_rows=COLUMN_ROWS)
+        columns = [f.name for f in result.fields]
+    except UnsupportedFile as exc:
+        error = exc.message
+    return _FileFacts(asset, scan, columns, error)
+
+
+def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
+    """Check a version against every automated rule and return the findings, grouped by checklist item."""
+    files = [_read_file(a, storage, max_rows or DEFAULT_MAX_ROWS) for a in version.assets]
+    findings = [
+        *_source_legality(version), *_personal_information(version, files), *_classification(version),
+        *_cross_border(version), *_licence_terms(version), *_quality(version, files),
+    ]
+    scanned = tuple(
+        ScannedFile(f.asset.filename, f.asset.kind.value, f.scan.format if f.scan else None,
+                    f.scan.rows_scanned if f.scan else 0, f.scan.truncated if f.scan else False,
+                    (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"))
+        for f in files
+    )
+    return PrescreenReport(tuple(findings), scanned, utcnow())
+
+
+# ---------------------------------------------------------------- source legality
+
+
+def _source_legality(version: ProductVersion) -> list[Finding]:
+    if not version.sources:
+        return [Finding(I.SOURCE_LEGALITY, "sources_cited", FAIL, "No upstream open data source is cited.")]
+    out = [Finding(I.SOURCE_LEGALITY, "sources_cited", PASS, f"{len(version.sources)} upstream source(s) cited.")]
+    for source in version.sources:
+        where = {"source": source.title, "licence_id": source.licence_id}
+        problems = check_licences(version.plans, [source.licence_id])
+        for p in problems:
+            out.append(Finding(I.SOURCE_LEGALITY, f"licence_{p.rule}", FAIL if p.outcome == "fail" else REVIEW,
+                               f"{source.title}: {p.message}", {**where, "plan": p.plan_name}))
+        if not problems:
+            out.append(Finding(I.SOURCE_LEGALITY, "licence_compatible", PASS,
+                               f"{source.title}: its licence ({source.licence_id}) allows every plan's terms.", where))
+        profile = licence_profile(source.licence_id)
+        if profile is not None and profile.attribution and not (source.attribution or "").strip():
+            out.append(Finding(I.SOURCE_LEGALITY, "attribution_text", REVIEW,
+                               f"{source.title}: its licence requires attribution, but no attribution text is given.",
+                               where))
+    return out
+
+
+# ---------------------------------------------------------------- personal information
+
+
+def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
+    declared = _enum(PersonalInfo, version.personal_info)
+    claims_none = declared in (PersonalInfo.NONE, PersonalInfo.ANONYMISED, None)
+    out: list[Finding] = []
+    named: set[str] = set()
+    rows = 0
+    for facts in files:
+        name = facts.asset.filename
+        if facts.scan is None:
+            out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
+                               f"{name} is not a CSV, JSON or GeoJSON file, so it was not scanned: check it by hand.",
+                               {"file": name}))
+            continue
+        if facts.scan.error:  # what was read before the error is still reported below
+            out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
+                               f"{name} could not be scanned to the end ({facts.scan.error}): check it by hand.",
+                               {"file": name}))
+        rows += facts.scan.rows_scanned
+        for hit in facts.scan.findings:
+            details = {"file": name, "column": hit.column, "kind": hit.kind, "count": hit.count,
+                       "example": hit.example}
+            if hit.kind == "column_name":
+                named.add(hit.column)
+                if claims_none:
+                    out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
+                                       f"{name}: the column \u201c{hit.column}\u201d sounds like personal data; "
+                                       f"confirm it holds none.", details))
+                continue
+            label = pii.KIND_LABELS.get(hit.kind, hit.kind)
+            message = f"{name}, column \u201c{hit.column}\u201d: {hit.count} {label}(s), e.g. {hit.example}"
+            if claims_none:
+                out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", FAIL,
+                                   f"{message}, but the version declares {declared.value if declared else 'nothing'}.",
+                                   details))
+            else:
+                out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", REVIEW,
+                                   f"{message}; declared as {declared.value}: check the legal basis covers it.",
+                                   details))
+    flagged = [f.name for f in version.fields if f.personal_info]
+    if flagged and declared == PersonalInfo.NONE:
+        out.append(Finding(I.PERSONAL_INFORMATION, "dictionary_personal_fields", FAIL,
+                           f"The dictionary marks {', '.join(flagged)} as personal information, but the version "
+                           f"declares none.", {"fields": flagged}))
+    unflagged = [n for n in pii.personal_column_names(f.name for f in version.fields if not f.personal_info)
+                 if n not in named]
+    if unflagged and claims_none:
+        out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
+                           f"Dictionary field(s) {', '.join(unflagged)} sound like personal data; confirm they hold "
+                           f"none.", {"fields": unflagged}))
+    if declared in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE) and not (version.legal_basis or "").strip():
+        out.append(Finding(I.PERSONAL_INFORMATION, "legal_basis", FAIL,
+                           "Personal information is declared but no legal basis is stated."))
+    if declared not in (PersonalInfo.NONE, None):
+        for plan in version.plans:
+            if Prohibition.REIDENTIFICATION not in plan.prohibitions:
+                out.append(Finding(I.PERSONAL_INFORMATION, "reidentification_prohibited", FAIL,
+                                   f"Plan \u201c{plan.name}\u201d does not prohibit re-identification of "
+                                   f"{declared.value} data.", {"plan": plan.name}))
+    if not any(f.outcome != PASS for f in out):
+        out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
+                           f"Scanned {sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows} row(s): "
+                           f"no personal information found, consistent with the declaration "
+                           f"({declared.value if declared else 'none'})."))
+    return out
+
+
+# ---------------------------------------------------------------- classification and cross-border
+
+
+def _outside_mainland(version: ProductVersion):
+    return [p for p in version.plans if p.territory != Territory.MAINLAND_CHINA]
+
+
+def _origin_territories(version: ProductVersion) -> set[Territory]:
+    """Where the data comes from, as licence territories: a plan licensing use elsewhere moves it across a border."""
+    origin = set()
+    if Region.HONG_KONG in version.regions or Region.CROSS_CITY in version.regions:
+        origin.add(Territory.HONG_KONG)
+    if _mainland_origin(version) or Region.CROSS_CITY in version.regions:
+        origin.add(Territory.MAINLAND_CHINA)
+    return origin
+
+
+def _classification(version: ProductVersion) -> list[Finding]:
+    level = _enum(Classification, version.classification)
+    if level == Classification.CORE:
+        return [Finding(I.CLASSIFICATION, "core_never_listable", FAIL, "Core data is never listable.")]
+    if level == Classification.IMPORTANT:
+        out = []
+        if not (version.classification_reason or "").strip():
+            out.append(Finding(I.CLASSIFICATION, "important_reason", FAIL, "Important data needs a stated reason."))
+        origin = _origin_territories(version)
+        for plan in version.plans:
+            if plan.territory not in origin:
+                out.append(Finding(I.CLASSIFICATION, "important_cross_border", FAIL,
+                                   f"Plan \u201c{plan.name}\u201d offers important data for use outside the "
+                                   f"jurisdiction it comes from ({Territory(plan.territory).label}).",
+                                   {"plan": plan.name}))
+        if version.cross_border_transfer:
+            out.append(Finding(I.CLASSIFICATION, "important_cross_border", FAIL,
+                               "The version declares a cross-border transfer of important data."))
+        return out or [Finding(I.CLASSIFICATION, "important_contained", PASS,
+                               "Important data with a stated reason and no cross-border offer.")]
+    if level is None:
+        return [Finding(I.CLASSIFICATION, "level_declared", FAIL, "No classification level is declared.")]
+    return [Finding(I.CLASSIFICATION, "level_declared", PASS, f"Declared {level.label.lower()} data.")]
+
+
+def _mainland_origin(version: ProductVersion) -> bool:
+    return Region.SHANGHAI in version.regions or any(s.portal in MAINLAND_PORTALS for s in version.sources)
+
+
+def _cross_border(version: ProductVersion) -> list[Finding]:
+    out: list[Finding] = []
+    regulated = (version.personal_info in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE)
+                 or version.classification == Classification.IMPORTANT)
+    if _mainland_origin(version):
+        for plan in _outside_mainland(version):
+            territory = Territory(plan.territory)
+            details = {"plan": plan.name, "territory": territory.value}
+            if regulated:
+                out.append(Finding(I.CROSS_BORDER, "cross_border_offer", REVIEW,
+                                   f"Plan \u201c{plan.name}\u201d offers mainland-origin personal or important data "
+                                   f"for use in {territory.label}: a cross-border transfer.", details))
+            elif version.cross_border_transfer is False:
+                out.append(Finding(I.CROSS_BORDER, "declaration_consistent", REVIEW,
+                                   f"The version declares no cross-border transfer, but plan \u201c{plan.name}\u201d "
+                                   f"licenses mainland-origin data for use in {territory.label}.", details))
+    return out or [Finding(I.CROSS_BORDER, "cross_border_offer", PASS,
+                           "No plan offers mainland-origin personal or important data outside the mainland.")]
+
+
+# ---------------------------------------------------------------- licence terms
+
+
+def _licence_terms(version: ProductVersion) -> list[Finding]:
+    plans = version.plans
+    if not plans:
+        return [Finding(I.LICENCE_TERMS, "plans_offered", FAIL, "No pricing plan is offered.")]
+    out: list[Finding] = []
+    for name, n in Counter(p.name.strip().lower() for p in plans).items():
+        if n > 1:
+            out.append(Finding(I.LICENCE_TERMS, "plan_names_unique", FAIL,
+                               f"{n} plans are called \u201c{name}\u201d; buyers cannot tell them apart."))
+    for plan in plans:
+        if not plan.permitted_uses or not plan.territory:
+            out.append(Finding(I.LICENCE_TERMS, "terms_complete", FAIL,
+                               f"Plan \u201c{plan.name}\u201d does not state its permitted uses and territory.",
+                               {"plan": plan.name}))
+    if len({p.attribution_required for p in plans}) > 1:
+        out.append(Finding(I.LICENCE_TERMS, "attribution_consistent", REVIEW,
+                           "Some plans require attribution and others do not; the sources' attribution duty is the "
+                           "same whichever plan a buyer takes."))
+    free = [p for p in plans if p.amount == 0]
+    for paid in (p for p in plans if p.amount > 0):
+        for gift in free:
+            if set(paid.permitted_uses) <= set(gift.permitted_uses) and gift.territory in (paid.territory,
+                                                                                         Territory.WORLDWIDE):
+                out.append(Finding(I.LICENCE_TERMS, "plans_consistent", REVIEW,
+                                   f"Free plan \u201c{gift.name}\u201d grants everything paid plan "
+                                   f"\u201c{paid.name}\u201d sells.", {"plan": paid.name}))
+    for exclusive in (p for p in plans if p.licence_cap):
+        for other in plans:
+            if other is not exclusive and set(other.permitted_uses) & set(exclusive.permitted_uses):
+                out.append(Finding(I.LICENCE_TERMS, "exclusivity_consistent", REVIEW,
+                                   f"Capped plan \u201c{exclusive.name}\u201d shares uses with plan "
+                                   f"\u201c{other.name}\u201d: say what the cap makes exclusive.",
+                                   {"plan": exclusive.name}))
+    return out or [Finding(I.LICENCE_TERMS, "terms_complete", PASS,
+                           f"{len(plans)} plan(s) with complete, consistent licence terms.")]
+
+
+# ---------------------------------------------------------------- quality
+
+
+def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
+    out: list[Finding] = []
+    for kind, what in ((AssetKind.SAMPLE, "sample"), (AssetKind.DELIVERABLE, "deliverable")):
+        have = any(a.kind == kind for a in version.assets)
+        out.append(Finding(I.QUALITY, f"{what}_present", PASS if have else FAIL,
+                           f"A {what} file is uploaded." if have else f"No {what} file is uploaded."))
+    frequency = _enum(UpdateFrequency, version.update_frequency)
+    out.append(Finding(I.QUALITY, "update_frequency", PASS if frequency else FAIL,
+                       f"Update frequency: {frequency.label.lower()}." if frequency
+                       else "The update frequency is not stated."))
+    described = {f.name for f in version.fields}
+    seen: set[str] = set()
+    for facts in files:
+        name = facts.asset.filename
+        if facts.columns_error:
+            out.append(Finding(I.QUALITY, "dictionary_matches_data", REVIEW,
+                               f"The columns of {name} could not be read ({facts.columns_error}).", {"file": name}))
+        if not facts.columns:
+            continue
+        seen.update(facts.columns)
+        missing = [c for c in facts.columns if c not in described]
+        if missing:
+            out.append(Finding(I.QUALITY, "dictionary_covers_columns", FAIL,
+                               f"{name} has column(s) the dictionary does not describe: {', '.join(missing)}.",
+                               {"file": name, "columns": missing}))
+        else:
+            out.append(Finding(I.QUALITY, "dictionary_covers_columns", PASS,
+                               f"The dictionary describes every column of {name}.", {"file": name}))
+    if seen:
+        extra = [f for f in described if f not in seen]
+        if extra:
+            out.append(Finding(I.QUALITY, "dictionary_fields_in_data", REVIEW,
+                               f"Dictionary field(s) found in no uploaded file: {', '.join(sorted(extra))}.",
+                               {"fields": sorted(extra)}))
+    return out

@@ -1,0 +1,139 @@
+"""Marshmallow schemas of the review API (the HTTP edge only)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from marketplace.listings.schemas import VersionOutSchema, choice, strict_int, text
+from marketplace.listings.states import ProductAction
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.prescreen import PrescreenReport
+
+QUEUE_STATUSES = ("submitted", "in_review", "mine", "decided")
+
+
+class QueueQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(QUEUE_STATUSES),
+                           metadata={"description": "Default: the open queue (submitted and in review)."})
+    organization = text(80, metadata={"description": "Seller organization slug."})
+    category = text(40)
+    prescreen = choice(PrescreenOutcome)
+    page = strict_int(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = strict_int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AnswerInSchema(Schema):
+    result = choice(ChecklistResult, required=True)
+    comment = text(5000)
+
+
+class ChecklistInSchema(Schema):
+    answers = fields.Dict(keys=fields.String(validate=validate.OneOf([i.value for i in ChecklistItem])),
+                          values=fields.Nested(AnswerInSchema), required=True)
+
+
+class DecisionInSchema(Schema):
+    decision = choice(Decision, required=True)
+    comment = text(5000)
+    answers = fields.Dict(keys=fields.String(validate=validate.OneOf([i.value for i in ChecklistItem])),
+                          values=fields.Nested(AnswerInSchema))
+
+
+class ProductStatusInSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(
+        [a.value for a in ProductAction if a != ProductAction.LIST]))
+    reason = text(5000, required=True)
+
+
+class FindingSchema(Schema):
+    item = fields.String()
+    rule = fields.String()
+    outcome = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class PrescreenSchema(Schema):
+    outcome = fields.String(metadata={"enum": [o.value for o in PrescreenOutcome]})
+    ran_at = fields.DateTime()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    findings = fields.List(fields.Nested(FindingSchema))
+    files = fields.List(fields.Dict())
+
+    def dump(self, obj, *a, **kw):  # accepts a report or its stored dict
+        report = obj if isinstance(obj, PrescreenReport) else PrescreenReport.from_dict(obj)
+        return {**report.to_dict(), "counts": report.counts()}
+
+
+class AnswerOutSchema(Schema):
+    item = fields.String()
+    result = fields.String()
+    comment = fields.String()
+    answered_at = fields.DateTime()
+
+
+class RoundOutSchema(Schema):
+    number = fields.Integer()
+    submitted_at = fields.DateTime()
+    seller_note = fields.String()
+    reviewer = fields.Function(lambda r: r.reviewer.display_name if r.reviewer else None)
+    claimed_at = fields.DateTime(allow_none=True)
+    decision = fields.String(allow_none=True)
+    decision_comment = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+    answers = fields.List(fields.Nested(AnswerOutSchema))
+    prescreen = fields.Function(lambda r: PrescreenSchema().dump(r.prescreen))
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer()
+    product_id = fields.Integer()
+    version = fields.Function(lambda c: c.version.number)
+    version_label = fields.Function(lambda c: c.version.label)
+    status = fields.Function(lambda c: c.version.status.value)
+    title_en = fields.Function(lambda c: c.version.title_en)
+    title_zh = fields.Function(lambda c: c.version.title_zh)
+    category = fields.Function(lambda c: c.version.category)
+    organization = fields.Function(lambda c: c.organization.slug)
+    reviewer = fields.Function(lambda c: c.reviewer.display_name if c.reviewer else None)
+    submitted_at = fields.DateTime()
+    prescreen_outcome = fields.String()
+    decision = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class CaseOutSchema(CaseSummarySchema):
+    rounds = fields.List(fields.Nested(RoundOutSchema))
+    content = fields.Function(lambda c: VersionOutSchema().dump(c.version))
+
+
+class QueuePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class SellerReviewSchema(Schema):
+    status = fields.Function(lambda c: c.version.status.value)
+    registration_number = fields.Function(lambda c: c.version.registration_number)
+    rounds = fields.List(fields.Nested(RoundOutSchema))
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    subject = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class MarkReadInSchema(Schema):
+    id = strict_int(metadata={"description": "One notification; omit to mark all read."})
+
+
+class ChainReportSchema(Schema):
+    ok = fields.Boolean()
+    checked = fields.Integer()
+    broken_at = fields.Integer(allow_none=True)
+    reason = fields.String()

@@ -1,0 +1,403 @@
+"""Compliance review: submission opens a round with a pre-screen, a reviewer claims it, answers the checklist and
+decides; approval lists the version with a registration number; reviewers suspend, reinstate and delist products.
+
+Every move goes through the version or product lifecycle table (``listings/states.py``) with the actor's role,
+writes an audit event and, where the seller should know, notifies the seller organization. A reviewer never
+reviews a product of an organization they belong to.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import Membership, User
+from marketplace.audit.services import record
+from marketplace.db import utcnow
+from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.services import readiness_problems, touch
+from marketplace.listings.states import (
+    PRODUCT_LIFECYCLE,
+    QUEUE_STATES,
+    VERSION_LIFECYCLE,
+    Actor,
+    ProductAction,
+    ProductStatus,
+    VersionAction,
+    VersionStatus,
+)
+from marketplace.listings.vocab import Classification
+from marketplace.notifications.services import notify_organization
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
+from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.storage import Storage
+
+MAX_COMMENT = 5000
+
+# ---------------------------------------------------------------- who is acting
+
+
+def _is_member(session: Session, user: User, organization_id: int) -> bool:
+    return session.scalar(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == organization_id)
+    ) is not None
+
+
+def require_reviewer(user: User) -> None:
+    """Refuse (Forbidden) anyone who is not a compliance reviewer or admin."""
+    if not user.is_reviewer:
+        raise Forbidden("Only compliance reviewers may do this.")
+
+
+def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
+    require_reviewer(user)
+    if _is_member(session, user, product.organization_id):
+        raise Forbidden("You belong to the seller organization, so another reviewer must review this product.")
+    return Actor.REVIEWER
+
+
+# ---------------------------------------------------------------- the moves
+
+
+def _move_version(session: Session, user: User | None, version: ProductVersion, action: VersionAction,
+                  actor: Actor, **payload) -> None:
+    previous = version.status
+    version.status = VERSION_LIFECYCLE.next(previous, action, actor)
+    touch(version)
+    record(session, actor_id=user.id if user else None, action=f"version.{action.value}", subject_type="version",
+           subject_id=version.id, payload={"product_id": version.product_id, "from": previous.value,
+                                           "to": version.status.value, **payload})
+
+
+def _move_product(session: Session, user: User | None, product: DataProduct, action: ProductAction,
+                  actor: Actor, reason: str = "", **payload) -> None:
+    previous = product.status
+    product.status = PRODUCT_LIFECYCLE.next(previous, action, actor)
+    product.status_changed_at = utcnow()
+    if reason:
+        product.status_reason = reason
+    record(session, actor_id=user.id if user else None, action=f"product.{action.value}", subject_type="product",
+           subject_id=product.id, payload={"from": previous.value, "to": product.status.value, "reason": reason,
+                                           **payload})
+
+
+def _text(value: str | None, field: str, what: str, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{what} is required.", {field: [f"{what} is required."]})
+    if len(value) > MAX_COMMENT:
+        raise ValidationFailed(f"{what} is too long.", {field: [f"At most {MAX_COMMENT} characters."]})
+    return value
+
+
+# ---------------------------------------------------------------- seller side: submit and check
+
+
+def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
+    """Run the automated pre-screen on a version now, without submitting it ("check my listing")."""
+    return run_prescreen(version, storage, max_rows=max_rows)
+
+
+def submit_version(
+    session: Session, user: User, version: ProductVersion, storage: Storage, *, note: str = "",
+    max_rows: int | None = None,
+) -> ReviewRound:
+    """Submit an editable, complete version for compliance review: it becomes read-only, the pre-screen runs and
+    a review round opens (the case is created on the first submission).
+
+    Refuses an incomplete version (ValidationFailed listing what is missing), a version that is not draft or
+    changes-requested (InvalidTransition), a delisted product, and anyone outside the seller organization.
+    """
+    product = version.product
+    if not _is_member(session, user, product.organization_id):
+        raise NotFound("No such product.")
+    if product.status == ProductStatus.DELISTED:
+        raise InvalidTransition("This product was delisted; it cannot be submitted again.")
+    VERSION_LIFECYCLE.next(version.status, VersionAction.SUBMIT, Actor.SELLER)  # refuse before any work
+    problems = readiness_problems(version)
+    if problems:
+        raise ValidationFailed("This version is not ready for review.", problems)
+    note = _text(note, "note", "The note", required=False)
+    report = run_prescreen(version, storage, max_rows=max_rows)
+    _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=report.outcome.value)
+    now = utcnow()
+    version.submitted_at, version.submitted_by_id = now, user.id
+    case = session.scalar(select(ReviewCase).where(ReviewCase.version_id == version.id))
+    if case is None:
+        case = ReviewCase(version=version, product_id=product.id, organization_id=product.organization_id)
+        session.add(case)
+    case.reviewer_id, case.decision, case.decided_at = None, None, None
+    case.submitted_at, case.prescreen_outcome = now, report.outcome
+    round_ = ReviewRound(number=len(case.rounds) + 1, submitted_at=now, submitted_by_id=user.id, seller_note=note,
+                         prescreen=report.to_dict(), prescreen_outcome=report.outcome)
+    case.rounds.append(round_)
+    session.flush()
+    return round_
+
+
+def case_for_version(session: Session, version: ProductVersion) -> ReviewCase | None:
+    """The review case of a version, with its rounds and answers (for the seller's page)."""
+    return session.scalar(
+        select(ReviewCase).where(ReviewCase.version_id == version.id)
+        .options(selectinload(ReviewCase.rounds).selectinload(ReviewRound.answers))
+    )
+
+
+# ---------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str | None = None          # "submitted", "in_review", "mine", "decided", or None for the open queue
+    organization_id: int | None = None
+    category: str | None = None
+    prescreen: str | None = None
+
+
+def review_queue(session: Session, user: User, filters: QueueFilters = QueueFilters(), *,
+                 limit: int = 50, offset: int = 0) -> tuple[list[ReviewCase], int]:
+    """Cases for a reviewer, oldest submission first, with filters; cases of the reviewer's own organizations
+    are left out (someone else reviews them). Returns the page and the total count."""
+    require_reviewer(user)
+    own = select(Membership.organization_id).where(Membership.user_id == user.id)
+    query = (select(ReviewCase).join(ReviewCase.version)
+             .where(ReviewCase.organization_id.not_in(own)))
+    if filters.status == "mine":
+        query = query.where(ReviewCase.reviewer_id == user.id, ProductVersion.status == VersionStatus.IN_REVIEW)
+    elif filters.status == "decided":
+        query = query.where(ReviewCase.decision.is_not(None))
+    elif filters.status in QUEUE_STATES:
+        query = query.where(ProductVersion.status == filters.status)
+    else:
+        query = query.where(ProductVersion.status.in_(QUEUE_STATES))
+    if filters.organization_id:
+        query = query.where(ReviewCase.organization_id == filters.organization_id)
+    if filters.category:
+        query = query.where(ProductVersion.category == filters.category)
+    if filters.prescreen:
+        query = query.where(ReviewCase.prescreen_outcome == filters.prescreen)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = ReviewCase.decided_at.desc() if filters.status == "decided" else ReviewCase.submitted_at.asc()
+    cases = session.scalars(
+        query.order_by(order, ReviewCase.id).limit(limit).offset(offset)
+        .options(selectinload(ReviewCase.version), selectinload(ReviewCase.organization),
+                 selectinload(ReviewCase.reviewer))
+    ).all()
+    return list(cases), total
+
+
+def case_for_reviewer(session: Session, user: User, case_id: int) -> ReviewCase:
+    """A case by id for a reviewer; NotFound if there is none."""
+    require_reviewer(user)
+    case = session.get(ReviewCase, case_id)
+    if case is None:
+        raise NotFound("No such review case.")
+    return case
+
+
+# ---------------------------------------------------------------- reviewer moves
+
+
+def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
+    """Take a submitted case off the queue to review it; refused if someone has it or it is not submitted."""
+    actor = _reviewer_for(session, user, case.product)
+    _move_version(session, user, case.version, VersionAction.CLAIM, actor, case_id=case.id)
+    case.reviewer_id = user.id
+    round_ = case.current_round
+    round_.reviewer_id, round_.claimed_at = user.id, utcnow()
+    return case
+
+
+def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
+    """Put a claimed case back on the queue; only its reviewer or an admin may."""
+    actor = _reviewer_for(session, user, case.product)
+    if case.reviewer_id != user.id and not user.is_admin:
+        raise Forbidden("Only the reviewer who claimed this case, or an admin, may release it.")
+    _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id)
+    case.reviewer_id = None
+    case.current_round.reviewer_id = None
+    case.current_round.claimed_at = None
+    return case
+
+
+def _require_claimant(session: Session, user: User, case: ReviewCase) -> Actor:
+    actor = _reviewer_for(session, user, case.product)
+    if case.version.status != VersionStatus.IN_REVIEW:
+        raise InvalidTransition("Claim the case before working on it.")
+    if case.reviewer_id != user.id:
+        raise Forbidden("Another reviewer has claimed this case.")
+    return actor
+
+
+def save_checklist(session: Session, user: User, case: ReviewCase,
+                   answers: Mapping[str, Mapping[str, str | None]]) -> ReviewRound:
+    """Record the claimant's answers for this round: ``{item: {"result": pass|fail|not_applicable, "comment"}}``.
+
+    Items left out keep their earlier answer. Refuses unknown items or results, a failed item without a comment
+    (the seller must learn what to fix), and anyone but the reviewer who claimed the case.
+    """
+    _require_claimant(session, user, case)
+    errors: dict[str, list[str]] = {}
+    parsed: dict[ChecklistItem, tuple[ChecklistResult, str]] = {}
+    for key, value in answers.items():
+        try:
+            item = ChecklistItem(key)
+        except ValueError:
+            errors[key] = ["Not a checklist item."]
+            continue
+        value = value or {}
+        try:
+            result = ChecklistResult(value.get("result") or "")
+        except ValueError:
+            errors[key] = ["Choose pass, fail or not applicable."]
+            continue
+        comment = (value.get("comment") or "").strip()
+        if len(comment) > MAX_COMMENT:
+            errors[key] = [f"At most {MAX_COMMENT} characters."]
+        elif result == ChecklistResult.FAIL and not comment:
+            errors[key] = ["Say what fails, so the seller knows what to fix."]
+        else:
+            parsed[item] = (result, comment)
+    if errors:
+        raise ValidationFailed("The checklist has errors.", errors)
+    round_ = case.current_round
+    for item, (result, comment) in parsed.items():
+        answer = round_.answer(item)
+        if answer is None:
+            answer = ChecklistAnswer(item=item)
+            round_.answers.append(answer)
+        answer.result, answer.comment = result, comment
+        answer.answered_by_id, answer.answered_at = user.id, utcnow()
+    session.flush()
+    return round_
+
+
+def _approval_problems(case: ReviewCase) -> dict[str, list[str]]:
+    """What stands between this round and an approval."""
+    problems: dict[str, list[str]] = {}
+    round_ = case.current_round
+    report = PrescreenReport.from_dict(round_.prescreen)
+    for item in ChecklistItem:
+        answer = round_.answer(item)
+        if answer is None:
+            problems[item.value] = ["Answer this item before approving."]
+        elif answer.result == ChecklistResult.FAIL:
+            problems[item.value] = ["This item fails; request changes or reject instead."]
+        elif (answer.result != ChecklistResult.FAIL and report.outcome_for(item) == PrescreenOutcome.FAIL
+              and not answer.comment):
+            problems[item.value] = ["The pre-screen failed this item: say why it passes anyway."]
+    if case.version.classification == Classification.CORE:
+        problems.setdefault(ChecklistItem.CLASSIFICATION.value, []).append("Core data is never listable.")
+    return problems
+
+
+def decide(session: Session, user: User, case: ReviewCase, decision: str, comment: str = "",
+           answers: Mapping[str, Mapping[str, str | None]] | None = None) -> ReviewCase:
+    """End the round with a decision (approve, request changes, reject), saving ``answers`` first if given.
+
+    Approval needs every checklist item answered and none failed (an automated failure overridden needs a
+    comment), and never lists core data; approval lists the version under a new registration number and
+    supersedes the previously listed one. Requesting changes or rejecting needs a comment for the seller.
+    """
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve, request changes or reject."]})
+    if answers:
+        save_checklist(session, user, case, answers)
+    actor = _require_claimant(session, user, case)
+    comment = _text(comment, "comment", "A comment for the seller", required=decision != Decision.APPROVE)
+    if decision == Decision.APPROVE:
+        problems = _approval_problems(case)
+        if problems:
+            raise ValidationFailed("This version cannot be approved yet.", problems)
+    version, product = case.version, case.product
+    action = {Decision.APPROVE: VersionAction.APPROVE, Decision.REQUEST_CHANGES: VersionAction.REQUEST_CHANGES,
+              Decision.REJECT: VersionAction.REJECT}[decision]
+    _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
+    now = utcnow()
+    round_ = case.current_round
+    round_.decision, round_.decision_comment, round_.decided_at = decision, comment, now
+    case.decision, case.decided_at = decision, now
+    if decision == Decision.APPROVE:
+        _list_version(session, user, version, now)
+    _notify_decision(session, case, decision, comment)
+    session.flush()
+    return case
+
+
+def registration_number(version: ProductVersion) -> str:
+    """The registration number of an approved version: year of approval and the version's id (unique)."""
+    return f"REG-{version.approved_at:%Y}-{version.id:06d}"
+
+
+def _list_version(session: Session, user: User, version: ProductVersion, now) -> None:
+    version.approved_at, version.approved_by_id = now, user.id
+    version.registration_number = registration_number(version)
+    product = version.product
+    previous = product.listed_version
+    if previous is not None and previous.id != version.id:
+        _move_version(session, None, previous, VersionAction.SUPERSEDE, Actor.SYSTEM, by_version_id=version.id)
+    _move_version(session, None, version, VersionAction.LIST, Actor.SYSTEM,
+                  registration_number=version.registration_number)
+    product.listed_version = version
+    if product.status == ProductStatus.DRAFT:
+        _move_product(session, None, product, ProductAction.LIST, Actor.SYSTEM, version_id=version.id)
+
+
+def _notify_decision(session: Session, case: ReviewCase, decision: Decision, comment: str) -> None:
+    version, product = case.version, case.product
+    title = version.title_en
+    link = f"/seller/products/{product.id}/versions/{version.number}"
+    if decision == Decision.APPROVE:
+        subject = f"Approved and listed: {title} {version.label}"
+        body = (f"Your version {version.label} of \u201c{title}\u201d passed compliance review and is listed under "
+                f"registration number {version.registration_number}.")
+    elif decision == Decision.REQUEST_CHANGES:
+        subject = f"Changes requested: {title} {version.label}"
+        body = (f"The compliance reviewer asks for changes to version {version.label} of \u201c{title}\u201d "
+                f"before it can be listed:\n\n{comment}\n\nEdit the version and submit it again.")
+    else:
+        subject = f"Rejected: {title} {version.label}"
+        body = f"Version {version.label} of \u201c{title}\u201d was rejected in compliance review:\n\n{comment}"
+    if comment and decision == Decision.APPROVE:
+        body += f"\n\nReviewer's note: {comment}"
+    notify_organization(session, case.organization, subject, body, link)
+
+
+# ---------------------------------------------------------------- live products
+
+
+def product_for_reviewer(session: Session, user: User, product_id: int) -> DataProduct:
+    require_reviewer(user)
+    product = session.get(DataProduct, product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+_PRODUCT_WORDS = {
+    ProductAction.SUSPEND: ("Suspended", "is suspended: buyers no longer see it; existing licences stay valid."),
+    ProductAction.REINSTATE: ("Reinstated", "is listed again."),
+    ProductAction.DELIST: ("Delisted", "is delisted for good; existing licences stay valid until they end."),
+}
+
+
+def change_product_status(session: Session, user: User, product: DataProduct, action: str, reason: str) -> DataProduct:
+    """Suspend, reinstate or delist a product, with a reason the seller is told; reviewers only."""
+    if action not in {a.value for a in _PRODUCT_WORDS}:  # listing is the system's move, on approval
+        raise ValidationFailed("Unknown action.", {"action": ["Choose suspend, reinstate or delist."]})
+    action = ProductAction(action)
+    actor = _reviewer_for(session, user, product)
+    reason = _text(reason, "reason", "A reason")
+    _move_product(session, user, product, action, actor, reason=reason)
+    word, sentence = _PRODUCT_WORDS[action]
+    title = product.listed_version.title_en if product.listed_version else product.latest_version.title_en
+    notify_organization(session, product.organization, f"{word}: {title}",
+                        f"\u201c{title}\u201d {sentence}\n\nReason: {reason}", f"/seller/products/{product.id}")
+    session.flush()
+    return product

@@ -1,0 +1,47 @@
+"""Review fixtures: a reviewer, an admin, and a complete version of the seller's product, submitted."""
+from __future__ import annotations
+
+import pytest
+
+from marketplace.accounts.models import PlatformRole
+from marketplace.review import services as review
+from tests import factories
+
+PASSING = {item: {"result": "pass", "comment": ""} for item in (
+    "source_legality", "personal_information", "classification", "cross_border", "licence_terms", "quality")}
+
+
+@pytest.fixture
+def reviewer(session):
+    user = factories.user(session, email="reviewer@example.org", role=PlatformRole.REVIEWER, name="Grace Reviewer")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def admin(session):
+    user = factories.user(session, email="admin@example.org", role=PlatformRole.ADMIN, name="Ada Admin")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def version(session, storage, seller):
+    """A complete, unsubmitted version."""
+    product = factories.product(session, seller, title="Strategic road detectors")
+    return factories.complete_version(session, storage, seller, product.latest_version)
+
+
+@pytest.fixture
+def case(session, storage, seller, version):
+    """The review case of the submitted version."""
+    review.submit_version(session, seller, version, storage)
+    session.commit()
+    return review.case_for_version(session, version)
+
+
+@pytest.fixture
+def claimed(session, reviewer, case):
+    review.claim_case(session, reviewer, case)
+    session.commit()
+    return case
