@@ -38,8 +38,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api
     from marketplace.cli import init_cli
+    from marketplace.inputs import init_inputs
     from marketplace.web import init_web
 
+    init_inputs(app)
     init_auth(app)
     init_web(app)
     init_api(app)

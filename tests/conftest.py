@@ -14,6 +14,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marketplace import create_app
+from marketplace.accounts.models import PlatformRole
 from marketplace.extensions import db
 from marketplace.mail import MemoryMailer
 from marketplace.storage import LocalStorage
@@ -130,3 +131,17 @@ def api_token(session, seller):
 def api(client, api_token):
     """A test client that sends the seller's API token."""
     return factories.TokenClient(client, api_token)
+
+
+@pytest.fixture
+def reviewer(session):
+    user = factories.user(session, email="reviewer@example.org", role=PlatformRole.REVIEWER, name="Grace Reviewer")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def admin(session):
+    user = factories.user(session, email="admin@example.org", role=PlatformRole.ADMIN, name="Ada Admin")
+    session.commit()
+    return user

@@ -53,3 +53,19 @@ def test_unknown_api_path_and_method_are_json_errors(api):
     assert api.get("/api/v1/nope").get_json()["code"] == "not_found"
     resp = api.delete("/api/v1/products")
     assert resp.status_code == 405 and resp.get_json()["status"] == 405
+
+
+@pytest.mark.parametrize("url", ["/api/v1/products/99999999999999999999", "/seller/products/99999999999999999999",
+                                 "/review/cases/2147483648", "/api/v1/review/cases/99999999999999999999"])
+def test_ids_past_any_row_are_404_not_500(client, auth, api, seller, url):
+    auth.login(seller.email)
+    response = api.get(url) if url.startswith("/api") else client.get(url)
+    assert response.status_code == 404
+
+
+def test_nul_characters_are_refused_everywhere(client, auth, api, seller):
+    auth.login(seller.email)
+    assert api.post("/api/v1/products", json={"organization": "x", "title_en": "a\x00b"}).status_code == 400
+    body = api.get("/api/v1/review/cases?category=a%00b").get_json()
+    assert body["status"] == 400 and "NUL" in body["message"]
+    assert client.post("/seller/products/new", data={"title_en": "a\x00b"}).status_code == 400

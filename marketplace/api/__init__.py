@@ -56,6 +56,11 @@ def init_api(app: Flask) -> None:
                                 "API token: `Authorization: Bearer <token>`."},
     })
     api.init_app(app)
+    from flask_smorest.spec.plugins import integerconverter2paramschema
+
+    from marketplace.inputs import RowIdConverter
+
+    api.register_converter(RowIdConverter, integerconverter2paramschema)
 
     from marketplace.accounts.api import blp as accounts_blp
     from marketplace.audit.api import blp as audit_blp

@@ -71,3 +71,15 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(False, n, event.id, "event content altered")
         prev = event.hash
     return ChainReport(True, n)
+
+
+def recent_events(session: Session, action: str = "", before: int | None = None,
+                  limit: int = 100) -> tuple[list[AuditEvent], bool]:
+    """The newest events (before ``before``, whose action starts with ``action``), and whether older ones exist."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    rows = list(session.scalars(query))
+    return rows[:limit], len(rows) > limit

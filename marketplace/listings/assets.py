@@ -94,6 +94,13 @@ def delete_asset(session: Session, storage: Storage, user: User, version: Produc
     touch(version)
 
 
+def record_download(session: Session, user: User, asset: Asset, as_role: str) -> None:
+    """Write the audit event every download leaves behind (who, which file, in what role), before the bytes go."""
+    record(session, actor_id=user.id, action="asset.downloaded", subject_type="asset", subject_id=asset.id,
+           payload={"version_id": asset.version_id, "product_id": asset.version.product_id,
+                    "filename": asset.filename, "sha256": asset.sha256, "size": asset.size, "as": as_role})
+
+
 def copy_assets(source: ProductVersion, target: ProductVersion) -> None:
     """A new version starts with the files of the one before (same stored objects, new rows)."""
     for a in source.assets:

@@ -23,6 +23,7 @@ from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, PricingPlan, ProductVersion
 from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
+from marketplace.review.checklist import ChecklistItem
 from marketplace.listings.vocab import (
     BillingPeriod,
     Category,
@@ -235,5 +236,5 @@ TEMPLATE_HELPERS = {
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
     "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition,
-    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
+    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES, "ChecklistItem": ChecklistItem,
 }

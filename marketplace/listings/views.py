@@ -300,7 +300,10 @@ def delete_asset(product_id: int, number: int, asset_id: int):
 
 @bp.get("/products/<int:product_id>/assets/<int:asset_id>")
 def download_asset(product_id: int, asset_id: int):
-    return send_asset(find_asset(load_product(product_id), asset_id))
+    asset = find_asset(load_product(product_id), asset_id)
+    assets.record_download(db.session, acting_user(), asset, "seller")
+    db.session.commit()
+    return send_asset(asset)
 
 
 # ---------------------------------------------------------------- pricing plans

@@ -5,6 +5,8 @@ live in ``marketplace.review.services`` and come back as DomainError.errors, sho
 """
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 
@@ -20,8 +22,12 @@ PER_PAGE = 50
 MAX_PAGE = 100_000  # far past any real queue; keeps the offset inside a database integer
 
 
+def _options(choices) -> list[SelectChoice]:
+    return [SelectChoice(value, text) for value, text in choices]
+
+
 def _any(label: str, choices) -> list[SelectChoice]:
-    return [SelectChoice("", label), *(SelectChoice(value, text) for value, text in choices)]
+    return [SelectChoice("", label), *_options(choices)]
 
 
 class QueueFilterForm(Form):
@@ -49,7 +55,7 @@ class QueueFilterForm(Form):
                 field.data = field.default or ""
             values[field.name] = field.data or None
         page = (self.page.data or "1").strip()
-        if not (page.isdigit() and 1 <= int(page) <= MAX_PAGE):
+        if not (re.fullmatch(r"[0-9]{1,6}", page) and 1 <= int(page) <= MAX_PAGE):
             ignored.append(f"Page \u201c{page[:40]}\u201d is not a page number; showing the first page.")
             page = "1"
         status = dict((key, value) for key, _, value in QUEUE_TABS).get(values["status"] or "open")
@@ -67,14 +73,14 @@ class QueueFilterForm(Form):
 class AnswerForm(Form):
     """One checklist item: pass / fail / not applicable, and a comment the seller sees."""
 
-    result = RadioField("Result", choices=ChecklistResult.choices(), validate_choice=False)
+    result = RadioField("Result", choices=_options(ChecklistResult.choices()), validate_choice=False)
     comment = TextAreaField("Comment for the seller")
 
 
 class ReviewForm(FlaskForm):
     """The whole checklist and the decision, posted together: "Save checklist" or "Submit decision"."""
 
-    decision = RadioField("Decision", choices=Decision.choices(), validate_choice=False)
+    decision = RadioField("Decision", choices=_options(Decision.choices()), validate_choice=False)
     comment = TextAreaField("Comment to the seller",
                             description="Required when requesting changes or rejecting: say what to fix and why.")
 

@@ -42,6 +42,13 @@ def _enum(cls, value):
     return cls(value) if value else None
 
 
+def _shown(name: str) -> str:
+    """A column or field name as the report shows it. A file without a header row has its first record read as
+    the header, so a "column name" can be an identity number or phone number: it is shown masked, like a value."""
+    found = pii.scan_text(name)
+    return " ".join(found.values()) if found else name
+
+
 @dataclass(frozen=True)
 class Finding:
     item: ChecklistItem
@@ -185,17 +192,18 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                {"file": name}))
         rows += facts.scan.rows_scanned
         for hit in facts.scan.findings:
-            details = {"file": name, "column": hit.column, "kind": hit.kind, "count": hit.count,
+            column = _shown(hit.column)
+            details = {"file": name, "column": column, "kind": hit.kind, "count": hit.count,
                        "example": hit.example}
             if hit.kind == "column_name":
                 named.add(hit.column)
                 if claims_none:
                     out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
-                                       f"{name}: the column \u201c{hit.column}\u201d sounds like personal data; "
+                                       f"{name}: the column \u201c{column}\u201d sounds like personal data; "
                                        f"confirm it holds none.", details))
                 continue
             label = pii.KIND_LABELS.get(hit.kind, hit.kind)
-            message = f"{name}, column \u201c{hit.column}\u201d: {hit.count} {label}(s), e.g. {hit.example}"
+            message = f"{name}, column \u201c{column}\u201d: {hit.count} {label}(s), e.g. {hit.example}"
             if claims_none:
                 out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", FAIL,
                                    f"{message}, but the version declares {declared.value if declared else 'nothing'}.",
@@ -204,12 +212,12 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                 out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", REVIEW,
                                    f"{message}; declared as {declared.value}: check the legal basis covers it.",
                                    details))
-    flagged = [f.name for f in version.fields if f.personal_info]
+    flagged = [_shown(f.name) for f in version.fields if f.personal_info]
     if flagged and declared == PersonalInfo.NONE:
         out.append(Finding(I.PERSONAL_INFORMATION, "dictionary_personal_fields", FAIL,
                            f"The dictionary marks {', '.join(flagged)} as personal information, but the version "
                            f"declares none.", {"fields": flagged}))
-    unflagged = [n for n in pii.personal_column_names(f.name for f in version.fields if not f.personal_info)
+    unflagged = [_shown(n) for n in pii.personal_column_names(f.name for f in version.fields if not f.personal_info)
                  if n not in named]
     if unflagged and claims_none:
         out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
@@ -361,7 +369,7 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
         if not facts.columns:
             continue
         seen.update(facts.columns)
-        missing = [c for c in facts.columns if c not in described]
+        missing = [_shown(c) for c in facts.columns if c not in described]
         if missing:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", FAIL,
                                f"{name} has column(s) the dictionary does not describe: {', '.join(missing)}.",
@@ -370,7 +378,7 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", PASS,
                                f"The dictionary describes every column of {name}.", {"file": name}))
     if seen:
-        extra = [f for f in described if f not in seen]
+        extra = [_shown(f) for f in described if f not in seen]
         if extra:
             out.append(Finding(I.QUALITY, "dictionary_fields_in_data", REVIEW,
                                f"Dictionary field(s) found in no uploaded file: {', '.join(sorted(extra))}.",

@@ -17,8 +17,9 @@ class QueueQuerySchema(Schema):
     organization = text(80, metadata={"description": "Seller organization slug."})
     category = text(40)
     prescreen = choice(PrescreenOutcome)
-    page = strict_int(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = strict_int(load_default=50, validate=validate.Range(min=1, max=200))
+    # Query-string values are always strings: a strict integer field would refuse every one of them.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class AnswerInSchema(Schema):

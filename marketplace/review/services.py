@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import Membership, User
+from marketplace.accounts.models import Membership, Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -190,6 +190,24 @@ def review_queue(session: Session, user: User, filters: QueueFilters = QueueFilt
     return list(cases), total
 
 
+def queue_organizations(session: Session, user: User) -> list[Organization]:
+    """The seller organizations the reviewer may filter by: those with a case, other than their own."""
+    own = select(Membership.organization_id).where(Membership.user_id == user.id)
+    return list(session.scalars(
+        select(Organization).where(Organization.id.in_(select(ReviewCase.organization_id)),
+                                   Organization.id.not_in(own)).order_by(Organization.name)))
+
+
+def prescreen_counts(session: Session, cases: list[ReviewCase]) -> dict[int, dict[str, int]]:
+    """Finding counts of each case's latest pre-screen, in one query for the whole page."""
+    latest: dict[int, dict] = {}
+    rows = session.execute(select(ReviewRound.case_id, ReviewRound.prescreen)
+                           .where(ReviewRound.case_id.in_([c.id for c in cases])).order_by(ReviewRound.number))
+    for case_id, prescreen in rows:
+        latest[case_id] = prescreen or {}
+    return {case_id: PrescreenReport.from_dict(data).counts() for case_id, data in latest.items()}
+
+
 def case_for_reviewer(session: Session, user: User, case_id: int) -> ReviewCase:
     """A case by id for a reviewer; NotFound if there is none."""
     require_reviewer(user)
@@ -226,8 +244,11 @@ def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 
 def _require_claimant(session: Session, user: User, case: ReviewCase) -> Actor:
     actor = _reviewer_for(session, user, case.product)
-    if case.version.status != VersionStatus.IN_REVIEW:
+    status = case.version.status
+    if status == VersionStatus.SUBMITTED:
         raise InvalidTransition("Claim the case before working on it.")
+    if status != VersionStatus.IN_REVIEW:
+        raise InvalidTransition(f"This case is closed: the version is {status.value.replace('_', ' ')}.")
     if case.reviewer_id != user.id:
         raise Forbidden("Another reviewer has claimed this case.")
     return actor
@@ -287,8 +308,7 @@ def _approval_problems(case: ReviewCase) -> dict[str, list[str]]:
             problems[item.value] = ["Answer this item before approving."]
         elif answer.result == ChecklistResult.FAIL:
             problems[item.value] = ["This item fails; request changes or reject instead."]
-        elif (answer.result != ChecklistResult.FAIL and report.outcome_for(item) == PrescreenOutcome.FAIL
-              and not answer.comment):
+        elif report.outcome_for(item) == PrescreenOutcome.FAIL and not answer.comment:
             problems[item.value] = ["The pre-screen failed this item: say why it passes anyway."]
     if case.version.classification == Classification.CORE:
         problems.setdefault(ChecklistItem.CLASSIFICATION.value, []).append("Core data is never listable.")
@@ -315,7 +335,7 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
         problems = _approval_problems(case)
         if problems:
             raise ValidationFailed("This version cannot be approved yet.", problems)
-    version, product = case.version, case.product
+    version = case.version
     action = {Decision.APPROVE: VersionAction.APPROVE, Decision.REQUEST_CHANGES: VersionAction.REQUEST_CHANGES,
               Decision.REJECT: VersionAction.REJECT}[decision]
     _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)

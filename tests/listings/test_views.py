@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.audit.models import AuditEvent
 from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan
 from marketplace.listings.states import VersionStatus
 from marketplace.review import services as review
@@ -373,7 +374,7 @@ def test_upload_without_a_file_is_a_field_error(seller_client, draft):
     assert "Choose a file to upload." in text(response)
 
 
-def test_seller_download_returns_the_bytes_as_attachment(seller_client, draft):
+def test_seller_download_returns_the_bytes_as_attachment_and_is_audited(seller_client, session, seller, draft):
     _upload(seller_client, draft)
     [asset] = draft.latest_version.assets
     response = seller_client.get(f"/seller/products/{draft.id}/assets/{asset.id}")
@@ -381,6 +382,8 @@ def test_seller_download_returns_the_bytes_as_attachment(seller_client, draft):
     assert response.data == TRAFFIC_CSV.read_bytes()
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert TRAFFIC_CSV.name in response.headers["Content-Disposition"]
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "asset.downloaded"))
+    assert event.subject_id == asset.id and event.actor_id == seller.id and event.payload["as"] == "seller"
 
 
 def test_seller_download_redirects_to_a_presigned_url_when_the_backend_has_one(seller_client, storage,

@@ -3,26 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.accounts.models import PlatformRole
 from marketplace.review import services as review
 from tests import factories
 
 PASSING = {item: {"result": "pass", "comment": ""} for item in (
     "source_legality", "personal_information", "classification", "cross_border", "licence_terms", "quality")}
-
-
-@pytest.fixture
-def reviewer(session):
-    user = factories.user(session, email="reviewer@example.org", role=PlatformRole.REVIEWER, name="Grace Reviewer")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def admin(session):
-    user = factories.user(session, email="admin@example.org", role=PlatformRole.ADMIN, name="Ada Admin")
-    session.commit()
-    return user
 
 
 @pytest.fixture

@@ -1,0 +1,54 @@
+"""The admin's audit page: whether the hash chain holds, and the latest events (filter by action, page back)."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.audit.models import AuditEvent
+from marketplace.audit.services import recent_events, verify_chain
+from marketplace.errors import Forbidden
+from marketplace.extensions import db, login_manager
+from marketplace.inputs import MAX_ROW_ID
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 100
+MAX_ACTION = 80  # the column's length
+
+
+@bp.before_request
+def _require_admin():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        raise Forbidden("Only admins may read the audit trail.")
+    return None
+
+
+@bp.get("/audit")
+def audit():
+    action = (request.args.get("action") or "").strip()[:MAX_ACTION]
+    raw_before = (request.args.get("before") or "").strip()
+    notice = None
+    before = None
+    if raw_before:
+        if re.fullmatch(r"[0-9]{1,10}", raw_before) and 1 <= int(raw_before) <= MAX_ROW_ID:
+            before = int(raw_before)
+        else:
+            notice = f"\u201c{raw_before[:40]}\u201d is not an event number; showing the latest events."
+    report = verify_chain(db.session)
+    events, more = recent_events(db.session, action, before, PER_PAGE)
+    actors = _actors(events)
+    return render_template("admin/audit.html", report=report, events=events, more=more, actors=actors,
+                           action=action, before=before, notice=notice)
+
+
+def _actors(events: list[AuditEvent]) -> dict[int, User]:
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

@@ -1,0 +1,281 @@
+"""The compliance reviewer's pages: the queue, a case (content, pre-screen, checklist, decision, history), the
+reviewer's file downloads, and a product's live status (suspend, reinstate, delist).
+
+Each view parses, calls one review service, commits and redirects with a flash. When the service refuses, the
+same page is rendered again with the status (422 invalid, 409 wrong state, 403 not yours), the messages beside
+the items they concern and everything the reviewer typed kept. Non-reviewers get the 403 page.
+"""
+from __future__ import annotations
+
+from math import ceil
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from marketplace.accounts.forms import apply_domain_errors
+from marketplace.db import utcnow
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db, login_manager
+from marketplace.listings.assets import asset_of, record_download
+from marketplace.listings.models import DataProduct
+from marketplace.listings.states import (
+    PRODUCT_LIFECYCLE,
+    VERSION_LIFECYCLE,
+    Actor,
+    VersionAction,
+    VersionStatus,
+)
+from marketplace.listings.view_helpers import TEMPLATE_HELPERS, acting_user, send_asset
+from marketplace.review import services as review
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
+from marketplace.review.models import ReviewCase
+from marketplace.review.prescreen import PrescreenReport
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+CASE = "/cases/<int:case_id>"
+PRODUCT = "/products/<int:product_id>"
+
+
+@bp.before_request
+def _require_reviewer():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    review.require_reviewer(acting_user())  # Forbidden: the app renders the 403 page
+    return None
+
+
+@bp.context_processor
+def _helpers():
+    return TEMPLATE_HELPERS | {
+        "time_ago": time_ago, "detail_items": detail_items, "ChecklistItem": ChecklistItem,
+        "ChecklistResult": ChecklistResult, "Decision": Decision, "PrescreenOutcome": PrescreenOutcome,
+    }
+
+
+# ---------------------------------------------------------------- the queue
+
+
+@bp.get("/")
+def queue():
+    user = acting_user()
+    form = QueueFilterForm(request.args, review.queue_organizations(db.session, user))
+    filters, page, ignored = form.clean()
+    cases, total = review.review_queue(db.session, user, review.QueueFilters(**filters),
+                                       limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_template("review/queue.html", form=form, cases=cases, total=total, page=page,
+                           pages=max(1, ceil(total / PER_PAGE)), counts=review.prescreen_counts(db.session, cases),
+                           ignored=ignored, tabs=QUEUE_TABS, per_page=PER_PAGE)
+
+
+# ---------------------------------------------------------------- a case
+
+
+def _case(case_id: int) -> ReviewCase:
+    try:
+        return review.case_for_reviewer(db.session, acting_user(), case_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int = 200, error: str | None = None):
+    """The case page; ``form`` is the checklist and decision as posted (a refusal keeps what was typed)."""
+    user = acting_user()
+    version, round_ = case.version, case.current_round
+    actions = VERSION_LIFECYCLE.actions_from(version.status, [Actor.REVIEWER])
+    own_org = any(m.organization_id == case.organization_id for m in user.memberships)
+    mine = version.status == VersionStatus.IN_REVIEW and case.reviewer_id == user.id
+    return render_template(
+        "review/case.html", case=case, version=version, product=case.product, round=round_,
+        report=PrescreenReport.from_dict(round_.prescreen or {}), form=form or ReviewForm.for_round(round_),
+        editable=mine and not own_org, own_org=own_org, error=error,
+        can_claim=VersionAction.CLAIM in actions and not own_org,
+        can_release=(VersionAction.RELEASE in actions and not own_org
+                     and (case.reviewer_id == user.id or user.is_admin)),
+    ), status
+
+
+def _refused(case: ReviewCase, exc: DomainError, form: ReviewForm | None = None):
+    db.session.rollback()
+    if isinstance(exc, NotFound):
+        abort(404, exc.message)
+    if form is not None:
+        form.apply_errors(exc)
+    return render_case(case, form=form, status=exc.status, error=exc.message)
+
+
+def _done(case: ReviewCase, message: str, anchor: str | None = None):
+    db.session.commit()
+    flash(message, "success")
+    url = url_for(".case", case_id=case.id)
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@bp.get(CASE)
+def case(case_id: int):
+    return render_case(_case(case_id))
+
+
+@bp.post(f"{CASE}/claim")
+def claim(case_id: int):
+    found = _case(case_id)
+    try:
+        review.claim_case(db.session, acting_user(), found)
+    except DomainError as exc:
+        return _refused(found, exc)
+    return _done(found, f"You claimed this case: {found.version.title_en} v{found.version.label} is in review.",
+                 "checklist")
+
+
+@bp.post(f"{CASE}/release")
+def release(case_id: int):
+    found = _case(case_id)
+    try:
+        review.release_case(db.session, acting_user(), found)
+    except DomainError as exc:
+        return _refused(found, exc)
+    return _done(found, "Case released: it is back on the queue for any reviewer.")
+
+
+@bp.post(f"{CASE}/checklist")
+def save_checklist(case_id: int):
+    found = _case(case_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_case(found, form=form, status=422, error="The form expired. Please submit it again.")
+    try:
+        review.save_checklist(db.session, acting_user(), found, form.answers())
+    except DomainError as exc:
+        return _refused(found, exc, form)
+    return _done(found, "Checklist saved.", "checklist")
+
+
+DECIDED = {
+    Decision.APPROVE: "Approved: {title} v{label} is listed under registration number {reg}.",
+    Decision.REQUEST_CHANGES: "Changes requested: the seller of {title} v{label} was told what to fix.",
+    Decision.REJECT: "Rejected: the seller of {title} v{label} was told why.",
+}
+
+
+@bp.post(f"{CASE}/decision")
+def decide(case_id: int):
+    """Save the checklist as posted and end the round with the decision, in one step."""
+    found = _case(case_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_case(found, form=form, status=422, error="The form expired. Please submit it again.")
+    try:
+        review.decide(db.session, acting_user(), found, form.decision.data or "", form.comment.data or "",
+                      answers=form.answers())
+    except DomainError as exc:
+        return _refused(found, exc, form)
+    version = found.version
+    message = DECIDED[Decision(found.decision)].format(title=version.title_en, label=version.label,
+                                                      reg=version.registration_number)
+    return _done(found, message)
+
+
+@bp.get(f"{CASE}/assets/<int:asset_id>")
+def download_asset(case_id: int, asset_id: int):
+    """A file of the version under review, for the reviewer; every download is an audit event."""
+    found = _case(case_id)
+    try:
+        asset = asset_of(found.version, asset_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+    record_download(db.session, acting_user(), asset, "reviewer")
+    try:
+        response = send_asset(asset)
+    except HTTPException:
+        db.session.rollback()  # nothing was downloaded
+        raise
+    db.session.commit()
+    return response
+
+
+# ---------------------------------------------------------------- a live product
+
+
+def _product(product_id: int) -> DataProduct:
+    try:
+        return review.product_for_reviewer(db.session, acting_user(), product_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def render_product(product: DataProduct, *, form: ProductStatusForm | None = None, status: int = 200):
+    user = acting_user()
+    cases = {c.version_id: c for c in db.session.scalars(
+        select(ReviewCase).where(ReviewCase.product_id == product.id))}
+    actions = PRODUCT_LIFECYCLE.actions_from(product.status, [Actor.REVIEWER])
+    form = (form or ProductStatusForm(formdata=None)).offer(actions)
+    return render_template(
+        "review/product.html", product=product, cases=cases, form=form,
+        own_org=any(m.organization_id == product.organization_id for m in user.memberships),
+        version=product.listed_version or product.latest_version,
+    ), status
+
+
+@bp.get(PRODUCT)
+def product(product_id: int):
+    return render_product(_product(product_id))
+
+
+PRODUCT_DONE = {"suspend": "Suspended: buyers no longer see it; existing licences stay valid.",
+                "reinstate": "Reinstated: the product is listed again.",
+                "delist": "Delisted: the product is gone from the catalog for good."}
+
+
+@bp.post(f"{PRODUCT}/status")
+def product_status(product_id: int):
+    found = _product(product_id)
+    form = ProductStatusForm()
+    if not form.validate_on_submit():
+        return render_product(found, form=form, status=422)
+    try:
+        review.change_product_status(db.session, acting_user(), found, form.action.data or "", form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        if isinstance(exc, NotFound):
+            abort(404, exc.message)
+        apply_domain_errors(form, exc)
+        return render_product(found, form=form, status=exc.status)
+    db.session.commit()
+    flash(PRODUCT_DONE[form.action.data], "success")
+    return redirect(url_for(".product", product_id=found.id))
+
+
+# ---------------------------------------------------------------- formatting for templates
+
+
+def time_ago(when) -> str:
+    """'3 days ago' in plain words (the exact time goes in a title attribute beside it)."""
+    if when is None:
+        return "—"
+    seconds = int((utcnow() - when).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"  # pragma: no cover
+
+
+DETAIL_LABELS = {"file": "File", "column": "Column", "kind": "Kind", "count": "Count", "example": "Masked example",
+                 "plan": "Plan", "source": "Source", "licence_id": "Licence", "fields": "Fields",
+                 "columns": "Columns", "territory": "Territory"}
+
+
+def detail_items(details: dict | None) -> list[tuple[str, str]]:
+    """A finding's details as (label, text) pairs for the page."""
+    out = []
+    for key, value in (details or {}).items():
+        if value is None or value == "" or value == []:
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        out.append((DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), text))
+    return out
