@@ -57,6 +57,15 @@ def products_query(user: User):
     return select(DataProduct).where(DataProduct.organization_id.in_(member_orgs))
 
 
+def buyer_visible():
+    """The one rule of what buyers may see: listed products, through their approved listed version only.
+
+    Drafts, suspended and delisted products are hidden (licences already sold stay valid elsewhere).
+    """
+    return select(DataProduct).where(DataProduct.status == ProductStatus.LISTED,
+                                     DataProduct.listed_version_id.is_not(None))
+
+
 def seller_products(session: Session, user: User, organization_id: int | None = None) -> list[DataProduct]:
     query = products_query(user).options(
         selectinload(DataProduct.versions), selectinload(DataProduct.organization),

@@ -309,3 +309,19 @@ def test_queue_hides_cases_of_the_reviewers_own_organization(session, case, sell
 def test_queue_is_for_reviewers_only(session, case, seller):
     with pytest.raises(Forbidden):
         review.review_queue(session, seller)
+
+
+def test_buyers_see_only_listed_products_and_only_until_suspended(session, storage, reviewer, seller, version):
+    def visible():
+        return list(session.scalars(listings.buyer_visible()))
+
+    assert visible() == []  # a draft
+    _approve(session, storage, reviewer, seller, version)
+    product = version.product
+    assert visible() == [product]
+    review.change_product_status(session, reviewer, product, "suspend", "Under query.")
+    assert visible() == []
+    review.change_product_status(session, reviewer, product, "reinstate", "Cleared.")
+    assert visible() == [product]
+    review.change_product_status(session, reviewer, product, "delist", "Withdrawn.")
+    assert visible() == []
