@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.routing import BuildError
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import (
@@ -46,11 +45,10 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_url() -> str:
-    """Where a logged-in user starts: the seller dashboard (once that blueprint exists)."""
-    try:
-        return url_for("seller.dashboard")
-    except BuildError:
-        return url_for("accounts.organizations")
+    """Where a logged-in user starts: the review queue for staff who sell nothing, else the seller dashboard."""
+    if current_user.is_authenticated and current_user.is_reviewer and not current_user.memberships:
+        return url_for("review.queue")
+    return url_for("seller.dashboard")
 
 
 @bp.get("/")

@@ -112,6 +112,11 @@ class _FileFacts:
     scan: pii.ScanResult | None
     columns: list[str] | None
     columns_error: str | None
+    kinds: tuple[str, ...] = ()  # every role the same bytes are uploaded in (sample, deliverable)
+
+    @property
+    def name(self) -> str:
+        return f"{self.asset.filename} ({', '.join(self.kinds)})"
 
 
 def _read_file(asset: Asset, storage: Storage, max_rows: int) -> _FileFacts:
@@ -132,13 +137,20 @@ def _read_file(asset: Asset, storage: Storage, max_rows: int) -> _FileFacts:
 
 def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
     """Check a version against every automated rule and return the findings, grouped by checklist item."""
-    files = [_read_file(a, storage, max_rows or DEFAULT_MAX_ROWS) for a in version.assets]
+    by_content: dict[str, list[Asset]] = {}
+    for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
+        by_content.setdefault(asset.sha256, []).append(asset)
+    files = []
+    for same in by_content.values():
+        facts = _read_file(same[0], storage, max_rows or DEFAULT_MAX_ROWS)
+        facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
+        files.append(facts)
     findings = [
         *_source_legality(version), *_personal_information(version, files), *_classification(version),
         *_cross_border(version), *_licence_terms(version), *_quality(version, files),
     ]
     scanned = tuple(
-        ScannedFile(f.asset.filename, f.asset.kind.value, f.scan.format if f.scan else None,
+        ScannedFile(f.asset.filename, ", ".join(f.kinds), f.scan.format if f.scan else None,
                     f.scan.rows_scanned if f.scan else 0, f.scan.truncated if f.scan else False,
                     (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"))
         for f in files
@@ -180,20 +192,20 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
     named: set[str] = set()
     rows = 0
     for facts in files:
-        name = facts.asset.filename
+        name = facts.name
         if facts.scan is None:
             out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
                                f"{name} is not a CSV, JSON or GeoJSON file, so it was not scanned: check it by hand.",
-                               {"file": name}))
+                               {"file": facts.asset.filename}))
             continue
         if facts.scan.error:  # what was read before the error is still reported below
             out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
                                f"{name} could not be scanned to the end ({facts.scan.error}): check it by hand.",
-                               {"file": name}))
+                               {"file": facts.asset.filename}))
         rows += facts.scan.rows_scanned
         for hit in facts.scan.findings:
             column = _shown(hit.column)
-            details = {"file": name, "column": column, "kind": hit.kind, "count": hit.count,
+            details = {"file": facts.asset.filename, "column": column, "kind": hit.kind, "count": hit.count,
                        "example": hit.example}
             if hit.kind == "column_name":
                 named.add(hit.column)
@@ -362,10 +374,10 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
     described = {f.name for f in version.fields}
     seen: set[str] = set()
     for facts in files:
-        name = facts.asset.filename
+        name = facts.name
         if facts.columns_error:
             out.append(Finding(I.QUALITY, "dictionary_matches_data", REVIEW,
-                               f"The columns of {name} could not be read ({facts.columns_error}).", {"file": name}))
+                               f"The columns of {name} could not be read ({facts.columns_error}).", {"file": facts.asset.filename}))
         if not facts.columns:
             continue
         seen.update(facts.columns)
@@ -373,10 +385,10 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
         if missing:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", FAIL,
                                f"{name} has column(s) the dictionary does not describe: {', '.join(missing)}.",
-                               {"file": name, "columns": missing}))
+                               {"file": facts.asset.filename, "columns": missing}))
         else:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", PASS,
-                               f"The dictionary describes every column of {name}.", {"file": name}))
+                               f"The dictionary describes every column of {name}.", {"file": facts.asset.filename}))
     if seen:
         extra = [_shown(f) for f in described if f not in seen]
         if extra:

@@ -372,17 +372,17 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
 def _notify_decision(session: Session, case: ReviewCase, decision: Decision, comment: str) -> None:
     version, product = case.version, case.product
     title = version.title_en
-    link = f"/seller/products/{product.id}/versions/{version.number}"
+    link = f"/seller/products/{product.id}/versions/{version.number}#review"
     if decision == Decision.APPROVE:
-        subject = f"Approved and listed: {title} {version.label}"
+        subject = f"Approved and listed: {title} v{version.label}"
         body = (f"Your version {version.label} of \u201c{title}\u201d passed compliance review and is listed under "
                 f"registration number {version.registration_number}.")
     elif decision == Decision.REQUEST_CHANGES:
-        subject = f"Changes requested: {title} {version.label}"
+        subject = f"Changes requested: {title} v{version.label}"
         body = (f"The compliance reviewer asks for changes to version {version.label} of \u201c{title}\u201d "
                 f"before it can be listed:\n\n{comment}\n\nEdit the version and submit it again.")
     else:
-        subject = f"Rejected: {title} {version.label}"
+        subject = f"Rejected: {title} v{version.label}"
         body = f"Version {version.label} of \u201c{title}\u201d was rejected in compliance review:\n\n{comment}"
     if comment and decision == Decision.APPROVE:
         body += f"\n\nReviewer's note: {comment}"
