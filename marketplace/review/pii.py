@@ -120,7 +120,9 @@ _HK_PHONE = re.compile(_L + r"(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _CHECKED_KINDS = ("cn_resident_id", "hkid", "bank_card")
-_FOUR_DIGITS = re.compile(r"\d{4}")  # every numeric kind has a run of at least four digits
+# Every numeric kind has six digits in a row, or two groups of four around a space or dash ("2345 6789",
+# "6222-1234-..."); coordinates, years and short ids ("22.31234", "AID01101") skip the matchers.
+_DIGIT_RUN = re.compile(r"\d{6}|\d{4}[ -]\d{4}")
 
 
 def _mask_id(v: str) -> str:
@@ -175,7 +177,7 @@ def _detect(text: str, phone_column: bool = False) -> dict[str, str | None]:
 
     if "@" in text:
         text = _EMAIL.sub(lambda m: take("email", m, f"{m[0][0]}***@{m[0].rsplit('@', 1)[1]}"), text)
-    if not _FOUR_DIGITS.search(text):
+    if not _DIGIT_RUN.search(text):
         return found
     text = _RESIDENT_ID.sub(lambda m: take("cn_resident_id", m, _mask_id(m[0]) if is_cn_resident_id(m[0]) else None),
                             text)
@@ -277,6 +279,8 @@ class _Column:
         elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             text = str(value)
         else:
+            return
+        if "@" not in text and not _DIGIT_RUN.search(text):  # most cells: nothing any matcher could find
             return
         for kind, example in _detect(text, self.phone).items():
             tally = self.kinds.setdefault(kind, [0, 0, ""])
