@@ -315,18 +315,11 @@ def _approval_problems(case: ReviewCase) -> dict[str, list[str]]:
     return problems
 
 
-def decide(session: Session, user: User, case: ReviewCase, decision: str, comment: str = "",
-           answers: Mapping[str, Mapping[str, str | None]] | None = None) -> ReviewCase:
-    """End the round with a decision (approve, request changes, reject), saving ``answers`` first if given.
+Answers = Mapping[str, Mapping[str, str | None]]
 
-    Approval needs every checklist item answered and none failed (an automated failure overridden needs a
-    comment), and never lists core data; approval lists the version under a new registration number and
-    supersedes the previously listed one. Requesting changes or rejecting needs a comment for the seller.
-    """
-    try:
-        decision = Decision(decision)
-    except ValueError:
-        raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve, request changes or reject."]})
+
+def _end_round(session: Session, user: User, case: ReviewCase, decision: Decision, action: VersionAction,
+               comment: str, answers: Answers | None) -> ReviewCase:
     if answers:
         save_checklist(session, user, case, answers)
     actor = _require_claimant(session, user, case)
@@ -336,8 +329,6 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
         if problems:
             raise ValidationFailed("This version cannot be approved yet.", problems)
     version = case.version
-    action = {Decision.APPROVE: VersionAction.APPROVE, Decision.REQUEST_CHANGES: VersionAction.REQUEST_CHANGES,
-              Decision.REJECT: VersionAction.REJECT}[decision]
     _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
     now = utcnow()
     round_ = case.current_round
@@ -348,6 +339,40 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
     _notify_decision(session, case, decision, comment)
     session.flush()
     return case
+
+
+def approve_version(session: Session, user: User, case: ReviewCase, comment: str = "",
+                    answers: Answers | None = None) -> ReviewCase:
+    """Approve the claimed case's version and list it under a new registration number, superseding the version
+    listed before; ``answers`` are saved first. Refuses an unanswered or failed checklist item, an automated
+    failure passed without a comment, and core data (never listable)."""
+    return _end_round(session, user, case, Decision.APPROVE, VersionAction.APPROVE, comment, answers)
+
+
+def request_changes(session: Session, user: User, case: ReviewCase, comment: str = "",
+                    answers: Answers | None = None) -> ReviewCase:
+    """Send the claimed case's version back to the seller, editable again; refused without a comment."""
+    return _end_round(session, user, case, Decision.REQUEST_CHANGES, VersionAction.REQUEST_CHANGES, comment, answers)
+
+
+def reject_version(session: Session, user: User, case: ReviewCase, comment: str = "",
+                   answers: Answers | None = None) -> ReviewCase:
+    """Reject the claimed case's version for good (the seller may start a new version); refused without a reason."""
+    return _end_round(session, user, case, Decision.REJECT, VersionAction.REJECT, comment, answers)
+
+
+DECISIONS = {Decision.APPROVE: approve_version, Decision.REQUEST_CHANGES: request_changes,
+             Decision.REJECT: reject_version}
+
+
+def decide(session: Session, user: User, case: ReviewCase, decision: str, comment: str = "",
+           answers: Answers | None = None) -> ReviewCase:
+    """The decision named by ``decision`` (as the pages and the API receive it); an unknown one is refused."""
+    try:
+        move = DECISIONS[Decision(decision)]
+    except ValueError:
+        raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve, request changes or reject."]})
+    return move(session, user, case, comment, answers)
 
 
 def registration_number(version: ProductVersion) -> str:
@@ -407,11 +432,8 @@ _PRODUCT_WORDS = {
 }
 
 
-def change_product_status(session: Session, user: User, product: DataProduct, action: str, reason: str) -> DataProduct:
-    """Suspend, reinstate or delist a product, with a reason the seller is told; reviewers only."""
-    if action not in {a.value for a in _PRODUCT_WORDS}:  # listing is the system's move, on approval
-        raise ValidationFailed("Unknown action.", {"action": ["Choose suspend, reinstate or delist."]})
-    action = ProductAction(action)
+def _change_product(session: Session, user: User, product: DataProduct, action: ProductAction,
+                    reason: str) -> DataProduct:
     actor = _reviewer_for(session, user, product)
     reason = _text(reason, "reason", "A reason")
     _move_product(session, user, product, action, actor, reason=reason)
@@ -421,3 +443,30 @@ def change_product_status(session: Session, user: User, product: DataProduct, ac
                         f"\u201c{title}\u201d {sentence}\n\nReason: {reason}", f"/seller/products/{product.id}")
     session.flush()
     return product
+
+
+def suspend_product(session: Session, user: User, product: DataProduct, reason: str) -> DataProduct:
+    """Hide a listed product from buyers (licences already sold stay valid); a reviewer, with a reason."""
+    return _change_product(session, user, product, ProductAction.SUSPEND, reason)
+
+
+def reinstate_product(session: Session, user: User, product: DataProduct, reason: str) -> DataProduct:
+    """List a suspended product again; a reviewer, with a reason."""
+    return _change_product(session, user, product, ProductAction.REINSTATE, reason)
+
+
+def delist_product(session: Session, user: User, product: DataProduct, reason: str) -> DataProduct:
+    """Take a listed or suspended product off the exchange for good; a reviewer, with a reason."""
+    return _change_product(session, user, product, ProductAction.DELIST, reason)
+
+
+PRODUCT_MOVES = {ProductAction.SUSPEND: suspend_product, ProductAction.REINSTATE: reinstate_product,
+                 ProductAction.DELIST: delist_product}
+
+
+def change_product_status(session: Session, user: User, product: DataProduct, action: str, reason: str) -> DataProduct:
+    """The product move named by ``action`` (suspend, reinstate, delist); listing is the system's, on approval."""
+    move = PRODUCT_MOVES.get(action)
+    if move is None:
+        raise ValidationFailed("Unknown action.", {"action": ["Choose suspend, reinstate or delist."]})
+    return move(session, user, product, reason)
