@@ -99,3 +99,24 @@ def complete_version(session, storage, u: User, version: ProductVersion) -> Prod
     listings.set_compliance(session, u, version, COMPLIANCE, attest=True, attested_by_name="Ada Seller")
     session.flush()
     return version
+
+
+# ---------------------------------------------------------------- review
+
+ALL_PASS = {item: {"result": "pass", "comment": "Checked."} for item in (
+    "source_legality", "personal_information", "classification", "cross_border", "licence_terms", "quality")}
+
+
+def listed_product(session, storage, seller: User, reviewer: User, *, title: str | None = None, **metadata) -> DataProduct:
+    """A complete product taken through the real review path: submitted, claimed, approved, listed."""
+    from marketplace.review import services as review
+
+    p = product(session, seller, title=title)
+    version = complete_version(session, storage, seller, p.latest_version)
+    if metadata:
+        listings.update_metadata(session, seller, version, metadata)
+    round_ = review.submit_version(session, seller, version, storage)
+    review.claim_case(session, reviewer, round_.case)
+    review.approve_version(session, reviewer, round_.case, answers=ALL_PASS)
+    session.flush()
+    return p

@@ -325,3 +325,9 @@ def test_buyers_see_only_listed_products_and_only_until_suspended(session, stora
     assert visible() == [product]
     review.change_product_status(session, reviewer, product, "delist", "Withdrawn.")
     assert visible() == []
+
+
+def test_the_listed_product_factory_goes_through_review(session, storage, seller, reviewer):
+    listed = factories.listed_product(session, storage, seller, reviewer, title="Harbour tides", category="weather")
+    assert listed.status == ProductStatus.LISTED and listed.listed_version.registration_number
+    assert listed.listed_version.category == "weather"
