@@ -107,14 +107,18 @@ ALL_PASS = {item: {"result": "pass", "comment": "Checked."} for item in (
     "source_legality", "personal_information", "classification", "cross_border", "licence_terms", "quality")}
 
 
-def listed_product(session, storage, seller: User, reviewer: User, *, title: str | None = None, **metadata) -> DataProduct:
-    """A complete product taken through the real review path: submitted, claimed, approved, listed."""
+def listed_product(session, storage, seller: User, reviewer: User, *, title: str | None = None,
+                   plans: list[dict] | None = None, **metadata) -> DataProduct:
+    """A complete product taken through the real review path: submitted, claimed, approved, listed.
+    ``plans`` are offered besides the factory's one-time HKD plan; ``metadata`` overrides the version's."""
     from marketplace.review import services as review
 
     p = product(session, seller, title=title)
     version = complete_version(session, storage, seller, p.latest_version)
     if metadata:
         listings.update_metadata(session, seller, version, metadata)
+    for extra in plans or []:
+        listings.add_plan(session, seller, version, {**PLAN, **extra})
     round_ = review.submit_version(session, seller, version, storage)
     review.claim_case(session, reviewer, round_.case)
     review.approve_version(session, reviewer, round_.case, answers=ALL_PASS)

@@ -2,13 +2,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from marketplace.catalog.models import include_name
 from marketplace.extensions import db
 
 
 def test_models_and_migrations_agree(app):
     """Autogenerate against the migrated database finds no difference."""
     with app.app_context(), db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                     "include_name": include_name})
         diff = compare_metadata(ctx, db.metadata)
     assert diff == []
 

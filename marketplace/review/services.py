@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.audit.services import record
+from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.listings.models import DataProduct, ProductVersion
@@ -392,6 +393,7 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
     product.listed_version = version
     if product.status == ProductStatus.DRAFT:
         _move_product(session, None, product, ProductAction.LIST, Actor.SYSTEM, version_id=version.id)
+    sync_product(session, product)
 
 
 def _notify_decision(session: Session, case: ReviewCase, decision: Decision, comment: str) -> None:
@@ -437,6 +439,7 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
     actor = _reviewer_for(session, user, product)
     reason = _text(reason, "reason", "A reason")
     _move_product(session, user, product, action, actor, reason=reason)
+    sync_product(session, product)
     word, sentence = _PRODUCT_WORDS[action]
     title = product.listed_version.title_en if product.listed_version else product.latest_version.title_en
     notify_organization(session, product.organization, f"{word}: {title}",

@@ -1,0 +1,142 @@
+"""Keeping the catalog's search index in step with what is listed.
+
+``sync_product`` is called by every move that changes what buyers see (a version listed, a product suspended,
+reinstated or delisted): a listed product gets its entry and facet values rewritten from its listed version,
+anything else loses its entry. ``reindex_all`` rebuilds the whole index (``flask catalog reindex``).
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.models import CatalogEntry, CatalogFacet
+from marketplace.catalog.services import with_listed_content
+from marketplace.db import utcnow
+from marketplace.listings.models import DataProduct, PricingPlan
+from marketplace.listings.services import buyer_visible
+from marketplace.listings.states import ProductStatus
+
+# Reference rates to US cents, for sorting and price bands across currencies only; never for charging.
+USD_CENTS_PER_MINOR_UNIT = {"USD": 1.0, "HKD": 0.128, "CNY": 0.138}
+PRICE_BANDS = (("free", 0), ("under_100", 100_00), ("100_1000", 1000_00), ("1000_10000", 10_000_00),
+               ("over_10000", None))
+SEARCH_TEXT_CHARS = 20_000
+_MARKDOWN = re.compile(r"[#*_`>\[\]()|-]+")
+
+
+def usd_cents(plan: PricingPlan) -> int:
+    return round(plan.amount * USD_CENTS_PER_MINOR_UNIT.get(str(plan.currency), 1.0))
+
+
+def price_band(cents: int) -> str:
+    if cents == 0:
+        return "free"
+    for band, ceiling in PRICE_BANDS[1:]:
+        if ceiling is None or cents < ceiling:
+            return band
+    return PRICE_BANDS[-1][0]  # pragma: no cover
+
+
+def licence_kinds(plan: PricingPlan) -> set[str]:
+    """What a plan lets a buyer do, in the words a buyer filters by."""
+    uses = set(plan.permitted_uses)
+    kinds = set()
+    if plan.amount == 0:
+        kinds.add("free")
+    if "commercial_product" in uses:
+        kinds.add("commercial")
+    elif uses <= {"research"}:
+        kinds.add("research_only")
+    if "ai_training" in uses:
+        kinds.add("ai_training")
+    if plan.licence_cap:
+        kinds.add("exclusive")
+    return kinds
+
+
+def _summary(text: str) -> str:
+    plain = " ".join(_MARKDOWN.sub(" ", text or "").split())
+    return plain if len(plain) <= 300 else plain[:297].rsplit(" ", 1)[0] + "…"
+
+
+def entry_values(product: DataProduct) -> tuple[dict, list[tuple[str, str]]]:
+    """The index row and the (facet, value) pairs of a listed product, from its listed version."""
+    v, org = product.listed_version, product.organization
+    plans = list(v.plans)
+    cheapest = min(plans, key=usd_cents) if plans else None
+    titles = " ".join([v.title_en, v.title_zh or "", *v.tags])
+    body = " ".join([titles, v.description_en or "", v.description_zh or "", org.name,
+                     *(f"{s.title} {s.publisher}" for s in v.sources)])
+    row = {
+        "id": product.id, "version_id": v.id, "slug": product.slug, "title_en": v.title_en,
+        "title_zh": v.title_zh or "", "summary_en": _summary(v.description_en), "summary_zh": _summary(v.description_zh),
+        "seller_slug": org.slug, "seller_name": org.name, "category": v.category, "regions": ",".join(v.regions),
+        "registration_number": v.registration_number, "classification": v.classification,
+        "personal_info": v.personal_info, "min_amount": cheapest.amount if cheapest else 0,
+        "min_currency": str(cheapest.currency) if cheapest else "", "price_sort": usd_cents(cheapest) if cheapest else 0,
+        "plan_count": len(plans), "listed_at": v.approved_at or utcnow(),
+        "title_text": titles.lower(), "search_text": body.lower()[:SEARCH_TEXT_CHARS],
+    }
+    facets = {("seller", org.slug)}
+    if v.category:
+        facets.add(("category", str(v.category)))
+    if v.update_frequency:
+        facets.add(("frequency", str(v.update_frequency)))
+    facets.update(("region", str(r)) for r in v.regions)
+    facets.update(("delivery", str(d)) for d in v.delivery_methods)
+    facets.update(("format", str(f)) for f in v.formats)
+    for plan in plans:
+        facets.add(("currency", str(plan.currency)))
+        facets.add(("price", price_band(usd_cents(plan))))
+        facets.update(("licence", kind) for kind in licence_kinds(plan))
+    return row, sorted(facets)
+
+
+def sync_product(session: Session, product: DataProduct) -> None:
+    """Write a listed product's entry, or remove the entry of a product buyers may no longer see."""
+    session.flush()
+    session.execute(delete(CatalogFacet).where(CatalogFacet.entry_id == product.id))
+    entry = session.get(CatalogEntry, product.id)
+    if product.status != ProductStatus.LISTED or product.listed_version is None:
+        if entry is not None:
+            session.delete(entry)
+        session.flush()
+        return
+    row, facets = entry_values(product)
+    if entry is None:
+        entry = CatalogEntry(**row)
+        session.add(entry)
+    else:
+        for key, value in row.items():
+            setattr(entry, key, value)
+    session.flush()
+    session.add_all(CatalogFacet(facet=f, value=value, entry_id=product.id) for f, value in facets)
+    session.flush()
+
+
+def reindex_all(session: Session, batch: int = 500) -> int:
+    """Rebuild the whole index from the listed products; returns how many entries were written."""
+    session.execute(delete(CatalogFacet))
+    session.execute(delete(CatalogEntry))
+    written, last_id = 0, 0
+    while True:
+        products = session.scalars(with_listed_content(
+            buyer_visible().where(DataProduct.id > last_id).order_by(DataProduct.id).limit(batch))).all()
+        if not products:
+            return written
+        rows, facet_rows = [], []
+        for product in products:
+            row, facets = entry_values(product)
+            rows.append(row)
+            facet_rows += [{"facet": f, "value": value, "entry_id": product.id} for f, value in facets]
+        session.execute(CatalogEntry.__table__.insert(), rows)
+        session.execute(CatalogFacet.__table__.insert(), facet_rows)
+        written += len(rows)
+        last_id = products[-1].id
+        session.expunge_all()
+
+
+def indexed_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(CatalogEntry.id).order_by(CatalogEntry.id)))

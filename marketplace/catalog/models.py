@@ -1,0 +1,67 @@
+"""The search index of the catalog: one denormalised row per listed product, and its facet values.
+
+Rows are written only by ``catalog.index`` when a product is listed, re-listed, suspended or delisted, so a
+search reads one table (plus the full-text index the migration creates per database: SQLite FTS5 with the
+trigram tokenizer, PostgreSQL pg_trgm) and never joins the listing tables.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime
+from marketplace.extensions import db
+from marketplace.listings.models import DataProduct
+
+# Tables and indexes the migration creates by hand (full-text), which the models do not describe.
+FULLTEXT_NAMES = ("catalog_fts", "ix_catalog_entries_search_trgm", "ix_catalog_entries_title_trgm")
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic filter: leave the hand-made full-text objects out of autogenerate comparisons."""
+    return not (name and name.startswith(FULLTEXT_NAMES))
+
+
+class CatalogEntry(db.Model):
+    __tablename__ = "catalog_entries"
+    __table_args__ = (
+        Index("ix_catalog_entries_listed", "listed_at", "id"),
+        Index("ix_catalog_entries_price", "price_sort", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(ForeignKey("data_products.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(200), default="")
+    summary_en: Mapped[str] = mapped_column(String(400), default="")
+    summary_zh: Mapped[str] = mapped_column(String(400), default="")
+    seller_slug: Mapped[str] = mapped_column(String(80))
+    seller_name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(40))
+    regions: Mapped[str] = mapped_column(String(200), default="")  # comma-joined, for display
+    registration_number: Mapped[str | None] = mapped_column(String(40))
+    classification: Mapped[str | None] = mapped_column(String(32))
+    personal_info: Mapped[str | None] = mapped_column(String(32))
+    min_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # cheapest plan, minor units of min_currency
+    min_currency: Mapped[str] = mapped_column(String(3), default="")
+    price_sort: Mapped[int] = mapped_column(BigInteger, default=0)  # cheapest plan in US cents (approximate)
+    plan_count: Mapped[int] = mapped_column(Integer, default=0)
+    listed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    title_text: Mapped[str] = mapped_column(Text, default="")   # lower-cased titles and tags (relevance)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased everything searchable
+
+    product: Mapped[DataProduct] = relationship()
+
+
+class CatalogFacet(db.Model):
+    """One facet value of an entry (several per facet for regions, formats, currencies ...)."""
+
+    __tablename__ = "catalog_facets"
+    __table_args__ = (Index("ix_catalog_facets_entry", "entry_id"),)
+
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True)

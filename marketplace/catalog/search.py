@@ -1,0 +1,311 @@
+"""Catalog search: words in English or Chinese, facets that combine, sorting, and paging that stays fast.
+
+Words of three characters or more go to the full-text index (SQLite FTS5 trigram, PostgreSQL pg_trgm), which finds
+交通 inside 香港交通数据; one- and two-character words are matched as substrings. Every word is quoted, so no
+query syntax reaches the database: ``"``, ``*``, ``NEAR(``, ``%`` and ``_`` are just characters. A query with no
+exact match falls back to close matches on shared trigrams ("trafic" finds traffic).
+
+Facets are disjunctive within a facet and conjunctive across facets; each facet's counts apply every other
+filter, so a buyer sees what choosing another value would give. Deep pages in the "newest" and "price" orders use
+a keyset cursor instead of an offset.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, and_, case, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.models import CatalogEntry, CatalogFacet
+from marketplace.errors import ValidationFailed
+from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
+
+FACETS = {
+    "category": "Category", "region": "Region", "seller": "Seller", "licence": "Licence", "price": "Price",
+    "currency": "Currency", "delivery": "Delivery", "format": "Format", "frequency": "Update frequency",
+}
+SORTS = {"relevance": "Best match", "newest": "Newest", "price_asc": "Price: low to high",
+         "price_desc": "Price: high to low"}
+LICENCE_LABELS = {"free": "Free", "commercial": "Commercial use allowed", "research_only": "Research only",
+                  "ai_training": "AI / model training", "exclusive": "Exclusive (capped)"}
+PRICE_LABELS = {"free": "Free", "under_100": "Under US$100", "100_1000": "US$100–1,000",
+                "1000_10000": "US$1,000–10,000", "over_10000": "Over US$10,000"}
+VOCABULARIES = {"category": Category, "region": Region, "delivery": DeliveryMethod, "frequency": UpdateFrequency,
+                "currency": Currency}
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+MAX_PER_PAGE = 100
+MAX_OFFSET = 10_000  # past this, pages are reached by cursor (newest and price orders)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    items: list[CatalogEntry]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    query: SearchQuery
+    terms: list[str]
+    fuzzy: bool = False
+    next_cursor: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_terms(q: str) -> tuple[list[str], list[str]]:
+    """Normalised search words (NFKC, lower case), and notes about what was trimmed."""
+    notes = []
+    q = unicodedata.normalize("NFKC", q or "").replace("\x00", "")
+    if len(q) > MAX_QUERY_CHARS:
+        q = q[:MAX_QUERY_CHARS]
+        notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
+    terms = []
+    for word in q.lower().split():
+        word = word.strip("\"'“”‘’,.;:!?()[]{}<>")
+        if word and word not in terms:
+            terms.append(word[:50])
+    if len(terms) > MAX_TERMS:
+        notes.append(f"Only the first {MAX_TERMS} words were used.")
+        terms = terms[:MAX_TERMS]
+    return terms, notes
+
+
+def check_query(query: SearchQuery) -> None:
+    """Refuse (ValidationFailed) unknown facets, sorts and out-of-range paging, with field messages."""
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(query.filters) - set(FACETS))
+    if unknown:
+        errors["filters"] = [f"Unknown facet(s): {', '.join(unknown)}; use {', '.join(FACETS)}."]
+    if query.sort not in SORTS:
+        errors["sort"] = [f"Sort by {', '.join(SORTS)}."]
+    if not 1 <= query.per_page <= MAX_PER_PAGE:
+        errors["per_page"] = [f"Between 1 and {MAX_PER_PAGE}."]
+    if query.page < 1 or (query.page - 1) * query.per_page > MAX_OFFSET:
+        errors["page"] = [f"Pages go up to {MAX_OFFSET // max(query.per_page, 1) + 1}; sort by newest or price "
+                          f"and follow the cursor to go deeper."]
+    if query.cursor and query.sort not in ("newest", "price_asc", "price_desc"):
+        errors["cursor"] = ["A cursor pages the newest and price orders only."]
+    if errors:
+        raise ValidationFailed("The search is not valid.", errors)
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _text_match(dialect: str, terms: list[str], fuzzy: bool):
+    """(WHERE clauses, a relevance ordering or None) for the words; ``fuzzy`` matches shared trigrams instead.
+
+    On SQLite the relevance is the FTS5 subquery itself (joined for its bm25 rank), elsewhere an expression."""
+    if not terms:
+        return (), None
+    if dialect == "sqlite":
+        long_terms = [t for t in terms if len(t) >= 3]
+        short = [CatalogEntry.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
+        if fuzzy:
+            grams = sorted({t[i:i + 3] for t in long_terms for i in range(len(t) - 2)})
+            expression = " OR ".join(_fts_phrase(g) for g in grams)
+            short = []
+        else:
+            expression = " AND ".join(_fts_phrase(t) for t in long_terms)
+        if not expression:
+            in_title = or_(*(CatalogEntry.title_text.like(_like(t), escape="\\") for t in terms))
+            return tuple(short), case((in_title, 0), else_=1)
+        fts = (text("SELECT rowid AS id, bm25(catalog_fts, 10.0, 1.0) AS rank FROM catalog_fts "
+                    "WHERE catalog_fts MATCH :expression").bindparams(expression=expression)
+               .columns(id=Integer, rank=Float).subquery("fts"))
+        return (CatalogEntry.id.in_(select(fts.c.id)), *short), fts
+    words = " ".join(terms)
+    if fuzzy:
+        return (func.word_similarity(words, CatalogEntry.search_text) > 0.4,), \
+            -func.word_similarity(words, CatalogEntry.title_text)
+    clauses = tuple(CatalogEntry.search_text.ilike(_like(t), escape="\\") for t in terms)
+    return clauses, -func.similarity(CatalogEntry.title_text, words)
+
+
+def _filter_clause(facet: str, values: tuple[str, ...]):
+    return CatalogEntry.id.in_(select(CatalogFacet.entry_id).where(CatalogFacet.facet == facet,
+                                                                   CatalogFacet.value.in_(values)))
+
+
+# ---------------------------------------------------------------- the search
+
+
+def search(session: Session, query: SearchQuery) -> SearchResult:
+    """Listed products matching the words and filters, one page of them in the chosen order, with facet counts."""
+    check_query(query)
+    terms, notes = parse_terms(query.q)
+    filters = {f: tuple(dict.fromkeys(v for v in values if v))[:50] for f, values in query.filters.items() if values}
+    dialect = session.get_bind().dialect.name
+    result = _run(session, query, terms, filters, dialect, fuzzy=False)
+    if terms and result.total == 0 and any(len(t) >= 3 for t in terms) and not _matches_any(session, terms, dialect):
+        fuzzy = _run(session, query, terms, filters, dialect, fuzzy=True)
+        if fuzzy.total:
+            fuzzy.notes.append(f"No exact matches for \u201c{' '.join(terms)}\u201d; showing close matches.")
+            result = fuzzy
+    result.notes[:0] = notes
+    return result
+
+
+def _matches_any(session: Session, terms: list[str], dialect: str) -> bool:
+    """Whether the words alone match anything (if so, the filters emptied the page, not a misspelling)."""
+    where, _ = _text_match(dialect, terms, fuzzy=False)
+    return session.scalar(select(CatalogEntry.id).where(*where).limit(1)) is not None
+
+
+def _run(session: Session, query: SearchQuery, terms: list[str], filters: dict, dialect: str,
+         fuzzy: bool) -> SearchResult:
+    text_where, relevance = _text_match(dialect, terms, fuzzy)
+    facet_where = {f: _filter_clause(f, values) for f, values in filters.items()}
+    where = (*text_where, *facet_where.values())
+
+    total = session.scalar(select(func.count()).select_from(CatalogEntry).where(*where)) or 0
+    items, next_cursor = _page(session, query, where, relevance, dialect)
+    facets = _facet_counts(session, text_where, facet_where, filters)
+    return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, [])
+
+
+def _page(session: Session, query: SearchQuery, where, relevance, dialect: str):
+    stmt = select(CatalogEntry).where(*where)
+    newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
+    if query.sort == "newest":
+        order, key = newest, ("listed_at", "desc")
+    elif query.sort == "price_asc":
+        order, key = (CatalogEntry.price_sort.asc(), CatalogEntry.id.asc()), ("price_sort", "asc")
+    elif query.sort == "price_desc":
+        order, key = (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()), ("price_sort", "desc")
+    else:
+        key = None
+        if relevance is None:
+            order = newest
+        elif dialect == "sqlite" and hasattr(relevance, "c"):
+            stmt = stmt.join(relevance, relevance.c.id == CatalogEntry.id)
+            order = (relevance.c.rank.asc(), *newest)
+        else:
+            order = (relevance.asc(), *newest)
+    if query.cursor and key:
+        stmt = stmt.where(_after(key, decode_cursor(query.cursor)))
+    else:
+        stmt = stmt.offset((query.page - 1) * query.per_page)
+    rows = session.scalars(stmt.order_by(*order).limit(query.per_page + 1)).all()
+    items = rows[:query.per_page]
+    next_cursor = encode_cursor(key, items[-1]) if key and len(rows) > query.per_page else None
+    return items, next_cursor
+
+
+def _after(key: tuple[str, str], position: tuple):
+    column, direction = key
+    value, entry_id = position
+    col = getattr(CatalogEntry, column)
+    if column == "listed_at":
+        value = datetime.fromisoformat(value)
+    if direction == "desc":
+        return or_(col < value, and_(col == value, CatalogEntry.id < entry_id))
+    return or_(col > value, and_(col == value, CatalogEntry.id > entry_id))
+
+
+def encode_cursor(key: tuple[str, str], entry: CatalogEntry) -> str:
+    value = getattr(entry, key[0])
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, entry.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple:
+    try:
+        value, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(entry_id, int) or isinstance(value, (list, dict)) or value is None:
+            raise ValueError
+        if isinstance(value, str):
+            datetime.fromisoformat(value)
+        return value, entry_id
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
+
+
+def _facet_counts(session: Session, text_where: tuple, facet_where: dict, filters: dict) -> dict[str, list[FacetValue]]:
+    """Counts per facet value. Facets without a selection share one grouped query; a facet with a selection is
+    counted under every other filter (so its other values show what switching would give)."""
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+
+    def grouped(facets: list[str], where: tuple) -> None:
+        matched = select(CatalogEntry.id).where(*where)
+        rows = session.execute(
+            select(CatalogFacet.facet, CatalogFacet.value, func.count())
+            .where(CatalogFacet.facet.in_(facets), CatalogFacet.entry_id.in_(matched))
+            .group_by(CatalogFacet.facet, CatalogFacet.value))
+        for facet, value, n in rows:
+            counts[facet][value] = n
+
+    plain = [f for f in FACETS if f not in facet_where]
+    if plain:
+        grouped(plain, (*text_where, *facet_where.values()))
+    for facet in facet_where:
+        grouped([facet], (*text_where, *(c for f, c in facet_where.items() if f != facet)))
+
+    labels = _labels(session, counts["seller"].keys() | set(filters.get("seller", ())))
+    out = {}
+    for facet, values in counts.items():
+        selected = set(filters.get(facet, ()))
+        for value in selected - values.keys():
+            values[value] = 0  # a chosen value with no matches stays visible, so it can be unchosen
+        out[facet] = sorted(
+            (FacetValue(v, facet_label(facet, v, labels), n, v in selected) for v, n in values.items()),
+            key=lambda fv: (-fv.count, fv.label.lower()))
+    return out
+
+
+def _labels(session: Session, sellers) -> dict[str, str]:
+    if not sellers:
+        return {}
+    return dict(session.execute(select(CatalogEntry.seller_slug, func.max(CatalogEntry.seller_name))
+                                .where(CatalogEntry.seller_slug.in_(list(sellers)))
+                                .group_by(CatalogEntry.seller_slug)).all())
+
+
+def facet_label(facet: str, value: str, sellers: Mapping[str, str] | None = None) -> str:
+    if facet == "seller":
+        return (sellers or {}).get(value, value)
+    if facet == "licence":
+        return LICENCE_LABELS.get(value, value)
+    if facet == "price":
+        return PRICE_LABELS.get(value, value)
+    vocabulary = VOCABULARIES.get(facet)
+    if vocabulary is not None:
+        try:
+            member = vocabulary(value)
+            return getattr(member, "label", member.value)
+        except ValueError:
+            return value
+    return value
+

@@ -1,0 +1,178 @@
+"""Catalog search: English and Chinese words, combined facets, sorting, paging, and hostile queries."""
+from __future__ import annotations
+
+import pytest
+
+from marketplace.catalog.index import reindex_all
+from marketplace.catalog.models import CatalogEntry
+from marketplace.catalog.search import SearchQuery, decode_cursor, search
+from marketplace.errors import ValidationFailed
+from marketplace.review import services as review
+from tests import factories
+
+FREE = {"name": "Research (free)", "kind": "free", "amount": 0, "currency": "HKD", "permitted_uses": ["research"],
+        "duration_days": 365}
+CNY_COMMERCIAL = {"name": "Commercial", "kind": "one_time", "amount": 5_000_000, "currency": "CNY",
+                  "permitted_uses": ["internal_analysis", "commercial_product"], "territory": "mainland_china"}
+
+
+@pytest.fixture
+def catalog(session, storage, seller, reviewer):
+    """Four listed products and one draft, in different categories, regions, languages and prices."""
+    other = factories.user(session, organization="Pudong Data Studio")
+    made = {
+        "traffic": factories.listed_product(
+            session, storage, seller, reviewer, title="Hong Kong Strategic Road Traffic Speeds",
+            title_zh="香港交通数据", tags=["traffic", "交通"], category="transport", regions=["hong_kong"],
+            description_en="Average **speeds** per detector on Hong Kong expressways.", plans=[FREE]),
+        "journeys": factories.listed_product(
+            session, storage, seller, reviewer, title="Kowloon Journey Times", title_zh="九龍行車時間",
+            tags=["journey time"], category="transport", regions=["hong_kong"],
+            description_en="Route journey times across Kowloon, Hong Kong."),
+        "air": factories.listed_product(
+            session, storage, other, reviewer, title="Shanghai PM2.5 Hourly", title_zh="上海空气质量",
+            tags=["air quality", "空气"], category="environment", regions=["shanghai"], formats=["CSV", "JSON"],
+            description_en="US consulate PM2.5 series.", plans=[CNY_COMMERCIAL]),
+        "weather": factories.listed_product(
+            session, storage, other, reviewer, title="Typhoon Wind Gusts", title_zh="颱風陣風",
+            tags=["wind"], category="weather", regions=["hong_kong", "cross_city"],
+            description_en="Peak gusts at Hong Kong stations during Signal No. 8."),
+    }
+    factories.product(session, seller, title="Secret draft about traffic")
+    session.commit()
+    return made
+
+
+def ids(result):
+    return {e.id for e in result.items}
+
+
+def facet(result, name):
+    return {v.value: v.count for v in result.facets[name]}
+
+
+def test_empty_query_lists_every_listed_product_and_no_draft(session, catalog):
+    result = search(session, SearchQuery())
+    assert result.total == 4 and ids(result) == {p.id for p in catalog.values()}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("speeds", {"traffic"}), ("TRAFFIC speeds", {"traffic"}), ("交通", {"traffic"}), ("香港交通", {"traffic"}),
+    ("交通数据", {"traffic"}), ("空气", {"air"}), ("上海", {"air"}), ("pm2.5", {"air"}), ("kowloon", {"journeys"}),
+    ("Pudong", {"air", "weather"}),  # the seller's name
+    ("Transport Department", {"traffic", "journeys", "air", "weather"}),  # an upstream source's publisher
+    ("major roads", {"traffic", "journeys", "air", "weather"}),  # an upstream source's title
+    ("风", set()), ("風", {"weather"}),  # one Chinese character: substring match
+])
+def test_words_in_english_and_chinese(session, catalog, q, expected):
+    assert ids(search(session, SearchQuery(q=q))) == {catalog[k].id for k in expected}
+
+
+def test_misspelt_word_falls_back_to_close_matches(session, catalog):
+    result = search(session, SearchQuery(q="speds"))
+    assert result.fuzzy and catalog["traffic"].id in ids(result)
+    assert any("close matches" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("q", ['"', '""', "*", "NEAR(a b)", "a OR", "AND", "%", "_", "\\", "'; DROP TABLE x;--",
+                               "(((", "交\"通", "x" * 5000, "word " * 100, "\u200b", "🚗"])
+def test_hostile_queries_never_fail(session, catalog, q):
+    result = search(session, SearchQuery(q=q))
+    assert result.total >= 0
+
+
+def test_facets_combine_within_and_across(session, catalog):
+    result = search(session, SearchQuery(filters={"category": ("transport",)}))
+    assert ids(result) == {catalog["traffic"].id, catalog["journeys"].id}
+    # the category facet still counts the other categories, under every other filter
+    assert facet(result, "category") == {"transport": 2, "environment": 1, "weather": 1}
+    assert facet(result, "region") == {"hong_kong": 2}
+    both = search(session, SearchQuery(filters={"category": ("transport", "weather")}))
+    assert both.total == 3
+    narrowed = search(session, SearchQuery(filters={"category": ("transport", "weather"), "licence": ("free",)}))
+    assert ids(narrowed) == {catalog["traffic"].id}
+    assert facet(narrowed, "licence")["free"] == 1 and facet(narrowed, "licence")["research_only"] == 1
+
+
+def test_facets_combine_with_the_query(session, catalog):
+    result = search(session, SearchQuery(q="hong kong"))
+    assert facet(result, "seller") == {"harbour-analytics": 2, "pudong-data-studio": 1}  # not the Shanghai one
+    labels = {v.value: v.label for v in result.facets["seller"]}
+    assert labels["harbour-analytics"] == "Harbour Analytics"
+    assert facet(result, "currency") == {"HKD": 3}
+
+
+def test_licence_price_and_currency_facets(session, catalog):
+    result = search(session, SearchQuery())
+    assert facet(result, "licence")["commercial"] == 1 and facet(result, "licence")["free"] == 1
+    assert facet(result, "price") == {"free": 1, "100_1000": 4, "1000_10000": 1}
+    assert facet(result, "currency") == {"HKD": 4, "CNY": 1}
+    assert facet(result, "format") == {"CSV": 4, "JSON": 1}
+
+
+def test_a_selected_value_without_matches_stays_visible(session, catalog):
+    result = search(session, SearchQuery(q="kowloon", filters={"category": ("weather",)}))
+    assert result.total == 0
+    weather = next(v for v in result.facets["category"] if v.value == "weather")
+    assert weather.selected and weather.count == 0
+
+
+def test_sorting(session, catalog):
+    cheapest_first = search(session, SearchQuery(sort="price_asc")).items
+    assert cheapest_first[0].id == catalog["traffic"].id  # its free plan
+    assert search(session, SearchQuery(sort="price_desc")).items[-1].id == catalog["traffic"].id
+    newest = search(session, SearchQuery(sort="newest")).items
+    assert [e.listed_at for e in newest] == sorted((e.listed_at for e in newest), reverse=True)
+    assert search(session, SearchQuery(q="road traffic speeds")).items[0].id == catalog["traffic"].id
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc"])
+def test_cursor_paging_visits_every_product_once(session, catalog, sort):
+    seen, cursor = [], None
+    while True:
+        result = search(session, SearchQuery(sort=sort, per_page=1, cursor=cursor))
+        seen += [e.id for e in result.items]
+        cursor = result.next_cursor
+        if not cursor:
+            break
+    offset_order = [e.id for e in search(session, SearchQuery(sort=sort, per_page=10)).items]
+    assert seen == offset_order and len(seen) == 4
+
+
+def test_offset_paging(session, catalog):
+    first = search(session, SearchQuery(sort="newest", per_page=3))
+    second = search(session, SearchQuery(sort="newest", per_page=3, page=2))
+    assert len(first.items) == 3 and len(second.items) == 1 and not ids(first) & ids(second)
+
+
+@pytest.mark.parametrize("query", [
+    SearchQuery(sort="cheapest"), SearchQuery(per_page=0), SearchQuery(per_page=101), SearchQuery(page=0),
+    SearchQuery(page=10_000), SearchQuery(filters={"colour": ("red",)}), SearchQuery(cursor="abc", sort="newest"),
+    SearchQuery(cursor="eyJ4IjoxfQ", sort="newest"), SearchQuery(cursor="W251bGwsIDFd", sort="price_asc"),
+    SearchQuery(cursor="WzEsMl0", sort="relevance"),
+])
+def test_invalid_searches_are_refused_with_the_field(session, catalog, query):
+    with pytest.raises(ValidationFailed) as err:
+        search(session, query)
+    assert err.value.errors
+
+
+def test_cursor_round_trip():
+    assert decode_cursor("WzEsIDJd") == (1, 2)
+
+
+def test_suspending_removes_and_reinstating_restores(session, catalog, reviewer):
+    product = catalog["air"]
+    review.suspend_product(session, reviewer, product, "Under query.")
+    assert catalog["air"].id not in ids(search(session, SearchQuery()))
+    review.reinstate_product(session, reviewer, product, "Cleared.")
+    assert catalog["air"].id in ids(search(session, SearchQuery(q="上海")))
+
+
+def test_reindex_rebuilds_the_same_index(session, catalog):
+    before = {e.id: (e.title_text, e.search_text, e.price_sort) for e in session.query(CatalogEntry)}
+    facets_before = search(session, SearchQuery()).facets
+    assert reindex_all(session) == 4
+    after = {e.id: (e.title_text, e.search_text, e.price_sort) for e in session.query(CatalogEntry)}
+    assert before == after and search(session, SearchQuery()).facets == facets_before
+    assert ids(search(session, SearchQuery(q="交通"))) == {catalog["traffic"].id}
