@@ -11,7 +11,7 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CatalogEntry, CatalogFacet
+from marketplace.catalog.models import CatalogEntry, mask_of
 from marketplace.catalog.services import with_listed_content
 from marketplace.db import utcnow
 from marketplace.listings.models import DataProduct, PricingPlan
@@ -61,8 +61,8 @@ def _summary(text: str) -> str:
     return plain if len(plain) <= 300 else plain[:297].rsplit(" ", 1)[0] + "…"
 
 
-def entry_values(product: DataProduct) -> tuple[dict, list[tuple[str, str]]]:
-    """The index row and the (facet, value) pairs of a listed product, from its listed version."""
+def entry_values(product: DataProduct) -> dict:
+    """The index row of a listed product, facet values included, from its listed version."""
     v, org = product.listed_version, product.organization
     plans = list(v.plans)
     cheapest = min(plans, key=usd_cents) if plans else None
@@ -79,46 +79,37 @@ def entry_values(product: DataProduct) -> tuple[dict, list[tuple[str, str]]]:
         "plan_count": len(plans), "listed_at": v.approved_at or utcnow(),
         "title_text": titles.lower(), "search_text": body.lower()[:SEARCH_TEXT_CHARS],
     }
-    facets = {("seller", org.slug)}
-    if v.category:
-        facets.add(("category", str(v.category)))
-    if v.update_frequency:
-        facets.add(("frequency", str(v.update_frequency)))
-    facets.update(("region", str(r)) for r in v.regions)
-    facets.update(("delivery", str(d)) for d in v.delivery_methods)
-    facets.update(("format", str(f)) for f in v.formats)
-    for plan in plans:
-        facets.add(("currency", str(plan.currency)))
-        facets.add(("price", price_band(usd_cents(plan))))
-        facets.update(("licence", kind) for kind in licence_kinds(plan))
-    return row, sorted(facets)
+    row.update(
+        frequency=str(v.update_frequency) if v.update_frequency else None,
+        region_mask=mask_of("region", map(str, v.regions)), format_mask=mask_of("format", map(str, v.formats)),
+        delivery_mask=mask_of("delivery", map(str, v.delivery_methods)),
+        currency_mask=mask_of("currency", (str(p.currency) for p in plans)),
+        licence_mask=mask_of("licence", (k for p in plans for k in licence_kinds(p))),
+        price_mask=mask_of("price", (price_band(usd_cents(p)) for p in plans)),
+    )
+    return row
 
 
 def sync_product(session: Session, product: DataProduct) -> None:
     """Write a listed product's entry, or remove the entry of a product buyers may no longer see."""
     session.flush()
-    session.execute(delete(CatalogFacet).where(CatalogFacet.entry_id == product.id))
     entry = session.get(CatalogEntry, product.id)
     if product.status != ProductStatus.LISTED or product.listed_version is None:
         if entry is not None:
             session.delete(entry)
         session.flush()
         return
-    row, facets = entry_values(product)
+    row = entry_values(product)
     if entry is None:
-        entry = CatalogEntry(**row)
-        session.add(entry)
+        session.add(CatalogEntry(**row))
     else:
         for key, value in row.items():
             setattr(entry, key, value)
-    session.flush()
-    session.add_all(CatalogFacet(facet=f, value=value, entry_id=product.id) for f, value in facets)
     session.flush()
 
 
 def reindex_all(session: Session, batch: int = 500) -> int:
     """Rebuild the whole index from the listed products; returns how many entries were written."""
-    session.execute(delete(CatalogFacet))
     session.execute(delete(CatalogEntry))
     written, last_id = 0, 0
     while True:
@@ -126,13 +117,8 @@ def reindex_all(session: Session, batch: int = 500) -> int:
             buyer_visible().where(DataProduct.id > last_id).order_by(DataProduct.id).limit(batch))).all()
         if not products:
             return written
-        rows, facet_rows = [], []
-        for product in products:
-            row, facets = entry_values(product)
-            rows.append(row)
-            facet_rows += [{"facet": f, "value": value, "entry_id": product.id} for f, value in facets]
+        rows = [entry_values(product) for product in products]
         session.execute(CatalogEntry.__table__.insert(), rows)
-        session.execute(CatalogFacet.__table__.insert(), facet_rows)
         written += len(rows)
         last_id = products[-1].id
         session.expunge_all()

@@ -1,4 +1,4 @@
-"""The search index of the catalog: one denormalised row per listed product, and its facet values.
+"""The search index of the catalog: one denormalised row per listed product, facet values included.
 
 Rows are written only by ``catalog.index`` when a product is listed, re-listed, suspended or delisted, so a
 search reads one table (plus the full-text index the migration creates per database: SQLite FTS5 with the
@@ -14,6 +14,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.listings.models import DataProduct
+
+# The values of each multi-valued facet, in bit order. Appending is safe; reordering needs a reindex.
+MASK_FACETS: dict[str, tuple[str, ...]] = {
+    "region": ("hong_kong", "shanghai", "cross_city"),
+    "format": ("CSV", "JSON", "GeoJSON", "XLSX", "Parquet", "XML", "PDF", "SHP"),
+    "delivery": ("file", "api", "report"),
+    "currency": ("CNY", "HKD", "USD"),
+    "licence": ("free", "commercial", "research_only", "ai_training", "exclusive"),
+    "price": ("free", "under_100", "100_1000", "1000_10000", "over_10000"),
+}
+
+
+def mask_of(facet: str, values) -> int:
+    """The bit set of ``values`` in a mask facet (values outside its vocabulary have no bit)."""
+    order = MASK_FACETS[facet]
+    return sum(1 << order.index(v) for v in set(values) if v in order)
 
 # Tables and indexes the migration creates by hand (full-text), which the models do not describe.
 FULLTEXT_NAMES = ("catalog_fts", "ix_catalog_entries_search_trgm", "ix_catalog_entries_title_trgm")
@@ -38,9 +54,10 @@ class CatalogEntry(db.Model):
     title_zh: Mapped[str] = mapped_column(String(200), default="")
     summary_en: Mapped[str] = mapped_column(String(400), default="")
     summary_zh: Mapped[str] = mapped_column(String(400), default="")
-    seller_slug: Mapped[str] = mapped_column(String(80))
+    seller_slug: Mapped[str] = mapped_column(String(80), index=True)
     seller_name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    frequency: Mapped[str | None] = mapped_column(String(32))
     regions: Mapped[str] = mapped_column(String(200), default="")  # comma-joined, for display
     registration_number: Mapped[str | None] = mapped_column(String(40))
     classification: Mapped[str | None] = mapped_column(String(32))
@@ -50,18 +67,15 @@ class CatalogEntry(db.Model):
     price_sort: Mapped[int] = mapped_column(BigInteger, default=0)  # cheapest plan in US cents (approximate)
     plan_count: Mapped[int] = mapped_column(Integer, default=0)
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Multi-valued facets as bit sets (bit i = the i-th value of MASK_FACETS[facet]): one scan of the matching rows
+    # counts every value of every facet, where a table of (facet, value, entry) rows took a query per facet.
+    region_mask: Mapped[int] = mapped_column(Integer, default=0)
+    format_mask: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_mask: Mapped[int] = mapped_column(Integer, default=0)
+    currency_mask: Mapped[int] = mapped_column(Integer, default=0)
+    licence_mask: Mapped[int] = mapped_column(Integer, default=0)
+    price_mask: Mapped[int] = mapped_column(Integer, default=0)
     title_text: Mapped[str] = mapped_column(Text, default="")   # lower-cased titles and tags (relevance)
     search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased everything searchable
 
     product: Mapped[DataProduct] = relationship()
-
-
-class CatalogFacet(db.Model):
-    """One facet value of an entry (several per facet for regions, formats, currencies ...)."""
-
-    __tablename__ = "catalog_facets"
-    __table_args__ = (Index("ix_catalog_facets_entry", "entry_id"),)
-
-    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(80), primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True)

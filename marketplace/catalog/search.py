@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, and_, case, func, or_, select, text
+from sqlalchemy import Float, Integer, and_, case, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CatalogEntry, CatalogFacet
+from marketplace.catalog.models import MASK_FACETS, CatalogEntry, mask_of
 from marketplace.errors import ValidationFailed
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
@@ -154,9 +154,18 @@ def _text_match(dialect: str, terms: list[str], fuzzy: bool):
     return clauses, -func.similarity(CatalogEntry.title_text, words)
 
 
+COLUMN_FACETS = {"category": CatalogEntry.category, "seller": CatalogEntry.seller_slug,
+                 "frequency": CatalogEntry.frequency}
+
+
+def _has_bits(facet: str, bits: int):
+    return getattr(CatalogEntry, f"{facet}_mask").op("&")(bits) != 0
+
+
 def _filter_clause(facet: str, values: tuple[str, ...]):
-    return CatalogEntry.id.in_(select(CatalogFacet.entry_id).where(CatalogFacet.facet == facet,
-                                                                   CatalogFacet.value.in_(values)))
+    if facet in COLUMN_FACETS:
+        return COLUMN_FACETS[facet].in_(values)
+    return _has_bits(facet, mask_of(facet, values))
 
 
 # ---------------------------------------------------------------- the search
@@ -190,9 +199,8 @@ def _run(session: Session, query: SearchQuery, terms: list[str], filters: dict, 
     facet_where = {f: _filter_clause(f, values) for f, values in filters.items()}
     where = (*text_where, *facet_where.values())
 
-    total = session.scalar(select(func.count()).select_from(CatalogEntry).where(*where)) or 0
-    items, next_cursor = _page(session, query, where, relevance, dialect)
-    facets = _facet_counts(session, text_where, facet_where, filters)
+    total, facets = _facet_counts(session, text_where, facet_where, filters)
+    items, next_cursor = _page(session, query, where, relevance, dialect) if total else ([], None)
     return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, [])
 
 
@@ -253,44 +261,47 @@ def decode_cursor(cursor: str) -> tuple:
         raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
 
 
-def _facet_counts(session: Session, text_where: tuple, facet_where: dict, filters: dict) -> dict[str, list[FacetValue]]:
-    """Counts per facet value. Facets without a selection share one grouped query; a facet with a selection is
-    counted under every other filter (so its other values show what switching would give)."""
+def _facet_counts(session: Session, text_where: tuple, facet_where: dict,
+                  filters: dict) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The number of matches and the counts per facet value, in ONE scan of the rows matching the words.
+
+    The scan groups by the single-valued facets (category, seller, frequency) and, in each group, sums
+    conditional counts: matches under all filters, each bit of each multi-valued facet, and each single-valued
+    facet under every filter but its own (so a facet's other values show what choosing them would give)."""
+    def others(facet: str | None):
+        clauses = [c for f, c in facet_where.items() if f != facet]
+        return and_(*clauses) if clauses else true()
+
+    def counted(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    keys = [(f, v) for f, values in MASK_FACETS.items() for v in values]
+    group = list(COLUMN_FACETS.values())
+    columns = [*group, func.max(CatalogEntry.seller_name), counted(others(None)),
+               *(counted(others(f)) for f in COLUMN_FACETS),
+               *(counted(and_(others(f), _has_bits(f, 1 << MASK_FACETS[f].index(v)))) for f, v in keys)]
     counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
-
-    def grouped(facets: list[str], where: tuple) -> None:
-        matched = select(CatalogEntry.id).where(*where)
-        rows = session.execute(
-            select(CatalogFacet.facet, CatalogFacet.value, func.count())
-            .where(CatalogFacet.facet.in_(facets), CatalogFacet.entry_id.in_(matched))
-            .group_by(CatalogFacet.facet, CatalogFacet.value))
-        for facet, value, n in rows:
-            counts[facet][value] = n
-
-    plain = [f for f in FACETS if f not in facet_where]
-    if plain:
-        grouped(plain, (*text_where, *facet_where.values()))
-    for facet in facet_where:
-        grouped([facet], (*text_where, *(c for f, c in facet_where.items() if f != facet)))
-
-    labels = _labels(session, counts["seller"].keys() | set(filters.get("seller", ())))
+    sellers: dict[str, str] = {}
+    total = 0
+    for row in session.execute(select(*columns).where(*text_where).group_by(*group)):
+        values, seller_name, matched = row[:3], row[3], row[4]
+        total += matched
+        for (facet, value), n in zip(zip(COLUMN_FACETS, values), row[5:5 + len(group)]):
+            if n and value is not None:
+                counts[facet][value] = counts[facet].get(value, 0) + n
+        for (facet, value), n in zip(keys, row[5 + len(group):]):
+            if n:
+                counts[facet][value] = counts[facet].get(value, 0) + n
+        sellers[values[1]] = seller_name
     out = {}
     for facet, values in counts.items():
         selected = set(filters.get(facet, ()))
         for value in selected - values.keys():
             values[value] = 0  # a chosen value with no matches stays visible, so it can be unchosen
         out[facet] = sorted(
-            (FacetValue(v, facet_label(facet, v, labels), n, v in selected) for v, n in values.items()),
+            (FacetValue(v, facet_label(facet, v, sellers), n, v in selected) for v, n in values.items()),
             key=lambda fv: (-fv.count, fv.label.lower()))
-    return out
-
-
-def _labels(session: Session, sellers) -> dict[str, str]:
-    if not sellers:
-        return {}
-    return dict(session.execute(select(CatalogEntry.seller_slug, func.max(CatalogEntry.seller_name))
-                                .where(CatalogEntry.seller_slug.in_(list(sellers)))
-                                .group_by(CatalogEntry.seller_slug)).all())
+    return total, out
 
 
 def facet_label(facet: str, value: str, sellers: Mapping[str, str] | None = None) -> str:

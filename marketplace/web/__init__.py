@@ -37,3 +37,8 @@ def init_web(app: Flask) -> None:
     from marketplace.web.views import init_views
 
     init_views(app)
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness for load balancers, and the floor the benchmark measures everything else against."""
+        return {"status": "ok"}

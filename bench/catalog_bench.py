@@ -1,0 +1,305 @@
+"""Catalog benchmark: a generated catalog of listed products, served by gunicorn, driven by wrk.
+
+    .venv/bin/python bench/catalog_bench.py [--products 100000] [--db sqlite|postgresql] [--duration 15]
+
+1. Generates ``--products`` listed products from the shipped real catalog records (3,651 DATA.GOV.HK datasets and
+   27 Shanghai SODA datasets): each record becomes products of its publisher's organization with its title, notes,
+   category, formats, regions, 1-3 plans and its upstream source, written with bulk inserts, then indexed with
+   the app's own ``reindex_all``.
+2. Starts the app under gunicorn (2 workers) on loopback, on SQLite or a throwaway PostgreSQL cluster.
+3. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
+   the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from marketplace import create_app  # noqa: E402
+from marketplace.catalog.index import reindex_all  # noqa: E402
+from marketplace.catalog.models import CatalogEntry  # noqa: E402
+from marketplace.catalog.search import SearchQuery, encode_cursor, search  # noqa: E402
+from marketplace.db import utcnow  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+
+DATA = ROOT / "marketplace" / "data" / "catalogs"
+GROUP_CATEGORY = {
+    "Finance": "finance", "Commerce and Industry": "economy", "Development, Geography and Land Information":
+    "geospatial", "Population": "population", "Transportation": "transport", "Environment": "environment",
+    "Education": "education", "City Management and Utilities": "city_management", "Health": "health",
+    "Climate and Weather": "weather", "Housing": "city_management", "Food": "consumer",
+}
+FORMATS = {"CSV": "CSV", "JSON": "JSON", "XLSX": "XLSX", "XLS": "XLSX", "XML": "XML", "GEOJSON": "GeoJSON"}
+PLANS = [
+    {"name": "Research (free)", "kind": "free", "amount": 0, "permitted_uses": ["research"]},
+    {"name": "Single-team licence", "kind": "one_time", "amount": 120000,
+     "permitted_uses": ["internal_analysis", "research"]},
+    {"name": "Commercial licence", "kind": "one_time", "amount": 2500000,
+     "permitted_uses": ["internal_analysis", "commercial_product"]},
+    {"name": "Monthly subscription", "kind": "subscription", "billing_period": "month", "amount": 68000,
+     "permitted_uses": ["internal_analysis", "commercial_product"]},
+]
+TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page": 1 / 5}
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+
+
+# ---------------------------------------------------------------- generating the catalog
+
+
+def _records() -> list[dict]:
+    hk = json.loads((DATA / "datagovhk_datasets_catalog.json").read_text(encoding="utf-8"))["datasets"]
+    sh = json.loads((DATA / "shanghai_soda2017_datasets.json").read_text(encoding="utf-8"))["datasets"]
+    out = [{"title": " ".join(r["title"].split()), "notes": r.get("notes") or "", "org": r["organization"],
+            "url": r["package_url"], "groups": r.get("groups") or [], "formats": r.get("formats") or [],
+            "region": "hong_kong", "portal": "data_gov_hk", "licence": "LicenseRef-DATA.GOV.HK-Terms"} for r in hk]
+    out += [{"title": r["title"], "notes": r.get("notes") or "", "org": r.get("organization") or "SODA",
+             "url": f"http://soda.datashanghai.gov.cn/dataset/{r['slug']}", "groups": [], "formats":
+             [x.get("format", "") for x in r.get("resources") or []], "region": "shanghai", "portal": "soda",
+             "licence": "LicenseRef-SODA-Data-Licence"} for r in sh]
+    return out
+
+
+def generate(app, products: int, seed: int = 7) -> float:
+    """Bulk-insert ``products`` listed products (with versions, plans, sources) and index them; seconds taken."""
+    from marketplace.accounts.models import Membership, Organization, User
+    from marketplace.listings.models import DataProduct, OpenDataSource, PricingPlan, ProductVersion
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    records = _records()
+    now = utcnow()
+    with app.app_context():
+        session = db.session
+        owner = User(email="bench@bench.example", display_name="Bench", password_hash="!", locale="en")
+        session.add(owner)
+        session.flush()
+        orgs = {}
+        for name in sorted({r["org"] for r in records}):
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "org"
+            org = Organization(slug=f"{slug}-{len(orgs)}", name=f"{name} Data Products", contact_email="data@bench.example")
+            session.add(org)
+            session.flush()
+            session.add(Membership(user_id=owner.id, organization_id=org.id, role="owner"))
+            orgs[name] = org.id
+        session.commit()
+        batch = 2000
+        for start in range(0, products, batch):
+            products_rows, versions, plans, sources = [], [], [], []
+            for i in range(start, min(start + batch, products)):
+                pid = i + 1
+                rec = records[i % len(records)]
+                edition = i // len(records)
+                title = rec["title"] + (f" ({2010 + edition % 15} edition)" if edition else "")
+                category = next((GROUP_CATEGORY[g] for g in rec["groups"] if g in GROUP_CATEGORY), "other")
+                formats = sorted({FORMATS[f.upper()] for f in rec["formats"] if f.upper() in FORMATS}) or ["CSV"]
+                approved = now - timedelta(minutes=products - i)
+                products_rows.append({"id": pid, "organization_id": orgs[rec["org"]], "slug": f"p{pid}",
+                                      "status": "listed", "created_at": approved, "updated_at": approved,
+                                      "status_reason": ""})
+                versions.append({
+                    "id": pid, "product_id": pid, "number": 1, "label": "1.0", "changelog": "First release.",
+                    "status": "listed", "title_en": title[:200], "title_zh": "", "description_en": rec["notes"],
+                    "description_zh": "", "category": category, "tags": [], "regions": [rec["region"]],
+                    "spatial_coverage": "", "update_frequency": rng.choice(["daily", "monthly", "yearly"]),
+                    "delivery_methods": ["file"] + (["api"] if rng.random() < .3 else []), "formats": formats,
+                    "personal_info": "none", "classification": "general", "classification_reason": "",
+                    "source_legality": "Open data.", "cross_border_transfer": False, "legal_basis": "",
+                    "submitted_at": approved, "approved_at": approved, "registration_number": f"REG-BENCH-{pid:07d}",
+                    "created_at": approved, "updated_at": approved,
+                })
+                for position, plan in enumerate(rng.sample(PLANS, rng.randint(1, 3))):
+                    plans.append({"version_id": pid, "position": position, "currency": rng.choice(["HKD", "CNY",
+                                  "USD"]), "territory": "worldwide", "prohibitions": ["resale"],
+                                  "billing_period": None, "requires_approval": False, **plan})
+                sources.append({"version_id": pid, "position": 0, "portal": rec["portal"], "title": rec["title"][:300],
+                                "url": rec["url"][:1000], "publisher": rec["org"][:300], "licence_id": rec["licence"],
+                                "attribution": f"Source: {rec['org']}"[:1000]})
+            session.execute(DataProduct.__table__.insert(), products_rows)
+            session.execute(ProductVersion.__table__.insert(), versions)
+            session.execute(DataProduct.__table__.update().where(DataProduct.id.between(start + 1, start + batch))
+                            .values(listed_version_id=DataProduct.id))
+            session.execute(PricingPlan.__table__.insert(), plans)
+            session.execute(OpenDataSource.__table__.insert(), sources)
+            session.commit()
+        if db.engine.dialect.name == "postgresql":
+            for table in ("data_products", "product_versions"):
+                session.execute(db.text(f"SELECT setval('{table}_id_seq', {products})"))
+        indexed = reindex_all(session, batch=2000)
+        session.commit()
+        if db.engine.dialect.name == "sqlite":
+            session.execute(db.text("ANALYZE"))
+        else:
+            session.execute(db.text("ANALYZE"))
+        session.commit()
+        assert indexed == products, (indexed, products)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- choosing the requests
+
+
+def _term_near(app, share: float) -> tuple[str, int]:
+    """A title word whose search matches about ``share`` of the products, as counted by the app's own search."""
+    with app.app_context():
+        words = Counter()
+        for (title,) in db.session.execute(db.select(CatalogEntry.title_text).limit(20000)):
+            words.update({w for w in re.findall(r"[a-z]{4,}", title)})
+        total = db.session.scalar(db.select(db.func.count()).select_from(CatalogEntry))
+        sample = min(total, 20000)
+        candidates = sorted(words, key=lambda w: abs(words[w] / sample - share))[:12]
+        counted = {w: search(db.session, SearchQuery(q=w, per_page=1)).total for w in candidates}
+        best = min(counted, key=lambda w: abs(counted[w] / total - share))
+        return best, counted[best]
+
+
+def plan_requests(app) -> tuple[dict[str, str], dict]:
+    narrow, narrow_n = _term_near(app, 0.01)
+    broad, broad_n = _term_near(app, 0.30)
+    with app.app_context():
+        session = db.session
+        total = session.scalar(db.select(db.func.count()).select_from(CatalogEntry))
+        facets = "&region=hong_kong&format=CSV&delivery=file"
+        deep_filters = {"region": ("hong_kong",), "delivery": ("file",)}
+        deep = search(session, SearchQuery(filters=deep_filters, sort="newest", per_page=1))
+        middle = session.scalars(db.select(CatalogEntry).where(CatalogEntry.region_mask.op("&")(1) != 0,
+                                                               CatalogEntry.delivery_mask.op("&")(1) != 0)
+            .order_by(CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()).offset(deep.total // 2).limit(1)).one()
+        cursor = encode_cursor(("listed_at", "desc"), middle)
+        slug = session.scalar(db.select(CatalogEntry.slug).order_by(CatalogEntry.id).offset(total // 2).limit(1))
+    requests = {
+        "floor (/healthz)": "/healthz",
+        "narrow search": f"/catalog?q={narrow}{facets}",
+        "broad search": f"/catalog?q={broad}{facets}",
+        "deep filtered page": f"/catalog?sort=newest&region=hong_kong&delivery=file&cursor={cursor}",
+        "product page": f"/products/{slug}",
+        "CKAN package_search": f"/api/3/action/package_search?q={narrow}&rows=20",
+    }
+    facts = {"products": total, "narrow": (narrow, narrow_n), "broad": (broad, broad_n), "deep_at": deep.total // 2}
+    return requests, facts
+
+
+# ---------------------------------------------------------------- serving and measuring
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(database_url: str, storage: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_CONFIG": "production", "SECRET_KEY": "bench",
+           "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console"}
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def wrk(url: str, duration: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "-s", str(WRK_SCRIPT), url],
+                         capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("JSON "))
+    return json.loads(line[5:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    work = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
+    cluster = None
+    if args.db == "postgresql":
+        from tests.support.postgres import PostgresCluster
+
+        cluster = PostgresCluster()
+        database_url = cluster.start()
+    else:
+        database_url = f"sqlite:///{work / 'bench.db'}"
+    try:
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=str(work / "s"))
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()
+        seconds = generate(app, args.products)
+        print(f"Generated and indexed {args.products:,} listed products on {args.db} in {seconds:.0f} s.")
+        requests, facts = plan_requests(app)
+        print(f"narrow word {facts['narrow'][0]!r}: {facts['narrow'][1]:,} matches "
+              f"({facts['narrow'][1] / facts['products']:.1%}); broad word {facts['broad'][0]!r}: "
+              f"{facts['broad'][1]:,} ({facts['broad'][1] / facts['products']:.1%}); deep page at row "
+              f"{facts['deep_at']:,}; each with 3 facets except the deep page (2).")
+        with app.app_context():
+            db.engine.dispose()
+        proc, base = serve(database_url, str(work / "s"))
+        try:
+            results = {}
+            for name, path in requests.items():
+                try:
+                    urllib.request.urlopen(base + path, timeout=60).read()
+                except urllib.error.HTTPError as exc:  # an endpoint this checkout does not have yet
+                    print(f"{name}: {path} answered {exc.code}; skipped")
+                    results[name] = None
+                    continue
+                results[name] = wrk(base + path, args.duration)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        report(results, args, facts)
+    finally:
+        if cluster:
+            cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results: dict, args, facts) -> None:
+    floor = results["floor (/healthz)"]
+    print(f"\n{args.products:,} products, {args.db}, gunicorn 2 workers, wrk 8 connections, {args.duration} s each\n")
+    print(f"| endpoint | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | target | met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        if r is None:
+            print(f"| {name} | not available | | | | | | |")
+            continue
+        ratio = r["rps"] / floor["rps"]
+        target = TARGETS.get(name)
+        met = "" if target is None else ("yes" if ratio >= target else "NO")
+        print(f"| {name} | {r['rps']:,.0f} | 1/{1 / ratio:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
+              f"| {'1/' + str(round(1 / target)) if target else ''} | {met} |")
+    errors = {n: r["errors"] for n, r in results.items() if r and r["errors"]}
+    if errors:
+        print(f"\nnon-2xx or socket errors: {errors}")
+
+
+if __name__ == "__main__":
+    main()
