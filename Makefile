@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-postgres install install-test migrate demo clean
+.PHONY: run test test-postgres install install-test migrate demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -36,6 +36,10 @@ test: install-test
 
 test-postgres: install-test
 	TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+# The catalog benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--products 1000000 --db postgresql".
+bench: install-test
+	$(BIN)/python bench/catalog_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .coverage

@@ -53,7 +53,7 @@ def home_url() -> str:
 
 @bp.get("/")
 def index():
-    return redirect(home_url() if current_user.is_authenticated else url_for("accounts.login"))
+    return redirect(home_url() if current_user.is_authenticated else url_for("catalog.index"))
 
 
 # ---------------------------------------------------------------- sign-up, log in, log out

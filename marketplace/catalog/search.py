@@ -124,7 +124,7 @@ def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _text_match(dialect: str, terms: list[str], fuzzy: bool):
+def text_match(dialect: str, terms: list[str], fuzzy: bool):
     """(WHERE clauses, a relevance ordering or None) for the words; ``fuzzy`` matches shared trigrams instead.
 
     On SQLite the relevance is the FTS5 subquery itself (joined for its bm25 rank), elsewhere an expression."""
@@ -162,7 +162,7 @@ def _has_bits(facet: str, bits: int):
     return getattr(CatalogEntry, f"{facet}_mask").op("&")(bits) != 0
 
 
-def _filter_clause(facet: str, values: tuple[str, ...]):
+def filter_clause(facet: str, values: tuple[str, ...]):
     if facet in COLUMN_FACETS:
         return COLUMN_FACETS[facet].in_(values)
     return _has_bits(facet, mask_of(facet, values))
@@ -189,14 +189,14 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
 
 def _matches_any(session: Session, terms: list[str], dialect: str) -> bool:
     """Whether the words alone match anything (if so, the filters emptied the page, not a misspelling)."""
-    where, _ = _text_match(dialect, terms, fuzzy=False)
+    where, _ = text_match(dialect, terms, fuzzy=False)
     return session.scalar(select(CatalogEntry.id).where(*where).limit(1)) is not None
 
 
 def _run(session: Session, query: SearchQuery, terms: list[str], filters: dict, dialect: str,
          fuzzy: bool) -> SearchResult:
-    text_where, relevance = _text_match(dialect, terms, fuzzy)
-    facet_where = {f: _filter_clause(f, values) for f, values in filters.items()}
+    text_where, relevance = text_match(dialect, terms, fuzzy)
+    facet_where = {f: filter_clause(f, values) for f, values in filters.items()}
     where = (*text_where, *facet_where.values())
 
     total, facets = _facet_counts(session, text_where, facet_where, filters)

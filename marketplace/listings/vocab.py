@@ -30,10 +30,17 @@ class Category(LabelledEnum):
     OTHER = "other"
 
 
+_PLACE_LABELS = {"hong_kong": "Hong Kong", "mainland_china": "Mainland China", "cross_city": "Cross-city"}
+
+
 class Region(LabelledEnum):
     HONG_KONG = "hong_kong"
     SHANGHAI = "shanghai"
     CROSS_CITY = "cross_city"
+
+    @property
+    def label(self) -> str:
+        return _PLACE_LABELS.get(self.value, super().label)
 
 
 class UpdateFrequency(LabelledEnum):
@@ -154,6 +161,10 @@ class Territory(LabelledEnum):
     HONG_KONG = "hong_kong"
     MAINLAND_CHINA = "mainland_china"
     WORLDWIDE = "worldwide"
+
+    @property
+    def label(self) -> str:
+        return _PLACE_LABELS.get(self.value, super().label)
 
 
 class PersonalInfo(LabelledEnum):

@@ -6,10 +6,12 @@ from flask import Flask
 
 def init_views(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.catalog.views import bp as catalog_bp
     from marketplace.listings.views import bp as seller_bp
     from marketplace.notifications.views import bp as notifications_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(catalog_bp)
     app.register_blueprint(seller_bp)
     app.register_blueprint(notifications_bp)
 
@@ -18,3 +20,11 @@ def init_views(app: Flask) -> None:
 
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
+    from marketplace.catalog.product_views import bp as product_bp
+    app.register_blueprint(product_bp)
+    from marketplace.catalog.dcat_views import bp as dcat_bp
+    app.register_blueprint(dcat_bp)
+    from marketplace.catalog.ckan import bp as ckan_bp
+    app.register_blueprint(ckan_bp)
+    from marketplace.extensions import csrf
+    csrf.exempt(ckan_bp)

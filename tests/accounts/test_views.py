@@ -177,8 +177,8 @@ def test_login_post_without_csrf_token_is_refused(app, seller):
     assert client.post("/login", data={**credentials, "csrf_token": token}).status_code == 302
 
 
-def test_root_sends_visitors_to_login_and_users_onwards(client, auth, seller):
-    assert client.get("/").headers["Location"] == "/login"
+def test_root_sends_visitors_to_the_catalog_and_users_onwards(client, auth, seller):
+    assert client.get("/").headers["Location"] == "/catalog"
     auth.login(seller.email)
     assert client.get("/").headers["Location"] == "/seller/"
 

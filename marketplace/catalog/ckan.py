@@ -1,0 +1,425 @@
+"""A read-only subset of the CKAN Action API (CKAN 2.10 shapes) over the listed catalog, so that harvesters and
+existing CKAN clients (ckanapi, ckanext-harvest, ckanr ...) can read it.
+
+Served at ``/api/3/action/<action>`` and at ``/api/action/<action>`` (the path ckanapi uses), by GET with query
+parameters or POST with a JSON body (a form body works too). Every answer is CKAN's envelope
+``{"help", "success", "result"}`` or ``{"help", "success": false, "error": {"__type", ...}}``: "Not Found Error"
+(404), "Validation Error" (409, messages keyed by parameter), "Search Query Error" (400, unknown search
+parameters), "Bad request" (400: unknown action, unreadable JSON). Nothing here answers a bare 500 for bad input.
+
+Only listed products appear, each through its listed version: package_search reads the catalog search index
+(listed products only), package_show goes through ``listed_product`` (404 for drafts, suspended and delisted
+products), lists read ``buyer_visible``. An organization appears while it has a listed product.
+
+Actions and what they take (see ``ckan_mapping`` for the id, licence and field mapping):
+
+- package_search: ``q`` (words, searched like the catalog page; ``*:*`` is everything; ``field:value`` words
+  with a field fq knows are filters), ``fq`` and ``fq_list`` (Solr ``field:value`` clauses joined by spaces or
+  AND, OR between clauses of one field, ``field:(a OR b)``, quoted values; fields organization, owner_org,
+  groups, res_format, tags, license_id, dataset_type/type, state, private, capacity and our facets category,
+  region, seller, licence, price, currency, delivery, format, frequency; negation, ranges and wildcards are a
+  Validation Error), ``sort`` (default ``score desc, metadata_modified desc``; metadata_modified,
+  metadata_created, name, id, title_string, price with asc/desc), ``rows`` (default 10, capped at 1000 as in
+  CKAN), ``start`` (any offset: ordered reads of the index past what the search pages to),
+  ``facet.field`` (JSON list), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1), ``facet``.
+  Counts are the catalog search's: a field is counted under every filter but its own, except that fields a
+  dataset has one value of (organization, groups) count only the chosen values, as CKAN does.
+- package_show: ``id`` (the slug). package_list: ``limit``, ``offset``; slugs in listing order (product id).
+- organization_list: ``all_fields``, ``sort`` (title|name|package_count asc|desc; default title asc),
+  ``limit`` (1000, or 25 with all_fields, as CKAN), ``offset``, ``q``, ``organizations``.
+- organization_show: ``id`` (the slug), ``include_datasets`` (first 1000, newest first), ``include_extras``.
+- license_list, status_show (CKAN 2.10 compatible), help_show (``name``), site_read.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import func, or_, select
+from werkzeug.exceptions import HTTPException
+
+from marketplace.accounts.models import Organization
+from marketplace.catalog.ckan_mapping import (
+    DEFAULT_SORT,
+    FQ_FACETS,
+    LICENSE_ID,
+    LICENSE_TITLE,
+    SINGLE_VALUED,
+    BadRequest,
+    CkanError,
+    Filters,
+    NotFoundError,
+    SearchQueryError,
+    ValidationError,
+    bool_param,
+    int_param,
+    license_dicts,
+    organization_dict,
+    package_dict,
+    parse_fq,
+    parse_sort,
+    required_param,
+    split_q,
+    strings_param,
+    text_param,
+    translate_fq,
+)
+from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
+from marketplace.catalog.models import CatalogEntry
+from marketplace.catalog.search import SORTS as SEARCH_SORTS
+from marketplace.catalog.search import (  # the search's matching clauses are private there, used here as they are
+    MAX_OFFSET,
+    MAX_PER_PAGE,
+    SearchQuery,
+    filter_clause,
+    text_match,
+    parse_terms,
+    search,
+)
+from marketplace.catalog.services import listed_product, with_listed_content
+from marketplace.errors import DomainError
+from marketplace.errors import NotFound as DomainNotFound
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.listings.models import DataProduct
+from marketplace.listings.services import buyer_visible
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ckan", __name__, url_prefix="/api/3/action")
+
+CKAN_VERSION = "2.10.0"
+ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default: more rows are quietly capped
+ORG_DATASETS_MAX = 1000
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+SEARCH_PARAMS = {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
+                 "facet.mincount", "include_private", "include_drafts", "include_deleted", "use_default_schema",
+                 "fl", "callback"}
+ORDER_BY = {
+    "newest": (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()),
+    "oldest": (CatalogEntry.listed_at.asc(), CatalogEntry.id.asc()),
+    "price_asc": (CatalogEntry.price_sort.asc(), CatalogEntry.id.asc()),
+    "price_desc": (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()),
+    "name_asc": (CatalogEntry.slug.asc(),), "name_desc": (CatalogEntry.slug.desc(),),
+    "title_asc": (func.lower(CatalogEntry.title_en).asc(), CatalogEntry.slug.asc()),
+    "title_desc": (func.lower(CatalogEntry.title_en).desc(), CatalogEntry.slug.desc()),
+    "created_asc": (CatalogEntry.id.asc(),), "created_desc": (CatalogEntry.id.desc(),),
+}
+ORG_SORTS = {"title": lambda n: func.lower(Organization.name), "name": lambda n: Organization.slug,
+             "package_count": lambda n: n, "packages": lambda n: n}
+
+ACTIONS: dict[str, Callable[[dict], object]] = {}
+
+
+def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
+    ACTIONS[function.__name__] = function
+    return function
+
+
+# ---------------------------------------------------------------- the envelope
+
+
+def _base() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+
+
+def _answer(name: str, status: int, **body) -> Response:
+    envelope = {"help": f"{_base()}/api/3/action/help_show?name={name[:100]}", **body}
+    return Response(json.dumps(envelope), status, content_type="application/json;charset=utf-8",
+                    headers={"Allow": "GET, POST"} if status == 405 else None)
+
+
+def _failure(name: str, error: CkanError) -> Response:
+    return _answer(name, error.status, success=False, error=error.error())
+
+
+@bp.route("/", defaults={"name": ""}, methods=METHODS)
+@bp.route("/<path:name>", methods=METHODS)
+def call(name: str):
+    try:
+        function = ACTIONS.get(name)
+        if function is None:
+            raise BadRequest(f"Action name not known: {name[:100]}")
+        if request.method not in ("GET", "POST"):
+            raise BadRequest("the Action API answers GET and POST only", 405)
+        result = function(_request_data())
+    except CkanError as error:
+        return _failure(name, error)
+    except DomainNotFound as error:
+        return _failure(name, NotFoundError(error.message))
+    except ValidationFailed as error:
+        return _failure(name, ValidationError(error.errors or {"message": [error.message]}))
+    except DomainError as error:
+        return _failure(name, BadRequest(error.message))
+    except HTTPException as error:
+        return _http_error(error)
+    except Exception:  # CKAN's last resort: still the envelope
+        log.exception("CKAN action %s failed", name)
+        return _answer(name, 500, success=False, error={"__type": "Internal Server Error",
+                                                        "message": "Internal Server Error"})
+    return _answer(name, 200, success=True, result=result)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    """Errors raised before the action runs (the request-wide NUL guard, an oversized body)."""
+    name = (request.view_args or {}).get("name", "")
+    return _failure(name, BadRequest(error.description or error.name, error.code or 400))
+
+
+@bp.record_once
+def _unversioned(state) -> None:
+    # CKAN answers the Action API at /api/action too, and ckanapi calls it there. The endpoint stays in this
+    # blueprint's namespace, so its error handler and CSRF exemption apply.
+    state.app.add_url_rule("/api/action/<path:name>", endpoint="ckan.call_unversioned", view_func=call,
+                           methods=METHODS)
+
+
+# ---------------------------------------------------------------- reading parameters
+
+
+def _mixed(multi) -> dict:
+    return {k: v[0] if len(v) == 1 else v for k, v in multi.to_dict(flat=False).items()}
+
+
+def _request_data() -> dict:
+    """CKAN's rules: a POST carries a JSON object (a form also works); a GET, or a POST without a body, uses
+    the query string (a repeated parameter becomes a list)."""
+    if request.method == "POST":
+        raw = request.get_data(cache=True)
+        if raw.strip() and (raw.lstrip()[:1] in (b"{", b"[") or not request.form):
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as error:
+                raise BadRequest(f"JSON Error: {error}")
+            if not isinstance(data, dict):
+                raise BadRequest(f"Bad request data: Request data JSON decoded to {type(data).__name__} but it "
+                                 f"needs to be a dictionary.")
+            return data
+        if request.form:
+            return _mixed(request.form)
+    return _mixed(request.args)
+
+
+# ---------------------------------------------------------------- searching
+
+
+def find(session, text: str, filters: dict, order: str, start: int, rows: int):
+    """(total, facets, entries): how many listed products match, the catalog search's facet counts, and results
+    ``start`` to ``start + rows`` in one order.
+
+    The catalog search decides what matches and counts, without its close-match fallback (CKAN clients expect
+    exact matches: none is none). Relevance order exists only there, so those pages come from its pages; every
+    other order reads the index directly with the search's own clauses, so that any offset is reachable."""
+    filters = {f: tuple(dict.fromkeys(v for v in values if v))[:50] for f, values in filters.items() if values}
+    if order == "relevance" and parse_terms(text)[0]:
+        return _ranked(session, text, filters, start, rows)
+    stats = search(session, SearchQuery(q=text, filters=filters, sort=order if order in SEARCH_SORTS else "newest",
+                                        per_page=1))
+    if stats.fuzzy:
+        return 0, {}, []
+    entries = []
+    if rows and start < stats.total:
+        # the search's own matching clauses (search.py keeps them private; they are its single definition)
+        where, _ = text_match(session.get_bind().dialect.name, stats.terms, fuzzy=False)
+        where = (*where, *(filter_clause(f, values) for f, values in filters.items()))
+        order_by = ORDER_BY["newest" if order == "relevance" else order]
+        entries = list(session.scalars(select(CatalogEntry).where(*where).order_by(*order_by)
+                                       .offset(start).limit(rows)))
+    return stats.total, stats.facets, entries
+
+
+def _ranked(session, text: str, filters: dict, start: int, rows: int):
+    """Results in relevance order from the catalog search's pages (of ``rows`` when start falls on one)."""
+    per = rows if 0 < rows <= MAX_PER_PAGE and start % rows == 0 else MAX_PER_PAGE
+    first, last = start // per, (start + max(rows, 1) - 1) // per
+    result, entries = None, []
+    for page in range(first, last + 1):
+        if result is not None and page * per >= result.total:
+            break
+        if page * per > MAX_OFFSET:
+            result = result or search(session, SearchQuery(q=text, filters=filters, per_page=1))
+            if result.fuzzy or page * per >= result.total:
+                break
+            raise ValidationError({"start": [
+                f"Results in relevance order go up to start={MAX_OFFSET}; sort by metadata_modified desc or "
+                f"name asc to read further."]})
+        result = search(session, SearchQuery(q=text, filters=filters, page=page + 1, per_page=per))
+        if result.fuzzy:
+            break
+        entries += result.items
+        if len(result.items) < per:
+            break
+    if result is None or result.fuzzy:
+        return 0, {}, []
+    skip = start - first * per
+    return result.total, result.facets, entries[skip:skip + rows] if rows else []
+
+
+def _packages(session, entries) -> list[dict]:
+    ids = [entry.id for entry in entries]
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
+    base = _base()
+    return [package_dict(found[i], base=base) for i in ids if i in found]
+
+
+def _facets(fields: list[str], facets: dict, filters: dict, total: int, limit: int, mincount: int):
+    """CKAN's two facet shapes from the catalog search's counts. Those count a facet under every filter but its
+    own; for a facet a product has one value of (organization, groups, frequency) the counts over the matches,
+    as CKAN gives them, are those of its chosen values."""
+    plain, restructured = {}, {}
+    for name in fields:
+        if name == "license_id":
+            items = [(LICENSE_ID, LICENSE_TITLE, total)]
+        else:
+            facet = FQ_FACETS[name]
+            chosen = filters.get(facet) if facet in SINGLE_VALUED else None
+            items = [(v.value, v.label, v.count) for v in facets.get(facet, ()) if not chosen or v.value in chosen]
+        items = [item for item in items if item[2] >= max(mincount, 1)]
+        items = items[:limit] if limit >= 0 else items
+        plain[name] = {value: count for value, _, count in items}
+        restructured[name] = {"title": name, "items": [{"name": value, "display_name": label, "count": count}
+                                                       for value, label, count in items]}
+    return plain, restructured
+
+
+@action
+def package_search(data: dict) -> dict:
+    """Search the listed datasets: q, fq, fq_list, sort, rows, start, facet, facet.field, facet.limit,
+    facet.mincount. Returns count, sort, results, facets and search_facets."""
+    unknown = sorted(k for k in data if k not in SEARCH_PARAMS and not k.startswith("ext_"))
+    if unknown:
+        raise SearchQueryError(f"Invalid search parameters: {unknown}")
+    text, fielded = split_q(text_param(data, "q"))
+    filters = translate_fq(parse_fq(fielded, "q"), Filters(), "q") if fielded else Filters()
+    for fq in [text_param(data, "fq"), *strings_param(data, "fq_list", split=False)]:
+        if fq.strip():
+            translate_fq(parse_fq(fq), filters)
+    sort = text_param(data, "sort").strip() or DEFAULT_SORT
+    order = parse_sort(sort)
+    rows = min(int_param(data, "rows", 10), ROWS_MAX)
+    start = int_param(data, "start", 0)
+    fields = strings_param(data, "facet.field") if bool_param(data, "facet", True) else []
+    allowed = sorted({*FQ_FACETS, "license_id"})
+    for name in fields:
+        if name not in allowed:
+            raise ValidationError({"facet.field": [f"Cannot facet on {name!r}; use {', '.join(allowed)}."]})
+    limit, mincount = int_param(data, "facet.limit", 50, natural=False), int_param(data, "facet.mincount", 1)
+    words = " ".join([text, *filters.words]).strip()
+    session = db.session
+    total, facets, entries = (0, {}, []) if filters.nothing else \
+        find(session, words, filters.facets, order, start, rows)
+    plain, restructured = _facets(fields, facets, filters.facets, total, limit, mincount)
+    return {"count": total, "sort": sort, "results": _packages(session, entries), "facets": plain,
+            "search_facets": restructured}
+
+
+# ---------------------------------------------------------------- datasets, organizations, the site
+
+
+@action
+def package_show(data: dict) -> dict:
+    """One listed dataset by id or name (both are the product slug)."""
+    product = listed_product(db.session, required_param(data, "id"))
+    return package_dict(product, base=_base())
+
+
+@action
+def package_list(data: dict) -> list[str]:
+    """The names of the listed datasets, in listing order (product id); limit and offset page through them."""
+    limit, offset = int_param(data, "limit", None), int_param(data, "offset", 0)
+    stmt = buyer_visible().with_only_columns(DataProduct.slug).order_by(DataProduct.id)
+    if limit:  # as in CKAN, no limit (or 0) is everything
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt.offset(offset)))
+
+
+def _organizations():
+    visible = buyer_visible().subquery()
+    count = func.count(visible.c.id).label("package_count")
+    return select(Organization, count).join(visible, visible.c.organization_id == Organization.id) \
+        .group_by(Organization.id), count
+
+
+def _org_sort(sort: str, count):
+    parts = sort.replace(",", " ").split()
+    field = (parts[0] if parts else "title").lower()
+    direction = (parts[1] if len(parts) > 1 else "desc" if field == "packages" else "asc").lower()
+    if field not in ORG_SORTS or direction not in ("asc", "desc") or len(parts) > 2:
+        raise ValidationError({"sort": [f"Cannot sort by {sort!r}; use title, name or package_count with asc or "
+                                        f"desc."]})
+    column = ORG_SORTS[field](count)
+    return [column.desc() if direction == "desc" else column.asc(), Organization.slug.asc()]
+
+
+@action
+def organization_list(data: dict) -> list:
+    """The organizations with listed datasets: names, or dicts with all_fields (package_count included)."""
+    all_fields = bool_param(data, "all_fields", False)
+    ceiling = 25 if all_fields else 1000
+    limit = min(int_param(data, "limit", ceiling), ceiling)
+    stmt, count = _organizations()
+    stmt = stmt.order_by(*_org_sort(text_param(data, "sort") or "title asc", count))
+    if q := text_param(data, "q").strip():
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(*(c.ilike(like, escape="\\") for c in (Organization.slug, Organization.name,
+                                                                      Organization.description))))
+    if names := strings_param(data, "organizations"):
+        stmt = stmt.where(Organization.slug.in_(names))
+    rows = db.session.execute(stmt.limit(limit).offset(int_param(data, "offset", 0))).all()
+    if not all_fields:
+        return [org.slug for org, _ in rows]
+    counts, extras = bool_param(data, "include_dataset_count", True), bool_param(data, "include_extras", False)
+    base = _base()
+    return [organization_dict(org, package_count=n if counts else None, base=base, extras=extras) for org, n in rows]
+
+
+@action
+def organization_show(data: dict) -> dict:
+    """One organization with listed datasets, by id or name (both are its slug); include_datasets adds the
+    first 1000 of its datasets, newest first."""
+    slug = required_param(data, "id")
+    stmt, _ = _organizations()
+    row = db.session.execute(stmt.where(Organization.slug == slug)).first()
+    if row is None:
+        raise NotFoundError("no organization with listed datasets has this id or name")
+    org, count = row
+    out = organization_dict(org, package_count=count, base=_base(), extras=bool_param(data, "include_extras", True))
+    out.update(users=[], groups=[], tags=[])
+    if bool_param(data, "include_datasets", False):
+        _, _, entries = find(db.session, "", {"seller": (org.slug,)}, "newest", 0, ORG_DATASETS_MAX)
+        out["packages"] = _packages(db.session, entries)
+    return out
+
+
+@action
+def license_list(data: dict) -> list[dict]:
+    """The licences: the exchange's own terms (every dataset's license_id), then those upstream sources carry."""
+    return license_dicts()
+
+
+@action
+def status_show(data: dict) -> dict:
+    """The site and the CKAN version whose API this one follows."""
+    return {"site_title": NAME["en"], "site_description": CATALOG_DESCRIPTION["en"], "site_url": _base(),
+            "ckan_version": CKAN_VERSION, "error_emails_to": None, "locale_default": "en", "extensions": []}
+
+
+@action
+def site_read(data: dict) -> bool:
+    """Whether the site may be read: always."""
+    return True
+
+
+@action
+def help_show(data: dict) -> str:
+    """The documentation of an action (``name``)."""
+    function = ACTIONS.get(required_param(data, "name"))
+    if function is None:
+        raise NotFoundError("Action function not found")
+    return inspect.cleandoc(function.__doc__ or "")

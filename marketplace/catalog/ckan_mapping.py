@@ -1,0 +1,481 @@
+"""How the listed catalog reads through the CKAN Action API: package, resource, organization and licence dicts,
+the errors CKAN clients understand, and CKAN/Solr search parameters (``fq``, ``sort``) translated to the
+catalog search's facets and orders.
+
+Identifiers: a package's ``id`` and ``name`` are both the product slug, and an organization's ``id`` and ``name``
+are both the organization slug. Slugs are given once at creation and never change, so they are stable harvest
+identifiers; they cannot be mistaken for one another the way a numeric id and an all-digit slug could.
+
+Licence: every plan grants its own structured licence, so a package has one ``license_id``,
+``marketplace-terms`` (the exchange's licence terms, one per pricing plan; ``license_url`` is the product page's
+licence section, the same IRI the DCAT export uses). The plans themselves are the ``plans`` extra (JSON), the
+upstream open data each product is built on, with its own licence, the ``sources`` extra (JSON).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from urllib.parse import quote
+
+from marketplace.catalog.index import usd_cents
+from marketplace.catalog.search import FACETS, LICENCE_LABELS, PRICE_LABELS, VOCABULARIES
+from marketplace.listings.licences import licence_catalog
+from marketplace.listings.models import Asset, DataProduct, PricingPlan
+from marketplace.listings.vocab import Category, DataFormat
+
+LICENSE_ID = "marketplace-terms"
+LICENSE_TITLE = "Open Data Exchange licence terms (one licence per pricing plan)"
+
+
+# ---------------------------------------------------------------- errors in CKAN's shape
+
+
+class CkanError(Exception):
+    """An error answered in CKAN's envelope: ``{"help", "success": false, "error": {"__type", ...}}``."""
+
+    status, kind = 400, "Bad request"
+
+    def __init__(self, message: str = "", fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message, self.fields = message, fields or {}
+
+    def error(self) -> dict:
+        return {"__type": self.kind, "message": self.message}
+
+
+class BadRequest(CkanError):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(f"Bad request - {message}")
+        self.status = status
+
+
+class SearchQueryError(CkanError):
+    kind = "Search Query Error"
+
+    def __init__(self, message: str):
+        super().__init__(f"Search Query is invalid: {message}")
+
+
+class NotFoundError(CkanError):
+    status, kind = 404, "Not Found Error"
+
+    def __init__(self, message: str = ""):
+        super().__init__(f"Not found: {message}" if message else "Not found")
+
+
+class ValidationError(CkanError):
+    """CKAN's validation error: HTTP 409, the messages keyed by the parameter they are about."""
+
+    status, kind = 409, "Validation Error"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()), fields)
+
+    def error(self) -> dict:
+        return {"__type": self.kind, **self.fields}
+
+
+# ---------------------------------------------------------------- parameters (CKAN's validators' messages)
+
+
+def text_param(data: dict, key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValidationError({key: ["Must be a string."]})
+    return value
+
+
+def strings_param(data: dict, key: str, split: bool = True) -> list[str]:
+    """A list of strings: a list, a JSON list, or one string (comma-separated names when ``split``)."""
+    value = data.get(key)
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError({key: ["Could not parse as valid JSON."]})
+        else:
+            return [part.strip() for part in value.split(",") if part.strip()] if split else [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({key: ["Must be a list of strings."]})
+    return value
+
+
+MAX_INT = 2**31 - 1  # offsets and limits past this name nothing (and overflow database integers)
+
+
+def int_param(data: dict, key: str, default: int | None, *, natural: bool = True) -> int | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError({key: ["Invalid integer"]})
+    try:
+        number = int(value.strip()) if isinstance(value, str) else value
+    except ValueError:
+        raise ValidationError({key: ["Invalid integer"]})
+    if natural and number < 0:
+        raise ValidationError({key: ["Must be a natural number"]})
+    if abs(number) > MAX_INT:
+        raise ValidationError({key: [f"Must be at most {MAX_INT}"]})
+    return number
+
+
+def bool_param(data: dict, key: str, default: bool) -> bool:
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, str)) and str(value).strip().lower() in ("1", "true", "yes", "on", "0", "false",
+                                                                          "no", "off"):
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+    raise ValidationError({key: ["Must be a boolean (true or false)."]})
+
+
+def required_param(data: dict, key: str) -> str:
+    value = text_param(data, key).strip()
+    if not value:
+        raise ValidationError({key: ["Missing value"]})
+    return value
+
+
+# ---------------------------------------------------------------- dicts
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """CKAN's timestamps: ISO 8601 in UTC without a zone designator."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    return value.isoformat()
+
+
+def money(amount: int) -> str:
+    return str(Decimal(amount).scaleb(-2))  # every currency we sell in has two decimals
+
+
+_FORMATS = {f.value.lower(): f.value for f in DataFormat} | {"zip": "ZIP", "txt": "TXT"}
+
+
+def resource_format(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return _FORMATS.get(ext, ext.upper())
+
+
+def category_label(value: str) -> str:
+    try:
+        return Category(value).label
+    except ValueError:
+        return value
+
+
+def resource_dict(asset: Asset, position: int, *, package_id: str, page: str) -> dict:
+    sample = str(asset.kind) == "sample"
+    return {
+        "id": str(asset.id), "package_id": package_id, "position": position, "state": "active",
+        "name": f"{'Sample' if sample else 'Deliverable'}: {asset.filename}",
+        "description": "Sample file, free to preview." if sample
+        else "Deliverable file, for holders of an active licence.",
+        "format": resource_format(asset.filename), "mimetype": asset.content_type or None, "size": asset.size,
+        "hash": asset.sha256, "hash_algorithm": "sha256", "url": f"{page}/assets/{asset.id}", "url_type": None,
+        "resource_type": str(asset.kind), "created": iso(asset.created_at), "last_modified": iso(asset.created_at),
+        "metadata_modified": iso(asset.updated_at or asset.created_at), "datastore_active": False,
+    }
+
+
+def plan_summary(plan: PricingPlan) -> dict:
+    return {
+        "name": plan.name, "kind": str(plan.kind), "billing_period": plan.billing_period and str(plan.billing_period),
+        "amount": money(plan.amount), "currency": str(plan.currency), "requires_approval": plan.requires_approval,
+        "licence_cap": plan.licence_cap, **plan.terms.to_dict(),
+    }
+
+
+def organization_dict(org, *, package_count: int | None = None, base: str, extras: bool = False) -> dict:
+    out = {
+        "id": org.slug, "name": org.slug, "title": org.name, "display_name": org.name, "description": org.description,
+        "type": "organization", "is_organization": True, "state": "active", "approval_status": "approved",
+        "image_url": "", "image_display_url": "", "created": iso(org.created_at),
+        "url": f"{base}/organizations/{quote(org.slug)}",
+    }
+    if package_count is not None:
+        out["package_count"] = package_count
+    if extras:
+        out["extras"] = [{"key": k, "value": v} for k, v in
+                         (("contact_email", org.contact_email), ("website", org.website)) if v]
+    return out
+
+
+def package_dict(product: DataProduct, *, base: str) -> dict:
+    """A listed product as CKAN's package_show describes a dataset, from its listed version only."""
+    v, org = product.listed_version, product.organization
+    page = f"{base}/products/{quote(product.slug)}"
+    tags = list(dict.fromkeys(str(t).strip() for t in v.tags or () if str(t).strip()))
+    plans = list(v.plans)
+    cheapest = min(plans, key=usd_cents) if plans else None
+    extras = {
+        "registration_number": v.registration_number, "regions": ",".join(map(str, v.regions or ())),
+        "update_frequency": v.update_frequency and str(v.update_frequency),
+        "temporal_start": iso(v.temporal_start), "temporal_end": iso(v.temporal_end),
+        "spatial_text": (v.spatial_coverage or "").strip(),
+        "delivery_methods": ",".join(map(str, v.delivery_methods or ())),
+        "formats": ",".join(map(str, v.formats or ())),
+        "classification": v.classification and str(v.classification),
+        "personal_info": v.personal_info and str(v.personal_info),
+        "cross_border_transfer": None if v.cross_border_transfer is None else str(v.cross_border_transfer).lower(),
+        "price_from": money(cheapest.amount) if cheapest else None,
+        "price_currency": str(cheapest.currency) if cheapest else None,
+        "plans": json.dumps([plan_summary(p) for p in plans], ensure_ascii=False),
+        "sources": json.dumps([{"title": s.title, "url": s.url, "publisher": s.publisher, "portal": str(s.portal),
+                                "licence_id": s.licence_id, "attribution": s.attribution} for s in v.sources],
+                              ensure_ascii=False),
+        "title_zh": v.title_zh or None,
+    }
+    resources = [resource_dict(a, i, package_id=product.slug, page=page) for i, a in enumerate(v.assets)]
+    groups = [{"id": v.category, "name": v.category, "title": category_label(v.category),
+               "display_name": category_label(v.category), "description": "", "image_display_url": ""}] \
+        if v.category else []
+    return {
+        "id": product.slug, "name": product.slug, "type": "dataset", "state": "active", "private": False,
+        "title": v.title_en, "notes": v.description_en or "",
+        "title_translated": {"en": v.title_en, "zh": v.title_zh or ""},
+        "notes_translated": {"en": v.description_en or "", "zh": v.description_zh or ""},
+        "url": page, "version": v.label,
+        "metadata_created": iso(product.created_at), "metadata_modified": iso(v.approved_at or product.updated_at),
+        "author": org.name, "author_email": org.contact_email, "maintainer": org.name,
+        "maintainer_email": org.contact_email, "creator_user_id": None,
+        "organization": organization_dict(org, base=base), "owner_org": org.slug,
+        "license_id": LICENSE_ID, "license_title": LICENSE_TITLE, "license_url": f"{page}#licence-terms",
+        "isopen": False,
+        "tags": [{"name": t, "display_name": t, "state": "active", "vocabulary_id": None} for t in tags],
+        "num_tags": len(tags), "groups": groups, "resources": resources, "num_resources": len(resources),
+        "extras": [{"key": k, "value": val} for k, val in sorted(extras.items()) if val not in (None, "")],
+        "relationships_as_object": [], "relationships_as_subject": [],
+    }
+
+
+def license_dicts() -> list[dict]:
+    """CKAN's licence register: the exchange's own terms, then every licence an upstream source may carry."""
+    def entry(lic_id: str, title: str, url: str, status: str = "active") -> dict:
+        return {"id": lic_id, "title": title, "url": url, "status": status, "maintainer": "", "family": "",
+                "domain_content": False, "domain_data": True, "domain_software": False,
+                "od_conformance": "not reviewed", "osd_conformance": "not reviewed", "is_generic": False,
+                "is_okd_compliant": False, "is_osi_compliant": False}
+
+    out = [entry(LICENSE_ID, LICENSE_TITLE, "")]
+    out += [entry(lic.id, lic.name, lic.url, "deprecated" if lic.deprecated else "active")
+            for lic in licence_catalog().values()]
+    return out
+
+
+# ---------------------------------------------------------------- fq and sort
+
+
+# CKAN field -> our facet. Our own facet names work too.
+FQ_FACETS = {"organization": "seller", "owner_org": "seller", "groups": "category", "res_format": "format",
+             **{f: f for f in FACETS}}
+# Fields that are the same for every listed product: a clause on them keeps everything or nothing.
+FQ_CONSTANTS = {"dataset_type": "dataset", "type": "dataset", "state": "active", "private": "false",
+                "capacity": "public", "license_id": LICENSE_ID, "isopen": "false"}
+FQ_TEXT = {"tags", "text"}  # matched as search words (a tag is searchable text in the catalog index)
+SINGLE_VALUED = {"seller", "category", "frequency"}  # a product has exactly one value of these
+FQ_FIELDS = sorted({*FQ_FACETS, *FQ_CONSTANTS, *FQ_TEXT})
+
+_VALUE = r'"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\)|\[[^\]]*\]|\{[^}]*\}|(?:[^\s()"\\]|\\.)+'
+_TOKEN = re.compile(rf'\s*(?:(?P<op>AND\b|OR\b|NOT\b|&&|\|\||[()])|'
+                    rf'(?P<clause>(?P<sign>[+\-!]?)(?P<field>\*|[A-Za-z_][\w.]*):(?P<value>{_VALUE}))|(?P<bad>\S+))')
+_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|(?:[^\s"\\]|\\.)+')
+
+
+@dataclass
+class Clause:
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass
+class Filters:
+    """What fq (and fielded words in q) ask for: facet values (OR within a facet, AND across), extra search
+    words, and whether a clause excludes every listed product."""
+
+    facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)
+    nothing: bool = False
+
+
+def _fail(message: str, key: str = "fq"):
+    raise ValidationError({key: [message]})
+
+
+def _unquote(raw: str) -> str:
+    raw = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+    return re.sub(r"\\(.)", r"\1", raw)
+
+
+def _values(raw: str, fieldname: str, key: str) -> tuple[str, ...]:
+    if raw[0] in "[{":
+        _fail(f"Range queries ({fieldname}:{raw}) are not supported.", key)
+    words = [w for w in _WORD.findall(raw[1:-1]) if w not in ("OR", "||")] if raw[0] == "(" else [raw]
+    if any(w in ("AND", "&&", "NOT") or w[0] in "+-!" for w in words):
+        _fail(f"Inside {fieldname}:(...) only OR is supported.", key)
+    if fieldname != "*" and any(w[0] != '"' and re.search(r"(?<!\\)[*?]", w) for w in words):
+        _fail(f"Wildcards ({fieldname}:{raw[:60]}) are not supported.", key)
+    values = tuple(_unquote(w) for w in words)
+    if not values or any(not v.strip() for v in values):
+        _fail(f"{fieldname}: give a value.", key)
+    return values
+
+
+def parse_fq(text: str, key: str = "fq") -> list[list[Clause]]:
+    """A Solr filter query as a conjunction of disjunctions of ``field:value`` clauses (spaces and AND join,
+    OR joins clauses of one field, ``field:(a OR b)`` lists values); anything else is a ValidationError."""
+    tokens, pos = [], 0
+    for match in _TOKEN.finditer(text):
+        if match.group("bad"):
+            _fail(f"Cannot read {match.group('bad')[:60]!r}: write field:value clauses, e.g. organization:name.", key)
+        if match.group("clause"):
+            if match.group("sign") in ("-", "!"):
+                _fail(f"Negative clauses ({match.group('clause')[:60]}) are not supported.", key)
+            tokens.append(Clause(match.group("field"), _values(match.group("value"), match.group("field"), key)))
+        elif match.group("op"):
+            tokens.append(match.group("op"))
+        pos = match.end()
+    if text[pos:].strip():
+        _fail(f"Cannot read {text[pos:pos + 60]!r}.", key)
+
+    def conjunction(i: int, depth: int) -> tuple[list[list[Clause]], int]:
+        out: list[list[Clause]] = []
+        while i < len(tokens) and tokens[i] != ")":
+            if tokens[i] in ("AND", "&&"):
+                i += 1
+                continue
+            group, i = disjunction(i, depth)
+            out += group
+        if depth and i >= len(tokens):
+            _fail("Unbalanced parentheses.", key)
+        if not depth and i < len(tokens):
+            _fail("Unbalanced parentheses.", key)
+        return out, i + 1 if depth else i
+
+    def unit(i: int, depth: int) -> tuple[list[list[Clause]], int]:
+        if i >= len(tokens):
+            _fail("The filter query ends too early.", key)
+        token = tokens[i]
+        if isinstance(token, Clause):
+            return [[token]], i + 1
+        if token == "(":
+            return conjunction(i + 1, depth + 1)
+        if token == "NOT":
+            _fail("NOT clauses are not supported.", key)
+        _fail(f"Unexpected {token!r}.", key)
+
+    def disjunction(i: int, depth: int) -> tuple[list[list[Clause]], int]:
+        cnf, i = unit(i, depth)
+        while i < len(tokens) and tokens[i] in ("OR", "||"):
+            other, i = unit(i + 1, depth)
+            if len(cnf) > 1 or len(other) > 1:
+                _fail("OR between groups of AND-ed clauses is not supported.", key)
+            cnf = [cnf[0] + other[0]]
+        return cnf, i
+
+    return conjunction(0, 0)[0]
+
+
+def _canonical(facet: str, value: str) -> str:
+    """A facet value as stored: vocabularies match whatever the case and - or _ (CKAN group names use -)."""
+    if facet == "format":
+        known = {f.value.lower(): f.value for f in DataFormat}
+    elif facet == "licence":
+        known = {k: k for k in LICENCE_LABELS}
+    elif facet == "price":
+        known = {k: k for k in PRICE_LABELS}
+    elif facet in VOCABULARIES:
+        known = {m.value.lower(): m.value for m in VOCABULARIES[facet]}
+    else:
+        return value.strip().lower()
+    key = value.strip().lower()
+    return known.get(key) or known.get(key.replace("-", "_")) or value.strip()
+
+
+def translate_fq(groups: list[list[Clause]], filters: Filters | None = None, key: str = "fq") -> Filters:
+    out = filters or Filters()
+    for group in groups:
+        fields = {c.field for c in group}
+        targets = {FQ_FACETS.get(f, f) for f in fields}
+        unknown = sorted(f for f in fields if f not in FQ_FACETS and f not in FQ_CONSTANTS and f not in FQ_TEXT
+                         and f != "*")
+        if unknown:
+            _fail(f"Unknown field {unknown[0]!r}; filter by {', '.join(FQ_FIELDS)}.", key)
+        if len(targets) > 1:
+            _fail(f"OR joins clauses on one field only (got {', '.join(sorted(fields))}).", key)
+        values = {v for c in group for v in c.values}
+        name = next(iter(fields))
+        if name == "*":
+            if values != {"*"}:
+                _fail("Only *:* may stand without a field.", key)
+        elif name in FQ_CONSTANTS:
+            if FQ_CONSTANTS[name] not in {v.lower() for v in values}:
+                out.nothing = True
+        elif name in FQ_TEXT:
+            if len(values) > 1:
+                _fail(f"{name}: one value per clause (AND several clauses instead of OR).", key)
+            out.words.append(values.pop())
+        else:
+            facet = FQ_FACETS[name]
+            chosen = tuple(dict.fromkeys(_canonical(facet, v) for v in sorted(values)))
+            if facet in out.facets and set(out.facets[facet]) != set(chosen):
+                if facet not in SINGLE_VALUED:
+                    _fail(f"{name}: requiring several values at once is not supported; list alternatives as "
+                          f"{name}:(a OR b).", key)
+                chosen = tuple(v for v in out.facets[facet] if v in chosen)
+                out.nothing = out.nothing or not chosen
+            out.facets[facet] = chosen
+    return out
+
+
+_FIELDED = re.compile(rf'(?<!\S)[+]?(?:{"|".join(map(re.escape, FQ_FIELDS))}|\*):(?:{_VALUE})')
+
+
+def split_q(q: str) -> tuple[str, str]:
+    """(free text, fielded clauses) of a CKAN q: ``*:*`` means everything, ``field:value`` with a field fq knows
+    is a filter; every other word is searched for."""
+    clauses = " ".join(m.group(0) for m in _FIELDED.finditer(q))
+    return " ".join(_FIELDED.sub(" ", q).split()), clauses
+
+
+# CKAN sort keys -> the orders package_search serves (relevance through the catalog search, others from the index).
+SORT_KEYS = {
+    "metadata_modified desc": "newest", "metadata_modified asc": "oldest",
+    "metadata_created desc": "created_desc", "metadata_created asc": "created_asc",
+    "name asc": "name_asc", "name desc": "name_desc", "id asc": "name_asc", "id desc": "name_desc",
+    "title_string asc": "title_asc", "title_string desc": "title_desc", "title asc": "title_asc",
+    "title desc": "title_desc", "price asc": "price_asc", "price desc": "price_desc",
+    "score desc": "relevance", "rank": "relevance", "relevance": "relevance",
+}
+DEFAULT_SORT = "score desc, metadata_modified desc"
+
+
+def parse_sort(sort: str) -> str:
+    """The order a CKAN sort asks for. The first key decides; further keys must be known ones and are served by
+    the order's own tie-breaker (newest first, then the product)."""
+    keys = [" ".join(part.split()).lower() for part in sort.split(",") if part.strip()]
+    keys = [k if " " in k or k in ("rank", "relevance") else f"{k} asc" for k in keys]
+    unknown = [k for k in keys if k not in SORT_KEYS]
+    if not keys or unknown:
+        raise ValidationError({"sort": [
+            f"Cannot sort by {(unknown or [sort])[0]!r}; use {DEFAULT_SORT!r}, metadata_modified desc|asc, "
+            "metadata_created desc|asc, name asc|desc, title_string asc|desc or price asc|desc."]})
+    return SORT_KEYS[keys[0]]

@@ -1,0 +1,366 @@
+"""A buyer's preview of a sample file: the first rows of a CSV or JSON table, or a GeoJSON file's feature
+properties, geometry types and bounding box.
+
+Files are read as streams with bounded memory, with the same format detection, encoding detection (UTF-8,
+GB18030, Big5) and header search under title rows as dictionary inference: CSV row by row, stopping after the
+rows shown; JSON and GeoJSON event by event with ijson, keeping only the records shown and reading at most
+``SCAN_BYTES``. Nothing is cached across requests (the app keeps no state between requests), so every product
+page reads its sample again: cheap for samples, which are small, and capped for the ones that are not.
+
+Problems with the file never raise: the preview's kind is "none" and ``error`` says why.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+import ijson
+
+from marketplace.errors import NotFound, UnsupportedFile
+from marketplace.listings.inference import (
+    _GEOMETRY_TYPES,
+    HEAD_BYTES,
+    JSON_MAX_BYTES,
+    _flatten,
+    _pick_encoding,
+    _unique_names,
+    iter_csv_table,
+    open_upload,
+)
+from marketplace.listings.models import Asset
+from marketplace.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 50
+MAX_COLUMNS = 30
+MAX_CELL_CHARS = 200
+MAX_HEADER_CHARS = 80
+SCAN_BYTES = JSON_MAX_BYTES  # JSON/GeoJSON read at most this much (the records shown come first in practice)
+_TOO_LARGE = f"The file is too large to preview (over {SCAN_BYTES // (1024 * 1024)} MiB of JSON before its records)."
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the product page shows of one sample file."""
+
+    kind: str  # "table" | "geojson" | "none"
+    format: str | None = None  # "csv" | "json" | "geojson" once recognised
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)  # cells as text, each at most MAX_CELL_CHARS
+    total_rows_shown: int = 0
+    truncated: bool = False  # the file has more rows (features) than shown
+    hidden_columns: int = 0  # columns left out beyond MAX_COLUMNS
+    geometry_types: list[str] = field(default_factory=list)
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+    feature_count: int | None = None  # features seen while scanning (GeoJSON)
+    partial_scan: bool = False  # the file is over SCAN_BYTES: counts and bbox cover its beginning only
+    error: str | None = None  # why there is no preview (kind "none")
+
+
+def preview_asset(storage: Storage, asset: Asset, max_rows: int = MAX_ROWS) -> Preview:
+    """The preview of a stored asset; kind "none" with the reason when the file is missing or unreadable."""
+    try:
+        stream = storage.open(asset.storage_key)
+    except NotFound:
+        return Preview("none", error="The sample file is missing from storage.")
+    except Exception:  # a storage outage should not take the product page down with it
+        log.exception("opening %r for a preview failed", asset.storage_key)
+        return Preview("none", error="The sample file could not be read just now.")
+    try:
+        return preview_stream(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows)
+    finally:
+        stream.close()
+
+
+def preview_stream(stream: BinaryIO, *, filename: str, content_type: str | None = None,
+                   max_rows: int = MAX_ROWS) -> Preview:
+    """The preview of a file stream (see the module docstring); never raises for a bad file."""
+    fmt = None
+    try:
+        fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
+        at_eof = len(head) < HEAD_BYTES
+        if fmt == "csv":
+            return _csv_preview(buf, head, at_eof, max_rows)
+        return _JsonScan(fmt, max_rows).run(buf, head, at_eof)
+    except UnsupportedFile as exc:
+        # Inference speaks to the uploader ("...; supported formats are ..."); a buyer needs only the reason.
+        return Preview("none", fmt, error=exc.message.split("; supported formats")[0].rstrip(".") + ".")
+    except ijson.JSONError as exc:
+        return Preview("none", fmt, error=f"The file is not valid JSON: {_first_line(exc)}.")
+    except (UnicodeDecodeError, LookupError) as exc:
+        return Preview("none", fmt, error=f"The file's text could not be decoded: {_first_line(exc)}.")
+    except Exception:  # a preview is never worth a failed page
+        log.exception("preview of %r failed", filename)
+        return Preview("none", fmt, error="The file could not be read.")
+
+
+# --- cells ------------------------------------------------------------------------------------------------
+
+
+def _clip(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _clip(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _clip(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _table(names: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]], int]:
+    """Columns capped at MAX_COLUMNS (and how many were hidden); every row padded or cut to them."""
+    hidden = max(0, len(names) - MAX_COLUMNS)
+    names = [_clip(n, MAX_HEADER_CHARS) for n in names[:MAX_COLUMNS]]
+    width = len(names)
+    return names, [(r + [""] * width)[:width] for r in rows], hidden
+
+
+# --- CSV --------------------------------------------------------------------------------------------------
+
+
+def _csv_preview(buf, head: bytes, at_eof: bool, max_rows: int) -> Preview:
+    header, data = iter_csv_table(buf, head, at_eof)
+    rows: list[list[str]] = []
+    truncated = False
+    for row in data:
+        if len(rows) >= max_rows:
+            truncated = True
+            break
+        # Clip as we go: 50 rows of huge cells must not pile up (a ragged row may also be very long).
+        rows.append([_clip(c) for c in row[:MAX_COLUMNS * 4]])
+    width = max([len(header), *(len(r) for r in rows)])
+    names = _unique_names(header + [""] * (width - len(header)))
+    # Columns with no header and no value are the layout padding of a report-style sheet, not data.
+    keep = [i for i in range(width)
+            if (i < len(header) and header[i].strip()) or any(i < len(r) and r[i].strip() for r in rows)]
+    cells = [[r[i] if i < len(r) else "" for i in keep] for r in rows]
+    columns, cells, hidden = _table([names[i] for i in keep], cells)
+    return Preview("table", "csv", columns, cells, len(cells), truncated, hidden)
+
+
+# --- JSON / GeoJSON ---------------------------------------------------------------------------------------
+
+_ITEM = 0  # path step into an array (map keys are str)
+_STARTS = frozenset({"start_map", "start_array"})
+_ENDS = frozenset({"end_map", "end_array"})
+
+
+class _ScanLimit(Exception):
+    pass
+
+
+class _Utf8Reader:
+    """Bytes reader re-encoding decoded text as UTF-8 (what ijson parses), refusing to go past ``limit``."""
+
+    def __init__(self, text: io.TextIOBase, limit: int):
+        self._text, self._limit, self.read_bytes = text, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) whether the stream gives bytes or text
+            return b""
+        if self.read_bytes >= self._limit:
+            raise _ScanLimit
+        data = self._text.read(size if size > 0 else 64 * 1024).encode("utf-8")
+        self.read_bytes += len(data)
+        return data
+
+
+class _Records:
+    """The first ``keep`` records of one list, built as Python values, and how many the list holds."""
+
+    def __init__(self, keep: int):
+        self.keep, self.count, self.items = keep, 0, []
+        self._builder: ijson.ObjectBuilder | None = None
+
+    def start(self) -> None:
+        self.count += 1
+        self._builder = ijson.ObjectBuilder() if self.count <= self.keep else None
+
+    def event(self, event: str, value: Any) -> None:
+        if self._builder is not None:
+            self._builder.event(event, value)
+
+    def end(self) -> None:
+        if self._builder is not None:
+            self.items.append(self._builder.value)
+            self._builder = None
+
+
+class _JsonScan:
+    """One pass over a JSON or GeoJSON file's events, keeping the records a preview shows.
+
+    Records, as in dictionary inference: the items of a top-level array; for a top-level object, the items of
+    its longest list of objects, or else the object itself; for GeoJSON, the features' ``properties``. The
+    geometry types and bounding box come from every feature read.
+    """
+
+    def __init__(self, fmt: str, max_rows: int):
+        self.fmt, self.max_rows = fmt, max_rows
+        self.lists: dict[str, _Records] = {}  # top-level key (or "" for a top-level array) -> its records
+        self.root: ijson.ObjectBuilder | None = None  # the top-level object without its lists of records
+        self.doc_type: Any = None
+        self.types: set[str] = set()
+        self.box = [math.inf, math.inf, -math.inf, -math.inf]
+        self.root_done = False
+        self.partial = False
+
+    def run(self, buf, head: bytes, at_eof: bool) -> Preview:
+        text = io.TextIOWrapper(buf, encoding=_pick_encoding(head, at_eof))
+        reader = _Utf8Reader(text, SCAN_BYTES)
+        try:
+            self._scan(ijson.basic_parse(reader, use_float=True))
+        except _ScanLimit:
+            self.partial = True
+        return self._geojson() if self._is_geojson() else self._json()
+
+    def _is_geojson(self) -> bool:
+        return self.fmt == "geojson" or self.doc_type in ("FeatureCollection", "Feature")
+
+    def _scan(self, events: Iterator[tuple[str, Any]]) -> None:
+        keys: list[Any] = []  # the path from the root to the current value
+        current: _Records | None = None  # the list whose record is being read
+        depth = 0  # how deep inside that record's containers
+        coords: list[list[float]] = []  # open arrays inside a "coordinates" value
+        for event, value in events:
+            if event == "map_key":
+                keys[-1] = value
+                if current is not None:
+                    current.event(event, value)
+                elif self.root is not None:
+                    self.root.event(event, value)
+                continue
+            # Geometry: every position array inside "coordinates" extends the bounding box.
+            if coords or (event == "start_array" and keys and keys[-1] == "coordinates"):
+                self._coordinates(event, value, coords)
+            elif event == "string" and keys and keys[-1] == "type":
+                if len(keys) == 1:
+                    self.doc_type = value
+                if value in _GEOMETRY_TYPES and (len(keys) == 1 or keys[-2] in ("geometry", _ITEM)):
+                    self.types.add(value)
+
+            if current is None:
+                current = self._record_start(event, value, keys)
+                depth = 0
+            else:
+                current.event(event, value)
+            if current is not None:
+                depth += 1 if event in _STARTS else -1 if event in _ENDS else 0
+                if depth == 0:
+                    current.end()
+                    current = None
+                    if self._enough():
+                        return
+
+            if event in _STARTS:
+                keys.append(None if event == "start_map" else _ITEM)
+            elif event in _ENDS:
+                keys.pop()
+
+    def _record_start(self, event: str, value: Any, keys: list[Any]) -> _Records | None:
+        """Outside any record: the list a record starting here belongs to (the record begun), or None after
+        handing the event to the top-level object's builder."""
+        if not keys:  # the root value
+            if event == "start_map":
+                self.root = ijson.ObjectBuilder()
+            elif event != "start_array":
+                return self._start(self.lists.setdefault("", _Records(self.max_rows)), event, value)
+        elif keys == [_ITEM] and event != "end_array":  # an item of a top-level array
+            return self._start(self.lists.setdefault("", _Records(self.max_rows)), event, value)
+        elif len(keys) == 2 and keys[1] == _ITEM and event == "start_map" and self.root is not None:
+            # An object in a list held by the top-level object: a record of that list.
+            return self._start(self.lists.setdefault(keys[0], _Records(self.max_rows)), event, value)
+        if self.root is not None:
+            self.root.event(event, value)
+            if not keys[:-1] and event == "end_map":
+                self.root_done = True
+        return None
+
+    @staticmethod
+    def _start(records: _Records, event: str, value: Any) -> _Records:
+        records.start()
+        records.event(event, value)
+        return records
+
+    def _enough(self) -> bool:
+        # GeoJSON reads on (to the scan cap) for the bounding box, and a top-level object's lists are compared
+        # by length; only a top-level array stops once it has more records than are shown.
+        if self._is_geojson() or self.root is not None:
+            return False
+        records = self.lists.get("")
+        return records is not None and records.count > self.max_rows
+
+    def _coordinates(self, event: str, value: Any, coords: list[list[float]]) -> None:
+        if event == "start_array":
+            coords.append([])
+        elif event == "end_array":
+            xy = coords.pop()
+            if len(xy) >= 2 and math.isfinite(xy[0]) and math.isfinite(xy[1]):
+                box = self.box
+                box[:] = [min(box[0], xy[0]), min(box[1], xy[1]), max(box[2], xy[0]), max(box[3], xy[1])]
+        elif event == "number" and not isinstance(value, bool) and len(coords[-1]) < 2:
+            coords[-1].append(float(value))
+
+    # --- results
+
+    def _rows(self, records: list[Any]) -> tuple[list[str], list[list[str]], int]:
+        names: dict[str, int] = {}
+        flat = []
+        for record in records:
+            row = {}
+            for name, value in _flatten(record):
+                row.setdefault(name, value)
+                names.setdefault(name, len(names))
+            flat.append(row)
+        cells = [[_cell(row.get(name)) for name in names] for row in flat]
+        return _table(list(names), cells)
+
+    def _json(self) -> Preview:
+        records = max(self.lists.values(), key=lambda r: r.count, default=None)  # the longest, as inference
+        if records is not None and records.count:
+            items, total = records.items, records.count
+        elif self.root_done:
+            items, total = [self.root.value], 1
+        elif self.partial:
+            raise UnsupportedFile(_TOO_LARGE)
+        else:
+            raise UnsupportedFile("The JSON file holds no records.")
+        shown = items[:self.max_rows]
+        columns, rows, hidden = self._rows(shown)
+        if not columns:
+            raise UnsupportedFile("The JSON file holds no fields.")
+        return Preview("table", "json", columns, rows, len(rows), total > len(shown) or self.partial, hidden)
+
+    def _geojson(self) -> Preview:
+        if self.doc_type == "FeatureCollection":
+            features = self.lists.get("features") or _Records(0)
+            items, total = features.items, features.count
+        elif self.doc_type == "Feature" and self.root_done:
+            items, total = [self.root.value], 1
+        elif self.doc_type in _GEOMETRY_TYPES:
+            items, total = [{"properties": None}], 1
+        elif self.partial:
+            raise UnsupportedFile(_TOO_LARGE)
+        else:
+            raise UnsupportedFile("The GeoJSON file is not a FeatureCollection or a Feature.")
+        shown = items[:self.max_rows]
+        props = [f.get("properties") if isinstance(f, dict) and isinstance(f.get("properties"), dict) else {}
+                 for f in shown]
+        columns, rows, hidden = self._rows(props)
+        bbox = tuple(self.box) if self.box[0] <= self.box[2] else None
+        return Preview("geojson", "geojson", columns, rows, len(rows), total > len(rows) or self.partial, hidden,
+                       sorted(self.types), bbox, total, self.partial)

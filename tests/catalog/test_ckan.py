@@ -1,0 +1,376 @@
+"""The CKAN Action API over the listed catalog, through the Flask test client: CKAN's envelope and field names,
+every action, fq/sort/facets/paging translated to the catalog search, errors in CKAN's shape, and only listed
+products (through their listed version) ever showing."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from marketplace.catalog import ckan, search as search_module
+from marketplace.review import services as review
+from tests import factories
+from tests.catalog.test_search import catalog  # noqa: F401  (the shared four-product catalog and one draft)
+
+API = "/api/3/action"
+
+
+def call(client, action, method="get", status=200, **params):
+    if method == "get":
+        response = client.get(f"{API}/{action}", query_string=params)
+    else:
+        response = client.post(f"{API}/{action}", json=params)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["help"].endswith(f"/api/3/action/help_show?name={action}")
+    assert body["success"] is (status == 200)
+    return body["result"] if status == 200 else body["error"]
+
+
+def names(result):
+    return [p["name"] for p in result["results"]]
+
+
+@pytest.fixture
+def slugs(catalog):  # noqa: F811
+    return {key: p.slug for key, p in catalog.items()}
+
+
+# ---------------------------------------------------------------- the site and the envelope
+
+
+def test_status_show_in_the_envelope_on_both_paths(client):
+    result = call(client, "status_show")
+    assert result["ckan_version"].startswith("2.10") and result["extensions"] == []
+    assert result["site_title"] and result["site_url"].startswith("http")
+    unversioned = client.get("/api/action/status_show").get_json()
+    assert unversioned["success"] and unversioned["result"] == result
+    assert call(client, "site_read") is True
+
+
+def test_help_show_documents_each_action(client):
+    assert "fq" in call(client, "help_show", name="package_search")
+    error = call(client, "help_show", status=404, name="package_create")
+    assert error["__type"] == "Not Found Error"
+
+
+def test_unknown_action_is_a_bad_request_in_the_envelope(client):
+    for path in (f"{API}/package_create", f"{API}/", f"{API}/package_show/extra", "/api/action/datastore_search"):
+        response = client.get(path)
+        body = response.get_json()
+        assert response.status_code == 400 and body["success"] is False
+        assert body["error"]["__type"] == "Bad request"
+        assert body["error"]["message"].startswith("Bad request - Action name not known")
+
+
+def test_writes_are_refused_in_the_envelope(client):
+    response = client.put(f"{API}/package_show", json={"id": "x"})
+    assert response.status_code == 405 and response.get_json()["success"] is False
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_unreadable_json_is_a_bad_request(client, body):
+    response = client.post(f"{API}/package_search", data=body, content_type="application/json")
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["__type"] == "Bad request"
+    assert error["message"].startswith("Bad request - ")
+
+
+def test_nul_characters_are_refused_in_the_envelope(client):
+    response = client.get(f"{API}/package_search", query_string={"q": "a\x00b"})
+    assert response.status_code == 400 and response.get_json()["error"]["__type"] == "Bad request"
+
+
+def test_an_unexpected_failure_is_still_the_envelope(client, catalog, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(ckan, "package_dict", lambda *a, **k: 1 / 0)
+    error = call(client, "package_show", status=500, id=catalog["traffic"].slug)
+    assert error == {"__type": "Internal Server Error", "message": "Internal Server Error"}
+
+
+# ---------------------------------------------------------------- package_show and package_list
+
+
+def test_package_show_maps_the_listed_version(client, catalog, slugs):  # noqa: F811
+    product = catalog["traffic"]
+    version = product.listed_version
+    pkg = call(client, "package_show", id=product.slug)
+    assert pkg["id"] == pkg["name"] == product.slug
+    assert pkg["type"] == "dataset" and pkg["state"] == "active" and pkg["private"] is False
+    assert pkg["title"] == "Hong Kong Strategic Road Traffic Speeds" and "speeds" in pkg["notes"]
+    assert pkg["title_translated"] == {"en": pkg["title"], "zh": "香港交通数据"}
+    assert pkg["notes_translated"]["zh"] == "策略性道路车速。"
+    assert pkg["organization"]["name"] == pkg["owner_org"] == "harbour-analytics"
+    assert pkg["organization"]["title"] == "Harbour Analytics" and pkg["organization"]["is_organization"]
+    assert [t["name"] for t in pkg["tags"]] == ["traffic", "交通"] and pkg["num_tags"] == 2
+    assert pkg["groups"] == [{"id": "transport", "name": "transport", "title": "Transport",
+                              "display_name": "Transport", "description": "", "image_display_url": ""}]
+    assert pkg["license_id"] == "marketplace-terms" and pkg["license_url"].endswith("#licence-terms")
+    assert pkg["url"].endswith(f"/products/{product.slug}") and pkg["version"] == version.label
+    for stamp in ("metadata_created", "metadata_modified"):
+        assert datetime.fromisoformat(pkg[stamp]).tzinfo is None  # CKAN's form: UTC, no zone
+    assert pkg["num_resources"] == len(pkg["resources"]) == len(version.assets) == 2
+    by_kind = {r["resource_type"]: r for r in pkg["resources"]}
+    sample = by_kind["sample"]
+    asset = next(a for a in version.assets if a.kind == "sample")
+    assert sample["id"] == str(asset.id) and sample["package_id"] == product.slug
+    assert sample["format"] == "CSV" and sample["mimetype"] == "text/csv" and sample["size"] == asset.size
+    assert sample["hash"] == asset.sha256 and sample["hash_algorithm"] == "sha256"
+    assert sample["url"].endswith(f"/products/{product.slug}/assets/{asset.id}")
+    assert "licence" in by_kind["deliverable"]["description"]
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    assert [e["key"] for e in pkg["extras"]] == sorted(extras)
+    assert extras["registration_number"] == version.registration_number
+    assert extras["regions"] == "hong_kong" and extras["update_frequency"] == "hourly"
+    assert extras["classification"] == "general" and extras["personal_info"] == "none"
+    assert (extras["price_from"], extras["price_currency"]) == ("0.00", "HKD")  # the free plan
+    plans = json.loads(extras["plans"])
+    assert {p["kind"] for p in plans} == {"free", "one_time"}
+    assert next(p for p in plans if p["kind"] == "one_time")["amount"] == "1200.00"
+    assert json.loads(extras["sources"])[0]["licence_id"] == "LicenseRef-DATA.GOV.HK-Terms"
+
+
+def test_package_show_takes_a_json_post_too(client, catalog):  # noqa: F811
+    slug = catalog["air"].slug
+    assert call(client, "package_show", method="post", id=slug) == call(client, "package_show", id=slug)
+    form = client.post(f"{API}/package_show", data={"id": slug}).get_json()
+    assert form["result"]["name"] == slug
+    query = client.post(f"{API}/package_show?id={slug}").get_json()  # no body: the query string
+    assert query["result"]["name"] == slug
+
+
+def test_package_show_refuses_anything_not_listed(client, session, catalog, seller, reviewer):  # noqa: F811
+    draft = factories.product(session, seller, title="Unlisted draft")
+    session.commit()
+    for slug in (draft.slug, "no-such-product", str(catalog["traffic"].id)):
+        error = call(client, "package_show", status=404, id=slug)
+        assert error["__type"] == "Not Found Error" and error["message"].startswith("Not found")
+    assert call(client, "package_show", status=409)["id"] == ["Missing value"]
+    assert call(client, "package_show", method="post", status=409, id=["a", "b"])["__type"] == "Validation Error"
+
+
+def test_suspended_products_disappear_everywhere(client, session, catalog, reviewer):  # noqa: F811
+    air = catalog["air"]
+    review.suspend_product(session, reviewer, air, "Under query.")
+    session.commit()
+    assert call(client, "package_show", status=404, id=air.slug)["__type"] == "Not Found Error"
+    assert air.slug not in call(client, "package_list")
+    assert air.slug not in names(call(client, "package_search", rows=100))
+
+
+def test_package_list_pages_in_listing_order(client, catalog):  # noqa: F811
+    everything = call(client, "package_list")
+    assert everything == [p.slug for p in sorted(catalog.values(), key=lambda p: p.id)]
+    assert call(client, "package_list", limit=2) == everything[:2]
+    assert call(client, "package_list", limit=2, offset=2) == everything[2:]
+    assert call(client, "package_list", method="post", limit=3, offset=1) == everything[1:]
+    assert call(client, "package_list", status=409, limit="two")["limit"] == ["Invalid integer"]
+    assert call(client, "package_list", status=409, offset=-1)["offset"] == ["Must be a natural number"]
+
+
+# ---------------------------------------------------------------- package_search
+
+
+def test_package_search_result_shape(client, catalog):  # noqa: F811
+    result = call(client, "package_search")
+    assert set(result) == {"count", "sort", "results", "facets", "search_facets"}
+    assert result["count"] == 4 and result["sort"] == "score desc, metadata_modified desc"
+    modified = [p["metadata_modified"] for p in result["results"]]
+    assert modified == sorted(modified, reverse=True)  # no words: newest first, as CKAN
+    assert result["facets"] == result["search_facets"] == {}
+    assert result["results"][0] == call(client, "package_show", id=result["results"][0]["name"])
+
+
+def test_drafts_never_appear_in_search(client, catalog):  # noqa: F811
+    assert call(client, "package_search", q="Secret draft")["count"] == 0
+    assert "secret-draft-about-traffic" not in call(client, "package_list")
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"q": "交通"}, {"traffic"}), ({"q": "kowloon"}, {"journeys"}), ({"q": "*:*"}, "all"),
+    ({"q": "organization:pudong-data-studio"}, {"air", "weather"}),
+    ({"q": "wind organization:pudong-data-studio"}, {"weather"}),
+    ({"fq": "organization:harbour-analytics"}, {"traffic", "journeys"}),
+    ({"fq": 'owner_org:"harbour-analytics"'}, {"traffic", "journeys"}),
+    ({"fq": "+groups:environment"}, {"air"}),
+    ({"fq": "groups:transport AND res_format:JSON"}, set()),
+    ({"fq": "groups:environment res_format:JSON"}, {"air"}),
+    ({"fq": "res_format:csv"}, "all"),  # values match whatever the case
+    ({"fq": "groups:(transport OR weather)"}, {"traffic", "journeys", "weather"}),
+    ({"fq": "groups:transport OR groups:weather"}, {"traffic", "journeys", "weather"}),
+    ({"fq": "(organization:harbour-analytics OR organization:pudong-data-studio) groups:weather"}, {"weather"}),
+    ({"fq": "organization:harbour-analytics organization:pudong-data-studio"}, set()),  # one org each
+    ({"fq": "tags:交通"}, {"traffic"}), ({"fq": "tags:wind tags:typhoon"}, {"weather"}),
+    ({"fq": "region:shanghai"}, {"air"}), ({"fq": "region:cross-city"}, {"weather"}),
+    ({"fq": "licence:free"}, {"traffic"}), ({"fq": "currency:CNY"}, {"air"}),
+    ({"fq": "frequency:hourly delivery:file"}, "all"),
+    ({"fq": "+dataset_type:dataset +state:active capacity:public"}, "all"),
+    ({"fq": "license_id:marketplace-terms"}, "all"), ({"fq": "license_id:CC-BY-4.0"}, set()),
+    ({"fq": "*:*"}, "all"), ({"fq_list": ["groups:transport", "tags:交通"]}, {"traffic"}),
+    ({"q": "hong kong", "fq": "groups:transport"}, {"traffic", "journeys"}),
+])
+def test_package_search_filters(client, catalog, params, expected):  # noqa: F811
+    result = call(client, "package_search", method="post", **params)
+    wanted = {p.slug for p in catalog.values()} if expected == "all" else {catalog[k].slug for k in expected}
+    assert set(names(result)) == wanted and result["count"] == len(wanted)
+
+
+@pytest.mark.parametrize(("fq", "words"), [
+    ("colour:red", "Unknown field 'colour'"), ("name:traffic", "Unknown field 'name'"),
+    ("-organization:harbour-analytics", "Negative"), ("NOT groups:transport", "NOT"),
+    ("metadata_modified:[2020-01-01T00:00:00Z TO *]", "Range"), ("res_format:CS*", "Wildcards"),
+    ("organization:harbour-analytics OR groups:transport", "one field"),
+    ("(organization:harbour-analytics", "parentheses"), ("groups:transport)", "parentheses"),
+    ("traffic", "field:value"), ("groups:(transport AND weather)", "only OR"),
+    ("region:hong_kong region:shanghai", "several values"), ("tags:(a OR b)", "one value"),
+    ('groups:""', "give a value"), ("organization:x OR", "ends too early"),
+])
+def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, words):  # noqa: F811
+    error = call(client, "package_search", status=409, fq=fq)
+    assert error["__type"] == "Validation Error" and words in error["fq"][0]
+
+
+def test_facets_in_both_ckan_shapes(client, catalog):  # noqa: F811
+    fields = ["organization", "groups", "res_format", "license_id", "region"]
+    result = call(client, "package_search", **{"facet.field": json.dumps(fields)})
+    assert set(result["facets"]) == set(result["search_facets"]) == set(fields)
+    assert result["facets"]["organization"] == {"harbour-analytics": 2, "pudong-data-studio": 2}
+    assert result["facets"]["res_format"] == {"CSV": 4, "JSON": 1}
+    assert result["facets"]["license_id"] == {"marketplace-terms": 4}
+    organization = result["search_facets"]["organization"]
+    assert organization["title"] == "organization"
+    assert {"name": "harbour-analytics", "display_name": "Harbour Analytics", "count": 2} in organization["items"]
+    groups = result["search_facets"]["groups"]["items"]
+    assert groups[0] == {"name": "transport", "display_name": "Transport", "count": 2}  # most first
+    for field in fields:
+        assert {i["name"]: i["count"] for i in result["search_facets"][field]["items"]} == result["facets"][field]
+
+
+def test_facet_options(client, catalog):  # noqa: F811
+    limited = call(client, "package_search", method="post", **{"facet.field": ["groups"], "facet.limit": 1})
+    assert limited["facets"]["groups"] == {"transport": 2}
+    filtered = call(client, "package_search", method="post", fq="groups:transport",
+                    **{"facet.field": ["organization", "groups"]})
+    assert filtered["facets"] == {"organization": {"harbour-analytics": 2}, "groups": {"transport": 2}}
+    # a field a dataset has several values of is counted under every other filter (the catalog's faceting)
+    regions = call(client, "package_search", method="post", fq="region:cross_city", **{"facet.field": ["region"]})
+    assert regions["count"] == 1 and regions["facets"]["region"] == {"hong_kong": 3, "shanghai": 1, "cross_city": 1}
+    nothing = call(client, "package_search", method="post", q="zzzqqq", **{"facet.field": ["groups", "license_id"]})
+    assert nothing["count"] == 0 and nothing["facets"] == {"groups": {}, "license_id": {}}
+    off = call(client, "package_search", method="post", facet="false", **{"facet.field": ["groups"]})
+    assert off["facets"] == {}
+    error = call(client, "package_search", status=409, **{"facet.field": '["tags"]'})
+    assert "Cannot facet on 'tags'" in error["facet.field"][0]
+    assert "facet.field" in call(client, "package_search", status=409, **{"facet.field": "[oops"})
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"sort": "metadata_modified desc"}, {"sort": "name asc"}, {"sort": "id asc"}, {"sort": "price asc"},
+    {"sort": "metadata_created desc"}, {"q": "hong kong"}, {"q": "hong kong", "sort": "name desc"},
+])
+@pytest.mark.parametrize("rows", [1, 3])
+def test_paging_visits_every_result_once(client, catalog, params, rows):  # noqa: F811
+    whole = call(client, "package_search", rows=100, **params)
+    seen, start = [], 0
+    while True:
+        page = call(client, "package_search", rows=rows, start=start, **params)
+        assert page["count"] == whole["count"]
+        seen += names(page)
+        if len(page["results"]) < rows:
+            break
+        start += rows
+    assert seen == names(whole) and len(set(seen)) == whole["count"]
+    assert names(call(client, "package_search", rows=2, start=1, **params)) == names(whole)[1:3]  # unaligned
+
+
+def test_sort_orders(client, catalog):  # noqa: F811
+    by_name = names(call(client, "package_search", sort="name asc"))
+    assert by_name == sorted(by_name)
+    assert names(call(client, "package_search", sort="id desc")) == by_name[::-1]
+    newest = names(call(client, "package_search", sort="metadata_modified desc"))
+    assert names(call(client, "package_search", sort="metadata_modified asc")) == newest[::-1]
+    assert names(call(client, "package_search"))[0] == newest[0]
+    titles = [p["title"].lower() for p in call(client, "package_search", sort="title_string asc")["results"]]
+    assert titles == sorted(titles)
+    assert names(call(client, "package_search", sort="price asc"))[0] == catalog["traffic"].slug
+    assert names(call(client, "package_search", q="road traffic speeds"))[0] == catalog["traffic"].slug
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"rows": "ten"}, "rows"), ({"rows": -1}, "rows"), ({"start": "x"}, "start"), ({"start": -5}, "start"),
+    ({"rows": 2.5}, "rows"), ({"rows": True}, "rows"), ({"sort": "downloads desc"}, "sort"),
+    ({"sort": "score desc, popularity asc"}, "sort"), ({"facet": "maybe"}, "facet"),
+    ({"facet.limit": "all"}, "facet.limit"), ({"q": ["a", "b"]}, "q"), ({"fq_list": "x"}, "fq"),
+])
+def test_bad_parameters_are_validation_errors(client, catalog, params, field):  # noqa: F811
+    error = call(client, "package_search", method="post", status=409, **params)
+    assert error["__type"] == "Validation Error" and field in error
+
+
+def test_unknown_search_parameters_are_a_search_query_error(client, catalog):  # noqa: F811
+    error = call(client, "package_search", status=400, row=5)
+    assert error["__type"] == "Search Query Error" and "row" in error["message"]
+    assert call(client, "package_search", ext_bbox="1,2,3,4", include_private="true")["count"] == 4
+
+
+def test_rows_are_capped_and_zero_rows_count_only(client, catalog):  # noqa: F811
+    assert len(call(client, "package_search", rows=5000)["results"]) == 4
+    counted = call(client, "package_search", rows=0, **{"facet.field": '["groups"]'})
+    assert counted["count"] == 4 and counted["results"] == [] and counted["facets"]["groups"]["transport"] == 2
+    assert call(client, "package_search", start=50)["results"] == []
+
+
+def test_any_offset_is_reachable_except_deep_relevance_pages(client, catalog, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(search_module, "MAX_OFFSET", 1)
+    monkeypatch.setattr(ckan, "MAX_OFFSET", 1)
+    newest = names(call(client, "package_search", rows=10))
+    assert names(call(client, "package_search", rows=1, start=3)) == newest[3:]
+    ranked = names(call(client, "package_search", q="hong kong", rows=10))
+    assert len(ranked) == 3
+    error = call(client, "package_search", status=409, q="hong kong", rows=1, start=2)
+    assert "start" in error
+    assert call(client, "package_search", q="hong kong", rows=1, start=9)["results"] == []
+
+
+# ---------------------------------------------------------------- organizations and licences
+
+
+def test_organization_list(client, session, catalog):  # noqa: F811
+    factories.user(session, organization="Idle Buyers Ltd")  # no listed product: not an organization here
+    session.commit()
+    assert call(client, "organization_list") == ["harbour-analytics", "pudong-data-studio"]
+    full = call(client, "organization_list", all_fields="true")
+    assert [o["name"] for o in full] == ["harbour-analytics", "pudong-data-studio"]
+    assert full[0]["title"] == "Harbour Analytics" and full[0]["package_count"] == 2
+    assert full[0]["id"] == full[0]["name"] and full[0]["type"] == "organization"
+    assert call(client, "organization_list", sort="name desc") == ["pudong-data-studio", "harbour-analytics"]
+    assert call(client, "organization_list", sort="package_count desc", limit=1, offset=1) == ["pudong-data-studio"]
+    assert call(client, "organization_list", q="pudong") == ["pudong-data-studio"]
+    assert call(client, "organization_list", method="post", organizations=["harbour-analytics"]) == \
+        ["harbour-analytics"]
+    assert "sort" in call(client, "organization_list", status=409, sort="created asc")
+    assert "all_fields" in call(client, "organization_list", status=409, all_fields="perhaps")
+
+
+def test_organization_show(client, session, catalog):  # noqa: F811
+    factories.user(session, organization="Idle Buyers Ltd")
+    session.commit()
+    org = call(client, "organization_show", id="harbour-analytics")
+    assert org["name"] == "harbour-analytics" and org["package_count"] == 2 and "packages" not in org
+    assert org["users"] == []
+    full = call(client, "organization_show", method="post", id="harbour-analytics", include_datasets=True)
+    assert {p["name"] for p in full["packages"]} == {catalog["traffic"].slug, catalog["journeys"].slug}
+    assert full["packages"][0]["organization"]["name"] == "harbour-analytics"
+    for missing in ("idle-buyers-ltd", "nobody"):
+        assert call(client, "organization_show", status=404, id=missing)["__type"] == "Not Found Error"
+
+
+def test_license_list(client):
+    licences = call(client, "license_list")
+    assert licences[0]["id"] == "marketplace-terms"
+    by_id = {lic["id"]: lic for lic in licences}
+    assert by_id["CC-BY-4.0"]["title"] and by_id["CC-BY-4.0"]["url"].startswith("http")
+    assert "LicenseRef-DATA.GOV.HK-Terms" in by_id
+    assert set(licences[0]) >= {"id", "title", "url", "status", "od_conformance", "osd_conformance"}

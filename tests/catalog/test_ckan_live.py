@@ -1,0 +1,213 @@
+"""The CKAN Action API as CKAN clients meet it: the ``ckanapi`` client against a live server process (gunicorn on
+a free loopback port, no internet) serving a fresh migrated SQLite file with the demo catalog plus more listed
+products, a draft and a suspended product; paging through the whole catalog finds every listed product once."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from ckanapi import RemoteCKAN
+from ckanapi.errors import NotFound, SearchQueryError, ValidationError
+from flask_migrate import upgrade
+
+from marketplace import create_app
+from marketplace.accounts.models import PlatformRole
+from marketplace.demo import load_demo
+from marketplace.extensions import db
+from marketplace.listings.services import buyer_visible
+from marketplace.review import services as review
+from tests import factories
+
+pytestmark = pytest.mark.no_transaction
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTRA = 30  # listed products besides the demo's, so that paging takes many pages
+PAGING_ORG = "paging-test-data"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory):
+    """A migrated SQLite file with the demo catalog, EXTRA more listed products, a draft and a suspended one."""
+    tmp = tmp_path_factory.mktemp("ckan-live")
+    url = f"sqlite:///{tmp / 'live.db'}"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, STORAGE_LOCAL_ROOT=str(tmp / "storage"))
+    with app.app_context():
+        upgrade()
+        session, storage = db.session, app.extensions["storage"]
+        load_demo(session, storage)
+        seller = factories.user(session, email="paging@example.org", organization="Paging Test Data")
+        reviewer = factories.user(session, email="paging-reviewer@example.org", role=PlatformRole.REVIEWER)
+        for n in range(EXTRA):
+            factories.listed_product(session, storage, seller, reviewer, title=f"Paging sample {n:02d}",
+                                     tags=["paging", f"batch-{n % 3}"])
+        draft = factories.product(session, seller, title="Paging draft never listed")
+        suspended = factories.listed_product(session, storage, seller, reviewer, title="Paging suspended")
+        review.suspend_product(session, reviewer, suspended, "Held for the test.")
+        session.commit()
+        listed = [p.slug for p in session.scalars(buyer_visible().order_by("id"))]
+        hidden = [draft.slug, suspended.slug]
+        db.session.remove()
+    return {"tmp": tmp, "url": url, "listed": listed, "hidden": hidden}
+
+
+@pytest.fixture(scope="module")
+def server(catalog):
+    """``gunicorn wsgi:app`` as its own process on 127.0.0.1, stopped at the end."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MARKETPLACE_CONFIG": "development", "DATABASE_URL": catalog["url"], "FLASK_DEBUG": "0",
+           "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage"), "PUBLIC_BASE_URL": base,
+           "SECRET_KEY": "ckan-live-test"}
+    log = open(catalog["tmp"] / "gunicorn.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning",
+         "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    probe = requests.Session()
+    probe.trust_env = False  # loopback only, never through a proxy
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited: {(catalog['tmp'] / 'gunicorn.log').read_text()[-2000:]}")
+            try:
+                if probe.get(f"{base}/api/3/action/site_read", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("gunicorn did not answer within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        probe.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def _client(base: str, **kwargs) -> RemoteCKAN:
+    session = requests.Session()
+    session.trust_env = False
+    return RemoteCKAN(base, session=session, **kwargs)
+
+
+@pytest.fixture
+def ckan(server):
+    with _client(server) as client:
+        yield client
+
+
+def _page_through(ckan: RemoteCKAN, rows: int = 7, **params) -> tuple[list[str], int]:
+    """Every dataset name package_search returns, following start/rows the way harvesters do."""
+    seen, start, count = [], 0, None
+    while True:
+        result = ckan.action.package_search(rows=rows, start=start, **params)
+        assert count in (None, result["count"])  # the total holds still while paging
+        count = result["count"]
+        seen += [p["name"] for p in result["results"]]
+        if len(result["results"]) < rows:
+            return seen, count
+        start += rows
+
+
+def test_status_show(ckan, server):
+    status = ckan.action.status_show()
+    assert status["ckan_version"].startswith("2.10") and status["site_url"] == server
+    versioned = _client(server)
+    versioned.base_url = "api/3/action/"  # the versioned path harvesters use answers the same
+    assert versioned.action.status_show() == status
+
+
+def test_package_list_is_every_listed_product(ckan, catalog):
+    names = ckan.action.package_list()
+    assert names == catalog["listed"] and len(names) >= 20 + EXTRA
+    assert not set(catalog["hidden"]) & set(names)
+    assert ckan.action.package_list(limit=10, offset=10) == names[10:20]
+
+
+@pytest.mark.parametrize("sort", [None, "metadata_modified desc", "name asc", "id asc", "metadata_created asc"])
+def test_paging_through_the_whole_catalog(ckan, catalog, sort):
+    seen, count = _page_through(ckan, **({"sort": sort} if sort else {}))
+    assert len(seen) == len(set(seen)) == count == len(catalog["listed"])
+    assert set(seen) == set(catalog["listed"])
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"fq": f"organization:{PAGING_ORG}"}, EXTRA),
+    ({"q": "paging sample", "fq": f"organization:{PAGING_ORG}"}, EXTRA),
+    ({"fq": f'owner_org:"{PAGING_ORG}" tags:batch-1'}, EXTRA // 3),
+    ({"q": "traffic"}, None), ({"fq": "groups:transport res_format:CSV"}, None),
+])
+def test_paging_through_filtered_searches(ckan, params, expected):
+    seen, count = _page_through(ckan, **params)
+    assert len(seen) == len(set(seen)) == count and count > 0
+    whole = ckan.action.package_search(rows=1000, **params)
+    assert seen == [p["name"] for p in whole["results"]]
+    if expected is not None:
+        assert count == expected
+
+
+def test_get_only_client_with_facets(server, catalog):
+    with _client(server, get_only=True) as ckan:
+        result = ckan.action.package_search(fq=f"organization:{PAGING_ORG}", rows=5,
+                                            **{"facet.field": '["organization", "groups", "res_format"]'})
+    assert result["count"] == EXTRA and len(result["results"]) == 5
+    assert result["facets"]["organization"] == {PAGING_ORG: EXTRA}
+    items = result["search_facets"]["organization"]["items"]
+    assert items == [{"name": PAGING_ORG, "display_name": "Paging Test Data", "count": EXTRA}]
+
+
+def test_package_show(ckan, catalog, server):
+    for name in (catalog["listed"][0], catalog["listed"][-1]):
+        pkg = ckan.action.package_show(id=name)
+        assert pkg["name"] == pkg["id"] == name and pkg["state"] == "active"
+        assert pkg["num_resources"] == len(pkg["resources"]) > 0
+        assert all(r["url"].startswith(f"{server}/products/{name}/assets/") for r in pkg["resources"])
+        assert pkg["organization"]["name"] == pkg["owner_org"]
+
+
+def test_organizations(ckan, catalog):
+    organizations = ckan.action.organization_list(all_fields=True)
+    counts = {o["name"]: o["package_count"] for o in organizations}
+    assert counts[PAGING_ORG] == EXTRA and sum(counts.values()) == len(catalog["listed"])
+    assert ckan.action.organization_list() == [o["name"] for o in organizations]
+    org = ckan.action.organization_show(id=PAGING_ORG, include_datasets=True)
+    assert org["title"] == "Paging Test Data" and org["package_count"] == len(org["packages"]) == EXTRA
+
+
+def test_license_list(ckan):
+    licences = ckan.action.license_list()
+    assert licences[0]["id"] == "marketplace-terms" and len(licences) > 100
+
+
+def test_errors_raise_the_client_exceptions(ckan, catalog):
+    for name in ("no-such-dataset", *catalog["hidden"]):
+        with pytest.raises(NotFound):
+            ckan.action.package_show(id=name)
+    with pytest.raises(NotFound):
+        ckan.action.organization_show(id="no-such-organization")
+    with pytest.raises(ValidationError) as error:
+        ckan.action.package_search(fq="colour:red")
+    assert "colour" in str(error.value.error_dict["fq"])
+    with pytest.raises(ValidationError):
+        ckan.action.package_search(fq="-organization:x")
+    with pytest.raises(ValidationError):
+        ckan.action.package_search(rows="many")
+    with pytest.raises(SearchQueryError):
+        ckan.action.package_search(row=7)
