@@ -46,6 +46,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
+    # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
+    DCAT_PAGE_SIZE = _int("DCAT_PAGE_SIZE", 100)
+    DCAT_CATALOG_LICENSE = os.environ.get("DCAT_CATALOG_LICENSE", "")
     # argon2id cost: OWASP's recommended minimum is 19 MiB with 2 passes; argon2-cffi's default is 64 MiB, 3 passes.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)
