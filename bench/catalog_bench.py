@@ -80,7 +80,7 @@ def _records() -> list[dict]:
 def generate(app, products: int, seed: int = 7) -> float:
     """Bulk-insert ``products`` listed products (with versions, plans, sources) and index them; seconds taken."""
     from marketplace.accounts.models import Membership, Organization, User
-    from marketplace.listings.models import DataProduct, OpenDataSource, PricingPlan, ProductVersion
+    from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan, ProductVersion
 
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -100,9 +100,22 @@ def generate(app, products: int, seed: int = 7) -> float:
             session.add(Membership(user_id=owner.id, organization_id=org.id, role="owner"))
             orgs[name] = org.id
         session.commit()
+        # The real sample files, stored once and shared by every product as its sample (as copied versions share
+        # their stored files), so product pages render real previews.
+        samples = []
+        storage = app.extensions["storage"]
+        for path in sorted((ROOT / "marketplace" / "data" / "samples").rglob("*")):
+            if path.is_file():
+                with path.open("rb") as fh:
+                    stored = storage.save(f"bench/{path.name}", fh, content_type="application/octet-stream",
+                                          max_bytes=10 * 2**20)
+                samples.append({"filename": path.name, "size": stored.size, "sha256": stored.sha256,
+                                "storage_key": f"bench/{path.name}",
+                                "content_type": "application/geo+json" if path.suffix == ".geojson" else
+                                ("text/csv" if path.suffix == ".csv" else "application/json")})
         batch = 2000
         for start in range(0, products, batch):
-            products_rows, versions, plans, sources = [], [], [], []
+            products_rows, versions, plans, sources, assets = [], [], [], [], []
             for i in range(start, min(start + batch, products)):
                 pid = i + 1
                 rec = records[i % len(records)]
@@ -129,6 +142,8 @@ def generate(app, products: int, seed: int = 7) -> float:
                     plans.append({"version_id": pid, "position": position, "currency": rng.choice(["HKD", "CNY",
                                   "USD"]), "territory": "worldwide", "prohibitions": ["resale"],
                                   "billing_period": None, "requires_approval": False, **plan})
+                assets.append({"version_id": pid, "kind": "sample", "created_at": approved, "updated_at": approved,
+                               **samples[i % len(samples)]})
                 sources.append({"version_id": pid, "position": 0, "portal": rec["portal"], "title": rec["title"][:300],
                                 "url": rec["url"][:1000], "publisher": rec["org"][:300], "licence_id": rec["licence"],
                                 "attribution": f"Source: {rec['org']}"[:1000]})
@@ -138,6 +153,7 @@ def generate(app, products: int, seed: int = 7) -> float:
                             .values(listed_version_id=DataProduct.id))
             session.execute(PricingPlan.__table__.insert(), plans)
             session.execute(OpenDataSource.__table__.insert(), sources)
+            session.execute(Asset.__table__.insert(), assets)
             session.commit()
         if db.engine.dialect.name == "postgresql":
             for table in ("data_products", "product_versions"):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.errors import NotFound
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
+from marketplace.listings.states import VersionStatus
 
 
 def with_listed_content(query):
@@ -37,3 +38,47 @@ def listed_products(session: Session, *, limit: int, offset: int = 0) -> list[Da
 
 def listed_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(buyer_visible().subquery())) or 0
+
+
+def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:
+    """Listed products sharing the seller, the category or a region with ``product``, most in common first.
+
+    Each kind of link takes its newest few candidates from the index (seller and category are indexed; the region
+    bit test walks the newest-first index), in one query; ranking the handful of candidates happens here.
+    """
+    from sqlalchemy import union_all
+
+    from marketplace.catalog.models import CatalogEntry, mask_of
+
+    version = product.listed_version
+    regions = mask_of("region", map(str, version.regions))
+    links = [CatalogEntry.seller_slug == product.organization.slug]
+    if version.category:
+        links.append(CatalogEntry.category == str(version.category))
+    if regions:
+        links.append(CatalogEntry.region_mask.op("&")(regions) != 0)
+    newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
+    parts = [select(CatalogEntry.id).where(link, CatalogEntry.id != product.id).order_by(*newest)
+             .limit(limit * 2).subquery() for link in links]
+    ids = select(CatalogEntry).where(CatalogEntry.id.in_(union_all(*(select(p.c.id) for p in parts))))
+    candidates = session.scalars(ids).all()
+
+    def in_common(entry) -> int:
+        return ((entry.seller_slug == product.organization.slug) + (entry.category == version.category)
+                + bool(entry.region_mask & regions))
+
+    return sorted(candidates, key=lambda e: (-in_common(e), -e.listed_at.timestamp(), -e.id))[:limit]
+
+
+# Versions a reviewer approved: the one listed now and the ones it superseded (never drafts or versions in review).
+APPROVED_STATES = (VersionStatus.APPROVED, VersionStatus.LISTED, VersionStatus.SUPERSEDED)
+
+
+def approved_versions(session: Session, product: DataProduct) -> list[ProductVersion]:
+    """The product's approved versions, newest first."""
+    return list(session.scalars(
+        select(ProductVersion)
+        .where(ProductVersion.product_id == product.id, ProductVersion.status.in_(APPROVED_STATES),
+               ProductVersion.approved_at.is_not(None))
+        .order_by(ProductVersion.number.desc())
+    ))
