@@ -32,6 +32,9 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace la
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+# The DCAT-AP 3.0.1 vocabulary shapes accept checksum algorithms only under https://spdx.org/rdf/terms (the SPDX
+# namespace itself is http://); the algorithm IRI follows the shapes, so the output has zero violations.
+SHA256 = URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
@@ -310,9 +313,9 @@ def _distribution(g: Graph, asset: Asset, *, page: str, terms: URIRef) -> URIRef
     media = re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", media_type) and _add(
         g, URIRef(IANA + media_type), (RDF.type, DCT.MediaType))
     code = FILE_TYPES.get(asset.filename.rsplit(".", 1)[-1].lower()) if "." in asset.filename else None
-    checksum = _add(g, BNode(), (RDF.type, SPDX.Checksum), (SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+    checksum = _add(g, BNode(), (RDF.type, SPDX.Checksum), (SPDX.algorithm, SHA256),
                     (SPDX.checksumValue, Literal(asset.sha256, datatype=XSD.hexBinary)))
-    g.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+    g.add((SHA256, RDF.type, SPDX.ChecksumAlgorithm))
     available = _concept(g, f"{EU}planned-availability/AVAILABLE", f"{EU}planned-availability",
                          "Planned availability", "available")
     return _add(
