@@ -1,6 +1,8 @@
 """Web pages: blueprints, template helpers and the HTML error pages."""
 from __future__ import annotations
 
+import threading
+
 import markdown as md
 import nh3
 from flask import Flask, render_template
@@ -15,9 +17,20 @@ ALLOWED_TAGS = {
 }
 
 
+_converters = threading.local()
+
+
+def _converter() -> md.Markdown:
+    # Building a Markdown instance loads its extensions (most of a conversion's cost); each thread reuses one.
+    converter = getattr(_converters, "md", None)
+    if converter is None:
+        converter = _converters.md = md.Markdown(extensions=["tables", "sane_lists"])
+    return converter
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, sanitised by nh3 (ammonia): no scripts, no event handlers, safe links only."""
-    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
+    html = _converter().reset().convert(text or "")
     return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
                             url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener"))
 
