@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from marketplace import create_app  # noqa: E402
 from marketplace.catalog.index import reindex_all  # noqa: E402
-from marketplace.catalog.models import CatalogEntry  # noqa: E402
+from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: E402
 from marketplace.catalog.search import SearchQuery, encode_cursor, search  # noqa: E402
 from marketplace.db import utcnow  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
@@ -176,7 +176,7 @@ def _term_near(app, share: float) -> tuple[str, int]:
     """A title word whose search matches about ``share`` of the products, as counted by the app's own search."""
     with app.app_context():
         words = Counter()
-        for (title,) in db.session.execute(db.select(CatalogEntry.title_text).limit(20000)):
+        for (title,) in db.session.execute(db.select(CatalogText.title_text).limit(20000)):
             words.update({w for w in re.findall(r"[a-z]{4,}", title)})
         total = db.session.scalar(db.select(db.func.count()).select_from(CatalogEntry))
         sample = min(total, 20000)

@@ -1,7 +1,7 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 from marketplace.accounts.models import ApiToken, Invitation, Membership, Organization, User  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
-from marketplace.catalog.models import CatalogEntry  # noqa: F401
+from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: F401
 from marketplace.listings.models import (  # noqa: F401
     Asset,
     DataProduct,

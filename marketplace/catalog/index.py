@@ -11,7 +11,7 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CatalogEntry, mask_of
+from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of
 from marketplace.catalog.services import with_listed_content
 from marketplace.db import utcnow
 from marketplace.listings.models import DataProduct, PricingPlan
@@ -23,6 +23,7 @@ USD_CENTS_PER_MINOR_UNIT = {"USD": 1.0, "HKD": 0.128, "CNY": 0.138}
 PRICE_BANDS = (("free", 0), ("under_100", 100_00), ("100_1000", 1000_00), ("1000_10000", 10_000_00),
                ("over_10000", None))
 SEARCH_TEXT_CHARS = 20_000
+TEXT_FIELDS = ("title_text", "search_text")  # written to CatalogText, the rest to CatalogEntry
 _MARKDOWN = re.compile(r"[#*_`>\[\]()|-]+")
 
 
@@ -96,20 +97,28 @@ def sync_product(session: Session, product: DataProduct) -> None:
     entry = session.get(CatalogEntry, product.id)
     if product.status != ProductStatus.LISTED or product.listed_version is None:
         if entry is not None:
+            session.execute(delete(CatalogText).where(CatalogText.id == product.id))
             session.delete(entry)
         session.flush()
         return
     row = entry_values(product)
+    texts = {key: row.pop(key) for key in TEXT_FIELDS}
     if entry is None:
         session.add(CatalogEntry(**row))
+        session.flush()
+        session.add(CatalogText(id=product.id, **texts))
     else:
         for key, value in row.items():
             setattr(entry, key, value)
+        text = session.get(CatalogText, product.id)
+        for key, value in texts.items():
+            setattr(text, key, value)
     session.flush()
 
 
 def reindex_all(session: Session, batch: int = 500) -> int:
     """Rebuild the whole index from the listed products; returns how many entries were written."""
+    session.execute(delete(CatalogText))
     session.execute(delete(CatalogEntry))
     written, last_id = 0, 0
     while True:
@@ -118,7 +127,9 @@ def reindex_all(session: Session, batch: int = 500) -> int:
         if not products:
             return written
         rows = [entry_values(product) for product in products]
+        texts = [{"id": row["id"], **{key: row.pop(key) for key in TEXT_FIELDS}} for row in rows]
         session.execute(CatalogEntry.__table__.insert(), rows)
+        session.execute(CatalogText.__table__.insert(), texts)
         written += len(rows)
         last_id = products[-1].id
         session.expunge_all()

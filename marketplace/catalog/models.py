@@ -32,7 +32,7 @@ def mask_of(facet: str, values) -> int:
     return sum(1 << order.index(v) for v in set(values) if v in order)
 
 # Tables and indexes the migration creates by hand (full-text), which the models do not describe.
-FULLTEXT_NAMES = ("catalog_fts", "ix_catalog_entries_search_trgm", "ix_catalog_entries_title_trgm")
+FULLTEXT_NAMES = ("catalog_fts", "ix_catalog_texts_search_trgm", "ix_catalog_texts_title_trgm")
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -79,7 +79,16 @@ class CatalogEntry(db.Model):
     currency_mask: Mapped[int] = mapped_column(Integer, default=0)
     licence_mask: Mapped[int] = mapped_column(Integer, default=0)
     price_mask: Mapped[int] = mapped_column(Integer, default=0)
-    title_text: Mapped[str] = mapped_column(Text, default="")   # lower-cased titles and tags (relevance)
-    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased everything searchable
 
     product: Mapped[DataProduct] = relationship()
+
+
+class CatalogText(db.Model):
+    """The searchable text of an entry, kept apart so the entry rows the facet counts read stay narrow (a text
+    can be 20k characters); the full-text index reads this table."""
+
+    __tablename__ = "catalog_texts"
+
+    id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True)
+    title_text: Mapped[str] = mapped_column(Text, default="")   # lower-cased titles and tags (relevance)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased everything searchable

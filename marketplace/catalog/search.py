@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, and_, case, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import MASK_FACETS, CatalogEntry, mask_of
+from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogText, mask_of
 from marketplace.errors import ValidationFailed
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
@@ -130,28 +130,35 @@ def text_match(dialect: str, terms: list[str], fuzzy: bool):
     On SQLite the relevance is the FTS5 subquery itself (joined for its bm25 rank), elsewhere an expression."""
     if not terms:
         return (), None
+    def texts(*conditions):  # entries whose text row meets the conditions
+        return CatalogEntry.id.in_(select(CatalogText.id).where(*conditions))
+
+    def on_text(expression):  # a value computed from the entry's own text row
+        return select(expression).where(CatalogText.id == CatalogEntry.id).scalar_subquery()
+
     if dialect == "sqlite":
         long_terms = [t for t in terms if len(t) >= 3]
-        short = [CatalogEntry.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
+        short = [CatalogText.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
         if fuzzy:
             grams = sorted({t[i:i + 3] for t in long_terms for i in range(len(t) - 2)})
             expression = " OR ".join(_fts_phrase(g) for g in grams)
             short = []
         else:
             expression = " AND ".join(_fts_phrase(t) for t in long_terms)
+        short_clauses = (texts(*short),) if short else ()
         if not expression:
-            in_title = or_(*(CatalogEntry.title_text.like(_like(t), escape="\\") for t in terms))
-            return tuple(short), case((in_title, 0), else_=1)
+            in_title = texts(or_(*(CatalogText.title_text.like(_like(t), escape="\\") for t in terms)))
+            return short_clauses, case((in_title, 0), else_=1)
         fts = (text("SELECT rowid AS id, bm25(catalog_fts, 10.0, 1.0) AS rank FROM catalog_fts "
                     "WHERE catalog_fts MATCH :expression").bindparams(expression=expression)
                .columns(id=Integer, rank=Float).subquery("fts"))
-        return (CatalogEntry.id.in_(select(fts.c.id)), *short), fts
+        return (CatalogEntry.id.in_(select(fts.c.id)), *short_clauses), fts
     words = " ".join(terms)
     if fuzzy:
-        return (func.word_similarity(words, CatalogEntry.search_text) > 0.4,), \
-            -func.word_similarity(words, CatalogEntry.title_text)
-    clauses = tuple(CatalogEntry.search_text.ilike(_like(t), escape="\\") for t in terms)
-    return clauses, -func.similarity(CatalogEntry.title_text, words)
+        return (texts(func.word_similarity(words, CatalogText.search_text) > 0.4),), \
+            -on_text(func.word_similarity(words, CatalogText.title_text))
+    clauses = (texts(*(CatalogText.search_text.ilike(_like(t), escape="\\") for t in terms)),)
+    return clauses, -on_text(func.similarity(CatalogText.title_text, words))
 
 
 COLUMN_FACETS = {"category": CatalogEntry.category, "seller": CatalogEntry.seller_slug,

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 14:29:33.658366
+Create Date: 2026-11-25 15:20:30.615321
 
 """
 from alembic import op
@@ -18,24 +18,24 @@ depends_on = None
 
 
 SQLITE_FULLTEXT = (
-    # Trigram tokens find 交通 inside 香港交通数据 (Chinese has no spaces); the index reads catalog_entries itself
+    # Trigram tokens find 交通 inside 香港交通数据 (Chinese has no spaces); the index reads catalog_texts itself
     # (external content) and triggers keep it in step with every insert, update and delete.
-    "CREATE VIRTUAL TABLE catalog_fts USING fts5(title_text, search_text, content='catalog_entries', "
+    "CREATE VIRTUAL TABLE catalog_fts USING fts5(title_text, search_text, content='catalog_texts', "
     "content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER catalog_fts_ai AFTER INSERT ON catalog_entries BEGIN "
+    "CREATE TRIGGER catalog_fts_ai AFTER INSERT ON catalog_texts BEGIN "
     "INSERT INTO catalog_fts(rowid, title_text, search_text) VALUES (new.id, new.title_text, new.search_text); END",
-    "CREATE TRIGGER catalog_fts_ad AFTER DELETE ON catalog_entries BEGIN "
+    "CREATE TRIGGER catalog_fts_ad AFTER DELETE ON catalog_texts BEGIN "
     "INSERT INTO catalog_fts(catalog_fts, rowid, title_text, search_text) "
     "VALUES ('delete', old.id, old.title_text, old.search_text); END",
-    "CREATE TRIGGER catalog_fts_au AFTER UPDATE ON catalog_entries BEGIN "
+    "CREATE TRIGGER catalog_fts_au AFTER UPDATE ON catalog_texts BEGIN "
     "INSERT INTO catalog_fts(catalog_fts, rowid, title_text, search_text) "
     "VALUES ('delete', old.id, old.title_text, old.search_text); "
     "INSERT INTO catalog_fts(rowid, title_text, search_text) VALUES (new.id, new.title_text, new.search_text); END",
 )
 POSTGRES_FULLTEXT = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_catalog_entries_search_trgm ON catalog_entries USING gin (search_text gin_trgm_ops)",
-    "CREATE INDEX ix_catalog_entries_title_trgm ON catalog_entries USING gin (title_text gin_trgm_ops)",
+    "CREATE INDEX ix_catalog_texts_search_trgm ON catalog_texts USING gin (search_text gin_trgm_ops)",
+    "CREATE INDEX ix_catalog_texts_title_trgm ON catalog_texts USING gin (title_text gin_trgm_ops)",
 )
 
 
@@ -46,7 +46,7 @@ def _fulltext(dialect: str, up: bool) -> None:
             "DROP TRIGGER IF EXISTS catalog_fts_au", "DROP TABLE IF EXISTS catalog_fts")
     elif dialect == "postgresql":
         statements = POSTGRES_FULLTEXT if up else (
-            "DROP INDEX IF EXISTS ix_catalog_entries_search_trgm", "DROP INDEX IF EXISTS ix_catalog_entries_title_trgm")
+            "DROP INDEX IF EXISTS ix_catalog_texts_search_trgm", "DROP INDEX IF EXISTS ix_catalog_texts_title_trgm")
     else:  # pragma: no cover - only the two supported databases
         statements = ()
     for statement in statements:
@@ -82,19 +82,24 @@ def upgrade():
     sa.Column('currency_mask', sa.Integer(), nullable=False),
     sa.Column('licence_mask', sa.Integer(), nullable=False),
     sa.Column('price_mask', sa.Integer(), nullable=False),
-    sa.Column('title_text', sa.Text(), nullable=False),
-    sa.Column('search_text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['id'], ['data_products.id'], name=op.f('fk_catalog_entries_id_data_products'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['product_versions.id'], name=op.f('fk_catalog_entries_version_id_product_versions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_entries'))
     )
     with op.batch_alter_table('catalog_entries', schema=None) as batch_op:
-        batch_op.create_index('ix_catalog_entries_facets', ['category', 'seller_slug', 'frequency', 'seller_name', 'region_mask', 'format_mask', 'delivery_mask', 'currency_mask', 'licence_mask', 'price_mask'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_category'), ['category'], unique=False)
+        batch_op.create_index('ix_catalog_entries_facets', ['category', 'seller_slug', 'frequency', 'seller_name', 'region_mask', 'format_mask', 'delivery_mask', 'currency_mask', 'licence_mask', 'price_mask'], unique=False)
         batch_op.create_index('ix_catalog_entries_listed', ['listed_at', 'id'], unique=False)
         batch_op.create_index('ix_catalog_entries_price', ['price_sort', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_seller_slug'), ['seller_slug'], unique=False)
 
+    op.create_table('catalog_texts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title_text', sa.Text(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['catalog_entries.id'], name=op.f('fk_catalog_texts_id_catalog_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_texts'))
+    )
     # ### end Alembic commands ###
 
     _fulltext(op.get_bind().dialect.name, up=True)
@@ -103,11 +108,12 @@ def upgrade():
 def downgrade():
     _fulltext(op.get_bind().dialect.name, up=False)
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('catalog_texts')
     with op.batch_alter_table('catalog_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_catalog_entries_facets')
         batch_op.drop_index(batch_op.f('ix_catalog_entries_seller_slug'))
         batch_op.drop_index('ix_catalog_entries_price')
         batch_op.drop_index('ix_catalog_entries_listed')
+        batch_op.drop_index('ix_catalog_entries_facets')
         batch_op.drop_index(batch_op.f('ix_catalog_entries_category'))
 
     op.drop_table('catalog_entries')

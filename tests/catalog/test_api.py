@@ -4,10 +4,9 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.catalog.test_search import catalog  # noqa: F401  (the fixture)
 
 
-def test_catalog_needs_no_token_and_lists_listed_products(client, catalog):  # noqa: F811
+def test_catalog_needs_no_token_and_lists_listed_products(client, catalog):
     body = client.get("/api/v1/catalog").get_json()
     assert body["total"] == 4 and len(body["items"]) == 4
     item = next(i for i in body["items"] if i["id"] == catalog["air"].id)
@@ -18,7 +17,7 @@ def test_catalog_needs_no_token_and_lists_listed_products(client, catalog):  # n
             "frequency"} == set(body["facets"])
 
 
-def test_repeated_facet_parameters_are_or_and_facets_are_and(client, catalog):  # noqa: F811
+def test_repeated_facet_parameters_are_or_and_facets_are_and(client, catalog):
     body = client.get("/api/v1/catalog?category=transport&category=weather").get_json()
     assert body["total"] == 3
     body = client.get("/api/v1/catalog?category=transport&category=weather&licence=free&q=香港").get_json()
@@ -27,7 +26,7 @@ def test_repeated_facet_parameters_are_or_and_facets_are_and(client, catalog):  
     assert {v["value"] for v in selected} == {"transport", "weather"}
 
 
-def test_cursor_paging_through_the_api(client, catalog):  # noqa: F811
+def test_cursor_paging_through_the_api(client, catalog):
     seen, url = [], "/api/v1/catalog?sort=newest&per_page=3"
     while url:
         body = client.get(url).get_json()
@@ -40,19 +39,19 @@ def test_cursor_paging_through_the_api(client, catalog):  # noqa: F811
     ("sort=cheapest", "sort"), ("page=0", "page"), ("per_page=500", "per_page"), ("page=abc", "page"),
     ("cursor=zzz&sort=newest", "cursor"), ("cursor=WzEsMl0", "cursor"), ("colour=red", "colour"),
 ])
-def test_bad_input_is_422_with_the_field(client, catalog, query, field):  # noqa: F811
+def test_bad_input_is_422_with_the_field(client, catalog, query, field):
     response = client.get(f"/api/v1/catalog?{query}")
     body = response.get_json()
     assert response.status_code == 422 and field in body["errors"]
     assert set(body) == {"status", "code", "message", "errors"}
 
 
-def test_long_and_strange_queries_are_fine(client, catalog):  # noqa: F811
+def test_long_and_strange_queries_are_fine(client, catalog):
     for q in ["x" * 999, "%22", "NEAR(", "交通" * 300]:
         assert client.get(f"/api/v1/catalog?q={q}").status_code == 200
 
 
-def test_drafts_never_appear(session, client, seller, catalog):  # noqa: F811
+def test_drafts_never_appear(session, client, seller, catalog):
     factories.product(session, seller, title="Unlisted speeds")
     session.commit()
     assert client.get("/api/v1/catalog?q=unlisted").get_json()["total"] == 0

@@ -8,14 +8,13 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 from tests import factories
-from tests.catalog.test_search import catalog  # noqa: F401  (the fixture)
 
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True)).replace("<strong>", "").replace("</strong>", "")
 
 
-def test_anonymous_visitors_land_on_the_catalog(client, catalog):  # noqa: F811
+def test_anonymous_visitors_land_on_the_catalog(client, catalog):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/catalog")
     page = text(client.get("/catalog"))
@@ -23,30 +22,30 @@ def test_anonymous_visitors_land_on_the_catalog(client, catalog):  # noqa: F811
     assert 'name="category" value="transport"' in page and "Commercial use allowed" in page
 
 
-def test_search_and_facets_from_the_query_string(client, catalog):  # noqa: F811
+def test_search_and_facets_from_the_query_string(client, catalog):
     page = text(client.get("/catalog?q=交通&category=transport"))
     assert "1 product" in page and "Hong Kong Strategic Road Traffic Speeds" in page
     assert "Kowloon Journey Times" not in page
     assert 'value="transport" checked' in page and "Category: Transport ✕" in page
 
 
-def test_empty_result_offers_a_way_out(client, catalog):  # noqa: F811
+def test_empty_result_offers_a_way_out(client, catalog):
     page = text(client.get("/catalog?q=kowloon&category=weather"))
     assert "No products match." in page and "remove the filters" in page
 
 
-def test_misspelling_shows_close_matches(client, catalog):  # noqa: F811
+def test_misspelling_shows_close_matches(client, catalog):
     page = text(client.get("/catalog?q=kowlon"))
     assert "close matches" in page and "Kowloon Journey Times" in page
 
 
 @pytest.mark.parametrize("query", ["page=abc", "page=-5", "page=99999999", "sort=zzz", "per_page=0",
                                    "cursor=garbage&sort=newest", "q=" + "x" * 3000, "q=%22NEAR(", "category=nope"])
-def test_nonsense_never_fails(client, catalog, query):  # noqa: F811
+def test_nonsense_never_fails(client, catalog, query):
     assert client.get(f"/catalog?{query}").status_code == 200
 
 
-def test_cursor_pages_link_on(client, catalog):  # noqa: F811
+def test_cursor_pages_link_on(client, catalog):
     page = text(client.get("/catalog?sort=newest&per_page=2"))
     assert 'rel="next"' in page and "cursor=" in page
 
@@ -65,7 +64,7 @@ def _count_queries(client, url):
     return len(statements)
 
 
-def test_a_catalog_page_issues_a_fixed_number_of_queries(session, storage, client, seller, reviewer, catalog):  # noqa: F811
+def test_a_catalog_page_issues_a_fixed_number_of_queries(session, storage, client, seller, reviewer, catalog):
     few = _count_queries(client, "/catalog?per_page=2")
     for i in range(6):
         factories.listed_product(session, storage, seller, reviewer, title=f"Extra product {i}",

@@ -11,7 +11,6 @@ import pytest
 from marketplace.catalog import ckan, search as search_module
 from marketplace.review import services as review
 from tests import factories
-from tests.catalog.test_search import catalog  # noqa: F401  (the shared four-product catalog and one draft)
 
 API = "/api/3/action"
 
@@ -34,7 +33,7 @@ def names(result):
 
 
 @pytest.fixture
-def slugs(catalog):  # noqa: F811
+def slugs(catalog):
     return {key: p.slug for key, p in catalog.items()}
 
 
@@ -84,7 +83,7 @@ def test_nul_characters_are_refused_in_the_envelope(client):
     assert response.status_code == 400 and response.get_json()["error"]["__type"] == "Bad request"
 
 
-def test_an_unexpected_failure_is_still_the_envelope(client, catalog, monkeypatch):  # noqa: F811
+def test_an_unexpected_failure_is_still_the_envelope(client, catalog, monkeypatch):
     monkeypatch.setattr(ckan, "package_dict", lambda *a, **k: 1 / 0)
     error = call(client, "package_show", status=500, id=catalog["traffic"].slug)
     assert error == {"__type": "Internal Server Error", "message": "Internal Server Error"}
@@ -93,7 +92,7 @@ def test_an_unexpected_failure_is_still_the_envelope(client, catalog, monkeypatc
 # ---------------------------------------------------------------- package_show and package_list
 
 
-def test_package_show_maps_the_listed_version(client, catalog, slugs):  # noqa: F811
+def test_package_show_maps_the_listed_version(client, catalog, slugs):
     product = catalog["traffic"]
     version = product.listed_version
     pkg = call(client, "package_show", id=product.slug)
@@ -132,7 +131,7 @@ def test_package_show_maps_the_listed_version(client, catalog, slugs):  # noqa: 
     assert json.loads(extras["sources"])[0]["licence_id"] == "LicenseRef-DATA.GOV.HK-Terms"
 
 
-def test_package_show_takes_a_json_post_too(client, catalog):  # noqa: F811
+def test_package_show_takes_a_json_post_too(client, catalog):
     slug = catalog["air"].slug
     assert call(client, "package_show", method="post", id=slug) == call(client, "package_show", id=slug)
     form = client.post(f"{API}/package_show", data={"id": slug}).get_json()
@@ -141,7 +140,7 @@ def test_package_show_takes_a_json_post_too(client, catalog):  # noqa: F811
     assert query["result"]["name"] == slug
 
 
-def test_package_show_refuses_anything_not_listed(client, session, catalog, seller, reviewer):  # noqa: F811
+def test_package_show_refuses_anything_not_listed(client, session, catalog, seller, reviewer):
     draft = factories.product(session, seller, title="Unlisted draft")
     session.commit()
     for slug in (draft.slug, "no-such-product", str(catalog["traffic"].id)):
@@ -151,7 +150,7 @@ def test_package_show_refuses_anything_not_listed(client, session, catalog, sell
     assert call(client, "package_show", method="post", status=409, id=["a", "b"])["__type"] == "Validation Error"
 
 
-def test_suspended_products_disappear_everywhere(client, session, catalog, reviewer):  # noqa: F811
+def test_suspended_products_disappear_everywhere(client, session, catalog, reviewer):
     air = catalog["air"]
     review.suspend_product(session, reviewer, air, "Under query.")
     session.commit()
@@ -160,7 +159,7 @@ def test_suspended_products_disappear_everywhere(client, session, catalog, revie
     assert air.slug not in names(call(client, "package_search", rows=100))
 
 
-def test_package_list_pages_in_listing_order(client, catalog):  # noqa: F811
+def test_package_list_pages_in_listing_order(client, catalog):
     everything = call(client, "package_list")
     assert everything == [p.slug for p in sorted(catalog.values(), key=lambda p: p.id)]
     assert call(client, "package_list", limit=2) == everything[:2]
@@ -173,7 +172,7 @@ def test_package_list_pages_in_listing_order(client, catalog):  # noqa: F811
 # ---------------------------------------------------------------- package_search
 
 
-def test_package_search_result_shape(client, catalog):  # noqa: F811
+def test_package_search_result_shape(client, catalog):
     result = call(client, "package_search")
     assert set(result) == {"count", "sort", "results", "facets", "search_facets"}
     assert result["count"] == 4 and result["sort"] == "score desc, metadata_modified desc"
@@ -183,7 +182,7 @@ def test_package_search_result_shape(client, catalog):  # noqa: F811
     assert result["results"][0] == call(client, "package_show", id=result["results"][0]["name"])
 
 
-def test_drafts_never_appear_in_search(client, catalog):  # noqa: F811
+def test_drafts_never_appear_in_search(client, catalog):
     assert call(client, "package_search", q="Secret draft")["count"] == 0
     assert "secret-draft-about-traffic" not in call(client, "package_list")
 
@@ -211,7 +210,7 @@ def test_drafts_never_appear_in_search(client, catalog):  # noqa: F811
     ({"fq": "*:*"}, "all"), ({"fq_list": ["groups:transport", "tags:交通"]}, {"traffic"}),
     ({"q": "hong kong", "fq": "groups:transport"}, {"traffic", "journeys"}),
 ])
-def test_package_search_filters(client, catalog, params, expected):  # noqa: F811
+def test_package_search_filters(client, catalog, params, expected):
     result = call(client, "package_search", method="post", **params)
     wanted = {p.slug for p in catalog.values()} if expected == "all" else {catalog[k].slug for k in expected}
     assert set(names(result)) == wanted and result["count"] == len(wanted)
@@ -227,12 +226,12 @@ def test_package_search_filters(client, catalog, params, expected):  # noqa: F81
     ("region:hong_kong region:shanghai", "several values"), ("tags:(a OR b)", "one value"),
     ('groups:""', "give a value"), ("organization:x OR", "ends too early"),
 ])
-def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, words):  # noqa: F811
+def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, words):
     error = call(client, "package_search", status=409, fq=fq)
     assert error["__type"] == "Validation Error" and words in error["fq"][0]
 
 
-def test_facets_in_both_ckan_shapes(client, catalog):  # noqa: F811
+def test_facets_in_both_ckan_shapes(client, catalog):
     fields = ["organization", "groups", "res_format", "license_id", "region"]
     result = call(client, "package_search", **{"facet.field": json.dumps(fields)})
     assert set(result["facets"]) == set(result["search_facets"]) == set(fields)
@@ -248,7 +247,7 @@ def test_facets_in_both_ckan_shapes(client, catalog):  # noqa: F811
         assert {i["name"]: i["count"] for i in result["search_facets"][field]["items"]} == result["facets"][field]
 
 
-def test_facet_options(client, catalog):  # noqa: F811
+def test_facet_options(client, catalog):
     limited = call(client, "package_search", method="post", **{"facet.field": ["groups"], "facet.limit": 1})
     assert limited["facets"]["groups"] == {"transport": 2}
     filtered = call(client, "package_search", method="post", fq="groups:transport",
@@ -271,7 +270,7 @@ def test_facet_options(client, catalog):  # noqa: F811
     {"sort": "metadata_created desc"}, {"q": "hong kong"}, {"q": "hong kong", "sort": "name desc"},
 ])
 @pytest.mark.parametrize("rows", [1, 3])
-def test_paging_visits_every_result_once(client, catalog, params, rows):  # noqa: F811
+def test_paging_visits_every_result_once(client, catalog, params, rows):
     whole = call(client, "package_search", rows=100, **params)
     seen, start = [], 0
     while True:
@@ -285,7 +284,7 @@ def test_paging_visits_every_result_once(client, catalog, params, rows):  # noqa
     assert names(call(client, "package_search", rows=2, start=1, **params)) == names(whole)[1:3]  # unaligned
 
 
-def test_sort_orders(client, catalog):  # noqa: F811
+def test_sort_orders(client, catalog):
     by_name = names(call(client, "package_search", sort="name asc"))
     assert by_name == sorted(by_name)
     assert names(call(client, "package_search", sort="id desc")) == by_name[::-1]
@@ -304,25 +303,25 @@ def test_sort_orders(client, catalog):  # noqa: F811
     ({"sort": "score desc, popularity asc"}, "sort"), ({"facet": "maybe"}, "facet"),
     ({"facet.limit": "all"}, "facet.limit"), ({"q": ["a", "b"]}, "q"), ({"fq_list": "x"}, "fq"),
 ])
-def test_bad_parameters_are_validation_errors(client, catalog, params, field):  # noqa: F811
+def test_bad_parameters_are_validation_errors(client, catalog, params, field):
     error = call(client, "package_search", method="post", status=409, **params)
     assert error["__type"] == "Validation Error" and field in error
 
 
-def test_unknown_search_parameters_are_a_search_query_error(client, catalog):  # noqa: F811
+def test_unknown_search_parameters_are_a_search_query_error(client, catalog):
     error = call(client, "package_search", status=400, row=5)
     assert error["__type"] == "Search Query Error" and "row" in error["message"]
     assert call(client, "package_search", ext_bbox="1,2,3,4", include_private="true")["count"] == 4
 
 
-def test_rows_are_capped_and_zero_rows_count_only(client, catalog):  # noqa: F811
+def test_rows_are_capped_and_zero_rows_count_only(client, catalog):
     assert len(call(client, "package_search", rows=5000)["results"]) == 4
     counted = call(client, "package_search", rows=0, **{"facet.field": '["groups"]'})
     assert counted["count"] == 4 and counted["results"] == [] and counted["facets"]["groups"]["transport"] == 2
     assert call(client, "package_search", start=50)["results"] == []
 
 
-def test_any_offset_is_reachable_except_deep_relevance_pages(client, catalog, monkeypatch):  # noqa: F811
+def test_any_offset_is_reachable_except_deep_relevance_pages(client, catalog, monkeypatch):
     monkeypatch.setattr(search_module, "MAX_OFFSET", 1)
     monkeypatch.setattr(ckan, "MAX_OFFSET", 1)
     newest = names(call(client, "package_search", rows=10))
@@ -337,7 +336,7 @@ def test_any_offset_is_reachable_except_deep_relevance_pages(client, catalog, mo
 # ---------------------------------------------------------------- organizations and licences
 
 
-def test_organization_list(client, session, catalog):  # noqa: F811
+def test_organization_list(client, session, catalog):
     factories.user(session, organization="Idle Buyers Ltd")  # no listed product: not an organization here
     session.commit()
     assert call(client, "organization_list") == ["harbour-analytics", "pudong-data-studio"]
@@ -354,7 +353,7 @@ def test_organization_list(client, session, catalog):  # noqa: F811
     assert "all_fields" in call(client, "organization_list", status=409, all_fields="perhaps")
 
 
-def test_organization_show(client, session, catalog):  # noqa: F811
+def test_organization_show(client, session, catalog):
     factories.user(session, organization="Idle Buyers Ltd")
     session.commit()
     org = call(client, "organization_show", id="harbour-analytics")

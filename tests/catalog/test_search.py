@@ -4,44 +4,10 @@ from __future__ import annotations
 import pytest
 
 from marketplace.catalog.index import reindex_all
-from marketplace.catalog.models import CatalogEntry
+from marketplace.catalog.models import CatalogEntry, CatalogText
 from marketplace.catalog.search import SearchQuery, decode_cursor, search
 from marketplace.errors import ValidationFailed
 from marketplace.review import services as review
-from tests import factories
-
-FREE = {"name": "Research (free)", "kind": "free", "amount": 0, "currency": "HKD", "permitted_uses": ["research"],
-        "duration_days": 365}
-CNY_COMMERCIAL = {"name": "Commercial", "kind": "one_time", "amount": 5_000_000, "currency": "CNY",
-                  "permitted_uses": ["internal_analysis", "commercial_product"], "territory": "mainland_china"}
-
-
-@pytest.fixture
-def catalog(session, storage, seller, reviewer):
-    """Four listed products and one draft, in different categories, regions, languages and prices."""
-    other = factories.user(session, organization="Pudong Data Studio")
-    made = {
-        "traffic": factories.listed_product(
-            session, storage, seller, reviewer, title="Hong Kong Strategic Road Traffic Speeds",
-            title_zh="香港交通数据", tags=["traffic", "交通"], category="transport", regions=["hong_kong"],
-            description_en="Average **speeds** per detector on Hong Kong expressways.", plans=[FREE]),
-        "journeys": factories.listed_product(
-            session, storage, seller, reviewer, title="Kowloon Journey Times", title_zh="九龍行車時間",
-            tags=["journey time"], category="transport", regions=["hong_kong"],
-            description_en="Route journey times across Kowloon, Hong Kong."),
-        "air": factories.listed_product(
-            session, storage, other, reviewer, title="Shanghai PM2.5 Hourly", title_zh="上海空气质量",
-            tags=["air quality", "空气"], category="environment", regions=["shanghai"], formats=["CSV", "JSON"],
-            description_en="US consulate PM2.5 series.", plans=[CNY_COMMERCIAL]),
-        "weather": factories.listed_product(
-            session, storage, other, reviewer, title="Typhoon Wind Gusts", title_zh="颱風陣風",
-            tags=["wind"], category="weather", regions=["hong_kong", "cross_city"],
-            description_en="Peak gusts at Hong Kong stations during Signal No. 8."),
-    }
-    factories.product(session, seller, title="Secret draft about traffic")
-    session.commit()
-    return made
-
 
 def ids(result):
     return {e.id for e in result.items}
@@ -170,9 +136,13 @@ def test_suspending_removes_and_reinstating_restores(session, catalog, reviewer)
 
 
 def test_reindex_rebuilds_the_same_index(session, catalog):
-    before = {e.id: (e.title_text, e.search_text, e.price_sort) for e in session.query(CatalogEntry)}
+    def snapshot():
+        return {e.id: (t.title_text, t.search_text, e.price_sort)
+                for e, t in session.query(CatalogEntry, CatalogText).join(CatalogText, CatalogText.id == CatalogEntry.id)}
+
+    before = snapshot()
     facets_before = search(session, SearchQuery()).facets
     assert reindex_all(session) == 4
-    after = {e.id: (e.title_text, e.search_text, e.price_sort) for e in session.query(CatalogEntry)}
+    after = snapshot()
     assert before == after and search(session, SearchQuery()).facets == facets_before
     assert ids(search(session, SearchQuery(q="交通"))) == {catalog["traffic"].id}
