@@ -11,7 +11,6 @@ Problems with the file never raise: the preview's kind is "none" and ``error`` s
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -25,10 +24,11 @@ from marketplace.listings.inference import (
     _GEOMETRY_TYPES,
     HEAD_BYTES,
     JSON_MAX_BYTES,
+    ReadLimitReached,
     _flatten,
-    _pick_encoding,
     _unique_names,
     iter_csv_table,
+    json_events,
     open_upload,
 )
 from marketplace.listings.models import Asset
@@ -160,26 +160,6 @@ _STARTS = frozenset({"start_map", "start_array"})
 _ENDS = frozenset({"end_map", "end_array"})
 
 
-class _ScanLimit(Exception):
-    pass
-
-
-class _Utf8Reader:
-    """Bytes reader re-encoding decoded text as UTF-8 (what ijson parses), refusing to go past ``limit``."""
-
-    def __init__(self, text: io.TextIOBase, limit: int):
-        self._text, self._limit, self.read_bytes = text, limit, 0
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson probes with read(0) whether the stream gives bytes or text
-            return b""
-        if self.read_bytes >= self._limit:
-            raise _ScanLimit
-        data = self._text.read(size if size > 0 else 64 * 1024).encode("utf-8")
-        self.read_bytes += len(data)
-        return data
-
-
 class _Records:
     """The first ``keep`` records of one list, built as Python values, and how many the list holds."""
 
@@ -220,11 +200,9 @@ class _JsonScan:
         self.partial = False
 
     def run(self, buf, head: bytes, at_eof: bool) -> Preview:
-        text = io.TextIOWrapper(buf, encoding=_pick_encoding(head, at_eof))
-        reader = _Utf8Reader(text, SCAN_BYTES)
         try:
-            self._scan(ijson.basic_parse(reader, use_float=True))
-        except _ScanLimit:
+            self._scan(json_events(buf, head, at_eof, limit=SCAN_BYTES, use_float=True))
+        except ReadLimitReached:
             self.partial = True
         return self._geojson() if self._is_geojson() else self._json()
 

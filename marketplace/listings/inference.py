@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO, Iterator
 
+import ijson
 from charset_normalizer import from_bytes
 
 from marketplace.errors import UnsupportedFile
@@ -325,6 +326,33 @@ def _sniff_delimiter(sample: str, at_eof: bool) -> str:
         return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         return ","
+
+
+class ReadLimitReached(Exception):
+    """A JSON stream passed the byte limit its reader was given."""
+
+
+class _Utf8Reader:
+    """Bytes reader re-encoding decoded text as UTF-8 (what ijson parses), refusing to go past ``limit`` bytes."""
+
+    def __init__(self, text: io.TextIOBase, limit: int | None):
+        self._text, self._limit, self.read_bytes = text, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) whether the stream gives bytes or text
+            return b""
+        if self._limit is not None and self.read_bytes >= self._limit:
+            raise ReadLimitReached
+        data = self._text.read(size if size > 0 else 64 * 1024).encode("utf-8")
+        self.read_bytes += len(data)
+        return data
+
+
+def json_events(buf: io.BufferedReader, head: bytes, at_eof: bool, *, limit: int | None = None,
+                use_float: bool = False) -> Iterator[tuple[str, Any]]:
+    """ijson's events of an upload in any supported encoding, read as a stream; ReadLimitReached past ``limit``."""
+    text = io.TextIOWrapper(buf, encoding=_pick_encoding(head, at_eof))
+    return ijson.basic_parse(_Utf8Reader(text, limit), use_float=use_float)
 
 
 def iter_csv_table(buf: io.BufferedReader, head: bytes, at_eof: bool) -> tuple[list[str], Iterator[list[str]]]:

@@ -12,7 +12,6 @@ inference), JSON and GeoJSON event by event with ijson.  Problems with the file 
 """
 from __future__ import annotations
 
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 import ijson
 
 from marketplace.errors import UnsupportedFile
-from marketplace.listings.inference import HEAD_BYTES, _pick_encoding, _unique_names, iter_csv_table, open_upload
+from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, json_events, open_upload
 
 log = logging.getLogger(__name__)
 
@@ -334,16 +333,6 @@ def _csv_cells(buf, head: bytes, at_eof: bool, tally: _Tally) -> Iterator[Any]:
                 yield col, cell
 
 
-class _Utf8Reader:
-    """Bytes reader re-encoding a decoded text stream as UTF-8, which is what ijson parses (BOM dropped)."""
-
-    def __init__(self, text: Any):
-        self._text = text
-
-    def read(self, size: int = -1) -> bytes:
-        return self._text.read(size if size > 0 else 64 * 1024).encode("utf-8") if size else b""
-
-
 def _json_cells(buf, head: bytes, at_eof: bool, fmt: str, tally: _Tally) -> Iterator[Any]:
     """Cells of the records of a JSON file, flattened one level as ``key.sub`` like inference's ``_flatten``.
 
@@ -351,10 +340,9 @@ def _json_cells(buf, head: bytes, at_eof: bool, fmt: str, tally: _Tally) -> Iter
     values (every such list, not only the longest: nothing is buffered to compare them) and the object itself;
     for GeoJSON, each feature's ``properties``.  Streamed event by event, so no record is held in memory.
     """
-    text = io.TextIOWrapper(buf, encoding=_pick_encoding(head, at_eof))
     keys: list[Any] = []  # the path from the root to the current value
     records, root, doc_type = 0, None, None
-    for event, value in ijson.basic_parse(_Utf8Reader(text)):
+    for event, value in json_events(buf, head, at_eof):
         if event == "map_key":
             keys[-1] = value
             continue
