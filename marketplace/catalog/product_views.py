@@ -13,14 +13,9 @@ from marketplace.catalog.services import approved_versions, listed_product, rela
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings.models import Asset, ProductVersion
-from marketplace.listings.view_helpers import TEMPLATE_HELPERS
 from marketplace.listings.vocab import AssetKind
 
 bp = Blueprint("product", __name__)
-
-@bp.context_processor
-def helpers() -> dict:
-    return TEMPLATE_HELPERS
 
 
 

@@ -7,7 +7,6 @@ from werkzeug.datastructures import MultiDict
 from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS, SearchQuery, search
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
-from marketplace.listings.view_helpers import TEMPLATE_HELPERS
 
 bp = Blueprint("catalog", __name__)
 PER_PAGE = 24
@@ -55,4 +54,4 @@ def index():
         query = SearchQuery(q=query.q, filters=query.filters, sort=query.sort, per_page=query.per_page)
         result = search(db.session, query)
     return render_template("catalog/index.html", result=result, query=query, facets=FACETS, sorts=SORTS,
-                           catalog_url=catalog_url, error=error, **TEMPLATE_HELPERS)
+                           catalog_url=catalog_url, error=error)

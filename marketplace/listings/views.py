@@ -26,7 +26,6 @@ from marketplace.listings.forms import (
     UploadForm,
 )
 from marketplace.listings.view_helpers import (
-    TEMPLATE_HELPERS,
     acting_user,
     done,
     filesize,
@@ -48,11 +47,6 @@ VERSION = "/products/<int:product_id>/versions/<int:number>"
 def _require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-
-
-@bp.context_processor
-def _helpers():
-    return TEMPLATE_HELPERS
 
 
 def _storage():

@@ -27,9 +27,9 @@ from marketplace.listings.states import (
     VersionAction,
     VersionStatus,
 )
-from marketplace.listings.view_helpers import TEMPLATE_HELPERS, acting_user, send_asset
+from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.review import services as review
-from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.checklist import ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
 from marketplace.review.models import ReviewCase
 from marketplace.review.prescreen import PrescreenReport
@@ -50,8 +50,8 @@ def _require_reviewer():
 
 @bp.context_processor
 def _helpers():
-    return TEMPLATE_HELPERS | {
-        "time_ago": time_ago, "detail_items": detail_items, "ChecklistItem": ChecklistItem,
+    return {
+        "time_ago": time_ago, "detail_items": detail_items,
         "ChecklistResult": ChecklistResult, "Decision": Decision, "PrescreenOutcome": PrescreenOutcome,
     }
 

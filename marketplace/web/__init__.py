@@ -47,6 +47,10 @@ def render_domain_error(error: DomainError):
 
 def init_web(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    from marketplace.listings.view_helpers import TEMPLATE_HELPERS
+
+    # The formatting helpers (money, labels, licence names ...) every page may use, registered once.
+    app.context_processor(lambda: TEMPLATE_HELPERS)
     from marketplace.web.views import init_views
 
     init_views(app)
