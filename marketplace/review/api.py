@@ -5,7 +5,6 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
-from marketplace.accounts.models import Organization
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings import services as listings
@@ -36,11 +35,8 @@ def _case(case_id: int):
 def queue(query):
     """Review cases, oldest submission first; filter by status, seller organization, category, pre-screen outcome."""
     user = require_api_user()
-    org_id = None
-    if query.get("organization"):
-        org = db.session.query(Organization).filter_by(slug=query["organization"]).one_or_none()
-        org_id = org.id if org else -1
-    filters = services.QueueFilters(query.get("status"), org_id, query.get("category"), query.get("prescreen"))
+    filters = services.QueueFilters(status=query.get("status"), organization_slug=query.get("organization"),
+                                    category=query.get("category"), prescreen=query.get("prescreen"))
     page, per_page = query["page"], query["per_page"]
     items, total = services.review_queue(db.session, user, filters, limit=per_page, offset=(page - 1) * per_page)
     return {"items": items, "total": total, "page": page, "per_page": per_page}

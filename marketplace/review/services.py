@@ -155,6 +155,7 @@ def case_for_version(session: Session, version: ProductVersion) -> ReviewCase | 
 class QueueFilters:
     status: str | None = None          # "submitted", "in_review", "mine", "decided", or None for the open queue
     organization_id: int | None = None
+    organization_slug: str | None = None  # the API names organizations by slug; an unknown slug matches nothing
     category: str | None = None
     prescreen: str | None = None
 
@@ -177,6 +178,9 @@ def review_queue(session: Session, user: User, filters: QueueFilters = QueueFilt
         query = query.where(ProductVersion.status.in_(QUEUE_STATES))
     if filters.organization_id:
         query = query.where(ReviewCase.organization_id == filters.organization_id)
+    if filters.organization_slug:
+        query = query.where(ReviewCase.organization_id.in_(
+            select(Organization.id).where(Organization.slug == filters.organization_slug)))
     if filters.category:
         query = query.where(ProductVersion.category == filters.category)
     if filters.prescreen:
