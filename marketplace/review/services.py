@@ -54,9 +54,14 @@ def require_reviewer(user: User) -> None:
         raise Forbidden("Only compliance reviewers may do this.")
 
 
+def conflicted(session: Session, user: User, organization_id: int) -> bool:
+    """Whether ``user`` belongs to the seller organization, so must leave its products to another reviewer."""
+    return _is_member(session, user, organization_id)
+
+
 def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
     require_reviewer(user)
-    if _is_member(session, user, product.organization_id):
+    if conflicted(session, user, product.organization_id):
         raise Forbidden("You belong to the seller organization, so another reviewer must review this product.")
     return Actor.REVIEWER
 

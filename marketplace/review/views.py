@@ -86,7 +86,7 @@ def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int
     user = acting_user()
     version, round_ = case.version, case.current_round
     actions = VERSION_LIFECYCLE.actions_from(version.status, [Actor.REVIEWER])
-    own_org = any(m.organization_id == case.organization_id for m in user.memberships)
+    own_org = review.conflicted(db.session, user, case.organization_id)
     mine = version.status == VersionStatus.IN_REVIEW and case.reviewer_id == user.id
     return render_template(
         "review/case.html", case=case, version=version, product=case.product, round=round_,
@@ -214,7 +214,7 @@ def render_product(product: DataProduct, *, form: ProductStatusForm | None = Non
     form = (form or ProductStatusForm(formdata=None)).offer(actions)
     return render_template(
         "review/product.html", product=product, cases=cases, form=form,
-        own_org=any(m.organization_id == product.organization_id for m in user.memberships),
+        own_org=review.conflicted(db.session, user, product.organization_id),
         version=product.listed_version or product.latest_version,
     ), status
 
