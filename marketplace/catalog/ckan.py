@@ -70,12 +70,12 @@ from marketplace.catalog.ckan_mapping import (
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import SORTS as SEARCH_SORTS
-from marketplace.catalog.search import (  # the search's matching clauses are private there, used here as they are
+from marketplace.catalog.search import (
     MAX_OFFSET,
     MAX_PER_PAGE,
     SearchQuery,
-    filter_clause,
-    text_match,
+    clean_filters,
+    matching,
     parse_terms,
     search,
 )
@@ -213,22 +213,17 @@ def find(session, text: str, filters: dict, order: str, start: int, rows: int):
 
     The catalog search decides what matches and counts, without its close-match fallback (CKAN clients expect
     exact matches: none is none). Relevance order exists only there, so those pages come from its pages; every
-    other order reads the index directly with the search's own clauses, so that any offset is reachable."""
-    filters = {f: tuple(dict.fromkeys(v for v in values if v))[:50] for f, values in filters.items() if values}
+    other order reads the index directly with the search's ``matching`` clauses, so that any offset is reachable."""
+    filters = clean_filters(filters)
     if order == "relevance" and parse_terms(text)[0]:
         return _ranked(session, text, filters, start, rows)
     stats = search(session, SearchQuery(q=text, filters=filters, sort=order if order in SEARCH_SORTS else "newest",
-                                        per_page=1))
-    if stats.fuzzy:
-        return 0, {}, []
+                                        per_page=1, close_matches=False))
     entries = []
     if rows and start < stats.total:
-        # the search's own matching clauses (search.py keeps them private; they are its single definition)
-        where, _ = text_match(session.get_bind().dialect.name, stats.terms, fuzzy=False)
-        where = (*where, *(filter_clause(f, values) for f, values in filters.items()))
         order_by = ORDER_BY["newest" if order == "relevance" else order]
-        entries = list(session.scalars(select(CatalogEntry).where(*where).order_by(*order_by)
-                                       .offset(start).limit(rows)))
+        entries = list(session.scalars(select(CatalogEntry).where(*matching(session, stats.terms, filters))
+                                       .order_by(*order_by).offset(start).limit(rows)))
     return stats.total, stats.facets, entries
 
 
@@ -241,19 +236,18 @@ def _ranked(session, text: str, filters: dict, start: int, rows: int):
         if result is not None and page * per >= result.total:
             break
         if page * per > MAX_OFFSET:
-            result = result or search(session, SearchQuery(q=text, filters=filters, per_page=1))
-            if result.fuzzy or page * per >= result.total:
+            result = result or search(session, SearchQuery(q=text, filters=filters, per_page=1, close_matches=False))
+            if page * per >= result.total:
                 break
             raise ValidationError({"start": [
                 f"Results in relevance order go up to start={MAX_OFFSET}; sort by metadata_modified desc or "
                 f"name asc to read further."]})
-        result = search(session, SearchQuery(q=text, filters=filters, page=page + 1, per_page=per))
-        if result.fuzzy:
-            break
+        result = search(session, SearchQuery(q=text, filters=filters, page=page + 1, per_page=per,
+                                             close_matches=False))
         entries += result.items
         if len(result.items) < per:
             break
-    if result is None or result.fuzzy:
+    if result is None:
         return 0, {}, []
     skip = start - first * per
     return result.total, result.facets, entries[skip:skip + rows] if rows else []

@@ -51,6 +51,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
+    close_matches: bool = True  # fall back to close matches when the words match nothing (pages: yes; CKAN: no)
 
 
 @dataclass(frozen=True)
@@ -182,16 +183,29 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     """Listed products matching the words and filters, one page of them in the chosen order, with facet counts."""
     check_query(query)
     terms, notes = parse_terms(query.q)
-    filters = {f: tuple(dict.fromkeys(v for v in values if v))[:50] for f, values in query.filters.items() if values}
+    filters = clean_filters(query.filters)
     dialect = session.get_bind().dialect.name
     result = _run(session, query, terms, filters, dialect, fuzzy=False)
-    if terms and result.total == 0 and any(len(t) >= 3 for t in terms) and not _matches_any(session, terms, dialect):
+    if (query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms)
+            and not _matches_any(session, terms, dialect)):
         fuzzy = _run(session, query, terms, filters, dialect, fuzzy=True)
         if fuzzy.total:
             fuzzy.notes.append(f"No exact matches for \u201c{' '.join(terms)}\u201d; showing close matches.")
             result = fuzzy
     result.notes[:0] = notes
     return result
+
+
+def clean_filters(filters: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Filters without empty or repeated values, at most 50 values a facet."""
+    return {f: tuple(dict.fromkeys(v for v in values if v))[:50] for f, values in filters.items() if values}
+
+
+def matching(session: Session, terms: list[str], filters: Mapping[str, tuple[str, ...]]) -> tuple:
+    """The WHERE clauses of exact matches for the words and filters: the one definition of what matches, for
+    callers that order or page the index themselves (the CKAN API)."""
+    where, _ = text_match(session.get_bind().dialect.name, terms, fuzzy=False)
+    return (*where, *(filter_clause(f, values) for f, values in clean_filters(filters).items()))
 
 
 def _matches_any(session: Session, terms: list[str], dialect: str) -> bool:
