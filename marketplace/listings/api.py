@@ -244,7 +244,6 @@ def submit(data, product_id, number):
     """Submit a complete draft for compliance review; the pre-screen runs and a review round opens
     (422 lists what is missing; 409 if the version is not a draft or changes-requested)."""
     version = _version(product_id, number)
-    review.submit_version(db.session, require_api_user(), version, _storage(), note=(data or {}).get("note", ""),
-                          max_rows=current_app.config["PRESCREEN_MAX_ROWS"])
+    review.submit_version(db.session, require_api_user(), version, _storage(), note=(data or {}).get("note", ""))
     db.session.commit()
     return version

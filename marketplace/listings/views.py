@@ -168,7 +168,7 @@ def new_version(product_id: int):
 def check(product_id: int, number: int):
     """Check my listing: run the compliance pre-screen now and show its findings on the workspace."""
     version = load_version(product_id, number)
-    report = review.check_listing(version, _storage(), max_rows=current_app.config["PRESCREEN_MAX_ROWS"])
+    report = review.check_listing(version, _storage())
     return render_workspace(version.product, version, prescreen=report)
 
 
@@ -177,7 +177,7 @@ def submit(product_id: int, number: int):
     version = load_version(product_id, number)
     note = request.form.get("note", "")
     return _act(version, lambda: review.submit_version(
-        db.session, acting_user(), version, _storage(), note=note, max_rows=current_app.config["PRESCREEN_MAX_ROWS"]),
+        db.session, acting_user(), version, _storage(), note=note),
         f"Version {version.label} submitted for compliance review. It is read-only now.")
 
 

@@ -112,8 +112,7 @@ VERSION = "/products/<int:product_id>/versions/<int:number>"
 def prescreen(product_id, number):
     """Check my listing: run the automated pre-screen on a version now, before or after submitting it."""
     version = listings.version_for_seller(db.session, require_api_user(), product_id, number)
-    return services.check_listing(version, current_app.extensions["storage"],
-                                  max_rows=current_app.config["PRESCREEN_MAX_ROWS"])
+    return services.check_listing(version, current_app.extensions["storage"])
 
 
 @blp.route(f"{VERSION}/review")

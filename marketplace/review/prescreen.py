@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from flask import current_app, has_app_context
+
 from marketplace.db import utcnow
 from marketplace.errors import UnsupportedFile
 from marketplace.listings.inference import infer_dictionary, looks_inferable
@@ -135,14 +137,20 @@ def _read_file(asset: Asset, storage: Storage, max_rows: int) -> _FileFacts:
     return _FileFacts(asset, scan, columns, error)
 
 
+def _configured_rows() -> int:
+    # The app's PRESCREEN_MAX_ROWS when there is an app (pages, API, CLI), else the default.
+    return current_app.config.get("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
+
+
 def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
     """Check a version against every automated rule and return the findings, grouped by checklist item."""
     by_content: dict[str, list[Asset]] = {}
     for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
         by_content.setdefault(asset.sha256, []).append(asset)
     files = []
+    rows = max_rows or _configured_rows()
     for same in by_content.values():
-        facts = _read_file(same[0], storage, max_rows or DEFAULT_MAX_ROWS)
+        facts = _read_file(same[0], storage, rows)
         facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
         files.append(facts)
     findings = [
