@@ -111,7 +111,7 @@ def _upload(session, storage, user, version, kind: str, spec: str, max_bytes: in
 
 
 def _build_product(session: Session, storage: Storage, user: User, org: Organization, spec: dict,
-                   max_bytes: int) -> DataProduct:
+                   max_bytes: int, reviewer: User) -> DataProduct:
     sources, state = _sources(spec), spec.get("state", "submit")
     start, end = (date.fromisoformat(d) if d else None for d in spec["temporal"])
     product = listings.create_product(session, user, org, {"title_en": spec["title_en"], "category": spec["category"]})
@@ -140,15 +140,11 @@ def _build_product(session: Session, storage: Storage, user: User, org: Organiza
                             attested_by_name=ORGANIZATIONS[spec["org"]]["attester"])
     if state == "submit":
         round_ = review.submit_version(session, user, version, storage)
-        _after_submission(session, product, round_, spec.get("review", "approve"))
+        _after_submission(session, reviewer, round_, spec)
     return product
 
 
 # ---------------------------------------------------------------- compliance review, through the real path
-
-def _demo_reviewer(session: Session) -> User:
-    return session.scalar(select(User).where(User.email == "reviewer@demo.exchange"))
-
 
 def _checklist(report, failing: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
     """The demo reviewer's answers: a pass per item with what was checked, or a fail with the reason."""
@@ -163,18 +159,17 @@ def _checklist(report, failing: dict[str, str] | None = None) -> dict[str, dict[
     return answers
 
 
-def _after_submission(session: Session, product: DataProduct, round_, decision: str) -> None:
-    """Move a freshly submitted demo version on as reviewer@demo.exchange, by the product's "review" entry:
+def _after_submission(session: Session, reviewer: User, round_, spec: dict) -> None:
+    """Move a freshly submitted demo version on as the demo reviewer, by the product's "review" entry:
     approve (claim, checklist, approve: listed), queue (left submitted), claimed (in review), changes, reject."""
+    decision = spec.get("review", "approve")
     if decision == "queue":
         return
-    reviewer = _demo_reviewer(session)
     case = round_.case
     review.claim_case(session, reviewer, case)
     if decision == "claimed":
         return
     report = PrescreenReport.from_dict(round_.prescreen)
-    spec = next(p for p in PRODUCTS if p["title_en"] == product.latest_version.title_en)
     if decision == "approve":
         review.decide(session, reviewer, case, "approve", "Approved for listing.", _checklist(report))
     else:
@@ -212,7 +207,8 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
         if not session.scalar(select(DataProduct.id).join(ProductVersion, ProductVersion.product_id == DataProduct.id)
                               .where(DataProduct.organization_id == org.id, ProductVersion.title_en == spec["title_en"])
                               .limit(1)):
-            _build_product(session, storage, owners[spec["org"]], org, spec, max_bytes)
+            _build_product(session, storage, owners[spec["org"]], org, spec, max_bytes,
+                           users["reviewer@demo.exchange"])
             created["products"] += 1
     session.flush()
     seconds = time.perf_counter() - started
