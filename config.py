@@ -31,7 +31,23 @@ class Config:
     S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    # Payments: "simulated" (a checkout page in the app) or "stripe" (Checkout Sessions, test mode keys).
     PAYMENTS_BACKEND = os.environ.get("PAYMENTS_BACKEND", "simulated")
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    # Where the Stripe SDK sends API calls (tests point it at a Stripe-compatible stub on loopback).
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+    # Seconds a webhook signature's timestamp may be old (Stripe's SDK default is 300).
+    STRIPE_WEBHOOK_TOLERANCE = _int("STRIPE_WEBHOOK_TOLERANCE", 300)
+    # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.
+    ORDER_APPROVAL_DAYS = _int("ORDER_APPROVAL_DAYS", 45)
+    ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)
+    # Licence certificates are signed with Ed25519: a PEM private key given inline or as a file. Without either,
+    # development generates one into the instance folder on first use (production refuses to start).
+    LICENCE_SIGNING_KEY = os.environ.get("LICENCE_SIGNING_KEY")
+    LICENCE_SIGNING_KEY_FILE = os.environ.get("LICENCE_SIGNING_KEY_FILE", str(INSTANCE_DIR / "licence-signing-key.pem"))
+    # Lifetime of a presigned download URL (S3 storage), in seconds.
+    DOWNLOAD_URL_SECONDS = _int("DOWNLOAD_URL_SECONDS", 60)
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
     # Largest accepted upload (asset files); requests above it get 413.
     MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
@@ -86,6 +102,8 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         if not os.environ.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set in production")
+        if not (os.environ.get("LICENCE_SIGNING_KEY") or os.environ.get("LICENCE_SIGNING_KEY_FILE")):
+            raise RuntimeError("LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE must be set in production")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

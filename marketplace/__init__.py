@@ -26,14 +26,20 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     from marketplace import models  # noqa: F401  (register every table on the metadata)
     from marketplace.mail import mailer_from_config
+    from marketplace.payments import payments_from_config
     from marketplace.storage import storage_from_config
 
     app.extensions["storage"] = storage_from_config(app.config)
     app.extensions["mailer"] = mailer_from_config(app.config)
+    app.extensions["payments"] = payments_from_config(app.config)
 
     from marketplace.accounts.services import configure_password_hashing
 
     configure_password_hashing(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
+
+    from marketplace.db import init_write_intent
+
+    init_write_intent(app)
 
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api

@@ -1,6 +1,8 @@
 """Declarative base, constraint naming convention, enum storage and the timestamp mixin."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 from datetime import datetime, timezone
 
@@ -72,7 +74,46 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
         cur.close()
 
 
+# Whether SQLite transactions begun now take the write lock at once (BEGIN IMMEDIATE). A deferred transaction
+# that reads and then writes cannot wait for another writer (SQLite answers "database is locked" at once, to avoid
+# a deadlock), so work that writes (unsafe HTTP methods, commands, the order moves) begins immediate: writers
+# queue for the lock, up to the connection's timeout, and readers are never blocked.
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextlib.contextmanager
+def write_intent():
+    """Transactions begun inside this block take SQLite's write lock first (no effect on PostgreSQL)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def set_write_intent(value: bool) -> contextvars.Token:
+    return _write_intent.set(value)
+
+
+def reset_write_intent(token: contextvars.Token) -> None:
+    _write_intent.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):  # pragma: no cover - driver specific
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def init_write_intent(app) -> None:
+    """Requests with an unsafe method (POST, PUT, PATCH, DELETE) are write work: see ``write_intent``."""
+    from flask import request
+
+    @app.before_request
+    def _begin_writes_immediately():
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _write_intent.set(True)
+
+    @app.teardown_request
+    def _end_write_intent(exc):
+        _write_intent.set(False)

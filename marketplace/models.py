@@ -12,3 +12,4 @@ from marketplace.listings.models import (  # noqa: F401
 )
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
+from marketplace.licensing.models import Licence, Order, PaymentEvent  # noqa: F401

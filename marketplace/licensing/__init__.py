@@ -1,0 +1,1 @@
+"""Licensing and purchase: scenario-bound orders, payments, licences with signed certificates, gated downloads."""

@@ -1,0 +1,147 @@
+"""No trade without a scenario: what a buyer declares about their use, and the check against a plan's terms.
+
+The scenario is checked field by field; every problem names the field it belongs to, so a form shows it beside
+the input and the API returns it in ``errors``. A purpose the terms cannot decide ("other") is not refused: it
+goes to the seller, whatever the plan says about approval (``needs_seller``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from marketplace.listings.models import LicenceTerms
+from marketplace.listings.vocab import LabelledEnum, PermittedUse, Territory
+
+MIN_DESCRIPTION = 20
+MAX_DESCRIPTION = 2000
+MAX_EXPECTED_USERS = 1_000_000
+
+
+class Purpose(LabelledEnum):
+    INTERNAL_ANALYSIS = "internal_analysis"
+    COMMERCIAL_PRODUCT = "commercial_product"
+    RESEARCH = "research"
+    AI_TRAINING = "ai_training"
+    PUBLIC_SERVICE = "public_service"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"ai_training": "AI / model training"}.get(self.value, super().label)
+
+
+class Sector(LabelledEnum):
+    GOVERNMENT = "government"
+    ACADEMIA = "academia"
+    TRANSPORT = "transport"
+    LOGISTICS = "logistics"
+    ENERGY = "energy"
+    FINANCE = "finance"
+    INSURANCE = "insurance"
+    REAL_ESTATE = "real_estate"
+    RETAIL = "retail"
+    HEALTHCARE = "healthcare"
+    TECHNOLOGY = "technology"
+    MEDIA = "media"
+    NON_PROFIT = "non_profit"
+    OTHER = "other"
+
+
+# The permitted use a purpose needs from the terms. Public service is non-commercial use by or for a public body,
+# which the terms grant as internal analysis; "other" is left to the seller.
+PURPOSE_NEEDS: dict[Purpose, PermittedUse | None] = {
+    Purpose.INTERNAL_ANALYSIS: PermittedUse.INTERNAL_ANALYSIS,
+    Purpose.COMMERCIAL_PRODUCT: PermittedUse.COMMERCIAL_PRODUCT,
+    Purpose.RESEARCH: PermittedUse.RESEARCH,
+    Purpose.AI_TRAINING: PermittedUse.AI_TRAINING,
+    Purpose.PUBLIC_SERVICE: PermittedUse.INTERNAL_ANALYSIS,
+    Purpose.OTHER: None,
+}
+
+# Where a licence's territory allows use: worldwide covers everything, a region only itself.
+_TERRITORY_COVERS = {
+    Territory.WORLDWIDE: frozenset(Territory),
+    Territory.HONG_KONG: frozenset({Territory.HONG_KONG}),
+    Territory.MAINLAND_CHINA: frozenset({Territory.MAINLAND_CHINA}),
+}
+
+
+def territory_covers(licensed: str, used: str) -> bool:
+    return Territory(used) in _TERRITORY_COVERS[Territory(licensed)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The declared use: purpose, sector, territory of use, expected users and a description in the buyer's words."""
+
+    purpose: Purpose
+    sector: Sector
+    territory: Territory
+    expected_users: int
+    description: str
+
+    def to_dict(self) -> dict:
+        return {"purpose": self.purpose.value, "sector": self.sector.value, "territory": self.territory.value,
+                "expected_users": self.expected_users, "description": self.description}
+
+    @property
+    def needs_seller(self) -> bool:
+        """Whether the terms cannot decide this purpose, so the seller must."""
+        return PURPOSE_NEEDS[self.purpose] is None
+
+
+def _choice(enum_cls, value, field: str, what: str, errors: dict):
+    try:
+        return enum_cls(str(value or "").strip())
+    except ValueError:
+        errors[field] = [f"Choose a {what} from the list."]
+        return None
+
+
+def parse_scenario(data: Mapping) -> tuple[Scenario | None, dict[str, list[str]]]:
+    """Read a scenario from form or JSON input; (scenario, {}) or (None, per-field problems)."""
+    errors: dict[str, list[str]] = {}
+    purpose = _choice(Purpose, data.get("purpose"), "purpose", "purpose", errors)
+    sector = _choice(Sector, data.get("sector"), "sector", "sector", errors)
+    territory = _choice(Territory, data.get("territory"), "territory", "territory of use", errors)
+    users = data.get("expected_users")
+    expected = None
+    if isinstance(users, bool):
+        users = None
+    try:
+        expected = int(str(users).strip()) if users not in (None, "") else None
+    except ValueError:
+        expected = None
+    if expected is None:
+        errors["expected_users"] = ["Give the expected number of users as a whole number."]
+    elif not 1 <= expected <= MAX_EXPECTED_USERS:
+        errors["expected_users"] = [f"Expected users must be between 1 and {MAX_EXPECTED_USERS:,}."]
+    description = str(data.get("description") or "").strip()
+    if len(description) < MIN_DESCRIPTION:
+        errors["description"] = [f"Describe the use in at least {MIN_DESCRIPTION} characters."]
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = [f"At most {MAX_DESCRIPTION} characters."]
+    if errors:
+        return None, errors
+    return Scenario(purpose, sector, territory, expected, description), {}
+
+
+def scenario_conflicts(scenario: Scenario, terms: LicenceTerms) -> dict[str, list[str]]:
+    """Why the plan's terms do not allow this use, per field; empty when they do."""
+    problems: dict[str, list[str]] = {}
+    needed = PURPOSE_NEEDS[scenario.purpose]
+    if needed is not None and needed.value not in terms.permitted_uses:
+        if needed is PermittedUse.COMMERCIAL_PRODUCT:
+            reason = "This plan is non-commercial: it does not permit use in a commercial product."
+        elif needed is PermittedUse.AI_TRAINING:
+            reason = "This plan does not permit AI / model training."
+        else:
+            reason = f"This plan does not permit {needed.label.lower()}."
+        allowed = ", ".join(PermittedUse(u).label.lower() for u in terms.permitted_uses) or "no use at all"
+        problems["purpose"] = [f"{reason} It permits: {allowed}."]
+    if not territory_covers(terms.territory, scenario.territory.value):
+        problems["territory"] = [
+            f"This plan licenses use in {Territory(terms.territory).label} only, not "
+            f"{scenario.territory.label}."
+        ]
+    return problems
