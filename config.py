@@ -37,6 +37,8 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     # Where the Stripe SDK sends API calls (tests point it at a Stripe-compatible stub on loopback).
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+    # How often the SDK retries a failed call (with the same idempotency key).
+    STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
     # Seconds a webhook signature's timestamp may be old (Stripe's SDK default is 300).
     STRIPE_WEBHOOK_TOLERANCE = _int("STRIPE_WEBHOOK_TOLERANCE", 300)
     # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.

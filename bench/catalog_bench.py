@@ -1,6 +1,7 @@
 """Catalog benchmark: a generated catalog of listed products, served by gunicorn, driven by wrk.
 
     .venv/bin/python bench/catalog_bench.py [--products 100000] [--db sqlite|postgresql] [--duration 15]
+        [--keep PATH] [--only NAME ...] [--runs N]
 
 1. Generates ``--products`` listed products from the shipped real catalog records (3,651 DATA.GOV.HK datasets and
    27 Shanghai SODA datasets): each record becomes products of its publisher's organization with its title, notes,
@@ -9,6 +10,11 @@
 2. Starts the app under gunicorn (2 workers) on loopback, on SQLite or a throwaway PostgreSQL cluster.
 3. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
    the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets.
+   The product page rotates over ``PRODUCT_SLUGS`` products picked evenly across the catalog (a wrk Lua
+   script, measured after a ``WARM_UP`` run), and separately over the other products, each visited at most once
+   (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
+
+``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,8 +64,10 @@ PLANS = [
     {"name": "Monthly subscription", "kind": "subscription", "billing_period": "month", "amount": 68000,
      "permitted_uses": ["internal_analysis", "commercial_product"]},
 ]
-TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page": 1 / 5}
+TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page": 1 / 5}  # "product page" prefixes
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+PRODUCT_SLUGS = 1000
+WARM_UP = 30  # seconds of the rotating product pages before they are measured
 
 
 # ---------------------------------------------------------------- generating the catalog
@@ -199,13 +208,21 @@ def plan_requests(app) -> tuple[dict[str, str], dict]:
                                                                CatalogEntry.delivery_mask.op("&")(1) != 0)
             .order_by(CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()).offset(deep.total // 2).limit(1)).one()
         cursor = encode_cursor(("listed_at", "desc"), middle)
-        slug = session.scalar(db.select(CatalogEntry.slug).order_by(CatalogEntry.id).offset(total // 2).limit(1))
+        slugs = session.scalars(db.select(CatalogEntry.slug).order_by(CatalogEntry.id)).all()
+    # Product pages: a fixed set of products spread over the catalog, visited in turn after a warm-up pass (warm),
+    # and the other products in a shuffled order, each visited at most once per server (first visits: cold).
+    step = max(1, len(slugs) // PRODUCT_SLUGS)
+    warm = slugs[::step][:PRODUCT_SLUGS]
+    chosen = set(warm)
+    cold = [s for s in slugs if s not in chosen]
+    random.Random(11).shuffle(cold)
     requests = {
         "floor (/healthz)": "/healthz",
         "narrow search": f"/catalog?q={narrow}{facets}",
         "broad search": f"/catalog?q={broad}{facets}",
         "deep filtered page": f"/catalog?sort=newest&region=hong_kong&delivery=file&cursor={cursor}",
-        "product page": f"/products/{slug}",
+        "product page, first visits": [f"/products/{s}" for s in cold],
+        f"product page, {len(warm):,} rotating": [f"/products/{s}" for s in warm],
         "CKAN package_search": f"/api/3/action/package_search?q={narrow}&rows=20",
     }
     facts = {"products": total, "narrow": (narrow, narrow_n), "broad": (broad, broad_n), "deep_at": deep.total // 2}
@@ -224,7 +241,10 @@ def _free_port() -> int:
 def serve(database_url: str, storage: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_CONFIG": "production", "SECRET_KEY": "bench",
-           "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console"}
+           "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console",
+           # production refuses to start without a licence signing key; the catalog never signs anything
+           "LICENCE_SIGNING_KEY_FILE": os.environ.get("LICENCE_SIGNING_KEY_FILE",
+                                                      str(Path(storage) / "licence-signing-key.pem"))}
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -238,11 +258,61 @@ def serve(database_url: str, storage: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("gunicorn did not start")
 
 
-def wrk(url: str, duration: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "-s", str(WRK_SCRIPT), url],
-                         capture_output=True, text=True, check=True).stdout
+ROTATE_LUA = """
+paths = {%s}
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads * math.floor(#paths / 2))
+  threads = threads + 1
+end
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format(nil, paths[((offset or 0) + i) %% #paths + 1])
+end
+"""
+
+
+def wrk(url: str, paths: str | list[str], duration: int) -> dict:
+    """One wrk run at 8 connections; a list of paths is requested in turn (each of wrk's two threads starts
+    half-way through the list from the other)."""
+    script = str(WRK_SCRIPT)
+    if isinstance(paths, list):
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+            fh.write(ROTATE_LUA % ", ".join(json.dumps(p) for p in paths) + WRK_SCRIPT.read_text())
+            script = fh.name
+        paths = paths[0]
+    try:
+        out = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "-s", script, url + paths],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        if script != str(WRK_SCRIPT):
+            os.unlink(script)
     line = next(l for l in out.splitlines() if l.startswith("JSON "))
     return json.loads(line[5:])
+
+
+def measure(database_url: str, storage: str, requests: dict, duration: int) -> dict:
+    """Every endpoint once against a freshly started server (so per-process caches start empty)."""
+    proc, base = serve(database_url, storage)
+    results = {}
+    try:
+        for name, paths in requests.items():
+            first = paths if isinstance(paths, str) else paths[0]
+            try:
+                urllib.request.urlopen(base + first, timeout=60).read()
+            except urllib.error.HTTPError as exc:  # an endpoint this checkout does not have yet
+                print(f"{name}: {first} answered {exc.code}; skipped")
+                results[name] = None
+                continue
+            if "rotating" in name:  # warm-up, not reported
+                wrk(base, paths, WARM_UP)
+            results[name] = wrk(base, paths, duration)
+            print(f"  {name}: {results[name]['rps']:,.0f} req/s, p95 {results[name]['p95']:.1f} ms", flush=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    return results
 
 
 def main() -> None:
@@ -250,72 +320,88 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
+    parser.add_argument("--runs", type=int, default=1, help="measure every endpoint this many times; report medians")
+    parser.add_argument("--keep", metavar="PATH", help="SQLite: keep the generated catalog here, reuse it if there")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="endpoints whose name starts with one of these "
+                        "(the floor is always measured)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
     work = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
     cluster = None
+    reuse = False
     if args.db == "postgresql":
         from tests.support.postgres import PostgresCluster
 
         cluster = PostgresCluster()
         database_url = cluster.start()
+    elif args.keep:
+        keep = Path(args.keep).resolve()
+        reuse = keep.exists()
+        database_url = f"sqlite:///{keep}"
     else:
         database_url = f"sqlite:///{work / 'bench.db'}"
+    storage = str(Path(args.keep).resolve().with_suffix(".storage")) if args.keep else str(work / "s")
     try:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=str(work / "s"))
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage)
         from flask_migrate import upgrade
 
         with app.app_context():
             upgrade()
-        seconds = generate(app, args.products)
-        print(f"Generated and indexed {args.products:,} listed products on {args.db} in {seconds:.0f} s.")
+        if reuse:
+            print(f"Reusing the catalog in {args.keep}.")
+        else:
+            seconds = generate(app, args.products)
+            print(f"Generated and indexed {args.products:,} listed products on {args.db} in {seconds:.0f} s.")
         requests, facts = plan_requests(app)
+        if args.only:
+            requests = {n: p for n, p in requests.items() if n.startswith(("floor", *args.only))}
         print(f"narrow word {facts['narrow'][0]!r}: {facts['narrow'][1]:,} matches "
               f"({facts['narrow'][1] / facts['products']:.1%}); broad word {facts['broad'][0]!r}: "
               f"{facts['broad'][1]:,} ({facts['broad'][1] / facts['products']:.1%}); deep page at row "
               f"{facts['deep_at']:,}; each with 3 facets except the deep page (2).")
         with app.app_context():
             db.engine.dispose()
-        proc, base = serve(database_url, str(work / "s"))
-        try:
-            results = {}
-            for name, path in requests.items():
-                try:
-                    urllib.request.urlopen(base + path, timeout=60).read()
-                except urllib.error.HTTPError as exc:  # an endpoint this checkout does not have yet
-                    print(f"{name}: {path} answered {exc.code}; skipped")
-                    results[name] = None
-                    continue
-                results[name] = wrk(base + path, args.duration)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-        report(results, args, facts)
+        runs = []
+        for run in range(args.runs):
+            print(f"run {run + 1} of {args.runs}", flush=True)
+            runs.append(measure(database_url, storage, requests, args.duration))
+        report(runs, args, facts)
     finally:
         if cluster:
             cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(results: dict, args, facts) -> None:
+def _median(runs: list[dict], name: str) -> dict | None:
+    measured = [r[name] for r in runs if r.get(name)]
+    if not measured:
+        return None
+    return {key: statistics.median(m[key] for m in measured) for key in measured[0]}
+
+
+def report(runs: list[dict], args, facts) -> None:
+    names = list(runs[0])
+    results = {name: _median(runs, name) for name in names}
     floor = results["floor (/healthz)"]
-    print(f"\n{args.products:,} products, {args.db}, gunicorn 2 workers, wrk 8 connections, {args.duration} s each\n")
-    print(f"| endpoint | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | target | met |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n{facts['products']:,} products, {args.db}, gunicorn 2 workers, wrk 8 connections, {args.duration} s "
+          f"each, median of {len(runs)} run(s)\n")
+    print("| endpoint | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | target | met | req/s each run |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         if r is None:
-            print(f"| {name} | not available | | | | | | |")
+            print(f"| {name} | not available | | | | | | | |")
             continue
         ratio = r["rps"] / floor["rps"]
-        target = TARGETS.get(name)
+        target = next((t for prefix, t in TARGETS.items() if name.startswith(prefix)), None)
         met = "" if target is None else ("yes" if ratio >= target else "NO")
+        each = ", ".join(f"{run[name]['rps']:,.0f}" for run in runs if run.get(name))
         print(f"| {name} | {r['rps']:,.0f} | 1/{1 / ratio:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
-              f"| {'1/' + str(round(1 / target)) if target else ''} | {met} |")
-    errors = {n: r["errors"] for n, r in results.items() if r and r["errors"]}
+              f"| {'1/' + str(round(1 / target)) if target else ''} | {met} | {each} |")
+    errors = {n: [run[n]["errors"] for run in runs if run.get(n)] for n in names}
+    errors = {n: e for n, e in errors.items() if any(e)}
     if errors:
         print(f"\nnon-2xx or socket errors: {errors}")
-
 
 if __name__ == "__main__":
     main()

@@ -74,3 +74,13 @@ def init_cli(app: Flask) -> None:
         report = load_demo(db.session, app.extensions["storage"])
         db.session.commit()
         click.echo(report)
+
+    from marketplace.licensing.certificate_cli import init_certificate_cli
+    from marketplace.licensing.cli import init_licensing_cli
+
+    init_licensing_cli(app)  # orders expire, licences expire
+    init_certificate_cli(app)  # licences verify, licences public-key
+
+    from marketplace.payments.cli import init_payments_cli
+
+    init_payments_cli(app)

@@ -39,6 +39,55 @@ from marketplace.storage import Storage
 
 
 
+# ---------------------------------------------------------------- trades
+
+
+def _fitting_scenario(plan, description: str) -> dict:
+    """A use scenario the plan's terms allow: its first permitted use, in a territory it licenses."""
+    from marketplace.licensing.scenario import PURPOSE_NEEDS
+
+    purpose = next(p for p, need in PURPOSE_NEEDS.items() if need is not None and need.value == plan.permitted_uses[0])
+    territory = "hong_kong" if str(plan.territory) == "worldwide" else str(plan.territory)
+    return {"purpose": purpose.value, "sector": "logistics", "territory": territory, "expected_users": 12,
+            "description": description}
+
+
+def _demo_trades(session: Session, buyer: User, buyer_org: Organization, created: Counter) -> None:
+    """The demo buyer's history, made through the order services: a free licence, a paid one (simulated card)
+    and a request waiting for its seller. Skipped once the buyer organization has any order."""
+    from marketplace.licensing import services as orders
+    from marketplace.licensing.models import Order
+    from marketplace.listings.models import PricingPlan
+    from marketplace.listings.states import ProductStatus
+    from marketplace.listings.vocab import PlanKind
+    from marketplace.payments import SimulatedPayments
+
+    if session.scalar(select(Order.id).where(Order.buyer_organization_id == buyer_org.id).limit(1)):
+        return
+    plans = session.scalars(
+        select(PricingPlan).join(DataProduct, DataProduct.listed_version_id == PricingPlan.version_id)
+        .where(DataProduct.status == ProductStatus.LISTED).order_by(DataProduct.id, PricingPlan.position)
+    ).all()
+    wanted = {
+        "free": lambda p: p.kind == PlanKind.FREE and not p.requires_approval,
+        "paid": lambda p: p.kind == PlanKind.ONE_TIME and not p.requires_approval and p.licence_cap is None,
+        "request": lambda p: p.requires_approval and p.licence_cap is None,
+    }
+    used_products: set[int] = set()
+    for what, fits in wanted.items():
+        plan = next(p for p in plans if fits(p) and p.version.product_id not in used_products)
+        used_products.add(plan.version.product_id)
+        order = orders.request_licence(session, buyer, orders.LicenceRequest(
+            plan_id=plan.id, organization_id=buyer_org.id, accept_terms=True, idempotency_key=f"demo-{what}",
+            scenario=_fitting_scenario(plan, "Route planning for our cross-boundary freight fleet between Hong Kong "
+                                             "and the Pearl River Delta.")))
+        if what == "paid":
+            orders.start_checkout(session, buyer, order, SimulatedPayments(), success_url="/", cancel_url="/")
+            orders.pay_with_test_card(session, buyer, order, "4242424242424242")
+        created["orders"] += 1
+    session.flush()
+
+
 # ---------------------------------------------------------------- building through the services
 
 def _ensure_user(session: Session, account: dict, created: Counter) -> User:
@@ -211,6 +260,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
                            users["reviewer@demo.exchange"])
             created["products"] += 1
     session.flush()
+    _demo_trades(session, users["buyer@demo.exchange"], orgs["buyer"], created)
     seconds = time.perf_counter() - started
     lines = [f"Demo catalog loaded in {seconds:.1f} s: created " + ", ".join(f"{n} {k}" for k, n in created.items())
              + "." if created else "The demo catalog is already loaded; nothing new was created."]

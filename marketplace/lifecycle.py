@@ -20,6 +20,10 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 @dataclass(frozen=True)
 class Move(Generic[S]):
     to: S
@@ -42,11 +46,11 @@ class Lifecycle(Generic[S, A]):
         entry = self.table.get((current, action))
         if entry is None:
             raise InvalidTransition(
-                f"Cannot {_words(action.value)} a {self.subject} that is {_words(current.value)}."
+                f"Cannot {_words(action.value)} {_a(self.subject)} that is {_words(current.value)}."
             )
         if actor not in entry.by:
             who = " or ".join(sorted(_words(a.value) for a in entry.by))
-            raise Forbidden(f"Only a {who} may {_words(action.value)} a {self.subject}.")
+            raise Forbidden(f"Only {_a(who)} may {_words(action.value)} {_a(self.subject)}.")
         return entry.to
 
     def actions_from(self, current: S, actors: Iterable[enum.StrEnum]) -> list[A]:

@@ -37,11 +37,38 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+@pytest.fixture
+def own_database_url(database_url, tmp_path):
+    """A database of the test's own on the backend the suite runs on (a fresh SQLite file, or a fresh database in
+    the PostgreSQL cluster, dropped afterwards), for tests whose threads or processes must commit for real."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    name = f"own_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
+    # The suite's own certificate signing key, never the developer's instance/ key.
     app = create_app(
         "testing", SQLALCHEMY_DATABASE_URI=database_url,
         STORAGE_LOCAL_ROOT=str(tmp_path_factory.mktemp("storage")),
+        LICENCE_SIGNING_KEY_FILE=str(tmp_path_factory.mktemp("keys") / "licence-signing-key.pem"),
     )
     with app.app_context():
         upgrade()

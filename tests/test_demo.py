@@ -189,3 +189,16 @@ def test_listed_products_went_through_the_real_review(versions, session):
             round_ = review.case_for_version(session, v).current_round
             assert round_.decision_comment and any(a.result == "fail" and a.comment for a in round_.answers)
     assert verify_chain(session).ok
+
+
+def test_the_demo_buyer_has_a_trading_history_made_through_the_order_services(report, session):
+    from marketplace.licensing.models import Licence, Order
+    from marketplace.licensing.states import LicenceStatus, OrderStatus
+
+    buyer = session.scalar(select(User).where(User.email == "buyer@demo.exchange"))
+    org_id = buyer.memberships[0].organization_id
+    statuses = Counter(o.status for o in session.scalars(select(Order).where(Order.buyer_organization_id == org_id)))
+    assert statuses == {OrderStatus.FULFILLED: 2, OrderStatus.AWAITING_APPROVAL: 1}
+    licences = session.scalars(select(Licence).where(Licence.buyer_organization_id == org_id)).all()
+    assert len(licences) == 2 and all(lic.status == LicenceStatus.ACTIVE and lic.signature for lic in licences)
+    assert any(o.amount > 0 and o.paid_at for o in session.scalars(select(Order).where(Order.status == "fulfilled")))

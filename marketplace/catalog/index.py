@@ -2,7 +2,8 @@
 
 ``sync_product`` is called by every move that changes what buyers see (a version listed, a product suspended,
 reinstated or delisted): a listed product gets its entry and facet values rewritten from its listed version,
-anything else loses its entry. ``reindex_all`` rebuilds the whole index (``flask catalog reindex``).
+anything else loses its entry. ``reindex_all`` rebuilds the whole index (``flask catalog reindex``). Both write a
+new catalog generation in the same transaction, which is how every process learns its facet bitmaps are stale.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of
+from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of, new_generation
 from marketplace.catalog.services import with_listed_content
 from marketplace.db import utcnow
 from marketplace.listings.models import DataProduct, PricingPlan
@@ -99,6 +100,7 @@ def sync_product(session: Session, product: DataProduct) -> None:
         if entry is not None:
             session.execute(delete(CatalogText).where(CatalogText.id == product.id))
             session.delete(entry)
+            new_generation(session)
         session.flush()
         return
     row = entry_values(product)
@@ -113,6 +115,7 @@ def sync_product(session: Session, product: DataProduct) -> None:
         text = session.get(CatalogText, product.id)
         for key, value in texts.items():
             setattr(text, key, value)
+    new_generation(session)
     session.flush()
 
 
@@ -120,6 +123,7 @@ def reindex_all(session: Session, batch: int = 500) -> int:
     """Rebuild the whole index from the listed products; returns how many entries were written."""
     session.execute(delete(CatalogText))
     session.execute(delete(CatalogEntry))
+    new_generation(session)
     written, last_id = 0, 0
     while True:
         products = session.scalars(with_listed_content(

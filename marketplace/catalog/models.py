@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime
+from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.listings.models import DataProduct
 
@@ -92,3 +92,26 @@ class CatalogText(db.Model):
     id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True)
     title_text: Mapped[str] = mapped_column(Text, default="")   # lower-cased titles and tags (relevance)
     search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased everything searchable
+
+
+class CatalogState(db.Model):
+    """One row naming the catalog index's current contents: ``generation`` is a fresh random token written in
+    the same transaction as every change to the index, so a process that built something from the index (the
+    facet bitmaps of ``catalog.facet_index``) knows with one primary-key read whether it is still exact. A
+    random token rather than a counter: a rolled-back change or a restored backup can never reuse a token that
+    named other contents."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    generation: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def new_generation(session) -> str:
+    """Mark the index as changed (call in the transaction that changes it); returns the new token."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    session.execute(update(CatalogState).where(CatalogState.id == 1).values(generation=token, changed_at=utcnow()))
+    return token

@@ -3,21 +3,71 @@
 Everything the page shows is loaded in a fixed number of queries whatever a product carries: the product with
 its seller and listed content (``catalog.services.listed_product``, eager-loaded), its approved versions, and
 its related products (one query each).
+
+Pages for anonymous visitors are kept rendered, per process, with the product's state they were rendered under
+(``catalog.services.product_page_state``). Every request reads that state again (one indexed query) and serves the
+kept page only if it is unchanged, so a suspension or a new listing made by any process or machine shows at once;
+nothing authoritative lives in the process. Only the related products may lag, by up to ``PAGE_TTL`` seconds.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+import threading
+import zlib
+
+from cachetools import LRUCache, TTLCache
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask_login import current_user
 
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
-from marketplace.catalog.services import approved_versions, listed_product, related_entries
+from marketplace.catalog.services import approved_versions, listed_product, product_page_state, related_entries
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import AssetKind
+from marketplace.web import render_markdown
 
 bp = Blueprint("product", __name__)
+PAGE_TTL = 60  # seconds a kept page may show stale related products
+PAGE_CACHE_BYTES = 32 * 2**20  # compressed pages kept per process (a page is ~4 KB compressed, ~20 KB raw)
+DESCRIPTIONS = 2048  # rendered descriptions kept per process
 
 
+class PageCache:
+    """Rendered anonymous product pages, zlib-compressed, bounded by size and age; thread-safe."""
+
+    def __init__(self) -> None:
+        self._pages: TTLCache = TTLCache(PAGE_CACHE_BYTES, PAGE_TTL, getsizeof=lambda kept: len(kept[1]))
+        self._descriptions: LRUCache = LRUCache(DESCRIPTIONS)
+        self._lock = threading.Lock()
+
+    def page(self, key: tuple, state: tuple) -> bytes | None:
+        with self._lock:
+            kept = self._pages.get(key)
+        if kept is None or kept[0] != state:
+            return None
+        return zlib.decompress(kept[1])
+
+    def keep(self, key: tuple, state: tuple, html: str) -> None:
+        compressed = zlib.compress(html.encode(), 1)
+        with self._lock:
+            self._pages[key] = (state, compressed)
+
+    def description(self, version: ProductVersion) -> dict[str, str]:
+        """The version's descriptions as sanitised HTML (Markdown rendering is most of a page's cost); a listed
+        version's text never changes, and ``updated_at`` is in the key in case it ever does."""
+        key = (version.id, version.updated_at)
+        with self._lock:
+            found = self._descriptions.get(key)
+        if found is None:
+            found = {"en": render_markdown(version.description_en), "zh": render_markdown(version.description_zh)}
+            with self._lock:
+                self._descriptions[key] = found
+        return found
+
+
+@bp.record_once
+def _add_cache(state) -> None:
+    state.app.extensions["product_pages"] = PageCache()
 
 
 def chosen_sample(version: ProductVersion, requested: int | None) -> tuple[Asset | None, list[Asset]]:
@@ -32,22 +82,36 @@ def chosen_sample(version: ProductVersion, requested: int | None) -> tuple[Asset
 
 @bp.get("/products/<slug>")
 def page(slug: str):
+    pages: PageCache = current_app.extensions["product_pages"]
+    page_url = url_for("product.page", slug=slug)
+    alternates = [(f"{page_url}.jsonld", "application/ld+json"), (f"{page_url}.ttl", "text/turtle")]
+    headers = {"Link": ", ".join(f'<{href}>; rel="alternate"; type="{mime}"' for href, mime in alternates)}
+    # Only what every anonymous visitor sees alike is kept: signed-in pages carry the user's menu, flashes are once.
+    keepable = not current_user.is_authenticated and "_flashes" not in session
+    if keepable:
+        state = product_page_state(db.session, slug)
+        if state is None:
+            abort(404, "No such product in the catalog.")
+        key = (slug, request.args.get("sample", type=int))
+        kept = pages.page(key, state)
+        if kept is not None:
+            return kept, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}
     try:
         product = listed_product(db.session, slug)
     except NotFound as exc:
         abort(404, exc.message)
     version = product.listed_version
     sample, samples = chosen_sample(version, request.args.get("sample", type=int))
-    # Read per request (nothing is cached: the app is stateless); samples are small and the read is capped.
+    # The sample is read per rendering; samples are small and the read is capped.
     preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
-    page_url = url_for("product.page", slug=product.slug)
-    alternates = [(f"{page_url}.jsonld", "application/ld+json"), (f"{page_url}.ttl", "text/turtle")]
     html = render_template(
         "catalog/product.html", product=product, version=version, organization=product.organization,
         versions=approved_versions(db.session, product), related=related_entries(db.session, product),
         sample=sample, samples=samples, preview=preview, alternates=alternates,
+        description=pages.description(version),
         deliverables=[a for a in version.assets if a.kind == AssetKind.DELIVERABLE],
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
     )
-    links = ", ".join(f'<{href}>; rel="alternate"; type="{mime}"' for href, mime in alternates)
-    return html, 200, {"Link": links}
+    if keepable:
+        pages.keep(key, state, html)
+    return html, 200, headers

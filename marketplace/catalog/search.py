@@ -8,20 +8,28 @@ exact match falls back to close matches on shared trigrams ("trafic" finds traff
 Facets are disjunctive within a facet and conjunctive across facets; each facet's counts apply every other
 filter, so a buyer sees what choosing another value would give. Deep pages in the "newest" and "price" orders use
 a keyset cursor instead of an offset.
+
+Counting reads no rows: each process keeps, per facet value, the bitmap of the entries having it (``FacetBitmaps``,
+built from one scan of the index), and a count is the size of an intersection of the words' matches with those
+bitmaps. The bitmaps belong to one catalog generation (``CatalogState``), a token every change to the index
+rewrites in its own transaction; each search reads it first (one primary-key read) and rebuilds on a change, so
+counts are exact whichever process or machine listed or suspended a product.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, and_, case, func, or_, select, text, true
+from pyroaring import FrozenBitMap
+from sqlalchemy import ARRAY, Float, Integer, and_, any_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogText, mask_of
+from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
 from marketplace.errors import ValidationFailed
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
@@ -125,6 +133,24 @@ def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def fts_expression(terms: list[str], fuzzy: bool) -> tuple[str, list]:
+    """SQLite: the FTS5 expression for the words of three characters or more (every word quoted), and LIKE
+    clauses for the shorter ones (none when ``fuzzy``: close matches are shared trigrams of the long words)."""
+    long_terms = [t for t in terms if len(t) >= 3]
+    if fuzzy:
+        grams = sorted({t[i:i + 3] for t in long_terms for i in range(len(t) - 2)})
+        return " OR ".join(_fts_phrase(g) for g in grams), []
+    short = [CatalogText.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
+    return " AND ".join(_fts_phrase(t) for t in long_terms), short
+
+
+# Every match of an expression in rank order, as two comma-joined strings (ids, bm25 ranks): a broad search
+# matches tens of thousands of entries, and two strings cost far less to fetch than as many row tuples (whose
+# allocation also sets off full garbage collections of the whole app).
+RANKED = text("SELECT group_concat(id), group_concat(rank) FROM (SELECT rowid AS id, bm25(catalog_fts, 10.0, 1.0) "
+              "AS rank FROM catalog_fts WHERE catalog_fts MATCH :expression ORDER BY rank)")
+
+
 def text_match(dialect: str, terms: list[str], fuzzy: bool):
     """(WHERE clauses, a relevance ordering or None) for the words; ``fuzzy`` matches shared trigrams instead.
 
@@ -138,14 +164,7 @@ def text_match(dialect: str, terms: list[str], fuzzy: bool):
         return select(expression).where(CatalogText.id == CatalogEntry.id).scalar_subquery()
 
     if dialect == "sqlite":
-        long_terms = [t for t in terms if len(t) >= 3]
-        short = [CatalogText.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
-        if fuzzy:
-            grams = sorted({t[i:i + 3] for t in long_terms for i in range(len(t) - 2)})
-            expression = " OR ".join(_fts_phrase(g) for g in grams)
-            short = []
-        else:
-            expression = " AND ".join(_fts_phrase(t) for t in long_terms)
+        expression, short = fts_expression(terms, fuzzy)
         short_clauses = (texts(*short),) if short else ()
         if not expression:
             in_title = texts(or_(*(CatalogText.title_text.like(_like(t), escape="\\") for t in terms)))
@@ -185,10 +204,11 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     terms, notes = parse_terms(query.q)
     filters = clean_filters(query.filters)
     dialect = session.get_bind().dialect.name
-    result = _run(session, query, terms, filters, dialect, fuzzy=False)
-    if (query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms)
-            and not _matches_any(session, terms, dialect)):
-        fuzzy = _run(session, query, terms, filters, dialect, fuzzy=True)
+    bitmaps = facet_bitmaps(session)
+    result, words_matched = _run(session, bitmaps, query, terms, filters, dialect, fuzzy=False)
+    # No match under the filters while the words alone match: the filters emptied the page, not a misspelling.
+    if query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms) and not words_matched:
+        fuzzy, _ = _run(session, bitmaps, query, terms, filters, dialect, fuzzy=True)
         if fuzzy.total:
             fuzzy.notes.append(f"No exact matches for \u201c{' '.join(terms)}\u201d; showing close matches.")
             result = fuzzy
@@ -208,21 +228,52 @@ def matching(session: Session, terms: list[str], filters: Mapping[str, tuple[str
     return (*where, *(filter_clause(f, values) for f, values in clean_filters(filters).items()))
 
 
-def _matches_any(session: Session, terms: list[str], dialect: str) -> bool:
-    """Whether the words alone match anything (if so, the filters emptied the page, not a misspelling)."""
-    where, _ = text_match(dialect, terms, fuzzy=False)
-    return session.scalar(select(CatalogEntry.id).where(*where).limit(1)) is not None
-
-
-def _run(session: Session, query: SearchQuery, terms: list[str], filters: dict, dialect: str,
-         fuzzy: bool) -> SearchResult:
+def _run(session: Session, bitmaps: FacetBitmaps, query: SearchQuery, terms: list[str], filters: dict,
+         dialect: str, fuzzy: bool) -> tuple[SearchResult, bool]:
+    """One search, and whether the words alone matched anything."""
     text_where, relevance = text_match(dialect, terms, fuzzy)
-    facet_where = {f: filter_clause(f, values) for f, values in filters.items()}
-    where = (*text_where, *facet_where.values())
+    ranked = None  # (ids, ranks) of every entry matching the words in rank order, when the full-text index ranks
+    if not terms:
+        words = bitmaps.everything
+    elif hasattr(relevance, "c"):  # SQLite FTS5: one read gives the matches in rank order
+        ids, ranks = session.execute(RANKED, {"expression": fts_expression(terms, fuzzy)[0]}).one()
+        ranked = (list(map(int, ids.split(","))), ranks.split(",")) if ids else ([], [])
+        words = FrozenBitMap(ranked[0])
+        if len(text_where) > 1:  # and the one- and two-character words, as substrings
+            words &= FrozenBitMap(session.scalars(select(CatalogEntry.id).where(*text_where[1:])))
+    else:
+        words = FrozenBitMap(session.scalars(select(CatalogEntry.id).where(*text_where)))
+    chosen = {f: bitmaps.having(f, values) for f, values in filters.items()}
+    matched, facets = _facet_counts(bitmaps, words, chosen, filters)
+    total = len(matched)
+    items, next_cursor = [], None
+    if total and ranked is not None and query.sort == "relevance":
+        items = _ranked_page(session, ranked, matched, query)
+    elif total:
+        if terms and dialect == "postgresql":  # the matches are known: do not test every text again
+            text_where = (CatalogEntry.id == any_(literal(list(words), ARRAY(Integer))),)
+        where = (*text_where, *(filter_clause(f, values) for f, values in filters.items()))
+        items, next_cursor = _page(session, query, where, relevance, dialect)
+    return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, []), bool(words)
 
-    total, facets = _facet_counts(session, text_where, facet_where, filters)
-    items, next_cursor = _page(session, query, where, relevance, dialect) if total else ([], None)
-    return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, [])
+
+def _ranked_page(session: Session, ranked: tuple[list[int], list[str]], matched: FrozenBitMap,
+                 query: SearchQuery) -> list[CatalogEntry]:
+    """A page in relevance order (rank, then newest) from the matches in rank order, loading only the rows up to
+    the page's end and those tied with its last rank, so that ties break exactly as the SQL order did."""
+    wanted = query.page * query.per_page
+    page, ranks, cut = [], {}, None
+    for entry_id, rank in zip(*ranked):
+        if entry_id not in matched:
+            continue
+        if len(page) >= wanted and rank != cut:
+            break
+        page.append(entry_id)
+        cut = rank
+        ranks[entry_id] = float(rank)
+    entries = list(session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(page))))
+    entries.sort(key=lambda e: (ranks[e.id], -e.listed_at.timestamp(), -e.id))
+    return entries[(query.page - 1) * query.per_page:wanted]
 
 
 def _page(session: Session, query: SearchQuery, where, relevance, dialect: str):
@@ -282,52 +333,100 @@ def decode_cursor(cursor: str) -> tuple:
         raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
 
 
-def _facet_counts(session: Session, text_where: tuple, facet_where: dict,
-                  filters: dict) -> tuple[int, dict[str, list[FacetValue]]]:
-    """The number of matches and the counts per facet value, in ONE scan of the rows matching the words.
+# ---------------------------------------------------------------- facet bitmaps
 
-    The scan groups by the single-valued facets (category, seller, frequency) and, in each group, sums
-    conditional counts: matches under all filters, each bit of each multi-valued facet, and each single-valued
-    facet under every filter but its own (so a facet's other values show what choosing them would give)."""
-    def others(facet: str | None):
-        clauses = [c for f, c in facet_where.items() if f != facet]
-        return and_(*clauses) if clauses else true()
 
-    def counted(condition):
-        return func.sum(case((condition, 1), else_=0))
+@dataclass(frozen=True)
+class FacetBitmaps:
+    """The entries having each facet value, as compressed bitmaps of entry ids, for one catalog generation."""
 
-    keys = [(f, v) for f, values in MASK_FACETS.items() for v in values]
-    group = list(COLUMN_FACETS.values())
-    columns = [*group, func.max(CatalogEntry.seller_name), counted(others(None)),
-               *(counted(others(f)) for f in COLUMN_FACETS),
-               *(counted(and_(others(f), _has_bits(f, 1 << MASK_FACETS[f].index(v)))) for f, v in keys)]
-    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    generation: str | None
+    everything: FrozenBitMap
+    values: dict[str, dict[str, FrozenBitMap]]
+    sellers: dict[str, str]  # seller slug -> name, for the seller facet's labels
+
+    def having(self, facet: str, values: tuple[str, ...]) -> FrozenBitMap:
+        """The entries having any of ``values`` of ``facet`` (a facet is disjunctive within itself)."""
+        found = [self.values[facet][v] for v in values if v in self.values[facet]]
+        return FrozenBitMap.union(*found) if found else FrozenBitMap()
+
+
+_current: FacetBitmaps | None = None  # this process's bitmaps; rebuilt when the catalog generation moves on
+
+
+def facet_bitmaps(session: Session) -> FacetBitmaps:
+    """The facet bitmaps of the index as it is now: one primary-key read of the catalog generation, and one scan
+    of the index when it changed since this process last looked (or, without a generation row, every time).
+
+    The generation is read before the scan: a change committed in between makes the bitmaps newer than their
+    generation (rebuilt once more next time), never older."""
+    global _current
+    generation = session.scalar(select(CatalogState.generation).where(CatalogState.id == 1))
+    current = _current
+    if current is not None and generation is not None and current.generation == generation:
+        return current
+    ids: dict[str, dict[str, list[int]]] = {f: {} for f in FACETS}
+    by_mask: dict[str, dict[int, list[int]]] = {f: {} for f in MASK_FACETS}
     sellers: dict[str, str] = {}
-    total = 0
-    for row in session.execute(select(*columns).where(*text_where).group_by(*group)):
-        values, seller_name, matched = row[:3], row[3], row[4]
-        total += matched
-        for (facet, value), n in zip(zip(COLUMN_FACETS, values), row[5:5 + len(group)]):
-            if n and value is not None:
-                counts[facet][value] = counts[facet].get(value, 0) + n
-        for (facet, value), n in zip(keys, row[5 + len(group):]):
-            if n:
-                counts[facet][value] = counts[facet].get(value, 0) + n
-        sellers[values[1]] = seller_name
+    everything = []
+    rows = session.execute(select(
+        CatalogEntry.id, CatalogEntry.category, CatalogEntry.seller_slug, CatalogEntry.frequency,
+        CatalogEntry.seller_name, *(getattr(CatalogEntry, f"{f}_mask") for f in MASK_FACETS)))
+    for entry_id, category, seller, frequency, seller_name, *masks in rows:
+        everything.append(entry_id)
+        for facet, value in (("category", category), ("seller", seller), ("frequency", frequency)):
+            if value is not None:
+                ids[facet].setdefault(value, []).append(entry_id)
+        sellers[seller] = seller_name
+        for facet, mask in zip(MASK_FACETS, masks):
+            if mask:
+                by_mask[facet].setdefault(mask, []).append(entry_id)
+    values = {f: {v: FrozenBitMap(found) for v, found in ids[f].items()} for f in COLUMN_FACETS}
+    for facet, order in MASK_FACETS.items():  # a bit's entries are the union over the masks that set it
+        masks = {mask: FrozenBitMap(found) for mask, found in by_mask[facet].items()}
+        values[facet] = {v: FrozenBitMap.union(*(m for mask, m in masks.items() if mask & (1 << bit)))
+                         for bit, v in enumerate(order) if any(mask & (1 << bit) for mask in masks)}
+    built = FacetBitmaps(generation, FrozenBitMap(everything), values, sellers)
+    if generation is not None:
+        _current = built
+    return built
+
+
+def _facet_counts(bitmaps: FacetBitmaps, words: FrozenBitMap, chosen: dict[str, FrozenBitMap],
+                  filters: dict) -> tuple[FrozenBitMap, dict[str, list[FacetValue]]]:
+    """The entries matching the words and every filter, and the counts per facet value: each facet is counted
+    under the words and every filter but its own (so a facet's other values show what choosing them would give).
+    Sizes of bitmap intersections, no rows read."""
+    def under(skipped: str | None) -> FrozenBitMap:
+        result = words
+        for facet, having in chosen.items():
+            if facet != skipped:
+                result = result & having
+        return result
+
+    matched = under(None)
     out = {}
-    for facet, values in counts.items():
+    for facet in FACETS:
+        base = under(facet) if facet in chosen else matched
+        counts = {v: n for v, having in bitmaps.values.get(facet, {}).items()
+                  if (n := base.intersection_cardinality(having))}
         selected = set(filters.get(facet, ()))
-        for value in selected - values.keys():
-            values[value] = 0  # a chosen value with no matches stays visible, so it can be unchosen
+        for value in selected - counts.keys():
+            counts[value] = 0  # a chosen value with no matches stays visible, so it can be unchosen
         out[facet] = sorted(
-            (FacetValue(v, facet_label(facet, v, sellers), n, v in selected) for v, n in values.items()),
+            (FacetValue(v, facet_label(facet, v, bitmaps.sellers), n, v in selected) for v, n in counts.items()),
             key=lambda fv: (-fv.count, fv.label.lower()))
-    return total, out
+    return matched, out
 
 
 def facet_label(facet: str, value: str, sellers: Mapping[str, str] | None = None) -> str:
     if facet == "seller":
         return (sellers or {}).get(value, value)
+    return _vocabulary_label(facet, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _vocabulary_label(facet: str, value: str) -> str:
     if facet == "licence":
         return LICENCE_LABELS.get(value, value)
     if facet == "price":

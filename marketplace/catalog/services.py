@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.accounts.models import Organization
 from marketplace.errors import NotFound
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
@@ -82,3 +83,25 @@ def approved_versions(session: Session, product: DataProduct) -> list[ProductVer
                ProductVersion.approved_at.is_not(None))
         .order_by(ProductVersion.number.desc())
     ))
+
+
+def product_page_state(session: Session, slug: str) -> tuple | None:
+    """What a product page shows, summed up in one indexed read: None when buyers may not see the product, else
+    its id, listed version, the product's, the seller's and the approved versions' last changes.
+
+    Listed versions are frozen (only drafts are edited), so any change a buyer could see on the page (a suspension,
+    a new version approved or listed, the seller's profile) changes this tuple; a rendered page cached with the
+    tuple it was rendered under is current exactly while the tuple is unchanged."""
+    def approved(aggregate):  # over the product's approved versions
+        return (select(aggregate).where(ProductVersion.product_id == DataProduct.id,
+                                        ProductVersion.status.in_(APPROVED_STATES))
+                .correlate(DataProduct).scalar_subquery())
+
+    stmt = (buyer_visible()
+            .with_only_columns(DataProduct.id, DataProduct.listed_version_id, DataProduct.updated_at,
+                               Organization.updated_at, approved(func.count()),
+                               approved(func.max(ProductVersion.updated_at)), maintain_column_froms=False)
+            .join_from(DataProduct, Organization, Organization.id == DataProduct.organization_id)
+            .where(DataProduct.slug == slug))
+    row = session.execute(stmt).first()
+    return tuple(row) if row is not None else None

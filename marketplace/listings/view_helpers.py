@@ -21,7 +21,7 @@ from marketplace.listings.forms import (
 )
 from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
-from marketplace.listings.models import Asset, DataProduct, PricingPlan, ProductVersion
+from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
 from marketplace.review.checklist import ChecklistItem
 from marketplace.listings.vocab import (
@@ -207,18 +207,27 @@ def price_words(plan: PricingPlan) -> str:
     return f"{money(plan.amount, plan.currency)}, paid once"
 
 
-def terms_words(plan: PricingPlan) -> list[str]:
-    """A plan's licence terms as short plain sentences."""
-    t = plan.terms
+def licence_terms_words(t: LicenceTerms, kind: str | None = None, billing_period: str | None = None) -> list[str]:
+    """Licence terms as short plain sentences; ``kind`` and ``billing_period`` say how long a subscription runs."""
     words = [f"May be used for: {labels(PermittedUse, t.permitted_uses).lower()}."]
     if t.prohibitions:
         words.append(f"Not allowed: {labels(Prohibition, t.prohibitions).lower()}.")
     words.append(f"Territory: {label(Territory, t.territory)}.")
-    words.append(f"Licence lasts {t.duration_days} days." if t.duration_days else "Licence does not expire.")
+    if kind == PlanKind.SUBSCRIPTION:
+        period = "year" if billing_period == BillingPeriod.YEAR else "month"
+        words.append(f"Licence runs one {period} at a time; renewing continues it.")
+    else:
+        words.append(f"Licence lasts {t.duration_days} days." if t.duration_days else "Licence does not expire.")
     words.append("Attribution required." if t.attribution_required else "No attribution needed.")
     words.append("Derivative works allowed." if t.derivatives_allowed else "No derivative works.")
     if t.share_alike:
         words.append("Adaptations must be shared under these same terms.")
+    return words
+
+
+def terms_words(plan: PricingPlan) -> list[str]:
+    """A plan's licence terms as short plain sentences, with how it is sold."""
+    words = licence_terms_words(plan.terms, plan.kind, plan.billing_period)
     if plan.requires_approval:
         words.append("Each request needs the seller's approval.")
     if plan.licence_cap:

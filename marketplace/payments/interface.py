@@ -57,3 +57,7 @@ class PaymentProvider(Protocol):
     def refund(self, order, *, idempotency_key: str) -> str:
         """Return the whole amount of a paid order; the provider's refund reference."""
         ...
+
+    def cancel_checkout(self, order) -> None:
+        """Close the order's open checkout so nobody can pay an order that was cancelled or expired."""
+        ...

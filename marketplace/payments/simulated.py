@@ -50,3 +50,7 @@ class SimulatedPayments:
 
     def refund(self, order, *, idempotency_key: str) -> str:
         return f"sim_re_{secrets.token_hex(8)}"
+
+    def cancel_checkout(self, order) -> None:
+        # The checkout page refuses any order that is no longer awaiting payment: nothing to close.
+        return None

@@ -28,3 +28,12 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(ckan_bp)
     from marketplace.extensions import csrf
     csrf.exempt(ckan_bp)
+    from marketplace.licensing.certificate_views import bp as certificates_bp
+    app.register_blueprint(certificates_bp)
+    from marketplace.licensing.views import bp as licensing_bp
+    app.register_blueprint(licensing_bp)
+    from marketplace.licensing.seller_views import bp as sales_bp
+    app.register_blueprint(sales_bp)
+    from marketplace.payments.webhooks import bp as stripe_webhooks_bp
+    app.register_blueprint(stripe_webhooks_bp)
+    csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie

@@ -84,7 +84,7 @@ def server(catalog):
             try:
                 if probe.get(f"{base}/api/3/action/site_read", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or a worker still booting
                 pass
             if time.monotonic() > deadline:
                 pytest.fail("gunicorn did not answer within 30 s")

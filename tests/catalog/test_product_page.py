@@ -105,7 +105,7 @@ def test_anyone_sees_a_listed_product(client, product, session):
     # The compliance badge.
     assert version.registration_number and version.registration_number in page
     assert "General" in page and version.approved_at.strftime("%Y-%m-%d") in page
-    assert "Licensing opens soon" in page
+    assert f"/products/{product.slug}/plans/{version.plans[0].id}/license" in page  # the way to license a plan
 
 
 def test_the_page_links_its_machine_readable_descriptions(client, product):
@@ -325,8 +325,50 @@ def test_the_page_issues_a_fixed_number_of_queries(client, session, storage, sel
         counts[name] = len(statements)
 
     assert counts["small"] == counts["big"], counts
-    # The product, its listed version, seller, sources, dictionary, files and plans; versions; related products.
-    assert counts["big"] <= 9, counts
+    # The page's state; the product, its listed version, seller, sources, dictionary, files and plans; versions;
+    # related products.
+    assert counts["big"] <= 10, counts
+
+    with counted_queries() as statements:  # a page kept rendered: only its state is read again
+        assert client.get(f"/products/{big.slug}").status_code == 200
+    assert len(statements) == 1, statements
+
+
+# ---------------------------------------------------------------- pages kept rendered
+
+
+def test_a_kept_page_is_not_served_once_the_product_is_suspended(client, session, product, reviewer):
+    assert client.get(f"/products/{product.slug}").status_code == 200
+    assert client.get(f"/products/{product.slug}").status_code == 200  # served from the kept page
+
+    review.change_product_status(session, reviewer, product, "suspend", "The upstream licence changed.")
+    session.commit()
+    assert client.get(f"/products/{product.slug}").status_code == 404
+
+    review.change_product_status(session, reviewer, product, "reinstate", "Cleared.")
+    session.commit()
+    assert client.get(f"/products/{product.slug}").status_code == 200
+
+
+def test_a_kept_page_shows_a_newly_listed_version(client, session, storage, seller, reviewer, product):
+    assert "v1.0" in text(client.get(f"/products/{product.slug}"))
+
+    v2 = listings.new_version(session, seller, product, "2.0", "Added the 2024 detectors.")
+    listings.update_metadata(session, seller, v2, {"title_en": "Strategic Road Speeds 2024"})
+    approve(session, storage, seller, reviewer, v2)
+    session.commit()
+
+    page = text(client.get(f"/products/{product.slug}"))
+    assert "Strategic Road Speeds 2024" in page and "Added the 2024 detectors." in page
+
+
+def test_signed_in_visitors_never_get_the_anonymous_page(client, auth, session, product, seller):
+    assert "Log in" in text(client.get(f"/products/{product.slug}"))
+    auth.login(seller.email)
+    page = text(client.get(f"/products/{product.slug}"))
+    assert "Log out (seller@example.org)" in page
+    auth.logout()
+    assert "Log out" not in text(client.get(f"/products/{product.slug}"))
 
 
 def test_description_markup_is_sanitised(client, session, storage, seller, reviewer):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from marketplace.catalog.index import reindex_all
-from marketplace.catalog.models import CatalogEntry, CatalogText
-from marketplace.catalog.search import SearchQuery, decode_cursor, search
+from marketplace.catalog.models import CatalogEntry, CatalogState, CatalogText
+from marketplace.catalog.search import SearchQuery, decode_cursor, facet_bitmaps, search
 from marketplace.errors import ValidationFailed
 from marketplace.review import services as review
+from tests import factories
 
 def ids(result):
     return {e.id for e in result.items}
@@ -146,3 +148,52 @@ def test_reindex_rebuilds_the_same_index(session, catalog):
     after = snapshot()
     assert before == after and search(session, SearchQuery()).facets == facets_before
     assert ids(search(session, SearchQuery(q="交通"))) == {catalog["traffic"].id}
+
+
+# ---------------------------------------------------------------- the per-process facet bitmaps
+
+
+def test_facet_counts_follow_a_suspension_and_a_new_listing(session, storage, seller, reviewer, catalog):
+    before = search(session, SearchQuery(filters={"category": ("transport",)}))  # the bitmaps are built here
+    assert facet(before, "category") == {"transport": 2, "environment": 1, "weather": 1} and before.total == 2
+
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    session.commit()
+    suspended = search(session, SearchQuery(filters={"category": ("transport",)}))
+    assert facet(suspended, "category") == {"transport": 2, "weather": 1}
+
+    new = factories.listed_product(session, storage, seller, reviewer, title="Ferry Timetables",
+                                   category="transport", regions=["hong_kong"])
+    session.commit()
+    listed = search(session, SearchQuery(filters={"category": ("transport",)}))
+    assert listed.total == 3 and new.id in ids(listed)
+    assert facet(listed, "category") == {"transport": 3, "weather": 1}
+    assert facet(listed, "region")["hong_kong"] == 3
+
+
+def test_every_index_change_writes_a_new_generation(session, catalog, reviewer):
+    def generation():
+        return session.scalar(select(CatalogState.generation))
+
+    first = generation()
+    built = facet_bitmaps(session)
+    assert built.generation == first and facet_bitmaps(session) is built  # kept while nothing changes
+
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    suspended = generation()
+    assert suspended != first and catalog["air"].id not in facet_bitmaps(session).everything
+
+    review.reinstate_product(session, reviewer, catalog["air"], "Cleared.")
+    assert generation() not in (first, suspended) and catalog["air"].id in facet_bitmaps(session).everything
+
+    reindex_all(session)
+    assert facet_bitmaps(session).generation == generation() != suspended
+
+
+def test_relevance_pages_break_rank_ties_by_newest(session, storage, seller, reviewer, catalog):
+    twins = [factories.listed_product(session, storage, seller, reviewer, title="Identical twin gauges",
+                                      description_en="Same words.") for _ in range(3)]
+    session.commit()
+    pages = [search(session, SearchQuery(q="twin gauges", per_page=1, page=n)).items[0].id for n in (1, 2, 3)]
+    assert pages == [t.id for t in sorted(twins, key=lambda p: (p.listed_version.approved_at, p.id),
+                                          reverse=True)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.support.api import assert_error
 
 V1 = "/api/v1"
 SAMPLE = factories.SAMPLES / "hk" / "hk_td_traffic_detector_locations.csv"
@@ -16,18 +17,6 @@ SAMPLE = factories.SAMPLES / "hk" / "hk_td_traffic_detector_locations.csv"
 def create(api, **extra):
     body = {"organization": "harbour-analytics", "title_en": "Road speeds", **extra}
     return api.post(f"{V1}/products", json=body)
-
-
-def assert_error(resp, status, code=None, field=None):
-    assert resp.status_code == status, resp.get_json()
-    body = resp.get_json()
-    assert set(body) == {"status", "code", "message", "errors"}
-    assert body["status"] == status and body["message"]
-    if code:
-        assert body["code"] == code
-    if field:
-        assert field in body["errors"], body
-    return body
 
 
 def test_seller_lists_creates_edits_uploads_and_submits_through_the_api(api, session):

@@ -11,22 +11,11 @@ from marketplace.listings import services as listings
 from marketplace.review import services as review
 from tests import factories
 from tests.review.conftest import PASSING
+from tests.support.api import assert_error
 
 V1 = "/api/v1"
 QUEUE = f"{V1}/review/cases"
 CHECKLIST_ITEMS = set(PASSING)
-
-
-def assert_error(resp, status, code=None, field=None):
-    assert resp.status_code == status, resp.get_json()
-    body = resp.get_json()
-    assert set(body) == {"status", "code", "message", "errors"}, body
-    assert body["status"] == status and body["message"]
-    if code:
-        assert body["code"] == code, body
-    if field:
-        assert field in body["errors"], body
-    return body
 
 
 def token_client(client, session, user):

@@ -1,0 +1,167 @@
+"""Orders and licences in the JSON API: thin handlers that parse, call one licensing service, commit and dump.
+
+A buyer organization is named by its slug (``organization``), as everywhere else in the API. The licences an
+organization holds are listed at ``/licences/held``, because ``/licences`` is already the catalog of source
+licences. Every refusal is the API's one error shape; a scenario the plan's terms do not allow is 422 with the
+field named in ``errors`` (``purpose``, ``territory`` ...). Orders and licences of organizations the caller does
+not belong to are 404.
+"""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.models import Organization, User
+from marketplace.accounts.services import organization_for_member
+from marketplace.errors import DomainError, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.licensing import services
+from marketplace.licensing.models import Order
+from marketplace.licensing.schemas import (
+    IssuedLicenceSchema,
+    OrderCreateSchema,
+    OrderDecisionInSchema,
+    OrderListQuerySchema,
+    OrderOutSchema,
+    RefundInSchema,
+)
+
+blp = Blueprint("licensing_api", __name__,
+                description="Licensing: orders with a declared use scenario, the seller's decisions, refunds, "
+                            "licences")
+ORDER = "/orders/<int:order_id>"
+
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
+    "description": "Repeat a request safely: the same key returns the order it first created (200 instead of 201).",
+}
+
+
+def _order(order_id: int) -> Order:
+    return services.order_for(db.session, require_api_user(), order_id)
+
+
+def _buyer_organization(user: User, slug: str) -> Organization:
+    try:
+        return organization_for_member(db.session, user, slug)
+    except NotFound:
+        raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
+
+
+def _earlier_order(user: User, key: str) -> Order | None:
+    """The order this caller already created with ``key``, if any (what decides 200 over 201)."""
+    key = key.strip()
+    if not key:
+        return None
+    return db.session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
+
+
+@blp.route("/orders", methods=["POST"])
+@blp.arguments(OrderCreateSchema)
+@blp.response(201, OrderOutSchema)
+@blp.alt_response(200, schema=OrderOutSchema, description="The order first created with this Idempotency-Key.")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
+def create_order(data):
+    """Request a licence: a plan, the buyer organization (slug), the use scenario and the terms' acceptance.
+
+    A plan that needs the seller's approval (or a purpose the terms cannot decide) waits for the seller; a paid
+    plan waits for payment; a free plan is fulfilled at once. A scenario the plan's terms do not allow is 422 with
+    the reason per field; a sold-out plan or an order already open for the plan is 409."""
+    user = require_api_user()
+    organization = _buyer_organization(user, data["organization"])
+    key = request.headers.get("Idempotency-Key", "")
+    earlier = _earlier_order(user, key)
+    req = services.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
+                                  scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
+    try:
+        order = services.request_licence(db.session, user, req)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key created the order first: answer with that one.
+        db.session.rollback()
+        order = _earlier_order(user, key)
+        if order is None:
+            raise
+        return order, 200
+    except DomainError as exc:
+        if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
+            exc.errors["organization"] = exc.errors.pop("organization_id")
+        raise
+    return order, 200 if earlier is not None and earlier.id == order.id else 201
+
+
+@blp.route("/orders")
+@blp.arguments(OrderListQuerySchema, location="query")
+@blp.response(200, OrderOutSchema(many=True))
+def list_orders(query):
+    """Orders, newest first: by default those your organizations placed (``organization`` narrows them to one);
+    with ``role=seller&organization=<slug>`` the latest 200 orders of that organization's products."""
+    user = require_api_user()
+    slug = query.get("organization")
+    if query["role"] == "seller":
+        if not slug:
+            raise ValidationFailed("Name the selling organization.", {"organization": ["Required with role=seller."]})
+        return services.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
+    found = services.buyer_orders(db.session, user)
+    if slug:
+        organization = organization_for_member(db.session, user, slug)
+        found = [o for o in found if o.buyer_organization_id == organization.id]
+    return found
+
+
+@blp.route(ORDER)
+@blp.response(200, OrderOutSchema)
+def get_order(order_id):
+    """One order of your organizations (as buyer or seller)."""
+    return _order(order_id)
+
+
+@blp.route(f"{ORDER}/cancel", methods=["POST"])
+@blp.response(200, OrderOutSchema)
+def cancel_order(order_id):
+    """Cancel an order before it is paid (the buyer; 409 once paid or closed)."""
+    order = _order(order_id)
+    services.cancel_order(db.session, require_api_user(), order)
+    db.session.commit()
+    return order
+
+
+@blp.route(f"{ORDER}/decision", methods=["POST"])
+@blp.arguments(OrderDecisionInSchema)
+@blp.response(200, OrderOutSchema)
+def decide_order(data, order_id):
+    """The seller approves a request (message optional) or declines it (message required)."""
+    order = _order(order_id)
+    services.decide_order(db.session, require_api_user(), order, data["decision"], data.get("message", ""))
+    db.session.commit()
+    return order
+
+
+@blp.route(f"{ORDER}/refund", methods=["POST"])
+@blp.arguments(RefundInSchema)
+@blp.response(200, OrderOutSchema)
+def refund_order(data, order_id):
+    """Refund a fulfilled order through the provider that took the money and revoke its licence (the seller or a
+    platform admin; a reason is required)."""
+    order = _order(order_id)
+    services.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
+    db.session.commit()
+    return order
+
+
+# ``GET /licences`` is the catalog of licences a source may cite (accounts.api); held licences are listed here.
+@blp.route("/licences/held")
+@blp.response(200, IssuedLicenceSchema(many=True))
+def list_licences():
+    """The licences your organizations hold, newest first (``GET /licences`` is the catalog of source licences)."""
+    return services.buyer_licences(db.session, require_api_user())
+
+
+@blp.route("/licences/<int:licence_id>")
+@blp.response(200, IssuedLicenceSchema)
+def get_licence(licence_id):
+    """One licence your organizations hold or granted, with its frozen terms and scenario."""
+    return services.licence_for(db.session, require_api_user(), licence_id)

@@ -1,0 +1,90 @@
+"""``flask licences verify FILE`` and ``flask licences public-key``: check certificates offline.
+
+``verify`` reads the public keys once, from a JWKS file or URL (by default this marketplace's
+``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``), and touches no database. Exit status: 0 valid,
+1 not valid (the reason is printed), 2 when the keys or the file could not be read.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from marketplace.licensing.certificates import KEYS_PATH, parse_document, signer_for, verify_document
+
+FETCH_TIMEOUT_SECONDS = 10
+MAX_FILE_BYTES = 1024 * 1024
+
+
+class KeysUnavailable(click.ClickException):
+    exit_code = 2
+
+
+def load_keys(source: str) -> dict:
+    """A JWKS from a file path or an http(s) URL (fetched once)."""
+    try:
+        if source.startswith(("http://", "https://")):
+            import requests
+
+            response = requests.get(source, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            text = response.text
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        jwks = parse_document(text)
+    except Exception as exc:  # any failure to fetch or read means nothing can be verified
+        raise KeysUnavailable(f"Could not read the public keys from {source}: {exc}") from None
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise KeysUnavailable(f"{source} is not a JSON Web Key Set (an object with a \"keys\" list).")
+    return jwks
+
+
+@click.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--keys", "keys_source", metavar="PATH_OR_URL",
+              help="The JWKS to verify against: a file or a URL. Default: this marketplace's published keys.")
+@with_appcontext
+def verify_command(file: str, keys_source: str | None) -> None:
+    """Verify a licence certificate (the JSON download) against the marketplace's public keys."""
+    source = keys_source or str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") + KEYS_PATH
+    jwks = load_keys(source)
+    try:
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if file == "-" else _read(Path(file))
+    except OSError as exc:
+        raise KeysUnavailable(f"Could not read {file}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        click.echo(f"NOT VALID: {file} is larger than any certificate.", err=True)
+        sys.exit(1)
+    result = verify_document(raw, jwks)
+    if result.valid:
+        click.echo(f"VALID: {result.serial or '(no serial)'}: {result.reason}")
+        return
+    click.echo(f"NOT VALID{f': {result.serial}' if result.serial else ''}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+@click.command("public-key")
+@with_appcontext
+def public_key_command() -> None:
+    """Print the JWKS with the public key that verifies this marketplace's certificates."""
+    click.echo(json.dumps(signer_for(current_app).jwks(), indent=2))
+
+
+def init_certificate_cli(app: Flask) -> None:
+    """Add ``verify`` and ``public-key`` to the ``flask licences`` group (created here if no one else did)."""
+    group = app.cli.commands.get("licences")
+    if not isinstance(group, click.Group):
+        @app.cli.group("licences")
+        def group() -> None:
+            """Licences and their certificates."""
+    group.add_command(verify_command)
+    group.add_command(public_key_command)

@@ -1,0 +1,165 @@
+"""Licence certificates, public (no login): anyone holding a serial or a certificate file can check it.
+
+- ``/certificates/<serial>``: the certificate as a page, with the licence's current status;
+- ``/certificates/<serial>.json``: the signed certificate document (a download);
+- ``/certificates/<serial>.jsonld``: the licence as an ODRL Agreement;
+- ``/.well-known/licence-keys.json``: the public keys that verify certificates (a JWKS);
+- ``/certificates/verify``: a form that checks a pasted or uploaded certificate;
+- ``POST /api/v1/certificates/verify``: the same check as JSON (the body is the certificate document).
+
+Machine endpoints answer errors in the API's JSON error shape; the pages render the HTML error page.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+from wtforms import TextAreaField
+
+from marketplace.errors import DomainError, NotFound, UploadTooLarge
+from marketplace.extensions import csrf, db
+from marketplace.licensing.certificates import (
+    Verification,
+    certificate_document,
+    current_status,
+    odrl_policy,
+    scenario_in_words,
+    signer_for,
+    terms_in_words,
+    verify_document,
+)
+from marketplace.licensing.models import Licence
+
+bp = Blueprint("certificates", __name__)
+
+# A certificate names a few dozen files at most; anything much larger is not one.
+MAX_DOCUMENT_BYTES = 512 * 1024
+_MACHINE_SUFFIXES = (".json", ".jsonld")
+
+
+@bp.errorhandler(DomainError)
+def _error(error: DomainError):
+    if request.path.endswith(_MACHINE_SUFFIXES) or request.path.startswith("/api/"):
+        return jsonify(error.to_dict()), error.status
+    from marketplace.web import render_domain_error
+    return render_domain_error(error)
+
+
+def _licence(serial: str) -> Licence:
+    licence = db.session.scalar(select(Licence).where(Licence.serial == serial)) if len(serial) <= 40 else None
+    if licence is None or not licence.signature:
+        raise NotFound(f"There is no licence certificate {serial[:40]!r}.")
+    return licence
+
+
+def _public(response: Response, max_age: int | None = None) -> Response:
+    # Public documents that verifiers may fetch from other origins.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if max_age is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+@bp.get("/certificates/<serial>")
+def show(serial: str):
+    licence = _licence(serial)
+    statement = licence.statement
+    links = {"json": url_for(".download", serial=licence.serial), "jsonld": url_for(".policy", serial=licence.serial)}
+    html = render_template(
+        "certificates/show.html", licence=licence, s=statement, status=current_status(licence),
+        terms=terms_in_words(statement["terms"], statement["plan"]["kind"], statement["plan"]["billing_period"]),
+        scenario=scenario_in_words(statement["scenario"]), links=links,
+    )
+    alternates = f'<{links["json"]}>; rel="alternate"; type="application/json", ' \
+                 f'<{links["jsonld"]}>; rel="alternate"; type="application/ld+json"'
+    return html, 200, {"Link": alternates, "Cache-Control": "no-cache"}
+
+
+@bp.get("/certificates/<serial>.json")
+def download(serial: str):
+    licence = _licence(serial)
+    body = json.dumps(certificate_document(licence), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(licence.serial)}.json"'
+    return _public(response)
+
+
+@bp.get("/certificates/<serial>.jsonld")
+def policy(serial: str):
+    licence = _licence(serial)
+    body = json.dumps(odrl_policy(licence), ensure_ascii=False, indent=2) + "\n"
+    return _public(Response(body, content_type="application/ld+json"))
+
+
+@bp.get("/.well-known/licence-keys.json")
+def keys():
+    return _public(jsonify(signer_for(current_app).jwks()), max_age=3600)
+
+
+# ---------------------------------------------------------------- verifying a certificate
+
+
+class VerifyForm(FlaskForm):
+    document = TextAreaField("Certificate JSON", description="Paste the whole certificate file.")
+    upload = FileField("…or upload the certificate file (.json)")
+
+
+def check(raw: str | bytes) -> tuple[Verification, Licence | None]:
+    """Verify a certificate document against this marketplace's keys; the licence on record if it is valid."""
+    result = verify_document(raw, signer_for(current_app).jwks())
+    licence = None
+    if result.valid and result.serial:
+        licence = db.session.scalar(select(Licence).where(Licence.serial == result.serial))
+    return result, licence
+
+
+def _read_upload(form: VerifyForm) -> bytes | None:
+    upload = form.upload.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UploadTooLarge("That file is larger than any certificate.")
+    return data
+
+
+@bp.route("/certificates/verify", methods=["GET", "POST"])
+def verify():
+    form = VerifyForm()
+    result = licence = None
+    if form.validate_on_submit():
+        try:
+            raw = _read_upload(form) or (form.document.data or "").strip()
+        except UploadTooLarge as exc:
+            form.upload.errors, raw = [exc.message], None
+        if raw:
+            result, licence = check(raw)
+        elif not form.upload.errors:
+            form.document.errors = ["Paste the certificate JSON or choose its file."]
+    failed = form.is_submitted() and result is None
+    return render_template("certificates/verify.html", form=form, result=result, licence=licence,
+                           licence_status=current_status(licence) if licence else None,
+                           keys_url=url_for(".keys")), 422 if failed else 200
+
+
+@bp.post("/api/v1/certificates/verify")
+def api_verify():
+    """Verify the certificate document in the body: {"valid", "reason", "serial", "status"}; a body that is not a
+    certificate document is 400."""
+    if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
+        raise UploadTooLarge("The body is larger than any certificate.")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise UploadTooLarge("The body is larger than any certificate.")
+    result, licence = check(raw)
+    if result.malformed:
+        raise DomainError(result.reason)
+    return jsonify({"valid": result.valid, "reason": result.reason, "serial": result.serial,
+                    "status": current_status(licence).value if licence else None})
+
+
+csrf.exempt(api_verify)  # a public check that changes nothing, called without a browser session

@@ -1,0 +1,485 @@
+"""Licence certificates: a statement of what was licensed, signed with the marketplace's Ed25519 key.
+
+The signed form of a statement is its canonical JSON (``canonical_bytes``): keys sorted, no insignificant
+whitespace, UTF-8 without escaping. The statement holds only strings, integers (money in minor units), booleans,
+null, lists and objects, never floats, so that every JSON implementation reproduces the same bytes. A
+certificate document (the JSON download) is ``{"certificate": statement, "signature": {"alg": "EdDSA", "kid",
+"value"}}``; anyone can check it offline against the public keys published at ``/.well-known/licence-keys.json``
+(a JWKS) with ``verify_document``. Whitespace and key order in a document do not matter; any change of content
+(a character of a value or a name, a field added or removed) does.
+
+The key comes from config: ``LICENCE_SIGNING_KEY`` (an inline PEM) or the PEM file ``LICENCE_SIGNING_KEY_FILE``.
+Outside production a missing file is generated on first use (mode 0600); production refuses to start without it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from marketplace.accounts.models import Organization
+from marketplace.catalog.dcat import CC, EU, NAME, PROHIBITED_ACTIONS, TERRITORY_PLACES
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.licensing.models import Licence, Order
+from marketplace.licensing.scenario import Purpose, Sector
+from marketplace.licensing.states import LicenceStatus
+from marketplace.listings.forms import minor_to_decimal
+from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
+from marketplace.listings.vocab import AssetKind, PlanKind, Territory
+
+log = logging.getLogger(__name__)
+
+STATEMENT_TYPE = "DataLicenceCertificate"
+STATEMENT_VERSION = 1
+ALGORITHM = "EdDSA"
+KEYS_PATH = "/.well-known/licence-keys.json"
+ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
+ODRL_NS = "http://www.w3.org/ns/odrl/2/"
+COVERAGE = {
+    "named": "The versions named.",
+    "subscription": "The versions named, and versions listed while the licence is active.",
+}
+_SIGNATURE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_load_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------- the signing key
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    """Strict base64url without padding: other characters, or a non-canonical encoding, are refused."""
+    if not isinstance(text, str) or not _SIGNATURE_CHARS.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64url(data) != text:  # unused trailing bits set: another spelling of the same bytes
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw public key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+class Signer:
+    """The marketplace's certificate signing key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey):
+        self._private_key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id_of(self.public_key)
+
+    def sign(self, data: bytes) -> str:
+        """The Ed25519 signature of ``data``, base64url without padding."""
+        return _b64url(self._private_key.sign(data))
+
+    def public_jwk(self) -> dict:
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": self.key_id, "use": "sig",
+                "alg": ALGORITHM}
+
+    def jwks(self) -> dict:
+        """The JSON Web Key Set published at ``/.well-known/licence-keys.json``."""
+        return {"keys": [self.public_jwk()]}
+
+
+def _parse_pem(data: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(f"The licence signing key in {where} is not an unencrypted PEM private key.") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RuntimeError(f"The licence signing key in {where} is not an Ed25519 key.")
+    return key
+
+
+def _is_production(app: Flask) -> bool:
+    # Only ProductionConfig sets secure session cookies; MARKETPLACE_CONFIG is how wsgi.py selects it.
+    return os.environ.get("MARKETPLACE_CONFIG") == "production" or bool(app.config.get("SESSION_COOKIE_SECURE"))
+
+
+def _generate_key_file(path: Path) -> bytes:
+    """Write a new key to ``path`` (mode 0600) unless another process just did; return the file's PEM."""
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.chmod(temporary, 0o600)
+        # A hard link appears whole and never replaces a key another process wrote first.
+        os.link(temporary, path)
+        log.warning("Generated a development licence signing key at %s", path)
+        return pem
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _load_signer(app: Flask) -> Signer:
+    inline = app.config.get("LICENCE_SIGNING_KEY")
+    if inline:
+        if "\\n" in inline and "\n" not in inline:  # a PEM squeezed onto one line of an environment file
+            inline = inline.replace("\\n", "\n")
+        return Signer(_parse_pem(inline.encode(), "LICENCE_SIGNING_KEY"))
+    configured = app.config.get("LICENCE_SIGNING_KEY_FILE")
+    if not configured:
+        raise RuntimeError("Set LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE to sign licence certificates.")
+    path = Path(configured)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if _is_production(app):
+            raise RuntimeError(f"The licence signing key file {path} does not exist.") from None
+        data = _generate_key_file(path)
+    return Signer(_parse_pem(data, str(path)))
+
+
+def signer_for(app: Flask) -> Signer:
+    """The app's signer, loaded once and kept in ``app.extensions["licence_signer"]``."""
+    signer = app.extensions.get("licence_signer")
+    if signer is None:
+        with _load_lock:
+            signer = app.extensions.get("licence_signer")
+            if signer is None:
+                signer = app.extensions["licence_signer"] = _load_signer(app)
+    return signer
+
+
+# ---------------------------------------------------------------- the statement
+
+
+def canonical_bytes(statement: dict) -> bytes:
+    """The signed form of a statement: JSON with sorted keys, no whitespace, UTF-8 (no ASCII escaping)."""
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second ("2025-03-01T08:00:00Z"), or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_url() -> str:
+    return str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+
+
+def certificate_url(serial: str, base: str | None = None) -> str:
+    return f"{base if base is not None else base_url()}/certificates/{quote(serial)}"
+
+
+def _party(org: Organization) -> dict:
+    return {"id": org.id, "slug": org.slug, "name": org.name}
+
+
+def build_statement(licence: Licence, session: Session | None = None) -> dict:
+    """What the certificate states about a licence: parties, product, order, the versions covered with the
+    SHA-256 of each deliverable file, the frozen terms and scenario, and the validity. Six queries."""
+    session = session or object_session(licence) or db.session
+    base = base_url()
+    orgs = {o.id: o for o in session.scalars(select(Organization).where(
+        Organization.id.in_({licence.buyer_organization_id, licence.seller_organization_id})))}
+    product = session.get(DataProduct, licence.product_id)
+    order = session.get(Order, licence.order_id)
+    plan = session.get(PricingPlan, licence.plan_id)
+    versions = list(session.scalars(select(ProductVersion).where(ProductVersion.id.in_(licence.version_ids))
+                                    .order_by(ProductVersion.number)))
+    files: dict[int, list[dict]] = {v.id: [] for v in versions}
+    for asset in session.scalars(select(Asset).where(Asset.version_id.in_(files), Asset.kind == AssetKind.DELIVERABLE)
+                                 .order_by(Asset.version_id, Asset.filename, Asset.id)):
+        files[asset.version_id].append({"filename": asset.filename, "size": asset.size, "sha256": asset.sha256})
+    kind = str(licence.plan_kind)
+    return {
+        "type": STATEMENT_TYPE,
+        "version": STATEMENT_VERSION,
+        "serial": licence.serial,
+        "url": certificate_url(licence.serial, base),
+        "issued_at": iso_utc(licence.created_at or utcnow()),
+        "issuer": {"name": NAME["en"], "url": base},
+        "licensor": _party(orgs[licence.seller_organization_id]),
+        "licensee": _party(orgs[licence.buyer_organization_id]),
+        "product": {"id": product.id, "slug": product.slug, "title": versions[-1].title_en if versions else "",
+                    "url": f"{base}/products/{quote(product.slug)}"},
+        "plan": {"name": plan.name, "kind": kind,
+                 "billing_period": str(plan.billing_period) if plan.billing_period else None},
+        "order": {"number": order.number, "amount": int(order.amount), "currency": str(order.currency)},
+        "versions": [{"number": v.number, "label": v.label, "files": files[v.id]} for v in versions],
+        "coverage": COVERAGE["subscription" if kind == PlanKind.SUBSCRIPTION else "named"],
+        "terms": licence.terms,
+        "scenario": licence.scenario,
+        "valid_from": iso_utc(licence.valid_from),
+        "valid_until": iso_utc(licence.valid_until),
+    }
+
+
+def sign_licence(session: Session, licence: Licence) -> None:
+    """Build the licence's statement and sign it: sets ``statement``, ``signature`` and ``key_id``. Called once,
+    when the licence is issued (flushed, with its serial, order, versions and dates set)."""
+    signer = signer_for(current_app)
+    statement = build_statement(licence, session)
+    licence.statement = statement
+    licence.signature = signer.sign(canonical_bytes(statement))
+    licence.key_id = signer.key_id
+
+
+def certificate_document(licence: Licence) -> dict:
+    """The certificate as downloaded: the signed statement and its signature."""
+    return {"certificate": licence.statement,
+            "signature": {"alg": ALGORITHM, "kid": licence.key_id, "value": licence.signature}}
+
+
+def current_status(licence: Licence, when: datetime | None = None) -> LicenceStatus:
+    """The licence's status as of now: its recorded status, except that an active licence whose period has ended
+    reads as expired (the command that records expiry may not have run yet)."""
+    status = LicenceStatus(licence.status)
+    when = when or utcnow()
+    if status is LicenceStatus.ACTIVE and licence.valid_until is not None and when >= licence.valid_until:
+        return LicenceStatus.EXPIRED
+    return status
+
+
+def terms_in_words(terms: Mapping, kind: str | None = None, billing_period: str | None = None) -> list[str]:
+    """Frozen licence terms as the plain sentences the catalog uses for a plan's terms."""
+    from marketplace.listings.view_helpers import licence_terms_words
+
+    fields = LicenceTerms.__dataclass_fields__
+    frozen = LicenceTerms(**{k: v for k, v in terms.items() if k in fields})
+    return licence_terms_words(frozen, kind, billing_period)
+
+
+def scenario_in_words(scenario: Mapping) -> dict[str, str]:
+    """The declared scenario with its values labelled."""
+    def label(enum_cls, value) -> str:
+        try:
+            return enum_cls(value).label
+        except ValueError:
+            return str(value)
+
+    users = scenario.get("expected_users")
+    return {"Purpose": label(Purpose, scenario.get("purpose")), "Sector": label(Sector, scenario.get("sector")),
+            "Territory of use": label(Territory, scenario.get("territory")),
+            "Expected users": f"{users:,}" if isinstance(users, int) else str(users),
+            "Description": str(scenario.get("description") or "")}
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking a certificate document; ``malformed`` when it is not a certificate document at all."""
+
+    valid: bool
+    reason: str
+    serial: str | None = None
+    kid: str | None = None
+    malformed: bool = False
+
+
+def _no_duplicates(pairs: list) -> dict:
+    # Two values for one name would let another reader see a value other than the one verified.
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the name {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_document(raw: str | bytes) -> dict | list | str | int | float | bool | None:
+    """Parse JSON text strictly: no repeated names in an object, no NaN or Infinity."""
+    return json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+
+
+def _public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
+    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, a Signer, or a mapping of id to key."""
+    if isinstance(jwks_or_keys, Signer):
+        return {jwks_or_keys.key_id: jwks_or_keys.public_key}
+    if isinstance(jwks_or_keys, Mapping) and "keys" not in jwks_or_keys:
+        return {str(k): v for k, v in jwks_or_keys.items() if isinstance(v, Ed25519PublicKey)}
+    entries = jwks_or_keys.get("keys") if isinstance(jwks_or_keys, Mapping) else jwks_or_keys
+    keys: dict[str, Ed25519PublicKey] = {}
+    for jwk in entries if isinstance(entries, list | tuple) else ():
+        if not (isinstance(jwk, Mapping) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"):
+            continue  # a JWKS may publish other keys; only Ed25519 ones sign certificates
+        try:
+            key = Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk.get("x")))
+        except (ValueError, TypeError, binascii.Error):
+            continue
+        keys[str(jwk.get("kid") or key_id_of(key))] = key
+    return keys
+
+
+def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -> Verification:
+    return Verification(False, reason, serial, kid, malformed=True)
+
+
+def verify_document(document, jwks_or_keys) -> Verification:
+    """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline.
+    Never raises: a malformed document, an unknown key or a signature that does not match are reported."""
+    try:
+        return _verify(document, _public_keys(jwks_or_keys))
+    except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
+        return _malformed(f"The document cannot be read: {exc}")
+
+
+def _verify(document, keys: dict[str, Ed25519PublicKey]) -> Verification:
+    if isinstance(document, bytes | bytearray | str):
+        try:
+            document = parse_document(document)
+        except (ValueError, RecursionError) as exc:
+            return _malformed(f"The document is not valid JSON: {exc}")
+    if not isinstance(document, dict) or set(document) != {"certificate", "signature"}:
+        return _malformed('A certificate document is a JSON object with exactly two fields, "certificate" and '
+                          '"signature".')
+    statement, signature = document["certificate"], document["signature"]
+    if not isinstance(statement, dict):
+        return _malformed('"certificate" must be a JSON object.')
+    serial = statement.get("serial") if isinstance(statement.get("serial"), str) else None
+    if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
+            isinstance(v, str) for v in signature.values()):
+        return _malformed('"signature" must be an object with the text fields "alg", "kid" and "value".', serial)
+    kid = signature["kid"]
+    if signature["alg"] != ALGORITHM:
+        return Verification(False, f"Unsupported signature algorithm {signature['alg']!r}: certificates are "
+                                   f"signed with {ALGORITHM} (Ed25519).", serial, kid)
+    key = keys.get(kid)
+    if key is None:
+        return Verification(False, f"Unknown signing key {kid!r}: it is not among the marketplace's published "
+                                   f"keys.", serial, kid)
+    try:
+        value = _b64url_decode(signature["value"])
+    except (ValueError, binascii.Error):
+        return Verification(False, "The signature value is not base64url text.", serial, kid)
+    try:
+        key.verify(value, canonical_bytes(statement))
+    except InvalidSignature:
+        return Verification(False, "The signature does not match the certificate: it was changed after it was "
+                                   "signed, or it was signed with another key.", serial, kid)
+    if statement.get("type") != STATEMENT_TYPE or statement.get("version") != STATEMENT_VERSION:
+        return Verification(False, "The signed document is not a data licence certificate this verifier knows.",
+                            serial, kid)
+    return Verification(True, f"The signature is valid: the certificate is exactly as issued, signed with key "
+                              f"{kid}.", serial, kid)
+
+
+# ---------------------------------------------------------------- ODRL policy
+
+
+def _constraint(left: str, operator: str, right) -> dict:
+    return {"@type": "Constraint", "leftOperand": left, "operator": operator, "rightOperand": right}
+
+
+def _moment(text: str) -> dict:
+    return {"@value": text, "@type": "xsd:dateTime"}
+
+
+def _vocab(base: str, name: str) -> str:
+    # The exchange's own licence vocabulary, as the catalog's ODRL offers name it (catalog.dcat._vocab_term).
+    return f"{base}/vocab/licence#{name}"
+
+
+def odrl_policy(licence: Licence) -> dict:
+    """The certificate as an ODRL 2.2 Agreement (JSON-LD, the ODRL context): the licensor as assigner, the
+    licensee as assignee, the product's dataset as target; a permission per permitted use (a purpose constraint),
+    with the territory (spatial) and the validity (dateTime) as constraints and attribution and the price paid as
+    duties; derivation permitted or prohibited, and the prohibitions. Built from the signed statement, in the
+    vocabulary of the catalog's ODRL offers (catalog.dcat.add_offer)."""
+    s = licence.statement
+    base = s["issuer"]["url"]
+    terms = s["terms"]
+    policy_id = s["url"]
+    assigner = f"{base}/organizations/{quote(s['licensor']['slug'])}"
+    assignee = f"{base}/organizations/{quote(s['licensee']['slug'])}"
+
+    shared = []
+    place = TERRITORY_PLACES.get(str(terms.get("territory")))
+    if place:
+        shared.append(_constraint("spatial", "eq", {"@id": place.iri}))
+    shared.append(_constraint("dateTime", "gteq", _moment(s["valid_from"])))
+    if s.get("valid_until"):
+        shared.append(_constraint("dateTime", "lt", _moment(s["valid_until"])))
+    duties = []
+    if terms.get("attribution_required"):
+        duties.append({"@type": "Duty", "action": "attribute", "attributedParty": assigner})
+    order = s["order"]
+    if order["amount"] > 0:
+        amount = _constraint("payAmount", "eq", {"@value": str(minor_to_decimal(order["amount"])),
+                                                 "@type": "xsd:decimal"})
+        amount["unit"] = {"@id": f"{EU}currency/{order['currency']}"}
+        duties.append({"@type": "Duty", "compensatedParty": assigner,
+                       "action": [{"rdf:value": {"@id": "odrl:compensate"}, "refinement": [amount]}]})
+
+    def permission(action: str, *constraints: dict, extra_duties: tuple = ()) -> dict:
+        rule = {"@type": "Permission", "action": action, "constraint": [*constraints, *shared]}
+        if duties or extra_duties:
+            rule["duty"] = [*duties, *extra_duties]
+        return rule
+
+    permissions = [permission("use", _constraint("purpose", "eq", {"@id": _vocab(base, str(use))}))
+                   for use in terms.get("permitted_uses") or ()]
+    prohibitions = []
+    if terms.get("derivatives_allowed"):
+        share_alike = ({"@type": "Duty", "action": str(CC.ShareAlike)},) if terms.get("share_alike") else ()
+        permissions.append(permission("derive", extra_duties=share_alike))
+    else:
+        prohibitions.append({"@type": "Prohibition", "action": "derive"})
+    for prohibited in terms.get("prohibitions") or ():
+        action = PROHIBITED_ACTIONS.get(str(prohibited))
+        prohibitions.append({"@type": "Prohibition",
+                             "action": str(action).removeprefix(ODRL_NS) if action else _vocab(base, "reidentify")})
+
+    scenario = scenario_in_words(s["scenario"])
+    policy = {
+        "@context": ODRL_CONTEXT,
+        "@type": "Agreement",
+        "@id": policy_id,
+        "uid": policy_id,
+        "profile": f"{base}/vocab/licence",
+        "dct:identifier": s["serial"],
+        "dct:title": f"Licence {s['serial']}: {s['product']['title']}",
+        "dct:description": (f"Declared use: {scenario['Purpose'].lower()}, {scenario['Sector'].lower()} sector, "
+                            f"in {scenario['Territory of use']}, about {scenario['Expected users']} users. "
+                            f"{scenario['Description']}").strip(),
+        "dct:issued": _moment(s["issued_at"]),
+        "dct:source": {"@id": f"{policy_id}.json"},
+        "assigner": {"@id": assigner, "@type": "Party", "rdfs:label": s["licensor"]["name"]},
+        "assignee": {"@id": assignee, "@type": "Party", "rdfs:label": s["licensee"]["name"]},
+        "target": f"{s['product']['url']}#dataset",
+        "permission": permissions,
+    }
+    if prohibitions:
+        policy["prohibition"] = prohibitions
+    return policy

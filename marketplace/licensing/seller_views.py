@@ -1,0 +1,268 @@
+"""The seller's side of licensing, as pages: the request queue, the sales dashboard, one order; and the platform
+admin's list of every order with the same refund.
+
+- ``/seller/<org_slug>/requests``: requests waiting for the organization's decision (approve, or decline with a
+  message), oldest first;
+- ``/seller/<org_slug>/sales``: revenue per currency, active licences, requests waiting, recent orders with a
+  refund form per fulfilled paid order;
+- ``/seller/<org_slug>/orders/<id>``: the seller's view of one order (the buyer's page is ``/orders/<id>``);
+- ``/admin/orders``: every order, newest first, paged, with the refund form (platform admins only).
+
+Each POST parses its form, calls one service, commits and redirects with a flash. When the service refuses, the
+page the form came from is rendered again with the status (422 invalid, 409 wrong state, 403 not allowed, 402 the
+payment provider failed), the message beside the field and what was typed kept. An organization the user does
+not belong to, and an order it did not sell, are 404.
+"""
+from __future__ import annotations
+
+import re
+from math import ceil
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.accounts.forms import apply_domain_errors
+from marketplace.accounts.models import Organization
+from marketplace.accounts.services import organization_for_member
+from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.extensions import db, login_manager
+from marketplace.licensing import services as orders
+from marketplace.licensing.certificates import scenario_in_words
+from marketplace.licensing.models import Order
+from marketplace.licensing.seller_forms import DecisionForm, RefundForm
+from marketplace.licensing.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.listings.models import ProductVersion
+from marketplace.listings.view_helpers import acting_user
+
+bp = Blueprint("sales", __name__)
+
+ORG = "/seller/<org_slug>"
+ORDER = f"{ORG}/orders/<int:order_id>"
+RECENT_ORDERS = 50
+ADMIN_PER_PAGE = 50
+MAX_PAGE = 100_000  # far past any real list; keeps the offset inside a database integer
+
+
+@bp.before_request
+def _require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.context_processor
+def _helpers():
+    return {"scenario_in_words": scenario_in_words, "can_refund": can_refund, "can_decide": can_decide,
+            "OrderStatus": OrderStatus}
+
+
+# ---------------------------------------------------------------- what a page offers
+
+
+def can_decide(order: Order) -> bool:
+    return OrderAction.APPROVE in ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SELLER])
+
+
+def can_refund(order: Order) -> bool:
+    """A refund form for a fulfilled order that was paid for (a free licence has no money to give back)."""
+    actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SELLER, OrderActor.ADMIN])
+    return OrderAction.REFUND in actions and order.amount > 0
+
+
+# ---------------------------------------------------------------- loading what the user may see
+
+
+def _organization(org_slug: str) -> Organization:
+    try:
+        return organization_for_member(db.session, acting_user(), org_slug)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def _order(order_id: int, org: Organization | None = None) -> Order:
+    """The order if the user may see it (and, with ``org``, if that organization sold it); 404 otherwise."""
+    try:
+        order = orders.order_for(db.session, acting_user(), order_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+    if org is not None and order.seller_organization_id != org.id:
+        abort(404, "No such order.")
+    return order
+
+
+def _version_titles(found: list[Order]) -> dict[int, str]:
+    """The English title of each order's version, in one query."""
+    ids = {o.version_id for o in found}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(ProductVersion.id, ProductVersion.title_en)
+                                   .where(ProductVersion.id.in_(ids))).all())
+
+
+# ---------------------------------------------------------------- the request queue
+
+
+def render_requests(org: Organization, *, forms: dict | None = None, status: int = 200, error: str | None = None):
+    """The queue; ``forms`` maps an order id to its decision form as posted (a refusal keeps what was typed)."""
+    pending = orders.seller_requests(db.session, acting_user(), org)
+    return render_template("sales/requests.html", org=org, requests=pending, titles=_version_titles(pending),
+                           forms=forms or {}, blank=DecisionForm(formdata=None), error=error), status
+
+
+@bp.get(f"{ORG}/requests")
+def requests(org_slug: str):
+    return render_requests(_organization(org_slug))
+
+
+DECIDED = {
+    OrderStatus.FULFILLED: "Approved {number}: the licence was issued to {buyer}.",
+    OrderStatus.AWAITING_PAYMENT: "Approved {number}: {buyer} was asked to pay.",
+    OrderStatus.DECLINED: "Declined {number}: {buyer} was told why.",
+}
+
+
+@bp.post(f"{ORDER}/decide")
+def decide(org_slug: str, order_id: int):
+    org = _organization(org_slug)
+    order = _order(order_id, org)
+    form = DecisionForm()
+
+    def reshow(status: int, error: str | None = None):
+        # The message goes to the top when the request is no longer waiting, so no form shows it.
+        error = None if can_decide(order) else error
+        if form.return_page() == "order":
+            return render_order(org, order, decision_form=form, status=status, error=error)
+        return render_requests(org, forms={order.id: form}, status=status, error=error)
+
+    if not form.validate_on_submit():
+        return reshow(422)
+    try:
+        orders.decide_order(db.session, acting_user(), order, form.decision.data or "", form.message.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return reshow(exc.status, exc.message)
+    db.session.commit()
+    flash(DECIDED.get(order.status, "Decision saved for {number}.").format(
+        number=order.number, buyer=order.buyer_organization.name), "success")
+    if form.return_page() == "order":
+        return redirect(url_for(".order", org_slug=org.slug, order_id=order.id))
+    return redirect(url_for(".requests", org_slug=org.slug))
+
+
+# ---------------------------------------------------------------- the sales dashboard
+
+
+def render_sales(org: Organization, *, forms: dict | None = None, status: int = 200, error: str | None = None):
+    session, user = db.session, acting_user()
+    recent = orders.seller_orders(session, user, org, limit=RECENT_ORDERS)
+    return render_template(
+        "sales/dashboard.html", org=org, revenue=orders.revenue_by_currency(session, org.id),
+        active_licences=orders.active_licence_count(session, org.id),
+        waiting=len(orders.seller_requests(session, user, org)), recent=recent, recent_limit=RECENT_ORDERS,
+        forms=forms or {}, blank=RefundForm(formdata=None), error=error,
+    ), status
+
+
+@bp.get(f"{ORG}/sales")
+def sales(org_slug: str):
+    return render_sales(_organization(org_slug))
+
+
+# ---------------------------------------------------------------- one order
+
+
+def render_order(org: Organization, order: Order, *, decision_form: DecisionForm | None = None,
+                 refund_form: RefundForm | None = None, status: int = 200, error: str | None = None):
+    return render_template(
+        "sales/order.html", org=org, order=order, title=_version_titles([order]).get(order.version_id, ""),
+        # Not called decision_form / refund_form: the template imports macros of those names.
+        decision=decision_form or DecisionForm(formdata=None, back="order"),
+        refund=refund_form or RefundForm(formdata=None, back="order"), error=error,
+    ), status
+
+
+@bp.get(ORDER)
+def order(org_slug: str, order_id: int):
+    org = _organization(org_slug)
+    return render_order(org, _order(order_id, org))
+
+
+def _refund(order: Order, form: RefundForm, reshow, done: str):
+    """Validate the refund form, refund through the configured provider, and redirect to ``done``."""
+    if not form.validate_on_submit():
+        return reshow(422, None)
+    try:
+        orders.refund_order(db.session, acting_user(), order, form.reason.data or "",
+                            current_app.extensions["payments"])
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        # The message goes to the top when the order no longer offers the form to show it in.
+        return reshow(exc.status, None if can_refund(order) else exc.message)
+    db.session.commit()
+    revoked = f" Licence {order.licence.serial} is revoked." if order.licence is not None else ""
+    flash(f"Refunded {order.number} to {order.buyer_organization.name}.{revoked}", "success")
+    return redirect(done)
+
+
+@bp.post(f"{ORDER}/refund")
+def refund(org_slug: str, order_id: int):
+    org = _organization(org_slug)
+    found = _order(order_id, org)
+    form = RefundForm()
+
+    def reshow(status: int, error: str | None):
+        if form.return_page() == "order":
+            return render_order(org, found, refund_form=form, status=status, error=error)
+        return render_sales(org, forms={found.id: form}, status=status, error=error)
+
+    back = (url_for(".order", org_slug=org.slug, order_id=found.id) if form.return_page() == "order"
+            else url_for(".sales", org_slug=org.slug))
+    return _refund(found, form, reshow, back)
+
+
+# ---------------------------------------------------------------- the platform admin
+
+
+def _require_admin() -> None:
+    if not acting_user().is_admin:
+        raise Forbidden("Only platform admins may see every order.")  # the app renders the 403 page
+
+
+def _page_number(raw: str | None) -> tuple[int, str | None]:
+    raw = (raw or "1").strip()
+    if re.fullmatch(r"[0-9]{1,6}", raw) and 1 <= int(raw) <= MAX_PAGE:
+        return int(raw), None
+    return 1, f"“{raw[:40]}” is not a page number; showing the first page."
+
+
+def render_admin_orders(page: int, *, forms: dict | None = None, status: int = 200, error: str | None = None,
+                        notice: str | None = None):
+    found, total = orders.all_orders(db.session, acting_user(), ADMIN_PER_PAGE, (page - 1) * ADMIN_PER_PAGE)
+    return render_template(
+        "sales/admin_orders.html", orders=found, total=total, page=page,
+        pages=max(1, ceil(total / ADMIN_PER_PAGE)), forms=forms or {}, blank=RefundForm(formdata=None),
+        error=error, notice=notice,
+    ), status
+
+
+@bp.get("/admin/orders")
+def admin_orders():
+    _require_admin()
+    page, notice = _page_number(request.args.get("page"))
+    return render_admin_orders(page, notice=notice)
+
+
+@bp.post("/admin/orders/<int:order_id>/refund")
+def admin_refund(order_id: int):
+    _require_admin()
+    found = _order(order_id)
+    page, _ = _page_number(request.args.get("page"))
+    form = RefundForm()
+
+    def reshow(status: int, error: str | None):
+        return render_admin_orders(page, forms={found.id: form}, status=status, error=error)
+
+    return _refund(found, form, reshow, url_for(".admin_orders", page=page))

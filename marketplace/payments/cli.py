@@ -1,0 +1,37 @@
+"""``flask payments reconcile``: settle orders stuck awaiting payment by asking the provider about their checkout.
+
+For a webhook that never came (an outage, a misconfigured endpoint): a checkout the provider reports paid fulfils
+its order, one it reports expired expires it, an open one is left alone. Safe to run repeatedly (from cron).
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from marketplace.db import write_intent
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+
+
+def init_payments_cli(app: Flask) -> None:
+    @app.cli.group("payments")
+    def payments() -> None:
+        """Payments through the configured provider."""
+
+    @payments.command("reconcile")
+    def reconcile() -> None:
+        """Ask the payment provider about every order awaiting payment through it; pay or expire what it says."""
+        from marketplace.licensing.services import reconcile_orders
+
+        provider = current_app.extensions["payments"]
+        with write_intent():
+            try:
+                results = reconcile_orders(db.session, provider)
+                lines = [f"{order.number}\t{outcome}\t{order.status}" for order, outcome in results]
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                raise click.ClickException(f"Reconciliation stopped, nothing changed: {exc.message}") from None
+        for line in lines:
+            click.echo(line)
+        click.echo(f"{len(lines)} order(s) awaiting payment checked with {provider.name}.")

@@ -1,0 +1,293 @@
+"""Stripe Checkout through the official SDK (test-mode keys), and Stripe's webhook events as typed results.
+
+A checkout is a Checkout Session in "payment" mode with one line item: the order's amount in integer minor
+units and its currency, the order id in the metadata. Stripe tells us the outcome by a signed webhook (see
+``marketplace.payments.webhooks``) or, when asked, by the session itself (reconciliation). This module knows
+amounts and references, never orders' states: the order services move orders on its word.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
+from marketplace.payments.interface import Checkout, CheckoutState, PaymentError, PaymentOutcome
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "stripe"
+# Stripe's own cap on a product name shown at checkout is generous; keep ours readable on a receipt.
+MAX_PRODUCT_NAME = 250
+# Stripe lets a Checkout Session live from 30 minutes to 24 hours; a minute's margin each side for clock skew.
+SESSION_MIN_LIFE, SESSION_MAX_LIFE = timedelta(minutes=31), timedelta(hours=24) - timedelta(minutes=1)
+
+
+class InvalidWebhook(DomainError):
+    """A webhook that is not provably Stripe's (missing, wrong or stale signature) or not an event at all."""
+
+    status = 400
+    code = "invalid_webhook"
+
+
+@dataclass(frozen=True)
+class CheckoutSessionSnapshot:
+    """The fields of a Checkout Session an event carries that decide what happens to an order."""
+
+    id: str
+    status: str | None                # open | complete | expired
+    payment_status: str | None        # unpaid | paid | no_payment_required
+    amount_total: int | None          # integer minor units, None if absent or not an integer
+    currency: str | None              # upper-case ISO code, like our Currency values
+    payment_intent: str | None
+    order_id: int | None              # from metadata["order_id"], None if absent or not a number
+    client_reference_id: str | None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified Stripe event: its id (processed once), its type, and the Checkout Session it is about, if any."""
+
+    id: str
+    type: str
+    session: CheckoutSessionSnapshot | None
+
+
+def _integer(value: Any) -> int | None:
+    # JSON integers only: a float or a bool in a money field is not a Stripe amount.
+    return value if type(value) is int else None
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _expandable_id(value: Any) -> str | None:
+    """A field Stripe may send as an id or, expanded, as the object (``payment_intent``)."""
+    if isinstance(value, Mapping):
+        return _text(value.get("id"))
+    return _text(value)
+
+
+def session_snapshot(obj: Mapping[str, Any]) -> CheckoutSessionSnapshot:
+    """The decisive fields of a Checkout Session (an API response or an event's data.object) as plain values."""
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    raw_order_id = metadata.get("order_id")
+    order_id = int(raw_order_id) if isinstance(raw_order_id, str) and raw_order_id.isdigit() else None
+    currency = _text(obj.get("currency"))
+    return CheckoutSessionSnapshot(
+        id=_text(obj.get("id")) or "", status=_text(obj.get("status")),
+        payment_status=_text(obj.get("payment_status")), amount_total=_integer(obj.get("amount_total")),
+        currency=currency.upper() if currency else None, payment_intent=_expandable_id(obj.get("payment_intent")),
+        order_id=order_id, client_reference_id=_text(obj.get("client_reference_id")),
+    )
+
+
+def payment_error(exc: stripe.StripeError, doing: str) -> PaymentError:
+    """Stripe's refusal or failure as our PaymentError, saying what we were doing and what Stripe said."""
+    said = exc.user_message or "no reason given"
+    if isinstance(exc, stripe.CardError):
+        return PaymentError(f"Stripe declined the payment while {doing}: {said}",
+                            {"payment": [said], "decline_code": [exc.code or "card_declined"]})
+    if isinstance(exc, stripe.APIConnectionError):
+        message = f"Could not reach Stripe while {doing}; nothing was charged or changed. Try again shortly."
+    elif isinstance(exc, stripe.AuthenticationError):
+        message = f"Stripe refused our API key while {doing}: check STRIPE_SECRET_KEY."
+    elif isinstance(exc, stripe.RateLimitError):
+        message = f"Stripe is limiting our requests; {doing} failed. Try again shortly."
+    elif isinstance(exc, stripe.IdempotencyError):
+        message = f"Stripe refused a repeated request while {doing}: {said}"
+    elif isinstance(exc, stripe.InvalidRequestError):
+        message = f"Stripe refused the request while {doing}: {said}"
+    else:
+        message = f"Stripe failed while {doing}: {said}"
+    return PaymentError(message, {"payment": [said], "stripe_error": [type(exc).__name__]})
+
+
+class StripePayments:
+    """The Stripe provider: Checkout Sessions, their state, refunds, and verified webhook events.
+
+    CNY, HKD and USD all have two decimals at Stripe (none is zero-decimal), so ``order.amount`` in minor units
+    is exactly Stripe's ``unit_amount``; no conversion and no floats.
+    """
+
+    name = PROVIDER
+
+    def __init__(self, secret_key: str, *, webhook_secret: str, api_base: str | None = None,
+                 webhook_tolerance: int = stripe.Webhook.DEFAULT_TOLERANCE, max_network_retries: int | None = None,
+                 http_client: stripe.HTTPClient | None = None) -> None:
+        if not secret_key:
+            raise ValueError("Stripe payments need STRIPE_SECRET_KEY (a secret key, sk_test_... in test mode).")
+        if not webhook_secret:
+            raise ValueError("Stripe payments need STRIPE_WEBHOOK_SECRET (whsec_...): orders are fulfilled only "
+                             "from verified webhooks.")
+        if webhook_tolerance <= 0:
+            # The SDK skips the age check for a tolerance of 0: a captured event could be replayed forever.
+            raise ValueError("STRIPE_WEBHOOK_TOLERANCE must be a positive number of seconds.")
+        self.webhook_secret = webhook_secret
+        self.webhook_tolerance = webhook_tolerance
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses={"api": api_base.rstrip("/")} if api_base else None,
+            max_network_retries=max_network_retries, http_client=http_client,
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StripePayments:
+        tolerance = _optional_int(config.get("STRIPE_WEBHOOK_TOLERANCE"))
+        return cls(
+            config.get("STRIPE_SECRET_KEY") or "", webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or "",
+            api_base=config.get("STRIPE_API_BASE") or None,
+            webhook_tolerance=stripe.Webhook.DEFAULT_TOLERANCE if tolerance is None else tolerance,
+            max_network_retries=_optional_int(config.get("STRIPE_MAX_NETWORK_RETRIES")),
+        )
+
+    # ------------------------------------------------------------ the PaymentProvider contract
+
+    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str) -> Checkout:
+        """Create a Checkout Session for the order's amount (the same idempotency key gives the same session).
+        An order keeps one payable session at a time: while its earlier session is open the buyer is sent back
+        to it, and one already paid is refused (its confirmation is on its way), so nobody pays twice."""
+        amount = order.amount
+        if type(amount) is not int or amount <= 0:
+            raise PaymentError(f"Order {order.number} has no amount to pay by card.")
+        earlier = self._earlier_session(order)
+        if earlier is not None:
+            return earlier
+        name = f"{order.version.title_en} — {order.plan.name}"[:MAX_PRODUCT_NAME]
+        params = {
+            "mode": "payment",
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {"currency": str(order.currency).lower(), "unit_amount": amount,
+                               "product_data": {"name": name}},
+            }],
+            "metadata": {"order_id": str(order.id), "order_number": order.number},
+            "payment_intent_data": {"metadata": {"order_id": str(order.id), "order_number": order.number}},
+            "client_reference_id": str(order.id),
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        if order.deadline is not None:
+            params["expires_at"] = _session_expiry(order.deadline)
+        try:
+            session = self.client.v1.checkout.sessions.create(params, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise payment_error(exc, f"opening the checkout for {order.number}") from exc
+        if not session.url:
+            raise PaymentError(f"Stripe opened checkout {session.id} for {order.number} without a payment page.")
+        return Checkout(reference=session.id, redirect_url=session.url)
+
+    def _earlier_session(self, order) -> Checkout | None:
+        """The order's earlier session if the buyer can still pay there; PaymentError if it was paid already."""
+        if not (order.payment_provider == PROVIDER and order.payment_reference):
+            return None
+        try:
+            found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:  # unknown to this Stripe account (keys changed): nothing to go back to
+                return None
+            raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
+        except stripe.StripeError as exc:
+            raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
+        if found.status == "open" and found.url:
+            return Checkout(reference=found.id, redirect_url=found.url)
+        if found.status == "complete":
+            raise PaymentError(f"Order {order.number} is already paid at Stripe; its confirmation is on its way.")
+        return None
+
+    def checkout_state(self, order) -> CheckoutState:
+        """Paid (with the payment intent) once the session is complete and paid, expired once Stripe expired it,
+        open otherwise (including a completed session whose delayed payment has not arrived yet)."""
+        if not order.payment_reference:
+            return CheckoutState(PaymentOutcome.OPEN)
+        try:
+            found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
+        except stripe.StripeError as exc:
+            raise payment_error(exc, f"asking about the checkout of {order.number}") from exc
+        session = session_snapshot(found.to_dict())
+        if session.status == "expired":
+            return CheckoutState(PaymentOutcome.EXPIRED)
+        if session.status == "complete" and session.payment_status == "paid":
+            mismatch = checkout_mismatch(order, session)
+            if mismatch:
+                # Never pay an order on a session that is not exactly its own; a person has to look at it.
+                log.warning("Stripe session %s does not match order %s: %s", session.id, order.number, mismatch)
+                return CheckoutState(PaymentOutcome.OPEN)
+            return CheckoutState(PaymentOutcome.PAID, session.payment_intent)
+        return CheckoutState(PaymentOutcome.OPEN)
+
+    def refund(self, order, *, idempotency_key: str) -> str:
+        """Refund the whole payment of a paid order (its payment intent); Stripe's refund id."""
+        if not order.payment_intent:
+            raise PaymentError(f"Order {order.number} has no Stripe payment to refund.")
+        try:
+            refund = self.client.v1.refunds.create(
+                {"payment_intent": order.payment_intent, "metadata": {"order_id": str(order.id)}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise payment_error(exc, f"refunding {order.number}") from exc
+        if refund.status in ("failed", "canceled"):
+            raise PaymentError(f"Stripe could not refund {order.number} (refund {refund.id} {refund.status}).")
+        return refund.id
+
+    def cancel_checkout(self, order) -> None:
+        """Expire the order's session at Stripe if it is still open (a session already closed is left alone)."""
+        if not (order.payment_provider == PROVIDER and order.payment_reference):
+            return
+        try:
+            found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
+            if found.status == "open":
+                self.client.v1.checkout.sessions.expire(order.payment_reference)
+        except stripe.StripeError as exc:
+            raise payment_error(exc, f"closing the checkout of {order.number}") from exc
+
+    # ------------------------------------------------------------ webhooks
+
+    def parse_event(self, payload: bytes, signature: str | None) -> WebhookEvent:
+        """Verify a webhook's Stripe-Signature against the signing secret and its age against the tolerance, and
+        read the event. InvalidWebhook for a missing, wrong or stale signature or a body that is not an event."""
+        try:
+            event = self.client.construct_event(payload, signature, self.webhook_secret, self.webhook_tolerance)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidWebhook("The Stripe signature is missing, wrong or too old.",
+                                 {"stripe_signature": [exc.user_message or "invalid"]}) from None
+        except (ValueError, TypeError, AttributeError):
+            # Signed, but not JSON or not an event object (the SDK parses only after verifying).
+            raise InvalidWebhook("The webhook body is not a Stripe event.", {"body": ["Malformed event."]}) from None
+        data = event.to_dict()
+        event_id, event_type = _text(data.get("id")), _text(data.get("type"))
+        obj = data.get("data", {}).get("object") if isinstance(data.get("data"), Mapping) else None
+        if not event_id or not event_type or not isinstance(obj, Mapping):
+            raise InvalidWebhook("The webhook body is not a Stripe event.",
+                                 {"body": ["An event needs an id, a type and data.object."]})
+        session = session_snapshot(obj) if obj.get("object") == "checkout.session" else None
+        return WebhookEvent(id=event_id, type=event_type, session=session)
+
+
+def _session_expiry(deadline: datetime) -> int:
+    """When the order's session should expire: at the order's payment deadline, within the 30 minutes to 24 hours
+    Stripe allows (a session outliving its order could take money for an expired order)."""
+    now = utcnow()
+    return int(min(max(deadline, now + SESSION_MIN_LIFE), now + SESSION_MAX_LIFE).timestamp())
+
+
+def checkout_mismatch(order, session: CheckoutSessionSnapshot) -> str | None:
+    """Why a Checkout Session cannot pay this order (another session, order, amount or currency), or None."""
+    if session.id != order.payment_reference:
+        return f"session {session.id} is not the order's checkout {order.payment_reference}"
+    if session.order_id is not None and session.order_id != order.id:
+        return f"session is for order id {session.order_id}"
+    if session.amount_total != order.amount or session.currency != str(order.currency):
+        return (f"session charges {session.amount_total} {session.currency}, the order costs "
+                f"{order.amount} {order.currency}")
+    return None

@@ -1,0 +1,73 @@
+"""The order and licence lifecycle tables, written out here independently of the code: every state x action x
+actor."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from marketplace.errors import Forbidden, InvalidTransition
+from marketplace.licensing.states import (
+    LICENCE_LIFECYCLE,
+    ORDER_LIFECYCLE,
+    LicenceAction,
+    LicenceStatus,
+    OrderAction,
+    OrderActor,
+    OrderStatus,
+)
+
+O, A, L = OrderStatus, OrderAction, LicenceStatus
+BUYER, SELLER, ADMIN, SYSTEM = OrderActor.BUYER, OrderActor.SELLER, OrderActor.ADMIN, OrderActor.SYSTEM
+
+# (state, action) -> (next state, the actors allowed). Everything not here is a 409.
+EXPECTED_ORDER = {
+    (O.REQUESTED, A.AWAIT_APPROVAL): (O.AWAITING_APPROVAL, {SYSTEM}),
+    (O.REQUESTED, A.AWAIT_PAYMENT): (O.AWAITING_PAYMENT, {SYSTEM}),
+    (O.REQUESTED, A.FULFIL): (O.FULFILLED, {SYSTEM}),
+    (O.AWAITING_APPROVAL, A.APPROVE): (O.APPROVED, {SELLER}),
+    (O.AWAITING_APPROVAL, A.DECLINE): (O.DECLINED, {SELLER}),
+    (O.AWAITING_APPROVAL, A.CANCEL): (O.CANCELLED, {BUYER}),
+    (O.AWAITING_APPROVAL, A.EXPIRE): (O.EXPIRED, {SYSTEM}),
+    (O.APPROVED, A.AWAIT_PAYMENT): (O.AWAITING_PAYMENT, {SYSTEM}),
+    (O.APPROVED, A.FULFIL): (O.FULFILLED, {SYSTEM}),
+    (O.AWAITING_PAYMENT, A.PAY): (O.PAID, {SYSTEM}),
+    (O.AWAITING_PAYMENT, A.CANCEL): (O.CANCELLED, {BUYER}),
+    (O.AWAITING_PAYMENT, A.EXPIRE): (O.EXPIRED, {SYSTEM}),
+    (O.PAID, A.FULFIL): (O.FULFILLED, {SYSTEM}),
+    (O.FULFILLED, A.REFUND): (O.REFUNDED, {SELLER, ADMIN}),
+}
+EXPECTED_LICENCE = {
+    (L.ACTIVE, LicenceAction.EXPIRE): (L.EXPIRED, {SYSTEM}),
+    (L.ACTIVE, LicenceAction.REVOKE): (L.REVOKED, {SYSTEM}),
+}
+
+
+def _check(lifecycle, expected, state, action, actor):
+    entry = expected.get((state, action))
+    if entry is None:
+        with pytest.raises(InvalidTransition) as err:
+            lifecycle.next(state, action, actor)
+        assert err.value.status == 409 and state.value.replace("_", " ") in err.value.message
+    elif actor not in entry[1]:
+        with pytest.raises(Forbidden) as err:
+            lifecycle.next(state, action, actor)
+        assert err.value.status == 403 and all(a.value in err.value.message for a in entry[1])
+    else:
+        assert lifecycle.next(state, action, actor) == entry[0]
+
+
+@pytest.mark.parametrize(("state", "action", "actor"), list(itertools.product(OrderStatus, OrderAction, OrderActor)))
+def test_order_moves(state, action, actor):
+    _check(ORDER_LIFECYCLE, EXPECTED_ORDER, state, action, actor)
+
+
+@pytest.mark.parametrize(("state", "action", "actor"),
+                         list(itertools.product(LicenceStatus, LicenceAction, OrderActor)))
+def test_licence_moves(state, action, actor):
+    _check(LICENCE_LIFECYCLE, EXPECTED_LICENCE, state, action, actor)
+
+
+def test_final_states_have_no_way_out():
+    finals = {O.DECLINED, O.CANCELLED, O.EXPIRED, O.REFUNDED}
+    assert not [key for key in ORDER_LIFECYCLE.table if key[0] in finals]
