@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.models import Organization, User
@@ -51,14 +49,6 @@ def _buyer_organization(user: User, slug: str) -> Organization:
         raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
 
 
-def _earlier_order(user: User, key: str) -> Order | None:
-    """The order this caller already created with ``key``, if any (what decides 200 over 201)."""
-    key = key.strip()
-    if not key:
-        return None
-    return db.session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
-
-
 @blp.route("/orders", methods=["POST"])
 @blp.arguments(OrderCreateSchema)
 @blp.response(201, OrderOutSchema)
@@ -73,19 +63,12 @@ def create_order(data):
     user = require_api_user()
     organization = _buyer_organization(user, data["organization"])
     key = request.headers.get("Idempotency-Key", "")
-    earlier = _earlier_order(user, key)
+    earlier = services.order_by_key(db.session, user, key)
     req = services.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
                                   scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
     try:
         order = services.request_licence(db.session, user, req)
         db.session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key created the order first: answer with that one.
-        db.session.rollback()
-        order = _earlier_order(user, key)
-        if order is None:
-            raise
-        return order, 200
     except DomainError as exc:
         if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
             exc.errors["organization"] = exc.errors.pop("organization_id")

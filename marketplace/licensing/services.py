@@ -202,11 +202,19 @@ def _idempotency_key(value: str | None) -> str:
     return key
 
 
+def order_by_key(session: Session, user: User, idempotency_key: str) -> Order | None:
+    """The order ``user`` already placed with this idempotency key, if any."""
+    key = (idempotency_key or "").strip()
+    if not key:
+        return None
+    return session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
+
+
 def request_licence(session: Session, user: User, req: LicenceRequest, *, renews: Order | None = None) -> Order:
     """Open an order for a plan with a checked scenario and route it: to the seller, to payment, or (free plan)
     straight to a licence. Repeating a request with the same idempotency key returns the first order."""
     key = _idempotency_key(req.idempotency_key)
-    earlier = session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
+    earlier = order_by_key(session, user, key)
     if earlier is not None:
         if earlier.plan_id != req.plan_id:
             raise Conflict("This idempotency key was already used for another order.",
@@ -233,7 +241,7 @@ def request_licence(session: Session, user: User, req: LicenceRequest, *, renews
             session.add(order)
             session.flush()
     except IntegrityError:
-        earlier = session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
+        earlier = order_by_key(session, user, key)
         if earlier is None or earlier.plan_id != req.plan_id:
             raise
         return earlier

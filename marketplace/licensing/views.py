@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
@@ -91,12 +90,8 @@ def request_licence(slug: str, plan_id: int):
         accept_terms=bool(form.accept_terms.data), idempotency_key=form.idempotency_key.data or "",
     )
     try:
-        try:
-            order = services.request_licence(db.session, user, req)
-        except IntegrityError:
-            # A double submit raced this one and stored the same idempotency key first: that order is the answer.
-            db.session.rollback()
-            order = services.request_licence(db.session, user, req)
+        # A double submit (the same idempotency key) is answered with the first order, even when racing.
+        order = services.request_licence(db.session, user, req)
     except DomainError as exc:
         db.session.rollback()
         _with_refusal(form, exc)

@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.licensing import services as orders
 from marketplace.licensing.models import Order
 from marketplace.licensing.states import HOLDS_LICENCE
+from marketplace.listings.models import PricingPlan
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 
@@ -40,7 +41,8 @@ def market(own_database_url, tmp_path):
         seller = factories.user(session, email="race-seller@example.org", organization="Race Seller")
         reviewer = factories.user(session, email="race-reviewer@example.org", role=PlatformRole.REVIEWER)
         product = factories.listed_product(session, storage, seller, reviewer, title="Exclusive feed", plans=[
-            {"name": "Exclusive", "kind": "one_time", "amount": 990000, "licence_cap": CAP}])
+            {"name": "Exclusive", "kind": "one_time", "amount": 990000, "licence_cap": CAP},
+            {"name": "Open-ended", "kind": "one_time", "amount": 10000}])
         plan_id = next(p.id for p in product.listed_version.plans if p.name == "Exclusive")
         buyers = [factories.user(session, email=f"racer{n}@example.org", organization=f"Racer {n}")
                   for n in range(RACERS)]
@@ -53,14 +55,14 @@ def market(own_database_url, tmp_path):
         db.engine.dispose()
 
 
-def _buy(app, plan_id: int, user_id: int, org_id: int) -> str:
+def _buy(app, plan_id: int, user_id: int, org_id: int, key: str = "") -> str:
     """One buyer's request, as a request handler makes it; "ok", "sold out" or the unexpected error."""
     with app.app_context(), write_intent():
         session = db.session
         try:
             user = session.get(User, user_id)
             orders.request_licence(session, user, orders.LicenceRequest(
-                plan_id=plan_id, organization_id=org_id, scenario=SCENARIO, accept_terms=True, idempotency_key=""))
+                plan_id=plan_id, organization_id=org_id, scenario=SCENARIO, accept_terms=True, idempotency_key=key))
             session.commit()
             return "ok"
         except Conflict as exc:
@@ -123,3 +125,28 @@ def test_processes_racing_for_a_capped_plan_get_no_more_than_the_cap(market):
         p.join(timeout=30)
     assert all(p.exitcode == 0 for p in procs)
     _assert_cap_held(app, plan_id, results)
+
+
+def test_the_same_request_submitted_at_once_makes_one_order(market):
+    """A double submit racing itself (the same idempotency key): every submit answers with the one order."""
+    app, _, racers = market
+    with app.app_context():
+        plan_id = db.session.scalar(select(PricingPlan.id).where(PricingPlan.name == "Open-ended"))
+        db.session.remove()
+    user_id, org_id = racers[0]
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def submit():
+        barrier.wait()
+        results.append(_buy(app, plan_id, user_id, org_id, key="one-form-submitted-four-times"))
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == ["ok"] * 4
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id)).where(Order.plan_id == plan_id)) == 1
+        db.session.remove()
