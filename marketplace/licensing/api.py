@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.models import Organization, User
 from marketplace.accounts.services import organization_for_member
-from marketplace.errors import DomainError, NotFound, ValidationFailed
+from marketplace.errors import DomainError, NotFound, UploadTooLarge, ValidationFailed
 from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing.models import Order
@@ -25,6 +25,7 @@ from marketplace.licensing.schemas import (
     OrderListQuerySchema,
     OrderOutSchema,
     RefundInSchema,
+    VerificationSchema,
 )
 
 blp = Blueprint("licensing_api", __name__,
@@ -148,3 +149,27 @@ def list_licences():
 def get_licence(licence_id):
     """One licence your organizations hold or granted, with its frozen terms and scenario."""
     return services.licence_for(db.session, require_api_user(), licence_id)
+
+
+@blp.route("/certificates/verify", methods=["POST"])
+@blp.response(200, VerificationSchema)
+@blp.doc(security=[], requestBody={"required": True, "description": "A certificate document as downloaded from "
+                                   "/certificates/<serial>.json", "content": {"application/json": {
+                                       "schema": {"type": "object"}}}})
+def verify_certificate():
+    """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
+    key, and the licence's current status. A body that is not a certificate document is 400; one over 512 KiB is
+    413."""
+    from marketplace.licensing.certificate_views import MAX_DOCUMENT_BYTES, check
+    from marketplace.licensing.certificates import current_status
+
+    if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
+        raise UploadTooLarge("The body is larger than any certificate.")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise UploadTooLarge("The body is larger than any certificate.")
+    result, licence = check(raw)
+    if result.malformed:
+        raise DomainError(result.reason)
+    return {"valid": result.valid, "reason": result.reason, "serial": result.serial,
+            "status": current_status(licence).value if licence else None}

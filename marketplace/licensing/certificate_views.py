@@ -5,7 +5,7 @@
 - ``/certificates/<serial>.jsonld``: the licence as an ODRL Agreement;
 - ``/.well-known/licence-keys.json``: the public keys that verify certificates (a JWKS);
 - ``/certificates/verify``: a form that checks a pasted or uploaded certificate;
-- ``POST /api/v1/certificates/verify``: the same check as JSON (the body is the certificate document).
+- the same check as JSON is ``POST /api/v1/certificates/verify`` (in ``licensing/api.py``).
 
 Machine endpoints answer errors in the API's JSON error shape; the pages render the HTML error page.
 """
@@ -21,7 +21,7 @@ from werkzeug.utils import secure_filename
 from wtforms import TextAreaField
 
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
-from marketplace.extensions import csrf, db
+from marketplace.extensions import db
 from marketplace.licensing.certificates import (
     Verification,
     certificate_document,
@@ -144,22 +144,3 @@ def verify():
     return render_template("certificates/verify.html", form=form, result=result, licence=licence,
                            licence_status=current_status(licence) if licence else None,
                            keys_url=url_for(".keys")), 422 if failed else 200
-
-
-@bp.post("/api/v1/certificates/verify")
-def api_verify():
-    """Verify the certificate document in the body: {"valid", "reason", "serial", "status"}; a body that is not a
-    certificate document is 400."""
-    if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
-        raise UploadTooLarge("The body is larger than any certificate.")
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        raise UploadTooLarge("The body is larger than any certificate.")
-    result, licence = check(raw)
-    if result.malformed:
-        raise DomainError(result.reason)
-    return jsonify({"valid": result.valid, "reason": result.reason, "serial": result.serial,
-                    "status": current_status(licence).value if licence else None})
-
-
-csrf.exempt(api_verify)  # a public check that changes nothing, called without a browser session

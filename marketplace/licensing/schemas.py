@@ -148,3 +148,12 @@ class IssuedLicenceSchema(Schema):
     valid_until = fields.DateTime(allow_none=True, metadata={"description": "None: perpetual."})
     status_reason = fields.String()
     certificate_url = fields.Function(lambda lic: certificate_url(lic.serial))
+
+
+class VerificationSchema(Schema):
+    """What a certificate check finds: valid or not, why, the serial, and the licence's status on record."""
+
+    valid = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    serial = fields.String(allow_none=True)
+    status = fields.String(allow_none=True, metadata={"description": "active, expired or revoked; null if unknown"})
