@@ -63,6 +63,21 @@ def own_database_url(database_url, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def moto_endpoint():
+    """Endpoint URL of a moto S3 server on loopback for the whole session; the environment restored afterwards."""
+    from tests.support.moto import start_moto_server
+
+    saved_env = dict(os.environ)
+    server, endpoint_url = start_moto_server()
+    try:
+        yield endpoint_url
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+@pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     # The suite's own certificate signing key, never the developer's instance/ key.
     app = create_app(

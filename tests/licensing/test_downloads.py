@@ -4,7 +4,6 @@ for each, a stream from local storage or a redirect to a short-lived presigned U
 from __future__ import annotations
 
 import io
-import os
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -226,20 +225,6 @@ def test_a_missing_stored_file_is_404_and_not_counted(session, storage, buyer, b
 
 
 # ---------------------------------------------------------------- S3: a presigned redirect
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from tests.support.moto import start_moto_server
-
-    saved_env = dict(os.environ)
-    server, endpoint_url = start_moto_server()
-    try:
-        yield endpoint_url
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved_env)
 
 
 def test_on_s3_the_download_redirects_to_a_short_lived_presigned_url(app, monkeypatch, session, storage,

@@ -1,10 +1,8 @@
 """Fixtures for the storage tests: a moto S3 server on loopback and one storage per backend."""
 from __future__ import annotations
 
-import os
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +19,7 @@ from tests.support.moto import (  # noqa: E402
     DUMMY_ACCESS_KEY_ID,
     DUMMY_REGION,
     DUMMY_SECRET_ACCESS_KEY,
-    start_moto_server,
 )
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """Endpoint URL of a moto server running for the whole session; env restored afterwards."""
-    saved_env = dict(os.environ)
-    server, endpoint_url = start_moto_server()
-    try:
-        yield endpoint_url
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved_env)
 
 
 @pytest.fixture
