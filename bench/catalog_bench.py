@@ -11,7 +11,7 @@
 3. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
    the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets.
    The product page rotates over ``PRODUCT_SLUGS`` products picked evenly across the catalog (a wrk Lua
-   script, measured after a ``WARM_UP`` run), and separately over the other products, each visited at most once
+   script, measured after ``WARM_UP_PASSES`` visits of each), and separately over the other products, each visited at most once
    (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
 
 ``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file.
@@ -67,7 +67,7 @@ PLANS = [
 TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page": 1 / 5}  # "product page" prefixes
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 PRODUCT_SLUGS = 1000
-WARM_UP = 30  # seconds of the rotating product pages before they are measured
+WARM_UP_PASSES = 4  # visits of each rotating product page before they are measured
 
 
 # ---------------------------------------------------------------- generating the catalog
@@ -292,6 +292,18 @@ def wrk(url: str, paths: str | list[str], duration: int) -> dict:
     return json.loads(line[5:])
 
 
+def warm_up(base: str, paths: list[str]) -> None:
+    """Request every path ``WARM_UP_PASSES`` times from 8 threads, so that both workers are likely to have
+    rendered each (a worker keeps its own pages)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path: str) -> None:
+        urllib.request.urlopen(base + path, timeout=60).read()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(get, paths * WARM_UP_PASSES))
+
+
 def measure(database_url: str, storage: str, requests: dict, duration: int) -> dict:
     """Every endpoint once against a freshly started server (so per-process caches start empty)."""
     proc, base = serve(database_url, storage)
@@ -306,7 +318,7 @@ def measure(database_url: str, storage: str, requests: dict, duration: int) -> d
                 results[name] = None
                 continue
             if "rotating" in name:  # warm-up, not reported
-                wrk(base, paths, WARM_UP)
+                warm_up(base, paths)
             results[name] = wrk(base, paths, duration)
             print(f"  {name}: {results[name]['rps']:,.0f} req/s, p95 {results[name]['p95']:.1f} ms", flush=True)
     finally:

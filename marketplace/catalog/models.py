@@ -97,7 +97,7 @@ class CatalogText(db.Model):
 class CatalogState(db.Model):
     """One row naming the catalog index's current contents: ``generation`` is a fresh random token written in
     the same transaction as every change to the index, so a process that built something from the index (the
-    facet bitmaps of ``catalog.facet_index``) knows with one primary-key read whether it is still exact. A
+    facet bitmaps of ``catalog.search``) knows with one primary-key read whether it is still exact. A
     random token rather than a counter: a rolled-back change or a restored backup can never reuse a token that
     named other contents."""
 
