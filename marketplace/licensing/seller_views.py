@@ -65,9 +65,7 @@ def can_decide(order: Order) -> bool:
 
 
 def can_refund(order: Order) -> bool:
-    """A refund form for a fulfilled order that was paid for (a free licence has no money to give back)."""
-    actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SELLER, OrderActor.ADMIN])
-    return OrderAction.REFUND in actions and order.amount > 0
+    return orders.refundable(order)
 
 
 # ---------------------------------------------------------------- loading what the user may see

@@ -503,11 +503,18 @@ def _fulfil(session: Session, order: Order) -> Licence:
     return licence
 
 
+def refundable(order: Order) -> bool:
+    """Whether the order has money to give back: a fulfilled order that was paid for (a free licence has none)."""
+    return order.status == OrderStatus.FULFILLED and order.amount > 0
+
+
 def refund_order(session: Session, user: User, order: Order, reason: str, payments: PaymentProvider) -> Order:
     """Give the money back (through the provider that took it) and revoke the order's licence."""
     actor = _actor(session, user, order, OrderAction.REFUND)
     reason = _message(reason, "reason", "A reason", required=True)
     ORDER_LIFECYCLE.next(order.status, OrderAction.REFUND, actor)  # refuse before calling the provider
+    if not refundable(order):
+        raise Conflict(f"Order {order.number} was free: there is no money to refund.")
     if order.amount and order.payment_provider:
         if order.payment_provider != payments.name:
             raise Conflict(f"Order {order.number} was paid through {order.payment_provider}, which is not the "
@@ -594,6 +601,15 @@ def _download_refusal(licences: list[Licence], version: ProductVersion, now: dat
     if any(lic.status == LicenceStatus.ACTIVE and now < lic.valid_from for lic in covering):
         return Forbidden("Your licence period has not started yet.")
     return Forbidden("Your licence has expired.")
+
+
+def traded_product(session: Session, slug: str) -> DataProduct:
+    """A product that has been listed, whatever its status now (licences outlive suspension and delisting);
+    NotFound for drafts and unknown slugs."""
+    product = session.scalar(select(DataProduct).where(DataProduct.slug == slug)) if len(slug) <= 120 else None
+    if product is None or product.status == ProductStatus.DRAFT:
+        raise NotFound("No such product in the catalog.")
+    return product
 
 
 def authorize_download(session: Session, user: User | None, product: DataProduct, asset_id: int) -> DownloadGrant:

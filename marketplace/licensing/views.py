@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
@@ -21,8 +20,7 @@ from marketplace.licensing.certificates import current_status, scenario_in_words
 from marketplace.licensing.forms import CheckoutForm, LicenceRequestForm, RenewForm
 from marketplace.licensing.models import Licence, Order
 from marketplace.licensing.states import ORDER_LIFECYCLE, LicenceStatus, OrderAction, OrderActor, OrderStatus
-from marketplace.listings.models import DataProduct, PricingPlan
-from marketplace.listings.states import ProductStatus
+from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
 from marketplace.payments import PaymentError
@@ -278,20 +276,12 @@ def renew(licence_id: int):
 # ---------------------------------------------------------------- the gated download
 
 
-def _traded_product(slug: str) -> DataProduct:
-    """A product that has been listed (licences outlive suspension and delisting); 404 for drafts."""
-    product = db.session.scalar(select(DataProduct).where(DataProduct.slug == slug)) if len(slug) <= 120 else None
-    if product is None or product.status == ProductStatus.DRAFT:
-        abort(404, "No such product in the catalog.")
-    return product
-
-
 @bp.get("/products/<slug>/assets/<int:asset_id>")
 def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
     user = acting_user() if current_user.is_authenticated else None
-    grant = services.authorize_download(db.session, user, _traded_product(slug), asset_id)
+    grant = services.authorize_download(db.session, user, services.traded_product(db.session, slug), asset_id)
     storage, asset = current_app.extensions["storage"], grant.asset
     url = storage.presigned_url(asset.storage_key, expires_in=current_app.config["DOWNLOAD_URL_SECONDS"],
                                 filename=asset.filename)

@@ -344,3 +344,11 @@ def test_the_licence_expire_command_expires_lapsed_licences(app, session, buyer,
     session.refresh(order.licence)
     assert order.licence.status == LicenceStatus.EXPIRED
     assert "verify" in runner.invoke(args=["licences", "--help"]).output  # the certificate commands share the group
+
+
+def test_a_free_licence_has_nothing_to_refund(session, buyer, buyer_org, seller, plans):
+    order = request(session, buyer, buyer_org, plans["Open research"])
+    assert not orders.refundable(order)
+    with pytest.raises(Conflict, match="no money to refund"):
+        orders.refund_order(session, seller, order, "Changed our mind.", SimulatedPayments())
+    assert order.status == OrderStatus.FULFILLED and order.licence.status == LicenceStatus.ACTIVE
