@@ -121,6 +121,11 @@ class Licence(TimestampMixin, db.Model):
     def perpetual(self) -> bool:
         return self.valid_until is None
 
+    @property
+    def starts_later(self) -> bool:
+        """A renewal bought before the current period ends starts when it ends."""
+        return self.valid_from > utcnow()
+
     def in_period(self, when: datetime | None = None) -> bool:
         when = when or utcnow()
         return self.valid_from <= when and (self.valid_until is None or when < self.valid_until)

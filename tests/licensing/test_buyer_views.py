@@ -403,6 +403,9 @@ def test_a_subscription_is_renewed_into_a_new_order(session, buyer_client, buyer
     pay(buyer_client, renewal_id)
     renewal = fresh(session, Order, renewal_id)
     assert renewal.licence.valid_from == fresh(session, Licence, licence.id).valid_until
+    starts = renewal.licence.valid_from.strftime("%Y-%m-%d")
+    assert f"starts {starts}" in buyer_client.get(f"/licences/{renewal.licence.id}").get_data(as_text=True)
+    assert f"starts {starts}" in buyer_client.get("/licences").get_data(as_text=True)
 
     # A second renewal while the first is still being paid is refused with the reason on the licence page.
     third = place(buyer_client, offer, "Monthly", buyer_org)
