@@ -91,14 +91,6 @@ def write_intent():
         _write_intent.reset(token)
 
 
-def set_write_intent(value: bool) -> contextvars.Token:
-    return _write_intent.set(value)
-
-
-def reset_write_intent(token: contextvars.Token) -> None:
-    _write_intent.reset(token)
-
-
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):  # pragma: no cover - driver specific
     if conn.dialect.name == "sqlite":
