@@ -58,15 +58,16 @@ def _demo_trades(session: Session, buyer: User, buyer_org: Organization, created
     from marketplace.licensing import services as orders
     from marketplace.licensing.models import Order
     from marketplace.listings.models import PricingPlan
-    from marketplace.listings.states import ProductStatus
+    from marketplace.listings.services import buyer_visible
     from marketplace.listings.vocab import PlanKind
     from marketplace.payments import SimulatedPayments
 
     if session.scalar(select(Order.id).where(Order.buyer_organization_id == buyer_org.id).limit(1)):
         return
-    plans = session.scalars(
-        select(PricingPlan).join(DataProduct, DataProduct.listed_version_id == PricingPlan.version_id)
-        .where(DataProduct.status == ProductStatus.LISTED).order_by(DataProduct.id, PricingPlan.position)
+    visible = buyer_visible().subquery()
+    plans = session.execute(
+        select(PricingPlan, visible.c.id).join(visible, visible.c.listed_version_id == PricingPlan.version_id)
+        .order_by(visible.c.id, PricingPlan.position)
     ).all()
     wanted = {
         "free": lambda p: p.kind == PlanKind.FREE and not p.requires_approval,
@@ -75,8 +76,8 @@ def _demo_trades(session: Session, buyer: User, buyer_org: Organization, created
     }
     used_products: set[int] = set()
     for what, fits in wanted.items():
-        plan = next(p for p in plans if fits(p) and p.version.product_id not in used_products)
-        used_products.add(plan.version.product_id)
+        plan, product_id = next((p, pid) for p, pid in plans if fits(p) and pid not in used_products)
+        used_products.add(product_id)
         order = orders.request_licence(session, buyer, orders.LicenceRequest(
             plan_id=plan.id, organization_id=buyer_org.id, accept_terms=True, idempotency_key=f"demo-{what}",
             scenario=_fitting_scenario(plan, "Route planning for our cross-boundary freight fleet between Hong Kong "
