@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from marketplace.accounts.services import register_user
+from marketplace.demo import load_demo
 from marketplace.extensions import db
 from tests.support.live import LiveServer
 
@@ -66,3 +67,58 @@ def page(browser, live_server):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """A live server of the test module's own with the demo catalog loaded (accounts, organizations, 30 products)."""
+    with LiveServer(tmp_path_factory.mktemp("live-demo")) as live:
+        with live.app.app_context():
+            load_demo(db.session, live.app.extensions["storage"])
+            db.session.commit()
+            db.session.remove()
+        yield live
+
+
+class Browsing:
+    """Fresh browser contexts (no cookies) on the demo server; every response of 500 or more is recorded."""
+
+    def __init__(self, browser, server: LiveServer):
+        self.browser, self.server = browser, server
+        self.contexts = []
+        self.server_errors: list[str] = []
+
+    def new_page(self, **options):
+        context = self.browser.new_context(base_url=self.server.url, locale="en-GB", **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("response", lambda r: self.server_errors.append(f"{r.status} {r.request.method} {r.url}")
+                if r.status >= 500 else None)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def browsing(browser, demo_server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    browsing = Browsing(browser, demo_server)
+    try:
+        yield browsing
+    finally:
+        browsing.close()
+
+
+def log_in(page, email: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name=f"Log out ({email})")).to_be_visible()

@@ -14,29 +14,16 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from marketplace.demo import load_demo
 from marketplace.extensions import db
 from marketplace.licensing.models import Order
 from marketplace.listings.models import Asset, DataProduct, PricingPlan
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, PlanKind, Territory
-from tests.functional.conftest import TIMEOUT_MS
-from tests.functional.test_browser_reviewer import log_in
-from tests.support.live import LiveServer
+from tests.functional.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
 BUYER = ("buyer@demo.exchange", "demo-buyer-pass")
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    with LiveServer(tmp_path_factory.mktemp("live-buyer")) as live:
-        with live.app.app_context():
-            load_demo(db.session, live.app.extensions["storage"])
-            db.session.commit()
-            db.session.remove()
-        yield live
 
 
 def _offer(app):
@@ -61,54 +48,47 @@ def _offer(app):
         return offer
 
 
-def test_the_demo_buyer_licenses_pays_downloads_and_shows_the_certificate(browser, demo_server, tmp_path):
+def test_the_demo_buyer_licenses_pays_downloads_and_shows_the_certificate(browsing, demo_server, tmp_path):
     offer = _offer(demo_server.app)
     assert offer["files"], "the plan's version must have a deliverable to download"
-    context = browser.new_context(base_url=demo_server.url, locale="en-GB", accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-    try:
-        log_in(page, *BUYER)
+    page = browsing.new_page(accept_downloads=True)
+    errors = browsing.server_errors
+    log_in(page, *BUYER)
 
-        page.goto(f"/products/{offer['slug']}")
-        page.locator(f"a[href='/products/{offer['slug']}/plans/{offer['plan_id']}/license']").first.click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("License")
+    page.goto(f"/products/{offer['slug']}")
+    page.locator(f"a[href='/products/{offer['slug']}/plans/{offer['plan_id']}/license']").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("License")
 
-        page.get_by_label("Purpose").select_option(label=PermittedUse.INTERNAL_ANALYSIS.label)
-        page.get_by_label("Sector").select_option("logistics")
-        page.get_by_label("Territory of use").select_option(label=offer["territory"])
-        page.get_by_label("Expected users").fill("8")
-        page.get_by_label("Describe the use").fill("Weekly planning of delivery routes for our freight team.")
-        page.get_by_label(re.compile("I accept the licence terms")).check()
-        page.get_by_role("button", name="Request licence").click()
+    page.get_by_label("Purpose").select_option(label=PermittedUse.INTERNAL_ANALYSIS.label)
+    page.get_by_label("Sector").select_option("logistics")
+    page.get_by_label("Territory of use").select_option(label=offer["territory"])
+    page.get_by_label("Expected users").fill("8")
+    page.get_by_label("Describe the use").fill("Weekly planning of delivery routes for our freight team.")
+    page.get_by_label(re.compile("I accept the licence terms")).check()
+    page.get_by_role("button", name="Request licence").click()
 
-        expect(page.get_by_text("Awaiting payment").first).to_be_visible()
-        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_text("Awaiting payment").first).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
-        expect(page.get_by_text("Simulated checkout")).to_be_visible()
-        page.get_by_label("Card number").fill("4000 0000 0000 0002")
-        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-        expect(page.get_by_text("Your card was declined.").first).to_be_visible()
-        page.get_by_label("Card number").fill("4242 4242 4242 4242")
-        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-        expect(page.get_by_text("Payment received, licence issued").first).to_be_visible()
+    expect(page.get_by_text("Simulated checkout")).to_be_visible()
+    page.get_by_label("Card number").fill("4000 0000 0000 0002")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_text("Your card was declined.").first).to_be_visible()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_text("Payment received, licence issued").first).to_be_visible()
 
-        page.goto("/licences")
-        filename, sha256 = next(iter(offer["files"].items()))
-        with page.expect_download() as download:
-            page.get_by_role("link", name=filename).first.click()
-        saved = tmp_path / filename
-        download.value.save_as(saved)
-        assert hashlib.sha256(Path(saved).read_bytes()).hexdigest() == sha256
+    page.goto("/licences")
+    filename, sha256 = next(iter(offer["files"].items()))
+    with page.expect_download() as download:
+        page.get_by_role("link", name=filename).first.click()
+    saved = tmp_path / filename
+    download.value.save_as(saved)
+    assert hashlib.sha256(Path(saved).read_bytes()).hexdigest() == sha256
 
-        serial = page.locator("a[href^='/certificates/LIC-']").first.inner_text().strip()
-        page.goto(f"/certificates/{serial}")
-        expect(page.get_by_text(serial).first).to_be_visible()
-        expect(page.get_by_text("Active").first).to_be_visible()
-        page.screenshot(path=str(tmp_path / "certificate.png"), full_page=True)
-        assert errors == []
-    finally:
-        context.close()
+    serial = page.locator("a[href^='/certificates/LIC-']").first.inner_text().strip()
+    page.goto(f"/certificates/{serial}")
+    expect(page.get_by_text(serial).first).to_be_visible()
+    expect(page.get_by_text("Active").first).to_be_visible()
+    page.screenshot(path=str(tmp_path / "certificate.png"), full_page=True)
+    assert errors == []

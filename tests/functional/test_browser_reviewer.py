@@ -14,12 +14,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.demo import load_demo
 from marketplace.extensions import db
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import VersionStatus
 from marketplace.notifications.services import unread_count
-from tests.functional.conftest import TIMEOUT_MS
+from tests.functional.conftest import log_in
 from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
@@ -37,62 +36,11 @@ ITEMS = ("source_legality", "personal_information", "classification", "cross_bor
 SCREENSHOTS = "/tmp"
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    """A live server of its own with the demo catalog loaded (accounts, organizations, 30 products)."""
-    with LiveServer(tmp_path_factory.mktemp("live-demo")) as live:
-        with live.app.app_context():
-            load_demo(db.session, live.app.extensions["storage"])
-            db.session.commit()
-            db.session.remove()
-        yield live
-
-
-class Browsing:
-    """Fresh browser contexts (no cookies) on the demo server; every response of 500 or more is recorded."""
-
-    def __init__(self, browser, server: LiveServer):
-        self.browser, self.server = browser, server
-        self.contexts = []
-        self.server_errors: list[str] = []
-
-    def new_page(self) -> Page:
-        context = self.browser.new_context(base_url=self.server.url, locale="en-GB")
-        context.set_default_timeout(TIMEOUT_MS)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("response", lambda r: self.server_errors.append(f"{r.status} {r.request.method} {r.url}")
-                if r.status >= 500 else None)
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def browsing(browser, demo_server):
-    expect.set_options(timeout=TIMEOUT_MS)
-    browsing = Browsing(browser, demo_server)
-    try:
-        yield browsing
-    finally:
-        browsing.close()
-
-
 # ---------------------------------------------------------------- helpers
 
 
 def flash(page: Page):
     return page.locator(".flash-success")
-
-
-def log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name=f"Log out ({email})")).to_be_visible()
 
 
 def open_queue(page: Page) -> None:
