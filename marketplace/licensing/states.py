@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 
 from marketplace.lifecycle import Lifecycle, move
+from marketplace.listings.vocab import LabelledEnum
 
 
-class OrderStatus(enum.StrEnum):
+class OrderStatus(LabelledEnum):
     REQUESTED = "requested"
     AWAITING_APPROVAL = "awaiting_approval"
     APPROVED = "approved"
@@ -24,10 +25,6 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REFUNDED = "refunded"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class OrderActor(enum.StrEnum):
@@ -49,14 +46,10 @@ class OrderAction(enum.StrEnum):
     REFUND = "refund"
 
 
-class LicenceStatus(enum.StrEnum):
+class LicenceStatus(LabelledEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class LicenceAction(enum.StrEnum):
