@@ -118,10 +118,6 @@ class Licence(TimestampMixin, db.Model):
     plan: Mapped[PricingPlan] = relationship()
 
     @property
-    def perpetual(self) -> bool:
-        return self.valid_until is None
-
-    @property
     def starts_later(self) -> bool:
         """A renewal bought before the current period ends starts when it ends."""
         return self.valid_from > utcnow()
