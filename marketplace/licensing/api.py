@@ -89,11 +89,8 @@ def list_orders(query):
         if not slug:
             raise ValidationFailed("Name the selling organization.", {"organization": ["Required with role=seller."]})
         return services.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
-    found = services.buyer_orders(db.session, user)
-    if slug:
-        organization = organization_for_member(db.session, user, slug)
-        found = [o for o in found if o.buyer_organization_id == organization.id]
-    return found
+    organization = organization_for_member(db.session, user, slug) if slug else None
+    return services.buyer_orders(db.session, user, organization.id if organization else None)
 
 
 @blp.route(ORDER)

@@ -13,7 +13,7 @@ from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, String
 from wtforms.validators import Length
 
 from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
-from marketplace.licensing.services import MAX_IDEMPOTENCY_KEY
+from marketplace.licensing.services import idempotency_key_fits
 from marketplace.listings.vocab import Territory
 
 
@@ -34,7 +34,7 @@ class _IdempotentForm(FlaskForm):
         # A new form gets a new key; a posted one keeps its key, unless it is one no order could carry (a
         # damaged page), which the buyer could neither see nor fix.
         key = self.idempotency_key.data or ""
-        if not self.is_submitted() or not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        if not self.is_submitted() or not key or not idempotency_key_fits(key):
             self.idempotency_key.data = new_idempotency_key()
 
 

@@ -20,7 +20,6 @@ from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
@@ -32,7 +31,6 @@ from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.models import Order
 from marketplace.licensing.seller_forms import DecisionForm, RefundForm
 from marketplace.licensing.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
-from marketplace.listings.models import ProductVersion
 from marketplace.listings.view_helpers import acting_user
 
 bp = Blueprint("sales", __name__)
@@ -53,7 +51,7 @@ def _require_login():
 
 @bp.context_processor
 def _helpers():
-    return {"scenario_in_words": scenario_in_words, "can_refund": can_refund, "can_decide": can_decide,
+    return {"scenario_in_words": scenario_in_words, "can_refund": orders.refundable, "can_decide": can_decide,
             "OrderStatus": OrderStatus}
 
 
@@ -62,10 +60,6 @@ def _helpers():
 
 def can_decide(order: Order) -> bool:
     return OrderAction.APPROVE in ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SELLER])
-
-
-def can_refund(order: Order) -> bool:
-    return orders.refundable(order)
 
 
 # ---------------------------------------------------------------- loading what the user may see
@@ -89,23 +83,13 @@ def _order(order_id: int, org: Organization | None = None) -> Order:
     return order
 
 
-def _version_titles(found: list[Order]) -> dict[int, str]:
-    """The English title of each order's version, in one query."""
-    ids = {o.version_id for o in found}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(ProductVersion.id, ProductVersion.title_en)
-                                   .where(ProductVersion.id.in_(ids))).all())
-
-
 # ---------------------------------------------------------------- the request queue
 
 
 def render_requests(org: Organization, *, forms: dict | None = None, status: int = 200, error: str | None = None):
     """The queue; ``forms`` maps an order id to its decision form as posted (a refusal keeps what was typed)."""
     pending = orders.seller_requests(db.session, acting_user(), org)
-    return render_template("sales/requests.html", org=org, requests=pending, titles=_version_titles(pending),
-                           forms=forms or {}, blank=DecisionForm(formdata=None), error=error), status
+    return render_template("sales/requests.html", org=org, requests=pending, forms=forms or {}, blank=DecisionForm(formdata=None), error=error), status
 
 
 @bp.get(f"{ORG}/requests")
@@ -158,7 +142,7 @@ def render_sales(org: Organization, *, forms: dict | None = None, status: int = 
     return render_template(
         "sales/dashboard.html", org=org, revenue=orders.revenue_by_currency(session, org.id),
         active_licences=orders.active_licence_count(session, org.id),
-        waiting=len(orders.seller_requests(session, user, org)), recent=recent, recent_limit=RECENT_ORDERS,
+        waiting=orders.waiting_request_count(session, org.id), recent=recent, recent_limit=RECENT_ORDERS,
         forms=forms or {}, blank=RefundForm(formdata=None), error=error,
     ), status
 
@@ -174,7 +158,7 @@ def sales(org_slug: str):
 def render_order(org: Organization, order: Order, *, decision_form: DecisionForm | None = None,
                  refund_form: RefundForm | None = None, status: int = 200, error: str | None = None):
     return render_template(
-        "sales/order.html", org=org, order=order, title=_version_titles([order]).get(order.version_id, ""),
+        "sales/order.html", org=org, order=order,
         # Not called decision_form / refund_form: the template imports macros of those names.
         decision=decision_form or DecisionForm(formdata=None, back="order"),
         refund=refund_form or RefundForm(formdata=None, back="order"), error=error,
@@ -198,7 +182,7 @@ def _refund(order: Order, form: RefundForm, reshow, done: str):
         db.session.rollback()
         apply_domain_errors(form, exc)
         # The message goes to the top when the order no longer offers the form to show it in.
-        return reshow(exc.status, None if can_refund(order) else exc.message)
+        return reshow(exc.status, None if orders.refundable(order) else exc.message)
     db.session.commit()
     revoked = f" Licence {order.licence.serial} is revoked." if order.licence is not None else ""
     flash(f"Refunded {order.number} to {order.buyer_organization.name}.{revoked}", "success")

@@ -80,6 +80,18 @@ def _actor(session: Session, user: User, order: Order, action: OrderAction) -> O
     raise Forbidden("This order belongs to another organization.")
 
 
+def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
+    """Whether ``user`` acts for the buyer organization of an order or licence (the seller may look at it, never
+    pay, cancel or renew)."""
+    return held.buyer_organization_id in member_organization_ids(session, user)
+
+
+def _require_buyer(session: Session, user: User, order: Order) -> None:
+    """Forbidden unless ``user`` acts for the buyer: the seller may not pay, nor may anyone else."""
+    if _actor(session, user, order, OrderAction.PAY) is not OrderActor.BUYER:
+        raise Forbidden("Only the buyer pays for an order.")
+
+
 def _move(session: Session, user: User | None, order: Order, action: OrderAction, actor: OrderActor,
           **payload) -> None:
     previous = order.status
@@ -192,11 +204,16 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
     return scenario
 
 
+def idempotency_key_fits(key: str) -> bool:
+    """Whether an order could carry ``key``: at most MAX_IDEMPOTENCY_KEY printable characters."""
+    return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()
+
+
 def _idempotency_key(value: str | None) -> str:
     key = (value or "").strip()
     if not key:
         return secrets.token_urlsafe(16)
-    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+    if not idempotency_key_fits(key):
         raise ValidationFailed("Invalid idempotency key.",
                                {"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} printable characters."]})
     return key
@@ -363,8 +380,7 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
 def start_checkout(session: Session, user: User, order: Order, payments: PaymentProvider, *,
                    success_url: str, cancel_url: str) -> str:
     """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
-    if _actor(session, user, order, OrderAction.CANCEL) is not OrderActor.BUYER:
-        raise Forbidden("Only the buyer pays for an order.")
+    _require_buyer(session, user, order)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
     order.payment_attempts += 1
@@ -407,8 +423,7 @@ def pay_with_test_card(session: Session, user: User, order: Order, card_number: 
     """The simulated checkout: a test card pays (the order is fulfilled) or fails like Stripe's test cards."""
     from marketplace.payments.simulated import charge_test_card
 
-    if _actor(session, user, order, OrderAction.CANCEL) is not OrderActor.BUYER:
-        raise Forbidden("Only the buyer pays for an order.")
+    _require_buyer(session, user, order)
     if not awaits_simulated_payment(order):
         raise Conflict(f"Order {order.number} is not waiting for a simulated payment.")
     try:
@@ -515,7 +530,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     ORDER_LIFECYCLE.next(order.status, OrderAction.REFUND, actor)  # refuse before calling the provider
     if not refundable(order):
         raise Conflict(f"Order {order.number} was free: there is no money to refund.")
-    if order.amount and order.payment_provider:
+    if order.payment_provider:
         if order.payment_provider != payments.name:
             raise Conflict(f"Order {order.number} was paid through {order.payment_provider}, which is not the "
                            "payment provider configured now.")
@@ -660,8 +675,11 @@ def order_for(session: Session, user: User, order_id: int) -> Order:
     return order
 
 
-def buyer_orders(session: Session, user: User) -> list[Order]:
+def buyer_orders(session: Session, user: User, organization_id: int | None = None) -> list[Order]:
+    """The orders placed by the organizations ``user`` belongs to (or by one of them), newest first."""
     orgs = member_organization_ids(session, user)
+    if organization_id is not None:
+        orgs = [org for org in orgs if org == organization_id]
     return list(session.scalars(
         select(Order).where(Order.buyer_organization_id.in_(orgs)).options(*_order_options())
         .order_by(Order.id.desc())
@@ -689,15 +707,18 @@ def licence_for(session: Session, user: User, licence_id: int) -> Licence:
     return licence
 
 
-def licensed_assets(session: Session, licence: Licence) -> list[Asset]:
-    """The deliverables a licence covers, across the product's approved versions, newest version first."""
+def licensed_assets(session: Session, licences: list[Licence]) -> dict[int, list[Asset]]:
+    """The deliverables each licence covers (by licence id), across its product's approved versions, newest
+    version first; one query for every licence of a list."""
+    product_ids = {licence.product_id for licence in licences}
     versions = session.scalars(
-        select(ProductVersion).where(ProductVersion.product_id == licence.product_id,
+        select(ProductVersion).where(ProductVersion.product_id.in_(product_ids),
                                      ProductVersion.approved_at.is_not(None))
         .options(selectinload(ProductVersion.assets)).order_by(ProductVersion.number.desc())
-    ).all()
-    return [asset for version in versions if covers(licence, version)
-            for asset in version.assets if asset.kind == AssetKind.DELIVERABLE]
+    ).all() if product_ids else []
+    return {licence.id: [asset for version in versions if covers(licence, version)
+                         for asset in version.assets if asset.kind == AssetKind.DELIVERABLE]
+            for licence in licences}
 
 
 def _require_seller_member(session: Session, user: User, organization: Organization) -> None:
@@ -746,4 +767,10 @@ def revenue_by_currency(session: Session, organization_id: int) -> dict[str, int
 def active_licence_count(session: Session, organization_id: int) -> int:
     return session.scalar(select(func.count(Licence.id)).where(
         Licence.seller_organization_id == organization_id, Licence.status == LicenceStatus.ACTIVE)) or 0
+
+
+def waiting_request_count(session: Session, organization_id: int) -> int:
+    """How many requests wait for the organization's decision (the queue ``seller_requests`` lists)."""
+    return session.scalar(select(func.count(Order.id)).where(
+        Order.seller_organization_id == organization_id, Order.status == OrderStatus.AWAITING_APPROVAL)) or 0
 

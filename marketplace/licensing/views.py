@@ -32,11 +32,6 @@ ORDER = "/orders/<int:order_id>"
 LICENCE = "/licences/<int:licence_id>"
 
 
-def _is_buyer(order_or_licence: Order | Licence) -> bool:
-    """Whether the user acts for the buyer organization (the seller may look, never pay, cancel or renew)."""
-    return order_or_licence.buyer_organization_id in services.member_organization_ids(db.session, acting_user())
-
-
 def _with_refusal(form, exc: DomainError) -> None:
     """Put a service's refusal on ``form``: reasons beside the fields, the rest at the top. A reason about the
     plan itself (sold out, an order already open) or a hidden field (the idempotency key) belongs to no field
@@ -111,7 +106,7 @@ def _order(order_id: int) -> Order:
 
 
 def render_order(order: Order, *, status: int = 200, error: str | None = None):
-    buyer = _is_buyer(order)
+    buyer = services.is_buyer(db.session, acting_user(), order)
     actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer,
@@ -188,7 +183,7 @@ def _checkout_page(order: Order, form: CheckoutForm, status: int = 200):
 def checkout(order_id: int):
     found = _order(order_id)
     back = url_for(".order", order_id=found.id)
-    if not _is_buyer(found):
+    if not services.is_buyer(db.session, acting_user(), found):
         abort(403, "Only the buyer pays for an order.")
     if not services.awaits_simulated_payment(found):
         flash(f"Order {found.number} is not waiting for a payment on this page.", "info")
@@ -223,24 +218,22 @@ def _licence(licence_id: int) -> Licence:
         abort(404, exc.message)
 
 
-def _files(licence: Licence):
-    return services.licensed_assets(db.session, licence)
-
-
 @bp.get("/licences")
 @login_required
 def licences():
     found = services.buyer_licences(db.session, acting_user())
     return render_template("licensing/licences.html", licences=found,
-                           files={lic.id: _files(lic) for lic in found},
+                           files=services.licensed_assets(db.session, found),
                            statuses={lic.id: current_status(lic) for lic in found}, LicenceStatus=LicenceStatus)
 
 
 def render_licence(licence: Licence, *, form: RenewForm | None = None, status: int = 200, error: str | None = None):
-    buyer = _is_buyer(licence)
+    buyer = services.is_buyer(db.session, acting_user(), licence)
     return render_template(
-        "licensing/licence.html", licence=licence, files=_files(licence), status=current_status(licence),
-        terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period), scenario=scenario_in_words(licence.scenario),
+        "licensing/licence.html", licence=licence, files=services.licensed_assets(db.session, [licence])[licence.id],
+        status=current_status(licence),
+        terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period),
+        scenario=scenario_in_words(licence.scenario),
         is_buyer=buyer, can_renew=buyer and licence.plan_kind == PlanKind.SUBSCRIPTION,
         form=form or RenewForm(formdata=None),
         error=error, LicenceStatus=LicenceStatus,
