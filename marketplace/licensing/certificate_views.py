@@ -23,6 +23,7 @@ from wtforms import TextAreaField
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing.certificates import (
+    KEYS_PATH,
     Verification,
     certificate_document,
     current_status,
@@ -43,7 +44,7 @@ _MACHINE_SUFFIXES = (".json", ".jsonld")
 
 @bp.errorhandler(DomainError)
 def _error(error: DomainError):
-    if request.path.endswith(_MACHINE_SUFFIXES) or request.path.startswith("/api/"):
+    if request.path.endswith(_MACHINE_SUFFIXES):
         return jsonify(error.to_dict()), error.status
     from marketplace.web import render_domain_error
     return render_domain_error(error)
@@ -95,7 +96,7 @@ def policy(serial: str):
     return _public(Response(body, content_type="application/ld+json"))
 
 
-@bp.get("/.well-known/licence-keys.json")
+@bp.get(KEYS_PATH)
 def keys():
     return _public(jsonify(signer_for(current_app).jwks()), max_age=3600)
 
@@ -110,7 +111,7 @@ class VerifyForm(FlaskForm):
 
 def check(raw: str | bytes) -> tuple[Verification, Licence | None]:
     """Verify a certificate document against this marketplace's keys; the licence on record if it is valid."""
-    result = verify_document(raw, signer_for(current_app).jwks())
+    result = verify_document(raw, signer_for(current_app))
     licence = None
     if result.valid and result.serial:
         licence = db.session.scalar(select(Licence).where(Licence.serial == result.serial))

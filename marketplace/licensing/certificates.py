@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from marketplace.accounts.models import Organization
-from marketplace.catalog.dcat import CC, EU, NAME, PROHIBITED_ACTIONS, TERRITORY_PLACES
+from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.licensing.models import Licence, Order
@@ -52,7 +52,6 @@ STATEMENT_VERSION = 1
 ALGORITHM = "EdDSA"
 KEYS_PATH = "/.well-known/licence-keys.json"
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
-ODRL_NS = "http://www.w3.org/ns/odrl/2/"
 COVERAGE = {
     "named": "The versions named.",
     "subscription": "The versions named, and versions listed while the licence is active.",
@@ -324,11 +323,9 @@ def parse_document(raw: str | bytes) -> dict | list | str | int | float | bool |
 
 
 def _public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
-    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, a Signer, or a mapping of id to key."""
+    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, or a Signer (this marketplace's own key)."""
     if isinstance(jwks_or_keys, Signer):
         return {jwks_or_keys.key_id: jwks_or_keys.public_key}
-    if isinstance(jwks_or_keys, Mapping) and "keys" not in jwks_or_keys:
-        return {str(k): v for k, v in jwks_or_keys.items() if isinstance(v, Ed25519PublicKey)}
     entries = jwks_or_keys.get("keys") if isinstance(jwks_or_keys, Mapping) else jwks_or_keys
     keys: dict[str, Ed25519PublicKey] = {}
     for jwk in entries if isinstance(entries, list | tuple) else ():
@@ -459,7 +456,7 @@ def odrl_policy(licence: Licence) -> dict:
     for prohibited in terms.get("prohibitions") or ():
         action = PROHIBITED_ACTIONS.get(str(prohibited))
         prohibitions.append({"@type": "Prohibition",
-                             "action": str(action).removeprefix(ODRL_NS) if action else _vocab(base, "reidentify")})
+                             "action": str(action).removeprefix(str(ODRL)) if action else _vocab(base, "reidentify")})
 
     scenario = scenario_in_words(s["scenario"])
     policy = {
