@@ -14,7 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from marketplace.licensing.certificates import KEYS_PATH, parse_document, signer_for, verify_document
+from marketplace.licensing.certificates import KEYS_PATH, base_url, parse_document, signer_for, verify_document
 
 FETCH_TIMEOUT_SECONDS = 10
 MAX_FILE_BYTES = 1024 * 1024
@@ -50,7 +50,7 @@ def load_keys(source: str) -> dict:
 @with_appcontext
 def verify_command(file: str, keys_source: str | None) -> None:
     """Verify a licence certificate (the JSON download) against the marketplace's public keys."""
-    source = keys_source or str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") + KEYS_PATH
+    source = keys_source or base_url() + KEYS_PATH
     jwks = load_keys(source)
     try:
         raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if file == "-" else _read(Path(file))
@@ -80,11 +80,7 @@ def public_key_command() -> None:
 
 
 def init_certificate_cli(app: Flask) -> None:
-    """Add ``verify`` and ``public-key`` to the ``flask licences`` group (created here if no one else did)."""
-    group = app.cli.commands.get("licences")
-    if not isinstance(group, click.Group):
-        @app.cli.group("licences")
-        def group() -> None:
-            """Licences and their certificates."""
+    """Add ``verify`` and ``public-key`` to the ``flask licences`` group (``licensing.cli`` makes it)."""
+    group = app.cli.commands["licences"]
     group.add_command(verify_command)
     group.add_command(public_key_command)
