@@ -36,9 +36,7 @@ class SimulatedPayments:
     """Checkout is our own page (``/orders/<id>/checkout``); paying there confirms the order at once."""
 
     name = "simulated"
-
-    def __init__(self, checkout_path: str = "/orders/{order_id}/checkout") -> None:
-        self.checkout_path = checkout_path
+    checkout_path = "/orders/{order_id}/checkout"
 
     def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str) -> Checkout:
         return Checkout(reference=f"sim_cs_{order.id}_{secrets.token_hex(6)}",

@@ -192,11 +192,9 @@ class StripePayments:
             return None
         try:
             found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:  # unknown to this Stripe account (keys changed): nothing to go back to
-                return None
-            raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
         except stripe.StripeError as exc:
+            if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
+                return None  # unknown to this Stripe account (keys changed): nothing to go back to
             raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
         if found.status == "open" and found.url:
             return Checkout(reference=found.id, redirect_url=found.url)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from marketplace.api import error_body
 from marketplace.errors import DomainError, InvalidTransition, NotFound
 from marketplace.extensions import db
 from marketplace.licensing.models import Order, PaymentEvent
@@ -72,7 +73,7 @@ def _domain_error(error: DomainError):
 def _http_error(error: HTTPException):
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_")
-    return jsonify({"status": status, "code": code, "message": error.description or error.name, "errors": {}}), status
+    return jsonify(error_body(status, code, error.description or error.name)), status
 
 
 # ---------------------------------------------------------------- applying an event
