@@ -407,7 +407,10 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
 
 
 def record_payment_failure(session: Session, order: Order, message: str) -> Order:
-    """A declined or failed payment: the order keeps waiting (the buyer may try again or cancel)."""
+    """A declined or failed payment: the order keeps waiting (the buyer may try again or cancel). InvalidTransition
+    for an order no longer awaiting payment (paid meanwhile, cancelled, expired)."""
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise InvalidTransition(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
     order.payment_error = message[:500]
     record(session, actor_id=None, action="order.payment_failed", subject_type="order", subject_id=order.id,
            payload={"message": order.payment_error})

@@ -140,9 +140,6 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
             elif event.type == EXPIRED_EVENT:
                 expire_unpaid(session, order)
             else:
-                if order.status != OrderStatus.AWAITING_PAYMENT:
-                    raise InvalidTransition(f"Order {order.number} is {order.status.label.lower()}, "
-                                            "not awaiting payment.")
                 record_payment_failure(session, order, "The delayed payment failed at Stripe.")
                 return "payment failed"
     except InvalidTransition as exc:
