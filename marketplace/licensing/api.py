@@ -157,15 +157,14 @@ def verify_certificate():
     """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
     key, and the licence's current status. A body that is not a certificate document is 400; one over 512 KiB is
     413."""
-    from marketplace.licensing.certificate_views import MAX_DOCUMENT_BYTES, check
-    from marketplace.licensing.certificates import current_status
+    from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge("The body is larger than any certificate.")
     raw = request.get_data(cache=True)
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge("The body is larger than any certificate.")
-    result, licence = check(raw)
+    result, licence = check_certificate(db.session, raw)
     if result.malformed:
         raise DomainError(result.reason)
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial,

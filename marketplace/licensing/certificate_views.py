@@ -23,22 +23,20 @@ from wtforms import TextAreaField
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing.certificates import (
+    MAX_DOCUMENT_BYTES,
+    check_certificate,
     KEYS_PATH,
-    Verification,
     certificate_document,
     current_status,
     odrl_policy,
     scenario_in_words,
     signer_for,
     terms_in_words,
-    verify_document,
 )
 from marketplace.licensing.models import Licence
 
 bp = Blueprint("certificates", __name__)
 
-# A certificate names a few dozen files at most; anything much larger is not one.
-MAX_DOCUMENT_BYTES = 512 * 1024
 _MACHINE_SUFFIXES = (".json", ".jsonld")
 
 
@@ -109,15 +107,6 @@ class VerifyForm(FlaskForm):
     upload = FileField("…or upload the certificate file (.json)")
 
 
-def check(raw: str | bytes) -> tuple[Verification, Licence | None]:
-    """Verify a certificate document against this marketplace's keys; the licence on record if it is valid."""
-    result = verify_document(raw, signer_for(current_app))
-    licence = None
-    if result.valid and result.serial:
-        licence = db.session.scalar(select(Licence).where(Licence.serial == result.serial))
-    return result, licence
-
-
 def _read_upload(form: VerifyForm) -> bytes | None:
     upload = form.upload.data
     if not upload or not getattr(upload, "filename", ""):
@@ -138,7 +127,7 @@ def verify():
         except UploadTooLarge as exc:
             form.upload.errors, raw = [exc.message], None
         if raw:
-            result, licence = check(raw)
+            result, licence = check_certificate(db.session, raw)
         elif not form.upload.errors:
             form.document.errors = ["Paste the certificate JSON or choose its file."]
     failed = form.is_submitted() and result is None

@@ -51,6 +51,8 @@ STATEMENT_TYPE = "DataLicenceCertificate"
 STATEMENT_VERSION = 1
 ALGORITHM = "EdDSA"
 KEYS_PATH = "/.well-known/licence-keys.json"
+# A certificate names a few dozen files at most; a document much larger than this is not one.
+MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
 COVERAGE = {
     "named": "The versions named.",
@@ -341,6 +343,15 @@ def _public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
 
 def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -> Verification:
     return Verification(False, reason, serial, kid, malformed=True)
+
+
+def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | None]:
+    """Verify a certificate document against this marketplace's own key; the licence on record if it is valid."""
+    result = verify_document(raw, signer_for(current_app))
+    licence = None
+    if result.valid and result.serial:
+        licence = session.scalar(select(Licence).where(Licence.serial == result.serial))
+    return result, licence
 
 
 def verify_document(document, jwks_or_keys) -> Verification:
