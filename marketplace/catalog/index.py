@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of, new_generation
@@ -137,7 +137,3 @@ def reindex_all(session: Session, batch: int = 500) -> int:
         written += len(rows)
         last_id = products[-1].id
         session.expunge_all()
-
-
-def indexed_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(CatalogEntry.id).order_by(CatalogEntry.id)))
