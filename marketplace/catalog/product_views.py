@@ -88,11 +88,12 @@ def page(slug: str):
     headers = {"Link": ", ".join(f'<{href}>; rel="alternate"; type="{mime}"' for href, mime in alternates)}
     # Only what every anonymous visitor sees alike is kept: signed-in pages carry the user's menu, flashes are once.
     keepable = not current_user.is_authenticated and "_flashes" not in session
+    requested = request.args.get("sample", type=int)
     if keepable:
         state = product_page_state(db.session, slug)
         if state is None:
             abort(404, "No such product in the catalog.")
-        key = (slug, request.args.get("sample", type=int))
+        key = (slug, requested)
         kept = pages.page(key, state)
         if kept is not None:
             return kept, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}
@@ -101,7 +102,7 @@ def page(slug: str):
     except NotFound as exc:
         abort(404, exc.message)
     version = product.listed_version
-    sample, samples = chosen_sample(version, request.args.get("sample", type=int))
+    sample, samples = chosen_sample(version, requested)
     # The sample is read per rendering; samples are small and the read is capped.
     preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
     html = render_template(
