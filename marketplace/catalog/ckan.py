@@ -37,7 +37,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import HTTPException
 
@@ -68,6 +68,7 @@ from marketplace.catalog.ckan_mapping import (
     translate_fq,
 )
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
+from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import SORTS as SEARCH_SORTS
 from marketplace.catalog.search import (
@@ -75,6 +76,7 @@ from marketplace.catalog.search import (
     MAX_PER_PAGE,
     SearchQuery,
     clean_filters,
+    like_pattern,
     matching,
     parse_terms,
     search,
@@ -122,12 +124,8 @@ def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
 # ---------------------------------------------------------------- the envelope
 
 
-def _base() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
-
-
 def _answer(name: str, status: int, **body) -> Response:
-    envelope = {"help": f"{_base()}/api/3/action/help_show?name={name[:100]}", **body}
+    envelope = {"help": f"{public_base_url()}/api/3/action/help_show?name={name[:100]}", **body}
     return Response(json.dumps(envelope), status, content_type="application/json;charset=utf-8",
                     headers={"Allow": "GET, POST"} if status == 405 else None)
 
@@ -258,7 +256,7 @@ def _packages(session, entries) -> list[dict]:
     if not ids:
         return []
     found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
-    base = _base()
+    base = public_base_url()
     return [package_dict(found[i], base=base) for i in ids if i in found]
 
 
@@ -320,7 +318,7 @@ def package_search(data: dict) -> dict:
 def package_show(data: dict) -> dict:
     """One listed dataset by id or name (both are the product slug)."""
     product = listed_product(db.session, required_param(data, "id"))
-    return package_dict(product, base=_base())
+    return package_dict(product, base=public_base_url())
 
 
 @action
@@ -360,16 +358,15 @@ def organization_list(data: dict) -> list:
     stmt, count = _organizations()
     stmt = stmt.order_by(*_org_sort(text_param(data, "sort") or "title asc", count))
     if q := text_param(data, "q").strip():
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(*(c.ilike(like, escape="\\") for c in (Organization.slug, Organization.name,
-                                                                      Organization.description))))
+        columns = (Organization.slug, Organization.name, Organization.description)
+        stmt = stmt.where(or_(*(c.ilike(like_pattern(q), escape="\\") for c in columns)))
     if names := strings_param(data, "organizations"):
         stmt = stmt.where(Organization.slug.in_(names))
     rows = db.session.execute(stmt.limit(limit).offset(int_param(data, "offset", 0))).all()
     if not all_fields:
         return [org.slug for org, _ in rows]
     counts, extras = bool_param(data, "include_dataset_count", True), bool_param(data, "include_extras", False)
-    base = _base()
+    base = public_base_url()
     return [organization_dict(org, package_count=n if counts else None, base=base, extras=extras) for org, n in rows]
 
 
@@ -383,7 +380,8 @@ def organization_show(data: dict) -> dict:
     if row is None:
         raise NotFoundError("no organization with listed datasets has this id or name")
     org, count = row
-    out = organization_dict(org, package_count=count, base=_base(), extras=bool_param(data, "include_extras", True))
+    out = organization_dict(org, package_count=count, base=public_base_url(),
+                            extras=bool_param(data, "include_extras", True))
     out.update(users=[], groups=[], tags=[])
     if bool_param(data, "include_datasets", False):
         _, _, entries = find(db.session, "", {"seller": (org.slug,)}, "newest", 0, ORG_DATASETS_MAX)
@@ -400,7 +398,7 @@ def license_list(data: dict) -> list[dict]:
 @action
 def status_show(data: dict) -> dict:
     """The site and the CKAN version whose API this one follows."""
-    return {"site_title": NAME["en"], "site_description": CATALOG_DESCRIPTION["en"], "site_url": _base(),
+    return {"site_title": NAME["en"], "site_description": CATALOG_DESCRIPTION["en"], "site_url": public_base_url(),
             "ckan_version": CKAN_VERSION, "error_emails_to": None, "locale_default": "en", "extensions": []}
 
 

@@ -17,14 +17,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from urllib.parse import quote
 
 from marketplace.catalog.index import usd_cents
-from marketplace.catalog.search import FACETS, LICENCE_LABELS, PRICE_LABELS, VOCABULARIES
+from marketplace.catalog.search import FACETS, LICENCE_LABELS, PRICE_LABELS, VOCABULARIES, facet_label
+from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.licences import licence_catalog
 from marketplace.listings.models import Asset, DataProduct, PricingPlan
-from marketplace.listings.vocab import Category, DataFormat
+from marketplace.listings.vocab import DataFormat
 
 LICENSE_ID = "marketplace-terms"
 LICENSE_TITLE = "Open Data Exchange licence terms (one licence per pricing plan)"
@@ -164,7 +164,7 @@ def iso(value: datetime | date | None) -> str | None:
 
 
 def money(amount: int) -> str:
-    return str(Decimal(amount).scaleb(-2))  # every currency we sell in has two decimals
+    return str(minor_to_decimal(amount))  # every currency we sell in has two decimals
 
 
 _FORMATS = {f.value.lower(): f.value for f in DataFormat} | {"zip": "ZIP", "txt": "TXT"}
@@ -173,13 +173,6 @@ _FORMATS = {f.value.lower(): f.value for f in DataFormat} | {"zip": "ZIP", "txt"
 def resource_format(filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     return _FORMATS.get(ext, ext.upper())
-
-
-def category_label(value: str) -> str:
-    try:
-        return Category(value).label
-    except ValueError:
-        return value
 
 
 def resource_dict(asset: Asset, position: int, *, package_id: str, page: str) -> dict:
@@ -245,8 +238,8 @@ def package_dict(product: DataProduct, *, base: str) -> dict:
         "title_zh": v.title_zh or None,
     }
     resources = [resource_dict(a, i, package_id=product.slug, page=page) for i, a in enumerate(v.assets)]
-    groups = [{"id": v.category, "name": v.category, "title": category_label(v.category),
-               "display_name": category_label(v.category), "description": "", "image_display_url": ""}] \
+    groups = [{"id": v.category, "name": v.category, "title": facet_label("category", v.category),
+               "display_name": facet_label("category", v.category), "description": "", "image_display_url": ""}] \
         if v.category else []
     return {
         "id": product.slug, "name": product.slug, "type": "dataset", "state": "active", "private": False,

@@ -12,19 +12,19 @@ keeps one IRI however the catalog was reached. Errors come in the API's JSON err
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from marketplace.catalog import dcat
-from marketplace.catalog.services import listed_count, listed_product, listed_products
+from marketplace.catalog.services import (
+    catalog_dates,
+    first_approvals,
+    listed_count,
+    listed_product,
+    listed_products,
+)
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.services import buyer_visible
 
 bp = Blueprint("dcat", __name__)
 
@@ -37,25 +37,8 @@ def _error(error: DomainError):
     return jsonify(error.to_dict()), error.status
 
 
-def first_approvals(session: Session, product_ids: Iterable[int]) -> dict[int, datetime]:
-    """When each product was first approved (its dct:issued), in one query."""
-    ids = list(product_ids)
-    if not ids:
-        return {}
-    rows = session.execute(select(ProductVersion.product_id, func.min(ProductVersion.approved_at))
-                           .where(ProductVersion.product_id.in_(ids)).group_by(ProductVersion.product_id))
-    return {product_id: at for product_id, at in rows if at is not None}
-
-
-def catalog_dates(session: Session) -> tuple[datetime | None, datetime | None]:
-    """The first and the latest approval among the listed products: the catalog's dct:issued and dct:modified."""
-    listed = buyer_visible().with_only_columns(DataProduct.id).scalar_subquery()
-    first, last = session.execute(select(func.min(ProductVersion.approved_at), func.max(ProductVersion.approved_at))
-                                  .where(ProductVersion.product_id.in_(listed))).one()
-    return first, last
-
-
-def _base_url() -> str:
+def public_base_url() -> str:
+    """The root every identifier is built on: ``PUBLIC_BASE_URL``, else the request's own (CKAN's too)."""
     return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
 
 
@@ -76,7 +59,7 @@ def _page_number() -> int:
 @bp.get("/catalog.jsonld", defaults={"fmt": "jsonld"})
 @bp.get("/catalog.ttl", defaults={"fmt": "ttl"})
 def catalog(fmt: str):
-    base, session = _base_url(), db.session
+    base, session = public_base_url(), db.session
     number = _page_number()
     size = max(1, int(current_app.config.get("DCAT_PAGE_SIZE", DEFAULT_PAGE_SIZE)))
     page = dcat.CatalogPage(number=number, size=size, total=listed_count(session))
@@ -94,7 +77,7 @@ def catalog(fmt: str):
 @bp.get("/products/<slug>.jsonld", defaults={"fmt": "jsonld"})
 @bp.get("/products/<slug>.ttl", defaults={"fmt": "ttl"})
 def product(slug: str, fmt: str):
-    base, session = _base_url(), db.session
+    base, session = public_base_url(), db.session
     found = listed_product(session, slug)
     graph = dcat.product_graph(found, base=base, issued=first_approvals(session, [found.id]).get(found.id))
     return _document(graph, fmt, f"{base}/products/{found.slug}")

@@ -6,6 +6,7 @@ trigram tokenizer, PostgreSQL pg_trgm) and never joins the listing tables.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, update
@@ -45,8 +46,8 @@ class CatalogEntry(db.Model):
     __table_args__ = (
         Index("ix_catalog_entries_listed", "listed_at", "id"),
         Index("ix_catalog_entries_price", "price_sort", "id"),
-        # Covers every column the facet counts read, so counting scans this narrow index, never the wide rows
-        # (a row carries up to 20k characters of search text): 5x faster over 100,000 products on SQLite.
+        # Covers every column the facet bitmaps are built from (catalog.search.facet_bitmaps), so their one scan
+        # reads this narrow index, never the wide rows.
         Index("ix_catalog_entries_facets", "category", "seller_slug", "frequency", "seller_name", "region_mask",
               "format_mask", "delivery_mask", "currency_mask", "licence_mask", "price_mask"),
     )
@@ -71,8 +72,9 @@ class CatalogEntry(db.Model):
     price_sort: Mapped[int] = mapped_column(BigInteger, default=0)  # cheapest plan in US cents (approximate)
     plan_count: Mapped[int] = mapped_column(Integer, default=0)
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Multi-valued facets as bit sets (bit i = the i-th value of MASK_FACETS[facet]): one scan of the matching rows
-    # counts every value of every facet, where a table of (facet, value, entry) rows took a query per facet.
+    # Multi-valued facets as bit sets (bit i = the i-th value of MASK_FACETS[facet]): one column per facet, read in
+    # the facet bitmaps' one scan and filtered by a bit test, where a table of (facet, value, entry) rows took a
+    # query per facet.
     region_mask: Mapped[int] = mapped_column(Integer, default=0)
     format_mask: Mapped[int] = mapped_column(Integer, default=0)
     delivery_mask: Mapped[int] = mapped_column(Integer, default=0)
@@ -110,8 +112,6 @@ class CatalogState(db.Model):
 
 def new_generation(session) -> str:
     """Mark the index as changed (call in the transaction that changes it); returns the new token."""
-    import secrets
-
     token = secrets.token_hex(16)
     session.execute(update(CatalogState).where(CatalogState.id == 1).values(generation=token, changed_at=utcnow()))
     return token

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pyroaring import FrozenBitMap
-from sqlalchemy import ARRAY, Float, Integer, and_, any_, case, func, literal, or_, select, text
+from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
@@ -125,7 +125,8 @@ def check_query(query: SearchQuery) -> None:
 # ---------------------------------------------------------------- matching
 
 
-def _like(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching ``term`` anywhere, its ``%`` and ``_`` taken literally."""
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -140,7 +141,7 @@ def fts_expression(terms: list[str], fuzzy: bool) -> tuple[str, list]:
     if fuzzy:
         grams = sorted({t[i:i + 3] for t in long_terms for i in range(len(t) - 2)})
         return " OR ".join(_fts_phrase(g) for g in grams), []
-    short = [CatalogText.search_text.like(_like(t), escape="\\") for t in terms if len(t) < 3]
+    short = [CatalogText.search_text.like(like_pattern(t), escape="\\") for t in terms if len(t) < 3]
     return " AND ".join(_fts_phrase(t) for t in long_terms), short
 
 
@@ -154,7 +155,8 @@ RANKED = text("SELECT group_concat(id), group_concat(rank) FROM (SELECT rowid AS
 def text_match(dialect: str, terms: list[str], fuzzy: bool):
     """(WHERE clauses, a relevance ordering or None) for the words; ``fuzzy`` matches shared trigrams instead.
 
-    On SQLite the relevance is the FTS5 subquery itself (joined for its bm25 rank), elsewhere an expression."""
+    On SQLite, words the full-text index ranks have no ordering here: ``_run`` reads their matches in bm25 rank
+    order with ``RANKED``."""
     if not terms:
         return (), None
     def texts(*conditions):  # entries whose text row meets the conditions
@@ -167,17 +169,16 @@ def text_match(dialect: str, terms: list[str], fuzzy: bool):
         expression, short = fts_expression(terms, fuzzy)
         short_clauses = (texts(*short),) if short else ()
         if not expression:
-            in_title = texts(or_(*(CatalogText.title_text.like(_like(t), escape="\\") for t in terms)))
+            in_title = texts(or_(*(CatalogText.title_text.like(like_pattern(t), escape="\\") for t in terms)))
             return short_clauses, case((in_title, 0), else_=1)
-        fts = (text("SELECT rowid AS id, bm25(catalog_fts, 10.0, 1.0) AS rank FROM catalog_fts "
-                    "WHERE catalog_fts MATCH :expression").bindparams(expression=expression)
-               .columns(id=Integer, rank=Float).subquery("fts"))
-        return (CatalogEntry.id.in_(select(fts.c.id)), *short_clauses), fts
+        fts = text("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH :expression").bindparams(
+            expression=expression)
+        return (CatalogEntry.id.in_(fts.columns(rowid=Integer)), *short_clauses), None
     words = " ".join(terms)
     if fuzzy:
         return (texts(func.word_similarity(words, CatalogText.search_text) > 0.4),), \
             -on_text(func.word_similarity(words, CatalogText.title_text))
-    clauses = (texts(*(CatalogText.search_text.ilike(_like(t), escape="\\") for t in terms)),)
+    clauses = (texts(*(CatalogText.search_text.ilike(like_pattern(t), escape="\\") for t in terms)),)
     return clauses, -on_text(func.similarity(CatalogText.title_text, words))
 
 
@@ -232,11 +233,12 @@ def _run(session: Session, bitmaps: FacetBitmaps, query: SearchQuery, terms: lis
          dialect: str, fuzzy: bool) -> tuple[SearchResult, bool]:
     """One search, and whether the words alone matched anything."""
     text_where, relevance = text_match(dialect, terms, fuzzy)
+    expression = fts_expression(terms, fuzzy)[0] if dialect == "sqlite" else ""
     ranked = None  # (ids, ranks) of every entry matching the words in rank order, when the full-text index ranks
     if not terms:
         words = bitmaps.everything
-    elif hasattr(relevance, "c"):  # SQLite FTS5: one read gives the matches in rank order
-        ids, ranks = session.execute(RANKED, {"expression": fts_expression(terms, fuzzy)[0]}).one()
+    elif expression:  # SQLite FTS5: one read gives the matches in rank order
+        ids, ranks = session.execute(RANKED, {"expression": expression}).one()
         ranked = (list(map(int, ids.split(","))), ranks.split(",")) if ids else ([], [])
         words = FrozenBitMap(ranked[0])
         if len(text_where) > 1:  # and the one- and two-character words, as substrings
@@ -253,7 +255,7 @@ def _run(session: Session, bitmaps: FacetBitmaps, query: SearchQuery, terms: lis
         if terms and dialect == "postgresql":  # the matches are known: do not test every text again
             text_where = (CatalogEntry.id == any_(literal(list(words), ARRAY(Integer))),)
         where = (*text_where, *(filter_clause(f, values) for f, values in filters.items()))
-        items, next_cursor = _page(session, query, where, relevance, dialect)
+        items, next_cursor = _page(session, query, where, relevance)
     return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, []), bool(words)
 
 
@@ -276,7 +278,7 @@ def _ranked_page(session: Session, ranked: tuple[list[int], list[str]], matched:
     return entries[(query.page - 1) * query.per_page:wanted]
 
 
-def _page(session: Session, query: SearchQuery, where, relevance, dialect: str):
+def _page(session: Session, query: SearchQuery, where, relevance):
     stmt = select(CatalogEntry).where(*where)
     newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
     if query.sort == "newest":
@@ -286,14 +288,7 @@ def _page(session: Session, query: SearchQuery, where, relevance, dialect: str):
     elif query.sort == "price_desc":
         order, key = (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()), ("price_sort", "desc")
     else:
-        key = None
-        if relevance is None:
-            order = newest
-        elif dialect == "sqlite" and hasattr(relevance, "c"):
-            stmt = stmt.join(relevance, relevance.c.id == CatalogEntry.id)
-            order = (relevance.c.rank.asc(), *newest)
-        else:
-            order = (relevance.asc(), *newest)
+        key, order = None, newest if relevance is None else (relevance.asc(), *newest)
     if query.cursor and key:
         stmt = stmt.where(_after(key, decode_cursor(query.cursor)))
     else:
@@ -365,7 +360,7 @@ def facet_bitmaps(session: Session) -> FacetBitmaps:
     current = _current
     if current is not None and generation is not None and current.generation == generation:
         return current
-    ids: dict[str, dict[str, list[int]]] = {f: {} for f in FACETS}
+    ids: dict[str, dict[str, list[int]]] = {f: {} for f in COLUMN_FACETS}
     by_mask: dict[str, dict[int, list[int]]] = {f: {} for f in MASK_FACETS}
     sellers: dict[str, str] = {}
     everything = []

@@ -1,10 +1,14 @@
 """Loading what buyers may see: listed products, with their listed version and everything it carries."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
+from marketplace.catalog.models import CatalogEntry, mask_of
 from marketplace.errors import NotFound
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
@@ -41,16 +45,30 @@ def listed_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(buyer_visible().subquery())) or 0
 
 
+def first_approvals(session: Session, product_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each product was first approved (its dct:issued), in one query."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(ProductVersion.product_id, func.min(ProductVersion.approved_at))
+                           .where(ProductVersion.product_id.in_(ids)).group_by(ProductVersion.product_id))
+    return {product_id: at for product_id, at in rows if at is not None}
+
+
+def catalog_dates(session: Session) -> tuple[datetime | None, datetime | None]:
+    """The first and the latest approval among the listed products: the catalog's dct:issued and dct:modified."""
+    listed = buyer_visible().with_only_columns(DataProduct.id).scalar_subquery()
+    first, last = session.execute(select(func.min(ProductVersion.approved_at), func.max(ProductVersion.approved_at))
+                                  .where(ProductVersion.product_id.in_(listed))).one()
+    return first, last
+
+
 def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:
     """Listed products sharing the seller, the category or a region with ``product``, most in common first.
 
     Each kind of link takes its newest few candidates from the index (seller and category are indexed; the region
     bit test walks the newest-first index), in one query; ranking the handful of candidates happens here.
     """
-    from sqlalchemy import union_all
-
-    from marketplace.catalog.models import CatalogEntry, mask_of
-
     version = product.listed_version
     regions = mask_of("region", map(str, version.regions))
     links = [CatalogEntry.seller_slug == product.organization.slug]
