@@ -20,7 +20,8 @@ def _create_staff(email: str, password: str, name: str, role: PlatformRole) -> N
             user = set_platform_role(db.session, email, role)
             click.echo(f"{user.email} is now {role.value}.")
         else:
-            user = register_user(db.session, email=email, password=password, display_name=name, platform_role=role)
+            user = register_user(db.session, email=email, password=password, display_name=name, platform_role=role,
+                                 email_verified=True)
             click.echo(f"Created {role.value} {user.email}.")
         db.session.commit()
     except DomainError as exc:

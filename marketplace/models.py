@@ -1,6 +1,13 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
-from marketplace.accounts.models import ApiToken, Invitation, Membership, Organization, User  # noqa: F401
-from marketplace.audit.models import AuditEvent  # noqa: F401
+from marketplace.accounts.models import (  # noqa: F401
+    AccountToken,
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+)
+from marketplace.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: F401
 from marketplace.listings.models import (  # noqa: F401
     Asset,
@@ -13,3 +20,4 @@ from marketplace.listings.models import (  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
 from marketplace.licensing.models import Licence, Order, PaymentEvent  # noqa: F401
+from marketplace.signing.models import SigningKey  # noqa: F401

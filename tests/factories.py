@@ -19,10 +19,11 @@ _seq = itertools.count(1)
 # ---------------------------------------------------------------- accounts
 
 def user(session, *, email: str | None = None, password: str = PASSWORD, organization: str | None = None,
-         role: PlatformRole = PlatformRole.NONE, name: str = "Test User") -> User:
+         role: PlatformRole = PlatformRole.NONE, name: str = "Test User", verified: bool = True) -> User:
+    """A user made by sign-up; ``verified`` (the default) as if they had followed the e-mail's link."""
     email = email or f"user{next(_seq)}@example.org"
     u = accounts.register_user(session, email=email, password=password, display_name=name,
-                               organization_name=organization, platform_role=role)
+                               organization_name=organization, platform_role=role, email_verified=verified)
     session.flush()
     return u
 

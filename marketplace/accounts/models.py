@@ -33,12 +33,23 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="en")
     platform_role: Mapped[PlatformRole] = mapped_column(str_enum(PlatformRole), default=PlatformRole.NONE)
     active: Mapped[bool] = mapped_column(default=True)
+    # None until the owner of the address followed the verification link.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of every session cookie; raising it ends all of the user's sessions (log-out, password or role change).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Consecutive failed log-ins, and until when further attempts are refused.
+    failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_reviewer(self) -> bool:
@@ -110,5 +121,27 @@ class ApiToken(TimestampMixin, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class AccountTokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class AccountToken(TimestampMixin, db.Model):
+    """A single-use secret mailed to a user (address verification, password reset): only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(str_enum(AccountTokenPurpose, 20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address the token proves (an address change must not verify the old one).
+    email: Mapped[str] = mapped_column(String(254))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
