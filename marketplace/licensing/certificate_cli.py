@@ -1,8 +1,12 @@
-"""``flask licences verify FILE`` and ``flask licences public-key``: check certificates offline.
+"""``flask licences verify FILE``, ``public-key``, ``rotate-key`` and ``retire-key``: check certificates offline,
+and rotate the signing key.
 
 ``verify`` reads the public keys once, from a JWKS file or URL (by default this marketplace's
 ``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``), and touches no database. Exit status: 0 valid,
 1 not valid (the reason is printed), 2 when the keys or the file could not be read.
+
+``rotate-key`` replaces the key in ``LICENCE_SIGNING_KEY_FILE`` and keeps the old public key published as retired;
+with an inline ``LICENCE_SIGNING_KEY`` it explains the manual steps, which end with ``retire-key``.
 """
 from __future__ import annotations
 
@@ -14,7 +18,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from marketplace.licensing.certificates import KEYS_PATH, base_url, parse_document, signer_for, verify_document
+from marketplace.db import write_intent
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.licensing.certificates import KEYS_PATH, base_url, parse_document, verify_document
+from marketplace.signing.services import published_jwks, retire_previous_keys, rotate_key_file
 
 FETCH_TIMEOUT_SECONDS = 10
 MAX_FILE_BYTES = 1024 * 1024
@@ -75,12 +83,47 @@ def _read(path: Path) -> bytes:
 @click.command("public-key")
 @with_appcontext
 def public_key_command() -> None:
-    """Print the JWKS with the public key that verifies this marketplace's certificates."""
-    click.echo(json.dumps(signer_for(current_app).jwks(), indent=2))
+    """Print the JWKS that verifies this marketplace's certificates: the current key and the retired ones."""
+    click.echo(json.dumps(published_jwks(db.session, current_app), indent=2))
+
+
+@click.command("rotate-key")
+@with_appcontext
+def rotate_key_command() -> None:
+    """Replace the signing key in LICENCE_SIGNING_KEY_FILE with a new one; the old public key stays published as
+    retired, so certificates it signed still verify. The old private key is overwritten, not kept."""
+    try:
+        with write_intent():
+            rotation = rotate_key_file(db.session, current_app)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    if rotation.retired:
+        click.echo(f"Retired key {rotation.retired} (still published, no longer signs).")
+    click.echo(f"New signing key {rotation.current} written to {rotation.path}.")
+    click.echo("Running app processes switch to it at their next signature.")
+
+
+@click.command("retire-key")
+@with_appcontext
+def retire_key_command() -> None:
+    """After replacing an inline LICENCE_SIGNING_KEY: record the configured key and mark every key used before it
+    as retired (still published, no longer signing)."""
+    try:
+        with write_intent():
+            retired = retire_previous_keys(db.session, current_app)
+            db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    for key_id in retired:
+        click.echo(f"Retired key {key_id}.")
+    click.echo(f"{len(retired)} key(s) retired.")
 
 
 def init_certificate_cli(app: Flask) -> None:
-    """Add ``verify`` and ``public-key`` to the ``flask licences`` group (``licensing.cli`` makes it)."""
+    """Add ``verify``, ``public-key``, ``rotate-key`` and ``retire-key`` to the ``flask licences`` group
+    (``licensing.cli`` makes it)."""
     group = app.cli.commands["licences"]
-    group.add_command(verify_command)
-    group.add_command(public_key_command)
+    for command in (verify_command, public_key_command, rotate_key_command, retire_key_command):
+        group.add_command(command)

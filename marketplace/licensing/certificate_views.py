@@ -3,7 +3,8 @@
 - ``/certificates/<serial>``: the certificate as a page, with the licence's current status;
 - ``/certificates/<serial>.json``: the signed certificate document (a download);
 - ``/certificates/<serial>.jsonld``: the licence as an ODRL Agreement;
-- ``/.well-known/licence-keys.json``: the public keys that verify certificates (a JWKS);
+- ``/.well-known/licence-keys.json``: the public keys that verify certificates (a JWKS: the current key and the
+  keys retired by rotations);
 - ``/certificates/verify``: a form that checks a pasted or uploaded certificate;
 - the same check as JSON is ``POST /api/v1/certificates/verify`` (in ``licensing/api.py``).
 
@@ -30,10 +31,10 @@ from marketplace.licensing.certificates import (
     current_status,
     odrl_policy,
     scenario_in_words,
-    signer_for,
     terms_in_words,
 )
 from marketplace.licensing.models import Licence
+from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
 
@@ -94,9 +95,13 @@ def policy(serial: str):
     return _public(Response(body, content_type="application/ld+json"))
 
 
+# Short, so that verifiers see a new key soon after a rotation.
+KEYS_MAX_AGE = 300
+
+
 @bp.get(KEYS_PATH)
 def keys():
-    return _public(jsonify(signer_for(current_app).jwks()), max_age=3600)
+    return _public(jsonify(published_jwks(db.session, current_app)), max_age=KEYS_MAX_AGE)
 
 
 # ---------------------------------------------------------------- verifying a certificate

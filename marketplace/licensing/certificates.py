@@ -8,29 +8,21 @@ certificate document (the JSON download) is ``{"certificate": statement, "signat
 (a JWKS) with ``verify_document``. Whitespace and key order in a document do not matter; any change of content
 (a character of a value or a name, a field added or removed) does.
 
-The key comes from config: ``LICENCE_SIGNING_KEY`` (an inline PEM) or the PEM file ``LICENCE_SIGNING_KEY_FILE``.
-Outside production a missing file is generated on first use (mode 0600); production refuses to start without it.
+The key is the platform's (``marketplace.signing``): the current key signs, and keys retired by a rotation stay
+published, so a certificate verifies under the key named by its ``kid`` for as long as the platform exists.
 """
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import json
-import logging
-import os
-import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import quote
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from flask import Flask, current_app
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -44,12 +36,19 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.vocab import AssetKind, PlanKind, Territory
-
-log = logging.getLogger(__name__)
+# Signer and signer_for stay importable from here for the certificate's readers.
+from marketplace.signing.keys import (  # noqa: F401
+    ALGORITHM,
+    Signer,
+    b64url_decode,
+    canonical_bytes,
+    public_keys,
+    signer_for,
+)
+from marketplace.signing.services import current_signer, known_keys
 
 STATEMENT_TYPE = "DataLicenceCertificate"
 STATEMENT_VERSION = 1
-ALGORITHM = "EdDSA"
 KEYS_PATH = "/.well-known/licence-keys.json"
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
@@ -58,128 +57,9 @@ COVERAGE = {
     "named": "The versions named.",
     "subscription": "The versions named, and versions listed while the licence is active.",
 }
-_SIGNATURE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
-_load_lock = threading.Lock()
-
-
-# ---------------------------------------------------------------- the signing key
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    """Strict base64url without padding: other characters, or a non-canonical encoding, are refused."""
-    if not isinstance(text, str) or not _SIGNATURE_CHARS.fullmatch(text):
-        raise ValueError("not base64url")
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if _b64url(data) != text:  # unused trailing bits set: another spelling of the same bytes
-        raise ValueError("not canonical base64url")
-    return data
-
-
-def key_id_of(public_key: Ed25519PublicKey) -> str:
-    """The first 16 hex digits of the SHA-256 of the raw public key."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-class Signer:
-    """The marketplace's certificate signing key."""
-
-    def __init__(self, private_key: Ed25519PrivateKey):
-        self._private_key = private_key
-        self.public_key = private_key.public_key()
-        self.key_id = key_id_of(self.public_key)
-
-    def sign(self, data: bytes) -> str:
-        """The Ed25519 signature of ``data``, base64url without padding."""
-        return _b64url(self._private_key.sign(data))
-
-    def public_jwk(self) -> dict:
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": self.key_id, "use": "sig",
-                "alg": ALGORITHM}
-
-    def jwks(self) -> dict:
-        """The JSON Web Key Set published at ``/.well-known/licence-keys.json``."""
-        return {"keys": [self.public_jwk()]}
-
-
-def _parse_pem(data: bytes, where: str) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise RuntimeError(f"The licence signing key in {where} is not an unencrypted PEM private key.") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise RuntimeError(f"The licence signing key in {where} is not an Ed25519 key.")
-    return key
-
-
-def _is_production(app: Flask) -> bool:
-    # Only ProductionConfig sets secure session cookies; MARKETPLACE_CONFIG is how wsgi.py selects it.
-    return os.environ.get("MARKETPLACE_CONFIG") == "production" or bool(app.config.get("SESSION_COOKIE_SECURE"))
-
-
-def _generate_key_file(path: Path) -> bytes:
-    """Write a new key to ``path`` (mode 0600) unless another process just did; return the file's PEM."""
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        os.chmod(temporary, 0o600)
-        # A hard link appears whole and never replaces a key another process wrote first.
-        os.link(temporary, path)
-        log.warning("Generated a development licence signing key at %s", path)
-        return pem
-    except FileExistsError:
-        return path.read_bytes()
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _load_signer(app: Flask) -> Signer:
-    inline = app.config.get("LICENCE_SIGNING_KEY")
-    if inline:
-        if "\\n" in inline and "\n" not in inline:  # a PEM squeezed onto one line of an environment file
-            inline = inline.replace("\\n", "\n")
-        return Signer(_parse_pem(inline.encode(), "LICENCE_SIGNING_KEY"))
-    configured = app.config.get("LICENCE_SIGNING_KEY_FILE")
-    if not configured:
-        raise RuntimeError("Set LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE to sign licence certificates.")
-    path = Path(configured)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        if _is_production(app):
-            raise RuntimeError(f"The licence signing key file {path} does not exist.") from None
-        data = _generate_key_file(path)
-    return Signer(_parse_pem(data, str(path)))
-
-
-def signer_for(app: Flask) -> Signer:
-    """The app's signer, loaded once and kept in ``app.extensions["licence_signer"]``."""
-    signer = app.extensions.get("licence_signer")
-    if signer is None:
-        with _load_lock:
-            signer = app.extensions.get("licence_signer")
-            if signer is None:
-                signer = app.extensions["licence_signer"] = _load_signer(app)
-    return signer
 
 
 # ---------------------------------------------------------------- the statement
-
-
-def canonical_bytes(statement: dict) -> bytes:
-    """The signed form of a statement: JSON with sorted keys, no whitespace, UTF-8 (no ASCII escaping)."""
-    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -244,7 +124,7 @@ def build_statement(licence: Licence, session: Session | None = None) -> dict:
 def sign_licence(session: Session, licence: Licence) -> None:
     """Build the licence's statement and sign it: sets ``statement``, ``signature`` and ``key_id``. Called once,
     when the licence is issued (flushed, with its serial, order, versions and dates set)."""
-    signer = signer_for(current_app)
+    signer = current_signer(session, current_app)
     statement = build_statement(licence, session)
     licence.statement = statement
     licence.signature = signer.sign(canonical_bytes(statement))
@@ -324,30 +204,14 @@ def parse_document(raw: str | bytes) -> dict | list | str | int | float | bool |
     return json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
 
 
-def _public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
-    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, or a Signer (this marketplace's own key)."""
-    if isinstance(jwks_or_keys, Signer):
-        return {jwks_or_keys.key_id: jwks_or_keys.public_key}
-    entries = jwks_or_keys.get("keys") if isinstance(jwks_or_keys, Mapping) else jwks_or_keys
-    keys: dict[str, Ed25519PublicKey] = {}
-    for jwk in entries if isinstance(entries, list | tuple) else ():
-        if not (isinstance(jwk, Mapping) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"):
-            continue  # a JWKS may publish other keys; only Ed25519 ones sign certificates
-        try:
-            key = Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk.get("x")))
-        except (ValueError, TypeError, binascii.Error):
-            continue
-        keys[str(jwk.get("kid") or key_id_of(key))] = key
-    return keys
-
-
 def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -> Verification:
     return Verification(False, reason, serial, kid, malformed=True)
 
 
 def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | None]:
-    """Verify a certificate document against this marketplace's own key; the licence on record if it is valid."""
-    result = verify_document(raw, signer_for(current_app))
+    """Verify a certificate document against this marketplace's keys, current or retired; the licence on record
+    if it is valid."""
+    result = verify_document(raw, known_keys(session, current_app))
     licence = None
     if result.valid and result.serial:
         licence = session.scalar(select(Licence).where(Licence.serial == result.serial))
@@ -358,7 +222,7 @@ def verify_document(document, jwks_or_keys) -> Verification:
     """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline.
     Never raises: a malformed document, an unknown key or a signature that does not match are reported."""
     try:
-        return _verify(document, _public_keys(jwks_or_keys))
+        return _verify(document, public_keys(jwks_or_keys))
     except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
         return _malformed(f"The document cannot be read: {exc}")
 
@@ -388,7 +252,7 @@ def _verify(document, keys: dict[str, Ed25519PublicKey]) -> Verification:
         return Verification(False, f"Unknown signing key {kid!r}: it is not among the marketplace's published "
                                    f"keys.", serial, kid)
     try:
-        value = _b64url_decode(signature["value"])
+        value = b64url_decode(signature["value"])
     except (ValueError, binascii.Error):
         return Verification(False, "The signature value is not base64url text.", serial, kid)
     try:

@@ -1,0 +1,257 @@
+"""The platform's Ed25519 signing key: loaded from config, generated for development, rewritten by a rotation;
+its public half as a JWK; public keys read back from a JWKS.
+
+The key comes from ``LICENCE_SIGNING_KEY`` (an inline PEM) or the PEM file ``LICENCE_SIGNING_KEY_FILE``. Outside
+production a missing file is generated on first use (mode 0600); production refuses to start without it. What a
+key signs is the canonical JSON of a statement (``canonical_bytes``), so that any JSON implementation can check it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "EdDSA"
+EXTENSION = "licence_signer"  # where the loaded signer is kept in ``app.extensions``
+FETCH_TIMEOUT_SECONDS = 10
+_B64URL_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_load_lock = threading.Lock()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Strict base64url without padding: other characters, or a non-canonical encoding, are refused."""
+    if not isinstance(text, str) or not _B64URL_CHARS.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:  # unused trailing bits set: another spelling of the same bytes
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def canonical_bytes(statement: dict) -> bytes:
+    """The signed form of a statement: JSON with sorted keys, no whitespace, UTF-8 (no ASCII escaping)."""
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw public key."""
+    return hashlib.sha256(raw_public_key(public_key)).hexdigest()[:16]
+
+
+def public_jwk(public_key: Ed25519PublicKey, key_id: str | None = None) -> dict:
+    """An Ed25519 public key as a JWK (RFC 8037) for signatures."""
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw_public_key(public_key)),
+            "kid": key_id or key_id_of(public_key), "use": "sig", "alg": ALGORITHM}
+
+
+class Signer:
+    """The platform's signing key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey):
+        self._private_key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id_of(self.public_key)
+
+    def sign(self, data: bytes) -> str:
+        """The Ed25519 signature of ``data``, base64url without padding."""
+        return b64url(self._private_key.sign(data))
+
+    def public_jwk(self) -> dict:
+        return public_jwk(self.public_key, self.key_id)
+
+    def jwks(self) -> dict:
+        """A JSON Web Key Set holding this key alone."""
+        return {"keys": [self.public_jwk()]}
+
+
+def signature_holds(public_key: Ed25519PublicKey, signature: str, data: bytes) -> bool:
+    """Whether ``signature`` (base64url) is ``public_key``'s signature of ``data``; malformed text does not hold."""
+    try:
+        public_key.verify(b64url_decode(signature), data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
+    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, a Signer, or a mapping of key ids to keys."""
+    if isinstance(jwks_or_keys, Signer):
+        return {jwks_or_keys.key_id: jwks_or_keys.public_key}
+    if isinstance(jwks_or_keys, Mapping) and all(isinstance(v, Ed25519PublicKey) for v in jwks_or_keys.values()) \
+            and "keys" not in jwks_or_keys:
+        return dict(jwks_or_keys)
+    entries = jwks_or_keys.get("keys") if isinstance(jwks_or_keys, Mapping) else jwks_or_keys
+    keys: dict[str, Ed25519PublicKey] = {}
+    for jwk in entries if isinstance(entries, list | tuple) else ():
+        if not (isinstance(jwk, Mapping) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"):
+            continue  # a JWKS may publish other keys; only Ed25519 ones sign here
+        try:
+            key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk.get("x")))
+        except (ValueError, TypeError, binascii.Error):
+            continue
+        keys[str(jwk.get("kid") or key_id_of(key))] = key
+    return keys
+
+
+def read_jwks(source: str) -> dict:
+    """A JWKS from a file path or an http(s) URL (fetched once). Raises ValueError saying what went wrong."""
+    try:
+        if source.startswith(("http://", "https://")):
+            import requests
+
+            response = requests.get(source, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            text = response.text
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        jwks = json.loads(text)
+    except Exception as exc:  # any failure to fetch or read means nothing can be verified
+        raise ValueError(f"Could not read the public keys from {source}: {exc}") from None
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise ValueError(f"{source} is not a JSON Web Key Set (an object with a \"keys\" list).")
+    return jwks
+
+
+# ---------------------------------------------------------------- loading the key
+
+
+def parse_pem(data: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(f"The signing key in {where} is not an unencrypted PEM private key.") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RuntimeError(f"The signing key in {where} is not an Ed25519 key.")
+    return key
+
+
+def private_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def is_production(app: Flask) -> bool:
+    """Whether the app runs as production, where a missing key is an error rather than generated."""
+    # Only ProductionConfig sets secure session cookies; MARKETPLACE_CONFIG is how wsgi.py selects it.
+    return os.environ.get("MARKETPLACE_CONFIG") == "production" or bool(app.config.get("SESSION_COOKIE_SECURE"))
+
+
+def _temporary_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def _write_private(path: Path, pem: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o600)  # whatever the umask
+
+
+def _generate_key_file(path: Path) -> bytes:
+    """Write a new key to ``path`` (mode 0600) unless another process just did; return the file's PEM."""
+    pem = private_pem(Ed25519PrivateKey.generate())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_beside(path)
+    try:
+        _write_private(temporary, pem)
+        # A hard link appears whole and never replaces a key another process wrote first.
+        os.link(temporary, path)
+        log.warning("Generated a development signing key at %s", path)
+        return pem
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def replace_key_file(path: Path, key: Ed25519PrivateKey) -> None:
+    """Put ``key`` in ``path`` in one step (a rename over the old file, mode 0600): readers see the old key or the
+    new one, never a half-written file. The old file's name then points at the new key only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_beside(path)
+    try:
+        _write_private(temporary, private_pem(key))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    try:  # make the rename itself durable
+        directory = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def inline_key(app: Flask) -> str | None:
+    """The PEM configured inline in ``LICENCE_SIGNING_KEY``, if any."""
+    inline = app.config.get("LICENCE_SIGNING_KEY")
+    if inline and "\\n" in inline and "\n" not in inline:  # a PEM squeezed onto one line of an environment file
+        inline = inline.replace("\\n", "\n")
+    return inline or None
+
+
+def key_file(app: Flask) -> Path | None:
+    configured = app.config.get("LICENCE_SIGNING_KEY_FILE")
+    return Path(configured) if configured else None
+
+
+def load_signer(app: Flask) -> Signer:
+    """Read the configured key (inline first, then the file, generated outside production when missing)."""
+    inline = inline_key(app)
+    if inline:
+        return Signer(parse_pem(inline.encode(), "LICENCE_SIGNING_KEY"))
+    path = key_file(app)
+    if path is None:
+        raise RuntimeError("Set LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE to sign certificates and "
+                           "audit checkpoints.")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if is_production(app):
+            raise RuntimeError(f"The signing key file {path} does not exist.") from None
+        data = _generate_key_file(path)
+    return Signer(parse_pem(data, str(path)))
+
+
+def signer_for(app: Flask) -> Signer:
+    """The app's signer, loaded once and kept in ``app.extensions``. Callers that sign should prefer
+    ``signing.services.current_signer``, which also records the key and notices a rotation."""
+    signer = app.extensions.get(EXTENSION)
+    if signer is None:
+        with _load_lock:
+            signer = app.extensions.get(EXTENSION)
+            if signer is None:
+                signer = app.extensions[EXTENSION] = load_signer(app)
+    return signer
+
+
+def forget_signer(app: Flask) -> None:
+    """Drop the loaded signer so the next use reads the configured key again."""
+    app.extensions.pop(EXTENSION, None)
