@@ -46,22 +46,9 @@ def init_cli(app: Flask) -> None:
         """Create a compliance reviewer (or promote an existing user)."""
         _create_staff(email, password, name, PlatformRole.REVIEWER)
 
-    @app.cli.group("audit")
-    def audit() -> None:
-        """The hash-chained audit trail."""
+    from marketplace.audit.cli import init_audit_cli
 
-    @audit.command("verify")
-    def audit_verify() -> None:
-        """Walk the audit chain; exit 1 naming the first broken link if a row was altered or removed."""
-        from marketplace.audit.services import verify_chain
-
-        report = verify_chain(db.session)
-        if report.ok:
-            click.echo(f"Audit chain intact: {report.checked} events verified.")
-        else:
-            raise click.ClickException(
-                f"Audit chain broken at event {report.broken_at} ({report.reason}); {report.checked} events checked."
-            )
+    init_audit_cli(app)  # audit verify, audit checkpoint
 
     @app.cli.group("demo")
     def demo() -> None:

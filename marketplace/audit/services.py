@@ -30,14 +30,14 @@ def record(
     session: Session, *, actor_id: int | None, action: str, subject_type: str, subject_id: int | None,
     payload: dict | None = None,
 ) -> AuditEvent:
-    """Append an event whose hash covers the previous event's hash.
+    """Append an event whose hash covers the previous event's hash; in the same transaction, sign a checkpoint
+    of the chain when the newest one is older than ``AUDIT_CHECKPOINT_SECONDS`` (see ``audit.checkpoints``).
 
     ``prev_hash`` is unique, so two writers chaining onto the same event cannot both commit. On PostgreSQL a
     transaction-scoped advisory lock makes concurrent writers queue instead of failing; SQLite already allows
     one writer at a time.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    lock_chain(session)
     last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev = last or GENESIS
     event = AuditEvent(
@@ -48,7 +48,17 @@ def record(
     event.hash = _event_hash(prev, event)
     session.add(event)
     session.flush()
+    from marketplace.audit.checkpoints import checkpoint_if_due
+
+    checkpoint_if_due(session)
     return event
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain's head until the transaction ends: on PostgreSQL a transaction-scoped advisory lock (SQLite
+    already allows one writer at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
 
 
 @dataclass(frozen=True)
@@ -61,16 +71,30 @@ class ChainReport:
 
 def verify_chain(session: Session) -> ChainReport:
     """Walk the chain in id order and report the first event whose link or hash does not hold."""
+    return walk_chain(session)[0]
+
+
+def walk_chain(session: Session, marks: set[int] = frozenset()) -> tuple[ChainReport, dict[int, tuple[int, str]]]:
+    """``verify_chain``, and for each event id in ``marks`` that exists: its position in the chain (the number of
+    events up to and including it) and its stored hash. The walk reads every row even past a broken link, so
+    that checkpoints can still be compared with what is there."""
     prev = GENESIS
     n = 0
+    report = None
+    found: dict[int, tuple[int, str]] = {}
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(500):
         n += 1
-        if event.prev_hash != prev:
-            return ChainReport(False, n, event.id, "previous event missing or altered")
-        if _event_hash(prev, event) != event.hash:
-            return ChainReport(False, n, event.id, "event content altered")
-        prev = event.hash
-    return ChainReport(True, n)
+        if event.id in marks:
+            found[event.id] = (n, event.hash)
+        if report is None:
+            if event.prev_hash != prev:
+                report = ChainReport(False, n, event.id, "previous event missing or altered")
+            elif _event_hash(prev, event) != event.hash:
+                report = ChainReport(False, n, event.id, "event content altered")
+            prev = event.hash
+        elif not marks or len(found) == len(marks):
+            break
+    return report or ChainReport(True, n), found
 
 
 def recent_events(session: Session, action: str = "", before: int | None = None,

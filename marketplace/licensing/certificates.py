@@ -36,9 +36,10 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.vocab import AssetKind, PlanKind, Territory
-# Signer and signer_for stay importable from here for the certificate's readers.
+# KEYS_PATH, Signer and signer_for stay importable from here for the certificate's readers.
 from marketplace.signing.keys import (  # noqa: F401
     ALGORITHM,
+    KEYS_PATH,
     Signer,
     b64url_decode,
     canonical_bytes,
@@ -49,7 +50,6 @@ from marketplace.signing.services import current_signer, known_keys
 
 STATEMENT_TYPE = "DataLicenceCertificate"
 STATEMENT_VERSION = 1
-KEYS_PATH = "/.well-known/licence-keys.json"
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"

@@ -26,6 +26,7 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 ALGORITHM = "EdDSA"
+KEYS_PATH = "/.well-known/licence-keys.json"  # where the platform publishes its public keys (a JWKS)
 EXTENSION = "licence_signer"  # where the loaded signer is kept in ``app.extensions``
 FETCH_TIMEOUT_SECONDS = 10
 _B64URL_CHARS = re.compile(r"[A-Za-z0-9_-]+")

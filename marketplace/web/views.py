@@ -15,11 +15,13 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(seller_bp)
     app.register_blueprint(notifications_bp)
 
+    from marketplace.audit.public_views import bp as audit_public_bp
     from marketplace.audit.views import bp as admin_bp
     from marketplace.review.views import bp as review_bp
 
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_public_bp)
     from marketplace.catalog.product_views import bp as product_bp
     app.register_blueprint(product_bp)
     from marketplace.catalog.dcat_views import bp as dcat_bp
