@@ -1,18 +1,20 @@
-"""The admin's audit page: whether the hash chain holds, and the latest events (filter by action, page back)."""
+"""The admin's audit page: whether the hash chain and its signed checkpoints hold, and the latest events (filter by action, page back)."""
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEvent
-from marketplace.audit.services import recent_events, verify_chain
+from marketplace.audit.checkpoints import verify_audit
+from marketplace.audit.services import recent_events
 from marketplace.errors import Forbidden
 from marketplace.extensions import db, login_manager
 from marketplace.inputs import MAX_ROW_ID
+from marketplace.signing.services import known_keys
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,7 +42,7 @@ def audit():
             before = int(raw_before)
         else:
             notice = f"\u201c{raw_before[:40]}\u201d is not an event number; showing the latest events."
-    report = verify_chain(db.session)
+    report = verify_audit(db.session, known_keys(db.session, current_app))
     events, more = recent_events(db.session, action, before, PER_PAGE)
     actors = _actors(events)
     return render_template("admin/audit.html", report=report, events=events, more=more, actors=actors,

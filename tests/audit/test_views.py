@@ -85,3 +85,20 @@ def test_a_bad_before_is_ignored_with_a_notice(admin_client, session, admin, bef
     response = admin_client.get(f"/admin/audit?before={before}")
     assert response.status_code == 200
     assert "is not an event number" in text(response) and "test.0" in text(response)
+
+
+def test_a_rewritten_chain_shows_the_checkpoint_it_breaks(admin_client, app, session, admin):
+    from marketplace.audit.checkpoints import make_checkpoint
+    from tests.audit.test_checkpoints import _rewrite_chain
+
+    events = _events(session, admin, n=4)
+    make_checkpoint(session)
+    session.commit()
+    assert "signed checkpoint problem" not in text(admin_client.get("/admin/audit"))
+    session.execute(AuditEvent.__table__.delete().where(AuditEvent.id.in_([events[1].id, events[2].id])))
+    session.commit()
+    session.expire_all()
+    _rewrite_chain(session)
+    page = text(admin_client.get("/admin/audit"))
+    assert "Chain intact" in page  # the links alone hold after the rewrite ...
+    assert "signed checkpoint problem" in page and "the chain was rewritten" in page  # ... the signed head does not
