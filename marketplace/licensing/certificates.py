@@ -118,8 +118,7 @@ def _parse_pem(data: bytes, where: str) -> Ed25519PrivateKey:
 
 
 def _is_production(app: Flask) -> bool:
-    # Only ProductionConfig sets secure session cookies; MARKETPLACE_CONFIG is how wsgi.py selects it.
-    return os.environ.get("MARKETPLACE_CONFIG") == "production" or bool(app.config.get("SESSION_COOKIE_SECURE"))
+    return bool(app.config.get("PRODUCTION"))
 
 
 def _generate_key_file(path: Path) -> bytes:
