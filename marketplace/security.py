@@ -39,8 +39,6 @@ API_PREFIX = "/api/v1"
 CACHEABLE_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs/static/")
 STATIC_ENDPOINTS = frozenset({"static", "swagger_static"})
 
-talisman = Talisman()
-
 
 def _signed_in() -> bool:
     # The session says so without loading the user (no query for a static file).
@@ -60,7 +58,8 @@ def _no_store(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     production = bool(app.config.get("PRODUCTION"))
-    talisman.init_app(
+    # One Talisman per app: it keeps its options on itself, so a shared one would carry production's to the next.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=False,
         frame_options="DENY",
