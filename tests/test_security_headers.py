@@ -138,3 +138,10 @@ def test_production_leaves_the_redirect_to_https_to_the_proxy(production_app):
     # Plain http reaches the app only from the proxy in front of it: answered, never redirected in a loop.
     response = production_app.test_client().get("/healthz")
     assert response.status_code == 200 and "Strict-Transport-Security" not in response.headers
+
+
+def test_a_production_app_in_the_same_process_leaves_other_apps_plain(production_app, client, seller):
+    production_app.test_client().get("/login", base_url="https://exchange.example.org")
+    response = client.post("/login", data={"email": seller.email, "password": factories.PASSWORD},
+                           base_url="https://localhost")
+    assert "Strict-Transport-Security" not in response.headers and "Secure" not in session_cookie(response)
