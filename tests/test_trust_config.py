@@ -3,9 +3,9 @@ a missing, short or known key, production refuses the embedded toys naming each,
 what a production deployment still lacks."""
 from __future__ import annotations
 
-import os
 import secrets
 import stat
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -186,7 +186,8 @@ def test_production_names_every_missing_setting_at_once(environment, tmp_path):
 def test_production_ignores_the_licence_key_development_generated_in_the_instance_folder(
         environment, production_settings, tmp_path):
     (tmp_path / "instance").mkdir()
-    (tmp_path / "instance" / "licence-signing-key.pem").write_text(open(production_settings["LICENCE_SIGNING_KEY_FILE"]).read())
+    generated = Path(production_settings["LICENCE_SIGNING_KEY_FILE"]).read_bytes()
+    (tmp_path / "instance" / "licence-signing-key.pem").write_bytes(generated)
     del production_settings["LICENCE_SIGNING_KEY_FILE"]
     with pytest.raises(ConfigurationError, match="LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE is not set"):
         create_app("production", **production_settings)
