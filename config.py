@@ -4,10 +4,31 @@ payments) so that ``make run`` works on a fresh machine."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("MARKETPLACE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def instance_dir() -> Path:
+    """The instance folder (SQLite file, local storage, generated keys): ``MARKETPLACE_INSTANCE_DIR`` or instance/."""
+    return Path(os.environ.get("MARKETPLACE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class _Env:
+    """A setting read from the environment each time a config is loaded, not once when this module is imported:
+    the instance folder, the secrets and what production checks follow the environment of the moment (tests and
+    ``flask config check`` set it after import). ``default`` may be a function of nothing."""
+
+    def __init__(self, name: str, default: str | Callable[[], str] | None = None) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, obj: object, owner: type | None = None) -> str | None:
+        value = os.environ.get(self.name)
+        if value is not None:
+            return value
+        return self.default() if callable(self.default) else self.default
 
 
 def _int(name: str, default: int) -> int:
@@ -19,12 +40,16 @@ def _bool(name: str, default: bool) -> bool:
 
 
 class Config:
-    # Development key only; production must set SECRET_KEY (ProductionConfig refuses to start without it).
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}")
+    # Signs session cookies. Development without it keeps a random one in the instance folder; no config but
+    # testing starts with a missing, short or well-known key (marketplace/config_check.py).
+    SECRET_KEY = _Env("SECRET_KEY")
+    SECRET_KEY_IN_INSTANCE = False
+    # Production only: HSTS, Secure cookies and the refusals of config_check.production_problems.
+    PRODUCTION = False
+    SQLALCHEMY_DATABASE_URI = _Env("DATABASE_URL", lambda: f"sqlite:///{instance_dir() / 'marketplace.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
-    STORAGE_LOCAL_ROOT = os.environ.get("STORAGE_LOCAL_ROOT", str(INSTANCE_DIR / "storage"))
+    STORAGE_LOCAL_ROOT = _Env("STORAGE_LOCAL_ROOT", lambda: str(instance_dir() / "storage"))
     S3_BUCKET = os.environ.get("S3_BUCKET", "marketplace")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
     S3_REGION = os.environ.get("S3_REGION", "us-east-1")
@@ -32,9 +57,9 @@ class Config:
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
     # Payments: "simulated" (a checkout page in the app) or "stripe" (Checkout Sessions, test mode keys).
-    PAYMENTS_BACKEND = os.environ.get("PAYMENTS_BACKEND", "simulated")
-    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    PAYMENTS_BACKEND = _Env("PAYMENTS_BACKEND", "simulated")
+    STRIPE_SECRET_KEY = _Env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _Env("STRIPE_WEBHOOK_SECRET")
     # Where the Stripe SDK sends API calls (tests point it at a Stripe-compatible stub on loopback).
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
     # How often the SDK retries a failed call (with the same idempotency key).
@@ -46,11 +71,15 @@ class Config:
     ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)
     # Licence certificates are signed with Ed25519: a PEM private key given inline or as a file. Without either,
     # development generates one into the instance folder on first use (production refuses to start).
-    LICENCE_SIGNING_KEY = os.environ.get("LICENCE_SIGNING_KEY")
-    LICENCE_SIGNING_KEY_FILE = os.environ.get("LICENCE_SIGNING_KEY_FILE", str(INSTANCE_DIR / "licence-signing-key.pem"))
+    LICENCE_SIGNING_KEY = _Env("LICENCE_SIGNING_KEY")
+    LICENCE_SIGNING_KEY_FILE = _Env("LICENCE_SIGNING_KEY_FILE", lambda: str(instance_dir() / "licence-signing-key.pem"))
     # Lifetime of a presigned download URL (S3 storage), in seconds.
     DOWNLOAD_URL_SECONDS = _int("DOWNLOAD_URL_SECONDS", 60)
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    # Mail: "console" (printed, development), "memory" (tests) or "smtp" (SMTP_HOST, SMTP_PORT, from MAIL_SENDER).
+    MAIL_BACKEND = _Env("MAIL_BACKEND", "console")
+    SMTP_HOST = _Env("SMTP_HOST")
+    SMTP_PORT = _Env("SMTP_PORT", "25")
+    MAIL_SENDER = _Env("MAIL_SENDER", "marketplace@localhost")
     # Largest accepted upload (asset files); requests above it get 413.
     MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
     # Request bodies (forms, JSON) are capped separately from file uploads.
@@ -61,7 +90,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     INVITATION_DAYS = _int("INVITATION_DAYS", 14)
     # Where links in e-mails point.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    PUBLIC_BASE_URL = _Env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
@@ -83,6 +112,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = _bool("FLASK_DEBUG", False)
+    # Without SECRET_KEY, a random key is created in instance/secret_key on first run and kept.
+    SECRET_KEY_IN_INSTANCE = True
 
 
 class TestingConfig(Config):
@@ -99,13 +130,13 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    # create_app refuses to start while config_check.production_problems finds anything (one error naming all).
+    PRODUCTION = True
+    DEBUG = False
     SESSION_COOKIE_SECURE = True
-
-    def __init__(self) -> None:
-        if not os.environ.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in production")
-        if not (os.environ.get("LICENCE_SIGNING_KEY") or os.environ.get("LICENCE_SIGNING_KEY_FILE")):
-            raise RuntimeError("LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE must be set in production")
+    REMEMBER_COOKIE_SECURE = True
+    # Only a key the deployment names: never the one development generates into the instance folder.
+    LICENCE_SIGNING_KEY_FILE = _Env("LICENCE_SIGNING_KEY_FILE")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

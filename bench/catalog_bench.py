@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -240,9 +241,10 @@ def _free_port() -> int:
 
 def serve(database_url: str, storage: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_CONFIG": "production", "SECRET_KEY": "bench",
-           "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console",
-           # production refuses to start without a licence signing key; the catalog never signs anything
+    # Development without debug: production refuses simulated payments and console mail, which the catalog never
+    # uses; the catalog never signs anything either.
+    env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_CONFIG": "development", "FLASK_DEBUG": "0",
+           "SECRET_KEY": secrets.token_urlsafe(48), "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console",
            "LICENCE_SIGNING_KEY_FILE": os.environ.get("LICENCE_SIGNING_KEY_FILE",
                                                       str(Path(storage) / "licence-signing-key.pem"))}
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",

@@ -14,6 +14,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(CONFIGS[config_name]())
     app.config.update(overrides)
 
+    from marketplace.config_check import check_app_config
+
+    check_app_config(app)  # development's instance secret key; refuses known keys and production's toys
+
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from marketplace.extensions import csrf, db, login_manager, migrate
@@ -52,6 +56,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_web(app)
     init_api(app)
     init_cli(app)
+
+    from marketplace.security import init_security
+
+    init_security(app)
     return app
 
 

@@ -72,3 +72,7 @@ def init_cli(app: Flask) -> None:
     from marketplace.payments.cli import init_payments_cli
 
     init_payments_cli(app)
+
+    from marketplace.config_check import init_config_cli
+
+    init_config_cli(app)  # config check

@@ -48,8 +48,8 @@ def mailer_from_config(config) -> ConsoleMailer | MemoryMailer | SMTPMailer:
     if backend == "memory":
         return MemoryMailer()
     if backend == "smtp":
-        return SMTPMailer(config.get("SMTP_HOST", "127.0.0.1"), int(config.get("SMTP_PORT", 25)),
-                          config.get("MAIL_SENDER", "marketplace@localhost"))
+        return SMTPMailer(config.get("SMTP_HOST") or "127.0.0.1", int(config.get("SMTP_PORT") or 25),
+                          config.get("MAIL_SENDER") or "marketplace@localhost")
     raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
 
 

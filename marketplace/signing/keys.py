@@ -156,8 +156,7 @@ def private_pem(key: Ed25519PrivateKey) -> bytes:
 
 def is_production(app: Flask) -> bool:
     """Whether the app runs as production, where a missing key is an error rather than generated."""
-    # Only ProductionConfig sets secure session cookies; MARKETPLACE_CONFIG is how wsgi.py selects it.
-    return os.environ.get("MARKETPLACE_CONFIG") == "production" or bool(app.config.get("SESSION_COOKIE_SECURE"))
+    return bool(app.config.get("PRODUCTION"))
 
 
 def _temporary_beside(path: Path) -> Path:

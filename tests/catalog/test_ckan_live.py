@@ -4,6 +4,7 @@ products, a draft and a suspended product; paging through the whole catalog find
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def server(catalog):
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MARKETPLACE_CONFIG": "development", "DATABASE_URL": catalog["url"], "FLASK_DEBUG": "0",
            "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage"), "PUBLIC_BASE_URL": base,
-           "SECRET_KEY": "ckan-live-test"}
+           "SECRET_KEY": secrets.token_urlsafe(48)}
     log = open(catalog["tmp"] / "gunicorn.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning",

@@ -176,7 +176,7 @@ def test_an_inline_pem_key_takes_precedence_over_the_file(app, key_file):
 
 
 def test_production_never_generates_a_key(app, key_file, monkeypatch):
-    monkeypatch.setenv("MARKETPLACE_CONFIG", "production")
+    monkeypatch.setitem(app.config, "PRODUCTION", True)
     with pytest.raises(RuntimeError, match="does not exist"):
         signer_for(app)
     assert not key_file.exists()

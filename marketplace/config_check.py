@@ -1,0 +1,177 @@
+"""What a configuration must hold before the app serves anyone.
+
+Every config but testing needs a secret key of its own: long, and not one printed in a repository or a tutorial
+(a session cookie signed with a known key lets anyone sign in as anyone). Development without ``SECRET_KEY`` keeps
+a random key in the instance folder (``instance/secret_key``, mode 0600), created on first run and kept.
+
+Production also refuses the embedded toys: simulated payments, console or in-memory mail, a licence-signing key the
+app would generate, debug, and a public address without https. ``create_app`` refuses to start naming every problem
+at once; ``flask config check`` lists what the current environment still lacks for production.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
+from flask.helpers import get_debug_flag
+
+from config import ProductionConfig, instance_dir
+
+log = logging.getLogger(__name__)
+
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that appear in this repository's history, in Flask's documentation and in common examples.
+KNOWN_SECRET_KEYS = frozenset({
+    "dev-only-not-secret", "x", "secret", "secret-key", "secret_key", "secretkey", "mysecret", "my-secret-key",
+    "changeme", "change-me", "change_me", "changethis", "please-change-me", "testing", "test", "dev", "development",
+    "default", "password", "your-secret-key", "your_secret_key", "super-secret", "supersecret", "insecure",
+    "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",  # Flask's docs: "generate a key like this"
+})
+SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start: ``problems`` names each setting to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("The configuration is refused:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def secret_key_problem(key: Any) -> str | None:
+    """Why ``key`` cannot sign sessions (missing, short, well known, or one character repeated), or None."""
+    if not key:
+        return "SECRET_KEY is not set: set it to a random value of at least 32 characters " \
+               "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    if text.strip().lower() in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a well-known value that anyone can sign sessions with: set a random one."
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY is {len(text)} characters long: use a random value of at least {MIN_SECRET_KEY_LENGTH}."
+    if len(set(text)) < 8:
+        return "SECRET_KEY repeats a few characters: use a random value."
+    return None
+
+
+def instance_secret_key(folder: Path) -> str:
+    """The development secret key kept in ``folder/secret_key``: read if present, else created (mode 0600)."""
+    path = folder / SECRET_KEY_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        # A hard link appears whole and never replaces a key another process wrote first.
+        os.link(temporary, path)
+        log.warning("Created a development secret key at %s", path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _licence_key_problem(config: Mapping[str, Any]) -> str | None:
+    inline = config.get("LICENCE_SIGNING_KEY")
+    path = config.get("LICENCE_SIGNING_KEY_FILE")
+    if inline:
+        data, where = inline.replace("\\n", "\n").encode(), "LICENCE_SIGNING_KEY"
+    elif path:
+        where = f"LICENCE_SIGNING_KEY_FILE ({path})"
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return f"{where} does not exist: production never generates the licence-signing key."
+        except OSError as exc:
+            return f"{where} cannot be read: {exc.strerror}."
+    else:
+        return "LICENCE_SIGNING_KEY or LICENCE_SIGNING_KEY_FILE is not set: certificates need the platform's " \
+               "Ed25519 key (a PEM private key you keep; production never generates one)."
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        return f"{where} is not an unencrypted PEM private key."
+    if not isinstance(key, Ed25519PrivateKey):
+        return f"{where} is not an Ed25519 key."
+    return None
+
+
+def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[str]:
+    """Every setting that production still lacks or that names an embedded toy, one sentence each."""
+    problems = [secret_key_problem(config.get("SECRET_KEY"))]
+    payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
+    if payments != "stripe":
+        problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "
+                        "(PAYMENTS_BACKEND=stripe); simulated payments issue licences for nothing.")
+    else:
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+            if not config.get(name):
+                problems.append(f"{name} is not set: Stripe payments need it.")
+    mail = str(config.get("MAIL_BACKEND") or "").strip().lower()
+    if mail != "smtp":
+        problems.append(f"MAIL_BACKEND is {mail or 'not set'!r}: production sends real mail (MAIL_BACKEND=smtp "
+                        "with SMTP_HOST); console and memory mail reach nobody.")
+    elif not config.get("SMTP_HOST"):
+        problems.append("SMTP_HOST is not set: SMTP mail needs a server.")
+    problems.append(_licence_key_problem(config))
+    if debug or config.get("DEBUG"):
+        problems.append("DEBUG is on (FLASK_DEBUG or --debug): the debugger runs code for anyone who reaches it.")
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    parts = urlsplit(base)
+    if parts.scheme != "https" or not parts.hostname:
+        problems.append(f"PUBLIC_BASE_URL is {base or 'not set'!r}: links in mail and certificates need the "
+                        "public https:// address.")
+    return [problem for problem in problems if problem]
+
+
+def check_app_config(app: Flask) -> None:
+    """Give development its instance secret key if none is set, then refuse what this config may not start with.
+
+    Raises ConfigurationError naming every problem: a missing, short or known key (all configs but testing) and,
+    in production, everything ``production_problems`` finds.
+    """
+    if not app.config.get("SECRET_KEY") and app.config.get("SECRET_KEY_IN_INSTANCE"):
+        app.config["SECRET_KEY"] = instance_secret_key(instance_dir())
+    if app.config.get("PRODUCTION"):
+        problems = production_problems(app.config, debug=app.debug or get_debug_flag())
+    elif app.testing:
+        problems = []
+    else:
+        problems = [problem for problem in [secret_key_problem(app.config.get("SECRET_KEY"))] if problem]
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def init_config_cli(app: Flask) -> None:
+    @app.cli.group("config")
+    def config_group() -> None:
+        """The deployment's configuration."""
+
+    @config_group.command("check")
+    def config_check() -> None:
+        """List what this environment still lacks to run as production; exit 1 if anything, else say "ready"."""
+        settings = ProductionConfig()
+        config = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+        problems = production_problems(config, debug=get_debug_flag())
+        if not problems:
+            click.echo("ready: this environment has every setting production requires.")
+            return
+        click.echo(f"Production would refuse to start ({len(problems)} to fix):")
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        raise click.exceptions.Exit(1)
