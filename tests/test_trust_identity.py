@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace import create_app
 from marketplace.accounts import members, services
@@ -175,8 +175,8 @@ def test_owner_promotes_then_leaves_and_a_member_can_leave(client, auth, session
     assert f"You left {seller_org.name}" in html(left)
     assert services.membership(session, seller, seller_org.id) is None
     assert signed_in(client)  # leaving ended the other sessions, not this one
-    assert [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("membership.%")))] == [
-        "membership.role_changed", "membership.left"]
+    changes = session.scalars(select(AuditEvent).where(AuditEvent.action.like("membership.%")).order_by(AuditEvent.id))
+    assert [e.action for e in changes] == ["membership.role_changed", "membership.left"]
 
 
 def test_plain_member_cannot_remove_or_promote(client, auth, session, seller, seller_org, colleague):
@@ -343,6 +343,18 @@ def test_lock_grows_with_each_run_of_failures_and_success_resets_the_count(sessi
     assert services.authenticate(session, seller.email, factories.PASSWORD) == seller
 
 
+def test_failures_are_counted_in_the_database_not_on_a_stale_copy(session, seller):
+    assert seller.failed_login_count == 0  # this request read the user ...
+    # ... while concurrent requests counted three failures of their own.
+    session.execute(update(User).where(User.id == seller.id).values(failed_login_count=3)
+                    .execution_options(synchronize_session=False))
+    with pytest.raises(services.Unauthorized):
+        services.authenticate(session, seller.email, "wrong guess")
+    assert seller.failed_login_count == 4
+    with pytest.raises(services.AccountLocked):
+        services.authenticate(session, seller.email, "wrong guess")
+
+
 def test_failed_log_in_with_an_unknown_address_is_audited(client, auth, session):
     page = html(auth.login("Nobody@Example.org", "some password"))
     assert "Wrong e-mail address or password." in page
@@ -355,7 +367,8 @@ def test_log_in_and_log_out_are_audited(client, auth, session, seller):
     auth.login(seller.email)
     auth.logout()
     assert [(e.action, e.actor_id) for e in session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_(["account.logged_in", "account.logged_out"])))] == [
+        select(AuditEvent).where(AuditEvent.action.in_(["account.logged_in", "account.logged_out"]))
+        .order_by(AuditEvent.id))] == [
         ("account.logged_in", seller.id), ("account.logged_out", seller.id)]
 
 
@@ -400,7 +413,7 @@ def test_reset_link_sets_a_new_password_once_and_ends_every_session(app, client,
     assert again.status_code == 409 and "already used" in html(again)
     assert services.authenticate(session, seller.email, NEW_PASSWORD) == seller
     assert [e.action for e in session.scalars(select(AuditEvent).where(
-        AuditEvent.action.like("account.password_reset%")))] == [
+        AuditEvent.action.like("account.password_reset%")).order_by(AuditEvent.id))] == [
         "account.password_reset_requested", "account.password_reset"]
 
 
@@ -499,7 +512,7 @@ def test_api_tokens_are_audited(client, auth, session, seller):
     token = services.api_tokens_of(session, seller)[0]
     client.post(f"/settings/tokens/{token.id}/revoke")
     assert [(e.action, e.subject_id, e.payload["name"]) for e in session.scalars(
-        select(AuditEvent).where(AuditEvent.action.like("api_token.%")))] == [
+        select(AuditEvent).where(AuditEvent.action.like("api_token.%")).order_by(AuditEvent.id))] == [
         ("api_token.created", token.id, "CI"), ("api_token.revoked", token.id, "CI")]
     assert token.token_hash not in str([e.payload for e in events(session, "api_token.created")])
 

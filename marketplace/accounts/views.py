@@ -242,8 +242,8 @@ def remove_member(slug: str, user_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("accounts.organization", slug=org.slug))
-    leaving = user_id == current_user.id
-    return _after_member_change(org, user_id, f"You left {org.name}." if leaving else f"Member removed from {org.name}.")
+    message = f"You left {org.name}." if user_id == current_user.id else f"Member removed from {org.name}."
+    return _after_member_change(org, user_id, message)
 
 
 @bp.post("/organizations/<slug>/leave")
