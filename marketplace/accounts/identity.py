@@ -68,6 +68,9 @@ def sign_up(
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
         hash_password(password)
+        # Written like a new account's sign-up, so that both answers take as long; and worth knowing.
+        record(session, actor_id=None, action="account.signup_address_taken", subject_type="user",
+               subject_id=existing.id, payload={"email": email})
         return SignUp(None, existing=existing)
     user = register_user(
         session, email=email, password=password, display_name=display_name, organization_name=organization_name,
@@ -78,33 +81,37 @@ def sign_up(
     return SignUp(user, secret=issue_token(session, user, AccountTokenPurpose.VERIFY_EMAIL))
 
 
-def _user_by_address(session: Session, email: str) -> User | None:
+def _requested(session: Session, action: str, email: str) -> User | None:
+    """The active account at ``email``, or None; the request is audited either way, so that both answers
+    write the same and take as long."""
     try:
         email = normalise_email(email)
     except ValidationFailed:
-        return None
-    return session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+        email = email.strip().lower()[:254]
+        user = None
+    else:
+        user = session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+    record(session, actor_id=None, action=action, subject_type="user", subject_id=user.id if user else None,
+           payload={"email": email})
+    return user
 
 
 def request_verification(session: Session, email: str) -> tuple[User, str] | None:
     """A fresh verification secret for the unverified account at ``email``, or None (no such account, or
-    already verified): the caller answers the same either way."""
-    user = _user_by_address(session, email)
+    already verified): the caller answers the same either way. Audited as ``account.verification_requested``."""
+    user = _requested(session, "account.verification_requested", email)
     if user is None or user.email_verified:
         return None
     return user, issue_token(session, user, AccountTokenPurpose.VERIFY_EMAIL)
 
 
 def request_password_reset(session: Session, email: str) -> tuple[User, str] | None:
-    """A password-reset secret for the account at ``email`` (audited as ``account.password_reset_requested``),
-    or None when there is no such account: the caller answers the same either way."""
-    user = _user_by_address(session, email)
+    """A password-reset secret for the account at ``email``, or None when there is no such account: the caller
+    answers the same either way. Audited as ``account.password_reset_requested``."""
+    user = _requested(session, "account.password_reset_requested", email)
     if user is None:
         return None
-    secret = issue_token(session, user, AccountTokenPurpose.RESET_PASSWORD)
-    record(session, actor_id=None, action="account.password_reset_requested", subject_type="user",
-           subject_id=user.id)
-    return user, secret
+    return user, issue_token(session, user, AccountTokenPurpose.RESET_PASSWORD)
 
 
 def check_token(session: Session, secret: str, purpose: AccountTokenPurpose) -> AccountToken:
