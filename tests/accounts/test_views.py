@@ -165,6 +165,14 @@ def test_logout_requires_post(client, auth, seller):
     ("get", "/settings/tokens"),
     ("post", "/settings/tokens"),
     ("post", "/settings/tokens/1/revoke"),
+    ("get", "/settings"),
+    ("get", "/settings/password"),
+    ("post", "/settings/password"),
+    ("post", "/settings/logout-everywhere"),
+    ("post", "/organizations/harbour-analytics/members/1/role"),
+    ("post", "/organizations/harbour-analytics/members/1/remove"),
+    ("post", "/organizations/harbour-analytics/leave"),
+    ("post", "/organizations/harbour-analytics/invitations/1/revoke"),
 ])
 def test_login_required_pages_redirect(client, seller, method, path):
     response = getattr(client, method)(path)
@@ -385,3 +393,41 @@ def test_public_pages_are_utf8_and_use_the_served_stylesheet(client, path):
 def test_stylesheet_is_served(client):
     response = client.get("/static/app.css")
     assert response.status_code == 200 and ".badge-changes_requested" in html(response)
+
+
+# ---------------------------------------------------------------- bad input on the identity pages
+
+@pytest.mark.parametrize("path, data", [
+    ("/password/reset", {"email": ""}),
+    ("/password/reset", {"email": "x" * 300}),
+    ("/password/reset", {"email": "not an address"}),
+    ("/verify-email/resend", {"email": "not an address"}),
+    ("/verify-email/resend", {}),
+])
+def test_link_request_pages_answer_bad_input_without_error(client, path, data):
+    response = client.post(path, data=data, follow_redirects=True)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/verify-email/%00", "/verify-email/" + "x" * 2000, "/password/reset/..%2F.."])
+def test_unknown_mailed_links_are_404(client, path):
+    assert client.get(path).status_code in (400, 404)
+
+
+def test_member_pages_refuse_bad_input_clearly(client, auth, session, seller, seller_org, member):
+    auth.login(seller.email)
+    role_url = f"/organizations/{seller_org.slug}/members/{member.id}/role"
+    refused = client.post(role_url, data={"role": "king"}, follow_redirects=True)
+    assert refused.status_code == 200 and "Choose owner or member." in html(refused)
+    assert client.post(f"/organizations/{seller_org.slug}/members/999999/remove").status_code == 404
+    assert client.post(f"/organizations/{seller_org.slug}/members/abc/remove").status_code == 404
+    assert client.post(f"/organizations/{seller_org.slug}/invitations/999999/revoke").status_code == 404
+    assert services.membership(session, member, seller_org.id).role == MemberRole.MEMBER
+
+
+def test_password_change_form_refuses_short_and_mismatched_passwords(client, auth, seller):
+    auth.login(seller.email)
+    page = html(client.post("/settings/password", data={"current_password": factories.PASSWORD,
+                                                         "password": "short", "confirm": "different"}))
+    assert 'id="password-errors"' in page and "The passwords differ." in page
+    assert services.check_password(seller, factories.PASSWORD)
