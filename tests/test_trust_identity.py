@@ -355,6 +355,14 @@ def test_failures_are_counted_in_the_database_not_on_a_stale_copy(session, selle
         services.authenticate(session, seller.email, "wrong guess")
 
 
+def test_a_long_history_of_failures_locks_for_at_most_a_day(session, seller):
+    session.execute(update(User).where(User.id == seller.id).values(failed_login_count=10**6 - 1)
+                    .execution_options(synchronize_session=False))
+    with pytest.raises(services.AccountLocked):
+        services.authenticate(session, seller.email, "wrong guess")
+    assert seller.locked_until - utcnow() <= services.MAX_LOCK
+
+
 def test_failed_log_in_with_an_unknown_address_is_audited(client, auth, session):
     page = html(auth.login("Nobody@Example.org", "some password"))
     assert "Wrong e-mail address or password." in page

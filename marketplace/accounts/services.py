@@ -138,7 +138,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
                payload={"email": email, "reason": "locked"})
         raise AccountLocked(user.locked_until)
     if not check_password(user, password) or not user.active:
-        reason = "inactive" if user.active is False else "wrong_password"
+        reason = "wrong_password" if user.active else "inactive"
         until = _count_failed_login(session, user)
         record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=user.id,
                payload={"email": email, "reason": reason, "locked_until": until})
@@ -163,8 +163,10 @@ def _count_failed_login(session: Session, user: User) -> datetime | None:
     session.expire(user, ["failed_login_count"])
     if count % MAX_FAILED_LOGINS:
         return None
-    # 15 minutes after the first run of failures, 30 after the second, ... at most MAX_LOCK.
-    lock = min(timedelta(minutes=LOCK_MINUTES) * 2 ** (count // MAX_FAILED_LOGINS - 1), MAX_LOCK)
+    # 15 minutes after the first run of failures, 30 after the second, ... at most MAX_LOCK (the exponent is
+    # capped first: a million failures must not overflow timedelta).
+    doublings = min(count // MAX_FAILED_LOGINS - 1, 16)
+    lock = min(timedelta(minutes=LOCK_MINUTES) * 2 ** doublings, MAX_LOCK)
     until = (utcnow() + lock).replace(microsecond=0)
     session.execute(
         update(User).where(User.id == user.id).values(locked_until=until)
