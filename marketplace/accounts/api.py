@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from marketplace.accounts import services
+from marketplace.accounts import members, services
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole
@@ -27,6 +27,7 @@ class MeSchema(Schema):
     id = fields.Integer()
     email = fields.String()
     display_name = fields.String()
+    email_verified = fields.Boolean()
     locale = fields.String()
     platform_role = fields.String()
     memberships = fields.List(fields.Nested(MembershipOutSchema))
@@ -40,6 +41,7 @@ class OrganizationInSchema(Schema):
 
 
 class MemberOutSchema(Schema):
+    user_id = fields.Integer()
     email = fields.Function(lambda m: m.user.email)
     display_name = fields.Function(lambda m: m.user.display_name)
     role = fields.String()
@@ -57,6 +59,10 @@ class OrganizationOutSchema(Schema):
 class InvitationInSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     role = fields.String(load_default="member", validate=validate.OneOf([r.value for r in MemberRole]))
+
+
+class MemberRoleInSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in MemberRole]))
 
 
 class InvitationOutSchema(Schema):
@@ -112,6 +118,56 @@ def invite(data, slug):
     org = services.organization_for_member(db.session, user, slug)
     invitation, _sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
     return invitation
+
+
+@blp.route("/organizations/<slug>/invitations")
+@blp.response(200, InvitationOutSchema(many=True))
+def list_invitations(slug):
+    """Invitations of the organization still waiting for an answer (members may look)."""
+    org = services.organization_for_member(db.session, require_api_user(), slug)
+    return services.pending_invitations(db.session, org)
+
+
+@blp.route("/organizations/<slug>/invitations/<int:invitation_id>", methods=["DELETE"])
+@blp.response(204)
+def revoke_invitation(slug, invitation_id):
+    """Revoke an open invitation (owners only): its link stops working."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    services.revoke_invitation(db.session, user, org, invitation_id)
+    db.session.commit()
+
+
+@blp.route("/organizations/<slug>/members")
+@blp.response(200, MemberOutSchema(many=True))
+def list_members(slug):
+    """The members of the organization and their roles."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    return members.members_of(db.session, user, org)
+
+
+@blp.route("/organizations/<slug>/members/<int:user_id>", methods=["PATCH"])
+@blp.arguments(MemberRoleInSchema)
+@blp.response(200, MemberOutSchema)
+def change_member_role(data, slug, user_id):
+    """Make a member an owner or a plain member (owners only; the last owner stays an owner: 409).
+    The member's browser sessions end."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    membership = members.change_member_role(db.session, user, org, user_id, MemberRole(data["role"]))
+    db.session.commit()
+    return membership
+
+
+@blp.route("/organizations/<slug>/members/<int:user_id>", methods=["DELETE"])
+@blp.response(204)
+def remove_member(slug, user_id):
+    """Remove a member (owners), or leave (your own user id); the last owner cannot go (409)."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    members.remove_member(db.session, user, org, user_id)
+    db.session.commit()
 
 
 @blp.route("/licences")

@@ -13,12 +13,26 @@ def init_auth(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    login_manager.refresh_view = "accounts.login"
+    login_manager.needs_refresh_message = "Please log in again to continue."
+    login_manager.needs_refresh_message_category = "info"
+    # "basic": a session seen from another address or browser is no longer fresh (creating an API token then
+    # asks for the password again). "strong" would log out anyone whose mobile address changes, and its address
+    # comes from the client-chosen X-Forwarded-For; ending stolen sessions is the session version's job.
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.active else None
+
+def load_user(user_id: str) -> User | None:
+    """The active user a session cookie names ("42:3", from ``User.get_id``), if its session version is still
+    the user's current one: log-out, a password change or a role change move the version on."""
+    uid, _, version = user_id.partition(":")
+    if not (uid.isdigit() and version.isdigit()):
+        return None  # cookies from before session versions, or forged junk
+    user = db.session.get(User, int(uid))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def api_user() -> User | None:

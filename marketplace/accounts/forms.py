@@ -109,3 +109,38 @@ class ApiTokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
                        description="Say where it is used, e.g. “CI upload script”.")
 
+
+
+def _new_password_field(label: str = "New password") -> PasswordField:
+    return PasswordField(
+        label, validators=[DataRequired(), Length(
+            min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+            message=f"Use at least {MIN_PASSWORD_LENGTH} and at most {MAX_PASSWORD_LENGTH} characters.",
+        )],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = _new_password_field()
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+
+
+class PasswordResetForm(FlaskForm):
+    password = _new_password_field()
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+
+
+class EmailForm(FlaskForm):
+    """One address: asking for a password-reset link or a new verification link."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+
+
+class MemberRoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(MemberRole.MEMBER.value, "Member"),
+                                        SelectChoice(MemberRole.OWNER.value, "Owner")])

@@ -1,16 +1,12 @@
 """Inviting by e-mail, shared by the pages and the API: the invitation (a service rule) plus its e-mail."""
 from __future__ import annotations
 
-import logging
-
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services
+from marketplace.accounts.emails import deliver, public_url
 from marketplace.accounts.models import Invitation, MemberRole, Organization, User
-from marketplace.mail import send_mail
-
-log = logging.getLogger(__name__)
 
 
 def invite_and_email(
@@ -24,17 +20,12 @@ def invite_and_email(
         session, inviter, org, email, role, days=current_app.config["INVITATION_DAYS"],
     )
     session.commit()
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    link = public_url("accounts.accept_invitation", token=token)
     body = (
         f"{inviter.display_name} ({inviter.email}) invited you to join {org.name} "
         f"as {invitation.role.value} on Open Data Exchange.\n\n"
         f"Accept the invitation here:\n{link}\n\n"
-        f"Log in (or sign up) with {invitation.email} to accept. "
+        f"Log in (or sign up and confirm your address) as {invitation.email}, then open the link to accept. "
         f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
     )
-    try:
-        send_mail(invitation.email, f"Join {org.name} on Open Data Exchange", body)
-    except OSError:  # smtplib's errors are OSErrors; the invitation itself is saved
-        log.exception("could not send the invitation e-mail to %s", invitation.email)
-        return invitation, False
-    return invitation, True
+    return invitation, deliver(invitation.email, f"Join {org.name} on Open Data Exchange", body)

@@ -47,6 +47,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    def get_id(self) -> str:  # Flask-Login: the session names the session version too, see accounts/auth.py
+        return f"{self.id}:{self.session_version}"
+
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None

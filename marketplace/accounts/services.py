@@ -1,15 +1,16 @@
-"""Account rules: sign-up, passwords, organizations, invitations, platform roles and API tokens."""
+"""Account rules: sign-up, log-in and its lockout, passwords, sessions, organizations, invitations, platform roles
+and API tokens. Member management lives in ``members``, mailed single-use tokens in ``tokens``."""
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import (
@@ -21,6 +22,7 @@ from marketplace.accounts.models import (
     PlatformRole,
     User,
 )
+from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
@@ -31,8 +33,15 @@ def configure_password_hashing(time_cost: int, memory_cost_kib: int) -> None:
     """Set the argon2id cost (from config). Hashes made with other costs still verify and are upgraded at log-in."""
     global _hasher
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib)
+
+
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "dpm_"
+# After this many failed log-ins in a row the account is locked; each further run of failures doubles the lock.
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MAX_LOCK = timedelta(hours=24)
+WRONG_CREDENTIALS = "Wrong e-mail address or password."
 
 
 def normalise_email(email: str) -> str:
@@ -89,33 +98,135 @@ def register_user(
     session.flush()
     if organization_name:
         create_organization(session, user, name=organization_name)
-    _accept_pending_invitations(session, user)
     return user
+
+
+class AccountLocked(Unauthorized):
+    """Too many failed log-ins: refused whatever the password, until ``until``."""
+
+    code = "account_locked"
+
+    def __init__(self, until: datetime):
+        super().__init__(
+            "Too many failed log-ins: this account is locked until "
+            f"{until:%Y-%m-%d %H:%M} UTC. Try again then, or reset your password."
+        )
+        self.until = until
 
 
 def authenticate(session: Session, email: str, password: str) -> User:
-    """Return the active user with these credentials; refuse anything else with one vague Unauthorized."""
+    """Return the active user with these credentials, audited as ``account.logged_in``.
+
+    Refuses anything else with one vague Unauthorized, and an account locked by repeated failures with
+    AccountLocked (whether or not the password was right). Every refusal is audited as ``account.login_failed``
+    (the address, never the password) and counts towards the lock; the caller commits so that it sticks.
+    """
     try:
         email = normalise_email(email)
     except ValidationFailed:
-        email = ""
+        email = (email or "").strip().lower()[:254]
     user = session.scalar(select(User).where(User.email == email)) if email else None
+    now = utcnow()
     if user is None:
         _hasher.hash(password or "x")  # same cost whether or not the account exists
-        raise Unauthorized("Wrong e-mail address or password.")
+        record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=None,
+               payload={"email": email, "reason": "unknown_address"})
+        raise Unauthorized(WRONG_CREDENTIALS)
+    if user.locked_until is not None and user.locked_until > now:
+        _hasher.hash(password or "x")  # a locked account answers as slowly as any other
+        record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=user.id,
+               payload={"email": email, "reason": "locked"})
+        raise AccountLocked(user.locked_until)
     if not check_password(user, password) or not user.active:
-        raise Unauthorized("Wrong e-mail address or password.")
+        reason = "wrong_password" if user.active else "inactive"
+        until = _count_failed_login(session, user)
+        record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=user.id,
+               payload={"email": email, "reason": reason, "locked_until": until})
+        if until is not None:
+            raise AccountLocked(until)
+        raise Unauthorized(WRONG_CREDENTIALS)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    if user.failed_login_count or user.locked_until is not None:
+        user.failed_login_count, user.locked_until = 0, None
+    record(session, actor_id=user.id, action="account.logged_in", subject_type="user", subject_id=user.id)
     return user
 
 
-def set_platform_role(session: Session, email: str, role: PlatformRole) -> User:
-    """Give an existing user a platform role (reviewer, admin or none)."""
+def _count_failed_login(session: Session, user: User) -> datetime | None:
+    """Add one failed log-in in the database itself (concurrent guesses each count); lock the account when the
+    count reaches a multiple of MAX_FAILED_LOGINS. Returns the lock's end if this failure set one."""
+    count = session.execute(
+        update(User).where(User.id == user.id).values(failed_login_count=User.failed_login_count + 1)
+        .returning(User.failed_login_count).execution_options(synchronize_session=False)
+    ).scalar_one()
+    session.expire(user, ["failed_login_count"])
+    if count % MAX_FAILED_LOGINS:
+        return None
+    # 15 minutes after the first run of failures, 30 after the second, ... at most MAX_LOCK (the exponent is
+    # capped first: a million failures must not overflow timedelta).
+    doublings = min(count // MAX_FAILED_LOGINS - 1, 16)
+    lock = min(timedelta(minutes=LOCK_MINUTES) * 2 ** doublings, MAX_LOCK)
+    until = (utcnow() + lock).replace(microsecond=0)
+    session.execute(
+        update(User).where(User.id == user.id).values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["locked_until"])
+    return until
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of ``user``: their cookies carry the old session version, which no longer loads."""
+    session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["session_version"])
+
+
+def log_out(session: Session, user: User) -> None:
+    """Log ``user`` out: the session version moves on, so a copy of this session's cookie stops working too."""
+    end_sessions(session, user)
+    record(session, actor_id=user.id, action="account.logged_out", subject_type="user", subject_id=user.id)
+
+
+def log_out_everywhere(session: Session, user: User) -> None:
+    """End all of ``user``'s sessions on every device, audited as ``account.logged_out_everywhere``."""
+    end_sessions(session, user)
+    record(session, actor_id=user.id, action="account.logged_out_everywhere", subject_type="user",
+           subject_id=user.id)
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Replace ``user``'s password and end their other sessions (the caller logs this one in again).
+
+    Refuses a wrong current password (ValidationFailed on ``current_password``; it counts as a failed log-in,
+    so a stolen session cannot guess the password without limit), a locked account, and a short new password.
+    """
+    if user.locked_until is not None and user.locked_until > utcnow():
+        raise AccountLocked(user.locked_until)
+    if not check_password(user, current):
+        _count_failed_login(session, user)
+        record(session, actor_id=user.id, action="account.password_change_failed", subject_type="user",
+               subject_id=user.id)
+        raise ValidationFailed("The current password is wrong.", {"current_password": ["Wrong password."]})
+    user.password_hash = hash_password(new)
+    end_sessions(session, user)
+    record(session, actor_id=user.id, action="account.password_changed", subject_type="user", subject_id=user.id)
+
+
+def set_platform_role(session: Session, email: str, role: PlatformRole, actor: User | None = None) -> User:
+    """Give an existing user a platform role (reviewer, admin or none); ends their sessions and is audited."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         raise NotFound(f"No user with e-mail {email}.")
+    before = user.platform_role
     user.platform_role = role
+    if before != role:
+        end_sessions(session, user)
+        record(session, actor_id=actor.id if actor else None, action="account.platform_role_changed",
+               subject_type="user", subject_id=user.id, payload={"from": before.value, "to": role.value})
     return user
 
 
@@ -179,7 +290,8 @@ def require_owner(session: Session, user: User, org: Organization) -> None:
         raise Forbidden("Only an owner of the organization can do this.")
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """The SHA-256 (hex) under which a secret token is stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -187,7 +299,8 @@ def invite_member(
     session: Session, inviter: User, org: Organization, email: str, role: MemberRole = MemberRole.MEMBER,
     days: int = 14,
 ) -> tuple[Invitation, str]:
-    """Invite an e-mail address into ``org``; only owners may invite. Returns the invitation and its secret token."""
+    """Invite an e-mail address into ``org``; only owners may invite. Returns the invitation and its secret token
+    (only its SHA-256 is stored). Audited as ``invitation.created``."""
     require_owner(session, inviter, org)
     email = normalise_email(email)
     already = session.scalar(
@@ -197,54 +310,75 @@ def invite_member(
         raise Conflict("That person is already a member.", {"email": ["Already a member."]})
     token = secrets.token_urlsafe(24)
     inv = Invitation(
-        organization_id=org.id, email=email, role=role, token_hash=_digest(token), invited_by_id=inviter.id,
+        organization_id=org.id, email=email, role=role, token_hash=digest(token), invited_by_id=inviter.id,
         expires_at=utcnow() + timedelta(days=days),
     )
     session.add(inv)
     session.flush()
+    record(session, actor_id=inviter.id, action="invitation.created", subject_type="invitation", subject_id=inv.id,
+           payload={"organization": org.slug, "email": email, "role": role.value})
     return inv, token
 
 
 def invitation_for_token(session: Session, token: str) -> Invitation:
     """The invitation with this secret token (open, accepted or expired); a revoked or unknown one is NotFound."""
-    inv = session.scalar(select(Invitation).where(Invitation.token_hash == _digest(token)))
+    inv = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if inv is None or inv.revoked_at is not None:
         raise NotFound("This invitation does not exist.")
     return inv
 
 
 def accept_invitation(session: Session, user: User, token: str) -> Membership:
-    """Join the organization of an open invitation addressed to ``user``'s e-mail; refuse expired or others'."""
+    """Join the organization of an open invitation through its link; audited as ``invitation.accepted``.
+
+    Refuses an account whose address is not verified, or not the invited one (Forbidden), and an expired or
+    already accepted invitation (Conflict): only the owner of the invited address, holding the link, joins, once.
+    """
     inv = invitation_for_token(session, token)
+    if not user.email_verified:
+        raise Forbidden("Verify your e-mail address before accepting an invitation.")
     if inv.email != user.email:
         raise Forbidden("This invitation was sent to another e-mail address.")
     if inv.accepted_at is not None:
         raise Conflict("This invitation was already accepted.")
     if inv.expired:
         raise Conflict("This invitation has expired.")
-    return _accept(session, user, inv)
-
-
-def _accept(session: Session, user: User, inv: Invitation) -> Membership:
-    inv.accepted_at = utcnow()
-    existing = membership(session, user, inv.organization_id)
-    if existing:
-        return existing
-    m = Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
-    session.add(m)
-    session.flush()
+    # Single use even under concurrent accepts: only the request that flips accepted_at goes on.
+    claimed = session.execute(
+        update(Invitation).where(
+            Invitation.id == inv.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+        ).values(accepted_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(inv, ["accepted_at", "revoked_at"])
+    if claimed != 1:
+        raise Conflict("This invitation was already accepted.")
+    m = membership(session, user, inv.organization_id)
+    if m is None:
+        m = Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
+        session.add(m)
+        session.flush()
+    record(session, actor_id=user.id, action="invitation.accepted", subject_type="invitation", subject_id=inv.id,
+           payload={"organization_id": inv.organization_id, "role": m.role.value})
     return m
 
 
-def _accept_pending_invitations(session: Session, user: User) -> None:
-    # Someone invited before they had an account joins on sign-up with that address.
-    for inv in session.scalars(
-        select(Invitation).where(
-            Invitation.email == user.email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utcnow(),
-        )
-    ):
-        _accept(session, user, inv)
+def revoke_invitation(session: Session, owner: User, org: Organization, invitation_id: int) -> Invitation:
+    """Revoke an open invitation of ``org`` (owners only) so its link stops working; audited.
+
+    An unknown invitation, or another organization's, is NotFound; an accepted one is a Conflict (remove the
+    member instead); revoking twice keeps the first time.
+    """
+    require_owner(session, owner, org)
+    inv = session.get(Invitation, invitation_id)
+    if inv is None or inv.organization_id != org.id:
+        raise NotFound("No such invitation.")
+    if inv.accepted_at is not None:
+        raise Conflict("This invitation was already accepted: remove the member instead.")
+    if inv.revoked_at is None:
+        inv.revoked_at = utcnow()
+        record(session, actor_id=owner.id, action="invitation.revoked", subject_type="invitation",
+               subject_id=inv.id, payload={"organization": org.slug, "email": inv.email})
+    return inv
 
 
 def pending_invitations(session: Session, org: Organization) -> list[Invitation]:
@@ -264,24 +398,30 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     if not name or len(name) > 100:
         raise ValidationFailed("Give the token a name (at most 100 characters).", {"name": ["Required, 1-100 characters."]})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=_digest(secret))
+    token = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=digest(secret))
     session.add(token)
     session.flush()
+    record(session, actor_id=user.id, action="api_token.created", subject_type="api_token", subject_id=token.id,
+           payload={"name": name, "prefix": token.prefix})
     return token, secret
 
 
 def revoke_api_token(session: Session, user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s API tokens (someone else's is NotFound); revoking twice keeps the first time."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("No such token.")
-    token.revoked_at = token.revoked_at or utcnow()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(session, actor_id=user.id, action="api_token.revoked", subject_type="api_token",
+               subject_id=token.id, payload={"name": token.name, "prefix": token.prefix})
 
 
 def user_for_token(session: Session, secret: str) -> User | None:
     """The active user owning an unrevoked token with this secret, or None."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

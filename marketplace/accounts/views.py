@@ -1,4 +1,5 @@
-"""Account pages: sign-up, log in/out, organizations and invitations, personal API tokens.
+"""Account pages: sign-up, log in/out, organizations, members and invitations, personal API tokens.
+(The account settings, e-mail verification and password reset pages are in ``settings_views``.)
 
 Each view parses its form, calls one service of ``marketplace.accounts.services`` and renders. A service's
 refusal of the input (ValidationFailed, Conflict) goes back onto the form; anything else (NotFound,
@@ -8,22 +9,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import emails, identity, members, services
 from marketplace.accounts.forms import (
     ApiTokenForm,
     InviteForm,
     LoginForm,
+    MemberRoleForm,
     OrganizationForm,
     SignupForm,
     apply_domain_errors,
 )
-from marketplace.accounts.models import MemberRole, Organization
-from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
-from marketplace.extensions import db
 from marketplace.accounts.invitations import invite_and_email
+from marketplace.accounts.models import MemberRole, Organization, User
+from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from marketplace.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__)
 
@@ -51,6 +53,14 @@ def home_url() -> str:
     return url_for("seller.dashboard")
 
 
+def start_session(user: User) -> None:
+    """Log ``user`` in on a fresh session: nothing from before (the CSRF token included) carries over, and the
+    cookie names the user's current session version."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the request's token here
+    login_user(user)
+
+
 @bp.get("/")
 def index():
     return redirect(home_url() if current_user.is_authenticated else url_for("catalog.index"))
@@ -67,7 +77,7 @@ def signup():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            user = services.register_user(
+            result = identity.sign_up(
                 db.session, email=form.email.data, password=form.password.data,
                 display_name=form.display_name.data, organization_name=form.organization_name.data or None,
                 locale=form.locale.data,
@@ -77,9 +87,12 @@ def signup():
             apply_domain_errors(form, exc, aliases={"name": "organization_name"})
         else:
             db.session.commit()
-            login_user(user)
-            flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
-            return redirect(safe_next(form.next.data) or home_url())
+            # The same page whether or not the address was taken; only the e-mail differs.
+            if result.user is not None:
+                emails.send_verification(result.user, result.secret, safe_next(form.next.data))
+            else:
+                emails.send_signup_attempt(result.existing)
+            return render_template("accounts/check_inbox.html", email=services.normalise_email(form.email.data))
     return render_template("accounts/signup.html", form=form)
 
 
@@ -88,23 +101,29 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        if current_user.is_authenticated:
+        # A signed-in user whose session is no longer fresh is here to give the password again.
+        if current_user.is_authenticated and login_fresh():
             return redirect(safe_next(form.next.data) or home_url())
     if form.validate_on_submit():
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data)
         except Unauthorized as exc:
+            db.session.commit()  # the failure's count, lock and audit event
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()  # authenticate() may have upgraded the password hash
-            login_user(user)
+            db.session.commit()
+            start_session(user)
             return redirect(safe_next(form.next.data or request.args.get("next")) or home_url())
     return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.log_out(db.session, current_user._get_current_object())
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -136,6 +155,7 @@ def _organization_page(org: Organization, form: InviteForm):
     me = services.membership(db.session, current_user, org.id)
     return render_template(
         "accounts/organization.html", org=org, me=me, is_owner=me is not None and me.role == MemberRole.OWNER,
+        members=members.members_of(db.session, current_user, org), role_form=MemberRoleForm(),
         invitations=services.pending_invitations(db.session, org), form=form,
     )
 
@@ -169,6 +189,69 @@ def invite(slug: str):
     return _organization_page(org, form)
 
 
+@bp.post("/organizations/<slug>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(slug: str, invitation_id: int):
+    org = services.organization_for_member(db.session, current_user, slug)
+    try:
+        invitation = services.revoke_invitation(db.session, current_user, org, invitation_id)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"The invitation for {invitation.email} is revoked: its link no longer works.", "success")
+    return redirect(url_for("accounts.organization", slug=org.slug))
+
+
+def _after_member_change(org: Organization, changed_user_id: int, message: str):
+    """Commit, keep the acting user signed in if the change was their own (it ended their sessions), go back."""
+    db.session.commit()
+    if changed_user_id == current_user.id:
+        start_session(db.session.get(User, changed_user_id))
+    flash(message, "success")
+    still_member = services.membership(db.session, current_user, org.id) is not None
+    return redirect(url_for("accounts.organization", slug=org.slug) if still_member
+                    else url_for("accounts.organizations"))
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/role")
+@login_required
+def change_member_role(slug: str, user_id: int):
+    org = services.organization_for_member(db.session, current_user, slug)
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        flash("Choose owner or member.", "error")
+        return redirect(url_for("accounts.organization", slug=org.slug))
+    try:
+        m = members.change_member_role(db.session, current_user, org, user_id, MemberRole(form.role.data))
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.organization", slug=org.slug))
+    return _after_member_change(org, user_id, f"{m.user.display_name} is now {m.role.value}.")
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/remove")
+@login_required
+def remove_member(slug: str, user_id: int):
+    org = services.organization_for_member(db.session, current_user, slug)
+    try:
+        members.remove_member(db.session, current_user, org, user_id)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.organization", slug=org.slug))
+    message = f"You left {org.name}." if user_id == current_user.id else f"Member removed from {org.name}."
+    return _after_member_change(org, user_id, message)
+
+
+@bp.post("/organizations/<slug>/leave")
+@login_required
+def leave_organization(slug: str):
+    return remove_member(slug, current_user.id)
+
+
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def accept_invitation(token: str):
@@ -186,6 +269,7 @@ def accept_invitation(token: str):
     return render_template(
         "accounts/invitation.html", invitation=invitation, token=token,
         expired=invitation.expired, addressed_to_me=invitation.email == current_user.email,
+        verified=current_user.email_verified,
     )
 
 
@@ -195,6 +279,9 @@ def accept_invitation(token: str):
 @login_required
 def tokens():
     form = ApiTokenForm()
+    if request.method == "POST" and not login_fresh():
+        # A token outlives the session: a session seen from another address or browser must log in again.
+        return login_manager.needs_refresh()
     if form.validate_on_submit():
         try:
             token, secret = services.create_api_token(db.session, current_user, form.name.data)
@@ -218,3 +305,6 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash("Token revoked. Programs using it can no longer call the API.", "success")
     return redirect(url_for("accounts.tokens"))
+
+
+from marketplace.accounts import settings_views  # noqa: E402,F401  (its pages join this blueprint)

@@ -104,18 +104,18 @@ def test_expired_invitation_is_refused(session, seller, seller_org, invitee):
     assert services.membership(session, invitee, seller_org.id) is None
 
 
-def test_expired_invitation_is_not_accepted_at_signup(session, seller, seller_org):
-    invitation, _ = services.invite_member(session, seller, seller_org, "late@example.org")
-    invitation.expires_at = utcnow() - timedelta(seconds=1)
-    late = factories.user(session, email="late@example.org")
-    assert services.memberships_of(session, late) == []
-
-
-def test_pending_invitation_is_accepted_at_signup(session, seller, seller_org):
+def test_signing_up_with_an_invited_address_joins_nothing(session, seller, seller_org):
     services.invite_member(session, seller, seller_org, "new@example.org", MemberRole.OWNER)
     newcomer = factories.user(session, email="new@example.org")
-    [membership] = services.memberships_of(session, newcomer)
-    assert membership.organization_id == seller_org.id and membership.role == MemberRole.OWNER
+    assert services.memberships_of(session, newcomer) == []
+
+
+def test_unverified_account_cannot_accept_its_invitation(session, seller, seller_org):
+    _, token = services.invite_member(session, seller, seller_org, "new@example.org")
+    newcomer = factories.user(session, email="new@example.org", verified=False)
+    with pytest.raises(Forbidden, match="Verify your e-mail"):
+        services.accept_invitation(session, newcomer, token)
+    assert services.membership(session, newcomer, seller_org.id) is None
 
 
 def test_invitation_for_another_address_is_refused(session, seller, seller_org, invitee):

@@ -1,0 +1,64 @@
+"""The account e-mails (verification, password reset, a sign-up with a taken address) and the links in them.
+
+Every link is built on ``PUBLIC_BASE_URL``, never on the request's Host header, which the sender of the
+request chooses: a reset link pointing at an attacker's host would hand them the token.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, url_for
+
+from marketplace.accounts.models import User
+from marketplace.mail import send_mail
+
+log = logging.getLogger(__name__)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` on the configured public site."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, _external=False, **values)
+
+
+def deliver(to: str, subject: str, body: str) -> bool:
+    """Send one e-mail; False (logged) when the mail server failed, so the caller can say so."""
+    try:
+        send_mail(to, subject, body)
+    except OSError:  # smtplib's errors are OSErrors; the token or invitation itself is saved
+        log.exception("could not send %r to %s", subject, to)
+        return False
+    return True
+
+
+def send_verification(user: User, secret: str, next_path: str | None = None) -> bool:
+    """Mail ``user`` the link that verifies their address (``next_path``: where to go afterwards)."""
+    link = public_url("accounts.verify_email", token=secret, next=next_path or None)
+    return deliver(user.email, "Confirm your e-mail address for Open Data Exchange", (
+        f"Hello {user.display_name},\n\n"
+        f"Please confirm that {user.email} is your address by opening this link:\n{link}\n\n"
+        "The link works once and expires in 48 hours. Until you confirm, you cannot accept invitations, "
+        "list data products or license them.\n\n"
+        "If you did not create an account, ignore this e-mail.\n"
+    ))
+
+
+def send_signup_attempt(user: User) -> bool:
+    """Tell the owner of a taken address that someone tried to sign up with it (instead of telling the visitor)."""
+    return deliver(user.email, "Someone tried to sign up with your address on Open Data Exchange", (
+        f"Hello {user.display_name},\n\n"
+        f"Someone (perhaps you) tried to create an account with {user.email}, which already has one.\n\n"
+        f"Log in here: {public_url('accounts.login')}\n"
+        f"Forgot your password? Reset it here: {public_url('accounts.password_reset_request')}\n\n"
+        "If it was not you, you need not do anything: no account was created.\n"
+    ))
+
+
+def send_password_reset(user: User, secret: str) -> bool:
+    """Mail ``user`` the link that sets a new password."""
+    link = public_url("accounts.password_reset", token=secret)
+    return deliver(user.email, "Reset your Open Data Exchange password", (
+        f"Hello {user.display_name},\n\n"
+        f"Someone (perhaps you) asked to reset the password of {user.email}. Choose a new one here:\n{link}\n\n"
+        "The link works once and expires in one hour. Setting a new password logs you out everywhere.\n\n"
+        "If you did not ask, ignore this e-mail: your password stays as it is.\n"
+    ))
