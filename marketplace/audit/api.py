@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.audit.services import verify_chain
-from marketplace.errors import Forbidden
+from marketplace.accounts.access import Permission, require
 from marketplace.extensions import db
 from marketplace.review.schemas import ChainReportSchema
 
@@ -16,6 +16,5 @@ blp = Blueprint("audit_api", __name__, description="Audit trail")
 @blp.response(200, ChainReportSchema)
 def verify():
     """Walk the hash chain and report the first broken link, if any."""
-    if not require_api_user().is_admin:
-        raise Forbidden("Only admins may verify the audit trail.")
+    require(require_api_user(), Permission.ADMIN)
     return verify_chain(db.session)
