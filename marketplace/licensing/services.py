@@ -65,9 +65,8 @@ def buyer_organizations(session: Session, user: User) -> list[Organization]:
 
 def _actor(session: Session, user: User, order: Order, action: OrderAction) -> OrderActor:
     """The role ``user`` plays for ``action`` on ``order`` (asked of ``accounts.access``); the lifecycle table then
-    says whether that role may make the move. NotFound for an order the user may not see, Forbidden if they may
-    see it but play no part."""
-    require(user, Permission.VIEW_ORDER, order)
+    says whether that role may make the move. Forbidden if they play none (pages load the order through
+    ``order_for`` first, which hides it from strangers)."""
     buyer = permits(user, Permission.ACT_FOR_BUYER, order)
     seller = permits(user, Permission.ACT_FOR_SELLER, order)
     if action in (OrderAction.APPROVE, OrderAction.DECLINE, OrderAction.REFUND):
@@ -90,7 +89,6 @@ def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
 
 def _require_buyer(session: Session, user: User, order: Order) -> None:
     """Forbidden unless ``user`` acts for the buyer: the seller may not pay, nor may anyone else."""
-    require(user, Permission.VIEW_ORDER, order)
     if not permits(user, Permission.ACT_FOR_BUYER, order):
         raise Forbidden("Only the buyer pays for an order.")
 
@@ -586,10 +584,8 @@ def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
 def renew_licence(session: Session, user: User, licence: Licence, *, accept_terms: bool,
                   idempotency_key: str = "") -> Order:
     """Renewal is a new order for the subscription, with the same scenario, continuing the current period; only
-    the buyer organization's members renew (NotFound for strangers, Forbidden for the seller)."""
+    the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
     require(user, Permission.VIEW_ORDER, licence)
-    if not permits(user, Permission.ACT_FOR_BUYER, licence):
-        raise Forbidden("Only the buyer renews a licence.")
     plan = renewal_plan(session, licence)
     return request_licence(session, user, LicenceRequest(
         plan_id=plan.id, organization_id=licence.buyer_organization_id, scenario=licence.scenario,
