@@ -236,7 +236,8 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     """Put a claimed case back on the queue; only its reviewer or an admin may."""
     actor = _reviewer_for(session, user, case.product)
-    if case.reviewer_id != user.id and not user.is_admin:
+    # An unclaimed case is the lifecycle's refusal (nothing to release), not a question of who.
+    if case.reviewer_id is not None and case.reviewer_id != user.id and not user.is_admin:
         raise Forbidden("Only the reviewer who claimed this case, or an admin, may release it.")
     _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id)
     case.reviewer_id = None
