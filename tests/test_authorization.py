@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from flask_login import AnonymousUserMixin
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import PlatformRole
+from marketplace.accounts.access import Permission, permits, refusal, require
+from marketplace.accounts.models import Membership, MemberRole, PlatformRole
+from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
 from marketplace.licensing import services as orders
 from marketplace.listings import services as listings
@@ -430,3 +433,36 @@ def test_every_route_answers_each_role_as_the_table_says(app, session, storage, 
         for key, answers in observed.items():
             print(key, tuple(answers[r] for r in ROLES))
     assert not mismatches, f"{len(mismatches)} answers differ from the authorization table:\n" + "\n".join(mismatches)
+
+
+# ---------------------------------------------------------------- the access module's rules, one by one
+
+
+def test_only_an_owner_manages_an_organization_and_a_stranger_is_told_it_does_not_exist(session, seller, seller_org):
+    member = factories.user(session)
+    session.add(Membership(user_id=member.id, organization_id=seller_org.id, role=MemberRole.MEMBER))
+    stranger = factories.user(session, organization="Elsewhere Ltd")
+    session.flush()
+    require(seller, Permission.MANAGE_ORGANIZATION, seller_org)
+    with pytest.raises(Forbidden, match="Only an owner"):
+        require(member, Permission.MANAGE_ORGANIZATION, seller_org)
+    with pytest.raises(NotFound):
+        require(stranger, Permission.MANAGE_ORGANIZATION, seller_org)
+
+
+def test_nobody_signed_in_is_asked_to_sign_in_and_an_inactive_account_too(session, seller, seller_org):
+    assert isinstance(refusal(None, Permission.VIEW_ORGANIZATION, seller_org), Unauthorized)
+    assert isinstance(refusal(AnonymousUserMixin(), Permission.REVIEW), Unauthorized)
+    assert permits(seller, Permission.VIEW_ORGANIZATION, seller_org)
+    seller.active = False
+    assert not permits(seller, Permission.VIEW_ORGANIZATION, seller_org)
+
+
+def test_a_reviewer_may_not_review_a_product_of_their_own_organization(session, storage, seller, reviewer):
+
+    product = factories.product(session, seller)
+    assert permits(reviewer, Permission.REVIEW, product)
+    session.add(Membership(user_id=reviewer.id, organization_id=product.organization_id, role=MemberRole.MEMBER))
+    session.flush()
+    assert not permits(reviewer, Permission.REVIEW, product)
+    assert not permits(seller, Permission.REVIEW)
