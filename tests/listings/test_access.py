@@ -144,3 +144,24 @@ def test_sources_plans_dictionary_and_compliance_edits_are_audited(session, sell
     assert compliance["fields"] == ["legal_basis"] and compliance["attestation_cleared"] is True
     assert _events(session, "source.removed")[-1].subject_id == source_id
     assert _events(session, "plan.removed")[-1].subject_id == plan_id
+
+
+def test_the_new_product_page_tells_an_unverified_seller_to_verify_first(session, client, auth):
+    unverified = factories.user(session, email="fresh@example.org", organization="Fresh Data", verified=False)
+    session.commit()
+    auth.login(unverified.email)
+    org_id = unverified.memberships[0].organization_id
+    response = client.post("/seller/products/new", data={"organization_id": org_id, "title_en": "Fresh roads"})
+    assert response.status_code == 403
+    assert "Verify your e-mail address first" in response.get_data(as_text=True)
+    assert services.seller_products(session, unverified) == []
+
+
+def test_the_api_tells_an_unverified_seller_to_verify_first(session, client, seller_org):
+    unverified = factories.user(session, verified=False)
+    session.add(Membership(user_id=unverified.id, organization_id=seller_org.id, role=MemberRole.MEMBER))
+    api = factories.TokenClient(client, factories.api_token(session, unverified))
+    response = api.post("/api/v1/products", json={"organization": seller_org.slug, "title_en": "Fresh roads"})
+    assert response.status_code == 403
+    body = response.get_json()
+    assert body["code"] == "forbidden" and body["message"].startswith("Verify your e-mail address first")
