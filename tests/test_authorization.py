@@ -11,11 +11,13 @@ access check and is ``OK``. Refusals are told apart by status: ``LOGIN`` (401, o
 page), ``FORBIDDEN`` (403), ``HIDDEN`` (404: the object is not shown to this role). Any 5xx fails.
 
 To add a route: add a row to ``EXPECTED`` (or the ``PUBLIC`` set for static files and documents), naming what
-each role gets. The shorthands below cover most routes; write ``row(...)`` for the rest.
+each role gets. The shorthands below cover most routes; write ``row(...)`` for the rest. A URL argument the
+world does not name yet goes into ``World.args`` (or ``ARG_OVERRIDES`` for one route); a route whose empty body
+stops at validation before access is decided gets a minimal body in ``BODIES``. ``AUTHZ_DUMP=1 pytest -s
+tests/test_authorization.py`` prints every answer observed.
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -30,7 +32,6 @@ from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
 from marketplace.licensing import services as orders
 from marketplace.listings import services as listings
-from marketplace.listings.assets import upload_asset
 from marketplace.notifications.services import notify_organization
 from marketplace.review import services as review
 from tests import factories
@@ -266,11 +267,25 @@ def expected(endpoint: str, method: str) -> dict[str, str] | None:
     return EXPECTED.get((endpoint, method))
 
 
+def unlisted(served: list[tuple[str, str, object]]) -> list[str]:
+    """A message for each served route that has no row, naming it and saying where to add one."""
+    return [f"new route {method} {rule.rule} (endpoint {endpoint!r}) has no row in the authorization table: "
+            f"add ({endpoint!r}, {method!r}) to EXPECTED in tests/test_authorization.py"
+            for endpoint, method, rule in served if expected(endpoint, method) is None]
+
+
 def test_every_route_has_a_row_in_the_authorization_table(app):
-    missing = [f"new route {method} {rule.rule} (endpoint {endpoint!r}) has no row in the authorization table: "
-               f"add ({endpoint!r}, {method!r}) to EXPECTED in tests/test_authorization.py"
-               for endpoint, method, rule in routes(app) if expected(endpoint, method) is None]
+    missing = unlisted(routes(app))
     assert not missing, "\n".join(missing)
+
+
+def test_a_route_without_a_row_is_reported_by_name():
+    from werkzeug.routing import Rule
+
+    rule = Rule("/members/<int:member_id>/remove", endpoint="accounts.remove_member", methods=["POST"])
+    assert unlisted([("accounts.remove_member", "POST", rule), ("healthz", "GET", Rule("/healthz"))]) == [
+        "new route POST /members/<int:member_id>/remove (endpoint 'accounts.remove_member') has no row in the "
+        "authorization table: add ('accounts.remove_member', 'POST') to EXPECTED in tests/test_authorization.py"]
 
 
 def test_the_authorization_table_names_no_route_that_is_gone(app):
