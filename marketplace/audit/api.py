@@ -5,9 +5,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.access import Permission, require
 from marketplace.audit.checkpoints import verify_audit
 from marketplace.audit.schemas import AuditReportSchema
-from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.signing.services import known_keys
 
@@ -19,6 +19,5 @@ blp = Blueprint("audit_api", __name__, description="Audit trail")
 def verify():
     """Walk the hash chain and check every signed checkpoint against it: the first broken link, if any, and
     each checkpoint that no longer holds (events removed or inserted, a checkpoint altered)."""
-    if not require_api_user().is_admin:
-        raise Forbidden("Only admins may verify the audit trail.")
+    require(require_api_user(), Permission.ADMIN)
     return verify_audit(db.session, known_keys(db.session, current_app))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEvent
+from marketplace.accounts.access import Permission, require
 from marketplace.audit.checkpoints import verify_audit
 from marketplace.audit.services import recent_events
-from marketplace.errors import Forbidden
 from marketplace.extensions import db, login_manager
 from marketplace.inputs import MAX_ROW_ID
 from marketplace.signing.services import known_keys
@@ -26,8 +26,7 @@ MAX_ACTION = 80  # the column's length
 def _require_admin():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_admin:
-        raise Forbidden("Only admins may read the audit trail.")
+    require(current_user, Permission.ADMIN)  # Forbidden: the app renders the 403 page
     return None
 
 

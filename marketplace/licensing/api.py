@@ -39,6 +39,23 @@ IDEMPOTENCY_KEY = {
 }
 
 
+PUBLIC_ENDPOINTS = {"licensing_api.verify_certificate"}  # anyone may check a certificate
+
+
+@blp.before_request
+def _identify_first():
+    """Who is asking, and whether they may see the order or licence, before any body is read (the services ask
+    again before they act); certificate verification is public."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    user = require_api_user()
+    args = request.view_args or {}
+    if "order_id" in args:
+        services.order_for(db.session, user, args["order_id"])
+    if "licence_id" in args:
+        services.licence_for(db.session, user, args["licence_id"])
+
+
 def _order(order_id: int) -> Order:
     return services.order_for(db.session, require_api_user(), order_id)
 

@@ -21,10 +21,11 @@ from math import ceil
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from marketplace.accounts.access import Permission, require
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
-from marketplace.errors import DomainError, Forbidden, NotFound
+from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
 from marketplace.licensing import services as orders
 from marketplace.licensing.certificates import scenario_in_words
@@ -209,8 +210,7 @@ def refund(org_slug: str, order_id: int):
 
 
 def _require_admin() -> None:
-    if not acting_user().is_admin:
-        raise Forbidden("Only platform admins may see every order.")  # the app renders the 403 page
+    require(acting_user(), Permission.ADMIN)  # Forbidden: the app renders the 403 page
 
 
 def _page_number(raw: str | None) -> tuple[int, str | None]:

@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import Membership, Organization, User
+from marketplace.accounts.access import Permission, member_organizations_query, organization_ids, permits, require
+from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -52,30 +53,30 @@ MAX_IDEMPOTENCY_KEY = 100
 
 
 def member_organization_ids(session: Session, user: User) -> list[int]:
-    return list(session.scalars(select(Membership.organization_id).where(Membership.user_id == user.id)))
+    return sorted(organization_ids(user, session))
 
 
 def buyer_organizations(session: Session, user: User) -> list[Organization]:
     """The organizations ``user`` may license for (every organization they belong to)."""
     return list(session.scalars(
-        select(Organization).join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.user_id == user.id).order_by(Organization.name)
+        select(Organization).where(Organization.id.in_(member_organizations_query(user))).order_by(Organization.name)
     ))
 
 
 def _actor(session: Session, user: User, order: Order, action: OrderAction) -> OrderActor:
-    """The role ``user`` plays for ``action`` on ``order``; Forbidden if they play none."""
-    orgs = set(member_organization_ids(session, user))
-    if action is OrderAction.CANCEL and order.buyer_organization_id in orgs:
-        return OrderActor.BUYER
+    """The role ``user`` plays for ``action`` on ``order`` (asked of ``accounts.access``); the lifecycle table then
+    says whether that role may make the move. Forbidden if they play none (pages load the order through
+    ``order_for`` first, which hides it from strangers)."""
+    buyer = permits(user, Permission.ACT_FOR_BUYER, order)
+    seller = permits(user, Permission.ACT_FOR_SELLER, order)
     if action in (OrderAction.APPROVE, OrderAction.DECLINE, OrderAction.REFUND):
-        if order.seller_organization_id in orgs:
+        if seller:
             return OrderActor.SELLER
-        if action is OrderAction.REFUND and user.is_admin:
+        if action is OrderAction.REFUND and permits(user, Permission.REFUND, order):
             return OrderActor.ADMIN
-    if order.buyer_organization_id in orgs:
+    if buyer:
         return OrderActor.BUYER
-    if order.seller_organization_id in orgs:
+    if seller:
         return OrderActor.SELLER
     raise Forbidden("This order belongs to another organization.")
 
@@ -83,12 +84,12 @@ def _actor(session: Session, user: User, order: Order, action: OrderAction) -> O
 def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
     """Whether ``user`` acts for the buyer organization of an order or licence (the seller may look at it, never
     pay, cancel or renew)."""
-    return held.buyer_organization_id in member_organization_ids(session, user)
+    return permits(user, Permission.ACT_FOR_BUYER, held)
 
 
 def _require_buyer(session: Session, user: User, order: Order) -> None:
     """Forbidden unless ``user`` acts for the buyer: the seller may not pay, nor may anyone else."""
-    if _actor(session, user, order, OrderAction.PAY) is not OrderActor.BUYER:
+    if not permits(user, Permission.ACT_FOR_BUYER, order):
         raise Forbidden("Only the buyer pays for an order.")
 
 
@@ -175,9 +176,11 @@ def purchasable_plan(session: Session, plan_id: int) -> PricingPlan:
 
 def _check_request(session: Session, user: User, req: LicenceRequest, plan: PricingPlan) -> Scenario:
     product = plan.version.product
-    if req.organization_id not in member_organization_ids(session, user):
+    buyer = session.get(Organization, req.organization_id)
+    if buyer is None:
         raise Forbidden("You may only license for an organization you belong to.",
                         {"organization_id": ["Choose one of your organizations."]})
+    require(user, Permission.LICENSE, buyer)  # a member, with a verified e-mail address
     if req.organization_id == product.organization_id:
         raise Forbidden("An organization cannot license its own product.",
                         {"organization_id": ["This organization sells the product."]})
@@ -580,7 +583,9 @@ def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
 
 def renew_licence(session: Session, user: User, licence: Licence, *, accept_terms: bool,
                   idempotency_key: str = "") -> Order:
-    """Renewal is a new order for the subscription, with the same scenario, continuing the current period."""
+    """Renewal is a new order for the subscription, with the same scenario, continuing the current period; only
+    the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
+    require(user, Permission.VIEW_ORDER, licence)
     plan = renewal_plan(session, licence)
     return request_licence(session, user, LicenceRequest(
         plan_id=plan.id, organization_id=licence.buyer_organization_id, scenario=licence.scenario,
@@ -672,9 +677,7 @@ def order_for(session: Session, user: User, order_id: int) -> Order:
     order = session.scalar(select(Order).where(Order.id == order_id).options(*_order_options()))
     if order is None:
         raise NotFound("No such order.")
-    orgs = set(member_organization_ids(session, user))
-    if not (orgs & {order.buyer_organization_id, order.seller_organization_id} or user.is_admin):
-        raise NotFound("No such order.")
+    require(user, Permission.VIEW_ORDER, order)
     return order
 
 
@@ -704,9 +707,7 @@ def licence_for(session: Session, user: User, licence_id: int) -> Licence:
     licence = session.get(Licence, licence_id)
     if licence is None:
         raise NotFound("No such licence.")
-    orgs = set(member_organization_ids(session, user))
-    if not (orgs & {licence.buyer_organization_id, licence.seller_organization_id} or user.is_admin):
-        raise NotFound("No such licence.")
+    require(user, Permission.VIEW_ORDER, licence)
     return licence
 
 
@@ -725,8 +726,7 @@ def licensed_assets(session: Session, licences: list[Licence]) -> dict[int, list
 
 
 def _require_seller_member(session: Session, user: User, organization: Organization) -> None:
-    if organization.id not in member_organization_ids(session, user):
-        raise Forbidden("You are not a member of this organization.")
+    require(user, Permission.VIEW_ORGANIZATION, organization)
 
 
 def seller_requests(session: Session, user: User, organization: Organization) -> list[Order]:
@@ -749,8 +749,7 @@ def seller_orders(session: Session, user: User, organization: Organization, limi
 
 def all_orders(session: Session, user: User, limit: int, offset: int) -> tuple[list[Order], int]:
     """Every order, newest first: one page and the total, for platform admins."""
-    if not user.is_admin:
-        raise Forbidden("Only platform admins see every order.")
+    require(user, Permission.ADMIN)
     total = session.scalar(select(func.count(Order.id))) or 0
     page = session.scalars(select(Order).options(*_order_options()).order_by(Order.id.desc()).limit(limit)
                            .offset(offset)).all()

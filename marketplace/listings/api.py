@@ -44,6 +44,15 @@ def _storage():
     return current_app.extensions["storage"]
 
 
+@blp.before_request
+def _identify_first():
+    """Who is asking, and whether they may see the product, before any body or query is read: a stranger's
+    request is 401 or 404 whatever it carries (the services ask again before they act)."""
+    user = require_api_user()
+    if "product_id" in (request.view_args or {}):
+        services.product_for_seller(db.session, user, request.view_args["product_id"])
+
+
 def _version(product_id: int, number: int):
     return services.version_for_seller(db.session, require_api_user(), product_id, number)
 

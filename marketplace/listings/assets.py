@@ -14,7 +14,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.listings.models import Asset, ProductVersion
-from marketplace.listings.services import require_editable, touch
+from marketplace.listings.services import require_edit, touch
 from marketplace.listings.vocab import AssetKind
 from marketplace.storage import Storage
 
@@ -47,9 +47,9 @@ def upload_asset(
     """Stream a file into storage under a key we generate and record its size, type and SHA-256.
 
     Refuses a version that is not editable, an unknown kind, and a file over ``max_bytes`` (UploadTooLarge,
-    nothing left behind).
+    nothing left behind). Asks ``accounts.access`` first (NotFound outside the seller, Forbidden unverified).
     """
-    require_editable(version)
+    require_edit(user, version)
     if kind not in tuple(AssetKind):
         raise ValidationFailed("Unknown asset kind.", {"kind": ["Choose sample or deliverable."]})
     name = display_filename(filename)
@@ -83,13 +83,22 @@ def asset_of(version: ProductVersion, asset_id: int) -> Asset:
 
 
 def delete_asset(session: Session, storage: Storage, user: User, version: ProductVersion, asset_id: int) -> None:
-    """Remove a file from an editable version; the stored object goes only when no other version uses it."""
-    require_editable(version)
+    """Remove a file from an editable version; the stored object goes only when no other version uses it.
+
+    Refuses (like every change) anyone who may not edit the product; the deletion is an audit event.
+    """
+    require_edit(user, version)
     asset = asset_of(version, asset_id)
     key = asset.storage_key
+    gone = {"version_id": version.id, "product_id": version.product_id, "kind": asset.kind.value,
+            "filename": asset.filename, "sha256": asset.sha256, "size": asset.size}
     version.assets.remove(asset)
     session.flush()
-    if not session.scalar(select(func.count(Asset.id)).where(Asset.storage_key == key)):
+    stored_object_deleted = not session.scalar(select(func.count(Asset.id)).where(Asset.storage_key == key))
+    record(session, actor_id=user.id, action="asset.deleted", subject_type="asset", subject_id=asset_id,
+           payload=gone | {"stored_object_deleted": stored_object_deleted})
+    # The event is written (and flushed) before the object goes: no deletion leaves without its record.
+    if stored_object_deleted:
         storage.delete(key)
     touch(version)
 

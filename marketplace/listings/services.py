@@ -1,9 +1,11 @@
 """Seller-side rules for products and versions: create, edit, cite sources, dictionary, plans,
 compliance profile, new versions and submission for review.
 
-Every function takes the session and the acting user; a product of an organization the user does not
-belong to is NotFound (we do not reveal that it exists). Content can change only while its version is
-editable (draft or changes requested); anything else is InvalidTransition.
+Every function takes the session and the acting user and asks ``accounts.access`` first: a product of an
+organization the user does not belong to is NotFound (we do not reveal that it exists); an account whose e-mail
+address is not verified may not create or change anything (Forbidden). Content can change only while its
+version is editable (draft or changes requested); anything else is InvalidTransition. Every change writes an
+audit event naming the fields it changed (never their text).
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import Membership, Organization, User
+from marketplace.accounts.access import Permission, member_organizations_query, require
+from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -53,8 +56,7 @@ MAX_LICENCE_CAP = 1_000_000
 
 def products_query(user: User):
     """Products of every organization ``user`` belongs to."""
-    member_orgs = select(Membership.organization_id).where(Membership.user_id == user.id)
-    return select(DataProduct).where(DataProduct.organization_id.in_(member_orgs))
+    return select(DataProduct).where(DataProduct.organization_id.in_(member_organizations_query(user)))
 
 
 def buyer_visible():
@@ -78,9 +80,10 @@ def seller_products(session: Session, user: User, organization_id: int | None = 
 
 def product_for_seller(session: Session, user: User, product_id: int) -> DataProduct:
     """The product if ``user`` is a member of its seller organization; NotFound for anyone else."""
-    product = session.scalar(products_query(user).where(DataProduct.id == product_id))
+    product = session.get(DataProduct, product_id)
     if product is None:
         raise NotFound("No such product.")
+    require(user, Permission.VIEW_SELLER_PRODUCT, product)
     return product
 
 
@@ -104,6 +107,24 @@ def require_editable(version: ProductVersion) -> None:
 def touch(version: ProductVersion) -> None:
     """Mark the product as changed now (the seller dashboard sorts by it)."""
     version.product.updated_at = utcnow()
+
+
+def require_edit(user: User, version: ProductVersion) -> None:
+    """Refuse anyone who may not edit the product (NotFound / Forbidden), then a version that is not editable."""
+    require(user, Permission.EDIT_PRODUCT, version.product)
+    require_editable(version)
+
+
+def _changed(obj: object, values: dict) -> list[str]:
+    """The names of the fields ``values`` would change on ``obj`` (what an audit event says, never the text)."""
+    return sorted(k for k, v in values.items() if getattr(obj, k, None) != v)
+
+
+def _audit(session: Session, user: User, action: str, version: ProductVersion, subject_type: str = "version",
+           subject_id: int | None = None, **payload) -> None:
+    record(session, actor_id=user.id, action=action, subject_type=subject_type,
+           subject_id=subject_id if subject_id is not None else version.id,
+           payload={"product_id": version.product_id, "version_id": version.id, **payload})
 
 
 # ---------------------------------------------------------------- products and metadata
@@ -147,10 +168,7 @@ def _normalise_lists(data: dict) -> dict:
 
 def create_product(session: Session, user: User, organization: Organization, data: dict) -> DataProduct:
     """Create a product draft with its first version (1.0) for ``organization``; the user must belong to it."""
-    if not session.scalar(
-        select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == organization.id)
-    ):
-        raise NotFound("No such organization.")
+    require(user, Permission.CREATE_PRODUCT, organization)
     data = _normalise_lists({"title_en": ""} | {k: v for k, v in data.items() if k in METADATA_FIELDS})
     _check_metadata(data)
     product = DataProduct(
@@ -168,12 +186,15 @@ def create_product(session: Session, user: User, organization: Organization, dat
 
 def update_metadata(session: Session, user: User, version: ProductVersion, data: dict) -> ProductVersion:
     """Change the descriptive fields of an editable version."""
-    require_editable(version)
+    require_edit(user, version)
     data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
     _check_metadata({k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data)
+    changed = _changed(version, data)
     for key, value in data.items():
         setattr(version, key, value)
     touch(version)
+    if changed:
+        _audit(session, user, "version.metadata_updated", version, fields=changed)
     return version
 
 
@@ -194,7 +215,7 @@ def _check_source(data: dict) -> None:
 
 def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
     """Cite an upstream open dataset with its licence; refuses unknown licences and duplicate URLs."""
-    require_editable(version)
+    require_edit(user, version)
     data = {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(data)
     if any(s.url == data["url"] for s in version.sources):
@@ -203,6 +224,8 @@ def add_source(session: Session, user: User, version: ProductVersion, data: dict
     session.add(source)
     session.flush()
     touch(version)
+    _audit(session, user, "source.added", version, "source", source.id, url=source.url,
+           licence_id=source.licence_id)
     return source
 
 
@@ -214,27 +237,34 @@ def _child(items: Iterable, child_id: int, what: str):
 
 
 def update_source(session: Session, user: User, version: ProductVersion, source_id: int, data: dict) -> OpenDataSource:
-    require_editable(version)
+    """Change a cited source; the same checks as adding one."""
+    require_edit(user, version)
     source = _child(version.sources, source_id, "source")
     merged = {k: getattr(source, k) for k in SOURCE_FIELDS} | {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(merged)
+    changed = _changed(source, merged)
     for key, value in merged.items():
         setattr(source, key, value)
     touch(version)
+    if changed:
+        _audit(session, user, "source.updated", version, "source", source.id, fields=changed)
     return source
 
 
 def remove_source(session: Session, user: User, version: ProductVersion, source_id: int) -> None:
-    require_editable(version)
-    version.sources.remove(_child(version.sources, source_id, "source"))
+    """Stop citing a source."""
+    require_edit(user, version)
+    source = _child(version.sources, source_id, "source")
+    version.sources.remove(source)
     touch(version)
+    _audit(session, user, "source.removed", version, "source", source_id, url=source.url)
 
 
 # ---------------------------------------------------------------- data dictionary
 
 def replace_dictionary(session: Session, user: User, version: ProductVersion, fields: list[dict]) -> list[DictionaryField]:
     """Replace the whole data dictionary; refuses duplicate or empty field names (case-insensitive)."""
-    require_editable(version)
+    require_edit(user, version)
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for i, field in enumerate(fields):
@@ -246,6 +276,7 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion, fi
         seen.add(name.lower())
     if errors:
         raise ValidationFailed("The data dictionary is not valid.", errors)
+    before = {f.name: {k: getattr(f, k) for k in FIELD_FIELDS} for f in version.fields}
     version.fields.clear()
     session.flush()
     for i, field in enumerate(fields):
@@ -256,6 +287,10 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion, fi
         version.fields.append(DictionaryField(position=i, **values))
     session.flush()
     touch(version)
+    after = {f.name: {k: getattr(f, k) for k in FIELD_FIELDS} for f in version.fields}
+    _audit(session, user, "dictionary.replaced", version, count=len(after),
+           added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()),
+           changed=sorted(n for n in after.keys() & before.keys() if after[n] != before[n]))
     return version.fields
 
 
@@ -304,7 +339,7 @@ def _plan_values(data: dict) -> dict:
 
 def add_plan(session: Session, user: User, version: ProductVersion, data: dict) -> PricingPlan:
     """Add a pricing plan with the licence terms it grants; refuses inconsistent price, period and terms."""
-    require_editable(version)
+    require_edit(user, version)
     values = _plan_values(data)
     values.setdefault("amount", 0)
     _check_plan(values)
@@ -312,24 +347,32 @@ def add_plan(session: Session, user: User, version: ProductVersion, data: dict) 
     session.add(plan)
     session.flush()
     touch(version)
+    _audit(session, user, "plan.added", version, "plan", plan.id, kind=str(plan.kind), amount=plan.amount,
+           currency=str(plan.currency))
     return plan
 
 
 def update_plan(session: Session, user: User, version: ProductVersion, plan_id: int, data: dict) -> PricingPlan:
-    require_editable(version)
+    """Change a pricing plan; the same checks as adding one."""
+    require_edit(user, version)
     plan = _child(version.plans, plan_id, "plan")
     merged = {k: getattr(plan, k) for k in PLAN_FIELDS} | _plan_values(data)
     _check_plan(merged)
+    changed = _changed(plan, merged)
     for key, value in merged.items():
         setattr(plan, key, value)
     touch(version)
+    if changed:
+        _audit(session, user, "plan.updated", version, "plan", plan.id, fields=changed)
     return plan
 
 
 def remove_plan(session: Session, user: User, version: ProductVersion, plan_id: int) -> None:
-    require_editable(version)
+    """Withdraw a pricing plan from an editable version."""
+    require_edit(user, version)
     version.plans.remove(_child(version.plans, plan_id, "plan"))
     touch(version)
+    _audit(session, user, "plan.removed", version, "plan", plan_id)
 
 
 # ---------------------------------------------------------------- compliance profile
@@ -341,23 +384,27 @@ def set_compliance(
 
     Any change to the profile clears an earlier attestation: an attestation covers what it saw.
     """
-    require_editable(version)
+    require_edit(user, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
     errors: dict[str, list[str]] = {}
     if attest and not (attested_by_name or "").strip():
         errors["attested_by_name"] = ["Name the person who attests."]
     if errors:
         raise ValidationFailed("The compliance profile is not valid.", errors)
-    changed = any(getattr(version, k) != v for k, v in values.items())
+    fields = _changed(version, values)
+    had_attestation = version.attested_at is not None
     for key, value in values.items():
         setattr(version, key, value)
     if attest:
         version.attested_by_name = attested_by_name.strip()
         version.attested_by_id = user.id
         version.attested_at = utcnow()
-    elif changed:
+    elif fields:
         version.attested_by_name = version.attested_by_id = version.attested_at = None
     touch(version)
+    if fields or attest:
+        _audit(session, user, "version.compliance_updated", version, fields=fields, attested=bool(attest),
+               attestation_cleared=had_attestation and not attest and bool(fields))
     return version
 
 
@@ -365,6 +412,7 @@ def set_compliance(
 
 def new_version(session: Session, user: User, product: DataProduct, label: str, changelog: str) -> ProductVersion:
     """Open a new draft version copying the latest one; refused while another version is still open."""
+    require(user, Permission.EDIT_PRODUCT, product)
     latest = product.latest_version
     if product.status == ProductStatus.DELISTED:
         raise InvalidTransition("This product was delisted; it takes no new versions.")

@@ -12,6 +12,12 @@ from marketplace.review.schemas import MarkReadInSchema, NotificationSchema
 blp = Blueprint("notifications_api", __name__, description="Your notifications")
 
 
+@blp.before_request
+def _identify_first():
+    """Who is asking, before any body or query is read."""
+    require_api_user()
+
+
 class NotificationQuerySchema(Schema):
     unread = fields.Boolean(load_default=False)
 

@@ -5,6 +5,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
@@ -51,7 +52,8 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
     query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:
         note = session.get(Notification, notification_id)
-        if note is None or note.user_id != user.id:
+        if note is None:
             raise NotFound("No such notification.")
+        require(user, Permission.READ_NOTIFICATION, note)  # another user's notification is NotFound too
         query = query.where(Notification.id == notification_id)
     return session.execute(query.values(read_at=utcnow())).rowcount

@@ -1,7 +1,7 @@
 """Compliance review in the JSON API: the reviewer's queue and cases, product status, the seller's pre-screen."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
@@ -23,6 +23,18 @@ from marketplace.review.schemas import (
 
 blp = Blueprint("review_api", __name__, description="Compliance review: queue, checklist, decisions, pre-screen")
 CASE = "/review/cases/<int:case_id>"
+
+
+@blp.before_request
+def _identify_first():
+    """Who is asking, before any body is read: a reviewer for the review endpoints, a member of the seller
+    organization for a version's own review and pre-screen (the services ask again before they act)."""
+    user = require_api_user()
+    args = request.view_args or {}
+    if "number" in args:
+        listings.version_for_seller(db.session, user, args["product_id"], args["number"])
+    else:
+        services.require_reviewer(user)
 
 
 def _case(case_id: int):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import Membership, Organization, User
+from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
+from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
@@ -42,27 +43,19 @@ MAX_COMMENT = 5000
 # ---------------------------------------------------------------- who is acting
 
 
-def _is_member(session: Session, user: User, organization_id: int) -> bool:
-    return session.scalar(
-        select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == organization_id)
-    ) is not None
-
-
 def require_reviewer(user: User) -> None:
     """Refuse (Forbidden) anyone who is not a compliance reviewer or admin."""
-    if not user.is_reviewer:
-        raise Forbidden("Only compliance reviewers may do this.")
+    require(user, Permission.REVIEW)
 
 
 def conflicted(session: Session, user: User, organization_id: int) -> bool:
     """Whether ``user`` belongs to the seller organization, so must leave its products to another reviewer."""
-    return _is_member(session, user, organization_id)
+    return member_role(user, organization_id, session) is not None
 
 
 def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
-    require_reviewer(user)
-    if conflicted(session, user, product.organization_id):
-        raise Forbidden("You belong to the seller organization, so another reviewer must review this product.")
+    """A reviewer outside the seller organization (``accounts.access``), acting as the lifecycle's reviewer."""
+    require(user, Permission.REVIEW, product)
     return Actor.REVIEWER
 
 
@@ -119,8 +112,7 @@ def submit_version(
     changes-requested (InvalidTransition), a delisted product, and anyone outside the seller organization.
     """
     product = version.product
-    if not _is_member(session, user, product.organization_id):
-        raise NotFound("No such product.")
+    require(user, Permission.SUBMIT_PRODUCT, product)
     if product.status == ProductStatus.DELISTED:
         raise InvalidTransition("This product was delisted; it cannot be submitted again.")
     VERSION_LIFECYCLE.next(version.status, VersionAction.SUBMIT, Actor.SELLER)  # refuse before any work
@@ -170,7 +162,7 @@ def review_queue(session: Session, user: User, filters: QueueFilters = QueueFilt
     """Cases for a reviewer, oldest submission first, with filters; cases of the reviewer's own organizations
     are left out (someone else reviews them). Returns the page and the total count."""
     require_reviewer(user)
-    own = select(Membership.organization_id).where(Membership.user_id == user.id)
+    own = member_organizations_query(user)
     query = (select(ReviewCase).join(ReviewCase.version)
              .where(ReviewCase.organization_id.not_in(own)))
     if filters.status == "mine":
@@ -202,7 +194,8 @@ def review_queue(session: Session, user: User, filters: QueueFilters = QueueFilt
 
 def queue_organizations(session: Session, user: User) -> list[Organization]:
     """The seller organizations the reviewer may filter by: those with a case, other than their own."""
-    own = select(Membership.organization_id).where(Membership.user_id == user.id)
+    require_reviewer(user)
+    own = member_organizations_query(user)
     return list(session.scalars(
         select(Organization).where(Organization.id.in_(select(ReviewCase.organization_id)),
                                    Organization.id.not_in(own)).order_by(Organization.name)))
@@ -243,7 +236,8 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     """Put a claimed case back on the queue; only its reviewer or an admin may."""
     actor = _reviewer_for(session, user, case.product)
-    if case.reviewer_id != user.id and not user.is_admin:
+    # An unclaimed case is the lifecycle's refusal (nothing to release), not a question of who.
+    if case.reviewer_id is not None and case.reviewer_id != user.id and not user.is_admin:
         raise Forbidden("Only the reviewer who claimed this case, or an admin, may release it.")
     _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id)
     case.reviewer_id = None

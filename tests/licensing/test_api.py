@@ -105,11 +105,18 @@ def test_malformed_fields_are_422_in_the_error_shape(buyer_api, buyer_org, plans
     assert_error(resp, 422, "invalid_input", field)
 
 
-def test_malformed_json_is_400_in_the_error_shape(buyer_api):
+def test_malformed_json_is_400_in_the_error_shape(buyer_api, buyer_org, plans):
     resp = buyer_api.post(f"{V1}/orders", data="{not json", content_type="application/json")
     assert_error(resp, 400)
     assert_error(buyer_api.post(f"{V1}/orders", json=[]), 422)
-    assert_error(buyer_api.post(f"{V1}/orders/1/decision", data=b"\xff\xfe", content_type="application/json"), 400)
+    order_id = create(buyer_api, plans["By approval"], buyer_org).get_json()["id"]
+    assert_error(buyer_api.post(f"{V1}/orders/{order_id}/decision", data=b"\xff\xfe",
+                                content_type="application/json"), 400)
+
+
+def test_an_order_the_caller_cannot_see_is_404_before_its_body_is_read(buyer_api):
+    assert_error(buyer_api.post(f"{V1}/orders/999999/decision", data=b"\xff\xfe",
+                                content_type="application/json"), 404, "not_found")
 
 
 def test_the_api_needs_a_token(client, buyer_org, plans):

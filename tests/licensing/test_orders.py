@@ -352,3 +352,20 @@ def test_a_free_licence_has_nothing_to_refund(session, buyer, buyer_org, seller,
     with pytest.raises(Conflict, match="no money to refund"):
         orders.refund_order(session, seller, order, "Changed our mind.", SimulatedPayments())
     assert order.status == OrderStatus.FULFILLED and order.licence.status == LicenceStatus.ACTIVE
+
+
+def test_an_account_whose_email_is_not_verified_cannot_request_a_licence(session, plans):
+    unverified = factories.user(session, organization="Unproven Ltd", verified=False)
+    with pytest.raises(Forbidden, match="Verify your e-mail address first") as refused:
+        request(session, unverified, unverified.memberships[0].organization, plans["Open research"])
+    assert refused.value.errors == {"email": ["Not verified yet."]}
+    assert session.scalar(select(Order).where(Order.buyer_id == unverified.id)) is None
+
+
+def test_a_stranger_cannot_see_or_renew_another_organizations_licence(session, buyer, buyer_org, plans):
+    order = request(session, buyer, buyer_org, plans["Open research"])
+    stranger = factories.user(session, organization="Elsewhere Ltd")
+    with pytest.raises(NotFound):
+        orders.licence_for(session, stranger, order.licence.id)
+    with pytest.raises(NotFound):
+        orders.renew_licence(session, stranger, order.licence, accept_terms=True)

@@ -1,0 +1,483 @@
+"""Every route of the app, requested as each of six roles, answers what one table says.
+
+The routes come from ``app.url_map``: a route with no row in ``EXPECTED`` fails the suite, so whoever adds a
+route decides who may use it. Each request is made against a world built with the real services (an organization
+with a listed product and a new draft version, a product in the review queue, a buyer with an order and a
+licence, a notification) and is rolled back afterwards, so one role's successful POST never changes what the
+next request sees.
+
+What counts is the access decision, not success: a form posted empty that answers 400/409/422 passed the
+access check and is ``OK``. Refusals are told apart by status: ``LOGIN`` (401, or a redirect to the log-in
+page), ``FORBIDDEN`` (403), ``HIDDEN`` (404: the object is not shown to this role). Any 5xx fails.
+
+To add a route: add a row to ``EXPECTED`` (or the ``PUBLIC`` set for static files and documents), naming what
+each role gets. The shorthands below cover most routes; write ``row(...)`` for the rest. A URL argument the
+world does not name yet goes into ``World.args`` (or ``ARG_OVERRIDES`` for one route); a route whose empty body
+stops at validation before access is decided gets a minimal body in ``BODIES``. ``AUTHZ_DUMP=1 pytest -s
+tests/test_authorization.py`` prints every answer observed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.access import Permission, permits, refusal, require
+from marketplace.accounts.models import Membership, MemberRole, PlatformRole
+from marketplace.errors import Forbidden, NotFound, Unauthorized
+from marketplace.extensions import db
+from marketplace.licensing import services as orders
+from marketplace.listings import services as listings
+from marketplace.notifications.services import notify_organization
+from marketplace.review import services as review
+from tests import factories
+
+ROLES = ("anonymous", "buyer", "seller", "stranger", "reviewer", "admin")
+"""anonymous: nobody signed in; buyer: member of an organization that licensed the product; seller: member of
+the organization that owns the product (and the draft, the order's sale, the notification); stranger: member of
+another organization with no trade; reviewer and admin: platform roles, members of no organization."""
+
+OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", "forbidden", "hidden"
+MOVED = "moved"  # a redirect out of the requested area (e.g. log-out to the home page); listed where expected
+
+
+def row(anonymous: str, buyer: str, seller: str, stranger: str, reviewer: str, admin: str) -> dict[str, str]:
+    return dict(zip(ROLES, (anonymous, buyer, seller, stranger, reviewer, admin), strict=True))
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return row(*(outcome,) * 6)
+
+
+EVERYONE = everyone(OK)
+SIGNED_IN = row(LOGIN, OK, OK, OK, OK, OK)
+# The owning organization's seller console: everyone else is told nothing exists.
+SELLER_ONLY = row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)
+# Reviewer pages: a signed-in non-reviewer is refused openly (the queue is no secret).
+REVIEWERS = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+ADMINS = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# Pages for visitors (log-in, sign-up): a signed-in user is sent on to their home.
+SIGNED_OUT = row(OK, MOVED, MOVED, MOVED, MOVED, MOVED)
+# An order or licence: its buyer and seller organizations and platform admins see it; others get 404.
+ORDER_PARTIES = row(LOGIN, OK, OK, HIDDEN, HIDDEN, OK)
+ORDER_PARTIES_NOT_ADMIN = row(LOGIN, OK, OK, HIDDEN, HIDDEN, FORBIDDEN)  # an admin looks and refunds, no more
+ORDER_BUYER = row(LOGIN, OK, FORBIDDEN, HIDDEN, HIDDEN, FORBIDDEN)  # paying: the buyer only
+
+# Served to everybody whoever asks: static files, the health check, API documents.
+PUBLIC: set[tuple[str, str]] = {
+    ("static", "GET"), ("healthz", "GET"), ("swagger_static", "GET"), ("api-docs.openapi_json", "GET"),
+    ("api-docs.openapi_swagger_ui", "GET"), ("certificates.keys", "GET"),
+}
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    # ------------------------------------------------------------ accounts
+    ("accounts.index", "GET"): everyone(MOVED),  # to the catalog, or to the signed-in user's home
+    ("accounts.login", "GET"): SIGNED_OUT,
+    ("accounts.login", "POST"): EVERYONE,  # an empty form: 422 for everyone
+    ("accounts.logout", "POST"): everyone(LOGIN),  # back to the log-in page
+    ("accounts.signup", "GET"): SIGNED_OUT,
+    ("accounts.signup", "POST"): SIGNED_OUT,
+    ("accounts.organizations", "GET"): SIGNED_IN,
+    ("accounts.organizations", "POST"): SIGNED_IN,
+    ("accounts.organization", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts.invite", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts.accept_invitation", "GET"): row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # unknown token
+    ("accounts.accept_invitation", "POST"): row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts.tokens", "GET"): SIGNED_IN,
+    ("accounts.tokens", "POST"): SIGNED_IN,
+    ("accounts.revoke_token", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),  # the seller's token
+    ("accounts_api.me", "GET"): SIGNED_IN,
+    ("accounts_api.licences", "GET"): EVERYONE,  # the catalog of source licences
+    ("accounts_api.list_organizations", "GET"): SIGNED_IN,
+    ("accounts_api.create_organization", "POST"): SIGNED_IN,
+    ("accounts_api.get_organization", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts_api.invite", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts_api.source_lookup", "GET"): SIGNED_IN,
+    # ------------------------------------------------------------ catalog (public, read-only)
+    ("catalog.index", "GET"): EVERYONE,
+    ("catalog_api.catalog", "GET"): EVERYONE,
+    ("product.page", "GET"): EVERYONE,
+    ("dcat.catalog", "GET"): EVERYONE,
+    ("dcat.product", "GET"): EVERYONE,
+    ("ckan.call", "GET"): EVERYONE,
+    ("ckan.call", "POST"): EVERYONE,
+    ("ckan.call", "PUT"): EVERYONE,  # CKAN answers its own error for a write: nothing is written
+    ("ckan.call", "PATCH"): EVERYONE,
+    ("ckan.call", "DELETE"): EVERYONE,
+    ("ckan.call_unversioned", "GET"): EVERYONE,
+    ("ckan.call_unversioned", "POST"): EVERYONE,
+    ("ckan.call_unversioned", "PUT"): EVERYONE,
+    ("ckan.call_unversioned", "PATCH"): EVERYONE,
+    ("ckan.call_unversioned", "DELETE"): EVERYONE,
+    # ------------------------------------------------------------ the seller console (draft version 2)
+    ("seller.dashboard", "GET"): SIGNED_IN,
+    ("seller.new_product", "GET"): SIGNED_IN,
+    ("seller.new_product", "POST"): SIGNED_IN,
+    ("seller.product", "GET"): SELLER_ONLY,
+    ("seller.version", "GET"): SELLER_ONLY,
+    ("seller.new_version", "POST"): SELLER_ONLY,
+    ("seller.edit_metadata", "GET"): SELLER_ONLY,
+    ("seller.edit_metadata", "POST"): SELLER_ONLY,
+    ("seller.check", "GET"): SELLER_ONLY,
+    ("seller.submit", "POST"): SELLER_ONLY,
+    ("seller.add_source", "POST"): SELLER_ONLY,
+    ("seller.lookup_source", "POST"): SELLER_ONLY,
+    ("seller.remove_source", "POST"): SELLER_ONLY,
+    ("seller.save_dictionary", "POST"): SELLER_ONLY,
+    ("seller.infer_dictionary", "POST"): SELLER_ONLY,
+    ("seller.upload", "POST"): SELLER_ONLY,
+    ("seller.delete_asset", "POST"): SELLER_ONLY,
+    ("seller.download_asset", "GET"): SELLER_ONLY,
+    ("seller.add_plan", "POST"): SELLER_ONLY,
+    ("seller.edit_plan", "GET"): SELLER_ONLY,
+    ("seller.edit_plan", "POST"): SELLER_ONLY,
+    ("seller.remove_plan", "POST"): SELLER_ONLY,
+    ("seller.compliance", "POST"): SELLER_ONLY,
+    ("listings_api.list_products", "GET"): SIGNED_IN,
+    ("listings_api.create_product", "POST"): SIGNED_IN,
+    ("listings_api.get_product", "GET"): SELLER_ONLY,
+    ("listings_api.create_version", "POST"): SELLER_ONLY,
+    ("listings_api.get_version", "GET"): SELLER_ONLY,
+    ("listings_api.update_version", "PATCH"): SELLER_ONLY,
+    ("listings_api.upload_asset", "POST"): SELLER_ONLY,
+    ("listings_api.delete_asset", "DELETE"): SELLER_ONLY,
+    ("listings_api.set_compliance", "PUT"): SELLER_ONLY,
+    ("listings_api.replace_dictionary", "PUT"): SELLER_ONLY,
+    ("listings_api.infer_dictionary", "POST"): SELLER_ONLY,
+    ("listings_api.add_plan", "POST"): SELLER_ONLY,
+    ("listings_api.update_plan", "PATCH"): SELLER_ONLY,
+    ("listings_api.remove_plan", "DELETE"): SELLER_ONLY,
+    ("listings_api.add_source", "POST"): SELLER_ONLY,
+    ("listings_api.update_source", "PATCH"): SELLER_ONLY,
+    ("listings_api.remove_source", "DELETE"): SELLER_ONLY,
+    ("listings_api.submit", "POST"): SELLER_ONLY,
+    ("review_api.prescreen", "GET"): SELLER_ONLY,
+    ("review_api.seller_review", "GET"): SELLER_ONLY,
+    # ------------------------------------------------------------ compliance review (a case of another product)
+    ("review.queue", "GET"): REVIEWERS,
+    ("review.case", "GET"): REVIEWERS,
+    ("review.download_asset", "GET"): REVIEWERS,
+    ("review.save_checklist", "POST"): REVIEWERS,
+    ("review.claim", "POST"): REVIEWERS,
+    ("review.decide", "POST"): REVIEWERS,
+    ("review.release", "POST"): REVIEWERS,
+    ("review.product", "GET"): REVIEWERS,
+    ("review.product_status", "POST"): REVIEWERS,
+    ("review_api.queue", "GET"): REVIEWERS,
+    ("review_api.case", "GET"): REVIEWERS,
+    ("review_api.checklist", "PUT"): REVIEWERS,
+    ("review_api.claim", "POST"): REVIEWERS,
+    ("review_api.decision", "POST"): REVIEWERS,
+    ("review_api.release", "POST"): REVIEWERS,
+    ("review_api.product_status", "POST"): REVIEWERS,
+    # ------------------------------------------------------------ licences and orders (the buyer's)
+    ("licensing.request_licence", "GET"): SIGNED_IN,
+    # Each role names its own organization: the seller may not license its own product, and the platform roles
+    # have no organization to license for.
+    ("licensing.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
+    ("licensing.download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    ("licensing.orders", "GET"): SIGNED_IN,
+    ("licensing.order", "GET"): ORDER_PARTIES,
+    ("licensing.cancel", "POST"): ORDER_PARTIES_NOT_ADMIN,
+    ("licensing.checkout", "GET"): ORDER_BUYER,
+    ("licensing.checkout", "POST"): ORDER_BUYER,
+    ("licensing.pay", "POST"): ORDER_BUYER,
+    ("licensing.licences", "GET"): SIGNED_IN,
+    ("licensing.licence", "GET"): ORDER_PARTIES,
+    ("licensing.renew", "POST"): ORDER_PARTIES,
+    ("licensing_api.create_order", "POST"): SIGNED_IN,
+    ("licensing_api.list_orders", "GET"): SIGNED_IN,
+    ("licensing_api.get_order", "GET"): ORDER_PARTIES,
+    ("licensing_api.cancel_order", "POST"): ORDER_PARTIES_NOT_ADMIN,
+    ("licensing_api.decide_order", "POST"): ORDER_PARTIES,
+    ("licensing_api.refund_order", "POST"): ORDER_PARTIES,
+    ("licensing_api.list_licences", "GET"): SIGNED_IN,
+    ("licensing_api.get_licence", "GET"): ORDER_PARTIES,
+    ("licensing_api.verify_certificate", "POST"): EVERYONE,
+    ("certificates.show", "GET"): EVERYONE,
+    ("certificates.download", "GET"): EVERYONE,
+    ("certificates.policy", "GET"): EVERYONE,
+    ("certificates.verify", "GET"): EVERYONE,
+    ("certificates.verify", "POST"): EVERYONE,
+    # Proven by its signature, never by a user; 404 while Stripe is not the configured provider (as in tests).
+    ("stripe_webhooks.stripe_webhook", "POST"): everyone(HIDDEN),
+    # ------------------------------------------------------------ the seller organization's sales
+    ("sales.requests", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("sales.sales", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("sales.order", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("sales.decide", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("sales.refund", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    # ------------------------------------------------------------ platform admin
+    ("sales.admin_orders", "GET"): ADMINS,
+    ("sales.admin_refund", "POST"): ADMINS,
+    ("admin.audit", "GET"): ADMINS,
+    ("audit_api.verify", "GET"): ADMINS,
+    # ------------------------------------------------------------ the user's own notifications (the seller's)
+    ("notifications.index", "GET"): SIGNED_IN,
+    ("notifications.read_all", "POST"): SIGNED_IN,
+    ("notifications.open_one", "POST"): row(LOGIN, HIDDEN, MOVED, HIDDEN, HIDDEN, HIDDEN),  # follows its link
+    ("notifications_api.list_notifications", "GET"): SIGNED_IN,
+    ("notifications_api.mark_read", "POST"): SIGNED_IN,
+}
+
+# URL arguments that differ by route: the world's name of the value to use instead of the default.
+ARG_OVERRIDES: dict[str, dict[str, str]] = {
+    "licensing.download": {"asset_id": "listed_deliverable_id"},
+    "licensing.request_licence": {"plan_id": "listed_plan_id"},
+    "review.download_asset": {"asset_id": "case_asset_id"},
+    "review.product": {"product_id": "listed_product_id"},
+    "review.product_status": {"product_id": "listed_product_id"},
+    "review_api.product_status": {"product_id": "listed_product_id"},
+    "review_api.seller_review": {"product_id": "queued_product_id", "number": "queued_number"},
+    # Organization pages name the organization by ``slug``, as product pages name the product.
+    "accounts.organization": {"slug": "org_slug"},
+    "accounts.invite": {"slug": "org_slug"},
+    "accounts_api.get_organization": {"slug": "org_slug"},
+    "accounts_api.invite": {"slug": "org_slug"},
+}
+
+# Bodies (and query strings) that pass validation where an empty one would stop before the access decision;
+# a callable gets the world and the role. Everything else is posted empty.
+BODIES = {
+    "licensing.request_licence": lambda world, role: {
+        "organization_id": world.org_of.get(role, ""), "accept_terms": "y", "purpose": "research",
+        "sector": "academia", "territory": "hong_kong", "expected_users": "2",
+        "description": "A study of the authorization table."},
+    "accounts_api.invite": lambda world, role: {"email": "invitee@authz.example", "role": "member"},
+    "accounts_api.create_organization": lambda world, role: {"name": f"Org of {role}"},
+}
+QUERIES = {"accounts_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads"}
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def routes(app) -> list[tuple[str, str, object]]:
+    """Every (endpoint, method, rule) the app answers, HEAD and OPTIONS aside (Flask derives them)."""
+    return sorted(((rule.endpoint, method, rule) for rule in app.url_map.iter_rules()
+                   for method in rule.methods - IGNORED_METHODS), key=lambda r: (r[2].rule, r[1]))
+
+
+def expected(endpoint: str, method: str) -> dict[str, str] | None:
+    if (endpoint, method) in PUBLIC:
+        return EVERYONE
+    return EXPECTED.get((endpoint, method))
+
+
+def unlisted(served: list[tuple[str, str, object]]) -> list[str]:
+    """A message for each served route that has no row, naming it and saying where to add one."""
+    return [f"new route {method} {rule.rule} (endpoint {endpoint!r}) has no row in the authorization table: "
+            f"add ({endpoint!r}, {method!r}) to EXPECTED in tests/test_authorization.py"
+            for endpoint, method, rule in served if expected(endpoint, method) is None]
+
+
+def test_every_route_has_a_row_in_the_authorization_table(app):
+    missing = unlisted(routes(app))
+    assert not missing, "\n".join(missing)
+
+
+def test_a_route_without_a_row_is_reported_by_name():
+    from werkzeug.routing import Rule
+
+    rule = Rule("/members/<int:member_id>/remove", endpoint="accounts.remove_member", methods=["POST"])
+    assert unlisted([("accounts.remove_member", "POST", rule), ("healthz", "GET", Rule("/healthz"))]) == [
+        "new route POST /members/<int:member_id>/remove (endpoint 'accounts.remove_member') has no row in the "
+        "authorization table: add ('accounts.remove_member', 'POST') to EXPECTED in tests/test_authorization.py"]
+
+
+def test_the_authorization_table_names_no_route_that_is_gone(app):
+    served = {(endpoint, method) for endpoint, method, _ in routes(app)}
+    stale = sorted(set(EXPECTED) - served) + sorted(PUBLIC - served)
+    assert not stale, f"rows for routes the app no longer serves: {stale}"
+
+
+# ---------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    args: dict[str, object]          # URL argument name -> value
+    named: dict[str, object]         # other values ARG_OVERRIDES may name
+    org_of: dict[str, int]           # role -> the organization it acts for (platform roles have none)
+
+
+def build_world(session, storage) -> tuple[World, dict]:
+    seller = factories.user(session, email="seller@authz.example", organization="Owning Org", name="Sam Seller")
+    buyer = factories.user(session, email="buyer@authz.example", organization="Buying Org", name="Bea Buyer")
+    stranger = factories.user(session, email="stranger@authz.example", organization="Other Org", name="Stan Other")
+    reviewer = factories.user(session, email="reviewer@authz.example", role=PlatformRole.REVIEWER, name="Rae Reviewer")
+    admin = factories.user(session, email="admin@authz.example", role=PlatformRole.ADMIN, name="Ade Admin")
+    seller_org, buyer_org = seller.memberships[0].organization, buyer.memberships[0].organization
+
+    # A listed product with a free plan, licensed by the buyer; then a draft version 2 to edit.
+    listed = factories.listed_product(session, storage, seller, reviewer, title="Listed roads",
+                                      plans=[{"name": "Open", "kind": "free", "amount": 0, "duration_days": None}])
+    listed_version = listed.listed_version
+    free_plan = next(p for p in listed_version.plans if p.kind == "free")
+    order = orders.request_licence(session, buyer, orders.LicenceRequest(
+        plan_id=free_plan.id, organization_id=buyer_org.id, accept_terms=True, idempotency_key="authz-1",
+        scenario={"purpose": "research", "sector": "academia", "territory": "hong_kong", "expected_users": 2,
+                  "description": "A study of the authorization table."}))
+    assert order.licence is not None
+    draft = listings.new_version(session, seller, listed, "2.0", "A draft to edit.")
+
+    # Another product waiting in the review queue.
+    queued = factories.product(session, seller, title="Queued roads")
+    factories.complete_version(session, storage, seller, queued.latest_version)
+    case = review.submit_version(session, seller, queued.latest_version, storage).case
+
+    note = notify_organization(session, seller_org, "Hello", "A notification for the seller.", "/seller/")[0]
+    token, _ = accounts.create_api_token(session, seller, "authz")
+    session.flush()
+
+    deliverable = next(a for a in listed_version.assets if a.kind == "deliverable")
+    world = World(
+        args={
+            "product_id": listed.id, "number": draft.number, "source_id": draft.sources[0].id,
+            "plan_id": draft.plans[0].id, "asset_id": draft.assets[0].id, "case_id": case.id,
+            "order_id": order.id, "licence_id": order.licence.id, "notification_id": note.id,
+            "slug": listed.slug, "org_slug": seller_org.slug, "serial": order.licence.serial,
+            "token_id": token.id, "token": "no-such-invitation-token", "name": "package_list",
+            "filename": "app.css",
+        },
+        named={"listed_deliverable_id": deliverable.id, "listed_plan_id": free_plan.id,
+               "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,
+               "queued_product_id": queued.id, "queued_number": queued.latest_version.number,
+               "org_slug": seller_org.slug},
+        org_of={"buyer": buyer_org.id, "seller": seller_org.id,
+                "stranger": stranger.memberships[0].organization_id},
+    )
+    users = {"buyer": buyer, "seller": seller, "stranger": stranger, "reviewer": reviewer, "admin": admin}
+    return world, users
+
+
+def url_for_rule(rule, endpoint: str, world: World) -> str:
+    values = dict(rule.defaults or {})  # e.g. the format of /catalog.jsonld and /catalog.ttl
+    for name in rule.arguments - values.keys():
+        override = ARG_OVERRIDES.get(endpoint, {}).get(name)
+        values[name] = world.named[override] if override else world.args[name]
+    if endpoint == "swagger_static":
+        values["filename"] = "swagger-ui.css"
+    _, path = rule.build(values, append_unknown=False)
+    return path
+
+
+def outcome(response, path: str) -> str:
+    """What an answer means for access: OK, LOGIN, FORBIDDEN, HIDDEN, MOVED, or the 5xx that must not be."""
+    status = response.status_code
+    if status >= 500:
+        return f"error {status}"
+    if status == 401:
+        return LOGIN
+    if status == 403:
+        return FORBIDDEN
+    if status == 404:
+        return HIDDEN
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("Location", "")).path
+        if target == "/login":
+            return LOGIN
+        area = lambda p: p.strip("/").split("/")[0]  # noqa: E731
+        return OK if area(target) == area(path) else MOVED
+    return OK
+
+
+class RoleClient:
+    """A test client signed in as one role (a session cookie for pages, a Bearer token for the API); the cookie
+    is put back after every request so a log-out or a rotated session does not carry over to the next route."""
+
+    def __init__(self, app, session, user):
+        self.app, self.client = app, app.test_client()
+        self.headers = {}
+        if user is not None:
+            with app.app_context():
+                response = self.client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+            assert response.status_code in (302, 303), f"{user.email} could not log in"
+            self.headers = {"Authorization": f"Bearer {factories.api_token(session, user, 'authz client')}"}
+        names = (app.config["SESSION_COOKIE_NAME"], app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+        self.cookies = {name: (cookie.value if (cookie := self.client.get_cookie(name)) else None) for name in names}
+
+    def request(self, method: str, path: str, fields: dict | None = None, query: str = ""):
+        """``fields`` go as JSON to the API and as a form to pages (empty by default); GET and DELETE send none."""
+        fields = fields or {}
+        body = {"json": fields} if path.startswith("/api/") else {"data": fields}
+        if method in ("GET", "DELETE"):
+            body = {}
+        if query:
+            body["query_string"] = query
+        # Its own app context, as in a server: a fresh ``g`` (Flask-Login keeps the user there) and session.
+        with self.app.app_context():
+            response = self.client.open(path, method=method, headers=self.headers, **body)
+        for name, value in self.cookies.items():
+            self.client.delete_cookie(name)
+            if value is not None:
+                self.client.set_cookie(name, value)
+        return response
+
+
+def test_every_route_answers_each_role_as_the_table_says(app, session, storage, _transaction):
+    world, users = build_world(session, storage)
+    session.commit()
+    clients = {role: RoleClient(app, session, users.get(role)) for role in ROLES}
+    session.commit()
+    connection = _transaction
+    observed: dict[tuple[str, str], dict[str, str]] = {}
+    mismatches = []
+    for endpoint, method, rule in routes(app):
+        want = expected(endpoint, method)
+        if want is None:
+            continue  # reported by test_every_route_has_a_row_in_the_authorization_table
+        path = url_for_rule(rule, endpoint, world)
+        for role in ROLES:
+            db.session.close()
+            savepoint = connection.begin_nested()
+            try:
+                fields = BODIES[endpoint](world, role) if endpoint in BODIES else None
+                response = clients[role].request(method, path, fields, QUERIES.get(endpoint, ""))
+                got = outcome(response, path)
+            finally:
+                db.session.close()
+                savepoint.rollback()
+            observed.setdefault((endpoint, method), {})[role] = got
+            if got != want[role]:
+                mismatches.append(f"{method} {path} ({endpoint}) as {role}: expected {want[role]}, got {got}")
+    if os.environ.get("AUTHZ_DUMP"):
+        for key, answers in observed.items():
+            print(key, tuple(answers[r] for r in ROLES))
+    assert not mismatches, f"{len(mismatches)} answers differ from the authorization table:\n" + "\n".join(mismatches)
+
+
+# ---------------------------------------------------------------- the access module's rules, one by one
+
+
+def test_only_an_owner_manages_an_organization_and_a_stranger_is_told_it_does_not_exist(session, seller, seller_org):
+    member = factories.user(session)
+    session.add(Membership(user_id=member.id, organization_id=seller_org.id, role=MemberRole.MEMBER))
+    stranger = factories.user(session, organization="Elsewhere Ltd")
+    session.flush()
+    require(seller, Permission.MANAGE_ORGANIZATION, seller_org)
+    with pytest.raises(Forbidden, match="Only an owner"):
+        require(member, Permission.MANAGE_ORGANIZATION, seller_org)
+    with pytest.raises(NotFound):
+        require(stranger, Permission.MANAGE_ORGANIZATION, seller_org)
+
+
+def test_nobody_signed_in_is_asked_to_sign_in_and_an_inactive_account_too(session, seller, seller_org):
+    assert isinstance(refusal(None, Permission.VIEW_ORGANIZATION, seller_org), Unauthorized)
+    assert isinstance(refusal(AnonymousUserMixin(), Permission.REVIEW), Unauthorized)
+    assert permits(seller, Permission.VIEW_ORGANIZATION, seller_org)
+    seller.active = False
+    assert not permits(seller, Permission.VIEW_ORGANIZATION, seller_org)
+
+
+def test_a_reviewer_may_not_review_a_product_of_their_own_organization(session, storage, seller, reviewer):
+
+    product = factories.product(session, seller)
+    assert permits(reviewer, Permission.REVIEW, product)
+    session.add(Membership(user_id=reviewer.id, organization_id=product.organization_id, role=MemberRole.MEMBER))
+    session.flush()
+    assert not permits(reviewer, Permission.REVIEW, product)
+    assert not permits(seller, Permission.REVIEW)
