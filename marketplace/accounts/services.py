@@ -13,6 +13,7 @@ from slugify import slugify
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import access
 from marketplace.accounts.models import (
     ApiToken,
     Invitation,
@@ -273,21 +274,19 @@ def membership(session: Session, user: User, organization_id: int) -> Membership
 
 
 def organization_for_member(session: Session, user: User, slug: str) -> Organization:
-    """Return the organization ``slug`` if ``user`` belongs to it; anyone else gets NotFound."""
-    org = session.scalar(
-        select(Organization).join(Membership).where(Organization.slug == slug, Membership.user_id == user.id)
-    )
+    """Return the organization ``slug`` if ``user`` belongs to it (``access.VIEW_ORGANIZATION``); anyone else gets
+    NotFound, whether or not it exists."""
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
         raise NotFound("No such organization.")
+    access.require(user, access.Permission.VIEW_ORGANIZATION, org)
     return org
 
 
 def require_owner(session: Session, user: User, org: Organization) -> None:
-    m = membership(session, user, org.id)
-    if m is None:
-        raise NotFound("No such organization.")
-    if m.role != MemberRole.OWNER:
-        raise Forbidden("Only an owner of the organization can do this.")
+    """Refuse anyone but an owner of ``org`` (``access.MANAGE_ORGANIZATION``): NotFound for non-members,
+    Forbidden for members who are not owners."""
+    access.require(user, access.Permission.MANAGE_ORGANIZATION, org)
 
 
 def digest(secret: str) -> str:
