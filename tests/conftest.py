@@ -19,6 +19,7 @@ from marketplace.extensions import db
 from marketplace.mail import MemoryMailer
 from marketplace.storage import LocalStorage
 from tests import factories
+from tests.support.clients import FreshUserClient
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +133,7 @@ def outbox(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return FreshUserClient(app, app.response_class, use_cookies=True)
 
 
 class AuthActions:

@@ -9,8 +9,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from marketplace import create_app
@@ -19,27 +17,11 @@ from marketplace.accounts.models import AccountToken, MemberRole, PlatformRole, 
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
 from tests import factories
+from tests.support.clients import FreshUserClient
 
 V1 = "/api/v1"
 ANALYST = "new.analyst@harbour.example"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-class Browser(FlaskClient):
-    """A test client whose every request finds out anew who is signed in, from its cookie alone.
-
-    The tests run inside one app context, so ``g`` (where Flask-Login keeps the request's user) would otherwise
-    carry one request's user into the next, as no real request ever does.
-    """
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    return Browser(app, app.response_class, use_cookies=True)
 
 
 def html(response) -> str:
@@ -53,7 +35,7 @@ def link_path(mail, kind: str) -> str:
 
 def copy_of(app, client):
     """A second browser holding a copy of ``client``'s session cookie, as a thief would."""
-    thief = Browser(app, app.response_class, use_cookies=True)
+    thief = FreshUserClient(app, app.response_class, use_cookies=True)
     thief.set_cookie("session", client.get_cookie("session").value)
     return thief
 
@@ -244,7 +226,7 @@ def test_organization_role_change_ends_the_members_sessions(app, client, auth, s
 
 
 def test_removed_member_is_signed_out(app, client, auth, session, seller, seller_org, colleague):
-    colleague_browser = Browser(app, app.response_class, use_cookies=True)
+    colleague_browser = FreshUserClient(app, app.response_class, use_cookies=True)
     colleague_browser.post("/login", data={"email": colleague.email, "password": factories.PASSWORD})
     assert colleague_browser.get(f"/organizations/{seller_org.slug}").status_code == 200
     auth.login(seller.email)
@@ -281,7 +263,7 @@ def test_session_cookie_without_the_current_version_is_refused(app, client, auth
 def test_csrf_token_is_renewed_at_log_in(app, seller):
     csrf_app = create_app("testing", WTF_CSRF_ENABLED=True,
                           SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
-    browser = Browser(csrf_app, csrf_app.response_class, use_cookies=True)
+    browser = FreshUserClient(csrf_app, csrf_app.response_class, use_cookies=True)
 
     def token(page) -> str:
         return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html(page)).group(1)
@@ -409,7 +391,7 @@ def test_reset_and_resend_answer_the_same_for_known_and_unknown_addresses(client
 def test_reset_link_sets_a_new_password_once_and_ends_every_session(app, client, auth, session, seller, outbox):
     auth.login(seller.email)
     other_browser = copy_of(app, client)
-    anonymous = Browser(app, app.response_class, use_cookies=True)
+    anonymous = FreshUserClient(app, app.response_class, use_cookies=True)
     anonymous.post("/password/reset", data={"email": seller.email})
     path = link_path(outbox[-1], "password/reset")
     assert "Choose a new password" in html(anonymous.get(path))
