@@ -48,8 +48,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.ratelimit import init_ratelimit
     from marketplace.web import init_web
 
-    # The order of these calls is the order of the request hooks: body caps (nothing read), pages, API writes
-    # authenticated, rate limits on every registered endpoint, and only then bodies read and checked.
+    # The order of these calls is the order of the request hooks: body caps (nothing read), API writes
+    # authenticated, and only then bodies read (bounded) and checked. Rate limits wrap the registered views.
     init_inputs(app)
     init_auth(app)
     init_web(app)

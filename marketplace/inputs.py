@@ -4,8 +4,8 @@
   before the database sees them (SQLite raises OverflowError on them, PostgreSQL an out-of-range error).
 - Request bodies have caps by kind (``MarketplaceRequest``): uploads on their own endpoints keep
   ``MAX_CONTENT_LENGTH``; JSON, and anything sent to ``/api/`` or ``/webhooks/``, ``JSON_MAX_BYTES``; page forms
-  ``FORM_MAX_BYTES``. A declared length over the cap is 413 before a byte is read; a chunked body is cut at the
-  cap (413), whoever reads it first (CSRF, webargs, a view).
+  ``FORM_MAX_BYTES``. Every reader (CSRF's form parsing, webargs, a view) stops at the cap; a declared length over
+  it is 413 before a byte is read, and a chunked JSON body that reaches it is 413.
 - JSON nested deeper than ``JSON_MAX_DEPTH`` is 400 before any parser sees it: Python's parser recurses once per
   level and a body of ``[[[[...`` would otherwise end in RecursionError (a 500) on every JSON endpoint.
 - A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the query string,
@@ -94,6 +94,10 @@ def _has_nul(value) -> bool:
     return False
 
 
+def _too_large(cap: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(f"The request body is larger than the {cap // 1024} KiB accepted here.")
+
+
 def _reads_as_json() -> bool:
     return (request.method in BODY_METHODS and request.endpoint not in UPLOAD_ENDPOINTS
             and (request.is_json or request.path.startswith(JSON_PATHS)))
@@ -109,18 +113,22 @@ def init_inputs(app: Flask) -> None:
     def _refuse_oversized_body():
         cap = request.max_content_length
         if cap is not None and (request.content_length or 0) > cap:
-            raise RequestEntityTooLarge(f"The request body is larger than the {cap // 1024} KiB accepted here.")
+            raise _too_large(cap)
 
 
 def init_body_checks(app: Flask) -> None:
-    """Install the checks that read the body (JSON depth, NUL characters): after the caps, identity and rate
-    limits, so that nothing anonymous or oversized is parsed."""
+    """Install the checks that read the body (JSON depth, NUL characters): after the caps and the API's
+    authentication, so that nothing oversized, and no anonymous API write, is read."""
 
     @app.before_request
     def _check_body():
         json_body = None
         if _reads_as_json():
             raw = request.get_data(cache=True)
+            cap = request.max_content_length
+            # A chunked body is cut at the cap without an error (werkzeug cannot tell that more was coming).
+            if cap is not None and request.content_length is None and len(raw) >= cap:
+                raise _too_large(cap)
             limit = current_app.config["JSON_MAX_DEPTH"]
             if json_nesting_exceeds(raw, limit):
                 raise BadRequest(f"The JSON body nests arrays or objects more than {limit} levels deep.")

@@ -6,10 +6,12 @@ machine shares. The values and why they are what they are: ``config.Config``. ``
 test configuration) applies none.
 
 The table names endpoints, not functions: ``init_ratelimit`` runs after every blueprint is registered and wraps
-``app.view_functions[endpoint]`` with the limit. Flask-Limiter files a route limit under the wrapped function's
-qualified name (module, name, qualname, which the wrapper copies) and checks it when the wrapper is called, that
-is after the before-request hooks (body caps, API authentication) and before the view. An endpoint of the table
-that does not exist (yet) is skipped; ``limited_endpoints`` tells which were wrapped.
+``app.view_functions[endpoint]`` with each limit of its rows. Flask-Limiter files a route limit under the wrapped
+function's qualified name (module, name and qualname, which the wrapper copies) and, when the innermost wrapper is
+called, checks every limit filed under that name: after the before-request hooks (body caps, API authentication,
+body checks) and before the view. Each row is a shared limit (its name is the scope), so its endpoints draw on one
+budget per key. An endpoint of the table that does not exist (yet) is skipped; ``limited_endpoints`` tells which
+were wrapped.
 
 Who is the client: ``request.remote_addr``, the TCP peer. X-Forwarded-For is believed only for the last
 ``TRUSTED_PROXY_COUNT`` hops (werkzeug's ProxyFix), so a client cannot pick its own address unless a proxy is
@@ -32,8 +34,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace.api import API_PREFIX, WRITE_METHODS
 from marketplace.accounts.auth import api_user
+from marketplace.api import API_PREFIX, WRITE_METHODS
 
 EXTENSION = "marketplace.limiter"
 FORM_METHODS = ("POST",)
@@ -108,7 +110,7 @@ def retry_after(limiter: Limiter) -> int:
     cached = request.environ.get("marketplace.retry_after")
     if cached is None:
         limit = limiter.current_limit
-        cached = max(1, math.ceil(limit.reset_at - time.time())) if limit is not None else 60
+        cached = max(1, math.ceil(limit.window.reset_time - time.time())) if limit is not None else 60
         request.environ["marketplace.retry_after"] = cached
     return cached
 
