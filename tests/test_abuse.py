@@ -92,7 +92,8 @@ def test_every_endpoint_of_the_limits_table_exists_and_is_wrapped(make_app):
 
 def test_every_api_write_is_limited(make_app):
     app = make_app()
-    writes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and r.methods & WRITE_METHODS}
+    writes = {r.endpoint for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/v1/") and r.methods & WRITE_METHODS}
     assert len(writes) > 20
     assert {e for e in writes if "api-write" not in limited_endpoints(app).get(e, [])} == set()
 
