@@ -109,6 +109,40 @@ class Config:
     # Served by the app itself from the swagger-ui-bundle package (users may be offline).
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
 
+    # ---------------------------------------------------------------- abuse: rate limits and request bodies
+    # Flask-Limiter. Limits are "N per minute; M per hour" strings (the limits library's notation), keyed as noted.
+    # Counters live in process memory (memory://, one machine and one worker) or in Redis (redis://host:6379/0,
+    # redis+unix:///run/redis.sock) so that every worker and machine shares them.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A moving window counts exactly N per any 60 s (a fixed window lets 2N through across a boundary).
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "marketplace")
+    # If Redis is unreachable, count in each process's memory meanwhile rather than answer 500 or stop limiting.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # Log-in: per client address (an office behind one NAT still gets 10 a minute), and per submitted e-mail
+    # (guessing one account's password from many addresses); the account lockout comes on top.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
+    RATELIMIT_LOGIN_EMAIL = os.environ.get("RATELIMIT_LOGIN_EMAIL", "5 per minute; 30 per hour")
+    # Sign-up and password reset send e-mail: per address, and per e-mail for reset (no mail-bombing one inbox).
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per minute; 20 per hour")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute; 20 per hour")
+    RATELIMIT_PASSWORD_RESET_EMAIL = os.environ.get("RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour")
+    # Creating personal API tokens, per signed-in user.
+    RATELIMIT_API_TOKEN = os.environ.get("RATELIMIT_API_TOKEN", "10 per hour")
+    # Every POST/PUT/PATCH/DELETE under /api/v1, one budget per token's user (per address for public ones).
+    RATELIMIT_API_WRITE = os.environ.get("RATELIMIT_API_WRITE", "120 per minute; 3000 per hour")
+    # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.
+    RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "120 per minute; 3000 per hour")
+    # Reverse proxies in front of the app that append the client to X-Forwarded-For. 0 (the default): the peer
+    # address is the client and X-Forwarded-For is ignored, since any client can write it.
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+    # Request bodies other than uploads: JSON (and anything sent to /api/ or /webhooks/) and page forms have
+    # their own caps. JSON may nest this deep (ours nests a few levels; Python's parser recurses once per level).
+    JSON_MAX_BYTES = _int("JSON_MAX_BYTES", 1024 * 1024)
+    JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 32)
+    FORM_MAX_BYTES = _int("FORM_MAX_BYTES", 2 * 1024 * 1024)
+
 
 class DevelopmentConfig(Config):
     DEBUG = _bool("FLASK_DEBUG", False)
@@ -127,6 +161,11 @@ class TestingConfig(Config):
     # Cheap hashing keeps the suite fast; the algorithm and code path are the production ones.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
+
+    # ---------------------------------------------------------------- abuse
+    # Off for the suite; tests of the limits build their own app with RATELIMIT_ENABLED=True.
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):

@@ -48,13 +48,18 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api
     from marketplace.cli import init_cli
-    from marketplace.inputs import init_inputs
+    from marketplace.inputs import init_body_checks, init_inputs
+    from marketplace.ratelimit import init_ratelimit
     from marketplace.web import init_web
 
+    # The order of these calls is the order of the request hooks: body caps (nothing read), API writes
+    # authenticated, and only then bodies read (bounded) and checked. Rate limits wrap the registered views.
     init_inputs(app)
     init_auth(app)
     init_web(app)
     init_api(app)
+    init_ratelimit(app)
+    init_body_checks(app)
     init_cli(app)
 
     from marketplace.security import init_security

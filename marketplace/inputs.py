@@ -2,22 +2,86 @@
 
 - ``<int:...>`` in any route means a row id: numbers past a 32-bit signed integer cannot name a row, so they are 404
   before the database sees them (SQLite raises OverflowError on them, PostgreSQL an out-of-range error).
+- Request bodies have caps by kind (``MarketplaceRequest``): uploads on their own endpoints keep
+  ``MAX_CONTENT_LENGTH``; JSON, and anything sent to ``/api/`` or ``/webhooks/``, ``JSON_MAX_BYTES``; page forms
+  ``FORM_MAX_BYTES``. Every reader (CSRF's form parsing, webargs, a view) stops at the cap; a declared length over
+  it is 413 before a byte is read, and a chunked JSON body that reaches it is 413.
+- JSON nested deeper than ``JSON_MAX_DEPTH`` is 400 before any parser sees it: Python's parser recurses once per
+  level and a body of ``[[[[...`` would otherwise end in RecursionError (a 500) on every JSON endpoint.
 - A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the query string,
   a form field or a JSON string get 400 with a clear message, whatever the page or endpoint.
+
+Order: ``init_inputs`` (first) sets the caps and refuses oversized bodies without reading them; the API then
+authenticates its writes (``marketplace.api``); only after that does ``init_body_checks`` read and check bodies.
 """
 from __future__ import annotations
 
-from flask import Flask, request
-from werkzeug.exceptions import BadRequest
+import re
+from array import array
+from itertools import accumulate
+
+from flask import Flask, Request, current_app, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 MAX_ROW_ID = 2**31 - 1
+# The endpoints that take a file as the body; they stream it to storage under MAX_UPLOAD_BYTES.
+UPLOAD_ENDPOINTS = frozenset({"seller.upload", "listings_api.upload_asset"})
+# Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
+JSON_PATHS = ("/api/", "/webhooks/")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
+_DEPTH_CHUNK = 65_536
 
 
 class RowIdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def body_cap(req: Request) -> int | None:
+    """The most bytes this request's body may have: by endpoint (uploads) and kind (JSON, API, page form)."""
+    config = current_app.config
+    if req.endpoint in UPLOAD_ENDPOINTS:
+        return config["MAX_CONTENT_LENGTH"]
+    if req.is_json or req.path.startswith(JSON_PATHS):
+        return config["JSON_MAX_BYTES"]
+    return config["FORM_MAX_BYTES"]
+
+
+class MarketplaceRequest(Request):
+    """Flask's request with the body cap chosen per request, so that every reader (CSRF's form parsing, webargs,
+    ``get_data``) stops at it, whichever hook or view reads first."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is not None or not current_app:
+            return super().max_content_length
+        return body_cap(self)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+def json_nesting_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects more than ``limit`` levels deep, without parsing or recursing:
+    strings (with their escapes) are cut out, then the running count of brackets is checked chunk by chunk, so
+    a deep body is refused within its first chunk. Unbalanced brackets are left for the parser to refuse."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    steps = array("b", _JSON_STRING.sub(b"", raw).translate(_BRACKET_STEP, _NOT_BRACKET))
+    depth = 0
+    for start in range(0, len(steps), _DEPTH_CHUNK):
+        running = list(accumulate(steps[start:start + _DEPTH_CHUNK], initial=depth))
+        if max(running) > limit:
+            return True
+        depth = running[-1]
+    return False
 
 
 def _has_nul(value) -> bool:
@@ -30,14 +94,48 @@ def _has_nul(value) -> bool:
     return False
 
 
+def _too_large(cap: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(f"The request body is larger than the {cap // 1024} KiB accepted here.")
+
+
+def _reads_as_json() -> bool:
+    return (request.method in BODY_METHODS and request.endpoint not in UPLOAD_ENDPOINTS
+            and (request.is_json or request.path.startswith(JSON_PATHS)))
+
+
 def init_inputs(app: Flask) -> None:
-    """Install the row-id converter (before any route is added) and the NUL guard."""
+    """Install the row-id converter (before any route is added), the per-request body caps and the refusal of a
+    declared length over the cap (nothing read)."""
     app.url_map.converters["int"] = RowIdConverter
+    app.request_class = MarketplaceRequest
 
     @app.before_request
-    def _refuse_nul():
+    def _refuse_oversized_body():
+        cap = request.max_content_length
+        if cap is not None and (request.content_length or 0) > cap:
+            raise _too_large(cap)
+
+
+def init_body_checks(app: Flask) -> None:
+    """Install the checks that read the body (JSON depth, NUL characters): after the caps and the API's
+    authentication, so that nothing oversized, and no anonymous API write, is read."""
+
+    @app.before_request
+    def _check_body():
+        json_body = None
+        if _reads_as_json():
+            raw = request.get_data(cache=True)
+            cap = request.max_content_length
+            # A chunked body is cut at the cap without an error (werkzeug cannot tell that more was coming).
+            if cap is not None and request.content_length is None and len(raw) >= cap:
+                raise _too_large(cap)
+            limit = current_app.config["JSON_MAX_DEPTH"]
+            if json_nesting_exceeds(raw, limit):
+                raise BadRequest(f"The JSON body nests arrays or objects more than {limit} levels deep.")
+            if request.is_json:
+                json_body = request.get_json(silent=True)
         fields = [*request.args.values(), *request.args.keys()]
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             fields += [*request.form.values(), *request.form.keys()]
-        if _has_nul(fields) or (request.is_json and _has_nul(request.get_json(silent=True))):
+        if _has_nul(fields) or _has_nul(json_body):
             raise BadRequest("Text may not contain NUL characters (\\x00).")

@@ -1,4 +1,9 @@
-"""The JSON API under /api/v1: flask-smorest (marshmallow + OpenAPI) with one error shape."""
+"""The JSON API under /api/v1: flask-smorest (marshmallow + OpenAPI) with one error shape.
+
+Writes (POST, PUT, PATCH, DELETE) authenticate before anything reads their body: flask-smorest's
+``@blp.arguments`` parses the JSON before the handler asks for the token, so a before-request hook asks first and
+an anonymous or bad-token write is 401 unread. The few writes anyone may make are listed in ``PUBLIC_WRITES``.
+"""
 from __future__ import annotations
 
 import swagger_ui_bundle
@@ -6,10 +11,14 @@ from flask import Flask, jsonify, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from marketplace.accounts.auth import require_api_user
 from marketplace.errors import DomainError
 from marketplace.extensions import csrf
 
 API_PREFIX = "/api/v1"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Write operations that take no token (each documents itself as public in the OpenAPI document).
+PUBLIC_WRITES = frozenset({"licensing_api.verify_certificate"})
 
 
 def error_body(status: int, code: str, message: str, errors: dict | None = None) -> dict:
@@ -73,6 +82,12 @@ def init_api(app: Flask) -> None:
     for blp in (accounts_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp, licensing_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
+
+    @app.before_request
+    def _authenticate_api_writes():
+        if (request.method in WRITE_METHODS and request.path.startswith(f"{API_PREFIX}/")
+                and request.url_rule is not None and request.endpoint not in PUBLIC_WRITES):
+            require_api_user()
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

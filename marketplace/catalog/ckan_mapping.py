@@ -101,7 +101,7 @@ def strings_param(data: dict, key: str, split: bool = True) -> list[str]:
         if value.lstrip().startswith("["):
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a list nested past Python's stack
                 raise ValidationError({key: ["Could not parse as valid JSON."]})
         else:
             return [part.strip() for part in value.split(",") if part.strip()] if split else [value]

@@ -1,0 +1,155 @@
+"""Rate limits (Flask-Limiter): one table of which endpoints are limited, by which setting, per what.
+
+Counters live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` (the default: each process counts alone, right
+for one worker) or Redis (``redis://host:6379/0``, ``redis+unix:///run/redis.sock``), which every worker and
+machine shares. The values and why they are what they are: ``config.Config``. ``RATELIMIT_ENABLED=False`` (the
+test configuration) applies none.
+
+The table names endpoints, not functions: ``init_ratelimit`` runs after every blueprint is registered and wraps
+``app.view_functions[endpoint]`` with each limit of its rows. Flask-Limiter files a route limit under the wrapped
+function's qualified name (module, name and qualname, which the wrapper copies) and, when the innermost wrapper is
+called, checks every limit filed under that name: after the before-request hooks (body caps, API authentication,
+body checks) and before the view. Each row is a shared limit (its name is the scope), so its endpoints draw on one
+budget per key. An endpoint of the table that does not exist (yet) is skipped; ``limited_endpoints`` tells which
+were wrapped.
+
+Who is the client: ``request.remote_addr``, the TCP peer. X-Forwarded-For is believed only for the last
+``TRUSTED_PROXY_COUNT`` hops (werkzeug's ProxyFix), so a client cannot pick its own address unless a proxy is
+configured; behind one proxy (nginx, a load balancer) set it to 1.
+
+A refusal is 429 with ``Retry-After`` (whole seconds) in the shape of where it happened: the JSON error shape
+under /api/v1, CKAN's envelope under /api/3, the error page elsewhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from marketplace.accounts.auth import api_user
+from marketplace.api import API_PREFIX, WRITE_METHODS
+
+EXTENSION = "marketplace.limiter"
+FORM_METHODS = ("POST",)
+
+
+def client_address() -> str:
+    return f"ip:{get_remote_address()}"
+
+
+def submitted_email() -> str:
+    """The e-mail a form names, normalised and hashed (no addresses in the counter store)."""
+    email = (request.form.get("email") or "").strip().lower()
+    return f"email:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+
+
+def account_or_address() -> str:
+    """The API token's user, else the signed-in user, else the client address."""
+    user = api_user() if request.path.startswith(f"{API_PREFIX}/") else None
+    if user is None and current_user.is_authenticated:
+        user = current_user
+    return f"user:{user.id}" if user is not None else client_address()
+
+
+def _ckan_action_but_search() -> bool:
+    # CKAN's read actions (package_show, lists) are cheap look-ups; only package_search is a search.
+    return request.blueprint == "ckan" and (request.view_args or {}).get("name") != "package_search"
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """One row of the table: a shared budget (``name``) over ``endpoints``, from the ``setting``, per ``key``."""
+
+    name: str
+    setting: str
+    key: Callable[[], str]
+    endpoints: tuple[str, ...]
+    message: str
+    methods: tuple[str, ...] | None = None  # None: every method
+    exempt_when: Callable[[], bool] | None = None
+
+
+LIMITS: tuple[LimitRule, ...] = (
+    LimitRule("login", "RATELIMIT_LOGIN", client_address, ("accounts.login",),
+              "Too many log-in attempts from your address.", FORM_METHODS),
+    LimitRule("login-email", "RATELIMIT_LOGIN_EMAIL", submitted_email, ("accounts.login",),
+              "Too many log-in attempts for this e-mail address.", FORM_METHODS),
+    LimitRule("signup", "RATELIMIT_SIGNUP", client_address, ("accounts.signup",),
+              "Too many sign-ups from your address.", FORM_METHODS),
+    LimitRule("password-reset", "RATELIMIT_PASSWORD_RESET", client_address, ("accounts.password_reset_request",),
+              "Too many password reset requests from your address.", FORM_METHODS),
+    LimitRule("password-reset-email", "RATELIMIT_PASSWORD_RESET_EMAIL", submitted_email,
+              ("accounts.password_reset_request",), "Too many password reset requests for this e-mail address.",
+              FORM_METHODS),
+    LimitRule("api-token", "RATELIMIT_API_TOKEN", account_or_address, ("accounts.tokens",),
+              "Too many API tokens created.", FORM_METHODS),
+    LimitRule("search", "RATELIMIT_SEARCH", client_address,
+              ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
+              "Too many searches from your address.", exempt_when=_ckan_action_but_search),
+)
+
+
+def api_write_rule(app: Flask) -> LimitRule:
+    """Every endpoint under /api/v1 that takes a write method shares one budget per user (per address if public)."""
+    endpoints = sorted({rule.endpoint for rule in app.url_map.iter_rules()
+                        if rule.rule.startswith(f"{API_PREFIX}/") and rule.methods & WRITE_METHODS})
+    return LimitRule("api-write", "RATELIMIT_API_WRITE", account_or_address, tuple(endpoints),
+                     "Too many API writes.", tuple(sorted(WRITE_METHODS)))
+
+
+def retry_after(limiter: Limiter) -> int:
+    """Whole seconds until the limit this request broke lets one more through (at least 1)."""
+    cached = request.environ.get("marketplace.retry_after")
+    if cached is None:
+        limit = limiter.current_limit
+        cached = max(1, math.ceil(limit.window.reset_time - time.time())) if limit is not None else 60
+        request.environ["marketplace.retry_after"] = cached
+    return cached
+
+
+def limited_endpoints(app: Flask) -> dict[str, list[str]]:
+    """Endpoint -> names of the limits wrapped around it (for tests and ``flask routes``-style checks)."""
+    return app.extensions.get(f"{EXTENSION}.endpoints", {})
+
+
+def init_ratelimit(app: Flask) -> None:
+    """Trust the configured proxies for the client address, then wrap every endpoint of the table (call after
+    every blueprint is registered)."""
+    proxies = app.config["TRUSTED_PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    # One Limiter per app: Flask-Limiter keeps its storage and switches on the instance.
+    limiter = Limiter(key_func=client_address)
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    wrapped: dict[str, list[str]] = {}
+    app.extensions[f"{EXTENSION}.endpoints"] = wrapped
+    if not limiter.enabled:
+        return
+
+    for rule in (*LIMITS, api_write_rule(app)):
+        decorator = limiter.shared_limit(
+            app.config[rule.setting], scope=rule.name, key_func=rule.key,
+            methods=list(rule.methods) if rule.methods else None, exempt_when=rule.exempt_when,
+            error_message=lambda text=rule.message: f"{text} Try again in {retry_after(limiter)} seconds.",
+        )
+        for endpoint in rule.endpoints:
+            view = app.view_functions.get(endpoint)
+            if view is not None:
+                app.view_functions[endpoint] = decorator(view)
+                wrapped.setdefault(endpoint, []).append(rule.name)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if response.status_code == 429 and limiter.current_limit is not None and limiter.current_limit.breached:
+            response.headers["Retry-After"] = str(retry_after(limiter))
+        return response
