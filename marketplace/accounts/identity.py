@@ -68,17 +68,24 @@ def sign_up(
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
         hash_password(password)
-        # Written like a new account's sign-up, so that both answers take as long; and worth knowing.
-        record(session, actor_id=None, action="account.signup_address_taken", subject_type="user",
-               subject_id=existing.id, payload={"email": email})
-        return SignUp(None, existing=existing)
-    user = register_user(
-        session, email=email, password=password, display_name=display_name, organization_name=organization_name,
-        locale=locale,
-    )
+        return _address_taken(session, existing)
+    try:
+        user = register_user(
+            session, email=email, password=password, display_name=display_name,
+            organization_name=organization_name, locale=locale,
+        )
+    except Conflict:  # another sign-up for the address committed between the check and the insert
+        return _address_taken(session, session.scalar(select(User).where(User.email == email)))
     record(session, actor_id=user.id, action="account.signed_up", subject_type="user", subject_id=user.id,
            payload={"email": user.email, "organization": organization_name or None})
     return SignUp(user, secret=issue_token(session, user, AccountTokenPurpose.VERIFY_EMAIL))
+
+
+def _address_taken(session: Session, existing: User) -> SignUp:
+    # Written like a new account's sign-up, so that both answers take as long; and worth knowing.
+    record(session, actor_id=None, action="account.signup_address_taken", subject_type="user",
+           subject_id=existing.id, payload={"email": existing.email})
+    return SignUp(None, existing=existing)
 
 
 def _requested(session: Session, action: str, email: str) -> User | None:

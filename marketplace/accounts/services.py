@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import access
@@ -95,8 +96,14 @@ def register_user(
         platform_role=platform_role,
         email_verified_at=utcnow() if email_verified else None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # Two sign-ups racing for one address both pass the check above; the unique index stops the second.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("An account with this e-mail address already exists.",
+                       {"email": ["Already registered."]}) from None
     if organization_name:
         create_organization(session, user, name=organization_name)
     return user
