@@ -6,6 +6,7 @@ exactly the limit; with memory storage (the contrast) each worker counts alone a
 from __future__ import annotations
 
 import os
+import secrets
 import re
 import socket
 import subprocess
@@ -63,7 +64,7 @@ def _serve(tmp: Path, database: str, storage_uri: str):
     access_log = tmp / "access.log"
     env = {**os.environ, "MARKETPLACE_CONFIG": "development", "FLASK_DEBUG": "0", "DATABASE_URL": database,
            "MARKETPLACE_INSTANCE_DIR": str(tmp), "STORAGE_LOCAL_ROOT": str(tmp / "storage"),
-           "SECRET_KEY": "ratelimit-live-test", "RATELIMIT_ENABLED": "1", "RATELIMIT_STORAGE_URI": storage_uri,
+           "SECRET_KEY": secrets.token_urlsafe(48), "RATELIMIT_ENABLED": "1", "RATELIMIT_STORAGE_URI": storage_uri,
            "RATELIMIT_LOGIN": f"{LIMIT} per minute", "RATELIMIT_LOGIN_EMAIL": "1000 per minute",
            "RATELIMIT_KEY_PREFIX": f"test-{port}"}
     log = open(tmp / "gunicorn.log", "wb")

@@ -1,6 +1,7 @@
 """Your account, organizations and invitations in the JSON API; licence and source look-ups."""
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -15,6 +16,14 @@ from marketplace.listings.opendata import lookup_source
 from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
+
+
+@blp.before_request
+def _identify_first():
+    """An organization's routes name it by slug: who is asking, and whether they belong to it, is decided before
+    any body is read, so a stranger gets 401 or 404 whatever the request carries (services ask again)."""
+    if "slug" in (request.view_args or {}):
+        services.organization_for_member(db.session, require_api_user(), request.view_args["slug"])
 
 
 class MembershipOutSchema(Schema):
