@@ -21,10 +21,10 @@ from flask.cli import with_appcontext
 from marketplace.db import write_intent
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.licensing.certificates import KEYS_PATH, base_url, parse_document, verify_document
+from marketplace.licensing.certificates import KEYS_PATH, base_url, verify_document
+from marketplace.signing.keys import read_jwks
 from marketplace.signing.services import published_jwks, retire_previous_keys, rotate_key_file
 
-FETCH_TIMEOUT_SECONDS = 10
 MAX_FILE_BYTES = 1024 * 1024
 
 
@@ -33,22 +33,11 @@ class KeysUnavailable(click.ClickException):
 
 
 def load_keys(source: str) -> dict:
-    """A JWKS from a file path or an http(s) URL (fetched once)."""
+    """A JWKS from a file path or an http(s) URL (fetched once); exit 2 saying why when it cannot be read."""
     try:
-        if source.startswith(("http://", "https://")):
-            import requests
-
-            response = requests.get(source, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            text = response.text
-        else:
-            text = Path(source).read_text(encoding="utf-8")
-        jwks = parse_document(text)
-    except Exception as exc:  # any failure to fetch or read means nothing can be verified
-        raise KeysUnavailable(f"Could not read the public keys from {source}: {exc}") from None
-    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-        raise KeysUnavailable(f"{source} is not a JSON Web Key Set (an object with a \"keys\" list).")
-    return jwks
+        return read_jwks(source)
+    except ValueError as exc:
+        raise KeysUnavailable(str(exc)) from None
 
 
 @click.command("verify")
