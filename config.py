@@ -130,6 +130,8 @@ class Config:
     RATELIMIT_PASSWORD_RESET_EMAIL = os.environ.get("RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour")
     # Creating personal API tokens, per signed-in user.
     RATELIMIT_API_TOKEN = os.environ.get("RATELIMIT_API_TOKEN", "10 per hour")
+    # Invitations, per signed-in user (page and API together): each one mails an address the inviter chooses.
+    RATELIMIT_INVITE = os.environ.get("RATELIMIT_INVITE", "5 per minute; 20 per hour")
     # Every POST/PUT/PATCH/DELETE under /api/v1, one budget per token's user (per address for public ones).
     RATELIMIT_API_WRITE = os.environ.get("RATELIMIT_API_WRITE", "120 per minute; 3000 per hour")
     # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.

@@ -35,6 +35,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.accounts.auth import api_user
+from marketplace.accounts.services import email_key
 from marketplace.api import API_PREFIX, WRITE_METHODS
 
 EXTENSION = "marketplace.limiter"
@@ -46,8 +47,9 @@ def client_address() -> str:
 
 
 def submitted_email() -> str:
-    """The e-mail a form names, normalised and hashed (no addresses in the counter store)."""
-    email = (request.form.get("email") or "").strip().lower()
+    """The e-mail a form names, hashed (no addresses in the counter store) after the normalisation the accounts
+    use, so that every spelling of one address (full-width letters, IDNA) draws on one budget."""
+    email = email_key(request.form.get("email"))
     return f"email:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
 
@@ -91,6 +93,8 @@ LIMITS: tuple[LimitRule, ...] = (
               FORM_METHODS),
     LimitRule("api-token", "RATELIMIT_API_TOKEN", account_or_address, ("accounts.tokens",),
               "Too many API tokens created.", FORM_METHODS),
+    LimitRule("invite", "RATELIMIT_INVITE", account_or_address, ("accounts.invite", "accounts_api.invite"),
+              "Too many invitations sent.", FORM_METHODS),
     LimitRule("search", "RATELIMIT_SEARCH", client_address,
               ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
               "Too many searches from your address.", exempt_when=_ckan_action_but_search),

@@ -130,6 +130,49 @@ def test_login_is_limited_per_email_across_addresses(make_app, seller):
     assert other.status_code == 200
 
 
+def test_every_spelling_of_an_address_shares_its_log_in_budget(make_app, session):
+    factories.user(session, email="buyer@demo.exchange")
+    session.commit()
+    client = make_app(RATELIMIT_LOGIN_EMAIL="2 per minute").test_client()
+    for n, spelling in enumerate(["buyer@ｄemo.exchange", "BUYER@DEMO.EXCHANGE"]):
+        assert client.post("/login", data={"email": spelling, "password": "wrong"},
+                           environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code == 200
+    resp = client.post("/login", data={"email": "buyer@demo.exchange", "password": "wrong"},
+                       environ_base={"REMOTE_ADDR": "198.51.100.99"})
+    _assert_page_refusal(resp, "Too many log-in attempts for this e-mail address.")
+
+
+def test_every_spelling_of_an_address_shares_its_reset_budget(make_app, session):
+    factories.user(session, email="buyer@demo.exchange")
+    session.commit()
+    client = make_app(RATELIMIT_PASSWORD_RESET_EMAIL="2 per hour").test_client()
+    for n, spelling in enumerate(["buyer@ｄemo.exchange", " Buyer@Demo.Exchange "]):
+        client.post("/password/reset", data={"email": spelling}, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+    resp = client.post("/password/reset", data={"email": "buyer@demo.exchange"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    _assert_page_refusal(resp, "Too many password reset requests for this e-mail address.")
+
+
+def test_invitations_are_limited_per_user_across_page_and_api(make_app, session, seller, seller_org, api_token):
+    app = make_app(RATELIMIT_INVITE="3 per minute")
+    client = app.test_client()
+    client.post("/login", data={"email": seller.email, "password": factories.PASSWORD})
+    api = factories.TokenClient(app.test_client(), api_token)
+    url = f"/organizations/{seller_org.slug}/invitations"
+    for n in range(2):
+        assert client.post(url, data={"email": f"page{n}@example.org", "role": "member"}).status_code == 302
+    assert api.post(f"/api/v1{url}", json={"email": "api@example.org"}).status_code == 201
+    _assert_page_refusal(client.post(url, data={"email": "one.more@example.org", "role": "member"}),
+                         "Too many invitations sent.")
+    resp = api.post(f"/api/v1{url}", json={"email": "api.more@example.org"})
+    assert "Too many invitations sent." in assert_error(resp, 429, "too_many_requests")["message"]
+    other = factories.user(session, email="other.owner@example.org", organization="Other Owners")
+    session.commit()
+    other_api = factories.TokenClient(app.test_client(), factories.api_token(session, other))
+    assert other_api.post("/api/v1/organizations/other-owners/invitations",
+                          json={"email": "x@example.org"}).status_code == 201
+
+
 def test_signup_is_limited_per_client_address(make_app):
     client = make_app(RATELIMIT_SIGNUP="2 per minute").test_client()
     for n in range(2):

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from marketplace import create_app
 from marketplace.accounts import members, services
-from marketplace.accounts.models import AccountToken, MemberRole, PlatformRole, User
+from marketplace.accounts.models import AccountToken, ApiToken, MemberRole, PlatformRole, User
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
 from tests import factories
@@ -122,6 +122,99 @@ def test_invitation_link_is_single_use(session, seller, seller_org):
     with pytest.raises(Exception, match="already accepted"):
         services.accept_invitation(session, analyst, token)
     assert services.membership(session, analyst, seller_org.id) is None
+
+
+def test_a_token_made_before_the_owner_took_the_address_back_stops_working(app, session, seller, seller_org, outbox):
+    # The attacker signs up with the victim's address; the address is unproven, so no token is offered ...
+    attacker = FreshUserClient(app, app.response_class, use_cookies=True)
+    attacker.post("/signup", data={"email": ANALYST, "display_name": "Mallory", "password": "mallory's password",
+                                   "confirm": "mallory's password", "locale": "en"})
+    attacker.post("/login", data={"email": ANALYST, "password": "mallory's password"})
+    assert "Confirm your e-mail address before you create a token" in html(attacker.get("/settings/tokens"))
+    refused = attacker.post("/settings/tokens", data={"name": "backdoor"})
+    assert refused.status_code == 403 and "Verify your e-mail address first" in html(refused)
+    # ... so give them one the way a token made before that rule would exist.
+    mallory = session.scalar(select(User).where(User.email == ANALYST))
+    secret = services.TOKEN_PREFIX + "made-before-the-rule-existed"
+    session.add(ApiToken(user_id=mallory.id, name="backdoor", prefix=secret[:10], token_hash=services.digest(secret)))
+    session.commit()
+    backdoor = factories.TokenClient(attacker, secret)
+    assert backdoor.get(f"{V1}/me").status_code == 200
+
+    # The owner invites the address as owner; its real owner resets the password, as the mail tells them to ...
+    _, invitation = services.invite_member(session, seller, seller_org, ANALYST, MemberRole.OWNER)
+    session.commit()
+    victim = FreshUserClient(app, app.response_class, use_cookies=True)
+    victim.post("/password/reset", data={"email": ANALYST})
+    reset = link_path(outbox[-1], "password/reset")
+    victim.post(reset, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    victim.post("/login", data={"email": ANALYST, "password": NEW_PASSWORD})
+    victim.post(f"/invitations/{invitation}")
+    assert services.membership(session, mallory, seller_org.id).role == MemberRole.OWNER
+
+    # ... and the attacker's token no longer opens anything.
+    assert backdoor.get(f"{V1}/me").status_code == 401
+    assert backdoor.post(f"{V1}/products", json={"organization": seller_org.slug,
+                                                 "title_en": "Planted"}).status_code == 401
+    [revoked] = events(session, "api_token.revoked")
+    assert revoked.payload == {"name": "backdoor", "prefix": secret[:10], "reason": "password_reset"}
+
+
+def test_an_unverified_account_cannot_create_an_api_token(session):
+    user = factories.user(session, email="unverified@example.org", verified=False)
+    with pytest.raises(services.Forbidden, match="Verify your e-mail address first"):
+        services.create_api_token(session, user, "ci")
+    assert services.api_tokens_of(session, user) == []
+
+
+@pytest.mark.parametrize("how", ["password change", "log out everywhere"])
+def test_ending_every_session_revokes_every_api_token(client, auth, session, seller, api_token, how):
+    api = factories.TokenClient(client, api_token)
+    auth.login(seller.email)
+    if how == "password change":
+        client.post("/settings/password", data={"current_password": factories.PASSWORD, "password": NEW_PASSWORD,
+                                                "confirm": NEW_PASSWORD})
+    else:
+        client.post("/settings/logout-everywhere")
+    assert api.get(f"{V1}/me").status_code == 401
+    reason = {"password change": "password_changed", "log out everywhere": "logged_out_everywhere"}[how]
+    assert [e.payload["reason"] for e in events(session, "api_token.revoked")] == [reason]
+
+
+def test_a_plain_log_out_keeps_api_tokens(client, auth, session, seller, api_token):
+    auth.login(seller.email)
+    auth.logout()
+    assert factories.TokenClient(client, api_token).get(f"{V1}/me").status_code == 200
+    assert events(session, "api_token.revoked") == []
+
+
+def test_an_unverified_owner_cannot_invite(client, auth, session, outbox):
+    owner = factories.user(session, email="unverified.owner@example.org", organization="Unproven", verified=False)
+    session.commit()
+    slug = owner.memberships[0].organization.slug
+    auth.login(owner.email)
+    page = html(client.get(f"/organizations/{slug}"))
+    assert "Confirm your e-mail address first: invitations go out in your name." in page
+    assert "Send invitation" not in page
+    refused = client.post(f"/organizations/{slug}/invitations", data={"email": ANALYST, "role": "member"})
+    assert refused.status_code == 403 and "Verify your e-mail address first" in html(refused)
+    with pytest.raises(services.Forbidden):
+        services.invite_member(session, owner, owner.memberships[0].organization, ANALYST)
+    assert outbox == [] and events(session, "invitation.created") == []
+
+
+def test_a_plain_member_sees_no_pending_invitations(client, auth, api, session, seller, seller_org, colleague):
+    services.invite_member(session, seller, seller_org, ANALYST)
+    session.commit()
+    auth.login(colleague.email)
+    page = html(client.get(f"/organizations/{seller_org.slug}"))
+    assert ANALYST not in page and "Pending invitations" not in page
+    colleague_api = factories.TokenClient(client, factories.api_token(session, colleague))
+    refused = colleague_api.get(f"{V1}/organizations/{seller_org.slug}/invitations")
+    assert refused.status_code == 403 and ANALYST not in refused.get_data(as_text=True)
+    assert [i["email"] for i in api.get(f"{V1}/organizations/{seller_org.slug}/invitations").get_json()] == [ANALYST]
+    with pytest.raises(services.Forbidden):
+        services.pending_invitations(session, colleague, seller_org)
 
 
 # ---------------------------------------------------------------- members
@@ -292,11 +385,11 @@ def test_a_session_seen_from_another_browser_must_log_in_again_to_create_a_token
 
 def test_thirty_wrong_passwords_lock_the_account_and_the_right_one_is_refused(client, auth, session, seller):
     pages = [html(auth.login(seller.email, f"guess number {n}")) for n in range(30)]
-    assert "Wrong e-mail address or password." in pages[0]
-    assert "locked until" in pages[4] and "locked until" in pages[29]
+    assert all("Wrong e-mail address or password." in page for page in pages)
     right = html(auth.login(seller.email))
-    assert "locked until" in right and "Wrong" not in right
+    assert "Wrong e-mail address or password." in right
     assert not signed_in(client)
+    assert seller.locked_until > utcnow()
 
     failures = events(session, "account.login_failed")
     assert len(failures) == 31
@@ -333,16 +426,47 @@ def test_failures_are_counted_in_the_database_not_on_a_stale_copy(session, selle
     with pytest.raises(services.Unauthorized):
         services.authenticate(session, seller.email, "wrong guess")
     assert seller.failed_login_count == 4
-    with pytest.raises(services.AccountLocked):
+    with pytest.raises(services.LoginRefused) as refused:
         services.authenticate(session, seller.email, "wrong guess")
+    assert refused.value.newly_locked is seller and seller.locked_until > utcnow()
 
 
 def test_a_long_history_of_failures_locks_for_at_most_a_day(session, seller):
     session.execute(update(User).where(User.id == seller.id).values(failed_login_count=10**6 - 1)
                     .execution_options(synchronize_session=False))
-    with pytest.raises(services.AccountLocked):
+    with pytest.raises(services.LoginRefused):
         services.authenticate(session, seller.email, "wrong guess")
-    assert seller.locked_until - utcnow() <= services.MAX_LOCK
+    assert utcnow() < seller.locked_until <= utcnow() + services.MAX_LOCK
+
+
+def test_a_locked_account_and_an_unknown_address_get_the_same_answer(client, auth, seller):
+    for n in range(services.MAX_FAILED_LOGINS):
+        auth.login(seller.email, f"guess number {n}")
+    locked = auth.login(seller.email, factories.PASSWORD)
+    unknown = auth.login("nobody@example.org", factories.PASSWORD)
+    assert _normalised(locked, seller.email) == _normalised(unknown, "nobody@example.org")
+    page = html(locked)
+    assert "Wrong e-mail address or password." in page and "locked" not in page.split("After repeated")[0]
+    assert "After repeated failed log-ins an account is locked for a while" in page
+    assert 'href="/password/reset"' in page
+
+
+def test_locking_an_account_mails_its_owner_once_with_a_reset_link(app, auth, seller, outbox):
+    for n in range(services.MAX_FAILED_LOGINS + 3):
+        auth.login(seller.email, f"guess number {n}")
+    [mail] = outbox
+    assert mail.to == seller.email and "locked" in mail.subject
+    assert f"until {seller.locked_until:%Y-%m-%d %H:%M} UTC" in mail.body
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    assert re.findall(r"https?://\S+", mail.body) == [f"{base}/password/reset"]
+
+
+def test_failed_log_in_keeps_only_a_well_formed_address(auth, session):
+    auth.login("my secret passphrase", "oops")
+    auth.login("Someone@Example.org", "wrong")
+    assert [e.payload for e in events(session, "account.login_failed")] == [
+        {"email": None, "malformed": True, "reason": "unknown_address"},
+        {"email": "someone@example.org", "reason": "unknown_address"}]
 
 
 def test_failed_log_in_with_an_unknown_address_is_audited(client, auth, session):
@@ -505,6 +629,22 @@ def test_api_tokens_are_audited(client, auth, session, seller):
         select(AuditEvent).where(AuditEvent.action.like("api_token.%")).order_by(AuditEvent.id))] == [
         ("api_token.created", token.id, "CI"), ("api_token.revoked", token.id, "CI")]
     assert token.token_hash not in str([e.payload for e in events(session, "api_token.created")])
+
+
+def test_creating_an_organization_is_audited_from_the_page_the_sign_up_and_the_api(client, auth, api, session,
+                                                                                     seller):
+    auth.login(seller.email)
+    client.post("/organizations", data={"name": "From The Page"})
+    auth.logout()
+    client.post("/signup", data={"email": "ada@example.org", "display_name": "Ada", "password": "analytical engine",
+                                 "confirm": "analytical engine", "locale": "en", "organization_name": "From Sign-up"})
+    api.post(f"{V1}/organizations", json={"name": "From The API"})
+    ada = session.scalar(select(User).where(User.email == "ada@example.org"))
+    created = events(session, "organization.created")[-3:]
+    assert [(e.actor_id, e.subject_type, e.payload) for e in created] == [
+        (seller.id, "organization", {"slug": "from-the-page", "name": "From The Page"}),
+        (ada.id, "organization", {"slug": "from-sign-up", "name": "From Sign-up"}),
+        (seller.id, "organization", {"slug": "from-the-api", "name": "From The API"})]
 
 
 def test_invitation_created_is_audited_without_its_secret(session, seller, seller_org):

@@ -40,6 +40,7 @@ class Permission(enum.StrEnum):
     # organizations
     VIEW_ORGANIZATION = "view_organization"      # its pages, sales and requests: any member
     MANAGE_ORGANIZATION = "manage_organization"  # invitations and members: owners only
+    INVITE = "invite"                            # send an invitation: an owner with a verified address
     # trade
     LICENSE = "license"                          # request a licence for an Organization (the buyer)
     VIEW_ORDER = "view_order"                    # an order or licence: buyer's or seller's member, or an admin
@@ -51,6 +52,7 @@ class Permission(enum.StrEnum):
     ADMIN = "admin"                              # every order, the audit trail
     # the user's own things
     READ_NOTIFICATION = "read_notification"
+    CREATE_API_TOKEN = "create_api_token"        # needs a verified address (no object)
 
 
 # ---------------------------------------------------------------- reading objects by shape
@@ -129,6 +131,15 @@ def _owner(user: User, obj: Any, session: Session) -> DomainError | None:
     return None
 
 
+def _inviter(user: User, obj: Any, session: Session) -> DomainError | None:
+    # The invitation mail goes out in the inviter's name: an unproven address must not send it.
+    return _owner(user, obj, session) or _verified(user)
+
+
+def _own_verified(user: User, obj: Any, session: Session) -> DomainError | None:
+    return _verified(user)
+
+
 def _license(user: User, organization: Any, session: Session) -> DomainError | None:
     if member_role(user, organization_id_of(organization), session) is None:
         return Forbidden("You may only license for an organization you belong to.",
@@ -189,6 +200,7 @@ RULES: dict[Permission, Rule] = {
     Permission.SUBMIT_PRODUCT: _seller_editor("No such product."),
     Permission.VIEW_ORGANIZATION: _seller_member("No such organization."),
     Permission.MANAGE_ORGANIZATION: _owner,
+    Permission.INVITE: _inviter,
     Permission.LICENSE: _license,
     Permission.VIEW_ORDER: _view_order,
     Permission.ACT_FOR_BUYER: _buyer,
@@ -197,6 +209,7 @@ RULES: dict[Permission, Rule] = {
     Permission.REVIEW: _review,
     Permission.ADMIN: _admin,
     Permission.READ_NOTIFICATION: _own_notification,
+    Permission.CREATE_API_TOKEN: _own_verified,
 }
 
 

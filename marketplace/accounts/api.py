@@ -122,7 +122,8 @@ def get_organization(slug):
 @blp.arguments(InvitationInSchema)
 @blp.response(201, InvitationOutSchema)
 def invite(data, slug):
-    """Invite an e-mail address to join (owners only). The invitee gets an e-mail with the link."""
+    """Invite an e-mail address to join (owners whose address is verified; rate-limited). The invitee gets an
+    e-mail with the link."""
     user = require_api_user()
     org = services.organization_for_member(db.session, user, slug)
     invitation, _sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
@@ -132,9 +133,10 @@ def invite(data, slug):
 @blp.route("/organizations/<slug>/invitations")
 @blp.response(200, InvitationOutSchema(many=True))
 def list_invitations(slug):
-    """Invitations of the organization still waiting for an answer (members may look)."""
-    org = services.organization_for_member(db.session, require_api_user(), slug)
-    return services.pending_invitations(db.session, org)
+    """Invitations of the organization still waiting for an answer (owners only: they name the invitees)."""
+    user = require_api_user()
+    org = services.organization_for_member(db.session, user, slug)
+    return services.pending_invitations(db.session, user, org)
 
 
 @blp.route("/organizations/<slug>/invitations/<int:invitation_id>", methods=["DELETE"])

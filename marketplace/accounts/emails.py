@@ -1,4 +1,5 @@
-"""The account e-mails (verification, password reset, a sign-up with a taken address) and the links in them.
+"""The account e-mails (verification, password reset, a sign-up with a taken address, a locked account) and the
+links in them.
 
 Every link is built on ``PUBLIC_BASE_URL``, never on the request's Host header, which the sender of the
 request chooses: a reset link pointing at an attacker's host would hand them the token.
@@ -61,4 +62,19 @@ def send_password_reset(user: User, secret: str) -> bool:
         f"Someone (perhaps you) asked to reset the password of {user.email}. Choose a new one here:\n{link}\n\n"
         "The link works once and expires in one hour. Setting a new password logs you out everywhere.\n\n"
         "If you did not ask, ignore this e-mail: your password stays as it is.\n"
+    ))
+
+
+def send_account_locked(user: User) -> bool:
+    """Tell ``user`` that repeated failed log-ins locked their account (the log-in page does not say so, lest it
+    tell strangers which addresses have accounts), until when, and that a password reset unlocks it now."""
+    until = f"{user.locked_until:%Y-%m-%d %H:%M} UTC" if user.locked_until else "a while"
+    return deliver(user.email, "Your Open Data Exchange account is locked for a while", (
+        f"Hello {user.display_name},\n\n"
+        f"After several failed log-ins with {user.email}, we locked the account until {until}: until then "
+        "nobody can log in to it, you included, even with the right password.\n\n"
+        f"If that was you and you forgot your password, reset it here; that unlocks the account at once:\n"
+        f"{public_url('accounts.password_reset_request')}\n\n"
+        "If it was not you, someone may be guessing your password: you need not do anything, but choosing a "
+        "long password that you use nowhere else keeps the account safe.\n"
     ))

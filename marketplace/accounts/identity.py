@@ -15,10 +15,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import AccountToken, AccountTokenPurpose, User
-from marketplace.accounts.services import digest, end_sessions, hash_password, normalise_email, register_user
+from marketplace.accounts.services import (
+    digest,
+    end_sessions,
+    hash_password,
+    normalise_email,
+    register_user,
+    revoke_all_api_tokens,
+    typed_email_payload,
+)
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, NotFound, ValidationFailed
+from marketplace.errors import Conflict, NotFound
 
 LIFETIMES = {
     AccountTokenPurpose.VERIFY_EMAIL: timedelta(hours=48),
@@ -91,15 +99,12 @@ def _address_taken(session: Session, existing: User) -> SignUp:
 def _requested(session: Session, action: str, email: str) -> User | None:
     """The active account at ``email``, or None; the request is audited either way, so that both answers
     write the same and take as long."""
-    try:
-        email = normalise_email(email)
-    except ValidationFailed:
-        email = email.strip().lower()[:254]
-        user = None
-    else:
-        user = session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+    typed = typed_email_payload(email)
+    user = None
+    if typed["email"] is not None:
+        user = session.scalar(select(User).where(User.email == typed["email"], User.active.is_(True)))
     record(session, actor_id=None, action=action, subject_type="user", subject_id=user.id if user else None,
-           payload={"email": email})
+           payload=typed)
     return user
 
 
@@ -165,8 +170,9 @@ def verify_email(session: Session, secret: str) -> User:
 
 
 def reset_password(session: Session, secret: str, new_password: str) -> User:
-    """Set a new password through a reset link: ends every session, lifts a log-in lock, and (the link proved the
-    address) verifies the address. Audited as ``account.password_reset``.
+    """Set a new password through a reset link: ends every session, revokes every API token (whoever held the
+    account before its owner took it back keeps no way in), lifts a log-in lock, and (the link proved the address)
+    verifies the address. Audited as ``account.password_reset``.
 
     Refuses a short password (ValidationFailed, the link stays usable) and the token as in ``check_token``.
     """
@@ -179,5 +185,6 @@ def reset_password(session: Session, secret: str, new_password: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     end_sessions(session, user)
+    revoke_all_api_tokens(session, user, reason="password_reset")
     record(session, actor_id=user.id, action="account.password_reset", subject_type="user", subject_id=user.id)
     return user

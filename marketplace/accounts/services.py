@@ -54,6 +54,25 @@ def normalise_email(email: str) -> str:
         raise ValidationFailed("Invalid e-mail address.", {"email": [str(exc)]}) from exc
 
 
+def email_key(email: str | None) -> str:
+    """What typed text is looked up and counted under: its canonical address, or the stripped, lower-cased text
+    when it is no address. One key for every spelling of an address (full-width letters, IDNA), so that a limit
+    per address cannot be dodged by spelling it differently."""
+    try:
+        return normalise_email(email or "")
+    except ValidationFailed:
+        return (email or "").strip().lower()[:254]
+
+
+def typed_email_payload(email: str | None) -> dict:
+    """The audit payload naming an address someone typed: the address when it is one, else only a note, since
+    a malformed "address" is often a password typed into the wrong field."""
+    try:
+        return {"email": normalise_email(email or "")}
+    except ValidationFailed:
+        return {"email": None, "malformed": True}
+
+
 def hash_password(password: str) -> str:
     """Hash a password with argon2id; refuse one shorter than MIN_PASSWORD_LENGTH."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -110,7 +129,8 @@ def register_user(
 
 
 class AccountLocked(Unauthorized):
-    """Too many failed log-ins: refused whatever the password, until ``until``."""
+    """Too many failed log-ins: refused whatever the password, until ``until``. Only for a signed-in user (the
+    password change): a log-in never says so, since that would tell which addresses have accounts."""
 
     code = "account_locked"
 
@@ -122,37 +142,43 @@ class AccountLocked(Unauthorized):
         self.until = until
 
 
+class LoginRefused(Unauthorized):
+    """A refused log-in, always worded WRONG_CREDENTIALS (an unknown address, a wrong password and a locked
+    account look alike). ``newly_locked`` is the user whose account this very failure locked: the caller mails
+    them, after committing, so that the real owner learns why they cannot log in."""
+
+    def __init__(self, newly_locked: User | None = None):
+        super().__init__(WRONG_CREDENTIALS)
+        self.newly_locked = newly_locked
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
     """Return the active user with these credentials, audited as ``account.logged_in``.
 
-    Refuses anything else with one vague Unauthorized, and an account locked by repeated failures with
-    AccountLocked (whether or not the password was right). Every refusal is audited as ``account.login_failed``
-    (the address, never the password) and counts towards the lock; the caller commits so that it sticks.
+    Refuses anything else, an account locked by repeated failures included (whether or not the password was
+    right), with one LoginRefused. Every refusal is audited as ``account.login_failed`` (the address when it is
+    one, never the password) and counts towards the lock; the caller commits so that it sticks.
     """
-    try:
-        email = normalise_email(email)
-    except ValidationFailed:
-        email = (email or "").strip().lower()[:254]
+    typed = typed_email_payload(email)
+    email = email_key(email)
     user = session.scalar(select(User).where(User.email == email)) if email else None
     now = utcnow()
     if user is None:
         _hasher.hash(password or "x")  # same cost whether or not the account exists
         record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=None,
-               payload={"email": email, "reason": "unknown_address"})
-        raise Unauthorized(WRONG_CREDENTIALS)
+               payload={**typed, "reason": "unknown_address"})
+        raise LoginRefused()
     if user.locked_until is not None and user.locked_until > now:
         _hasher.hash(password or "x")  # a locked account answers as slowly as any other
         record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=user.id,
-               payload={"email": email, "reason": "locked"})
-        raise AccountLocked(user.locked_until)
+               payload={**typed, "reason": "locked"})
+        raise LoginRefused()
     if not check_password(user, password) or not user.active:
         reason = "wrong_password" if user.active else "inactive"
         until = _count_failed_login(session, user)
         record(session, actor_id=None, action="account.login_failed", subject_type="user", subject_id=user.id,
-               payload={"email": email, "reason": reason, "locked_until": until})
-        if until is not None:
-            raise AccountLocked(until)
-        raise Unauthorized(WRONG_CREDENTIALS)
+               payload={**typed, "reason": reason, "locked_until": until})
+        raise LoginRefused(newly_locked=user if until is not None and user.active else None)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     if user.failed_login_count or user.locked_until is not None:
@@ -200,14 +226,17 @@ def log_out(session: Session, user: User) -> None:
 
 
 def log_out_everywhere(session: Session, user: User) -> None:
-    """End all of ``user``'s sessions on every device, audited as ``account.logged_out_everywhere``."""
+    """End all of ``user``'s sessions on every device and revoke every API token of theirs (a token is access
+    too), audited as ``account.logged_out_everywhere``."""
     end_sessions(session, user)
+    revoke_all_api_tokens(session, user, reason="logged_out_everywhere")
     record(session, actor_id=user.id, action="account.logged_out_everywhere", subject_type="user",
            subject_id=user.id)
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Replace ``user``'s password and end their other sessions (the caller logs this one in again).
+    """Replace ``user``'s password, end their other sessions (the caller logs this one in again) and revoke
+    every API token of theirs.
 
     Refuses a wrong current password (ValidationFailed on ``current_password``; it counts as a failed log-in,
     so a stolen session cannot guess the password without limit), a locked account, and a short new password.
@@ -221,6 +250,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationFailed("The current password is wrong.", {"current_password": ["Wrong password."]})
     user.password_hash = hash_password(new)
     end_sessions(session, user)
+    revoke_all_api_tokens(session, user, reason="password_changed")
     record(session, actor_id=user.id, action="account.password_changed", subject_type="user", subject_id=user.id)
 
 
@@ -250,7 +280,7 @@ def create_organization(
     session: Session, owner: User, *, name: str, description: str = "", website: str | None = None,
     contact_email: str | None = None,
 ) -> Organization:
-    """Create an organization with ``owner`` as its first owner."""
+    """Create an organization with ``owner`` as its first owner; audited as ``organization.created``."""
     name = name.strip()
     if not name:
         raise ValidationFailed("Organization name is required.", {"name": ["Required."]})
@@ -262,6 +292,8 @@ def create_organization(
     session.flush()
     session.add(Membership(user_id=owner.id, organization_id=org.id, role=MemberRole.OWNER))
     session.flush()
+    record(session, actor_id=owner.id, action="organization.created", subject_type="organization",
+           subject_id=org.id, payload={"slug": org.slug, "name": org.name})
     return org
 
 
@@ -305,9 +337,10 @@ def invite_member(
     session: Session, inviter: User, org: Organization, email: str, role: MemberRole = MemberRole.MEMBER,
     days: int = 14,
 ) -> tuple[Invitation, str]:
-    """Invite an e-mail address into ``org``; only owners may invite. Returns the invitation and its secret token
-    (only its SHA-256 is stored). Audited as ``invitation.created``."""
-    require_owner(session, inviter, org)
+    """Invite an e-mail address into ``org`` (``access.INVITE``: owners whose own address is verified, since the
+    e-mail goes out in their name). Returns the invitation and its secret token (only its SHA-256 is stored).
+    Audited as ``invitation.created``."""
+    access.require(inviter, access.Permission.INVITE, org)
     email = normalise_email(email)
     already = session.scalar(
         select(Membership.id).join(User).where(Membership.organization_id == org.id, User.email == email)
@@ -387,7 +420,10 @@ def revoke_invitation(session: Session, owner: User, org: Organization, invitati
     return inv
 
 
-def pending_invitations(session: Session, org: Organization) -> list[Invitation]:
+def pending_invitations(session: Session, user: User, org: Organization) -> list[Invitation]:
+    """The open invitations of ``org``, oldest first: owners only (they name invitees' addresses), as in
+    ``require_owner``."""
+    require_owner(session, user, org)
     return list(
         session.scalars(
             select(Invitation).where(
@@ -399,7 +435,12 @@ def pending_invitations(session: Session, org: Organization) -> list[Invitation]
 
 
 def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a personal API token. The secret is returned once and only its SHA-256 is stored."""
+    """Create a personal API token. The secret is returned once and only its SHA-256 is stored.
+
+    Refuses an account whose address is not verified (Forbidden, ``access.CREATE_API_TOKEN``): whoever signed up
+    with someone else's address must not keep a way in once its real owner takes the account back.
+    """
+    access.require(user, access.Permission.CREATE_API_TOKEN)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the token a name (at most 100 characters).", {"name": ["Required, 1-100 characters."]})
@@ -421,6 +462,19 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
         token.revoked_at = utcnow()
         record(session, actor_id=user.id, action="api_token.revoked", subject_type="api_token",
                subject_id=token.id, payload={"name": token.name, "prefix": token.prefix})
+
+
+def revoke_all_api_tokens(session: Session, user: User, reason: str) -> int:
+    """Revoke every open API token of ``user`` (a password reset or change, log out everywhere), each audited
+    as ``api_token.revoked`` with ``reason``; returns how many."""
+    now = utcnow()
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = now
+        record(session, actor_id=user.id, action="api_token.revoked", subject_type="api_token",
+               subject_id=token.id, payload={"name": token.name, "prefix": token.prefix, "reason": reason})
+    return len(tokens)
 
 
 def user_for_token(session: Session, secret: str) -> User | None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
-from marketplace.accounts import emails, identity, members, services
+from marketplace.accounts import access, emails, identity, members, services
 from marketplace.accounts.forms import (
     ApiTokenForm,
     InviteForm,
@@ -24,7 +24,7 @@ from marketplace.accounts.forms import (
 )
 from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole, Organization, User
-from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -107,8 +107,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data)
-        except Unauthorized as exc:
+        except services.LoginRefused as exc:
             db.session.commit()  # the failure's count, lock and audit event
+            if exc.newly_locked is not None:
+                emails.send_account_locked(exc.newly_locked)
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
@@ -153,10 +155,13 @@ def organizations():
 
 def _organization_page(org: Organization, form: InviteForm):
     me = services.membership(db.session, current_user, org.id)
+    is_owner = me is not None and me.role == MemberRole.OWNER
     return render_template(
-        "accounts/organization.html", org=org, me=me, is_owner=me is not None and me.role == MemberRole.OWNER,
+        "accounts/organization.html", org=org, me=me, is_owner=is_owner,
+        may_invite=access.permits(current_user, access.Permission.INVITE, org),
         members=members.members_of(db.session, current_user, org), role_form=MemberRoleForm(),
-        invitations=services.pending_invitations(db.session, org), form=form,
+        # Invitees' addresses are for owners only; members see none.
+        invitations=services.pending_invitations(db.session, current_user, org) if is_owner else [], form=form,
     )
 
 
@@ -295,7 +300,8 @@ def tokens():
             response.headers["Cache-Control"] = "no-store"
             return response
     return render_template("accounts/tokens.html", form=form,
-                           tokens=services.api_tokens_of(db.session, current_user))
+                           tokens=services.api_tokens_of(db.session, current_user),
+                           may_create=access.permits(current_user, access.Permission.CREATE_API_TOKEN))
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")

@@ -93,7 +93,7 @@ def test_invitation_is_accepted_by_the_invited_address(session, seller, seller_o
     _, token = services.invite_member(session, seller, seller_org, "Bob@Example.org")
     joined = services.accept_invitation(session, invitee, token)
     assert joined.organization_id == seller_org.id and joined.role == MemberRole.MEMBER
-    assert services.pending_invitations(session, seller_org) == []
+    assert services.pending_invitations(session, seller, seller_org) == []
 
 
 def test_expired_invitation_is_refused(session, seller, seller_org, invitee):
