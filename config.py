@@ -112,9 +112,9 @@ class Config:
     # ---------------------------------------------------------------- abuse: rate limits and request bodies
     # Flask-Limiter. Limits are "N per minute; M per hour" strings (the limits library's notation), keyed as noted.
     # Counters live in process memory (memory://, one machine and one worker) or in Redis (redis://host:6379/0,
-    # redis+unix:///run/redis.sock) so that every worker and machine shares them.
+    # redis+unix:///run/redis.sock) so that every worker and machine shares them; production requires Redis.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = _Env("RATELIMIT_STORAGE_URI", "memory://")
     # A moving window counts exactly N per any 60 s (a fixed window lets 2N through across a boundary).
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "marketplace")
@@ -178,6 +178,10 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     # Only a key the deployment names: never the one development generates into the instance folder.
     LICENCE_SIGNING_KEY_FILE = _Env("LICENCE_SIGNING_KEY_FILE")
+    # Only a database the deployment names: the SQLite file in the instance folder serves one machine only.
+    SQLALCHEMY_DATABASE_URI = _Env("DATABASE_URL")
+    # Only a store the deployment names: in memory, each worker would count alone.
+    RATELIMIT_STORAGE_URI = _Env("RATELIMIT_STORAGE_URI")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

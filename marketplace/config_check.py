@@ -4,8 +4,10 @@ Every config but testing needs a secret key of its own: long, and not one printe
 (a session cookie signed with a known key lets anyone sign in as anyone). Development without ``SECRET_KEY`` keeps
 a random key in the instance folder (``instance/secret_key``, mode 0600), created on first run and kept.
 
-Production also refuses the embedded toys: simulated payments, console or in-memory mail, a licence-signing key the
-app would generate, debug, and a public address without https. ``create_app`` refuses to start naming every problem
+Production also refuses the embedded toys: the SQLite file the app would create in the instance folder (a
+database must be named in ``DATABASE_URL``), rate limits counted in each worker's memory, simulated payments,
+console or in-memory mail, a licence-signing key the app would generate, debug, and a public address without
+https. ``create_app`` refuses to start naming every problem
 at once; ``flask config check`` lists what the current environment still lacks for production.
 """
 from __future__ import annotations
@@ -37,7 +39,11 @@ KNOWN_SECRET_KEYS = frozenset({
     "default", "password", "your-secret-key", "your_secret_key", "super-secret", "supersecret", "insecure",
     "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",  # Flask's docs: "generate a key like this"
 })
+# Shorter known keys ("x", "dev", "test") occur by chance in random keys; these do not.
+KNOWN_KEY_MIN_LENGTH_INSIDE = 6
 SECRET_KEY_FILE = "secret_key"
+# Rate-limit stores every worker and machine shares (the limits library's Redis schemes).
+SHARED_RATELIMIT_SCHEMES = frozenset({"redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"})
 
 
 class ConfigurationError(RuntimeError):
@@ -48,19 +54,65 @@ class ConfigurationError(RuntimeError):
         super().__init__("The configuration is refused:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+def _smallest_period(text: str) -> int:
+    """The length of the shortest unit that ``text`` repeats ("abcab" -> 3), its own length if none."""
+    border = [0] * len(text)  # border[i]: the longest proper prefix of text[:i + 1] that is also its suffix
+    k = 0
+    for i in range(1, len(text)):
+        while k and text[i] != text[k]:
+            k = border[k - 1]
+        if text[i] == text[k]:
+            k += 1
+        border[i] = k
+    return len(text) - (border[-1] if text else 0)
+
+
 def secret_key_problem(key: Any) -> str | None:
-    """Why ``key`` cannot sign sessions (missing, short, well known, or one character repeated), or None."""
+    """Why ``key`` cannot sign sessions, or None: missing, well known or containing a well-known value, short, made
+    of a few characters, or a shorter unit repeated ("1234567890" three times and a bit). A random key (as
+    ``secrets.token_urlsafe`` or ``token_hex`` make) passes."""
     if not key:
         return "SECRET_KEY is not set: set it to a random value of at least 32 characters " \
                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
     text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
-    if text.strip().lower() in KNOWN_SECRET_KEYS:
+    folded = text.strip().lower()
+    if folded in KNOWN_SECRET_KEYS:
         return "SECRET_KEY is a well-known value that anyone can sign sessions with: set a random one."
+    inside = next((known for known in sorted(KNOWN_SECRET_KEYS, key=len, reverse=True)
+                   if len(known) >= KNOWN_KEY_MIN_LENGTH_INSIDE and known in folded), None)
+    if inside:
+        return f"SECRET_KEY contains the well-known value {inside!r}: whoever guesses the rest signs sessions; " \
+               f"set a random one."
     if len(text) < MIN_SECRET_KEY_LENGTH:
         return f"SECRET_KEY is {len(text)} characters long: use a random value of at least {MIN_SECRET_KEY_LENGTH}."
     if len(set(text)) < 8:
         return "SECRET_KEY repeats a few characters: use a random value."
+    period = _smallest_period(text)
+    if period <= len(text) // 2:
+        return f"SECRET_KEY repeats a unit of {period} characters: its strength is that of the unit; set a random " \
+               f"value."
     return None
+
+
+def _database_problem(config: Mapping[str, Any]) -> str | None:
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "").strip()
+    if not url:
+        return "DATABASE_URL is not set: production needs the shared database named explicitly (e.g. " \
+               "postgresql+psycopg://user:password@host/marketplace); the SQLite file the app would create in " \
+               "the instance folder serves one machine only."
+    if url.startswith("sqlite") and (url.rstrip("/").endswith(("sqlite:", ":memory:")) or "mode=memory" in url):
+        return "DATABASE_URL names an in-memory SQLite database: everything would vanish with the process."
+    return None
+
+
+def _ratelimit_storage_problem(config: Mapping[str, Any]) -> str | None:
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "").strip()
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme in SHARED_RATELIMIT_SCHEMES:
+        return None
+    return f"RATELIMIT_STORAGE_URI is {uri or 'not set'!r}: production counts rate limits in Redis, which every " \
+           f"worker and machine shares (redis://host:6379/0, rediss://... or redis+unix:///run/redis.sock); in " \
+           f"memory each worker counts alone, so N workers let N times each limit through."
 
 
 def instance_secret_key(folder: Path) -> str:
@@ -113,7 +165,8 @@ def _licence_key_problem(config: Mapping[str, Any]) -> str | None:
 
 def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[str]:
     """Every setting that production still lacks or that names an embedded toy, one sentence each."""
-    problems = [secret_key_problem(config.get("SECRET_KEY"))]
+    problems = [secret_key_problem(config.get("SECRET_KEY")), _database_problem(config),
+                _ratelimit_storage_problem(config)]
     payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
     if payments != "stripe":
         problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "

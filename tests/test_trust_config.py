@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from marketplace import create_app
 from marketplace.accounts.models import PlatformRole
 from marketplace.accounts.services import register_user
-from marketplace.config_check import ConfigurationError
+from marketplace.config_check import ConfigurationError, secret_key_problem
 from marketplace.extensions import db
 
 OLD_DEVELOPMENT_KEY = "dev-only-not-secret"
@@ -25,7 +25,7 @@ OLD_DEVELOPMENT_KEY = "dev-only-not-secret"
 CONFIG_ENVIRONMENT = (
     "SECRET_KEY", "DATABASE_URL", "STORAGE_LOCAL_ROOT", "PAYMENTS_BACKEND", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "MAIL_BACKEND", "SMTP_HOST", "LICENCE_SIGNING_KEY", "LICENCE_SIGNING_KEY_FILE",
-    "PUBLIC_BASE_URL", "FLASK_DEBUG", "MARKETPLACE_CONFIG",
+    "PUBLIC_BASE_URL", "FLASK_DEBUG", "MARKETPLACE_CONFIG", "RATELIMIT_STORAGE_URI",
 )
 
 
@@ -54,7 +54,7 @@ def production_settings(tmp_path) -> dict:
         "STORAGE_LOCAL_ROOT": str(tmp_path / "storage"), "PAYMENTS_BACKEND": "stripe",
         "STRIPE_SECRET_KEY": "sk_live_example", "STRIPE_WEBHOOK_SECRET": "whsec_example", "MAIL_BACKEND": "smtp",
         "SMTP_HOST": "smtp.example.org", "LICENCE_SIGNING_KEY_FILE": _key_file(tmp_path),
-        "PUBLIC_BASE_URL": "https://exchange.example.org",
+        "PUBLIC_BASE_URL": "https://exchange.example.org", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     }
 
 
@@ -164,6 +164,16 @@ def test_production_starts_with_every_setting_it_requires(environment, productio
     ({"DEBUG": True}, "DEBUG is on"),
     ({"PUBLIC_BASE_URL": "http://exchange.example.org"}, "PUBLIC_BASE_URL is 'http://exchange.example.org'"),
     ({"PUBLIC_BASE_URL": "https://"}, "PUBLIC_BASE_URL is 'https://'"),
+    ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL is not set"),
+    ({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, "in-memory SQLite"),
+    ({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"}, "in-memory SQLite"),
+    ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI is 'not set'"),
+    ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is 'memory://'"),
+    ({"RATELIMIT_STORAGE_URI": "memcached://cache:11211"}, "production counts rate limits in Redis"),
+    ({"SECRET_KEY": "12345678901234567890123456789012"}, "SECRET_KEY repeats a unit of 10 characters"),
+    ({"SECRET_KEY": "Zq81-xT7w_" * 4}, "SECRET_KEY repeats a unit of 10 characters"),
+    ({"SECRET_KEY": "dev-only-not-secret-dev-only-not-secret"}, "contains the well-known value 'dev-only-not-secret'"),
+    ({"SECRET_KEY": "our-Super-Secret-session-key-2025!"}, "contains the well-known value 'super-secret'"),
 ])
 def test_production_refuses_an_unsafe_setting_and_names_it(environment, production_settings, change, named):
     with pytest.raises(ConfigurationError) as refused:
@@ -172,13 +182,40 @@ def test_production_refuses_an_unsafe_setting_and_names_it(environment, producti
     assert named in str(refused.value)
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("SQLALCHEMY_DATABASE_URI", "postgresql+psycopg://marketplace@db.internal/marketplace"),
+    ("RATELIMIT_STORAGE_URI", "rediss://:password@cache.internal:6380/0"),
+    ("RATELIMIT_STORAGE_URI", "redis+unix:///run/redis/redis.sock"),
+])
+def test_production_accepts_a_shared_database_and_rate_limit_store_named_explicitly(environment, production_settings,
+                                                                                    name, value):
+    # production_settings names an SQLite file explicitly: accepted too (one machine, named on purpose).
+    app = create_app("production", **{**production_settings, name: value})
+    assert app.config[name] == value
+
+
+@pytest.mark.parametrize("make_key", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32),
+                                      lambda: secrets.token_hex(16)], ids=["token_urlsafe_48", "token_hex_32",
+                                                                           "token_hex_16"])
+def test_randomly_generated_secret_keys_are_always_accepted(make_key):
+    refused = [(key, problem) for key in (make_key() for _ in range(1000)) if (problem := secret_key_problem(key))]
+    assert refused == []
+
+
+def test_development_refuses_a_long_key_that_repeats_a_short_one(environment):
+    environment.setenv("SECRET_KEY", "12345678901234567890123456789012")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY repeats a unit of 10 characters"):
+        create_app("development")
+
+
 def test_production_names_every_missing_setting_at_once(environment, tmp_path):
     with pytest.raises(ConfigurationError) as refused:
         create_app("production")
     message = str(refused.value)
-    for name in ("SECRET_KEY", "PAYMENTS_BACKEND", "MAIL_BACKEND", "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "PAYMENTS_BACKEND", "MAIL_BACKEND",
+                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
         assert name in message
-    assert len(refused.value.problems) == 5
+    assert len(refused.value.problems) == 7
     # Nothing generated on the way: no secret key, no licence-signing key in the instance folder.
     assert not (tmp_path / "instance").exists() or not any((tmp_path / "instance").iterdir())
 
@@ -225,9 +262,10 @@ def _check(app, env: dict):
 def test_config_check_lists_everything_production_still_lacks(app):
     result = _check(app, {name: None for name in CONFIG_ENVIRONMENT})
     assert result.exit_code == 1
-    for name in ("SECRET_KEY", "PAYMENTS_BACKEND", "MAIL_BACKEND", "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "PAYMENTS_BACKEND", "MAIL_BACKEND",
+                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
         assert f"  - {name}" in result.output
-    assert "5 to fix" in result.output and "ready" not in result.output
+    assert "7 to fix" in result.output and "ready" not in result.output
 
 
 def test_config_check_says_ready_when_production_would_start(app, production_settings):
@@ -242,6 +280,11 @@ def test_config_check_says_ready_when_production_would_start(app, production_set
     ({"PAYMENTS_BACKEND": "simulated"}, "PAYMENTS_BACKEND"),
     ({"FLASK_DEBUG": "1"}, "DEBUG"),
     ({"LICENCE_SIGNING_KEY_FILE": "/nonexistent/licence.pem"}, "LICENCE_SIGNING_KEY_FILE"),
+    ({"DATABASE_URL": None}, "DATABASE_URL"),  # the SQLite file in instance/ is not the shared database
+    ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+    ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI"),
+    ({"SECRET_KEY": "12345678901234567890123456789012"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "dev-only-not-secret-dev-only-not-secret"}, "SECRET_KEY"),
 ])
 def test_config_check_names_the_one_setting_left(app, production_settings, change, named):
     result = _check(app, {**_production_environment(production_settings), **change})

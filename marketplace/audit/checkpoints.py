@@ -16,8 +16,9 @@ When: ``record`` signs one in the same transaction when the newest checkpoint is
 ``flask audit checkpoint`` (for cron) anchors a quiet trail's latest events too.
 
 Limits: events after the newest checkpoint are protected by the chain only; a forger holding the private key
-can sign new checkpoints (a saved published copy still catches the rewrite); and one who can write
-``signing_keys`` can add a key of their own, so an outside check passes ``--keys`` with a saved JWKS.
+can sign new checkpoints (a saved published copy still catches the rewrite; a key retired by a rotation is
+trusted only for checkpoints dated before its retirement, so a leaked old key cannot sign new ones); and one who
+can write ``signing_keys`` can add a key of their own, so an outside check passes ``--keys`` with a saved JWKS.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from marketplace.audit.models import AuditCheckpoint, AuditEvent
 from marketplace.audit.services import GENESIS, lock_chain, walk_chain
 from marketplace.db import utcnow
-from marketplace.signing.keys import ALGORITHM, canonical_bytes, signature_holds
+from marketplace.signing.keys import ALGORITHM, PublishedKey, canonical_bytes, signature_holds, trusted_keys
 from marketplace.signing.services import current_signer
 
 STATEMENT_TYPE = "AuditCheckpoint"
@@ -65,8 +65,10 @@ def make_checkpoint(session: Session) -> AuditCheckpoint:
     lock_chain(session)
     head = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     count = session.scalar(select(func.count()).select_from(AuditEvent)) if head else 0
+    # Dated before the key is chosen: a key retired in between still signed before its retirement.
+    at = utcnow().replace(microsecond=0)
     signer = current_signer(session, current_app)
-    checkpoint = AuditCheckpoint(created_at=utcnow().replace(microsecond=0), event_count=count,
+    checkpoint = AuditCheckpoint(created_at=at, event_count=count,
                                  head_event_id=head.id if head else None, head_hash=head.hash if head else GENESIS,
                                  key_id=signer.key_id, signature="")
     checkpoint.signature = signer.sign(canonical_bytes(statement_of(checkpoint)))
@@ -131,16 +133,20 @@ def _describe(statement: Mapping) -> str:
     return f"checkpoint of {statement.get('at')} ({statement.get('count')} events)"
 
 
-def _statement_problem(statement: Mapping, signature: Mapping, keys: Mapping[str, Ed25519PublicKey],
+def _statement_problem(statement: Mapping, signature: Mapping, keys: Mapping[str, PublishedKey],
                        found: Mapping[int, tuple[int, str]]) -> str | None:
-    """What is wrong with one signed checkpoint, or None: its signature, then the events it vouches for."""
+    """What is wrong with one signed checkpoint, or None: its signature (a retired key's only if made before its
+    retirement), then the events it vouches for."""
     what = _describe(statement)
     key = keys.get(signature.get("kid"))
     if key is None:
         return f"The {what} is signed with an unknown key {signature.get('kid')!r}."
-    if signature.get("alg") != ALGORITHM or not signature_holds(key, signature.get("value"),
+    if signature.get("alg") != ALGORITHM or not signature_holds(key.public_key, signature.get("value"),
                                                                 canonical_bytes(dict(statement))):
         return f"The {what} does not match its signature: it was altered after it was signed."
+    late = key.signed_after_retirement(statement.get("at"))
+    if late:
+        return f"The {what} is not trusted: it was {late}."
     head, count = statement["head_event_id"], statement["count"]
     if head is None:
         return None if count == 0 else f"The {what} names no head event."
@@ -173,12 +179,14 @@ def _saved_entries(saved) -> list[Mapping]:
     return entries
 
 
-def verify_audit(session: Session, keys: Mapping[str, Ed25519PublicKey], saved: object = None) -> AuditReport:
-    """Check the chain and every checkpoint: each signature under ``keys``, and the events it vouches for still in
-    place (the head event with its hash, and exactly ``count`` events up to it). With ``saved`` (a copy of the
+def verify_audit(session: Session, keys, saved: object = None) -> AuditReport:
+    """Check the chain and every checkpoint: each signature under ``keys`` (a JWKS or whatever
+    ``signing.keys.trusted_keys`` reads; a retired key only for checkpoints made before its retirement), and the
+    events it vouches for still in place (the head event with its hash, and exactly ``count`` events up to it). With ``saved`` (a copy of the
     published checkpoints) also its entries, and that each is still in the database. Raises ValueError when
     ``saved`` is not such a copy."""
     saved_entries = _saved_entries(saved) if saved is not None else []
+    keys = trusted_keys(keys)
     rows = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)))
     signed: list[tuple[Mapping, Mapping, str]] = [
         (statement_of(r), {"alg": ALGORITHM, "kid": r.key_id, "value": r.signature}, "") for r in rows]

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from marketplace.audit.checkpoints import make_checkpoint, verify_audit
 from marketplace.db import write_intent
 from marketplace.extensions import db
-from marketplace.signing.keys import public_keys, read_jwks
+from marketplace.signing.keys import read_jwks, trusted_keys
 from marketplace.signing.services import known_keys
 
 MAX_SAVED_BYTES = 64 * 1024 * 1024
@@ -58,7 +58,7 @@ def init_audit_cli(app: Flask) -> None:
         saved = _read_saved(saved_path) if saved_path else None
         if keys_source:
             try:
-                keys = public_keys(read_jwks(keys_source))
+                keys = trusted_keys(read_jwks(keys_source))  # with each key's retired_at
             except ValueError as exc:
                 raise UnreadableInput(str(exc)) from None
         else:

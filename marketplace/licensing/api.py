@@ -172,8 +172,9 @@ def get_licence(licence_id):
                                        "schema": {"type": "object"}}}})
 def verify_certificate():
     """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
-    key, and the licence's current status. A body that is not a certificate document is 400; one over 512 KiB is
-    413."""
+    keys (a retired key only for certificates issued before its retirement), that it is the certificate on record
+    under its serial, and the licence's current status. A body that is not a certificate document is 400; one over
+    512 KiB is 413."""
     from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:

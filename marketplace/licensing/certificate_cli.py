@@ -2,7 +2,9 @@
 and rotate the signing key.
 
 ``verify`` reads the public keys once, from a JWKS file or URL (by default this marketplace's
-``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``), and touches no database. Exit status: 0 valid,
+``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``), and touches no database: it checks the signature, and
+that a key the JWKS marks retired (``retired_at``) signed the certificate before its retirement; only the online
+check (``/certificates/verify``) also compares the certificate with the licence on record. Exit status: 0 valid,
 1 not valid (the reason is printed), 2 when the keys or the file could not be read.
 
 ``rotate-key`` replaces the key in ``LICENCE_SIGNING_KEY_FILE`` and keeps the old public key published as retired;
@@ -46,7 +48,8 @@ def load_keys(source: str) -> dict:
               help="The JWKS to verify against: a file or a URL. Default: this marketplace's published keys.")
 @with_appcontext
 def verify_command(file: str, keys_source: str | None) -> None:
-    """Verify a licence certificate (the JSON download) against the marketplace's public keys."""
+    """Verify a licence certificate (the JSON download) against the marketplace's public keys, offline: its
+    signature, and that a retired key signed it before its retirement."""
     source = keys_source or base_url() + KEYS_PATH
     jwks = load_keys(source)
     try:
@@ -59,6 +62,8 @@ def verify_command(file: str, keys_source: str | None) -> None:
     result = verify_document(raw, jwks)
     if result.valid:
         click.echo(f"VALID: {result.serial or '(no serial)'}: {result.reason}")
+        click.echo("Offline, this checks the signature only; the marketplace's /certificates/verify page also "
+                   "compares the certificate with the licence on record.")
         return
     click.echo(f"NOT VALID{f': {result.serial}' if result.serial else ''}: {result.reason}", err=True)
     sys.exit(1)

@@ -9,19 +9,21 @@ certificate document (the JSON download) is ``{"certificate": statement, "signat
 (a character of a value or a name, a field added or removed) does.
 
 The key is the platform's (``marketplace.signing``): the current key signs, and keys retired by a rotation stay
-published, so a certificate verifies under the key named by its ``kid`` for as long as the platform exists.
+published with their ``retired_at``, so a certificate verifies under the key named by its ``kid`` for as long as
+the platform exists, provided it was issued before that key's retirement (a retired key may leak; what it signs
+afterwards is refused). Online (``check_certificate``) a valid document must also be the certificate on record
+under its serial; offline (``verify_document``) only the signature and the retirement rule can be checked.
 """
 from __future__ import annotations
 
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -40,11 +42,13 @@ from marketplace.listings.vocab import AssetKind, PlanKind, Territory
 from marketplace.signing.keys import (  # noqa: F401
     ALGORITHM,
     KEYS_PATH,
+    PublishedKey,
     Signer,
     b64url_decode,
     canonical_bytes,
     public_keys,
     signer_for,
+    trusted_keys,
 )
 from marketplace.signing.services import current_signer, known_keys
 
@@ -183,6 +187,8 @@ class Verification:
     serial: str | None = None
     kid: str | None = None
     malformed: bool = False
+    # What was checked, for comparing a valid document with the licence on record.
+    document: dict | None = field(default=None, repr=False, compare=False)
 
 
 def _no_duplicates(pairs: list) -> dict:
@@ -209,25 +215,37 @@ def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -
 
 
 def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | None]:
-    """Verify a certificate document against this marketplace's keys, current or retired; the licence on record
-    if it is valid."""
+    """Verify a certificate document online: its signature against this marketplace's keys (a retired key only
+    for what it signed before its retirement), then against the licence on record. Not valid when no licence with
+    its serial was issued here, or when that licence's certificate differs from the document (a key that leaked
+    could sign any statement, but not change what this marketplace recorded). The licence when valid."""
     result = verify_document(raw, known_keys(session, current_app))
-    licence = None
-    if result.valid and result.serial:
-        licence = session.scalar(select(Licence).where(Licence.serial == result.serial))
-    return result, licence
+    if not result.valid:
+        return result, None
+    licence = session.scalar(select(Licence).where(Licence.serial == result.serial)) \
+        if result.serial and len(result.serial) <= 40 else None
+    if licence is None:
+        return replace(result, valid=False, reason="No licence with this serial was issued here: the certificate "
+                                                   "is signed, but this marketplace never issued it."), None
+    if not licence.signature or canonical_bytes(result.document) != canonical_bytes(certificate_document(licence)):
+        return replace(result, valid=False, reason="The certificate does not match the certificate issued under "
+                                                   "this serial: its content or signature differs from the licence "
+                                                   "on record."), None
+    return replace(result, reason=f"{result.reason} It matches the licence on record."), licence
 
 
 def verify_document(document, jwks_or_keys) -> Verification:
-    """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline.
-    Never raises: a malformed document, an unknown key or a signature that does not match are reported."""
+    """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline: the
+    signature, and that a retired key signed it before its retirement (a JWKS's ``retired_at``). Never raises: a
+    malformed document, an unknown key, a signature that does not match or one made with a retired key after its
+    retirement are reported."""
     try:
-        return _verify(document, public_keys(jwks_or_keys))
+        return _verify(document, trusted_keys(jwks_or_keys))
     except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
         return _malformed(f"The document cannot be read: {exc}")
 
 
-def _verify(document, keys: dict[str, Ed25519PublicKey]) -> Verification:
+def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     if isinstance(document, bytes | bytearray | str):
         try:
             document = parse_document(document)
@@ -247,10 +265,11 @@ def _verify(document, keys: dict[str, Ed25519PublicKey]) -> Verification:
     if signature["alg"] != ALGORITHM:
         return Verification(False, f"Unsupported signature algorithm {signature['alg']!r}: certificates are "
                                    f"signed with {ALGORITHM} (Ed25519).", serial, kid)
-    key = keys.get(kid)
-    if key is None:
+    published = keys.get(kid)
+    if published is None:
         return Verification(False, f"Unknown signing key {kid!r}: it is not among the marketplace's published "
                                    f"keys.", serial, kid)
+    key = published.public_key
     try:
         value = b64url_decode(signature["value"])
     except (ValueError, binascii.Error):
@@ -263,8 +282,12 @@ def _verify(document, keys: dict[str, Ed25519PublicKey]) -> Verification:
     if statement.get("type") != STATEMENT_TYPE or statement.get("version") != STATEMENT_VERSION:
         return Verification(False, "The signed document is not a data licence certificate this verifier knows.",
                             serial, kid)
+    late = published.signed_after_retirement(statement.get("issued_at"))
+    if late:
+        return Verification(False, f"Not trusted: the certificate was {late}. A retired key vouches only for what "
+                                   f"it signed before it was retired.", serial, kid)
     return Verification(True, f"The signature is valid: the certificate is exactly as issued, signed with key "
-                              f"{kid}.", serial, kid)
+                              f"{kid}.", serial, kid, document={"certificate": statement, "signature": signature})
 
 
 # ---------------------------------------------------------------- ODRL policy

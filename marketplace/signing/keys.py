@@ -16,6 +16,8 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -30,6 +32,7 @@ KEYS_PATH = "/.well-known/licence-keys.json"  # where the platform publishes its
 EXTENSION = "licence_signer"  # where the loaded signer is kept in ``app.extensions``
 FETCH_TIMEOUT_SECONDS = 10
 _B64URL_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _load_lock = threading.Lock()
 
 
@@ -97,15 +100,62 @@ def signature_holds(public_key: Ed25519PublicKey, signature: str, data: bytes) -
     return True
 
 
-def public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
-    """Ed25519 public keys by key id, from a JWKS, a list of JWKs, a Signer, or a mapping of key ids to keys."""
+@dataclass(frozen=True)
+class PublishedKey:
+    """A public key the platform signs with, or signed with until a rotation retired it at ``retired_at``."""
+
+    public_key: Ed25519PublicKey
+    retired_at: datetime | None = None
+
+    def signed_after_retirement(self, issued_at: object) -> str | None:
+        """Why this key's signature over a statement issued at ``issued_at`` (RFC 3339 text, to the second) is not
+        trusted, or None. A retired key vouches only for what it signed before it was retired: whoever obtains it
+        afterwards could sign anything, so a statement dated at or after ``retired_at`` is refused, and so is one
+        whose date cannot be read."""
+        if self.retired_at is None:
+            return None
+        retired = rfc3339(self.retired_at)
+        moment = parse_rfc3339(issued_at)
+        if moment is None:
+            return f"signed by a key retired on {retired}, and its issue time {issued_at!r} is not a time"
+        # Statements carry whole seconds: one dated in the second of the retirement may have come just before it.
+        if moment >= _whole_second_after(self.retired_at):
+            return f"signed by a key retired on {retired} after its retirement (issued {rfc3339(moment)})"
+        return None
+
+
+def rfc3339(moment: datetime) -> str:
+    """A UTC time as RFC 3339 text to the second, rounded up ("2025-03-01T08:00:01Z" for 08:00:00.2), so that a
+    retirement published this way refuses nothing signed before it."""
+    return _whole_second_after(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _whole_second_after(moment: datetime) -> datetime:
+    moment = moment.astimezone(timezone.utc)
+    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
+
+
+def parse_rfc3339(text: object) -> datetime | None:
+    """The UTC time written "2025-03-01T08:00:00Z" (how statements and JWKS members write times), or None."""
+    if not isinstance(text, str) or not _RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def trusted_keys(jwks_or_keys) -> dict[str, PublishedKey]:
+    """Public keys by key id, each with its retirement time, from a JWKS (a retired key carries ``retired_at``), a
+    list of JWKs, a Signer, or a mapping of key ids to public keys or to ``PublishedKey``s. A JWK whose
+    ``retired_at`` cannot be read is left out: when it stopped being trusted is unknown."""
     if isinstance(jwks_or_keys, Signer):
-        return {jwks_or_keys.key_id: jwks_or_keys.public_key}
-    if isinstance(jwks_or_keys, Mapping) and all(isinstance(v, Ed25519PublicKey) for v in jwks_or_keys.values()) \
-            and "keys" not in jwks_or_keys:
-        return dict(jwks_or_keys)
+        return {jwks_or_keys.key_id: PublishedKey(jwks_or_keys.public_key)}
+    if isinstance(jwks_or_keys, Mapping) and "keys" not in jwks_or_keys and all(
+            isinstance(v, Ed25519PublicKey | PublishedKey) for v in jwks_or_keys.values()):
+        return {kid: v if isinstance(v, PublishedKey) else PublishedKey(v) for kid, v in jwks_or_keys.items()}
     entries = jwks_or_keys.get("keys") if isinstance(jwks_or_keys, Mapping) else jwks_or_keys
-    keys: dict[str, Ed25519PublicKey] = {}
+    keys: dict[str, PublishedKey] = {}
     for jwk in entries if isinstance(entries, list | tuple) else ():
         if not (isinstance(jwk, Mapping) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519"):
             continue  # a JWKS may publish other keys; only Ed25519 ones sign here
@@ -113,8 +163,18 @@ def public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
             key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk.get("x")))
         except (ValueError, TypeError, binascii.Error):
             continue
-        keys[str(jwk.get("kid") or key_id_of(key))] = key
+        retired_at = None
+        if jwk.get("retired_at") is not None:
+            retired_at = parse_rfc3339(jwk["retired_at"])
+            if retired_at is None:
+                continue
+        keys[str(jwk.get("kid") or key_id_of(key))] = PublishedKey(key, retired_at)
     return keys
+
+
+def public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
+    """Ed25519 public keys by key id, from whatever ``trusted_keys`` reads (their retirement times left aside)."""
+    return {kid: published.public_key for kid, published in trusted_keys(jwks_or_keys).items()}
 
 
 def read_jwks(source: str) -> dict:

@@ -8,7 +8,6 @@ runs ``retire_previous_keys`` (``flask licences retire-key``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Flask
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
 from marketplace.signing.keys import (
+    PublishedKey,
     Signer,
     b64url,
     b64url_decode,
@@ -29,6 +29,7 @@ from marketplace.signing.keys import (
     public_jwk,
     raw_public_key,
     replace_key_file,
+    rfc3339,
     signer_for,
 )
 from marketplace.signing.models import SigningKey
@@ -87,12 +88,13 @@ def _recorded(session: Session) -> list[SigningKey]:
 
 def published_jwks(session: Session, app: Flask) -> dict:
     """The JWKS the platform publishes: the keys in use first, then every key a rotation retired; a retired key
-    carries ``retired_at`` (an RFC 3339 time) besides the usual members, and is still ``"use": "sig"``."""
+    carries ``retired_at`` (an RFC 3339 time) besides the usual members, and is still ``"use": "sig"``: verifiers
+    trust it only for statements issued before that time."""
     keys = []
     for row in _recorded(session):
         jwk = public_jwk(Ed25519PublicKey.from_public_bytes(b64url_decode(row.public_key)), row.key_id)
         if row.retired_at is not None:
-            jwk["retired_at"] = row.retired_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            jwk["retired_at"] = rfc3339(row.retired_at)  # rounded up to the second: refuses nothing signed before
         keys.append(jwk)
     signer = signer_for(app)
     if all(jwk["kid"] != signer.key_id for jwk in keys):  # configured but not used yet
@@ -100,12 +102,13 @@ def published_jwks(session: Session, app: Flask) -> dict:
     return {"keys": keys}
 
 
-def known_keys(session: Session, app: Flask) -> dict[str, Ed25519PublicKey]:
-    """Every public key that verifies what the platform signed: the current one and all recorded ones."""
-    keys = {row.key_id: Ed25519PublicKey.from_public_bytes(b64url_decode(row.public_key))
+def known_keys(session: Session, app: Flask) -> dict[str, PublishedKey]:
+    """Every public key that verifies what the platform signed: the current one and all recorded ones, each retired
+    key with its exact retirement time (it vouches only for what it signed before then)."""
+    keys = {row.key_id: PublishedKey(Ed25519PublicKey.from_public_bytes(b64url_decode(row.public_key)), row.retired_at)
             for row in _recorded(session)}
     signer = signer_for(app)
-    keys[signer.key_id] = signer.public_key
+    keys.setdefault(signer.key_id, PublishedKey(signer.public_key))
     return keys
 
 

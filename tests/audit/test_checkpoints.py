@@ -15,6 +15,7 @@ from marketplace.audit.services import GENESIS, _event_hash, record, verify_chai
 from marketplace.db import utcnow
 from marketplace.signing.keys import Signer, b64url, canonical_bytes, raw_public_key, signature_holds, signer_for
 from marketplace.signing.models import SigningKey
+from tests.licensing.test_certificates import key_file  # noqa: F401 - a fixture: this test's own key file
 
 
 def run(app, *args):
@@ -258,3 +259,31 @@ def test_published_checkpoints_refuse_a_bad_page_with_the_error_shape(client, be
     response = client.get(f"{CHECKPOINTS_PATH}?before={before}")
     assert response.status_code == 422
     assert response.get_json()["code"] == "validation_failed"
+
+
+# ---------------------------------------------------------------- a rotated key
+
+
+def test_a_checkpoint_signed_with_a_retired_key_after_its_retirement_is_refused(app, session, client, key_file,
+                                                                                tmp_path):
+    _events(session, DOWNLOADS)
+    session.commit()
+    assert run(app, "audit", "checkpoint").exit_code == 0  # signed before the rotation: still trusted after it
+    leaked = signer_for(app)
+    assert run(app, "licences", "rotate-key").exit_code == 0
+    retired_at = session.scalar(select(SigningKey.retired_at).where(SigningKey.key_id == leaked.key_id))
+    head = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    forged = AuditCheckpoint(created_at=(retired_at + timedelta(hours=1)).replace(microsecond=0),
+                             event_count=session.scalar(select(func.count()).select_from(AuditEvent)),
+                             head_event_id=head.id, head_hash=head.hash, key_id=leaked.key_id, signature="")
+    forged.signature = leaked.sign(canonical_bytes(statement_of(forged)))
+    session.add(forged)
+    session.commit()
+    keys = tmp_path / "keys.json"
+    keys.write_bytes(client.get("/.well-known/licence-keys.json").data)
+
+    for trusted in ([], ["--keys", str(keys)]):  # the database's keys, and a saved copy of the published ones
+        result = run(app, "audit", "verify", *trusted)
+        assert result.exit_code == 1, result.output
+        assert result.output.count("Checkpoint problem") == 1  # the checkpoint from before the rotation holds
+        assert "retired on" in result.output and "after its retirement" in result.output

@@ -2,16 +2,27 @@
 on the web form, the API and the CLI; new certificates use the new key; an unknown key is still refused."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from marketplace.licensing.certificates import certificate_document, verify_document
-from marketplace.signing.keys import EXTENSION, Signer, forget_signer, private_pem, signer_for
+from marketplace.signing.keys import (
+    EXTENSION,
+    PublishedKey,
+    Signer,
+    forget_signer,
+    private_pem,
+    rfc3339,
+    signer_for,
+    trusted_keys,
+)
 from marketplace.signing.models import SigningKey
 from marketplace.signing.services import record_key
 from tests.licensing import test_certificates as shared
@@ -161,3 +172,103 @@ def test_a_retired_inline_key_signs_nothing(key_file, app, session, product, lic
     session.commit()
     with pytest.raises(RuntimeError, match="was retired"):
         issue_licence(session, product, licensee)
+
+
+# ---------------------------------------------------------------- a retired key vouches only for its past
+
+
+def _forge(leaked: Signer, statement: dict) -> dict:
+    """A certificate document signed with a key that leaked (canonical JSON, as the platform signs)."""
+    return {"certificate": statement,
+            "signature": {"alg": "EdDSA", "kid": leaked.key_id, "value": leaked.sign(shared.canonical_bytes(statement))}}
+
+
+def _verdicts(app, client, forged: dict, tmp_path) -> tuple[dict, str, object]:
+    """What the API, the web form and the offline CLI (with the published keys saved) say about ``forged``."""
+    api = client.post("/api/v1/certificates/verify", json=forged).get_json()
+    page = client.post("/certificates/verify", data={"document": json.dumps(forged)}).get_data(as_text=True)
+    saved_keys = tmp_path / "licence-keys.json"
+    saved_keys.write_bytes(client.get("/.well-known/licence-keys.json").data)
+    certificate = tmp_path / "forged.json"
+    certificate.write_text(json.dumps(forged))
+    return api, page, run(app, "licences", "verify", str(certificate), "--keys", str(saved_keys))
+
+
+def _retired_at(session, key_id: str) -> datetime:
+    return _registry(session)[key_id].retired_at
+
+
+def test_a_made_up_certificate_signed_with_the_retired_key_after_its_retirement_is_refused_everywhere(
+        key_file, app, client, session, document, tmp_path):
+    leaked = signer_for(app)
+    _rotate(app)
+    statement = copy.deepcopy(document["certificate"])
+    statement.update(serial="LIC-2099-FORGED", url=statement["url"].replace("LIC-2025-TEST01", "LIC-2099-FORGED"),
+                     issued_at=rfc3339(_retired_at(session, leaked.key_id) + timedelta(hours=1)))
+    api, page, cli = _verdicts(app, client, _forge(leaked, statement), tmp_path)
+
+    assert api["valid"] is False and api["status"] is None
+    assert "retired on" in api["reason"] and "after its retirement" in api["reason"]
+    assert "Not valid." in page and "after its retirement" in page
+    assert cli.exit_code == 1 and "NOT VALID: LIC-2099-FORGED" in cli.output and "after its retirement" in cli.output
+
+
+def test_a_real_serial_with_a_changed_licensee_re_signed_with_the_retired_key_is_refused_online(
+        key_file, app, client, session, licence, document, tmp_path):
+    leaked = signer_for(app)
+    _rotate(app)
+    statement = copy.deepcopy(document["certificate"])  # issued before the rotation, as the real one was
+    statement["licensee"]["name"] = "Mallory Holdings"
+    api, page, _ = _verdicts(app, client, _forge(leaked, statement), tmp_path)
+
+    assert api["valid"] is False and api["status"] is None
+    assert "does not match the certificate issued under this serial" in api["reason"]
+    assert "Not valid." in page and "does not match the certificate issued under this serial" in page
+    assert "badge-active" not in page
+
+
+def test_a_certificate_no_licence_stands_behind_is_refused_online_even_under_the_current_key(
+        key_file, app, client, session, document, tmp_path):
+    statement = copy.deepcopy(document["certificate"])
+    statement["serial"] = "LIC-2099-NOBODY"
+    api, page, cli = _verdicts(app, client, _forge(signer_for(app), statement), tmp_path)
+    assert api["valid"] is False and api["status"] is None
+    assert "no licence with this serial was issued here" in api["reason"].lower()
+    assert "Not valid." in page and "No licence with this serial was issued here" in page
+    assert cli.exit_code == 0  # offline, a current key's signature is all there is to check
+
+
+def test_the_published_retirement_time_is_rounded_up_to_the_second(key_file, app, client, session, licence):
+    _rotate(app)
+    retired_at = _retired_at(session, licence.key_id)
+    published = next(k for k in client.get("/.well-known/licence-keys.json").get_json()["keys"]
+                     if k["kid"] == licence.key_id)
+    assert published["retired_at"] == rfc3339(retired_at)
+    moment = datetime.strptime(published["retired_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert timedelta(0) <= moment - retired_at < timedelta(seconds=1)
+
+
+RETIRED = datetime(2025, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("retired_at", "issued_at", "trusted"), [
+    (RETIRED, "2025-03-01T07:59:59Z", True),
+    (RETIRED, "2025-03-01T08:00:00Z", False),  # at the retirement
+    (RETIRED, "2026-01-01T00:00:00Z", False),
+    (RETIRED + timedelta(microseconds=200_000), "2025-03-01T08:00:00Z", True),  # the same second, maybe before
+    (RETIRED + timedelta(microseconds=200_000), "2025-03-01T08:00:01Z", False),
+    (RETIRED, "2025-03-01 07:00:00", False),  # a time that cannot be read proves nothing
+    (RETIRED, None, False),
+    (None, "2030-01-01T00:00:00Z", True),  # a key in use
+])
+def test_a_retired_key_is_trusted_only_for_statements_issued_before_its_retirement(retired_at, issued_at, trusted):
+    key = PublishedKey(Signer(Ed25519PrivateKey.generate()).public_key, retired_at)
+    assert (key.signed_after_retirement(issued_at) is None) is trusted
+
+
+def test_a_published_key_whose_retirement_time_cannot_be_read_is_not_trusted():
+    signer = Signer(Ed25519PrivateKey.generate())
+    jwks = {"keys": [{**signer.public_jwk(), "retired_at": "last spring"}]}
+    assert trusted_keys(jwks) == {}
+    jwks["keys"][0]["retired_at"] = "2025-03-01T08:00:00Z"
+    assert trusted_keys(jwks)[signer.key_id].retired_at == RETIRED
