@@ -1,8 +1,8 @@
 """Rate limits (Flask-Limiter): one table of which endpoints are limited, by which setting, per what.
 
-Counters live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` (the default: each process counts alone, right
-for one worker) or Redis (``redis://host:6379/0``, ``redis+unix:///run/redis.sock``), which every worker and
-machine shares. The values and why they are what they are: ``config.Config``. ``RATELIMIT_ENABLED=False`` (the
+Counters live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` (development's default: each process counts
+alone, right for one worker; production refuses it) or Redis (``redis://host:6379/0``,
+``redis+unix:///run/redis.sock``), which every worker and machine shares. The values and why they are what they are: ``config.Config``. ``RATELIMIT_ENABLED=False`` (the
 test configuration) applies none.
 
 The table names endpoints, not functions: ``init_ratelimit`` runs after every blueprint is registered and wraps
