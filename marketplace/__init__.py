@@ -21,7 +21,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from marketplace.extensions import csrf, db, login_manager, migrate
+    from marketplace.inputs import init_body_checks, init_inputs
 
+    # Its hooks first, before CSRF's form parsing: NUL in the path, body caps and unauthorized uploads are refused
+    # before anything reads the body or queries with the path.
+    init_inputs(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -48,13 +52,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api
     from marketplace.cli import init_cli
-    from marketplace.inputs import init_body_checks, init_inputs
     from marketplace.ratelimit import init_ratelimit
     from marketplace.web import init_web
 
-    # The order of these calls is the order of the request hooks: body caps (nothing read), API writes
+    # The order of these calls is the order of the request hooks: after init_inputs' (above), API writes
     # authenticated, and only then bodies read (bounded) and checked. Rate limits wrap the registered views.
-    init_inputs(app)
     init_auth(app)
     init_web(app)
     init_api(app)
