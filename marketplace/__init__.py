@@ -71,9 +71,18 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    # The embedded default keeps its SQLite file in instance/, which a fresh clone does not have yet.
+    """Create the SQLite database's folder (0700) and an empty database file (0600) if they do not exist yet: the
+    embedded default keeps it in instance/, which a fresh clone lacks, and the file holds password hashes and
+    orders, so no other account on the machine may read it (SQLite would create it with the umask's 0644)."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return
+    path = os.path.abspath(parsed.database)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
