@@ -21,7 +21,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from marketplace.extensions import csrf, db, login_manager, migrate
+    from marketplace.inputs import init_body_checks, init_inputs
 
+    # Its hooks first, before CSRF's form parsing: NUL in the path, body caps and unauthorized uploads are refused
+    # before anything reads the body or queries with the path.
+    init_inputs(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -48,13 +52,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api
     from marketplace.cli import init_cli
-    from marketplace.inputs import init_body_checks, init_inputs
     from marketplace.ratelimit import init_ratelimit
     from marketplace.web import init_web
 
-    # The order of these calls is the order of the request hooks: body caps (nothing read), API writes
+    # The order of these calls is the order of the request hooks: after init_inputs' (above), API writes
     # authenticated, and only then bodies read (bounded) and checked. Rate limits wrap the registered views.
-    init_inputs(app)
     init_auth(app)
     init_web(app)
     init_api(app)
@@ -69,9 +71,18 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    # The embedded default keeps its SQLite file in instance/, which a fresh clone does not have yet.
+    """Create the SQLite database's folder (0700) and an empty database file (0600) if they do not exist yet: the
+    embedded default keeps it in instance/, which a fresh clone lacks, and the file holds password hashes and
+    orders, so no other account on the machine may read it (SQLite would create it with the umask's 0644)."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return
+    path = os.path.abspath(parsed.database)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass

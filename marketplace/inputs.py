@@ -8,19 +8,27 @@
   it is 413 before a byte is read, and a chunked JSON body that reaches it is 413.
 - JSON nested deeper than ``JSON_MAX_DEPTH`` is 400 before any parser sees it: Python's parser recurses once per
   level and a body of ``[[[[...`` would otherwise end in RecursionError (a 500) on every JSON endpoint.
-- A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the query string,
-  a form field or a JSON string get 400 with a clear message, whatever the page or endpoint.
+- A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the URL path,
+  the query string, a form field or a JSON string get 400 with a clear message, whatever the page or endpoint,
+  before any database query. Other control characters (all of C0 but tab and line breaks) are refused the same way
+  in the query string, forms and JSON: no field of ours means them, and they end up in e-mails and documents.
+- Uploads are read only by someone who may upload there: an anonymous visitor, or a member of another
+  organization, is refused before any reader (CSRF's form parsing included) touches the body.
 
-Order: ``init_inputs`` (first) sets the caps and refuses oversized bodies without reading them; the API then
-authenticates its writes (``marketplace.api``); only after that does ``init_body_checks`` read and check bodies.
+Order: ``init_inputs`` (first, before CSRF) checks the path, sets the caps and refuses oversized bodies and
+unauthorized uploads without reading them; the API then authenticates its writes (``marketplace.api``); only after
+that does ``init_body_checks`` read and check bodies.
 """
 from __future__ import annotations
 
+import json
 import re
 from array import array
 from itertools import accumulate
 
 from flask import Flask, Request, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
@@ -35,6 +43,11 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
 _DEPTH_CHUNK = 65_536
+# Control characters no text field of ours takes: C0 but tab, LF and CR. Webhooks (another service's text) are
+# held to NUL only, which no database column can store.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NUL = re.compile(r"\x00")
+WEBHOOK_PATHS = ("/webhooks/",)
 
 
 class RowIdConverter(IntegerConverter):
@@ -84,14 +97,41 @@ def json_nesting_exceeds(raw: bytes, limit: int) -> bool:
     return False
 
 
-def _has_nul(value) -> bool:
+def _has_forbidden(value, forbidden: re.Pattern) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return forbidden.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_has_forbidden(k, forbidden) or _has_forbidden(v, forbidden) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(_has_forbidden(v, forbidden) for v in value)
     return False
+
+
+def _parsed_json(raw: bytes):
+    """The body as JSON if it is JSON (whatever its content type: CKAN and certificate verification read raw
+    bodies), else None. Only called after the depth check, so the parser cannot recurse too deep."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _refuse_unauthorized_upload() -> ResponseReturnValue | None:
+    """Before anything reads an upload's body: nobody signed in is sent to log in (401 on the API), and someone
+    who is not a member of the product's organization gets the 404 the upload itself would give."""
+    from marketplace.accounts.auth import require_api_user
+    from marketplace.extensions import db, login_manager
+    from marketplace.listings.services import version_for_seller
+
+    if request.path.startswith("/api/"):
+        user = require_api_user()
+    elif not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    else:
+        user = current_user._get_current_object()
+    args = request.view_args or {}
+    version_for_seller(db.session, user, args["product_id"], args["number"])
+    return None
 
 
 def _too_large(cap: int) -> RequestEntityTooLarge:
@@ -104,16 +144,29 @@ def _reads_as_json() -> bool:
 
 
 def init_inputs(app: Flask) -> None:
-    """Install the row-id converter (before any route is added), the per-request body caps and the refusal of a
-    declared length over the cap (nothing read)."""
+    """Install the row-id converter (before any route is added), the refusal of NUL in the URL path, the
+    per-request body caps with the refusal of a declared length over the cap, and the refusal of unauthorized
+    uploads (nothing read). Called before CSRF is set up, so that these hooks run before its form parsing."""
     app.url_map.converters["int"] = RowIdConverter
     app.request_class = MarketplaceRequest
+
+    @app.before_request
+    def _refuse_nul_in_path():
+        # Checked on the decoded path (view arguments come from it) before any view or hook queries with it.
+        if "\x00" in request.path:
+            raise BadRequest("The address may not contain NUL characters (\\x00).")
 
     @app.before_request
     def _refuse_oversized_body():
         cap = request.max_content_length
         if cap is not None and (request.content_length or 0) > cap:
             raise _too_large(cap)
+
+    @app.before_request
+    def _refuse_unauthorized_uploads():
+        if request.endpoint in UPLOAD_ENDPOINTS and request.method in BODY_METHODS:
+            return _refuse_unauthorized_upload()
+        return None
 
 
 def init_body_checks(app: Flask) -> None:
@@ -132,10 +185,12 @@ def init_body_checks(app: Flask) -> None:
             limit = current_app.config["JSON_MAX_DEPTH"]
             if json_nesting_exceeds(raw, limit):
                 raise BadRequest(f"The JSON body nests arrays or objects more than {limit} levels deep.")
-            if request.is_json:
-                json_body = request.get_json(silent=True)
+            json_body = _parsed_json(raw)
         fields = [*request.args.values(), *request.args.keys()]
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             fields += [*request.form.values(), *request.form.keys()]
-        if _has_nul(fields) or _has_nul(json_body):
+        if _has_forbidden(fields, _NUL) or _has_forbidden(json_body, _NUL):
             raise BadRequest("Text may not contain NUL characters (\\x00).")
+        if not request.path.startswith(WEBHOOK_PATHS) and (
+                _has_forbidden(fields, _CONTROL) or _has_forbidden(json_body, _CONTROL)):
+            raise BadRequest("Text may not contain control characters other than tabs and line breaks.")

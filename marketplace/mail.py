@@ -1,12 +1,38 @@
-"""Outgoing e-mail behind one small interface: console (default), memory (tests) or SMTP."""
+"""Outgoing e-mail behind one small interface: console (default), memory (tests) or SMTP.
+
+Subjects carry text users typed (product titles, organization and display names). A header is one line, so every
+``Mail`` folds line breaks and other control characters in its subject into spaces: a title with CR/LF can neither
+add a header (``Bcc:``) nor make the SMTP backend refuse the message halfway through a request. The recipient must
+be one plain address; anything else is refused like a recipient the mail server refused.
+"""
 from __future__ import annotations
 
+import re
 import smtplib
 import sys
+import unicodedata
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
+
+# One address: local part, "@", domain; nothing that could separate, quote or name a second recipient.
+_ADDRESS = re.compile(r"[^\s@,;:<>()\[\]\"\\]+@[^\s@,;:<>()\[\]\"\\]+")
+
+
+def single_line(text: str) -> str:
+    """``text`` as one header line: control characters, line and paragraph separators become spaces, and runs of
+    spaces one space."""
+    spaced = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return re.sub(r" {2,}", " ", spaced).strip()
+
+
+def checked_recipient(address: str) -> str:
+    """``address`` if it is exactly one plain e-mail address; otherwise ``SMTPRecipientsRefused`` (an OSError,
+    which callers already treat as a failed delivery)."""
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address) or single_line(address) != address:
+        raise smtplib.SMTPRecipientsRefused({str(address)[:200]: (501, b"not one plain e-mail address")})
+    return address
 
 
 @dataclass(frozen=True)
@@ -14,6 +40,10 @@ class Mail:
     to: str
     subject: str
     body: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "to", checked_recipient(self.to))
+        object.__setattr__(self, "subject", single_line(self.subject))
 
 
 class ConsoleMailer:

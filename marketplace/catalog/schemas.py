@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS
+from marketplace.catalog.search import FACETS, MAX_CURSOR_CHARS, MAX_PER_PAGE, SORTS
 from marketplace.listings.schemas import text
 
 _FACET_VALUES = {name: fields.List(text(80), metadata={"description": f"{label} (repeat for several: OR)"})
@@ -15,7 +15,8 @@ CatalogQuerySchema = Schema.from_dict({
     "sort": fields.String(load_default="relevance", validate=validate.OneOf(list(SORTS))),
     "page": fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000)),
     "per_page": fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE)),
-    "cursor": text(200, metadata={"description": "next_cursor of the previous page (newest and price orders)."}),
+    "cursor": text(MAX_CURSOR_CHARS,
+                   metadata={"description": "next_cursor of the previous page (newest and price orders)."}),
     **_FACET_VALUES,
 }, name="CatalogQuery")
 

@@ -48,6 +48,7 @@ VOCABULARIES = {"category": Category, "region": Region, "delivery": DeliveryMeth
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 MAX_PER_PAGE = 100
+MAX_CURSOR_CHARS = 200  # a real cursor (an ISO time or a price, and an id) is under 80
 MAX_OFFSET = 10_000  # past this, pages are reached by cursor (newest and price orders)
 
 
@@ -317,14 +318,18 @@ def encode_cursor(key: tuple[str, str], entry: CatalogEntry) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple:
+    """(value, entry id) from a ``next_cursor``; ValidationFailed for anything a previous page did not hand out
+    (too long, not base64 JSON, nested: a deeply nested one would otherwise raise RecursionError in the parser)."""
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError
         value, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(entry_id, int) or isinstance(value, (list, dict)) or value is None:
             raise ValueError
         if isinstance(value, str):
             datetime.fromisoformat(value)
         return value, entry_id
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
 
 

@@ -1,6 +1,7 @@
 """The catalog page: search, facets as a GET form, sort, pages, without JavaScript; a fixed number of queries."""
 from __future__ import annotations
 
+import base64
 import html
 
 import pytest
@@ -74,3 +75,12 @@ def test_a_catalog_page_issues_a_fixed_number_of_queries(session, storage, clien
     assert few == many
     filtered = _count_queries(client, "/catalog?q=extra&category=transport&region=hong_kong&per_page=24")
     assert filtered <= many + 2  # one grouped count per facet with a selection
+
+
+@pytest.mark.parametrize("nesting", [1100, 40])
+def test_a_deeply_nested_or_overlong_cursor_starts_from_the_first_page(client, catalog, nesting):
+    cursor = base64.urlsafe_b64encode(b"[" * nesting + b"]" * nesting).decode()
+    response = client.get(f"/catalog?sort=newest&cursor={cursor}")
+    assert response.status_code == 200
+    assert "That page link is out of date; showing the first page." in text(response)
+
