@@ -124,10 +124,13 @@ class Config:
     # (guessing one account's password from many addresses); the account lockout comes on top.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
     RATELIMIT_LOGIN_EMAIL = os.environ.get("RATELIMIT_LOGIN_EMAIL", "5 per minute; 30 per hour")
-    # Sign-up and password reset send e-mail: per address, and per e-mail for reset (no mail-bombing one inbox).
+    # Sign-up, password reset and verification resend send e-mail: per address, and per e-mail for reset and
+    # resend (no mail-bombing one inbox).
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET_EMAIL = os.environ.get("RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour")
+    RATELIMIT_VERIFICATION_RESEND = os.environ.get("RATELIMIT_VERIFICATION_RESEND", "5 per minute; 20 per hour")
+    RATELIMIT_VERIFICATION_RESEND_EMAIL = os.environ.get("RATELIMIT_VERIFICATION_RESEND_EMAIL", "3 per hour")
     # Creating personal API tokens, per signed-in user.
     RATELIMIT_API_TOKEN = os.environ.get("RATELIMIT_API_TOKEN", "10 per hour")
     # Invitations, per signed-in user (page and API together): each one mails an address the inviter chooses.

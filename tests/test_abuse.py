@@ -153,6 +153,32 @@ def test_every_spelling_of_an_address_shares_its_reset_budget(make_app, session)
     _assert_page_refusal(resp, "Too many password reset requests for this e-mail address.")
 
 
+def test_verification_resend_is_limited_per_client_address(make_app):
+    client = make_app(RATELIMIT_VERIFICATION_RESEND="2 per minute").test_client()
+    for n in range(2):
+        assert client.post("/verify-email/resend", data={"email": f"someone{n}@example.org"}).status_code == 302
+    _assert_page_refusal(client.post("/verify-email/resend", data={"email": "someone9@example.org"}),
+                         "Too many requests for a confirmation e-mail from your address.")
+    assert client.get("/verify-email/resend").status_code == 200
+
+
+def test_verification_resend_is_limited_per_address_and_stops_mailing_it(make_app, session):
+    factories.user(session, email="target@example.org", verified=False)
+    session.commit()
+    app = make_app(RATELIMIT_VERIFICATION_RESEND_EMAIL="2 per hour")
+    client = app.test_client()
+    for n, spelling in enumerate(["target@example.org", " Target@Ｅxample.org "]):
+        assert client.post("/verify-email/resend", data={"email": spelling},
+                           environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code == 302
+    resp = client.post("/verify-email/resend", data={"email": "TARGET@example.org"},
+                       environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    _assert_page_refusal(resp, "Too many requests for a confirmation e-mail for this address.")
+    assert [mail.to for mail in app.extensions["mailer"].outbox] == ["target@example.org"] * 2
+    other = client.post("/verify-email/resend", data={"email": "someone.else@example.org"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.98"})
+    assert other.status_code == 302
+
+
 def test_invitations_are_limited_per_user_across_page_and_api(make_app, session, seller, seller_org, api_token):
     app = make_app(RATELIMIT_INVITE="3 per minute")
     client = app.test_client()

@@ -57,7 +57,8 @@ def test_smtp_sends_an_injected_subject_as_one_header(app, smtp):
 @pytest.mark.parametrize("decision", ["reject", "request_changes"])
 def test_a_review_decision_on_a_title_with_line_breaks_notifies_the_seller(
         session, storage, client, auth, seller, reviewer, smtp, decision):
-    product = factories.product(session, seller, title=INJECTED_TITLE)
+    product = factories.product(session, seller)
+    product.latest_version.title_en = INJECTED_TITLE  # stored before titles had to be one line
     version = factories.complete_version(session, storage, seller, product.latest_version)
     review.submit_version(session, seller, version, storage)
     case = review.case_for_version(session, version)
@@ -77,7 +78,9 @@ def test_a_review_decision_on_a_title_with_line_breaks_notifies_the_seller(
 
 
 def test_an_invitation_into_an_organization_named_with_line_breaks_is_sent(session, client, smtp):
-    owner = factories.user(session, email="owner@example.org", organization="Acme\r\nBcc: victim@example.net")
+    owner = factories.user(session, email="owner@example.org", organization="Acme")
+    # A name stored before names had to be one line: the mail layer still keeps it to one subject line.
+    owner.memberships[0].organization.name = "Acme\r\nBcc: victim@example.net"
     session.commit()
     api = factories.TokenClient(client, factories.api_token(session, owner))
     slug = owner.memberships[0].organization.slug

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from marketplace.accounts import members, services
 from marketplace.accounts.auth import require_api_user
@@ -81,6 +81,20 @@ class InvitationOutSchema(Schema):
     expires_at = fields.DateTime()
 
 
+class InvitationSentSchema(InvitationOutSchema):
+    """A new invitation, and whether its e-mail went out."""
+
+    mail_sent = fields.Boolean(metadata={"description": (
+        "Whether the invitation e-mail was handed to the mail server. False: the invitation is saved but the "
+        "invitee was not told; revoke it and invite again once mail works.")})
+
+    @pre_dump
+    def _flatten(self, sent: dict, **kwargs) -> dict:
+        invitation = sent["invitation"]
+        return {name: getattr(invitation, name) for name in ("id", "email", "role", "expires_at")} | {
+            "mail_sent": sent["mail_sent"]}
+
+
 class LicenceOutSchema(Schema):
     id = fields.String()
     name = fields.String()
@@ -120,14 +134,15 @@ def get_organization(slug):
 
 @blp.route("/organizations/<slug>/invitations", methods=["POST"])
 @blp.arguments(InvitationInSchema)
-@blp.response(201, InvitationOutSchema)
+@blp.response(201, InvitationSentSchema)
 def invite(data, slug):
     """Invite an e-mail address to join (owners whose address is verified; rate-limited). The invitee gets an
-    e-mail with the link."""
+    e-mail with the link; ``mail_sent`` says whether it went out (the invitation is saved either way). The
+    address is answered in its ASCII form (an internationalised domain as ``xn--``), as it is mailed."""
     user = require_api_user()
     org = services.organization_for_member(db.session, user, slug)
-    invitation, _sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
-    return invitation
+    invitation, sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
+    return {"invitation": invitation, "mail_sent": sent}
 
 
 @blp.route("/organizations/<slug>/invitations")

@@ -11,6 +11,8 @@ import logging
 from flask import current_app, url_for
 
 from marketplace.accounts.models import User
+from marketplace.accounts.services import mail_address
+from marketplace.errors import ValidationFailed
 from marketplace.mail import send_mail
 
 log = logging.getLogger(__name__)
@@ -21,10 +23,18 @@ def public_url(endpoint: str, **values) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, _external=False, **values)
 
 
-def deliver(to: str, subject: str, body: str) -> bool:
-    """Send one e-mail; False (logged) when the mail server failed, so the caller can say so."""
+def _ascii_domain(address: str) -> str:
     try:
-        send_mail(to, subject, body)
+        return mail_address(address)
+    except ValidationFailed:  # no address at all: the mailer refuses it as it is, as a failed delivery
+        return address
+
+
+def deliver(to: str, subject: str, body: str) -> bool:
+    """Send one e-mail, to the ASCII form of the address's domain (a server without SMTPUTF8 refuses Unicode
+    domains); False (logged) when the mail server failed, so the caller can say so."""
+    try:
+        send_mail(_ascii_domain(to), subject, body)
     except OSError:  # smtplib's errors are OSErrors; the token or invitation itself is saved
         log.exception("could not send %r to %s", subject, to)
         return False

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import AccountToken, AccountTokenPurpose, User
 from marketplace.accounts.services import (
+    check_account_names,
     digest,
     end_sessions,
     hash_password,
@@ -70,9 +71,11 @@ def sign_up(
 
     A taken address is not refused (that would tell anyone which addresses have accounts): nothing is created,
     the password is hashed all the same so both answers take as long, and the caller mails the address's owner.
-    Refuses a malformed address or a short password (ValidationFailed), which says nothing about accounts.
+    Refuses a malformed address, a short password, or a display or organization name that is not one line of
+    plain text (ValidationFailed, checked before looking the address up), which says nothing about accounts.
     """
     email = normalise_email(email)
+    check_account_names(display_name, organization_name)
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
         hash_password(password)

@@ -27,6 +27,7 @@ from marketplace.accounts.models import (
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from marketplace.text import require_single_line
 
 _hasher = PasswordHasher()
 
@@ -52,6 +53,28 @@ def normalise_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationFailed("Invalid e-mail address.", {"email": [str(exc)]}) from exc
+
+
+def mail_address(email: str) -> str:
+    """The form of a valid address to store for mailing and hand to a mail server: its domain in ASCII (IDNA,
+    ``xn--``), which every SMTP server delivers, not only those speaking SMTPUTF8. An address whose local part
+    is not ASCII has no such form and stays as it is. ``normalise_email`` maps both forms back to one."""
+    try:
+        found = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed("Invalid e-mail address.", {"email": [str(exc)]}) from exc
+    return (found.ascii_email or found.normalized).lower()
+
+
+def same_address(typed_or_stored: str, user: User) -> bool:
+    """Whether an address (in its Unicode or its ASCII form, e.g. an invitation's) is ``user``'s."""
+    return email_key(typed_or_stored) == user.email
+
+
+def check_account_names(display_name: str | None, organization_name: str | None = None) -> None:
+    """Refuse a display name or organization name that is not a single line of plain text (ValidationFailed on
+    ``display_name`` / ``organization_name``): they are written into e-mails to other people."""
+    require_single_line({"display_name": display_name, "organization_name": organization_name})
 
 
 def email_key(email: str | None) -> str:
@@ -105,6 +128,7 @@ def register_user(
     ``email_verified`` is for accounts made by an operator (the CLI, the demo), whose address nobody needs to prove.
     """
     email = normalise_email(email)
+    check_account_names(display_name, organization_name)
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("An account with this e-mail address already exists.", {"email": ["Already registered."]})
     user = User(
@@ -280,10 +304,13 @@ def create_organization(
     session: Session, owner: User, *, name: str, description: str = "", website: str | None = None,
     contact_email: str | None = None,
 ) -> Organization:
-    """Create an organization with ``owner`` as its first owner; audited as ``organization.created``."""
+    """Create an organization with ``owner`` as its first owner; audited as ``organization.created``.
+
+    Refuses an empty name, and one that is not a single line of plain text (it goes into invitation e-mails)."""
     name = name.strip()
     if not name:
         raise ValidationFailed("Organization name is required.", {"name": ["Required."]})
+    require_single_line({"name": name})
     org = Organization(
         slug=unique_org_slug(session, name), name=name, description=description, website=website,
         contact_email=normalise_email(contact_email) if contact_email else owner.email,
@@ -339,14 +366,17 @@ def invite_member(
 ) -> tuple[Invitation, str]:
     """Invite an e-mail address into ``org`` (``access.INVITE``: owners whose own address is verified, since the
     e-mail goes out in their name). Returns the invitation and its secret token (only its SHA-256 is stored).
-    Audited as ``invitation.created``."""
+    The address is stored in its ASCII form (``mail_address``), which any mail server delivers. Refuses a
+    malformed address (ValidationFailed) and a current member's (Conflict). Audited as ``invitation.created``."""
     access.require(inviter, access.Permission.INVITE, org)
-    email = normalise_email(email)
     already = session.scalar(
-        select(Membership.id).join(User).where(Membership.organization_id == org.id, User.email == email)
+        select(Membership.id).join(User).where(Membership.organization_id == org.id,
+                                               User.email == normalise_email(email))
     )
     if already:
         raise Conflict("That person is already a member.", {"email": ["Already a member."]})
+    # Stored and mailed with an ASCII domain; accepting compares through ``same_address``.
+    email = mail_address(email)
     token = secrets.token_urlsafe(24)
     inv = Invitation(
         organization_id=org.id, email=email, role=role, token_hash=digest(token), invited_by_id=inviter.id,
@@ -376,7 +406,7 @@ def accept_invitation(session: Session, user: User, token: str) -> Membership:
     inv = invitation_for_token(session, token)
     if not user.email_verified:
         raise Forbidden("Verify your e-mail address before accepting an invitation.")
-    if inv.email != user.email:
+    if not same_address(inv.email, user):
         raise Forbidden("This invitation was sent to another e-mail address.")
     if inv.accepted_at is not None:
         raise Conflict("This invitation was already accepted.")

@@ -273,7 +273,7 @@ def accept_invitation(token: str):
     invitation = services.invitation_for_token(db.session, token)
     return render_template(
         "accounts/invitation.html", invitation=invitation, token=token,
-        expired=invitation.expired, addressed_to_me=invitation.email == current_user.email,
+        expired=invitation.expired, addressed_to_me=services.same_address(invitation.email, current_user),
         verified=current_user.email_verified,
     )
 

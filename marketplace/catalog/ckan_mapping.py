@@ -107,6 +107,9 @@ def strings_param(data: dict, key: str, split: bool = True) -> list[str]:
             return [part.strip() for part in value.split(",") if part.strip()] if split else [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError({key: ["Must be a list of strings."]})
+    # The request's NUL check saw this list still encoded ("\\u0000"); no database stores a NUL.
+    if any("\x00" in v for v in value):
+        raise ValidationError({key: ["Must not contain NUL characters (\\x00)."]})
     return value
 
 

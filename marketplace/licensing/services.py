@@ -212,19 +212,24 @@ def idempotency_key_fits(key: str) -> bool:
     return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()
 
 
-def _idempotency_key(value: str | None) -> str:
+def _checked_idempotency_key(value: str | None) -> str:
+    """The stripped key, "" when none; refuses (ValidationFailed) one that no order could carry (too long, or
+    with a non-printable character such as NUL, which PostgreSQL cannot even compare)."""
     key = (value or "").strip()
-    if not key:
-        return secrets.token_urlsafe(16)
-    if not idempotency_key_fits(key):
+    if key and not idempotency_key_fits(key):
         raise ValidationFailed("Invalid idempotency key.",
                                {"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} printable characters."]})
     return key
 
 
+def _idempotency_key(value: str | None) -> str:
+    return _checked_idempotency_key(value) or secrets.token_urlsafe(16)
+
+
 def order_by_key(session: Session, user: User, idempotency_key: str) -> Order | None:
-    """The order ``user`` already placed with this idempotency key, if any."""
-    key = (idempotency_key or "").strip()
+    """The order ``user`` already placed with this idempotency key, if any. Refuses a key no order could carry
+    (ValidationFailed) before looking it up."""
+    key = _checked_idempotency_key(idempotency_key)
     if not key:
         return None
     return session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))

@@ -31,6 +31,7 @@ from marketplace.listings.models import (
 )
 from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, ProductStatus
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
+from marketplace.text import single_line_errors
 
 # Fields of a version a seller edits directly (the rest have their own functions).
 METADATA_FIELDS = (
@@ -141,6 +142,8 @@ def _check_metadata(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     if "title_en" in data and not (data["title_en"] or "").strip():
         errors["title_en"] = ["An English title is required."]
+    # Titles go into e-mail subjects and bodies, certificates and exports: one line, no direction overrides.
+    errors = single_line_errors({key: data.get(key) for key in ("title_en", "title_zh")}) | errors
     start, end = data.get("temporal_start"), data.get("temporal_end")
     if isinstance(start, date) and isinstance(end, date) and end < start:
         errors["temporal_end"] = ["The end of the temporal coverage is before its start."]
@@ -301,6 +304,7 @@ def _check_plan(data: dict) -> None:
     kind, amount = data.get("kind"), data.get("amount") or 0
     if not (data.get("name") or "").strip():
         errors["name"] = ["Required."]
+    errors |= single_line_errors({"name": data.get("name")})
     if kind == PlanKind.FREE and amount != 0:
         errors["amount"] = ["A free plan costs nothing: set the amount to 0."]
     if kind in (PlanKind.ONE_TIME, PlanKind.SUBSCRIPTION) and amount <= 0:

@@ -1,6 +1,9 @@
 """Account endpoints of the JSON API: me, organizations, invitations, licence and source look-ups."""
 from __future__ import annotations
 
+import re
+
+from marketplace.accounts import services
 from tests import factories
 
 V1 = "/api/v1"
@@ -26,7 +29,7 @@ def test_create_organization_makes_the_caller_its_owner(api):
 def test_owner_invites_by_email_with_the_configured_expiry(api, app, outbox):
     resp = api.post(f"{V1}/organizations/harbour-analytics/invitations", json={"email": "New@Example.org"})
     assert resp.status_code == 201, resp.get_json()
-    assert resp.get_json()["email"] == "new@example.org"
+    assert resp.get_json()["email"] == "new@example.org" and resp.get_json()["mail_sent"] is True
     assert [m.to for m in outbox] == ["new@example.org"]
     assert "/invitations/" in outbox[0].body
     assert f"expires on" in outbox[0].body
@@ -63,3 +66,35 @@ def test_source_lookup_by_ckan_name_and_soda_slug(api):
     assert hk["publisher"] == "Water Supplies Department" and hk["portal"] == "data_gov_hk"
     sh = api.get(f"{V1}/sources/lookup", query_string={"q": "traffic-index"}).get_json()
     assert sh["licence_id"] == "LicenseRef-SODA-Data-Licence" and sh["publisher"] == "上海市城乡建设和交通发展研究院"
+
+
+# ---------------------------------------------------------------- internationalised domains and failed mail
+
+
+def test_an_invitation_to_an_internationalised_domain_is_stored_and_sent_in_ascii(
+        client, api, session, seller_org, smtp):
+    resp = api.post(f"{V1}/organizations/{seller_org.slug}/invitations", json={"email": "Anna@Bücher.example"})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["email"] == "anna@xn--bcher-kva.example" and resp.get_json()["mail_sent"] is True
+    [received] = smtp.received
+    assert received.recipients == ["anna@xn--bcher-kva.example"]
+    assert received.message["To"] == "anna@xn--bcher-kva.example"
+
+    # Whoever signed up with the Unicode spelling is the invitee: the two forms are one address.
+    anna = factories.user(session, email="anna@bücher.example")
+    session.commit()
+    assert anna.email == "anna@bücher.example"
+    token = re.search(r"/invitations/(\S+)", received.message.get_content()).group(1)
+    assert services.accept_invitation(session, anna, token).organization_id == seller_org.id
+
+
+def test_an_invitation_whose_mail_failed_is_201_with_mail_sent_false(api, session, seller_org, mail_server_down):
+    resp = api.post(f"{V1}/organizations/{seller_org.slug}/invitations", json={"email": "new@example.org"})
+    assert resp.status_code == 201 and resp.get_json()["mail_sent"] is False
+    listed = api.get(f"{V1}/organizations/{seller_org.slug}/invitations").get_json()
+    assert [i["email"] for i in listed] == ["new@example.org"]
+
+
+def test_the_openapi_document_describes_mail_sent(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "mail_sent" in schemas["InvitationSent"]["properties"]

@@ -431,3 +431,32 @@ def test_password_change_form_refuses_short_and_mismatched_passwords(client, aut
                                                          "password": "short", "confirm": "different"}))
     assert 'id="password-errors"' in page and "The passwords differ." in page
     assert services.check_password(seller, factories.PASSWORD)
+
+
+# ---------------------------------------------------------------- internationalised domains and failed mail
+
+
+def test_signup_at_an_internationalised_domain_is_mailed_in_ascii_and_logs_in_by_either_spelling(
+        client, session, smtp):
+    response = client.post("/signup", data={**SIGNUP, "email": "ada@bücher.example"})
+    assert "Check your inbox" in html(response)
+    user = session.scalar(select(User).where(User.email == "ada@bücher.example"))
+    assert user is not None
+    [received] = smtp.received
+    assert received.recipients == ["ada@xn--bcher-kva.example"]
+    for spelling in ("ada@xn--bcher-kva.example", "Ada@Bücher.example"):
+        login = client.post("/login", data={"email": spelling, "password": SIGNUP["password"]})
+        assert login.status_code == 302, spelling
+        client.post("/logout")
+
+
+def test_an_invitation_whose_mail_failed_is_saved_and_the_page_says_so(
+        client, auth, seller, seller_org, session, mail_server_down):
+    auth.login(seller.email)
+    response = client.post(f"/organizations/{seller_org.slug}/invitations",
+                           data={"email": "new@bücher.example", "role": "member"})
+    assert response.status_code == 302
+    page = html(client.get(response.headers["Location"]))
+    assert "The invitation for new@xn--bcher-kva.example was saved but the e-mail could not be sent." in page
+    assert [i.email for i in services.pending_invitations(session, seller, seller_org)] == [
+        "new@xn--bcher-kva.example"]

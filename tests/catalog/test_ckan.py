@@ -7,8 +7,10 @@ import json
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from marketplace.catalog import ckan, search as search_module
+from marketplace.extensions import db
 from marketplace.review import services as review
 from tests import factories
 
@@ -351,6 +353,38 @@ def test_organization_list(client, session, catalog):
         ["harbour-analytics"]
     assert "sort" in call(client, "organization_list", status=409, sort="created asc")
     assert "all_fields" in call(client, "organization_list", status=409, all_fields="perhaps")
+
+
+def _carries_nul(value) -> bool:
+    """Whether statement parameters (a tuple, dict or list of them) hold a NUL in any text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_carries_nul(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_carries_nul(v) for v in value)
+    return False
+
+
+@pytest.mark.parametrize("action,param", [("organization_list", "organizations"),
+                                          ("package_search", "facet.field"), ("package_search", "fq_list")])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_nul_inside_a_json_list_in_a_string_is_refused_before_the_database(client, catalog, action, param, method):
+    # One JSON layer hides the NUL from the request-wide check ("\\u0000" is six plain characters); it appears
+    # only when the parameter's own JSON is parsed.
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if _carries_nul(parameters):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        error = call(client, action, method=method, status=409, **{param: '["a\\u0000b"]'})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert error["__type"] == "Validation Error" and "NUL" in error[param][0]
+    assert seen == []
 
 
 def test_organization_show(client, session, catalog):

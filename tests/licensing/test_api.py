@@ -3,8 +3,9 @@ refunds, licences; other organizations' orders are 404 and bad input is a 4xx in
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from marketplace.extensions import db
 from marketplace.licensing import services as orders
 from marketplace.licensing.models import Order
 from marketplace.licensing.states import OrderStatus
@@ -153,6 +154,27 @@ def test_the_same_idempotency_key_returns_the_same_order(session, buyer_api, buy
     assert_error(create(buyer_api, plans["Exclusive"], buyer_org, headers=headers), 409, field="idempotency_key")
     assert_error(create(buyer_api, plans["Exclusive"], buyer_org, headers={"Idempotency-Key": "k" * 101}), 422,
                  field="idempotency_key")
+
+
+@pytest.mark.parametrize("key", ["abc\x00def", "abc\x01def", "\x00", "k" * 101])
+def test_an_idempotency_key_no_order_could_carry_is_422_before_any_look_up(session, buyer_api, buyer_org, plans,
+                                                                           key):
+    queries: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "idempotency_key" in statement:
+            queries.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        # The test client's header API may refuse a NUL; a raw WSGI environ carries what a socket would.
+        resp = buyer_api.post(f"{V1}/orders", json=order_body(plans["Exclusive"], buyer_org),
+                              environ_overrides={"HTTP_IDEMPOTENCY_KEY": key})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert_error(resp, 422, "validation_failed", "idempotency_key")
+    assert queries == []
+    assert session.scalar(select(func.count(Order.id))) == 0
 
 
 # ---------------------------------------------------------------- what happens next

@@ -1,0 +1,39 @@
+"""The rule for single-line text (names and titles): what no name or title may contain.
+
+Names and titles are written into e-mail bodies and subjects, page headings, certificates and exports. A line
+break there lets whoever chose the name write lines of their own into a platform e-mail ("ACTION NEEDED: ..."),
+and a bidirectional override makes text read differently from what it is ("txt.exe" shown as "exe.txt"). So a
+single-line field refuses line breaks of every kind, every other control character (C0, DEL, C1 such as U+0085)
+and the bidi embedding, override and isolate characters. Marks that only steer direction (U+200E, U+200F) stay
+allowed: right-to-left names need them.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from marketplace.errors import ValidationFailed
+
+# C0 (tab, CR and LF included), DEL, C1 (NEL U+0085 among them), LINE and PARAGRAPH SEPARATOR, the bidi
+# embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
+_NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+SINGLE_LINE_MESSAGE = "Use one line of plain text: no line breaks, control characters or text-direction overrides."
+
+
+def is_single_line(value: str) -> bool:
+    """Whether ``value`` holds none of the characters a name or title may not contain."""
+    return _NOT_SINGLE_LINE.search(value) is None
+
+
+def single_line_errors(values: Mapping[str, object]) -> dict[str, list[str]]:
+    """Field name -> [message] for each text of ``values`` (field name -> value; non-text is skipped) that
+    contains a line break, a control character or a bidi override, embedding or isolate."""
+    return {field: [SINGLE_LINE_MESSAGE] for field, value in values.items()
+            if isinstance(value, str) and not is_single_line(value)}
+
+
+def require_single_line(values: Mapping[str, object]) -> None:
+    """Refuse (ValidationFailed, field by field as ``single_line_errors``) any text of ``values`` that is not a
+    single line of plain text."""
+    if errors := single_line_errors(values):
+        raise ValidationFailed("Names and titles must be a single line of plain text.", errors)
