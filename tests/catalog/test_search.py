@@ -147,7 +147,8 @@ _BAD_FOR_EVERY_SORT = [
     '[1, 0]', '[1, -1]', f'[1, {MAX_ROW_ID + 1}]', '[null, 1]', '[[1], 1]', '[{"a": 1}, 1]', '["x", 1]',
     '["2026-01-01T00:00:00\\u0000+00:00", 1]', '[1, "1"]', '[1]', '[1, 2, 3]', '{"a": 1}',
 ]
-BAD_CURSORS = [(sort, raw) for sort in ("newest", "price_asc", "price_desc", "relevance") for raw in _BAD_FOR_EVERY_SORT]
+BAD_CURSORS = [(sort, raw) for sort in ("newest", "price_asc", "price_desc", "relevance")
+               for raw in _BAD_FOR_EVERY_SORT]
 BAD_CURSORS += [("newest", "[1, 1]"), ("newest", f"[{2**63}, 1]")]
 BAD_CURSORS += [(sort, raw) for sort in ("price_asc", "price_desc")
                 for raw in ('["2026-01-01T00:00:00+00:00", 1]', f"[{2**63}, 1]", f"[{-2**63 - 1}, 1]", '["7", 1]')]
@@ -161,7 +162,8 @@ def test_a_cursor_whose_values_do_not_fit_the_sort_is_refused(session, catalog, 
 
 
 @pytest.mark.parametrize(("sort", "raw", "after"), [
-    ("newest", f'["1970-01-01T00:00:00+00:00", {MAX_ROW_ID}]', 0), ("newest", '["2999-12-30T23:00:00-01:00", 1]', 4),
+    ("newest", f'["1970-01-01T00:00:00+00:00", {MAX_ROW_ID}]', 0),
+    ("newest", '["2999-12-30T23:00:00-01:00", 1]', 4),
     ("price_asc", f"[{2**63 - 1}, {MAX_ROW_ID}]", 0), ("price_asc", f"[{-2**63}, 1]", 4),
     ("price_desc", f"[{-2**63}, 1]", 0), ("price_desc", f"[{2**63 - 1}, {MAX_ROW_ID}]", 4),
 ])
