@@ -31,6 +31,14 @@ class _Env:
         return self.default() if callable(self.default) else self.default
 
 
+class _EnvFlag(_Env):
+    """A yes/no setting read from the environment each time a config is loaded (as ``_Env``)."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> bool:  # type: ignore[override]
+        value = os.environ.get(self.name)
+        return self.default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
@@ -185,6 +193,11 @@ class ProductionConfig(Config):
     SQLALCHEMY_DATABASE_URI = _Env("DATABASE_URL")
     # Only a store the deployment names: in memory, each worker would count alone.
     RATELIMIT_STORAGE_URI = _Env("RATELIMIT_STORAGE_URI")
+    # Limits stay on (production refuses RATELIMIT_ENABLED=false). With Redis unreachable, limited endpoints answer
+    # 503 rather than count in each worker's memory (N workers would let N times each limit through, unnoticed);
+    # production refuses the fallback switched back on.
+    RATELIMIT_ENABLED = _EnvFlag("RATELIMIT_ENABLED", True)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _EnvFlag("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", False)
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -6,14 +6,15 @@ a random key in the instance folder (``instance/secret_key``, mode 0600), create
 
 Production also refuses the embedded toys: the SQLite file the app would create in the instance folder (a
 database must be named in ``DATABASE_URL``), rate limits counted in each worker's memory, simulated payments,
-console or in-memory mail, a licence-signing key the app would generate, debug, and a public address without
-https. ``create_app`` refuses to start naming every problem
-at once; ``flask config check`` lists what the current environment still lacks for production.
+console or in-memory mail, a licence-signing key the app would generate, debug, rate limits switched off or
+falling back to per-worker counting when Redis is down, and a public address that is not a plain https URL.
+``create_app`` refuses to start naming every problem at once; ``flask config check`` lists what the current environment still lacks for production.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.helpers import get_debug_flag
+from zxcvbn import zxcvbn
 
 from config import ProductionConfig, instance_dir
 
@@ -39,6 +41,14 @@ KNOWN_SECRET_KEYS = frozenset({
     "default", "password", "your-secret-key", "your_secret_key", "super-secret", "supersecret", "insecure",
     "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",  # Flask's docs: "generate a key like this"
 })
+# The estimator (zxcvbn: dictionaries, keyboard walks, sequences, repeats, dates) must put a key's guesses at
+# 10**25 or more (about 83 bits). It rates random hex at 10**1 a character (128-bit token_hex(16): 10**26.6 at
+# worst of 10,000), so 10**25 is as high as random keys of 32 characters allow; separators are dropped before
+# scoring, since they would count as random characters between the words of a passphrase.
+MIN_SECRET_KEY_GUESSES_LOG10 = 25
+# zxcvbn refuses more than 72 characters and takes ~20 ms for 64: score the first 64 (a random key's strength is
+# long past this bound by then).
+SCORED_KEY_CHARS = 64
 # Shorter known keys ("x", "dev", "test") occur by chance in random keys; these do not.
 KNOWN_KEY_MIN_LENGTH_INSIDE = 6
 SECRET_KEY_FILE = "secret_key"
@@ -91,6 +101,10 @@ def secret_key_problem(key: Any) -> str | None:
     if period <= len(text) // 2:
         return f"SECRET_KEY repeats a unit of {period} characters: its strength is that of the unit; set a random " \
                f"value."
+    scored = re.sub(r"[\W_]+", "", text)[:SCORED_KEY_CHARS]
+    if not scored or zxcvbn(scored)["guesses_log10"] < MIN_SECRET_KEY_GUESSES_LOG10:
+        return "SECRET_KEY is made of words, keyboard rows or sequences that are guessed far sooner than its " \
+               "length suggests: set a random value."
     return None
 
 
@@ -115,6 +129,37 @@ def _ratelimit_storage_problem(config: Mapping[str, Any]) -> str | None:
            f"memory each worker counts alone, so N workers let N times each limit through."
 
 
+def _ratelimit_switch_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not config.get("RATELIMIT_ENABLED", True):
+        problems.append("RATELIMIT_ENABLED is off: production limits log-in, sign-up, reset, tokens, API writes and "
+                        "search (unlimited password and token guessing otherwise).")
+    if config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"):
+        problems.append("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on: with Redis down each worker would count alone "
+                        "and silently let N times each limit through; production answers 503 on limited endpoints "
+                        "instead until Redis is back.")
+    if config.get("RATELIMIT_SWALLOW_ERRORS"):
+        problems.append("RATELIMIT_SWALLOW_ERRORS is on: with Redis down every limit would be lifted.")
+    return problems
+
+
+def _public_base_url_problem(config: Mapping[str, Any]) -> str | None:
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    try:
+        parts = urlsplit(base)
+        hostname, _ = parts.hostname, parts.port  # port raises ValueError when not a number
+    except ValueError:
+        hostname, parts = None, None
+    if parts is None or parts.scheme != "https" or not hostname:
+        return f"PUBLIC_BASE_URL is {base or 'not set'!r}: links in mail and certificates need the public " \
+               f"https:// address."
+    # "https://odx.example@evil.example" links to evil.example: a user-info part only disguises the host.
+    if "@" in parts.netloc or parts.query or parts.fragment or base.endswith(("?", "#")):
+        return f"PUBLIC_BASE_URL is {base!r}: give the address alone (https://host[:port][/path]), without a " \
+               f"user name, query or fragment."
+    return None
+
+
 def instance_secret_key(folder: Path) -> str:
     """The development secret key kept in ``folder/secret_key``: read if present, else created (mode 0600)."""
     path = folder / SECRET_KEY_FILE
@@ -122,7 +167,7 @@ def instance_secret_key(folder: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         pass
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds keys and the SQLite file: owner only
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -166,7 +211,7 @@ def _licence_key_problem(config: Mapping[str, Any]) -> str | None:
 def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[str]:
     """Every setting that production still lacks or that names an embedded toy, one sentence each."""
     problems = [secret_key_problem(config.get("SECRET_KEY")), _database_problem(config),
-                _ratelimit_storage_problem(config)]
+                _ratelimit_storage_problem(config), *_ratelimit_switch_problems(config)]
     payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
     if payments != "stripe":
         problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "
@@ -184,11 +229,7 @@ def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[
     problems.append(_licence_key_problem(config))
     if debug or config.get("DEBUG"):
         problems.append("DEBUG is on (FLASK_DEBUG or --debug): the debugger runs code for anyone who reaches it.")
-    base = str(config.get("PUBLIC_BASE_URL") or "")
-    parts = urlsplit(base)
-    if parts.scheme != "https" or not parts.hostname:
-        problems.append(f"PUBLIC_BASE_URL is {base or 'not set'!r}: links in mail and certificates need the "
-                        "public https:// address.")
+    problems.append(_public_base_url_problem(config))
     return [problem for problem in problems if problem]
 
 

@@ -32,6 +32,8 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from redis.exceptions import RedisError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.accounts.auth import api_user
@@ -157,6 +159,13 @@ def init_ratelimit(app: Flask) -> None:
             if view is not None:
                 app.view_functions[endpoint] = decorator(view)
                 wrapped.setdefault(endpoint, []).append(rule.name)
+
+    @app.errorhandler(RedisError)
+    def _store_unreachable(error: RedisError):
+        # Without the counters a limited endpoint would allow unlimited guessing: refuse it until Redis is back.
+        app.logger.error("Rate-limit store unreachable: %s", error)
+        return app.handle_user_exception(ServiceUnavailable(
+            "This action is paused for a moment; please try again shortly."))
 
     @app.after_request
     def _retry_after(response: Response) -> Response:

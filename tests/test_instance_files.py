@@ -2,6 +2,7 @@
 hashes, tokens' hashes and orders."""
 from __future__ import annotations
 
+import io
 import os
 import stat
 
@@ -43,3 +44,17 @@ def test_an_existing_database_is_left_as_it_is(tmp_path):
                STORAGE_LOCAL_ROOT=str(tmp_path / "storage"),
                LICENCE_SIGNING_KEY_FILE=str(tmp_path / "keys" / "licence-signing-key.pem"))
     assert _mode(database) == 0o640
+
+
+def test_development_creates_the_instance_and_storage_folders_private(tmp_path, open_umask, monkeypatch):
+    instance = tmp_path / "instance"
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("STORAGE_LOCAL_ROOT", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MARKETPLACE_INSTANCE_DIR", str(instance))
+    app = create_app("development")
+    assert _mode(instance) == 0o700
+    with app.app_context():
+        app.extensions["storage"].save("assets/1/data.csv", io.BytesIO(b"a,b\n"), content_type="text/csv",
+                                                   max_bytes=100)
+    assert _mode(instance / "storage") == 0o700  # its subfolders are then closed to others too

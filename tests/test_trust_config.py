@@ -3,8 +3,11 @@ a missing, short or known key, production refuses the embedded toys naming each,
 what a production deployment still lacks."""
 from __future__ import annotations
 
+import os
 import secrets
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,8 @@ OLD_DEVELOPMENT_KEY = "dev-only-not-secret"
 CONFIG_ENVIRONMENT = (
     "SECRET_KEY", "DATABASE_URL", "STORAGE_LOCAL_ROOT", "PAYMENTS_BACKEND", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "MAIL_BACKEND", "SMTP_HOST", "LICENCE_SIGNING_KEY", "LICENCE_SIGNING_KEY_FILE",
-    "PUBLIC_BASE_URL", "FLASK_DEBUG", "MARKETPLACE_CONFIG", "RATELIMIT_STORAGE_URI",
+    "PUBLIC_BASE_URL", "FLASK_DEBUG", "MARKETPLACE_CONFIG", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
 )
 
 
@@ -174,6 +178,19 @@ def test_production_starts_with_every_setting_it_requires(environment, productio
     ({"SECRET_KEY": "Zq81-xT7w_" * 4}, "SECRET_KEY repeats a unit of 10 characters"),
     ({"SECRET_KEY": "dev-only-not-secret-dev-only-not-secret"}, "contains the well-known value 'dev-only-not-secret'"),
     ({"SECRET_KEY": "our-Super-Secret-session-key-2025!"}, "contains the well-known value 'super-secret'"),
+    ({"SECRET_KEY": "abcdefghijklmnopqrstuvwxyzabcdefghijkl"}, "SECRET_KEY is made of words, keyboard rows"),
+    ({"SECRET_KEY": "qwertyuiopasdfghjklzxcvbnmqwertyuiop"}, "SECRET_KEY is made of words, keyboard rows"),
+    ({"SECRET_KEY": "0123456789abcdef0123456789abcdeg"}, "SECRET_KEY is made of words, keyboard rows"),
+    ({"SECRET_KEY": "correct horse battery staple correct horse"}, "SECRET_KEY is made of words, keyboard rows"),
+    ({"SECRET_KEY": "correct-horse-battery-staple-purple-monkey-dishwasher"}, "SECRET_KEY is made of words"),
+    ({"RATELIMIT_ENABLED": False}, "RATELIMIT_ENABLED is off"),
+    ({"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on"),
+    ({"RATELIMIT_SWALLOW_ERRORS": True}, "RATELIMIT_SWALLOW_ERRORS is on"),
+    ({"PUBLIC_BASE_URL": "https://odx.example@evil.example"}, "without a user name, query or fragment"),
+    ({"PUBLIC_BASE_URL": "https://user:pw@exchange.example.org"}, "without a user name, query or fragment"),
+    ({"PUBLIC_BASE_URL": "https://exchange.example.org/?next=evil"}, "without a user name, query or fragment"),
+    ({"PUBLIC_BASE_URL": "https://exchange.example.org/#x"}, "without a user name, query or fragment"),
+    ({"PUBLIC_BASE_URL": "https://exchange.example.org:port"}, "PUBLIC_BASE_URL is 'https://exchange.example"),
 ])
 def test_production_refuses_an_unsafe_setting_and_names_it(environment, production_settings, change, named):
     with pytest.raises(ConfigurationError) as refused:
@@ -200,6 +217,24 @@ def test_production_accepts_a_shared_database_and_rate_limit_store_named_explici
 def test_randomly_generated_secret_keys_are_always_accepted(make_key):
     refused = [(key, problem) for key in (make_key() for _ in range(1000)) if (problem := secret_key_problem(key))]
     assert refused == []
+
+
+def test_production_counts_no_rate_limit_in_worker_memory_unless_told(environment, production_settings):
+    app = create_app("production", **production_settings)
+    assert app.config["RATELIMIT_ENABLED"] and not app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]
+    assert create_app("development").config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]
+
+
+def test_with_the_rate_limit_store_down_limited_endpoints_answer_503_not_unlimited(environment, tmp_path):
+    app = create_app("testing", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+                     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False, PROPAGATE_EXCEPTIONS=False)
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    for _ in range(3):
+        assert client.post("/login", data={"email": "ann@example.org", "password": "guess"}).status_code == 503
+    response = client.get("/api/v1/catalog")
+    assert response.status_code == 503 and set(response.get_json()) == {"status", "code", "message", "errors"}
 
 
 def test_development_refuses_a_long_key_that_repeats_a_short_one(environment):
@@ -285,8 +320,26 @@ def test_config_check_says_ready_when_production_would_start(app, production_set
     ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI"),
     ({"SECRET_KEY": "12345678901234567890123456789012"}, "SECRET_KEY"),
     ({"SECRET_KEY": "dev-only-not-secret-dev-only-not-secret"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "qwertyuiopasdfghjklzxcvbnmqwertyuiop"}, "SECRET_KEY"),
+    ({"RATELIMIT_ENABLED": "false"}, "RATELIMIT_ENABLED"),
+    ({"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": "true"}, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"),
+    ({"PUBLIC_BASE_URL": "https://odx.example@evil.example"}, "PUBLIC_BASE_URL"),
 ])
 def test_config_check_names_the_one_setting_left(app, production_settings, change, named):
     result = _check(app, {**_production_environment(production_settings), **change})
     assert result.exit_code == 1
     assert "1 to fix" in result.output and f"  - {named}" in result.output
+
+
+@pytest.mark.parametrize("command", [
+    ["-m", "flask", "config", "check"], ["-m", "gunicorn", "--preload", "--bind", "127.0.0.1:0", "wsgi:app"],
+], ids=["flask", "gunicorn"])
+def test_a_refused_production_start_prints_the_settings_to_fix_without_a_traceback(tmp_path, command):
+    env = {name: value for name, value in os.environ.items() if name not in CONFIG_ENVIRONMENT}
+    env.update(MARKETPLACE_CONFIG="production", FLASK_APP="wsgi", MARKETPLACE_INSTANCE_DIR=str(tmp_path / "i"))
+    done = subprocess.run([sys.executable, *command], cwd=Path(__file__).resolve().parent.parent, env=env,
+                          capture_output=True, text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output
+    for name in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL"):
+        assert f"  - {name}" in output

@@ -23,7 +23,7 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pyroaring import FrozenBitMap
 from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
 from marketplace.errors import ValidationFailed
+from marketplace.inputs import MAX_ROW_ID
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
 FACETS = {
@@ -50,6 +51,13 @@ MAX_TERMS = 8
 MAX_PER_PAGE = 100
 MAX_CURSOR_CHARS = 200  # a real cursor (an ISO time or a price, and an id) is under 80
 MAX_OFFSET = 10_000  # past this, pages are reached by cursor (newest and price orders)
+# The sorts a cursor pages: (column, direction) of the key after the entry id.
+CURSOR_KEYS = {"newest": ("listed_at", "desc"), "price_asc": ("price_sort", "asc"),
+               "price_desc": ("price_sort", "desc")}
+# A cursor's time lies in this range: a real one is a listing's time; outside it, shifting to UTC could overflow.
+CURSOR_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CURSOR_LATEST = datetime(2999, 12, 31, tzinfo=timezone.utc)
+BIGINT_MIN, BIGINT_MAX = -2**63, 2**63 - 1  # price_sort is a 64-bit signed column
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,13 @@ def check_query(query: SearchQuery) -> None:
     if query.page < 1 or (query.page - 1) * query.per_page > MAX_OFFSET:
         errors["page"] = [f"Pages go up to {MAX_OFFSET // max(query.per_page, 1) + 1}; sort by newest or price "
                           f"and follow the cursor to go deeper."]
-    if query.cursor and query.sort not in ("newest", "price_asc", "price_desc"):
+    if query.cursor and query.sort not in CURSOR_KEYS:
         errors["cursor"] = ["A cursor pages the newest and price orders only."]
+    elif query.cursor and query.sort in SORTS:
+        try:
+            decode_cursor(query.cursor, CURSOR_KEYS[query.sort][0])
+        except ValidationFailed as refused:
+            errors.update(refused.errors)
     if errors:
         raise ValidationFailed("The search is not valid.", errors)
 
@@ -282,16 +295,14 @@ def _ranked_page(session: Session, ranked: tuple[list[int], list[str]], matched:
 def _page(session: Session, query: SearchQuery, where, relevance):
     stmt = select(CatalogEntry).where(*where)
     newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
-    if query.sort == "newest":
-        order, key = newest, ("listed_at", "desc")
-    elif query.sort == "price_asc":
-        order, key = (CatalogEntry.price_sort.asc(), CatalogEntry.id.asc()), ("price_sort", "asc")
-    elif query.sort == "price_desc":
-        order, key = (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()), ("price_sort", "desc")
+    key = CURSOR_KEYS.get(query.sort)
+    if key:
+        column, direction = getattr(CatalogEntry, key[0]), key[1]
+        order = (column.asc(), CatalogEntry.id.asc()) if direction == "asc" else (column.desc(), CatalogEntry.id.desc())
     else:
-        key, order = None, newest if relevance is None else (relevance.asc(), *newest)
+        order = newest if relevance is None else (relevance.asc(), *newest)
     if query.cursor and key:
-        stmt = stmt.where(_after(key, decode_cursor(query.cursor)))
+        stmt = stmt.where(_after(key, decode_cursor(query.cursor, key[0])))
     else:
         stmt = stmt.offset((query.page - 1) * query.per_page)
     rows = session.scalars(stmt.order_by(*order).limit(query.per_page + 1)).all()
@@ -304,8 +315,6 @@ def _after(key: tuple[str, str], position: tuple):
     column, direction = key
     value, entry_id = position
     col = getattr(CatalogEntry, column)
-    if column == "listed_at":
-        value = datetime.fromisoformat(value)
     if direction == "desc":
         return or_(col < value, and_(col == value, CatalogEntry.id < entry_id))
     return or_(col > value, and_(col == value, CatalogEntry.id > entry_id))
@@ -317,19 +326,44 @@ def encode_cursor(key: tuple[str, str], entry: CatalogEntry) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple:
-    """(value, entry id) from a ``next_cursor``; ValidationFailed for anything a previous page did not hand out
-    (too long, not base64 JSON, nested: a deeply nested one would otherwise raise RecursionError in the parser)."""
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a cursor value")
+
+
+def _is_int(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _cursor_time(value: object) -> datetime:
+    """A cursor's listing time: an ISO string with a time zone, as ``isoformat`` writes it (``fromisoformat`` alone
+    also takes odd spellings), within the range a listing can have."""
+    if not isinstance(value, str):
+        raise ValueError("not a time")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None or moment.isoformat() != value or not CURSOR_EARLIEST <= moment <= CURSOR_LATEST:
+        raise ValueError("no time zone, not as isoformat writes it, or out of range")
+    return moment
+
+
+def decode_cursor(cursor: str, column: str) -> tuple:
+    """(value, entry id) from a ``next_cursor`` of a sort keyed on ``column``, each typed as its column: an aware
+    datetime for ``listed_at``, a 64-bit integer for ``price_sort``, a row id. ValidationFailed for anything a
+    previous page did not hand out: too long, not base64 JSON, nested (a deeply nested one would otherwise raise
+    RecursionError in the parser), NaN or Infinity, a boolean, or a value of the wrong type or range for the
+    column (the database would otherwise fail on it: a string compared with a bigint, a 10**23 price)."""
     try:
         if len(cursor) > MAX_CURSOR_CHARS:
             raise ValueError
-        value, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(entry_id, int) or isinstance(value, (list, dict)) or value is None:
+        value, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)),
+                                     parse_constant=_refuse_constant)
+        if not _is_int(entry_id, 1, MAX_ROW_ID):
             raise ValueError
-        if isinstance(value, str):
-            datetime.fromisoformat(value)
-        return value, entry_id
-    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        if column == "listed_at":
+            return _cursor_time(value), entry_id
+        if column == "price_sort" and _is_int(value, BIGINT_MIN, BIGINT_MAX):
+            return value, entry_id
+        raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError, OverflowError):
         raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
 
 

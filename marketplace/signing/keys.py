@@ -235,7 +235,7 @@ def _write_private(path: Path, pem: bytes) -> None:
 def _generate_key_file(path: Path) -> bytes:
     """Write a new key to ``path`` (mode 0600) unless another process just did; return the file's PEM."""
     pem = private_pem(Ed25519PrivateKey.generate())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = _temporary_beside(path)
     try:
         _write_private(temporary, pem)
@@ -252,7 +252,7 @@ def _generate_key_file(path: Path) -> bytes:
 def replace_key_file(path: Path, key: Ed25519PrivateKey) -> None:
     """Put ``key`` in ``path`` in one step (a rename over the old file, mode 0600): readers see the old key or the
     new one, never a half-written file. The old file's name then points at the new key only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = _temporary_beside(path)
     try:
         _write_private(temporary, private_pem(key))

@@ -41,7 +41,8 @@ class LocalStorage:
         """
         path = self._path(key)
         validate_max_bytes(max_bytes)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # others' data files: owner only
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.catalog.test_search import BAD_CURSORS, cursor_of
 
 
 def test_catalog_needs_no_token_and_lists_listed_products(client, catalog):
@@ -44,6 +45,12 @@ def test_bad_input_is_422_with_the_field(client, catalog, query, field):
     body = response.get_json()
     assert response.status_code == 422 and field in body["errors"]
     assert set(body) == {"status", "code", "message", "errors"}
+
+
+@pytest.mark.parametrize(("sort", "raw"), BAD_CURSORS)
+def test_a_crafted_cursor_is_422_not_500(client, catalog, sort, raw):
+    response = client.get(f"/api/v1/catalog?sort={sort}&cursor={cursor_of(raw)}")
+    assert response.status_code == 422 and "cursor" in response.get_json()["errors"]
 
 
 def test_long_and_strange_queries_are_fine(client, catalog):

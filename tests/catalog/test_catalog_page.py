@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 from tests import factories
+from tests.catalog.test_search import BAD_CURSORS, cursor_of
 
 
 def text(response) -> str:
@@ -84,3 +85,11 @@ def test_a_deeply_nested_or_overlong_cursor_starts_from_the_first_page(client, c
     assert response.status_code == 200
     assert "That page link is out of date; showing the first page." in text(response)
 
+
+
+@pytest.mark.parametrize(("sort", "raw"), BAD_CURSORS)
+def test_a_crafted_cursor_starts_from_the_first_page(client, catalog, sort, raw):
+    response = client.get(f"/catalog?sort={sort}&cursor={cursor_of(raw)}")
+    assert response.status_code == 200
+    page = text(response)
+    assert "That page link is out of date; showing the first page." in page and "4 products" in page

@@ -1,6 +1,8 @@
 """Catalog search: English and Chinese words, combined facets, sorting, paging, and hostile queries."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
@@ -8,6 +10,7 @@ from marketplace.catalog.index import reindex_all
 from marketplace.catalog.models import CatalogEntry, CatalogState, CatalogText
 from marketplace.catalog.search import SearchQuery, decode_cursor, facet_bitmaps, search
 from marketplace.errors import ValidationFailed
+from marketplace.inputs import MAX_ROW_ID
 from marketplace.review import services as review
 from tests import factories
 
@@ -126,7 +129,46 @@ def test_invalid_searches_are_refused_with_the_field(session, catalog, query):
 
 
 def test_cursor_round_trip():
-    assert decode_cursor("WzEsIDJd") == (1, 2)
+    assert decode_cursor("WzEsIDJd", "price_sort") == (1, 2)
+
+
+def cursor_of(raw_json: str) -> str:
+    """A cursor as the pages encode one, around any JSON text."""
+    return base64.urlsafe_b64encode(raw_json.encode()).decode().rstrip("=")
+
+
+# JSON a cursor could carry that no sort may accept: wrong types, booleans, non-finite or huge numbers, times
+# without a zone or out of range, ids outside the row-id range.
+_BAD_FOR_EVERY_SORT = [
+    '["2026-01-01", 1]', '["2026-01-01T00:00:00", 1]', '[0, 100000000000000000000000]', '[true, 1]', '[1, true]',
+    '[false, 1]', '[NaN, 1]', '[Infinity, 1]', '[-Infinity, 1]', '[1, NaN]', '[1e308, 1]', '[1.5, 1]', '[1, 1.0]',
+    '["0001-01-01T00:00:00+00:00", 1]', '["9999-12-31T23:59:59+00:00", 1]', '["0001-01-01T00:00:00+14:00", 1]',
+    '["9999-12-31T23:59:59-14:00", 1]', '["0001-01-01", 1]', '["9999-12-31", 1]', '[100000000000000000000000, 1]',
+    '[1, 0]', '[1, -1]', f'[1, {MAX_ROW_ID + 1}]', '[null, 1]', '[[1], 1]', '[{"a": 1}, 1]', '["x", 1]',
+    '["2026-01-01T00:00:00\\u0000+00:00", 1]', '[1, "1"]', '[1]', '[1, 2, 3]', '{"a": 1}',
+]
+BAD_CURSORS = [(sort, raw) for sort in ("newest", "price_asc", "price_desc", "relevance")
+               for raw in _BAD_FOR_EVERY_SORT]
+BAD_CURSORS += [("newest", "[1, 1]"), ("newest", f"[{2**63}, 1]")]
+BAD_CURSORS += [(sort, raw) for sort in ("price_asc", "price_desc")
+                for raw in ('["2026-01-01T00:00:00+00:00", 1]', f"[{2**63}, 1]", f"[{-2**63 - 1}, 1]", '["7", 1]')]
+
+
+@pytest.mark.parametrize(("sort", "raw"), BAD_CURSORS)
+def test_a_cursor_whose_values_do_not_fit_the_sort_is_refused(session, catalog, sort, raw):
+    with pytest.raises(ValidationFailed) as err:
+        search(session, SearchQuery(sort=sort, cursor=cursor_of(raw)))
+    assert err.value.errors == {"cursor": ["Use the next_cursor of a previous page."]} or sort == "relevance"
+
+
+@pytest.mark.parametrize(("sort", "raw", "after"), [
+    ("newest", f'["1970-01-01T00:00:00+00:00", {MAX_ROW_ID}]', 0),
+    ("newest", '["2999-12-30T23:00:00-01:00", 1]', 4),
+    ("price_asc", f"[{2**63 - 1}, {MAX_ROW_ID}]", 0), ("price_asc", f"[{-2**63}, 1]", 4),
+    ("price_desc", f"[{-2**63}, 1]", 0), ("price_desc", f"[{2**63 - 1}, {MAX_ROW_ID}]", 4),
+])
+def test_cursors_at_the_edges_of_their_ranges_page_on(session, catalog, sort, raw, after):
+    assert len(search(session, SearchQuery(sort=sort, cursor=cursor_of(raw))).items) == after
 
 
 def test_suspending_removes_and_reinstating_restores(session, catalog, reviewer):
