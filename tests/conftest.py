@@ -132,6 +132,21 @@ def outbox(app):
 
 
 @pytest.fixture
+def smtp(app, monkeypatch):
+    """The app's mailer talking real SMTP to a server on loopback (one that, like many, does not offer SMTPUTF8);
+    the server's received messages."""
+    from marketplace.mail import SMTPMailer
+    from tests.support.smtp import SMTPServer
+
+    server = SMTPServer().start()
+    monkeypatch.setitem(app.extensions, "mailer", SMTPMailer("127.0.0.1", server.port, "marketplace@localhost"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def client(app):
     return FreshUserClient(app, app.response_class, use_cookies=True)
 

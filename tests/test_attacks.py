@@ -6,7 +6,6 @@ tests/test_security_headers.py, tests/audit/test_checkpoints.py).
 """
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -24,6 +23,7 @@ from marketplace.extensions import db
 from tests import factories
 from tests.audit.test_checkpoints import _rewrite_chain
 from tests.support.clients import FreshUserClient
+from tests.support.streams import CountingStream
 
 MIB = 1024 * 1024
 
@@ -101,22 +101,6 @@ def test_thirty_password_guesses_lock_the_account_and_are_audited(app, session, 
     assert not _signed_in(guesser)
     failures = session.scalars(select(AuditEvent).where(AuditEvent.action == "account.login_failed"))
     assert len(list(failures)) >= 30
-
-
-class CountingStream(io.RawIOBase):
-    """A request body that says how much of it the server read."""
-
-    def __init__(self, size: int):
-        self.size, self.read_bytes = size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = min(len(buffer), self.size - self.read_bytes)
-        buffer[:n] = b" " * n
-        self.read_bytes += n
-        return n
 
 
 def test_an_anonymous_35_mb_body_is_refused_unread(app, client, monkeypatch):

@@ -11,19 +11,10 @@ from sqlalchemy import event
 from config import Config
 from marketplace.extensions import db
 from tests import factories
+from tests.support.sql import carries_nul
+from tests.support.streams import CountingStream
 
 MIB = 1024 * 1024
-
-
-def _carries_nul(value) -> bool:
-    """Whether statement parameters (a tuple, dict or list of them) hold a NUL in any text."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_carries_nul(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_carries_nul(v) for v in value)
-    return False
 
 
 @pytest.fixture
@@ -32,7 +23,7 @@ def nul_queries(app):
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if _carries_nul(parameters):
+        if carries_nul(parameters):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
@@ -95,22 +86,6 @@ def test_tabs_and_line_breaks_still_reach_a_multi_line_field(client, auth, selle
 
 
 # ---------------------------------------------------------------- uploads read only for their uploaders
-
-
-class CountingStream(io.RawIOBase):
-    """A request body that says how much of it the server read."""
-
-    def __init__(self, size: int):
-        self.size, self.read_bytes = size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = min(len(buffer), self.size - self.read_bytes)
-        buffer[:n] = b" " * n
-        self.read_bytes += n
-        return n
 
 
 @pytest.fixture

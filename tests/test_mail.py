@@ -6,24 +6,12 @@ import smtplib
 
 import pytest
 
-from marketplace.mail import Mail, SMTPMailer
+from marketplace.mail import Mail
 from marketplace.review import services as review
 from tests import factories
 from tests.review.conftest import PASSING
-from tests.support.smtp import SMTPServer
 
 INJECTED_TITLE = "Road speeds\r\nBcc: victim@example.net"
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """The app's mailer talking SMTP to a server on loopback; the server's received messages."""
-    server = SMTPServer().start()
-    monkeypatch.setitem(app.extensions, "mailer", SMTPMailer("127.0.0.1", server.port, "marketplace@localhost"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _assert_one_line_subject(received) -> None:

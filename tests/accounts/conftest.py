@@ -1,4 +1,4 @@
-"""Mail servers for the account tests: one on loopback without SMTPUTF8, and one that is down."""
+"""Mail servers for the account tests: one that is down (the one on loopback is the suite's `smtp`)."""
 from __future__ import annotations
 
 import socket
@@ -6,18 +6,6 @@ import socket
 import pytest
 
 from marketplace.mail import SMTPMailer
-from tests.support.smtp import SMTPServer
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """The app's mailer talking SMTP to a loopback server that, like many, does not offer SMTPUTF8."""
-    server = SMTPServer().start()
-    monkeypatch.setitem(app.extensions, "mailer", SMTPMailer("127.0.0.1", server.port, "marketplace@localhost"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from marketplace.catalog import ckan, search as search_module
 from marketplace.extensions import db
 from marketplace.review import services as review
 from tests import factories
+from tests.support.sql import carries_nul
 
 API = "/api/3/action"
 
@@ -355,17 +356,6 @@ def test_organization_list(client, session, catalog):
     assert "all_fields" in call(client, "organization_list", status=409, all_fields="perhaps")
 
 
-def _carries_nul(value) -> bool:
-    """Whether statement parameters (a tuple, dict or list of them) hold a NUL in any text."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_carries_nul(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_carries_nul(v) for v in value)
-    return False
-
-
 @pytest.mark.parametrize("action,param", [("organization_list", "organizations"),
                                           ("package_search", "facet.field"), ("package_search", "fq_list")])
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -375,7 +365,7 @@ def test_nul_inside_a_json_list_in_a_string_is_refused_before_the_database(clien
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if _carries_nul(parameters):
+        if carries_nul(parameters):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
