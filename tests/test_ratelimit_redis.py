@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import secrets
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.extensions import db
+from tests.support.ports import free_port
 from tests.support.redis import RedisServer
 
 pytestmark = pytest.mark.no_transaction
@@ -29,12 +29,6 @@ pytestmark = pytest.mark.no_transaction
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 5
 ATTEMPTS = 24
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +53,7 @@ def database(tmp_path_factory) -> str:
 
 def _serve(tmp: Path, database: str, storage_uri: str):
     """Start gunicorn with two workers; return (process, base URL, access log path)."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     access_log = tmp / "access.log"
     env = {**os.environ, "MARKETPLACE_CONFIG": "development", "FLASK_DEBUG": "0", "DATABASE_URL": database,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,13 @@ from marketplace.extensions import db
 from marketplace.listings.services import buyer_visible
 from marketplace.review import services as review
 from tests import factories
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.no_transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA = 30  # listed products besides the demo's, so that paging takes many pages
 PAGING_ORG = "paging-test-data"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +60,7 @@ def catalog(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(catalog):
     """``gunicorn wsgi:app`` as its own process on 127.0.0.1, stopped at the end."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MARKETPLACE_CONFIG": "development", "DATABASE_URL": catalog["url"], "FLASK_DEBUG": "0",
            "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage"), "PUBLIC_BASE_URL": base,
