@@ -135,6 +135,7 @@ class Config:
     # Sign-up, password reset and verification resend send e-mail: per address, and per e-mail for reset and
     # resend (no mail-bombing one inbox).
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per minute; 20 per hour")
+    RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "3 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute; 20 per hour")
     RATELIMIT_PASSWORD_RESET_EMAIL = os.environ.get("RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour")
     RATELIMIT_VERIFICATION_RESEND = os.environ.get("RATELIMIT_VERIFICATION_RESEND", "5 per minute; 20 per hour")

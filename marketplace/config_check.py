@@ -12,11 +12,13 @@ falling back to per-worker counting when Redis is down, and a public address tha
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
 import secrets
 import threading
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.helpers import get_debug_flag
+from limits import parse_many
+from limits.storage import storage_from_string
 from zxcvbn import zxcvbn
 
 from config import ProductionConfig, instance_dir
@@ -85,6 +89,8 @@ def secret_key_problem(key: Any) -> str | None:
         return "SECRET_KEY is not set: set it to a random value of at least 32 characters " \
                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
     text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    # Full-width and other compatibility forms read as the ASCII they mimic ("ｃｏｒｒｅｃｔ" is "correct").
+    text = unicodedata.normalize("NFKC", text)
     folded = text.strip().lower()
     if folded in KNOWN_SECRET_KEYS:
         return "SECRET_KEY is a well-known value that anyone can sign sessions with: set a random one."
@@ -121,12 +127,34 @@ def _database_problem(config: Mapping[str, Any]) -> str | None:
 
 def _ratelimit_storage_problem(config: Mapping[str, Any]) -> str | None:
     uri = str(config.get("RATELIMIT_STORAGE_URI") or "").strip()
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    if scheme in SHARED_RATELIMIT_SCHEMES:
-        return None
-    return f"RATELIMIT_STORAGE_URI is {uri or 'not set'!r}: production counts rate limits in Redis, which every " \
-           f"worker and machine shares (redis://host:6379/0, rediss://... or redis+unix:///run/redis.sock); in " \
-           f"memory each worker counts alone, so N workers let N times each limit through."
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme not in SHARED_RATELIMIT_SCHEMES:
+        return f"RATELIMIT_STORAGE_URI is {uri or 'not set'!r}: production counts rate limits in Redis, which " \
+               f"every worker and machine shares (redis://host:6379/0, rediss://... or " \
+               f"redis+unix:///run/redis.sock); in memory each worker counts alone, so N workers let N times each " \
+               f"limit through."
+    if scheme in ("redis", "rediss") and not urlsplit(uri).hostname:
+        return f"RATELIMIT_STORAGE_URI is {uri!r}: name the Redis host (redis://host:6379/0)."
+    try:
+        storage_from_string(uri)  # reads the address only: nothing connects before the first limited request
+    except Exception as exc:  # noqa: BLE001 - whatever the rate limiter refuses is refused here, in one sentence
+        return f"RATELIMIT_STORAGE_URI is {uri!r}, which the rate limiter cannot use: {exc}"
+    return None
+
+
+def ratelimit_setting_problems(config: Mapping[str, Any]) -> list[str]:
+    """Each limit setting that is empty or unreadable: Flask-Limiter would silently apply no limit there."""
+    from marketplace.ratelimit import LIMIT_SETTINGS
+
+    problems = []
+    for name in LIMIT_SETTINGS:
+        value = config.get(name)
+        try:
+            parse_many(str(value if value is not None else ""))
+        except ValueError:
+            problems.append(f"{name} is {value!r}: write it as \"10 per minute; 100 per hour\"; an empty or "
+                            f"unreadable value would turn that limit off.")
+    return problems
 
 
 def _ratelimit_switch_problems(config: Mapping[str, Any]) -> list[str]:
@@ -147,17 +175,31 @@ def _public_base_url_problem(config: Mapping[str, Any]) -> str | None:
     base = str(config.get("PUBLIC_BASE_URL") or "")
     try:
         parts = urlsplit(base)
-        hostname, _ = parts.hostname, parts.port  # port raises ValueError when not a number
+        hostname, port = parts.hostname, parts.port  # port raises ValueError when not a number
     except ValueError:
-        hostname, parts = None, None
+        hostname, parts, port = None, None, None
     if parts is None or parts.scheme != "https" or not hostname:
         return f"PUBLIC_BASE_URL is {base or 'not set'!r}: links in mail and certificates need the public " \
                f"https:// address."
-    # "https://odx.example@evil.example" links to evil.example: a user-info part only disguises the host.
-    if "@" in parts.netloc or parts.query or parts.fragment or base.endswith(("?", "#")):
+    # "https://odx.example@evil.example" links to evil.example: a user-info part only disguises the host; browsers
+    # read "\" as "/", and white space or control characters would break the links mail carries.
+    if "@" in parts.netloc or parts.query or parts.fragment or base.endswith(("?", "#")) or "\\" in base \
+            or re.search(r"[\s\x00-\x1f\x7f]", base):
         return f"PUBLIC_BASE_URL is {base!r}: give the address alone (https://host[:port][/path]), without a " \
-               f"user name, query or fragment."
+               f"user name, query, fragment, backslash or white space."
+    if not hostname.isascii() or hostname.endswith(".") or parts.netloc.endswith(":") or port == 0:
+        return f"PUBLIC_BASE_URL is {base!r}: write the host in ASCII (an internationalised name in its " \
+               f"xn-- form), without a trailing dot or an empty or zero port, so that no look-alike host is linked."
+    if hostname == "localhost" or _is_loopback(hostname):
+        return f"PUBLIC_BASE_URL is {base!r}: a loopback address is no public address; links would lead nowhere."
     return None
+
+
+def _is_loopback(hostname: str) -> bool:
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def instance_secret_key(folder: Path) -> str:
@@ -211,7 +253,8 @@ def _licence_key_problem(config: Mapping[str, Any]) -> str | None:
 def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[str]:
     """Every setting that production still lacks or that names an embedded toy, one sentence each."""
     problems = [secret_key_problem(config.get("SECRET_KEY")), _database_problem(config),
-                _ratelimit_storage_problem(config), *_ratelimit_switch_problems(config)]
+                _ratelimit_storage_problem(config), *_ratelimit_switch_problems(config),
+                *ratelimit_setting_problems(config)]
     payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
     if payments != "stripe":
         problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "
@@ -246,7 +289,8 @@ def check_app_config(app: Flask) -> None:
     elif app.testing:
         problems = []
     else:
-        problems = [problem for problem in [secret_key_problem(app.config.get("SECRET_KEY"))] if problem]
+        problems = [problem for problem in [secret_key_problem(app.config.get("SECRET_KEY")),
+                                            *ratelimit_setting_problems(app.config)] if problem]
     if problems:
         raise ConfigurationError(problems)
 

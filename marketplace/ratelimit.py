@@ -88,6 +88,9 @@ LIMITS: tuple[LimitRule, ...] = (
               "Too many log-in attempts for this e-mail address.", FORM_METHODS),
     LimitRule("signup", "RATELIMIT_SIGNUP", client_address, ("accounts.signup",),
               "Too many sign-ups from your address.", FORM_METHODS),
+    # A taken address is mailed a note on each sign-up attempt: per address too, or many senders flood one inbox.
+    LimitRule("signup-email", "RATELIMIT_SIGNUP_EMAIL", submitted_email, ("accounts.signup",),
+              "Too many sign-ups for this e-mail address.", FORM_METHODS),
     LimitRule("password-reset", "RATELIMIT_PASSWORD_RESET", client_address, ("accounts.password_reset_request",),
               "Too many password reset requests from your address.", FORM_METHODS),
     LimitRule("password-reset-email", "RATELIMIT_PASSWORD_RESET_EMAIL", submitted_email,
@@ -107,6 +110,10 @@ LIMITS: tuple[LimitRule, ...] = (
               ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
               "Too many searches from your address.", exempt_when=_ckan_action_but_search),
 )
+
+
+# Every setting a limit is read from (the API writes' budget is built per app, from the URL map).
+LIMIT_SETTINGS: tuple[str, ...] = (*dict.fromkeys(rule.setting for rule in LIMITS), "RATELIMIT_API_WRITE")
 
 
 def api_write_rule(app: Flask) -> LimitRule:

@@ -15,8 +15,12 @@ from collections.abc import Mapping
 from marketplace.errors import ValidationFailed
 
 # C0 (tab, CR and LF included), DEL, C1 (NEL U+0085 among them), LINE and PARAGRAPH SEPARATOR, the bidi
-# embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
-_NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069); and invisible characters that make two
+# names look the same: zero width space, word joiner and invisible operators (U+2060-U+2064), deprecated format
+# characters (U+206A-U+206F), the byte order mark, interlinear annotation (U+FFF9-U+FFFB) and tag characters.
+# Zero width (non-)joiners stay: several scripts and emoji need them.
+_NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                              "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
 SINGLE_LINE_MESSAGE = "Use one line of plain text: no line breaks, control characters or text-direction overrides."
 
 

@@ -179,6 +179,23 @@ def test_verification_resend_is_limited_per_address_and_stops_mailing_it(make_ap
     assert other.status_code == 302
 
 
+def test_sign_ups_for_a_taken_address_are_limited_per_address_and_stop_mailing_it(make_app, session):
+    factories.user(session, email="buyer@demo.exchange")
+    session.commit()
+    app = make_app(RATELIMIT_SIGNUP_EMAIL="2 per hour")
+    client = app.test_client()
+
+    def sign_up(spelling: str, n: int):
+        return client.post("/signup", data={"email": spelling, "password": "a long passphrase", "confirm":
+                                            "a long passphrase", "display_name": "Flood", "locale": "en"},
+                           environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+
+    for n, spelling in enumerate(["buyer@demo.exchange", "BUYER@ｄemo.exchange"]):
+        assert sign_up(spelling, n).status_code == 200  # "check your inbox", as for a new address
+    _assert_page_refusal(sign_up("Buyer@Demo.Exchange", 99), "Too many sign-ups for this e-mail address.")
+    assert [mail.to for mail in app.extensions["mailer"].outbox] == ["buyer@demo.exchange"] * 2
+
+
 def test_invitations_are_limited_per_user_across_page_and_api(make_app, session, seller, seller_org, api_token):
     app = make_app(RATELIMIT_INVITE="3 per minute")
     client = app.test_client()

@@ -110,3 +110,43 @@ def test_plan_named_on_two_lines_is_422(api, session, seller):
     body = assert_error(api.post(f"/api/v1/products/{product.id}/versions/1/plans", json=plan), 422,
                         "validation_failed", "name")
     assert body["errors"]["name"] == [SINGLE_LINE_MESSAGE]
+
+
+# ---------------------------------------------------------------- what else goes into e-mails and certificates
+
+
+@pytest.mark.parametrize("text", ["Ann\u200bLee", "Ann\ufeffLee", "Ann\u2060Lee", "Ann\u206aLee", "Ann\ufff9Lee",
+                                  "Ann\U000e0041Lee"])
+def test_invisible_characters_that_make_names_look_alike_are_not_single_line(text):
+    assert not is_single_line(text)
+
+
+def test_a_version_label_on_two_lines_is_refused(session, storage, seller, reviewer):
+    from marketplace.errors import ValidationFailed
+    from marketplace.listings import services as listings
+
+    product = factories.listed_product(session, storage, seller, reviewer)
+    with pytest.raises(ValidationFailed) as refused:
+        listings.new_version(session, seller, product, "9\r\n\r\nACTION: evil.example/x", "A change.")
+    assert refused.value.errors["label"] == [SINGLE_LINE_MESSAGE]
+    with pytest.raises(ValidationFailed):
+        listings.new_version(session, seller, product, "2.0\u202e", "A change.")
+
+
+def test_a_source_title_on_two_lines_is_422(api, session, seller):
+    product = factories.product(session, seller)
+    session.commit()
+    source = {**factories.SOURCE, "title": "Traffic\r\nBcc: x@example.net"}
+    assert_error(api.post(f"/api/v1/products/{product.id}/versions/1/sources", json=source), 422,
+                 "validation_failed", "title")
+
+
+def test_an_attestation_signed_on_two_lines_is_refused(session, seller):
+    from marketplace.errors import ValidationFailed
+    from marketplace.listings import services as listings
+
+    version = factories.product(session, seller).latest_version
+    with pytest.raises(ValidationFailed) as refused:
+        listings.set_compliance(session, seller, version, factories.COMPLIANCE, attest=True,
+                                attested_by_name="Ann Lee\r\nInjected")
+    assert refused.value.errors["attested_by_name"] == [SINGLE_LINE_MESSAGE]

@@ -186,11 +186,27 @@ def test_production_starts_with_every_setting_it_requires(environment, productio
     ({"RATELIMIT_ENABLED": False}, "RATELIMIT_ENABLED is off"),
     ({"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on"),
     ({"RATELIMIT_SWALLOW_ERRORS": True}, "RATELIMIT_SWALLOW_ERRORS is on"),
-    ({"PUBLIC_BASE_URL": "https://odx.example@evil.example"}, "without a user name, query or fragment"),
-    ({"PUBLIC_BASE_URL": "https://user:pw@exchange.example.org"}, "without a user name, query or fragment"),
-    ({"PUBLIC_BASE_URL": "https://exchange.example.org/?next=evil"}, "without a user name, query or fragment"),
-    ({"PUBLIC_BASE_URL": "https://exchange.example.org/#x"}, "without a user name, query or fragment"),
+    ({"PUBLIC_BASE_URL": "https://odx.example@evil.example"}, "without a user name, query, fragment"),
+    ({"PUBLIC_BASE_URL": "https://user:pw@exchange.example.org"}, "without a user name, query, fragment"),
+    ({"PUBLIC_BASE_URL": "https://exchange.example.org/?next=evil"}, "without a user name, query, fragment"),
+    ({"PUBLIC_BASE_URL": "https://exchange.example.org/#x"}, "without a user name, query, fragment"),
     ({"PUBLIC_BASE_URL": "https://exchange.example.org:port"}, "PUBLIC_BASE_URL is 'https://exchange.example"),
+    # Found by the third attack round: each was "ready".
+    ({"PUBLIC_BASE_URL": "https://evil.example\\odx.example"}, "backslash or white space"),
+    ({"PUBLIC_BASE_URL": "https://odx.example/\nevil"}, "backslash or white space"),
+    ({"PUBLIC_BASE_URL": " https://odx.example"}, "backslash or white space"),
+    ({"PUBLIC_BASE_URL": "https://\u043edx.example"}, "write the host in ASCII"),  # Cyrillic o
+    ({"PUBLIC_BASE_URL": "https://odx.example."}, "without a trailing dot"),
+    ({"PUBLIC_BASE_URL": "https://odx.example:0"}, "empty or zero port"),
+    ({"PUBLIC_BASE_URL": "https://odx.example:"}, "empty or zero port"),
+    ({"PUBLIC_BASE_URL": "https://localhost"}, "a loopback address is no public address"),
+    ({"PUBLIC_BASE_URL": "https://127.0.0.1"}, "a loopback address is no public address"),
+    ({"SECRET_KEY": "ｃｏｒｒｅｃｔｈｏｒｓｅｂａｔｔｅｒｙｓｔａｐｌｅｃｏｒｒｅｃｔ"}, "SECRET_KEY is made of words"),
+    ({"RATELIMIT_LOGIN": ""}, "RATELIMIT_LOGIN is ''"),
+    ({"RATELIMIT_SIGNUP_EMAIL": "garbage"}, "RATELIMIT_SIGNUP_EMAIL is 'garbage'"),
+    ({"RATELIMIT_STORAGE_URI": "Redis://127.0.0.1:6379"}, "RATELIMIT_STORAGE_URI is 'Redis://127.0.0.1:6379'"),
+    ({"RATELIMIT_STORAGE_URI": "redis+sentinel://x"}, "which the rate limiter cannot use"),
+    ({"RATELIMIT_STORAGE_URI": "redis://"}, "name the Redis host"),
 ])
 def test_production_refuses_an_unsafe_setting_and_names_it(environment, production_settings, change, named):
     with pytest.raises(ConfigurationError) as refused:

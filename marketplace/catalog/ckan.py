@@ -165,7 +165,14 @@ def call(name: str):
 def _http_error(error: HTTPException):
     """Errors raised before the action runs (the request-wide NUL guard, an oversized body)."""
     name = (request.view_args or {}).get("name", "")
-    return _failure(name, BadRequest(error.description or error.name, error.code or 400))
+    status = error.code or 400
+    if status in (413, 429, 503):  # too much, too often, or paused: not a bad request; say which
+        response = _answer(name, status, success=False,
+                           error={"__type": error.name, "message": error.description or error.name})
+        response.headers.extend(error.get_headers() if hasattr(error, "get_headers") else [])
+        response.headers["Content-Type"] = "application/json;charset=utf-8"
+        return response
+    return _failure(name, BadRequest(error.description or error.name, status))
 
 
 @bp.record_once

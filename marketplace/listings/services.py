@@ -212,6 +212,8 @@ def _check_source(data: dict) -> None:
         errors["url"] = ["Give the dataset's http(s) address."]
     if not (data.get("title") or "").strip():
         errors["title"] = ["Required."]
+    # Cited in e-mails, certificates and exports: one line each.
+    errors = single_line_errors({key: data.get(key) for key in ("title", "publisher", "external_id")}) | errors
     if errors:
         raise ValidationFailed("The source is not valid.", errors)
 
@@ -393,6 +395,7 @@ def set_compliance(
     errors: dict[str, list[str]] = {}
     if attest and not (attested_by_name or "").strip():
         errors["attested_by_name"] = ["Name the person who attests."]
+    errors = single_line_errors({"attested_by_name": attested_by_name}) | errors
     if errors:
         raise ValidationFailed("The compliance profile is not valid.", errors)
     fields = _changed(version, values)
@@ -428,6 +431,8 @@ def new_version(session: Session, user: User, product: DataProduct, label: str, 
     errors: dict[str, list[str]] = {}
     if not label:
         errors["label"] = ["Give the version a label, e.g. 1.1 or 2025-Q3."]
+    elif label_errors := single_line_errors({"label": label}):  # it goes into e-mails and certificates
+        errors |= label_errors
     elif any(v.label == label for v in product.versions):
         errors["label"] = [f"Version {label} already exists."]
     if not (changelog or "").strip():
