@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, pre_dump, validate
 from marketplace.accounts import members, services
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.invitations import invite_and_email
-from marketplace.accounts.models import MemberRole
+from marketplace.accounts.models import MemberRole, Organization
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings.licences import licence_catalog
@@ -23,7 +23,16 @@ def _identify_first():
     """An organization's routes name it by slug: who is asking, and whether they belong to it, is decided before
     any body is read, so a stranger gets 401 or 404 whatever the request carries (services ask again)."""
     if "slug" in (request.view_args or {}):
-        services.organization_for_member(db.session, require_api_user(), request.view_args["slug"])
+        request.environ[_ORGANIZATION] = services.organization_for_member(
+            db.session, require_api_user(), request.view_args["slug"])
+
+
+_ORGANIZATION = "marketplace.organization"
+
+
+def _organization() -> Organization:
+    """The organization of the route's slug, as the hook above found it for a member (one look-up a request)."""
+    return request.environ[_ORGANIZATION]
 
 
 class MembershipOutSchema(Schema):
@@ -129,7 +138,7 @@ def create_organization(data):
 @blp.route("/organizations/<slug>")
 @blp.response(200, OrganizationOutSchema)
 def get_organization(slug):
-    return services.organization_for_member(db.session, require_api_user(), slug)
+    return _organization()
 
 
 @blp.route("/organizations/<slug>/invitations", methods=["POST"])
@@ -139,8 +148,7 @@ def invite(data, slug):
     """Invite an e-mail address to join (owners whose address is verified; rate-limited). The invitee gets an
     e-mail with the link; ``mail_sent`` says whether it went out (the invitation is saved either way). The
     address is answered in its ASCII form (an internationalised domain as ``xn--``), as it is mailed."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     invitation, sent = invite_and_email(db.session, user, org, data["email"], MemberRole(data["role"]))
     return {"invitation": invitation, "mail_sent": sent}
 
@@ -149,8 +157,7 @@ def invite(data, slug):
 @blp.response(200, InvitationOutSchema(many=True))
 def list_invitations(slug):
     """Invitations of the organization still waiting for an answer (owners only: they name the invitees)."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     return services.pending_invitations(db.session, user, org)
 
 
@@ -158,8 +165,7 @@ def list_invitations(slug):
 @blp.response(204)
 def revoke_invitation(slug, invitation_id):
     """Revoke an open invitation (owners only): its link stops working."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     services.revoke_invitation(db.session, user, org, invitation_id)
     db.session.commit()
 
@@ -168,8 +174,7 @@ def revoke_invitation(slug, invitation_id):
 @blp.response(200, MemberOutSchema(many=True))
 def list_members(slug):
     """The members of the organization and their roles."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     return members.members_of(db.session, user, org)
 
 
@@ -179,8 +184,7 @@ def list_members(slug):
 def change_member_role(data, slug, user_id):
     """Make a member an owner or a plain member (owners only; the last owner stays an owner: 409).
     The member's browser sessions end."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     membership = members.change_member_role(db.session, user, org, user_id, MemberRole(data["role"]))
     db.session.commit()
     return membership
@@ -190,8 +194,7 @@ def change_member_role(data, slug, user_id):
 @blp.response(204)
 def remove_member(slug, user_id):
     """Remove a member (owners), or leave (your own user id); the last owner cannot go (409)."""
-    user = require_api_user()
-    org = services.organization_for_member(db.session, user, slug)
+    user, org = require_api_user(), _organization()
     members.remove_member(db.session, user, org, user_id)
     db.session.commit()
 
