@@ -85,3 +85,8 @@ def mailer_from_config(config) -> ConsoleMailer | MemoryMailer | SMTPMailer:
 
 def send_mail(to: str, subject: str, body: str) -> None:
     current_app.extensions["mailer"].send(Mail(to, subject, body))
+
+
+def public_link(path: str) -> str:
+    """``path`` ("/orders/7") on the configured public site: links in mail never come from a request's Host."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path

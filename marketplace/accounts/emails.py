@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, url_for
+from flask import url_for
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import mail_address
 from marketplace.errors import ValidationFailed
-from marketplace.mail import send_mail
+from marketplace.mail import public_link, send_mail
 
 log = logging.getLogger(__name__)
 
 
 def public_url(endpoint: str, **values) -> str:
     """The absolute URL of ``endpoint`` on the configured public site."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, _external=False, **values)
+    return public_link(url_for(endpoint, _external=False, **values))
 
 
 def _ascii_domain(address: str) -> str:

@@ -213,7 +213,7 @@ def _after_member_change(org: Organization, changed_user_id: int, message: str):
     """Commit, keep the acting user signed in if the change was their own (it ended their sessions), go back."""
     db.session.commit()
     if changed_user_id == current_user.id:
-        start_session(db.session.get(User, changed_user_id))
+        start_session(current_user._get_current_object())
     flash(message, "success")
     still_member = services.membership(db.session, current_user, org.id) is not None
     return redirect(url_for("accounts.organization", slug=org.slug) if still_member

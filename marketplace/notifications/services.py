@@ -1,7 +1,7 @@
 """Notify users in the app and by e-mail (through the configured mailer)."""
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -9,7 +9,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
-from marketplace.mail import send_mail
+from marketplace.mail import public_link, send_mail
 from marketplace.notifications.models import Notification
 
 
@@ -27,7 +27,7 @@ def notify_organization(
         session.add(note)
         out.append(note)
         if has_app_context():
-            url = f"\n\n{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{link}" if link else ""
+            url = f"\n\n{public_link(link)}" if link else ""
             send_mail(user.email, subject, f"{body}{url}")
     session.flush()
     return out
