@@ -5,11 +5,7 @@ exactly the limit; with memory storage (the contrast) each worker counts alone a
 """
 from __future__ import annotations
 
-import os
-import secrets
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +17,11 @@ from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.support.ports import free_port
+from tests.support.gunicorn import Gunicorn
 from tests.support.redis import RedisServer
 
 pytestmark = pytest.mark.no_transaction
 
-ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 5
 ATTEMPTS = 24
 
@@ -51,46 +46,13 @@ def database(tmp_path_factory) -> str:
     return url
 
 
-def _serve(tmp: Path, database: str, storage_uri: str):
-    """Start gunicorn with two workers; return (process, base URL, access log path)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    access_log = tmp / "access.log"
-    env = {**os.environ, "MARKETPLACE_CONFIG": "development", "FLASK_DEBUG": "0", "DATABASE_URL": database,
-           "MARKETPLACE_INSTANCE_DIR": str(tmp), "STORAGE_LOCAL_ROOT": str(tmp / "storage"),
-           "SECRET_KEY": secrets.token_urlsafe(48), "RATELIMIT_ENABLED": "1", "RATELIMIT_STORAGE_URI": storage_uri,
-           "RATELIMIT_LOGIN": f"{LIMIT} per minute", "RATELIMIT_LOGIN_EMAIL": "1000 per minute",
-           "RATELIMIT_KEY_PREFIX": f"test-{port}"}
-    log = open(tmp / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning",
-         "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    process.log = log
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            log.close()
-            pytest.fail(f"gunicorn exited: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base, access_log
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if time.monotonic() > deadline:
-            _stop(process)
-            pytest.fail("gunicorn did not answer within 30 s")
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    process.log.close()
+def _server(tmp: Path, database: str, storage_uri: str) -> Gunicorn:
+    """Gunicorn with two workers counting log-ins where ``storage_uri`` says, logging which worker answered."""
+    return Gunicorn(tmp, {
+        "DATABASE_URL": database, "MARKETPLACE_INSTANCE_DIR": str(tmp), "STORAGE_LOCAL_ROOT": str(tmp / "storage"),
+        "RATELIMIT_ENABLED": "1", "RATELIMIT_STORAGE_URI": storage_uri, "RATELIMIT_LOGIN": f"{LIMIT} per minute",
+        "RATELIMIT_LOGIN_EMAIL": "1000 per minute", "RATELIMIT_KEY_PREFIX": f"test-{tmp.name}",
+    }, "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s")
 
 
 def _attempt(base: str, n: int) -> tuple[int, str | None]:
@@ -122,11 +84,11 @@ def _fire(base: str, access_log: Path) -> tuple[list[tuple[int, str | None]], di
 
 
 def _serve_and_fire(tmp: Path, database: str, storage_uri: str):
-    process, base, access_log = _serve(tmp, database, storage_uri)
+    server = _server(tmp, database, storage_uri)
     try:
-        return _fire(base, access_log)
+        return _fire(server.start(), tmp / "access.log")
     finally:
-        _stop(process)
+        server.stop()
 
 
 def test_redis_counts_log_ins_once_across_two_gunicorn_workers(tmp_path, database, redis_server):

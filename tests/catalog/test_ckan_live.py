@@ -3,11 +3,6 @@ a free loopback port, no internet) serving a fresh migrated SQLite file with the
 products, a draft and a suspended product; paging through the whole catalog finds every listed product once."""
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,11 +18,10 @@ from marketplace.extensions import db
 from marketplace.listings.services import buyer_visible
 from marketplace.review import services as review
 from tests import factories
-from tests.support.ports import free_port
+from tests.support.gunicorn import Gunicorn
 
 pytestmark = pytest.mark.no_transaction
 
-ROOT = Path(__file__).resolve().parents[2]
 EXTRA = 30  # listed products besides the demo's, so that paging takes many pages
 PAGING_ORG = "paging-test-data"
 
@@ -60,40 +54,14 @@ def catalog(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(catalog):
     """``gunicorn wsgi:app`` as its own process on 127.0.0.1, stopped at the end."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MARKETPLACE_CONFIG": "development", "DATABASE_URL": catalog["url"], "FLASK_DEBUG": "0",
-           "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage"), "PUBLIC_BASE_URL": base,
-           "SECRET_KEY": secrets.token_urlsafe(48)}
-    log = open(catalog["tmp"] / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning",
-         "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    probe = requests.Session()
-    probe.trust_env = False  # loopback only, never through a proxy
+    gunicorn = Gunicorn(catalog["tmp"], {"DATABASE_URL": catalog["url"],
+                                         "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage")},
+                        ready_path="/api/3/action/site_read")
+    gunicorn.env["PUBLIC_BASE_URL"] = gunicorn.base
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited: {(catalog['tmp'] / 'gunicorn.log').read_text()[-2000:]}")
-            try:
-                if probe.get(f"{base}/api/3/action/site_read", timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # not up yet, or a worker still booting
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gunicorn did not answer within 30 s")
-            time.sleep(0.2)
-        yield base
+        yield gunicorn.start()
     finally:
-        probe.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        gunicorn.stop()
 
 
 def _client(base: str, **kwargs) -> RemoteCKAN:
