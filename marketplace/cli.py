@@ -69,7 +69,7 @@ def init_cli(app: Flask) -> None:
     init_licensing_cli(app)  # orders expire, licences expire
     init_certificate_cli(app)  # licences verify, licences public-key
 
-    from marketplace.payments.cli import init_payments_cli
+    from marketplace.orders.cli import init_payments_cli
 
     init_payments_cli(app)
 

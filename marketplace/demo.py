@@ -55,8 +55,8 @@ def _fitting_scenario(plan, description: str) -> dict:
 def _demo_trades(session: Session, buyer: User, buyer_org: Organization, created: Counter) -> None:
     """The demo buyer's history, made through the order services: a free licence, a paid one (simulated card)
     and a request waiting for its seller. Skipped once the buyer organization has any order."""
-    from marketplace.licensing import services as orders
-    from marketplace.licensing.models import Order
+    from marketplace.orders import services as orders
+    from marketplace.orders.models import Order
     from marketplace.listings.models import PricingPlan
     from marketplace.listings.services import buyer_visible
     from marketplace.listings.vocab import PlanKind

@@ -19,5 +19,6 @@ from marketplace.listings.models import (  # noqa: F401
 )
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
-from marketplace.licensing.models import Licence, Order, PaymentEvent  # noqa: F401
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order, PaymentEvent  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401

@@ -30,7 +30,7 @@ from marketplace.accounts.access import Permission, permits, refusal, require
 from marketplace.accounts.models import Membership, MemberRole, PlatformRole
 from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
-from marketplace.licensing import services as orders
+from marketplace.orders import services as orders
 from marketplace.listings import services as listings
 from marketplace.notifications.services import notify_organization
 from marketplace.review import services as review

@@ -192,8 +192,10 @@ def test_listed_products_went_through_the_real_review(versions, session):
 
 
 def test_the_demo_buyer_has_a_trading_history_made_through_the_order_services(report, session):
-    from marketplace.licensing.models import Licence, Order
-    from marketplace.licensing.states import LicenceStatus, OrderStatus
+    from marketplace.licensing.models import Licence
+    from marketplace.licensing.states import LicenceStatus
+    from marketplace.orders.models import Order
+    from marketplace.orders.states import OrderStatus
 
     buyer = session.scalar(select(User).where(User.email == "buyer@demo.exchange"))
     org_id = buyer.memberships[0].organization_id

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from marketplace.accounts.models import PlatformRole
-from marketplace.licensing import services as orders
+from marketplace.orders import services as orders
 from marketplace.payments import SimulatedPayments
 from tests import factories
 from tests.licensing.conftest import PLANS, SCENARIO

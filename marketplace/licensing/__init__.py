@@ -1,1 +1,1 @@
-"""Licensing and purchase: scenario-bound orders, payments, licences with signed certificates, gated downloads."""
+"""Licensing: licences with signed certificates, what they cover, and the gated downloads (orders issue them)."""

@@ -16,8 +16,9 @@ from marketplace.accounts.models import Organization, User
 from marketplace.accounts.services import organization_for_member
 from marketplace.errors import DomainError, NotFound, UploadTooLarge, ValidationFailed
 from marketplace.extensions import db
-from marketplace.licensing import services
-from marketplace.licensing.models import Order
+from marketplace.licensing import services as licences
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
 from marketplace.licensing.schemas import (
     IssuedLicenceSchema,
     OrderCreateSchema,
@@ -51,13 +52,13 @@ def _identify_first():
     user = require_api_user()
     args = request.view_args or {}
     if "order_id" in args:
-        services.order_for(db.session, user, args["order_id"])
+        orders.order_for(db.session, user, args["order_id"])
     if "licence_id" in args:
-        services.licence_for(db.session, user, args["licence_id"])
+        licences.licence_for(db.session, user, args["licence_id"])
 
 
 def _order(order_id: int) -> Order:
-    return services.order_for(db.session, require_api_user(), order_id)
+    return orders.order_for(db.session, require_api_user(), order_id)
 
 
 def _buyer_organization(user: User, slug: str) -> Organization:
@@ -81,11 +82,11 @@ def create_order(data):
     user = require_api_user()
     organization = _buyer_organization(user, data["organization"])
     key = request.headers.get("Idempotency-Key", "")
-    earlier = services.order_by_key(db.session, user, key)
-    req = services.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
+    earlier = orders.order_by_key(db.session, user, key)
+    req = orders.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
                                   scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
     try:
-        order = services.request_licence(db.session, user, req)
+        order = orders.request_licence(db.session, user, req)
         db.session.commit()
     except DomainError as exc:
         if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
@@ -105,9 +106,9 @@ def list_orders(query):
     if query["role"] == "seller":
         if not slug:
             raise ValidationFailed("Name the selling organization.", {"organization": ["Required with role=seller."]})
-        return services.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
+        return orders.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
     organization = organization_for_member(db.session, user, slug) if slug else None
-    return services.buyer_orders(db.session, user, organization.id if organization else None)
+    return orders.buyer_orders(db.session, user, organization.id if organization else None)
 
 
 @blp.route(ORDER)
@@ -122,7 +123,7 @@ def get_order(order_id):
 def cancel_order(order_id):
     """Cancel an order before it is paid (the buyer; 409 once paid or closed)."""
     order = _order(order_id)
-    services.cancel_order(db.session, require_api_user(), order)
+    orders.cancel_order(db.session, require_api_user(), order)
     db.session.commit()
     return order
 
@@ -133,7 +134,7 @@ def cancel_order(order_id):
 def decide_order(data, order_id):
     """The seller approves a request (message optional) or declines it (message required)."""
     order = _order(order_id)
-    services.decide_order(db.session, require_api_user(), order, data["decision"], data.get("message", ""))
+    orders.decide_order(db.session, require_api_user(), order, data["decision"], data.get("message", ""))
     db.session.commit()
     return order
 
@@ -145,7 +146,7 @@ def refund_order(data, order_id):
     """Refund a fulfilled order through the provider that took the money and revoke its licence (the seller or a
     platform admin; a reason is required)."""
     order = _order(order_id)
-    services.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
+    orders.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
     db.session.commit()
     return order
 
@@ -155,14 +156,14 @@ def refund_order(data, order_id):
 @blp.response(200, IssuedLicenceSchema(many=True))
 def list_licences():
     """The licences your organizations hold, newest first (``GET /licences`` is the catalog of source licences)."""
-    return services.buyer_licences(db.session, require_api_user())
+    return licences.buyer_licences(db.session, require_api_user())
 
 
 @blp.route("/licences/<int:licence_id>")
 @blp.response(200, IssuedLicenceSchema)
 def get_licence(licence_id):
     """One licence your organizations hold or granted, with its frozen terms and scenario."""
-    return services.licence_for(db.session, require_api_user(), licence_id)
+    return licences.licence_for(db.session, require_api_user(), licence_id)
 
 
 @blp.route("/certificates/verify", methods=["POST"])

@@ -32,7 +32,7 @@ from marketplace.accounts.models import Organization
 from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.licensing.models import Licence, Order
+from marketplace.licensing.models import Licence
 from marketplace.licensing.scenario import Purpose, Sector
 from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
@@ -93,7 +93,7 @@ def build_statement(licence: Licence, session: Session | None = None) -> dict:
     orgs = {o.id: o for o in session.scalars(select(Organization).where(
         Organization.id.in_({licence.buyer_organization_id, licence.seller_organization_id})))}
     product = session.get(DataProduct, licence.product_id)
-    order = session.get(Order, licence.order_id)
+    order = licence.order
     plan = session.get(PricingPlan, licence.plan_id)
     versions = list(session.scalars(select(ProductVersion).where(ProductVersion.id.in_(licence.version_ids))
                                     .order_by(ProductVersion.number)))

@@ -18,7 +18,7 @@ def init_licensing_cli(app: Flask) -> None:
     def orders_expire() -> None:
         """Expire requests the seller left unanswered (ORDER_APPROVAL_DAYS) and orders whose payment never came
         (ORDER_PAYMENT_HOURS)."""
-        from marketplace.licensing.services import expire_orders
+        from marketplace.orders.requests import expire_orders
 
         with write_intent():
             expired = expire_orders(db.session)

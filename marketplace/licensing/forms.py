@@ -1,7 +1,7 @@
 """Buyer page forms: the licence request with its use scenario, the simulated checkout, and renewal.
 
 Forms only parse; the rules (which scenarios a plan allows, who may license for which organization, the test
-cards) live in marketplace/licensing/services.py and scenario.py and come back as DomainError.errors, mapped
+cards) live in marketplace/orders/ and licensing/scenario.py and come back as DomainError.errors, mapped
 onto the fields by ``apply_domain_errors``.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, String
 from wtforms.validators import Length
 
 from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
-from marketplace.licensing.services import idempotency_key_fits
+from marketplace.orders.requests import idempotency_key_fits
 from marketplace.listings.vocab import Territory
 
 

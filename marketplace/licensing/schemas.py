@@ -10,11 +10,13 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.auth import api_user
 from marketplace.extensions import db
-from marketplace.licensing import services
+from marketplace.licensing import services as licences
+from marketplace.orders import services as orders
 from marketplace.licensing.certificates import certificate_url
-from marketplace.licensing.models import Order
+from marketplace.orders.models import Order
 from marketplace.licensing.scenario import MAX_DESCRIPTION, Purpose, Sector
-from marketplace.licensing.states import ORDER_LIFECYCLE, LicenceStatus, OrderActor, OrderStatus
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderActor, OrderStatus
 from marketplace.listings.schemas import strict_int, text
 from marketplace.listings.vocab import Territory
 
@@ -57,11 +59,11 @@ class OrderListQuerySchema(Schema):
 
 class OrderDecisionInSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    message = text(services.MAX_MESSAGE, metadata={"description": "To the buyer; required to decline."})
+    message = text(orders.MAX_MESSAGE, metadata={"description": "To the buyer; required to decline."})
 
 
 class RefundInSchema(Schema):
-    reason = text(services.MAX_MESSAGE, required=True, metadata={"description": "The buyer is told this reason."})
+    reason = text(orders.MAX_MESSAGE, required=True, metadata={"description": "The buyer is told this reason."})
 
 
 # ---------------------------------------------------------------- output
@@ -72,7 +74,7 @@ def _caller_organization_ids() -> set[int]:
     key = "marketplace.licensing.caller_orgs"
     if key not in request.environ:
         user = api_user()
-        request.environ[key] = set(services.member_organization_ids(db.session, user)) if user else set()
+        request.environ[key] = set(licences.member_organization_ids(db.session, user)) if user else set()
     return request.environ[key]
 
 

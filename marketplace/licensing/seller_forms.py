@@ -1,7 +1,7 @@
 """Forms of the seller's order pages (and the admin's refund): they parse what a browser sends, nothing more.
 
 The rules (a decline needs a message, a refund a reason, who may decide or refund and from which status) live in
-``marketplace.licensing.services`` and come back as DomainError.errors keyed by these field names.
+``marketplace.orders`` and come back as DomainError.errors keyed by these field names.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length
 
-from marketplace.licensing.services import MAX_MESSAGE
+from marketplace.orders.common import MAX_MESSAGE
 
 # The pages each form can be posted from, and so re-shown on or returned to: names, never URLs (no open redirect).
 DECISION_PAGES = ("requests", "order")

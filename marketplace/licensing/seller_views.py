@@ -27,11 +27,12 @@ from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
-from marketplace.licensing import services as orders
+from marketplace.licensing import services as licences
+from marketplace.orders import services as orders
 from marketplace.licensing.certificates import scenario_in_words
-from marketplace.licensing.models import Order
+from marketplace.orders.models import Order
 from marketplace.licensing.seller_forms import DecisionForm, RefundForm
-from marketplace.licensing.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.listings.view_helpers import acting_user
 
 bp = Blueprint("sales", __name__)
@@ -142,7 +143,7 @@ def render_sales(org: Organization, *, forms: dict | None = None, status: int = 
     recent = orders.seller_orders(session, user, org, limit=RECENT_ORDERS)
     return render_template(
         "sales/dashboard.html", org=org, revenue=orders.revenue_by_currency(session, org.id),
-        active_licences=orders.active_licence_count(session, org.id),
+        active_licences=licences.active_licence_count(session, org.id),
         waiting=orders.waiting_request_count(session, org.id), recent=recent, recent_limit=RECENT_ORDERS,
         forms=forms or {}, blank=RefundForm(formdata=None), error=error,
     ), status

@@ -15,11 +15,14 @@ from werkzeug.exceptions import HTTPException
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.licensing import services
+from marketplace.licensing import services as licence_services
+from marketplace.orders import services as order_services
 from marketplace.licensing.certificates import current_status, scenario_in_words, terms_in_words
 from marketplace.licensing.forms import CheckoutForm, LicenceRequestForm, RenewForm
-from marketplace.licensing.models import Licence, Order
-from marketplace.licensing.states import ORDER_LIFECYCLE, LicenceStatus, OrderAction, OrderActor, OrderStatus
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
@@ -47,7 +50,7 @@ def _with_refusal(form, exc: DomainError) -> None:
 def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
     """A plan buyers may license now, of the product named in the URL; 404 otherwise."""
     try:
-        plan = services.purchasable_plan(db.session, plan_id)
+        plan = order_services.purchasable_plan(db.session, plan_id)
     except NotFound as exc:
         abort(404, exc.message)
     if plan.version.product.slug != slug:
@@ -74,17 +77,17 @@ def request_licence(slug: str, plan_id: int):
     plan = _offered_plan(slug, plan_id)
     user = acting_user()
     seller_id = plan.version.product.organization_id
-    organizations = [o for o in services.buyer_organizations(db.session, user) if o.id != seller_id]
+    organizations = [o for o in order_services.buyer_organizations(db.session, user) if o.id != seller_id]
     form = LicenceRequestForm().set_organizations(organizations)
     if not form.validate_on_submit():
         return _request_page(plan, form, organizations, status=422 if form.is_submitted() else 200)
-    req = services.LicenceRequest(
+    req = order_services.LicenceRequest(
         plan_id=plan.id, organization_id=form.organization(), scenario=form.scenario(),
         accept_terms=bool(form.accept_terms.data), idempotency_key=form.idempotency_key.data or "",
     )
     try:
         # A double submit (the same idempotency key) is answered with the first order, even when racing.
-        order = services.request_licence(db.session, user, req)
+        order = order_services.request_licence(db.session, user, req)
     except DomainError as exc:
         db.session.rollback()
         _with_refusal(form, exc)
@@ -100,13 +103,13 @@ def request_licence(slug: str, plan_id: int):
 
 def _order(order_id: int) -> Order:
     try:
-        return services.order_for(db.session, acting_user(), order_id)
+        return order_services.order_for(db.session, acting_user(), order_id)
     except NotFound as exc:
         abort(404, exc.message)
 
 
 def render_order(order: Order, *, status: int = 200, error: str | None = None):
-    buyer = services.is_buyer(db.session, acting_user(), order)
+    buyer = order_services.is_buyer(db.session, acting_user(), order)
     actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer,
@@ -126,7 +129,7 @@ def _order_refused(order: Order, exc: DomainError):
 @bp.get("/orders")
 @login_required
 def orders():
-    return render_template("licensing/orders.html", orders=services.buyer_orders(db.session, acting_user()))
+    return render_template("licensing/orders.html", orders=order_services.buyer_orders(db.session, acting_user()))
 
 
 @bp.get(ORDER)
@@ -146,7 +149,7 @@ def _absolute(endpoint: str, **values) -> str:
 def pay(order_id: int):
     found = _order(order_id)
     try:
-        url = services.start_checkout(
+        url = order_services.start_checkout(
             db.session, acting_user(), found, current_app.extensions["payments"],
             success_url=_absolute(".order", order_id=found.id, paid=1),
             cancel_url=_absolute(".order", order_id=found.id),
@@ -162,7 +165,7 @@ def pay(order_id: int):
 def cancel(order_id: int):
     found = _order(order_id)
     try:
-        services.cancel_order(db.session, acting_user(), found)
+        order_services.cancel_order(db.session, acting_user(), found)
     except DomainError as exc:
         return _order_refused(found, exc)
     db.session.commit()
@@ -183,9 +186,9 @@ def _checkout_page(order: Order, form: CheckoutForm, status: int = 200):
 def checkout(order_id: int):
     found = _order(order_id)
     back = url_for(".order", order_id=found.id)
-    if not services.is_buyer(db.session, acting_user(), found):
+    if not order_services.is_buyer(db.session, acting_user(), found):
         abort(403, "Only the buyer pays for an order.")
-    if not services.awaits_simulated_payment(found):
+    if not order_services.awaits_simulated_payment(found):
         flash(f"Order {found.number} is not waiting for a payment on this page.", "info")
         return redirect(back)
     form = CheckoutForm()
@@ -195,7 +198,7 @@ def checkout(order_id: int):
     if not form.validate_on_submit():
         return _checkout_page(found, form, 422 if form.is_submitted() else 200)
     try:
-        services.pay_with_test_card(db.session, acting_user(), found, form.card_number.data or "")
+        order_services.pay_with_test_card(db.session, acting_user(), found, form.card_number.data or "")
     except PaymentError as exc:
         db.session.commit()  # the failed attempt stays on record; the order keeps waiting for payment
         # The card's reason beside the number; the decline code is for developers, and the page lists the cards.
@@ -213,7 +216,7 @@ def checkout(order_id: int):
 
 def _licence(licence_id: int) -> Licence:
     try:
-        return services.licence_for(db.session, acting_user(), licence_id)
+        return licence_services.licence_for(db.session, acting_user(), licence_id)
     except NotFound as exc:
         abort(404, exc.message)
 
@@ -221,16 +224,16 @@ def _licence(licence_id: int) -> Licence:
 @bp.get("/licences")
 @login_required
 def licences():
-    found = services.buyer_licences(db.session, acting_user())
+    found = licence_services.buyer_licences(db.session, acting_user())
     return render_template("licensing/licences.html", licences=found,
-                           files=services.licensed_assets(db.session, found),
+                           files=licence_services.licensed_assets(db.session, found),
                            statuses={lic.id: current_status(lic) for lic in found}, LicenceStatus=LicenceStatus)
 
 
 def render_licence(licence: Licence, *, form: RenewForm | None = None, status: int = 200, error: str | None = None):
-    buyer = services.is_buyer(db.session, acting_user(), licence)
+    buyer = order_services.is_buyer(db.session, acting_user(), licence)
     return render_template(
-        "licensing/licence.html", licence=licence, files=services.licensed_assets(db.session, [licence])[licence.id],
+        "licensing/licence.html", licence=licence, files=licence_services.licensed_assets(db.session, [licence])[licence.id],
         status=current_status(licence),
         terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period),
         scenario=scenario_in_words(licence.scenario),
@@ -254,7 +257,7 @@ def renew(licence_id: int):
     if not form.validate_on_submit():
         return render_licence(found, form=form, status=422)
     try:
-        renewal = services.renew_licence(db.session, acting_user(), found, accept_terms=bool(form.accept_terms.data),
+        renewal = order_services.renew_licence(db.session, acting_user(), found, accept_terms=bool(form.accept_terms.data),
                                          idempotency_key=form.idempotency_key.data or "")
     except DomainError as exc:
         db.session.rollback()
@@ -274,7 +277,7 @@ def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
     user = acting_user() if current_user.is_authenticated else None
-    grant = services.authorize_download(db.session, user, services.traded_product(db.session, slug), asset_id)
+    grant = licence_services.authorize_download(db.session, user, licence_services.traded_product(db.session, slug), asset_id)
     storage, asset = current_app.extensions["storage"], grant.asset
     url = storage.presigned_url(asset.storage_key, expires_in=current_app.config["DOWNLOAD_URL_SECONDS"],
                                 filename=asset.filename)

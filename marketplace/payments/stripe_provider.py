@@ -2,7 +2,7 @@
 
 A checkout is a Checkout Session in "payment" mode with one line item: the order's amount in integer minor
 units and its currency, the order id in the metadata. Stripe tells us the outcome by a signed webhook (see
-``marketplace.payments.webhooks``) or, when asked, by the session itself (reconciliation). This module knows
+``marketplace.orders.webhooks``) or, when asked, by the session itself (reconciliation). This module knows
 amounts and references, never orders' states: the order services move orders on its word.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.licensing.models import Order
+from marketplace.orders.models import Order
 from marketplace.listings.models import Asset, DataProduct, PricingPlan
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, PlanKind, Territory

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from marketplace.extensions import db
-from marketplace.licensing import services as orders
-from marketplace.licensing.models import Order
-from marketplace.licensing.states import OrderStatus
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
+from marketplace.orders.states import OrderStatus
 from marketplace.payments import SimulatedPayments
 from tests import factories
 from tests.licensing.conftest import SCENARIO

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Membership
-from marketplace.licensing import services as orders
-from marketplace.licensing.models import Licence, Order
-from marketplace.licensing.states import LicenceStatus, OrderStatus
+from marketplace.orders import services as orders
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import OrderStatus
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 

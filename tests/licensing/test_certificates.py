@@ -26,8 +26,10 @@ from marketplace.licensing.certificates import (
     signer_for,
     verify_document,
 )
-from marketplace.licensing.models import Licence, Order
-from marketplace.licensing.states import LicenceStatus, OrderStatus
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import OrderStatus
 from marketplace.listings.vocab import AssetKind
 from tests import factories
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
-from marketplace.licensing import services as orders
+from marketplace.licensing import services as licences
+from marketplace.orders import services as orders
 from marketplace.listings.assets import upload_asset
 from marketplace.listings.vocab import AssetKind
 from marketplace.payments import SimulatedPayments
@@ -168,7 +169,7 @@ def test_a_licence_whose_period_ended_is_refused_as_expired(session, buyer, buye
     order.licence.valid_until = utcnow() - timedelta(days=35)  # lapsed, not yet marked by the expiry command
     session.commit()
     refused(buyer_client.get(url(offer[0], deliverable)), "Your licence has expired.")
-    assert orders.expire_licences(session) == [order.licence]
+    assert licences.expire_licences(session) == [order.licence]
     session.commit()
     refused(buyer_client.get(url(offer[0], deliverable)), "Your licence has expired.")
     page = buyer_client.get("/licences").get_data(as_text=True)

@@ -6,15 +6,8 @@ import itertools
 
 import pytest
 
-from marketplace.licensing.states import (
-    LICENCE_LIFECYCLE,
-    ORDER_LIFECYCLE,
-    LicenceAction,
-    LicenceStatus,
-    OrderAction,
-    OrderActor,
-    OrderStatus,
-)
+from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from tests.support.lifecycle import check_move
 
 O, A, L = OrderStatus, OrderAction, LicenceStatus
@@ -38,8 +31,8 @@ EXPECTED_ORDER = {
     (O.FULFILLED, A.REFUND): (O.REFUNDED, {SELLER, ADMIN}),
 }
 EXPECTED_LICENCE = {
-    (L.ACTIVE, LicenceAction.EXPIRE): (L.EXPIRED, {SYSTEM}),
-    (L.ACTIVE, LicenceAction.REVOKE): (L.REVOKED, {SYSTEM}),
+    (L.ACTIVE, LicenceAction.EXPIRE): (L.EXPIRED, {LicenceActor.SYSTEM}),
+    (L.ACTIVE, LicenceAction.REVOKE): (L.REVOKED, {LicenceActor.SYSTEM}),
 }
 
 
@@ -49,7 +42,7 @@ def test_order_moves(state, action, actor):
 
 
 @pytest.mark.parametrize(("state", "action", "actor"),
-                         list(itertools.product(LicenceStatus, LicenceAction, OrderActor)))
+                         list(itertools.product(LicenceStatus, LicenceAction, LicenceActor)))
 def test_licence_moves(state, action, actor):
     check_move(LICENCE_LIFECYCLE, EXPECTED_LICENCE, state, action, actor)
 

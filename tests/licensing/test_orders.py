@@ -8,9 +8,12 @@ from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from marketplace.licensing import services as orders
-from marketplace.licensing.models import Licence, Order
-from marketplace.licensing.states import LicenceStatus, OrderStatus
+from marketplace.licensing import services as licences
+from marketplace.orders import services as orders
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentError, SimulatedPayments
 from marketplace.db import utcnow
 from tests import factories
@@ -298,8 +301,8 @@ def test_a_subscription_lapses_after_its_period_and_renews_from_its_end(session,
     assert renewal.renews_order_id == order.id and renewal.status == OrderStatus.AWAITING_PAYMENT
     pay(session, buyer, renewal)
     assert renewal.licence.valid_from == licence.valid_until
-    assert orders.expire_licences(session, licence.valid_until - timedelta(seconds=1)) == []
-    assert orders.expire_licences(session, licence.valid_until) == [licence]
+    assert licences.expire_licences(session, licence.valid_until - timedelta(seconds=1)) == []
+    assert licences.expire_licences(session, licence.valid_until) == [licence]
     assert licence.status == LicenceStatus.EXPIRED and renewal.licence.status == LicenceStatus.ACTIVE
 
 
@@ -316,8 +319,8 @@ def test_licences_are_listed_for_every_member_of_the_buyer_organization(session,
     session.add(Membership(user_id=colleague.id, organization_id=buyer_org.id))
     session.flush()
     order = request(session, buyer, buyer_org, plans["Open research"])
-    assert [lic.id for lic in orders.buyer_licences(session, colleague)] == [order.licence.id]
-    assert orders.licence_for(session, colleague, order.licence.id) is order.licence
+    assert [lic.id for lic in licences.buyer_licences(session, colleague)] == [order.licence.id]
+    assert licences.licence_for(session, colleague, order.licence.id) is order.licence
     assert session.scalar(select(Licence.serial)) == order.licence.serial
 
 
@@ -366,6 +369,6 @@ def test_a_stranger_cannot_see_or_renew_another_organizations_licence(session, b
     order = request(session, buyer, buyer_org, plans["Open research"])
     stranger = factories.user(session, organization="Elsewhere Ltd")
     with pytest.raises(NotFound):
-        orders.licence_for(session, stranger, order.licence.id)
+        licences.licence_for(session, stranger, order.licence.id)
     with pytest.raises(NotFound):
         orders.renew_licence(session, stranger, order.licence, accept_terms=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.licensing import services as orders
+from marketplace.orders import services as orders
 from marketplace.payments import payments_from_config
 from tests.licensing.conftest import SCENARIO, buyer, buyer_org, offer, plans
 from tests.support.stripe_stub import API_KEY, WEBHOOK_SECRET, StripeStub

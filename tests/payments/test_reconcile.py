@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from marketplace.licensing.models import Licence, Order
-from marketplace.licensing.states import OrderStatus
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.orders.states import OrderStatus
 from tests.payments.test_webhooks import post_event
 from tests.support.stripe_stub import event_payload
 

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from marketplace import create_app
 from marketplace.accounts.models import PlatformRole
 from marketplace.extensions import db
-from marketplace.licensing import services as orders
-from marketplace.licensing.models import Licence, Order, PaymentEvent
-from marketplace.licensing.states import OrderStatus
+from marketplace.orders import services as orders
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.states import OrderStatus
 from marketplace.payments.stripe_provider import StripePayments
 from tests import factories
 from tests.licensing.conftest import SCENARIO

@@ -7,9 +7,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.licensing.models import Licence, Order, PaymentEvent
-from marketplace.licensing.states import LicenceStatus, OrderStatus
-from marketplace.payments import webhooks
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order, PaymentEvent
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import OrderStatus
+from marketplace.orders import webhooks
 from tests.support.stripe_stub import WEBHOOK_SECRET, event_payload, sign, signed_event
 
 URL = "/webhooks/stripe"
@@ -198,7 +200,7 @@ def test_an_expired_checkout_expires_the_unpaid_order(client, session, checkout,
 
 def test_the_expiry_of_an_abandoned_earlier_checkout_leaves_the_order_waiting(client, session, buyer, checkout,
                                                                               stripe_payments, stripe_stub):
-    from marketplace.licensing import services as orders
+    from marketplace.orders import services as orders
 
     abandoned = checkout.payment_reference
     expired = stripe_stub.expire(abandoned)

@@ -21,7 +21,7 @@ def init_payments_cli(app: Flask) -> None:
     @payments.command("reconcile")
     def reconcile() -> None:
         """Ask the payment provider about every order awaiting payment through it; pay or expire what it says."""
-        from marketplace.licensing.services import reconcile_orders
+        from marketplace.orders.checkout import reconcile_orders
 
         provider = current_app.extensions["payments"]
         with write_intent():

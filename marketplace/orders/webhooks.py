@@ -23,14 +23,14 @@ from werkzeug.exceptions import HTTPException
 from marketplace.api import error_body
 from marketplace.errors import DomainError, InvalidTransition, NotFound
 from marketplace.extensions import db
-from marketplace.licensing.models import Order, PaymentEvent
-from marketplace.licensing.services import (
+from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.checkout import (
     already_processed,
     confirm_payment,
     expire_unpaid,
     record_payment_failure,
 )
-from marketplace.licensing.states import OrderStatus
+from marketplace.orders.states import OrderStatus
 from marketplace.payments.stripe_provider import PROVIDER, WebhookEvent, checkout_mismatch
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,125 @@
+"""Payment: open the provider's checkout, confirm or fail a payment, the simulated test cards, reconciliation with
+the provider, and closing a checkout when its order stops waiting."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.audit.services import record
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, InvalidTransition
+from marketplace.orders.common import move_order, notify_buyer, require_buyer
+from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
+from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider
+
+
+def close_checkout(order: Order) -> None:
+    """Close the provider's open checkout of an order about to stop waiting for payment (PaymentError if the
+    provider cannot be reached: the order then keeps waiting, so nobody pays for a closed order)."""
+    if order.status != OrderStatus.AWAITING_PAYMENT or not order.payment_reference:
+        return
+    payments: PaymentProvider = current_app.extensions["payments"]
+    if payments.name == order.payment_provider:
+        payments.cancel_checkout(order)
+
+
+# ---------------------------------------------------------------- payment
+
+
+def start_checkout(session: Session, user: User, order: Order, payments: PaymentProvider, *,
+                   success_url: str, cancel_url: str) -> str:
+    """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
+    require_buyer(session, user, order)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
+    order.payment_attempts += 1
+    # The order's own random key makes the provider's key unique even if order ids are reused (a reset database).
+    checkout = payments.start_checkout(
+        order, success_url=success_url, cancel_url=cancel_url,
+        idempotency_key=f"order-{order.id}-{order.idempotency_key[:40]}-checkout-{order.payment_attempts}")
+    order.payment_provider, order.payment_reference, order.payment_error = payments.name, checkout.reference, None
+    record(session, actor_id=user.id, action="order.checkout", subject_type="order", subject_id=order.id,
+           payload={"provider": payments.name, "reference": checkout.reference})
+    return checkout.redirect_url
+
+
+def confirm_payment(session: Session, order: Order, *, provider: str, payment_reference: str | None) -> Order:
+    """The provider confirmed the money: the order is paid, then fulfilled with its licence."""
+    if order.payment_provider and order.payment_provider != provider:
+        raise Conflict(f"Order {order.number} is paid through {order.payment_provider}, not {provider}.")
+    move_order(session, None, order, OrderAction.PAY, OrderActor.SYSTEM, provider=provider,
+          payment_reference=payment_reference)
+    order.payment_provider, order.payment_intent = provider, payment_reference
+    order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
+    fulfil(session, order)
+    return order
+
+
+def record_payment_failure(session: Session, order: Order, message: str) -> Order:
+    """A declined or failed payment: the order keeps waiting (the buyer may try again or cancel). InvalidTransition
+    for an order no longer awaiting payment (paid meanwhile, cancelled, expired)."""
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise InvalidTransition(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
+    order.payment_error = message[:500]
+    record(session, actor_id=None, action="order.payment_failed", subject_type="order", subject_id=order.id,
+           payload={"message": order.payment_error})
+    return order
+
+
+def awaits_simulated_payment(order: Order) -> bool:
+    """Whether the order's checkout is the simulated one, still open (what the checkout page may show)."""
+    return order.status == OrderStatus.AWAITING_PAYMENT and order.payment_provider == "simulated"
+
+
+def pay_with_test_card(session: Session, user: User, order: Order, card_number: str) -> Order:
+    """The simulated checkout: a test card pays (the order is fulfilled) or fails like Stripe's test cards."""
+    from marketplace.payments.simulated import charge_test_card
+
+    require_buyer(session, user, order)
+    if not awaits_simulated_payment(order):
+        raise Conflict(f"Order {order.number} is not waiting for a simulated payment.")
+    try:
+        reference = charge_test_card(card_number)
+    except PaymentError as exc:
+        record_payment_failure(session, order, exc.message)
+        raise
+    return confirm_payment(session, order, provider="simulated", payment_reference=reference)
+
+
+def already_processed(session: Session, provider: str, event_id: str) -> bool:
+    return session.scalar(select(PaymentEvent.id).where(PaymentEvent.provider == provider,
+                                                        PaymentEvent.event_id == event_id)) is not None
+
+
+def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[Order, str]]:
+    """Ask the provider about every order stuck awaiting payment through it; pay or expire what it reports."""
+    stuck = session.scalars(
+        select(Order).where(Order.status == OrderStatus.AWAITING_PAYMENT, Order.payment_provider == payments.name,
+                            Order.payment_reference.is_not(None)).order_by(Order.id)
+    ).all()
+    results = []
+    for order in stuck:
+        state = payments.checkout_state(order)
+        if state.outcome is PaymentOutcome.PAID:
+            confirm_payment(session, order, provider=payments.name, payment_reference=state.payment_reference)
+        elif state.outcome is PaymentOutcome.EXPIRED:
+            expire_unpaid(session, order)
+        results.append((order, state.outcome.value))
+    return results
+
+
+def expire_unpaid(session: Session, order: Order) -> Order:
+    """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told.
+    InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired)."""
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise InvalidTransition(f"Cannot expire order {order.number}: it is {order.status.label.lower()}, "
+                                "not awaiting payment.")
+    move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
+    order.deadline, order.closed_at = None, utcnow()
+    notify_buyer(session, order, f"Order {order.number} expired",
+                  "Your order expired: the checkout ended without payment.")
+    return order

@@ -1,0 +1,108 @@
+"""What every order move shares: who is acting, the audited move itself, checked messages, the capped plan's
+lock and count, and telling the buyer.
+
+A capped plan's licences are counted under a lock on the plan row (``SELECT ... FOR UPDATE`` on PostgreSQL,
+SQLite's write lock taken first), so concurrent buyers never get more than the cap between them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.access import Permission, member_organizations_query, permits
+from marketplace.accounts.models import Organization, User
+from marketplace.audit.services import record
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.licensing.services import member_organization_ids  # noqa: F401  (orders read it from here)
+from marketplace.listings.models import PricingPlan
+from marketplace.notifications.services import notify_organization
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.orders.states import HOLDS_LICENCE, ORDER_LIFECYCLE, OrderAction, OrderActor
+
+MAX_MESSAGE = 5000
+
+
+def buyer_organizations(session: Session, user: User) -> list[Organization]:
+    """The organizations ``user`` may license for (every organization they belong to)."""
+    return list(session.scalars(
+        select(Organization).where(Organization.id.in_(member_organizations_query(user))).order_by(Organization.name)
+    ))
+
+
+def actor_for(session: Session, user: User, order: Order, action: OrderAction) -> OrderActor:
+    """The role ``user`` plays for ``action`` on ``order`` (asked of ``accounts.access``); the lifecycle table then
+    says whether that role may make the move. Forbidden if they play none (pages load the order through
+    ``order_for`` first, which hides it from strangers)."""
+    buyer = permits(user, Permission.ACT_FOR_BUYER, order)
+    seller = permits(user, Permission.ACT_FOR_SELLER, order)
+    if action in (OrderAction.APPROVE, OrderAction.DECLINE, OrderAction.REFUND):
+        if seller:
+            return OrderActor.SELLER
+        if action is OrderAction.REFUND and permits(user, Permission.REFUND, order):
+            return OrderActor.ADMIN
+    if buyer:
+        return OrderActor.BUYER
+    if seller:
+        return OrderActor.SELLER
+    raise Forbidden("This order belongs to another organization.")
+
+
+def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
+    """Whether ``user`` acts for the buyer organization of an order or licence (the seller may look at it, never
+    pay, cancel or renew)."""
+    return permits(user, Permission.ACT_FOR_BUYER, held)
+
+
+def require_buyer(session: Session, user: User, order: Order) -> None:
+    """Forbidden unless ``user`` acts for the buyer: the seller may not pay, nor may anyone else."""
+    if not permits(user, Permission.ACT_FOR_BUYER, order):
+        raise Forbidden("Only the buyer pays for an order.")
+
+
+def move_order(session: Session, user: User | None, order: Order, action: OrderAction, actor: OrderActor,
+          **payload) -> None:
+    previous = order.status
+    order.status = ORDER_LIFECYCLE.next(previous, action, actor)
+    record(session, actor_id=user.id if user else None, action=f"order.{action.value}", subject_type="order",
+           subject_id=order.id, payload={"product_id": order.product_id, "plan_id": order.plan_id,
+                                         "from": previous.value, "to": order.status.value, **payload})
+
+
+def checked_message(value: str | None, field: str, what: str, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{what} is required.", {field: [f"{what} is required."]})
+    if len(value) > MAX_MESSAGE:
+        raise ValidationFailed(f"{what} is too long.", {field: [f"At most {MAX_MESSAGE} characters."]})
+    return value
+
+
+# ---------------------------------------------------------------- capped plans
+
+
+def lock_plan(session: Session, plan_id: int) -> None:
+    """Serialise the moves that count a plan's licences: a row lock on PostgreSQL, the write lock on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(PricingPlan.id).where(PricingPlan.id == plan_id).with_for_update())
+    else:
+        # A no-op write takes SQLite's database write lock for the rest of the transaction.
+        session.execute(update(PricingPlan).where(PricingPlan.id == plan_id).values(id=PricingPlan.id))
+
+
+def licences_held(session: Session, plan_id: int) -> int:
+    """Orders holding one of the plan's licences: sold, or being paid for."""
+    return session.scalar(
+        select(func.count(Order.id)).where(Order.plan_id == plan_id, Order.status.in_(HOLDS_LICENCE))
+    ) or 0
+
+
+def take_licence(session: Session, plan: PricingPlan) -> None:
+    """Refuse (Conflict) when a capped plan has no licence left; call with the plan locked."""
+    if plan.licence_cap is not None and licences_held(session, plan.id) >= plan.licence_cap:
+        raise Conflict(f"All {plan.licence_cap} licences of the plan “{plan.name}” are taken.",
+                       {"plan_id": ["This plan is sold out."]})
+
+
+def notify_buyer(session: Session, order: Order, subject: str, body: str) -> None:
+    notify_organization(session, order.buyer_organization, subject, body, link=f"/orders/{order.id}")

@@ -1,0 +1,66 @@
+"""Fulfilment: a paid (or free) order becomes a licence with the plan's terms and the scenario frozen in it, its
+validity, and its signed certificate."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.audit.services import record
+from marketplace.db import utcnow
+from marketplace.licensing.models import Licence
+from marketplace.licensing.states import LicenceStatus
+from marketplace.listings.vocab import BillingPeriod, PlanKind
+from marketplace.notifications.services import notify_organization
+from marketplace.orders.common import move_order, notify_buyer
+from marketplace.orders.models import Order
+from marketplace.orders.states import OrderAction, OrderActor
+
+
+def _period_end(plan_kind: PlanKind, terms: dict, billing_period: BillingPeriod | None, start: datetime):
+    if plan_kind == PlanKind.SUBSCRIPTION:
+        return start + (relativedelta(years=1) if billing_period == BillingPeriod.YEAR else relativedelta(months=1))
+    days = terms.get("duration_days")
+    return start + timedelta(days=days) if days else None
+
+
+def _serial(now: datetime) -> str:
+    return f"LIC-{now.year}-{secrets.token_hex(5).upper()}"
+
+
+def fulfil(session: Session, order: Order) -> Licence:
+    """Freeze the plan's terms and the scenario into a licence with its validity, and sign its certificate."""
+    from marketplace.licensing.certificates import sign_licence
+
+    move_order(session, None, order, OrderAction.FULFIL, OrderActor.SYSTEM)
+    now = utcnow()
+    order.closed_at, order.deadline = now, None
+    plan = order.plan
+    start = now
+    if order.renews_order_id:
+        previous = session.scalar(select(Licence).where(Licence.order_id == order.renews_order_id))
+        if previous is not None and previous.status == LicenceStatus.ACTIVE and previous.valid_until:
+            start = max(now, previous.valid_until)  # a renewal continues where the lapsing period ends
+    terms = plan.terms.to_dict()
+    licence = Licence(
+        serial=_serial(now), order_id=order.id, buyer_organization_id=order.buyer_organization_id,
+        seller_organization_id=order.seller_organization_id, product_id=order.product_id, plan_id=plan.id,
+        plan_kind=plan.kind, status=LicenceStatus.ACTIVE, terms=terms, scenario=order.scenario.to_dict(),
+        version_ids=[order.version_id], valid_from=start,
+        valid_until=_period_end(plan.kind, terms, plan.billing_period, start), status_reason="",
+    )
+    session.add(licence)
+    session.flush()
+    sign_licence(session, licence)
+    record(session, actor_id=None, action="licence.issue", subject_type="licence", subject_id=licence.id,
+           payload={"serial": licence.serial, "order_id": order.id, "valid_from": licence.valid_from.isoformat(),
+                    "valid_until": licence.valid_until.isoformat() if licence.valid_until else None})
+    notify_buyer(session, order, f"Licence {licence.serial} issued",
+                  f"Your licence for {order.product.slug} is active. Download the data from My licences.")
+    notify_organization(session, order.seller_organization, f"Licence {licence.serial} sold",
+                        f"{order.buyer_organization.name} licensed “{plan.name}” ({order.number}).",
+                        link=f"/seller/{order.seller_organization.slug}/sales")
+    return licence

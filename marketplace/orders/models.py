@@ -1,0 +1,99 @@
+"""Orders (a buyer organization's request for a plan, with its scenario and what was paid) and the payment
+events already processed."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organization, User
+from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
+from marketplace.extensions import db
+from marketplace.licensing.models import Licence
+from marketplace.licensing.scenario import Purpose, Scenario, Sector
+from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
+from marketplace.listings.vocab import Currency, Territory
+from marketplace.orders.states import OrderStatus
+
+
+class Order(TimestampMixin, db.Model):
+    """A buyer organization's request for a plan, with the declared scenario and what was paid."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("buyer_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    seller_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("data_products.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("pricing_plans.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus), default=OrderStatus.REQUESTED, index=True)
+
+    # The declared use scenario.
+    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
+    sector: Mapped[Sector] = mapped_column(str_enum(Sector))
+    territory: Mapped[Territory] = mapped_column(str_enum(Territory))
+    expected_users: Mapped[int] = mapped_column(Integer)
+    scenario_description: Mapped[str] = mapped_column(Text)
+    terms_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # Money, in integer minor units of the plan's currency, copied at request time.
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[Currency] = mapped_column(str_enum(Currency, 3))
+    payment_provider: Mapped[str | None] = mapped_column(String(20))
+    payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    payment_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    payment_error: Mapped[str | None] = mapped_column(String(500))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+
+    # What the seller said when deciding, and until when the current step may wait.
+    decision_message: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The order whose licence this one renews, if it is a renewal.
+    renews_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+    buyer_organization: Mapped[Organization] = relationship(foreign_keys=[buyer_organization_id])
+    seller_organization: Mapped[Organization] = relationship(foreign_keys=[seller_organization_id])
+    buyer: Mapped[User | None] = relationship()
+    product: Mapped[DataProduct] = relationship()
+    version: Mapped[ProductVersion] = relationship()
+    plan: Mapped[PricingPlan] = relationship()
+    licence: Mapped[Licence | None] = relationship(
+        back_populates="order", foreign_keys="Licence.order_id", uselist=False
+    )
+
+    @property
+    def scenario(self) -> Scenario:
+        return Scenario(Purpose(self.purpose), Sector(self.sector), Territory(self.territory),
+                        self.expected_users, self.scenario_description)
+
+    @property
+    def is_free(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def number(self) -> str:
+        return f"ORD-{self.id:08d}"
+
+
+class PaymentEvent(db.Model):
+    """A payment provider's event that has been processed: each event id is acted on once."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

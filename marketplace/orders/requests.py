@@ -1,0 +1,295 @@
+"""A buyer requests a plan with a scenario; the seller decides if the plan asks for it; the buyer may cancel and
+the system expires what waited too long; a subscription is renewed by a new request."""
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.access import Permission, require
+from marketplace.accounts.models import Organization, User
+from marketplace.audit.services import record
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.licensing.models import Licence
+from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_conflicts
+from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
+from marketplace.listings.states import ProductStatus
+from marketplace.listings.vocab import PlanKind
+from marketplace.notifications.services import notify_organization
+from marketplace.orders.checkout import close_checkout
+from marketplace.orders.common import (
+    actor_for,
+    checked_message,
+    lock_plan,
+    move_order,
+    notify_buyer,
+    take_licence,
+)
+from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.models import Order
+from marketplace.orders.states import OPEN_ORDER_STATES, ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.payments import PaymentError
+
+log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY = 100
+
+
+# ---------------------------------------------------------------- requesting
+
+
+@dataclass(frozen=True)
+class LicenceRequest:
+    """What a buyer submits: the plan, the organization licensing, the scenario and the terms' acceptance."""
+
+    plan_id: int
+    organization_id: int
+    scenario: Mapping
+    accept_terms: bool
+    idempotency_key: str
+
+
+def purchasable_plan(session: Session, plan_id: int) -> PricingPlan:
+    """A plan of a listed product's listed version; NotFound otherwise (buyers never see anything else)."""
+    plan = session.scalar(
+        select(PricingPlan).where(PricingPlan.id == plan_id)
+        .options(selectinload(PricingPlan.version).selectinload(ProductVersion.product))
+    )
+    if plan is None:
+        raise NotFound("No such plan.")
+    product = plan.version.product
+    if product.status != ProductStatus.LISTED or product.listed_version_id != plan.version_id:
+        raise NotFound("This plan is not offered any more.")
+    return plan
+
+
+def _check_request(session: Session, user: User, req: LicenceRequest, plan: PricingPlan) -> Scenario:
+    product = plan.version.product
+    buyer = session.get(Organization, req.organization_id)
+    if buyer is None:
+        raise Forbidden("You may only license for an organization you belong to.",
+                        {"organization_id": ["Choose one of your organizations."]})
+    require(user, Permission.LICENSE, buyer)  # a member, with a verified e-mail address
+    if req.organization_id == product.organization_id:
+        raise Forbidden("An organization cannot license its own product.",
+                        {"organization_id": ["This organization sells the product."]})
+    scenario, errors = parse_scenario(req.scenario)
+    if not req.accept_terms:
+        errors["accept_terms"] = ["Accept the plan's licence terms to continue."]
+    if scenario is not None:
+        errors.update(scenario_conflicts(scenario, plan.terms))
+    if errors:
+        if scenario is None:
+            message = "Complete the use scenario."
+        elif set(errors) == {"accept_terms"}:
+            message = "Accept the plan's licence terms to continue."
+        else:
+            message = "The use scenario does not fit this plan."
+        raise ValidationFailed(message, errors)
+    open_order = session.scalar(
+        select(Order).where(Order.buyer_organization_id == req.organization_id, Order.plan_id == plan.id,
+                            Order.status.in_(OPEN_ORDER_STATES)).limit(1)
+    )
+    if open_order is not None:
+        raise Conflict(f"Your organization already has an open order for this plan ({open_order.number}).",
+                       {"plan_id": ["An order for this plan is already in progress."]})
+    return scenario
+
+
+def idempotency_key_fits(key: str) -> bool:
+    """Whether an order could carry ``key``: at most MAX_IDEMPOTENCY_KEY printable characters."""
+    return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()
+
+
+def _checked_idempotency_key(value: str | None) -> str:
+    """The stripped key, "" when none; refuses (ValidationFailed) one that no order could carry (too long, or
+    with a non-printable character such as NUL, which PostgreSQL cannot even compare)."""
+    key = (value or "").strip()
+    if key and not idempotency_key_fits(key):
+        raise ValidationFailed("Invalid idempotency key.",
+                               {"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} printable characters."]})
+    return key
+
+
+def _idempotency_key(value: str | None) -> str:
+    return _checked_idempotency_key(value) or secrets.token_urlsafe(16)
+
+
+def order_by_key(session: Session, user: User, idempotency_key: str) -> Order | None:
+    """The order ``user`` already placed with this idempotency key, if any. Refuses a key no order could carry
+    (ValidationFailed) before looking it up."""
+    key = _checked_idempotency_key(idempotency_key)
+    if not key:
+        return None
+    return session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
+
+
+def request_licence(session: Session, user: User, req: LicenceRequest, *, renews: Order | None = None) -> Order:
+    """Open an order for a plan with a checked scenario and route it: to the seller, to payment, or (free plan)
+    straight to a licence. Repeating a request with the same idempotency key returns the first order."""
+    key = _idempotency_key(req.idempotency_key)
+    earlier = order_by_key(session, user, key)
+    if earlier is not None:
+        if earlier.plan_id != req.plan_id:
+            raise Conflict("This idempotency key was already used for another order.",
+                           {"idempotency_key": ["Already used for another order."]})
+        return earlier
+    plan = purchasable_plan(session, req.plan_id)
+    scenario = _check_request(session, user, req, plan)
+    needs_seller = plan.requires_approval or scenario.needs_seller
+    lock_plan(session, plan.id)
+    if not needs_seller:
+        take_licence(session, plan)
+    product = plan.version.product
+    now = utcnow()
+    order = Order(
+        buyer_organization_id=req.organization_id, buyer_id=user.id, seller_organization_id=product.organization_id,
+        product_id=product.id, version_id=plan.version_id, plan_id=plan.id, status=OrderStatus.REQUESTED,
+        purpose=scenario.purpose, sector=scenario.sector, territory=scenario.territory,
+        expected_users=scenario.expected_users, scenario_description=scenario.description, terms_accepted_at=now,
+        amount=plan.amount, currency=plan.currency, idempotency_key=key, decision_message="",
+        renews_order_id=renews.id if renews else None,
+    )
+    try:
+        with session.begin_nested():  # a racing request with the same key inserts first: answer with its order
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        earlier = order_by_key(session, user, key)
+        if earlier is None or earlier.plan_id != req.plan_id:
+            raise
+        return earlier
+    record(session, actor_id=user.id, action="order.request", subject_type="order", subject_id=order.id,
+           payload={"product_id": product.id, "plan_id": plan.id, "amount": order.amount,
+                    "currency": str(order.currency), "scenario": scenario.to_dict(),
+                    "renews_order_id": order.renews_order_id})
+    if needs_seller:
+        move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)
+        order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
+        notify_organization(
+            session, order.seller_organization, f"Licence request {order.number} for {product.slug}",
+            f"{order.buyer_organization.name} asks to license “{plan.name}” for "
+            f"{scenario.purpose.label.lower()}: {scenario.description}",
+            link=f"/seller/{order.seller_organization.slug}/requests",
+        )
+    else:
+        _proceed(session, order)
+    return order
+
+
+def _proceed(session: Session, order: Order) -> None:
+    """After the request (or the seller's approval): a free order is fulfilled, a paid one waits for payment."""
+    if order.is_free:
+        fulfil(session, order)
+    else:
+        move_order(session, None, order, OrderAction.AWAIT_PAYMENT, OrderActor.SYSTEM)
+        order.deadline = utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+
+
+# ---------------------------------------------------------------- the seller decides
+
+
+def approve_order(session: Session, user: User, order: Order, message: str = "") -> Order:
+    actor = actor_for(session, user, order, OrderAction.APPROVE)
+    message = checked_message(message, "message", "A message", required=False)
+    ORDER_LIFECYCLE.next(order.status, OrderAction.APPROVE, actor)  # refuse before taking the lock
+    lock_plan(session, order.plan_id)
+    take_licence(session, order.plan)
+    move_order(session, user, order, OrderAction.APPROVE, actor, message=message)
+    order.decision_message, order.decided_at, order.deadline = message, utcnow(), None
+    _proceed(session, order)
+    what = "Your licence is ready." if order.status == OrderStatus.FULFILLED else "You can now pay for it."
+    notify_buyer(session, order, f"Licence request {order.number} approved",
+                  f"The seller approved your request. {what} {message}".strip())
+    return order
+
+
+def decline_order(session: Session, user: User, order: Order, message: str) -> Order:
+    actor = actor_for(session, user, order, OrderAction.DECLINE)
+    message = checked_message(message, "message", "A message to the buyer", required=True)
+    move_order(session, user, order, OrderAction.DECLINE, actor, message=message)
+    order.decision_message, order.decided_at, order.deadline, order.closed_at = message, utcnow(), None, utcnow()
+    notify_buyer(session, order, f"Licence request {order.number} declined", message)
+    return order
+
+
+def decide_order(session: Session, user: User, order: Order, decision: str, message: str = "") -> Order:
+    """The seller's decision by name ("approve" or "decline"), for forms and the API."""
+    if decision == "approve":
+        return approve_order(session, user, order, message)
+    if decision == "decline":
+        return decline_order(session, user, order, message)
+    raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve or decline."]})
+
+
+# ---------------------------------------------------------------- the buyer cancels, the system expires
+
+
+def cancel_order(session: Session, user: User, order: Order) -> Order:
+    actor = actor_for(session, user, order, OrderAction.CANCEL)
+    ORDER_LIFECYCLE.next(order.status, OrderAction.CANCEL, actor)  # refuse before calling the provider
+    close_checkout(order)
+    move_order(session, user, order, OrderAction.CANCEL, actor)
+    order.deadline, order.closed_at = None, utcnow()
+    return order
+
+
+def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
+    """Expire requests the seller never answered and orders whose payment never came, past their deadline."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(Order).where(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT]),
+                            Order.deadline <= now).order_by(Order.id)
+    ).all()
+    expired = []
+    for order in due:
+        try:
+            close_checkout(order)
+        except PaymentError as exc:  # the provider is unreachable: try again on the next run
+            log.warning("Order %s not expired: %s", order.number, exc.message)
+            continue
+        waited_for = "the seller" if order.status == OrderStatus.AWAITING_APPROVAL else "payment"
+        expired.append(order)
+        move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for=waited_for)
+        order.deadline, order.closed_at = None, now
+        notify_buyer(session, order, f"Order {order.number} expired",
+                      f"Your order expired after waiting for {waited_for}.")
+    return expired
+
+
+def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
+    """The plan a subscription renews on: the same plan if still offered, else the listed version's plan of the
+    same name and kind."""
+    if licence.plan_kind != PlanKind.SUBSCRIPTION:
+        raise Conflict("Only subscriptions are renewed; buy a new licence instead.")
+    try:
+        return purchasable_plan(session, licence.plan_id)
+    except NotFound:
+        product = session.get(DataProduct, licence.product_id)
+        if product is None or product.status != ProductStatus.LISTED or product.listed_version_id is None:
+            raise NotFound("This product is not offered any more.") from None
+        plan = session.scalar(select(PricingPlan).where(
+            PricingPlan.version_id == product.listed_version_id, PricingPlan.name == licence.plan.name,
+            PricingPlan.kind == PlanKind.SUBSCRIPTION))
+        if plan is None:
+            raise NotFound("This subscription is not offered any more; choose one of the current plans.") from None
+        return plan
+
+
+def renew_licence(session: Session, user: User, licence: Licence, *, accept_terms: bool,
+                  idempotency_key: str = "") -> Order:
+    """Renewal is a new order for the subscription, with the same scenario, continuing the current period; only
+    the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
+    require(user, Permission.VIEW_ORDER, licence)
+    plan = renewal_plan(session, licence)
+    return request_licence(session, user, LicenceRequest(
+        plan_id=plan.id, organization_id=licence.buyer_organization_id, scenario=licence.scenario,
+        accept_terms=accept_terms, idempotency_key=idempotency_key), renews=licence.order)

@@ -1,0 +1,49 @@
+"""The orders package's services in one place, for the pages, the API and the commands that call them.
+
+Requests and decisions live in ``requests``, payment in ``checkout``, licences issued in ``fulfilment``, refunds in
+``refunds`` and reading in ``queries``; what they share (the audited move, the capped plan's lock) in ``common``.
+"""
+from marketplace.orders.checkout import (  # noqa: F401
+    already_processed,
+    awaits_simulated_payment,
+    close_checkout,
+    confirm_payment,
+    expire_unpaid,
+    pay_with_test_card,
+    reconcile_orders,
+    record_payment_failure,
+    start_checkout,
+)
+from marketplace.orders.common import (  # noqa: F401
+    MAX_MESSAGE,
+    buyer_organizations,
+    is_buyer,
+    licences_held,
+    lock_plan,
+    member_organization_ids,
+)
+from marketplace.orders.queries import (  # noqa: F401
+    all_orders,
+    buyer_orders,
+    order_for,
+    revenue_by_currency,
+    seller_orders,
+    seller_requests,
+    waiting_request_count,
+)
+from marketplace.orders.refunds import refund_order, refundable  # noqa: F401
+from marketplace.orders.requests import (  # noqa: F401
+    MAX_IDEMPOTENCY_KEY,
+    LicenceRequest,
+    approve_order,
+    cancel_order,
+    decide_order,
+    decline_order,
+    expire_orders,
+    idempotency_key_fits,
+    order_by_key,
+    purchasable_plan,
+    renew_licence,
+    renewal_plan,
+    request_licence,
+)

@@ -1,0 +1,78 @@
+"""The order lifecycle: the one table of allowed moves, with who may make them.
+
+requested -> (awaiting_approval -> approved | declined) -> awaiting_payment -> paid -> fulfilled; a free plan goes
+from requested or approved straight to fulfilled (it skips payment, never the scenario). The buyer may cancel
+before paying; the system expires a request the seller never answered and an order whose payment never came; the
+seller or a platform admin refunds a fulfilled order, which revokes its licence.
+"""
+from __future__ import annotations
+
+import enum
+
+from marketplace.lifecycle import Lifecycle, move
+from marketplace.listings.vocab import LabelledEnum
+
+
+class OrderStatus(LabelledEnum):
+    REQUESTED = "requested"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class OrderActor(enum.StrEnum):
+    BUYER = "buyer"    # a member of the buyer organization
+    SELLER = "seller"  # a member of the seller organization
+    ADMIN = "admin"    # a platform admin
+    SYSTEM = "system"  # the platform itself: routing, payment confirmation, expiry
+
+
+class OrderAction(enum.StrEnum):
+    AWAIT_APPROVAL = "await_approval"
+    APPROVE = "approve"
+    DECLINE = "decline"
+    AWAIT_PAYMENT = "await_payment"
+    PAY = "pay"
+    FULFIL = "fulfil"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    REFUND = "refund"
+
+
+O, B, S, A, SYS = OrderStatus, OrderActor.BUYER, OrderActor.SELLER, OrderActor.ADMIN, OrderActor.SYSTEM
+ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
+    (O.REQUESTED, OrderAction.AWAIT_APPROVAL): move(O.AWAITING_APPROVAL, SYS),
+    (O.AWAITING_APPROVAL, OrderAction.APPROVE): move(O.APPROVED, S),
+    (O.AWAITING_APPROVAL, OrderAction.DECLINE): move(O.DECLINED, S),
+    (O.AWAITING_APPROVAL, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
+    (O.AWAITING_APPROVAL, OrderAction.CANCEL): move(O.CANCELLED, B),
+    (O.REQUESTED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
+    (O.APPROVED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
+    (O.AWAITING_PAYMENT, OrderAction.PAY): move(O.PAID, SYS),
+    (O.AWAITING_PAYMENT, OrderAction.CANCEL): move(O.CANCELLED, B),
+    (O.AWAITING_PAYMENT, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
+    (O.REQUESTED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
+    (O.APPROVED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
+    (O.PAID, OrderAction.FULFIL): move(O.FULFILLED, SYS),
+    (O.FULFILLED, OrderAction.REFUND): move(O.REFUNDED, S, A),
+})
+del O, B, S, A, SYS
+
+# Orders that hold one of a capped plan's licences: sold, or on their way to being sold. A request waiting for
+# the seller holds none (the seller's approval takes one); cancelled, declined, expired and refunded ones free it.
+HOLDS_LICENCE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.FULFILLED})
+
+# Orders still in progress: the buyer may have only one of these per plan at a time.
+OPEN_ORDER_STATES = frozenset({
+    OrderStatus.REQUESTED, OrderStatus.AWAITING_APPROVAL, OrderStatus.APPROVED, OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+})
+
+# Orders whose money the seller has (what revenue counts).
+REVENUE_STATES = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
