@@ -13,7 +13,7 @@ from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings.licences import licence_catalog
 from marketplace.listings.opendata import lookup_source
-from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
+from marketplace.listings.schemas import URL_PATTERN, LookupQuerySchema, SourceOutSchema, line
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
 
@@ -52,9 +52,10 @@ class MeSchema(Schema):
 
 
 class OrganizationInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = line(200, min_len=1, blank=False, required=True)
     description = fields.String(validate=validate.Length(max=2000))
-    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True)
+    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True,
+                         metadata={"pattern": URL_PATTERN})
     contact_email = fields.Email(validate=validate.Length(max=254), allow_none=True)
 
 

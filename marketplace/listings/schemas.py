@@ -26,6 +26,7 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
+from marketplace.text import NON_BLANK_TEXT_PATTERN, SINGLE_LINE_NON_BLANK_PATTERN, SINGLE_LINE_PATTERN
 
 
 def one_of(enum_cls) -> validate.OneOf:
@@ -34,6 +35,23 @@ def one_of(enum_cls) -> validate.OneOf:
 
 def text(max_len: int, *, min_len: int = 0, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=min_len, max=max_len), **kw)
+
+
+def _documented(kw: dict, **rules) -> dict:
+    """``kw`` with ``rules`` added to the field's metadata: what the OpenAPI document states of a rule a service
+    checks (the service stays the one that refuses, with its own message)."""
+    return {**kw, "metadata": {**rules, **kw.get("metadata", {})}}
+
+
+def line(max_len: int, *, min_len: int = 0, blank: bool = True, **kw) -> fields.String:
+    """A name or title: single-line text (``marketplace.text``); ``blank=False`` when the service requires it."""
+    pattern = SINGLE_LINE_PATTERN if blank else SINGLE_LINE_NON_BLANK_PATTERN
+    return text(max_len, min_len=min_len, **_documented(kw, pattern=pattern, **({} if blank else {"minLength": 1})))
+
+
+def filled(max_len: int, **kw) -> fields.String:
+    """Text the service requires to hold more than white space (a reason, a message)."""
+    return text(max_len, **_documented(kw, pattern=NON_BLANK_TEXT_PATTERN, minLength=1))
 
 
 def choice(enum_cls, **kw) -> fields.String:
@@ -48,11 +66,24 @@ def strict_int(**kw) -> fields.Integer:
     return fields.Integer(strict=True, **kw)
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON boolean: true or false, not 0, 1 or "yes" (the document says boolean, and means it)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def flag(**kw) -> fields.Boolean:
+    return JsonBoolean(**kw)
+
+
 # ---------------------------------------------------------------- input
 
 class MetadataInSchema(Schema):
-    title_en = text(200, min_len=1)
-    title_zh = text(200)
+    title_en = line(200, min_len=1, blank=False)
+    title_zh = line(200)
     description_en = text(20000)
     description_zh = text(20000)
     category = choice(Category, allow_none=True)
@@ -69,33 +100,49 @@ class MetadataInSchema(Schema):
 class ProductCreateSchema(MetadataInSchema):
     organization = fields.String(required=True, validate=validate.Length(min=1, max=80),
                                  metadata={"description": "Slug of the seller organization you act for."})
-    title_en = text(200, min_len=1, required=True)
+    title_en = line(200, min_len=1, blank=False, required=True)
+
+
+# What the document promises of a dataset address: an http(s) URL with a host name marshmallow's URL check and
+# the source rules accept (they accept more: ports, queries; the document names the common case).
+URL_PATTERN = (r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}"
+               r"(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*$")
+
+
+def _url(**kw) -> fields.Url:
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=1000),
+                      **_documented(kw, pattern=URL_PATTERN))
+
+
+def _licence_id(**kw) -> fields.String:
+    # Not an enum of the 700 ids: the catalog is a resource of its own, like any row a request names.
+    return text(80, **_documented(kw, description="An id from GET /licences (SPDX or a portal's terms of use)."))
 
 
 class SourceInSchema(Schema):
     portal = choice(Portal, required=True)
-    title = text(300, required=True)
-    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
-    publisher = text(300)
-    licence_id = text(80, required=True)
+    title = line(300, blank=False, required=True)
+    url = _url(required=True)
+    publisher = line(300)
+    licence_id = _licence_id(required=True)
     attribution = text(5000)
-    external_id = text(200, allow_none=True)
+    external_id = line(200, allow_none=True)
 
 
 class SourcePatchSchema(SourceInSchema):
     portal = choice(Portal)
-    title = text(300)
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=1000))
-    licence_id = text(80)
+    title = line(300, blank=False)
+    url = _url()
+    licence_id = _licence_id()
 
 
 class FieldInSchema(Schema):
-    name = text(200, required=True)
+    name = filled(200, required=True)
     type = choice(FieldType, required=True)
     unit = text(50)
     description = text(1000)
-    nullable = fields.Boolean()
-    personal_info = fields.Boolean()
+    nullable = flag()
+    personal_info = flag()
     example = text(200, allow_none=True)
 
 
@@ -110,33 +157,54 @@ class SubmitInSchema(Schema):
 
 class InferInSchema(Schema):
     asset_id = strict_int(required=True)
-    apply = fields.Boolean(load_default=False, metadata={"description": "Replace the dictionary with the result."})
+    apply = flag(load_default=False, metadata={"description": "Replace the dictionary with the result."})
+
+
+# The plan rules across fields (listings.services._check_plan): a free plan costs nothing and a paid one more than
+# nothing; only a subscription has a billing period, and it must have one; share-alike needs derivatives allowed.
+_PLAN_RULES = {
+    "oneOf": [
+        {"properties": {"kind": {"enum": ["free"]}, "amount": {"maximum": 0},
+                        "billing_period": {"enum": [None]}}},
+        {"properties": {"kind": {"enum": ["one_time"]}, "amount": {"minimum": 1},
+                        "billing_period": {"enum": [None]}}},
+        {"properties": {"kind": {"enum": ["subscription"]}, "amount": {"minimum": 1},
+                        "billing_period": {"enum": ["month", "year"]}}, "required": ["billing_period"]},
+    ],
+    "not": {"properties": {"share_alike": {"enum": [True]}, "derivatives_allowed": {"enum": [False]}},
+            "required": ["share_alike", "derivatives_allowed"]},
+}
 
 
 class PlanInSchema(Schema):
-    name = text(120, required=True)
+    OPENAPI_RULES = _PLAN_RULES
+
+    name = line(120, blank=False, required=True)
     kind = choice(PlanKind, required=True)
     billing_period = choice(BillingPeriod, allow_none=True)
     amount = strict_int(required=True, validate=validate.Range(min=0, max=10**12),
                         metadata={"description": "Price in minor units of the currency (cents, fen)."})
     currency = choice(Currency, required=True)
-    requires_approval = fields.Boolean()
+    requires_approval = flag()
     licence_cap = strict_int(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
-    permitted_uses = choices(PermittedUse, required=True)
+    permitted_uses = choices(PermittedUse, required=True, metadata={"minItems": 1})
     prohibitions = choices(Prohibition)
     territory = choice(Territory, required=True)
     duration_days = strict_int(allow_none=True, validate=validate.Range(min=1, max=36500))
-    attribution_required = fields.Boolean()
-    derivatives_allowed = fields.Boolean()
-    share_alike = fields.Boolean(metadata={"description": "Adaptations must be shared under the same terms."})
+    attribution_required = flag()
+    derivatives_allowed = flag()
+    share_alike = flag(metadata={"description": "Adaptations must be shared under the same terms."})
 
 
 class PlanPatchSchema(PlanInSchema):
-    name = text(120)
+    # A change is checked with the plan's other values, which the request does not carry: no rules across fields.
+    OPENAPI_RULES = {"not": _PLAN_RULES["not"]}
+
+    name = line(120, blank=False)
     kind = choice(PlanKind)
     amount = strict_int(validate=validate.Range(min=0, max=10**12))
     currency = choice(Currency)
-    permitted_uses = choices(PermittedUse)
+    permitted_uses = choices(PermittedUse, metadata={"minItems": 1})
     territory = choice(Territory)
 
 
@@ -145,15 +213,23 @@ class ComplianceInSchema(Schema):
     classification = choice(Classification, allow_none=True)
     classification_reason = text(5000)
     source_legality = text(5000)
-    cross_border_transfer = fields.Boolean(allow_none=True)
+    cross_border_transfer = flag(allow_none=True)
     legal_basis = text(5000)
-    attest = fields.Boolean(load_default=False)
-    attested_by_name = text(200, allow_none=True)
+    attest = flag(load_default=False)
+    attested_by_name = line(200, allow_none=True)
+
+    # Attesting names the person who attests.
+    OPENAPI_RULES = {"anyOf": [
+        {"properties": {"attest": {"enum": [False]}}},
+        {"not": {"required": ["attest"]}},
+        {"properties": {"attested_by_name": {"type": "string", "pattern": SINGLE_LINE_NON_BLANK_PATTERN}},
+         "required": ["attested_by_name"]},
+    ]}
 
 
 class NewVersionSchema(Schema):
-    label = text(40, required=True)
-    changelog = text(20000, required=True)
+    label = line(40, blank=False, required=True)
+    changelog = filled(20000, required=True)
 
 
 class AssetQuerySchema(Schema):
