@@ -8,9 +8,13 @@
   control characters), 401 without a valid token, 403 when the token's user may not act, 404 for rows the caller
   cannot see, 409 for a state that forbids the change, 413 for a body over its cap, 422 for invalid fields, 429
   past a rate limit.
-- What text is accepted: every string a request carries (query, header, JSON, object keys included) refuses the
-  control characters ``marketplace.inputs`` refuses (400), which the document states as a ``pattern``; names and
-  titles carry the narrower single-line pattern of ``marketplace.text`` in their own field's metadata.
+- What text is accepted: every string a request carries (query, header, JSON; the keys of free-form objects too)
+  refuses the control characters ``marketplace.inputs`` refuses (400), which the document states as a ``pattern``;
+  names and titles carry the narrower single-line pattern of ``marketplace.text`` in their own field's metadata.
+- Rules across fields (a free plan costs nothing, declining needs a message) are stated by the schema class in
+  ``OPENAPI_RULES``. Rules about other rows or state (an organization you belong to, a cursor a page gave) cannot
+  be stated in a schema; the contract test names the operations that have them.
+- 5xx (a 503 while the database or storage is down) are the ``default`` response, in the same error shape.
 """
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ value comes back from the service with the same per-field message the pages show
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import request
 from marshmallow import Schema, fields, validate
 
@@ -67,7 +69,7 @@ class OrderListQuerySchema(Schema):
 
 class OrderDecisionInSchema(Schema):
     # Declining tells the buyer why.
-    OPENAPI_RULES = {"anyOf": [{"properties": {"decision": {"enum": ["approve"]}}},
+    OPENAPI_RULES: ClassVar[dict] = {"anyOf": [{"properties": {"decision": {"enum": ["approve"]}}},
                                {"properties": {"message": {"type": "string", "pattern": NON_BLANK_TEXT_PATTERN}},
                                 "required": ["message"]}]}
 

@@ -5,6 +5,8 @@ Unknown fields are rejected (marshmallow's default RAISE) and integers are stric
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from marketplace.listings.states import VersionStatus
@@ -177,7 +179,7 @@ _PLAN_RULES = {
 
 
 class PlanInSchema(Schema):
-    OPENAPI_RULES = _PLAN_RULES
+    OPENAPI_RULES: ClassVar[dict] = _PLAN_RULES
 
     name = line(120, blank=False, required=True)
     kind = choice(PlanKind, required=True)
@@ -198,7 +200,7 @@ class PlanInSchema(Schema):
 
 class PlanPatchSchema(PlanInSchema):
     # A change is checked with the plan's other values, which the request does not carry: no rules across fields.
-    OPENAPI_RULES = {"not": _PLAN_RULES["not"]}
+    OPENAPI_RULES: ClassVar[dict] = {"not": _PLAN_RULES["not"]}
 
     name = line(120, blank=False)
     kind = choice(PlanKind)
@@ -219,7 +221,7 @@ class ComplianceInSchema(Schema):
     attested_by_name = line(200, allow_none=True)
 
     # Attesting names the person who attests.
-    OPENAPI_RULES = {"anyOf": [
+    OPENAPI_RULES: ClassVar[dict] = {"anyOf": [
         {"properties": {"attest": {"enum": [False]}}},
         {"not": {"required": ["attest"]}},
         {"properties": {"attested_by_name": {"type": "string", "pattern": SINGLE_LINE_NON_BLANK_PATTERN}},

@@ -1,13 +1,15 @@
 """Marshmallow schemas of the review API (the HTTP edge only)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from marketplace.listings.schemas import VersionOutSchema, choice, filled, strict_int, text
-from marketplace.text import NON_BLANK_TEXT_PATTERN
 from marketplace.listings.states import ProductAction
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.prescreen import PrescreenReport
+from marketplace.text import NON_BLANK_TEXT_PATTERN
 
 QUEUE_STATUSES = ("submitted", "in_review", "mine", "decided")
 
@@ -31,7 +33,8 @@ def _comment_unless(field: str, values: list[str]) -> dict:
 
 
 class AnswerInSchema(Schema):
-    OPENAPI_RULES = _comment_unless("result", [ChecklistResult.PASS.value, ChecklistResult.NOT_APPLICABLE.value])
+    OPENAPI_RULES: ClassVar[dict] = _comment_unless(
+        "result", [ChecklistResult.PASS.value, ChecklistResult.NOT_APPLICABLE.value])
 
     result = choice(ChecklistResult, required=True)
     comment = text(5000, metadata={"description": "Required for a failed item: the seller must learn what to fix."})
@@ -43,7 +46,7 @@ class ChecklistInSchema(Schema):
 
 
 class DecisionInSchema(Schema):
-    OPENAPI_RULES = _comment_unless("decision", [Decision.APPROVE.value])
+    OPENAPI_RULES: ClassVar[dict] = _comment_unless("decision", [Decision.APPROVE.value])
 
     decision = choice(Decision, required=True)
     comment = text(5000, metadata={"description": "For the seller; required unless approving."})
