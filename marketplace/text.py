@@ -19,8 +19,20 @@ from marketplace.errors import ValidationFailed
 # names look the same: zero width space, word joiner and invisible operators (U+2060-U+2064), deprecated format
 # characters (U+206A-U+206F), the byte order mark, interlinear annotation (U+FFF9-U+FFFB) and tag characters.
 # Zero width (non-)joiners stay: several scripts and emoji need them.
-_NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-                              "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+_NOT_SINGLE_LINE_BMP = ("\x00-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                        "\ufeff\ufff9-\ufffb")
+_NOT_SINGLE_LINE = re.compile(f"[{_NOT_SINGLE_LINE_BMP}\U000e0000-\U000e007f]")
+# The same rule as JSON Schema patterns (the OpenAPI document states it for every name and title), for a line
+# that may be empty and one that must not be blank. The tag characters (U+E0000-U+E007F) are left out of the
+# patterns: a character class past the BMP is not portable between regular expression engines.
+SINGLE_LINE_PATTERN = f"^[^{_NOT_SINGLE_LINE_BMP}]*$"
+SINGLE_LINE_NON_BLANK_PATTERN = (f"^[^{_NOT_SINGLE_LINE_BMP}]*[^\\s{_NOT_SINGLE_LINE_BMP}]"
+                                 f"[^{_NOT_SINGLE_LINE_BMP}]*$")
+# Any text the API takes refuses C0 control characters but tab and line breaks (marketplace.inputs): the same
+# rules as JSON Schema patterns, for text that may be empty and text that must not be blank.
+_CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f"
+TEXT_PATTERN = f"^[^{_CONTROL_CHARS}]*$"
+NON_BLANK_TEXT_PATTERN = f"^[^{_CONTROL_CHARS}]*[^\\s{_CONTROL_CHARS}][^{_CONTROL_CHARS}]*$"
 SINGLE_LINE_MESSAGE = "Use one line of plain text: no line breaks, control characters or text-direction overrides."
 
 

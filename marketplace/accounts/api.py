@@ -10,6 +10,7 @@ from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole, Organization
 from marketplace.extensions import db
+from marketplace.schema_fields import URL_PATTERN, line
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
 
@@ -48,9 +49,10 @@ class MeSchema(Schema):
 
 
 class OrganizationInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = line(200, min_len=1, blank=False, required=True)
     description = fields.String(validate=validate.Length(max=2000))
-    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True)
+    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), allow_none=True,
+                         metadata={"pattern": URL_PATTERN})
     contact_email = fields.Email(validate=validate.Length(max=254), allow_none=True)
 
 

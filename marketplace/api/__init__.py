@@ -12,12 +12,13 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
+from marketplace.api.contract import PUBLIC_OPERATIONS, ContractPlugin, ErrorSchema, dict_keys2properties
 from marketplace.errors import DomainError
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Write operations that take no token (each documents itself as public in the OpenAPI document).
-PUBLIC_WRITES = frozenset({"licensing_api.verify_certificate"})
+# Write operations that take no token (the OpenAPI document marks every public operation ``security: []``).
+PUBLIC_WRITES = frozenset({"licensing_api.verify_certificate"}) & PUBLIC_OPERATIONS
 
 
 def error_body(status: int, code: str, message: str, errors: dict | None = None) -> dict:
@@ -36,6 +37,8 @@ def _flatten_webargs(messages: dict) -> dict:
 
 
 class MarketplaceApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # documents the body the handlers below send
+
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith(API_PREFIX):
             from marketplace.web import render_http_error
@@ -50,6 +53,8 @@ class MarketplaceApi(Api):
             message = data.get("message") or error.description or error.name
             body = error_body(status, code, message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        # Keep the headers werkzeug's exception carries (Allow on a 405, Retry-After on a 429 or 503).
+        headers.update((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
         return jsonify(body), status, headers
 
 
@@ -63,7 +68,8 @@ def init_api(app: Flask) -> None:
         "info": {"description": "Seller listings of the data product marketplace. Authenticate with a personal "
                                 "API token: `Authorization: Bearer <token>`."},
     })
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [ContractPlugin()]})
+    api.ma_plugin.converter.add_attribute_function(dict_keys2properties)
     from flask_smorest.spec.plugins import integerconverter2paramschema
 
     from marketplace.inputs import RowIdConverter

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from marketplace.catalog.search import FACETS, MAX_CURSOR_CHARS, MAX_PER_PAGE, SORTS
-from marketplace.listings.schemas import text
+from marketplace.schema_fields import text
 
 _FACET_VALUES = {name: fields.List(text(80), metadata={"description": f"{label} (repeat for several: OR)"})
                  for name, label in FACETS.items()}

@@ -41,6 +41,16 @@ IDEMPOTENCY_KEY = {
 
 
 PUBLIC_ENDPOINTS = {"licensing_api.verify_certificate"}  # anyone may check a certificate
+# What certificates.check_certificate reads as a certificate document (anything else is 400).
+CERTIFICATE_DOCUMENT = {
+    "type": "object", "required": ["certificate", "signature"], "additionalProperties": False,
+    "properties": {
+        "certificate": {"type": "object", "description": "The signed statement."},
+        "signature": {"type": "object", "required": ["alg", "kid", "value"], "additionalProperties": False,
+                      "properties": {"alg": {"type": "string"}, "kid": {"type": "string"},
+                                     "value": {"type": "string"}}},
+    },
+}
 
 
 @blp.before_request
@@ -170,7 +180,7 @@ def get_licence(licence_id):
 @blp.response(200, VerificationSchema)
 @blp.doc(security=[], requestBody={"required": True, "description": "A certificate document as downloaded from "
                                    "/certificates/<serial>.json", "content": {"application/json": {
-                                       "schema": {"type": "object"}}}})
+                                       "schema": CERTIFICATE_DOCUMENT}}})
 def verify_certificate():
     """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
     keys (a retired key only for certificates issued before its retirement), that it is the certificate on record

@@ -5,6 +5,8 @@ value comes back from the service with the same per-field message the pages show
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import request
 from marshmallow import Schema, fields, validate
 
@@ -13,12 +15,20 @@ from marketplace.extensions import db
 from marketplace.licensing import services as licences
 from marketplace.orders import services as orders
 from marketplace.licensing.certificates import certificate_url
-from marketplace.orders.models import Order
-from marketplace.licensing.scenario import MAX_DESCRIPTION, Purpose, Sector
+from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
 from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.models import Order
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderActor, OrderStatus
-from marketplace.listings.schemas import strict_int, text
+from marketplace.schema_fields import filled, flag, strict_int, text
 from marketplace.listings.vocab import Territory
+from marketplace.text import NON_BLANK_TEXT_PATTERN
+
+# White space the service strips around a description (no control character: those are refused outright).
+_SPACE = "[^\\S\x0b\x0c\x1c-\x1f]"
+_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f"
+# Between MIN_DESCRIPTION and MAX_DESCRIPTION characters once stripped (licensing.scenario.parse_scenario).
+DESCRIPTION_PATTERN = (f"^{_SPACE}*[^\\s{_CONTROL}][^{_CONTROL}]{{{MIN_DESCRIPTION - 2},{MAX_DESCRIPTION - 2}}}"
+                       f"[^\\s{_CONTROL}]{_SPACE}*$")
 
 ROLES = ("buyer", "seller")
 DECISIONS = ("approve", "decline")
@@ -36,9 +46,10 @@ class ScenarioInSchema(Schema):
     sector = text(40, required=True, metadata={"enum": _values(Sector)})
     territory = text(40, required=True, metadata={"enum": _values(Territory),
                                                   "description": "Where the data will be used."})
-    expected_users = strict_int(required=True, metadata={"description": "How many people will use the data."})
-    description = text(MAX_DESCRIPTION * 2, required=True,
-                       metadata={"description": "The use in your words (20 to 2000 characters)."})
+    expected_users = strict_int(required=True, metadata={"description": "How many people will use the data.",
+                                                         "minimum": 1, "maximum": MAX_EXPECTED_USERS})
+    description = text(MAX_DESCRIPTION * 2, required=True, metadata={
+        "description": "The use in your words (20 to 2000 characters).", "pattern": DESCRIPTION_PATTERN})
 
 
 class OrderCreateSchema(Schema):
@@ -47,7 +58,8 @@ class OrderCreateSchema(Schema):
                         metadata={"description": "Slug of the buyer organization you license for (one you belong "
                                                  "to; not the seller)."})
     scenario = fields.Nested(ScenarioInSchema, required=True)
-    accept_terms = fields.Boolean(required=True, metadata={"description": "You accept the plan's licence terms."})
+    accept_terms = flag(required=True, metadata={"description": "You accept the plan's licence terms.",
+                                                           "enum": [True]})
 
 
 class OrderListQuerySchema(Schema):
@@ -58,12 +70,17 @@ class OrderListQuerySchema(Schema):
 
 
 class OrderDecisionInSchema(Schema):
+    # Declining tells the buyer why.
+    OPENAPI_RULES: ClassVar[dict] = {"anyOf": [{"properties": {"decision": {"enum": ["approve"]}}},
+                               {"properties": {"message": {"type": "string", "pattern": NON_BLANK_TEXT_PATTERN}},
+                                "required": ["message"]}]}
+
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     message = text(orders.MAX_MESSAGE, metadata={"description": "To the buyer; required to decline."})
 
 
 class RefundInSchema(Schema):
-    reason = text(orders.MAX_MESSAGE, required=True, metadata={"description": "The buyer is told this reason."})
+    reason = filled(orders.MAX_MESSAGE, required=True, metadata={"description": "The buyer is told this reason."})
 
 
 # ---------------------------------------------------------------- output

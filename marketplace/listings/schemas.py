@@ -5,6 +5,8 @@ Unknown fields are rejected (marshmallow's default RAISE) and integers are stric
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from marketplace.listings.states import VersionStatus
@@ -26,33 +28,15 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
-
-
-def one_of(enum_cls) -> validate.OneOf:
-    return validate.OneOf([m.value for m in enum_cls])
-
-
-def text(max_len: int, *, min_len: int = 0, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kw)
-
-
-def choice(enum_cls, **kw) -> fields.String:
-    return fields.String(validate=one_of(enum_cls), **kw)
-
-
-def choices(enum_cls, max_items: int = 20, **kw) -> fields.List:
-    return fields.List(choice(enum_cls), validate=validate.Length(max=max_items), **kw)
-
-
-def strict_int(**kw) -> fields.Integer:
-    return fields.Integer(strict=True, **kw)
+from marketplace.schema_fields import choice, choices, documented, filled, flag, http_url, line, strict_int, text
+from marketplace.text import SINGLE_LINE_NON_BLANK_PATTERN
 
 
 # ---------------------------------------------------------------- input
 
 class MetadataInSchema(Schema):
-    title_en = text(200, min_len=1)
-    title_zh = text(200)
+    title_en = line(200, min_len=1, blank=False)
+    title_zh = line(200)
     description_en = text(20000)
     description_zh = text(20000)
     category = choice(Category, allow_none=True)
@@ -69,33 +53,38 @@ class MetadataInSchema(Schema):
 class ProductCreateSchema(MetadataInSchema):
     organization = fields.String(required=True, validate=validate.Length(min=1, max=80),
                                  metadata={"description": "Slug of the seller organization you act for."})
-    title_en = text(200, min_len=1, required=True)
+    title_en = line(200, min_len=1, blank=False, required=True)
+
+
+def _licence_id(**kw) -> fields.String:
+    # Not an enum of the 700 ids: the catalog is a resource of its own, like any row a request names.
+    return text(80, **documented(kw, description="An id from GET /licences (SPDX or a portal's terms of use)."))
 
 
 class SourceInSchema(Schema):
     portal = choice(Portal, required=True)
-    title = text(300, required=True)
-    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=1000))
-    publisher = text(300)
-    licence_id = text(80, required=True)
+    title = line(300, blank=False, required=True)
+    url = http_url(required=True)
+    publisher = line(300)
+    licence_id = _licence_id(required=True)
     attribution = text(5000)
-    external_id = text(200, allow_none=True)
+    external_id = line(200, allow_none=True)
 
 
 class SourcePatchSchema(SourceInSchema):
     portal = choice(Portal)
-    title = text(300)
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=1000))
-    licence_id = text(80)
+    title = line(300, blank=False)
+    url = http_url()
+    licence_id = _licence_id()
 
 
 class FieldInSchema(Schema):
-    name = text(200, required=True)
+    name = filled(200, required=True)
     type = choice(FieldType, required=True)
     unit = text(50)
     description = text(1000)
-    nullable = fields.Boolean()
-    personal_info = fields.Boolean()
+    nullable = flag()
+    personal_info = flag()
     example = text(200, allow_none=True)
 
 
@@ -110,33 +99,54 @@ class SubmitInSchema(Schema):
 
 class InferInSchema(Schema):
     asset_id = strict_int(required=True)
-    apply = fields.Boolean(load_default=False, metadata={"description": "Replace the dictionary with the result."})
+    apply = flag(load_default=False, metadata={"description": "Replace the dictionary with the result."})
+
+
+# The plan rules across fields (listings.services._check_plan): a free plan costs nothing and a paid one more than
+# nothing; only a subscription has a billing period, and it must have one; share-alike needs derivatives allowed.
+_PLAN_RULES = {
+    "oneOf": [
+        {"properties": {"kind": {"enum": ["free"]}, "amount": {"maximum": 0},
+                        "billing_period": {"enum": [None]}}},
+        {"properties": {"kind": {"enum": ["one_time"]}, "amount": {"minimum": 1},
+                        "billing_period": {"enum": [None]}}},
+        {"properties": {"kind": {"enum": ["subscription"]}, "amount": {"minimum": 1},
+                        "billing_period": {"enum": ["month", "year"]}}, "required": ["billing_period"]},
+    ],
+    "not": {"properties": {"share_alike": {"enum": [True]}, "derivatives_allowed": {"enum": [False]}},
+            "required": ["share_alike", "derivatives_allowed"]},
+}
 
 
 class PlanInSchema(Schema):
-    name = text(120, required=True)
+    OPENAPI_RULES: ClassVar[dict] = _PLAN_RULES
+
+    name = line(120, blank=False, required=True)
     kind = choice(PlanKind, required=True)
     billing_period = choice(BillingPeriod, allow_none=True)
     amount = strict_int(required=True, validate=validate.Range(min=0, max=10**12),
                         metadata={"description": "Price in minor units of the currency (cents, fen)."})
     currency = choice(Currency, required=True)
-    requires_approval = fields.Boolean()
+    requires_approval = flag()
     licence_cap = strict_int(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
-    permitted_uses = choices(PermittedUse, required=True)
+    permitted_uses = choices(PermittedUse, required=True, metadata={"minItems": 1})
     prohibitions = choices(Prohibition)
     territory = choice(Territory, required=True)
     duration_days = strict_int(allow_none=True, validate=validate.Range(min=1, max=36500))
-    attribution_required = fields.Boolean()
-    derivatives_allowed = fields.Boolean()
-    share_alike = fields.Boolean(metadata={"description": "Adaptations must be shared under the same terms."})
+    attribution_required = flag()
+    derivatives_allowed = flag()
+    share_alike = flag(metadata={"description": "Adaptations must be shared under the same terms."})
 
 
 class PlanPatchSchema(PlanInSchema):
-    name = text(120)
+    # A change is checked with the plan's other values, which the request does not carry: no rules across fields.
+    OPENAPI_RULES: ClassVar[dict] = {"not": _PLAN_RULES["not"]}
+
+    name = line(120, blank=False)
     kind = choice(PlanKind)
     amount = strict_int(validate=validate.Range(min=0, max=10**12))
     currency = choice(Currency)
-    permitted_uses = choices(PermittedUse)
+    permitted_uses = choices(PermittedUse, metadata={"minItems": 1})
     territory = choice(Territory)
 
 
@@ -145,15 +155,23 @@ class ComplianceInSchema(Schema):
     classification = choice(Classification, allow_none=True)
     classification_reason = text(5000)
     source_legality = text(5000)
-    cross_border_transfer = fields.Boolean(allow_none=True)
+    cross_border_transfer = flag(allow_none=True)
     legal_basis = text(5000)
-    attest = fields.Boolean(load_default=False)
-    attested_by_name = text(200, allow_none=True)
+    attest = flag(load_default=False)
+    attested_by_name = line(200, allow_none=True)
+
+    # Attesting names the person who attests.
+    OPENAPI_RULES: ClassVar[dict] = {"anyOf": [
+        {"properties": {"attest": {"enum": [False]}}},
+        {"not": {"required": ["attest"]}},
+        {"properties": {"attested_by_name": {"type": "string", "pattern": SINGLE_LINE_NON_BLANK_PATTERN}},
+         "required": ["attested_by_name"]},
+    ]}
 
 
 class NewVersionSchema(Schema):
-    label = text(40, required=True)
-    changelog = text(20000, required=True)
+    label = line(40, blank=False, required=True)
+    changelog = filled(20000, required=True)
 
 
 class AssetQuerySchema(Schema):

@@ -1,12 +1,16 @@
 """Marshmallow schemas of the review API (the HTTP edge only)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
-from marketplace.listings.schemas import VersionOutSchema, choice, text
+from marketplace.listings.schemas import VersionOutSchema
 from marketplace.listings.states import ProductAction
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.prescreen import PrescreenReport
+from marketplace.schema_fields import choice, filled, text
+from marketplace.text import NON_BLANK_TEXT_PATTERN
 
 QUEUE_STATUSES = ("submitted", "in_review", "mine", "decided")
 
@@ -22,9 +26,19 @@ class QueueQuerySchema(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+# What the services require beyond each field: a comment (not blank) where stated.
+def _comment_unless(field: str, values: list[str]) -> dict:
+    return {"anyOf": [{"properties": {field: {"enum": values}}},
+                      {"properties": {"comment": {"type": "string", "pattern": NON_BLANK_TEXT_PATTERN}},
+                       "required": ["comment"]}]}
+
+
 class AnswerInSchema(Schema):
+    OPENAPI_RULES: ClassVar[dict] = _comment_unless(
+        "result", [ChecklistResult.PASS.value, ChecklistResult.NOT_APPLICABLE.value])
+
     result = choice(ChecklistResult, required=True)
-    comment = text(5000)
+    comment = text(5000, metadata={"description": "Required for a failed item: the seller must learn what to fix."})
 
 
 class ChecklistInSchema(Schema):
@@ -33,8 +47,10 @@ class ChecklistInSchema(Schema):
 
 
 class DecisionInSchema(Schema):
+    OPENAPI_RULES: ClassVar[dict] = _comment_unless("decision", [Decision.APPROVE.value])
+
     decision = choice(Decision, required=True)
-    comment = text(5000)
+    comment = text(5000, metadata={"description": "For the seller; required unless approving."})
     answers = fields.Dict(keys=fields.String(validate=validate.OneOf([i.value for i in ChecklistItem])),
                           values=fields.Nested(AnswerInSchema))
 
@@ -42,7 +58,7 @@ class DecisionInSchema(Schema):
 class ProductStatusInSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(
         [a.value for a in ProductAction if a != ProductAction.LIST]))
-    reason = text(5000, required=True)
+    reason = filled(5000, required=True)
 
 
 class FindingSchema(Schema):
