@@ -17,10 +17,10 @@ import click
 from flask import Flask, current_app
 
 from marketplace.audit.checkpoints import make_checkpoint, verify_audit
-from marketplace.uow import unit_of_work
 from marketplace.extensions import db
 from marketplace.signing.keys import read_jwks, trusted_keys
 from marketplace.signing.services import known_keys
+from marketplace.uow import unit_of_work
 
 MAX_SAVED_BYTES = 64 * 1024 * 1024
 

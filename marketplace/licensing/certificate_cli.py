@@ -20,12 +20,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from marketplace.uow import unit_of_work
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.licensing.certificates import KEYS_PATH, base_url, verify_document
 from marketplace.signing.keys import read_jwks
 from marketplace.signing.services import published_jwks, retire_previous_keys, rotate_key_file
+from marketplace.uow import unit_of_work
 
 MAX_FILE_BYTES = 1024 * 1024
 
