@@ -311,3 +311,20 @@ def test_units_of_work_in_threads_queue_for_the_write_lock(boundary_app):
         thread.join(60)
     assert errors == []
     assert all(_saved(boundary_app, f"thread{n}@example.org") for n in range(6))
+
+
+@pytest.mark.no_transaction
+def test_a_command_commits_once_and_a_refused_one_writes_nothing(boundary_app):
+    runner = boundary_app.test_cli_runner()
+    done = runner.invoke(args=["create-reviewer", "--email", "cli-reviewer@example.org",
+                               "--password", "correct horse battery"])
+    assert done.exit_code == 0, done.output
+    refused = runner.invoke(args=["create-admin", "--email", "not an address", "--password", "correct horse battery"])
+    assert refused.exit_code != 0 and "Created" not in refused.output
+    with boundary_app.app_context():
+        db.session.remove()
+    assert _saved(boundary_app, "cli-reviewer@example.org")
+    engine = create_engine(boundary_app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count(User.id))) == 1
+    engine.dispose()
