@@ -2,9 +2,9 @@
 
 - A request (``init_unit_of_work``): the view's answer decides. A success or a redirect (status below 400)
   commits; an exception or an error answer (4xx, 5xx) rolls back, unless the view declared its refusal a fact to
-  keep (``keep_despite_error``). A commit that fails is answered as an error
-  instead of the success the view built: 409 when it collided with a concurrent write, 503 when the database
-  could not take it; the session cookie stays as the request brought it (no "saved" flash, no log-in).
+  keep (``keep_despite_error``). A commit that fails is answered as an error instead of the success the view
+  built: 409 when it collided with a concurrent write, 503 when the database could not take it; the session
+  cookie stays as the request brought it (no "saved" flash, no log-in).
 - A command or a job: ``with unit_of_work():`` commits when the block ends and rolls back if it raises. Work of a
   job run inside a request (or a unit inside another) joins the enclosing unit, which commits it.
 
@@ -41,19 +41,19 @@ class NotSaved(ServiceUnavailable):
     description = "The change could not be saved just now, and nothing was changed. Please try again."
 
 
-class SavedConcurrently(Conflict):
+class CommitConflict(Conflict):
     """The commit collided with a change made at the same moment: nothing was saved."""
 
 
 def commit(session: Session) -> None:
     """Commit ``session``: the boundary's one commit. A failure is rolled back and raised as an answer a client
-    understands (``SavedConcurrently`` 409, ``NotSaved`` 503); any other failure is rolled back and re-raised."""
+    understands (``CommitConflict`` 409, ``NotSaved`` 503); any other failure is rolled back and re-raised."""
     try:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         log.warning("Commit refused, nothing saved: %s", exc.orig)
-        raise SavedConcurrently("This conflicts with a change made at the same moment; nothing was saved.") \
+        raise CommitConflict("This conflicts with a change made at the same moment; nothing was saved.") \
             from exc
     except DBAPIError as exc:
         session.rollback()
