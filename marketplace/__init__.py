@@ -46,8 +46,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     configure_password_hashing(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
     from marketplace.db import init_write_intent
+    from marketplace.uow import init_unit_of_work
 
     init_write_intent(app)
+    init_unit_of_work(app)  # each request commits once, at its end, or rolls back
 
     from marketplace.accounts.auth import init_auth
     from marketplace.api import init_api

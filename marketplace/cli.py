@@ -6,7 +6,7 @@ from flask import Flask
 
 from marketplace.accounts.models import PlatformRole
 from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.uow import unit_of_work
 
 
 def _create_staff(email: str, password: str, name: str, role: PlatformRole) -> None:
@@ -16,17 +16,17 @@ def _create_staff(email: str, password: str, name: str, role: PlatformRole) -> N
     from marketplace.accounts.services import register_user, set_platform_role
 
     try:
-        if db.session.scalar(select(User.id).where(User.email == email.strip().lower())):
-            user = set_platform_role(db.session, email, role)
-            click.echo(f"{user.email} is now {role.value}.")
-        else:
-            user = register_user(db.session, email=email, password=password, display_name=name, platform_role=role,
-                                 email_verified=True)
-            click.echo(f"Created {role.value} {user.email}.")
-        db.session.commit()
+        with unit_of_work() as session:
+            if session.scalar(select(User.id).where(User.email == email.strip().lower())):
+                user = set_platform_role(session, email, role)
+                done = f"{user.email} is now {role.value}."
+            else:
+                user = register_user(session, email=email, password=password, display_name=name,
+                                     platform_role=role, email_verified=True)
+                done = f"Created {role.value} {user.email}."
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from None
+    click.echo(done)
 
 
 def init_cli(app: Flask) -> None:
@@ -59,8 +59,8 @@ def init_cli(app: Flask) -> None:
         """Load the demo catalog built from the shipped open data (idempotent)."""
         from marketplace.demo import load_demo
 
-        report = load_demo(db.session, app.extensions["storage"])
-        db.session.commit()
+        with unit_of_work() as session:
+            report = load_demo(session, app.extensions["storage"])
         click.echo(report)
 
     from marketplace.licensing.certificate_cli import init_certificate_cli

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData, event
@@ -64,6 +65,11 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+# Milliseconds an SQLite connection waits for the write lock: far longer than any one transaction holds it, well
+# under gunicorn's 30 s worker timeout.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - driver specific
     # pysqlite: enforce foreign keys, and let SQLAlchemy issue BEGIN itself so SAVEPOINTs work.
@@ -71,6 +77,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # A writer waits this long for another's lock (BEGIN IMMEDIATE queues here) before "database is locked".
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
 
@@ -78,6 +86,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
 # that reads and then writes cannot wait for another writer (SQLite answers "database is locked" at once, to avoid
 # a deadlock), so work that writes (unsafe HTTP methods, commands, the order moves) begins immediate: writers
 # queue for the lock, up to the connection's timeout, and readers are never blocked.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
@@ -97,15 +106,50 @@ def _sqlite_begin(conn):  # pragma: no cover - driver specific
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_when_read(view):
+    """Mark a view whose GET writes (a licensed download records its audit event): its request begins with the
+    write intent like a POST. Put it directly under the route decorator."""
+    view.writes_when_read = True
+    return view
+
+
+class UndeclaredWrite(RuntimeError):
+    """A request wrote without declaring it (a GET whose view is not marked ``writes_when_read``)."""
+
+
 def init_write_intent(app) -> None:
-    """Requests with an unsafe method (POST, PUT, PATCH, DELETE) are write work: see ``write_intent``."""
+    """Requests with an unsafe method (POST, PUT, PATCH, DELETE), and GETs of views marked ``writes_when_read``,
+    are write work: see ``write_intent``. The hook runs before every other, so no earlier hook begins the
+    transaction deferred (an upload's permission check, the API token lookup and rate-limit keys read the
+    database)."""
     from flask import request
 
-    @app.before_request
     def _begin_writes_immediately():
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method not in SAFE_METHODS or getattr(view, "writes_when_read", False):
             _write_intent.set(True)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_writes_immediately)
 
     @app.teardown_request
     def _end_write_intent(exc):
         _write_intent.set(False)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _check_write_declared(conn, cursor, statement, parameters, context, executemany):
+    """A request that writes without having declared it is logged; under TESTING it fails, so the suite finds any
+    GET that writes undeclared (on SQLite it would fail under load with "database is locked")."""
+    if _write_intent.get() or not _WRITES.match(statement):
+        return
+    from flask import current_app, has_request_context, request
+
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return
+    message = f"{request.method} {request.path} ({request.endpoint}) wrote without declaring it: {statement[:60]}"
+    if current_app.testing:
+        raise UndeclaredWrite(message)
+    current_app.logger.warning(message)

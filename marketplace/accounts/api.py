@@ -121,7 +121,6 @@ def list_organizations():
 def create_organization(data):
     """Create an organization; you become its owner."""
     org = services.create_organization(db.session, require_api_user(), **data)
-    db.session.commit()
     return org
 
 
@@ -157,7 +156,6 @@ def revoke_invitation(slug, invitation_id):
     """Revoke an open invitation (owners only): its link stops working."""
     user, org = require_api_user(), _organization()
     services.revoke_invitation(db.session, user, org, invitation_id)
-    db.session.commit()
 
 
 @blp.route("/organizations/<slug>/members")
@@ -176,7 +174,6 @@ def change_member_role(data, slug, user_id):
     The member's browser sessions end."""
     user, org = require_api_user(), _organization()
     membership = members.change_member_role(db.session, user, org, user_id, MemberRole(data["role"]))
-    db.session.commit()
     return membership
 
 
@@ -186,4 +183,3 @@ def remove_member(slug, user_id):
     """Remove a member (owners), or leave (your own user id); the last owner cannot go (409)."""
     user, org = require_api_user(), _organization()
     members.remove_member(db.session, user, org, user_id)
-    db.session.commit()

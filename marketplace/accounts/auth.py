@@ -1,12 +1,15 @@
 """Who is asking: Flask-Login sessions for pages, personal API tokens (Bearer) for the JSON API."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, request
 
 from marketplace.accounts.models import User
-from marketplace.accounts.services import user_for_token
+from marketplace.accounts.services import stamp_token_use, token_for_secret, token_stamp_due
 from marketplace.errors import Unauthorized
 from marketplace.extensions import db, login_manager
+from marketplace.uow import unit_of_work
 
 
 def init_auth(app: Flask) -> None:
@@ -21,6 +24,7 @@ def init_auth(app: Flask) -> None:
     # comes from the client-chosen X-Forwarded-For; ending stolen sessions is the session version's job.
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+    app.teardown_request(_stamp_token_use)
 
 
 def load_user(user_id: str) -> User | None:
@@ -39,16 +43,34 @@ def api_user() -> User | None:
     """The user of the request's Bearer token, or None. Cookies never authenticate the API.
 
     Looked up once per request (kept in the WSGI environ: ``g`` can outlive a request when an app context
-    was already pushed, as in the CLI and tests).
+    was already pushed, as in the CLI and tests). Reading the token writes nothing: a use to record (at most once
+    a minute) is recorded after the request, see ``_stamp_token_use``.
     """
     key = "marketplace.api_user"
     if key not in request.environ:
         scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-        user = user_for_token(db.session, secret.strip()) if scheme.lower() == "bearer" and secret else None
-        if user is not None and db.session.dirty:
-            db.session.commit()  # last_used_at
-        request.environ[key] = user
+        token = token_for_secret(db.session, secret.strip()) if scheme.lower() == "bearer" and secret else None
+        if token is not None and token_stamp_due(token):
+            request.environ[_STAMP] = token.id
+        request.environ[key] = token.user if token is not None else None
     return request.environ[key]
+
+
+_STAMP = "marketplace.api_token_to_stamp"
+
+
+def _stamp_token_use(exc: BaseException | None) -> None:
+    """Record a token's use after the request's own unit of work has ended, in a short one of its own: a GET with a
+    token never holds (or waits for) the write lock while it works, and a lost stamp costs nothing but precision."""
+    token_id = request.environ.pop(_STAMP, None)
+    if token_id is None:
+        return
+    db.session.rollback()  # the request's work is committed or rolled back by now; end any read after it
+    try:
+        with unit_of_work() as session:
+            stamp_token_use(session, token_id)
+    except Exception as error:  # noqa: BLE001 - the request is answered already; the stamp waits for the next call
+        logging.getLogger(__name__).warning("API token %s: last use not recorded (%s)", token_id, error)
 
 
 def require_api_user() -> User:

@@ -12,14 +12,14 @@ from marketplace.accounts.models import Invitation, MemberRole, Organization, Us
 def invite_and_email(
     session: Session, inviter: User, org: Organization, email: str, role: MemberRole,
 ) -> tuple[Invitation, bool]:
-    """Create and commit the invitation (refusals as in ``services.invite_member``), then e-mail its link.
+    """Create the invitation (refusals as in ``services.invite_member``) and e-mail its link; the caller's unit
+    of work saves both.
 
     Returns the invitation and whether the e-mail went out; a failed e-mail keeps the invitation.
     """
     invitation, token = services.invite_member(
         session, inviter, org, email, role, days=current_app.config["INVITATION_DAYS"],
     )
-    session.commit()
     link = public_url("accounts.accept_invitation", token=token)
     body = (
         f"{inviter.display_name} ({inviter.email}) invited you to join {org.name} "

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -507,18 +507,45 @@ def revoke_all_api_tokens(session: Session, user: User, reason: str) -> int:
     return len(tokens)
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
-    """The active user owning an unrevoked token with this secret, or None."""
+# A token's last use is recorded at most this often: a write on every API call would serialise readers on SQLite.
+TOKEN_STAMP_INTERVAL = timedelta(minutes=1)
+
+
+def token_for_secret(session: Session, secret: str) -> ApiToken | None:
+    """The unrevoked token with this secret whose user is active, or None. Reads only."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    now = utcnow()
-    # Record use at most once a minute: a write on every API call would serialise readers on SQLite.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-    return token.user
+    return token
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user owning an unrevoked token with this secret, or None. Reads only: recording the use is
+    ``stamp_token_use``, after the request."""
+    token = token_for_secret(session, secret)
+    return token.user if token is not None else None
+
+
+def token_stamp_due(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether ``token``'s last use is older than ``TOKEN_STAMP_INTERVAL`` (or was never recorded)."""
+    now = now or utcnow()
+    return token.last_used_at is None or now - token.last_used_at > TOKEN_STAMP_INTERVAL
+
+
+def stamp_token_use(session: Session, token_id: int, now: datetime | None = None) -> bool:
+    """Record that the token was used ``now``, unless a use under ``TOKEN_STAMP_INTERVAL`` ago is recorded
+    already (one conditional UPDATE: concurrent first calls write it once, and nothing read earlier is rewritten).
+    Whether it wrote."""
+    now = now or utcnow()
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id,
+               or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_STAMP_INTERVAL))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def api_tokens_of(session: Session, user: User) -> list[ApiToken]:

@@ -33,13 +33,10 @@ def change_password():
         try:
             services.change_password(db.session, user, form.current_password.data, form.password.data)
         except services.AccountLocked as exc:
-            db.session.commit()
             form.form_errors.append(exc.message)
         except ValidationFailed as exc:
-            db.session.commit()  # a wrong current password counts as a failed log-in
             apply_domain_errors(form, exc)
         else:
-            db.session.commit()
             start_session(user)  # this session goes on with the new version; every other one ended
             flash("Password changed. You were logged out on every other device.", "success")
             return redirect(url_for("accounts.account"))
@@ -50,7 +47,6 @@ def change_password():
 @login_required
 def logout_everywhere():
     services.log_out_everywhere(db.session, current_user._get_current_object())
-    db.session.commit()
     logout_user()
     flash("You are logged out on every device, this one included.", "info")
     return redirect(url_for("accounts.login"))
@@ -74,7 +70,6 @@ def confirm_email(token: str):
     except (NotFound, Conflict) as exc:
         db.session.rollback()
         return render_template("accounts/link_refused.html", message=exc.message, resend=True), exc.status
-    db.session.commit()
     flash(f"Thank you: {user.email} is confirmed.", "success")
     target = safe_next(request.form.get("next"))
     if current_user.is_authenticated:
@@ -89,7 +84,6 @@ def resend_verification():
         form.email.data = current_user.email
     if form.validate_on_submit():
         found = identity.request_verification(db.session, form.email.data)
-        db.session.commit()
         if found is not None:
             emails.send_verification(*found)
         flash("If an unconfirmed account uses that address, we sent it a new confirmation link.", "info")
@@ -104,7 +98,6 @@ def password_reset_request():
     form = EmailForm()
     if form.validate_on_submit():
         found = identity.request_password_reset(db.session, form.email.data)
-        db.session.commit()
         if found is not None:
             emails.send_password_reset(*found)
         flash("If an account uses that address, we sent it a link to choose a new password. "
@@ -130,7 +123,6 @@ def password_reset(token: str):
             db.session.rollback()
             return render_template("accounts/link_refused.html", message=exc.message, reset=True), exc.status
         else:
-            db.session.commit()
             logout_user()
             flash("Your password is changed and every session of yours has ended. Log in with the new one.",
                   "success")

@@ -86,7 +86,6 @@ def signup():
             db.session.rollback()
             apply_domain_errors(form, exc, aliases={"name": "organization_name"})
         else:
-            db.session.commit()
             # The same page whether or not the address was taken; only the e-mail differs.
             if result.user is not None:
                 emails.send_verification(result.user, result.secret, safe_next(form.next.data))
@@ -108,12 +107,10 @@ def login():
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data)
         except services.LoginRefused as exc:
-            db.session.commit()  # the failure's count, lock and audit event
             if exc.newly_locked is not None:
                 emails.send_account_locked(exc.newly_locked)
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()
             start_session(user)
             return redirect(safe_next(form.next.data or request.args.get("next")) or home_url())
     return render_template("accounts/login.html", form=form)
@@ -123,7 +120,6 @@ def login():
 def logout():
     if current_user.is_authenticated:
         services.log_out(db.session, current_user._get_current_object())
-        db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -146,7 +142,6 @@ def organizations():
             db.session.rollback()
             apply_domain_errors(form, exc)
         else:
-            db.session.commit()
             flash(f"Organization “{org.name}” created. You are its owner.", "success")
             return redirect(url_for("accounts.organization", slug=org.slug))
     memberships = services.memberships_of(db.session, current_user)
@@ -204,14 +199,12 @@ def revoke_invitation(slug: str, invitation_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(f"The invitation for {invitation.email} is revoked: its link no longer works.", "success")
     return redirect(url_for("accounts.organization", slug=org.slug))
 
 
 def _after_member_change(org: Organization, changed_user_id: int, message: str):
-    """Commit, keep the acting user signed in if the change was their own (it ended their sessions), go back."""
-    db.session.commit()
+    """Keep the acting user signed in if the change was their own (it ended their sessions), go back."""
     if changed_user_id == current_user.id:
         start_session(current_user._get_current_object())
     flash(message, "success")
@@ -267,7 +260,6 @@ def accept_invitation(token: str):
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("accounts.accept_invitation", token=token))
-        db.session.commit()
         flash(f"You joined {joined.organization.name} as {joined.role.value}.", "success")
         return redirect(url_for("accounts.organization", slug=joined.organization.slug))
     invitation = services.invitation_for_token(db.session, token)
@@ -294,7 +286,6 @@ def tokens():
             db.session.rollback()
             apply_domain_errors(form, exc)
         else:
-            db.session.commit()
             # The secret is on this one response only: never flashed, stored or cached.
             response = make_response(render_template("accounts/token_created.html", token=token, secret=secret))
             response.headers["Cache-Control"] = "no-store"
@@ -308,7 +299,6 @@ def tokens():
 @login_required
 def revoke_token(token_id: int):
     services.revoke_api_token(db.session, current_user, token_id)
-    db.session.commit()
     flash("Token revoked. Programs using it can no longer call the API.", "success")
     return redirect(url_for("accounts.tokens"))
 

@@ -17,10 +17,10 @@ import click
 from flask import Flask, current_app
 
 from marketplace.audit.checkpoints import make_checkpoint, verify_audit
-from marketplace.db import write_intent
 from marketplace.extensions import db
 from marketplace.signing.keys import read_jwks, trusted_keys
 from marketplace.signing.services import known_keys
+from marketplace.uow import unit_of_work
 
 MAX_SAVED_BYTES = 64 * 1024 * 1024
 
@@ -82,8 +82,7 @@ def init_audit_cli(app: Flask) -> None:
     @audit.command("checkpoint")
     def audit_checkpoint() -> None:
         """Sign a checkpoint of the chain's head now (for cron)."""
-        with write_intent():
-            checkpoint = make_checkpoint(db.session)
-            db.session.commit()
+        with unit_of_work() as session:
+            checkpoint = make_checkpoint(session)
         click.echo(f"Checkpoint {checkpoint.id}: {checkpoint.event_count} events, head event "
                    f"{checkpoint.head_event_id}, signed with key {checkpoint.key_id}.")

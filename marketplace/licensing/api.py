@@ -1,4 +1,5 @@
-"""Orders and licences in the JSON API: thin handlers that parse, call one licensing service, commit and dump.
+"""Orders and licences in the JSON API: thin handlers that parse, call one licensing service and dump (the request
+commits).
 
 A buyer organization is named by its slug (``organization``), as everywhere else in the API. The licences an
 organization holds are listed at ``/licences/held``, because ``/licences`` is already the catalog of source
@@ -97,7 +98,6 @@ def create_order(data):
                                   scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
     try:
         order = orders.request_licence(db.session, user, req)
-        db.session.commit()
     except DomainError as exc:
         if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
             exc.errors["organization"] = exc.errors.pop("organization_id")
@@ -134,7 +134,6 @@ def cancel_order(order_id):
     """Cancel an order before it is paid (the buyer; 409 once paid or closed)."""
     order = _order(order_id)
     orders.cancel_order(db.session, require_api_user(), order)
-    db.session.commit()
     return order
 
 
@@ -145,7 +144,6 @@ def decide_order(data, order_id):
     """The seller approves a request (message optional) or declines it (message required)."""
     order = _order(order_id)
     orders.decide_order(db.session, require_api_user(), order, data["decision"], data.get("message", ""))
-    db.session.commit()
     return order
 
 
@@ -157,7 +155,6 @@ def refund_order(data, order_id):
     platform admin; a reason is required)."""
     order = _order(order_id)
     orders.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
-    db.session.commit()
     return order
 
 

@@ -20,12 +20,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from marketplace.db import write_intent
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.licensing.certificates import KEYS_PATH, base_url, verify_document
 from marketplace.signing.keys import read_jwks
 from marketplace.signing.services import published_jwks, retire_previous_keys, rotate_key_file
+from marketplace.uow import unit_of_work
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -87,10 +87,9 @@ def rotate_key_command() -> None:
     """Replace the signing key in LICENCE_SIGNING_KEY_FILE with a new one; the old public key stays published as
     retired, so certificates it signed still verify. The old private key is overwritten, not kept."""
     try:
-        with write_intent():
-            rotation = rotate_key_file(db.session, current_app)
+        with unit_of_work() as session:
+            rotation = rotate_key_file(session, current_app)
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException(exc.message) from None
     if rotation.retired:
         click.echo(f"Retired key {rotation.retired} (still published, no longer signs).")
@@ -104,11 +103,9 @@ def retire_key_command() -> None:
     """After replacing an inline LICENCE_SIGNING_KEY: record the configured key and mark every key used before it
     as retired (still published, no longer signing)."""
     try:
-        with write_intent():
-            retired = retire_previous_keys(db.session, current_app)
-            db.session.commit()
+        with unit_of_work() as session:
+            retired = retire_previous_keys(session, current_app)
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException(exc.message) from None
     for key_id in retired:
         click.echo(f"Retired key {key_id}.")

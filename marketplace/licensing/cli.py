@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from marketplace.db import write_intent
-from marketplace.extensions import db
+from marketplace.uow import unit_of_work
 
 
 def init_licensing_cli(app: Flask) -> None:
@@ -20,9 +19,8 @@ def init_licensing_cli(app: Flask) -> None:
         (ORDER_PAYMENT_HOURS)."""
         from marketplace.orders.requests import expire_orders
 
-        with write_intent():
-            expired = expire_orders(db.session)
-            db.session.commit()
+        with unit_of_work() as session:
+            expired = expire_orders(session)
         for order in expired:
             click.echo(f"{order.number} expired")
         click.echo(f"{len(expired)} order(s) expired.")
@@ -36,9 +34,8 @@ def init_licensing_cli(app: Flask) -> None:
         """Expire active licences whose period has ended (subscriptions and time-limited licences)."""
         from marketplace.licensing.services import expire_licences
 
-        with write_intent():
-            lapsed = expire_licences(db.session)
-            db.session.commit()
+        with unit_of_work() as session:
+            lapsed = expire_licences(session)
         for licence in lapsed:
             click.echo(f"{licence.serial} expired")
         click.echo(f"{len(lapsed)} licence(s) expired.")

@@ -8,10 +8,10 @@ admin's list of every order with the same refund.
 - ``/seller/<org_slug>/orders/<id>``: the seller's view of one order (the buyer's page is ``/orders/<id>``);
 - ``/admin/orders``: every order, newest first, paged, with the refund form (platform admins only).
 
-Each POST parses its form, calls one service, commits and redirects with a flash. When the service refuses, the
-page the form came from is rendered again with the status (422 invalid, 409 wrong state, 403 not allowed, 402 the
-payment provider failed), the message beside the field and what was typed kept. An organization the user does
-not belong to, and an order it did not sell, are 404.
+Each POST parses its form, calls one service and redirects with a flash (the request commits at its end). When the
+service refuses, the page the form came from is rendered again with the status (422 invalid, 409 wrong state, 403
+not allowed, 402 the payment provider failed), the message beside the field and what was typed kept. An
+organization the user does not belong to, and an order it did not sell, are 404.
 """
 from __future__ import annotations
 
@@ -127,7 +127,6 @@ def decide(org_slug: str, order_id: int):
         db.session.rollback()
         apply_domain_errors(form, exc)
         return reshow(exc.status, exc.message)
-    db.session.commit()
     flash(DECIDED.get(order.status, "Decision saved for {number}.").format(
         number=order.number, buyer=order.buyer_organization.name), "success")
     if form.return_page() == "order":
@@ -185,7 +184,6 @@ def _refund(order: Order, form: RefundForm, reshow, done: str):
         apply_domain_errors(form, exc)
         # The message goes to the top when the order no longer offers the form to show it in.
         return reshow(exc.status, None if orders.refundable(order) else exc.message)
-    db.session.commit()
     revoked = f" Licence {order.licence.serial} is revoked." if order.licence is not None else ""
     flash(f"Refunded {order.number} to {order.buyer_organization.name}.{revoked}", "success")
     return redirect(done)

@@ -1,10 +1,10 @@
 """The buyer's pages: the licence request with its scenario, orders and receipts, the simulated checkout,
 My licences with renewal, and the gated download every catalog export links to.
 
-Each view parses its form, calls one licensing service, commits and redirects with a flash. When the service
-refuses, the same page is rendered again with the status (422 invalid, 409 wrong state, 402 declined card,
-403 not yours), the reasons beside the fields and the input kept. An order or licence of another organization
-is 404; a refused download is the 403 page with the reason.
+Each view parses its form, calls one licensing service and redirects with a flash (the request commits at its end).
+When the service refuses, the same page is rendered again with the status (422 invalid, 409 wrong state, 402
+declined card, 403 not yours), the reasons beside the fields and the input kept. An order or licence of another
+organization is 404; a refused download is the 403 page with the reason.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.licensing import services as licence_services
@@ -28,6 +29,7 @@ from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
 from marketplace.payments import PaymentError
 from marketplace.payments.simulated import DECLINED_CARDS, SUCCESS_CARDS
+from marketplace.uow import keep_despite_error
 
 bp = Blueprint("licensing", __name__)
 
@@ -92,7 +94,6 @@ def request_licence(slug: str, plan_id: int):
         db.session.rollback()
         _with_refusal(form, exc)
         return _request_page(plan, form, organizations, status=exc.status)
-    db.session.commit()
     flash(REQUESTED.get(order.status, "Order {number} is {status}.").format(
         number=order.number, status=order.status.label.lower()), "success")
     return redirect(url_for(".order", order_id=order.id))
@@ -156,7 +157,6 @@ def pay(order_id: int):
         )
     except DomainError as exc:
         return _order_refused(found, exc)
-    db.session.commit()
     return redirect(url)
 
 
@@ -168,7 +168,6 @@ def cancel(order_id: int):
         order_services.cancel_order(db.session, acting_user(), found)
     except DomainError as exc:
         return _order_refused(found, exc)
-    db.session.commit()
     flash(f"Order {found.number} cancelled.", "success")
     return redirect(url_for(".order", order_id=found.id))
 
@@ -200,13 +199,12 @@ def checkout(order_id: int):
     try:
         order_services.pay_with_test_card(db.session, acting_user(), found, form.card_number.data or "")
     except PaymentError as exc:
-        db.session.commit()  # the failed attempt stays on record; the order keeps waiting for payment
         # The card's reason beside the number; the decline code is for developers, and the page lists the cards.
         apply_domain_errors(form, PaymentError(exc.message, {"card_number": [exc.message]}))
+        keep_despite_error()  # the failed attempt is recorded on the order and audited
         return _checkout_page(found, form, exc.status)
     except DomainError as exc:
         return _order_refused(found, exc)
-    db.session.commit()
     flash("Payment received, licence issued.", "success")
     return redirect(back)
 
@@ -263,7 +261,6 @@ def renew(licence_id: int):
         db.session.rollback()
         _with_refusal(form, exc)
         return render_licence(found, form=form, status=exc.status, error=exc.message)
-    db.session.commit()
     flash(REQUESTED.get(renewal.status, "Renewal order {number} is {status}.").format(
         number=renewal.number, status=renewal.status.label.lower()), "success")
     return redirect(url_for(".order", order_id=renewal.id))
@@ -273,6 +270,7 @@ def renew(licence_id: int):
 
 
 @bp.get("/products/<slug>/assets/<int:asset_id>")
+@writes_when_read  # a licensed download's audit event
 def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
@@ -286,6 +284,5 @@ def download(slug: str, asset_id: int):
     except HTTPException:
         db.session.rollback()  # the stored file is missing: nothing was downloaded
         raise
-    db.session.commit()  # the audit event of the download
     response.headers["Cache-Control"] = "private, no-store"
     return response

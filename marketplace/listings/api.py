@@ -81,7 +81,6 @@ def create_product(data):
     except NotFound:
         raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
     product = services.create_product(db.session, user, org, data)
-    db.session.commit()
     return product
 
 
@@ -99,7 +98,6 @@ def create_version(data, product_id):
     user = require_api_user()
     product = services.product_for_seller(db.session, user, product_id)
     version = services.new_version(db.session, user, product, data["label"], data["changelog"])
-    db.session.commit()
     return version
 
 
@@ -116,7 +114,6 @@ def update_version(data, product_id, number):
     """Change the descriptive fields of a draft (or changes-requested) version."""
     version = _version(product_id, number)
     services.update_metadata(db.session, require_api_user(), version, data)
-    db.session.commit()
     return version
 
 
@@ -127,7 +124,6 @@ def add_source(data, product_id, number):
     """Cite an upstream open data source with its licence (SPDX id or a portal's terms)."""
     version = _version(product_id, number)
     source = services.add_source(db.session, require_api_user(), version, data)
-    db.session.commit()
     return source
 
 
@@ -137,7 +133,6 @@ def add_source(data, product_id, number):
 def update_source(data, product_id, number, source_id):
     version = _version(product_id, number)
     source = services.update_source(db.session, require_api_user(), version, source_id, data)
-    db.session.commit()
     return source
 
 
@@ -146,7 +141,6 @@ def update_source(data, product_id, number, source_id):
 def remove_source(product_id, number, source_id):
     version = _version(product_id, number)
     services.remove_source(db.session, require_api_user(), version, source_id)
-    db.session.commit()
 
 
 @blp.route(f"{VERSION}/dictionary", methods=["PUT"])
@@ -156,7 +150,6 @@ def replace_dictionary(data, product_id, number):
     """Replace the whole data dictionary."""
     version = _version(product_id, number)
     rows = services.replace_dictionary(db.session, require_api_user(), version, data["fields_"])
-    db.session.commit()
     return rows
 
 
@@ -172,7 +165,6 @@ def infer_dictionary(data, product_id, number):
     rows = asset_services.dictionary_from_inference(version, result)
     if data["apply"]:
         services.replace_dictionary(db.session, user, version, rows)
-        db.session.commit()
     return {
         "format": result.format, "rows_scanned": result.rows_scanned, "truncated": result.truncated,
         "geometry_types": result.geometry_types, "bbox": list(result.bbox) if result.bbox else None,
@@ -193,7 +185,6 @@ def upload_asset(query, product_id, number):
         stream=request.stream, content_type=request.content_type,
         max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
     )
-    db.session.commit()
     return asset
 
 
@@ -202,7 +193,6 @@ def upload_asset(query, product_id, number):
 def delete_asset(product_id, number, asset_id):
     version = _version(product_id, number)
     asset_services.delete_asset(db.session, _storage(), require_api_user(), version, asset_id)
-    db.session.commit()
 
 
 @blp.route(f"{VERSION}/plans", methods=["POST"])
@@ -212,7 +202,6 @@ def add_plan(data, product_id, number):
     """Add a pricing plan (free, one-time or subscription) with the licence terms it grants."""
     version = _version(product_id, number)
     plan = services.add_plan(db.session, require_api_user(), version, data)
-    db.session.commit()
     return plan
 
 
@@ -222,7 +211,6 @@ def add_plan(data, product_id, number):
 def update_plan(data, product_id, number, plan_id):
     version = _version(product_id, number)
     plan = services.update_plan(db.session, require_api_user(), version, plan_id, data)
-    db.session.commit()
     return plan
 
 
@@ -231,7 +219,6 @@ def update_plan(data, product_id, number, plan_id):
 def remove_plan(product_id, number, plan_id):
     version = _version(product_id, number)
     services.remove_plan(db.session, require_api_user(), version, plan_id)
-    db.session.commit()
 
 
 @blp.route(f"{VERSION}/compliance", methods=["PUT"])
@@ -242,7 +229,6 @@ def set_compliance(data, product_id, number):
     version = _version(product_id, number)
     attest, name = data.pop("attest"), data.pop("attested_by_name", None)
     services.set_compliance(db.session, require_api_user(), version, data, attest=attest, attested_by_name=name)
-    db.session.commit()
     return version
 
 
@@ -254,5 +240,4 @@ def submit(data, product_id, number):
     (422 lists what is missing; 409 if the version is not a draft or changes-requested)."""
     version = _version(product_id, number)
     review.submit_version(db.session, require_api_user(), version, _storage(), note=(data or {}).get("note", ""))
-    db.session.commit()
     return version

@@ -129,7 +129,6 @@ def refused(product: DataProduct, version: ProductVersion, exc: DomainError, for
 
 
 def done(version: ProductVersion, message: str, anchor: str | None = None):
-    db.session.commit()
     flash(message, "success")
     return redirect(workspace_url(version, anchor))
 

@@ -1,8 +1,8 @@
 """The seller console: products, versions and everything a version carries, as server-rendered pages.
 
-Each view parses its form, calls one service, commits and redirects with a flash. When the service
-refuses, the same page is rendered again with the messages on the fields and the input kept
-(422 invalid, 409 not editable any more, 413 file too large); another organization's product is 404.
+Each view parses its form, calls one service and redirects with a flash (the request commits at its end). When the
+service refuses, the same page is rendered again with the messages on the fields and the input kept (422 invalid,
+409 not editable any more, 413 file too large); another organization's product is 404.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db, login_manager
 from marketplace.listings import assets, opendata, services
@@ -110,7 +111,6 @@ def new_product():
         db.session.rollback()
         apply_domain_errors(form, exc)
         return render_template("seller/product_form.html", form=form, creating=True), exc.status
-    db.session.commit()
     flash(f"Draft “{product.latest_version.title_en}” created. Add its sources, dictionary, files and plans.",
           "success")
     return redirect(url_for(".product", product_id=product.id))
@@ -293,10 +293,10 @@ def delete_asset(product_id: int, number: int, asset_id: int):
 
 
 @bp.get("/products/<int:product_id>/assets/<int:asset_id>")
+@writes_when_read  # its audit event
 def download_asset(product_id: int, asset_id: int):
     asset = find_asset(load_product(product_id), asset_id)
     assets.record_download(db.session, acting_user(), asset, "seller")
-    db.session.commit()
     return send_asset(asset)
 
 

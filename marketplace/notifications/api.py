@@ -36,5 +36,4 @@ def list_notifications(query):
 def mark_read(data):
     """Mark one notification (``id``) or all of them read."""
     marked = services.mark_read(db.session, require_api_user(), (data or {}).get("id"))
-    db.session.commit()
     return {"marked": marked}

@@ -30,7 +30,6 @@ def index():
 @login_required
 def read_all():
     marked = services.mark_read(db.session, current_user)
-    db.session.commit()
     flash(f"Marked {marked} notification{'' if marked == 1 else 's'} read.", "success")
     return redirect(url_for("notifications.index"))
 
@@ -44,6 +43,5 @@ def open_one(notification_id: int):
     except NotFound:
         return render_template("notifications/index.html", error="No such notification.",
                                notifications=services.notifications_for(db.session, current_user)), 404
-    db.session.commit()
     note = db.session.get(Notification, notification_id)
     return redirect(note.link if note.link and note.link.startswith("/") else url_for("notifications.index"))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from marketplace.db import write_intent
 from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.uow import unit_of_work
 
 
 def init_payments_cli(app: Flask) -> None:
@@ -24,14 +23,12 @@ def init_payments_cli(app: Flask) -> None:
         from marketplace.orders.checkout import reconcile_orders
 
         provider = current_app.extensions["payments"]
-        with write_intent():
-            try:
-                results = reconcile_orders(db.session, provider)
+        try:
+            with unit_of_work() as session:
+                results = reconcile_orders(session, provider)
                 lines = [f"{order.number}\t{outcome}\t{order.status}" for order, outcome in results]
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                raise click.ClickException(f"Reconciliation stopped, nothing changed: {exc.message}") from None
+        except DomainError as exc:
+            raise click.ClickException(f"Reconciliation stopped, nothing changed: {exc.message}") from None
         for line in lines:
             click.echo(line)
         click.echo(f"{len(lines)} order(s) awaiting payment checked with {provider.name}.")

@@ -80,7 +80,7 @@ def _http_error(error: HTTPException):
 
 
 def apply_stripe_event(session: Session, event: WebhookEvent) -> WebhookResult:
-    """Apply a verified event to its order and record it, in one transaction (committed here). An event id
+    """Apply a verified event to its order and record it, in the request's one transaction. An event id
     already recorded changes nothing; so does an event that is not about a marketplace checkout, that names
     another session, amount or currency than the order's (recorded "rejected: ..."), or that arrives when the
     order can no longer make the move (recorded "ignored: ...")."""
@@ -88,17 +88,16 @@ def apply_stripe_event(session: Session, event: WebhookEvent) -> WebhookResult:
         return WebhookResult(duplicate=True, outcome="already processed")
     row = PaymentEvent(provider=PROVIDER, event_id=event.id, event_type=event.type[:100], outcome="processing")
     try:
-        session.add(row)
-        session.flush()  # a concurrent twin of this event collides here, before any order is touched
-        order = _locked_order(session, event)
-        row.order_id = order.id if order is not None else None
-        row.outcome = _apply(session, event, order)[:MAX_OUTCOME]
-        session.commit()
+        with session.begin_nested():  # a concurrent twin of this event collides here, before any order is touched
+            session.add(row)
     except IntegrityError:
-        session.rollback()
         if already_processed(session, PROVIDER, event.id):
             return WebhookResult(duplicate=True, outcome="already processed")
         raise
+    order = _locked_order(session, event)
+    row.order_id = order.id if order is not None else None
+    row.outcome = _apply(session, event, order)[:MAX_OUTCOME]
+    session.flush()
     if row.outcome.startswith("rejected"):
         log.warning("Stripe event %s (%s) rejected: %s", event.id, event.type, row.outcome)
     return WebhookResult(duplicate=False, outcome=row.outcome, order_id=row.order_id)

@@ -67,7 +67,6 @@ def claim(case_id):
     """Claim a submitted case (409 if it is not waiting for a reviewer)."""
     found = _case(case_id)
     services.claim_case(db.session, require_api_user(), found)
-    db.session.commit()
     return found
 
 
@@ -77,7 +76,6 @@ def release(case_id):
     """Put a claimed case back on the queue (its reviewer or an admin)."""
     found = _case(case_id)
     services.release_case(db.session, require_api_user(), found)
-    db.session.commit()
     return found
 
 
@@ -88,7 +86,6 @@ def checklist(data, case_id):
     """Save checklist answers for the current round (a failed item needs a comment)."""
     found = _case(case_id)
     services.save_checklist(db.session, require_api_user(), found, data["answers"])
-    db.session.commit()
     return found
 
 
@@ -100,7 +97,6 @@ def decision(data, case_id):
     found = _case(case_id)
     services.decide(db.session, require_api_user(), found, data["decision"], data.get("comment", ""),
                     data.get("answers"))
-    db.session.commit()
     return found
 
 
@@ -112,7 +108,6 @@ def product_status(data, product_id):
     user = require_api_user()
     product = services.product_for_reviewer(db.session, user, product_id)
     services.change_product_status(db.session, user, product, data["action"], data["reason"])
-    db.session.commit()
     return product
 
 

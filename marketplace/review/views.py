@@ -1,9 +1,9 @@
 """The compliance reviewer's pages: the queue, a case (content, pre-screen, checklist, decision, history), the
 reviewer's file downloads, and a product's live status (suspend, reinstate, delist).
 
-Each view parses, calls one review service, commits and redirects with a flash. When the service refuses, the
-same page is rendered again with the status (422 invalid, 409 wrong state, 403 not yours), the messages beside
-the items they concern and everything the reviewer typed kept. Non-reviewers get the 403 page.
+Each view parses, calls one review service and redirects with a flash (the request commits at its end). When the
+service refuses, the same page is rendered again with the status (422 invalid, 409 wrong state, 403 not yours), the
+messages beside the items they concern and everything the reviewer typed kept. Non-reviewers get the 403 page.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
-from marketplace.db import utcnow
+from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
 from marketplace.listings.assets import asset_of, record_download
@@ -108,7 +108,6 @@ def _refused(case: ReviewCase, exc: DomainError, form: ReviewForm | None = None)
 
 
 def _done(case: ReviewCase, message: str, anchor: str | None = None):
-    db.session.commit()
     flash(message, "success")
     url = url_for(".case", case_id=case.id)
     return redirect(f"{url}#{anchor}" if anchor else url)
@@ -179,6 +178,7 @@ def decide(case_id: int):
 
 
 @bp.get(f"{CASE}/assets/<int:asset_id>")
+@writes_when_read  # its audit event
 def download_asset(case_id: int, asset_id: int):
     """A file of the version under review, for the reviewer; every download is an audit event."""
     found = _case(case_id)
@@ -192,7 +192,6 @@ def download_asset(case_id: int, asset_id: int):
     except HTTPException:
         db.session.rollback()  # nothing was downloaded
         raise
-    db.session.commit()
     return response
 
 
@@ -243,7 +242,6 @@ def product_status(product_id: int):
             abort(404, exc.message)
         apply_domain_errors(form, exc)
         return render_product(found, form=form, status=exc.status)
-    db.session.commit()
     flash(PRODUCT_DONE[form.action.data], "success")
     return redirect(url_for(".product", product_id=found.id))
 

@@ -33,6 +33,7 @@ from marketplace.signing.keys import (
     signer_for,
 )
 from marketplace.signing.models import SigningKey
+from marketplace.uow import commit_before
 
 INLINE_ROTATION = (
     "The signing key is set inline in LICENCE_SIGNING_KEY, which this command cannot rewrite. To rotate it: "
@@ -137,7 +138,7 @@ def rotate_key_file(session: Session, app: Flask) -> Rotation:
         row = record_key(session, old)
         row.retired_at = row.retired_at or utcnow()
     record_key(session, new)
-    session.commit()
+    commit_before(session, "the signing key file is replaced")
     try:
         replace_key_file(path, new_key)
     except OSError as exc:

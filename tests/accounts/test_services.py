@@ -161,7 +161,22 @@ def test_token_is_stored_as_sha256_and_identifies_its_user(session, seller):
     assert secret.startswith(services.TOKEN_PREFIX) and token.prefix == secret[:10]
     assert token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert services.user_for_token(session, secret) is seller
-    assert token.last_used_at is not None
+    assert token.last_used_at is None  # looking a token up writes nothing; the request stamps it afterwards
+
+
+def test_a_token_use_is_stamped_at_most_once_a_minute(session, seller):
+    token, _ = services.create_api_token(session, seller, "ci")
+    session.flush()
+    first = utcnow()
+    assert services.token_stamp_due(token, first)
+    assert services.stamp_token_use(session, token.id, first) is True
+    session.refresh(token)
+    assert token.last_used_at == first and not services.token_stamp_due(token, first + timedelta(seconds=30))
+    assert services.stamp_token_use(session, token.id, first + timedelta(seconds=30)) is False
+    later = first + timedelta(minutes=2)
+    assert services.stamp_token_use(session, token.id, later) is True
+    session.refresh(token)
+    assert token.last_used_at == later
 
 
 def test_revoked_token_no_longer_authenticates(session, seller):

@@ -14,7 +14,9 @@ PASSING = {item: {"result": "pass", "comment": ""} for item in (
 def version(session, storage, seller):
     """A complete, unsubmitted version."""
     product = factories.product(session, seller, title="Strategic road detectors")
-    return factories.complete_version(session, storage, seller, product.latest_version)
+    version = factories.complete_version(session, storage, seller, product.latest_version)
+    session.commit()
+    return version
 
 
 @pytest.fixture
