@@ -55,7 +55,9 @@ class Config:
     # Production only: HSTS, Secure cookies and the refusals of config_check.production_problems.
     PRODUCTION = False
     SQLALCHEMY_DATABASE_URI = _Env("DATABASE_URL", lambda: f"sqlite:///{instance_dir() / 'marketplace.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection is tested before use and replaced if the server dropped it (a PostgreSQL restart, an idle
+    # timeout), so the first request after a restart is served instead of failing on a dead connection.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     STORAGE_LOCAL_ROOT = _Env("STORAGE_LOCAL_ROOT", lambda: str(instance_dir() / "storage"))
     S3_BUCKET = os.environ.get("S3_BUCKET", "marketplace")

@@ -12,7 +12,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, retry_after_header
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,6 +50,7 @@ class MarketplaceApi(Api):
             message = data.get("message") or error.description or error.name
             body = error_body(status, code, message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        headers.update(retry_after_header(error))
         return jsonify(body), status, headers
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from marketplace.errors import UploadTooLarge
@@ -33,7 +34,8 @@ class StoredObject:
 class Storage(Protocol):
     """A blob store for uploaded files (local directory or S3-compatible bucket).
 
-    Every method refuses malformed keys with ``ValueError`` (see ``validate_key``).
+    Every method refuses malformed keys with ``ValueError`` (see ``validate_key``). A store that does not answer
+    (S3 endpoint down or failing, local folder unreadable or full) raises ``StorageUnavailable``: 503, not a bug.
     """
 
     def save(self, key: str, stream: BinaryIO, *, content_type: str, max_bytes: int) -> StoredObject:
@@ -59,6 +61,14 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored at ``key``."""
+        ...
+
+    def keys(self) -> Iterator[str]:
+        """Every key stored (for ``flask storage check``); an unreachable store raises ``StorageUnavailable``."""
+        ...
+
+    def check(self) -> None:
+        """Readiness: raise if the store cannot be used now (``StorageUnavailable`` when it does not answer)."""
         ...
 
     def presigned_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str | None:
