@@ -192,3 +192,284 @@ def test_sqlite_busy_past_its_timeout_is_503_not_500(tmp_path):
         holder.close()
     assert_outage_page(response)
     assert app.test_client().post("/login", data={"email": "someone@example.org", "password": "x"}).status_code == 200
+
+
+# ---------------------------------------------------------------- S3 (moto) stopped and started
+
+
+class MotoProcess:
+    """A moto S3 server on a port of its own that a test may stop and start again; what it stored survives."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server = None
+
+    def start(self) -> None:
+        self.server, self.endpoint = start_moto_server(port=self.port)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server = None
+
+
+@pytest.fixture(scope="module")
+def moto():
+    import os
+
+    saved = dict(os.environ)
+    server = MotoProcess()
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.server is not None:
+            server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def s3(app, moto, monkeypatch):
+    """The app's storage: a fresh bucket on the module's moto server; the server is running again afterwards."""
+    storage = S3Storage(f"outage-{uuid.uuid4().hex[:16]}", endpoint_url=moto.endpoint, region=DUMMY_REGION,
+                        access_key_id=DUMMY_ACCESS_KEY_ID, secret_access_key=DUMMY_SECRET_ACCESS_KEY)
+    storage.ensure_bucket()
+    monkeypatch.setitem(app.extensions, "storage", storage)
+    yield storage
+    if moto.server is None:
+        moto.start()
+
+
+def assets_of(session, version_id: int) -> list[Asset]:
+    session.expire_all()
+    return list(session.scalars(select(Asset).where(Asset.version_id == version_id)))
+
+
+def download_events(session, asset_id: int) -> list[AuditEvent]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == "asset.download",
+                                                         AuditEvent.subject_id == asset_id)))
+
+
+def test_uploads_answer_503_while_s3_is_down_and_work_once_it_is_back(session, seller, api, s3, moto):
+    product = factories.product(session, seller)
+    session.commit()
+    version_id = product.latest_version.id
+    upload = f"/api/v1/products/{product.id}/versions/1/assets?kind=sample&filename=roads.csv"
+    body = b"road,speed\nTolo Highway,72\n"
+
+    moto.stop()
+    response = api.post(upload, data=body, content_type="text/csv")
+    assert_outage_json(response)
+    assert assets_of(session, version_id) == []  # nothing recorded of the failed upload
+
+    moto.start()
+    response = api.post(upload, data=body, content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+    [asset] = assets_of(session, version_id)
+    assert s3.exists(asset.storage_key)
+
+
+def test_s3_stopping_in_the_middle_of_a_multipart_upload_is_503_and_records_nothing(
+        app, session, seller, api, s3, moto, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 17 * 1024 * 1024)
+    product = factories.product(session, seller)
+    session.commit()
+    version_id = product.latest_version.id
+    sent: list[int] = []
+
+    def stop_before_the_second_part(params, **_):
+        sent.append(params["PartNumber"])
+        if params["PartNumber"] == 2:
+            moto.stop()  # the first 5 MiB part is stored; the server goes away before the second
+
+    s3.client.meta.events.register("provide-client-params.s3.UploadPart", stop_before_the_second_part)
+    body = b"road,speed\n" + b"Tolo Highway,72\n" * (11 * 1024 * 1024 // 16)
+    response = api.post(f"/api/v1/products/{product.id}/versions/1/assets?kind=deliverable&filename=big.csv",
+                        data=body, content_type="text/csv")
+    assert sent[:2] == [1, 2]
+    assert_outage_json(response)
+    assert assets_of(session, version_id) == []
+
+    moto.start()
+    assert list(s3.keys()) == []  # no object was completed
+
+
+def test_downloads_answer_503_while_s3_is_down_and_are_not_counted(app, session, seller, reviewer, client, auth,
+                                                                   s3, moto):
+    product, buyer, asset = licensed_deliverable(session, s3, seller, reviewer)
+    auth.login(buyer.email)
+
+    moto.stop()
+    assert_outage_page(client.get(f"/products/{product.slug}/assets/{asset.id}"))
+    assert download_events(session, asset.id) == []
+
+    moto.start()
+    response = client.get(f"/products/{product.slug}/assets/{asset.id}")
+    assert response.status_code == 302 and response.headers["Location"].startswith(moto.endpoint)
+    assert len(download_events(session, asset.id)) == 1
+
+
+def licensed_deliverable(session, storage, seller, reviewer):
+    """A listed product, a buyer organization holding a free licence to it, and the product's deliverable."""
+    from marketplace.licensing import services as orders
+    from tests.licensing.conftest import SCENARIO
+
+    product = factories.listed_product(session, storage, seller, reviewer, plans=[
+        {"name": "Open research", "kind": "free", "amount": 0, "duration_days": None}])
+    session.commit()
+    plan = next(p for p in product.listed_version.plans if p.name == "Open research")
+    buyer = factories.user(session, email=f"buyer-{uuid.uuid4().hex[:8]}@example.org", organization="Buyer Org")
+    orders.request_licence(session, buyer, orders.LicenceRequest(
+        plan_id=plan.id, organization_id=buyer.memberships[0].organization.id, scenario=SCENARIO,
+        accept_terms=True, idempotency_key=""))
+    session.commit()
+    asset = next(a for a in product.listed_version.assets if a.kind.value == "deliverable")
+    return product, buyer, asset
+
+
+# ---------------------------------------------------------------- a file missing from storage
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_a_deliverable_whose_file_is_gone_is_a_404_that_tells_the_seller_and_is_not_a_download(
+        request, app, session, seller, reviewer, client, auth, backend):
+    storage = request.getfixturevalue("s3") if backend == "s3" else app.extensions["storage"]
+    product, buyer, asset = licensed_deliverable(session, storage, seller, reviewer)
+    storage.delete(asset.storage_key)
+    auth.login(buyer.email)
+
+    for _ in range(2):
+        response = client.get(f"/products/{product.slug}/assets/{asset.id}")
+        assert response.status_code == 404  # not a redirect to an S3 error page
+        assert "missing" in response.get_data(as_text=True) and "seller has been told" in response.get_data(
+            as_text=True)
+    assert download_events(session, asset.id) == []
+    session.expire_all()
+    [missing] = session.scalars(select(AuditEvent).where(AuditEvent.action == "asset.file_missing",
+                                                         AuditEvent.subject_id == asset.id)).all()  # once a day
+    assert missing.payload["storage_key"] == asset.storage_key
+    told = session.scalars(select(Notification).where(Notification.user_id == seller.id,
+                                                      Notification.subject.contains("missing"))).all()
+    assert len(told) == 1 and asset.filename in told[0].body
+
+
+# ---------------------------------------------------------------- readiness
+
+
+def test_readyz_answers_each_check_and_healthz_stays_liveness(app, client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["database"]["ok"] is True and body["checks"]["storage"]["ok"] is True
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_is_503_naming_local_storage_that_cannot_be_written(app, client, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the storage folder should be")
+    monkeypatch.setitem(app.extensions, "storage", LocalStorage(blocker))
+    response = client.get("/readyz")
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    checks = response.get_json()["checks"]
+    assert checks["storage"] == {"ok": False, "error": checks["storage"]["error"], "ms": checks["storage"]["ms"]}
+    assert checks["database"]["ok"] is True
+
+
+def test_readyz_is_503_while_s3_is_down(client, s3, moto):
+    assert client.get("/readyz").status_code == 200
+    moto.stop()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"] == {
+        "ok": False, "error": "EndpointConnectionError", "ms": response.get_json()["checks"]["storage"]["ms"]}
+    moto.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_other_packages_add_their_own_readiness_checks(app, client, monkeypatch):
+    from marketplace.health.readiness import EXTENSION
+
+    monkeypatch.setitem(app.extensions, EXTENSION, dict(app.extensions[EXTENSION]))
+    state = {"up": True}
+
+    def queue_check():
+        if not state["up"]:
+            raise ConnectionError("queue store gone")
+        return {"queued": 3}
+
+    add_readiness_check(app, "queue", queue_check)
+    assert client.get("/readyz").get_json()["checks"]["queue"]["queued"] == 3
+    state["up"] = False
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["queue"]["error"] == "ConnectionError"
+
+
+# ---------------------------------------------------------------- flask storage check
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_storage_check_lists_missing_objects_and_objects_nothing_names(request, app, session, seller, reviewer,
+                                                                       backend):
+    storage = request.getfixturevalue("s3") if backend == "s3" else app.extensions["storage"]
+    product = factories.listed_product(session, storage, seller, reviewer)
+    session.commit()
+    runner = app.test_cli_runner()
+    clean = runner.invoke(args=["storage", "check"])
+    assert clean.exit_code == 0, clean.output
+    assert "No problems found." in clean.output
+
+    gone = product.listed_version.assets[0]
+    storage.delete(gone.storage_key)
+    storage.save("assets/999/left-behind", io.BytesIO(b"orphan"), content_type="text/plain", max_bytes=100)
+    result = runner.invoke(args=["storage", "check"])
+    assert result.exit_code == 1, result.output
+    assert f"asset {gone.id} " in result.output and gone.storage_key in result.output
+    assert "Unreferenced objects (1)" in result.output and "assets/999/left-behind" in result.output
+    assert "Missing objects (1)" in result.output
+
+
+def test_storage_check_says_when_s3_does_not_answer(app, s3, moto):
+    moto.stop()
+    result = app.test_cli_runner().invoke(args=["storage", "check"])
+    assert result.exit_code == 2
+    assert "EndpointConnectionError" in result.output
+
+
+# ---------------------------------------------------------------- Redis (the rate-limit store) stopped and started
+
+
+@pytest.mark.no_transaction
+def test_a_stopped_rate_limit_store_is_503_with_retry_after_and_readyz_names_it(tmp_path):
+    from tests.support.redis import RedisServer
+
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    redis_server = RedisServer(folder).start()
+    try:
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'limits.db'}",
+                         STORAGE_LOCAL_ROOT=str(tmp_path / "storage"), LICENCE_SIGNING_KEY_FILE=str(tmp_path / "k.pem"),
+                         RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_server.uri,
+                         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False, RATELIMIT_KEY_PREFIX=f"t{uuid.uuid4().hex[:8]}")
+        with app.app_context():
+            upgrade()
+            db.session.remove()
+        client = app.test_client()
+        attempt = {"email": "someone@example.org", "password": "wrong"}
+        assert client.post("/login", data=attempt).status_code == 200  # counted in Redis, form shown again
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.get_json()["checks"]["rate_limit_store"]["ok"] is True
+
+        redis_server.stop()
+        assert_outage_page(client.post("/login", data=attempt))
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.get_json()["checks"]["rate_limit_store"]["ok"] is False
+
+        redis_server = RedisServer(folder).start()
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/login", data=attempt).status_code == 200
+    finally:
+        redis_server.stop()

@@ -59,6 +59,17 @@ def as_unavailable(error: BaseException) -> Unavailable | None:
     return None
 
 
+def _discard_unit_of_work() -> None:
+    """Roll the request's session back now: nothing it wrote before the outage (a download event before the file
+    could be reached, an asset row before its object was stored) may be committed by anything after."""
+    from marketplace.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection may refuse even that; the pool discards it
+        current_app.logger.warning("Rolling back after an outage failed", exc_info=True)
+
+
 def init_outages(app: Flask) -> None:
     """Answer outages 503 with ``Retry-After`` wherever they are raised during a request."""
 
@@ -67,6 +78,7 @@ def init_outages(app: Flask) -> None:
         if outage is None:
             raise error  # not an outage: Flask's usual 500 with its traceback
         current_app.logger.error("%s: %s", type(outage).__name__, error)
+        _discard_unit_of_work()
         # Through Flask's HTTP error handling, so each area answers in its own shape (JSON, CKAN, page).
         return current_app.handle_user_exception(ServiceUnavailable(outage.message, retry_after=outage.retry_after))
 
