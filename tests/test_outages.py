@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import threading
 import uuid
 
 import pytest
@@ -294,6 +293,10 @@ def test_s3_stopping_in_the_middle_of_a_multipart_upload_is_503_and_records_noth
 
     moto.start()
     assert list(s3.keys()) == []  # no object was completed
+    # The abort could not reach S3 either: the parts wait, and the storage check names them.
+    result = app.test_cli_runner().invoke(args=["storage", "check", "--stale-minutes", "0"])
+    assert result.exit_code == 1, result.output
+    assert "Incomplete uploads (1)" in result.output and f"assets/{product.id}/" in result.output
 
 
 def test_downloads_answer_503_while_s3_is_down_and_are_not_counted(app, session, seller, reviewer, client, auth,
@@ -430,6 +433,25 @@ def test_storage_check_lists_missing_objects_and_objects_nothing_names(request, 
     assert f"asset {gone.id} " in result.output and gone.storage_key in result.output
     assert "Unreferenced objects (1)" in result.output and "assets/999/left-behind" in result.output
     assert "Missing objects (1)" in result.output
+    assert "Incomplete uploads" not in result.output
+
+
+def test_storage_check_names_a_local_upload_left_unfinished_long_ago_but_not_one_in_progress(app, session, tmp_path):
+    import os
+    import time
+
+    storage = app.extensions["storage"]
+    storage.save("assets/7/done", io.BytesIO(b"x"), content_type="text/plain", max_bytes=10)
+    folder = storage.root / "assets" / "7"
+    (folder / ".abandoned.k2j4h.tmp").write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    os.utime(folder / ".abandoned.k2j4h.tmp", (two_hours_ago, two_hours_ago))
+    (folder / ".uploading.x8d1q.tmp").write_bytes(b"now")
+    result = app.test_cli_runner().invoke(args=["storage", "check"])
+    assert result.exit_code == 1, result.output
+    assert "Incomplete uploads (1)" in result.output and "assets/7/abandoned " in result.output
+    assert "uploading" not in result.output
+    assert "Unreferenced objects (1)" in result.output and "assets/7/done" in result.output
 
 
 def test_storage_check_says_when_s3_does_not_answer(app, s3, moto):

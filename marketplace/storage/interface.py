@@ -7,8 +7,9 @@ path; it only ever appears in a ``Content-Disposition`` header.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from marketplace.errors import UploadTooLarge
@@ -28,6 +29,15 @@ class StoredObject:
     size: int
     sha256: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class IncompleteUpload:
+    """A save that started and never finished (the process died, or the store went away mid-upload): an S3
+    multipart upload neither completed nor aborted, or a local temp file. It holds space until removed."""
+
+    key: str
+    started: datetime
 
 
 @runtime_checkable
@@ -65,6 +75,10 @@ class Storage(Protocol):
 
     def keys(self) -> Iterator[str]:
         """Every key stored (for ``flask storage check``); an unreachable store raises ``StorageUnavailable``."""
+        ...
+
+    def incomplete_uploads(self) -> Iterator[IncompleteUpload]:
+        """Saves begun and never finished (see ``IncompleteUpload``), including any in progress right now."""
         ...
 
     def check(self) -> None:

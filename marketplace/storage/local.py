@@ -6,12 +6,18 @@ import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from marketplace.errors import NotFound, StorageUnavailable
-from marketplace.storage.interface import MeteredReader, StoredObject, validate_key, validate_max_bytes
-
+from marketplace.storage.interface import (
+    IncompleteUpload,
+    MeteredReader,
+    StoredObject,
+    validate_key,
+    validate_max_bytes,
+)
 
 _F = TypeVar("_F", bound=Callable)
 
@@ -125,6 +131,21 @@ class LocalStorage:
                     if name.startswith(".") and name.endswith(".tmp"):
                         continue
                     yield Path(folder, name).relative_to(self.root).as_posix()
+        except OSError as exc:
+            raise StorageUnavailable(_UNAVAILABLE) from exc
+
+    def incomplete_uploads(self) -> Iterator[IncompleteUpload]:
+        """Temp files of saves that never reached their rename (``.<name>.<random>.tmp`` beside the target)."""
+        try:
+            if not self.root.exists():
+                return
+            for folder, _dirs, files in os.walk(self.root, onerror=_raise):
+                for name in sorted(files):
+                    if not (name.startswith(".") and name.endswith(".tmp")) or name.startswith(".ready."):
+                        continue
+                    target = name[1:].rsplit(".", 2)[0]
+                    started = datetime.fromtimestamp(os.stat(Path(folder, name)).st_mtime, UTC)
+                    yield IncompleteUpload(Path(folder, target).relative_to(self.root).as_posix(), started)
         except OSError as exc:
             raise StorageUnavailable(_UNAVAILABLE) from exc
 

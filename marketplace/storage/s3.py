@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
-from botocore.exceptions import HTTPClientError
 
 from marketplace.errors import NotFound, StorageUnavailable
 from marketplace.storage.interface import (
     CHUNK_SIZE,
+    IncompleteUpload,
     MeteredReader,
     StoredObject,
     validate_key,
@@ -297,6 +297,15 @@ class S3Storage:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for item in page.get("Contents", []):
                     yield item["Key"][len(self.prefix):]
+
+    def incomplete_uploads(self) -> Iterator[IncompleteUpload]:
+        """Multipart uploads under this prefix neither completed nor aborted (S3 keeps their parts, and bills them,
+        until a lifecycle rule or an abort removes them)."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with _unavailable_as_storage_error():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    yield IncompleteUpload(upload["Key"][len(self.prefix):], upload["Initiated"])
 
     @_unavailable_as_storage_error()
     def check(self) -> None:
