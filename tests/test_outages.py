@@ -465,7 +465,9 @@ def test_storage_check_says_when_s3_does_not_answer(app, s3, moto):
 
 
 @pytest.mark.no_transaction
-def test_a_stopped_rate_limit_store_is_503_with_retry_after_and_readyz_names_it(tmp_path):
+def test_a_stopped_redis_is_503_with_retry_after_and_readyz_names_the_rate_limit_store_and_the_task_queue(tmp_path):
+    from huey import RedisHuey
+
     from tests.support.redis import RedisServer
 
     folder = tmp_path / "redis"
@@ -479,16 +481,23 @@ def test_a_stopped_rate_limit_store_is_503_with_retry_after_and_readyz_names_it(
         with app.app_context():
             upgrade()
             db.session.remove()
+        app.extensions["jobs"] = RedisHuey(f"outage-{uuid.uuid4().hex[:8]}", url=f"unix://{redis_server.socket}")
         client = app.test_client()
         attempt = {"email": "someone@example.org", "password": "wrong"}
         assert client.post("/login", data=attempt).status_code == 200  # counted in Redis, form shown again
         ready = client.get("/readyz")
-        assert ready.status_code == 200 and ready.get_json()["checks"]["rate_limit_store"]["ok"] is True
+        assert ready.status_code == 200, ready.get_json()
+        assert ready.get_json()["checks"]["rate_limit_store"]["ok"] is True
+        jobs = ready.get_json()["checks"]["jobs"]
+        assert jobs["ok"] is True and jobs["queued"] == 0
 
         redis_server.stop()
         assert_outage_page(client.post("/login", data=attempt))
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and ready.get_json()["checks"]["rate_limit_store"]["ok"] is False
+        assert ready.status_code == 503
+        checks = ready.get_json()["checks"]
+        assert checks["rate_limit_store"]["ok"] is False and checks["jobs"]["ok"] is False
+        assert checks["database"]["ok"] is True
 
         redis_server = RedisServer(folder).start()
         assert client.get("/readyz").status_code == 200

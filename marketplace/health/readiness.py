@@ -9,6 +9,7 @@ Failures name only the kind of error: the endpoint is public, and a message coul
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -49,8 +50,13 @@ def check_storage() -> None:
 
 
 def check_jobs() -> dict[str, Any] | None:
-    """The task queue's store answers (huey's queue length: one round trip to SQLite or Redis); no queue, no check."""
+    """The task queue's store answers (huey's queue length: one round trip to SQLite or Redis); no queue, no check.
+    The queue is ``app.extensions["jobs"]`` (a huey instance, or an object with one as ``.huey``), else the
+    ``huey`` of ``marketplace.jobs.queue`` once the app has loaded it."""
     jobs = current_app.extensions.get("jobs")
+    if jobs is None:
+        queue_module = sys.modules.get("marketplace.jobs.queue")
+        jobs = getattr(queue_module, "huey", None)
     if jobs is None:
         return {"skipped": "no task queue"}
     huey = getattr(jobs, "huey", jobs)
