@@ -332,6 +332,32 @@ def licensed_deliverable(session, storage, seller, reviewer):
     return product, buyer, asset
 
 
+def test_an_s3_endpoint_that_accepts_and_never_answers_is_503_within_the_configured_timeouts(app, client,
+                                                                                          monkeypatch):
+    import socket
+    import time
+
+    from marketplace.storage import storage_from_config
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)  # connections are accepted by the kernel and never read: a server that hangs
+    try:
+        storage = storage_from_config({**app.config, "STORAGE_BACKEND": "s3", "S3_BUCKET": "hung",
+                                       "S3_ENDPOINT_URL": f"http://127.0.0.1:{hung.getsockname()[1]}",
+                                       "S3_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+                                       "S3_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY, "S3_READ_TIMEOUT": 1})
+        monkeypatch.setitem(app.extensions, "storage", storage)
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    finally:
+        hung.close()
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"]["error"] == "ReadTimeoutError"
+    assert elapsed < 15  # three attempts of one second and their backoff, not three of botocore's minute
+
+
 # ---------------------------------------------------------------- a file missing from storage
 
 

@@ -125,6 +125,8 @@ class S3Storage:
         secret_access_key: str | None = None,
         prefix: str = "",
         client: Any = None,
+        connect_timeout: float = 5,
+        read_timeout: float = 60,
     ) -> None:
         """Use ``client`` if given, else build a boto3 S3 client for ``endpoint_url`` and ``region``.
 
@@ -146,6 +148,10 @@ class S3Storage:
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 retries={"max_attempts": 3, "mode": "standard"},
+                # An endpoint that does not answer is an outage to report (503), not a request to hold for
+                # botocore's default minute per attempt.
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
             )
             session = boto3.session.Session()
             client = session.client(
