@@ -316,7 +316,7 @@ def test_downloads_answer_503_while_s3_is_down_and_are_not_counted(app, session,
 
 def licensed_deliverable(session, storage, seller, reviewer):
     """A listed product, a buyer organization holding a free licence to it, and the product's deliverable."""
-    from marketplace.licensing import services as orders
+    from marketplace.orders import services as orders
     from tests.licensing.conftest import SCENARIO
 
     product = factories.listed_product(session, storage, seller, reviewer, plans=[
