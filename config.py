@@ -55,7 +55,9 @@ class Config:
     # Production only: HSTS, Secure cookies and the refusals of config_check.production_problems.
     PRODUCTION = False
     SQLALCHEMY_DATABASE_URI = _Env("DATABASE_URL", lambda: f"sqlite:///{instance_dir() / 'marketplace.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection is tested before use and replaced if the server dropped it (a PostgreSQL restart, an idle
+    # timeout), so the first request after a restart is served instead of failing on a dead connection.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     STORAGE_LOCAL_ROOT = _Env("STORAGE_LOCAL_ROOT", lambda: str(instance_dir() / "storage"))
     S3_BUCKET = os.environ.get("S3_BUCKET", "marketplace")
@@ -64,6 +66,10 @@ class Config:
     S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    # Seconds to wait for the S3 endpoint to accept a connection and to answer, per attempt (three attempts): past
+    # them the request is answered 503 rather than held (botocore's own defaults are a minute each).
+    S3_CONNECT_TIMEOUT = _int("S3_CONNECT_TIMEOUT", 5)
+    S3_READ_TIMEOUT = _int("S3_READ_TIMEOUT", 60)
     # Payments: "simulated" (a checkout page in the app) or "stripe" (Checkout Sessions, test mode keys).
     PAYMENTS_BACKEND = _Env("PAYMENTS_BACKEND", "simulated")
     STRIPE_SECRET_KEY = _Env("STRIPE_SECRET_KEY")

@@ -69,6 +69,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_body_checks(app)
     init_cli(app)
 
+    from marketplace.health import init_health
+
+    init_health(app)  # outages answered 503 with Retry-After; /readyz
+
     from marketplace.security import init_security
 
     init_security(app)

@@ -59,3 +59,33 @@ class UploadTooLarge(DomainError):
 
 class UnsupportedFile(ValidationFailed):
     code = "unsupported_file"
+
+
+class Unavailable(Exception):
+    """A backend the request needs (the database, file storage) does not answer. Not the client's fault nor a bug:
+    the request is answered 503 with ``Retry-After`` (marketplace/health/outages.py) and may simply be repeated."""
+
+    status = 503
+    code = "service_unavailable"
+    #: Seconds a client should wait before trying again.
+    retry_after = 30
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+def retry_after_header(error) -> dict[str, str]:
+    """The ``Retry-After`` a werkzeug HTTP error carries (an outage's 503, a 429), to send with whatever body
+    answers it."""
+    return {name: value for name, value in error.get_headers() if name == "Retry-After"}
+
+
+class DatabaseUnavailable(Unavailable):
+    pass
+
+
+class StorageUnavailable(Unavailable):
+    pass

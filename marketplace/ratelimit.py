@@ -172,7 +172,7 @@ def init_ratelimit(app: Flask) -> None:
         # Without the counters a limited endpoint would allow unlimited guessing: refuse it until Redis is back.
         app.logger.error("Rate-limit store unreachable: %s", error)
         return app.handle_user_exception(ServiceUnavailable(
-            "This action is paused for a moment; please try again shortly."))
+            "This action is paused for a moment; please try again shortly.", retry_after=30))
 
     @app.after_request
     def _retry_after(response: Response) -> Response:

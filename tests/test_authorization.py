@@ -67,10 +67,11 @@ ORDER_PARTIES = row(LOGIN, OK, OK, HIDDEN, HIDDEN, OK)
 ORDER_PARTIES_NOT_ADMIN = row(LOGIN, OK, OK, HIDDEN, HIDDEN, FORBIDDEN)  # an admin looks and refunds, no more
 ORDER_BUYER = row(LOGIN, OK, FORBIDDEN, HIDDEN, HIDDEN, FORBIDDEN)  # paying: the buyer only
 
-# Served to everybody whoever asks: static files, the health check, API documents.
+# Served to everybody whoever asks: static files, the health and readiness checks, API documents.
 PUBLIC: set[tuple[str, str]] = {
-    ("static", "GET"), ("healthz", "GET"), ("swagger_static", "GET"), ("api-docs.openapi_json", "GET"),
-    ("api-docs.openapi_swagger_ui", "GET"), ("certificates.keys", "GET"), ("audit_public.checkpoints", "GET"),
+    ("static", "GET"), ("healthz", "GET"), ("readyz", "GET"), ("swagger_static", "GET"),
+    ("api-docs.openapi_json", "GET"), ("api-docs.openapi_swagger_ui", "GET"), ("certificates.keys", "GET"),
+    ("audit_public.checkpoints", "GET"),
 }
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {

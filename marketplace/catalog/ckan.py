@@ -154,7 +154,11 @@ def call(name: str):
         return _failure(name, BadRequest(error.message))
     except HTTPException as error:
         return _http_error(error)
-    except Exception:  # CKAN's last resort: still the envelope
+    except Exception as error:  # CKAN's last resort: still the envelope
+        from marketplace.health import as_unavailable
+
+        if as_unavailable(error) is not None:
+            raise  # the database or storage is down: 503 with Retry-After, in the envelope (_http_error)
         log.exception("CKAN action %s failed", name)
         return _answer(name, 500, success=False, error={"__type": "Internal Server Error",
                                                         "message": "Internal Server Error"})

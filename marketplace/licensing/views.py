@@ -20,11 +20,12 @@ from marketplace.licensing import services as licence_services
 from marketplace.orders import services as order_services
 from marketplace.licensing.certificates import current_status, scenario_in_words, terms_in_words
 from marketplace.licensing.forms import CheckoutForm, LicenceRequestForm, RenewForm
+from marketplace.licensing.missing_files import report_missing_file
 from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order
 from marketplace.licensing.states import LicenceStatus
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
-from marketplace.listings.models import PricingPlan
+from marketplace.listings.models import Asset, PricingPlan
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
 from marketplace.payments import PaymentError
@@ -277,6 +278,12 @@ def download(slug: str, asset_id: int):
     user = acting_user() if current_user.is_authenticated else None
     grant = licence_services.authorize_download(db.session, user, licence_services.traded_product(db.session, slug), asset_id)
     storage, asset = current_app.extensions["storage"], grant.asset
+    if not storage.exists(asset.storage_key):  # said as such (404 file_missing), never a redirect to nothing
+        actor_id = user.id if user else None
+        db.session.rollback()  # not downloaded: no download event
+        missing = report_missing_file(db.session, db.session.get(Asset, asset_id), actor_id=actor_id)
+        db.session.commit()  # the file_missing event and the seller's notice
+        raise missing
     url = storage.presigned_url(asset.storage_key, expires_in=current_app.config["DOWNLOAD_URL_SECONDS"],
                                 filename=asset.filename)
     try:

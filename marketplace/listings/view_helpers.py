@@ -146,6 +146,8 @@ def send_asset(asset: Asset):
     storage = current_app.extensions["storage"]
     url = storage.presigned_url(asset.storage_key, expires_in=300, filename=asset.filename)
     if url:
+        if not storage.exists(asset.storage_key):  # a presigned URL to nothing would end on S3's XML error
+            abort(404, "The stored file is missing.")
         return redirect(url)
     try:
         stream = storage.open(asset.storage_key)

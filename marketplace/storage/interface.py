@@ -7,7 +7,9 @@ path; it only ever appears in a ``Content-Disposition`` header.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from marketplace.errors import UploadTooLarge
@@ -29,11 +31,21 @@ class StoredObject:
     content_type: str
 
 
+@dataclass(frozen=True)
+class IncompleteUpload:
+    """A save that started and never finished (the process died, or the store went away mid-upload): an S3
+    multipart upload neither completed nor aborted, or a local temp file. It holds space until removed."""
+
+    key: str
+    started: datetime
+
+
 @runtime_checkable
 class Storage(Protocol):
     """A blob store for uploaded files (local directory or S3-compatible bucket).
 
-    Every method refuses malformed keys with ``ValueError`` (see ``validate_key``).
+    Every method refuses malformed keys with ``ValueError`` (see ``validate_key``). A store that does not answer
+    (S3 endpoint down or failing, local folder unreadable or full) raises ``StorageUnavailable``: 503, not a bug.
     """
 
     def save(self, key: str, stream: BinaryIO, *, content_type: str, max_bytes: int) -> StoredObject:
@@ -59,6 +71,18 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored at ``key``."""
+        ...
+
+    def keys(self) -> Iterator[str]:
+        """Every key stored (for ``flask storage check``); an unreachable store raises ``StorageUnavailable``."""
+        ...
+
+    def incomplete_uploads(self) -> Iterator[IncompleteUpload]:
+        """Saves begun and never finished (see ``IncompleteUpload``), including any in progress right now."""
+        ...
+
+    def check(self) -> None:
+        """Readiness: raise if the store cannot be used now (``StorageUnavailable`` when it does not answer)."""
         ...
 
     def presigned_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str | None:

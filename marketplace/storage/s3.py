@@ -1,20 +1,24 @@
 """S3-compatible storage backend (AWS S3, MinIO, moto, ...)."""
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, StorageUnavailable
 from marketplace.storage.interface import (
     CHUNK_SIZE,
+    IncompleteUpload,
     MeteredReader,
     StoredObject,
     validate_key,
@@ -36,6 +40,32 @@ def _is_not_found(exc: ClientError) -> bool:
     """Tell whether a botocore error means the object does not exist."""
     error = exc.response.get("Error", {})
     return str(error.get("Code", "")) in _NOT_FOUND_CODES
+
+
+#: Error codes S3 gives when it is overloaded or down for a moment (besides any 5xx status).
+_UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "SlowDown", "InternalError", "RequestTimeout"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Tell whether a botocore error means the S3 endpoint is down or overloaded, not that the request was wrong:
+    no connection, a connection dropped mid-answer, a timeout, or a 5xx answer."""
+    if isinstance(exc, (EndpointUnreachable, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or str(exc.response.get("Error", {}).get("Code", "")) in _UNAVAILABLE_CODES
+    return False
+
+
+@contextlib.contextmanager
+def _unavailable_as_storage_error() -> Iterator[None]:
+    """Re-raise an unreachable or failing endpoint as ``StorageUnavailable`` (503); other errors pass unchanged."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        if is_unavailable(exc):
+            raise StorageUnavailable("File storage is not answering; please try again shortly.") from exc
+        raise
 
 
 def content_disposition(filename: str) -> str:
@@ -80,8 +110,9 @@ class S3Storage:
     """Stores each object in an S3 bucket at ``prefix + key``; downloads go via presigned URLs.
 
     Refuses (``ValueError``) malformed keys and prefixes. Maps S3's
-    ``NoSuchKey``/404 onto ``NotFound``; other S3 errors propagate as
-    botocore ``ClientError``.
+    ``NoSuchKey``/404 onto ``NotFound`` and an endpoint that does not answer
+    (or answers 5xx) onto ``StorageUnavailable``; other S3 errors propagate
+    as botocore ``ClientError``.
     """
 
     def __init__(
@@ -94,6 +125,8 @@ class S3Storage:
         secret_access_key: str | None = None,
         prefix: str = "",
         client: Any = None,
+        connect_timeout: float = 5,
+        read_timeout: float = 60,
     ) -> None:
         """Use ``client`` if given, else build a boto3 S3 client for ``endpoint_url`` and ``region``.
 
@@ -115,6 +148,10 @@ class S3Storage:
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 retries={"max_attempts": 3, "mode": "standard"},
+                # An endpoint that does not answer is an outage to report (503), not a request to hold for
+                # botocore's default minute per attempt.
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
             )
             session = boto3.session.Session()
             client = session.client(
@@ -149,6 +186,7 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou",):
                 raise
 
+    @_unavailable_as_storage_error()
     def save(self, key: str, stream: BinaryIO, *, content_type: str, max_bytes: int) -> StoredObject:
         """Stream ``stream`` to S3: one ``put_object`` if it fits in one part, else a multipart upload.
 
@@ -209,6 +247,7 @@ class S3Storage:
             raise
         return StoredObject(key=key, size=reader.size, sha256=reader.sha256, content_type=content_type)
 
+    @_unavailable_as_storage_error()
     def open(self, key: str) -> BinaryIO:
         """Return a buffered binary stream over the object's body; raises ``NotFound`` if missing."""
         object_key = self._object_key(key)
@@ -220,6 +259,7 @@ class S3Storage:
             raise
         return io.BufferedReader(_BodyReader(response["Body"]), buffer_size=CHUNK_SIZE)  # type: ignore[return-value]
 
+    @_unavailable_as_storage_error()
     def delete(self, key: str) -> None:
         """Delete the object; a missing key is not an error."""
         object_key = self._object_key(key)
@@ -229,6 +269,7 @@ class S3Storage:
             if not _is_not_found(exc):
                 raise
 
+    @_unavailable_as_storage_error()
     def exists(self, key: str) -> bool:
         """Tell whether the object exists (HEAD request); other S3 errors propagate."""
         object_key = self._object_key(key)
@@ -254,3 +295,26 @@ class S3Storage:
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def keys(self) -> Iterator[str]:
+        """Every key stored under this storage's prefix (prefix removed), in S3's listing order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        with _unavailable_as_storage_error():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix):]
+
+    def incomplete_uploads(self) -> Iterator[IncompleteUpload]:
+        """Multipart uploads under this prefix neither completed nor aborted (S3 keeps their parts, and bills them,
+        until a lifecycle rule or an abort removes them)."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with _unavailable_as_storage_error():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    yield IncompleteUpload(upload["Key"][len(self.prefix):], upload["Initiated"])
+
+    @_unavailable_as_storage_error()
+    def check(self) -> None:
+        """Readiness: the bucket answers a HEAD request. Raises ``StorageUnavailable`` when the endpoint does not
+        answer; a missing bucket or refused credentials raise botocore's ``ClientError``."""
+        self.client.head_bucket(Bucket=self.bucket)

@@ -6,11 +6,11 @@ import threading
 
 import markdown as md
 import nh3
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, retry_after_header
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "a", "table",
@@ -37,8 +37,13 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def render_http_error(error: HTTPException):
+    if error.code == 503:
+        # A page of its own, rendered without the context processors: they and the usual layout read the signed-in
+        # user and notifications from the database, which may be the very thing that is down.
+        page = current_app.jinja_env.get_template("outage.html").render(message=error.description, url_for=url_for)
+        return page, 503, {"Content-Type": "text/html; charset=utf-8", **retry_after_header(error)}
     return render_template("error.html", status=error.code, title=error.name,
-                           message=error.description), error.code or 500
+                           message=error.description), error.code or 500, retry_after_header(error)
 
 
 def render_domain_error(error: DomainError):

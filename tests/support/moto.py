@@ -45,14 +45,16 @@ def set_dummy_aws_environment(environ: MutableMapping[str, str] | None = None) -
     env["NO_PROXY"] = env["no_proxy"] = ",".join(no_proxy)
 
 
-def start_moto_server(host: str = "127.0.0.1") -> tuple[ThreadedMotoServer, str]:
-    """Start a moto server on ``host`` and a free port; return it and its endpoint URL.
+def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, str]:
+    """Start a moto server on ``host`` and ``port`` (0: a free one); return it and its endpoint URL.
 
     The caller must ``server.stop()`` it. Also sets dummy AWS credentials in
-    ``os.environ`` (see ``set_dummy_aws_environment``).
+    ``os.environ`` (see ``set_dummy_aws_environment``). Buckets and objects live
+    in this process, so a server stopped and started again on the same port
+    serves what it held.
     """
     set_dummy_aws_environment()
-    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, port = server.get_host_and_port()
     return server, f"http://{bound_host}:{port}"

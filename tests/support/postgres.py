@@ -39,14 +39,22 @@ class PostgresCluster:
             shutil.chown(self.dir, "postgres", "postgres")
         data = str(self.dir / "data")
         self._run(_bin("initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
+        self.resume()
+        self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "marketplace_test")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/marketplace_test"
+
+    def pause(self) -> None:
+        """Stop the server (``pg_ctl stop -m fast``: clients are disconnected), keeping its data for ``resume``."""
+        self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-w", "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server on its port and wait until it accepts connections."""
         self._run(
-            _bin("pg_ctl"), "-D", data, "-l", str(self.dir / "log"), "-w", "-o",
+            _bin("pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-o",
             f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=100",
             "start",
         )
-        self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "marketplace_test")
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/marketplace_test"
 
     def stop(self) -> None:
         try:
