@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy.exc import DBAPIError
 
+from marketplace.db import write_intent
 from marketplace.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,14 @@ def retryable(exc: BaseException) -> bool:
 
 def run_again_on_conflict(work: Callable[[], Any], rollback: Callable[[], None], attempts: int = ATTEMPTS) -> Any:
     """Run ``work``; when the database aborts it for a concurrent transaction (``retryable``), roll back and run it
-    again, up to ``attempts`` times in all, then refuse with TryAgain (409)."""
+    again, up to ``attempts`` times in all, then refuse with TryAgain (409). A run again takes SQLite's write lock
+    first (``write_intent``): it queues behind the winner instead of losing to it again."""
     for attempt in range(1, attempts + 1):
         try:
-            return work()
+            if attempt == 1:
+                return work()
+            with write_intent():
+                return work()
         except DBAPIError as exc:
             if not retryable(exc):
                 raise
