@@ -82,8 +82,11 @@ def lock_row(session: Session, obj: Any, *also: Any) -> None:
     else:
         mapper = inspect(obj).mapper
         key = mapper.primary_key[0]
-        session.execute(update(mapper.class_).where(key == getattr(obj, key.key)).values({key.key: key})
-                        .execution_options(synchronize_session=False))
+        table = mapper.local_table
+        # Every column set to itself, so that no ``onupdate`` (updated_at) fires: the write changes nothing.
+        unchanged = {key.name: key, **{c.name: c for c in table.columns if c.onupdate is not None}}
+        session.execute(update(table).where(key == getattr(obj, mapper.get_property_by_column(key).key))
+                        .values(unchanged))
         session.refresh(obj)
     for other in also:
         session.refresh(other)

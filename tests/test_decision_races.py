@@ -133,6 +133,7 @@ def _race(calls: list) -> list[tuple[int, dict | str]]:
 
     def send(call):
         browser, method, url, kwargs = call
+        browser.close()  # no kept-alive connection the server may have closed meanwhile: each call opens its own
         start.wait()
         resp = browser.request(method, url, timeout=60, allow_redirects=False, **kwargs)
         try:
@@ -274,6 +275,28 @@ def test_concurrent_payments_at_the_checkout_page_charge_once(market, server):
     assert _events(market, "order.pay", "order", order["id"]) == 1
     assert _in_app(market, lambda s: s.scalar(select(func.count(Licence.id)).where(
         Licence.order_id == order["id"]))) == 1
+
+
+def test_the_seller_deciding_one_request_from_several_pages_at_once_decides_it_once(market, server):
+    """The web form: one decision wins (redirect with its flash); every other page says the request is no longer
+    waiting, with 409 (never a 5xx), and the buyer hears once."""
+    order = _order(market, "approval_plan")
+    requests_page = f"{server}/seller/race-seller/requests"
+    browsers = [_logged_in(server, "race-seller@example.org", requests_page) for _ in range(RACERS)]
+    forms = [{"decision": "approve"} if n % 2 else {"decision": "decline", "message": "Not for this use."}
+             for n in range(RACERS)]
+    answers = _race([(browser, "POST", f"{server}/seller/race-seller/orders/{order['id']}/decide",
+                      {"data": {"csrf_token": token, **form}}) for (browser, token), form in zip(browsers, forms)])
+    assert sorted(status for status, _ in answers) == [302] + [409] * (RACERS - 1), [s for s, _ in answers]
+    refusals = [body for status, body in answers if status == 409]
+    assert all(re.search(r'role="alert">Cannot (approve|decline) an order that is (awaiting payment|declined)\.<',
+                         body) for body in refusals), refusals[0]
+    final = _status(market, order["id"])
+    assert final in ("awaiting_payment", "declined")
+    assert _events(market, "order.approve", "order", order["id"]) + _events(
+        market, "order.decline", "order", order["id"]) == 1
+    word = "approved" if final == "awaiting_payment" else "declined"
+    assert _notes(market, order["buyer_org"], f"Licence request {order['number']} {word}") == 1
 
 
 def _concurrent_runs(market, work) -> Counter:

@@ -121,3 +121,11 @@ def test_a_licence_move_stamps_when_its_status_changed_and_names_its_serial(sess
     assert moved.event.payload == {"serial": licence.serial, "from": "active", "to": "revoked", "reason": "Test."}
     with pytest.raises(InvalidTransition):
         LICENCE_LIFECYCLE.apply(session, licence, LicenceAction.EXPIRE, LicenceActor.SYSTEM)
+
+
+def test_taking_the_lock_changes_nothing_in_the_row(session, waiting):
+    session.expire_all()
+    before = {c.key: getattr(waiting, c.key) for c in Order.__table__.columns}
+    assert ORDER_LIFECYCLE.lock(session, waiting) == OrderStatus.AWAITING_APPROVAL
+    session.expire_all()
+    assert {c.key: getattr(waiting, c.key) for c in Order.__table__.columns} == before
