@@ -9,10 +9,20 @@ from sqlalchemy import func, select, update
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, Forbidden, InvalidTransition
 from marketplace.licensing.models import Licence
-from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
+from marketplace.licensing.states import (
+    LICENCE_LIFECYCLE,
+    LicenceAction,
+    LicenceActor,
+    LicenceStatus,
+)
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
-from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.orders.states import (
+    ORDER_LIFECYCLE,
+    OrderAction,
+    OrderActor,
+    OrderStatus,
+)
 from tests.licensing.conftest import SCENARIO
 
 
