@@ -65,6 +65,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     init_pages(app)
     init_api(app)
     init_api_blueprints(app)
+    from marketplace.retry import init_retry
+
+    init_retry(app)  # before the rate limits: a run again is not another request
     init_ratelimit(app)
     init_body_checks(app)
     init_cli(app)

@@ -15,7 +15,7 @@ from marketplace.accounts.access import Permission, organization_ids, require
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, NotFound
+from marketplace.errors import Forbidden, InvalidTransition, NotFound
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
@@ -30,24 +30,31 @@ def member_organization_ids(session: Session, user: User) -> list[int]:
 
 
 def move_licence(session: Session, licence: Licence, action: LicenceAction, reason: str) -> None:
-    previous = licence.status
-    licence.status = LICENCE_LIFECYCLE.next(previous, action, LicenceActor.SYSTEM)
-    licence.status_changed_at = utcnow()
-    licence.status_reason = reason
-    record(session, actor_id=None, action=f"licence.{action.value}", subject_type="licence", subject_id=licence.id,
-           payload={"serial": licence.serial, "from": previous.value, "to": licence.status.value, "reason": reason})
+    """The licence's locked transition (``Lifecycle.apply``) by the platform, with the reason kept on the licence
+    and in the event ``licence.<action>``. Lock order: a licence is locked after its order."""
+    def keep_reason(_state: LicenceStatus) -> dict:
+        licence.status_reason = reason
+        return {"reason": reason}
+
+    LICENCE_LIFECYCLE.apply(session, licence, action, LicenceActor.SYSTEM, check=keep_reason)
 
 
 def expire_licences(session: Session, now: datetime | None = None) -> list[Licence]:
-    """Expire active licences whose period has ended."""
+    """Expire active licences whose period has ended. Each licence is locked and re-read before it moves: one that
+    moved meanwhile (revoked, or expired by a concurrent run) is left alone."""
     now = now or utcnow()
     lapsed = session.scalars(
         select(Licence).where(Licence.status == LicenceStatus.ACTIVE, Licence.valid_until.is_not(None),
-                              Licence.valid_until <= now).order_by(Licence.id)
+                              Licence.valid_until <= now).order_by(Licence.id)  # id order: runs lock alike
     ).all()
+    expired = []
     for licence in lapsed:
-        move_licence(session, licence, LicenceAction.EXPIRE, "The licence period ended.")
-    return list(lapsed)
+        try:
+            move_licence(session, licence, LicenceAction.EXPIRE, "The licence period ended.")
+        except InvalidTransition:
+            continue
+        expired.append(licence)
+    return expired
 
 
 def covers(licence: Licence, version: ProductVersion) -> bool:

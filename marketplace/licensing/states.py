@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 
-from marketplace.lifecycle import Lifecycle, move
+from marketplace.lifecycle import Lifecycle, Subject, move
 from marketplace.listings.vocab import LabelledEnum
 
 
@@ -28,3 +28,7 @@ LICENCE_LIFECYCLE: Lifecycle[LicenceStatus, LicenceAction] = Lifecycle("licence"
     (L.ACTIVE, LicenceAction.REVOKE): move(L.REVOKED, SYS),
 })
 del L, SYS
+
+# Every licence move stamps ``status_changed_at``; every event names the licence's serial.
+LICENCE_LIFECYCLE.maps = Subject("licence", stamps=("status_changed_at",),
+                                 facts=lambda licence: {"serial": licence.serial})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from marketplace.lifecycle import Lifecycle, move
+from marketplace.lifecycle import Lifecycle, Subject, move
 
 
 class VersionStatus(enum.StrEnum):
@@ -75,6 +75,10 @@ PRODUCT_LIFECYCLE: Lifecycle[ProductStatus, ProductAction] = Lifecycle("product"
     (P.SUSPENDED, ProductAction.DELIST): move(P.DELISTED, Actor.REVIEWER),
 })
 del V, P
+
+# A version's events name its product; a product's moves stamp ``status_changed_at``.
+VERSION_LIFECYCLE.maps = Subject("version", facts=lambda version: {"product_id": version.product_id})
+PRODUCT_LIFECYCLE.maps = Subject("product", stamps=("status_changed_at",))
 
 # States in which the seller may still change a version's content.
 EDITABLE_VERSION_STATES = frozenset({VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED})

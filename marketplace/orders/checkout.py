@@ -12,6 +12,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition
 from marketplace.orders.common import move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.common import lock_order
 from marketplace.orders.models import Order, PaymentEvent
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider
@@ -48,11 +49,14 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
 
 
 def confirm_payment(session: Session, order: Order, *, provider: str, payment_reference: str | None) -> Order:
-    """The provider confirmed the money: the order is paid, then fulfilled with its licence."""
-    if order.payment_provider and order.payment_provider != provider:
-        raise Conflict(f"Order {order.number} is paid through {order.payment_provider}, not {provider}.")
-    move_order(session, None, order, OrderAction.PAY, OrderActor.SYSTEM, provider=provider,
-          payment_reference=payment_reference)
+    """The provider confirmed the money: the order is paid, then fulfilled with its licence. InvalidTransition for an
+    order no longer awaiting payment (read under the order's lock, so two confirmations issue one licence)."""
+    def same_provider(_state: OrderStatus) -> None:
+        if order.payment_provider and order.payment_provider != provider:
+            raise Conflict(f"Order {order.number} is paid through {order.payment_provider}, not {provider}.")
+
+    move_order(session, None, order, OrderAction.PAY, OrderActor.SYSTEM, check=same_provider, provider=provider,
+               payment_reference=payment_reference)
     order.payment_provider, order.payment_intent = provider, payment_reference
     order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
     fulfil(session, order)
@@ -62,7 +66,7 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
 def record_payment_failure(session: Session, order: Order, message: str) -> Order:
     """A declined or failed payment: the order keeps waiting (the buyer may try again or cancel). InvalidTransition
     for an order no longer awaiting payment (paid meanwhile, cancelled, expired)."""
-    if order.status != OrderStatus.AWAITING_PAYMENT:
+    if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
     order.payment_error = message[:500]
     record(session, actor_id=None, action="order.payment_failed", subject_type="order", subject_id=order.id,
@@ -80,6 +84,7 @@ def pay_with_test_card(session: Session, user: User, order: Order, card_number: 
     from marketplace.payments.simulated import charge_test_card
 
     require_buyer(session, user, order)
+    lock_order(session, order)  # one card charge per order: concurrent payments wait here and are refused
     if not awaits_simulated_payment(order):
         raise Conflict(f"Order {order.number} is not waiting for a simulated payment.")
     try:
@@ -114,12 +119,13 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
 
 def expire_unpaid(session: Session, order: Order) -> Order:
     """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told.
-    InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired)."""
-    if order.status != OrderStatus.AWAITING_PAYMENT:
+    InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired), read under the
+    order's lock."""
+    if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(f"Cannot expire order {order.number}: it is {order.status.label.lower()}, "
                                 "not awaiting payment.")
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
-    order.deadline, order.closed_at = None, utcnow()
+    order.deadline = None
     notify_buyer(session, order, f"Order {order.number} expired",
                   "Your order expired: the checkout ended without payment.")
     return order

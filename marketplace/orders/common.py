@@ -6,19 +6,21 @@ SQLite's write lock taken first), so concurrent buyers never get more than the c
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, member_organizations_query, permits
 from marketplace.accounts.models import Organization, User
-from marketplace.audit.services import record
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.lifecycle import Moved
 from marketplace.licensing.services import member_organization_ids  # noqa: F401  (orders read it from here)
 from marketplace.listings.models import PricingPlan
 from marketplace.notifications.services import notify_organization
 from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order
-from marketplace.orders.states import HOLDS_LICENCE, ORDER_LIFECYCLE, OrderAction, OrderActor
+from marketplace.orders.states import HOLDS_LICENCE, ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 
 MAX_MESSAGE = 5000
 
@@ -60,13 +62,18 @@ def require_buyer(session: Session, user: User, order: Order) -> None:
         raise Forbidden("Only the buyer pays for an order.")
 
 
-def move_order(session: Session, user: User | None, order: Order, action: OrderAction, actor: OrderActor,
-          **payload) -> None:
-    previous = order.status
-    order.status = ORDER_LIFECYCLE.next(previous, action, actor)
-    record(session, actor_id=user.id if user else None, action=f"order.{action.value}", subject_type="order",
-           subject_id=order.id, payload={"product_id": order.product_id, "plan_id": order.plan_id,
-                                         "from": previous.value, "to": order.status.value, **payload})
+def move_order(session: Session, user: User | None, order: Order, action: OrderAction, actor: OrderActor, *,
+               check: Callable[[OrderStatus], Mapping | None] | None = None, **payload) -> Moved[OrderStatus]:
+    """The order's locked transition (``Lifecycle.apply``): the order row is locked and re-read, the move checked
+    against the table and ``check``, the status set, the time stamped and the event ``order.<action>`` written.
+    Lock order: an order is always locked before its plan and its licence."""
+    return ORDER_LIFECYCLE.apply(session, order, action, actor, user=user, payload=payload, check=check)
+
+
+def lock_order(session: Session, order: Order) -> OrderStatus:
+    """Lock the order's row until the transaction ends and re-read it; its status now (for work that must see the
+    order as it is before deciding, such as charging a card)."""
+    return ORDER_LIFECYCLE.lock(session, order)
 
 
 def checked_message(value: str | None, field: str, what: str, required: bool) -> str:
@@ -82,7 +89,8 @@ def checked_message(value: str | None, field: str, what: str, required: bool) ->
 
 
 def lock_plan(session: Session, plan_id: int) -> None:
-    """Serialise the moves that count a plan's licences: a row lock on PostgreSQL, the write lock on SQLite."""
+    """Serialise the moves that count a plan's licences: a row lock on PostgreSQL, the write lock on SQLite. A move
+    of an existing order locks the order first (``move_order``), then its plan."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(PricingPlan.id).where(PricingPlan.id == plan_id).with_for_update())
     else:

@@ -37,7 +37,7 @@ def fulfil(session: Session, order: Order) -> Licence:
 
     move_order(session, None, order, OrderAction.FULFIL, OrderActor.SYSTEM)
     now = utcnow()
-    order.closed_at, order.deadline = now, None
+    order.deadline = None
     plan = order.plan
     start = now
     if order.renews_order_id:

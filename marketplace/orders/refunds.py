@@ -23,6 +23,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     """Give the money back (through the provider that took it) and revoke the order's licence."""
     actor = actor_for(session, user, order, OrderAction.REFUND)
     reason = checked_message(reason, "reason", "A reason", required=True)
+    ORDER_LIFECYCLE.lock(session, order)  # one refund per order: a concurrent refund waits here, then is refused
     ORDER_LIFECYCLE.next(order.status, OrderAction.REFUND, actor)  # refuse before calling the provider
     if not refundable(order):
         raise Conflict(f"Order {order.number} was free: there is no money to refund.")

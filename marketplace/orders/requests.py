@@ -17,7 +17,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_conflicts
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
@@ -35,7 +35,7 @@ from marketplace.orders.common import (
 )
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
-from marketplace.orders.states import OPEN_ORDER_STATES, ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
 
 log = logging.getLogger(__name__)
@@ -198,13 +198,18 @@ def _proceed(session: Session, order: Order) -> None:
 
 
 def approve_order(session: Session, user: User, order: Order, message: str = "") -> Order:
+    """The seller approves a request waiting for them: a capped plan's licence is taken, and the order goes on to
+    payment (or, free, to its licence). Refused (InvalidTransition) when it no longer waits, for instance because a
+    concurrent approval or decline won; Conflict when the plan is sold out."""
     actor = actor_for(session, user, order, OrderAction.APPROVE)
     message = checked_message(message, "message", "A message", required=False)
-    ORDER_LIFECYCLE.next(order.status, OrderAction.APPROVE, actor)  # refuse before taking the lock
-    lock_plan(session, order.plan_id)
-    take_licence(session, order.plan)
-    move_order(session, user, order, OrderAction.APPROVE, actor, message=message)
-    order.decision_message, order.decided_at, order.deadline = message, utcnow(), None
+
+    def licence_left(_state: OrderStatus) -> None:
+        lock_plan(session, order.plan_id)  # the order is locked already: orders before plans, everywhere
+        take_licence(session, order.plan)
+
+    move_order(session, user, order, OrderAction.APPROVE, actor, check=licence_left, message=message)
+    order.decision_message, order.deadline = message, None
     _proceed(session, order)
     what = "Your licence is ready." if order.status == OrderStatus.FULFILLED else "You can now pay for it."
     notify_buyer(session, order, f"Licence request {order.number} approved",
@@ -213,10 +218,12 @@ def approve_order(session: Session, user: User, order: Order, message: str = "")
 
 
 def decline_order(session: Session, user: User, order: Order, message: str) -> Order:
+    """The seller declines a request waiting for them, with a message to the buyer; refused (InvalidTransition)
+    when it no longer waits."""
     actor = actor_for(session, user, order, OrderAction.DECLINE)
     message = checked_message(message, "message", "A message to the buyer", required=True)
     move_order(session, user, order, OrderAction.DECLINE, actor, message=message)
-    order.decision_message, order.decided_at, order.deadline, order.closed_at = message, utcnow(), None, utcnow()
+    order.decision_message, order.deadline = message, None
     notify_buyer(session, order, f"Licence request {order.number} declined", message)
     return order
 
@@ -234,32 +241,45 @@ def decide_order(session: Session, user: User, order: Order, decision: str, mess
 
 
 def cancel_order(session: Session, user: User, order: Order) -> Order:
+    """The buyer cancels an order before paying; its open checkout at the provider is closed first (under the
+    order's lock, so only the cancel that wins calls the provider)."""
     actor = actor_for(session, user, order, OrderAction.CANCEL)
-    ORDER_LIFECYCLE.next(order.status, OrderAction.CANCEL, actor)  # refuse before calling the provider
-    close_checkout(order)
-    move_order(session, user, order, OrderAction.CANCEL, actor)
-    order.deadline, order.closed_at = None, utcnow()
+    move_order(session, user, order, OrderAction.CANCEL, actor, check=lambda _state: close_checkout(order))
+    order.deadline = None
     return order
 
 
+def _expiry(order: Order, state: OrderStatus, now: datetime) -> dict:
+    """Under the order's lock: refuse an order no longer due (approved meanwhile, it waits for payment with a new
+    deadline), close its checkout (PaymentError if the provider cannot be reached) and say what it waited for."""
+    if order.deadline is None or order.deadline > now:
+        raise InvalidTransition(f"Order {order.number} is not due to expire.")
+    close_checkout(order)
+    return {"waited_for": "the seller" if state == OrderStatus.AWAITING_APPROVAL else "payment"}
+
+
 def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
-    """Expire requests the seller never answered and orders whose payment never came, past their deadline."""
+    """Expire requests the seller never answered and orders whose payment never came, past their deadline. Each
+    order is locked and re-read before it moves: one that moved meanwhile (paid, cancelled, or expired by a
+    concurrent run) is left alone, and its buyer is not told twice."""
     now = now or utcnow()
     due = session.scalars(
         select(Order).where(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT]),
-                            Order.deadline <= now).order_by(Order.id)
+                            Order.deadline <= now).order_by(Order.id)  # id order: concurrent runs lock alike
     ).all()
     expired = []
     for order in due:
         try:
-            close_checkout(order)
+            moved = move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM,
+                               check=lambda state, order=order: _expiry(order, state, now))
         except PaymentError as exc:  # the provider is unreachable: try again on the next run
             log.warning("Order %s not expired: %s", order.number, exc.message)
             continue
-        waited_for = "the seller" if order.status == OrderStatus.AWAITING_APPROVAL else "payment"
+        except InvalidTransition:  # it moved since the query: nothing left to expire
+            continue
+        waited_for = moved.event.payload["waited_for"]
         expired.append(order)
-        move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for=waited_for)
-        order.deadline, order.closed_at = None, now
+        order.deadline = None
         notify_buyer(session, order, f"Order {order.number} expired",
                       f"Your order expired after waiting for {waited_for}.")
     return expired

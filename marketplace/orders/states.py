@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from marketplace.lifecycle import Lifecycle, move
+from marketplace.lifecycle import Lifecycle, Subject, move
 from marketplace.listings.vocab import LabelledEnum
 
 
@@ -76,3 +76,13 @@ OPEN_ORDER_STATES = frozenset({
 
 # Orders whose money the seller has (what revenue counts).
 REVENUE_STATES = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
+
+# How an order maps onto its row and audit events: decisions stamp ``decided_at``, a move into a final state
+# ``closed_at``; every event names the order's product and plan.
+ORDER_LIFECYCLE.maps = Subject(
+    "order",
+    stamps_into={"decided_at": frozenset({OrderStatus.APPROVED, OrderStatus.DECLINED}),
+                 "closed_at": frozenset({OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
+                                         OrderStatus.REFUNDED, OrderStatus.FULFILLED})},
+    facts=lambda order: {"product_id": order.product_id, "plan_id": order.plan_id},
+)

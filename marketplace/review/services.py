@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
 from marketplace.accounts.models import Organization, User
-from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -63,25 +62,10 @@ def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
 
 
 def _move_version(session: Session, user: User | None, version: ProductVersion, action: VersionAction,
-                  actor: Actor, **payload) -> None:
-    previous = version.status
-    version.status = VERSION_LIFECYCLE.next(previous, action, actor)
+                  actor: Actor, *, also=(), **payload) -> None:
+    """The version's locked transition (``Lifecycle.apply``), marking its product as changed."""
+    VERSION_LIFECYCLE.apply(session, version, action, actor, user=user, payload=payload, also=also)
     touch(version)
-    record(session, actor_id=user.id if user else None, action=f"version.{action.value}", subject_type="version",
-           subject_id=version.id, payload={"product_id": version.product_id, "from": previous.value,
-                                           "to": version.status.value, **payload})
-
-
-def _move_product(session: Session, user: User | None, product: DataProduct, action: ProductAction,
-                  actor: Actor, reason: str = "", **payload) -> None:
-    previous = product.status
-    product.status = PRODUCT_LIFECYCLE.next(previous, action, actor)
-    product.status_changed_at = utcnow()
-    if reason:
-        product.status_reason = reason
-    record(session, actor_id=user.id if user else None, action=f"product.{action.value}", subject_type="product",
-           subject_id=product.id, payload={"from": previous.value, "to": product.status.value, "reason": reason,
-                                           **payload})
 
 
 def _text(value: str | None, field: str, what: str, required: bool = True) -> str:
@@ -223,10 +207,17 @@ def case_for_reviewer(session: Session, user: User, case_id: int) -> ReviewCase:
 # ---------------------------------------------------------------- reviewer moves
 
 
+def _lock_case(session: Session, case: ReviewCase) -> VersionStatus:
+    """Lock the case's version (every case move locks it first) and re-read the version and the case: the
+    version's status and the claimant are then what they are, until this transaction ends."""
+    return VERSION_LIFECYCLE.lock(session, case.version, case, case.current_round)
+
+
 def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
-    """Take a submitted case off the queue to review it; refused if someone has it or it is not submitted."""
+    """Take a submitted case off the queue to review it; refused if someone has it (a concurrent claim won) or it
+    is not submitted."""
     actor = _reviewer_for(session, user, case.product)
-    _move_version(session, user, case.version, VersionAction.CLAIM, actor, case_id=case.id)
+    _move_version(session, user, case.version, VersionAction.CLAIM, actor, also=(case,), case_id=case.id)
     case.reviewer_id = user.id
     round_ = case.current_round
     round_.reviewer_id, round_.claimed_at = user.id, utcnow()
@@ -236,6 +227,7 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     """Put a claimed case back on the queue; only its reviewer or an admin may."""
     actor = _reviewer_for(session, user, case.product)
+    _lock_case(session, case)
     # An unclaimed case is the lifecycle's refusal (nothing to release), not a question of who.
     if case.reviewer_id is not None and case.reviewer_id != user.id and not user.is_admin:
         raise Forbidden("Only the reviewer who claimed this case, or an admin, may release it.")
@@ -247,8 +239,10 @@ def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 
 
 def _require_claimant(session: Session, user: User, case: ReviewCase) -> Actor:
+    """The claimant's role, with the case locked and re-read (``_lock_case``); refused for anyone else and for a
+    case that is not in review."""
     actor = _reviewer_for(session, user, case.product)
-    status = case.version.status
+    status = _lock_case(session, case)
     if status == VersionStatus.SUBMITTED:
         raise InvalidTransition("Claim the case before working on it.")
     if status != VersionStatus.IN_REVIEW:
@@ -395,7 +389,7 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
                   registration_number=version.registration_number)
     product.listed_version = version
     if product.status == ProductStatus.DRAFT:
-        _move_product(session, None, product, ProductAction.LIST, Actor.SYSTEM, version_id=version.id)
+        PRODUCT_LIFECYCLE.apply(session, product, ProductAction.LIST, Actor.SYSTEM, payload={"version_id": version.id})
     sync_product(session, product)
 
 
@@ -441,7 +435,12 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
                     reason: str) -> DataProduct:
     actor = _reviewer_for(session, user, product)
     reason = _text(reason, "reason", "A reason")
-    _move_product(session, user, product, action, actor, reason=reason)
+
+    def keep_reason(_state: ProductStatus) -> dict:
+        product.status_reason = reason
+        return {"reason": reason}
+
+    PRODUCT_LIFECYCLE.apply(session, product, action, actor, user=user, check=keep_reason)
     sync_product(session, product)
     word, sentence = _PRODUCT_WORDS[action]
     title = product.listed_version.title_en if product.listed_version else product.latest_version.title_en
