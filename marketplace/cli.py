@@ -66,12 +66,13 @@ def init_cli(app: Flask) -> None:
     from marketplace.licensing.certificate_cli import init_certificate_cli
     from marketplace.licensing.cli import init_licensing_cli
 
-    init_licensing_cli(app)  # orders expire, licences expire
+    init_licensing_cli(app)  # licences expire
     init_certificate_cli(app)  # licences verify, licences public-key
 
-    from marketplace.orders.cli import init_payments_cli
+    from marketplace.orders.cli import init_orders_cli, init_payments_cli
 
-    init_payments_cli(app)
+    init_orders_cli(app)  # orders expire
+    init_payments_cli(app)  # payments reconcile
 
     from marketplace.config_check import init_config_cli
 

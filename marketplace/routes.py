@@ -37,7 +37,9 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     from marketplace.licensing.views import bp as licensing_bp
     app.register_blueprint(licensing_bp)
-    from marketplace.licensing.seller_views import bp as sales_bp
+    from marketplace.orders.views import bp as orders_bp
+    app.register_blueprint(orders_bp)
+    from marketplace.orders.seller_views import bp as sales_bp
     app.register_blueprint(sales_bp)
     from marketplace.orders.webhooks import bp as stripe_webhooks_bp
     app.register_blueprint(stripe_webhooks_bp)
@@ -64,9 +66,10 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.listings.api import blp as listings_blp
     from marketplace.listings.reference_api import blp as reference_blp
     from marketplace.notifications.api import blp as notifications_blp
+    from marketplace.orders.api import blp as orders_blp
     from marketplace.review.api import blp as review_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                licensing_blp):
+                orders_blp, licensing_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)

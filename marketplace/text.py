@@ -53,3 +53,12 @@ def require_single_line(values: Mapping[str, object]) -> None:
     single line of plain text."""
     if errors := single_line_errors(values):
         raise ValidationFailed("Names and titles must be a single line of plain text.", errors)
+
+
+# An idempotency key (a form's hidden field, the API's Idempotency-Key header) an order can carry.
+MAX_IDEMPOTENCY_KEY = 100
+
+
+def idempotency_key_fits(key: str) -> bool:
+    """Whether an order could carry ``key``: at most MAX_IDEMPOTENCY_KEY printable characters."""
+    return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()

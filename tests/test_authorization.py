@@ -201,26 +201,26 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review_api.release", "POST"): REVIEWERS,
     ("review_api.product_status", "POST"): REVIEWERS,
     # ------------------------------------------------------------ licences and orders (the buyer's)
-    ("licensing.request_licence", "GET"): SIGNED_IN,
+    ("orders.request_licence", "GET"): SIGNED_IN,
     # Each role names its own organization: the seller may not license its own product, and the platform roles
     # have no organization to license for.
-    ("licensing.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
+    ("orders.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
     ("licensing.download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    ("licensing.orders", "GET"): SIGNED_IN,
-    ("licensing.order", "GET"): ORDER_PARTIES,
-    ("licensing.cancel", "POST"): ORDER_PARTIES_NOT_ADMIN,
-    ("licensing.checkout", "GET"): ORDER_BUYER,
-    ("licensing.checkout", "POST"): ORDER_BUYER,
-    ("licensing.pay", "POST"): ORDER_BUYER,
+    ("orders.orders", "GET"): SIGNED_IN,
+    ("orders.order", "GET"): ORDER_PARTIES,
+    ("orders.cancel", "POST"): ORDER_PARTIES_NOT_ADMIN,
+    ("orders.checkout", "GET"): ORDER_BUYER,
+    ("orders.checkout", "POST"): ORDER_BUYER,
+    ("orders.pay", "POST"): ORDER_BUYER,
     ("licensing.licences", "GET"): SIGNED_IN,
     ("licensing.licence", "GET"): ORDER_PARTIES,
-    ("licensing.renew", "POST"): ORDER_PARTIES,
-    ("licensing_api.create_order", "POST"): SIGNED_IN,
-    ("licensing_api.list_orders", "GET"): SIGNED_IN,
-    ("licensing_api.get_order", "GET"): ORDER_PARTIES,
-    ("licensing_api.cancel_order", "POST"): ORDER_PARTIES_NOT_ADMIN,
-    ("licensing_api.decide_order", "POST"): ORDER_PARTIES,
-    ("licensing_api.refund_order", "POST"): ORDER_PARTIES,
+    ("orders.renew", "POST"): ORDER_PARTIES,
+    ("orders_api.create_order", "POST"): SIGNED_IN,
+    ("orders_api.list_orders", "GET"): SIGNED_IN,
+    ("orders_api.get_order", "GET"): ORDER_PARTIES,
+    ("orders_api.cancel_order", "POST"): ORDER_PARTIES_NOT_ADMIN,
+    ("orders_api.decide_order", "POST"): ORDER_PARTIES,
+    ("orders_api.refund_order", "POST"): ORDER_PARTIES,
     ("licensing_api.list_licences", "GET"): SIGNED_IN,
     ("licensing_api.get_licence", "GET"): ORDER_PARTIES,
     ("licensing_api.verify_certificate", "POST"): EVERYONE,
@@ -253,7 +253,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
 ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "licensing.download": {"asset_id": "listed_deliverable_id"},
-    "licensing.request_licence": {"plan_id": "listed_plan_id"},
+    "orders.request_licence": {"plan_id": "listed_plan_id"},
     "review.download_asset": {"asset_id": "case_asset_id"},
     "review.product": {"product_id": "listed_product_id"},
     "review.product_status": {"product_id": "listed_product_id"},
@@ -278,7 +278,7 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
 # Bodies (and query strings) that pass validation where an empty one would stop before the access decision;
 # a callable gets the world and the role. Everything else is posted empty.
 BODIES = {
-    "licensing.request_licence": lambda world, role: {
+    "orders.request_licence": lambda world, role: {
         "organization_id": world.org_of.get(role, ""), "accept_terms": "y", "purpose": "research",
         "sector": "academia", "territory": "hong_kong", "expected_users": "2",
         "description": "A study of the authorization table."},

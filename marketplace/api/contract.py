@@ -37,7 +37,7 @@ WRITES_WITHOUT_CONFLICT = frozenset({"accounts_api.create_organization", "notifi
                                      "listings_api.create_product", "licensing_api.verify_certificate"})
 # Reads that look a row up by a query value (an organization slug, a dataset name): 404 when there is none.
 READS_THAT_LOOK_UP = frozenset({"reference_api.source_lookup", "listings_api.list_products",
-                                "licensing_api.list_orders", "review_api.queue"})
+                                "orders_api.list_orders", "review_api.queue"})
 
 
 class ErrorSchema(Schema):

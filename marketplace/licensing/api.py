@@ -1,45 +1,20 @@
-"""Orders and licences in the JSON API: thin handlers that parse, call one licensing service and dump (the request
-commits).
+"""Licences in the JSON API: the licences an organization holds or granted, and the public certificate check.
 
-A buyer organization is named by its slug (``organization``), as everywhere else in the API. The licences an
-organization holds are listed at ``/licences/held``, because ``/licences`` is already the catalog of source
-licences. Every refusal is the API's one error shape; a scenario the plan's terms do not allow is 422 with the
-field named in ``errors`` (``purpose``, ``territory`` ...). Orders and licences of organizations the caller does
-not belong to are 404.
+The licences an organization holds are listed at ``/licences/held``, because ``/licences`` is already the catalog of
+source licences. Licences of organizations the caller does not belong to are 404.
 """
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
-from marketplace.accounts.models import Organization, User
-from marketplace.accounts.services import organization_for_member
-from marketplace.errors import DomainError, NotFound, UploadTooLarge, ValidationFailed
+from marketplace.errors import DomainError, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing import services as licences
-from marketplace.orders import services as orders
-from marketplace.orders.models import Order
-from marketplace.licensing.schemas import (
-    IssuedLicenceSchema,
-    OrderCreateSchema,
-    OrderDecisionInSchema,
-    OrderListQuerySchema,
-    OrderOutSchema,
-    RefundInSchema,
-    VerificationSchema,
-)
+from marketplace.licensing.schemas import IssuedLicenceSchema, VerificationSchema
 
-blp = Blueprint("licensing_api", __name__,
-                description="Licensing: orders with a declared use scenario, the seller's decisions, refunds, "
-                            "licences")
-ORDER = "/orders/<int:order_id>"
-
-IDEMPOTENCY_KEY = {
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
-    "description": "Repeat a request safely: the same key returns the order it first created (200 instead of 201).",
-}
-
+blp = Blueprint("licensing_api", __name__, description="Licences held and granted, and certificate checks")
 
 PUBLIC_ENDPOINTS = {"licensing_api.verify_certificate"}  # anyone may check a certificate
 # What certificates.check_certificate reads as a certificate document (anything else is 400).
@@ -56,106 +31,14 @@ CERTIFICATE_DOCUMENT = {
 
 @blp.before_request
 def _identify_first():
-    """Who is asking, and whether they may see the order or licence, before any body is read (the services ask
-    again before they act); certificate verification is public."""
+    """Who is asking, and whether they may see the licence, before any body is read (the services ask again before
+    they act); certificate verification is public."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     user = require_api_user()
     args = request.view_args or {}
-    if "order_id" in args:
-        orders.order_for(db.session, user, args["order_id"])
     if "licence_id" in args:
         licences.licence_for(db.session, user, args["licence_id"])
-
-
-def _order(order_id: int) -> Order:
-    return orders.order_for(db.session, require_api_user(), order_id)
-
-
-def _buyer_organization(user: User, slug: str) -> Organization:
-    try:
-        return organization_for_member(db.session, user, slug)
-    except NotFound:
-        raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
-
-
-@blp.route("/orders", methods=["POST"])
-@blp.arguments(OrderCreateSchema)
-@blp.response(201, OrderOutSchema)
-@blp.alt_response(200, schema=OrderOutSchema, description="The order first created with this Idempotency-Key.")
-@blp.doc(parameters=[IDEMPOTENCY_KEY])
-def create_order(data):
-    """Request a licence: a plan, the buyer organization (slug), the use scenario and the terms' acceptance.
-
-    A plan that needs the seller's approval (or a purpose the terms cannot decide) waits for the seller; a paid
-    plan waits for payment; a free plan is fulfilled at once. A scenario the plan's terms do not allow is 422 with
-    the reason per field; a sold-out plan or an order already open for the plan is 409."""
-    user = require_api_user()
-    organization = _buyer_organization(user, data["organization"])
-    key = request.headers.get("Idempotency-Key", "")
-    earlier = orders.order_by_key(db.session, user, key)
-    req = orders.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
-                                  scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
-    try:
-        order = orders.request_licence(db.session, user, req)
-    except DomainError as exc:
-        if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
-            exc.errors["organization"] = exc.errors.pop("organization_id")
-        raise
-    return order, 200 if earlier is not None and earlier.id == order.id else 201
-
-
-@blp.route("/orders")
-@blp.arguments(OrderListQuerySchema, location="query")
-@blp.response(200, OrderOutSchema(many=True))
-def list_orders(query):
-    """Orders, newest first: by default those your organizations placed (``organization`` narrows them to one);
-    with ``role=seller&organization=<slug>`` the latest 200 orders of that organization's products."""
-    user = require_api_user()
-    slug = query.get("organization")
-    if query["role"] == "seller":
-        if not slug:
-            raise ValidationFailed("Name the selling organization.", {"organization": ["Required with role=seller."]})
-        return orders.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
-    organization = organization_for_member(db.session, user, slug) if slug else None
-    return orders.buyer_orders(db.session, user, organization.id if organization else None)
-
-
-@blp.route(ORDER)
-@blp.response(200, OrderOutSchema)
-def get_order(order_id):
-    """One order of your organizations (as buyer or seller)."""
-    return _order(order_id)
-
-
-@blp.route(f"{ORDER}/cancel", methods=["POST"])
-@blp.response(200, OrderOutSchema)
-def cancel_order(order_id):
-    """Cancel an order before it is paid (the buyer; 409 once paid or closed)."""
-    order = _order(order_id)
-    orders.cancel_order(db.session, require_api_user(), order)
-    return order
-
-
-@blp.route(f"{ORDER}/decision", methods=["POST"])
-@blp.arguments(OrderDecisionInSchema)
-@blp.response(200, OrderOutSchema)
-def decide_order(data, order_id):
-    """The seller approves a request (message optional) or declines it (message required)."""
-    order = _order(order_id)
-    orders.decide_order(db.session, require_api_user(), order, data["decision"], data.get("message", ""))
-    return order
-
-
-@blp.route(f"{ORDER}/refund", methods=["POST"])
-@blp.arguments(RefundInSchema)
-@blp.response(200, OrderOutSchema)
-def refund_order(data, order_id):
-    """Refund a fulfilled order through the provider that took the money and revoke its licence (the seller or a
-    platform admin; a reason is required)."""
-    order = _order(order_id)
-    orders.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
-    return order
 
 
 # ``GET /licences`` is the catalog of licences a source may cite (accounts.api); held licences are listed here.

@@ -1,5 +1,4 @@
-"""``flask orders expire`` and ``flask licences expire``: the system's deadlines, run from cron or a scheduler
-(the app keeps no timer)."""
+"""``flask licences expire``: licences whose period ended, run from cron or the task queue's schedule."""
 from __future__ import annotations
 
 import click
@@ -9,22 +8,6 @@ from marketplace.uow import unit_of_work
 
 
 def init_licensing_cli(app: Flask) -> None:
-    @app.cli.group("orders")
-    def orders_group() -> None:
-        """Orders: expire what waited too long."""
-
-    @orders_group.command("expire")
-    def orders_expire() -> None:
-        """Expire requests the seller left unanswered (ORDER_APPROVAL_DAYS) and orders whose payment never came
-        (ORDER_PAYMENT_HOURS)."""
-        from marketplace.orders.requests import expire_orders
-
-        with unit_of_work() as session:
-            expired = expire_orders(session)
-        for order in expired:
-            click.echo(f"{order.number} expired")
-        click.echo(f"{len(expired)} order(s) expired.")
-
     @app.cli.group("licences")
     def licences_group() -> None:
         """Licences: expire what lapsed, verify certificates."""

@@ -32,3 +32,23 @@ def init_payments_cli(app: Flask) -> None:
         for line in lines:
             click.echo(line)
         click.echo(f"{len(lines)} order(s) awaiting payment checked with {provider.name}.")
+
+
+def init_orders_cli(app: Flask) -> None:
+    """``flask orders expire``: requests and orders past their deadline, run from cron or the task queue's
+    schedule."""
+    @app.cli.group("orders")
+    def orders_group() -> None:
+        """Orders: expire what waited too long."""
+
+    @orders_group.command("expire")
+    def orders_expire() -> None:
+        """Expire requests the seller left unanswered (ORDER_APPROVAL_DAYS) and orders whose payment never came
+        (ORDER_PAYMENT_HOURS)."""
+        from marketplace.orders.requests import expire_orders
+
+        with unit_of_work() as session:
+            expired = expire_orders(session)
+        for order in expired:
+            click.echo(f"{order.number} expired")
+        click.echo(f"{len(expired)} order(s) expired.")

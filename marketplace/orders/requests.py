@@ -37,11 +37,9 @@ from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
+from marketplace.text import MAX_IDEMPOTENCY_KEY, idempotency_key_fits
 
 log = logging.getLogger(__name__)
-
-MAX_IDEMPOTENCY_KEY = 100
-
 
 # ---------------------------------------------------------------- requesting
 
@@ -102,11 +100,6 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
         raise Conflict(f"Your organization already has an open order for this plan ({open_order.number}).",
                        {"plan_id": ["An order for this plan is already in progress."]})
     return scenario
-
-
-def idempotency_key_fits(key: str) -> bool:
-    """Whether an order could carry ``key``: at most MAX_IDEMPOTENCY_KEY printable characters."""
-    return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()
 
 
 def _checked_idempotency_key(value: str | None) -> str:

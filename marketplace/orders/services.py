@@ -33,14 +33,12 @@ from marketplace.orders.queries import (  # noqa: F401
 )
 from marketplace.orders.refunds import refund_order, refundable  # noqa: F401
 from marketplace.orders.requests import (  # noqa: F401
-    MAX_IDEMPOTENCY_KEY,
     LicenceRequest,
     approve_order,
     cancel_order,
     decide_order,
     decline_order,
     expire_orders,
-    idempotency_key_fits,
     order_by_key,
     purchasable_plan,
     renew_licence,

@@ -31,7 +31,7 @@ from marketplace.licensing import services as licences
 from marketplace.orders import services as orders
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.orders.models import Order
-from marketplace.licensing.seller_forms import DecisionForm, RefundForm
+from marketplace.orders.seller_forms import DecisionForm, RefundForm
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.listings.view_helpers import acting_user
 

@@ -1,0 +1,227 @@
+"""The buyer's order pages: the licence request with its scenario, orders and receipts, payment (the provider's
+checkout or the simulated one), cancelling, and renewing a subscription from its licence page.
+
+Each view parses its form, calls one order service and redirects with a flash (the request commits at its end).
+When the service refuses, the same page is rendered again with the status (422 invalid, 409 wrong state, 402
+declined card, 403 not yours), the reasons beside the fields and the input kept. An order of another organization
+is 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from marketplace.accounts.forms import apply_domain_errors
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.licensing.certificates import scenario_in_words
+from marketplace.licensing.forms import RenewForm
+from marketplace.licensing.views import licence_or_404, render_licence
+from marketplace.listings.models import PricingPlan
+from marketplace.listings.view_helpers import acting_user
+from marketplace.orders import services as order_services
+from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
+from marketplace.orders.models import Order
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.payments import PaymentError
+from marketplace.payments.simulated import DECLINED_CARDS, SUCCESS_CARDS
+from marketplace.uow import keep_despite_error
+
+bp = Blueprint("orders", __name__)
+
+ORDER = "/orders/<int:order_id>"
+LICENCE = "/licences/<int:licence_id>"
+
+
+def _with_refusal(form, exc: DomainError) -> None:
+    """Put a service's refusal on ``form``: reasons beside the fields, the rest at the top. A reason about the
+    plan itself (sold out, an order already open) or a hidden field (the idempotency key) belongs to no field
+    the buyer sees, so the refusal's own message, which says it in full, goes at the top instead."""
+    shown = {key: value for key, value in exc.errors.items()
+             if key != "plan_id" and getattr(form._fields.get(key), "type", "") != "HiddenField"}
+    apply_domain_errors(form, type(exc)(exc.message, shown))
+
+
+# ---------------------------------------------------------------- the licence request
+
+
+def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
+    """A plan buyers may license now, of the product named in the URL; 404 otherwise."""
+    try:
+        plan = order_services.purchasable_plan(db.session, plan_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+    if plan.version.product.slug != slug:
+        abort(404, "This product has no such plan.")
+    return plan
+
+
+def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *, status: int = 200):
+    version = plan.version
+    return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
+                           form=form, organizations=organizations), status
+
+
+REQUESTED = {
+    OrderStatus.FULFILLED: "Licence issued: order {number} is complete. Download the data from My licences.",
+    OrderStatus.AWAITING_PAYMENT: "Order {number} placed. Pay to receive your licence.",
+    OrderStatus.AWAITING_APPROVAL: "Request {number} sent to the seller. You will be notified of the decision.",
+}
+
+
+@bp.route("/products/<slug>/plans/<int:plan_id>/license", methods=["GET", "POST"])
+@login_required
+def request_licence(slug: str, plan_id: int):
+    plan = _offered_plan(slug, plan_id)
+    user = acting_user()
+    seller_id = plan.version.product.organization_id
+    organizations = [o for o in order_services.buyer_organizations(db.session, user) if o.id != seller_id]
+    form = LicenceRequestForm().set_organizations(organizations)
+    if not form.validate_on_submit():
+        return _request_page(plan, form, organizations, status=422 if form.is_submitted() else 200)
+    req = order_services.LicenceRequest(
+        plan_id=plan.id, organization_id=form.organization(), scenario=form.scenario(),
+        accept_terms=bool(form.accept_terms.data), idempotency_key=form.idempotency_key.data or "",
+    )
+    try:
+        # A double submit (the same idempotency key) is answered with the first order, even when racing.
+        order = order_services.request_licence(db.session, user, req)
+    except DomainError as exc:
+        db.session.rollback()
+        _with_refusal(form, exc)
+        return _request_page(plan, form, organizations, status=exc.status)
+    flash(REQUESTED.get(order.status, "Order {number} is {status}.").format(
+        number=order.number, status=order.status.label.lower()), "success")
+    return redirect(url_for(".order", order_id=order.id))
+
+
+# ---------------------------------------------------------------- orders
+
+
+def _order(order_id: int) -> Order:
+    try:
+        return order_services.order_for(db.session, acting_user(), order_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def render_order(order: Order, *, status: int = 200, error: str | None = None):
+    buyer = order_services.is_buyer(db.session, acting_user(), order)
+    actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
+    return render_template(
+        "licensing/order.html", order=order, error=error, is_buyer=buyer,
+        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT,
+        can_cancel=OrderAction.CANCEL in actions,
+        scenario=scenario_in_words(order.scenario.to_dict()),
+    ), status
+
+
+def _order_refused(order: Order, exc: DomainError):
+    db.session.rollback()
+    if isinstance(exc, NotFound):
+        abort(404, exc.message)
+    return render_order(order, status=exc.status, error=exc.message)
+
+
+@bp.get("/orders")
+@login_required
+def orders():
+    return render_template("licensing/orders.html", orders=order_services.buyer_orders(db.session, acting_user()))
+
+
+@bp.get(ORDER)
+@login_required
+def order(order_id: int):
+    return render_order(_order(order_id))
+
+
+def _absolute(endpoint: str, **values) -> str:
+    """An absolute URL of this site, for a payment provider to send the buyer back to."""
+    base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return f"{base}{url_for(endpoint, **values)}" if base else url_for(endpoint, _external=True, **values)
+
+
+@bp.post(f"{ORDER}/pay")
+@login_required
+def pay(order_id: int):
+    found = _order(order_id)
+    try:
+        url = order_services.start_checkout(
+            db.session, acting_user(), found, current_app.extensions["payments"],
+            success_url=_absolute(".order", order_id=found.id, paid=1),
+            cancel_url=_absolute(".order", order_id=found.id),
+        )
+    except DomainError as exc:
+        return _order_refused(found, exc)
+    return redirect(url)
+
+
+@bp.post(f"{ORDER}/cancel")
+@login_required
+def cancel(order_id: int):
+    found = _order(order_id)
+    try:
+        order_services.cancel_order(db.session, acting_user(), found)
+    except DomainError as exc:
+        return _order_refused(found, exc)
+    flash(f"Order {found.number} cancelled.", "success")
+    return redirect(url_for(".order", order_id=found.id))
+
+
+# ---------------------------------------------------------------- the simulated checkout
+
+
+def _checkout_page(order: Order, form: CheckoutForm, status: int = 200):
+    return render_template("licensing/checkout.html", order=order, form=form, success_cards=sorted(SUCCESS_CARDS),
+                           declined_cards=DECLINED_CARDS), status
+
+
+@bp.route(f"{ORDER}/checkout", methods=["GET", "POST"])
+@login_required
+def checkout(order_id: int):
+    found = _order(order_id)
+    back = url_for(".order", order_id=found.id)
+    if not order_services.is_buyer(db.session, acting_user(), found):
+        abort(403, "Only the buyer pays for an order.")
+    if not order_services.awaits_simulated_payment(found):
+        flash(f"Order {found.number} is not waiting for a payment on this page.", "info")
+        return redirect(back)
+    form = CheckoutForm()
+    if form.is_submitted() and form.cancel.data:
+        flash("Checkout cancelled: nothing was charged. The order still awaits payment.", "info")
+        return redirect(back)
+    if not form.validate_on_submit():
+        return _checkout_page(found, form, 422 if form.is_submitted() else 200)
+    try:
+        order_services.pay_with_test_card(db.session, acting_user(), found, form.card_number.data or "")
+    except PaymentError as exc:
+        # The card's reason beside the number; the decline code is for developers, and the page lists the cards.
+        apply_domain_errors(form, PaymentError(exc.message, {"card_number": [exc.message]}))
+        keep_despite_error()  # the failed attempt is recorded on the order and audited
+        return _checkout_page(found, form, exc.status)
+    except DomainError as exc:
+        return _order_refused(found, exc)
+    flash("Payment received, licence issued.", "success")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- renewal
+
+
+@bp.post(f"{LICENCE}/renew")
+@login_required
+def renew(licence_id: int):
+    found = licence_or_404(licence_id)
+    form = RenewForm()
+    if not form.validate_on_submit():
+        return render_licence(found, form=form, status=422)
+    try:
+        renewal = order_services.renew_licence(db.session, acting_user(), found, accept_terms=bool(form.accept_terms.data),
+                                         idempotency_key=form.idempotency_key.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        _with_refusal(form, exc)
+        return render_licence(found, form=form, status=exc.status, error=exc.message)
+    flash(REQUESTED.get(renewal.status, "Renewal order {number} is {status}.").format(
+        number=renewal.number, status=renewal.status.label.lower()), "success")
+    return redirect(url_for(".order", order_id=renewal.id))
