@@ -21,6 +21,13 @@ class DomainError(Exception):
         return {"status": self.status, "code": self.code, "message": self.message, "errors": self.errors}
 
 
+def error_headers(error: Exception) -> dict[str, str]:
+    """The headers an error's answer carries: ``Retry-After`` (seconds) for one that passes with time, such as a
+    payment provider's outage."""
+    retry_after = getattr(error, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else {}
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

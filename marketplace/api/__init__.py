@@ -12,7 +12,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, error_headers
 from marketplace.extensions import csrf
 
 API_PREFIX = "/api/v1"
@@ -92,7 +92,7 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if request.path.startswith(API_PREFIX):
-            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error_headers(error)
             return jsonify(error.to_dict()), error.status, headers
         from marketplace.web import render_domain_error
         return render_domain_error(error)

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.licensing import services as licence_services
 from marketplace.orders import services as order_services
@@ -123,7 +123,8 @@ def _order_refused(order: Order, exc: DomainError):
     db.session.rollback()
     if isinstance(exc, NotFound):
         abort(404, exc.message)
-    return render_order(order, status=exc.status, error=exc.message)
+    page, status = render_order(order, status=exc.status, error=exc.message)
+    return page, status, error_headers(exc)  # Retry-After when the payment provider is down
 
 
 @bp.get("/orders")

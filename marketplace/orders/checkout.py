@@ -2,6 +2,8 @@
 the provider, and closing a checkout when its order stops waiting."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,12 +11,14 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, InvalidTransition
+from marketplace.errors import Conflict, DomainError, InvalidTransition
 from marketplace.orders.common import move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order, PaymentEvent
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
-from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider
+from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider, PaymentUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def close_checkout(order: Order) -> None:
@@ -96,18 +100,33 @@ def already_processed(session: Session, provider: str, event_id: str) -> bool:
 
 
 def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[Order, str]]:
-    """Ask the provider about every order stuck awaiting payment through it; pay or expire what it reports."""
+    """Ask the provider about every order stuck awaiting payment through it; pay or expire what it reports. A
+    checkout the provider does not know ("missing") or a refusal about one order is reported and the run goes on
+    with the others (the order keeps waiting: its deadline expires it, or the buyer pays with a new checkout);
+    PaymentUnavailable (the provider is down) stops the run."""
     stuck = session.scalars(
         select(Order).where(Order.status == OrderStatus.AWAITING_PAYMENT, Order.payment_provider == payments.name,
                             Order.payment_reference.is_not(None)).order_by(Order.id)
     ).all()
     results = []
     for order in stuck:
-        state = payments.checkout_state(order)
-        if state.outcome is PaymentOutcome.PAID:
-            confirm_payment(session, order, provider=payments.name, payment_reference=state.payment_reference)
-        elif state.outcome is PaymentOutcome.EXPIRED:
-            expire_unpaid(session, order)
+        try:
+            with session.begin_nested():
+                state = payments.checkout_state(order)
+                if state.outcome is PaymentOutcome.PAID:
+                    confirm_payment(session, order, provider=payments.name,
+                                    payment_reference=state.payment_reference)
+                elif state.outcome is PaymentOutcome.EXPIRED:
+                    expire_unpaid(session, order)
+                elif state.outcome is PaymentOutcome.MISSING:
+                    log.warning("%s does not know checkout %s of %s.", payments.name, order.payment_reference,
+                                order.number)
+        except PaymentUnavailable:
+            raise
+        except DomainError as exc:
+            log.warning("Order %s not reconciled: %s", order.number, exc.message)
+            results.append((order, f"error: {exc.message}"))
+            continue
         results.append((order, state.outcome.value))
     return results
 

@@ -49,6 +49,9 @@ class SimulatedPayments:
     def refund(self, order, *, idempotency_key: str) -> str:
         return f"sim_re_{secrets.token_hex(8)}"
 
+    def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
+        return f"sim_re_{secrets.token_hex(8)}"
+
     def cancel_checkout(self, order) -> None:
         # The checkout page refuses any order that is no longer awaiting payment: nothing to close.
         return None

@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, error_headers
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "a", "table",
@@ -42,7 +42,7 @@ def render_http_error(error: HTTPException):
 
 def render_domain_error(error: DomainError):
     return render_template("error.html", status=error.status, title=error.code.replace("_", " ").capitalize(),
-                           message=error.message), error.status
+                           message=error.message), error.status, error_headers(error)
 
 
 def init_web(app: Flask) -> None:

@@ -129,21 +129,22 @@ def test_a_server_error_is_retried_by_the_sdk_with_the_same_idempotency_key(sess
     assert list(stripe_stub.sessions) == [checkout.reference]
 
 
-@pytest.mark.parametrize(("failure", "words"), [
-    ({"status": 402, "type": "card_error", "code": "card_declined"}, "declined"),
-    ({"status": 500, "type": "api_error", "code": None}, "Stripe failed"),
-    ({"status": 400, "type": "invalid_request_error", "code": "parameter_invalid"}, "refused the request"),
-    ({"status": 429, "type": "invalid_request_error", "code": "rate_limit"}, "limiting"),
+@pytest.mark.parametrize(("failure", "words", "status"), [
+    ({"status": 402, "type": "card_error", "code": "card_declined"}, "declined", 402),
+    ({"status": 500, "type": "api_error", "code": None}, "Stripe failed", 503),  # an outage, not a refusal
+    ({"status": 503, "type": "api_error", "code": None}, "Stripe failed", 503),
+    ({"status": 400, "type": "invalid_request_error", "code": "parameter_invalid"}, "refused the request", 402),
+    ({"status": 429, "type": "invalid_request_error", "code": "rate_limit"}, "limiting", 503),
 ])
 def test_a_stripe_failure_at_checkout_is_a_payment_error_and_the_order_stays(session, buyer, buyer_org, plans,
                                                                             stripe_payments, stripe_stub, failure,
-                                                                            words):
+                                                                            words, status):
     order = request_order(session, buyer, buyer_org, plans["Exclusive"])
     session.commit()
     stripe_stub.fail_next(failure.pop("status"), message="Stripe says no.", **failure)
     with pytest.raises(PaymentError, match=words) as err:
         orders.start_checkout(session, buyer, order, stripe_payments, success_url=SUCCESS_URL, cancel_url=CANCEL_URL)
-    assert err.value.status == 402 and err.value.errors["payment"] == ["Stripe says no."]
+    assert err.value.status == status and err.value.errors["payment"] == ["Stripe says no."]
     session.rollback()
     assert order.status == OrderStatus.AWAITING_PAYMENT and order.payment_reference is None
     assert order.payment_attempts == 0
@@ -207,7 +208,7 @@ def test_a_refund_goes_through_stripe_with_the_payment_intent_and_revokes_the_li
     session.commit()
     [sent] = stripe_stub.requests_to("POST", "/v1/refunds")
     assert sent.params["payment_intent"] == paid["payment_intent"]
-    assert sent.idempotency_key == f"order-{order.id}-refund"
+    assert sent.idempotency_key == f"order-{order.id}-refund-{paid['payment_intent']}"
     [refund] = stripe_stub.refunds.values()
     assert (refund["amount"], refund["currency"]) == (500000, "hkd")
     assert order.status == OrderStatus.REFUNDED and order.refund_reference == refund["id"]
