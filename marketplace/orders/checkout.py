@@ -41,10 +41,12 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
     order.payment_attempts += 1
-    # The order's own random key makes the provider's key unique even if order ids are reused (a reset database).
+    # The order's random token makes the provider's key unique even if order ids and the client's idempotency keys
+    # are used again (a reset database).
+    token = order.payment_token or order.idempotency_key[:40]
     checkout = payments.start_checkout(
         order, success_url=success_url, cancel_url=cancel_url,
-        idempotency_key=f"order-{order.id}-{order.idempotency_key[:40]}-checkout-{order.payment_attempts}")
+        idempotency_key=f"order-{order.id}-{token}-checkout-{order.payment_attempts}")
     order.payment_provider, order.payment_reference, order.payment_error = payments.name, checkout.reference, None
     record(session, actor_id=user.id, action="order.checkout", subject_type="order", subject_id=order.id,
            payload={"provider": payments.name, "reference": checkout.reference})

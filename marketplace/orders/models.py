@@ -52,6 +52,9 @@ class Order(TimestampMixin, db.Model):
     payment_error: Mapped[str | None] = mapped_column(String(500))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
     idempotency_key: Mapped[str] = mapped_column(String(100))
+    # Random per order, for the provider's idempotency keys: the client's idempotency key may be reused after a
+    # database reset (and order ids are), this never is.
+    payment_token: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     # What the seller said when deciding, and until when the current step may wait.
     decision_message: Mapped[str] = mapped_column(Text, default="")

@@ -1,10 +1,13 @@
-"""stripe: disputes on orders, payments that paid no order (anomalies), orders found by payment intent
+"""stripe: disputes on orders, payments that paid no order (anomalies), orders found by payment intent, a random
+payment token per order
 
 Revision ID: 0007_stripe
 Revises: 0006
 Create Date: 2026-12-05 02:20:00.000000
 
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 import marketplace.db
@@ -22,7 +25,13 @@ def upgrade():
         batch_op.add_column(sa.Column('disputed_at', marketplace.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('dispute_reference', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('dispute_reason', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('payment_token', sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f('ix_orders_payment_intent'), ['payment_intent'], unique=False)
+    # Orders made before get their token here (random per row, so not a server default).
+    conn = op.get_bind()
+    orders = sa.table('orders', sa.column('id', sa.Integer()), sa.column('payment_token', sa.String(32)))
+    for (order_id,) in conn.execute(sa.select(orders.c.id)).fetchall():
+        conn.execute(orders.update().where(orders.c.id == order_id).values(payment_token=secrets.token_hex(16)))
 
     op.create_table('payment_anomalies',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -59,6 +68,7 @@ def downgrade():
     op.drop_table('payment_anomalies')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_payment_intent'))
+        batch_op.drop_column('payment_token')
         batch_op.drop_column('dispute_reason')
         batch_op.drop_column('dispute_reference')
         batch_op.drop_column('disputed_at')

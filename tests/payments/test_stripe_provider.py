@@ -57,7 +57,7 @@ def test_checkout_opens_a_session_for_the_exact_amount_with_the_order_in_its_met
     assert order.payment_provider == "stripe" and order.payment_reference.startswith("cs_test_")
     [sent] = stripe_stub.requests_to("POST", "/v1/checkout/sessions")
     assert sent.headers["authorization"] == f"Bearer {API_KEY}"
-    assert sent.idempotency_key == f"order-{order.id}-{order.idempotency_key}-checkout-1"
+    assert sent.idempotency_key == f"order-{order.id}-{order.payment_token}-checkout-1"
     params = sent.params
     assert params["mode"] == "payment"
     assert params["metadata"]["order_id"] == str(order.id) and params["client_reference_id"] == str(order.id)
@@ -98,7 +98,7 @@ def test_a_new_checkout_replaces_an_expired_one_but_a_paid_one_is_never_paid_twi
     second = checkout.payment_reference
     assert second != first and stripe_stub.session(second)["status"] == "open"
     assert stripe_stub.requests_to("POST", "/v1/checkout/sessions")[-1].idempotency_key == \
-        f"order-{checkout.id}-{checkout.idempotency_key}-checkout-2"
+        f"order-{checkout.id}-{checkout.payment_token}-checkout-2"
     stripe_stub.complete(second)
     with pytest.raises(PaymentError, match="already paid"):
         orders.start_checkout(session, buyer, checkout, stripe_payments, success_url=SUCCESS_URL,
