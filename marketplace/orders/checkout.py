@@ -14,7 +14,8 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
 from marketplace.orders.common import move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
-from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.anomalies import record_anomaly
+from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider, PaymentUnavailable
 
@@ -120,6 +121,11 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
                                     payment_reference=state.payment_reference)
                 elif state.outcome is PaymentOutcome.EXPIRED:
                     expire_unpaid(session, order)
+                elif state.outcome is PaymentOutcome.MISMATCH and state.payment_reference:
+                    record_anomaly(session, provider=payments.name, payment_reference=state.payment_reference,
+                                   kind=AnomalyKind.MISMATCH, order=order, amount=state.amount,
+                                   currency=state.currency,
+                                   detail=f"Payment does not match {order.number}: {state.detail}.")
                 elif state.outcome is PaymentOutcome.MISSING:
                     log.warning("%s does not know checkout %s of %s.", payments.name, order.payment_reference,
                                 order.number)

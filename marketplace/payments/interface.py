@@ -36,6 +36,7 @@ class PaymentOutcome(enum.StrEnum):
     PAID = "paid"
     EXPIRED = "expired"  # the checkout ended without payment
     MISSING = "missing"  # the provider does not know the checkout (another account, deleted test data)
+    MISMATCH = "mismatch"  # paid, but not the order's amount or currency: the money pays nothing
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class CheckoutState:
 
     outcome: PaymentOutcome
     payment_reference: str | None = None
+    # What was paid, and why it does not pay the order (MISMATCH only).
+    amount: int | None = None
+    currency: str | None = None
+    detail: str | None = None
 
 
 @runtime_checkable

@@ -338,7 +338,8 @@ class StripePayments:
             if mismatch:
                 # Never pay an order on a session that is not exactly its own; a person has to look at it.
                 log.warning("Stripe session %s does not match order %s: %s", session.id, order.number, mismatch)
-                return CheckoutState(PaymentOutcome.OPEN)
+                return CheckoutState(PaymentOutcome.MISMATCH, session.payment_intent, session.amount_total,
+                                     session.currency, mismatch)
             return CheckoutState(PaymentOutcome.PAID, session.payment_intent)
         return CheckoutState(PaymentOutcome.OPEN)
 

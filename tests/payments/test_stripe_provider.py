@@ -192,9 +192,11 @@ def test_an_expired_session_is_expired(checkout, stripe_payments, stripe_stub):
 
 
 def test_a_paid_session_that_is_not_the_orders_amount_never_pays_it(checkout, stripe_payments, stripe_stub):
-    stripe_stub.complete(checkout.payment_reference)
+    paid = stripe_stub.complete(checkout.payment_reference)
     stripe_stub.sessions[checkout.payment_reference]["amount_total"] = 100
-    assert stripe_payments.checkout_state(checkout).outcome is PaymentOutcome.OPEN
+    state = stripe_payments.checkout_state(checkout)
+    assert state.outcome is PaymentOutcome.MISMATCH and state.payment_reference == paid["payment_intent"]
+    assert (state.amount, state.currency) == (100, "HKD") and "charges 100 HKD" in state.detail
 
 
 # ---------------------------------------------------------------- refunds
