@@ -53,13 +53,16 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from marketplace.api import init_api
     from marketplace.cli import init_cli
     from marketplace.ratelimit import init_ratelimit
+    from marketplace.routes import init_api_blueprints, init_pages
     from marketplace.web import init_web
 
     # The order of these calls is the order of the request hooks: after init_inputs' (above), API writes
     # authenticated, and only then bodies read (bounded) and checked. Rate limits wrap the registered views.
     init_auth(app)
     init_web(app)
+    init_pages(app)
     init_api(app)
+    init_api_blueprints(app)
     init_ratelimit(app)
     init_body_checks(app)
     init_cli(app)

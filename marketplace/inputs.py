@@ -24,17 +24,19 @@ from __future__ import annotations
 import json
 import re
 from array import array
+from collections.abc import Callable
 from itertools import accumulate
 
 from flask import Flask, Request, current_app, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 MAX_ROW_ID = 2**31 - 1
-# The endpoints that take a file as the body; they stream it to storage under MAX_UPLOAD_BYTES.
-UPLOAD_ENDPOINTS = frozenset({"seller.upload", "listings_api.upload_asset"})
+# The endpoints that take a file as the body (they stream it to storage under MAX_UPLOAD_BYTES), each with the
+# check of who may upload there, which runs before anything reads the body. The package that owns an upload
+# endpoint registers it (``upload_endpoint``), so that this module knows no domain.
+UPLOAD_ENDPOINTS: dict[str, Callable[[], ResponseReturnValue | None]] = {}
 # Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
 JSON_PATHS = ("/api/", "/webhooks/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -116,22 +118,10 @@ def _parsed_json(raw: bytes):
         return None
 
 
-def _refuse_unauthorized_upload() -> ResponseReturnValue | None:
-    """Before anything reads an upload's body: nobody signed in is sent to log in (401 on the API), and someone
-    who is not a member of the product's organization gets the 404 the upload itself would give."""
-    from marketplace.accounts.auth import require_api_user
-    from marketplace.extensions import db, login_manager
-    from marketplace.listings.services import version_for_seller
-
-    if request.path.startswith("/api/"):
-        user = require_api_user()
-    elif not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    else:
-        user = current_user._get_current_object()
-    args = request.view_args or {}
-    version_for_seller(db.session, user, args["product_id"], args["number"])
-    return None
+def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None]) -> None:
+    """Declare ``endpoint`` an upload: its body gets the upload cap, and ``may_upload`` (a response to refuse with,
+    or None; or it raises) runs before anything reads the body."""
+    UPLOAD_ENDPOINTS[endpoint] = may_upload
 
 
 def _too_large(cap: int) -> RequestEntityTooLarge:
@@ -165,7 +155,7 @@ def init_inputs(app: Flask) -> None:
     @app.before_request
     def _refuse_unauthorized_uploads():
         if request.endpoint in UPLOAD_ENDPOINTS and request.method in BODY_METHODS:
-            return _refuse_unauthorized_upload()
+            return UPLOAD_ENDPOINTS[request.endpoint]()
         return None
 
 

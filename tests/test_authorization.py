@@ -113,12 +113,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.tokens", "POST"): SIGNED_IN,
     ("accounts.revoke_token", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),  # the seller's token
     ("accounts_api.me", "GET"): SIGNED_IN,
-    ("accounts_api.licences", "GET"): EVERYONE,  # the catalog of source licences
+    ("reference_api.licences", "GET"): EVERYONE,  # the catalog of source licences
     ("accounts_api.list_organizations", "GET"): SIGNED_IN,
     ("accounts_api.create_organization", "POST"): SIGNED_IN,
     ("accounts_api.get_organization", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.invite", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
-    ("accounts_api.source_lookup", "GET"): SIGNED_IN,
+    ("reference_api.source_lookup", "GET"): SIGNED_IN,
     ("accounts_api.list_members", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.remove_member", "DELETE"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.change_member_role", "PATCH"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
@@ -288,7 +288,7 @@ BODIES = {
     "accounts_api.invite": lambda world, role: {"email": "invitee@authz.example", "role": "member"},
     "accounts_api.create_organization": lambda world, role: {"name": f"Org of {role}"},
 }
-QUERIES = {"accounts_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads"}
+QUERIES = {"reference_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads"}
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

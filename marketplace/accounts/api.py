@@ -9,11 +9,7 @@ from marketplace.accounts import members, services
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole, Organization
-from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.listings.licences import licence_catalog
-from marketplace.listings.opendata import lookup_source
-from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
 
@@ -104,14 +100,6 @@ class InvitationSentSchema(InvitationOutSchema):
             "mail_sent": sent["mail_sent"]}
 
 
-class LicenceOutSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    url = fields.String()
-    kind = fields.String()
-    deprecated = fields.Boolean()
-
-
 @blp.route("/me")
 @blp.response(200, MeSchema)
 def me():
@@ -197,22 +185,3 @@ def remove_member(slug, user_id):
     user, org = require_api_user(), _organization()
     members.remove_member(db.session, user, org, user_id)
     db.session.commit()
-
-
-@blp.route("/licences")
-@blp.response(200, LicenceOutSchema(many=True))
-def licences():
-    """Licences a source may cite: portal terms of use and the SPDX licence list."""
-    return list(licence_catalog().values())
-
-
-@blp.route("/sources/lookup")
-@blp.arguments(LookupQuerySchema, location="query")
-@blp.response(200, SourceOutSchema)
-def source_lookup(query):
-    """Fill a source citation from a DATA.GOV.HK dataset URL or CKAN name, from the shipped catalog metadata."""
-    require_api_user()
-    found = lookup_source(query["q"])
-    if found is None:
-        raise NotFound("No DATA.GOV.HK or SODA dataset with that URL or name in the shipped catalog metadata.")
-    return found

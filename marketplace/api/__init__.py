@@ -13,7 +13,6 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.errors import DomainError, error_headers
-from marketplace.extensions import csrf
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -70,18 +69,6 @@ def init_api(app: Flask) -> None:
     from marketplace.inputs import RowIdConverter
 
     api.register_converter(RowIdConverter, integerconverter2paramschema)
-
-    from marketplace.accounts.api import blp as accounts_blp
-    from marketplace.audit.api import blp as audit_blp
-    from marketplace.catalog.api import blp as catalog_blp
-    from marketplace.licensing.api import blp as licensing_blp
-    from marketplace.listings.api import blp as listings_blp
-    from marketplace.notifications.api import blp as notifications_blp
-    from marketplace.review.api import blp as review_blp
-
-    for blp in (accounts_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp, licensing_blp):
-        csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
-        api.register_blueprint(blp, url_prefix=API_PREFIX)
 
     @app.before_request
     def _authenticate_api_writes():

@@ -26,7 +26,7 @@ from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan, ProductVersion
 from marketplace.listings.view_helpers import price_words, terms_words
 from marketplace.listings.vocab import Category, PermittedUse, Portal, Prohibition, Region, UpdateFrequency
-from marketplace.review.licence_rules import licence_profile
+from marketplace.listings.licence_profiles import licence_profile
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace lacks DCAT 3 terms (dcat:version)
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

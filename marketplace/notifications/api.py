@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from marketplace.accounts.auth import require_api_user
 from marketplace.extensions import db
 from marketplace.notifications import services
-from marketplace.review.schemas import MarkReadInSchema, NotificationSchema
+from marketplace.notifications.schemas import MarkReadInSchema, NotificationSchema
 
 blp = Blueprint("notifications_api", __name__, description="Your notifications")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.listings.schemas import VersionOutSchema, choice, strict_int, text
+from marketplace.listings.schemas import VersionOutSchema, choice, text
 from marketplace.listings.states import ProductAction
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.prescreen import PrescreenReport
@@ -118,19 +118,6 @@ class SellerReviewSchema(Schema):
     status = fields.Function(lambda c: c.version.status.value)
     registration_number = fields.Function(lambda c: c.version.registration_number)
     rounds = fields.List(fields.Nested(RoundOutSchema))
-
-
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    subject = fields.String()
-    body = fields.String()
-    link = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
-
-
-class MarkReadInSchema(Schema):
-    id = strict_int(metadata={"description": "One notification; omit to mark all read."})
 
 
 class ChainReportSchema(Schema):

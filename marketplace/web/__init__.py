@@ -1,4 +1,5 @@
-"""Web pages: blueprints, template helpers and the HTML error pages."""
+"""Web pages: Markdown rendering, the HTML error pages and liveness; the blueprints are registered by
+``marketplace.routes``."""
 from __future__ import annotations
 
 import threading
@@ -47,14 +48,6 @@ def render_domain_error(error: DomainError):
 
 def init_web(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
-    from marketplace.listings.view_helpers import TEMPLATE_HELPERS
-
-    # The formatting helpers (money, labels, licence names ...) every page may use, registered once.
-    app.context_processor(lambda: TEMPLATE_HELPERS)
-    from marketplace.web.views import init_views
-
-    init_views(app)
-
     @app.get("/healthz")
     def healthz():
         """Liveness for load balancers, and the floor the benchmark measures everything else against."""

@@ -1,4 +1,4 @@
-"""The audit check in the JSON API (admins only)."""
+"""The audit check in the JSON API (platform admins only)."""
 from __future__ import annotations
 
 from flask import current_app

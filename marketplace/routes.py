@@ -1,0 +1,74 @@
+"""The composition root of HTTP: registers every domain's page and API blueprints and the helpers their templates
+share. Nothing imports this module but ``create_app``, so the packages it names never depend on each other through
+it (``marketplace.web`` and ``marketplace.api`` give the shared page and API machinery, and name no domain)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_pages(app: Flask) -> None:
+    """Every domain's page blueprints, the template helpers every page may use, and the upload endpoints."""
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.listings.views import bp as seller_bp
+    from marketplace.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(seller_bp)
+    app.register_blueprint(notifications_bp)
+
+    from marketplace.audit.public_views import bp as audit_public_bp
+    from marketplace.admin.views import bp as admin_bp
+    from marketplace.review.views import bp as review_bp
+
+    app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_public_bp)
+    from marketplace.catalog.product_views import bp as product_bp
+    app.register_blueprint(product_bp)
+    from marketplace.catalog.dcat_views import bp as dcat_bp
+    app.register_blueprint(dcat_bp)
+    from marketplace.catalog.ckan import bp as ckan_bp
+    app.register_blueprint(ckan_bp)
+    from marketplace.extensions import csrf
+    csrf.exempt(ckan_bp)
+    from marketplace.licensing.certificate_views import bp as certificates_bp
+    app.register_blueprint(certificates_bp)
+    from marketplace.licensing.views import bp as licensing_bp
+    app.register_blueprint(licensing_bp)
+    from marketplace.licensing.seller_views import bp as sales_bp
+    app.register_blueprint(sales_bp)
+    from marketplace.orders.anomaly_views import bp as anomalies_bp
+    app.register_blueprint(anomalies_bp)
+    from marketplace.orders.webhooks import bp as stripe_webhooks_bp
+    app.register_blueprint(stripe_webhooks_bp)
+    csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie
+
+    from marketplace.listings.uploads import declare_uploads
+
+    declare_uploads()
+    from marketplace.listings.view_helpers import TEMPLATE_HELPERS
+
+    # The formatting helpers (money, labels, licence names ...) every page may use, registered once.
+    app.context_processor(lambda: TEMPLATE_HELPERS)
+
+
+def init_api_blueprints(app: Flask) -> None:
+    """Every domain's JSON API blueprint under /api/v1 (after ``marketplace.api.init_api``)."""
+    from marketplace.api import API_PREFIX, api
+    from marketplace.extensions import csrf
+
+    from marketplace.accounts.api import blp as accounts_blp
+    from marketplace.admin.api import blp as audit_blp
+    from marketplace.catalog.api import blp as catalog_blp
+    from marketplace.licensing.api import blp as licensing_blp
+    from marketplace.listings.api import blp as listings_blp
+    from marketplace.listings.reference_api import blp as reference_blp
+    from marketplace.notifications.api import blp as notifications_blp
+    from marketplace.review.api import blp as review_blp
+
+    for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
+                licensing_blp):
+        csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
