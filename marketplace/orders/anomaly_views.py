@@ -2,7 +2,15 @@
 back (see ``marketplace.orders.anomalies``). Everyone else is refused (403)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import login_required
 
 from marketplace.errors import DomainError, NotFound, error_headers

@@ -9,10 +9,20 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict
 from marketplace.licensing.services import move_licence
 from marketplace.licensing.states import LicenceAction, LicenceStatus
-from marketplace.orders.common import actor_for, checked_message, move_order, notify_buyer
-from marketplace.orders.models import Order
 from marketplace.notifications.services import notify_organization
-from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
+from marketplace.orders.common import (
+    actor_for,
+    checked_message,
+    move_order,
+    notify_buyer,
+)
+from marketplace.orders.models import Order
+from marketplace.orders.states import (
+    ORDER_LIFECYCLE,
+    OrderAction,
+    OrderActor,
+    OrderStatus,
+)
 from marketplace.payments import PaymentProvider
 
 

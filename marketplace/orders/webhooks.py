@@ -26,14 +26,22 @@ from werkzeug.exceptions import HTTPException
 from marketplace.api import error_body
 from marketplace.errors import DomainError, InvalidTransition, NotFound
 from marketplace.extensions import db
-from marketplace.orders.anomalies import anomaly_for_payment, mark_refunded, record_anomaly
-from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentEvent
-from marketplace.orders.refunds import flag_dispute, record_partial_refund, record_provider_refund
+from marketplace.orders.anomalies import (
+    anomaly_for_payment,
+    mark_refunded,
+    record_anomaly,
+)
 from marketplace.orders.checkout import (
     already_processed,
     confirm_payment,
     expire_unpaid,
     record_payment_failure,
+)
+from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentEvent
+from marketplace.orders.refunds import (
+    flag_dispute,
+    record_partial_refund,
+    record_provider_refund,
 )
 from marketplace.orders.states import OrderStatus
 from marketplace.payments.stripe_provider import (

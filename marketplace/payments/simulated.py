@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import secrets
 
-from marketplace.payments.interface import Checkout, CheckoutState, PaymentError, PaymentOutcome
+from marketplace.payments.interface import (
+    Checkout,
+    CheckoutState,
+    PaymentError,
+    PaymentOutcome,
+)
 
 SUCCESS_CARDS = frozenset({"4242424242424242", "4000056655665556", "5555555555554444"})
 # Card number -> (decline code, message), as Stripe's test cards fail.

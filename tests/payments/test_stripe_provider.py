@@ -6,13 +6,18 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.orders import services as orders
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
+from marketplace.orders import services as orders
 from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentError, PaymentOutcome, payments_from_config
 from marketplace.payments.stripe_provider import StripePayments
-from tests.payments.conftest import CANCEL_URL, STRIPE_CONFIG, SUCCESS_URL, request_order
+from tests.payments.conftest import (
+    CANCEL_URL,
+    STRIPE_CONFIG,
+    SUCCESS_URL,
+    request_order,
+)
 from tests.support.stripe_stub import API_KEY, WEBHOOK_SECRET
 
 
