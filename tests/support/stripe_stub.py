@@ -33,33 +33,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.stripe_wire import StripeStubError, decode_form, int_param, invalid
 
 API_KEY = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_stub_signing_secret_for_tests"
 API_VERSION = "2025-01-27.acacia"
-
-
-class StripeStubError(Exception):
-    """An error answered the way Stripe answers it: a 4xx/5xx with ``{"error": {type, message, code, param}}``."""
-
-    def __init__(self, status: int, type_: str, message: str, code: str | None = None, param: str | None = None):
-        super().__init__(message)
-        self.status, self.type, self.message, self.code, self.param = status, type_, message, code, param
-
-    def body(self) -> dict:
-        error = {"type": self.type, "message": self.message}
-        if self.code:
-            error["code"] = self.code
-            error["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code.replace('_', '-')}"
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
-
-
-def invalid(message: str, param: str | None = None, code: str = "parameter_invalid", status: int = 400):
-    return StripeStubError(status, "invalid_request_error", message, code, param)
 
 
 @dataclass
@@ -84,47 +64,6 @@ class _Failure:
     path: str | None
     times: int
     headers: dict = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- form decoding (Stripe's nested keys)
-
-_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-
-
-def decode_form(pairs: list[tuple[str, str]]) -> dict:
-    """``a[b][0][c]=1`` pairs into nested dicts; a dict whose keys are 0..n-1 becomes a list, as Stripe reads it."""
-    root: dict = {}
-    for key, value in pairs:
-        match = _KEY.match(key)
-        if not match:
-            raise invalid(f"Invalid parameter name: {key}", key)
-        parts = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
-        node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise invalid(f"Invalid parameter name: {key}", key)
-        node[parts[-1]] = value
-    return _lists(root)
-
-
-def _lists(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    node = {k: _lists(v) for k, v in node.items()}
-    if node and all(k.isdigit() for k in node) and sorted(int(k) for k in node) == list(range(len(node))):
-        return [node[str(i)] for i in range(len(node))]
-    return node
-
-
-def _int_param(value: Any, param: str, minimum: int = 0) -> int:
-    # Stripe accepts integers only in amount fields: "5000.00" is an error, not five thousand.
-    if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
-        raise invalid(f"Invalid integer: {value}", param)
-    number = int(value)
-    if number < minimum:
-        raise invalid(f"This value must be greater than or equal to {minimum}.", param)
-    return number
 
 
 # ---------------------------------------------------------------- the stub
@@ -414,13 +353,13 @@ class StripeStub:
             if currency not in (None, item_currency):
                 raise invalid("All line items must use the same currency.", f"{where}[price_data][currency]")
             currency = item_currency
-            unit_amount = _int_param(price.get("unit_amount"), f"{where}[price_data][unit_amount]")
+            unit_amount = int_param(price.get("unit_amount"), f"{where}[price_data][unit_amount]")
             if not (price.get("product_data") or {}).get("name"):
                 raise invalid("Missing required param: name.", f"{where}[price_data][product_data][name]",
                               "parameter_missing")
-            total += unit_amount * _int_param(item.get("quantity", "1"), f"{where}[quantity]", minimum=1)
+            total += unit_amount * int_param(item.get("quantity", "1"), f"{where}[quantity]", minimum=1)
         now = int(time.time())
-        expires_at = _int_param(params.get("expires_at", str(now + 24 * 3600)), "expires_at")
+        expires_at = int_param(params.get("expires_at", str(now + 24 * 3600)), "expires_at")
         if not now + 30 * 60 <= expires_at <= now + 24 * 3600:
             raise invalid("The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout "
                           "Session creation.", "expires_at")
@@ -447,7 +386,7 @@ class StripeStub:
         if session is None or session["payment_status"] != "paid":
             raise invalid(f"No such payment_intent: '{intent}'", "payment_intent", "resource_missing", 404)
         refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
-        amount = _int_param(params["amount"], "amount", 1) if "amount" in params else session["amount_total"] - refunded
+        amount = int_param(params["amount"], "amount", 1) if "amount" in params else session["amount_total"] - refunded
         if refunded >= session["amount_total"]:
             raise invalid(f"Charge for payment intent {intent} has already been refunded.", code="charge_already_refunded")
         if amount > session["amount_total"] - refunded:
