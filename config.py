@@ -80,6 +80,8 @@ class Config:
     STRIPE_MAX_NETWORK_RETRIES = _int("STRIPE_MAX_NETWORK_RETRIES", 2)
     # Seconds a webhook signature's timestamp may be old (Stripe's SDK default is 300).
     STRIPE_WEBHOOK_TOLERANCE = _int("STRIPE_WEBHOOK_TOLERANCE", 300)
+    # Seconds to wait for Stripe to answer one call before it counts as an outage (503 to the client).
+    STRIPE_TIMEOUT = _int("STRIPE_TIMEOUT", 20)
     # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.
     ORDER_APPROVAL_DAYS = _int("ORDER_APPROVAL_DAYS", 45)
     ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)

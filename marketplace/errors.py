@@ -21,6 +21,17 @@ class DomainError(Exception):
         return {"status": self.status, "code": self.code, "message": self.message, "errors": self.errors}
 
 
+def error_headers(error: Exception) -> dict[str, str]:
+    """The headers an error's answer carries: ``Retry-After`` (seconds) for one that passes with time (a payment
+    provider's or the database's outage, a rate limit), whether the error says it as ``retry_after`` or as a
+    werkzeug HTTP error's own header."""
+    get_headers = getattr(error, "get_headers", None)
+    if callable(get_headers):
+        return {name: value for name, value in get_headers() if name == "Retry-After"}
+    retry_after = getattr(error, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else {}
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"
@@ -75,12 +86,6 @@ class Unavailable(Exception):
         self.message = message
         if retry_after is not None:
             self.retry_after = retry_after
-
-
-def retry_after_header(error) -> dict[str, str]:
-    """The ``Retry-After`` a werkzeug HTTP error carries (an outage's 503, a 429), to send with whatever body
-    answers it."""
-    return {name: value for name, value in error.get_headers() if name == "Retry-After"}
 
 
 class DatabaseUnavailable(Unavailable):

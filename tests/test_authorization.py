@@ -31,6 +31,8 @@ from marketplace.accounts.models import Membership, MemberRole, PlatformRole
 from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
 from marketplace.orders import services as orders
+from marketplace.orders.anomalies import record_anomaly
+from marketplace.orders.models import AnomalyKind
 from marketplace.listings import services as listings
 from marketplace.notifications.services import notify_organization
 from marketplace.review import services as review
@@ -240,6 +242,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # ------------------------------------------------------------ platform admin
     ("sales.admin_orders", "GET"): ADMINS,
     ("sales.admin_refund", "POST"): ADMINS,
+    ("payment_anomalies.anomalies", "GET"): ADMINS,
+    ("payment_anomalies.refund", "POST"): ADMINS,
     ("admin.audit", "GET"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,
     # ------------------------------------------------------------ the user's own notifications (the seller's)
@@ -364,6 +368,11 @@ def build_world(session, storage) -> tuple[World, dict]:
     factories.complete_version(session, storage, seller, queued.latest_version)
     case = review.submit_version(session, seller, queued.latest_version, storage).case
 
+    # A payment that paid no order, for the admin to refund.
+    anomaly = record_anomaly(session, provider="simulated", payment_reference="sim_pay_authz", order=order,
+                             kind=AnomalyKind.SECOND_PAYMENT, detail="A second payment.", amount=100,
+                             currency="HKD")
+
     note = notify_organization(session, seller_org, "Hello", "A notification for the seller.", "/seller/")[0]
     token, _ = accounts.create_api_token(session, seller, "authz")
     invitation, _ = accounts.invite_member(session, seller, seller_org, "invitee@authz.example")
@@ -377,7 +386,7 @@ def build_world(session, storage) -> tuple[World, dict]:
             "order_id": order.id, "licence_id": order.licence.id, "notification_id": note.id,
             "slug": listed.slug, "org_slug": seller_org.slug, "serial": order.licence.serial,
             "token_id": token.id, "token": "no-such-invitation-token", "name": "package_list",
-            "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id,
+            "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,

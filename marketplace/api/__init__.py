@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.api.contract import PUBLIC_OPERATIONS, ContractPlugin, ErrorSchema, dict_keys2properties
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, error_headers
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -85,7 +85,7 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if request.path.startswith(API_PREFIX):
-            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error_headers(error)
             return jsonify(error.to_dict()), error.status, headers
         from marketplace.web import render_domain_error
         return render_domain_error(error)

@@ -22,6 +22,7 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.models import Asset
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
+from marketplace.uow import keep_despite_error
 
 bp = Blueprint("licensing", __name__)
 
@@ -81,7 +82,7 @@ def download(slug: str, asset_id: int):
         actor_id = user.id if user else None
         db.session.rollback()  # not downloaded: no download event
         missing = report_missing_file(db.session, db.session.get(Asset, asset_id), actor_id=actor_id)
-        db.session.commit()  # the file_missing event and the seller's notice
+        keep_despite_error()  # the file_missing event and the seller's notice, though the answer is a 404
         raise missing
     url = storage.presigned_url(asset.storage_key, expires_in=current_app.config["DOWNLOAD_URL_SECONDS"],
                                 filename=asset.filename)

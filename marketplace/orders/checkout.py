@@ -2,6 +2,8 @@
 the provider, and closing a checkout when its order stops waiting."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,13 +11,21 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, InvalidTransition
+from marketplace.errors import Conflict, DomainError, InvalidTransition
+from marketplace.orders.anomalies import record_anomaly
 from marketplace.orders.common import move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.common import lock_order
-from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
-from marketplace.payments import PaymentError, PaymentOutcome, PaymentProvider
+from marketplace.payments import (
+    PaymentError,
+    PaymentOutcome,
+    PaymentProvider,
+    PaymentUnavailable,
+)
+
+log = logging.getLogger(__name__)
 
 
 def close_checkout(order: Order) -> None:
@@ -38,10 +48,12 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
     order.payment_attempts += 1
-    # The order's own random key makes the provider's key unique even if order ids are reused (a reset database).
+    # The order's random token makes the provider's key unique even if order ids and the client's idempotency keys
+    # are used again (a reset database).
+    token = order.payment_token or order.idempotency_key[:40]
     checkout = payments.start_checkout(
         order, success_url=success_url, cancel_url=cancel_url,
-        idempotency_key=f"order-{order.id}-{order.idempotency_key[:40]}-checkout-{order.payment_attempts}")
+        idempotency_key=f"order-{order.id}-{token}-checkout-{order.payment_attempts}")
     order.payment_provider, order.payment_reference, order.payment_error = payments.name, checkout.reference, None
     record(session, actor_id=user.id, action="order.checkout", subject_type="order", subject_id=order.id,
            payload={"provider": payments.name, "reference": checkout.reference})
@@ -101,18 +113,38 @@ def already_processed(session: Session, provider: str, event_id: str) -> bool:
 
 
 def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[Order, str]]:
-    """Ask the provider about every order stuck awaiting payment through it; pay or expire what it reports."""
+    """Ask the provider about every order stuck awaiting payment through it; pay or expire what it reports. A
+    checkout the provider does not know ("missing") or a refusal about one order is reported and the run goes on
+    with the others (the order keeps waiting: its deadline expires it, or the buyer pays with a new checkout);
+    PaymentUnavailable (the provider is down) stops the run."""
     stuck = session.scalars(
         select(Order).where(Order.status == OrderStatus.AWAITING_PAYMENT, Order.payment_provider == payments.name,
                             Order.payment_reference.is_not(None)).order_by(Order.id)
     ).all()
     results = []
     for order in stuck:
-        state = payments.checkout_state(order)
-        if state.outcome is PaymentOutcome.PAID:
-            confirm_payment(session, order, provider=payments.name, payment_reference=state.payment_reference)
-        elif state.outcome is PaymentOutcome.EXPIRED:
-            expire_unpaid(session, order)
+        try:
+            with session.begin_nested():
+                state = payments.checkout_state(order)
+                if state.outcome is PaymentOutcome.PAID:
+                    confirm_payment(session, order, provider=payments.name,
+                                    payment_reference=state.payment_reference)
+                elif state.outcome is PaymentOutcome.EXPIRED:
+                    expire_unpaid(session, order)
+                elif state.outcome is PaymentOutcome.MISMATCH and state.payment_reference:
+                    record_anomaly(session, provider=payments.name, payment_reference=state.payment_reference,
+                                   kind=AnomalyKind.MISMATCH, order=order, amount=state.amount,
+                                   currency=state.currency,
+                                   detail=f"Payment does not match {order.number}: {state.detail}.")
+                elif state.outcome is PaymentOutcome.MISSING:
+                    log.warning("%s does not know checkout %s of %s.", payments.name, order.payment_reference,
+                                order.number)
+        except PaymentUnavailable:
+            raise
+        except DomainError as exc:
+            log.warning("Order %s not reconciled: %s", order.number, exc.message)
+            results.append((order, f"error: {exc.message}"))
+            continue
         results.append((order, state.outcome.value))
     return results
 

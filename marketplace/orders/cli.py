@@ -1,7 +1,8 @@
 """``flask payments reconcile``: settle orders stuck awaiting payment by asking the provider about their checkout.
 
 For a webhook that never came (an outage, a misconfigured endpoint): a checkout the provider reports paid fulfils
-its order, one it reports expired expires it, an open one is left alone. Safe to run repeatedly (from cron).
+its order, one it reports expired expires it, an open one is left alone, one it does not know is reported and the
+run goes on. Safe to run repeatedly (from cron).
 """
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def init_payments_cli(app: Flask) -> None:
         for line in lines:
             click.echo(line)
         click.echo(f"{len(lines)} order(s) awaiting payment checked with {provider.name}.")
+        unknown = sum(1 for _, outcome in results if outcome == "missing")
+        if unknown:
+            click.echo(f"{unknown} checkout(s) unknown to {provider.name}: those orders expire at their deadline "
+                       "unless the buyer pays again.")
+        failed = sum(1 for _, outcome in results if outcome.startswith("error: "))
+        if failed:
+            click.echo(f"{failed} order(s) could not be settled: see the lines marked error.")
 
 
 def init_orders_cli(app: Flask) -> None:

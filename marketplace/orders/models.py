@@ -2,6 +2,8 @@
 events already processed."""
 from __future__ import annotations
 
+import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -45,11 +47,14 @@ class Order(TimestampMixin, db.Model):
     currency: Mapped[Currency] = mapped_column(str_enum(Currency, 3))
     payment_provider: Mapped[str | None] = mapped_column(String(20))
     payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
-    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
     payment_attempts: Mapped[int] = mapped_column(Integer, default=0)
     payment_error: Mapped[str | None] = mapped_column(String(500))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
     idempotency_key: Mapped[str] = mapped_column(String(100))
+    # Random per order, for the provider's idempotency keys: the client's idempotency key may be reused after a
+    # database reset (and order ids are), this never is.
+    payment_token: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     # What the seller said when deciding, and until when the current step may wait.
     decision_message: Mapped[str] = mapped_column(Text, default="")
@@ -57,6 +62,10 @@ class Order(TimestampMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The buyer's bank was asked to take the payment back (a chargeback): when, the provider's dispute, the reason.
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispute_reference: Mapped[str | None] = mapped_column(String(255))
+    dispute_reason: Mapped[str | None] = mapped_column(String(100))
     # The order whose licence this one renews, if it is a renewal.
     renews_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
 
@@ -97,3 +106,42 @@ class PaymentEvent(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AnomalyKind(enum.StrEnum):
+    CLOSED_ORDER = "closed_order"      # money for an order that was cancelled, expired or refunded
+    MISMATCH = "mismatch"              # a payment of another amount or currency than the order's
+    SECOND_PAYMENT = "second_payment"  # another payment for an order already paid
+
+
+class AnomalyStatus(enum.StrEnum):
+    OPEN = "open"                      # the money is held: someone has to give it back
+    REFUNDED = "refunded"
+
+
+class PaymentAnomaly(TimestampMixin, db.Model):
+    """Money the provider took that paid no order (see AnomalyKind): a platform admin refunds it, once."""
+
+    __tablename__ = "payment_anomalies"
+    __table_args__ = (UniqueConstraint("provider", "payment_reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    # The payment to give back (a Stripe payment intent).
+    payment_reference: Mapped[str] = mapped_column(String(255))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[AnomalyKind] = mapped_column(str_enum(AnomalyKind, 20))
+    detail: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[AnomalyStatus] = mapped_column(str_enum(AnomalyStatus, 20), default=AnomalyStatus.OPEN,
+                                                  index=True)
+    # Random, so the refund's idempotency key is never one an earlier database already used.
+    refund_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refunded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    order: Mapped[Order | None] = relationship()
+    refunded_by: Mapped[User | None] = relationship()

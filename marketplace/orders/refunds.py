@@ -4,14 +4,33 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
 from marketplace.licensing.services import move_licence
 from marketplace.licensing.states import LicenceAction, LicenceStatus
-from marketplace.orders.common import actor_for, checked_message, move_order, notify_buyer
+from marketplace.notifications.services import notify_organization
+from marketplace.orders.common import (
+    actor_for,
+    checked_message,
+    move_order,
+    notify_buyer,
+)
 from marketplace.orders.models import Order
-from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderStatus
+from marketplace.orders.states import (
+    ORDER_LIFECYCLE,
+    OrderAction,
+    OrderActor,
+    OrderStatus,
+)
 from marketplace.payments import PaymentProvider
+
+
+def refund_key(order: Order) -> str:
+    """The provider's idempotency key for refunding the order's payment: the same payment always gives the same key
+    (a retried refund is the same refund), and the payment's own reference makes it unique across databases (an
+    order id reused after a reset never replays another payment's refund)."""
+    return f"order-{order.id}-refund-{order.payment_intent or order.idempotency_key[:40]}"
 
 
 def refundable(order: Order) -> bool:
@@ -31,7 +50,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
         if order.payment_provider != payments.name:
             raise Conflict(f"Order {order.number} was paid through {order.payment_provider}, which is not the "
                            "payment provider configured now.")
-        order.refund_reference = payments.refund(order, idempotency_key=f"order-{order.id}-refund")
+        order.refund_reference = payments.refund(order, idempotency_key=refund_key(order))
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
@@ -39,3 +58,58 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     notify_buyer(session, order, f"Order {order.number} refunded",
                   f"The order was refunded and its licence revoked. Reason: {reason}")
     return order
+
+
+# ---------------------------------------------------------------- the provider's word after the sale
+
+
+def _tell_seller(session: Session, order: Order, subject: str, body: str) -> None:
+    notify_organization(session, order.seller_organization, subject, body,
+                        link=f"/seller/{order.seller_organization.slug}/orders/{order.id}")
+
+
+def record_provider_refund(session: Session, order: Order, refund_reference: str | None, where: str) -> Order:
+    """The provider reports the order's payment refunded in full outside the marketplace (its dashboard): the
+    order is refunded and its licence revoked, the buyer and seller told. InvalidTransition for an order that is
+    not fulfilled (already refunded by us, for one)."""
+    reason = f"Refunded in {where}."
+    move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason,
+               refund_reference=refund_reference)
+    order.refund_reference, order.closed_at = refund_reference or order.refund_reference, utcnow()
+    if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
+        move_licence(session, order.licence, LicenceAction.REVOKE, f"Order refunded: {reason}")
+    notify_buyer(session, order, f"Order {order.number} refunded",
+                 f"The payment was refunded in {where}, so the licence is revoked.")
+    _tell_seller(session, order, f"Order {order.number} refunded in {where}",
+                 f"The payment of {order.number} was refunded in {where}; its licence is revoked.")
+    return order
+
+
+def record_partial_refund(session: Session, order: Order, refunded: int | None, charged: int | None,
+                          where: str) -> None:
+    """Part of the order's payment was given back outside the marketplace: audited and the seller told; the
+    licence stays (a partial refund is a goodwill gesture, not a cancelled sale)."""
+    record(session, actor_id=None, action="order.partially_refunded", subject_type="order", subject_id=order.id,
+           payload={"refunded": refunded, "charged": charged, "currency": str(order.currency), "where": where})
+    _tell_seller(session, order, f"Order {order.number} partly refunded in {where}",
+                 f"{refunded} of {charged} (minor units of {order.currency}) of {order.number} were refunded in "
+                 f"{where}. The licence stays active.")
+
+
+def flag_dispute(session: Session, order: Order, dispute_reference: str, reason: str | None) -> bool:
+    """The buyer's bank disputes the order's payment (a chargeback): the order is flagged with the time, the
+    dispute and its reason, audited, and the seller and the buyer told. The licence stays until the dispute is
+    decided. False (nothing done) if this dispute was already flagged."""
+    if order.dispute_reference == dispute_reference:
+        return False
+    order.disputed_at, order.dispute_reference = utcnow(), dispute_reference
+    order.dispute_reason = (reason or "unspecified")[:100]
+    record(session, actor_id=None, action="order.disputed", subject_type="order", subject_id=order.id,
+           payload={"dispute": dispute_reference, "reason": order.dispute_reason, "status": str(order.status)})
+    _tell_seller(session, order, f"Payment of {order.number} disputed",
+                 f"The buyer's bank disputes the payment of {order.number} (reason: {order.dispute_reason}). "
+                 "Answer the dispute in the payment provider's dashboard with the order and its licence.")
+    notify_buyer(session, order, f"Payment of {order.number} disputed",
+                 f"Your bank told us you dispute the payment of {order.number} "
+                 f"(reason: {order.dispute_reason}). The seller has been told.")
+    return True

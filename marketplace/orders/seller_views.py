@@ -25,7 +25,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.licensing import services as licences
 from marketplace.orders import services as orders
@@ -183,7 +183,8 @@ def _refund(order: Order, form: RefundForm, reshow, done: str):
         db.session.rollback()
         apply_domain_errors(form, exc)
         # The message goes to the top when the order no longer offers the form to show it in.
-        return reshow(exc.status, None if orders.refundable(order) else exc.message)
+        page, status = reshow(exc.status, None if orders.refundable(order) else exc.message)
+        return page, status, error_headers(exc)  # Retry-After when the payment provider is down
     revoked = f" Licence {order.licence.serial} is revoked." if order.licence is not None else ""
     flash(f"Refunded {order.number} to {order.buyer_organization.name}.{revoked}", "success")
     return redirect(done)

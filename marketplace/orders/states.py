@@ -3,7 +3,8 @@
 requested -> (awaiting_approval -> approved | declined) -> awaiting_payment -> paid -> fulfilled; a free plan goes
 from requested or approved straight to fulfilled (it skips payment, never the scenario). The buyer may cancel
 before paying; the system expires a request the seller never answered and an order whose payment never came; the
-seller or a platform admin refunds a fulfilled order, which revokes its licence.
+seller or a platform admin refunds a fulfilled order (or the system, when the payment provider reports a refund made
+there), which revokes its licence.
 """
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.REQUESTED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
     (O.APPROVED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
     (O.PAID, OrderAction.FULFIL): move(O.FULFILLED, SYS),
-    (O.FULFILLED, OrderAction.REFUND): move(O.REFUNDED, S, A),
+    # The system refunds on the provider's word (a refund made in the provider's dashboard).
+    (O.FULFILLED, OrderAction.REFUND): move(O.REFUNDED, S, A, SYS),
 })
 del O, B, S, A, SYS
 

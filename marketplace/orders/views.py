@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 
 from marketplace.accounts.forms import apply_domain_errors
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
@@ -120,7 +120,8 @@ def _order_refused(order: Order, exc: DomainError):
     db.session.rollback()
     if isinstance(exc, NotFound):
         abort(404, exc.message)
-    return render_order(order, status=exc.status, error=exc.message)
+    page, status = render_order(order, status=exc.status, error=exc.message)
+    return page, status, error_headers(exc)  # Retry-After when the payment provider is down
 
 
 @bp.get("/orders")

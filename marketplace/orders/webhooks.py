@@ -1,10 +1,13 @@
-"""POST /webhooks/stripe: Stripe's word on a checkout, applied to the order once per event.
+"""POST /webhooks/stripe: Stripe's word on a checkout, a refund or a dispute, applied to the order once per event.
 
 The signature is verified first (``StripePayments.parse_event``): a missing, wrong or stale signature, or a body
 that is not an event, gets 400 and changes nothing. A verified event is then applied in one transaction together
 with its ``PaymentEvent`` row, so an event id is acted on once: a retried or duplicated event (also one racing
 its twin, which the unique (provider, event_id) constraint stops) answers 200 "duplicate" and changes nothing, and
-an event arriving out of order (an expiry after the payment) is recorded as ignored. Every verified event gets a
+an event arriving out of order (an expiry after the payment) is recorded as ignored. Money that pays no order (a
+closed order, a wrong amount, a second payment) becomes a payment anomaly for an admin to refund; a refund made in
+the Stripe Dashboard (``charge.refunded``) refunds the order and revokes its licence; a dispute
+(``charge.dispute.created``) flags the order. Every verified event gets a
 2xx, since Stripe retries anything else; only an unexpected failure answers 500 so that Stripe tries again.
 
 Blueprint is CSRF-exempt (the signature is the authentication), registered in ``marketplace.web.views``.
@@ -23,15 +26,31 @@ from werkzeug.exceptions import HTTPException
 from marketplace.api import error_body
 from marketplace.errors import DomainError, InvalidTransition, NotFound
 from marketplace.extensions import db
-from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.anomalies import (
+    anomaly_for_payment,
+    mark_refunded,
+    record_anomaly,
+)
 from marketplace.orders.checkout import (
     already_processed,
     confirm_payment,
     expire_unpaid,
     record_payment_failure,
 )
+from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentEvent
+from marketplace.orders.refunds import (
+    flag_dispute,
+    record_partial_refund,
+    record_provider_refund,
+)
 from marketplace.orders.states import OrderStatus
-from marketplace.payments.stripe_provider import PROVIDER, WebhookEvent, checkout_mismatch
+from marketplace.payments.stripe_provider import (
+    PROVIDER,
+    ChargeSnapshot,
+    DisputeSnapshot,
+    WebhookEvent,
+    checkout_mismatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +59,11 @@ bp = Blueprint("stripe_webhooks", __name__)
 PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 EXPIRED_EVENT = "checkout.session.expired"
 FAILED_EVENT = "checkout.session.async_payment_failed"
+CHECKOUT_EVENTS = PAID_EVENTS | {EXPIRED_EVENT, FAILED_EVENT}
+REFUNDED_EVENT = "charge.refunded"
+DISPUTE_EVENT = "charge.dispute.created"
+# Orders that can no longer be paid: money arriving for one is given back.
+CLOSED_STATES = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.DECLINED, OrderStatus.REFUNDED})
 MAX_OUTCOME = 200
 
 
@@ -104,30 +128,58 @@ def apply_stripe_event(session: Session, event: WebhookEvent) -> WebhookResult:
 
 
 def _locked_order(session: Session, event: WebhookEvent) -> Order | None:
-    """The order named in the session's metadata, read afresh under a row lock (PostgreSQL; on SQLite the
-    request's transaction already holds the write lock), so two events for one order apply one after the other."""
-    if event.session is None or event.session.order_id is None:
+    """The order the event is about, read afresh under a row lock (PostgreSQL; on SQLite the request's transaction
+    already holds the write lock), so two events for one order apply one after the other: a checkout's order by the
+    id in its metadata, a charge's or dispute's by the payment intent the order was paid with."""
+    if event.session is not None:
+        if event.session.order_id is None:
+            return None
+        condition = Order.id == event.session.order_id
+    elif (intent := _payment_intent(event)) is not None:
+        condition = (Order.payment_provider == PROVIDER) & (Order.payment_intent == intent)
+    else:
         return None
     return session.scalar(
-        select(Order).where(Order.id == event.session.order_id).with_for_update()
+        select(Order).where(condition).order_by(Order.id).limit(1).with_for_update()
         .execution_options(populate_existing=True)
     )
 
 
+def _payment_intent(event: WebhookEvent) -> str | None:
+    if event.charge is not None:
+        return event.charge.payment_intent
+    if event.dispute is not None:
+        return event.dispute.payment_intent
+    return None
+
+
 def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
     """The outcome to record; the order moves inside a savepoint, so a refused move leaves nothing half done."""
+    if event.type in CHECKOUT_EVENTS:
+        return _apply_checkout(session, event, order)
+    if event.type == REFUNDED_EVENT and event.charge is not None:
+        return _apply_refund(session, event.charge, order)
+    if event.type == DISPUTE_EVENT and event.dispute is not None:
+        return _apply_dispute(session, event.dispute, order)
+    return f"ignored: {event.type} is not handled"
+
+
+def _apply_checkout(session: Session, event: WebhookEvent, order: Order | None) -> str:
     checkout = event.session
-    if event.type not in PAID_EVENTS | {EXPIRED_EVENT, FAILED_EVENT}:
-        return f"ignored: {event.type} is not handled"
-    if checkout is None or checkout.order_id is None:
+    if checkout is None or checkout.raw_order_id is None:
         return "ignored: not a marketplace checkout (no order id in its metadata)"
+    if checkout.order_id is None:
+        return f"ignored: {checkout.raw_order_id!r} in its metadata is not an order id"
     if order is None:
         return f"ignored: no order {checkout.order_id}"
     if event.type in PAID_EVENTS:
         mismatch = checkout_mismatch(order, checkout)
         if mismatch:
+            if checkout.paid:
+                _anomaly(session, event, order, AnomalyKind.MISMATCH, f"Payment does not match {order.number}: "
+                         f"{mismatch}.")
             return f"rejected: {mismatch}"
-        if checkout.payment_status != "paid":
+        if not checkout.paid:
             return f"pending: payment status is {checkout.payment_status}"
     elif checkout.id != order.payment_reference:
         # An old checkout of an order that has since opened a new one says nothing about the order.
@@ -142,12 +194,62 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
                 record_payment_failure(session, order, "The delayed payment failed at Stripe.")
                 return "payment failed"
     except InvalidTransition as exc:
-        if event.type in PAID_EVENTS and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            # Money arrived for an order that is closed: nothing is issued, and someone must refund it at Stripe.
-            log.warning("Stripe payment %s arrived for %s order %s; refund it at Stripe.",
-                        checkout.payment_intent, order.status, order.number)
-            return f"ignored: {exc.message} The buyer paid {checkout.payment_intent}: refund it."
+        if event.type in PAID_EVENTS and checkout.payment_intent != order.payment_intent:
+            # Money arrived that pays nothing: nothing is issued, and an admin must give it back.
+            if order.status in CLOSED_STATES:
+                _anomaly(session, event, order, AnomalyKind.CLOSED_ORDER,
+                         f"Payment for {order.number}, which is {order.status.label.lower()}.")
+                return f"ignored: {exc.message} The buyer paid {checkout.payment_intent}: refund it."
+            _anomaly(session, event, order, AnomalyKind.SECOND_PAYMENT,
+                     f"Second payment for {order.number}, already paid with {order.payment_intent}.")
+            return f"ignored: {exc.message} A second payment {checkout.payment_intent}: refund it."
         return f"ignored: {exc.message}"
     except DomainError as exc:
         return f"rejected: {exc.message}"
     return str(order.status)
+
+
+def _anomaly(session: Session, event: WebhookEvent, order: Order, kind: AnomalyKind, detail: str) -> None:
+    checkout = event.session
+    if checkout is None or not checkout.payment_intent:
+        log.warning("Stripe event %s: %s (no payment intent to refund)", event.id, detail)
+        return
+    record_anomaly(session, provider=PROVIDER, payment_reference=checkout.payment_intent, kind=kind, order=order,
+                   detail=detail, amount=checkout.amount_total, currency=checkout.currency, event_id=event.id)
+    log.warning("Stripe event %s: %s Listed at /admin/payments/anomalies.", event.id, detail)
+
+
+def _apply_refund(session: Session, charge: ChargeSnapshot, order: Order | None) -> str:
+    """A charge refunded at Stripe (its Dashboard, or our own refund coming back): the order is refunded and its
+    licence revoked, once; a partial refund is recorded; an anomaly's payment refunded there is closed."""
+    if not charge.payment_intent:
+        return "ignored: the charge names no payment intent"
+    if order is None:
+        anomaly = anomaly_for_payment(session, PROVIDER, charge.payment_intent)
+        if anomaly is not None and charge.fully_refunded:
+            if anomaly.status == AnomalyStatus.REFUNDED:
+                return f"ignored: payment anomaly {anomaly.id} is already refunded"
+            mark_refunded(session, anomaly, charge.refund_id, None)
+            return f"payment anomaly {anomaly.id} refunded"
+        return f"ignored: no order paid with {charge.payment_intent}"
+    if not charge.fully_refunded:
+        record_partial_refund(session, order, charge.amount_refunded, charge.amount, "the Stripe Dashboard")
+        return f"partially refunded: {charge.amount_refunded} of {charge.amount}"
+    if order.status == OrderStatus.REFUNDED:
+        return "ignored: the order is already refunded"
+    try:
+        with session.begin_nested():
+            record_provider_refund(session, order, charge.refund_id, "the Stripe Dashboard")
+    except InvalidTransition as exc:
+        return f"ignored: {exc.message}"
+    return str(order.status)
+
+
+def _apply_dispute(session: Session, dispute: DisputeSnapshot, order: Order | None) -> str:
+    if not dispute.payment_intent:
+        return "ignored: the dispute names no payment intent"
+    if order is None:
+        return f"ignored: no order paid with {dispute.payment_intent}"
+    if not flag_dispute(session, order, dispute.id, dispute.reason):
+        return f"ignored: dispute {dispute.id} is already recorded"
+    return f"disputed: {dispute.reason or 'no reason given'}"

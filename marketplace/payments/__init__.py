@@ -10,10 +10,12 @@ from marketplace.payments.interface import (
     PaymentError,
     PaymentOutcome,
     PaymentProvider,
+    PaymentUnavailable,
 )
 from marketplace.payments.simulated import SimulatedPayments
 
-__all__ = ["Checkout", "CheckoutState", "PaymentError", "PaymentOutcome", "PaymentProvider", "SimulatedPayments",
+__all__ = ["Checkout", "CheckoutState", "PaymentError", "PaymentOutcome", "PaymentProvider", "PaymentUnavailable",
+           "SimulatedPayments",
            "payments_from_config"]
 
 

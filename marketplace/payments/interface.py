@@ -20,10 +20,23 @@ class PaymentError(DomainError):
     code = "payment_failed"
 
 
+class PaymentUnavailable(PaymentError):
+    """The provider is down or not answering (refused connection, timeout, 5xx, rate limit): nobody's fault at our
+    end or the buyer's, nothing was charged or changed, and the same request may simply be repeated later. Answered
+    503 with ``Retry-After``."""
+
+    status = 503
+    code = "payment_provider_unavailable"
+    #: Seconds a client should wait before trying again.
+    retry_after = 30
+
+
 class PaymentOutcome(enum.StrEnum):
     OPEN = "open"        # still waiting for the buyer
     PAID = "paid"
     EXPIRED = "expired"  # the checkout ended without payment
+    MISSING = "missing"  # the provider does not know the checkout (another account, deleted test data)
+    MISMATCH = "mismatch"  # paid, but not the order's amount or currency: the money pays nothing
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,10 @@ class CheckoutState:
 
     outcome: PaymentOutcome
     payment_reference: str | None = None
+    # What was paid, and why it does not pay the order (MISMATCH only).
+    amount: int | None = None
+    currency: str | None = None
+    detail: str | None = None
 
 
 @runtime_checkable
@@ -58,6 +75,11 @@ class PaymentProvider(Protocol):
         """Return the whole amount of a paid order; the provider's refund reference."""
         ...
 
+    def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
+        """Return the whole of one payment, by its reference (money that paid no order); the refund reference."""
+        ...
+
     def cancel_checkout(self, order) -> None:
-        """Close the order's open checkout so nobody can pay an order that was cancelled or expired."""
+        """Close the order's open checkout so nobody can pay an order that was cancelled or expired (a checkout
+        the provider does not know is already closed)."""
         ...

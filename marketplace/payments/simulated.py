@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import secrets
 
-from marketplace.payments.interface import Checkout, CheckoutState, PaymentError, PaymentOutcome
+from marketplace.payments.interface import (
+    Checkout,
+    CheckoutState,
+    PaymentError,
+    PaymentOutcome,
+)
 
 SUCCESS_CARDS = frozenset({"4242424242424242", "4000056655665556", "5555555555554444"})
 # Card number -> (decline code, message), as Stripe's test cards fail.
@@ -47,6 +52,9 @@ class SimulatedPayments:
         return CheckoutState(PaymentOutcome.OPEN)
 
     def refund(self, order, *, idempotency_key: str) -> str:
+        return f"sim_re_{secrets.token_hex(8)}"
+
+    def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
         return f"sim_re_{secrets.token_hex(8)}"
 
     def cancel_checkout(self, order) -> None:

@@ -8,6 +8,7 @@ amounts and references, never orders' states: the order services move orders on 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,13 @@ import stripe
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.payments.interface import Checkout, CheckoutState, PaymentError, PaymentOutcome
+from marketplace.payments.interface import (
+    Checkout,
+    CheckoutState,
+    PaymentError,
+    PaymentOutcome,
+    PaymentUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,14 @@ PROVIDER = "stripe"
 MAX_PRODUCT_NAME = 250
 # Stripe lets a Checkout Session live from 30 minutes to 24 hours; a minute's margin each side for clock skew.
 SESSION_MIN_LIFE, SESSION_MAX_LIFE = timedelta(minutes=31), timedelta(hours=24) - timedelta(minutes=1)
+# A session's payment_status that means the money is in (or none is owed); "unpaid" is pending or failed.
+PAID_STATUSES = frozenset({"paid", "no_payment_required"})
+# A delayed payment still on its way (a bank debit settling); a payment intent back at these statuses has failed.
+PENDING_INTENT_STATUSES = frozenset({"processing", "requires_capture", "succeeded"})
+# Our row ids are PostgreSQL integers: an id in metadata is ASCII digits, no leading zero, within that range.
+METADATA_ID = re.compile(r"[1-9][0-9]{0,9}")
+MAX_ROW_ID = 2**31 - 1
+DEFAULT_TIMEOUT = 20
 
 
 class InvalidWebhook(DomainError):
@@ -45,17 +60,57 @@ class CheckoutSessionSnapshot:
     amount_total: int | None          # integer minor units, None if absent or not an integer
     currency: str | None              # upper-case ISO code, like our Currency values
     payment_intent: str | None
-    order_id: int | None              # from metadata["order_id"], None if absent or not a number
+    order_id: int | None              # from metadata["order_id"], None if absent or not one of our ids
     client_reference_id: str | None
+    raw_order_id: str | None = None   # metadata["order_id"] as sent, to say why it was not read
+
+    @property
+    def paid(self) -> bool:
+        """Whether the money is in: a complete session whose payment status is paid (or owes nothing)."""
+        return self.status == "complete" and self.payment_status in PAID_STATUSES
+
+
+@dataclass(frozen=True)
+class ChargeSnapshot:
+    """A charge (``charge.refunded``): what was charged and how much of it has been refunded, in minor units."""
+
+    id: str
+    payment_intent: str | None
+    amount: int | None
+    amount_refunded: int | None
+    currency: str | None
+    refunded: bool                    # Stripe's word that the whole charge is refunded
+    refund_id: str | None             # the newest refund, when the event carries the charge's refunds
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded or (self.amount is not None and self.amount_refunded is not None
+                                 and self.amount_refunded >= self.amount > 0)
+
+
+@dataclass(frozen=True)
+class DisputeSnapshot:
+    """A dispute (``charge.dispute.*``): the cardholder contests a charge with their bank."""
+
+    id: str
+    charge: str | None
+    payment_intent: str | None
+    amount: int | None
+    currency: str | None
+    reason: str | None
+    status: str | None
 
 
 @dataclass(frozen=True)
 class WebhookEvent:
-    """A verified Stripe event: its id (processed once), its type, and the Checkout Session it is about, if any."""
+    """A verified Stripe event: its id (processed once), its type, and the Checkout Session, charge or dispute it
+    is about, if any."""
 
     id: str
     type: str
     session: CheckoutSessionSnapshot | None
+    charge: ChargeSnapshot | None = None
+    dispute: DisputeSnapshot | None = None
 
 
 def _integer(value: Any) -> int | None:
@@ -78,18 +133,58 @@ def _expandable_id(value: Any) -> str | None:
     return _text(value)
 
 
+def metadata_id(value: Any) -> int | None:
+    """One of our row ids as we write it into metadata (``str(order.id)``), or None: only ASCII digits without a
+    leading zero, within a database integer. ``"²"`` or ``"١٢"`` pass ``str.isdigit()``; they are not ids."""
+    if not isinstance(value, str) or not METADATA_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= MAX_ROW_ID else None
+
+
+def _currency(value: Any) -> str | None:
+    currency = _text(value)
+    return currency.upper() if currency else None
+
+
 def session_snapshot(obj: Mapping[str, Any]) -> CheckoutSessionSnapshot:
     """The decisive fields of a Checkout Session (an API response or an event's data.object) as plain values."""
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
     raw_order_id = metadata.get("order_id")
-    order_id = int(raw_order_id) if isinstance(raw_order_id, str) and raw_order_id.isdigit() else None
-    currency = _text(obj.get("currency"))
     return CheckoutSessionSnapshot(
         id=_text(obj.get("id")) or "", status=_text(obj.get("status")),
         payment_status=_text(obj.get("payment_status")), amount_total=_integer(obj.get("amount_total")),
-        currency=currency.upper() if currency else None, payment_intent=_expandable_id(obj.get("payment_intent")),
-        order_id=order_id, client_reference_id=_text(obj.get("client_reference_id")),
+        currency=_currency(obj.get("currency")), payment_intent=_expandable_id(obj.get("payment_intent")),
+        order_id=metadata_id(raw_order_id), client_reference_id=_text(obj.get("client_reference_id")),
+        raw_order_id=None if raw_order_id is None else str(raw_order_id)[:40],
     )
+
+
+def charge_snapshot(obj: Mapping[str, Any]) -> ChargeSnapshot:
+    """The fields of a charge that say whether it was refunded, and which payment it belongs to."""
+    refunds = obj.get("refunds") if isinstance(obj.get("refunds"), Mapping) else {}
+    listed = refunds.get("data") if isinstance(refunds.get("data"), list) else []
+    newest = max((r for r in listed if isinstance(r, Mapping)), key=lambda r: _integer(r.get("created")) or 0,
+                 default=None)
+    return ChargeSnapshot(
+        id=_text(obj.get("id")) or "", payment_intent=_expandable_id(obj.get("payment_intent")),
+        amount=_integer(obj.get("amount")), amount_refunded=_integer(obj.get("amount_refunded")),
+        currency=_currency(obj.get("currency")), refunded=obj.get("refunded") is True,
+        refund_id=_text(newest.get("id")) if newest is not None else None,
+    )
+
+
+def dispute_snapshot(obj: Mapping[str, Any]) -> DisputeSnapshot:
+    return DisputeSnapshot(
+        id=_text(obj.get("id")) or "", charge=_expandable_id(obj.get("charge")),
+        payment_intent=_expandable_id(obj.get("payment_intent")), amount=_integer(obj.get("amount")),
+        currency=_currency(obj.get("currency")), reason=_text(obj.get("reason")), status=_text(obj.get("status")),
+    )
+
+
+def missing(exc: stripe.StripeError) -> bool:
+    """Whether Stripe answered that the object does not exist (404 ``resource_missing``)."""
+    return isinstance(exc, stripe.InvalidRequestError) and (exc.http_status == 404 or exc.code == "resource_missing")
 
 
 def payment_error(exc: stripe.StripeError, doing: str) -> PaymentError:
@@ -98,12 +193,19 @@ def payment_error(exc: stripe.StripeError, doing: str) -> PaymentError:
     if isinstance(exc, stripe.CardError):
         return PaymentError(f"Stripe declined the payment while {doing}: {said}",
                             {"payment": [said], "decline_code": [exc.code or "card_declined"]})
+    # An outage (unreachable, timed out, 5xx, rate limited) is not a refusal: 503, try again later.
     if isinstance(exc, stripe.APIConnectionError):
-        message = f"Could not reach Stripe while {doing}; nothing was charged or changed. Try again shortly."
-    elif isinstance(exc, stripe.AuthenticationError):
+        return PaymentUnavailable(
+            f"Could not reach Stripe while {doing}; nothing was charged or changed. Try again shortly.",
+            {"payment": [said], "stripe_error": [type(exc).__name__]})
+    if isinstance(exc, stripe.RateLimitError):
+        return PaymentUnavailable(f"Stripe is limiting our requests; {doing} failed. Try again shortly.",
+                                  {"payment": [said], "stripe_error": [type(exc).__name__]})
+    if isinstance(exc, stripe.APIError) or (exc.http_status or 0) >= 500:
+        return PaymentUnavailable(f"Stripe failed while {doing}: {said} Nothing was changed; try again shortly.",
+                                  {"payment": [said], "stripe_error": [type(exc).__name__]})
+    if isinstance(exc, stripe.AuthenticationError):
         message = f"Stripe refused our API key while {doing}: check STRIPE_SECRET_KEY."
-    elif isinstance(exc, stripe.RateLimitError):
-        message = f"Stripe is limiting our requests; {doing} failed. Try again shortly."
     elif isinstance(exc, stripe.IdempotencyError):
         message = f"Stripe refused a repeated request while {doing}: {said}"
     elif isinstance(exc, stripe.InvalidRequestError):
@@ -124,7 +226,7 @@ class StripePayments:
 
     def __init__(self, secret_key: str, *, webhook_secret: str, api_base: str | None = None,
                  webhook_tolerance: int = stripe.Webhook.DEFAULT_TOLERANCE, max_network_retries: int | None = None,
-                 http_client: stripe.HTTPClient | None = None) -> None:
+                 http_client: stripe.HTTPClient | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not secret_key:
             raise ValueError("Stripe payments need STRIPE_SECRET_KEY (a secret key, sk_test_... in test mode).")
         if not webhook_secret:
@@ -135,9 +237,13 @@ class StripePayments:
             raise ValueError("STRIPE_WEBHOOK_TOLERANCE must be a positive number of seconds.")
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
+        if timeout <= 0:
+            raise ValueError("STRIPE_TIMEOUT must be a positive number of seconds.")
         self.client = stripe.StripeClient(
             secret_key, base_addresses={"api": api_base.rstrip("/")} if api_base else None,
-            max_network_retries=max_network_retries, http_client=http_client,
+            max_network_retries=max_network_retries,
+            # The SDK waits 80 s by default: a request thread would hang that long on a Stripe that does not answer.
+            http_client=http_client or stripe.RequestsClient(timeout=timeout),
         )
 
     @classmethod
@@ -148,6 +254,7 @@ class StripePayments:
             api_base=config.get("STRIPE_API_BASE") or None,
             webhook_tolerance=stripe.Webhook.DEFAULT_TOLERANCE if tolerance is None else tolerance,
             max_network_retries=_optional_int(config.get("STRIPE_MAX_NETWORK_RETRIES")),
+            timeout=float(config.get("STRIPE_TIMEOUT") or DEFAULT_TIMEOUT),
         )
 
     # ------------------------------------------------------------ the PaymentProvider contract
@@ -187,20 +294,30 @@ class StripePayments:
         return Checkout(reference=session.id, redirect_url=session.url)
 
     def _earlier_session(self, order) -> Checkout | None:
-        """The order's earlier session if the buyer can still pay there; PaymentError if it was paid already."""
+        """The order's earlier session if the buyer can still pay there; PaymentError if it was paid already or
+        its delayed payment is still settling. None (a new session) when it expired, was never known to this
+        account, or completed with a delayed payment that then failed."""
         if not (order.payment_provider == PROVIDER and order.payment_reference):
             return None
         try:
-            found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
+            found = self.client.v1.checkout.sessions.retrieve(order.payment_reference,
+                                                              {"expand": ["payment_intent"]})
         except stripe.StripeError as exc:
-            if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
+            if missing(exc):
                 return None  # unknown to this Stripe account (keys changed): nothing to go back to
             raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
         if found.status == "open" and found.url:
             return Checkout(reference=found.id, redirect_url=found.url)
-        if found.status == "complete":
+        if found.status != "complete":
+            return None
+        if found.payment_status in PAID_STATUSES:
             raise PaymentError(f"Order {order.number} is already paid at Stripe; its confirmation is on its way.")
-        return None
+        intent = found.payment_intent
+        intent_status = getattr(intent, "status", None) if isinstance(intent, stripe.StripeObject) else None
+        if intent_status in PENDING_INTENT_STATUSES:
+            raise PaymentError(f"The payment of order {order.number} is still being processed by the bank; you "
+                               "will be told when it succeeds or fails.")
+        return None  # the delayed payment failed: the buyer may pay again
 
     def checkout_state(self, order) -> CheckoutState:
         """Paid (with the payment intent) once the session is complete and paid, expired once Stripe expired it,
@@ -210,16 +327,19 @@ class StripePayments:
         try:
             found = self.client.v1.checkout.sessions.retrieve(order.payment_reference)
         except stripe.StripeError as exc:
+            if missing(exc):
+                return CheckoutState(PaymentOutcome.MISSING)
             raise payment_error(exc, f"asking about the checkout of {order.number}") from exc
         session = session_snapshot(found.to_dict())
         if session.status == "expired":
             return CheckoutState(PaymentOutcome.EXPIRED)
-        if session.status == "complete" and session.payment_status == "paid":
+        if session.paid:
             mismatch = checkout_mismatch(order, session)
             if mismatch:
                 # Never pay an order on a session that is not exactly its own; a person has to look at it.
                 log.warning("Stripe session %s does not match order %s: %s", session.id, order.number, mismatch)
-                return CheckoutState(PaymentOutcome.OPEN)
+                return CheckoutState(PaymentOutcome.MISMATCH, session.payment_intent, session.amount_total,
+                                     session.currency, mismatch)
             return CheckoutState(PaymentOutcome.PAID, session.payment_intent)
         return CheckoutState(PaymentOutcome.OPEN)
 
@@ -227,19 +347,25 @@ class StripePayments:
         """Refund the whole payment of a paid order (its payment intent); Stripe's refund id."""
         if not order.payment_intent:
             raise PaymentError(f"Order {order.number} has no Stripe payment to refund.")
+        return self._refund(order.payment_intent, idempotency_key, {"order_id": str(order.id)}, order.number)
+
+    def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
+        """Refund the whole of one payment intent (money that paid no order); Stripe's refund id."""
+        return self._refund(payment_reference, idempotency_key, metadata, f"payment {payment_reference}")
+
+    def _refund(self, payment_intent: str, idempotency_key: str, metadata: dict[str, str], what: str) -> str:
         try:
-            refund = self.client.v1.refunds.create(
-                {"payment_intent": order.payment_intent, "metadata": {"order_id": str(order.id)}},
-                options={"idempotency_key": idempotency_key},
-            )
+            refund = self.client.v1.refunds.create({"payment_intent": payment_intent, "metadata": metadata},
+                                                   options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
-            raise payment_error(exc, f"refunding {order.number}") from exc
+            raise payment_error(exc, f"refunding {what}") from exc
         if refund.status in ("failed", "canceled"):
-            raise PaymentError(f"Stripe could not refund {order.number} (refund {refund.id} {refund.status}).")
+            raise PaymentError(f"Stripe could not refund {what} (refund {refund.id} {refund.status}).")
         return refund.id
 
     def cancel_checkout(self, order) -> None:
-        """Expire the order's session at Stripe if it is still open (a session already closed is left alone)."""
+        """Expire the order's session at Stripe if it is still open. A session already closed is left alone, and
+        so is one Stripe does not know (404): nobody can pay it, so it cannot keep the order waiting."""
         if not (order.payment_provider == PROVIDER and order.payment_reference):
             return
         try:
@@ -247,6 +373,10 @@ class StripePayments:
             if found.status == "open":
                 self.client.v1.checkout.sessions.expire(order.payment_reference)
         except stripe.StripeError as exc:
+            if missing(exc):
+                log.warning("Stripe does not know checkout %s of %s; nothing to close.", order.payment_reference,
+                            order.number)
+                return
             raise payment_error(exc, f"closing the checkout of {order.number}") from exc
 
     # ------------------------------------------------------------ webhooks
@@ -268,8 +398,12 @@ class StripePayments:
         if not event_id or not event_type or not isinstance(obj, Mapping):
             raise InvalidWebhook("The webhook body is not a Stripe event.",
                                  {"body": ["An event needs an id, a type and data.object."]})
-        session = session_snapshot(obj) if obj.get("object") == "checkout.session" else None
-        return WebhookEvent(id=event_id, type=event_type, session=session)
+        kind = obj.get("object")
+        return WebhookEvent(
+            id=event_id, type=event_type, session=session_snapshot(obj) if kind == "checkout.session" else None,
+            charge=charge_snapshot(obj) if kind == "charge" else None,
+            dispute=dispute_snapshot(obj) if kind == "dispute" else None,
+        )
 
 
 def _session_expiry(deadline: datetime) -> int:

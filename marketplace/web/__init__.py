@@ -10,7 +10,7 @@ from flask import Flask, current_app, render_template, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from marketplace.errors import DomainError, retry_after_header
+from marketplace.errors import DomainError, error_headers
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "a", "table",
@@ -41,14 +41,14 @@ def render_http_error(error: HTTPException):
         # A page of its own, rendered without the context processors: they and the usual layout read the signed-in
         # user and notifications from the database, which may be the very thing that is down.
         page = current_app.jinja_env.get_template("outage.html").render(message=error.description, url_for=url_for)
-        return page, 503, {"Content-Type": "text/html; charset=utf-8", **retry_after_header(error)}
+        return page, 503, {"Content-Type": "text/html; charset=utf-8", **error_headers(error)}
     return render_template("error.html", status=error.code, title=error.name,
-                           message=error.description), error.code or 500, retry_after_header(error)
+                           message=error.description), error.code or 500, error_headers(error)
 
 
 def render_domain_error(error: DomainError):
     return render_template("error.html", status=error.status, title=error.code.replace("_", " ").capitalize(),
-                           message=error.message), error.status
+                           message=error.message), error.status, error_headers(error)
 
 
 def init_web(app: Flask) -> None:

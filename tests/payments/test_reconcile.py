@@ -49,6 +49,21 @@ def test_an_expired_session_expires_the_order_and_an_open_one_waits(app, session
     assert "0 order(s)" in reconcile(app).output  # nothing left to ask about
 
 
+def test_a_paid_session_of_the_wrong_amount_is_listed_as_an_anomaly_and_pays_nothing(app, session, checkout,
+                                                                                    stripe_stub):
+    from marketplace.orders.models import AnomalyKind, PaymentAnomaly
+
+    paid = stripe_stub.complete(checkout.payment_reference)
+    stripe_stub.sessions[checkout.payment_reference]["amount_total"] = 100
+    for _ in range(2):  # a second run finds the same anomaly
+        assert f"{checkout.number}\tmismatch\tawaiting_payment" in reconcile(app).output
+    session.expire_all()
+    [anomaly] = session.scalars(select(PaymentAnomaly)).all()
+    assert (anomaly.kind, anomaly.payment_reference, anomaly.amount) == (AnomalyKind.MISMATCH,
+                                                                         paid["payment_intent"], 100)
+    assert fresh(session, checkout).status == OrderStatus.AWAITING_PAYMENT
+
+
 def test_reconciling_with_stripe_down_fails_clearly_and_changes_nothing(app, session, checkout, stripe_stub):
     stripe_stub.complete(checkout.payment_reference)
     stripe_stub.fail_next(500, type="api_error", code=None, message="Stripe is having a moment.")

@@ -6,13 +6,18 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.orders import services as orders
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
+from marketplace.orders import services as orders
 from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentError, PaymentOutcome, payments_from_config
 from marketplace.payments.stripe_provider import StripePayments
-from tests.payments.conftest import CANCEL_URL, STRIPE_CONFIG, SUCCESS_URL, request_order
+from tests.payments.conftest import (
+    CANCEL_URL,
+    STRIPE_CONFIG,
+    SUCCESS_URL,
+    request_order,
+)
 from tests.support.stripe_stub import API_KEY, WEBHOOK_SECRET
 
 
@@ -57,7 +62,7 @@ def test_checkout_opens_a_session_for_the_exact_amount_with_the_order_in_its_met
     assert order.payment_provider == "stripe" and order.payment_reference.startswith("cs_test_")
     [sent] = stripe_stub.requests_to("POST", "/v1/checkout/sessions")
     assert sent.headers["authorization"] == f"Bearer {API_KEY}"
-    assert sent.idempotency_key == f"order-{order.id}-{order.idempotency_key}-checkout-1"
+    assert sent.idempotency_key == f"order-{order.id}-{order.payment_token}-checkout-1"
     params = sent.params
     assert params["mode"] == "payment"
     assert params["metadata"]["order_id"] == str(order.id) and params["client_reference_id"] == str(order.id)
@@ -98,7 +103,7 @@ def test_a_new_checkout_replaces_an_expired_one_but_a_paid_one_is_never_paid_twi
     second = checkout.payment_reference
     assert second != first and stripe_stub.session(second)["status"] == "open"
     assert stripe_stub.requests_to("POST", "/v1/checkout/sessions")[-1].idempotency_key == \
-        f"order-{checkout.id}-{checkout.idempotency_key}-checkout-2"
+        f"order-{checkout.id}-{checkout.payment_token}-checkout-2"
     stripe_stub.complete(second)
     with pytest.raises(PaymentError, match="already paid"):
         orders.start_checkout(session, buyer, checkout, stripe_payments, success_url=SUCCESS_URL,
@@ -129,21 +134,22 @@ def test_a_server_error_is_retried_by_the_sdk_with_the_same_idempotency_key(sess
     assert list(stripe_stub.sessions) == [checkout.reference]
 
 
-@pytest.mark.parametrize(("failure", "words"), [
-    ({"status": 402, "type": "card_error", "code": "card_declined"}, "declined"),
-    ({"status": 500, "type": "api_error", "code": None}, "Stripe failed"),
-    ({"status": 400, "type": "invalid_request_error", "code": "parameter_invalid"}, "refused the request"),
-    ({"status": 429, "type": "invalid_request_error", "code": "rate_limit"}, "limiting"),
+@pytest.mark.parametrize(("failure", "words", "status"), [
+    ({"status": 402, "type": "card_error", "code": "card_declined"}, "declined", 402),
+    ({"status": 500, "type": "api_error", "code": None}, "Stripe failed", 503),  # an outage, not a refusal
+    ({"status": 503, "type": "api_error", "code": None}, "Stripe failed", 503),
+    ({"status": 400, "type": "invalid_request_error", "code": "parameter_invalid"}, "refused the request", 402),
+    ({"status": 429, "type": "invalid_request_error", "code": "rate_limit"}, "limiting", 503),
 ])
 def test_a_stripe_failure_at_checkout_is_a_payment_error_and_the_order_stays(session, buyer, buyer_org, plans,
                                                                             stripe_payments, stripe_stub, failure,
-                                                                            words):
+                                                                            words, status):
     order = request_order(session, buyer, buyer_org, plans["Exclusive"])
     session.commit()
     stripe_stub.fail_next(failure.pop("status"), message="Stripe says no.", **failure)
     with pytest.raises(PaymentError, match=words) as err:
         orders.start_checkout(session, buyer, order, stripe_payments, success_url=SUCCESS_URL, cancel_url=CANCEL_URL)
-    assert err.value.status == 402 and err.value.errors["payment"] == ["Stripe says no."]
+    assert err.value.status == status and err.value.errors["payment"] == ["Stripe says no."]
     session.rollback()
     assert order.status == OrderStatus.AWAITING_PAYMENT and order.payment_reference is None
     assert order.payment_attempts == 0
@@ -191,9 +197,11 @@ def test_an_expired_session_is_expired(checkout, stripe_payments, stripe_stub):
 
 
 def test_a_paid_session_that_is_not_the_orders_amount_never_pays_it(checkout, stripe_payments, stripe_stub):
-    stripe_stub.complete(checkout.payment_reference)
+    paid = stripe_stub.complete(checkout.payment_reference)
     stripe_stub.sessions[checkout.payment_reference]["amount_total"] = 100
-    assert stripe_payments.checkout_state(checkout).outcome is PaymentOutcome.OPEN
+    state = stripe_payments.checkout_state(checkout)
+    assert state.outcome is PaymentOutcome.MISMATCH and state.payment_reference == paid["payment_intent"]
+    assert (state.amount, state.currency) == (100, "HKD") and "charges 100 HKD" in state.detail
 
 
 # ---------------------------------------------------------------- refunds
@@ -207,7 +215,7 @@ def test_a_refund_goes_through_stripe_with_the_payment_intent_and_revokes_the_li
     session.commit()
     [sent] = stripe_stub.requests_to("POST", "/v1/refunds")
     assert sent.params["payment_intent"] == paid["payment_intent"]
-    assert sent.idempotency_key == f"order-{order.id}-refund"
+    assert sent.idempotency_key == f"order-{order.id}-refund-{paid['payment_intent']}"
     [refund] = stripe_stub.refunds.values()
     assert (refund["amount"], refund["currency"]) == (500000, "hkd")
     assert order.status == OrderStatus.REFUNDED and order.refund_reference == refund["id"]

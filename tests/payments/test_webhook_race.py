@@ -108,3 +108,60 @@ def test_different_events_about_one_payment_at_once_fulfil_the_order_once(shop):
     outcomes = sorted(body["outcome"] for _, body in results)
     assert outcomes[0] == "fulfilled" and all(o.startswith("ignored: ") for o in outcomes[1:]), outcomes
     assert _counts(app, order_id) == (OrderStatus.FULFILLED, 1, RACERS)
+
+
+def test_admins_refunding_one_anomaly_at_once_refund_it_once(shop, stripe_stub):
+    from marketplace.audit.models import AuditEvent
+    from marketplace.db import write_intent
+    from marketplace.errors import Conflict
+    from marketplace.orders.anomalies import record_anomaly, refund_anomaly
+    from marketplace.orders.models import AnomalyKind, AnomalyStatus, PaymentAnomaly
+
+    app, order_id, paid = shop
+    with app.app_context():
+        admin = factories.user(db.session, email="race-admin@example.org", role=PlatformRole.ADMIN)
+        anomaly = record_anomaly(db.session, provider="stripe", payment_reference=paid["payment_intent"],
+                                 kind=AnomalyKind.SECOND_PAYMENT, order=None, detail="Paid twice.",
+                                 amount=paid["amount_total"], currency="USD")
+        db.session.commit()
+        admin_id, anomaly_id = admin.id, anomaly.id
+        db.session.remove()
+    barrier = threading.Barrier(RACERS, timeout=30)
+    outcomes, lock = [], threading.Lock()
+
+    def click():
+        from marketplace.accounts.models import User
+
+        with app.app_context():
+            user = db.session.get(User, admin_id)
+            db.session.commit()  # the admin stays loaded; each click's transaction begins after the barrier
+            barrier.wait()
+            with write_intent():  # as a POST does: the write lock first
+                try:
+                    refund_anomaly(db.session, user, anomaly_id, app.extensions["payments"])
+                    db.session.commit()
+                    outcome = "refunded"
+                except Conflict as exc:
+                    db.session.rollback()
+                    outcome = f"conflict {exc.status}"
+                except Exception as exc:  # noqa: BLE001 - reported in the assertion
+                    db.session.rollback()
+                    outcome = f"{type(exc).__name__}: {exc}"[:300]
+                finally:
+                    db.session.remove()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=click) for _ in range(RACERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["conflict 409"] * (RACERS - 1) + ["refunded"], outcomes
+    assert len(stripe_stub.refunds) == 1
+    with app.app_context():
+        assert db.session.get(PaymentAnomaly, anomaly_id).status == AnomalyStatus.REFUNDED
+        audited = db.session.scalar(select(func.count(AuditEvent.id))
+                                    .where(AuditEvent.action == "payment.anomaly_refunded"))
+        assert audited == 1
+        db.session.remove()

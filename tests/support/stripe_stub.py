@@ -4,12 +4,15 @@ It implements what the marketplace calls, the way Stripe answers it:
 
 - ``POST /v1/checkout/sessions`` (form-encoded, nested keys such as ``line_items[0][price_data][unit_amount]``),
 - ``GET /v1/checkout/sessions/{id}``, ``POST /v1/checkout/sessions/{id}/expire``,
+- ``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/refunds/{id}``,
 - ``POST /v1/refunds`` (the payment intent of a completed, paid session),
 
-with ``Authorization: Bearer sk_test_...`` checked, ``Idempotency-Key`` honoured (the same key and parameters
+``expand[]=payment_intent`` on a session,  ``Authorization: Bearer sk_test_...`` checked, ``Idempotency-Key`` honoured (the same key and parameters
 replay the first answer; the same key with other parameters is an ``idempotency_error``), Stripe-shaped objects
-and Stripe's error JSON. Tests drive what a buyer would do at Stripe with ``complete()`` and ``expire()``, inject
-failures with ``fail_next()``, read ``requests`` to assert what was sent, and sign webhook bodies with
+and Stripe's error JSON (an unknown id is 404 ``resource_missing``). Tests drive what a buyer would do at Stripe
+with ``complete()``, ``expire()``, ``settle_async()``, what happens in the Dashboard with ``dashboard_refund()`` and
+``open_dispute()``, inject failures with ``fail_next()`` (an error answer, 5xx included), ``stall_next()`` (an answer
+that comes too late) and ``refuse_connections()``, read ``requests`` to assert what was sent, and sign webhook bodies with
 ``signed_event()`` exactly as Stripe documents (https://docs.stripe.com/webhooks#verify-manually).
 
 Usage::
@@ -25,36 +28,18 @@ import hmac
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.stripe_wire import StripeStubError, decode_form, int_param, invalid
 
 API_KEY = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_stub_signing_secret_for_tests"
 API_VERSION = "2025-01-27.acacia"
-
-
-class StripeStubError(Exception):
-    """An error answered the way Stripe answers it: a 4xx/5xx with ``{"error": {type, message, code, param}}``."""
-
-    def __init__(self, status: int, type_: str, message: str, code: str | None = None, param: str | None = None):
-        super().__init__(message)
-        self.status, self.type, self.message, self.code, self.param = status, type_, message, code, param
-
-    def body(self) -> dict:
-        error = {"type": self.type, "message": self.message}
-        if self.code:
-            error["code"] = self.code
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
-
-
-def invalid(message: str, param: str | None = None, code: str = "parameter_invalid", status: int = 400):
-    return StripeStubError(status, "invalid_request_error", message, code, param)
 
 
 @dataclass
@@ -81,47 +66,6 @@ class _Failure:
     headers: dict = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- form decoding (Stripe's nested keys)
-
-_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-
-
-def decode_form(pairs: list[tuple[str, str]]) -> dict:
-    """``a[b][0][c]=1`` pairs into nested dicts; a dict whose keys are 0..n-1 becomes a list, as Stripe reads it."""
-    root: dict = {}
-    for key, value in pairs:
-        match = _KEY.match(key)
-        if not match:
-            raise invalid(f"Invalid parameter name: {key}", key)
-        parts = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
-        node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise invalid(f"Invalid parameter name: {key}", key)
-        node[parts[-1]] = value
-    return _lists(root)
-
-
-def _lists(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    node = {k: _lists(v) for k, v in node.items()}
-    if node and all(k.isdigit() for k in node) and sorted(int(k) for k in node) == list(range(len(node))):
-        return [node[str(i)] for i in range(len(node))]
-    return node
-
-
-def _int_param(value: Any, param: str, minimum: int = 0) -> int:
-    # Stripe accepts integers only in amount fields: "5000.00" is an error, not five thousand.
-    if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
-        raise invalid(f"Invalid integer: {value}", param)
-    number = int(value)
-    if number < minimum:
-        raise invalid(f"This value must be greater than or equal to {minimum}.", param)
-    return number
-
-
 # ---------------------------------------------------------------- the stub
 
 
@@ -132,6 +76,11 @@ class StripeStub:
         self.api_key = api_key
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.payment_intents: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
+        self.disputes: dict[str, dict] = {}
+        self._stalls: list[tuple[float, str | None]] = []
+        self._connections: list[socket.socket] = []
         self.requests: list[RecordedRequest] = []
         self._replies: dict[str, tuple[str, str, dict, int, dict]] = {}  # key -> (method, path, params, status, body)
         self._failures: list[_Failure] = []
@@ -149,9 +98,27 @@ class StripeStub:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)
+
+    def refuse_connections(self) -> None:
+        """Stripe unreachable: the listening socket is closed, so connecting is refused (ECONNREFUSED), and the
+        connections clients keep alive are cut."""
+        self.stop()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+            except OSError:
+                pass
+
+    def track(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.append(connection)
 
     def __enter__(self) -> StripeStub:
         return self.start()
@@ -168,9 +135,70 @@ class StripeStub:
             session = self._session(session_id)
             if session["status"] != "open":
                 raise ValueError(f"session {session_id} is {session['status']}, not open")
+            intent_id, charge_id = f"pi_{secrets.token_hex(12)}", f"ch_{secrets.token_hex(12)}"
+            now = int(time.time())
+            self.payment_intents[intent_id] = {
+                "id": intent_id, "object": "payment_intent", "amount": session["amount_total"],
+                "amount_received": session["amount_total"] if paid else 0, "currency": session["currency"],
+                "created": now, "latest_charge": charge_id, "livemode": False,
+                "metadata": copy.deepcopy(session["metadata"]), "status": "succeeded" if paid else "processing",
+            }
+            self.charges[charge_id] = {
+                "id": charge_id, "object": "charge", "amount": session["amount_total"], "amount_captured":
+                session["amount_total"], "amount_refunded": 0, "captured": True, "created": now,
+                "currency": session["currency"], "disputed": False, "livemode": False,
+                "metadata": copy.deepcopy(session["metadata"]), "paid": paid, "payment_intent": intent_id,
+                "refunded": False, "status": "succeeded" if paid else "pending",
+            }
             session.update(status="complete", payment_status="paid" if paid else "unpaid", url=None,
-                           payment_intent=f"pi_{secrets.token_hex(12)}")
+                           payment_intent=intent_id)
             return copy.deepcopy(session)
+
+    def settle_async(self, session_id: str, *, succeeded: bool) -> dict:
+        """A delayed payment method (a bank debit) settles: the session becomes paid, or the payment fails, which
+        leaves the session complete and unpaid and its payment intent back at ``requires_payment_method``, as
+        Stripe does before sending ``checkout.session.async_payment_succeeded`` / ``_failed``."""
+        with self._lock:
+            session = self._session(session_id)
+            intent = self.payment_intents[session["payment_intent"]]
+            if intent["status"] != "processing":
+                raise ValueError(f"payment {intent['id']} is {intent['status']}, not processing")
+            charge = self.charges[intent["latest_charge"]]
+            if succeeded:
+                intent.update(status="succeeded", amount_received=intent["amount"])
+                charge.update(status="succeeded", paid=True)
+                session["payment_status"] = "paid"
+            else:
+                intent.update(status="requires_payment_method", last_payment_error={
+                    "type": "card_error", "code": "payment_intent_payment_attempt_failed",
+                    "message": "The payment failed."})
+                charge.update(status="failed", paid=False, failure_code="debit_not_authorized")
+            return copy.deepcopy(session)
+
+    def dashboard_refund(self, payment_intent: str, amount: int | None = None) -> dict:
+        """Someone refunds the payment in the Stripe Dashboard; the charge afterwards (``charge.refunded``)."""
+        with self._lock:
+            self._create_refund({"payment_intent": payment_intent,
+                                 **({"amount": str(amount)} if amount is not None else {})})
+            return self.charge(self.payment_intents[payment_intent]["latest_charge"])
+
+    def open_dispute(self, payment_intent: str, reason: str = "fraudulent") -> dict:
+        """The cardholder disputes the payment with their bank; the dispute (``charge.dispute.created``)."""
+        with self._lock:
+            intent = self._object(self.payment_intents, payment_intent, "payment_intent")
+            charge = self.charges[intent["latest_charge"]]
+            charge["disputed"] = True
+            dispute_id = f"dp_{secrets.token_hex(12)}"
+            self.disputes[dispute_id] = dispute = {
+                "id": dispute_id, "object": "dispute", "amount": charge["amount"], "charge": charge["id"],
+                "created": int(time.time()), "currency": charge["currency"], "livemode": False,
+                "metadata": {}, "payment_intent": intent["id"], "reason": reason, "status": "needs_response",
+            }
+            return copy.deepcopy(dispute)
+
+    def charge(self, charge_id: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._object(self.charges, charge_id, "charge"))
 
     def expire(self, session_id: str) -> dict:
         """The session's time ran out (or it was expired through the API)."""
@@ -188,6 +216,20 @@ class StripeStub:
         headers = {} if should_retry is None else {"Stripe-Should-Retry": str(should_retry).lower()}
         with self._lock:
             self._failures.append(_Failure(status, type, code, message, path, times, headers))
+
+    def stall_next(self, seconds: float, *, path: str | None = None) -> None:
+        """Answer the next request (to a path starting with ``path``) only after ``seconds``: a client with a
+        shorter timeout sees Stripe time out."""
+        with self._lock:
+            self._stalls.append((seconds, path))
+
+    def take_stall(self, path: str) -> float:
+        with self._lock:
+            for stall in self._stalls:
+                if stall[1] is None or path.startswith(stall[1]):
+                    self._stalls.remove(stall)
+                    return stall[0]
+        return 0.0
 
     def session(self, session_id: str) -> dict:
         with self._lock:
@@ -266,18 +308,29 @@ class StripeStub:
             return self._create_session(params)
         match = re.fullmatch(r"/v1/checkout/sessions/([^/]+)(/expire)?", path)
         if match and method == "GET" and not match.group(2):
-            return self.session(match.group(1))
+            session = self.session(match.group(1))
+            if "payment_intent" in (params.get("expand") or []) and session["payment_intent"]:
+                session["payment_intent"] = copy.deepcopy(self.payment_intents[session["payment_intent"]])
+            return session
         if match and method == "POST" and match.group(2):
             return self.expire(match.group(1))
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(params)
+        match = re.fullmatch(r"/v1/(payment_intents|charges|refunds)/([^/]+)", path)
+        if match and method == "GET":
+            kind = {"payment_intents": "payment_intent", "charges": "charge", "refunds": "refund"}[match.group(1)]
+            return copy.deepcopy(self._object(getattr(self, match.group(1)), match.group(2), kind))
         raise invalid(f"Unrecognized request URL ({method}: {path}).", code="resource_missing", status=404)
 
     def _session(self, session_id: str) -> dict:
-        session = self.sessions.get(session_id)
-        if session is None:
-            raise invalid(f"No such checkout.session: '{session_id}'", "session", "resource_missing", 404)
-        return session
+        return self._object(self.sessions, session_id, "checkout.session", "session")
+
+    @staticmethod
+    def _object(store: dict, object_id: str, kind: str, param: str = "id") -> dict:
+        found = store.get(object_id)
+        if found is None:
+            raise invalid(f"No such {kind}: '{object_id}'", param, "resource_missing", 404)
+        return found
 
     def _create_session(self, params: dict) -> dict:
         if params.get("mode") not in ("payment", "subscription", "setup"):
@@ -300,13 +353,13 @@ class StripeStub:
             if currency not in (None, item_currency):
                 raise invalid("All line items must use the same currency.", f"{where}[price_data][currency]")
             currency = item_currency
-            unit_amount = _int_param(price.get("unit_amount"), f"{where}[price_data][unit_amount]")
+            unit_amount = int_param(price.get("unit_amount"), f"{where}[price_data][unit_amount]")
             if not (price.get("product_data") or {}).get("name"):
                 raise invalid("Missing required param: name.", f"{where}[price_data][product_data][name]",
                               "parameter_missing")
-            total += unit_amount * _int_param(item.get("quantity", "1"), f"{where}[quantity]", minimum=1)
+            total += unit_amount * int_param(item.get("quantity", "1"), f"{where}[quantity]", minimum=1)
         now = int(time.time())
-        expires_at = _int_param(params.get("expires_at", str(now + 24 * 3600)), "expires_at")
+        expires_at = int_param(params.get("expires_at", str(now + 24 * 3600)), "expires_at")
         if not now + 30 * 60 <= expires_at <= now + 24 * 3600:
             raise invalid("The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout "
                           "Session creation.", "expires_at")
@@ -333,18 +386,21 @@ class StripeStub:
         if session is None or session["payment_status"] != "paid":
             raise invalid(f"No such payment_intent: '{intent}'", "payment_intent", "resource_missing", 404)
         refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
-        amount = _int_param(params["amount"], "amount", 1) if "amount" in params else session["amount_total"] - refunded
+        amount = int_param(params["amount"], "amount", 1) if "amount" in params else session["amount_total"] - refunded
         if refunded >= session["amount_total"]:
             raise invalid(f"Charge for payment intent {intent} has already been refunded.", code="charge_already_refunded")
         if amount > session["amount_total"] - refunded:
             raise invalid("Refund amount is greater than the amount left on the charge.", "amount", "amount_too_large")
         refund_id = f"re_{secrets.token_hex(12)}"
+        charge = self.charges[self.payment_intents[intent]["latest_charge"]]
         refund = {
-            "id": refund_id, "object": "refund", "amount": amount, "currency": session["currency"],
-            "created": int(time.time()), "metadata": params.get("metadata") or {}, "payment_intent": intent,
-            "reason": params.get("reason"), "status": "succeeded",
+            "id": refund_id, "object": "refund", "amount": amount, "charge": charge["id"],
+            "currency": session["currency"], "created": int(time.time()), "metadata": params.get("metadata") or {},
+            "payment_intent": intent, "reason": params.get("reason"), "status": "succeeded",
         }
         self.refunds[refund_id] = refund
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         return copy.deepcopy(refund)
 
 
@@ -352,12 +408,19 @@ def _handler_for(stub: StripeStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            stub.track(self.connection)
+
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8") if length else ""
             query = body if method == "POST" else parts.query
             headers = {k.lower(): v for k, v in self.headers.items()}
+            stall = stub.take_stall(parts.path)
+            if stall:
+                time.sleep(stall)
             try:
                 params = decode_form(parse_qsl(query, keep_blank_values=True))
                 status, payload, extra = stub.handle(method, parts.path, params, headers)
@@ -374,13 +437,13 @@ def _handler_for(stub: StripeStub) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._serve("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._serve("POST")
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._serve("DELETE")
 
         def log_message(self, format: str, *args) -> None:  # keep test output quiet
