@@ -4,7 +4,8 @@ Decisions lock their rows in one order (an order before its plan and its licence
 so deadlocks should not happen; a PostgreSQL deadlock (40P01) or serialization failure (40001) that happens all the
 same, or SQLite's "database is locked" when a deferred transaction could not take the write lock, aborts the whole
 transaction. The request is then rolled back and its view called again, a bounded number of times; if it still
-loses, it answers 409 "try again" in the error shape, never 500.
+loses a deadlock or serialization failure, it answers 409 "try again" in the error shape, and if SQLite is still
+locked after waiting each time, 503 (an overloaded database); never 500.
 """
 from __future__ import annotations
 
@@ -56,7 +57,11 @@ def run_again_on_conflict(work: Callable[[], Any], rollback: Callable[[], None],
             rollback()
             log.warning("Transaction lost to a concurrent one (attempt %d of %d): %s", attempt, attempts, exc.orig)
             if attempt == attempts:
-                raise TryAgain("Someone else changed this at the same moment; please try again.") from exc
+                if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+                    raise TryAgain("Someone else changed this at the same moment; please try again.") from exc
+                # SQLite still locked after waiting its busy timeout each time: the database is overloaded, an
+                # outage (503 with Retry-After, marketplace.health.outages), not a conflict of this request's.
+                raise
             time.sleep(0.02 * attempt)
 
 

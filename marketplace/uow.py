@@ -102,8 +102,9 @@ _KEEP = "marketplace.uow.keep_despite_error"
 
 
 def keep_despite_error() -> None:
-    """Declare that the current request's writes are to be saved although it answers an error: a refusal that is
-    itself a fact to record (a declined card's failure and its audit event, shown on the order afterwards)."""
+    """Declare that the current request's writes are to be saved although it answers an error (returned, or raised
+    as a DomainError): a refusal that is itself a fact to record (a declined card's failure and its audit event,
+    shown on the order afterwards; a missing file's audit event and its seller's notice)."""
     request.environ[_KEEP] = True
 
 
@@ -143,6 +144,12 @@ def init_unit_of_work(app: Flask) -> None:
         try:
             try:
                 rv = dispatch()
+            except Exception:
+                if request.environ.get(_KEEP):  # a refusal raised after declaring its writes a fact to keep
+                    commit(db.session)
+                else:
+                    db.session.rollback()
+                raise
             except BaseException:
                 db.session.rollback()
                 raise
