@@ -40,6 +40,8 @@ UPLOAD_ENDPOINTS: dict[str, Callable[[], ResponseReturnValue | None]] = {}
 # Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
 JSON_PATHS = ("/api/", "/webhooks/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Where the JSON API lives (marketplace.api); the rate limits and the body caps need it too.
+API_PREFIX = "/api/v1"
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")

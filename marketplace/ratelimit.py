@@ -38,7 +38,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.accounts.auth import api_user
 from marketplace.accounts.services import email_key
-from marketplace.api import API_PREFIX, WRITE_METHODS
+from marketplace.inputs import API_PREFIX
+from marketplace.inputs import BODY_METHODS as WRITE_METHODS
 
 EXTENSION = "marketplace.limiter"
 FORM_METHODS = ("POST",)

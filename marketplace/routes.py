@@ -11,6 +11,7 @@ def init_pages(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.listings.views import bp as seller_bp
+    from marketplace.review import submission_views  # noqa: F401  (review's routes join the seller's blueprints)
     from marketplace.notifications.views import bp as notifications_bp
 
     app.register_blueprint(accounts_bp)
@@ -51,9 +52,11 @@ def init_pages(app: Flask) -> None:
 
     declare_uploads()
     from marketplace.listings.view_helpers import TEMPLATE_HELPERS
+    from marketplace.review.checklist import ChecklistItem
 
     # The formatting helpers (money, labels, licence names ...) every page may use, registered once.
-    app.context_processor(lambda: TEMPLATE_HELPERS)
+    helpers = {**TEMPLATE_HELPERS, "ChecklistItem": ChecklistItem}
+    app.context_processor(lambda: helpers)
 
 
 def init_api_blueprints(app: Flask) -> None:

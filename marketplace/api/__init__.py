@@ -14,9 +14,9 @@ from werkzeug.exceptions import HTTPException
 from marketplace.accounts.auth import require_api_user
 from marketplace.api.contract import PUBLIC_OPERATIONS, ContractPlugin, ErrorSchema, dict_keys2properties
 from marketplace.errors import DomainError, error_headers
+from marketplace.inputs import API_PREFIX, BODY_METHODS
 
-API_PREFIX = "/api/v1"
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_METHODS = BODY_METHODS
 # Write operations that take no token (the OpenAPI document marks every public operation ``security: []``).
 PUBLIC_WRITES = frozenset({"licensing_api.verify_certificate"}) & PUBLIC_OPERATIONS
 

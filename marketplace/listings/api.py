@@ -31,10 +31,8 @@ from marketplace.listings.schemas import (
     SourceInSchema,
     SourceOutSchema,
     SourcePatchSchema,
-    SubmitInSchema,
     VersionOutSchema,
 )
-from marketplace.review import services as review
 
 blp = Blueprint("listings_api", __name__, description="Seller listings: products, versions and their content")
 VERSION = "/products/<int:product_id>/versions/<int:number>"
@@ -229,15 +227,4 @@ def set_compliance(data, product_id, number):
     version = _version(product_id, number)
     attest, name = data.pop("attest"), data.pop("attested_by_name", None)
     services.set_compliance(db.session, require_api_user(), version, data, attest=attest, attested_by_name=name)
-    return version
-
-
-@blp.route(f"{VERSION}/submit", methods=["POST"])
-@blp.arguments(SubmitInSchema, required=False)
-@blp.response(200, VersionOutSchema)
-def submit(data, product_id, number):
-    """Submit a complete draft for compliance review; the pre-screen runs and a review round opens
-    (422 lists what is missing; 409 if the version is not a draft or changes-requested)."""
-    version = _version(product_id, number)
-    review.submit_version(db.session, require_api_user(), version, _storage(), note=(data or {}).get("note", ""))
     return version

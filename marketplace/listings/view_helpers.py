@@ -2,6 +2,9 @@
 plain-words formatting the templates use. No rules live here; those are in the services."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -23,7 +26,6 @@ from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
-from marketplace.review.checklist import ChecklistItem
 from marketplace.listings.vocab import (
     BillingPeriod,
     Category,
@@ -101,13 +103,16 @@ def readiness(version: ProductVersion) -> list[dict]:
     return checklist
 
 
+# What other packages show on the workspace, by template variable, for one version (review adds its case: it builds
+# on listings, never the reverse, so it registers here instead of being imported).
+WORKSPACE_EXTRAS: list[Callable[[ProductVersion], dict[str, Any]]] = []
+
+
 def render_workspace(product: DataProduct, version: ProductVersion, *, status: int = 200, forms: dict | None = None,
                      error: str | None = None, notice: str | None = None, inference=None, inferred_from=None,
                      prescreen=None):
     """The product workspace for one version; ``forms`` replaces defaults (a form being corrected);
     ``prescreen`` is a pre-screen report the seller just asked for ("check my listing")."""
-    from marketplace.review.services import case_for_version  # review builds on listings, not the reverse
-
     all_forms = default_forms(version) | (forms or {})
     latest = product.latest_version
     return render_template(
@@ -116,7 +121,7 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
-        review_case=case_for_version(db.session, version),
+        **{name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()},
     ), status
 
 
@@ -246,5 +251,5 @@ TEMPLATE_HELPERS = {
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
     "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition,
-    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES, "ChecklistItem": ChecklistItem,
+    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
 }

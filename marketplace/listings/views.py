@@ -6,7 +6,7 @@ service refuses, the same page is rendered again with the messages on the fields
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -37,7 +37,6 @@ from marketplace.listings.view_helpers import (
     render_workspace,
     send_asset,
 )
-from marketplace.review import services as review
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
@@ -162,23 +161,6 @@ def new_version(product_id: int):
         apply_domain_errors(form, exc)
         return refused(product, latest, exc, {"new_version": form})
     return done(created, f"Version {created.label} started as a draft with everything from {latest.label}.")
-
-
-@bp.get(f"{VERSION}/check")
-def check(product_id: int, number: int):
-    """Check my listing: run the compliance pre-screen now and show its findings on the workspace."""
-    version = load_version(product_id, number)
-    report = review.check_listing(version, _storage())
-    return render_workspace(version.product, version, prescreen=report)
-
-
-@bp.post(f"{VERSION}/submit")
-def submit(product_id: int, number: int):
-    version = load_version(product_id, number)
-    note = request.form.get("note", "")
-    return _act(version, lambda: review.submit_version(
-        db.session, acting_user(), version, _storage(), note=note),
-        f"Version {version.label} submitted for compliance review. It is read-only now.")
 
 
 # ---------------------------------------------------------------- sources
