@@ -21,3 +21,4 @@ from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
 from marketplace.licensing.models import Licence, Order, PaymentEvent  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401
+from marketplace.jobs.models import FailedJob, OutboxMessage  # noqa: F401
