@@ -34,6 +34,7 @@ class _Session(socketserver.StreamRequestHandler):
         self.wfile.write(line.encode() + b"\r\n")
 
     def handle(self) -> None:
+        self.server.connections += 1
         self._say("220 localhost test SMTP")
         envelope = _Envelope()
         while line := self.rfile.readline():
@@ -74,6 +75,7 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     received: list[Received]
     mail_delay: float = 0.0
+    connections: int = 0
 
 
 class SMTPServer:
