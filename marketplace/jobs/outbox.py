@@ -103,8 +103,10 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 86_400))
 
 
-def _claim(message_id: int, now: datetime) -> bool:
+def _claim(message_id: int, now: datetime) -> tuple[str, dict] | None:
+    """Claim the message for this worker (committed at once); its kind and payload, or None if not ours."""
     lease = timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
+    db.session.commit()  # nothing of the job's own is pending: a SQLite write must begin its transaction
     with write_intent():
         claimed = db.session.execute(
             update(OutboxMessage)
@@ -113,23 +115,29 @@ def _claim(message_id: int, now: datetime) -> bool:
                    or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
             .values(locked_until=now + lease, attempts=OutboxMessage.attempts + 1)
         ).rowcount
+        found = db.session.execute(select(OutboxMessage.kind, OutboxMessage.payload)
+                                   .where(OutboxMessage.id == message_id)).first() if claimed else None
         db.session.commit()  # the claim is seen by every other worker before the side effect happens
-    return bool(claimed)
+    return (found.kind, found.payload) if found else None
 
 
 def deliver(message_id: int) -> str:
     """Perform one pending message if nobody holds it and it is due: "sent", "retry", "failed" or "skipped"
     (already sent, claimed by another worker, not yet due, or gone with a rolled-back transaction)."""
-    now = utcnow()
-    if not _claim(message_id, now):
+    claimed = _claim(message_id, utcnow())
+    if claimed is None:
         return "skipped"
-    message = db.session.get(OutboxMessage, message_id)
+    kind, payload = claimed
     try:
-        HANDLERS[message.kind](message.payload, message.id)
+        HANDLERS[kind](payload, message_id)  # no transaction is open meanwhile
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row and retried or reported
-        return _failed(message, exc)
-    message.status, message.sent_at, message.locked_until, message.last_error = (
-        OutboxStatus.SENT, utcnow(), None, "")
+        with write_intent():  # SQLite: the write's transaction takes the lock at once, waiting its turn
+            return _failed(db.session.get(OutboxMessage, message_id), exc)
+    with write_intent():
+        message = db.session.get(OutboxMessage, message_id)
+        message.status, message.sent_at, message.locked_until, message.last_error = (
+            OutboxStatus.SENT, utcnow(), None, "")
+        db.session.flush()
     return "sent"
 
 

@@ -19,6 +19,7 @@ from huey.signals import SIGNAL_ERROR
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy.engine import make_url
 
+from marketplace.db import write_intent
 from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,12 @@ def _record_last_failure(signal, task, exc=None) -> None:
                                      attempts=1 + (TASKS[task.name].task_class.default_retries
                                                    if task.name in TASKS else 0)))
 
-        in_unit_of_work(record)
+        def record_now() -> None:
+            with write_intent():
+                record()
+                db.session.flush()
+
+        in_unit_of_work(record_now)
     except Exception:  # noqa: BLE001 - the consumer must go on; the log has it
         log.exception("could not record the failure of %s", task)
 

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(seconds=60)  # a job not started this long after it was due was lost
 
 
-@job("outbox.deliver", retries=0, records_own_failures=True)
+@job("outbox.deliver", retries=3, retry_delay=2, records_own_failures=True)
 def deliver_outbox_message(message_id: int) -> str:
     """Deliver one outbox message (its own back-off and failure record are on the row)."""
     return outbox.deliver(message_id)

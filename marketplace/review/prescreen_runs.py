@@ -87,6 +87,7 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
     """Run the queued pre-screen of round ``round_id``: "done", "skipped" (not queued, or another worker has it),
     "lost" (taken over meanwhile: nothing saved). Raises what the scan raised after putting the round back in
     the queue, or marks it failed after ``MAX_FAILURES`` (returns "failed")."""
+    session.commit()  # nothing of the job's own is pending: the claim begins its own transaction
     attempt = _claim(session, round_id)
     if attempt is None:
         return "skipped"
@@ -98,8 +99,10 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
         if time.monotonic() - last[0] < PROGRESS_SECONDS:
             return
         last[0] = time.monotonic()
-        _set(session, round_id, attempt, prescreen_rows=rows, prescreen_claimed_until=utcnow() + _lease())
-        session.commit()
+        session.commit()  # ends the scan's read (nothing is pending): on SQLite the write begins its own
+        with write_intent():
+            _set(session, round_id, attempt, prescreen_rows=rows, prescreen_claimed_until=utcnow() + _lease())
+            session.commit()
 
     try:
         report = run_prescreen(version, storage, progress=progress)
@@ -107,6 +110,7 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
         session.rollback()
         return _scan_failed(session, round_id, attempt, exc)
     rows = sum(f.rows_scanned for f in report.files)
+    session.commit()  # ends the scan's read transaction (nothing is pending)
     with write_intent():
         saved = _set(session, round_id, attempt, prescreen_state=DONE, prescreen=report.to_dict(),
                      prescreen_outcome=report.outcome, prescreen_rows=rows, prescreen_claimed_until=None,
