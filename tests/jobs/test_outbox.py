@@ -128,3 +128,31 @@ def test_a_recipient_the_server_refuses_for_good_fails_at_once(app, session, sel
 def test_a_message_kind_without_a_handler_is_refused_when_written(session):
     with pytest.raises(ValueError):
         outbox_module.add_to_outbox(session, "fax", {})
+
+
+def test_a_scheduled_job_whose_last_retry_fails_is_recorded_for_the_jobs_page_and_retried_from_it(
+        session, admin_client, monkeypatch):
+    from marketplace.jobs.queue import huey
+    from marketplace.jobs.tasks import expire_orders_job
+    from marketplace.licensing import services as licensing
+
+    def locked(session_, now=None):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(licensing, "expire_orders", locked)
+    task = expire_orders_job.s()
+    task.retries = 1  # not the last attempt: huey retries it, nothing is recorded
+    huey.execute(task)
+    assert session.scalars(select(FailedJob)).all() == []
+    last = expire_orders_job.s()
+    last.retries = 0  # the last attempt
+    huey.execute(last)
+    [failed] = session.scalars(select(FailedJob)).all()
+    assert failed.task == "orders.expire" and failed.error == "RuntimeError: database is locked"
+    assert "orders.expire" in admin_client.get("/admin/jobs").get_data(as_text=True)
+
+    monkeypatch.undo()
+    assert admin_client.post(f"/admin/jobs/{failed.id}/retry").status_code == 302
+    session.expire_all()
+    assert session.get(FailedJob, failed.id).retried_at is not None
+    assert session.scalars(select(FailedJob)).all() == [failed]  # the retry ran (at once here) and succeeded
