@@ -72,6 +72,8 @@ def has_uncommitted(session: Session) -> bool:
 
 @event.listens_for(Session, "after_commit")
 def _hand_over(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction itself may still roll back
     messages = session.info.pop(_MESSAGES, [])
     jobs = session.info.pop(_JOBS, [])
     if not messages and not jobs:

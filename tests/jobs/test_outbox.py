@@ -156,3 +156,16 @@ def test_a_scheduled_job_whose_last_retry_fails_is_recorded_for_the_jobs_page_an
     session.expire_all()
     assert session.get(FailedJob, failed.id).retried_at is not None
     assert session.scalars(select(FailedJob)).all() == [failed]  # the retry ran (at once here) and succeeded
+
+
+def test_mail_written_inside_a_savepoint_waits_for_the_transaction_and_dies_with_it(
+        session, seller, seller_org, outbox):
+    with session.begin_nested():
+        notify_organization(session, seller_org, "Listed", "Your product is listed.")
+    assert outbox == []  # releasing the savepoint is no commit
+    session.rollback()
+    assert outbox == [] and messages(session) == []
+    with session.begin_nested():
+        notify_organization(session, seller_org, "Listed", "Your product is listed.")
+    session.commit()
+    assert [m.to for m in outbox] == [seller.email]
