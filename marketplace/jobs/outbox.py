@@ -87,7 +87,7 @@ def _hand_over(session: Session) -> None:
     for task, args in jobs:
         try:
             (TASKS[task] if isinstance(task, str) else task)(*args)
-        except Exception:  # noqa: BLE001 - the rows are committed: the sweep queues them when the queue is back
+        except Exception:
             log.exception("could not queue %s%r; the sweep will", getattr(task, "name", task), args)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey, crontab  # noqa: F401  (crontab: for the periodic tasks)
+from huey import Huey, crontab
 from huey.signals import SIGNAL_ERROR
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy.engine import make_url
@@ -61,7 +61,6 @@ def init_jobs(app: Flask) -> None:
     _apps[:] = [app]
     from marketplace.jobs import outbox, tasks  # noqa: F401  (session hooks and task registration)
     from marketplace.jobs.cli import init_jobs_cli
-
     from marketplace.jobs.views import bp
 
     init_jobs_cli(app)
@@ -110,7 +109,7 @@ def job(name: str, *, retries: int = 3, retry_delay: int = 10, schedule: crontab
         def unit_of_work(*args, **kwargs):
             return in_unit_of_work(fn, *args, **kwargs)
 
-        options = dict(retries=retries, retry_delay=retry_delay, retry_backoff=2, name=name)
+        options = {"retries": retries, "retry_delay": retry_delay, "retry_backoff": 2, "name": name}
         task = huey.periodic_task(schedule, **options)(unit_of_work) if schedule else huey.task(**options)(unit_of_work)
         TASKS[name] = task
         if records_own_failures:
@@ -138,7 +137,7 @@ def _record_last_failure(signal, task, exc=None) -> None:
                 db.session.flush()
 
         in_unit_of_work(record_now)
-    except Exception:  # noqa: BLE001 - the consumer must go on; the log has it
+    except Exception:
         log.exception("could not record the failure of %s", task)
 
 

@@ -106,7 +106,7 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
 
     try:
         report = run_prescreen(version, storage, progress=progress)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - recorded on the round, then re-raised for the retry
         session.rollback()
         return _scan_failed(session, round_id, attempt, exc)
     rows = sum(f.rows_scanned for f in report.files)

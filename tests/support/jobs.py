@@ -26,8 +26,8 @@ class Worker:
     def log_text(self) -> str:
         return (self.folder / f"{self.name}.log").read_text(errors="replace")
 
-    def start(self) -> "Worker":
-        self.log = open(self.folder / f"{self.name}.log", "wb")
+    def start(self) -> Worker:
+        self.log = open(self.folder / f"{self.name}.log", "wb")  # noqa: SIM115 - open while the worker runs
         self.process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         return self
