@@ -28,7 +28,10 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo load
 
+# The server and, beside it, the jobs worker (mail from the outbox, pre-screens, the schedules); Ctrl-C stops both.
 run: demo
+	@$(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install-test

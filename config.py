@@ -107,6 +107,18 @@ class Config:
     INVITATION_DAYS = _int("INVITATION_DAYS", 14)
     # Where links in e-mails point.
     PUBLIC_BASE_URL = _Env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Background jobs (huey): JOBS_URL names the queue, a SQLite file (sqlite:///path, the default in the
+    # instance folder, nothing to start) or Redis (redis://host:6379/0, unix:///run/redis.sock) shared by every
+    # machine. JOBS_IMMEDIATE runs each job inside the call that enqueues it (tests). JOBS_WORKERS: threads of
+    # `flask jobs worker`. JOBS_LEASE_SECONDS: how long a claimed outbox row or pre-screen waits for its worker
+    # before another may take it over (a worker killed mid-job). Outbox rows are tried OUTBOX_MAX_ATTEMPTS times,
+    # OUTBOX_RETRY_SECONDS after the first failure, doubling each time.
+    JOBS_URL = _Env("JOBS_URL", lambda: f"sqlite:///{instance_dir() / 'jobs.db'}")
+    JOBS_IMMEDIATE = _EnvFlag("JOBS_IMMEDIATE", False)
+    JOBS_WORKERS = _int("JOBS_WORKERS", 2)
+    JOBS_LEASE_SECONDS = _int("JOBS_LEASE_SECONDS", 300)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
+    OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30)
     # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
@@ -180,6 +192,8 @@ class TestingConfig(Config):
     MAX_UPLOAD_BYTES = 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
     MAIL_BACKEND = "memory"
+    # Jobs run inside the call that enqueues them; tests of the queue itself set JOBS_IMMEDIATE=false.
+    JOBS_IMMEDIATE = _EnvFlag("JOBS_IMMEDIATE", True)
     # Cheap hashing keeps the suite fast; the algorithm and code path are the production ones.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

@@ -41,6 +41,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.extensions["mailer"] = mailer_from_config(app.config)
     app.extensions["payments"] = payments_from_config(app.config)
 
+    from marketplace.worker import init_worker
+
+    init_worker(app)  # the queue (SQLite, Redis or immediate), its tasks, `flask jobs` and the admin jobs page
+
     from marketplace.accounts.services import configure_password_hashing
 
     configure_password_hashing(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])

@@ -34,6 +34,7 @@ from marketplace.listings.opendata import (
 from marketplace.listings.vocab import UpdateFrequency
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review import prescreen_runs
 from marketplace.review.prescreen import PrescreenReport
 from marketplace.storage import Storage
 
@@ -190,6 +191,7 @@ def _build_product(session: Session, storage: Storage, user: User, org: Organiza
                             attested_by_name=ORGANIZATIONS[spec["org"]]["attester"])
     if state == "submit":
         round_ = review.submit_version(session, user, version, storage)
+        prescreen_runs.run_now(session, round_, storage)  # the demo reviewer decides at once
         _after_submission(session, reviewer, round_, spec)
     return product
 

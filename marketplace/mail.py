@@ -4,6 +4,10 @@ Subjects carry text users typed (product titles, organization and display names)
 ``Mail`` folds line breaks and other control characters in its subject into spaces: a title with CR/LF can neither
 add a header (``Bcc:``) nor make the SMTP backend refuse the message halfway through a request. The recipient must
 be one plain address; anything else is refused like a recipient the mail server refused.
+
+``send_mail`` never talks to a mail server: it writes the message to the outbox in the caller's transaction
+(``marketplace.jobs.outbox``), and a job sends it after the commit, retrying while the server is down. A rolled-back
+transaction sends nothing; a mail server that is down rolls nothing back.
 """
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
+from sqlalchemy.orm import Session
+
+from marketplace.jobs.outbox import add_to_outbox, outbox_handler
 
 # One address: local part, "@", domain; nothing that could separate, quote or name a second recipient.
 _ADDRESS = re.compile(r"[^\s@,;:<>()\[\]\"\\]+@[^\s@,;:<>()\[\]\"\\]+")
@@ -40,6 +47,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    message_id: str | None = None  # the Message-ID header: the same outbox row always gives the same one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", checked_recipient(self.to))
@@ -66,6 +74,8 @@ class SMTPMailer:
     def send(self, mail: Mail) -> None:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, mail.to, mail.subject
+        if mail.message_id:
+            msg["Message-ID"] = mail.message_id
         msg.set_content(mail.body)
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
             smtp.send_message(msg)
@@ -83,8 +93,21 @@ def mailer_from_config(config) -> ConsoleMailer | MemoryMailer | SMTPMailer:
     raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    current_app.extensions["mailer"].send(Mail(to, subject, body))
+def send_mail(to: str, subject: str, body: str, *, session: Session | None = None) -> None:
+    """Write an e-mail to the outbox of ``session`` (the app's by default); it is sent after the commit.
+    A recipient that is not one plain address is refused now (``SMTPRecipientsRefused``)."""
+    from marketplace.extensions import db
+
+    mail = Mail(to, subject, body)
+    add_to_outbox(session if session is not None else db.session, "mail",
+                  {"to": mail.to, "subject": mail.subject, "body": mail.body})
+
+
+@outbox_handler("mail")
+def _send_from_outbox(payload: dict, message_id: int) -> None:
+    domain = (current_app.config.get("MAIL_SENDER") or "marketplace@localhost").rpartition("@")[2] or "localhost"
+    current_app.extensions["mailer"].send(
+        Mail(payload["to"], payload["subject"], payload["body"], message_id=f"<outbox-{message_id}@{domain}>"))
 
 
 def public_link(path: str) -> str:

@@ -22,3 +22,4 @@ from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  
 from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order, PaymentEvent  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401
+from marketplace.jobs.models import FailedJob, OutboxMessage  # noqa: F401

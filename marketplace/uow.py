@@ -86,6 +86,25 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
         _inside.reset(token)
 
 
+@contextlib.contextmanager
+def job_unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """The unit of work of one background job: commits when the block ends, rolls back if it raises. Unlike
+    ``unit_of_work`` it never joins an enclosing unit (a job runs in an app context and session of its own, also
+    when the queue runs it at once, after a request's commit) and takes no write lock up front: a job that reads
+    for long (the pre-screen) must not hold SQLite's write lock meanwhile; its writes declare ``write_intent``."""
+    session = session if session is not None else db.session
+    token = _inside.set(True)
+    try:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        commit(session)
+    finally:
+        _inside.reset(token)
+
+
 def commit_before(session: Session, step: str) -> None:
     """Commit the unit of work so far, before ``step``: something that cannot be rolled back and must only happen
     once the rows describing it are saved (a signing key file replaced after the registry recorded both keys).

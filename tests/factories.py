@@ -108,6 +108,15 @@ ALL_PASS = {item: {"result": "pass", "comment": "Checked."} for item in (
     "source_legality", "personal_information", "classification", "cross_border", "licence_terms", "quality")}
 
 
+def submit(session, seller: User, version, storage, **kwargs):
+    """Submit ``version`` for review and commit: the pre-screen job runs after the commit (at once in tests)."""
+    from marketplace.review import services as review
+
+    round_ = review.submit_version(session, seller, version, storage, **kwargs)
+    session.commit()
+    return round_
+
+
 def listed_product(session, storage, seller: User, reviewer: User, *, title: str | None = None,
                    plans: list[dict] | None = None, **metadata) -> DataProduct:
     """A complete product taken through the real review path: submitted, claimed, approved, listed.
@@ -120,7 +129,7 @@ def listed_product(session, storage, seller: User, reviewer: User, *, title: str
         listings.update_metadata(session, seller, version, metadata)
     for extra in plans or []:
         listings.add_plan(session, seller, version, {**PLAN, **extra})
-    round_ = review.submit_version(session, seller, version, storage)
+    round_ = submit(session, seller, version, storage)
     review.claim_case(session, reviewer, round_.case)
     review.approve_version(session, reviewer, round_.case, answers=ALL_PASS)
     session.flush()

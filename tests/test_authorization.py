@@ -30,6 +30,7 @@ from marketplace.accounts.access import Permission, permits, refusal, require
 from marketplace.accounts.models import Membership, MemberRole, PlatformRole
 from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
+from marketplace.jobs.models import FailedJob
 from marketplace.orders import services as orders
 from marketplace.orders.anomalies import record_anomaly
 from marketplace.orders.models import AnomalyKind
@@ -245,6 +246,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("payment_anomalies.anomalies", "GET"): ADMINS,
     ("payment_anomalies.refund", "POST"): ADMINS,
     ("admin.audit", "GET"): ADMINS,
+    ("jobs_admin.index", "GET"): ADMINS,
+    ("jobs_admin.retry", "POST"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,
     # ------------------------------------------------------------ the user's own notifications (the seller's)
     ("notifications.index", "GET"): SIGNED_IN,
@@ -376,6 +379,8 @@ def build_world(session, storage) -> tuple[World, dict]:
     note = notify_organization(session, seller_org, "Hello", "A notification for the seller.", "/seller/")[0]
     token, _ = accounts.create_api_token(session, seller, "authz")
     invitation, _ = accounts.invite_member(session, seller, seller_org, "invitee@authz.example")
+    failed = FailedJob(task="orders.expire", args=[], error="OperationalError: database is locked")
+    session.add(failed)
     session.flush()
 
     deliverable = next(a for a in listed_version.assets if a.kind == "deliverable")
@@ -387,6 +392,7 @@ def build_world(session, storage) -> tuple[World, dict]:
             "slug": listed.slug, "org_slug": seller_org.slug, "serial": order.licence.serial,
             "token_id": token.id, "token": "no-such-invitation-token", "name": "package_list",
             "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
+            "failed_id": failed.id,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,

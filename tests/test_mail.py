@@ -48,7 +48,7 @@ def test_a_review_decision_on_a_title_with_line_breaks_notifies_the_seller(
     product = factories.product(session, seller)
     product.latest_version.title_en = INJECTED_TITLE  # stored before titles had to be one line
     version = factories.complete_version(session, storage, seller, product.latest_version)
-    review.submit_version(session, seller, version, storage)
+    factories.submit(session, seller, version, storage)
     case = review.case_for_version(session, version)
     review.claim_case(session, reviewer, case)
     session.commit()

@@ -32,6 +32,14 @@ BOUNDARY = {"uow.py"}
 COMMITS_BEFORE = {
     ("signing/services.py", "rotate_key_file"):
         "the registry holds the old and the new public key before the key file is replaced",
+    # A job's steps that other workers must see before the next one begins (and on SQLite, a read ended so that a
+    # write can begin its own transaction): a claim before its side effect, progress during a long scan, a failure
+    # kept although the job raises to be retried.
+    ("jobs/outbox.py", "_claim"): "a claimed message is seen by every worker before it is sent",
+    ("review/prescreen_runs.py", "_claim"): "a claimed pre-screen is seen by every worker before the scan",
+    ("review/prescreen_runs.py", "run_round_prescreen"): "the claim, the progress and the report, each in turn",
+    ("review/prescreen_runs.py", "progress"): "the rows scanned so far are seen while the scan goes on",
+    ("review/prescreen_runs.py", "_scan_failed"): "the failed attempt is kept although the job raises",
 }
 # Error answers that keep their writes (marketplace.uow.keep_despite_error): the refusal is a fact to record.
 KEPT_REFUSALS = {

@@ -31,8 +31,9 @@ def _ascii_domain(address: str) -> str:
 
 
 def deliver(to: str, subject: str, body: str) -> bool:
-    """Send one e-mail, to the ASCII form of the address's domain (a server without SMTPUTF8 refuses Unicode
-    domains); False (logged) when the mail server failed, so the caller can say so."""
+    """Queue one e-mail in the outbox (sent after the commit, retried while the mail server is down), to the ASCII
+    form of the address's domain (a server without SMTPUTF8 refuses Unicode domains); False (logged) when the
+    address cannot take mail at all, so the caller can say so."""
     try:
         send_mail(_ascii_domain(to), subject, body)
     except OSError:  # smtplib's errors are OSErrors; the token or invitation itself is saved

@@ -12,14 +12,16 @@ from marketplace.accounts.models import Invitation, MemberRole, Organization, Us
 def invite_and_email(
     session: Session, inviter: User, org: Organization, email: str, role: MemberRole,
 ) -> tuple[Invitation, bool]:
-    """Create the invitation (refusals as in ``services.invite_member``) and e-mail its link; the caller's unit
-    of work saves both.
+    """Create the invitation (refusals as in ``services.invite_member``) and queue the e-mail with its link in the
+    same transaction; the caller's unit of work saves both, and the mail leaves after the commit, retried while
+    the server is down.
 
-    Returns the invitation and whether the e-mail went out; a failed e-mail keeps the invitation.
+    Returns the invitation and whether the e-mail was queued (False: the address cannot take mail).
     """
     invitation, token = services.invite_member(
         session, inviter, org, email, role, days=current_app.config["INVITATION_DAYS"],
     )
+    session.flush()
     link = public_url("accounts.accept_invitation", token=token)
     body = (
         f"{inviter.display_name} ({inviter.email}) invited you to join {org.name} "
@@ -28,4 +30,5 @@ def invite_and_email(
         f"Log in (or sign up and confirm your address) as {invitation.email}, then open the link to accept. "
         f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
     )
-    return invitation, deliver(invitation.email, f"Join {org.name} on Open Data Exchange", body)
+    queued = deliver(invitation.email, f"Join {org.name} on Open Data Exchange", body)
+    return invitation, queued

@@ -1,4 +1,4 @@
-"""Notify users in the app and by e-mail (through the configured mailer)."""
+"""Notify users in the app and by e-mail (written to the outbox, sent after the commit)."""
 from __future__ import annotations
 
 from flask import has_app_context
@@ -28,7 +28,7 @@ def notify_organization(
         out.append(note)
         if has_app_context():
             url = f"\n\n{public_link(link)}" if link else ""
-            send_mail(user.email, subject, f"{body}{url}")
+            send_mail(user.email, subject, f"{body}{url}", session=session)  # sent after the commit
     session.flush()
     return out
 

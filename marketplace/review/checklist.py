@@ -71,3 +71,12 @@ class PrescreenOutcome(LabelledEnum):
     @property
     def rank(self) -> int:
         return {"pass": 0, "review": 1, "fail": 2}[self.value]
+
+
+class PrescreenState(LabelledEnum):
+    """Where a round's pre-screen is: it runs as a background job after the submission commits."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # every attempt failed; an admin can run it again from the jobs page

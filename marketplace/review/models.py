@@ -10,7 +10,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 
 
 class ReviewCase(TimestampMixin, db.Model):
@@ -25,7 +25,10 @@ class ReviewCase(TimestampMixin, db.Model):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Copied from the latest round so the queue filters and sorts without a join per row.
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    prescreen_outcome: Mapped[PrescreenOutcome] = mapped_column(str_enum(PrescreenOutcome), index=True)
+    # None until the current round's pre-screen is done.
+    prescreen_outcome: Mapped[PrescreenOutcome | None] = mapped_column(str_enum(PrescreenOutcome), index=True)
+    prescreen_state: Mapped[PrescreenState] = mapped_column(str_enum(PrescreenState, 16), default=PrescreenState.DONE)
+    prescreen_rows: Mapped[int] = mapped_column(Integer, default=0)
     decision: Mapped[Decision | None] = mapped_column(str_enum(Decision))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -55,7 +58,15 @@ class ReviewRound(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     seller_note: Mapped[str] = mapped_column(Text, default="")
     prescreen: Mapped[dict] = mapped_column(JSON, default=dict)
-    prescreen_outcome: Mapped[PrescreenOutcome] = mapped_column(str_enum(PrescreenOutcome))
+    prescreen_outcome: Mapped[PrescreenOutcome | None] = mapped_column(str_enum(PrescreenOutcome))
+    # The pre-screen job: its state, rows scanned so far, why it failed, and its worker's claim (a claim that runs
+    # out, its worker gone, lets another worker take over; ``prescreen_attempt`` tells a stale worker it lost it).
+    prescreen_state: Mapped[PrescreenState] = mapped_column(str_enum(PrescreenState, 16), default=PrescreenState.DONE)
+    prescreen_rows: Mapped[int] = mapped_column(Integer, default=0)
+    prescreen_error: Mapped[str] = mapped_column(Text, default="")
+    prescreen_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    prescreen_failures: Mapped[int] = mapped_column(Integer, default=0)
+    prescreen_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision: Mapped[Decision | None] = mapped_column(str_enum(Decision))

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import ijson
 
@@ -37,6 +37,7 @@ KIND_LABELS: dict[str, str] = {
     "column_name": "column name suggesting personal data",
 }
 MAX_CELL_CHARS = 10_000
+PROGRESS_ROWS = 10_000  # rows between two progress reports of a scan
 MAX_COLUMNS = 10_000  # distinct JSON keys tracked; further ones are pooled under OTHER_COLUMNS
 OTHER_COLUMNS = "(other columns)"
 
@@ -381,12 +382,14 @@ def _locate(path: tuple, event: str, geo: bool, root_array: bool) -> tuple[bool,
 
 
 def scan_file(
-    stream: BinaryIO, *, filename: str, content_type: str | None = None, max_rows: int = 200_000
+    stream: BinaryIO, *, filename: str, content_type: str | None = None, max_rows: int = 200_000,
+    progress: Callable[[int], None] | None = None,
 ) -> ScanResult:
     """Scan an uploaded file for personal information, reading at most ``max_rows`` records.
 
     Never raises for a bad file: an unsupported, binary, malformed or undecodable file gives a result whose
-    ``error`` says why (with whatever was found before the problem).  The stream is not closed.
+    ``error`` says why (with whatever was found before the problem).  The stream is not closed. ``progress`` is
+    told the rows read so far every ``PROGRESS_ROWS`` rows.
     """
     fmt, rows, truncated, error = None, 0, False, None
     tally = _Tally()
@@ -401,6 +404,8 @@ def scan_file(
                     truncated = True
                     break
                 rows += 1
+                if progress is not None and rows % PROGRESS_ROWS == 0:
+                    progress(rows)
             else:
                 item[0].add(item[1])
     except UnsupportedFile as exc:

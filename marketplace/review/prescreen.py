@@ -1,12 +1,14 @@
 """The automated pre-screen: the tedious part of a reviewer's work, as findings filed under checklist items.
 
-It runs on submission (its report is kept with the review round) and on demand for the seller. Each finding
+It runs as a background job after a submission commits (``review/prescreen_runs.py``; its report is kept with the
+review round) and on demand for the seller. Each finding
 passes, fails, or asks a person to look; a report's outcome is its worst finding. It reads every file through the
 storage interface as a stream, with a row cap, so a large deliverable costs bounded time and memory.
 """
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -121,11 +123,13 @@ class _FileFacts:
         return f"{self.asset.filename} ({', '.join(self.kinds)})"
 
 
-def _read_file(asset: Asset, storage: Storage, max_rows: int) -> _FileFacts:
+def _read_file(asset: Asset, storage: Storage, max_rows: int,
+               progress: Callable[[int], None] | None = None) -> _FileFacts:
     if not looks_inferable(asset.filename, asset.content_type):
         return _FileFacts(asset, None, None, None)
     with storage.open(asset.storage_key) as stream:
-        scan = pii.scan_file(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows)
+        scan = pii.scan_file(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows,
+                             progress=progress)
     columns, error = None, None
     try:
         with storage.open(asset.storage_key) as stream:
@@ -142,17 +146,24 @@ def _configured_rows() -> int:
     return current_app.config.get("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
 
 
-def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
-    """Check a version against every automated rule and return the findings, grouped by checklist item."""
+def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> PrescreenReport:
+    """Check a version against every automated rule and return the findings, grouped by checklist item.
+    ``progress`` is told the rows scanned so far, across files, as the scan goes."""
     by_content: dict[str, list[Asset]] = {}
     for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
         by_content.setdefault(asset.sha256, []).append(asset)
     files = []
     rows = max_rows or _configured_rows()
+    done = 0
     for same in by_content.values():
-        facts = _read_file(same[0], storage, rows)
+        file_progress = (lambda n, before=done: progress(before + n)) if progress else None
+        facts = _read_file(same[0], storage, rows, file_progress)
         facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
         files.append(facts)
+        done += facts.scan.rows_scanned if facts.scan else 0
+        if progress:
+            progress(done)
     findings = [
         *_source_legality(version), *_personal_information(version, files), *_classification(version),
         *_cross_border(version), *_licence_terms(version), *_quality(version, files),

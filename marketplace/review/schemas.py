@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.listings.schemas import VersionOutSchema
 from marketplace.listings.states import ProductAction
-from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.prescreen import PrescreenReport
 from marketplace.schema_fields import choice, filled, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
@@ -98,7 +98,15 @@ class RoundOutSchema(Schema):
     decision_comment = fields.String()
     decided_at = fields.DateTime(allow_none=True)
     answers = fields.List(fields.Nested(AnswerOutSchema))
-    prescreen = fields.Function(lambda r: PrescreenSchema().dump(r.prescreen))
+    prescreen_state = fields.Function(lambda r: PrescreenState(r.prescreen_state).value, metadata={
+        "enum": [s.value for s in PrescreenState],
+        "description": "The pre-screen runs as a background job after the submission: queued, running, done or "
+                       "failed; the report is there once it is done."})
+    prescreen_rows = fields.Integer(metadata={"description": "Rows scanned so far (all of them once done)."})
+    prescreen_error = fields.String(metadata={"description": "Why the last attempt failed, if it did."})
+    prescreen = fields.Function(
+        lambda r: PrescreenSchema().dump(r.prescreen) if r.prescreen_state == PrescreenState.DONE else None,
+        allow_none=True)
 
 
 class CaseSummarySchema(Schema):
@@ -113,7 +121,10 @@ class CaseSummarySchema(Schema):
     organization = fields.Function(lambda c: c.organization.slug)
     reviewer = fields.Function(lambda c: c.reviewer.display_name if c.reviewer else None)
     submitted_at = fields.DateTime()
-    prescreen_outcome = fields.String()
+    prescreen_outcome = fields.String(allow_none=True, metadata={"description": "None until the pre-screen is done."})
+    prescreen_state = fields.Function(lambda c: PrescreenState(c.prescreen_state).value,
+                                      metadata={"enum": [s.value for s in PrescreenState]})
+    prescreen_rows = fields.Integer()
     decision = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 

@@ -32,9 +32,10 @@ from marketplace.listings.states import (
 )
 from marketplace.listings.vocab import Classification
 from marketplace.notifications.services import notify_organization
-from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
 from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
@@ -86,11 +87,11 @@ def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | 
 
 
 def submit_version(
-    session: Session, user: User, version: ProductVersion, storage: Storage, *, note: str = "",
-    max_rows: int | None = None,
+    session: Session, user: User, version: ProductVersion, storage: Storage | None = None, *, note: str = "",
 ) -> ReviewRound:
-    """Submit an editable, complete version for compliance review: it becomes read-only, the pre-screen runs and
-    a review round opens (the case is created on the first submission).
+    """Submit an editable, complete version for compliance review: it becomes read-only, a review round opens
+    (the case is created on the first submission) and its pre-screen is queued, to run as a job once this
+    transaction commits (``review/prescreen_runs.py``; ``storage`` is no longer read here).
 
     Refuses an incomplete version (ValidationFailed listing what is missing), a version that is not draft or
     changes-requested (InvalidTransition), a delisted product, and anyone outside the seller organization.
@@ -104,8 +105,7 @@ def submit_version(
     if problems:
         raise ValidationFailed("This version is not ready for review.", problems)
     note = _text(note, "note", "The note", required=False)
-    report = run_prescreen(version, storage, max_rows=max_rows)
-    _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=report.outcome.value)
+    _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
     now = utcnow()
     version.submitted_at, version.submitted_by_id = now, user.id
     case = session.scalar(select(ReviewCase).where(ReviewCase.version_id == version.id))
@@ -113,11 +113,11 @@ def submit_version(
         case = ReviewCase(version=version, product_id=product.id, organization_id=product.organization_id)
         session.add(case)
     case.reviewer_id, case.decision, case.decided_at = None, None, None
-    case.submitted_at, case.prescreen_outcome = now, report.outcome
-    round_ = ReviewRound(number=len(case.rounds) + 1, submitted_at=now, submitted_by_id=user.id, seller_note=note,
-                         prescreen=report.to_dict(), prescreen_outcome=report.outcome)
+    case.submitted_at = now
+    round_ = ReviewRound(number=len(case.rounds) + 1, submitted_at=now, submitted_by_id=user.id, seller_note=note)
     case.rounds.append(round_)
     session.flush()
+    queue_prescreen(session, case, round_)
     return round_
 
 
@@ -321,6 +321,9 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     if answers:
         save_checklist(session, user, case, answers)
     actor = _require_claimant(session, user, case)
+    # Approval is checked against the pre-screen's report, so it waits for one; sending a version back needs no
+    # report, but still waits while one is coming.
+    require_prescreen_done(case.current_round, allow_failed=decision != Decision.APPROVE)
     comment = _text(comment, "comment", "A comment for the seller", required=decision != Decision.APPROVE)
     if decision == Decision.APPROVE:
         problems = _approval_problems(case)

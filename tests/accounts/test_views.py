@@ -12,6 +12,7 @@ from marketplace import create_app
 from marketplace.accounts import services
 from marketplace.accounts.forms import SignupForm, apply_domain_errors
 from marketplace.accounts.models import ApiToken, MemberRole, User
+from marketplace.jobs.models import OutboxMessage, OutboxStatus
 from marketplace.db import utcnow
 from marketplace.errors import ValidationFailed
 from tests import factories
@@ -450,13 +451,15 @@ def test_signup_at_an_internationalised_domain_is_mailed_in_ascii_and_logs_in_by
         client.post("/logout")
 
 
-def test_an_invitation_whose_mail_failed_is_saved_and_the_page_says_so(
+def test_an_invitation_while_the_mail_server_is_down_is_saved_and_its_mail_waits_in_the_outbox(
         client, auth, seller, seller_org, session, mail_server_down):
     auth.login(seller.email)
     response = client.post(f"/organizations/{seller_org.slug}/invitations",
                            data={"email": "new@bücher.example", "role": "member"})
     assert response.status_code == 302
     page = html(client.get(response.headers["Location"]))
-    assert "The invitation for new@xn--bcher-kva.example was saved but the e-mail could not be sent." in page
+    assert "Invitation sent to new@xn--bcher-kva.example." in page
+    [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
+    assert message.payload["to"] == "new@xn--bcher-kva.example" and "Connection refused" in message.last_error
     assert [i.email for i in services.pending_invitations(session, seller, seller_org)] == [
         "new@xn--bcher-kva.example"]

@@ -27,7 +27,7 @@ def approve(session, storage, seller, reviewer, version):
     if version.attested_at is None:  # a new version copies the profile, not the attestation
         listings.set_compliance(session, seller, version, factories.COMPLIANCE, attest=True,
                                 attested_by_name="Ada Seller")
-    round_ = review.submit_version(session, seller, version, storage)
+    round_ = factories.submit(session, seller, version, storage)
     review.claim_case(session, reviewer, round_.case)
     review.approve_version(session, reviewer, round_.case, answers=factories.ALL_PASS)
     session.flush()
@@ -156,7 +156,7 @@ def test_a_draft_is_404(client, session, seller):
 
 def test_a_product_in_review_is_404(client, session, storage, seller):
     p = factories.product(session, seller, title="Waiting for review")
-    review.submit_version(session, seller, factories.complete_version(session, storage, seller, p.latest_version),
+    factories.submit(session, seller, factories.complete_version(session, storage, seller, p.latest_version),
                           storage)
     session.commit()
 
@@ -191,7 +191,7 @@ def test_buyers_see_the_listed_version_while_a_new_one_is_in_review(client, sess
     v2 = listings.new_version(session, seller, product, "2.0", "New title.")
     listings.update_metadata(session, seller, v2, {"title_en": "Renamed in review"})
     listings.set_compliance(session, seller, v2, factories.COMPLIANCE, attest=True, attested_by_name="Ada Seller")
-    review.submit_version(session, seller, v2, storage)
+    factories.submit(session, seller, v2, storage)
     session.commit()
 
     page = text(client.get(f"/products/{product.slug}"))

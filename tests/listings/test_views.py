@@ -525,7 +525,7 @@ def test_submitting_a_complete_version_makes_it_read_only(seller_client, complet
 @pytest.mark.parametrize(("suffix", "data"), EDIT_ENDPOINTS)
 def test_edits_of_a_submitted_version_are_refused_with_409(seller_client, session, storage, seller, complete, suffix,
                                                           data):
-    review.submit_version(session, seller, complete.latest_version, storage)
+    factories.submit(session, seller, complete.latest_version, storage)
     session.commit()
     response = seller_client.post(vurl(complete, suffix), data=data)
     assert response.status_code == 409
@@ -537,7 +537,7 @@ def test_edits_of_a_submitted_version_are_refused_with_409(seller_client, sessio
 def test_removals_from_a_submitted_version_are_refused_with_409(seller_client, session, storage, seller, complete,
                                                               suffix):
     version = complete.latest_version
-    review.submit_version(session, seller, version, storage)
+    factories.submit(session, seller, version, storage)
     session.commit()
     ids = {"source": version.sources[0].id, "asset": version.assets[0].id, "plan": version.plans[0].id}
     response = seller_client.post(vurl(complete, suffix.format(**ids)), data=PLAN_FORM)

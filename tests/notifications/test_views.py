@@ -22,6 +22,8 @@ def test_every_member_gets_a_notification_and_an_email(session, seller, seller_o
     session.flush()
     notes = services.notify_organization(session, seller_org, "Subject", "Body", "/seller/")
     assert {n.user_id for n in notes} == {seller.id, member.id}
+    assert outbox == []  # nothing leaves before the commit
+    session.commit()
     assert {m.to for m in outbox} == {seller.email, member.email}
     assert outbox[0].body.endswith("http://127.0.0.1:5000/seller/")
 

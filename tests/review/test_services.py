@@ -143,10 +143,12 @@ def test_approval_lists_the_version_with_a_registration_number(session, claimed,
     assert version.registration_number == f"REG-{version.approved_at:%Y}-{version.id:06d}"
     assert version.approved_by_id == reviewer.id
     assert claimed.decision == Decision.APPROVE and claimed.current_round.decision_comment == "Clean."
-    assert _events(session, version.id)[-4:] == ["version.submit", "version.claim", "version.approve", "version.list"]
+    assert _events(session, version.id)[-5:] == [
+        "version.submit", "version.prescreened", "version.claim", "version.approve", "version.list"]
     assert _events(session, product.id, "product") == ["product.created", "product.list"]
     note = session.scalar(select(Notification).where(Notification.user_id == seller.id))
     assert note.subject.startswith("Approved and listed") and version.registration_number in note.body
+    session.commit()
     assert outbox[-1].to == seller.email and version.registration_number in outbox[-1].body
     assert verify_chain(session).ok
 
@@ -160,7 +162,7 @@ def test_core_data_is_never_approved(session, claimed, reviewer):
 
 def test_overriding_a_prescreen_failure_needs_a_comment(session, storage, seller, reviewer, version):
     listings.replace_dictionary(session, seller, version, [{"name": "AID_ID_Number", "type": "string"}])
-    round_ = review.submit_version(session, seller, version, storage)  # Latitude is now undescribed: quality fails
+    round_ = factories.submit(session, seller, version, storage)  # Latitude is now undescribed: quality fails
     case = round_.case
     assert case.prescreen_outcome == PrescreenOutcome.FAIL
     review.claim_case(session, reviewer, case)
@@ -189,6 +191,7 @@ def test_changes_requested_round_trip_keeps_every_round(session, storage, claime
                   answers={**PASSING, "source_legality": {"result": "fail", "comment": "One source is missing."}})
     version = claimed.version
     assert version.status == VersionStatus.CHANGES_REQUESTED
+    session.commit()
     assert "Cite the detector locations dataset." in outbox[-1].body
     listings.update_metadata(session, seller, version, {"changelog": "Added the second source."})  # editable again
     review.submit_version(session, seller, version, storage, note="Second source cited.")
@@ -209,7 +212,7 @@ def test_rejection_is_final_for_the_version(session, claimed, reviewer, seller):
 
 
 def _approve(session, storage, reviewer, seller, version):
-    round_ = review.submit_version(session, seller, version, storage)
+    round_ = factories.submit(session, seller, version, storage)
     review.claim_case(session, reviewer, round_.case)
     review.decide(session, reviewer, round_.case, "approve", answers={
         k: {**v, "comment": "ok"} for k, v in PASSING.items()})
@@ -242,6 +245,7 @@ def test_suspend_and_reinstate_with_reasons(session, listed, reviewer, seller, o
     review.change_product_status(session, reviewer, listed, "suspend", "Upstream licence under query.")
     assert listed.status == ProductStatus.SUSPENDED and listed.status_reason == "Upstream licence under query."
     assert listed.listed_version.status == VersionStatus.LISTED  # what was bought stays bought
+    session.commit()
     assert outbox[-1].subject.startswith("Suspended") and "Upstream licence under query." in outbox[-1].body
     review.change_product_status(session, reviewer, listed, "reinstate", "Licence confirmed.")
     assert listed.status == ProductStatus.LISTED
@@ -281,7 +285,7 @@ def test_queue_is_oldest_first_and_filters(session, storage, reviewer, seller):
     for owner, category in ((seller, "transport"), (other_seller, "environment"), (seller, "environment")):
         v = factories.complete_version(session, storage, owner, factories.product(session, owner).latest_version)
         listings.update_metadata(session, owner, v, {"category": category})
-        review.submit_version(session, owner, v, storage)
+        factories.submit(session, owner, v, storage)
         versions.append(v)
     cases, total = review.review_queue(session, reviewer)
     assert total == 3 and [c.version_id for c in cases] == [v.id for v in versions]

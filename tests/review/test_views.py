@@ -284,7 +284,7 @@ def test_history_keeps_every_round(reviewer_client, session, storage, seller, cl
         decision="request_changes", comment="Give the unit of Latitude."))
     version = claimed.version
     assert version.status == VersionStatus.CHANGES_REQUESTED
-    review.submit_version(session, seller, version, storage, note="Unit added.")
+    factories.submit(session, seller, version, storage, note="Unit added.")
     session.commit()
     page = text(reviewer_client.get(curl(claimed)))
     assert "Round 1" in page and "Round 2" in page and "Unit added." in page

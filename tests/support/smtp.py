@@ -3,6 +3,7 @@ NOOP, QUIT) for ``smtplib`` and keeps every message it accepted, with its envelo
 from __future__ import annotations
 
 import socketserver
+import time
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -33,6 +34,7 @@ class _Session(socketserver.StreamRequestHandler):
         self.wfile.write(line.encode() + b"\r\n")
 
     def handle(self) -> None:
+        self.server.connections += 1
         self._say("220 localhost test SMTP")
         envelope = _Envelope()
         while line := self.rfile.readline():
@@ -44,6 +46,7 @@ class _Session(socketserver.StreamRequestHandler):
             elif verb == "HELO" or verb == "NOOP":
                 self._say("250 OK")
             elif verb == "MAIL":
+                time.sleep(self.server.mail_delay)  # a slow server: the sender waits here
                 envelope = _Envelope(sender=argument.partition(":")[2].strip().split(" ")[0].strip("<>"))
                 self._say("250 OK")
             elif verb == "RCPT":
@@ -71,14 +74,18 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     received: list[Received]
+    mail_delay: float = 0.0
+    connections: int = 0
 
 
 class SMTPServer:
-    """``start()`` listens on 127.0.0.1 on a free port (``port``); ``received`` lists the accepted messages."""
+    """``start()`` listens on 127.0.0.1 on a free port (or the ``port`` given: a server started again where one was
+    stopped); ``received`` lists the accepted messages. ``mail_delay`` seconds pass before each MAIL is answered."""
 
-    def __init__(self) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Session)
+    def __init__(self, port: int = 0, mail_delay: float = 0.0) -> None:
+        self._server = _Server(("127.0.0.1", port), _Session)
         self._server.received = []
+        self._server.mail_delay = mail_delay
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

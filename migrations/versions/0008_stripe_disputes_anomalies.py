@@ -1,8 +1,8 @@
 """stripe: disputes on orders, payments that paid no order (anomalies), orders found by payment intent, a random
 payment token per order
 
-Revision ID: 0007_stripe
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 02:20:00.000000
 
 """
@@ -14,8 +14,8 @@ import marketplace.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_stripe'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,80 @@
+"""Every background job: outbox delivery, the pre-screen, the sweep for lost jobs, and the schedules that replace
+cron (expire orders and licences, reconcile Stripe, audit checkpoints). Each runs as one unit of work
+(``queue.job``)."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+
+from marketplace.db import write_intent
+from marketplace.extensions import db
+from marketplace.jobs import outbox
+from marketplace.jobs.queue import crontab, job
+
+log = logging.getLogger(__name__)
+
+LOST_AFTER = timedelta(seconds=60)  # a job not started this long after it was due was lost
+
+
+@job("review.prescreen", retries=3, retry_delay=10, records_own_failures=True)
+def prescreen_round(round_id: int) -> str:
+    """Run the queued pre-screen of a submitted round."""
+    from marketplace.review.prescreen_runs import run_round_prescreen
+
+    return run_round_prescreen(db.session, round_id, current_app.extensions["storage"])
+
+
+def sweep_lost_jobs(overdue: timedelta = LOST_AFTER) -> dict[str, int]:
+    """Queue again what a lost job left behind: pending outbox messages and stalled pre-screens."""
+    from marketplace.review.prescreen_runs import stalled_rounds
+
+    rounds = stalled_rounds(db.session, overdue=overdue)
+    for round_id in rounds:
+        prescreen_round(round_id)
+    return {"outbox": outbox.sweep(overdue=overdue), "prescreens": len(rounds)}
+
+
+@job("jobs.sweep", retries=0, schedule=crontab(minute="*"))
+def sweep_every_minute() -> dict[str, int]:
+    """Each minute: queue again the work of jobs lost with a killed worker or a queue that was down."""
+    return sweep_lost_jobs()
+
+
+@job("orders.expire", retries=2, retry_delay=30, schedule=crontab(minute="*/5"))
+def expire_orders_job() -> int:
+    """Every five minutes: expire orders that waited too long for the seller or for payment."""
+    from marketplace.orders.requests import expire_orders
+
+    with write_intent():
+        return len(expire_orders(db.session))
+
+
+@job("licences.expire", retries=2, retry_delay=30, schedule=crontab(minute="7"))
+def expire_licences_job() -> int:
+    """Hourly: expire licences whose term ended."""
+    from marketplace.licensing.services import expire_licences
+
+    with write_intent():
+        return len(expire_licences(db.session))
+
+
+@job("payments.reconcile", retries=2, retry_delay=60, schedule=crontab(minute="*/15"))
+def reconcile_payments_job() -> int:
+    """Every quarter hour, with Stripe configured: settle orders whose webhook never came."""
+    if current_app.config.get("PAYMENTS_BACKEND") != "stripe":
+        return 0
+    from marketplace.orders.checkout import reconcile_orders
+
+    with write_intent():
+        return len(reconcile_orders(db.session, current_app.extensions["payments"]))
+
+
+@job("audit.checkpoint", retries=2, retry_delay=30, schedule=crontab(minute="*/5"))
+def audit_checkpoint_job() -> bool:
+    """Every five minutes: sign a checkpoint of the audit chain when the interval since the last one passed."""
+    from marketplace.audit.checkpoints import checkpoint_if_due
+
+    with write_intent():
+        return checkpoint_if_due(db.session) is not None
