@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import create_organization, normalise_email, register_user
-from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
+from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.listings import services as listings
 from marketplace.listings.assets import dictionary_from_inference, infer_from_asset, upload_asset
 from marketplace.listings.models import DataProduct, ProductVersion
@@ -32,13 +32,11 @@ from marketplace.listings.opendata import (
     source_from_shanghai,
 )
 from marketplace.listings.vocab import UpdateFrequency
+from marketplace.review import prescreen_runs
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
-from marketplace.review import prescreen_runs
 from marketplace.review.prescreen import PrescreenReport
 from marketplace.storage import Storage
-
-
 
 # ---------------------------------------------------------------- trades
 
@@ -56,11 +54,11 @@ def _fitting_scenario(plan, description: str) -> dict:
 def _demo_trades(session: Session, buyer: User, buyer_org: Organization, created: Counter) -> None:
     """The demo buyer's history, made through the order services: a free licence, a paid one (simulated card)
     and a request waiting for its seller. Skipped once the buyer organization has any order."""
-    from marketplace.orders import services as orders
-    from marketplace.orders.models import Order
     from marketplace.listings.models import PricingPlan
     from marketplace.listings.services import buyer_visible
     from marketplace.listings.vocab import PlanKind
+    from marketplace.orders import services as orders
+    from marketplace.orders.models import Order
     from marketplace.payments import SimulatedPayments
 
     if session.scalar(select(Order.id).where(Order.buyer_organization_id == buyer_org.id).limit(1)):

@@ -9,6 +9,7 @@ from marketplace.accounts.models import (  # noqa: F401
 )
 from marketplace.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: F401
+from marketplace.jobs.models import FailedJob, OutboxMessage  # noqa: F401
 from marketplace.listings.models import (  # noqa: F401
     Asset,
     DataProduct,
@@ -18,8 +19,6 @@ from marketplace.listings.models import (  # noqa: F401
     ProductVersion,
 )
 from marketplace.notifications.models import Notification  # noqa: F401
-from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
-from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order, PaymentEvent  # noqa: F401
+from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401
-from marketplace.jobs.models import FailedJob, OutboxMessage  # noqa: F401

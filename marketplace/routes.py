@@ -11,16 +11,16 @@ def init_pages(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.listings.views import bp as seller_bp
-    from marketplace.review import submission_views  # noqa: F401  (review's routes join the seller's blueprints)
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.review import submission_views  # noqa: F401  (review's routes join the seller's blueprints)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(seller_bp)
     app.register_blueprint(notifications_bp)
 
-    from marketplace.audit.public_views import bp as audit_public_bp
     from marketplace.admin.views import bp as admin_bp
+    from marketplace.audit.public_views import bp as audit_public_bp
     from marketplace.review.views import bp as review_bp
 
     app.register_blueprint(review_bp)
@@ -61,12 +61,11 @@ def init_pages(app: Flask) -> None:
 
 def init_api_blueprints(app: Flask) -> None:
     """Every domain's JSON API blueprint under /api/v1 (after ``marketplace.api.init_api``)."""
-    from marketplace.api import API_PREFIX, api
-    from marketplace.extensions import csrf
-
     from marketplace.accounts.api import blp as accounts_blp
     from marketplace.admin.api import blp as audit_blp
+    from marketplace.api import API_PREFIX, api
     from marketplace.catalog.api import blp as catalog_blp
+    from marketplace.extensions import csrf
     from marketplace.licensing.api import blp as licensing_blp
     from marketplace.listings.api import blp as listings_blp
     from marketplace.listings.reference_api import blp as reference_blp

@@ -27,15 +27,15 @@ from flask_login import AnonymousUserMixin
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.access import Permission, permits, refusal, require
-from marketplace.accounts.models import Membership, MemberRole, PlatformRole
+from marketplace.accounts.models import MemberRole, Membership, PlatformRole
 from marketplace.errors import Forbidden, NotFound, Unauthorized
 from marketplace.extensions import db
 from marketplace.jobs.models import FailedJob
+from marketplace.listings import services as listings
+from marketplace.notifications.services import notify_organization
 from marketplace.orders import services as orders
 from marketplace.orders.anomalies import record_anomaly
 from marketplace.orders.models import AnomalyKind
-from marketplace.listings import services as listings
-from marketplace.notifications.services import notify_organization
 from marketplace.review import services as review
 from tests import factories
 

@@ -12,9 +12,6 @@ from marketplace.accounts.models import Membership, Organization, PlatformRole, 
 from marketplace.accounts.services import authenticate
 from marketplace.audit.services import verify_chain
 from marketplace.demo import SAMPLES, load_demo, review_plan
-from marketplace.review import services as review
-from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
-from marketplace.review.prescreen import PrescreenReport
 from marketplace.demo_catalog import ACCOUNTS, PRODUCTS
 from marketplace.extensions import db
 from marketplace.listings.licences import get_licence
@@ -22,6 +19,9 @@ from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import readiness_problems
 from marketplace.listings.states import ProductStatus, VersionStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, Prohibition, Territory
+from marketplace.review import services as review
+from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.prescreen import PrescreenReport
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from marketplace.accounts.models import Membership, MemberRole, Organization, User
+from marketplace.accounts.models import MemberRole, Membership, Organization, User
 from marketplace.errors import DomainError, Forbidden, NotFound, Unauthorized
 
 VERIFY_FIRST = ("Verify your e-mail address first: follow the link we sent you (you can ask for a new one on your "

@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, URL
+from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 
 from marketplace.accounts.models import MemberRole
 from marketplace.accounts.services import MIN_PASSWORD_LENGTH

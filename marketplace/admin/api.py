@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.access import Permission, require
+from marketplace.accounts.auth import require_api_user
 from marketplace.audit.checkpoints import verify_audit
 from marketplace.audit.schemas import AuditReportSchema
 from marketplace.extensions import db

@@ -7,10 +7,10 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.accounts.models import User
-from marketplace.audit.models import AuditEvent
 from marketplace.accounts.access import Permission, require
+from marketplace.accounts.models import User
 from marketplace.audit.checkpoints import verify_audit
+from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import recent_events
 from marketplace.extensions import db, login_manager
 from marketplace.inputs import MAX_ROW_ID

@@ -70,7 +70,6 @@ from marketplace.catalog.ckan_mapping import (
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
-from marketplace.catalog.search import SORTS as SEARCH_SORTS
 from marketplace.catalog.search import (
     MAX_OFFSET,
     MAX_PER_PAGE,
@@ -81,10 +80,10 @@ from marketplace.catalog.search import (
     parse_terms,
     search,
 )
+from marketplace.catalog.search import SORTS as SEARCH_SORTS
 from marketplace.catalog.services import listed_product, with_listed_content
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.errors import NotFound as DomainNotFound
-from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.listings.models import DataProduct
 from marketplace.listings.services import buyer_visible

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 from marketplace.catalog.index import usd_cents
@@ -162,7 +162,7 @@ def iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        value = value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     return value.isoformat()
 
 

@@ -18,15 +18,17 @@ from datetime import datetime
 from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS as DCT
+from rdflib.namespace import FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import ODRL2 as ODRL
 from rdflib.term import Node
-from rdflib.namespace import DCTERMS as DCT, FOAF, ODRL2 as ODRL, PROV, RDF, RDFS, SKOS, XSD
 
 from marketplace.listings.forms import minor_to_decimal
+from marketplace.listings.licence_profiles import licence_profile
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan, ProductVersion
 from marketplace.listings.view_helpers import price_words, terms_words
 from marketplace.listings.vocab import Category, PermittedUse, Portal, Prohibition, Region, UpdateFrequency
-from marketplace.listings.licence_profiles import licence_profile
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace lacks DCAT 3 terms (dcat:version)
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

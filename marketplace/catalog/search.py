@@ -23,7 +23,7 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pyroaring import FrozenBitMap
 from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
@@ -55,8 +55,8 @@ MAX_OFFSET = 10_000  # past this, pages are reached by cursor (newest and price 
 CURSOR_KEYS = {"newest": ("listed_at", "desc"), "price_asc": ("price_sort", "asc"),
                "price_desc": ("price_sort", "desc")}
 # A cursor's time lies in this range: a real one is a listing's time; outside it, shifting to UTC could overflow.
-CURSOR_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-CURSOR_LATEST = datetime(2999, 12, 31, tzinfo=timezone.utc)
+CURSOR_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR_LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 BIGINT_MIN, BIGINT_MAX = -2**63, 2**63 - 1  # price_sort is a 64-bit signed column
 
 

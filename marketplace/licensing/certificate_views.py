@@ -24,10 +24,10 @@ from wtforms import TextAreaField
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing.certificates import (
-    MAX_DOCUMENT_BYTES,
-    check_certificate,
     KEYS_PATH,
+    MAX_DOCUMENT_BYTES,
     certificate_document,
+    check_certificate,
     current_status,
     odrl_policy,
     scenario_in_words,

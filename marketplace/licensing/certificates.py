@@ -20,7 +20,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +38,7 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.vocab import AssetKind, PlanKind, Territory
+
 # KEYS_PATH, Signer and signer_for stay importable from here for the certificate's readers.
 from marketplace.signing.keys import (  # noqa: F401
     ALGORITHM,
@@ -70,7 +71,7 @@ def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second ("2025-03-01T08:00:00Z"), or None."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def base_url() -> str:

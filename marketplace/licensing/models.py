@@ -46,7 +46,7 @@ class Licence(TimestampMixin, db.Model):
     signature: Mapped[str] = mapped_column(String(200), default="")
     key_id: Mapped[str] = mapped_column(String(64), default="")
 
-    order: Mapped["Order"] = relationship(back_populates="licence", foreign_keys=[order_id])  # noqa: F821
+    order: Mapped[Order] = relationship(back_populates="licence", foreign_keys=[order_id])  # noqa: F821
     buyer_organization: Mapped[Organization] = relationship(foreign_keys=[buyer_organization_id])
     seller_organization: Mapped[Organization] = relationship(foreign_keys=[seller_organization_id])
     product: Mapped[DataProduct] = relationship()

@@ -10,15 +10,16 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
-import itertools
 import io
+import itertools
 import json
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import ijson
 from charset_normalizer import from_bytes

@@ -31,7 +31,6 @@ from marketplace.listings.vocab import (
 from marketplace.schema_fields import choice, choices, documented, filled, flag, http_url, line, strict_int, text
 from marketplace.text import SINGLE_LINE_NON_BLANK_PATTERN
 
-
 # ---------------------------------------------------------------- input
 
 class MetadataInSchema(Schema):

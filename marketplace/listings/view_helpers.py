@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 

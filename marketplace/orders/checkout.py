@@ -13,9 +13,8 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
 from marketplace.orders.anomalies import record_anomaly
-from marketplace.orders.common import move_order, notify_buyer, require_buyer
+from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
-from marketplace.orders.common import lock_order
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
 from marketplace.payments import (

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.access import Permission, member_organizations_query, permits
 from marketplace.accounts.models import Organization, User
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.lifecycle import Moved
+from marketplace.licensing.models import Licence
 from marketplace.licensing.services import member_organization_ids  # noqa: F401  (orders read it from here)
+from marketplace.lifecycle import Moved
 from marketplace.listings.models import PricingPlan
 from marketplace.notifications.services import notify_organization
-from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order
 from marketplace.orders.states import HOLDS_LICENCE, ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 

@@ -28,12 +28,12 @@ from marketplace.accounts.services import organization_for_member
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.licensing import services as licences
-from marketplace.orders import services as orders
 from marketplace.licensing.certificates import scenario_in_words
+from marketplace.listings.view_helpers import acting_user
+from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.orders.seller_forms import DecisionForm, RefundForm
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
-from marketplace.listings.view_helpers import acting_user
 
 bp = Blueprint("sales", __name__)
 

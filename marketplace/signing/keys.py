@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -131,7 +131,7 @@ def rfc3339(moment: datetime) -> str:
 
 
 def _whole_second_after(moment: datetime) -> datetime:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
 
 
@@ -140,7 +140,7 @@ def parse_rfc3339(text: object) -> datetime | None:
     if not isinstance(text, str) or not _RFC3339.fullmatch(text):
         return None
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
 

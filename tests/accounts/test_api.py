@@ -35,7 +35,7 @@ def test_owner_invites_by_email_with_the_configured_expiry(api, app, outbox):
     assert resp.get_json()["email"] == "new@example.org" and resp.get_json()["mail_sent"] is True
     assert [m.to for m in outbox] == ["new@example.org"]
     assert "/invitations/" in outbox[0].body
-    assert f"expires on" in outbox[0].body
+    assert "expires on" in outbox[0].body
 
 
 def test_member_cannot_invite_and_outsider_sees_404(client, session, seller_org):

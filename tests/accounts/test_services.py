@@ -12,7 +12,6 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from tests import factories
 
-
 # ---------------------------------------------------------------- register
 
 def test_register_normalises_email_and_hashes_password(session):

@@ -12,9 +12,9 @@ from marketplace import create_app
 from marketplace.accounts import services
 from marketplace.accounts.forms import SignupForm, apply_domain_errors
 from marketplace.accounts.models import ApiToken, MemberRole, User
-from marketplace.jobs.models import OutboxMessage, OutboxStatus
 from marketplace.db import utcnow
 from marketplace.errors import ValidationFailed
+from marketplace.jobs.models import OutboxMessage, OutboxStatus
 from tests import factories
 
 SIGNUP = {

@@ -9,7 +9,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event
 
-from marketplace.catalog import ckan, search as search_module
+from marketplace.catalog import ckan
+from marketplace.catalog import search as search_module
 from marketplace.extensions import db
 from marketplace.review import services as review
 from tests import factories

@@ -3,7 +3,6 @@ a free loopback port, no internet) serving a fresh migrated SQLite file with the
 products, a draft and a suspended product; paging through the whole catalog finds every listed product once."""
 from __future__ import annotations
 
-
 import pytest
 import requests
 from ckanapi import RemoteCKAN

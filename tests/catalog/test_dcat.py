@@ -12,7 +12,8 @@ import pyshacl
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS as DCT, RDF, SH
+from rdflib.namespace import DCTERMS as DCT
+from rdflib.namespace import RDF, SH
 from sqlalchemy import event
 
 from marketplace.extensions import db

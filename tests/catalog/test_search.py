@@ -14,6 +14,7 @@ from marketplace.inputs import MAX_ROW_ID
 from marketplace.review import services as review
 from tests import factories
 
+
 def ids(result):
     return {e.id for e in result.items}
 

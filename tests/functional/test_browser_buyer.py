@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.orders.models import Order
 from marketplace.listings.models import Asset, DataProduct, PricingPlan
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, PlanKind, Territory
+from marketplace.orders.models import Order
 from tests.functional.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]

@@ -11,9 +11,9 @@ from marketplace.db import utcnow
 from marketplace.jobs import outbox as outbox_module
 from marketplace.jobs.models import FailedJob, OutboxMessage, OutboxStatus
 from marketplace.jobs.outbox import deliver_outbox_message
-from marketplace.worker.tasks import sweep_lost_jobs
 from marketplace.mail import SMTPMailer, send_mail
 from marketplace.notifications.services import notify_organization
+from marketplace.worker.tasks import sweep_lost_jobs
 from tests.support.ports import free_port
 from tests.support.smtp import SMTPServer
 
@@ -134,8 +134,8 @@ def test_a_message_kind_without_a_handler_is_refused_when_written(session):
 def test_a_scheduled_job_whose_last_retry_fails_is_recorded_for_the_jobs_page_and_retried_from_it(
         session, admin_client, monkeypatch):
     from marketplace.jobs.queue import huey
-    from marketplace.worker.tasks import expire_orders_job
     from marketplace.orders import requests as order_requests
+    from marketplace.worker.tasks import expire_orders_job
 
     def locked(session_, now=None):
         raise RuntimeError("database is locked")

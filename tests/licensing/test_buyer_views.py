@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Membership
-from marketplace.orders import services as orders
 from marketplace.licensing.models import Licence
-from marketplace.orders.models import Order
 from marketplace.licensing.states import LicenceStatus
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 from tests import factories
 from tests.licensing.conftest import SCENARIO

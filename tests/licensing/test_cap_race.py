@@ -18,10 +18,10 @@ from marketplace.accounts.models import PlatformRole, User
 from marketplace.db import write_intent
 from marketplace.errors import Conflict
 from marketplace.extensions import db
+from marketplace.listings.models import PricingPlan
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.orders.states import HOLDS_LICENCE
-from marketplace.listings.models import PricingPlan
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 

@@ -27,10 +27,10 @@ from marketplace.licensing.certificates import (
     verify_document,
 )
 from marketplace.licensing.models import Licence
-from marketplace.orders.models import Order
 from marketplace.licensing.states import LicenceStatus
-from marketplace.orders.states import OrderStatus
 from marketplace.listings.vocab import AssetKind
+from marketplace.orders.models import Order
+from marketplace.orders.states import OrderStatus
 from tests import factories
 
 SUBSCRIPTION = {"name": "Monthly", "kind": "subscription", "billing_period": "month", "amount": 68000,

@@ -6,7 +6,7 @@ import copy
 import json
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -244,11 +244,11 @@ def test_the_published_retirement_time_is_rounded_up_to_the_second(key_file, app
     published = next(k for k in client.get("/.well-known/licence-keys.json").get_json()["keys"]
                      if k["kid"] == licence.key_id)
     assert published["retired_at"] == rfc3339(retired_at)
-    moment = datetime.strptime(published["retired_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(published["retired_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert timedelta(0) <= moment - retired_at < timedelta(seconds=1)
 
 
-RETIRED = datetime(2025, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+RETIRED = datetime(2025, 3, 1, 8, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("retired_at", "issued_at", "trusted"), [

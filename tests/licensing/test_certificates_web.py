@@ -8,7 +8,8 @@ import json
 import pytest
 import rdflib.plugins.shared.jsonld.context as jsonld_context
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import ODRL2 as ODRL, RDF
+from rdflib.namespace import ODRL2 as ODRL
+from rdflib.namespace import RDF
 
 from marketplace.db import utcnow
 from marketplace.licensing.states import LicenceStatus

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
 from marketplace.licensing import services as licences
-from marketplace.orders import services as orders
 from marketplace.listings.assets import upload_asset
 from marketplace.listings.vocab import AssetKind
+from marketplace.orders import services as orders
 from marketplace.payments import SimulatedPayments
 from tests import factories
 from tests.licensing.conftest import SCENARIO

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.licensing import services as licences
-from marketplace.orders import services as orders
 from marketplace.licensing.models import Licence
-from marketplace.orders.models import Order
 from marketplace.licensing.states import LicenceStatus
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentError, SimulatedPayments
-from marketplace.db import utcnow
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 

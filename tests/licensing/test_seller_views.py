@@ -6,9 +6,9 @@ import html
 
 import pytest
 
+from marketplace.licensing.states import LicenceStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
-from marketplace.licensing.states import LicenceStatus
 from marketplace.orders.states import OrderStatus
 from marketplace.payments import SimulatedPayments
 from tests import factories

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.access import VERIFY_FIRST
-from marketplace.accounts.models import Membership, MemberRole
+from marketplace.accounts.models import MemberRole, Membership
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import Forbidden, NotFound
 from marketplace.listings import services

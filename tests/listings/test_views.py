@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from marketplace.audit.models import AuditEvent
 from marketplace.listings.models import Asset, DataProduct, OpenDataSource, PricingPlan
 from marketplace.listings.states import VersionStatus
-from marketplace.review import services as review
 from tests import factories
 
 TRAFFIC_CSV = factories.SAMPLES / "hk" / "hk_td_traffic_detector_locations.csv"

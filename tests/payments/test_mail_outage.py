@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from marketplace.db import utcnow
 from marketplace.jobs.models import OutboxMessage, OutboxStatus
-from marketplace.worker.tasks import sweep_lost_jobs
 from marketplace.licensing.states import LicenceStatus
-from marketplace.orders.states import OrderStatus
 from marketplace.mail import SMTPMailer
+from marketplace.orders.states import OrderStatus
+from marketplace.worker.tasks import sweep_lost_jobs
 from tests.payments.test_webhooks import completed, fresh, post_event
 from tests.support.smtp import SMTPServer
 

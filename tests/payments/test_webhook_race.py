@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from marketplace import create_app
 from marketplace.accounts.models import PlatformRole
 from marketplace.extensions import db
-from marketplace.orders import services as orders
 from marketplace.licensing.models import Licence
+from marketplace.orders import services as orders
 from marketplace.orders.models import Order, PaymentEvent
 from marketplace.orders.states import OrderStatus
 from marketplace.payments.stripe_provider import StripePayments

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.licensing.models import Licence
-from marketplace.orders.models import Order, PaymentEvent
 from marketplace.licensing.states import LicenceStatus
-from marketplace.orders.states import OrderStatus
 from marketplace.orders import webhooks
+from marketplace.orders.models import Order, PaymentEvent
+from marketplace.orders.states import OrderStatus
 from tests.support.stripe_stub import WEBHOOK_SECRET, event_payload, sign, signed_event
 
 URL = "/webhooks/stripe"

@@ -451,7 +451,7 @@ def test_unsupported_or_malformed_files_give_an_error_not_an_exception(data, fil
 
 
 def test_undecodable_bytes_late_in_a_csv_give_an_error_with_what_was_found():
-    data = "email\n".encode() + b"bob@example.com\n" * 5000 + b"\xff\xfe\xfa\n"
+    data = b"email\n" + b"bob@example.com\n" * 5000 + b"\xff\xfe\xfa\n"
     result = scan(data)
     assert "not valid utf-8" in result.error and result.rows_scanned > 4000
     assert hits(result)[("email", "email")].count == result.rows_scanned  # the rows read before the bad bytes
@@ -508,7 +508,7 @@ def note(n: int) -> str:
 
 def big_csv():
     size = 0
-    yield "id,station,reading,notes\n".encode()
+    yield b"id,station,reading,notes\n"
     for n in range(0, 10**9, 100):
         chunk = "".join(f'{n + i},Central Pier,{(n + i) % 97}.5,"{note(n + i)}"\n' for i in range(100)).encode()
         yield chunk

@@ -13,12 +13,12 @@ from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
 from marketplace.jobs.models import FailedJob
 from marketplace.jobs.queue import huey
-from marketplace.worker.tasks import sweep_lost_jobs
 from marketplace.listings.assets import upload_asset
 from marketplace.review import prescreen_runs
 from marketplace.review import services as review
 from marketplace.review.checklist import PrescreenState
 from marketplace.review.models import ReviewRound
+from marketplace.worker.tasks import sweep_lost_jobs
 from tests import factories
 from tests.review.conftest import PASSING
 

@@ -21,7 +21,7 @@ class RedisServer:
         """The storage URI Flask-Limiter (the ``limits`` library) takes for this server."""
         return f"redis+unix://{self.socket}"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")

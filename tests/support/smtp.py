@@ -3,8 +3,8 @@ NOOP, QUIT) for ``smtplib`` and keeps every message it accepted, with its envelo
 from __future__ import annotations
 
 import socketserver
-import time
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,7 +28,7 @@ class _Envelope:
 
 
 class _Session(socketserver.StreamRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def _say(self, line: str) -> None:
         self.wfile.write(line.encode() + b"\r\n")
@@ -96,7 +96,7 @@ class SMTPServer:
     def received(self) -> list[Received]:
         return self._server.received
 
-    def start(self) -> "SMTPServer":
+    def start(self) -> SMTPServer:
         self._thread.start()
         return self
 
