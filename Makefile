@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-postgres install install-test migrate demo bench clean
+.PHONY: run test test-postgres lint install install-test migrate demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -34,7 +34,12 @@ run: demo
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install-test
+# Lint rules (ruff.toml) and the import contracts between packages (.importlinter); `make test` runs them first.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: install-test lint
 	$(BIN)/pytest --cov=marketplace --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-postgres: install-test

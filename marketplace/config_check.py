@@ -142,6 +142,22 @@ def _ratelimit_storage_problem(config: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _jobs_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if config.get("JOBS_IMMEDIATE"):
+        problems.append("JOBS_IMMEDIATE is on: every job would run inside the request that queues it (mail and "
+                        "pre-screens back on the request, and no retries while the mail server is down).")
+    url = str(config.get("JOBS_URL") or "").strip()
+    if not url.startswith(("redis://", "rediss://", "unix://", "redis+unix://")):
+        problems.append(f"JOBS_URL is {url or 'not set'!r}: production queues jobs in Redis (redis://host:6379/1), "
+                        "which every app machine and worker shares; a SQLite queue file belongs to one machine, "
+                        "whose worker alone would see its jobs, and each machine's worker would run the schedules "
+                        "again.")
+    elif url.startswith(("redis://", "rediss://")) and not urlsplit(url).hostname:
+        problems.append(f"JOBS_URL is {url!r}: name the Redis host (redis://host:6379/1).")
+    return problems
+
+
 def ratelimit_setting_problems(config: Mapping[str, Any]) -> list[str]:
     """Each limit setting that is empty or unreadable: Flask-Limiter would silently apply no limit there."""
     from marketplace.ratelimit import LIMIT_SETTINGS
@@ -254,7 +270,7 @@ def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[
     """Every setting that production still lacks or that names an embedded toy, one sentence each."""
     problems = [secret_key_problem(config.get("SECRET_KEY")), _database_problem(config),
                 _ratelimit_storage_problem(config), *_ratelimit_switch_problems(config),
-                *ratelimit_setting_problems(config)]
+                *ratelimit_setting_problems(config), *_jobs_problems(config)]
     payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
     if payments != "stripe":
         problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "

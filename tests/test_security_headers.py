@@ -116,7 +116,7 @@ def production_app(tmp_path, monkeypatch):
         STORAGE_LOCAL_ROOT=str(tmp_path / "storage"), PAYMENTS_BACKEND="stripe", STRIPE_SECRET_KEY="sk_live_x",
         STRIPE_WEBHOOK_SECRET="whsec_x", MAIL_BACKEND="smtp", SMTP_HOST="smtp.example.org",
         LICENCE_SIGNING_KEY_FILE=str(key_file), PUBLIC_BASE_URL="https://exchange.example.org",
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", JOBS_URL="redis://127.0.0.1:6379/1",
     )
 
 

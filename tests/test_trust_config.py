@@ -29,7 +29,7 @@ CONFIG_ENVIRONMENT = (
     "SECRET_KEY", "DATABASE_URL", "STORAGE_LOCAL_ROOT", "PAYMENTS_BACKEND", "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET", "MAIL_BACKEND", "SMTP_HOST", "LICENCE_SIGNING_KEY", "LICENCE_SIGNING_KEY_FILE",
     "PUBLIC_BASE_URL", "FLASK_DEBUG", "MARKETPLACE_CONFIG", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", "JOBS_URL", "JOBS_IMMEDIATE",
 )
 
 
@@ -59,6 +59,7 @@ def production_settings(tmp_path) -> dict:
         "STRIPE_SECRET_KEY": "sk_live_example", "STRIPE_WEBHOOK_SECRET": "whsec_example", "MAIL_BACKEND": "smtp",
         "SMTP_HOST": "smtp.example.org", "LICENCE_SIGNING_KEY_FILE": _key_file(tmp_path),
         "PUBLIC_BASE_URL": "https://exchange.example.org", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "JOBS_URL": "redis://127.0.0.1:6379/1",
     }
 
 
@@ -207,6 +208,10 @@ def test_production_starts_with_every_setting_it_requires(environment, productio
     ({"RATELIMIT_STORAGE_URI": "Redis://127.0.0.1:6379"}, "RATELIMIT_STORAGE_URI is 'Redis://127.0.0.1:6379'"),
     ({"RATELIMIT_STORAGE_URI": "redis+sentinel://x"}, "which the rate limiter cannot use"),
     ({"RATELIMIT_STORAGE_URI": "redis://"}, "name the Redis host"),
+    ({"JOBS_URL": None}, "JOBS_URL is 'not set'"),
+    ({"JOBS_URL": "sqlite:////srv/jobs.db"}, "a SQLite queue file belongs to one machine"),
+    ({"JOBS_URL": "redis://"}, "JOBS_URL is 'redis://': name the Redis host"),
+    ({"JOBS_IMMEDIATE": True}, "JOBS_IMMEDIATE is on"),
 ])
 def test_production_refuses_an_unsafe_setting_and_names_it(environment, production_settings, change, named):
     with pytest.raises(ConfigurationError) as refused:
@@ -264,9 +269,9 @@ def test_production_names_every_missing_setting_at_once(environment, tmp_path):
         create_app("production")
     message = str(refused.value)
     for name in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "PAYMENTS_BACKEND", "MAIL_BACKEND",
-                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
+                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL", "JOBS_URL"):
         assert name in message
-    assert len(refused.value.problems) == 7
+    assert len(refused.value.problems) == 8
     # Nothing generated on the way: no secret key, no licence-signing key in the instance folder.
     assert not (tmp_path / "instance").exists() or not any((tmp_path / "instance").iterdir())
 
