@@ -319,9 +319,9 @@ def test_config_check_lists_everything_production_still_lacks(app):
     result = _check(app, {name: None for name in CONFIG_ENVIRONMENT})
     assert result.exit_code == 1
     for name in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "PAYMENTS_BACKEND", "MAIL_BACKEND",
-                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL"):
+                 "LICENCE_SIGNING_KEY", "PUBLIC_BASE_URL", "JOBS_URL"):
         assert f"  - {name}" in result.output
-    assert "7 to fix" in result.output and "ready" not in result.output
+    assert "8 to fix" in result.output and "ready" not in result.output
 
 
 def test_config_check_says_ready_when_production_would_start(app, production_settings):
