@@ -226,6 +226,42 @@ def test_approve_and_decline_together_have_one_winner_and_never_a_5xx(market, se
     assert _notes(market, order["buyer_org"], f"Licence request {order['number']} {subject}") == 1
 
 
+def _placing(market, server, keys: list[str]):
+    """One new buyer organization sends RACERS order requests for the paid plan at once, one per key."""
+    _, org_id, token = _in_app(market, lambda session: _buyer(session, market, "placer"))
+    organization = org_slug(market, org_id)
+    calls = [(_browser(), "POST", f"{server}/api/v1/orders",
+              {"json": {"plan_id": market["paid_plan"], "organization": organization,
+                        "scenario": SCENARIO, "accept_terms": True},
+               "headers": {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}})
+             for key in keys]
+    answers = _race(calls)
+    placed = _in_app(market, lambda session: session.scalars(
+        select(Order.id).where(Order.buyer_organization_id == org_id)).all())
+    return answers, placed
+
+
+def org_slug(market, org_id: int) -> str:
+    from marketplace.accounts.models import Organization
+
+    return _in_app(market, lambda session: session.get(Organization, org_id).slug)
+
+
+def test_simultaneous_requests_of_one_organization_for_one_plan_open_one_order(market, server):
+    answers, placed = _placing(market, server, ["", *(f"key-{n}-{uuid.uuid4().hex}" for n in range(RACERS - 1))])
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [409] * (RACERS - 1), answers
+    assert all(set(body) == ERROR_SHAPE for status, body in answers if status == 409)
+    assert len(placed) == 1
+
+
+def test_one_idempotency_key_sent_at_once_creates_one_order_and_answers_201_once(market, server):
+    key = f"same-{uuid.uuid4().hex}"
+    answers, placed = _placing(market, server, [key] * RACERS)
+    assert sorted(status for status, _ in answers) == [200] * (RACERS - 1) + [201], answers
+    assert {body["id"] for _, body in answers} == set(placed) and len(placed) == 1
+
+
 def test_concurrent_cancels_cancel_once(market, server):
     order = _order(market, "paid_plan")
     answers = _api_race(server, [(order["buyer_token"], f"/orders/{order['id']}/cancel", None)] * RACERS)

@@ -69,16 +69,15 @@ def create_order(data):
     user = require_api_user()
     organization = _buyer_organization(user, data["organization"])
     key = request.headers.get("Idempotency-Key", "")
-    earlier = orders.order_by_key(db.session, user, key)
     req = orders.LicenceRequest(plan_id=data["plan_id"], organization_id=organization.id,
                                   scenario=data["scenario"], accept_terms=data["accept_terms"], idempotency_key=key)
     try:
-        order = orders.request_licence(db.session, user, req)
+        order, created = orders.place_order(db.session, user, req)
     except DomainError as exc:
         if "organization_id" in exc.errors:  # the service's name for what the API calls ``organization``
             exc.errors["organization"] = exc.errors.pop("organization_id")
         raise
-    return order, 200 if earlier is not None and earlier.id == order.id else 201
+    return order, 201 if created else 200
 
 
 @blp.route("/orders")

@@ -92,13 +92,6 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
         else:
             message = "The use scenario does not fit this plan."
         raise ValidationFailed(message, errors)
-    open_order = session.scalar(
-        select(Order).where(Order.buyer_organization_id == req.organization_id, Order.plan_id == plan.id,
-                            Order.status.in_(OPEN_ORDER_STATES)).limit(1)
-    )
-    if open_order is not None:
-        raise Conflict(f"Your organization already has an open order for this plan ({open_order.number}).",
-                       {"plan_id": ["An order for this plan is already in progress."]})
     return scenario
 
 
@@ -125,20 +118,50 @@ def order_by_key(session: Session, user: User, idempotency_key: str) -> Order | 
     return session.scalar(select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key))
 
 
+def _placed_before(session: Session, user: User, key: str, req: LicenceRequest) -> Order | None:
+    """The order ``user`` already placed with this idempotency key; Conflict if it was for another plan."""
+    earlier = order_by_key(session, user, key)
+    if earlier is not None and earlier.plan_id != req.plan_id:
+        raise Conflict("This idempotency key was already used for another order.",
+                       {"idempotency_key": ["Already used for another order."]})
+    return earlier
+
+
+def _refuse_open_order(session: Session, organization_id: int, plan: PricingPlan) -> None:
+    """Conflict if the organization already has an order in progress for the plan (call with the plan locked)."""
+    open_order = session.scalar(
+        select(Order).where(Order.buyer_organization_id == organization_id, Order.plan_id == plan.id,
+                            Order.status.in_(OPEN_ORDER_STATES)).limit(1)
+    )
+    if open_order is not None:
+        raise Conflict(f"Your organization already has an open order for this plan ({open_order.number}).",
+                       {"plan_id": ["An order for this plan is already in progress."]})
+
+
 def request_licence(session: Session, user: User, req: LicenceRequest, *, renews: Order | None = None) -> Order:
     """Open an order for a plan with a checked scenario and route it: to the seller, to payment, or (free plan)
     straight to a licence. Repeating a request with the same idempotency key returns the first order."""
+    return place_order(session, user, req, renews=renews)[0]
+
+
+def place_order(session: Session, user: User, req: LicenceRequest, *,
+                renews: Order | None = None) -> tuple[Order, bool]:
+    """``request_licence``, and whether this call created the order (False: the idempotency key's first order).
+
+    The open-order rule and the cap are checked with the plan locked, so simultaneous requests of one organization
+    for one plan open one order (the others get 409), and a racing repeat of one key gets the first order."""
     key = _idempotency_key(req.idempotency_key)
-    earlier = order_by_key(session, user, key)
+    earlier = _placed_before(session, user, key, req)
     if earlier is not None:
-        if earlier.plan_id != req.plan_id:
-            raise Conflict("This idempotency key was already used for another order.",
-                           {"idempotency_key": ["Already used for another order."]})
-        return earlier
+        return earlier, False
     plan = purchasable_plan(session, req.plan_id)
     scenario = _check_request(session, user, req, plan)
     needs_seller = plan.requires_approval or scenario.needs_seller
     lock_plan(session, plan.id)
+    earlier = _placed_before(session, user, key, req)  # placed by a racing repeat while this one waited
+    if earlier is not None:
+        return earlier, False
+    _refuse_open_order(session, req.organization_id, plan)
     if not needs_seller:
         take_licence(session, plan)
     product = plan.version.product
@@ -159,7 +182,7 @@ def request_licence(session: Session, user: User, req: LicenceRequest, *, renews
         earlier = order_by_key(session, user, key)
         if earlier is None or earlier.plan_id != req.plan_id:
             raise
-        return earlier
+        return earlier, False
     record(session, actor_id=user.id, action="order.request", subject_type="order", subject_id=order.id,
            payload={"product_id": product.id, "plan_id": plan.id, "amount": order.amount,
                     "currency": str(order.currency), "scenario": scenario.to_dict(),
@@ -175,7 +198,7 @@ def request_licence(session: Session, user: User, req: LicenceRequest, *, renews
         )
     else:
         _proceed(session, order)
-    return order
+    return order, True
 
 
 def _proceed(session: Session, order: Order) -> None:
