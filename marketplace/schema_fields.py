@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from marketplace.inputs import MAX_ROW_ID
 from marketplace.text import NON_BLANK_TEXT_PATTERN, SINGLE_LINE_NON_BLANK_PATTERN, SINGLE_LINE_PATTERN
 
 
@@ -43,6 +44,12 @@ def choices(enum_cls, max_items: int = 20, **kw) -> fields.List:
 
 def strict_int(**kw) -> fields.Integer:
     return fields.Integer(strict=True, **kw)
+
+
+def row_id(**kw) -> fields.Integer:
+    """The id of a row: a strict integer from 1 to 2**31 - 1 (a larger number names no row, and the database
+    could not even compare it)."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID), **kw)
 
 
 class JsonBoolean(fields.Boolean):

@@ -69,3 +69,14 @@ def test_nul_characters_are_refused_everywhere(client, auth, api, seller):
     body = api.get("/api/v1/review/cases?category=a%00b").get_json()
     assert body["status"] == 400 and "NUL" in body["message"]
     assert client.post("/seller/products/new", data={"title_en": "a\x00b"}).status_code == 400
+
+
+@pytest.mark.parametrize("too_big", [2**63, 2**31, -(2**63) - 1, 0])
+def test_ids_in_bodies_past_any_row_are_refused_before_the_database(api, too_big):
+    from tests.licensing.conftest import SCENARIO
+
+    marked = api.post("/api/v1/notifications/read", json={"id": too_big})
+    assert marked.status_code == 422 and marked.get_json()["errors"].get("id"), marked.get_json()
+    ordered = api.post("/api/v1/orders", json={"plan_id": too_big, "organization": "x", "scenario": SCENARIO,
+                                               "accept_terms": True})
+    assert ordered.status_code == 422 and ordered.get_json()["errors"].get("plan_id"), ordered.get_json()

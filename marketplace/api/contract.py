@@ -36,6 +36,8 @@ OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations"
 WRITES_WITHOUT_CONFLICT = frozenset({"accounts_api.create_organization", "notifications_api.mark_read",
                                      "listings_api.create_product", "licensing_api.verify_certificate"})
 # Reads that look a row up by a query value (an organization slug, a dataset name): 404 when there is none.
+# Operations that call the payment provider, which may refuse the payment or refund (402 payment_failed).
+PAYMENT_CALLS = frozenset({"orders_api.refund_order"})
 READS_THAT_LOOK_UP = frozenset({"reference_api.source_lookup", "listings_api.list_products",
                                 "orders_api.list_orders", "review_api.queue"})
 
@@ -78,6 +80,8 @@ def error_statuses(endpoint: str, method: str, operation: dict, has_path_ids: bo
         statuses.add(422)
     if _rate_limited(endpoint, method):
         statuses.add(429)
+    if endpoint in PAYMENT_CALLS:
+        statuses.add(402)
     return sorted(statuses)
 
 

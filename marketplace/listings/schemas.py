@@ -28,7 +28,18 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
-from marketplace.schema_fields import choice, choices, documented, filled, flag, http_url, line, strict_int, text
+from marketplace.schema_fields import (
+    choice,
+    choices,
+    documented,
+    filled,
+    flag,
+    http_url,
+    line,
+    row_id,
+    strict_int,
+    text,
+)
 from marketplace.text import SINGLE_LINE_NON_BLANK_PATTERN
 
 # ---------------------------------------------------------------- input
@@ -97,7 +108,7 @@ class SubmitInSchema(Schema):
 
 
 class InferInSchema(Schema):
-    asset_id = strict_int(required=True)
+    asset_id = row_id(required=True)
     apply = flag(load_default=False, metadata={"description": "Replace the dictionary with the result."})
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from marketplace.schema_fields import row_id
+
 
 class NotificationSchema(Schema):
     id = fields.Integer()
@@ -14,4 +16,4 @@ class NotificationSchema(Schema):
 
 
 class MarkReadInSchema(Schema):
-    id = fields.Integer(strict=True, metadata={"description": "One notification; omit to mark all read."})
+    id = row_id(metadata={"description": "One notification; omit to mark all read."})

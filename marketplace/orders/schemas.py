@@ -19,7 +19,7 @@ from marketplace.listings.vocab import Territory
 from marketplace.orders.common import MAX_MESSAGE
 from marketplace.orders.models import Order
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderActor, OrderStatus
-from marketplace.schema_fields import filled, flag, strict_int, text
+from marketplace.schema_fields import filled, flag, row_id, strict_int, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 
 # White space the service strips around a description (no control character: those are refused outright).
@@ -48,7 +48,7 @@ class ScenarioInSchema(Schema):
 
 
 class OrderCreateSchema(Schema):
-    plan_id = strict_int(required=True, metadata={"description": "A plan of a listed product's listed version."})
+    plan_id = row_id(required=True, metadata={"description": "A plan of a listed product's listed version."})
     organization = text(80, min_len=1, required=True,
                         metadata={"description": "Slug of the buyer organization you license for (one you belong "
                                                  "to; not the seller)."})

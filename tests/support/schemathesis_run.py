@@ -13,7 +13,8 @@ from tests.support.contract import Seeded
 # Operations whose documented-valid requests may still be 422, because the rule depends on rows, state or other
 # items that no JSON schema can state: an organization the caller belongs to, a licence id from GET /licences, an
 # asset that is a data file, a cursor a previous page gave, a checklist answered before approving, a plan change
-# checked with the plan's other values, the scenario a plan's terms allow, field names unique across a dictionary.
+# checked with the plan's other values, the scenario a plan's terms allow, field names unique across a dictionary,
+# a version complete enough to submit.
 # Every other operation must accept whatever its schema allows.
 UNSTATED_422 = (
     ("GET", "/api/v1/catalog"),
@@ -26,6 +27,7 @@ UNSTATED_422 = (
     ("PATCH", "/api/v1/products/{product_id}/versions/{number}/plans/{plan_id}"),
     ("POST", "/api/v1/review/cases/{case_id}/decision"),
     ("PUT", "/api/v1/products/{product_id}/versions/{number}/dictionary"),
+    ("POST", "/api/v1/products/{product_id}/versions/{number}/submit"),
 )
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 
