@@ -11,8 +11,8 @@
 3. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
    the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets.
    The product page rotates over ``PRODUCT_SLUGS`` products picked evenly across the catalog (a wrk Lua
-   script, measured after ``WARM_UP_PASSES`` visits of each), and separately over the other products, each visited at most once
-   (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
+   script, measured after ``WARM_UP_PASSES`` visits of each), and separately over the other products, each visited at
+   most once (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
 
 ``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file.
 """
@@ -104,7 +104,8 @@ def generate(app, products: int, seed: int = 7) -> float:
         orgs = {}
         for name in sorted({r["org"] for r in records}):
             slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "org"
-            org = Organization(slug=f"{slug}-{len(orgs)}", name=f"{name} Data Products", contact_email="data@bench.example")
+            org = Organization(slug=f"{slug}-{len(orgs)}", name=f"{name} Data Products",
+                               contact_email="data@bench.example")
             session.add(org)
             session.flush()
             session.add(Membership(user_id=owner.id, organization_id=org.id, role="owner"))
@@ -290,7 +291,7 @@ def wrk(url: str, paths: str | list[str], duration: int) -> dict:
     finally:
         if script != str(WRK_SCRIPT):
             os.unlink(script)
-    line = next(l for l in out.splitlines() if l.startswith("JSON "))
+    line = next(ln for ln in out.splitlines() if ln.startswith("JSON "))
     return json.loads(line[5:])
 
 

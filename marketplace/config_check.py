@@ -8,7 +8,8 @@ Production also refuses the embedded toys: the SQLite file the app would create 
 database must be named in ``DATABASE_URL``), rate limits counted in each worker's memory, simulated payments,
 console or in-memory mail, a licence-signing key the app would generate, debug, rate limits switched off or
 falling back to per-worker counting when Redis is down, and a public address that is not a plain https URL.
-``create_app`` refuses to start naming every problem at once; ``flask config check`` lists what the current environment still lacks for production.
+``create_app`` refuses to start naming every problem at once; ``flask config check`` lists what the current environment
+still lacks for production.
 """
 from __future__ import annotations
 

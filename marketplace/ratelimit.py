@@ -2,8 +2,8 @@
 
 Counters live where ``RATELIMIT_STORAGE_URI`` says: ``memory://`` (development's default: each process counts
 alone, right for one worker; production refuses it) or Redis (``redis://host:6379/0``,
-``redis+unix:///run/redis.sock``), which every worker and machine shares. The values and why they are what they are: ``config.Config``. ``RATELIMIT_ENABLED=False`` (the
-test configuration) applies none.
+``redis+unix:///run/redis.sock``), which every worker and machine shares. The values and why they are what they are:
+``config.Config``. ``RATELIMIT_ENABLED=False`` (the test configuration) applies none.
 
 The table names endpoints, not functions: ``init_ratelimit`` runs after every blueprint is registered and wraps
 ``app.view_functions[endpoint]`` with each limit of its rows. Flask-Limiter files a route limit under the wrapped

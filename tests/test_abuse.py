@@ -100,7 +100,7 @@ def test_every_api_write_is_limited(make_app):
 
 def test_limits_are_off_in_the_test_configuration(app, client):
     assert limited_endpoints(app) == {}
-    for n in range(12):
+    for _ in range(12):
         assert client.post("/login", data={"email": "nobody@example.org", "password": "wrong"}).status_code == 200
 
 
@@ -218,7 +218,7 @@ def test_invitations_are_limited_per_user_across_page_and_api(make_app, session,
 
 def test_signup_is_limited_per_client_address(make_app):
     client = make_app(RATELIMIT_SIGNUP="2 per minute").test_client()
-    for n in range(2):
+    for _ in range(2):
         assert client.post("/signup", data={"email": "not-an-address"}).status_code == 200
     _assert_page_refusal(client.post("/signup", data={"email": "not-an-address"}), "Too many sign-ups")
 
@@ -269,7 +269,7 @@ def test_api_writes_share_one_budget_per_user_in_the_error_shape(make_app, sessi
 
 def test_public_api_write_is_limited_per_client_address(make_app):
     client = make_app(RATELIMIT_API_WRITE="2 per minute").test_client()
-    for n in range(2):
+    for _ in range(2):
         assert_error(client.post("/api/v1/certificates/verify", json={}), 400)
     resp = client.post("/api/v1/certificates/verify", json={})
     assert_error(resp, 429, "too_many_requests") and _retry_after(resp)
@@ -303,7 +303,7 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(make_app):
     for n in range(4):  # each client the proxy names has its own budget
         resp = proxied.post("/login", data={"email": f"b{n}@example.org"}, headers={"X-Forwarded-For": f"10.0.1.{n}"})
         assert resp.status_code == 200
-    for n in range(2):
+    for _ in range(2):
         proxied.post("/login", data={"email": "c@example.org"}, headers={"X-Forwarded-For": "6.6.6.6, 10.0.2.1"})
     spoofed = proxied.post("/login", data={"email": "c@example.org"}, headers={"X-Forwarded-For": "7.7.7.7, 10.0.2.1"})
     assert spoofed.status_code == 429  # only the hop the proxy added counts

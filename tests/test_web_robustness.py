@@ -58,7 +58,8 @@ def _urls(app, value_sets: list[dict]) -> list[tuple[str, str]]:
         if "POST" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in SKIPPED:
             continue
         for values in value_sets:
-            url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), 2_000_000)), rule.rule)
+            url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, values=values: str(values.get(m.group(1), 2_000_000)),
+                         rule.rule)
             out.append((rule.endpoint, url))
     return out
 

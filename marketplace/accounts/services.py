@@ -473,7 +473,8 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     access.require(user, access.Permission.CREATE_API_TOKEN)
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed("Give the token a name (at most 100 characters).", {"name": ["Required, 1-100 characters."]})
+        raise ValidationFailed("Give the token a name (at most 100 characters).",
+                               {"name": ["Required, 1-100 characters."]})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=digest(secret))
     session.add(token)

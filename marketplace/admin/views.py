@@ -1,4 +1,5 @@
-"""The admin's audit page: whether the hash chain and its signed checkpoints hold, and the latest events (filter by action, page back)."""
+"""The admin's audit page: whether the hash chain and its signed checkpoints hold, and the latest events (filter by
+action, page back)."""
 from __future__ import annotations
 
 import re

@@ -182,9 +182,9 @@ def _saved_entries(saved) -> list[Mapping]:
 def verify_audit(session: Session, keys, saved: object = None) -> AuditReport:
     """Check the chain and every checkpoint: each signature under ``keys`` (a JWKS or whatever
     ``signing.keys.trusted_keys`` reads; a retired key only for checkpoints made before its retirement), and the
-    events it vouches for still in place (the head event with its hash, and exactly ``count`` events up to it). With ``saved`` (a copy of the
-    published checkpoints) also its entries, and that each is still in the database. Raises ValueError when
-    ``saved`` is not such a copy."""
+    events it vouches for still in place (the head event with its hash, and exactly ``count`` events up to it). With
+    ``saved`` (a copy of the published checkpoints) also its entries, and that each is still in the database. Raises
+    ValueError when ``saved`` is not such a copy."""
     saved_entries = _saved_entries(saved) if saved is not None else []
     keys = trusted_keys(keys)
     rows = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)))

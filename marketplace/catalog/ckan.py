@@ -202,7 +202,7 @@ def _request_data() -> dict:
             try:
                 data = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as error:
-                raise BadRequest(f"JSON Error: {error}")
+                raise BadRequest(f"JSON Error: {error}") from error
             if not isinstance(data, dict):
                 raise BadRequest(f"Bad request data: Request data JSON decoded to {type(data).__name__} but it "
                                  f"needs to be a dictionary.")

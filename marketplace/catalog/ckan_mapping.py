@@ -102,7 +102,7 @@ def strings_param(data: dict, key: str, split: bool = True) -> list[str]:
             try:
                 value = json.loads(value)
             except (ValueError, RecursionError):  # RecursionError: a list nested past Python's stack
-                raise ValidationError({key: ["Could not parse as valid JSON."]})
+                raise ValidationError({key: ["Could not parse as valid JSON."]}) from None
         else:
             return [part.strip() for part in value.split(",") if part.strip()] if split else [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -127,7 +127,7 @@ def int_param(data: dict, key: str, default: int | None, *, natural: bool = True
     try:
         number = int(value.strip()) if isinstance(value, str) else value
     except ValueError:
-        raise ValidationError({key: ["Invalid integer"]})
+        raise ValidationError({key: ["Invalid integer"]}) from None
     if natural and number < 0:
         raise ValidationError({key: ["Must be a natural number"]})
     if abs(number) > MAX_INT:

@@ -73,11 +73,13 @@ def entry_values(product: DataProduct) -> dict:
                      *(f"{s.title} {s.publisher}" for s in v.sources)])
     row = {
         "id": product.id, "version_id": v.id, "slug": product.slug, "title_en": v.title_en,
-        "title_zh": v.title_zh or "", "summary_en": _summary(v.description_en), "summary_zh": _summary(v.description_zh),
+        "title_zh": v.title_zh or "", "summary_en": _summary(v.description_en),
+        "summary_zh": _summary(v.description_zh),
         "seller_slug": org.slug, "seller_name": org.name, "category": v.category, "regions": ",".join(v.regions),
         "registration_number": v.registration_number, "classification": v.classification,
         "personal_info": v.personal_info, "min_amount": cheapest.amount if cheapest else 0,
-        "min_currency": str(cheapest.currency) if cheapest else "", "price_sort": usd_cents(cheapest) if cheapest else 0,
+        "min_currency": str(cheapest.currency) if cheapest else "",
+        "price_sort": usd_cents(cheapest) if cheapest else 0,
         "plan_count": len(plans), "listed_at": v.approved_at or utcnow(),
         "title_text": titles.lower(), "search_text": body.lower()[:SEARCH_TEXT_CHARS],
     }

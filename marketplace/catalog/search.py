@@ -364,7 +364,8 @@ def decode_cursor(cursor: str, column: str) -> tuple:
             return value, entry_id
         raise ValueError
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError, OverflowError):
-        raise ValidationFailed("The cursor is not valid.", {"cursor": ["Use the next_cursor of a previous page."]})
+        raise ValidationFailed("The cursor is not valid.",
+                               {"cursor": ["Use the next_cursor of a previous page."]}) from None
 
 
 # ---------------------------------------------------------------- facet bitmaps

@@ -162,7 +162,8 @@ def _failed(message: OutboxMessage, exc: Exception) -> str:
     delay = retry_delay(message.attempts)
     message.next_attempt_at = utcnow() + delay
 
-    enqueue_after_commit(db.session, lambda: deliver_outbox_message.schedule((message.id,), delay=delay.total_seconds()))
+    enqueue_after_commit(db.session,
+                         lambda: deliver_outbox_message.schedule((message.id,), delay=delay.total_seconds()))
     return "retry"
 
 

@@ -51,7 +51,8 @@ def licences():
 def render_licence(licence: Licence, *, form: RenewForm | None = None, status: int = 200, error: str | None = None):
     buyer = permits(acting_user(), Permission.ACT_FOR_BUYER, licence)
     return render_template(
-        "licensing/licence.html", licence=licence, files=licence_services.licensed_assets(db.session, [licence])[licence.id],
+        "licensing/licence.html", licence=licence,
+        files=licence_services.licensed_assets(db.session, [licence])[licence.id],
         status=current_status(licence),
         terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period),
         scenario=scenario_in_words(licence.scenario),
@@ -76,7 +77,8 @@ def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
     user = acting_user() if current_user.is_authenticated else None
-    grant = licence_services.authorize_download(db.session, user, licence_services.traded_product(db.session, slug), asset_id)
+    grant = licence_services.authorize_download(db.session, user, licence_services.traded_product(db.session, slug),
+                                                asset_id)
     storage, asset = current_app.extensions["storage"], grant.asset
     if not storage.exists(asset.storage_key):  # said as such (404 file_missing), never a redirect to nothing
         actor_id = user.id if user else None

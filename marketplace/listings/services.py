@@ -267,7 +267,8 @@ def remove_source(session: Session, user: User, version: ProductVersion, source_
 
 # ---------------------------------------------------------------- data dictionary
 
-def replace_dictionary(session: Session, user: User, version: ProductVersion, fields: list[dict]) -> list[DictionaryField]:
+def replace_dictionary(session: Session, user: User, version: ProductVersion,
+                       fields: list[dict]) -> list[DictionaryField]:
     """Replace the whole data dictionary; refuses duplicate or empty field names (case-insensitive)."""
     require_edit(user, version)
     errors: dict[str, list[str]] = {}
@@ -425,7 +426,8 @@ def new_version(session: Session, user: User, product: DataProduct, label: str, 
         raise InvalidTransition("This product was delisted; it takes no new versions.")
     if latest.status not in NEW_VERSION_AFTER_STATES:
         raise Conflict(
-            f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; finish it before starting another."
+            f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; "
+            "finish it before starting another."
         )
     label = (label or "").strip()
     errors: dict[str, list[str]] = {}

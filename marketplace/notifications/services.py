@@ -33,7 +33,8 @@ def notify_organization(
     return out
 
 
-def notifications_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 100) -> list[Notification]:
+def notifications_for(session: Session, user: User, *, unread_only: bool = False,
+                      limit: int = 100) -> list[Notification]:
     query = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))

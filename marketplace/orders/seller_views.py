@@ -91,7 +91,8 @@ def _order(order_id: int, org: Organization | None = None) -> Order:
 def render_requests(org: Organization, *, forms: dict | None = None, status: int = 200, error: str | None = None):
     """The queue; ``forms`` maps an order id to its decision form as posted (a refusal keeps what was typed)."""
     pending = orders.seller_requests(db.session, acting_user(), org)
-    return render_template("sales/requests.html", org=org, requests=pending, forms=forms or {}, blank=DecisionForm(formdata=None), error=error), status
+    return render_template("sales/requests.html", org=org, requests=pending, forms=forms or {},
+                           blank=DecisionForm(formdata=None), error=error), status
 
 
 @bp.get(f"{ORG}/requests")

@@ -217,8 +217,9 @@ def renew(licence_id: int):
     if not form.validate_on_submit():
         return render_licence(found, form=form, status=422)
     try:
-        renewal = order_services.renew_licence(db.session, acting_user(), found, accept_terms=bool(form.accept_terms.data),
-                                         idempotency_key=form.idempotency_key.data or "")
+        renewal = order_services.renew_licence(db.session, acting_user(), found,
+                                               accept_terms=bool(form.accept_terms.data),
+                                               idempotency_key=form.idempotency_key.data or "")
     except DomainError as exc:
         db.session.rollback()
         _with_refusal(form, exc)

@@ -1,8 +1,9 @@
 """Licence compatibility: a rules table over SPDX ids and portal terms, checked against each plan's terms.
 
-Each source licence's LicenceProfile (``marketplace.listings.licence_profiles``: what it permits) and each (plan, source licence) pair is checked against five rules. A finding is either "fail" (the plan's
-terms are incompatible with the source licence) or "review" (a person must decide). Nothing here passes a
-licence it does not know: an id outside the table is always flagged for the reviewer.
+Each source licence's LicenceProfile (``marketplace.listings.licence_profiles``: what it permits) and each (plan, source
+licence) pair is checked against five rules. A finding is either "fail" (the plan's terms are incompatible with the
+source licence) or "review" (a person must decide). Nothing here passes a licence it does not know: an id outside the
+table is always flagged for the reviewer.
 """
 from __future__ import annotations
 

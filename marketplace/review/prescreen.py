@@ -396,7 +396,8 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
         name = facts.name
         if facts.columns_error:
             out.append(Finding(I.QUALITY, "dictionary_matches_data", REVIEW,
-                               f"The columns of {name} could not be read ({facts.columns_error}).", {"file": facts.asset.filename}))
+                               f"The columns of {name} could not be read ({facts.columns_error}).",
+                               {"file": facts.asset.filename}))
         if not facts.columns:
             continue
         seen.update(facts.columns)

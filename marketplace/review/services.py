@@ -372,7 +372,8 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
     try:
         move = DECISIONS[Decision(decision)]
     except ValueError:
-        raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve, request changes or reject."]})
+        raise ValidationFailed("Unknown decision.",
+                               {"decision": ["Choose approve, request changes or reject."]}) from None
     return move(session, user, case, comment, answers)
 
 

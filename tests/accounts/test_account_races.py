@@ -142,6 +142,6 @@ def test_a_reset_link_used_many_times_at_once_sets_one_password(race_app):
 
     ids = _setup(race_app, build)
     outcomes = race(race_app, [
-        (lambda n: lambda s: identity.reset_password(s, ids["secret"], f"new passphrase number {n}"))(n)
+        (lambda k: lambda s: identity.reset_password(s, ids["secret"], f"new passphrase number {k}"))(n)
         for n in range(RACERS)])
     assert outcomes == Counter({"ok": 1, "Conflict": RACERS - 1}), outcomes

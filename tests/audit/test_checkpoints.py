@@ -264,8 +264,8 @@ def test_published_checkpoints_refuse_a_bad_page_with_the_error_shape(client, be
 # ---------------------------------------------------------------- a rotated key
 
 
-def test_a_checkpoint_signed_with_a_retired_key_after_its_retirement_is_refused(app, session, client, key_file,
-                                                                                tmp_path):
+@pytest.mark.usefixtures("key_file")
+def test_a_checkpoint_signed_with_a_retired_key_after_its_retirement_is_refused(app, session, client, tmp_path):
     _events(session, DOWNLOADS)
     session.commit()
     assert run(app, "audit", "checkpoint").exit_code == 0  # signed before the rotation: still trusted after it

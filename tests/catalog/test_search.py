@@ -182,8 +182,8 @@ def test_suspending_removes_and_reinstating_restores(session, catalog, reviewer)
 
 def test_reindex_rebuilds_the_same_index(session, catalog):
     def snapshot():
-        return {e.id: (t.title_text, t.search_text, e.price_sort)
-                for e, t in session.query(CatalogEntry, CatalogText).join(CatalogText, CatalogText.id == CatalogEntry.id)}
+        joined = session.query(CatalogEntry, CatalogText).join(CatalogText, CatalogText.id == CatalogEntry.id)
+        return {e.id: (t.title_text, t.search_text, e.price_sort) for e, t in joined}
 
     before = snapshot()
     facets_before = search(session, SearchQuery()).facets

@@ -59,7 +59,8 @@ def test_mail_is_retried_with_a_doubling_delay_while_the_server_is_down_and_sent
     before = utcnow()
     session.commit()  # the first attempt fails: nothing listens on the port
     [message] = messages(session)
-    assert message.status == OutboxStatus.PENDING and message.attempts == 1 and "Connection refused" in message.last_error
+    assert message.status == OutboxStatus.PENDING and message.attempts == 1
+    assert "Connection refused" in message.last_error
     first_wait = message.next_attempt_at - before
     assert timedelta(seconds=29) < first_wait < timedelta(seconds=32)
     assert deliver_outbox_message.call_local(message.id) == "skipped"  # not due yet

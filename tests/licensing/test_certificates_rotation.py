@@ -180,7 +180,8 @@ def test_a_retired_inline_key_signs_nothing(key_file, app, session, product, lic
 def _forge(leaked: Signer, statement: dict) -> dict:
     """A certificate document signed with a key that leaked (canonical JSON, as the platform signs)."""
     return {"certificate": statement,
-            "signature": {"alg": "EdDSA", "kid": leaked.key_id, "value": leaked.sign(shared.canonical_bytes(statement))}}
+            "signature": {"alg": "EdDSA", "kid": leaked.key_id,
+                          "value": leaked.sign(shared.canonical_bytes(statement))}}
 
 
 def _verdicts(app, client, forged: dict, tmp_path) -> tuple[dict, str, object]:

@@ -345,7 +345,8 @@ def test_sample_shanghai_pm25_csv_and_max_rows():
 
 def test_json_array_of_objects_with_flattening_and_missing_keys():
     records = [
-        {"id": 1, "ok": True, "start": {"lat": 22.3, "lon": 114, "meta": {"deep": 1}}, "tags": ["a"], "when": "2024-01-01"},
+        {"id": 1, "ok": True, "start": {"lat": 22.3, "lon": 114, "meta": {"deep": 1}}, "tags": ["a"],
+         "when": "2024-01-01"},
         {"id": 2, "ok": None, "start": {"lat": 22, "lon": 114.2, "meta": {}}, "tags": [], "when": "2024-01-02",
          "extra": "NA"},
         {"id": 3.5, "ok": False, "start": None, "tags": None, "when": "2024-01-03T00:00:00Z"},

@@ -1,6 +1,7 @@
 """Idempotency keys sent to Stripe never repeat across databases: after a database reset, order ids start again at 1
 (and a client may send its idempotency key again), but Stripe (one account, keys kept for a day) must see new keys
-for the new order's checkout and refund, or it replays or refuses the earlier ones. On SQLite and (TEST_DB=postgresql) PostgreSQL, each run in a database of its own."""
+for the new order's checkout and refund, or it replays or refuses the earlier ones. On SQLite and (TEST_DB=postgresql)
+PostgreSQL, each run in a database of its own."""
 from __future__ import annotations
 
 import os

@@ -37,7 +37,8 @@ def licences(session) -> int:
 
 
 def recorded(session) -> list[tuple[str, str, int | None]]:
-    return [(e.event_type, e.outcome, e.order_id) for e in session.scalars(select(PaymentEvent).order_by(PaymentEvent.id))]
+    return [(e.event_type, e.outcome, e.order_id)
+            for e in session.scalars(select(PaymentEvent).order_by(PaymentEvent.id))]
 
 
 def fresh(session, order) -> Order:

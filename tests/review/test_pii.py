@@ -259,7 +259,8 @@ def test_column_of_real_card_numbers_with_a_few_typos_is_flagged():
 
 @pytest.mark.parametrize("name", ["name", "Name", "name_en", "full_name", "FullName", "first name", "lastName",
                                   "surname", "customer_name", "contact person", "Contact_Person", "username",
-                                  "姓名", "名字", "联系电话", "聯絡電話", "手机号", "身份证号", "身份證號碼", "证件号码",
+                                  "姓名", "名字", "联系电话", "聯絡電話", "手机号", "身份证号", "身份證號碼",
+                                  "证件号码",
                                   "phone", "Tel", "TEL_NO", "mobile", "email", "E-mail", "emailAddress", "邮箱",
                                   "電郵地址", "address", "home_address", "住址", "地址", "date_of_birth", "DOB",
                                   "出生日期", "passport_no", "护照号", "id_card", "ID Card No", "HKID", "hkidNo",

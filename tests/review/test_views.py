@@ -292,8 +292,9 @@ def test_history_keeps_every_round(reviewer_client, session, storage, seller, cl
 
 
 @pytest.mark.parametrize("url", ["/review/cases/999999", "/review/cases/99999999999999999999999",
-                                 "/review/cases/abc", "/review/products/999999", "/review/products/99999999999999999999",
-                                 "/review/cases/{case}/assets/999999", "/review/cases/{case}/assets/99999999999999999999"])
+                                 "/review/cases/abc", "/review/products/999999",
+                                 "/review/products/99999999999999999999", "/review/cases/{case}/assets/999999",
+                                 "/review/cases/{case}/assets/99999999999999999999"])
 def test_unknown_ids_are_404(reviewer_client, case, url):
     assert reviewer_client.get(url.format(case=case.id)).status_code == 404
 

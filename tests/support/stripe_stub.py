@@ -7,13 +7,14 @@ It implements what the marketplace calls, the way Stripe answers it:
 - ``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/refunds/{id}``,
 - ``POST /v1/refunds`` (the payment intent of a completed, paid session),
 
-``expand[]=payment_intent`` on a session,  ``Authorization: Bearer sk_test_...`` checked, ``Idempotency-Key`` honoured (the same key and parameters
-replay the first answer; the same key with other parameters is an ``idempotency_error``), Stripe-shaped objects
-and Stripe's error JSON (an unknown id is 404 ``resource_missing``). Tests drive what a buyer would do at Stripe
-with ``complete()``, ``expire()``, ``settle_async()``, what happens in the Dashboard with ``dashboard_refund()`` and
-``open_dispute()``, inject failures with ``fail_next()`` (an error answer, 5xx included), ``stall_next()`` (an answer
-that comes too late) and ``refuse_connections()``, read ``requests`` to assert what was sent, and sign webhook bodies with
-``signed_event()`` exactly as Stripe documents (https://docs.stripe.com/webhooks#verify-manually).
+``expand[]=payment_intent`` on a session,  ``Authorization: Bearer sk_test_...`` checked, ``Idempotency-Key`` honoured
+(the same key and parameters replay the first answer; the same key with other parameters is an ``idempotency_error``),
+Stripe-shaped objects and Stripe's error JSON (an unknown id is 404 ``resource_missing``). Tests drive what a buyer
+would do at Stripe with ``complete()``, ``expire()``, ``settle_async()``, what happens in the Dashboard with
+``dashboard_refund()`` and ``open_dispute()``, inject failures with ``fail_next()`` (an error answer, 5xx included),
+``stall_next()`` (an answer that comes too late) and ``refuse_connections()``, read ``requests`` to assert what was
+sent, and sign webhook bodies with ``signed_event()`` exactly as Stripe documents
+(https://docs.stripe.com/webhooks#verify-manually).
 
 Usage::
 
@@ -388,7 +389,8 @@ class StripeStub:
         refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
         amount = int_param(params["amount"], "amount", 1) if "amount" in params else session["amount_total"] - refunded
         if refunded >= session["amount_total"]:
-            raise invalid(f"Charge for payment intent {intent} has already been refunded.", code="charge_already_refunded")
+            raise invalid(f"Charge for payment intent {intent} has already been refunded.",
+                          code="charge_already_refunded")
         if amount > session["amount_total"] - refunded:
             raise invalid("Refund amount is greater than the amount left on the charge.", "amount", "amount_too_large")
         refund_id = f"re_{secrets.token_hex(12)}"
