@@ -121,6 +121,9 @@ class Config:
     OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30)
     # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
+    # "Check my listing" runs inside the seller's request: it reads fewer rows per file than the full scan the
+    # worker runs on submission, so a page never waits long nor holds a server thread for seconds.
+    PRESCREEN_CHECK_MAX_ROWS = _int("PRESCREEN_CHECK_MAX_ROWS", 20_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
     DCAT_PAGE_SIZE = _int("DCAT_PAGE_SIZE", 100)
     DCAT_CATALOG_LICENSE = os.environ.get("DCAT_CATALOG_LICENSE", "")
@@ -168,6 +171,7 @@ class Config:
     RATELIMIT_API_WRITE = os.environ.get("RATELIMIT_API_WRITE", "120 per minute; 3000 per hour")
     # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.
     RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "120 per minute; 3000 per hour")
+    RATELIMIT_PRESCREEN_CHECK = os.environ.get("RATELIMIT_PRESCREEN_CHECK", "6 per minute; 60 per hour")
     # Reverse proxies in front of the app that append the client to X-Forwarded-For. 0 (the default): the peer
     # address is the client and X-Forwarded-For is ignored, since any client can write it.
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)

@@ -110,6 +110,10 @@ LIMITS: tuple[LimitRule, ...] = (
     LimitRule("search", "RATELIMIT_SEARCH", client_address,
               ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
               "Too many searches from your address.", exempt_when=_ckan_action_but_search),
+    # "Check my listing" reads the version's files inside the request: a few a minute per seller.
+    LimitRule("prescreen-check", "RATELIMIT_PRESCREEN_CHECK", account_or_address,
+              ("seller.check", "review_api.prescreen"),
+              "Too many listing checks: the full pre-screen runs when you submit."),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -82,8 +83,9 @@ def _text(value: str | None, field: str, what: str, required: bool = True) -> st
 
 
 def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
-    """Run the automated pre-screen on a version now, without submitting it ("check my listing")."""
-    return run_prescreen(version, storage, max_rows=max_rows)
+    """Run the automated pre-screen on a version now, without submitting it ("check my listing"), reading at most
+    PRESCREEN_CHECK_MAX_ROWS rows per file (the full scan runs in the worker when the version is submitted)."""
+    return run_prescreen(version, storage, max_rows=max_rows or current_app.config["PRESCREEN_CHECK_MAX_ROWS"])
 
 
 def submit_version(

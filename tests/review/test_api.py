@@ -410,6 +410,25 @@ def test_check_my_listing_reports_the_prescreen(api, case, version):
     assert [(f["filename"], f["kind"]) for f in report["files"]] == [("detectors.csv", "sample, deliverable")]
 
 
+def test_check_my_listing_reads_at_most_the_configured_rows_of_each_file(app, api, session, storage, seller,
+                                                                        version, monkeypatch):
+    import io
+
+    from marketplace.listings.assets import upload_asset
+
+    rows = "".join(f"AID{n:05d},22.{n % 10}\n" for n in range(50))
+    upload_asset(session, storage, seller, version, kind="deliverable", filename="all-detectors.csv",
+                 stream=io.BytesIO(f"AID_ID_Number,Latitude\n{rows}".encode()), content_type="text/csv",
+                 max_bytes=10_000)
+    session.commit()
+    url = f"{V1}/products/{version.product_id}/versions/1/prescreen"
+    scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
+    assert scanned["all-detectors.csv"]["rows_scanned"] == 50 and not scanned["all-detectors.csv"]["truncated"]
+    monkeypatch.setitem(app.config, "PRESCREEN_CHECK_MAX_ROWS", 10)
+    scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
+    assert scanned["all-detectors.csv"]["rows_scanned"] == 10 and scanned["all-detectors.csv"]["truncated"]
+
+
 def test_check_my_listing_works_on_a_draft(api, session, seller, version):
     resp = api.get(f"{V1}/products/{version.product_id}/versions/1/prescreen")
     assert resp.status_code == 200, resp.get_json()
