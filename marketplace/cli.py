@@ -59,8 +59,11 @@ def init_cli(app: Flask) -> None:
         """Load the demo catalog built from the shipped open data (idempotent)."""
         from marketplace.demo import load_demo
 
+        storage = app.extensions["storage"]
+        if hasattr(storage, "ensure_bucket"):  # a first run on an S3 store: its bucket, made once
+            storage.ensure_bucket()
         with unit_of_work() as session:
-            report = load_demo(session, app.extensions["storage"])
+            report = load_demo(session, storage)
         click.echo(report)
 
     from marketplace.licensing.certificate_cli import init_certificate_cli

@@ -480,6 +480,34 @@ def test_storage_check_names_a_local_upload_left_unfinished_long_ago_but_not_one
     assert "Unreferenced objects (1)" in result.output and "assets/7/done" in result.output
 
 
+def _drop_bucket(s3) -> None:
+    """The store answers but its bucket is gone (a store restored empty): every object with it."""
+    for key in list(s3.keys()):
+        s3.delete(key)
+    s3.client.delete_bucket(Bucket=s3.bucket)
+
+
+def test_a_bucket_gone_is_an_outage_not_a_missing_file_nor_a_500(app, session, seller, reviewer, client, auth, api,
+                                                                s3, moto):
+    product, buyer, asset = licensed_deliverable(session, s3, seller, reviewer)
+    draft = factories.product(session, seller)
+    session.commit()
+    _drop_bucket(s3)
+
+    uploaded = api.post(f"/api/v1/products/{draft.id}/versions/1/assets?kind=sample&filename=a.csv",
+                        data=b"a,b\n1,2\n", content_type="text/csv")
+    assert uploaded.status_code == 503 and uploaded.headers.get("Retry-After"), uploaded.get_json()
+    assert uploaded.get_json()["code"] == "service_unavailable"
+    auth.login(buyer.email)
+    assert_outage_page(client.get(f"/products/{product.slug}/assets/{asset.id}"))
+    session.expire_all()
+    assert download_events(session, asset.id) == []
+    assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "asset.file_missing")).all()
+    checked = app.test_cli_runner().invoke(args=["storage", "check"])
+    assert checked.exit_code == 2, checked.output
+    assert client.get("/readyz").status_code == 503
+
+
 def test_storage_check_says_when_s3_does_not_answer(app, s3, moto):
     moto.stop()
     result = app.test_cli_runner().invoke(args=["storage", "check"])

@@ -42,8 +42,9 @@ def _is_not_found(exc: ClientError) -> bool:
     return str(error.get("Code", "")) in _NOT_FOUND_CODES
 
 
-#: Error codes S3 gives when it is overloaded or down for a moment (besides any 5xx status).
-_UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "SlowDown", "InternalError", "RequestTimeout"})
+#: Error codes S3 gives when it is overloaded or down for a moment (besides any 5xx status), or when the bucket
+#: itself is gone (a store restored empty, a misconfiguration): no request of ours can succeed until it is back.
+_UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "SlowDown", "InternalError", "RequestTimeout", "NoSuchBucket"})
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -269,6 +270,15 @@ class S3Storage:
             if not _is_not_found(exc):
                 raise
 
+    def _require_bucket(self) -> None:
+        """StorageUnavailable if the bucket itself is gone (a store restored empty, a misconfiguration)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _is_not_found(exc) or str(exc.response.get("Error", {}).get("Code", "")) == "NoSuchBucket":
+                raise StorageUnavailable(f"File storage has no bucket {self.bucket!r}.") from exc
+            raise
+
     @_unavailable_as_storage_error()
     def exists(self, key: str) -> bool:
         """Tell whether the object exists (HEAD request); other S3 errors propagate."""
@@ -277,6 +287,7 @@ class S3Storage:
             self.client.head_object(Bucket=self.bucket, Key=object_key)
         except ClientError as exc:
             if _is_not_found(exc):
+                self._require_bucket()  # a HEAD answer has no body to say which is missing: the key or the bucket
                 return False
             raise
         return True
