@@ -83,8 +83,9 @@ def _hand_over(session: Session) -> None:
 
     identities = [inspect(message).identity for message in messages]  # the flush's keys; reading them needs no SQL
     jobs = [(deliver_outbox_message, identity) for identity in identities if identity] + jobs
-    from marketplace.jobs.queue import TASKS
+    from marketplace.jobs.queue import TASKS, queue_for_current_app
 
+    queue_for_current_app()
     for task, args in jobs:
         try:
             (TASKS[task] if isinstance(task, str) else task)(*args)

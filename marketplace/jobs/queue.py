@@ -48,12 +48,26 @@ def storage_for(url: str) -> tuple[type, dict]:
     raise ValueError(f"JOBS_URL must be sqlite:///<file> or redis://..., not {url!r}")
 
 
+_configured: list[tuple[str, bool]] = []
+
+
 def configure_queue(config) -> None:
-    """Point the process's queue at the config's backend (the last app created in a process decides)."""
-    storage_class, kwargs = storage_for(config["JOBS_URL"])
+    """Point the process's queue at the config's backend. A process serves one app; where several apps share one
+    (tests), each hand-over of jobs calls this again for the app at hand (``queue_for_current_app``)."""
+    wanted = (str(config["JOBS_URL"]), bool(config.get("JOBS_IMMEDIATE")))
+    if _configured == [wanted]:
+        return
+    storage_class, kwargs = storage_for(wanted[0])
     huey.storage_class, huey.storage_kwargs = storage_class, kwargs
-    huey._immediate = bool(config.get("JOBS_IMMEDIATE"))
+    huey._immediate = wanted[1]
     huey.storage = huey.create_storage()
+    _configured[:] = [wanted]
+
+
+def queue_for_current_app() -> None:
+    """Make sure the queue is the current app's before jobs are handed to it."""
+    if has_app_context():
+        configure_queue(current_app.config)
 
 
 def init_jobs(app: Flask) -> None:
