@@ -65,17 +65,12 @@ def commit(session: Session) -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(session: Session | None = None) -> Iterator[Session]:
-    """The unit of work of a command or a job: yields the session, commits when the block ends (``commit``), rolls
-    back if it raises. Its transaction takes SQLite's write lock first (``write_intent``), so enter it before the
-    session reads anything. Inside a request or another unit it joins that one, whose boundary commits."""
-    session = session if session is not None else db.session
-    if _inside.get():
-        yield session
-        return
+def _own_unit(session: Session, *, write_first: bool) -> Iterator[Session]:
+    """A unit of work of its own: commits when the block ends, rolls back if it raises; units entered inside it
+    join it. ``write_first`` takes SQLite's write lock at its start (``write_intent``)."""
     token = _inside.set(True)
     try:
-        with write_intent():
+        with write_intent() if write_first else contextlib.nullcontext():
             try:
                 yield session
             except BaseException:
@@ -87,22 +82,26 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
 
 
 @contextlib.contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """The unit of work of a command or a job: yields the session, commits when the block ends (``commit``), rolls
+    back if it raises. Its transaction takes SQLite's write lock first (``write_intent``), so enter it before the
+    session reads anything. Inside a request or another unit it joins that one, whose boundary commits."""
+    session = session if session is not None else db.session
+    if _inside.get():
+        yield session
+        return
+    with _own_unit(session, write_first=True):
+        yield session
+
+
+@contextlib.contextmanager
 def job_unit_of_work(session: Session | None = None) -> Iterator[Session]:
     """The unit of work of one background job: commits when the block ends, rolls back if it raises. Unlike
     ``unit_of_work`` it never joins an enclosing unit (a job runs in an app context and session of its own, also
     when the queue runs it at once, after a request's commit) and takes no write lock up front: a job that reads
     for long (the pre-screen) must not hold SQLite's write lock meanwhile; its writes declare ``write_intent``."""
-    session = session if session is not None else db.session
-    token = _inside.set(True)
-    try:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        commit(session)
-    finally:
-        _inside.reset(token)
+    with _own_unit(session if session is not None else db.session, write_first=False) as own:
+        yield own
 
 
 def commit_before(session: Session, step: str) -> None:

@@ -42,25 +42,10 @@ def database_url(tmp_path_factory):
 def own_database_url(database_url, tmp_path):
     """A database of the test's own on the backend the suite runs on (a fresh SQLite file, or a fresh database in
     the PostgreSQL cluster, dropped afterwards), for tests whose threads or processes must commit for real."""
-    import uuid
+    from tests.support.databases import own_database
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        yield f"sqlite:///{tmp_path / 'own.db'}"
-        return
-    name = f"own_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(database_url, tmp_path, "own") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

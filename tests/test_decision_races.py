@@ -17,8 +17,7 @@ from datetime import timedelta
 import pytest
 import requests
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from marketplace import create_app
 from marketplace.accounts.models import PlatformRole, User
@@ -35,6 +34,7 @@ from marketplace.review import services as review
 from marketplace.review.models import ReviewCase
 from tests import factories
 from tests.licensing.conftest import SCENARIO
+from tests.support.databases import own_database
 from tests.support.gunicorn import Gunicorn
 
 pytestmark = pytest.mark.no_transaction
@@ -50,20 +50,8 @@ ERROR_SHAPE = {"status", "code", "message", "errors"}
 @pytest.fixture(scope="module")
 def race_database(database_url, tmp_path_factory):
     """A database of this module's own on the suite's backend, since the server's workers commit for real."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        yield f"sqlite:///{tmp_path_factory.mktemp('decision-races') / 'races.db'}"
-        return
-    name = f"races_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(database_url, tmp_path_factory.mktemp("decision-races"), "races") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -78,3 +78,16 @@ def require_api_user() -> User:
     if user is None:
         raise Unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
     return user
+
+
+def require_admin_page():
+    """A before-request guard of the platform admin's pages: anyone signed out is sent to log in, anyone else who
+    is not a platform admin gets the 403 page."""
+    from flask_login import current_user
+
+    from marketplace.accounts.access import Permission, require
+
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    require(current_user, Permission.ADMIN)
+    return None

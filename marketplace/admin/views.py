@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, render_template, request
-from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.accounts.access import Permission, require
+from marketplace.accounts.auth import require_admin_page
 from marketplace.accounts.models import User
 from marketplace.audit.checkpoints import verify_audit
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import recent_events
-from marketplace.extensions import db, login_manager
+from marketplace.extensions import db
 from marketplace.inputs import MAX_ROW_ID
 from marketplace.signing.services import known_keys
 
@@ -23,12 +22,7 @@ PER_PAGE = 100
 MAX_ACTION = 80  # the column's length
 
 
-@bp.before_request
-def _require_admin():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    require(current_user, Permission.ADMIN)  # Forbidden: the app renders the 403 page
-    return None
+bp.before_request(require_admin_page)
 
 
 @bp.get("/audit")

@@ -5,20 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from marketplace.accounts.access import Permission, require
+from marketplace.accounts.auth import require_admin_page
 from marketplace.errors import DomainError
-from marketplace.extensions import db, login_manager
+from marketplace.extensions import db
 from marketplace.worker import services
 
 bp = Blueprint("jobs_admin", __name__, url_prefix="/admin/jobs")
 
 
-@bp.before_request
-def _require_admin():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    require(current_user, Permission.ADMIN)  # Forbidden: the app renders the 403 page
-    return None
+bp.before_request(require_admin_page)
 
 
 @bp.get("")
