@@ -16,11 +16,13 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.licensing.missing_files import report_missing_file
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PlanKind
+from marketplace.storage import Storage
 
 
 def member_organization_ids(session: Session, user: User) -> list[int]:
@@ -100,15 +102,20 @@ def traded_product(session: Session, slug: str) -> DataProduct:
     return product
 
 
-def authorize_download(session: Session, user: User | None, product: DataProduct, asset_id: int) -> DownloadGrant:
+def authorize_download(session: Session, storage: Storage, user: User | None, product: DataProduct,
+                       asset_id: int) -> DownloadGrant:
     """Who may fetch an asset of a product page: anyone for a listed version's sample; for a deliverable, a member
-    of an organization with an active licence covering its version, while the product is not suspended."""
+    of an organization with an active licence covering its version, while the product is not suspended. A file
+    whose stored object is gone is refused with FileMissing (recorded, its seller told) and never counted as a
+    licensed download."""
     asset = session.scalar(select(Asset).where(Asset.id == asset_id).options(selectinload(Asset.version)))
     if asset is None or asset.version.product_id != product.id:
         raise NotFound("No such file.")
     if asset.kind == AssetKind.SAMPLE:
         if product.status != ProductStatus.LISTED or asset.version_id != product.listed_version_id:
             raise NotFound("No such file.")
+        _require_stored(session, storage, asset, actor_id=user.id if user is not None and user.is_authenticated
+                        else None)
         return DownloadGrant(asset, None)
     if user is None or not user.is_authenticated:
         raise Forbidden("Sign in with an organization that holds a licence to download this file.")
@@ -121,11 +128,19 @@ def authorize_download(session: Session, user: User | None, product: DataProduct
     now = utcnow()
     for licence in licences:
         if licence.status == LicenceStatus.ACTIVE and licence.in_period(now) and covers(licence, asset.version):
+            _require_stored(session, storage, asset, actor_id=user.id)
             record(session, actor_id=user.id, action="asset.download", subject_type="asset", subject_id=asset.id,
                    payload={"product_id": product.id, "version_id": asset.version_id, "licence": licence.serial,
                             "sha256": asset.sha256})
             return DownloadGrant(asset, licence)
     raise _download_refusal(licences, asset.version, now)
+
+
+def _require_stored(session: Session, storage: Storage, asset: Asset, *, actor_id: int | None) -> None:
+    """FileMissing (404 ``file_missing``) if the asset's stored object is gone: said as such, never a redirect to
+    nothing (``report_missing_file`` records it and tells the seller)."""
+    if not storage.exists(asset.storage_key):
+        raise report_missing_file(session, asset, actor_id=actor_id)
 
 
 # ---------------------------------------------------------------- reading

@@ -16,10 +16,9 @@ from marketplace.extensions import db
 from marketplace.licensing import services as licence_services
 from marketplace.licensing.certificates import current_status, scenario_in_words, terms_in_words
 from marketplace.licensing.forms import RenewForm
-from marketplace.licensing.missing_files import report_missing_file
+from marketplace.licensing.missing_files import FileMissing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
-from marketplace.listings.models import Asset
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.listings.vocab import PlanKind
 from marketplace.uow import keep_despite_error
@@ -77,15 +76,14 @@ def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
     user = acting_user() if current_user.is_authenticated else None
-    grant = licence_services.authorize_download(db.session, user, licence_services.traded_product(db.session, slug),
-                                                asset_id)
-    storage, asset = current_app.extensions["storage"], grant.asset
-    if not storage.exists(asset.storage_key):  # said as such (404 file_missing), never a redirect to nothing
-        actor_id = user.id if user else None
-        db.session.rollback()  # not downloaded: no download event
-        missing = report_missing_file(db.session, db.session.get(Asset, asset_id), actor_id=actor_id)
+    storage = current_app.extensions["storage"]
+    try:
+        grant = licence_services.authorize_download(
+            db.session, storage, user, licence_services.traded_product(db.session, slug), asset_id)
+    except FileMissing:
         keep_despite_error()  # the file_missing event and the seller's notice, though the answer is a 404
-        raise missing
+        raise
+    asset = grant.asset
     url = storage.presigned_url(asset.storage_key, expires_in=current_app.config["DOWNLOAD_URL_SECONDS"],
                                 filename=asset.filename)
     try:

@@ -15,7 +15,6 @@ from marketplace.accounts.access import Permission, member_organizations_query, 
 from marketplace.accounts.models import Organization, User
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.licensing.models import Licence
-from marketplace.licensing.services import member_organization_ids  # noqa: F401  (orders read it from here)
 from marketplace.lifecycle import Moved
 from marketplace.listings.models import PricingPlan
 from marketplace.notifications.services import notify_organization

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.errors import NotFound
-from marketplace.orders.common import member_organization_ids
+from marketplace.licensing.services import member_organization_ids
 from marketplace.orders.models import Order
 from marketplace.orders.states import REVENUE_STATES, OrderStatus
 

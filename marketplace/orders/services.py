@@ -20,7 +20,6 @@ from marketplace.orders.common import (  # noqa: F401
     is_buyer,
     licences_held,
     lock_plan,
-    member_organization_ids,
 )
 from marketplace.orders.queries import (  # noqa: F401
     all_orders,
