@@ -115,7 +115,7 @@ def copy_assets(source: ProductVersion, target: ProductVersion) -> None:
     for a in source.assets:
         target.assets.append(Asset(
             kind=a.kind, filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
-            storage_key=a.storage_key, uploaded_by_id=a.uploaded_by_id,
+            storage_key=a.storage_key, uploaded_by_id=a.uploaded_by_id, uuid=a.uuid,
         ))
 
 

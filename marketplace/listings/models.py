@@ -1,6 +1,7 @@
 """Data products, their versions (revisions) and everything a version carries."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,9 +22,14 @@ from marketplace.listings.vocab import (
     PersonalInfo,
     PlanKind,
     Portal,
+    SourceUsage,
     Territory,
     UpdateFrequency,
 )
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
 
 
 class DataProduct(TimestampMixin, db.Model):
@@ -34,6 +40,8 @@ class DataProduct(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    # The product's identity outside this site (CKAN and DCAT ids): unlike the slug, it never changes.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus), default=ProductStatus.DRAFT, index=True)
     listed_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("product_versions.id", use_alter=True, name="fk_data_products_listed_version_id_product_versions")
@@ -131,6 +139,9 @@ class OpenDataSource(db.Model):
     licence_id: Mapped[str] = mapped_column(String(80))
     attribution: Mapped[str] = mapped_column(Text, default="")
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # What the product does with the source: the licence rules turn on it (no-derivatives, share-alike).
+    usage: Mapped[SourceUsage] = mapped_column(str_enum(SourceUsage, 16), default=SourceUsage.DERIVED,
+                                               server_default=SourceUsage.DERIVED.value)
 
     version: Mapped[ProductVersion] = relationship(back_populates="sources")
 
@@ -159,8 +170,12 @@ class Asset(TimestampMixin, db.Model):
     """A sample or deliverable file, stored through the storage interface under a key we generate."""
 
     __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("version_id", "uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The file's identity as a CKAN/DCAT resource: carried to the next version with the file, so a harvester
+    # sees one resource across revisions.
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind))
     filename: Mapped[str] = mapped_column(String(255))

@@ -42,7 +42,7 @@ COMPLIANCE_FIELDS = (
     "personal_info", "classification", "classification_reason", "source_legality", "cross_border_transfer",
     "legal_basis",
 )
-SOURCE_FIELDS = ("portal", "title", "url", "publisher", "licence_id", "attribution", "external_id")
+SOURCE_FIELDS = ("portal", "title", "url", "publisher", "licence_id", "attribution", "external_id", "usage")
 FIELD_FIELDS = ("name", "type", "unit", "description", "nullable", "personal_info", "example")
 PLAN_FIELDS = (
     "name", "kind", "billing_period", "amount", "currency", "requires_approval", "licence_cap",

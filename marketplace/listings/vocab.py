@@ -98,6 +98,21 @@ class Portal(LabelledEnum):
         }[self.value]
 
 
+class SourceUsage(LabelledEnum):
+    """How a product uses a cited source: what its licence's derivative and share-alike terms turn on."""
+
+    VERBATIM = "verbatim"  # the source as published, unmodified
+    SUBSET = "subset"      # whole records of the source, selected but not altered
+    DERIVED = "derived"    # cleaned, joined, aggregated or otherwise transformed (an adaptation)
+
+    @property
+    def label(self) -> str:
+        return {
+            "verbatim": "Verbatim copy", "subset": "Subset of records, unaltered",
+            "derived": "Derived work (transformed)",
+        }[self.value]
+
+
 class FieldType(LabelledEnum):
     STRING = "string"
     INTEGER = "integer"
