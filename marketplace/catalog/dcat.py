@@ -34,9 +34,10 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace la
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
-# The DCAT-AP 3.0.1 vocabulary shapes accept checksum algorithms only under https://spdx.org/rdf/terms (the SPDX
-# namespace itself is http://); the algorithm IRI follows the shapes, so the output has zero violations.
-SHA256 = URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
+# The algorithm is a term of the SPDX vocabulary, so it is in the SPDX namespace, which is http:// (as DCAT 3 and
+# DCAT-AP 3 write spdx:checksumAlgorithm_sha1). The DCAT-AP 3.0.1 vocabulary shapes' pattern
+# "^https://spdx.org/rdf/terms" names a namespace that no SPDX term lives in; the output follows the vocabulary.
+SHA256 = SPDX.checksumAlgorithm_sha256
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
@@ -271,7 +272,7 @@ def add_dataset(g: Graph, product: DataProduct, *, base: str, issued: datetime |
     _add(g, ds, (RDF.type, DCAT.Dataset), (DCT.title, _text(v.title_en, "en")), (DCT.title, _text(v.title_zh, "zh")),
          (DCT.description, _text(v.description_en or v.title_en, "en")),
          (DCT.description, _text(v.description_zh, "zh")),
-         (DCT.identifier, Literal(product.slug)), (ADMS.identifier, registration), (DCAT.version, Literal(v.label)),
+         (DCT.identifier, Literal(product.uuid)), (ADMS.identifier, registration), (DCAT.version, Literal(v.label)),
          (ADMS.versionNotes, _text(v.changelog, "en")), (DCT.issued, _when(issued or v.approved_at)),
          (DCT.modified, _when(v.approved_at)), (DCAT.landingPage, _document(g, page)),
          (DCT.publisher, seller), (DCAT.contactPoint, contact),
@@ -321,7 +322,9 @@ def _distribution(g: Graph, asset: Asset, *, page: str, terms: URIRef) -> URIRef
     available = _concept(g, f"{EU}planned-availability/AVAILABLE", f"{EU}planned-availability",
                          "Planned availability", "available")
     return _add(
-        g, URIRef(f"{page}#asset-{asset.id}"), (RDF.type, DCAT.Distribution),
+        # Named by the file's UUID, which the file keeps from version to version: a harvester sees one distribution.
+        g, URIRef(f"{page}#distribution-{asset.uuid}"), (RDF.type, DCAT.Distribution),
+        (DCT.identifier, Literal(asset.uuid)),
         (DCT.title, Literal(f"{'Sample' if sample else 'Deliverable'}: {asset.filename}", lang="en")),
         (DCT.description, Literal("Sample file, free to preview." if sample else
                                   "Deliverable file, for holders of an active licence.", lang="en")),

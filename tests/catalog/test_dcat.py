@@ -57,6 +57,20 @@ def violations(data: Graph, names: tuple[str, ...]) -> list[tuple[str, str, str]
                   for r in report.objects(top, SH.result) if report.value(r, SH.resultSeverity) == SH.Violation)
 
 
+def vocabulary_violations(data: Graph) -> list[tuple[str, str, str]]:
+    """The vocabulary shapes' violations, less the one defect of the shapes themselves: their checksum algorithm
+    restriction requires the pattern "^https://spdx.org/rdf/terms", but the SPDX vocabulary's namespace is
+    http://spdx.org/rdf/terms# (DCAT 3 and DCAT-AP 3 write spdx:checksumAlgorithm_sha1 in it). Every algorithm
+    left out is checked here to be an SPDX term instead, so nothing else slips through."""
+    found = violations(data, VOCABULARY_SHAPES)
+    algorithm = str(SPDX.algorithm)
+    shape_defect = [v for v in found if v[1] == algorithm and "ChecksumAlgorithmRestriction" in v[2]]
+    for checksum in data.subjects(RDF.type, SPDX.Checksum):
+        assert data.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+    assert len(shape_defect) == len(set(data.subjects(RDF.type, SPDX.Checksum)))
+    return [v for v in found if v not in shape_defect]
+
+
 def fetch(client, url: str) -> Graph:
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -138,7 +152,7 @@ def test_catalog_page_passes_the_dcat_ap_shapes(client, catalog):
     g = fetch(client, "/catalog.ttl")
     assert set(g.objects(None, DCAT.dataset)) == {dataset(catalog[k]) for k in ("roads", "pm25", "wind")}
     assert violations(g, CORE_SHAPES) == []
-    assert violations(g, VOCABULARY_SHAPES) == []
+    assert vocabulary_violations(g) == []
 
 
 def test_product_document_passes_the_dcat_ap_shapes(client, catalog):
@@ -146,7 +160,7 @@ def test_product_document_passes_the_dcat_ap_shapes(client, catalog):
     assert set(g.subjects(RDF.type, DCAT.Catalog)) == set()
     assert (dataset(catalog["pm25"]), RDF.type, DCAT.Dataset) in g
     assert violations(g, CORE_SHAPES) == []
-    assert violations(g, VOCABULARY_SHAPES) == []
+    assert vocabulary_violations(g) == []
 
 
 # ---------------------------------------------------------------- what is published
@@ -241,20 +255,48 @@ def test_distributions_one_per_asset(client, catalog):
     page = f"{BASE}/products/{pm25.slug}"
     g = fetch(client, f"/products/{pm25.slug}.jsonld")
     assets = pm25.listed_version.assets
-    assert set(g.objects(dataset(pm25), DCAT.distribution)) == {URIRef(f"{page}#asset-{a.id}") for a in assets}
+    assert set(g.objects(dataset(pm25), DCAT.distribution)) == {URIRef(f"{page}#distribution-{a.uuid}") for a in assets}
     for asset in assets:
-        dist = URIRef(f"{page}#asset-{asset.id}")
+        dist = URIRef(f"{page}#distribution-{asset.uuid}")
         assert g.value(dist, DCAT.downloadURL) == URIRef(f"{page}/assets/{asset.id}")
         assert g.value(dist, DCAT.accessURL) == URIRef(page)
         assert g.value(dist, DCAT.byteSize) == Literal(asset.size, datatype=XSD.nonNegativeInteger)
         checksum = g.value(dist, SPDX.checksum)
-        assert g.value(checksum, SPDX.algorithm) == URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
+        assert g.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
         assert str(g.value(checksum, SPDX.checksumValue)) == asset.sha256
         assert g.value(dist, DCT.license) == URIRef(f"{page}#licence-terms")
     geojson = next(a for a in assets if a.filename == "stations.geojson")
-    dist = URIRef(f"{page}#asset-{geojson.id}")
+    dist = URIRef(f"{page}#distribution-{geojson.uuid}")
     assert g.value(dist, DCAT.mediaType) == URIRef("https://www.iana.org/assignments/media-types/application/geo+json")
     assert g.value(dist, DCT.format) == URIRef(f"{EU}file-type/GEOJSON")
+
+
+def test_identifiers_outlive_a_new_version(session, client, catalog, storage, reviewer):
+    """The dataset's dct:identifier is the product's UUID, and a file carried to the next version keeps its
+    distribution: a harvester matching on them sees one dataset and the same distributions after a revision."""
+    pm25 = catalog["pm25"]
+    before = fetch(client, f"/products/{pm25.slug}.jsonld")
+    assert before.value(dataset(pm25), DCT.identifier) == Literal(pm25.uuid)
+    distributions = set(before.objects(dataset(pm25), DCAT.distribution))
+    assert {str(before.value(d, DCT.identifier)) for d in distributions} == {
+        a.uuid for a in pm25.listed_version.assets}
+
+    seller = pm25.created_by
+    version = listings.new_version(session, seller, pm25, "2.0", "Re-checked readings.")
+    listings.set_compliance(session, seller, version, factories.COMPLIANCE, attest=True, attested_by_name="Ada")
+    round_ = factories.submit(session, seller, version, storage)
+    review.claim_case(session, reviewer, round_.case)
+    review.approve_version(session, reviewer, round_.case, answers=factories.ALL_PASS)
+    session.commit()
+    assert pm25.listed_version.id == version.id
+
+    after = fetch(client, f"/products/{pm25.slug}.jsonld")
+    assert after.value(dataset(pm25), DCAT.version) == Literal("2.0")
+    assert after.value(dataset(pm25), DCT.identifier) == Literal(pm25.uuid)
+    assert set(after.objects(dataset(pm25), DCAT.distribution)) == distributions
+    # The download links follow the new version's files.
+    assert {str(after.value(d, DCAT.downloadURL)).rsplit("/", 1)[1] for d in distributions} == {
+        str(a.id) for a in version.assets}
 
 
 # ---------------------------------------------------------------- licence terms as ODRL
