@@ -100,6 +100,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.account", "GET"): SIGNED_IN,
     ("accounts.change_password", "GET"): SIGNED_IN,
     ("accounts.change_password", "POST"): SIGNED_IN,
+    ("accounts.preferences", "POST"): SIGNED_IN,  # an empty form: re-shown with its errors
+    ("accounts.choose_language", "POST"): everyone(MOVED),  # an empty choice: back to the catalog
     ("accounts.logout_everywhere", "POST"): everyone(LOGIN),  # every session ends: back to the log-in page
     # Links from e-mails work for whoever holds them (an unknown token is 404 for all); requests for a new link
     # answer the same to everyone, whatever the address.

@@ -20,11 +20,13 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 
+from marketplace import i18n
 from marketplace.accounts.models import MemberRole
 from marketplace.accounts.services import MIN_PASSWORD_LENGTH
 from marketplace.errors import DomainError
+from marketplace.i18n import LOCALE_NAMES
 
-LOCALES = [SelectChoice("en", "English"), SelectChoice("zh", "中文")]
+LOCALES = [SelectChoice(tag, LOCALE_NAMES[tag]) for tag in i18n.LOCALES]
 # Long enough for any passphrase, short enough that nobody posts a megabyte to the password hasher.
 MAX_PASSWORD_LENGTH = 1024
 
@@ -80,7 +82,7 @@ class SignupForm(FlaskForm):
         "Organization (optional)", validators=[Optional(), Length(max=200)],
         description="Selling data? Name your team or company; you become its owner. You can add one later.",
     )
-    locale = SelectField("Language", choices=LOCALES, default="en")
+    locale = SelectField("Language", choices=LOCALES, default=i18n.current_locale_tag)
     next = HiddenField()
 
 
@@ -144,3 +146,19 @@ class EmailForm(FlaskForm):
 class MemberRoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(MemberRole.MEMBER.value, "Member"),
                                         SelectChoice(MemberRole.OWNER.value, "Owner")])
+
+
+class LanguageForm(FlaskForm):
+    """The switcher on every page: one button per locale."""
+
+    locale = SelectField("Language", choices=LOCALES, validators=[DataRequired()])
+    next = HiddenField()
+
+
+class PreferencesForm(FlaskForm):
+    locale = SelectField("Language", choices=LOCALES, validators=[DataRequired()])
+    timezone = SelectField(
+        "Time zone", choices=[SelectChoice("", "The one of my language's city")]
+        + [SelectChoice(z, z) for z in i18n.TIMEZONES],
+        description="Times on every page and in e-mails are shown in this zone.",
+    )

@@ -30,7 +30,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    locale: Mapped[str] = mapped_column(String(10), default="en")  # a tag of marketplace.i18n.LOCALES
+    # Asia/Shanghai or Asia/Hong_Kong; None shows times in the zone of the locale's city.
+    timezone: Mapped[str | None] = mapped_column(String(40))
     platform_role: Mapped[PlatformRole] = mapped_column(str_enum(PlatformRole), default=PlatformRole.NONE)
     active: Mapped[bool] = mapped_column(default=True)
     # None until the owner of the address followed the verification link.

@@ -27,6 +27,7 @@ from marketplace.accounts.models import (
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from marketplace.i18n import DEFAULT_LOCALE, locale_tag
 from marketplace.text import require_single_line
 
 _hasher = PasswordHasher()
@@ -135,7 +136,7 @@ def register_user(
         email=email,
         display_name=display_name.strip() or email.split("@")[0],
         password_hash=hash_password(password),
-        locale=locale if locale in ("en", "zh") else "en",
+        locale=locale_tag(locale) or DEFAULT_LOCALE,
         platform_role=platform_role,
         email_verified_at=utcnow() if email_verified else None,
     )

@@ -8,20 +8,64 @@ that opens links cannot spend it.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from marketplace.accounts import emails, identity, services
-from marketplace.accounts.forms import EmailForm, PasswordChangeForm, PasswordResetForm, apply_domain_errors
+from marketplace.accounts.forms import (
+    EmailForm,
+    LanguageForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    PreferencesForm,
+    apply_domain_errors,
+)
 from marketplace.accounts.models import AccountTokenPurpose
+from marketplace.accounts.preferences import set_preferences
 from marketplace.accounts.views import bp, home_url, safe_next, start_session
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.i18n import COOKIE_MAX_AGE, LOCALE_COOKIE, forget_locale
 
 
 @bp.get("/settings")
 @login_required
 def account():
-    return render_template("accounts/account.html")
+    form = PreferencesForm(locale=current_user.locale, timezone=current_user.timezone or "")
+    return render_template("accounts/account.html", preferences=form)
+
+
+@bp.post("/settings/preferences")
+@login_required
+def preferences():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        try:
+            set_preferences(db.session, current_user._get_current_object(), locale=form.locale.data,
+                            timezone=form.timezone.data)
+        except ValidationFailed as exc:
+            apply_domain_errors(form, exc)
+        else:
+            forget_locale()  # the message below is in the language just chosen
+            flash(_("Preferences saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", preferences=form), 400
+
+
+@bp.post("/language")
+def choose_language():
+    """The switcher: the visitor's choice is kept in a cookie; a signed-in user's is saved to the account."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        flash(_("That language is not offered."), "error")
+        return redirect(safe_next(form.next.data) or url_for("catalog.index"))
+    tag = form.locale.data
+    if current_user.is_authenticated:
+        set_preferences(db.session, current_user._get_current_object(), locale=tag)
+    response = redirect(safe_next(form.next.data) or url_for("catalog.index"))
+    response.set_cookie(LOCALE_COOKIE, tag, max_age=COOKIE_MAX_AGE, secure=request.is_secure, httponly=True,
+                        samesite="Lax")
+    return response
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])

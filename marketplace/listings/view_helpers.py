@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
+from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services
@@ -19,7 +20,6 @@ from marketplace.listings.forms import (
     SourceForm,
     SourceLookupForm,
     UploadForm,
-    minor_to_decimal,
 )
 from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
@@ -181,7 +181,7 @@ def labels(enum_cls, values) -> str:
 
 
 def money(amount: int, currency) -> str:
-    return f"{currency} {minor_to_decimal(amount):,.2f}"
+    return i18n.money(amount, currency)
 
 
 def filesize(size: int) -> str:

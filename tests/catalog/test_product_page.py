@@ -99,7 +99,7 @@ def test_anyone_sees_a_listed_product(client, product, session):
     # The sample previewed as a table.
     assert "detectors.csv" in page and "AID01101" in page and "22.3" in page
     # The plan and its terms in plain words.
-    assert "Research licence" in page and "HKD 1,200.00, paid once" in page
+    assert "Research licence" in page and "HK$1,200.00, paid once" in page
     assert "May be used for: research, internal analysis." in page
     assert "Not allowed: resale, re-identification." in page and "Licence lasts 365 days." in page
     # The compliance badge.

@@ -166,7 +166,7 @@ def add_plan(page: Page) -> None:
     expect(flash(page)).to_have_text("Pricing plan added.")
     plans = page.locator("#plans")
     expect(plans.locator("article")).to_have_count(1)
-    expect(plans.locator("article")).to_contain_text("HKD 1,200.00, paid once")
+    expect(plans.locator("article")).to_contain_text("HK$1,200.00, paid once")
     expect(plans.locator("article")).to_contain_text("May be used for: internal analysis, research.")
 
 

@@ -1,0 +1,153 @@
+"""The interface's languages: three locales, how a request's is chosen, and dates, numbers and money through Babel.
+
+A locale has a public tag (BCP 47: what the switcher posts, the cookie and a user's preference hold, and what
+``<html lang>`` says) and a Babel identifier (what formats numbers and names the message catalog). zh-Hans is
+mainland usage (its catalog ``zh_Hans``, formats of ``zh_Hans_CN``); zh-Hant-HK is Hong Kong usage.
+
+A request's locale: a signed-in user's saved preference, then the switcher's cookie, then Accept-Language, then
+English. The JSON API answers in the language its client asks for (Accept-Language first), since a token's
+client is a program whose reader may not be the token's owner. URLs never carry the locale.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from flask import Flask, has_request_context, request
+from flask_babel import Babel, refresh
+from flask_login import current_user
+
+LOCALES = ("en", "zh-Hans", "zh-Hant-HK")
+DEFAULT_LOCALE = "en"
+BABEL_IDS = {"en": "en_HK", "zh-Hans": "zh_Hans", "zh-Hant-HK": "zh_Hant_HK"}
+# Each locale named in its own language, for the switcher.
+LOCALE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant-HK": "繁體中文（香港）"}
+TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong")
+TIMEZONE_NAMES = {"Asia/Shanghai": "Asia/Shanghai", "Asia/Hong_Kong": "Asia/Hong_Kong"}
+LOCALE_COOKIE = "locale"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+API_PATH = "/api/"
+_CACHE = "marketplace.locale"
+
+
+def locale_tag(value: object) -> str | None:
+    """The locale a language tag asks for, or None: any English is en; Traditional Chinese and the Chinese of
+    Hong Kong, Macau and Taiwan are zh-Hant-HK; other Chinese (zh, zh-CN, zh-SG, zh-Hans) is zh-Hans."""
+    if not isinstance(value, str):
+        return None
+    v = value.strip().replace("_", "-").lower()
+    if v == "en" or v.startswith("en-"):
+        return "en"
+    if v == "zh-hant" or v.startswith(("zh-hant-", "zh-hk", "zh-mo", "zh-tw")):
+        return "zh-Hant-HK"
+    if v == "zh" or v.startswith("zh-"):
+        return "zh-Hans"
+    return None
+
+
+def _accepted() -> str | None:
+    for value, quality in request.accept_languages:
+        tag = locale_tag(value)
+        if tag and quality > 0:
+            return tag
+    return None
+
+
+def _saved() -> str | None:
+    user = current_user
+    return locale_tag(getattr(user, "locale", None)) if user and user.is_authenticated else None
+
+
+def current_locale_tag() -> str:
+    """The locale of the request at hand (English outside a request)."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    # Kept on the request (not on g: an app context can outlive one request, as in tests).
+    tag = request.environ.get(_CACHE)
+    if tag is None:
+        if request.path.startswith(API_PATH):
+            chosen = _accepted() or _saved()
+        else:
+            chosen = _saved() or locale_tag(request.cookies.get(LOCALE_COOKIE)) or _accepted()
+        tag = request.environ[_CACHE] = chosen or DEFAULT_LOCALE
+    return tag
+
+
+def forget_locale() -> None:
+    """Choose the request's locale again (after the user changed their preference)."""
+    if has_request_context():
+        request.environ.pop(_CACHE, None)
+        refresh()
+
+
+def default_timezone(tag: str) -> str:
+    return "Asia/Shanghai" if tag == "zh-Hans" else "Asia/Hong_Kong"
+
+
+def current_timezone() -> str:
+    """The user's chosen time zone, or the one of the locale's city."""
+    user = current_user if has_request_context() else None
+    chosen = getattr(user, "timezone", None) if user and user.is_authenticated else None
+    return chosen if chosen in TIMEZONES else default_timezone(current_locale_tag())
+
+
+def _select_locale() -> str:
+    return BABEL_IDS[current_locale_tag()]
+
+
+# ---------------------------------------------------------------- formatting
+# Babel's own functions with the locale and zone named here, so mail rendered by a job formats the same way.
+
+
+def babel_locale() -> Locale:
+    return Locale.parse(BABEL_IDS[current_locale_tag()])
+
+
+def money(amount_minor: int, currency: object) -> str:
+    """An amount in minor units, formatted for the locale (CNY, HKD and USD all have two decimals)."""
+    return numbers.format_currency(Decimal(int(amount_minor)).scaleb(-2), str(currency), locale=babel_locale())
+
+
+def number(value: object) -> str:
+    return numbers.format_decimal(value, locale=babel_locale())
+
+
+def when(moment: datetime | date | None, style: str = "medium") -> str:
+    """A time in the user's time zone (a date as it is), in the locale's words; "—" for none."""
+    if moment is None:
+        return "—"
+    if not isinstance(moment, datetime):
+        return dates.format_date(moment, "medium", locale=babel_locale())
+    zone = ZoneInfo(current_timezone())
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    text = dates.format_datetime(aware, "short" if style == "short" else "medium", tzinfo=zone,
+                                 locale=babel_locale())
+    return f"{text} ({current_timezone()})" if style == "zone" else text
+
+
+def day(moment: datetime | date | None) -> str:
+    """The calendar day of a time in the user's time zone (a date as it is)."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = aware.astimezone(ZoneInfo(current_timezone())).date()
+    return dates.format_date(moment, "medium", locale=babel_locale())
+
+
+def html_lang() -> str:
+    return current_locale_tag()
+
+
+def init_i18n(app: Flask) -> None:
+    """Flask-Babel with the locale and time zone of each request, and the template helpers of this module."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
+    app.jinja_env.globals.update(
+        html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
+        money=money, number=number, when=when, day=day, current_timezone=current_timezone,
+    )
