@@ -30,6 +30,7 @@ from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, sel
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
+from marketplace.chinese import fold
 from marketplace.errors import ValidationFailed
 from marketplace.inputs import MAX_ROW_ID
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
@@ -102,7 +103,7 @@ def parse_terms(q: str) -> tuple[list[str], list[str]]:
         q = q[:MAX_QUERY_CHARS]
         notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
     terms = []
-    for word in q.lower().split():
+    for word in fold(q.lower()).split():  # Traditional and Simplified are one script to the index
         word = word.strip("\"'“”‘’,.;:!?()[]{}<>")
         if word and word not in terms:
             terms.append(word[:50])
