@@ -213,3 +213,56 @@ def test_translations_reach_the_page(client, session, auth, seller):
                                follow_redirects=True)
         assert text in response.get_data(as_text=True)
         assert lang_of(response) == tag
+
+
+# ---------------------------------------------------------------- the glossary and each locale's script
+
+def _glossary() -> list[dict]:
+    import csv
+
+    with open(TRANSLATIONS / "glossary.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _translations(name: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _catalog(name):
+        if m.id and m.string:
+            strings = m.string if isinstance(m.string, tuple) else (m.string,)
+            out.extend((str(m.id if isinstance(m.id, str) else m.id[0]), s) for s in strings)
+    return out
+
+
+def test_the_glossary_names_every_term_in_the_three_locales():
+    from marketplace.chinese import to_simplified, to_traditional
+
+    rows = _glossary()
+    assert len(rows) >= 50
+    for row in rows:
+        assert row["en"] and row["zh_Hans"] and row["zh_Hant_HK"], row
+        assert to_simplified(row["zh_Hans"]) == row["zh_Hans"], row
+        assert to_simplified(row["zh_Hant_HK"]) != row["zh_Hant_HK"] or to_traditional(
+            row["zh_Hant_HK"]) in (row["zh_Hant_HK"], row["zh_Hant_HK"].replace("綫", "線")), row
+
+
+@pytest.mark.parametrize("name", CATALOGS)
+def test_the_catalogs_use_the_glossary_terms(name):
+    avoided = [(row[f"avoid_{name}"], row[name], row["en"]) for row in _glossary() if row[f"avoid_{name}"]]
+    wrong = [f"{msgid!r}: {word!r} (say {term!r} for {en!r})" for msgid, text in _translations(name)
+             for word, term, en in avoided if word in text]
+    assert wrong == []
+
+
+def _one_script_only(ch: str, script: str) -> bool:
+    from marketplace.chinese import to_simplified, to_traditional
+
+    if script == "Hant":  # a character only Simplified writes
+        return to_simplified(ch) == ch and to_traditional(ch) not in (ch, "") and ch not in "綫"
+    return to_simplified(ch) != ch  # a character only Traditional writes
+
+
+@pytest.mark.parametrize(("name", "other"), [("zh_Hans", "Hans"), ("zh_Hant_HK", "Hant")])
+def test_each_chinese_catalog_is_written_in_its_own_script(name, other):
+    mixed = [(msgid, text) for msgid, text in _translations(name)
+             if any(_one_script_only(ch, "Hant" if other == "Hant" else "Hans") for ch in text)]
+    assert mixed == []
