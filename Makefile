@@ -51,7 +51,7 @@ I18N := marketplace/translations
 i18n: install
 	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output \
 		--project="Open Data Exchange" --copyright-holder="Open Data Exchange contributors" -o $(I18N)/messages.pot .
-	$(BIN)/pybabel --quiet update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-pot-creation-date
+	$(BIN)/pybabel --quiet update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel compile --statistics -d $(I18N)
 
 # The catalog benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--products 1000000 --db postgresql".
