@@ -10,6 +10,7 @@ retried) stays what it is: a 500 and a traceback in the log.
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -55,7 +56,7 @@ def as_unavailable(error: BaseException) -> Unavailable | None:
     if isinstance(error, Unavailable):
         return error
     if is_database_outage(error):
-        return DatabaseUnavailable("The database is not answering; please try again shortly.")
+        return DatabaseUnavailable(_("The database is not answering; please try again shortly."))
     return None
 
 
