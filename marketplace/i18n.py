@@ -37,6 +37,12 @@ _CACHE = "marketplace.locale"
 _RECIPIENT: ContextVar[tuple[str, str | None] | None] = ContextVar("marketplace.recipient", default=None)
 
 
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogs without translating it now (pybabel extracts ``N_``): for English kept in
+    tables and translated with ``gettext`` where it is shown."""
+    return text
+
+
 def locale_tag(value: object) -> str | None:
     """The locale a language tag asks for, or None: any English is en; Traditional Chinese and the Chinese of
     Hong Kong, Macau and Taiwan are zh-Hant-HK; other Chinese (zh, zh-CN, zh-SG, zh-Hans) is zh-Hans."""

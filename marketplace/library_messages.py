@@ -19,11 +19,7 @@ from functools import lru_cache
 
 from flask_babel import gettext
 
-
-def N_(text: str) -> str:
-    """Mark ``text`` for the catalogs without translating it (pybabel extracts ``N_``)."""
-    return text
-
+from marketplace.i18n import N_
 
 # marshmallow's fields and validators (Range written out for each of its bounds), and webargs' default.
 MARSHMALLOW = (

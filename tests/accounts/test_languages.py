@@ -210,3 +210,20 @@ def test_api_domain_errors_and_http_errors_follow_accept_language(api, language,
     nowhere = api.get("/api/v1/nope", headers={"Accept-Language": language}).get_json()
     assert nowhere["code"] == "not_found" and nowhere["message"] != "" and (
         language == "en" or "此地址" in nowhere["message"])
+
+
+@pytest.mark.parametrize(("tag", "refusal"), [
+    ("zh-Hans", "来自您所在地址的登录尝试过多。请在"), ("zh-Hant-HK", "來自您所在地址的登入嘗試過多。請在"),
+])
+def test_a_rate_limit_refuses_in_the_readers_language(database_url, tmp_path, tag, refusal):
+    from marketplace import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=str(tmp_path / "storage"),
+                     LICENCE_SIGNING_KEY_FILE=str(tmp_path / "key.pem"), RATELIMIT_ENABLED=True,
+                     RATELIMIT_LOGIN="1 per hour")
+    client = app.test_client()
+    client.set_cookie(LOCALE_COOKIE, tag)
+    client.post("/login", data={"email": "a@example.org", "password": "x"})
+    refused = client.post("/login", data={"email": "b@example.org", "password": "x"})
+    assert refused.status_code == 429 and refusal in refused.get_data(as_text=True)
+    assert "Too many" not in refused.get_data(as_text=True)
