@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from marketplace.library_messages import translated
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
@@ -85,7 +87,8 @@ def http_error_words(error) -> tuple[str, str]:
     generic = HTTP_DESCRIPTIONS.get(error.code or 500)
     if generic is not None and (not error.description or error.description == default):
         return title, str(generic)
-    return title, error.description or title
+    # A library's own words (Flask-WTF's CSRF refusal) by our catalogs; any other as it was raised.
+    return title, translated(error.description) if error.description else title
 
 
 class NotFound(DomainError):
