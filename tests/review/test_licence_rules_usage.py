@@ -103,3 +103,15 @@ def test_prescreen_judges_each_source_by_its_own_usage(session, seller, version,
     assert for_source(report, "Copied") == {("licence_source_terms", PrescreenOutcome.REVIEW)}
     [copied] = [f for f in report.findings_for(I.SOURCE_LEGALITY) if f.details.get("source") == "Copied"]
     assert "limits the territory to Hong Kong" in copied.message and "leaves out AI / model training" in copied.message
+
+
+def test_demo_usages_name_cited_sources():
+    from marketplace.demo_catalog import PRODUCTS
+
+    said = 0
+    for product in PRODUCTS:
+        cited = [*product.get("hk", []), *product.get("sh", []), *product.get("other", [])]
+        for key, usage in product.get("usage", {}).items():
+            assert key in cited and SourceUsage(usage) is not SourceUsage.DERIVED, (product["key"], key)
+            said += 1
+    assert said >= 4
