@@ -186,7 +186,7 @@ def _source_legality(version: ProductVersion) -> list[Finding]:
     out = [Finding(I.SOURCE_LEGALITY, "sources_cited", PASS, f"{len(version.sources)} upstream source(s) cited.")]
     for source in version.sources:
         where = {"source": source.title, "licence_id": source.licence_id}
-        problems = check_licences(version.plans, [source.licence_id])
+        problems = check_licences(version.plans, [source.licence_id], source.usage)
         for p in problems:
             out.append(Finding(I.SOURCE_LEGALITY, f"licence_{p.rule}", FAIL if p.outcome == "fail" else REVIEW,
                                f"{source.title}: {p.message}", {**where, "plan": p.plan_name}))

@@ -146,11 +146,12 @@ CASES = [
     ("ISC", terms(NO_ATTR), {ATTR_FAIL}),
     ("Unlicense", terms(NO_ATTR, PAID), set()),
     ("0BSD", terms(NO_ATTR, SUB_COMMERCIAL), set()),
-    # Unknown: copyleft software, deprecated, non-existent, wrong case, empty, garbage.
-    ("GPL-3.0-only", terms(), {UNKNOWN}),
-    ("AGPL-3.0-or-later", terms(PAID, NO_ATTR), {UNKNOWN}),
-    ("MPL-2.0", terms(SA), {UNKNOWN}),
-    ("LGPL-2.1-or-later", terms(), {UNKNOWN}),
+    # Copyleft software licences cited for data: the work and its copies stay under the same licence.
+    ("GPL-3.0-only", terms(), {SA_FAIL}),
+    ("AGPL-3.0-or-later", terms(PAID, NO_ATTR), {SA_FAIL, ATTR_FAIL}),
+    ("MPL-2.0", terms(SA), set()),
+    ("LGPL-2.1-or-later", terms(), {SA_FAIL}),
+    # Unknown: deprecated, non-existent, wrong case, empty, garbage.
     ("GPL-2.0", terms(), {UNKNOWN}),  # deprecated SPDX id
     ("CC-SA-1.0", terms(SA), {UNKNOWN}),
     ("CC-BY-9.0", terms(), {UNKNOWN}),
@@ -202,7 +203,7 @@ def test_every_creative_commons_by_id_resolves():
         assert profile.derivatives is ("-ND" not in licence_id)
 
 
-@pytest.mark.parametrize("licence_id", [None, "", " CC-BY-4.0", "GPL-3.0-or-later", "LicenseRef-Other"])
+@pytest.mark.parametrize("licence_id", [None, "", " CC-BY-4.0", "GPL-2.0+", "LicenseRef-Other"])
 def test_unknown_profiles(licence_id):
     assert licence_profile(licence_id) is None
 
