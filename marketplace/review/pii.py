@@ -24,10 +24,13 @@ import ijson
 
 from marketplace.errors import UnsupportedFile
 from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, json_events, open_upload
+from marketplace.review.pii_names import NameTally
+from marketplace.review.pii_phones import BareNumberTally
+from marketplace.review.pii_roles import names_a_person_by_role
 
 log = logging.getLogger(__name__)
 
-PII_KINDS = ("cn_resident_id", "hkid", "cn_mobile", "hk_phone", "email", "bank_card", "column_name")
+PII_KINDS = ("cn_resident_id", "hkid", "cn_mobile", "hk_phone", "email", "bank_card", "person_name", "column_name")
 KIND_LABELS: dict[str, str] = {
     "cn_resident_id": "mainland resident identity number",
     "hkid": "Hong Kong identity card number",
@@ -35,6 +38,7 @@ KIND_LABELS: dict[str, str] = {
     "hk_phone": "Hong Kong phone number",
     "email": "e-mail address",
     "bank_card": "bank card number",
+    "person_name": "personal name",
     "column_name": "column name suggesting personal data",
 }
 MAX_CELL_CHARS = 10_000
@@ -240,16 +244,20 @@ _SPLIT = re.compile(r"[\s_\-./:()（）]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\x00-\x7f]+")
 
 
+def _tokens(name: str) -> list[str]:
+    return [w.lower() for part in _SPLIT.split(name) for w in _WORD.findall(part)]
+
+
 def _name_kind(name: str) -> str | None:
     """"phone" or "personal" when a column name suggests personal data (see the rule above), else None."""
-    tokens = [w.lower() for part in _SPLIT.split(name) for w in _WORD.findall(part)]
+    tokens = _tokens(name)
     words = set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
     zh = [t for t in tokens if not t.isascii()]
     if words & _DENY or any(d in t for t in zh for d in _ZH_DENY):
         return None
     if words & _PHONE_WORDS or any(p in t for t in zh for p in _ZH_PHONE):
         return "phone"
-    if words & _STRONG or any(s in t for t in zh for s in _ZH_STRONG):
+    if words & _STRONG or any(s in t for t in zh for s in _ZH_STRONG) or names_a_person_by_role(tokens, zh):
         return "personal"
     weak = [t for t in tokens if t in _WEAK]
     others = {t for t in tokens if t not in _WEAK and t not in _NEUTRAL and not t.isdigit()}
@@ -267,20 +275,26 @@ def personal_column_names(names: Iterable[str]) -> list[str]:
 
 
 class _Column:
-    __slots__ = ("name", "personal", "phone", "kinds")
+    __slots__ = ("name", "personal", "phone", "kinds", "names", "numbers")
 
     def __init__(self, name: str):
         kind = _name_kind(name)
         self.name, self.personal, self.phone = name, kind is not None, kind == "phone"
         self.kinds: dict[str, list] = {}  # kind -> [cells with a valid match, cells failing the check, example]
+        self.names = NameTally()  # personal names among the text values, judged over the whole column
+        self.numbers = BareNumberTally()  # bare eight-digit Hong Kong numbers, judged over the whole column
 
     def add(self, value: Any) -> None:
         if isinstance(value, str):
             text = value[:MAX_CELL_CHARS]
+            if not text.strip():
+                return
+            self.names.add(text)
         elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             text = str(value)
         else:
             return
+        self.numbers.add(text)
         if "@" not in text and not _DIGIT_RUN.search(text):  # most cells: nothing any matcher could find
             return
         for kind, example in _detect(text, self.phone).items():
@@ -289,6 +303,10 @@ class _Column:
             tally[2] = tally[2] or example or ""
 
     def findings(self) -> Iterator[PiiFinding]:
+        if "hk_phone" not in self.kinds and (bare := self.numbers.verdict(set(_tokens(self.name)))):
+            self.kinds["hk_phone"] = [bare[0], 0, bare[1]]
+        if names := self.names.verdict():
+            self.kinds["person_name"] = [names[0], 0, names[1]]
         for kind in PII_KINDS[:-1]:
             hits, misses, example = self.kinds.get(kind, (0, 0, ""))
             # In a column of id-shaped codes about 1 in 10 passes a check digit by chance; report a checked

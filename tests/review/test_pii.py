@@ -325,7 +325,8 @@ def test_csv_findings_count_cells_per_column_and_kind():
     assert got[("notes", "cn_mobile")].count == 1  # one cell, three numbers
     assert got[("name", "column_name")].count == 0
     assert [(f.column, f.kind) for f in result.findings] == [
-        ("name", "column_name"), ("contact", "cn_mobile"), ("contact", "email"), ("notes", "cn_mobile")]
+        ("name", "column_name"), ("contact", "cn_mobile"), ("contact", "email"), ("contact", "column_name"),
+        ("notes", "cn_mobile")]
 
 
 def test_csv_with_a_title_line_above_the_header():
