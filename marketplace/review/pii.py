@@ -45,6 +45,7 @@ MAX_CELL_CHARS = 10_000
 PROGRESS_ROWS = 10_000  # rows between two progress reports of a scan
 MAX_COLUMNS = 10_000  # distinct JSON keys tracked; further ones are pooled under OTHER_COLUMNS
 OTHER_COLUMNS = "(other columns)"
+COUNT_ROWS = 2_000_000  # rows counted, not scanned, past the row cap to tell how many the file holds
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ class ScanResult:
     truncated: bool
     findings: tuple[PiiFinding, ...]
     error: str | None = None
+    # Rows the file was found to hold: all of them when ``total_exact`` (counted to the end past the row cap),
+    # else at least this many (the count stopped after COUNT_ROWS more rows, or at a problem in the file).
+    total_rows: int = 0
+    total_exact: bool = True
+
+    @property
+    def scope(self) -> str:
+        """ "" for a whole file, else what was scanned: "the first 200,000 rows of 1,234,567" (or "of more than
+        2,200,000" when the rest was not counted to the end)."""
+        if not self.truncated:
+            return ""
+        total = f"{self.total_rows:,}" if self.total_exact else f"more than {self.total_rows:,}"
+        return f"the first {self.rows_scanned:,} rows of {total}"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -412,6 +426,7 @@ def scan_file(
     """
     fmt, rows, truncated, error = None, 0, False, None
     tally = _Tally()
+    cells: Iterator[Any] = iter(())
     try:
         fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
         at_eof = len(head) < HEAD_BYTES
@@ -436,4 +451,20 @@ def scan_file(
     except Exception as exc:  # noqa: BLE001 - the pre-screen must get a result for every file
         log.exception("PII scan of %s failed", filename)
         error = f"The scanner failed on this file ({type(exc).__name__})."
-    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error)
+    total, exact = (_count_rest(cells, rows) if truncated else (rows, True))
+    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact)
+
+
+def _count_rest(cells: Iterator[Any], rows: int) -> tuple[int, bool]:
+    """The rows of a file whose scan stopped at its cap: the scanned ones (the first of the rest was read already)
+    and the rest, counted without scanning up to COUNT_ROWS; exact when the count reached the end."""
+    total, limit = rows + 1, rows + 1 + COUNT_ROWS
+    try:
+        for item in cells:
+            if item is _RECORD:
+                if total >= limit:
+                    return total, False
+                total += 1
+    except Exception:  # noqa: BLE001 - a problem past the scanned rows only ends the count
+        return total, False
+    return total, True

@@ -32,7 +32,8 @@ def test_chinese_names_in_both_scripts_and_compound_surnames(value):
 
 
 @pytest.mark.parametrize("value", ["黄大仙", "何文田", "马鞍山", "馬鞍山", "李郑屋", "曾厝垵", "彩虹邨", "陈记茶餐厅",
-                                   "陈家桥", "陈记", "黄瓜", "白菜", "方便面", "王府井", "张江路", "李氏大厦", "何文田邨",
+                                   "陈家桥", "陈记", "黄瓜", "白菜", "方便面", "王府井", "张江路", "李氏大厦",
+                                   "何文田邨",
                                    "陈", "陈大文先生你好", "abc", "陈1文", "中西区", "香港"])
 def test_places_shops_products_and_other_strings_are_not_chinese_names(value):
     assert not is_chinese_name(value)

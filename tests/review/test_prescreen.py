@@ -27,7 +27,7 @@ RULES = {
                         *(f"licence_{r}" for r in LICENCE_RULES)},
     I.PERSONAL_INFORMATION: {"file_not_scanned", "personal_data_found", "personal_column_name",
                              "dictionary_personal_fields", "legal_basis", "reidentification_prohibited",
-                             "scan_clean"},
+                             "scan_clean", "scan_partial"},
     I.CLASSIFICATION: {"core_never_listable", "important_reason", "important_cross_border", "important_contained",
                        "level_declared"},
     I.CROSS_BORDER: {"cross_border_offer", "declaration_consistent"},
