@@ -7,7 +7,8 @@ column is judged by the share of its text values that read as names, with a few 
   characters, Simplified or Traditional), followed by a one- or two-character given name; four characters only
   after a compound surname or as a married woman's double surname (陳李美華). A value ending in a character that
   names a place, organisation or product (路 街 區 村 站 記 菜 ...), or holding an organisation word anywhere
-  (公司 银行 中心 ...), is not a name.
+  (公司 银行 中心 ...), is not a name. The match is *strong* when the given name is made of characters common in
+  given names (``data/names/zh_given_chars.txt``: 伟 芳 嘉 欣 ...), else *weak* ("田螺", "陈皮" are weak at most).
 * **Romanised**: a surname from ``data/names/romanised_surnames.txt`` and a given name of one to three syllables,
   each a valid Cantonese (Hong Kong Government romanisation) or Hanyu Pinyin syllable: ``CHAN Tai Man``,
   ``Chan Tai-man``, ``Tai Man CHAN``, ``CHAN, Tai Man``, ``Zhang Wei``, ``Wang Xiaoming``. The forms only people's
@@ -16,8 +17,8 @@ column is judged by the share of its text values that read as names, with a few 
   written that way too.
 
 Values equal to a listed place (``data/names/places.txt``) never count. A column is a name column when at least
-``MIN_NAMES`` distinct values match and either 60% of its text values match with a third of the matches strong
-(or Chinese), or 80% match. Memory per column is a few counters and at most ``MAX_DISTINCT`` remembered values.
+``MIN_NAMES`` distinct values match and either 60% of its text values match with a third of the matches strong,
+or 80% match. Memory per column is a few counters and at most ``MAX_DISTINCT`` remembered values.
 """
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def _tables() -> dict[str, frozenset[str]]:
     places = set()
     for line in _lines("places.txt"):
         places.update(line.split() if not line.isascii() else [line.lower()])
-    return {"zh_single": frozenset(zh_single), "zh_compound": frozenset(zh_compound),
+    given = {c for line in _lines("zh_given_chars.txt") for c in line if not c.isspace()}
+    return {"zh_single": frozenset(zh_single), "zh_compound": frozenset(zh_compound), "zh_given": frozenset(given),
             "roman": frozenset(r for r in roman if " " not in r and "-" not in r),
             "roman_compound": frozenset(tuple(re.split(r"[ -]", r)) for r in roman if " " in r or "-" in r),
             "places": frozenset(places)}
@@ -75,21 +77,31 @@ def _cjk(c: str) -> bool:
     return "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
 
 
-def is_chinese_name(value: str) -> bool:
-    """Whether ``value`` reads as a Chinese personal name: "陈大文", "歐陽靖", "黃小明", "陳李美華"."""
+def chinese_name(value: str) -> int:
+    """0, WEAK or STRONG: whether ``value`` reads as a Chinese personal name ("陈大文", "歐陽靖", "陳李美華"), strong
+    when its given name is made of characters common in given names (``data/names/zh_given_chars.txt``)."""
     v = value.strip()
     if not 2 <= len(v) <= 4 or not all(_cjk(c) for c in v):
-        return False
+        return 0
     t = _tables()
     if v in t["places"] or v[-1] in _ZH_NOT_LAST or any(w in v for w in _ZH_ORG_WORDS):
-        return False
+        return 0
     if v[:2] in t["zh_compound"] and len(v) >= 3:
-        return True
-    if v[0] not in t["zh_single"]:
-        return False
-    if len(v) == 4:  # a married woman's name: her husband's surname before her own (陳李美華)
-        return v[1] in t["zh_single"]
-    return True
+        given = v[2:]
+    elif v[0] not in t["zh_single"]:
+        return 0
+    elif len(v) == 4:  # a married woman's name: her husband's surname before her own (陳李美華)
+        if v[1] not in t["zh_single"]:
+            return 0
+        given = v[2:]
+    else:
+        given = v[1:]
+    return STRONG if all(c in t["zh_given"] for c in given) else WEAK
+
+
+def is_chinese_name(value: str) -> bool:
+    """Whether ``value`` reads as a Chinese personal name at all (a strong or a weak match)."""
+    return bool(chinese_name(value))
 
 
 # --- romanised --------------------------------------------------------------------------------------------
@@ -183,12 +195,12 @@ def romanised_name(value: str) -> int:
 
 
 def name_strength(value: str) -> int:
-    """0, WEAK or STRONG for one value; a Chinese name counts as strong."""
+    """0, WEAK or STRONG for one value."""
     if not value or len(value) > MAX_NAME_CHARS:
         return 0
     first = value.lstrip()[:1]
     if _cjk(first):
-        return STRONG if is_chinese_name(value) else 0
+        return chinese_name(value)
     if first.isascii() and first.isalpha():
         return romanised_name(value)
     return 0
