@@ -32,6 +32,9 @@ SHARE, WEAK_SHARE, STRONG_PART = 0.6, 0.8, 1 / 3
 MIN_NAMES = 3
 MAX_DISTINCT = 64
 MAX_NAME_CHARS = 40
+# Values that stand for "no value" in a column; they count neither for nor against names.
+PLACEHOLDERS = frozenset({"n/a", "na", "nil", "null", "none", "-", "--", "/", "?", "unknown", "not provided", "tbc",
+                          "无", "無", "未提供", "不详", "不詳", "未知", "暂无", "暫無", "空"})
 
 
 def _lines(filename: str) -> list[str]:
@@ -225,6 +228,9 @@ class NameTally:
         self.example = ""
 
     def add(self, text: str) -> None:
+        """Count one non-empty text value of the column."""
+        if len(text) <= 12 and text.strip().lower() in PLACEHOLDERS:
+            return
         self.texts += 1
         strength = name_strength(text)
         if not strength:

@@ -140,3 +140,9 @@ def test_role_nouns_name_a_person(name):
                                   "居民人口", "會員等級", "业主立案法团"])
 def test_counts_codes_and_properties_of_a_role_do_not(name):
     assert personal_column_names([name]) == []
+
+
+def test_placeholders_count_neither_for_nor_against_names():
+    names = ["陈大文", "N/A", "李小明", "-", "黃志強", "未提供", "無", "张美玲"]
+    result = scan_csv(column("col", names))
+    assert next(f.count for f in result.findings if f.kind == "person_name") == 4

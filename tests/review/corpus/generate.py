@@ -75,6 +75,26 @@ PRODUCTS_EN = ["Jasmine Rice", "Soy Sauce", "Oyster Sauce", "Egg Tart", "Milk Te
                "Bok Choy", "Choi Sum", "Gai Lan", "Siu Mai", "Har Gow", "Char Siu", "Lo Mai Gai", "Cheung Fun"]
 
 
+# The class of each generated column, for the per-class table: positives first, then look-alikes.
+CLASSES = {
+    "Chinese names, Simplified": ["col_a", "持有人"], "Chinese names, Traditional": ["col_b"],
+    "Chinese names, both scripts and placeholders": ["col_c", "person.name"],
+    "Hong Kong romanised names": ["client", "english_name"], "pinyin names": ["pinyin"],
+    "role-named columns": ["licence_holder", "applicant", "申請人", "监护人", "業主", "patient"],
+    "bare Hong Kong numbers": ["x1", "x2", "person.phone"], "spaced or +852 Hong Kong numbers": ["x3", "tel852"],
+    "identifiers (HKID, resident id, card)": ["record", "id_no", "pan"], "e-mail": ["mail"],
+    "mainland mobiles": ["mobile_cn"],
+    "districts": ["地区", "district"], "villages and estates": ["village", "屋邨"], "streets": ["街道", "street"],
+    "shops and companies": ["商户", "shop"], "products": ["商品", "item", "remark"],
+    "text with a name inside": ["备注"],
+    "counts and properties of a role": ["owner_type", "holder_count", "contact_hours", "patient_count", "患者人数",
+                                        "业主类型"],
+    "8-digit dates": ["day", "visited"], "sequential ids": ["ref", "row", "编号", "id"],
+    "8-digit codes, counts and amounts": ["batch_code", "population", "amount", "code8", "station_code", "reading"],
+}
+CLASS_OF = {column: cls for cls, columns in CLASSES.items() for column in columns}
+
+
 def _mixed_scripts(text: str, rng: random.Random) -> str:
     return "".join(TRADITIONAL.get(c, c) for c in text) if rng.random() < 0.5 else text
 
