@@ -24,7 +24,7 @@ import ijson
 
 from marketplace.errors import UnsupportedFile
 from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, json_events, open_upload
-from marketplace.review.pii_names import NameTally
+from marketplace.review.pii_names import NameTally, name_strength
 from marketplace.review.pii_phones import BareNumberTally
 from marketplace.review.pii_roles import names_a_person_by_role
 
@@ -452,6 +452,7 @@ def scan_file(
         log.exception("PII scan of %s failed", filename)
         error = f"The scanner failed on this file ({type(exc).__name__})."
     total, exact = (_count_rest(cells, rows) if truncated else (rows, True))
+    name_strength.cache_clear()  # the values judged are the file's: none stays in memory after its scan
     return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact)
 
 

@@ -11,7 +11,8 @@ column is judged by the share of its text values that read as names, with a few 
   given names (``data/names/zh_given_chars.txt``: 伟 芳 嘉 欣 ...), else *weak* ("田螺", "陈皮" are weak at most).
 * **Romanised**: a surname from ``data/names/romanised_surnames.txt`` and a given name of one to three syllables,
   each a valid Cantonese (Hong Kong Government romanisation) or Hanyu Pinyin syllable: ``CHAN Tai Man``,
-  ``Chan Tai-man``, ``Tai Man CHAN``, ``CHAN, Tai Man``, ``Zhang Wei``, ``Wang Xiaoming``. The forms only people's
+  ``Chan Tai-man``, ``Tai Man CHAN``, ``CHAN, Tai Man``, ``Zhang Wei``, ``Wang Xiaoming``, also beside an English
+  given name (``Peter CHAN Tai Man``, ``CHAN Tai Man, Peter``, ``Peter CHAN``). The forms only people's
   names take (an upper-case surname beside a mixed-case given name, a comma after the surname, a hyphenated
   given name) are *strong*; ``Chan Tai Man`` and ``CHAN TAI MAN`` are *weak*, as street and place names are
   written that way too.
@@ -175,6 +176,8 @@ def romanised_name(value: str) -> int:
         family, given = head.split(), tail.split()
         if "," in tail or not family or not given:
             return 0
+        if len(given) == 1 and len(family) > 1 and _case(given[0]) == "title":  # "CHAN Tai Man, Peter"
+            return romanised_name(head)
         tokens = family + given
     else:
         tokens = v.split()
@@ -194,9 +197,26 @@ def romanised_name(value: str) -> int:
         if n and _given_syllables(tokens[:-n]) and all(c == "upper" for c in cases[-n:]) \
                 and "title" in cases[:-n]:
             best = STRONG
+    if not comma and best < STRONG and _english_given(tokens):
+        best = STRONG
     return best
 
 
+def _english_given(tokens: list[str]) -> bool:
+    """ "Peter CHAN Tai Man", "CHAN Tai Man Peter", "Peter CHAN": an English given name beside a surname in capitals
+    (and its Chinese given name, if any)."""
+    for extra, rest in ((tokens[0], tokens[1:]), (tokens[-1], tokens[:-1])):
+        if "-" in extra or _case(extra) != "title" or not 2 <= len(extra) <= 12:
+            continue
+        n = _surname_len(rest)
+        if not n or not all(_case(t) == "upper" for t in rest[:n]):
+            continue
+        if len(rest) == n or all(_case(t) == "title" for t in rest[n:]) and _given_syllables(rest[n:]):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8192)  # columns repeat their values: most cells are judged once
 def name_strength(value: str) -> int:
     """0, WEAK or STRONG for one value."""
     if not value or len(value) > MAX_NAME_CHARS:
@@ -232,7 +252,7 @@ class NameTally:
         if len(text) <= 12 and text.strip().lower() in PLACEHOLDERS:
             return
         self.texts += 1
-        strength = name_strength(text)
+        strength = name_strength(text) if len(text) <= MAX_NAME_CHARS else 0
         if not strength:
             return
         if strength == STRONG:

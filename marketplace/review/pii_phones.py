@@ -67,8 +67,8 @@ class BareNumberTally:
     def add(self, text: str) -> None:
         """Count one non-empty value of the column."""
         self.values += 1
-        v = text.strip()
-        if not is_hk_subscriber_number(v):
+        v = text.strip() if len(text) != 8 else text
+        if len(v) != 8 or not is_hk_subscriber_number(v):
             return
         self.valid += 1
         if _is_date(v):

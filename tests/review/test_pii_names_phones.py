@@ -42,7 +42,8 @@ def test_places_shops_products_and_other_strings_are_not_chinese_names(value):
 @pytest.mark.parametrize("value, strength", [
     ("CHAN Tai Man", STRONG), ("Chan Tai-man", STRONG), ("Tai Man CHAN", STRONG), ("CHAN, Tai Man", STRONG),
     ("ZHANG Wei", STRONG), ("AU YEUNG Ka Wai", STRONG), ("Zhang Wei", WEAK), ("Wang Xiaoming", WEAK),
-    ("Chan Tai Man", WEAK), ("CHAN TAI MAN", WEAK),
+    ("Chan Tai Man", WEAK), ("CHAN TAI MAN", WEAK), ("Peter CHAN Tai Man", STRONG), ("CHAN Tai Man, Peter", STRONG),
+    ("CHAN Tai Man Peter", STRONG), ("Mary LEE", STRONG), ("Peter Chan", 0), ("Hotel ICON", 0), ("Lee GARDEN", 0),
     ("Wong Tai Sin", 0), ("Ma On Shan", 0), ("Lee Garden", 0), ("Chan & Co Ltd", 0), ("Wing On Company", 0),
     ("Lee Kum Kee", 0), ("Nathan Road", 0), ("Ngau Tau Kok", 0), ("Peter", 0), ("chan tai man", 0),
     ("CHAN Tai Man Peter Paul", 0),

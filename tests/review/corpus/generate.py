@@ -110,9 +110,12 @@ def zh_name(rng: random.Random, traditional: bool) -> str:
 def hk_name(rng: random.Random) -> str:
     surname = rng.choice(HK_SURNAMES)
     given = [rng.choice(HK_GIVEN) for _ in range(1 if rng.random() < 0.1 else 2)]
-    form = rng.randrange(8)
-    if form == 7:  # an English given name alone: not counted as a name, the column must still be found
-        return f"{rng.choice(['Peter', 'Mary', 'Winnie', 'Kelvin', 'Ivy'])} {surname.upper()}"
+    form = rng.randrange(9)
+    english = rng.choice(["Peter", "Mary", "Winnie", "Kelvin", "Ivy", "Ka Ho"])
+    if form == 7:  # an English given name and the surname
+        return f"{english} {surname.upper()}"
+    if form == 8:  # a surname without a given name: not a name on its own, the column must still be found
+        return surname
     if form == 0:
         return f"{surname.upper()} {' '.join(given)}"
     if form == 1:
