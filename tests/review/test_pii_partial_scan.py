@@ -85,3 +85,24 @@ def test_the_api_report_carries_the_summary(capped, api, big_file):
     assert response.status_code == 200
     body = response.get_json()
     assert body["complete"] is False and body["summary"].startswith("passed on the first 10 rows")
+
+
+def test_the_seller_sees_the_cap_beside_each_round(capped, session, storage, seller, big_file, client, auth):
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    auth.login(seller.email)
+    page = html.unescape(client.get(
+        f"/seller/products/{big_file.product_id}/versions/{big_file.number}").get_data(as_text=True))
+    round_line = page[page.index("Round 1"):page.index("Round 1") + 1500]
+    assert f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only" in round_line
+
+
+def test_the_audit_trail_records_whether_the_scan_was_complete(capped, session, storage, seller, big_file):
+    from sqlalchemy import select
+
+    from marketplace.audit.models import AuditEvent
+
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "version.prescreened")).one()
+    assert event.payload["complete"] is False and event.payload["rows"] >= 10
