@@ -135,7 +135,9 @@ _HKID = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6}(?:\([\dA]\)|[\dA])(?![A-Za-
 _CARD = re.compile(  # plain, in groups of four, or Amex-style 4-6-5
     _L + r"(?:[3-6]\d{12,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|3[47]\d\d[ -]\d{6}[ -]\d{5})" + _R)
 _CN_MOBILE = re.compile(_L + r"(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _R)
-_HK_PHONE = re.compile(_L + r"(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)(?P<b>\d{4})" + _R)
+# A number inside a longer hyphenated code (the groups of a UUID: "5c9e-2345-6789-ab01") is not a phone number.
+_HK_PHONE = re.compile(_L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
+                       r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _CHECKED_KINDS = ("cn_resident_id", "hkid", "bank_card")

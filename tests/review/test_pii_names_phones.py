@@ -147,3 +147,11 @@ def test_placeholders_count_neither_for_nor_against_names():
     names = ["陈大文", "N/A", "李小明", "-", "黃志強", "未提供", "無", "张美玲"]
     result = scan_csv(column("col", names))
     assert next(f.count for f in result.findings if f.kind == "person_name") == 4
+
+
+@pytest.mark.parametrize("value", ["7c1e0d2a-7307-5512-9a1b-3c4d5e6f7a8b", "a1b2c3d4-2345-6789-abcd-ef0123456789"])
+def test_digit_groups_inside_a_uuid_are_not_phone_numbers(value):
+    from marketplace.review.pii import scan_text
+
+    assert scan_text(value, phone_column=True) == {}
+    assert scan_text("call +852-2345-6789 or 2345-6789 now") == {"hk_phone": "23****89"}
