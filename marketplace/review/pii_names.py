@@ -216,11 +216,18 @@ def _english_given(tokens: list[str]) -> bool:
     return False
 
 
+# A name written in both scripts: "陳大文 (CHAN Tai Man)", "陈大文/Chen Dawen", "陳大文 CHAN Tai Man".
+_BILINGUAL = re.compile(r"\s*([^\x00-\x7f]+?)\s*[(（/|]?\s*([A-Za-z][A-Za-z ,.\-]*?)\s*[)）]?\s*")
+
+
 @lru_cache(maxsize=8192)  # columns repeat their values: most cells are judged once
 def name_strength(value: str) -> int:
     """0, WEAK or STRONG for one value."""
     if not value or len(value) > MAX_NAME_CHARS:
         return 0
+    both = _BILINGUAL.fullmatch(value)
+    if both:
+        return max(name_strength(both[1]), name_strength(both[2]))
     first = value.lstrip()[:1]
     if _cjk(first):
         return chinese_name(value)

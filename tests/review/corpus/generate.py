@@ -79,6 +79,7 @@ PRODUCTS_EN = ["Jasmine Rice", "Soy Sauce", "Oyster Sauce", "Egg Tart", "Milk Te
 CLASSES = {
     "Chinese names, Simplified": ["col_a", "持有人"], "Chinese names, Traditional": ["col_b"],
     "Chinese names, both scripts and placeholders": ["col_c", "person.name"],
+    "names in Chinese and English": ["col_d"],
     "Hong Kong romanised names": ["client", "english_name"], "pinyin names": ["pinyin"],
     "role-named columns": ["licence_holder", "applicant", "申請人", "监护人", "業主", "patient"],
     "bare Hong Kong numbers": ["x1", "x2", "person.phone"], "spaced or +852 Hong Kong numbers": ["x3", "tel852"],
@@ -190,6 +191,7 @@ def _files(rng: random.Random, ROWS: int) -> dict[str, tuple[dict[str, list[str]
             "col_b": (_column(rng, lambda r: zh_name(r, True)), ["person_name"]),
             "col_c": (_column(rng, lambda r: r.choice(["N/A", "-", "未提供"]) if r.random() < 0.25
                               else zh_name(r, r.random() < 0.5)), ["person_name"]),
+            "col_d": (_column(rng, lambda r: f"{zh_name(r, True)} ({hk_name(r)})"), ["person_name"]),
             "备注": (_column(rng, lambda r: f"请联系{zh_name(r, False)}" if r.random() < 0.3 else "已完成"), []),
             "地区": (_cycle(HK_DISTRICTS_ZH, rng), []),
             "屋邨": (_cycle(HK_ESTATES_ZH, rng), []),
