@@ -45,7 +45,10 @@ MAX_CELL_CHARS = 10_000
 PROGRESS_ROWS = 10_000  # rows between two progress reports of a scan
 MAX_COLUMNS = 10_000  # distinct JSON keys tracked; further ones are pooled under OTHER_COLUMNS
 OTHER_COLUMNS = "(other columns)"
-COUNT_ROWS = 2_000_000  # rows counted, not scanned, past the row cap to tell how many the file holds
+# Rows counted, not scanned, past the row cap to tell how many the file holds: up to COUNT_FACTOR times the cap
+# (a seller's quick check stays quick), and never more than COUNT_ROWS (a worker's scan stays bounded).
+COUNT_ROWS = 2_000_000
+COUNT_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -453,15 +456,16 @@ def scan_file(
     except Exception as exc:  # noqa: BLE001 - the pre-screen must get a result for every file
         log.exception("PII scan of %s failed", filename)
         error = f"The scanner failed on this file ({type(exc).__name__})."
-    total, exact = (_count_rest(cells, rows) if truncated else (rows, True))
+    total, exact = (_count_rest(cells, rows, min(COUNT_ROWS, COUNT_FACTOR * max_rows)) if truncated
+                    else (rows, True))
     name_strength.cache_clear()  # the values judged are the file's: none stays in memory after its scan
     return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact)
 
 
-def _count_rest(cells: Iterator[Any], rows: int) -> tuple[int, bool]:
+def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:
     """The rows of a file whose scan stopped at its cap: the scanned ones (the first of the rest was read already)
-    and the rest, counted without scanning up to COUNT_ROWS; exact when the count reached the end."""
-    total, limit = rows + 1, rows + 1 + COUNT_ROWS
+    and the rest, counted without scanning up to ``more`` of them; exact when the count reached the end."""
+    total, limit = rows + 1, rows + 1 + more
     try:
         for item in cells:
             if item is _RECORD:

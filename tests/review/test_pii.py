@@ -448,6 +448,9 @@ def test_the_count_past_the_cap_is_bounded(monkeypatch):
     result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)
     assert (result.rows_scanned, result.total_rows, result.total_exact) == (10, 111, False)
     assert result.scope == "the first 10 rows of more than 111"
+    monkeypatch.setattr("marketplace.review.pii.COUNT_ROWS", 10_000)
+    result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)  # at most ten times the cap
+    assert (result.total_rows, result.total_exact) == (111, False)
 
 
 @pytest.mark.parametrize("data, filename, fragment", [
