@@ -35,21 +35,24 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.models import Organization
+from marketplace.catalog import ckan_reads  # noqa: F401  (registers the group, tag and resource actions)
 from marketplace.catalog.ckan_mapping import (
+    ACTIONS,
     DEFAULT_SORT,
     LICENSE_ID,
+    ROWS_MAX,
     BadRequest,
     CkanError,
     NotFoundError,
     SearchQueryError,
     ValidationError,
+    action,
     bool_param,
     canonical,
     int_param,
@@ -62,11 +65,10 @@ from marketplace.catalog.ckan_mapping import (
     text_param,
 )
 from marketplace.catalog.ckan_query import QueryError, Term, combine, free_words, parse_query, to_sql
-from marketplace.catalog.ckan_search import facets, find, q_tree
+from marketplace.catalog.ckan_search import facets, find, listed_by_id, packages, q_tree
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.search import like_pattern
-from marketplace.catalog.services import with_listed_content
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.errors import NotFound as DomainNotFound
 from marketplace.extensions import db
@@ -78,7 +80,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ckan", __name__, url_prefix="/api/3/action")
 
 CKAN_VERSION = "2.10.0"
-ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default: more rows are quietly capped
 ORG_DATASETS_MAX = 1000
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SEARCH_PARAMS = {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
@@ -86,14 +87,6 @@ SEARCH_PARAMS = {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.
                  "fl", "callback"}
 ORG_SORTS = {"title": lambda n: func.lower(Organization.name), "name": lambda n: Organization.slug,
              "package_count": lambda n: n, "packages": lambda n: n}
-
-ACTIONS: dict[str, Callable[[dict], object]] = {}
-
-
-def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
-    ACTIONS[function.__name__] = function
-    return function
-
 
 # ---------------------------------------------------------------- the envelope
 
@@ -190,15 +183,6 @@ def _request_data() -> dict:
 # ---------------------------------------------------------------- searching
 
 
-def _packages(session, entries) -> list[dict]:
-    ids = [entry.id for entry in entries]
-    if not ids:
-        return []
-    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
-    base = public_base_url()
-    return [package_dict(found[i], base=base) for i in ids if i in found]
-
-
 def _query(data: dict) -> tuple[object | None, list[str]]:
     """The query tree of q, fq and fq_list together, and the words relevance ranks by; a query this API cannot
     run is CKAN's 409 naming the parameter."""
@@ -237,26 +221,17 @@ def package_search(data: dict) -> dict:
     except QueryError as error:
         raise ValidationError({"fq": [f"Search Query is invalid: {error}"]}) from None
     plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
-    return {"count": len(matched), "sort": sort, "results": _packages(session, entries), "facets": plain,
+    return {"count": len(matched), "sort": sort, "results": packages(session, entries), "facets": plain,
             "search_facets": restructured}
 
 
 # ---------------------------------------------------------------- datasets, organizations, the site
 
 
-def listed_by_id(key: str) -> DataProduct:
-    """A listed product by its id (UUID) or name (slug); NotFoundError for anything buyers cannot see."""
-    product = db.session.scalar(with_listed_content(buyer_visible().where(
-        or_(DataProduct.uuid == key, DataProduct.slug == key))))
-    if product is None:
-        raise NotFoundError("No such product in the catalog.")
-    return product
-
-
 @action
 def package_show(data: dict) -> dict:
     """One listed dataset by id (its UUID) or name (its slug)."""
-    return package_dict(listed_by_id(required_param(data, "id")), base=public_base_url())
+    return package_dict(listed_by_id(db.session, required_param(data, "id")), base=public_base_url())
 
 
 @action
@@ -324,7 +299,7 @@ def organization_show(data: dict) -> dict:
     if bool_param(data, "include_datasets", False):
         _, _, entries = find(db.session, Term("organization", org.slug), [], "newest", 0, ORG_DATASETS_MAX,
                              canonical)
-        out["packages"] = _packages(db.session, entries)
+        out["packages"] = packages(db.session, entries)
     return out
 
 

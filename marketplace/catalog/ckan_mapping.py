@@ -14,6 +14,7 @@ upstream open data each product is built on, with its own licence, the ``sources
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
@@ -26,6 +27,18 @@ from marketplace.listings.vocab import DataFormat
 
 LICENSE_ID = "marketplace-terms"
 LICENSE_TITLE = "Open Data Exchange licence terms (one licence per pricing plan)"
+
+
+# ---------------------------------------------------------------- the actions
+
+ACTIONS: dict[str, Callable[[dict], object]] = {}
+ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default: more rows are quietly capped
+
+
+def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
+    """Register a function as the action of its name (``/api/3/action/<name>``)."""
+    ACTIONS[function.__name__] = function
+    return function
 
 
 # ---------------------------------------------------------------- errors in CKAN's shape

@@ -12,13 +12,17 @@ import re
 from collections import Counter
 
 from pyroaring import FrozenBitMap
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
+from marketplace.catalog.ckan_mapping import NotFoundError, package_dict
 from marketplace.catalog.ckan_query import CONSTANTS, FIELD_FACETS, Term, parse_query, to_sql
+from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import RANKED, facet_bitmaps, facet_label, fts_expression, parse_terms, text_match
+from marketplace.catalog.services import with_listed_content
 from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.services import buyer_visible
 
 ORDER_BY = {
     "newest": (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()),
@@ -117,3 +121,22 @@ def _tag_counts(session: Session, where, matched: FrozenBitMap) -> Counter:
     return Counter(tag for tags in rows for tag in dict.fromkeys(str(t).strip() for t in tags or ()) if tag)
 
 
+
+
+def packages(session, entries) -> list[dict]:
+    """The package dicts of index entries, in their order (from each product's listed version)."""
+    ids = [entry.id for entry in entries]
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
+    base = public_base_url()
+    return [package_dict(found[i], base=base) for i in ids if i in found]
+
+
+def listed_by_id(session: Session, key: str) -> DataProduct:
+    """A listed product by its id (UUID) or name (slug); NotFoundError for anything buyers cannot see."""
+    product = session.scalar(with_listed_content(buyer_visible().where(
+        or_(DataProduct.uuid == key, DataProduct.slug == key))))
+    if product is None:
+        raise NotFoundError("No such product in the catalog.")
+    return product

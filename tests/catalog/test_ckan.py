@@ -207,13 +207,15 @@ def test_drafts_never_appear_in_search(client, catalog):
     ({"fq": "(organization:harbour-analytics OR organization:pudong-data-studio) groups:weather"}, {"weather"}),
     ({"fq": "organization:harbour-analytics organization:pudong-data-studio"}, set()),  # one org each
     ({"fq": "tags:交通"}, {"traffic"}), ({"fq": "tags:wind tags:typhoon"}, set()), ({"fq": "tags:traf"}, set()),
-    ({"fq": "-organization:harbour-analytics"}, {"air", "weather"}), ({"fq": "NOT groups:transport"}, {"air", "weather"}),
+    ({"fq": "-organization:harbour-analytics"}, {"air", "weather"}),
+    ({"fq": "NOT groups:transport"}, {"air", "weather"}),
     ({"fq": "!groups:transport -groups:weather"}, {"air"}), ({"fq": "-groups:(transport OR weather)"}, {"air"}),
     ({"fq": "organization:harbour-analytics OR groups:environment"}, {"traffic", "journeys", "air"}),
     ({"fq": "+organization:(harbour-analytics OR pudong-data-studio) -tags:交通"}, {"journeys", "air", "weather"}),
     ({"fq": "organization:harbour-analytics OR organization:nobody -groups:transport"}, set()),
     ({"fq": "(groups:transport AND tags:交通) OR region:shanghai"}, {"traffic", "air"}),
-    ({"fq": "region:hong_kong region:cross_city"}, {"weather"}), ({"fq": "tags:(wind OR 交通)"}, {"traffic", "weather"}),
+    ({"fq": "region:hong_kong region:cross_city"}, {"weather"}),
+    ({"fq": "tags:(wind OR 交通)"}, {"traffic", "weather"}),
     ({"fq": 'tags:"交通" && groups:transport'}, {"traffic"}), ({"fq": "groups:transport || groups:weather"},
                                                                   {"traffic", "journeys", "weather"}),
     ({"fq": "metadata_modified:[* TO *]"}, "all"), ({"fq": "metadata_modified:[NOW-1DAY TO NOW+1DAY]"}, "all"),
@@ -222,7 +224,8 @@ def test_drafts_never_appear_in_search(client, catalog):
     ({"q": "name:kowloon-journey-times"}, {"journeys"}), ({"q": "title:typhoon"}, {"weather"}),
     ({"q": "title:\"road traffic\""}, {"traffic"}), ({"q": "tags:wind"}, {"weather"}),
     ({"q": "title:hong groups:transport -name:kowloon-journey-times"}, {"traffic"}),
-    ({"q": "speeds title:hong"}, {"traffic"}), ({"fq": "kowloon"}, {"journeys"}), ({"fq": 'tags:"journey time"'}, {"journeys"}),
+    ({"q": "speeds title:hong"}, {"traffic"}), ({"fq": "kowloon"}, {"journeys"}),
+    ({"fq": 'tags:"journey time"'}, {"journeys"}),
     ({"fq": "region:shanghai"}, {"air"}), ({"fq": "region:cross-city"}, {"weather"}),
     ({"fq": "licence:free"}, {"traffic"}), ({"fq": "currency:CNY"}, {"air"}),
     ({"fq": "frequency:hourly delivery:file"}, "all"),
@@ -244,8 +247,10 @@ def test_package_search_filters(client, catalog, params, expected):
     ("metadata_modified:[2020-01-01 TO *]", "not a Solr date"), ("metadata_modified:[NOW-3FORTNIGHTS TO *]", "unit"),
     ("metadata_modified:[2020-13-01T00:00:00Z TO *]", "not a valid date"), ("res_format:CS*", "Wildcards"),
     ("(organization:harbour-analytics", "unbalanced parentheses"), ("groups:transport)", "unbalanced parentheses"),
-    ('groups:""', "give a value"), ("organization:x OR", "ends with an operator"), ("groups:(", "unbalanced parentheses"),
-    ("groups:x -", "ends with an operator"), ("groups:x AND (", "unbalanced"), ("groups:x AND AND groups:y", "cannot read"),
+    ('groups:""', "give a value"), ("organization:x OR", "ends with an operator"),
+    ("groups:(", "unbalanced parentheses"),
+    ("groups:x -", "ends with an operator"), ("groups:x AND (", "unbalanced"),
+    ("groups:x AND AND groups:y", "cannot read"),
     ("(" * 40 + "groups:x" + ")" * 40, "nest"), (" ".join(["groups:x"] * 101), "more than 100 clauses"),
 ])
 def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, words):
@@ -423,3 +428,78 @@ def test_license_list(client):
     assert by_id["CC-BY-4.0"]["title"] and by_id["CC-BY-4.0"]["url"].startswith("http")
     assert "LicenseRef-DATA.GOV.HK-Terms" in by_id
     assert set(licences[0]) >= {"id", "title", "url", "status", "od_conformance", "osd_conformance"}
+
+
+# ---------------------------------------------------------------- groups, tags, resources, autocomplete
+
+
+def test_group_list_and_group_show(client, session, catalog):
+    assert call(client, "group_list") == ["environment", "transport", "weather"]  # by title
+    full = call(client, "group_list", all_fields="true", sort="package_count desc")
+    assert [(g["name"], g["package_count"]) for g in full][0] == ("transport", 2)
+    assert full[0]["title"] == "Transport" and full[0]["type"] == "group" and full[0]["is_organization"] is False
+    assert call(client, "group_list", sort="name desc", limit=1, offset=1) == ["transport"]
+    assert call(client, "group_list", q="weath") == ["weather"]
+    assert call(client, "group_list", method="post", groups=["weather", "nothing"]) == ["weather"]
+    assert call(client, "group_list", type="organization") == []
+    assert "sort" in call(client, "group_list", status=409, sort="created asc")
+    group = call(client, "group_show", id="transport", include_datasets="true")
+    assert group["name"] == "transport" and group["package_count"] == 2
+    assert {p["name"] for p in group["packages"]} == {catalog["traffic"].slug, catalog["journeys"].slug}
+    assert "packages" not in call(client, "group_show", id="transport")
+    for missing in ("energy", "nothing"):  # no listed dataset, or no such category
+        assert call(client, "group_show", status=404, id=missing)["__type"] == "Not Found Error"
+    assert call(client, "group_show", status=409)["id"] == ["Missing value"]
+    # every group a package names can be shown
+    for pkg in call(client, "package_search")["results"]:
+        for g in pkg["groups"]:
+            assert call(client, "group_show", id=g["name"])["title"] == g["title"]
+
+
+def test_tag_list(client, catalog):
+    tags = call(client, "tag_list")
+    assert tags == sorted(tags) and {"traffic", "交通", "wind", "journey time", "air quality"} <= set(tags)
+    assert call(client, "tag_list", query="AIR") == ["air quality"]
+    assert call(client, "tag_list", q="journey") == ["journey time"]
+    full = call(client, "tag_list", all_fields="true", query="wind")
+    assert full == [{"id": full[0]["id"], "name": "wind", "display_name": "wind", "vocabulary_id": None}]
+    assert full[0]["id"] == call(client, "tag_list", all_fields="true", query="wind")[0]["id"]  # stable
+    assert call(client, "tag_list", status=404, vocabulary_id="genres")["__type"] == "Not Found Error"
+    counts = call(client, "package_search", **{"facet.field": '["tags"]', "facet.limit": -1})["facets"]["tags"]
+    assert set(counts) == set(tags)
+
+
+def test_resource_show_by_the_file_uuid(client, session, catalog, reviewer):
+    pkg = call(client, "package_show", id=catalog["traffic"].slug)
+    for resource in pkg["resources"]:
+        assert call(client, "resource_show", id=resource["id"]) == resource
+    asset = catalog["traffic"].listed_version.assets[0]
+    assert call(client, "resource_show", status=404, id=str(asset.id))["__type"] == "Not Found Error"
+    review.suspend_product(session, reviewer, catalog["traffic"], "Under query.")
+    session.commit()
+    assert call(client, "resource_show", status=404, id=pkg["resources"][0]["id"])["__type"] == "Not Found Error"
+    assert call(client, "resource_show", status=409)["id"] == ["Missing value"]
+
+
+def test_package_autocomplete(client, catalog):
+    found = call(client, "package_autocomplete", q="KOWLOON")
+    assert found == [{"name": "kowloon-journey-times", "title": "Kowloon Journey Times", "match_field": "name",
+                      "match_displayed": "kowloon-journey-times"}]
+    by_title = call(client, "package_autocomplete", q="pm2.5")
+    assert by_title[0]["match_field"] == "title" and by_title[0]["match_displayed"].endswith("(shanghai-pm2-5-hourly)")
+    assert len(call(client, "package_autocomplete", q="o", limit=2)) == 2
+    assert call(client, "package_autocomplete", q="secret draft") == []
+    assert call(client, "package_autocomplete", q="%") == []
+    assert call(client, "package_autocomplete", status=409)["q"] == ["Missing value"]
+
+
+def test_current_package_list_with_resources(client, catalog):
+    newest = call(client, "package_search", sort="metadata_modified desc")["results"]
+    assert call(client, "current_package_list_with_resources") == newest
+    assert [p["name"] for p in call(client, "current_package_list_with_resources", limit=2, offset=1)] == \
+        [p["name"] for p in newest[1:3]]
+    assert [p["name"] for p in call(client, "current_package_list_with_resources", limit=3, page=2)] == \
+        [newest[3]["name"]]
+    assert all(p["resources"] for p in newest)
+    assert "page" in call(client, "current_package_list_with_resources", status=409, page=0, limit=2)
+    assert "limit" in call(client, "current_package_list_with_resources", status=409, limit="x")
