@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
-from marketplace.catalog.index import usd_cents
+from marketplace.catalog.index import last_change, usd_cents
 from marketplace.catalog.search import LICENCE_LABELS, PRICE_LABELS, VOCABULARIES, facet_label
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.licences import licence_catalog
@@ -262,7 +262,7 @@ def package_dict(product: DataProduct, *, base: str) -> dict:
         "title_translated": {"en": v.title_en, "zh": v.title_zh or ""},
         "notes_translated": {"en": v.description_en or "", "zh": v.description_zh or ""},
         "url": page, "version": v.label,
-        "metadata_created": iso(product.created_at), "metadata_modified": iso(v.approved_at or product.updated_at),
+        "metadata_created": iso(product.created_at), "metadata_modified": iso(last_change(product)),
         "author": org.name, "author_email": org.contact_email, "maintainer": org.name,
         "maintainer_email": org.contact_email, "creator_user_id": None,
         "organization": organization_dict(org, base=base), "owner_org": org.slug,

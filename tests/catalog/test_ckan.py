@@ -503,3 +503,22 @@ def test_current_package_list_with_resources(client, catalog):
     assert all(p["resources"] for p in newest)
     assert "page" in call(client, "current_package_list_with_resources", status=409, page=0, limit=2)
     assert "limit" in call(client, "current_package_list_with_resources", status=409, limit="x")
+
+
+def test_metadata_modified_filters_by_the_value_packages_show(client, session, catalog, reviewer):
+    pkg = call(client, "package_show", id=catalog["air"].slug)
+    stamp = pkg["metadata_modified"] + "Z"  # CKAN shows UTC without a zone; Solr dates carry Z
+    after = {p["name"] for p in call(client, "package_search", fq=f"metadata_modified:[{stamp} TO *]")["results"]}
+    assert pkg["name"] in after
+    later = {p["name"] for p in call(client, "package_search", fq=f"metadata_modified:{{{stamp} TO *]")["results"]}
+    assert pkg["name"] not in later and later < after
+    exact = call(client, "package_search", fq=f'metadata_modified:"{stamp}"')["results"]
+    assert [p["name"] for p in exact] == [pkg["name"]]
+    # a product suspended and reinstated is a change: it comes back with a newer metadata_modified
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    review.reinstate_product(session, reviewer, catalog["air"], "Cleared.")
+    session.commit()
+    back = call(client, "package_show", id=catalog["air"].slug)
+    assert back["metadata_modified"] > pkg["metadata_modified"]
+    newer = call(client, "package_search", fq=f"metadata_modified:{{{stamp} TO *]")["results"]
+    assert pkg["name"] in {p["name"] for p in newer}
