@@ -8,26 +8,28 @@ parameters or POST with a JSON body (a form body works too). Every answer is CKA
 parameters), "Bad request" (400: unknown action, unreadable JSON). Nothing here answers a bare 500 for bad input.
 
 Only listed products appear, each through its listed version: package_search reads the catalog search index
-(listed products only), package_show goes through ``listed_product`` (404 for drafts, suspended and delisted
-products), lists read ``buyer_visible``. An organization appears while it has a listed product.
+(listed products only), package_show goes through ``listed_by_id`` (404 for drafts, suspended and delisted
+products), lists read ``buyer_visible``. An organization or a group (a category) appears while it has a listed
+product.
 
 Actions and what they take (see ``ckan_mapping`` for the id, licence and field mapping):
 
-- package_search: ``q`` (words, searched like the catalog page; ``*:*`` is everything; ``field:value`` words
-  with a field fq knows are filters), ``fq`` and ``fq_list`` (Solr ``field:value`` clauses joined by spaces or
-  AND, OR between clauses of one field, ``field:(a OR b)``, quoted values; fields organization, owner_org,
-  groups, res_format, tags, license_id, dataset_type/type, state, private, capacity and our facets category,
-  region, seller, licence, price, currency, delivery, format, frequency; negation, ranges and wildcards are a
-  Validation Error), ``sort`` (default ``score desc, metadata_modified desc``; metadata_modified,
-  metadata_created, name, id, title_string, price with asc/desc), ``rows`` (default 10, capped at 1000 as in
-  CKAN), ``start`` (any offset: ordered reads of the index past what the search pages to),
-  ``facet.field`` (JSON list), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1), ``facet``.
-  Counts are the catalog search's: a field is counted under every filter but its own, except that fields a
-  dataset has one value of (organization, groups) count only the chosen values, as CKAN does.
-- package_show: ``id`` (the slug). package_list: ``limit``, ``offset``; slugs in listing order (product id).
+- package_search: ``q`` (words, searched like the catalog page; Solr syntax when it names fields: ``name:``,
+  ``title:``, ``tags:``, ...), ``fq`` and ``fq_list`` (Solr syntax, read by ``ckan_query``: fields organization,
+  owner_org, groups, tags, res_format, license_id, name, id, title, text, metadata_modified and metadata_created
+  (date ranges with Solr date math), dataset_type/type, state, private, capacity, isopen and our facets category,
+  region, seller, licence, price, currency, delivery, format, frequency; negation, AND, OR, parentheses;
+  anything else is a Validation Error "Search Query is invalid: ..."), ``sort`` (default ``score desc,
+  metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with asc/desc),
+  ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON list; a field
+  nothing is indexed under is an empty facet), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1),
+  ``facet``. Facet counts are over the matching datasets, as Solr gives them to CKAN.
+- package_show: ``id`` (the UUID) or the name. package_list: ``limit``, ``offset``; names in listing order.
 - organization_list: ``all_fields``, ``sort`` (title|name|package_count asc|desc; default title asc),
   ``limit`` (1000, or 25 with all_fields, as CKAN), ``offset``, ``q``, ``organizations``.
 - organization_show: ``id`` (the slug), ``include_datasets`` (first 1000, newest first), ``include_extras``.
+- group_list, group_show, tag_list, resource_show, package_autocomplete, current_package_list_with_resources:
+  see ``ckan_reads``.
 - license_list, status_show (CKAN 2.10 compatible), help_show (``name``), site_read.
 """
 from __future__ import annotations
