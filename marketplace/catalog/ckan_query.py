@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 
 import pyparsing as pp
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Text, and_, cast, false, func, not_, or_, select, true
+from sqlalchemy import Integer, Text, and_, bindparam, cast, false, func, not_, or_, select, text, true
 
-from marketplace.catalog.models import CatalogEntry, mask_of
-from marketplace.catalog.search import COLUMN_FACETS, FACETS, like_pattern, parse_terms, text_match
+from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of
+from marketplace.catalog.search import COLUMN_FACETS, FACETS, fts_expression, like_pattern, parse_terms, text_match
 from marketplace.listings.models import DataProduct, ProductVersion
 
 MAX_QUERY_CHARS = 2000
@@ -305,6 +305,23 @@ def _tag_clause(tag: str):
         or_(*(text.like(like_pattern(s), escape="\\") for s in spellings))))
 
 
+def _words_clause(value: str, dialect: str):
+    """Entries whose text has every word, as the catalog search matches them. On SQLite each clause binds its
+    own full-text expression, so that several word clauses in one query (``a -b``) keep their own words."""
+    terms = parse_terms(value)[0]
+    if not terms:
+        return true()
+    if dialect != "sqlite":
+        return and_(*text_match(dialect, terms, fuzzy=False)[0])
+    expression, short = fts_expression(terms, fuzzy=False)
+    clauses = [CatalogEntry.id.in_(select(CatalogText.id).where(*short))] if short else []
+    if expression:
+        fts = text("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH :expression").bindparams(
+            bindparam("expression", expression, unique=True)).columns(rowid=Integer)
+        clauses.append(CatalogEntry.id.in_(fts))
+    return and_(*clauses)
+
+
 def _term_clause(term: Term, dialect: str, canonical):
     field, value = term.field, term.value
     if field != "text" and not value.strip():
@@ -336,8 +353,7 @@ def _term_clause(term: Term, dialect: str, canonical):
         return or_(func.lower(CatalogEntry.title_en).like(pattern, escape="\\"),
                    CatalogEntry.title_zh.like(pattern, escape="\\"))
     if field == "text":
-        terms = parse_terms(value)[0]
-        return and_(*text_match(dialect, terms, fuzzy=False)[0]) if terms else true()
+        return _words_clause(value, dialect)
     if field in DATE_FIELDS:
         moment = parse_date(value.strip())
         return _dates(field) == moment

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.ckan_mapping import NotFoundError, package_dict
-from marketplace.catalog.ckan_query import CONSTANTS, FIELD_FACETS, Term, parse_query, to_sql
+from marketplace.catalog.ckan_query import CONSTANTS, FIELD_FACETS, QueryError, Term, parse_query, to_sql
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import RANKED, facet_bitmaps, facet_label, fts_expression, parse_terms, text_match
@@ -37,14 +37,21 @@ ORDER_BY = {
 }
 # A q is read as Solr syntax when it has a field:value clause; otherwise it is just words (as CKAN's edismax).
 _FIELDED_Q = re.compile(r'(?:^|[\s(+\-!])(?:[A-Za-z_][\w.]*:|\*:\*)')
+_OPERATOR_Q = re.compile(r'(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s)|(?:^|\s)[+\-!](?=\S)')
 
 
 def q_tree(q: str) -> object | None:
-    """The tree of a CKAN ``q``: words, or Solr syntax when it names fields (``name:x``, ``title:y``)."""
+    """The tree of a CKAN ``q``: Solr syntax when it names fields (``name:x``, ``title:y``; a QueryError if it
+    cannot be read), words joined by operators (``a OR b``, ``-c``) when they read as such, otherwise words."""
     if not q.strip():
         return None
     if q.strip() == "*:*" or _FIELDED_Q.search(q):
         return parse_query(q)
+    if _OPERATOR_Q.search(q):
+        try:
+            return parse_query(q)
+        except QueryError:  # not a query after all: words, as edismax takes them
+            pass
     return Term("text", q)
 
 
@@ -78,10 +85,19 @@ def _ranked(session: Session, dialect: str, terms: list[str], matched: FrozenBit
     if relevance is not None:
         stmt = select(CatalogEntry).where(where).order_by(relevance.asc(), *ORDER_BY["newest"])
         return list(session.scalars(stmt.offset(start).limit(rows)))
-    ids, ranks = session.execute(RANKED, {"expression": fts_expression(terms, False)[0]}).one()
+    # bm25 ranks the entries having any of the words (words under OR, or beside clauses on other fields, need not
+    # all be there); matches having none of them follow, newest first.
+    long_terms = [t for t in terms if len(t) >= 3]
+    expression = " OR ".join('"' + t.replace('"', '""') + '"' for t in long_terms) or fts_expression(terms, False)[0]
+    ids, ranks = session.execute(RANKED, {"expression": expression}).one()
     ranked = [(float(rank), -int(i)) for i, rank in zip((ids or "").split(","), (ranks or "").split(","))
               if i and int(i) in matched]
-    page = [-i for _, i in sorted(ranked)[start:start + rows]]
+    order = [-i for _, i in sorted(ranked)]
+    if start + rows > len(order):
+        seen = set(order)
+        order += [i for i in session.scalars(select(CatalogEntry.id).where(where).order_by(*ORDER_BY["newest"]))
+                  if i not in seen]
+    page = order[start:start + rows]
     found = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(page)))}
     return [found[i] for i in page if i in found]
 

@@ -522,3 +522,19 @@ def test_metadata_modified_filters_by_the_value_packages_show(client, session, c
     assert back["metadata_modified"] > pkg["metadata_modified"]
     newer = call(client, "package_search", fq=f"metadata_modified:{{{stamp} TO *]")["results"]
     assert pkg["name"] in {p["name"] for p in newer}
+
+
+@pytest.mark.parametrize("q", ["speeds OR kowloon", "speeds OR tags:wind", "title:typhoon OR hong", "ab OR speeds"])
+def test_relevance_pages_hold_every_match(client, catalog, q):
+    whole = call(client, "package_search", q=q, rows=100)
+    assert whole["count"] == len(whole["results"]) > 0
+    one_by_one = [names(call(client, "package_search", q=q, rows=1, start=n))[0] for n in range(whole["count"])]
+    assert one_by_one == names(whole)
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("speeds OR kowloon", {"traffic", "journeys"}), ("hong kong -speeds", {"journeys", "weather"}),
+    ("NOT typhoon", {"traffic", "journeys", "air"}), ("a + b (", set()),  # not a query: searched as words
+])
+def test_q_words_with_operators(client, catalog, q, expected):
+    assert set(names(call(client, "package_search", q=q))) == {catalog[k].slug for k in expected}
