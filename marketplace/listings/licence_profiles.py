@@ -6,7 +6,7 @@ DCAT export both read it from here. An id outside the table has no profile: the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from marketplace.listings.licences import get_licence
@@ -61,13 +61,31 @@ _COPYLEFT = (
     _p("MPL-2.0", True, True, True, True,
        "MPL-2.0 cited for data: covered files and their modifications stay under the MPL with no restriction of the "
        "recipients' rights (s.3.1); a Larger Work combining them may carry other terms (s.3.3).", True, "weak"),
+    # EPL is weak copyleft like the MPL: Modified Works of the Program stay under the EPL (EPL-2.0 s.3.2(a), EPL-1.0
+    # s.3), separate modules added to it need not (EPL-2.0 s.1 "Modified Works" excludes them).
+    *(_p(i, True, True, True, True,
+         f"{i} cited for data: modifications of the Program stay under the EPL and recipients keep its rights; "
+         "separate works combined with it may carry other terms.", True, "weak") for i in ("EPL-1.0", "EPL-2.0")),
 )
+
+# Deprecated SPDX ids still in use, read as the ids that replaced them (SPDX License List 3.0 split the GNU ids into
+# -only and -or-later; the bare id meant "only" and the "+" meant "or later").
+DEPRECATED_SUCCESSORS = {
+    "GPL-2.0": "GPL-2.0-only", "GPL-2.0+": "GPL-2.0-or-later", "GPL-3.0": "GPL-3.0-only",
+    "GPL-3.0+": "GPL-3.0-or-later", "AGPL-3.0": "AGPL-3.0-only", "LGPL-2.0": "LGPL-2.0-only",
+    "LGPL-2.0+": "LGPL-2.0-or-later", "LGPL-2.1": "LGPL-2.1-only", "LGPL-2.1+": "LGPL-2.1-or-later",
+    "LGPL-3.0": "LGPL-3.0-only", "LGPL-3.0+": "LGPL-3.0-or-later",
+}
 
 # Explicit table: every id here must exist in the SPDX list or in PORTAL_TERMS (a test checks it).
 # Columns: commercial, share_alike, derivatives, attribution.
 EXPLICIT_PROFILES: dict[str, LicenceProfile] = {p.licence_id: p for p in (
     # Creative Commons public-domain tools: no conditions at all.
     _p("CC0-1.0", True, False, True, False, "CC0 1.0 public-domain dedication (with fallback licence): no conditions."),
+    # Share Alike 1.0 (the 1.0 licence without Attribution): derivative works only under identical terms (s.4(a)),
+    # commercial use allowed, no credit required.
+    _p("CC-SA-1.0", True, True, True, False,
+       "Creative Commons Share Alike 1.0: derivatives under the same licence only; no attribution condition.", True),
     _p("CC-PDDC", True, False, True, False, "CC Public Domain Dedication and Certification: no conditions."),
     _p("CC-PDM-1.0", True, False, True, False,
        "CC Public Domain Mark: not a licence but a label that the work has no known copyright; no conditions."),
@@ -130,7 +148,7 @@ EXPLICIT_PROFILES: dict[str, LicenceProfile] = {p.licence_id: p for p in (
 # BY = attribution, NC = non-commercial, ND = no derivatives, SA = share-alike; then the version and an optional
 # jurisdiction port (AT, AU, DE, FR, JP, NL, UK, US) or IGO. Ports and IGO keep the conditions of their element set.
 # Only ids present (and not deprecated) in the SPDX list resolve, so "CC-BY-9.0" stays unknown. CC-SA-1.0 (the
-# 1.0-only licence without BY) does not fit the pattern and is left to the reviewer.
+# 1.0-only licence without BY) does not fit the pattern and is in the explicit table.
 _CC = re.compile(r"CC-BY(?P<nc>-NC)?(?:(?P<nd>-ND)|(?P<sa>-SA))?-(?P<version>\d\.\d)(?:-(?P<port>[A-Za-z]+))?")
 
 
@@ -150,6 +168,11 @@ def licence_profile(licence_id: str) -> LicenceProfile | None:
     if not isinstance(licence_id, str) or not licence_id:
         return None
     info = get_licence(licence_id)
-    if info is None or info.deprecated:
+    if info is None:
         return None
+    if info.deprecated:
+        successor = DEPRECATED_SUCCESSORS.get(licence_id)
+        profile = EXPLICIT_PROFILES.get(successor) if successor else None
+        return profile and replace(profile, licence_id=licence_id,
+                                   note=f"Deprecated SPDX id, read as {successor}. {profile.note}")
     return EXPLICIT_PROFILES.get(licence_id) or _cc_profile(licence_id)
