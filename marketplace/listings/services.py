@@ -30,7 +30,7 @@ from marketplace.listings.models import (
     ProductVersion,
 )
 from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, ProductStatus
-from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
+from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind, SourceUsage
 from marketplace.text import single_line_errors
 
 # Fields of a version a seller edits directly (the rest have their own functions).
@@ -212,6 +212,8 @@ def _check_source(data: dict) -> None:
         errors["url"] = ["Give the dataset's http(s) address."]
     if not (data.get("title") or "").strip():
         errors["title"] = ["Required."]
+    if "usage" in data and data["usage"] not in {u.value for u in SourceUsage}:
+        errors["usage"] = ["Say how the product uses the source: verbatim, subset or derived."]
     # Cited in e-mails, certificates and exports: one line each.
     errors = single_line_errors({key: data.get(key) for key in ("title", "publisher", "external_id")}) | errors
     if errors:

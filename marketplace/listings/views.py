@@ -24,6 +24,7 @@ from marketplace.listings.forms import (
     PlanForm,
     SourceForm,
     SourceLookupForm,
+    SourceUsageForm,
     UploadForm,
 )
 from marketplace.listings.view_helpers import (
@@ -37,6 +38,7 @@ from marketplace.listings.view_helpers import (
     render_workspace,
     send_asset,
 )
+from marketplace.listings.vocab import SourceUsage
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
@@ -191,6 +193,20 @@ def lookup_source(product_id: int, number: int):
     source = SourceForm(formdata=None, prefix="source", data=found)
     return render_workspace(version.product, version, forms={"lookup": form, "source": source},
                             notice=f"Found “{found['title']}”. Review the details below, then add the source.")
+
+
+@bp.post(f"{VERSION}/sources/<int:source_id>/usage")
+def update_source_usage(product_id: int, number: int, source_id: int):
+    """Change how the product uses a cited source: a verbatim copy, an unaltered subset or a derived work."""
+    version = load_version(product_id, number)
+    form = SourceUsageForm()
+    if not form.validate_on_submit():
+        choices = ", ".join(u.label.lower() for u in SourceUsage)
+        return render_workspace(version.product, version, status=422,
+                                error=f"Choose how the product uses the source: {choices}.")
+    return _act(version, lambda: services.update_source(db.session, acting_user(), version, source_id,
+                                                        {"usage": form.usage.data}),
+                "Source usage saved.", "sources")
 
 
 @bp.post(f"{VERSION}/sources/<int:source_id>/delete")
