@@ -149,6 +149,9 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
+    # Flask-Babel keeps the locale on the app context, which can outlive a request (tests, jobs): each request
+    # chooses again.
+    app.before_request(refresh)
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
