@@ -35,7 +35,7 @@ PRODUCT_ENGLISH = ["Data dictionary", "Licences &amp; pricing", "License this pr
 
 @pytest.mark.parametrize(("tag", "words"), [
     ("zh-Hans", ["查找可获授权许可的数据", "应用筛选", "类别", "交通", "香港", "最相关", "免费方案", "搜索"]),
-    ("zh-Hant-HK", ["查找可獲授權許可的數據", "應用篩選", "類別", "交通", "香港", "最相關", "免費方案", "搜尋"]),
+    ("zh-Hant-HK", ["尋找可獲授權許可的數據", "應用篩選", "類別", "交通", "香港", "最相關", "免費方案", "搜尋"]),
 ])
 def test_the_catalog_page_speaks_each_chinese_locale(client, catalog, tag, words):
     html = main(page(client, "/catalog", tag))
