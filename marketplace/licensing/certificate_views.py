@@ -38,6 +38,7 @@ from marketplace.licensing.certificates import (
     terms_in_words,
 )
 from marketplace.licensing.models import Licence
+from marketplace.licensing.services import status_reason_in_words
 from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
@@ -77,6 +78,7 @@ def show(serial: str):
         "certificates/show.html", licence=licence, s=statement, status=current_status(licence),
         terms=terms_in_words(statement["terms"], statement["plan"]["kind"], statement["plan"]["billing_period"]),
         scenario=scenario_in_words(statement["scenario"]), links=links, parse_time=_parse_time,
+        status_reason=status_reason_in_words(licence.status_reason),
         **statement_in_words(statement),
     )
     alternates = f'<{links["json"]}>; rel="alternate"; type="application/json", ' \

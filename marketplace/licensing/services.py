@@ -42,6 +42,21 @@ def move_licence(session: Session, licence: Licence, action: LicenceAction, reas
     LICENCE_LIFECYCLE.apply(session, licence, action, LicenceActor.SYSTEM, check=keep_reason)
 
 
+# Reasons are recorded in English, as the audit trail keeps them; pages show them in the reader's language.
+PERIOD_ENDED = "The licence period ended."
+REFUNDED = "Order refunded: "
+
+
+def status_reason_in_words(reason: str | None) -> str:
+    """A licence's recorded status reason in the reader's language (a refund's own reason as it was written)."""
+    reason = reason or ""
+    if reason == PERIOD_ENDED:
+        return _("The licence period ended.")
+    if reason.startswith(REFUNDED):
+        return _("Order refunded: %(reason)s", reason=reason.removeprefix(REFUNDED))
+    return reason
+
+
 def expire_licences(session: Session, now: datetime | None = None) -> list[Licence]:
     """Expire active licences whose period has ended. Each licence is locked and re-read before it moves: one that
     moved meanwhile (revoked, or expired by a concurrent run) is left alone."""
@@ -53,7 +68,7 @@ def expire_licences(session: Session, now: datetime | None = None) -> list[Licen
     expired = []
     for licence in lapsed:
         try:
-            move_licence(session, licence, LicenceAction.EXPIRE, "The licence period ended.")
+            move_licence(session, licence, LicenceAction.EXPIRE, PERIOD_ENDED)
         except InvalidTransition:
             continue
         expired.append(licence)

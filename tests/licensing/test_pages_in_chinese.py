@@ -146,3 +146,15 @@ def test_a_scenario_refusal_is_in_the_readers_language(session, buyer, buyer_cli
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and ("该方案不允许" in html or "该方案为非商业性使用" in html)
     assert "This plan" not in html
+
+
+def test_a_recorded_reason_is_shown_in_the_readers_language(app):
+    from flask_babel import refresh
+
+    from marketplace.licensing.services import PERIOD_ENDED, status_reason_in_words
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-HK"}):
+        refresh()
+        assert status_reason_in_words(PERIOD_ENDED) == "許可期已結束。"
+        assert status_reason_in_words("Order refunded: 重複購買") == "訂單已退款：重複購買"
+        assert status_reason_in_words("") == "" and status_reason_in_words(None) == ""
