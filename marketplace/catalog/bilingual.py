@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from marketplace.chinese import script_of
 from marketplace.i18n import current_locale_tag
 
@@ -42,3 +44,9 @@ def first_of(en: str | None, zh: str | None) -> Shown:
     """The one text to show where there is room for one (a card, a breadcrumb): the reader's language if written."""
     shown = bilingual(en, zh)
     return shown[0] if shown else Shown("", "en", "en")
+
+
+def lang_attr(text: str | None) -> Markup:
+    """`` lang="..."`` for a seller's text written in Chinese (a plan's or an organization's name), else nothing."""
+    tag = script_of(text)
+    return Markup(' lang="{}"').format(tag) if tag else Markup("")

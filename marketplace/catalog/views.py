@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from marketplace.catalog.bilingual import bilingual, first_of
+from marketplace.catalog.bilingual import bilingual, first_of, lang_attr
 from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS, SearchQuery, search
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
@@ -17,7 +17,7 @@ PER_PAGE = 24
 @bp.record_once
 def _add_template_helpers(state) -> None:
     # Every page naming a product (catalog, orders, licences) shows its title in the reader's language first.
-    state.app.jinja_env.globals.update(bilingual=bilingual, first_of=first_of)
+    state.app.jinja_env.globals.update(bilingual=bilingual, first_of=first_of, lang_attr=lang_attr)
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:

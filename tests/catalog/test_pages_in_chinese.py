@@ -178,3 +178,10 @@ def test_search_notes_are_in_the_readers_language(app):
         refresh()
         _terms, notes = parse_terms(" ".join(f"w{i}" for i in range(12)))
         assert notes == ["僅使用了前 8 個詞。"]
+
+
+def test_a_sellers_chinese_names_carry_their_script(app):
+    from marketplace.catalog.bilingual import lang_attr
+
+    assert str(lang_attr("研究许可")) == ' lang="zh-Hans"' and str(lang_attr("研究許可")) == ' lang="zh-Hant"'
+    assert str(lang_attr("Research licence")) == "" and str(lang_attr(None)) == ""
