@@ -163,7 +163,7 @@ class AssetKind(LabelledEnum):
     DELIVERABLE = "deliverable"
 
 
-@labelled({"free": _l("Free"), "one_time": _l("One-time"), "subscription": _l("Subscription")})
+@labelled({"free": _l("Free"), "one_time": _l("One time"), "subscription": _l("Subscription")})
 class PlanKind(LabelledEnum):
     FREE = "free"
     ONE_TIME = "one_time"
