@@ -9,6 +9,8 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 
@@ -25,9 +27,15 @@ from marketplace.review.checklist import (
 )
 from marketplace.review.models import ReviewRound
 
+
 # The queue's tabs: the query value and what the service's QueueFilters.status takes for it.
-QUEUE_TABS = (("open", _l("Open"), None), ("submitted", _l("Waiting"), "submitted"), ("mine", _l("Mine"), "mine"),
-              ("decided", _l("Decided"), "decided"))
+def _tab(key: str) -> str:
+    return {"open": pgettext("queue tab", "Open"), "submitted": pgettext("queue tab", "Waiting"),
+            "mine": pgettext("queue tab", "Mine"), "decided": pgettext("queue tab", "Decided")}[key]
+
+
+QUEUE_TABS = tuple((key, LazyString(_tab, key), status) for key, status in (
+    ("open", None), ("submitted", "submitted"), ("mine", "mine"), ("decided", "decided")))
 PER_PAGE = 50
 MAX_PAGE = 100_000  # far past any real queue; keeps the offset inside a database integer
 

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.errors import UnsupportedFile
-from marketplace.i18n import N_, current_locale_tag
+from marketplace.i18n import N_
 from marketplace.listings.inference import infer_dictionary, looks_inferable
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import (
@@ -74,7 +75,8 @@ class Finding:
     @property
     def shown(self) -> str:
         """The message in the reader's language."""
-        if not self.text or current_locale_tag() == "en":
+        locale = get_locale()
+        if not self.text or locale is None or locale.language == "en":
             return self.message
         return _(self.text, **readable(self.values))
 
