@@ -20,7 +20,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from marketplace.i18n import N_, current_locale_tag
+from marketplace.i18n import N_
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import readiness_problems, touch
 from marketplace.listings.states import (
@@ -34,9 +34,9 @@ from marketplace.listings.states import (
     VersionStatus,
 )
 from marketplace.listings.vocab import Classification
-from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
+from marketplace.review.notices import notify_decision, notify_product_change
 from marketplace.review.prescreen import PrescreenReport, run_prescreen
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
@@ -356,7 +356,7 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     case.decision, case.decided_at = decision, now
     if decision == Decision.APPROVE:
         _list_version(session, user, version, now)
-    _notify_decision(session, case, decision, comment)
+    notify_decision(session, case, decision, comment)
     session.flush()
     return case
 
@@ -416,45 +416,6 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
     sync_product(session, product)
 
 
-def _notify_decision(session: Session, case: ReviewCase, decision: Decision, comment: str) -> None:
-    """Tell the seller organization the decision, each member in their own language."""
-    version, product = case.version, case.product
-    link = f"/seller/products/{product.id}/versions/{version.number}#review"
-
-    def words() -> dict:
-        return {"title": _title_for_reader(version), "label": version.label,
-                "reg": version.registration_number, "comment": comment}
-
-    if decision == Decision.APPROVE:
-        def subject() -> str:
-            return _("Approved and listed: %(title)s v%(label)s", **words())
-
-        def body() -> str:
-            text = _("Your version %(label)s of \u201c%(title)s\u201d passed compliance review and is listed under "
-                     "registration number %(reg)s.", **words())
-            return text + ("\n\n" + _("Reviewer's note: %(comment)s", **words()) if comment else "")
-    elif decision == Decision.REQUEST_CHANGES:
-        def subject() -> str:
-            return _("Changes requested: %(title)s v%(label)s", **words())
-
-        def body() -> str:
-            return _("The compliance reviewer asks for changes to version %(label)s of \u201c%(title)s\u201d "
-                     "before it can be listed:\n\n%(comment)s\n\nEdit the version and submit it again.", **words())
-    else:
-        def subject() -> str:
-            return _("Rejected: %(title)s v%(label)s", **words())
-
-        def body() -> str:
-            return _("Version %(label)s of \u201c%(title)s\u201d was rejected in compliance review:\n\n%(comment)s",
-                     **words())
-    notify_organization(session, case.organization, subject, body, link)
-
-
-def _title_for_reader(version: ProductVersion) -> str:
-    """The version's title in the reader's language: the Chinese title for a Chinese reader, if there is one."""
-    return version.title_zh if current_locale_tag() != "en" and version.title_zh else version.title_en
-
-
 # ---------------------------------------------------------------- live products
 
 
@@ -464,18 +425,6 @@ def product_for_reviewer(session: Session, user: User, product_id: int) -> DataP
     if product is None:
         raise NotFound(_("No such product."))
     return product
-
-
-# The notification of each move: its subject and its first sentence (the reason follows).
-_PRODUCT_WORDS = {
-    ProductAction.SUSPEND: (N_("Suspended: %(title)s"),
-                            N_("\u201c%(title)s\u201d is suspended: buyers no longer see it; existing licences stay "
-                               "valid.")),
-    ProductAction.REINSTATE: (N_("Reinstated: %(title)s"), N_("\u201c%(title)s\u201d is listed again.")),
-    ProductAction.DELIST: (N_("Delisted: %(title)s"),
-                           N_("\u201c%(title)s\u201d is delisted for good; existing licences stay valid until they "
-                              "end.")),
-}
 
 
 def _change_product(session: Session, user: User, product: DataProduct, action: ProductAction,
@@ -489,15 +438,7 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
 
     PRODUCT_LIFECYCLE.apply(session, product, action, actor, user=user, check=keep_reason)
     sync_product(session, product)
-    subject, sentence = _PRODUCT_WORDS[action]
-    version = product.listed_version or product.latest_version
-
-    def body() -> str:
-        title = _title_for_reader(version)
-        return _(sentence, title=title) + "\n\n" + _("Reason: %(reason)s", reason=reason)
-
-    notify_organization(session, product.organization, lambda: _(subject, title=_title_for_reader(version)), body,
-                        f"/seller/products/{product.id}")
+    notify_product_change(session, product, action, reason)
     session.flush()
     return product
 
