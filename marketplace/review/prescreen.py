@@ -127,7 +127,7 @@ class PrescreenReport:
         1,234,567 of big.csv (deliverable)"."""
         word = _({PASS: N_("passed"), REVIEW: N_("needs review"), FAIL: N_("failed")}[self.outcome])
         partial = [_("%(scope)s of %(file)s (%(kinds)s)", scope=f.scope, file=f.filename,
-                     kinds=", ".join(_(KIND_WORDS.get(k, k)) for k in f.kind.split(", ")))
+                     kinds=_(", ").join(_(KIND_WORDS.get(k, k)) for k in f.kind.split(", ")))
                    for f in self.files if f.truncated]
         if not partial:
             return word

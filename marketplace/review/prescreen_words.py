@@ -49,5 +49,5 @@ def scope_words(scanned: int, total: int, exact: bool) -> str:
 
 def file_name(file: str, kinds) -> str:
     """A file as findings name it: "big.csv (sample, deliverable)"."""
-    return _("%(file)s (%(kinds)s)", file=file, kinds=", ".join(_(KIND_WORDS[k]) if k in KIND_WORDS else k
-                                                               for k in kinds))
+    return _("%(file)s (%(kinds)s)", file=file, kinds=_(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k
+                                                                  for k in kinds))

@@ -37,6 +37,7 @@ from marketplace.review.checklist import ChecklistResult, Decision, PrescreenOut
 from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
 from marketplace.review.models import ReviewCase
 from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_words import KIND_WORDS
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -55,7 +56,7 @@ def _require_reviewer():
 @bp.context_processor
 def _helpers():
     return {
-        "time_ago": time_ago, "detail_items": detail_items, "script_of": script_of,
+        "time_ago": time_ago, "detail_items": detail_items, "script_of": script_of, "kind_words": kind_words,
         "ChecklistResult": ChecklistResult, "Decision": Decision, "PrescreenOutcome": PrescreenOutcome,
     }
 
@@ -299,3 +300,8 @@ def prescreen_summary(stored: dict | None) -> str:
         return PrescreenReport.from_dict(stored).summary()
     except (KeyError, TypeError, ValueError):  # a report stored before its shape was known: its own words
         return str(stored.get("summary") or "")
+
+
+def kind_words(kinds: str) -> str:
+    """A scanned file's roles ("sample, deliverable") in the reader's words."""
+    return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))
