@@ -34,7 +34,7 @@ from marketplace.listings.vocab import (
 from marketplace.review import pii
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.licence_rules import check_licences, licence_profile
-from marketplace.review.prescreen_words import KIND_WORDS, readable, scope_words
+from marketplace.review.prescreen_words import KIND_WORDS, as_stored, readable, scope_words
 from marketplace.storage import Storage
 
 DEFAULT_MAX_ROWS = 200_000
@@ -242,7 +242,7 @@ def _source_legality(version: ProductVersion) -> list[Finding]:
             out.append(Finding(I.SOURCE_LEGALITY, f"licence_{p.rule}", FAIL if p.outcome == "fail" else REVIEW,
                                f"{source.title}: {p.message}", {**where, "plan": p.plan_name},
                                text=N_("%(source)s: %(problem)s"),
-                               values={"source": source.title, "problem": p.message}))
+                               values={"source": source.title, "problem": as_stored(p.said) or p.message}))
         if not problems:
             out.append(Finding(I.SOURCE_LEGALITY, "licence_compatible", PASS,
                                f"{source.title}: its licence ({source.licence_id}) allows every plan's terms.", where,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from marketplace.i18n import N_, number
-from marketplace.listings.vocab import Classification, PersonalInfo, Territory, UpdateFrequency
+from marketplace.listings.vocab import Classification, PermittedUse, PersonalInfo, Territory, UpdateFrequency
 from marketplace.review import pii
 
 # Values of a finding's message that are words, translated where shown: how each is read.
@@ -33,6 +33,8 @@ def readable(values: dict) -> dict:
             out[key] = PersonalInfo(value).label if value else _("nothing")
         elif key == "pii":
             out[key] = _(pii.KIND_LABELS.get(value, value))
+        elif _said(value):
+            out[key] = say(value)
         elif isinstance(value, int) and not isinstance(value, bool):
             out[key] = number(value)
         else:
@@ -51,3 +53,32 @@ def file_name(file: str, kinds) -> str:
     """A file as findings name it: "big.csv (sample, deliverable)"."""
     return _("%(file)s (%(kinds)s)", file=file, kinds=_(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k
                                                                   for k in kinds))
+
+
+def _said(value) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and value[0] in ("\u00a7", "\u00a7join", "\u00a7uses")
+
+
+def say(said) -> str:
+    """Words of the licence rules (``licence_rules.words``, stored as lists once a report is saved) in the reader's
+    language; a list of them joined as the language joins a list."""
+    if said[0] == "\u00a7uses":  # permitted uses, by value
+        return _(", ").join(_use_label(v) for v in said[1])
+    if said[0] == "\u00a7join":
+        parts = [say(p) for p in said[1]]
+        if len(parts) < 2:
+            return "".join(parts)
+        return _("%(items)s and %(last)s", items=_(", ").join(parts[:-1]), last=parts[-1])
+    return _(said[1], **readable({k: v for k, v in said[2]}))
+
+
+def _use_label(value: str) -> str:
+    try:
+        return PermittedUse(value).label
+    except ValueError:
+        return value
+
+
+def as_stored(said):
+    """Words as a saved report holds them (lists, not tuples), so a finding equals itself read back."""
+    return [as_stored(v) for v in said] if isinstance(said, list | tuple) else said

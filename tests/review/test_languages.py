@@ -5,6 +5,7 @@ reader's language while their stored English stays as it was."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -193,3 +194,39 @@ def finding_time():
     from marketplace.db import utcnow
 
     return utcnow()
+
+
+def _all_licence_findings():
+    from marketplace.listings.vocab import SourceUsage
+    from marketplace.review.licence_rules import check_plan
+    from tests.review.test_licence_rules import CASES, Plan
+
+    plans = [Plan(**t) for _lid, t, _expected in CASES]
+    plans += [Plan(name="Capped", kind="one_time", amount=100, territory="hong_kong",
+                   prohibitions=("redistribution", "resale"), derivatives_allowed=False)]
+    lids = sorted({lid for lid, _t, _e in CASES}) + ["Zlib", ""]
+    return {f for lid in lids for plan in plans for usage in SourceUsage for f in check_plan(plan, lid, usage)}
+
+
+def test_every_licence_finding_says_in_words_what_its_english_message_says(app):
+    from marketplace.listings.vocab import PermittedUse
+    from marketplace.review.prescreen_words import say
+
+    found = _all_licence_findings()
+    assert {f.rule for f in found} >= {"non_commercial", "share_alike", "no_derivatives", "source_terms",
+                                       "attribution", "unknown_licence", "unverified_terms"}
+    with app.test_request_context("/"):
+        for f in found:
+            said = json.loads(json.dumps(f.said))  # as a saved report holds it
+            assert say(said).replace("\u201c", '"').replace("\u201d", '"') == f.message
+        with force_locale("zh_Hans"):
+            for f in found:
+                text = say(json.loads(json.dumps(f.said)))
+                left = re.sub(re.escape(f.licence_id) if f.licence_id else "^$", "", text)
+                left = re.sub(r"\(s\.[\d.]+\)|s\.[\d.()A-Za-z]+|CC 4\.0|ODbL 1\.0|ODC-By 1\.0|Copyleft", "", left)
+                # Vocabulary labels are the catalog's to translate; raw use values are as the English says them.
+                for word in (f.plan_name or "", "GPL-3.0", "LGPL-3.0", "which", "incorporates", "research",
+                             "internal_analysis", "commercial_product", "ai_training",
+                             *(use.label for use in PermittedUse)):
+                    left = left.replace(word, "")
+                assert not re.search(r"[A-Za-z]{3,}", left), (f.rule, text)
