@@ -230,3 +230,17 @@ def test_every_licence_finding_says_in_words_what_its_english_message_says(app):
                              *(use.label for use in PermittedUse)):
                     left = left.replace(word, "")
                 assert not re.search(r"[A-Za-z]{3,}", left), (f.rule, text)
+
+
+@pytest.mark.parametrize(("language", "expected", "english"), [
+    ("zh-CN", "已上传样例数据。", False), ("zh-HK", "已上載樣本數據。", False),
+    ("en", "A sample file is uploaded.", True),
+])
+def test_the_api_gives_each_finding_in_the_clients_language(api, version, language, expected, english):
+    resp = api.get(f"/api/v1/products/{version.product_id}/versions/1/prescreen",
+                   headers={"Accept-Language": language})
+    assert resp.status_code == 200, resp.get_json()
+    messages = [f["message"] for f in resp.get_json()["findings"]]
+    assert expected in messages
+    assert all(set(f) == {"item", "rule", "outcome", "message", "details"} for f in resp.get_json()["findings"])
+    assert any("upstream source" in m for m in messages) is english
