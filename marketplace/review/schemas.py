@@ -83,7 +83,10 @@ class PrescreenSchema(Schema):
 
     def dump(self, obj, *a, **kw):  # accepts a report or its stored dict
         report = obj if isinstance(obj, PrescreenReport) else PrescreenReport.from_dict(obj)
-        return {**report.to_dict(), "counts": report.counts()}
+        # Each finding's message in the client's language (Accept-Language), as every API message is.
+        findings = [{"item": f.item.value, "rule": f.rule, "outcome": f.outcome.value, "message": f.shown,
+                     "details": f.details} for f in report.findings]
+        return {**report.to_dict(), "counts": report.counts(), "findings": findings}
 
 
 class AnswerOutSchema(Schema):
