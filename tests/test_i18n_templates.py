@@ -36,11 +36,6 @@ NOT_YET_TRANSLATED: set[str] = {
     "licensing/licences.html", "licensing/order.html", "licensing/orders.html", "licensing/request.html",
     "notifications/index.html", "outage.html", "review/_checklist.html", "review/_history.html",
     "review/_macros.html", "review/_version.html", "review/case.html", "review/product.html", "review/queue.html",
-    "sales/_macros.html", "sales/admin_orders.html", "sales/dashboard.html", "sales/order.html",
-    "sales/requests.html", "seller/_compliance.html", "seller/_dictionary.html", "seller/_files.html",
-    "seller/_metadata_fields.html", "seller/_overview.html", "seller/_plan_fields.html", "seller/_plans.html",
-    "seller/_prescreen.html", "seller/_review.html", "seller/_sources.html", "seller/_submit.html",
-    "seller/dashboard.html", "seller/plan_form.html", "seller/product.html", "seller/product_form.html",
 }
 
 
