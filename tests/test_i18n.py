@@ -257,7 +257,7 @@ def _one_script_only(ch: str, script: str) -> bool:
     from marketplace.chinese import to_simplified, to_traditional
 
     if script == "Hant":  # a character only Simplified writes
-        return to_simplified(ch) == ch and to_traditional(ch) not in (ch, "") and ch not in "綫"
+        return to_simplified(ch) == ch and to_traditional(ch) not in (ch, "") and ch not in "綫准"
     return to_simplified(ch) != ch  # a character only Traditional writes
 
 

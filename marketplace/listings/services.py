@@ -285,7 +285,7 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion,
         if not name:
             errors[f"fields.{i}.name"] = [_("Required.")]
         elif name.lower() in seen:
-            errors[f"fields.{i}.name"] = [_("Duplicate field name “%(name)s”.", name=name)]
+            errors[f"fields.{i}.name"] = [_("Duplicate field name '%(name)s'.", name=name)]
         seen.add(name.lower())
     if errors:
         raise ValidationFailed(_("The data dictionary is not valid."), errors)

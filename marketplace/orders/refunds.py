@@ -1,6 +1,7 @@
 """Refunds: the money goes back through the provider that took it, and the order's licence is revoked."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -45,11 +46,11 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     ORDER_LIFECYCLE.lock(session, order)  # one refund per order: a concurrent refund waits here, then is refused
     ORDER_LIFECYCLE.next(order.status, OrderAction.REFUND, actor)  # refuse before calling the provider
     if not refundable(order):
-        raise Conflict(f"Order {order.number} was free: there is no money to refund.")
+        raise Conflict(_("Order %(number)s was free: there is no money to refund.", number=order.number))
     if order.payment_provider:
         if order.payment_provider != payments.name:
-            raise Conflict(f"Order {order.number} was paid through {order.payment_provider}, which is not the "
-                           "payment provider configured now.")
+            raise Conflict(_("Order %(number)s was paid through %(provider)s, which is not the payment provider "
+                             "configured now.", number=order.number, provider=order.payment_provider))
         order.refund_reference = payments.refund(order, idempotency_key=refund_key(order))
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
