@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import has_app_context
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -9,6 +10,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
+from marketplace.i18n import BABEL_IDS, DEFAULT_LOCALE
 from marketplace.mail import public_link, send_mail
 from marketplace.notifications.models import Notification
 
@@ -16,19 +18,24 @@ from marketplace.notifications.models import Notification
 def notify_organization(
     session: Session, organization: Organization, subject: str, body: str, link: str | None = None
 ) -> list[Notification]:
-    """Give every member of ``organization`` an in-app notification and an e-mail with the same text."""
+    """Give every member of ``organization`` an in-app notification and an e-mail with the same text, in the
+    member's language when ``subject`` and ``body`` are lazy strings."""
     members = session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization.id, User.active.is_(True)).order_by(User.id)
     ).all()
     out = []
     for user in members:
-        note = Notification(user_id=user.id, organization_id=organization.id, subject=subject, body=body, link=link)
+        # Each member reads it in their own language: a lazy subject or body is rendered in theirs.
+        with force_locale(BABEL_IDS.get(user.locale, BABEL_IDS[DEFAULT_LOCALE])):
+            subject_text, body_text = str(subject), str(body)
+        note = Notification(user_id=user.id, organization_id=organization.id, subject=subject_text, body=body_text,
+                            link=link)
         session.add(note)
         out.append(note)
         if has_app_context():
             url = f"\n\n{public_link(link)}" if link else ""
-            send_mail(user.email, subject, f"{body}{url}", session=session)  # sent after the commit
+            send_mail(user.email, subject_text, f"{body_text}{url}", session=session)  # sent after the commit
     session.flush()
     return out
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -161,6 +162,6 @@ def expire_unpaid(session: Session, order: Order) -> Order:
                                   number=order.number, status=order.status.label))
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
     order.deadline = None
-    notify_buyer(session, order, f"Order {order.number} expired",
-                  "Your order expired: the checkout ended without payment.")
+    notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),
+                 _l("Your order expired: the checkout ended without payment."))
     return order

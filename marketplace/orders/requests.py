@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -194,9 +196,11 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)
         order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
         notify_organization(
-            session, order.seller_organization, f"Licence request {order.number} for {product.slug}",
-            f"{order.buyer_organization.name} asks to license “{plan.name}” for "
-            f"{scenario.purpose.label.lower()}: {scenario.description}",
+            session, order.seller_organization,
+            _l("Licence request %(number)s for %(product)s", number=order.number, product=product.slug),
+            _l("%(buyer)s asks to license “%(plan)s” for %(purpose)s: %(description)s",
+               buyer=order.buyer_organization.name, plan=plan.name,
+               purpose=LazyString(lambda: scenario.purpose.label.lower()), description=scenario.description),
             link=f"/seller/{order.seller_organization.slug}/requests",
         )
     else:
@@ -230,9 +234,10 @@ def approve_order(session: Session, user: User, order: Order, message: str = "")
     move_order(session, user, order, OrderAction.APPROVE, actor, check=licence_left, message=message)
     order.decision_message, order.deadline = message, None
     _proceed(session, order)
-    what = "Your licence is ready." if order.status == OrderStatus.FULFILLED else "You can now pay for it."
-    notify_buyer(session, order, f"Licence request {order.number} approved",
-                  f"The seller approved your request. {what} {message}".strip())
+    what = _l("Your licence is ready.") if order.status == OrderStatus.FULFILLED else _l("You can now pay for it.")
+    body = (_l("The seller approved your request. %(next)s %(message)s", next=what, message=message) if message
+            else _l("The seller approved your request. %(next)s", next=what))
+    notify_buyer(session, order, _l("Licence request %(number)s approved", number=order.number), body)
     return order
 
 
@@ -243,7 +248,7 @@ def decline_order(session: Session, user: User, order: Order, message: str) -> O
     message = checked_message(message, "message", "A message to the buyer", required=True)
     move_order(session, user, order, OrderAction.DECLINE, actor, message=message)
     order.decision_message, order.deadline = message, None
-    notify_buyer(session, order, f"Licence request {order.number} declined", message)
+    notify_buyer(session, order, _l("Licence request %(number)s declined", number=order.number), message)
     return order
 
 
@@ -299,8 +304,9 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
         waited_for = moved.event.payload["waited_for"]
         expired.append(order)
         order.deadline = None
-        notify_buyer(session, order, f"Order {order.number} expired",
-                      f"Your order expired after waiting for {waited_for}.")
+        waited = {"the seller": _l("the seller"), "payment": _l("payment")}.get(waited_for, waited_for)
+        notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),
+                     _l("Your order expired after waiting for %(waited)s.", waited=waited))
     return expired
 
 

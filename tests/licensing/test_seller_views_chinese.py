@@ -6,7 +6,10 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.notifications.models import Notification
+from marketplace.orders import services as orders
 from tests.licensing.test_seller_views import SELLER_ORG, buy, request_plan
 
 ENGLISH = ("Licence requests", "Declared use scenario", "Your decision", "Approve", "Decline", "Recent orders",
@@ -96,3 +99,21 @@ def test_a_refund_is_told_in_the_sellers_language(session, seller_client, seller
     content = main(response)
     assert refunded in content and order.licence.serial in content
     assert ("已退款" if tag == "zh-Hans" else "已退款") in content
+
+
+def _last_note(session, user) -> Notification:
+    return session.scalars(select(Notification).where(Notification.user_id == user.id)
+                           .order_by(Notification.id.desc())).first()
+
+
+def test_each_member_is_notified_in_their_own_language(session, seller, buyer, buyer_org, plans):
+    speaks(session, seller, "zh-Hant-HK")
+    order = request_plan(session, buyer, buyer_org, plans["By approval"])
+    note = _last_note(session, seller)
+    assert note.subject == f"{order.product.slug} 的授權許可申請 {order.number}"
+    assert "申請" in note.body and "asks to license" not in note.body
+    speaks(session, buyer, "zh-Hans")
+    orders.decide_order(session, seller, order, "decline", "Not for resale.")
+    session.commit()
+    note = _last_note(session, buyer)
+    assert note.subject == f"授权许可申请 {order.number} 未获批准" and note.body == "Not for resale."
