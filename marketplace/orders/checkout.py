@@ -48,7 +48,7 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     require_buyer(session, user, order)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
-                         status=order.status.label))
+                         status=order.status.label.lower()))
     order.payment_attempts += 1
     # The order's random token makes the provider's key unique even if order ids and the client's idempotency keys
     # are used again (a reset database).
@@ -83,7 +83,7 @@ def record_payment_failure(session: Session, order: Order, message: str) -> Orde
     for an order no longer awaiting payment (paid meanwhile, cancelled, expired)."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
-                                  status=order.status.label))
+                                  status=order.status.label.lower()))
     order.payment_error = message[:500]
     record(session, actor_id=None, action="order.payment_failed", subject_type="order", subject_id=order.id,
            payload={"message": order.payment_error})
@@ -159,7 +159,7 @@ def expire_unpaid(session: Session, order: Order) -> Order:
     order's lock."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(_("Cannot expire order %(number)s: it is %(status)s, not awaiting payment.",
-                                  number=order.number, status=order.status.label))
+                                  number=order.number, status=order.status.label.lower()))
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
     order.deadline = None
     notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),

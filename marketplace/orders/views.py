@@ -73,8 +73,8 @@ def _requested(order, renewal: bool = False) -> str:
     if order.status == OrderStatus.AWAITING_APPROVAL:
         return _("Request %(number)s sent to the seller. You will be notified of the decision.", number=order.number)
     if renewal:
-        return _("Renewal order %(number)s is %(status)s.", number=order.number, status=order.status.label)
-    return _("Order %(number)s is %(status)s.", number=order.number, status=order.status.label)
+        return _("Renewal order %(number)s is %(status)s.", number=order.number, status=order.status.label.lower())
+    return _("Order %(number)s is %(status)s.", number=order.number, status=order.status.label.lower())
 
 
 @bp.route("/products/<slug>/plans/<int:plan_id>/license", methods=["GET", "POST"])
