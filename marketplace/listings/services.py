@@ -186,7 +186,7 @@ def create_product(session: Session, user: User, organization: Organization, dat
     )
     session.add(product)
     session.flush()
-    version = ProductVersion(product=product, number=1, label="1.0", changelog="First version.", **data)
+    version = ProductVersion(product=product, number=1, label="1.0", changelog=_("First version."), **data)
     session.add(version)
     session.flush()
     record(session, actor_id=user.id, action="product.created", subject_type="product", subject_id=product.id,
