@@ -37,6 +37,7 @@ import urllib.request
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -211,6 +212,7 @@ def plan_requests(app) -> tuple[dict[str, str], dict]:
             .order_by(CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()).offset(deep.total // 2).limit(1)).one()
         cursor = encode_cursor(("listed_at", "desc"), middle)
         slugs = session.scalars(db.select(CatalogEntry.slug).order_by(CatalogEntry.id)).all()
+        seller = session.scalar(db.select(CatalogEntry.seller_slug).order_by(CatalogEntry.id).limit(1))
     # Product pages: a fixed set of products spread over the catalog, visited in turn after a warm-up pass (warm),
     # and the other products in a shuffled order, each visited at most once per server (first visits: cold).
     step = max(1, len(slugs) // PRODUCT_SLUGS)
@@ -226,6 +228,14 @@ def plan_requests(app) -> tuple[dict[str, str], dict]:
         "product page, first visits": [f"/products/{s}" for s in cold],
         f"product page, {len(warm):,} rotating": [f"/products/{s}" for s in warm],
         "CKAN package_search": f"/api/3/action/package_search?q={narrow}&rows=20",
+        # what ckanext-harvest's CKAN harvester asks: pages of 100 by id, with and without its fq terms
+        "CKAN harvester page, no fq": "/api/3/action/package_search?" + urlencode(
+            {"rows": 100, "start": 1000, "sort": "id asc"}),
+        "CKAN harvester page, fq": "/api/3/action/package_search?" + urlencode(
+            {"rows": 100, "start": 1000, "sort": "id asc",
+             "fq": f"-organization:{seller} -groups:finance metadata_modified:[2000-01-01T00:00:00Z TO *]"}),
+        "CKAN tags facet": "/api/3/action/package_search?" + urlencode(
+            {"rows": 0, "facet.field": '["tags", "organization", "groups"]'}),
     }
     facts = {"products": total, "narrow": (narrow, narrow_n), "broad": (broad, broad_n), "deep_at": deep.total // 2}
     return requests, facts

@@ -114,15 +114,18 @@ def _ensure_org(session: Session, owner: User, key: str, created: Counter) -> Or
 def _sources(spec: dict) -> list[tuple[dict, str]]:
     """(source fields, a note from the record's own metadata) for each upstream the product cites, in order."""
     out = []
+    usage = spec.get("usage", {})
     for name in spec.get("hk", []):
         record = datagovhk_record(name)
         notes = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", " ".join(record["notes"].split()))
-        out.append((source_from_datagovhk(record), re.split(r"(?<=[.!?])\s", notes)[0][:200]))
+        out.append((source_from_datagovhk(record) | {"usage": usage.get(name, "derived")},
+                    re.split(r"(?<=[.!?])\s", notes)[0][:200]))
     for slug in spec.get("sh", []):
         record = shanghai_record(slug)
-        out.append((source_from_shanghai(record), " ".join(record["notes"].split())[:200]))
-    return out + [({k: v for k, v in OTHER_SOURCES[key].items() if k != "note"}, OTHER_SOURCES[key]["note"])
-                  for key in spec.get("other", [])]
+        out.append((source_from_shanghai(record) | {"usage": usage.get(slug, "derived")},
+                    " ".join(record["notes"].split())[:200]))
+    return out + [({k: v for k, v in OTHER_SOURCES[key].items() if k != "note"} | {"usage": usage.get(key, "derived")},
+                   OTHER_SOURCES[key]["note"]) for key in spec.get("other", [])]
 
 
 _FREQ_ZH = {"realtime": "實時", "hourly": "每小時", "daily": "每日", "weekly": "每週", "monthly": "每月",

@@ -4,6 +4,8 @@
 DATA.GOV.HK CKAN name (``hk``), SODA Shanghai slug (``sh``) or a key of ``OTHER_SOURCES`` (``other``); files are
 paths under ``marketplace/data/samples`` or ``@derived`` files computed there from those real samples
 (``@name:N`` = the first N rows). Descriptions get their "built on" section from the cited records' own metadata.
+A product's ``usage`` says how it uses a cited source (its key: CKAN name, slug or OTHER_SOURCES key) when that is a
+verbatim copy or an unaltered subset; every other source is a derived work.
 """
 from __future__ import annotations
 
@@ -77,7 +79,8 @@ OTHER_SOURCES = {
 # ---------------------------------------------------------------- plans (licence terms included) and compliance
 
 _NO_SHARE = ["resale", "redistribution", "reidentification"]
-_CN = {"territory": "mainland_china"}  # Shanghai-only products: no cross-border transfer, so no use abroad
+_CN = {"territory": "mainland_china"}
+_CC_BY_COPY = {"prohibitions": ["reidentification"]}  # a copy of CC BY records: no added restriction on sharing  # Shanghai-only products: no cross-border transfer, so no use abroad
 PLANS = {
     "free_research": {"name": "Research (free)", "kind": "free", "permitted_uses": ["research"],
                       "prohibitions": _NO_SHARE, "territory": "worldwide", "duration_days": 365,
@@ -294,6 +297,7 @@ PRODUCTS = [
      "regions": ["hong_kong"], "temporal": ("2025-09-13", None), "spatial": "Hong Kong strategic and major roads",
      "frequency": "monthly", "delivery": ["file"], "formats": ["CSV"],
      "hk": ["hk-td-sm_4-traffic-data-strategic-major-roads"],
+     "usage": {"hk-td-sm_4-traffic-data-strategic-major-roads": "verbatim"},  # the detector file as TD publishes it
      "samples": ["@head:hk/hk_td_traffic_detector_locations.csv:40"],
      "deliverables": ["hk/hk_td_traffic_detector_locations.csv"],
      "plans": [("free_research", 0, "HKD"), ("one_time", 120000, "HKD")], "compliance": "open_hk"},
@@ -323,7 +327,8 @@ PRODUCTS = [
      "regions": ["hong_kong"], "temporal": ("2025-09-13", None), "spatial": "Hong Kong major routes",
      "frequency": "irregular", "delivery": ["file", "api"], "formats": ["JSON"],
      "hk": ["hk-dpo-datagovhk2-city-dashboard-traffic-speed", "hk-td-sm_4-traffic-data-strategic-major-roads"],
-     "samples": ["hk/hk_traffic_speed_map_link_info.json"], "deliverables": ["hk/hk_traffic_speed_map_link_info.json"],
+     "samples": ["hk/hk_traffic_speed_map_link_info.json"],
+     "usage": {"hk-dpo-datagovhk2-city-dashboard-traffic-speed": "verbatim"}, "deliverables": ["hk/hk_traffic_speed_map_link_info.json"],
      "plans": [("free_research", 0, "HKD"), ("monthly", 28000, "HKD")], "compliance": "open_hk"},
     {"org": "harbourline", "key": "hk-kowloon-journey-times-2023", "review": "changes",
      "review_failing": {"quality": "The raw Table 2B file is delivered too, but none of its report-layout columns "
@@ -451,6 +456,7 @@ PRODUCTS = [
      "category": "weather", "tags": "HKO, 天文台, API, weather report, 天氣報告", "regions": ["hong_kong"],
      "temporal": ("2024-09-14", "2024-09-14"), "spatial": "Hong Kong", "frequency": "hourly",
      "delivery": ["api", "file"], "formats": ["JSON"], "hk": ["hk-hko-rss-current-weather-report"],
+     "usage": {"hk-hko-rss-current-weather-report": "verbatim"},  # responses kept unchanged
      "samples": ["hk/hko_current_weather_report_rhrread_20240914.json"],
      "deliverables": ["hk/hko_current_weather_report_rhrread_20240914.json"],
      "plans": [("free_research", 0, "HKD"), ("monthly", 15000, "HKD")], "compliance": "open_hk"},
@@ -479,6 +485,7 @@ PRODUCTS = [
      "regions": ["hong_kong"], "temporal": ("2025-09-13", None), "spatial": "Smart lampposts in urban Hong Kong",
      "frequency": "realtime", "delivery": ["api", "file"], "formats": ["JSON"],
      "hk": ["hk-epd-lamppost-air-quality-lamppost", "hk-dpo-smart_lmpt-smart-lamppost-data-resources"],
+     "usage": {"hk-epd-lamppost-air-quality-lamppost": "verbatim"},
      "samples": ["hk/hk_smart_lampposts_air_quality_realtime.json"],
      "deliverables": ["hk/hk_smart_lampposts_air_quality_realtime.json"],
      "plans": [("free_research", 0, "HKD"), ("monthly", 25000, "HKD")], "compliance": "open_hk"},
@@ -625,7 +632,10 @@ PRODUCTS = [
      "frequency": "one_off", "delivery": ["file"], "formats": ["CSV"], "sh": ["AQI", "weather"], "other": ["uci_pm25"],
      "samples": ["@head:shanghai/shanghai_pm25_us_post_2015.csv:168"],
      "deliverables": ["shanghai/shanghai_pm25_us_post_2015.csv"],
-     "plans": [("free_research", 0, "CNY", _CN), ("one_time", 50000, "CNY", _CN)],
+     # The 2015 rows of the UCI series, unaltered: they reach buyers under CC BY 4.0 itself, which no plan may
+     # restrict, so the plans forbid re-identification only (resale and redistribution stay open).
+     "usage": {"uci_pm25": "subset"},
+     "plans": [("free_research", 0, "CNY", _CN | _CC_BY_COPY), ("one_time", 50000, "CNY", _CN | _CC_BY_COPY)],
      "compliance": "open_sh"},
     {"org": "huangpu", "key": "sh-pm25-daily-aqi", "review": "approve",
      "title_en": "Shanghai Daily PM2.5 with China AQI Sub-index, 2015", "title_zh": "2015年上海逐日PM2.5及空气质量分指数",

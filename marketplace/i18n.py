@@ -10,13 +10,16 @@ client is a program whose reader may not be the token's owner. URLs never carry 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, refresh
+from flask_babel import Babel, force_locale, refresh
 from flask_login import current_user
 
 LOCALES = ("en", "zh-Hans", "zh-Hant-HK")
@@ -30,6 +33,14 @@ LOCALE_COOKIE = "locale"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 API_PATH = "/api/"
 _CACHE = "marketplace.locale"
+# The locale and time zone of the person a message is being written for (``in_locale_of``), over the request's.
+_RECIPIENT: ContextVar[tuple[str, str | None] | None] = ContextVar("marketplace.recipient", default=None)
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogs without translating it now (pybabel extracts ``N_``): for English kept in
+    tables and translated with ``gettext`` where it is shown."""
+    return text
 
 
 def locale_tag(value: object) -> str | None:
@@ -61,7 +72,11 @@ def _saved() -> str | None:
 
 
 def current_locale_tag() -> str:
-    """The locale of the request at hand (English outside a request)."""
+    """The locale of the request at hand (English outside a request), or of the recipient inside
+    ``in_locale_of``."""
+    recipient = _RECIPIENT.get()
+    if recipient is not None:
+        return recipient[0]
     if not has_request_context():
         return DEFAULT_LOCALE
     # Kept on the request (not on g: an app context can outlive one request, as in tests).
@@ -73,6 +88,15 @@ def current_locale_tag() -> str:
             chosen = _saved() or locale_tag(request.cookies.get(LOCALE_COOKIE)) or _accepted()
         tag = request.environ[_CACHE] = chosen or DEFAULT_LOCALE
     return tag
+
+
+def visitor_locale_tag() -> str:
+    """The request's locale as far as it can be told without the database (the switcher's cookie, then
+    Accept-Language): for pages shown while the database is down."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    chosen = request.environ.get(_CACHE) or locale_tag(request.cookies.get(LOCALE_COOKIE)) or _accepted()
+    return chosen or DEFAULT_LOCALE
 
 
 def forget_locale() -> None:
@@ -87,10 +111,30 @@ def default_timezone(tag: str) -> str:
 
 
 def current_timezone() -> str:
-    """The user's chosen time zone, or the one of the locale's city."""
+    """The user's chosen time zone, or the one of the locale's city (the recipient's inside ``in_locale_of``)."""
+    recipient = _RECIPIENT.get()
+    if recipient is not None:
+        return recipient[1] if recipient[1] in TIMEZONES else default_timezone(recipient[0])
     user = current_user if has_request_context() else None
     chosen = getattr(user, "timezone", None) if user and user.is_authenticated else None
     return chosen if chosen in TIMEZONES else default_timezone(current_locale_tag())
+
+
+@contextmanager
+def in_locale_of(user: object) -> Iterator[str]:
+    """Write for ``user`` (anything with ``locale`` and ``timezone``, or a locale tag): inside the block gettext,
+    templates, ``money``, ``when`` and ``day`` use their locale and time zone, whoever made the request (an
+    e-mail, a notification). Yields the locale tag."""
+    if isinstance(user, str) or user is None:
+        tag, zone = locale_tag(user) or DEFAULT_LOCALE, None
+    else:
+        tag, zone = locale_tag(getattr(user, "locale", None)) or DEFAULT_LOCALE, getattr(user, "timezone", None)
+    token = _RECIPIENT.set((tag, zone))
+    try:
+        with force_locale(BABEL_IDS[tag]):
+            yield tag
+    finally:
+        _RECIPIENT.reset(token)
 
 
 def _select_locale() -> str:

@@ -188,3 +188,13 @@ def admin(session):
     user = factories.user(session, email="admin@example.org", role=PlatformRole.ADMIN, name="Ada Admin")
     session.commit()
     return user
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the lines tests recorded with tests.support.report.report() under a "results" heading."""
+    from tests.support.report import LINES
+
+    if LINES:
+        terminalreporter.section("results")
+        for line in LINES:
+            terminalreporter.write_line(line)

@@ -158,6 +158,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("seller.submit", "POST"): SELLER_ONLY,
     ("seller.add_source", "POST"): SELLER_ONLY,
     ("seller.lookup_source", "POST"): SELLER_ONLY,
+    ("seller.update_source_usage", "POST"): SELLER_ONLY,
     ("seller.remove_source", "POST"): SELLER_ONLY,
     ("seller.save_dictionary", "POST"): SELLER_ONLY,
     ("seller.infer_dictionary", "POST"): SELLER_ONLY,

@@ -164,7 +164,7 @@ def test_times_are_shown_in_the_chosen_zone(app, session, seller):
 def _extracted() -> set[str]:
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
                 "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
@@ -248,8 +248,16 @@ def test_the_glossary_names_every_term_in_the_three_locales():
 @pytest.mark.parametrize("name", CATALOGS)
 def test_the_catalogs_use_the_glossary_terms(name):
     avoided = [(row[f"avoid_{name}"], row[name], row["en"]) for row in _glossary() if row[f"avoid_{name}"]]
+    # A glossary term may hold a word avoided for another (审核队列 holds 列): the terms themselves are right.
+    terms = sorted({row[name] for row in _glossary() if row[name]}, key=len, reverse=True)
+
+    def without_terms(text: str) -> str:
+        for term in terms:
+            text = text.replace(term, "\0")
+        return text
+
     wrong = [f"{msgid!r}: {word!r} (say {term!r} for {en!r})" for msgid, text in _translations(name)
-             for word, term, en in avoided if word in text]
+             for word, term, en in avoided if word in without_terms(text)]
     assert wrong == []
 
 

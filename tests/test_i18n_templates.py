@@ -23,18 +23,13 @@ SAME_IN_EVERY_LANGUAGE = {
 READ_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "aria-description", "summary", "label"}
 # Templates whose text is not in the catalogs yet. The list may only shrink: a template that is clean must leave it.
 NOT_YET_TRANSLATED: set[str] = {
-    "_version_details.html", "accounts/_unverified_banner.html", "accounts/account.html",
-    "accounts/check_inbox.html", "accounts/invitation.html", "accounts/link_refused.html", "accounts/login.html",
-    "accounts/organization.html", "accounts/organizations.html", "accounts/password_change.html",
-    "accounts/password_reset.html", "accounts/password_reset_request.html", "accounts/resend_verification.html",
-    "accounts/signup.html", "accounts/token_created.html", "accounts/tokens.html", "accounts/verify_email.html",
-    "admin/audit.html", "admin/jobs.html", "admin/payment_anomalies.html", "base.html",
+    "admin/audit.html", "admin/jobs.html", "admin/payment_anomalies.html",
     "catalog/_product_compliance.html", "catalog/_product_dictionary.html", "catalog/_product_hero.html",
     "catalog/_product_preview.html", "catalog/_product_related.html", "catalog/_product_sources.html",
     "catalog/_product_versions.html", "catalog/index.html", "catalog/product.html", "certificates/show.html",
     "certificates/verify.html", "licensing/_files.html", "licensing/checkout.html", "licensing/licence.html",
     "licensing/licences.html", "licensing/order.html", "licensing/orders.html", "licensing/request.html",
-    "notifications/index.html", "outage.html", "review/_checklist.html", "review/_history.html",
+    "review/_checklist.html", "review/_history.html",
     "review/_macros.html", "review/_version.html", "review/case.html", "review/product.html", "review/queue.html",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,10 +18,18 @@ class PlatformRole(enum.StrEnum):
     REVIEWER = "reviewer"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        return {"none": _("none"), "reviewer": _("reviewer"), "admin": _("admin")}[self.value]
+
 
 class MemberRole(enum.StrEnum):
     OWNER = "owner"
     MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return {"owner": _("owner"), "member": _("member")}[self.value]
 
 
 class User(UserMixin, TimestampMixin, db.Model):

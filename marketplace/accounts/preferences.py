@@ -1,6 +1,7 @@
 """A user's language and time zone: what the interface, their e-mails and their notifications are shown in."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -16,11 +17,11 @@ def set_preferences(session: Session, user: User, *, locale: str | None = None,
     errors: dict[str, list[str]] = {}
     tag = locale_tag(locale) if locale is not None else user.locale
     if tag not in LOCALES:
-        errors["locale"] = [f"Choose one of: {', '.join(LOCALES)}."]
+        errors["locale"] = [_("Choose one of: %(choices)s.", choices=", ".join(LOCALES))]
     if timezone not in (None, "") and timezone not in TIMEZONES:
-        errors["timezone"] = [f"Choose one of: {', '.join(TIMEZONES)}."]
+        errors["timezone"] = [_("Choose one of: %(choices)s.", choices=", ".join(TIMEZONES))]
     if errors:
-        raise ValidationFailed("These preferences cannot be saved.", errors)
+        raise ValidationFailed(_("These preferences cannot be saved."), errors)
     changed = {}
     if tag != user.locale:
         changed["locale"], user.locale = tag, tag

@@ -82,7 +82,7 @@ def change_password():
             apply_domain_errors(form, exc)
         else:
             start_session(user)  # this session goes on with the new version; every other one ended
-            flash("Password changed. You were logged out on every other device.", "success")
+            flash(_("Password changed. You were logged out on every other device."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password_change.html", form=form)
 
@@ -92,7 +92,7 @@ def change_password():
 def logout_everywhere():
     services.log_out_everywhere(db.session, current_user._get_current_object())
     logout_user()
-    flash("You are logged out on every device, this one included.", "info")
+    flash(_("You are logged out on every device, this one included."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -114,7 +114,7 @@ def confirm_email(token: str):
     except (NotFound, Conflict) as exc:
         db.session.rollback()
         return render_template("accounts/link_refused.html", message=exc.message, resend=True), exc.status
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
     target = safe_next(request.form.get("next"))
     if current_user.is_authenticated:
         return redirect(target or home_url())
@@ -130,7 +130,7 @@ def resend_verification():
         found = identity.request_verification(db.session, form.email.data)
         if found is not None:
             emails.send_verification(*found)
-        flash("If an unconfirmed account uses that address, we sent it a new confirmation link.", "info")
+        flash(_("If an unconfirmed account uses that address, we sent it a new confirmation link."), "info")
         return redirect(url_for("accounts.resend_verification"))
     return render_template("accounts/resend_verification.html", form=form)
 
@@ -144,8 +144,8 @@ def password_reset_request():
         found = identity.request_password_reset(db.session, form.email.data)
         if found is not None:
             emails.send_password_reset(*found)
-        flash("If an account uses that address, we sent it a link to choose a new password. "
-              "The link works for one hour.", "info")
+        flash(_("If an account uses that address, we sent it a link to choose a new password. "
+                "The link works for one hour."), "info")
         return redirect(url_for("accounts.password_reset_request"))
     return render_template("accounts/password_reset_request.html", form=form)
 
@@ -168,7 +168,7 @@ def password_reset(token: str):
             return render_template("accounts/link_refused.html", message=exc.message, reset=True), exc.status
         else:
             logout_user()
-            flash("Your password is changed and every session of yours has ended. Log in with the new one.",
+            flash(_("Your password is changed and every session of yours has ended. Log in with the new one."),
                   "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password_reset.html", form=form, token=token)

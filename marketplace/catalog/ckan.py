@@ -8,26 +8,28 @@ parameters or POST with a JSON body (a form body works too). Every answer is CKA
 parameters), "Bad request" (400: unknown action, unreadable JSON). Nothing here answers a bare 500 for bad input.
 
 Only listed products appear, each through its listed version: package_search reads the catalog search index
-(listed products only), package_show goes through ``listed_product`` (404 for drafts, suspended and delisted
-products), lists read ``buyer_visible``. An organization appears while it has a listed product.
+(listed products only), package_show goes through ``listed_by_id`` (404 for drafts, suspended and delisted
+products), lists read ``buyer_visible``. An organization or a group (a category) appears while it has a listed
+product.
 
 Actions and what they take (see ``ckan_mapping`` for the id, licence and field mapping):
 
-- package_search: ``q`` (words, searched like the catalog page; ``*:*`` is everything; ``field:value`` words
-  with a field fq knows are filters), ``fq`` and ``fq_list`` (Solr ``field:value`` clauses joined by spaces or
-  AND, OR between clauses of one field, ``field:(a OR b)``, quoted values; fields organization, owner_org,
-  groups, res_format, tags, license_id, dataset_type/type, state, private, capacity and our facets category,
-  region, seller, licence, price, currency, delivery, format, frequency; negation, ranges and wildcards are a
-  Validation Error), ``sort`` (default ``score desc, metadata_modified desc``; metadata_modified,
-  metadata_created, name, id, title_string, price with asc/desc), ``rows`` (default 10, capped at 1000 as in
-  CKAN), ``start`` (any offset: ordered reads of the index past what the search pages to),
-  ``facet.field`` (JSON list), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1), ``facet``.
-  Counts are the catalog search's: a field is counted under every filter but its own, except that fields a
-  dataset has one value of (organization, groups) count only the chosen values, as CKAN does.
-- package_show: ``id`` (the slug). package_list: ``limit``, ``offset``; slugs in listing order (product id).
+- package_search: ``q`` (words, searched like the catalog page; Solr syntax when it names fields: ``name:``,
+  ``title:``, ``tags:``, ...), ``fq`` and ``fq_list`` (Solr syntax, read by ``ckan_query``: fields organization,
+  owner_org, groups, tags, res_format, license_id, name, id, title, text, metadata_modified and metadata_created
+  (date ranges with Solr date math), dataset_type/type, state, private, capacity, isopen and our facets category,
+  region, seller, licence, price, currency, delivery, format, frequency; negation, AND, OR, parentheses;
+  anything else is a Validation Error "Search Query is invalid: ..."), ``sort`` (default ``score desc,
+  metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with asc/desc),
+  ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON list; a field
+  nothing is indexed under is an empty facet), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1),
+  ``facet``. Facet counts are over the matching datasets, as Solr gives them to CKAN.
+- package_show: ``id`` (the UUID) or the name. package_list: ``limit``, ``offset``; names in listing order.
 - organization_list: ``all_fields``, ``sort`` (title|name|package_count asc|desc; default title asc),
   ``limit`` (1000, or 25 with all_fields, as CKAN), ``offset``, ``q``, ``organizations``.
 - organization_show: ``id`` (the slug), ``include_datasets`` (first 1000, newest first), ``include_extras``.
+- group_list, group_show, tag_list, resource_show, package_autocomplete, current_package_list_with_resources:
+  see ``ckan_reads``.
 - license_list, status_show (CKAN 2.10 compatible), help_show (``name``), site_read.
 """
 from __future__ import annotations
@@ -35,53 +37,40 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.models import Organization
+from marketplace.catalog import ckan_reads  # noqa: F401  (registers the group, tag and resource actions)
 from marketplace.catalog.ckan_mapping import (
+    ACTIONS,
     DEFAULT_SORT,
-    FQ_FACETS,
     LICENSE_ID,
-    LICENSE_TITLE,
-    SINGLE_VALUED,
+    ROWS_MAX,
     BadRequest,
     CkanError,
-    Filters,
     NotFoundError,
     SearchQueryError,
     ValidationError,
+    action,
     bool_param,
+    canonical,
     int_param,
     license_dicts,
     organization_dict,
     package_dict,
-    parse_fq,
     parse_sort,
     required_param,
-    split_q,
     strings_param,
     text_param,
-    translate_fq,
 )
+from marketplace.catalog.ckan_query import QueryError, Term, combine, free_words, parse_query, to_sql
+from marketplace.catalog.ckan_search import facets, find, listed_by_id, packages, q_tree
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
-from marketplace.catalog.models import CatalogEntry
-from marketplace.catalog.search import (
-    MAX_OFFSET,
-    MAX_PER_PAGE,
-    SearchQuery,
-    clean_filters,
-    like_pattern,
-    matching,
-    parse_terms,
-    search,
-)
-from marketplace.catalog.search import SORTS as SEARCH_SORTS
-from marketplace.catalog.services import listed_product, with_listed_content
+from marketplace.catalog.search import like_pattern
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.errors import NotFound as DomainNotFound
 from marketplace.extensions import db
@@ -93,32 +82,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ckan", __name__, url_prefix="/api/3/action")
 
 CKAN_VERSION = "2.10.0"
-ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default: more rows are quietly capped
 ORG_DATASETS_MAX = 1000
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SEARCH_PARAMS = {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
                  "facet.mincount", "include_private", "include_drafts", "include_deleted", "use_default_schema",
                  "fl", "callback"}
-ORDER_BY = {
-    "newest": (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()),
-    "oldest": (CatalogEntry.listed_at.asc(), CatalogEntry.id.asc()),
-    "price_asc": (CatalogEntry.price_sort.asc(), CatalogEntry.id.asc()),
-    "price_desc": (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()),
-    "name_asc": (CatalogEntry.slug.asc(),), "name_desc": (CatalogEntry.slug.desc(),),
-    "title_asc": (func.lower(CatalogEntry.title_en).asc(), CatalogEntry.slug.asc()),
-    "title_desc": (func.lower(CatalogEntry.title_en).desc(), CatalogEntry.slug.desc()),
-    "created_asc": (CatalogEntry.id.asc(),), "created_desc": (CatalogEntry.id.desc(),),
-}
 ORG_SORTS = {"title": lambda n: func.lower(Organization.name), "name": lambda n: Organization.slug,
              "package_count": lambda n: n, "packages": lambda n: n}
-
-ACTIONS: dict[str, Callable[[dict], object]] = {}
-
-
-def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
-    ACTIONS[function.__name__] = function
-    return function
-
 
 # ---------------------------------------------------------------- the envelope
 
@@ -215,79 +185,22 @@ def _request_data() -> dict:
 # ---------------------------------------------------------------- searching
 
 
-def find(session, text: str, filters: dict, order: str, start: int, rows: int):
-    """(total, facets, entries): how many listed products match, the catalog search's facet counts, and results
-    ``start`` to ``start + rows`` in one order.
-
-    The catalog search decides what matches and counts, without its close-match fallback (CKAN clients expect
-    exact matches: none is none). Relevance order exists only there, so those pages come from its pages; every
-    other order reads the index directly with the search's ``matching`` clauses, so that any offset is reachable."""
-    filters = clean_filters(filters)
-    if order == "relevance" and parse_terms(text)[0]:
-        return _ranked(session, text, filters, start, rows)
-    stats = search(session, SearchQuery(q=text, filters=filters, sort=order if order in SEARCH_SORTS else "newest",
-                                        per_page=1, close_matches=False))
-    entries = []
-    if rows and start < stats.total:
-        order_by = ORDER_BY["newest" if order == "relevance" else order]
-        entries = list(session.scalars(select(CatalogEntry).where(*matching(session, stats.terms, filters))
-                                       .order_by(*order_by).offset(start).limit(rows)))
-    return stats.total, stats.facets, entries
-
-
-def _ranked(session, text: str, filters: dict, start: int, rows: int):
-    """Results in relevance order from the catalog search's pages (of ``rows`` when start falls on one)."""
-    per = rows if 0 < rows <= MAX_PER_PAGE and start % rows == 0 else MAX_PER_PAGE
-    first, last = start // per, (start + max(rows, 1) - 1) // per
-    result, entries = None, []
-    for page in range(first, last + 1):
-        if result is not None and page * per >= result.total:
-            break
-        if page * per > MAX_OFFSET:
-            result = result or search(session, SearchQuery(q=text, filters=filters, per_page=1, close_matches=False))
-            if page * per >= result.total:
-                break
-            raise ValidationError({"start": [
-                f"Results in relevance order go up to start={MAX_OFFSET}; sort by metadata_modified desc or "
-                f"name asc to read further."]})
-        result = search(session, SearchQuery(q=text, filters=filters, page=page + 1, per_page=per,
-                                             close_matches=False))
-        entries += result.items
-        if len(result.items) < per:
-            break
-    if result is None:
-        return 0, {}, []
-    skip = start - first * per
-    return result.total, result.facets, entries[skip:skip + rows] if rows else []
-
-
-def _packages(session, entries) -> list[dict]:
-    ids = [entry.id for entry in entries]
-    if not ids:
-        return []
-    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
-    base = public_base_url()
-    return [package_dict(found[i], base=base) for i in ids if i in found]
-
-
-def _facets(fields: list[str], facets: dict, filters: dict, total: int, limit: int, mincount: int):
-    """CKAN's two facet shapes from the catalog search's counts. Those count a facet under every filter but its
-    own; for a facet a product has one value of (organization, groups, frequency) the counts over the matches,
-    as CKAN gives them, are those of its chosen values."""
-    plain, restructured = {}, {}
-    for name in fields:
-        if name == "license_id":
-            items = [(LICENSE_ID, LICENSE_TITLE, total)]
-        else:
-            facet = FQ_FACETS[name]
-            chosen = filters.get(facet) if facet in SINGLE_VALUED else None
-            items = [(v.value, v.label, v.count) for v in facets.get(facet, ()) if not chosen or v.value in chosen]
-        items = [item for item in items if item[2] >= max(mincount, 1)]
-        items = items[:limit] if limit >= 0 else items
-        plain[name] = {value: count for value, _, count in items}
-        restructured[name] = {"title": name, "items": [{"name": value, "display_name": label, "count": count}
-                                                       for value, label, count in items]}
-    return plain, restructured
+def _query(data: dict) -> tuple[object | None, list[str]]:
+    """The query tree of q, fq and fq_list together, and the words relevance ranks by; a query this API cannot
+    run is CKAN's 409 naming the parameter."""
+    nodes, words = [], []
+    for key, texts in (("q", [text_param(data, "q")]), ("fq", [text_param(data, "fq")]),
+                       ("fq_list", strings_param(data, "fq_list", split=False))):
+        for text in texts:
+            try:
+                node = q_tree(text) if key == "q" else parse_query(text)
+                if node is not None:  # every field and value checked here, so the error names its parameter
+                    to_sql(node, db.session.get_bind().dialect.name, canonical)
+            except QueryError as error:
+                raise ValidationError({key: [f"Search Query is invalid: {error}"]}) from None
+            nodes.append(node)
+            words += free_words(node) if key == "q" else []
+    return combine(nodes), words
 
 
 @action
@@ -297,27 +210,20 @@ def package_search(data: dict) -> dict:
     unknown = sorted(k for k in data if k not in SEARCH_PARAMS and not k.startswith("ext_"))
     if unknown:
         raise SearchQueryError(f"Invalid search parameters: {unknown}")
-    text, fielded = split_q(text_param(data, "q"))
-    filters = translate_fq(parse_fq(fielded, "q"), Filters(), "q") if fielded else Filters()
-    for fq in [text_param(data, "fq"), *strings_param(data, "fq_list", split=False)]:
-        if fq.strip():
-            translate_fq(parse_fq(fq), filters)
+    node, words = _query(data)
     sort = text_param(data, "sort").strip() or DEFAULT_SORT
     order = parse_sort(sort)
     rows = min(int_param(data, "rows", 10), ROWS_MAX)
     start = int_param(data, "start", 0)
     fields = strings_param(data, "facet.field") if bool_param(data, "facet", True) else []
-    allowed = sorted({*FQ_FACETS, "license_id"})
-    for name in fields:
-        if name not in allowed:
-            raise ValidationError({"facet.field": [f"Cannot facet on {name!r}; use {', '.join(allowed)}."]})
     limit, mincount = int_param(data, "facet.limit", 50, natural=False), int_param(data, "facet.mincount", 1)
-    words = " ".join([text, *filters.words]).strip()
     session = db.session
-    total, facets, entries = (0, {}, []) if filters.nothing else \
-        find(session, words, filters.facets, order, start, rows)
-    plain, restructured = _facets(fields, facets, filters.facets, total, limit, mincount)
-    return {"count": total, "sort": sort, "results": _packages(session, entries), "facets": plain,
+    try:
+        matched, where, entries = find(session, node, words, order, start, rows, canonical)
+    except QueryError as error:
+        raise ValidationError({"fq": [f"Search Query is invalid: {error}"]}) from None
+    plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
+    return {"count": len(matched), "sort": sort, "results": packages(session, entries), "facets": plain,
             "search_facets": restructured}
 
 
@@ -326,9 +232,8 @@ def package_search(data: dict) -> dict:
 
 @action
 def package_show(data: dict) -> dict:
-    """One listed dataset by id or name (both are the product slug)."""
-    product = listed_product(db.session, required_param(data, "id"))
-    return package_dict(product, base=public_base_url())
+    """One listed dataset by id (its UUID) or name (its slug)."""
+    return package_dict(listed_by_id(db.session, required_param(data, "id")), base=public_base_url())
 
 
 @action
@@ -394,8 +299,9 @@ def organization_show(data: dict) -> dict:
                             extras=bool_param(data, "include_extras", True))
     out.update(users=[], groups=[], tags=[])
     if bool_param(data, "include_datasets", False):
-        _, _, entries = find(db.session, "", {"seller": (org.slug,)}, "newest", 0, ORG_DATASETS_MAX)
-        out["packages"] = _packages(db.session, entries)
+        _, _, entries = find(db.session, Term("organization", org.slug), [], "newest", 0, ORG_DATASETS_MAX,
+                             canonical)
+        out["packages"] = packages(db.session, entries)
     return out
 
 

@@ -2,9 +2,9 @@
 the errors CKAN clients understand, and CKAN/Solr search parameters (``fq``, ``sort``) translated to the
 catalog search's facets and orders.
 
-Identifiers: a package's ``id`` and ``name`` are both the product slug, and an organization's ``id`` and ``name``
-are both the organization slug. Slugs are given once at creation and never change, so they are stable harvest
-identifiers; they cannot be mistaken for one another the way a numeric id and an all-digit slug could.
+Identifiers: a package's ``id`` is the product's UUID, which never changes, and its ``name`` the product slug; a
+resource's ``id`` is the file's UUID, carried to the next version with the file, so harvesters of several portals
+never see two resources with one id. An organization's ``id`` and ``name`` are both the organization slug.
 
 Licence: every plan grants its own structured licence, so a package has one ``license_id``,
 ``marketplace-terms`` (the exchange's licence terms, one per pricing plan; ``license_url`` is the product page's
@@ -14,13 +14,12 @@ upstream open data each product is built on, with its own licence, the ``sources
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
-from marketplace.catalog.index import usd_cents
-from marketplace.catalog.search import FACETS, LICENCE_LABELS, PRICE_LABELS, VOCABULARIES, facet_label
+from marketplace.catalog.index import last_change, usd_cents
+from marketplace.catalog.search import LICENCE_LABELS, PRICE_LABELS, VOCABULARIES, facet_label
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.licences import licence_catalog
 from marketplace.listings.models import Asset, DataProduct, PricingPlan
@@ -28,6 +27,18 @@ from marketplace.listings.vocab import DataFormat
 
 LICENSE_ID = "marketplace-terms"
 LICENSE_TITLE = "Open Data Exchange licence terms (one licence per pricing plan)"
+
+
+# ---------------------------------------------------------------- the actions
+
+ACTIONS: dict[str, Callable[[dict], object]] = {}
+ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default: more rows are quietly capped
+
+
+def action(function: Callable[[dict], object]) -> Callable[[dict], object]:
+    """Register a function as the action of its name (``/api/3/action/<name>``)."""
+    ACTIONS[function.__name__] = function
+    return function
 
 
 # ---------------------------------------------------------------- errors in CKAN's shape
@@ -179,9 +190,10 @@ def resource_format(filename: str) -> str:
 
 
 def resource_dict(asset: Asset, position: int, *, package_id: str, page: str) -> dict:
+    """A file of the listed version as a CKAN resource: its id is the file's UUID, kept across versions."""
     sample = str(asset.kind) == "sample"
     return {
-        "id": str(asset.id), "package_id": package_id, "position": position, "state": "active",
+        "id": asset.uuid, "package_id": package_id, "position": position, "state": "active",
         "name": f"{'Sample' if sample else 'Deliverable'}: {asset.filename}",
         "description": "Sample file, free to preview." if sample
         else "Deliverable file, for holders of an active licence.",
@@ -240,17 +252,17 @@ def package_dict(product: DataProduct, *, base: str) -> dict:
                               ensure_ascii=False),
         "title_zh": v.title_zh or None,
     }
-    resources = [resource_dict(a, i, package_id=product.slug, page=page) for i, a in enumerate(v.assets)]
+    resources = [resource_dict(a, i, package_id=product.uuid, page=page) for i, a in enumerate(v.assets)]
     groups = [{"id": v.category, "name": v.category, "title": facet_label("category", v.category),
                "display_name": facet_label("category", v.category), "description": "", "image_display_url": ""}] \
         if v.category else []
     return {
-        "id": product.slug, "name": product.slug, "type": "dataset", "state": "active", "private": False,
+        "id": product.uuid, "name": product.slug, "type": "dataset", "state": "active", "private": False,
         "title": v.title_en, "notes": v.description_en or "",
         "title_translated": {"en": v.title_en, "zh": v.title_zh or ""},
         "notes_translated": {"en": v.description_en or "", "zh": v.description_zh or ""},
         "url": page, "version": v.label,
-        "metadata_created": iso(product.created_at), "metadata_modified": iso(v.approved_at or product.updated_at),
+        "metadata_created": iso(product.created_at), "metadata_modified": iso(last_change(product)),
         "author": org.name, "author_email": org.contact_email, "maintainer": org.name,
         "maintainer_email": org.contact_email, "creator_user_id": None,
         "organization": organization_dict(org, base=base), "owner_org": org.slug,
@@ -280,117 +292,7 @@ def license_dicts() -> list[dict]:
 # ---------------------------------------------------------------- fq and sort
 
 
-# CKAN field -> our facet. Our own facet names work too.
-FQ_FACETS = {"organization": "seller", "owner_org": "seller", "groups": "category", "res_format": "format",
-             **{f: f for f in FACETS}}
-# Fields that are the same for every listed product: a clause on them keeps everything or nothing.
-FQ_CONSTANTS = {"dataset_type": "dataset", "type": "dataset", "state": "active", "private": "false",
-                "capacity": "public", "license_id": LICENSE_ID, "isopen": "false"}
-FQ_TEXT = {"tags", "text"}  # matched as search words (a tag is searchable text in the catalog index)
-SINGLE_VALUED = {"seller", "category", "frequency"}  # a product has exactly one value of these
-FQ_FIELDS = sorted({*FQ_FACETS, *FQ_CONSTANTS, *FQ_TEXT})
-
-_VALUE = r'"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\)|\[[^\]]*\]|\{[^}]*\}|(?:[^\s()"\\]|\\.)+'
-_TOKEN = re.compile(rf'\s*(?:(?P<op>AND\b|OR\b|NOT\b|&&|\|\||[()])|'
-                    rf'(?P<clause>(?P<sign>[+\-!]?)(?P<field>\*|[A-Za-z_][\w.]*):(?P<value>{_VALUE}))|(?P<bad>\S+))')
-_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|(?:[^\s"\\]|\\.)+')
-
-
-@dataclass
-class Clause:
-    field: str
-    values: tuple[str, ...]
-
-
-@dataclass
-class Filters:
-    """What fq (and fielded words in q) ask for: facet values (OR within a facet, AND across), extra search
-    words, and whether a clause excludes every listed product."""
-
-    facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    words: list[str] = field(default_factory=list)
-    nothing: bool = False
-
-
-def _fail(message: str, key: str = "fq"):
-    raise ValidationError({key: [message]})
-
-
-def _unquote(raw: str) -> str:
-    raw = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
-    return re.sub(r"\\(.)", r"\1", raw)
-
-
-def _values(raw: str, fieldname: str, key: str) -> tuple[str, ...]:
-    if raw[0] in "[{":
-        _fail(f"Range queries ({fieldname}:{raw}) are not supported.", key)
-    words = [w for w in _WORD.findall(raw[1:-1]) if w not in ("OR", "||")] if raw[0] == "(" else [raw]
-    if any(w in ("AND", "&&", "NOT") or w[0] in "+-!" for w in words):
-        _fail(f"Inside {fieldname}:(...) only OR is supported.", key)
-    if fieldname != "*" and any(w[0] != '"' and re.search(r"(?<!\\)[*?]", w) for w in words):
-        _fail(f"Wildcards ({fieldname}:{raw[:60]}) are not supported.", key)
-    values = tuple(_unquote(w) for w in words)
-    if not values or any(not v.strip() for v in values):
-        _fail(f"{fieldname}: give a value.", key)
-    return values
-
-
-def parse_fq(text: str, key: str = "fq") -> list[list[Clause]]:
-    """A Solr filter query as a conjunction of disjunctions of ``field:value`` clauses (spaces and AND join,
-    OR joins clauses of one field, ``field:(a OR b)`` lists values); anything else is a ValidationError."""
-    tokens, pos = [], 0
-    for match in _TOKEN.finditer(text):
-        if match.group("bad"):
-            _fail(f"Cannot read {match.group('bad')[:60]!r}: write field:value clauses, e.g. organization:name.", key)
-        if match.group("clause"):
-            if match.group("sign") in ("-", "!"):
-                _fail(f"Negative clauses ({match.group('clause')[:60]}) are not supported.", key)
-            tokens.append(Clause(match.group("field"), _values(match.group("value"), match.group("field"), key)))
-        elif match.group("op"):
-            tokens.append(match.group("op"))
-        pos = match.end()
-    if text[pos:].strip():
-        _fail(f"Cannot read {text[pos:pos + 60]!r}.", key)
-
-    def conjunction(i: int, depth: int) -> tuple[list[list[Clause]], int]:
-        out: list[list[Clause]] = []
-        while i < len(tokens) and tokens[i] != ")":
-            if tokens[i] in ("AND", "&&"):
-                i += 1
-                continue
-            group, i = disjunction(i, depth)
-            out += group
-        if depth and i >= len(tokens):
-            _fail("Unbalanced parentheses.", key)
-        if not depth and i < len(tokens):
-            _fail("Unbalanced parentheses.", key)
-        return out, i + 1 if depth else i
-
-    def unit(i: int, depth: int) -> tuple[list[list[Clause]], int]:
-        if i >= len(tokens):
-            _fail("The filter query ends too early.", key)
-        token = tokens[i]
-        if isinstance(token, Clause):
-            return [[token]], i + 1
-        if token == "(":
-            return conjunction(i + 1, depth + 1)
-        if token == "NOT":
-            _fail("NOT clauses are not supported.", key)
-        _fail(f"Unexpected {token!r}.", key)
-
-    def disjunction(i: int, depth: int) -> tuple[list[list[Clause]], int]:
-        cnf, i = unit(i, depth)
-        while i < len(tokens) and tokens[i] in ("OR", "||"):
-            other, i = unit(i + 1, depth)
-            if len(cnf) > 1 or len(other) > 1:
-                _fail("OR between groups of AND-ed clauses is not supported.", key)
-            cnf = [cnf[0] + other[0]]
-        return cnf, i
-
-    return conjunction(0, 0)[0]
-
-
-def _canonical(facet: str, value: str) -> str:
+def canonical(facet: str, value: str) -> str:
     """A facet value as stored: vocabularies match whatever the case and - or _ (CKAN group names use -)."""
     if facet == "format":
         known = {f.value.lower(): f.value for f in DataFormat}
@@ -406,57 +308,11 @@ def _canonical(facet: str, value: str) -> str:
     return known.get(key) or known.get(key.replace("-", "_")) or value.strip()
 
 
-def translate_fq(groups: list[list[Clause]], filters: Filters | None = None, key: str = "fq") -> Filters:
-    out = filters or Filters()
-    for group in groups:
-        fields = {c.field for c in group}
-        targets = {FQ_FACETS.get(f, f) for f in fields}
-        unknown = sorted(f for f in fields if f not in FQ_FACETS and f not in FQ_CONSTANTS and f not in FQ_TEXT
-                         and f != "*")
-        if unknown:
-            _fail(f"Unknown field {unknown[0]!r}; filter by {', '.join(FQ_FIELDS)}.", key)
-        if len(targets) > 1:
-            _fail(f"OR joins clauses on one field only (got {', '.join(sorted(fields))}).", key)
-        values = {v for c in group for v in c.values}
-        name = next(iter(fields))
-        if name == "*":
-            if values != {"*"}:
-                _fail("Only *:* may stand without a field.", key)
-        elif name in FQ_CONSTANTS:
-            if FQ_CONSTANTS[name] not in {v.lower() for v in values}:
-                out.nothing = True
-        elif name in FQ_TEXT:
-            if len(values) > 1:
-                _fail(f"{name}: one value per clause (AND several clauses instead of OR).", key)
-            out.words.append(values.pop())
-        else:
-            facet = FQ_FACETS[name]
-            chosen = tuple(dict.fromkeys(_canonical(facet, v) for v in sorted(values)))
-            if facet in out.facets and set(out.facets[facet]) != set(chosen):
-                if facet not in SINGLE_VALUED:
-                    _fail(f"{name}: requiring several values at once is not supported; list alternatives as "
-                          f"{name}:(a OR b).", key)
-                chosen = tuple(v for v in out.facets[facet] if v in chosen)
-                out.nothing = out.nothing or not chosen
-            out.facets[facet] = chosen
-    return out
-
-
-_FIELDED = re.compile(rf'(?<!\S)[+]?(?:{"|".join(map(re.escape, FQ_FIELDS))}|\*):(?:{_VALUE})')
-
-
-def split_q(q: str) -> tuple[str, str]:
-    """(free text, fielded clauses) of a CKAN q: ``*:*`` means everything, ``field:value`` with a field fq knows
-    is a filter; every other word is searched for."""
-    clauses = " ".join(m.group(0) for m in _FIELDED.finditer(q))
-    return " ".join(_FIELDED.sub(" ", q).split()), clauses
-
-
 # CKAN sort keys -> the orders package_search serves (relevance through the catalog search, others from the index).
 SORT_KEYS = {
     "metadata_modified desc": "newest", "metadata_modified asc": "oldest",
     "metadata_created desc": "created_desc", "metadata_created asc": "created_asc",
-    "name asc": "name_asc", "name desc": "name_desc", "id asc": "name_asc", "id desc": "name_desc",
+    "name asc": "name_asc", "name desc": "name_desc", "id asc": "id_asc", "id desc": "id_desc",
     "title_string asc": "title_asc", "title_string desc": "title_desc", "title asc": "title_asc",
     "title desc": "title_desc", "price asc": "price_asc", "price desc": "price_desc",
     "score desc": "relevance", "rank": "relevance", "relevance": "relevance",

@@ -8,6 +8,7 @@ new catalog generation in the same transaction, which is how every process learn
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -59,6 +60,14 @@ def licence_kinds(plan: PricingPlan) -> set[str]:
     return kinds
 
 
+def last_change(product: DataProduct) -> datetime:
+    """When what buyers see of a listed product last changed: its listed version's approval, or its
+    reinstatement if later. The index orders and filters by it (CKAN's metadata_modified), so an incremental
+    harvest asking for changes since a time finds a product that came back."""
+    stamps = [t for t in (product.listed_version.approved_at, product.status_changed_at) if t is not None]
+    return max(stamps) if stamps else utcnow()
+
+
 def _summary(text: str) -> str:
     plain = " ".join(_MARKDOWN.sub(" ", text or "").split())
     return plain if len(plain) <= 300 else plain[:297].rsplit(" ", 1)[0] + "…"
@@ -81,7 +90,7 @@ def entry_values(product: DataProduct) -> dict:
         "personal_info": v.personal_info, "min_amount": cheapest.amount if cheapest else 0,
         "min_currency": str(cheapest.currency) if cheapest else "",
         "price_sort": usd_cents(cheapest) if cheapest else 0,
-        "plan_count": len(plans), "listed_at": v.approved_at or utcnow(),
+        "plan_count": len(plans), "listed_at": last_change(product),
         "title_text": fold(titles.lower()), "search_text": fold(body.lower())[:SEARCH_TEXT_CHARS],
     }
     row.update(

@@ -51,6 +51,7 @@ from marketplace.listings.vocab import (
     Portal,
     Prohibition,
     Region,
+    SourceUsage,
     Territory,
     UpdateFrequency,
 )
@@ -203,6 +204,11 @@ class NewProductForm(MetadataForm):
 # ---------------------------------------------------------------- sources
 
 
+USAGE_HELP = _l("A verbatim copy or an unaltered subset of records stays under the source's licence; cleaning, "
+                "joining or aggregating it makes a derived work. Licences without derivatives or with share-alike "
+                "terms treat them differently.")
+
+
 class SourceForm(FlaskForm):
     portal = SelectField(_l("Portal"), choices=_options(Portal.choices), default=Portal.DATA_GOV_HK.value)
     title = StringField(_l("Dataset title"), validators=[Length(max=300)])
@@ -211,6 +217,8 @@ class SourceForm(FlaskForm):
     # Unknown licences are refused by the service (one rule, one message), not by choice validation.
     licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False)
     attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
+    usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices),
+                        default=SourceUsage.DERIVED.value, description=USAGE_HELP)
     external_id = HiddenField(validators=[Length(max=200)])
     submit = SubmitField(_l("Add source"))
 
@@ -223,7 +231,15 @@ class SourceForm(FlaskForm):
             "portal": self.portal.data, "title": (self.title.data or "").strip(), "url": (self.url.data or "").strip(),
             "publisher": (self.publisher.data or "").strip(), "licence_id": self.licence_id.data or "",
             "attribution": (self.attribution.data or "").strip(), "external_id": self.external_id.data or None,
+            "usage": self.usage.data,
         }
+
+
+class SourceUsageForm(FlaskForm):
+    """Change how the product uses a source already cited."""
+
+    usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices), description=USAGE_HELP)
+    submit = SubmitField(_l("Save"))
 
 
 class SourceLookupForm(FlaskForm):

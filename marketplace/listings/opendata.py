@@ -7,7 +7,7 @@ from functools import cache
 from urllib.parse import urlparse
 
 from marketplace.listings.licences import DATA_DIR, licence_for_url
-from marketplace.listings.vocab import Portal
+from marketplace.listings.vocab import Portal, SourceUsage
 
 DATAGOVHK_ATTRIBUTION = "Source: DATA.GOV.HK ({publisher}), used under the DATA.GOV.HK Terms and Conditions of Use."
 
@@ -41,12 +41,18 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
 
+# The catalogs cannot say how a product uses a dataset: a looked-up source is filled in as a derived work, the reading
+# that binds the most, and the seller changes it for a verbatim copy or an unaltered subset.
+_LOOKED_UP_USAGE = SourceUsage.DERIVED.value
+
+
 def source_from_datagovhk(record: dict) -> dict:
     publisher = _clean(record.get("organization", ""))
     return {
         "portal": Portal.DATA_GOV_HK.value, "title": _clean(record["title"]), "url": record["package_url"],
         "publisher": publisher, "licence_id": "LicenseRef-DATA.GOV.HK-Terms",
         "attribution": DATAGOVHK_ATTRIBUTION.format(publisher=publisher), "external_id": record["name"],
+        "usage": _LOOKED_UP_USAGE,
     }
 
 
@@ -58,7 +64,7 @@ def source_from_shanghai(record: dict) -> dict:
         "url": f"https://sodachallenges.github.io/datasets/{record['slug']}/",
         "publisher": _clean(record.get("organization", "")), "licence_id": licence_id,
         "attribution": f"数据来源：{_clean(record.get('organization', ''))}（SODA 上海开放数据创新应用大赛）",
-        "external_id": record["slug"],
+        "external_id": record["slug"], "usage": _LOOKED_UP_USAGE,
     }
 
 

@@ -25,6 +25,7 @@ from marketplace.listings.vocab import (
     Portal,
     Prohibition,
     Region,
+    SourceUsage,
     Territory,
     UpdateFrequency,
 )
@@ -71,6 +72,12 @@ def _licence_id(**kw) -> fields.String:
     return text(80, **documented(kw, description="An id from GET /licences (SPDX or a portal's terms of use)."))
 
 
+_USAGE_DOC = (
+    "How the product uses the source, which the licence rules turn on: `verbatim` (the source as published), "
+    "`subset` (whole records selected, not altered) or `derived` (cleaned, joined, aggregated or otherwise "
+    "transformed; the default for a new source).")
+
+
 class SourceInSchema(Schema):
     portal = choice(Portal, required=True)
     title = line(300, blank=False, required=True)
@@ -79,6 +86,7 @@ class SourceInSchema(Schema):
     licence_id = _licence_id(required=True)
     attribution = text(5000)
     external_id = line(200, allow_none=True)
+    usage = choice(SourceUsage, metadata={"description": _USAGE_DOC})
 
 
 class SourcePatchSchema(SourceInSchema):
@@ -209,6 +217,7 @@ class SourceOutSchema(Schema):
     licence_name = fields.Method("_licence_name")
     attribution = fields.String()
     external_id = fields.String(allow_none=True)
+    usage = fields.String(metadata={"enum": [u.value for u in SourceUsage], "description": _USAGE_DOC})
 
     def _licence_name(self, obj) -> str | None:
         from marketplace.listings.licences import get_licence

@@ -36,7 +36,7 @@ from marketplace.listings.states import (
     ProductStatus,
     status_words,
 )
-from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind
+from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind, SourceUsage
 from marketplace.text import single_line_errors
 
 # Fields of a version a seller edits directly (the rest have their own functions).
@@ -219,6 +219,8 @@ def _check_source(data: dict) -> None:
         errors["url"] = [_("Give the dataset's http(s) address.")]
     if not (data.get("title") or "").strip():
         errors["title"] = [_("Required.")]
+    if "usage" in data and data["usage"] not in {u.value for u in SourceUsage}:
+        errors["usage"] = [_("Say how the product uses the source: verbatim, subset or derived.")]
     # Cited in e-mails, certificates and exports: one line each.
     errors = single_line_errors({key: data.get(key) for key in ("title", "publisher", "external_id")}) | errors
     if errors:
@@ -326,7 +328,8 @@ def _check_plan(data: dict) -> None:
     if kind != PlanKind.SUBSCRIPTION and data.get("billing_period"):
         errors["billing_period"] = [_("Only subscriptions have a billing period.")]
     if data.get("licence_cap") is not None and not 1 <= data["licence_cap"] <= MAX_LICENCE_CAP:
-        errors["licence_cap"] = [f"A cap is 1 to {MAX_LICENCE_CAP:,} licences, or empty for no cap."]
+        errors["licence_cap"] = [_("A cap is 1 to %(most)s licences, or empty for no cap.",
+                                       most=format(MAX_LICENCE_CAP, ","))]
     if data.get("duration_days") is not None and not 1 <= data["duration_days"] <= 36500:
         errors["duration_days"] = [_("Between 1 and 36500 days, or empty for no end.")]
     if not data.get("permitted_uses"):

@@ -36,6 +36,7 @@ from marketplace.listings.vocab import (
     Portal,
     Prohibition,
     Region,
+    SourceUsage,
     Territory,
     UpdateFrequency,
 )
@@ -249,6 +250,6 @@ TEMPLATE_HELPERS = {
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
-    "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition,
+    "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition, "SourceUsage": SourceUsage,
     "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
 }

@@ -26,6 +26,7 @@ from marketplace.listings.forms import (
     PlanForm,
     SourceForm,
     SourceLookupForm,
+    SourceUsageForm,
     UploadForm,
     convert_chinese,
     script_conversions,
@@ -41,6 +42,7 @@ from marketplace.listings.view_helpers import (
     render_workspace,
     send_asset,
 )
+from marketplace.listings.vocab import SourceUsage
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
@@ -221,6 +223,20 @@ def lookup_source(product_id: int, number: int):
     return render_workspace(version.product, version, forms={"lookup": form, "source": source},
                             notice=_("Found “%(title)s”. Review the details below, then add the source.",
                                      title=found["title"]))
+
+
+@bp.post(f"{VERSION}/sources/<int:source_id>/usage")
+def update_source_usage(product_id: int, number: int, source_id: int):
+    """Change how the product uses a cited source: a verbatim copy, an unaltered subset or a derived work."""
+    version = load_version(product_id, number)
+    form = SourceUsageForm()
+    if not form.validate_on_submit():
+        choices = ", ".join(u.label.lower() for u in SourceUsage)
+        return render_workspace(version.product, version, status=422,
+                                error=_("Choose how the product uses the source: %(choices)s.", choices=choices))
+    return _act(version, lambda: services.update_source(db.session, acting_user(), version, source_id,
+                                                        {"usage": form.usage.data}),
+                _("Source usage saved."), "sources")
 
 
 @bp.post(f"{VERSION}/sources/<int:source_id>/delete")

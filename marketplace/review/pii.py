@@ -24,10 +24,13 @@ import ijson
 
 from marketplace.errors import UnsupportedFile
 from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, json_events, open_upload
+from marketplace.review.pii_names import NameTally, name_strength
+from marketplace.review.pii_phones import BareNumberTally
+from marketplace.review.pii_roles import names_a_person_by_role
 
 log = logging.getLogger(__name__)
 
-PII_KINDS = ("cn_resident_id", "hkid", "cn_mobile", "hk_phone", "email", "bank_card", "column_name")
+PII_KINDS = ("cn_resident_id", "hkid", "cn_mobile", "hk_phone", "email", "bank_card", "person_name", "column_name")
 KIND_LABELS: dict[str, str] = {
     "cn_resident_id": "mainland resident identity number",
     "hkid": "Hong Kong identity card number",
@@ -35,12 +38,17 @@ KIND_LABELS: dict[str, str] = {
     "hk_phone": "Hong Kong phone number",
     "email": "e-mail address",
     "bank_card": "bank card number",
+    "person_name": "personal name",
     "column_name": "column name suggesting personal data",
 }
 MAX_CELL_CHARS = 10_000
 PROGRESS_ROWS = 10_000  # rows between two progress reports of a scan
 MAX_COLUMNS = 10_000  # distinct JSON keys tracked; further ones are pooled under OTHER_COLUMNS
 OTHER_COLUMNS = "(other columns)"
+# Rows counted, not scanned, past the row cap to tell how many the file holds: up to COUNT_FACTOR times the cap
+# (a seller's quick check stays quick), and never more than COUNT_ROWS (a worker's scan stays bounded).
+COUNT_ROWS = 2_000_000
+COUNT_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,19 @@ class ScanResult:
     truncated: bool
     findings: tuple[PiiFinding, ...]
     error: str | None = None
+    # Rows the file was found to hold: all of them when ``total_exact`` (counted to the end past the row cap),
+    # else at least this many (the count stopped after COUNT_ROWS more rows, or at a problem in the file).
+    total_rows: int = 0
+    total_exact: bool = True
+
+    @property
+    def scope(self) -> str:
+        """ "" for a whole file, else what was scanned: "the first 200,000 rows of 1,234,567" (or "of more than
+        2,200,000" when the rest was not counted to the end)."""
+        if not self.truncated:
+            return ""
+        total = f"{self.total_rows:,}" if self.total_exact else f"more than {self.total_rows:,}"
+        return f"the first {self.rows_scanned:,} rows of {total}"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -117,7 +138,9 @@ _HKID = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6}(?:\([\dA]\)|[\dA])(?![A-Za-
 _CARD = re.compile(  # plain, in groups of four, or Amex-style 4-6-5
     _L + r"(?:[3-6]\d{12,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|3[47]\d\d[ -]\d{6}[ -]\d{5})" + _R)
 _CN_MOBILE = re.compile(_L + r"(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _R)
-_HK_PHONE = re.compile(_L + r"(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)(?P<b>\d{4})" + _R)
+# A number inside a longer hyphenated code (the groups of a UUID: "5c9e-2345-6789-ab01") is not a phone number.
+_HK_PHONE = re.compile(_L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
+                       r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _CHECKED_KINDS = ("cn_resident_id", "hkid", "bank_card")
@@ -240,16 +263,20 @@ _SPLIT = re.compile(r"[\s_\-./:()（）]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\x00-\x7f]+")
 
 
+def _tokens(name: str) -> list[str]:
+    return [w.lower() for part in _SPLIT.split(name) for w in _WORD.findall(part)]
+
+
 def _name_kind(name: str) -> str | None:
     """"phone" or "personal" when a column name suggests personal data (see the rule above), else None."""
-    tokens = [w.lower() for part in _SPLIT.split(name) for w in _WORD.findall(part)]
+    tokens = _tokens(name)
     words = set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
     zh = [t for t in tokens if not t.isascii()]
     if words & _DENY or any(d in t for t in zh for d in _ZH_DENY):
         return None
     if words & _PHONE_WORDS or any(p in t for t in zh for p in _ZH_PHONE):
         return "phone"
-    if words & _STRONG or any(s in t for t in zh for s in _ZH_STRONG):
+    if words & _STRONG or any(s in t for t in zh for s in _ZH_STRONG) or names_a_person_by_role(tokens, zh):
         return "personal"
     weak = [t for t in tokens if t in _WEAK]
     others = {t for t in tokens if t not in _WEAK and t not in _NEUTRAL and not t.isdigit()}
@@ -267,20 +294,26 @@ def personal_column_names(names: Iterable[str]) -> list[str]:
 
 
 class _Column:
-    __slots__ = ("name", "personal", "phone", "kinds")
+    __slots__ = ("name", "personal", "phone", "kinds", "names", "numbers")
 
     def __init__(self, name: str):
         kind = _name_kind(name)
         self.name, self.personal, self.phone = name, kind is not None, kind == "phone"
         self.kinds: dict[str, list] = {}  # kind -> [cells with a valid match, cells failing the check, example]
+        self.names = NameTally()  # personal names among the text values, judged over the whole column
+        self.numbers = BareNumberTally()  # bare eight-digit Hong Kong numbers, judged over the whole column
 
     def add(self, value: Any) -> None:
         if isinstance(value, str):
             text = value[:MAX_CELL_CHARS]
+            if not text.strip():
+                return
+            self.names.add(text)
         elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             text = str(value)
         else:
             return
+        self.numbers.add(text)
         if "@" not in text and not _DIGIT_RUN.search(text):  # most cells: nothing any matcher could find
             return
         for kind, example in _detect(text, self.phone).items():
@@ -289,6 +322,10 @@ class _Column:
             tally[2] = tally[2] or example or ""
 
     def findings(self) -> Iterator[PiiFinding]:
+        if "hk_phone" not in self.kinds and (bare := self.numbers.verdict(set(_tokens(self.name)))):
+            self.kinds["hk_phone"] = [bare[0], 0, bare[1]]
+        if names := self.names.verdict():
+            self.kinds["person_name"] = [names[0], 0, names[1]]
         for kind in PII_KINDS[:-1]:
             hits, misses, example = self.kinds.get(kind, (0, 0, ""))
             # In a column of id-shaped codes about 1 in 10 passes a check digit by chance; report a checked
@@ -394,6 +431,7 @@ def scan_file(
     """
     fmt, rows, truncated, error = None, 0, False, None
     tally = _Tally()
+    cells: Iterator[Any] = iter(())
     try:
         fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
         at_eof = len(head) < HEAD_BYTES
@@ -418,4 +456,22 @@ def scan_file(
     except Exception as exc:  # noqa: BLE001 - the pre-screen must get a result for every file
         log.exception("PII scan of %s failed", filename)
         error = f"The scanner failed on this file ({type(exc).__name__})."
-    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error)
+    total, exact = (_count_rest(cells, rows, min(COUNT_ROWS, COUNT_FACTOR * max_rows)) if truncated
+                    else (rows, True))
+    name_strength.cache_clear()  # the values judged are the file's: none stays in memory after its scan
+    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact)
+
+
+def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:
+    """The rows of a file whose scan stopped at its cap: the scanned ones (the first of the rest was read already)
+    and the rest, counted without scanning up to ``more`` of them; exact when the count reached the end."""
+    total, limit = rows + 1, rows + 1 + more
+    try:
+        for item in cells:
+            if item is _RECORD:
+                if total >= limit:
+                    return total, False
+                total += 1
+    except Exception:  # noqa: BLE001 - a problem past the scanned rows only ends the count
+        return total, False
+    return total, True

@@ -70,6 +70,17 @@ class ScannedFile:
     rows_scanned: int
     truncated: bool
     error: str | None = None
+    total_rows: int | None = None  # rows the file holds; None when not known (a report from before they were counted)
+    total_exact: bool = False  # False: the file holds more than total_rows (or than rows_scanned)
+
+    @property
+    def scope(self) -> str:
+        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ...")."""
+        if not self.truncated:
+            return ""
+        at_least = max(self.total_rows or self.rows_scanned, self.rows_scanned)
+        total = f"{at_least:,}" if self.total_exact else f"more than {at_least:,}"
+        return f"the first {self.rows_scanned:,} rows of {total}"
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,28 @@ class PrescreenReport:
     def outcome_for(self, item: ChecklistItem) -> PrescreenOutcome:
         return max((f.outcome for f in self.findings_for(item)), key=lambda o: o.rank, default=PASS)
 
+    @property
+    def complete(self) -> bool:
+        """Whether every file was scanned to its end (none stopped at the row cap)."""
+        return not any(f.truncated for f in self.files)
+
+    def summary(self) -> str:
+        """The outcome in words, saying what a partial scan covered: "pass", or "pass on the first 200,000 rows of
+        1,234,567 of big.csv (deliverable)"."""
+        word = {PASS: "passed", REVIEW: "needs review", FAIL: "failed"}[self.outcome]
+        partial = [f"{f.scope} of {f.filename} ({f.kind})" for f in self.files if f.truncated]
+        if not partial:
+            return word
+        return f"{word} on {'; '.join(partial)} only"
+
     def counts(self) -> dict[str, int]:
         counted = Counter(f.outcome.value for f in self.findings)
         return {o.value: counted.get(o.value, 0) for o in PrescreenOutcome}
 
     def to_dict(self) -> dict:
         return {
-            "outcome": self.outcome.value, "ran_at": self.ran_at.isoformat(),
+            "outcome": self.outcome.value, "summary": self.summary(), "complete": self.complete,
+            "ran_at": self.ran_at.isoformat(),
             "findings": [{**asdict(f), "item": f.item.value, "outcome": f.outcome.value} for f in self.findings],
             "files": [asdict(f) for f in self.files],
         }
@@ -107,7 +133,9 @@ class PrescreenReport:
             for f in data.get("findings", [])
         )
         ran_at = datetime.fromisoformat(data["ran_at"]) if data.get("ran_at") else utcnow()
-        return cls(findings, tuple(ScannedFile(**f) for f in data.get("files", [])), ran_at)
+        fields_ = {f.name for f in ScannedFile.__dataclass_fields__.values()}
+        files = tuple(ScannedFile(**{k: v for k, v in f.items() if k in fields_}) for f in data.get("files", []))
+        return cls(findings, files, ran_at)
 
 
 @dataclass
@@ -171,7 +199,8 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
     scanned = tuple(
         ScannedFile(f.asset.filename, ", ".join(f.kinds), f.scan.format if f.scan else None,
                     f.scan.rows_scanned if f.scan else 0, f.scan.truncated if f.scan else False,
-                    (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"))
+                    (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"),
+                    f.scan.total_rows if f.scan else 0, f.scan.total_exact if f.scan else True)
         for f in files
     )
     return PrescreenReport(tuple(findings), scanned, utcnow())
@@ -186,7 +215,7 @@ def _source_legality(version: ProductVersion) -> list[Finding]:
     out = [Finding(I.SOURCE_LEGALITY, "sources_cited", PASS, f"{len(version.sources)} upstream source(s) cited.")]
     for source in version.sources:
         where = {"source": source.title, "licence_id": source.licence_id}
-        problems = check_licences(version.plans, [source.licence_id])
+        problems = check_licences(version.plans, [source.licence_id], source.usage)
         for p in problems:
             out.append(Finding(I.SOURCE_LEGALITY, f"licence_{p.rule}", FAIL if p.outcome == "fail" else REVIEW,
                                f"{source.title}: {p.message}", {**where, "plan": p.plan_name}))
@@ -210,6 +239,7 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
     out: list[Finding] = []
     named: set[str] = set()
     rows = 0
+    partial: list[tuple[str, str]] = []  # (file, what was scanned) for files scanned only up to the row cap
     for facts in files:
         name = facts.name
         if facts.scan is None:
@@ -222,6 +252,8 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                f"{name} could not be scanned to the end ({facts.scan.error}): check it by hand.",
                                {"file": facts.asset.filename}))
         rows += facts.scan.rows_scanned
+        if facts.scan.truncated:
+            partial.append((name, facts.scan.scope))
         for hit in facts.scan.findings:
             column = _shown(hit.column)
             details = {"file": facts.asset.filename, "column": column, "kind": hit.kind, "count": hit.count,
@@ -264,10 +296,16 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                    f"Plan \u201c{plan.name}\u201d does not prohibit re-identification of "
                                    f"{declared.value} data.", {"plan": plan.name}))
     if not any(f.outcome != PASS for f in out):
+        only = "".join(f"; {name} on {scope} only" for name, scope in partial)
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
-                           f"Scanned {sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows} row(s): "
+                           f"{'Passed on' if partial else 'Scanned'} "
+                           f"{sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows:,} row(s){only}: "
                            f"no personal information found, consistent with the declaration "
                            f"({declared.value if declared else 'none'})."))
+    for name, scope in partial:
+        out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", PASS,
+                           f"{name}: only {scope} were scanned (the row cap); the rows after them were not checked "
+                           f"for personal information.", {"file": name, "scope": scope}))
     return out
 
 

@@ -122,7 +122,8 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
         session.refresh(round_)
         record(session, actor_id=None, action="version.prescreened", subject_type="version",
                subject_id=round_.case.version_id, payload={"case_id": round_.case_id, "round": round_.number,
-                                                           "outcome": report.outcome.value, "rows": rows})
+                                                           "outcome": report.outcome.value, "rows": rows,
+                                                           "complete": report.complete})
     return "done"
 
 
@@ -186,5 +187,6 @@ def run_now(session: Session, round_: ReviewRound, storage: Storage) -> None:
     case = round_.case
     case.prescreen_outcome, case.prescreen_state, case.prescreen_rows = report.outcome, DONE, rows
     record(session, actor_id=None, action="version.prescreened", subject_type="version", subject_id=case.version_id,
-           payload={"case_id": case.id, "round": round_.number, "outcome": report.outcome.value, "rows": rows})
+           payload={"case_id": case.id, "round": round_.number, "outcome": report.outcome.value, "rows": rows,
+                    "complete": report.complete})
     session.flush()

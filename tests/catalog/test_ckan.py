@@ -100,7 +100,8 @@ def test_package_show_maps_the_listed_version(client, catalog, slugs):
     product = catalog["traffic"]
     version = product.listed_version
     pkg = call(client, "package_show", id=product.slug)
-    assert pkg["id"] == pkg["name"] == product.slug
+    assert pkg["id"] == product.uuid and pkg["name"] == product.slug
+    assert call(client, "package_show", id=product.uuid) == pkg  # by id or by name
     assert pkg["type"] == "dataset" and pkg["state"] == "active" and pkg["private"] is False
     assert pkg["title"] == "Hong Kong Strategic Road Traffic Speeds" and "speeds" in pkg["notes"]
     assert pkg["title_translated"] == {"en": pkg["title"], "zh": "香港交通数据"}
@@ -118,7 +119,7 @@ def test_package_show_maps_the_listed_version(client, catalog, slugs):
     by_kind = {r["resource_type"]: r for r in pkg["resources"]}
     sample = by_kind["sample"]
     asset = next(a for a in version.assets if a.kind == "sample")
-    assert sample["id"] == str(asset.id) and sample["package_id"] == product.slug
+    assert sample["id"] == asset.uuid and sample["package_id"] == product.uuid
     assert sample["format"] == "CSV" and sample["mimetype"] == "text/csv" and sample["size"] == asset.size
     assert sample["hash"] == asset.sha256 and sample["hash_algorithm"] == "sha256"
     assert sample["url"].endswith(f"/products/{product.slug}/assets/{asset.id}")
@@ -205,7 +206,26 @@ def test_drafts_never_appear_in_search(client, catalog):
     ({"fq": "groups:transport OR groups:weather"}, {"traffic", "journeys", "weather"}),
     ({"fq": "(organization:harbour-analytics OR organization:pudong-data-studio) groups:weather"}, {"weather"}),
     ({"fq": "organization:harbour-analytics organization:pudong-data-studio"}, set()),  # one org each
-    ({"fq": "tags:交通"}, {"traffic"}), ({"fq": "tags:wind tags:typhoon"}, {"weather"}),
+    ({"fq": "tags:交通"}, {"traffic"}), ({"fq": "tags:wind tags:typhoon"}, set()), ({"fq": "tags:traf"}, set()),
+    ({"fq": "-organization:harbour-analytics"}, {"air", "weather"}),
+    ({"fq": "NOT groups:transport"}, {"air", "weather"}),
+    ({"fq": "!groups:transport -groups:weather"}, {"air"}), ({"fq": "-groups:(transport OR weather)"}, {"air"}),
+    ({"fq": "organization:harbour-analytics OR groups:environment"}, {"traffic", "journeys", "air"}),
+    ({"fq": "+organization:(harbour-analytics OR pudong-data-studio) -tags:交通"}, {"journeys", "air", "weather"}),
+    ({"fq": "organization:harbour-analytics OR organization:nobody -groups:transport"}, set()),
+    ({"fq": "(groups:transport AND tags:交通) OR region:shanghai"}, {"traffic", "air"}),
+    ({"fq": "region:hong_kong region:cross_city"}, {"weather"}),
+    ({"fq": "tags:(wind OR 交通)"}, {"traffic", "weather"}),
+    ({"fq": 'tags:"交通" && groups:transport'}, {"traffic"}), ({"fq": "groups:transport || groups:weather"},
+                                                                  {"traffic", "journeys", "weather"}),
+    ({"fq": "metadata_modified:[* TO *]"}, "all"), ({"fq": "metadata_modified:[NOW-1DAY TO NOW+1DAY]"}, "all"),
+    ({"fq": "metadata_modified:[2999-01-01T00:00:00Z TO *]"}, set()),
+    ({"fq": "metadata_created:{* TO 2000-01-01T00:00:00.000Z}"}, set()),
+    ({"q": "name:kowloon-journey-times"}, {"journeys"}), ({"q": "title:typhoon"}, {"weather"}),
+    ({"q": "title:\"road traffic\""}, {"traffic"}), ({"q": "tags:wind"}, {"weather"}),
+    ({"q": "title:hong groups:transport -name:kowloon-journey-times"}, {"traffic"}),
+    ({"q": "speeds title:hong"}, {"traffic"}), ({"fq": "kowloon"}, {"journeys"}),
+    ({"fq": 'tags:"journey time"'}, {"journeys"}),
     ({"fq": "region:shanghai"}, {"air"}), ({"fq": "region:cross-city"}, {"weather"}),
     ({"fq": "licence:free"}, {"traffic"}), ({"fq": "currency:CNY"}, {"air"}),
     ({"fq": "frequency:hourly delivery:file"}, "all"),
@@ -221,18 +241,24 @@ def test_package_search_filters(client, catalog, params, expected):
 
 
 @pytest.mark.parametrize(("fq", "words"), [
-    ("colour:red", "Unknown field 'colour'"), ("name:traffic", "Unknown field 'name'"),
-    ("-organization:harbour-analytics", "Negative"), ("NOT groups:transport", "NOT"),
-    ("metadata_modified:[2020-01-01T00:00:00Z TO *]", "Range"), ("res_format:CS*", "Wildcards"),
-    ("organization:harbour-analytics OR groups:transport", "one field"),
-    ("(organization:harbour-analytics", "parentheses"), ("groups:transport)", "parentheses"),
-    ("traffic", "field:value"), ("groups:(transport AND weather)", "only OR"),
-    ("region:hong_kong region:shanghai", "several values"), ("tags:(a OR b)", "one value"),
-    ('groups:""', "give a value"), ("organization:x OR", "ends too early"),
+    ("colour:red", "Unknown field 'colour'"), ("-colour:red", "Unknown field 'colour'"),
+    ("groups:transport AND tags:x OR region:shanghai", "ambiguous"), ("num_tags:[1 TO 5]", "not a Solr date"),
+    ("groups:[a TO b]", "not a Solr date"), ("license_id:[2020-01-01T00:00:00Z TO *]", "Ranges work on"),
+    ("metadata_modified:[2020-01-01 TO *]", "not a Solr date"), ("metadata_modified:[NOW-3FORTNIGHTS TO *]", "unit"),
+    ("metadata_modified:[2020-13-01T00:00:00Z TO *]", "not a valid date"), ("res_format:CS*", "Wildcards"),
+    ("(organization:harbour-analytics", "unbalanced parentheses"), ("groups:transport)", "unbalanced parentheses"),
+    ('groups:""', "give a value"), ("organization:x OR", "ends with an operator"),
+    ("groups:(", "unbalanced parentheses"),
+    ("groups:x -", "ends with an operator"), ("groups:x AND (", "unbalanced"),
+    ("groups:x AND AND groups:y", "cannot read"),
+    ("(" * 40 + "groups:x" + ")" * 40, "nest"), (" ".join(["groups:x"] * 101), "more than 100 clauses"),
 ])
 def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, words):
     error = call(client, "package_search", status=409, fq=fq)
-    assert error["__type"] == "Validation Error" and words in error["fq"][0]
+    assert error["__type"] == "Validation Error" and error["fq"][0].startswith("Search Query is invalid: ")
+    assert words in error["fq"][0]
+    q_error = call(client, "package_search", status=409, q=f"title:x {fq}")
+    assert q_error["q"][0].startswith("Search Query is invalid: ")
 
 
 def test_facets_in_both_ckan_shapes(client, catalog):
@@ -257,15 +283,19 @@ def test_facet_options(client, catalog):
     filtered = call(client, "package_search", method="post", fq="groups:transport",
                     **{"facet.field": ["organization", "groups"]})
     assert filtered["facets"] == {"organization": {"harbour-analytics": 2}, "groups": {"transport": 2}}
-    # a field a dataset has several values of is counted under every other filter (the catalog's faceting)
+    # counts are over the matching datasets, as Solr counts them for CKAN
     regions = call(client, "package_search", method="post", fq="region:cross_city", **{"facet.field": ["region"]})
-    assert regions["count"] == 1 and regions["facets"]["region"] == {"hong_kong": 3, "shanghai": 1, "cross_city": 1}
+    assert regions["count"] == 1 and regions["facets"]["region"] == {"hong_kong": 1, "cross_city": 1}
     nothing = call(client, "package_search", method="post", q="zzzqqq", **{"facet.field": ["groups", "license_id"]})
     assert nothing["count"] == 0 and nothing["facets"] == {"groups": {}, "license_id": {}}
     off = call(client, "package_search", method="post", facet="false", **{"facet.field": ["groups"]})
     assert off["facets"] == {}
-    error = call(client, "package_search", status=409, **{"facet.field": '["tags"]'})
-    assert "Cannot facet on 'tags'" in error["facet.field"][0]
+    tags = call(client, "package_search", **{"facet.field": '["tags", "colour"]'})
+    assert tags["facets"]["tags"]["交通"] == 1 and tags["facets"]["tags"]["wind"] == 1
+    assert tags["facets"]["colour"] == {} and tags["search_facets"]["colour"] == {"title": "colour", "items": []}
+    some = call(client, "package_search", fq="groups:transport", **{"facet.field": '["tags"]'})
+    assert set(some["facets"]["tags"]) <= {t for p in call(client, "package_search", fq="groups:transport")["results"]
+                                            for t in (tag["name"] for tag in p["tags"])}
     assert "facet.field" in call(client, "package_search", status=409, **{"facet.field": "[oops"})
 
 
@@ -291,7 +321,9 @@ def test_paging_visits_every_result_once(client, catalog, params, rows):
 def test_sort_orders(client, catalog):
     by_name = names(call(client, "package_search", sort="name asc"))
     assert by_name == sorted(by_name)
-    assert names(call(client, "package_search", sort="id desc")) == by_name[::-1]
+    by_id = call(client, "package_search", sort="id asc")["results"]
+    assert [p["id"] for p in by_id] == sorted(p["id"] for p in by_id)
+    assert names(call(client, "package_search", sort="id desc")) == [p["name"] for p in by_id][::-1]
     newest = names(call(client, "package_search", sort="metadata_modified desc"))
     assert names(call(client, "package_search", sort="metadata_modified asc")) == newest[::-1]
     assert names(call(client, "package_search"))[0] == newest[0]
@@ -305,7 +337,7 @@ def test_sort_orders(client, catalog):
     ({"rows": "ten"}, "rows"), ({"rows": -1}, "rows"), ({"start": "x"}, "start"), ({"start": -5}, "start"),
     ({"rows": 2.5}, "rows"), ({"rows": True}, "rows"), ({"sort": "downloads desc"}, "sort"),
     ({"sort": "score desc, popularity asc"}, "sort"), ({"facet": "maybe"}, "facet"),
-    ({"facet.limit": "all"}, "facet.limit"), ({"q": ["a", "b"]}, "q"), ({"fq_list": "x"}, "fq"),
+    ({"facet.limit": "all"}, "facet.limit"), ({"q": ["a", "b"]}, "q"), ({"fq_list": ["colour:red"]}, "fq_list"),
 ])
 def test_bad_parameters_are_validation_errors(client, catalog, params, field):
     error = call(client, "package_search", method="post", status=409, **params)
@@ -325,15 +357,13 @@ def test_rows_are_capped_and_zero_rows_count_only(client, catalog):
     assert call(client, "package_search", start=50)["results"] == []
 
 
-def test_any_offset_is_reachable_except_deep_relevance_pages(client, catalog, monkeypatch):
-    monkeypatch.setattr(search_module, "MAX_OFFSET", 1)
-    monkeypatch.setattr(ckan, "MAX_OFFSET", 1)
+def test_any_offset_is_reachable_in_every_order(client, catalog, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_OFFSET", 1)  # the catalog page's limit does not apply here
     newest = names(call(client, "package_search", rows=10))
     assert names(call(client, "package_search", rows=1, start=3)) == newest[3:]
     ranked = names(call(client, "package_search", q="hong kong", rows=10))
     assert len(ranked) == 3
-    error = call(client, "package_search", status=409, q="hong kong", rows=1, start=2)
-    assert "start" in error
+    assert names(call(client, "package_search", q="hong kong", rows=1, start=2)) == ranked[2:]
     assert call(client, "package_search", q="hong kong", rows=1, start=9)["results"] == []
 
 
@@ -398,3 +428,113 @@ def test_license_list(client):
     assert by_id["CC-BY-4.0"]["title"] and by_id["CC-BY-4.0"]["url"].startswith("http")
     assert "LicenseRef-DATA.GOV.HK-Terms" in by_id
     assert set(licences[0]) >= {"id", "title", "url", "status", "od_conformance", "osd_conformance"}
+
+
+# ---------------------------------------------------------------- groups, tags, resources, autocomplete
+
+
+def test_group_list_and_group_show(client, session, catalog):
+    assert call(client, "group_list") == ["environment", "transport", "weather"]  # by title
+    full = call(client, "group_list", all_fields="true", sort="package_count desc")
+    assert [(g["name"], g["package_count"]) for g in full][0] == ("transport", 2)
+    assert full[0]["title"] == "Transport" and full[0]["type"] == "group" and full[0]["is_organization"] is False
+    assert call(client, "group_list", sort="name desc", limit=1, offset=1) == ["transport"]
+    assert call(client, "group_list", q="weath") == ["weather"]
+    assert call(client, "group_list", method="post", groups=["weather", "nothing"]) == ["weather"]
+    assert call(client, "group_list", type="organization") == []
+    assert "sort" in call(client, "group_list", status=409, sort="created asc")
+    group = call(client, "group_show", id="transport", include_datasets="true")
+    assert group["name"] == "transport" and group["package_count"] == 2
+    assert {p["name"] for p in group["packages"]} == {catalog["traffic"].slug, catalog["journeys"].slug}
+    assert "packages" not in call(client, "group_show", id="transport")
+    for missing in ("energy", "nothing"):  # no listed dataset, or no such category
+        assert call(client, "group_show", status=404, id=missing)["__type"] == "Not Found Error"
+    assert call(client, "group_show", status=409)["id"] == ["Missing value"]
+    # every group a package names can be shown
+    for pkg in call(client, "package_search")["results"]:
+        for g in pkg["groups"]:
+            assert call(client, "group_show", id=g["name"])["title"] == g["title"]
+
+
+def test_tag_list(client, catalog):
+    tags = call(client, "tag_list")
+    assert tags == sorted(tags) and {"traffic", "交通", "wind", "journey time", "air quality"} <= set(tags)
+    assert call(client, "tag_list", query="AIR") == ["air quality"]
+    assert call(client, "tag_list", q="journey") == ["journey time"]
+    full = call(client, "tag_list", all_fields="true", query="wind")
+    assert full == [{"id": full[0]["id"], "name": "wind", "display_name": "wind", "vocabulary_id": None}]
+    assert full[0]["id"] == call(client, "tag_list", all_fields="true", query="wind")[0]["id"]  # stable
+    assert call(client, "tag_list", status=404, vocabulary_id="genres")["__type"] == "Not Found Error"
+    counts = call(client, "package_search", **{"facet.field": '["tags"]', "facet.limit": -1})["facets"]["tags"]
+    assert set(counts) == set(tags)
+
+
+def test_resource_show_by_the_file_uuid(client, session, catalog, reviewer):
+    pkg = call(client, "package_show", id=catalog["traffic"].slug)
+    for resource in pkg["resources"]:
+        assert call(client, "resource_show", id=resource["id"]) == resource
+    asset = catalog["traffic"].listed_version.assets[0]
+    assert call(client, "resource_show", status=404, id=str(asset.id))["__type"] == "Not Found Error"
+    review.suspend_product(session, reviewer, catalog["traffic"], "Under query.")
+    session.commit()
+    assert call(client, "resource_show", status=404, id=pkg["resources"][0]["id"])["__type"] == "Not Found Error"
+    assert call(client, "resource_show", status=409)["id"] == ["Missing value"]
+
+
+def test_package_autocomplete(client, catalog):
+    found = call(client, "package_autocomplete", q="KOWLOON")
+    assert found == [{"name": "kowloon-journey-times", "title": "Kowloon Journey Times", "match_field": "name",
+                      "match_displayed": "kowloon-journey-times"}]
+    by_title = call(client, "package_autocomplete", q="pm2.5")
+    assert by_title[0]["match_field"] == "title" and by_title[0]["match_displayed"].endswith("(shanghai-pm2-5-hourly)")
+    assert len(call(client, "package_autocomplete", q="o", limit=2)) == 2
+    assert call(client, "package_autocomplete", q="secret draft") == []
+    assert call(client, "package_autocomplete", q="%") == []
+    assert call(client, "package_autocomplete", status=409)["q"] == ["Missing value"]
+
+
+def test_current_package_list_with_resources(client, catalog):
+    newest = call(client, "package_search", sort="metadata_modified desc")["results"]
+    assert call(client, "current_package_list_with_resources") == newest
+    assert [p["name"] for p in call(client, "current_package_list_with_resources", limit=2, offset=1)] == \
+        [p["name"] for p in newest[1:3]]
+    assert [p["name"] for p in call(client, "current_package_list_with_resources", limit=3, page=2)] == \
+        [newest[3]["name"]]
+    assert all(p["resources"] for p in newest)
+    assert "page" in call(client, "current_package_list_with_resources", status=409, page=0, limit=2)
+    assert "limit" in call(client, "current_package_list_with_resources", status=409, limit="x")
+
+
+def test_metadata_modified_filters_by_the_value_packages_show(client, session, catalog, reviewer):
+    pkg = call(client, "package_show", id=catalog["air"].slug)
+    stamp = pkg["metadata_modified"] + "Z"  # CKAN shows UTC without a zone; Solr dates carry Z
+    after = {p["name"] for p in call(client, "package_search", fq=f"metadata_modified:[{stamp} TO *]")["results"]}
+    assert pkg["name"] in after
+    later = {p["name"] for p in call(client, "package_search", fq=f"metadata_modified:{{{stamp} TO *]")["results"]}
+    assert pkg["name"] not in later and later < after
+    exact = call(client, "package_search", fq=f'metadata_modified:"{stamp}"')["results"]
+    assert [p["name"] for p in exact] == [pkg["name"]]
+    # a product suspended and reinstated is a change: it comes back with a newer metadata_modified
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    review.reinstate_product(session, reviewer, catalog["air"], "Cleared.")
+    session.commit()
+    back = call(client, "package_show", id=catalog["air"].slug)
+    assert back["metadata_modified"] > pkg["metadata_modified"]
+    newer = call(client, "package_search", fq=f"metadata_modified:{{{stamp} TO *]")["results"]
+    assert pkg["name"] in {p["name"] for p in newer}
+
+
+@pytest.mark.parametrize("q", ["speeds OR kowloon", "speeds OR tags:wind", "title:typhoon OR hong", "ab OR speeds"])
+def test_relevance_pages_hold_every_match(client, catalog, q):
+    whole = call(client, "package_search", q=q, rows=100)
+    assert whole["count"] == len(whole["results"]) > 0
+    one_by_one = [names(call(client, "package_search", q=q, rows=1, start=n))[0] for n in range(whole["count"])]
+    assert one_by_one == names(whole)
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("speeds OR kowloon", {"traffic", "journeys"}), ("hong kong -speeds", {"journeys", "weather"}),
+    ("NOT typhoon", {"traffic", "journeys", "air"}), ("a + b (", set()),  # not a query: searched as words
+])
+def test_q_words_with_operators(client, catalog, q, expected):
+    assert set(names(call(client, "package_search", q=q))) == {catalog[k].slug for k in expected}

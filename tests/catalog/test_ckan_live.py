@@ -137,7 +137,8 @@ def test_get_only_client_with_facets(server, catalog):
 def test_package_show(ckan, catalog, server):
     for name in (catalog["listed"][0], catalog["listed"][-1]):
         pkg = ckan.action.package_show(id=name)
-        assert pkg["name"] == pkg["id"] == name and pkg["state"] == "active"
+        assert pkg["name"] == name and pkg["state"] == "active"
+        assert ckan.action.package_show(id=pkg["id"]) == pkg  # by its UUID too
         assert pkg["num_resources"] == len(pkg["resources"]) > 0
         assert all(r["url"].startswith(f"{server}/products/{name}/assets/") for r in pkg["resources"])
         assert pkg["organization"]["name"] == pkg["owner_org"]
@@ -166,9 +167,50 @@ def test_errors_raise_the_client_exceptions(ckan, catalog):
     with pytest.raises(ValidationError) as error:
         ckan.action.package_search(fq="colour:red")
     assert "colour" in str(error.value.error_dict["fq"])
+    with pytest.raises(ValidationError) as error:
+        ckan.action.package_search(fq="organization:x AND groups:y OR groups:z")
+    assert error.value.error_dict["fq"][0].startswith("Search Query is invalid: AND and OR")
     with pytest.raises(ValidationError):
-        ckan.action.package_search(fq="-organization:x")
+        ckan.action.package_search(q="metadata_modified:[yesterday TO *]")
+    with pytest.raises(NotFound):
+        ckan.action.resource_show(id="no-such-resource")
+    with pytest.raises(NotFound):
+        ckan.action.group_show(id="no-such-group")
+    with pytest.raises(NotFound):
+        ckan.action.tag_list(vocabulary_id="genres")
     with pytest.raises(ValidationError):
         ckan.action.package_search(rows="many")
     with pytest.raises(SearchQueryError):
         ckan.action.package_search(row=7)
+
+
+def test_negation_and_date_ranges(ckan, catalog):
+    everything = ckan.action.package_search(rows=0)["count"]
+    others = ckan.action.package_search(fq=f"-organization:{PAGING_ORG}", rows=0)["count"]
+    assert others == everything - EXTRA
+    assert ckan.action.package_search(fq="metadata_modified:[NOW-1DAY TO *]", rows=0)["count"] == everything
+    assert ckan.action.package_search(fq="metadata_modified:{* TO 2000-01-01T00:00:00Z]", rows=0)["count"] == 0
+    tags = ckan.action.package_search(fq=f"organization:{PAGING_ORG} -tags:batch-1", rows=0,
+                                      **{"facet.field": '["tags"]'})
+    assert tags["count"] == EXTRA - EXTRA // 3 and tags["facets"]["tags"] == {"paging": 20, "batch-0": 10,
+                                                                              "batch-2": 10}
+
+
+def test_groups_tags_resources_and_autocomplete(ckan, catalog, server):
+    groups = ckan.action.group_list(all_fields=True)
+    assert groups and sum(g["package_count"] for g in groups) <= len(catalog["listed"])
+    group = ckan.action.group_show(id=groups[0]["name"], include_datasets=True)
+    assert group["package_count"] == len(group["packages"]) == groups[0]["package_count"]
+    assert all(groups[0]["name"] in {g["name"] for g in p["groups"]} for p in group["packages"])
+    assert {"paging", "batch-0", "batch-1", "batch-2"} <= set(ckan.action.tag_list())
+    assert ckan.action.tag_list(query="batch") == ["batch-0", "batch-1", "batch-2"]
+    pkg = ckan.action.package_show(id=catalog["listed"][-1])
+    for resource in pkg["resources"]:
+        assert ckan.action.resource_show(id=resource["id"]) == resource
+    found = ckan.action.package_autocomplete(q="paging sample 0", limit=5)
+    assert len(found) == 5 and all(f["match_field"] == "title" for f in found)
+    newest = ckan.action.current_package_list_with_resources(limit=5)
+    assert [p["name"] for p in newest] == \
+        [p["name"] for p in ckan.action.package_search(sort="metadata_modified desc", rows=5)["results"]]
+    assert [p["name"] for p in ckan.action.current_package_list_with_resources(limit=5, page=2)] == \
+        [p["name"] for p in ckan.action.package_search(sort="metadata_modified desc", rows=5, start=5)["results"]]

@@ -96,7 +96,7 @@ def test_a_refusal_of_the_service_is_in_the_sellers_language(seller_client, sess
         "dict-rows-0-name": "speed", "dict-rows-0-type": "number",
         "dict-rows-1-name": "Speed", "dict-rows-1-type": "integer"})
     assert response.status_code == 422
-    assert ("字段名“Speed”重复。" if tag == "zh-Hans" else "字段名「Speed」重複。") in main(response)
+    assert ("字段名“Speed”重复。" if tag == "zh-Hans" else "欄位名「Speed」重複。") in main(response)
 
 
 # ---------------------------------------------------------------- the other script, offered

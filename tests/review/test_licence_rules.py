@@ -146,13 +146,16 @@ CASES = [
     ("ISC", terms(NO_ATTR), {ATTR_FAIL}),
     ("Unlicense", terms(NO_ATTR, PAID), set()),
     ("0BSD", terms(NO_ATTR, SUB_COMMERCIAL), set()),
-    # Unknown: copyleft software, deprecated, non-existent, wrong case, empty, garbage.
-    ("GPL-3.0-only", terms(), {UNKNOWN}),
-    ("AGPL-3.0-or-later", terms(PAID, NO_ATTR), {UNKNOWN}),
-    ("MPL-2.0", terms(SA), {UNKNOWN}),
-    ("LGPL-2.1-or-later", terms(), {UNKNOWN}),
-    ("GPL-2.0", terms(), {UNKNOWN}),  # deprecated SPDX id
-    ("CC-SA-1.0", terms(SA), {UNKNOWN}),
+    # Copyleft software licences cited for data: the work and its copies stay under the same licence.
+    ("GPL-3.0-only", terms(), {SA_FAIL}),
+    ("AGPL-3.0-or-later", terms(PAID, NO_ATTR), {SA_FAIL, ATTR_FAIL}),
+    ("MPL-2.0", terms(SA), set()),
+    ("LGPL-2.1-or-later", terms(), {SA_FAIL}),
+    ("GPL-2.0", terms(), {SA_FAIL}),  # deprecated SPDX id, read as its successor GPL-2.0-only
+    ("LGPL-2.1+", terms(), {SA_FAIL}),  # deprecated, read as LGPL-2.1-or-later
+    ("CC-SA-1.0", terms(SA, NO_ATTR), set()),
+    # Unknown: deprecated with no successor here, non-existent, wrong case, empty, garbage.
+    ("AGPL-1.0", terms(), {UNKNOWN}),
     ("CC-BY-9.0", terms(), {UNKNOWN}),
     ("cc-by-4.0", terms(), {UNKNOWN}),
     ("", terms(PAID), {UNKNOWN}),
@@ -202,9 +205,25 @@ def test_every_creative_commons_by_id_resolves():
         assert profile.derivatives is ("-ND" not in licence_id)
 
 
-@pytest.mark.parametrize("licence_id", [None, "", " CC-BY-4.0", "GPL-3.0-or-later", "LicenseRef-Other"])
+@pytest.mark.parametrize("licence_id", [None, "", " CC-BY-4.0", "AGPL-1.0", "eCos-2.0", "LicenseRef-Other"])
 def test_unknown_profiles(licence_id):
     assert licence_profile(licence_id) is None
+
+
+@pytest.mark.parametrize(("deprecated", "successor"), [
+    ("GPL-2.0", "GPL-2.0-only"), ("GPL-2.0+", "GPL-2.0-or-later"), ("GPL-3.0", "GPL-3.0-only"),
+    ("AGPL-3.0", "AGPL-3.0-only"), ("LGPL-2.1", "LGPL-2.1-only"), ("LGPL-3.0+", "LGPL-3.0-or-later"),
+])
+def test_a_deprecated_gnu_id_reads_as_its_successor(deprecated, successor):
+    """The same licence gets the same verdict under its old SPDX id as under the id that replaced it."""
+    old, new = licence_profile(deprecated), licence_profile(successor)
+    assert old.licence_id == deprecated and successor in old.note
+    assert (old.commercial, old.share_alike, old.derivatives, old.attribution, old.terms_travel,
+            old.software_copyleft) == (new.commercial, new.share_alike, new.derivatives, new.attribution,
+                                       new.terms_travel, new.software_copyleft)
+    for plan in (Plan(name="Pro"), Plan(name="Open", share_alike=True)):
+        assert [(f.rule, f.outcome) for f in check_plan(plan, deprecated)] == [
+            (f.rule, f.outcome) for f in check_plan(plan, successor)]
 
 
 def test_source_findings_have_no_plan_and_plan_findings_name_it():

@@ -325,7 +325,8 @@ def test_csv_findings_count_cells_per_column_and_kind():
     assert got[("notes", "cn_mobile")].count == 1  # one cell, three numbers
     assert got[("name", "column_name")].count == 0
     assert [(f.column, f.kind) for f in result.findings] == [
-        ("name", "column_name"), ("contact", "cn_mobile"), ("contact", "email"), ("notes", "cn_mobile")]
+        ("name", "column_name"), ("contact", "cn_mobile"), ("contact", "email"), ("contact", "column_name"),
+        ("notes", "cn_mobile")]
 
 
 def test_csv_with_a_title_line_above_the_header():
@@ -431,6 +432,25 @@ def test_truncated_after_max_rows():
     assert hits(json_result)[("e", "email")].count == 4
     exact = scan("email\n" + "bob@example.com\n" * 4, max_rows=4)
     assert (exact.rows_scanned, exact.truncated) == (4, False)
+    assert (exact.total_rows, exact.total_exact, exact.scope) == (4, True, "")
+
+
+def test_a_scan_stopped_at_its_cap_counts_the_rest_of_the_file():
+    csv_result = scan("email\n" + "bob@example.com\n" * 2500, max_rows=1000)
+    assert (csv_result.rows_scanned, csv_result.total_rows, csv_result.total_exact) == (1000, 2500, True)
+    assert csv_result.scope == "the first 1,000 rows of 2,500"
+    json_result = scan(json.dumps([{"e": "x"}] * 30), "x.json", max_rows=10)
+    assert (json_result.total_rows, json_result.total_exact) == (30, True)
+
+
+def test_the_count_past_the_cap_is_bounded(monkeypatch):
+    monkeypatch.setattr("marketplace.review.pii.COUNT_ROWS", 100)
+    result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)
+    assert (result.rows_scanned, result.total_rows, result.total_exact) == (10, 111, False)
+    assert result.scope == "the first 10 rows of more than 111"
+    monkeypatch.setattr("marketplace.review.pii.COUNT_ROWS", 10_000)
+    result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)  # at most ten times the cap
+    assert (result.total_rows, result.total_exact) == (111, False)
 
 
 @pytest.mark.parametrize("data, filename, fragment", [

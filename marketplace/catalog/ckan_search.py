@@ -1,0 +1,158 @@
+"""package_search over the catalog index: a query tree (``ckan_query``) as one WHERE clause, its matches counted
+and faceted as Solr does for CKAN (counts over the matching datasets), and a page of them in the order asked for.
+
+The matches are read once as a bitmap of entry ids; facet counts are intersections with the catalog search's
+facet bitmaps (tags are counted from the matching versions' tag lists). Relevance order exists only with words:
+SQLite ranks them with FTS5's bm25, PostgreSQL by title similarity; every other order pages the index in SQL, so
+any offset is reachable.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pyroaring import FrozenBitMap
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.ckan_mapping import NotFoundError, package_dict
+from marketplace.catalog.ckan_query import CONSTANTS, FIELD_FACETS, QueryError, Term, parse_query, to_sql
+from marketplace.catalog.dcat_views import public_base_url
+from marketplace.catalog.models import CatalogEntry
+from marketplace.catalog.search import RANKED, facet_bitmaps, facet_label, fts_expression, parse_terms, text_match
+from marketplace.catalog.services import with_listed_content
+from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.services import buyer_visible
+
+ORDER_BY = {
+    "newest": (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc()),
+    "oldest": (CatalogEntry.listed_at.asc(), CatalogEntry.id.asc()),
+    "price_asc": (CatalogEntry.price_sort.asc(), CatalogEntry.id.asc()),
+    "price_desc": (CatalogEntry.price_sort.desc(), CatalogEntry.id.desc()),
+    "name_asc": (CatalogEntry.slug.asc(),), "name_desc": (CatalogEntry.slug.desc(),),
+    "id_asc": (DataProduct.uuid.asc(),), "id_desc": (DataProduct.uuid.desc(),),
+    "title_asc": (func.lower(CatalogEntry.title_en).asc(), CatalogEntry.slug.asc()),
+    "title_desc": (func.lower(CatalogEntry.title_en).desc(), CatalogEntry.slug.desc()),
+    "created_asc": (CatalogEntry.id.asc(),), "created_desc": (CatalogEntry.id.desc(),),
+}
+# A q is read as Solr syntax when it has a field:value clause; otherwise it is just words (as CKAN's edismax).
+_FIELDED_Q = re.compile(r'(?:^|[\s(+\-!])(?:[A-Za-z_][\w.]*:|\*:\*)')
+_OPERATOR_Q = re.compile(r'(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s)|(?:^|\s)[+\-!](?=\S)')
+
+
+def q_tree(q: str) -> object | None:
+    """The tree of a CKAN ``q``: Solr syntax when it names fields (``name:x``, ``title:y``; a QueryError if it
+    cannot be read), words joined by operators (``a OR b``, ``-c``) when they read as such, otherwise words."""
+    if not q.strip():
+        return None
+    if q.strip() == "*:*" or _FIELDED_Q.search(q):
+        return parse_query(q)
+    if _OPERATOR_Q.search(q):
+        try:
+            return parse_query(q)
+        except QueryError:  # not a query after all: words, as edismax takes them
+            pass
+    return Term("text", q)
+
+
+def find(session: Session, node: object | None, words: list[str], order: str, start: int, rows: int,
+         canonical) -> tuple[FrozenBitMap, object, list[CatalogEntry]]:
+    """(the matching entry ids, the WHERE clause, entries ``start`` to ``start + rows`` in ``order``)."""
+    dialect = session.get_bind().dialect.name
+    where = to_sql(node, dialect, canonical) if node is not None else true()
+    if node is None:
+        matched = facet_bitmaps(session).everything
+    else:
+        matched = FrozenBitMap(session.scalars(select(CatalogEntry.id).where(where)))
+    entries: list[CatalogEntry] = []
+    if rows and start < len(matched):
+        terms = parse_terms(" ".join(words))[0] if order == "relevance" else []
+        if terms:
+            entries = _ranked(session, dialect, terms, matched, where, start, rows)
+        else:
+            stmt = select(CatalogEntry).where(where)
+            key = "newest" if order == "relevance" else order
+            if key in ("id_asc", "id_desc"):
+                stmt = stmt.join(DataProduct, DataProduct.id == CatalogEntry.id)
+            entries = list(session.scalars(stmt.order_by(*ORDER_BY[key]).offset(start).limit(rows)))
+    return matched, where, entries
+
+
+def _ranked(session: Session, dialect: str, terms: list[str], matched: FrozenBitMap, where, start: int,
+            rows: int) -> list[CatalogEntry]:
+    """A page of the matches in relevance order (ties: newest first)."""
+    _, relevance = text_match(dialect, terms, fuzzy=False)
+    if relevance is not None:
+        stmt = select(CatalogEntry).where(where).order_by(relevance.asc(), *ORDER_BY["newest"])
+        return list(session.scalars(stmt.offset(start).limit(rows)))
+    # bm25 ranks the entries having any of the words (words under OR, or beside clauses on other fields, need not
+    # all be there); matches having none of them follow, newest first.
+    long_terms = [t for t in terms if len(t) >= 3]
+    expression = " OR ".join('"' + t.replace('"', '""') + '"' for t in long_terms) or fts_expression(terms, False)[0]
+    ids, ranks = session.execute(RANKED, {"expression": expression}).one()
+    ranked = [(float(rank), -int(i)) for i, rank in zip((ids or "").split(","), (ranks or "").split(","))
+              if i and int(i) in matched]
+    order = [-i for _, i in sorted(ranked)]
+    if start + rows > len(order):
+        seen = set(order)
+        order += [i for i in session.scalars(select(CatalogEntry.id).where(where).order_by(*ORDER_BY["newest"]))
+                  if i not in seen]
+    page = order[start:start + rows]
+    found = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(page)))}
+    return [found[i] for i in page if i in found]
+
+
+def facets(session: Session, fields: list[str], matched: FrozenBitMap, where, limit: int, mincount: int,
+           license_id: str) -> tuple[dict, dict]:
+    """CKAN's two facet shapes, counted over the matching datasets. A field nothing is indexed under answers an
+    empty facet, as Solr does for CKAN's catch-all dynamic field."""
+    plain, restructured = {}, {}
+    bitmaps = facet_bitmaps(session) if any(f in FIELD_FACETS for f in fields) else None
+    for name in fields:
+        items: list[tuple[str, str, int]] = []
+        if name == "license_id":
+            items = [(license_id, license_id, len(matched))]
+        elif name in CONSTANTS:
+            items = [(CONSTANTS[name], CONSTANTS[name], len(matched))]
+        elif name == "tags":
+            items = [(tag, tag, n) for tag, n in _tag_counts(session, where, matched).items()]
+        elif name in FIELD_FACETS:
+            facet = FIELD_FACETS[name]
+            items = [(value, facet_label(facet, value, bitmaps.sellers), n)
+                     for value, having in bitmaps.values.get(facet, {}).items()
+                     if (n := matched.intersection_cardinality(having))]
+        items = sorted((i for i in items if i[2] >= max(mincount, 1)), key=lambda i: (-i[2], i[0]))
+        items = items[:limit] if limit >= 0 else items
+        plain[name] = {value: count for value, _, count in items}
+        restructured[name] = {"title": name, "items": [{"name": value, "display_name": label, "count": count}
+                                                       for value, label, count in items]}
+    return plain, restructured
+
+
+def _tag_counts(session: Session, where, matched: FrozenBitMap) -> Counter:
+    if not matched:
+        return Counter()
+    rows = session.scalars(select(ProductVersion.tags).join(CatalogEntry, CatalogEntry.version_id == ProductVersion.id)
+                           .where(where))
+    return Counter(tag for tags in rows for tag in dict.fromkeys(str(t).strip() for t in tags or ()) if tag)
+
+
+
+
+def packages(session, entries) -> list[dict]:
+    """The package dicts of index entries, in their order (from each product's listed version)."""
+    ids = [entry.id for entry in entries]
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
+    base = public_base_url()
+    return [package_dict(found[i], base=base) for i in ids if i in found]
+
+
+def listed_by_id(session: Session, key: str) -> DataProduct:
+    """A listed product by its id (UUID) or name (slug); NotFoundError for anything buyers cannot see."""
+    product = session.scalar(with_listed_content(buyer_visible().where(
+        or_(DataProduct.uuid == key, DataProduct.slug == key))))
+    if product is None:
+        raise NotFoundError("No such product in the catalog.")
+    return product

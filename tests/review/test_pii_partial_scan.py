@@ -1,0 +1,108 @@
+"""A pre-screen that stops at its row cap says so: in its findings, its summary, the API, and the pages."""
+from __future__ import annotations
+
+import html
+import io
+
+import pytest
+
+from marketplace.listings.assets import upload_asset
+from marketplace.review import services as review
+from marketplace.review.checklist import ChecklistItem as I
+from marketplace.review.checklist import PrescreenOutcome
+from marketplace.review.prescreen import PrescreenReport, run_prescreen
+
+ROWS = 30
+BIG = ("AID_ID_Number,Latitude\n" + "".join(f"AID{n:05d},22.3\n" for n in range(ROWS))).encode()
+
+
+@pytest.fixture
+def capped(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PRESCREEN_MAX_ROWS", 10)  # the reviewer's scan, run by the worker
+    monkeypatch.setitem(app.config, "PRESCREEN_CHECK_MAX_ROWS", 10)  # the seller's "check my listing"
+
+
+@pytest.fixture
+def big_file(session, storage, seller, version):
+    upload_asset(session, storage, seller, version, kind="deliverable", filename="readings.csv",
+                 stream=io.BytesIO(BIG), content_type="text/csv", max_bytes=100_000)
+    session.commit()
+    return version
+
+
+def test_a_capped_clean_scan_passes_on_the_first_rows_of_the_file(storage, big_file):
+    report = run_prescreen(big_file, storage, max_rows=10)
+    [scanned] = [f for f in report.files if f.filename == "readings.csv"]
+    assert (scanned.rows_scanned, scanned.truncated, scanned.total_rows, scanned.total_exact) == (10, True, ROWS, True)
+    assert report.outcome == PrescreenOutcome.PASS and not report.complete
+    assert report.summary() == f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only"
+    [clean] = [f for f in report.findings_for(I.PERSONAL_INFORMATION) if f.rule == "scan_clean"]
+    assert clean.message.startswith("Passed on") and f"the first 10 rows of {ROWS}" in clean.message
+    [partial] = [f for f in report.findings_for(I.PERSONAL_INFORMATION) if f.rule == "scan_partial"]
+    assert "not checked" in partial.message and partial.details["scope"] == f"the first 10 rows of {ROWS}"
+    data = report.to_dict()
+    assert data["complete"] is False and data["summary"] == report.summary()
+    assert PrescreenReport.from_dict(data).files == report.files
+
+
+def test_a_whole_scan_says_nothing_about_a_cap(storage, big_file):
+    report = run_prescreen(big_file, storage, max_rows=1000)
+    assert report.complete and report.summary() == "passed"
+    assert not [f for f in report.findings if f.rule == "scan_partial"]
+
+
+def test_a_report_stored_before_totals_were_counted_says_more_than(storage, big_file):
+    data = run_prescreen(big_file, storage, max_rows=10).to_dict()
+    for f in data["files"]:
+        f.pop("total_rows"), f.pop("total_exact")
+    old = PrescreenReport.from_dict(data)
+    assert "readings.csv" in old.summary() and "the first 10 rows of more than 10" in old.summary()
+
+
+def test_the_reviewer_sees_the_cap_on_the_case_page_not_in_a_collapsed_section(
+        capped, session, storage, seller, big_file, client, auth, reviewer):
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    case = review.case_for_version(session, big_file)
+    auth.login(reviewer.email)
+    page = html.unescape(client.get(f"/review/cases/{case.id}").get_data(as_text=True))
+    notice = page[page.index('class="notice notice-warning prescreen-partial"'):]
+    assert f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only" in notice[:400]
+    assert "<details" not in page[page.index('id="prescreen"'):page.index("prescreen-partial")]
+
+
+def test_the_seller_sees_the_cap_in_the_result_of_check_my_listing(capped, client, auth, seller, big_file):
+    auth.login(seller.email)
+    page = html.unescape(client.get(
+        f"/seller/products/{big_file.product_id}/versions/{big_file.number}/check").get_data(as_text=True))
+    result = page[page.index("Result"):]
+    partial = result.index("Partial scan: the pre-screen passed on the first 10 rows")
+    assert partial < result.index("<details")  # above the collapsed list of files, not inside it
+
+
+def test_the_api_report_carries_the_summary(capped, api, big_file):
+    response = api.get(f"/api/v1/products/{big_file.product_id}/versions/{big_file.number}/prescreen")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["complete"] is False and body["summary"].startswith("passed on the first 10 rows")
+
+
+def test_the_seller_sees_the_cap_beside_each_round(capped, session, storage, seller, big_file, client, auth):
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    auth.login(seller.email)
+    page = html.unescape(client.get(
+        f"/seller/products/{big_file.product_id}/versions/{big_file.number}").get_data(as_text=True))
+    round_line = page[page.index("Round 1"):page.index("Round 1") + 1500]
+    assert f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only" in round_line
+
+
+def test_the_audit_trail_records_whether_the_scan_was_complete(capped, session, storage, seller, big_file):
+    from sqlalchemy import select
+
+    from marketplace.audit.models import AuditEvent
+
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "version.prescreened")).one()
+    assert event.payload["complete"] is False and event.payload["rows"] >= 10
