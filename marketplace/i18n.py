@@ -22,6 +22,8 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, force_locale, refresh
 from flask_login import current_user
 
+from marketplace.chinese import script_of
+
 LOCALES = ("en", "zh-Hans", "zh-Hant-HK")
 DEFAULT_LOCALE = "en"
 BABEL_IDS = {"en": "en_HK", "zh-Hans": "zh_Hans", "zh-Hant-HK": "zh_Hant_HK"}
@@ -191,7 +193,10 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
+    # Flask-Babel keeps the locale on the app context, which can outlive a request (tests, jobs): each request
+    # chooses again.
+    app.before_request(refresh)
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
-        money=money, number=number, when=when, day=day, current_timezone=current_timezone,
+        money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
     )

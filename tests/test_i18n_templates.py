@@ -23,14 +23,9 @@ SAME_IN_EVERY_LANGUAGE = {
 READ_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "aria-description", "summary", "label"}
 # Templates whose text is not in the catalogs yet. The list may only shrink: a template that is clean must leave it.
 NOT_YET_TRANSLATED: set[str] = {
-    "admin/audit.html", "admin/jobs.html", "admin/payment_anomalies.html",
-    "catalog/_product_compliance.html", "catalog/_product_dictionary.html", "catalog/_product_hero.html",
-    "catalog/_product_preview.html", "catalog/_product_related.html", "catalog/_product_sources.html",
-    "catalog/_product_versions.html", "catalog/index.html", "catalog/product.html", "certificates/show.html",
-    "certificates/verify.html", "licensing/_files.html", "licensing/checkout.html", "licensing/licence.html",
-    "licensing/licences.html", "licensing/order.html", "licensing/orders.html", "licensing/request.html",
-    "review/_checklist.html", "review/_history.html",
-    "review/_macros.html", "review/_version.html", "review/case.html", "review/product.html", "review/queue.html",
+    "admin/audit.html", "admin/jobs.html", "admin/payment_anomalies.html", "review/_checklist.html",
+    "review/_history.html", "review/_macros.html", "review/_version.html", "review/case.html", "review/product.html",
+    "review/queue.html",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,5 +46,5 @@ def report_missing_file(session: Session, asset: Asset, *, actor_id: int | None)
             f"A buyer tried to download {asset.filename} (version {version.number} of {product.slug}), but its "
             "stored file is missing. Please upload it again.",
             link=f"/seller/products/{product.id}/versions/{version.number}")
-    return FileMissing("The file of this deliverable is missing from our storage; the seller has been told. "
-                       "Please try again later.")
+    return FileMissing(_("The file of this deliverable is missing from our storage; the seller has been told. "
+                         "Please try again later."))

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import i18n
 from marketplace.accounts.models import Membership
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
@@ -405,7 +406,8 @@ def test_a_subscription_is_renewed_into_a_new_order(session, buyer_client, buyer
     pay(buyer_client, renewal_id)
     renewal = fresh(session, Order, renewal_id)
     assert renewal.licence.valid_from == fresh(session, Licence, licence.id).valid_until
-    starts = renewal.licence.valid_from.strftime("%Y-%m-%d")
+    with buyer_client.application.test_request_context("/"):  # the day in the reader's zone and words
+        starts = i18n.day(renewal.licence.valid_from)
     assert f"starts {starts}" in buyer_client.get(f"/licences/{renewal.licence.id}").get_data(as_text=True)
     assert f"starts {starts}" in buyer_client.get("/licences").get_data(as_text=True)
 

@@ -80,7 +80,7 @@ def test_the_sales_dashboard_and_an_order_read_in_chinese(session, seller_client
     for english in ENGLISH:
         assert english not in content, english
     content = main(seller_client.get(f"{SELLER_ORG}/orders/{order.id}"))
-    assert ("生效日期" if tag == "zh-Hans" else "生效日期") in content
+    assert ("生效时间" if tag == "zh-Hans" else "生效時間") in content
     assert ("退款" in content) and "Valid from" not in content and "Declared use scenario" not in content
     # Dates in the reader's words: a Chinese date, no English month.
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", content)
