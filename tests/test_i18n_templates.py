@@ -22,13 +22,7 @@ SAME_IN_EVERY_LANGUAGE = {
 }
 READ_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "aria-description", "summary", "label"}
 # Templates whose text is not in the catalogs yet. The list may only shrink: a template that is clean must leave it.
-NOT_YET_TRANSLATED: set[str] = {
-    "sales/_macros.html", "sales/admin_orders.html", "sales/dashboard.html", "sales/order.html",
-    "sales/requests.html", "seller/_compliance.html", "seller/_dictionary.html", "seller/_files.html",
-    "seller/_metadata_fields.html", "seller/_overview.html", "seller/_plan_fields.html", "seller/_plans.html",
-    "seller/_prescreen.html", "seller/_review.html", "seller/_sources.html", "seller/_submit.html",
-    "seller/dashboard.html", "seller/plan_form.html", "seller/product.html", "seller/product_form.html",
-}
+NOT_YET_TRANSLATED: set[str] = set()
 
 
 def _without_jinja(source: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
 from marketplace.lifecycle import Lifecycle, Subject, move
 
 
@@ -90,3 +92,13 @@ NEW_VERSION_AFTER_STATES = frozenset({
 
 # States a reviewer's queue shows: waiting for a reviewer, or being reviewed.
 QUEUE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW})
+
+
+def status_words(status: str) -> str:
+    """A version's or product's status in the reader's language (the value itself stays English)."""
+    words = {
+        "draft": _("draft"), "submitted": _("submitted"), "in_review": _("in review"),
+        "changes_requested": _("changes requested"), "approved": _("approved"), "rejected": _("rejected"),
+        "listed": _("listed"), "superseded": _("superseded"), "suspended": _("suspended"), "delisted": _("delisted"),
+    }
+    return words.get(str(status), str(status).replace("_", " "))

@@ -8,6 +8,7 @@ is the same refund at the provider, and an anomaly already refunded is refused (
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -76,12 +77,13 @@ def refund_anomaly(session: Session, user: User, anomaly_id: int, payments: Paym
         .execution_options(populate_existing=True)
     )
     if anomaly is None:
-        raise NotFound("No such payment anomaly.")
+        raise NotFound(_("No such payment anomaly."))
     if anomaly.status == AnomalyStatus.REFUNDED:
-        raise Conflict(f"Payment {anomaly.payment_reference} was already refunded ({anomaly.refund_reference}).")
+        raise Conflict(_("Payment %(payment)s was already refunded (%(refund)s).",
+                         payment=anomaly.payment_reference, refund=anomaly.refund_reference))
     if anomaly.provider != payments.name:
-        raise Conflict(f"Payment {anomaly.payment_reference} was taken by {anomaly.provider}, which is not the "
-                       "payment provider configured now.")
+        raise Conflict(_("Payment %(payment)s was taken by %(provider)s, which is not the payment provider "
+                         "configured now.", payment=anomaly.payment_reference, provider=anomaly.provider))
     metadata = {"anomaly_id": str(anomaly.id)}
     if anomaly.order_id is not None:
         metadata["order_id"] = str(anomaly.order_id)

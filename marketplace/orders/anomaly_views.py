@@ -11,6 +11,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from marketplace.errors import DomainError, NotFound, error_headers
@@ -47,5 +48,6 @@ def refund(anomaly_id: int):
         if exc.status in (401, 403):
             raise
         return render_anomalies(status=exc.status, error=exc.message, headers=error_headers(exc))
-    flash(f"Refunded payment {anomaly.payment_reference} ({anomaly.refund_reference}).", "success")
+    flash(_("Refunded payment %(payment)s (%(refund)s).", payment=anomaly.payment_reference,
+            refund=anomaly.refund_reference), "success")
     return redirect(url_for(".anomalies"))

@@ -242,7 +242,7 @@ def test_reviewer_requests_changes_and_the_seller_reads_them(browsing, demo_serv
     note.get_by_role("button", name="Open").click()
     expect(seller).to_have_url(re.compile(r"/seller/products/\d+/versions/1#review$"))
     expect(seller.get_by_role("heading", level=1)).to_contain_text(RAIN)
-    expect(seller.get_by_role("heading", level=1)).to_contain_text("changes requested")
+    expect(seller.get_by_role("heading", level=1)).to_contain_text("需修改")  # this seller reads Simplified Chinese
     review = seller.locator("#review")
     expect(review.locator(".review-comment")).to_contain_text([to_seller])
     expect(review.locator(".review-finding-fail")).to_contain_text([f"Source legality: {failing}"])
