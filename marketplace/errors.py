@@ -83,7 +83,9 @@ def http_error_words(error) -> tuple[str, str]:
     description gives way to ours; one written for this error (already translated where it was raised) stays."""
     code = (error.name or "error").lower().replace(" ", "_")
     title = error_title(code) if code in TITLES else (error.name or _("Error"))
-    default = type(error).description
+    # werkzeug's own description of the class, not one a subclass of ours gave (uow.NotSaved's)
+    default = next((c.__dict__["description"] for c in type(error).__mro__
+                    if c.__module__ == "werkzeug.exceptions" and "description" in c.__dict__), None)
     generic = HTTP_DESCRIPTIONS.get(error.code or 500)
     if generic is not None and (not error.description or error.description == default):
         return title, str(generic)

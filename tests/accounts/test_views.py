@@ -55,7 +55,9 @@ def test_signup_creates_an_unverified_account_and_mails_its_confirmation_link(cl
     assert client.get("/organizations").status_code == 302  # not logged in until they log in
     auth_response = client.post("/login", data={"email": SIGNUP["email"], "password": SIGNUP["password"]})
     assert auth_response.status_code == 302
-    assert "Please confirm your e-mail address" in html(client.get("/organizations"))
+    page = html(client.get("/organizations"))  # in the language chosen at sign-up
+    assert '<html lang="zh-Hans">' in page and "请确认您的电子邮件地址" in page
+    assert "Please confirm your e-mail address" not in page
 
 
 def test_password_is_stored_hashed_with_argon2(client, session):
