@@ -103,9 +103,9 @@ def test_the_case_page_and_its_pre_screen_report_are_in_each_chinese_locale(clie
     assert re.search(r"已注明 \d+ 个数据来源。" if tag == "zh-Hans" else r"已註明 \d+ 個數據來源。", text)
     assert ("已上传样例数据。" if tag == "zh-Hans" else "已上載樣本數據。") in text
     # The scanned file's roles, in the reader's words.
-    assert ("样例数据，交付文件，csv" if tag == "zh-Hans" else "樣本數據，交付檔案，csv") in text
-    assert ("detectors.csv（样例数据，交付文件）" if tag == "zh-Hans"
-            else "detectors.csv（樣本數據，交付檔案）") in text  # as findings name it
+    assert ("样例数据、交付文件、csv" if tag == "zh-Hans" else "樣本數據、交付檔案、csv") in text
+    assert ("detectors.csv（样例数据、交付文件）" if tag == "zh-Hans"
+            else "detectors.csv（樣本數據、交付檔案）") in text  # as findings name it
     assert english_left(text) == []
 
 
