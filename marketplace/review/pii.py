@@ -315,7 +315,9 @@ class _Column:
                 return
             self.names.add(text)
         elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            text = str(value)
+            # An integral float (91234567.0) is its digits; inf and nan are not numbers anyone wrote.
+            text = str(int(value)) if value == value and abs(value) != float("inf") and value == int(value) \
+                else str(value)
         else:
             return
         self.numbers.add(text)
