@@ -107,11 +107,15 @@ class PrescreenReport:
     def summary(self) -> str:
         """The outcome in words, saying what a partial scan covered: "pass", or "pass on the first 200,000 rows of
         1,234,567 of big.csv (deliverable)"."""
-        word = {PASS: "passed", REVIEW: "needs review", FAIL: "failed"}[self.outcome]
+        words = {PASS: "passed", REVIEW: "needs review", FAIL: "failed"}
         partial = [f"{f.scope} of {f.filename} ({f.kind})" for f in self.files if f.truncated]
         if not partial:
-            return word
-        return f"{word} on {'; '.join(partial)} only"
+            return words[self.outcome]
+        # The outcome of what was scanned, then the review the unscanned rest needs.
+        scanned = max((f.outcome for f in self.findings if f.rule != "scan_partial"), key=lambda o: o.rank,
+                      default=PASS)
+        rest = "; the rest was not scanned and needs review" if scanned == PASS else ""
+        return f"{words[scanned]} on {'; '.join(partial)} only{rest}"
 
     def counts(self) -> dict[str, int]:
         counted = Counter(f.outcome.value for f in self.findings)
@@ -151,13 +155,13 @@ class _FileFacts:
         return f"{self.asset.filename} ({', '.join(self.kinds)})"
 
 
-def _read_file(asset: Asset, storage: Storage, max_rows: int,
+def _read_file(asset: Asset, storage: Storage, max_rows: int, max_cells: int,
                progress: Callable[[int], None] | None = None) -> _FileFacts:
     if not looks_inferable(asset.filename, asset.content_type):
         return _FileFacts(asset, None, None, None)
     with storage.open(asset.storage_key) as stream:
         scan = pii.scan_file(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows,
-                             progress=progress)
+                             max_cells=max_cells, progress=progress)
     columns, error = None, None
     try:
         with storage.open(asset.storage_key) as stream:
@@ -174,10 +178,16 @@ def _configured_rows() -> int:
     return current_app.config.get("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
 
 
+def _configured_cells() -> int:
+    # The app's PRESCREEN_MAX_CELLS when there is an app, else the scanner's default.
+    return current_app.config.get("PRESCREEN_MAX_CELLS", pii.MAX_CELLS) if has_app_context() else pii.MAX_CELLS
+
+
 def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> PrescreenReport:
+                  max_cells: int | None = None, progress: Callable[[int], None] | None = None) -> PrescreenReport:
     """Check a version against every automated rule and return the findings, grouped by checklist item.
-    ``progress`` is told the rows scanned so far, across files, as the scan goes."""
+    Each file's scan reads at most ``max_rows`` rows and ``max_cells`` values (PRESCREEN_MAX_ROWS and
+    PRESCREEN_MAX_CELLS by default). ``progress`` is told the rows scanned so far, across files, as the scan goes."""
     by_content: dict[str, list[Asset]] = {}
     for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
         by_content.setdefault(asset.sha256, []).append(asset)
@@ -186,7 +196,7 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
     done = 0
     for same in by_content.values():
         file_progress = (lambda n, before=done: progress(before + n)) if progress else None
-        facts = _read_file(same[0], storage, rows, file_progress)
+        facts = _read_file(same[0], storage, rows, max_cells or _configured_cells(), file_progress)
         facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
         files.append(facts)
         done += facts.scan.rows_scanned if facts.scan else 0
@@ -239,7 +249,7 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
     out: list[Finding] = []
     named: set[str] = set()
     rows = 0
-    partial: list[tuple[str, str]] = []  # (file, what was scanned) for files scanned only up to the row cap
+    partial: list[tuple[str, str, str]] = []  # (file, what was scanned) for files scanned only up to the row cap
     for facts in files:
         name = facts.name
         if facts.scan is None:
@@ -253,7 +263,8 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                {"file": facts.asset.filename}))
         rows += facts.scan.rows_scanned
         if facts.scan.truncated:
-            partial.append((name, facts.scan.scope))
+            partial.append((name, facts.scan.scope,
+                            "the cell budget" if facts.scan.stopped_by == "cells" else "the row cap"))
         for hit in facts.scan.findings:
             column = _shown(hit.column)
             details = {"file": facts.asset.filename, "column": column, "kind": hit.kind, "count": hit.count,
@@ -296,16 +307,17 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                    f"Plan \u201c{plan.name}\u201d does not prohibit re-identification of "
                                    f"{declared.value} data.", {"plan": plan.name}))
     if not any(f.outcome != PASS for f in out):
-        only = "".join(f"; {name} on {scope} only" for name, scope in partial)
+        only = "".join(f"; {name} on {scope} only" for name, scope, _ in partial)
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
                            f"{'Passed on' if partial else 'Scanned'} "
                            f"{sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows:,} row(s){only}: "
                            f"no personal information found, consistent with the declaration "
                            f"({declared.value if declared else 'none'})."))
-    for name, scope in partial:
-        out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", PASS,
-                           f"{name}: only {scope} were scanned (the row cap); the rows after them were not checked "
-                           f"for personal information.", {"file": name, "scope": scope}))
+    for name, scope, cap in partial:
+        out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", REVIEW,
+                           f"{name}: only {scope} were scanned ({cap}); the rows after them were not checked "
+                           f"for personal information: check them by hand or scan the file again with a larger "
+                           f"limit.", {"file": name, "scope": scope}))
     return out
 
 

@@ -44,7 +44,7 @@ def test_places_shops_products_and_other_strings_are_not_chinese_names(value):
     ("ZHANG Wei", STRONG), ("AU YEUNG Ka Wai", STRONG), ("Zhang Wei", WEAK), ("Wang Xiaoming", WEAK),
     ("Chan Tai Man", WEAK), ("CHAN TAI MAN", WEAK), ("Peter CHAN Tai Man", STRONG), ("CHAN Tai Man, Peter", STRONG),
     ("CHAN Tai Man Peter", STRONG), ("陳大文 (CHAN Tai Man)", STRONG), ("陈大文/Chen Dawen", STRONG),
-    ("陳大文 CHAN Tai Man", STRONG), ("黄大仙 (Wong Tai Sin)", 0), ("Mary LEE", STRONG), ("Peter Chan", 0),
+    ("陳大文 CHAN Tai Man", STRONG), ("黄大仙 (Wong Tai Sin)", 0), ("Mary LEE", STRONG), ("Peter Chan", STRONG),
     ("Hotel ICON", 0), ("Lee GARDEN", 0),
     ("Wong Tai Sin", 0), ("Ma On Shan", 0), ("Lee Garden", 0), ("Chan & Co Ltd", 0), ("Wing On Company", 0),
     ("Lee Kum Kee", 0), ("Nathan Road", 0), ("Ngau Tau Kok", 0), ("Peter", 0), ("chan tai man", 0),
