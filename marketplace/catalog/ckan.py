@@ -230,17 +230,22 @@ def _query(data: dict) -> tuple[object | None, list[str]]:
     """The query tree of q, fq and fq_list together, and the words relevance ranks by; a query this API cannot
     run is CKAN's 409 naming the parameter. The three share one budget of MAX_CLAUSES clauses: the request is
     refused as soon as they pass it, before the rest of fq_list is read."""
-    nodes, words, budget = [], [], MAX_CLAUSES
+    nodes, words, budget, checked = [], [], MAX_CLAUSES, {}
     for key, texts in (("q", [text_param(data, "q")]), ("fq", [text_param(data, "fq")]),
                        ("fq_list", strings_param(data, "fq_list", split=False))):
         for text in texts:
             try:
-                node = q_tree(text) if key == "q" else parse_query(text)
+                if (key == "q", text) in checked:  # a repeated fq_list item is read once (and counted again)
+                    node = checked[key == "q", text]
+                else:
+                    node = q_tree(text) if key == "q" else parse_query(text)
                 budget -= clauses(node)
                 if budget < 0:
                     raise QueryError(f"q, fq and fq_list together have more than {MAX_CLAUSES} clauses.")
-                if node is not None:  # every field and value checked here, so the error names its parameter
+                if node is not None and (key == "q", text) not in checked:
+                    # every field and value checked here, so the error names its parameter
                     to_sql(node, db.session.get_bind().dialect.name, canonical)
+                checked[key == "q", text] = node
             except QueryError as error:
                 raise ValidationError({key: [f"Search Query is invalid: {error}"]}) from None
             nodes.append(node)

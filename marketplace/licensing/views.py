@@ -96,6 +96,7 @@ def download(slug: str, asset_id: int):
 
 
 @bp.get("/products/<slug>/files/<file_uuid>")
+@writes_when_read  # as download: a licensed download's audit event
 def file_download(slug: str, file_uuid: str):
     """A file by its UUID, which outlives versions (the CKAN resource url): the listed version's copy of it,
     through the same gate and audit as ``download``."""
