@@ -1,11 +1,13 @@
 """A read-only subset of the CKAN Action API (CKAN 2.10 shapes) over the listed catalog, so that harvesters and
 existing CKAN clients (ckanapi, ckanext-harvest, ckanr ...) can read it.
 
-Served at ``/api/3/action/<action>`` and at ``/api/action/<action>`` (the path ckanapi uses), by GET with query
-parameters or POST with a JSON body (a form body works too). Every answer is CKAN's envelope
+Served at ``/api/3/action/<action>`` and at ``/api/action/<action>`` (the path ckanapi uses), by GET (or HEAD)
+with query parameters or POST with a JSON body (a form body works too). A successful GET with ``callback`` (a
+JavaScript name) is answered as JSONP, as CKAN does; a POST's callback is ignored. Every answer is CKAN's envelope
 ``{"help", "success", "result"}`` or ``{"help", "success": false, "error": {"__type", ...}}``: "Not Found Error"
 (404), "Validation Error" (409, messages keyed by parameter), "Search Query Error" (400, unknown search
-parameters), "Bad request" (400: unknown action, unreadable JSON). Nothing here answers a bare 500 for bad input.
+parameters), "Bad request" (400: unknown action, unreadable JSON, NUL or lone surrogates in the text). Nothing
+here answers a bare 500 for bad input.
 
 Only listed products appear, each through its listed version: package_search reads the catalog search index
 (listed products only), package_show goes through ``listed_by_id`` (404 for drafts, suspended and delisted
@@ -15,15 +17,21 @@ product.
 Actions and what they take (see ``ckan_mapping`` for the id, licence and field mapping):
 
 - package_search: ``q`` (words, searched like the catalog page; Solr syntax when it names fields: ``name:``,
-  ``title:``, ``tags:``, ...), ``fq`` and ``fq_list`` (Solr syntax, read by ``ckan_query``: fields organization,
-  owner_org, groups, tags, res_format, license_id, name, id, title, text, metadata_modified and metadata_created
-  (date ranges with Solr date math), dataset_type/type, state, private, capacity, isopen and our facets category,
-  region, seller, licence, price, currency, delivery, format, frequency; negation, AND, OR, parentheses;
-  anything else is a Validation Error "Search Query is invalid: ..."), ``sort`` (default ``score desc,
-  metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with asc/desc),
-  ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON list; a field
-  nothing is indexed under is an empty facet), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1),
-  ``facet``. Facet counts are over the matching datasets, as Solr gives them to CKAN.
+  ``title:``, ``tags:``, ...; a field nothing is indexed under reads as its words, ``Note: x`` as ``Note x``,
+  as edismax reads it; a word's trailing ``*``, ``~``, ``~n`` and ``^n`` are dropped), ``fq`` and ``fq_list``
+  (Solr syntax, read by ``ckan_query``: fields organization, owner_org, groups, tags, res_format, license_id,
+  name, id, title, text, metadata_modified and metadata_created (date ranges with Solr date math),
+  dataset_type/type, state, private, capacity, isopen and our facets category, region, seller, licence, price,
+  currency, delivery, format, frequency; negation, AND, OR, parentheses; anything else is a Validation Error
+  "Search Query is invalid: ..."). In q as in fq, AND beside OR, more than 8 operators before one clause and
+  more than 100 clauses across q, fq and every fq_list item together are refused. ``sort`` (default ``score
+  desc, metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with
+  asc/desc), ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON
+  list, each field counted once, at most 50 different ones; a field nothing is indexed under is an empty facet),
+  ``facet.limit`` (50; negative for all), ``facet.mincount`` (1), ``facet``. Facet counts are over the matching
+  datasets, as Solr gives them to CKAN. Accepted and ignored, as they mean nothing without Solr or CKAN's
+  plugins: ``extras`` and ``ext_*``, ``wt``, ``defType``, ``qf``, ``bf``, ``boost``, ``tie``, ``mm``, ``df``,
+  ``pf``, ``bq``, ``_`` (jQuery's cache buster).
 - package_show: ``id`` (the UUID) or the name. package_list: ``limit``, ``offset``; names in listing order.
 - organization_list: ``all_fields``, ``sort`` (title|name|package_count asc|desc; default title asc),
   ``limit`` (1000, or 25 with all_fields, as CKAN), ``offset``, ``q``, ``organizations``.

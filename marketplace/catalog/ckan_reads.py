@@ -7,6 +7,7 @@ name them), tags, single resources, dataset autocomplete, and the newest dataset
 - tag_list: ``query`` (or ``q``: tags containing it, any case), ``all_fields``, ``vocabulary_id`` (there are no
   vocabularies: any is a Not Found Error, as CKAN answers an unknown one).
 - resource_show: ``id`` (the resource's UUID). package_autocomplete: ``q``, ``limit`` (10).
+- A search text (``q``, ``query``) is at most 2000 characters: longer is a Validation Error.
 - current_package_list_with_resources: ``limit`` (10, at most 1000), ``offset``, ``page`` (when no offset).
 Groups and tags are those of listed datasets only.
 """
