@@ -56,11 +56,13 @@ def first_approvals(session: Session, product_ids: Iterable[int]) -> dict[int, d
 
 
 def catalog_dates(session: Session) -> tuple[datetime | None, datetime | None]:
-    """The first and the latest approval among the listed products: the catalog's dct:issued and dct:modified."""
+    """The catalog's dct:issued and dct:modified: the first approval among the listed products, and the latest
+    change of one (an approval or a reinstatement: the index's listed_at, each dataset's dct:modified)."""
     listed = buyer_visible().with_only_columns(DataProduct.id).scalar_subquery()
     first, last = session.execute(select(func.min(ProductVersion.approved_at), func.max(ProductVersion.approved_at))
                                   .where(ProductVersion.product_id.in_(listed))).one()
-    return first, last
+    changed = session.scalar(select(func.max(CatalogEntry.listed_at)))
+    return first, max((t for t in (last, changed) if t is not None), default=None)
 
 
 def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:

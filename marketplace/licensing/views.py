@@ -93,3 +93,16 @@ def download(slug: str, asset_id: int):
         raise
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/products/<slug>/files/<file_uuid>")
+@writes_when_read  # as download: a licensed download's audit event
+def file_download(slug: str, file_uuid: str):
+    """A file by its UUID, which outlives versions (the CKAN resource url): the listed version's copy of it,
+    through the same gate and audit as ``download``."""
+    product = licence_services.traded_product(db.session, slug)
+    version = product.listed_version
+    asset = next((a for a in (version.assets if version else ()) if a.uuid == file_uuid), None)
+    if asset is None:
+        abort(404, "No such file in the listed version.")
+    return download(slug, asset.id)

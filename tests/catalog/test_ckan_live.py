@@ -140,7 +140,7 @@ def test_package_show(ckan, catalog, server):
         assert pkg["name"] == name and pkg["state"] == "active"
         assert ckan.action.package_show(id=pkg["id"]) == pkg  # by its UUID too
         assert pkg["num_resources"] == len(pkg["resources"]) > 0
-        assert all(r["url"].startswith(f"{server}/products/{name}/assets/") for r in pkg["resources"])
+        assert all(r["url"] == f"{server}/products/{name}/files/{r['id']}" for r in pkg["resources"])
         assert pkg["organization"]["name"] == pkg["owner_org"]
 
 
