@@ -5,7 +5,7 @@ A licence of another organization is 404; a refused download is the 403 page wit
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
@@ -79,7 +79,8 @@ def download(slug: str, asset_id: int):
     storage = current_app.extensions["storage"]
     try:
         grant = licence_services.authorize_download(
-            db.session, storage, user, licence_services.traded_product(db.session, slug), asset_id)
+            db.session, storage, user, licence_services.traded_product(db.session, slug), asset_id,
+            fetching=request.method != "HEAD")  # a HEAD asks, it does not download
     except FileMissing:
         keep_despite_error()  # the file_missing event and the seller's notice, though the answer is a 404
         raise
@@ -102,6 +103,7 @@ def file_download(slug: str, file_uuid: str):
     through the same gate and audit as ``download``."""
     product = licence_services.traded_product(db.session, slug)
     version = product.listed_version
+    file_uuid = file_uuid.lower()  # a UUID is case-insensitive (RFC 9562), as resource_show reads it
     asset = next((a for a in (version.assets if version else ()) if a.uuid == file_uuid), None)
     if asset is None:
         abort(404, "No such file in the listed version.")

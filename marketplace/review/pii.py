@@ -144,8 +144,12 @@ _CARD = re.compile(  # plain, in groups of four, or Amex-style 4-6-5
     _L + r"(?:[3-6]\d{12,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|3[47]\d\d[ -]\d{6}[ -]\d{5})" + _R)
 _CN_MOBILE = re.compile(_L + r"(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _R)
 # A number inside a longer hyphenated code (the groups of a UUID: "5c9e-2345-6789-ab01") is not a phone number.
-_HK_PHONE = re.compile(_L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
-                       r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])")
+# Written as a phone number: a label before it ("Tel: ", "電話："), the country code (852, +852, (852), (+852)), a
+# space or dash between the halves, or an extension after it ("ext 12", "轉 12").
+_HK_PHONE = re.compile(
+    r"(?P<label>(?<![A-Za-z])(?:telephone|tel|phone|mobile|fax|電話|电话|手機|手机|傳真|传真)\s*[:：.]?\s*)?"
+    + _L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>\(?(?:\+|00)?852\)?)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
+    r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])(?P<ext>\s*(?:ext|x|轉|转)\.?\s*\d{1,5}(?!\d))?", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _CHECKED_KINDS = ("cn_resident_id", "hkid", "bank_card")
@@ -180,7 +184,7 @@ def _hk_phone(m: re.Match, phone_column: bool) -> str | None:
     a code such as a road link id ("3652-3653"), not a phone number; ranges are never phone numbers."""
     a, b, sep = m["a"], m["b"], m["sep"]
     written_as_phone = sep == " " or sep == "-" and m.string.strip() != m[0]
-    if not (m["cc"] or phone_column or written_as_phone and not _looks_like_range(a, b)):
+    if not (m["cc"] or m["label"] or m["ext"] or phone_column or written_as_phone and not _looks_like_range(a, b)):
         return None
     return f"{a[:2]}****{b[-2:]}"
 
