@@ -48,7 +48,7 @@ import logging
 import re
 
 from flask import Blueprint, Response, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.models import Organization
@@ -65,7 +65,6 @@ from marketplace.catalog.ckan_mapping import (
     ValidationError,
     action,
     bool_param,
-    canonical,
     int_param,
     license_dicts,
     organization_dict,
@@ -81,12 +80,10 @@ from marketplace.catalog.ckan_query import (
     QueryError,
     Term,
     clauses,
-    combine,
     free_words,
     parse_query,
-    to_sql,
 )
-from marketplace.catalog.ckan_search import facets, file_times, find, listed_by_id, packages, q_tree
+from marketplace.catalog.ckan_search import facets, file_times, find, listed_by_id, packages, q_tree, where_of
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.search import like_pattern
@@ -235,30 +232,30 @@ def _request_data() -> dict:
 
 
 def _query(data: dict) -> tuple[object | None, list[str]]:
-    """The query tree of q, fq and fq_list together, and the words relevance ranks by; a query this API cannot
-    run is CKAN's 409 naming the parameter. The three share one budget of MAX_CLAUSES clauses: the request is
-    refused as soon as they pass it, before the rest of fq_list is read."""
-    nodes, words, budget, checked = [], [], MAX_CLAUSES, {}
+    """The WHERE clause of q, fq and fq_list together (None: everything), and the words relevance ranks by; a
+    query this API cannot run is CKAN's 409 naming the parameter. The three share one budget of MAX_CLAUSES
+    clauses: the request is refused as soon as they pass it, before the rest of fq_list is read."""
+    wheres, words, budget = [], [], MAX_CLAUSES
+    read: dict[tuple[bool, str], tuple[object | None, object | None]] = {}  # a repeated fq_list item is read once
     for key, texts in (("q", [text_param(data, "q")]), ("fq", [text_param(data, "fq")]),
                        ("fq_list", strings_param(data, "fq_list", split=False))):
         for text in texts:
+            seen = (key == "q", text)
             try:
-                if (key == "q", text) in checked:  # a repeated fq_list item is read once (and counted again)
-                    node = checked[key == "q", text]
-                else:
-                    node = q_tree(text) if key == "q" else parse_query(text)
+                if seen not in read:
+                    read[seen] = (q_tree(text) if key == "q" else parse_query(text)), None
+                node, where = read[seen]
                 budget -= clauses(node)
                 if budget < 0:
                     raise QueryError(f"q, fq and fq_list together have more than {MAX_CLAUSES} clauses.")
-                if node is not None and (key == "q", text) not in checked:
-                    # every field and value checked here, so the error names its parameter
-                    to_sql(node, db.session.get_bind().dialect.name, canonical)
-                checked[key == "q", text] = node
+                if where is None and node is not None:  # its SQL built once, and only within the budget
+                    where = where_of(db.session, node)
+                    read[seen] = node, where
             except QueryError as error:
                 raise ValidationError({key: [f"Search Query is invalid: {error}"]}) from None
-            nodes.append(node)
+            wheres += [where] if where is not None else []
             words += free_words(node) if key == "q" else []
-    return combine(nodes), words
+    return (and_(*wheres) if wheres else None), words
 
 
 def _facet_fields(data: dict) -> list[str]:
@@ -281,7 +278,7 @@ def package_search(data: dict) -> dict:
                      and not k.startswith("ext_"))
     if unknown:
         raise SearchQueryError(f"Invalid search parameters: {unknown}")
-    node, words = _query(data)
+    where, words = _query(data)
     sort = text_param(data, "sort").strip() or DEFAULT_SORT
     order = parse_sort(sort)
     rows = min(int_param(data, "rows", 10), ROWS_MAX)
@@ -289,10 +286,7 @@ def package_search(data: dict) -> dict:
     fields = _facet_fields(data)
     limit, mincount = int_param(data, "facet.limit", 50, natural=False), int_param(data, "facet.mincount", 1)
     session = db.session
-    try:
-        matched, where, entries = find(session, node, words, order, start, rows, canonical)
-    except QueryError as error:
-        raise ValidationError({"fq": [f"Search Query is invalid: {error}"]}) from None
+    matched, where, entries = find(session, where, words, order, start, rows)
     plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
     return {"count": len(matched), "sort": sort, "results": packages(session, entries), "facets": plain,
             "search_facets": restructured}
@@ -371,8 +365,8 @@ def organization_show(data: dict) -> dict:
                             extras=bool_param(data, "include_extras", True))
     out.update(users=[], groups=[], tags=[])
     if bool_param(data, "include_datasets", False):
-        _, _, entries = find(db.session, Term("organization", org.slug), [], "newest", 0, ORG_DATASETS_MAX,
-                             canonical)
+        _, _, entries = find(db.session, where_of(db.session, Term("organization", org.slug)), [], "newest", 0,
+                             ORG_DATASETS_MAX)
         out["packages"] = packages(db.session, entries)
     return out
 

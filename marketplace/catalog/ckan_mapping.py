@@ -244,12 +244,17 @@ def organization_dict(org, *, package_count: int | None = None, base: str, extra
     return out
 
 
+def tag_names(tags) -> list[str]:
+    """A version's tags as CKAN tags: trimmed, none empty, each once, in the seller's order."""
+    return list(dict.fromkeys(t for t in (str(t).strip() for t in tags or ()) if t))
+
+
 def package_dict(product: DataProduct, *, base: str, times: dict[int, tuple[datetime, datetime]] | None = None) -> dict:
     """A listed product as CKAN's package_show describes a dataset, from its listed version only; ``times`` are
     its files' (created, last_modified) by asset id (``file_times``)."""
     v, org = product.listed_version, product.organization
     page = f"{base}/products/{quote(product.slug)}"
-    tags = list(dict.fromkeys(str(t).strip() for t in v.tags or () if str(t).strip()))
+    tags = tag_names(v.tags)
     plans = list(v.plans)
     cheapest = min(plans, key=usd_cents) if plans else None
     extras = {

@@ -27,6 +27,7 @@ import pyparsing as pp
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Integer, Text, and_, bindparam, cast, false, func, not_, or_, select, text, true
 
+from marketplace.catalog.ckan_mapping import LICENSE_ID, canonical
 from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of
 from marketplace.catalog.search import COLUMN_FACETS, FACETS, fts_expression, like_pattern, parse_terms, text_match
 from marketplace.listings.models import DataProduct, ProductVersion
@@ -284,12 +285,6 @@ def parse_query(text: str) -> object | None:
     return node
 
 
-def combine(nodes: list) -> object | None:
-    """Several queries (q's fielded part, fq, each of fq_list) that must all hold."""
-    nodes = [n for n in nodes if n is not None]
-    return _all(nodes) if nodes else None
-
-
 # Solr's word operators CKAN clients send in q: a trailing wildcard (wind*), fuzziness (wind~, wind~0.8) and a
 # boost (wind^2). Catalog words match whole words and prefixes already; the operator is dropped, the word stays.
 _WORD_SUFFIX = re.compile(r"(?<=\w)(?:\*+|~[\d.]*|\^[\d.]+)(?=\s|$)")
@@ -359,7 +354,7 @@ def _words_clause(value: str, dialect: str):
     return and_(*clauses)
 
 
-def _term_clause(term: Term, dialect: str, canonical):
+def _term_clause(term: Term, dialect: str):
     field, value = term.field, term.value
     if field != "text" and not value.strip():
         raise QueryError(f"{field}: give a value.")
@@ -376,8 +371,6 @@ def _term_clause(term: Term, dialect: str, canonical):
     if field in CONSTANTS:
         return true() if value.strip().lower() == CONSTANTS[field] else false()
     if field == "license_id":
-        from marketplace.catalog.ckan_mapping import LICENSE_ID
-
         return true() if value.strip() == LICENSE_ID else false()
     if field == "tags":
         return _tag_clause(value.strip())
@@ -397,17 +390,16 @@ def _term_clause(term: Term, dialect: str, canonical):
     return _unknown(field)
 
 
-def to_sql(node: object, dialect: str, canonical):
-    """The WHERE clause over CatalogEntry that the tree asks for; QueryError for fields it cannot filter by.
-    ``canonical(facet, value)`` spells a facet value as stored."""
+def to_sql(node: object, dialect: str):
+    """The WHERE clause over CatalogEntry that the tree asks for; QueryError for fields it cannot filter by."""
     if isinstance(node, Everything):
         return true()
     if isinstance(node, Not):
-        return not_(to_sql(node.item, dialect, canonical))
+        return not_(to_sql(node.item, dialect))
     if isinstance(node, All):
-        return and_(*(to_sql(item, dialect, canonical) for item in node.items))
+        return and_(*(to_sql(item, dialect) for item in node.items))
     if isinstance(node, Any):
-        return or_(*(to_sql(item, dialect, canonical) for item in node.items))
+        return or_(*(to_sql(item, dialect) for item in node.items))
     if isinstance(node, Range):
         if node.field not in DATE_FIELDS:
             if node.field in FIELDS:
@@ -419,5 +411,5 @@ def to_sql(node: object, dialect: str, canonical):
         if node.high is not None:
             bounds.append(column <= node.high if node.high_inclusive else column < node.high)
         return and_(*bounds) if bounds else true()
-    return _term_clause(node, dialect, canonical)
+    return _term_clause(node, dialect)
 

@@ -29,13 +29,14 @@ from marketplace.catalog.ckan_mapping import (
     required_param,
     resource_dict,
     strings_param,
+    tag_names,
     text_param,
 )
 from marketplace.catalog.ckan_query import Term
-from marketplace.catalog.ckan_search import file_times, find, packages
+from marketplace.catalog.ckan_search import file_times, find, packages, where_of
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
-from marketplace.catalog.search import facet_bitmaps, facet_label
+from marketplace.catalog.search import facet_bitmaps, facet_label, like_pattern
 from marketplace.catalog.services import with_listed_content
 from marketplace.extensions import db
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
@@ -103,7 +104,8 @@ def group_show(data: dict) -> dict:
         raise NotFoundError("Group was not found.")
     group.update(users=[], groups=[], tags=[], extras=[])
     if bool_param(data, "include_datasets", False):
-        _, _, entries = find(db.session, Term("groups", key), [], "newest", 0, GROUP_DATASETS_MAX, canonical)
+        _, _, entries = find(db.session, where_of(db.session, Term("groups", key)), [], "newest", 0,
+                             GROUP_DATASETS_MAX)
         group["packages"] = packages(db.session, entries)
     return group
 
@@ -111,7 +113,7 @@ def group_show(data: dict) -> dict:
 def _tags() -> list[str]:
     rows = db.session.scalars(select(ProductVersion.tags).join(CatalogEntry,
                                                                CatalogEntry.version_id == ProductVersion.id))
-    return sorted({tag for tags in rows for tag in (str(t).strip() for t in tags or ()) if tag})
+    return sorted({tag for tags in rows for tag in tag_names(tags)})
 
 
 @action
@@ -151,7 +153,7 @@ def package_autocomplete(data: dict) -> list[dict]:
     name/title/match_field/match_displayed dicts."""
     q = query_param(data, "q", required=True)
     limit = int_param(data, "limit", 10)
-    pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = like_pattern(q.lower())
     rows = db.session.execute(select(CatalogEntry.slug, CatalogEntry.title_en).where(or_(
         CatalogEntry.slug.like(pattern, escape="\\"), func.lower(CatalogEntry.title_en).like(pattern, escape="\\")))
         .order_by(CatalogEntry.slug).limit(limit)).all()
@@ -174,5 +176,5 @@ def current_package_list_with_resources(data: dict) -> list[dict]:
         if page < 1:
             raise ValidationError({"page": ["Must be a positive integer"]})
         offset = (page - 1) * limit
-    _, _, entries = find(db.session, None, [], "newest", offset, limit, canonical)
+    _, _, entries = find(db.session, None, [], "newest", offset, limit)
     return packages(db.session, entries)

@@ -16,7 +16,7 @@ from pyroaring import FrozenBitMap
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.ckan_mapping import NotFoundError, package_dict
+from marketplace.catalog.ckan_mapping import NotFoundError, package_dict, tag_names
 from marketplace.catalog.ckan_query import (
     CONSTANTS,
     FIELD_FACETS,
@@ -83,13 +83,18 @@ def q_tree(q: str) -> object | None:
     return Term("text", q)
 
 
-def find(session: Session, node: object | None, words: list[str], order: str, start: int, rows: int,
-         canonical) -> tuple[FrozenBitMap, object, list[CatalogEntry]]:
-    """(the matching entry ids, the WHERE clause, entries ``start`` to ``start + rows`` in ``order``)."""
+def where_of(session: Session, node: object) -> object:
+    """The WHERE clause of a query tree on this session's database (QueryError for what it cannot filter by)."""
+    return to_sql(node, session.get_bind().dialect.name)
+
+
+def find(session: Session, where, words: list[str], order: str, start: int, rows: int,
+         ) -> tuple[FrozenBitMap, object, list[CatalogEntry]]:
+    """(the matching entry ids, the WHERE clause, entries ``start`` to ``start + rows`` in ``order``) of the
+    entries ``where`` (a clause from ``where_of``; None for every listed entry) keeps."""
     dialect = session.get_bind().dialect.name
-    where = to_sql(node, dialect, canonical) if node is not None else true()
-    if node is None:
-        matched = facet_bitmaps(session).everything
+    if where is None:
+        where, matched = true(), facet_bitmaps(session).everything
     else:
         matched = FrozenBitMap(session.scalars(select(CatalogEntry.id).where(where)))
     entries: list[CatalogEntry] = []
@@ -162,9 +167,7 @@ def _tag_counts(session: Session, where, matched: FrozenBitMap) -> Counter:
         return Counter()
     rows = session.scalars(select(ProductVersion.tags).join(CatalogEntry, CatalogEntry.version_id == ProductVersion.id)
                            .where(where))
-    return Counter(tag for tags in rows for tag in dict.fromkeys(str(t).strip() for t in tags or ()) if tag)
-
-
+    return Counter(tag for tags in rows for tag in tag_names(tags))
 
 
 def file_times(session: Session, products: list[DataProduct]) -> dict[int, tuple[datetime, datetime]]:

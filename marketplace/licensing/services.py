@@ -102,6 +102,17 @@ def traded_product(session: Session, slug: str) -> DataProduct:
     return product
 
 
+def listed_file_id(session: Session, product: DataProduct, file_uuid: str) -> int:
+    """The asset id of the listed version's copy of a file, by the file's UUID (read in either case, RFC 9562);
+    NotFound when the listed version has no such file."""
+    asset_id = session.scalar(select(Asset.id).where(Asset.version_id == product.listed_version_id,
+                                                     Asset.uuid == file_uuid.lower())) \
+        if product.listed_version_id is not None and len(file_uuid) <= 36 else None
+    if asset_id is None:
+        raise NotFound("No such file in the listed version.")
+    return asset_id
+
+
 def authorize_download(session: Session, storage: Storage, user: User | None, product: DataProduct,
                        asset_id: int, *, fetching: bool = True) -> DownloadGrant:
     """Who may fetch an asset of a product page: anyone for a listed version's sample; for a deliverable, a member

@@ -75,12 +75,24 @@ def licence(licence_id: int):
 def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
+    return _serve(licence_services.traded_product(db.session, slug), asset_id)
+
+
+@bp.get("/products/<slug>/files/<file_uuid>")
+@writes_when_read  # as download: a licensed download's audit event
+def file_download(slug: str, file_uuid: str):
+    """A file by its UUID, which outlives versions (the CKAN resource url): the listed version's copy of it,
+    through the same gate and audit as ``download``."""
+    product = licence_services.traded_product(db.session, slug)
+    return _serve(product, licence_services.listed_file_id(db.session, product, file_uuid))
+
+
+def _serve(product, asset_id: int):
     user = acting_user() if current_user.is_authenticated else None
     storage = current_app.extensions["storage"]
     try:
-        grant = licence_services.authorize_download(
-            db.session, storage, user, licence_services.traded_product(db.session, slug), asset_id,
-            fetching=request.method != "HEAD")  # a HEAD asks, it does not download
+        grant = licence_services.authorize_download(db.session, storage, user, product, asset_id,
+                                                    fetching=request.method != "HEAD")  # a HEAD asks only
     except FileMissing:
         keep_despite_error()  # the file_missing event and the seller's notice, though the answer is a 404
         raise
@@ -94,17 +106,3 @@ def download(slug: str, asset_id: int):
         raise
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.get("/products/<slug>/files/<file_uuid>")
-@writes_when_read  # as download: a licensed download's audit event
-def file_download(slug: str, file_uuid: str):
-    """A file by its UUID, which outlives versions (the CKAN resource url): the listed version's copy of it,
-    through the same gate and audit as ``download``."""
-    product = licence_services.traded_product(db.session, slug)
-    version = product.listed_version
-    file_uuid = file_uuid.lower()  # a UUID is case-insensitive (RFC 9562), as resource_show reads it
-    asset = next((a for a in (version.assets if version else ()) if a.uuid == file_uuid), None)
-    if asset is None:
-        abort(404, "No such file in the listed version.")
-    return download(slug, asset.id)
