@@ -79,12 +79,17 @@ class ScanResult:
 
     @property
     def scope(self) -> str:
-        """ "" for a whole file, else what was scanned: "the first 200,000 rows of 1,234,567" (or "of more than
-        2,200,000" when the rest was not counted to the end)."""
-        if not self.truncated:
-            return ""
-        total = f"{self.total_rows:,}" if self.total_exact else f"more than {self.total_rows:,}"
-        return f"the first {self.rows_scanned:,} rows of {total}"
+        return scan_scope(self.rows_scanned, self.truncated, self.total_rows, self.total_exact)
+
+
+def scan_scope(rows_scanned: int, truncated: bool, total_rows: int | None, total_exact: bool) -> str:
+    """ "" for a whole file, else what a scan covered: "the first 200,000 rows of 1,234,567" (or "of more than
+    2,200,000" when the rest was not counted to the end, or its count is not known)."""
+    if not truncated:
+        return ""
+    at_least = max(total_rows or rows_scanned, rows_scanned)
+    total = f"{at_least:,}" if total_exact else f"more than {at_least:,}"
+    return f"the first {rows_scanned:,} rows of {total}"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -365,15 +370,12 @@ class _Tally:
 
 # --- reading files ----------------------------------------------------------------------------------------
 
-_RECORD = RECORD
-
-
 def _csv_cells(buf, head: bytes, at_eof: bool, tally: _Tally) -> Iterator[Any]:
     header, rows = iter_csv_table(buf, head, at_eof)
     names = _unique_names(header)
     cols = [tally.column(n) for n in names]
     for row in rows:
-        yield _RECORD
+        yield RECORD
         for i, cell in enumerate(row):
             if cell.strip():
                 col = cols[i] if i < len(cols) else tally.column(f"column_{i + 1}")
@@ -401,7 +403,7 @@ def scan_file(
                  else json_cells(buf, head, at_eof, fmt == "geojson", tally.column))
         budget = max_cells
         for item in cells:
-            if item is _RECORD:
+            if item is RECORD:
                 if rows >= max_rows or budget <= 0:
                     truncated, stopped_by = True, "rows" if rows >= max_rows else "cells"
                     break
@@ -440,7 +442,7 @@ def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:
     total, limit = rows + 1, rows + 1 + more
     try:
         for item in cells:
-            if item is _RECORD:
+            if item is RECORD:
                 if total >= limit:
                     return total, False
                 total += 1

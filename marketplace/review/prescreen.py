@@ -75,12 +75,7 @@ class ScannedFile:
 
     @property
     def scope(self) -> str:
-        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ...")."""
-        if not self.truncated:
-            return ""
-        at_least = max(self.total_rows or self.rows_scanned, self.rows_scanned)
-        total = f"{at_least:,}" if self.total_exact else f"more than {at_least:,}"
-        return f"the first {self.rows_scanned:,} rows of {total}"
+        return pii.scan_scope(self.rows_scanned, self.truncated, self.total_rows, self.total_exact)
 
 
 @dataclass(frozen=True)
@@ -173,14 +168,9 @@ def _read_file(asset: Asset, storage: Storage, max_rows: int, max_cells: int,
     return _FileFacts(asset, scan, columns, error)
 
 
-def _configured_rows() -> int:
-    # The app's PRESCREEN_MAX_ROWS when there is an app (pages, API, CLI), else the default.
-    return current_app.config.get("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
-
-
-def _configured_cells() -> int:
-    # The app's PRESCREEN_MAX_CELLS when there is an app, else the scanner's default.
-    return current_app.config.get("PRESCREEN_MAX_CELLS", pii.MAX_CELLS) if has_app_context() else pii.MAX_CELLS
+def _configured(key: str, default: int) -> int:
+    # The app's setting when there is an app (pages, API, CLI, the worker), else the scanner's default.
+    return current_app.config.get(key, default) if has_app_context() else default
 
 
 def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None,
@@ -192,11 +182,12 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
     for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
         by_content.setdefault(asset.sha256, []).append(asset)
     files = []
-    rows = max_rows or _configured_rows()
+    rows = max_rows or _configured("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS)
+    cells = max_cells or _configured("PRESCREEN_MAX_CELLS", pii.MAX_CELLS)
     done = 0
     for same in by_content.values():
         file_progress = (lambda n, before=done: progress(before + n)) if progress else None
-        facts = _read_file(same[0], storage, rows, max_cells or _configured_cells(), file_progress)
+        facts = _read_file(same[0], storage, rows, cells, file_progress)
         facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
         files.append(facts)
         done += facts.scan.rows_scanned if facts.scan else 0
