@@ -124,6 +124,10 @@ class Config:
     # "Check my listing" runs inside the seller's request: it reads fewer rows per file than the full scan the
     # worker runs on submission, so a page never waits long nor holds a server thread for seconds.
     PRESCREEN_CHECK_MAX_ROWS = _int("PRESCREEN_CHECK_MAX_ROWS", 20_000)
+    # Values (non-empty cells) the scan reads per file at most, so a file of thousands of columns stops before its
+    # row cap; a scan stopped by either limit is reported as partial.
+    PRESCREEN_MAX_CELLS = _int("PRESCREEN_MAX_CELLS", 5_000_000)
+    PRESCREEN_CHECK_MAX_CELLS = _int("PRESCREEN_CHECK_MAX_CELLS", 1_000_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
     DCAT_PAGE_SIZE = _int("DCAT_PAGE_SIZE", 100)
     DCAT_CATALOG_LICENSE = os.environ.get("DCAT_CATALOG_LICENSE", "")

@@ -10,8 +10,10 @@
   level and a body of ``[[[[...`` would otherwise end in RecursionError (a 500) on every JSON endpoint.
 - A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the URL path,
   the query string, a form field or a JSON string get 400 with a clear message, whatever the page or endpoint,
-  before any database query. Other control characters (all of C0 but tab and line breaks) are refused the same way
-  in the query string, forms and JSON: no field of ours means them, and they end up in e-mails and documents.
+  before any database query. So is a lone UTF-16 surrogate in a JSON string (``"\\ud800"``: UTF-8 cannot
+  carry one; the query string and forms decode invalid UTF-8 to U+FFFD). Other control characters (all of C0 but
+  tab and line breaks) are refused the same way in the query string, forms and JSON: no field of ours means them,
+  and they end up in e-mails and documents.
 - Uploads are read only by someone who may upload there: an anonymous visitor, or a member of another
   organization, is refused before any reader (CSRF's form parsing included) touches the body.
 
@@ -51,6 +53,9 @@ _DEPTH_CHUNK = 65_536
 # held to NUL only, which no database column can store.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NUL = re.compile(r"\x00")
+# A lone UTF-16 surrogate: JSON can spell one (``"\\ud800"``), UTF-8 cannot, so no database can store it and
+# no text of ours holds one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 WEBHOOK_PATHS = ("/webhooks/",)
 
 
@@ -183,6 +188,9 @@ def init_body_checks(app: Flask) -> None:
             fields += [*request.form.values(), *request.form.keys()]
         if _has_forbidden(fields, _NUL) or _has_forbidden(json_body, _NUL):
             raise BadRequest("Text may not contain NUL characters (\\x00).")
+        if _has_forbidden(json_body, _SURROGATE):
+            raise BadRequest("Text may not contain lone UTF-16 surrogates (\\ud800 to \\udfff): they are not "
+                             "characters.")
         if not request.path.startswith(WEBHOOK_PATHS) and (
                 _has_forbidden(fields, _CONTROL) or _has_forbidden(json_body, _CONTROL)):
             raise BadRequest("Text may not contain control characters other than tabs and line breaks.")

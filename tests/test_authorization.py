@@ -213,6 +213,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # have no organization to license for.
     ("orders.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
     ("licensing.download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    ("licensing.file_download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("orders.orders", "GET"): SIGNED_IN,
     ("orders.order", "GET"): ORDER_PARTIES,
     ("orders.cancel", "POST"): ORDER_PARTIES_NOT_ADMIN,
@@ -264,6 +265,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
 ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "licensing.download": {"asset_id": "listed_deliverable_id"},
+    "licensing.file_download": {"file_uuid": "listed_deliverable_uuid"},
     "orders.request_licence": {"plan_id": "listed_plan_id"},
     "review.download_asset": {"asset_id": "case_asset_id"},
     "review.product": {"product_id": "listed_product_id"},
@@ -399,7 +401,8 @@ def build_world(session, storage) -> tuple[World, dict]:
             "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
             "failed_id": failed.id,
         },
-        named={"listed_deliverable_id": deliverable.id, "listed_plan_id": free_plan.id,
+        named={"listed_deliverable_id": deliverable.id, "listed_deliverable_uuid": deliverable.uuid,
+               "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,
                "queued_product_id": queued.id, "queued_number": queued.latest_version.number,
                "org_slug": seller_org.slug},

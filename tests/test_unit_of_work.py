@@ -44,7 +44,7 @@ COMMITS_BEFORE = {
 # Error answers that keep their writes (marketplace.uow.keep_despite_error): the refusal is a fact to record.
 KEPT_REFUSALS = {
     ("orders/views.py", "checkout"): "a declined card's failure is shown on the order and audited",
-    ("licensing/views.py", "download"): "a deliverable's missing file is audited and its seller told, though the "
+    ("licensing/views.py", "_serve"): "a deliverable's missing file is audited and its seller told, though the "
                                         "buyer's answer is a 404",
 }
 

@@ -1,11 +1,13 @@
 """A read-only subset of the CKAN Action API (CKAN 2.10 shapes) over the listed catalog, so that harvesters and
 existing CKAN clients (ckanapi, ckanext-harvest, ckanr ...) can read it.
 
-Served at ``/api/3/action/<action>`` and at ``/api/action/<action>`` (the path ckanapi uses), by GET with query
-parameters or POST with a JSON body (a form body works too). Every answer is CKAN's envelope
+Served at ``/api/3/action/<action>`` and at ``/api/action/<action>`` (the path ckanapi uses), by GET (or HEAD)
+with query parameters or POST with a JSON body (a form body works too). A successful GET with ``callback`` (a
+JavaScript name) is answered as JSONP, as CKAN does; a POST's callback is ignored. Every answer is CKAN's envelope
 ``{"help", "success", "result"}`` or ``{"help", "success": false, "error": {"__type", ...}}``: "Not Found Error"
 (404), "Validation Error" (409, messages keyed by parameter), "Search Query Error" (400, unknown search
-parameters), "Bad request" (400: unknown action, unreadable JSON). Nothing here answers a bare 500 for bad input.
+parameters), "Bad request" (400: unknown action, unreadable JSON, NUL or lone surrogates in the text). Nothing
+here answers a bare 500 for bad input.
 
 Only listed products appear, each through its listed version: package_search reads the catalog search index
 (listed products only), package_show goes through ``listed_by_id`` (404 for drafts, suspended and delisted
@@ -15,15 +17,21 @@ product.
 Actions and what they take (see ``ckan_mapping`` for the id, licence and field mapping):
 
 - package_search: ``q`` (words, searched like the catalog page; Solr syntax when it names fields: ``name:``,
-  ``title:``, ``tags:``, ...), ``fq`` and ``fq_list`` (Solr syntax, read by ``ckan_query``: fields organization,
-  owner_org, groups, tags, res_format, license_id, name, id, title, text, metadata_modified and metadata_created
-  (date ranges with Solr date math), dataset_type/type, state, private, capacity, isopen and our facets category,
-  region, seller, licence, price, currency, delivery, format, frequency; negation, AND, OR, parentheses;
-  anything else is a Validation Error "Search Query is invalid: ..."), ``sort`` (default ``score desc,
-  metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with asc/desc),
-  ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON list; a field
-  nothing is indexed under is an empty facet), ``facet.limit`` (50; negative for all), ``facet.mincount`` (1),
-  ``facet``. Facet counts are over the matching datasets, as Solr gives them to CKAN.
+  ``title:``, ``tags:``, ...; a field nothing is indexed under reads as its words, ``Note: x`` as ``Note x``,
+  as edismax reads it; a word's trailing ``*``, ``~``, ``~n`` and ``^n`` are dropped), ``fq`` and ``fq_list``
+  (Solr syntax, read by ``ckan_query``: fields organization, owner_org, groups, tags, res_format, license_id,
+  name, id, title, text, metadata_modified and metadata_created (date ranges with Solr date math),
+  dataset_type/type, state, private, capacity, isopen and our facets category, region, seller, licence, price,
+  currency, delivery, format, frequency; negation, AND, OR, parentheses; anything else is a Validation Error
+  "Search Query is invalid: ..."). In q as in fq, AND beside OR, more than 8 operators before one clause and
+  more than 100 clauses across q, fq and every fq_list item together are refused. ``sort`` (default ``score
+  desc, metadata_modified desc``; metadata_modified, metadata_created, name, id, title_string, price with
+  asc/desc), ``rows`` (default 10, capped at 1000 as in CKAN), ``start`` (any offset), ``facet.field`` (JSON
+  list, each field counted once, at most 50 different ones; a field nothing is indexed under is an empty facet),
+  ``facet.limit`` (50; negative for all), ``facet.mincount`` (1), ``facet``. Facet counts are over the matching
+  datasets, as Solr gives them to CKAN. Accepted and ignored, as they mean nothing without Solr or CKAN's
+  plugins: ``extras`` and ``ext_*``, ``wt``, ``defType``, ``qf``, ``bf``, ``boost``, ``tie``, ``mm``, ``df``,
+  ``pf``, ``bq``, ``_`` (jQuery's cache buster).
 - package_show: ``id`` (the UUID) or the name. package_list: ``limit``, ``offset``; names in listing order.
 - organization_list: ``all_fields``, ``sort`` (title|name|package_count asc|desc; default title asc),
   ``limit`` (1000, or 25 with all_fields, as CKAN), ``offset``, ``q``, ``organizations``.
@@ -37,9 +45,10 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 
 from flask import Blueprint, Response, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.models import Organization
@@ -56,18 +65,25 @@ from marketplace.catalog.ckan_mapping import (
     ValidationError,
     action,
     bool_param,
-    canonical,
     int_param,
     license_dicts,
     organization_dict,
     package_dict,
     parse_sort,
+    query_param,
     required_param,
     strings_param,
     text_param,
 )
-from marketplace.catalog.ckan_query import QueryError, Term, combine, free_words, parse_query, to_sql
-from marketplace.catalog.ckan_search import facets, find, listed_by_id, packages, q_tree
+from marketplace.catalog.ckan_query import (
+    MAX_CLAUSES,
+    QueryError,
+    Term,
+    clauses,
+    free_words,
+    parse_query,
+)
+from marketplace.catalog.ckan_search import facets, file_times, find, listed_by_id, packages, q_tree, where_of
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.search import like_pattern
@@ -82,11 +98,21 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ckan", __name__, url_prefix="/api/3/action")
 
 CKAN_VERSION = "2.10.0"
+_JS_NAME = re.compile(r"[A-Za-z_$][\w$]{0,99}(?:\.[A-Za-z_$][\w$]{0,99}){0,4}", re.ASCII)
 ORG_DATASETS_MAX = 1000
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 SEARCH_PARAMS = {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
                  "facet.mincount", "include_private", "include_drafts", "include_deleted", "use_default_schema",
-                 "fl", "callback"}
+                 "fl"}
+# Parameters CKAN 2.10 passes to Solr or to search plugins that mean nothing without them: accepted and ignored.
+# extras and ext_* go to plugins (ckanext-spatial's ext_bbox ...); wt is always json here; defType, qf, bf, boost,
+# tie, mm, df, pf, bq tune Solr's relevance, which the catalog's own ranking replaces; ``_`` is jQuery's cache
+# buster and ``callback`` is answered as JSONP (``_jsonp``), neither is a search parameter.
+IGNORED_SEARCH_PARAMS = {"extras", "wt", "defType", "qf", "bf", "boost", "tie", "mm", "df", "pf", "bq", "_",
+                         "callback"}
+# Distinct facet.field entries one search may ask for: about twice the fields anything is indexed under (CKAN's,
+# ours and the constant ones), so that a client naming every field, plus some of its own, is served.
+FACET_FIELDS_MAX = 50
 ORG_SORTS = {"title": lambda n: func.lower(Organization.name), "name": lambda n: Organization.slug,
              "package_count": lambda n: n, "packages": lambda n: n}
 
@@ -96,7 +122,26 @@ ORG_SORTS = {"title": lambda n: func.lower(Organization.name), "name": lambda n:
 def _answer(name: str, status: int, **body) -> Response:
     envelope = {"help": f"{public_base_url()}/api/3/action/help_show?name={name[:100]}", **body}
     return Response(json.dumps(envelope), status, content_type="application/json;charset=utf-8",
-                    headers={"Allow": "GET, POST"} if status == 405 else None)
+                    headers={"Allow": "GET, HEAD, POST"} if status == 405 else None)
+
+
+def _callback() -> str | None:
+    """The JSONP callback a GET names (``callback``), checked to be a JavaScript name so that nothing else can
+    be written into the script; a 409 otherwise."""
+    callback = request.args.get("callback") if request.method in ("GET", "HEAD") else None
+    if callback is not None and not _JS_NAME.fullmatch(callback):
+        raise ValidationError({"callback": ["Must be a JavaScript function name (letters, digits, _, $ and dots)."]})
+    return callback
+
+
+def _jsonp(response: Response, callback: str | None) -> Response:
+    """As CKAN does, a successful GET with ``callback`` is answered as a script calling it with the envelope."""
+    if callback is None:
+        return response
+    response.set_data(f"{callback}({response.get_data(as_text=True)});")
+    response.content_type = "application/javascript;charset=utf-8"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _failure(name: str, error: CkanError) -> Response:
@@ -110,8 +155,9 @@ def call(name: str):
         function = ACTIONS.get(name)
         if function is None:
             raise BadRequest(f"Action name not known: {name[:100]}")
-        if request.method not in ("GET", "POST"):
-            raise BadRequest("the Action API answers GET and POST only", 405)
+        if request.method not in ("GET", "HEAD", "POST"):
+            raise BadRequest("the Action API answers GET, HEAD and POST only", 405)
+        callback = _callback()
         result = function(_request_data())
     except CkanError as error:
         return _failure(name, error)
@@ -131,7 +177,7 @@ def call(name: str):
         log.exception("CKAN action %s failed", name)
         return _answer(name, 500, success=False, error={"__type": "Internal Server Error",
                                                         "message": "Internal Server Error"})
-    return _answer(name, 200, success=True, result=result)
+    return _jsonp(_answer(name, 200, success=True, result=result), callback)
 
 
 @bp.errorhandler(HTTPException)
@@ -186,42 +232,61 @@ def _request_data() -> dict:
 
 
 def _query(data: dict) -> tuple[object | None, list[str]]:
-    """The query tree of q, fq and fq_list together, and the words relevance ranks by; a query this API cannot
-    run is CKAN's 409 naming the parameter."""
-    nodes, words = [], []
+    """The WHERE clause of q, fq and fq_list together (None: everything), and the words relevance ranks by; a
+    query this API cannot run is CKAN's 409 naming the parameter. The three share one budget of MAX_CLAUSES
+    clauses: the request is refused as soon as they pass it, before the rest of fq_list is read."""
+    wheres, words, budget = [], [], MAX_CLAUSES
+    read: dict[tuple[bool, str], tuple[object | None, object | None]] = {}  # a repeated fq_list item is read once
     for key, texts in (("q", [text_param(data, "q")]), ("fq", [text_param(data, "fq")]),
                        ("fq_list", strings_param(data, "fq_list", split=False))):
         for text in texts:
+            seen = (key == "q", text)
             try:
-                node = q_tree(text) if key == "q" else parse_query(text)
-                if node is not None:  # every field and value checked here, so the error names its parameter
-                    to_sql(node, db.session.get_bind().dialect.name, canonical)
+                if seen not in read:
+                    read[seen] = (q_tree(text) if key == "q" else parse_query(text)), None
+                node, where = read[seen]
+                budget -= clauses(node)
+                if budget < 0:
+                    raise QueryError(f"q, fq and fq_list together have more than {MAX_CLAUSES} clauses.")
+                if where is None and node is not None:  # its SQL built once, and only within the budget
+                    where = where_of(db.session, node)
+                    read[seen] = node, where
             except QueryError as error:
                 raise ValidationError({key: [f"Search Query is invalid: {error}"]}) from None
-            nodes.append(node)
+            wheres += [where] if where is not None else []
             words += free_words(node) if key == "q" else []
-    return combine(nodes), words
+    return (and_(*wheres) if wheres else None), words
+
+
+def _facet_fields(data: dict) -> list[str]:
+    """facet.field without repeats (first mention kept), at most FACET_FIELDS_MAX different fields (409 past
+    that, naming the limit)."""
+    if not bool_param(data, "facet", True):
+        return []
+    fields = list(dict.fromkeys(strings_param(data, "facet.field")))
+    if len(fields) > FACET_FIELDS_MAX:
+        raise ValidationError({"facet.field": [f"At most {FACET_FIELDS_MAX} different fields can be faceted in "
+                                               f"one search; {len(fields)} were asked for."]})
+    return fields
 
 
 @action
 def package_search(data: dict) -> dict:
     """Search the listed datasets: q, fq, fq_list, sort, rows, start, facet, facet.field, facet.limit,
     facet.mincount. Returns count, sort, results, facets and search_facets."""
-    unknown = sorted(k for k in data if k not in SEARCH_PARAMS and not k.startswith("ext_"))
+    unknown = sorted(k for k in data if k not in SEARCH_PARAMS and k not in IGNORED_SEARCH_PARAMS
+                     and not k.startswith("ext_"))
     if unknown:
         raise SearchQueryError(f"Invalid search parameters: {unknown}")
-    node, words = _query(data)
+    where, words = _query(data)
     sort = text_param(data, "sort").strip() or DEFAULT_SORT
     order = parse_sort(sort)
     rows = min(int_param(data, "rows", 10), ROWS_MAX)
     start = int_param(data, "start", 0)
-    fields = strings_param(data, "facet.field") if bool_param(data, "facet", True) else []
+    fields = _facet_fields(data)
     limit, mincount = int_param(data, "facet.limit", 50, natural=False), int_param(data, "facet.mincount", 1)
     session = db.session
-    try:
-        matched, where, entries = find(session, node, words, order, start, rows, canonical)
-    except QueryError as error:
-        raise ValidationError({"fq": [f"Search Query is invalid: {error}"]}) from None
+    matched, where, entries = find(session, where, words, order, start, rows)
     plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
     return {"count": len(matched), "sort": sort, "results": packages(session, entries), "facets": plain,
             "search_facets": restructured}
@@ -233,7 +298,8 @@ def package_search(data: dict) -> dict:
 @action
 def package_show(data: dict) -> dict:
     """One listed dataset by id (its UUID) or name (its slug)."""
-    return package_dict(listed_by_id(db.session, required_param(data, "id")), base=public_base_url())
+    product = listed_by_id(db.session, required_param(data, "id"))
+    return package_dict(product, base=public_base_url(), times=file_times(db.session, [product]))
 
 
 @action
@@ -272,7 +338,7 @@ def organization_list(data: dict) -> list:
     limit = min(int_param(data, "limit", ceiling), ceiling)
     stmt, count = _organizations()
     stmt = stmt.order_by(*_org_sort(text_param(data, "sort") or "title asc", count))
-    if q := text_param(data, "q").strip():
+    if q := query_param(data, "q"):
         columns = (Organization.slug, Organization.name, Organization.description)
         stmt = stmt.where(or_(*(c.ilike(like_pattern(q), escape="\\") for c in columns)))
     if names := strings_param(data, "organizations"):
@@ -299,8 +365,8 @@ def organization_show(data: dict) -> dict:
                             extras=bool_param(data, "include_extras", True))
     out.update(users=[], groups=[], tags=[])
     if bool_param(data, "include_datasets", False):
-        _, _, entries = find(db.session, Term("organization", org.slug), [], "newest", 0, ORG_DATASETS_MAX,
-                             canonical)
+        _, _, entries = find(db.session, where_of(db.session, Term("organization", org.slug)), [], "newest", 0,
+                             ORG_DATASETS_MAX)
         out["packages"] = packages(db.session, entries)
     return out
 

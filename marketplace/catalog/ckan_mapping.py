@@ -158,6 +158,18 @@ def bool_param(data: dict, key: str, default: bool) -> bool:
     raise ValidationError({key: ["Must be a boolean (true or false)."]})
 
 
+QUERY_MAX_CHARS = 2000  # as package_search's fq: no name, title or description is near this long
+
+
+def query_param(data: dict, key: str, *, required: bool = False) -> str:
+    """A text to search names and titles by (organization_list's q, package_autocomplete's q ...), at most
+    QUERY_MAX_CHARS long: a longer one could match nothing, and LIKE refuses patterns past 50,000 characters."""
+    value = required_param(data, key) if required else text_param(data, key).strip()
+    if len(value) > QUERY_MAX_CHARS:
+        raise ValidationError({key: [f"Must be at most {QUERY_MAX_CHARS} characters long."]})
+    return value
+
+
 def required_param(data: dict, key: str) -> str:
     value = text_param(data, key).strip()
     if not value:
@@ -189,18 +201,23 @@ def resource_format(filename: str) -> str:
     return _FORMATS.get(ext, ext.upper())
 
 
-def resource_dict(asset: Asset, position: int, *, package_id: str, page: str) -> dict:
-    """A file of the listed version as a CKAN resource: its id is the file's UUID, kept across versions."""
+def resource_dict(asset: Asset, position: int, *, package_id: str, page: str,
+                  times: tuple[datetime, datetime] | None = None) -> dict:
+    """A file of the listed version as a CKAN resource: its id is the file's UUID, kept across versions, and so
+    is its url (``/products/<slug>/files/<uuid>``, the listed version's copy of the file, behind the same gate as
+    every download). ``times`` is (created, last_modified) across the product's versions (``file_times``):
+    when the file was first uploaded and when its content last changed; without them, this copy's upload."""
     sample = str(asset.kind) == "sample"
+    created, modified = times or (asset.created_at, asset.created_at)
     return {
         "id": asset.uuid, "package_id": package_id, "position": position, "state": "active",
         "name": f"{'Sample' if sample else 'Deliverable'}: {asset.filename}",
         "description": "Sample file, free to preview." if sample
         else "Deliverable file, for holders of an active licence.",
         "format": resource_format(asset.filename), "mimetype": asset.content_type or None, "size": asset.size,
-        "hash": asset.sha256, "hash_algorithm": "sha256", "url": f"{page}/assets/{asset.id}", "url_type": None,
-        "resource_type": str(asset.kind), "created": iso(asset.created_at), "last_modified": iso(asset.created_at),
-        "metadata_modified": iso(asset.updated_at or asset.created_at), "datastore_active": False,
+        "hash": asset.sha256, "hash_algorithm": "sha256", "url": f"{page}/files/{asset.uuid}", "url_type": None,
+        "resource_type": str(asset.kind), "created": iso(created), "last_modified": iso(modified),
+        "metadata_modified": iso(modified), "datastore_active": False,
     }
 
 
@@ -227,11 +244,17 @@ def organization_dict(org, *, package_count: int | None = None, base: str, extra
     return out
 
 
-def package_dict(product: DataProduct, *, base: str) -> dict:
-    """A listed product as CKAN's package_show describes a dataset, from its listed version only."""
+def tag_names(tags) -> list[str]:
+    """A version's tags as CKAN tags: trimmed, none empty, each once, in the seller's order."""
+    return list(dict.fromkeys(t for t in (str(t).strip() for t in tags or ()) if t))
+
+
+def package_dict(product: DataProduct, *, base: str, times: dict[int, tuple[datetime, datetime]] | None = None) -> dict:
+    """A listed product as CKAN's package_show describes a dataset, from its listed version only; ``times`` are
+    its files' (created, last_modified) by asset id (``file_times``)."""
     v, org = product.listed_version, product.organization
     page = f"{base}/products/{quote(product.slug)}"
-    tags = list(dict.fromkeys(str(t).strip() for t in v.tags or () if str(t).strip()))
+    tags = tag_names(v.tags)
     plans = list(v.plans)
     cheapest = min(plans, key=usd_cents) if plans else None
     extras = {
@@ -252,7 +275,8 @@ def package_dict(product: DataProduct, *, base: str) -> dict:
                               ensure_ascii=False),
         "title_zh": v.title_zh or None,
     }
-    resources = [resource_dict(a, i, package_id=product.uuid, page=page) for i, a in enumerate(v.assets)]
+    resources = [resource_dict(a, i, package_id=product.uuid, page=page, times=(times or {}).get(a.id))
+                 for i, a in enumerate(v.assets)]
     groups = [{"id": v.category, "name": v.category, "title": facet_label("category", v.category),
                "display_name": facet_label("category", v.category), "description": "", "image_display_url": ""}] \
         if v.category else []

@@ -27,17 +27,24 @@ import pyparsing as pp
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Integer, Text, and_, bindparam, cast, false, func, not_, or_, select, text, true
 
+from marketplace.catalog.ckan_mapping import LICENSE_ID, canonical
 from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of
 from marketplace.catalog.search import COLUMN_FACETS, FACETS, fts_expression, like_pattern, parse_terms, text_match
 from marketplace.listings.models import DataProduct, ProductVersion
 
 MAX_QUERY_CHARS = 2000
-MAX_CLAUSES = 100
+MAX_CLAUSES = 100  # across q, fq and every fq_list item of one request (``clauses``)
 MAX_DEPTH = 16
+MAX_PREFIXES = 8  # operators before one clause (``- -x``, ``!!x``, ``NOT NOT x``): more are refused
 
 
 class QueryError(ValueError):
     """A query this API cannot run, with the reason in words a client can act on."""
+
+
+class QueryRefused(QueryError):
+    """A query that reads as one but is refused (AND beside OR, operator chains, too many clauses): refused in q
+    as in fq, never read as plain words."""
 
 
 # ---------------------------------------------------------------- the tree
@@ -52,8 +59,8 @@ class Term:
 @dataclass(frozen=True)
 class Range:
     field: str
-    low: datetime | None
-    high: datetime | None
+    low: datetime | str | None  # a datetime on the date fields; the bound as written on any other field
+    high: datetime | str | None
     low_inclusive: bool
     high_inclusive: bool
 
@@ -146,7 +153,7 @@ def _fold(tokens: list) -> object:
     an explicit ``AND`` beside an ``OR`` is ambiguous and refused."""
     operators = {t for t in tokens[1::2]}
     if "AND" in operators and "OR" in operators:
-        raise QueryError("AND and OR at the same level are ambiguous: add parentheses, e.g. (a OR b) AND c.")
+        raise QueryRefused("AND and OR at the same level are ambiguous: add parentheses, e.g. (a OR b) AND c.")
     groups, current = [], [tokens[0]]
     for operator, operand in zip(tokens[1::2], tokens[2::2]):
         if operator == "OR":
@@ -160,6 +167,8 @@ def _fold(tokens: list) -> object:
 
 def _negate(tokens: list) -> object:
     *prefixes, node = tokens
+    if len(prefixes) > MAX_PREFIXES:
+        raise QueryRefused(f"More than {MAX_PREFIXES} operators (-, +, !, NOT) stand before one clause.")
     for prefix in reversed(prefixes):
         if prefix in ("-", "!", "NOT"):
             node = Not(node)
@@ -178,8 +187,11 @@ def _distribute(field: str, node: object) -> object:
 
 
 def _range(field: str, tokens) -> Range:
+    """Bounds are read as Solr dates on the date fields only: any other field keeps them as written, and
+    ``to_sql`` says which fields take ranges."""
     opening, low, high, closing = tokens
-    return Range(field, None if low == "*" else parse_date(low), None if high == "*" else parse_date(high),
+    read = parse_date if field in DATE_FIELDS else str
+    return Range(field, None if low == "*" else read(low), None if high == "*" else read(high),
                  opening == "[", closing == "]")
 
 
@@ -215,19 +227,35 @@ def _grammar() -> pp.ParserElement:
 GRAMMAR = _grammar()
 
 
+_QUOTED_OR_ESCAPED = re.compile(r'"(?:[^"\\]|\\.)*"|\\.', re.DOTALL)
+
+
+def _unquoted(text: str) -> str:
+    """The query without its quoted phrases and escaped characters: what is left are its real operators."""
+    return _QUOTED_OR_ESCAPED.sub("", text)
+
+
 def _depth(text: str) -> int:
     depth = deepest = 0
-    for char in re.sub(r'"(?:[^"\\]|\\.)*"', "", text):
+    for char in _unquoted(text):
         depth += char == "("
         depth -= char == ")"
         deepest = max(deepest, depth)
     return deepest
 
 
-def _count(node: object) -> int:
-    if isinstance(node, (All, Any)):
-        return sum(_count(item) for item in node.items)
-    return _count(node.item) if isinstance(node, Not) else 1
+def clauses(node: object | None) -> int:
+    """How many clauses (terms, ranges, ``*:*``) a tree holds; iterative, so no tree is too deep to count."""
+    count, stack = 0, [node] if node is not None else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (All, Any)):
+            stack.extend(item.items)
+        elif isinstance(item, Not):
+            stack.append(item.item)
+        else:
+            count += 1
+    return count
 
 
 def parse_query(text: str) -> object | None:
@@ -241,7 +269,7 @@ def parse_query(text: str) -> object | None:
     try:
         node = GRAMMAR.parse_string(text.strip(), parse_all=True)[0]
     except pp.ParseBaseException as error:
-        unquoted = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
+        unquoted = _unquoted(text)
         if unquoted.count("(") != unquoted.count(")"):
             where = "unbalanced parentheses"
         elif re.search(r"(?:\bAND|\bOR|\bNOT|&&|\|\||[+\-!])\s*$", text):
@@ -252,21 +280,25 @@ def parse_query(text: str) -> object | None:
                          f"metadata_modified:[2026-01-01T00:00:00Z TO *].") from None
     except RecursionError:
         raise QueryError("The query nests too deeply.") from None
-    if _count(node) > MAX_CLAUSES:
-        raise QueryError(f"The query has more than {MAX_CLAUSES} clauses.")
+    if clauses(node) > MAX_CLAUSES:
+        raise QueryRefused(f"The query has more than {MAX_CLAUSES} clauses.")
     return node
 
 
-def combine(nodes: list) -> object | None:
-    """Several queries (q's fielded part, fq, each of fq_list) that must all hold."""
-    nodes = [n for n in nodes if n is not None]
-    return _all(nodes) if nodes else None
+# Solr's word operators CKAN clients send in q: a trailing wildcard (wind*), fuzziness (wind~, wind~0.8) and a
+# boost (wind^2). Catalog words match whole words and prefixes already; the operator is dropped, the word stays.
+_WORD_SUFFIX = re.compile(r"(?<=\w)(?:\*+|~[\d.]*|\^[\d.]+)(?=\s|$)")
+
+
+def plain_words(value: str) -> str:
+    """Words without Solr's trailing ``*``, ``~``, ``~n`` and ``^n``."""
+    return _WORD_SUFFIX.sub("", value)
 
 
 def free_words(node: object | None) -> list[str]:
     """The words searched for outside any negation: what relevance ranks by."""
     if isinstance(node, Term) and node.field == "text":
-        return [node.value]
+        return [plain_words(node.value)]
     if isinstance(node, (All, Any)):
         return [w for item in node.items for w in free_words(item)]
     return []
@@ -308,7 +340,7 @@ def _tag_clause(tag: str):
 def _words_clause(value: str, dialect: str):
     """Entries whose text has every word, as the catalog search matches them. On SQLite each clause binds its
     own full-text expression, so that several word clauses in one query (``a -b``) keep their own words."""
-    terms = parse_terms(value)[0]
+    terms = parse_terms(plain_words(value))[0]
     if not terms:
         return true()
     if dialect != "sqlite":
@@ -322,7 +354,7 @@ def _words_clause(value: str, dialect: str):
     return and_(*clauses)
 
 
-def _term_clause(term: Term, dialect: str, canonical):
+def _term_clause(term: Term, dialect: str):
     field, value = term.field, term.value
     if field != "text" and not value.strip():
         raise QueryError(f"{field}: give a value.")
@@ -339,8 +371,6 @@ def _term_clause(term: Term, dialect: str, canonical):
     if field in CONSTANTS:
         return true() if value.strip().lower() == CONSTANTS[field] else false()
     if field == "license_id":
-        from marketplace.catalog.ckan_mapping import LICENSE_ID
-
         return true() if value.strip() == LICENSE_ID else false()
     if field == "tags":
         return _tag_clause(value.strip())
@@ -360,17 +390,16 @@ def _term_clause(term: Term, dialect: str, canonical):
     return _unknown(field)
 
 
-def to_sql(node: object, dialect: str, canonical):
-    """The WHERE clause over CatalogEntry that the tree asks for; QueryError for fields it cannot filter by.
-    ``canonical(facet, value)`` spells a facet value as stored."""
+def to_sql(node: object, dialect: str):
+    """The WHERE clause over CatalogEntry that the tree asks for; QueryError for fields it cannot filter by."""
     if isinstance(node, Everything):
         return true()
     if isinstance(node, Not):
-        return not_(to_sql(node.item, dialect, canonical))
+        return not_(to_sql(node.item, dialect))
     if isinstance(node, All):
-        return and_(*(to_sql(item, dialect, canonical) for item in node.items))
+        return and_(*(to_sql(item, dialect) for item in node.items))
     if isinstance(node, Any):
-        return or_(*(to_sql(item, dialect, canonical) for item in node.items))
+        return or_(*(to_sql(item, dialect) for item in node.items))
     if isinstance(node, Range):
         if node.field not in DATE_FIELDS:
             if node.field in FIELDS:
@@ -382,5 +411,5 @@ def to_sql(node: object, dialect: str, canonical):
         if node.high is not None:
             bounds.append(column <= node.high if node.high_inclusive else column < node.high)
         return and_(*bounds) if bounds else true()
-    return _term_clause(node, dialect, canonical)
+    return _term_clause(node, dialect)
 

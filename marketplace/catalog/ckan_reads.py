@@ -7,6 +7,7 @@ name them), tags, single resources, dataset autocomplete, and the newest dataset
 - tag_list: ``query`` (or ``q``: tags containing it, any case), ``all_fields``, ``vocabulary_id`` (there are no
   vocabularies: any is a Not Found Error, as CKAN answers an unknown one).
 - resource_show: ``id`` (the resource's UUID). package_autocomplete: ``q``, ``limit`` (10).
+- A search text (``q``, ``query``) is at most 2000 characters: longer is a Validation Error.
 - current_package_list_with_resources: ``limit`` (10, at most 1000), ``offset``, ``page`` (when no offset).
 Groups and tags are those of listed datasets only.
 """
@@ -24,16 +25,18 @@ from marketplace.catalog.ckan_mapping import (
     bool_param,
     canonical,
     int_param,
+    query_param,
     required_param,
     resource_dict,
     strings_param,
+    tag_names,
     text_param,
 )
 from marketplace.catalog.ckan_query import Term
-from marketplace.catalog.ckan_search import find, packages
+from marketplace.catalog.ckan_search import file_times, find, packages, where_of
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
-from marketplace.catalog.search import facet_bitmaps, facet_label
+from marketplace.catalog.search import facet_bitmaps, facet_label, like_pattern
 from marketplace.catalog.services import with_listed_content
 from marketplace.extensions import db
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
@@ -78,7 +81,7 @@ def group_list(data: dict) -> list:
     ceiling = 25 if all_fields else 1000
     limit, offset = min(int_param(data, "limit", ceiling), ceiling), int_param(data, "offset", 0)
     groups = _sorted(_groups(), text_param(data, "sort") or "title asc")
-    if q := text_param(data, "q").strip().lower():
+    if q := query_param(data, "q").lower():
         groups = [g for g in groups if q in g["name"] or q in g["title"].lower()]
     if names := strings_param(data, "groups"):
         groups = [g for g in groups if g["name"] in names]
@@ -101,7 +104,8 @@ def group_show(data: dict) -> dict:
         raise NotFoundError("Group was not found.")
     group.update(users=[], groups=[], tags=[], extras=[])
     if bool_param(data, "include_datasets", False):
-        _, _, entries = find(db.session, Term("groups", key), [], "newest", 0, GROUP_DATASETS_MAX, canonical)
+        _, _, entries = find(db.session, where_of(db.session, Term("groups", key)), [], "newest", 0,
+                             GROUP_DATASETS_MAX)
         group["packages"] = packages(db.session, entries)
     return group
 
@@ -109,7 +113,7 @@ def group_show(data: dict) -> dict:
 def _tags() -> list[str]:
     rows = db.session.scalars(select(ProductVersion.tags).join(CatalogEntry,
                                                                CatalogEntry.version_id == ProductVersion.id))
-    return sorted({tag for tags in rows for tag in (str(t).strip() for t in tags or ()) if tag})
+    return sorted({tag for tags in rows for tag in tag_names(tags)})
 
 
 @action
@@ -119,7 +123,7 @@ def tag_list(data: dict) -> list:
     if vocabulary := text_param(data, "vocabulary_id").strip():
         raise NotFoundError(f"could not find vocabulary '{vocabulary[:100]}'")
     tags = _tags()
-    if query := (text_param(data, "query") or text_param(data, "q")).strip().lower():
+    if query := (query_param(data, "query") or query_param(data, "q")).lower():
         tags = [t for t in tags if query in t.lower()]
     if not bool_param(data, "all_fields", False):
         return tags
@@ -139,16 +143,17 @@ def resource_show(data: dict) -> dict:
         DataProduct.listed_version_id == asset.version_id)))
     page = f"{public_base_url()}/products/{product.slug}"
     position = next(i for i, a in enumerate(product.listed_version.assets) if a.id == asset.id)
-    return resource_dict(asset, position, package_id=product.uuid, page=page)
+    return resource_dict(asset, position, package_id=product.uuid, page=page,
+                         times=file_times(db.session, [product])[asset.id])
 
 
 @action
 def package_autocomplete(data: dict) -> list[dict]:
     """Listed datasets whose name or title contains ``q`` (any case), at most ``limit`` (10), as CKAN's
     name/title/match_field/match_displayed dicts."""
-    q = required_param(data, "q")
+    q = query_param(data, "q", required=True)
     limit = int_param(data, "limit", 10)
-    pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = like_pattern(q.lower())
     rows = db.session.execute(select(CatalogEntry.slug, CatalogEntry.title_en).where(or_(
         CatalogEntry.slug.like(pattern, escape="\\"), func.lower(CatalogEntry.title_en).like(pattern, escape="\\")))
         .order_by(CatalogEntry.slug).limit(limit)).all()
@@ -171,5 +176,5 @@ def current_package_list_with_resources(data: dict) -> list[dict]:
         if page < 1:
             raise ValidationError({"page": ["Must be a positive integer"]})
         offset = (page - 1) * limit
-    _, _, entries = find(db.session, None, [], "newest", offset, limit, canonical)
+    _, _, entries = find(db.session, None, [], "newest", offset, limit)
     return packages(db.session, entries)

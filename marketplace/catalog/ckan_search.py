@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime
 
 from pyroaring import FrozenBitMap
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.ckan_mapping import NotFoundError, package_dict
-from marketplace.catalog.ckan_query import CONSTANTS, FIELD_FACETS, QueryError, Term, parse_query, to_sql
+from marketplace.catalog.ckan_mapping import NotFoundError, package_dict, tag_names
+from marketplace.catalog.ckan_query import (
+    CONSTANTS,
+    FIELD_FACETS,
+    FIELDS,
+    All,
+    Any,
+    Not,
+    QueryError,
+    QueryRefused,
+    Term,
+    parse_query,
+    to_sql,
+)
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import RANKED, facet_bitmaps, facet_label, fts_expression, parse_terms, text_match
 from marketplace.catalog.services import with_listed_content
-from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
 
 ORDER_BY = {
@@ -40,28 +53,48 @@ _FIELDED_Q = re.compile(r'(?:^|[\s(+\-!])(?:[A-Za-z_][\w.]*:|\*:\*)')
 _OPERATOR_Q = re.compile(r'(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s)|(?:^|\s)[+\-!](?=\S)')
 
 
+def _unknown_fields_as_words(node: object) -> object:
+    """``Note: typhoon`` in q: a field nothing is indexed under reads as its words (``Note typhoon``), as
+    edismax reads a clause on a field it does not know."""
+    if isinstance(node, Term) and node.field not in FIELDS:
+        return Term("text", f"{node.field} {node.value}")
+    if isinstance(node, Not):
+        return Not(_unknown_fields_as_words(node.item))
+    if isinstance(node, (All, Any)):
+        return type(node)(tuple(_unknown_fields_as_words(item) for item in node.items))
+    return node
+
+
 def q_tree(q: str) -> object | None:
     """The tree of a CKAN ``q``: Solr syntax when it names fields (``name:x``, ``title:y``; a QueryError if it
-    cannot be read), words joined by operators (``a OR b``, ``-c``) when they read as such, otherwise words."""
+    cannot be read; a field we do not know reads as words), words joined by operators (``a OR b``, ``-c``) when
+    they read as such, otherwise words. AND beside OR, and chains of operators, are refused as in fq."""
     if not q.strip():
         return None
     if q.strip() == "*:*" or _FIELDED_Q.search(q):
-        return parse_query(q)
+        return _unknown_fields_as_words(parse_query(q))
     if _OPERATOR_Q.search(q):
         try:
             return parse_query(q)
+        except QueryRefused:
+            raise
         except QueryError:  # not a query after all: words, as edismax takes them
             pass
     return Term("text", q)
 
 
-def find(session: Session, node: object | None, words: list[str], order: str, start: int, rows: int,
-         canonical) -> tuple[FrozenBitMap, object, list[CatalogEntry]]:
-    """(the matching entry ids, the WHERE clause, entries ``start`` to ``start + rows`` in ``order``)."""
+def where_of(session: Session, node: object) -> object:
+    """The WHERE clause of a query tree on this session's database (QueryError for what it cannot filter by)."""
+    return to_sql(node, session.get_bind().dialect.name)
+
+
+def find(session: Session, where, words: list[str], order: str, start: int, rows: int,
+         ) -> tuple[FrozenBitMap, object, list[CatalogEntry]]:
+    """(the matching entry ids, the WHERE clause, entries ``start`` to ``start + rows`` in ``order``) of the
+    entries ``where`` (a clause from ``where_of``; None for every listed entry) keeps."""
     dialect = session.get_bind().dialect.name
-    where = to_sql(node, dialect, canonical) if node is not None else true()
-    if node is None:
-        matched = facet_bitmaps(session).everything
+    if where is None:
+        where, matched = true(), facet_bitmaps(session).everything
     else:
         matched = FrozenBitMap(session.scalars(select(CatalogEntry.id).where(where)))
     entries: list[CatalogEntry] = []
@@ -134,9 +167,37 @@ def _tag_counts(session: Session, where, matched: FrozenBitMap) -> Counter:
         return Counter()
     rows = session.scalars(select(ProductVersion.tags).join(CatalogEntry, CatalogEntry.version_id == ProductVersion.id)
                            .where(where))
-    return Counter(tag for tags in rows for tag in dict.fromkeys(str(t).strip() for t in tags or ()) if tag)
+    return Counter(tag for tags in rows for tag in tag_names(tags))
 
 
+def file_times(session: Session, products: list[DataProduct]) -> dict[int, tuple[datetime, datetime]]:
+    """(created, last_modified) of each file of the products' listed versions, by asset id, in one query: created
+    is the upload of the first copy of the file (the same UUID in the product), last_modified the upload of the
+    first copy in the latest run with the listed copy's content (SHA-256). Copies made after the listed one (a
+    draft's) do not count."""
+    current = {a.id: a for p in products for a in p.listed_version.assets}
+    if not current:
+        return {}
+    rows = session.execute(
+        select(Asset.id, Asset.uuid, Asset.sha256, Asset.created_at, ProductVersion.product_id)
+        .join(ProductVersion, ProductVersion.id == Asset.version_id)
+        .where(ProductVersion.product_id.in_({p.id for p in products}),
+               Asset.uuid.in_({a.uuid for a in current.values()}))
+        .order_by(Asset.id)).all()
+    copies: dict[tuple[int, str], list] = {}
+    for row in rows:
+        copies.setdefault((row.product_id, row.uuid), []).append(row)
+    out = {}
+    for p in products:
+        for asset in p.listed_version.assets:
+            history = [r for r in copies.get((p.id, asset.uuid), []) if r.id <= asset.id] or [asset]
+            modified = asset.created_at
+            for r in reversed(history):
+                if r.sha256 != asset.sha256:
+                    break
+                modified = r.created_at
+            out[asset.id] = (history[0].created_at, modified)
+    return out
 
 
 def packages(session, entries) -> list[dict]:
@@ -145,8 +206,9 @@ def packages(session, entries) -> list[dict]:
     if not ids:
         return []
     found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
+    times = file_times(session, list(found.values()))
     base = public_base_url()
-    return [package_dict(found[i], base=base) for i in ids if i in found]
+    return [package_dict(found[i], base=base, times=times) for i in ids if i in found]
 
 
 def listed_by_id(session: Session, key: str) -> DataProduct:

@@ -23,6 +23,7 @@ from rdflib.namespace import FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.namespace import ODRL2 as ODRL
 from rdflib.term import Node
 
+from marketplace.catalog.index import last_change
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.licence_profiles import licence_profile
 from marketplace.listings.licences import get_licence
@@ -274,7 +275,7 @@ def add_dataset(g: Graph, product: DataProduct, *, base: str, issued: datetime |
          (DCT.description, _text(v.description_zh, "zh")),
          (DCT.identifier, Literal(product.uuid)), (ADMS.identifier, registration), (DCAT.version, Literal(v.label)),
          (ADMS.versionNotes, _text(v.changelog, "en")), (DCT.issued, _when(issued or v.approved_at)),
-         (DCT.modified, _when(v.approved_at)), (DCAT.landingPage, _document(g, page)),
+         (DCT.modified, _when(last_change(product))), (DCAT.landingPage, _document(g, page)),
          (DCT.publisher, seller), (DCAT.contactPoint, contact),
          (DCT.accessRights, _eu(g, "access-right", "RESTRICTED", "restricted", DCT.RightsStatement)))
     if v.category:

@@ -57,11 +57,13 @@ def first_approvals(session: Session, product_ids: Iterable[int]) -> dict[int, d
 
 
 def catalog_dates(session: Session) -> tuple[datetime | None, datetime | None]:
-    """The first and the latest approval among the listed products: the catalog's dct:issued and dct:modified."""
+    """The catalog's dct:issued and dct:modified: the first approval among the listed products, and the latest
+    change of one (an approval or a reinstatement: the index's listed_at, each dataset's dct:modified)."""
+    # listed_at is each entry's last_change, never before its listed version's approval: the latest of them is the
+    # latest approval or reinstatement.
     listed = buyer_visible().with_only_columns(DataProduct.id).scalar_subquery()
-    first, last = session.execute(select(func.min(ProductVersion.approved_at), func.max(ProductVersion.approved_at))
-                                  .where(ProductVersion.product_id.in_(listed))).one()
-    return first, last
+    first = session.scalar(select(func.min(ProductVersion.approved_at)).where(ProductVersion.product_id.in_(listed)))
+    return first, session.scalar(select(func.max(CatalogEntry.listed_at)))
 
 
 def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:

@@ -118,12 +118,24 @@ def traded_product(session: Session, slug: str) -> DataProduct:
     return product
 
 
+def listed_file_id(session: Session, product: DataProduct, file_uuid: str) -> int:
+    """The asset id of the listed version's copy of a file, by the file's UUID (read in either case, RFC 9562);
+    NotFound when the listed version has no such file."""
+    asset_id = session.scalar(select(Asset.id).where(Asset.version_id == product.listed_version_id,
+                                                     Asset.uuid == file_uuid.lower())) \
+        if product.listed_version_id is not None and len(file_uuid) <= 36 else None
+    if asset_id is None:
+        raise NotFound("No such file in the listed version.")
+    return asset_id
+
+
 def authorize_download(session: Session, storage: Storage, user: User | None, product: DataProduct,
-                       asset_id: int) -> DownloadGrant:
+                       asset_id: int, *, fetching: bool = True) -> DownloadGrant:
     """Who may fetch an asset of a product page: anyone for a listed version's sample; for a deliverable, a member
     of an organization with an active licence covering its version, while the product is not suspended. A file
     whose stored object is gone is refused with FileMissing (recorded, its seller told) and never counted as a
-    licensed download."""
+    licensed download. ``fetching`` False asks only whether the file may be fetched (an HTTP HEAD): the same checks,
+    no download recorded."""
     asset = session.scalar(select(Asset).where(Asset.id == asset_id).options(selectinload(Asset.version)))
     if asset is None or asset.version.product_id != product.id:
         raise NotFound(_("No such file."))
@@ -145,6 +157,8 @@ def authorize_download(session: Session, storage: Storage, user: User | None, pr
     for licence in licences:
         if licence.status == LicenceStatus.ACTIVE and licence.in_period(now) and covers(licence, asset.version):
             _require_stored(session, storage, asset, actor_id=user.id)
+            if not fetching:
+                return DownloadGrant(asset, licence)
             record(session, actor_id=user.id, action="asset.download", subject_type="asset", subject_id=asset.id,
                    payload={"product_id": product.id, "version_id": asset.version_id, "licence": licence.serial,
                             "sha256": asset.sha256})

@@ -5,7 +5,7 @@ A licence of another organization is 404; a refused download is the 403 page wit
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
@@ -76,11 +76,24 @@ def licence(licence_id: int):
 def download(slug: str, asset_id: int):
     """A public sample of the listed version, or a deliverable for a member of a licensed organization. Refusals
     raise Forbidden (the 403 page with the reason) or NotFound; each licensed download is an audit event."""
+    return _serve(licence_services.traded_product(db.session, slug), asset_id)
+
+
+@bp.get("/products/<slug>/files/<file_uuid>")
+@writes_when_read  # as download: a licensed download's audit event
+def file_download(slug: str, file_uuid: str):
+    """A file by its UUID, which outlives versions (the CKAN resource url): the listed version's copy of it,
+    through the same gate and audit as ``download``."""
+    product = licence_services.traded_product(db.session, slug)
+    return _serve(product, licence_services.listed_file_id(db.session, product, file_uuid))
+
+
+def _serve(product, asset_id: int):
     user = acting_user() if current_user.is_authenticated else None
     storage = current_app.extensions["storage"]
     try:
-        grant = licence_services.authorize_download(
-            db.session, storage, user, licence_services.traded_product(db.session, slug), asset_id)
+        grant = licence_services.authorize_download(db.session, storage, user, product, asset_id,
+                                                    fetching=request.method != "HEAD")  # a HEAD asks only
     except FileMissing:
         keep_despite_error()  # the file_missing event and the seller's notice, though the answer is a 404
         raise

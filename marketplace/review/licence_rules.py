@@ -125,28 +125,23 @@ def _source_findings(licence_id: str, usage=SourceUsage.DERIVED) -> list[Licence
     return []
 
 
+# Where a licence says that copies carry its terms and nothing may be added to restrict them, by id prefix
+# ("{lid}" is the licence id); CC licences before 4.0 say it in s.4(a).
+_NO_RESTRICTIONS_CLAUSES = (
+    ("ODbL", "ODbL 1.0 s.4.7(a), s.4.8"), ("ODC-By", "ODC-By 1.0 s.4.3"), ("GPL-2.0", "{lid} s.6"),
+    ("LGPL-2", "{lid} s.10"), ("LGPL-3", "GPL-3.0 s.10, which LGPL-3.0 incorporates"), ("EUPL", "{lid} s.5"),
+    ("MPL", "{lid} s.3.1"),
+)
+
+
 def _no_restrictions_clause(profile: LicenceProfile) -> str:
     """Where the source licence says that copies carry its terms and nothing may be added to restrict them."""
     lid = profile.licence_id
     if lid.startswith("CC-"):
         return "CC 4.0 s.2(a)(5)(C)" if "-4.0" in lid else f"{lid} s.4(a)"
-    if lid.startswith("ODbL"):
-        return "ODbL 1.0 s.4.7(a), s.4.8"
-    if lid.startswith("ODC-By"):
-        return "ODC-By 1.0 s.4.3"
-    if lid.startswith("GPL-2.0"):
-        return f"{lid} s.6"
-    if lid.startswith("LGPL-2"):
-        return f"{lid} s.10"
-    if lid.startswith("LGPL-3"):
-        return "GPL-3.0 s.10, which LGPL-3.0 incorporates"
-    if lid.startswith("EUPL"):
-        return f"{lid} s.5"
-    if lid.startswith("MPL"):
-        return f"{lid} s.3.1"
-    if profile.software_copyleft:
-        return f"{lid} s.10"
-    return f"{lid}"
+    clause = next((c for prefix, c in _NO_RESTRICTIONS_CLAUSES if lid.startswith(prefix)),
+                  "{lid} s.10" if profile.software_copyleft else "{lid}")
+    return clause.format(lid=lid)
 
 
 def _label(enum, value: str) -> str:
@@ -175,6 +170,18 @@ def _use_limits(plan, profile: LicenceProfile) -> tuple[list[str], list[tuple]]:
     return limits, said
 
 
+def _passing_on_needs(plan, profile: LicenceProfile) -> list[str]:
+    """What a plan must not forbid for buyers to pass the data on as the source licence lets them: redistribution,
+    and resale unless the source itself is non-commercial."""
+    prohibitions = _values(getattr(plan, "prohibitions", ()))
+    needs = []
+    if "redistribution" in prohibitions:
+        needs.append("not prohibit redistribution")
+    if "resale" in prohibitions and profile.commercial is True:
+        needs.append("not prohibit resale")
+    return needs
+
+
 def _share_alike_finding(plan, profile: LicenceProfile, usage: SourceUsage, name: str) -> LicenceFinding | None:
     # Share-alike: a derived work must be offered on under the same licence (CC BY-SA 4.0 s.3(b); ODbL 1.0 s.4.4;
     # GPL-3.0 s.5(c)), so buyers must be free to adapt and share it on. A verbatim copy or an unaltered subset is
@@ -184,16 +191,12 @@ def _share_alike_finding(plan, profile: LicenceProfile, usage: SourceUsage, name
     # Use restrictions (permitted_uses, territory, duration) are taken to be lifted by the plan's share_alike flag;
     # the reviewer checks the wording.
     lid = profile.licence_id
-    prohibitions = _values(getattr(plan, "prohibitions", ()))
     needs = []
     if not getattr(plan, "share_alike", False):
         needs.append("be marked share-alike")
     if not getattr(plan, "derivatives_allowed", False):
         needs.append("allow derivatives")
-    if "redistribution" in prohibitions:
-        needs.append("not prohibit redistribution")
-    if "resale" in prohibitions and profile.commercial is True:
-        needs.append("not prohibit resale")
+    needs += _passing_on_needs(plan, profile)
     if not needs:
         return None
     must = f'plan "{name}" must {_join(needs)}'
@@ -241,12 +244,7 @@ def _copy_terms_finding(plan, profile: LicenceProfile, usage: SourceUsage, name:
     # a territory or an end date are restrictions too unless the plan says the copied records stay under the source
     # licence, which the share-alike flag cannot say for an ND source: a person reads the plan's wording.
     lid = profile.licence_id
-    prohibitions = _values(getattr(plan, "prohibitions", ()))
-    needs = []
-    if "redistribution" in prohibitions:
-        needs.append("not prohibit redistribution")
-    if "resale" in prohibitions and profile.commercial is True:
-        needs.append("not prohibit resale")
+    needs = _passing_on_needs(plan, profile)
     if profile.derivatives and not getattr(plan, "derivatives_allowed", False):
         needs.append("allow derivatives")
     what = _AS_COPY[usage]

@@ -7,8 +7,9 @@ inside longer digit runs never match, so timestamps, coordinates and record ids 
 carry a count and one masked example, never a raw value.
 
 Files are read as streams with bounded memory: CSV row by row (the same decoding and header search as
-inference), JSON and GeoJSON event by event with ijson.  Problems with the file never raise: the result's
-``error`` says why the file could not be scanned.
+inference), JSON and GeoJSON event by event with ijson, every value at any depth (``pii_json``).  A scan stops at
+a row cap and at a cell budget, and says so (``truncated``, ``stopped_by``).  Problems with the file never raise:
+the result's ``error`` says why the file could not be scanned (nesting too deep, malformed, undecodable).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ import ijson
 
 from marketplace.errors import UnsupportedFile
 from marketplace.i18n import N_
-from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, json_events, open_upload
+from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, open_upload
+from marketplace.review.pii_json import RECORD, json_cells
 from marketplace.review.pii_names import NameTally, name_strength
 from marketplace.review.pii_phones import BareNumberTally
 from marketplace.review.pii_roles import names_a_person_by_role
@@ -49,6 +51,8 @@ OTHER_COLUMNS = "(other columns)"
 # Rows counted, not scanned, past the row cap to tell how many the file holds: up to COUNT_FACTOR times the cap
 # (a seller's quick check stays quick), and never more than COUNT_ROWS (a worker's scan stays bounded).
 COUNT_ROWS = 2_000_000
+# Values scanned per file at most: a file of many columns stops here before its row cap (a partial scan too).
+MAX_CELLS = 5_000_000
 COUNT_FACTOR = 10
 
 
@@ -72,15 +76,21 @@ class ScanResult:
     # else at least this many (the count stopped after COUNT_ROWS more rows, or at a problem in the file).
     total_rows: int = 0
     total_exact: bool = True
+    stopped_by: str = ""  # "rows" (the row cap) or "cells" (the cell budget) when truncated
 
     @property
     def scope(self) -> str:
-        """ "" for a whole file, else what was scanned: "the first 200,000 rows of 1,234,567" (or "of more than
-        2,200,000" when the rest was not counted to the end)."""
-        if not self.truncated:
-            return ""
-        total = f"{self.total_rows:,}" if self.total_exact else f"more than {self.total_rows:,}"
-        return f"the first {self.rows_scanned:,} rows of {total}"
+        return scan_scope(self.rows_scanned, self.truncated, self.total_rows, self.total_exact)
+
+
+def scan_scope(rows_scanned: int, truncated: bool, total_rows: int | None, total_exact: bool) -> str:
+    """ "" for a whole file, else what a scan covered: "the first 200,000 rows of 1,234,567" (or "of more than
+    2,200,000" when the rest was not counted to the end, or its count is not known)."""
+    if not truncated:
+        return ""
+    at_least = max(total_rows or rows_scanned, rows_scanned)
+    total = f"{at_least:,}" if total_exact else f"more than {at_least:,}"
+    return f"the first {rows_scanned:,} rows of {total}"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -140,8 +150,12 @@ _CARD = re.compile(  # plain, in groups of four, or Amex-style 4-6-5
     _L + r"(?:[3-6]\d{12,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|3[47]\d\d[ -]\d{6}[ -]\d{5})" + _R)
 _CN_MOBILE = re.compile(_L + r"(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _R)
 # A number inside a longer hyphenated code (the groups of a UUID: "5c9e-2345-6789-ab01") is not a phone number.
-_HK_PHONE = re.compile(_L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>(?:\+|00)?852)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
-                       r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])")
+# Written as a phone number: a label before it ("Tel: ", "電話："), the country code (852, +852, (852), (+852)), a
+# space or dash between the halves, or an extension after it ("ext 12", "轉 12").
+_HK_PHONE = re.compile(
+    r"(?P<label>(?<![A-Za-z])(?:telephone|tel|phone|mobile|fax|電話|电话|手機|手机|傳真|传真)\s*[:：.]?\s*)?"
+    + _L + r"(?<![A-Za-z0-9]-)(?:(?P<cc>\(?(?:\+|00)?852\)?)[ -]?)?(?P<a>[235-9]\d{3})(?P<sep>[ -]?)"
+    r"(?P<b>\d{4})" + _R + r"(?!-[A-Za-z0-9])(?P<ext>\s*(?:ext|x|轉|转)\.?\s*\d{1,5}(?!\d))?", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
 _CHECKED_KINDS = ("cn_resident_id", "hkid", "bank_card")
@@ -176,7 +190,7 @@ def _hk_phone(m: re.Match, phone_column: bool) -> str | None:
     a code such as a road link id ("3652-3653"), not a phone number; ranges are never phone numbers."""
     a, b, sep = m["a"], m["b"], m["sep"]
     written_as_phone = sep == " " or sep == "-" and m.string.strip() != m[0]
-    if not (m["cc"] or phone_column or written_as_phone and not _looks_like_range(a, b)):
+    if not (m["cc"] or m["label"] or m["ext"] or phone_column or written_as_phone and not _looks_like_range(a, b)):
         return None
     return f"{a[:2]}****{b[-2:]}"
 
@@ -311,7 +325,9 @@ class _Column:
                 return
             self.names.add(text)
         elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            text = str(value)
+            # An integral float (91234567.0) is its digits; inf and nan are not numbers anyone wrote.
+            text = str(int(value)) if value == value and abs(value) != float("inf") and value == int(value) \
+                else str(value)
         else:
             return
         self.numbers.add(text)
@@ -355,99 +371,52 @@ class _Tally:
 
 # --- reading files ----------------------------------------------------------------------------------------
 
-_RECORD = object()  # marks the start of a record in a cell stream
-_ITEM = 0  # path step into an array (map keys are str)
-_GEOJSON_TYPES = ("FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                  "MultiPolygon", "GeometryCollection")
-
-
 def _csv_cells(buf, head: bytes, at_eof: bool, tally: _Tally) -> Iterator[Any]:
     header, rows = iter_csv_table(buf, head, at_eof)
     names = _unique_names(header)
     cols = [tally.column(n) for n in names]
     for row in rows:
-        yield _RECORD
+        yield RECORD
         for i, cell in enumerate(row):
             if cell.strip():
                 col = cols[i] if i < len(cols) else tally.column(f"column_{i + 1}")
                 yield col, cell
 
 
-def _json_cells(buf, head: bytes, at_eof: bool, fmt: str, tally: _Tally) -> Iterator[Any]:
-    """Cells of the records of a JSON file, flattened one level as ``key.sub`` like inference's ``_flatten``.
-
-    Records are the items of a top-level array; for a top-level object, the objects in each of its array
-    values (every such list, not only the longest: nothing is buffered to compare them) and the object itself;
-    for GeoJSON, each feature's ``properties``.  Streamed event by event, so no record is held in memory.
-    """
-    keys: list[Any] = []  # the path from the root to the current value
-    records, root, doc_type = 0, None, None
-    for event, value in json_events(buf, head, at_eof):
-        if event == "map_key":
-            keys[-1] = value
-            continue
-        if event in ("end_map", "end_array"):
-            keys.pop()
-            continue
-        path = tuple(keys)
-        root = root or event
-        if path == ("type",):
-            doc_type = value
-        starts, rel = _locate(path, event, fmt == "geojson", root == "start_array")
-        if starts:
-            records += 1
-            yield _RECORD
-        if event in ("start_map", "start_array"):
-            keys.append(None if event == "start_map" else _ITEM)
-        elif rel is not None and len(rel) <= 2 and all(isinstance(k, str) for k in rel):
-            yield tally.column(".".join(rel) or "value"), value
-    if fmt == "geojson" and doc_type not in _GEOJSON_TYPES:
-        raise UnsupportedFile("The GeoJSON file is not a FeatureCollection or a Feature.")
-    if not records and root is not None:
-        yield _RECORD  # a lone object or value is one record
-
-
-def _locate(path: tuple, event: str, geo: bool, root_array: bool) -> tuple[bool, tuple | None]:
-    """Whether a record starts at ``path``, and the path inside its record (None: not part of a record)."""
-    if geo:
-        feature = path[:2] == ("features", _ITEM)
-        rest = path[2:] if feature else path
-        return feature and len(path) == 2, rest[1:] if rest[:1] == ("properties",) else None
-    if root_array:
-        return len(path) == 1, path[1:]
-    if len(path) >= 2 and path[1] == _ITEM:  # inside a list held by the top-level object
-        return len(path) == 2 and event == "start_map", path[2:] if len(path) > 2 else None
-    return False, path
-
-
 def scan_file(
     stream: BinaryIO, *, filename: str, content_type: str | None = None, max_rows: int = 200_000,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, max_cells: int = MAX_CELLS,
 ) -> ScanResult:
-    """Scan an uploaded file for personal information, reading at most ``max_rows`` records.
+    """Scan an uploaded file for personal information, reading at most ``max_rows`` records and ``max_cells`` values
+    (a scan that stops at either says so: ``truncated`` and ``stopped_by``).
 
     Never raises for a bad file: an unsupported, binary, malformed or undecodable file gives a result whose
     ``error`` says why (with whatever was found before the problem).  The stream is not closed. ``progress`` is
     told the rows read so far every ``PROGRESS_ROWS`` rows.
     """
-    fmt, rows, truncated, error = None, 0, False, None
+    fmt, rows, truncated, error, stopped_by, inside = None, 0, False, None, "", False
     tally = _Tally()
     cells: Iterator[Any] = iter(())
     try:
         fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
         at_eof = len(head) < HEAD_BYTES
         cells = (_csv_cells(buf, head, at_eof, tally) if fmt == "csv"
-                 else _json_cells(buf, head, at_eof, fmt, tally))
+                 else json_cells(buf, head, at_eof, fmt == "geojson", tally.column))
+        budget = max_cells
         for item in cells:
-            if item is _RECORD:
-                if rows >= max_rows:
-                    truncated = True
+            if item is RECORD:
+                if rows >= max_rows or budget <= 0:
+                    truncated, stopped_by = True, "rows" if rows >= max_rows else "cells"
                     break
                 rows += 1
                 if progress is not None and rows % PROGRESS_ROWS == 0:
                     progress(rows)
-            else:
+            elif budget > 0:
                 item[0].add(item[1])
+                budget -= 1
+            else:  # the budget ran out inside a record: the scan stops there
+                truncated, stopped_by, inside = True, "cells", True
+                break
     except UnsupportedFile as exc:
         error = exc.message
     except ijson.JSONError as exc:
@@ -457,10 +426,15 @@ def scan_file(
     except Exception as exc:  # noqa: BLE001 - the pre-screen must get a result for every file
         log.exception("PII scan of %s failed", filename)
         error = f"The scanner failed on this file ({type(exc).__name__})."
-    total, exact = (_count_rest(cells, rows, min(COUNT_ROWS, COUNT_FACTOR * max_rows)) if truncated
-                    else (rows, True))
+    if inside and not rows:  # stopped inside a lone object, which is counted as one record at its end
+        rows, total, exact = 1, 1, True
+    elif truncated:
+        total, exact = _count_rest(cells, rows, min(COUNT_ROWS, COUNT_FACTOR * max_rows))
+        total -= inside  # the record the scan stopped in was counted as scanned already
+    else:
+        total, exact = rows, True
     name_strength.cache_clear()  # the values judged are the file's: none stays in memory after its scan
-    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact)
+    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact, stopped_by)
 
 
 def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:
@@ -469,7 +443,7 @@ def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:
     total, limit = rows + 1, rows + 1 + more
     try:
         for item in cells:
-            if item is _RECORD:
+            if item is RECORD:
                 if total >= limit:
                     return total, False
                 total += 1

@@ -17,9 +17,15 @@ column is judged by the share of its text values that read as names, with a few 
   given name) are *strong*; ``Chan Tai Man`` and ``CHAN TAI MAN`` are *weak*, as street and place names are
   written that way too.
 
-Values equal to a listed place (``data/names/places.txt``) never count. A column is a name column when at least
+Values equal to a listed place (``data/names/places.txt``) or to a common surname-led word or brand
+(``data/names/surname_nouns.txt``: 黄金, 荔枝, 周大福 ...) never count. ``Tai-man Chan`` and ``Peter Chan``
+(a hyphenated or English given name, from ``data/names/english_given.txt``, before a title-case surname) are
+strong, ``Tai Man Chan`` weak, and never when the last word is one places end in (``Ma On Shan``). Joined
+pinyin without a space (``Zhangwei``) is not read as a name. A column is a name column when at least
 ``MIN_NAMES`` distinct values match and either 60% of its text values match with a third of the matches strong,
-or 80% match. Memory per column is a few counters and at most ``MAX_DISTINCT`` remembered values.
+or 80% match; and, once ``CARDINALITY_FROM`` values match, when its distinct matches are at least
+``DISTINCT_SHARE`` of them (a product or brand column repeats a handful). Memory per column is a few counters and
+at most ``MAX_DISTINCT`` hashes of values.
 """
 from __future__ import annotations
 
@@ -31,7 +37,11 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "names"
 WEAK, STRONG = 1, 2
 SHARE, WEAK_SHARE, STRONG_PART = 0.6, 0.8, 1 / 3
 MIN_NAMES = 3
-MAX_DISTINCT = 64
+# A names column has many distinct values; a product, brand or grade column repeats a handful. Once a column has
+# CARDINALITY_FROM matching values, its distinct matches must reach DISTINCT_SHARE of them (or MAX_DISTINCT).
+CARDINALITY_FROM = 20
+DISTINCT_SHARE = 0.2
+MAX_DISTINCT = 128
 MAX_NAME_CHARS = 40
 # Values that stand for "no value" in a column; they count neither for nor against names.
 PLACEHOLDERS = frozenset({"n/a", "na", "nil", "null", "none", "-", "--", "/", "?", "unknown", "not provided", "tbc",
@@ -56,7 +66,10 @@ def _tables() -> dict[str, frozenset[str]]:
     for line in _lines("places.txt"):
         places.update(line.split() if not line.isascii() else [line.lower()])
     given = {c for line in _lines("zh_given_chars.txt") for c in line if not c.isspace()}
-    return {"zh_single": frozenset(zh_single), "zh_compound": frozenset(zh_compound), "zh_given": frozenset(given),
+    nouns = {w for line in _lines("surname_nouns.txt") for w in line.split()}
+    english = {w.lower() for line in _lines("english_given.txt") for w in line.split()}
+    return {"nouns": frozenset(nouns), "english": frozenset(w for w in english if not _ONE.fullmatch(w)),
+            "zh_single": frozenset(zh_single), "zh_compound": frozenset(zh_compound), "zh_given": frozenset(given),
             "roman": frozenset(r for r in roman if " " not in r and "-" not in r),
             "roman_compound": frozenset(tuple(re.split(r"[ -]", r)) for r in roman if " " in r or "-" in r),
             "places": frozenset(places)}
@@ -88,7 +101,7 @@ def chinese_name(value: str) -> int:
     if not 2 <= len(v) <= 4 or not all(_cjk(c) for c in v):
         return 0
     t = _tables()
-    if v in t["places"] or v[-1] in _ZH_NOT_LAST or any(w in v for w in _ZH_ORG_WORDS):
+    if v in t["places"] or v in t["nouns"] or v[-1] in _ZH_NOT_LAST or any(w in v for w in _ZH_ORG_WORDS):
         return 0
     if v[:2] in t["zh_compound"] and len(v) >= 3:
         given = v[2:]
@@ -122,6 +135,9 @@ _JOINED = re.compile(rf"(?:{_SYLLABLE})(?:(?=[^aeiouv])(?:{_SYLLABLE})){{1,2}}")
 _TOKEN = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
 # Last syllables that name a place or a shop, rarely a person: 角 Kok, 頭 Tau, 村 Tsuen, 地 Tei, 澳 O, 記 Kee.
 _PLACE_LAST = frozenset({"kok", "tau", "tsuen", "tei", "o", "kee", "chau", "mun"})
+# Last words of places that are also surnames: 山 Shan, 灣 Wan, 塘 Tong, 田 Tin, 埔 Po, 圍 Wai, 坑 Hang, 涌 Chung ...
+_PLACE_SURNAME_LAST = _PLACE_LAST | {"shan", "wan", "tong", "tin", "po", "wai", "hang", "chung", "uk", "tung", "sin",
+                                     "ping", "ling", "hau", "tsai", "shek", "tam"}
 
 
 def _case(token: str) -> str:
@@ -199,7 +215,25 @@ def romanised_name(value: str) -> int:
             best = STRONG
     if not comma and best < STRONG and _english_given(tokens):
         best = STRONG
+    if not comma and best < STRONG:
+        best = max(best, _surname_last(tokens, cases))
     return best
+
+
+def _surname_last(tokens: list[str], cases: list[str]) -> int:
+    """Given name first, then a title-case surname: "Tai-man Chan" and "Peter Chan" are strong, "Tai Man Chan" weak
+    (and never when the last word is one places end in: "Ma On Shan", "Kwun Tong")."""
+    n = _surname_len(tokens[-1:]) or (2 if _surname_len(tokens[-2:]) == 2 else 0)
+    given = tokens[:-n] if n else []
+    if not given or not all(c == "title" for c in cases):
+        return 0
+    if len(given) == 1 and "-" in given[0]:
+        return STRONG if _given_syllables(given) == 2 else 0
+    if given[0].lower() in _tables()["english"] and (len(given) == 1 or _given_syllables(given[1:])):
+        return STRONG
+    if len(given) == 2 and _given_syllables(given) == 2 and tokens[-1].lower() not in _PLACE_SURNAME_LAST:
+        return WEAK
+    return 0
 
 
 def _english_given(tokens: list[str]) -> bool:
@@ -209,7 +243,8 @@ def _english_given(tokens: list[str]) -> bool:
         if "-" in extra or _case(extra) != "title" or not 2 <= len(extra) <= 12:
             continue
         n = _surname_len(rest)
-        if not n or not all(_case(t) == "upper" for t in rest[:n]):
+        known = extra is tokens[0] and extra.lower() in _tables()["english"]  # "Peter Chan Tai Man"
+        if not n or not (all(_case(t) == "upper" for t in rest[:n]) or known and _case(rest[0]) == "title"):
             continue
         if len(rest) == n or all(_case(t) == "title" for t in rest[n:]) and _given_syllables(rest[n:]):
             return True
@@ -251,7 +286,7 @@ class NameTally:
 
     def __init__(self) -> None:
         self.texts = self.weak = self.strong = 0
-        self.distinct: set[str] = set()
+        self.distinct: set[int] = set()
         self.example = ""
 
     def add(self, text: str) -> None:
@@ -267,14 +302,17 @@ class NameTally:
         else:
             self.weak += 1
         if len(self.distinct) < MAX_DISTINCT:
-            self.distinct.add(text.strip().lower())
+            self.distinct.add(hash(text.strip().lower()))  # a hash: no value stays in memory past the scan
         self.example = self.example or mask_name(text)
 
     def verdict(self) -> tuple[int, str] | None:
         """(matching values, masked example) when the column holds personal names, else None."""
         hits = self.weak + self.strong
-        if hits < MIN_NAMES or len(self.distinct) < MIN_NAMES or not self.texts:
+        distinct = len(self.distinct)
+        if hits < MIN_NAMES or distinct < MIN_NAMES or not self.texts:
             return None
+        if hits >= CARDINALITY_FROM and distinct < MAX_DISTINCT and distinct < DISTINCT_SHARE * hits:
+            return None  # a handful of values repeated: products, brands or grades, not people
         share = hits / self.texts
         if share >= WEAK_SHARE or share >= SHARE and self.strong >= STRONG_PART * hits:
             return hits, self.example

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.errors import UnsupportedFile
-from marketplace.i18n import N_
+from marketplace.i18n import N_, in_locale_of
 from marketplace.listings.inference import infer_dictionary, looks_inferable
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import (
@@ -125,21 +125,29 @@ class PrescreenReport:
     def summary(self) -> str:
         """The outcome in words, saying what a partial scan covered: "pass", or "pass on the first 200,000 rows of
         1,234,567 of big.csv (deliverable)"."""
-        word = _({PASS: N_("passed"), REVIEW: N_("needs review"), FAIL: N_("failed")}[self.outcome])
+        words = {PASS: N_("passed"), REVIEW: N_("needs review"), FAIL: N_("failed")}
         partial = [_("%(scope)s of %(file)s (%(kinds)s)", scope=f.scope, file=f.filename,
                      kinds=_(", ").join(_(KIND_WORDS.get(k, k)) for k in f.kind.split(", ")))
                    for f in self.files if f.truncated]
         if not partial:
-            return word
-        return _("%(outcome)s on %(files)s only", outcome=word, files="; ".join(partial))
+            return _(words[self.outcome])
+        # The outcome of what was scanned, then the review the unscanned rest needs.
+        scanned = max((f.outcome for f in self.findings if f.rule != "scan_partial"), key=lambda o: o.rank,
+                      default=PASS)
+        if scanned == PASS:
+            return _("%(outcome)s on %(files)s only; the rest was not scanned and needs review",
+                     outcome=_(words[scanned]), files="; ".join(partial))
+        return _("%(outcome)s on %(files)s only", outcome=_(words[scanned]), files="; ".join(partial))
 
     def counts(self) -> dict[str, int]:
         counted = Counter(f.outcome.value for f in self.findings)
         return {o.value: counted.get(o.value, 0) for o in PrescreenOutcome}
 
     def to_dict(self) -> dict:
+        with in_locale_of("en"):  # stored and given by the API in English, as the findings' messages are
+            summary = self.summary()
         return {
-            "outcome": self.outcome.value, "summary": self.summary(), "complete": self.complete,
+            "outcome": self.outcome.value, "summary": summary, "complete": self.complete,
             "ran_at": self.ran_at.isoformat(),
             "findings": [{**asdict(f), "item": f.item.value, "outcome": f.outcome.value} for f in self.findings],
             "files": [asdict(f) for f in self.files],
@@ -171,13 +179,13 @@ class _FileFacts:
         return f"{self.asset.filename} ({', '.join(self.kinds)})"
 
 
-def _read_file(asset: Asset, storage: Storage, max_rows: int,
+def _read_file(asset: Asset, storage: Storage, max_rows: int, max_cells: int,
                progress: Callable[[int], None] | None = None) -> _FileFacts:
     if not looks_inferable(asset.filename, asset.content_type):
         return _FileFacts(asset, None, None, None)
     with storage.open(asset.storage_key) as stream:
         scan = pii.scan_file(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows,
-                             progress=progress)
+                             max_cells=max_cells, progress=progress)
     columns, error = None, None
     try:
         with storage.open(asset.storage_key) as stream:
@@ -189,24 +197,26 @@ def _read_file(asset: Asset, storage: Storage, max_rows: int,
     return _FileFacts(asset, scan, columns, error)
 
 
-def _configured_rows() -> int:
-    # The app's PRESCREEN_MAX_ROWS when there is an app (pages, API, CLI), else the default.
-    return current_app.config.get("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
+def _configured(key: str, default: int) -> int:
+    # The app's setting when there is an app (pages, API, CLI, the worker), else the scanner's default.
+    return current_app.config.get(key, default) if has_app_context() else default
 
 
 def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> PrescreenReport:
+                  max_cells: int | None = None, progress: Callable[[int], None] | None = None) -> PrescreenReport:
     """Check a version against every automated rule and return the findings, grouped by checklist item.
-    ``progress`` is told the rows scanned so far, across files, as the scan goes."""
+    Each file's scan reads at most ``max_rows`` rows and ``max_cells`` values (PRESCREEN_MAX_ROWS and
+    PRESCREEN_MAX_CELLS by default). ``progress`` is told the rows scanned so far, across files, as the scan goes."""
     by_content: dict[str, list[Asset]] = {}
     for asset in version.assets:  # the same bytes as sample and deliverable are read and reported once
         by_content.setdefault(asset.sha256, []).append(asset)
     files = []
-    rows = max_rows or _configured_rows()
+    rows = max_rows or _configured("PRESCREEN_MAX_ROWS", DEFAULT_MAX_ROWS)
+    cells = max_cells or _configured("PRESCREEN_MAX_CELLS", pii.MAX_CELLS)
     done = 0
     for same in by_content.values():
         file_progress = (lambda n, before=done: progress(before + n)) if progress else None
-        facts = _read_file(same[0], storage, rows, file_progress)
+        facts = _read_file(same[0], storage, rows, cells, file_progress)
         facts.kinds = tuple(dict.fromkeys(a.kind.value for a in same))
         files.append(facts)
         done += facts.scan.rows_scanned if facts.scan else 0
@@ -266,7 +276,7 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
     out: list[Finding] = []
     named: set[str] = set()
     rows = 0
-    partial: list[tuple[str, str]] = []  # (file, what was scanned) for files scanned only up to the row cap
+    partial: list[tuple] = []  # (name, scope, file, kinds, counts, by cells) of files scanned only in part
     for facts in files:
         name = facts.name
         named_as = {"file": facts.asset.filename, "kinds": list(facts.kinds)}
@@ -286,7 +296,8 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
         rows += facts.scan.rows_scanned
         if facts.scan.truncated:
             partial.append((name, facts.scan.scope, facts.asset.filename, facts.kinds,
-                            (facts.scan.rows_scanned, facts.scan.total_rows, facts.scan.total_exact)))
+                            (facts.scan.rows_scanned, facts.scan.total_rows, facts.scan.total_exact),
+                            facts.scan.stopped_by == "cells"))
         for hit in facts.scan.findings:
             column = _shown(hit.column)
             details = {"file": facts.asset.filename, "column": column, "kind": hit.kind, "count": hit.count,
@@ -348,7 +359,7 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
         only = "".join(f"; {name} on {scope} only" for name, scope, *_rest in partial)
         scanned_files = sum(1 for f in files if f.scan and not f.scan.error)
         clean = {"files": scanned_files, "rows": rows, "declared": declared.value if declared else "none",
-                 "partial": [[_named(file, kinds), counts] for _name, _scope, file, kinds, counts in partial]}
+                 "partial": [[_named(file, kinds), counts] for _name, _scope, file, kinds, counts, _cells in partial]}
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
                            f"{'Passed on' if partial else 'Scanned'} "
                            f"{sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows:,} row(s){only}: "
@@ -358,12 +369,18 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                                    "found, consistent with the declaration (%(declared)s).") if partial else
                            N_("Scanned %(files)s file(s), %(rows)s row(s): no personal information found, consistent "
                               "with the declaration (%(declared)s)."), values=clean))
-    for name, scope, file, kinds, counts in partial:
-        out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", PASS,
-                           f"{name}: only {scope} were scanned (the row cap); the rows after them were not checked "
-                           f"for personal information.", {"file": name, "scope": scope},
-                           text=N_("%(name)s: only %(scope)s were scanned (the row cap); the rows after them were not "
-                                   "checked for personal information."),
+    for name, scope, file, kinds, counts, by_cells in partial:
+        cap = "the cell budget" if by_cells else "the row cap"
+        out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", REVIEW,
+                           f"{name}: only {scope} were scanned ({cap}); the rows after them were not checked "
+                           f"for personal information: check them by hand or scan the file again with a larger "
+                           f"limit.", {"file": name, "scope": scope},
+                           text=N_("%(name)s: only %(scope)s were scanned (the cell budget); the rows after them were "
+                                   "not checked for personal information: check them by hand or scan the file again "
+                                   "with a larger limit.") if by_cells else
+                           N_("%(name)s: only %(scope)s were scanned (the row cap); the rows after them were not "
+                              "checked for personal information: check them by hand or scan the file again with a "
+                              "larger limit."),
                            values={"file": file, "kinds": list(kinds), "scope": list(counts)}))
     return out
 

@@ -100,8 +100,10 @@ def _text(value: str | None, field: str, required: bool = True) -> str:
 
 def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
     """Run the automated pre-screen on a version now, without submitting it ("check my listing"), reading at most
-    PRESCREEN_CHECK_MAX_ROWS rows per file (the full scan runs in the worker when the version is submitted)."""
-    return run_prescreen(version, storage, max_rows=max_rows or current_app.config["PRESCREEN_CHECK_MAX_ROWS"])
+    PRESCREEN_CHECK_MAX_ROWS rows and PRESCREEN_CHECK_MAX_CELLS values per file (the full scan runs in the worker
+    when the version is submitted)."""
+    return run_prescreen(version, storage, max_rows=max_rows or current_app.config["PRESCREEN_CHECK_MAX_ROWS"],
+                         max_cells=current_app.config["PRESCREEN_CHECK_MAX_CELLS"])
 
 
 def submit_version(
@@ -203,14 +205,21 @@ def queue_organizations(session: Session, user: User) -> list[Organization]:
                                    Organization.id.not_in(own)).order_by(Organization.name)))
 
 
-def prescreen_counts(session: Session, cases: list[ReviewCase]) -> dict[int, dict[str, int]]:
-    """Finding counts of each case's latest pre-screen, in one query for the whole page."""
+def prescreen_counts(session: Session, cases: list[ReviewCase]) -> dict[int, dict]:
+    """Finding counts of each case's latest pre-screen, in one query for the whole page; a partial scan's counts
+    also hold its summary under "partial"."""
     latest: dict[int, dict] = {}
     rows = session.execute(select(ReviewRound.case_id, ReviewRound.prescreen)
                            .where(ReviewRound.case_id.in_([c.id for c in cases])).order_by(ReviewRound.number))
     for case_id, prescreen in rows:
         latest[case_id] = prescreen or {}
-    return {case_id: PrescreenReport.from_dict(data).counts() for case_id, data in latest.items()}
+    out: dict[int, dict] = {}
+    for case_id, data in latest.items():
+        report = PrescreenReport.from_dict(data)
+        out[case_id] = report.counts()
+        if not report.complete:  # a partial scan says what it covered, beside the outcome
+            out[case_id]["partial"] = report.summary()
+    return out
 
 
 def case_for_reviewer(session: Session, user: User, case_id: int) -> ReviewCase:

@@ -122,7 +122,7 @@ def test_package_show_maps_the_listed_version(client, catalog, slugs):
     assert sample["id"] == asset.uuid and sample["package_id"] == product.uuid
     assert sample["format"] == "CSV" and sample["mimetype"] == "text/csv" and sample["size"] == asset.size
     assert sample["hash"] == asset.sha256 and sample["hash_algorithm"] == "sha256"
-    assert sample["url"].endswith(f"/products/{product.slug}/assets/{asset.id}")
+    assert sample["url"].endswith(f"/products/{product.slug}/files/{asset.uuid}")
     assert "licence" in by_kind["deliverable"]["description"]
     extras = {e["key"]: e["value"] for e in pkg["extras"]}
     assert [e["key"] for e in pkg["extras"]] == sorted(extras)
@@ -242,8 +242,9 @@ def test_package_search_filters(client, catalog, params, expected):
 
 @pytest.mark.parametrize(("fq", "words"), [
     ("colour:red", "Unknown field 'colour'"), ("-colour:red", "Unknown field 'colour'"),
-    ("groups:transport AND tags:x OR region:shanghai", "ambiguous"), ("num_tags:[1 TO 5]", "not a Solr date"),
-    ("groups:[a TO b]", "not a Solr date"), ("license_id:[2020-01-01T00:00:00Z TO *]", "Ranges work on"),
+    ("groups:transport AND tags:x OR region:shanghai", "ambiguous"), ("num_tags:[1 TO 5]", "Unknown field 'num_tags'"),
+    ("groups:[a TO b]", "Ranges work on metadata_created and metadata_modified only, not groups"),
+    ("tags:[a TO b]", "not tags"), ("license_id:[2020-01-01T00:00:00Z TO *]", "Ranges work on"),
     ("metadata_modified:[2020-01-01 TO *]", "not a Solr date"), ("metadata_modified:[NOW-3FORTNIGHTS TO *]", "unit"),
     ("metadata_modified:[2020-13-01T00:00:00Z TO *]", "not a valid date"), ("res_format:CS*", "Wildcards"),
     ("(organization:harbour-analytics", "unbalanced parentheses"), ("groups:transport)", "unbalanced parentheses"),
@@ -257,8 +258,10 @@ def test_bad_fq_is_a_validation_error_naming_the_problem(client, catalog, fq, wo
     error = call(client, "package_search", status=409, fq=fq)
     assert error["__type"] == "Validation Error" and error["fq"][0].startswith("Search Query is invalid: ")
     assert words in error["fq"][0]
+    if "colour" in fq:  # in q, a field nothing is indexed under reads as words (edismax), see below
+        return
     q_error = call(client, "package_search", status=409, q=f"title:x {fq}")
-    assert q_error["q"][0].startswith("Search Query is invalid: ")
+    assert q_error["q"][0].startswith("Search Query is invalid: ") and words in q_error["q"][0]
 
 
 def test_facets_in_both_ckan_shapes(client, catalog):

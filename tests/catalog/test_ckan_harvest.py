@@ -10,20 +10,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select, update
 
-from marketplace import create_app
 from marketplace.accounts.models import PlatformRole, User
 from marketplace.catalog.index import reindex_all
-from marketplace.demo import load_demo
-from marketplace.extensions import db
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
 from marketplace.review import services as review
 from tests import factories
 from tests.support.ckan_harvester import CKANHarvesterGather
-from tests.support.gunicorn import Gunicorn
+from tests.support.demo_site import DemoSite
 
 pytestmark = pytest.mark.no_transaction
 
@@ -35,14 +31,10 @@ LONG_AGO = datetime.now(UTC) - timedelta(days=2)  # every listing is older than 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo catalog plus EXTRA listed products of one more organization, every listing two days old, served by
-    gunicorn; ``change`` runs a function in an app context on the same database and commits."""
-    tmp = tmp_path_factory.mktemp("ckan-harvest")
-    url = f"sqlite:///{tmp / 'harvest.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, STORAGE_LOCAL_ROOT=str(tmp / "storage"))
-    with app.app_context():
-        upgrade()
-        session, storage = db.session, app.extensions["storage"]
-        load_demo(session, storage)
+    gunicorn; ``change`` runs a function in an app context on the same database and commits (``DemoSite.run``)."""
+    demo = DemoSite(tmp_path_factory, "ckan-harvest")
+
+    def seed(session, storage):
         seller = factories.user(session, email="harvest@example.org", organization="Harvest Test Data")
         reviewer = factories.user(session, email="harvest-reviewer@example.org", role=PlatformRole.REVIEWER)
         for n in range(EXTRA):
@@ -53,28 +45,17 @@ def site(tmp_path_factory):
         session.execute(update(DataProduct).where(DataProduct.status_changed_at.is_not(None))
                         .values(status_changed_at=LONG_AGO))
         reindex_all(session)
-        session.commit()
-        db.session.remove()
-    gunicorn = Gunicorn(tmp, {"DATABASE_URL": url, "STORAGE_LOCAL_ROOT": str(tmp / "storage")},
-                        ready_path="/api/3/action/site_read")
-    gunicorn.env["PUBLIC_BASE_URL"] = gunicorn.base
 
-    def change(function):
-        with app.app_context():
-            result = function(db.session, app.extensions["storage"])
-            db.session.commit()
-            db.session.remove()
-            return result
+    demo.run(seed)
+    gunicorn = demo.gunicorn()
 
     def listed() -> dict[str, tuple[str, str, str | None]]:
-        with app.app_context():
-            rows = {p.uuid: (p.slug, p.organization.slug, p.listed_version.category)
-                    for p in db.session.scalars(buyer_visible())}
-            db.session.remove()
-            return rows
+        return demo.run(lambda session, _: {p.uuid: (p.slug, p.organization.slug, p.listed_version.category)
+                                            for p in session.scalars(buyer_visible())})
 
     try:
-        yield {"base": gunicorn.start(), "change": change, "listed": listed, "reviewer": "harvest-reviewer@example.org"}
+        yield {"base": gunicorn.start(), "change": demo.run, "listed": listed,
+               "reviewer": "harvest-reviewer@example.org"}
     finally:
         gunicorn.stop()
 

@@ -7,16 +7,12 @@ import pytest
 import requests
 from ckanapi import RemoteCKAN
 from ckanapi.errors import NotFound, SearchQueryError, ValidationError
-from flask_migrate import upgrade
 
-from marketplace import create_app
 from marketplace.accounts.models import PlatformRole
-from marketplace.demo import load_demo
-from marketplace.extensions import db
 from marketplace.listings.services import buyer_visible
 from marketplace.review import services as review
 from tests import factories
-from tests.support.gunicorn import Gunicorn
+from tests.support.demo_site import DemoSite
 
 pytestmark = pytest.mark.no_transaction
 
@@ -27,13 +23,9 @@ PAGING_ORG = "paging-test-data"
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     """A migrated SQLite file with the demo catalog, EXTRA more listed products, a draft and a suspended one."""
-    tmp = tmp_path_factory.mktemp("ckan-live")
-    url = f"sqlite:///{tmp / 'live.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, STORAGE_LOCAL_ROOT=str(tmp / "storage"))
-    with app.app_context():
-        upgrade()
-        session, storage = db.session, app.extensions["storage"]
-        load_demo(session, storage)
+    demo = DemoSite(tmp_path_factory, "ckan-live")
+
+    def seed(session, storage):
         seller = factories.user(session, email="paging@example.org", organization="Paging Test Data")
         reviewer = factories.user(session, email="paging-reviewer@example.org", role=PlatformRole.REVIEWER)
         for n in range(EXTRA):
@@ -42,20 +34,17 @@ def catalog(tmp_path_factory):
         draft = factories.product(session, seller, title="Paging draft never listed")
         suspended = factories.listed_product(session, storage, seller, reviewer, title="Paging suspended")
         review.suspend_product(session, reviewer, suspended, "Held for the test.")
-        session.commit()
-        listed = [p.slug for p in session.scalars(buyer_visible().order_by("id"))]
-        hidden = [draft.slug, suspended.slug]
-        db.session.remove()
-    return {"tmp": tmp, "url": url, "listed": listed, "hidden": hidden}
+        session.flush()
+        return [p.slug for p in session.scalars(buyer_visible().order_by("id"))], [draft.slug, suspended.slug]
+
+    listed, hidden = demo.run(seed)
+    return {"site": demo, "listed": listed, "hidden": hidden}
 
 
 @pytest.fixture(scope="module")
 def server(catalog):
     """``gunicorn wsgi:app`` as its own process on 127.0.0.1, stopped at the end."""
-    gunicorn = Gunicorn(catalog["tmp"], {"DATABASE_URL": catalog["url"],
-                                         "STORAGE_LOCAL_ROOT": str(catalog["tmp"] / "storage")},
-                        ready_path="/api/3/action/site_read")
-    gunicorn.env["PUBLIC_BASE_URL"] = gunicorn.base
+    gunicorn = catalog["site"].gunicorn()
     try:
         yield gunicorn.start()
     finally:
@@ -140,7 +129,7 @@ def test_package_show(ckan, catalog, server):
         assert pkg["name"] == name and pkg["state"] == "active"
         assert ckan.action.package_show(id=pkg["id"]) == pkg  # by its UUID too
         assert pkg["num_resources"] == len(pkg["resources"]) > 0
-        assert all(r["url"].startswith(f"{server}/products/{name}/assets/") for r in pkg["resources"])
+        assert all(r["url"] == f"{server}/products/{name}/files/{r['id']}" for r in pkg["resources"])
         assert pkg["organization"]["name"] == pkg["owner_org"]
 
 

@@ -15,7 +15,6 @@ from marketplace.catalog.ckan_query import (
     QueryError,
     Range,
     Term,
-    combine,
     free_words,
     parse_date,
     parse_query,
@@ -110,11 +109,8 @@ def test_refusals_say_what_is_wrong(text, words):
     assert words in str(refused.value)
 
 
-def test_empty_queries_and_combining():
+def test_empty_queries():
     assert parse_query("") is None and parse_query("   ") is None
-    assert combine([None, ORG_A, None]) == ORG_A
-    assert combine([ORG_A, Term("tags", "x")]) == All((ORG_A, Term("tags", "x")))
-    assert combine([None]) is None
 
 
 def test_free_words_are_the_positive_words():

@@ -99,6 +99,20 @@ def test_an_active_licence_downloads_the_file_and_leaves_an_audit_event(session,
     assert event.payload["sha256"] == deliverable.sha256
 
 
+def test_a_head_request_asks_without_downloading(session, buyer, buyer_org, buyer_client, offer, plans,
+                                                deliverable):
+    """A HEAD goes through the same checks but is no download: no audit event (a link checker or a harvester's
+    HEAD must not inflate a licence's download record)."""
+    assert buyer_client.head(url(offer[0], deliverable)).status_code == 403
+    buy(session, buyer, buyer_org, plans["Exclusive"])
+    assert buyer_client.head(url(offer[0], deliverable)).status_code == 200
+    by_uuid = f"/products/{offer[0].slug}/files/{deliverable.uuid.upper()}"
+    assert buyer_client.head(by_uuid).status_code == 200
+    assert downloads(session, deliverable) == []
+    assert buyer_client.get(by_uuid).status_code == 200  # a UUID in capitals names the same file
+    assert len(downloads(session, deliverable)) == 1
+
+
 def test_every_member_of_the_licensed_organization_may_download(session, client, auth, buyer, buyer_org, plans,
                                                                 offer, deliverable):
     from marketplace.accounts.models import Membership

@@ -14,19 +14,6 @@ V1 = "/api/v1"
 SOURCE_FORM = {f"source-{k}": v for k, v in factories.SOURCE.items()}
 
 
-@pytest.fixture
-def seller_client(client, auth, seller):
-    auth.login(seller.email)
-    return client
-
-
-@pytest.fixture
-def draft(session, seller):
-    product = factories.product(session, seller, title="Traffic detectors")
-    session.commit()
-    return product
-
-
 def vurl(product, suffix: str = "") -> str:
     return f"/seller/products/{product.id}/versions/1{suffix}"
 

@@ -17,19 +17,6 @@ TRAFFIC_CSV = factories.SAMPLES / "hk" / "hk_td_traffic_detector_locations.csv"
 
 
 @pytest.fixture
-def seller_client(client, auth, seller):
-    auth.login(seller.email)
-    return client
-
-
-@pytest.fixture
-def draft(session, seller):
-    product = factories.product(session, seller, title="Traffic detectors")
-    session.commit()
-    return product
-
-
-@pytest.fixture
 def complete(session, storage, seller, draft):
     factories.complete_version(session, storage, seller, draft.latest_version)
     session.commit()

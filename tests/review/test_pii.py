@@ -374,7 +374,8 @@ def test_json_list_of_records_with_nested_objects():
     got = hits(result)
     assert got[("contact.email", "email")].count == 1
     assert got[("contact.mobile", "cn_mobile")].count == 2
-    assert {f.column for f in value_hits(result)} == {"contact.email", "contact.mobile"}  # lists are not cells
+    assert got[("tags[]", "cn_mobile")].count == 1  # values in lists are cells of a column named by their path
+    assert {f.column for f in value_hits(result)} == {"contact.email", "contact.mobile", "tags[]"}
 
 
 def test_json_object_holding_lists_of_records():
@@ -387,13 +388,14 @@ def test_json_object_holding_lists_of_records():
     assert got[("hkid", "hkid")].count == 2
     assert got[("phone", "hk_phone")].count == 1
     assert got[("owner_email", "email")].count == 1  # the object's own fields are a record too
-    assert ("value", "cn_mobile") not in got and ("icon", "cn_mobile") not in got
+    assert ("value", "cn_mobile") not in got and got[("icon[]", "cn_mobile")].count == 1
 
 
 def test_json_top_level_scalars_and_single_object():
     assert hits(scan('"bob@example.com"', "x.json"))[("value", "email")].count == 1
     result = scan('{"a": {"b": {"c": "bob@example.com"}}, "d": "13812345678"}', "x.json")
-    assert result.rows_scanned == 1 and [(f.column, f.kind) for f in result.findings] == [("d", "cn_mobile")]
+    assert result.rows_scanned == 1
+    assert [(f.column, f.kind) for f in result.findings] == [("a.b.c", "email"), ("d", "cn_mobile")]
 
 
 def test_geojson_scans_feature_properties_only():

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from marketplace.review.pii import personal_column_names, scan_file
+from marketplace.review.pii import personal_column_names, scan_file, scan_text
 from marketplace.review.pii_names import STRONG, WEAK, is_chinese_name, mask_name, name_strength
 from marketplace.review.pii_phones import is_hk_subscriber_number
 
@@ -44,7 +44,7 @@ def test_places_shops_products_and_other_strings_are_not_chinese_names(value):
     ("ZHANG Wei", STRONG), ("AU YEUNG Ka Wai", STRONG), ("Zhang Wei", WEAK), ("Wang Xiaoming", WEAK),
     ("Chan Tai Man", WEAK), ("CHAN TAI MAN", WEAK), ("Peter CHAN Tai Man", STRONG), ("CHAN Tai Man, Peter", STRONG),
     ("CHAN Tai Man Peter", STRONG), ("陳大文 (CHAN Tai Man)", STRONG), ("陈大文/Chen Dawen", STRONG),
-    ("陳大文 CHAN Tai Man", STRONG), ("黄大仙 (Wong Tai Sin)", 0), ("Mary LEE", STRONG), ("Peter Chan", 0),
+    ("陳大文 CHAN Tai Man", STRONG), ("黄大仙 (Wong Tai Sin)", 0), ("Mary LEE", STRONG), ("Peter Chan", STRONG),
     ("Hotel ICON", 0), ("Lee GARDEN", 0),
     ("Wong Tai Sin", 0), ("Ma On Shan", 0), ("Lee Garden", 0), ("Chan & Co Ltd", 0), ("Wing On Company", 0),
     ("Lee Kum Kee", 0), ("Nathan Road", 0), ("Ngau Tau Kok", 0), ("Peter", 0), ("chan tai man", 0),
@@ -157,3 +157,18 @@ def test_digit_groups_inside_a_uuid_are_not_phone_numbers(value):
 
     assert scan_text(value, phone_column=True) == {}
     assert scan_text("call +852-2345-6789 or 2345-6789 now") == {"hk_phone": "23****89"}
+
+
+@pytest.mark.parametrize("value", [
+    "(852) 91234567", "(+852) 91234567", "(852)9123 4567", "Tel: 91234567", "tel.91234567", "Telephone 21234567",
+    "電話：91234567", "手机 61234567", "91234567 ext 12", "21234567 轉 305", "Fax: 31234567",
+])
+def test_a_hong_kong_number_written_as_a_phone_number_is_found_in_any_column(value):
+    assert "hk_phone" in scan_text(value)
+
+
+@pytest.mark.parametrize("value", [
+    "91234567", "ticket 31234567", "Hotel 23456789", "AX91234567", "x 91234567", "2014-2015", "Room 2123 4567x",
+])
+def test_eight_digits_without_a_phone_cue_are_left_to_the_column_rules(value):
+    assert "hk_phone" not in scan_text(value)

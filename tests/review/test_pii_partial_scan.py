@@ -34,12 +34,14 @@ def test_a_capped_clean_scan_passes_on_the_first_rows_of_the_file(storage, big_f
     report = run_prescreen(big_file, storage, max_rows=10)
     [scanned] = [f for f in report.files if f.filename == "readings.csv"]
     assert (scanned.rows_scanned, scanned.truncated, scanned.total_rows, scanned.total_exact) == (10, True, ROWS, True)
-    assert report.outcome == PrescreenOutcome.PASS and not report.complete
-    assert report.summary() == f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only"
+    assert report.outcome == PrescreenOutcome.REVIEW and not report.complete  # the unscanned rows need a reviewer
+    assert report.summary() == (f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only; "
+                                f"the rest was not scanned and needs review")
     [clean] = [f for f in report.findings_for(I.PERSONAL_INFORMATION) if f.rule == "scan_clean"]
     assert clean.message.startswith("Passed on") and f"the first 10 rows of {ROWS}" in clean.message
     [partial] = [f for f in report.findings_for(I.PERSONAL_INFORMATION) if f.rule == "scan_partial"]
     assert "not checked" in partial.message and partial.details["scope"] == f"the first 10 rows of {ROWS}"
+    assert partial.outcome == PrescreenOutcome.REVIEW and "(the row cap)" in partial.message
     data = report.to_dict()
     assert data["complete"] is False and data["summary"] == report.summary()
     assert PrescreenReport.from_dict(data).files == report.files
@@ -106,3 +108,27 @@ def test_the_audit_trail_records_whether_the_scan_was_complete(capped, session, 
     session.commit()
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "version.prescreened")).one()
     assert event.payload["complete"] is False and event.payload["rows"] >= 10
+
+
+def test_the_reviewers_queue_row_shows_a_partial_scan(capped, session, storage, seller, big_file, client, auth,
+                                                       reviewer):
+    review.submit_version(session, seller, big_file, storage)
+    session.commit()
+    auth.login(reviewer.email)
+    page = html.unescape(client.get("/review/").get_data(as_text=True))
+    row = page[page.index(big_file.title_en):]
+    row = row[:row.index("</tr>")]
+    assert "review" in row[row.index("badge-prescreen-"):][:80]
+    assert f"passed on the first 10 rows of {ROWS} of readings.csv (deliverable) only" in row
+
+
+def test_a_scan_stopped_by_the_cell_budget_needs_review_and_says_why(session, storage, seller, version):
+    wide = (",".join(f"c{i}" for i in range(50)) + "\n" + "\n".join(",".join("7" * 50) for _ in range(40)) + "\n")
+    upload_asset(session, storage, seller, version, kind="deliverable", filename="wide.csv",
+                 stream=io.BytesIO(wide.encode()), content_type="text/csv", max_bytes=100_000)
+    session.commit()
+    report = run_prescreen(version, storage, max_rows=1000, max_cells=500)
+    [partial] = [f for f in report.findings_for(I.PERSONAL_INFORMATION) if f.rule == "scan_partial"]
+    assert partial.outcome == PrescreenOutcome.REVIEW and "(the cell budget)" in partial.message
+    assert partial.details["scope"] == "the first 10 rows of 40"
+    assert not report.complete

@@ -71,6 +71,25 @@ COMPANIES_EN = ["Chan & Co Ltd", "Wing On Company", "Lee Kum Kee", "Wong's Holdi
                 "Fung Group", "Kee Wah Bakery", "Tam Jai Noodle", "Lam Soon Company"]
 PRODUCTS_ZH = ["白菜", "黄瓜", "牛奶", "方便面", "花生油", "马铃薯", "金针菇", "石斑鱼", "包子", "毛巾", "江米", "黄豆",
                "高粱", "白酒", "红茶", "葛根粉", "田螺", "龙眼", "杨桃", "胡萝卜", "何首乌", "朱古力", "马蹄糕", "陈皮"]
+# Public housing estates (English names, not in the scanner's place table): many are two syllables shaped like a
+# surname and a given name ("Shun Lee", "Lee On", "Oi Man").
+ESTATES_EN = ["Kwong Tin", "Sau Mau Ping", "Shun Lee", "Shun Tin", "On Tat", "Po Tat", "Kai Yip", "Ping Tin",
+              "Hong Tin", "Ko Yee", "Tung Tau", "Tsz Ching", "Chuk Yuen", "Fung Tak", "Fu Shan", "Choi Wan", "Choi Fai",
+              "So Uk", "Fu Cheong", "Hoi Lai", "Pak Tin", "Nam Shan", "Tai Hang Tung", "Chak On", "Oi Man", "Chun Man",
+              "Sheung Lok", "Lei On", "Yiu On", "Kam Ying", "Chung On", "Fu On", "Lee On", "Kwong Yuen", "Mei Lam",
+              "Sha Kok", "Pok Hong", "Jat Min", "Shek Mun", "Sun Chui", "Chun Shek", "Hin Keng", "Lung Hang", "Wo Che",
+              "Lek Yuen", "Tai Wo", "Fu Heng", "Fu Shin", "Kwong Fuk", "Tai Yuen", "Wah Ming", "Ching Ho",
+              "Cheung Wah", "Tin Ping", "Choi Yuen", "Long Ping", "Tin Yiu", "Tin Tsz", "Tin Heng", "Tin Yan",
+              "Kin Sang", "Yau Oi", "Leung King", "Tai Hing", "Sam Shing", "Shan King", "Wu King", "On Ting",
+              "Cheung Shan", "Lai Yiu", "Shek Yam", "Kwai Shing", "Cheung Ching", "Cheung Hong", "Cheung On",
+              "Ching Tai", "Cheung Fat", "Mei Tin", "Yat Tung", "Fu Tung"]
+PLACES_3_EN = ["Ma On Shan", "Wong Tai Sin", "Lee Garden", "Tai Po", "Kwun Tong", "Sau Mau Ping", "Tin Shui Wai",
+               "Tiu Keng Leng", "Lok Fu", "Choi Hung", "Tsuen Wan", "Sheung Shui", "Yau Tong", "Po Lam", "Hang Hau",
+               "Siu Hong", "Long Ping", "Chai Wan", "Lam Tin", "Kwai Hing", "Tai Wai", "Fo Tan", "Kam Tin"]
+# Surname-led goods and brands a product or price list repeats: metals, fruit, jewellers.
+GOODS_ZH = ["黄金", "白银", "白金", "钯金", "黃金", "白銀", "杨梅", "李子", "石榴", "龙眼", "荔枝", "柚子",
+            "周大福", "周生生", "謝瑞麟", "六福", "景福"]
+ENGLISH_GIVEN = ["Peter", "Mary", "John", "Karen", "Eric", "Ivy", "Kelvin", "Winnie", "Jason", "Cathy"]
 PRODUCTS_EN = ["Jasmine Rice", "Soy Sauce", "Oyster Sauce", "Egg Tart", "Milk Tea", "Wonton Noodles", "Pineapple Bun",
                "Bok Choy", "Choi Sum", "Gai Lan", "Siu Mai", "Har Gow", "Char Siu", "Lo Mai Gai", "Cheung Fun"]
 
@@ -92,6 +111,16 @@ CLASSES = {
                                         "业主类型"],
     "8-digit dates": ["day", "visited"], "sequential ids": ["ref", "row", "编号", "id"],
     "8-digit codes, counts and amounts": ["batch_code", "population", "amount", "code8", "station_code", "reading"],
+    "names in nested JSON (CKAN, by id, lists, geo)": [
+        "holder_name", "person.contact.full", "members[].m", "owner_name", "info.owner.n"],
+    "Hong Kong numbers in nested JSON": ["phone", "person.contact.tel", "x9", "tel"],
+    "Hong Kong names, given name first": ["given_first", "hyphen_first", "english_first"],
+    "HK numbers: placeholders, sorted, JSON floats": ["x4", "x5", "n1"],
+    "estates and three-word places": ["estate", "estate_name", "place3"],
+    "surname-led goods and brands": ["品种", "brand"],
+    "8-digit amounts and ids named as such": ["金额", "人次", "收入(港元)", "年度開支", "visitors", "passenger_trips",
+                                             "revenue_hkd", "budget", "case_no", "licence_no", "編號", "spend"],
+    "8-digit quantities beside other lengths": ["col_q", "nested.total_q"],
 }
 CLASS_OF = {column: cls for cls, columns in CLASSES.items() for column in columns}
 
@@ -128,6 +157,16 @@ def hk_name(rng: random.Random) -> str:
     if form == 4:
         return f"{surname} {' '.join(given)}"
     return f"{surname.upper()} {' '.join(given)}"
+
+
+def given_first_name(rng: random.Random, form: str) -> str:
+    surname, given = rng.choice(HK_SURNAMES[:-2]), [rng.choice(HK_GIVEN) for _ in range(2)]
+    if form == "plain":  # "Tai Man Chan"
+        return f"{' '.join(given)} {surname}"
+    if form == "hyphen":  # "Tai-man Chan"
+        return f"{given[0]}-{given[1].lower()} {surname}"
+    english = rng.choice(ENGLISH_GIVEN)  # "Peter Chan", "Peter Chan Tai Man"
+    return f"{english} {surname}" if rng.random() < 0.5 else f"{english} {surname} {' '.join(given)}"
 
 
 def pinyin_name(rng: random.Random) -> str:
@@ -249,6 +288,25 @@ def _files(rng: random.Random, ROWS: int) -> dict[str, tuple[dict[str, list[str]
             "reading": ([f"{rng.uniform(0, 100):.2f}" for _ in range(ROWS)], []),
         },
     }
+    def amounts(rng: random.Random) -> list[str]:
+        return [str(rng.randrange(20_000_000, 70_000_000)) for _ in range(ROWS)]
+
+    files["given_first.csv"] = {
+        "given_first": (_column(rng, lambda r: given_first_name(r, "plain")), ["person_name"]),
+        "hyphen_first": (_column(rng, lambda r: given_first_name(r, "hyphen")), ["person_name"]),
+        "english_first": (_column(rng, lambda r: given_first_name(r, "english")), ["person_name"]),
+        "x4": ([r if rng.random() < 0.7 else rng.choice(["N/A", "-", "未提供", "n/a"])
+                for r in (hk_number(rng) for _ in range(ROWS))], ["hk_phone"]),
+        "x5": (sorted(hk_mobile(rng) for _ in range(ROWS)), ["hk_phone"]),
+        "estate": (_cycle(ESTATES_EN, rng), []),
+        "estate_name": ([f"{e} Estate" for e in _cycle(ESTATES_EN, rng)], []),
+        "place3": (_cycle(PLACES_3_EN, rng), []),
+        "品种": (_cycle(GOODS_ZH[:6], rng), []),
+        "brand": (_cycle(GOODS_ZH[6:], rng), []),
+        "col_q": ([str(rng.randrange(1_000_000, 9_999_999) if n % 5 == 2 else rng.randrange(20_000_000, 70_000_000))
+                   for n in range(ROWS)], []),
+        **{c: (amounts(rng), []) for c in CLASSES["8-digit amounts and ids named as such"]},
+    }
     json_records = [{"id": n, "person": {"name": zh_name(rng, rng.random() < 0.5), "phone": hk_number(rng)},
                      "district": rng.choice(HK_DISTRICTS_EN), "visited": f"{start + timedelta(days=n):%Y%m%d}",
                      "remark": rng.choice(PRODUCTS_EN)} for n in range(ROWS)]
@@ -257,6 +315,34 @@ def _files(rng: random.Random, ROWS: int) -> dict[str, tuple[dict[str, list[str]
     out["visits.json"] = ({"records": json_records}, {  # type: ignore[dict-item]
         "id": [], "person.name": ["person_name", "column_name"], "person.phone": ["hk_phone", "column_name"],
         "district": [], "visited": [], "remark": []})
+    # Nested JSON: a CKAN datastore answer, records keyed by id with persons two levels down and lists inside,
+    # CKAN's records as lists named by its fields, and GeoJSON with nested properties.
+    ckan = {"success": True, "result": {"resource_id": "r1", "records": [
+        {"_id": n + 1, "holder_name": zh_name(rng, rng.random() < 0.5), "phone": hk_mobile(rng),
+         "district": rng.choice(HK_DISTRICTS_EN)} for n in range(ROWS)]}}
+    out["datastore.json"] = ({"document": ckan}, {  # type: ignore[dict-item]
+        "_id": [], "holder_name": ["person_name", "column_name"], "phone": ["hk_phone", "column_name"],
+        "district": [], "resource_id": []})
+    keyed = {"records": {str(1000 + n): {
+        "person": {"contact": {"full": zh_name(rng, True), "tel": hk_number(rng)}},
+        "members": [{"m": zh_name(rng, False)} for _ in range(2)], "n1": int(hk_mobile(rng)) * 1.0,
+        "nested": {"total_q": rng.randrange(1_000_000, 9_999_999) if n % 5 == 2 else rng.randrange(20_000_000,
+                                                                                                   70_000_000)}}
+        for n in range(ROWS)}}
+    out["keyed.json"] = ({"document": keyed}, {  # type: ignore[dict-item]
+        "person.contact.full": ["person_name", "column_name"], "person.contact.tel": ["hk_phone", "column_name"],
+        "members[].m": ["person_name"], "n1": ["hk_phone"], "nested.total_q": []})
+    rows = {"fields": [{"id": "owner_name", "type": "text"}, {"id": "x9", "type": "text"}, {"id": "spend"}],
+            "records": [[zh_name(rng, False), hk_mobile(rng), rng.randrange(20_000_000, 70_000_000)]
+                        for _ in range(ROWS)]}
+    out["rows.json"] = ({"document": rows}, {  # type: ignore[dict-item]
+        "owner_name": ["person_name", "column_name"], "x9": ["hk_phone"], "spend": [],
+        "fields[].id": [], "fields[].type": []})
+    geo = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [114 + rng.random(), 22 + rng.random()]},
+         "properties": {"info": {"owner": {"n": zh_name(rng, True)}}, "tel": hk_number(rng)}} for _ in range(ROWS)]}
+    out["parcels.geojson"] = ({"document": geo}, {  # type: ignore[dict-item]
+        "info.owner.n": ["person_name"], "tel": ["hk_phone", "column_name"]})
     return out
 
 
@@ -266,7 +352,9 @@ def generate(directory: Path, seed: int = SEED) -> dict[str, dict[str, list[str]
     labels = {}
     batches = [(f"{rows}rows_{name}", files) for rows in ROW_COUNTS for name, files in _files(rng, rows).items()]
     for filename, (columns, kinds) in batches:
-        if filename.endswith(".json"):
+        if "document" in columns:
+            body = json.dumps(columns["document"], ensure_ascii=False)
+        elif filename.endswith(".json"):
             body = json.dumps(columns["records"], ensure_ascii=False)
         else:
             buf = io.StringIO()
