@@ -17,12 +17,14 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.i18n import N_
 from marketplace.licensing.missing_files import report_missing_file
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PlanKind
+from marketplace.recorded_text import RecordedText
 from marketplace.storage import Storage
 
 
@@ -42,19 +44,17 @@ def move_licence(session: Session, licence: Licence, action: LicenceAction, reas
     LICENCE_LIFECYCLE.apply(session, licence, action, LicenceActor.SYSTEM, check=keep_reason)
 
 
-# Reasons are recorded in English, as the audit trail keeps them; pages show them in the reader's language.
-PERIOD_ENDED = "The licence period ended."
-REFUNDED = "Order refunded: "
+# Why a licence moved, recorded in English as the audit trail keeps it; pages show it in the reader's language (a
+# refund's own reason as it was written).
+PERIOD_ENDED = N_("The licence period ended.")
+REFUNDED = N_("Order refunded: %(reason)s")
+REFUNDED_AT_PROVIDER = N_("Refunded in %(where)s.")
+LICENCE_REASONS = RecordedText(PERIOD_ENDED, REFUNDED, REFUNDED_AT_PROVIDER, N_("the Stripe Dashboard"))
 
 
 def status_reason_in_words(reason: str | None) -> str:
-    """A licence's recorded status reason in the reader's language (a refund's own reason as it was written)."""
-    reason = reason or ""
-    if reason == PERIOD_ENDED:
-        return _("The licence period ended.")
-    if reason.startswith(REFUNDED):
-        return _("Order refunded: %(reason)s", reason=reason.removeprefix(REFUNDED))
-    return reason
+    """A licence's recorded status reason in the reader's language."""
+    return LICENCE_REASONS.shown(reason)
 
 
 def expire_licences(session: Session, now: datetime | None = None) -> list[Licence]:

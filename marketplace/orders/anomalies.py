@@ -18,8 +18,19 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound
+from marketplace.i18n import N_
 from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentAnomaly
+from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentProvider
+from marketplace.payments.stripe_provider import MISMATCHES
+from marketplace.recorded_text import RecordedText
+
+# What an anomaly's detail says: recorded in English, shown in the reader's language.
+MISMATCH = N_("Payment does not match %(number)s: %(detail)s.")
+CLOSED_ORDER = N_("Payment for %(number)s, which is %(status)s.")
+SECOND_PAYMENT = N_("Second payment for %(number)s, already paid with %(payment)s.")
+ANOMALY_DETAILS = RecordedText(MISMATCH, CLOSED_ORDER, SECOND_PAYMENT, *MISMATCHES,
+                               status=lambda value: OrderStatus(value).label.lower())
 
 
 def anomaly_for_payment(session: Session, provider: str, payment_reference: str) -> PaymentAnomaly | None:

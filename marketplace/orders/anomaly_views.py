@@ -26,6 +26,7 @@ bp = Blueprint("payment_anomalies", __name__)
 def render_anomalies(*, status: int = 200, error: str | None = None, headers: dict | None = None):
     found = service.anomalies(db.session, acting_user())
     return render_template("admin/payment_anomalies.html", anomalies=found, error=error, AnomalyStatus=AnomalyStatus,
+                           anomaly_detail=service.ANOMALY_DETAILS.shown,
                            open_count=sum(1 for a in found if a.status == AnomalyStatus.OPEN)), status, headers or {}
 
 

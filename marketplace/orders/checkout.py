@@ -14,7 +14,8 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
-from marketplace.orders.anomalies import record_anomaly
+from marketplace.i18n import N_
+from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
@@ -25,8 +26,14 @@ from marketplace.payments import (
     PaymentProvider,
     PaymentUnavailable,
 )
+from marketplace.payments.simulated import DECLINED_CARDS, charge_test_card
+from marketplace.recorded_text import RecordedText
 
 log = logging.getLogger(__name__)
+
+# Why a payment failed, as the order records it (English) and its buyer reads it.
+DELAYED_FAILURE = N_("The delayed payment failed at Stripe.")
+PAYMENT_FAILURES = RecordedText(*dict.fromkeys(reason for _code, reason in DECLINED_CARDS.values()), DELAYED_FAILURE)
 
 
 def close_checkout(order: Order) -> None:
@@ -97,8 +104,6 @@ def awaits_simulated_payment(order: Order) -> bool:
 
 def pay_with_test_card(session: Session, user: User, order: Order, card_number: str) -> Order:
     """The simulated checkout: a test card pays (the order is fulfilled) or fails like Stripe's test cards."""
-    from marketplace.payments.simulated import charge_test_card
-
     require_buyer(session, user, order)
     lock_order(session, order)  # one card charge per order: concurrent payments wait here and are refused
     if not awaits_simulated_payment(order):
@@ -106,7 +111,7 @@ def pay_with_test_card(session: Session, user: User, order: Order, card_number: 
     try:
         reference = charge_test_card(card_number)
     except PaymentError as exc:
-        record_payment_failure(session, order, exc.message)
+        record_payment_failure(session, order, exc.recorded)
         raise
     return confirm_payment(session, order, provider="simulated", payment_reference=reference)
 
@@ -139,7 +144,8 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
                     record_anomaly(session, provider=payments.name, payment_reference=state.payment_reference,
                                    kind=AnomalyKind.MISMATCH, order=order, amount=state.amount,
                                    currency=state.currency,
-                                   detail=f"Payment does not match {order.number}: {state.detail}.")
+                                   detail=ANOMALY_DETAILS.english(MISMATCH, number=order.number,
+                                                                  detail=state.detail))
                 elif state.outcome is PaymentOutcome.MISSING:
                     log.warning("%s does not know checkout %s of %s.", payments.name, order.payment_reference,
                                 order.number)

@@ -9,7 +9,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.licensing.services import move_licence
+from marketplace.licensing.services import LICENCE_REASONS, REFUNDED, REFUNDED_AT_PROVIDER, move_licence
 from marketplace.licensing.states import LicenceAction, LicenceStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import (
@@ -59,7 +59,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, f"Order refunded: {reason}")
+        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
                  _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
     return order
@@ -77,12 +77,12 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
     """The provider reports the order's payment refunded in full outside the marketplace (its dashboard): the
     order is refunded and its licence revoked, the buyer and seller told. InvalidTransition for an order that is
     not fulfilled (already refunded by us, for one)."""
-    reason = f"Refunded in {where}."
+    reason = LICENCE_REASONS.english(REFUNDED_AT_PROVIDER, where=where)
     move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason,
                refund_reference=refund_reference)
     order.refund_reference, order.closed_at = refund_reference or order.refund_reference, utcnow()
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, f"Order refunded: {reason}")
+        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     place = _PLACES.get(where, where)
     notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
                  _l("The payment was refunded in %(where)s, so the licence is revoked.", where=place))

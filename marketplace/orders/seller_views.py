@@ -55,7 +55,7 @@ def _require_login():
 @bp.context_processor
 def _helpers():
     return {"scenario_in_words": scenario_in_words, "can_refund": orders.refundable, "can_decide": can_decide,
-            "OrderStatus": OrderStatus}
+            "OrderStatus": OrderStatus, "licence_reason": licences.status_reason_in_words}
 
 
 # ---------------------------------------------------------------- what a page offers

@@ -21,6 +21,7 @@ from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import services as order_services
+from marketplace.orders.checkout import PAYMENT_FAILURES
 from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
 from marketplace.orders.models import Order
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
@@ -120,6 +121,7 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None):
         can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT,
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
+        payment_error=PAYMENT_FAILURES.shown(order.payment_error),
     ), status
 
 

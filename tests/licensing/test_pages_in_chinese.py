@@ -158,3 +158,45 @@ def test_a_recorded_reason_is_shown_in_the_readers_language(app):
         assert status_reason_in_words(PERIOD_ENDED) == "許可期已結束。"
         assert status_reason_in_words("Order refunded: 重複購買") == "訂單已退款：重複購買"
         assert status_reason_in_words("") == "" and status_reason_in_words(None) == ""
+
+
+def test_a_refund_at_the_provider_is_shown_in_the_readers_language(app):
+    from flask_babel import refresh
+
+    from marketplace.licensing.services import (
+        LICENCE_REASONS,
+        REFUNDED,
+        REFUNDED_AT_PROVIDER,
+        status_reason_in_words,
+    )
+
+    at_stripe = LICENCE_REASONS.english(REFUNDED_AT_PROVIDER, where="the Stripe Dashboard")
+    recorded = LICENCE_REASONS.english(REFUNDED, reason=at_stripe)
+    assert recorded == "Order refunded: Refunded in the Stripe Dashboard."  # what the audit trail and API keep
+    for language, tag in (("zh-HK", "zh-Hant-HK"), ("zh-CN", "zh-Hans")):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            refresh()
+            shown = status_reason_in_words(recorded)
+            assert not re.search(r"[A-Za-z]{3}", shown.replace("Stripe", "")), shown
+            assert shown.startswith("訂單已退款" if tag == "zh-Hant-HK" else "订单已退款"), shown
+
+
+@pytest.mark.parametrize(("paid_in", "read_in", "words"), [
+    ("en", "zh-Hans", "您的银行卡交易未获批准"), ("zh-Hant-HK", "zh-Hans", "您的银行卡交易未获批准"),
+    ("zh-Hans", "zh-Hant-HK", "您的銀行卡交易未獲批核")])
+def test_a_declined_card_is_recorded_in_english_and_read_in_the_readers_language(
+        session, buyer, buyer_client, buyer_org, offer, paid_in, read_in, words):
+    from marketplace.orders.models import Order
+    from tests.licensing.test_buyer_views import DECLINED_CARD, fresh
+
+    order_id = place(buyer_client, offer, "Exclusive", buyer_org)
+    buyer_client.post(f"/orders/{order_id}/pay")
+    buyer.locale = paid_in
+    session.commit()
+    response = buyer_client.post(f"/orders/{order_id}/checkout", data={"card_number": DECLINED_CARD, "pay": "Pay"})
+    assert response.status_code == 402
+    assert fresh(session, Order, order_id).payment_error == "Your card was declined."  # whoever paid, in English
+    buyer.locale = read_in
+    session.commit()
+    page = buyer_client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert words in page and "Your card was declined" not in page
