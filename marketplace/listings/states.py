@@ -11,6 +11,7 @@ import enum
 
 from flask_babel import gettext as _
 
+from marketplace.i18n import N_
 from marketplace.lifecycle import Lifecycle, Subject, move
 
 
@@ -94,11 +95,15 @@ NEW_VERSION_AFTER_STATES = frozenset({
 QUEUE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW})
 
 
-def status_words(status: str) -> str:
-    """A version's or product's status in the reader's language (the value itself stays English)."""
-    words = {
-        "draft": _("draft"), "submitted": _("submitted"), "in_review": _("in review"),
-        "changes_requested": _("changes requested"), "approved": _("approved"), "rejected": _("rejected"),
-        "listed": _("listed"), "superseded": _("superseded"), "suspended": _("suspended"), "delisted": _("delisted"),
-    }
-    return words.get(str(status), str(status).replace("_", " "))
+# A version's or product's status in words (the value itself stays English): the one table of them.
+STATUS_WORDS = {
+    "draft": N_("draft"), "submitted": N_("submitted"), "in_review": N_("in review"),
+    "changes_requested": N_("changes requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+    "listed": N_("listed"), "superseded": N_("superseded"), "suspended": N_("suspended"), "delisted": N_("delisted"),
+}
+
+
+def status_words(status: object) -> str:
+    """A version's or product's status (an enum member or its value) in the reader's language."""
+    value = str(getattr(status, "value", status))
+    return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value.replace("_", " ")

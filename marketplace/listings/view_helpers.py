@@ -27,7 +27,7 @@ from marketplace.listings.forms import (
 from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
-from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
+from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, status_words
 from marketplace.listings.vocab import (
     BillingPeriod,
     Category,
@@ -262,5 +262,5 @@ TEMPLATE_HELPERS = {
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
     "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition, "SourceUsage": SourceUsage,
-    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
+    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES, "status_words": status_words,
 }

@@ -32,6 +32,7 @@ from marketplace.listings.states import (
     ProductStatus,
     VersionAction,
     VersionStatus,
+    status_words,
 )
 from marketplace.listings.vocab import Classification
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
@@ -72,9 +73,6 @@ def _move_version(session: Session, user: User | None, version: ProductVersion, 
     touch(version)
 
 
-# A closed case's version status in words.
-CLOSED_WORDS = {"approved": N_("approved"), "rejected": N_("rejected"), "listed": N_("listed"),
-                "superseded": N_("superseded"), "changes_requested": N_("changes requested"), "draft": N_("draft")}
 # What a missing or overlong text is called, by its field.
 _MISSING = {"note": N_("The note is required."), "comment": N_("A comment for the seller is required."),
             "reason": N_("A reason is required.")}
@@ -274,7 +272,7 @@ def _require_claimant(session: Session, user: User, case: ReviewCase) -> Actor:
         raise InvalidTransition(_("Claim the case before working on it."))
     if status != VersionStatus.IN_REVIEW:
         raise InvalidTransition(_("This case is closed: the version is %(status)s.",
-                                  status=_(CLOSED_WORDS.get(status.value, status.value))))
+                                  status=status_words(status)))
     if case.reviewer_id != user.id:
         raise Forbidden(_("Another reviewer has claimed this case."))
     return actor
