@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.listings.schemas import VersionOutSchema
 from marketplace.listings.states import ProductAction
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.schema_fields import choice, filled, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 

@@ -38,7 +38,8 @@ from marketplace.listings.vocab import Classification
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
 from marketplace.review.notices import notify_decision, notify_product_change
-from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.review.prescreen import run_prescreen
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
 

@@ -36,7 +36,7 @@ from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
 from marketplace.review.models import ReviewCase
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_words import KIND_WORDS
 
 bp = Blueprint("review", __name__, url_prefix="/review")

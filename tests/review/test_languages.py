@@ -15,7 +15,7 @@ from marketplace.i18n import LOCALE_COOKIE
 from marketplace.notifications.models import Notification
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
-from marketplace.review.prescreen import Finding, PrescreenReport
+from marketplace.review.prescreen_report import Finding, PrescreenReport
 from marketplace.review.views import time_ago
 from tests.review.conftest import PASSING
 
