@@ -17,14 +17,11 @@ from marketplace import i18n
 from marketplace.accounts.models import User
 from marketplace.i18n import LOCALE_COOKIE, locale_tag
 from tests import factories
+from tests.support.pages import lang_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "marketplace" / "translations"
 CATALOGS = ("zh_Hans", "zh_Hant_HK")
-
-
-def lang_of(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 # ---------------------------------------------------------------- choosing a locale

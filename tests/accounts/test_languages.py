@@ -12,6 +12,7 @@ from marketplace.accounts.models import Organization
 from marketplace.i18n import LOCALE_COOKIE, in_locale_of, when
 from marketplace.notifications.services import notify_organization
 from tests import factories
+from tests.support.pages import lang_of
 
 ZH = ("zh-Hans", "zh-Hant-HK")
 # Words each page shows, per locale.
@@ -43,10 +44,6 @@ def main_text(response) -> str:
     body = page.split("<body>", 1)[1]
     body = re.sub(r'<form[^>]*language-switcher.*?</form>', " ", body, flags=re.S)  # each language's own name
     return re.sub(r"<[^>]+>", " ", body)
-
-
-def lang_of(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 def english_left(text: str) -> list[str]:

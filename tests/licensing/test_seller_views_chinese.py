@@ -2,7 +2,6 @@
 Traditional Chinese (Hong Kong): the words, the amounts and dates formatted for the reader, the decisions' flashes."""
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -11,18 +10,10 @@ from sqlalchemy import select
 from marketplace.notifications.models import Notification
 from marketplace.orders import services as orders
 from tests.licensing.test_seller_views import SELLER_ORG, buy, request_plan
+from tests.support.pages import lang_of, main
 
 ENGLISH = ("Licence requests", "Declared use scenario", "Your decision", "Approve", "Decline", "Recent orders",
            "Revenue", "Active licences", "Requests waiting", "Refund reference", "Valid from", "No orders yet")
-
-
-def main(response) -> str:
-    page = response.get_data(as_text=True)
-    return html.unescape(page.split("<main>", 1)[1].split("</main>", 1)[0])
-
-
-def lang_of(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 seller's Chinese title and description in the other script, which saves nothing until the seller saves."""
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 
 from marketplace.listings.models import ProductVersion
 from tests import factories
+from tests.support.pages import lang_of, main
 
 # What a seller reads on the workspace in each locale, and English that must be gone from its main content.
 WORDS = {
@@ -17,28 +15,6 @@ WORDS = {
 }
 ENGLISH = ("Data dictionary", "Pricing plans", "Submit for review", "Upload a file", "Add a source",
            "Save compliance profile", "No files yet", "Compliance review", "Versions", "Overview")
-
-
-def main(response) -> str:
-    page = response.get_data(as_text=True)
-    return html.unescape(page.split("<main>", 1)[1].split("</main>", 1)[0])
-
-
-def lang_of(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
-
-
-@pytest.fixture
-def seller_client(client, auth, seller):
-    auth.login(seller.email)
-    return client
-
-
-@pytest.fixture
-def draft(session, seller):
-    product = factories.product(session, seller, title="Traffic detectors")
-    session.commit()
-    return product
 
 
 def speaks(session, user, tag: str) -> None:

@@ -18,6 +18,7 @@ from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.prescreen_report import Finding, PrescreenReport
 from marketplace.review.views import time_ago
 from tests.review.conftest import PASSING
+from tests.support.pages import lang_of
 
 ZH = ("zh-Hans", "zh-Hant-HK")
 # Words each page shows, per locale (Hong Kong says 檔案, 個人資料, 唯讀, and quotes with 「」).
@@ -53,10 +54,6 @@ def main_text(response) -> str:
     body = re.sub(r'<form[^>]*language-switcher.*?</form>', " ", body, flags=re.S)
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
-
-
-def lang_of(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 def english_left(text: str) -> list[str]:
