@@ -15,12 +15,22 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale, dates, numbers
+from babel import Locale, dates, numbers, support
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, force_locale, refresh
+from flask.globals import _cv_app, _cv_request  # the contexts themselves, without a proxy
+from flask_babel import (
+    Babel,
+    Domain,
+    force_locale,
+    refresh,
+)
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from marketplace.chinese import script_of
 
@@ -79,10 +89,11 @@ def current_locale_tag() -> str:
     recipient = _RECIPIENT.get()
     if recipient is not None:
         return recipient[0]
-    if not has_request_context():
+    request_context = _cv_request.get(None)
+    if request_context is None:
         return DEFAULT_LOCALE
     # Kept on the request (not on g: an app context can outlive one request, as in tests).
-    tag = request.environ.get(_CACHE)
+    tag = request_context.request.environ.get(_CACHE)
     if tag is None:
         if request.path.startswith(API_PATH):
             chosen = _accepted() or _saved()
@@ -147,13 +158,77 @@ def _select_locale() -> str:
 # Babel's own functions with the locale and zone named here, so mail rendered by a job formats the same way.
 
 
+@cache
+def _parsed(babel_id: str) -> Locale:
+    return Locale.parse(babel_id)
+
+
 def babel_locale() -> Locale:
-    return Locale.parse(BABEL_IDS[current_locale_tag()])
+    return _parsed(BABEL_IDS[current_locale_tag()])
+
+
+class _Catalogs(Domain):
+    """Flask-Babel's messages domain, with each context's catalog kept beside the locale it is for.
+
+    Flask-Babel finds the catalog again on every gettext (the context through three proxies, the locale, its name,
+    the cache): a catalog page of 24 products asks about 200 times. Here it is found once per locale a context uses,
+    read straight from the app context: ``force_locale`` and ``refresh`` set or clear the context's locale object,
+    so a catalog kept for another object is found anew."""
+
+    def get_translations(self):
+        app_context = _cv_app.get(None)
+        if app_context is None:
+            return support.NullTranslations()
+        babel = getattr(app_context.g, "_flask_babel", None)
+        if babel is not None:
+            kept = getattr(babel, "marketplace_catalog", None)
+            if kept is not None and kept[0] is getattr(babel, "babel_locale", None):
+                return kept[1]
+        translations = super().get_translations()  # chooses the locale (babel_locale) if none is set yet
+        babel = app_context.g._flask_babel
+        babel.marketplace_catalog = (getattr(babel, "babel_locale", None), translations)
+        return translations
+
+
+_CATALOGS = _Catalogs()
+
+
+# Jinja's own newstyle gettext takes the template's whole context, and inside a loop or block derives a new one
+# (copying its variables) for every call; these take only the evaluation context, which says whether to escape,
+# and otherwise do what Jinja's do: the message is always a format string, its values escaped in HTML.
+
+
+@pass_eval_context
+def _template_gettext(eval_context: EvalContext, string: str, /, **values: object) -> str:
+    text = _CATALOGS.get_translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)
+    return text % values if values or "%" in text else text  # formatting a text without "%" gives it back
+
+
+@pass_eval_context
+def _template_ngettext(eval_context: EvalContext, singular: str, plural: str, count: int, /,
+                       **values: object) -> str:
+    values.setdefault("num", count)
+    text = _CATALOGS.get_translations().ungettext(singular, plural, count)
+    return (Markup(text) if eval_context.autoescape else text) % values
+
+
+def gettext(string: str, /, **values: object) -> str:
+    """Flask-Babel's ``gettext`` without its per-call lookups, for the hottest paths (labels of vocabulary)."""
+    text = _CATALOGS.get_translations().ugettext(string)
+    return text % values if values else text
 
 
 def money(amount_minor: int, currency: object) -> str:
     """An amount in minor units, formatted for the locale (CNY, HKD and USD all have two decimals)."""
-    return numbers.format_currency(Decimal(int(amount_minor)).scaleb(-2), str(currency), locale=babel_locale())
+    return _money(BABEL_IDS[current_locale_tag()], int(amount_minor), str(currency))
+
+
+@lru_cache(maxsize=4096)
+def _money(babel_id: str, amount_minor: int, currency: str) -> str:
+    # Prices repeat (a catalog page shows the same few dozen): Babel's formatting, once per amount and locale.
+    return numbers.format_currency(Decimal(amount_minor).scaleb(-2), currency, locale=_parsed(babel_id))
 
 
 def number(value: object) -> str:
@@ -192,7 +267,17 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
+    babel = Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
+    babel.domain_instance = _CATALOGS  # Flask-Babel's messages domain, its catalog kept (see _Catalogs)
+    # Jinja's _(), gettext() and ngettext() through the kept catalog (see _template_gettext).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _CATALOGS.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: _CATALOGS.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _CATALOGS.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _CATALOGS.get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     # Flask-Babel keeps the locale on the app context, which can outlive a request (tests, jobs): each request
     # chooses again.
     app.before_request(refresh)

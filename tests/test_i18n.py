@@ -88,6 +88,29 @@ def test_a_visitor_switching_keeps_the_choice_in_a_cookie_and_stays_on_the_page(
     assert lang_of(client.get("/catalog", headers={"Accept-Language": "en"})) == "zh-Hans"
 
 
+def test_a_visitors_page_starts_no_session_and_the_switcher_works_without_one(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = client.get("/catalog", headers={"Accept-Language": "zh-CN"})
+    assert "Set-Cookie" not in page.headers  # no session cookie for a visitor who only reads
+    assert 'name="csrf_token"' not in page.get_data(as_text=True).split("language-switcher")[1].split("</form>")[0]
+    response = client.post("/language", data={"locale": "zh-Hant-HK", "next": "/catalog"})
+    assert response.status_code == 302 and f"{LOCALE_COOKIE}=zh-Hant-HK" in response.headers["Set-Cookie"]
+
+
+def test_a_signed_in_users_switch_needs_the_sessions_csrf_token(app, client, session, auth, seller, monkeypatch):
+    auth.login(seller.email)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    forged = client.post("/language", data={"locale": "zh-Hant-HK", "next": "/settings"})
+    assert forged.status_code == 302 and f"{LOCALE_COOKIE}=" not in forged.headers.get("Set-Cookie", "")
+    session.expire_all()
+    assert session.get(User, seller.id).locale != "zh-Hant-HK"  # another site cannot change a user's language
+    page = client.get("/settings").get_data(as_text=True)
+    token = re.search(r'language-switcher.*?name="csrf_token" value="([^"]+)"', page, re.S).group(1)
+    client.post("/language", data={"locale": "zh-Hant-HK", "next": "/settings", "csrf_token": token})
+    session.expire_all()
+    assert session.get(User, seller.id).locale == "zh-Hant-HK"
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", ""])
 def test_the_switcher_never_leaves_the_site(client, target):
     response = client.post("/language", data={"locale": "en", "next": target})

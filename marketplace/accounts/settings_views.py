@@ -24,7 +24,7 @@ from marketplace.accounts.models import AccountTokenPurpose
 from marketplace.accounts.preferences import set_preferences
 from marketplace.accounts.views import bp, home_url, safe_next, start_session
 from marketplace.errors import Conflict, NotFound, ValidationFailed
-from marketplace.extensions import db
+from marketplace.extensions import csrf, db
 from marketplace.i18n import COOKIE_MAX_AGE, LOCALE_COOKIE, forget_locale
 
 
@@ -53,9 +53,11 @@ def preferences():
 
 
 @bp.post("/language")
+@csrf.exempt  # a visitor's choice is only a cookie of theirs: the form holds no token, so visitors get no session
 def choose_language():
-    """The switcher: the visitor's choice is kept in a cookie; a signed-in user's is saved to the account."""
-    form = LanguageForm()
+    """The switcher: the visitor's choice is kept in a cookie; a signed-in user's is saved to the account, behind
+    the CSRF token of the user's session."""
+    form = LanguageForm() if current_user.is_authenticated else LanguageForm(meta={"csrf": False})
     if not form.validate_on_submit():
         flash(_("That language is not offered."), "error")
         return redirect(safe_next(form.next.data) or url_for("catalog.index"))

@@ -3,6 +3,7 @@ plain-words formatting the templates use. No rules live here; those are in the s
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
@@ -174,14 +175,21 @@ def send_asset(asset: Asset):
 def label(enum_cls, value) -> str:
     if value is None or value == "":
         return "—"
+    english = _english_label(enum_cls, str(value))
+    return i18n.gettext(english) if english is not None else str(value)
+
+
+@lru_cache(maxsize=2048)
+def _english_label(enum_cls, value: str) -> str | None:
+    # A member's label as its msgid (pages show dozens of labels, each found once), None for an unknown value.
     try:
-        return enum_cls(value).label
+        return enum_cls(value).label_en
     except ValueError:
-        return str(value)
+        return None
 
 
 def labels(enum_cls, values) -> str:
-    return _(", ").join(label(enum_cls, v) for v in values or []) or "—"
+    return i18n.gettext(", ").join(label(enum_cls, v) for v in values or []) or "—"
 
 
 def money(amount: int, currency) -> str:

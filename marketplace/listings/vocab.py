@@ -5,8 +5,9 @@ import enum
 from collections.abc import Callable, Mapping
 
 from flask_babel import LazyString
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from marketplace.i18n import gettext
 
 # Each labelled enum's labels by value, as catalog messages (set with ``labelled``).
 _LABELS: dict[type, Mapping[str, LazyString]] = {}
@@ -25,7 +26,7 @@ class LabelledEnum(enum.StrEnum):
     def label(self) -> str:
         """The member's name in the reader's language."""
         found = _LABELS.get(type(self), {}).get(self.value)
-        return _(found._args[0]) if found is not None else self.value.replace("_", " ").capitalize()
+        return gettext(found._args[0]) if found is not None else self.value.replace("_", " ").capitalize()
 
     @property
     def label_en(self) -> str:
