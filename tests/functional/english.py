@@ -1,0 +1,140 @@
+"""The interface's English, taken from the message catalog itself, and the check that a page in a Chinese locale
+shows none of it.
+
+Each msgid of marketplace/translations/messages.pot is cut at its placeholders (``%(name)s``, ``%(num)d``, ``%s``)
+and at any markup; a piece is kept when it holds a word of four letters or more, or two words or more, and dropped
+when the locale's own translations hold it too (brand words, CSV, SPDX ids and the like are kept in English on
+purpose). A page's visible text (its header, main and footer; not the language switcher, which names each language
+in that language) must hold none of those pieces as whole words or phrases. Product content the seller typed in
+English on purpose is allowed per call, and nothing else.
+"""
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from flask_babel import force_locale, gettext
+
+from marketplace.i18n import BABEL_IDS
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "marketplace" / "translations"
+PLACEHOLDER = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
+MARKUP = re.compile(r"<[^>]*>")
+EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+WORD = re.compile(r"[A-Za-z]+")
+SPACE = re.compile(r"\s+")
+# Time zones are shown by their IANA names (Asia/Shanghai), identifiers like a licence's SPDX id.
+ZONE = re.compile(r"\b(?:Asia|Europe|America|Africa|Australia|Pacific|Etc)/[A-Za-z_]+")
+# What a page shows a person: its header, its main content and its footer, without the language switcher.
+VISIBLE_TEXT = """() => {
+  const text = selector => { const node = document.querySelector(selector); return node ? node.innerText : ''; };
+  return [text('header.topbar').replace(text('.language-switcher'), ''), text('main'), text('body > footer')]
+    .join('\\n');
+}"""
+
+
+def _pieces(text: str) -> list[str]:
+    pieces = []
+    for part in PLACEHOLDER.split(MARKUP.sub("\x00", text)):
+        for piece in part.split("\x00"):
+            piece = EDGES.sub("", SPACE.sub(" ", piece))
+            words = WORD.findall(piece)
+            if any(len(w) >= 4 for w in words) or len(words) >= 2:
+                pieces.append(piece)
+    return pieces
+
+
+def _whole(piece: str) -> str:
+    return rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])"
+
+
+@cache
+def english(tag: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """The interface's English pieces that may not show in locale ``tag``, each with its whole-word pattern."""
+    with open(TRANSLATIONS / "messages.pot", "rb") as f:
+        template = read_po(f)
+    babel_id = BABEL_IDS[tag]
+    with open(TRANSLATIONS / babel_id / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f, locale=babel_id)
+    translated = SPACE.sub(" ", "\n".join(
+        s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s))
+    pieces = set()
+    for message in template:
+        if not message.id:
+            continue
+        for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
+            pieces.update(_pieces(msgid))
+    return tuple((p, re.compile(_whole(p))) for p in sorted(pieces) if not re.search(_whole(p), translated))
+
+
+def english_in(text: str, tag: str, allow: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The interface's English pieces that ``text`` holds, once the ``allow``ed product content is taken out."""
+    text = ZONE.sub(" ", SPACE.sub(" ", text))
+    for content in sorted(allow, key=len, reverse=True):
+        text = text.replace(SPACE.sub(" ", content), " \x00 ")
+    return [piece for piece, pattern in english(tag) if pattern.search(text)]
+
+
+def no_english(page, tag: str, allow: tuple[str, ...] | list[str] = ()) -> None:
+    """The page shows none of the interface's English (but the product content in ``allow``)."""
+    left = english_in(page.evaluate(VISIBLE_TEXT), tag, allow)
+    if os.environ.get("ENGLISH_REPORT"):
+        text = SPACE.sub(" ", page.evaluate(VISIBLE_TEXT))
+        for piece, pattern in english(tag):
+            if piece in left:
+                for m in pattern.finditer(text):
+                    print(f"ENGLISH {page.url} {piece!r}: …{text[max(0, m.start() - 60):m.end() + 60]}…")
+        return
+    assert left == [], f"English on {page.url}: {left}"
+
+
+def words(app, tag: str):
+    """gettext under ``tag``, and a label of the vocabulary under it."""
+    def tr(text: str, **values) -> str:
+        with app.test_request_context("/"), force_locale(BABEL_IDS[tag]):
+            return gettext(text, **values)
+
+    def label(member) -> str:
+        with app.test_request_context("/"), force_locale(BABEL_IDS[tag]):
+            return str(member.label)
+    return tr, label
+
+
+def _lines(markdown: str) -> list[str]:
+    """The lines of a Markdown text as a page shows them: without list marks, emphasis or link targets."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown or "")
+    text = re.sub(r"[*_`]+", "", text)
+    return [line for line in (re.sub(r"^\s*(?:[-+>#]+|\d+\.)\s+", "", raw).strip() for raw in text.splitlines())
+            if line]
+
+
+def typed_content(app) -> list[str]:
+    """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
+    descriptions, sources, file names, names and e-mail addresses) and the names of the licences sources cite: the
+    content a page may show in English whatever the interface's language."""
+    from marketplace.accounts.models import Organization, User
+    from marketplace.extensions import db
+    from marketplace.listings.models import Asset, DictionaryField, OpenDataSource, PricingPlan, ProductVersion
+    from marketplace.listings.view_helpers import licence_name
+
+    found: list[str] = []
+    with app.app_context():
+        session = db.session
+        for v in session.query(ProductVersion):
+            found += [v.title_en, v.spatial_coverage, v.attested_by_name or "", *map(str, v.tags)]
+            for text in (v.description_en, v.changelog, v.classification_reason, v.source_legality, v.legal_basis):
+                found += _lines(text)
+        for s in session.query(OpenDataSource):
+            found += [s.title, s.publisher, s.licence_id, licence_name(s.licence_id), s.url, *_lines(s.attribution)]
+        for f in session.query(DictionaryField):
+            found += [f.name, f.unit, f.description, f.example or ""]
+        found += [a.filename for a in session.query(Asset)] + [p.name for p in session.query(PricingPlan)]
+        for o in session.query(Organization):
+            found += [o.name, o.slug, *_lines(o.description)]
+        for u in session.query(User):
+            found += [u.display_name, u.email]
+        db.session.remove()
+    return sorted({t.strip() for t in found if t and t.strip()}, key=len, reverse=True)
