@@ -48,7 +48,7 @@ def _pieces(text: str) -> list[str]:
 
 
 def _whole(piece: str) -> str:
-    return rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])"
+    return rf"(?<![A-Za-z0-9_]){re.escape(piece)}(?![A-Za-z0-9_])"
 
 
 @cache
@@ -113,14 +113,15 @@ def _lines(markdown: str) -> list[str]:
 
 def typed_content(app) -> list[str]:
     """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
-    descriptions, sources, file names, names and e-mail addresses) and the names of the licences sources cite: the
-    content a page may show in English whatever the interface's language."""
+    descriptions, sources, file names, names and e-mail addresses) and the names of the licences a source may cite:
+    the content a page may show in English whatever the interface's language."""
     from marketplace.accounts.models import Organization, User
     from marketplace.extensions import db
+    from marketplace.listings.licences import licence_choices
     from marketplace.listings.models import Asset, DictionaryField, OpenDataSource, PricingPlan, ProductVersion
     from marketplace.listings.view_helpers import licence_name
 
-    found: list[str] = []
+    found: list[str] = [name for _id, name in licence_choices()]
     with app.app_context():
         session = db.session
         for v in session.query(ProductVersion):
