@@ -73,8 +73,8 @@ def english(tag: str) -> tuple[tuple[str, re.Pattern], ...]:
 def english_in(text: str, tag: str, allow: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The interface's English pieces that ``text`` holds, once the ``allow``ed product content is taken out."""
     text = ZONE.sub(" ", SPACE.sub(" ", text))
-    for content in sorted(allow, key=len, reverse=True):
-        text = text.replace(SPACE.sub(" ", content), " \x00 ")
+    for content in sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True):
+        text = text.replace(content, " \x00 ")
     return [piece for piece, pattern in english(tag) if pattern.search(text)]
 
 
@@ -113,13 +113,15 @@ def _lines(markdown: str) -> list[str]:
 
 def typed_content(app) -> list[str]:
     """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
-    descriptions, sources, file names, names and e-mail addresses) and the names of the licences a source may cite:
-    the content a page may show in English whatever the interface's language."""
+    descriptions, sources, file names, reviewers' comments and sellers' notes, names and e-mail addresses) and the
+    names of the licences a source may cite: the content a page may show in English whatever the interface's
+    language."""
     from marketplace.accounts.models import Organization, User
     from marketplace.extensions import db
     from marketplace.listings.licences import licence_choices
     from marketplace.listings.models import Asset, DictionaryField, OpenDataSource, PricingPlan, ProductVersion
     from marketplace.listings.view_helpers import licence_name
+    from marketplace.review.models import ChecklistAnswer, ReviewRound
 
     found: list[str] = [name for _id, name in licence_choices()]
     with app.app_context():
@@ -135,6 +137,9 @@ def typed_content(app) -> list[str]:
         found += [a.filename for a in session.query(Asset)] + [p.name for p in session.query(PricingPlan)]
         for o in session.query(Organization):
             found += [o.name, o.slug, *_lines(o.description)]
+        for r in session.query(ReviewRound):
+            found += [*_lines(r.decision_comment), *_lines(r.seller_note)]
+        found += [line for a in session.query(ChecklistAnswer) for line in _lines(a.comment)]
         for u in session.query(User):
             found += [u.display_name, u.email]
         db.session.remove()
