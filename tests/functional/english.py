@@ -67,7 +67,22 @@ def english(tag: str) -> tuple[tuple[str, re.Pattern], ...]:
             continue
         for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
             pieces.update(_pieces(msgid))
+    pieces.update(_pieces(" ".join(_enum_values())))
     return tuple((p, re.compile(_whole(p))) for p in sorted(pieces) if not re.search(_whole(p), translated))
+
+
+def _enum_values() -> list[str]:
+    """The values of the labelled vocabularies (a field type, a region, a checklist result ...), each spelt as a
+    page would show it raw (``hong_kong`` as "hong kong"): a value shown instead of its label is English too."""
+    import marketplace.review.checklist  # noqa: F401  (its vocabularies register as LabelledEnum subclasses)
+    from marketplace.listings.vocab import LabelledEnum
+
+    found, todo = [], [LabelledEnum]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        found.extend(f"\x00{m.value.replace('_', ' ')}\x00" for m in cls)
+    return found
 
 
 def english_in(text: str, tag: str, allow: tuple[str, ...] | list[str] = ()) -> list[str]:
@@ -127,7 +142,7 @@ def typed_content(app) -> list[str]:
     with app.app_context():
         session = db.session
         for v in session.query(ProductVersion):
-            found += [v.title_en, v.spatial_coverage, v.attested_by_name or "", *map(str, v.tags)]
+            found += [v.title_en, v.product.slug, v.spatial_coverage, v.attested_by_name or "", *map(str, v.tags)]
             for text in (v.description_en, v.changelog, v.classification_reason, v.source_legality, v.legal_basis):
                 found += _lines(text)
         for s in session.query(OpenDataSource):
