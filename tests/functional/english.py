@@ -85,25 +85,30 @@ def _enum_values() -> list[str]:
     return found
 
 
-def english_in(text: str, tag: str, allow: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """The interface's English pieces that ``text`` holds, once the ``allow``ed product content is taken out."""
+def _without(text: str, allow) -> str:
     text = ZONE.sub(" ", SPACE.sub(" ", text))
     for content in sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True):
         text = text.replace(content, " \x00 ")
+    return text
+
+
+def english_in(text: str, tag: str, allow: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The interface's English pieces that ``text`` holds, once the ``allow``ed product content is taken out."""
+    text = _without(text, allow)
     return [piece for piece, pattern in english(tag) if pattern.search(text)]
 
 
 def no_english(page, tag: str, allow: tuple[str, ...] | list[str] = ()) -> None:
-    """The page shows none of the interface's English (but the product content in ``allow``)."""
-    left = english_in(page.evaluate(VISIBLE_TEXT), tag, allow)
+    """The page shows none of the interface's English (but the product content in ``allow``). With ENGLISH_REPORT
+    set, each piece found is printed in its context instead, to see a whole journey's English at once."""
+    text = _without(page.evaluate(VISIBLE_TEXT), allow)
+    left = [(piece, pattern) for piece, pattern in english(tag) if pattern.search(text)]
     if os.environ.get("ENGLISH_REPORT"):
-        text = SPACE.sub(" ", page.evaluate(VISIBLE_TEXT))
-        for piece, pattern in english(tag):
-            if piece in left:
-                for m in pattern.finditer(text):
-                    print(f"ENGLISH {page.url} {piece!r}: …{text[max(0, m.start() - 60):m.end() + 60]}…")
+        for piece, pattern in left:
+            for m in pattern.finditer(text):
+                print(f"ENGLISH {page.url} {piece!r}: …{text[max(0, m.start() - 60):m.end() + 60]}…")
         return
-    assert left == [], f"English on {page.url}: {left}"
+    assert left == [], f"English on {page.url}: {[piece for piece, _pattern in left]}"
 
 
 def words(app, tag: str):
