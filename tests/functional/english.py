@@ -28,11 +28,15 @@ WORD = re.compile(r"[A-Za-z]+")
 SPACE = re.compile(r"\s+")
 # Time zones are shown by their IANA names (Asia/Shanghai), identifiers like a licence's SPDX id.
 ZONE = re.compile(r"\b(?:Asia|Europe|America|Africa|Australia|Pacific|Etc)/[A-Za-z_]+")
-# What a page shows a person: its header, its main content and its footer, without the language switcher.
+# Addresses are identifiers too.
+URL = re.compile(r"\bhttps?://\S+")
+# What a page shows a person: its header, its main content (and the hints in its empty fields, but those of a field
+# for English content) and its footer, without the language switcher.
 VISIBLE_TEXT = """() => {
   const text = selector => { const node = document.querySelector(selector); return node ? node.innerText : ''; };
-  return [text('header.topbar').replace(text('.language-switcher'), ''), text('main'), text('body > footer')]
-    .join('\\n');
+  const hints = [...document.querySelectorAll('main [placeholder]:not([lang|=en])')].map(node => node.placeholder);
+  return [text('header.topbar').replace(text('.language-switcher'), ''), text('main'), text('body > footer'),
+          ...hints].join('\\n');
 }"""
 
 
@@ -86,7 +90,7 @@ def _enum_values() -> list[str]:
 
 
 def _without(text: str, allow) -> str:
-    text = ZONE.sub(" ", SPACE.sub(" ", text))
+    text = URL.sub(" ", ZONE.sub(" ", SPACE.sub(" ", text)))
     for content in sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True):
         text = text.replace(content, " \x00 ")
     return text
