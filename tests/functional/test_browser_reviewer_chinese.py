@@ -6,7 +6,8 @@ the case whose pre-screen needs review, claims it, reads the findings, saves not
 changes; its seller (who reads Simplified Chinese) opens the notification, reads the comments and submits a new
 round. In Traditional Chinese the reviewer claims the other case, is refused an approval with an item unanswered,
 then approves it; its seller, who chose Traditional Chinese with the switcher, reads the notification and sees the
-product listed. Labels and buttons are found by the app's own translations (gettext under the locale).
+product listed; and rejects the case already claimed, a rejection without a reason refused first. Labels and
+buttons are found by the app's own translations (gettext under the locale).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from marketplace.listings.vocab import Category
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
 from tests.functional.conftest import log_in
 from tests.functional.english import no_english, typed_content, words
-from tests.functional.test_browser_reviewer import AQHI, RAIN, REVIEWER, SELLER2, version_in_db
+from tests.functional.test_browser_reviewer import AQHI, HKO, RAIN, REVIEWER, SELLER2, version_in_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -43,6 +44,13 @@ def written_before(app, email: str) -> list[str]:
                  for line in (n.subject, *n.body.splitlines())]
         db.session.remove()
     return found
+
+
+def choose_language(page: Page, tag: str) -> None:
+    """The switcher, unless the page already speaks ``tag`` (a saved preference)."""
+    if page.locator("html").get_attribute("lang") != tag:
+        page.get_by_role("button", name=LOCALE_NAMES[tag]).click()
+    expect(page.locator("html")).to_have_attribute("lang", tag)
 
 
 class Reviewing:
@@ -84,7 +92,7 @@ class Reviewing:
 def open_queue_and_claim(reviewer: Reviewing, title: str, narrow) -> None:
     page, tr = reviewer.page, reviewer.tr
     log_in(page, *REVIEWER)
-    page.get_by_role("button", name=LOCALE_NAMES[reviewer.tag]).click()
+    choose_language(page, reviewer.tag)
     page.locator("header nav").get_by_role("link", name=tr("Review queue")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(tr("Review queue"))
     expect(reviewer.tab("Open")).to_have_attribute("aria-current", "page")
@@ -211,4 +219,36 @@ def test_the_reviewer_approves_in_traditional_chinese_and_the_seller_sees_it_lis
     seller.page.reload()
     seller_reads(seller, tr("listed"), "已掛牌：對戶外工作團隊有用的數據。")
     expect(seller.page.locator("#review")).to_contain_text(registration)
+    assert browsing.server_errors == []
+
+
+def test_the_reviewer_rejects_the_case_already_claimed_in_traditional_chinese(browsing, demo_server, tmp_path):
+    tag = "zh-Hant-HK"
+    reviewer = Reviewing(browsing.new_page(), demo_server.app, tag, tmp_path)
+    page, tr, label = reviewer.page, reviewer.tr, reviewer.label
+    log_in(page, *REVIEWER)
+    choose_language(page, tag)
+    page.locator("header nav").get_by_role("link", name=tr("Review queue")).click()
+    reviewer.tab("Mine").click()
+    expect(page.locator("table tbody tr td:first-child strong")).to_have_text([HKO])
+    reviewer.check("review-mine")
+    page.get_by_role("link", name=HKO).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('in review')}")
+
+    failing = "存檔只重複天文台免費開放數據 API 的回應，沒有增值。"
+    reviewer.answer(ChecklistItem.QUALITY, ChecklistResult.FAIL, failing)
+    # A rejection without a reason is refused beside the decision comment.
+    assert reviewer.decide(Decision.REJECT) == 422
+    expect(page.locator("#decision .field-error")).to_have_text(tr("A comment for the seller is required."))
+    expect(reviewer.item(ChecklistItem.QUALITY).get_by_label(label(ChecklistResult.FAIL), exact=True)).to_be_checked()
+    reviewer.check("review-reject-refused")
+
+    reason = "不予掛牌：交易所只掛牌有增值的數據產品，請引導買方使用天文台開放 API。"
+    assert reviewer.decide(Decision.REJECT, reason) == 302
+    expect(page.locator(".flash-success")).to_have_text(
+        tr("Rejected: the seller of %(title)s v%(label)s was told why.", title=HKO, label="1.0"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('rejected')}")
+    expect(page.locator("#checklist .review-decision")).to_contain_text(reason)
+    reviewer.check("review-rejected")
+    assert version_in_db(demo_server, HKO) == (VersionStatus.REJECTED, None)
     assert browsing.server_errors == []
