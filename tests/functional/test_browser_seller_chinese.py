@@ -1,7 +1,8 @@
 """The seller's whole journey in a real browser in each Chinese locale: choose the language with the switcher,
 create a draft (a bad input first), read the overview, add an open-data source found on DATA.GOV.HK, upload a
 sample and a deliverable, infer and save the dictionary, add a plan, attest the compliance profile, edit the
-overview, check the listing and submit it, meeting none of the interface's English on the way.
+overview, check the listing and submit it; then, changes requested, read the reviewer's comment and submit a new
+round with a note, meeting none of the interface's English on the way.
 
 Labels and buttons are found by the app's own translations (gettext under the locale), so a reworded translation
 does not break the test; the English of each page must be absent, but for what the seller typed in English on
@@ -207,6 +208,30 @@ class Journey:
         self.check("seller-submitted")
 
 
+REVIEWER_EMAIL = "reviewer@harbour-mobility.example"
+
+
+def request_changes(app, title_en: str, comment: str) -> None:
+    """A compliance reviewer claims the submitted version and sends it back with ``comment``."""
+    from marketplace.accounts.models import PlatformRole, User
+    from marketplace.accounts.services import register_user
+    from marketplace.review import services as review
+
+    with app.app_context():
+        session = db.session
+        reviewer = session.scalars(select(User).where(User.email == REVIEWER_EMAIL)).one_or_none()
+        if reviewer is None:
+            reviewer = register_user(session, email=REVIEWER_EMAIL, password=SELLER_PASSWORD,
+                                     display_name="李審核", email_verified=True)
+            reviewer.platform_role = PlatformRole.REVIEWER
+        version = session.scalars(select(ProductVersion).where(ProductVersion.title_en == title_en)).one()
+        case = review.case_for_version(session, version)
+        review.claim_case(session, reviewer, case)
+        review.request_changes(session, reviewer, case, comment)
+        session.commit()
+        session.remove()
+
+
 @pytest.mark.parametrize("tag", ["zh-Hans", "zh-Hant-HK"])
 def test_the_seller_journey_in_chinese(page: Page, live_server, tmp_path, tag):
     log_in(page, SELLER_EMAIL, SELLER_PASSWORD)
@@ -228,6 +253,22 @@ def test_the_seller_journey_in_chinese(page: Page, live_server, tmp_path, tag):
     page.goto("/seller/")
     expect(page.locator("main")).to_contain_text(journey.title_en)
     journey.check("seller-dashboard-submitted")
+
+    # The reviewer asks for changes: the seller reads them and submits a new round with a note.
+    comment = "请在来源中说明使用的是哪一年的数据。" if tag == "zh-Hans" else "請在來源中說明使用的是哪一年的數據。"
+    request_changes(live_server.app, journey.title_en, comment)
+    page.get_by_role("link", name=journey.title_en).first.click()
+    tr = journey.tr
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('changes requested')}")
+    expect(page.locator("#review .review-comment")).to_contain_text([comment])
+    journey.check("seller-changes-requested")
+    submit = page.locator("#submit")
+    journey.by_label(submit, "Note for the reviewer").fill("已在来源中注明数据年份。")
+    journey.button(submit, "Submit v%(label)s for review", label="1.0").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('submitted')}")
+    expect(page.locator("#review")).to_contain_text(tr("Round %(number)s", number=2))
+    expect(page.locator("#review")).to_contain_text("已在来源中注明数据年份。")
+    journey.check("seller-new-round")
 
     with live_server.app.app_context():
         version = db.session.scalars(select(ProductVersion).where(ProductVersion.title_en == journey.title_en)).one()
