@@ -57,22 +57,30 @@ def _whole(piece: str) -> str:
 
 @cache
 def english(tag: str) -> tuple[tuple[str, re.Pattern], ...]:
-    """The interface's English pieces that may not show in locale ``tag``, each with its whole-word pattern."""
+    """The interface's English pieces that may not show in locale ``tag``, each with its whole-word pattern: a
+    piece of a msgid is kept unless the message's own translation holds it too, or, for a name in capitals (a
+    brand like DATA.GOV.HK, CSV, SPDX), any translation does."""
     with open(TRANSLATIONS / "messages.pot", "rb") as f:
         template = read_po(f)
     babel_id = BABEL_IDS[tag]
     with open(TRANSLATIONS / babel_id / "LC_MESSAGES" / "messages.po", "rb") as f:
         catalog = read_po(f, locale=babel_id)
-    translated = SPACE.sub(" ", "\n".join(
-        s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s))
+    def translations(message) -> str:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        return SPACE.sub(" ", PLACEHOLDER.sub(" ", " ".join(s or "" for s in strings)))
+
+    everywhere = "\n".join(translations(m) for m in catalog if m.id)
     pieces = set()
     for message in template:
         if not message.id:
             continue
+        found = catalog.get(message.id, message.context)
+        own = translations(found) if found is not None else ""
         for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
-            pieces.update(_pieces(msgid))
+            pieces.update(p for p in _pieces(msgid) if not re.search(_whole(p), own) and not (
+                p == p.upper() and re.search(_whole(p), everywhere)))
     pieces.update(_pieces(" ".join(_enum_values())))
-    return tuple((p, re.compile(_whole(p))) for p in sorted(pieces) if not re.search(_whole(p), translated))
+    return tuple((p, re.compile(_whole(p))) for p in sorted(pieces))
 
 
 def _enum_values() -> list[str]:
