@@ -52,7 +52,10 @@ def _pieces(text: str) -> list[str]:
 
 
 def _whole(piece: str) -> str:
-    return rf"(?<![A-Za-z0-9_]){re.escape(piece)}(?![A-Za-z0-9_])"
+    """A piece as a whole word or phrase: not inside a longer word, a snake_case name or a dotted name
+    (DATA.GOV.HK); a piece with capitals also as a style in capitals shows it ("Transport" as TRANSPORT)."""
+    spelt = re.escape(piece) if piece == piece.lower() else f"(?:{re.escape(piece)}|{re.escape(piece.upper())})"
+    return rf"(?<![A-Za-z0-9_])(?<![A-Za-z0-9_]\.){spelt}(?![A-Za-z0-9_])(?!\.[A-Za-z0-9_])"
 
 
 @cache
@@ -99,8 +102,9 @@ def _enum_values() -> list[str]:
 
 def _without(text: str, allow) -> str:
     text = URL.sub(" ", ZONE.sub(" ", SPACE.sub(" ", text)))
+    # Case aside: a style may set a name in capitals (an organization above a title).
     for content in sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True):
-        text = text.replace(content, " \x00 ")
+        text = re.sub(re.escape(content), " \x00 ", text, flags=re.IGNORECASE)
     return text
 
 

@@ -20,6 +20,8 @@ def test_a_page_holding_interface_english_is_caught_as_whole_words_only():
     assert english_in("开放数据交易所 Log out（seller@example.org）", "zh-Hans") == ["Log out"]
     assert english_in("退出登录 · 提交决定 · 2026年12月5日 17:19 (Asia/Shanghai)", "zh-Hans") == []
     assert english_in("AID_ID_Number Downloadable", "zh-Hans") == []  # parts of words are not words
+    assert english_in("transport_data.csv DATA.GOV.HK", "zh-Hans") == []  # nor parts of names
+    assert english_in("类别 TRANSPORT", "zh-Hans") == ["Transport"]  # a style in capitals hides nothing
 
 
 def test_only_the_content_allowed_is_let_through():
