@@ -102,9 +102,11 @@ def _enum_values() -> list[str]:
 
 def _without(text: str, allow) -> str:
     text = URL.sub(" ", ZONE.sub(" ", SPACE.sub(" ", text)))
-    # Case aside: a style may set a name in capitals (an organization above a title).
-    for content in sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True):
-        text = re.sub(re.escape(content), " \x00 ", text, flags=re.IGNORECASE)
+    # Whole words only (a unit "a" is not every letter a), case aside: a style may set a name in capitals.
+    allowed = sorted({SPACE.sub(" ", c).strip() for c in allow} - {""}, key=len, reverse=True)
+    if allowed:
+        either = "|".join(map(re.escape, allowed))  # the longest first, so a name is taken whole
+        text = re.sub(rf"(?<![A-Za-z0-9_])(?:{either})(?![A-Za-z0-9_])", " \x00 ", text, flags=re.IGNORECASE)
     return text
 
 
