@@ -318,3 +318,10 @@ def test_other_script_characters_are_found_in_context():
     assert other_script_characters("已批准", "Hant") == []
     assert other_script_characters("數據綫", "Hans") == ["數", "據", "綫"]
     assert other_script_characters("在綫", "Hant") == []
+
+
+@pytest.mark.parametrize("name", CATALOGS)
+def test_the_catalogs_address_the_reader_as_nin(name):
+    """Both Chinese catalogs address the reader politely, as 您 (您的), never as 你."""
+    familiar = [(msgid, text) for msgid, text in _translations(name) if "你" in text]
+    assert familiar == []

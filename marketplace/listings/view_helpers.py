@@ -34,6 +34,7 @@ from marketplace.listings.vocab import (
     Category,
     Classification,
     DeliveryMethod,
+    FieldType,
     PermittedUse,
     PersonalInfo,
     PlanKind,
@@ -268,7 +269,8 @@ TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
-    "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
+    "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
+    "PlanKind": PlanKind,
     "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition, "SourceUsage": SourceUsage,
     "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES, "status_words": status_words,
 }
