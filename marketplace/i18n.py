@@ -220,6 +220,12 @@ def gettext(string: str, /, **values: object) -> str:
     return text % values if values else text
 
 
+def ngettext(singular: str, plural: str, count: int, /, **values: object) -> str:
+    """Flask-Babel's ``ngettext`` (``num`` is the count unless given) without its per-call lookups."""
+    values.setdefault("num", count)
+    return _CATALOGS.get_translations().ungettext(singular, plural, count) % values
+
+
 def money(amount_minor: int, currency: object) -> str:
     """An amount in minor units, formatted for the locale (CNY, HKD and USD all have two decimals)."""
     return _money(BABEL_IDS[current_locale_tag()], int(amount_minor), str(currency))

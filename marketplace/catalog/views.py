@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from marketplace.catalog.bilingual import bilingual, first_of, lang_attr
+from marketplace.catalog.cards import cards
 from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS, SearchQuery, search
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
@@ -62,4 +63,4 @@ def index():
         query = SearchQuery(q=query.q, filters=query.filters, sort=query.sort, per_page=query.per_page)
         result = search(db.session, query)
     return render_template("catalog/index.html", result=result, query=query, facets=FACETS, sorts=SORTS,
-                           catalog_url=catalog_url, error=error)
+                           catalog_url=catalog_url, error=error, cards=cards(result.items))
