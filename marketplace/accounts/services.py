@@ -29,7 +29,7 @@ from marketplace.accounts.models import (
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from marketplace.i18n import DEFAULT_LOCALE, locale_tag, when
+from marketplace.i18n import DEFAULT_LOCALE, current_locale_tag, locale_tag, when
 from marketplace.text import require_single_line
 
 _hasher = PasswordHasher()
@@ -50,12 +50,19 @@ MAX_LOCK = timedelta(hours=24)
 WRONG_CREDENTIALS = _l("Wrong e-mail address or password.")
 
 
+def _email_problem(exc: EmailNotValidError) -> str:
+    # email-validator explains in English only: its words for English readers, a translated explanation for others.
+    if current_locale_tag() == "en":
+        return str(exc)
+    return _("This is not a valid e-mail address: a name, an @ and a domain such as example.com.")
+
+
 def normalise_email(email: str) -> str:
     """Return the canonical form of an e-mail address; refuse a malformed one."""
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed(_("Invalid e-mail address."), {"email": [str(exc)]}) from exc
+        raise ValidationFailed(_("Invalid e-mail address."), {"email": [_email_problem(exc)]}) from exc
 
 
 def mail_address(email: str) -> str:
@@ -65,7 +72,7 @@ def mail_address(email: str) -> str:
     try:
         found = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed(_("Invalid e-mail address."), {"email": [str(exc)]}) from exc
+        raise ValidationFailed(_("Invalid e-mail address."), {"email": [_email_problem(exc)]}) from exc
     return (found.ascii_email or found.normalized).lower()
 
 

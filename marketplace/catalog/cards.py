@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from marketplace import i18n
-from marketplace.catalog.bilingual import Shown, bilingual
+from marketplace.bilingual import Shown, bilingual
 from marketplace.catalog.models import CatalogEntry
 from marketplace.listings.view_helpers import label, labels
 from marketplace.listings.vocab import Category, Region

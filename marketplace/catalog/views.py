@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from marketplace.catalog.bilingual import bilingual, first_of, lang_attr
+from marketplace.bilingual import bilingual, first_of, lang_attr
 from marketplace.catalog.cards import cards
 from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS, SearchQuery, search
 from marketplace.errors import ValidationFailed

@@ -13,6 +13,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.bilingual import title_of
 from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db, login_manager
@@ -119,7 +120,7 @@ def new_product():
         apply_domain_errors(form, exc)
         return _metadata_page(form, creating=True), exc.status
     flash(_("Draft “%(title)s” created. Add its sources, dictionary, files and plans.",
-            title=product.latest_version.title_en), "success")
+            title=title_of(product.latest_version)), "success")
     return redirect(url_for(".product", product_id=product.id))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
@@ -61,7 +62,7 @@ def fulfil(session: Session, order: Order) -> Licence:
                     "valid_until": licence.valid_until.isoformat() if licence.valid_until else None})
     notify_buyer(session, order, _l("Licence %(serial)s issued", serial=licence.serial),
                  _l("Your licence for %(product)s is active. Download the data from My licences.",
-                    product=order.product.slug))
+                    product=lazy_title_of(order.version)))
     notify_organization(session, order.seller_organization, _l("Licence %(serial)s sold", serial=licence.serial),
                         _l("%(buyer)s licensed “%(plan)s” (%(number)s).", buyer=order.buyer_organization.name,
                            plan=plan.name, number=order.number),

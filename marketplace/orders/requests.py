@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.licensing.models import Licence
@@ -197,7 +198,7 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
         notify_organization(
             session, order.seller_organization,
-            _l("Licence request %(number)s for %(product)s", number=order.number, product=product.slug),
+            _l("Licence request %(number)s for %(product)s", number=order.number, product=lazy_title_of(plan.version)),
             _l("%(buyer)s asks to license “%(plan)s” for %(purpose)s: %(description)s",
                buyer=order.buyer_organization.name, plan=plan.name,
                purpose=LazyString(lambda: scenario.purpose.label.lower()), description=scenario.description),

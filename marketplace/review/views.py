@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.bilingual import title_of
 from marketplace.chinese import script_of
 from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
@@ -32,6 +33,7 @@ from marketplace.listings.states import (
     VersionStatus,
 )
 from marketplace.listings.view_helpers import acting_user, send_asset
+from marketplace.review import pii
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
@@ -133,7 +135,7 @@ def claim(case_id: int):
     except DomainError as exc:
         return _refused(found, exc)
     return _done(found, _("You claimed this case: %(title)s v%(label)s is in review.",
-                           title=found.version.title_en, label=found.version.label), "checklist")
+                           title=title_of(found.version), label=found.version.label), "checklist")
 
 
 @bp.post(f"{CASE}/release")
@@ -179,7 +181,7 @@ def decide(case_id: int):
     except DomainError as exc:
         return _refused(found, exc, form)
     version = found.version
-    message = _(DECIDED[Decision(found.decision)], title=version.title_en, label=version.label,
+    message = _(DECIDED[Decision(found.decision)], title=title_of(version), label=version.label,
                 reg=version.registration_number)
     return _done(found, message)
 
@@ -287,6 +289,8 @@ def detail_items(details: dict | None) -> list[tuple[str, str]]:
         if value is None or value == "" or value == []:
             continue
         text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        if key == "kind" and text in pii.KIND_LABELS:  # what was found: in words, not the scanner's name for it
+            text = _(pii.KIND_LABELS[text])
         out.append((_(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key.replace("_", " ").capitalize(), text))
     return out
 
@@ -302,6 +306,7 @@ def prescreen_summary(stored: dict | None) -> str:
         return str(stored.get("summary") or "")
 
 
+@bp.app_template_global()  # the seller's pre-screen report names the files' roles too
 def kind_words(kinds: str) -> str:
     """A scanned file's roles ("sample, deliverable") in the reader's words."""
     return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))

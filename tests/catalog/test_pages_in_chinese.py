@@ -82,7 +82,7 @@ def bilingual_product(session, storage, seller, reviewer):
     ("zh-Hans", ["数据字典", "许可与定价", "获取本产品许可", "可用于：研究、内部分析。", "许可有效期 365 天。",
                  "一次性付款", "样例数据预览", "所用开放数据", "已通过合规审核", "英文说明"]),
     ("zh-Hant-HK", ["數據字典", "許可與定價", "獲取本產品許可", "可用於：研究、內部分析。", "許可有效期 365 天。",
-                    "一次性付款", "樣本數據預覽", "所用開放數據", "已通過合規審核", "英文説明"]),
+                    "一次性付款", "樣本數據預覽", "所用開放數據", "已通過合規審核", "英文說明"]),
 ])
 def test_the_product_page_speaks_each_chinese_locale(client, bilingual_product, tag, words):
     html = main(page(client, f"/products/{bilingual_product.slug}", tag))
@@ -122,7 +122,7 @@ def test_a_missing_language_falls_back_to_the_other_marked_as_such(client, sessi
 
 
 def test_the_readers_language_comes_first_and_a_missing_one_is_a_fallback(app):
-    from marketplace.catalog.bilingual import Shown, bilingual, first_of
+    from marketplace.bilingual import Shown, bilingual, first_of
 
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
@@ -181,7 +181,7 @@ def test_search_notes_are_in_the_readers_language(app):
 
 
 def test_a_sellers_chinese_names_carry_their_script(app):
-    from marketplace.catalog.bilingual import lang_attr
+    from marketplace.bilingual import lang_attr
 
     assert str(lang_attr("研究许可")) == ' lang="zh-Hans"' and str(lang_attr("研究許可")) == ' lang="zh-Hant"'
     assert str(lang_attr("Research licence")) == "" and str(lang_attr(None)) == ""

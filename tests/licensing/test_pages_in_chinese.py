@@ -113,8 +113,8 @@ def test_the_licence_pages_speak_each_chinese_locale(session, buyer, buyer_clien
 
 
 @pytest.mark.parametrize(("tag", "words"), [
-    ("zh-Hans", ["你的应用场景", "申请许可", "返回数据产品", "获取“", "方案"]),
-    ("zh-Hant-HK", ["你的應用場景", "申請許可", "返回數據產品", "獲取“", "方案"]),
+    ("zh-Hans", ["您的应用场景", "申请许可", "返回数据产品", "获取“", "方案"]),
+    ("zh-Hant-HK", ["您的應用場景", "申請許可", "返回數據產品", "獲取“", "方案"]),
 ])
 def test_the_licence_request_page_speaks_each_chinese_locale(session, buyer, buyer_client, offer, tag, words):
     buyer.locale = tag
@@ -183,7 +183,7 @@ def test_a_refund_at_the_provider_is_shown_in_the_readers_language(app):
 
 @pytest.mark.parametrize(("paid_in", "read_in", "words"), [
     ("en", "zh-Hans", "您的银行卡交易未获批准"), ("zh-Hant-HK", "zh-Hans", "您的银行卡交易未获批准"),
-    ("zh-Hans", "zh-Hant-HK", "您的銀行卡交易未獲批核")])
+    ("zh-Hans", "zh-Hant-HK", "您的信用卡交易未獲批核")])
 def test_a_declined_card_is_recorded_in_english_and_read_in_the_readers_language(
         session, buyer, buyer_client, buyer_org, offer, paid_in, read_in, words):
     from marketplace.orders.models import Order

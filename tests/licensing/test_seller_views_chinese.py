@@ -28,8 +28,8 @@ def speaks(session, user, tag: str) -> None:
 
 
 @pytest.mark.parametrize(("tag", "words"), [
-    ("zh-Hans", ("授权许可申请", "声明的应用场景", "您的决定", "批准", "不批准", "方案的许可条款", "HK$900.00")),
-    ("zh-Hant-HK", ("授權許可申請", "聲明的應用場景", "您的決定", "批准", "不批准", "方案的許可條款", "HK$900.00")),
+    ("zh-Hans", ("授权许可申请", "声明的应用场景", "您的决定", "批准", "驳回", "方案的许可条款", "HK$900.00")),
+    ("zh-Hant-HK", ("授權許可申請", "聲明的應用場景", "您的決定", "批准", "駁回", "方案的許可條款", "HK$900.00")),
 ])
 def test_the_request_queue_reads_in_chinese(session, seller_client, seller, buyer, buyer_org, plans, tag, words):
     request_plan(session, buyer, buyer_org, plans["By approval"])
@@ -43,7 +43,7 @@ def test_the_request_queue_reads_in_chinese(session, seller_client, seller, buye
         assert english not in content, english
 
 
-@pytest.mark.parametrize(("tag", "flash"), [("zh-Hans", "已不批准"), ("zh-Hant-HK", "已不批准")])
+@pytest.mark.parametrize(("tag", "flash"), [("zh-Hans", "已驳回"), ("zh-Hant-HK", "已駁回")])
 def test_a_decision_is_told_in_the_sellers_language(session, seller_client, seller, buyer, buyer_org, plans, tag,
                                                     flash):
     order = request_plan(session, buyer, buyer_org, plans["By approval"])
@@ -101,7 +101,7 @@ def test_each_member_is_notified_in_their_own_language(session, seller, buyer, b
     speaks(session, seller, "zh-Hant-HK")
     order = request_plan(session, buyer, buyer_org, plans["By approval"])
     note = _last_note(session, seller)
-    assert note.subject == f"{order.product.slug} 的授權許可申請 {order.number}"
+    assert note.subject == f"{order.version.title_zh} 的授權許可申請 {order.number}"  # the title in the reader's language
     assert "申請" in note.body and "asks to license" not in note.body
     speaks(session, buyer, "zh-Hans")
     orders.decide_order(session, seller, order, "decline", "Not for resale.")

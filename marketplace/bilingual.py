@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import LazyString
 from markupsafe import Markup
 
 from marketplace.chinese import script_of
@@ -44,6 +45,17 @@ def first_of(en: str | None, zh: str | None) -> Shown:
     """The one text to show where there is room for one (a card, a breadcrumb): the reader's language if written."""
     shown = bilingual(en, zh)
     return shown[0] if shown else Shown("", "en", "en")
+
+
+def title_of(version) -> str:
+    """A version's title in the reader's language (its English or its Chinese, whichever the reader has first)."""
+    return first_of(version.title_en, version.title_zh).text
+
+
+def lazy_title_of(version) -> LazyString:
+    """``title_of`` put into words when the text is (an e-mail or notification, in its recipient's language)."""
+    en, zh = version.title_en, version.title_zh
+    return LazyString(lambda: first_of(en, zh).text)
 
 
 def lang_attr(text: str | None) -> Markup:
