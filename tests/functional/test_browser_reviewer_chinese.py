@@ -23,7 +23,15 @@ from marketplace.listings.vocab import Category
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
 from tests.functional.conftest import log_in
 from tests.functional.english import no_english, typed_content, words
-from tests.functional.test_browser_reviewer import AQHI, HKO, RAIN, REVIEWER, SELLER2, version_in_db
+from tests.functional.test_browser_reviewer import (
+    AQHI,
+    HKO,
+    RAIN,
+    REVIEWER,
+    SELLER2,
+    chinese_title,
+    version_in_db,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -110,7 +118,8 @@ def open_queue_and_claim(reviewer: Reviewing, title: str, narrow) -> None:
     reviewer.check("review-case")
     page.get_by_role("button", name=tr("Claim this case")).click()
     expect(page.locator(".flash-success")).to_have_text(
-        tr("You claimed this case: %(title)s v%(label)s is in review.", title=title, label="1.0"))
+        tr("You claimed this case: %(title)s v%(label)s is in review.", title=chinese_title(reviewer, title),
+           label="1.0"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('in review')}")
     expect(page.get_by_role("button", name=tr("Release to the queue"))).to_be_visible()
     reviewer.check("review-case-claimed")
@@ -157,7 +166,8 @@ def test_the_reviewer_requests_changes_in_simplified_chinese_and_the_seller_subm
     to_seller = "请在天气数据来源中附上 SODA 许可条款，然后重新提交。"
     assert reviewer.decide(Decision.REQUEST_CHANGES, to_seller) == 302
     expect(page.locator(".flash-success")).to_have_text(tr(
-        "Changes requested: the seller of %(title)s v%(label)s was told what to fix.", title=RAIN, label="1.0"))
+        "Changes requested: the seller of %(title)s v%(label)s was told what to fix.",
+        title=chinese_title(demo_server, RAIN), label="1.0"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('changes requested')}")
     reviewer.check("review-changes-requested")
     assert version_in_db(demo_server, RAIN) == (VersionStatus.CHANGES_REQUESTED, None)
@@ -246,7 +256,8 @@ def test_the_reviewer_rejects_the_case_already_claimed_in_traditional_chinese(br
     reason = "不予掛牌：交易所只掛牌有增值的數據產品，請引導買方使用天文台開放 API。"
     assert reviewer.decide(Decision.REJECT, reason) == 302
     expect(page.locator(".flash-success")).to_have_text(
-        tr("Rejected: the seller of %(title)s v%(label)s was told why.", title=HKO, label="1.0"))
+        tr("Rejected: the seller of %(title)s v%(label)s was told why.", title=chinese_title(demo_server, HKO),
+           label="1.0"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('rejected')}")
     expect(page.locator("#checklist .review-decision")).to_contain_text(reason)
     reviewer.check("review-rejected")

@@ -93,8 +93,8 @@ class Journey:
         self.by_label(page, "Title (English)").fill(self.title_en)
         self.button(page, "Create draft").click()
         expect(flash(page)).to_have_text(tr("Draft “%(title)s” created. Add its sources, dictionary, files and "
-                                            "plans.", title=self.title_en))
-        expect(page.get_by_role("heading", level=1)).to_contain_text(self.title_en)
+                                            "plans.", title=TITLE_ZH[self.tag]))  # the reader's language first
+        expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE_ZH[self.tag])
         expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('draft')}")
         self.check("seller-draft")
 
