@@ -104,8 +104,8 @@ def test_form_errors_are_in_the_readers_language(client, seller, tag, required, 
     assert ("请使用 10 至 1024 个字符。" if tag == "zh-Hans" else "請使用 10 至 1024 個字元。") in short
 
 
-@pytest.mark.parametrize(("tag", "explained"), [("zh-Hans", "这不是有效的电子邮件地址"), ("zh-Hant-HK", "這不是有效的電郵地址"),
-                                              ("en", "must have an @-sign")])
+@pytest.mark.parametrize(("tag", "explained"), [
+    ("zh-Hans", "这不是有效的电子邮件地址"), ("zh-Hant-HK", "這不是有效的電郵地址"), ("en", "must have an @-sign")])
 def test_a_malformed_address_is_explained_in_the_readers_language(client, tag, explained):
     client.set_cookie(LOCALE_COOKIE, tag)
     page = client.post("/signup", data={"email": "li.example.org", "display_name": "Li",

@@ -101,7 +101,7 @@ def test_each_member_is_notified_in_their_own_language(session, seller, buyer, b
     speaks(session, seller, "zh-Hant-HK")
     order = request_plan(session, buyer, buyer_org, plans["By approval"])
     note = _last_note(session, seller)
-    assert note.subject == f"{order.version.title_zh} 的授權許可申請 {order.number}"  # the title in the reader's language
+    assert note.subject == f"{order.version.title_zh} 的授權許可申請 {order.number}"  # the reader's language first
     assert "申請" in note.body and "asks to license" not in note.body
     speaks(session, buyer, "zh-Hans")
     orders.decide_order(session, seller, order, "decline", "Not for resale.")
