@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-postgres lint install install-test migrate demo bench clean
+.PHONY: run test test-postgres lint install install-test migrate demo bench clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -44,6 +44,16 @@ test: install-test lint
 
 test-postgres: install-test
 	TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+# Message catalogs (marketplace/translations): extract every string of the code and templates, merge the new ones
+# into each locale's catalog, compile. The compiled catalogs are committed; a test fails when any is not current.
+I18N := marketplace/translations
+i18n: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output \
+		--project="Open Data Exchange" --copyright-holder="Open Data Exchange contributors" -o $(I18N)/messages.pot .
+	sed -i '/^"POT-Creation-Date:/d' $(I18N)/messages.pot  # no date: a catalog changes only when its strings do
+	$(BIN)/pybabel --quiet update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile --statistics -d $(I18N)
 
 # The catalog benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--products 1000000 --db postgresql".
 bench: install-test

@@ -32,6 +32,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from marketplace.i18n import init_i18n
+
+    init_i18n(app)  # the request's locale and time zone, the message catalogs, formatting for templates
+
     from marketplace import models  # noqa: F401  (register every table on the metadata)
     from marketplace.mail import mailer_from_config
     from marketplace.payments import payments_from_config

@@ -35,7 +35,7 @@ from marketplace.listings.vocab import UpdateFrequency
 from marketplace.review import prescreen_runs
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.storage import Storage
 
 # ---------------------------------------------------------------- trades

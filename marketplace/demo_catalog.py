@@ -49,7 +49,7 @@ ACCOUNTS = [
     {"email": "seller@demo.exchange", "password": "demo-seller-pass", "name": "Karen Lau", "org": "harbourline",
      "what": "seller (Harbourline Mobility Analytics)"},
     {"email": "seller2@demo.exchange", "password": "demo-seller2-pass", "name": "Chen Yiwen", "org": "huangpu",
-     "what": "seller (Huangpu Environmental Data Studio)", "locale": "zh"},
+     "what": "seller (Huangpu Environmental Data Studio)", "locale": "zh-Hans"},
     {"email": "seller3@demo.exchange", "password": "demo-seller3-pass", "name": "Marcus Ho", "org": "twincity",
      "what": "seller (TwinCity GeoIntelligence)"},
     {"email": "seller4@demo.exchange", "password": "demo-seller4-pass", "name": "Priya Nair", "org": "kowloon_climate",

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, Response, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -38,6 +39,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.accounts.auth import api_user
 from marketplace.accounts.services import email_key
+from marketplace.i18n import N_
 from marketplace.inputs import API_PREFIX
 from marketplace.inputs import BODY_METHODS as WRITE_METHODS
 
@@ -77,43 +79,43 @@ class LimitRule:
     setting: str
     key: Callable[[], str]
     endpoints: tuple[str, ...]
-    message: str
+    message: str  # English, marked for the catalogs: said in the language of the request it refuses
     methods: tuple[str, ...] | None = None  # None: every method
     exempt_when: Callable[[], bool] | None = None
 
 
 LIMITS: tuple[LimitRule, ...] = (
     LimitRule("login", "RATELIMIT_LOGIN", client_address, ("accounts.login",),
-              "Too many log-in attempts from your address.", FORM_METHODS),
+              N_("Too many log-in attempts from your address."), FORM_METHODS),
     LimitRule("login-email", "RATELIMIT_LOGIN_EMAIL", submitted_email, ("accounts.login",),
-              "Too many log-in attempts for this e-mail address.", FORM_METHODS),
+              N_("Too many log-in attempts for this e-mail address."), FORM_METHODS),
     LimitRule("signup", "RATELIMIT_SIGNUP", client_address, ("accounts.signup",),
-              "Too many sign-ups from your address.", FORM_METHODS),
+              N_("Too many sign-ups from your address."), FORM_METHODS),
     # A taken address is mailed a note on each sign-up attempt: per address too, or many senders flood one inbox.
     LimitRule("signup-email", "RATELIMIT_SIGNUP_EMAIL", submitted_email, ("accounts.signup",),
-              "Too many sign-ups for this e-mail address.", FORM_METHODS),
+              N_("Too many sign-ups for this e-mail address."), FORM_METHODS),
     LimitRule("password-reset", "RATELIMIT_PASSWORD_RESET", client_address, ("accounts.password_reset_request",),
-              "Too many password reset requests from your address.", FORM_METHODS),
+              N_("Too many password reset requests from your address."), FORM_METHODS),
     LimitRule("password-reset-email", "RATELIMIT_PASSWORD_RESET_EMAIL", submitted_email,
-              ("accounts.password_reset_request",), "Too many password reset requests for this e-mail address.",
+              ("accounts.password_reset_request",), N_("Too many password reset requests for this e-mail address."),
               FORM_METHODS),
     LimitRule("verification-resend", "RATELIMIT_VERIFICATION_RESEND", client_address,
-              ("accounts.resend_verification",), "Too many requests for a confirmation e-mail from your address.",
+              ("accounts.resend_verification",), N_("Too many requests for a confirmation e-mail from your address."),
               FORM_METHODS),
     LimitRule("verification-resend-email", "RATELIMIT_VERIFICATION_RESEND_EMAIL", submitted_email,
-              ("accounts.resend_verification",), "Too many requests for a confirmation e-mail for this address.",
+              ("accounts.resend_verification",), N_("Too many requests for a confirmation e-mail for this address."),
               FORM_METHODS),
     LimitRule("api-token", "RATELIMIT_API_TOKEN", account_or_address, ("accounts.tokens",),
-              "Too many API tokens created.", FORM_METHODS),
+              N_("Too many API tokens created."), FORM_METHODS),
     LimitRule("invite", "RATELIMIT_INVITE", account_or_address, ("accounts.invite", "accounts_api.invite"),
-              "Too many invitations sent.", FORM_METHODS),
+              N_("Too many invitations sent."), FORM_METHODS),
     LimitRule("search", "RATELIMIT_SEARCH", client_address,
               ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
-              "Too many searches from your address.", exempt_when=_ckan_action_but_search),
+              N_("Too many searches from your address."), exempt_when=_ckan_action_but_search),
     # "Check my listing" reads the version's files inside the request: a few a minute per seller.
     LimitRule("prescreen-check", "RATELIMIT_PRESCREEN_CHECK", account_or_address,
               ("seller.check", "review_api.prescreen"),
-              "Too many listing checks: the full pre-screen runs when you submit."),
+              N_("Too many listing checks: the full pre-screen runs when you submit.")),
 )
 
 
@@ -126,7 +128,18 @@ def api_write_rule(app: Flask) -> LimitRule:
     endpoints = sorted({rule.endpoint for rule in app.url_map.iter_rules()
                         if rule.rule.startswith(f"{API_PREFIX}/") and rule.methods & WRITE_METHODS})
     return LimitRule("api-write", "RATELIMIT_API_WRITE", account_or_address, tuple(endpoints),
-                     "Too many API writes.", tuple(sorted(WRITE_METHODS)))
+                     N_("Too many API writes."), tuple(sorted(WRITE_METHODS)))
+
+
+def refusal_message(text: str, limiter: Limiter) -> str:
+    """Why a request was refused and when to try again, in the request's language. flask-limiter takes any error
+    raised here for its storage failing and lets the request through, so words that cannot be found fall back to
+    English rather than lift the limit."""
+    seconds = retry_after(limiter)
+    try:
+        return _("%(refusal)s Try again in %(seconds)s seconds.", refusal=_(text), seconds=seconds)
+    except Exception:  # noqa: BLE001 - see above: a limit must hold whatever the catalogs do
+        return f"{text} Try again in {seconds} seconds."
 
 
 def retry_after(limiter: Limiter) -> int:
@@ -164,7 +177,7 @@ def init_ratelimit(app: Flask) -> None:
         decorator = limiter.shared_limit(
             app.config[rule.setting], scope=rule.name, key_func=rule.key,
             methods=list(rule.methods) if rule.methods else None, exempt_when=rule.exempt_when,
-            error_message=lambda text=rule.message: f"{text} Try again in {retry_after(limiter)} seconds.",
+            error_message=lambda text=rule.message: refusal_message(text, limiter),
         )
         for endpoint in rule.endpoints:
             view = app.view_functions.get(endpoint)

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterator
 
 from flask import Flask, Response, g, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ServiceUnavailable
@@ -38,7 +39,7 @@ _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("unit_of_work", d
 class NotSaved(ServiceUnavailable):
     """The database did not take the commit (locked too long, connection lost): nothing was saved; try again."""
 
-    description = "The change could not be saved just now, and nothing was changed. Please try again."
+    description = _l("The change could not be saved just now, and nothing was changed. Please try again.")
 
 
 class CommitConflict(Conflict):

@@ -100,6 +100,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.account", "GET"): SIGNED_IN,
     ("accounts.change_password", "GET"): SIGNED_IN,
     ("accounts.change_password", "POST"): SIGNED_IN,
+    ("accounts.preferences", "POST"): SIGNED_IN,  # an empty form: re-shown with its errors
+    ("accounts.choose_language", "POST"): everyone(MOVED),  # an empty choice: back to the catalog
     ("accounts.logout_everywhere", "POST"): everyone(LOGIN),  # every session ends: back to the log-in page
     # Links from e-mails work for whoever holds them (an unknown token is 404 for all); requests for a new link
     # answer the same to everyone, whatever the address.
@@ -121,6 +123,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts_api.get_organization", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.invite", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("reference_api.source_lookup", "GET"): SIGNED_IN,
+    ("reference_api.convert_script", "POST"): SIGNED_IN,
     ("accounts_api.list_members", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.remove_member", "DELETE"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts_api.change_member_role", "PATCH"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
@@ -294,6 +297,7 @@ BODIES = {
         "description": "A study of the authorization table."},
     "accounts_api.invite": lambda world, role: {"email": "invitee@authz.example", "role": "member"},
     "accounts_api.create_organization": lambda world, role: {"name": f"Org of {role}"},
+    "reference_api.convert_script": lambda world, role: {"text": "台风信号", "to": "zh-Hant-HK"},
 }
 QUERIES = {"reference_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads"}
 

@@ -21,7 +21,7 @@ from marketplace.listings.states import ProductStatus, VersionStatus
 from marketplace.listings.vocab import AssetKind, PermittedUse, Prohibition, Territory
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
 
 
 @pytest.fixture

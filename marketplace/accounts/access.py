@@ -21,14 +21,16 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from marketplace.accounts.models import MemberRole, Membership, Organization, User
 from marketplace.errors import DomainError, Forbidden, NotFound, Unauthorized
 
-VERIFY_FIRST = ("Verify your e-mail address first: follow the link we sent you (you can ask for a new one on your "
-                "account page), then try again.")
+VERIFY_FIRST = _l("Verify your e-mail address first: follow the link we sent you (you can ask for a new one on "
+                  "your account page), then try again.")
 
 
 class Permission(enum.StrEnum):
@@ -103,18 +105,18 @@ Rule = Callable[[User, Any, Session], DomainError | None]
 
 
 def _verified(user: User) -> DomainError | None:
-    return None if user.email_verified else Forbidden(VERIFY_FIRST, {"email": ["Not verified yet."]})
+    return None if user.email_verified else Forbidden(str(VERIFY_FIRST), {"email": [_("Not verified yet.")]})
 
 
-def _seller_member(hidden: str) -> Rule:
+def _seller_member(hidden: object) -> Rule:
     def rule(user: User, obj: Any, session: Session) -> DomainError | None:
         if member_role(user, organization_id_of(obj), session) is None:
-            return NotFound(hidden)
+            return NotFound(str(hidden))
         return None
     return rule
 
 
-def _seller_editor(hidden: str) -> Rule:
+def _seller_editor(hidden: object) -> Rule:
     member = _seller_member(hidden)
 
     def rule(user: User, obj: Any, session: Session) -> DomainError | None:
@@ -125,9 +127,9 @@ def _seller_editor(hidden: str) -> Rule:
 def _owner(user: User, obj: Any, session: Session) -> DomainError | None:
     role = member_role(user, organization_id_of(obj), session)
     if role is None:
-        return NotFound("No such organization.")
+        return NotFound(_("No such organization."))
     if role != MemberRole.OWNER:
-        return Forbidden("Only an owner of the organization can do this.")
+        return Forbidden(_("Only an owner of the organization can do this."))
     return None
 
 
@@ -142,8 +144,8 @@ def _own_verified(user: User, obj: Any, session: Session) -> DomainError | None:
 
 def _license(user: User, organization: Any, session: Session) -> DomainError | None:
     if member_role(user, organization_id_of(organization), session) is None:
-        return Forbidden("You may only license for an organization you belong to.",
-                         {"organization_id": ["Choose one of your organizations."]})
+        return Forbidden(_("You may only license for an organization you belong to."),
+                         {"organization_id": [_("Choose one of your organizations.")]})
     return _verified(user)
 
 
@@ -154,51 +156,59 @@ def _parties(obj: Any) -> tuple[int, int]:
 def _view_order(user: User, obj: Any, session: Session) -> DomainError | None:
     if user.is_admin or organization_ids(user, session) & set(_parties(obj)):
         return None
-    return NotFound(f"No such {_noun(obj)}.")
+    return NotFound(_("No such %(thing)s.", thing=_noun(obj)))
 
 
 def _buyer(user: User, obj: Any, session: Session) -> DomainError | None:
     if member_role(user, obj.buyer_organization_id, session) is not None:
         return None
-    return _view_order(user, obj, session) or Forbidden(f"Only the buyer may do this to the {_noun(obj)}.")
+    return _view_order(user, obj, session) or Forbidden(_("Only the buyer may do this to the %(thing)s.",
+                                                                   thing=_noun(obj)))
 
 
 def _seller(user: User, obj: Any, session: Session) -> DomainError | None:
     if member_role(user, obj.seller_organization_id, session) is not None:
         return None
-    return _view_order(user, obj, session) or Forbidden(f"Only the seller may do this to the {_noun(obj)}.")
+    return _view_order(user, obj, session) or Forbidden(_("Only the seller may do this to the %(thing)s.",
+                                                                   thing=_noun(obj)))
 
 
 def _refund(user: User, obj: Any, session: Session) -> DomainError | None:
     return None if user.is_admin else _seller(user, obj, session)
 
 
+# What refusals call the objects of a trade, in the reader's words.
+_NOUNS = {"order": _l("order"), "licence": _l("licence")}
+
+
 def _noun(obj: Any) -> str:
-    return type(obj).__name__.lower()
+    name = type(obj).__name__.lower()
+    return str(_NOUNS.get(name, name))
 
 
 def _review(user: User, obj: Any, session: Session) -> DomainError | None:
     if not user.is_reviewer:
-        return Forbidden("Only compliance reviewers may do this.")
+        return Forbidden(_("Only compliance reviewers may do this."))
     if obj is not None and member_role(user, organization_id_of(obj), session) is not None:
-        return Forbidden("You belong to the seller organization, so another reviewer must review this product.")
+        return Forbidden(_("You belong to the seller organization, so another reviewer must review this "
+                           "product."))
     return None
 
 
 def _admin(user: User, obj: Any, session: Session) -> DomainError | None:
-    return None if user.is_admin else Forbidden("Only admins may do this.")
+    return None if user.is_admin else Forbidden(_("Only admins may do this."))
 
 
 def _own_notification(user: User, obj: Any, session: Session) -> DomainError | None:
-    return None if obj is not None and obj.user_id == user.id else NotFound("No such notification.")
+    return None if obj is not None and obj.user_id == user.id else NotFound(_("No such notification."))
 
 
 RULES: dict[Permission, Rule] = {
-    Permission.VIEW_SELLER_PRODUCT: _seller_member("No such product."),
-    Permission.CREATE_PRODUCT: _seller_editor("No such organization."),
-    Permission.EDIT_PRODUCT: _seller_editor("No such product."),
-    Permission.SUBMIT_PRODUCT: _seller_editor("No such product."),
-    Permission.VIEW_ORGANIZATION: _seller_member("No such organization."),
+    Permission.VIEW_SELLER_PRODUCT: _seller_member(_l("No such product.")),
+    Permission.CREATE_PRODUCT: _seller_editor(_l("No such organization.")),
+    Permission.EDIT_PRODUCT: _seller_editor(_l("No such product.")),
+    Permission.SUBMIT_PRODUCT: _seller_editor(_l("No such product.")),
+    Permission.VIEW_ORGANIZATION: _seller_member(_l("No such organization.")),
     Permission.MANAGE_ORGANIZATION: _owner,
     Permission.INVITE: _inviter,
     Permission.LICENSE: _license,
@@ -220,7 +230,7 @@ def refusal(user: User | None, permission: Permission, obj: Any = None) -> Domai
     """The error that refuses ``permission`` on ``obj`` to ``user``, or None when it is allowed."""
     user = user._get_current_object() if hasattr(user, "_get_current_object") else user  # Flask-Login's proxy
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", True):
-        return Unauthorized("Sign in first.")
+        return Unauthorized(_("Sign in first."))
     return RULES[permission](user, obj, _session(user, obj))
 
 

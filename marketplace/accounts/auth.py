@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import stamp_token_use, token_for_secret, token_stamp_due
@@ -14,11 +16,12 @@ from marketplace.uow import unit_of_work
 
 def init_auth(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
     login_manager.refresh_view = "accounts.login"
-    login_manager.needs_refresh_message = "Please log in again to continue."
+    login_manager.needs_refresh_message = _l("Please log in again to continue.")
     login_manager.needs_refresh_message_category = "info"
+    login_manager.localize_callback = str  # the lazy messages above, in the request's language
     # "basic": a session seen from another address or browser is no longer fresh (creating an API token then
     # asks for the password again). "strong" would log out anyone whose mobile address changes, and its address
     # comes from the client-chosen X-Forwarded-For; ending stolen sessions is the session version's job.
@@ -76,7 +79,7 @@ def _stamp_token_use(exc: BaseException | None) -> None:
 def require_api_user() -> User:
     user = api_user()
     if user is None:
-        raise Unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
+        raise Unauthorized(_("Send a personal API token as 'Authorization: Bearer <token>'."))
     return user
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -20,11 +21,13 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 
+from marketplace import i18n
 from marketplace.accounts.models import MemberRole
 from marketplace.accounts.services import MIN_PASSWORD_LENGTH
 from marketplace.errors import DomainError
+from marketplace.i18n import LOCALE_NAMES
 
-LOCALES = [SelectChoice("en", "English"), SelectChoice("zh", "中文")]
+LOCALES = [SelectChoice(tag, LOCALE_NAMES[tag]) for tag in i18n.LOCALES]
 # Long enough for any passphrase, short enough that nobody posts a megabyte to the password hasher.
 MAX_PASSWORD_LENGTH = 1024
 
@@ -64,83 +67,101 @@ def apply_domain_errors(form: FlaskForm, exc: DomainError, aliases: Mapping[str,
 
 
 class SignupForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=120)],
-                               description="Shown to the other members of your organizations.")
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)],
+                               description=_l("Shown to the other members of your organizations."))
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(
+        _l("Password"), validators=[DataRequired(), Length(
             min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
-            message=f"Use at least {MIN_PASSWORD_LENGTH} and at most {MAX_PASSWORD_LENGTH} characters.",
+            message=_l("Use at least %(min)d and at most %(max)d characters.", min=MIN_PASSWORD_LENGTH,
+                       max=MAX_PASSWORD_LENGTH),
         )],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase is easiest to remember.",
+        description=_l("At least %(min)d characters. A passphrase is easiest to remember.", min=MIN_PASSWORD_LENGTH),
     )
-    confirm = PasswordField("Repeat the password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
     organization_name = StringField(
-        "Organization (optional)", validators=[Optional(), Length(max=200)],
-        description="Selling data? Name your team or company; you become its owner. You can add one later.",
+        _l("Organization (optional)"), validators=[Optional(), Length(max=200)],
+        description=_l("Selling data? Name your team or company; you become its owner. You can add one later."),
     )
-    locale = SelectField("Language", choices=LOCALES, default="en")
+    locale = SelectField(_l("Language"), choices=LOCALES, default=i18n.current_locale_tag)
     next = HiddenField()
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)],
-                                description="What your organization does, in a sentence or two.")
-    website = URLField("Website", validators=[Optional(), URL(), Length(max=500)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)],
+                                description=_l("What your organization does, in a sentence or two."))
+    website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=500)])
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice(MemberRole.MEMBER.value, "Member"),
-                                        SelectChoice(MemberRole.OWNER.value, "Owner")],
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(MemberRole.MEMBER.value, _l("Member")),
+                                        SelectChoice(MemberRole.OWNER.value, _l("Owner"))],
                        default=MemberRole.MEMBER.value,
-                       description="Owners can invite people; members manage products.")
+                       description=_l("Owners can invite people; members manage products."))
 
 
 class ApiTokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
-                       description="Say where it is used, e.g. “CI upload script”.")
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Say where it is used, e.g. “CI upload script”."))
 
 
 
-def _new_password_field(label: str = "New password") -> PasswordField:
+def _new_password_field(label: str = _l("New password")) -> PasswordField:
     return PasswordField(
         label, validators=[DataRequired(), Length(
             min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
-            message=f"Use at least {MIN_PASSWORD_LENGTH} and at most {MAX_PASSWORD_LENGTH} characters.",
+            message=_l("Use at least %(min)d and at most %(max)d characters.", min=MIN_PASSWORD_LENGTH,
+                       max=MAX_PASSWORD_LENGTH),
         )],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
     )
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password",
+    current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     password = _new_password_field()
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
 
 class PasswordResetForm(FlaskForm):
     password = _new_password_field()
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
 
 class EmailForm(FlaskForm):
     """One address: asking for a password-reset link or a new verification link."""
 
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField("Role", choices=[SelectChoice(MemberRole.MEMBER.value, "Member"),
-                                        SelectChoice(MemberRole.OWNER.value, "Owner")])
+    role = SelectField(_l("Role"), choices=[SelectChoice(MemberRole.MEMBER.value, _l("Member")),
+                                        SelectChoice(MemberRole.OWNER.value, _l("Owner"))])
+
+
+class LanguageForm(FlaskForm):
+    """The switcher on every page: one button per locale."""
+
+    locale = SelectField(_l("Language"), choices=LOCALES, validators=[DataRequired()])
+    next = HiddenField()
+
+
+class PreferencesForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LOCALES, validators=[DataRequired()])
+    timezone = SelectField(
+        _l("Time zone"), choices=[SelectChoice("", _l("The one of my language's city"))]
+        + [SelectChoice(z, z) for z in i18n.TIMEZONES],
+        description=_l("Times on every page and in e-mails are shown in this zone."),
+    )

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -136,13 +137,13 @@ def check_token(session: Session, secret: str, purpose: AccountTokenPurpose) -> 
         select(AccountToken).where(AccountToken.token_hash == digest(secret), AccountToken.purpose == purpose)
     )
     if token is None:
-        raise NotFound("This link is not valid. Check that you copied all of it.")
+        raise NotFound(_("This link is not valid. Check that you copied all of it."))
     if token.used_at is not None:
-        raise Conflict("This link was already used, or a newer one was sent. Ask for a new one.")
+        raise Conflict(_("This link was already used, or a newer one was sent. Ask for a new one."))
     if token.expires_at < utcnow():
-        raise Conflict("This link has expired. Ask for a new one.")
+        raise Conflict(_("This link has expired. Ask for a new one."))
     if token.email != token.user.email:
-        raise Conflict("This link was sent to an address the account no longer uses.")
+        raise Conflict(_("This link was sent to an address the account no longer uses."))
     return token
 
 
@@ -154,7 +155,7 @@ def _use(session: Session, token: AccountToken) -> None:
     ).rowcount
     session.expire(token, ["used_at"])
     if used != 1:
-        raise Conflict("This link was already used. Ask for a new one.")
+        raise Conflict(_("This link was already used. Ask for a new one."))
 
 
 def verify_email(session: Session, secret: str) -> User:

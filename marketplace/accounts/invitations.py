@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services
 from marketplace.accounts.emails import deliver, public_url
 from marketplace.accounts.models import Invitation, MemberRole, Organization, User
+from marketplace.i18n import in_locale_of, when
 
 
 def invite_and_email(
@@ -23,12 +26,18 @@ def invite_and_email(
     )
     session.flush()
     link = public_url("accounts.accept_invitation", token=token)
-    body = (
-        f"{inviter.display_name} ({inviter.email}) invited you to join {org.name} "
-        f"as {invitation.role.value} on Open Data Exchange.\n\n"
-        f"Accept the invitation here:\n{link}\n\n"
-        f"Log in (or sign up and confirm your address) as {invitation.email}, then open the link to accept. "
-        f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-    )
-    queued = deliver(invitation.email, f"Join {org.name} on Open Data Exchange", body)
+    # The invitee's own language if they have an account, else the inviter's: colleagues share one more often.
+    invitee = session.scalar(select(User).where(User.email == invitation.email))
+    with in_locale_of(invitee or inviter):
+        role = invitation.role.label
+        body = "\n\n".join((
+            _("%(inviter)s (%(email)s) invited you to join %(organization)s as %(role)s on Open Data Exchange.",
+              inviter=inviter.display_name, email=inviter.email, organization=org.name, role=role),
+            _("Accept the invitation here:") + f"\n{link}",
+            _("Log in (or sign up and confirm your address) as %(email)s, then open the link to accept. "
+              "The invitation expires on %(expires)s.", email=invitation.email,
+              expires=when(invitation.expires_at, "zone")),
+        )) + "\n"
+        queued = deliver(invitation.email, _("Join %(organization)s on Open Data Exchange", organization=org.name),
+                         body)
     return invitation, queued

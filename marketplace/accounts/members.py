@@ -5,6 +5,8 @@ a browser that still shows the old access loses it on its next request.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,13 +15,13 @@ from marketplace.accounts.services import end_sessions, membership, require_owne
 from marketplace.audit.services import record
 from marketplace.errors import Conflict, NotFound
 
-LAST_OWNER = "An organization needs at least one owner: make someone else an owner first."
+LAST_OWNER = _l("An organization needs at least one owner: make someone else an owner first.")
 
 
 def members_of(session: Session, user: User, org: Organization) -> list[Membership]:
     """The memberships of ``org``, oldest first; only its members may look (anyone else gets NotFound)."""
     if membership(session, user, org.id) is None:
-        raise NotFound("No such organization.")
+        raise NotFound(_("No such organization."))
     return list(
         session.scalars(
             select(Membership).where(Membership.organization_id == org.id).order_by(Membership.created_at,
@@ -43,7 +45,7 @@ def _target(memberships: list[Membership], user_id: int) -> Membership:
     for m in memberships:
         if m.user_id == user_id:
             return m
-    raise NotFound("No such member.")
+    raise NotFound(_("No such member."))
 
 
 def _owners(memberships: list[Membership]) -> int:
@@ -62,7 +64,7 @@ def change_member_role(session: Session, owner: User, org: Organization, user_id
     if target.role == role:
         return target
     if target.role == MemberRole.OWNER and _owners(memberships) <= 1:
-        raise Conflict(LAST_OWNER)
+        raise Conflict(str(LAST_OWNER))
     before = target.role
     target.role = role
     end_sessions(session, target.user)
@@ -83,11 +85,11 @@ def remove_member(session: Session, actor: User, org: Organization, user_id: int
     if actor.id != user_id:
         require_owner(session, actor, org)
     elif membership(session, actor, org.id) is None:
-        raise NotFound("No such organization.")
+        raise NotFound(_("No such organization."))
     memberships = _locked_memberships(session, org)
     target = _target(memberships, user_id)
     if target.role == MemberRole.OWNER and _owners(memberships) <= 1:
-        raise Conflict(LAST_OWNER)
+        raise Conflict(str(LAST_OWNER))
     leaving = actor.id == user_id
     record(session, actor_id=actor.id, action="membership.left" if leaving else "membership.removed",
            subject_type="membership", subject_id=target.id,

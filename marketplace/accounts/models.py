@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,10 +18,18 @@ class PlatformRole(enum.StrEnum):
     REVIEWER = "reviewer"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        return {"none": _("none"), "reviewer": _("reviewer"), "admin": _("admin")}[self.value]
+
 
 class MemberRole(enum.StrEnum):
     OWNER = "owner"
     MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return {"owner": _("owner"), "member": _("member")}[self.value]
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -30,7 +39,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    locale: Mapped[str] = mapped_column(String(10), default="en")  # a tag of marketplace.i18n.LOCALES
+    # Asia/Shanghai or Asia/Hong_Kong; None shows times in the zone of the locale's city.
+    timezone: Mapped[str | None] = mapped_column(String(40))
     platform_role: Mapped[PlatformRole] = mapped_column(str_enum(PlatformRole), default=PlatformRole.NONE)
     active: Mapped[bool] = mapped_column(default=True)
     # None until the owner of the address followed the verification link.

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,7 @@ from marketplace.accounts.models import (
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from marketplace.i18n import DEFAULT_LOCALE, current_locale_tag, locale_tag, when
 from marketplace.text import require_single_line
 
 _hasher = PasswordHasher()
@@ -44,7 +47,14 @@ TOKEN_PREFIX = "dpm_"
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 MAX_LOCK = timedelta(hours=24)
-WRONG_CREDENTIALS = "Wrong e-mail address or password."
+WRONG_CREDENTIALS = _l("Wrong e-mail address or password.")
+
+
+def _email_problem(exc: EmailNotValidError) -> str:
+    # email-validator explains in English only: its words for English readers, a translated explanation for others.
+    if current_locale_tag() == "en":
+        return str(exc)
+    return _("This is not a valid e-mail address: a name, an @ and a domain such as example.com.")
 
 
 def normalise_email(email: str) -> str:
@@ -52,7 +62,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed("Invalid e-mail address.", {"email": [str(exc)]}) from exc
+        raise ValidationFailed(_("Invalid e-mail address."), {"email": [_email_problem(exc)]}) from exc
 
 
 def mail_address(email: str) -> str:
@@ -62,7 +72,7 @@ def mail_address(email: str) -> str:
     try:
         found = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed("Invalid e-mail address.", {"email": [str(exc)]}) from exc
+        raise ValidationFailed(_("Invalid e-mail address."), {"email": [_email_problem(exc)]}) from exc
     return (found.ascii_email or found.normalized).lower()
 
 
@@ -100,7 +110,7 @@ def hash_password(password: str) -> str:
     """Hash a password with argon2id; refuse one shorter than MIN_PASSWORD_LENGTH."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            "Password too short.", {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}
+            _("Password too short."), {"password": [_("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)]}
         )
     return _hasher.hash(password)
 
@@ -130,12 +140,12 @@ def register_user(
     email = normalise_email(email)
     check_account_names(display_name, organization_name)
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("An account with this e-mail address already exists.", {"email": ["Already registered."]})
+        raise Conflict(_("An account with this e-mail address already exists."), {"email": [_("Already registered.")]})
     user = User(
         email=email,
         display_name=display_name.strip() or email.split("@")[0],
         password_hash=hash_password(password),
-        locale=locale if locale in ("en", "zh") else "en",
+        locale=locale_tag(locale) or DEFAULT_LOCALE,
         platform_role=platform_role,
         email_verified_at=utcnow() if email_verified else None,
     )
@@ -145,8 +155,8 @@ def register_user(
             session.add(user)
             session.flush()
     except IntegrityError:
-        raise Conflict("An account with this e-mail address already exists.",
-                       {"email": ["Already registered."]}) from None
+        raise Conflict(_("An account with this e-mail address already exists."),
+                       {"email": [_("Already registered.")]}) from None
     if organization_name:
         create_organization(session, user, name=organization_name)
     return user
@@ -159,10 +169,9 @@ class AccountLocked(Unauthorized):
     code = "account_locked"
 
     def __init__(self, until: datetime):
-        super().__init__(
-            "Too many failed log-ins: this account is locked until "
-            f"{until:%Y-%m-%d %H:%M} UTC. Try again then, or reset your password."
-        )
+        super().__init__(_(
+            "Too many failed log-ins: this account is locked until %(until)s. Try again then, or reset your "
+            "password.", until=when(until, "zone")))
         self.until = until
 
 
@@ -172,7 +181,7 @@ class LoginRefused(Unauthorized):
     them, after committing, so that the real owner learns why they cannot log in."""
 
     def __init__(self, newly_locked: User | None = None):
-        super().__init__(WRONG_CREDENTIALS)
+        super().__init__(str(WRONG_CREDENTIALS))
         self.newly_locked = newly_locked
 
 
@@ -271,7 +280,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         _count_failed_login(session, user)
         record(session, actor_id=user.id, action="account.password_change_failed", subject_type="user",
                subject_id=user.id)
-        raise ValidationFailed("The current password is wrong.", {"current_password": ["Wrong password."]})
+        raise ValidationFailed(_("The current password is wrong."), {"current_password": [_("Wrong password.")]})
     user.password_hash = hash_password(new)
     end_sessions(session, user)
     revoke_all_api_tokens(session, user, reason="password_changed")
@@ -282,7 +291,7 @@ def set_platform_role(session: Session, email: str, role: PlatformRole, actor: U
     """Give an existing user a platform role (reviewer, admin or none); ends their sessions and is audited."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise NotFound(f"No user with e-mail {email}.")
+        raise NotFound(_("No user with e-mail %(email)s.", email=email))
     before = user.platform_role
     user.platform_role = role
     if before != role:
@@ -309,7 +318,7 @@ def create_organization(
     Refuses an empty name, and one that is not a single line of plain text (it goes into invitation e-mails)."""
     name = name.strip()
     if not name:
-        raise ValidationFailed("Organization name is required.", {"name": ["Required."]})
+        raise ValidationFailed(_("Organization name is required."), {"name": [_("Required.")]})
     require_single_line({"name": name})
     org = Organization(
         slug=unique_org_slug(session, name), name=name, description=description, website=website,
@@ -344,7 +353,7 @@ def organization_for_member(session: Session, user: User, slug: str) -> Organiza
     NotFound, whether or not it exists."""
     org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise NotFound("No such organization.")
+        raise NotFound(_("No such organization."))
     access.require(user, access.Permission.VIEW_ORGANIZATION, org)
     return org
 
@@ -374,7 +383,7 @@ def invite_member(
                                                User.email == normalise_email(email))
     )
     if already:
-        raise Conflict("That person is already a member.", {"email": ["Already a member."]})
+        raise Conflict(_("That person is already a member."), {"email": [_("Already a member.")]})
     # Stored and mailed with an ASCII domain; accepting compares through ``same_address``.
     email = mail_address(email)
     token = secrets.token_urlsafe(24)
@@ -393,7 +402,7 @@ def invitation_for_token(session: Session, token: str) -> Invitation:
     """The invitation with this secret token (open, accepted or expired); a revoked or unknown one is NotFound."""
     inv = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if inv is None or inv.revoked_at is not None:
-        raise NotFound("This invitation does not exist.")
+        raise NotFound(_("This invitation does not exist."))
     return inv
 
 
@@ -405,13 +414,13 @@ def accept_invitation(session: Session, user: User, token: str) -> Membership:
     """
     inv = invitation_for_token(session, token)
     if not user.email_verified:
-        raise Forbidden("Verify your e-mail address before accepting an invitation.")
+        raise Forbidden(_("Verify your e-mail address before accepting an invitation."))
     if not same_address(inv.email, user):
-        raise Forbidden("This invitation was sent to another e-mail address.")
+        raise Forbidden(_("This invitation was sent to another e-mail address."))
     if inv.accepted_at is not None:
-        raise Conflict("This invitation was already accepted.")
+        raise Conflict(_("This invitation was already accepted."))
     if inv.expired:
-        raise Conflict("This invitation has expired.")
+        raise Conflict(_("This invitation has expired."))
     # Single use even under concurrent accepts: only the request that flips accepted_at goes on.
     claimed = session.execute(
         update(Invitation).where(
@@ -420,7 +429,7 @@ def accept_invitation(session: Session, user: User, token: str) -> Membership:
     ).rowcount
     session.expire(inv, ["accepted_at", "revoked_at"])
     if claimed != 1:
-        raise Conflict("This invitation was already accepted.")
+        raise Conflict(_("This invitation was already accepted."))
     m = membership(session, user, inv.organization_id)
     if m is None:
         m = Membership(user_id=user.id, organization_id=inv.organization_id, role=inv.role)
@@ -440,9 +449,9 @@ def revoke_invitation(session: Session, owner: User, org: Organization, invitati
     require_owner(session, owner, org)
     inv = session.get(Invitation, invitation_id)
     if inv is None or inv.organization_id != org.id:
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     if inv.accepted_at is not None:
-        raise Conflict("This invitation was already accepted: remove the member instead.")
+        raise Conflict(_("This invitation was already accepted: remove the member instead."))
     if inv.revoked_at is None:
         inv.revoked_at = utcnow()
         record(session, actor_id=owner.id, action="invitation.revoked", subject_type="invitation",
@@ -473,8 +482,8 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     access.require(user, access.Permission.CREATE_API_TOKEN)
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed("Give the token a name (at most 100 characters).",
-                               {"name": ["Required, 1-100 characters."]})
+        raise ValidationFailed(_("Give the token a name (at most 100 characters)."),
+                               {"name": [_("Required, 1-100 characters.")]})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=digest(secret))
     session.add(token)
@@ -488,7 +497,7 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
     """Revoke one of ``user``'s API tokens (someone else's is NotFound); revoking twice keeps the first time."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record(session, actor_id=user.id, action="api_token.revoked", subject_type="api_token",

@@ -8,20 +8,66 @@ that opens links cannot spend it.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from marketplace.accounts import emails, identity, services
-from marketplace.accounts.forms import EmailForm, PasswordChangeForm, PasswordResetForm, apply_domain_errors
+from marketplace.accounts.forms import (
+    EmailForm,
+    LanguageForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    PreferencesForm,
+    apply_domain_errors,
+)
 from marketplace.accounts.models import AccountTokenPurpose
+from marketplace.accounts.preferences import set_preferences
 from marketplace.accounts.views import bp, home_url, safe_next, start_session
 from marketplace.errors import Conflict, NotFound, ValidationFailed
-from marketplace.extensions import db
+from marketplace.extensions import csrf, db
+from marketplace.i18n import COOKIE_MAX_AGE, LOCALE_COOKIE, forget_locale
 
 
 @bp.get("/settings")
 @login_required
 def account():
-    return render_template("accounts/account.html")
+    form = PreferencesForm(locale=current_user.locale, timezone=current_user.timezone or "")
+    return render_template("accounts/account.html", preferences=form)
+
+
+@bp.post("/settings/preferences")
+@login_required
+def preferences():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        try:
+            set_preferences(db.session, current_user._get_current_object(), locale=form.locale.data,
+                            timezone=form.timezone.data)
+        except ValidationFailed as exc:
+            apply_domain_errors(form, exc)
+        else:
+            forget_locale()  # the message below is in the language just chosen
+            flash(_("Preferences saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", preferences=form), 400
+
+
+@bp.post("/language")
+@csrf.exempt  # a visitor's choice is only a cookie of theirs: the form holds no token, so visitors get no session
+def choose_language():
+    """The switcher: the visitor's choice is kept in a cookie; a signed-in user's is saved to the account, behind
+    the CSRF token of the user's session."""
+    form = LanguageForm() if current_user.is_authenticated else LanguageForm(meta={"csrf": False})
+    if not form.validate_on_submit():
+        flash(_("That language is not offered."), "error")
+        return redirect(safe_next(form.next.data) or url_for("catalog.index"))
+    tag = form.locale.data
+    if current_user.is_authenticated:
+        set_preferences(db.session, current_user._get_current_object(), locale=tag)
+    response = redirect(safe_next(form.next.data) or url_for("catalog.index"))
+    response.set_cookie(LOCALE_COOKIE, tag, max_age=COOKIE_MAX_AGE, secure=request.is_secure, httponly=True,
+                        samesite="Lax")
+    return response
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])
@@ -38,7 +84,7 @@ def change_password():
             apply_domain_errors(form, exc)
         else:
             start_session(user)  # this session goes on with the new version; every other one ended
-            flash("Password changed. You were logged out on every other device.", "success")
+            flash(_("Password changed. You were logged out on every other device."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password_change.html", form=form)
 
@@ -48,7 +94,7 @@ def change_password():
 def logout_everywhere():
     services.log_out_everywhere(db.session, current_user._get_current_object())
     logout_user()
-    flash("You are logged out on every device, this one included.", "info")
+    flash(_("You are logged out on every device, this one included."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -70,7 +116,7 @@ def confirm_email(token: str):
     except (NotFound, Conflict) as exc:
         db.session.rollback()
         return render_template("accounts/link_refused.html", message=exc.message, resend=True), exc.status
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
     target = safe_next(request.form.get("next"))
     if current_user.is_authenticated:
         return redirect(target or home_url())
@@ -86,7 +132,7 @@ def resend_verification():
         found = identity.request_verification(db.session, form.email.data)
         if found is not None:
             emails.send_verification(*found)
-        flash("If an unconfirmed account uses that address, we sent it a new confirmation link.", "info")
+        flash(_("If an unconfirmed account uses that address, we sent it a new confirmation link."), "info")
         return redirect(url_for("accounts.resend_verification"))
     return render_template("accounts/resend_verification.html", form=form)
 
@@ -100,8 +146,8 @@ def password_reset_request():
         found = identity.request_password_reset(db.session, form.email.data)
         if found is not None:
             emails.send_password_reset(*found)
-        flash("If an account uses that address, we sent it a link to choose a new password. "
-              "The link works for one hour.", "info")
+        flash(_("If an account uses that address, we sent it a link to choose a new password. "
+                "The link works for one hour."), "info")
         return redirect(url_for("accounts.password_reset_request"))
     return render_template("accounts/password_reset_request.html", form=form)
 
@@ -124,7 +170,7 @@ def password_reset(token: str):
             return render_template("accounts/link_refused.html", message=exc.message, reset=True), exc.status
         else:
             logout_user()
-            flash("Your password is changed and every session of yours has ended. Log in with the new one.",
+            flash(_("Your password is changed and every session of yours has ended. Log in with the new one."),
                   "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password_reset.html", form=form, token=token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from marketplace.accounts import access, emails, identity, members, services
@@ -122,7 +123,7 @@ def logout():
         services.log_out(db.session, current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -142,7 +143,7 @@ def organizations():
             db.session.rollback()
             apply_domain_errors(form, exc)
         else:
-            flash(f"Organization “{org.name}” created. You are its owner.", "success")
+            flash(_("Organization “%(name)s” created. You are its owner.", name=org.name), "success")
             return redirect(url_for("accounts.organization", slug=org.slug))
     memberships = services.memberships_of(db.session, current_user)
     return render_template("accounts/organizations.html", memberships=memberships, form=form)
@@ -182,9 +183,10 @@ def invite(slug: str):
             apply_domain_errors(form, exc)
         else:
             if sent:
-                flash(f"Invitation sent to {invitation.email}.", "success")
+                flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
             else:
-                flash(f"The invitation for {invitation.email} was saved but the e-mail could not be sent.", "error")
+                flash(_("The invitation for %(email)s was saved but the e-mail could not be sent.",
+                        email=invitation.email), "error")
             return redirect(url_for("accounts.organization", slug=org.slug))
     return _organization_page(org, form)
 
@@ -199,7 +201,8 @@ def revoke_invitation(slug: str, invitation_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        flash(f"The invitation for {invitation.email} is revoked: its link no longer works.", "success")
+        flash(_("The invitation for %(email)s is revoked: its link no longer works.", email=invitation.email),
+              "success")
     return redirect(url_for("accounts.organization", slug=org.slug))
 
 
@@ -219,7 +222,7 @@ def change_member_role(slug: str, user_id: int):
     org = services.organization_for_member(db.session, current_user, slug)
     form = MemberRoleForm()
     if not form.validate_on_submit():
-        flash("Choose owner or member.", "error")
+        flash(_("Choose owner or member."), "error")
         return redirect(url_for("accounts.organization", slug=org.slug))
     try:
         m = members.change_member_role(db.session, current_user, org, user_id, MemberRole(form.role.data))
@@ -227,7 +230,8 @@ def change_member_role(slug: str, user_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("accounts.organization", slug=org.slug))
-    return _after_member_change(org, user_id, f"{m.user.display_name} is now {m.role.value}.")
+    return _after_member_change(org, user_id, _("%(name)s is now %(role)s.", name=m.user.display_name,
+                                                                 role=m.role.label))
 
 
 @bp.post("/organizations/<slug>/members/<int:user_id>/remove")
@@ -240,7 +244,8 @@ def remove_member(slug: str, user_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("accounts.organization", slug=org.slug))
-    message = f"You left {org.name}." if user_id == current_user.id else f"Member removed from {org.name}."
+    message = (_("You left %(name)s.", name=org.name) if user_id == current_user.id
+               else _("Member removed from %(name)s.", name=org.name))
     return _after_member_change(org, user_id, message)
 
 
@@ -260,7 +265,8 @@ def accept_invitation(token: str):
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("accounts.accept_invitation", token=token))
-        flash(f"You joined {joined.organization.name} as {joined.role.value}.", "success")
+        flash(_("You joined %(name)s as %(role)s.", name=joined.organization.name, role=joined.role.label),
+              "success")
         return redirect(url_for("accounts.organization", slug=joined.organization.slug))
     invitation = services.invitation_for_token(db.session, token)
     return render_template(
@@ -299,7 +305,7 @@ def tokens():
 @login_required
 def revoke_token(token_id: int):
     services.revoke_api_token(db.session, current_user, token_id)
-    flash("Token revoked. Programs using it can no longer call the API.", "success")
+    flash(_("Token revoked. Programs using it can no longer call the API."), "success")
     return redirect(url_for("accounts.tokens"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.auth import require_admin_page
@@ -35,7 +36,8 @@ def audit():
         if re.fullmatch(r"[0-9]{1,10}", raw_before) and 1 <= int(raw_before) <= MAX_ROW_ID:
             before = int(raw_before)
         else:
-            notice = f"\u201c{raw_before[:40]}\u201d is not an event number; showing the latest events."
+            notice = _("\u201c%(value)s\u201d is not an event number; showing the latest events.",
+                       value=raw_before[:40])
     report = verify_audit(db.session, known_keys(db.session, current_app))
     events, more = recent_events(db.session, action, before, PER_PAGE)
     actors = _actors(events)

@@ -1,5 +1,9 @@
 """The JSON API under /api/v1: flask-smorest (marshmallow + OpenAPI) with one error shape.
 
+An error's ``message`` (and the messages of ``errors``) are in the language of Accept-Language; its ``code`` is
+English and stable. Services translate their own refusals when they raise them; marshmallow's and webargs'
+messages are translated here (``marketplace.library_messages``), and werkzeug's by status.
+
 Writes (POST, PUT, PATCH, DELETE) authenticate before anything reads their body: flask-smorest's
 ``@blp.arguments`` parses the JSON before the handler asks for the token, so a before-request hook asks first and
 an anonymous or bad-token write is 401 unread. The few writes anyone may make are listed in ``PUBLIC_WRITES``.
@@ -8,13 +12,15 @@ from __future__ import annotations
 
 import swagger_ui_bundle
 from flask import Flask, jsonify, request, send_from_directory
+from flask_babel import gettext as _
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.api.contract import PUBLIC_OPERATIONS, ContractPlugin, ErrorSchema, dict_keys2properties
-from marketplace.errors import DomainError, error_headers
+from marketplace.errors import DomainError, error_headers, http_error_words
 from marketplace.inputs import API_PREFIX, BODY_METHODS
+from marketplace.library_messages import translated, translated_errors
 
 WRITE_METHODS = BODY_METHODS
 # Write operations that take no token (the OpenAPI document marks every public operation ``security: []``).
@@ -46,11 +52,11 @@ class MarketplaceApi(Api):
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         if status == 422:
-            body = error_body(422, "invalid_input", "The request has invalid fields.",
-                              _flatten_webargs(data.get("messages", {})))
+            body = error_body(422, "invalid_input", _("The request has invalid fields."),
+                              translated_errors(_flatten_webargs(data.get("messages", {}))))
         else:
             code = (error.name or "error").lower().replace(" ", "_")
-            message = data.get("message") or error.description or error.name
+            message = translated(data["message"]) if data.get("message") else http_error_words(error)[1]
             body = error_body(status, code, message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         # Keep the headers werkzeug's exception carries (Allow on a 405, Retry-After on a 429 or 503).

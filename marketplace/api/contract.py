@@ -31,10 +31,11 @@ PUBLIC_OPERATIONS = frozenset({"catalog_api.catalog", "reference_api.licences", 
 # Token operations about the caller's own account only: nothing to be refused (403) or not found (404).
 OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations", "accounts_api.create_organization",
                             "notifications_api.list_notifications", "notifications_api.mark_read",
-                            "licensing_api.list_licences"})
+                            "licensing_api.list_licences", "reference_api.convert_script"})
 # Writes that change no lifecycle or unique row, so never 409.
 WRITES_WITHOUT_CONFLICT = frozenset({"accounts_api.create_organization", "notifications_api.mark_read",
-                                     "listings_api.create_product", "licensing_api.verify_certificate"})
+                                     "listings_api.create_product", "licensing_api.verify_certificate",
+                                     "reference_api.convert_script"})
 # Reads that look a row up by a query value (an organization slug, a dataset name): 404 when there is none.
 # Operations that call the payment provider, which may refuse the payment or refund (402 payment_failed).
 PAYMENT_CALLS = frozenset({"orders_api.refund_order"})

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -130,7 +131,7 @@ class AuditReport:
 
 
 def _describe(statement: Mapping) -> str:
-    return f"checkpoint of {statement.get('at')} ({statement.get('count')} events)"
+    return _("checkpoint of %(at)s (%(count)s events)", at=statement.get("at"), count=statement.get("count"))
 
 
 def _statement_problem(statement: Mapping, signature: Mapping, keys: Mapping[str, PublishedKey],
@@ -140,24 +141,28 @@ def _statement_problem(statement: Mapping, signature: Mapping, keys: Mapping[str
     what = _describe(statement)
     key = keys.get(signature.get("kid"))
     if key is None:
-        return f"The {what} is signed with an unknown key {signature.get('kid')!r}."
+        return _("The %(what)s is signed with an unknown key %(kid)r.", what=what, kid=signature.get("kid"))
     if signature.get("alg") != ALGORITHM or not signature_holds(key.public_key, signature.get("value"),
                                                                 canonical_bytes(dict(statement))):
-        return f"The {what} does not match its signature: it was altered after it was signed."
+        return _("The %(what)s does not match its signature: it was altered after it was signed.", what=what)
     late = key.signed_after_retirement(statement.get("at"))
     if late:
-        return f"The {what} is not trusted: it was {late}."
+        return _("The %(what)s is not trusted: it was %(late)s.", what=what, late=late)
     head, count = statement["head_event_id"], statement["count"]
     if head is None:
-        return None if count == 0 else f"The {what} names no head event."
+        return None if count == 0 else _("The %(what)s names no head event.", what=what)
     if head not in found:
-        return f"Event {head}, the head of the {what}, is missing."
+        return _("Event %(head)s, the head of the %(what)s, is missing.", head=head, what=what)
     position, stored_hash = found[head]
     if stored_hash != statement["head_hash"]:
-        return f"Event {head} no longer has the hash the {what} signed: the chain was rewritten."
+        return _("Event %(head)s no longer has the hash the %(what)s signed: the chain was rewritten.", head=head,
+                 what=what)
     if position != count:
-        return (f"{position} events lead to event {head}, but the {what} signed {count}: events were "
-                f"{'removed' if position < count else 'inserted'}.")
+        if position < count:
+            return _("%(position)s events lead to event %(head)s, but the %(what)s signed %(count)s: events were "
+                     "removed.", position=position, head=head, what=what, count=count)
+        return _("%(position)s events lead to event %(head)s, but the %(what)s signed %(count)s: events were "
+                 "inserted.", position=position, head=head, what=what, count=count)
     return None
 
 
@@ -194,8 +199,9 @@ def verify_audit(session: Session, keys, saved: object = None) -> AuditReport:
     for entry in saved_entries:
         statement, signature = entry["statement"], entry["signature"]
         if (json.dumps(statement, sort_keys=True), signature.get("value")) not in stored:
-            signed.append((statement, signature, f"The {_describe(statement)} in the saved copy is missing from the "
-                                                 f"database: checkpoints were deleted or altered."))
+            signed.append((statement, signature, _("The %(what)s in the saved copy is missing from the database: "
+                                                   "checkpoints were deleted or altered.",
+                                                   what=_describe(statement))))
     marks = {s["head_event_id"] for s, _, _ in signed if s["head_event_id"] is not None}
     chain, found = walk_chain(session, marks)
     report = AuditReport(chain.ok, chain.checked, chain.broken_at, chain.reason, checkpoints=len(signed))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow
+from marketplace.i18n import N_
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x617564697400  # "audit": any constant the app uses for nothing else
@@ -88,9 +89,9 @@ def walk_chain(session: Session, marks: set[int] = frozenset()) -> tuple[ChainRe
             found[event.id] = (n, event.hash)
         if report is None:
             if event.prev_hash != prev:
-                report = ChainReport(False, n, event.id, "previous event missing or altered")
+                report = ChainReport(False, n, event.id, N_("previous event missing or altered"))
             elif _event_hash(prev, event) != event.hash:
-                report = ChainReport(False, n, event.id, "event content altered")
+                report = ChainReport(False, n, event.id, N_("event content altered"))
             prev = event.hash
         elif not marks or len(found) == len(marks):
             break

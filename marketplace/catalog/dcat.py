@@ -282,7 +282,7 @@ def add_dataset(g: Graph, product: DataProduct, *, base: str, issued: datetime |
         category = Category(v.category)
         for code in THEMES[category]:
             g.add((ds, DCAT.theme, _eu(g, "data-theme", code, THEME_LABELS[code])))
-        _add(g, ds, (DCAT.keyword, Literal(category.label, lang="en")),
+        _add(g, ds, (DCAT.keyword, Literal(category.label_en, lang="en")),
              (DCAT.keyword, Literal(CATEGORY_ZH[category.value], lang="zh")))
     for tag in v.tags or ():
         _add(g, ds, (DCAT.keyword, _text(str(tag))))
@@ -339,7 +339,7 @@ def _distribution(g: Graph, asset: Asset, *, page: str, terms: URIRef) -> URIRef
 def _source(g: Graph, source: OpenDataSource) -> URIRef:
     """An upstream open dataset (dct:source must be a dcat:Dataset), cited with its own licence."""
     node = iri(source.url)
-    origin = "Upstream open data" if source.portal == Portal.OTHER else f"Open data from {source.portal.label}"
+    origin = "Upstream open data" if source.portal == Portal.OTHER else f"Open data from {source.portal.label_en}"
     # One publisher node per upstream dataset, however many products cite it (DCAT-AP allows one publisher).
     publisher = _text(source.publisher) is not None and _add(
         g, BNode(f"publisher-{hashlib.sha1(str(node).encode()).hexdigest()[:16]}"), (RDF.type, FOAF.Agent),
@@ -414,7 +414,7 @@ def add_offer(g: Graph, plan: PricingPlan, *, page: str, dataset: URIRef, seller
         return node
 
     for use in plan.permitted_uses or ():
-        purpose = _vocab_term(g, base, str(use), PermittedUse(use).label)
+        purpose = _vocab_term(g, base, str(use), PermittedUse(use).label_en)
         rule(ODRL.permission, ODRL.use, _constraint(g, ODRL.purpose, ODRL.eq, purpose))
     if plan.derivatives_allowed:
         derive = rule(ODRL.permission, ODRL.derive)
@@ -424,7 +424,7 @@ def add_offer(g: Graph, plan: PricingPlan, *, page: str, dataset: URIRef, seller
         rule(ODRL.prohibition, ODRL.derive)
     for prohibited in plan.prohibitions or ():
         rule(ODRL.prohibition, PROHIBITED_ACTIONS.get(str(prohibited)) or _vocab_term(
-            g, base, "reidentify", Prohibition(prohibited).label, action=True))
+            g, base, "reidentify", Prohibition(prohibited).label_en, action=True))
     return offer
 
 

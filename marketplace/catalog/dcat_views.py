@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from marketplace.catalog import dcat
 from marketplace.catalog.services import (
@@ -52,7 +53,7 @@ def _document(graph, fmt: str, alternate: str) -> Response:
 def _page_number() -> int:
     raw = request.args.get("page", "1")
     if not re.fullmatch(r"[0-9]{1,30}", raw) or int(raw) < 1:
-        raise DomainError(f"The page must be a whole number from 1 (got {raw[:40]!r}).")
+        raise DomainError(_("The page must be a whole number from 1 (got %(got)s).", got=repr(raw[:40])))
     return int(raw)
 
 
@@ -64,7 +65,8 @@ def catalog(fmt: str):
     size = max(1, int(current_app.config.get("DCAT_PAGE_SIZE", DEFAULT_PAGE_SIZE)))
     page = dcat.CatalogPage(number=number, size=size, total=listed_count(session))
     if number > page.last:
-        raise NotFound(f"Page {number} is past the last page of the catalog ({page.last}).")
+        raise NotFound(_("Page %(number)d is past the last page of the catalog (%(last)d).", number=number,
+                         last=page.last))
     products = listed_products(session, limit=page.size, offset=page.offset)
     graph = dcat.catalog_graph(
         products, base=base, page=page, page_url=lambda n: f"{base}{request.path}?page={n}",

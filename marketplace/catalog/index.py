@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of, new_generation
 from marketplace.catalog.services import with_listed_content
+from marketplace.chinese import fold
 from marketplace.db import utcnow
 from marketplace.listings.models import DataProduct, PricingPlan
 from marketplace.listings.services import buyer_visible
@@ -90,7 +91,7 @@ def entry_values(product: DataProduct) -> dict:
         "min_currency": str(cheapest.currency) if cheapest else "",
         "price_sort": usd_cents(cheapest) if cheapest else 0,
         "plan_count": len(plans), "listed_at": last_change(product),
-        "title_text": titles.lower(), "search_text": body.lower()[:SEARCH_TEXT_CHARS],
+        "title_text": fold(titles.lower()), "search_text": fold(body.lower())[:SEARCH_TEXT_CHARS],
     }
     row.update(
         frequency=str(v.update_frequency) if v.update_frequency else None,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import ijson
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.errors import NotFound, UnsupportedFile
 from marketplace.listings.inference import (
@@ -42,7 +44,8 @@ MAX_COLUMNS = 30
 MAX_CELL_CHARS = 200
 MAX_HEADER_CHARS = 80
 SCAN_BYTES = JSON_MAX_BYTES  # JSON/GeoJSON read at most this much (the records shown come first in practice)
-_TOO_LARGE = f"The file is too large to preview (over {SCAN_BYTES // (1024 * 1024)} MiB of JSON before its records)."
+_TOO_LARGE = _l("The file is too large to preview (over %(mib)d MiB of JSON before its records).",
+                mib=SCAN_BYTES // (1024 * 1024))
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,10 @@ def preview_asset(storage: Storage, asset: Asset, max_rows: int = MAX_ROWS) -> P
     try:
         stream = storage.open(asset.storage_key)
     except NotFound:
-        return Preview("none", error="The sample file is missing from storage.")
+        return Preview("none", error=_("The sample file is missing from storage."))
     except Exception:  # a storage outage should not take the product page down with it
         log.exception("opening %r for a preview failed", asset.storage_key)
-        return Preview("none", error="The sample file could not be read just now.")
+        return Preview("none", error=_("The sample file could not be read just now."))
     try:
         return preview_stream(stream, filename=asset.filename, content_type=asset.content_type, max_rows=max_rows)
     finally:
@@ -92,12 +95,13 @@ def preview_stream(stream: BinaryIO, *, filename: str, content_type: str | None 
         # Inference speaks to the uploader ("...; supported formats are ..."); a buyer needs only the reason.
         return Preview("none", fmt, error=exc.message.split("; supported formats")[0].rstrip(".") + ".")
     except ijson.JSONError as exc:
-        return Preview("none", fmt, error=f"The file is not valid JSON: {_first_line(exc)}.")
+        return Preview("none", fmt, error=_("The file is not valid JSON: %(problem)s.", problem=_first_line(exc)))
     except (UnicodeDecodeError, LookupError) as exc:
-        return Preview("none", fmt, error=f"The file's text could not be decoded: {_first_line(exc)}.")
+        return Preview("none", fmt, error=_("The file's text could not be decoded: %(problem)s.",
+                                                problem=_first_line(exc)))
     except Exception:  # a preview is never worth a failed page
         log.exception("preview of %r failed", filename)
-        return Preview("none", fmt, error="The file could not be read.")
+        return Preview("none", fmt, error=_("The file could not be read."))
 
 
 # --- cells ------------------------------------------------------------------------------------------------
@@ -315,13 +319,13 @@ class _JsonScan:
         elif self.root_done:
             items, total = [self.root.value], 1
         elif self.partial:
-            raise UnsupportedFile(_TOO_LARGE)
+            raise UnsupportedFile(str(_TOO_LARGE))
         else:
-            raise UnsupportedFile("The JSON file holds no records.")
+            raise UnsupportedFile(_("The JSON file holds no records."))
         shown = items[:self.max_rows]
         columns, rows, hidden = self._rows(shown)
         if not columns:
-            raise UnsupportedFile("The JSON file holds no fields.")
+            raise UnsupportedFile(_("The JSON file holds no fields."))
         return Preview("table", "json", columns, rows, len(rows), total > len(shown) or self.partial, hidden)
 
     def _geojson(self) -> Preview:
@@ -333,9 +337,9 @@ class _JsonScan:
         elif self.doc_type in _GEOMETRY_TYPES:
             items, total = [{"properties": None}], 1
         elif self.partial:
-            raise UnsupportedFile(_TOO_LARGE)
+            raise UnsupportedFile(str(_TOO_LARGE))
         else:
-            raise UnsupportedFile("The GeoJSON file is not a FeatureCollection or a Feature.")
+            raise UnsupportedFile(_("The GeoJSON file is not a FeatureCollection or a Feature."))
         shown = items[:self.max_rows]
         props = [f.get("properties") if isinstance(f, dict) and isinstance(f.get("properties"), dict) else {}
                  for f in shown]

@@ -16,12 +16,14 @@ import zlib
 
 from cachetools import LRUCache, TTLCache
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
 from marketplace.catalog.services import approved_versions, listed_product, product_page_state, related_entries
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.i18n import current_locale_tag
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import AssetKind
 from marketplace.web import render_markdown
@@ -92,8 +94,8 @@ def page(slug: str):
     if keepable:
         state = product_page_state(db.session, slug)
         if state is None:
-            abort(404, "No such product in the catalog.")
-        key = (slug, requested)
+            abort(404, _("No such product in the catalog."))
+        key = (slug, requested, current_locale_tag())  # one kept page per locale: the words differ
         kept = pages.page(key, state)
         if kept is not None:
             return kept, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}

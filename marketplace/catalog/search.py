@@ -25,25 +25,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from pyroaring import FrozenBitMap
 from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
+from marketplace.chinese import fold
 from marketplace.errors import ValidationFailed
+from marketplace.i18n import current_locale_tag
 from marketplace.inputs import MAX_ROW_ID
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
+# Names for people are translated when shown (lazy); the keys are the stable values of the query string and API.
 FACETS = {
-    "category": "Category", "region": "Region", "seller": "Seller", "licence": "Licence", "price": "Price",
-    "currency": "Currency", "delivery": "Delivery", "format": "Format", "frequency": "Update frequency",
+    "category": _l("Category"), "region": _l("Region"), "seller": _l("Seller"), "licence": _l("Licence"),
+    "price": _l("Price"), "currency": _l("Currency"), "delivery": _l("Delivery"), "format": _l("Format"),
+    "frequency": _l("Update frequency"),
 }
-SORTS = {"relevance": "Best match", "newest": "Newest", "price_asc": "Price: low to high",
-         "price_desc": "Price: high to low"}
-LICENCE_LABELS = {"free": "Free", "commercial": "Commercial use allowed", "research_only": "Research only",
-                  "ai_training": "AI / model training", "exclusive": "Exclusive (capped)"}
-PRICE_LABELS = {"free": "Free", "under_100": "Under US$100", "100_1000": "US$100–1,000",
-                "1000_10000": "US$1,000–10,000", "over_10000": "Over US$10,000"}
+SORTS = {"relevance": _l("Best match"), "newest": _l("Newest"), "price_asc": _l("Price: low to high"),
+         "price_desc": _l("Price: high to low")}
+LICENCE_LABELS = {"free": _l("Free"), "commercial": _l("Commercial use allowed"),
+                  "research_only": _l("Research only"), "ai_training": _l("AI / model training"),
+                  "exclusive": _l("Exclusive (capped)")}
+PRICE_LABELS = {"free": _l("Free"), "under_100": _l("Under US$100"), "100_1000": _l("US$100–1,000"),
+                "1000_10000": _l("US$1,000–10,000"), "over_10000": _l("Over US$10,000")}
 VOCABULARIES = {"category": Category, "region": Region, "delivery": DeliveryMethod, "frequency": UpdateFrequency,
                 "currency": Currency}
 MAX_QUERY_CHARS = 200
@@ -100,14 +107,14 @@ def parse_terms(q: str) -> tuple[list[str], list[str]]:
     q = unicodedata.normalize("NFKC", q or "").replace("\x00", "")
     if len(q) > MAX_QUERY_CHARS:
         q = q[:MAX_QUERY_CHARS]
-        notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
+        notes.append(gettext("Your search was shortened to its first %(num)d characters.", num=MAX_QUERY_CHARS))
     terms = []
-    for word in q.lower().split():
+    for word in fold(q.lower()).split():  # Traditional and Simplified are one script to the index
         word = word.strip("\"'“”‘’,.;:!?()[]{}<>")
         if word and word not in terms:
             terms.append(word[:50])
     if len(terms) > MAX_TERMS:
-        notes.append(f"Only the first {MAX_TERMS} words were used.")
+        notes.append(gettext("Only the first %(num)d words were used.", num=MAX_TERMS))
         terms = terms[:MAX_TERMS]
     return terms, notes
 
@@ -117,23 +124,24 @@ def check_query(query: SearchQuery) -> None:
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(query.filters) - set(FACETS))
     if unknown:
-        errors["filters"] = [f"Unknown facet(s): {', '.join(unknown)}; use {', '.join(FACETS)}."]
+        errors["filters"] = [gettext("Unknown facet(s): %(unknown)s; use %(known)s.", unknown=", ".join(unknown),
+                               known=", ".join(FACETS))]
     if query.sort not in SORTS:
-        errors["sort"] = [f"Sort by {', '.join(SORTS)}."]
+        errors["sort"] = [gettext("Sort by %(sorts)s.", sorts=", ".join(SORTS))]
     if not 1 <= query.per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [f"Between 1 and {MAX_PER_PAGE}."]
+        errors["per_page"] = [gettext("Between 1 and %(most)d.", most=MAX_PER_PAGE)]
     if query.page < 1 or (query.page - 1) * query.per_page > MAX_OFFSET:
-        errors["page"] = [f"Pages go up to {MAX_OFFSET // max(query.per_page, 1) + 1}; sort by newest or price "
-                          f"and follow the cursor to go deeper."]
+        errors["page"] = [gettext("Pages go up to %(last)d; sort by newest or price and follow the cursor to go "
+                                  "deeper.", last=MAX_OFFSET // max(query.per_page, 1) + 1)]
     if query.cursor and query.sort not in CURSOR_KEYS:
-        errors["cursor"] = ["A cursor pages the newest and price orders only."]
+        errors["cursor"] = [gettext("A cursor pages the newest and price orders only.")]
     elif query.cursor and query.sort in SORTS:
         try:
             decode_cursor(query.cursor, CURSOR_KEYS[query.sort][0])
         except ValidationFailed as refused:
             errors.update(refused.errors)
     if errors:
-        raise ValidationFailed("The search is not valid.", errors)
+        raise ValidationFailed(gettext("The search is not valid."), errors)
 
 
 # ---------------------------------------------------------------- matching
@@ -225,7 +233,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     if query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms) and not words_matched:
         fuzzy, _ = _run(session, bitmaps, query, terms, filters, dialect, fuzzy=True)
         if fuzzy.total:
-            fuzzy.notes.append(f"No exact matches for \u201c{' '.join(terms)}\u201d; showing close matches.")
+            fuzzy.notes.append(gettext("No exact matches for \u201c%(words)s\u201d; showing close matches.",
+                                 words=" ".join(terms)))
             result = fuzzy
     result.notes[:0] = notes
     return result
@@ -364,8 +373,8 @@ def decode_cursor(cursor: str, column: str) -> tuple:
             return value, entry_id
         raise ValueError
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError, OverflowError):
-        raise ValidationFailed("The cursor is not valid.",
-                               {"cursor": ["Use the next_cursor of a previous page."]}) from None
+        raise ValidationFailed(gettext("The cursor is not valid."),
+                               {"cursor": [gettext("Use the next_cursor of a previous page.")]}) from None
 
 
 # ---------------------------------------------------------------- facet bitmaps
@@ -457,15 +466,16 @@ def _facet_counts(bitmaps: FacetBitmaps, words: FrozenBitMap, chosen: dict[str, 
 def facet_label(facet: str, value: str, sellers: Mapping[str, str] | None = None) -> str:
     if facet == "seller":
         return (sellers or {}).get(value, value)
-    return _vocabulary_label(facet, value)
+    return _vocabulary_label(facet, value, current_locale_tag())
 
 
 @functools.lru_cache(maxsize=1024)
-def _vocabulary_label(facet: str, value: str) -> str:
+def _vocabulary_label(facet: str, value: str, locale: str) -> str:
+    """A facet value's label in ``locale`` (the request's: part of the key so each locale is kept apart)."""
     if facet == "licence":
-        return LICENCE_LABELS.get(value, value)
+        return str(LICENCE_LABELS.get(value, value))
     if facet == "price":
-        return PRICE_LABELS.get(value, value)
+        return str(PRICE_LABELS.get(value, value))
     vocabulary = VOCABULARIES.get(facet)
     if vocabulary is not None:
         try:

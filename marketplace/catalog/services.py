@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,7 +32,7 @@ def listed_product(session: Session, slug: str) -> DataProduct:
     """A listed product by slug; NotFound for drafts, suspended and delisted products and unknown slugs."""
     product = session.scalar(with_listed_content(buyer_visible().where(DataProduct.slug == slug)))
     if product is None:
-        raise NotFound("No such product in the catalog.")
+        raise NotFound(_("No such product in the catalog."))
     return product
 
 

@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from marketplace.bilingual import bilingual, first_of, lang_attr
+from marketplace.catalog.cards import cards
 from marketplace.catalog.search import FACETS, MAX_PER_PAGE, SORTS, SearchQuery, search
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 
 bp = Blueprint("catalog", __name__)
 PER_PAGE = 24
+
+
+@bp.record_once
+def _add_template_helpers(state) -> None:
+    # Every page naming a product (catalog, orders, licences) shows its title in the reader's language first.
+    state.app.jinja_env.globals.update(bilingual=bilingual, first_of=first_of, lang_attr=lang_attr)
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -50,8 +59,8 @@ def index():
     try:
         result = search(db.session, query)
     except ValidationFailed:  # only a stale or edited cursor gets here: start again from the first page
-        error = "That page link is out of date; showing the first page."
+        error = _("That page link is out of date; showing the first page.")
         query = SearchQuery(q=query.q, filters=query.filters, sort=query.sort, per_page=query.per_page)
         result = search(db.session, query)
     return render_template("catalog/index.html", result=result, query=query, facets=FACETS, sorts=SORTS,
-                           catalog_url=catalog_url, error=error)
+                           catalog_url=catalog_url, error=error, cards=cards(result.items))

@@ -10,10 +10,12 @@ retried) stays what it is: a 500 and a traceback in the log.
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import ServiceUnavailable
 
 from marketplace.errors import DatabaseUnavailable, Unavailable
+from marketplace.i18n import in_locale_of, visitor_locale_tag
 
 #: SQLite's primary result codes that mean the file cannot be used now, not that the SQL is wrong: BUSY (the
 #: busy timeout ran out: "database is locked"), LOCKED, NOMEM, READONLY (the file or folder is not writable),
@@ -55,7 +57,7 @@ def as_unavailable(error: BaseException) -> Unavailable | None:
     if isinstance(error, Unavailable):
         return error
     if is_database_outage(error):
-        return DatabaseUnavailable("The database is not answering; please try again shortly.")
+        return DatabaseUnavailable(_("The database is not answering; please try again shortly."))
     return None
 
 
@@ -74,13 +76,17 @@ def init_outages(app: Flask) -> None:
     """Answer outages 503 with ``Retry-After`` wherever they are raised during a request."""
 
     def answer(error: Exception):
-        outage = as_unavailable(error)
-        if outage is None:
-            raise error  # not an outage: Flask's usual 500 with its traceback
-        current_app.logger.error("%s: %s", type(outage).__name__, error)
-        _discard_unit_of_work()
-        # Through Flask's HTTP error handling, so each area answers in its own shape (JSON, CKAN, page).
-        return current_app.handle_user_exception(ServiceUnavailable(outage.message, retry_after=outage.retry_after))
+        # In the visitor's language as the cookie or browser tell it: the saved preference is in the database,
+        # which may be what is down.
+        with in_locale_of(visitor_locale_tag()):
+            outage = as_unavailable(error)
+            if outage is None:
+                raise error  # not an outage: Flask's usual 500 with its traceback
+            current_app.logger.error("%s: %s", type(outage).__name__, error)
+            _discard_unit_of_work()
+            # Through Flask's HTTP error handling, so each area answers in its own shape (JSON, CKAN, page).
+            return current_app.handle_user_exception(
+                ServiceUnavailable(outage.message, retry_after=outage.retry_after))
 
     app.register_error_handler(Unavailable, answer)
     app.register_error_handler(sa_exc.SQLAlchemyError, answer)

@@ -6,6 +6,7 @@ source licences. Licences of organizations the caller does not belong to are 404
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
@@ -69,10 +70,10 @@ def verify_certificate():
     from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
-        raise UploadTooLarge("The body is larger than any certificate.")
+        raise UploadTooLarge(_("The body is larger than any certificate."))
     raw = request.get_data(cache=True)
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise UploadTooLarge("The body is larger than any certificate.")
+        raise UploadTooLarge(_("The body is larger than any certificate."))
     result, licence = check_certificate(db.session, raw)
     if result.malformed:
         raise DomainError(result.reason)

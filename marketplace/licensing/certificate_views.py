@@ -13,8 +13,11 @@ Machine endpoints answer errors in the API's JSON error shape; the pages render 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -31,9 +34,11 @@ from marketplace.licensing.certificates import (
     current_status,
     odrl_policy,
     scenario_in_words,
+    statement_in_words,
     terms_in_words,
 )
 from marketplace.licensing.models import Licence
+from marketplace.licensing.services import status_reason_in_words
 from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
@@ -52,7 +57,7 @@ def _error(error: DomainError):
 def _licence(serial: str) -> Licence:
     licence = db.session.scalar(select(Licence).where(Licence.serial == serial)) if len(serial) <= 40 else None
     if licence is None or not licence.signature:
-        raise NotFound(f"There is no licence certificate {serial[:40]!r}.")
+        raise NotFound(_("There is no licence certificate %(serial)s.", serial=repr(serial[:40])))
     return licence
 
 
@@ -72,11 +77,18 @@ def show(serial: str):
     html = render_template(
         "certificates/show.html", licence=licence, s=statement, status=current_status(licence),
         terms=terms_in_words(statement["terms"], statement["plan"]["kind"], statement["plan"]["billing_period"]),
-        scenario=scenario_in_words(statement["scenario"]), links=links,
+        scenario=scenario_in_words(statement["scenario"]), links=links, parse_time=_parse_time,
+        status_reason=status_reason_in_words(licence.status_reason),
+        **statement_in_words(statement),
     )
     alternates = f'<{links["json"]}>; rel="alternate"; type="application/json", ' \
                  f'<{links["jsonld"]}>; rel="alternate"; type="application/ld+json"'
     return html, 200, {"Link": alternates, "Cache-Control": "no-cache"}
+
+
+def _parse_time(iso: str | None) -> datetime | None:
+    # The statement's times are RFC 3339 in UTC ("...Z"); shown in the reader's zone and words.
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
 
 
 @bp.get("/certificates/<serial>.json")
@@ -108,8 +120,8 @@ def keys():
 
 
 class VerifyForm(FlaskForm):
-    document = TextAreaField("Certificate JSON", description="Paste the whole certificate file.")
-    upload = FileField("…or upload the certificate file (.json)")
+    document = TextAreaField(_l("Certificate JSON"), description=_l("Paste the whole certificate file."))
+    upload = FileField(_l("…or upload the certificate file (.json)"))
 
 
 def _read_upload(form: VerifyForm) -> bytes | None:
@@ -118,7 +130,7 @@ def _read_upload(form: VerifyForm) -> bytes | None:
         return None
     data = upload.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise UploadTooLarge("That file is larger than any certificate.")
+        raise UploadTooLarge(_("That file is larger than any certificate."))
     return data
 
 
@@ -134,7 +146,7 @@ def verify():
         if raw:
             result, licence = check_certificate(db.session, raw)
         elif not form.upload.errors:
-            form.document.errors = ["Paste the certificate JSON or choose its file."]
+            form.document.errors = [_("Paste the certificate JSON or choose its file.")]
     failed = form.is_submitted() and result is None
     return render_template("certificates/verify.html", form=form, result=result, licence=licence,
                            licence_status=current_status(licence) if licence else None,

@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 from cryptography.exceptions import InvalidSignature
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -61,6 +63,11 @@ ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
 COVERAGE = {
     "named": "The versions named.",
     "subscription": "The versions named, and versions listed while the licence is active.",
+}
+# The signed statement is in English; its page says the same in the reader's language.
+COVERAGE_WORDS = {
+    "named": _l("The versions named."),
+    "subscription": _l("The versions named, and versions listed while the licence is active."),
 }
 
 
@@ -161,19 +168,41 @@ def terms_in_words(terms: Mapping, kind: str | None = None, billing_period: str 
     return licence_terms_words(frozen, kind, billing_period)
 
 
-def scenario_in_words(scenario: Mapping) -> dict[str, str]:
-    """The declared scenario with its values labelled."""
+def _scenario_values(scenario: Mapping, english: bool = False) -> tuple[str, str, str, str, str]:
     def label(enum_cls, value) -> str:
         try:
-            return enum_cls(value).label
+            member = enum_cls(value)
         except ValueError:
             return str(value)
+        return member.label_en if english else member.label
 
     users = scenario.get("expected_users")
-    return {"Purpose": label(Purpose, scenario.get("purpose")), "Sector": label(Sector, scenario.get("sector")),
-            "Territory of use": label(Territory, scenario.get("territory")),
-            "Expected users": f"{users:,}" if isinstance(users, int) else str(users),
-            "Description": str(scenario.get("description") or "")}
+    return (label(Purpose, scenario.get("purpose")), label(Sector, scenario.get("sector")),
+            label(Territory, scenario.get("territory")), f"{users:,}" if isinstance(users, int) else str(users),
+            str(scenario.get("description") or ""))
+
+
+def scenario_in_words(scenario: Mapping) -> dict[str, str]:
+    """The declared scenario with its values labelled, in the reader's language (the buyer's description as
+    written)."""
+    purpose, sector, territory, users, description = _scenario_values(scenario)
+    return {_("Purpose"): purpose, _("Sector"): sector, _("Territory of use"): territory,
+            _("Expected users"): users, _("Description"): description}
+
+
+def statement_in_words(statement: Mapping) -> dict[str, str]:
+    """What the certificate page says of the signed statement's English parts, in the reader's language: the
+    issuer, the coverage and the plan's kind."""
+    coverage = next((str(COVERAGE_WORDS[k]) for k, text in COVERAGE.items() if text == statement.get("coverage")),
+                    str(statement.get("coverage") or ""))
+    issuer = statement.get("issuer", {}).get("name", "")
+    kind = (statement.get("plan") or {}).get("kind")
+    try:
+        kind_words = PlanKind(kind).label
+    except ValueError:
+        kind_words = str(kind or "")
+    return {"coverage": coverage, "issuer_name": _("Open Data Exchange") if issuer == NAME["en"] else issuer,
+            "plan_kind": kind_words}
 
 
 # ---------------------------------------------------------------- verification
@@ -226,13 +255,13 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
     licence = session.scalar(select(Licence).where(Licence.serial == result.serial)) \
         if result.serial and len(result.serial) <= 40 else None
     if licence is None:
-        return replace(result, valid=False, reason="No licence with this serial was issued here: the certificate "
-                                                   "is signed, but this marketplace never issued it."), None
+        return replace(result, valid=False, reason=_("No licence with this serial was issued here: the certificate "
+                                                     "is signed, but this marketplace never issued it.")), None
     if not licence.signature or canonical_bytes(result.document) != canonical_bytes(certificate_document(licence)):
-        return replace(result, valid=False, reason="The certificate does not match the certificate issued under "
-                                                   "this serial: its content or signature differs from the licence "
-                                                   "on record."), None
-    return replace(result, reason=f"{result.reason} It matches the licence on record."), licence
+        return replace(result, valid=False, reason=_("The certificate does not match the certificate issued under "
+                                                     "this serial: its content or signature differs from the "
+                                                     "licence on record.")), None
+    return replace(result, reason=_("%(reason)s It matches the licence on record.", reason=result.reason)), licence
 
 
 def verify_document(document, jwks_or_keys) -> Verification:
@@ -243,7 +272,7 @@ def verify_document(document, jwks_or_keys) -> Verification:
     try:
         return _verify(document, trusted_keys(jwks_or_keys))
     except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
-        return _malformed(f"The document cannot be read: {exc}")
+        return _malformed(_("The document cannot be read: %(problem)s", problem=exc))
 
 
 def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
@@ -251,44 +280,46 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
         try:
             document = parse_document(document)
         except (ValueError, RecursionError) as exc:
-            return _malformed(f"The document is not valid JSON: {exc}")
+            return _malformed(_("The document is not valid JSON: %(problem)s", problem=exc))
     if not isinstance(document, dict) or set(document) != {"certificate", "signature"}:
-        return _malformed('A certificate document is a JSON object with exactly two fields, "certificate" and '
-                          '"signature".')
+        return _malformed(_('A certificate document is a JSON object with exactly two fields, "certificate" and '
+                            '"signature".'))
     statement, signature = document["certificate"], document["signature"]
     if not isinstance(statement, dict):
-        return _malformed('"certificate" must be a JSON object.')
+        return _malformed(_('"certificate" must be a JSON object.'))
     serial = statement.get("serial") if isinstance(statement.get("serial"), str) else None
     if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
             isinstance(v, str) for v in signature.values()):
-        return _malformed('"signature" must be an object with the text fields "alg", "kid" and "value".', serial)
+        return _malformed(_('"signature" must be an object with the text fields "alg", "kid" and "value".'), serial)
     kid = signature["kid"]
     if signature["alg"] != ALGORITHM:
-        return Verification(False, f"Unsupported signature algorithm {signature['alg']!r}: certificates are "
-                                   f"signed with {ALGORITHM} (Ed25519).", serial, kid)
+        return Verification(False, _("Unsupported signature algorithm %(alg)s: certificates are signed with "
+                                     "%(expected)s (Ed25519).", alg=repr(signature["alg"]), expected=ALGORITHM),
+                            serial, kid)
     published = keys.get(kid)
     if published is None:
-        return Verification(False, f"Unknown signing key {kid!r}: it is not among the marketplace's published "
-                                   f"keys.", serial, kid)
+        return Verification(False, _("Unknown signing key %(kid)s: it is not among the marketplace's published "
+                                     "keys.", kid=repr(kid)), serial, kid)
     key = published.public_key
     try:
         value = b64url_decode(signature["value"])
     except (ValueError, binascii.Error):
-        return Verification(False, "The signature value is not base64url text.", serial, kid)
+        return Verification(False, _("The signature value is not base64url text."), serial, kid)
     try:
         key.verify(value, canonical_bytes(statement))
     except InvalidSignature:
-        return Verification(False, "The signature does not match the certificate: it was changed after it was "
-                                   "signed, or it was signed with another key.", serial, kid)
+        return Verification(False, _("The signature does not match the certificate: it was changed after it was "
+                                     "signed, or it was signed with another key."), serial, kid)
     if statement.get("type") != STATEMENT_TYPE or statement.get("version") != STATEMENT_VERSION:
-        return Verification(False, "The signed document is not a data licence certificate this verifier knows.",
+        return Verification(False, _("The signed document is not a data licence certificate this verifier knows."),
                             serial, kid)
     late = published.signed_after_retirement(statement.get("issued_at"))
     if late:
-        return Verification(False, f"Not trusted: the certificate was {late}. A retired key vouches only for what "
-                                   f"it signed before it was retired.", serial, kid)
-    return Verification(True, f"The signature is valid: the certificate is exactly as issued, signed with key "
-                              f"{kid}.", serial, kid, document={"certificate": statement, "signature": signature})
+        return Verification(False, _("Not trusted: the certificate was %(when)s. A retired key vouches only for what "
+                                     "it signed before it was retired.", when=late), serial, kid)
+    return Verification(True, _("The signature is valid: the certificate is exactly as issued, signed with key "
+                                "%(kid)s.", kid=kid), serial, kid,
+                        document={"certificate": statement, "signature": signature})
 
 
 # ---------------------------------------------------------------- ODRL policy
@@ -357,7 +388,7 @@ def odrl_policy(licence: Licence) -> dict:
         prohibitions.append({"@type": "Prohibition",
                              "action": str(action).removeprefix(str(ODRL)) if action else _vocab(base, "reidentify")})
 
-    scenario = scenario_in_words(s["scenario"])
+    purpose, sector, territory, users, description = _scenario_values(s["scenario"], english=True)
     policy = {
         "@context": ODRL_CONTEXT,
         "@type": "Agreement",
@@ -366,9 +397,8 @@ def odrl_policy(licence: Licence) -> dict:
         "profile": f"{base}/vocab/licence",
         "dct:identifier": s["serial"],
         "dct:title": f"Licence {s['serial']}: {s['product']['title']}",
-        "dct:description": (f"Declared use: {scenario['Purpose'].lower()}, {scenario['Sector'].lower()} sector, "
-                            f"in {scenario['Territory of use']}, about {scenario['Expected users']} users. "
-                            f"{scenario['Description']}").strip(),
+        "dct:description": (f"Declared use: {purpose.lower()}, {sector.lower()} sector, "
+                            f"in {territory}, about {users} users. {description}").strip(),
         "dct:issued": _moment(s["issued_at"]),
         "dct:source": {"@id": f"{policy_id}.json"},
         "assigner": {"@id": assigner, "@type": "Party", "rdfs:label": s["licensor"]["name"]},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SubmitField
 
@@ -31,5 +32,5 @@ class IdempotentForm(FlaskForm):
 
 
 class RenewForm(IdempotentForm):
-    accept_terms = BooleanField("I accept the licence terms of this plan for another period.")
-    submit = SubmitField("Renew")
+    accept_terms = BooleanField(_l("I accept the licence terms of this plan for another period."))
+    submit = SubmitField(_l("Renew"))

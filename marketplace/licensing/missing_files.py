@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,10 +41,11 @@ def report_missing_file(session: Session, asset: Asset, *, actor_id: int | None)
     if recent is None:  # one event and one notice a day per file, however many (anonymous) requests come
         record(session, actor_id=actor_id, action="asset.file_missing", subject_type="asset", subject_id=asset.id,
                payload={"product_id": product.id, "version_id": version.id, "storage_key": asset.storage_key})
+        words = {"slug": product.slug, "file": asset.filename, "number": version.number}
         notify_organization(
-            session, product.organization, f"A file of {product.slug} is missing from storage",
-            f"A buyer tried to download {asset.filename} (version {version.number} of {product.slug}), but its "
-            "stored file is missing. Please upload it again.",
+            session, product.organization, lambda: _("A file of %(slug)s is missing from storage", **words),
+            lambda: _("A buyer tried to download %(file)s (version %(number)s of %(slug)s), but its stored file is "
+                      "missing. Please upload it again.", **words),
             link=f"/seller/products/{product.id}/versions/{version.number}")
-    return FileMissing("The file of this deliverable is missing from our storage; the seller has been told. "
-                       "Please try again later.")
+    return FileMissing(_("The file of this deliverable is missing from our storage; the seller has been told. "
+                         "Please try again later."))

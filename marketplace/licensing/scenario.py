@@ -9,14 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marketplace.i18n import number
 from marketplace.listings.models import LicenceTerms
-from marketplace.listings.vocab import LabelledEnum, PermittedUse, Territory
+from marketplace.listings.vocab import LabelledEnum, PermittedUse, Territory, labelled
 
 MIN_DESCRIPTION = 20
 MAX_DESCRIPTION = 2000
 MAX_EXPECTED_USERS = 1_000_000
 
 
+@labelled({
+    "internal_analysis": _l("Internal analysis"), "commercial_product": _l("Commercial product"),
+    "research": _l("Research"), "ai_training": _l("AI / model training"), "public_service": _l("Public service"),
+    "other": _l("Other"),
+})
 class Purpose(LabelledEnum):
     INTERNAL_ANALYSIS = "internal_analysis"
     COMMERCIAL_PRODUCT = "commercial_product"
@@ -25,11 +34,13 @@ class Purpose(LabelledEnum):
     PUBLIC_SERVICE = "public_service"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return {"ai_training": "AI / model training"}.get(self.value, super().label)
 
-
+@labelled({
+    "government": _l("Government"), "academia": _l("Academia"), "transport": _l("Transport"),
+    "logistics": _l("Logistics"), "energy": _l("Energy"), "finance": _l("Finance"), "insurance": _l("Insurance"),
+    "real_estate": _l("Real estate"), "retail": _l("Retail"), "healthcare": _l("Healthcare"),
+    "technology": _l("Technology"), "media": _l("Media"), "non_profit": _l("Non-profit"), "other": _l("Other"),
+})
 class Sector(LabelledEnum):
     GOVERNMENT = "government"
     ACADEMIA = "academia"
@@ -90,20 +101,21 @@ class Scenario:
         return PURPOSE_NEEDS[self.purpose] is None
 
 
-def _choice(enum_cls, value, field: str, what: str, errors: dict):
+def _choice(enum_cls, value, field: str, refusal: str, errors: dict):
     try:
         return enum_cls(str(value or "").strip())
     except ValueError:
-        errors[field] = [f"Choose a {what} from the list."]
+        errors[field] = [refusal]
         return None
 
 
 def parse_scenario(data: Mapping) -> tuple[Scenario | None, dict[str, list[str]]]:
     """Read a scenario from form or JSON input; (scenario, {}) or (None, per-field problems)."""
     errors: dict[str, list[str]] = {}
-    purpose = _choice(Purpose, data.get("purpose"), "purpose", "purpose", errors)
-    sector = _choice(Sector, data.get("sector"), "sector", "sector", errors)
-    territory = _choice(Territory, data.get("territory"), "territory", "territory of use", errors)
+    purpose = _choice(Purpose, data.get("purpose"), "purpose", _("Choose a purpose from the list."), errors)
+    sector = _choice(Sector, data.get("sector"), "sector", _("Choose a sector from the list."), errors)
+    territory = _choice(Territory, data.get("territory"), "territory",
+                        _("Choose a territory of use from the list."), errors)
     users = data.get("expected_users")
     expected = None
     if isinstance(users, bool):
@@ -113,14 +125,15 @@ def parse_scenario(data: Mapping) -> tuple[Scenario | None, dict[str, list[str]]
     except ValueError:
         expected = None
     if expected is None:
-        errors["expected_users"] = ["Give the expected number of users as a whole number."]
+        errors["expected_users"] = [_("Give the expected number of users as a whole number.")]
     elif not 1 <= expected <= MAX_EXPECTED_USERS:
-        errors["expected_users"] = [f"Expected users must be between 1 and {MAX_EXPECTED_USERS:,}."]
+        errors["expected_users"] = [_("Expected users must be between 1 and %(most)s.",
+                                      most=number(MAX_EXPECTED_USERS))]
     description = str(data.get("description") or "").strip()
     if len(description) < MIN_DESCRIPTION:
-        errors["description"] = [f"Describe the use in at least {MIN_DESCRIPTION} characters."]
+        errors["description"] = [_("Describe the use in at least %(least)d characters.", least=MIN_DESCRIPTION)]
     elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = [f"At most {MAX_DESCRIPTION} characters."]
+        errors["description"] = [_("At most %(most)d characters.", most=MAX_DESCRIPTION)]
     if errors:
         return None, errors
     return Scenario(purpose, sector, territory, expected, description), {}
@@ -132,16 +145,14 @@ def scenario_conflicts(scenario: Scenario, terms: LicenceTerms) -> dict[str, lis
     needed = PURPOSE_NEEDS[scenario.purpose]
     if needed is not None and needed.value not in terms.permitted_uses:
         if needed is PermittedUse.COMMERCIAL_PRODUCT:
-            reason = "This plan is non-commercial: it does not permit use in a commercial product."
+            reason = _("This plan is non-commercial: it does not permit use in a commercial product.")
         elif needed is PermittedUse.AI_TRAINING:
-            reason = "This plan does not permit AI / model training."
+            reason = _("This plan does not permit AI / model training.")
         else:
-            reason = f"This plan does not permit {needed.label.lower()}."
-        allowed = ", ".join(PermittedUse(u).label.lower() for u in terms.permitted_uses) or "no use at all"
-        problems["purpose"] = [f"{reason} It permits: {allowed}."]
+            reason = _("This plan does not permit %(use)s.", use=needed.label.lower())
+        allowed = _(", ").join(PermittedUse(u).label.lower() for u in terms.permitted_uses) or _("no use at all")
+        problems["purpose"] = [_("%(reason)s It permits: %(allowed)s.", reason=reason, allowed=allowed)]
     if not territory_covers(terms.territory, scenario.territory.value):
-        problems["territory"] = [
-            f"This plan licenses use in {Territory(terms.territory).label} only, not "
-            f"{scenario.territory.label}."
-        ]
+        problems["territory"] = [_("This plan licenses use in %(licensed)s only, not %(used)s.",
+                                   licensed=Territory(terms.territory).label, used=scenario.territory.label)]
     return problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,12 +17,14 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound
+from marketplace.i18n import N_
 from marketplace.licensing.missing_files import report_missing_file
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind, PlanKind
+from marketplace.recorded_text import RecordedText
 from marketplace.storage import Storage
 
 
@@ -41,6 +44,19 @@ def move_licence(session: Session, licence: Licence, action: LicenceAction, reas
     LICENCE_LIFECYCLE.apply(session, licence, action, LicenceActor.SYSTEM, check=keep_reason)
 
 
+# Why a licence moved, recorded in English as the audit trail keeps it; pages show it in the reader's language (a
+# refund's own reason as it was written).
+PERIOD_ENDED = N_("The licence period ended.")
+REFUNDED = N_("Order refunded: %(reason)s")
+REFUNDED_AT_PROVIDER = N_("Refunded in %(where)s.")
+LICENCE_REASONS = RecordedText(PERIOD_ENDED, REFUNDED, REFUNDED_AT_PROVIDER, N_("the Stripe Dashboard"))
+
+
+def status_reason_in_words(reason: str | None) -> str:
+    """A licence's recorded status reason in the reader's language."""
+    return LICENCE_REASONS.shown(reason)
+
+
 def expire_licences(session: Session, now: datetime | None = None) -> list[Licence]:
     """Expire active licences whose period has ended. Each licence is locked and re-read before it moves: one that
     moved meanwhile (revoked, or expired by a concurrent run) is left alone."""
@@ -52,7 +68,7 @@ def expire_licences(session: Session, now: datetime | None = None) -> list[Licen
     expired = []
     for licence in lapsed:
         try:
-            move_licence(session, licence, LicenceAction.EXPIRE, "The licence period ended.")
+            move_licence(session, licence, LicenceAction.EXPIRE, PERIOD_ENDED)
         except InvalidTransition:
             continue
         expired.append(licence)
@@ -82,15 +98,15 @@ class DownloadGrant:
 def _download_refusal(licences: list[Licence], version: ProductVersion, now: datetime) -> Forbidden:
     covering = [lic for lic in licences if covers(lic, version)]
     if not licences:
-        return Forbidden("Your organization has no licence for this product.")
+        return Forbidden(_("Your organization has no licence for this product."))
     if not covering:
-        return Forbidden("Your licence does not cover this version of the product.")
+        return Forbidden(_("Your licence does not cover this version of the product."))
     if any(lic.status == LicenceStatus.REVOKED for lic in covering) and not any(
             lic.status == LicenceStatus.ACTIVE for lic in covering):
-        return Forbidden("Your licence was revoked.")
+        return Forbidden(_("Your licence was revoked."))
     if any(lic.status == LicenceStatus.ACTIVE and now < lic.valid_from for lic in covering):
-        return Forbidden("Your licence period has not started yet.")
-    return Forbidden("Your licence has expired.")
+        return Forbidden(_("Your licence period has not started yet."))
+    return Forbidden(_("Your licence has expired."))
 
 
 def traded_product(session: Session, slug: str) -> DataProduct:
@@ -98,7 +114,7 @@ def traded_product(session: Session, slug: str) -> DataProduct:
     NotFound for drafts and unknown slugs."""
     product = session.scalar(select(DataProduct).where(DataProduct.slug == slug)) if len(slug) <= 120 else None
     if product is None or product.status == ProductStatus.DRAFT:
-        raise NotFound("No such product in the catalog.")
+        raise NotFound(_("No such product in the catalog."))
     return product
 
 
@@ -122,17 +138,17 @@ def authorize_download(session: Session, storage: Storage, user: User | None, pr
     no download recorded."""
     asset = session.scalar(select(Asset).where(Asset.id == asset_id).options(selectinload(Asset.version)))
     if asset is None or asset.version.product_id != product.id:
-        raise NotFound("No such file.")
+        raise NotFound(_("No such file."))
     if asset.kind == AssetKind.SAMPLE:
         if product.status != ProductStatus.LISTED or asset.version_id != product.listed_version_id:
-            raise NotFound("No such file.")
+            raise NotFound(_("No such file."))
         _require_stored(session, storage, asset, actor_id=user.id if user is not None and user.is_authenticated
                         else None)
         return DownloadGrant(asset, None)
     if user is None or not user.is_authenticated:
-        raise Forbidden("Sign in with an organization that holds a licence to download this file.")
+        raise Forbidden(_("Sign in with an organization that holds a licence to download this file."))
     if product.status == ProductStatus.SUSPENDED:
-        raise Forbidden("Downloads are paused while the product is suspended by compliance review.")
+        raise Forbidden(_("Downloads are paused while the product is suspended by compliance review."))
     orgs = member_organization_ids(session, user)
     licences = list(session.scalars(
         select(Licence).where(Licence.product_id == product.id, Licence.buyer_organization_id.in_(orgs))
@@ -174,7 +190,7 @@ def buyer_licences(session: Session, user: User) -> list[Licence]:
 def licence_for(session: Session, user: User, licence_id: int) -> Licence:
     licence = session.get(Licence, licence_id)
     if licence is None:
-        raise NotFound("No such licence.")
+        raise NotFound(_("No such licence."))
     require(user, Permission.VIEW_ORDER, licence)
     return licence
 

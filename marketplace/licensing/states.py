@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 from marketplace.lifecycle import Lifecycle, Subject, move
-from marketplace.listings.vocab import LabelledEnum
+from marketplace.listings.vocab import LabelledEnum, labelled
 
 
+@labelled({"active": _l("Active"), "expired": _l("Expired"), "revoked": _l("Revoked")})
 class LicenceStatus(LabelledEnum):
     ACTIVE = "active"
     EXPIRED = "expired"

@@ -58,6 +58,7 @@ def render_licence(licence: Licence, *, form: RenewForm | None = None, status: i
         is_buyer=buyer, can_renew=buyer and licence.plan_kind == PlanKind.SUBSCRIPTION,
         form=form or RenewForm(formdata=None),
         error=error, LicenceStatus=LicenceStatus,
+        status_reason=licence_services.status_reason_in_words(licence.status_reason),
     ), status
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
@@ -77,7 +78,8 @@ def create_product(data):
     try:
         org = organization_for_member(db.session, user, org_slug)
     except NotFound:
-        raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
+        raise ValidationFailed(_("Unknown organization."),
+                               {"organization": [_("You are not a member of it.")]}) from None
     product = services.create_product(db.session, user, org, data)
     return product
 

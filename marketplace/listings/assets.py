@@ -7,6 +7,7 @@ import unicodedata
 import uuid
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -51,14 +52,14 @@ def upload_asset(
     """
     require_edit(user, version)
     if kind not in tuple(AssetKind):
-        raise ValidationFailed("Unknown asset kind.", {"kind": ["Choose sample or deliverable."]})
+        raise ValidationFailed(_("Unknown asset kind."), {"kind": [_("Choose sample or deliverable.")]})
     name = display_filename(filename)
     ctype = content_type_for(name, content_type)
     key = f"assets/{version.product_id}/{uuid.uuid4().hex}"
     stored = storage.save(key, stream, content_type=ctype, max_bytes=max_bytes)
     if stored.size == 0:
         storage.delete(key)
-        raise ValidationFailed("The file is empty.", {"file": ["The file is empty."]})
+        raise ValidationFailed(_("The file is empty."), {"file": [_("The file is empty.")]})
     asset = Asset(
         version=version, kind=AssetKind(kind), filename=name, content_type=ctype, size=stored.size,
         sha256=stored.sha256, storage_key=key, uploaded_by_id=user.id,
@@ -79,7 +80,7 @@ def asset_of(version: ProductVersion, asset_id: int) -> Asset:
     for asset in version.assets:
         if asset.id == asset_id:
             return asset
-    raise NotFound("No such file.")
+    raise NotFound(_("No such file."))
 
 
 def delete_asset(session: Session, storage: Storage, user: User, version: ProductVersion, asset_id: int) -> None:

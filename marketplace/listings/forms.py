@@ -6,9 +6,12 @@ when) live in marketplace/listings/services.py and come back as DomainError.erro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -30,6 +33,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.chinese import to_simplified, to_traditional
 from marketplace.errors import DomainError
 from marketplace.listings.licences import licence_choices
 from marketplace.listings.vocab import (
@@ -54,7 +58,7 @@ from marketplace.listings.vocab import (
 
 BLANK_DICTIONARY_ROWS = 3
 # What an INTEGER column holds; the services decide the sensible ranges.
-_FITS_COLUMN = NumberRange(max=2**31 - 1, message="The number is too large.")
+_FITS_COLUMN = NumberRange(max=2**31 - 1, message=_l("The number is too large."))
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 
@@ -65,12 +69,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _options(choices: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, text) for value, text in choices]
+def _options(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list[SelectChoice]]:
+    """Choices read when a form is shown, so their labels are in the language of the request."""
+    return lambda: [SelectChoice(value, text) for value, text in choices()]
 
 
-def _blank(choices: list[tuple[str, str]], label: str = "— choose —") -> list[SelectChoice]:
-    return [SelectChoice("", label), *_options(choices)]
+def _blank(choices: Callable[[], list[tuple[str, str]]], label: str | None = None) -> Callable[[], list[SelectChoice]]:
+    return lambda: [SelectChoice("", label or _("— choose —")), *_options(choices)()]
 
 
 def _none_if_blank(value):
@@ -91,15 +96,15 @@ class MoneyField(StringField):
         try:
             value = Decimal(self.raw)
         except InvalidOperation:
-            raise ValueError("Enter the price as a number, e.g. 1200.00.") from None
+            raise ValueError(_("Enter the price as a number, e.g. 1200.00.")) from None
         if not value.is_finite():
-            raise ValueError("Enter the price as a number, e.g. 1200.00.")
+            raise ValueError(_("Enter the price as a number, e.g. 1200.00."))
         if value.as_tuple().exponent < -2:
-            raise ValueError("At most two decimal places, e.g. 1200.50.")
+            raise ValueError(_("At most two decimal places, e.g. 1200.50."))
         if value < 0:
-            raise ValueError("The price cannot be negative.")
+            raise ValueError(_("The price cannot be negative."))
         if value.adjusted() > 15:  # keep absurd exponents (1e999999) from becoming giant integers
-            raise ValueError("The price is too large.")
+            raise ValueError(_("The price is too large."))
         self.data = value
 
     def _value(self):
@@ -123,28 +128,28 @@ def minor_to_decimal(amount: int) -> Decimal:
 class MetadataForm(FlaskForm):
     """The descriptive fields of a version (the create form adds the organization)."""
 
-    title_en = StringField("Title (English)", validators=[Length(max=200)])
-    title_zh = StringField("Title (Chinese)", validators=[Length(max=200)])
+    title_en = StringField(_l("Title (English)"), validators=[Length(max=200)])
+    title_zh = StringField(_l("Title (Chinese)"), validators=[Length(max=200)])
     description_en = TextAreaField(
-        "Description (English)", render_kw={"rows": 8},
-        description="Markdown: **bold**, lists, links, tables. HTML is sanitised: scripts and styles are removed.",
+        _l("Description (English)"), render_kw={"rows": 8},
+        description=_l("Markdown: **bold**, lists, links, tables. HTML is sanitised: scripts and styles are removed."),
     )
     description_zh = TextAreaField(
-        "Description (Chinese)", render_kw={"rows": 8},
-        description="Markdown, sanitised the same way as the English description.",
+        _l("Description (Chinese)"), render_kw={"rows": 8},
+        description=_l("Markdown, sanitised the same way as the English description."),
     )
-    category = SelectField("Category", choices=_blank(Category.choices()), default="")
-    tags = StringField("Tags", description="Comma-separated, English or Chinese, e.g. traffic, 交通, speed.")
-    regions = MultiCheckboxField("Regions covered", choices=_options(Region.choices()))
-    temporal_start = DateField("Temporal coverage from", validators=[Optional()])
-    temporal_end = DateField("Temporal coverage until", validators=[Optional()])
+    category = SelectField(_l("Category"), choices=_blank(Category.choices), default="")
+    tags = StringField(_l("Tags"), description=_l("Comma-separated, English or Chinese, e.g. traffic, 交通, speed."))
+    regions = MultiCheckboxField(_l("Regions covered"), choices=_options(Region.choices))
+    temporal_start = DateField(_l("Temporal coverage from"), validators=[Optional()])
+    temporal_end = DateField(_l("Temporal coverage until"), validators=[Optional()])
     spatial_coverage = StringField(
-        "Spatial coverage", validators=[Length(max=500)], description="e.g. All 18 districts of Hong Kong."
+        _l("Spatial coverage"), validators=[Length(max=500)], description=_l("e.g. All 18 districts of Hong Kong.")
     )
-    update_frequency = SelectField("Update frequency", choices=_blank(UpdateFrequency.choices()), default="")
-    delivery_methods = MultiCheckboxField("Delivery methods", choices=_options(DeliveryMethod.choices()))
-    formats = MultiCheckboxField("Formats", choices=_options(DataFormat.choices()))
-    submit = SubmitField("Save")
+    update_frequency = SelectField(_l("Update frequency"), choices=_blank(UpdateFrequency.choices), default="")
+    delivery_methods = MultiCheckboxField(_l("Delivery methods"), choices=_options(DeliveryMethod.choices))
+    formats = MultiCheckboxField(_l("Formats"), choices=_options(DataFormat.choices))
+    submit = SubmitField(_l("Save"))
 
     def fill(self, version) -> MetadataForm:
         """Fill the form from a version (for a GET)."""
@@ -169,35 +174,57 @@ class MetadataForm(FlaskForm):
         }
 
 
+# The other script a seller may be offered for the Chinese title and description (never applied silently).
+SCRIPT_CONVERSIONS = {"to_traditional": to_traditional, "to_simplified": to_simplified}
+
+
+def script_conversions(*texts: str | None) -> list[str]:
+    """The conversions that would change ``texts``: Simplified text is offered Traditional and the reverse."""
+    text = "\n".join(t or "" for t in texts)
+    return [name for name, convert in SCRIPT_CONVERSIONS.items() if convert(text) != text]
+
+
+def convert_chinese(form: MetadataForm, direction: str) -> bool:
+    """Rewrite the form's Chinese title and description in the script ``direction`` names (to show the seller, who
+    saves or edits it); False for a direction that is not offered."""
+    convert = SCRIPT_CONVERSIONS.get(direction)
+    if convert is None:
+        return False
+    for field in (form.title_zh, form.description_zh):
+        field.data = convert(field.data or "")
+        field.raw_data = None
+    return True
+
+
 class NewProductForm(MetadataForm):
-    organization_id = SelectField("Organization", coerce=int)
-    submit = SubmitField("Create draft")
+    organization_id = SelectField(_l("Organization"), coerce=int)
+    submit = SubmitField(_l("Create draft"))
 
 
 # ---------------------------------------------------------------- sources
 
 
-USAGE_HELP = ("A verbatim copy or an unaltered subset of records stays under the source's licence; cleaning, joining "
-              "or aggregating it makes a derived work. Licences without derivatives or with share-alike terms "
-              "treat them differently.")
+USAGE_HELP = _l("A verbatim copy or an unaltered subset of records stays under the source's licence; cleaning, "
+                "joining or aggregating it makes a derived work. Licences without derivatives or with share-alike "
+                "terms treat them differently.")
 
 
 class SourceForm(FlaskForm):
-    portal = SelectField("Portal", choices=_options(Portal.choices()), default=Portal.DATA_GOV_HK.value)
-    title = StringField("Dataset title", validators=[Length(max=300)])
-    url = StringField("Dataset URL", validators=[Length(max=1000)], render_kw={"type": "url"})
-    publisher = StringField("Publisher", validators=[Length(max=300)])
+    portal = SelectField(_l("Portal"), choices=_options(Portal.choices), default=Portal.DATA_GOV_HK.value)
+    title = StringField(_l("Dataset title"), validators=[Length(max=300)])
+    url = StringField(_l("Dataset URL"), validators=[Length(max=1000)], render_kw={"type": "url"})
+    publisher = StringField(_l("Publisher"), validators=[Length(max=300)])
     # Unknown licences are refused by the service (one rule, one message), not by choice validation.
-    licence_id = SelectField("Licence", choices=[], validate_choice=False)
-    attribution = TextAreaField("Attribution text", render_kw={"rows": 2})
-    usage = SelectField("How the product uses it", choices=_options(SourceUsage.choices()),
+    licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False)
+    attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
+    usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices),
                         default=SourceUsage.DERIVED.value, description=USAGE_HELP)
     external_id = HiddenField(validators=[Length(max=200)])
-    submit = SubmitField("Add source")
+    submit = SubmitField(_l("Add source"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.licence_id.choices = _blank(licence_choices(), "— choose a licence —")
+        self.licence_id.choices = _blank(licence_choices, _("— choose a licence —"))()
 
     def to_data(self) -> dict:
         return {
@@ -211,34 +238,34 @@ class SourceForm(FlaskForm):
 class SourceUsageForm(FlaskForm):
     """Change how the product uses a source already cited."""
 
-    usage = SelectField("How the product uses it", choices=_options(SourceUsage.choices()), description=USAGE_HELP)
-    submit = SubmitField("Save")
+    usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices), description=USAGE_HELP)
+    submit = SubmitField(_l("Save"))
 
 
 class SourceLookupForm(FlaskForm):
-    q = StringField("DATA.GOV.HK dataset URL or name", validators=[Length(max=1000)],
-                    description="Paste a dataset page address or its CKAN name; the add-source form is filled for you "
-                                "to review before saving.",
+    q = StringField(_l("DATA.GOV.HK dataset URL or name"), validators=[Length(max=1000)],
+                    description=_l("Paste a dataset page address or its CKAN name; the add-source form is filled "
+                                   "for you to review before saving."),
                     render_kw={"placeholder": "https://data.gov.hk/en-data/dataset/hk-td-tis_15-traffic-speed-map"})
-    submit = SubmitField("Fill from DATA.GOV.HK")
+    submit = SubmitField(_l("Fill from DATA.GOV.HK"))
 
 
 # ---------------------------------------------------------------- data dictionary
 
 
 class DictionaryRowForm(Form):
-    name = StringField("Field", validators=[Length(max=200)])
-    type = SelectField("Type", choices=_options(FieldType.choices()), default=FieldType.STRING.value)
-    unit = StringField("Unit", validators=[Length(max=50)])
-    description = StringField("Description", validators=[Length(max=1000)])
-    nullable = BooleanField("Nullable", default=True)
-    personal_info = BooleanField("Personal info")
+    name = StringField(_l("Field"), validators=[Length(max=200)])
+    type = SelectField(_l("Type"), choices=_options(FieldType.choices), default=FieldType.STRING.value)
+    unit = StringField(_l("Unit"), validators=[Length(max=50)])
+    description = StringField(_l("Description"), validators=[Length(max=1000)])
+    nullable = BooleanField(_l("Nullable"), default=True)
+    personal_info = BooleanField(_l("Personal info"))
     example = HiddenField(validators=[Length(max=200)])
 
 
 class DictionaryForm(FlaskForm):
     rows = FieldList(FormField(DictionaryRowForm), max_entries=1000)
-    submit = SubmitField("Save dictionary")
+    submit = SubmitField(_l("Save dictionary"))
 
     @classmethod
     def for_rows(cls, rows, **kwargs) -> DictionaryForm:
@@ -280,36 +307,36 @@ class DictionaryForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField("Kind", choices=_options(AssetKind.choices()), default=AssetKind.SAMPLE.value)
-    file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
-    submit = SubmitField("Upload")
+    kind = SelectField(_l("Kind"), choices=_options(AssetKind.choices), default=AssetKind.SAMPLE.value)
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+    submit = SubmitField(_l("Upload"))
 
 
 # ---------------------------------------------------------------- pricing plans
 
 
 class PlanForm(FlaskForm):
-    name = StringField("Plan name", validators=[Length(max=120)], render_kw={"placeholder": "Research licence"})
-    kind = SelectField("Kind", choices=_options(PlanKind.choices()), default=PlanKind.ONE_TIME.value)
+    name = StringField(_l("Plan name"), validators=[Length(max=120)], render_kw={"placeholder": _l("Research licence")})
+    kind = SelectField(_l("Kind"), choices=_options(PlanKind.choices), default=PlanKind.ONE_TIME.value)
     billing_period = SelectField(
-        "Billing period", choices=_blank(BillingPeriod.choices(), "— none (not a subscription) —"), default="",
+        _l("Billing period"), choices=_blank(BillingPeriod.choices, _l("— none (not a subscription) —")), default="",
     )
-    amount = MoneyField("Price", description="In the currency's main unit, e.g. 1200.00; 0 for a free plan.",
+    amount = MoneyField(_l("Price"), description=_l("In the currency's main unit, e.g. 1200.00; 0 for a free plan."),
                         render_kw={"inputmode": "decimal", "placeholder": "1200.00"})
-    currency = SelectField("Currency", choices=_options(Currency.choices()), default=Currency.HKD.value)
-    requires_approval = BooleanField("Each request needs our approval")
-    licence_cap = IntegerField("Licence cap", validators=[Optional(), _FITS_COLUMN],
-                               description="Most licences sold under this plan (exclusive data); empty for no cap.")
-    permitted_uses = MultiCheckboxField("Permitted uses", choices=_options(PermittedUse.choices()))
-    prohibitions = MultiCheckboxField("Prohibited", choices=_options(Prohibition.choices()))
-    territory = SelectField("Territory", choices=_options(Territory.choices()), default=Territory.HONG_KONG.value)
-    duration_days = IntegerField("Duration (days)", validators=[Optional(), _FITS_COLUMN],
-                                 description="How long a licence lasts; empty for no end.")
-    attribution_required = BooleanField("Attribution required", default=True)
-    derivatives_allowed = BooleanField("Derivatives allowed", default=True)
-    share_alike = BooleanField("Share-alike", description="Adaptations must be shared under these same terms "
-                               "(required when a source is share-alike, e.g. ODbL or CC BY-SA).")
-    submit = SubmitField("Save plan")
+    currency = SelectField(_l("Currency"), choices=_options(Currency.choices), default=Currency.HKD.value)
+    requires_approval = BooleanField(_l("Each request needs our approval"))
+    licence_cap = IntegerField(_l("Licence cap"), validators=[Optional(), _FITS_COLUMN],
+                               description=_l("Most licences sold under this plan (exclusive data); empty for no cap."))
+    permitted_uses = MultiCheckboxField(_l("Permitted uses"), choices=_options(PermittedUse.choices))
+    prohibitions = MultiCheckboxField(_l("Prohibited"), choices=_options(Prohibition.choices))
+    territory = SelectField(_l("Territory"), choices=_options(Territory.choices), default=Territory.HONG_KONG.value)
+    duration_days = IntegerField(_l("Duration (days)"), validators=[Optional(), _FITS_COLUMN],
+                                 description=_l("How long a licence lasts; empty for no end."))
+    attribution_required = BooleanField(_l("Attribution required"), default=True)
+    derivatives_allowed = BooleanField(_l("Derivatives allowed"), default=True)
+    share_alike = BooleanField(_l("Share-alike"), description=_l("Adaptations must be shared under these same terms "
+                               "(required when a source is share-alike, e.g. ODbL or CC BY-SA)."))
+    submit = SubmitField(_l("Save plan"))
 
     def fill(self, plan) -> PlanForm:
         for name in ("name", "requires_approval", "licence_cap", "permitted_uses", "prohibitions", "duration_days",
@@ -337,21 +364,21 @@ class PlanForm(FlaskForm):
 
 
 class ComplianceForm(FlaskForm):
-    personal_info = SelectField("Personal information", choices=_blank(PersonalInfo.choices()), default="")
+    personal_info = SelectField(_l("Personal information"), choices=_blank(PersonalInfo.choices), default="")
     classification = SelectField(
-        "Data classification (GB/T 43697-2024)", choices=_blank(Classification.choices()), default="",
+        _l("Data classification (GB/T 43697-2024)"), choices=_blank(Classification.choices), default="",
     )
-    classification_reason = TextAreaField("Reason for the classification", render_kw={"rows": 2},
-                                          description="Required for important data.")
-    source_legality = TextAreaField("How the sources were lawfully obtained", render_kw={"rows": 3})
+    classification_reason = TextAreaField(_l("Reason for the classification"), render_kw={"rows": 2},
+                                          description=_l("Required for important data."))
+    source_legality = TextAreaField(_l("How the sources were lawfully obtained"), render_kw={"rows": 3})
     cross_border_transfer = RadioField(
-        "Does the data cross borders (e.g. Hong Kong ↔ mainland)?",
-        choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")], validators=[Optional()],
+        _l("Does the data cross borders (e.g. Hong Kong ↔ mainland)?"),
+        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))], validators=[Optional()],
     )
-    legal_basis = TextAreaField("Legal basis", render_kw={"rows": 2})
-    attest = BooleanField("I attest that this compliance profile is true and complete.")
-    attested_by_name = StringField("Attested by (full name)", validators=[Length(max=200)])
-    submit = SubmitField("Save compliance profile")
+    legal_basis = TextAreaField(_l("Legal basis"), render_kw={"rows": 2})
+    attest = BooleanField(_l("I attest that this compliance profile is true and complete."))
+    attested_by_name = StringField(_l("Attested by (full name)"), validators=[Length(max=200)])
+    submit = SubmitField(_l("Save compliance profile"))
 
     def fill(self, version, default_name: str = "") -> ComplianceForm:
         self.personal_info.data = str(version.personal_info) if version.personal_info else ""
@@ -379,7 +406,7 @@ class ComplianceForm(FlaskForm):
 
 
 class NewVersionForm(FlaskForm):
-    label = StringField("Version label", validators=[Length(max=40)], render_kw={"placeholder": "1.1"})
-    changelog = TextAreaField("What changed", render_kw={"rows": 3})
-    submit = SubmitField("Start new version")
+    label = StringField(_l("Version label"), validators=[Length(max=40)], render_kw={"placeholder": "1.1"})
+    changelog = TextAreaField(_l("What changed"), render_kw={"rows": 3})
+    submit = SubmitField(_l("Start new version"))
 

@@ -23,6 +23,8 @@ from typing import Any, BinaryIO
 
 import ijson
 from charset_normalizer import from_bytes
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.errors import UnsupportedFile
 
@@ -33,7 +35,7 @@ MAX_LINE_CHARS = 1024 * 1024
 HEADER_SEARCH_ROWS = 20
 EXAMPLE_CHARS = 200
 NULL_TOKENS = frozenset({"", "NA", "N/A", "null", "NULL", "-"})
-SUPPORTED = "supported formats are CSV (.csv, .tsv, .txt), JSON (.json) and GeoJSON (.geojson)"
+SUPPORTED = _l("supported formats are CSV (.csv, .tsv, .txt), JSON (.json) and GeoJSON (.geojson)")
 
 _BOOLEANS = frozenset({"true", "false", "yes", "no"})
 _INT_RE = re.compile(r"[+-]?\d+\Z")
@@ -96,12 +98,13 @@ def detect_format(filename: str, content_type: str | None, head: bytes) -> str:
     their name, and anything whose format cannot be recognised as one of the three.
     """
     if not head.strip() or head.strip() == codecs.BOM_UTF8:
-        raise UnsupportedFile(f"The file is empty; {SUPPORTED}.")
+        raise UnsupportedFile(_("The file is empty; %(supported)s.", supported=SUPPORTED))
     for magic, kind in _BINARY_MAGIC.items():
         if head.startswith(magic):
-            raise UnsupportedFile(f"The file looks like {kind}, not a data file; {SUPPORTED}.")
+            raise UnsupportedFile(_("The file looks like %(kind)s, not a data file; %(supported)s.", kind=kind,
+                                    supported=SUPPORTED))
     if b"\x00" in head:
-        raise UnsupportedFile(f"The file looks binary (it contains NUL bytes); {SUPPORTED}.")
+        raise UnsupportedFile(_("The file looks binary (it contains NUL bytes); %(supported)s.", supported=SUPPORTED))
     looks_geo = bool(_GEOJSON_HEAD_RE.search(head))
     ext = os.path.splitext((filename or "").lower())[1]
     if ext in _CSV_EXTENSIONS:
@@ -120,13 +123,13 @@ def detect_format(filename: str, content_type: str | None, head: bytes) -> str:
     try:
         text = _decode(head, final=False).lstrip()
     except UnsupportedFile:
-        raise UnsupportedFile(f"The file is not readable text; {SUPPORTED}.") from None
+        raise UnsupportedFile(_("The file is not readable text; %(supported)s.", supported=SUPPORTED)) from None
     if text[:1] in ("{", "["):
         return "geojson" if looks_geo else "json"
     first_line = text.splitlines()[0] if text else ""
     if not text.startswith("<") and any(d in first_line for d in ",\t;|"):
         return "csv"
-    raise UnsupportedFile(f"Could not recognise the file format; {SUPPORTED}.")
+    raise UnsupportedFile(_("Could not recognise the file format; %(supported)s.", supported=SUPPORTED))
 
 
 def infer_dictionary(
@@ -201,7 +204,8 @@ def _pick_encoding(data: bytes, final: bool) -> str:
     best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
     if best is not None:
         return best.encoding
-    raise UnsupportedFile("The file's text encoding is not supported; use UTF-8 (GB18030 and Big5 are also read).")
+    raise UnsupportedFile(_("The file's text encoding is not supported; use UTF-8 (GB18030 and Big5 are also "
+                             "read)."))
 
 
 def _decode(data: bytes, final: bool) -> str:
@@ -214,7 +218,7 @@ def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
         if not line:
             return
         if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            raise UnsupportedFile("The file has a line longer than 1 MiB; it does not look like a CSV file.")
+            raise UnsupportedFile(_("The file has a line longer than 1 MiB; it does not look like a CSV file."))
         yield line
 
 
@@ -378,7 +382,7 @@ def iter_csv_table(buf: io.BufferedReader, head: bytes, at_eof: bool) -> tuple[l
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _csv_failure(exc, enc, 0) from exc
     if not lead:
-        raise UnsupportedFile("The CSV file has no header row.")
+        raise UnsupportedFile(_("The CSV file has no header row."))
     fullest = max(_filled(r) for r in lead)
     start = next(i for i, r in enumerate(lead) if 2 * _filled(r) >= fullest)
     return lead[start], _data_rows(itertools.chain(lead[start + 1:], reader), enc)
@@ -436,7 +440,7 @@ def _load_json(buf: io.BufferedReader) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise UnsupportedFile(f"The file is not valid JSON: {exc}.") from exc
+        raise UnsupportedFile(_("The file is not valid JSON: %(error)s.", error=exc)) from exc
 
 
 def _flatten(record: Any) -> Iterator[tuple[str, Any]]:
@@ -468,7 +472,7 @@ def _features(obj: Any) -> list[Any]:
         return [obj]
     if kind in _GEOMETRY_TYPES:
         return [{"type": "Feature", "geometry": obj, "properties": None}]
-    raise UnsupportedFile("The GeoJSON file is not a FeatureCollection or a Feature.")
+    raise UnsupportedFile(_("The GeoJSON file is not a FeatureCollection or a Feature."))
 
 
 def _extend_bbox(geometry: dict, box: list[float]) -> None:

@@ -1,17 +1,21 @@
 """What a source may cite, in the JSON API: the licence catalog (public) and the lookup that fills a source
-citation from the shipped open-data catalog metadata (signed in)."""
+citation from the shipped open-data catalog metadata (signed in); and a seller's Chinese text offered in the other
+script (signed in)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.auth import require_api_user
+from marketplace.chinese import script_of, to_simplified, to_traditional
 from marketplace.errors import NotFound
 from marketplace.listings.licences import licence_catalog
 from marketplace.listings.opendata import lookup_source
 from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
 
-blp = Blueprint("reference_api", __name__, description="Open-data references: licences and source lookup")
+blp = Blueprint("reference_api", __name__,
+                description="Open-data references: licences, source lookup and Chinese script conversion")
 
 
 class LicenceOutSchema(Schema):
@@ -39,3 +43,37 @@ def source_lookup(query):
     if found is None:
         raise NotFound("No DATA.GOV.HK or SODA dataset with that URL or name in the shipped catalog metadata.")
     return found
+
+
+# ---------------------------------------------------------------- Chinese in the other script
+
+CONVERTERS = {"zh-Hant-HK": to_traditional, "zh-Hans": to_simplified}
+
+
+class ConvertScriptInSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20000), metadata={
+        "description": "Chinese text (a title, summary or description) in either script."})
+    to = fields.String(required=True, validate=validate.OneOf(tuple(CONVERTERS)), metadata={
+        "description": "The script to write it in: zh-Hant-HK (Traditional, Hong Kong usage) or zh-Hans."})
+
+
+class ConvertScriptOutSchema(Schema):
+    text = fields.String(metadata={"description": "The text in the script asked for, for the seller to check."})
+    to = fields.String()
+    script = fields.String(allow_none=True, metadata={
+        "description": "The script the text was written in: zh-Hans, zh-Hant, zh (cannot tell) or null (no Chinese)."})
+    changed = fields.Boolean(metadata={"description": "Whether the conversion changed anything."})
+    message = fields.String()
+
+
+@blp.route("/convert-script", methods=["POST"])
+@blp.arguments(ConvertScriptInSchema)
+@blp.response(200, ConvertScriptOutSchema)
+def convert_script(data):
+    """Chinese text written in the other script (OpenCC, s2hk / hk2s), for a seller to accept or edit before saving:
+    nothing is stored. The conversion is phrase-aware but not perfect, so it is only ever an offer."""
+    require_api_user()
+    converted = CONVERTERS[data["to"]](data["text"])
+    return {"text": converted, "to": data["to"], "script": script_of(data["text"]),
+            "changed": converted != data["text"],
+            "message": _("Check the converted text and correct it where needed before you save it.")}

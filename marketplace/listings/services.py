@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -29,7 +30,12 @@ from marketplace.listings.models import (
     PricingPlan,
     ProductVersion,
 )
-from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, ProductStatus
+from marketplace.listings.states import (
+    EDITABLE_VERSION_STATES,
+    NEW_VERSION_AFTER_STATES,
+    ProductStatus,
+    status_words,
+)
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind, SourceUsage
 from marketplace.text import single_line_errors
 
@@ -83,7 +89,7 @@ def product_for_seller(session: Session, user: User, product_id: int) -> DataPro
     """The product if ``user`` is a member of its seller organization; NotFound for anyone else."""
     product = session.get(DataProduct, product_id)
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     require(user, Permission.VIEW_SELLER_PRODUCT, product)
     return product
 
@@ -93,15 +99,16 @@ def version_for_seller(session: Session, user: User, product_id: int, number: in
     for version in product.versions:
         if version.number == number:
             return version
-    raise NotFound("No such version.")
+    raise NotFound(_("No such version."))
 
 
 def require_editable(version: ProductVersion) -> None:
     """Refuse (InvalidTransition) any change to a version that is not draft or changes-requested."""
     if version.status not in EDITABLE_VERSION_STATES:
         raise InvalidTransition(
-            f"Version {version.label} is {version.status.value.replace('_', ' ')} and can no longer be changed."
-            + (" Create a new version to change a listed product." if version.status == "listed" else "")
+            _("Version %(label)s is %(status)s and can no longer be changed.", label=version.label,
+              status=status_words(version.status))
+            + (" " + _("Create a new version to change a listed product.") if version.status == "listed" else "")
         )
 
 
@@ -141,14 +148,14 @@ def _unique_slug(session: Session, title: str) -> str:
 def _check_metadata(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     if "title_en" in data and not (data["title_en"] or "").strip():
-        errors["title_en"] = ["An English title is required."]
+        errors["title_en"] = [_("An English title is required.")]
     # Titles go into e-mail subjects and bodies, certificates and exports: one line, no direction overrides.
     errors = single_line_errors({key: data.get(key) for key in ("title_en", "title_zh")}) | errors
     start, end = data.get("temporal_start"), data.get("temporal_end")
     if isinstance(start, date) and isinstance(end, date) and end < start:
-        errors["temporal_end"] = ["The end of the temporal coverage is before its start."]
+        errors["temporal_end"] = [_("The end of the temporal coverage is before its start.")]
     if errors:
-        raise ValidationFailed("Some fields are not valid.", errors)
+        raise ValidationFailed(_("Some fields are not valid."), errors)
 
 
 def _normalise_lists(data: dict) -> dict:
@@ -179,7 +186,7 @@ def create_product(session: Session, user: User, organization: Organization, dat
     )
     session.add(product)
     session.flush()
-    version = ProductVersion(product=product, number=1, label="1.0", changelog="First version.", **data)
+    version = ProductVersion(product=product, number=1, label="1.0", changelog=_("First version."), **data)
     session.add(version)
     session.flush()
     record(session, actor_id=user.id, action="product.created", subject_type="product", subject_id=product.id,
@@ -206,18 +213,18 @@ def update_metadata(session: Session, user: User, version: ProductVersion, data:
 def _check_source(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     if not get_licence(data.get("licence_id") or ""):
-        errors["licence_id"] = ["Choose a licence from the SPDX list or a portal's terms of use."]
+        errors["licence_id"] = [_("Choose a licence from the SPDX list or a portal's terms of use.")]
     url = data.get("url") or ""
     if not url.startswith(("http://", "https://")):
-        errors["url"] = ["Give the dataset's http(s) address."]
+        errors["url"] = [_("Give the dataset's http(s) address.")]
     if not (data.get("title") or "").strip():
-        errors["title"] = ["Required."]
+        errors["title"] = [_("Required.")]
     if "usage" in data and data["usage"] not in {u.value for u in SourceUsage}:
-        errors["usage"] = ["Say how the product uses the source: verbatim, subset or derived."]
+        errors["usage"] = [_("Say how the product uses the source: verbatim, subset or derived.")]
     # Cited in e-mails, certificates and exports: one line each.
     errors = single_line_errors({key: data.get(key) for key in ("title", "publisher", "external_id")}) | errors
     if errors:
-        raise ValidationFailed("The source is not valid.", errors)
+        raise ValidationFailed(_("The source is not valid."), errors)
 
 
 def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
@@ -226,7 +233,7 @@ def add_source(session: Session, user: User, version: ProductVersion, data: dict
     data = {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(data)
     if any(s.url == data["url"] for s in version.sources):
-        raise Conflict("This source is already cited.", {"url": ["Already cited."]})
+        raise Conflict(_("This source is already cited."), {"url": [_("Already cited.")]})
     source = OpenDataSource(version=version, position=len(version.sources), **data)
     session.add(source)
     session.flush()
@@ -240,7 +247,7 @@ def _child(items: Iterable, child_id: int, what: str):
     for item in items:
         if item.id == child_id:
             return item
-    raise NotFound(f"No such {what}.")
+    raise NotFound(_("No such plan.") if what == "plan" else _("No such source."))
 
 
 def update_source(session: Session, user: User, version: ProductVersion, source_id: int, data: dict) -> OpenDataSource:
@@ -278,12 +285,12 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion,
     for i, field in enumerate(fields):
         name = (field.get("name") or "").strip()
         if not name:
-            errors[f"fields.{i}.name"] = ["Required."]
+            errors[f"fields.{i}.name"] = [_("Required.")]
         elif name.lower() in seen:
-            errors[f"fields.{i}.name"] = [f"Duplicate field name {name!r}."]
+            errors[f"fields.{i}.name"] = [_("Duplicate field name '%(name)s'.", name=name)]
         seen.add(name.lower())
     if errors:
-        raise ValidationFailed("The data dictionary is not valid.", errors)
+        raise ValidationFailed(_("The data dictionary is not valid."), errors)
     before = {f.name: {k: getattr(f, k) for k in FIELD_FIELDS} for f in version.fields}
     version.fields.clear()
     session.flush()
@@ -308,32 +315,33 @@ def _check_plan(data: dict) -> None:
     errors: dict[str, list[str]] = {}
     kind, amount = data.get("kind"), data.get("amount") or 0
     if not (data.get("name") or "").strip():
-        errors["name"] = ["Required."]
+        errors["name"] = [_("Required.")]
     errors |= single_line_errors({"name": data.get("name")})
     if kind == PlanKind.FREE and amount != 0:
-        errors["amount"] = ["A free plan costs nothing: set the amount to 0."]
+        errors["amount"] = [_("A free plan costs nothing: set the amount to 0.")]
     if kind in (PlanKind.ONE_TIME, PlanKind.SUBSCRIPTION) and amount <= 0:
-        errors["amount"] = ["A paid plan needs a price above zero (in minor units, e.g. cents)."]
+        errors["amount"] = [_("A paid plan needs a price above zero (in minor units, e.g. cents).")]
     if amount < 0 or amount > 10**12:
-        errors["amount"] = ["The amount is out of range."]
+        errors["amount"] = [_("The amount is out of range.")]
     if kind == PlanKind.SUBSCRIPTION and data.get("billing_period") not in tuple(BillingPeriod):
-        errors["billing_period"] = ["A subscription is billed monthly or yearly."]
+        errors["billing_period"] = [_("A subscription is billed monthly or yearly.")]
     if kind != PlanKind.SUBSCRIPTION and data.get("billing_period"):
-        errors["billing_period"] = ["Only subscriptions have a billing period."]
+        errors["billing_period"] = [_("Only subscriptions have a billing period.")]
     if data.get("licence_cap") is not None and not 1 <= data["licence_cap"] <= MAX_LICENCE_CAP:
-        errors["licence_cap"] = [f"A cap is 1 to {MAX_LICENCE_CAP:,} licences, or empty for no cap."]
+        errors["licence_cap"] = [_("A cap is 1 to %(most)s licences, or empty for no cap.",
+                                       most=format(MAX_LICENCE_CAP, ","))]
     if data.get("duration_days") is not None and not 1 <= data["duration_days"] <= 36500:
-        errors["duration_days"] = ["Between 1 and 36500 days, or empty for no end."]
+        errors["duration_days"] = [_("Between 1 and 36500 days, or empty for no end.")]
     if not data.get("permitted_uses"):
-        errors["permitted_uses"] = ["Grant at least one permitted use."]
+        errors["permitted_uses"] = [_("Grant at least one permitted use.")]
     if set(data.get("permitted_uses") or ()) & set(data.get("prohibitions") or ()):
-        errors["prohibitions"] = ["A use cannot be both permitted and prohibited."]
+        errors["prohibitions"] = [_("A use cannot be both permitted and prohibited.")]
     if not data.get("territory"):
-        errors["territory"] = ["Required."]
+        errors["territory"] = [_("Required.")]
     if data.get("share_alike") and data.get("derivatives_allowed") is False:
-        errors["share_alike"] = ["Share-alike terms govern adaptations, so they need derivatives allowed."]
+        errors["share_alike"] = [_("Share-alike terms govern adaptations, so they need derivatives allowed.")]
     if errors:
-        raise ValidationFailed("The plan is not valid.", errors)
+        raise ValidationFailed(_("The plan is not valid."), errors)
 
 
 def _plan_values(data: dict) -> dict:
@@ -397,10 +405,10 @@ def set_compliance(
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
     errors: dict[str, list[str]] = {}
     if attest and not (attested_by_name or "").strip():
-        errors["attested_by_name"] = ["Name the person who attests."]
+        errors["attested_by_name"] = [_("Name the person who attests.")]
     errors = single_line_errors({"attested_by_name": attested_by_name}) | errors
     if errors:
-        raise ValidationFailed("The compliance profile is not valid.", errors)
+        raise ValidationFailed(_("The compliance profile is not valid."), errors)
     fields = _changed(version, values)
     had_attestation = version.attested_at is not None
     for key, value in values.items():
@@ -425,24 +433,22 @@ def new_version(session: Session, user: User, product: DataProduct, label: str, 
     require(user, Permission.EDIT_PRODUCT, product)
     latest = product.latest_version
     if product.status == ProductStatus.DELISTED:
-        raise InvalidTransition("This product was delisted; it takes no new versions.")
+        raise InvalidTransition(_("This product was delisted; it takes no new versions."))
     if latest.status not in NEW_VERSION_AFTER_STATES:
-        raise Conflict(
-            f"Version {latest.label} is still {latest.status.value.replace('_', ' ')}; "
-            "finish it before starting another."
-        )
+        raise Conflict(_("Version %(label)s is still %(status)s; finish it before starting another.",
+                         label=latest.label, status=status_words(latest.status)))
     label = (label or "").strip()
     errors: dict[str, list[str]] = {}
     if not label:
-        errors["label"] = ["Give the version a label, e.g. 1.1 or 2025-Q3."]
+        errors["label"] = [_("Give the version a label, e.g. 1.1 or 2025-Q3.")]
     elif label_errors := single_line_errors({"label": label}):  # it goes into e-mails and certificates
         errors |= label_errors
     elif any(v.label == label for v in product.versions):
-        errors["label"] = [f"Version {label} already exists."]
+        errors["label"] = [_("Version %(label)s already exists.", label=label)]
     if not (changelog or "").strip():
-        errors["changelog"] = ["Say what changed in this version."]
+        errors["changelog"] = [_("Say what changed in this version.")]
     if errors:
-        raise ValidationFailed("The new version is not valid.", errors)
+        raise ValidationFailed(_("The new version is not valid."), errors)
     copy = ProductVersion(
         product=product, number=latest.number + 1, label=label, changelog=changelog.strip(),
         **{k: getattr(latest, k) for k in METADATA_FIELDS + COMPLIANCE_FIELDS},
@@ -472,26 +478,26 @@ def readiness_problems(version: ProductVersion) -> dict[str, list[str]]:
         if not ok:
             p.setdefault(field, []).append(message)
 
-    need("title_en", (version.title_en or "").strip(), "English title is required.")
-    need("title_zh", (version.title_zh or "").strip(), "Chinese title is required.")
-    need("description_en", (version.description_en or "").strip(), "English description is required.")
-    need("description_zh", (version.description_zh or "").strip(), "Chinese description is required.")
-    need("category", version.category, "Choose a category.")
-    need("regions", version.regions, "Choose at least one region.")
-    need("update_frequency", version.update_frequency, "State the update frequency.")
-    need("delivery_methods", version.delivery_methods, "Choose at least one delivery method.")
-    need("formats", version.formats, "Choose at least one format.")
-    need("sources", version.sources, "Cite at least one upstream open data source.")
-    need("fields", version.fields, "Describe the data in the data dictionary.")
-    need("assets", any(a.kind == AssetKind.SAMPLE for a in version.assets), "Upload at least one sample file.")
-    need("assets", any(a.kind == AssetKind.DELIVERABLE for a in version.assets), "Upload at least one deliverable.")
-    need("plans", version.plans, "Offer at least one pricing plan.")
-    need("personal_info", version.personal_info, "Declare the personal-information category.")
-    need("classification", version.classification, "Declare the data classification level.")
-    need("source_legality", (version.source_legality or "").strip(), "State how the sources were lawfully obtained.")
-    need("cross_border_transfer", version.cross_border_transfer is not None, "State whether data crosses borders.")
-    need("attestation", version.attested_at, "A seller must attest the compliance profile.")
+    need("title_en", (version.title_en or "").strip(), _("English title is required."))
+    need("title_zh", (version.title_zh or "").strip(), _("Chinese title is required."))
+    need("description_en", (version.description_en or "").strip(), _("English description is required."))
+    need("description_zh", (version.description_zh or "").strip(), _("Chinese description is required."))
+    need("category", version.category, _("Choose a category."))
+    need("regions", version.regions, _("Choose at least one region."))
+    need("update_frequency", version.update_frequency, _("State the update frequency."))
+    need("delivery_methods", version.delivery_methods, _("Choose at least one delivery method."))
+    need("formats", version.formats, _("Choose at least one format."))
+    need("sources", version.sources, _("Cite at least one upstream open data source."))
+    need("fields", version.fields, _("Describe the data in the data dictionary."))
+    need("assets", any(a.kind == AssetKind.SAMPLE for a in version.assets), _("Upload at least one sample file."))
+    need("assets", any(a.kind == AssetKind.DELIVERABLE for a in version.assets), _("Upload at least one deliverable."))
+    need("plans", version.plans, _("Offer at least one pricing plan."))
+    need("personal_info", version.personal_info, _("Declare the personal-information category."))
+    need("classification", version.classification, _("Declare the data classification level."))
+    need("source_legality", (version.source_legality or "").strip(), _("State how the sources were lawfully obtained."))
+    need("cross_border_transfer", version.cross_border_transfer is not None, _("State whether data crosses borders."))
+    need("attestation", version.attested_at, _("A seller must attest the compliance profile."))
     if version.classification == "important":
         need("classification_reason", (version.classification_reason or "").strip(),
-             "Important data needs a stated reason.")
+             _("Important data needs a stated reason."))
     return p

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
+from marketplace.i18n import N_
 from marketplace.lifecycle import Lifecycle, Subject, move
 
 
@@ -90,3 +93,17 @@ NEW_VERSION_AFTER_STATES = frozenset({
 
 # States a reviewer's queue shows: waiting for a reviewer, or being reviewed.
 QUEUE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW})
+
+
+# A version's or product's status in words (the value itself stays English): the one table of them.
+STATUS_WORDS = {
+    "draft": N_("draft"), "submitted": N_("submitted"), "in_review": N_("in review"),
+    "changes_requested": N_("changes requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+    "listed": N_("listed"), "superseded": N_("superseded"), "suspended": N_("suspended"), "delisted": N_("delisted"),
+}
+
+
+def status_words(status: object) -> str:
+    """A version's or product's status (an enum member or its value) in the reader's language."""
+    value = str(getattr(status, "value", status))
+    return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value.replace("_", " ")

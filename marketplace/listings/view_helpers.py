@@ -3,11 +3,16 @@ plain-words formatting the templates use. No rules live here; those are in the s
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
+from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services
@@ -19,17 +24,17 @@ from marketplace.listings.forms import (
     SourceForm,
     SourceLookupForm,
     UploadForm,
-    minor_to_decimal,
 )
 from marketplace.listings.inference import looks_inferable
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
-from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES
+from marketplace.listings.states import EDITABLE_VERSION_STATES, NEW_VERSION_AFTER_STATES, status_words
 from marketplace.listings.vocab import (
     BillingPeriod,
     Category,
     Classification,
     DeliveryMethod,
+    FieldType,
     PermittedUse,
     PersonalInfo,
     PlanKind,
@@ -43,13 +48,13 @@ from marketplace.listings.vocab import (
 
 # Which workspace section each readiness problem belongs to, in page order.
 SECTIONS = (
-    ("overview", "Overview", ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
+    ("overview", _l("Overview"), ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
                               "update_frequency", "delivery_methods", "formats")),
-    ("sources", "Sources", ("sources",)),
-    ("dictionary", "Data dictionary", ("fields",)),
-    ("files", "Files", ("assets",)),
-    ("plans", "Pricing plans", ("plans",)),
-    ("compliance", "Compliance", ("personal_info", "classification", "classification_reason", "source_legality",
+    ("sources", _l("Sources"), ("sources",)),
+    ("dictionary", _l("Data dictionary"), ("fields",)),
+    ("files", _l("Files"), ("assets",)),
+    ("plans", _l("Pricing plans"), ("plans",)),
+    ("compliance", _l("Compliance"), ("personal_info", "classification", "classification_reason", "source_legality",
                                   "cross_border_transfer", "attestation")),
 )
 
@@ -143,7 +148,7 @@ def find_asset(product: DataProduct, asset_id: int) -> Asset:
         for asset in version.assets:
             if asset.id == asset_id:
                 return asset
-    abort(404, "No such file.")
+    abort(404, _("No such file."))
 
 
 def send_asset(asset: Asset):
@@ -152,12 +157,12 @@ def send_asset(asset: Asset):
     url = storage.presigned_url(asset.storage_key, expires_in=300, filename=asset.filename)
     if url:
         if not storage.exists(asset.storage_key):  # a presigned URL to nothing would end on S3's XML error
-            abort(404, "The stored file is missing.")
+            abort(404, _("The stored file is missing."))
         return redirect(url)
     try:
         stream = storage.open(asset.storage_key)
     except NotFound:
-        abort(404, "The stored file is missing.")
+        abort(404, _("The stored file is missing."))
     response = send_file(stream, mimetype=asset.content_type, as_attachment=True, download_name=asset.filename,
                          conditional=False, etag=False, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -171,21 +176,29 @@ def send_asset(asset: Asset):
 def label(enum_cls, value) -> str:
     if value is None or value == "":
         return "—"
+    english = _english_label(enum_cls, str(value))
+    return i18n.gettext(english) if english is not None else str(value)
+
+
+@lru_cache(maxsize=2048)
+def _english_label(enum_cls, value: str) -> str | None:
+    # A member's label as its msgid (pages show dozens of labels, each found once), None for an unknown value.
     try:
-        return enum_cls(value).label
+        return enum_cls(value).label_en
     except ValueError:
-        return str(value)
+        return None
 
 
 def labels(enum_cls, values) -> str:
-    return ", ".join(label(enum_cls, v) for v in values or []) or "—"
+    return i18n.gettext(", ").join(label(enum_cls, v) for v in values or []) or "—"
 
 
 def money(amount: int, currency) -> str:
-    return f"{currency} {minor_to_decimal(amount):,.2f}"
+    return i18n.money(amount, currency)
 
 
 def filesize(size: int) -> str:
+    """A file's size in bytes or binary multiples (the same digits and units in every locale of the interface)."""
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
@@ -206,28 +219,35 @@ def licence_url(licence_id: str) -> str | None:
 
 def price_words(plan: PricingPlan) -> str:
     if plan.kind == PlanKind.FREE:
-        return "Free"
+        return _("Free")
+    price = money(plan.amount, plan.currency)
     if plan.kind == PlanKind.SUBSCRIPTION:
-        period = {BillingPeriod.MONTH: "month", BillingPeriod.YEAR: "year"}.get(plan.billing_period, "period")
-        return f"{money(plan.amount, plan.currency)} per {period}"
-    return f"{money(plan.amount, plan.currency)}, paid once"
+        if plan.billing_period == BillingPeriod.MONTH:
+            return _("%(price)s per month", price=price)
+        if plan.billing_period == BillingPeriod.YEAR:
+            return _("%(price)s per year", price=price)
+        return _("%(price)s per period", price=price)
+    return _("%(price)s, paid once", price=price)
 
 
 def licence_terms_words(t: LicenceTerms, kind: str | None = None, billing_period: str | None = None) -> list[str]:
     """Licence terms as short plain sentences; ``kind`` and ``billing_period`` say how long a subscription runs."""
-    words = [f"May be used for: {labels(PermittedUse, t.permitted_uses).lower()}."]
+    words = [_("May be used for: %(uses)s.", uses=labels(PermittedUse, t.permitted_uses).lower())]
     if t.prohibitions:
-        words.append(f"Not allowed: {labels(Prohibition, t.prohibitions).lower()}.")
-    words.append(f"Territory: {label(Territory, t.territory)}.")
+        words.append(_("Not allowed: %(prohibited)s.", prohibited=labels(Prohibition, t.prohibitions).lower()))
+    words.append(_("Territory: %(territory)s.", territory=label(Territory, t.territory)))
     if kind == PlanKind.SUBSCRIPTION:
-        period = "year" if billing_period == BillingPeriod.YEAR else "month"
-        words.append(f"Licence runs one {period} at a time; renewing continues it.")
+        yearly = billing_period == BillingPeriod.YEAR
+        words.append(_("Licence runs one year at a time; renewing continues it.") if yearly
+                     else _("Licence runs one month at a time; renewing continues it."))
+    elif t.duration_days:
+        words.append(ngettext("Licence lasts %(num)d day.", "Licence lasts %(num)d days.", t.duration_days))
     else:
-        words.append(f"Licence lasts {t.duration_days} days." if t.duration_days else "Licence does not expire.")
-    words.append("Attribution required." if t.attribution_required else "No attribution needed.")
-    words.append("Derivative works allowed." if t.derivatives_allowed else "No derivative works.")
+        words.append(_("Licence does not expire."))
+    words.append(_("Attribution required.") if t.attribution_required else _("No attribution needed."))
+    words.append(_("Derivative works allowed.") if t.derivatives_allowed else _("No derivative works."))
     if t.share_alike:
-        words.append("Adaptations must be shared under these same terms.")
+        words.append(_("Adaptations must be shared under these same terms."))
     return words
 
 
@@ -235,9 +255,9 @@ def terms_words(plan: PricingPlan) -> list[str]:
     """A plan's licence terms as short plain sentences, with how it is sold."""
     words = licence_terms_words(plan.terms, plan.kind, plan.billing_period)
     if plan.requires_approval:
-        words.append("Each request needs the seller's approval.")
+        words.append(_("Each request needs the seller's approval."))
     if plan.licence_cap:
-        words.append(f"At most {plan.licence_cap} licence{'s' if plan.licence_cap != 1 else ''} sold.")
+        words.append(ngettext("At most %(num)d licence sold.", "At most %(num)d licences sold.", plan.licence_cap))
     return words
 
 
@@ -249,7 +269,8 @@ TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
-    "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification, "PlanKind": PlanKind,
+    "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
+    "PlanKind": PlanKind,
     "Territory": Territory, "PermittedUse": PermittedUse, "Prohibition": Prohibition, "SourceUsage": SourceUsage,
-    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES,
+    "EDITABLE_VERSION_STATES": EDITABLE_VERSION_STATES, "status_words": status_words,
 }

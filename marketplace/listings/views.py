@@ -6,11 +6,14 @@ service refuses, the same page is rendered again with the messages on the fields
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.bilingual import title_of
 from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db, login_manager
@@ -26,6 +29,8 @@ from marketplace.listings.forms import (
     SourceLookupForm,
     SourceUsageForm,
     UploadForm,
+    convert_chinese,
+    script_conversions,
 )
 from marketplace.listings.view_helpers import (
     acting_user,
@@ -102,18 +107,20 @@ def new_product():
     form.organization_id.choices = [SelectChoice(m.organization_id, m.organization.name) for m in user.memberships]
     if not form.is_submitted() and len(user.memberships) == 1:
         form.organization_id.data = user.memberships[0].organization_id
+    if converted := _convert_script(form):
+        return _metadata_page(form, creating=True, notice=converted)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("seller/product_form.html", form=form, creating=True), status
+        return _metadata_page(form, creating=True), status
     organization = next(m.organization for m in user.memberships if m.organization_id == form.organization_id.data)
     try:
         product = services.create_product(db.session, user, organization, form.to_data())
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
-        return render_template("seller/product_form.html", form=form, creating=True), exc.status
-    flash(f"Draft “{product.latest_version.title_en}” created. Add its sources, dictionary, files and plans.",
-          "success")
+        return _metadata_page(form, creating=True), exc.status
+    flash(_("Draft “%(title)s” created. Add its sources, dictionary, files and plans.",
+            title=title_of(product.latest_version)), "success")
     return redirect(url_for(".product", product_id=product.id))
 
 
@@ -138,16 +145,38 @@ def edit_metadata(product_id: int, number: int):
     form = MetadataForm()
     if not form.is_submitted():
         form.fill(version)
+    page = {"product": product, "version": version}
+    if converted := _convert_script(form):
+        return _metadata_page(form, notice=converted, **page)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("seller/product_form.html", form=form, product=product, version=version), status
+        return _metadata_page(form, **page), status
     try:
         services.update_metadata(db.session, acting_user(), version, form.to_data())
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
-        return render_template("seller/product_form.html", form=form, product=product, version=version), exc.status
-    return done(version, "Overview saved.", "overview")
+        return _metadata_page(form, **page), exc.status
+    return done(version, _("Overview saved."), "overview")
+
+
+def _metadata_page(form: MetadataForm, **page):
+    """The create or edit form of a version's overview, offering the other script for its Chinese text."""
+    conversions = script_conversions(form.title_zh.data, form.description_zh.data)
+    return render_template("seller/product_form.html", form=form, conversions=conversions, **page)
+
+
+def _convert_script(form: MetadataForm) -> str | None:
+    """When the seller asked to rewrite the Chinese text in the other script: do it in the form only (nothing is
+    saved) and say so; None for any other post."""
+    direction = request.form.get("convert") if form.is_submitted() else None
+    if not direction or not convert_chinese(form, direction):
+        return None
+    if direction == "to_traditional":
+        return _("The Chinese title and description are now in Traditional Chinese (Hong Kong). Check them, "
+                 "edit what the conversion got wrong, then save.")
+    return _("The Chinese title and description are now in Simplified Chinese. Check them, edit what the "
+             "conversion got wrong, then save.")
 
 
 @bp.post("/products/<int:product_id>/versions")
@@ -162,7 +191,8 @@ def new_version(product_id: int):
     except DomainError as exc:
         apply_domain_errors(form, exc)
         return refused(product, latest, exc, {"new_version": form})
-    return done(created, f"Version {created.label} started as a draft with everything from {latest.label}.")
+    return done(created, _("Version %(label)s started as a draft with everything from %(previous)s.",
+                           label=created.label, previous=latest.label))
 
 
 # ---------------------------------------------------------------- sources
@@ -175,7 +205,7 @@ def add_source(product_id: int, number: int):
         return refusal
     return _save(version, SourceForm(prefix="source"), "source",
                  lambda form: services.add_source(db.session, acting_user(), version, form.to_data()),
-                 "Source added.", "sources")
+                 _("Source added."), "sources")
 
 
 @bp.post(f"{VERSION}/sources/lookup")
@@ -188,11 +218,12 @@ def lookup_source(product_id: int, number: int):
     found = opendata.lookup_source(form.q.data) if form.validate_on_submit() else None
     if found is None:
         form.q.errors = list(form.q.errors) + [
-            "No dataset with this URL or name in the DATA.GOV.HK catalog. Check it, or fill the form by hand."]
+            _("No dataset with this URL or name in the DATA.GOV.HK catalog. Check it, or fill the form by hand.")]
         return render_workspace(version.product, version, status=422, forms={"lookup": form})
     source = SourceForm(formdata=None, prefix="source", data=found)
     return render_workspace(version.product, version, forms={"lookup": form, "source": source},
-                            notice=f"Found “{found['title']}”. Review the details below, then add the source.")
+                            notice=_("Found “%(title)s”. Review the details below, then add the source.",
+                                     title=found["title"]))
 
 
 @bp.post(f"{VERSION}/sources/<int:source_id>/usage")
@@ -203,17 +234,17 @@ def update_source_usage(product_id: int, number: int, source_id: int):
     if not form.validate_on_submit():
         choices = ", ".join(u.label.lower() for u in SourceUsage)
         return render_workspace(version.product, version, status=422,
-                                error=f"Choose how the product uses the source: {choices}.")
+                                error=_("Choose how the product uses the source: %(choices)s.", choices=choices))
     return _act(version, lambda: services.update_source(db.session, acting_user(), version, source_id,
                                                         {"usage": form.usage.data}),
-                "Source usage saved.", "sources")
+                _("Source usage saved."), "sources")
 
 
 @bp.post(f"{VERSION}/sources/<int:source_id>/delete")
 def remove_source(product_id: int, number: int, source_id: int):
     version = load_version(product_id, number)
     return _act(version, lambda: services.remove_source(db.session, acting_user(), version, source_id),
-                "Source removed.", "sources")
+                _("Source removed."), "sources")
 
 
 # ---------------------------------------------------------------- data dictionary
@@ -233,7 +264,8 @@ def save_dictionary(product_id: int, number: int):
     except DomainError as exc:
         form.apply_errors(exc, positions)
         return refused(version.product, version, exc, {"dictionary": form})
-    return done(version, f"Data dictionary saved ({len(fields)} fields).", "dictionary")
+    return done(version, ngettext("Data dictionary saved (%(num)d field).", "Data dictionary saved (%(num)d fields).",
+                                  len(fields)), "dictionary")
 
 
 @bp.post(f"{VERSION}/assets/<int:asset_id>/infer")
@@ -247,12 +279,14 @@ def infer_dictionary(product_id: int, number: int, asset_id: int):
         result = assets.infer_from_asset(_storage(), asset)
     except DomainError as exc:
         form = DictionaryForm.for_rows(version.fields, prefix="dict")
-        form.form_errors.append(f"Could not infer a dictionary from this file: {exc.message}")
+        form.form_errors.append(_("Could not infer a dictionary from this file: %(reason)s", reason=exc.message))
         return refused(version.product, version, exc, {"dictionary": form})
     form = DictionaryForm.for_rows(assets.dictionary_from_inference(version, result), prefix="dict")
     return render_workspace(
         version.product, version, forms={"dictionary": form}, inference=result, inferred_from=asset,
-        notice=f"Proposed {len(result.fields)} fields from {asset.filename}. Review them, then save the dictionary.",
+        notice=ngettext("Proposed %(num)d field from %(name)s. Review it, then save the dictionary.",
+                        "Proposed %(num)d fields from %(name)s. Review them, then save the dictionary.",
+                        len(result.fields), name=asset.filename),
     )
 
 
@@ -276,18 +310,19 @@ def upload(product_id: int, number: int):
     except DomainError as exc:
         if isinstance(exc, UploadTooLarge):
             limit = filesize(current_app.config["MAX_UPLOAD_BYTES"])
-            exc = UploadTooLarge(f"The file is too large: the upload limit is {limit}. Nothing was stored.",
-                                 {"file": [f"Larger than the {limit} limit."]})
+            exc = UploadTooLarge(_("The file is too large: the upload limit is %(limit)s. Nothing was stored.",
+                                   limit=limit), {"file": [_("Larger than the %(limit)s limit.", limit=limit)]})
         apply_domain_errors(form, exc)
         return refused(version.product, version, exc, {"upload": form})
-    return done(version, f"Uploaded {asset.filename} ({asset.kind.label.lower()}).", "files")
+    kind = _("sample") if asset.kind.value == "sample" else _("deliverable")
+    return done(version, _("Uploaded %(name)s (%(kind)s).", name=asset.filename, kind=kind), "files")
 
 
 @bp.post(f"{VERSION}/assets/<int:asset_id>/delete")
 def delete_asset(product_id: int, number: int, asset_id: int):
     version = load_version(product_id, number)
     return _act(version, lambda: assets.delete_asset(db.session, _storage(), acting_user(), version, asset_id),
-                "File deleted.", "files")
+                _("File deleted."), "files")
 
 
 @bp.get("/products/<int:product_id>/assets/<int:asset_id>")
@@ -308,7 +343,7 @@ def add_plan(product_id: int, number: int):
         return refusal
     return _save(version, PlanForm(prefix="plan"), "plan",
                  lambda form: services.add_plan(db.session, acting_user(), version, form.to_data()),
-                 "Pricing plan added.", "plans")
+                 _("Pricing plan added."), "plans")
 
 
 @bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -316,7 +351,7 @@ def edit_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
     plan = next((p for p in version.plans if p.id == plan_id), None)
     if plan is None:
-        return refused(version.product, version, NotFound("No such plan."))
+        return refused(version.product, version, NotFound(_("No such plan.")))
     if refusal := _editable(version.product, version):
         return refusal
     form = PlanForm()
@@ -331,14 +366,14 @@ def edit_plan(product_id: int, number: int, plan_id: int):
         db.session.rollback()
         apply_domain_errors(form, exc)
         return render_template("seller/plan_form.html", **page), exc.status
-    return done(version, "Pricing plan saved.", "plans")
+    return done(version, _("Pricing plan saved."), "plans")
 
 
 @bp.post(f"{VERSION}/plans/<int:plan_id>/delete")
 def remove_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
     return _act(version, lambda: services.remove_plan(db.session, acting_user(), version, plan_id),
-                "Pricing plan removed.", "plans")
+                _("Pricing plan removed."), "plans")
 
 
 # ---------------------------------------------------------------- compliance
@@ -350,7 +385,7 @@ def compliance(product_id: int, number: int):
     if refusal := _editable(version.product, version):
         return refusal
     form = ComplianceForm(prefix="compliance")
-    message = "Compliance profile saved and attested." if form.attest.data else "Compliance profile saved."
+    message = _("Compliance profile saved and attested.") if form.attest.data else _("Compliance profile saved.")
     return _save(version, form, "compliance",
                  lambda form: services.set_compliance(db.session, acting_user(), version, form.to_data(),
                                                       attest=bool(form.attest.data),

@@ -1,19 +1,51 @@
-"""Controlled vocabularies of a listing, each a StrEnum with a human label."""
+"""Controlled vocabularies of a listing, each a StrEnum with a human label in the reader's language."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from marketplace.i18n import gettext
+
+# Each labelled enum's labels by value, as catalog messages (set with ``labelled``).
+_LABELS: dict[type, Mapping[str, LazyString]] = {}
+
+
+def labelled(labels: Mapping[str, LazyString]) -> Callable[[type], type]:
+    """Class decorator giving an enum its labels (``_l`` messages by value)."""
+    def give(cls: type) -> type:
+        _LABELS[cls] = labels
+        return cls
+    return give
 
 
 class LabelledEnum(enum.StrEnum):
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """The member's name in the reader's language."""
+        found = _LABELS.get(type(self), {}).get(self.value)
+        return gettext(found._args[0]) if found is not None else self.value.replace("_", " ").capitalize()
+
+    @property
+    def label_en(self) -> str:
+        """The member's name in English, for documents whose literals say they are English (DCAT, ODRL)."""
+        found = _LABELS.get(type(self), {}).get(self.value)
+        return found._args[0] if found is not None else self.value.replace("_", " ").capitalize()
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def choices(cls) -> list[tuple[str, str | LazyString]]:
+        """(value, label) pairs for a form; the labels are translated when the form is rendered."""
+        return [(m.value, _LABELS.get(cls, {}).get(m.value) or m.label) for m in cls]
 
 
+@labelled({
+    "transport": _l("Transport"), "environment": _l("Environment"), "weather": _l("Weather"),
+    "geospatial": _l("Geospatial"), "energy": _l("Energy"), "economy": _l("Economy"), "health": _l("Health"),
+    "population": _l("Population"), "city_management": _l("City management"), "consumer": _l("Consumer"),
+    "finance": _l("Finance"), "education": _l("Education"), "other": _l("Other"),
+})
 class Category(LabelledEnum):
     TRANSPORT = "transport"
     ENVIRONMENT = "environment"
@@ -30,19 +62,20 @@ class Category(LabelledEnum):
     OTHER = "other"
 
 
-_PLACE_LABELS = {"hong_kong": "Hong Kong", "mainland_china": "Mainland China", "cross_city": "Cross-city"}
 
 
+@labelled({"hong_kong": _l("Hong Kong"), "shanghai": _l("Shanghai"), "cross_city": _l("Cross-city")})
 class Region(LabelledEnum):
     HONG_KONG = "hong_kong"
     SHANGHAI = "shanghai"
     CROSS_CITY = "cross_city"
 
-    @property
-    def label(self) -> str:
-        return _PLACE_LABELS.get(self.value, super().label)
 
-
+@labelled({
+    "realtime": _l("Real time"), "hourly": _l("Hourly"), "daily": _l("Daily"), "weekly": _l("Weekly"),
+    "monthly": _l("Monthly"), "quarterly": _l("Quarterly"), "yearly": _l("Yearly"), "irregular": _l("Irregular"),
+    "one_off": _l("One-off"),
+})
 class UpdateFrequency(LabelledEnum):
     REALTIME = "realtime"
     HOURLY = "hourly"
@@ -55,6 +88,7 @@ class UpdateFrequency(LabelledEnum):
     ONE_OFF = "one_off"
 
 
+@labelled({"file": _l("File"), "api": _l("API"), "report": _l("Report")})
 class DeliveryMethod(LabelledEnum):
     FILE = "file"
     API = "api"
@@ -80,6 +114,11 @@ class DataFormat(enum.StrEnum):
         return [(m.value, m.value) for m in cls]
 
 
+@labelled({
+    "data_gov_hk": _l("DATA.GOV.HK"), "csdi": _l("CSDI Portal (Hong Kong)"), "hko": _l("Hong Kong Observatory"),
+    "shanghai_public_data": _l("Shanghai Public Data Open Platform"), "soda": _l("SODA Shanghai Open Data Apps"),
+    "shanghai_ev": _l("Shanghai EV public data"), "other": _l("Other"),
+})
 class Portal(LabelledEnum):
     DATA_GOV_HK = "data_gov_hk"
     CSDI = "csdi"
@@ -89,15 +128,11 @@ class Portal(LabelledEnum):
     SHANGHAI_EV = "shanghai_ev"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return {
-            "data_gov_hk": "DATA.GOV.HK", "csdi": "CSDI Portal (Hong Kong)", "hko": "Hong Kong Observatory",
-            "shanghai_public_data": "Shanghai Public Data Open Platform", "soda": "SODA Shanghai Open Data Apps",
-            "shanghai_ev": "Shanghai EV public data", "other": "Other",
-        }[self.value]
 
-
+@labelled({
+    "verbatim": _l("Verbatim copy"), "subset": _l("Subset of records, unaltered"),
+    "derived": _l("Derived work (transformed)"),
+})
 class SourceUsage(LabelledEnum):
     """How a product uses a cited source: what its licence's derivative and share-alike terms turn on."""
 
@@ -105,14 +140,12 @@ class SourceUsage(LabelledEnum):
     SUBSET = "subset"      # whole records of the source, selected but not altered
     DERIVED = "derived"    # cleaned, joined, aggregated or otherwise transformed (an adaptation)
 
-    @property
-    def label(self) -> str:
-        return {
-            "verbatim": "Verbatim copy", "subset": "Subset of records, unaltered",
-            "derived": "Derived work (transformed)",
-        }[self.value]
 
-
+@labelled({
+    "string": _l("String"), "integer": _l("Integer"), "number": _l("Number"), "boolean": _l("Boolean"),
+    "date": _l("Date"), "datetime": _l("Date and time"), "geometry": _l("Geometry"), "object": _l("Object"),
+    "array": _l("Array"),
+})
 class FieldType(LabelledEnum):
     STRING = "string"
     INTEGER = "integer"
@@ -125,17 +158,20 @@ class FieldType(LabelledEnum):
     ARRAY = "array"
 
 
+@labelled({"sample": _l("Sample"), "deliverable": _l("Deliverable")})
 class AssetKind(LabelledEnum):
     SAMPLE = "sample"
     DELIVERABLE = "deliverable"
 
 
+@labelled({"free": _l("Free"), "one_time": _l("One time"), "subscription": _l("Subscription")})
 class PlanKind(LabelledEnum):
     FREE = "free"
     ONE_TIME = "one_time"
     SUBSCRIPTION = "subscription"
 
 
+@labelled({"month": _l("Month"), "year": _l("Year")})
 class BillingPeriod(LabelledEnum):
     MONTH = "month"
     YEAR = "year"
@@ -151,37 +187,36 @@ class Currency(enum.StrEnum):
         return [(m.value, m.value) for m in cls]
 
 
+@labelled({
+    "internal_analysis": _l("Internal analysis"), "commercial_product": _l("Commercial product"),
+    "research": _l("Research"), "ai_training": _l("AI / model training"),
+})
 class PermittedUse(LabelledEnum):
     INTERNAL_ANALYSIS = "internal_analysis"
     COMMERCIAL_PRODUCT = "commercial_product"
     RESEARCH = "research"
     AI_TRAINING = "ai_training"
 
-    @property
-    def label(self) -> str:
-        return {"ai_training": "AI / model training"}.get(self.value, super().label)
 
-
+@labelled({
+    "resale": _l("Resale"), "redistribution": _l("Redistribution"), "reidentification": _l("Re-identification"),
+})
 class Prohibition(LabelledEnum):
     RESALE = "resale"
     REDISTRIBUTION = "redistribution"
     REIDENTIFICATION = "reidentification"
 
-    @property
-    def label(self) -> str:
-        return {"reidentification": "Re-identification"}.get(self.value, super().label)
 
-
+@labelled({"hong_kong": _l("Hong Kong"), "mainland_china": _l("Mainland China"), "worldwide": _l("Worldwide")})
 class Territory(LabelledEnum):
     HONG_KONG = "hong_kong"
     MAINLAND_CHINA = "mainland_china"
     WORLDWIDE = "worldwide"
 
-    @property
-    def label(self) -> str:
-        return _PLACE_LABELS.get(self.value, super().label)
 
-
+@labelled({
+    "none": _l("None"), "anonymised": _l("Anonymised"), "personal": _l("Personal"), "sensitive": _l("Sensitive"),
+})
 class PersonalInfo(LabelledEnum):
     NONE = "none"
     ANONYMISED = "anonymised"
@@ -189,6 +224,7 @@ class PersonalInfo(LabelledEnum):
     SENSITIVE = "sensitive"
 
 
+@labelled({"general": _l("General"), "important": _l("Important"), "core": _l("Core")})
 class Classification(LabelledEnum):
     """GB/T 43697-2024 data classification levels."""
 

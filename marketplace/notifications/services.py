@@ -1,7 +1,19 @@
-"""Notify users in the app and by e-mail (written to the outbox, sent after the commit)."""
+"""Notify users in the app and by e-mail (written to the outbox, sent after the commit), each in their own
+language and time zone.
+
+A notification's words are given as text to be written for each recipient, not as finished strings: a lazy
+string (``lazy_gettext("Licence %(serial)s sold", serial=...)``) or a function returning the text (for text
+built from several pieces, ``lambda: _("...") + ...``). Each is turned into words inside
+``i18n.in_locale_of(recipient)``, so a buyer in Hong Kong and a colleague in Shanghai each read their own.
+A plain ``str`` is taken as it is (text that needs no translation).
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import has_app_context
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -9,26 +21,38 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
+from marketplace.i18n import in_locale_of
 from marketplace.mail import public_link, send_mail
 from marketplace.notifications.models import Notification
 
+#: Words for a recipient: a string, a lazy string, or a function called in the recipient's locale.
+Words = str | LazyString | Callable[[], str]
+
+
+def written(words: Words) -> str:
+    """``words`` as text in the current locale (call inside ``in_locale_of``)."""
+    return str(words()) if callable(words) else str(words)
+
 
 def notify_organization(
-    session: Session, organization: Organization, subject: str, body: str, link: str | None = None
+    session: Session, organization: Organization, subject: Words, body: Words, link: str | None = None
 ) -> list[Notification]:
-    """Give every member of ``organization`` an in-app notification and an e-mail with the same text."""
+    """Give every member of ``organization`` an in-app notification and an e-mail with the same text, written in
+    the member's own language and time zone."""
     members = session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization.id, User.active.is_(True)).order_by(User.id)
     ).all()
     out = []
     for user in members:
-        note = Notification(user_id=user.id, organization_id=organization.id, subject=subject, body=body, link=link)
+        with in_locale_of(user):
+            title, text = written(subject)[:200], written(body)
+        note = Notification(user_id=user.id, organization_id=organization.id, subject=title, body=text, link=link)
         session.add(note)
         out.append(note)
         if has_app_context():
             url = f"\n\n{public_link(link)}" if link else ""
-            send_mail(user.email, subject, f"{body}{url}", session=session)  # sent after the commit
+            send_mail(user.email, title, f"{text}{url}", session=session)  # sent after the commit
     session.flush()
     return out
 
@@ -54,7 +78,7 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
     if notification_id is not None:
         note = session.get(Notification, notification_id)
         if note is None:
-            raise NotFound("No such notification.")
+            raise NotFound(_("No such notification."))
         require(user, Permission.READ_NOTIFICATION, note)  # another user's notification is NotFound too
         query = query.where(Notification.id == notification_id)
     return session.execute(query.values(read_at=utcnow())).rowcount

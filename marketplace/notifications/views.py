@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from marketplace.errors import NotFound
@@ -30,7 +32,7 @@ def index():
 @login_required
 def read_all():
     marked = services.mark_read(db.session, current_user)
-    flash(f"Marked {marked} notification{'' if marked == 1 else 's'} read.", "success")
+    flash(ngettext("Marked %(num)d notification read.", "Marked %(num)d notifications read.", marked), "success")
     return redirect(url_for("notifications.index"))
 
 
@@ -41,7 +43,7 @@ def open_one(notification_id: int):
     try:
         services.mark_read(db.session, current_user, notification_id)
     except NotFound:
-        return render_template("notifications/index.html", error="No such notification.",
+        return render_template("notifications/index.html", error=_("No such notification."),
                                notifications=services.notifications_for(db.session, current_user)), 404
     note = db.session.get(Notification, notification_id)
     return redirect(note.link if note.link and note.link.startswith("/") else url_for("notifications.index"))

@@ -8,6 +8,7 @@ is the same refund at the provider, and an anomaly already refunded is refused (
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -17,8 +18,19 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound
+from marketplace.i18n import N_
 from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentAnomaly
+from marketplace.orders.states import OrderStatus
 from marketplace.payments import PaymentProvider
+from marketplace.payments.stripe_provider import MISMATCHES
+from marketplace.recorded_text import RecordedText
+
+# What an anomaly's detail says: recorded in English, shown in the reader's language.
+MISMATCH = N_("Payment does not match %(number)s: %(detail)s.")
+CLOSED_ORDER = N_("Payment for %(number)s, which is %(status)s.")
+SECOND_PAYMENT = N_("Second payment for %(number)s, already paid with %(payment)s.")
+ANOMALY_DETAILS = RecordedText(MISMATCH, CLOSED_ORDER, SECOND_PAYMENT, *MISMATCHES,
+                               status=lambda value: OrderStatus(value).label.lower())
 
 
 def anomaly_for_payment(session: Session, provider: str, payment_reference: str) -> PaymentAnomaly | None:
@@ -76,12 +88,13 @@ def refund_anomaly(session: Session, user: User, anomaly_id: int, payments: Paym
         .execution_options(populate_existing=True)
     )
     if anomaly is None:
-        raise NotFound("No such payment anomaly.")
+        raise NotFound(_("No such payment anomaly."))
     if anomaly.status == AnomalyStatus.REFUNDED:
-        raise Conflict(f"Payment {anomaly.payment_reference} was already refunded ({anomaly.refund_reference}).")
+        raise Conflict(_("Payment %(payment)s was already refunded (%(refund)s).",
+                         payment=anomaly.payment_reference, refund=anomaly.refund_reference))
     if anomaly.provider != payments.name:
-        raise Conflict(f"Payment {anomaly.payment_reference} was taken by {anomaly.provider}, which is not the "
-                       "payment provider configured now.")
+        raise Conflict(_("Payment %(payment)s was taken by %(provider)s, which is not the payment provider "
+                         "configured now.", payment=anomaly.payment_reference, provider=anomaly.provider))
     metadata = {"anomaly_id": str(anomaly.id)}
     if anomaly.order_id is not None:
         metadata["order_id"] = str(anomaly.order_id)

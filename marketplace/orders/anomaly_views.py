@@ -11,6 +11,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from marketplace.errors import DomainError, NotFound, error_headers
@@ -25,6 +26,7 @@ bp = Blueprint("payment_anomalies", __name__)
 def render_anomalies(*, status: int = 200, error: str | None = None, headers: dict | None = None):
     found = service.anomalies(db.session, acting_user())
     return render_template("admin/payment_anomalies.html", anomalies=found, error=error, AnomalyStatus=AnomalyStatus,
+                           anomaly_detail=service.ANOMALY_DETAILS.shown,
                            open_count=sum(1 for a in found if a.status == AnomalyStatus.OPEN)), status, headers or {}
 
 
@@ -47,5 +49,6 @@ def refund(anomaly_id: int):
         if exc.status in (401, 403):
             raise
         return render_anomalies(status=exc.status, error=exc.message, headers=error_headers(exc))
-    flash(f"Refunded payment {anomaly.payment_reference} ({anomaly.refund_reference}).", "success")
+    flash(_("Refunded payment %(payment)s (%(refund)s).", payment=anomaly.payment_reference,
+            refund=anomaly.refund_reference), "success")
     return redirect(url_for(".anomalies"))

@@ -7,6 +7,7 @@ API's one error shape; a scenario the plan's terms do not allow is 422 with the 
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
@@ -52,7 +53,8 @@ def _buyer_organization(user: User, slug: str) -> Organization:
     try:
         return organization_for_member(db.session, user, slug)
     except NotFound:
-        raise ValidationFailed("Unknown organization.", {"organization": ["You are not a member of it."]}) from None
+        raise ValidationFailed(_("Unknown organization."),
+                               {"organization": [_("You are not a member of it.")]}) from None
 
 
 @blp.route("/orders", methods=["POST"])
@@ -90,7 +92,8 @@ def list_orders(query):
     slug = query.get("organization")
     if query["role"] == "seller":
         if not slug:
-            raise ValidationFailed("Name the selling organization.", {"organization": ["Required with role=seller."]})
+            raise ValidationFailed(_("Name the selling organization."),
+                                   {"organization": [_("Required with role=seller.")]})
         return orders.seller_orders(db.session, user, organization_for_member(db.session, user, slug))
     organization = organization_for_member(db.session, user, slug) if slug else None
     return orders.buyer_orders(db.session, user, organization.id if organization else None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,8 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
-from marketplace.orders.anomalies import record_anomaly
+from marketplace.i18n import N_
+from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
@@ -23,8 +26,14 @@ from marketplace.payments import (
     PaymentProvider,
     PaymentUnavailable,
 )
+from marketplace.payments.simulated import DECLINED_CARDS, charge_test_card
+from marketplace.recorded_text import RecordedText
 
 log = logging.getLogger(__name__)
+
+# Why a payment failed, as the order records it (English) and its buyer reads it.
+DELAYED_FAILURE = N_("The delayed payment failed at Stripe.")
+PAYMENT_FAILURES = RecordedText(*dict.fromkeys(reason for _code, reason in DECLINED_CARDS.values()), DELAYED_FAILURE)
 
 
 def close_checkout(order: Order) -> None:
@@ -45,7 +54,8 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
     require_buyer(session, user, order)
     if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise Conflict(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
+        raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
+                         status=order.status.label.lower()))
     order.payment_attempts += 1
     # The order's random token makes the provider's key unique even if order ids and the client's idempotency keys
     # are used again (a reset database).
@@ -64,7 +74,8 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
     order no longer awaiting payment (read under the order's lock, so two confirmations issue one licence)."""
     def same_provider(_state: OrderStatus) -> None:
         if order.payment_provider and order.payment_provider != provider:
-            raise Conflict(f"Order {order.number} is paid through {order.payment_provider}, not {provider}.")
+            raise Conflict(_("Order %(number)s is paid through %(provider)s, not %(other)s.", number=order.number,
+                             provider=order.payment_provider, other=provider))
 
     move_order(session, None, order, OrderAction.PAY, OrderActor.SYSTEM, check=same_provider, provider=provider,
                payment_reference=payment_reference)
@@ -78,7 +89,8 @@ def record_payment_failure(session: Session, order: Order, message: str) -> Orde
     """A declined or failed payment: the order keeps waiting (the buyer may try again or cancel). InvalidTransition
     for an order no longer awaiting payment (paid meanwhile, cancelled, expired)."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
-        raise InvalidTransition(f"Order {order.number} is {order.status.label.lower()}, not awaiting payment.")
+        raise InvalidTransition(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
+                                  status=order.status.label.lower()))
     order.payment_error = message[:500]
     record(session, actor_id=None, action="order.payment_failed", subject_type="order", subject_id=order.id,
            payload={"message": order.payment_error})
@@ -92,16 +104,14 @@ def awaits_simulated_payment(order: Order) -> bool:
 
 def pay_with_test_card(session: Session, user: User, order: Order, card_number: str) -> Order:
     """The simulated checkout: a test card pays (the order is fulfilled) or fails like Stripe's test cards."""
-    from marketplace.payments.simulated import charge_test_card
-
     require_buyer(session, user, order)
     lock_order(session, order)  # one card charge per order: concurrent payments wait here and are refused
     if not awaits_simulated_payment(order):
-        raise Conflict(f"Order {order.number} is not waiting for a simulated payment.")
+        raise Conflict(_("Order %(number)s is not waiting for a simulated payment.", number=order.number))
     try:
         reference = charge_test_card(card_number)
     except PaymentError as exc:
-        record_payment_failure(session, order, exc.message)
+        record_payment_failure(session, order, exc.recorded)
         raise
     return confirm_payment(session, order, provider="simulated", payment_reference=reference)
 
@@ -134,7 +144,8 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
                     record_anomaly(session, provider=payments.name, payment_reference=state.payment_reference,
                                    kind=AnomalyKind.MISMATCH, order=order, amount=state.amount,
                                    currency=state.currency,
-                                   detail=f"Payment does not match {order.number}: {state.detail}.")
+                                   detail=ANOMALY_DETAILS.english(MISMATCH, number=order.number,
+                                                                  detail=state.detail))
                 elif state.outcome is PaymentOutcome.MISSING:
                     log.warning("%s does not know checkout %s of %s.", payments.name, order.payment_reference,
                                 order.number)
@@ -153,10 +164,10 @@ def expire_unpaid(session: Session, order: Order) -> Order:
     InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired), read under the
     order's lock."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
-        raise InvalidTransition(f"Cannot expire order {order.number}: it is {order.status.label.lower()}, "
-                                "not awaiting payment.")
+        raise InvalidTransition(_("Cannot expire order %(number)s: it is %(status)s, not awaiting payment.",
+                                  number=order.number, status=order.status.label.lower()))
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
     order.deadline = None
-    notify_buyer(session, order, f"Order {order.number} expired",
-                  "Your order expired: the checkout ended without payment.")
+    notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),
+                 _l("Your order expired: the checkout ended without payment."))
     return order

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,7 @@ def actor_for(session: Session, user: User, order: Order, action: OrderAction) -
         return OrderActor.BUYER
     if seller:
         return OrderActor.SELLER
-    raise Forbidden("This order belongs to another organization.")
+    raise Forbidden(_("This order belongs to another organization."))
 
 
 def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
@@ -58,7 +59,7 @@ def is_buyer(session: Session, user: User, held: Order | Licence) -> bool:
 def require_buyer(session: Session, user: User, order: Order) -> None:
     """Forbidden unless ``user`` acts for the buyer: the seller may not pay, nor may anyone else."""
     if not permits(user, Permission.ACT_FOR_BUYER, order):
-        raise Forbidden("Only the buyer pays for an order.")
+        raise Forbidden(_("Only the buyer pays for an order."))
 
 
 def move_order(session: Session, user: User | None, order: Order, action: OrderAction, actor: OrderActor, *,
@@ -76,11 +77,15 @@ def lock_order(session: Session, order: Order) -> OrderStatus:
 
 
 def checked_message(value: str | None, field: str, what: str, required: bool) -> str:
+    """``value`` stripped; ValidationFailed when it is required and empty, or too long (``what`` names it)."""
     value = (value or "").strip()
     if required and not value:
-        raise ValidationFailed(f"{what} is required.", {field: [f"{what} is required."]})
+        needed = {"reason": _("A reason is required."), "message": _("A message to the buyer is required.")}.get(
+            field, _("Required."))
+        raise ValidationFailed(needed, {field: [needed]})
     if len(value) > MAX_MESSAGE:
-        raise ValidationFailed(f"{what} is too long.", {field: [f"At most {MAX_MESSAGE} characters."]})
+        too_long = _("At most %(count)s characters.", count=MAX_MESSAGE)
+        raise ValidationFailed(too_long, {field: [too_long]})
     return value
 
 
@@ -107,8 +112,9 @@ def licences_held(session: Session, plan_id: int) -> int:
 def take_licence(session: Session, plan: PricingPlan) -> None:
     """Refuse (Conflict) when a capped plan has no licence left; call with the plan locked."""
     if plan.licence_cap is not None and licences_held(session, plan.id) >= plan.licence_cap:
-        raise Conflict(f"All {plan.licence_cap} licences of the plan “{plan.name}” are taken.",
-                       {"plan_id": ["This plan is sold out."]})
+        raise Conflict(_("All %(count)s licences of the plan “%(name)s” are taken.", count=plan.licence_cap,
+                         name=plan.name),
+                       {"plan_id": [_("This plan is sold out.")]})
 
 
 def notify_buyer(session: Session, order: Order, subject: str, body: str) -> None:

@@ -6,6 +6,8 @@ fields by ``apply_domain_errors``.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
@@ -15,8 +17,10 @@ from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, 
 from marketplace.listings.vocab import Territory
 
 
-def blank_choice(enum_cls, label: str = "— choose —") -> list[SelectChoice]:
-    return [SelectChoice("", label), *(SelectChoice(value, text) for value, text in enum_cls.choices())]
+def blank_choice(enum_cls):
+    """Choices read when the form is shown, so their labels are in the language of the request."""
+    return lambda: [SelectChoice("", _("— choose —")),
+                    *(SelectChoice(value, text) for value, text in enum_cls.choices())]
 
 
 class LicenceRequestForm(IdempotentForm):
@@ -26,22 +30,24 @@ class LicenceRequestForm(IdempotentForm):
     API returns, appear beside the fields.
     """
 
-    organization_id = SelectField("Organization licensing", choices=[], validate_choice=False,
-                                  description="The licence is issued to this organization; every member may use it.")
-    purpose = SelectField("Purpose", choices=blank_choice(Purpose), validate_choice=False)
-    sector = SelectField("Sector", choices=blank_choice(Sector), validate_choice=False)
-    territory = SelectField("Territory of use", choices=blank_choice(Territory), validate_choice=False,
-                            description="Where the data will be used.")
-    expected_users = StringField("Expected users", render_kw={"inputmode": "numeric"},
+    organization_id = SelectField(_l("Organization licensing"), choices=[], validate_choice=False,
+                                  description=_l("The licence is issued to this organization; every member may "
+                                                 "use it."))
+    purpose = SelectField(_l("Purpose"), choices=blank_choice(Purpose), validate_choice=False)
+    sector = SelectField(_l("Sector"), choices=blank_choice(Sector), validate_choice=False)
+    territory = SelectField(_l("Territory of use"), choices=blank_choice(Territory), validate_choice=False,
+                            description=_l("Where the data will be used."))
+    expected_users = StringField(_l("Expected users"), render_kw={"inputmode": "numeric"},
                                  validators=[Length(max=20)],
-                                 description=f"How many people will work with the data (1 to {MAX_EXPECTED_USERS:,}).")
+                                 description=_l("How many people will work with the data (1 to %(most)s).",
+                                                most=format(MAX_EXPECTED_USERS, ",")))
     description = TextAreaField(
-        "Describe the use", render_kw={"rows": 5}, validators=[Length(max=MAX_DESCRIPTION * 2)],
-        description=f"In your own words, {MIN_DESCRIPTION} to {MAX_DESCRIPTION:,} characters. "
-                    "The licence and its certificate name this scenario.",
+        _l("Describe the use"), render_kw={"rows": 5}, validators=[Length(max=MAX_DESCRIPTION * 2)],
+        description=_l("In your own words, %(least)s to %(most)s characters. The licence and its certificate name "
+                       "this scenario.", least=MIN_DESCRIPTION, most=format(MAX_DESCRIPTION, ",")),
     )
-    accept_terms = BooleanField("I accept the licence terms of this plan on behalf of the organization.")
-    submit = SubmitField("Request licence")
+    accept_terms = BooleanField(_l("I accept the licence terms of this plan on behalf of the organization."))
+    submit = SubmitField(_l("Request licence"))
 
     def set_organizations(self, organizations) -> LicenceRequestForm:
         self.organization_id.choices = [SelectChoice(str(o.id), o.name) for o in organizations]
@@ -63,8 +69,8 @@ class LicenceRequestForm(IdempotentForm):
 class CheckoutForm(FlaskForm):
     """The simulated checkout: a test card number, then pay or leave."""
 
-    card_number = StringField("Card number", validators=[Length(max=40)],
+    card_number = StringField(_l("Card number"), validators=[Length(max=40)],
                               render_kw={"autocomplete": "off", "inputmode": "numeric",
                                          "placeholder": "4242 4242 4242 4242"})
-    pay = SubmitField("Pay")
-    cancel = SubmitField("Cancel")
+    pay = SubmitField(_l("Pay"))
+    cancel = SubmitField(_l("Cancel"))

@@ -6,10 +6,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
@@ -58,9 +60,11 @@ def fulfil(session: Session, order: Order) -> Licence:
     record(session, actor_id=None, action="licence.issue", subject_type="licence", subject_id=licence.id,
            payload={"serial": licence.serial, "order_id": order.id, "valid_from": licence.valid_from.isoformat(),
                     "valid_until": licence.valid_until.isoformat() if licence.valid_until else None})
-    notify_buyer(session, order, f"Licence {licence.serial} issued",
-                  f"Your licence for {order.product.slug} is active. Download the data from My licences.")
-    notify_organization(session, order.seller_organization, f"Licence {licence.serial} sold",
-                        f"{order.buyer_organization.name} licensed “{plan.name}” ({order.number}).",
+    notify_buyer(session, order, _l("Licence %(serial)s issued", serial=licence.serial),
+                 _l("Your licence for %(product)s is active. Download the data from My licences.",
+                    product=lazy_title_of(order.version)))
+    notify_organization(session, order.seller_organization, _l("Licence %(serial)s sold", serial=licence.serial),
+                        _l("%(buyer)s licensed “%(plan)s” (%(number)s).", buyer=order.buyer_organization.name,
+                           plan=plan.name, number=order.number),
                         link=f"/seller/{order.seller_organization.slug}/sales")
     return licence

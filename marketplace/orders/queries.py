@@ -2,6 +2,7 @@
 platform admins, and the seller dashboard's counts."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,7 +24,7 @@ def order_for(session: Session, user: User, order_id: int) -> Order:
     """An order its buyer or seller organization (or a platform admin) may see; NotFound for anyone else."""
     order = session.scalar(select(Order).where(Order.id == order_id).options(*_order_options()))
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     require(user, Permission.VIEW_ORDER, order)
     return order
 

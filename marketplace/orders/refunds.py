@@ -1,13 +1,15 @@
 """Refunds: the money goes back through the provider that took it, and the order's licence is revoked."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.licensing.services import move_licence
+from marketplace.licensing.services import LICENCE_REASONS, REFUNDED, REFUNDED_AT_PROVIDER, move_licence
 from marketplace.licensing.states import LicenceAction, LicenceStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import (
@@ -24,6 +26,9 @@ from marketplace.orders.states import (
     OrderStatus,
 )
 from marketplace.payments import PaymentProvider
+
+# Where a payment provider says a refund was made, in the reader's words.
+_PLACES = {"the Stripe Dashboard": _l("the Stripe Dashboard")}
 
 
 def refund_key(order: Order) -> str:
@@ -45,18 +50,18 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     ORDER_LIFECYCLE.lock(session, order)  # one refund per order: a concurrent refund waits here, then is refused
     ORDER_LIFECYCLE.next(order.status, OrderAction.REFUND, actor)  # refuse before calling the provider
     if not refundable(order):
-        raise Conflict(f"Order {order.number} was free: there is no money to refund.")
+        raise Conflict(_("Order %(number)s was free: there is no money to refund.", number=order.number))
     if order.payment_provider:
         if order.payment_provider != payments.name:
-            raise Conflict(f"Order {order.number} was paid through {order.payment_provider}, which is not the "
-                           "payment provider configured now.")
+            raise Conflict(_("Order %(number)s was paid through %(provider)s, which is not the payment provider "
+                             "configured now.", number=order.number, provider=order.payment_provider))
         order.refund_reference = payments.refund(order, idempotency_key=refund_key(order))
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, f"Order refunded: {reason}")
-    notify_buyer(session, order, f"Order {order.number} refunded",
-                  f"The order was refunded and its licence revoked. Reason: {reason}")
+        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
+    notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
+                 _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
     return order
 
 
@@ -72,16 +77,18 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
     """The provider reports the order's payment refunded in full outside the marketplace (its dashboard): the
     order is refunded and its licence revoked, the buyer and seller told. InvalidTransition for an order that is
     not fulfilled (already refunded by us, for one)."""
-    reason = f"Refunded in {where}."
+    reason = LICENCE_REASONS.english(REFUNDED_AT_PROVIDER, where=where)
     move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason,
                refund_reference=refund_reference)
     order.refund_reference, order.closed_at = refund_reference or order.refund_reference, utcnow()
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, f"Order refunded: {reason}")
-    notify_buyer(session, order, f"Order {order.number} refunded",
-                 f"The payment was refunded in {where}, so the licence is revoked.")
-    _tell_seller(session, order, f"Order {order.number} refunded in {where}",
-                 f"The payment of {order.number} was refunded in {where}; its licence is revoked.")
+        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
+    place = _PLACES.get(where, where)
+    notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
+                 _l("The payment was refunded in %(where)s, so the licence is revoked.", where=place))
+    _tell_seller(session, order, _l("Order %(number)s refunded in %(where)s", number=order.number, where=place),
+                 _l("The payment of %(number)s was refunded in %(where)s; its licence is revoked.",
+                    number=order.number, where=place))
     return order
 
 
@@ -91,9 +98,12 @@ def record_partial_refund(session: Session, order: Order, refunded: int | None, 
     licence stays (a partial refund is a goodwill gesture, not a cancelled sale)."""
     record(session, actor_id=None, action="order.partially_refunded", subject_type="order", subject_id=order.id,
            payload={"refunded": refunded, "charged": charged, "currency": str(order.currency), "where": where})
-    _tell_seller(session, order, f"Order {order.number} partly refunded in {where}",
-                 f"{refunded} of {charged} (minor units of {order.currency}) of {order.number} were refunded in "
-                 f"{where}. The licence stays active.")
+    place = _PLACES.get(where, where)
+    _tell_seller(session, order,
+                 _l("Order %(number)s partly refunded in %(where)s", number=order.number, where=place),
+                 _l("%(refunded)s of %(charged)s (minor units of %(currency)s) of %(number)s were refunded in "
+                    "%(where)s. The licence stays active.", refunded=refunded, charged=charged,
+                    currency=str(order.currency), number=order.number, where=place))
 
 
 def flag_dispute(session: Session, order: Order, dispute_reference: str, reason: str | None) -> bool:
@@ -106,10 +116,11 @@ def flag_dispute(session: Session, order: Order, dispute_reference: str, reason:
     order.dispute_reason = (reason or "unspecified")[:100]
     record(session, actor_id=None, action="order.disputed", subject_type="order", subject_id=order.id,
            payload={"dispute": dispute_reference, "reason": order.dispute_reason, "status": str(order.status)})
-    _tell_seller(session, order, f"Payment of {order.number} disputed",
-                 f"The buyer's bank disputes the payment of {order.number} (reason: {order.dispute_reason}). "
-                 "Answer the dispute in the payment provider's dashboard with the order and its licence.")
-    notify_buyer(session, order, f"Payment of {order.number} disputed",
-                 f"Your bank told us you dispute the payment of {order.number} "
-                 f"(reason: {order.dispute_reason}). The seller has been told.")
+    _tell_seller(session, order, _l("Payment of %(number)s disputed", number=order.number),
+                 _l("The buyer's bank disputes the payment of %(number)s (reason: %(reason)s). Answer the dispute "
+                    "in the payment provider's dashboard with the order and its licence.", number=order.number,
+                    reason=order.dispute_reason))
+    notify_buyer(session, order, _l("Payment of %(number)s disputed", number=order.number),
+                 _l("Your bank told us you dispute the payment of %(number)s (reason: %(reason)s). The seller has "
+                    "been told.", number=order.number, reason=order.dispute_reason))
     return True

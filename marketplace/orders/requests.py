@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.licensing.models import Licence
@@ -62,10 +66,10 @@ def purchasable_plan(session: Session, plan_id: int) -> PricingPlan:
         .options(selectinload(PricingPlan.version).selectinload(ProductVersion.product))
     )
     if plan is None:
-        raise NotFound("No such plan.")
+        raise NotFound(_("No such plan."))
     product = plan.version.product
     if product.status != ProductStatus.LISTED or product.listed_version_id != plan.version_id:
-        raise NotFound("This plan is not offered any more.")
+        raise NotFound(_("This plan is not offered any more."))
     return plan
 
 
@@ -73,24 +77,24 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
     product = plan.version.product
     buyer = session.get(Organization, req.organization_id)
     if buyer is None:
-        raise Forbidden("You may only license for an organization you belong to.",
-                        {"organization_id": ["Choose one of your organizations."]})
+        raise Forbidden(_("You may only license for an organization you belong to."),
+                        {"organization_id": [_("Choose one of your organizations.")]})
     require(user, Permission.LICENSE, buyer)  # a member, with a verified e-mail address
     if req.organization_id == product.organization_id:
-        raise Forbidden("An organization cannot license its own product.",
-                        {"organization_id": ["This organization sells the product."]})
+        raise Forbidden(_("An organization cannot license its own product."),
+                        {"organization_id": [_("This organization sells the product.")]})
     scenario, errors = parse_scenario(req.scenario)
     if not req.accept_terms:
-        errors["accept_terms"] = ["Accept the plan's licence terms to continue."]
+        errors["accept_terms"] = [_("Accept the plan's licence terms to continue.")]
     if scenario is not None:
         errors.update(scenario_conflicts(scenario, plan.terms))
     if errors:
         if scenario is None:
-            message = "Complete the use scenario."
+            message = _("Complete the use scenario.")
         elif set(errors) == {"accept_terms"}:
-            message = "Accept the plan's licence terms to continue."
+            message = _("Accept the plan's licence terms to continue.")
         else:
-            message = "The use scenario does not fit this plan."
+            message = _("The use scenario does not fit this plan.")
         raise ValidationFailed(message, errors)
     return scenario
 
@@ -100,8 +104,9 @@ def _checked_idempotency_key(value: str | None) -> str:
     with a non-printable character such as NUL, which PostgreSQL cannot even compare)."""
     key = (value or "").strip()
     if key and not idempotency_key_fits(key):
-        raise ValidationFailed("Invalid idempotency key.",
-                               {"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} printable characters."]})
+        raise ValidationFailed(_("Invalid idempotency key."),
+                               {"idempotency_key": [_("At most %(count)s printable characters.",
+                                                      count=MAX_IDEMPOTENCY_KEY)]})
     return key
 
 
@@ -122,8 +127,8 @@ def _placed_before(session: Session, user: User, key: str, req: LicenceRequest) 
     """The order ``user`` already placed with this idempotency key; Conflict if it was for another plan."""
     earlier = order_by_key(session, user, key)
     if earlier is not None and earlier.plan_id != req.plan_id:
-        raise Conflict("This idempotency key was already used for another order.",
-                       {"idempotency_key": ["Already used for another order."]})
+        raise Conflict(_("This idempotency key was already used for another order."),
+                       {"idempotency_key": [_("Already used for another order.")]})
     return earlier
 
 
@@ -134,8 +139,9 @@ def _refuse_open_order(session: Session, organization_id: int, plan: PricingPlan
                             Order.status.in_(OPEN_ORDER_STATES)).limit(1)
     )
     if open_order is not None:
-        raise Conflict(f"Your organization already has an open order for this plan ({open_order.number}).",
-                       {"plan_id": ["An order for this plan is already in progress."]})
+        raise Conflict(_("Your organization already has an open order for this plan (%(number)s).",
+                         number=open_order.number),
+                       {"plan_id": [_("An order for this plan is already in progress.")]})
 
 
 def request_licence(session: Session, user: User, req: LicenceRequest, *, renews: Order | None = None) -> Order:
@@ -191,9 +197,11 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)
         order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
         notify_organization(
-            session, order.seller_organization, f"Licence request {order.number} for {product.slug}",
-            f"{order.buyer_organization.name} asks to license “{plan.name}” for "
-            f"{scenario.purpose.label.lower()}: {scenario.description}",
+            session, order.seller_organization,
+            _l("Licence request %(number)s for %(product)s", number=order.number, product=lazy_title_of(plan.version)),
+            _l("%(buyer)s asks to license “%(plan)s” for %(purpose)s: %(description)s",
+               buyer=order.buyer_organization.name, plan=plan.name,
+               purpose=LazyString(lambda: scenario.purpose.label.lower()), description=scenario.description),
             link=f"/seller/{order.seller_organization.slug}/requests",
         )
     else:
@@ -227,9 +235,10 @@ def approve_order(session: Session, user: User, order: Order, message: str = "")
     move_order(session, user, order, OrderAction.APPROVE, actor, check=licence_left, message=message)
     order.decision_message, order.deadline = message, None
     _proceed(session, order)
-    what = "Your licence is ready." if order.status == OrderStatus.FULFILLED else "You can now pay for it."
-    notify_buyer(session, order, f"Licence request {order.number} approved",
-                  f"The seller approved your request. {what} {message}".strip())
+    what = _l("Your licence is ready.") if order.status == OrderStatus.FULFILLED else _l("You can now pay for it.")
+    body = (_l("The seller approved your request. %(next)s %(message)s", next=what, message=message) if message
+            else _l("The seller approved your request. %(next)s", next=what))
+    notify_buyer(session, order, _l("Licence request %(number)s approved", number=order.number), body)
     return order
 
 
@@ -240,7 +249,7 @@ def decline_order(session: Session, user: User, order: Order, message: str) -> O
     message = checked_message(message, "message", "A message to the buyer", required=True)
     move_order(session, user, order, OrderAction.DECLINE, actor, message=message)
     order.decision_message, order.deadline = message, None
-    notify_buyer(session, order, f"Licence request {order.number} declined", message)
+    notify_buyer(session, order, _l("Licence request %(number)s declined", number=order.number), message)
     return order
 
 
@@ -250,7 +259,7 @@ def decide_order(session: Session, user: User, order: Order, decision: str, mess
         return approve_order(session, user, order, message)
     if decision == "decline":
         return decline_order(session, user, order, message)
-    raise ValidationFailed("Unknown decision.", {"decision": ["Choose approve or decline."]})
+    raise ValidationFailed(_("Unknown decision."), {"decision": [_("Choose approve or decline.")]})
 
 
 # ---------------------------------------------------------------- the buyer cancels, the system expires
@@ -269,7 +278,7 @@ def _expiry(order: Order, state: OrderStatus, now: datetime) -> dict:
     """Under the order's lock: refuse an order no longer due (approved meanwhile, it waits for payment with a new
     deadline), close its checkout (PaymentError if the provider cannot be reached) and say what it waited for."""
     if order.deadline is None or order.deadline > now:
-        raise InvalidTransition(f"Order {order.number} is not due to expire.")
+        raise InvalidTransition(_("Order %(number)s is not due to expire.", number=order.number))
     close_checkout(order)
     return {"waited_for": "the seller" if state == OrderStatus.AWAITING_APPROVAL else "payment"}
 
@@ -296,8 +305,9 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
         waited_for = moved.event.payload["waited_for"]
         expired.append(order)
         order.deadline = None
-        notify_buyer(session, order, f"Order {order.number} expired",
-                      f"Your order expired after waiting for {waited_for}.")
+        waited = {"the seller": _l("the seller"), "payment": _l("payment")}.get(waited_for, waited_for)
+        notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),
+                     _l("Your order expired after waiting for %(waited)s.", waited=waited))
     return expired
 
 
@@ -305,18 +315,18 @@ def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
     """The plan a subscription renews on: the same plan if still offered, else the listed version's plan of the
     same name and kind."""
     if licence.plan_kind != PlanKind.SUBSCRIPTION:
-        raise Conflict("Only subscriptions are renewed; buy a new licence instead.")
+        raise Conflict(_("Only subscriptions are renewed; buy a new licence instead."))
     try:
         return purchasable_plan(session, licence.plan_id)
     except NotFound:
         product = session.get(DataProduct, licence.product_id)
         if product is None or product.status != ProductStatus.LISTED or product.listed_version_id is None:
-            raise NotFound("This product is not offered any more.") from None
+            raise NotFound(_("This product is not offered any more.")) from None
         plan = session.scalar(select(PricingPlan).where(
             PricingPlan.version_id == product.listed_version_id, PricingPlan.name == licence.plan.name,
             PricingPlan.kind == PlanKind.SUBSCRIPTION))
         if plan is None:
-            raise NotFound("This subscription is not offered any more; choose one of the current plans.") from None
+            raise NotFound(_("This subscription is not offered any more; choose one of the current plans.")) from None
         return plan
 
 

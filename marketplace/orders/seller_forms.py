@@ -5,6 +5,7 @@ The rules (a decline needs a message, a refund a reason, who may decide or refun
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length
@@ -23,12 +24,12 @@ def _page(value: str | None, pages: tuple[str, ...]) -> str:
 class DecisionForm(FlaskForm):
     """Approve (message optional) or decline (message required) a licence request; the decision is the button."""
 
-    decision = SelectField("Decision", choices=[SelectChoice("approve", "Approve"),
-                                                SelectChoice("decline", "Decline")],
+    decision = SelectField(_l("Decision"), choices=[SelectChoice("approve", _l("Approve")),
+                                                    SelectChoice("decline", _l("Decline"))],
                            validate_choice=True)
     message = TextAreaField(
-        "Message to the buyer", validators=[Length(max=MAX_MESSAGE)],
-        description="Optional when you approve; tell the buyer why when you decline.",
+        _l("Message to the buyer"), validators=[Length(max=MAX_MESSAGE)],
+        description=_l("Optional when you approve; tell the buyer why when you decline."),
     )
     back = HiddenField(default="requests")
 
@@ -39,8 +40,8 @@ class DecisionForm(FlaskForm):
 class RefundForm(FlaskForm):
     """Refund a fulfilled order and revoke its licence, with the reason the buyer is told."""
 
-    reason = TextAreaField("Reason for the refund", validators=[Length(max=MAX_MESSAGE)],
-                           description="The buyer is told this reason. The licence is revoked at once.")
+    reason = TextAreaField(_l("Reason for the refund"), validators=[Length(max=MAX_MESSAGE)],
+                           description=_l("The buyer is told this reason. The licence is revoked at once."))
     back = HiddenField(default="sales")
 
     def return_page(self) -> str:

@@ -19,6 +19,7 @@ import re
 from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.access import Permission, require
@@ -54,7 +55,7 @@ def _require_login():
 @bp.context_processor
 def _helpers():
     return {"scenario_in_words": scenario_in_words, "can_refund": orders.refundable, "can_decide": can_decide,
-            "OrderStatus": OrderStatus}
+            "OrderStatus": OrderStatus, "licence_reason": licences.status_reason_in_words}
 
 
 # ---------------------------------------------------------------- what a page offers
@@ -81,7 +82,7 @@ def _order(order_id: int, org: Organization | None = None) -> Order:
     except NotFound as exc:
         abort(404, exc.message)
     if org is not None and order.seller_organization_id != org.id:
-        abort(404, "No such order.")
+        abort(404, _("No such order."))
     return order
 
 
@@ -100,11 +101,16 @@ def requests(org_slug: str):
     return render_requests(_organization(org_slug))
 
 
-DECIDED = {
-    OrderStatus.FULFILLED: "Approved {number}: the licence was issued to {buyer}.",
-    OrderStatus.AWAITING_PAYMENT: "Approved {number}: {buyer} was asked to pay.",
-    OrderStatus.DECLINED: "Declined {number}: {buyer} was told why.",
-}
+def _decided(order: Order) -> str:
+    """What the seller is told after deciding, by where the order now stands."""
+    names = {"number": order.number, "buyer": order.buyer_organization.name}
+    if order.status == OrderStatus.FULFILLED:
+        return _("Approved %(number)s: the licence was issued to %(buyer)s.", **names)
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        return _("Approved %(number)s: %(buyer)s was asked to pay.", **names)
+    if order.status == OrderStatus.DECLINED:
+        return _("Declined %(number)s: %(buyer)s was told why.", **names)
+    return _("Decision saved for %(number)s.", number=order.number)
 
 
 @bp.post(f"{ORDER}/decide")
@@ -128,8 +134,7 @@ def decide(org_slug: str, order_id: int):
         db.session.rollback()
         apply_domain_errors(form, exc)
         return reshow(exc.status, exc.message)
-    flash(DECIDED.get(order.status, "Decision saved for {number}.").format(
-        number=order.number, buyer=order.buyer_organization.name), "success")
+    flash(_decided(order), "success")
     if form.return_page() == "order":
         return redirect(url_for(".order", org_slug=org.slug, order_id=order.id))
     return redirect(url_for(".requests", org_slug=org.slug))
@@ -186,8 +191,10 @@ def _refund(order: Order, form: RefundForm, reshow, done: str):
         # The message goes to the top when the order no longer offers the form to show it in.
         page, status = reshow(exc.status, None if orders.refundable(order) else exc.message)
         return page, status, error_headers(exc)  # Retry-After when the payment provider is down
-    revoked = f" Licence {order.licence.serial} is revoked." if order.licence is not None else ""
-    flash(f"Refunded {order.number} to {order.buyer_organization.name}.{revoked}", "success")
+    refunded = _("Refunded %(number)s to %(buyer)s.", number=order.number, buyer=order.buyer_organization.name)
+    if order.licence is not None:
+        refunded += " " + _("Licence %(serial)s is revoked.", serial=order.licence.serial)
+    flash(refunded, "success")
     return redirect(done)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
 from marketplace.lifecycle import Lifecycle, Subject, move
 from marketplace.listings.vocab import LabelledEnum
 
@@ -25,6 +27,15 @@ class OrderStatus(LabelledEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REFUNDED = "refunded"
+
+    @property
+    def label(self) -> str:
+        return {
+            "requested": _("Requested"), "awaiting_approval": _("Awaiting approval"), "approved": _("Approved"),
+            "declined": _("Declined"), "awaiting_payment": _("Awaiting payment"), "paid": _("Paid"),
+            "fulfilled": _("Fulfilled"), "cancelled": _("Cancelled"), "expired": _("Expired"),
+            "refunded": _("Refunded"),
+        }[self.value]
 
 
 class OrderActor(enum.StrEnum):

@@ -9,6 +9,7 @@ is 404.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from marketplace.accounts.forms import apply_domain_errors
@@ -20,6 +21,7 @@ from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import services as order_services
+from marketplace.orders.checkout import PAYMENT_FAILURES
 from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
 from marketplace.orders.models import Order
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
@@ -52,7 +54,7 @@ def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
     except NotFound as exc:
         abort(404, exc.message)
     if plan.version.product.slug != slug:
-        abort(404, "This product has no such plan.")
+        abort(404, _("This product has no such plan."))
     return plan
 
 
@@ -62,11 +64,18 @@ def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *,
                            form=form, organizations=organizations), status
 
 
-REQUESTED = {
-    OrderStatus.FULFILLED: "Licence issued: order {number} is complete. Download the data from My licences.",
-    OrderStatus.AWAITING_PAYMENT: "Order {number} placed. Pay to receive your licence.",
-    OrderStatus.AWAITING_APPROVAL: "Request {number} sent to the seller. You will be notified of the decision.",
-}
+def _requested(order, renewal: bool = False) -> str:
+    """What the buyer is told after placing an order, by where it stands."""
+    if order.status == OrderStatus.FULFILLED:
+        return _("Licence issued: order %(number)s is complete. Download the data from My licences.",
+                 number=order.number)
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        return _("Order %(number)s placed. Pay to receive your licence.", number=order.number)
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        return _("Request %(number)s sent to the seller. You will be notified of the decision.", number=order.number)
+    if renewal:
+        return _("Renewal order %(number)s is %(status)s.", number=order.number, status=order.status.label.lower())
+    return _("Order %(number)s is %(status)s.", number=order.number, status=order.status.label.lower())
 
 
 @bp.route("/products/<slug>/plans/<int:plan_id>/license", methods=["GET", "POST"])
@@ -90,8 +99,7 @@ def request_licence(slug: str, plan_id: int):
         db.session.rollback()
         _with_refusal(form, exc)
         return _request_page(plan, form, organizations, status=exc.status)
-    flash(REQUESTED.get(order.status, "Order {number} is {status}.").format(
-        number=order.number, status=order.status.label.lower()), "success")
+    flash(_requested(order), "success")
     return redirect(url_for(".order", order_id=order.id))
 
 
@@ -113,6 +121,7 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None):
         can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT,
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
+        payment_error=PAYMENT_FAILURES.shown(order.payment_error),
     ), status
 
 
@@ -165,7 +174,7 @@ def cancel(order_id: int):
         order_services.cancel_order(db.session, acting_user(), found)
     except DomainError as exc:
         return _order_refused(found, exc)
-    flash(f"Order {found.number} cancelled.", "success")
+    flash(_("Order %(number)s cancelled.", number=found.number), "success")
     return redirect(url_for(".order", order_id=found.id))
 
 
@@ -183,13 +192,13 @@ def checkout(order_id: int):
     found = _order(order_id)
     back = url_for(".order", order_id=found.id)
     if not order_services.is_buyer(db.session, acting_user(), found):
-        abort(403, "Only the buyer pays for an order.")
+        abort(403, _("Only the buyer pays for an order."))
     if not order_services.awaits_simulated_payment(found):
-        flash(f"Order {found.number} is not waiting for a payment on this page.", "info")
+        flash(_("Order %(number)s is not waiting for a payment on this page.", number=found.number), "info")
         return redirect(back)
     form = CheckoutForm()
     if form.is_submitted() and form.cancel.data:
-        flash("Checkout cancelled: nothing was charged. The order still awaits payment.", "info")
+        flash(_("Checkout cancelled: nothing was charged. The order still awaits payment."), "info")
         return redirect(back)
     if not form.validate_on_submit():
         return _checkout_page(found, form, 422 if form.is_submitted() else 200)
@@ -202,7 +211,7 @@ def checkout(order_id: int):
         return _checkout_page(found, form, exc.status)
     except DomainError as exc:
         return _order_refused(found, exc)
-    flash("Payment received, licence issued.", "success")
+    flash(_("Payment received, licence issued."), "success")
     return redirect(back)
 
 
@@ -224,6 +233,5 @@ def renew(licence_id: int):
         db.session.rollback()
         _with_refusal(form, exc)
         return render_licence(found, form=form, status=exc.status, error=exc.message)
-    flash(REQUESTED.get(renewal.status, "Renewal order {number} is {status}.").format(
-        number=renewal.number, status=renewal.status.label.lower()), "success")
+    flash(_requested(renewal, renewal=True), "success")
     return redirect(url_for(".order", order_id=renewal.id))

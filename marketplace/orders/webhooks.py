@@ -27,11 +27,16 @@ from marketplace.api import error_body
 from marketplace.errors import DomainError, InvalidTransition, NotFound
 from marketplace.extensions import db
 from marketplace.orders.anomalies import (
+    ANOMALY_DETAILS,
+    CLOSED_ORDER,
+    MISMATCH,
+    SECOND_PAYMENT,
     anomaly_for_payment,
     mark_refunded,
     record_anomaly,
 )
 from marketplace.orders.checkout import (
+    DELAYED_FAILURE,
     already_processed,
     confirm_payment,
     expire_unpaid,
@@ -176,8 +181,8 @@ def _apply_checkout(session: Session, event: WebhookEvent, order: Order | None) 
         mismatch = checkout_mismatch(order, checkout)
         if mismatch:
             if checkout.paid:
-                _anomaly(session, event, order, AnomalyKind.MISMATCH, f"Payment does not match {order.number}: "
-                         f"{mismatch}.")
+                _anomaly(session, event, order, AnomalyKind.MISMATCH,
+                         ANOMALY_DETAILS.english(MISMATCH, number=order.number, detail=mismatch))
             return f"rejected: {mismatch}"
         if not checkout.paid:
             return f"pending: payment status is {checkout.payment_status}"
@@ -191,17 +196,17 @@ def _apply_checkout(session: Session, event: WebhookEvent, order: Order | None) 
             elif event.type == EXPIRED_EVENT:
                 expire_unpaid(session, order)
             else:
-                record_payment_failure(session, order, "The delayed payment failed at Stripe.")
+                record_payment_failure(session, order, DELAYED_FAILURE)
                 return "payment failed"
     except InvalidTransition as exc:
         if event.type in PAID_EVENTS and checkout.payment_intent != order.payment_intent:
             # Money arrived that pays nothing: nothing is issued, and an admin must give it back.
             if order.status in CLOSED_STATES:
                 _anomaly(session, event, order, AnomalyKind.CLOSED_ORDER,
-                         f"Payment for {order.number}, which is {order.status.label.lower()}.")
+                         ANOMALY_DETAILS.english(CLOSED_ORDER, number=order.number, status=order.status.value))
                 return f"ignored: {exc.message} The buyer paid {checkout.payment_intent}: refund it."
             _anomaly(session, event, order, AnomalyKind.SECOND_PAYMENT,
-                     f"Second payment for {order.number}, already paid with {order.payment_intent}.")
+                     ANOMALY_DETAILS.english(SECOND_PAYMENT, number=order.number, payment=order.payment_intent))
             return f"ignored: {exc.message} A second payment {checkout.payment_intent}: refund it."
         return f"ignored: {exc.message}"
     except DomainError as exc:

@@ -19,6 +19,10 @@ class PaymentError(DomainError):
     status = 402
     code = "payment_failed"
 
+    def __init__(self, message: str, errors: dict | None = None, *, recorded: str | None = None):
+        super().__init__(message, errors)
+        self.recorded = recorded or message  # what the order records: English, shown back through its form
+
 
 class PaymentUnavailable(PaymentError):
     """The provider is down or not answering (refused connection, timeout, 5xx, rate limit): nobody's fault at our

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext as _
+
+from marketplace.i18n import N_
 from marketplace.payments.interface import (
     Checkout,
     CheckoutState,
@@ -17,14 +20,14 @@ from marketplace.payments.interface import (
 SUCCESS_CARDS = frozenset({"4242424242424242", "4000056655665556", "5555555555554444"})
 # Card number -> (decline code, message), as Stripe's test cards fail.
 DECLINED_CARDS = {
-    "4000000000000002": ("card_declined", "Your card was declined."),
-    "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
-    "4000000000009987": ("lost_card", "Your card was declined."),
-    "4000000000009979": ("stolen_card", "Your card was declined."),
-    "4000000000000069": ("expired_card", "Your card has expired."),
-    "4000000000000127": ("incorrect_cvc", "Your card's security code is incorrect."),
-    "4000000000000119": ("processing_error", "An error occurred while processing your card. Try again."),
-    "4242424242424241": ("incorrect_number", "Your card number is incorrect."),
+    "4000000000000002": ("card_declined", N_("Your card was declined.")),
+    "4000000000009995": ("insufficient_funds", N_("Your card has insufficient funds.")),
+    "4000000000009987": ("lost_card", N_("Your card was declined.")),
+    "4000000000009979": ("stolen_card", N_("Your card was declined.")),
+    "4000000000000069": ("expired_card", N_("Your card has expired.")),
+    "4000000000000127": ("incorrect_cvc", N_("Your card's security code is incorrect.")),
+    "4000000000000119": ("processing_error", N_("An error occurred while processing your card. Try again.")),
+    "4242424242424241": ("incorrect_number", N_("Your card number is incorrect.")),
 }
 
 
@@ -33,8 +36,9 @@ def charge_test_card(card_number: str) -> str:
     digits = "".join(ch for ch in str(card_number or "") if ch.isdigit())
     if digits in SUCCESS_CARDS:
         return f"sim_pay_{secrets.token_hex(8)}"
-    code, message = DECLINED_CARDS.get(digits, ("incorrect_number", "Your card number is incorrect."))
-    raise PaymentError(message, {"card_number": [message], "decline_code": [code]})
+    code, reason = DECLINED_CARDS.get(digits, DECLINED_CARDS["4242424242424241"])
+    message = _(reason)  # in the language of the request at hand; the order records the English
+    raise PaymentError(message, {"card_number": [message], "decline_code": [code]}, recorded=reason)
 
 
 class SimulatedPayments:

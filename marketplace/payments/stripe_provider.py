@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import stripe
+from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.payments.interface import (
     Checkout,
     CheckoutState,
@@ -191,27 +193,30 @@ def payment_error(exc: stripe.StripeError, doing: str) -> PaymentError:
     """Stripe's refusal or failure as our PaymentError, saying what we were doing and what Stripe said."""
     said = exc.user_message or "no reason given"
     if isinstance(exc, stripe.CardError):
-        return PaymentError(f"Stripe declined the payment while {doing}: {said}",
+        return PaymentError(_("Stripe declined the payment while %(doing)s: %(said)s", doing=doing, said=said),
                             {"payment": [said], "decline_code": [exc.code or "card_declined"]})
     # An outage (unreachable, timed out, 5xx, rate limited) is not a refusal: 503, try again later.
     if isinstance(exc, stripe.APIConnectionError):
         return PaymentUnavailable(
-            f"Could not reach Stripe while {doing}; nothing was charged or changed. Try again shortly.",
+            _("Could not reach Stripe while %(doing)s; nothing was charged or changed. Try again shortly.",
+              doing=doing),
             {"payment": [said], "stripe_error": [type(exc).__name__]})
     if isinstance(exc, stripe.RateLimitError):
-        return PaymentUnavailable(f"Stripe is limiting our requests; {doing} failed. Try again shortly.",
+        return PaymentUnavailable(_("Stripe is limiting our requests; %(doing)s failed. Try again shortly.",
+                                    doing=doing),
                                   {"payment": [said], "stripe_error": [type(exc).__name__]})
     if isinstance(exc, stripe.APIError) or (exc.http_status or 0) >= 500:
-        return PaymentUnavailable(f"Stripe failed while {doing}: {said} Nothing was changed; try again shortly.",
+        return PaymentUnavailable(_("Stripe failed while %(doing)s: %(said)s Nothing was changed; try again shortly.",
+                                    doing=doing, said=said),
                                   {"payment": [said], "stripe_error": [type(exc).__name__]})
     if isinstance(exc, stripe.AuthenticationError):
-        message = f"Stripe refused our API key while {doing}: check STRIPE_SECRET_KEY."
+        message = _("Stripe refused our API key while %(doing)s: check STRIPE_SECRET_KEY.", doing=doing)
     elif isinstance(exc, stripe.IdempotencyError):
-        message = f"Stripe refused a repeated request while {doing}: {said}"
+        message = _("Stripe refused a repeated request while %(doing)s: %(said)s", doing=doing, said=said)
     elif isinstance(exc, stripe.InvalidRequestError):
-        message = f"Stripe refused the request while {doing}: {said}"
+        message = _("Stripe refused the request while %(doing)s: %(said)s", doing=doing, said=said)
     else:
-        message = f"Stripe failed while {doing}: {said}"
+        message = _("Stripe failed while %(doing)s: %(said)s", doing=doing, said=said)
     return PaymentError(message, {"payment": [said], "stripe_error": [type(exc).__name__]})
 
 
@@ -265,7 +270,7 @@ class StripePayments:
         to it, and one already paid is refused (its confirmation is on its way), so nobody pays twice."""
         amount = order.amount
         if type(amount) is not int or amount <= 0:
-            raise PaymentError(f"Order {order.number} has no amount to pay by card.")
+            raise PaymentError(_("Order %(number)s has no amount to pay by card.", number=order.number))
         earlier = self._earlier_session(order)
         if earlier is not None:
             return earlier
@@ -288,9 +293,10 @@ class StripePayments:
         try:
             session = self.client.v1.checkout.sessions.create(params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
-            raise payment_error(exc, f"opening the checkout for {order.number}") from exc
+            raise payment_error(exc, _("opening the checkout for %(number)s", number=order.number)) from exc
         if not session.url:
-            raise PaymentError(f"Stripe opened checkout {session.id} for {order.number} without a payment page.")
+            raise PaymentError(_("Stripe opened checkout %(session)s for %(number)s without a payment page.",
+                                 session=session.id, number=order.number))
         return Checkout(reference=session.id, redirect_url=session.url)
 
     def _earlier_session(self, order) -> Checkout | None:
@@ -305,18 +311,19 @@ class StripePayments:
         except stripe.StripeError as exc:
             if missing(exc):
                 return None  # unknown to this Stripe account (keys changed): nothing to go back to
-            raise payment_error(exc, f"looking up the earlier checkout of {order.number}") from exc
+            raise payment_error(exc, _("looking up the earlier checkout of %(number)s", number=order.number)) from exc
         if found.status == "open" and found.url:
             return Checkout(reference=found.id, redirect_url=found.url)
         if found.status != "complete":
             return None
         if found.payment_status in PAID_STATUSES:
-            raise PaymentError(f"Order {order.number} is already paid at Stripe; its confirmation is on its way.")
+            raise PaymentError(_("Order %(number)s is already paid at Stripe; its confirmation is on its way.",
+                                 number=order.number))
         intent = found.payment_intent
         intent_status = getattr(intent, "status", None) if isinstance(intent, stripe.StripeObject) else None
         if intent_status in PENDING_INTENT_STATUSES:
-            raise PaymentError(f"The payment of order {order.number} is still being processed by the bank; you "
-                               "will be told when it succeeds or fails.")
+            raise PaymentError(_("The payment of order %(number)s is still being processed by the bank; you "
+                                 "will be told when it succeeds or fails.", number=order.number))
         return None  # the delayed payment failed: the buyer may pay again
 
     def checkout_state(self, order) -> CheckoutState:
@@ -329,7 +336,7 @@ class StripePayments:
         except stripe.StripeError as exc:
             if missing(exc):
                 return CheckoutState(PaymentOutcome.MISSING)
-            raise payment_error(exc, f"asking about the checkout of {order.number}") from exc
+            raise payment_error(exc, _("asking about the checkout of %(number)s", number=order.number)) from exc
         session = session_snapshot(found.to_dict())
         if session.status == "expired":
             return CheckoutState(PaymentOutcome.EXPIRED)
@@ -346,21 +353,23 @@ class StripePayments:
     def refund(self, order, *, idempotency_key: str) -> str:
         """Refund the whole payment of a paid order (its payment intent); Stripe's refund id."""
         if not order.payment_intent:
-            raise PaymentError(f"Order {order.number} has no Stripe payment to refund.")
+            raise PaymentError(_("Order %(number)s has no Stripe payment to refund.", number=order.number))
         return self._refund(order.payment_intent, idempotency_key, {"order_id": str(order.id)}, order.number)
 
     def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
         """Refund the whole of one payment intent (money that paid no order); Stripe's refund id."""
-        return self._refund(payment_reference, idempotency_key, metadata, f"payment {payment_reference}")
+        return self._refund(payment_reference, idempotency_key, metadata,
+                            _("payment %(reference)s", reference=payment_reference))
 
     def _refund(self, payment_intent: str, idempotency_key: str, metadata: dict[str, str], what: str) -> str:
         try:
             refund = self.client.v1.refunds.create({"payment_intent": payment_intent, "metadata": metadata},
                                                    options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
-            raise payment_error(exc, f"refunding {what}") from exc
+            raise payment_error(exc, _("refunding %(what)s", what=what)) from exc
         if refund.status in ("failed", "canceled"):
-            raise PaymentError(f"Stripe could not refund {what} (refund {refund.id} {refund.status}).")
+            raise PaymentError(_("Stripe could not refund %(what)s (refund %(refund)s %(status)s).", what=what,
+                                 refund=refund.id, status=refund.status))
         return refund.id
 
     def cancel_checkout(self, order) -> None:
@@ -377,7 +386,7 @@ class StripePayments:
                 log.warning("Stripe does not know checkout %s of %s; nothing to close.", order.payment_reference,
                             order.number)
                 return
-            raise payment_error(exc, f"closing the checkout of {order.number}") from exc
+            raise payment_error(exc, _("closing the checkout of %(number)s", number=order.number)) from exc
 
     # ------------------------------------------------------------ webhooks
 
@@ -413,13 +422,20 @@ def _session_expiry(deadline: datetime) -> int:
     return int(min(max(deadline, now + SESSION_MIN_LIFE), now + SESSION_MAX_LIFE).timestamp())
 
 
+# Why a Checkout Session cannot pay an order, in English as recorded (see orders.anomalies.ANOMALY_DETAILS).
+OTHER_SESSION = N_("session %(session)s is not the order's checkout %(checkout)s")
+OTHER_ORDER = N_("session is for order id %(order)s")
+OTHER_AMOUNT = N_("session charges %(charged)s %(charged_currency)s, the order costs %(amount)s %(currency)s")
+MISMATCHES = (OTHER_SESSION, OTHER_ORDER, OTHER_AMOUNT)
+
+
 def checkout_mismatch(order, session: CheckoutSessionSnapshot) -> str | None:
     """Why a Checkout Session cannot pay this order (another session, order, amount or currency), or None."""
     if session.id != order.payment_reference:
-        return f"session {session.id} is not the order's checkout {order.payment_reference}"
+        return OTHER_SESSION % {"session": session.id, "checkout": order.payment_reference}
     if session.order_id is not None and session.order_id != order.id:
-        return f"session is for order id {session.order_id}"
+        return OTHER_ORDER % {"order": session.order_id}
     if session.amount_total != order.amount or session.currency != str(order.currency):
-        return (f"session charges {session.amount_total} {session.currency}, the order costs "
-                f"{order.amount} {order.currency}")
+        return OTHER_AMOUNT % {"charged": session.amount_total, "charged_currency": session.currency,
+                               "amount": order.amount, "currency": order.currency}
     return None

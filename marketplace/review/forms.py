@@ -7,23 +7,46 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.listings.vocab import Category
-from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome
+from marketplace.review.checklist import (
+    CHECKLIST_QUESTIONS,
+    LABELS,
+    ChecklistItem,
+    ChecklistResult,
+    Decision,
+    PrescreenOutcome,
+)
 from marketplace.review.models import ReviewRound
 
+
 # The queue's tabs: the query value and what the service's QueueFilters.status takes for it.
-QUEUE_TABS = (("open", "Open", None), ("submitted", "Waiting", "submitted"), ("mine", "Mine", "mine"),
-              ("decided", "Decided", "decided"))
+def _tab(key: str) -> str:
+    return {"open": pgettext("queue tab", "Open"), "submitted": pgettext("queue tab", "Waiting"),
+            "mine": pgettext("queue tab", "Mine"), "decided": pgettext("queue tab", "Decided")}[key]
+
+
+QUEUE_TABS = tuple((key, LazyString(_tab, key), status) for key, status in (
+    ("open", None), ("submitted", "submitted"), ("mine", "mine"), ("decided", "decided")))
 PER_PAGE = 50
 MAX_PAGE = 100_000  # far past any real queue; keeps the offset inside a database integer
 
 
 def _options(choices) -> list[SelectChoice]:
     return [SelectChoice(value, text) for value, text in choices]
+
+
+def _labelled(enum) -> list[tuple[str, object]]:
+    """An enum's (value, label) choices, the labels translated when the form is shown."""
+    return [(m.value, _l(LABELS[m.value])) for m in enum]
 
 
 def _any(label: str, choices) -> list[SelectChoice]:
@@ -33,15 +56,16 @@ def _any(label: str, choices) -> list[SelectChoice]:
 class QueueFilterForm(Form):
     """The queue's GET filters. An invalid value is dropped (and reported) instead of refusing the page."""
 
-    status = SelectField("Show", choices=[SelectChoice(key, text) for key, text, _ in QUEUE_TABS], default="open")
-    organization = SelectField("Seller organization", choices=[SelectChoice("", "Any organization")])
-    category = SelectField("Category", choices=_any("Any category", Category.choices()), default="")
-    prescreen = SelectField("Pre-screen", choices=_any("Any outcome", PrescreenOutcome.choices()), default="")
-    page = StringField("Page", default="1")
+    status = SelectField(_l("Show"), choices=[SelectChoice(key, text) for key, text, _status in QUEUE_TABS],
+                         default="open")
+    organization = SelectField(_l("Seller organization"), choices=[SelectChoice("", _l("Any organization"))])
+    category = SelectField(_l("Category"), choices=_any(_l("Any category"), Category.choices()), default="")
+    prescreen = SelectField(_l("Pre-screen"), choices=_any(_l("Any outcome"), _labelled(PrescreenOutcome)), default="")
+    page = StringField(_l("Page"), default="1")
 
     def __init__(self, formdata, organizations):
         super().__init__(formdata)
-        self.organization.choices = _any("Any organization", [(str(o.id), o.name) for o in organizations])
+        self.organization.choices = _any(_("Any organization"), [(str(o.id), o.name) for o in organizations])
 
     def clean(self) -> tuple[dict, int, list[str]]:
         """The valid filters, the page number, and a notice for every value that was ignored."""
@@ -51,12 +75,14 @@ class QueueFilterForm(Form):
         for field in (self.status, self.organization, self.category, self.prescreen):
             raw = (field.data or "").strip()
             if field.errors and raw:
-                ignored.append(f"{field.label.text} \u201c{raw[:40]}\u201d is not one of the choices; ignored.")
+                ignored.append(_("%(field)s \u201c%(value)s\u201d is not one of the choices; ignored.",
+                                 field=field.label.text, value=raw[:40]))
                 field.data = field.default or ""
             values[field.name] = field.data or None
         page = (self.page.data or "1").strip()
         if not (re.fullmatch(r"[0-9]{1,6}", page) and 1 <= int(page) <= MAX_PAGE):
-            ignored.append(f"Page \u201c{page[:40]}\u201d is not a page number; showing the first page.")
+            ignored.append(_("Page \u201c%(value)s\u201d is not a page number; showing the first page.",
+                             value=page[:40]))
             page = "1"
         status = dict((key, value) for key, _, value in QUEUE_TABS).get(values["status"] or "open")
         filters = {"status": status, "organization_id": int(values["organization"]) if values["organization"] else None,
@@ -73,16 +99,16 @@ class QueueFilterForm(Form):
 class AnswerForm(Form):
     """One checklist item: pass / fail / not applicable, and a comment the seller sees."""
 
-    result = RadioField("Result", choices=_options(ChecklistResult.choices()), validate_choice=False)
-    comment = TextAreaField("Comment for the seller")
+    result = RadioField(_l("Result"), choices=_options(_labelled(ChecklistResult)), validate_choice=False)
+    comment = TextAreaField(_l("Comment for the seller"))
 
 
 class ReviewForm(FlaskForm):
     """The whole checklist and the decision, posted together: "Save checklist" or "Submit decision"."""
 
-    decision = RadioField("Decision", choices=_options(Decision.choices()), validate_choice=False)
-    comment = TextAreaField("Comment to the seller",
-                            description="Required when requesting changes or rejecting: say what to fix and why.")
+    decision = RadioField(_l("Decision"), choices=_options(_labelled(Decision)), validate_choice=False)
+    comment = TextAreaField(_l("Comment to the seller"),
+                            description=_l("Required when requesting changes or rejecting: say what to fix and why."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,16 +146,21 @@ class ReviewForm(FlaskForm):
 
 
 for _item in ChecklistItem:
-    setattr(ReviewForm, _item.value, FormField(AnswerForm, label=_item.label))
+    setattr(ReviewForm, _item.value, FormField(AnswerForm, label=_l(CHECKLIST_QUESTIONS[_item][0])))
 del _item
+
+
+# What a reviewer may do to a listed product, in the glossary's words (暂停交易, 恢复交易, 摘牌).
+ACTION_LABELS = {"suspend": N_("Suspend"), "reinstate": N_("Reinstate"), "delist": N_("Delist")}
 
 
 class ProductStatusForm(FlaskForm):
     """Suspend, reinstate or delist a product with a reason the seller is told."""
 
-    action = RadioField("Action", choices=[], validate_choice=False)
-    reason = TextAreaField("Reason", description="The seller is told this reason. Required.")
+    action = RadioField(_l("Action"), choices=[], validate_choice=False)
+    reason = TextAreaField(_l("Reason"), description=_l("The seller is told this reason. Required."))
 
     def offer(self, actions) -> ProductStatusForm:
-        self.action.choices = [SelectChoice(a.value, a.value.capitalize()) for a in actions]
+        self.action.choices = [SelectChoice(a.value, _(ACTION_LABELS.get(a.value, a.value.capitalize())))
+                               for a in actions]
         return self

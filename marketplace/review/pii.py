@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from marketplace.errors import UnsupportedFile
+from marketplace.i18n import N_
 from marketplace.listings.inference import HEAD_BYTES, _unique_names, iter_csv_table, open_upload
 from marketplace.review.pii_json import RECORD, json_cells
 from marketplace.review.pii_names import NameTally, name_strength
@@ -34,14 +35,14 @@ log = logging.getLogger(__name__)
 
 PII_KINDS = ("cn_resident_id", "hkid", "cn_mobile", "hk_phone", "email", "bank_card", "person_name", "column_name")
 KIND_LABELS: dict[str, str] = {
-    "cn_resident_id": "mainland resident identity number",
-    "hkid": "Hong Kong identity card number",
-    "cn_mobile": "mainland mobile phone number",
-    "hk_phone": "Hong Kong phone number",
-    "email": "e-mail address",
-    "bank_card": "bank card number",
-    "person_name": "personal name",
-    "column_name": "column name suggesting personal data",
+    "cn_resident_id": N_("mainland resident identity number"),
+    "hkid": N_("Hong Kong identity card number"),
+    "cn_mobile": N_("mainland mobile phone number"),
+    "hk_phone": N_("Hong Kong phone number"),
+    "email": N_("e-mail address"),
+    "bank_card": N_("bank card number"),
+    "person_name": N_("personal name"),
+    "column_name": N_("column name suggesting personal data"),
 }
 MAX_CELL_CHARS = 10_000
 PROGRESS_ROWS = 10_000  # rows between two progress reports of a scan

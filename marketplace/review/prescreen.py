@@ -1,21 +1,22 @@
 """The automated pre-screen: the tedious part of a reviewer's work, as findings filed under checklist items.
 
-It runs as a background job after a submission commits (``review/prescreen_runs.py``; its report is kept with the
-review round) and on demand for the seller. Each finding
+It runs as a background job after a submission commits (``review/prescreen_runs.py``; its report, a
+``prescreen_report.PrescreenReport``, is kept with the review round) and on demand for the seller. Each finding
 passes, fails, or asks a person to look; a report's outcome is its worst finding. It reads every file through the
-storage interface as a stream, with a row cap, so a large deliverable costs bounded time and memory.
+storage interface as a stream, with a row cap and a cell budget, so a large deliverable costs bounded time and
+memory.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 
 from marketplace.db import utcnow
 from marketplace.errors import UnsupportedFile
+from marketplace.i18n import N_
 from marketplace.listings.inference import infer_dictionary, looks_inferable
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import (
@@ -31,6 +32,8 @@ from marketplace.listings.vocab import (
 from marketplace.review import pii
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.licence_rules import check_licences, licence_profile
+from marketplace.review.prescreen_report import Finding, PrescreenReport, ScannedFile
+from marketplace.review.prescreen_words import as_stored
 from marketplace.storage import Storage
 
 DEFAULT_MAX_ROWS = 200_000
@@ -39,6 +42,10 @@ PASS, REVIEW, FAIL = PrescreenOutcome.PASS, PrescreenOutcome.REVIEW, PrescreenOu
 I = ChecklistItem
 MAINLAND_PORTALS = frozenset({Portal.SHANGHAI_PUBLIC_DATA, Portal.SODA, Portal.SHANGHAI_EV})
 IDENTIFIER_KINDS = frozenset(pii.PII_KINDS) - {"column_name"}
+
+
+def _named(file: str, kinds) -> dict:
+    return {"file": file, "kinds": list(kinds)}
 
 
 def _enum(cls, value):
@@ -51,90 +58,6 @@ def _shown(name: str) -> str:
     the header, so a "column name" can be an identity number or phone number: it is shown masked, like a value."""
     found = pii.scan_text(name)
     return " ".join(found.values()) if found else name
-
-
-@dataclass(frozen=True)
-class Finding:
-    item: ChecklistItem
-    rule: str
-    outcome: PrescreenOutcome
-    message: str
-    details: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ScannedFile:
-    filename: str
-    kind: str
-    format: str | None
-    rows_scanned: int
-    truncated: bool
-    error: str | None = None
-    total_rows: int | None = None  # rows the file holds; None when not known (a report from before they were counted)
-    total_exact: bool = False  # False: the file holds more than total_rows (or than rows_scanned)
-
-    @property
-    def scope(self) -> str:
-        return pii.scan_scope(self.rows_scanned, self.truncated, self.total_rows, self.total_exact)
-
-
-@dataclass(frozen=True)
-class PrescreenReport:
-    findings: tuple[Finding, ...]
-    files: tuple[ScannedFile, ...]
-    ran_at: datetime
-
-    @property
-    def outcome(self) -> PrescreenOutcome:
-        return max((f.outcome for f in self.findings), key=lambda o: o.rank, default=PASS)
-
-    def findings_for(self, item: ChecklistItem) -> list[Finding]:
-        return [f for f in self.findings if f.item == item]
-
-    def outcome_for(self, item: ChecklistItem) -> PrescreenOutcome:
-        return max((f.outcome for f in self.findings_for(item)), key=lambda o: o.rank, default=PASS)
-
-    @property
-    def complete(self) -> bool:
-        """Whether every file was scanned to its end (none stopped at the row cap)."""
-        return not any(f.truncated for f in self.files)
-
-    def summary(self) -> str:
-        """The outcome in words, saying what a partial scan covered: "pass", or "pass on the first 200,000 rows of
-        1,234,567 of big.csv (deliverable)"."""
-        words = {PASS: "passed", REVIEW: "needs review", FAIL: "failed"}
-        partial = [f"{f.scope} of {f.filename} ({f.kind})" for f in self.files if f.truncated]
-        if not partial:
-            return words[self.outcome]
-        # The outcome of what was scanned, then the review the unscanned rest needs.
-        scanned = max((f.outcome for f in self.findings if f.rule != "scan_partial"), key=lambda o: o.rank,
-                      default=PASS)
-        rest = "; the rest was not scanned and needs review" if scanned == PASS else ""
-        return f"{words[scanned]} on {'; '.join(partial)} only{rest}"
-
-    def counts(self) -> dict[str, int]:
-        counted = Counter(f.outcome.value for f in self.findings)
-        return {o.value: counted.get(o.value, 0) for o in PrescreenOutcome}
-
-    def to_dict(self) -> dict:
-        return {
-            "outcome": self.outcome.value, "summary": self.summary(), "complete": self.complete,
-            "ran_at": self.ran_at.isoformat(),
-            "findings": [{**asdict(f), "item": f.item.value, "outcome": f.outcome.value} for f in self.findings],
-            "files": [asdict(f) for f in self.files],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PrescreenReport:
-        findings = tuple(
-            Finding(ChecklistItem(f["item"]), f["rule"], PrescreenOutcome(f["outcome"]), f["message"],
-                    f.get("details") or {})
-            for f in data.get("findings", [])
-        )
-        ran_at = datetime.fromisoformat(data["ran_at"]) if data.get("ran_at") else utcnow()
-        fields_ = {f.name for f in ScannedFile.__dataclass_fields__.values()}
-        files = tuple(ScannedFile(**{k: v for k, v in f.items() if k in fields_}) for f in data.get("files", []))
-        return cls(findings, files, ran_at)
 
 
 @dataclass
@@ -212,22 +135,29 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
 
 def _source_legality(version: ProductVersion) -> list[Finding]:
     if not version.sources:
-        return [Finding(I.SOURCE_LEGALITY, "sources_cited", FAIL, "No upstream open data source is cited.")]
-    out = [Finding(I.SOURCE_LEGALITY, "sources_cited", PASS, f"{len(version.sources)} upstream source(s) cited.")]
+        return [Finding(I.SOURCE_LEGALITY, "sources_cited", FAIL, "No upstream open data source is cited.",
+                        text=N_("No upstream open data source is cited."))]
+    out = [Finding(I.SOURCE_LEGALITY, "sources_cited", PASS, f"{len(version.sources)} upstream source(s) cited.",
+                   text=N_("%(count)s upstream source(s) cited."), values={"count": len(version.sources)})]
     for source in version.sources:
         where = {"source": source.title, "licence_id": source.licence_id}
         problems = check_licences(version.plans, [source.licence_id], source.usage)
         for p in problems:
             out.append(Finding(I.SOURCE_LEGALITY, f"licence_{p.rule}", FAIL if p.outcome == "fail" else REVIEW,
-                               f"{source.title}: {p.message}", {**where, "plan": p.plan_name}))
+                               f"{source.title}: {p.message}", {**where, "plan": p.plan_name},
+                               text=N_("%(source)s: %(problem)s"),
+                               values={"source": source.title, "problem": as_stored(p.said) or p.message}))
         if not problems:
             out.append(Finding(I.SOURCE_LEGALITY, "licence_compatible", PASS,
-                               f"{source.title}: its licence ({source.licence_id}) allows every plan's terms.", where))
+                               f"{source.title}: its licence ({source.licence_id}) allows every plan's terms.", where,
+                               text=N_("%(source)s: its licence (%(licence)s) allows every plan's terms."),
+                               values={"source": source.title, "licence": source.licence_id}))
         profile = licence_profile(source.licence_id)
         if profile is not None and profile.attribution and not (source.attribution or "").strip():
             out.append(Finding(I.SOURCE_LEGALITY, "attribution_text", REVIEW,
                                f"{source.title}: its licence requires attribution, but no attribution text is given.",
-                               where))
+                               where, text=N_("%(source)s: its licence requires attribution, but no attribution text "
+                                              "is given."), values={"source": source.title}))
     return out
 
 
@@ -240,22 +170,28 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
     out: list[Finding] = []
     named: set[str] = set()
     rows = 0
-    partial: list[tuple[str, str, str]] = []  # (file, what was scanned) for files scanned only up to the row cap
+    partial: list[tuple] = []  # (name, scope, file, kinds, counts, by cells) of files scanned only in part
     for facts in files:
         name = facts.name
+        named_as = {"file": facts.asset.filename, "kinds": list(facts.kinds)}
         if facts.scan is None:
             out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
                                f"{name} is not a CSV, JSON or GeoJSON file, so it was not scanned: check it by hand.",
-                               {"file": facts.asset.filename}))
+                               {"file": facts.asset.filename},
+                               text=N_("%(name)s is not a CSV, JSON or GeoJSON file, so it was not scanned: check it "
+                                       "by hand."), values=named_as))
             continue
         if facts.scan.error:  # what was read before the error is still reported below
             out.append(Finding(I.PERSONAL_INFORMATION, "file_not_scanned", REVIEW,
                                f"{name} could not be scanned to the end ({facts.scan.error}): check it by hand.",
-                               {"file": facts.asset.filename}))
+                               {"file": facts.asset.filename},
+                               text=N_("%(name)s could not be scanned to the end (%(error)s): check it by hand."),
+                               values={**named_as, "error": facts.scan.error}))
         rows += facts.scan.rows_scanned
         if facts.scan.truncated:
-            partial.append((name, facts.scan.scope,
-                            "the cell budget" if facts.scan.stopped_by == "cells" else "the row cap"))
+            partial.append((name, facts.scan.scope, facts.asset.filename, facts.kinds,
+                            (facts.scan.rows_scanned, facts.scan.total_rows, facts.scan.total_exact),
+                            facts.scan.stopped_by == "cells"))
         for hit in facts.scan.findings:
             column = _shown(hit.column)
             details = {"file": facts.asset.filename, "column": column, "kind": hit.kind, "count": hit.count,
@@ -265,50 +201,81 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
                 if claims_none:
                     out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
                                        f"{name}: the column \u201c{column}\u201d sounds like personal data; "
-                                       f"confirm it holds none.", details))
+                                       f"confirm it holds none.", details,
+                                       text=N_("%(name)s: the column \u201c%(column)s\u201d sounds like personal "
+                                               "data; confirm it holds none."), values={**named_as, "column": column}))
                 continue
             label = pii.KIND_LABELS.get(hit.kind, hit.kind)
             message = f"{name}, column \u201c{column}\u201d: {hit.count} {label}(s), e.g. {hit.example}"
+            found = {**named_as, "column": column, "count": hit.count, "pii": hit.kind, "example": hit.example,
+                     "declared": declared.value if declared else ""}
             if claims_none:
                 out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", FAIL,
                                    f"{message}, but the version declares {declared.value if declared else 'nothing'}.",
-                                   details))
+                                   details, text=N_("%(name)s, column \u201c%(column)s\u201d: %(count)s %(pii)s(s), "
+                                                    "e.g. %(example)s, but the version declares %(declared)s."),
+                                   values=found))
             else:
                 out.append(Finding(I.PERSONAL_INFORMATION, "personal_data_found", REVIEW,
                                    f"{message}; declared as {declared.value}: check the legal basis covers it.",
-                                   details))
+                                   details, text=N_("%(name)s, column \u201c%(column)s\u201d: %(count)s %(pii)s(s), "
+                                                    "e.g. %(example)s; declared as %(declared)s: check the legal "
+                                                    "basis covers it."), values=found))
     flagged = [_shown(f.name) for f in version.fields if f.personal_info]
     if flagged and declared == PersonalInfo.NONE:
         out.append(Finding(I.PERSONAL_INFORMATION, "dictionary_personal_fields", FAIL,
                            f"The dictionary marks {', '.join(flagged)} as personal information, but the version "
-                           f"declares none.", {"fields": flagged}))
+                           f"declares none.", {"fields": flagged},
+                           text=N_("The dictionary marks %(fields)s as personal information, but the version declares "
+                                   "none."), values={"fields": ", ".join(flagged)}))
     unflagged = [_shown(n) for n in pii.personal_column_names(f.name for f in version.fields if not f.personal_info)
                  if n not in named]
     if unflagged and claims_none:
         out.append(Finding(I.PERSONAL_INFORMATION, "personal_column_name", REVIEW,
                            f"Dictionary field(s) {', '.join(unflagged)} sound like personal data; confirm they hold "
-                           f"none.", {"fields": unflagged}))
+                           f"none.", {"fields": unflagged},
+                           text=N_("Dictionary field(s) %(fields)s sound like personal data; confirm they hold none."),
+                           values={"fields": ", ".join(unflagged)}))
     if declared in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE) and not (version.legal_basis or "").strip():
         out.append(Finding(I.PERSONAL_INFORMATION, "legal_basis", FAIL,
-                           "Personal information is declared but no legal basis is stated."))
+                           "Personal information is declared but no legal basis is stated.",
+                           text=N_("Personal information is declared but no legal basis is stated.")))
     if declared not in (PersonalInfo.NONE, None):
         for plan in version.plans:
             if Prohibition.REIDENTIFICATION not in plan.prohibitions:
                 out.append(Finding(I.PERSONAL_INFORMATION, "reidentification_prohibited", FAIL,
                                    f"Plan \u201c{plan.name}\u201d does not prohibit re-identification of "
-                                   f"{declared.value} data.", {"plan": plan.name}))
+                                   f"{declared.value} data.", {"plan": plan.name},
+                                   text=N_("Plan \u201c%(plan)s\u201d does not prohibit re-identification of "
+                                           "%(declared)s data."),
+                                   values={"plan": plan.name, "declared": declared.value}))
     if not any(f.outcome != PASS for f in out):
-        only = "".join(f"; {name} on {scope} only" for name, scope, _ in partial)
+        only = "".join(f"; {name} on {scope} only" for name, scope, *_rest in partial)
+        scanned_files = sum(1 for f in files if f.scan and not f.scan.error)
+        clean = {"files": scanned_files, "rows": rows, "declared": declared.value if declared else "none",
+                 "partial": [[_named(file, kinds), counts] for _name, _scope, file, kinds, counts, _cells in partial]}
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
                            f"{'Passed on' if partial else 'Scanned'} "
                            f"{sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows:,} row(s){only}: "
                            f"no personal information found, consistent with the declaration "
-                           f"({declared.value if declared else 'none'})."))
-    for name, scope, cap in partial:
+                           f"({declared.value if declared else 'none'}).",
+                           text=N_("Passed on %(files)s file(s), %(rows)s row(s)%(partial)s: no personal information "
+                                   "found, consistent with the declaration (%(declared)s).") if partial else
+                           N_("Scanned %(files)s file(s), %(rows)s row(s): no personal information found, consistent "
+                              "with the declaration (%(declared)s)."), values=clean))
+    for name, scope, file, kinds, counts, by_cells in partial:
+        cap = "the cell budget" if by_cells else "the row cap"
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", REVIEW,
                            f"{name}: only {scope} were scanned ({cap}); the rows after them were not checked "
                            f"for personal information: check them by hand or scan the file again with a larger "
-                           f"limit.", {"file": name, "scope": scope}))
+                           f"limit.", {"file": name, "scope": scope},
+                           text=N_("%(name)s: only %(scope)s were scanned (the cell budget); the rows after them were "
+                                   "not checked for personal information: check them by hand or scan the file again "
+                                   "with a larger limit.") if by_cells else
+                           N_("%(name)s: only %(scope)s were scanned (the row cap); the rows after them were not "
+                              "checked for personal information: check them by hand or scan the file again with a "
+                              "larger limit."),
+                           values={"file": file, "kinds": list(kinds), "scope": list(counts)}))
     return out
 
 
@@ -332,26 +299,35 @@ def _origin_territories(version: ProductVersion) -> set[Territory]:
 def _classification(version: ProductVersion) -> list[Finding]:
     level = _enum(Classification, version.classification)
     if level == Classification.CORE:
-        return [Finding(I.CLASSIFICATION, "core_never_listable", FAIL, "Core data is never listable.")]
+        return [Finding(I.CLASSIFICATION, "core_never_listable", FAIL, "Core data is never listable.",
+                        text=N_("Core data is never listable."))]
     if level == Classification.IMPORTANT:
         out = []
         if not (version.classification_reason or "").strip():
-            out.append(Finding(I.CLASSIFICATION, "important_reason", FAIL, "Important data needs a stated reason."))
+            out.append(Finding(I.CLASSIFICATION, "important_reason", FAIL, "Important data needs a stated reason.",
+                               text=N_("Important data needs a stated reason.")))
         origin = _origin_territories(version)
         for plan in version.plans:
             if plan.territory not in origin:
                 out.append(Finding(I.CLASSIFICATION, "important_cross_border", FAIL,
                                    f"Plan \u201c{plan.name}\u201d offers important data for use outside the "
                                    f"jurisdiction it comes from ({Territory(plan.territory).label}).",
-                                   {"plan": plan.name}))
+                                   {"plan": plan.name},
+                                   text=N_("Plan \u201c%(plan)s\u201d offers important data for use outside the "
+                                           "jurisdiction it comes from (%(territory)s)."),
+                                   values={"plan": plan.name, "territory": Territory(plan.territory).value}))
         if version.cross_border_transfer:
             out.append(Finding(I.CLASSIFICATION, "important_cross_border", FAIL,
-                               "The version declares a cross-border transfer of important data."))
+                               "The version declares a cross-border transfer of important data.",
+                               text=N_("The version declares a cross-border transfer of important data.")))
         return out or [Finding(I.CLASSIFICATION, "important_contained", PASS,
-                               "Important data with a stated reason and no cross-border offer.")]
+                               "Important data with a stated reason and no cross-border offer.",
+                               text=N_("Important data with a stated reason and no cross-border offer."))]
     if level is None:
-        return [Finding(I.CLASSIFICATION, "level_declared", FAIL, "No classification level is declared.")]
-    return [Finding(I.CLASSIFICATION, "level_declared", PASS, f"Declared {level.label.lower()} data.")]
+        return [Finding(I.CLASSIFICATION, "level_declared", FAIL, "No classification level is declared.",
+                        text=N_("No classification level is declared."))]
+    return [Finding(I.CLASSIFICATION, "level_declared", PASS, f"Declared {level.label.lower()} data.",
+                    text=N_("Declared %(level)s data."), values={"level": level.value})]
 
 
 def _mainland_origin(version: ProductVersion) -> bool:
@@ -369,13 +345,19 @@ def _cross_border(version: ProductVersion) -> list[Finding]:
             if regulated:
                 out.append(Finding(I.CROSS_BORDER, "cross_border_offer", REVIEW,
                                    f"Plan \u201c{plan.name}\u201d offers mainland-origin personal or important data "
-                                   f"for use in {territory.label}: a cross-border transfer.", details))
+                                   f"for use in {territory.label}: a cross-border transfer.", details,
+                                   text=N_("Plan \u201c%(plan)s\u201d offers mainland-origin personal or important "
+                                           "data for use in %(territory)s: a cross-border transfer."), values=details))
             elif version.cross_border_transfer is False:
                 out.append(Finding(I.CROSS_BORDER, "declaration_consistent", REVIEW,
                                    f"The version declares no cross-border transfer, but plan \u201c{plan.name}\u201d "
-                                   f"licenses mainland-origin data for use in {territory.label}.", details))
+                                   f"licenses mainland-origin data for use in {territory.label}.", details,
+                                   text=N_("The version declares no cross-border transfer, but plan "
+                                           "\u201c%(plan)s\u201d licenses mainland-origin data for use in "
+                                           "%(territory)s."), values=details))
     return out or [Finding(I.CROSS_BORDER, "cross_border_offer", PASS,
-                           "No plan offers mainland-origin personal or important data outside the mainland.")]
+                           "No plan offers mainland-origin personal or important data outside the mainland.",
+                           text=N_("No plan offers mainland-origin personal or important data outside the mainland."))]
 
 
 # ---------------------------------------------------------------- licence terms
@@ -384,21 +366,28 @@ def _cross_border(version: ProductVersion) -> list[Finding]:
 def _licence_terms(version: ProductVersion) -> list[Finding]:
     plans = version.plans
     if not plans:
-        return [Finding(I.LICENCE_TERMS, "plans_offered", FAIL, "No pricing plan is offered.")]
+        return [Finding(I.LICENCE_TERMS, "plans_offered", FAIL, "No pricing plan is offered.",
+                        text=N_("No pricing plan is offered."))]
     out: list[Finding] = []
     for name, n in Counter(p.name.strip().lower() for p in plans).items():
         if n > 1:
             out.append(Finding(I.LICENCE_TERMS, "plan_names_unique", FAIL,
-                               f"{n} plans are called \u201c{name}\u201d; buyers cannot tell them apart."))
+                               f"{n} plans are called \u201c{name}\u201d; buyers cannot tell them apart.",
+                               text=N_("%(count)s plans are called \u201c%(plan)s\u201d; buyers cannot tell them "
+                                       "apart."), values={"count": n, "plan": name}))
     for plan in plans:
         if not plan.permitted_uses or not plan.territory:
             out.append(Finding(I.LICENCE_TERMS, "terms_complete", FAIL,
                                f"Plan \u201c{plan.name}\u201d does not state its permitted uses and territory.",
-                               {"plan": plan.name}))
+                               {"plan": plan.name},
+                               text=N_("Plan \u201c%(plan)s\u201d does not state its permitted uses and territory."),
+                               values={"plan": plan.name}))
     if len({p.attribution_required for p in plans}) > 1:
         out.append(Finding(I.LICENCE_TERMS, "attribution_consistent", REVIEW,
                            "Some plans require attribution and others do not; the sources' attribution duty is the "
-                           "same whichever plan a buyer takes."))
+                           "same whichever plan a buyer takes.",
+                           text=N_("Some plans require attribution and others do not; the sources' attribution duty "
+                                   "is the same whichever plan a buyer takes.")))
     free = [p for p in plans if p.amount == 0]
     for paid in (p for p in plans if p.amount > 0):
         for gift in free:
@@ -406,16 +395,24 @@ def _licence_terms(version: ProductVersion) -> list[Finding]:
                                                                                          Territory.WORLDWIDE):
                 out.append(Finding(I.LICENCE_TERMS, "plans_consistent", REVIEW,
                                    f"Free plan \u201c{gift.name}\u201d grants everything paid plan "
-                                   f"\u201c{paid.name}\u201d sells.", {"plan": paid.name}))
+                                   f"\u201c{paid.name}\u201d sells.", {"plan": paid.name},
+                                   text=N_("Free plan \u201c%(free)s\u201d grants everything paid plan "
+                                           "\u201c%(paid)s\u201d sells."),
+                                   values={"free": gift.name, "paid": paid.name}))
     for exclusive in (p for p in plans if p.licence_cap):
         for other in plans:
             if other is not exclusive and set(other.permitted_uses) & set(exclusive.permitted_uses):
                 out.append(Finding(I.LICENCE_TERMS, "exclusivity_consistent", REVIEW,
                                    f"Capped plan \u201c{exclusive.name}\u201d shares uses with plan "
                                    f"\u201c{other.name}\u201d: say what the cap makes exclusive.",
-                                   {"plan": exclusive.name}))
+                                   {"plan": exclusive.name},
+                                   text=N_("Capped plan \u201c%(capped)s\u201d shares uses with plan "
+                                           "\u201c%(other)s\u201d: say what the cap makes exclusive."),
+                                   values={"capped": exclusive.name, "other": other.name}))
     return out or [Finding(I.LICENCE_TERMS, "terms_complete", PASS,
-                           f"{len(plans)} plan(s) with complete, consistent licence terms.")]
+                           f"{len(plans)} plan(s) with complete, consistent licence terms.",
+                           text=N_("%(count)s plan(s) with complete, consistent licence terms."),
+                           values={"count": len(plans)})]
 
 
 # ---------------------------------------------------------------- quality
@@ -423,22 +420,33 @@ def _licence_terms(version: ProductVersion) -> list[Finding]:
 
 def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
     out: list[Finding] = []
-    for kind, what in ((AssetKind.SAMPLE, "sample"), (AssetKind.DELIVERABLE, "deliverable")):
+    for kind, what, present, absent in (
+        (AssetKind.SAMPLE, "sample", N_("A sample file is uploaded."), N_("No sample file is uploaded.")),
+        (AssetKind.DELIVERABLE, "deliverable", N_("A deliverable file is uploaded."),
+         N_("No deliverable file is uploaded.")),
+    ):
         have = any(a.kind == kind for a in version.assets)
         out.append(Finding(I.QUALITY, f"{what}_present", PASS if have else FAIL,
-                           f"A {what} file is uploaded." if have else f"No {what} file is uploaded."))
+                           f"A {what} file is uploaded." if have else f"No {what} file is uploaded.",
+                           text=present if have else absent))
     frequency = _enum(UpdateFrequency, version.update_frequency)
     out.append(Finding(I.QUALITY, "update_frequency", PASS if frequency else FAIL,
                        f"Update frequency: {frequency.label.lower()}." if frequency
-                       else "The update frequency is not stated."))
+                       else "The update frequency is not stated.",
+                       text=N_("Update frequency: %(frequency)s.") if frequency
+                       else N_("The update frequency is not stated."),
+                       values={"frequency": frequency.value} if frequency else {}))
     described = {f.name for f in version.fields}
     seen: set[str] = set()
     for facts in files:
         name = facts.name
+        named_as = {"file": facts.asset.filename, "kinds": list(facts.kinds)}
         if facts.columns_error:
             out.append(Finding(I.QUALITY, "dictionary_matches_data", REVIEW,
                                f"The columns of {name} could not be read ({facts.columns_error}).",
-                               {"file": facts.asset.filename}))
+                               {"file": facts.asset.filename},
+                               text=N_("The columns of %(name)s could not be read (%(error)s)."),
+                               values={**named_as, "error": facts.columns_error}))
         if not facts.columns:
             continue
         seen.update(facts.columns)
@@ -446,14 +454,19 @@ def _quality(version: ProductVersion, files: list[_FileFacts]) -> list[Finding]:
         if missing:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", FAIL,
                                f"{name} has column(s) the dictionary does not describe: {', '.join(missing)}.",
-                               {"file": facts.asset.filename, "columns": missing}))
+                               {"file": facts.asset.filename, "columns": missing},
+                               text=N_("%(name)s has column(s) the dictionary does not describe: %(columns)s."),
+                               values={**named_as, "columns": ", ".join(missing)}))
         else:
             out.append(Finding(I.QUALITY, "dictionary_covers_columns", PASS,
-                               f"The dictionary describes every column of {name}.", {"file": facts.asset.filename}))
+                               f"The dictionary describes every column of {name}.", {"file": facts.asset.filename},
+                               text=N_("The dictionary describes every column of %(name)s."), values=named_as))
     if seen:
         extra = [_shown(f) for f in described if f not in seen]
         if extra:
             out.append(Finding(I.QUALITY, "dictionary_fields_in_data", REVIEW,
                                f"Dictionary field(s) found in no uploaded file: {', '.join(sorted(extra))}.",
-                               {"fields": sorted(extra)}))
+                               {"fields": sorted(extra)},
+                               text=N_("Dictionary field(s) found in no uploaded file: %(fields)s."),
+                               values={"fields": ", ".join(sorted(extra))}))
     return out

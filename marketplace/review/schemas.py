@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.listings.schemas import VersionOutSchema
 from marketplace.listings.states import ProductAction
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.schema_fields import choice, filled, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 
@@ -83,7 +83,10 @@ class PrescreenSchema(Schema):
 
     def dump(self, obj, *a, **kw):  # accepts a report or its stored dict
         report = obj if isinstance(obj, PrescreenReport) else PrescreenReport.from_dict(obj)
-        return {**report.to_dict(), "counts": report.counts()}
+        # Each finding's message in the client's language (Accept-Language), as every API message is.
+        findings = [{"item": f.item.value, "rule": f.rule, "outcome": f.outcome.value, "message": f.shown,
+                     "details": f.details} for f in report.findings]
+        return {**report.to_dict(), "counts": report.counts(), "findings": findings}
 
 
 class AnswerOutSchema(Schema):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,6 +20,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.i18n import N_
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import readiness_problems, touch
 from marketplace.listings.states import (
@@ -30,12 +32,14 @@ from marketplace.listings.states import (
     ProductStatus,
     VersionAction,
     VersionStatus,
+    status_words,
 )
 from marketplace.listings.vocab import Classification
-from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
-from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.review.notices import notify_decision, notify_product_change
+from marketplace.review.prescreen import run_prescreen
+from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
 
@@ -70,12 +74,23 @@ def _move_version(session: Session, user: User | None, version: ProductVersion, 
     touch(version)
 
 
-def _text(value: str | None, field: str, what: str, required: bool = True) -> str:
+# What a missing or overlong text is called, by its field.
+_MISSING = {"note": N_("The note is required."), "comment": N_("A comment for the seller is required."),
+            "reason": N_("A reason is required.")}
+_TOO_LONG = {"note": N_("The note is too long."), "comment": N_("A comment for the seller is too long."),
+             "reason": N_("A reason is too long.")}
+
+
+def _at_most() -> str:
+    return _("At most %(num)s characters.", num=MAX_COMMENT)
+
+
+def _text(value: str | None, field: str, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationFailed(f"{what} is required.", {field: [f"{what} is required."]})
+        raise ValidationFailed(_(_MISSING[field]), {field: [_(_MISSING[field])]})
     if len(value) > MAX_COMMENT:
-        raise ValidationFailed(f"{what} is too long.", {field: [f"At most {MAX_COMMENT} characters."]})
+        raise ValidationFailed(_(_TOO_LONG[field]), {field: [_at_most()]})
     return value
 
 
@@ -103,12 +118,12 @@ def submit_version(
     product = version.product
     require(user, Permission.SUBMIT_PRODUCT, product)
     if product.status == ProductStatus.DELISTED:
-        raise InvalidTransition("This product was delisted; it cannot be submitted again.")
+        raise InvalidTransition(_("This product was delisted; it cannot be submitted again."))
     VERSION_LIFECYCLE.next(version.status, VersionAction.SUBMIT, Actor.SELLER)  # refuse before any work
     problems = readiness_problems(version)
     if problems:
-        raise ValidationFailed("This version is not ready for review.", problems)
-    note = _text(note, "note", "The note", required=False)
+        raise ValidationFailed(_("This version is not ready for review."), problems)
+    note = _text(note, "note", required=False)
     _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
     now = utcnow()
     version.submitted_at, version.submitted_by_id = now, user.id
@@ -211,7 +226,7 @@ def case_for_reviewer(session: Session, user: User, case_id: int) -> ReviewCase:
     require_reviewer(user)
     case = session.get(ReviewCase, case_id)
     if case is None:
-        raise NotFound("No such review case.")
+        raise NotFound(_("No such review case."))
     return case
 
 
@@ -241,7 +256,7 @@ def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     _lock_case(session, case)
     # An unclaimed case is the lifecycle's refusal (nothing to release), not a question of who.
     if case.reviewer_id is not None and case.reviewer_id != user.id and not user.is_admin:
-        raise Forbidden("Only the reviewer who claimed this case, or an admin, may release it.")
+        raise Forbidden(_("Only the reviewer who claimed this case, or an admin, may release it."))
     _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id)
     case.reviewer_id = None
     case.current_round.reviewer_id = None
@@ -255,11 +270,12 @@ def _require_claimant(session: Session, user: User, case: ReviewCase) -> Actor:
     actor = _reviewer_for(session, user, case.product)
     status = _lock_case(session, case)
     if status == VersionStatus.SUBMITTED:
-        raise InvalidTransition("Claim the case before working on it.")
+        raise InvalidTransition(_("Claim the case before working on it."))
     if status != VersionStatus.IN_REVIEW:
-        raise InvalidTransition(f"This case is closed: the version is {status.value.replace('_', ' ')}.")
+        raise InvalidTransition(_("This case is closed: the version is %(status)s.",
+                                  status=status_words(status)))
     if case.reviewer_id != user.id:
-        raise Forbidden("Another reviewer has claimed this case.")
+        raise Forbidden(_("Another reviewer has claimed this case."))
     return actor
 
 
@@ -277,23 +293,23 @@ def save_checklist(session: Session, user: User, case: ReviewCase,
         try:
             item = ChecklistItem(key)
         except ValueError:
-            errors[key] = ["Not a checklist item."]
+            errors[key] = [_("Not a checklist item.")]
             continue
         value = value or {}
         try:
             result = ChecklistResult(value.get("result") or "")
         except ValueError:
-            errors[key] = ["Choose pass, fail or not applicable."]
+            errors[key] = [_("Choose pass, fail or not applicable.")]
             continue
         comment = (value.get("comment") or "").strip()
         if len(comment) > MAX_COMMENT:
-            errors[key] = [f"At most {MAX_COMMENT} characters."]
+            errors[key] = [_at_most()]
         elif result == ChecklistResult.FAIL and not comment:
-            errors[key] = ["Say what fails, so the seller knows what to fix."]
+            errors[key] = [_("Say what fails, so the seller knows what to fix.")]
         else:
             parsed[item] = (result, comment)
     if errors:
-        raise ValidationFailed("The checklist has errors.", errors)
+        raise ValidationFailed(_("The checklist has errors."), errors)
     round_ = case.current_round
     for item, (result, comment) in parsed.items():
         answer = round_.answer(item)
@@ -314,13 +330,13 @@ def _approval_problems(case: ReviewCase) -> dict[str, list[str]]:
     for item in ChecklistItem:
         answer = round_.answer(item)
         if answer is None:
-            problems[item.value] = ["Answer this item before approving."]
+            problems[item.value] = [_("Answer this item before approving.")]
         elif answer.result == ChecklistResult.FAIL:
-            problems[item.value] = ["This item fails; request changes or reject instead."]
+            problems[item.value] = [_("This item fails; request changes or reject instead.")]
         elif report.outcome_for(item) == PrescreenOutcome.FAIL and not answer.comment:
-            problems[item.value] = ["The pre-screen failed this item: say why it passes anyway."]
+            problems[item.value] = [_("The pre-screen failed this item: say why it passes anyway.")]
     if case.version.classification == Classification.CORE:
-        problems.setdefault(ChecklistItem.CLASSIFICATION.value, []).append("Core data is never listable.")
+        problems.setdefault(ChecklistItem.CLASSIFICATION.value, []).append(_("Core data is never listable."))
     return problems
 
 
@@ -335,11 +351,11 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     # Approval is checked against the pre-screen's report, so it waits for one; sending a version back needs no
     # report, but still waits while one is coming.
     require_prescreen_done(case.current_round, allow_failed=decision != Decision.APPROVE)
-    comment = _text(comment, "comment", "A comment for the seller", required=decision != Decision.APPROVE)
+    comment = _text(comment, "comment", required=decision != Decision.APPROVE)
     if decision == Decision.APPROVE:
         problems = _approval_problems(case)
         if problems:
-            raise ValidationFailed("This version cannot be approved yet.", problems)
+            raise ValidationFailed(_("This version cannot be approved yet."), problems)
     version = case.version
     _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
     now = utcnow()
@@ -348,7 +364,7 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     case.decision, case.decided_at = decision, now
     if decision == Decision.APPROVE:
         _list_version(session, user, version, now)
-    _notify_decision(session, case, decision, comment)
+    notify_decision(session, case, decision, comment)
     session.flush()
     return case
 
@@ -383,8 +399,8 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
     try:
         move = DECISIONS[Decision(decision)]
     except ValueError:
-        raise ValidationFailed("Unknown decision.",
-                               {"decision": ["Choose approve, request changes or reject."]}) from None
+        raise ValidationFailed(_("Unknown decision."),
+                               {"decision": [_("Choose approve, request changes or reject.")]}) from None
     return move(session, user, case, comment, answers)
 
 
@@ -408,26 +424,6 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
     sync_product(session, product)
 
 
-def _notify_decision(session: Session, case: ReviewCase, decision: Decision, comment: str) -> None:
-    version, product = case.version, case.product
-    title = version.title_en
-    link = f"/seller/products/{product.id}/versions/{version.number}#review"
-    if decision == Decision.APPROVE:
-        subject = f"Approved and listed: {title} v{version.label}"
-        body = (f"Your version {version.label} of \u201c{title}\u201d passed compliance review and is listed under "
-                f"registration number {version.registration_number}.")
-    elif decision == Decision.REQUEST_CHANGES:
-        subject = f"Changes requested: {title} v{version.label}"
-        body = (f"The compliance reviewer asks for changes to version {version.label} of \u201c{title}\u201d "
-                f"before it can be listed:\n\n{comment}\n\nEdit the version and submit it again.")
-    else:
-        subject = f"Rejected: {title} v{version.label}"
-        body = f"Version {version.label} of \u201c{title}\u201d was rejected in compliance review:\n\n{comment}"
-    if comment and decision == Decision.APPROVE:
-        body += f"\n\nReviewer's note: {comment}"
-    notify_organization(session, case.organization, subject, body, link)
-
-
 # ---------------------------------------------------------------- live products
 
 
@@ -435,21 +431,14 @@ def product_for_reviewer(session: Session, user: User, product_id: int) -> DataP
     require_reviewer(user)
     product = session.get(DataProduct, product_id)
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     return product
-
-
-_PRODUCT_WORDS = {
-    ProductAction.SUSPEND: ("Suspended", "is suspended: buyers no longer see it; existing licences stay valid."),
-    ProductAction.REINSTATE: ("Reinstated", "is listed again."),
-    ProductAction.DELIST: ("Delisted", "is delisted for good; existing licences stay valid until they end."),
-}
 
 
 def _change_product(session: Session, user: User, product: DataProduct, action: ProductAction,
                     reason: str) -> DataProduct:
     actor = _reviewer_for(session, user, product)
-    reason = _text(reason, "reason", "A reason")
+    reason = _text(reason, "reason")
 
     def keep_reason(_state: ProductStatus) -> dict:
         product.status_reason = reason
@@ -457,10 +446,7 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
 
     PRODUCT_LIFECYCLE.apply(session, product, action, actor, user=user, check=keep_reason)
     sync_product(session, product)
-    word, sentence = _PRODUCT_WORDS[action]
-    title = product.listed_version.title_en if product.listed_version else product.latest_version.title_en
-    notify_organization(session, product.organization, f"{word}: {title}",
-                        f"\u201c{title}\u201d {sentence}\n\nReason: {reason}", f"/seller/products/{product.id}")
+    notify_product_change(session, product, action, reason)
     session.flush()
     return product
 
@@ -488,5 +474,5 @@ def change_product_status(session: Session, user: User, product: DataProduct, ac
     """The product move named by ``action`` (suspend, reinstate, delist); listing is the system's, on approval."""
     move = PRODUCT_MOVES.get(action)
     if move is None:
-        raise ValidationFailed("Unknown action.", {"action": ["Choose suspend, reinstate or delist."]})
+        raise ValidationFailed(_("Unknown action."), {"action": [_("Choose suspend, reinstate or delist.")]})
     return move(session, user, product, reason)

@@ -9,6 +9,7 @@ blueprints.
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.errors import DomainError
@@ -59,7 +60,8 @@ def submit(product_id: int, number: int):
         review.submit_version(db.session, acting_user(), version, _storage(), note=request.form.get("note", ""))
     except DomainError as exc:
         return refused(version.product, version, exc)
-    return done(version, f"Version {version.label} submitted for compliance review. It is read-only now.")
+    return done(version, _("Version %(label)s submitted for compliance review. It is read-only now.",
+                           label=version.label))
 
 
 @blp.route(f"{VERSION}/submit", methods=["POST"], endpoint="submit")

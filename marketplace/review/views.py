@@ -10,14 +10,19 @@ from __future__ import annotations
 from math import ceil
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.bilingual import title_of
+from marketplace.chinese import script_of
 from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
+from marketplace.i18n import N_
 from marketplace.listings.assets import asset_of, record_download
 from marketplace.listings.models import DataProduct
 from marketplace.listings.states import (
@@ -28,11 +33,13 @@ from marketplace.listings.states import (
     VersionStatus,
 )
 from marketplace.listings.view_helpers import acting_user, send_asset
+from marketplace.review import pii
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistResult, Decision, PrescreenOutcome
 from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, QueueFilterForm, ReviewForm
 from marketplace.review.models import ReviewCase
-from marketplace.review.prescreen import PrescreenReport
+from marketplace.review.prescreen_report import PrescreenReport
+from marketplace.review.prescreen_words import KIND_WORDS
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -51,9 +58,11 @@ def _require_reviewer():
 @bp.context_processor
 def _helpers():
     return {
-        "time_ago": time_ago, "detail_items": detail_items,
+        "time_ago": time_ago, "detail_items": detail_items, "script_of": script_of, "kind_words": kind_words,
         "ChecklistResult": ChecklistResult, "Decision": Decision, "PrescreenOutcome": PrescreenOutcome,
     }
+
+
 
 
 # ---------------------------------------------------------------- the queue
@@ -125,8 +134,8 @@ def claim(case_id: int):
         review.claim_case(db.session, acting_user(), found)
     except DomainError as exc:
         return _refused(found, exc)
-    return _done(found, f"You claimed this case: {found.version.title_en} v{found.version.label} is in review.",
-                 "checklist")
+    return _done(found, _("You claimed this case: %(title)s v%(label)s is in review.",
+                           title=title_of(found.version), label=found.version.label), "checklist")
 
 
 @bp.post(f"{CASE}/release")
@@ -136,7 +145,7 @@ def release(case_id: int):
         review.release_case(db.session, acting_user(), found)
     except DomainError as exc:
         return _refused(found, exc)
-    return _done(found, "Case released: it is back on the queue for any reviewer.")
+    return _done(found, _("Case released: it is back on the queue for any reviewer."))
 
 
 @bp.post(f"{CASE}/checklist")
@@ -149,13 +158,13 @@ def save_checklist(case_id: int):
         review.save_checklist(db.session, acting_user(), found, form.answers())
     except DomainError as exc:
         return _refused(found, exc, form)
-    return _done(found, "Checklist saved.", "checklist")
+    return _done(found, _("Checklist saved."), "checklist")
 
 
 DECIDED = {
-    Decision.APPROVE: "Approved: {title} v{label} is listed under registration number {reg}.",
-    Decision.REQUEST_CHANGES: "Changes requested: the seller of {title} v{label} was told what to fix.",
-    Decision.REJECT: "Rejected: the seller of {title} v{label} was told why.",
+    Decision.APPROVE: N_("Approved: %(title)s v%(label)s is listed under registration number %(reg)s."),
+    Decision.REQUEST_CHANGES: N_("Changes requested: the seller of %(title)s v%(label)s was told what to fix."),
+    Decision.REJECT: N_("Rejected: the seller of %(title)s v%(label)s was told why."),
 }
 
 
@@ -172,8 +181,8 @@ def decide(case_id: int):
     except DomainError as exc:
         return _refused(found, exc, form)
     version = found.version
-    message = DECIDED[Decision(found.decision)].format(title=version.title_en, label=version.label,
-                                                      reg=version.registration_number)
+    message = _(DECIDED[Decision(found.decision)], title=title_of(version), label=version.label,
+                reg=version.registration_number)
     return _done(found, message)
 
 
@@ -223,9 +232,9 @@ def product(product_id: int):
     return render_product(_product(product_id))
 
 
-PRODUCT_DONE = {"suspend": "Suspended: buyers no longer see it; existing licences stay valid.",
-                "reinstate": "Reinstated: the product is listed again.",
-                "delist": "Delisted: the product is gone from the catalog for good."}
+PRODUCT_DONE = {"suspend": N_("Suspended: buyers no longer see it; existing licences stay valid."),
+                "reinstate": N_("Reinstated: the product is listed again."),
+                "delist": N_("Delisted: the product is gone from the catalog for good.")}
 
 
 @bp.post(f"{PRODUCT}/status")
@@ -242,7 +251,7 @@ def product_status(product_id: int):
             abort(404, exc.message)
         apply_domain_errors(form, exc)
         return render_product(found, form=form, status=exc.status)
-    flash(PRODUCT_DONE[form.action.data], "success")
+    flash(_(PRODUCT_DONE[form.action.data]), "success")
     return redirect(url_for(".product", product_id=found.id))
 
 
@@ -254,18 +263,23 @@ def time_ago(when) -> str:
     if when is None:
         return "—"
     seconds = int((utcnow() - when).total_seconds())
-    if seconds < 60:
-        return "just now"
-    for size, unit in ((365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
+    for size, words in AGO:
         if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'' if n == 1 else 's'} ago"
-    return "just now"  # pragma: no cover
+            return words(seconds // size)
+    return _("just now")
 
 
-DETAIL_LABELS = {"file": "File", "column": "Column", "kind": "Kind", "count": "Count", "example": "Masked example",
-                 "plan": "Plan", "source": "Source", "licence_id": "Licence", "fields": "Fields",
-                 "columns": "Columns", "territory": "Territory"}
+# Each unit of "3 days ago" as a plural message of its own (the catalogs hold each pair).
+AGO = ((365 * 86400, lambda n: ngettext("%(num)d year ago", "%(num)d years ago", n)),
+       (30 * 86400, lambda n: ngettext("%(num)d month ago", "%(num)d months ago", n)),
+       (86400, lambda n: ngettext("%(num)d day ago", "%(num)d days ago", n)),
+       (3600, lambda n: ngettext("%(num)d hour ago", "%(num)d hours ago", n)),
+       (60, lambda n: ngettext("%(num)d minute ago", "%(num)d minutes ago", n)))
+
+DETAIL_LABELS = {"file": N_("File"), "column": N_("Column"), "kind": N_("Kind"), "count": N_("Count"),
+                 "example": N_("Masked example"), "plan": N_("Plan"), "source": N_("Source"),
+                 "licence_id": N_("Licence"), "fields": N_("Fields"), "columns": N_("Columns"),
+                 "territory": N_("Territory")}
 
 
 def detail_items(details: dict | None) -> list[tuple[str, str]]:
@@ -275,5 +289,24 @@ def detail_items(details: dict | None) -> list[tuple[str, str]]:
         if value is None or value == "" or value == []:
             continue
         text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-        out.append((DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), text))
+        if key == "kind" and text in pii.KIND_LABELS:  # what was found: in words, not the scanner's name for it
+            text = _(pii.KIND_LABELS[text])
+        out.append((_(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key.replace("_", " ").capitalize(), text))
     return out
+
+
+@bp.app_template_global()  # the pre-screen macros are imported without context, on the seller's pages too
+def prescreen_summary(stored: dict | None) -> str:
+    """A stored pre-screen report's outcome in the reader's words ("passed on the first 200,000 rows of ... only")."""
+    if not stored:
+        return ""
+    try:
+        return PrescreenReport.from_dict(stored).summary()
+    except (KeyError, TypeError, ValueError):  # a report stored before its shape was known: its own words
+        return str(stored.get("summary") or "")
+
+
+@bp.app_template_global()  # the seller's pre-screen report names the files' roles too
+def kind_words(kinds: str) -> str:
+    """A scanned file's roles ("sample, deliverable") in the reader's words."""
+    return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Flask
+from flask_babel import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,12 @@ class PublishedKey:
         retired = rfc3339(self.retired_at)
         moment = parse_rfc3339(issued_at)
         if moment is None:
-            return f"signed by a key retired on {retired}, and its issue time {issued_at!r} is not a time"
+            return _("signed by a key retired on %(retired)s, and its issue time %(issued)r is not a time",
+                     retired=retired, issued=issued_at)
         # Statements carry whole seconds: one dated in the second of the retirement may have come just before it.
         if moment >= _whole_second_after(self.retired_at):
-            return f"signed by a key retired on {retired} after its retirement (issued {rfc3339(moment)})"
+            return _("signed by a key retired on %(retired)s after its retirement (issued %(issued)s)",
+                     retired=retired, issued=rfc3339(moment))
         return None
 
 

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
+from flask_babel import gettext as _
 
 from marketplace.errors import NotFound, StorageUnavailable
 from marketplace.storage.interface import (
@@ -65,7 +66,7 @@ def _unavailable_as_storage_error() -> Iterator[None]:
         yield
     except (BotoCoreError, ClientError) as exc:
         if is_unavailable(exc):
-            raise StorageUnavailable("File storage is not answering; please try again shortly.") from exc
+            raise StorageUnavailable(_("File storage is not answering; please try again shortly.")) from exc
         raise
 
 

@@ -10,7 +10,9 @@ from flask import Flask, current_app, render_template, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from marketplace.errors import DomainError, error_headers
+from marketplace.errors import DomainError, error_headers, error_title, http_error_words
+from marketplace.i18n import in_locale_of, visitor_locale_tag
+from marketplace.library_messages import translated
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "h3", "h4", "h5", "a", "table",
@@ -37,22 +39,29 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def render_http_error(error: HTTPException):
+    title, message = http_error_words(error)
     if error.code == 503:
         # A page of its own, rendered without the context processors: they and the usual layout read the signed-in
-        # user and notifications from the database, which may be the very thing that is down.
-        page = current_app.jinja_env.get_template("outage.html").render(message=error.description, url_for=url_for)
+        # user and notifications from the database, which may be the very thing that is down. Its language is the
+        # cookie's or the browser's then (the saved preference is in the database).
+        with in_locale_of(visitor_locale_tag()):
+            title, message = http_error_words(error)
+            page = current_app.jinja_env.get_template("outage.html").render(message=message, url_for=url_for)
         return page, 503, {"Content-Type": "text/html; charset=utf-8", **error_headers(error)}
-    return render_template("error.html", status=error.code, title=error.name,
-                           message=error.description), error.code or 500, error_headers(error)
+    return render_template("error.html", status=error.code, title=title,
+                           message=message), error.code or 500, error_headers(error)
 
 
 def render_domain_error(error: DomainError):
-    return render_template("error.html", status=error.status, title=error.code.replace("_", " ").capitalize(),
+    return render_template("error.html", status=error.status, title=error_title(error.code),
                            message=error.message), error.status, error_headers(error)
 
 
 def init_web(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    # Form errors are translated from our catalogs by marketplace.library_messages, not by WTForms' own.
+    app.config.setdefault("WTF_I18N_ENABLED", False)
+    app.jinja_env.filters["input_message"] = translated
     @app.get("/healthz")
     def healthz():
         """Liveness for load balancers, and the floor the benchmark measures everything else against."""

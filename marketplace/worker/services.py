@@ -1,6 +1,7 @@
 """What the admin jobs page reads and does: failed jobs, the outbox's counts, and retrying a failed job."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,9 +36,9 @@ def retry_failed_job(session: Session, user: User, failed_id: int) -> FailedJob:
     require(user, Permission.ADMIN)
     failed = session.get(FailedJob, failed_id)
     if failed is None:
-        raise NotFound("No such failed job.")
+        raise NotFound(_("No such failed job."))
     if failed.retried_at is not None:
-        raise InvalidTransition("This job was retried already.")
+        raise InvalidTransition(_("This job was retried already."))
     if failed.task == "outbox.deliver":
         outbox.retry_failed(session, failed)
     elif failed.task == prescreen_runs.TASK:

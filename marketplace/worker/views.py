@@ -3,6 +3,7 @@ how much waits in the outbox."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.auth import require_admin_page
@@ -26,7 +27,7 @@ def index():
 def retry(failed_id: int):
     try:
         failed = services.retry_failed_job(db.session, current_user, failed_id)
-        flash(f"Job #{failed.id} ({failed.task}) is queued again.", "success")
+        flash(_("Job #%(id)s (%(task)s) is queued again.", id=failed.id, task=failed.task), "success")
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -44,10 +44,10 @@ def member(session, seller, seller_org):
 # ---------------------------------------------------------------- sign-up
 
 def test_signup_creates_an_unverified_account_and_mails_its_confirmation_link(client, session, outbox):
-    response = client.post("/signup", data={**SIGNUP, "organization_name": "Harbour Analytics", "locale": "zh"})
+    response = client.post("/signup", data={**SIGNUP, "organization_name": "Harbour Analytics", "locale": "zh-Hans"})
     assert response.status_code == 200 and "Check your inbox" in html(response)
     user = session.scalar(select(User).where(User.email == "ada@example.org"))
-    assert user.locale == "zh" and not user.email_verified
+    assert user.locale == "zh-Hans" and not user.email_verified
     [membership] = services.memberships_of(session, user)
     assert membership.role == MemberRole.OWNER and membership.organization.name == "Harbour Analytics"
     [mail] = outbox
@@ -55,7 +55,9 @@ def test_signup_creates_an_unverified_account_and_mails_its_confirmation_link(cl
     assert client.get("/organizations").status_code == 302  # not logged in until they log in
     auth_response = client.post("/login", data={"email": SIGNUP["email"], "password": SIGNUP["password"]})
     assert auth_response.status_code == 302
-    assert "Please confirm your e-mail address" in html(client.get("/organizations"))
+    page = html(client.get("/organizations"))  # in the language chosen at sign-up
+    assert '<html lang="zh-Hans">' in page and "请确认您的电子邮件地址" in page
+    assert "Please confirm your e-mail address" not in page
 
 
 def test_password_is_stored_hashed_with_argon2(client, session):

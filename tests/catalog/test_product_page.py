@@ -86,10 +86,10 @@ def test_anyone_sees_a_listed_product(client, product, session):
 
     assert response.status_code == 200
     page = text(response)
-    assert "<h1>Strategic Road Speeds</h1>" in page
-    assert '<p class="product-title-zh" lang="zh">香港交通数据</p>' in page
+    assert '<h1 lang="en">Strategic Road Speeds</h1>' in page
+    assert '<p class="product-title-zh" lang="zh-Hans">香港交通数据</p>' in page
     assert "Hourly <strong>speeds</strong> on strategic roads." in page  # markdown rendered
-    assert '<div class="prose" lang="zh"><p>策略性道路车速。</p></div>' in page
+    assert '<div class="prose" lang="zh-Hans"><p>策略性道路车速。</p></div>' in page
     assert "Harbour Analytics" in page  # the seller
     # Sources with their licence and link.
     assert "Traffic Data of Strategic / Major Roads" in page and factories.SOURCE["url"] in page
@@ -99,12 +99,12 @@ def test_anyone_sees_a_listed_product(client, product, session):
     # The sample previewed as a table.
     assert "detectors.csv" in page and "AID01101" in page and "22.3" in page
     # The plan and its terms in plain words.
-    assert "Research licence" in page and "HKD 1,200.00, paid once" in page
+    assert "Research licence" in page and "HK$1,200.00, paid once" in page
     assert "May be used for: research, internal analysis." in page
     assert "Not allowed: resale, re-identification." in page and "Licence lasts 365 days." in page
     # The compliance badge.
     assert version.registration_number and version.registration_number in page
-    assert "General" in page and version.approved_at.strftime("%Y-%m-%d") in page
+    assert "General" in page and f"{version.approved_at.day} {version.approved_at:%b %Y}" in page  # in Babel's words
     assert f"/products/{product.slug}/plans/{version.plans[0].id}/license" in page  # the way to license a plan
 
 

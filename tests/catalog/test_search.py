@@ -34,10 +34,34 @@ def test_empty_query_lists_every_listed_product_and_no_draft(session, catalog):
     ("Pudong", {"air", "weather"}),  # the seller's name
     ("Transport Department", {"traffic", "journeys", "air", "weather"}),  # an upstream source's publisher
     ("major roads", {"traffic", "journeys", "air", "weather"}),  # an upstream source's title
-    ("风", set()), ("風", {"weather"}),  # one Chinese character: substring match
+    ("风", {"weather"}), ("風", {"weather"}),  # one Chinese character, in either script: substring match
 ])
 def test_words_in_english_and_chinese(session, catalog, q, expected):
     assert ids(search(session, SearchQuery(q=q))) == {catalog[k].id for k in expected}
+
+
+@pytest.mark.parametrize(("simplified", "traditional", "expected"), [
+    ("台风", "颱風", {"weather"}),            # written Traditional by its seller
+    ("空气质量", "空氣質量", {"air"}),        # written Simplified by its seller
+    ("九龙行车时间", "九龍行車時間", {"journeys"}),
+    ("交通数据", "交通數據", {"traffic"}),
+    ("阵风", "陣風", {"weather"}),
+])
+def test_either_script_finds_the_same_products(session, catalog, simplified, traditional, expected):
+    """Simplified and Traditional are folded to one form in the index and in the query (on SQLite's trigram
+    index and PostgreSQL's alike), so a reader finds a product whichever script either of them writes."""
+    want = {catalog[k].id for k in expected}
+    assert ids(search(session, SearchQuery(q=simplified))) == want
+    assert ids(search(session, SearchQuery(q=traditional))) == want
+
+
+def test_the_public_pages_and_apis_search_across_scripts(client, catalog):
+    for q in ("台风", "颱風"):
+        assert catalog["weather"].slug in client.get(f"/catalog?q={q}").get_data(as_text=True)
+        found = client.get(f"/api/v1/catalog?q={q}").get_json()
+        assert [p["slug"] for p in found["items"]] == [catalog["weather"].slug]
+        ckan = client.get(f"/api/3/action/package_search?q={q}").get_json()["result"]
+        assert ckan["count"] == 1
 
 
 def test_misspelt_word_falls_back_to_close_matches(session, catalog):

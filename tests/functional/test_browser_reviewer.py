@@ -111,6 +111,14 @@ def version_in_db(server: LiveServer, title: str) -> tuple[VersionStatus, str | 
     return found
 
 
+def chinese_title(server, title: str) -> str:
+    """A demo version's Chinese title (what a reader of Chinese sees first), by its English one."""
+    with server.app.app_context():
+        found = db.session.scalars(select(ProductVersion.title_zh).where(ProductVersion.title_en == title)).first()
+        db.session.remove()
+    return found or title
+
+
 # ---------------------------------------------------------------- the journey
 
 
@@ -233,19 +241,20 @@ def test_reviewer_requests_changes_and_the_seller_reads_them(browsing, demo_serv
     assert unread >= 1
     seller = browsing.new_page()
     log_in(seller, *SELLER2)
-    notifications = seller.locator("header nav").get_by_role("link", name=re.compile(r"^Notifications"))
+    # This seller reads Simplified Chinese (their saved preference): the journey goes on in their language.
+    notifications = seller.locator("header nav").get_by_role("link", name=re.compile(r"^通知"))
     expect(notifications.locator(".count")).to_have_text(str(unread))
     notifications.click()
-    note = seller.locator("ul.notifications > li").filter(has_text=f"Changes requested: {RAIN}")
+    note = seller.locator("ul.notifications > li").filter(has_text="需修改：").filter(has_text=to_seller)
     expect(note).to_have_count(1)
     expect(note).to_contain_text(to_seller)
-    note.get_by_role("button", name="Open").click()
+    note.get_by_role("button", name="打开").click()
     expect(seller).to_have_url(re.compile(r"/seller/products/\d+/versions/1#review$"))
-    expect(seller.get_by_role("heading", level=1)).to_contain_text(RAIN)
-    expect(seller.get_by_role("heading", level=1)).to_contain_text("changes requested")
+    expect(seller.get_by_role("heading", level=1)).to_contain_text(chinese_title(demo_server, RAIN))  # zh-Hans
+    expect(seller.get_by_role("heading", level=1)).to_contain_text("需修改")  # this seller reads Simplified Chinese
     review = seller.locator("#review")
     expect(review.locator(".review-comment")).to_contain_text([to_seller])
-    expect(review.locator(".review-finding-fail")).to_contain_text([f"Source legality: {failing}"])
+    expect(review.locator(".review-finding-fail")).to_contain_text([f"来源合法性： {failing}"])
     # Opening the notification marked it read.
     if unread > 1:
         expect(seller.locator("header nav .count")).to_have_text(str(unread - 1))

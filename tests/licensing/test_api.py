@@ -260,3 +260,15 @@ def test_the_openapi_document_describes_orders_and_licences(client):
     create_op = spec["paths"]["/api/v1/orders"]["post"]
     assert {"201", "200"} <= set(create_op["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in create_op["parameters"])
+
+
+@pytest.mark.parametrize(("language", "message", "field_message"), [
+    ("zh-CN", "请接受该方案的许可条款以继续。", "请接受该方案的许可条款以继续。"),
+    ("zh-HK", "請接受該方案的許可條款以繼續。", "請接受該方案的許可條款以繼續。"),
+])
+def test_a_refusal_is_told_in_the_language_the_client_asks_for(buyer_api, buyer_org, plans, language, message,
+                                                               field_message):
+    response = create(buyer_api, plans["Open research"], buyer_org, accept_terms=False,
+                      headers={"Accept-Language": language})
+    assert response.status_code == 422 and response.json["code"] == "validation_failed"
+    assert response.json["message"] == message and response.json["errors"]["accept_terms"] == [field_message]

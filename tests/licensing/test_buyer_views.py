@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import i18n
 from marketplace.accounts.models import Membership
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
@@ -73,19 +74,19 @@ def test_a_buyer_licenses_pays_and_downloads_through_the_pages(session, storage,
     form = buyer_client.get(license_url(product, plan))
     text = form.get_data(as_text=True)
     assert form.status_code == 200
-    assert "Exclusive" in text and "HKD 5,000.00, paid once" in text
+    assert "Exclusive" in text and "HK$5,000.00, paid once" in text
     assert "May be used for: research, internal analysis." in text and "At most 2 licences sold." in text
     assert buyer_org.name in text and 'name="idempotency_key"' in text and 'name="accept_terms"' in text
 
     order_id = order_id_of(buyer_client.post(license_url(product, plan), data=request_form(buyer_org)))
     page = buyer_client.get(f"/orders/{order_id}").get_data(as_text=True)
-    assert "Awaiting payment" in page and "Pay HKD 5,000.00" in page and f'action="/orders/{order_id}/pay"' in page
+    assert "Awaiting payment" in page and "Pay HK$5,000.00" in page and f'action="/orders/{order_id}/pay"' in page
     assert "Academic study of congestion" in page and "Research" in page and "Receipt" not in page
 
     response = buyer_client.post(f"/orders/{order_id}/pay")
     assert response.headers["Location"] == f"/orders/{order_id}/checkout"
     checkout = buyer_client.get(f"/orders/{order_id}/checkout").get_data(as_text=True)
-    assert "HKD 5,000.00" in checkout and "4242 4242 4242 4242" in checkout and "4000000000000002" in checkout
+    assert "HK$5,000.00" in checkout and "4242 4242 4242 4242" in checkout and "4000000000000002" in checkout
     response = buyer_client.post(f"/orders/{order_id}/checkout", data={"card_number": GOOD_CARD, "pay": "Pay"})
     assert response.status_code == 302 and response.headers["Location"] == f"/orders/{order_id}"
 
@@ -93,7 +94,7 @@ def test_a_buyer_licenses_pays_and_downloads_through_the_pages(session, storage,
     order = fresh(session, Order, order_id)
     assert order.status == OrderStatus.FULFILLED and order.licence.status == LicenceStatus.ACTIVE
     assert "Payment received, licence issued" in page
-    assert 'id="receipt"' in page and "HKD 5,000.00" in page and order.payment_intent in page
+    assert 'id="receipt"' in page and "HK$5,000.00" in page and order.payment_intent in page
     assert f"/licences/{order.licence.id}" in page and "Pay HKD" not in page
 
     listing = buyer_client.get("/licences").get_data(as_text=True)
@@ -114,7 +115,7 @@ def test_a_buyer_licenses_pays_and_downloads_through_the_pages(session, storage,
     assert 'attachment; filename=detectors.csv' in download.headers["Content-Disposition"]
 
     orders_page = buyer_client.get("/orders").get_data(as_text=True)
-    assert order.number in orders_page and "Fulfilled" in orders_page and "HKD 5,000.00" in orders_page
+    assert order.number in orders_page and "Fulfilled" in orders_page and "HK$5,000.00" in orders_page
 
 
 def test_the_navigation_offers_licences_and_orders_when_signed_in(client, buyer_client):
@@ -142,7 +143,7 @@ def test_the_seller_message_shows_on_the_order(session, buyer_client, buyer_org,
     orders.approve_order(session, seller, fresh(session, Order, order_id), "Welcome aboard.")
     session.commit()
     page = buyer_client.get(f"/orders/{order_id}").get_data(as_text=True)
-    assert "Welcome aboard." in page and "Pay HKD 900.00" in page
+    assert "Welcome aboard." in page and "Pay HK$900.00" in page
 
 
 # ---------------------------------------------------------------- payment
@@ -405,7 +406,8 @@ def test_a_subscription_is_renewed_into_a_new_order(session, buyer_client, buyer
     pay(buyer_client, renewal_id)
     renewal = fresh(session, Order, renewal_id)
     assert renewal.licence.valid_from == fresh(session, Licence, licence.id).valid_until
-    starts = renewal.licence.valid_from.strftime("%Y-%m-%d")
+    with buyer_client.application.test_request_context("/"):  # the day in the reader's zone and words
+        starts = i18n.day(renewal.licence.valid_from)
     assert f"starts {starts}" in buyer_client.get(f"/licences/{renewal.licence.id}").get_data(as_text=True)
     assert f"starts {starts}" in buyer_client.get("/licences").get_data(as_text=True)
 

@@ -80,7 +80,7 @@ def test_certificate_page_shows_what_was_licensed_and_its_signature(client, lice
     s = licence.statement
     assert '<meta charset="utf-8">' in html and "<script" not in html
     for text in (licence.serial, "Harbour Analytics", "九龍研究 Kowloon Research", "Strategic road speeds",
-                 s["versions"][0]["files"][0]["sha256"], "HKD 1,200.00", licence.order.number,
+                 s["versions"][0]["files"][0]["sha256"], "HK$1,200.00", licence.order.number,
                  "May be used for: research, internal analysis.", "Not allowed: resale, re-identification.",
                  "Territory: Hong Kong", "Academic study of congestion", "Research", "Academia",
                  licence.key_id, licence.signature, "This licence is active", s["valid_until"]):

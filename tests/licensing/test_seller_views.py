@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from flask import current_app
 
+from marketplace import i18n
 from marketplace.licensing.states import LicenceStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
@@ -15,6 +17,12 @@ from tests import factories
 from tests.licensing.conftest import SCENARIO
 
 SELLER_ORG = "/seller/harbour-analytics"
+
+
+def _day(moment) -> str:
+    """A time's day as the pages show it to an English reader in Hong Kong."""
+    with current_app.test_request_context("/"):
+        return i18n.day(moment)
 
 
 def text(response) -> str:
@@ -76,9 +84,9 @@ def test_the_queue_shows_each_request_with_its_full_scenario_oldest_first(sessio
     assert page.status_code == 200
     body = text(page)
     assert body.index(first.number) < body.index(second.number)
-    for words in ("Kowloon Research", "By approval", "Free by approval", "HKD 900.00", "Research", "Academia",
+    for words in ("Kowloon Research", "By approval", "Free by approval", "HK$900.00", "Research", "Academia",
                   "Hong Kong", SCENARIO["description"], "Teaching a transport planning course",
-                  first.deadline.strftime("%Y-%m-%d"), "Strategic road speeds"):
+                  _day(first.deadline), "Strategic road speeds"):
         assert words in body, words
 
 
@@ -153,13 +161,13 @@ def test_deciding_a_request_twice_is_409_with_the_reason_on_the_page(session, se
 
 def test_refund_revokes_the_licence_and_revenue_is_per_currency_without_it(session, seller_client, buyer,
                                                                           buyer_org, plans, usd_plan):
-    exclusive = buy(session, buyer, buyer_org, plans["Exclusive"])           # HKD 5,000.00, refunded below
-    research = buy(session, buyer, buyer_org, plans["Research licence"])     # HKD 1,200.00
-    buy(session, buyer, buyer_org, usd_plan)                                 # USD 250.00
+    exclusive = buy(session, buyer, buyer_org, plans["Exclusive"])           # HK$5,000.00, refunded below
+    research = buy(session, buyer, buyer_org, plans["Research licence"])     # HK$1,200.00
+    buy(session, buyer, buyer_org, usd_plan)                                 # US$250.00
     request_plan(session, buyer, buyer_org, plans["By approval"])           # waiting for the seller
 
     before = text(seller_client.get(f"{SELLER_ORG}/sales"))
-    assert "HKD 6,200.00" in before and "USD 250.00" in before
+    assert "HK$6,200.00" in before and "US$250.00" in before
 
     resp = seller_client.post(decide_url(exclusive, "refund"), data={"reason": "Delivered the wrong region."})
     assert resp.status_code == 302 and resp.location.endswith(f"{SELLER_ORG}/sales")
@@ -170,8 +178,8 @@ def test_refund_revokes_the_licence_and_revenue_is_per_currency_without_it(sessi
     page = seller_client.get(resp.location)
     body = text(page)
     assert page.status_code == 200 and f"Refunded {exclusive.number}" in body
-    assert "HKD 1,200.00" in body and "USD 250.00" in body
-    assert "HKD 6,200.00" not in body and "1,450.00" not in body  # never summed across currencies
+    assert "HK$1,200.00" in body and "US$250.00" in body
+    assert "HK$6,200.00" not in body and "1,450.00" not in body  # never summed across currencies
     assert exclusive.number in body and research.number in body
     section = body[body.index("Active licences"):body.index("Requests waiting")]
     assert ">2<" in section  # the Research and USD licences
@@ -196,7 +204,7 @@ def test_the_order_page_shows_scenario_status_and_certificate(session, seller_cl
     body = text(page)
     assert page.status_code == 200
     assert f'href="/certificates/{order.licence.serial}"' in body
-    for words in ("Fulfilled", "Kowloon Research", "Exclusive", "HKD 5,000.00", SCENARIO["description"],
+    for words in ("Fulfilled", "Kowloon Research", "Exclusive", "HK$5,000.00", SCENARIO["description"],
                   "Refund"):
         assert words in body, words
 

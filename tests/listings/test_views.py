@@ -414,7 +414,7 @@ def test_plan_amount_is_stored_in_minor_units(seller_client, draft):
     assert plan.amount == 120000 and isinstance(plan.amount, int)
     assert plan.permitted_uses == ["research", "internal_analysis"] and plan.duration_days == 365
     page = text(seller_client.get(f"/seller/products/{draft.id}"))
-    assert "HKD 1,200.00, paid once" in page and "Licence lasts 365 days." in page
+    assert "HK$1,200.00, paid once" in page and "Licence lasts 365 days." in page
 
 
 def test_plan_amount_with_more_than_two_decimals_is_rejected(seller_client, session, draft):

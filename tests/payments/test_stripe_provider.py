@@ -267,3 +267,20 @@ def test_cancelling_or_expiring_an_order_closes_its_open_session_at_stripe(sessi
     assert lapsed.status == OrderStatus.AWAITING_PAYMENT
     assert orders.expire_orders(session, utcnow() + timedelta(days=2)) == [lapsed]
     assert stripe_stub.session(lapsed.payment_reference)["status"] == "expired"
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-CN", "未获 Stripe 批准"), ("zh-HK", "未獲 Stripe 批核")])
+def test_a_stripe_refusal_is_told_in_the_readers_language(app, session, buyer, buyer_org, plans, stripe_payments,
+                                                          stripe_stub, language, words):
+    from flask_babel import refresh
+
+    order = request_order(session, buyer, buyer_org, plans["Exclusive"])
+    session.commit()
+    stripe_stub.fail_next(402, message="Your card was declined.", type="card_error", code="card_declined")
+    with app.test_request_context(f"/orders/{order.id}/pay", method="POST", headers={"Accept-Language": language}):
+        refresh()
+        with pytest.raises(PaymentError) as err:
+            orders.start_checkout(session, buyer, order, stripe_payments, success_url=SUCCESS_URL,
+                                  cancel_url=CANCEL_URL)
+    assert words in err.value.message and order.number in err.value.message
+    assert "while" not in err.value.message and "opening" not in err.value.message  # what was being done, too

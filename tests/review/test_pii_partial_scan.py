@@ -10,7 +10,8 @@ from marketplace.listings.assets import upload_asset
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem as I
 from marketplace.review.checklist import PrescreenOutcome
-from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.review.prescreen import run_prescreen
+from marketplace.review.prescreen_report import PrescreenReport
 
 ROWS = 30
 BIG = ("AID_ID_Number,Latitude\n" + "".join(f"AID{n:05d},22.3\n" for n in range(ROWS))).encode()

@@ -15,7 +15,8 @@ from marketplace.listings.assets import delete_asset, upload_asset
 from marketplace.review.checklist import ChecklistItem as I
 from marketplace.review.checklist import PrescreenOutcome
 from marketplace.review.licence_rules import RULES as LICENCE_RULES
-from marketplace.review.prescreen import PrescreenReport, run_prescreen
+from marketplace.review.prescreen import run_prescreen
+from marketplace.review.prescreen_report import PrescreenReport
 from tests import factories
 
 PASS, REVIEW, FAIL = PrescreenOutcome.PASS, PrescreenOutcome.REVIEW, PrescreenOutcome.FAIL

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g
 from flask.testing import FlaskClient
+from flask_babel import refresh
 
 
 class FreshUserClient(FlaskClient):
@@ -14,4 +15,5 @@ class FreshUserClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        refresh()  # nor the language Flask-Babel chose for the last request (also kept on the app context)
         return super().open(*args, **kwargs)

@@ -1,0 +1,123 @@
+"""A pre-screen's report: its findings filed under checklist items, the files it read and how far, and its outcome
+in words. A finding keeps its message in English (as stored and as the API gives it) and its catalog id and values,
+to be shown in the reader's language (``prescreen_words``)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from marketplace.db import utcnow
+from marketplace.i18n import N_, in_locale_of
+from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.prescreen_words import KIND_WORDS, readable, scope_words
+
+PASS, REVIEW, FAIL = PrescreenOutcome.PASS, PrescreenOutcome.REVIEW, PrescreenOutcome.FAIL
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: ChecklistItem
+    rule: str
+    outcome: PrescreenOutcome
+    message: str  # in English, as stored and as the API gives it
+    details: dict = field(default_factory=dict)
+    # The message as a catalog id and its values, to be shown in the reader's language (empty in old reports).
+    text: str = ""
+    values: dict = field(default_factory=dict)
+
+    @property
+    def shown(self) -> str:
+        """The message in the reader's language."""
+        locale = get_locale()
+        if not self.text or locale is None or locale.language == "en":
+            return self.message
+        return _(self.text, **readable(self.values))
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    filename: str
+    kind: str
+    format: str | None
+    rows_scanned: int
+    truncated: bool
+    error: str | None = None
+    total_rows: int | None = None  # rows the file holds; None when not known (a report from before they were counted)
+    total_exact: bool = False  # False: the file holds more than total_rows (or than rows_scanned)
+
+    @property
+    def scope(self) -> str:
+        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ...")."""
+        if not self.truncated:
+            return ""
+        return scope_words(self.rows_scanned, max(self.total_rows or self.rows_scanned, self.rows_scanned),
+                           self.total_exact)
+
+
+@dataclass(frozen=True)
+class PrescreenReport:
+    findings: tuple[Finding, ...]
+    files: tuple[ScannedFile, ...]
+    ran_at: datetime
+
+    @property
+    def outcome(self) -> PrescreenOutcome:
+        return max((f.outcome for f in self.findings), key=lambda o: o.rank, default=PASS)
+
+    def findings_for(self, item: ChecklistItem) -> list[Finding]:
+        return [f for f in self.findings if f.item == item]
+
+    def outcome_for(self, item: ChecklistItem) -> PrescreenOutcome:
+        return max((f.outcome for f in self.findings_for(item)), key=lambda o: o.rank, default=PASS)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file was scanned to its end (none stopped at the row cap)."""
+        return not any(f.truncated for f in self.files)
+
+    def summary(self) -> str:
+        """The outcome in words, saying what a partial scan covered: "pass", or "pass on the first 200,000 rows of
+        1,234,567 of big.csv (deliverable)"."""
+        words = {PASS: N_("passed"), REVIEW: N_("needs review"), FAIL: N_("failed")}
+        partial = [_("%(scope)s of %(file)s (%(kinds)s)", scope=f.scope, file=f.filename,
+                     kinds=_(", ").join(_(KIND_WORDS.get(k, k)) for k in f.kind.split(", ")))
+                   for f in self.files if f.truncated]
+        if not partial:
+            return _(words[self.outcome])
+        # The outcome of what was scanned, then the review the unscanned rest needs.
+        scanned = max((f.outcome for f in self.findings if f.rule != "scan_partial"), key=lambda o: o.rank,
+                      default=PASS)
+        if scanned == PASS:
+            return _("%(outcome)s on %(files)s only; the rest was not scanned and needs review",
+                     outcome=_(words[scanned]), files="; ".join(partial))
+        return _("%(outcome)s on %(files)s only", outcome=_(words[scanned]), files="; ".join(partial))
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(f.outcome.value for f in self.findings)
+        return {o.value: counted.get(o.value, 0) for o in PrescreenOutcome}
+
+    def to_dict(self) -> dict:
+        with in_locale_of("en"):  # stored and given by the API in English, as the findings' messages are
+            summary = self.summary()
+        return {
+            "outcome": self.outcome.value, "summary": summary, "complete": self.complete,
+            "ran_at": self.ran_at.isoformat(),
+            "findings": [{**asdict(f), "item": f.item.value, "outcome": f.outcome.value} for f in self.findings],
+            "files": [asdict(f) for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PrescreenReport:
+        findings = tuple(
+            Finding(ChecklistItem(f["item"]), f["rule"], PrescreenOutcome(f["outcome"]), f["message"],
+                    f.get("details") or {}, f.get("text") or "", f.get("values") or {})
+            for f in data.get("findings", [])
+        )
+        ran_at = datetime.fromisoformat(data["ran_at"]) if data.get("ran_at") else utcnow()
+        fields_ = {f.name for f in ScannedFile.__dataclass_fields__.values()}
+        files = tuple(ScannedFile(**{k: v for k, v in f.items() if k in fields_}) for f in data.get("files", []))
+        return cls(findings, files, ran_at)
