@@ -198,32 +198,36 @@ _CATALOGS = _Catalogs()
 # and otherwise do what Jinja's do: the message is always a format string, its values escaped in HTML.
 
 
+def _filled(text: str, values: dict, escape: bool) -> str:
+    # A message with its values: in HTML the message is markup and its values are escaped; Jinja's rule that a
+    # message is always a format string holds (formatting a text without "%" gives it back).
+    if escape:
+        text = Markup(text)
+    return text % values if values or "%" in text else text
+
+
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, string: str, /, **values: object) -> str:
-    text = _CATALOGS.get_translations().ugettext(string)
-    if eval_context.autoescape:
-        text = Markup(text)
-    return text % values if values or "%" in text else text  # formatting a text without "%" gives it back
+    return _filled(_CATALOGS.get_translations().ugettext(string), values, eval_context.autoescape)
 
 
 @pass_eval_context
 def _template_ngettext(eval_context: EvalContext, singular: str, plural: str, count: int, /,
                        **values: object) -> str:
-    values.setdefault("num", count)
-    text = _CATALOGS.get_translations().ungettext(singular, plural, count)
-    return (Markup(text) if eval_context.autoescape else text) % values
+    return ngettext(singular, plural, count, _escape=eval_context.autoescape, **values)
 
 
 def gettext(string: str, /, **values: object) -> str:
-    """Flask-Babel's ``gettext`` without its per-call lookups, for the hottest paths (labels of vocabulary)."""
+    """Flask-Babel's ``gettext`` without its per-call lookups, for the hottest paths (labels of vocabulary): as
+    Flask-Babel's, a message given no values is not formatted (it may be a format string filled later)."""
     text = _CATALOGS.get_translations().ugettext(string)
     return text % values if values else text
 
 
-def ngettext(singular: str, plural: str, count: int, /, **values: object) -> str:
+def ngettext(singular: str, plural: str, count: int, /, _escape: bool = False, **values: object) -> str:
     """Flask-Babel's ``ngettext`` (``num`` is the count unless given) without its per-call lookups."""
     values.setdefault("num", count)
-    return _CATALOGS.get_translations().ungettext(singular, plural, count) % values
+    return _filled(_CATALOGS.get_translations().ungettext(singular, plural, count), values, _escape)
 
 
 def money(amount_minor: int, currency: object) -> str:
@@ -275,14 +279,8 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel = Babel(app, locale_selector=_select_locale, timezone_selector=current_timezone)
     babel.domain_instance = _CATALOGS  # Flask-Babel's messages domain, its catalog kept (see _Catalogs)
-    # Jinja's _(), gettext() and ngettext() through the kept catalog (see _template_gettext).
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _CATALOGS.get_translations().ugettext(s),
-        ngettext=lambda s, p, n: _CATALOGS.get_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _CATALOGS.get_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _CATALOGS.get_translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
+    # Jinja's _(), gettext() and ngettext() through the kept catalog (see _template_gettext); Flask-Babel's own
+    # newstyle callables stay for pgettext() and {% trans %}'s context forms.
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     # Flask-Babel keeps the locale on the app context, which can outlive a request (tests, jobs): each request
     # chooses again.

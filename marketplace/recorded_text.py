@@ -41,7 +41,7 @@ class RecordedText:
 
     def english(self, form: str, **values: object) -> str:
         """The text to store: ``form`` (one of this kind's) filled with ``values``, untranslated."""
-        if form not in dict(self._forms):
+        if not any(form == known for known, _pattern_of in self._forms):
             raise ValueError(f"Not a form of this recorded text: {form!r}")
         return form % {name: str(value) for name, value in values.items()}
 

@@ -97,7 +97,9 @@ class Reviewing:
         return sent.value.status
 
 
-def open_queue_and_claim(reviewer: Reviewing, title: str, narrow) -> None:
+def open_queue_and_claim(reviewer: Reviewing, title: str, filter_label: str, choice) -> None:
+    """Log in, open the queue in the reviewer's language, narrow it with one filter (its label and a vocabulary
+    member) and claim the case of ``title``."""
     page, tr = reviewer.page, reviewer.tr
     log_in(page, *REVIEWER)
     choose_language(page, reviewer.tag)
@@ -107,7 +109,7 @@ def open_queue_and_claim(reviewer: Reviewing, title: str, narrow) -> None:
     reviewer.check("review-queue")
     reviewer.tab("Waiting").click()
     expect(page.locator("table tbody tr td:first-child strong")).to_have_text([AQHI, RAIN])
-    narrow()
+    page.get_by_label(tr(filter_label), exact=True).select_option(label=reviewer.label(choice))
     page.get_by_role("button", name=tr("Filter")).click()
     expect(page.locator("table tbody tr td:first-child strong")).to_have_text([title])
     reviewer.check("review-queue-filtered")
@@ -145,10 +147,7 @@ def test_the_reviewer_requests_changes_in_simplified_chinese_and_the_seller_subm
     tag, app = "zh-Hans", demo_server.app
     reviewer = Reviewing(browsing.new_page(), app, tag, tmp_path)
     tr, label = reviewer.tr, reviewer.label
-
-    def narrow():
-        reviewer.page.get_by_label(tr("Pre-screen"), exact=True).select_option(label=label(PrescreenOutcome.REVIEW))
-    open_queue_and_claim(reviewer, RAIN, narrow)
+    open_queue_and_claim(reviewer, RAIN, "Pre-screen", PrescreenOutcome.REVIEW)
     page = reviewer.page
     expect(reviewer.item(ChecklistItem.SOURCE_LEGALITY).locator(".review-item-head")).to_contain_text(
         label(PrescreenOutcome.REVIEW))
@@ -199,10 +198,7 @@ def test_the_reviewer_approves_in_traditional_chinese_and_the_seller_sees_it_lis
 
     reviewer = Reviewing(browsing.new_page(), app, tag, tmp_path)
     tr, label = reviewer.tr, reviewer.label
-
-    def narrow():
-        reviewer.page.get_by_label(tr("Category"), exact=True).select_option(label=label(Category.HEALTH))
-    open_queue_and_claim(reviewer, AQHI, narrow)
+    open_queue_and_claim(reviewer, AQHI, "Category", Category.HEALTH)
     page = reviewer.page
     for item in ChecklistItem:
         expect(reviewer.item(item).locator(".review-item-head .badge")).to_contain_text(label(PrescreenOutcome.PASS))
