@@ -125,7 +125,7 @@ def listed_file_id(session: Session, product: DataProduct, file_uuid: str) -> in
                                                      Asset.uuid == file_uuid.lower())) \
         if product.listed_version_id is not None and len(file_uuid) <= 36 else None
     if asset_id is None:
-        raise NotFound("No such file in the listed version.")
+        raise NotFound(_("No such file in the listed version."))
     return asset_id
 
 

@@ -58,7 +58,7 @@ def _require_reviewer():
 @bp.context_processor
 def _helpers():
     return {
-        "time_ago": time_ago, "detail_items": detail_items, "script_of": script_of, "kind_words": kind_words,
+        "time_ago": time_ago, "detail_items": detail_items, "script_of": script_of,
         "ChecklistResult": ChecklistResult, "Decision": Decision, "PrescreenOutcome": PrescreenOutcome,
     }
 
