@@ -35,7 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.chinese import to_simplified, to_traditional
 from marketplace.errors import DomainError
-from marketplace.listings.licences import licence_choices
+from marketplace.listings.licences import grouped_licence_choices
 from marketplace.listings.vocab import (
     AssetKind,
     BillingPeriod,
@@ -215,7 +215,9 @@ class SourceForm(FlaskForm):
     url = StringField(_l("Dataset URL"), validators=[Length(max=1000)], render_kw={"type": "url"})
     publisher = StringField(_l("Publisher"), validators=[Length(max=300)])
     # Unknown licences are refused by the service (one rule, one message), not by choice validation.
-    licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False)
+    licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False,
+                             description=_l("Open-data licences and the portals' terms of use come first; search for "
+                                            "any other licence by its name or identifier."))
     attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
     usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices),
                         default=SourceUsage.DERIVED.value, description=USAGE_HELP)
@@ -224,7 +226,13 @@ class SourceForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.licence_id.choices = _blank(licence_choices, _("— choose a licence —"))()
+        open_data, others = grouped_licence_choices()
+        # Groups without a label render as plain options: the blank choice first, then two optgroups.
+        self.licence_id.choices = {
+            None: [SelectChoice("", _("— choose a licence —"))],
+            _("Open-data licences"): [SelectChoice(value, text) for value, text in open_data],
+            _("Other licences"): [SelectChoice(value, text) for value, text in others],
+        }
 
     def to_data(self) -> dict:
         return {
@@ -242,11 +250,15 @@ class SourceUsageForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+# A dataset of the shipped DATA.GOV.HK catalog metadata, so that the example works offline as typed.
+LOOKUP_EXAMPLE = "https://data.gov.hk/en-data/dataset/hk-td-sm_1-traffic-speed-map"
+
+
 class SourceLookupForm(FlaskForm):
     q = StringField(_l("DATA.GOV.HK dataset URL or name"), validators=[Length(max=1000)],
                     description=_l("Paste a dataset page address or its CKAN name; the add-source form is filled "
                                    "for you to review before saving."),
-                    render_kw={"placeholder": "https://data.gov.hk/en-data/dataset/hk-td-tis_15-traffic-speed-map"})
+                    render_kw={"placeholder": LOOKUP_EXAMPLE})
     submit = SubmitField(_l("Fill from DATA.GOV.HK"))
 
 

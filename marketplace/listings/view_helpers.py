@@ -6,19 +6,19 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, send_file
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
 from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.listings import services
+from marketplace.listings import services, steps
 from marketplace.listings.forms import (
     ComplianceForm,
     DictionaryForm,
+    MetadataForm,
     NewVersionForm,
     PlanForm,
     SourceForm,
@@ -46,17 +46,6 @@ from marketplace.listings.vocab import (
     UpdateFrequency,
 )
 
-# Which workspace section each readiness problem belongs to, in page order.
-SECTIONS = (
-    ("overview", _l("Overview"), ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
-                              "update_frequency", "delivery_methods", "formats")),
-    ("sources", _l("Sources"), ("sources",)),
-    ("dictionary", _l("Data dictionary"), ("fields",)),
-    ("files", _l("Files"), ("assets",)),
-    ("plans", _l("Pricing plans"), ("plans",)),
-    ("compliance", _l("Compliance"), ("personal_info", "classification", "classification_reason", "source_legality",
-                                  "cross_border_transfer", "attestation")),
-)
 
 def acting_user():
     return current_user._get_current_object()
@@ -78,34 +67,27 @@ def load_version(product_id: int, number: int) -> ProductVersion:
 
 
 def workspace_url(version: ProductVersion, anchor: str | None = None) -> str:
-    url = url_for("seller.version", product_id=version.product_id, number=version.number)
-    return f"{url}#{anchor}" if anchor else url
+    """The editor step that shows ``anchor`` (a step's key or a section of the former one-page editor)."""
+    return steps.step_url(version, steps.step_for(anchor=anchor))
 
 
-def default_forms(version: ProductVersion) -> dict:
-    """Every form of the workspace, empty or filled from the version (never from the request)."""
-    return {
-        "source": SourceForm(formdata=None, prefix="source"),
-        "lookup": SourceLookupForm(formdata=None, prefix="lookup"),
-        "dictionary": DictionaryForm.for_rows(version.fields, prefix="dict"),
-        "upload": UploadForm(formdata=None, prefix="upload"),
-        "plan": PlanForm(formdata=None, prefix="plan"),
-        "compliance": ComplianceForm(formdata=None, prefix="compliance").fill(version, current_user.display_name),
-        "new_version": NewVersionForm(formdata=None, prefix="newversion"),
-    }
-
-
-def readiness(version: ProductVersion) -> list[dict]:
-    """The submission checklist: each section with the problems the service still reports for it."""
-    problems = services.readiness_problems(version)
-    known = {key for _, _, keys in SECTIONS for key in keys}
-    checklist = []
-    for anchor, title, keys in SECTIONS:
-        messages = [m for key in keys for m in problems.get(key, [])]
-        if anchor == "overview":
-            messages += [m for key, ms in problems.items() if key not in known for m in ms]
-        checklist.append({"anchor": anchor, "title": title, "problems": messages})
-    return checklist
+def default_forms(version: ProductVersion, step: str) -> dict:
+    """The forms of one step, empty or filled from the version (never from the request)."""
+    if step == "sources":
+        return {"source": SourceForm(formdata=None, prefix="source"),
+                "lookup": SourceLookupForm(formdata=None, prefix="lookup")}
+    if step == "files":
+        return {"upload": UploadForm(formdata=None, prefix="upload")}
+    if step == "dictionary":
+        return {"dictionary": DictionaryForm.for_rows(version.fields, prefix="dict")}
+    if step == "plans":
+        return {"plan": PlanForm(formdata=None, prefix="plan")}
+    if step == "compliance":
+        return {"compliance": ComplianceForm(formdata=None, prefix="compliance").fill(
+            version, current_user.display_name)}
+    if step == "details":
+        return {"metadata": MetadataForm(formdata=None).fill(version)}
+    return {"new_version": NewVersionForm(formdata=None, prefix="newversion")}
 
 
 # What other packages show on the workspace, by template variable, for one version (review adds its case: it builds
@@ -115,30 +97,47 @@ WORKSPACE_EXTRAS: list[Callable[[ProductVersion], dict[str, Any]]] = []
 
 def render_workspace(product: DataProduct, version: ProductVersion, *, status: int = 200, forms: dict | None = None,
                      error: str | None = None, notice: str | None = None, inference=None, inferred_from=None,
-                     prescreen=None):
-    """The product workspace for one version; ``forms`` replaces defaults (a form being corrected);
-    ``prescreen`` is a pre-screen report the seller just asked for ("check my listing")."""
-    all_forms = default_forms(version) | (forms or {})
+                     prescreen=None, step: str | None = None, **page):
+    """One step of the editor for one version: ``step`` names it, else the step of the form being corrected
+    (``forms`` replaces that step's defaults, input kept), else review and submit; ``prescreen`` is a pre-screen
+    report the seller just asked for ("check my listing"). ``page`` goes to the template as is."""
+    step = step or steps.step_for(forms)
+    all_forms = default_forms(version, step) | (forms or {})
     latest = product.latest_version
+    checklist = steps.readiness(version)
+    extras = {name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()}
     return render_template(
-        "seller/product.html", product=product, version=version, forms=all_forms,
-        editable=version.status in EDITABLE_VERSION_STATES, checklist=readiness(version),
+        "seller/product.html", product=product, version=version, forms=all_forms, step=step,
+        steps=steps.progress(version, step, checklist), next_step=steps.BY_KEY[steps.next_step(step)],
+        next_step_url=steps.step_url(version, steps.next_step(step)),
+        step_title=steps.BY_KEY[step].title,
+        editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
-        **{name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()},
+        requested=requested_changes(version, extras.get("review_case")),
+        **extras, **page,
     ), status
 
 
-def refused(product: DataProduct, version: ProductVersion, exc: DomainError, forms: dict | None = None):
-    """Re-render the workspace after a service refused: 422 invalid, 409 not editable, 413 too large."""
+def requested_changes(version: ProductVersion, case) -> Any:
+    """The review round whose requested changes the seller still has to make, or None."""
+    if case is None or not case.rounds or version.status.value != "changes_requested":
+        return None
+    return case.rounds[-1]
+
+
+def refused(product: DataProduct, version: ProductVersion, exc: DomainError, forms: dict | None = None,
+            step: str | None = None):
+    """Re-render the step after a service refused: 422 invalid, 409 not editable, 413 too large."""
     db.session.rollback()
     if isinstance(exc, NotFound):
         abort(404, exc.message)
-    return render_workspace(product, version, status=exc.status, forms=forms, error=exc.message)
+    return render_workspace(product, version, status=exc.status, forms=forms, error=exc.message, step=step)
 
 
 def done(version: ProductVersion, message: str, anchor: str | None = None):
+    """Flash ``message`` and go to the step ``anchor`` names (review and submit without one)."""
     flash(message, "success")
     return redirect(workspace_url(version, anchor))
 

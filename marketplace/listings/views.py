@@ -6,7 +6,7 @@ service refuses, the same page is rendered again with the messages on the fields
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -32,6 +32,7 @@ from marketplace.listings.forms import (
     convert_chinese,
     script_conversions,
 )
+from marketplace.listings.states import EDITABLE_VERSION_STATES
 from marketplace.listings.view_helpers import (
     acting_user,
     done,
@@ -42,6 +43,7 @@ from marketplace.listings.view_helpers import (
     refused,
     render_workspace,
     send_asset,
+    workspace_url,
 )
 from marketplace.listings.vocab import SourceUsage
 
@@ -60,17 +62,18 @@ def _storage():
     return current_app.extensions["storage"]
 
 
-def _editable(product, version):
+def _editable(product, version, step: str):
     """Refuse (409) any change to a version the service would not change, before reading the form."""
     try:
         services.require_editable(version)
     except DomainError as exc:
-        return refused(product, version, exc)
+        return refused(product, version, exc, step=step)
     return None
 
 
-def _save(version, form, key: str, change, message: str, anchor: str):
-    """Validate ``form``, make ``change(form)`` (one service call) and redirect; on a refusal re-show the form."""
+def _save(version, form, key: str, change, message: str, then: str):
+    """Validate ``form``, make ``change(form)`` (one service call) and go to the step ``then``; on a refusal
+    re-show the form's step with the input kept."""
     if not form.validate_on_submit():
         return render_workspace(version.product, version, status=422, forms={key: form})
     try:
@@ -78,16 +81,16 @@ def _save(version, form, key: str, change, message: str, anchor: str):
     except DomainError as exc:
         apply_domain_errors(form, exc)
         return refused(version.product, version, exc, {key: form})
-    return done(version, message, anchor)
+    return done(version, message, then)
 
 
-def _act(version, change, message: str, anchor: str | None = None):
-    """Make a form-less ``change()`` (one service call) and redirect; on a refusal re-show the workspace."""
+def _act(version, change, message: str, step: str):
+    """Make a form-less ``change()`` (one service call) and go back to ``step``; on a refusal re-show it."""
     try:
         change()
     except DomainError as exc:
-        return refused(version.product, version, exc)
-    return done(version, message, anchor)
+        return refused(version.product, version, exc, step=step)
+    return done(version, message, step)
 
 
 # ---------------------------------------------------------------- dashboard and products
@@ -121,49 +124,82 @@ def new_product():
         return _metadata_page(form, creating=True), exc.status
     flash(_("Draft “%(title)s” created. Add its sources, dictionary, files and plans.",
             title=title_of(product.latest_version)), "success")
-    return redirect(url_for(".product", product_id=product.id))
+    return redirect(workspace_url(product.latest_version, "sources"))
 
 
 @bp.get("/products/<int:product_id>")
 def product(product_id: int):
+    """A product opens on its latest version's review-and-submit step: what is done, what is missing."""
     product = load_product(product_id)
-    return render_workspace(product, product.latest_version)
+    return redirect(workspace_url(product.latest_version))
 
 
 @bp.get(VERSION)
 def version(product_id: int, number: int):
+    """The last step of the editor: the checklist, submission, the compliance review and the versions."""
     version = load_version(product_id, number)
-    return render_workspace(version.product, version)
+    return render_workspace(version.product, version, step="review")
 
 
-@bp.route(f"{VERSION}/edit", methods=["GET", "POST"])
+# ---------------------------------------------------------------- the steps before review
+
+
+def _step(step: str):
+    def show(product_id: int, number: int):
+        version = load_version(product_id, number)
+        return render_workspace(version.product, version, step=step)
+    show.__name__ = f"step_{step}"
+    show.__doc__ = f"The {step} step of the editor: its forms, empty or filled from the version."
+    return show
+
+
+for _key in ("sources", "files", "dictionary", "plans", "compliance"):
+    bp.add_url_rule(f"{VERSION}/{_key}", view_func=_step(_key), methods=["GET"])
+
+
+@bp.get(f"{VERSION}/edit")
+def edit_metadata_page(product_id: int, number: int):
+    """The former address of the overview form: the details step."""
+    return redirect(workspace_url(load_version(product_id, number), "details"))
+
+
+@bp.route(f"{VERSION}/details", methods=["GET", "POST"], endpoint="step_details")
+@bp.post(f"{VERSION}/edit")
 def edit_metadata(product_id: int, number: int):
+    """The details step: titles, descriptions, category, coverage and delivery (read-only once submitted)."""
     version = load_version(product_id, number)
     product = version.product
-    if refusal := _editable(product, version):
+    if request.method == "GET" and version.status not in EDITABLE_VERSION_STATES:
+        return render_workspace(product, version, step="details")
+    if refusal := _editable(product, version, "details"):
         return refusal
     form = MetadataForm()
     if not form.is_submitted():
         form.fill(version)
-    page = {"product": product, "version": version}
     if converted := _convert_script(form):
-        return _metadata_page(form, notice=converted, **page)
+        return render_workspace(product, version, forms={"metadata": form}, notice=converted,
+                                conversions=_conversions(form))
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return _metadata_page(form, **page), status
+        return render_workspace(product, version, status=status, forms={"metadata": form},
+                                conversions=_conversions(form))
     try:
         services.update_metadata(db.session, acting_user(), version, form.to_data())
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
-        return _metadata_page(form, **page), exc.status
-    return done(version, _("Overview saved."), "overview")
+        return render_workspace(product, version, status=exc.status, forms={"metadata": form},
+                                error=exc.message, conversions=_conversions(form))
+    return done(version, _("Details saved."), "sources")
+
+
+def _conversions(form: MetadataForm) -> list[str]:
+    return script_conversions(form.title_zh.data, form.description_zh.data)
 
 
 def _metadata_page(form: MetadataForm, **page):
-    """The create or edit form of a version's overview, offering the other script for its Chinese text."""
-    conversions = script_conversions(form.title_zh.data, form.description_zh.data)
-    return render_template("seller/product_form.html", form=form, conversions=conversions, **page)
+    """The create form of a product, offering the other script for its Chinese text."""
+    return render_template("seller/product_form.html", form=form, conversions=_conversions(form), **page)
 
 
 def _convert_script(form: MetadataForm) -> str | None:
@@ -201,7 +237,7 @@ def new_version(product_id: int):
 @bp.post(f"{VERSION}/sources")
 def add_source(product_id: int, number: int):
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "sources"):
         return refusal
     return _save(version, SourceForm(prefix="source"), "source",
                  lambda form: services.add_source(db.session, acting_user(), version, form.to_data()),
@@ -212,7 +248,7 @@ def add_source(product_id: int, number: int):
 def lookup_source(product_id: int, number: int):
     """Fill the add-source form from the shipped DATA.GOV.HK catalog; nothing is saved until the seller adds it."""
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "sources"):
         return refusal
     form = SourceLookupForm(prefix="lookup")
     found = opendata.lookup_source(form.q.data) if form.validate_on_submit() else None
@@ -233,7 +269,7 @@ def update_source_usage(product_id: int, number: int, source_id: int):
     form = SourceUsageForm()
     if not form.validate_on_submit():
         choices = ", ".join(u.label.lower() for u in SourceUsage)
-        return render_workspace(version.product, version, status=422,
+        return render_workspace(version.product, version, status=422, step="sources",
                                 error=_("Choose how the product uses the source: %(choices)s.", choices=choices))
     return _act(version, lambda: services.update_source(db.session, acting_user(), version, source_id,
                                                         {"usage": form.usage.data}),
@@ -253,7 +289,7 @@ def remove_source(product_id: int, number: int, source_id: int):
 @bp.post(f"{VERSION}/dictionary")
 def save_dictionary(product_id: int, number: int):
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "dictionary"):
         return refusal
     form = DictionaryForm(prefix="dict")
     if not form.validate_on_submit():
@@ -272,7 +308,7 @@ def save_dictionary(product_id: int, number: int):
 def infer_dictionary(product_id: int, number: int, asset_id: int):
     """Propose a dictionary from an uploaded file; shown in the edit form, saved only when the seller saves."""
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "dictionary"):
         return refusal
     try:
         asset = assets.asset_of(version, asset_id)
@@ -296,7 +332,7 @@ def infer_dictionary(product_id: int, number: int, asset_id: int):
 @bp.post(f"{VERSION}/assets")
 def upload(product_id: int, number: int):
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "files"):
         return refusal
     form = UploadForm(prefix="upload")
     if not form.validate_on_submit():
@@ -339,7 +375,7 @@ def download_asset(product_id: int, asset_id: int):
 @bp.post(f"{VERSION}/plans")
 def add_plan(product_id: int, number: int):
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "plans"):
         return refusal
     return _save(version, PlanForm(prefix="plan"), "plan",
                  lambda form: services.add_plan(db.session, acting_user(), version, form.to_data()),
@@ -351,8 +387,8 @@ def edit_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
     plan = next((p for p in version.plans if p.id == plan_id), None)
     if plan is None:
-        return refused(version.product, version, NotFound(_("No such plan.")))
-    if refusal := _editable(version.product, version):
+        return refused(version.product, version, NotFound(_("No such plan.")), step="plans")
+    if refusal := _editable(version.product, version, "plans"):
         return refusal
     form = PlanForm()
     if not form.is_submitted():
@@ -382,7 +418,7 @@ def remove_plan(product_id: int, number: int, plan_id: int):
 @bp.post(f"{VERSION}/compliance")
 def compliance(product_id: int, number: int):
     version = load_version(product_id, number)
-    if refusal := _editable(version.product, version):
+    if refusal := _editable(version.product, version, "compliance"):
         return refusal
     form = ComplianceForm(prefix="compliance")
     message = _("Compliance profile saved and attested.") if form.attest.data else _("Compliance profile saved.")
@@ -390,5 +426,5 @@ def compliance(product_id: int, number: int):
                  lambda form: services.set_compliance(db.session, acting_user(), version, form.to_data(),
                                                       attest=bool(form.attest.data),
                                                       attested_by_name=form.attested_by_name.data),
-                 message, "compliance")
+                 message, "review")
 
