@@ -157,18 +157,15 @@ for _key in ("sources", "files", "dictionary", "plans", "compliance"):
     bp.add_url_rule(f"{VERSION}/{_key}", view_func=_step(_key), methods=["GET"])
 
 
-@bp.get(f"{VERSION}/edit")
-def edit_metadata_page(product_id: int, number: int):
-    """The former address of the overview form: the details step."""
-    return redirect(workspace_url(load_version(product_id, number), "details"))
-
-
 @bp.route(f"{VERSION}/details", methods=["GET", "POST"], endpoint="step_details")
-@bp.post(f"{VERSION}/edit")
+@bp.route(f"{VERSION}/edit", methods=["GET", "POST"])
 def edit_metadata(product_id: int, number: int):
-    """The details step: titles, descriptions, category, coverage and delivery (read-only once submitted)."""
+    """The details step: titles, descriptions, category, coverage and delivery (read-only once submitted). Its
+    former address, /edit, still takes the form and sends a visitor to the step."""
     version = load_version(product_id, number)
     product = version.product
+    if request.method == "GET" and request.endpoint == "seller.edit_metadata":
+        return redirect(workspace_url(version, "details"))
     if request.method == "GET" and version.status not in EDITABLE_VERSION_STATES:
         return render_workspace(product, version, step="details")
     if refusal := _editable(product, version, "details"):
