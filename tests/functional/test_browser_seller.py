@@ -205,6 +205,21 @@ def upload(page: Page, kind: str, held: bool = False) -> None:
     expect(form(page, "/assets").get_by_role("button", name="Upload")).to_be_enabled()
 
 
+def too_large(page: Page, limit: int) -> None:
+    """A file over the limit is refused in the browser before a byte is sent."""
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    uploader = form(page, "/assets")
+    uploader.get_by_label("File").set_input_files(
+        {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * (limit + 1)})
+    uploader.get_by_role("button", name="Upload").click()
+    expect(uploader.locator(".upload-progress").get_by_role("status")).to_have_text(
+        "The file is too large: the upload limit is 1.0 MiB. Nothing was stored.")
+    expect(uploader.get_by_role("button", name="Upload")).to_be_enabled()
+    assert posts == []
+    uploader.get_by_label("File").set_input_files([])
+
+
 def infer_dictionary(page: Page, shots) -> None:
     page.locator("#dictionary").get_by_role("button", name=SAMPLE_FILE.name).first.click()
     expect(page.get_by_role("status").filter(has_text="Proposed")).to_contain_text(
@@ -335,6 +350,7 @@ def submit_for_review(page: Page, shots) -> None:
 
 def test_seller_creates_edits_uploads_to_and_submits_a_product(page: Page, live_server, artifacts):
     def shots(name: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
         page.screenshot(path=artifacts / f"seller-{name}.png", full_page=True)
 
     log_in(page)
@@ -344,6 +360,7 @@ def test_seller_creates_edits_uploads_to_and_submits_a_product(page: Page, live_
     upload(page, "Sample", held=True)
     upload(page, "Deliverable")
     expect(page.locator("#files tbody tr")).to_have_count(2)
+    too_large(page, live_server.app.config["MAX_UPLOAD_BYTES"])
     shots("3-files")
     step(page, "Data dictionary")
     infer_dictionary(page, shots)

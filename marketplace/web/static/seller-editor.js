@@ -28,6 +28,16 @@
     var bar = box && box.querySelector("progress");
     var text = box && box.querySelector(".upload-progress-text");
     var say = function (words) { if (text) { text.textContent = words; } };
+    // A file over the limit is refused before its bytes are sent (the server refuses it too, after reading them).
+    var file = form.querySelector("input[type=file]");
+    var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
+    if (file && file.files.length && limit && file.files[0].size > limit) {
+      if (box) { box.hidden = false; }
+      if (bar) { bar.hidden = true; }
+      say(form.getAttribute("data-too-large"));
+      return;
+    }
+    if (bar) { bar.hidden = false; }
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.responseType = "document";
