@@ -29,6 +29,7 @@ TITLE_EN_EDITED = "Hong Kong Strategic Road Traffic Detectors"
 TITLE_ZH = "香港交通探測器位置"
 DESCRIPTION_EN = "Locations of **every** traffic detector on strategic roads.\n\n- AID number\n- WGS84 coordinates"
 DESCRIPTION_ZH = "策略性道路上**所有**交通探測器的位置。"
+SLUG = "hong-kong-traffic-detector-locations"
 
 
 def form(page: Page, action_suffix: str):
@@ -374,7 +375,7 @@ def test_seller_creates_edits_uploads_to_and_submits_a_product(page: Page, live_
     # What the browser did is what the database holds.
     digest = hashlib.sha256(SAMPLE_FILE.read_bytes()).hexdigest()
     with live_server.app.app_context():
-        product = db.session.scalars(select(DataProduct)).one()
+        product = db.session.scalars(select(DataProduct).where(DataProduct.slug == SLUG)).one()
         version = product.latest_version
         assert product.organization.name == SELLER_ORGANIZATION
         assert version.status == "submitted" and version.submitted_at is not None
@@ -393,3 +394,41 @@ def test_seller_creates_edits_uploads_to_and_submits_a_product(page: Page, live_
         assert (plan.kind, plan.amount, plan.currency) == ("one_time", 120000, "HKD")
         assert version.attested_by_name == SELLER_NAME and version.attested_at is not None
         db.session.remove()
+
+
+def test_without_javascript_the_steps_still_work(browser, live_server, artifacts):
+    """Progressive enhancement: with scripts off, the licence picker is a plain select with the open-data licences
+    first, and a file uploads by a plain post."""
+    from marketplace.accounts.models import User
+    from marketplace.listings.services import create_product
+
+    with live_server.app.app_context():
+        seller = db.session.scalars(select(User).where(User.email == SELLER_EMAIL)).one()
+        product = create_product(db.session, seller, seller.memberships[0].organization,
+                                 {"title_en": "Scripts off"})
+        db.session.commit()
+        url = f"/seller/products/{product.id}/versions/1"
+        db.session.remove()
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page)
+        page.goto(url + "/sources")
+        expect(page.get_by_label("Search all licences")).to_have_count(0)
+        picker = page.get_by_label("Licence", exact=True)
+        expect(picker.locator("optgroup").first).to_have_attribute("label", "Open-data licences")
+        expect(picker.locator("optgroup").first.locator("option").first).to_have_text(
+            "Creative Commons Attribution 4.0 International (CC-BY-4.0)")
+        picker.select_option("MIT")  # the rest is in the second group
+        expect(picker).to_have_value("MIT")
+
+        page.goto(url + "/files")
+        uploader = form(page, "/assets")
+        uploader.get_by_label("Kind").select_option(label="Sample")
+        uploader.get_by_label("File").set_input_files(SAMPLE_FILE)
+        uploader.get_by_role("button", name="Upload").click()
+        expect(flash(page)).to_have_text(f"Uploaded {SAMPLE_FILE.name} (sample).")
+        expect(page.locator("#files tbody tr")).to_have_count(1)
+        page.screenshot(path=artifacts / "seller-files-without-javascript.png", full_page=True)
+    finally:
+        context.close()
