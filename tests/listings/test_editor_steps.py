@@ -241,3 +241,9 @@ def test_the_requested_changes_head_every_step(seller_client, session, storage, 
 def test_no_banner_without_requested_changes(seller_client, complete):
     assert "changes-requested" not in text(seller_client.get(vurl(complete)))
     assert "Everything is in place" in text(seller_client.get(vurl(complete)))
+
+
+def test_the_api_marks_the_open_data_licences(client):
+    licences = {lic["id"]: lic for lic in client.get("/api/v1/licences").get_json()}
+    assert {i for i, lic in licences.items() if lic["open_data"]} == set(OPEN_DATA_LICENCES)
+    assert licences["MIT"]["open_data"] is False
