@@ -31,12 +31,15 @@ class Weighing:
         if email:
             self.auth.login(email, PASSWORDS[email])
 
-    def visit(self, role: str, *paths: str) -> None:
+    def visit(self, role: str, *paths: str, language: str | None = None) -> None:
+        headers = {"Accept-Language": language} if language else {}
         for path in paths:
-            response = self.client.get(path, follow_redirects=True)  # a role's home may be a redirect
+            response = self.client.get(path, headers=headers, follow_redirects=True)  # a home may be a redirect
             assert response.status_code == 200, f"{role} {path}: {response.status_code}"
             assert response.mimetype == "text/html", path
-            self.weights[f"{role} {path}"] = len(response.data)
+            if language:
+                assert f'<html lang="{language}">' in response.get_data(as_text=True), path
+            self.weights[f"{role} {path} {language or ''}".rstrip()] = len(response.data)
 
     def links(self, path: str, pattern: str) -> list[str]:
         html = self.client.get(path).get_data(as_text=True)
@@ -53,6 +56,8 @@ def test_every_roles_main_pages_weigh_under_150_kb(demo, session, client, auth):
     # Every listed product page: the one with the biggest preview among them.
     weighing.visit("visitor", "/", "/catalog", "/catalog?sort=newest", "/login", "/signup",
                    *(f"/products/{product.slug}" for product in listed))
+    # Chinese takes three bytes a character: the visitor's pages again in Traditional Chinese.
+    weighing.visit("visitor", "/catalog", *(f"/products/{product.slug}" for product in listed), language="zh-Hant-HK")
 
     weighing.as_("buyer@demo.exchange")
     weighing.visit("buyer", "/catalog", "/licences", "/orders", "/notifications/", "/organizations", "/settings")
