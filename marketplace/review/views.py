@@ -297,7 +297,7 @@ def detail_items(details: dict | None) -> list[tuple[str, str]]:
 
 @bp.app_template_global()  # the pre-screen macros are imported without context, on the seller's pages too
 def prescreen_summary(stored: dict | None) -> str:
-    """A stored pre-screen report's outcome in the reader's words ("passed on the first 200,000 rows of ... only")."""
+    """A stored pre-screen report's outcome in the reader's words ("scanned the first 200,000 rows of ...")."""
     if not stored:
         return ""
     try:
