@@ -50,3 +50,6 @@ def _actors(events: list[AuditEvent]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+from marketplace.admin import product_views  # noqa: E402,F401  (its pages join this blueprint)

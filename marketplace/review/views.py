@@ -31,6 +31,7 @@ from marketplace.listings.states import (
     Actor,
     VersionAction,
     VersionStatus,
+    version_status_shown,
 )
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.review import pii
@@ -310,3 +311,9 @@ def prescreen_summary(stored: dict | None) -> str:
 def kind_words(kinds: str) -> str:
     """A scanned file's roles ("sample, deliverable") in the reader's words."""
     return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))
+
+
+@bp.app_template_global()  # the admin's pages show versions too
+def version_status(version) -> str:
+    """A version's status as pages show it: the listed version of a suspended or delisted product says so."""
+    return version_status_shown(version.status, version.product.status)
