@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.bilingual import title_of
+from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
+from marketplace.catalog.product_views import chosen_sample
 from marketplace.chinese import script_of
 from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
@@ -98,8 +100,12 @@ def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int
     actions = VERSION_LIFECYCLE.actions_from(version.status, [Actor.REVIEWER])
     own_org = review.conflicted(db.session, user, case.organization_id)
     mine = version.status == VersionStatus.IN_REVIEW and case.reviewer_id == user.id
+    sample, samples = chosen_sample(version, request.args.get("sample", type=int))
+    preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
     return render_template(
         "review/case.html", case=case, version=version, product=case.product, round=round_,
+        sample=sample, samples=[sample] if sample else [], case_samples=samples, preview=preview,
+        limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
         report=PrescreenReport.from_dict(round_.prescreen or {}), form=form or ReviewForm.for_round(round_),
         editable=mine and not own_org, own_org=own_org, error=error,
         can_claim=VersionAction.CLAIM in actions and not own_org,
