@@ -85,10 +85,8 @@ def parse_filters(session: Session, form: AuditFilterForm) -> ParsedFilters:
 
     actor_ids = None
     if form.actor.data:
-        users = matching_users(session, form.actor.data)
-        if users:
-            actor_ids = tuple(u.id for u in users)
-        else:
+        actor_ids = matching_users(session, form.actor.data)
+        if actor_ids is None:
             bad("actor", _("No user's name or e-mail address contains \u201c%(value)s\u201d.", value=form.actor.data))
 
     subjects: list = []

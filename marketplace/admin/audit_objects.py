@@ -127,14 +127,13 @@ def actors_of(session: Session, events: Iterable[AuditEvent]) -> dict[int, User]
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def matching_users(session: Session, text: str, limit: int = 500) -> list[User]:
-    """Users whose name or e-mail address contains ``text`` (any case); an exact address matches only its user."""
-    exact = session.scalar(select(User).where(User.email == text.lower()))
-    if exact is not None:
-        return [exact]
-    return list(session.scalars(select(User).where(or_(User.email.icontains(text, autoescape=True),
-                                                       User.display_name.icontains(text, autoescape=True)))
-                                .order_by(User.id).limit(limit)))
+def matching_users(session: Session, text: str) -> Select | None:
+    """The ids of users whose name or e-mail address contains ``text`` (any case; an exact address matches only
+    its user), as a query; None when there is no such user."""
+    exact = select(User.id).where(User.email == text.lower())
+    query = exact if session.scalar(exact) is not None else select(User.id).where(
+        or_(User.email.icontains(text, autoescape=True), User.display_name.icontains(text, autoescape=True)))
+    return query if session.scalar(query.limit(1)) is not None else None
 
 
 def find_product(session: Session, text: str) -> DataProduct | None:

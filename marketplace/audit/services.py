@@ -99,25 +99,13 @@ def walk_chain(session: Session, marks: set[int] = frozenset()) -> tuple[ChainRe
     return report or ChainReport(True, n), found
 
 
-def recent_events(session: Session, action: str = "", before: int | None = None,
-                  limit: int = 100) -> tuple[list[AuditEvent], bool]:
-    """The newest events (before ``before``, whose action starts with ``action``), and whether older ones exist."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-    if before is not None:
-        query = query.where(AuditEvent.id < before)
-    rows = list(session.scalars(query))
-    return rows[:limit], len(rows) > limit
-
-
 @dataclass(frozen=True)
 class EventFilter:
     """Which events to show: each part narrows; ``subjects`` is any of (subject type, ids) pairs (ids None: any id
     of that type), so a caller can name everything that concerns one object."""
 
     action: str = ""  # the action starts with this
-    actor_ids: tuple[int, ...] | None = None  # None: anyone; () would match nobody
+    actor_ids: tuple[int, ...] | Select | None = None  # None: anyone; () would match nobody
     subjects: tuple[tuple[str, tuple[int, ...] | Select | None], ...] | None = None
     since: datetime | None = None  # inclusive, UTC
     until: datetime | None = None  # exclusive, UTC
@@ -155,8 +143,3 @@ def event_page(session: Session, event_filter: EventFilter, before: int | None =
 def known_actions(session: Session) -> list[str]:
     """Every action the trail holds, in order."""
     return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
-
-
-def known_subject_types(session: Session) -> list[str]:
-    """Every kind of object the trail names, in order."""
-    return list(session.scalars(select(AuditEvent.subject_type).distinct().order_by(AuditEvent.subject_type)))
