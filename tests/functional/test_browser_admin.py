@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.listings.models import DataProduct
 from marketplace.listings.states import ProductStatus
 from tests.functional.conftest import log_in
-from tests.functional.test_browser_reviewer import ADMIN, AQHI, REVIEWER, open_case, open_queue
+from tests.functional.test_browser_reviewer import ADMIN, AQHI, RAIN, REVIEWER, open_case, open_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -43,11 +43,12 @@ def status_in_db(server, product_id: int) -> ProductStatus:
     return status
 
 
-def test_the_reviewer_sees_findings_sample_and_checklist_on_the_first_screen(browsing, artifacts):
+@pytest.mark.parametrize("title", [AQHI, RAIN])  # a clean pre-screen; one with findings to review
+def test_the_reviewer_sees_findings_sample_and_checklist_on_the_first_screen(browsing, artifacts, title):
     page = browsing.new_page(viewport=FIRST_SCREEN)
     log_in(page, *REVIEWER)
     open_queue(page)
-    open_case(page, AQHI)
+    open_case(page, title)
     page.screenshot(path=artifacts / "case-first-screen.png")
     page.screenshot(path=artifacts / "case-whole.png", full_page=True)
 
