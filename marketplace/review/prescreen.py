@@ -124,7 +124,8 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
         ScannedFile(f.asset.filename, ", ".join(f.kinds), f.scan.format if f.scan else None,
                     f.scan.rows_scanned if f.scan else 0, f.scan.truncated if f.scan else False,
                     (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"),
-                    f.scan.total_rows if f.scan else 0, f.scan.total_exact if f.scan else True)
+                    f.scan.total_rows if f.scan else 0, f.scan.total_exact if f.scan else True,
+                    f.scan.bytes_read if f.scan and f.scan.truncated else None, f.asset.size)
         for f in files
     )
     return PrescreenReport(tuple(findings), scanned, utcnow())

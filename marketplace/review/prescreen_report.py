@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.i18n import N_, in_locale_of
+from marketplace.listings.view_helpers import filesize
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.prescreen_words import KIND_WORDS, readable, scope_words
 
@@ -51,14 +52,21 @@ class ScannedFile:
     error: str | None = None
     total_rows: int | None = None  # rows the file holds; None when not known (a report from before they were counted)
     total_exact: bool = False  # False: the file holds more than total_rows (or than rows_scanned)
+    bytes_scanned: int | None = None  # how far into the file the scan read, when it stopped early (if known)
+    size: int | None = None  # the file's size in bytes (None in reports from before sizes were kept)
 
     @property
     def scope(self) -> str:
-        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ...")."""
+        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ..."),
+        with how much of the file that is when known: "... (about 12.0 MiB of 80.5 MiB)"."""
         if not self.truncated:
             return ""
-        return scope_words(self.rows_scanned, max(self.total_rows or self.rows_scanned, self.rows_scanned),
+        rows = scope_words(self.rows_scanned, max(self.total_rows or self.rows_scanned, self.rows_scanned),
                            self.total_exact)
+        if self.bytes_scanned and self.size and self.bytes_scanned < self.size:
+            return _("%(rows)s (about %(scanned)s of %(size)s)", rows=rows, scanned=filesize(self.bytes_scanned),
+                     size=filesize(self.size))
+        return rows
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 
 import pytest
 
@@ -158,3 +159,17 @@ def test_a_report_stored_when_partial_scans_passed_reads_as_one_for_review(stora
     [clean] = [f for f in old.findings if f.rule == "scan_clean"]
     assert clean.outcome == PrescreenOutcome.REVIEW and "not checked beyond" in clean.message
     assert old.outcome == PrescreenOutcome.REVIEW
+
+
+def test_a_large_file_scanned_in_part_says_how_much_of_it_was_read(session, storage, seller, version):
+    rows = 20_000
+    body = ("AID_ID_Number,Latitude\n" + "".join(f"AID{n:05d},22.3\n" for n in range(rows))).encode()
+    upload_asset(session, storage, seller, version, kind="deliverable", filename="large.csv",
+                 stream=io.BytesIO(body), content_type="text/csv", max_bytes=10_000_000)
+    session.commit()
+    report = run_prescreen(version, storage, max_rows=10)
+    [scanned] = [f for f in report.files if f.filename == "large.csv"]
+    assert scanned.size == len(body) and 0 < scanned.bytes_scanned < len(body)
+    assert re.fullmatch(r"the first 10 rows of more than [\d,]+ \(about [\d.]+ KiB of 273\.5 KiB\)", scanned.scope)
+    assert report.summary().startswith(f"scanned {scanned.scope} of large.csv (deliverable); not checked beyond")
+    assert PrescreenReport.from_dict(report.to_dict()).files == report.files
