@@ -258,6 +258,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("payment_anomalies.anomalies", "GET"): ADMINS,
     ("payment_anomalies.refund", "POST"): ADMINS,
     ("admin.audit", "GET"): ADMINS,
+    ("admin.audit_export", "GET"): ADMINS,
+    ("admin.products", "GET"): ADMINS,
+    ("admin.change_status", "GET"): ADMINS,
+    ("admin.apply_status", "POST"): ADMINS,
     ("jobs_admin.index", "GET"): ADMINS,
     ("jobs_admin.retry", "POST"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,
@@ -277,6 +281,8 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "review.download_asset": {"asset_id": "case_asset_id"},
     "review.product": {"product_id": "listed_product_id"},
     "review.product_status": {"product_id": "listed_product_id"},
+    "admin.change_status": {"product_id": "listed_product_id", "name": "suspend_action"},
+    "admin.apply_status": {"product_id": "listed_product_id", "name": "suspend_action"},
     "review_api.product_status": {"product_id": "listed_product_id"},
     "review_api.seller_review": {"product_id": "queued_product_id", "number": "queued_number"},
     # Organization pages name the organization by ``slug``, as product pages name the product.
@@ -412,7 +418,7 @@ def build_world(session, storage) -> tuple[World, dict]:
                "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,
                "queued_product_id": queued.id, "queued_number": queued.latest_version.number,
-               "org_slug": seller_org.slug},
+               "org_slug": seller_org.slug, "suspend_action": "suspend"},
         org_of={"buyer": buyer_org.id, "seller": seller_org.id,
                 "stranger": stranger.memberships[0].organization_id},
     )
