@@ -145,3 +145,13 @@ def test_a_move_not_allowed_from_the_status_is_refused(admin_client, listed):
 @pytest.mark.parametrize("url", ["/admin/products/999999/suspend", "/admin/products/1/explode"])
 def test_unknown_products_and_actions_are_404(admin_client, listed, url):
     assert admin_client.get(url).status_code == 404
+
+
+def test_after_delisting_the_sellers_own_pages_say_delisted(admin_client, auth, session, seller, listed):
+    admin_client.post(f"/admin/products/{listed.id}/delist", data={"reason": "Source withdrawn.",
+                                                                    "confirm_final": "y"})
+    auth.logout()
+    auth.login(seller.email)
+    page = text(admin_client.get(f"/seller/products/{listed.id}/versions/1"))
+    assert "badge-delisted" in page and "badge-listed" not in page
+    assert "listed to buyers" not in page and "is delisted and read-only" in page
