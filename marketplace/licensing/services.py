@@ -212,3 +212,40 @@ def licensed_assets(session: Session, licences: list[Licence]) -> dict[int, list
 def active_licence_count(session: Session, organization_id: int) -> int:
     return session.scalar(select(func.count(Licence.id)).where(
         Licence.seller_organization_id == organization_id, Licence.status == LicenceStatus.ACTIVE)) or 0
+
+
+# ---------------------------------------------------------------- what an organization holds
+
+
+def held_licences(session: Session, organization_ids: list[int] | set[int], product_id: int) -> list[Licence]:
+    """The active licences the organizations hold for a product (in their period or starting later), the one
+    ending last first for each plan (no expiry counts as ending last)."""
+    if not organization_ids:
+        return []
+    now = utcnow()
+    found = session.scalars(
+        select(Licence).where(Licence.product_id == product_id, Licence.buyer_organization_id.in_(organization_ids),
+                              Licence.status == LicenceStatus.ACTIVE,
+                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
+        .options(selectinload(Licence.plan)).order_by(Licence.id.desc())
+    ).all()
+    return sorted(found, key=lambda lic: (lic.valid_until is not None, -(lic.valid_until or now).timestamp()))
+
+
+def held_plan_licence(session: Session, organization_id: int, plan_id: int) -> Licence | None:
+    """The organization's active licence for a plan that ends last (one with no expiry first), if it holds one."""
+    now = utcnow()
+    found = session.scalars(
+        select(Licence).where(Licence.plan_id == plan_id, Licence.buyer_organization_id == organization_id,
+                              Licence.status == LicenceStatus.ACTIVE,
+                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
+    ).all()
+    if not found:
+        return None
+    return max(found, key=lambda lic: (lic.valid_until is None, lic.valid_until or now))
+
+
+def renewable(licence: Licence) -> bool:
+    """Whether another period of a licence can be bought: an active or expired licence with an end (a licence with
+    no expiry never needs one; a revoked one is not continued)."""
+    return licence.valid_until is not None and licence.status in (LicenceStatus.ACTIVE, LicenceStatus.EXPIRED)

@@ -20,7 +20,6 @@ from marketplace.licensing.missing_files import FileMissing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.view_helpers import acting_user, send_asset
-from marketplace.listings.vocab import PlanKind
 from marketplace.uow import keep_despite_error
 
 bp = Blueprint("licensing", __name__)
@@ -55,7 +54,7 @@ def render_licence(licence: Licence, *, form: RenewForm | None = None, status: i
         status=current_status(licence),
         terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period),
         scenario=scenario_in_words(licence.scenario),
-        is_buyer=buyer, can_renew=buyer and licence.plan_kind == PlanKind.SUBSCRIPTION,
+        is_buyer=buyer, can_renew=buyer and licence_services.renewable(licence),
         form=form or RenewForm(formdata=None),
         error=error, LicenceStatus=LicenceStatus,
         status_reason=licence_services.status_reason_in_words(licence.status_reason),
