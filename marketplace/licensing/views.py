@@ -30,6 +30,18 @@ LICENCE = "/licences/<int:licence_id>"
 # ---------------------------------------------------------------- licences
 
 
+@bp.app_context_processor
+def _licence_helpers() -> dict:
+    """For any page: the licences the signed-in user's organizations hold for a product (the product page shows
+    them), and why a product's downloads are paused."""
+    def holdings_of(product) -> list[licence_services.Holding]:
+        user = acting_user() if current_user.is_authenticated else None
+        return licence_services.product_holdings(db.session, user, product)
+
+    return {"holdings_of": holdings_of, "held_by_plan": licence_services.held_by_plan,
+            "downloads_paused": licence_services.downloads_paused, "LicenceStatus": LicenceStatus}
+
+
 def licence_or_404(licence_id: int) -> Licence:
     try:
         return licence_services.licence_for(db.session, acting_user(), licence_id)

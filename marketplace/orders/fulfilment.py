@@ -68,7 +68,8 @@ def fulfil(session: Session, order: Order) -> Licence:
                  _l("Your licence for %(product)s is active. Download the data from My licences.",
                     product=lazy_title_of(order.version)))
     notify_organization(session, order.seller_organization, _l("Licence %(serial)s sold", serial=licence.serial),
-                        _l("%(buyer)s licensed “%(plan)s” (%(number)s).", buyer=order.buyer_organization.name,
-                           plan=plan.name, number=order.number),
+                        _l("%(buyer)s licensed “%(plan)s” of %(product)s (%(number)s).",
+                           buyer=order.buyer_organization.name, plan=plan.name, product=lazy_title_of(order.version),
+                           number=order.number),
                         link=f"/seller/{order.seller_organization.slug}/sales")
     return licence
