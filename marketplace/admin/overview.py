@@ -21,8 +21,9 @@ bp = Blueprint("admin_overview", __name__, url_prefix="/admin")
 bp.before_request(require_admin_page)
 
 RECENT_EVENTS = 8
-PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Draft"), ProductStatus.LISTED: _l("Listed"),
-                         ProductStatus.SUSPENDED: _l("Suspended"), ProductStatus.DELISTED: _l("Delisted")}
+PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Drafts"), ProductStatus.LISTED: _l("Listed products"),
+                         ProductStatus.SUSPENDED: _l("Suspended products"),
+                         ProductStatus.DELISTED: _l("Delisted products")}
 
 
 def _counts(column) -> dict:

@@ -75,7 +75,7 @@ def test_an_admin_lands_on_the_overview(client, auth, admin, buyer):
     page = client.get("/admin/").get_data(as_text=True)
     assert 'href="/admin/products"' in page and 'href="/admin/products?status=listed"' in page
     assert 'href="/admin/orders"' in page and 'href="/admin/jobs"' in page and 'href="/admin/audit"' in page
-    listed_count = re.search(r'badge-listed">Listed</span> <strong>(\d+)</strong>', page).group(1)
+    listed_count = re.search(r'badge-listed">Listed products</span> <strong>(\d+)</strong>', page).group(1)
     assert listed_count == "1"
     assert "Fulfilled</span> <strong>1</strong>" in page and "order.request" in page
     assert "Working as: Admin" in nav(page)
