@@ -7,6 +7,7 @@ the top. Screenshots go to test-artifacts/<test name>/.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.bilingual import title_of
 from marketplace.extensions import db
+from marketplace.i18n import LOCALE_NAMES
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import held_plan_licence
 from marketplace.listings.models import DataProduct, PricingPlan
@@ -23,6 +25,7 @@ from marketplace.listings.vocab import PlanKind
 from marketplace.orders import services as orders
 from marketplace.review import services as review
 from tests.functional.conftest import log_in
+from tests.functional.english import no_english, typed_content, words
 from tests.support.report import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
@@ -236,4 +239,32 @@ def test_on_a_phone_the_first_product_and_the_licence_card_are_near_the_top(brow
     wide.goto("/catalog")
     expect(wide.locator("#facet-category")).to_be_visible()
     expect(wide.locator(".catalog-facets-toggle > summary")).to_be_hidden()
+    assert browsing.server_errors == []
+
+
+@pytest.mark.parametrize("tag", ["zh-Hans", "zh-Hant-HK"])
+def test_the_new_places_speak_chinese(browsing, demo_server, artifacts, tag):
+    held = _held(demo_server)
+    check = partial(no_english, tag=tag, allow=typed_content(demo_server.app))
+    tr, _label = words(demo_server.app, tag)
+    for account, pages in ((BUYER, [f"/products/{held['one_time']['slug']}", f"/products/{held['free']['slug']}",
+                                    f"/products/{held['one_time']['slug']}/plans/{held['one_time']['plan_id']}"
+                                    "/license", "/licences", f"/orders/{held['free']['order']}",
+                                    f"/orders/{held['one_time']['order']}"]),
+                           (ADMIN, ["/admin/"])):
+        page = browsing.new_page()
+        log_in(page, *account)
+        page.get_by_role("button", name=LOCALE_NAMES[tag]).click()  # saved to the account
+        expect(page.locator("html")).to_have_attribute("lang", tag)
+        try:
+            for url in pages:
+                page.goto(url)
+                page.evaluate("document.querySelector('#preview')?.remove()")  # a sample's rows are its own data
+                check(page)
+            expect(page.locator("header .role-menu summary")).to_contain_text(
+                tr("Working as: %(role)s", role="@@").split("@@")[0])
+            page.screenshot(path=str(artifacts / f"{account[0].split('@')[0]}.png"), full_page=True)
+        finally:
+            page.get_by_role("button", name=LOCALE_NAMES["en"]).click()  # the other journeys read English
+            expect(page.locator("html")).to_have_attribute("lang", "en")
     assert browsing.server_errors == []
