@@ -30,6 +30,12 @@ LICENCE = "/licences/<int:licence_id>"
 # ---------------------------------------------------------------- licences
 
 
+@bp.record_once
+def _offer_holdings(state) -> None:
+    """The catalog (which never imports licensing) asks what a user holds of a product through the app."""
+    state.app.extensions["product_holdings"] = licence_services.product_holdings
+
+
 @bp.app_context_processor
 def _licence_helpers() -> dict:
     """For any page: the licences the signed-in user's organizations hold for a product (the product page shows

@@ -158,6 +158,10 @@ def test_the_buyer_walks_through_each_hole(browsing, demo_server, artifacts):
             expect(page.locator(f"main a[href^='/products/{paid['slug']}/assets/']")).to_have_count(0)
         expect(page.locator("h1 .badge-suspended")).to_have_text("Downloads paused")
         page.screenshot(path=str(artifacts / "downloads-paused.png"), full_page=True)
+        page.goto(f"/products/{paid['slug']}")
+        expect(page.locator("#your-licences .downloads-paused")).to_contain_text(reason)
+        expect(page.locator(f"main a[href^='/products/{paid['slug']}/assets/']")).to_have_count(0)
+        page.screenshot(path=str(artifacts / "product-paused.png"), full_page=True)
     finally:
         def reinstate(session):
             reviewer = session.scalar(select(User).where(User.email == REVIEWER[0]))

@@ -97,6 +97,14 @@ def test_a_suspended_product_pauses_downloads_with_the_reason_and_no_link(sessio
         assert deliverable_url(product) not in page, url
     assert "Downloads paused</span>" in buyer_client.get("/licences").get_data(as_text=True)
 
+    # The product page: for the holder, the licences held and why their downloads are paused; for others, no product.
+    response = buyer_client.get(f"/products/{product.slug}")
+    page = main(response.get_data(as_text=True))
+    assert response.status_code == 200 and "Downloads paused." in page and "Source licence under review." in page
+    assert 'id="your-licences"' in page and deliverable_url(product) not in page
+    buyer_client.post("/logout")
+    assert buyer_client.get(f"/products/{product.slug}").status_code == 404
+
 
 def test_a_free_licence_order_page_has_download_buttons(session, buyer_client, buyer_org, offer):
     product, _ = offer
