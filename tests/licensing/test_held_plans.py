@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.accounts.models import Membership
 from marketplace.errors import Conflict
 from marketplace.licensing import services as licences
 from marketplace.licensing.states import LicenceStatus
@@ -75,6 +76,11 @@ def test_a_licence_that_ended_is_ordered_anew(session, buyer, buyer_org, plans):
 
 def test_a_colleague_of_the_holder_is_held_back_but_another_organization_is_not(session, buyer, buyer_org, plans):
     request(session, buyer, buyer_org, plans["Open research"])
+    colleague = factories.user(session, email="colleague@example.org")
+    session.add(Membership(user_id=colleague.id, organization_id=buyer_org.id))
+    session.flush()
+    with pytest.raises(Conflict):
+        request(session, colleague, buyer_org, plans["Open research"])
     other = factories.user(session, organization="Second desk")
     assert request(session, other, other.memberships[0].organization, plans["Open research"]).licence is not None
 
