@@ -83,6 +83,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.login", "GET"): SIGNED_OUT,
     ("accounts.login", "POST"): EVERYONE,  # an empty form: 422 for everyone
     ("accounts.logout", "POST"): everyone(LOGIN),  # back to the log-in page
+    ("accounts.switch_role", "POST"): row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),  # to a role's home
     ("accounts.signup", "GET"): SIGNED_OUT,
     ("accounts.signup", "POST"): SIGNED_OUT,
     ("accounts.organizations", "GET"): SIGNED_IN,
@@ -217,8 +218,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # ------------------------------------------------------------ licences and orders (the buyer's)
     ("orders.request_licence", "GET"): SIGNED_IN,
     # Each role names its own organization: the seller may not license its own product, and the platform roles
-    # have no organization to license for.
-    ("orders.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
+    # have no organization to license for. The buyer holds the free plan already: the form says so (409).
+    ("orders.request_licence", "POST"): row(LOGIN, OK, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
     ("licensing.download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("licensing.file_download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("orders.orders", "GET"): SIGNED_IN,
@@ -262,6 +263,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("admin.products", "GET"): ADMINS,
     ("admin.change_status", "GET"): ADMINS,
     ("admin.apply_status", "POST"): ADMINS,
+    ("admin_overview.overview", "GET"): ADMINS,
     ("jobs_admin.index", "GET"): ADMINS,
     ("jobs_admin.retry", "POST"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,
