@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.auth import require_admin_page
 from marketplace.audit.models import AuditEvent
-from marketplace.audit.services import recent_events
+from marketplace.audit.services import EventFilter, event_page
 from marketplace.extensions import db
 from marketplace.listings.models import DataProduct
 from marketplace.listings.states import ProductStatus
@@ -34,7 +34,7 @@ def _counts(column) -> dict:
 def overview():
     products = _counts(DataProduct.status)
     orders = _counts(Order.status)
-    events, _more = recent_events(db.session, limit=RECENT_EVENTS)
+    events, _more = event_page(db.session, EventFilter(), limit=RECENT_EVENTS)
     return render_template(
         "admin/overview.html",
         products=[(status, PRODUCT_STATUS_LABELS[status], products.get(status, 0)) for status in ProductStatus],
