@@ -2,11 +2,13 @@
 plain-words formatting the templates use. No rules live here; those are in the services."""
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, send_file
+from flask import abort, current_app, flash, redirect, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -90,6 +92,44 @@ def default_forms(version: ProductVersion, step: str) -> dict:
     return {"new_version": NewVersionForm(formdata=None, prefix="newversion")}
 
 
+# The forms whose save replaces what the step holds, by step: their pages carry a stamp of what was saved when
+# they were opened, so that a save from an older window is caught instead of silently undoing a newer one.
+STAMPED_FORMS = {"details": "metadata", "dictionary": "dictionary", "compliance": "compliance"}
+STAMP_FIELD = "saved_stamp"
+_NOT_STAMPED = {"csrf_token", "submit", "attest", "attested_by_name"}
+
+
+def _saved_values(version: ProductVersion, step: str) -> dict:
+    form = default_forms(version, step)[STAMPED_FORMS[step]]
+    return {name: value for name, value in form.data.items() if name not in _NOT_STAMPED}
+
+
+def step_stamp(version: ProductVersion, step: str) -> str | None:
+    """A short digest of what ``step`` holds now (None for a step that only adds things)."""
+    if step not in STAMPED_FORMS:
+        return None
+    values = json.dumps(_saved_values(version, step), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
+def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[str, str]] | None:
+    """None when the step holds what it held when its form was opened (or the post carries no stamp); else what
+    is saved now, as (field label, saved value) for each field whose saved value differs from the input."""
+    sent = request.form.get(STAMP_FIELD)
+    if not sent or sent == step_stamp(version, step):
+        return None
+    saved = _saved_values(version, step)
+    return [(str(form[name].label.text), _shown(value)) for name, value in saved.items()
+            if name in form and form[name].data != value] or [(_("All fields"), _("as shown below"))]
+
+
+def _shown(value) -> str:
+    if isinstance(value, list | tuple):
+        return i18n.gettext(", ").join(
+            str(v.get("name") or "") if isinstance(v, dict) else str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)
+
+
 # What other packages show on the workspace, by template variable, for one version (review adds its case: it builds
 # on listings, never the reverse, so it registers here instead of being imported).
 WORKSPACE_EXTRAS: list[Callable[[ProductVersion], dict[str, Any]]] = []
@@ -102,6 +142,8 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     (``forms`` replaces that step's defaults, input kept), else review and submit; ``prescreen`` is a pre-screen
     report the seller just asked for ("check my listing"). ``page`` goes to the template as is."""
     step = step or steps.step_for(forms)
+    stamp = page.pop("stamp", None) or (request.form.get(STAMP_FIELD) if request.method == "POST" else None) \
+        or step_stamp(version, step)
     all_forms = default_forms(version, step) | (forms or {})
     latest = product.latest_version
     checklist = steps.readiness(version)
@@ -115,7 +157,7 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
-        requested=requested_changes(version, extras.get("review_case")),
+        requested=requested_changes(version, extras.get("review_case")), stamp=stamp, stamp_field=STAMP_FIELD,
         **extras, **page,
     ), status
 

@@ -40,9 +40,11 @@ from marketplace.listings.view_helpers import (
     find_asset,
     load_product,
     load_version,
+    changed_elsewhere,
     refused,
     render_workspace,
     send_asset,
+    step_stamp,
     workspace_url,
 )
 from marketplace.listings.vocab import SourceUsage
@@ -71,9 +73,23 @@ def _editable(product, version, step: str):
     return None
 
 
-def _save(version, form, key: str, change, message: str, then: str):
+def _stale(version, form, key: str, step: str):
+    """When the step was changed in another window since this form was opened: the form again with the input
+    kept, what is saved now, and a new stamp (409), so that saving again is a choice; else None."""
+    saved = changed_elsewhere(version, step, form)
+    if saved is None:
+        return None
+    return render_workspace(version.product, version, status=409, forms={key: form}, step=step,
+                            error=_("This step was changed in another window since you opened it: check and save "
+                                    "again."), saved_now=saved, stamp=step_stamp(version, step))
+
+
+def _save(version, form, key: str, change, message: str, then: str, step: str | None = None):
     """Validate ``form``, make ``change(form)`` (one service call) and go to the step ``then``; on a refusal
-    re-show the form's step with the input kept."""
+    re-show the form's step with the input kept. ``step``: the step whose saved values the form replaces (a save
+    from a window opened before another change is refused)."""
+    if step and form.is_submitted() and (stale := _stale(version, form, key, step)):
+        return stale
     if not form.validate_on_submit():
         return render_workspace(version.product, version, status=422, forms={key: form})
     try:
@@ -176,6 +192,8 @@ def edit_metadata(product_id: int, number: int):
     if converted := _convert_script(form):
         return render_workspace(product, version, forms={"metadata": form}, notice=converted,
                                 conversions=_conversions(form))
+    if form.is_submitted() and (stale := _stale(version, form, "metadata", "details")):
+        return stale
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_workspace(product, version, status=status, forms={"metadata": form},
@@ -289,6 +307,8 @@ def save_dictionary(product_id: int, number: int):
     if refusal := _editable(version.product, version, "dictionary"):
         return refusal
     form = DictionaryForm(prefix="dict")
+    if stale := _stale(version, form, "dictionary", "dictionary"):
+        return stale
     if not form.validate_on_submit():
         return render_workspace(version.product, version, status=422, forms={"dictionary": form})
     fields, positions = form.to_fields()
@@ -423,5 +443,5 @@ def compliance(product_id: int, number: int):
                  lambda form: services.set_compliance(db.session, acting_user(), version, form.to_data(),
                                                       attest=bool(form.attest.data),
                                                       attested_by_name=form.attested_by_name.data),
-                 message, "review")
+                 message, "review", step="compliance")
 
