@@ -58,7 +58,24 @@ from marketplace.listings.vocab import (
 
 BLANK_DICTIONARY_ROWS = 3
 # What an INTEGER column holds; the services decide the sensible ranges.
-_FITS_COLUMN = NumberRange(max=2**31 - 1, message=_l("The number is too large."))
+_TOO_LARGE = NumberRange(max=2**31 - 1, message=_l("The number is too large."))
+
+
+def _FITS_COLUMN(form, field):  # noqa: N802 - used like the validators it wraps
+    """Too large only for a number: text that is no whole number already has its own message."""
+    if field.data is not None:
+        _TOO_LARGE(form, field)
+
+
+class WholeNumberField(IntegerField):
+    """An integer typed in a text box: "1.5" or "abc" is told to be a whole number."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_("Enter a whole number, e.g. 365.")) from None
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 
@@ -337,12 +354,12 @@ class PlanForm(FlaskForm):
                         render_kw={"inputmode": "decimal", "placeholder": "1200.00"})
     currency = SelectField(_l("Currency"), choices=_options(Currency.choices), default=Currency.HKD.value)
     requires_approval = BooleanField(_l("Each request needs our approval"))
-    licence_cap = IntegerField(_l("Licence cap"), validators=[Optional(), _FITS_COLUMN],
+    licence_cap = WholeNumberField(_l("Licence cap"), validators=[Optional(), _FITS_COLUMN],
                                description=_l("Most licences sold under this plan (exclusive data); empty for no cap."))
     permitted_uses = MultiCheckboxField(_l("Permitted uses"), choices=_options(PermittedUse.choices))
     prohibitions = MultiCheckboxField(_l("Prohibited"), choices=_options(Prohibition.choices))
     territory = SelectField(_l("Territory"), choices=_options(Territory.choices), default=Territory.HONG_KONG.value)
-    duration_days = IntegerField(_l("Duration (days)"), validators=[Optional(), _FITS_COLUMN],
+    duration_days = WholeNumberField(_l("Duration (days)"), validators=[Optional(), _FITS_COLUMN],
                                  description=_l("How long a licence lasts; empty for no end."))
     attribution_required = BooleanField(_l("Attribution required"), default=True)
     derivatives_allowed = BooleanField(_l("Derivatives allowed"), default=True)

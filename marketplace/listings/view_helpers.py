@@ -17,6 +17,7 @@ from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services, steps
+from marketplace.listings.form_errors import cell_attrs, form_problems, has_problems
 from marketplace.listings.forms import (
     ComplianceForm,
     DictionaryForm,
@@ -142,6 +143,12 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     (``forms`` replaces that step's defaults, input kept), else review and submit; ``prescreen`` is a pre-screen
     report the seller just asked for ("check my listing"). ``page`` goes to the template as is."""
     step = step or steps.step_for(forms)
+    # A refusal of a form shown with its errors is said once, in the form's summary, not again in a banner.
+    corrected = [form for form in (forms or {}).values() if has_problems(form)]
+    if error and corrected:
+        if error not in corrected[0].form_errors:
+            corrected[0].form_errors.insert(0, error)
+        error = None
     stamp = page.pop("stamp", None) or (request.form.get(STAMP_FIELD) if request.method == "POST" else None) \
         or step_stamp(version, step)
     all_forms = default_forms(version, step) | (forms or {})
@@ -309,6 +316,7 @@ def can_infer(asset: Asset) -> bool:
 TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
+    "form_problems": form_problems, "cell_attrs": cell_attrs,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
     "PlanKind": PlanKind,

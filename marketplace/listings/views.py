@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.bilingual import title_of
 from marketplace.db import writes_when_read
-from marketplace.errors import DomainError, NotFound, UploadTooLarge
+from marketplace.errors import DomainError, NotFound, UploadTooLarge, ValidationFailed
 from marketplace.extensions import db, login_manager
 from marketplace.listings import assets, opendata, services
 from marketplace.listings.forms import (
@@ -35,12 +35,12 @@ from marketplace.listings.forms import (
 from marketplace.listings.states import EDITABLE_VERSION_STATES
 from marketplace.listings.view_helpers import (
     acting_user,
+    changed_elsewhere,
     done,
     filesize,
     find_asset,
     load_product,
     load_version,
-    changed_elsewhere,
     refused,
     render_workspace,
     send_asset,
@@ -84,13 +84,29 @@ def _stale(version, form, key: str, step: str):
                                     "again."), saved_now=saved, stamp=step_stamp(version, step))
 
 
-def _save(version, form, key: str, change, message: str, then: str, step: str | None = None):
+def _all_errors(form, check) -> None:
+    """After the form's own checks failed: the service's checks too, so that every error shows at once (a field
+    keeps its first message; the service's summary heads the form)."""
+    try:
+        check(form.to_data())
+    except ValidationFailed as exc:
+        for name, messages in (exc.errors or {}).items():
+            field = form._fields.get(name)
+            if field is not None and not field.errors:
+                field.errors = list(messages)
+        form.form_errors.insert(0, exc.message)
+
+
+def _save(version, form, key: str, change, message: str, then: str, step: str | None = None, check=None):
     """Validate ``form``, make ``change(form)`` (one service call) and go to the step ``then``; on a refusal
     re-show the form's step with the input kept. ``step``: the step whose saved values the form replaces (a save
-    from a window opened before another change is refused)."""
+    from a window opened before another change is refused); ``check``: the service's checks of the form's data,
+    run too when the form's own fail."""
     if step and form.is_submitted() and (stale := _stale(version, form, key, step)):
         return stale
     if not form.validate_on_submit():
+        if check is not None and form.is_submitted():
+            _all_errors(form, check)
         return render_workspace(version.product, version, status=422, forms={key: form})
     try:
         change(form)
@@ -256,7 +272,7 @@ def add_source(product_id: int, number: int):
         return refusal
     return _save(version, SourceForm(prefix="source"), "source",
                  lambda form: services.add_source(db.session, acting_user(), version, form.to_data()),
-                 _("Source added."), "sources")
+                 _("Source added."), "sources", check=services.check_source)
 
 
 @bp.post(f"{VERSION}/sources/lookup")
@@ -396,7 +412,7 @@ def add_plan(product_id: int, number: int):
         return refusal
     return _save(version, PlanForm(prefix="plan"), "plan",
                  lambda form: services.add_plan(db.session, acting_user(), version, form.to_data()),
-                 _("Pricing plan added."), "plans")
+                 _("Pricing plan added."), "plans", check=services.check_plan)
 
 
 @bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 import markdown as md
 import nh3
-from urllib.parse import urlsplit
-
 from flask import Flask, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup

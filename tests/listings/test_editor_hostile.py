@@ -3,9 +3,20 @@ odd input. Every refusal re-shows the step with the input kept and says why."""
 from __future__ import annotations
 
 import html
+import io
 import re
 
-from tests.listings.test_views import COMPLIANCE_FORM, METADATA, _dictionary_form, text, vurl
+import pytest
+
+from tests import factories
+from tests.listings.test_views import COMPLIANCE_FORM, METADATA, PLAN_FORM, SOURCE_FORM, _dictionary_form, text, vurl
+
+
+@pytest.fixture
+def complete(session, storage, seller, draft):
+    factories.complete_version(session, storage, seller, draft.latest_version)
+    session.commit()
+    return draft
 
 
 def stamp_of(page: str) -> str:
@@ -61,3 +72,83 @@ def test_a_dictionary_or_compliance_save_from_an_older_window_is_refused(seller_
     session.expire_all()
     assert [f.name for f in draft.latest_version.fields] == ["speed"]
     assert draft.latest_version.source_legality == "Public DATA.GOV.HK data."
+
+
+# ---------------------------------------------------------------- every refusal says why, once
+
+
+def summary(page: str) -> str:
+    return html.unescape(page.split('class="form-errors" role="alert">')[1].split("</div>")[0])
+
+
+@pytest.mark.parametrize(("row", "shown"), [
+    ({"name": "speed", "type": "number", "unit": "u" * 80}, "Row 1, Unit"),
+    ({"name": "speed", "type": "hexadecimal"}, "Row 1, Type"),
+])
+def test_a_refused_dictionary_row_says_why_beside_the_cell_and_in_the_summary(seller_client, draft, row, shown):
+    response = seller_client.post(vurl(draft, "/dictionary"), data=_dictionary_form([row]))
+    assert response.status_code == 422
+    page = text(response)
+    assert shown in summary(page)
+    assert 'aria-invalid="true"' in page and 'class="field-error" id="dict-rows-0-' in page
+
+
+def test_a_refused_note_for_the_reviewer_says_why(seller_client, session, storage, seller, reviewer, complete):
+    from marketplace.review import services as review
+
+    version = complete.latest_version
+    factories.submit(session, seller, version, storage)
+    case = review.case_for_version(session, version)
+    review.claim_case(session, reviewer, case)
+    review.decide(session, reviewer, case, "request_changes", "Cite the dataset.", answers=factories.ALL_PASS)
+    session.commit()
+    response = seller_client.post(vurl(complete, "/submit"), data={"note": "n" * 20_000})
+    assert response.status_code == 422
+    page = html.unescape(text(response))
+    note = page.split('id="submit-note"')[0].rsplit('<div class="field', 1)[1] + page.split('id="submit-note"')[1]
+    assert "n" * 20_000 in note and 'class="field-error"' in note
+    assert 'class="form-errors" role="alert"' in page.split('id="submit"')[1]
+    assert 'href="#submit-note"' in page
+
+
+def test_every_error_of_a_source_shows_at_once_with_the_summary(seller_client, draft):
+    response = seller_client.post(vurl(draft, "/sources"), data={
+        **SOURCE_FORM, "source-title": "t" * 400, "source-url": "ftp://nowhere", "source-licence_id": "Made-Up"})
+    assert response.status_code == 422
+    shown = summary(text(response))
+    assert "The source is not valid." in shown
+    for label in ("Dataset title", "Dataset URL", "Licence"):
+        assert f">{label}</a>" in shown, label
+
+
+def test_no_message_shows_twice(seller_client, draft):
+    response = seller_client.post(vurl(draft, "/assets"), content_type="multipart/form-data", data={
+        "upload-kind": "sample", "upload-file": (io.BytesIO(b""), "empty.csv", "text/csv")})
+    page = html.unescape(text(response))
+    assert response.status_code == 422
+    message = re.search(r"The file is empty[^<]*", page).group(0)
+    assert summary(page).count(message) == 1 and page.count(message) == 2  # in the summary and by the field
+    assert "notice-error" not in page
+    response = seller_client.post(vurl(draft, "/dictionary"), data=_dictionary_form(
+        [{"name": "speed", "type": "number"}, {"name": "Speed", "type": "number"}]))
+    assert html.unescape(text(response)).count("The data dictionary is not valid.") == 1
+
+
+# ---------------------------------------------------------------- plans
+
+
+@pytest.mark.parametrize(("field", "value"), [("plan-licence_cap", "1.5"), ("plan-duration_days", "abc")])
+def test_a_number_that_is_not_whole_says_so(seller_client, draft, field, value):
+    response = seller_client.post(vurl(draft, "/plans"), data={**PLAN_FORM, field: value})
+    assert response.status_code == 422
+    page = html.unescape(text(response))
+    assert "Enter a whole number" in page and "too large" not in page
+
+
+def test_a_free_plan_needs_no_price_and_a_paid_one_is_told_in_main_units(seller_client, session, draft):
+    free = seller_client.post(vurl(draft, "/plans"), data={**PLAN_FORM, "plan-kind": "free", "plan-amount": ""})
+    assert free.status_code == 302
+    paid = seller_client.post(vurl(draft, "/plans"), data={**PLAN_FORM, "plan-name": "Paid", "plan-amount": ""})
+    page = html.unescape(text(paid))
+    assert paid.status_code == 422 and "A paid plan needs a price above zero" in page
+    assert "minor units" not in page and "cents" not in page
