@@ -155,16 +155,18 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     latest = product.latest_version
     checklist = steps.readiness(version)
     extras = {name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()}
+    requested = requested_changes(version, extras.get("review_case"))
     return render_template(
         "seller/product.html", product=product, version=version, forms=all_forms, step=step,
-        steps=steps.progress(version, step, checklist), next_step=steps.BY_KEY[steps.next_step(step)],
+        steps=steps.progress(version, step, checklist, steps.visit(version, step), requested),
+        missing=next((item["problems"] for item in checklist if item["anchor"] == step), []), next_step=steps.BY_KEY[steps.next_step(step)],
         next_step_url=steps.step_url(version, steps.next_step(step)),
         step_title=steps.BY_KEY[step].title,
         editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
-        requested=requested_changes(version, extras.get("review_case")), stamp=stamp, stamp_field=STAMP_FIELD,
+        requested=requested, stamp=stamp, stamp_field=STAMP_FIELD,
         **extras, **page,
     ), status
 

@@ -173,6 +173,12 @@ def version(product_id: int, number: int):
     return render_workspace(version.product, version, step="review")
 
 
+@bp.get(f"{VERSION}/review")
+def review_step(product_id: int, number: int):
+    """The review step's name as an address: the step is the version's own address."""
+    return redirect(workspace_url(load_version(product_id, number)))
+
+
 # ---------------------------------------------------------------- the steps before review
 
 

@@ -152,3 +152,42 @@ def test_a_free_plan_needs_no_price_and_a_paid_one_is_told_in_main_units(seller_
     page = html.unescape(text(paid))
     assert paid.status_code == 422 and "A paid plan needs a price above zero" in page
     assert "minor units" not in page and "cents" not in page
+
+
+# ---------------------------------------------------------------- the progress indicator
+
+
+def step_item(page: str, title: str) -> str:
+    return [li for li in page.split('<li class="editor-step')[1:] if f'class="editor-step-title">{title}<' in li][0]
+
+
+def test_an_opened_incomplete_step_is_marked_and_says_what_it_misses(seller_client, draft):
+    details = text(seller_client.get(vurl(draft, "/details")))
+    missing = html.unescape(details.split('class="notice notice-info step-missing"')[1].split("</div>")[0])
+    assert "Still missing on this step" in missing and "<li>" in missing
+    page = text(seller_client.get(vurl(draft, "/sources")))
+    item = step_item(page, "Details")
+    assert "is-incomplete" in item and '<span class="editor-step-state">incomplete</span>' in item
+    assert 'aria-hidden="true">!</span>' in item
+    assert "is-incomplete" not in step_item(page, "Pricing plans")  # not opened yet: its number only
+
+
+def test_steps_the_reviewer_failed_need_changes(seller_client, session, storage, seller, reviewer, complete):
+    from marketplace.review import services as review
+
+    version = complete.latest_version
+    factories.submit(session, seller, version, storage)
+    case = review.case_for_version(session, version)
+    review.claim_case(session, reviewer, case)
+    answers = {**factories.ALL_PASS, "source_legality": {"result": "fail", "comment": "Add attribution text."}}
+    review.decide(session, reviewer, case, "request_changes", "Attribution, please.", answers=answers)
+    session.commit()
+    page = text(seller_client.get(vurl(complete, "/details")))
+    sources = step_item(page, "Sources")
+    assert "needs changes" in sources and "is-complete" not in sources
+    assert "is-complete" in step_item(page, "Pricing plans")
+
+
+def test_the_review_step_has_an_address_by_its_name(seller_client, draft):
+    response = seller_client.get(vurl(draft, "/review"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(vurl(draft))
