@@ -55,3 +55,25 @@ def test_the_licence_search_never_chooses_for_the_seller(page: Page, live_server
     page.get_by_label("Licence", exact=True).select_option("MIT")
     form(page, "/sources").get_by_role("button", name="Add source").click()
     expect(page.locator("#sources table")).to_contain_text("MIT")
+
+
+@pytest.mark.parametrize("suffix", ["/details", "/sources", "/files", "/dictionary", "/plans", "/compliance", ""])
+def test_no_step_scrolls_sideways_on_a_phone(browser, live_server, draft_url, suffix, tmp_path):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        log_in(page)
+        page.goto(draft_url + suffix)
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        page.screenshot(path=tmp_path / "step.png", full_page=True)
+        assert widths[0] <= widths[1], widths
+        current = page.locator(".editor-steps [aria-current=step]")
+        box = current.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= widths[1]
+        if suffix == "/dictionary":
+            region = page.get_by_role("region", name="Data dictionary fields (scrolls sideways)")
+            expect(region).to_have_attribute("tabindex", "0")
+            name = page.get_by_label("Field name").first
+            assert name.bounding_box()["width"] >= 100
+    finally:
+        context.close()
