@@ -163,7 +163,7 @@ def step_item(page: str, title: str) -> str:
 
 def test_an_opened_incomplete_step_is_marked_and_says_what_it_misses(seller_client, draft):
     details = text(seller_client.get(vurl(draft, "/details")))
-    missing = html.unescape(details.split('class="notice notice-info step-missing"')[1].split("</div>")[0])
+    missing = html.unescape(details.split('class="step-missing"')[1].split("</div>")[0])
     assert "Still missing on this step" in missing and "<li>" in missing
     page = text(seller_client.get(vurl(draft, "/sources")))
     item = step_item(page, "Details")
@@ -191,3 +191,69 @@ def test_steps_the_reviewer_failed_need_changes(seller_client, session, storage,
 def test_the_review_step_has_an_address_by_its_name(seller_client, draft):
     response = seller_client.get(vurl(draft, "/review"))
     assert response.status_code == 302 and response.headers["Location"].endswith(vurl(draft))
+
+
+# ---------------------------------------------------------------- compliance
+
+
+def test_an_empty_profile_cannot_be_attested(seller_client, session, draft):
+    response = seller_client.post(vurl(draft, "/compliance"), data={
+        "compliance-attest": "y", "compliance-attested_by_name": "New Seller"})
+    assert response.status_code == 422
+    page = html.unescape(text(response))
+    assert "Complete the profile before attesting it" in page
+    for message in ("Declare the personal-information category.", "Declare the data classification level.",
+                    "State how the sources were lawfully obtained.", "State whether data crosses borders."):
+        assert message in summary(page), message
+    session.expire_all()
+    assert draft.latest_version.attested_at is None
+
+
+def test_important_data_without_a_reason_is_refused_on_the_compliance_step(seller_client, session, draft):
+    response = seller_client.post(vurl(draft, "/compliance"), data={
+        **COMPLIANCE_FORM, "compliance-classification": "important", "compliance-classification_reason": " "})
+    assert response.status_code == 422
+    page = html.unescape(text(response))
+    assert 'aria-current="step">' in page and "Important data needs a stated reason." in summary(page)
+    session.expire_all()
+    assert draft.latest_version.classification != "important"
+
+
+# ---------------------------------------------------------------- files
+
+
+def upload(client, draft, name: str, body: bytes, kind: str = "sample", ctype: str = "application/octet-stream"):
+    return client.post(vurl(draft, "/assets"), content_type="multipart/form-data", data={
+        "upload-kind": kind, "upload-file": (io.BytesIO(body), name, ctype)})
+
+
+@pytest.mark.parametrize(("name", "body", "says"), [
+    ("notes.exe", b"MZ\x90\x00\x03\x00\x00\x00", "is a program or a script"),
+    ("data.csv", b"MZ\x90\x00 looks like a program", "is a program or a script"),
+    ("random.csv", bytes(range(256)) * 8, "does not look like CSV"),
+    ("book.xlsx", b"a,b\n1,2\n", "does not look like XLSX"),
+    ("photo.png", b"\x89PNG\r\n\x1a\n", "is not a file of this product's formats"),
+])
+def test_a_file_the_role_cannot_hold_is_refused_at_upload(seller_client, session, draft, name, body, says):
+    response = upload(seller_client, draft, name, body)
+    assert response.status_code == 422
+    assert says in html.unescape(summary(text(response)))
+    session.expire_all()
+    assert draft.latest_version.assets == []
+
+
+def test_only_the_declared_formats_are_taken(seller_client, session, draft):
+    assert seller_client.post(vurl(draft, "/details"), data={**METADATA, "formats": ["CSV"]}).status_code == 302
+    refused = upload(seller_client, draft, "areas.geojson", b'{"type": "FeatureCollection", "features": []}')
+    assert refused.status_code == 422 and "(CSV)" in html.unescape(text(refused))
+    assert upload(seller_client, draft, "rows.csv", "名稱,數值\n甲,1\n".encode()).status_code == 302
+
+
+def test_an_identical_file_is_taken_with_a_warning(seller_client, session, draft):
+    assert upload(seller_client, draft, "big.csv", b"a,b\n1,2\n").status_code == 302
+    again = upload(seller_client, draft, "copy.csv", b"a,b\n1,2\n", kind="deliverable")
+    assert again.status_code == 302
+    page = html.unescape(text(seller_client.get(again.headers["Location"])))
+    assert "flash-warning" in page and "copy.csv is identical to big.csv (sample" in page
+    session.expire_all()
+    assert len(draft.latest_version.assets) == 2
