@@ -159,7 +159,8 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     return render_template(
         "seller/product.html", product=product, version=version, forms=all_forms, step=step,
         steps=steps.progress(version, step, checklist, steps.visit(version, step), requested),
-        missing=next((item["problems"] for item in checklist if item["anchor"] == step), []), next_step=steps.BY_KEY[steps.next_step(step)],
+        missing=next((item["problems"] for item in checklist if item["anchor"] == step), []),
+        next_step=steps.BY_KEY[steps.next_step(step)],
         next_step_url=steps.step_url(version, steps.next_step(step)),
         step_title=steps.BY_KEY[step].title,
         editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
