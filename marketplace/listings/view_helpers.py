@@ -312,6 +312,26 @@ def terms_words(plan: PricingPlan) -> list[str]:
     return words
 
 
+FIRST_VERSION = "First version."
+
+
+@lru_cache(maxsize=1)
+def _automatic_changelogs() -> frozenset[str]:
+    # The changelog a new product's first version gets, as stored: in the language of whoever created it.
+    words = {FIRST_VERSION}
+    for tag in i18n.LOCALES:
+        with i18n.in_locale_of(tag):
+            words.add(i18n.gettext(FIRST_VERSION))
+    return frozenset(words)
+
+
+def changelog_words(text: str | None) -> str | None:
+    """A version's changelog to show: the automatic one in the reader's language, a seller's as written."""
+    if text and text.strip() in _automatic_changelogs():
+        return i18n.gettext(FIRST_VERSION)
+    return text
+
+
 def can_infer(asset: Asset) -> bool:
     return looks_inferable(asset.filename, asset.content_type)
 
@@ -319,7 +339,7 @@ def can_infer(asset: Asset) -> bool:
 TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
-    "form_problems": form_problems, "cell_attrs": cell_attrs,
+    "form_problems": form_problems, "cell_attrs": cell_attrs, "changelog_words": changelog_words,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
     "PlanKind": PlanKind,

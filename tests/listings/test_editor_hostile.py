@@ -257,3 +257,40 @@ def test_an_identical_file_is_taken_with_a_warning(seller_client, session, draft
     assert "flash-warning" in page and "copy.csv is identical to big.csv (sample" in page
     session.expire_all()
     assert len(draft.latest_version.assets) == 2
+
+
+# ---------------------------------------------------------------- the pre-screen's extent
+
+
+def test_the_sellers_check_and_the_reviewers_scan_report_the_same_extent(app, seller_client, session, storage, draft,
+                                                                         monkeypatch):
+    from marketplace.review import services as review
+    from marketplace.review.prescreen import run_prescreen
+
+    monkeypatch.setitem(app.config, "PRESCREEN_MAX_ROWS", 10)
+    rows = "".join(f"AID{n:05d},22.3\n" for n in range(30))
+    assert upload(seller_client, draft, "big.csv", f"AID,Latitude\n{rows}".encode(), kind="deliverable",
+                  ctype="text/csv").status_code == 302
+    version = draft.latest_version
+    checked = review.check_listing(version, storage)
+    scanned = run_prescreen(version, storage)  # what the worker runs on submission
+    assert [f.scope for f in checked.files] == [f.scope for f in scanned.files] == ["the first 10 of 30 rows"]
+    page = html.unescape(text(seller_client.get(vurl(draft, "/check"))))
+    assert "the first 10 of 30 rows of big.csv" in page
+
+
+# ---------------------------------------------------------------- Chinese
+
+
+def test_in_chinese_the_breadcrumb_follows_the_heading_and_the_first_changelog_is_translated(
+        client, auth, session, seller):
+    product = factories.product(session, seller, title="Traffic detectors", title_zh="交通探测器")
+    seller.locale = "zh-Hans"  # created in English, read in Chinese
+    session.commit()
+    auth.login(seller.email)
+    assert product.latest_version.changelog == "First version."
+    page = text(client.get(f"/seller/products/{product.id}/versions/1", headers={"Accept-Language": "zh-CN"}))
+    crumbs = page.split('class="breadcrumbs"')[1].split("</nav>")[0]
+    heading = page.split("<h1>")[1].split("</h1>")[0]
+    assert "交通探测器" in crumbs and "Traffic detectors" not in crumbs and "交通探测器" in heading
+    assert "First version." not in page
