@@ -260,6 +260,24 @@ class SourceForm(FlaskForm):
         }
 
 
+class SourceEditForm(FlaskForm):
+    """Correct a cited source in place: its title, address, publisher and attribution text."""
+
+    title = StringField(_l("Dataset title"), validators=[Length(max=300)])
+    url = StringField(_l("Dataset URL"), validators=[Length(max=1000)], render_kw={"type": "url"})
+    publisher = StringField(_l("Publisher"), validators=[Length(max=300)])
+    attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
+    submit = SubmitField(_l("Save source"))
+
+    def fill(self, source) -> SourceEditForm:
+        for name in ("title", "url", "publisher", "attribution"):
+            getattr(self, name).data = getattr(source, name)
+        return self
+
+    def to_data(self) -> dict:
+        return {name: (getattr(self, name).data or "").strip() for name in ("title", "url", "publisher", "attribution")}
+
+
 class SourceUsageForm(FlaskForm):
     """Change how the product uses a source already cited."""
 

@@ -25,6 +25,7 @@ from marketplace.listings.forms import (
     NewProductForm,
     NewVersionForm,
     PlanForm,
+    SourceEditForm,
     SourceForm,
     SourceLookupForm,
     SourceUsageForm,
@@ -311,6 +312,33 @@ def update_source_usage(product_id: int, number: int, source_id: int):
     return _act(version, lambda: services.update_source(db.session, acting_user(), version, source_id,
                                                         {"usage": form.usage.data}),
                 _("Source usage saved."), "sources")
+
+
+@bp.route(f"{VERSION}/sources/<int:source_id>/edit", methods=["GET", "POST"])
+def edit_source(product_id: int, number: int, source_id: int):
+    """Correct a cited source's title, address, publisher or attribution, in its row of the sources step."""
+    version = load_version(product_id, number)
+    source = next((s for s in version.sources if s.id == source_id), None)
+    if source is None:
+        return refused(version.product, version, NotFound(_("No such source.")), step="sources")
+    if refusal := _editable(version.product, version, "sources"):
+        return refusal
+    form = SourceEditForm(prefix=f"edit{source.id}")
+    if not form.is_submitted():
+        form.fill(source)
+    page = {"forms": {"source_edit": form}, "editing": source.id}
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            _all_errors(form, lambda data: services.check_source(
+                {"licence_id": source.licence_id, "portal": source.portal, **data}))
+        return render_workspace(version.product, version, status=422 if form.is_submitted() else 200, **page)
+    try:
+        services.update_source(db.session, acting_user(), version, source.id, form.to_data())
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_workspace(version.product, version, status=exc.status, error=exc.message, **page)
+    return done(version, _("Source saved."), "sources")
 
 
 @bp.post(f"{VERSION}/sources/<int:source_id>/delete")

@@ -294,3 +294,32 @@ def test_in_chinese_the_breadcrumb_follows_the_heading_and_the_first_changelog_i
     heading = page.split("<h1>")[1].split("</h1>")[0]
     assert "交通探测器" in crumbs and "Traffic detectors" not in crumbs and "交通探测器" in heading
     assert "First version." not in page
+
+
+# ---------------------------------------------------------------- sources
+
+
+def test_a_saved_sources_attribution_title_and_address_are_edited_in_place(seller_client, session, draft):
+    assert seller_client.post(vurl(draft, "/sources"), data=SOURCE_FORM).status_code == 302
+    [source] = draft.latest_version.sources
+    listing = text(seller_client.get(vurl(draft, "/sources")))
+    edit_url = vurl(draft, f"/sources/{source.id}/edit")
+    assert f'href="{edit_url}#source-{source.id}"' in listing
+    form = text(seller_client.get(edit_url))
+    assert f'id="source-{source.id}"' in form and f'name="edit{source.id}-attribution"' in form
+    assert 'aria-current="step">' in form and "Sources" in form
+
+    prefix = f"edit{source.id}-"
+    bad = seller_client.post(edit_url, data={prefix + "title": "", prefix + "url": "nowhere",
+                                             prefix + "attribution": "Kept attribution"})
+    assert bad.status_code == 422
+    assert "Kept attribution" in text(bad) and "The source is not valid." in summary(text(bad))
+
+    saved = seller_client.post(edit_url, data={
+        prefix + "title": "Road network", prefix + "url": "https://data.gov.hk/en-data/dataset/road-network",
+        prefix + "publisher": "Lands Department", prefix + "attribution": "Contains CC-BY-4.0 data from the CSDI."})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(vurl(draft, "/sources"))
+    session.expire_all()
+    [source] = draft.latest_version.sources
+    assert (source.title, source.attribution) == ("Road network", "Contains CC-BY-4.0 data from the CSDI.")
+    assert source.licence_id == SOURCE_FORM["source-licence_id"]
