@@ -42,8 +42,9 @@ ALL_STEPS = (*STEPS, REVIEW)
 BY_KEY = {step.key: step for step in ALL_STEPS}
 
 # Which step shows a form of the editor, by the form's key.
-FORM_STEPS = {"metadata": "details", "source": "sources", "source_edit": "sources", "lookup": "sources", "upload": "files",
-              "dictionary": "dictionary", "plan": "plans", "compliance": "compliance", "new_version": "review"}
+FORM_STEPS = {"metadata": "details", "source": "sources", "source_edit": "sources", "lookup": "sources",
+              "upload": "files", "dictionary": "dictionary", "plan": "plans", "compliance": "compliance",
+              "new_version": "review"}
 # The section anchors the editor used when it was one page, mapped to their steps.
 ANCHOR_STEPS = {"overview": "details", "prescreen": "review", "submit": "review", "versions": "review"}
 
