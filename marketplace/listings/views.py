@@ -6,7 +6,7 @@ service refuses, the same page is rendered again with the messages on the fields
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -186,6 +186,8 @@ def review_step(product_id: int, number: int):
 def _step(step: str):
     def show(product_id: int, number: int):
         version = load_version(product_id, number)
+        if step == "dictionary" and (asset_id := request.args.get("proposal", type=int)) is not None:
+            return _proposal(version, asset_id)
         return render_workspace(version.product, version, step=step)
     show.__name__ = f"step_{step}"
     show.__doc__ = f"The {step} step of the editor: its forms, empty or filled from the version."
@@ -373,8 +375,16 @@ def save_dictionary(product_id: int, number: int):
 
 @bp.post(f"{VERSION}/assets/<int:asset_id>/infer")
 def infer_dictionary(product_id: int, number: int, asset_id: int):
-    """Propose a dictionary from an uploaded file; shown in the edit form, saved only when the seller saves."""
+    """Ask for a dictionary proposed from an uploaded file: the dictionary step shows it at an address of its own
+    (reloading it proposes again, nothing is posted twice); saved only when the seller saves."""
     version = load_version(product_id, number)
+    if refusal := _editable(version.product, version, "dictionary"):
+        return refusal
+    return redirect(url_for("seller.step_dictionary", product_id=product_id, number=number, proposal=asset_id))
+
+
+def _proposal(version, asset_id: int):
+    """The dictionary step with the fields proposed from file ``asset_id``, shown in the edit form."""
     if refusal := _editable(version.product, version, "dictionary"):
         return refusal
     try:

@@ -2,6 +2,8 @@
 for them, and no step scrolls sideways on a phone."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -77,3 +79,35 @@ def test_no_step_scrolls_sideways_on_a_phone(browser, live_server, draft_url, su
             assert name.bounding_box()["width"] >= 100
     finally:
         context.close()
+
+
+def test_leaving_an_unsaved_proposal_asks_first_and_reloading_it_posts_nothing(page: Page, live_server, draft_url):
+    log_in(page)
+    page.goto(draft_url + "/files")
+    uploader = form(page, "/assets")
+    uploader.get_by_label("Kind").select_option(label="Sample")
+    uploader.get_by_label("File").set_input_files(files=[{
+        "name": "big.csv", "mimeType": "text/csv", "buffer": b"AID,Latitude\nA1,22.3\nA2,22.4\n"}])
+    uploader.get_by_role("button", name="Upload").click()
+    expect(page.locator(".flash-success")).to_contain_text("Uploaded big.csv")
+    page.goto(draft_url + "/dictionary")
+    page.locator("#dictionary").get_by_role("button", name="big.csv (sample").first.click()
+    expect(page.get_by_role("status").filter(has_text="Proposed")).to_contain_text("from big.csv")
+    assert "proposal=" in page.url  # an address of its own: a reload asks nothing and posts nothing
+    page.reload()
+    expect(page.get_by_role("status").filter(has_text="Proposed")).to_contain_text("from big.csv")
+
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    page.locator("#dictionary").get_by_label("Field name").first.click()  # the page has been used
+    page.get_by_role("link", name="Next: Pricing plans").click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and "proposal=" in page.url  # stayed
+    page.get_by_role("link", name="Next: Pricing plans").click()
+    expect(page).to_have_url(re.compile(r"/plans$"))
+    assert asked == ["beforeunload", "beforeunload"]

@@ -323,3 +323,21 @@ def test_a_saved_sources_attribution_title_and_address_are_edited_in_place(selle
     [source] = draft.latest_version.sources
     assert (source.title, source.attribution) == ("Road network", "Contains CC-BY-4.0 data from the CSDI.")
     assert source.licence_id == SOURCE_FORM["source-licence_id"]
+
+
+# ---------------------------------------------------------------- dictionary proposals
+
+
+def test_a_proposal_is_reached_by_a_redirect_and_same_named_files_are_told_apart(seller_client, session, draft):
+    assert upload(seller_client, draft, "big.csv", b"a,b\n1,2\n").status_code == 302
+    assert upload(seller_client, draft, "big.csv", b"a,b,c\n1,2,3\n", kind="deliverable").status_code == 302
+    sample, deliverable = draft.latest_version.assets
+    page = html.unescape(text(seller_client.get(vurl(draft, "/dictionary"))))
+    assert "big.csv (sample, 8 B, uploaded" in page and "big.csv (deliverable, 12 B, uploaded" in page
+
+    response = seller_client.post(vurl(draft, f"/assets/{deliverable.id}/infer"))
+    assert response.status_code == 303 or response.status_code == 302
+    assert response.headers["Location"].endswith(vurl(draft, f"/dictionary?proposal={deliverable.id}"))
+    shown = text(seller_client.get(response.headers["Location"]))
+    assert 'value="c"' in shown and "data-unsaved=" in shown
+    assert "data-unsaved=" not in text(seller_client.get(vurl(draft, "/dictionary")))

@@ -142,8 +142,24 @@
     apply();
   }
 
+  // ---------------------------------------------------------------- unsaved proposals
+
+  // A form holding something proposed but not saved (a dictionary inferred from a file) asks before the page is
+  // left any other way than by saving it.
+  function guardUnsaved(form) {
+    var saving = false;
+    form.addEventListener("submit", function () { saving = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (saving) { return undefined; }
+      event.preventDefault();
+      event.returnValue = form.getAttribute("data-unsaved");
+      return form.getAttribute("data-unsaved");
+    });
+  }
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-licence-picker]"), enhancePicker);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-unsaved]"), guardUnsaved);
   }
 
   if (document.readyState === "loading") {
