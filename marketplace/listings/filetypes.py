@@ -31,17 +31,10 @@ _PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b
 
 
 def _looks_text(head: bytes) -> bool:
+    """Text in any encoding (UTF-8, GB18030, Big5 ...): no NUL byte and hardly any control characters."""
     if b"\x00" in head:
         return False
     sample = head[:4096]
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not only a character cut at the end of the sample
-            try:
-                sample.decode("gb18030")
-            except UnicodeDecodeError:
-                return False
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return controls <= len(sample) // 100
 

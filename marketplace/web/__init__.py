@@ -59,6 +59,9 @@ def render_domain_error(error: DomainError):
                            message=error.message), error.status, error_headers(error)
 
 
+_SECRET_FIELDS = ("password", "secret", "token", "otp", "code")
+
+
 def _from_this_site() -> bool:
     """Whether the request's Origin (its Referer when the browser sent no Origin) is this site."""
     origin = request.headers.get("Origin") or request.headers.get("Referer")
@@ -76,12 +79,15 @@ def render_csrf_error(error: CSRFError):
     if request.method != "POST" or not request.form or not _from_this_site():
         handler = current_app.error_handler_spec[None][None].get(HTTPException)
         return handler(error) if handler else render_http_error(error)
-    fields = [(name, values) for name, values in request.form.lists() if name != "csrf_token"]
+    # Secrets are never written into a page: the user types them again.
+    secret = [name for name in request.form if any(word in name.lower() for word in _SECRET_FIELDS)]
+    fields = [(name, values) for name, values in request.form.lists() if name != "csrf_token" and name not in secret]
     files = [name for name, file in request.files.items(multi=True) if file and file.filename]
     target = request.full_path.rstrip("?")
     back = request.headers.get("Referer") if urlsplit(request.headers.get("Referer") or "").netloc == \
         urlsplit(request.host_url).netloc else None
-    return render_template("form_expired.html", fields=fields, files=files, target=target, back=back), 400
+    return render_template("form_expired.html", fields=fields, files=files, secrets=bool(secret), target=target,
+                           back=back), 400
 
 
 def init_web(app: Flask) -> None:

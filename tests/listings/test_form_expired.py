@@ -63,3 +63,12 @@ def test_a_post_from_another_site_gets_the_plain_400(seller_client, draft, csrf_
     page = response.get_data(as_text=True)
     assert "The form expired" not in page and "Forged" not in page
     assert "CSRF" in page
+
+
+def test_an_expired_form_never_writes_a_password_into_the_page(client, csrf_on):
+    response = client.post("/login", data={"email": "ada@example.org", "password": "correct horse",
+                                           "csrf_token": "stale"}, headers={"Origin": csrf_on})
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "correct horse" not in page and 'name="password"' not in page
+    assert ">ada@example.org</textarea>" in page and "Passwords and codes are not kept" in page
