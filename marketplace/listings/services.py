@@ -158,6 +158,11 @@ def _check_metadata(data: dict) -> None:
         raise ValidationFailed(_("Some fields are not valid."), errors)
 
 
+def check_metadata(data: dict) -> None:
+    """Refuse (ValidationFailed) descriptive fields the service would refuse, without saving anything."""
+    _check_metadata({k: v for k, v in data.items() if k in METADATA_FIELDS})
+
+
 def _normalise_lists(data: dict) -> dict:
     out = dict(data)
     for key in ("description_en", "description_zh"):

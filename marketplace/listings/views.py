@@ -220,6 +220,8 @@ def edit_metadata(product_id: int, number: int):
     if form.is_submitted() and (stale := _stale(version, form, "metadata", "details")):
         return stale
     if not form.validate_on_submit():
+        if form.is_submitted():
+            _all_errors(form, services.check_metadata)
         status = 422 if form.is_submitted() else 200
         return render_workspace(product, version, status=status, forms={"metadata": form},
                                 conversions=_conversions(form))
@@ -481,6 +483,8 @@ def edit_plan(product_id: int, number: int, plan_id: int):
         form.fill(plan)
     page = {"form": form, "product": version.product, "version": version, "plan": plan}
     if not form.validate_on_submit():
+        if form.is_submitted():
+            _all_errors(form, services.check_plan)
         return render_template("seller/plan_form.html", **page), 422 if form.is_submitted() else 200
     try:
         services.update_plan(db.session, acting_user(), version, plan_id, form.to_data())

@@ -341,3 +341,14 @@ def test_a_proposal_is_reached_by_a_redirect_and_same_named_files_are_told_apart
     shown = text(seller_client.get(response.headers["Location"]))
     assert 'value="c"' in shown and "data-unsaved=" in shown
     assert "data-unsaved=" not in text(seller_client.get(vurl(draft, "/dictionary")))
+
+
+def test_every_error_of_the_details_shows_at_once(seller_client, draft):
+    response = seller_client.post(vurl(draft, "/details"), data={
+        **METADATA, "title_en": "", "spatial_coverage": "s" * 600, "temporal_start": "2024-01-01",
+        "temporal_end": "2023-01-01"})
+    assert response.status_code == 422
+    shown = summary(text(response))
+    assert "Some fields are not valid." in shown
+    for label in ("Title (English)", "Spatial coverage", "Temporal coverage until"):
+        assert f">{label}</a>" in shown, label
