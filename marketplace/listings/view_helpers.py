@@ -113,6 +113,13 @@ def step_stamp(version: ProductVersion, step: str) -> str | None:
     return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
+def plan_stamp(plan: PricingPlan) -> str:
+    """A short digest of what a pricing plan holds now (its edit page carries it, as the steps do theirs)."""
+    data = {k: v for k, v in PlanForm(formdata=None).fill(plan).data.items() if k not in _NOT_STAMPED}
+    values = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
 def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[str, str]] | None:
     """None when the step holds what it held when its form was opened (or the post carries no stamp); else what
     is saved now, as (field label, saved value) for each field whose saved value differs from the input."""

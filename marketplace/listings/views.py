@@ -35,6 +35,7 @@ from marketplace.listings.forms import (
 )
 from marketplace.listings.states import EDITABLE_VERSION_STATES
 from marketplace.listings.view_helpers import (
+    STAMP_FIELD,
     acting_user,
     changed_elsewhere,
     done,
@@ -42,6 +43,7 @@ from marketplace.listings.view_helpers import (
     find_asset,
     load_product,
     load_version,
+    plan_stamp,
     refused,
     render_workspace,
     send_asset,
@@ -481,7 +483,14 @@ def edit_plan(product_id: int, number: int, plan_id: int):
     form = PlanForm()
     if not form.is_submitted():
         form.fill(plan)
-    page = {"form": form, "product": version.product, "version": version, "plan": plan}
+    now = plan_stamp(plan)
+    page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": now,
+            "stamp_field": STAMP_FIELD}
+    sent = request.form.get(STAMP_FIELD) if form.is_submitted() else None
+    if sent and sent != now:  # changed in another window since this page was opened
+        form.form_errors.append(_("This step was changed in another window since you opened it: check and save "
+                                  "again."))
+        return render_template("seller/plan_form.html", stale=True, **page), 409
     if not form.validate_on_submit():
         if form.is_submitted():
             _all_errors(form, services.check_plan)

@@ -352,3 +352,20 @@ def test_every_error_of_the_details_shows_at_once(seller_client, draft):
     assert "Some fields are not valid." in shown
     for label in ("Title (English)", "Spatial coverage", "Temporal coverage until"):
         assert f">{label}</a>" in shown, label
+
+
+def test_a_plan_saved_from_an_older_window_is_refused_with_the_input_kept(seller_client, session, draft):
+    from tests.listings.test_views import PLAN_FORM as PLAN
+
+    assert seller_client.post(vurl(draft, "/plans"), data=PLAN).status_code == 302
+    [plan] = draft.latest_version.plans
+    edit = vurl(draft, f"/plans/{plan.id}/edit")
+    fields = {k.removeprefix("plan-"): v for k, v in PLAN.items()}
+    old = stamp_of(text(seller_client.get(edit)))
+    assert seller_client.post(edit, data={**fields, "name": "Saved in tab B", "saved_stamp": old}).status_code == 302
+    stale = seller_client.post(edit, data={**fields, "name": "Typed in tab A", "saved_stamp": old})
+    assert stale.status_code == 409
+    page = html.unescape(text(stale))
+    assert STALE in page and 'value="Typed in tab A"' in page and "Saved in tab B" in page
+    session.expire_all()
+    assert draft.latest_version.plans[0].name == "Saved in tab B"
