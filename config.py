@@ -119,15 +119,12 @@ class Config:
     JOBS_LEASE_SECONDS = _int("JOBS_LEASE_SECONDS", 300)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
     OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30)
-    # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
+    # Rows the pre-screen's personal-information scan reads per file (bounded time and memory): the same for the
+    # seller's "check my listing" and the worker's scan on submission, so both report the same extent.
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
-    # "Check my listing" runs inside the seller's request: it reads fewer rows per file than the full scan the
-    # worker runs on submission, so a page never waits long nor holds a server thread for seconds.
-    PRESCREEN_CHECK_MAX_ROWS = _int("PRESCREEN_CHECK_MAX_ROWS", 20_000)
     # Values (non-empty cells) the scan reads per file at most, so a file of thousands of columns stops before its
     # row cap; a scan stopped by either limit is reported as partial.
     PRESCREEN_MAX_CELLS = _int("PRESCREEN_MAX_CELLS", 5_000_000)
-    PRESCREEN_CHECK_MAX_CELLS = _int("PRESCREEN_CHECK_MAX_CELLS", 1_000_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
     DCAT_PAGE_SIZE = _int("DCAT_PAGE_SIZE", 100)
     DCAT_CATALOG_LICENSE = os.environ.get("DCAT_CATALOG_LICENSE", "")

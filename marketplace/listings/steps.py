@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import session, url_for
 from flask_babel import lazy_gettext as _l
 
 from marketplace.listings import services
@@ -42,10 +42,41 @@ ALL_STEPS = (*STEPS, REVIEW)
 BY_KEY = {step.key: step for step in ALL_STEPS}
 
 # Which step shows a form of the editor, by the form's key.
-FORM_STEPS = {"metadata": "details", "source": "sources", "lookup": "sources", "upload": "files",
-              "dictionary": "dictionary", "plan": "plans", "compliance": "compliance", "new_version": "review"}
+FORM_STEPS = {"metadata": "details", "source": "sources", "source_edit": "sources", "lookup": "sources",
+              "upload": "files", "dictionary": "dictionary", "plan": "plans", "compliance": "compliance",
+              "new_version": "review"}
 # The section anchors the editor used when it was one page, mapped to their steps.
 ANCHOR_STEPS = {"overview": "details", "prescreen": "review", "submit": "review", "versions": "review"}
+
+
+# The steps that answer a review checklist item the reviewer failed (the items by their value: review builds on
+# listings, never the reverse).
+REVIEW_ITEM_STEPS = {
+    "source_legality": ("sources",), "personal_information": ("compliance", "dictionary"),
+    "classification": ("compliance",), "cross_border": ("compliance",), "licence_terms": ("plans",),
+    "quality": ("files", "dictionary"),
+}
+_VISITED = "editor_visited"
+_VISITED_VERSIONS = 20  # the session keeps the visits of the last versions opened only
+
+
+def visit(version: ProductVersion, key: str) -> set[str]:
+    """Note that the seller opened step ``key`` of the version (in their session); the steps opened so far."""
+    visited = dict(session.get(_VISITED) or {})
+    mine = list(visited.pop(str(version.id), []))
+    if key not in mine:
+        mine.append(key)
+    visited[str(version.id)] = mine
+    session[_VISITED] = dict(list(visited.items())[-_VISITED_VERSIONS:])
+    return set(mine)
+
+
+def failed_steps(requested) -> set[str]:
+    """The steps of the items a review round with requested changes failed."""
+    if requested is None:
+        return set()
+    return {key for answer in requested.answers if str(getattr(answer.result, "value", answer.result)) == "fail"
+            for key in REVIEW_ITEM_STEPS.get(str(getattr(answer.item, "value", answer.item)), ())}
 
 
 def step_url(version: ProductVersion, key: str) -> str:
@@ -81,11 +112,19 @@ def readiness(version: ProductVersion) -> list[dict]:
     return checklist
 
 
-def progress(version: ProductVersion, current: str, checklist: list[dict]) -> list[dict]:
-    """The progress indicator: every step with its address, whether it is complete and whether it is shown now."""
+def progress(version: ProductVersion, current: str, checklist: list[dict], visited: set[str] = frozenset(),
+             requested=None) -> list[dict]:
+    """The progress indicator: every step with its address, whether it is complete, whether the seller opened it
+    and left it incomplete, whether the reviewer asked for changes on it, and whether it is shown now."""
     complete = {item["anchor"]: not item["problems"] for item in checklist}
     submitted = version.status not in EDITABLE_VERSION_STATES
-    return [{"key": step.key, "number": index, "title": step.title, "url": step_url(version, step.key),
-             "current": step.key == current,
-             "complete": complete[step.key] if step.key in complete else submitted}
-            for index, step in enumerate(ALL_STEPS, start=1)]
+    failed = failed_steps(requested)
+    found = []
+    for index, step in enumerate(ALL_STEPS, start=1):
+        done = complete[step.key] if step.key in complete else submitted
+        needs_changes = step.key in failed
+        found.append({"key": step.key, "number": index, "title": step.title, "url": step_url(version, step.key),
+                      "current": step.key == current, "complete": done and not needs_changes,
+                      "needs_changes": needs_changes,
+                      "incomplete": not done and step.key in complete and step.key in visited})
+    return found

@@ -85,13 +85,13 @@ class ScanResult:
 
 
 def scan_scope(rows_scanned: int, truncated: bool, total_rows: int | None, total_exact: bool) -> str:
-    """ "" for a whole file, else what a scan covered: "the first 200,000 rows of 1,234,567" (or "of more than
+    """ "" for a whole file, else what a scan covered: "the first 200,000 of 1,234,567 rows" (or "of more than
     2,200,000" when the rest was not counted to the end, or its count is not known)."""
     if not truncated:
         return ""
     at_least = max(total_rows or rows_scanned, rows_scanned)
     total = f"{at_least:,}" if total_exact else f"more than {at_least:,}"
-    return f"the first {rows_scanned:,} rows of {total}"
+    return f"the first {rows_scanned:,} of {total} rows"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class ScannedFile:
 
     @property
     def scope(self) -> str:
-        """ "" when the whole file was scanned, else "the first 200,000 rows of 1,234,567" (or "of more than ..."),
+        """ "" when the whole file was scanned, else "the first 200,000 of 1,234,567 rows" (or "of more than ..."),
         with how much of the file that is when known: "... (about 12.0 MiB of 80.5 MiB)"."""
         if not self.truncated:
             return ""

@@ -140,14 +140,22 @@ def pick_a_licence(page: Page) -> None:
         "CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODC-By-1.0", "ODbL-1.0", "PDDL-1.0", "OGL-UK-3.0",
         "LicenseRef-DATA.GOV.HK-Terms", "LicenseRef-DataShanghai-Terms", "LicenseRef-SODA-Data-Licence"]
     search = page.get_by_label("Search all licences")
-    search.fill("mit")
+    # Searching narrows the list and never chooses for the seller.
+    search.fill("MIT")
     assert "MIT" in shown_licences(page) and "CC-BY-4.0" not in shown_licences(page)
-    expect(picker).to_have_value(shown_licences(page)[0])  # the first match is chosen
+    expect(picker).to_have_value("")
+    picker.select_option("MIT")
+    expect(picker).to_have_value("MIT")
+    search.fill("gpl")  # hides the choice: it is undone, not replaced by the first match
+    assert "AGPL-1.0-only" in shown_licences(page) and "MIT" not in shown_licences(page)
+    expect(picker).to_have_value("")
     search.fill("odbl")
     assert shown_licences(page) == ["ODbL-1.0"]
-    expect(picker).to_have_value("ODbL-1.0")
-    search.fill("no such licence anywhere")
+    expect(picker).to_have_value("")
+    search.fill("xyzzy")
     expect(page.locator(".licence-filter-none")).to_have_text("No licence matches this search.")
+    assert shown_licences(page) == []
+    expect(picker).to_have_value("")
     search.fill("")
     assert len(shown_licences(page)) == 10
 

@@ -297,7 +297,7 @@ def _upload(client, product, path=TRAFFIC_CSV, kind="sample", content=None, file
 def test_infer_from_an_uploaded_csv_proposes_its_columns(seller_client, session, draft):
     assert _upload(seller_client, draft).status_code == 302
     [asset] = draft.latest_version.assets
-    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"))
+    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"), follow_redirects=True)
     assert response.status_code == 200
     page = text(response)
     for column in ("AID_ID_Number", "District", "Road_TC", "Latitude", "Longitude", "Rotation"):
@@ -311,7 +311,7 @@ def test_infer_from_an_uploaded_csv_proposes_its_columns(seller_client, session,
 def test_infer_from_an_unsupported_file_says_why(seller_client, draft):
     _upload(seller_client, draft, content=b"%PDF-1.4 not data", filename="report.csv")
     [asset] = draft.latest_version.assets
-    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"))
+    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"), follow_redirects=True)
     assert response.status_code == 422
     dictionary = text(response).split('id="dictionary"')[1].split("</section>")[0]
     assert "Could not infer a dictionary" in dictionary and "PDF document" in dictionary

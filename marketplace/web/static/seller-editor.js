@@ -122,10 +122,11 @@
       Array.prototype.forEach.call(groups, function (group) {
         group.hidden = !group.querySelector("option:not([hidden])");
       });
+      // Searching never chooses: the seller picks from what is shown. A choice the search hides is undone, so a
+      // search with no match leaves no licence chosen (and the server asks for one).
       var selected = select.options[select.selectedIndex];
-      if (query && shown && (!selected || selected.hidden || !selected.value)) {
-        var first = options.filter(function (o) { return !o.hidden; })[0];
-        select.value = first.value;
+      if (selected && selected.value && selected.hidden) {
+        select.value = "";
         select.dispatchEvent(new Event("change", { bubbles: true }));
       }
       none.textContent = query && !shown ? select.getAttribute("data-no-match") : "";
@@ -141,8 +142,24 @@
     apply();
   }
 
+  // ---------------------------------------------------------------- unsaved proposals
+
+  // A form holding something proposed but not saved (a dictionary inferred from a file) asks before the page is
+  // left any other way than by saving it.
+  function guardUnsaved(form) {
+    var saving = false;
+    form.addEventListener("submit", function () { saving = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (saving) { return undefined; }
+      event.preventDefault();
+      event.returnValue = form.getAttribute("data-unsaved");
+      return form.getAttribute("data-unsaved");
+    });
+  }
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-licence-picker]"), enhancePicker);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-unsaved]"), guardUnsaved);
   }
 
   if (document.readyState === "loading") {
