@@ -42,9 +42,15 @@ def bilingual(en: str | None, zh: str | None) -> list[Shown]:
 
 
 def first_of(en: str | None, zh: str | None) -> Shown:
-    """The one text to show where there is room for one (a card, a breadcrumb): the reader's language if written."""
-    shown = bilingual(en, zh)
-    return shown[0] if shown else Shown("", "en", "en")
+    """The one text to show where there is room for one (a card, a breadcrumb): the reader's language if written.
+    Only that text's script is found (a summary's other language is never read)."""
+    has_en, has_zh = bool(en and en.strip()), bool(zh and zh.strip())
+    chinese_first = reader_wants_chinese()
+    if has_zh and (chinese_first or not has_en):
+        return Shown(zh, "zh", script_of(zh) or "zh", fallback=not chinese_first)
+    if has_en:
+        return Shown(en, "en", "en", fallback=chinese_first)
+    return Shown("", "en", "en")
 
 
 def title_of(version) -> str:

@@ -24,6 +24,7 @@ from flask.globals import _cv_app, _cv_request  # the contexts themselves, witho
 from flask_babel import (
     Babel,
     Domain,
+    LazyString,
     force_locale,
     refresh,
 )
@@ -175,22 +176,29 @@ class _Catalogs(Domain):
     read straight from the app context: ``force_locale`` and ``refresh`` set or clear the context's locale object,
     so a catalog kept for another object is found anew."""
 
-    def get_translations(self):
+    def kept(self) -> tuple[str, support.NullTranslations]:
+        """The catalog at hand and its locale's id ("en", "zh_Hans", "zh_Hant_HK"): a key for what is kept per
+        locale, which follows ``force_locale`` as the catalog does."""
         app_context = _cv_app.get(None)
         if app_context is None:
-            return support.NullTranslations()
+            return BABEL_IDS[DEFAULT_LOCALE], support.NullTranslations()
         babel = getattr(app_context.g, "_flask_babel", None)
         if babel is not None:
             kept = getattr(babel, "marketplace_catalog", None)
             if kept is not None and kept[0] is getattr(babel, "babel_locale", None):
-                return kept[1]
+                return kept[1], kept[2]
         translations = super().get_translations()  # chooses the locale (babel_locale) if none is set yet
         babel = app_context.g._flask_babel
-        babel.marketplace_catalog = (getattr(babel, "babel_locale", None), translations)
-        return translations
+        locale = getattr(babel, "babel_locale", None)
+        babel.marketplace_catalog = (locale, str(locale), translations)
+        return str(locale), translations
+
+    def get_translations(self):
+        return self.kept()[1]
 
 
 _CATALOGS = _Catalogs()
+_ENGLISH = BABEL_IDS[DEFAULT_LOCALE]
 
 
 # Jinja's own newstyle gettext takes the template's whole context, and inside a loop or block derives a new one
@@ -206,9 +214,32 @@ def _filled(text: str, values: dict, escape: bool) -> str:
     return text % values if values or "%" in text else text
 
 
+def catalog_key() -> str:
+    """The id of the locale whose catalog is at hand: the key of anything put into words once per locale."""
+    return _CATALOGS.kept()[0]
+
+
+def _catalog() -> support.NullTranslations | None:
+    # The catalog of the locale at hand; none in English, the language the messages are written in (a page asks
+    # for a hundred messages or more: in English each is given back as it is).
+    key, translations = _CATALOGS.kept()
+    return None if key == _ENGLISH else translations
+
+
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, string: str, /, **values: object) -> str:
-    return _filled(_CATALOGS.get_translations().ugettext(string), values, eval_context.autoescape)
+    if not values and eval_context.autoescape:
+        return _page_text(catalog_key(), string)
+    catalog = _catalog()
+    return _filled(catalog.ugettext(string) if catalog else string, values, eval_context.autoescape)
+
+
+@lru_cache(maxsize=4096)
+def _page_text(locale: str, string: str) -> Markup:
+    # A page's own words (a message with no values, in HTML) in ``locale``, the one at hand: part of the key so
+    # each locale is kept apart. Most of a page's messages are these: each is put into words once.
+    catalog = _catalog()
+    return _filled(catalog.ugettext(string) if catalog else string, {}, True)
 
 
 @pass_eval_context
@@ -220,14 +251,22 @@ def _template_ngettext(eval_context: EvalContext, singular: str, plural: str, co
 def gettext(string: str, /, **values: object) -> str:
     """Flask-Babel's ``gettext`` without its per-call lookups, for the hottest paths (labels of vocabulary): as
     Flask-Babel's, a message given no values is not formatted (it may be a format string filled later)."""
-    text = _CATALOGS.get_translations().ugettext(string)
+    catalog = _catalog()
+    text = catalog.ugettext(string) if catalog else string
     return text % values if values else text
+
+
+def lazy_gettext(string: str, /, **values: object) -> LazyString:
+    """``gettext`` when the text is put into words (module-level names: the locale is the request's)."""
+    return LazyString(gettext, string, **values)
 
 
 def ngettext(singular: str, plural: str, count: int, /, _escape: bool = False, **values: object) -> str:
     """Flask-Babel's ``ngettext`` (``num`` is the count unless given) without its per-call lookups."""
     values.setdefault("num", count)
-    return _filled(_CATALOGS.get_translations().ungettext(singular, plural, count), values, _escape)
+    catalog = _catalog()
+    text = catalog.ungettext(singular, plural, count) if catalog else singular if count == 1 else plural
+    return _filled(text, values, _escape)
 
 
 def money(amount_minor: int, currency: object) -> str:

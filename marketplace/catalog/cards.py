@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from marketplace import i18n
-from marketplace.bilingual import Shown, bilingual
+from marketplace.bilingual import Shown, bilingual, first_of
 from marketplace.catalog.models import CatalogEntry
 from marketplace.listings.view_helpers import label, labels
 from marketplace.listings.vocab import Category, Region
-
-NO_SUMMARY = Shown("", "en", "en")
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def cards(entries: list[CatalogEntry]) -> list[Card]:
     return [Card(
         slug=e.slug, category=label(Category, e.category), seller=e.seller_name,
         titles=bilingual(e.title_en, e.title_zh),
-        summary=(bilingual(e.summary_en, e.summary_zh) or [NO_SUMMARY])[0],
+        summary=first_of(e.summary_en, e.summary_zh),
         price=free if e.min_amount == 0 else from_price % {"price": i18n.money(e.min_amount, e.min_currency)},
         plans=i18n.ngettext("%(num)d plan", "%(num)d plans", e.plan_count),
         regions=labels(Region, e.regions.split(",")), registration_number=e.registration_number,

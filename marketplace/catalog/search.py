@@ -25,8 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from pyroaring import FrozenBitMap
 from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
@@ -34,7 +32,8 @@ from sqlalchemy.orm import Session
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
 from marketplace.chinese import fold
 from marketplace.errors import ValidationFailed
-from marketplace.i18n import current_locale_tag
+from marketplace.i18n import catalog_key, gettext
+from marketplace.i18n import lazy_gettext as _l
 from marketplace.inputs import MAX_ROW_ID
 from marketplace.listings.vocab import Category, Currency, DeliveryMethod, Region, UpdateFrequency
 
@@ -466,7 +465,7 @@ def _facet_counts(bitmaps: FacetBitmaps, words: FrozenBitMap, chosen: dict[str, 
 def facet_label(facet: str, value: str, sellers: Mapping[str, str] | None = None) -> str:
     if facet == "seller":
         return (sellers or {}).get(value, value)
-    return _vocabulary_label(facet, value, current_locale_tag())
+    return _vocabulary_label(facet, value, catalog_key())
 
 
 @functools.lru_cache(maxsize=1024)

@@ -234,17 +234,18 @@ def send_asset(asset: Asset):
 def label(enum_cls, value) -> str:
     if value is None or value == "":
         return "—"
-    english = _english_label(enum_cls, str(value))
-    return i18n.gettext(english) if english is not None else str(value)
+    return _label(enum_cls, str(value), i18n.catalog_key())
 
 
-@lru_cache(maxsize=2048)
-def _english_label(enum_cls, value: str) -> str | None:
-    # A member's label as its msgid (pages show dozens of labels, each found once), None for an unknown value.
+@lru_cache(maxsize=4096)
+def _label(enum_cls, value: str, locale: str) -> str:
+    # A member's label in ``locale`` (the request's: part of the key so each locale is kept apart): pages show
+    # dozens of labels, each put into words once. An unknown value is shown as it is.
     try:
-        return enum_cls(value).label_en
+        english = enum_cls(value).label_en
     except ValueError:
-        return None
+        return value
+    return i18n.gettext(english)
 
 
 def labels(enum_cls, values) -> str:

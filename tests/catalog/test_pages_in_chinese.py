@@ -185,3 +185,19 @@ def test_a_sellers_chinese_names_carry_their_script(app):
 
     assert str(lang_attr("研究许可")) == ' lang="zh-Hans"' and str(lang_attr("研究許可")) == ' lang="zh-Hant"'
     assert str(lang_attr("Research licence")) == "" and str(lang_attr(None)) == ""
+
+
+def test_labels_and_facet_names_are_kept_per_locale_and_english_is_as_written(app):
+    from marketplace.catalog.search import FACETS, SORTS
+    from marketplace.listings.view_helpers import label
+    from marketplace.listings.vocab import Category
+
+    seen = {}
+    for accept in ("en", "zh-CN", "en", "zh-HK", "zh-CN"):
+        with app.test_request_context("/", headers={"Accept-Language": accept}):
+            refresh()
+            words = (label(Category, "transport"), str(FACETS["region"]), str(SORTS["newest"]))
+            assert seen.setdefault(accept, words) == words  # a label kept for one locale is never another's
+    assert seen["en"] == ("Transport", "Region", "Newest")
+    assert seen["zh-CN"][0] == "交通" and seen["zh-CN"] != seen["zh-HK"] != seen["en"]
+    assert label(Category, "no-such-category") == "no-such-category"
