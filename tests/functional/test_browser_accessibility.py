@@ -125,7 +125,7 @@ def test_the_skip_link_comes_first_and_moves_focus_to_the_main_content(browsing,
     expect(skip).to_have_text("Skip to content")
     expect(skip).to_be_visible()  # shown while it has focus, out of sight otherwise
     page.keyboard.press("Enter")
-    expect(page.locator("main > #content")).to_be_focused()  # the start of the main content
+    expect(page.locator("main > #main-content")).to_be_focused()  # the start of the main content
     page.keyboard.press("Tab")  # the next stop is inside the main content, not back in the top bar
     assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")
 
@@ -135,7 +135,7 @@ def test_the_skip_link_is_translated(browsing):
     page.goto("/catalog")
     _speak(page, "zh-Hant-HK")
     skip = page.locator("a.skip-link")
-    expect(skip).to_have_attribute("href", "#content")
+    expect(skip).to_have_attribute("href", "#main-content")
     assert re.search(r"[\u4e00-\u9fff]", skip.inner_text())
 
 
