@@ -210,7 +210,8 @@ def test_every_demo_file_has_its_profile_once_loaded(versions, session):
     from marketplace.catalog.profile_store import AssetProfile
 
     files = [a for v in versions for a in v.assets]
-    stored = {p.asset_id: p for p in session.query(AssetProfile).filter(AssetProfile.asset_id.in_([a.id for a in files]))}
+    ids = [a.id for a in files]
+    stored = {p.asset_id: p for p in session.query(AssetProfile).filter(AssetProfile.asset_id.in_(ids))}
     assert files and set(stored) == {a.id for a in files}
     assert all(p.state == "done" and p.preview["kind"] != "none" for p in stored.values())
     assert any(p.profile.get("map") for p in stored.values())  # the boundaries and the stations are drawn

@@ -81,7 +81,8 @@ def test_distinct_values_beyond_the_cap_are_not_counted(monkeypatch):
 
 
 def test_json_records_are_profiled_flattened_like_the_dictionary():
-    data = json.dumps({"meta": {"v": 1}, "rows": [{"a": 1.5, "b": {"c": "x"}}, {"a": 2.5}, {"a": None, "b": {"c": "x"}}]})
+    rows = [{"a": 1.5, "b": {"c": "x"}}, {"a": 2.5}, {"a": None, "b": {"c": "x"}}]
+    data = json.dumps({"meta": {"v": 1}, "rows": rows})
     result = profile(data, "f.json")
 
     assert result["format"] == "json" and result["rows"] == 3
