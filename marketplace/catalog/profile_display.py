@@ -3,8 +3,9 @@ locale (Babel, through the i18n helpers' locale), and the charts of each column,
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 
-from babel import numbers
+from babel import Locale, numbers
 from markupsafe import Markup
 
 from marketplace.catalog.profiles import DISTINCT_CAP
@@ -20,10 +21,31 @@ def readable(value: float | int | None) -> str:
     """A number rounded for reading (six significant digits; whole numbers whole) in the reader's locale."""
     if value is None:
         return "—"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
-        return numbers.format_decimal(int(value), locale=babel_locale())
-    rounded = Decimal(format(float(value), f".{_SIGNIFICANT}g"))
-    return numbers.format_decimal(rounded, locale=babel_locale(), decimal_quantization=False)
+    locale = babel_locale()
+    symbols = _symbols(str(locale))
+    if not isinstance(value, int) and 1e5 <= abs(value) < 1e15:
+        value = round(value)  # a large number's fraction is noise to a reader
+    whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
+    text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
+    if symbols is None or "e" in text or "n" in text:  # an unusual locale, or a number Babel spells better
+        number = int(value) if whole else Decimal(text)
+        return numbers.format_decimal(number, locale=locale, decimal_quantization=False)
+    # Babel's own symbols and grouping, applied here: a page shows a couple of hundred numbers.
+    decimal, group = symbols
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    digits, _dot, fraction = text.partition(".")
+    grouped = f"{int(digits):,}".replace(",", group) if len(digits) > 3 else digits
+    return sign + grouped + (decimal + fraction if fraction else "")
+
+
+@cache
+def _symbols(babel_id: str) -> tuple[str, str] | None:
+    """The locale's decimal and group symbols if it groups digits in threes (as every locale here does)."""
+    locale = Locale.parse(babel_id)
+    pattern = numbers.parse_pattern(locale.decimal_formats.get(None))
+    if pattern.grouping != (3, 3):
+        return None
+    return numbers.get_decimal_symbol(locale), numbers.get_group_symbol(locale)
 
 
 def share(value: float) -> str:
