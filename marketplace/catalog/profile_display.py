@@ -70,7 +70,8 @@ def histogram_chart(column: dict) -> Markup:
         labels.append(readable(low) if whole or low == high else f"{readable(low)} – {readable(high)}")
     described = "; ".join(f"{label}: {readable(n)}" for label, n in zip(labels, counts, strict=False))
     return charts.histogram(counts, labels, title=_("Distribution of %(name)s", name=column["name"]),
-                            describe=_("Rows per range of values: %(ranges)s.", ranges=described))
+                            describe=_("Rows per range of values: %(ranges)s.", ranges=described), width=120,
+                            height=40)
 
 
 def top_chart(column: dict, rows: int) -> Markup:
@@ -85,7 +86,8 @@ def top_chart(column: dict, rows: int) -> Markup:
 
     described = "; ".join(f"{value}: {count_text(count)}" for value, count in items)
     return charts.bars(items, title=_("Most common values of %(name)s", name=column["name"]),
-                       describe=_("Rows per value: %(values)s.", values=described), count_text=count_text)
+                       describe=_("Rows per value: %(values)s.", values=described), count_text=count_text,
+                       width=120, compact=True)
 
 
 def rows_read(profile: dict) -> str:

@@ -47,21 +47,30 @@ def histogram(counts: Sequence[int], bin_labels: Sequence[str], *, title: str, d
 
 
 def bars(items: Sequence[tuple[str, int]], *, title: str, describe: str, count_text: Callable[[int], str] = str,
-         width: int = 240, row: int = 18) -> Markup:
-    """Horizontal bars with their labels above and counts at their end, for a few values and how often each
-    occurs (longest first, as given)."""
+         width: int = 240, row: int = 18, compact: bool = False) -> Markup:
+    """Horizontal bars for a few values and how often each occurs (longest first, as given): with their labels
+    above and counts at their end, or ``compact``, bars alone (the page lists the values beside them), each
+    named in its tooltip."""
     if not items:
         return Markup("")
     top = max(count for _, count in items) or 1
-    height = len(items) * row * 2
     body = []
+    if compact:
+        row, room = 10, width
+        height = len(items) * row
+    else:
+        room, height = width - 60, len(items) * row * 2
     for i, (label, count) in enumerate(items):
+        w = max(1.0, room * count / top)
+        tip = f"<title>{escape(label)}: {escape(count_text(count))}</title>"
+        if compact:
+            body.append(f'<rect class="chart-bar" x="0" y="{i * row + 1}" width="{_num(w)}" height="{row - 2}">'
+                        f"{tip}</rect>")
+            continue
         y = i * row * 2
         text = label if len(label) <= 40 else label[:39] + "…"
-        w = max(1.0, (width - 60) * count / top)
         body.append(f'<text class="chart-label" x="0" y="{y + row - 5}">{escape(text)}</text>'
-                    f'<rect class="chart-bar" x="0" y="{y + row}" width="{_num(w)}" height="{row - 6}">'
-                    f'<title>{escape(label)}: {escape(count_text(count))}</title></rect>'
+                    f'<rect class="chart-bar" x="0" y="{y + row}" width="{_num(w)}" height="{row - 6}">{tip}</rect>'
                     f'<text class="chart-value" x="{_num(w + 4)}" y="{y + 2 * row - 7}">{escape(count_text(count))}'
                     f'</text>')
     return _svg("bars", width, height, title, describe, body)

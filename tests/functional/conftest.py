@@ -123,3 +123,13 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
     # After log-in the pages speak the user's saved language, so the log-out button is found by its form.
     expect(page.locator("form[action='/logout'] button", has_text=email)).to_be_visible()
+
+
+@pytest.fixture
+def artifacts(request):
+    """A folder for the test's screenshots, kept after the run: test-artifacts/<test name>/ (not committed)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

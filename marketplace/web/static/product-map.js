@@ -40,7 +40,11 @@
       }
     }
     var layer = L.geoJSON(data, {
-      style: function () { return { className: "map-feature", weight: 1.5 }; },
+      // Applied to every layer (points included, after pointToLayer): a point's class says it is one.
+      style: function (feature) {
+        var point = /Point$/.test((feature.geometry || {}).type || "");
+        return { className: point ? "map-feature map-point" : "map-feature", weight: point ? 1 : 1.5 };
+      },
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, { radius: 4, className: "map-feature map-point" });
       }
