@@ -4,8 +4,9 @@ properties, geometry types and bounding box.
 Files are read as streams with bounded memory, with the same format detection, encoding detection (UTF-8,
 GB18030, Big5) and header search under title rows as dictionary inference: CSV row by row, stopping after the
 rows shown; JSON and GeoJSON event by event with ijson, keeping only the records shown and reading at most
-``SCAN_BYTES``. Nothing is cached across requests (the app keeps no state between requests), so every product
-page reads its sample again: cheap for samples, which are small, and capped for the ones that are not.
+``SCAN_BYTES``. The scan runs once per file, off the request, with the column profile reading along
+(``RowVisitor``, ``catalog.profiles``); the product page shows what was stored (``catalog.profile_store``). Floats
+print as people write them (``readable_float``).
 
 Problems with the file never raise: the preview's kind is "none" and ``error`` says why.
 """

@@ -2,7 +2,8 @@
 
 Everything the page shows is loaded in a fixed number of queries whatever a product carries: the product with
 its seller and listed content (``catalog.services.listed_product``, eager-loaded), its approved versions, and
-its related products (one query each).
+its related products (one query each), and the chosen sample's preview and column profile, stored when the file
+was uploaded (one query: the page never opens a file).
 
 Pages for anonymous visitors are kept rendered, per process, with the product's state they were rendered under
 (``catalog.services.product_page_state``). Every request reads that state again (one indexed query) and serves the
