@@ -165,7 +165,7 @@ def generate(app, products: int, seed: int = 7) -> float:
                                   "USD"]), "territory": "worldwide", "prohibitions": ["resale"],
                                   "billing_period": None, "requires_approval": False, **plan})
                 sample = samples[i % len(samples)]
-                key = f"bench/{pid}/{sample['filename']}"
+                key = f"bench/files/{pid}-{sample['filename']}"
                 _link(storage, sample["storage_key"], key)
                 assets.append({"id": pid, "version_id": pid, "kind": "sample", "created_at": approved,
                                "updated_at": approved, **sample, "storage_key": key})

@@ -25,6 +25,7 @@ from marketplace.db import UTCDateTime, utcnow, write_intent
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import BABEL_IDS, LOCALES
+from marketplace.i18n import gettext as _
 from marketplace.jobs.queue import job
 from marketplace.listings.models import Asset
 from marketplace.storage import Storage
@@ -63,7 +64,11 @@ def compute(storage: Storage, asset: Asset) -> dict:
         with storage.open(asset.storage_key) as stream:
             preview, profile = profile_stream(stream, filename=asset.filename, content_type=asset.content_type)
     except NotFound:
-        return {"state": MISSING, "preview": {"kind": "none", "errors": {}}, "profile": {"error": "missing"}}
+        errors = {}
+        for tag in LOCALES:
+            with force_locale(BABEL_IDS[tag]):
+                errors[tag] = _("The sample file is missing from storage.")
+        return {"state": MISSING, "preview": {"kind": "none", "errors": errors}, "profile": {"error": "missing"}}
     stored = preview_to_json(preview)
     if preview.kind == "none":  # the reason is shown to readers of every language
         stored["errors"] = {}

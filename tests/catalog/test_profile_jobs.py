@@ -94,7 +94,10 @@ def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
     storage.delete(asset.storage_key)
 
     assert profile_asset(session, storage, asset.id) == "missing"
-    assert session.get(AssetProfile, asset.id).preview["kind"] == "none"
+    stored = session.get(AssetProfile, asset.id)
+    assert stored.preview["kind"] == "none"
+    assert stored.shown_preview("en").error == "The sample file is missing from storage."
+    assert "missing" not in stored.shown_preview("zh-Hant-HK").error
 
 
 def test_the_command_profiles_files_from_before_profiles(app, session, storage, seller):
