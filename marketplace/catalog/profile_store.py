@@ -74,7 +74,7 @@ def compute(storage: Storage, asset: Asset) -> dict:
         stored["errors"] = {}
         for tag in LOCALES:
             with force_locale(BABEL_IDS[tag]), storage.open(asset.storage_key) as stream:
-                again, _ = profile_stream(stream, filename=asset.filename, content_type=asset.content_type,
+                again, _unused = profile_stream(stream, filename=asset.filename, content_type=asset.content_type,
                                           max_rows=1)
             stored["errors"][tag] = again.error
     return {"state": DONE, "preview": stored, "profile": profile}
