@@ -66,6 +66,12 @@ class Config:
     S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    # Maps of GeoJSON and latitude/longitude samples draw their features on a blank background by default (nothing
+    # is fetched from elsewhere). MAP_TILE_URL names a tile server to draw under them, as Leaflet takes it
+    # ("https://tiles.example.org/{z}/{x}/{y}.png"); its origin is added to the CSP's img-src. MAP_TILE_ATTRIBUTION
+    # is the credit its terms ask for, shown on the map.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
     # Seconds to wait for the S3 endpoint to accept a connection and to answer, per attempt (three attempts): past
     # them the request is answered 503 rather than held (botocore's own defaults are a minute each).
     S3_CONNECT_TIMEOUT = _int("S3_CONNECT_TIMEOUT", 5)
