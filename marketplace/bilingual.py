@@ -7,7 +7,7 @@ language is missing, the other one is shown in its place and marked as a fallbac
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import LazyString
 from markupsafe import Markup
@@ -16,8 +16,7 @@ from marketplace.chinese import script_of
 from marketplace.i18n import current_locale_tag
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """One language of a text: ``key`` ("en" or "zh") picks it from a pair, ``lang`` is its lang attribute, and
     ``fallback`` says it stands in for the reader's language."""
 

@@ -6,7 +6,7 @@ helpers and messages for each (the catalog's narrow search is most of its time i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -17,8 +17,7 @@ from marketplace.listings.view_helpers import label, labels
 from marketplace.listings.vocab import Category, Region
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     slug: str
     category: str
     seller: str
