@@ -29,10 +29,13 @@ demo: migrate
 	$(BIN)/flask demo load
 
 # The server and, beside it, the jobs worker (mail from the outbox, pre-screens, the schedules); Ctrl-C stops both.
+# `make run PORT=8080` serves on another port (and e-mails link there unless PUBLIC_BASE_URL says otherwise).
+PORT ?= 5000
 run: demo
-	@$(BIN)/flask jobs worker & worker=$$!; \
+	@export PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
+	$(BIN)/flask jobs worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Lint rules (ruff.toml) and the import contracts between packages (.importlinter); `make test` runs them first.
 lint: install-test

@@ -66,6 +66,12 @@ class Config:
     S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    # Maps of GeoJSON and latitude/longitude samples draw their features on a blank background by default (nothing
+    # is fetched from elsewhere). MAP_TILE_URL names a tile server to draw under them, as Leaflet takes it
+    # ("https://tiles.example.org/{z}/{x}/{y}.png"); its origin is added to the CSP's img-src. MAP_TILE_ATTRIBUTION
+    # is the credit its terms ask for, shown on the map.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
     # Seconds to wait for the S3 endpoint to accept a connection and to answer, per attempt (three attempts): past
     # them the request is answered 503 rather than held (botocore's own defaults are a minute each).
     S3_CONNECT_TIMEOUT = _int("S3_CONNECT_TIMEOUT", 5)
@@ -119,15 +125,12 @@ class Config:
     JOBS_LEASE_SECONDS = _int("JOBS_LEASE_SECONDS", 300)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
     OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30)
-    # Rows the pre-screen's personal-information scan reads per file (bounded time and memory).
+    # Rows the pre-screen's personal-information scan reads per file (bounded time and memory): the same for the
+    # seller's "check my listing" and the worker's scan on submission, so both report the same extent.
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
-    # "Check my listing" runs inside the seller's request: it reads fewer rows per file than the full scan the
-    # worker runs on submission, so a page never waits long nor holds a server thread for seconds.
-    PRESCREEN_CHECK_MAX_ROWS = _int("PRESCREEN_CHECK_MAX_ROWS", 20_000)
     # Values (non-empty cells) the scan reads per file at most, so a file of thousands of columns stops before its
     # row cap; a scan stopped by either limit is reported as partial.
     PRESCREEN_MAX_CELLS = _int("PRESCREEN_MAX_CELLS", 5_000_000)
-    PRESCREEN_CHECK_MAX_CELLS = _int("PRESCREEN_CHECK_MAX_CELLS", 1_000_000)
     # DCAT-AP export: datasets per page of /catalog.jsonld and .ttl, and the catalog's own licence (a URL) if any.
     DCAT_PAGE_SIZE = _int("DCAT_PAGE_SIZE", 100)
     DCAT_CATALOG_LICENSE = os.environ.get("DCAT_CATALOG_LICENSE", "")

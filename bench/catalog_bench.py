@@ -13,6 +13,8 @@
    The product page rotates over ``PRODUCT_SLUGS`` products picked evenly across the catalog (a wrk Lua
    script, measured after ``WARM_UP_PASSES`` visits of each), and separately over the other products, each visited at
    most once (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
+   Each product has a sample file of its own (a hard link to one of the shipped samples) with the preview and
+   column profile its upload would have stored, so no cache of a shared file or row flatters a first visit.
 
 ``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file.
 """
@@ -45,6 +47,8 @@ sys.path.insert(0, str(ROOT))
 from marketplace import create_app  # noqa: E402
 from marketplace.catalog.index import reindex_all  # noqa: E402
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: E402
+from marketplace.catalog.profile_store import AssetProfile  # noqa: E402
+from marketplace.catalog.profiles import preview_to_json, profile_stream  # noqa: E402
 from marketplace.catalog.search import SearchQuery, encode_cursor, search  # noqa: E402
 from marketplace.db import utcnow  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
@@ -66,7 +70,8 @@ PLANS = [
     {"name": "Monthly subscription", "kind": "subscription", "billing_period": "month", "amount": 68000,
      "permitted_uses": ["internal_analysis", "commercial_product"]},
 ]
-TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page": 1 / 5}  # "product page" prefixes
+# Names are prefixes, the first match wins: a first visit renders its page, a rotating one is kept rendered.
+TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page, first visits": 1 / 10, "product page": 1 / 5}
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 PRODUCT_SLUGS = 1000
 WARM_UP_PASSES = 4  # visits of each rotating product page before they are measured
@@ -112,22 +117,27 @@ def generate(app, products: int, seed: int = 7) -> float:
             session.add(Membership(user_id=owner.id, organization_id=org.id, role="owner"))
             orgs[name] = org.id
         session.commit()
-        # The real sample files, stored once and shared by every product as its sample (as copied versions share
-        # their stored files), so product pages render real previews.
-        samples = []
+        # The real sample files: each product gets a file of its own (a hard link to one of them, so the catalog
+        # takes no more room), with the preview and column profile its upload would have stored (computed once per
+        # real file), so that no cache of a file or of a profile row shared by several products flatters a page.
+        samples, profiles = [], []
         storage = app.extensions["storage"]
         for path in sorted((ROOT / "marketplace" / "data" / "samples").rglob("*")):
             if path.is_file():
                 with path.open("rb") as fh:
                     stored = storage.save(f"bench/{path.name}", fh, content_type="application/octet-stream",
                                           max_bytes=10 * 2**20)
+                content_type = "application/geo+json" if path.suffix == ".geojson" else (
+                    "text/csv" if path.suffix == ".csv" else "application/json")
                 samples.append({"filename": path.name, "size": stored.size, "sha256": stored.sha256,
-                                "storage_key": f"bench/{path.name}",
-                                "content_type": "application/geo+json" if path.suffix == ".geojson" else
-                                ("text/csv" if path.suffix == ".csv" else "application/json")})
+                                "storage_key": f"bench/{path.name}", "content_type": content_type})
+                with path.open("rb") as fh:
+                    preview, profile = profile_stream(fh, filename=path.name, content_type=content_type)
+                profiles.append({"state": "done", "preview": preview_to_json(preview), "profile": profile,
+                                 "computed_at": now})
         batch = 2000
         for start in range(0, products, batch):
-            products_rows, versions, plans, sources, assets = [], [], [], [], []
+            products_rows, versions, plans, sources, assets, asset_profiles = [], [], [], [], [], []
             for i in range(start, min(start + batch, products)):
                 pid = i + 1
                 rec = records[i % len(records)]
@@ -154,8 +164,12 @@ def generate(app, products: int, seed: int = 7) -> float:
                     plans.append({"version_id": pid, "position": position, "currency": rng.choice(["HKD", "CNY",
                                   "USD"]), "territory": "worldwide", "prohibitions": ["resale"],
                                   "billing_period": None, "requires_approval": False, **plan})
-                assets.append({"version_id": pid, "kind": "sample", "created_at": approved, "updated_at": approved,
-                               **samples[i % len(samples)]})
+                sample = samples[i % len(samples)]
+                key = f"bench/files/{pid}-{sample['filename']}"
+                _link(storage, sample["storage_key"], key)
+                assets.append({"id": pid, "version_id": pid, "kind": "sample", "created_at": approved,
+                               "updated_at": approved, **sample, "storage_key": key})
+                asset_profiles.append({"asset_id": pid, **profiles[i % len(profiles)]})
                 sources.append({"version_id": pid, "position": 0, "portal": rec["portal"], "title": rec["title"][:300],
                                 "url": rec["url"][:1000], "publisher": rec["org"][:300], "licence_id": rec["licence"],
                                 "attribution": f"Source: {rec['org']}"[:1000]})
@@ -166,9 +180,10 @@ def generate(app, products: int, seed: int = 7) -> float:
             session.execute(PricingPlan.__table__.insert(), plans)
             session.execute(OpenDataSource.__table__.insert(), sources)
             session.execute(Asset.__table__.insert(), assets)
+            session.execute(AssetProfile.__table__.insert(), asset_profiles)
             session.commit()
         if db.engine.dialect.name == "postgresql":
-            for table in ("data_products", "product_versions"):
+            for table in ("data_products", "product_versions", "assets"):
                 session.execute(db.text(f"SELECT setval('{table}_id_seq', {products})"))
         indexed = reindex_all(session, batch=2000)
         session.commit()
@@ -179,6 +194,19 @@ def generate(app, products: int, seed: int = 7) -> float:
         session.commit()
         assert indexed == products, (indexed, products)
     return time.perf_counter() - started
+
+
+def _link(storage, source: str, key: str) -> None:
+    """Store ``source``'s file again under ``key``: a hard link in a local folder, else a copy."""
+    root = getattr(storage, "root", None)
+    if root is not None:
+        target = Path(root, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            os.link(Path(root, source), target)
+        return
+    with storage.open(source) as fh:
+        storage.save(key, fh, content_type="application/octet-stream", max_bytes=10 * 2**20)
 
 
 # ---------------------------------------------------------------- choosing the requests
@@ -429,6 +457,9 @@ def report(runs: list[dict], args, facts) -> None:
     errors = {n: e for n, e in errors.items() if any(e)}
     if errors:
         print(f"\nnon-2xx or socket errors: {errors}")
+    if any(name.startswith("product page, first visits") for name in names):
+        print("\nproduct page, first visits: measured with distinct files per product, so no cache flatters it "
+              "(each product has its own sample file and its own stored preview and profile).")
 
 if __name__ == "__main__":
     main()

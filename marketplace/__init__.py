@@ -20,6 +20,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    from marketplace.compression import init_compression
+
+    init_compression(app)  # its hook first, so it runs last: it compresses what every other hook has written
+
     from marketplace.extensions import csrf, db, login_manager, migrate
     from marketplace.inputs import init_body_checks, init_inputs
 

@@ -17,6 +17,8 @@ flask-smorest's template (its inline script moved to static/swagger-init.js), so
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request, session
 from flask_talisman import Talisman
 
@@ -56,6 +58,14 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _policy(app: Flask) -> dict[str, str]:
+    """The CSP, with the origin of a configured map tile server allowed for images."""
+    tiles = urlsplit(app.config.get("MAP_TILE_URL") or "")
+    if tiles.scheme not in ("http", "https") or not tiles.netloc:
+        return CONTENT_SECURITY_POLICY
+    return {**CONTENT_SECURITY_POLICY, "img-src": f"{CONTENT_SECURITY_POLICY['img-src']} {tiles.scheme}://{tiles.netloc}"}
+
+
 def init_security(app: Flask) -> None:
     production = bool(app.config.get("PRODUCTION"))
     # One Talisman per app: it keeps its options on itself, so a shared one would carry production's to the next.
@@ -63,7 +73,7 @@ def init_security(app: Flask) -> None:
         app,
         force_https=False,
         frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=_policy(app),
         referrer_policy=REFERRER_POLICY,
         strict_transport_security=production,
         strict_transport_security_max_age=HSTS_MAX_AGE,

@@ -83,6 +83,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.login", "GET"): SIGNED_OUT,
     ("accounts.login", "POST"): EVERYONE,  # an empty form: 422 for everyone
     ("accounts.logout", "POST"): everyone(LOGIN),  # back to the log-in page
+    ("accounts.switch_role", "POST"): row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),  # to a role's home
     ("accounts.signup", "GET"): SIGNED_OUT,
     ("accounts.signup", "POST"): SIGNED_OUT,
     ("accounts.organizations", "GET"): SIGNED_IN,
@@ -154,12 +155,22 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("seller.new_version", "POST"): SELLER_ONLY,
     ("seller.edit_metadata", "GET"): SELLER_ONLY,
     ("seller.edit_metadata", "POST"): SELLER_ONLY,
+    ("seller.step_details", "GET"): SELLER_ONLY,
+    ("seller.step_details", "POST"): SELLER_ONLY,
+    ("seller.step_sources", "GET"): SELLER_ONLY,
+    ("seller.step_files", "GET"): SELLER_ONLY,
+    ("seller.step_dictionary", "GET"): SELLER_ONLY,
+    ("seller.step_plans", "GET"): SELLER_ONLY,
+    ("seller.step_compliance", "GET"): SELLER_ONLY,
     ("seller.check", "GET"): SELLER_ONLY,
     ("seller.submit", "POST"): SELLER_ONLY,
     ("seller.add_source", "POST"): SELLER_ONLY,
     ("seller.lookup_source", "POST"): SELLER_ONLY,
     ("seller.update_source_usage", "POST"): SELLER_ONLY,
     ("seller.remove_source", "POST"): SELLER_ONLY,
+    ("seller.edit_source", "GET"): SELLER_ONLY,
+    ("seller.edit_source", "POST"): SELLER_ONLY,
+    ("seller.review_step", "GET"): SELLER_ONLY,
     ("seller.save_dictionary", "POST"): SELLER_ONLY,
     ("seller.infer_dictionary", "POST"): SELLER_ONLY,
     ("seller.upload", "POST"): SELLER_ONLY,
@@ -210,8 +221,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # ------------------------------------------------------------ licences and orders (the buyer's)
     ("orders.request_licence", "GET"): SIGNED_IN,
     # Each role names its own organization: the seller may not license its own product, and the platform roles
-    # have no organization to license for.
-    ("orders.request_licence", "POST"): row(LOGIN, MOVED, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
+    # have no organization to license for. The buyer holds the free plan already: the form says so (409).
+    ("orders.request_licence", "POST"): row(LOGIN, OK, FORBIDDEN, MOVED, FORBIDDEN, FORBIDDEN),  # to the order
     ("licensing.download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("licensing.file_download", "GET"): row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("orders.orders", "GET"): SIGNED_IN,
@@ -251,6 +262,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("payment_anomalies.anomalies", "GET"): ADMINS,
     ("payment_anomalies.refund", "POST"): ADMINS,
     ("admin.audit", "GET"): ADMINS,
+    ("admin.audit_export", "GET"): ADMINS,
+    ("admin.products", "GET"): ADMINS,
+    ("admin.change_status", "GET"): ADMINS,
+    ("admin.apply_status", "POST"): ADMINS,
+    ("admin_overview.overview", "GET"): ADMINS,
     ("jobs_admin.index", "GET"): ADMINS,
     ("jobs_admin.retry", "POST"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,
@@ -270,6 +286,8 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "review.download_asset": {"asset_id": "case_asset_id"},
     "review.product": {"product_id": "listed_product_id"},
     "review.product_status": {"product_id": "listed_product_id"},
+    "admin.change_status": {"product_id": "listed_product_id", "name": "suspend_action"},
+    "admin.apply_status": {"product_id": "listed_product_id", "name": "suspend_action"},
     "review_api.product_status": {"product_id": "listed_product_id"},
     "review_api.seller_review": {"product_id": "queued_product_id", "number": "queued_number"},
     # Organization pages name the organization by ``slug``, as product pages name the product.
@@ -405,7 +423,7 @@ def build_world(session, storage) -> tuple[World, dict]:
                "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,
                "queued_product_id": queued.id, "queued_number": queued.latest_version.number,
-               "org_slug": seller_org.slug},
+               "org_slug": seller_org.slug, "suspend_action": "suspend"},
         org_of={"buyer": buyer_org.id, "seller": seller_org.id,
                 "stranger": stranger.memberships[0].organization_id},
     )

@@ -204,3 +204,14 @@ def test_the_demo_buyer_has_a_trading_history_made_through_the_order_services(re
     licences = session.scalars(select(Licence).where(Licence.buyer_organization_id == org_id)).all()
     assert len(licences) == 2 and all(lic.status == LicenceStatus.ACTIVE and lic.signature for lic in licences)
     assert any(o.amount > 0 and o.paid_at for o in session.scalars(select(Order).where(Order.status == "fulfilled")))
+
+
+def test_every_demo_file_has_its_profile_once_loaded(versions, session):
+    from marketplace.catalog.profile_store import AssetProfile
+
+    files = [a for v in versions for a in v.assets]
+    ids = [a.id for a in files]
+    stored = {p.asset_id: p for p in session.query(AssetProfile).filter(AssetProfile.asset_id.in_(ids))}
+    assert files and set(stored) == {a.id for a in files}
+    assert all(p.state == "done" and p.preview["kind"] != "none" for p in stored.values())
+    assert any(p.profile.get("map") for p in stored.values())  # the boundaries and the stations are drawn

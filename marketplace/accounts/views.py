@@ -13,7 +13,7 @@ from flask import Blueprint, flash, g, make_response, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
-from marketplace.accounts import access, emails, identity, members, services
+from marketplace.accounts import access, emails, identity, members, roles, services
 from marketplace.accounts.forms import (
     ApiTokenForm,
     InviteForm,
@@ -48,10 +48,39 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_url() -> str:
-    """Where a logged-in user starts: the review queue for staff who sell nothing, else the seller dashboard."""
-    if current_user.is_authenticated and current_user.is_reviewer and not current_user.memberships:
-        return url_for("review.queue")
-    return url_for("seller.dashboard")
+    """Where a logged-in user starts: the home of the role the pages show (``roles.home_of``); the catalog for a
+    visitor."""
+    if not current_user.is_authenticated:
+        return url_for("catalog.index")
+    user = current_user._get_current_object()
+    return roles.home_of(db.session, user, roles.current_role(db.session, user))
+
+
+@bp.app_context_processor
+def _role_helpers() -> dict:
+    """The navigation's roles: the one shown and the ones a user may switch to (read only when a page asks)."""
+    def working_as() -> roles.Role | None:
+        if not current_user.is_authenticated:
+            return None
+        return roles.current_role(db.session, current_user._get_current_object())
+
+    def user_roles() -> list[roles.Role]:
+        return roles.roles_of(current_user) if current_user.is_authenticated else []
+
+    return {"working_as": working_as, "user_roles": user_roles, "Role": roles.Role}
+
+
+@bp.post("/role")
+@login_required
+def switch_role():
+    """Show the pages as another of the user's roles and go to that role's home."""
+    user = current_user._get_current_object()
+    role = roles.choose_role(user, request.form.get("role"))
+    if role is None:
+        flash(_("You do not have that role."), "error")
+        return redirect(home_url(), 303)
+    flash(_("You are working as: %(role)s.", role=role.label), "info")
+    return redirect(roles.home_of(db.session, user, role), 303)
 
 
 def start_session(user: User) -> None:

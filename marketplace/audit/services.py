@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, and_, false, or_, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEvent
@@ -98,13 +99,47 @@ def walk_chain(session: Session, marks: set[int] = frozenset()) -> tuple[ChainRe
     return report or ChainReport(True, n), found
 
 
-def recent_events(session: Session, action: str = "", before: int | None = None,
-                  limit: int = 100) -> tuple[list[AuditEvent], bool]:
-    """The newest events (before ``before``, whose action starts with ``action``), and whether older ones exist."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to show: each part narrows; ``subjects`` is any of (subject type, ids) pairs (ids None: any id
+    of that type), so a caller can name everything that concerns one object."""
+
+    action: str = ""  # the action starts with this
+    actor_ids: tuple[int, ...] | Select | None = None  # None: anyone; () would match nobody
+    subjects: tuple[tuple[str, tuple[int, ...] | Select | None], ...] | None = None
+    since: datetime | None = None  # inclusive, UTC
+    until: datetime | None = None  # exclusive, UTC
+
+
+def filtered_events(event_filter: EventFilter) -> Select:
+    """The query of the events ``event_filter`` lets through, newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    f = event_filter
+    if f.action:
+        query = query.where(AuditEvent.action.startswith(f.action, autoescape=True))
+    if f.actor_ids is not None:
+        query = query.where(AuditEvent.actor_id.in_(f.actor_ids))
+    if f.subjects is not None:
+        query = query.where(or_(false(), *(
+            and_(AuditEvent.subject_type == kind, *([AuditEvent.subject_id.in_(ids)] if ids is not None else []))
+            for kind, ids in f.subjects)))
+    if f.since is not None:
+        query = query.where(AuditEvent.occurred_at >= f.since)
+    if f.until is not None:
+        query = query.where(AuditEvent.occurred_at < f.until)
+    return query
+
+
+def event_page(session: Session, event_filter: EventFilter, before: int | None = None,
+               limit: int = 100) -> tuple[list[AuditEvent], bool]:
+    """The newest events the filter lets through (before event ``before``), and whether older ones exist."""
+    query = filtered_events(event_filter).limit(limit + 1)
     if before is not None:
         query = query.where(AuditEvent.id < before)
     rows = list(session.scalars(query))
     return rows[:limit], len(rows) > limit
+
+
+def known_actions(session: Session) -> list[str]:
+    """Every action the trail holds, in order."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -4,8 +4,9 @@ properties, geometry types and bounding box.
 Files are read as streams with bounded memory, with the same format detection, encoding detection (UTF-8,
 GB18030, Big5) and header search under title rows as dictionary inference: CSV row by row, stopping after the
 rows shown; JSON and GeoJSON event by event with ijson, keeping only the records shown and reading at most
-``SCAN_BYTES``. Nothing is cached across requests (the app keeps no state between requests), so every product
-page reads its sample again: cheap for samples, which are small, and capped for the ones that are not.
+``SCAN_BYTES``. The scan runs once per file, off the request, with the column profile reading along
+(``RowVisitor``, ``catalog.profiles``); the product page shows what was stored (``catalog.profile_store``). Floats
+print as people write them (``readable_float``).
 
 Problems with the file never raise: the preview's kind is "none" and ``error`` says why.
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import ijson
 from flask_babel import gettext as _
@@ -66,6 +68,21 @@ class Preview:
     error: str | None = None  # why there is no preview (kind "none")
 
 
+class RowVisitor(Protocol):
+    """Something that reads every row of the scan (column profiles): CSV rows under their header, JSON records
+    by the list they belong to ("" for a top-level array, None for a top-level object that is the one record).
+    ``done`` once it has read enough."""
+
+    done: bool
+
+    def csv_row(self, names: list[str], row: list[str]) -> None: ...
+
+    def record(self, source: str | None, record: Any) -> None: ...
+
+    def choose(self, source: str | None) -> None:
+        """The list the preview shows (the file's records): the one to profile."""
+
+
 def preview_asset(storage: Storage, asset: Asset, max_rows: int = MAX_ROWS) -> Preview:
     """The preview of a stored asset; kind "none" with the reason when the file is missing or unreadable."""
     try:
@@ -82,15 +99,16 @@ def preview_asset(storage: Storage, asset: Asset, max_rows: int = MAX_ROWS) -> P
 
 
 def preview_stream(stream: BinaryIO, *, filename: str, content_type: str | None = None,
-                   max_rows: int = MAX_ROWS) -> Preview:
-    """The preview of a file stream (see the module docstring); never raises for a bad file."""
+                   max_rows: int = MAX_ROWS, visitor: RowVisitor | None = None) -> Preview:
+    """The preview of a file stream (see the module docstring); never raises for a bad file. A ``visitor`` is
+    shown every row read, and the scan goes on past the rows shown until it is done (or the file ends)."""
     fmt = None
     try:
         fmt, head, buf = open_upload(stream, filename=filename, content_type=content_type)
         at_eof = len(head) < HEAD_BYTES
         if fmt == "csv":
-            return _csv_preview(buf, head, at_eof, max_rows)
-        return _JsonScan(fmt, max_rows).run(buf, head, at_eof)
+            return _csv_preview(buf, head, at_eof, max_rows, visitor)
+        return _JsonScan(fmt, max_rows, visitor).run(buf, head, at_eof)
     except UnsupportedFile as exc:
         # Inference speaks to the uploader ("...; supported formats are ..."); a buyer needs only the reason.
         return Preview("none", fmt, error=exc.message.split("; supported formats")[0].rstrip(".") + ".")
@@ -118,9 +136,28 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return _clip(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return readable_float(value)
+    if isinstance(value, int):
         return str(value)
     return _clip(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def readable_float(value: float) -> str:
+    """A float as people write it: binary noise rounded away (31.761599999999998 -> 31.7616), whole numbers kept."""
+    if not math.isfinite(value):
+        return str(value)
+    return format(value, ".12g") if abs(value) < 1e15 else format(value, ".6g")
+
+
+_LONG_DECIMAL = re.compile(r"[+-]?\d+\.\d{9,}\Z")
+
+
+def readable_cell(text: str) -> str:
+    """A CSV cell, with a decimal carrying float noise from its producer rounded like ``readable_float``."""
+    if _LONG_DECIMAL.match(text.strip()):
+        return readable_float(float(text))
+    return _clip(text)
 
 
 def _first_line(exc: Exception) -> str:
@@ -138,16 +175,23 @@ def _table(names: list[str], rows: list[list[str]]) -> tuple[list[str], list[lis
 # --- CSV --------------------------------------------------------------------------------------------------
 
 
-def _csv_preview(buf, head: bytes, at_eof: bool, max_rows: int) -> Preview:
+def _csv_preview(buf, head: bytes, at_eof: bool, max_rows: int, visitor: RowVisitor | None = None) -> Preview:
     header, data = iter_csv_table(buf, head, at_eof)
     rows: list[list[str]] = []
     truncated = False
+    names = _unique_names(header)
     for row in data:
+        if visitor is not None:
+            visitor.csv_row(names, row)
+            if visitor.done:
+                visitor = None
         if len(rows) >= max_rows:
             truncated = True
-            break
+            if visitor is None:
+                break
+            continue
         # Clip as we go: 50 rows of huge cells must not pile up (a ragged row may also be very long).
-        rows.append([_clip(c) for c in row[:MAX_COLUMNS * 4]])
+        rows.append([readable_cell(c) for c in row[:MAX_COLUMNS * 4]])
     width = max([len(header), *(len(r) for r in rows)])
     names = _unique_names(header + [""] * (width - len(header)))
     # Columns with no header and no value are the layout padding of a report-style sheet, not data.
@@ -166,15 +210,18 @@ _ENDS = frozenset({"end_map", "end_array"})
 
 
 class _Records:
-    """The first ``keep`` records of one list, built as Python values, and how many the list holds."""
+    """The first ``keep`` records of one list, built as Python values, and how many the list holds; each record
+    is also shown to the visitor, if any, until it is done."""
 
-    def __init__(self, keep: int):
+    def __init__(self, keep: int, key: str = "", visitor: RowVisitor | None = None):
         self.keep, self.count, self.items = keep, 0, []
+        self.key, self.visitor = key, visitor
         self._builder: ijson.ObjectBuilder | None = None
 
     def start(self) -> None:
         self.count += 1
-        self._builder = ijson.ObjectBuilder() if self.count <= self.keep else None
+        visiting = self.visitor is not None and not self.visitor.done
+        self._builder = ijson.ObjectBuilder() if self.count <= self.keep or visiting else None
 
     def event(self, event: str, value: Any) -> None:
         if self._builder is not None:
@@ -182,7 +229,10 @@ class _Records:
 
     def end(self) -> None:
         if self._builder is not None:
-            self.items.append(self._builder.value)
+            if self.count <= self.keep:
+                self.items.append(self._builder.value)
+            if self.visitor is not None and not self.visitor.done:
+                self.visitor.record(self.key, self._builder.value)
             self._builder = None
 
 
@@ -194,8 +244,8 @@ class _JsonScan:
     geometry types and bounding box come from every feature read.
     """
 
-    def __init__(self, fmt: str, max_rows: int):
-        self.fmt, self.max_rows = fmt, max_rows
+    def __init__(self, fmt: str, max_rows: int, visitor: RowVisitor | None = None):
+        self.fmt, self.max_rows, self.visitor = fmt, max_rows, visitor
         self.lists: dict[str, _Records] = {}  # top-level key (or "" for a top-level array) -> its records
         self.root: ijson.ObjectBuilder | None = None  # the top-level object without its lists of records
         self.doc_type: Any = None
@@ -261,17 +311,22 @@ class _JsonScan:
             if event == "start_map":
                 self.root = ijson.ObjectBuilder()
             elif event != "start_array":
-                return self._start(self.lists.setdefault("", _Records(self.max_rows)), event, value)
+                return self._start(self._list(""), event, value)
         elif keys == [_ITEM] and event != "end_array":  # an item of a top-level array
-            return self._start(self.lists.setdefault("", _Records(self.max_rows)), event, value)
+            return self._start(self._list(""), event, value)
         elif len(keys) == 2 and keys[1] == _ITEM and event == "start_map" and self.root is not None:
             # An object in a list held by the top-level object: a record of that list.
-            return self._start(self.lists.setdefault(keys[0], _Records(self.max_rows)), event, value)
+            return self._start(self._list(keys[0]), event, value)
         if self.root is not None:
             self.root.event(event, value)
             if not keys[:-1] and event == "end_map":
                 self.root_done = True
         return None
+
+    def _list(self, key: str) -> _Records:
+        if key not in self.lists:
+            self.lists[key] = _Records(self.max_rows, key, self.visitor)
+        return self.lists[key]
 
     @staticmethod
     def _start(records: _Records, event: str, value: Any) -> _Records:
@@ -285,7 +340,8 @@ class _JsonScan:
         if self._is_geojson() or self.root is not None:
             return False
         records = self.lists.get("")
-        return records is not None and records.count > self.max_rows
+        visiting = self.visitor is not None and not self.visitor.done
+        return records is not None and records.count > self.max_rows and not visiting
 
     def _coordinates(self, event: str, value: Any, coords: list[list[float]]) -> None:
         if event == "start_array":
@@ -299,6 +355,16 @@ class _JsonScan:
             coords[-1].append(float(value))
 
     # --- results
+
+    def _choose(self, source: str | None) -> None:
+        if self.visitor is not None:
+            self.visitor.choose(source)
+
+    def _visit_alone(self, record: Any) -> None:
+        """The top-level object is the one record: the visitor sees it now, as the list ``None``."""
+        if self.visitor is not None:
+            self.visitor.record(None, record)
+            self.visitor.choose(None)
 
     def _rows(self, records: list[Any]) -> tuple[list[str], list[list[str]], int]:
         names: dict[str, int] = {}
@@ -316,8 +382,10 @@ class _JsonScan:
         records = max(self.lists.values(), key=lambda r: r.count, default=None)  # the longest, as inference
         if records is not None and records.count:
             items, total = records.items, records.count
+            self._choose(records.key)
         elif self.root_done:
             items, total = [self.root.value], 1
+            self._visit_alone(self.root.value)
         elif self.partial:
             raise UnsupportedFile(str(_TOO_LARGE))
         else:
@@ -332,8 +400,10 @@ class _JsonScan:
         if self.doc_type == "FeatureCollection":
             features = self.lists.get("features") or _Records(0)
             items, total = features.items, features.count
+            self._choose("features")
         elif self.doc_type == "Feature" and self.root_done:
             items, total = [self.root.value], 1
+            self._visit_alone(self.root.value)
         elif self.doc_type in _GEOMETRY_TYPES:
             items, total = [{"properties": None}], 1
         elif self.partial:

@@ -2,7 +2,8 @@
 
 Everything the page shows is loaded in a fixed number of queries whatever a product carries: the product with
 its seller and listed content (``catalog.services.listed_product``, eager-loaded), its approved versions, and
-its related products (one query each).
+its related products (one query each), and the chosen sample's preview and column profile, stored when the file
+was uploaded (one query: the page never opens a file).
 
 Pages for anonymous visitors are kept rendered, per process, with the product's state they were rendered under
 (``catalog.services.product_page_state``). Every request reads that state again (one indexed query) and serves the
@@ -18,13 +19,17 @@ from cachetools import LRUCache, TTLCache
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
+from marketplace.catalog import profile_display
+from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
+from marketplace.catalog.profile_store import profile_for, profiles_cli
 from marketplace.catalog.services import approved_versions, listed_product, product_page_state, related_entries
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_tag
-from marketplace.listings.models import Asset, ProductVersion
+from marketplace.listings.models import Asset, DataProduct, ProductVersion
+from marketplace.listings.states import ProductStatus
 from marketplace.listings.vocab import AssetKind
 from marketplace.web import render_markdown
 
@@ -70,6 +75,7 @@ class PageCache:
 @bp.record_once
 def _add_cache(state) -> None:
     state.app.extensions["product_pages"] = PageCache()
+    state.app.cli.add_command(profiles_cli)
 
 
 def chosen_sample(version: ProductVersion, requested: int | None) -> tuple[Asset | None, list[Asset]]:
@@ -77,6 +83,23 @@ def chosen_sample(version: ProductVersion, requested: int | None) -> tuple[Asset
     samples = [a for a in version.assets if a.kind == AssetKind.SAMPLE]
     chosen = next((a for a in samples if a.id == requested), samples[0] if samples else None)
     return chosen, samples
+
+
+def _suspended_for_holder(slug: str) -> str | None:
+    """For a signed-in member of an organization holding a licence of a suspended product: a page saying its
+    downloads are paused and why, with the licences held (to everyone else the product is not in the catalog)."""
+    if not current_user.is_authenticated or len(slug) > 120:
+        return None
+    product = db.session.scalar(select(DataProduct).where(DataProduct.slug == slug,
+                                                          DataProduct.status == ProductStatus.SUSPENDED))
+    holdings_of = current_app.extensions.get("product_holdings")
+    if product is None or product.listed_version is None or holdings_of is None:
+        return None
+    holdings = holdings_of(db.session, current_user._get_current_object(), product)
+    if not holdings:
+        return None
+    return render_template("catalog/product_suspended.html", product=product, version=product.listed_version,
+                           holdings=holdings)
 
 
 # ---------------------------------------------------------------- the page
@@ -102,15 +125,23 @@ def page(slug: str):
     try:
         product = listed_product(db.session, slug)
     except NotFound as exc:
+        paused = _suspended_for_holder(slug)
+        if paused is not None:
+            return paused
         abort(404, exc.message)
     version = product.listed_version
     sample, samples = chosen_sample(version, requested)
-    # The sample is read per rendering; samples are small and the read is capped.
-    preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
+    # The sample's preview and profile were computed from its file once, off the request; the page never opens it.
+    stored = profile_for(db.session, sample) if sample else None
+    preview = stored.shown_preview(current_locale_tag()) if stored else None
+    profile = stored.profile if stored and preview.kind != "none" else None
+    keepable = keepable and (stored is not None or sample is None)  # a page waiting for its profile is not kept
     html = render_template(
         "catalog/product.html", product=product, version=version, organization=product.organization,
         versions=approved_versions(db.session, product), related=related_entries(db.session, product),
-        sample=sample, samples=samples, preview=preview, alternates=alternates,
+        sample=sample, samples=samples, preview=preview, profile=profile, alternates=alternates,
+        profile_columns=profile_display.by_name(profile), map_tiles=current_app.config.get("MAP_TILE_URL") or "",
+        **profile_display.HELPERS,
         description=pages.description(version),
         deliverables=[a for a in version.assets if a.kind == AssetKind.DELIVERABLE],
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
+from marketplace.bilingual import title_of
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.listings.models import Asset
@@ -41,11 +42,13 @@ def report_missing_file(session: Session, asset: Asset, *, actor_id: int | None)
     if recent is None:  # one event and one notice a day per file, however many (anonymous) requests come
         record(session, actor_id=actor_id, action="asset.file_missing", subject_type="asset", subject_id=asset.id,
                payload={"product_id": product.id, "version_id": version.id, "storage_key": asset.storage_key})
-        words = {"slug": product.slug, "file": asset.filename, "number": version.number}
+        words = {"file": asset.filename, "number": version.number}
+        # Each recipient reads the product's title in their own language (the lambdas run per recipient).
         notify_organization(
-            session, product.organization, lambda: _("A file of %(slug)s is missing from storage", **words),
-            lambda: _("A buyer tried to download %(file)s (version %(number)s of %(slug)s), but its stored file is "
-                      "missing. Please upload it again.", **words),
+            session, product.organization,
+            lambda: _("A file of “%(title)s” is missing from storage", title=title_of(version), **words),
+            lambda: _("A buyer tried to download %(file)s (version %(number)s of “%(title)s”), but its stored file "
+                      "is missing. Please upload it again.", title=title_of(version), **words),
             link=f"/seller/products/{product.id}/versions/{version.number}")
     return FileMissing(_("The file of this deliverable is missing from our storage; the seller has been told. "
                          "Please try again later."))

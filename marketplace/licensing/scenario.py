@@ -156,3 +156,13 @@ def scenario_conflicts(scenario: Scenario, terms: LicenceTerms) -> dict[str, lis
         problems["territory"] = [_("This plan licenses use in %(licensed)s only, not %(used)s.",
                                    licensed=Territory(terms.territory).label, used=scenario.territory.label)]
     return problems
+
+
+def allowed_purposes(terms: LicenceTerms) -> list[Purpose]:
+    """The purposes a plan's terms allow, in the list's order ("other" always: the seller decides it)."""
+    return [p for p in Purpose if PURPOSE_NEEDS[p] is None or PURPOSE_NEEDS[p].value in terms.permitted_uses]
+
+
+def allowed_territories(terms: LicenceTerms) -> list[Territory]:
+    """The territories of use a plan's terms cover, in the list's order."""
+    return [t for t in Territory if territory_covers(terms.territory, t.value)]

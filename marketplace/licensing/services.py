@@ -212,3 +212,76 @@ def licensed_assets(session: Session, licences: list[Licence]) -> dict[int, list
 def active_licence_count(session: Session, organization_id: int) -> int:
     return session.scalar(select(func.count(Licence.id)).where(
         Licence.seller_organization_id == organization_id, Licence.status == LicenceStatus.ACTIVE)) or 0
+
+
+# ---------------------------------------------------------------- what an organization holds
+
+
+def held_licences(session: Session, organization_ids: list[int] | set[int], product_id: int) -> list[Licence]:
+    """The active licences the organizations hold for a product (in their period or starting later), the one
+    ending last first for each plan (no expiry counts as ending last)."""
+    if not organization_ids:
+        return []
+    now = utcnow()
+    found = session.scalars(
+        select(Licence).where(Licence.product_id == product_id, Licence.buyer_organization_id.in_(organization_ids),
+                              Licence.status == LicenceStatus.ACTIVE,
+                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
+        .options(selectinload(Licence.plan)).order_by(Licence.id.desc())
+    ).all()
+    return sorted(found, key=lambda lic: (lic.valid_until is not None, -(lic.valid_until or now).timestamp()))
+
+
+def held_plan_licence(session: Session, organization_id: int, plan_id: int) -> Licence | None:
+    """The organization's active licence for a plan that ends last (one with no expiry first), if it holds one."""
+    now = utcnow()
+    found = session.scalars(
+        select(Licence).where(Licence.plan_id == plan_id, Licence.buyer_organization_id == organization_id,
+                              Licence.status == LicenceStatus.ACTIVE,
+                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
+    ).all()
+    if not found:
+        return None
+    return max(found, key=lambda lic: (lic.valid_until is None, lic.valid_until or now))
+
+
+def renewable(licence: Licence) -> bool:
+    """Whether another period of a licence can be bought: an active or expired licence with an end (a licence with
+    no expiry never needs one; a revoked one is not continued)."""
+    return licence.valid_until is not None and licence.status in (LicenceStatus.ACTIVE, LicenceStatus.EXPIRED)
+
+
+def downloads_paused(product: DataProduct) -> str | None:
+    """Why a product's licensed downloads are paused (the reason the reviewer gave for suspending it), or None while
+    they run."""
+    if product.status != ProductStatus.SUSPENDED:
+        return None
+    return product.status_reason or _("The product is suspended by compliance review.")
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A licence an organization of the user holds for a product, with its files and whether downloads pause."""
+
+    licence: Licence
+    files: list[Asset]
+    paused: str | None
+
+
+def product_holdings(session: Session, user: User, product: DataProduct) -> list[Holding]:
+    """The active licences the user's organizations hold for a product (a renewal waiting to start included), the
+    one ending last first, each with the files it covers; none for a visitor."""
+    if user is None or not user.is_authenticated:
+        return []
+    held = held_licences(session, member_organization_ids(session, user), product.id)
+    files = licensed_assets(session, held)
+    paused = downloads_paused(product)
+    return [Holding(licence, files[licence.id], paused) for licence in held]
+
+
+def held_by_plan(holdings: list[Holding]) -> dict[int, Licence]:
+    """The licence held for each plan (the one ending last), by plan id."""
+    found: dict[int, Licence] = {}
+    for holding in holdings:  # already the one ending last first
+        found.setdefault(holding.licence.plan_id, holding.licence)
+    return found

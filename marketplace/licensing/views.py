@@ -20,7 +20,6 @@ from marketplace.licensing.missing_files import FileMissing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.view_helpers import acting_user, send_asset
-from marketplace.listings.vocab import PlanKind
 from marketplace.uow import keep_despite_error
 
 bp = Blueprint("licensing", __name__)
@@ -29,6 +28,24 @@ LICENCE = "/licences/<int:licence_id>"
 
 
 # ---------------------------------------------------------------- licences
+
+
+@bp.record_once
+def _offer_holdings(state) -> None:
+    """The catalog (which never imports licensing) asks what a user holds of a product through the app."""
+    state.app.extensions["product_holdings"] = licence_services.product_holdings
+
+
+@bp.app_context_processor
+def _licence_helpers() -> dict:
+    """For any page: the licences the signed-in user's organizations hold for a product (the product page shows
+    them), and why a product's downloads are paused."""
+    def holdings_of(product) -> list[licence_services.Holding]:
+        user = acting_user() if current_user.is_authenticated else None
+        return licence_services.product_holdings(db.session, user, product)
+
+    return {"holdings_of": holdings_of, "held_by_plan": licence_services.held_by_plan,
+            "downloads_paused": licence_services.downloads_paused, "LicenceStatus": LicenceStatus}
 
 
 def licence_or_404(licence_id: int) -> Licence:
@@ -55,7 +72,7 @@ def render_licence(licence: Licence, *, form: RenewForm | None = None, status: i
         status=current_status(licence),
         terms=terms_in_words(licence.terms, licence.plan_kind, licence.plan.billing_period),
         scenario=scenario_in_words(licence.scenario),
-        is_buyer=buyer, can_renew=buyer and licence.plan_kind == PlanKind.SUBSCRIPTION,
+        is_buyer=buyer, can_renew=buyer and licence_services.renewable(licence),
         form=form or RenewForm(formdata=None),
         error=error, LicenceStatus=LicenceStatus,
         status_reason=licence_services.status_reason_in_words(licence.status_reason),

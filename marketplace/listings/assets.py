@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.errors import NotFound, ValidationFailed
+from marketplace.jobs.outbox import enqueue_after_commit
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.services import require_edit, touch
 from marketplace.listings.vocab import AssetKind
@@ -21,6 +22,7 @@ from marketplace.storage import Storage
 
 mimetypes.add_type("application/geo+json", ".geojson")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+PROFILE_TASK = "catalog.profile"  # catalog.profile_store's job, named (the catalog sits above listings)
 
 
 def display_filename(name: str | None) -> str:
@@ -71,6 +73,8 @@ def upload_asset(
         storage.delete(key)
         raise
     touch(version)
+    # Its preview and column profile are computed off the request, once the upload is committed.
+    enqueue_after_commit(session, PROFILE_TASK, asset.id)
     record(session, actor_id=user.id, action="asset.uploaded", subject_type="asset", subject_id=asset.id,
            payload={"version_id": version.id, "kind": kind, "sha256": stored.sha256, "size": stored.size})
     return asset

@@ -35,7 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.chinese import to_simplified, to_traditional
 from marketplace.errors import DomainError
-from marketplace.listings.licences import licence_choices
+from marketplace.listings.licences import grouped_licence_choices
 from marketplace.listings.vocab import (
     AssetKind,
     BillingPeriod,
@@ -58,7 +58,24 @@ from marketplace.listings.vocab import (
 
 BLANK_DICTIONARY_ROWS = 3
 # What an INTEGER column holds; the services decide the sensible ranges.
-_FITS_COLUMN = NumberRange(max=2**31 - 1, message=_l("The number is too large."))
+_TOO_LARGE = NumberRange(max=2**31 - 1, message=_l("The number is too large."))
+
+
+def _FITS_COLUMN(form, field):  # noqa: N802 - used like the validators it wraps
+    """Too large only for a number: text that is no whole number already has its own message."""
+    if field.data is not None:
+        _TOO_LARGE(form, field)
+
+
+class WholeNumberField(IntegerField):
+    """An integer typed in a text box: "1.5" or "abc" is told to be a whole number."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_("Enter a whole number, e.g. 365.")) from None
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 
@@ -215,7 +232,9 @@ class SourceForm(FlaskForm):
     url = StringField(_l("Dataset URL"), validators=[Length(max=1000)], render_kw={"type": "url"})
     publisher = StringField(_l("Publisher"), validators=[Length(max=300)])
     # Unknown licences are refused by the service (one rule, one message), not by choice validation.
-    licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False)
+    licence_id = SelectField(_l("Licence"), choices=[], validate_choice=False,
+                             description=_l("Open-data licences and the portals' terms of use come first; search for "
+                                            "any other licence by its name or identifier."))
     attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
     usage = SelectField(_l("How the product uses it"), choices=_options(SourceUsage.choices),
                         default=SourceUsage.DERIVED.value, description=USAGE_HELP)
@@ -224,7 +243,13 @@ class SourceForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.licence_id.choices = _blank(licence_choices, _("— choose a licence —"))()
+        open_data, others = grouped_licence_choices()
+        # Groups without a label render as plain options: the blank choice first, then two optgroups.
+        self.licence_id.choices = {
+            None: [SelectChoice("", _("— choose a licence —"))],
+            _("Open-data licences"): [SelectChoice(value, text) for value, text in open_data],
+            _("Other licences"): [SelectChoice(value, text) for value, text in others],
+        }
 
     def to_data(self) -> dict:
         return {
@@ -235,6 +260,24 @@ class SourceForm(FlaskForm):
         }
 
 
+class SourceEditForm(FlaskForm):
+    """Correct a cited source in place: its title, address, publisher and attribution text."""
+
+    title = StringField(_l("Dataset title"), validators=[Length(max=300)])
+    url = StringField(_l("Dataset URL"), validators=[Length(max=1000)], render_kw={"type": "url"})
+    publisher = StringField(_l("Publisher"), validators=[Length(max=300)])
+    attribution = TextAreaField(_l("Attribution text"), render_kw={"rows": 2})
+    submit = SubmitField(_l("Save source"))
+
+    def fill(self, source) -> SourceEditForm:
+        for name in ("title", "url", "publisher", "attribution"):
+            getattr(self, name).data = getattr(source, name)
+        return self
+
+    def to_data(self) -> dict:
+        return {name: (getattr(self, name).data or "").strip() for name in ("title", "url", "publisher", "attribution")}
+
+
 class SourceUsageForm(FlaskForm):
     """Change how the product uses a source already cited."""
 
@@ -242,11 +285,15 @@ class SourceUsageForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+# A dataset of the shipped DATA.GOV.HK catalog metadata, so that the example works offline as typed.
+LOOKUP_EXAMPLE = "https://data.gov.hk/en-data/dataset/hk-td-sm_1-traffic-speed-map"
+
+
 class SourceLookupForm(FlaskForm):
     q = StringField(_l("DATA.GOV.HK dataset URL or name"), validators=[Length(max=1000)],
                     description=_l("Paste a dataset page address or its CKAN name; the add-source form is filled "
                                    "for you to review before saving."),
-                    render_kw={"placeholder": "https://data.gov.hk/en-data/dataset/hk-td-tis_15-traffic-speed-map"})
+                    render_kw={"placeholder": LOOKUP_EXAMPLE})
     submit = SubmitField(_l("Fill from DATA.GOV.HK"))
 
 
@@ -325,12 +372,12 @@ class PlanForm(FlaskForm):
                         render_kw={"inputmode": "decimal", "placeholder": "1200.00"})
     currency = SelectField(_l("Currency"), choices=_options(Currency.choices), default=Currency.HKD.value)
     requires_approval = BooleanField(_l("Each request needs our approval"))
-    licence_cap = IntegerField(_l("Licence cap"), validators=[Optional(), _FITS_COLUMN],
+    licence_cap = WholeNumberField(_l("Licence cap"), validators=[Optional(), _FITS_COLUMN],
                                description=_l("Most licences sold under this plan (exclusive data); empty for no cap."))
     permitted_uses = MultiCheckboxField(_l("Permitted uses"), choices=_options(PermittedUse.choices))
     prohibitions = MultiCheckboxField(_l("Prohibited"), choices=_options(Prohibition.choices))
     territory = SelectField(_l("Territory"), choices=_options(Territory.choices), default=Territory.HONG_KONG.value)
-    duration_days = IntegerField(_l("Duration (days)"), validators=[Optional(), _FITS_COLUMN],
+    duration_days = WholeNumberField(_l("Duration (days)"), validators=[Optional(), _FITS_COLUMN],
                                  description=_l("How long a licence lasts; empty for no end."))
     attribution_required = BooleanField(_l("Attribution required"), default=True)
     derivatives_allowed = BooleanField(_l("Derivatives allowed"), default=True)
@@ -389,6 +436,31 @@ class ComplianceForm(FlaskForm):
         self.cross_border_transfer.data = None if cross is None else ("yes" if cross else "no")
         self.attested_by_name.data = version.attested_by_name or default_name
         return self
+
+    def validate(self, extra_validators=None) -> bool:
+        """The form's checks, then the profile's own: important data states its reason, and only a complete
+        profile can be attested (its messages are the submission checklist's)."""
+        valid = super().validate(extra_validators)
+        data = self.to_data()
+        if data["classification"] == "important" and not data["classification_reason"]:
+            self.classification_reason.errors = [*self.classification_reason.errors,
+                                                 _("Important data needs a stated reason.")]
+            valid = False
+        if self.attest.data:
+            missing = {
+                "personal_info": (data["personal_info"], _("Declare the personal-information category.")),
+                "classification": (data["classification"], _("Declare the data classification level.")),
+                "source_legality": (data["source_legality"], _("State how the sources were lawfully obtained.")),
+                "cross_border_transfer": (data["cross_border_transfer"] is not None,
+                                          _("State whether data crosses borders.")),
+            }
+            for name, (given, message) in missing.items():
+                if not given:
+                    self[name].errors = [*self[name].errors, message]
+                    valid = False
+            if not all(given for given, _message in missing.values()):
+                self.form_errors.append(_("Complete the profile before attesting it: nothing was attested."))
+        return valid
 
     def to_data(self) -> dict:
         cross = self.cross_border_transfer.data

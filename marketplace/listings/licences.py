@@ -53,9 +53,29 @@ def get_licence(licence_id: str) -> LicenceInfo | None:
     return licence_catalog().get(licence_id)
 
 
+# What open data is usually published under, in the order a seller meets them: Creative Commons, Open Data Commons,
+# the UK Open Government Licence, then the portals' own terms of use. Everything else is behind the picker's search.
+OPEN_DATA_LICENCES = (
+    "CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODC-By-1.0", "ODbL-1.0", "PDDL-1.0", "OGL-UK-3.0",
+    *(lic.id for lic in PORTAL_TERMS),
+)
+
+
+def _choice(lic: LicenceInfo) -> tuple[str, str]:
+    return lic.id, f"{lic.name} ({lic.id})" if lic.kind == "spdx" else lic.name
+
+
 def licence_choices() -> list[tuple[str, str]]:
-    return [(lic.id, f"{lic.name} ({lic.id})" if lic.kind == "spdx" else lic.name)
-            for lic in licence_catalog().values() if not lic.deprecated]
+    return [_choice(lic) for lic in licence_catalog().values() if not lic.deprecated]
+
+
+def grouped_licence_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The licences a source may cite as two lists: the open-data licences (in ``OPEN_DATA_LICENCES`` order), then
+    every other current licence alphabetically."""
+    catalog = licence_catalog()
+    open_data = [_choice(catalog[i]) for i in OPEN_DATA_LICENCES if i in catalog]
+    first = set(OPEN_DATA_LICENCES)
+    return open_data, [c for c in licence_choices() if c[0] not in first]
 
 
 _URL_TO_LICENCE = {

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.accounts.auth import require_api_user
 from marketplace.chinese import script_of, to_simplified, to_traditional
 from marketplace.errors import NotFound
-from marketplace.listings.licences import licence_catalog
+from marketplace.listings.licences import OPEN_DATA_LICENCES, licence_catalog
 from marketplace.listings.opendata import lookup_source
 from marketplace.listings.schemas import LookupQuerySchema, SourceOutSchema
 
@@ -24,12 +24,18 @@ class LicenceOutSchema(Schema):
     url = fields.String()
     kind = fields.String()
     deprecated = fields.Boolean()
+    open_data = fields.Method("_open_data", metadata={
+        "description": "An open-data licence or a portal's terms of use: the ones the seller pages offer first."})
+
+    def _open_data(self, obj) -> bool:
+        return obj.id in OPEN_DATA_LICENCES
 
 
 @blp.route("/licences")
 @blp.response(200, LicenceOutSchema(many=True))
 def licences():
-    """Licences a source may cite: portal terms of use and the SPDX licence list."""
+    """Licences a source may cite: portal terms of use and the SPDX licence list (``open_data`` marks the open-data
+    licences and portal terms)."""
     return list(licence_catalog().values())
 
 

@@ -158,6 +158,11 @@ def _check_metadata(data: dict) -> None:
         raise ValidationFailed(_("Some fields are not valid."), errors)
 
 
+def check_metadata(data: dict) -> None:
+    """Refuse (ValidationFailed) descriptive fields the service would refuse, without saving anything."""
+    _check_metadata({k: v for k, v in data.items() if k in METADATA_FIELDS})
+
+
 def _normalise_lists(data: dict) -> dict:
     out = dict(data)
     for key in ("description_en", "description_zh"):
@@ -225,6 +230,11 @@ def _check_source(data: dict) -> None:
     errors = single_line_errors({key: data.get(key) for key in ("title", "publisher", "external_id")}) | errors
     if errors:
         raise ValidationFailed(_("The source is not valid."), errors)
+
+
+def check_source(data: dict) -> None:
+    """Refuse (ValidationFailed) source data the service would refuse, without saving anything."""
+    _check_source({k: v for k, v in data.items() if k in SOURCE_FIELDS})
 
 
 def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
@@ -320,7 +330,7 @@ def _check_plan(data: dict) -> None:
     if kind == PlanKind.FREE and amount != 0:
         errors["amount"] = [_("A free plan costs nothing: set the amount to 0.")]
     if kind in (PlanKind.ONE_TIME, PlanKind.SUBSCRIPTION) and amount <= 0:
-        errors["amount"] = [_("A paid plan needs a price above zero (in minor units, e.g. cents).")]
+        errors["amount"] = [_("A paid plan needs a price above zero.")]
     if amount < 0 or amount > 10**12:
         errors["amount"] = [_("The amount is out of range.")]
     if kind == PlanKind.SUBSCRIPTION and data.get("billing_period") not in tuple(BillingPeriod):
@@ -342,6 +352,11 @@ def _check_plan(data: dict) -> None:
         errors["share_alike"] = [_("Share-alike terms govern adaptations, so they need derivatives allowed.")]
     if errors:
         raise ValidationFailed(_("The plan is not valid."), errors)
+
+
+def check_plan(data: dict) -> None:
+    """Refuse (ValidationFailed) plan data the service would refuse, without saving anything."""
+    _check_plan(data)
 
 
 def _plan_values(data: dict) -> dict:

@@ -107,3 +107,18 @@ def status_words(status: object) -> str:
     """A version's or product's status (an enum member or its value) in the reader's language."""
     value = str(getattr(status, "value", status))
     return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value.replace("_", " ")
+
+
+# A listed version stays the product's ``listed_version`` after a suspension or delisting (the licences sold keep
+# it), so its own status still reads "listed": what it is to anyone reading is the product's status.
+WITHDRAWN_PRODUCT_STATES = frozenset({ProductStatus.SUSPENDED, ProductStatus.DELISTED})
+
+
+def version_status_shown(version_status: object, product_status: object) -> str:
+    """A version's status as pages show it (the value): a listed version of a suspended or delisted product is
+    "suspended" or "delisted", not "listed"."""
+    value = str(getattr(version_status, "value", version_status))
+    product = str(getattr(product_status, "value", product_status))
+    if value == VersionStatus.LISTED and product in WITHDRAWN_PRODUCT_STATES:
+        return product
+    return value

@@ -2,23 +2,26 @@
 plain-words formatting the templates use. No rules live here; those are in the services."""
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
 from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.listings import services
+from marketplace.listings import services, steps
+from marketplace.listings.form_errors import cell_attrs, form_problems, has_problems
 from marketplace.listings.forms import (
     ComplianceForm,
     DictionaryForm,
+    MetadataForm,
     NewVersionForm,
     PlanForm,
     SourceForm,
@@ -46,17 +49,6 @@ from marketplace.listings.vocab import (
     UpdateFrequency,
 )
 
-# Which workspace section each readiness problem belongs to, in page order.
-SECTIONS = (
-    ("overview", _l("Overview"), ("title_en", "title_zh", "description_en", "description_zh", "category", "regions",
-                              "update_frequency", "delivery_methods", "formats")),
-    ("sources", _l("Sources"), ("sources",)),
-    ("dictionary", _l("Data dictionary"), ("fields",)),
-    ("files", _l("Files"), ("assets",)),
-    ("plans", _l("Pricing plans"), ("plans",)),
-    ("compliance", _l("Compliance"), ("personal_info", "classification", "classification_reason", "source_legality",
-                                  "cross_border_transfer", "attestation")),
-)
 
 def acting_user():
     return current_user._get_current_object()
@@ -78,34 +70,72 @@ def load_version(product_id: int, number: int) -> ProductVersion:
 
 
 def workspace_url(version: ProductVersion, anchor: str | None = None) -> str:
-    url = url_for("seller.version", product_id=version.product_id, number=version.number)
-    return f"{url}#{anchor}" if anchor else url
+    """The editor step that shows ``anchor`` (a step's key or a section of the former one-page editor)."""
+    return steps.step_url(version, steps.step_for(anchor=anchor))
 
 
-def default_forms(version: ProductVersion) -> dict:
-    """Every form of the workspace, empty or filled from the version (never from the request)."""
-    return {
-        "source": SourceForm(formdata=None, prefix="source"),
-        "lookup": SourceLookupForm(formdata=None, prefix="lookup"),
-        "dictionary": DictionaryForm.for_rows(version.fields, prefix="dict"),
-        "upload": UploadForm(formdata=None, prefix="upload"),
-        "plan": PlanForm(formdata=None, prefix="plan"),
-        "compliance": ComplianceForm(formdata=None, prefix="compliance").fill(version, current_user.display_name),
-        "new_version": NewVersionForm(formdata=None, prefix="newversion"),
-    }
+def default_forms(version: ProductVersion, step: str) -> dict:
+    """The forms of one step, empty or filled from the version (never from the request)."""
+    if step == "sources":
+        return {"source": SourceForm(formdata=None, prefix="source"),
+                "lookup": SourceLookupForm(formdata=None, prefix="lookup")}
+    if step == "files":
+        return {"upload": UploadForm(formdata=None, prefix="upload")}
+    if step == "dictionary":
+        return {"dictionary": DictionaryForm.for_rows(version.fields, prefix="dict")}
+    if step == "plans":
+        return {"plan": PlanForm(formdata=None, prefix="plan")}
+    if step == "compliance":
+        return {"compliance": ComplianceForm(formdata=None, prefix="compliance").fill(
+            version, current_user.display_name)}
+    if step == "details":
+        return {"metadata": MetadataForm(formdata=None).fill(version)}
+    return {"new_version": NewVersionForm(formdata=None, prefix="newversion")}
 
 
-def readiness(version: ProductVersion) -> list[dict]:
-    """The submission checklist: each section with the problems the service still reports for it."""
-    problems = services.readiness_problems(version)
-    known = {key for _, _, keys in SECTIONS for key in keys}
-    checklist = []
-    for anchor, title, keys in SECTIONS:
-        messages = [m for key in keys for m in problems.get(key, [])]
-        if anchor == "overview":
-            messages += [m for key, ms in problems.items() if key not in known for m in ms]
-        checklist.append({"anchor": anchor, "title": title, "problems": messages})
-    return checklist
+# The forms whose save replaces what the step holds, by step: their pages carry a stamp of what was saved when
+# they were opened, so that a save from an older window is caught instead of silently undoing a newer one.
+STAMPED_FORMS = {"details": "metadata", "dictionary": "dictionary", "compliance": "compliance"}
+STAMP_FIELD = "saved_stamp"
+_NOT_STAMPED = {"csrf_token", "submit", "attest", "attested_by_name"}
+
+
+def _saved_values(version: ProductVersion, step: str) -> dict:
+    form = default_forms(version, step)[STAMPED_FORMS[step]]
+    return {name: value for name, value in form.data.items() if name not in _NOT_STAMPED}
+
+
+def step_stamp(version: ProductVersion, step: str) -> str | None:
+    """A short digest of what ``step`` holds now (None for a step that only adds things)."""
+    if step not in STAMPED_FORMS:
+        return None
+    values = json.dumps(_saved_values(version, step), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
+def plan_stamp(plan: PricingPlan) -> str:
+    """A short digest of what a pricing plan holds now (its edit page carries it, as the steps do theirs)."""
+    data = {k: v for k, v in PlanForm(formdata=None).fill(plan).data.items() if k not in _NOT_STAMPED}
+    values = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
+def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[str, str]] | None:
+    """None when the step holds what it held when its form was opened (or the post carries no stamp); else what
+    is saved now, as (field label, saved value) for each field whose saved value differs from the input."""
+    sent = request.form.get(STAMP_FIELD)
+    if not sent or sent == step_stamp(version, step):
+        return None
+    saved = _saved_values(version, step)
+    return [(str(form[name].label.text), _shown(value)) for name, value in saved.items()
+            if name in form and form[name].data != value] or [(_("All fields"), _("as shown below"))]
+
+
+def _shown(value) -> str:
+    if isinstance(value, list | tuple):
+        return i18n.gettext(", ").join(
+            str(v.get("name") or "") if isinstance(v, dict) else str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)
 
 
 # What other packages show on the workspace, by template variable, for one version (review adds its case: it builds
@@ -115,30 +145,58 @@ WORKSPACE_EXTRAS: list[Callable[[ProductVersion], dict[str, Any]]] = []
 
 def render_workspace(product: DataProduct, version: ProductVersion, *, status: int = 200, forms: dict | None = None,
                      error: str | None = None, notice: str | None = None, inference=None, inferred_from=None,
-                     prescreen=None):
-    """The product workspace for one version; ``forms`` replaces defaults (a form being corrected);
-    ``prescreen`` is a pre-screen report the seller just asked for ("check my listing")."""
-    all_forms = default_forms(version) | (forms or {})
+                     prescreen=None, step: str | None = None, **page):
+    """One step of the editor for one version: ``step`` names it, else the step of the form being corrected
+    (``forms`` replaces that step's defaults, input kept), else review and submit; ``prescreen`` is a pre-screen
+    report the seller just asked for ("check my listing"). ``page`` goes to the template as is."""
+    step = step or steps.step_for(forms)
+    # A refusal of a form shown with its errors is said once, in the form's summary, not again in a banner.
+    corrected = [form for form in (forms or {}).values() if has_problems(form)]
+    if error and corrected:
+        if error not in corrected[0].form_errors:
+            corrected[0].form_errors.insert(0, error)
+        error = None
+    stamp = page.pop("stamp", None) or (request.form.get(STAMP_FIELD) if request.method == "POST" else None) \
+        or step_stamp(version, step)
+    all_forms = default_forms(version, step) | (forms or {})
     latest = product.latest_version
+    checklist = steps.readiness(version)
+    extras = {name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()}
+    requested = requested_changes(version, extras.get("review_case"))
     return render_template(
-        "seller/product.html", product=product, version=version, forms=all_forms,
-        editable=version.status in EDITABLE_VERSION_STATES, checklist=readiness(version),
+        "seller/product.html", product=product, version=version, forms=all_forms, step=step,
+        steps=steps.progress(version, step, checklist, steps.visit(version, step), requested),
+        missing=next((item["problems"] for item in checklist if item["anchor"] == step), []),
+        next_step=steps.BY_KEY[steps.next_step(step)],
+        next_step_url=steps.step_url(version, steps.next_step(step)),
+        step_title=steps.BY_KEY[step].title,
+        editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,
-        **{name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()},
+        requested=requested, stamp=stamp, stamp_field=STAMP_FIELD,
+        **extras, **page,
     ), status
 
 
-def refused(product: DataProduct, version: ProductVersion, exc: DomainError, forms: dict | None = None):
-    """Re-render the workspace after a service refused: 422 invalid, 409 not editable, 413 too large."""
+def requested_changes(version: ProductVersion, case) -> Any:
+    """The review round whose requested changes the seller still has to make, or None."""
+    if case is None or not case.rounds or version.status.value != "changes_requested":
+        return None
+    return case.rounds[-1]
+
+
+def refused(product: DataProduct, version: ProductVersion, exc: DomainError, forms: dict | None = None,
+            step: str | None = None):
+    """Re-render the step after a service refused: 422 invalid, 409 not editable, 413 too large."""
     db.session.rollback()
     if isinstance(exc, NotFound):
         abort(404, exc.message)
-    return render_workspace(product, version, status=exc.status, forms=forms, error=exc.message)
+    return render_workspace(product, version, status=exc.status, forms=forms, error=exc.message, step=step)
 
 
 def done(version: ProductVersion, message: str, anchor: str | None = None):
+    """Flash ``message`` and go to the step ``anchor`` names (review and submit without one)."""
     flash(message, "success")
     return redirect(workspace_url(version, anchor))
 
@@ -262,6 +320,26 @@ def terms_words(plan: PricingPlan) -> list[str]:
     return words
 
 
+FIRST_VERSION = "First version."
+
+
+@lru_cache(maxsize=1)
+def _automatic_changelogs() -> frozenset[str]:
+    # The changelog a new product's first version gets, as stored: in the language of whoever created it.
+    words = {FIRST_VERSION}
+    for tag in i18n.LOCALES:
+        with i18n.in_locale_of(tag):
+            words.add(i18n.gettext(FIRST_VERSION))
+    return frozenset(words)
+
+
+def changelog_words(text: str | None) -> str | None:
+    """A version's changelog to show: the automatic one in the reader's language, a seller's as written."""
+    if text and text.strip() in _automatic_changelogs():
+        return i18n.gettext(FIRST_VERSION)
+    return text
+
+
 def can_infer(asset: Asset) -> bool:
     return looks_inferable(asset.filename, asset.content_type)
 
@@ -269,6 +347,7 @@ def can_infer(asset: Asset) -> bool:
 TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
+    "form_problems": form_problems, "cell_attrs": cell_attrs, "changelog_words": changelog_words,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
     "PlanKind": PlanKind,

@@ -103,9 +103,11 @@ def lock_plan(session: Session, plan_id: int) -> None:
 
 
 def licences_held(session: Session, plan_id: int) -> int:
-    """Orders holding one of the plan's licences: sold, or being paid for."""
+    """Orders holding one of the plan's licences: sold, or being paid for. A renewal continues a licence already
+    counted and takes none."""
     return session.scalar(
-        select(func.count(Order.id)).where(Order.plan_id == plan_id, Order.status.in_(HOLDS_LICENCE))
+        select(func.count(Order.id)).where(Order.plan_id == plan_id, Order.status.in_(HOLDS_LICENCE),
+                                           Order.renews_order_id.is_(None))
     ) or 0
 
 

@@ -13,7 +13,15 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField, Submit
 from wtforms.validators import Length
 
 from marketplace.licensing.forms import IdempotentForm
-from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
+from marketplace.licensing.scenario import (
+    MAX_DESCRIPTION,
+    MAX_EXPECTED_USERS,
+    MIN_DESCRIPTION,
+    Purpose,
+    Sector,
+    allowed_purposes,
+    allowed_territories,
+)
 from marketplace.listings.vocab import Territory
 
 
@@ -53,6 +61,19 @@ class LicenceRequestForm(IdempotentForm):
         self.organization_id.choices = [SelectChoice(str(o.id), o.name) for o in organizations]
         if not self.is_submitted() and len(organizations) == 1:
             self.organization_id.data = str(organizations[0].id)
+        return self
+
+    def limit_to(self, terms) -> LicenceRequestForm:
+        """Offer only the purposes and territories the plan's terms allow (the service still checks what comes);
+        a single territory is chosen already."""
+        purposes = allowed_purposes(terms)
+        territories = allowed_territories(terms)
+        self.purpose.choices = [SelectChoice("", _("— choose —")),
+                                *(SelectChoice(p.value, p.label) for p in purposes)]
+        self.territory.choices = [SelectChoice("", _("— choose —")),
+                                  *(SelectChoice(t.value, t.label) for t in territories)]
+        if not self.is_submitted() and len(territories) == 1:
+            self.territory.data = territories[0].value
         return self
 
     def organization(self) -> int:

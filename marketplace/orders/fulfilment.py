@@ -14,6 +14,7 @@ from marketplace.audit.services import record
 from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.licensing.models import Licence
+from marketplace.licensing.services import held_plan_licence
 from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.vocab import BillingPeriod, PlanKind
 from marketplace.notifications.services import notify_organization
@@ -44,8 +45,11 @@ def fulfil(session: Session, order: Order) -> Licence:
     start = now
     if order.renews_order_id:
         previous = session.scalar(select(Licence).where(Licence.order_id == order.renews_order_id))
-        if previous is not None and previous.status == LicenceStatus.ACTIVE and previous.valid_until:
-            start = max(now, previous.valid_until)  # a renewal continues where the lapsing period ends
+        held = held_plan_licence(session, order.buyer_organization_id, plan.id)  # renewed already: its end
+        ends = [lic.valid_until for lic in (previous, held)
+                if lic is not None and lic.status == LicenceStatus.ACTIVE and lic.valid_until]
+        if ends:
+            start = max(now, *ends)  # a renewal continues where the current period ends
     terms = plan.terms.to_dict()
     licence = Licence(
         serial=_serial(now), order_id=order.id, buyer_organization_id=order.buyer_organization_id,
@@ -64,7 +68,8 @@ def fulfil(session: Session, order: Order) -> Licence:
                  _l("Your licence for %(product)s is active. Download the data from My licences.",
                     product=lazy_title_of(order.version)))
     notify_organization(session, order.seller_organization, _l("Licence %(serial)s sold", serial=licence.serial),
-                        _l("%(buyer)s licensed “%(plan)s” (%(number)s).", buyer=order.buyer_organization.name,
-                           plan=plan.name, number=order.number),
+                        _l("%(buyer)s licensed “%(plan)s” of %(product)s (%(number)s).",
+                           buyer=order.buyer_organization.name, plan=plan.name, product=lazy_title_of(order.version),
+                           number=order.number),
                         link=f"/seller/{order.seller_organization.slug}/sales")
     return licence

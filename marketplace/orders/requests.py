@@ -22,11 +22,12 @@ from marketplace.audit.services import record
 from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.i18n import day
 from marketplace.licensing.models import Licence
 from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_conflicts
+from marketplace.licensing.services import held_plan_licence, renewable
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
 from marketplace.listings.states import ProductStatus
-from marketplace.listings.vocab import PlanKind
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.checkout import close_checkout
 from marketplace.orders.common import (
@@ -144,6 +145,23 @@ def _refuse_open_order(session: Session, organization_id: int, plan: PricingPlan
                        {"plan_id": [_("An order for this plan is already in progress.")]})
 
 
+def _refuse_held_plan(session: Session, organization_id: int, plan: PricingPlan, renews: Order | None) -> None:
+    """Conflict if the organization already holds the plan (call with the plan locked): with no expiry there is
+    nothing more to buy; with an expiry only a renewal, which continues from the current end, is taken."""
+    held = held_plan_licence(session, organization_id, plan.id)
+    if held is None:
+        return
+    if held.valid_until is None:
+        raise Conflict(_("Your organization already holds “%(plan)s” with no expiry (licence %(serial)s): there is "
+                         "nothing more to order.", plan=plan.name, serial=held.serial),
+                       {"plan_id": [_("Your organization already holds this plan.")]})
+    if renews is None:
+        raise Conflict(_("Your organization already holds “%(plan)s” until %(end)s (licence %(serial)s). Renew "
+                         "that licence to extend it from its current end.", plan=plan.name, end=day(held.valid_until),
+                         serial=held.serial),
+                       {"plan_id": [_("Your organization already holds this plan; renew it instead.")]})
+
+
 def request_licence(session: Session, user: User, req: LicenceRequest, *, renews: Order | None = None) -> Order:
     """Open an order for a plan with a checked scenario and route it: to the seller, to payment, or (free plan)
     straight to a licence. Repeating a request with the same idempotency key returns the first order."""
@@ -154,8 +172,9 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
                 renews: Order | None = None) -> tuple[Order, bool]:
     """``request_licence``, and whether this call created the order (False: the idempotency key's first order).
 
-    The open-order rule and the cap are checked with the plan locked, so simultaneous requests of one organization
-    for one plan open one order (the others get 409), and a racing repeat of one key gets the first order."""
+    The open-order rule, the held-plan rule and the cap are checked with the plan locked, so simultaneous requests
+    of one organization for one plan open one order (the others get 409), a plan the organization holds is not sold
+    to it again (only renewed, when it has an end), and a racing repeat of one key gets the first order."""
     key = _idempotency_key(req.idempotency_key)
     earlier = _placed_before(session, user, key, req)
     if earlier is not None:
@@ -168,7 +187,8 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
     if earlier is not None:
         return earlier, False
     _refuse_open_order(session, req.organization_id, plan)
-    if not needs_seller:
+    _refuse_held_plan(session, req.organization_id, plan, renews)
+    if not needs_seller and renews is None:  # a renewal continues a licence the cap counted already
         take_licence(session, plan)
     product = plan.version.product
     now = utcnow()
@@ -230,7 +250,8 @@ def approve_order(session: Session, user: User, order: Order, message: str = "")
 
     def licence_left(_state: OrderStatus) -> None:
         lock_plan(session, order.plan_id)  # the order is locked already: orders before plans, everywhere
-        take_licence(session, order.plan)
+        if order.renews_order_id is None:  # a renewal continues a licence the cap counted already
+            take_licence(session, order.plan)
 
     move_order(session, user, order, OrderAction.APPROVE, actor, check=licence_left, message=message)
     order.decision_message, order.deadline = message, None
@@ -312,10 +333,11 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
 
 
 def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
-    """The plan a subscription renews on: the same plan if still offered, else the listed version's plan of the
-    same name and kind."""
-    if licence.plan_kind != PlanKind.SUBSCRIPTION:
-        raise Conflict(_("Only subscriptions are renewed; buy a new licence instead."))
+    """The plan a licence with an end renews on (a subscription, or a one-time licence for a period): the same plan
+    if still offered, else the listed version's plan of the same name and kind. A licence with no expiry, or a
+    revoked one, is not renewed (Conflict)."""
+    if not renewable(licence):
+        raise Conflict(_("Only a licence with an end date is renewed; this one needs no renewal."))
     try:
         return purchasable_plan(session, licence.plan_id)
     except NotFound:
@@ -324,15 +346,15 @@ def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
             raise NotFound(_("This product is not offered any more.")) from None
         plan = session.scalar(select(PricingPlan).where(
             PricingPlan.version_id == product.listed_version_id, PricingPlan.name == licence.plan.name,
-            PricingPlan.kind == PlanKind.SUBSCRIPTION))
+            PricingPlan.kind == licence.plan_kind))
         if plan is None:
-            raise NotFound(_("This subscription is not offered any more; choose one of the current plans.")) from None
+            raise NotFound(_("This plan is not offered any more; choose one of the current plans.")) from None
         return plan
 
 
 def renew_licence(session: Session, user: User, licence: Licence, *, accept_terms: bool,
                   idempotency_key: str = "") -> Order:
-    """Renewal is a new order for the subscription, with the same scenario, continuing the current period; only
+    """Renewal is a new order for the licence's plan, with the same scenario, continuing the current period; only
     the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
     require(user, Permission.VIEW_ORDER, licence)
     plan = renewal_plan(session, licence)

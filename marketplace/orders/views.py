@@ -17,6 +17,8 @@ from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
+from marketplace.licensing.services import licensed_assets
+from marketplace.licensing.states import LicenceStatus
 from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user
@@ -85,7 +87,7 @@ def request_licence(slug: str, plan_id: int):
     user = acting_user()
     seller_id = plan.version.product.organization_id
     organizations = [o for o in order_services.buyer_organizations(db.session, user) if o.id != seller_id]
-    form = LicenceRequestForm().set_organizations(organizations)
+    form = LicenceRequestForm().set_organizations(organizations).limit_to(plan.terms)
     if not form.validate_on_submit():
         return _request_page(plan, form, organizations, status=422 if form.is_submitted() else 200)
     req = order_services.LicenceRequest(
@@ -122,6 +124,8 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None):
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),
+        files=licensed_assets(db.session, [order.licence])[order.licence.id] if order.licence else [],
+        LicenceStatus=LicenceStatus,
     ), status
 
 

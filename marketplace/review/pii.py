@@ -77,6 +77,7 @@ class ScanResult:
     total_rows: int = 0
     total_exact: bool = True
     stopped_by: str = ""  # "rows" (the row cap) or "cells" (the cell budget) when truncated
+    bytes_read: int | None = None  # where in the file the scan stopped, when truncated (None: not known)
 
     @property
     def scope(self) -> str:
@@ -84,13 +85,13 @@ class ScanResult:
 
 
 def scan_scope(rows_scanned: int, truncated: bool, total_rows: int | None, total_exact: bool) -> str:
-    """ "" for a whole file, else what a scan covered: "the first 200,000 rows of 1,234,567" (or "of more than
+    """ "" for a whole file, else what a scan covered: "the first 200,000 of 1,234,567 rows" (or "of more than
     2,200,000" when the rest was not counted to the end, or its count is not known)."""
     if not truncated:
         return ""
     at_least = max(total_rows or rows_scanned, rows_scanned)
     total = f"{at_least:,}" if total_exact else f"more than {at_least:,}"
-    return f"the first {rows_scanned:,} rows of {total}"
+    return f"the first {rows_scanned:,} of {total} rows"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -395,6 +396,7 @@ def scan_file(
     told the rows read so far every ``PROGRESS_ROWS`` rows.
     """
     fmt, rows, truncated, error, stopped_by, inside = None, 0, False, None, "", False
+    stopped_at: int | None = None
     tally = _Tally()
     cells: Iterator[Any] = iter(())
     try:
@@ -407,6 +409,7 @@ def scan_file(
             if item is RECORD:
                 if rows >= max_rows or budget <= 0:
                     truncated, stopped_by = True, "rows" if rows >= max_rows else "cells"
+                    stopped_at = _position(stream)
                     break
                 rows += 1
                 if progress is not None and rows % PROGRESS_ROWS == 0:
@@ -416,6 +419,7 @@ def scan_file(
                 budget -= 1
             else:  # the budget ran out inside a record: the scan stops there
                 truncated, stopped_by, inside = True, "cells", True
+                stopped_at = _position(stream)
                 break
     except UnsupportedFile as exc:
         error = exc.message
@@ -434,7 +438,15 @@ def scan_file(
     else:
         total, exact = rows, True
     name_strength.cache_clear()  # the values judged are the file's: none stays in memory after its scan
-    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact, stopped_by)
+    return ScanResult(filename, fmt, rows, truncated, tally.findings(), error, total, exact, stopped_by, stopped_at)
+
+
+def _position(stream: BinaryIO) -> int | None:
+    """How far into the file a scan has read (with the reader's read-ahead), if the stream can tell."""
+    try:
+        return int(stream.tell())
+    except Exception:  # noqa: BLE001 - a stream that cannot tell just leaves the size out
+        return None
 
 
 def _count_rest(cells: Iterator[Any], rows: int, more: int) -> tuple[int, bool]:

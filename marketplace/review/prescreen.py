@@ -32,7 +32,7 @@ from marketplace.listings.vocab import (
 from marketplace.review import pii
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.licence_rules import check_licences, licence_profile
-from marketplace.review.prescreen_report import Finding, PrescreenReport, ScannedFile
+from marketplace.review.prescreen_report import PARTIAL_CLEAN, Finding, PrescreenReport, ScannedFile
 from marketplace.review.prescreen_words import as_stored
 from marketplace.storage import Storage
 
@@ -124,7 +124,8 @@ def run_prescreen(version: ProductVersion, storage: Storage, *, max_rows: int | 
         ScannedFile(f.asset.filename, ", ".join(f.kinds), f.scan.format if f.scan else None,
                     f.scan.rows_scanned if f.scan else 0, f.scan.truncated if f.scan else False,
                     (f.scan.error if f.scan else "not a CSV, JSON or GeoJSON file"),
-                    f.scan.total_rows if f.scan else 0, f.scan.total_exact if f.scan else True)
+                    f.scan.total_rows if f.scan else 0, f.scan.total_exact if f.scan else True,
+                    f.scan.bytes_read if f.scan and f.scan.truncated else None, f.asset.size)
         for f in files
     )
     return PrescreenReport(tuple(findings), scanned, utcnow())
@@ -254,15 +255,17 @@ def _personal_information(version: ProductVersion, files: list[_FileFacts]) -> l
         scanned_files = sum(1 for f in files if f.scan and not f.scan.error)
         clean = {"files": scanned_files, "rows": rows, "declared": declared.value if declared else "none",
                  "partial": [[_named(file, kinds), counts] for _name, _scope, file, kinds, counts, _cells in partial]}
-        out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
-                           f"{'Passed on' if partial else 'Scanned'} "
-                           f"{sum(1 for f in files if f.scan and not f.scan.error)} file(s), {rows:,} row(s){only}: "
-                           f"no personal information found, consistent with the declaration "
-                           f"({declared.value if declared else 'none'}).",
-                           text=N_("Passed on %(files)s file(s), %(rows)s row(s)%(partial)s: no personal information "
-                                   "found, consistent with the declaration (%(declared)s).") if partial else
-                           N_("Scanned %(files)s file(s), %(rows)s row(s): no personal information found, consistent "
-                              "with the declaration (%(declared)s)."), values=clean))
+        if partial:  # what was scanned is clean, but a file read only in part never passes
+            out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", REVIEW,
+                               f"Scanned {scanned_files} file(s), {rows:,} row(s){only}: no personal information "
+                               f"found in what was scanned; not checked beyond.",
+                               text=PARTIAL_CLEAN, values=clean))
+        else:
+            out.append(Finding(I.PERSONAL_INFORMATION, "scan_clean", PASS,
+                               f"Scanned {scanned_files} file(s), {rows:,} row(s): no personal information found, "
+                               f"consistent with the declaration ({declared.value if declared else 'none'}).",
+                               text=N_("Scanned %(files)s file(s), %(rows)s row(s): no personal information found, "
+                                       "consistent with the declaration (%(declared)s)."), values=clean))
     for name, scope, file, kinds, counts, by_cells in partial:
         cap = "the cell budget" if by_cells else "the row cap"
         out.append(Finding(I.PERSONAL_INFORMATION, "scan_partial", REVIEW,

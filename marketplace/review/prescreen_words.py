@@ -43,10 +43,10 @@ def readable(values: dict) -> dict:
 
 
 def scope_words(scanned: int, total: int, exact: bool) -> str:
-    """What a partial scan covered, in the reader's words: "the first 200,000 rows of 1,234,567"."""
+    """What a partial scan covered, in the reader's words: "the first 200,000 of 1,234,567 rows"."""
     if exact:
-        return _("the first %(scanned)s rows of %(total)s", scanned=number(scanned), total=number(total))
-    return _("the first %(scanned)s rows of more than %(total)s", scanned=number(scanned), total=number(total))
+        return _("the first %(scanned)s of %(total)s rows", scanned=number(scanned), total=number(total))
+    return _("the first %(scanned)s of more than %(total)s rows", scanned=number(scanned), total=number(total))
 
 
 def file_name(file: str, kinds) -> str:

@@ -72,8 +72,8 @@ class FindingSchema(Schema):
 class PrescreenSchema(Schema):
     outcome = fields.String(metadata={"enum": [o.value for o in PrescreenOutcome]})
     summary = fields.String(metadata={"description": "The outcome in words, saying what a partial scan covered: "
-                                                     "\"passed on the first 200,000 rows of 1,234,567 of big.csv "
-                                                     "(deliverable) only\"."})
+                                                     "\"scanned the first 200,000 of 1,234,567 rows of big.csv "
+                                                     "(deliverable); not checked beyond, so it needs review\"."})
     complete = fields.Boolean(metadata={"description": "Whether every file was scanned to its end (none stopped at "
                                                        "the row cap)."})
     ran_at = fields.DateTime()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -98,11 +97,10 @@ def _text(value: str | None, field: str, required: bool = True) -> str:
 
 
 def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
-    """Run the automated pre-screen on a version now, without submitting it ("check my listing"), reading at most
-    PRESCREEN_CHECK_MAX_ROWS rows and PRESCREEN_CHECK_MAX_CELLS values per file (the full scan runs in the worker
-    when the version is submitted)."""
-    return run_prescreen(version, storage, max_rows=max_rows or current_app.config["PRESCREEN_CHECK_MAX_ROWS"],
-                         max_cells=current_app.config["PRESCREEN_CHECK_MAX_CELLS"])
+    """Run the automated pre-screen on a version now, without submitting it ("check my listing"), with the caps of
+    the scan the worker runs on submission (PRESCREEN_MAX_ROWS, PRESCREEN_MAX_CELLS): the seller and the reviewer
+    see the same extent for the same file."""
+    return run_prescreen(version, storage, max_rows=max_rows)
 
 
 def submit_version(

@@ -59,6 +59,11 @@ def submit(product_id: int, number: int):
     try:
         review.submit_version(db.session, acting_user(), version, _storage(), note=request.form.get("note", ""))
     except DomainError as exc:
+        note_errors = (exc.errors or {}).get("note") if isinstance(exc.errors, dict) else None
+        if note_errors:  # said beside the note, which is shown again as typed
+            db.session.rollback()
+            return render_workspace(version.product, version, status=exc.status, note_errors=note_errors,
+                                    submit_error=exc.message)
         return refused(version.product, version, exc)
     return done(version, _("Version %(label)s submitted for compliance review. It is read-only now.",
                            label=version.label))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.bilingual import title_of
+from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
+from marketplace.catalog.product_views import chosen_sample
 from marketplace.chinese import script_of
 from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
@@ -31,6 +33,7 @@ from marketplace.listings.states import (
     Actor,
     VersionAction,
     VersionStatus,
+    version_status_shown,
 )
 from marketplace.listings.view_helpers import acting_user, send_asset
 from marketplace.review import pii
@@ -97,8 +100,12 @@ def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int
     actions = VERSION_LIFECYCLE.actions_from(version.status, [Actor.REVIEWER])
     own_org = review.conflicted(db.session, user, case.organization_id)
     mine = version.status == VersionStatus.IN_REVIEW and case.reviewer_id == user.id
+    sample, samples = chosen_sample(version, request.args.get("sample", type=int))
+    preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
     return render_template(
         "review/case.html", case=case, version=version, product=case.product, round=round_,
+        sample=sample, samples=[sample] if sample else [], case_samples=samples, preview=preview,
+        limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
         report=PrescreenReport.from_dict(round_.prescreen or {}), form=form or ReviewForm.for_round(round_),
         editable=mine and not own_org, own_org=own_org, error=error,
         can_claim=VersionAction.CLAIM in actions and not own_org,
@@ -297,7 +304,7 @@ def detail_items(details: dict | None) -> list[tuple[str, str]]:
 
 @bp.app_template_global()  # the pre-screen macros are imported without context, on the seller's pages too
 def prescreen_summary(stored: dict | None) -> str:
-    """A stored pre-screen report's outcome in the reader's words ("passed on the first 200,000 rows of ... only")."""
+    """A stored pre-screen report's outcome in the reader's words ("scanned the first 200,000 rows of ...")."""
     if not stored:
         return ""
     try:
@@ -310,3 +317,9 @@ def prescreen_summary(stored: dict | None) -> str:
 def kind_words(kinds: str) -> str:
     """A scanned file's roles ("sample, deliverable") in the reader's words."""
     return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))
+
+
+@bp.app_template_global()  # the admin's pages show versions too
+def version_status(version) -> str:
+    """A version's status as pages show it: the listed version of a suspended or delisted product says so."""
+    return version_status_shown(version.status, version.product.status)

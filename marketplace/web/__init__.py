@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 import markdown as md
 import nh3
-from flask import Flask, current_app, render_template, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -57,7 +59,39 @@ def render_domain_error(error: DomainError):
                            message=error.message), error.status, error_headers(error)
 
 
+_SECRET_FIELDS = ("password", "secret", "token", "otp", "code")
+
+
+def _from_this_site() -> bool:
+    """Whether the request's Origin (its Referer when the browser sent no Origin) is this site."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin or origin == "null":
+        return False
+    sent = urlsplit(origin)
+    here = urlsplit(request.host_url)
+    return (sent.scheme, sent.netloc) == (here.scheme, here.netloc)
+
+
+def render_csrf_error(error: CSRFError):
+    """A form of this site posted with a token that is no longer valid (the user logged in again in another window,
+    or the token expired): the fields as sent, shown again with a fresh token so that one click sends them again.
+    Any other refusal (a post from another site, no form at all) is the plain 400."""
+    if request.method != "POST" or not request.form or not _from_this_site():
+        handler = current_app.error_handler_spec[None][None].get(HTTPException)
+        return handler(error) if handler else render_http_error(error)
+    # Secrets are never written into a page: the user types them again.
+    secret = [name for name in request.form if any(word in name.lower() for word in _SECRET_FIELDS)]
+    fields = [(name, values) for name, values in request.form.lists() if name != "csrf_token" and name not in secret]
+    files = [name for name, file in request.files.items(multi=True) if file and file.filename]
+    target = request.full_path.rstrip("?")
+    back = request.headers.get("Referer") if urlsplit(request.headers.get("Referer") or "").netloc == \
+        urlsplit(request.host_url).netloc else None
+    return render_template("form_expired.html", fields=fields, files=files, secrets=bool(secret), target=target,
+                           back=back), 400
+
+
 def init_web(app: Flask) -> None:
+    app.register_error_handler(CSRFError, render_csrf_error)
     app.jinja_env.filters["markdown"] = render_markdown
     # Form errors are translated from our catalogs by marketplace.library_messages, not by WTForms' own.
     app.config.setdefault("WTF_I18N_ENABLED", False)

@@ -5,7 +5,9 @@ are skipped only when no Chromium is installed at all.
 """
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +125,11 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
     # After log-in the pages speak the user's saved language, so the log-out button is found by its form.
     expect(page.locator("form[action='/logout'] button", has_text=email)).to_be_visible()
+
+
+@pytest.fixture
+def artifacts(request) -> Path:
+    """The folder kept after the run for this test's screenshots: test-artifacts/<test name>/ (gitignored)."""
+    folder = Path(request.config.rootpath) / "test-artifacts" / re.sub(r"[^\w.\-\[\]]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

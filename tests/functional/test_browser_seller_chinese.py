@@ -35,7 +35,7 @@ from marketplace.listings.vocab import (
 )
 from tests.functional.conftest import SELLER_EMAIL, SELLER_NAME, SELLER_PASSWORD, log_in
 from tests.functional.english import no_english, typed_content, words
-from tests.functional.test_browser_seller import DATASET_NAME, DATASET_TITLE, SAMPLE_FILE, flash, form
+from tests.functional.test_browser_seller import DATASET_NAME, DATASET_TITLE, SAMPLE_FILE, flash, form, step
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
 
@@ -49,8 +49,8 @@ DESCRIPTION_EN = "Locations of **every** traffic detector on strategic roads."
 class Journey:
     """One seller's walk through the workspace in locale ``tag``, checking each page for English."""
 
-    def __init__(self, page: Page, app, tag: str, tmp_path):
-        self.page, self.app, self.tag, self.tmp_path = page, app, tag, tmp_path
+    def __init__(self, page: Page, app, tag: str, artifacts):
+        self.page, self.app, self.tag, self.artifacts = page, app, tag, artifacts
         self.tr, self.label = words(app, tag)
         self.title_en = f"Hong Kong Traffic Detectors ({tag})"
 
@@ -61,7 +61,11 @@ class Journey:
         allow = [self.title_en, DATASET_TITLE, SAMPLE_FILE.name, *COLUMNS, *typed_content(self.app)]
         no_english(self.page, self.tag, allow)
         if shot:
-            self.page.screenshot(path=str(self.tmp_path / f"{shot}-{self.tag}.png"), full_page=True)
+            self.page.screenshot(path=str(self.artifacts / f"{shot}-{self.tag}.png"), full_page=True)
+
+    def step(self, title: str) -> None:
+        """Open a step of the editor from its progress indicator."""
+        step(self.page, self.tr(title))
 
     def by_label(self, scope, text: str, **values):
         return scope.get_by_label(self.tr(text, **values), exact=True)
@@ -96,9 +100,11 @@ class Journey:
                                             "plans.", title=TITLE_ZH[self.tag]))  # the reader's language first
         expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE_ZH[self.tag])
         expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('draft')}")
+        expect(page.locator(".editor-steps [aria-current=step]")).to_contain_text(tr("Sources"))
         self.check("seller-draft")
 
     def overview(self) -> None:
+        self.step("Review and submit")
         overview = self.page.locator("#overview")
         expect(overview.locator(".prose[lang|=zh] strong")).to_have_text("所有")
         expect(overview.locator(".prose[lang=en] strong")).to_have_text("every")
@@ -108,32 +114,35 @@ class Journey:
 
     def add_source(self) -> None:
         page, tr = self.page, self.tr
-        lookup = form(page, "/sources/lookup#sources")
+        self.step("Sources")
+        lookup = form(page, "/sources/lookup")
         self.by_label(lookup, "DATA.GOV.HK dataset URL or name").fill(DATASET_NAME)
         self.button(lookup, "Look up").click()
         found = tr("Found “%(title)s”. Review the details below, then add the source.", title=DATASET_TITLE)
         expect(page.get_by_role("status").filter(has_text=DATASET_TITLE)).to_have_text(found)
         self.check()
-        source = form(page, "/sources#sources")
+        source = form(page, "/sources")
         expect(self.by_label(source, "Dataset title")).to_have_value(DATASET_TITLE)
         self.button(source, "Add source").click()
         expect(flash(page)).to_have_text(tr("Source added."))
         expect(page.locator("#sources table")).to_contain_text(DATASET_TITLE)
-        self.check()
+        self.check("seller-step-sources")
 
     def upload(self, kind: AssetKind) -> None:
         page, tr = self.page, self.tr
-        uploader = form(page, "/assets#files")
+        self.step("Files")
+        uploader = form(page, "/assets")
         self.by_label(uploader, "Kind").select_option(label=self.label(kind))
         self.by_label(uploader, "File").set_input_files(SAMPLE_FILE)
         self.button(uploader, "Upload").click()
         expect(flash(page)).to_have_text(tr("Uploaded %(name)s (%(kind)s).", name=SAMPLE_FILE.name,
                                             kind=tr(kind.value)))
-        self.check()
+        self.check(f"seller-step-files-{kind.value}")
 
     def infer_dictionary(self) -> None:
         page, tr = self.page, self.tr
-        page.locator("#files").get_by_role("button", name=tr("Infer dictionary")).first.click()
+        self.step("Data dictionary")
+        page.locator("#dictionary").get_by_role("button", name=SAMPLE_FILE.name).first.click()
         header = SAMPLE_FILE.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
         expect(page.locator(".notice-info[role=status]")).to_contain_text(SAMPLE_FILE.name)
         expect(page.locator("#dictionary").get_by_label(tr("Field name"), exact=True).first).to_have_value(header[0])
@@ -141,11 +150,12 @@ class Journey:
         self.button(page.locator("#dictionary"), "Save dictionary").click()
         expect(flash(page)).to_be_visible()
         expect(page.locator("#dictionary h2 .count")).to_have_text(str(len(header)))
-        self.check()
+        self.check("seller-step-dictionary")
 
     def add_plan(self) -> None:
         page, tr, label = self.page, self.tr, self.label
-        plan = form(page, "/plans#plans")
+        self.step("Pricing plans")
+        plan = form(page, "/plans")
         self.by_label(plan, "Plan name").fill("研究许可" if self.tag == "zh-Hans" else "研究許可")
         self.by_label(plan, "Kind").select_option(label=label(PlanKind.ONE_TIME))
         self.by_label(plan, "Price").fill("1200.00")
@@ -162,7 +172,8 @@ class Journey:
 
     def compliance(self) -> None:
         page, tr, label = self.page, self.tr, self.label
-        profile = form(page, "/compliance#compliance")
+        self.step("Compliance")
+        profile = form(page, "/compliance")
         self.by_label(profile, "Personal information").select_option(label=label(PersonalInfo.NONE))
         self.by_label(profile, "Data classification (GB/T 43697-2024)").select_option(
             label=label(Classification.GENERAL))
@@ -173,20 +184,25 @@ class Journey:
         expect(self.by_label(profile, "Attested by (full name)")).to_have_value(SELLER_NAME)
         self.button(profile, "Save compliance profile").click()
         expect(flash(page)).to_have_text(tr("Compliance profile saved and attested."))
+        # On to the last step, every step before it complete.
+        expect(page.locator(".editor-steps [aria-current=step]")).to_contain_text(tr("Review and submit"))
+        expect(page.locator(".editor-steps li.is-complete")).to_have_count(6)
         self.check("seller-compliance")
 
-    def edit_overview(self) -> None:
+    def edit_details(self) -> None:
         page, tr = self.page, self.tr
+        self.step("Review and submit")
         page.locator("#overview").get_by_role("link", name=tr("Edit")).click()
-        expect(page.get_by_role("heading", name=tr("Edit overview"))).to_be_visible()
-        self.check("seller-edit-overview")
+        expect(page.get_by_role("heading", name=tr("Details"))).to_be_visible()
+        self.check("seller-step-details")
         self.by_label(page, "Tags").fill("交通, 探测器, 策略性道路")
-        self.button(page, "Save overview").click()
-        expect(flash(page)).to_have_text(tr("Overview saved."))
+        self.button(page, "Save details").click()
+        expect(flash(page)).to_have_text(tr("Details saved."))
         self.check()
 
     def check_listing(self) -> None:
         page, tr = self.page, self.tr
+        self.step("Review and submit")
         page.get_by_role("link", name=tr("Check my listing")).click()
         prescreen = page.locator("#prescreen")
         expect(prescreen.get_by_role("heading", name=tr("Pre-screen of v%(label)s", label="1.0"))).to_be_visible()
@@ -233,10 +249,10 @@ def request_changes(app, title_en: str, comment: str) -> None:
 
 
 @pytest.mark.parametrize("tag", ["zh-Hans", "zh-Hant-HK"])
-def test_the_seller_journey_in_chinese(page: Page, live_server, tmp_path, tag):
+def test_the_seller_journey_in_chinese(page: Page, live_server, artifacts, tag):
     log_in(page, SELLER_EMAIL, SELLER_PASSWORD)
     page.get_by_role("button", name=LOCALE_NAMES[tag]).click()  # saved to the seller's account
-    journey = Journey(page, live_server.app, tag, tmp_path)
+    journey = Journey(page, live_server.app, tag, artifacts)
     expect(page.get_by_role("heading", name=journey.tr("My data products"))).to_be_visible()
     journey.check("seller-dashboard")
     journey.create_draft()
@@ -247,7 +263,7 @@ def test_the_seller_journey_in_chinese(page: Page, live_server, tmp_path, tag):
     journey.infer_dictionary()
     journey.add_plan()
     journey.compliance()
-    journey.edit_overview()
+    journey.edit_details()
     journey.check_listing()
     journey.submit()
     page.goto("/seller/")
@@ -261,7 +277,17 @@ def test_the_seller_journey_in_chinese(page: Page, live_server, tmp_path, tag):
     tr = journey.tr
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"v1.0 · {tr('changes requested')}")
     expect(page.locator("#review .review-comment")).to_contain_text([comment])
+    # The requested changes head every step, and nothing says all is in place.
+    banner = page.locator(".changes-requested")
+    expect(banner).to_contain_text(tr("The reviewer asked for changes"))
+    expect(banner.locator(".requested-comment")).to_have_text(comment)
+    expect(page.locator("main")).not_to_contain_text(tr("Everything is in place. After submission this version is "
+                                                         "read-only while a compliance reviewer checks it."))
     journey.check("seller-changes-requested")
+    journey.step("Sources")
+    expect(page.locator(".changes-requested .requested-comment")).to_have_text(comment)
+    journey.check("seller-changes-requested-sources")
+    journey.step("Review and submit")
     submit = page.locator("#submit")
     journey.by_label(submit, "Note for the reviewer").fill("已在来源中注明数据年份。")
     journey.button(submit, "Submit v%(label)s for review", label="1.0").click()

@@ -106,7 +106,8 @@ def test_a_buyer_licenses_pays_and_downloads_through_the_pages(session, storage,
 
     detail = buyer_client.get(f"/licences/{order.licence.id}").get_data(as_text=True)
     assert download_url in detail and "May be used for: research, internal analysis." in detail
-    assert 'action="/licences/' not in detail  # a one-time licence is not renewed
+    # A one-time licence for a period (365 days here) is renewed from its end, like a subscription.
+    assert f'action="/licences/{order.licence.id}/renew"' in detail
 
     download = buyer_client.get(download_url)
     assert download.status_code == 200
@@ -119,6 +120,9 @@ def test_a_buyer_licenses_pays_and_downloads_through_the_pages(session, storage,
 
 
 def test_the_navigation_offers_licences_and_orders_when_signed_in(client, buyer_client):
+    # A member of an organization that has not traded yet starts as a seller; working as a buyer, the bar offers
+    # the buyer's places.
+    buyer_client.post("/role", data={"role": "buyer"})
     page = buyer_client.get("/catalog").get_data(as_text=True)
     assert 'href="/licences"' in page and 'href="/orders"' in page
 
@@ -228,7 +232,8 @@ def test_a_scenario_the_plan_does_not_allow_is_refused_beside_the_field_with_the
     assert "This plan licenses use in Hong Kong only" in text
     assert 'id="purpose-errors"' in text and 'id="territory-errors"' in text
     assert "A routing app sold to logistics firms across Asia." in text and 'value="42"' in text
-    assert '<option selected value="commercial_product">' in text
+    # The form offers only what the plan allows: a forbidden choice sent anyway is refused, and not offered back.
+    assert 'value="commercial_product"' not in text and '<option selected value="hong_kong">' not in text
     assert order_count(session) == 0
 
 
@@ -411,19 +416,24 @@ def test_a_subscription_is_renewed_into_a_new_order(session, buyer_client, buyer
     assert f"starts {starts}" in buyer_client.get(f"/licences/{renewal.licence.id}").get_data(as_text=True)
     assert f"starts {starts}" in buyer_client.get("/licences").get_data(as_text=True)
 
-    # A second renewal while the first is still being paid is refused with the reason on the licence page.
-    third = place(buyer_client, offer, "Monthly", buyer_org)
+    # A new order for the plan held is refused: the buyer is sent to renew instead.
+    product, plans = offer
+    held = buyer_client.post(license_url(product, plans["Monthly"]), data=request_form(buyer_org))
+    assert held.status_code == 409 and "Renew that licence" in held.get_data(as_text=True)
+
+    # A second renewal while another is still being paid is refused with the reason on the licence page.
+    third = order_id_of(buyer_client.post(f"/licences/{renewal.licence.id}/renew", data={"accept_terms": "y"}))
     response = buyer_client.post(f"/licences/{licence.id}/renew", data={"accept_terms": "y"})
     assert response.status_code == 409 and "already has an open order" in response.get_data(as_text=True)
     assert fresh(session, Order, third).status == OrderStatus.AWAITING_PAYMENT
 
 
-def test_only_subscriptions_offer_renewal(session, buyer_client, buyer_org, offer):
+def test_a_licence_with_no_expiry_offers_no_renewal(session, buyer_client, buyer_org, offer):
     order_id = place(buyer_client, offer, "Open research", buyer_org)
     licence_id = fresh(session, Order, order_id).licence.id
     assert "/renew" not in buyer_client.get(f"/licences/{licence_id}").get_data(as_text=True)
     response = buyer_client.post(f"/licences/{licence_id}/renew", data={"accept_terms": "y"})
-    assert response.status_code == 409 and "Only subscriptions are renewed" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "Only a licence with an end date" in response.get_data(as_text=True)
 
 
 def test_a_sold_out_plan_says_so_on_the_form(session, buyer_client, buyer_org, offer):

@@ -128,12 +128,13 @@ def test_create_product_via_the_form(seller_client, session, seller_org):
     response = seller_client.post("/seller/products/new", data={"organization_id": seller_org.id, **METADATA})
     assert response.status_code == 302
     product = session.scalar(select(DataProduct).where(DataProduct.organization_id == seller_org.id))
-    assert response.headers["Location"].endswith(f"/seller/products/{product.id}")
+    # A new draft goes on to its sources: the next step after its details.
+    assert response.headers["Location"].endswith(f"/seller/products/{product.id}/versions/1/sources")
     version = product.latest_version
     assert version.tags == ["traffic", "交通", "roads"]
     assert version.regions == ["hong_kong"] and version.formats == ["CSV", "GeoJSON"]
     assert str(version.temporal_end) == "2023-12-31"
-    page = text(seller_client.get(response.headers["Location"]))
+    page = text(seller_client.get(f"/seller/products/{product.id}", follow_redirects=True))
     assert "Hong Kong traffic detectors" in page and "<strong>detectors</strong>" in page
     assert "Hong Kong traffic detectors" in text(seller_client.get("/seller/"))
 
@@ -170,10 +171,12 @@ def test_malformed_date_is_a_field_error_not_a_crash(seller_client, seller_org):
 
 
 def test_edit_metadata(seller_client, draft):
-    page = text(seller_client.get(vurl(draft, "/edit")))
+    old = seller_client.get(vurl(draft, "/edit"))  # the former address of the form
+    assert old.status_code == 302 and old.headers["Location"].endswith(vurl(draft, "/details"))
+    page = text(seller_client.get(vurl(draft, "/details")))
     assert 'value="Traffic detectors"' in page
     response = seller_client.post(vurl(draft, "/edit"), data=METADATA)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"].endswith(vurl(draft, "/sources"))
     version = draft.latest_version
     assert version.title_en == "Hong Kong traffic detectors"
     assert version.update_frequency == "monthly" and version.category == "transport"
@@ -181,8 +184,8 @@ def test_edit_metadata(seller_client, draft):
 
 def test_xss_in_description_is_sanitised(seller_client, draft):
     evil = "Hello <script>alert('x')</script> <img src=x onerror=alert(1)> [link](javascript:alert(1))"
-    seller_client.post(vurl(draft, "/edit"), data={**METADATA, "description_en": evil})
-    page = text(seller_client.get(f"/seller/products/{draft.id}"))
+    seller_client.post(vurl(draft, "/details"), data={**METADATA, "description_en": evil})
+    page = text(seller_client.get(vurl(draft)))
     assert "<script>alert" not in page
     assert "onerror" not in page.split('id="overview"')[1].split("</section>")[0]
     assert "javascript:" not in page
@@ -193,10 +196,10 @@ def test_xss_in_description_is_sanitised(seller_client, draft):
 
 def test_add_source(seller_client, draft):
     response = seller_client.post(vurl(draft, "/sources"), data=SOURCE_FORM)
-    assert response.status_code == 302 and response.headers["Location"].endswith("#sources")
+    assert response.status_code == 302 and response.headers["Location"].endswith(vurl(draft, "/sources"))
     [source] = draft.latest_version.sources
     assert source.licence_id == "LicenseRef-DATA.GOV.HK-Terms"
-    page = text(seller_client.get(f"/seller/products/{draft.id}"))
+    page = text(seller_client.get(vurl(draft, "/sources")))
     assert "DATA.GOV.HK Terms and Conditions of Use" in page
 
 
@@ -263,7 +266,7 @@ def test_save_dictionary_ignores_blank_rows(seller_client, draft):
     fields = draft.latest_version.fields
     assert [(f.name, f.type, f.unit, f.nullable) for f in fields] == [
         ("AID_ID_Number", "string", "", False), ("Latitude", "number", "degree", True)]
-    page = text(seller_client.get(f"/seller/products/{draft.id}"))
+    page = text(seller_client.get(vurl(draft, "/dictionary")))
     assert page.count('name="dict-rows-') >= 5 * 6  # two saved rows + three blank rows
 
 
@@ -294,7 +297,7 @@ def _upload(client, product, path=TRAFFIC_CSV, kind="sample", content=None, file
 def test_infer_from_an_uploaded_csv_proposes_its_columns(seller_client, session, draft):
     assert _upload(seller_client, draft).status_code == 302
     [asset] = draft.latest_version.assets
-    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"))
+    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"), follow_redirects=True)
     assert response.status_code == 200
     page = text(response)
     for column in ("AID_ID_Number", "District", "Road_TC", "Latitude", "Longitude", "Rotation"):
@@ -308,7 +311,7 @@ def test_infer_from_an_uploaded_csv_proposes_its_columns(seller_client, session,
 def test_infer_from_an_unsupported_file_says_why(seller_client, draft):
     _upload(seller_client, draft, content=b"%PDF-1.4 not data", filename="report.csv")
     [asset] = draft.latest_version.assets
-    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"))
+    response = seller_client.post(vurl(draft, f"/assets/{asset.id}/infer"), follow_redirects=True)
     assert response.status_code == 422
     dictionary = text(response).split('id="dictionary"')[1].split("</section>")[0]
     assert "Could not infer a dictionary" in dictionary and "PDF document" in dictionary
@@ -326,7 +329,7 @@ def test_upload_records_size_type_and_sha256(seller_client, storage, draft):
     assert asset.size == len(content) and asset.kind == "deliverable"
     assert asset.filename == TRAFFIC_CSV.name and asset.content_type == "text/csv"
     assert storage.exists(asset.storage_key)
-    page = text(seller_client.get(f"/seller/products/{draft.id}"))
+    page = text(seller_client.get(vurl(draft, "/files")))
     assert "164.6 KiB" in page and asset.sha256[:12] in page
 
 
@@ -413,7 +416,7 @@ def test_plan_amount_is_stored_in_minor_units(seller_client, draft):
     [plan] = draft.latest_version.plans
     assert plan.amount == 120000 and isinstance(plan.amount, int)
     assert plan.permitted_uses == ["research", "internal_analysis"] and plan.duration_days == 365
-    page = text(seller_client.get(f"/seller/products/{draft.id}"))
+    page = text(seller_client.get(vurl(draft, "/plans")))
     assert "HK$1,200.00, paid once" in page and "Licence lasts 365 days." in page
 
 
@@ -469,7 +472,8 @@ def test_compliance_attestation_records_name_and_time(seller_client, seller, dra
     assert version.cross_border_transfer is False and version.personal_info == "none"
     assert version.attested_by_name == "Ada Seller" and version.attested_by_id == seller.id
     assert version.attested_at is not None
-    assert "Attested by <strong>Ada Seller</strong>" in text(seller_client.get(f"/seller/products/{draft.id}"))
+    assert response.headers["Location"].endswith(vurl(draft))  # on to review and submit
+    assert "Attested by <strong>Ada Seller</strong>" in text(seller_client.get(vurl(draft, "/compliance")))
 
 
 def test_attesting_without_a_name_is_refused(seller_client, draft):
@@ -501,11 +505,13 @@ def test_submitting_a_complete_version_makes_it_read_only(seller_client, complet
     response = seller_client.post(vurl(complete, "/submit"))
     assert response.status_code == 302
     assert complete.latest_version.status == VersionStatus.SUBMITTED
-    page = text(seller_client.get(f"/seller/products/{complete.id}"))
-    assert "read-only" in page
-    assert 'name="source-title"' not in page and 'name="dict-rows-0-name"' not in page
-    assert 'name="plan-name"' not in page and 'name="compliance-attest"' not in page
-    assert "/edit" not in page
+    for step in ("", "/details", "/sources", "/files", "/dictionary", "/plans", "/compliance"):
+        page = text(seller_client.get(vurl(complete, step)))
+        assert "read-only" in page
+        assert 'name="source-title"' not in page and 'name="dict-rows-0-name"' not in page
+        assert 'name="plan-name"' not in page and 'name="compliance-attest"' not in page
+        assert 'name="title_en"' not in page and 'name="upload-file"' not in page
+        assert "/edit" not in page
 
 
 @pytest.mark.parametrize(("suffix", "data"), EDIT_ENDPOINTS)
@@ -535,7 +541,7 @@ def test_new_version_of_a_rejected_product(seller_client, session, seller, compl
     version = complete.latest_version
     version.status = VersionStatus.REJECTED  # arranged: the review flow is not what this test is about
     session.commit()
-    page = text(seller_client.get(f"/seller/products/{complete.id}"))
+    page = text(seller_client.get(f"/seller/products/{complete.id}", follow_redirects=True))
     assert "Start new version" in page
     refused = seller_client.post(f"/seller/products/{complete.id}/versions",
                                  data={"newversion-label": "1.0", "newversion-changelog": ""})
@@ -548,9 +554,11 @@ def test_new_version_of_a_rejected_product(seller_client, session, seller, compl
     new = complete.latest_version
     assert (new.number, new.label, new.status) == (2, "1.1", VersionStatus.DRAFT)
     assert len(new.sources) == 1 and len(new.assets) == 2
-    workspace = text(seller_client.get(f"/seller/products/{complete.id}"))
-    assert "v1.1" in workspace and 'name="source-title"' in workspace  # the latest version, editable
-    old = text(seller_client.get(f"/seller/products/{complete.id}/versions/1"))
+    opened = seller_client.get(f"/seller/products/{complete.id}")
+    assert opened.headers["Location"].endswith(f"/seller/products/{complete.id}/versions/2")  # the latest version
+    workspace = text(seller_client.get(vurl(complete, "/sources", number=2)))
+    assert "v1.1" in workspace and 'name="source-title"' in workspace  # editable
+    old = text(seller_client.get(f"/seller/products/{complete.id}/versions/1/sources"))
     assert "read-only" in old and 'name="source-title"' not in old
 
 

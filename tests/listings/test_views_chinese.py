@@ -8,7 +8,7 @@ from marketplace.listings.models import ProductVersion
 from tests import factories
 from tests.support.pages import lang_of, main
 
-# What a seller reads on the workspace in each locale, and English that must be gone from its main content.
+# What a seller reads on the editor's steps in each locale, and English that must be gone from their main content.
 WORDS = {
     "zh-Hans": ("数据来源", "数据字典", "定价方案", "提交审核", "上传文件", "保存合规信息", "草稿"),
     "zh-Hant-HK": ("數據來源", "數據字典", "定價方案", "提交審核", "上載檔案", "儲存合規資料", "草稿"),
@@ -29,13 +29,16 @@ def vurl(product, suffix: str = "") -> str:
 @pytest.mark.parametrize("tag", ["zh-Hans", "zh-Hant-HK"])
 def test_the_workspace_reads_in_chinese(seller_client, session, seller, draft, tag):
     speaks(session, seller, tag)
-    response = seller_client.get(vurl(draft))
-    assert response.status_code == 200 and lang_of(response) == tag
-    content = main(response)
+    pages = []
+    for step in ("", "/details", "/sources", "/files", "/dictionary", "/plans", "/compliance"):
+        response = seller_client.get(vurl(draft, step))
+        assert response.status_code == 200 and lang_of(response) == tag
+        pages.append(main(response))
+        for english in ENGLISH:
+            assert english not in pages[-1], (step, english)
+    content = "\n".join(pages)
     for words in WORDS[tag]:
         assert words in content, words
-    for english in ENGLISH:
-        assert english not in content, english
 
 
 @pytest.mark.parametrize(("tag", "words"), [("zh-Hans", "我的数据产品"), ("zh-Hant-HK", "我的數據產品")])
@@ -98,7 +101,7 @@ def test_simplified_chinese_is_offered_in_traditional_and_nothing_is_saved(selle
 
 def test_traditional_chinese_is_offered_in_simplified_and_the_seller_saves_it(seller_client, session, draft):
     form = _edit_form(title_zh="颱風信號歷史記錄", description_zh="熱帶氣旋警告信號。")
-    page = main(seller_client.get(vurl(draft, "/edit")))
+    page = main(seller_client.get(vurl(draft, "/details")))
     response = seller_client.post(vurl(draft, "/edit"), data={**form, "convert": "to_simplified"})
     page = main(response)
     assert "台风信号历史记录" in page and "热带气旋警告信号。" in page
@@ -135,7 +138,7 @@ def test_the_offer_speaks_the_sellers_language(seller_client, session, seller, d
     speaks(session, seller, tag)
     response = seller_client.post(vurl(draft, "/edit"), data=_edit_form())
     assert response.status_code == 302
-    page = main(seller_client.get(vurl(draft, "/edit")))
+    page = main(seller_client.get(vurl(draft, "/details")))
     assert button in page
 
 

@@ -424,7 +424,7 @@ def test_check_my_listing_reads_at_most_the_configured_rows_of_each_file(app, ap
     url = f"{V1}/products/{version.product_id}/versions/1/prescreen"
     scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
     assert scanned["all-detectors.csv"]["rows_scanned"] == 50 and not scanned["all-detectors.csv"]["truncated"]
-    monkeypatch.setitem(app.config, "PRESCREEN_CHECK_MAX_ROWS", 10)
+    monkeypatch.setitem(app.config, "PRESCREEN_MAX_ROWS", 10)
     scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
     assert scanned["all-detectors.csv"]["rows_scanned"] == 10 and scanned["all-detectors.csv"]["truncated"]
 

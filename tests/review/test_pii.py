@@ -440,7 +440,7 @@ def test_truncated_after_max_rows():
 def test_a_scan_stopped_at_its_cap_counts_the_rest_of_the_file():
     csv_result = scan("email\n" + "bob@example.com\n" * 2500, max_rows=1000)
     assert (csv_result.rows_scanned, csv_result.total_rows, csv_result.total_exact) == (1000, 2500, True)
-    assert csv_result.scope == "the first 1,000 rows of 2,500"
+    assert csv_result.scope == "the first 1,000 of 2,500 rows"
     json_result = scan(json.dumps([{"e": "x"}] * 30), "x.json", max_rows=10)
     assert (json_result.total_rows, json_result.total_exact) == (30, True)
 
@@ -449,7 +449,7 @@ def test_the_count_past_the_cap_is_bounded(monkeypatch):
     monkeypatch.setattr("marketplace.review.pii.COUNT_ROWS", 100)
     result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)
     assert (result.rows_scanned, result.total_rows, result.total_exact) == (10, 111, False)
-    assert result.scope == "the first 10 rows of more than 111"
+    assert result.scope == "the first 10 of more than 111 rows"
     monkeypatch.setattr("marketplace.review.pii.COUNT_ROWS", 10_000)
     result = scan("email\n" + "bob@example.com\n" * 1000, max_rows=10)  # at most ten times the cap
     assert (result.total_rows, result.total_exact) == (111, False)

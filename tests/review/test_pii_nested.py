@@ -92,7 +92,7 @@ def test_the_scan_stops_at_its_cell_budget_as_a_partial_scan():
     data = (",".join(f"c{i}" for i in range(500)) + "\n" + "\n".join([row] * 100) + "\n").encode()
     result = scan_file(io.BytesIO(data), filename="w.csv", max_cells=10_000)
     assert (result.truncated, result.stopped_by, result.rows_scanned, result.total_rows) == (True, "cells", 20, 100)
-    assert result.scope == "the first 20 rows of 100"
+    assert result.scope == "the first 20 of 100 rows"
     whole = scan_file(io.BytesIO(data), filename="w.csv", max_cells=50_000)
     assert (whole.truncated, whole.stopped_by, whole.rows_scanned) == (False, "", 100)
 

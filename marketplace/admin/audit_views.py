@@ -1,0 +1,52 @@
+"""The admin's audit page: whether the hash chain and its signed checkpoints hold, and the events, newest first,
+with who acted (by name) and on what (by title, linked), filtered by actor, object, action and date range, paged
+back with the filters kept, and exported as CSV. Filters that cannot be used re-show the form with why (400)."""
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request, stream_with_context
+
+from marketplace.admin.audit_csv import audit_csv
+from marketplace.admin.audit_filters import AuditFilterForm, parse_filters
+from marketplace.admin.audit_objects import KIND_WORDS, actors_of, kind_words, resolve_subjects
+from marketplace.admin.views import bp
+from marketplace.audit.checkpoints import verify_audit
+from marketplace.audit.services import event_page, filtered_events, known_actions
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.i18n import current_timezone
+from marketplace.signing.services import known_keys
+
+PER_PAGE = 100
+
+
+def _form() -> AuditFilterForm:
+    return AuditFilterForm(request.args, list(KIND_WORDS))
+
+
+@bp.get("/audit")
+def audit():
+    form = _form()
+    parsed = parse_filters(db.session, form)
+    report = verify_audit(db.session, known_keys(db.session, current_app))
+    context = {"form": form, "report": report, "errors": parsed.errors, "actions": known_actions(db.session),
+               "product": parsed.product, "kind_words": kind_words, "before": parsed.before, "notice": parsed.notice,
+               "zone": current_timezone()}
+    if parsed.errors:
+        return render_template("admin/audit.html", events=[], more=False, actors={}, subjects={}, **context), 400
+    events, more = event_page(db.session, parsed.event_filter, parsed.before, PER_PAGE)
+    return render_template("admin/audit.html", events=events, more=more, actors=actors_of(db.session, events),
+                           subjects=resolve_subjects(db.session, events), **context)
+
+
+@bp.get("/audit.csv")
+def audit_export():
+    """Every event the filters let through (all pages, not only the one shown), as CSV."""
+    form = _form()
+    parsed = parse_filters(db.session, form)
+    if parsed.errors:
+        return audit()
+    query = filtered_events(parsed.event_filter)
+    name = f"audit-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(stream_with_context(audit_csv(db.session, query)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})

@@ -1,0 +1,118 @@
+"""A stored column profile put into the reader's words: numbers and shares rounded and formatted for their
+locale (Babel, through the i18n helpers' locale), and the charts of each column, with their text alternatives."""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from babel import Locale, numbers
+from markupsafe import Markup
+
+from marketplace.catalog.profiles import DISTINCT_CAP
+from marketplace.i18n import babel_locale, ngettext
+from marketplace.i18n import gettext as _
+from marketplace.listings.vocab import FieldType
+from marketplace.web import charts
+
+_SIGNIFICANT = 6
+
+
+def readable(value: float | int | None) -> str:
+    """A number rounded for reading (six significant digits; whole numbers whole) in the reader's locale."""
+    if value is None:
+        return "—"
+    locale = babel_locale()
+    symbols = _symbols(str(locale))
+    if not isinstance(value, int) and 1e5 <= abs(value) < 1e15:
+        value = round(value)  # a large number's fraction is noise to a reader
+    whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
+    text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
+    if symbols is None or "e" in text or "n" in text:  # an unusual locale, or a number Babel spells better
+        number = int(value) if whole else Decimal(text)
+        return numbers.format_decimal(number, locale=locale, decimal_quantization=False)
+    # Babel's own symbols and grouping, applied here: a page shows a couple of hundred numbers.
+    decimal, group = symbols
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    digits, _dot, fraction = text.partition(".")
+    grouped = f"{int(digits):,}".replace(",", group) if len(digits) > 3 else digits
+    return sign + grouped + (decimal + fraction if fraction else "")
+
+
+@cache
+def _symbols(babel_id: str) -> tuple[str, str] | None:
+    """The locale's decimal and group symbols if it groups digits in threes (as every locale here does)."""
+    locale = Locale.parse(babel_id)
+    pattern = numbers.parse_pattern(locale.decimal_formats.get(None))
+    if pattern.grouping != (3, 3):
+        return None
+    return numbers.get_decimal_symbol(locale), numbers.get_group_symbol(locale)
+
+
+def share(value: float) -> str:
+    """A share (0..1) as a percentage: one decimal under 10 %, none above; "<0.1 %" rather than 0 for a few."""
+    if 0 < value < 0.001:
+        return "<" + numbers.format_percent(0.001, "#,##0.#%", locale=babel_locale())
+    pattern = "#,##0.#%" if value < 0.1 else "#,##0%"
+    return numbers.format_percent(value, pattern, locale=babel_locale())
+
+
+def histogram_chart(column: dict) -> Markup:
+    """A numeric column's histogram as SVG: its bins' ranges and counts in the description."""
+    hist = column.get("histogram") or {}
+    edges, counts = hist.get("edges") or [], hist.get("counts") or []
+    if not counts:
+        return Markup("")
+    whole = column.get("type") == "integer" and len(edges) == len(counts) + 1 and all(
+        float(e).is_integer() for e in edges) and (len(counts) == 1 or edges[1] - edges[0] == 1)
+    labels = []
+    for i in range(len(counts)):
+        low, high = edges[i], edges[min(i + 1, len(edges) - 1)]
+        labels.append(readable(low) if whole or low == high else f"{readable(low)} – {readable(high)}")
+    described = "; ".join(f"{label}: {readable(n)}" for label, n in zip(labels, counts, strict=False))
+    return charts.histogram(counts, labels, title=_("Distribution of %(name)s", name=column["name"]),
+                            describe=_("Rows per range of values: %(ranges)s.", ranges=described), width=120,
+                            height=40)
+
+
+def top_chart(column: dict, rows: int) -> Markup:
+    """A text column's most common values as bars, each with its count and share of the rows."""
+    top = column.get("top") or []
+    if not top:
+        return Markup("")
+    items = [(value or "—", count) for value, count in top]
+
+    def count_text(count: int) -> str:
+        return f"{readable(count)} ({share(count / rows)})" if rows else readable(count)
+
+    described = "; ".join(f"{value}: {count_text(count)}" for value, count in items)
+    return charts.bars(items, title=_("Most common values of %(name)s", name=column["name"]),
+                       describe=_("Rows per value: %(values)s.", values=described), count_text=count_text,
+                       width=120, compact=True)
+
+
+def rows_read(profile: dict) -> str:
+    """What the profile covers: all rows, or the first N when the file was longer than the scan."""
+    rows = int(profile.get("rows") or 0)
+    if profile.get("partial"):
+        return ngettext("Profiled on the first %(num)s row.", "Profiled on the first %(num)s rows.", rows,
+                        num=readable(rows))
+    return ngettext("Profiled on all %(num)s row.", "Profiled on all %(num)s rows.", rows, num=readable(rows))
+
+
+def by_name(profile: dict | None) -> dict[str, dict]:
+    """The profile's columns by lower-cased name, for the data dictionary's rows."""
+    if not profile:
+        return {}
+    return {c["name"].lower(): c for c in profile.get("columns") or []}
+
+
+def field_type_label(kind: str) -> str:
+    """A profiled column's type in the reader's words, as the data dictionary names it."""
+    try:
+        return FieldType(kind).label
+    except ValueError:
+        return kind
+
+
+HELPERS = {"readable": readable, "share": share, "histogram_chart": histogram_chart, "top_chart": top_chart,
+           "rows_read": rows_read, "field_type_label": field_type_label, "distinct_cap": DISTINCT_CAP}

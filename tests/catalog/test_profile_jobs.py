@@ -1,0 +1,114 @@
+"""The profile job: queued by an upload and run after its commit (at once in tests), stored, run once per file;
+a new upload gets its own profile, a deleted file takes its profile with it, a new version's copied files reuse
+theirs, and files from before profiles existed are profiled by ``flask profiles compute``."""
+from __future__ import annotations
+
+import io
+
+from marketplace.catalog import profile_store
+from marketplace.catalog.profile_store import AssetProfile, profile_asset
+from marketplace.listings import assets as asset_services
+from marketplace.listings import services as listings
+from tests import factories
+from tests.catalog.test_product_page import approve, text
+from tests.catalog.test_product_profiles import CountingStorage
+
+CSV = b"station,latitude,longitude,temp\nA,22.3,114.17,28.5\nB,22.28,114.15,29.1\n"
+
+
+def upload(session, storage, seller, version, data=CSV, filename="stations.csv"):
+    return asset_services.upload_asset(session, storage, seller, version, kind="sample", filename=filename,
+                                       stream=io.BytesIO(data), content_type=None, max_bytes=1_000_000)
+
+
+def test_an_upload_queues_its_profile_which_runs_after_the_commit(session, storage, seller):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+
+    assert session.get(AssetProfile, asset.id) is None  # nothing before the upload is committed
+    session.commit()
+
+    stored = session.get(AssetProfile, asset.id)
+    assert stored.state == "done" and stored.preview["kind"] == "table"
+    assert [c["name"] for c in stored.profile["columns"]] == ["station", "latitude", "longitude", "temp"]
+    assert stored.profile["map"]["features"][0]["geometry"]["type"] == "MultiPoint"
+
+
+def test_an_upload_rolled_back_queues_nothing(session, storage, seller, monkeypatch):
+    version = factories.product(session, seller, title="Stations").latest_version
+    session.commit()
+    ran = []
+    monkeypatch.setattr(profile_store, "profile_asset", lambda *args: ran.append(args))
+    upload(session, storage, seller, version)
+    session.rollback()
+    assert ran == []
+
+
+def test_the_job_runs_once_per_asset(session, storage, seller):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+    session.commit()
+    counting = CountingStorage(storage)
+
+    assert profile_asset(session, counting, asset.id) == "kept"
+    assert counting.opened == []
+
+
+def test_a_deleted_asset_is_gone_for_its_job(session, storage, seller):
+    assert profile_asset(session, storage, 999_999) == "gone"
+
+
+def test_a_new_upload_replaces_the_profile_shown(client, session, storage, seller, reviewer):
+    product = factories.listed_product(session, storage, seller, reviewer, title="Stations")
+    version = listings.new_version(session, seller, product, "2.0", "New stations.")
+    for old in [a for a in version.assets if a.kind.value == "sample"]:
+        asset_services.delete_asset(session, storage, seller, version, old.id)
+        assert session.get(AssetProfile, old.id) is None  # the profile goes with its asset
+    upload(session, storage, seller, version, b"station,temp\nNew,30.5\nOther,31\n", "new.csv")
+    approve(session, storage, seller, reviewer, version)
+    session.commit()
+
+    page = text(client.get(f"/products/{product.slug}"))
+
+    assert "new.csv" in page and "Profiled on all 2 rows." in page and "30.5" in page
+
+
+def test_a_new_versions_copied_files_reuse_their_profiles_without_reading_them(session, storage, seller, reviewer):
+    product = factories.listed_product(session, storage, seller, reviewer, title="Stations")
+    session.commit()
+    version = listings.new_version(session, seller, product, "2.0", "Same files.")
+    session.commit()
+    counting = CountingStorage(storage)
+
+    outcomes = [profile_asset(session, counting, a.id) for a in version.assets]
+
+    assert set(outcomes) == {"copied"} and counting.opened == []
+    assert all(session.get(AssetProfile, a.id).state == "done" for a in version.assets)
+
+
+def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+    session.flush()
+    session.query(AssetProfile).delete()
+    storage.delete(asset.storage_key)
+
+    assert profile_asset(session, storage, asset.id) == "missing"
+    stored = session.get(AssetProfile, asset.id)
+    assert stored.preview["kind"] == "none"
+    assert stored.shown_preview("en").error == "The sample file is missing from storage."
+    assert "missing" not in stored.shown_preview("zh-Hant-HK").error
+
+
+def test_the_command_profiles_files_from_before_profiles(app, session, storage, seller):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+    session.commit()
+    session.query(AssetProfile).delete()
+    session.commit()
+
+    result = app.test_cli_runner().invoke(args=["profiles", "compute"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 done" in result.output
+    assert session.get(AssetProfile, asset.id).state == "done"
