@@ -35,7 +35,7 @@ from marketplace.review.models import ReviewCase
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 from tests.support.databases import own_database
-from tests.support.gunicorn import Gunicorn
+from tests.support.races import in_app, racing_server
 
 pytestmark = pytest.mark.no_transaction
 
@@ -86,27 +86,13 @@ def market(race_database, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(market, race_database):
-    folder = market["folder"]
-    gunicorn = Gunicorn(folder, {"DATABASE_URL": race_database, "MARKETPLACE_INSTANCE_DIR": str(folder),
-                                 "STORAGE_LOCAL_ROOT": str(folder / "storage"), "RATELIMIT_ENABLED": "0"},
-                        "--threads", "2", workers=4)
-    gunicorn.env["PUBLIC_BASE_URL"] = gunicorn.base
-    base = gunicorn.start()
-    try:
+    with racing_server(market["folder"], race_database) as base:
         yield base
-    finally:
-        gunicorn.stop()
 
 
 def _in_app(market, build):
     """Run ``build(session)`` in the app on the module's database and commit; what it returned."""
-    with market["app"].app_context():
-        try:
-            value = build(db.session)
-            db.session.commit()
-            return value
-        finally:
-            db.session.remove()
+    return in_app(market["app"], build)
 
 
 def _browser() -> requests.Session:

@@ -20,7 +20,7 @@ from marketplace.orders.models import Order
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 from tests.support.databases import own_database
-from tests.support.gunicorn import Gunicorn
+from tests.support.races import in_app, racing_server
 from tests.test_decision_races import ERROR_SHAPE, GOOD_CARD, RACERS, _api_race
 
 pytestmark = pytest.mark.no_transaction
@@ -57,26 +57,13 @@ def market(held_database, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(market, held_database):
-    folder = market["folder"]
-    gunicorn = Gunicorn(folder, {"DATABASE_URL": held_database, "MARKETPLACE_INSTANCE_DIR": str(folder),
-                                 "STORAGE_LOCAL_ROOT": str(folder / "storage"), "RATELIMIT_ENABLED": "0"},
-                        "--threads", "2", workers=4)
-    gunicorn.env["PUBLIC_BASE_URL"] = gunicorn.base
-    base = gunicorn.start()
-    try:
+    with racing_server(market["folder"], held_database) as base:
         yield base
-    finally:
-        gunicorn.stop()
 
 
 def _in_app(market, build):
-    with market["app"].app_context():
-        try:
-            value = build(db.session)
-            db.session.commit()
-            return value
-        finally:
-            db.session.remove()
+    """Run ``build(session)`` in the app on the module's database and commit; what it returned."""
+    return in_app(market["app"], build)
 
 
 def _buyer(market) -> dict:
