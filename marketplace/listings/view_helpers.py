@@ -100,24 +100,29 @@ STAMP_FIELD = "saved_stamp"
 _NOT_STAMPED = {"csrf_token", "submit", "attest", "attested_by_name"}
 
 
-def _saved_values(version: ProductVersion, step: str) -> dict:
-    form = default_forms(version, step)[STAMPED_FORMS[step]]
+def _stamped(form) -> dict:
     return {name: value for name, value in form.data.items() if name not in _NOT_STAMPED}
 
 
-def step_stamp(version: ProductVersion, step: str) -> str | None:
-    """A short digest of what ``step`` holds now (None for a step that only adds things)."""
+def _digest(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _saved_values(version: ProductVersion, step: str) -> dict:
+    return _stamped(default_forms(version, step)[STAMPED_FORMS[step]])
+
+
+def step_stamp(version: ProductVersion, step: str, defaults: dict | None = None) -> str | None:
+    """A short digest of what ``step`` holds now (None for a step that only adds things); ``defaults`` are the
+    step's forms as saved, if the caller has built them already."""
     if step not in STAMPED_FORMS:
         return None
-    values = json.dumps(_saved_values(version, step), sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(values.encode()).hexdigest()[:32]
+    return _digest(_stamped((defaults or default_forms(version, step))[STAMPED_FORMS[step]]))
 
 
 def plan_stamp(plan: PricingPlan) -> str:
     """A short digest of what a pricing plan holds now (its edit page carries it, as the steps do theirs)."""
-    data = {k: v for k, v in PlanForm(formdata=None).fill(plan).data.items() if k not in _NOT_STAMPED}
-    values = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(values.encode()).hexdigest()[:32]
+    return _digest(_stamped(PlanForm(formdata=None).fill(plan)))
 
 
 def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[str, str]] | None:
@@ -156,9 +161,10 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         if error not in corrected[0].form_errors:
             corrected[0].form_errors.insert(0, error)
         error = None
+    defaults = default_forms(version, step)  # the step's forms as saved: built once, for the page and its stamp
     stamp = page.pop("stamp", None) or (request.form.get(STAMP_FIELD) if request.method == "POST" else None) \
-        or step_stamp(version, step)
-    all_forms = default_forms(version, step) | (forms or {})
+        or step_stamp(version, step, defaults)
+    all_forms = defaults | (forms or {})
     latest = product.latest_version
     checklist = steps.readiness(version)
     extras = {name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()}
