@@ -42,6 +42,6 @@ def overview():
         orders=[(status, orders.get(status, 0)) for status in OrderStatus],
         order_total=sum(orders.values()),
         outbox=jobs.outbox_counts(db.session, current_user),
-        failed_jobs=len(jobs.failed_jobs(db.session, current_user)),
+        failed_jobs=jobs.failed_job_count(db.session, current_user),
         events=events, event_total=db.session.scalar(select(func.count(AuditEvent.id))) or 0,
     )

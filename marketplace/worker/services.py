@@ -20,6 +20,12 @@ def failed_jobs(session: Session, user: User, limit: int = 200) -> list[FailedJo
                                 .order_by(FailedJob.id.desc()).limit(limit)))
 
 
+def failed_job_count(session: Session, user: User) -> int:
+    """How many failed jobs wait for a retry (platform admins only)."""
+    require(user, Permission.ADMIN)
+    return session.scalar(select(func.count(FailedJob.id)).where(FailedJob.retried_at.is_(None))) or 0
+
+
 def outbox_counts(session: Session, user: User) -> dict[str, int]:
     """Outbox messages by status (platform admins only)."""
     require(user, Permission.ADMIN)
