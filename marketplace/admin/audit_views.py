@@ -25,10 +25,14 @@ def _form() -> AuditFilterForm:
 
 @bp.get("/audit")
 def audit():
-    form = _form()
-    parsed = parse_filters(db.session, form)
+    form, actions = _form(), known_actions(db.session)
+    return _audit_page(form, parse_filters(db.session, form, actions), actions)
+
+
+def _audit_page(form, parsed, actions: list[str]):
+    """The audit page for filters already read: the events they let through, or the form with its errors (400)."""
     report = verify_audit(db.session, known_keys(db.session, current_app))
-    context = {"form": form, "report": report, "errors": parsed.errors, "actions": known_actions(db.session),
+    context = {"form": form, "report": report, "errors": parsed.errors, "actions": actions,
                "product": parsed.product, "kind_words": kind_words, "before": parsed.before, "notice": parsed.notice,
                "zone": current_timezone()}
     if parsed.errors:
@@ -44,7 +48,7 @@ def audit_export():
     form = _form()
     parsed = parse_filters(db.session, form)
     if parsed.errors:
-        return audit()
+        return _audit_page(form, parsed, known_actions(db.session))
     query = filtered_events(parsed.event_filter)
     name = f"audit-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(audit_csv(db.session, query)), mimetype="text/csv",
