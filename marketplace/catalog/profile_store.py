@@ -119,10 +119,15 @@ def profile_for(session: Session, asset: Asset) -> AssetProfile | None:
     return found
 
 
+def _missing_ids(session: Session) -> list[int]:
+    """The files that have no profile (uploaded before profiles existed), in upload order."""
+    return list(session.scalars(select(Asset.id).outerjoin(AssetProfile, AssetProfile.asset_id == Asset.id)
+                                .where(AssetProfile.asset_id.is_(None)).order_by(Asset.id)))
+
+
 def queue_missing(session: Session) -> int:
     """Queue the profile of every file that has none (what was uploaded before profiles existed)."""
-    missing = session.scalars(select(Asset.id).outerjoin(AssetProfile, AssetProfile.asset_id == Asset.id)
-                              .where(AssetProfile.asset_id.is_(None)).order_by(Asset.id)).all()
+    missing = _missing_ids(session)
     for asset_id in missing:
         profile_asset_job(asset_id)
     return len(missing)
@@ -130,8 +135,7 @@ def queue_missing(session: Session) -> int:
 
 def compute_missing(session: Session, storage: Storage) -> dict[str, int]:
     """Compute here, one file after another, the profile of every file that has none; counts by outcome."""
-    missing = session.scalars(select(Asset.id).outerjoin(AssetProfile, AssetProfile.asset_id == Asset.id)
-                              .where(AssetProfile.asset_id.is_(None)).order_by(Asset.id)).all()
+    missing = _missing_ids(session)
     outcomes: dict[str, int] = {}
     for asset_id in missing:
         outcome = profile_asset(session, storage, asset_id)

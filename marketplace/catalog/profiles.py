@@ -225,7 +225,7 @@ class Profiler:
                 column.add(kind, text, text)
             if kind in _NUMERIC:
                 _position(position, name, float(text))
-        _place(table, position, self)
+        _place(table, position)
         self._count(table)
 
     def record(self, source: str | None, record: Any) -> None:
@@ -259,7 +259,7 @@ class Profiler:
         if geometry is not None:
             _draw(table, geometry)
         else:
-            _place(table, position, self)
+            _place(table, position)
         self._count(table)
 
     def choose(self, source: str | None) -> None:
@@ -288,7 +288,7 @@ def _position(position: list[float | None], name: str, value: float) -> None:
         position[1] = value
 
 
-def _place(table: _Table, position: list[float | None], profiler: Profiler) -> None:
+def _place(table: _Table, position: list[float | None]) -> None:
     lat, lon = position
     if lat is None or lon is None or len(table.points) >= MAP_FEATURES or (lat == 0 and lon == 0):
         return
