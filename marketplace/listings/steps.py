@@ -64,8 +64,9 @@ def visit(version: ProductVersion, key: str) -> set[str]:
     """Note that the seller opened step ``key`` of the version (in their session); the steps opened so far."""
     visited = dict(session.get(_VISITED) or {})
     mine = list(visited.pop(str(version.id), []))
-    if key not in mine:
-        mine.append(key)
+    if key in mine:  # nothing new: the session (and its cookie) is left as it is
+        return set(mine)
+    mine.append(key)
     visited[str(version.id)] = mine
     session[_VISITED] = dict(list(visited.items())[-_VISITED_VERSIONS:])
     return set(mine)
