@@ -22,6 +22,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.i18n import N_
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import (
     DataProduct,
@@ -50,6 +51,8 @@ COMPLIANCE_FIELDS = (
 )
 SOURCE_FIELDS = ("portal", "title", "url", "publisher", "licence_id", "attribution", "external_id", "usage")
 FIELD_FIELDS = ("name", "type", "unit", "description", "nullable", "personal_info", "example")
+# The changelog a new product's first version gets (in its creator's language; pages show it in the reader's).
+FIRST_VERSION = N_("First version.")
 PLAN_FIELDS = (
     "name", "kind", "billing_period", "amount", "currency", "requires_approval", "licence_cap",
     "permitted_uses", "prohibitions", "territory", "duration_days", "attribution_required", "derivatives_allowed",
@@ -191,7 +194,7 @@ def create_product(session: Session, user: User, organization: Organization, dat
     )
     session.add(product)
     session.flush()
-    version = ProductVersion(product=product, number=1, label="1.0", changelog=_("First version."), **data)
+    version = ProductVersion(product=product, number=1, label="1.0", changelog=_(FIRST_VERSION), **data)
     session.add(version)
     session.flush()
     record(session, actor_id=user.id, action="product.created", subject_type="product", subject_id=product.id,

@@ -326,23 +326,20 @@ def terms_words(plan: PricingPlan) -> list[str]:
     return words
 
 
-FIRST_VERSION = "First version."
-
-
 @lru_cache(maxsize=1)
 def _automatic_changelogs() -> frozenset[str]:
     # The changelog a new product's first version gets, as stored: in the language of whoever created it.
-    words = {FIRST_VERSION}
+    words = {services.FIRST_VERSION}
     for tag in i18n.LOCALES:
         with i18n.in_locale_of(tag):
-            words.add(i18n.gettext(FIRST_VERSION))
+            words.add(i18n.gettext(services.FIRST_VERSION))
     return frozenset(words)
 
 
 def changelog_words(text: str | None) -> str | None:
     """A version's changelog to show: the automatic one in the reader's language, a seller's as written."""
     if text and text.strip() in _automatic_changelogs():
-        return i18n.gettext(FIRST_VERSION)
+        return i18n.gettext(services.FIRST_VERSION)
     return text
 
 
