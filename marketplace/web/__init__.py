@@ -62,14 +62,17 @@ def render_domain_error(error: DomainError):
 _SECRET_FIELDS = ("password", "secret", "token", "otp", "code")
 
 
+def _same_site(url: str | None) -> bool:
+    """Whether ``url`` (an Origin or a Referer) is on this site: same scheme and host."""
+    if not url or url == "null":
+        return False
+    sent, here = urlsplit(url), urlsplit(request.host_url)
+    return (sent.scheme, sent.netloc) == (here.scheme, here.netloc)
+
+
 def _from_this_site() -> bool:
     """Whether the request's Origin (its Referer when the browser sent no Origin) is this site."""
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if not origin or origin == "null":
-        return False
-    sent = urlsplit(origin)
-    here = urlsplit(request.host_url)
-    return (sent.scheme, sent.netloc) == (here.scheme, here.netloc)
+    return _same_site(request.headers.get("Origin") or request.headers.get("Referer"))
 
 
 def render_csrf_error(error: CSRFError):
@@ -84,8 +87,7 @@ def render_csrf_error(error: CSRFError):
     fields = [(name, values) for name, values in request.form.lists() if name != "csrf_token" and name not in secret]
     files = [name for name, file in request.files.items(multi=True) if file and file.filename]
     target = request.full_path.rstrip("?")
-    back = request.headers.get("Referer") if urlsplit(request.headers.get("Referer") or "").netloc == \
-        urlsplit(request.host_url).netloc else None
+    back = request.headers.get("Referer") if _same_site(request.headers.get("Referer")) else None
     return render_template("form_expired.html", fields=fields, files=files, secrets=bool(secret), target=target,
                            back=back), 400
 
