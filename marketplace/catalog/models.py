@@ -46,6 +46,9 @@ class CatalogEntry(db.Model):
     __table_args__ = (
         Index("ix_catalog_entries_listed", "listed_at", "id"),
         Index("ix_catalog_entries_price", "price_sort", "id"),
+        # A seller's and a category's newest entries, read in order and cut at the limit (related products).
+        Index("ix_catalog_entries_seller_listed", "seller_slug", "listed_at", "id"),
+        Index("ix_catalog_entries_category_listed", "category", "listed_at", "id"),
         # Covers every column the facet bitmaps are built from (catalog.search.facet_bitmaps), so their one scan
         # reads this narrow index, never the wide rows.
         Index("ix_catalog_entries_facets", "category", "seller_slug", "frequency", "seller_name", "region_mask",
@@ -59,9 +62,9 @@ class CatalogEntry(db.Model):
     title_zh: Mapped[str] = mapped_column(String(200), default="")
     summary_en: Mapped[str] = mapped_column(String(400), default="")
     summary_zh: Mapped[str] = mapped_column(String(400), default="")
-    seller_slug: Mapped[str] = mapped_column(String(80), index=True)
+    seller_slug: Mapped[str] = mapped_column(String(80))
     seller_name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    category: Mapped[str | None] = mapped_column(String(40))
     frequency: Mapped[str | None] = mapped_column(String(32))
     regions: Mapped[str] = mapped_column(String(200), default="")  # comma-joined, for display
     registration_number: Mapped[str | None] = mapped_column(String(40))

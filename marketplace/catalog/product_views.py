@@ -6,9 +6,11 @@ its related products (one query each), and the chosen sample's preview and colum
 was uploaded (one query: the page never opens a file).
 
 Pages for anonymous visitors are kept rendered, per process, with the product's state they were rendered under
-(``catalog.services.product_page_state``). Every request reads that state again (one indexed query) and serves the
-kept page only if it is unchanged, so a suspension or a new listing made by any process or machine shows at once;
-nothing authoritative lives in the process. Only the related products may lag, by up to ``PAGE_TTL`` seconds.
+(``catalog.services.page_state_of``, read from the very objects the page was rendered from). A request for a kept
+page reads that state again (``product_page_state``, one indexed query) and serves the kept page only if it is
+unchanged, so a suspension or a new listing made by any process or machine shows at once; nothing authoritative
+lives in the process. A page not kept costs no such read. Only the related products may lag, by up to
+``PAGE_TTL`` seconds.
 """
 from __future__ import annotations
 
@@ -24,7 +26,13 @@ from sqlalchemy import select
 from marketplace.catalog import profile_display
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from marketplace.catalog.profile_store import profile_for, profiles_cli
-from marketplace.catalog.services import approved_versions, listed_product, product_page_state, related_entries
+from marketplace.catalog.services import (
+    approved_versions,
+    listed_product,
+    page_state_of,
+    product_page_state,
+    related_entries,
+)
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_tag
@@ -47,12 +55,21 @@ class PageCache:
         self._descriptions: LRUCache = LRUCache(DESCRIPTIONS)
         self._lock = threading.Lock()
 
-    def page(self, key: tuple, state: tuple) -> bytes | None:
+    def kept(self, key: tuple) -> tuple | None:
+        """The state and compressed page kept under ``key``, if any."""
         with self._lock:
-            kept = self._pages.get(key)
+            return self._pages.get(key)
+
+    @staticmethod
+    def page(kept: tuple | None, state: tuple) -> bytes | None:
+        """The kept page if it was rendered under ``state``."""
         if kept is None or kept[0] != state:
             return None
         return zlib.decompress(kept[1])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
 
     def keep(self, key: tuple, state: tuple, html: str) -> None:
         compressed = zlib.compress(html.encode(), 1)
@@ -75,6 +92,7 @@ class PageCache:
 @bp.record_once
 def _add_cache(state) -> None:
     state.app.extensions["product_pages"] = PageCache()
+    state.app.jinja_env.globals.update(profile_display.HELPERS)  # the preview and profile, wherever they are shown
     state.app.cli.add_command(profiles_cli)
 
 
@@ -114,14 +132,15 @@ def page(slug: str):
     # Only what every anonymous visitor sees alike is kept: signed-in pages carry the user's menu, flashes are once.
     keepable = not current_user.is_authenticated and "_flashes" not in session
     requested = request.args.get("sample", type=int)
-    if keepable:
+    key = (slug, requested, current_locale_tag())  # one kept page per locale: the words differ
+    kept = pages.kept(key) if keepable else None
+    if kept is not None:  # only a kept page needs the product's state read apart: a new render reads it anyway
         state = product_page_state(db.session, slug)
         if state is None:
             abort(404, _("No such product in the catalog."))
-        key = (slug, requested, current_locale_tag())  # one kept page per locale: the words differ
-        kept = pages.page(key, state)
-        if kept is not None:
-            return kept, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}
+        html = pages.page(kept, state)
+        if html is not None:
+            return html, 200, {**headers, "Content-Type": "text/html; charset=utf-8"}
     try:
         product = listed_product(db.session, slug)
     except NotFound as exc:
@@ -136,16 +155,16 @@ def page(slug: str):
     preview = stored.shown_preview(current_locale_tag()) if stored else None
     profile = stored.profile if stored and preview.kind != "none" else None
     keepable = keepable and (stored is not None or sample is None)  # a page waiting for its profile is not kept
+    versions = approved_versions(db.session, product)
     html = render_template(
         "catalog/product.html", product=product, version=version, organization=product.organization,
-        versions=approved_versions(db.session, product), related=related_entries(db.session, product),
+        versions=versions, related=related_entries(db.session, product),
         sample=sample, samples=samples, preview=preview, profile=profile, alternates=alternates,
         profile_columns=profile_display.by_name(profile), map_tiles=current_app.config.get("MAP_TILE_URL") or "",
-        **profile_display.HELPERS,
         description=pages.description(version),
         deliverables=[a for a in version.assets if a.kind == AssetKind.DELIVERABLE],
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
     )
     if keepable:
-        pages.keep(key, state, html)
+        pages.keep(key, page_state_of(product, versions), html)
     return html, 200, headers

@@ -50,10 +50,25 @@ def _symbols(babel_id: str) -> tuple[str, str] | None:
 
 def share(value: float) -> str:
     """A share (0..1) as a percentage: one decimal under 10 %, none above; "<0.1 %" rather than 0 for a few."""
+    locale = babel_locale()
     if 0 < value < 0.001:
-        return "<" + numbers.format_percent(0.001, "#,##0.#%", locale=babel_locale())
-    pattern = "#,##0.#%" if value < 0.1 else "#,##0%"
-    return numbers.format_percent(value, pattern, locale=babel_locale())
+        return "<" + _percent("#,##0.#%").apply(0.001, locale)
+    return _percent("#,##0.#%" if value < 0.1 else "#,##0%").apply(value, locale)
+
+
+@cache
+def _percent(pattern: str) -> numbers.NumberPattern:
+    """A percent pattern parsed once (Babel's format_percent parses it at every call)."""
+    return numbers.parse_pattern(pattern)
+
+
+def preview_rows(rows: list[list]) -> Markup:
+    """The sample preview's body rows (numbered, cells escaped), joined here: a preview has up to a few
+    hundred cells, which a template loop would render many times slower."""
+    escape = Markup.escape
+    return Markup("".join(
+        f'<tr><td class="num muted">{n}</td>' + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+        for n, row in enumerate(rows, 1)))
 
 
 def histogram_chart(column: dict) -> Markup:
@@ -114,5 +129,6 @@ def field_type_label(kind: str) -> str:
         return kind
 
 
-HELPERS = {"readable": readable, "share": share, "histogram_chart": histogram_chart, "top_chart": top_chart,
-           "rows_read": rows_read, "field_type_label": field_type_label, "distinct_cap": DISTINCT_CAP}
+HELPERS = {"readable": readable, "share": share, "preview_rows": preview_rows, "histogram_chart": histogram_chart,
+           "top_chart": top_chart, "rows_read": rows_read, "field_type_label": field_type_label,
+           "distinct_cap": DISTINCT_CAP}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.catalog.models import CatalogEntry, mask_of
@@ -20,8 +20,8 @@ def with_listed_content(query):
     """Eager-load a listed product's seller and listed version with its sources, dictionary, files and plans
     (a fixed number of queries, however many there are)."""
     return query.options(
-        selectinload(DataProduct.organization),
-        selectinload(DataProduct.listed_version).options(
+        joinedload(DataProduct.organization, innerjoin=True),
+        joinedload(DataProduct.listed_version).options(
             selectinload(ProductVersion.sources), selectinload(ProductVersion.fields),
             selectinload(ProductVersion.assets), selectinload(ProductVersion.plans),
         ),
@@ -66,11 +66,18 @@ def catalog_dates(session: Session) -> tuple[datetime | None, datetime | None]:
     return first, session.scalar(select(func.max(CatalogEntry.listed_at)))
 
 
-def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:
-    """Listed products sharing the seller, the category or a region with ``product``, most in common first.
+RELATED_COLUMNS = (CatalogEntry.id, CatalogEntry.slug, CatalogEntry.title_en, CatalogEntry.title_zh,
+                   CatalogEntry.seller_slug, CatalogEntry.seller_name, CatalogEntry.category, CatalogEntry.regions,
+                   CatalogEntry.region_mask, CatalogEntry.listed_at)
 
-    Each kind of link takes its newest few candidates from the index (seller and category are indexed; the region
-    bit test walks the newest-first index), in one query; ranking the handful of candidates happens here.
+
+def related_entries(session: Session, product: DataProduct, limit: int = 4) -> list:
+    """Listed products sharing the seller, the category or a region with ``product``, most in common first: rows
+    of the index with the columns a related card shows (``RELATED_COLUMNS``).
+
+    Each kind of link takes its newest few candidates from the index (seller and category through their
+    newest-first indexes, the region bit test walking the newest-first index), in one query; ranking the handful
+    of candidates happens here.
     """
     version = product.listed_version
     regions = mask_of("region", map(str, version.regions))
@@ -82,8 +89,8 @@ def related_entries(session: Session, product: DataProduct, limit: int = 4) -> l
     newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
     parts = [select(CatalogEntry.id).where(link, CatalogEntry.id != product.id).order_by(*newest)
              .limit(limit * 2).subquery() for link in links]
-    ids = select(CatalogEntry).where(CatalogEntry.id.in_(union_all(*(select(p.c.id) for p in parts))))
-    candidates = session.scalars(ids).all()
+    ids = select(*RELATED_COLUMNS).where(CatalogEntry.id.in_(union_all(*(select(p.c.id) for p in parts))))
+    candidates = session.execute(ids).all()
 
     def in_common(entry) -> int:
         return ((entry.seller_slug == product.organization.slug) + (entry.category == version.category)
@@ -115,7 +122,8 @@ def product_page_state(session: Session, slug: str) -> tuple | None:
     tuple it was rendered under is current exactly while the tuple is unchanged."""
     def approved(aggregate):  # over the product's approved versions
         return (select(aggregate).where(ProductVersion.product_id == DataProduct.id,
-                                        ProductVersion.status.in_(APPROVED_STATES))
+                                        ProductVersion.status.in_(APPROVED_STATES),
+                                        ProductVersion.approved_at.is_not(None))
                 .correlate(DataProduct).scalar_subquery())
 
     stmt = (buyer_visible()
@@ -126,3 +134,10 @@ def product_page_state(session: Session, slug: str) -> tuple | None:
             .where(DataProduct.slug == slug))
     row = session.execute(stmt).first()
     return tuple(row) if row is not None else None
+
+
+def page_state_of(product: DataProduct, versions: list[ProductVersion]) -> tuple:
+    """``product_page_state`` of a product already loaded with its approved versions (``approved_versions``),
+    read from them with no query: a page rendered from these objects is kept under the state they show."""
+    return (product.id, product.listed_version_id, product.updated_at, product.organization.updated_at,
+            len(versions), max((v.updated_at for v in versions), default=None))
