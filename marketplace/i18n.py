@@ -307,6 +307,16 @@ def day(moment: datetime | date | None) -> str:
     return dates.format_date(moment, "medium", locale=babel_locale())
 
 
+def text_lang(text: str | None) -> str | None:
+    """The language to mark on a piece of a seller's or a source's text: its Chinese script, or "en" for text in
+    Latin letters on a Chinese page (so a screen reader does not read it with a Chinese voice); None when the
+    page's own language fits."""
+    tag = script_of(text)
+    if tag or not text or current_locale_tag() == "en":
+        return tag
+    return "en" if any("a" <= c.lower() <= "z" for c in text) else None
+
+
 def html_lang() -> str:
     return current_locale_tag()
 
@@ -327,4 +337,5 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
+        text_lang=text_lang,
     )

@@ -397,3 +397,30 @@ def test_sample_cells_are_escaped(client, session, storage, seller, reviewer):
 
     assert "<img src=x onerror" not in page and "<b>col</b>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;col&lt;/b&gt;" in page
+
+
+# ---------------------------------------------------------------- reading it: keyboard, screen readers, words
+
+
+def test_the_dictionary_scrolls_by_keyboard_and_has_a_name(client, product):
+    page = text(client.get(f"/products/{product.slug}"))
+    assert re.search(r'<div class="table-wrap" tabindex="0" role="region" aria-label="Data dictionary">\s*'
+                     r'<table class="table product-dictionary">', page)
+
+
+def test_english_source_names_are_marked_english_on_a_chinese_page(client, product):
+    page = text(client.get(f"/products/{product.slug}", headers={"Accept-Language": "zh-HK"}))
+    assert '<strong lang="en">Traffic Data of Strategic / Major Roads' in page
+    english = text(client.get(f"/products/{product.slug}", headers={"Accept-Language": "en"}))
+    assert "<strong>Traffic Data of Strategic / Major Roads" in english  # the page's own language: no mark
+
+
+def test_a_coverage_within_one_year_names_the_year_once(client, session, product):
+    from datetime import date
+
+    version = product.listed_version
+    version.temporal_start, version.temporal_end = date(2025, 1, 1), date(2025, 12, 31)
+    session.commit()
+    client.application.extensions["product_pages"].clear()
+    page = text(client.get(f"/products/{product.slug}"))
+    assert "<dd>2025</dd>" in page and "2025–2025" not in page
