@@ -57,3 +57,12 @@ def test_the_role_follows_when_the_user_joins_an_organization(session, client, a
     session.commit()
     g.pop("current_role", None)
     assert client.get("/").headers["Location"] == "/seller/"  # a new organization's first product is the work
+
+
+def test_a_page_view_leaves_the_session_unwritten_once_the_role_is_known(client, auth, seller):
+    auth.login(seller.email)
+    g.pop("current_role", None)
+    client.get("/catalog")
+    g.pop("current_role", None)
+    again = client.get("/catalog")
+    assert not [c for c in again.headers.getlist("Set-Cookie") if c.startswith("session=")]
