@@ -2,7 +2,8 @@
 
 Every signed-in user can buy; a member of an organization can sell; reviewers and admins have their platform role.
 A user with several roles switches between them (``ROLE_KEY`` in the session); until they do, the pages show the
-role whose work they most likely came for (``default_role``).
+role whose work they most likely came for (``default_role``), worked out once a session (``DEFAULT_KEY``) and again
+only when the user's platform role or organizations change, so a page view asks the database nothing about it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 
 ROLE_KEY = "role"
+# The default role with what it was worked out from: [role, memberships_key(user)].
+DEFAULT_KEY = "role_default"
 
 # Accounts sits below the trading packages, so it reads whether an organization sells or buys through the tables'
 # names rather than their models.
@@ -68,12 +71,31 @@ def default_role(db_session: Session, user: User) -> Role:
     return Role.SELLER
 
 
+def memberships_key(user: User) -> str:
+    """What a user's default role depends on besides their organizations' trades: platform role and organizations."""
+    return f"{user.platform_role}:" + ",".join(str(i) for i in sorted(m.organization_id for m in user.memberships))
+
+
+def remembered_default(db_session: Session, user: User) -> Role:
+    """``default_role``, kept in the session for the user's platform role and organizations it was worked out for;
+    the session is written only when it changes."""
+    key = memberships_key(user)
+    kept = session.get(DEFAULT_KEY)
+    if (isinstance(kept, list) and len(kept) == 2 and kept[1] == key
+            and kept[0] in {r.value for r in roles_of(user)}):
+        return Role(kept[0])
+    role = default_role(db_session, user)
+    session[DEFAULT_KEY] = [role.value, key]
+    return role
+
+
 def current_role(db_session: Session, user: User) -> Role:
     """The role the pages show: the one chosen in this session if the user still has it, else the default."""
     if "current_role" not in g:
         chosen = session.get(ROLE_KEY)
         roles = roles_of(user)
-        g.current_role = Role(chosen) if chosen in {r.value for r in roles} else default_role(db_session, user)
+        g.current_role = (Role(chosen) if chosen in {r.value for r in roles}
+                          else remembered_default(db_session, user))
     return g.current_role
 
 

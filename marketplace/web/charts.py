@@ -92,7 +92,8 @@ def timeline(points: Sequence[tuple[str, float, str]], *, title: str, describe: 
         x = left + i * bar
         body.append(f'<rect class="chart-bar" x="{_num(x + 1)}" y="{_num(axis - h)}" width="{_num(max(bar - 2, 1))}" '
                     f'height="{_num(h)}"><title>{escape(label)}: {escape(shown)}</title></rect>')
-        if i % every == 0 or i == len(points) - 1:
+        # The last period is always labelled; a regular label too close before it would run into it.
+        if i == len(points) - 1 or (i % every == 0 and len(points) - 1 - i >= every):
             body.append(f'<text class="chart-label" x="{_num(x + bar / 2)}" y="{height - 5}" '
                         f'text-anchor="middle">{escape(label)}</text>')
     peak = max(range(len(points)), key=lambda i: points[i][1])

@@ -70,3 +70,9 @@ def test_a_timeline_of_zeros_draws_flat_bars():
 def test_each_chart_has_its_own_ids():
     first, second = (parse(charts.bars([("a", 1)], title="t", describe="d")) for _ in range(2))
     assert first.find(f"{SVG}title").get("id") != second.find(f"{SVG}title").get("id")
+
+
+def test_a_timeline_leaves_no_label_running_into_the_last():
+    points = [(f"M{i}", 1.0, "1") for i in range(12)]  # every second period labelled: M10 would touch M11
+    labels = [t.text for t in parse(charts.timeline(points, title="t", describe="d")).iter(f"{SVG}text")]
+    assert labels[:-1] == ["M0", "M2", "M4", "M6", "M8", "M11"]  # the peak's value last
