@@ -15,5 +15,6 @@ class FreshUserClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("current_role", None)  # nor the role the last request worked as
         refresh()  # nor the language Flask-Babel chose for the last request (also kept on the app context)
         return super().open(*args, **kwargs)
