@@ -17,6 +17,7 @@ from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services, steps
+from marketplace.listings.assets import filesize
 from marketplace.listings.form_errors import cell_attrs, form_problems, has_problems
 from marketplace.listings.forms import (
     ComplianceForm,
@@ -260,16 +261,6 @@ def labels(enum_cls, values) -> str:
 
 def money(amount: int, currency) -> str:
     return i18n.money(amount, currency)
-
-
-def filesize(size: int) -> str:
-    """A file's size in bytes or binary multiples (the same digits and units in every locale of the interface)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def licence_name(licence_id: str) -> str:
