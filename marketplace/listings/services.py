@@ -23,6 +23,7 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import N_
+from marketplace.lifecycle import lock_row
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import (
     DataProduct,
@@ -113,6 +114,14 @@ def require_editable(version: ProductVersion) -> None:
               status=status_words(version.status))
             + (" " + _("Create a new version to change a listed product.") if version.status == "listed" else "")
         )
+
+
+def lock_version(session: Session, version: ProductVersion) -> None:
+    """Hold ``version``'s row until the transaction ends (``lifecycle.lock_row``) and read it and everything it
+    holds again: what is checked after this (a step's saved stamp) stays true until the change that follows is
+    committed, since every concurrent save of the version waits here. Pending changes are flushed first."""
+    lock_row(session, version)
+    session.expire_all()  # its dictionary, plans and the rest as committed by the save that held the lock before
 
 
 def touch(version: ProductVersion) -> None:

@@ -121,6 +121,18 @@ def step_stamp(version: ProductVersion, step: str, defaults: dict | None = None)
     return _digest(_stamped((defaults or default_forms(version, step))[STAMPED_FORMS[step]]))
 
 
+def plan_changed_elsewhere(version: ProductVersion, plan_id: int) -> bool:
+    """Whether plan ``plan_id`` of ``version`` was changed since its edit page was opened (the post's stamp
+    differs from what it holds now, or it is gone); checked under the version's lock, as ``changed_elsewhere``.
+    False when the post carries no stamp."""
+    sent = request.form.get(STAMP_FIELD)
+    if not sent:
+        return False
+    services.lock_version(db.session, version)
+    plan = next((p for p in version.plans if p.id == plan_id), None)
+    return plan is None or sent != plan_stamp(plan)
+
+
 def plan_stamp(plan: PricingPlan) -> str:
     """A short digest of what a pricing plan holds now (its edit page carries it, as the steps do theirs)."""
     return _digest(_stamped(PlanForm(formdata=None).fill(plan)))
@@ -130,7 +142,12 @@ def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[st
     """None when the step holds what it held when its form was opened (or the post carries no stamp); else what
     is saved now, as (field label, saved value) for each field whose saved value differs from the input."""
     sent = request.form.get(STAMP_FIELD)
-    if not sent or sent == step_stamp(version, step):
+    if not sent:
+        return None
+    # The save that follows is made under this lock: a concurrent save of the version waits, then finds the stamp
+    # changed, instead of both passing the check.
+    services.lock_version(db.session, version)
+    if sent == step_stamp(version, step):
         return None
     saved = _saved_values(version, step)
     return [(str(form[name].label.text), _shown(value)) for name, value in saved.items()

@@ -43,6 +43,7 @@ from marketplace.listings.view_helpers import (
     find_asset,
     load_product,
     load_version,
+    plan_changed_elsewhere,
     plan_stamp,
     refused,
     render_workspace,
@@ -468,19 +469,19 @@ def add_plan(product_id: int, number: int):
 @bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])
 def edit_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
+    form = PlanForm()
+    # Checked under the version's lock, with the plan as saved now: changed (or gone) since this page was opened.
+    stale = form.is_submitted() and plan_changed_elsewhere(version, plan_id)
     plan = next((p for p in version.plans if p.id == plan_id), None)
     if plan is None:
         return refused(version.product, version, NotFound(_("No such plan.")), step="plans")
     if refusal := _editable(version.product, version, "plans"):
         return refusal
-    form = PlanForm()
     if not form.is_submitted():
         form.fill(plan)
-    now = plan_stamp(plan)
-    page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": now,
+    page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": plan_stamp(plan),
             "stamp_field": STAMP_FIELD}
-    sent = request.form.get(STAMP_FIELD) if form.is_submitted() else None
-    if sent and sent != now:  # changed in another window since this page was opened
+    if stale:
         form.form_errors.append(_("This step was changed in another window since you opened it: check and save "
                                   "again."))
         return render_template("seller/plan_form.html", stale=True, **page), 409
