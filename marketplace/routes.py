@@ -25,8 +25,6 @@ def init_pages(app: Flask) -> None:
 
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
-    from marketplace.admin.overview import bp as admin_overview_bp
-    app.register_blueprint(admin_overview_bp)
     app.register_blueprint(audit_public_bp)
     from marketplace.catalog.product_views import bp as product_bp
     app.register_blueprint(product_bp)

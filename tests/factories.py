@@ -9,7 +9,9 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import PlatformRole, User
 from marketplace.listings import services as listings
 from marketplace.listings.assets import upload_asset
+from marketplace.listings.filetypes import EXTENSIONS
 from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.vocab import DataFormat
 
 PASSWORD = "correct horse battery"
 SAMPLES = Path(__file__).resolve().parent.parent / "marketplace" / "data" / "samples"
@@ -77,6 +79,19 @@ COMPLIANCE = {
     "personal_info": "none", "classification": "general", "source_legality": "Public DATA.GOV.HK data.",
     "cross_border_transfer": False, "legal_basis": "Open data terms of use",
 }
+
+
+def upload(session, storage, u: User, version: ProductVersion, *, kind: str, filename: str, data: bytes,
+           max_bytes: int = 1_000_000):
+    """Upload ``data`` as ``filename``, first adding its format to the version's declared formats (an upload of
+    a format the product does not declare is refused)."""
+    ext = Path(filename).suffix.lower()
+    declared = version.formats or []
+    if declared and not any(ext in EXTENSIONS[DataFormat(f)] for f in declared):
+        fmt = next(f for f, names in EXTENSIONS.items() if ext in names)
+        listings.update_metadata(session, u, version, {"formats": [*declared, fmt.value]})
+    return upload_asset(session, storage, u, version, kind=kind, filename=filename, stream=io.BytesIO(data),
+                        content_type=None, max_bytes=max_bytes)
 
 
 def complete_version(session, storage, u: User, version: ProductVersion) -> ProductVersion:

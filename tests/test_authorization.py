@@ -266,7 +266,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("admin.products", "GET"): ADMINS,
     ("admin.change_status", "GET"): ADMINS,
     ("admin.apply_status", "POST"): ADMINS,
-    ("admin_overview.overview", "GET"): ADMINS,
+    ("admin.overview", "GET"): ADMINS,
     ("jobs_admin.index", "GET"): ADMINS,
     ("jobs_admin.retry", "POST"): ADMINS,
     ("audit_api.verify", "GET"): ADMINS,

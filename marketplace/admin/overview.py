@@ -2,12 +2,12 @@
 page that works on it."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from marketplace.accounts.auth import require_admin_page
+from marketplace.admin.views import bp
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import EventFilter, event_page
 from marketplace.extensions import db
@@ -16,9 +16,6 @@ from marketplace.listings.states import ProductStatus
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 from marketplace.worker import services as jobs
-
-bp = Blueprint("admin_overview", __name__, url_prefix="/admin")
-bp.before_request(require_admin_page)
 
 RECENT_EVENTS = 8
 PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Drafts"), ProductStatus.LISTED: _l("Listed products"),

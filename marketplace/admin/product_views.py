@@ -33,6 +33,11 @@ DONE = {ProductAction.SUSPEND: N_("Suspended %(title)s: buyers no longer see it;
         ProductAction.DELIST: N_("Delisted %(title)s: it is gone from the catalog for good.")}
 
 
+def _offered(product: DataProduct) -> list[ProductAction]:
+    """The moves an admin may make of the product now (its lifecycle's table, as the review service asks it)."""
+    return PRODUCT_LIFECYCLE.actions_from(product.status, [Actor.REVIEWER])
+
+
 def _filters() -> ProductFilterForm:
     return ProductFilterForm(request.args, product_organizations(db.session))
 
@@ -44,7 +49,7 @@ def products():
     rows, total = product_rows(db.session, filters, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("admin/products.html", form=form, rows=rows, total=total, page=page,
                            pages=max(1, ceil(total / PER_PAGE)), ignored=ignored, actions=ACTIONS,
-                           offered=lambda product: PRODUCT_LIFECYCLE.actions_from(product.status, [Actor.REVIEWER]))
+                           offered=_offered)
 
 
 def _action(name: str) -> ProductAction:
@@ -64,10 +69,13 @@ def _product(product_id: int) -> DataProduct:
         abort(404, exc.message)
 
 
-def _render_change(product: DataProduct, action: ProductAction, form: ProductStatusChangeForm, status: int = 200):
+def _render_change(product: DataProduct, action: ProductAction, form: ProductStatusChangeForm,
+                   status: int | None = None):
+    """The form of one move; ``status`` by default 200, or 409 when the product's status does not offer it."""
     back = _filters()
     back.clean()
-    allowed = action in PRODUCT_LIFECYCLE.actions_from(product.status, [Actor.REVIEWER])
+    allowed = action in _offered(product)
+    status = status or (200 if allowed else 409)
     return render_template("admin/product_status.html", product=product, action=action, label=ACTIONS[action],
                            form=form, back=back.query(), allowed=allowed,
                            version=product.listed_version or product.latest_version,
@@ -78,8 +86,7 @@ def _render_change(product: DataProduct, action: ProductAction, form: ProductSta
 @bp.get("/products/<int:product_id>/<name>")
 def change_status(product_id: int, name: str):
     action, product = _action(name), _product(product_id)
-    allowed = action in PRODUCT_LIFECYCLE.actions_from(product.status, [Actor.REVIEWER])
-    return _render_change(product, action, ProductStatusChangeForm(formdata=None), 200 if allowed else 409)
+    return _render_change(product, action, ProductStatusChangeForm(formdata=None))
 
 
 @bp.post("/products/<int:product_id>/<name>")

@@ -217,32 +217,28 @@ def active_licence_count(session: Session, organization_id: int) -> int:
 # ---------------------------------------------------------------- what an organization holds
 
 
-def held_licences(session: Session, organization_ids: list[int] | set[int], product_id: int) -> list[Licence]:
-    """The active licences the organizations hold for a product (in their period or starting later), the one
-    ending last first for each plan (no expiry counts as ending last)."""
-    if not organization_ids:
+def held_licences(session: Session, organization_ids: list[int] | set[int], product_id: int | None = None, *,
+                  plan_id: int | None = None) -> list[Licence]:
+    """The active licences the organizations hold (in their period or starting later) for a product, or for one
+    plan with ``plan_id``: the one ending last first (no expiry counts as ending last)."""
+    if not organization_ids or product_id is None and plan_id is None:
         return []
-    now = utcnow()
-    found = session.scalars(
-        select(Licence).where(Licence.product_id == product_id, Licence.buyer_organization_id.in_(organization_ids),
-                              Licence.status == LicenceStatus.ACTIVE,
-                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
-        .options(selectinload(Licence.plan)).order_by(Licence.id.desc())
-    ).all()
-    return sorted(found, key=lambda lic: (lic.valid_until is not None, -(lic.valid_until or now).timestamp()))
+    query = select(Licence).where(Licence.buyer_organization_id.in_(organization_ids),
+                                  Licence.status == LicenceStatus.ACTIVE,
+                                  (Licence.valid_until.is_(None)) | (Licence.valid_until > utcnow()))
+    if product_id is not None:
+        query = query.where(Licence.product_id == product_id)
+    if plan_id is not None:
+        query = query.where(Licence.plan_id == plan_id)
+    found = session.scalars(query.options(selectinload(Licence.plan)).order_by(Licence.id.desc())).all()
+    return sorted(found, key=lambda lic: (lic.valid_until is not None,
+                                          -lic.valid_until.timestamp() if lic.valid_until else 0))
 
 
 def held_plan_licence(session: Session, organization_id: int, plan_id: int) -> Licence | None:
-    """The organization's active licence for a plan that ends last (one with no expiry first), if it holds one."""
-    now = utcnow()
-    found = session.scalars(
-        select(Licence).where(Licence.plan_id == plan_id, Licence.buyer_organization_id == organization_id,
-                              Licence.status == LicenceStatus.ACTIVE,
-                              (Licence.valid_until.is_(None)) | (Licence.valid_until > now))
-    ).all()
-    if not found:
-        return None
-    return max(found, key=lambda lic: (lic.valid_until is None, lic.valid_until or now))
+    """The organization's active licence for a plan that ends last (one with no expiry first), if it holds one:
+    what decides whether the plan may be ordered again (only renewed, or nothing to order)."""
+    return next(iter(held_licences(session, [organization_id], plan_id=plan_id)), None)
 
 
 def renewable(licence: Licence) -> bool:

@@ -14,7 +14,6 @@ from marketplace.extensions import db
 from marketplace.listings import assets as asset_services
 from marketplace.listings import services
 from marketplace.listings.schemas import (
-    AssetOutSchema,
     AssetQuerySchema,
     ComplianceInSchema,
     DictionaryInSchema,
@@ -32,6 +31,7 @@ from marketplace.listings.schemas import (
     SourceInSchema,
     SourceOutSchema,
     SourcePatchSchema,
+    UploadedAssetSchema,
     VersionOutSchema,
 )
 
@@ -174,10 +174,14 @@ def infer_dictionary(data, product_id, number):
 
 @blp.route(f"{VERSION}/assets", methods=["POST"])
 @blp.arguments(AssetQuerySchema, location="query")
-@blp.response(201, AssetOutSchema)
+@blp.response(201, UploadedAssetSchema)
 @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
 def upload_asset(query, product_id, number):
-    """Upload a sample or deliverable as the raw request body (streamed to storage, size-capped)."""
+    """Upload a sample or deliverable as the raw request body (streamed to storage, size-capped).
+
+    Refused (422 ``unsupported_file``) as on the seller's pages: a program, a file not of the product's formats,
+    or one whose first bytes are not what its name says. A file identical to one already on the version is
+    taken, named in ``identical_to`` and ``warnings``."""
     user = require_api_user()
     version = _version(product_id, number)
     asset = asset_services.upload_asset(

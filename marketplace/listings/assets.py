@@ -15,6 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.jobs.outbox import enqueue_after_commit
+from marketplace.listings.filetypes import check_upload
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.services import require_edit, touch
 from marketplace.listings.vocab import AssetKind
@@ -23,6 +24,38 @@ from marketplace.storage import Storage
 mimetypes.add_type("application/geo+json", ".geojson")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
 PROFILE_TASK = "catalog.profile"  # catalog.profile_store's job, named (the catalog sits above listings)
+HEAD_BYTES = 8192  # what the file checks read of an upload before storing it
+
+
+class _HeadThenRest:
+    """An upload's first bytes, already read for the checks, followed by the rest of its stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            chunk = self._head if size is None or size < 0 else self._head[:size]
+            self._head = self._head[len(chunk):]
+            return chunk
+        return self._rest.read(size)
+
+
+def _read_head(stream: BinaryIO) -> bytes:
+    head = b""
+    while len(head) < HEAD_BYTES and (chunk := stream.read(HEAD_BYTES - len(head))):
+        head += chunk
+    return head
+
+
+def filesize(size: int) -> str:
+    """A file's size in bytes or binary multiples (the same digits and units in every locale of the interface)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
 
 
 def display_filename(name: str | None) -> str:
@@ -49,16 +82,21 @@ def upload_asset(
 ) -> Asset:
     """Stream a file into storage under a key we generate and record its size, type and SHA-256.
 
-    Refuses a version that is not editable, an unknown kind, and a file over ``max_bytes`` (UploadTooLarge,
-    nothing left behind). Asks ``accounts.access`` first (NotFound outside the seller, Forbidden unverified).
+    Refuses a version that is not editable, an unknown kind, a program, a file not of the product's formats or
+    whose first bytes are not what its name says (UnsupportedFile, nothing stored), and a file over
+    ``max_bytes`` (UploadTooLarge, nothing left behind). Asks ``accounts.access`` first (NotFound outside the
+    seller, Forbidden unverified). A file identical to one already on the version is taken: the new asset's
+    ``identical_to`` names that one (None otherwise), for the caller to warn about.
     """
     require_edit(user, version)
     if kind not in tuple(AssetKind):
         raise ValidationFailed(_("Unknown asset kind."), {"kind": [_("Choose sample or deliverable.")]})
     name = display_filename(filename)
+    head = _read_head(stream)
+    check_upload(name, head, version.formats)
     ctype = content_type_for(name, content_type)
     key = f"assets/{version.product_id}/{uuid.uuid4().hex}"
-    stored = storage.save(key, stream, content_type=ctype, max_bytes=max_bytes)
+    stored = storage.save(key, _HeadThenRest(head, stream), content_type=ctype, max_bytes=max_bytes)
     if stored.size == 0:
         storage.delete(key)
         raise ValidationFailed(_("The file is empty."), {"file": [_("The file is empty.")]})
@@ -77,7 +115,20 @@ def upload_asset(
     enqueue_after_commit(session, PROFILE_TASK, asset.id)
     record(session, actor_id=user.id, action="asset.uploaded", subject_type="asset", subject_id=asset.id,
            payload={"version_id": version.id, "kind": kind, "sha256": stored.sha256, "size": stored.size})
+    # Allowed (a sample may be the whole file), but rarely meant.
+    asset.identical_to = next((a for a in version.assets if a.id != asset.id and a.sha256 == asset.sha256), None)
     return asset
+
+
+def upload_warnings(asset: Asset) -> list[str]:
+    """What the seller should know about a file just uploaded: that it is identical to one already on the
+    version (``identical_to``, set by ``upload_asset``)."""
+    twin = asset.identical_to
+    if twin is None:
+        return []
+    return [_("%(name)s is identical to %(other)s (%(kind)s, %(size)s), already on this version. Delete one if you "
+              "did not mean to upload it twice.", name=asset.filename, other=twin.filename,
+              kind=_("sample") if twin.kind.value == "sample" else _("deliverable"), size=filesize(twin.size))]
 
 
 def asset_of(version: ProductVersion, asset_id: int) -> Asset:

@@ -438,28 +438,14 @@ class ComplianceForm(FlaskForm):
         return self
 
     def validate(self, extra_validators=None) -> bool:
-        """The form's checks, then the profile's own: important data states its reason, and only a complete
-        profile can be attested (its messages are the submission checklist's)."""
+        """The form's checks, then that important data states its reason (on this step, before anything is
+        attested). Whether the profile may be attested is the service's rule (``check_compliance``)."""
         valid = super().validate(extra_validators)
         data = self.to_data()
         if data["classification"] == "important" and not data["classification_reason"]:
             self.classification_reason.errors = [*self.classification_reason.errors,
                                                  _("Important data needs a stated reason.")]
             valid = False
-        if self.attest.data:
-            missing = {
-                "personal_info": (data["personal_info"], _("Declare the personal-information category.")),
-                "classification": (data["classification"], _("Declare the data classification level.")),
-                "source_legality": (data["source_legality"], _("State how the sources were lawfully obtained.")),
-                "cross_border_transfer": (data["cross_border_transfer"] is not None,
-                                          _("State whether data crosses borders.")),
-            }
-            for name, (given, message) in missing.items():
-                if not given:
-                    self[name].errors = [*self[name].errors, message]
-                    valid = False
-            if not all(given for given, _message in missing.values()):
-                self.form_errors.append(_("Complete the profile before attesting it: nothing was attested."))
         return valid
 
     def to_data(self) -> dict:

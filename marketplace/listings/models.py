@@ -187,6 +187,9 @@ class Asset(TimestampMixin, db.Model):
 
     version: Mapped[ProductVersion] = relationship(back_populates="assets")
 
+    # Not stored: the file of the same version this one's bytes repeat, set by the upload that made it.
+    identical_to = None
+
 
 @dataclass(frozen=True)
 class LicenceTerms:

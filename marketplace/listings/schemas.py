@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.listings.assets import upload_warnings
 from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import (
     AssetKind,
@@ -231,6 +232,13 @@ class FieldOutSchema(FieldInSchema):
     position = fields.Integer()
 
 
+class AssetRefSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    size = fields.Integer()
+
+
 class AssetOutSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -239,6 +247,15 @@ class AssetOutSchema(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     created_at = fields.DateTime()
+
+
+class UploadedAssetSchema(AssetOutSchema):
+    """The answer to an upload: the file, the file of the version with the same bytes (or null), and what the
+    seller should know about it, in their language."""
+
+    identical_to = fields.Nested(AssetRefSchema, allow_none=True, dump_only=True)
+    warnings = fields.Function(upload_warnings, dump_only=True,
+                               metadata={"type": "array", "items": {"type": "string"}})
 
 
 class PlanOutSchema(PlanInSchema):

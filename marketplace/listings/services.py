@@ -23,6 +23,7 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import N_
+from marketplace.lifecycle import lock_row
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import (
     DataProduct,
@@ -113,6 +114,14 @@ def require_editable(version: ProductVersion) -> None:
               status=status_words(version.status))
             + (" " + _("Create a new version to change a listed product.") if version.status == "listed" else "")
         )
+
+
+def lock_version(session: Session, version: ProductVersion) -> None:
+    """Hold ``version``'s row until the transaction ends (``lifecycle.lock_row``) and read it and everything it
+    holds again: what is checked after this (a step's saved stamp) stays true until the change that follows is
+    committed, since every concurrent save of the version waits here. Pending changes are flushed first."""
+    lock_row(session, version)
+    session.expire_all()  # its dictionary, plans and the rest as committed by the save that held the lock before
 
 
 def touch(version: ProductVersion) -> None:
@@ -412,21 +421,47 @@ def remove_plan(session: Session, user: User, version: ProductVersion, plan_id: 
 
 # ---------------------------------------------------------------- compliance profile
 
+def profile_problems(profile: dict) -> dict[str, list[str]]:
+    """What a compliance profile still lacks before it can be attested, by field (the submission checklist's
+    words)."""
+    problems = {
+        "personal_info": (profile.get("personal_info"), _("Declare the personal-information category.")),
+        "classification": (profile.get("classification"), _("Declare the data classification level.")),
+        "source_legality": ((profile.get("source_legality") or "").strip(),
+                            _("State how the sources were lawfully obtained.")),
+        "cross_border_transfer": (profile.get("cross_border_transfer") is not None,
+                                  _("State whether data crosses borders.")),
+    }
+    return {name: [message] for name, (given, message) in problems.items() if not given}
+
+
+def check_compliance(profile: dict, *, attest: bool, attested_by_name: str | None) -> None:
+    """Refuse (ValidationFailed) what ``set_compliance`` would refuse for ``profile`` (the whole profile as it
+    would be saved), without saving anything: an attestation without a name, or of an incomplete profile."""
+    errors: dict[str, list[str]] = {}
+    if attest and not (attested_by_name or "").strip():
+        errors["attested_by_name"] = [_("Name the person who attests.")]
+    errors = single_line_errors({"attested_by_name": attested_by_name}) | errors
+    if attest and (missing := profile_problems(profile)):
+        raise ValidationFailed(_("Complete the profile before attesting it: nothing was attested."),
+                               missing | errors)
+    if errors:
+        raise ValidationFailed(_("The compliance profile is not valid."), errors)
+
+
 def set_compliance(
     session: Session, user: User, version: ProductVersion, data: dict, *, attest: bool, attested_by_name: str | None,
 ) -> ProductVersion:
     """Declare the compliance profile; with ``attest`` the named seller attests it now.
 
-    Any change to the profile clears an earlier attestation: an attestation covers what it saw.
+    Refuses (ValidationFailed, nothing saved) an attestation without a name, or of a profile that would still be
+    incomplete (``profile_problems``). Any change to the profile clears an earlier attestation: an attestation
+    covers what it saw.
     """
     require_edit(user, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
-    errors: dict[str, list[str]] = {}
-    if attest and not (attested_by_name or "").strip():
-        errors["attested_by_name"] = [_("Name the person who attests.")]
-    errors = single_line_errors({"attested_by_name": attested_by_name}) | errors
-    if errors:
-        raise ValidationFailed(_("The compliance profile is not valid."), errors)
+    check_compliance({k: getattr(version, k) for k in COMPLIANCE_FIELDS} | values, attest=attest,
+                     attested_by_name=attested_by_name)
     fields = _changed(version, values)
     had_attestation = version.attested_at is not None
     for key, value in values.items():
@@ -510,10 +545,8 @@ def readiness_problems(version: ProductVersion) -> dict[str, list[str]]:
     need("assets", any(a.kind == AssetKind.SAMPLE for a in version.assets), _("Upload at least one sample file."))
     need("assets", any(a.kind == AssetKind.DELIVERABLE for a in version.assets), _("Upload at least one deliverable."))
     need("plans", version.plans, _("Offer at least one pricing plan."))
-    need("personal_info", version.personal_info, _("Declare the personal-information category."))
-    need("classification", version.classification, _("Declare the data classification level."))
-    need("source_legality", (version.source_legality or "").strip(), _("State how the sources were lawfully obtained."))
-    need("cross_border_transfer", version.cross_border_transfer is not None, _("State whether data crosses borders."))
+    for field, messages in profile_problems({k: getattr(version, k) for k in COMPLIANCE_FIELDS}).items():
+        p.setdefault(field, []).extend(messages)
     need("attestation", version.attested_at, _("A seller must attest the compliance profile."))
     if version.classification == "important":
         need("classification_reason", (version.classification_reason or "").strip(),

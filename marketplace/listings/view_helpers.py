@@ -17,6 +17,7 @@ from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services, steps
+from marketplace.listings.assets import filesize
 from marketplace.listings.form_errors import cell_attrs, form_problems, has_problems
 from marketplace.listings.forms import (
     ComplianceForm,
@@ -120,6 +121,18 @@ def step_stamp(version: ProductVersion, step: str, defaults: dict | None = None)
     return _digest(_stamped((defaults or default_forms(version, step))[STAMPED_FORMS[step]]))
 
 
+def plan_changed_elsewhere(version: ProductVersion, plan_id: int) -> bool:
+    """Whether plan ``plan_id`` of ``version`` was changed since its edit page was opened (the post's stamp
+    differs from what it holds now, or it is gone); checked under the version's lock, as ``changed_elsewhere``.
+    False when the post carries no stamp."""
+    sent = request.form.get(STAMP_FIELD)
+    if not sent:
+        return False
+    services.lock_version(db.session, version)
+    plan = next((p for p in version.plans if p.id == plan_id), None)
+    return plan is None or sent != plan_stamp(plan)
+
+
 def plan_stamp(plan: PricingPlan) -> str:
     """A short digest of what a pricing plan holds now (its edit page carries it, as the steps do theirs)."""
     return _digest(_stamped(PlanForm(formdata=None).fill(plan)))
@@ -129,7 +142,12 @@ def changed_elsewhere(version: ProductVersion, step: str, form) -> list[tuple[st
     """None when the step holds what it held when its form was opened (or the post carries no stamp); else what
     is saved now, as (field label, saved value) for each field whose saved value differs from the input."""
     sent = request.form.get(STAMP_FIELD)
-    if not sent or sent == step_stamp(version, step):
+    if not sent:
+        return None
+    # The save that follows is made under this lock: a concurrent save of the version waits, then finds the stamp
+    # changed, instead of both passing the check.
+    services.lock_version(db.session, version)
+    if sent == step_stamp(version, step):
         return None
     saved = _saved_values(version, step)
     return [(str(form[name].label.text), _shown(value)) for name, value in saved.items()
@@ -260,16 +278,6 @@ def labels(enum_cls, values) -> str:
 
 def money(amount: int, currency) -> str:
     return i18n.money(amount, currency)
-
-
-def filesize(size: int) -> str:
-    """A file's size in bytes or binary multiples (the same digits and units in every locale of the interface)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def licence_name(licence_id: str) -> str:

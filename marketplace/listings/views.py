@@ -17,7 +17,7 @@ from marketplace.bilingual import title_of
 from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, UploadTooLarge, ValidationFailed
 from marketplace.extensions import db, login_manager
-from marketplace.listings import assets, filetypes, opendata, services
+from marketplace.listings import assets, opendata, services
 from marketplace.listings.forms import (
     ComplianceForm,
     DictionaryForm,
@@ -43,6 +43,7 @@ from marketplace.listings.view_helpers import (
     find_asset,
     load_product,
     load_version,
+    plan_changed_elsewhere,
     plan_stamp,
     refused,
     render_workspace,
@@ -420,9 +421,6 @@ def upload(product_id: int, number: int):
         return render_workspace(version.product, version, status=422, forms={"upload": form})
     file = form.file.data
     try:
-        head = file.stream.read(8192)
-        file.stream.seek(0)
-        filetypes.check_upload(assets.display_filename(file.filename), head, version.formats)
         asset = assets.upload_asset(
             db.session, _storage(), acting_user(), version, kind=form.kind.data, filename=file.filename,
             stream=file.stream, content_type=file.mimetype, max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
@@ -435,12 +433,8 @@ def upload(product_id: int, number: int):
         apply_domain_errors(form, exc)
         return refused(version.product, version, exc, {"upload": form})
     kind = _("sample") if asset.kind.value == "sample" else _("deliverable")
-    twin = next((a for a in version.assets if a.id != asset.id and a.sha256 == asset.sha256), None)
-    if twin is not None:  # allowed (a sample may be the whole file), but rarely meant
-        flash(_("%(name)s is identical to %(other)s (%(kind)s, %(size)s), already on this version. Delete one if "
-                "you did not mean to upload it twice.", name=asset.filename, other=twin.filename,
-                kind=_("sample") if twin.kind.value == "sample" else _("deliverable"), size=filesize(twin.size)),
-              "warning")
+    for warning in assets.upload_warnings(asset):
+        flash(warning, "warning")
     return done(version, _("Uploaded %(name)s (%(kind)s).", name=asset.filename, kind=kind), "files")
 
 
@@ -475,19 +469,19 @@ def add_plan(product_id: int, number: int):
 @bp.route(f"{VERSION}/plans/<int:plan_id>/edit", methods=["GET", "POST"])
 def edit_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
+    form = PlanForm()
+    # Checked under the version's lock, with the plan as saved now: changed (or gone) since this page was opened.
+    stale = form.is_submitted() and plan_changed_elsewhere(version, plan_id)
     plan = next((p for p in version.plans if p.id == plan_id), None)
     if plan is None:
         return refused(version.product, version, NotFound(_("No such plan.")), step="plans")
     if refusal := _editable(version.product, version, "plans"):
         return refusal
-    form = PlanForm()
     if not form.is_submitted():
         form.fill(plan)
-    now = plan_stamp(plan)
-    page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": now,
+    page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": plan_stamp(plan),
             "stamp_field": STAMP_FIELD}
-    sent = request.form.get(STAMP_FIELD) if form.is_submitted() else None
-    if sent and sent != now:  # changed in another window since this page was opened
+    if stale:
         form.form_errors.append(_("This step was changed in another window since you opened it: check and save "
                                   "again."))
         return render_template("seller/plan_form.html", stale=True, **page), 409
@@ -521,9 +515,10 @@ def compliance(product_id: int, number: int):
         return refusal
     form = ComplianceForm(prefix="compliance")
     message = _("Compliance profile saved and attested.") if form.attest.data else _("Compliance profile saved.")
+    attest, name = bool(form.attest.data), form.attested_by_name.data
     return _save(version, form, "compliance",
                  lambda form: services.set_compliance(db.session, acting_user(), version, form.to_data(),
-                                                      attest=bool(form.attest.data),
-                                                      attested_by_name=form.attested_by_name.data),
-                 message, "review", step="compliance")
+                                                      attest=attest, attested_by_name=name),
+                 message, "review", step="compliance",
+                 check=lambda data: services.check_compliance(data, attest=attest, attested_by_name=name))
 

@@ -16,7 +16,6 @@ organization the user does not belong to, and an order it did not sell, are 404.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.forms import apply_domain_errors
@@ -40,7 +38,7 @@ from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.orders.seller_forms import DecisionForm, RefundForm
-from marketplace.orders.states import ORDER_LIFECYCLE, REVENUE_STATES, OrderAction, OrderActor, OrderStatus
+from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.web import charts
 
 bp = Blueprint("sales", __name__)
@@ -152,37 +150,11 @@ def decide(org_slug: str, order_id: int):
 CHART_MONTHS = 12
 
 
-def monthly_revenue(organization_id: int, months: int = CHART_MONTHS) -> dict[str, list[tuple[date, int]]]:
-    """Money received and kept per calendar month (in the reader's time zone), per currency, for the last
-    ``months`` months including this one, oldest first; months without sales are 0."""
-    zone = ZoneInfo(current_timezone())
-    now = datetime.now(zone)
-    first = date(now.year, now.month, 1)
-    for _month in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    since = datetime(first.year, first.month, 1, tzinfo=zone)
-    rows = db.session.execute(
-        select(Order.currency, Order.amount, func.coalesce(Order.paid_at, Order.created_at))
-        .where(Order.seller_organization_id == organization_id, Order.status.in_(REVENUE_STATES),
-               func.coalesce(Order.paid_at, Order.created_at) >= since)
-    ).all()
-    starts = [first]
-    while len(starts) < months:
-        starts.append((starts[-1] + timedelta(days=32)).replace(day=1))
-    totals: dict[str, dict[date, int]] = {}
-    for currency, amount, moment in rows:
-        local = moment.astimezone(zone)
-        month = date(local.year, local.month, 1)
-        per_month = totals.setdefault(str(currency), dict.fromkeys(starts, 0))
-        if month in per_month:
-            per_month[month] += int(amount or 0)
-    return {currency: list(per_month.items()) for currency, per_month in sorted(totals.items())}
-
-
 def revenue_charts(organization_id: int) -> list[tuple[str, Markup]]:
     """The revenue of each currency over the last months as an SVG bar chart, described in words."""
     charts_out = []
-    for currency, months in monthly_revenue(organization_id).items():
+    zone = ZoneInfo(current_timezone())
+    for currency, months in orders.monthly_revenue(db.session, organization_id, zone, CHART_MONTHS).items():
         points = [(format_skeleton("yMMM", month, locale=babel_locale()), amount, money(amount, currency))
                   for month, amount in months]
         described = "; ".join(f"{label}: {shown}" for label, _amount, shown in points)

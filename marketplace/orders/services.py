@@ -24,6 +24,7 @@ from marketplace.orders.common import (  # noqa: F401
 from marketplace.orders.queries import (  # noqa: F401
     all_orders,
     buyer_orders,
+    monthly_revenue,
     order_for,
     revenue_by_currency,
     seller_orders,

@@ -17,7 +17,7 @@ from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
-from marketplace.licensing.services import licensed_assets
+from marketplace.licensing.services import held_plan_licence, licensed_assets
 from marketplace.licensing.states import LicenceStatus
 from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
@@ -61,9 +61,13 @@ def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
 
 
 def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *, status: int = 200):
+    """The request form; when the organization chosen holds the plan already, its licence (``held``), asked of
+    the rule the order itself is checked by."""
     version = plan.version
+    chosen = form.organization()
+    held = held_plan_licence(db.session, chosen, plan.id) if chosen in {o.id for o in organizations} else None
     return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
-                           form=form, organizations=organizations), status
+                           form=form, organizations=organizations, held=held), status
 
 
 def _requested(order, renewal: bool = False) -> str:

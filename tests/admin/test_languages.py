@@ -8,9 +8,9 @@ import pytest
 from tests.review.test_languages import ZH, check_page, english_left, in_locale, main_text
 
 WORDS = {
-    "products": {"zh-Hans": ["数据产品", "所有状态", "所有机构", "标题或短名称包含", "最近决定", "已批准",
+    "products": {"zh-Hans": ["数据产品", "所有状态", "所有机构", "标题或短名称包含", "最近决定", "批准",
                              "暂停交易", "摘牌"],
-                 "zh-Hant-HK": ["數據產品", "所有狀態", "所有機構", "標題或短名稱包含", "最近決定", "已批准",
+                 "zh-Hant-HK": ["數據產品", "所有狀態", "所有機構", "標題或短名稱包含", "最近決定", "批准",
                                 "暫停交易", "摘牌"]},
     "delist": {"zh-Hans": ["摘牌不可撤销。", "我明白摘牌不可撤销", "原因", "取消"],
                "zh-Hant-HK": ["摘牌不可撤銷。", "我明白摘牌不可撤銷", "原因", "取消"]},

@@ -45,7 +45,7 @@ def test_every_product_with_its_status_seller_and_last_decision(admin_client, li
     page = text(admin_client.get("/admin/products"))
     row = row_of(page, listed)
     assert "Strategic road detectors" in row and "Harbour Analytics" in row
-    assert "badge-listed" in row and "approved" in row and "/review/cases/" in row
+    assert "badge-listed" in row and "Approve" in row and "/review/cases/" in row
     assert f"/admin/products/{listed.id}/suspend" in row and f"/admin/products/{listed.id}/delist" in row
     assert f"/admin/products/{listed.id}/reinstate" not in row
     assert "Parking vacancy feed" in row_of(page, other_listed)

@@ -2,7 +2,6 @@
 DCAT-AP 3.0.1 SHACL shapes (copied into tests/fixtures/shacl, see the README there)."""
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -18,7 +17,6 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.listings import services as listings
-from marketplace.listings.assets import upload_asset
 from marketplace.listings.licences import get_licence
 from marketplace.review import services as review
 from tests import factories
@@ -106,8 +104,8 @@ def listed(session, storage, seller, reviewer, *, title, plans=(), sources=(), f
     for source in sources:
         listings.add_source(session, seller, version, source)
     for kind, filename, data in files:
-        upload_asset(session, storage, seller, version, kind=kind, filename=filename, stream=io.BytesIO(data),
-                     content_type=None, max_bytes=100_000)
+        factories.upload(session, storage, seller, version, kind=kind, filename=filename, data=data,
+                         max_bytes=100_000)
     round_ = factories.submit(session, seller, version, storage)
     review.claim_case(session, reviewer, round_.case)
     review.approve_version(session, reviewer, round_.case, answers=factories.ALL_PASS)

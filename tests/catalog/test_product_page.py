@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
@@ -12,7 +11,6 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.listings import services as listings
-from marketplace.listings.assets import upload_asset
 from marketplace.review import services as review
 from tests import factories
 
@@ -43,8 +41,8 @@ def build_listed(session, storage, seller, reviewer, *, title, samples=(), plans
     if metadata:
         listings.update_metadata(session, seller, version, metadata)
     for filename, data in samples:
-        upload_asset(session, storage, seller, version, kind="sample", filename=filename, stream=io.BytesIO(data),
-                     content_type=None, max_bytes=10_000_000)
+        factories.upload(session, storage, seller, version, kind="sample", filename=filename, data=data,
+                         max_bytes=10_000_000)
     for i in range(plans):
         listings.add_plan(session, seller, version,
                           factories.PLAN | {"name": f"Plan {i + 2}", "amount": 1000 * (i + 2)})

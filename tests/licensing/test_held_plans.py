@@ -95,3 +95,32 @@ def test_the_api_refuses_a_held_plan_with_409(session, client, buyer, buyer_org,
     assert refused.status_code == 409
     assert set(refused.json) == {"status", "code", "message", "errors"}
     assert "already holds" in refused.json["message"] and "plan_id" in refused.json["errors"]
+
+
+def test_the_request_page_speaks_of_the_organization_chosen_not_of_any_other(session, client, auth, buyer,
+                                                                               buyer_org, offer):
+    """A buyer in two organizations, one holding the plan: the page says "already holds" only when that one is
+    chosen, as the order itself is refused only for it."""
+    product, plans = offer
+    plan = plans["Open research"]
+    request(session, buyer, buyer_org, plan)  # held with no expiry by the first organization
+    second = factories.user(session, organization="Second desk").memberships[0].organization
+    session.add(Membership(user_id=buyer.id, organization_id=second.id))
+    session.commit()
+    auth.login(buyer.email)
+    url = f"/products/{product.slug}/plans/{plan.id}/license"
+    held = "already holds this plan with no expiry"
+
+    page = client.get(url).get_data(as_text=True)
+    assert held not in page  # no organization chosen yet
+
+    form = {**SCENARIO, "idempotency_key": ""}
+    incomplete = client.post(url, data={**form, "organization_id": str(second.id)})  # terms not accepted
+    assert incomplete.status_code == 422 and held not in incomplete.get_data(as_text=True)
+
+    refused = client.post(url, data={**form, "organization_id": str(buyer_org.id), "accept_terms": "y"})
+    assert refused.status_code == 409 and held in refused.get_data(as_text=True)
+
+    taken = client.post(url, data={**form, "organization_id": str(second.id), "accept_terms": "y"})
+    assert taken.status_code == 302
+    assert order_count(session, second, plan) == 1 and order_count(session, buyer_org, plan) == 1

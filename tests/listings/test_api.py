@@ -189,8 +189,8 @@ def test_empty_upload_and_bad_kind_are_refused(api, version_url):
 
 
 def test_infer_from_unsupported_file_is_422(api, version_url):
-    asset = api.post(f"{version_url}/assets", query_string={"kind": "sample", "filename": "logo.png"},
-                     data=b"\x89PNG\r\n\x1a\n" + b"\0" * 20).get_json()
+    asset = api.post(f"{version_url}/assets", query_string={"kind": "sample", "filename": "report.pdf"},
+                     data=b"%PDF-1.7\n" + b"\0" * 20).get_json()
     assert_error(api.post(f"{version_url}/dictionary/infer", json={"asset_id": asset["id"]}), 422)
 
 

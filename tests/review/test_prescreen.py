@@ -2,7 +2,6 @@
 real services (sources, dictionary, files, plans and the compliance profile), never on hand-made findings."""
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import date
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from marketplace.listings import services as listings
-from marketplace.listings.assets import delete_asset, upload_asset
+from marketplace.listings.assets import delete_asset
 from marketplace.review.checklist import ChecklistItem as I
 from marketplace.review.checklist import PrescreenOutcome
 from marketplace.review.licence_rules import RULES as LICENCE_RULES
@@ -64,8 +63,7 @@ def csv_bytes(header: list[str], *rows: list[str]) -> bytes:
 
 
 def upload(session, storage, seller, version, filename: str, body: bytes, kind: str = "deliverable"):
-    return upload_asset(session, storage, seller, version, kind=kind, filename=filename, stream=io.BytesIO(body),
-                        content_type=None, max_bytes=1_000_000)
+    return factories.upload(session, storage, seller, version, kind=kind, filename=filename, data=body)
 
 
 def declare(session, seller, version, **changes):

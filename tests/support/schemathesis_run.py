@@ -24,6 +24,7 @@ UNSTATED_422 = (
     ("POST", "/api/v1/products/{product_id}/versions/{number}/sources"),
     ("PATCH", "/api/v1/products/{product_id}/versions/{number}/sources/{source_id}"),
     ("POST", "/api/v1/products/{product_id}/versions/{number}/dictionary/infer"),
+    ("POST", "/api/v1/products/{product_id}/versions/{number}/assets"),
     ("PATCH", "/api/v1/products/{product_id}/versions/{number}/plans/{plan_id}"),
     ("POST", "/api/v1/review/cases/{case_id}/decision"),
     ("PUT", "/api/v1/products/{product_id}/versions/{number}/dictionary"),
