@@ -118,7 +118,7 @@ def home_of(db_session: Session, user: User, role: Role) -> str:
     """Where a role's work starts: a buyer's licences (the catalog while they hold none), the seller dashboard,
     the review queue, the admin overview."""
     if role == Role.ADMIN:
-        return url_for("admin_overview.overview")
+        return url_for("admin.overview")
     if role == Role.REVIEWER:
         return url_for("review.queue")
     if role == Role.SELLER:
