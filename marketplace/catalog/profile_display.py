@@ -2,7 +2,7 @@
 locale (Babel, through the i18n helpers' locale), and the charts of each column, with their text alternatives."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 
 from babel import Locale, numbers
@@ -19,23 +19,32 @@ _SIGNIFICANT = 6
 
 def readable(value: float | int | None) -> str:
     """A number rounded for reading (six significant digits; whole numbers whole) in the reader's locale."""
-    if value is None:
-        return "—"
+    return reader()(value)
+
+
+def reader():
+    """``readable`` for the reader's locale, its symbols looked up once: for a table or chart of many numbers."""
     locale = babel_locale()
     symbols = _symbols(str(locale))
-    if not isinstance(value, int) and 1e5 <= abs(value) < 1e15:
-        value = round(value)  # a large number's fraction is noise to a reader
-    whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
-    text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
-    if symbols is None or "e" in text or "n" in text:  # an unusual locale, or a number Babel spells better
-        number = int(value) if whole else Decimal(text)
-        return numbers.format_decimal(number, locale=locale, decimal_quantization=False)
-    # Babel's own symbols and grouping, applied here: a page shows a couple of hundred numbers.
-    decimal, group = symbols
-    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
-    digits, _dot, fraction = text.partition(".")
-    grouped = f"{int(digits):,}".replace(",", group) if len(digits) > 3 else digits
-    return sign + grouped + (decimal + fraction if fraction else "")
+
+    def read(value: float | int | None) -> str:
+        if value is None:
+            return "—"
+        if not isinstance(value, int) and 1e5 <= abs(value) < 1e15:
+            value = round(value)  # a large number's fraction is noise to a reader
+        whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
+        text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
+        if symbols is None or "e" in text or "n" in text:  # an unusual locale, or a number Babel spells better
+            number = int(value) if whole else Decimal(text)
+            return numbers.format_decimal(number, locale=locale, decimal_quantization=False)
+        # Babel's own symbols and grouping, applied here: a page shows a couple of hundred numbers.
+        decimal, group = symbols
+        sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+        digits, _dot, fraction = text.partition(".")
+        grouped = f"{int(digits):,}".replace(",", group) if len(digits) > 3 else digits
+        return sign + grouped + (decimal + fraction if fraction else "")
+
+    return read
 
 
 @cache
@@ -49,11 +58,35 @@ def _symbols(babel_id: str) -> tuple[str, str] | None:
 
 
 def share(value: float) -> str:
-    """A share (0..1) as a percentage: one decimal under 10 %, none above; "<0.1 %" rather than 0 for a few."""
-    locale = babel_locale()
+    """A share (0..1) as a percentage: one decimal under 10 %, none above; "<0.1 %" rather than 0 for a few.
+
+    Babel's percent patterns, applied here as Babel applies them (the value as its decimal string, times 100,
+    rounded half-even), with the locale's symbols: a profile shows dozens of shares."""
     if 0 < value < 0.001:
-        return "<" + _percent("#,##0.#%").apply(0.001, locale)
-    return _percent("#,##0.#%" if value < 0.1 else "#,##0%").apply(value, locale)
+        return "<" + share(0.001)
+    locale = babel_locale()
+    marks = _percent_marks(str(locale))
+    if marks is None:
+        return _percent("#,##0.#%" if value < 0.1 else "#,##0%").apply(value, locale)
+    decimal, percent = marks
+    scaled = (Decimal(str(value)) * 100).quantize(_TENTH if value < 0.1 else _ONE, rounding=ROUND_HALF_EVEN)
+    text = format(scaled, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", decimal) + percent
+
+
+_TENTH, _ONE = Decimal("0.1"), Decimal("1")
+
+
+@cache
+def _percent_marks(babel_id: str) -> tuple[str, str] | None:
+    """The locale's decimal and percent symbols when its percent sign follows the number (as in every locale
+    here); None to leave the formatting to Babel."""
+    locale = Locale.parse(babel_id)
+    if not (locale.percent_formats.get(None).pattern or "").endswith("%"):
+        return None
+    return numbers.get_decimal_symbol(locale), numbers.format_percent(0, "0%", locale=locale).replace("0", "")
 
 
 @cache
@@ -79,6 +112,7 @@ def histogram_chart(column: dict) -> Markup:
         return Markup("")
     whole = column.get("type") == "integer" and len(edges) == len(counts) + 1 and all(
         float(e).is_integer() for e in edges) and (len(counts) == 1 or edges[1] - edges[0] == 1)
+    readable = reader()
     labels = []
     for i in range(len(counts)):
         low, high = edges[i], edges[min(i + 1, len(edges) - 1)]
@@ -95,6 +129,7 @@ def top_chart(column: dict, rows: int) -> Markup:
     if not top:
         return Markup("")
     items = [(value or "—", count) for value, count in top]
+    readable = reader()
 
     def count_text(count: int) -> str:
         return f"{readable(count)} ({share(count / rows)})" if rows else readable(count)
@@ -109,7 +144,7 @@ def profile_rows(profile: dict) -> Markup:
     """The column profile table's body rows, built here rather than in a template loop: a profile has a row of a
     dozen values and a chart per column, which a template renders several times slower. The words are the
     catalogs'; every value from the file is escaped."""
-    esc = Markup.escape
+    esc, readable = Markup.escape, reader()
     words = {key: esc(text) for key, text in (("min", _("min")), ("max", _("max")), ("mean", _("mean")),
                                                ("common", _("Most common:")), ("once", _("Every value occurs once.")))}
     rows = []
