@@ -422,3 +422,10 @@ def test_a_coverage_within_one_year_names_the_year_once(client, session, product
     client.application.extensions["product_pages"].clear()
     page = text(client.get(f"/products/{product.slug}"))
     assert "<dd>2025</dd>" in page and "2025–2025" not in page
+
+
+def test_the_automatic_first_changelog_reads_in_the_readers_language(client, product):
+    assert product.listed_version.changelog.strip() == "First version."  # stored as written, in English
+    client.application.extensions["product_pages"].clear()
+    page = text(client.get(f"/products/{product.slug}", headers={"Accept-Language": "zh-HK"}))
+    assert '<p class="small">第一個版本。</p>' in page and "First version." not in page
