@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from marketplace.accounts.auth import require_admin_page
+from marketplace.admin.audit_words import events_shown
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import EventFilter, event_page
 from marketplace.extensions import db
@@ -44,4 +45,5 @@ def overview():
         outbox=jobs.outbox_counts(db.session, current_user),
         failed_jobs=jobs.failed_job_count(db.session, current_user),
         events=events, event_total=db.session.scalar(select(func.count(AuditEvent.id))) or 0,
+        **events_shown(db.session, events),
     )
