@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.auth import require_admin_page
 from marketplace.admin.audit_words import events_shown
+from marketplace.admin.products import review_state_counts
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import EventFilter, event_page
 from marketplace.extensions import db
@@ -22,7 +23,7 @@ bp = Blueprint("admin_overview", __name__, url_prefix="/admin")
 bp.before_request(require_admin_page)
 
 RECENT_EVENTS = 8
-PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Drafts"), ProductStatus.LISTED: _l("Listed products"),
+PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Never listed"), ProductStatus.LISTED: _l("Listed products"),
                          ProductStatus.SUSPENDED: _l("Suspended products"),
                          ProductStatus.DELISTED: _l("Delisted products")}
 
@@ -46,4 +47,5 @@ def overview():
         failed_jobs=jobs.failed_job_count(db.session, current_user),
         events=events, event_total=db.session.scalar(select(func.count(AuditEvent.id))) or 0,
         **events_shown(db.session, events),
+        review_states=review_state_counts(db.session),
     )
