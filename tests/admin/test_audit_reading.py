@@ -87,3 +87,22 @@ def test_the_overview_names_the_actor_the_action_and_the_object_as_the_audit_pag
     assert re.search(r'<a href="[^"]+">Strategic road detectors</a>', box) and "audit-product-filter" in box
     assert REASON in box
     assert box.count("Asia/Hong_Kong") == 1
+
+
+@pytest.mark.parametrize("tag", ["zh-Hans", "zh-Hant-HK"])
+def test_the_overview_and_orders_page_speak_each_chinese_locale(client, auth, session, admin, suspended, tag):
+    from tests.review.test_languages import in_locale, main_text
+
+    client = in_locale(client, auth, session, admin, tag)
+    page = main_text(client.get("/admin/"))
+    words = {"zh-Hans": ["产品已暂停交易", "待审核积压", "从未挂牌"],
+             "zh-Hant-HK": ["產品已暫停交易", "待審核積壓", "從未掛牌"]}[tag]
+    assert all(w in page for w in words), words
+    english = re.sub(r"Strategic road detectors|Asia/Hong_Kong|Ada Admin|Harbour Analytics|Source licence|"
+                     r"withdrawn|under review|Open Data Exchange|API|CSV|DATA\.GOV\.HK|CSDI|HKO|v1\.0", " ", page)
+    english = re.sub(r"<b>|</b>|&|[\w.+-]+@[\w.-]+|Grace Reviewer|Test User", " ", english)  # names as written
+    left = re.findall(r"\b[A-Za-z]{4,}\b", english)
+    assert left == [], left
+    response = client.get("/admin/orders?status=nope")
+    assert response.status_code == 400 and "nope" in main_text(response)
+    assert ("不是订单状态" if tag == "zh-Hans" else "不是訂單狀態") in main_text(response)
