@@ -124,3 +124,27 @@ def home_of(db_session: Session, user: User, role: Role) -> str:
     if role == Role.SELLER:
         return url_for("seller.dashboard")
     return url_for("licensing.licences") if holds_licences(db_session, user) else url_for("catalog.index")
+
+
+# The staff areas, by the start of their addresses, and the roles whose work each is (the first is switched to).
+STAFF_AREAS = (("/admin", (Role.ADMIN,)), ("/review", (Role.REVIEWER, Role.ADMIN)))
+
+
+def staff_area_roles(path: str) -> tuple[Role, ...]:
+    """The roles whose work the page at ``path`` is, for a staff page; empty for any other page."""
+    for prefix, area_roles in STAFF_AREAS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return area_roles
+    return ()
+
+
+def follow_staff_page(db_session: Session, user: User, path: str) -> Role | None:
+    """On a staff page, the working role becomes the page's when the user holds it and works as another, so the
+    navigation matches the page; the role switched to, or None (nothing to switch, or a role the user lacks: the
+    page's own guard refuses them)."""
+    area_roles = staff_area_roles(path)
+    if not area_roles or current_role(db_session, user) in area_roles:
+        return None
+    held = roles_of(user)
+    role = next((r for r in area_roles if r in held), None)
+    return choose_role(user, role.value) if role else None

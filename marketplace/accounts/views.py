@@ -70,6 +70,16 @@ def _role_helpers() -> dict:
     return {"working_as": working_as, "user_roles": user_roles, "Role": roles.Role}
 
 
+@bp.before_app_request
+def _follow_staff_page():
+    """A staff page opened while working as another role switches to the page's role, and says so."""
+    if not roles.staff_area_roles(request.path) or not current_user.is_authenticated:
+        return
+    role = roles.follow_staff_page(db.session, current_user._get_current_object(), request.path)
+    if role is not None:
+        flash(_("You are now working as %(role)s, the role this page belongs to.", role=role.label), "info")
+
+
 @bp.post("/role")
 @login_required
 def switch_role():

@@ -20,6 +20,7 @@ from marketplace.inputs import MAX_ROW_ID
 from marketplace.listings.models import DataProduct
 
 MAX_TEXT = 120
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
 FIELDS = ("actor", "action", "object_type", "object_id", "product", "since", "until")
 
 
@@ -117,7 +118,11 @@ def parse_filters(session: Session, form: AuditFilterForm, actions: list[str] | 
         except ValueError:
             bad(name, _("\u201c%(value)s\u201d is not a date: write it as 2024-03-31.", value=raw[:20]))
             continue
-        if name == "since":
+        if not FIRST_DAY <= day <= LAST_DAY:  # past these, a zone's midnight may fall outside what a date holds
+            bad(name, _("\u201c%(value)s\u201d is outside the dates the trail can search: pick a day from "
+                        "%(first)s to %(last)s.", value=raw[:20], first=FIRST_DAY.isoformat(),
+                        last=LAST_DAY.isoformat()))
+        elif name == "since":
             since = _start_of(day)
         else:
             until = _start_of(day + timedelta(days=1))  # the whole last day

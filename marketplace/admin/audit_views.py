@@ -7,13 +7,13 @@ from flask import Response, current_app, render_template, request, stream_with_c
 
 from marketplace.admin.audit_csv import audit_csv
 from marketplace.admin.audit_filters import AuditFilterForm, parse_filters
-from marketplace.admin.audit_objects import KIND_WORDS, actors_of, kind_words, resolve_subjects
+from marketplace.admin.audit_objects import KIND_WORDS
+from marketplace.admin.audit_words import events_shown
 from marketplace.admin.views import bp
 from marketplace.audit.checkpoints import verify_audit
 from marketplace.audit.services import event_page, filtered_events, known_actions
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.i18n import current_timezone
 from marketplace.signing.services import known_keys
 
 PER_PAGE = 100
@@ -33,13 +33,13 @@ def _audit_page(form, parsed, actions: list[str]):
     """The audit page for filters already read: the events they let through, or the form with its errors (400)."""
     report = verify_audit(db.session, known_keys(db.session, current_app))
     context = {"form": form, "report": report, "errors": parsed.errors, "actions": actions,
-               "product": parsed.product, "kind_words": kind_words, "before": parsed.before, "notice": parsed.notice,
-               "zone": current_timezone()}
+               "product": parsed.product, "before": parsed.before, "notice": parsed.notice}
     if parsed.errors:
-        return render_template("admin/audit.html", events=[], more=False, actors={}, subjects={}, **context), 400
+        return render_template("admin/audit.html", events=[], more=False, **events_shown(db.session, []),
+                               **context), 400
     events, more = event_page(db.session, parsed.event_filter, parsed.before, PER_PAGE)
-    return render_template("admin/audit.html", events=events, more=more, actors=actors_of(db.session, events),
-                           subjects=resolve_subjects(db.session, events), **context)
+    return render_template("admin/audit.html", events=events, more=more, **events_shown(db.session, events),
+                           **context)
 
 
 @bp.get("/audit.csv")

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from marketplace.admin.audit_words import events_shown
+from marketplace.admin.products import review_state_counts
 from marketplace.admin.views import bp
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import EventFilter, event_page
@@ -18,7 +20,7 @@ from marketplace.orders.states import OrderStatus
 from marketplace.worker import services as jobs
 
 RECENT_EVENTS = 8
-PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Drafts"), ProductStatus.LISTED: _l("Listed products"),
+PRODUCT_STATUS_LABELS = {ProductStatus.DRAFT: _l("Never listed"), ProductStatus.LISTED: _l("Listed products"),
                          ProductStatus.SUSPENDED: _l("Suspended products"),
                          ProductStatus.DELISTED: _l("Delisted products")}
 
@@ -41,4 +43,6 @@ def overview():
         outbox=jobs.outbox_counts(db.session, current_user),
         failed_jobs=jobs.failed_job_count(db.session, current_user),
         events=events, event_total=db.session.scalar(select(func.count(AuditEvent.id))) or 0,
+        **events_shown(db.session, events),
+        review_states=review_state_counts(db.session),
     )

@@ -46,10 +46,11 @@ def _filters() -> ProductFilterForm:
 def products():
     form = _filters()
     filters, page, ignored = form.clean()
-    rows, total = product_rows(db.session, filters, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    rows, total = ([], 0) if form.refused else product_rows(db.session, filters, limit=PER_PAGE,
+                                                            offset=(page - 1) * PER_PAGE)
     return render_template("admin/products.html", form=form, rows=rows, total=total, page=page,
                            pages=max(1, ceil(total / PER_PAGE)), ignored=ignored, actions=ACTIONS,
-                           offered=_offered)
+                           offered=_offered), 400 if form.refused else 200
 
 
 def _action(name: str) -> ProductAction:

@@ -65,12 +65,14 @@ def seller_orders(session: Session, user: User, organization: Organization, limi
     ))
 
 
-def all_orders(session: Session, user: User, limit: int, offset: int) -> tuple[list[Order], int]:
-    """Every order, newest first: one page and the total, for platform admins."""
+def all_orders(session: Session, user: User, limit: int, offset: int,
+               status: OrderStatus | None = None) -> tuple[list[Order], int]:
+    """Every order (of ``status``, if given), newest first: one page and the total, for platform admins."""
     require(user, Permission.ADMIN)
-    total = session.scalar(select(func.count(Order.id))) or 0
-    page = session.scalars(select(Order).options(*_order_options()).order_by(Order.id.desc()).limit(limit)
-                           .offset(offset)).all()
+    where = [Order.status == status] if status else []
+    total = session.scalar(select(func.count(Order.id)).where(*where)) or 0
+    page = session.scalars(select(Order).where(*where).options(*_order_options()).order_by(Order.id.desc())
+                           .limit(limit).offset(offset)).all()
     return list(page), total
 
 

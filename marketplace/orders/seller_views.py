@@ -251,13 +251,27 @@ def _page_number(raw: str | None) -> tuple[int, str | None]:
     return 1, f"“{raw[:40]}” is not a page number; showing the first page."
 
 
+def _status_filter(raw: str | None) -> tuple[OrderStatus | None, str | None]:
+    """The order status the admin's list is filtered by, or why the value cannot be one."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, None
+    try:
+        return OrderStatus(raw), None
+    except ValueError:
+        return None, _("\u201c%(value)s\u201d is not an order status: choose one from the list.", value=raw[:40])
+
+
 def render_admin_orders(page: int, *, forms: dict | None = None, status: int = 200, error: str | None = None,
-                        notice: str | None = None):
-    found, total = orders.all_orders(db.session, acting_user(), ADMIN_PER_PAGE, (page - 1) * ADMIN_PER_PAGE)
+                        notice: str | None = None, order_status: OrderStatus | None = None,
+                        status_error: str | None = None):
+    found, total = orders.all_orders(db.session, acting_user(), ADMIN_PER_PAGE, (page - 1) * ADMIN_PER_PAGE,
+                                     status=order_status)
     return render_template(
         "sales/admin_orders.html", orders=found, total=total, page=page,
         pages=max(1, ceil(total / ADMIN_PER_PAGE)), forms=forms or {}, blank=RefundForm(formdata=None),
-        error=error, notice=notice,
+        error=error, notice=notice, statuses=list(OrderStatus), status_filter=order_status,
+        status_error=status_error,
     ), status
 
 
@@ -265,7 +279,12 @@ def render_admin_orders(page: int, *, forms: dict | None = None, status: int = 2
 def admin_orders():
     _require_admin()
     page, notice = _page_number(request.args.get("page"))
-    return render_admin_orders(page, notice=notice)
+    order_status, status_error = _status_filter(request.args.get("status"))
+    if status_error:  # no list that looks filtered and is not
+        return render_template("sales/admin_orders.html", orders=[], total=0, page=1, pages=1, forms={},
+                               blank=RefundForm(formdata=None), statuses=list(OrderStatus), status_filter=None,
+                               status_error=status_error, error=None, notice=None), 400
+    return render_admin_orders(page, notice=notice, order_status=order_status)
 
 
 @bp.post("/admin/orders/<int:order_id>/refund")
@@ -273,9 +292,11 @@ def admin_refund(order_id: int):
     _require_admin()
     found = _order(order_id)
     page, _ = _page_number(request.args.get("page"))
+    order_status, _ = _status_filter(request.args.get("status"))
     form = RefundForm()
 
     def reshow(status: int, error: str | None):
-        return render_admin_orders(page, forms={found.id: form}, status=status, error=error)
+        return render_admin_orders(page, forms={found.id: form}, status=status, error=error,
+                                   order_status=order_status)
 
-    return _refund(found, form, reshow, url_for(".admin_orders", page=page))
+    return _refund(found, form, reshow, url_for(".admin_orders", page=page, status=order_status))

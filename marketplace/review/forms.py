@@ -26,6 +26,7 @@ from marketplace.review.checklist import (
     PrescreenOutcome,
 )
 from marketplace.review.models import ReviewRound
+from marketplace.review.services import MAX_COMMENT
 
 
 # The queue's tabs: the query value and what the service's QueueFilters.status takes for it.
@@ -100,14 +101,14 @@ class AnswerForm(Form):
     """One checklist item: pass / fail / not applicable, and a comment the seller sees."""
 
     result = RadioField(_l("Result"), choices=_options(_labelled(ChecklistResult)), validate_choice=False)
-    comment = TextAreaField(_l("Comment for the seller"))
+    comment = TextAreaField(_l("Comment for the seller"), render_kw={"maxlength": MAX_COMMENT})
 
 
 class ReviewForm(FlaskForm):
     """The whole checklist and the decision, posted together: "Save checklist" or "Submit decision"."""
 
     decision = RadioField(_l("Decision"), choices=_options(_labelled(Decision)), validate_choice=False)
-    comment = TextAreaField(_l("Comment to the seller"),
+    comment = TextAreaField(_l("Comment to the seller"), render_kw={"maxlength": MAX_COMMENT},
                             description=_l("Required when requesting changes or rejecting: say what to fix and why."))
 
     def __init__(self, *args, **kwargs):

@@ -249,16 +249,24 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
 
 
 def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
-    """Put a claimed case back on the queue; only its reviewer or an admin may."""
+    """Put a claimed case back on the queue; only its reviewer or an admin may. The round's checklist answers are
+    cleared, so the next reviewer starts from their own judgement and never submits another's as theirs; the
+    release's audit event keeps what was cleared."""
     actor = _reviewer_for(session, user, case.product)
     _lock_case(session, case)
     # An unclaimed case is the lifecycle's refusal (nothing to release), not a question of who.
     if case.reviewer_id is not None and case.reviewer_id != user.id and not user.is_admin:
         raise Forbidden(_("Only the reviewer who claimed this case, or an admin, may release it."))
-    _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id)
+    round_ = case.current_round
+    cleared = [{"item": a.item.value, "result": a.result.value, "comment": a.comment,
+                "answered_by_id": a.answered_by_id} for a in round_.answers]
+    _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id,
+                  cleared_answers=cleared)
+    round_.answers.clear()
     case.reviewer_id = None
-    case.current_round.reviewer_id = None
-    case.current_round.claimed_at = None
+    round_.reviewer_id = None
+    round_.claimed_at = None
+    session.flush()
     return case
 
 

@@ -152,7 +152,7 @@ def release(case_id: int):
         review.release_case(db.session, acting_user(), found)
     except DomainError as exc:
         return _refused(found, exc)
-    return _done(found, _("Case released: it is back on the queue for any reviewer."))
+    return _done(found, _("Case released: it is back on the queue for any reviewer, its checklist cleared for them."))
 
 
 @bp.post(f"{CASE}/checklist")

@@ -124,7 +124,8 @@ def test_filter_by_object_type_and_number(admin_client, session, licensed):
 
 def test_filter_by_action_from_the_list(admin_client, licensed):
     page = text(admin_client.get("/admin/audit?action=order."))
-    assert '<option value="order.request">' in page  # the actions the trail holds, offered as the field's list
+    # the actions the trail holds, offered as the field's list, each with its words
+    assert '<option value="order.request" label="Licence requested">' in page
     assert "order.request" in table(page) and "version.approve" not in table(page)
 
 

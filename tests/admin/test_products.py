@@ -64,12 +64,13 @@ def test_filters_by_status_organization_and_text(admin_client, session, admin, l
     assert "Strategic road detectors" in page and "Parking vacancy feed" not in page
 
 
-def test_bad_filter_values_are_ignored_with_a_notice(admin_client, listed):
-    response = admin_client.get("/admin/products?status=bogus&organization=x&page=-3")
+def test_a_bad_page_number_is_ignored_with_a_notice_and_bad_choices_are_refused(admin_client, listed):
+    response = admin_client.get("/admin/products?page=-3")
     page = text(response)
     assert response.status_code == 200
-    assert "Status \u201cbogus\u201d is not one of the choices; ignored." in page
     assert "is not a page number" in page and "Strategic road detectors" in page
+    response = admin_client.get("/admin/products?status=bogus&organization=x")
+    assert response.status_code == 400 and "\u201cbogus\u201d is not one of the choices" in text(response)
 
 
 def test_an_action_keeps_the_filters_on_the_way_back(admin_client, listed):

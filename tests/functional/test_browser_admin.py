@@ -120,7 +120,11 @@ def test_the_admin_suspends_reinstates_and_delists_then_finds_it_in_the_audit(br
     page.get_by_role("button", name="Filter").click()
     events = page.locator("table.audit-events tbody tr")
     expect(events).to_have_count(3)
-    expect(events.locator("td:nth-child(4)")).to_have_text(["product.delist", "product.reinstate", "product.suspend"])
+    # Each action in words, its code kept in the link's title, and the reason the admin gave under it.
+    actions = events.locator("td.audit-action > a")
+    expect(actions).to_have_text(["Product delisted", "Product reinstated", "Product suspended"])
+    expect(actions.first).to_have_attribute("title", "product.delist")
+    expect(events.first.locator(".audit-note")).to_have_count(1)
     expect(events.first.locator(".audit-actor")).to_have_text("Platform Admin")
     expect(events.first.locator(".audit-object")).to_contain_text(title)
     page.screenshot(path=artifacts / "audit.png", full_page=True)
