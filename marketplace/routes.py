@@ -57,6 +57,34 @@ def init_pages(app: Flask) -> None:
     # The formatting helpers (money, labels, licence names ...) every page may use, registered once.
     helpers = {**TEMPLATE_HELPERS, "ChecklistItem": ChecklistItem}
     app.context_processor(lambda: helpers)
+    _note_form_errors(app)
+
+
+def _note_form_errors(app: Flask) -> None:
+    """Every form's error summary (``form_problems``, a global: the form macros are imported without context),
+    and ``page_has_errors`` in each page's context when a form it shows carries errors: the title then starts
+    with "Error:"."""
+    from flask import before_render_template
+    from wtforms import Form
+
+    from marketplace.listings.form_errors import form_problems, has_problems
+
+    app.jinja_env.globals["form_problems"] = form_problems
+
+    def with_errors(value) -> bool:
+        if isinstance(value, Form):
+            return has_problems(value) or bool(getattr(value, "item_errors", None))
+        if isinstance(value, (list, tuple)):
+            return any(isinstance(v, Form) and with_errors(v) for v in value)
+        if isinstance(value, dict):
+            return any(isinstance(v, Form) and with_errors(v) for v in value.values())
+        return False
+
+    def note(sender, template, context, **extra) -> None:
+        if "page_has_errors" not in context:
+            context["page_has_errors"] = any(with_errors(value) for value in list(context.values()))
+
+    before_render_template.connect(note, app, weak=False)
 
 
 def init_api_blueprints(app: Flask) -> None:

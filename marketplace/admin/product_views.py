@@ -97,7 +97,12 @@ def apply_status(product_id: int, name: str):
     if not form.validate_on_submit():
         return _render_change(product, action, form, 422)
     if action == ProductAction.DELIST and not form.confirm_final.data:
+        # Every error at once: the unticked box, and the reason if it is missing too.
         form.confirm_final.errors = [_("Tick this box to confirm: a delisted product cannot be listed again.")]
+        try:
+            review.check_status_reason(form.reason.data)
+        except DomainError as exc:
+            apply_domain_errors(form, exc)
         return _render_change(product, action, form, 422)
     try:
         review.change_product_status(db.session, acting_user(), product, action.value, form.reason.data or "")

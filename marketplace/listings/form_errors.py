@@ -33,7 +33,9 @@ def _field_problems(field, prefix: str | None = None) -> list[Problem]:
     label = str(field.label.text) if field.label else field.name
     if prefix:
         label = _("%(row)s, %(field)s", row=prefix, field=label)
-    return [Problem(label, translated(message), field.id) for message in field.errors if isinstance(message, str)]
+    # A group of radio buttons or boxes is reached at its first option (the options carry the ids).
+    target = f"{field.id}-0" if field.type in ("RadioField", "MultiCheckboxField") else field.id
+    return [Problem(label, translated(message), target) for message in field.errors if isinstance(message, str)]
 
 
 def form_problems(form) -> list[Problem]:

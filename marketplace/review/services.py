@@ -457,6 +457,12 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
     return product
 
 
+def check_status_reason(reason: str | None) -> str:
+    """The reason given for suspending, reinstating or delisting a product, stripped; refuses one missing or too
+    long (``ValidationFailed`` on ``reason``), so a form can show it with its other errors before any move."""
+    return _text(reason, "reason")
+
+
 def suspend_product(session: Session, user: User, product: DataProduct, reason: str) -> DataProduct:
     """Hide a listed product from buyers (licences already sold stay valid); a reviewer, with a reason."""
     return _change_product(session, user, product, ProductAction.SUSPEND, reason)
