@@ -328,3 +328,10 @@ def init_i18n(app: Flask) -> None:
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
     )
+
+
+def sentences(*parts: object) -> str:
+    """Sentences joined as the reader's language writes them: with a space in English, with none in Chinese (a
+    full stop 。 is followed by no space). Empty parts are left out."""
+    joiner = "" if current_locale_tag().startswith("zh") else " "
+    return joiner.join(str(part).strip() for part in parts if str(part or "").strip())
