@@ -134,6 +134,13 @@ def test_a_suspended_product_offers_no_renewal_and_a_posted_one_is_409(session, 
     assert "not offered any more" not in text
     with pytest.raises(Conflict):
         orders.renew_licence(session, buyer, fresh(session, Licence, licence.id), accept_terms=True)
+    session.rollback()
+    buyer.locale = "zh-Hans"
+    session.commit()
+    chinese = buyer_client.get(f"/licences/{licence.id}").get_data(as_text=True)
+    assert "下载已暂停。</strong>Source licence under review." in chinese  # no space after 。
+    refused = buyer_client.post(f"/licences/{licence.id}/renew", data={"accept_terms": "y"}).get_data(as_text=True)
+    assert "续订均已暂停。Source licence under review." in refused
 
 
 # ---------------------------------------------------------------- a renewal bought ahead
