@@ -25,12 +25,14 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/flask db upgrade
 
+# `make run PORT=8080` serves on another port, and e-mails (those the demo load writes too) link there unless
+# PUBLIC_BASE_URL says otherwise.
+PORT ?= 5000
+
 demo: migrate
-	$(BIN)/flask demo load
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask demo load
 
 # The server and, beside it, the jobs worker (mail from the outbox, pre-screens, the schedules); Ctrl-C stops both.
-# `make run PORT=8080` serves on another port (and e-mails link there unless PUBLIC_BASE_URL says otherwise).
-PORT ?= 5000
 run: demo
 	@export PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
 	$(BIN)/flask jobs worker & worker=$$!; \

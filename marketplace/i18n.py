@@ -339,3 +339,15 @@ def init_i18n(app: Flask) -> None:
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
         text_lang=text_lang,
     )
+    app.jinja_env.globals.update(sentence_gap=sentence_gap)
+
+
+def sentence_gap() -> str:
+    """What goes between two sentences in the reader's language: a space in English, nothing in Chinese."""
+    return "" if current_locale_tag().startswith("zh") else " "
+
+
+def sentences(*parts: object) -> str:
+    """Sentences joined as the reader's language writes them: with a space in English, with none in Chinese (a
+    full stop 。 is followed by no space). Empty parts are left out."""
+    return sentence_gap().join(str(part).strip() for part in parts if str(part or "").strip())

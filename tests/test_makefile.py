@@ -26,3 +26,8 @@ def test_make_run_serves_on_the_port_asked_for():
 
 def test_make_run_serves_on_5000_by_default():
     assert "--port 5000" in dry_run()
+
+
+def test_the_demo_load_writes_mail_linking_to_the_port_asked_for():
+    load = next(line for line in dry_run("PORT=6187").splitlines() if "flask demo load" in line)
+    assert "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:6187}" in load

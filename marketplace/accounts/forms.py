@@ -82,7 +82,8 @@ class SignupForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
     organization_name = StringField(
         _l("Organization (optional)"), validators=[Optional(), Length(max=200)],
-        description=_l("Selling data? Name your team or company; you become its owner. You can add one later."),
+        description=_l("Buying or selling data? Name your team or company: licences are issued to it, and "
+                        "products are listed under it. You become its owner; you can add one later."),
     )
     locale = SelectField(_l("Language"), choices=LOCALES, default=i18n.current_locale_tag)
     next = HiddenField()

@@ -1,8 +1,9 @@
 """No trade without a scenario: what a buyer declares about their use, and the check against a plan's terms.
 
 The scenario is checked field by field; every problem names the field it belongs to, so a form shows it beside
-the input and the API returns it in ``errors``. A purpose the terms cannot decide ("other") is not refused: it
-goes to the seller, whatever the plan says about approval (``needs_seller``).
+the input and the API returns it in ``errors``. The declared purpose must be one of the uses the plan's terms
+permit: the licence and its certificate freeze both, and a seller's approval cannot widen the terms. "Public
+service" and "Other" name no permitted use, so no plan's terms allow them; they stay readable on older orders.
 """
 from __future__ import annotations
 
@@ -12,13 +13,19 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from marketplace.i18n import number
+from marketplace.i18n import number, sentences
 from marketplace.listings.models import LicenceTerms
 from marketplace.listings.vocab import LabelledEnum, PermittedUse, Territory, labelled
 
 MIN_DESCRIPTION = 20
 MAX_DESCRIPTION = 2000
 MAX_EXPECTED_USERS = 1_000_000
+
+
+def description_rule() -> str:
+    """The one rule of the scenario's description, as its hint and as its error."""
+    return _("Describe the use in your own words, %(least)s to %(most)s characters.", least=number(MIN_DESCRIPTION),
+             most=number(MAX_DESCRIPTION))
 
 
 @labelled({
@@ -58,14 +65,14 @@ class Sector(LabelledEnum):
     OTHER = "other"
 
 
-# The permitted use a purpose needs from the terms. Public service is non-commercial use by or for a public body,
-# which the terms grant as internal analysis; "other" is left to the seller.
+# The permitted use each purpose is: a purpose is allowed exactly when the plan's terms list it. Public service and
+# other are no use the terms can list, so they are refused (kept only to read orders placed before this rule).
 PURPOSE_NEEDS: dict[Purpose, PermittedUse | None] = {
     Purpose.INTERNAL_ANALYSIS: PermittedUse.INTERNAL_ANALYSIS,
     Purpose.COMMERCIAL_PRODUCT: PermittedUse.COMMERCIAL_PRODUCT,
     Purpose.RESEARCH: PermittedUse.RESEARCH,
     Purpose.AI_TRAINING: PermittedUse.AI_TRAINING,
-    Purpose.PUBLIC_SERVICE: PermittedUse.INTERNAL_ANALYSIS,
+    Purpose.PUBLIC_SERVICE: None,
     Purpose.OTHER: None,
 }
 
@@ -94,11 +101,6 @@ class Scenario:
     def to_dict(self) -> dict:
         return {"purpose": self.purpose.value, "sector": self.sector.value, "territory": self.territory.value,
                 "expected_users": self.expected_users, "description": self.description}
-
-    @property
-    def needs_seller(self) -> bool:
-        """Whether the terms cannot decide this purpose, so the seller must."""
-        return PURPOSE_NEEDS[self.purpose] is None
 
 
 def _choice(enum_cls, value, field: str, refusal: str, errors: dict):
@@ -130,28 +132,30 @@ def parse_scenario(data: Mapping) -> tuple[Scenario | None, dict[str, list[str]]
         errors["expected_users"] = [_("Expected users must be between 1 and %(most)s.",
                                       most=number(MAX_EXPECTED_USERS))]
     description = str(data.get("description") or "").strip()
-    if len(description) < MIN_DESCRIPTION:
-        errors["description"] = [_("Describe the use in at least %(least)d characters.", least=MIN_DESCRIPTION)]
-    elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = [_("At most %(most)d characters.", most=MAX_DESCRIPTION)]
+    if not MIN_DESCRIPTION <= len(description) <= MAX_DESCRIPTION:
+        errors["description"] = [description_rule()]
     if errors:
         return None, errors
     return Scenario(purpose, sector, territory, expected, description), {}
 
 
 def scenario_conflicts(scenario: Scenario, terms: LicenceTerms) -> dict[str, list[str]]:
-    """Why the plan's terms do not allow this use, per field; empty when they do."""
+    """Why the plan's terms do not allow this use, per field; empty when they do. The purpose must be one the terms
+    permit (public service and other never are); the territory of use one the licence covers."""
     problems: dict[str, list[str]] = {}
     needed = PURPOSE_NEEDS[scenario.purpose]
-    if needed is not None and needed.value not in terms.permitted_uses:
-        if needed is PermittedUse.COMMERCIAL_PRODUCT:
+    if needed is None or needed.value not in terms.permitted_uses:
+        if needed is None:
+            reason = _("“%(purpose)s” is not a use a plan's terms can permit; choose the permitted use that "
+                       "describes yours.", purpose=scenario.purpose.label)
+        elif needed is PermittedUse.COMMERCIAL_PRODUCT:
             reason = _("This plan is non-commercial: it does not permit use in a commercial product.")
         elif needed is PermittedUse.AI_TRAINING:
             reason = _("This plan does not permit AI / model training.")
         else:
             reason = _("This plan does not permit %(use)s.", use=needed.label.lower())
         allowed = _(", ").join(PermittedUse(u).label.lower() for u in terms.permitted_uses) or _("no use at all")
-        problems["purpose"] = [_("%(reason)s It permits: %(allowed)s.", reason=reason, allowed=allowed)]
+        problems["purpose"] = [sentences(reason, _("It permits: %(allowed)s.", allowed=allowed))]
     if not territory_covers(terms.territory, scenario.territory.value):
         problems["territory"] = [_("This plan licenses use in %(licensed)s only, not %(used)s.",
                                    licensed=Territory(terms.territory).label, used=scenario.territory.label)]
@@ -159,8 +163,8 @@ def scenario_conflicts(scenario: Scenario, terms: LicenceTerms) -> dict[str, lis
 
 
 def allowed_purposes(terms: LicenceTerms) -> list[Purpose]:
-    """The purposes a plan's terms allow, in the list's order ("other" always: the seller decides it)."""
-    return [p for p in Purpose if PURPOSE_NEEDS[p] is None or PURPOSE_NEEDS[p].value in terms.permitted_uses]
+    """The purposes a plan's terms permit, in the list's order."""
+    return [p for p in Purpose if PURPOSE_NEEDS[p] is not None and PURPOSE_NEEDS[p].value in terms.permitted_uses]
 
 
 def allowed_territories(terms: LicenceTerms) -> list[Territory]:

@@ -303,6 +303,16 @@ def price_words(plan: PricingPlan) -> str:
     return _("%(price)s, paid once", price=price)
 
 
+def plan_period_words(plan: PricingPlan) -> str:
+    """How long a plan's licence runs, in a few words for a plan list: a subscription renews yearly or monthly,
+    a licence for a period lasts its days, any other has no expiry."""
+    if plan.kind == PlanKind.SUBSCRIPTION:
+        return _("renews yearly") if plan.billing_period == BillingPeriod.YEAR else _("renews monthly")
+    if plan.duration_days:
+        return ngettext("%(num)d day", "%(num)d days", plan.duration_days)
+    return _("no expiry")
+
+
 def licence_terms_words(t: LicenceTerms, kind: str | None = None, billing_period: str | None = None) -> list[str]:
     """Licence terms as short plain sentences; ``kind`` and ``billing_period`` say how long a subscription runs."""
     words = [_("May be used for: %(uses)s.", uses=labels(PermittedUse, t.permitted_uses).lower())]
@@ -358,6 +368,7 @@ def can_infer(asset: Asset) -> bool:
 TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
+    "plan_period_words": plan_period_words,
     "form_problems": form_problems, "cell_attrs": cell_attrs, "changelog_words": changelog_words,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,

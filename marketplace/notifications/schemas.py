@@ -8,8 +8,8 @@ from marketplace.schema_fields import row_id
 
 class NotificationSchema(Schema):
     id = fields.Integer()
-    subject = fields.String()
-    body = fields.String()
+    subject = fields.Function(lambda note: note.shown("subject"), metadata={"type": "string"})
+    body = fields.Function(lambda note: note.shown("body"), metadata={"type": "string"})
     link = fields.String(allow_none=True)
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)

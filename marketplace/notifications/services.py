@@ -4,12 +4,14 @@ language and time zone.
 A notification's words are given as text to be written for each recipient, not as finished strings: a lazy
 string (``lazy_gettext("Licence %(serial)s sold", serial=...)``) or a function returning the text (for text
 built from several pieces, ``lambda: _("...") + ...``). Each is turned into words inside
-``i18n.in_locale_of(recipient)``, so a buyer in Hong Kong and a colleague in Shanghai each read their own.
-A plain ``str`` is taken as it is (text that needs no translation).
+``i18n.in_locale_of(recipient)``, so a buyer in Hong Kong and a colleague in Shanghai each read their own. The
+in-app notification keeps the words in every language, so a reader who switches language reads it in the new one;
+the e-mail is in the recipient's. A plain ``str`` is taken as it is (text that needs no translation).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from flask import has_app_context
 from flask_babel import gettext as _
@@ -21,7 +23,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
-from marketplace.i18n import in_locale_of
+from marketplace.i18n import LOCALES, in_locale_of
 from marketplace.mail import public_link, send_mail
 from marketplace.notifications.models import Notification
 
@@ -45,9 +47,14 @@ def notify_organization(
     ).all()
     out = []
     for user in members:
-        with in_locale_of(user):
-            title, text = written(subject)[:200], written(body)
-        note = Notification(user_id=user.id, organization_id=organization.id, subject=title, body=text, link=link)
+        texts = {}
+        for tag in LOCALES:  # every language, in the member's time zone: shown in whichever they read later
+            with in_locale_of(SimpleNamespace(locale=tag, timezone=getattr(user, "timezone", None))):
+                texts[tag] = {"subject": written(subject)[:200], "body": written(body)}
+        with in_locale_of(user) as own:
+            title, text = texts[own]["subject"], texts[own]["body"]
+        note = Notification(user_id=user.id, organization_id=organization.id, subject=title, body=text, link=link,
+                            texts=texts)
         session.add(note)
         out.append(note)
         if has_app_context():

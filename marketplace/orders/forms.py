@@ -6,21 +6,23 @@ fields by ``apply_domain_errors``.
 """
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
+from marketplace.i18n import sentences
 from marketplace.licensing.forms import IdempotentForm
 from marketplace.licensing.scenario import (
     MAX_DESCRIPTION,
     MAX_EXPECTED_USERS,
-    MIN_DESCRIPTION,
     Purpose,
     Sector,
     allowed_purposes,
     allowed_territories,
+    description_rule,
 )
 from marketplace.listings.vocab import Territory
 
@@ -49,10 +51,11 @@ class LicenceRequestForm(IdempotentForm):
                                  validators=[Length(max=20)],
                                  description=_l("How many people will work with the data (1 to %(most)s).",
                                                 most=format(MAX_EXPECTED_USERS, ",")))
+    # The length is the service's rule alone (its message beside the field); maxlength only helps the browser.
     description = TextAreaField(
-        _l("Describe the use"), render_kw={"rows": 5}, validators=[Length(max=MAX_DESCRIPTION * 2)],
-        description=_l("In your own words, %(least)s to %(most)s characters. The licence and its certificate name "
-                       "this scenario.", least=MIN_DESCRIPTION, most=format(MAX_DESCRIPTION, ",")),
+        _l("Describe the use"), render_kw={"rows": 5, "maxlength": MAX_DESCRIPTION},
+        description=LazyString(lambda: sentences(description_rule(),
+                                                 _("The licence and its certificate name this scenario."))),
     )
     accept_terms = BooleanField(_l("I accept the licence terms of this plan on behalf of the organization."))
     submit = SubmitField(_l("Request licence"))

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.audit.services import record
 from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
+from marketplace.i18n import day
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import held_plan_licence
 from marketplace.licensing.states import LicenceStatus
@@ -30,6 +32,18 @@ def _period_end(plan_kind: PlanKind, terms: dict, billing_period: BillingPeriod 
     return start + timedelta(days=days) if days else None
 
 
+def renewal_period(session: Session, previous: Licence | None, plan, organization_id: int,
+                   now: datetime | None = None) -> tuple[datetime, datetime | None]:
+    """The period a renewal of ``previous`` on ``plan`` buys: from where the organization's current period of the
+    plan ends (the licence renewed, or a renewal of it bought already), or from now if both have ended."""
+    now = now or utcnow()
+    held = held_plan_licence(session, organization_id, plan.id)  # renewed already: its end
+    ends = [lic.valid_until for lic in (previous, held)
+            if lic is not None and lic.status == LicenceStatus.ACTIVE and lic.valid_until]
+    start = max(now, *ends) if ends else now  # a renewal continues where the current period ends
+    return start, _period_end(plan.kind, plan.terms.to_dict(), plan.billing_period, start)
+
+
 def _serial(now: datetime) -> str:
     return f"LIC-{now.year}-{secrets.token_hex(5).upper()}"
 
@@ -45,11 +59,7 @@ def fulfil(session: Session, order: Order) -> Licence:
     start = now
     if order.renews_order_id:
         previous = session.scalar(select(Licence).where(Licence.order_id == order.renews_order_id))
-        held = held_plan_licence(session, order.buyer_organization_id, plan.id)  # renewed already: its end
-        ends = [lic.valid_until for lic in (previous, held)
-                if lic is not None and lic.status == LicenceStatus.ACTIVE and lic.valid_until]
-        if ends:
-            start = max(now, *ends)  # a renewal continues where the current period ends
+        start = renewal_period(session, previous, plan, order.buyer_organization_id, now)[0]
     terms = plan.terms.to_dict()
     licence = Licence(
         serial=_serial(now), order_id=order.id, buyer_organization_id=order.buyer_organization_id,
@@ -64,9 +74,16 @@ def fulfil(session: Session, order: Order) -> Licence:
     record(session, actor_id=None, action="licence.issue", subject_type="licence", subject_id=licence.id,
            payload={"serial": licence.serial, "order_id": order.id, "valid_from": licence.valid_from.isoformat(),
                     "valid_until": licence.valid_until.isoformat() if licence.valid_until else None})
-    notify_buyer(session, order, _l("Licence %(serial)s issued", serial=licence.serial),
-                 _l("Your licence for %(product)s is active. Download the data from My licences.",
-                    product=lazy_title_of(order.version)))
+    if licence.valid_from > now:  # a renewal bought before the current period ends: scheduled, not active yet
+        notify_buyer(session, order, _l("Licence %(serial)s scheduled", serial=licence.serial),
+                     _l("Your renewal of %(product)s is scheduled: it starts on %(start)s, when the current period "
+                        "ends, and runs until %(end)s.", product=lazy_title_of(order.version),
+                        start=LazyString(lambda: day(licence.valid_from)),
+                        end=LazyString(lambda: day(licence.valid_until))))
+    else:
+        notify_buyer(session, order, _l("Licence %(serial)s issued", serial=licence.serial),
+                     _l("Your licence for %(product)s is active. Download the data from My licences.",
+                        product=lazy_title_of(order.version)))
     notify_organization(session, order.seller_organization, _l("Licence %(serial)s sold", serial=licence.serial),
                         _l("%(buyer)s licensed “%(plan)s” of %(product)s (%(number)s).",
                            buyer=order.buyer_organization.name, plan=plan.name, product=lazy_title_of(order.version),

@@ -22,10 +22,10 @@ from marketplace.audit.services import record
 from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from marketplace.i18n import day
+from marketplace.i18n import day, sentences
 from marketplace.licensing.models import Licence
 from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_conflicts
-from marketplace.licensing.services import held_plan_licence, renewable
+from marketplace.licensing.services import downloads_paused, held_plan_licence, renewable
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
 from marketplace.listings.states import ProductStatus
 from marketplace.notifications.services import notify_organization
@@ -181,7 +181,7 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         return earlier, False
     plan = purchasable_plan(session, req.plan_id)
     scenario = _check_request(session, user, req, plan)
-    needs_seller = plan.requires_approval or scenario.needs_seller
+    needs_seller = plan.requires_approval
     lock_plan(session, plan.id)
     earlier = _placed_before(session, user, key, req)  # placed by a racing repeat while this one waited
     if earlier is not None:
@@ -335,9 +335,13 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
 def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
     """The plan a licence with an end renews on (a subscription, or a one-time licence for a period): the same plan
     if still offered, else the listed version's plan of the same name and kind. A licence with no expiry, or a
-    revoked one, is not renewed (Conflict)."""
+    revoked one, is not renewed (Conflict), nor one whose product is suspended (Conflict, with the reason)."""
     if not renewable(licence):
         raise Conflict(_("Only a licence with an end date is renewed; this one needs no renewal."))
+    paused = downloads_paused(licence.product)
+    if paused:  # suspended, not withdrawn: say so rather than "not offered any more"
+        raise Conflict(sentences(_("Downloads and renewals are paused while the product is suspended."), paused),
+                       {"plan_id": [_("Renewals are paused while the product is suspended.")]})
     try:
         return purchasable_plan(session, licence.plan_id)
     except NotFound:
@@ -352,12 +356,26 @@ def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
         return plan
 
 
+def _refuse_stale_scenario(licence: Licence, plan: PricingPlan) -> None:
+    """ValidationFailed when the scenario a renewal would copy no longer fits the plan's terms (a purpose the terms
+    do not list, a territory they do not cover): the renewal keeps the scenario, so the buyer must order anew."""
+    scenario, errors = parse_scenario(licence.scenario)
+    problems = errors or scenario_conflicts(scenario, plan.terms)
+    if problems:
+        why = [message for messages in problems.values() for message in messages]
+        raise ValidationFailed(sentences(
+            _("This licence's use scenario does not fit the plan's terms: a renewal keeps the scenario, so it cannot "
+              "be renewed."), *why,
+            _("When this licence ends, order the plan again with a scenario that fits.")), problems)
+
+
 def renew_licence(session: Session, user: User, licence: Licence, *, accept_terms: bool,
                   idempotency_key: str = "") -> Order:
     """Renewal is a new order for the licence's plan, with the same scenario, continuing the current period; only
     the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
     require(user, Permission.VIEW_ORDER, licence)
     plan = renewal_plan(session, licence)
+    _refuse_stale_scenario(licence, plan)
     return request_licence(session, user, LicenceRequest(
         plan_id=plan.id, organization_id=licence.buyer_organization_id, scenario=licence.scenario,
         accept_terms=accept_terms, idempotency_key=idempotency_key), renews=licence.order)

@@ -15,9 +15,10 @@ from flask_login import login_required
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
+from marketplace.i18n import day, sentences
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
-from marketplace.licensing.services import held_plan_licence, licensed_assets
+from marketplace.licensing.services import held_plan_licence, licensed_assets, member_organization_ids
 from marketplace.licensing.states import LicenceStatus
 from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
@@ -26,12 +27,26 @@ from marketplace.orders import services as order_services
 from marketplace.orders.checkout import PAYMENT_FAILURES
 from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
 from marketplace.orders.models import Order
+from marketplace.orders.renewals import RenewalOffer, expected_period, open_order, renewal_offer
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
 from marketplace.payments.simulated import DECLINED_CARDS, SUCCESS_CARDS
 from marketplace.uow import keep_despite_error
 
 bp = Blueprint("orders", __name__)
+
+
+@bp.app_context_processor
+def _renewal_helpers() -> dict:
+    """For the licence and licence-request pages (licensing never imports orders): a licence's renewal as offered
+    now, and the order the signed-in user's organizations have open for a plan."""
+    def renewal_of(licence) -> RenewalOffer | None:
+        return renewal_offer(db.session, licence)
+
+    def open_order_of(plan) -> Order | None:
+        return open_order(db.session, member_organization_ids(db.session, acting_user()), [plan.id])
+
+    return {"renewal_of": renewal_of, "open_order_of": open_order_of}
 
 ORDER = "/orders/<int:order_id>"
 LICENCE = "/licences/<int:licence_id>"
@@ -129,7 +144,7 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None):
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),
         files=licensed_assets(db.session, [order.licence])[order.licence.id] if order.licence else [],
-        LicenceStatus=LicenceStatus,
+        period=expected_period(db.session, order), LicenceStatus=LicenceStatus,
     ), status
 
 
@@ -241,5 +256,8 @@ def renew(licence_id: int):
         db.session.rollback()
         _with_refusal(form, exc)
         return render_licence(found, form=form, status=exc.status, error=exc.message)
-    flash(_requested(renewal, renewal=True), "success")
+    period = expected_period(db.session, renewal)
+    covers = _("The renewal covers %(start)s to %(end)s.", start=day(period[0]), end=day(period[1])) \
+        if period and period[1] else ""
+    flash(sentences(_requested(renewal, renewal=True), covers), "success")
     return redirect(url_for(".order", order_id=renewal.id))

@@ -465,3 +465,9 @@ def test_an_invitation_while_the_mail_server_is_down_is_saved_and_its_mail_waits
     assert message.payload["to"] == "new@xn--bcher-kva.example" and "Connection refused" in message.last_error
     assert [i.email for i in services.pending_invitations(session, seller, seller_org)] == [
         "new@xn--bcher-kva.example"]
+
+
+def test_signup_asks_for_the_organization_of_buyers_and_sellers_alike(client):
+    page = client.get("/signup").get_data(as_text=True)
+    assert "Buying or selling data?" in page and "licences are issued to it" in page
+    assert "Selling data?" not in page.replace("Buying or selling data?", "")

@@ -79,7 +79,7 @@ def test_a_free_plan_is_licensed_at_once_and_listed_with_the_licences(buyer_api,
     ({"purpose": "ai_training"}, "purpose", "AI / model training"),
     ({"territory": "worldwide"}, "territory", "Hong Kong only"),
     ({"purpose": "spying"}, "purpose", "Choose a purpose"),
-    ({"description": "too short"}, "description", "at least 20"),
+    ({"description": "too short"}, "description", "20 to 2,000 characters"),
     ({"expected_users": 0}, "expected_users", "between 1"),
 ])
 def test_a_scenario_the_plan_refuses_is_422_with_the_field_named(session, buyer_api, buyer_org, plans, scenario,

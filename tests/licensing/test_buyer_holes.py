@@ -76,7 +76,7 @@ def test_the_scenario_form_offers_only_what_the_plan_allows(buyer_client, offer)
     territories = re.search(r'<select[^>]*name="territory".*?</select>', page, re.S).group(0)
     assert 'value="research"' in purposes and 'value="internal_analysis"' in purposes
     assert 'value="commercial_product"' not in purposes and 'value="ai_training"' not in purposes
-    assert 'value="other"' in purposes  # left to the seller
+    assert 'value="other"' not in purposes and 'value="public_service"' not in purposes
     assert '<option selected value="hong_kong">' in territories
     assert 'value="mainland_china"' not in territories and 'value="worldwide"' not in territories
     worldwide = buyer_client.get(license_url(product, plans["Monthly"])).get_data(as_text=True)

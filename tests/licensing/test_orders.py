@@ -192,9 +192,15 @@ def test_the_buyer_cannot_decide_and_a_stranger_cannot_see(session, buyer, buyer
         orders.order_for(session, stranger, order.id)
 
 
-def test_an_unusual_purpose_goes_to_the_seller_whatever_the_plan(session, buyer, buyer_org, plans):
-    order = request(session, buyer, buyer_org, plans["Exclusive"], {"purpose": "other"})
-    assert order.status == OrderStatus.AWAITING_APPROVAL
+@pytest.mark.parametrize("purpose", ["other", "public_service"])
+@pytest.mark.parametrize("plan", ["Exclusive", "Open research", "By approval"])
+def test_a_purpose_the_terms_do_not_list_is_refused_whatever_the_plan(session, buyer, buyer_org, plans, purpose,
+                                                                       plan):
+    with pytest.raises(ValidationFailed) as err:
+        request(session, buyer, buyer_org, plans[plan], {"purpose": purpose})
+    assert "is not a use a plan's terms can permit" in err.value.errors["purpose"][0]
+    assert "It permits: " in err.value.errors["purpose"][0]
+    assert session.scalar(select(Order.id)) is None
 
 
 # ---------------------------------------------------------------- cancel and expire
