@@ -164,5 +164,7 @@ def insert_ignoring_duplicate(session, model, values: dict, key: list[str]) -> b
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
-    return bool(session.execute(statement).rowcount)
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+                 .returning(*(table.c[name] for name in key)))
+    return session.execute(statement).first() is not None  # a row comes back only when this call inserted
