@@ -153,3 +153,18 @@ def _check_write_declared(conn, cursor, statement, parameters, context, executem
     if current_app.testing:
         raise UndeclaredWrite(message)
     current_app.logger.warning(message)
+
+
+def insert_ignoring_duplicate(session, model, values: dict, key: list[str]) -> bool:
+    """Insert one row of ``model`` unless a row with the same ``key`` columns exists (or is being inserted by a
+    concurrent transaction, which wins): True if this call inserted it. One statement, so two workers inserting
+    the same row at once never fail on the unique constraint (SQLite and PostgreSQL's ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+                 .returning(*(table.c[name] for name in key)))
+    return session.execute(statement).first() is not None  # a row comes back only when this call inserted

@@ -112,7 +112,7 @@ LIMITS: tuple[LimitRule, ...] = (
     LimitRule("search", "RATELIMIT_SEARCH", client_address,
               ("catalog.index", "catalog_api.catalog", "ckan.call", "ckan.call_unversioned"),
               N_("Too many searches from your address."), exempt_when=_ckan_action_but_search),
-    # "Check my listing" reads the version's files inside the request: a few a minute per seller.
+    # "Check my listing" queues a scan of the version's files (a job): a few requests a minute per seller.
     LimitRule("prescreen-check", "RATELIMIT_PRESCREEN_CHECK", account_or_address,
               ("seller.check", "review_api.prescreen"),
               N_("Too many listing checks: the full pre-screen runs when you submit.")),

@@ -45,6 +45,14 @@ class RecordedText:
             raise ValueError(f"Not a form of this recorded text: {form!r}")
         return form % {name: str(value) for name, value in values.items()}
 
+    def form_of(self, text: str | None) -> tuple[str, dict[str, str]] | None:
+        """The known form ``text`` was written in and the values filled into it, or None (text in no known form)."""
+        for form, pattern in self._forms:
+            found = pattern.fullmatch(text or "")
+            if found:
+                return form, found.groupdict()
+        return None
+
     def shown(self, text: str | None) -> str:
         """``text`` in the reader's language when it has a known form, else as it was written."""
         text = text or ""

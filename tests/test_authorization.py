@@ -162,7 +162,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("seller.step_dictionary", "GET"): SELLER_ONLY,
     ("seller.step_plans", "GET"): SELLER_ONLY,
     ("seller.step_compliance", "GET"): SELLER_ONLY,
-    ("seller.check", "GET"): SELLER_ONLY,
+    ("seller.check", "POST"): SELLER_ONLY,
+    ("seller.check_result", "GET"): SELLER_ONLY,
     ("seller.submit", "POST"): SELLER_ONLY,
     ("seller.add_source", "POST"): SELLER_ONLY,
     ("seller.lookup_source", "POST"): SELLER_ONLY,
@@ -199,7 +200,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("listings_api.update_source", "PATCH"): SELLER_ONLY,
     ("listings_api.remove_source", "DELETE"): SELLER_ONLY,
     ("listings_api.submit", "POST"): SELLER_ONLY,
-    ("review_api.prescreen", "GET"): SELLER_ONLY,
+    ("review_api.prescreen", "POST"): SELLER_ONLY,
+    ("review_api.prescreen_result", "GET"): SELLER_ONLY,
     ("review_api.seller_review", "GET"): SELLER_ONLY,
     # ------------------------------------------------------------ compliance review (a case of another product)
     ("review.queue", "GET"): REVIEWERS,
@@ -290,6 +292,7 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "admin.apply_status": {"product_id": "listed_product_id", "name": "suspend_action"},
     "review_api.product_status": {"product_id": "listed_product_id"},
     "review_api.seller_review": {"product_id": "queued_product_id", "number": "queued_number"},
+    "review_api.prescreen_result": {"product_id": "queued_product_id", "number": "queued_number"},
     # Organization pages name the organization by ``slug``, as product pages name the product.
     "accounts.organization": {"slug": "org_slug"},
     "accounts.invite": {"slug": "org_slug"},
@@ -395,6 +398,9 @@ def build_world(session, storage) -> tuple[World, dict]:
     queued = factories.product(session, seller, title="Queued roads")
     factories.complete_version(session, storage, seller, queued.latest_version)
     case = review.submit_version(session, seller, queued.latest_version, storage).case
+    from marketplace.review.listing_checks import request_check
+
+    request_check(session, seller, queued.latest_version)  # "check my listing" asked: its result can be read
 
     # A payment that paid no order, for the admin to refund.
     anomaly = record_anomaly(session, provider="simulated", payment_reference="sim_pay_authz", order=order,

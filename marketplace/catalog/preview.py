@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.errors import NotFound, UnsupportedFile
+from marketplace.i18n import N_
 from marketplace.listings.inference import (
     _GEOMETRY_TYPES,
     HEAD_BYTES,
@@ -66,6 +67,22 @@ class Preview:
     feature_count: int | None = None  # features seen while scanning (GeoJSON)
     partial_scan: bool = False  # the file is over SCAN_BYTES: counts and bbox cover its beginning only
     error: str | None = None  # why there is no preview (kind "none")
+
+
+# Every reason a file has no preview, as written in English (the catalogs' msgids): a stored reason is kept as its
+# msgid and values, and put into words in the reader's language when shown (``catalog.profile_store``). Inference's
+# refusals are cut before "; supported formats ..." for a buyer, hence their shorter forms here.
+PREVIEW_REASONS = (
+    N_("The sample file is missing from storage."), N_("The sample file could not be read just now."),
+    N_("The file is not valid JSON: %(problem)s."), N_("The file's text could not be decoded: %(problem)s."),
+    N_("The file could not be read."), N_("The JSON file holds no records."), N_("The JSON file holds no fields."),
+    N_("The GeoJSON file is not a FeatureCollection or a Feature."),
+    N_("The file is too large to preview (over %(mib)d MiB of JSON before its records)."),
+    N_("The file is empty."), N_("The file looks like %(kind)s, not a data file."),
+    N_("The file looks binary (it contains NUL bytes)."), N_("The file is not readable text."),
+    N_("Could not recognise the file format."), N_("The CSV file has no header row."),
+    N_("The file has a line longer than 1 MiB; it does not look like a CSV file."),
+)
 
 
 class RowVisitor(Protocol):

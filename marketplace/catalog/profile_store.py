@@ -1,40 +1,54 @@
 """Each file's preview and column profile, computed once off the request and stored with its asset.
 
-An upload queues the ``catalog.profile`` job (``listings.assets.upload_asset``, after its commit). The job reads the
-file once, in one bounded pass (``catalog.profiles``), and stores the preview the product page shows (with a
-GeoJSON file's feature count and bounding box) and the column profile. A file shared by several versions (a new
-version starts with the files of the one before) is read once: the profile of another asset with the same stored
-object is copied. The product page reads the stored row and never opens the file; a file uploaded before profiles
-existed is queued when its page is first shown, or by ``flask profiles compute``.
+Where a file is created, its ``catalog.profile`` job is queued, to run after the commit: an upload
+(``listings.assets.upload_asset``) and a new version's copies of the files before it (``listings.assets.copy_assets``;
+the job copies the profile of the same stored object, never reading it again). The job reads the file once, in one
+bounded pass (``catalog.profiles``), and stores the preview the product page shows (with a GeoJSON file's feature
+count and bounding box) and the column profile. The product page and the review case read the stored row
+(``profile_for``, a pure read) and never open the file; files from before profiles existed are profiled by
+``flask profiles compute`` (``--queue`` hands them to the worker).
+
+Two workers may profile one file at once (a job retried while the first still runs, the command beside the
+worker): each computes, and the first insert wins (``insert_ignoring_duplicate`` on the asset's key), the other
+answers "kept". A file without a preview stores its reason as a catalog msgid and its values, put into words in
+the reader's language when it is shown.
 """
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from datetime import datetime
 
 import click
-from cachetools import TTLCache
+from cachetools import LRUCache
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketplace.catalog.preview import Preview
+from marketplace.catalog.preview import PREVIEW_REASONS, Preview
 from marketplace.catalog.profiles import preview_from_json, preview_to_json, profile_stream
-from marketplace.db import UTCDateTime, utcnow, write_intent
+from marketplace.db import UTCDateTime, insert_ignoring_duplicate, utcnow, write_intent
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.i18n import BABEL_IDS, LOCALES
-from marketplace.i18n import gettext as _
+from marketplace.i18n import BABEL_IDS
 from marketplace.jobs.queue import job
 from marketplace.listings.models import Asset
+from marketplace.recorded_text import RecordedText
 from marketplace.storage import Storage
+from marketplace.uow import commit_before, job_unit_of_work
 
 log = logging.getLogger(__name__)
 
 TASK = "catalog.profile"
 DONE, MISSING = "done", "missing"
-_queued: TTLCache = TTLCache(maxsize=10_000, ttl=600)  # assets this process queued lately (first views)
+MISSING_REASON = "The sample file is missing from storage."  # one of PREVIEW_REASONS
+REASONS = RecordedText(*PREVIEW_REASONS)
+# The latest profiles computed by this process, by the file's SHA-256, name and type (a file read is bounded at
+# PROFILE_ROWS rows; this bounds how many results are kept).
+_recent: LRUCache = LRUCache(maxsize=64)
+_recent_lock = threading.Lock()
 
 
 class AssetProfile(db.Model):
@@ -44,7 +58,8 @@ class AssetProfile(db.Model):
 
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     state: Mapped[str] = mapped_column(String(16), default=DONE)  # "done", or "missing" (no stored object)
-    # The preview (``catalog.preview.Preview`` as JSON); a file with no preview keeps its reason in each locale.
+    # The preview (``catalog.preview.Preview`` as JSON); a file with no preview keeps its reason as "reason": its
+    # msgid and values (rows written before kept it worded in each locale, under "errors").
     preview: Mapped[dict] = mapped_column(JSON, default=dict)
     profile: Mapped[dict] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -52,42 +67,67 @@ class AssetProfile(db.Model):
     def shown_preview(self, locale: str) -> Preview:
         """The stored preview, its reason for being empty (if it is) in ``locale``."""
         preview = preview_from_json(self.preview)
+        reason = self.preview.get("reason")
+        if reason:
+            with force_locale(BABEL_IDS.get(locale, BABEL_IDS["en"])):
+                return Preview("none", preview.format, error=reason_words(reason))
         errors = self.preview.get("errors") or {}
         if errors:
             return Preview("none", preview.format, error=errors.get(locale) or errors.get("en"))
         return preview
 
 
+def stored_reason(text: str | None) -> dict:
+    """A reason for having no preview, as written in English, kept as its msgid and values ("text" when it is in
+    no known form: a library's words, shown as written)."""
+    found = REASONS.form_of(text)
+    if found is None:
+        return {"text": text or ""}
+    msgid, values = found
+    return {"msgid": msgid, "params": {k: int(v) if v.isdigit() else v for k, v in values.items()}}
+
+
+def reason_words(reason: dict) -> str:
+    """A stored reason in the current locale."""
+    if "msgid" not in reason:
+        return reason.get("text") or ""
+    return gettext(reason["msgid"], **reason.get("params", {}))
+
+
 def compute(storage: Storage, asset: Asset) -> dict:
-    """The row's values for ``asset``: its file read once (and again per locale only to word a failure)."""
+    """The row's values for ``asset``: its file read once, a reason for no preview kept as its msgid. The same
+    bytes under the same name and type were profiled alike before: a process keeps its latest few, so a file
+    uploaded again (the demo catalog loaded into another database) is not read again."""
+    key = (asset.sha256, asset.filename, asset.content_type)
     try:
-        with storage.open(asset.storage_key) as stream:
-            preview, profile = profile_stream(stream, filename=asset.filename, content_type=asset.content_type)
+        with storage.open(asset.storage_key) as stream:  # opened first: a file missing from storage says so
+            with _recent_lock:
+                known = _recent.get(key)
+            if known is not None:
+                return copy.deepcopy(known)
+            with force_locale(BABEL_IDS["en"]):
+                preview, profile = profile_stream(stream, filename=asset.filename, content_type=asset.content_type)
     except NotFound:
-        errors = {}
-        for tag in LOCALES:
-            with force_locale(BABEL_IDS[tag]):
-                errors[tag] = _("The sample file is missing from storage.")
-        return {"state": MISSING, "preview": {"kind": "none", "errors": errors}, "profile": {"error": "missing"}}
+        return {"state": MISSING, "preview": {"kind": "none", "reason": stored_reason(MISSING_REASON)},
+                "profile": {"error": "missing"}}
     stored = preview_to_json(preview)
-    if preview.kind == "none":  # the reason is shown to readers of every language
-        stored["errors"] = {}
-        for tag in LOCALES:
-            with force_locale(BABEL_IDS[tag]), storage.open(asset.storage_key) as stream:
-                again, _unused = profile_stream(stream, filename=asset.filename, content_type=asset.content_type,
-                                          max_rows=1)
-            stored["errors"][tag] = again.error
-    return {"state": DONE, "preview": stored, "profile": profile}
+    if preview.kind == "none":  # the reason is put into words for each reader, in their language
+        stored["reason"] = stored_reason(preview.error)
+    values = {"state": DONE, "preview": stored, "profile": profile}
+    with _recent_lock:
+        _recent[key] = copy.deepcopy(values)
+    return values
 
 
 def profile_asset(session: Session, storage: Storage, asset_id: int) -> str:
     """Compute and store the profile of asset ``asset_id`` unless it has one: "done", "copied" (from another
     asset of the same stored file), "kept" (it had one), "gone" (the asset was deleted meanwhile), "missing" (its
-    file is not in storage; stored as such). A storage outage raises, for the job's retry."""
+    file is not in storage; stored as such). A profile stored meanwhile by another worker wins: "kept". A storage
+    outage raises, for the job's retry."""
     asset = session.get(Asset, asset_id)
     if asset is None:
         return "gone"
-    if session.get(AssetProfile, asset_id) is not None:
+    if _stored(session, asset_id):
         return "kept"
     twin = session.scalars(select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
                            .where(Asset.storage_key == asset.storage_key, AssetProfile.state == DONE)
@@ -97,26 +137,24 @@ def profile_asset(session: Session, storage: Storage, asset_id: int) -> str:
     else:
         values = compute(storage, asset)
         outcome = values["state"]
+    commit_before(session, "storing a file's profile")  # ends the long read: the insert begins its own write
     with write_intent():
-        session.add(AssetProfile(asset_id=asset_id, **values))
-        session.flush()
+        if not insert_ignoring_duplicate(session, AssetProfile, {"asset_id": asset_id, "computed_at": utcnow(),
+                                                                 **values}, ["asset_id"]):
+            return "kept"
     return outcome
 
 
+def _stored(session: Session, asset_id: int) -> bool:
+    return session.scalar(select(AssetProfile.asset_id).where(AssetProfile.asset_id == asset_id)) is not None
+
+
 def profile_for(session: Session, asset: Asset) -> AssetProfile | None:
-    """The stored profile of ``asset``'s file (its own, or another asset's of the same stored file), one query;
-    None while it is being computed (a file from before profiles existed is queued now, off the request)."""
-    found = session.scalars(select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
-                            .where(Asset.storage_key == asset.storage_key)
-                            .order_by((AssetProfile.asset_id == asset.id).desc()).limit(1)).first()
-    if found is None and asset.id not in _queued:
-        _queued[asset.id] = True
-        try:
-            profile_asset_job(asset.id)
-        except Exception:  # the queue being down must not take the page with it; the next view tries again
-            log.exception("could not queue the profile of asset %s", asset.id)
-            _queued.pop(asset.id, None)
-    return found
+    """The stored profile of ``asset``'s file (its own, or another asset's of the same stored file), in one query;
+    None while it is being computed. A pure read: nothing is queued or written."""
+    return session.scalars(select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
+                           .where(Asset.storage_key == asset.storage_key)
+                           .order_by((AssetProfile.asset_id == asset.id).desc()).limit(1)).first()
 
 
 def _missing_ids(session: Session) -> list[int]:
@@ -134,11 +172,19 @@ def queue_missing(session: Session) -> int:
 
 
 def compute_missing(session: Session, storage: Storage) -> dict[str, int]:
-    """Compute here, one file after another, the profile of every file that has none; counts by outcome."""
-    missing = _missing_ids(session)
+    """Compute here, one file after another, the profile of every file that has none, each file a unit of work of
+    its own: a file that fails ("failed", logged) is rolled back alone and the others are kept. Counts by
+    outcome."""
+    with job_unit_of_work(session):
+        missing = _missing_ids(session)
     outcomes: dict[str, int] = {}
     for asset_id in missing:
-        outcome = profile_asset(session, storage, asset_id)
+        try:
+            with job_unit_of_work(session):
+                outcome = profile_asset(session, storage, asset_id)
+        except Exception:  # noqa: BLE001 - one file's failure is reported (and rolled back), the next is profiled
+            log.exception("profiling asset %s failed", asset_id)
+            outcome = "failed"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
@@ -157,12 +203,14 @@ def profiles_cli() -> None:
 @profiles_cli.command("compute")
 @click.option("--queue", is_flag=True, help="Queue a job per file for the worker instead of computing here.")
 def compute_command(queue: bool) -> None:
-    """Profile every file uploaded before profiles existed (or whose job was lost)."""
+    """Profile every file uploaded before profiles existed (or whose job was lost), each file committed alone."""
     from marketplace.uow import unit_of_work
 
-    with unit_of_work():
-        if queue:
+    if queue:
+        with unit_of_work():
             click.echo(f"Queued {queue_missing(db.session)} file(s).")
-            return
-        outcomes = compute_missing(db.session, current_app.extensions["storage"])
+        return
+    outcomes = compute_missing(db.session, current_app.extensions["storage"])
     click.echo("Profiled: " + (", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "nothing to do"))
+    if outcomes.get("failed"):
+        raise SystemExit(1)  # the others are stored; the log says why each failed one failed

@@ -1,7 +1,7 @@
 """Compliance review in the JSON API: the reviewer's queue and cases, product status, the seller's pre-screen."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request, url_for
 from flask_smorest import Blueprint
 
 from marketplace.accounts.auth import require_api_user
@@ -9,12 +9,12 @@ from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.listings import services as listings
 from marketplace.listings.schemas import ProductOutSchema
-from marketplace.review import services
+from marketplace.review import listing_checks, services
 from marketplace.review.schemas import (
     CaseOutSchema,
     ChecklistInSchema,
     DecisionInSchema,
-    PrescreenSchema,
+    ListingCheckSchema,
     ProductStatusInSchema,
     QueuePageSchema,
     QueueQuerySchema,
@@ -114,12 +114,33 @@ def product_status(data, product_id):
 VERSION = "/products/<int:product_id>/versions/<int:number>"
 
 
-@blp.route(f"{VERSION}/prescreen")
-@blp.response(200, PrescreenSchema)
+def _check_out(check, product_id: int, number: int) -> dict:
+    return {"check": check, "result_url": url_for("review_api.prescreen_result", product_id=product_id,
+                                                  number=number, _external=False)}
+
+
+@blp.route(f"{VERSION}/prescreen", methods=["POST"], endpoint="prescreen")
+@blp.response(202, ListingCheckSchema, headers={"Location": {"description": "The check's result (GET).",
+                                                             "schema": {"type": "string"}}})
 def prescreen(product_id, number):
-    """Check my listing: run the automated pre-screen on a version now, before or after submitting it."""
+    """Check my listing: queue the automated pre-screen of a version (before or after submitting it), to run as a
+    job; while one is queued or running, asking again is the same check. 202 with the result's address."""
+    user = require_api_user()
+    version = listings.version_for_seller(db.session, user, product_id, number)
+    check, _queued = listing_checks.request_check(db.session, user, version)
+    out = _check_out(check, product_id, number)
+    return out, 202, {"Location": out["result_url"]}
+
+
+@blp.route(f"{VERSION}/prescreen", endpoint="prescreen_result")
+@blp.response(200, ListingCheckSchema)
+def prescreen_result(product_id, number):
+    """The version's latest "check my listing": its state, and its report once done (404 if never asked)."""
     version = listings.version_for_seller(db.session, require_api_user(), product_id, number)
-    return services.check_listing(version, current_app.extensions["storage"])
+    check = listing_checks.latest_check(db.session, version)
+    if check is None:
+        raise NotFound("This version has not been checked: POST to this address to check it.")
+    return _check_out(check, product_id, number)
 
 
 @blp.route(f"{VERSION}/review")

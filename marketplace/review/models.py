@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
@@ -99,3 +99,33 @@ class ChecklistAnswer(db.Model):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     round: Mapped[ReviewRound] = relationship(back_populates="answers")
+
+
+class ListingCheck(db.Model):
+    """The seller's latest "check my listing" of one version: the pre-screen run as a job, off the request.
+
+    One row per version: asking again while a check is queued or running is the same check; once it is done (or
+    failed) asking again queues a new one in its place. ``attempt`` tells a worker whose claim ran out that another
+    took the scan over (its result is then not saved)."""
+
+    __tablename__ = "listing_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[PrescreenState] = mapped_column(str_enum(PrescreenState, 16), default=PrescreenState.QUEUED)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    report: Mapped[dict] = mapped_column(JSON, default=dict)  # the PrescreenReport once done
+    outcome: Mapped[PrescreenOutcome | None] = mapped_column(str_enum(PrescreenOutcome))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(String(4000), default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    version: Mapped[ProductVersion] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        return self.state in (PrescreenState.QUEUED, PrescreenState.RUNNING)

@@ -89,6 +89,31 @@ class PrescreenSchema(Schema):
         return {**report.to_dict(), "counts": report.counts(), "findings": findings}
 
 
+class ListingCheckSchema(Schema):
+    """A seller's "check my listing": queued, running, done (with its report) or failed."""
+
+    state = fields.Method("_state", metadata={"enum": [s.value for s in PrescreenState]})
+    requested_at = fields.Method("_requested_at", metadata={"format": "date-time"})
+    finished_at = fields.Method("_finished_at", metadata={"format": "date-time"}, allow_none=True)
+    result_url = fields.String(metadata={"description": "Where the check's state and report are read (GET)."})
+    report = fields.Method("_report", allow_none=True,
+                           metadata={"description": "The pre-screen's report once the check is done (else null)."})
+
+    def _state(self, out):
+        return out["check"].state.value
+
+    def _requested_at(self, out):
+        return out["check"].requested_at.isoformat()
+
+    def _finished_at(self, out):
+        finished = out["check"].finished_at
+        return finished.isoformat() if finished else None
+
+    def _report(self, out):
+        check = out["check"]
+        return PrescreenSchema().dump(check.report) if check.state == PrescreenState.DONE else None
+
+
 class AnswerOutSchema(Schema):
     item = fields.String()
     result = fields.String()

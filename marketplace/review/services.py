@@ -36,13 +36,13 @@ from marketplace.listings.states import (
 from marketplace.listings.vocab import Classification
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
-from marketplace.review.notices import notify_decision, notify_product_change
-from marketplace.review.prescreen import run_prescreen
+from marketplace.review.notices import HOLDER_WORDS, notify_decision, notify_product_change
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
+HOLDERS_TASK = "review.notify_licence_holders"  # marketplace.worker's job: it reads the licences
 
 # ---------------------------------------------------------------- who is acting
 
@@ -93,14 +93,7 @@ def _text(value: str | None, field: str, required: bool = True) -> str:
     return value
 
 
-# ---------------------------------------------------------------- seller side: submit and check
-
-
-def check_listing(version: ProductVersion, storage: Storage, *, max_rows: int | None = None) -> PrescreenReport:
-    """Run the automated pre-screen on a version now, without submitting it ("check my listing"), with the caps of
-    the scan the worker runs on submission (PRESCREEN_MAX_ROWS, PRESCREEN_MAX_CELLS): the seller and the reviewer
-    see the same extent for the same file."""
-    return run_prescreen(version, storage, max_rows=max_rows)
+# ---------------------------------------------------------------- seller side: submit
 
 
 def submit_version(
@@ -453,6 +446,10 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
     PRODUCT_LIFECYCLE.apply(session, product, action, actor, user=user, check=keep_reason)
     sync_product(session, product)
     notify_product_change(session, product, action, reason)
+    if action in HOLDER_WORDS:  # the buyers holding a licence: a job, after the commit (licensing sits above review)
+        from marketplace.jobs.outbox import enqueue_after_commit
+
+        enqueue_after_commit(session, HOLDERS_TASK, product.id, action.value, reason)
     session.flush()
     return product
 

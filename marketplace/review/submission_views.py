@@ -1,5 +1,5 @@
-"""Review's part of the seller's workspace: "check my listing" (the pre-screen run now), submitting a version for
-compliance review (page and API), and the review case the workspace shows.
+"""Review's part of the seller's workspace: "check my listing" (the pre-screen queued as a job, its stored result
+shown), submitting a version for compliance review (page and API), and the review case the workspace shows.
 
 Review builds on listings, never the reverse: these routes join the listings blueprints (so their addresses and
 names stay the seller's: ``seller.check``, ``seller.submit``, ``listings_api.submit``), and the case joins the
@@ -8,7 +8,7 @@ blueprints.
 """
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from marketplace.accounts.auth import require_api_user
@@ -27,6 +27,7 @@ from marketplace.listings.view_helpers import (
     refused,
     render_workspace,
 )
+from marketplace.review import listing_checks
 from marketplace.review import services as review
 
 VERSION = "/products/<int:product_id>/versions/<int:number>"
@@ -45,12 +46,29 @@ def review_case(version: ProductVersion) -> dict:
 WORKSPACE_EXTRAS.append(review_case)
 
 
-@bp.get(f"{VERSION}/check")
+CHECK_REFRESH_SECONDS = 3  # how soon a page showing a pending check asks again (the Refresh header; no script)
+
+
+@bp.post(f"{VERSION}/check", endpoint="check")
 def check(product_id: int, number: int):
-    """Check my listing: run the compliance pre-screen now and show its findings on the workspace."""
+    """Check my listing: queue the compliance pre-screen of the version (once while one is pending) and show its
+    page, which follows the check until its findings are in."""
     version = load_version(product_id, number)
-    report = review.check_listing(version, _storage())
-    return render_workspace(version.product, version, prescreen=report)
+    listing_checks.request_check(db.session, acting_user(), version)
+    return redirect(url_for("seller.check_result", product_id=product_id, number=number) + "#prescreen")
+
+
+@bp.get(f"{VERSION}/check", endpoint="check_result")
+def check_result(product_id: int, number: int):
+    """The version's latest check: "checking…" while it is queued or running (the page asks again by itself), its
+    findings once done."""
+    version = load_version(product_id, number)
+    found = listing_checks.latest_check(db.session, version)
+    html, status = render_workspace(version.product, version, prescreen=listing_checks.report_of(found),
+                                    listing_check=found, step="review")
+    if found is not None and found.pending:
+        return html, status, {"Refresh": str(CHECK_REFRESH_SECONDS)}
+    return html, status
 
 
 @bp.post(f"{VERSION}/submit")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,13 +18,14 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.bilingual import title_of
-from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, preview_asset
+from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from marketplace.catalog.product_views import chosen_sample
+from marketplace.catalog.profile_store import profile_for
 from marketplace.chinese import script_of
 from marketplace.db import utcnow, writes_when_read
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
-from marketplace.i18n import N_
+from marketplace.i18n import N_, current_locale_tag
 from marketplace.listings.assets import asset_of, record_download
 from marketplace.listings.models import DataProduct
 from marketplace.listings.states import (
@@ -101,7 +102,9 @@ def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int
     own_org = review.conflicted(db.session, user, case.organization_id)
     mine = version.status == VersionStatus.IN_REVIEW and case.reviewer_id == user.id
     sample, samples = chosen_sample(version, request.args.get("sample", type=int))
-    preview = preview_asset(current_app.extensions["storage"], sample) if sample else None
+    # The sample's preview as stored when it was uploaded (as the product page shows it): the file is not read here.
+    stored = profile_for(db.session, sample) if sample else None
+    preview = stored.shown_preview(current_locale_tag()) if stored else None
     return render_template(
         "review/case.html", case=case, version=version, product=case.product, round=round_,
         sample=sample, samples=[sample] if sample else [], case_samples=samples, preview=preview,

@@ -28,7 +28,8 @@ def init_jobs_cli(app: Flask) -> None:
             raise click.ClickException("JOBS_IMMEDIATE is on: jobs run where they are queued; no worker needed.")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         found = in_unit_of_work(sweep_lost_jobs, timedelta(0))
-        click.echo(f"Queued again at start: {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s).")
+        click.echo(f"Queued again at start: {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s), "
+                   f"{found['listing_checks']} listing check(s).")
         consumer = huey.create_consumer(workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread",
                                         periodic=True, check_worker_health=True)
         consumer.run()
@@ -40,4 +41,5 @@ def init_jobs_cli(app: Flask) -> None:
         from marketplace.worker.tasks import sweep_lost_jobs
 
         found = in_unit_of_work(sweep_lost_jobs, timedelta(0))
-        click.echo(f"Queued {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s).")
+        click.echo(f"Queued {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s), "
+                   f"{found['listing_checks']} listing check(s).")

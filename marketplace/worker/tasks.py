@@ -26,14 +26,54 @@ def prescreen_round(round_id: int) -> str:
     return run_round_prescreen(db.session, round_id, current_app.extensions["storage"])
 
 
+@job("review.check_listing", retries=3, retry_delay=10, records_own_failures=True)
+def check_listing(check_id: int) -> str:
+    """Run the seller's queued "check my listing"."""
+    from marketplace.review.listing_checks import run_check
+
+    return run_check(db.session, check_id, current_app.extensions["storage"])
+
+
+@job("review.notify_licence_holders", retries=3, retry_delay=30)
+def notify_licence_holders(product_id: int, action: str, reason: str) -> int:
+    """Tell every organization holding a current licence of a product that was suspended or reinstated (the
+    seller's own organization is told by the move itself); how many organizations were told."""
+    from sqlalchemy import or_, select
+
+    from marketplace.accounts.models import Organization
+    from marketplace.db import utcnow
+    from marketplace.licensing.models import Licence
+    from marketplace.licensing.states import LicenceStatus
+    from marketplace.listings.models import DataProduct
+    from marketplace.listings.states import ProductAction
+    from marketplace.review.notices import notify_holders
+
+    with write_intent():  # SQLite: the job's one transaction takes the write lock before it reads
+        product = db.session.get(DataProduct, product_id)
+        if product is None:
+            return 0
+        holding = (select(Licence.buyer_organization_id)
+                   .where(Licence.product_id == product_id, Licence.status == LicenceStatus.ACTIVE,
+                          or_(Licence.valid_until.is_(None), Licence.valid_until > utcnow()),
+                          Licence.buyer_organization_id != product.organization_id))
+        organizations = list(db.session.scalars(select(Organization).where(Organization.id.in_(holding))
+                                                .order_by(Organization.id)))
+        notify_holders(db.session, product, ProductAction(action), reason, organizations)
+        return len(organizations)
+
+
 def sweep_lost_jobs(overdue: timedelta = LOST_AFTER) -> dict[str, int]:
-    """Queue again what a lost job left behind: pending outbox messages and stalled pre-screens."""
+    """Queue again what a lost job left behind: pending outbox messages, stalled pre-screens and listing checks."""
+    from marketplace.review.listing_checks import stalled_checks
     from marketplace.review.prescreen_runs import stalled_rounds
 
     rounds = stalled_rounds(db.session, overdue=overdue)
     for round_id in rounds:
         prescreen_round(round_id)
-    return {"outbox": outbox.sweep(overdue=overdue), "prescreens": len(rounds)}
+    checks = stalled_checks(db.session, overdue=overdue)
+    for check_id in checks:
+        check_listing(check_id)
+    return {"outbox": outbox.sweep(overdue=overdue), "prescreens": len(rounds), "listing_checks": len(checks)}
 
 
 @job("jobs.sweep", retries=0, schedule=crontab(minute="*"))

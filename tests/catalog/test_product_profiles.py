@@ -106,7 +106,7 @@ def test_decimals_print_rounded_for_reading(client, session, storage, seller, re
     assert "31.7616" in page and "31.761599999999998" not in page
 
 
-def test_a_file_from_before_profiles_is_queued_on_first_view_and_never_read_by_the_page(
+def test_a_file_without_a_profile_shows_it_is_being_prepared_and_the_page_writes_nothing(
         client, app, session, storage, seller, reviewer, counting, monkeypatch):
     product = build_listed(session, storage, seller, reviewer, title="Old upload",
                            samples=[(DETECTORS.name, DETECTORS.read_bytes())])
@@ -117,15 +117,16 @@ def test_a_file_from_before_profiles_is_queued_on_first_view_and_never_read_by_t
     from marketplace.catalog import profile_store
 
     monkeypatch.setattr(profile_store, "profile_asset_job", queued.append)
-    profile_store._queued.clear()
     counting.opened.clear()
 
     first = text(client.get(f"/products/{product.slug}?sample={sample.id}"))
-    again = text(client.get(f"/products/{product.slug}?sample={sample.id}"))
 
-    assert "The preview is being prepared." in first and "The preview is being prepared." in again
-    assert queued == [sample.id]  # once, off the request; the second view does not queue it again
-    assert counting.opened == []
+    assert "The preview is being prepared." in first
+    assert queued == [] and counting.opened == []  # a GET neither queues nor reads: the command queues old files
+    assert session.query(AssetProfile).count() == 0
+    result = app.test_cli_runner().invoke(args=["profiles", "compute", "--queue"])
+    assert result.exit_code == 0, result.output
+    assert sample.id in queued and "file(s)" in result.output
 
 
 def test_an_unreadable_sample_keeps_its_reason_in_each_language(client, session, storage, seller, reviewer):

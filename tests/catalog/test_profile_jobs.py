@@ -73,24 +73,28 @@ def test_a_new_upload_replaces_the_profile_shown(client, session, storage, selle
     assert "new.csv" in page and "Profiled on all 2 rows." in page and "30.5" in page
 
 
-def test_a_new_versions_copied_files_reuse_their_profiles_without_reading_them(session, storage, seller, reviewer):
+def test_a_new_versions_copied_files_are_profiled_at_the_copy_without_reading_them(session, storage, seller, reviewer):
     product = factories.listed_product(session, storage, seller, reviewer, title="Stations")
     session.commit()
     version = listings.new_version(session, seller, product, "2.0", "Same files.")
+    assert all(session.get(AssetProfile, a.id) is None for a in version.assets)  # queued for after the commit
     session.commit()
+
+    assert all(session.get(AssetProfile, a.id).state == "done" for a in version.assets)  # the copies' jobs ran
+    session.query(AssetProfile).filter(AssetProfile.asset_id.in_([a.id for a in version.assets])).delete()
     counting = CountingStorage(storage)
 
     outcomes = [profile_asset(session, counting, a.id) for a in version.assets]
 
     assert set(outcomes) == {"copied"} and counting.opened == []
-    assert all(session.get(AssetProfile, a.id).state == "done" for a in version.assets)
 
 
 def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
     version = factories.product(session, seller, title="Stations").latest_version
     asset = upload(session, storage, seller, version)
-    session.flush()
+    session.commit()  # its own job profiles it
     session.query(AssetProfile).delete()
+    session.commit()
     storage.delete(asset.storage_key)
 
     assert profile_asset(session, storage, asset.id) == "missing"
@@ -112,3 +116,74 @@ def test_the_command_profiles_files_from_before_profiles(app, session, storage, 
     assert result.exit_code == 0, result.output
     assert "1 done" in result.output
     assert session.get(AssetProfile, asset.id).state == "done"
+
+
+def test_the_command_commits_each_file_so_one_failure_keeps_the_others(app, session, storage, seller, monkeypatch):
+    version = factories.product(session, seller, title="Stations").latest_version
+    first = upload(session, storage, seller, version)
+    second = upload(session, storage, seller, version, b"a,b\n1,2\n", "other.csv")
+    session.commit()
+    session.query(AssetProfile).delete()
+    session.commit()
+    real = profile_store.compute
+
+    def compute(storage_, asset):
+        if asset.id == first.id:
+            raise OSError("storage outage")
+        return real(storage_, asset)
+
+    monkeypatch.setattr(profile_store, "compute", compute)
+
+    result = app.test_cli_runner().invoke(args=["profiles", "compute"])
+
+    assert result.exit_code == 1 and "1 done" in result.output and "1 failed" in result.output
+    session.expire_all()
+    assert session.get(AssetProfile, second.id).state == "done" and session.get(AssetProfile, first.id) is None
+
+
+def test_a_profile_stored_meanwhile_by_another_worker_wins_without_an_error(session, storage, seller, monkeypatch):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+    session.commit()
+    session.query(AssetProfile).delete()
+    session.commit()
+    real = profile_store.compute
+
+    def compute_while_another_stores(storage_, asset_):
+        values = real(storage_, asset_)
+        session.add(AssetProfile(asset_id=asset_.id, **values))  # the other worker's insert lands first
+        session.flush()
+        return values
+
+    monkeypatch.setattr(profile_store, "compute", compute_while_another_stores)
+
+    assert profile_asset(session, storage, asset.id) == "kept"
+    assert session.query(AssetProfile).filter_by(asset_id=asset.id).count() == 1
+
+
+def test_a_reason_for_no_preview_is_stored_as_its_msgid_and_shown_in_each_language(session, storage, seller):
+    version = factories.product(session, seller, title="Broken").latest_version
+    asset = upload(session, storage, seller, version, b'{"a": [1, 2', "broken.json")
+    session.commit()
+
+    stored = session.get(AssetProfile, asset.id)
+
+    assert stored.preview["reason"]["msgid"] == "The file is not valid JSON: %(problem)s."
+    assert "errors" not in stored.preview and "problem" in stored.preview["reason"]["params"]
+    assert stored.shown_preview("en").error.startswith("The file is not valid JSON: ")
+    chinese = stored.shown_preview("zh-Hans").error
+    assert "JSON" in chinese and "not valid" not in chinese
+
+
+def test_a_missing_files_reason_is_a_msgid_too(session, storage, seller):
+    version = factories.product(session, seller, title="Stations").latest_version
+    asset = upload(session, storage, seller, version)
+    session.commit()  # its own job profiles it
+    session.query(AssetProfile).delete()
+    session.commit()
+    storage.delete(asset.storage_key)
+
+    profile_asset(session, storage, asset.id)
+
+    assert session.get(AssetProfile, asset.id).preview["reason"] == {
+        "msgid": "The sample file is missing from storage.", "params": {}}

@@ -203,7 +203,7 @@ class Journey:
     def check_listing(self) -> None:
         page, tr = self.page, self.tr
         self.step("Review and submit")
-        page.get_by_role("link", name=tr("Check my listing")).click()
+        page.get_by_role("button", name=tr("Check my listing")).click()
         prescreen = page.locator("#prescreen")
         expect(prescreen.get_by_role("heading", name=tr("Pre-screen of v%(label)s", label="1.0"))).to_be_visible()
         expect(prescreen.locator(".prescreen-item").first).to_be_visible()

@@ -32,3 +32,23 @@ def claimed(session, reviewer, case):
     review.claim_case(session, reviewer, case)
     session.commit()
     return case
+
+
+class CheckedResponse:
+    """The answer to GET of a check's result, its report standing for its body (what the tests read)."""
+
+    def __init__(self, response):
+        self.response, self.status_code = response, response.status_code
+
+    def get_json(self):
+        body = self.response.get_json()
+        return body.get("report") if self.status_code == 200 and body.get("state") == "done" else body
+
+
+def check_listing(api, url: str, **kwargs) -> CheckedResponse:
+    """Ask for "check my listing" through the API (the job runs at once in tests) and read its result; an error of
+    the POST is returned as it is."""
+    posted = api.post(url, **kwargs)
+    if posted.status_code != 202:
+        return CheckedResponse(posted)
+    return CheckedResponse(api.get(posted.headers["Location"], **kwargs))

@@ -10,7 +10,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.listings import services as listings
 from marketplace.review import services as review
 from tests import factories
-from tests.review.conftest import PASSING
+from tests.review.conftest import PASSING, check_listing
 from tests.support.api import assert_error
 
 V1 = "/api/v1"
@@ -397,7 +397,7 @@ def test_decision_before_claiming_is_409(reviewer_api, case):
 
 
 def test_check_my_listing_reports_the_prescreen(api, case, version):
-    resp = api.get(f"{V1}/products/{version.product_id}/versions/1/prescreen")
+    resp = check_listing(api, f"{V1}/products/{version.product_id}/versions/1/prescreen")
     assert resp.status_code == 200, resp.get_json()
     report = resp.get_json()
     assert report["outcome"] in {"pass", "review", "fail"} and report["ran_at"]
@@ -422,20 +422,20 @@ def test_check_my_listing_reads_at_most_the_configured_rows_of_each_file(app, ap
                  max_bytes=10_000)
     session.commit()
     url = f"{V1}/products/{version.product_id}/versions/1/prescreen"
-    scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
+    scanned = {f["filename"]: f for f in check_listing(api, url).get_json()["files"]}
     assert scanned["all-detectors.csv"]["rows_scanned"] == 50 and not scanned["all-detectors.csv"]["truncated"]
     monkeypatch.setitem(app.config, "PRESCREEN_MAX_ROWS", 10)
-    scanned = {f["filename"]: f for f in api.get(url).get_json()["files"]}
+    scanned = {f["filename"]: f for f in check_listing(api, url).get_json()["files"]}
     assert scanned["all-detectors.csv"]["rows_scanned"] == 10 and scanned["all-detectors.csv"]["truncated"]
 
 
 def test_check_my_listing_works_on_a_draft(api, session, seller, version):
-    resp = api.get(f"{V1}/products/{version.product_id}/versions/1/prescreen")
+    resp = check_listing(api, f"{V1}/products/{version.product_id}/versions/1/prescreen")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["findings"] and version.status == "draft"
     empty = factories.product(session, seller)  # an incomplete draft can be checked too
     session.commit()
-    resp = api.get(f"{V1}/products/{empty.id}/versions/1/prescreen")
+    resp = check_listing(api, f"{V1}/products/{empty.id}/versions/1/prescreen")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["outcome"] in {"review", "fail"} and resp.get_json()["files"] == []
 
@@ -443,8 +443,9 @@ def test_check_my_listing_works_on_a_draft(api, session, seller, version):
 def test_check_my_listing_of_another_organization_is_404(api, session, storage, other_seller):
     theirs = factories.product(session, other_seller)
     session.commit()
+    assert_error(api.post(f"{V1}/products/{theirs.id}/versions/1/prescreen"), 404, "not_found")
     assert_error(api.get(f"{V1}/products/{theirs.id}/versions/1/prescreen"), 404, "not_found")
-    assert_error(api.get(f"{V1}/products/{theirs.id}/versions/9/prescreen"), 404, "not_found")
+    assert_error(api.post(f"{V1}/products/{theirs.id}/versions/9/prescreen"), 404, "not_found")
     assert_error(api.get(f"{V1}/products/{theirs.id}/versions/1/review"), 404, "not_found")
 
 
@@ -453,6 +454,7 @@ def test_review_of_an_unsubmitted_version_is_404(api, version):
 
 
 def test_reviewer_outside_the_organization_cannot_use_the_sellers_endpoints(reviewer_api, case, version):
+    assert_error(reviewer_api.post(f"{V1}/products/{version.product_id}/versions/1/prescreen"), 404)
     assert_error(reviewer_api.get(f"{V1}/products/{version.product_id}/versions/1/prescreen"), 404)
     assert_error(reviewer_api.get(f"{V1}/products/{version.product_id}/versions/1/review"), 404)
 

@@ -63,3 +63,25 @@ def test_buyers_and_sellers_cannot_open_a_case(client, auth, session, case):
     session.commit()
     auth.login(buyer.email)
     assert client.get(f"/review/cases/{case.id}").status_code == 403
+
+
+def test_the_case_shows_the_stored_preview_and_never_opens_the_sample(app, client, auth, session, storage, reviewer,
+                                                                       case):
+    from marketplace.catalog.profile_store import AssetProfile
+    from tests.catalog.test_product_profiles import CountingStorage
+
+    counting = CountingStorage(storage)
+    app.extensions["storage"] = counting
+    try:
+        auth.login(reviewer.email)
+        page = text(client.get(f"/review/cases/{case.id}"))
+        preview = page[page.index('id="preview"'):page.index('id="findings"')]
+        assert '<table class="table product-preview">' in preview and counting.opened == []
+
+        session.query(AssetProfile).delete()  # a file whose profile is not stored yet
+        session.commit()
+        page = text(client.get(f"/review/cases/{case.id}"))
+        assert "The preview is being prepared." in page and counting.opened == []
+        assert session.query(AssetProfile).count() == 0  # the page wrote nothing, queued nothing
+    finally:
+        app.extensions["storage"] = storage

@@ -17,7 +17,7 @@ from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.prescreen_report import Finding, PrescreenReport
 from marketplace.review.views import time_ago
-from tests.review.conftest import PASSING
+from tests.review.conftest import PASSING, check_listing
 from tests.support.pages import lang_of
 
 ZH = ("zh-Hans", "zh-Hant-HK")
@@ -234,8 +234,8 @@ def test_every_licence_finding_says_in_words_what_its_english_message_says(app):
     ("en", "A sample file is uploaded.", True),
 ])
 def test_the_api_gives_each_finding_in_the_clients_language(api, version, language, expected, english):
-    resp = api.get(f"/api/v1/products/{version.product_id}/versions/1/prescreen",
-                   headers={"Accept-Language": language})
+    resp = check_listing(api, f"/api/v1/products/{version.product_id}/versions/1/prescreen",
+                         headers={"Accept-Language": language})
     assert resp.status_code == 200, resp.get_json()
     messages = [f["message"] for f in resp.get_json()["findings"]]
     assert expected in messages

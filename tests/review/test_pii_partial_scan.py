@@ -13,6 +13,7 @@ from marketplace.review.checklist import ChecklistItem as I
 from marketplace.review.checklist import PrescreenOutcome
 from marketplace.review.prescreen import run_prescreen
 from marketplace.review.prescreen_report import PrescreenReport
+from tests.review.conftest import check_listing
 
 ROWS = 30
 BIG = ("AID_ID_Number,Latitude\n" + "".join(f"AID{n:05d},22.3\n" for n in range(ROWS))).encode()
@@ -78,15 +79,15 @@ def test_the_reviewer_sees_the_cap_on_the_case_page_not_in_a_collapsed_section(
 
 def test_the_seller_sees_the_cap_in_the_result_of_check_my_listing(capped, client, auth, seller, big_file):
     auth.login(seller.email)
-    page = html.unescape(client.get(
-        f"/seller/products/{big_file.product_id}/versions/{big_file.number}/check").get_data(as_text=True))
+    page = html.unescape(client.post(f"/seller/products/{big_file.product_id}/versions/{big_file.number}/check",
+                                     follow_redirects=True).get_data(as_text=True))
     result = page[page.index("Result"):]
     partial = result.index("Partial scan: the pre-screen scanned the first 10 of")
     assert partial < result.index("<details")  # above the collapsed list of files, not inside it
 
 
 def test_the_api_report_carries_the_summary(capped, api, big_file):
-    response = api.get(f"/api/v1/products/{big_file.product_id}/versions/{big_file.number}/prescreen")
+    response = check_listing(api, f"/api/v1/products/{big_file.product_id}/versions/{big_file.number}/prescreen")
     assert response.status_code == 200
     body = response.get_json()
     assert body["complete"] is False and body["summary"].startswith("scanned the first 10 of")
@@ -139,8 +140,8 @@ def test_a_scan_stopped_by_the_cell_budget_needs_review_and_says_why(session, st
 
 def test_the_seller_never_reads_pass_on_a_partly_scanned_file(capped, client, auth, seller, big_file):
     auth.login(seller.email)
-    page = html.unescape(client.get(
-        f"/seller/products/{big_file.product_id}/versions/{big_file.number}/check").get_data(as_text=True))
+    page = html.unescape(client.post(f"/seller/products/{big_file.product_id}/versions/{big_file.number}/check",
+                                     follow_redirects=True).get_data(as_text=True))
     report = page[page.index('id="prescreen"'):]
     assert "badge-prescreen-review" in report[:report.index("Partial scan")]  # the result: at most a warning
     item = report[report.index("Personal information"):]

@@ -28,7 +28,7 @@ def test_check_my_listing_shows_findings_by_checklist_item(session, storage, sel
                  stream=io.BytesIO(f"姓名,身份证号\n王小明,{VALID_ID}\n".encode()), content_type="text/csv",
                  max_bytes=10_000)
     session.commit()
-    page = seller_client.get(url(version, "/check")).get_data(as_text=True)
+    page = seller_client.post(url(version, "/check"), follow_redirects=True).get_data(as_text=True)
     assert 'id="prescreen"' in page and "Personal information" in page and "Quality" in page
     assert "mainland resident identity number" in page and "110105********002X" in page
     assert VALID_ID not in page  # the example is masked
@@ -42,6 +42,7 @@ def test_check_of_another_organizations_version_is_404(session, client, auth, ve
     session.commit()
     auth.login(other.email)
     assert client.get(url(version, "/check")).status_code == 404
+    assert client.post(url(version, "/check")).status_code == 404
 
 
 def test_seller_sees_the_reviewers_comments_and_resubmits_with_a_note(session, seller_client, claimed, reviewer,
