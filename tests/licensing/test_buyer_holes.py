@@ -12,7 +12,7 @@ from marketplace.listings.states import ProductStatus
 from marketplace.notifications.models import Notification
 from marketplace.orders.models import Order
 from marketplace.review import services as review
-from tests.licensing.test_buyer_views import fresh, license_url, pay, place
+from tests.licensing.test_buyer_views import fresh, license_url, order_id_of, pay, place
 
 
 @pytest.fixture
@@ -67,6 +67,19 @@ def test_a_plan_held_with_an_expiry_is_offered_for_renewal(session, buyer_client
     assert "already holds this plan until" in request_page and f'/licences/{licence.id}#renew' in request_page
     detail = buyer_client.get(f"/licences/{licence.id}").get_data(as_text=True)
     assert f'action="/licences/{licence.id}/renew"' in detail
+
+
+def test_a_renewal_already_ordered_is_named_on_the_product_page_in_place_of_renew(session, buyer_client, buyer_org,
+                                                                                 offer):
+    product, plans = offer
+    order_id = place(buyer_client, offer, "Exclusive", buyer_org)
+    pay(buyer_client, order_id)
+    licence = fresh(session, Order, order_id).licence
+    response = buyer_client.post(f"/licences/{licence.id}/renew", data={"accept_terms": "y"})
+    renewal = fresh(session, Order, order_id_of(response))  # ordered, not yet paid
+    page = main(buyer_client.get(f"/products/{product.slug}").get_data(as_text=True))
+    assert f"Your open order {renewal.number} renews it." in page and f'href="/orders/{renewal.id}"' in page
+    assert "Renew from" not in page and f'href="/licences/{licence.id}#renew"' not in page
 
 
 def test_the_scenario_form_offers_only_what_the_plan_allows(buyer_client, offer):
