@@ -21,7 +21,6 @@ from cachetools import LRUCache, TTLCache
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from marketplace.catalog import profile_display
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
@@ -32,12 +31,12 @@ from marketplace.catalog.services import (
     page_state_of,
     product_page_state,
     related_entries,
+    suspended_holdings,
 )
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_tag
-from marketplace.listings.models import Asset, DataProduct, ProductVersion
-from marketplace.listings.states import ProductStatus
+from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.vocab import AssetKind
 from marketplace.web import render_markdown
 
@@ -106,16 +105,13 @@ def chosen_sample(version: ProductVersion, requested: int | None) -> tuple[Asset
 def _suspended_for_holder(slug: str) -> str | None:
     """For a signed-in member of an organization holding a licence of a suspended product: a page saying its
     downloads are paused and why, with the licences held (to everyone else the product is not in the catalog)."""
-    if not current_user.is_authenticated or len(slug) > 120:
-        return None
-    product = db.session.scalar(select(DataProduct).where(DataProduct.slug == slug,
-                                                          DataProduct.status == ProductStatus.SUSPENDED))
     holdings_of = current_app.extensions.get("product_holdings")
-    if product is None or product.listed_version is None or holdings_of is None:
+    if not current_user.is_authenticated or holdings_of is None:
         return None
-    holdings = holdings_of(db.session, current_user._get_current_object(), product)
-    if not holdings:
+    held = suspended_holdings(db.session, current_user._get_current_object(), slug, holdings_of)
+    if held is None:
         return None
+    product, holdings = held
     return render_template("catalog/product_suspended.html", product=product, version=product.listed_version,
                            holdings=holdings)
 

@@ -1,7 +1,7 @@
 """Loading what buyers may see: listed products, with their listed version and everything it carries."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
 
@@ -14,7 +14,7 @@ from marketplace.catalog.models import CatalogEntry, mask_of
 from marketplace.errors import NotFound
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
-from marketplace.listings.states import VersionStatus
+from marketplace.listings.states import ProductStatus, VersionStatus
 
 
 def with_listed_content(query):
@@ -123,6 +123,20 @@ def related_entries(session: Session, product: DataProduct, limit: int = 4) -> l
                 + bool(entry.region_mask & regions))
 
     return sorted(candidates, key=lambda e: (-in_common(e), -e.listed_at.timestamp(), -e.id))[:limit]
+
+
+def suspended_holdings(session: Session, user, slug: str, holdings_of: Callable) -> tuple[DataProduct, list] | None:
+    """A suspended product and the licences ``user``'s organizations hold of it (``holdings_of``, licensing's
+    ``product_holdings``, passed in: the catalog never imports licensing), or None when the product is not
+    suspended or they hold none: who may still see a product buyers no longer can."""
+    if len(slug) > 120:
+        return None
+    product = session.scalar(select(DataProduct).where(DataProduct.slug == slug,
+                                                       DataProduct.status == ProductStatus.SUSPENDED))
+    if product is None or product.listed_version is None:
+        return None
+    holdings = holdings_of(session, user, product)
+    return (product, holdings) if holdings else None
 
 
 # Versions a reviewer approved: the one listed now and the ones it superseded (never drafts or versions in review).
