@@ -73,7 +73,7 @@ def _role_helpers() -> dict:
 @bp.before_app_request
 def _follow_staff_page():
     """A staff page opened while working as another role switches to the page's role, and says so."""
-    if not roles.staff_area_roles(request.path) or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         return
     role = roles.follow_staff_page(db.session, current_user._get_current_object(), request.path)
     if role is not None:

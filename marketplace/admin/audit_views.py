@@ -33,7 +33,8 @@ def _audit_page(form, parsed, actions: list[str]):
     """The audit page for filters already read: the events they let through, or the form with its errors (400)."""
     report = verify_audit(db.session, known_keys(db.session, current_app))
     context = {"form": form, "report": report, "errors": parsed.errors, "actions": actions,
-               "product": parsed.product, "before": parsed.before, "notice": parsed.notice}
+               "product": parsed.product, "before": parsed.before, "notice": parsed.notice,
+               "page_has_errors": bool(parsed.errors)}  # the title says "Error:" and the summary takes focus
     if parsed.errors:
         return render_template("admin/audit.html", events=[], more=False, **events_shown(db.session, []),
                                **context), 400

@@ -24,7 +24,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import N_
 from marketplace.listings.models import DataProduct
-from marketplace.listings.states import PRODUCT_LIFECYCLE, Actor, ProductAction
+from marketplace.listings.states import PRODUCT_LIFECYCLE, Actor, ProductAction, ProductStatus
 from marketplace.listings.view_helpers import acting_user
 from marketplace.review import services as review
 
@@ -50,7 +50,7 @@ def products():
                                                             offset=(page - 1) * PER_PAGE)
     return render_template("admin/products.html", form=form, rows=rows, total=total, page=page,
                            pages=max(1, ceil(total / PER_PAGE)), ignored=ignored, actions=ACTIONS,
-                           offered=_offered), 400 if form.refused else 200
+                           offered=_offered, ProductStatus=ProductStatus), 400 if form.refused else 200
 
 
 def _action(name: str) -> ProductAction:

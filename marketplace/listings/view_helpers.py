@@ -18,7 +18,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.listings import services, steps
 from marketplace.listings.assets import filesize
-from marketplace.listings.form_errors import cell_attrs, form_problems, has_problems
+from marketplace.listings.form_errors import cell_attrs, has_problems
 from marketplace.listings.forms import (
     ComplianceForm,
     DictionaryForm,
@@ -369,7 +369,7 @@ TEMPLATE_HELPERS = {
     "label": label, "labels": labels, "money": money, "filesize": filesize, "licence_name": licence_name,
     "licence_url": licence_url, "price_words": price_words, "terms_words": terms_words, "can_infer": can_infer,
     "plan_period_words": plan_period_words,
-    "form_problems": form_problems, "cell_attrs": cell_attrs, "changelog_words": changelog_words,
+    "cell_attrs": cell_attrs, "changelog_words": changelog_words,
     "Category": Category, "Region": Region, "UpdateFrequency": UpdateFrequency, "DeliveryMethod": DeliveryMethod,
     "FieldType": FieldType, "Portal": Portal, "PersonalInfo": PersonalInfo, "Classification": Classification,
     "PlanKind": PlanKind,

@@ -470,13 +470,14 @@ def add_plan(product_id: int, number: int):
 def edit_plan(product_id: int, number: int, plan_id: int):
     version = load_version(product_id, number)
     form = PlanForm()
-    # Checked under the version's lock, with the plan as saved now: changed (or gone) since this page was opened.
-    stale = form.is_submitted() and plan_changed_elsewhere(version, plan_id)
     plan = next((p for p in version.plans if p.id == plan_id), None)
     if plan is None:
         return refused(version.product, version, NotFound(_("No such plan.")), step="plans")
     if refusal := _editable(version.product, version, "plans"):
         return refusal
+    # Checked under the version's lock, with the plan as saved now: changed (or gone) since this page was opened.
+    # Taken only for a version that may be edited: a refused post takes no write lock.
+    stale = form.is_submitted() and plan_changed_elsewhere(version, plan_id)
     if not form.is_submitted():
         form.fill(plan)
     page = {"form": form, "product": version.product, "version": version, "plan": plan, "stamp": plan_stamp(plan),

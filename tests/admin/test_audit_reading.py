@@ -106,3 +106,12 @@ def test_the_overview_and_orders_page_speak_each_chinese_locale(client, auth, se
     response = client.get("/admin/orders?status=nope")
     assert response.status_code == 400 and "nope" in main_text(response)
     assert ("不是订单状态" if tag == "zh-Hans" else "不是訂單狀態") in main_text(response)
+
+
+def test_refused_filters_are_summed_up_with_links_and_the_title_says_error(admin_client):
+    response = admin_client.get("/admin/audit?since=0001-01-01&actor=nobody-at-all-here")
+    page = text(response)
+    assert response.status_code == 400
+    assert "<title>Error: " in page
+    summary = page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert 'href="#since"' in summary and 'href="#actor"' in summary
