@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from marketplace.lifecycle import Lifecycle, Subject, move
 from marketplace.listings.vocab import LabelledEnum
@@ -31,8 +32,10 @@ class OrderStatus(LabelledEnum):
     @property
     def label(self) -> str:
         return {
-            "requested": _("Requested"), "awaiting_approval": _("Awaiting approval"), "approved": _("Approved"),
-            "declined": _("Declined"), "awaiting_payment": _("Awaiting payment"), "paid": _("Paid"),
+            "requested": _("Requested"), "awaiting_approval": _("Awaiting approval"),
+            "approved": pgettext("order status", "Approved"),
+            "declined": _("Declined"), "awaiting_payment": _("Awaiting payment"),
+            "paid": pgettext("order status", "Paid"),
             "fulfilled": _("Fulfilled"), "cancelled": _("Cancelled"), "expired": _("Expired"),
             "refunded": _("Refunded"),
         }[self.value]

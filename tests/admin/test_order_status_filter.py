@@ -66,3 +66,15 @@ def test_a_status_that_is_none_is_refused_beside_the_field(admin_client, ordered
 def test_the_status_filter_is_for_admins_only(client, auth, reviewer, ordered):
     auth.login(reviewer.email)
     assert client.get("/admin/orders?status=fulfilled").status_code == 403
+
+
+@pytest.mark.parametrize(("tag", "approved", "paid"), [("zh-Hans", "已批准", "已付款"),
+                                                       ("zh-Hant-HK", "已批准", "已付款")])
+def test_order_statuses_read_as_statuses_not_as_the_dates_of_the_same_words(admin_client, admin, session, tag,
+                                                                           approved, paid):
+    admin.locale = tag
+    session.commit()
+    page = text(admin_client.get("/admin/orders"))
+    options = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
+    assert f">{approved}</option>" in options and f">{paid}</option>" in options
+    assert "日期" not in options and "时间" not in options and "時間" not in options
