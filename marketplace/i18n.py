@@ -337,9 +337,8 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
-        text_lang=text_lang,
+        text_lang=text_lang, sentence_gap=sentence_gap,
     )
-    app.jinja_env.globals.update(sentence_gap=sentence_gap)
 
 
 def sentence_gap() -> str:

@@ -23,7 +23,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Membership, Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
-from marketplace.i18n import LOCALES, in_locale_of
+from marketplace.i18n import DEFAULT_LOCALE, LOCALES, in_locale_of, locale_tag
 from marketplace.mail import public_link, send_mail
 from marketplace.notifications.models import Notification
 
@@ -36,6 +36,15 @@ def written(words: Words) -> str:
     return str(words()) if callable(words) else str(words)
 
 
+def _in_every_locale(subject: Words, body: Words, zone: str | None) -> dict[str, dict[str, str]]:
+    """The subject and body in every language, in one time zone: shown in whichever the reader reads later."""
+    texts = {}
+    for tag in LOCALES:
+        with in_locale_of(SimpleNamespace(locale=tag, timezone=zone)):
+            texts[tag] = {"subject": written(subject)[:200], "body": written(body)}
+    return texts
+
+
 def notify_organization(
     session: Session, organization: Organization, subject: Words, body: Words, link: str | None = None
 ) -> list[Notification]:
@@ -46,13 +55,14 @@ def notify_organization(
         .where(Membership.organization_id == organization.id, User.active.is_(True)).order_by(User.id)
     ).all()
     out = []
+    by_zone: dict[str | None, dict[str, dict[str, str]]] = {}  # members in one time zone read the same words
     for user in members:
-        texts = {}
-        for tag in LOCALES:  # every language, in the member's time zone: shown in whichever they read later
-            with in_locale_of(SimpleNamespace(locale=tag, timezone=getattr(user, "timezone", None))):
-                texts[tag] = {"subject": written(subject)[:200], "body": written(body)}
-        with in_locale_of(user) as own:
-            title, text = texts[own]["subject"], texts[own]["body"]
+        zone = getattr(user, "timezone", None)
+        if zone not in by_zone:
+            by_zone[zone] = _in_every_locale(subject, body, zone)
+        texts = {tag: dict(words) for tag, words in by_zone[zone].items()}
+        own = locale_tag(getattr(user, "locale", None)) or DEFAULT_LOCALE
+        title, text = texts[own]["subject"], texts[own]["body"]
         note = Notification(user_id=user.id, organization_id=organization.id, subject=title, body=text, link=link,
                             texts=texts)
         session.add(note)

@@ -32,12 +32,12 @@ def _period_end(plan_kind: PlanKind, terms: dict, billing_period: BillingPeriod 
     return start + timedelta(days=days) if days else None
 
 
-def renewal_period(session: Session, previous: Licence | None, plan, organization_id: int,
+def renewal_period(previous: Licence | None, held: Licence | None, plan,
                    now: datetime | None = None) -> tuple[datetime, datetime | None]:
     """The period a renewal of ``previous`` on ``plan`` buys: from where the organization's current period of the
-    plan ends (the licence renewed, or a renewal of it bought already), or from now if both have ended."""
+    plan ends (the licence renewed, or ``held``, the organization's licence of ``plan`` that ends last, when a
+    renewal was bought already), or from now if both have ended."""
     now = now or utcnow()
-    held = held_plan_licence(session, organization_id, plan.id)  # renewed already: its end
     ends = [lic.valid_until for lic in (previous, held)
             if lic is not None and lic.status == LicenceStatus.ACTIVE and lic.valid_until]
     start = max(now, *ends) if ends else now  # a renewal continues where the current period ends
@@ -59,7 +59,8 @@ def fulfil(session: Session, order: Order) -> Licence:
     start = now
     if order.renews_order_id:
         previous = session.scalar(select(Licence).where(Licence.order_id == order.renews_order_id))
-        start = renewal_period(session, previous, plan, order.buyer_organization_id, now)[0]
+        held = held_plan_licence(session, order.buyer_organization_id, plan.id)
+        start = renewal_period(previous, held, plan, now)[0]
     terms = plan.terms.to_dict()
     licence = Licence(
         serial=_serial(now), order_id=order.id, buyer_organization_id=order.buyer_organization_id,
@@ -74,7 +75,7 @@ def fulfil(session: Session, order: Order) -> Licence:
     record(session, actor_id=None, action="licence.issue", subject_type="licence", subject_id=licence.id,
            payload={"serial": licence.serial, "order_id": order.id, "valid_from": licence.valid_from.isoformat(),
                     "valid_until": licence.valid_until.isoformat() if licence.valid_until else None})
-    if licence.valid_from > now:  # a renewal bought before the current period ends: scheduled, not active yet
+    if licence.starts_later:  # a renewal bought before the current period ends: scheduled, not active yet
         notify_buyer(session, order, _l("Licence %(serial)s scheduled", serial=licence.serial),
                      _l("Your renewal of %(product)s is scheduled: it starts on %(start)s, when the current period "
                         "ends, and runs until %(end)s.", product=lazy_title_of(order.version),

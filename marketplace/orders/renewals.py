@@ -14,15 +14,14 @@ from marketplace.licensing.services import held_plan_licence, renewable
 from marketplace.listings.models import PricingPlan
 from marketplace.orders.fulfilment import renewal_period
 from marketplace.orders.models import Order
-from marketplace.orders.requests import renewal_plan
-from marketplace.orders.states import OPEN_ORDER_STATES
+from marketplace.orders.requests import open_order, renewal_plan
 
 
 @dataclass(frozen=True)
 class RenewalOffer:
-    """A licence's renewal as offered now: ``refusal`` says why it is not offered (paused, withdrawn, an order
-    open); else ``starts``/``ends`` is the period it buys. ``renewed_to`` is a later licence of the plan bought
-    already, ``open_order`` an order for the plan still in progress."""
+    """A licence's renewal as offered now: ``refusal`` says why it is not offered (paused, withdrawn, a scenario
+    the terms no longer fit); else ``starts``/``ends`` is the period it buys. ``renewed_to`` is a later licence of
+    the plan bought already, ``open_order`` an order for the plan still in progress."""
 
     renewed_to: Licence | None
     open_order: Order | None
@@ -33,16 +32,6 @@ class RenewalOffer:
     @property
     def offered(self) -> bool:
         return self.refusal is None and self.open_order is None
-
-
-def open_order(session: Session, organization_ids: list[int] | set[int], plan_ids: list[int] | set[int]
-               ) -> Order | None:
-    """The newest order of the organizations for one of the plans that is still in progress, if any."""
-    if not organization_ids or not plan_ids:
-        return None
-    return session.scalar(
-        select(Order).where(Order.buyer_organization_id.in_(organization_ids), Order.plan_id.in_(plan_ids),
-                            Order.status.in_(OPEN_ORDER_STATES)).order_by(Order.id.desc()).limit(1))
 
 
 def renewal_offer(session: Session, licence: Licence) -> RenewalOffer | None:
@@ -59,7 +48,9 @@ def renewal_offer(session: Session, licence: Licence) -> RenewalOffer | None:
     except DomainError as exc:
         return RenewalOffer(renewed_to, open_order(session, [org], [licence.plan_id]), refusal=exc.message)
     pending = open_order(session, [org], {licence.plan_id, plan.id})
-    starts, ends = renewal_period(session, licence, plan, org)
+    if plan.id != licence.plan_id:  # renewed on the listed version's plan: the period held of that plan
+        held = held_plan_licence(session, org, plan.id)
+    starts, ends = renewal_period(licence, held, plan)
     return RenewalOffer(renewed_to, pending, starts, ends)
 
 
@@ -72,4 +63,4 @@ def expected_period(session: Session, order: Order) -> tuple[datetime, datetime 
         return None
     previous = session.scalar(select(Licence).where(Licence.order_id == order.renews_order_id))
     plan = session.get(PricingPlan, order.plan_id)
-    return renewal_period(session, previous, plan, order.buyer_organization_id)
+    return renewal_period(previous, held_plan_licence(session, order.buyer_organization_id, plan.id), plan)

@@ -133,15 +133,22 @@ def _placed_before(session: Session, user: User, key: str, req: LicenceRequest) 
     return earlier
 
 
+def open_order(session: Session, organization_ids: list[int] | set[int], plan_ids: list[int] | set[int]
+               ) -> Order | None:
+    """The newest order of the organizations for one of the plans that is still in progress, if any."""
+    if not organization_ids or not plan_ids:
+        return None
+    return session.scalar(
+        select(Order).where(Order.buyer_organization_id.in_(organization_ids), Order.plan_id.in_(plan_ids),
+                            Order.status.in_(OPEN_ORDER_STATES)).order_by(Order.id.desc()).limit(1))
+
+
 def _refuse_open_order(session: Session, organization_id: int, plan: PricingPlan) -> None:
     """Conflict if the organization already has an order in progress for the plan (call with the plan locked)."""
-    open_order = session.scalar(
-        select(Order).where(Order.buyer_organization_id == organization_id, Order.plan_id == plan.id,
-                            Order.status.in_(OPEN_ORDER_STATES)).limit(1)
-    )
-    if open_order is not None:
+    pending = open_order(session, [organization_id], [plan.id])
+    if pending is not None:
         raise Conflict(_("Your organization already has an open order for this plan (%(number)s).",
-                         number=open_order.number),
+                         number=pending.number),
                        {"plan_id": [_("An order for this plan is already in progress.")]})
 
 
@@ -335,7 +342,16 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
 def renewal_plan(session: Session, licence: Licence) -> PricingPlan:
     """The plan a licence with an end renews on (a subscription, or a one-time licence for a period): the same plan
     if still offered, else the listed version's plan of the same name and kind. A licence with no expiry, or a
-    revoked one, is not renewed (Conflict), nor one whose product is suspended (Conflict, with the reason)."""
+    revoked one, is not renewed (Conflict), nor one whose product is suspended (Conflict, with the reason), nor one
+    whose scenario no longer fits the plan's terms (ValidationFailed): what the licence page offers and what a
+    renewal order is checked by."""
+    plan = _plan_renewed_on(session, licence)
+    _refuse_stale_scenario(licence, plan)
+    return plan
+
+
+def _plan_renewed_on(session: Session, licence: Licence) -> PricingPlan:
+    """The plan of :func:`renewal_plan`, before the licence's scenario is checked against it."""
     if not renewable(licence):
         raise Conflict(_("Only a licence with an end date is renewed; this one needs no renewal."))
     paused = downloads_paused(licence.product)
@@ -375,7 +391,6 @@ def renew_licence(session: Session, user: User, licence: Licence, *, accept_term
     the buyer organization's members renew (NotFound for strangers; the seller may not license for the buyer)."""
     require(user, Permission.VIEW_ORDER, licence)
     plan = renewal_plan(session, licence)
-    _refuse_stale_scenario(licence, plan)
     return request_licence(session, user, LicenceRequest(
         plan_id=plan.id, organization_id=licence.buyer_organization_id, scenario=licence.scenario,
         accept_terms=accept_terms, idempotency_key=idempotency_key), renews=licence.order)

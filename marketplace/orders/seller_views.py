@@ -265,8 +265,13 @@ def _status_filter(raw: str | None) -> tuple[OrderStatus | None, str | None]:
 def render_admin_orders(page: int, *, forms: dict | None = None, status: int = 200, error: str | None = None,
                         notice: str | None = None, order_status: OrderStatus | None = None,
                         status_error: str | None = None):
-    found, total = orders.all_orders(db.session, acting_user(), ADMIN_PER_PAGE, (page - 1) * ADMIN_PER_PAGE,
-                                     status=order_status)
+    """The all-orders page; with ``status_error`` (a status filter not understood) no list, rather than one that
+    looks filtered and is not."""
+    if status_error:
+        found, total, page = [], 0, 1
+    else:
+        found, total = orders.all_orders(db.session, acting_user(), ADMIN_PER_PAGE, (page - 1) * ADMIN_PER_PAGE,
+                                         status=order_status)
     return render_template(
         "sales/admin_orders.html", orders=found, total=total, page=page,
         pages=max(1, ceil(total / ADMIN_PER_PAGE)), forms=forms or {}, blank=RefundForm(formdata=None),
@@ -280,10 +285,8 @@ def admin_orders():
     _require_admin()
     page, notice = _page_number(request.args.get("page"))
     order_status, status_error = _status_filter(request.args.get("status"))
-    if status_error:  # no list that looks filtered and is not
-        return render_template("sales/admin_orders.html", orders=[], total=0, page=1, pages=1, forms={},
-                               blank=RefundForm(formdata=None), statuses=list(OrderStatus), status_filter=None,
-                               status_error=status_error, error=None, notice=None), 400
+    if status_error:
+        return render_admin_orders(page, status=400, status_error=status_error)
     return render_admin_orders(page, notice=notice, order_status=order_status)
 
 

@@ -39,6 +39,7 @@ from marketplace.orders.requests import (  # noqa: F401
     decide_order,
     decline_order,
     expire_orders,
+    open_order,
     order_by_key,
     place_order,
     purchasable_plan,

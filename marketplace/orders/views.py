@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.i18n import day, sentences
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
-from marketplace.licensing.services import held_plan_licence, licensed_assets, member_organization_ids
+from marketplace.licensing.services import held_plan_licence, licensed_assets
 from marketplace.licensing.states import LicenceStatus
 from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
@@ -27,7 +27,7 @@ from marketplace.orders import services as order_services
 from marketplace.orders.checkout import PAYMENT_FAILURES
 from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
 from marketplace.orders.models import Order
-from marketplace.orders.renewals import RenewalOffer, expected_period, open_order, renewal_offer
+from marketplace.orders.renewals import RenewalOffer, expected_period, renewal_offer
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
 from marketplace.payments.simulated import DECLINED_CARDS, SUCCESS_CARDS
@@ -38,13 +38,13 @@ bp = Blueprint("orders", __name__)
 
 @bp.app_context_processor
 def _renewal_helpers() -> dict:
-    """For the licence and licence-request pages (licensing never imports orders): a licence's renewal as offered
-    now, and the order the signed-in user's organizations have open for a plan."""
+    """For the licence and product pages (licensing and the catalog never import orders): a licence's renewal as
+    offered now, and the order its organization has open for its plan."""
     def renewal_of(licence) -> RenewalOffer | None:
         return renewal_offer(db.session, licence)
 
-    def open_order_of(plan) -> Order | None:
-        return open_order(db.session, member_organization_ids(db.session, acting_user()), [plan.id])
+    def open_order_of(licence) -> Order | None:
+        return order_services.open_order(db.session, [licence.buyer_organization_id], [licence.plan_id])
 
     return {"renewal_of": renewal_of, "open_order_of": open_order_of}
 
@@ -76,13 +76,17 @@ def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
 
 
 def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *, status: int = 200):
-    """The request form; when the organization chosen holds the plan already, its licence (``held``), asked of
-    the rule the order itself is checked by."""
+    """The request form; when the organization chosen holds the plan already, its licence (``held``), and when it
+    has an order in progress for the plan, that order (``pending``), each asked of the rule the order itself is
+    checked by."""
     version = plan.version
     chosen = form.organization()
-    held = held_plan_licence(db.session, chosen, plan.id) if chosen in {o.id for o in organizations} else None
+    held = pending = None
+    if chosen in {o.id for o in organizations}:
+        held = held_plan_licence(db.session, chosen, plan.id)
+        pending = order_services.open_order(db.session, [chosen], [plan.id])
     return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
-                           form=form, organizations=organizations, held=held), status
+                           form=form, organizations=organizations, held=held, pending=pending), status
 
 
 def _requested(order, renewal: bool = False) -> str:
