@@ -14,7 +14,8 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
-from marketplace.i18n import N_
+from marketplace.i18n import N_, sentences
+from marketplace.licensing.services import downloads_paused
 from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
@@ -49,6 +50,18 @@ def close_checkout(order: Order) -> None:
 # ---------------------------------------------------------------- payment
 
 
+def payment_paused(order: Order) -> str | None:
+    """Why the order cannot be paid now: its product is suspended (no money is taken for a product buyers may not
+    download; the order waits, and may be paid once the product is reinstated or cancelled). None otherwise."""
+    paused = downloads_paused(order.product)
+    return sentences(_("Payments for this product are paused while it is suspended."), paused) if paused else None
+
+
+def _refuse_paused(order: Order) -> None:
+    if reason := payment_paused(order):
+        raise Conflict(reason)
+
+
 def start_checkout(session: Session, user: User, order: Order, payments: PaymentProvider, *,
                    success_url: str, cancel_url: str) -> str:
     """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
@@ -56,6 +69,7 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
                          status=order.status.label.lower()))
+    _refuse_paused(order)
     order.payment_attempts += 1
     # The order's random token makes the provider's key unique even if order ids and the client's idempotency keys
     # are used again (a reset database).
@@ -108,6 +122,7 @@ def pay_with_test_card(session: Session, user: User, order: Order, card_number: 
     lock_order(session, order)  # one card charge per order: concurrent payments wait here and are refused
     if not awaits_simulated_payment(order):
         raise Conflict(_("Order %(number)s is not waiting for a simulated payment.", number=order.number))
+    _refuse_paused(order)
     try:
         reference = charge_test_card(card_number)
     except PaymentError as exc:

@@ -24,7 +24,7 @@ from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import services as order_services
-from marketplace.orders.checkout import PAYMENT_FAILURES
+from marketplace.orders.checkout import PAYMENT_FAILURES, payment_paused
 from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
 from marketplace.orders.models import Order
 from marketplace.orders.renewals import RenewalOffer, expected_period, renewal_offer
@@ -143,7 +143,8 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None):
     actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer,
-        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT,
+        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT and not payment_paused(order),
+        pay_paused=buyer and order.status == OrderStatus.AWAITING_PAYMENT and payment_paused(order),
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),

@@ -15,10 +15,11 @@ from marketplace.licensing.models import Licence
 from marketplace.notifications.models import Notification
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
+from marketplace.orders.states import OrderStatus
 from marketplace.review import services as review
 from tests import factories
 from tests.licensing.conftest import SCENARIO
-from tests.licensing.test_buyer_views import fresh, license_url, order_id_of, pay, place, request_form
+from tests.licensing.test_buyer_views import GOOD_CARD, fresh, license_url, order_id_of, pay, place, request_form
 
 
 @pytest.fixture
@@ -143,6 +144,28 @@ def test_a_suspended_product_offers_no_renewal_and_a_posted_one_is_409(session, 
     assert "续订均已暂停。Source licence under review." in refused
 
 
+def test_an_order_of_a_product_suspended_before_payment_takes_no_money(session, buyer, buyer_client, buyer_org,
+                                                                       offer, reviewer):
+    product, _ = offer
+    first = place(buyer_client, offer, "Monthly", buyer_org)
+    pay(buyer_client, first)
+    licence = fresh(session, Order, first).licence
+    renewal = order_id_of(buyer_client.post(f"/licences/{licence.id}/renew", data={"accept_terms": "y"}))
+    assert buyer_client.post(f"/orders/{renewal}/pay").status_code == 302  # the simulated checkout is open
+    review.suspend_product(session, reviewer, product, "Source licence under review.")
+    session.commit()
+
+    page = buyer_client.get(f"/orders/{renewal}").get_data(as_text=True)
+    assert "Payments for this product are paused while it is suspended." in page
+    assert "Source licence under review." in page and f'action="/orders/{renewal}/pay"' not in page
+    for url, data in ((f"/orders/{renewal}/pay", {}), (f"/orders/{renewal}/checkout", {"card_number": GOOD_CARD})):
+        response = buyer_client.post(url, data=data)
+        assert response.status_code == 409, url
+        assert "Payments for this product are paused" in response.get_data(as_text=True)
+    assert fresh(session, Order, renewal).status == OrderStatus.AWAITING_PAYMENT and not fresh(
+        session, Order, renewal).licence
+
+
 # ---------------------------------------------------------------- a renewal bought ahead
 
 
@@ -153,8 +176,10 @@ def test_a_renewal_bought_ahead_is_scheduled_with_its_own_notice(session, buyer,
         page = buyer_client.get(url).get_data(as_text=True)
         assert f'<span class="badge badge-scheduled">Scheduled</span> <span class="muted small">starts {start}' \
             in page, url
-    detail = buyer_client.get(f"/licences/{renewal.id}").get_data(as_text=True).split("</h1>")[0]
-    assert "badge-active" not in detail
+    detail = buyer_client.get(f"/licences/{renewal.id}").get_data(as_text=True)
+    assert "badge-active" not in detail  # neither in the heading nor under Validity
+    order_page = buyer_client.get(f"/orders/{renewal.order_id}").get_data(as_text=True)
+    assert "badge-active" not in order_page.split("<h2>Licence</h2>")[1] and "badge-scheduled" in order_page
     notes = session.scalars(select(Notification).where(Notification.user_id == buyer.id)).all()
     scheduled = [n for n in notes if renewal.serial in n.subject]
     assert [n.subject for n in scheduled] == [f"Licence {renewal.serial} scheduled"]
