@@ -143,6 +143,17 @@ def open_order(session: Session, organization_ids: list[int] | set[int], plan_id
                             Order.status.in_(OPEN_ORDER_STATES)).order_by(Order.id.desc()).limit(1))
 
 
+def open_orders(session: Session, organization_ids: list[int] | set[int], plan_ids: list[int] | set[int]
+                ) -> dict[int, Order]:
+    """The newest order still in progress of the organizations for each of the plans that has one, by plan."""
+    if not organization_ids or not plan_ids:
+        return {}
+    found = session.scalars(
+        select(Order).where(Order.buyer_organization_id.in_(organization_ids), Order.plan_id.in_(plan_ids),
+                            Order.status.in_(OPEN_ORDER_STATES)).order_by(Order.id))
+    return {order.plan_id: order for order in found}  # the newest last, so it wins
+
+
 def _refuse_open_order(session: Session, organization_id: int, plan: PricingPlan) -> None:
     """Conflict if the organization already has an order in progress for the plan (call with the plan locked)."""
     pending = open_order(session, [organization_id], [plan.id])

@@ -40,6 +40,7 @@ from marketplace.orders.requests import (  # noqa: F401
     decline_order,
     expire_orders,
     open_order,
+    open_orders,
     order_by_key,
     place_order,
     purchasable_plan,

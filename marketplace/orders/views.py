@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.errors import DomainError, NotFound, error_headers
@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.i18n import day, sentences
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.licensing.forms import RenewForm
-from marketplace.licensing.services import held_plan_licence, licensed_assets
+from marketplace.licensing.services import held_plan_licence, licensed_assets, member_organization_ids
 from marketplace.licensing.states import LicenceStatus
 from marketplace.licensing.views import licence_or_404, render_licence
 from marketplace.listings.models import PricingPlan
@@ -46,7 +46,14 @@ def _renewal_helpers() -> dict:
     def open_order_of(licence) -> Order | None:
         return order_services.open_order(db.session, [licence.buyer_organization_id], [licence.plan_id])
 
-    return {"renewal_of": renewal_of, "open_order_of": open_order_of}
+    def open_orders_of(plans) -> dict[int, Order]:
+        """The orders the signed-in user's organizations have in progress for these plans, by plan (one query)."""
+        if not current_user.is_authenticated:
+            return {}
+        organizations = member_organization_ids(db.session, acting_user())
+        return order_services.open_orders(db.session, organizations, [plan.id for plan in plans])
+
+    return {"renewal_of": renewal_of, "open_order_of": open_order_of, "open_orders_of": open_orders_of}
 
 ORDER = "/orders/<int:order_id>"
 LICENCE = "/licences/<int:licence_id>"

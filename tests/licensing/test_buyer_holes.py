@@ -82,6 +82,15 @@ def test_a_renewal_already_ordered_is_named_on_the_product_page_in_place_of_rene
     assert "Renew from" not in page and f'href="/licences/{licence.id}#renew"' not in page
 
 
+def test_an_order_in_progress_is_named_on_the_product_page_beside_the_plan(session, buyer_client, buyer_org, offer):
+    product, plans = offer
+    order = fresh(session, Order, place(buyer_client, offer, "Exclusive", buyer_org))  # placed, not paid
+    page = main(buyer_client.get(f"/products/{product.slug}").get_data(as_text=True))
+    assert f"You have an open order {order.number} for this plan (awaiting payment)." in page
+    assert f'href="/orders/{order.id}"' in page
+    assert page.count(f"open order {order.number}") == 2  # the plans grid and the licence card; no other plan
+
+
 def test_the_scenario_form_offers_only_what_the_plan_allows(buyer_client, offer):
     product, plans = offer
     page = buyer_client.get(license_url(product, plans["Open research"])).get_data(as_text=True)
