@@ -187,3 +187,20 @@ def test_a_missing_files_reason_is_a_msgid_too(session, storage, seller):
 
     assert session.get(AssetProfile, asset.id).preview["reason"] == {
         "msgid": "The sample file is missing from storage.", "params": {}}
+
+
+def test_a_file_uploaded_again_copies_the_stored_profile_of_the_same_bytes_name_and_type(session, storage, seller):
+    first = upload(session, storage, seller, factories.product(session, seller, title="Stations").latest_version)
+    session.commit()
+    other = factories.product(session, seller, title="Stations again").latest_version
+    again = upload(session, storage, seller, other)
+    renamed = upload(session, storage, seller, other, filename="renamed.csv")
+    session.commit()  # the jobs ran: the same file copied the profile, the renamed one was read
+    session.query(AssetProfile).filter(AssetProfile.asset_id.in_([again.id, renamed.id])).delete()
+    session.commit()
+    counting = CountingStorage(storage)
+
+    assert again.storage_key != first.storage_key
+    assert profile_asset(session, counting, again.id) == "copied" and counting.opened == []
+    assert profile_asset(session, counting, renamed.id) == "done" and len(counting.opened) == 1
+    assert session.get(AssetProfile, again.id).profile == session.get(AssetProfile, first.id).profile
