@@ -1,13 +1,12 @@
 """Each file's preview and column profile, computed once off the request and stored with its asset.
 
-Where a file is created, its ``catalog.profile`` job is queued, to run after the commit: an upload
-(``listings.assets.upload_asset``) and a new version's copies of the files before it (``listings.assets.copy_assets``;
-the job copies the profile of the same stored object, or of the same bytes under the same name and type uploaded
-before, never reading it again). The job reads the file once, in one bounded pass (``catalog.profiles``), and
-stores the preview the product page shows (with a GeoJSON file's feature count and bounding box) and the column
-profile. The product page and the review case read the stored row
-(``profile_for``, a pure read) and never open the file; files from before profiles existed are profiled by
-``flask profiles compute`` (``--queue`` hands them to the worker).
+Where a file is uploaded (``listings.assets.upload_asset``), its ``catalog.profile`` job is queued, to run after
+the commit (it copies the profile of the same bytes under the same name and type uploaded before, never reading
+them again); a new version's copies of the files before it share their stored objects, and so their profiles.
+The job reads the file once, in one bounded pass (``catalog.profiles``), and stores the preview the product page
+shows (with a GeoJSON file's feature count and bounding box) and the column profile. The product page and the
+review case read the stored row (``profile_for``, a pure read) and never open the file; files from before profiles
+existed are profiled by ``flask profiles compute`` (``--queue`` hands them to the worker).
 
 Two workers may profile one file at once (a job retried while the first still runs, the command beside the
 worker): each computes, and the first insert wins (``insert_ignoring_duplicate`` on the asset's key), the other
@@ -22,8 +21,8 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import JSON, ForeignKey, String, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, exists, or_, select
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from marketplace.catalog.preview import PREVIEW_REASONS, Preview
 from marketplace.catalog.profiles import preview_from_json, preview_to_json, profile_stream
@@ -146,9 +145,11 @@ def profile_for(session: Session, asset: Asset) -> AssetProfile | None:
 
 
 def _missing_ids(session: Session) -> list[int]:
-    """The files that have no profile (uploaded before profiles existed), in upload order."""
-    return list(session.scalars(select(Asset.id).outerjoin(AssetProfile, AssetProfile.asset_id == Asset.id)
-                                .where(AssetProfile.asset_id.is_(None)).order_by(Asset.id)))
+    """The files that have no profile (uploaded before profiles existed), in upload order: a stored object with a
+    profile on any of its assets (a file and its copies in later versions) has one."""
+    profiled = aliased(Asset)
+    return list(session.scalars(select(Asset.id).where(~exists().where(
+        profiled.storage_key == Asset.storage_key, AssetProfile.asset_id == profiled.id)).order_by(Asset.id)))
 
 
 def queue_missing(session: Session) -> int:
