@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import authenticate
 from marketplace.audit.services import verify_chain
+from marketplace.catalog import profile_store
 from marketplace.demo import SAMPLES, load_demo, review_plan
 from marketplace.demo_catalog import ACCOUNTS, PRODUCTS
 from marketplace.extensions import db
@@ -22,6 +23,23 @@ from marketplace.listings.vocab import AssetKind, PermittedUse, Prohibition, Ter
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.prescreen_report import PrescreenReport
+
+_profiled: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def samples_profiled_once(monkeypatch):
+    """Each test loads the demo into a new database: a sample's profile, the same every time, is computed by the
+    first load of this module only (within one load, a file uploaded again copies the stored profile)."""
+    real = profile_store.compute
+
+    def compute(storage, asset):
+        key = (asset.sha256, asset.filename, asset.content_type)
+        if key not in _profiled:
+            _profiled[key] = real(storage, asset)
+        return _profiled[key]
+
+    monkeypatch.setattr(profile_store, "compute", compute)
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Each file's preview and column profile, computed once off the request and stored with its asset.
 
-Where a file is created, its ``catalog.profile`` job is queued, to run after the commit: an upload
-(``listings.assets.upload_asset``) and a new version's copies of the files before it (``listings.assets.copy_assets``;
-the job copies the profile of the same stored object, never reading it again). The job reads the file once, in one
-bounded pass (``catalog.profiles``), and stores the preview the product page shows (with a GeoJSON file's feature
-count and bounding box) and the column profile. The product page and the review case read the stored row
-(``profile_for``, a pure read) and never open the file; files from before profiles existed are profiled by
-``flask profiles compute`` (``--queue`` hands them to the worker).
+Where a file is uploaded (``listings.assets.upload_asset``), its ``catalog.profile`` job is queued, to run after
+the commit (it copies the profile of the same bytes under the same name and type uploaded before, never reading
+them again); a new version's copies of the files before it share their stored objects, and so their profiles.
+The job reads the file once, in one bounded pass (``catalog.profiles``), and stores the preview the product page
+shows (with a GeoJSON file's feature count and bounding box) and the column profile. The product page and the
+review case read the stored row (``profile_for``, a pure read) and never open the file; files from before profiles
+existed are profiled by ``flask profiles compute`` (``--queue`` hands them to the worker).
 
 Two workers may profile one file at once (a job retried while the first still runs, the command beside the
 worker): each computes, and the first insert wins (``insert_ignoring_duplicate`` on the asset's key), the other
@@ -15,17 +15,14 @@ the reader's language when it is shown.
 """
 from __future__ import annotations
 
-import copy
 import logging
-import threading
 from datetime import datetime
 
 import click
-from cachetools import LRUCache
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import JSON, ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, exists, or_, select
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from marketplace.catalog.preview import PREVIEW_REASONS, Preview
 from marketplace.catalog.profiles import preview_from_json, preview_to_json, profile_stream
@@ -45,10 +42,6 @@ TASK = "catalog.profile"
 DONE, MISSING = "done", "missing"
 MISSING_REASON = "The sample file is missing from storage."  # one of PREVIEW_REASONS
 REASONS = RecordedText(*PREVIEW_REASONS)
-# The latest profiles computed by this process, by the file's SHA-256, name and type (a file read is bounded at
-# PROFILE_ROWS rows; this bounds how many results are kept).
-_recent: LRUCache = LRUCache(maxsize=64)
-_recent_lock = threading.Lock()
 
 
 class AssetProfile(db.Model):
@@ -95,16 +88,9 @@ def reason_words(reason: dict) -> str:
 
 
 def compute(storage: Storage, asset: Asset) -> dict:
-    """The row's values for ``asset``: its file read once, a reason for no preview kept as its msgid. The same
-    bytes under the same name and type were profiled alike before: a process keeps its latest few, so a file
-    uploaded again (the demo catalog loaded into another database) is not read again."""
-    key = (asset.sha256, asset.filename, asset.content_type)
+    """The row's values for ``asset``: its file read once, a reason for no preview kept as its msgid."""
     try:
         with storage.open(asset.storage_key) as stream:  # opened first: a file missing from storage says so
-            with _recent_lock:
-                known = _recent.get(key)
-            if known is not None:
-                return copy.deepcopy(known)
             with force_locale(BABEL_IDS["en"]):
                 preview, profile = profile_stream(stream, filename=asset.filename, content_type=asset.content_type)
     except NotFound:
@@ -113,15 +99,13 @@ def compute(storage: Storage, asset: Asset) -> dict:
     stored = preview_to_json(preview)
     if preview.kind == "none":  # the reason is put into words for each reader, in their language
         stored["reason"] = stored_reason(preview.error)
-    values = {"state": DONE, "preview": stored, "profile": profile}
-    with _recent_lock:
-        _recent[key] = copy.deepcopy(values)
-    return values
+    return {"state": DONE, "preview": stored, "profile": profile}
 
 
 def profile_asset(session: Session, storage: Storage, asset_id: int) -> str:
     """Compute and store the profile of asset ``asset_id`` unless it has one: "done", "copied" (from another
-    asset of the same stored file), "kept" (it had one), "gone" (the asset was deleted meanwhile), "missing" (its
+    asset of the same stored file, or of the same bytes under the same name and type: a file uploaded again),
+    "kept" (it had one), "gone" (the asset was deleted meanwhile), "missing" (its
     file is not in storage; stored as such). A profile stored meanwhile by another worker wins: "kept". A storage
     outage raises, for the job's retry."""
     asset = session.get(Asset, asset_id)
@@ -130,7 +114,10 @@ def profile_asset(session: Session, storage: Storage, asset_id: int) -> str:
     if _stored(session, asset_id):
         return "kept"
     twin = session.scalars(select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
-                           .where(Asset.storage_key == asset.storage_key, AssetProfile.state == DONE)
+                           .where(or_(Asset.storage_key == asset.storage_key,
+                                      (Asset.sha256 == asset.sha256) & (Asset.filename == asset.filename)
+                                      & (Asset.content_type == asset.content_type)),
+                                  AssetProfile.state == DONE)
                            .limit(1)).first()
     if twin is not None:
         values, outcome = {"state": DONE, "preview": twin.preview, "profile": twin.profile}, "copied"
@@ -158,9 +145,11 @@ def profile_for(session: Session, asset: Asset) -> AssetProfile | None:
 
 
 def _missing_ids(session: Session) -> list[int]:
-    """The files that have no profile (uploaded before profiles existed), in upload order."""
-    return list(session.scalars(select(Asset.id).outerjoin(AssetProfile, AssetProfile.asset_id == Asset.id)
-                                .where(AssetProfile.asset_id.is_(None)).order_by(Asset.id)))
+    """The files that have no profile (uploaded before profiles existed), in upload order: a stored object with a
+    profile on any of its assets (a file and its copies in later versions) has one."""
+    profiled = aliased(Asset)
+    return list(session.scalars(select(Asset.id).where(~exists().where(
+        profiled.storage_key == Asset.storage_key, AssetProfile.asset_id == profiled.id)).order_by(Asset.id)))
 
 
 def queue_missing(session: Session) -> int:

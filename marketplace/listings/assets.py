@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
@@ -167,16 +167,11 @@ def record_download(session: Session, user: User, asset: Asset, as_role: str) ->
 
 
 def copy_assets(source: ProductVersion, target: ProductVersion) -> None:
-    """A new version starts with the files of the one before (same stored objects, new rows); each copy's profile
-    job is queued for after the commit (it copies the stored profile of the same object)."""
-    copies = [Asset(kind=a.kind, filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
-                    storage_key=a.storage_key, uploaded_by_id=a.uploaded_by_id, uuid=a.uuid) for a in source.assets]
-    target.assets.extend(copies)
-    session = object_session(target)
-    if session is not None and copies:
-        session.flush()
-        for copy in copies:
-            enqueue_after_commit(session, PROFILE_TASK, copy.id)
+    """A new version starts with the files of the one before (same stored objects, new rows); a copy shows the
+    profile stored for its object (``catalog.profile_store.profile_for``), so nothing is computed for it."""
+    target.assets.extend(Asset(kind=a.kind, filename=a.filename, content_type=a.content_type, size=a.size,
+                               sha256=a.sha256, storage_key=a.storage_key, uploaded_by_id=a.uploaded_by_id,
+                               uuid=a.uuid) for a in source.assets)
 
 
 def infer_from_asset(storage: Storage, asset: Asset):

@@ -116,7 +116,7 @@ VERSION = "/products/<int:product_id>/versions/<int:number>"
 
 def _check_out(check, product_id: int, number: int) -> dict:
     return {"check": check, "result_url": url_for("review_api.prescreen_result", product_id=product_id,
-                                                  number=number, _external=False)}
+                                                  number=number)}
 
 
 @blp.route(f"{VERSION}/prescreen", methods=["POST"], endpoint="prescreen")
@@ -127,7 +127,7 @@ def prescreen(product_id, number):
     job; while one is queued or running, asking again is the same check. 202 with the result's address."""
     user = require_api_user()
     version = listings.version_for_seller(db.session, user, product_id, number)
-    check, _queued = listing_checks.request_check(db.session, user, version)
+    check = listing_checks.request_check(db.session, user, version)[0]
     out = _check_out(check, product_id, number)
     return out, 202, {"Location": out["result_url"]}
 

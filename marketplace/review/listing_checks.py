@@ -9,6 +9,7 @@ scan that raises is retried by the queue; after ``MAX_FAILURES`` the check is fa
 """
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -28,6 +29,7 @@ from marketplace.uow import commit_before
 
 TASK = "review.check_listing"
 MAX_FAILURES = 4
+PROGRESS_SECONDS = 0.5  # at most two claim renewals a second
 QUEUED, RUNNING, DONE, FAILED = (PrescreenState.QUEUED, PrescreenState.RUNNING, PrescreenState.DONE,
                                  PrescreenState.FAILED)
 
@@ -101,8 +103,19 @@ def run_check(session: Session, check_id: int, storage: Storage) -> str:
     if attempt is None:
         return "skipped"
     check = session.get(ListingCheck, check_id)
+    last = [0.0]
+
+    def progress(rows: int) -> None:
+        if time.monotonic() - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = time.monotonic()
+        commit_before(session, "renewing a listing check's claim")  # ends the scan's read: the write begins its own
+        with write_intent():
+            _set(session, check_id, attempt, claimed_until=utcnow() + _lease())
+            commit_before(session, "scanning on")  # the renewed claim is seen while the scan goes on
+
     try:
-        report = run_prescreen(check.version, storage)
+        report = run_prescreen(check.version, storage, progress=progress)
     except Exception as exc:  # noqa: BLE001 - counted on the check, then re-raised for the retry
         session.rollback()
         return _failed(session, check_id, attempt, exc)
@@ -122,10 +135,23 @@ def _failed(session: Session, check_id: int, attempt: int, exc: Exception) -> st
         if not _set(session, check_id, attempt, state=FAILED if final else QUEUED, failures=failures, error=error,
                     claimed_until=None, finished_at=utcnow() if final else None):
             return "lost"
+        if final:
+            from marketplace.jobs.models import FailedJob
+
+            session.add(FailedJob(task=TASK, args=[check_id], error=error, attempts=failures))
         commit_before(session, "raising a listing check's failure")  # kept although the job raises
     if final:
         return "failed"
     raise exc  # the job is retried, later each time
+
+
+def requeue(session: Session, check_id: int) -> None:
+    """Put a failed check back in the queue (the admin's retry); its job is queued after the commit."""
+    from marketplace.jobs.outbox import enqueue_after_commit
+
+    if session.execute(update(ListingCheck).where(ListingCheck.id == check_id, ListingCheck.state == FAILED)
+                       .values(state=QUEUED, failures=0, claimed_until=None, error="", finished_at=None)).rowcount:
+        enqueue_after_commit(session, TASK, check_id)
 
 
 def stalled_checks(session: Session, *, overdue: timedelta) -> list[int]:

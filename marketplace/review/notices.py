@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.i18n import N_, current_locale_tag
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.states import ProductAction
+from marketplace.listings.states import ProductAction, ProductStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import Decision
 from marketplace.review.models import ReviewCase
@@ -86,15 +86,21 @@ HOLDER_WORDS = {
                               N_("\u201c%(title)s\u201d, which your organization holds a licence of, is listed "
                                  "again: its downloads are available again.")),
 }
+# The status each notice speaks of: a move undone before its notice went out is not told (no "paused" after the
+# product was reinstated, no "paused" arriving after "resumed").
+HOLDER_STATUS = {ProductAction.SUSPEND: ProductStatus.SUSPENDED, ProductAction.REINSTATE: ProductStatus.LISTED}
+
+
+def holders_are_told(product: DataProduct | None, action: ProductAction) -> bool:
+    """Whether licence holders are told of ``action`` now: a suspension or a reinstatement the product is still in."""
+    return product is not None and product.status == HOLDER_STATUS.get(action)
 
 
 def notify_holders(session: Session, product: DataProduct, action: ProductAction, reason: str,
                    organizations: list) -> None:
     """Tell each organization holding a licence of ``product`` that its downloads paused (suspended) or resumed
-    (reinstated), and why: every member, in their own language, in the app and by e-mail. Other moves say
-    nothing to holders."""
-    if action not in HOLDER_WORDS:
-        return
+    (reinstated), and why: every member, in their own language, in the app and by e-mail. Only these two moves
+    are told (``holders_are_told``)."""
     subject, sentence = HOLDER_WORDS[action]
     version = product.listed_version or product.latest_version
 

@@ -34,10 +34,10 @@ def outbox_counts(session: Session, user: User) -> dict[str, int]:
 
 
 def retry_failed_job(session: Session, user: User, failed_id: int) -> FailedJob:
-    """Queue a failed job again, after the commit (an outbox message goes back to pending, a pre-screen back to
-    queued). Refuses a job already retried (InvalidTransition) and anyone but a platform admin."""
+    """Queue a failed job again, after the commit (an outbox message goes back to pending, a pre-screen or a listing
+    check back to queued). Refuses a job already retried (InvalidTransition) and anyone but a platform admin."""
     from marketplace.jobs import outbox
-    from marketplace.review import prescreen_runs
+    from marketplace.review import listing_checks, prescreen_runs
 
     require(user, Permission.ADMIN)
     failed = session.get(FailedJob, failed_id)
@@ -49,6 +49,8 @@ def retry_failed_job(session: Session, user: User, failed_id: int) -> FailedJob:
         outbox.retry_failed(session, failed)
     elif failed.task == prescreen_runs.TASK:
         prescreen_runs.requeue(session, *failed.args)
+    elif failed.task == listing_checks.TASK:
+        listing_checks.requeue(session, *failed.args)
     else:
         outbox.enqueue_after_commit(session, failed.task, *failed.args)
     failed.retried_at, failed.retried_by_id = utcnow(), user.id

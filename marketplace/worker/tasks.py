@@ -37,7 +37,8 @@ def check_listing(check_id: int) -> str:
 @job("review.notify_licence_holders", retries=3, retry_delay=30)
 def notify_licence_holders(product_id: int, action: str, reason: str) -> int:
     """Tell every organization holding a current licence of a product that was suspended or reinstated (the
-    seller's own organization is told by the move itself); how many organizations were told."""
+    seller's own organization is told by the move itself); how many organizations were told. Nobody is told of
+    a move the product is no longer in when the job runs (suspended, then reinstated before the job ran)."""
     from sqlalchemy import or_, select
 
     from marketplace.accounts.models import Organization
@@ -46,11 +47,11 @@ def notify_licence_holders(product_id: int, action: str, reason: str) -> int:
     from marketplace.licensing.states import LicenceStatus
     from marketplace.listings.models import DataProduct
     from marketplace.listings.states import ProductAction
-    from marketplace.review.notices import notify_holders
+    from marketplace.review.notices import holders_are_told, notify_holders
 
     with write_intent():  # SQLite: the job's one transaction takes the write lock before it reads
         product = db.session.get(DataProduct, product_id)
-        if product is None:
+        if not holders_are_told(product, ProductAction(action)):
             return 0
         holding = (select(Licence.buyer_organization_id)
                    .where(Licence.product_id == product_id, Licence.status == LicenceStatus.ACTIVE,

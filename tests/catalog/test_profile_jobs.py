@@ -4,6 +4,7 @@ theirs, and files from before profiles existed are profiled by ``flask profiles 
 from __future__ import annotations
 
 import io
+import re
 
 from marketplace.catalog import profile_store
 from marketplace.catalog.profile_store import AssetProfile, profile_asset
@@ -73,20 +74,24 @@ def test_a_new_upload_replaces_the_profile_shown(client, session, storage, selle
     assert "new.csv" in page and "Profiled on all 2 rows." in page and "30.5" in page
 
 
-def test_a_new_versions_copied_files_are_profiled_at_the_copy_without_reading_them(session, storage, seller, reviewer):
+def test_a_new_versions_copied_files_share_their_objects_profiles_and_the_page_shows_them(
+        client, session, storage, seller, reviewer):
     product = factories.listed_product(session, storage, seller, reviewer, title="Stations")
     session.commit()
+    shown = re.findall(r"Profiled on [^<.]*\.", text(client.get(f"/products/{product.slug}")))
     version = listings.new_version(session, seller, product, "2.0", "Same files.")
-    assert all(session.get(AssetProfile, a.id) is None for a in version.assets)  # queued for after the commit
     session.commit()
-
-    assert all(session.get(AssetProfile, a.id).state == "done" for a in version.assets)  # the copies' jobs ran
-    session.query(AssetProfile).filter(AssetProfile.asset_id.in_([a.id for a in version.assets])).delete()
     counting = CountingStorage(storage)
 
-    outcomes = [profile_asset(session, counting, a.id) for a in version.assets]
-
-    assert set(outcomes) == {"copied"} and counting.opened == []
+    assert all(session.get(AssetProfile, a.id) is None for a in version.assets)  # nothing was computed or copied
+    assert all(profile_store.profile_for(session, a).asset_id not in {c.id for c in version.assets}
+               for a in version.assets)  # each copy reads its object's stored profile
+    assert not set(profile_store._missing_ids(session)) & {a.id for a in version.assets}
+    assert profile_store.compute_missing(session, counting) == {} and counting.opened == []
+    approve(session, storage, seller, reviewer, version)
+    session.commit()
+    page = text(client.get(f"/products/{product.slug}"))
+    assert shown and re.findall(r"Profiled on [^<.]*\.", page) == shown and "v2.0" in page
 
 
 def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
@@ -187,3 +192,20 @@ def test_a_missing_files_reason_is_a_msgid_too(session, storage, seller):
 
     assert session.get(AssetProfile, asset.id).preview["reason"] == {
         "msgid": "The sample file is missing from storage.", "params": {}}
+
+
+def test_a_file_uploaded_again_copies_the_stored_profile_of_the_same_bytes_name_and_type(session, storage, seller):
+    first = upload(session, storage, seller, factories.product(session, seller, title="Stations").latest_version)
+    session.commit()
+    other = factories.product(session, seller, title="Stations again").latest_version
+    again = upload(session, storage, seller, other)
+    renamed = upload(session, storage, seller, other, filename="renamed.csv")
+    session.commit()  # the jobs ran: the same file copied the profile, the renamed one was read
+    session.query(AssetProfile).filter(AssetProfile.asset_id.in_([again.id, renamed.id])).delete()
+    session.commit()
+    counting = CountingStorage(storage)
+
+    assert again.storage_key != first.storage_key
+    assert profile_asset(session, counting, again.id) == "copied" and counting.opened == []
+    assert profile_asset(session, counting, renamed.id) == "done" and len(counting.opened) == 1
+    assert session.get(AssetProfile, again.id).profile == session.get(AssetProfile, first.id).profile

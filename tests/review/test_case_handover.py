@@ -62,7 +62,7 @@ def test_the_title_reads_in_the_readers_language_first_with_the_other_under_it(c
                                                                                 claimed):
     client = in_locale(client, auth, session, reviewer, "zh-Hant-HK")
     page = text(client.get(curl(claimed)))
-    crumb = re.search(r'<nav class="breadcrumbs">(.*?)</nav>', page, re.S).group(1)
+    crumb = re.search(r'<nav class="breadcrumbs"[^>]*>(.*?)</nav>', page, re.S).group(1)
     heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
     other = re.search(r'<p class="lead review-other-title"[^>]*>(.*?)</p>', page, re.S).group(1)
     assert "香港交通数据" in crumb and "Strategic road detectors" not in crumb
@@ -72,7 +72,7 @@ def test_the_title_reads_in_the_readers_language_first_with_the_other_under_it(c
 def test_the_title_in_english_puts_the_chinese_under_it(client, auth, reviewer, claimed):
     auth.login(reviewer.email)
     page = text(client.get(curl(claimed)))
-    crumb = re.search(r'<nav class="breadcrumbs">(.*?)</nav>', page, re.S).group(1)
+    crumb = re.search(r'<nav class="breadcrumbs"[^>]*>(.*?)</nav>', page, re.S).group(1)
     assert "Strategic road detectors" in crumb and "Strategic road detectors" in re.search(
         r"<h1>(.*?)</h1>", page, re.S).group(1)
     assert re.search(r'<p class="lead review-other-title" lang="zh[^"]*">香港交通数据</p>', page)

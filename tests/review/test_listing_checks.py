@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from marketplace import create_app
 from marketplace.db import utcnow
 from marketplace.jobs import outbox
+from marketplace.jobs.models import FailedJob
 from marketplace.review import listing_checks
 from marketplace.review.checklist import PrescreenState
 from marketplace.review.listing_checks import latest_check, run_check
@@ -149,3 +151,56 @@ def test_the_rate_limit_counts_the_requests_for_a_check_not_the_reads_of_its_res
 
     assert [api.post(api_url(version)).status_code for _n in range(3)] == [202, 202, 429]
     assert [api.get(api_url(version)).status_code for _n in range(3)] == [200, 200, 200]
+
+
+def test_a_long_scan_renews_its_claim_so_the_sweep_leaves_it_running(session, storage, seller, version, held,
+                                                                     monkeypatch):
+    check, _ = listing_checks.request_check(session, seller, version)
+    session.commit()
+    check_id = check.id
+    real = listing_checks.run_prescreen
+    seen = []
+
+    def slow(version_, storage_, progress=None):
+        # the scan has run almost as long as the claim: the next progress report must push the claim forward
+        session.execute(ListingCheck.__table__.update().values(claimed_until=utcnow() + timedelta(seconds=1)))
+        session.commit()
+        progress(1)
+        seen.append(session.scalar(select(ListingCheck.claimed_until).where(ListingCheck.id == check_id)))
+        seen.append(listing_checks.stalled_checks(session, overdue=timedelta(hours=1)))
+        return real(version_, storage_, progress=progress)
+
+    monkeypatch.setattr(listing_checks, "PROGRESS_SECONDS", 0)
+    monkeypatch.setattr(listing_checks, "run_prescreen", slow)
+    assert run_check(session, check_id, storage) == "done"
+    renewed, stalled = seen
+    assert renewed.replace(tzinfo=None) > (utcnow() + timedelta(seconds=30)).replace(tzinfo=None)
+    assert stalled == []
+
+
+def test_a_check_failing_for_good_is_listed_on_the_jobs_page_and_an_admin_reruns_it(
+        client, auth, session, storage, seller, admin, version, held, monkeypatch):
+    check, _ = listing_checks.request_check(session, seller, version)
+    session.commit()
+    check_id = check.id
+    real = listing_checks.run_prescreen
+
+    def broken(*args, **kwargs):
+        raise OSError("storage unreachable")
+
+    monkeypatch.setattr(listing_checks, "run_prescreen", broken)
+    for _attempt in range(listing_checks.MAX_FAILURES - 1):
+        with pytest.raises(OSError):
+            run_check(session, check_id, storage)
+    assert session.scalars(select(FailedJob)).all() == []  # retried, not failed yet
+    assert run_check(session, check_id, storage) == "failed"
+    [failed] = session.scalars(select(FailedJob)).all()
+    assert failed.task == listing_checks.TASK and failed.args == [check_id] and failed.attempts == 4
+
+    auth.login(admin.email)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert listing_checks.TASK in page and "storage unreachable" in page
+    monkeypatch.setattr(listing_checks, "run_prescreen", real)
+    assert client.post(f"/admin/jobs/{failed.id}/retry").status_code == 302
+    assert held[-1] == (check_id,) and latest_check(session, version).state == PrescreenState.QUEUED
+    assert run_check(session, check_id, storage) == "done"

@@ -378,3 +378,15 @@ def test_reviewer_in_the_seller_organization_cannot_change_its_status(client, au
     page = text(response)
     assert "another reviewer must review" in page and "Conflict of interest test." in page
     assert listed.status == ProductStatus.LISTED
+
+
+def test_the_product_status_page_names_a_product_titled_only_in_chinese(reviewer_client, session, case):
+    case.version.title_en = ""
+    session.commit()
+
+    page = text(reviewer_client.get(f"/review/products/{case.product_id}"))
+    crumbs = page.split('class="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
+    assert crumbs.endswith('<span>/</span> <span lang="zh-Hans">香港交通数据</span>')
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert heading.startswith('<span lang="zh-Hans">香港交通数据</span>')
+    assert page.count("香港交通数据") == 3 and "Chinese only" in page  # the title, crumb and heading; said once
