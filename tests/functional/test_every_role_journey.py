@@ -258,8 +258,9 @@ def buyer_finds_and_licenses(walk: Walk, product: dict) -> None:
     # Only what the plan allows is offered.
     purposes = page.get_by_label("Purpose").locator("option").evaluate_all(
         "options => options.map(o => o.value).filter(Boolean)")
-    allowed = {PermittedUse.RESEARCH, PermittedUse.INTERNAL_ANALYSIS, None}  # None: left to the seller
+    allowed = {PermittedUse.RESEARCH, PermittedUse.INTERNAL_ANALYSIS}  # the plan's terms; nothing else is offered
     assert sorted(purposes) == sorted(p.value for p, needs in PURPOSE_NEEDS.items() if needs in allowed), purposes
+    assert "public_service" not in purposes and "other" not in purposes
     assert "commercial_product" not in purposes and "ai_training" not in purposes
     territories = page.get_by_label("Territory of use").locator("option").evaluate_all(
         "options => options.map(o => o.value).filter(Boolean)")
@@ -361,7 +362,8 @@ def admin_reads_the_audit(walk: Walk, product: dict) -> None:
     page.get_by_label("Actor (name or e-mail)").fill("Platform Admin")
     page.get_by_role("button", name="Filter").click()
     expect(events).to_have_count(1)
-    expect(events.first.locator("td:nth-child(4)")).to_have_text("product.suspend")
+    expect(events.first.locator("td:nth-child(4)")).to_contain_text("Product suspended")  # the action in words,
+    expect(events.first.locator("td:nth-child(4)")).to_contain_text("asked us to check")  # with its reason
     expect(events.first.locator(".audit-actor")).to_have_text("Platform Admin")
     walk.shot("admin", "audit-by-admin")
     events.first.locator(".audit-object").get_by_role("link", name=TITLE).click()
