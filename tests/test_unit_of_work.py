@@ -39,10 +39,10 @@ COMMITS_BEFORE = {
     ("review/prescreen_runs.py", "_claim"): "a claimed pre-screen is seen by every worker before the scan",
     ("review/prescreen_runs.py", "run_round_prescreen"): "the claim, the progress and the report, each in turn",
     ("review/prescreen_runs.py", "progress"): "the rows scanned so far are seen while the scan goes on",
+    ("review/prescreen_runs.py", "throttled"): "a scan's renewed claim is seen while it goes on (both scans)",
     ("review/prescreen_runs.py", "_scan_failed"): "the failed attempt is kept although the job raises",
     ("review/listing_checks.py", "_claim"): "a claimed listing check is seen by every worker before the scan",
     ("review/listing_checks.py", "run_check"): "the claim, its renewals and the report, each in turn",
-    ("review/listing_checks.py", "progress"): "the renewed claim is seen while the scan goes on",
     ("review/listing_checks.py", "_failed"): "the failed attempt is kept although the job raises",
     ("catalog/profile_store.py", "profile_asset"): "a profile computed over a long read is stored in a write "
                                                    "transaction of its own",

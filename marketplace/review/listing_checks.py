@@ -9,10 +9,8 @@ scan that raises is retried by the queue; after ``MAX_FAILURES`` the check is fa
 """
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -20,22 +18,23 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
 from marketplace.db import insert_ignoring_duplicate, utcnow, write_intent
 from marketplace.listings.models import ProductVersion
-from marketplace.review.checklist import PrescreenState
 from marketplace.review.models import ListingCheck
 from marketplace.review.prescreen import run_prescreen
 from marketplace.review.prescreen_report import PrescreenReport
+from marketplace.review.prescreen_runs import (
+    DONE,
+    FAILED,
+    MAX_FAILURES,
+    QUEUED,
+    RUNNING,
+    lease,
+    scan_error,
+    throttled,
+)
 from marketplace.storage import Storage
 from marketplace.uow import commit_before
 
 TASK = "review.check_listing"
-MAX_FAILURES = 4
-PROGRESS_SECONDS = 0.5  # at most two claim renewals a second
-QUEUED, RUNNING, DONE, FAILED = (PrescreenState.QUEUED, PrescreenState.RUNNING, PrescreenState.DONE,
-                                 PrescreenState.FAILED)
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
 
 
 def request_check(session: Session, user: User, version: ProductVersion) -> tuple[ListingCheck, bool]:
@@ -88,7 +87,7 @@ def _claim(session: Session, check_id: int) -> int | None:
             .where(ListingCheck.id == check_id,
                    or_(ListingCheck.state == QUEUED,
                        (ListingCheck.state == RUNNING) & (ListingCheck.claimed_until < now)))
-            .values(state=RUNNING, attempt=ListingCheck.attempt + 1, claimed_until=now + _lease())
+            .values(state=RUNNING, attempt=ListingCheck.attempt + 1, claimed_until=now + lease())
         ).rowcount
         attempt = session.scalar(select(ListingCheck.attempt).where(ListingCheck.id == check_id))
         commit_before(session, "a listing check's scan")  # every other worker sees the claim before the scan
@@ -103,17 +102,7 @@ def run_check(session: Session, check_id: int, storage: Storage) -> str:
     if attempt is None:
         return "skipped"
     check = session.get(ListingCheck, check_id)
-    last = [0.0]
-
-    def progress(rows: int) -> None:
-        if time.monotonic() - last[0] < PROGRESS_SECONDS:
-            return
-        last[0] = time.monotonic()
-        commit_before(session, "renewing a listing check's claim")  # ends the scan's read: the write begins its own
-        with write_intent():
-            _set(session, check_id, attempt, claimed_until=utcnow() + _lease())
-            commit_before(session, "scanning on")  # the renewed claim is seen while the scan goes on
-
+    progress = throttled(session, lambda rows: _set(session, check_id, attempt, claimed_until=utcnow() + lease()))
     try:
         report = run_prescreen(check.version, storage, progress=progress)
     except Exception as exc:  # noqa: BLE001 - counted on the check, then re-raised for the retry
@@ -128,7 +117,7 @@ def run_check(session: Session, check_id: int, storage: Storage) -> str:
 
 
 def _failed(session: Session, check_id: int, attempt: int, exc: Exception) -> str:
-    error = f"{type(exc).__name__}: {exc}"[:4000]
+    error = scan_error(exc)
     with write_intent():
         failures = (session.scalar(select(ListingCheck.failures).where(ListingCheck.id == check_id)) or 0) + 1
         final = failures >= MAX_FAILURES

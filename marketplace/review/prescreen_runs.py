@@ -10,6 +10,7 @@ is failed, on the admin jobs page, until an admin runs it again.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -33,8 +34,32 @@ QUEUED, RUNNING, DONE, FAILED = (PrescreenState.QUEUED, PrescreenState.RUNNING, 
                                  PrescreenState.FAILED)
 
 
-def _lease() -> timedelta:
+def lease() -> timedelta:
+    """How long a scan's claim lasts before another worker may take it over."""
     return timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
+
+
+def scan_error(exc: Exception) -> str:
+    """A failed scan's error as stored."""
+    return f"{type(exc).__name__}: {exc}"[:4000]
+
+
+def throttled(session: Session, write: Callable[[int], None]) -> Callable[[int], None]:
+    """A scan's progress callback: at most every ``PROGRESS_SECONDS``, ``write(rows)`` in a transaction of its own
+    (ending the scan's read first) committed at once, so other workers see the renewed claim while the scan goes
+    on."""
+    last = [0.0]
+
+    def progress(rows: int) -> None:
+        if time.monotonic() - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = time.monotonic()
+        commit_before(session, "saving a scan's progress")  # ends the scan's read: the write begins its own
+        with write_intent():
+            write(rows)
+            commit_before(session, "scanning on")
+
+    return progress
 
 
 def queue_prescreen(session: Session, case: ReviewCase, round_: ReviewRound) -> None:
@@ -75,7 +100,7 @@ def _claim(session: Session, round_id: int) -> int | None:
                    or_(ReviewRound.prescreen_state == QUEUED,
                        (ReviewRound.prescreen_state == RUNNING) & (ReviewRound.prescreen_claimed_until < now)))
             .values(prescreen_state=RUNNING, prescreen_attempt=ReviewRound.prescreen_attempt + 1,
-                    prescreen_claimed_until=now + _lease(), prescreen_rows=0)
+                    prescreen_claimed_until=now + lease(), prescreen_rows=0)
         ).rowcount
         attempt = session.scalar(select(ReviewRound.prescreen_attempt).where(ReviewRound.id == round_id))
         if claimed:
@@ -94,17 +119,8 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
         return "skipped"
     round_ = session.get(ReviewRound, round_id)
     version = round_.case.version
-    last = [0.0]
-
-    def progress(rows: int) -> None:
-        if time.monotonic() - last[0] < PROGRESS_SECONDS:
-            return
-        last[0] = time.monotonic()
-        commit_before(session, "saving pre-screen progress")  # ends the scan's read: the write begins its own
-        with write_intent():
-            _set(session, round_id, attempt, prescreen_rows=rows, prescreen_claimed_until=utcnow() + _lease())
-            commit_before(session, "scanning on")  # the progress is seen while the scan goes on
-
+    progress = throttled(session, lambda rows: _set(session, round_id, attempt, prescreen_rows=rows,
+                                                    prescreen_claimed_until=utcnow() + lease()))
     try:
         report = run_prescreen(version, storage, progress=progress)
     except Exception as exc:  # noqa: BLE001 - recorded on the round, then re-raised for the retry
@@ -128,7 +144,7 @@ def run_round_prescreen(session: Session, round_id: int, storage: Storage) -> st
 
 
 def _scan_failed(session: Session, round_id: int, attempt: int, exc: Exception) -> str:
-    error = f"{type(exc).__name__}: {exc}"[:4000]
+    error = scan_error(exc)
     with write_intent():
         failures = (session.scalar(select(ReviewRound.prescreen_failures).where(ReviewRound.id == round_id)) or 0) + 1
         final = failures >= MAX_FAILURES

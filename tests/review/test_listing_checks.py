@@ -12,7 +12,7 @@ from marketplace import create_app
 from marketplace.db import utcnow
 from marketplace.jobs import outbox
 from marketplace.jobs.models import FailedJob
-from marketplace.review import listing_checks
+from marketplace.review import listing_checks, prescreen_runs
 from marketplace.review.checklist import PrescreenState
 from marketplace.review.listing_checks import latest_check, run_check
 from marketplace.review.models import ListingCheck
@@ -170,7 +170,7 @@ def test_a_long_scan_renews_its_claim_so_the_sweep_leaves_it_running(session, st
         seen.append(listing_checks.stalled_checks(session, overdue=timedelta(hours=1)))
         return real(version_, storage_, progress=progress)
 
-    monkeypatch.setattr(listing_checks, "PROGRESS_SECONDS", 0)
+    monkeypatch.setattr(prescreen_runs, "PROGRESS_SECONDS", 0)  # the throttle both scans share
     monkeypatch.setattr(listing_checks, "run_prescreen", slow)
     assert run_check(session, check_id, storage) == "done"
     renewed, stalled = seen
