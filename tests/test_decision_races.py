@@ -16,10 +16,8 @@ from datetime import timedelta
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from marketplace import create_app
 from marketplace.accounts.models import PlatformRole, User
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow, write_intent
@@ -35,7 +33,7 @@ from marketplace.review.models import ReviewCase
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 from tests.support.databases import own_database
-from tests.support.races import in_app, racing_server
+from tests.support.races import in_app, racing_market, racing_server
 
 pytestmark = pytest.mark.no_transaction
 
@@ -58,11 +56,8 @@ def race_database(database_url, tmp_path_factory):
 def market(race_database, tmp_path_factory):
     """The app on the module's database, a seller organization with a listed product (a plan needing approval and
     a paid one), RACERS reviewers with API tokens and the seller's token."""
-    folder = tmp_path_factory.mktemp("decision-market")
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=race_database, STORAGE_LOCAL_ROOT=str(folder / "storage"))
-    with app.app_context():
-        upgrade()
-        session, storage = db.session, app.extensions["storage"]
+    def build(app, session) -> dict:
+        storage = app.extensions["storage"]
         seller = factories.user(session, email="race-seller@example.org", organization="Race Seller")
         reviewers = [factories.user(session, email=f"race-reviewer{n}@example.org", role=PlatformRole.REVIEWER)
                      for n in range(RACERS)]
@@ -70,18 +65,15 @@ def market(race_database, tmp_path_factory):
             {"name": "By approval", "kind": "one_time", "amount": 90000, "requires_approval": True},
             {"name": "Paid", "kind": "one_time", "amount": 50000}])
         plans = {p.name: p.id for p in product.listed_version.plans}
-        values = {
-            "app": app, "folder": folder, "seller": seller.id, "reviewers": [r.id for r in reviewers],
+        return {
+            "seller": seller.id, "reviewers": [r.id for r in reviewers],
             "approval_plan": plans["By approval"], "paid_plan": plans["Paid"],
             "seller_token": factories.api_token(session, seller),
             "reviewer_tokens": [factories.api_token(session, r) for r in reviewers],
         }
-        session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    yield values
-    with app.app_context():
-        db.engine.dispose()
+
+    with racing_market(race_database, tmp_path_factory.mktemp("decision-market"), build) as values:
+        yield values
 
 
 @pytest.fixture(scope="module")

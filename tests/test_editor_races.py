@@ -9,19 +9,16 @@ import html
 import re
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from marketplace import create_app
 from marketplace.audit.models import AuditEvent
-from marketplace.extensions import db
 from marketplace.listings import services as listings
 from marketplace.listings.models import PricingPlan, ProductVersion
 from tests import factories
 from tests.listings.test_editor_hostile import STALE
 from tests.listings.test_views import METADATA, PLAN_FORM
 from tests.support.databases import own_database
-from tests.support.races import in_app, racing_server
+from tests.support.races import in_app, racing_market, racing_server
 from tests.test_decision_races import RACERS, _logged_in, _race
 
 pytestmark = pytest.mark.no_transaction
@@ -38,22 +35,14 @@ def editor_database(database_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def market(editor_database, tmp_path_factory):
     """The app on the module's database and a seller with a draft product that has a plan."""
-    folder = tmp_path_factory.mktemp("editor-market")
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=editor_database, STORAGE_LOCAL_ROOT=str(folder / "storage"))
-    with app.app_context():
-        upgrade()
-        session = db.session
+    def build(app, session) -> dict:
         seller = factories.user(session, email=SELLER, organization="Editor Racers")
         product = factories.product(session, seller, title="Raced draft")
         plan = listings.add_plan(session, seller, product.latest_version, factories.PLAN)
-        values = {"app": app, "folder": folder, "product": product.id, "version": product.latest_version.id,
-                  "plan": plan.id}
-        session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    yield values
-    with app.app_context():
-        db.engine.dispose()
+        return {"product": product.id, "version": product.latest_version.id, "plan": plan.id}
+
+    with racing_market(editor_database, tmp_path_factory.mktemp("editor-market"), build) as values:
+        yield values
 
 
 @pytest.fixture(scope="module")

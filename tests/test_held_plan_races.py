@@ -8,19 +8,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from marketplace import create_app
 from marketplace.accounts.models import PlatformRole, User
-from marketplace.extensions import db
 from marketplace.licensing.models import Licence
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from tests import factories
 from tests.licensing.conftest import SCENARIO
 from tests.support.databases import own_database
-from tests.support.races import in_app, racing_server
+from tests.support.races import in_app, racing_market, racing_server
 from tests.test_decision_races import ERROR_SHAPE, GOOD_CARD, RACERS, _api_race
 
 pytestmark = pytest.mark.no_transaction
@@ -36,23 +33,18 @@ def held_database(database_url, tmp_path_factory):
 def market(held_database, tmp_path_factory):
     """The app on the module's database and a listed product with a free plan that never ends and a paid plan
     for a year."""
-    folder = tmp_path_factory.mktemp("held-market")
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=held_database, STORAGE_LOCAL_ROOT=str(folder / "storage"))
-    with app.app_context():
-        upgrade()
-        session, storage = db.session, app.extensions["storage"]
+    def build(app, session) -> dict:
         seller = factories.user(session, email="held-seller@example.org", organization="Held Seller")
         reviewer = factories.user(session, email="held-reviewer@example.org", role=PlatformRole.REVIEWER)
-        product = factories.listed_product(session, storage, seller, reviewer, title="Held feed", plans=[
-            {"name": "Free forever", "kind": "free", "amount": 0, "duration_days": None},
-            {"name": "Yearly", "kind": "one_time", "amount": 50000, "duration_days": 365}])
+        plans = [{"name": "Free forever", "kind": "free", "amount": 0, "duration_days": None},
+                 {"name": "Yearly", "kind": "one_time", "amount": 50000, "duration_days": 365}]
+        product = factories.listed_product(session, app.extensions["storage"], seller, reviewer, title="Held feed",
+                                           plans=plans)
         plans = {p.name: p.id for p in product.listed_version.plans}
-        session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    yield {"app": app, "folder": folder, "free": plans["Free forever"], "yearly": plans["Yearly"]}
-    with app.app_context():
-        db.engine.dispose()
+        return {"free": plans["Free forever"], "yearly": plans["Yearly"]}
+
+    with racing_market(held_database, tmp_path_factory.mktemp("held-market"), build) as values:
+        yield values
 
 
 @pytest.fixture(scope="module")

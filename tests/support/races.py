@@ -6,8 +6,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask_migrate import upgrade
+
+from marketplace import create_app
 from marketplace.extensions import db
 from tests.support.gunicorn import Gunicorn
+
+
+@contextmanager
+def racing_market(database_url: str, folder: Path, build: Callable) -> Iterator[dict]:
+    """The app on a module's own database, migrated, with what ``build(app, session)`` made committed; yields its
+    values with the ``app`` and its ``folder`` (for ``racing_server``), and closes the app's connections after."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=str(folder / "storage"))
+    with app.app_context():
+        upgrade()
+        values = {"app": app, "folder": folder, **build(app, db.session)}
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    try:
+        yield values
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @contextmanager
