@@ -94,13 +94,19 @@ def test_a_new_versions_copied_files_share_their_objects_profiles_and_the_page_s
     assert shown and re.findall(r"Profiled on [^<.]*\.", page) == shown and "v2.0" in page
 
 
-def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
+def profiled_then_lost(session, storage, seller):
+    """A sample whose profile is gone and whose file was then deleted from storage."""
     version = factories.product(session, seller, title="Stations").latest_version
     asset = upload(session, storage, seller, version)
     session.commit()  # its own job profiles it
     session.query(AssetProfile).delete()
     session.commit()
     storage.delete(asset.storage_key)
+    return asset
+
+
+def test_a_missing_file_is_recorded_as_missing(session, storage, seller):
+    asset = profiled_then_lost(session, storage, seller)
 
     assert profile_asset(session, storage, asset.id) == "missing"
     stored = session.get(AssetProfile, asset.id)
@@ -181,12 +187,7 @@ def test_a_reason_for_no_preview_is_stored_as_its_msgid_and_shown_in_each_langua
 
 
 def test_a_missing_files_reason_is_a_msgid_too(session, storage, seller):
-    version = factories.product(session, seller, title="Stations").latest_version
-    asset = upload(session, storage, seller, version)
-    session.commit()  # its own job profiles it
-    session.query(AssetProfile).delete()
-    session.commit()
-    storage.delete(asset.storage_key)
+    asset = profiled_then_lost(session, storage, seller)
 
     profile_asset(session, storage, asset.id)
 

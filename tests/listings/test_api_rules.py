@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.listings.test_editor_hostile import REFUSED_UPLOADS
 from tests.support.api import assert_error
 
 V1 = "/api/v1"
@@ -22,13 +23,7 @@ def post_file(api, url, name: str, body: bytes, kind: str = "sample"):
                     content_type="application/octet-stream")
 
 
-@pytest.mark.parametrize(("name", "body", "says"), [
-    ("notes.exe", b"MZ\x90\x00\x03\x00\x00\x00", "is a program or a script"),
-    ("data.csv", b"MZ\x90\x00 looks like a program", "is a program or a script"),
-    ("random.csv", bytes(range(256)) * 8, "does not look like CSV"),
-    ("book.xlsx", b"a,b\n1,2\n", "does not look like XLSX"),
-    ("photo.png", b"\x89PNG\r\n\x1a\n", "is not a file of this product's formats"),
-])
+@pytest.mark.parametrize(("name", "body", "says"), REFUSED_UPLOADS)
 def test_an_api_upload_the_page_would_refuse_is_refused_alike(api, session, seller, version_url, storage, name,
                                                               body, says):
     body_ = assert_error(post_file(api, version_url, name, body), 422, "unsupported_file", field="file")

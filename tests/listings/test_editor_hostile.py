@@ -227,13 +227,17 @@ def upload(client, draft, name: str, body: bytes, kind: str = "sample", ctype: s
         "upload-kind": kind, "upload-file": (io.BytesIO(body), name, ctype)})
 
 
-@pytest.mark.parametrize(("name", "body", "says"), [
+# Files every upload refuses (the seller's page and the API alike), and what the refusal says.
+REFUSED_UPLOADS = [
     ("notes.exe", b"MZ\x90\x00\x03\x00\x00\x00", "is a program or a script"),
     ("data.csv", b"MZ\x90\x00 looks like a program", "is a program or a script"),
     ("random.csv", bytes(range(256)) * 8, "does not look like CSV"),
     ("book.xlsx", b"a,b\n1,2\n", "does not look like XLSX"),
     ("photo.png", b"\x89PNG\r\n\x1a\n", "is not a file of this product's formats"),
-])
+]
+
+
+@pytest.mark.parametrize(("name", "body", "says"), REFUSED_UPLOADS)
 def test_a_file_the_role_cannot_hold_is_refused_at_upload(seller_client, session, draft, name, body, says):
     response = upload(seller_client, draft, name, body)
     assert response.status_code == 422
