@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.bilingual import title_of
-from marketplace.extensions import db
 from marketplace.i18n import LOCALE_NAMES
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import held_plan_licence
@@ -26,6 +25,7 @@ from marketplace.orders import services as orders
 from marketplace.review import services as review
 from tests.functional.conftest import log_in
 from tests.functional.english import no_english, typed_content, words
+from tests.support.races import in_app
 from tests.support.report import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_transaction]
@@ -38,13 +38,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _in_app(server, build):
-    with server.app.app_context():
-        try:
-            value = build(db.session)
-            db.session.commit()
-            return value
-        finally:
-            db.session.remove()
+    return in_app(server.app, build)
 
 
 def _held(server) -> dict:

@@ -5,27 +5,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from marketplace.jobs import outbox
 from marketplace.notifications.models import Notification
 from marketplace.review import services as review
 from marketplace.worker.tasks import notify_licence_holders
 from tests.licensing.test_downloads import buy
+from tests.support.held_jobs import hold_jobs
 
 
 @pytest.fixture
 def held(monkeypatch):
     """The holders' jobs queued after a commit, kept instead of run: what a worker would find in its queue."""
-    queued = []
-    real = outbox.enqueue_after_commit
-
-    def keep(session, task, *args):
-        if task == review.HOLDERS_TASK:
-            queued.append(args)
-        else:
-            real(session, task, *args)
-
-    monkeypatch.setattr(outbox, "enqueue_after_commit", keep)
-    return queued
+    return hold_jobs(monkeypatch, review.HOLDERS_TASK)
 
 
 def subjects(session, organization_id: int) -> list[str]:

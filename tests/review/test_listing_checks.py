@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from marketplace import create_app
 from marketplace.db import utcnow
-from marketplace.jobs import outbox
 from marketplace.jobs.models import FailedJob
 from marketplace.review import listing_checks, prescreen_runs
 from marketplace.review.checklist import PrescreenState
@@ -18,6 +17,7 @@ from marketplace.review.listing_checks import latest_check, run_check
 from marketplace.review.models import ListingCheck
 from marketplace.worker.tasks import sweep_lost_jobs
 from tests import factories
+from tests.support.held_jobs import hold_jobs
 
 V1 = "/api/v1"
 
@@ -31,17 +31,7 @@ def seller_client(client, auth, seller):
 @pytest.fixture
 def held(monkeypatch):
     """Jobs queued after a commit are kept here instead of running: what a worker would find in its queue."""
-    queued = []
-    real = outbox.enqueue_after_commit
-
-    def keep(session, task, *args):
-        if task == listing_checks.TASK:
-            queued.append(args)
-        else:
-            real(session, task, *args)
-
-    monkeypatch.setattr(outbox, "enqueue_after_commit", keep)
-    return queued
+    return hold_jobs(monkeypatch, listing_checks.TASK)
 
 
 def page_url(version, suffix="/check"):
