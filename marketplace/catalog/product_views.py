@@ -44,13 +44,18 @@ bp = Blueprint("product", __name__)
 PAGE_TTL = 60  # seconds a kept page may show stale related products
 PAGE_CACHE_BYTES = 32 * 2**20  # compressed pages kept per process (a page is ~4 KB compressed, ~20 KB raw)
 DESCRIPTIONS = 2048  # rendered descriptions kept per process
+ASKED = 32768  # pages asked for once, remembered (by their key's hash) so that a second request keeps the page
 
 
 class PageCache:
-    """Rendered anonymous product pages, zlib-compressed, bounded by size and age; thread-safe."""
+    """Rendered anonymous product pages, zlib-compressed, bounded by size and age; thread-safe.
+
+    A page is kept from its second request on: one asked for once (a crawler walking the catalog, the long tail of
+    a hundred thousand products) is not worth compressing, and would push out the pages visitors come back to."""
 
     def __init__(self) -> None:
         self._pages: TTLCache = TTLCache(PAGE_CACHE_BYTES, PAGE_TTL, getsizeof=lambda kept: len(kept[1]))
+        self._asked: LRUCache = LRUCache(ASKED)
         self._descriptions: LRUCache = LRUCache(DESCRIPTIONS)
         self._lock = threading.Lock()
 
@@ -69,8 +74,14 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._asked.clear()
 
     def keep(self, key: tuple, state: tuple, html: str) -> None:
+        """Keep the page rendered under ``state`` if it was asked for before; else remember that it was."""
+        with self._lock:
+            if self._asked.get(hash(key)) is None:
+                self._asked[hash(key)] = True
+                return
         compressed = zlib.compress(html.encode(), 1)
         with self._lock:
             self._pages[key] = (state, compressed)

@@ -30,10 +30,16 @@ def reader():
     def read(value: float | int | None) -> str:
         if value is None:
             return "—"
-        if not isinstance(value, int) and 1e5 <= abs(value) < 1e15:
-            value = round(value)  # a large number's fraction is noise to a reader
-        whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
-        text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
+        if isinstance(value, int):
+            text = str(int(value))  # int(): a bool reads as 0 or 1
+            if len(text) <= 3:  # most counts: nothing to group, nothing to round
+                return text
+            whole = True
+        else:
+            if 1e5 <= abs(value) < 1e15:
+                value = round(value)  # a large number's fraction is noise to a reader
+            whole = isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15)
+            text = str(int(value)) if whole else format(float(value), f".{_SIGNIFICANT}g")
         if symbols is None or "e" in text or "n" in text:  # an unusual locale, or a number Babel spells better
             number = int(value) if whole else Decimal(text)
             return numbers.format_decimal(number, locale=locale, decimal_quantization=False)
@@ -113,10 +119,11 @@ def histogram_chart(column: dict) -> Markup:
     whole = column.get("type") == "integer" and len(edges) == len(counts) + 1 and all(
         float(e).is_integer() for e in edges) and (len(counts) == 1 or edges[1] - edges[0] == 1)
     readable = reader()
+    marks = [readable(edge) for edge in edges]  # each edge ends one bin and starts the next: put into words once
     labels = []
     for i in range(len(counts)):
-        low, high = edges[i], edges[min(i + 1, len(edges) - 1)]
-        labels.append(readable(low) if whole or low == high else f"{readable(low)} – {readable(high)}")
+        j = min(i + 1, len(edges) - 1)
+        labels.append(marks[i] if whole or edges[i] == edges[j] else f"{marks[i]} – {marks[j]}")
     described = "; ".join(f"{label}: {readable(n)}" for label, n in zip(labels, counts, strict=False))
     return charts.histogram(counts, labels, title=_("Distribution of %(name)s", name=column["name"]),
                             describe=_("Rows per range of values: %(ranges)s.", ranges=described), width=120,
@@ -131,8 +138,12 @@ def top_chart(column: dict, rows: int) -> Markup:
     items = [(value or "—", count) for value, count in top]
     readable = reader()
 
-    def count_text(count: int) -> str:
-        return f"{readable(count)} ({share(count / rows)})" if rows else readable(count)
+    said: dict[int, str] = {}
+
+    def count_text(count: int) -> str:  # asked twice per value: for the description and the bar's tooltip
+        if count not in said:
+            said[count] = f"{readable(count)} ({share(count / rows)})" if rows else readable(count)
+        return said[count]
 
     described = "; ".join(f"{value}: {count_text(count)}" for value, count in items)
     return charts.bars(items, title=_("Most common values of %(name)s", name=column["name"]),

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 
 import click
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import JSON, ForeignKey, String, exists, or_, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, exists, or_, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from marketplace.catalog.preview import PREVIEW_REASONS, Preview
@@ -136,12 +137,18 @@ def _stored(session: Session, asset_id: int) -> bool:
     return session.scalar(select(AssetProfile.asset_id).where(AssetProfile.asset_id == asset_id)) is not None
 
 
+@cache
+def _profile_statement():
+    return (select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
+            .where(Asset.storage_key == bindparam("key"))
+            .order_by((AssetProfile.asset_id == bindparam("asset")).desc()).limit(1))
+
+
 def profile_for(session: Session, asset: Asset) -> AssetProfile | None:
-    """The stored profile of ``asset``'s file (its own, or another asset's of the same stored file), in one query;
-    None while it is being computed. A pure read: nothing is queued or written."""
-    return session.scalars(select(AssetProfile).join(Asset, Asset.id == AssetProfile.asset_id)
-                           .where(Asset.storage_key == asset.storage_key)
-                           .order_by((AssetProfile.asset_id == asset.id).desc()).limit(1)).first()
+    """The stored profile of ``asset``'s file (its own, or another asset's of the same stored file), in one query
+    (a statement built once, its values bound at each call); None while it is being computed. A pure read: nothing
+    is queued or written."""
+    return session.scalars(_profile_statement(), {"key": asset.storage_key, "asset": asset.id}).first()
 
 
 def _missing_ids(session: Session) -> list[int]:

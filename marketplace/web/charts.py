@@ -38,11 +38,11 @@ def histogram(counts: Sequence[int], bin_labels: Sequence[str], *, title: str, d
     top, gap = max(counts), 1
     bar = width / len(counts)
     body = [f'<line class="chart-axis" x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}"/>']
+    bar_width = _num(max(bar - gap, 0.5))  # the same for every bar
     for i, (count, label) in enumerate(zip(counts, bin_labels, strict=False)):
         h = 0 if not count else max(1.0, (height - 2) * count / top)
         body.append(f'<rect class="chart-bar" x="{_num(i * bar + gap / 2)}" y="{_num(height - 1 - h)}" '
-                    f'width="{_num(max(bar - gap, 0.5))}" height="{_num(h)}"><title>{escape(label)}: {count}'
-                    f'</title></rect>')
+                    f'width="{bar_width}" height="{_num(h)}"><title>{escape(label)}: {count}</title></rect>')
     return _svg("histogram", width, height, title, describe, body)
 
 

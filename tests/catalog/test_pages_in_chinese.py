@@ -138,9 +138,11 @@ def test_the_readers_language_comes_first_and_a_missing_one_is_a_fallback(app):
 
 def test_kept_pages_of_anonymous_visitors_are_kept_per_locale(client, bilingual_product):
     url = f"/products/{bilingual_product.slug}"
-    assert "Data dictionary" in page(client, url, "en")
-    assert "数据字典" in page(client, url, "zh-Hans") and "Data dictionary" not in main(page(client, url, "zh-Hans"))
-    assert "數據字典" in page(client, url, "zh-Hant-HK")
+    for _ in range(3):  # the second request of each locale keeps its page, the third is served from it
+        assert "Data dictionary" in page(client, url, "en")
+        simplified = page(client, url, "zh-Hans")
+        assert "数据字典" in simplified and "Data dictionary" not in main(simplified)
+        assert "數據字典" in page(client, url, "zh-Hant-HK")
     assert "Data dictionary" in page(client, url, "en")
 
 

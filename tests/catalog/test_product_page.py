@@ -332,17 +332,29 @@ def test_the_page_issues_a_fixed_number_of_queries(client, session, storage, sel
     assert counts["big"] <= 8, counts
 
     url = f"/products/{big.slug}"  # read before counting: the request's commit expired the test's objects
+    with counted_queries() as statements:  # asked for again: rendered again, and kept from now on
+        assert client.get(url).status_code == 200
+    assert len(statements) == counts["big"], statements
     with counted_queries() as statements:  # a page kept rendered: only its state is read again
         assert client.get(url).status_code == 200
     assert len(statements) == 1, statements
+
+
+def test_a_page_is_kept_from_its_second_request_on(client, product):
+    pages = client.application.extensions["product_pages"]
+    pages.clear()
+    url = f"/products/{product.slug}"
+    kept = [(client.get(url).status_code, pages.kept((product.slug, None, "en")) is not None) for _ in range(3)]
+    assert kept == [(200, False), (200, True), (200, True)]
+    assert pages.kept((product.slug, None, "zh-Hans")) is None  # each locale's page is asked for on its own
 
 
 # ---------------------------------------------------------------- pages kept rendered
 
 
 def test_a_kept_page_is_not_served_once_the_product_is_suspended(client, session, product, reviewer):
-    assert client.get(f"/products/{product.slug}").status_code == 200
-    assert client.get(f"/products/{product.slug}").status_code == 200  # served from the kept page
+    for _ in range(3):  # the second request keeps the page, the third is served from it
+        assert client.get(f"/products/{product.slug}").status_code == 200
 
     review.change_product_status(session, reviewer, product, "suspend", "The upstream licence changed.")
     session.commit()
@@ -354,7 +366,9 @@ def test_a_kept_page_is_not_served_once_the_product_is_suspended(client, session
 
 
 def test_a_kept_page_shows_a_newly_listed_version(client, session, storage, seller, reviewer, product):
-    assert "v1.0" in text(client.get(f"/products/{product.slug}"))
+    for _ in range(2):  # the second request keeps the page
+        assert "v1.0" in text(client.get(f"/products/{product.slug}"))
+    assert client.application.extensions["product_pages"].kept((product.slug, None, "en")) is not None
 
     v2 = listings.new_version(session, seller, product, "2.0", "Added the 2024 detectors.")
     listings.update_metadata(session, seller, v2, {"title_en": "Strategic Road Speeds 2024"})
