@@ -334,11 +334,21 @@ def init_i18n(app: Flask) -> None:
     # Flask-Babel keeps the locale on the app context, which can outlive a request (tests, jobs): each request
     # chooses again.
     app.before_request(refresh)
+    app.after_request(_vary_by_language)
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
         text_lang=text_lang, sentence_gap=sentence_gap,
     )
+
+
+def _vary_by_language(response):
+    # Pages and JSON are written in the language the request asked for (Accept-Language, or the switcher's
+    # cookie): a shared cache must keep one copy per language. Files are the same in every language.
+    if response.mimetype in ("text/html", "application/json", "application/problem+json"):
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
 
 
 def sentence_gap() -> str:

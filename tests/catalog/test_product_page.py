@@ -349,6 +349,42 @@ def test_a_page_is_kept_from_its_second_request_on(client, product):
     assert pages.kept((product.slug, None, "zh-Hans")) is None  # each locale's page is asked for on its own
 
 
+def _switcher_next(page: str) -> str:
+    return html.unescape(re.search(r'<input type="hidden" name="next" value="([^"]*)"', page).group(1))
+
+
+def test_a_kept_page_comes_back_to_itself_whatever_address_first_asked_for_it(client, product):
+    # The kept page is served to every anonymous visitor: what the first requests carried besides the key (another
+    # query, a HEAD) must not be in it, or one visitor would plant an address in everyone's language switcher.
+    client.application.extensions["product_pages"].clear()
+    url = f"/products/{product.slug}"
+    for _ in range(2):
+        client.get(f"{url}?ref=campaign&sample=abc")
+        client.head(url)
+    assert _switcher_next(text(client.get(url))) == url
+    assert _switcher_next(text(client.get(f"{url}?utm=x"))) == url
+
+
+def test_only_a_sample_the_version_has_gets_its_own_kept_page(client, session, storage, seller, reviewer):
+    product = build_listed(session, storage, seller, reviewer, title="Two samples",
+                           samples=[("b.csv", b"a,b\n1,2\n")])
+    pages = client.application.extensions["product_pages"]
+    pages.clear()
+    url, sample = f"/products/{product.slug}", product.listed_version.assets[-1].id
+    for _ in range(2):
+        for query in (f"?sample={sample}", "?sample=999999", "?sample=-1"):
+            assert client.get(url + query).status_code == 200
+    assert pages.kept((product.slug, sample, "en")) is not None
+    assert pages.kept((product.slug, 999999, "en")) is None and pages.kept((product.slug, -1, "en")) is None
+    assert _switcher_next(text(client.get(f"{url}?sample={sample}&x=1"))) == f"{url}?sample={sample}"
+
+
+def test_pages_say_they_differ_by_language(client, product):
+    response = client.get(f"/products/{product.slug}")
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
+    assert "Accept-Language" in client.get("/api/v1/catalog").vary
+
+
 # ---------------------------------------------------------------- pages kept rendered
 
 
