@@ -8,6 +8,7 @@ amounts and references, never orders' states: the order services move orders on 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ PROVIDER = "stripe"
 MAX_PRODUCT_NAME = 250
 # Stripe lets a Checkout Session live from 30 minutes to 24 hours; a minute's margin each side for clock skew.
 SESSION_MIN_LIFE, SESSION_MAX_LIFE = timedelta(minutes=31), timedelta(hours=24) - timedelta(minutes=1)
+SESSION_EXPIRY_GRID = timedelta(minutes=15)  # see _session_expiry
 # A session's payment_status that means the money is in (or none is owed); "unpaid" is pending or failed.
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
 # A delayed payment still on its way (a bank debit settling); a payment intent back at these statuses has failed.
@@ -417,9 +419,14 @@ class StripePayments:
 
 def _session_expiry(deadline: datetime) -> int:
     """When the order's session should expire: at the order's payment deadline, within the 30 minutes to 24 hours
-    Stripe allows (a session outliving its order could take money for an expired order)."""
-    now = utcnow()
-    return int(min(max(deadline, now + SESSION_MIN_LIFE), now + SESSION_MAX_LIFE).timestamp())
+    Stripe allows (a session outliving its order could take money for an expired order).
+
+    The bounds move on a grid of ``SESSION_EXPIRY_GRID``, not with every second: the same checkout asked for twice
+    a moment apart with one idempotency key sends the same parameters, which Stripe requires of a repeated key."""
+    now, grid = utcnow().timestamp(), SESSION_EXPIRY_GRID.total_seconds()
+    earliest = math.ceil((now + SESSION_MIN_LIFE.total_seconds()) / grid) * grid
+    latest = math.floor((now + SESSION_MAX_LIFE.total_seconds()) / grid) * grid
+    return int(min(max(deadline.timestamp(), earliest), latest))
 
 
 # Why a Checkout Session cannot pay an order, in English as recorded (see orders.anomalies.ANOMALY_DETAILS).

@@ -10,13 +10,25 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+from flask import g, has_app_context, has_request_context, request
 from markupsafe import Markup, escape
 
-_ids = itertools.count(1)
+_ids = itertools.count(1)  # outside a request or job
+
+
+def _next_id() -> int:
+    # Numbered per page (the request's, or the job's app context), so a page renders the same every time.
+    if has_request_context():
+        return next(request.environ.setdefault("marketplace.chart_ids", itertools.count(1)))
+    if has_app_context():
+        if "chart_ids" not in g:
+            g.chart_ids = itertools.count(1)
+        return next(g.chart_ids)
+    return next(_ids)
 
 
 def _svg(kind: str, width: int, height: int, title: str, desc: str, body: list[str]) -> Markup:
-    n = next(_ids)
+    n = _next_id()
     title_id, desc_id = f"chart-{n}-title", f"chart-{n}-desc"
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-labelledby="{title_id} {desc_id}" '

@@ -121,6 +121,23 @@ def test_the_same_idempotency_key_gives_the_same_session(session, buyer, buyer_o
     assert stripe_stub.session(first.reference)["amount_total"] == 68000
 
 
+@pytest.mark.parametrize("hours", [0.1, 5, 72])  # a deadline under Stripe's least life, within its range, past it
+def test_a_sessions_expiry_moves_on_a_grid_so_a_repeated_key_sends_the_same_parameters(hours):
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+    from marketplace.payments import stripe_provider
+
+    deadline, now = utcnow() + timedelta(hours=hours), utcnow().timestamp()
+    expiry = stripe_provider._session_expiry(deadline)
+    grid = stripe_provider.SESSION_EXPIRY_GRID.total_seconds()
+    assert now + 30 * 60 < expiry < now + 24 * 3600  # within what Stripe accepts
+    if hours == 5:
+        assert expiry == int(deadline.timestamp())  # the order's own deadline, as it is
+    else:
+        assert expiry % grid == 0 and abs(expiry - (now + hours * 3600 if hours < 1 else now + 24 * 3600)) < 47 * 60
+
+
 def test_a_server_error_is_retried_by_the_sdk_with_the_same_idempotency_key(session, buyer, buyer_org, plans,
                                                                             stripe_stub):
     payments = StripePayments(API_KEY, webhook_secret=WEBHOOK_SECRET, api_base=stripe_stub.url,
