@@ -48,6 +48,9 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(stripe_webhooks_bp)
     csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie
 
+    from marketplace.events.views import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)
+
     from marketplace.listings.uploads import declare_uploads
 
     declare_uploads()
