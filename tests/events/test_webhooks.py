@@ -255,3 +255,11 @@ def test_an_organization_may_register_only_so_many_endpoints(app, session, buyer
     from marketplace.errors import ValidationFailed
     with pytest.raises(ValidationFailed, match="at most 2"):
         webhooks.create_endpoint(session, buyer, buyer_org.id, receiver.url, ["licence.ending"])
+
+
+def test_production_refuses_private_webhook_targets():
+    from marketplace.config_check import production_problems
+
+    problems = production_problems({"WEBHOOKS_ALLOW_PRIVATE_TARGETS": True})
+    assert any("WEBHOOKS_ALLOW_PRIVATE_TARGETS" in problem for problem in problems)
+    assert not any("WEBHOOKS" in problem for problem in production_problems({}))
