@@ -263,3 +263,30 @@ def test_production_refuses_private_webhook_targets():
     problems = production_problems({"WEBHOOKS_ALLOW_PRIVATE_TARGETS": True})
     assert any("WEBHOOKS_ALLOW_PRIVATE_TARGETS" in problem for problem in problems)
     assert not any("WEBHOOKS" in problem for problem in production_problems({}))
+
+
+def test_the_openapi_document_describes_the_events_and_their_signature(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    event = spec["components"]["schemas"]["WebhookEvent"]
+    assert set(event["required"]) == {"id", "type", "created", "data"}
+    assert set(spec["x-webhooks"]) == {"product.version_listed", "product.dictionary_changed", "product.suspended",
+                                       "product.reinstated", "product.delisted", "licence.ending"}
+    listed = spec["x-webhooks"]["product.version_listed"]["post"]
+    assert {p["name"] for p in listed["parameters"]} == {"Webhook-Signature", "Webhook-Id"}
+    assert "/api/v1/webhook-endpoints" in spec["paths"]
+
+
+def test_a_disabled_endpoint_receives_nothing_and_one_that_did_not_choose_the_type_neither(
+        session, reviewer, buyer, buyer_org, offer, plans, receiver):
+    buy(session, buyer, buyer_org, plans["Open research"])
+    disabled = endpoint_for(session, buyer, buyer_org, receiver)
+    webhooks.set_enabled(session, buyer, disabled.id, False)
+    other = endpoint_for(session, buyer, buyer_org, receiver, types=["licence.ending"])
+    session.commit()
+
+    from marketplace.review import services as review
+    review.delist_product(session, reviewer, offer[0], "Withdrawn.")
+    session.commit()
+
+    assert receiver.received == []
+    assert delivery_rows(session, disabled) == [] and delivery_rows(session, other) == []
