@@ -125,6 +125,17 @@ class Config:
     JOBS_LEASE_SECONDS = _int("JOBS_LEASE_SECONDS", 300)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
     OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30)
+    # Organization webhook endpoints: how many an organization may register, a delivery's timeout and how much of
+    # the answer is read, the first retry's wait (doubling, at most WEBHOOK_RETRY_MAX_SECONDS) and how long a
+    # delivery is retried before it is failed. WEBHOOKS_ALLOW_PRIVATE_TARGETS lets endpoints on loopback, private
+    # and link-local addresses be registered and called: tests and local development only (production refuses it).
+    WEBHOOK_MAX_ENDPOINTS = _int("WEBHOOK_MAX_ENDPOINTS", 10)
+    WEBHOOK_TIMEOUT_SECONDS = _int("WEBHOOK_TIMEOUT_SECONDS", 10)
+    WEBHOOK_MAX_RESPONSE_BYTES = _int("WEBHOOK_MAX_RESPONSE_BYTES", 4096)
+    WEBHOOK_RETRY_SECONDS = _int("WEBHOOK_RETRY_SECONDS", 60)
+    WEBHOOK_RETRY_MAX_SECONDS = _int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+    WEBHOOK_RETRY_FOR_SECONDS = _int("WEBHOOK_RETRY_FOR_SECONDS", 3 * 86_400)
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS = _EnvFlag("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
     # Rows the pre-screen's personal-information scan reads per file (bounded time and memory): the same for the
     # seller's "check my listing" and the worker's scan on submission, so both report the same extent.
     PRESCREEN_MAX_ROWS = _int("PRESCREEN_MAX_ROWS", 200_000)
@@ -205,6 +216,10 @@ class TestingConfig(Config):
     MAIL_BACKEND = "memory"
     # Jobs run inside the call that enqueues them; tests of the queue itself set JOBS_IMMEDIATE=false.
     JOBS_IMMEDIATE = _EnvFlag("JOBS_IMMEDIATE", True)
+    # The suite's webhook receivers listen on loopback; retries come a second apart.
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    WEBHOOK_RETRY_SECONDS = 1
+    WEBHOOK_TIMEOUT_SECONDS = 3
     # Cheap hashing keeps the suite fast; the algorithm and code path are the production ones.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

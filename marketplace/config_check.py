@@ -290,6 +290,9 @@ def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[
     if debug or config.get("DEBUG"):
         problems.append("DEBUG is on (FLASK_DEBUG or --debug): the debugger runs code for anyone who reaches it.")
     problems.append(_public_base_url_problem(config))
+    if config.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS"):
+        problems.append("WEBHOOKS_ALLOW_PRIVATE_TARGETS is on: webhook endpoints could reach loopback, private and "
+                        "cloud metadata addresses from the server.")
     return [problem for problem in problems if problem]
 
 

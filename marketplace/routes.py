@@ -48,6 +48,9 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(stripe_webhooks_bp)
     csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie
 
+    from marketplace.events.views import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)
+
     from marketplace.listings.uploads import declare_uploads
 
     declare_uploads()
@@ -93,6 +96,7 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.admin.api import blp as audit_blp
     from marketplace.api import API_PREFIX, api
     from marketplace.catalog.api import blp as catalog_blp
+    from marketplace.events.api import blp as webhooks_blp
     from marketplace.extensions import csrf
     from marketplace.licensing.api import blp as licensing_blp
     from marketplace.listings.api import blp as listings_blp
@@ -102,6 +106,11 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.review.api import blp as review_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                orders_blp, licensing_blp):
+                orders_blp, licensing_blp, webhooks_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
+    from marketplace.events.schemas import WEBHOOKS_DOC, EventSchema
+
+    # What webhook endpoints receive (OpenAPI 3.0 has no webhooks section: a component and x-webhooks name it).
+    api.spec.components.schema("WebhookEvent", schema=EventSchema)
+    api.spec.options["x-webhooks"] = WEBHOOKS_DOC

@@ -29,6 +29,8 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.access import Permission, permits, refusal, require
 from marketplace.accounts.models import MemberRole, Membership, PlatformRole
 from marketplace.errors import Forbidden, NotFound, Unauthorized
+from marketplace.events import webhooks
+from marketplace.events.models import DeliveryStatus, OrganizationEvent, WebhookDelivery
 from marketplace.extensions import db
 from marketplace.jobs.models import FailedJob
 from marketplace.listings import services as listings
@@ -278,6 +280,23 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("notifications.open_one", "POST"): row(LOGIN, HIDDEN, MOVED, HIDDEN, HIDDEN, HIDDEN),  # follows its link
     ("notifications_api.list_notifications", "GET"): SIGNED_IN,
     ("notifications_api.mark_read", "POST"): SIGNED_IN,
+    # ------------------------------------------------------------ webhook endpoints: the owning organization's owners
+    ("webhooks.endpoints", "GET"): SELLER_ONLY,
+    ("webhooks.create", "POST"): SELLER_ONLY,  # an empty form: 400 for the owner
+    ("webhooks.endpoint", "GET"): SELLER_ONLY,
+    ("webhooks.roll", "POST"): SELLER_ONLY,
+    ("webhooks.enable", "POST"): SELLER_ONLY,
+    ("webhooks.disable", "POST"): SELLER_ONLY,
+    ("webhooks.delete", "POST"): row(LOGIN, HIDDEN, MOVED, HIDDEN, HIDDEN, HIDDEN),  # to the organization's list
+    ("webhooks.replay", "POST"): SELLER_ONLY,
+    ("webhooks_api.list_endpoints", "GET"): SELLER_ONLY,
+    ("webhooks_api.create_endpoint", "POST"): SELLER_ONLY,
+    ("webhooks_api.get_endpoint", "GET"): SELLER_ONLY,
+    ("webhooks_api.change_endpoint", "PATCH"): SELLER_ONLY,
+    ("webhooks_api.delete_endpoint", "DELETE"): SELLER_ONLY,
+    ("webhooks_api.roll_secret", "POST"): SELLER_ONLY,
+    ("webhooks_api.list_deliveries", "GET"): SELLER_ONLY,
+    ("webhooks_api.replay_delivery", "POST"): SELLER_ONLY,
 }
 
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
@@ -319,8 +338,13 @@ BODIES = {
     "accounts_api.invite": lambda world, role: {"email": "invitee@authz.example", "role": "member"},
     "accounts_api.create_organization": lambda world, role: {"name": f"Org of {role}"},
     "reference_api.convert_script": lambda world, role: {"text": "台风信号", "to": "zh-Hant-HK"},
+    "webhooks_api.create_endpoint": lambda world, role: {
+        "organization_id": world.org_of["seller"], "url": "http://127.0.0.1:9/hook", "event_types": ["licence.ending"]},
+    "webhooks_api.change_endpoint": lambda world, role: {"enabled": False},
 }
-QUERIES = {"reference_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads"}
+# Query strings; a callable gets the world and the role.
+QUERIES = {"reference_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads",
+           "webhooks_api.list_endpoints": lambda world, role: f"organization_id={world.org_of['seller']}"}
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -414,6 +438,16 @@ def build_world(session, storage) -> tuple[World, dict]:
     session.add(failed)
     session.flush()
 
+    # A webhook endpoint of the seller's organization with one delivery (to a port nobody listens on).
+    hook = webhooks.create_endpoint(session, seller, seller_org.id, "http://127.0.0.1:9/hook", ["licence.ending"])
+    event = OrganizationEvent(organization_id=seller_org.id, type="licence.ending", key="authz", data={})
+    session.add(event)
+    session.flush()
+    delivery = WebhookDelivery(endpoint_id=hook.endpoint.id, event_id=event.id, status=DeliveryStatus.FAILED,
+                               next_attempt_at=None, retry_until=event.created_at)
+    session.add(delivery)
+    session.flush()
+
     deliverable = next(a for a in listed_version.assets if a.kind == "deliverable")
     world = World(
         args={
@@ -423,7 +457,8 @@ def build_world(session, storage) -> tuple[World, dict]:
             "slug": listed.slug, "org_slug": seller_org.slug, "serial": order.licence.serial,
             "token_id": token.id, "token": "no-such-invitation-token", "name": "package_list",
             "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
-            "failed_id": failed.id,
+            "failed_id": failed.id, "organization_id": seller_org.id, "endpoint_id": hook.endpoint.id,
+            "delivery_id": delivery.id,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_deliverable_uuid": deliverable.uuid,
                "listed_plan_id": free_plan.id,
@@ -519,7 +554,8 @@ def test_every_route_answers_each_role_as_the_table_says(app, session, storage, 
             savepoint = connection.begin_nested()
             try:
                 fields = BODIES[endpoint](world, role) if endpoint in BODIES else None
-                response = clients[role].request(method, path, fields, QUERIES.get(endpoint, ""))
+                query = QUERIES.get(endpoint, "")
+                response = clients[role].request(method, path, fields, query(world, role) if callable(query) else query)
                 got = outcome(response, path)
             finally:
                 db.session.close()

@@ -36,6 +36,7 @@ COMMITS_BEFORE = {
     # write can begin its own transaction): a claim before its side effect, progress during a long scan, a failure
     # kept although the job raises to be retried.
     ("jobs/outbox.py", "_claim"): "a claimed message is seen by every worker before it is sent",
+    ("events/delivery.py", "_claim"): "a claimed webhook delivery is seen by every worker before it is sent",
     ("review/prescreen_runs.py", "_claim"): "a claimed pre-screen is seen by every worker before the scan",
     ("review/prescreen_runs.py", "run_round_prescreen"): "the claim, the progress and the report, each in turn",
     ("review/prescreen_runs.py", "progress"): "the rows scanned so far are seen while the scan goes on",

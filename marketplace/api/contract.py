@@ -35,12 +35,14 @@ OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations"
 # Writes that change no lifecycle or unique row, so never 409.
 WRITES_WITHOUT_CONFLICT = frozenset({"accounts_api.create_organization", "notifications_api.mark_read",
                                      "listings_api.create_product", "licensing_api.verify_certificate",
-                                     "reference_api.convert_script"})
+                                     "reference_api.convert_script", "webhooks_api.create_endpoint",
+                                     "webhooks_api.change_endpoint", "webhooks_api.delete_endpoint",
+                                     "webhooks_api.roll_secret", "webhooks_api.replay_delivery"})
 # Reads that look a row up by a query value (an organization slug, a dataset name): 404 when there is none.
 # Operations that call the payment provider, which may refuse the payment or refund (402 payment_failed).
 PAYMENT_CALLS = frozenset({"orders_api.refund_order"})
 READS_THAT_LOOK_UP = frozenset({"reference_api.source_lookup", "listings_api.list_products",
-                                "orders_api.list_orders", "review_api.queue"})
+                                "orders_api.list_orders", "review_api.queue", "webhooks_api.list_endpoints"})
 
 
 class ErrorSchema(Schema):

@@ -1,6 +1,6 @@
-"""What the seller organization is told when a reviewer decides a version or changes a product's status, and what
-the organizations holding a licence of a product are told when it is suspended or reinstated: each member in their
-own language (``notify_organization`` writes the words once per member, in their locale)."""
+"""What the seller organization is told when a reviewer decides a version or changes a product's status: each member
+in their own language (``notify_organization`` writes the words once per member, in their locale). What licence
+holders hear of the same moves is ``marketplace.events``'."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.i18n import N_, current_locale_tag
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.states import ProductAction, ProductStatus
+from marketplace.listings.states import ProductAction
 from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import Decision
 from marketplace.review.models import ReviewCase
@@ -74,39 +74,3 @@ def notify_product_change(session: Session, product: DataProduct, action: Produc
 
     notify_organization(session, product.organization, lambda: _(subject, title=title_for_reader(version)), body,
                         f"/seller/products/{product.id}")
-
-
-# What a licence holder is told of a product's move (downloads pause while it is suspended): subject and sentence.
-HOLDER_WORDS = {
-    ProductAction.SUSPEND: (N_("Downloads paused: %(title)s"),
-                            N_("\u201c%(title)s\u201d, which your organization holds a licence of, is suspended by "
-                               "the exchange: its downloads are paused until it is reinstated. Your licence stays "
-                               "valid.")),
-    ProductAction.REINSTATE: (N_("Downloads resumed: %(title)s"),
-                              N_("\u201c%(title)s\u201d, which your organization holds a licence of, is listed "
-                                 "again: its downloads are available again.")),
-}
-# The status each notice speaks of: a move undone before its notice went out is not told (no "paused" after the
-# product was reinstated, no "paused" arriving after "resumed").
-HOLDER_STATUS = {ProductAction.SUSPEND: ProductStatus.SUSPENDED, ProductAction.REINSTATE: ProductStatus.LISTED}
-
-
-def holders_are_told(product: DataProduct | None, action: ProductAction) -> bool:
-    """Whether licence holders are told of ``action`` now: a suspension or a reinstatement the product is still in."""
-    return product is not None and product.status == HOLDER_STATUS.get(action)
-
-
-def notify_holders(session: Session, product: DataProduct, action: ProductAction, reason: str,
-                   organizations: list) -> None:
-    """Tell each organization holding a licence of ``product`` that its downloads paused (suspended) or resumed
-    (reinstated), and why: every member, in their own language, in the app and by e-mail. Only these two moves
-    are told (``holders_are_told``)."""
-    subject, sentence = HOLDER_WORDS[action]
-    version = product.listed_version or product.latest_version
-
-    def body() -> str:
-        return _(sentence, title=title_for_reader(version)) + "\n\n" + _("Reason: %(reason)s", reason=reason)
-
-    for organization in organizations:
-        notify_organization(session, organization, lambda: _(subject, title=title_for_reader(version)), body,
-                            f"/products/{product.slug}")

@@ -36,13 +36,15 @@ from marketplace.listings.states import (
 from marketplace.listings.vocab import Classification
 from marketplace.review.checklist import ChecklistItem, ChecklistResult, Decision, PrescreenOutcome, PrescreenState
 from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
-from marketplace.review.notices import HOLDER_WORDS, notify_decision, notify_product_change
+from marketplace.review.notices import notify_decision, notify_product_change
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
-HOLDERS_TASK = "review.notify_licence_holders"  # marketplace.worker's job: it reads the licences
+# marketplace.worker's jobs (marketplace.events tells licence holders; it sits above review and reads the licences).
+HOLDERS_TASK = "review.notify_licence_holders"
+VERSION_LISTED_TASK = "events.version_listed"
 
 # ---------------------------------------------------------------- who is acting
 
@@ -418,6 +420,10 @@ def _list_version(session: Session, user: User, version: ProductVersion, now) ->
     _move_version(session, None, version, VersionAction.LIST, Actor.SYSTEM,
                   registration_number=version.registration_number)
     product.listed_version = version
+    if previous is not None and previous.id != version.id:  # the holders of the product hear of it, after commit
+        from marketplace.jobs.outbox import enqueue_after_commit
+
+        enqueue_after_commit(session, VERSION_LISTED_TASK, version.id)
     if product.status == ProductStatus.DRAFT:
         PRODUCT_LIFECYCLE.apply(session, product, ProductAction.LIST, Actor.SYSTEM, payload={"version_id": version.id})
     sync_product(session, product)
@@ -446,10 +452,9 @@ def _change_product(session: Session, user: User, product: DataProduct, action: 
     PRODUCT_LIFECYCLE.apply(session, product, action, actor, user=user, check=keep_reason)
     sync_product(session, product)
     notify_product_change(session, product, action, reason)
-    if action in HOLDER_WORDS:  # the buyers holding a licence: a job, after the commit (licensing sits above review)
-        from marketplace.jobs.outbox import enqueue_after_commit
+    from marketplace.jobs.outbox import enqueue_after_commit
 
-        enqueue_after_commit(session, HOLDERS_TASK, product.id, action.value, reason)
+    enqueue_after_commit(session, HOLDERS_TASK, product.id, action.value, reason)  # the licence holders, after commit
     session.flush()
     return product
 

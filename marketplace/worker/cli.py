@@ -29,7 +29,7 @@ def init_jobs_cli(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         found = in_unit_of_work(sweep_lost_jobs, timedelta(0))
         click.echo(f"Queued again at start: {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s), "
-                   f"{found['listing_checks']} listing check(s).")
+                   f"{found['listing_checks']} listing check(s), {found['webhooks']} webhook delivery(ies).")
         consumer = huey.create_consumer(workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread",
                                         periodic=True, check_worker_health=True)
         consumer.run()
@@ -42,4 +42,4 @@ def init_jobs_cli(app: Flask) -> None:
 
         found = in_unit_of_work(sweep_lost_jobs, timedelta(0))
         click.echo(f"Queued {found['outbox']} outbox message(s), {found['prescreens']} pre-screen(s), "
-                   f"{found['listing_checks']} listing check(s).")
+                   f"{found['listing_checks']} listing check(s), {found['webhooks']} webhook delivery(ies).")

@@ -36,31 +36,38 @@ def check_listing(check_id: int) -> str:
 
 @job("review.notify_licence_holders", retries=3, retry_delay=30)
 def notify_licence_holders(product_id: int, action: str, reason: str) -> int:
-    """Tell every organization holding a current licence of a product that was suspended or reinstated (the
-    seller's own organization is told by the move itself); how many organizations were told. Nobody is told of
-    a move the product is no longer in when the job runs (suspended, then reinstated before the job ran)."""
-    from sqlalchemy import or_, select
-
-    from marketplace.accounts.models import Organization
-    from marketplace.db import utcnow
-    from marketplace.licensing.models import Licence
-    from marketplace.licensing.states import LicenceStatus
-    from marketplace.listings.models import DataProduct
-    from marketplace.listings.states import ProductAction
-    from marketplace.review.notices import holders_are_told, notify_holders
+    """Tell every organization holding a current licence of a product that was suspended, reinstated or delisted
+    (the seller's own organization is told by the move itself); how many organizations were told now."""
+    from marketplace.events.services import tell_product_move
 
     with write_intent():  # SQLite: the job's one transaction takes the write lock before it reads
-        product = db.session.get(DataProduct, product_id)
-        if not holders_are_told(product, ProductAction(action)):
-            return 0
-        holding = (select(Licence.buyer_organization_id)
-                   .where(Licence.product_id == product_id, Licence.status == LicenceStatus.ACTIVE,
-                          or_(Licence.valid_until.is_(None), Licence.valid_until > utcnow()),
-                          Licence.buyer_organization_id != product.organization_id))
-        organizations = list(db.session.scalars(select(Organization).where(Organization.id.in_(holding))
-                                                .order_by(Organization.id)))
-        notify_holders(db.session, product, ProductAction(action), reason, organizations)
-        return len(organizations)
+        return tell_product_move(db.session, product_id, action, reason)
+
+
+@job("events.version_listed", retries=3, retry_delay=30)
+def tell_version_listed(version_id: int) -> int:
+    """Tell the holders of a product that a new version of it is listed, with its data dictionary's changes."""
+    from marketplace.events.services import tell_version_listed
+
+    with write_intent():
+        return tell_version_listed(db.session, version_id)
+
+
+@job("events.licences_ending", retries=2, retry_delay=60, schedule=crontab(minute="17"))
+def remind_licences_ending_job() -> int:
+    """Hourly: remind licence holders 14 and 3 days before their licence ends, each reminder once."""
+    from marketplace.events.services import remind_licences_ending
+
+    with write_intent():
+        return remind_licences_ending(db.session)
+
+
+@job("webhooks.deliver", retries=0, records_own_failures=True)
+def deliver_webhook(delivery_id: int) -> str:
+    """Make a webhook delivery's next attempt (its own back-off and log are on the delivery)."""
+    from marketplace.events.delivery import deliver
+
+    return deliver(delivery_id)
 
 
 def sweep_lost_jobs(overdue: timedelta = LOST_AFTER) -> dict[str, int]:
@@ -74,7 +81,13 @@ def sweep_lost_jobs(overdue: timedelta = LOST_AFTER) -> dict[str, int]:
     checks = stalled_checks(db.session, overdue=overdue)
     for check_id in checks:
         check_listing(check_id)
-    return {"outbox": outbox.sweep(overdue=overdue), "prescreens": len(rounds), "listing_checks": len(checks)}
+    from marketplace.events.delivery import sweep as due_deliveries
+
+    deliveries = due_deliveries(overdue=overdue)
+    for delivery_id in deliveries:
+        deliver_webhook(delivery_id)
+    return {"outbox": outbox.sweep(overdue=overdue), "prescreens": len(rounds), "listing_checks": len(checks),
+            "webhooks": len(deliveries)}
 
 
 @job("jobs.sweep", retries=0, schedule=crontab(minute="*"))

@@ -70,6 +70,7 @@ def _places(app) -> dict[str, str]:
             "editor": f"/seller/products/{edited.id}/versions/{edited.latest_version.number}",
             "sales": f"/seller/{seller_org.slug}/sales",
             "case": f"/review/cases/{session.scalars(select(ReviewCase.id).order_by(ReviewCase.id.desc())).first()}",
+            "webhooks": f"/organizations/{buyer_org.id}/webhooks",
         }
         db.session.remove()
         return places
@@ -83,7 +84,7 @@ def places(demo_server):
 def _pages(role: str, places: dict[str, str]) -> list[str]:
     return {
         "visitor": ["/catalog", places["product"], "/login", "/signup"],
-        "buyer": ["/licences", places["licence"], places["checkout"], "/notifications/"],
+        "buyer": ["/licences", places["licence"], places["checkout"], "/notifications/", places["webhooks"]],
         "seller": ["/seller/", places["editor"], places["sales"]],
         "reviewer": ["/review/", places["case"]],
         "admin": ["/admin/audit", "/admin/jobs", "/admin/payments/anomalies"],

@@ -73,13 +73,13 @@ def test_mail_is_retried_with_a_doubling_delay_while_the_server_is_down_and_sent
     server = SMTPServer(port=port).start()  # the mail server is back
     try:
         due_now(session)
-        assert sweep_lost_jobs(timedelta(0)) == {"outbox": 1, "prescreens": 0, "listing_checks": 0}
+        assert sweep_lost_jobs(timedelta(0)) == {"outbox": 1, "prescreens": 0, "listing_checks": 0, "webhooks": 0}
         [message] = messages(session)
         assert message.status == OutboxStatus.SENT and message.attempts == 3
         [received] = server.received
         assert received.recipients == [seller.email] and received.message["Subject"] == "Welcome"
         assert received.message["Message-ID"] == f"<outbox-{message.id}@localhost>"
-        assert sweep_lost_jobs(timedelta(0)) == {"outbox": 0, "prescreens": 0, "listing_checks": 0}
+        assert sweep_lost_jobs(timedelta(0)) == {"outbox": 0, "prescreens": 0, "listing_checks": 0, "webhooks": 0}
         assert len(server.received) == 1
     finally:
         server.stop()

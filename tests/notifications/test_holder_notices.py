@@ -62,12 +62,12 @@ def test_organizations_without_a_current_licence_are_not_told(session, reviewer,
     assert notes(session, bystander.memberships[0].organization_id) == []
 
 
-def test_a_delisting_tells_the_seller_only(session, reviewer, seller, buyer, buyer_org, offer, plans):
+def test_a_delisting_tells_the_seller_and_the_holders(session, reviewer, seller, buyer, buyer_org, offer, plans):
     buy(session, buyer, buyer_org, plans["Open research"])
     before = notes(session, buyer_org.id)
 
     review.delist_product(session, reviewer, offer[0], "Withdrawn by the seller.")
     session.commit()
 
-    assert notes(session, buyer_org.id) == before
+    assert [n.subject for n in notes(session, buyer_org.id)[len(before):]] == ["Delisted: Strategic road speeds"]
     assert notes(session, seller.memberships[0].organization_id)[-1].subject.startswith("Delisted")

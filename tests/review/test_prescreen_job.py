@@ -158,11 +158,12 @@ def test_a_prescreen_whose_worker_died_is_taken_over_and_saved_once(session, sto
     huey.storage.flush_queue()  # the worker that took the job dies with it
     dead = prescreen_runs._claim(session, round_.id)  # a worker claimed it, then was killed
     assert dead == 1 and _round(session, version).prescreen_state == PrescreenState.RUNNING
-    assert sweep_lost_jobs() == {"outbox": 0, "prescreens": 0, "listing_checks": 0}  # its claim still holds
+    # its claim still holds
+    assert sweep_lost_jobs() == {"outbox": 0, "prescreens": 0, "listing_checks": 0, "webhooks": 0}
     round_ = _round(session, version)
     round_.prescreen_claimed_until = utcnow() - timedelta(seconds=1)  # the claim ran out
     session.commit()
-    assert sweep_lost_jobs() == {"outbox": 0, "prescreens": 1, "listing_checks": 0}
+    assert sweep_lost_jobs() == {"outbox": 0, "prescreens": 1, "listing_checks": 0, "webhooks": 0}
     held_jobs.run()
     round_ = _round(session, version)
     assert round_.prescreen_state == PrescreenState.DONE and round_.prescreen_attempt == 2
