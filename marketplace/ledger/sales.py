@@ -146,6 +146,12 @@ def close_dispute(session: Session, trade: Trade, dispute: str, won: bool,
                           (_seller(session, trade, AccountKind.SELLER_PENDING), -held)])
 
 
+def dispute_closed(session: Session, order_id: int, dispute: str) -> bool:
+    """Whether the ledger already has the close of this dispute (won or lost)."""
+    keys = [f"order-{order_id}-dispute-{dispute}-{outcome}" for outcome in ("won", "lost")]
+    return session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key.in_(keys))) is not None
+
+
 def release_due(session: Session, delay_days: int, now: datetime | None = None) -> list[LedgerTransaction]:
     """Move to available every pending payable whose sale is at least ``delay_days`` old. Safe to run again or
     concurrently: a release is keyed by the order's last transaction, so a racing twin's is skipped."""
@@ -178,5 +184,5 @@ def release_due(session: Session, delay_days: int, now: datetime | None = None) 
     return released
 
 
-__all__ = ["SELLER_PAYABLE", "Trade", "close_dispute", "fee_for", "hold_for_dispute", "record_refund",
+__all__ = ["SELLER_PAYABLE", "Trade", "close_dispute", "dispute_closed", "fee_for", "hold_for_dispute", "record_refund",
            "record_sale", "release_due"]

@@ -43,5 +43,8 @@ def hold_for_dispute(session: Session, order: Order) -> None:
         sales.hold_for_dispute(session, trade_of(order), order.dispute_reference, at=order.disputed_at)
 
 
-def close_dispute(session: Session, order: Order, dispute: str, won: bool) -> None:
-    sales.close_dispute(session, trade_of(order), dispute, won)
+def close_dispute(session: Session, order: Order, dispute: str, won: bool) -> bool:
+    """Release or reverse the held money; False if this dispute's close was already written."""
+    if sales.dispute_closed(session, order.id, dispute):
+        return False
+    return sales.close_dispute(session, trade_of(order), dispute, won) is not None

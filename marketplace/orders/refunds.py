@@ -142,11 +142,12 @@ DISPUTE_LOST = "lost"
 def settle_dispute(session: Session, order: Order, dispute_reference: str, status: str | None) -> bool:
     """The dispute is decided: won (or closed without a chargeback), the held money goes back to the seller;
     lost, the bank took the payment back and the sale is reversed in the ledger. Audited and the seller told.
-    False (nothing done) for a dispute the order does not carry."""
+    False (nothing done) for a dispute the order does not carry or one already closed."""
     if order.dispute_reference != dispute_reference:
         return False
     won = status != DISPUTE_LOST
-    ledger_close_dispute(session, order, dispute_reference, won)
+    if not ledger_close_dispute(session, order, dispute_reference, won):
+        return False
     record(session, actor_id=None, action="order.dispute_closed", subject_type="order", subject_id=order.id,
            payload={"dispute": dispute_reference, "status": status})
     if won:

@@ -269,5 +269,5 @@ def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Ord
     if order is None:
         return f"ignored: no order paid with {dispute.payment_intent}"
     if not settle_dispute(session, order, dispute.id, dispute.status):
-        return f"ignored: dispute {dispute.id} is not the order's"
+        return f"ignored: dispute {dispute.id} is not the order's open dispute"
     return f"dispute closed: {dispute.status or 'no status given'}"
