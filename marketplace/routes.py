@@ -44,6 +44,8 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(sales_bp)
     from marketplace.orders.anomaly_views import bp as anomalies_bp
     app.register_blueprint(anomalies_bp)
+    from marketplace.orders.finance_views import bp as finance_bp
+    app.register_blueprint(finance_bp)
     from marketplace.orders.webhooks import bp as stripe_webhooks_bp
     app.register_blueprint(stripe_webhooks_bp)
     csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie

@@ -17,7 +17,7 @@ from marketplace.ledger.models import AccountKind, LedgerTransaction, Transactio
 from marketplace.ledger.services import UnbalancedTransaction, account, order_balances, post, seller_balances
 from marketplace.orders import services as orders
 from marketplace.payments.simulated import SimulatedPayments
-from tests.licensing.conftest import SCENARIO, buyer, buyer_org, offer, plans  # noqa: F401
+from tests.licensing.conftest import SCENARIO
 
 MARKETPLACE = Path(__file__).resolve().parents[2] / "marketplace"
 
@@ -61,25 +61,25 @@ def test_only_post_writes_postings():
     assert services.count("LedgerPosting(") == 1
 
 
-def _paid(session, buyer, org, plan):  # noqa: F811
+def _paid(session, buyer, org, plan):
     order = orders.request_licence(session, buyer, orders.LicenceRequest(
         plan_id=plan.id, organization_id=org.id, scenario=SCENARIO, accept_terms=True, idempotency_key=""))
     return _pay(session, buyer, order)
 
 
-def _pay(session, buyer, order):  # noqa: F811
+def _pay(session, buyer, order):
     orders.start_checkout(session, buyer, order, SimulatedPayments(), success_url="/ok", cancel_url="/cancel")
     return orders.pay_with_test_card(session, buyer, order, "4242424242424242")
 
 
-def test_a_free_order_writes_nothing(session, buyer, buyer_org, plans):  # noqa: F811
+def test_a_free_order_writes_nothing(session, buyer, buyer_org, plans):
     order = orders.request_licence(session, buyer, orders.LicenceRequest(
         plan_id=plans["Open research"].id, organization_id=buyer_org.id, scenario=SCENARIO, accept_terms=True,
         idempotency_key=""))
     assert order.is_free and order_balances(session, order.id) == {}
 
 
-def test_the_fee_is_fixed_on_the_order_when_it_is_placed(session, admin, seller, buyer, buyer_org, plans):  # noqa: F811
+def test_the_fee_is_fixed_on_the_order_when_it_is_placed(session, admin, seller, buyer, buyer_org, plans):
     seller_org = plans["Exclusive"].version.product.organization
     set_fee_override(session, admin, seller_org, 250)
     order = orders.request_licence(session, buyer, orders.LicenceRequest(
@@ -106,7 +106,7 @@ def test_only_a_platform_admin_sets_a_fee_and_only_a_rate(session, admin, seller
     assert event.actor_id == admin.id and event.payload["before"] is None and event.payload["after"] == 1500
 
 
-def test_a_sale_becomes_available_after_the_settlement_delay(session, buyer, buyer_org, plans):  # noqa: F811
+def test_a_sale_becomes_available_after_the_settlement_delay(session, buyer, buyer_org, plans):
     order = _paid(session, buyer, buyer_org, plans["Exclusive"])
     net = 500000 - 50000
     assert sales.release_due(session, 7) == []

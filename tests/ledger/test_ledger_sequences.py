@@ -17,14 +17,14 @@ from marketplace.ledger.models import AccountKind
 from marketplace.ledger.services import account_balances, order_balances, unbalanced_transactions
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
-from tests.licensing.conftest import SCENARIO, buyer, buyer_org, offer, plans  # noqa: F401
+from tests.licensing.conftest import SCENARIO
 
 ORDERS = 4
 CURRENCIES = ("CNY", "HKD", "USD")
 
 
 @pytest.fixture
-def order_ids(session, buyer, buyer_org, plans):  # noqa: F811
+def order_ids(session, buyer, buyer_org, plans):
     """Order rows for the ledger's entries to name (the ledger is handed each trade's money, not the row's)."""
     first = orders.request_licence(session, buyer, orders.LicenceRequest(
         plan_id=plans["Exclusive"].id, organization_id=buyer_org.id, scenario=SCENARIO, accept_terms=True,
