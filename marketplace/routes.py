@@ -101,9 +101,10 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.listings.reference_api import blp as reference_blp
     from marketplace.notifications.api import blp as notifications_blp
     from marketplace.orders.api import blp as orders_blp
+    from marketplace.orders.finance_api import blp as finance_blp
     from marketplace.review.api import blp as review_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                orders_blp, licensing_blp):
+                orders_blp, licensing_blp, finance_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
