@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from marketplace.accounts.access import Permission, require
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
@@ -66,8 +68,10 @@ class FeeOutSchema(Schema):
 
 @blp.before_request
 def _identify_first():
-    """Who is asking, before any body is read."""
-    require_api_user()
+    """Who is asking (and, to set a fee, whether a platform admin is), before any body is read."""
+    user = require_api_user()
+    if request.endpoint == "finance_api.set_fee":
+        require(user, Permission.ADMIN)
 
 
 @blp.route(f"{ORG}/balances")
