@@ -126,9 +126,10 @@ def statements(session: Session, organization_id: int, month: date, zone: ZoneIn
             for currency in currencies]
 
 
-def fee_revenue_by_month(session: Session, zone: ZoneInfo, months: int = 12) -> dict[str, list[tuple[date, int]]]:
-    """The platform's fee revenue (fees kept less fees given back) per month in ``zone``, per currency, for the last
-    ``months`` months including this one, oldest first."""
+def _by_month(session: Session, kind: AccountKind, zone: ZoneInfo, months: int,
+              *where) -> dict[str, list[tuple[date, int]]]:
+    """The normal-side change of ``kind`` accounts per calendar month in ``zone``, per currency, for the last
+    ``months`` months including this one, oldest first; months without any are 0."""
     now = datetime.now(zone)
     starts = [date(now.year, now.month, 1)]
     while len(starts) < months:
@@ -137,7 +138,7 @@ def fee_revenue_by_month(session: Session, zone: ZoneInfo, months: int = 12) -> 
     rows = session.execute(
         select(LedgerAccount.currency, LedgerTransaction.occurred_at, LedgerPosting.amount)
         .join(LedgerPosting.account).join(LedgerPosting.transaction)
-        .where(LedgerAccount.kind == AccountKind.PLATFORM_FEE, LedgerTransaction.occurred_at >= since)
+        .where(LedgerAccount.kind == kind, LedgerTransaction.occurred_at >= since, *where)
     ).all()
     totals: dict[str, dict[date, int]] = {}
     for currency, moment, amount in rows:
@@ -145,8 +146,32 @@ def fee_revenue_by_month(session: Session, zone: ZoneInfo, months: int = 12) -> 
         per_month = totals.setdefault(currency, dict.fromkeys(starts, 0))
         key = date(local.year, local.month, 1)
         if key in per_month:
-            per_month[key] -= int(amount)
+            per_month[key] += kind.normal_sign * int(amount)
     return {currency: list(per_month.items()) for currency, per_month in sorted(totals.items())}
+
+
+def fee_revenue_by_month(session: Session, zone: ZoneInfo, months: int = 12) -> dict[str, list[tuple[date, int]]]:
+    """The platform's fee revenue (fees kept less fees given back) per month and currency."""
+    return _by_month(session, AccountKind.PLATFORM_FEE, zone, months)
+
+
+def seller_sales_by_month(session: Session, organization_id: int, zone: ZoneInfo,
+                          months: int = 12) -> dict[str, list[tuple[date, int]]]:
+    """What buyers paid for the seller's products and kept (sales less refunds and lost disputes, before the
+    platform fee) per month and currency."""
+    return _by_month(session, AccountKind.PROVIDER_CASH, zone, months,
+                     LedgerTransaction.organization_id == organization_id)
+
+
+def seller_sales(session: Session, organization_id: int) -> dict[str, int]:
+    """What buyers paid for the seller's products and kept, per currency (currencies with nothing left omitted)."""
+    rows = session.execute(
+        select(LedgerAccount.currency, func.sum(LedgerPosting.amount))
+        .join(LedgerPosting.account).join(LedgerPosting.transaction)
+        .where(LedgerAccount.kind == AccountKind.PROVIDER_CASH, LedgerTransaction.organization_id == organization_id)
+        .group_by(LedgerAccount.currency).order_by(LedgerAccount.currency)
+    ).all()
+    return {currency: int(total) for currency, total in rows if total}
 
 
 def held_orders(session: Session) -> list[tuple[int, str, int]]:

@@ -90,9 +90,6 @@ OPEN_ORDER_STATES = frozenset({
     OrderStatus.PAID,
 })
 
-# Orders whose money the seller has (what revenue counts).
-REVENUE_STATES = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
-
 # How an order maps onto its row and audit events: decisions stamp ``decided_at``, a move into a final state
 # ``closed_at``; every event names the order's product and plan.
 ORDER_LIFECYCLE.maps = Subject(
