@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, aliased
 
 from marketplace.db import utcnow
 from marketplace.ledger.models import (
-    SELLER_PAYABLE,
     AccountKind,
     LedgerAccount,
     LedgerPosting,
@@ -183,6 +182,3 @@ def release_due(session: Session, delay_days: int, now: datetime | None = None) 
             released.append(done)
     return released
 
-
-__all__ = ["SELLER_PAYABLE", "Trade", "close_dispute", "dispute_closed", "fee_for", "hold_for_dispute", "record_refund",
-           "record_sale", "release_due"]
