@@ -9,7 +9,13 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.licensing.services import LICENCE_REASONS, REFUNDED, REFUNDED_AT_PROVIDER, move_licence
+from marketplace.licensing.services import (
+    DISPUTE_LOST,
+    LICENCE_REASONS,
+    REFUNDED,
+    REFUNDED_AT_PROVIDER,
+    move_licence,
+)
 from marketplace.licensing.states import LicenceAction, LicenceStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import (
@@ -136,20 +142,27 @@ def flag_dispute(session: Session, order: Order, dispute_reference: str, reason:
 
 
 # Stripe's final statuses of a dispute: the seller keeps the money unless the bank decided for the buyer.
-DISPUTE_LOST = "lost"
+LOST_STATUS = "lost"
 
 
 def settle_dispute(session: Session, order: Order, dispute_reference: str, status: str | None) -> bool:
     """The dispute is decided: won (or closed without a chargeback), the held money goes back to the seller;
-    lost, the bank took the payment back and the sale is reversed in the ledger. Audited and the seller told.
+    lost, the bank took the payment back: the sale is reversed in the ledger and a fulfilled order is refunded, its
+    licence revoked. Audited and the seller told.
     False (nothing done) for a dispute the order does not carry or one already closed."""
     if order.dispute_reference != dispute_reference:
         return False
-    won = status != DISPUTE_LOST
+    won = status != LOST_STATUS
     if not ledger_close_dispute(session, order, dispute_reference, won):
         return False
     record(session, actor_id=None, action="order.dispute_closed", subject_type="order", subject_id=order.id,
            payload={"dispute": dispute_reference, "status": status})
+    if not won and order.status == OrderStatus.FULFILLED:
+        reason = LICENCE_REASONS.english(DISPUTE_LOST)
+        move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason)
+        order.closed_at = utcnow()
+        if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
+            move_licence(session, order.licence, LicenceAction.REVOKE, reason)
     if won:
         _tell_seller(session, order, _l("Dispute of %(number)s won", number=order.number),
                      _l("The dispute of the payment of %(number)s was decided for you: the money is yours again.",

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
 from marketplace.ledger.sales import fee_for
 from marketplace.ledger.services import order_balances, unbalanced_transactions
+from marketplace.licensing.states import LicenceStatus
+from marketplace.orders.states import OrderStatus
 from tests.payments.test_after_the_sale import fresh, sold  # noqa: F401 - the paid order fixture
 from tests.payments.test_webhooks import post_event
 from tests.support.stripe_stub import event_payload
@@ -74,6 +76,9 @@ def test_a_lost_dispute_reverses_the_sale(client, session, checkout, sold, strip
     assert post_event(client, event_payload("charge.dispute.closed", closed)).get_json()["outcome"] == (
         "dispute closed: lost")
     assert set(order_balances(session, checkout.id).values()) == {0}
+    order = fresh(session, checkout)  # the bank gave the money back: the order is refunded, its licence revoked
+    assert order.status == OrderStatus.REFUNDED and order.licence.status == LicenceStatus.REVOKED
+    assert order.licence.status_reason == "The buyer's bank decided the payment's dispute for the buyer."
     assert session.scalar(select(func.count(LedgerTransaction.id))
                           .where(LedgerTransaction.kind == TransactionKind.DISPUTE_LOST)) == 1
     assert unbalanced_transactions(session) == []
