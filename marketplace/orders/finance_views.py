@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -137,6 +138,7 @@ def platform():
 @bp.post("/admin/finance/fees/<int:organization_id>")
 @login_required
 def set_fee(organization_id: int):
+    require(acting_user(), Permission.ADMIN)  # before anything is looked up
     org = db.session.get(Organization, organization_id)
     if org is None:
         abort(404)
