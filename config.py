@@ -91,6 +91,10 @@ class Config:
     # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.
     ORDER_APPROVAL_DAYS = _int("ORDER_APPROVAL_DAYS", 45)
     ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)
+    # The platform's fee on each sale in basis points (1000 = 10 %), unless the seller has a rate of its own; and
+    # how many days after its payment a sale's money becomes available to the seller.
+    PLATFORM_FEE_BPS = _int("PLATFORM_FEE_BPS", 1000)
+    SETTLEMENT_DELAY_DAYS = _int("SETTLEMENT_DELAY_DAYS", 7)
     # Licence certificates are signed with Ed25519: a PEM private key given inline or as a file. Without either,
     # development generates one into the instance folder on first use (production refuses to start).
     LICENCE_SIGNING_KEY = _Env("LICENCE_SIGNING_KEY")

@@ -72,10 +72,11 @@ def init_cli(app: Flask) -> None:
     init_licensing_cli(app)  # licences expire
     init_certificate_cli(app)  # licences verify, licences public-key
 
-    from marketplace.orders.cli import init_orders_cli, init_payments_cli
+    from marketplace.orders.cli import init_ledger_cli, init_orders_cli, init_payments_cli
 
     init_orders_cli(app)  # orders expire
     init_payments_cli(app)  # payments reconcile
+    init_ledger_cli(app)  # ledger check, release, backfill
 
     from marketplace.config_check import init_config_cli
 

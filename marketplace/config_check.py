@@ -267,11 +267,23 @@ def _licence_key_problem(config: Mapping[str, Any]) -> str | None:
     return None
 
 
+def money_setting_problems(config: Mapping[str, Any]) -> list[str]:
+    """The platform fee must be a rate in basis points (0..10000) and the settlement delay whole days (0 or more)."""
+    problems = []
+    fee, delay = config.get("PLATFORM_FEE_BPS", 1000), config.get("SETTLEMENT_DELAY_DAYS", 7)
+    if isinstance(fee, bool) or not isinstance(fee, int) or not 0 <= fee <= 10_000:
+        problems.append(f"PLATFORM_FEE_BPS is {fee!r}: write the platform fee in basis points, from 0 to 10000 "
+                        "(1000 is 10 %).")
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        problems.append(f"SETTLEMENT_DELAY_DAYS is {delay!r}: write a whole number of days, 0 or more.")
+    return problems
+
+
 def production_problems(config: Mapping[str, Any], debug: bool = False) -> list[str]:
     """Every setting that production still lacks or that names an embedded toy, one sentence each."""
     problems = [secret_key_problem(config.get("SECRET_KEY")), _database_problem(config),
                 _ratelimit_storage_problem(config), *_ratelimit_switch_problems(config),
-                *ratelimit_setting_problems(config), *_jobs_problems(config)]
+                *ratelimit_setting_problems(config), *_jobs_problems(config), *money_setting_problems(config)]
     payments = str(config.get("PAYMENTS_BACKEND") or "").strip().lower()
     if payments != "stripe":
         problems.append(f"PAYMENTS_BACKEND is {payments or 'not set'!r}: production takes real payments "
@@ -307,10 +319,11 @@ def check_app_config(app: Flask) -> None:
     if app.config.get("PRODUCTION"):
         problems = production_problems(app.config, debug=app.debug or get_debug_flag())
     elif app.testing:
-        problems = []
+        problems = money_setting_problems(app.config)
     else:
         problems = [problem for problem in [secret_key_problem(app.config.get("SECRET_KEY")),
-                                            *ratelimit_setting_problems(app.config)] if problem]
+                                            *ratelimit_setting_problems(app.config),
+                                            *money_setting_problems(app.config)] if problem]
     if problems:
         raise ConfigurationError(problems)
 

@@ -83,6 +83,9 @@ class Organization(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(2000), default="")
     website: Mapped[str | None] = mapped_column(String(500))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The platform fee on this seller's sales in basis points, set by a platform admin; None keeps the platform's
+    # default (PLATFORM_FEE_BPS). Copied onto each order when it is placed.
+    fee_bps: Mapped[int | None] = mapped_column()
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
 

@@ -34,6 +34,7 @@ OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations"
                             "licensing_api.list_licences", "reference_api.convert_script"})
 # Writes that change no lifecycle or unique row, so never 409.
 WRITES_WITHOUT_CONFLICT = frozenset({"accounts_api.create_organization", "notifications_api.mark_read",
+                                     "finance_api.set_fee",
                                      "listings_api.create_product", "licensing_api.verify_certificate",
                                      "reference_api.convert_script", "webhooks_api.create_endpoint",
                                      "webhooks_api.change_endpoint", "webhooks_api.delete_endpoint",

@@ -49,7 +49,8 @@ def move_licence(session: Session, licence: Licence, action: LicenceAction, reas
 PERIOD_ENDED = N_("The licence period ended.")
 REFUNDED = N_("Order refunded: %(reason)s")
 REFUNDED_AT_PROVIDER = N_("Refunded in %(where)s.")
-LICENCE_REASONS = RecordedText(PERIOD_ENDED, REFUNDED, REFUNDED_AT_PROVIDER, N_("the Stripe Dashboard"))
+DISPUTE_LOST = N_("The buyer's bank decided the payment's dispute for the buyer.")
+LICENCE_REASONS = RecordedText(PERIOD_ENDED, REFUNDED, REFUNDED_AT_PROVIDER, N_("the Stripe Dashboard"), DISPUTE_LOST)
 
 
 def status_reason_in_words(reason: str | None) -> str:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from marketplace import i18n
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
+from marketplace.ledger.fees import fee_rate, percent
 from marketplace.listings import services, steps
 from marketplace.listings.assets import filesize
 from marketplace.listings.form_errors import cell_attrs, has_problems
@@ -195,6 +196,7 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         next_step_url=steps.step_url(version, steps.next_step(step)),
         step_title=steps.BY_KEY[step].title,
         editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
+        platform_fee=percent(fee_rate(product.organization)),
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,
         upload_limit=current_app.config["MAX_UPLOAD_BYTES"], prescreen=prescreen,

@@ -20,6 +20,7 @@ from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anoma
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
+from marketplace.orders.money import record_sale
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
 from marketplace.payments import (
     PaymentError,
@@ -84,8 +85,9 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
 
 
 def confirm_payment(session: Session, order: Order, *, provider: str, payment_reference: str | None) -> Order:
-    """The provider confirmed the money: the order is paid, then fulfilled with its licence. InvalidTransition for an
-    order no longer awaiting payment (read under the order's lock, so two confirmations issue one licence)."""
+    """The provider confirmed the money: the order is paid (its sale written to the ledger), then fulfilled with its
+    licence. InvalidTransition for an order no longer awaiting payment (read under the order's lock, so two
+    confirmations issue one licence and write one sale)."""
     def same_provider(_state: OrderStatus) -> None:
         if order.payment_provider and order.payment_provider != provider:
             raise Conflict(_("Order %(number)s is paid through %(provider)s, not %(other)s.", number=order.number,
@@ -95,6 +97,7 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
                payment_reference=payment_reference)
     order.payment_provider, order.payment_intent = provider, payment_reference
     order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
+    record_sale(session, order)
     fulfil(session, order)
     return order
 

@@ -60,3 +60,19 @@ def init_orders_cli(app: Flask) -> None:
         for order in expired:
             click.echo(f"{order.number} expired")
         click.echo(f"{len(expired)} order(s) expired.")
+
+
+def init_ledger_cli(app: Flask) -> None:
+    """The ledger's commands, and ``flask ledger backfill`` that reads orders (the ledger knows none)."""
+    from marketplace.ledger.cli import ledger_group
+
+    ledger = ledger_group(app)
+
+    @ledger.command("backfill")
+    def backfill() -> None:
+        """Write the ledger entries of paid, refunded and disputed orders that have none (idempotent)."""
+        from marketplace.orders.money import backfill as write_missing
+
+        with unit_of_work() as session:
+            count = write_missing(session)
+        click.echo(f"{count} paid order(s) in the ledger.")

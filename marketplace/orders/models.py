@@ -45,6 +45,8 @@ class Order(TimestampMixin, db.Model):
     # Money, in integer minor units of the plan's currency, copied at request time.
     amount: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[Currency] = mapped_column(str_enum(Currency, 3))
+    # The platform fee in basis points, fixed when the order is placed (the seller's rate then, or the default).
+    fee_bps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     payment_provider: Mapped[str | None] = mapped_column(String(20))
     payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)

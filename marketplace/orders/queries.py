@@ -1,8 +1,8 @@
 """Reading orders: one order for who may see it, a buyer's orders, a seller's requests and sales, every order for
-platform admins, and the seller dashboard's counts."""
+platform admins, and the seller dashboard's counts (its revenue read from the ledger)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.errors import NotFound
+from marketplace.ledger import statements as ledger_statements
 from marketplace.licensing.services import member_organization_ids
 from marketplace.orders.models import Order
-from marketplace.orders.states import REVENUE_STATES, OrderStatus
+from marketplace.orders.states import OrderStatus
 
 
 def _order_options():
@@ -76,48 +77,18 @@ def all_orders(session: Session, user: User, limit: int, offset: int,
     return list(page), total
 
 
-def _revenue(organization_id: int):
-    """The seller's orders whose money was received and kept (paid or fulfilled, not refunded): the one rule
-    every revenue figure reads."""
-    return (Order.seller_organization_id == organization_id, Order.status.in_(REVENUE_STATES))
-
-
-# When an order's money came: its payment, or its creation for an order that needed none.
-_RECEIVED_AT = func.coalesce(Order.paid_at, Order.created_at)
-
-
 def revenue_by_currency(session: Session, organization_id: int) -> dict[str, int]:
-    """Money received and kept, in minor units, per currency."""
-    rows = session.execute(
-        select(Order.currency, func.sum(Order.amount)).where(*_revenue(organization_id))
-        .group_by(Order.currency).order_by(Order.currency)
-    ).all()
-    return {str(currency): int(total or 0) for currency, total in rows}
+    """Money received and kept (sales less refunds and lost disputes, before the platform fee), in minor units,
+    per currency: read from the settlement ledger."""
+    return ledger_statements.seller_sales(session, organization_id)
 
 
 def monthly_revenue(session: Session, organization_id: int, zone: ZoneInfo,
                     months: int = 12) -> dict[str, list[tuple[date, int]]]:
-    """Money received and kept per calendar month (in time zone ``zone``), per currency, for the last ``months``
-    months including this one, oldest first; months without sales are 0."""
-    now = datetime.now(zone)
-    first = date(now.year, now.month, 1)
-    for _month in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    since = datetime(first.year, first.month, 1, tzinfo=zone)
-    rows = session.execute(
-        select(Order.currency, Order.amount, _RECEIVED_AT).where(*_revenue(organization_id), _RECEIVED_AT >= since)
-    ).all()
-    starts = [first]
-    while len(starts) < months:
-        starts.append((starts[-1] + timedelta(days=32)).replace(day=1))
-    totals: dict[str, dict[date, int]] = {}
-    for currency, amount, moment in rows:
-        local = moment.astimezone(zone)
-        month = date(local.year, local.month, 1)
-        per_month = totals.setdefault(str(currency), dict.fromkeys(starts, 0))
-        if month in per_month:
-            per_month[month] += int(amount or 0)
-    return {currency: list(per_month.items()) for currency, per_month in sorted(totals.items())}
+    """Money received and kept per calendar month (in time zone ``zone``: a sale in the month it was paid, a refund
+    in the month it was made), per currency, for the last ``months`` months including this one, oldest first;
+    months without sales are 0. Read from the settlement ledger."""
+    return ledger_statements.seller_sales_by_month(session, organization_id, zone, months)
 
 
 def waiting_request_count(session: Session, organization_id: int) -> int:

@@ -9,7 +9,13 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.licensing.services import LICENCE_REASONS, REFUNDED, REFUNDED_AT_PROVIDER, move_licence
+from marketplace.licensing.services import (
+    DISPUTE_LOST,
+    LICENCE_REASONS,
+    REFUNDED,
+    REFUNDED_AT_PROVIDER,
+    move_licence,
+)
 from marketplace.licensing.states import LicenceAction, LicenceStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import (
@@ -19,6 +25,8 @@ from marketplace.orders.common import (
     notify_buyer,
 )
 from marketplace.orders.models import Order
+from marketplace.orders.money import close_dispute as ledger_close_dispute
+from marketplace.orders.money import hold_for_dispute, record_refund
 from marketplace.orders.states import (
     ORDER_LIFECYCLE,
     OrderAction,
@@ -58,6 +66,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
         order.refund_reference = payments.refund(order, idempotency_key=refund_key(order))
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
+    record_refund(session, order, order.amount, order.refund_reference)
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
         move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
@@ -81,6 +90,7 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
     move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason,
                refund_reference=refund_reference)
     order.refund_reference, order.closed_at = refund_reference or order.refund_reference, utcnow()
+    record_refund(session, order, order.amount, order.refund_reference)
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
         move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     place = _PLACES.get(where, where)
@@ -94,8 +104,11 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
 
 def record_partial_refund(session: Session, order: Order, refunded: int | None, charged: int | None,
                           where: str) -> None:
-    """Part of the order's payment was given back outside the marketplace: audited and the seller told; the
-    licence stays (a partial refund is a goodwill gesture, not a cancelled sale)."""
+    """Part of the order's payment was given back outside the marketplace: audited, the ledger reverses what was
+    refunded (``refunded`` is the provider's running total) and the seller told; the licence stays (a partial
+    refund is a goodwill gesture, not a cancelled sale)."""
+    if refunded is not None:
+        record_refund(session, order, refunded, None)
     record(session, actor_id=None, action="order.partially_refunded", subject_type="order", subject_id=order.id,
            payload={"refunded": refunded, "charged": charged, "currency": str(order.currency), "where": where})
     place = _PLACES.get(where, where)
@@ -108,12 +121,14 @@ def record_partial_refund(session: Session, order: Order, refunded: int | None, 
 
 def flag_dispute(session: Session, order: Order, dispute_reference: str, reason: str | None) -> bool:
     """The buyer's bank disputes the order's payment (a chargeback): the order is flagged with the time, the
-    dispute and its reason, audited, and the seller and the buyer told. The licence stays until the dispute is
+    dispute and its reason, audited, its money held from the seller in the ledger, and the seller and the buyer
+    told. The licence stays until the dispute is
     decided. False (nothing done) if this dispute was already flagged."""
     if order.dispute_reference == dispute_reference:
         return False
     order.disputed_at, order.dispute_reference = utcnow(), dispute_reference
     order.dispute_reason = (reason or "unspecified")[:100]
+    hold_for_dispute(session, order)
     record(session, actor_id=None, action="order.disputed", subject_type="order", subject_id=order.id,
            payload={"dispute": dispute_reference, "reason": order.dispute_reason, "status": str(order.status)})
     _tell_seller(session, order, _l("Payment of %(number)s disputed", number=order.number),
@@ -123,4 +138,37 @@ def flag_dispute(session: Session, order: Order, dispute_reference: str, reason:
     notify_buyer(session, order, _l("Payment of %(number)s disputed", number=order.number),
                  _l("Your bank told us you dispute the payment of %(number)s (reason: %(reason)s). The seller has "
                     "been told.", number=order.number, reason=order.dispute_reason))
+    return True
+
+
+# Stripe's final statuses of a dispute: the seller keeps the money unless the bank decided for the buyer.
+LOST_STATUS = "lost"
+
+
+def settle_dispute(session: Session, order: Order, dispute_reference: str, status: str | None) -> bool:
+    """The dispute is decided: won (or closed without a chargeback), the held money goes back to the seller;
+    lost, the bank took the payment back: the sale is reversed in the ledger and a fulfilled order is refunded, its
+    licence revoked. Audited and the seller told.
+    False (nothing done) for a dispute the order does not carry or one already closed."""
+    if order.dispute_reference != dispute_reference:
+        return False
+    won = status != LOST_STATUS
+    if not ledger_close_dispute(session, order, dispute_reference, won):
+        return False
+    record(session, actor_id=None, action="order.dispute_closed", subject_type="order", subject_id=order.id,
+           payload={"dispute": dispute_reference, "status": status})
+    if not won and order.status == OrderStatus.FULFILLED:
+        reason = LICENCE_REASONS.english(DISPUTE_LOST)
+        move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason)
+        order.closed_at = utcnow()
+        if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
+            move_licence(session, order.licence, LicenceAction.REVOKE, reason)
+    if won:
+        _tell_seller(session, order, _l("Dispute of %(number)s won", number=order.number),
+                     _l("The dispute of the payment of %(number)s was decided for you: the money is yours again.",
+                        number=order.number))
+    else:
+        _tell_seller(session, order, _l("Dispute of %(number)s lost", number=order.number),
+                     _l("The buyer's bank decided the dispute of %(number)s for the buyer: the payment was taken "
+                        "back.", number=order.number))
     return True

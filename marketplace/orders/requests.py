@@ -23,6 +23,7 @@ from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import day, sentences
+from marketplace.ledger.fees import fee_rate
 from marketplace.licensing.models import Licence
 from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_conflicts
 from marketplace.licensing.services import downloads_paused, held_plan_licence, renewable
@@ -215,8 +216,8 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         product_id=product.id, version_id=plan.version_id, plan_id=plan.id, status=OrderStatus.REQUESTED,
         purpose=scenario.purpose, sector=scenario.sector, territory=scenario.territory,
         expected_users=scenario.expected_users, scenario_description=scenario.description, terms_accepted_at=now,
-        amount=plan.amount, currency=plan.currency, idempotency_key=key, decision_message="",
-        renews_order_id=renews.id if renews else None,
+        amount=plan.amount, currency=plan.currency, fee_bps=fee_rate(product.organization),
+        idempotency_key=key, decision_message="", renews_order_id=renews.id if renews else None,
     )
     try:
         with session.begin_nested():  # a racing request with the same key inserts first: answer with its order
@@ -229,7 +230,7 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         return earlier, False
     record(session, actor_id=user.id, action="order.request", subject_type="order", subject_id=order.id,
            payload={"product_id": product.id, "plan_id": plan.id, "amount": order.amount,
-                    "currency": str(order.currency), "scenario": scenario.to_dict(),
+                    "currency": str(order.currency), "fee_bps": order.fee_bps, "scenario": scenario.to_dict(),
                     "renews_order_id": order.renews_order_id})
     if needs_seller:
         move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)

@@ -32,9 +32,11 @@ from marketplace.accounts.services import organization_for_member
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.i18n import babel_locale, current_timezone, money
+from marketplace.ledger.fees import fee_rate, percent
 from marketplace.licensing import services as licences
 from marketplace.licensing.certificates import scenario_in_words
 from marketplace.listings.view_helpers import acting_user
+from marketplace.orders import finance
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.orders.seller_forms import DecisionForm, RefundForm
@@ -172,7 +174,8 @@ def render_sales(org: Organization, *, forms: dict | None = None, status: int = 
         "sales/dashboard.html", org=org, revenue=orders.revenue_by_currency(session, org.id),
         active_licences=licences.active_licence_count(session, org.id),
         waiting=orders.waiting_request_count(session, org.id), recent=recent, recent_limit=RECENT_ORDERS,
-        revenue_charts=revenue_charts(org.id),
+        revenue_charts=revenue_charts(org.id), balances=finance.balances(session, user, org),
+        fee=percent(fee_rate(org)),
         forms=forms or {}, blank=RefundForm(formdata=None), error=error,
     ), status
 

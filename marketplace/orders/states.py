@@ -4,7 +4,7 @@ requested -> (awaiting_approval -> approved | declined) -> awaiting_payment -> p
 from requested or approved straight to fulfilled (it skips payment, never the scenario). The buyer may cancel
 before paying; the system expires a request the seller never answered and an order whose payment never came; the
 seller or a platform admin refunds a fulfilled order (or the system, when the payment provider reports a refund made
-there), which revokes its licence.
+there or a dispute lost), which revokes its licence.
 """
 from __future__ import annotations
 
@@ -89,9 +89,6 @@ OPEN_ORDER_STATES = frozenset({
     OrderStatus.REQUESTED, OrderStatus.AWAITING_APPROVAL, OrderStatus.APPROVED, OrderStatus.AWAITING_PAYMENT,
     OrderStatus.PAID,
 })
-
-# Orders whose money the seller has (what revenue counts).
-REVENUE_STATES = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
 
 # How an order maps onto its row and audit events: decisions stamp ``decided_at``, a move into a final state
 # ``closed_at``; every event names the order's product and plan.

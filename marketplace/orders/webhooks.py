@@ -7,7 +7,8 @@ its twin, which the unique (provider, event_id) constraint stops) answers 200 "d
 an event arriving out of order (an expiry after the payment) is recorded as ignored. Money that pays no order (a
 closed order, a wrong amount, a second payment) becomes a payment anomaly for an admin to refund; a refund made in
 the Stripe Dashboard (``charge.refunded``) refunds the order and revokes its licence; a dispute
-(``charge.dispute.created``) flags the order. Every verified event gets a
+(``charge.dispute.created``) flags the order and holds its money from the seller, and its close
+(``charge.dispute.closed``, won or lost) releases or reverses it in the ledger. Every verified event gets a
 2xx, since Stripe retries anything else; only an unexpected failure answers 500 so that Stripe tries again.
 
 Blueprint is CSRF-exempt (the signature is the authentication), registered in ``marketplace.web.views``.
@@ -47,6 +48,7 @@ from marketplace.orders.refunds import (
     flag_dispute,
     record_partial_refund,
     record_provider_refund,
+    settle_dispute,
 )
 from marketplace.orders.states import OrderStatus
 from marketplace.payments.stripe_provider import (
@@ -67,6 +69,7 @@ FAILED_EVENT = "checkout.session.async_payment_failed"
 CHECKOUT_EVENTS = PAID_EVENTS | {EXPIRED_EVENT, FAILED_EVENT}
 REFUNDED_EVENT = "charge.refunded"
 DISPUTE_EVENT = "charge.dispute.created"
+DISPUTE_CLOSED_EVENT = "charge.dispute.closed"
 # Orders that can no longer be paid: money arriving for one is given back.
 CLOSED_STATES = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.DECLINED, OrderStatus.REFUNDED})
 MAX_OUTCOME = 200
@@ -166,6 +169,8 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
         return _apply_refund(session, event.charge, order)
     if event.type == DISPUTE_EVENT and event.dispute is not None:
         return _apply_dispute(session, event.dispute, order)
+    if event.type == DISPUTE_CLOSED_EVENT and event.dispute is not None:
+        return _apply_dispute_closed(session, event.dispute, order)
     return f"ignored: {event.type} is not handled"
 
 
@@ -258,3 +263,11 @@ def _apply_dispute(session: Session, dispute: DisputeSnapshot, order: Order | No
     if not flag_dispute(session, order, dispute.id, dispute.reason):
         return f"ignored: dispute {dispute.id} is already recorded"
     return f"disputed: {dispute.reason or 'no reason given'}"
+
+
+def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Order | None) -> str:
+    if order is None:
+        return f"ignored: no order paid with {dispute.payment_intent}"
+    if not settle_dispute(session, order, dispute.id, dispute.status):
+        return f"ignored: dispute {dispute.id} is not the order's open dispute"
+    return f"dispute closed: {dispute.status or 'no status given'}"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Membership, User
 from marketplace.demo_catalog import ACCOUNTS
 from marketplace.extensions import db
+from marketplace.ledger.models import LedgerTransaction
 from marketplace.orders.models import Order
 from tests.functional.conftest import log_in
 
@@ -34,6 +35,8 @@ def sales(demo_server) -> dict:
         first_of_month = now.replace(day=15, hour=12, minute=0, second=0, microsecond=0)
         paid = (first_of_month - timedelta(days=60)).replace(day=15)
         order.paid_at = order.created_at = paid
+        for entry in session.scalars(select(LedgerTransaction).where(LedgerTransaction.order_id == order.id)):
+            entry.occurred_at = paid  # the chart reads the ledger: its sale moves with the order
         owner = session.scalars(select(User).join(Membership, Membership.user_id == User.id)
                                 .where(Membership.organization_id == order.seller_organization_id)
                                 .order_by(Membership.id)).first()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from marketplace.db import utcnow
+from marketplace.ledger.models import LedgerTransaction
 from tests.licensing import test_seller_views
 from tests.licensing.test_seller_views import SELLER_ORG, buy, text
 
@@ -19,6 +22,8 @@ def test_revenue_is_charted_per_month_and_currency(session, client, auth, seller
     research = buy(session, buyer, buyer_org, plans["Research licence"])  # HK$1,200.00, this month
     earlier = buy(session, buyer, buyer_org, plans["Exclusive"])  # HK$5,000.00, paid three months ago
     earlier.paid_at = utcnow() - timedelta(days=95)
+    sale = session.scalar(select(LedgerTransaction).where(LedgerTransaction.order_id == earlier.id))
+    sale.occurred_at = earlier.paid_at  # as if it had been paid then
     buy(session, buyer, buyer_org, usd_plan)  # US$250.00
     session.commit()
     auth.login(seller.email)

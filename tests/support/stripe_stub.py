@@ -197,6 +197,13 @@ class StripeStub:
             }
             return copy.deepcopy(dispute)
 
+    def close_dispute(self, dispute_id: str, status: str) -> dict:
+        """The bank decides the dispute ("won", "lost", "warning_closed"); the dispute (``charge.dispute.closed``)."""
+        with self._lock:
+            dispute = self._object(self.disputes, dispute_id, "dispute")
+            dispute["status"] = status
+            return copy.deepcopy(dispute)
+
     def charge(self, charge_id: str) -> dict:
         with self._lock:
             return copy.deepcopy(self._object(self.charges, charge_id, "charge"))

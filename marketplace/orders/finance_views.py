@@ -1,0 +1,157 @@
+"""Money pages, read from the ledger:
+
+- ``/seller/<org_slug>/statements/<YYYY-MM>``: the organization's balances (pending, available, held) and its
+  statement of the month per currency, with a month picker; ``/csv`` exports it, ``/print`` is the printable page;
+  ``/seller/<org_slug>/statements`` opens this month's. Members of the organization only (others 404); a month
+  that is not YYYY-MM is 404.
+- ``/admin/finance``: the platform's fee revenue per month and currency, money held for disputes, open payment
+  anomalies, paid orders without their sale in the ledger, and each seller's fee rate, set here (platform admins
+  only, audited).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from marketplace.accounts.access import Permission, require
+from marketplace.accounts.models import Organization
+from marketplace.errors import DomainError, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.i18n import current_timezone
+from marketplace.ledger.fees import default_fee_bps, percent, set_fee_override
+from marketplace.ledger.models import TransactionKind
+from marketplace.ledger.statements import next_month, parse_month, previous_month
+from marketplace.listings.view_helpers import acting_user
+from marketplace.orders import finance
+from marketplace.orders.seller_views import _organization
+
+bp = Blueprint("finance", __name__)
+
+STATEMENTS = "/seller/<org_slug>/statements"
+
+
+def line_kinds() -> dict[TransactionKind, str]:
+    return {TransactionKind.SALE: _("Sale"), TransactionKind.REFUND: _("Refund"),
+            TransactionKind.DISPUTE_HOLD: _("Dispute opened: money held"),
+            TransactionKind.DISPUTE_WON: _("Dispute won: money released"),
+            TransactionKind.DISPUTE_LOST: _("Dispute lost: payment taken back"),
+            TransactionKind.RELEASE: _("Released")}
+
+
+def _month(text: str) -> date:
+    try:
+        return parse_month(text)
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def _this_month() -> date:
+    now = datetime.now(ZoneInfo(current_timezone()))
+    return date(now.year, now.month, 1)
+
+
+@bp.get(STATEMENTS)
+@login_required
+def statements_now(org_slug: str):
+    org = _organization(org_slug)
+    picked = request.args.get("month")
+    month = _month(picked) if picked is not None else _this_month()
+    return redirect(url_for(".statement", org_slug=org.slug, month=f"{month:%Y-%m}"))
+
+
+def _statement(org_slug: str, month_text: str):
+    org = _organization(org_slug)
+    month = _month(month_text)
+    found, named, fee_bps = finance.statement(db.session, acting_user(), org, month, ZoneInfo(current_timezone()))
+    return org, month, found, named, fee_bps
+
+
+@bp.get(f"{STATEMENTS}/<month>")
+@login_required
+def statement(org_slug: str, month: str):
+    org, first, found, named, fee_bps = _statement(org_slug, month)
+    return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
+                           fee=percent(fee_bps), kinds=line_kinds(), balances=finance.balances(
+                               db.session, acting_user(), org),
+                           previous=f"{previous_month(first):%Y-%m}", next=f"{next_month(first):%Y-%m}",
+                           printable=False)
+
+
+@bp.get(f"{STATEMENTS}/<month>/print")
+@login_required
+def statement_print(org_slug: str, month: str):
+    org, first, found, named, fee_bps = _statement(org_slug, month)
+    return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
+                           fee=percent(fee_bps), kinds=line_kinds(), balances=None, printable=True)
+
+
+@bp.get(f"{STATEMENTS}/<month>/csv")
+@login_required
+def statement_csv(org_slug: str, month: str):
+    org, first, found, named, _fee = _statement(org_slug, month)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["currency", "date", "kind", "order", "product", "gross", "fee", "net", "held"])
+    for sheet in found:
+        writer.writerow([sheet.currency, f"{first:%Y-%m-%d}", "opening_balance", "", "", "", "", sheet.opening, ""])
+        for line in sheet.lines:
+            order = named.get(line.order_id)
+            writer.writerow([sheet.currency, line.occurred_at.isoformat(), line.kind.value,
+                             order.number if order else "", _csv_safe(order.product.slug) if order else "",
+                             line.gross, line.fee, line.net, line.held])
+        writer.writerow([sheet.currency, f"{next_month(first):%Y-%m-%d}", "closing_balance", "", "", "", "",
+                         sheet.closing, ""])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="statement-{org.slug}-{first:%Y-%m}.csv"'})
+
+
+def _csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+# ---------------------------------------------------------------- the platform admin's finance page
+
+
+def render_finance(*, status: int = 200, error: str | None = None, typed: dict | None = None):
+    session, user = db.session, acting_user()
+    zone = ZoneInfo(current_timezone())
+    money = finance.platform_finance(session, user, zone)
+    sellers = list(session.scalars(select(Organization).order_by(Organization.name)))
+    return render_template("admin/finance.html", finance=money, sellers=sellers, default_fee=default_fee_bps(),
+                           percent=percent, error=error, typed=typed or {}), status
+
+
+@bp.get("/admin/finance")
+@login_required
+def platform():
+    return render_finance()
+
+
+@bp.post("/admin/finance/fees/<int:organization_id>")
+@login_required
+def set_fee(organization_id: int):
+    require(acting_user(), Permission.ADMIN)  # before anything is looked up
+    org = db.session.get(Organization, organization_id)
+    if org is None:
+        abort(404)
+    raw = (request.form.get("fee_bps") or "").strip()
+    try:
+        if raw and not raw.isdigit():
+            raise ValidationFailed(_("The fee must be a whole number of basis points from 0 to 10000."),
+                                   {"fee_bps": [_("Enter a whole number from 0 to 10000, or leave it empty.")]})
+        set_fee_override(db.session, acting_user(), org, int(raw) if raw else None)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (401, 403):
+            raise
+        return render_finance(status=exc.status, error=exc.message, typed={org.id: raw[:20]})
+    flash(_("Fee of %(name)s saved.", name=org.name), "success")
+    return redirect(url_for(".platform"))
