@@ -12,7 +12,7 @@ from marketplace.ledger.models import AccountKind, LedgerTransaction, Transactio
 from marketplace.licensing.certificates import certificate_document, verify_document
 from marketplace.licensing.models import Voucher
 from marketplace.licensing.vouchers import voucher_document
-from marketplace.orders.refunds import record_partial_refund
+from marketplace.orders.refunds import flag_dispute, record_partial_refund, settle_dispute
 from tests import factories
 from tests.licensing import test_certificates as shared
 from tests.licensing.test_seller_views import buy, request_plan
@@ -189,3 +189,22 @@ def test_the_voucher_page_speaks_each_chinese_locale(client, auth, session, buye
         assert word in html, word
     for english in ("Transaction voucher", "Platform fee", "Seller's net", "Settled.", "Declared scenario"):
         assert english not in html, english
+
+
+def test_a_disputed_then_lost_order_keeps_its_voucher_and_says_what_happened(client, auth, session, buyer, seller,
+                                                                            paid, voucher, jwks):
+    issued = copy.deepcopy(voucher_document(voucher))
+    api = factories.TokenClient(client, factories.api_token(session, seller))
+    flag_dispute(session, paid, "dp_voucher", "fraudulent")
+    session.commit()
+    auth.login(buyer.email)
+    assert "Disputed: the buyer" in client.get(f"/vouchers/{voucher.number}").get_data(
+        as_text=True)
+    assert api.get(f"/api/v1/vouchers/{voucher.number}").get_json()["disputed"] is True
+    settle_dispute(session, paid, "dp_voucher", "lost")
+    session.commit()
+    html = client.get(f"/vouchers/{voucher.number}").get_data(as_text=True)
+    assert "Reversed: the buyer" in html and "upheld a dispute" in html
+    body = api.get(f"/api/v1/vouchers/{voucher.number}").get_json()
+    assert (body["disputed"], body["dispute_lost"]) == (False, True) and body["document"] == issued
+    assert verify_document(issued, jwks).valid
