@@ -107,4 +107,7 @@ def test_a_paid_order_missing_from_the_ledger_needs_attention(client, auth, sess
 
     assert backfill(session) == 1
     session.commit()
+    voucher = session.scalars(select(Voucher).where(Voucher.order_id == order.id)).one()  # issued late, once
+    assert voucher.statement["amount"] == order.amount and backfill(session) == 1
+    assert session.scalars(select(Voucher).where(Voucher.order_id == order.id)).all() == [voucher]
     assert "Every paid order has its sale in the ledger." in text(client.get("/admin/finance"))
