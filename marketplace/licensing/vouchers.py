@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
+from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
 from marketplace.ledger.services import order_balances
@@ -57,7 +58,7 @@ def _sale_amounts(sale: LedgerTransaction) -> tuple[int, int, int]:
 
 def build_voucher_statement(number: str, licence: Licence, sale: LedgerTransaction) -> dict:
     """What the voucher states: the licence certificate's parties, product, version and scenario, and the sale's
-    money and time."""
+    money and time. Only strings, integers and null, like a certificate's statement."""
     cert = licence.statement
     gross, fee, net = _sale_amounts(sale)
     version = cert["versions"][0] if cert["versions"] else {"number": None, "label": ""}
@@ -67,7 +68,7 @@ def build_voucher_statement(number: str, licence: Licence, sale: LedgerTransacti
         "version": VOUCHER_VERSION,
         "number": number,
         "url": voucher_url(number, base),
-        "issued_at": iso_utc(sale.occurred_at),
+        "issued_at": iso_utc(utcnow()),  # when signed: later than the settlement for a voucher issued by backfill
         "issuer": cert["issuer"],
         "seller": cert["licensor"],
         "buyer": cert["licensee"],
