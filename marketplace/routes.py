@@ -36,6 +36,8 @@ def init_pages(app: Flask) -> None:
     csrf.exempt(ckan_bp)
     from marketplace.licensing.certificate_views import bp as certificates_bp
     app.register_blueprint(certificates_bp)
+    from marketplace.licensing.voucher_views import bp as vouchers_bp
+    app.register_blueprint(vouchers_bp)
     from marketplace.licensing.views import bp as licensing_bp
     app.register_blueprint(licensing_bp)
     from marketplace.orders.views import bp as orders_bp

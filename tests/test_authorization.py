@@ -38,6 +38,7 @@ from marketplace.notifications.services import notify_organization
 from marketplace.orders import services as orders
 from marketplace.orders.anomalies import record_anomaly
 from marketplace.orders.models import AnomalyKind
+from marketplace.payments import SimulatedPayments
 from marketplace.review import services as review
 from tests import factories
 
@@ -250,6 +251,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("certificates.show", "GET"): EVERYONE,
     ("certificates.download", "GET"): EVERYONE,
     ("certificates.policy", "GET"): EVERYONE,
+    ("licensing_api.get_voucher", "GET"): ORDER_PARTIES,
+    ("vouchers.show", "GET"): ORDER_PARTIES,
+    ("vouchers.download", "GET"): ORDER_PARTIES,
     ("certificates.verify", "GET"): EVERYONE,
     ("certificates.verify", "POST"): EVERYONE,
     # Proven by its signature, never by a user; 404 while Stripe is not the configured provider (as in tests).
@@ -420,7 +424,8 @@ def build_world(session, storage) -> tuple[World, dict]:
 
     # A listed product with a free plan, licensed by the buyer; then a draft version 2 to edit.
     listed = factories.listed_product(session, storage, seller, reviewer, title="Listed roads",
-                                      plans=[{"name": "Open", "kind": "free", "amount": 0, "duration_days": None}])
+                                      plans=[{"name": "Open", "kind": "free", "amount": 0, "duration_days": None},
+                                             {"name": "Paid", "kind": "one_time", "amount": 10000}])
     listed_version = listed.listed_version
     free_plan = next(p for p in listed_version.plans if p.kind == "free")
     order = orders.request_licence(session, buyer, orders.LicenceRequest(
@@ -428,6 +433,15 @@ def build_world(session, storage) -> tuple[World, dict]:
         scenario={"purpose": "research", "sector": "academia", "territory": "hong_kong", "expected_users": 2,
                   "description": "A study of the authorization table."}))
     assert order.licence is not None
+    # A paid order of the same buyer, settled: its transaction voucher.
+    paid = orders.request_licence(session, buyer, orders.LicenceRequest(
+        plan_id=next(p for p in listed_version.plans if p.name == "Paid").id, organization_id=buyer_org.id,
+        accept_terms=True, idempotency_key="authz-2",
+        scenario={"purpose": "research", "sector": "academia", "territory": "hong_kong", "expected_users": 2,
+                  "description": "A study of the authorization table."}))
+    orders.start_checkout(session, buyer, paid, SimulatedPayments(), success_url="/", cancel_url="/")
+    orders.pay_with_test_card(session, buyer, paid, "4242424242424242")
+    assert paid.voucher is not None
     draft = listings.new_version(session, seller, listed, "2.0", "A draft to edit.")
 
     # Another product waiting in the review queue.
@@ -470,7 +484,7 @@ def build_world(session, storage) -> tuple[World, dict]:
             "token_id": token.id, "token": "no-such-invitation-token", "name": "package_list",
             "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
             "failed_id": failed.id, "month": "2026-01", "organization_id": seller_org.id,
-            "endpoint_id": hook.endpoint.id, "delivery_id": delivery.id,
+            "endpoint_id": hook.endpoint.id, "delivery_id": delivery.id, "voucher_number": paid.voucher.number,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_deliverable_uuid": deliverable.uuid,
                "listed_plan_id": free_plan.id,

@@ -178,7 +178,7 @@ def _refund(user: User, obj: Any, session: Session) -> DomainError | None:
 
 
 # What refusals call the objects of a trade, in the reader's words.
-_NOUNS = {"order": _l("order"), "licence": _l("licence")}
+_NOUNS = {"order": _l("order"), "licence": _l("licence"), "voucher": _l("transaction voucher")}
 
 
 def _noun(obj: Any) -> str:

@@ -13,16 +13,19 @@ from marketplace.accounts.auth import require_api_user
 from marketplace.errors import DomainError, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing import services as licences
-from marketplace.licensing.schemas import IssuedLicenceSchema, VerificationSchema
+from marketplace.licensing.schemas import IssuedLicenceSchema, VerificationSchema, VoucherSchema
+from marketplace.licensing.vouchers import voucher_document, voucher_for, voucher_since
 
 blp = Blueprint("licensing_api", __name__, description="Licences held and granted, and certificate checks")
 
 PUBLIC_ENDPOINTS = {"licensing_api.verify_certificate"}  # anyone may check a certificate
-# What certificates.check_certificate reads as a certificate document (anything else is 400).
+# What certificates.check_certificate reads as a signed document (anything else is 400).
 CERTIFICATE_DOCUMENT = {
-    "type": "object", "required": ["certificate", "signature"], "additionalProperties": False,
+    "type": "object", "required": ["signature"], "additionalProperties": False, "minProperties": 2,
+    "maxProperties": 2,
     "properties": {
-        "certificate": {"type": "object", "description": "The signed statement."},
+        "certificate": {"type": "object", "description": "The signed statement of a licence certificate."},
+        "voucher": {"type": "object", "description": "The signed statement of a transaction voucher."},
         "signature": {"type": "object", "required": ["alg", "kid", "value"], "additionalProperties": False,
                       "properties": {"alg": {"type": "string"}, "kid": {"type": "string"},
                                      "value": {"type": "string"}}},
@@ -40,6 +43,8 @@ def _identify_first():
     args = request.view_args or {}
     if "licence_id" in args:
         licences.licence_for(db.session, user, args["licence_id"])
+    if "voucher_number" in args:
+        voucher_for(db.session, user, args["voucher_number"])
 
 
 # ``GET /licences`` is the catalog of licences a source may cite (accounts.api); held licences are listed here.
@@ -57,10 +62,22 @@ def get_licence(licence_id):
     return licences.licence_for(db.session, require_api_user(), licence_id)
 
 
+@blp.route("/vouchers/<voucher_number>")
+@blp.response(200, VoucherSchema)
+def get_voucher(voucher_number):
+    """The transaction voucher of a settled order, for members of its buyer or seller organization (404 to anyone
+    else): the signed document, and the refunds and disputes of its payment since."""
+    voucher = voucher_for(db.session, require_api_user(), voucher_number)
+    since = voucher_since(db.session, voucher)
+    return {"number": voucher.number, "document": voucher_document(voucher), "refunded": since.refunded,
+            "disputed": since.disputed, "dispute_lost": since.dispute_lost}
+
+
 @blp.route("/certificates/verify", methods=["POST"])
 @blp.response(200, VerificationSchema)
 @blp.doc(security=[], requestBody={"required": True, "description": "A certificate document as downloaded from "
-                                   "/certificates/<serial>.json", "content": {"application/json": {
+                                   "/certificates/<serial>.json, or a voucher from /vouchers/<number>.json (its "
+                                   "field \"voucher\" in place of \"certificate\")", "content": {"application/json": {
                                        "schema": CERTIFICATE_DOCUMENT}}})
 def verify_certificate():
     """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
@@ -74,8 +91,11 @@ def verify_certificate():
     raw = request.get_data(cache=True)
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge(_("The body is larger than any certificate."))
-    result, licence = check_certificate(db.session, raw)
+    result, record = check_certificate(db.session, raw)
     if result.malformed:
         raise DomainError(result.reason)
-    return {"valid": result.valid, "reason": result.reason, "serial": result.serial,
-            "status": current_status(licence).value if licence else None}
+    if result.kind == "voucher":
+        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
+                "status": None}
+    return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
+            "status": current_status(record).value if record else None}

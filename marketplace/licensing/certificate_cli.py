@@ -48,8 +48,8 @@ def load_keys(source: str) -> dict:
               help="The JWKS to verify against: a file or a URL. Default: this marketplace's published keys.")
 @with_appcontext
 def verify_command(file: str, keys_source: str | None) -> None:
-    """Verify a licence certificate (the JSON download) against the marketplace's public keys, offline: its
-    signature, and that a retired key signed it before its retirement."""
+    """Verify a licence certificate or a transaction voucher (the JSON download) against the marketplace's public
+    keys, offline: its signature, and that a retired key signed it before its retirement."""
     source = keys_source or base_url() + KEYS_PATH
     jwks = load_keys(source)
     try:
@@ -62,8 +62,8 @@ def verify_command(file: str, keys_source: str | None) -> None:
     result = verify_document(raw, jwks)
     if result.valid:
         click.echo(f"VALID: {result.serial or '(no serial)'}: {result.reason}")
-        click.echo("Offline, this checks the signature only; the marketplace's /certificates/verify page also "
-                   "compares the certificate with the licence on record.")
+        click.echo(f"Offline, this checks the signature only; the marketplace's /certificates/verify page also "
+                   f"compares the {result.kind} with the one on record.")
         return
     click.echo(f"NOT VALID{f': {result.serial}' if result.serial else ''}: {result.reason}", err=True)
     sys.exit(1)

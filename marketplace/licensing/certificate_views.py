@@ -37,7 +37,7 @@ from marketplace.licensing.certificates import (
     statement_in_words,
     terms_in_words,
 )
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.services import status_reason_in_words
 from marketplace.signing.services import published_jwks
 
@@ -137,17 +137,19 @@ def _read_upload(form: VerifyForm) -> bytes | None:
 @bp.route("/certificates/verify", methods=["GET", "POST"])
 def verify():
     form = VerifyForm()
-    result = licence = None
+    result = record = None
     if form.validate_on_submit():
         try:
             raw = _read_upload(form) or (form.document.data or "").strip()
         except UploadTooLarge as exc:
             form.upload.errors, raw = [exc.message], None
         if raw:
-            result, licence = check_certificate(db.session, raw)
+            result, record = check_certificate(db.session, raw)
         elif not form.upload.errors:
             form.document.errors = [_("Paste the certificate JSON or choose its file.")]
     failed = form.is_submitted() and result is None
+    licence = record if isinstance(record, Licence) else None
     return render_template("certificates/verify.html", form=form, result=result, licence=licence,
+                           voucher=record if isinstance(record, Voucher) else None,
                            licence_status=current_status(licence) if licence else None,
                            keys_url=url_for(".keys")), 422 if failed else 200

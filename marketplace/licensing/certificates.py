@@ -34,7 +34,7 @@ from marketplace.accounts.models import Organization
 from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.scenario import Purpose, Sector
 from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
@@ -57,6 +57,11 @@ from marketplace.signing.services import current_signer, known_keys
 
 STATEMENT_TYPE = "DataLicenceCertificate"
 STATEMENT_VERSION = 1
+VOUCHER_TYPE = "TransactionVoucher"
+VOUCHER_VERSION = 1
+# A signed document names what it holds twice: its outer field, and the ``type`` inside the signed statement. Both
+# must agree, so a voucher never passes for a certificate nor the reverse.
+DOCUMENT_KINDS = {"certificate": (STATEMENT_TYPE, STATEMENT_VERSION), "voucher": (VOUCHER_TYPE, VOUCHER_VERSION)}
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
@@ -217,6 +222,7 @@ class Verification:
     serial: str | None = None
     kid: str | None = None
     malformed: bool = False
+    kind: str = "certificate"  # a DOCUMENT_KINDS name: "certificate" or "voucher"
     # What was checked, for comparing a valid document with the licence on record.
     document: dict | None = field(default=None, repr=False, compare=False)
 
@@ -244,14 +250,28 @@ def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -
     return Verification(False, reason, serial, kid, malformed=True)
 
 
-def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | None]:
-    """Verify a certificate document online: its signature against this marketplace's keys (a retired key only
-    for what it signed before its retirement), then against the licence on record. Not valid when no licence with
-    its serial was issued here, or when that licence's certificate differs from the document (a key that leaked
-    could sign any statement, but not change what this marketplace recorded). The licence when valid."""
+def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | Voucher | None]:
+    """Verify a signed document (a licence certificate or a transaction voucher) online: its signature against this
+    marketplace's keys (a retired key only for what it signed before its retirement), then against the record. Not
+    valid when no licence (voucher) with its serial (number) was issued here, or when the one on record differs
+    from the document (a key that leaked could sign any statement, but not change what this marketplace recorded).
+    The licence or voucher when valid."""
     result = verify_document(raw, known_keys(session, current_app))
     if not result.valid:
         return result, None
+    if result.kind == "voucher":
+        record = session.scalar(select(Voucher).where(Voucher.number == result.serial)) \
+            if result.serial and len(result.serial) <= 40 else None
+        if record is None:
+            return replace(result, valid=False, reason=_("No voucher with this number was issued here: the voucher "
+                                                         "is signed, but this marketplace never issued it.")), None
+        issued = {"voucher": record.statement, "signature": {"alg": ALGORITHM, "kid": record.key_id,
+                                                             "value": record.signature}}
+        if canonical_bytes(result.document) != canonical_bytes(issued):
+            return replace(result, valid=False, reason=_("The voucher does not match the voucher issued under this "
+                                                         "number: its content or signature differs from the "
+                                                         "voucher on record.")), None
+        return replace(result, reason=_("%(reason)s It matches the voucher on record.", reason=result.reason)), record
     licence = session.scalar(select(Licence).where(Licence.serial == result.serial)) \
         if result.serial and len(result.serial) <= 40 else None
     if licence is None:
@@ -281,13 +301,17 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
             document = parse_document(document)
         except (ValueError, RecursionError) as exc:
             return _malformed(_("The document is not valid JSON: %(problem)s", problem=exc))
-    if not isinstance(document, dict) or set(document) != {"certificate", "signature"}:
-        return _malformed(_('A certificate document is a JSON object with exactly two fields, "certificate" and '
-                            '"signature".'))
-    statement, signature = document["certificate"], document["signature"]
+    kinds = set(document) - {"signature"} if isinstance(document, dict) else set()
+    if not isinstance(document, dict) or "signature" not in document or len(kinds) != 1 \
+            or not kinds <= set(DOCUMENT_KINDS):
+        return _malformed(_('A signed document is a JSON object with exactly two fields: "certificate" (or '
+                            '"voucher") and "signature".'))
+    kind = kinds.pop()
+    statement, signature = document[kind], document["signature"]
     if not isinstance(statement, dict):
-        return _malformed(_('"certificate" must be a JSON object.'))
-    serial = statement.get("serial") if isinstance(statement.get("serial"), str) else None
+        return _malformed(_('"%(field)s" must be a JSON object.', field=kind))
+    named = statement.get("number" if kind == "voucher" else "serial")
+    serial = named if isinstance(named, str) else None
     if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
             isinstance(v, str) for v in signature.values()):
         return _malformed(_('"signature" must be an object with the text fields "alg", "kid" and "value".'), serial)
@@ -310,16 +334,19 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     except InvalidSignature:
         return Verification(False, _("The signature does not match the certificate: it was changed after it was "
                                      "signed, or it was signed with another key."), serial, kid)
-    if statement.get("type") != STATEMENT_TYPE or statement.get("version") != STATEMENT_VERSION:
-        return Verification(False, _("The signed document is not a data licence certificate this verifier knows."),
-                            serial, kid)
+    if (statement.get("type"), statement.get("version")) != DOCUMENT_KINDS[kind]:
+        return Verification(False, _("The signed document is not a data licence certificate this verifier knows.")
+                            if kind == "certificate" else
+                            _("The signed document is not a transaction voucher this verifier knows."),
+                            serial, kid, kind=kind)
     late = published.signed_after_retirement(statement.get("issued_at"))
     if late:
         return Verification(False, _("Not trusted: the certificate was %(when)s. A retired key vouches only for what "
                                      "it signed before it was retired.", when=late), serial, kid)
     return Verification(True, _("The signature is valid: the certificate is exactly as issued, signed with key "
-                                "%(kid)s.", kid=kid), serial, kid,
-                        document={"certificate": statement, "signature": signature})
+                                "%(kid)s.", kid=kid) if kind == "certificate" else
+                        _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",
+                          kid=kid), serial, kid, kind=kind, document={kind: statement, "signature": signature})
 
 
 # ---------------------------------------------------------------- ODRL policy

@@ -60,3 +60,23 @@ class Licence(TimestampMixin, db.Model):
     def in_period(self, when: datetime | None = None) -> bool:
         when = when or utcnow()
         return self.valid_from <= when and (self.valid_until is None or when < self.valid_until)
+
+
+class Voucher(db.Model):
+    """The transaction voucher of a settled (paid) order: its parties, product, scenario and money as the ledger's
+    sale wrote them, signed with the platform's key like a licence certificate. One per order."""
+
+    __tablename__ = "vouchers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
+    buyer_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    seller_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The signed statement exactly as signed, its Ed25519 signature and the signing key's id.
+    statement: Mapped[dict] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(64))

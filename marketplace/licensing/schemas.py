@@ -49,5 +49,17 @@ class VerificationSchema(Schema):
 
     valid = fields.Boolean(required=True)
     reason = fields.String(required=True)
-    serial = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True, metadata={"description": "A certificate's serial or a voucher's number."})
+    kind = fields.String(metadata={"enum": ["certificate", "voucher"]})
     status = fields.String(allow_none=True, metadata={"description": "active, expired or revoked; null if unknown"})
+
+
+class VoucherSchema(Schema):
+    """A transaction voucher: the signed document as issued, and what happened to its money since."""
+
+    number = fields.String()
+    document = fields.Dict(metadata={"description": "The signed voucher: {\"voucher\": statement, \"signature\": "
+                                                    "{alg, kid, value}}, as /vouchers/<number>.json downloads it."})
+    refunded = fields.Integer(metadata={"description": "Minor units refunded to the buyer since settlement."})
+    disputed = fields.Boolean(metadata={"description": "A dispute of the payment is open."})
+    dispute_lost = fields.Boolean(metadata={"description": "A dispute reversed the payment."})

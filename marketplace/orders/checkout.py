@@ -16,6 +16,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
 from marketplace.i18n import N_, sentences
 from marketplace.licensing.services import downloads_paused
+from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.fulfilment import fulfil
@@ -98,7 +99,7 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
     order.payment_provider, order.payment_intent = provider, payment_reference
     order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
     record_sale(session, order)
-    fulfil(session, order)
+    issue_voucher(session, fulfil(session, order))
     return order
 
 

@@ -70,7 +70,8 @@ def init_ledger_cli(app: Flask) -> None:
 
     @ledger.command("backfill")
     def backfill() -> None:
-        """Write the ledger entries of paid, refunded and disputed orders that have none (idempotent)."""
+        """Write the ledger entries of paid, refunded and disputed orders that have none, and the transaction
+        vouchers of paid orders that have none (idempotent)."""
         from marketplace.orders.money import backfill as write_missing
 
         with unit_of_work() as session:

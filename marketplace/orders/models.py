@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organization, User
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.scenario import Purpose, Scenario, Sector
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
 from marketplace.listings.vocab import Currency, Territory
@@ -80,6 +80,8 @@ class Order(TimestampMixin, db.Model):
     licence: Mapped[Licence | None] = relationship(
         back_populates="order", foreign_keys="Licence.order_id", uselist=False
     )
+    # The transaction voucher of a settled order (none for a free one).
+    voucher: Mapped[Voucher | None] = relationship(foreign_keys="Voucher.order_id", uselist=False, viewonly=True)
 
     @property
     def scenario(self) -> Scenario:

@@ -6,17 +6,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.ledger import sales
+from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 
 
 def backfill(session: Session) -> int:
     """Write the ledger entries of orders paid before the ledger existed: each sale, its refund, its open
-    dispute (already written entries are kept: every entry is keyed). How many orders were looked at."""
+    dispute (already written entries are kept: every entry is keyed), and the sale's transaction voucher if the
+    order has none. How many orders were looked at."""
     paid = session.scalars(select(Order).where(Order.paid_at.is_not(None), Order.amount > 0).order_by(Order.id))
     count = 0
     for order in paid:
         record_sale(session, order)
+        if order.licence is not None:
+            issue_voucher(session, order.licence)
         if order.status == OrderStatus.REFUNDED:
             record_refund(session, order, order.amount, order.refund_reference)
         elif order.dispute_reference:

@@ -93,10 +93,13 @@ def test_the_admin_sees_fee_revenue_and_sets_a_sellers_fee(client, auth, session
 def test_a_paid_order_missing_from_the_ledger_needs_attention(client, auth, session, admin, buyer, buyer_org,
                                                               plans):
     from marketplace.ledger.models import LedgerTransaction
+    from marketplace.licensing.models import Voucher
 
     order = buy(session, buyer, buyer_org, plans["Exclusive"])
+    session.delete(session.scalars(select(Voucher).where(Voucher.order_id == order.id)).one())
+    session.flush()
     for txn in session.scalars(select(LedgerTransaction).where(LedgerTransaction.order_id == order.id)):
-        session.delete(txn)  # as an order paid before the ledger existed
+        session.delete(txn)  # as an order paid before the ledger (and its vouchers) existed
     session.commit()
     auth.login(admin.email)
     assert order.number in text(client.get("/admin/finance"))
@@ -104,4 +107,7 @@ def test_a_paid_order_missing_from_the_ledger_needs_attention(client, auth, sess
 
     assert backfill(session) == 1
     session.commit()
+    voucher = session.scalars(select(Voucher).where(Voucher.order_id == order.id)).one()  # issued late, once
+    assert voucher.statement["amount"] == order.amount and backfill(session) == 1
+    assert session.scalars(select(Voucher).where(Voucher.order_id == order.id)).all() == [voucher]
     assert "Every paid order has its sale in the ledger." in text(client.get("/admin/finance"))

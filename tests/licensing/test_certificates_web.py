@@ -238,7 +238,8 @@ def test_api_verifies_a_certificate_and_reports_the_current_status(client, sessi
 def test_api_reports_an_invalid_certificate(client, licence, document):
     forged = with_change(document, ("certificate", "order", "amount"))
     body = client.post("/api/v1/certificates/verify", json=forged).get_json()
-    assert body == {"valid": False, "reason": body["reason"], "serial": licence.serial, "status": None}
+    assert body == {"valid": False, "reason": body["reason"], "serial": licence.serial, "kind": "certificate",
+                    "status": None}
     impostor = other_signer()
     document["signature"]["kid"] = impostor.key_id
     body = client.post("/api/v1/certificates/verify", json=document).get_json()

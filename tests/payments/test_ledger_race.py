@@ -2,12 +2,17 @@
 sale, the dispute's hold and a refund once each, on SQLite and (TEST_DB=postgresql) PostgreSQL."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerTransaction, TransactionKind
 from marketplace.ledger.services import unbalanced_transactions
+from marketplace.licensing.certificates import check_certificate
+from marketplace.licensing.models import Voucher
+from marketplace.licensing.vouchers import voucher_document
 from tests.payments.test_webhook_race import RACERS, _race, shop  # noqa: F401 - the racing app and its order
 from tests.support.stripe_stub import WEBHOOK_SECRET, event_payload, signed_event
 
@@ -36,6 +41,20 @@ def test_a_payment_delivered_many_times_at_once_writes_one_sale(shop):  # noqa: 
     kinds = ["checkout.session.completed", "checkout.session.async_payment_succeeded"]
     _deliver_each(app, [event_payload(kinds[n % 2], paid) for n in range(RACERS)])  # new ids, same payment
     assert _ledger(app, order_id) == {TransactionKind.SALE: 1}
+    _one_voucher(app, order_id)
+
+
+def _one_voucher(app, order_id) -> None:
+    """The order has exactly one voucher, and it is the voucher on record for its signed document."""
+    with app.app_context():
+        vouchers = db.session.scalars(select(Voucher).where(Voucher.order_id == order_id)).all()
+        assert len(vouchers) == 1
+        sale = db.session.scalars(select(LedgerTransaction).where(
+            LedgerTransaction.order_id == order_id, LedgerTransaction.kind == TransactionKind.SALE)).one()
+        assert vouchers[0].ledger_transaction_id == sale.id
+        result, record = check_certificate(db.session, json.dumps(voucher_document(vouchers[0])))
+        assert result.valid and record is vouchers[0]
+        db.session.remove()
 
 
 def test_a_dispute_and_a_partial_refund_told_many_times_at_once_are_written_once(shop, stripe_stub):  # noqa: F811
