@@ -121,8 +121,10 @@ def _parsed_json(raw: bytes):
     bodies), else None. Only called after the depth check, so the parser cannot recurse too deep."""
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # malformed: the endpoint's parser refuses it in its words
+    except ValueError:  # well-formed, but a number longer than Python converts (4,300 digits)
+        raise BadRequest("A number in the JSON body has more digits than any value accepted here.") from None
 
 
 def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None]) -> None:

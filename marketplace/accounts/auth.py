@@ -34,7 +34,7 @@ def load_user(user_id: str) -> User | None:
     """The active user a session cookie names ("42:3", from ``User.get_id``), if its session version is still
     the user's current one: log-out, a password change or a role change move the version on."""
     uid, _, version = user_id.partition(":")
-    if not (uid.isdigit() and version.isdigit()):
+    if not (uid.isascii() and uid.isdigit() and version.isascii() and version.isdigit()):
         return None  # cookies from before session versions, or forged junk
     user = db.session.get(User, int(uid))
     if user is None or not user.active or user.session_version != int(version):

@@ -3,6 +3,7 @@
 query per kind of object. The audit package knows no domain; this module, above them all, does."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ def matching_users(session: Session, text: str) -> Select | None:
 
 def find_product(session: Session, text: str) -> DataProduct | None:
     """A product by its slug or its number."""
-    if text.isdigit() and len(text) <= 10:
+    if re.fullmatch(r"[0-9]{1,10}", text):  # ASCII digits: int() refuses "²", which isdigit() takes
         found = session.get(DataProduct, int(text))
         if found is not None:
             return found

@@ -96,7 +96,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
         response = connection.getresponse()
         response.read(int(config["WEBHOOK_MAX_RESPONSE_BYTES"]))
         return Answer(response.status, elapsed())
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: a URL http.client refuses
         return Answer(None, elapsed(), f"{type(exc).__name__}: {exc}"[:1000])
     finally:
         connection.close()

@@ -18,8 +18,12 @@ class RefusedTarget(ValueError):
 
 
 def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address carried inside an IPv6 one (mapped ::ffff:a.b.c.d, 6to4 2002::/16, Teredo's client) is
+        # judged as itself: 2002:7f00:1:: leads to 127.0.0.1 through a 6to4 relay.
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is not None:
+            return _forbidden(embedded)
     return (address.is_loopback or address.is_private or address.is_link_local or address.is_multicast
             or address.is_reserved or address.is_unspecified or not address.is_global)
 
@@ -29,6 +33,10 @@ def parse_url(url: str) -> tuple[str, str, int]:
     host, or with credentials in it."""
     if len(url) > MAX_URL:
         raise RefusedTarget(_("The URL is too long (at most %(max)d characters).", max=MAX_URL))
+    if not url.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise RefusedTarget(_("The URL may hold no spaces, control characters or letters outside ASCII: "
+                              "percent-encode them (a space as %20), and write an international host name "
+                              "in its xn-- form."))
     try:
         parts = urlsplit(url)
         port = parts.port

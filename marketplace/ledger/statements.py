@@ -27,8 +27,8 @@ from marketplace.ledger.models import (
     TransactionKind,
 )
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-FIRST_YEAR, LAST_YEAR = 2000, 9999
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits only: "９９９９" is no month
+FIRST_YEAR, LAST_YEAR = 2000, 9998  # the statement of a month reads to the next month's first day
 
 
 def parse_month(text: str) -> date:
@@ -45,6 +45,13 @@ def next_month(month: date) -> date:
 
 def previous_month(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def neighbours(month: date) -> tuple[str | None, str | None]:
+    """The months before and after ``month`` as "YYYY-MM", None where there is no statement to go to."""
+    before, after = previous_month(month), next_month(month)
+    return (f"{before:%Y-%m}" if before.year >= FIRST_YEAR else None,
+            f"{after:%Y-%m}" if after.year <= LAST_YEAR else None)
 
 
 @dataclass

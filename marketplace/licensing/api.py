@@ -85,6 +85,7 @@ def verify_certificate():
     under its serial, and the licence's current status. A body that is not a certificate document is 400; one over
     512 KiB is 413."""
     from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
+    from marketplace.licensing.vouchers import voucher_since
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge(_("The body is larger than any certificate."))
@@ -94,8 +95,8 @@ def verify_certificate():
     result, record = check_certificate(db.session, raw)
     if result.malformed:
         raise DomainError(result.reason)
-    if result.kind == "voucher":
+    if result.kind == "voucher":  # its status: what happened to the money since it settled (refunds, disputes)
         return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
-                "status": None}
+                "status": voucher_since(db.session, record).code if record else None}
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
             "status": current_status(record).value if record else None}

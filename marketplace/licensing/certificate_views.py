@@ -39,6 +39,7 @@ from marketplace.licensing.certificates import (
 )
 from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.services import status_reason_in_words
+from marketplace.licensing.vouchers import voucher_since
 from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
@@ -151,5 +152,6 @@ def verify():
     licence = record if isinstance(record, Licence) else None
     return render_template("certificates/verify.html", form=form, result=result, licence=licence,
                            voucher=record if isinstance(record, Voucher) else None,
+                           voucher_since=voucher_since(db.session, record) if isinstance(record, Voucher) else None,
                            licence_status=current_status(licence) if licence else None,
                            keys_url=url_for(".keys")), 422 if failed else 200

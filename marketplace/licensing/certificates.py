@@ -319,21 +319,23 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     if signature["alg"] != ALGORITHM:
         return Verification(False, _("Unsupported signature algorithm %(alg)s: certificates are signed with "
                                      "%(expected)s (Ed25519).", alg=repr(signature["alg"]), expected=ALGORITHM),
-                            serial, kid)
+                            serial, kid, kind=kind)
     published = keys.get(kid)
     if published is None:
         return Verification(False, _("Unknown signing key %(kid)s: it is not among the marketplace's published "
-                                     "keys.", kid=repr(kid)), serial, kid)
+                                     "keys.", kid=repr(kid)), serial, kid, kind=kind)
     key = published.public_key
     try:
         value = b64url_decode(signature["value"])
     except (ValueError, binascii.Error):
-        return Verification(False, _("The signature value is not base64url text."), serial, kid)
+        return Verification(False, _("The signature value is not base64url text."), serial, kid, kind=kind)
     try:
         key.verify(value, canonical_bytes(statement))
     except InvalidSignature:
         return Verification(False, _("The signature does not match the certificate: it was changed after it was "
-                                     "signed, or it was signed with another key."), serial, kid)
+                                     "signed, or it was signed with another key.") if kind == "certificate" else
+                            _("The signature does not match the voucher: it was changed after it was signed, or it "
+                              "was signed with another key."), serial, kid, kind=kind)
     if (statement.get("type"), statement.get("version")) != DOCUMENT_KINDS[kind]:
         return Verification(False, _("The signed document is not a data licence certificate this verifier knows.")
                             if kind == "certificate" else
@@ -342,7 +344,7 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     late = published.signed_after_retirement(statement.get("issued_at"))
     if late:
         return Verification(False, _("Not trusted: the certificate was %(when)s. A retired key vouches only for what "
-                                     "it signed before it was retired.", when=late), serial, kid)
+                                     "it signed before it was retired.", when=late), serial, kid, kind=kind)
     return Verification(True, _("The signature is valid: the certificate is exactly as issued, signed with key "
                                 "%(kid)s.", kid=kid) if kind == "certificate" else
                         _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",

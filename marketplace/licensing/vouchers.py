@@ -120,6 +120,17 @@ class Since:
     dispute_lost: bool
 
     @property
+    def code(self) -> str:
+        """What happened since, as the API says it: settled, partly_refunded, refunded, disputed or reversed."""
+        if self.dispute_lost:
+            return "reversed"
+        if self.disputed:
+            return "disputed"
+        if self.refunded:
+            return "partly_refunded" if self.partly else "refunded"
+        return "settled"
+
+    @property
     def words(self):
         if self.dispute_lost:
             return _l("Reversed: the buyer's bank upheld a dispute and the payment was returned.")

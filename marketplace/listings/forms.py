@@ -340,7 +340,8 @@ class DictionaryForm(FlaskForm):
         """Map ``fields.<i>.<name>`` errors of the service back onto the form's rows."""
         for key, messages in (exc.errors or {}).items():
             parts = key.split(".")
-            if len(parts) == 3 and parts[0] == "fields" and parts[1].isdigit() and int(parts[1]) < len(positions):
+            if len(parts) == 3 and parts[0] == "fields" and parts[1].isascii() and parts[1].isdigit() \
+                    and int(parts[1]) < len(positions):
                 row = self.rows.entries[positions[int(parts[1])]].form
                 field = row._fields.get(parts[2])
                 if field is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from marketplace.extensions import db
 from marketplace.i18n import current_timezone
 from marketplace.ledger.fees import default_fee_bps, percent, set_fee_override
 from marketplace.ledger.models import TransactionKind
-from marketplace.ledger.statements import next_month, parse_month, previous_month
+from marketplace.ledger.statements import neighbours, next_month, parse_month
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders.seller_views import _organization
@@ -80,7 +81,7 @@ def statement(org_slug: str, month: str):
     return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
                            fee=percent(fee_bps), kinds=line_kinds(), balances=finance.balances(
                                db.session, acting_user(), org),
-                           previous=f"{previous_month(first):%Y-%m}", next=f"{next_month(first):%Y-%m}",
+                           previous=neighbours(first)[0], next=neighbours(first)[1],
                            printable=False)
 
 
@@ -144,7 +145,7 @@ def set_fee(organization_id: int):
         abort(404)
     raw = (request.form.get("fee_bps") or "").strip()
     try:
-        if raw and not raw.isdigit():
+        if raw and not re.fullmatch(r"[0-9]{1,6}", raw):  # ASCII digits: "²" and "١٢٣" are no fee
             raise ValidationFailed(_("The fee must be a whole number of basis points from 0 to 10000."),
                                    {"fee_bps": [_("Enter a whole number from 0 to 10000, or leave it empty.")]})
         set_fee_override(db.session, acting_user(), org, int(raw) if raw else None)
@@ -152,6 +153,6 @@ def set_fee(organization_id: int):
         db.session.rollback()
         if exc.status in (401, 403):
             raise
-        return render_finance(status=exc.status, error=exc.message, typed={org.id: raw[:20]})
+        return render_finance(status=exc.status, error=exc.message, typed={org.id: raw[:100]})
     flash(_("Fee of %(name)s saved.", name=org.name), "success")
     return redirect(url_for(".platform"))

@@ -82,7 +82,7 @@ class LicenceRequestForm(IdempotentForm):
     def organization(self) -> int:
         """The chosen organization's id; 0 (nobody's) for anything that is not a number."""
         raw = str(self.organization_id.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
     def scenario(self) -> dict:
         return {"purpose": self.purpose.data or "", "sector": self.sector.data or "",

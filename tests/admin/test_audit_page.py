@@ -160,6 +160,12 @@ def test_bad_filters_reshow_the_form_with_a_message(admin_client, licensed, quer
     assert admin_client.get(f"/admin/audit.csv?{query}").status_code == 400
 
 
+@pytest.mark.parametrize("named", ["²", "١٢", "٣"])  # digits to str.isdigit() that int() does not read
+def test_a_product_named_by_other_digits_is_looked_up_by_slug_never_an_error(admin_client, licensed, named):
+    response = admin_client.get(f"/admin/audit?product={named}")
+    assert response.status_code in (200, 400)
+
+
 def test_older_pages_keep_the_filters(admin_client, session, admin):
     for i in range(105):
         record(session, actor_id=admin.id, action="bulk.move", subject_type="thing", subject_id=i)

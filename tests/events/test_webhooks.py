@@ -161,6 +161,28 @@ def test_a_public_answer_is_accepted_and_other_schemes_are_not(app, monkeypatch)
             check_url(url, allow_private=False)
 
 
+@pytest.mark.parametrize("url", ["http://[2002:7f00:1::]/hook", "http://[2002:a00:1::]/",  # 6to4 of 127/8, 10/8
+                                 "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/"])  # Teredo, client 192.0.2.45
+def test_a_private_ipv4_address_inside_an_ipv6_one_is_refused(app, url):
+    with pytest.raises(RefusedTarget, match="private or reserved"):
+        check_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5099/a b", "http://127.0.0.1:5099/x\r\nX-Evil: 1",
+                                 "http://127.0.0.1:5099/\u00e9", "http://b\u00fccher.example/", "http://8.8.8.8/ x",
+                                 "http://127.0.0.1:5099/\x7f"])
+def test_a_url_with_spaces_controls_or_letters_outside_ascii_is_refused(app, url):
+    for allow_private in (True, False):
+        with pytest.raises(RefusedTarget, match="ASCII"):
+            check_url(url, allow_private=allow_private)
+
+
+def test_an_address_http_cannot_send_to_is_a_failed_attempt_not_an_error(app, receiver):
+    # An endpoint stored before URLs were checked for letters outside ASCII: its delivery fails and says why.
+    answer = deliveries.post(receiver.url + "/\u00e9", b"{}", {"Content-Type": "application/json"})
+    assert answer.status_code is None and answer.error.startswith("refused:") and "ASCII" in answer.error
+
+
 def test_a_name_that_turns_private_after_registration_is_refused_at_delivery(
         app, session, reviewer, buyer, buyer_org, offer, plans, monkeypatch):
     buy(session, buyer, buyer_org, plans["Open research"])

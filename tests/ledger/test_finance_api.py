@@ -24,7 +24,7 @@ def test_a_member_reads_balances_and_the_statement(api, sold):  # noqa: F811
 
 
 def test_a_bad_month_is_404_in_the_error_shape(api):
-    for month in ("2026-13", "1999-12", "june"):
+    for month in ("2026-13", "1999-12", "june", "9999-12", "９９９９-１２"):
         response = api.get(f"{ORG}/statements/{month}")
         assert response.status_code == 404 and response.get_json()["code"] == "not_found", month
 
@@ -50,3 +50,13 @@ def test_an_admin_sets_and_clears_a_sellers_fee(client, session, admin, seller_o
         refused = api.put(f"{ORG}/fee", json={"fee_bps": bad})
         assert refused.status_code == 422 and "fee_bps" in refused.get_json()["errors"], bad
     assert api.put("/api/v1/organizations/nobody/fee", json={"fee_bps": 1}).status_code == 404
+
+
+
+def test_a_number_too_long_to_read_is_a_bad_request_in_the_error_shape(client, session, admin, seller_org):
+    api = factories.TokenClient(client, factories.api_token(session, admin))
+    session.commit()
+    response = api.put(f"{ORG}/fee", data='{"fee_bps": 1' + "0" * 5000 + "}", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
+    assert "more digits" in response.get_json()["message"]
+    assert api.put(f"{ORG}/fee", json={"fee_bps": 10**30}).status_code == 422  # long, but a number: out of range

@@ -53,12 +53,21 @@ def test_the_statement_exports_as_csv_and_prints(client, auth, seller, sold):
     assert printed.status_code == 200 and "statement-print" in text(printed) and "Download CSV" not in text(printed)
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026-00", "1999-01", "12-2026", "2026-1", "x", "2026-12-01"])
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "1999-01", "12-2026", "2026-1", "x", "2026-12-01",
+                                   "9999-12", "９９９９-１２", "２０２６-０１", "0000-01"])
 def test_a_bad_month_is_not_found_never_an_error(client, auth, seller, month):
     auth.login(seller.email)
     for url in (f"{SELLER_ORG}/statements/{month}", f"{SELLER_ORG}/statements/{month}/csv",
-                f"{SELLER_ORG}/statements?month={month}"):
+                f"{SELLER_ORG}/statements/{month}/print", f"{SELLER_ORG}/statements?month={month}"):
         assert client.get(url).status_code == 404, url
+
+
+def test_the_first_and_last_months_link_to_no_month_beyond(client, auth, seller):
+    auth.login(seller.email)
+    first = text(client.get(f"{SELLER_ORG}/statements/2000-01"))
+    last = text(client.get(f"{SELLER_ORG}/statements/9998-12"))
+    assert "1999-12" not in first and "Previous month" not in first and "2000-02" in first
+    assert "9999-01" not in last and "Next month" not in last and "9998-11" in last
 
 
 def test_strangers_see_no_statement(client, auth, session, sold):
@@ -83,6 +92,9 @@ def test_the_admin_sees_fee_revenue_and_sets_a_sellers_fee(client, auth, session
     refused = client.post(f"/admin/finance/fees/{seller_org.id}", data={"fee_bps": "12.5"})
     assert refused.status_code == 422 and 'value="12.5"' in refused.get_data(as_text=True)
     assert client.post(f"/admin/finance/fees/{seller_org.id}", data={"fee_bps": "10001"}).status_code == 422
+    for odd in ("²", "١٢٣", "０", "9" * 5000, "-1", "1e3"):  # digits int() refuses, other scripts', too long
+        refused = client.post(f"/admin/finance/fees/{seller_org.id}", data={"fee_bps": odd})
+        assert refused.status_code == 422, odd
     saved = client.post(f"/admin/finance/fees/{seller_org.id}", data={"fee_bps": "250"})
     assert saved.status_code == 302
     session.expire_all()

@@ -134,8 +134,11 @@ def test_the_verify_page_and_endpoint_check_a_voucher_against_the_record(client,
     response = client.post("/api/v1/certificates/verify", json=document)
     assert response.status_code == 200 and response.get_json()["valid"] is True
     assert response.get_json()["kind"] == "voucher"
+    assert response.get_json()["status"] == "settled"
     tampered = shared.with_change(document, ("voucher", "seller_net"))
-    assert client.post("/api/v1/certificates/verify", json=tampered).get_json()["valid"] is False
+    refused = client.post("/api/v1/certificates/verify", json=tampered).get_json()
+    assert refused["valid"] is False and refused["kind"] == "voucher"
+    assert "does not match the voucher" in refused["reason"]
     html = client.post("/certificates/verify", data={"document": json.dumps(tampered)}).get_data(as_text=True)
     assert "Not valid." in html
 
@@ -172,6 +175,11 @@ def test_a_refunded_order_keeps_its_voucher_and_the_page_says_so(client, auth, s
     assert "Refunded in part" in html
     session.refresh(voucher)
     assert voucher_document(voucher) == issued and verify_document(issued, jwks).valid
+    # Verifying it says what happened since, as a licence certificate's check says it was revoked.
+    body = client.post("/api/v1/certificates/verify", json=issued).get_json()
+    assert body["valid"] is True and body["status"] == "partly_refunded"
+    page = client.post("/certificates/verify", data={"document": json.dumps(issued)}).get_data(as_text=True)
+    assert "Since then:" in page and "Refunded in part" in page
 
 
 @pytest.mark.parametrize(("tag", "words"), [
