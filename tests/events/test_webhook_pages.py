@@ -3,6 +3,8 @@ replays, rolls, disables and deletes; bad input re-shows the form with messages 
 organization's member finds nothing (404); the pages read in Chinese too."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from marketplace.events import webhooks
@@ -33,6 +35,8 @@ def test_an_owner_registers_an_endpoint_sees_the_secret_once_and_replays_a_deliv
     session.commit()
     log = client.get(f"/webhooks/{endpoint.id}").get_data(as_text=True)
     assert "product.delisted" in log and "HTTP 200, " in log
+    # Attempts are dated with the month's name, as elsewhere: "6/12/2026" reads as June in some countries.
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, [0-9:]+\s*(?:[ap]m)?: HTTP 200", log), log
 
     row = session.scalar(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     assert client.post(f"/webhooks/{endpoint.id}/deliveries/{row.id}/replay").status_code == 302
