@@ -20,19 +20,20 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from marketplace.db import utcnow, write_intent
 from marketplace.events import signing
 from marketplace.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from marketplace.events.targets import RefusedTarget, parse_url, resolve
 from marketplace.extensions import db
+from marketplace.jobs.outbox import claim_due, doubling_delay, enqueue_after_commit
+from marketplace.jobs.queue import TASKS
 from marketplace.uow import commit_before
 
 log = logging.getLogger(__name__)
 
 TASK = "webhooks.deliver"
-CLOCK_SKEW = timedelta(seconds=1)
 USER_AGENT = "DataMarketplace-Webhooks/1"
 
 
@@ -105,23 +106,15 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: WEBHOOK_RETRY_SECONDS doubling, capped."""
     config = current_app.config
-    base, cap = int(config["WEBHOOK_RETRY_SECONDS"]), int(config["WEBHOOK_RETRY_MAX_SECONDS"])
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+    return doubling_delay(attempts, int(config["WEBHOOK_RETRY_SECONDS"]), int(config["WEBHOOK_RETRY_MAX_SECONDS"]))
 
 
 def _claim(delivery_id: int, now: datetime) -> tuple[str, str, dict] | None:
     """Claim a due pending delivery for this worker (committed at once, before the call): its URL, sealed secret
     and event payload, or None when it is not ours to send (sent, failed, claimed, not yet due, gone)."""
-    lease = timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
     commit_before(db.session, "claiming a webhook delivery")  # a SQLite write must begin its transaction
     with write_intent():
-        claimed = db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
-                   WebhookDelivery.next_attempt_at <= now + CLOCK_SKEW,
-                   or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now))
-            .values(locked_until=now + lease, attempts=WebhookDelivery.attempts + 1)
-        ).rowcount
+        claimed = claim_due(WebhookDelivery, delivery_id, DeliveryStatus.PENDING, now)
         found = None
         if claimed:
             delivery = db.session.get(WebhookDelivery, delivery_id)
@@ -176,9 +169,6 @@ def _record(delivery: WebhookDelivery, answer: Answer) -> str:
 
 def schedule_retry(delivery_id: int, delay: timedelta) -> None:
     """Queue the delivery's next attempt ``delay`` from now, after the commit (the sweep finds it if lost)."""
-    from marketplace.jobs.outbox import enqueue_after_commit
-    from marketplace.jobs.queue import TASKS
-
     enqueue_after_commit(db.session, lambda: TASKS[TASK].schedule((delivery_id,), delay=delay.total_seconds()))
 
 

@@ -101,24 +101,36 @@ def _drop(session: Session, previous_transaction) -> None:
     session.info.pop(_JOBS, None)
 
 
+def doubling_delay(attempts: int, base_seconds: int, cap_seconds: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: ``base_seconds`` doubling each time, at most
+    ``cap_seconds``. The outbox's and the webhook deliveries' retries."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), cap_seconds))
+
+
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: OUTBOX_RETRY_SECONDS, doubling each time (max a day)."""
-    base = int(current_app.config["OUTBOX_RETRY_SECONDS"])
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 86_400))
+    return doubling_delay(attempts, int(current_app.config["OUTBOX_RETRY_SECONDS"]), 86_400)
+
+
+def claim_due(model, row_id: int, pending, now: datetime) -> bool:
+    """Claim the row of ``model`` (an outbox message, a webhook delivery: ``status``, ``next_attempt_at``,
+    ``locked_until``, ``attempts``) for this worker if it is ``pending``, due and held by nobody: its lease taken
+    and its attempt counted. Call inside ``write_intent`` and commit before the side effect, so that every worker
+    sees the claim first."""
+    lease = timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
+    return bool(db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == pending, model.next_attempt_at <= now + CLOCK_SKEW,
+               or_(model.locked_until.is_(None), model.locked_until < now))
+        .values(locked_until=now + lease, attempts=model.attempts + 1)
+    ).rowcount)
 
 
 def _claim(message_id: int, now: datetime) -> tuple[str, dict] | None:
     """Claim the message for this worker (committed at once); its kind and payload, or None if not ours."""
-    lease = timedelta(seconds=int(current_app.config["JOBS_LEASE_SECONDS"]))
     commit_before(db.session, "claiming an outbox message")  # a SQLite write must begin its transaction
     with write_intent():
-        claimed = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING,
-                   OutboxMessage.next_attempt_at <= now + CLOCK_SKEW,
-                   or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-            .values(locked_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        ).rowcount
+        claimed = claim_due(OutboxMessage, message_id, OutboxStatus.PENDING, now)
         found = db.session.execute(select(OutboxMessage.kind, OutboxMessage.payload)
                                    .where(OutboxMessage.id == message_id)).first() if claimed else None
         commit_before(db.session, "an outbox message's side effect")  # every worker sees the claim first
