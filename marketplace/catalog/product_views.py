@@ -161,9 +161,10 @@ def page(slug: str):
     stored = profile_for(db.session, sample) if sample else None
     preview = stored.shown_preview(current_locale_tag()) if stored else None
     profile = stored.profile if stored and preview.kind != "none" else None
+    named_sample = sample is not None and requested == sample.id  # the address names a sample the version has
     # A page waiting for its profile is not kept, nor one asked for a sample the version does not have (made-up
     # ids would each take a place in the cache).
-    keepable = keepable and (stored is not None or sample is None) and requested in (None, sample and sample.id)
+    keepable = keepable and (stored is not None or sample is None) and (requested is None or named_sample)
     versions = approved_versions(db.session, product)
     html = render_template(
         "catalog/product.html", product=product, version=version, organization=product.organization,
@@ -172,8 +173,7 @@ def page(slug: str):
         profile_columns=profile_display.by_name(profile), map_tiles=current_app.config.get("MAP_TILE_URL") or "",
         description=pages.description(version),
         # Where the language switcher comes back to: the page as kept, whatever else the request's address held.
-        come_back_to=url_for("product.page", slug=slug, sample=sample.id) if requested and sample
-        and requested == sample.id else page_url,
+        come_back_to=url_for("product.page", slug=slug, sample=sample.id) if named_sample else page_url,
         deliverables=[a for a in version.assets if a.kind == AssetKind.DELIVERABLE],
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
     )
