@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import or_, select
 
@@ -135,10 +136,15 @@ def deliver(delivery_id: int) -> str:
         return "skipped"
     url, sealed, payload = claimed
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               signing.EVENT_ID_HEADER: payload["id"],
-               signing.SIGNATURE_HEADER: signing.signature(signing.unseal(sealed), int(time.time()), body)}
-    answer = post(url, body, headers)  # no transaction is open meanwhile
+    try:
+        secret = signing.unseal(sealed)
+    except InvalidToken:  # sealed under another SECRET_KEY: logged like any failed attempt, retried until it ends
+        answer = Answer(None, 0, "the endpoint's secret cannot be read: roll it")
+    else:
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                   signing.EVENT_ID_HEADER: payload["id"],
+                   signing.SIGNATURE_HEADER: signing.signature(secret, int(time.time()), body)}
+        answer = post(url, body, headers)  # no transaction is open meanwhile
     with write_intent():
         return _record(db.session.get(WebhookDelivery, delivery_id), answer)
 
@@ -153,11 +159,10 @@ def _record(delivery: WebhookDelivery, answer: Answer) -> str:
     if answer.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, now, None
         outcome = "succeeded"
-    elif now + retry_delay(delivery.attempts) > delivery.retry_until:
+    elif now + (delay := retry_delay(delivery.attempts)) > delivery.retry_until:
         delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         outcome = "failed"
     else:
-        delay = retry_delay(delivery.attempts)
         delivery.next_attempt_at = attempt.next_retry_at = now + delay
         schedule_retry(delivery.id, delay)
         outcome = "retry"

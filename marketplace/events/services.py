@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
@@ -149,7 +149,8 @@ def remind_licences_ending(session: Session, now: datetime | None = None) -> int
     now = now or utcnow()
     licences = session.scalars(select(Licence).where(
         Licence.status == LicenceStatus.ACTIVE, Licence.valid_until.is_not(None), Licence.valid_until > now,
-        Licence.valid_until <= now + timedelta(days=max(REMINDER_DAYS))).order_by(Licence.id)).all()
+        Licence.valid_until <= now + timedelta(days=max(REMINDER_DAYS))).order_by(Licence.id)
+        .options(selectinload(Licence.product), selectinload(Licence.buyer_organization))).all()
     reminded = 0
     for licence in licences:
         days = min(d for d in REMINDER_DAYS if licence.valid_until <= now + timedelta(days=d))

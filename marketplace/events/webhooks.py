@@ -24,6 +24,7 @@ from marketplace.events.models import (
     WebhookEndpoint,
 )
 from marketplace.events.targets import RefusedTarget, check_url
+from marketplace.lifecycle import lock_row
 
 MAX_DESCRIPTION = 200
 DELIVERY_LOG = 50  # deliveries shown per endpoint, newest first
@@ -157,8 +158,11 @@ def replay(session: Session, user: User, endpoint_id: int, delivery_id: int) -> 
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound(_("No such delivery."))
+    lock_row(session, delivery)  # a worker's claim and this replay never both send it
     now = utcnow()
-    delivery.status, delivery.next_attempt_at, delivery.locked_until = DeliveryStatus.PENDING, now, None
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
+    if delivery.locked_until is not None and delivery.locked_until <= now:
+        delivery.locked_until = None  # a lapsed claim; a live one is left to its worker, whose answer stands
     delivery.retry_until = now + timedelta(seconds=int(current_app.config["WEBHOOK_RETRY_FOR_SECONDS"]))
     session.flush()
     _audit(session, user, endpoint, "webhook_endpoint.replayed", delivery_id=delivery.id)

@@ -1,7 +1,7 @@
 """organization events told once each, webhook endpoints, their deliveries and attempts
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05 22:30:39.845645
 
 """
