@@ -62,3 +62,12 @@ MAX_IDEMPOTENCY_KEY = 100
 def idempotency_key_fits(key: str) -> bool:
     """Whether an order could carry ``key``: at most MAX_IDEMPOTENCY_KEY printable characters."""
     return len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object) -> str:
+    """A CSV cell as text, with a leading quote when a spreadsheet would read it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

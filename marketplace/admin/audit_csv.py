@@ -13,17 +13,11 @@ from sqlalchemy.orm import Session
 from marketplace.admin.audit_objects import actors_of, resolve_subjects
 from marketplace.audit.models import AuditEvent
 from marketplace.i18n import in_locale_of
+from marketplace.text import inert
 
 COLUMNS = ("event_id", "occurred_at_utc", "actor_id", "actor_email", "actor_name", "action", "subject_type",
            "subject_id", "subject_label", "product_id", "payload", "hash", "prev_hash")
 BATCH = 500
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value: object) -> str:
-    """A cell as text, with a leading quote when a spreadsheet would read it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _line(cells) -> str:

@@ -13,8 +13,9 @@ from marketplace.accounts.auth import require_api_user
 from marketplace.errors import DomainError, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing import services as licences
+from marketplace.licensing.certificates import voucher_document
 from marketplace.licensing.schemas import IssuedLicenceSchema, VerificationSchema, VoucherSchema
-from marketplace.licensing.vouchers import voucher_document, voucher_for, voucher_since
+from marketplace.licensing.vouchers import voucher_for, voucher_since
 
 blp = Blueprint("licensing_api", __name__, description="Licences held and granted, and certificate checks")
 
@@ -85,7 +86,6 @@ def verify_certificate():
     under its serial, and the licence's current status. A body that is not a certificate document is 400; one over
     512 KiB is 413."""
     from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
-    from marketplace.licensing.vouchers import voucher_since
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge(_("The body is larger than any certificate."))

@@ -154,6 +154,12 @@ def certificate_document(licence: Licence) -> dict:
             "signature": {"alg": ALGORITHM, "kid": licence.key_id, "value": licence.signature}}
 
 
+def voucher_document(voucher: Voucher) -> dict:
+    """The transaction voucher as downloaded: the signed statement and its signature."""
+    return {"voucher": voucher.statement,
+            "signature": {"alg": ALGORITHM, "kid": voucher.key_id, "value": voucher.signature}}
+
+
 def current_status(licence: Licence, when: datetime | None = None) -> LicenceStatus:
     """The licence's status as of now: its recorded status, except that an active licence whose period has ended
     reads as expired (the command that records expiry may not have run yet)."""
@@ -265,9 +271,7 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
         if record is None:
             return replace(result, valid=False, reason=_("No voucher with this number was issued here: the voucher "
                                                          "is signed, but this marketplace never issued it.")), None
-        issued = {"voucher": record.statement, "signature": {"alg": ALGORITHM, "kid": record.key_id,
-                                                             "value": record.signature}}
-        if canonical_bytes(result.document) != canonical_bytes(issued):
+        if canonical_bytes(result.document) != canonical_bytes(voucher_document(record)):
             return replace(result, valid=False, reason=_("The voucher does not match the voucher issued under this "
                                                          "number: its content or signature differs from the "
                                                          "voucher on record.")), None

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.licensing.certificate_views import _parse_time
-from marketplace.licensing.certificates import scenario_in_words, statement_in_words
-from marketplace.licensing.vouchers import voucher_document, voucher_for, voucher_since
+from marketplace.licensing.certificates import scenario_in_words, statement_in_words, voucher_document
+from marketplace.licensing.vouchers import voucher_for, voucher_since
 
 bp = Blueprint("vouchers", __name__)
 

@@ -30,7 +30,6 @@ from marketplace.errors import NotFound
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
 from marketplace.ledger.services import order_balances
 from marketplace.licensing.certificates import (
-    ALGORITHM,
     VOUCHER_TYPE,
     VOUCHER_VERSION,
     base_url,
@@ -91,7 +90,7 @@ def issue_voucher(session: Session, licence: Licence) -> Voucher | None:
     (under the order's lock). None when the order settled no money (no sale in the ledger) or has its voucher."""
     sale = session.scalar(select(LedgerTransaction).where(LedgerTransaction.order_id == licence.order_id,
                                                           LedgerTransaction.kind == TransactionKind.SALE))
-    if sale is None or session.scalar(select(Voucher.id).where(Voucher.order_id == licence.order_id)):
+    if sale is None or order_voucher(session, licence.order_id) is not None:
         return None
     signer = current_signer(session, current_app)
     statement = build_voucher_statement(_number(licence), licence, sale)
@@ -102,12 +101,6 @@ def issue_voucher(session: Session, licence: Licence) -> Voucher | None:
     session.add(voucher)
     session.flush()
     return voucher
-
-
-def voucher_document(voucher: Voucher) -> dict:
-    """The voucher as downloaded: the signed statement and its signature."""
-    return {"voucher": voucher.statement,
-            "signature": {"alg": ALGORITHM, "kid": voucher.key_id, "value": voucher.signature}}
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,8 @@ def platform_finance(session: Session, user: User, zone: ZoneInfo, months: int =
     anomalies and paid orders the ledger has no sale for (platform admins only)."""
     require(user, Permission.ADMIN)
     held = ledger_statements.held_orders(session)
-    by_id = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_([h[0] for h in held])))} if held else {}
+    by_id = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_([h[0] for h in held]))
+                                              .options(selectinload(Order.seller_organization)))} if held else {}
     sold = select(LedgerTransaction.id).where(LedgerTransaction.order_id == Order.id,
                                               LedgerTransaction.kind == TransactionKind.SALE)
     return Finance(

@@ -32,6 +32,7 @@ from marketplace.ledger.statements import neighbours, next_month, parse_month
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders.seller_views import _organization
+from marketplace.text import inert
 
 bp = Blueprint("finance", __name__)
 
@@ -78,10 +79,11 @@ def _statement(org_slug: str, month_text: str):
 @login_required
 def statement(org_slug: str, month: str):
     org, first, found, named, fee_bps = _statement(org_slug, month)
+    before, after = neighbours(first)
     return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
                            fee=percent(fee_bps), kinds=line_kinds(), balances=finance.balances(
                                db.session, acting_user(), org),
-                           previous=neighbours(first)[0], next=neighbours(first)[1],
+                           previous=before, next=after,
                            printable=False)
 
 
@@ -105,17 +107,12 @@ def statement_csv(org_slug: str, month: str):
         for line in sheet.lines:
             order = named.get(line.order_id)
             writer.writerow([sheet.currency, line.occurred_at.isoformat(), line.kind.value,
-                             order.number if order else "", _csv_safe(order.product.slug) if order else "",
+                             order.number if order else "", inert(order.product.slug) if order else "",
                              line.gross, line.fee, line.net, line.held])
         writer.writerow([sheet.currency, f"{next_month(first):%Y-%m-%d}", "closing_balance", "", "", "", "",
                          sheet.closing, ""])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="statement-{org.slug}-{first:%Y-%m}.csv"'})
-
-
-def _csv_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 # ---------------------------------------------------------------- the platform admin's finance page

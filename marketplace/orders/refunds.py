@@ -159,8 +159,7 @@ def settle_dispute(session: Session, order: Order, dispute_reference: str, statu
            payload={"dispute": dispute_reference, "status": status})
     if not won and order.status == OrderStatus.FULFILLED:
         reason = LICENCE_REASONS.english(DISPUTE_LOST)
-        move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason)
-        order.closed_at = utcnow()
+        move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason)  # stamps closed_at
         if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
             move_licence(session, order.licence, LicenceAction.REVOKE, reason)
     if won:

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
-from marketplace.licensing.certificates import certificate_document, verify_document
+from marketplace.licensing.certificates import certificate_document, verify_document, voucher_document
 from marketplace.licensing.models import Voucher
-from marketplace.licensing.vouchers import voucher_document
 from marketplace.orders.refunds import flag_dispute, record_partial_refund, settle_dispute
 from tests import factories
 from tests.licensing import test_certificates as shared

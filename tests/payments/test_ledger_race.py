@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerTransaction, TransactionKind
 from marketplace.ledger.services import unbalanced_transactions
-from marketplace.licensing.certificates import check_certificate
+from marketplace.licensing.certificates import check_certificate, voucher_document
 from marketplace.licensing.models import Voucher
-from marketplace.licensing.vouchers import voucher_document
 from tests.payments.test_webhook_race import RACERS, _race, shop  # noqa: F401 - the racing app and its order
 from tests.support.stripe_stub import WEBHOOK_SECRET, event_payload, signed_event
 
