@@ -1,9 +1,9 @@
-"""``flask ledger check`` (every transaction balances; per-account balances; exit 1 if not) and
-``flask ledger release`` (sales past the settlement delay become available to their sellers)."""
+"""``flask ledger check`` (every transaction balances; per-account balances; exit 1 if not). The commands that
+read orders (``release``, ``backfill``) are added by ``orders.cli``: the ledger knows no orders."""
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from marketplace.uow import unit_of_work
 
@@ -28,14 +28,5 @@ def ledger_group(app: Flask) -> click.Group:
         if broken:
             raise SystemExit(1)
         click.echo(f"ok: every transaction balances ({len(balances)} account(s)).")
-
-    @ledger.command("release")
-    def release() -> None:
-        """Make available the sellers' money of sales older than SETTLEMENT_DELAY_DAYS."""
-        from marketplace.ledger.sales import release_due
-
-        with unit_of_work() as session:
-            count = len(release_due(session, current_app.config["SETTLEMENT_DELAY_DAYS"]))
-        click.echo(f"{count} sale(s) released.")
 
     return ledger

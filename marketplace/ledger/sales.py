@@ -3,12 +3,13 @@ release of a sale's payable once it is due. Each is called inside the transactio
 and each transaction's key names the event, so an event applied twice writes once."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.ledger.models import (
@@ -151,34 +152,40 @@ def dispute_closed(session: Session, order_id: int, dispute: str) -> bool:
     return session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key.in_(keys))) is not None
 
 
-def release_due(session: Session, delay_days: int, now: datetime | None = None) -> list[LedgerTransaction]:
-    """Move to available every pending payable whose sale is at least ``delay_days`` old. Safe to run again or
-    concurrently: a release is keyed by the order's last transaction, so a racing twin's is skipped."""
+def release_due(session: Session, delay_days: int, *, lock: Callable[[int], object],
+                now: datetime | None = None) -> list[LedgerTransaction]:
+    """Move to available every pending payable whose sale is at least ``delay_days`` old. ``lock(order_id)``
+    locks the order (the caller's: the ledger knows no orders), as refunds and disputes do before they read its
+    balances: what is pending is read again under it, so a refund made meanwhile is never released as well. Safe
+    to run again or concurrently: a release is keyed by the order's last transaction."""
     cutoff = (now or utcnow()) - timedelta(days=delay_days)
-    sale = aliased(LedgerTransaction)
     pending = (
-        select(LedgerTransaction.order_id, func.sum(LedgerPosting.amount).label("total"),
-               func.max(LedgerTransaction.id).label("last"))
+        select(LedgerTransaction.order_id)
         .join(LedgerPosting.transaction).join(LedgerPosting.account)
         .where(LedgerAccount.kind == AccountKind.SELLER_PENDING, LedgerTransaction.order_id.is_not(None))
         .group_by(LedgerTransaction.order_id).having(func.sum(LedgerPosting.amount) < 0).subquery()
     )
     due = session.execute(
-        select(sale, pending.c.total, pending.c.last).join(pending, pending.c.order_id == sale.order_id)
-        .where(sale.kind == TransactionKind.SALE, sale.occurred_at <= cutoff).order_by(sale.order_id)
+        select(LedgerTransaction.order_id, LedgerTransaction.organization_id, LedgerTransaction.currency)
+        .join(pending, pending.c.order_id == LedgerTransaction.order_id)
+        .where(LedgerTransaction.kind == TransactionKind.SALE, LedgerTransaction.occurred_at <= cutoff)
+        .order_by(LedgerTransaction.order_id)
     ).all()
     released = []
-    for sold, total, last in due:
-        trade = Trade(sold.order_id, sold.organization_id, sold.currency, 0, 0)
+    for order_id, seller_id, currency in due:
+        lock(order_id)
+        owed = order_balances(session, order_id).get(AccountKind.SELLER_PENDING, 0)
+        if owed <= 0:
+            continue
+        last = session.scalar(select(func.max(LedgerTransaction.id)).where(LedgerTransaction.order_id == order_id))
         try:
             with session.begin_nested():
-                done = post(session, key=f"order-{sold.order_id}-release-after-{last}", kind=TransactionKind.RELEASE,
-                            currency=sold.currency, order_id=sold.order_id, organization_id=sold.organization_id,
-                            postings=[(_seller(session, trade, AccountKind.SELLER_PENDING), -int(total)),
-                                      (_seller(session, trade, AccountKind.SELLER_AVAILABLE), int(total))])
+                done = post(session, key=f"order-{order_id}-release-after-{last}", kind=TransactionKind.RELEASE,
+                            currency=currency, order_id=order_id, organization_id=seller_id,
+                            postings=[(account(session, AccountKind.SELLER_PENDING, currency, seller_id), owed),
+                                      (account(session, AccountKind.SELLER_AVAILABLE, currency, seller_id), -owed)])
         except IntegrityError:
             continue
         if done is not None:
             released.append(done)
     return released
-

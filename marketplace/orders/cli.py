@@ -63,10 +63,20 @@ def init_orders_cli(app: Flask) -> None:
 
 
 def init_ledger_cli(app: Flask) -> None:
-    """The ledger's commands, and ``flask ledger backfill`` that reads orders (the ledger knows none)."""
+    """The ledger's commands, and ``flask ledger release`` and ``backfill`` that read orders (the ledger knows
+    none)."""
     from marketplace.ledger.cli import ledger_group
 
     ledger = ledger_group(app)
+
+    @ledger.command("release")
+    def release() -> None:
+        """Make available the sellers' money of sales older than SETTLEMENT_DELAY_DAYS."""
+        from marketplace.orders.money import release_due
+
+        with unit_of_work() as session:
+            count = len(release_due(session, current_app.config["SETTLEMENT_DELAY_DAYS"]))
+        click.echo(f"{count} sale(s) released.")
 
     @ledger.command("backfill")
     def backfill() -> None:

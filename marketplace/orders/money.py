@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.ledger import sales
 from marketplace.licensing.vouchers import issue_voucher
+from marketplace.orders.common import lock_order
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 
@@ -52,3 +53,11 @@ def close_dispute(session: Session, order: Order, dispute: str, won: bool) -> bo
     if sales.dispute_closed(session, order.id, dispute):
         return False
     return sales.close_dispute(session, trade_of(order), dispute, won) is not None
+
+
+def release_due(session: Session, delay_days: int) -> list:
+    """Make available the sellers' money of sales past the settlement delay, each under its order's lock."""
+    def lock(order_id: int) -> None:
+        lock_order(session, session.get(Order, order_id))
+
+    return sales.release_due(session, delay_days, lock=lock)

@@ -137,7 +137,7 @@ def audit_checkpoint_job() -> bool:
 @job("ledger.release", retries=2, retry_delay=60, schedule=crontab(minute="23"))
 def release_payables_job() -> int:
     """Hourly: make available to sellers the money of sales past the settlement delay."""
-    from marketplace.ledger.sales import release_due
+    from marketplace.orders.money import release_due
 
     with write_intent():
         return len(release_due(db.session, current_app.config["SETTLEMENT_DELAY_DAYS"]))
