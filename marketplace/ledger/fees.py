@@ -29,7 +29,8 @@ def percent(bps: int) -> str:
 
 def set_fee_override(session: Session, user: User, organization: Organization, bps: int | None) -> Organization:
     """A platform admin gives the seller a fee rate of its own (0..10000 basis points), or takes it back (None);
-    audited with the old and the new rate. Orders already placed keep the rate they fixed."""
+    audited with the old and the new rate. Orders already placed keep the rate they fixed. Anything but a whole
+    number in range (a form's text, a float) is refused here, for the page and the API alike."""
     require(user, Permission.ADMIN)
     if bps is not None and (isinstance(bps, bool) or not isinstance(bps, int) or not 0 <= bps <= MAX_BPS):
         raise ValidationFailed(_("The fee must be a whole number of basis points from 0 to 10000."),

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization
-from marketplace.errors import DomainError, NotFound, ValidationFailed
+from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_timezone
 from marketplace.ledger.fees import default_fee_bps, percent, set_fee_override
@@ -75,24 +75,24 @@ def _statement(org_slug: str, month_text: str):
     return org, month, found, named, fee_bps
 
 
-@bp.get(f"{STATEMENTS}/<month>")
-@login_required
-def statement(org_slug: str, month: str):
+def _render_statement(org_slug: str, month: str, *, printable: bool):
     org, first, found, named, fee_bps = _statement(org_slug, month)
     before, after = neighbours(first)
     return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
-                           fee=percent(fee_bps), kinds=line_kinds(), balances=finance.balances(
-                               db.session, acting_user(), org),
-                           previous=before, next=after,
-                           printable=False)
+                           fee=percent(fee_bps), kinds=line_kinds(), printable=printable, previous=before, next=after,
+                           balances=None if printable else finance.balances(db.session, acting_user(), org))
+
+
+@bp.get(f"{STATEMENTS}/<month>")
+@login_required
+def statement(org_slug: str, month: str):
+    return _render_statement(org_slug, month, printable=False)
 
 
 @bp.get(f"{STATEMENTS}/<month>/print")
 @login_required
 def statement_print(org_slug: str, month: str):
-    org, first, found, named, fee_bps = _statement(org_slug, month)
-    return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
-                           fee=percent(fee_bps), kinds=line_kinds(), balances=None, printable=True)
+    return _render_statement(org_slug, month, printable=True)
 
 
 @bp.get(f"{STATEMENTS}/<month>/csv")
@@ -142,10 +142,9 @@ def set_fee(organization_id: int):
         abort(404)
     raw = (request.form.get("fee_bps") or "").strip()
     try:
-        if raw and not re.fullmatch(r"[0-9]{1,6}", raw):  # ASCII digits: "²" and "١٢٣" are no fee
-            raise ValidationFailed(_("The fee must be a whole number of basis points from 0 to 10000."),
-                                   {"fee_bps": [_("Enter a whole number from 0 to 10000, or leave it empty.")]})
-        set_fee_override(db.session, acting_user(), org, int(raw) if raw else None)
+        # ASCII digits are a number; any other text ("12.5", "²", "١٢٣") goes as it is, for the service to refuse.
+        bps = int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else raw or None
+        set_fee_override(db.session, acting_user(), org, bps)
     except DomainError as exc:
         db.session.rollback()
         if exc.status in (401, 403):
