@@ -23,9 +23,9 @@ def _signed_in() -> None:
 
 
 def _list_page(organization_id: int, form: EndpointForm, status: int = 200):
-    organization = webhooks.organization_for(db.session, current_user, organization_id)
+    organization, found = webhooks.organization_endpoints(db.session, current_user, organization_id)
     return render_template("webhooks/endpoints.html", org=organization, form=form, labels=EVENT_LABELS,
-                           endpoints=webhooks.endpoints_of(db.session, current_user, organization_id)), status
+                           endpoints=found), status
 
 
 @bp.get("/organizations/<int:organization_id>/webhooks")
@@ -48,14 +48,9 @@ def create(organization_id: int):
 
 
 def _endpoint_page(endpoint_id: int, secret: str | None = None):
-    endpoint = webhooks.endpoint_for(db.session, current_user, endpoint_id)
+    endpoint, organization, deliveries = webhooks.endpoint_page(db.session, current_user, endpoint_id)
     return render_template("webhooks/endpoint.html", endpoint=endpoint, secret=secret, labels=EVENT_LABELS,
-                           org=endpoint_org(endpoint),
-                           deliveries=webhooks.deliveries_of(db.session, current_user, endpoint_id))
-
-
-def endpoint_org(endpoint):
-    return webhooks.organization_for(db.session, current_user, endpoint.organization_id)
+                           org=organization, deliveries=deliveries)
 
 
 @bp.get("/webhooks/<int:endpoint_id>")
@@ -85,8 +80,7 @@ def disable(endpoint_id: int):
 
 @bp.post("/webhooks/<int:endpoint_id>/delete")
 def delete(endpoint_id: int):
-    organization_id = webhooks.endpoint_for(db.session, current_user, endpoint_id).organization_id
-    webhooks.delete_endpoint(db.session, current_user, endpoint_id)
+    organization_id = webhooks.delete_endpoint(db.session, current_user, endpoint_id)
     flash(_("The endpoint is deleted."), "success")
     return redirect(url_for("webhooks.endpoints", organization_id=organization_id))
 

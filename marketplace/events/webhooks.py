@@ -58,10 +58,17 @@ def endpoint_for(session: Session, user: User, endpoint_id: int) -> WebhookEndpo
     return endpoint
 
 
-def endpoints_of(session: Session, user: User, organization_id: int) -> list[WebhookEndpoint]:
+def organization_endpoints(session: Session, user: User,
+                           organization_id: int) -> tuple[Organization, list[WebhookEndpoint]]:
+    """The organization ``user`` owns and its endpoints, checked once."""
     organization = organization_for(session, user, organization_id)
-    return list(session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.organization_id == organization.id)
-                                .order_by(WebhookEndpoint.id)))
+    return organization, list(session.scalars(select(WebhookEndpoint)
+                                              .where(WebhookEndpoint.organization_id == organization.id)
+                                              .order_by(WebhookEndpoint.id)))
+
+
+def endpoints_of(session: Session, user: User, organization_id: int) -> list[WebhookEndpoint]:
+    return organization_endpoints(session, user, organization_id)[1]
 
 
 def _checked(url: str, event_types: list[str], description: str) -> tuple[str, list[str], str]:
@@ -132,17 +139,28 @@ def set_enabled(session: Session, user: User, endpoint_id: int, enabled: bool) -
     return endpoint
 
 
-def delete_endpoint(session: Session, user: User, endpoint_id: int) -> None:
-    """Delete the endpoint with its delivery log."""
+def delete_endpoint(session: Session, user: User, endpoint_id: int) -> int:
+    """Delete the endpoint with its delivery log; the id of the organization it belonged to."""
     endpoint = endpoint_for(session, user, endpoint_id)
     _audit(session, user, endpoint, "webhook_endpoint.deleted", url=endpoint.url)
     session.delete(endpoint)
     session.flush()
+    return endpoint.organization_id
 
 
 def deliveries_of(session: Session, user: User, endpoint_id: int, limit: int = DELIVERY_LOG) -> list[WebhookDelivery]:
     """The endpoint's latest deliveries with their attempts, newest first."""
+    return _latest_deliveries(session, endpoint_for(session, user, endpoint_id), limit)
+
+
+def endpoint_page(session: Session, user: User, endpoint_id: int,
+                  ) -> tuple[WebhookEndpoint, Organization, list[WebhookDelivery]]:
+    """An endpoint ``user`` manages, its organization and its latest deliveries, checked once."""
     endpoint = endpoint_for(session, user, endpoint_id)
+    return endpoint, session.get(Organization, endpoint.organization_id), _latest_deliveries(session, endpoint)
+
+
+def _latest_deliveries(session: Session, endpoint: WebhookEndpoint, limit: int = DELIVERY_LOG) -> list:
     return list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
                                 .options(selectinload(WebhookDelivery.tries), selectinload(WebhookDelivery.event))
                                 .order_by(WebhookDelivery.id.desc()).limit(limit)))
