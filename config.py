@@ -88,6 +88,10 @@ class Config:
     STRIPE_WEBHOOK_TOLERANCE = _int("STRIPE_WEBHOOK_TOLERANCE", 300)
     # Seconds to wait for Stripe to answer one call before it counts as an outage (503 to the client).
     STRIPE_TIMEOUT = _int("STRIPE_TIMEOUT", 20)
+    # Stripe Connect: the signing secret of the Connect webhook endpoint (events of sellers' connected accounts;
+    # it may post to /webhooks/stripe as well), and the country sellers' Express accounts are opened in.
+    STRIPE_CONNECT_WEBHOOK_SECRET = _Env("STRIPE_CONNECT_WEBHOOK_SECRET")
+    STRIPE_CONNECT_COUNTRY = os.environ.get("STRIPE_CONNECT_COUNTRY", "HK")
     # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.
     ORDER_APPROVAL_DAYS = _int("ORDER_APPROVAL_DAYS", 45)
     ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)
@@ -95,6 +99,10 @@ class Config:
     # how many days after its payment a sale's money becomes available to the seller.
     PLATFORM_FEE_BPS = _int("PLATFORM_FEE_BPS", 1000)
     SETTLEMENT_DELAY_DAYS = _int("SETTLEMENT_DELAY_DAYS", 7)
+    # Payouts (a daily run): the least amount paid out, in minor units, and the days a simulated payout takes to
+    # arrive (a Stripe payout arrives when Stripe says so).
+    PAYOUT_MINIMUM = _int("PAYOUT_MINIMUM", 100)
+    PAYOUT_TRANSIT_DAYS = _int("PAYOUT_TRANSIT_DAYS", 2)
     # Licence certificates are signed with Ed25519: a PEM private key given inline or as a file. Without either,
     # development generates one into the instance folder on first use (production refuses to start).
     LICENCE_SIGNING_KEY = _Env("LICENCE_SIGNING_KEY")

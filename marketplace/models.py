@@ -22,5 +22,6 @@ from marketplace.listings.models import (  # noqa: F401
 )
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.orders.models import Order, PaymentEvent  # noqa: F401
+from marketplace.payouts.models import Payout, PayoutAccount  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ListingCheck, ReviewCase, ReviewRound  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401

@@ -39,6 +39,12 @@ class TransactionKind(enum.StrEnum):
     DISPUTE_WON = "dispute_won"
     DISPUTE_LOST = "dispute_lost"
     RELEASE = "release"
+    PAYOUT = "payout"                # available -> in payout: a payout to the seller started
+    PAYOUT_PAID = "payout_paid"      # in payout -> provider cash: the money left for the seller's bank
+    PAYOUT_FAILED = "payout_failed"  # in payout -> available: the payout failed or was cancelled, the money is back
+
+
+PAYOUT_KINDS = (TransactionKind.PAYOUT, TransactionKind.PAYOUT_PAID, TransactionKind.PAYOUT_FAILED)
 
 
 class LedgerAccount(db.Model):

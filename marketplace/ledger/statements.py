@@ -2,8 +2,9 @@
 
 A statement covers one calendar month in the reader's time zone and one currency: the opening balance owed to the
 seller (pending, available and held together), one line per money event of the month (a sale, a refund, a
-dispute's hold, win or loss: gross, fee, net and the money held), and the closing balance. Releases (pending to
-available) move nothing the seller is owed, so they make no line.
+dispute's hold, win or loss, a payout started or failed: gross, fee, net and the money held), and the closing
+balance. Releases (pending to available) and a payout's arrival (in payout to paid out) move nothing the seller is
+still owed, so they make no line.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound
 from marketplace.ledger.models import (
+    PAYOUT_KINDS,
     SELLER_PAYABLE,
     AccountKind,
     LedgerAccount,
@@ -107,7 +109,8 @@ def statements(session: Session, organization_id: int, month: date, zone: ZoneIn
         select(LedgerTransaction, LedgerAccount.kind, func.sum(LedgerPosting.amount))
         .join(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id).join(LedgerPosting.account)
         .where(LedgerTransaction.organization_id == organization_id, LedgerTransaction.occurred_at >= start,
-               LedgerTransaction.occurred_at < end, LedgerTransaction.kind != TransactionKind.RELEASE)
+               LedgerTransaction.occurred_at < end,
+               LedgerTransaction.kind.not_in((TransactionKind.RELEASE, TransactionKind.PAYOUT_PAID)))
         .group_by(LedgerTransaction.id, LedgerAccount.kind)
         .order_by(LedgerTransaction.occurred_at, LedgerTransaction.id)
     ).all()
@@ -167,7 +170,7 @@ def seller_sales_by_month(session: Session, organization_id: int, zone: ZoneInfo
     """What buyers paid for the seller's products and kept (sales less refunds and lost disputes, before the
     platform fee) per month and currency."""
     return _by_month(session, AccountKind.PROVIDER_CASH, zone, months,
-                     LedgerTransaction.organization_id == organization_id)
+                     LedgerTransaction.organization_id == organization_id, LedgerTransaction.kind.not_in(PAYOUT_KINDS))
 
 
 def seller_sales(session: Session, organization_id: int) -> dict[str, int]:
@@ -175,7 +178,8 @@ def seller_sales(session: Session, organization_id: int) -> dict[str, int]:
     rows = session.execute(
         select(LedgerAccount.currency, func.sum(LedgerPosting.amount))
         .join(LedgerPosting.account).join(LedgerPosting.transaction)
-        .where(LedgerAccount.kind == AccountKind.PROVIDER_CASH, LedgerTransaction.organization_id == organization_id)
+        .where(LedgerAccount.kind == AccountKind.PROVIDER_CASH, LedgerTransaction.organization_id == organization_id,
+               LedgerTransaction.kind.not_in(PAYOUT_KINDS))
         .group_by(LedgerAccount.currency).order_by(LedgerAccount.currency)
     ).all()
     return {currency: int(total) for currency, total in rows if total}

@@ -30,6 +30,7 @@ from marketplace.payments import (
     PaymentUnavailable,
 )
 from marketplace.payments.simulated import DECLINED_CARDS, charge_test_card
+from marketplace.payouts.services import destination
 from marketplace.recorded_text import RecordedText
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,10 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     token = order.payment_token or order.idempotency_key[:40]
     checkout = payments.start_checkout(
         order, success_url=success_url, cancel_url=cancel_url,
-        idempotency_key=f"order-{order.id}-{token}-checkout-{order.payment_attempts}")
+        idempotency_key=f"order-{order.id}-{token}-checkout-{order.payment_attempts}",
+        destination=destination(session, payments, order.seller_organization_id, order.platform_fee))
+    if not checkout.kept:  # a new checkout: it pays the seller's connected account, or the platform's
+        order.transfer_destination = checkout.destination
     order.payment_provider, order.payment_reference, order.payment_error = payments.name, checkout.reference, None
     record(session, actor_id=user.id, action="order.checkout", subject_type="order", subject_id=order.id,
            payload={"provider": payments.name, "reference": checkout.reference})

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organization, User
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
+from marketplace.ledger.sales import fee_for
 from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.scenario import Purpose, Scenario, Sector
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
@@ -53,6 +54,9 @@ class Order(TimestampMixin, db.Model):
     payment_attempts: Mapped[int] = mapped_column(Integer, default=0)
     payment_error: Mapped[str | None] = mapped_column(String(500))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
+    # The seller's connected account the payment went to as a destination charge (Stripe Connect), or None when
+    # the platform's own account took it; a refund then takes the seller's share back from that account.
+    transfer_destination: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(100))
     # Random per order, for the provider's idempotency keys: the client's idempotency key may be reused after a
     # database reset (and order ids are), this never is.
@@ -91,6 +95,11 @@ class Order(TimestampMixin, db.Model):
     @property
     def is_free(self) -> bool:
         return self.amount == 0
+
+    @property
+    def platform_fee(self) -> int:
+        """The platform's fee on this order, in minor units, at the rate fixed on it."""
+        return fee_for(self.amount, self.fee_bps)
 
     @property
     def number(self) -> str:

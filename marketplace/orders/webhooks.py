@@ -8,7 +8,8 @@ an event arriving out of order (an expiry after the payment) is recorded as igno
 closed order, a wrong amount, a second payment) becomes a payment anomaly for an admin to refund; a refund made in
 the Stripe Dashboard (``charge.refunded``) refunds the order and revokes its licence; a dispute
 (``charge.dispute.created``) flags the order and holds its money from the seller, and its close
-(``charge.dispute.closed``, won or lost) releases or reverses it in the ledger. Every verified event gets a
+(``charge.dispute.closed``, won or lost) releases or reverses it in the ledger. Stripe Connect's events (a seller's
+account updated, a payout paid or failed, a transfer) go to ``payouts.webhooks``. Every verified event gets a
 2xx, since Stripe retries anything else; only an unexpected failure answers 500 so that Stripe tries again.
 
 Blueprint is CSRF-exempt (the signature is the authentication), registered in ``marketplace.web.views``.
@@ -58,6 +59,7 @@ from marketplace.payments.stripe_provider import (
     WebhookEvent,
     checkout_mismatch,
 )
+from marketplace.payouts import webhooks as connect_events
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,8 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
         return _apply_dispute(session, event.dispute, order)
     if event.type == DISPUTE_CLOSED_EVENT and event.dispute is not None:
         return _apply_dispute_closed(session, event.dispute, order)
+    if connect_events.handles(event):
+        return connect_events.apply_connect_event(session, event)
     return f"ignored: {event.type} is not handled"
 
 

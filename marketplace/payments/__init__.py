@@ -7,6 +7,7 @@ from typing import Any
 from marketplace.payments.interface import (
     Checkout,
     CheckoutState,
+    Destination,
     PaymentError,
     PaymentOutcome,
     PaymentProvider,
@@ -14,9 +15,8 @@ from marketplace.payments.interface import (
 )
 from marketplace.payments.simulated import SimulatedPayments
 
-__all__ = ["Checkout", "CheckoutState", "PaymentError", "PaymentOutcome", "PaymentProvider", "PaymentUnavailable",
-           "SimulatedPayments",
-           "payments_from_config"]
+__all__ = ["Checkout", "CheckoutState", "Destination", "PaymentError", "PaymentOutcome", "PaymentProvider",
+           "PaymentUnavailable", "SimulatedPayments", "payments_from_config"]
 
 
 def payments_from_config(config: Mapping[str, Any]) -> PaymentProvider:

@@ -44,11 +44,24 @@ class PaymentOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where a payment goes beyond the platform: the seller's connected account, and the platform's fee kept from
+    it (a Stripe Connect destination charge with ``application_fee_amount``)."""
+
+    account: str
+    application_fee: int
+
+
+@dataclass(frozen=True)
 class Checkout:
-    """A started checkout: the provider's reference and where to send the buyer."""
+    """A started checkout: the provider's reference and where to send the buyer; ``destination`` is the connected
+    account a new checkout pays (None: the platform's own account), ``kept`` says the order's earlier, still open
+    checkout was given back instead of a new one."""
 
     reference: str
     redirect_url: str
+    destination: str | None = None
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,8 +80,10 @@ class CheckoutState:
 class PaymentProvider(Protocol):
     name: str
 
-    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str) -> Checkout:
-        """Open a checkout for ``order`` (its amount and currency, its id in the metadata)."""
+    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str,
+                       destination: Destination | None = None) -> Checkout:
+        """Open a checkout for ``order`` (its amount and currency, its id in the metadata), paying ``destination``
+        where the provider supports it."""
         ...
 
     def checkout_state(self, order) -> CheckoutState:

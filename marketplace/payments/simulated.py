@@ -13,6 +13,7 @@ from marketplace.i18n import N_
 from marketplace.payments.interface import (
     Checkout,
     CheckoutState,
+    Destination,
     PaymentError,
     PaymentOutcome,
 )
@@ -47,7 +48,9 @@ class SimulatedPayments:
     name = "simulated"
     checkout_path = "/orders/{order_id}/checkout"
 
-    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str) -> Checkout:
+    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str,
+                       destination: Destination | None = None) -> Checkout:
+        # Simulated payments pay the platform; sellers are paid by the simulated payout run.
         return Checkout(reference=f"sim_cs_{order.id}_{secrets.token_hex(6)}",
                         redirect_url=self.checkout_path.format(order_id=order.id))
 

@@ -24,6 +24,7 @@ from marketplace.i18n import N_
 from marketplace.payments.interface import (
     Checkout,
     CheckoutState,
+    Destination,
     PaymentError,
     PaymentOutcome,
     PaymentUnavailable,
@@ -108,13 +109,17 @@ class DisputeSnapshot:
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified Stripe event: its id (processed once), its type, and the Checkout Session, charge or dispute it
-    is about, if any."""
+    is about, if any. A Connect event names the connected ``account`` it happened on; ``data`` is its object as
+    sent (read by ``stripe_connect`` for accounts, transfers and payouts), ``created`` its Unix time."""
 
     id: str
     type: str
     session: CheckoutSessionSnapshot | None
     charge: ChargeSnapshot | None = None
     dispute: DisputeSnapshot | None = None
+    account: str | None = None
+    created: int | None = None
+    data: Mapping[str, Any] | None = None
 
 
 def _integer(value: Any) -> int | None:
@@ -231,7 +236,8 @@ class StripePayments:
 
     name = PROVIDER
 
-    def __init__(self, secret_key: str, *, webhook_secret: str, api_base: str | None = None,
+    def __init__(self, secret_key: str, *, webhook_secret: str, connect_webhook_secret: str | None = None,
+                 api_base: str | None = None,
                  webhook_tolerance: int = stripe.Webhook.DEFAULT_TOLERANCE, max_network_retries: int | None = None,
                  http_client: stripe.HTTPClient | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not secret_key:
@@ -243,6 +249,8 @@ class StripePayments:
             # The SDK skips the age check for a tolerance of 0: a captured event could be replayed forever.
             raise ValueError("STRIPE_WEBHOOK_TOLERANCE must be a positive number of seconds.")
         self.webhook_secret = webhook_secret
+        # A Connect endpoint (events of connected accounts) has its own signing secret; both may post here.
+        self.webhook_secrets = tuple(dict.fromkeys(filter(None, (webhook_secret, connect_webhook_secret))))
         self.webhook_tolerance = webhook_tolerance
         if timeout <= 0:
             raise ValueError("STRIPE_TIMEOUT must be a positive number of seconds.")
@@ -258,6 +266,7 @@ class StripePayments:
         tolerance = _optional_int(config.get("STRIPE_WEBHOOK_TOLERANCE"))
         return cls(
             config.get("STRIPE_SECRET_KEY") or "", webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or "",
+            connect_webhook_secret=config.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
             api_base=config.get("STRIPE_API_BASE") or None,
             webhook_tolerance=stripe.Webhook.DEFAULT_TOLERANCE if tolerance is None else tolerance,
             max_network_retries=_optional_int(config.get("STRIPE_MAX_NETWORK_RETRIES")),
@@ -266,10 +275,13 @@ class StripePayments:
 
     # ------------------------------------------------------------ the PaymentProvider contract
 
-    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str) -> Checkout:
+    def start_checkout(self, order, *, success_url: str, cancel_url: str, idempotency_key: str,
+                       destination: Destination | None = None) -> Checkout:
         """Create a Checkout Session for the order's amount (the same idempotency key gives the same session).
         An order keeps one payable session at a time: while its earlier session is open the buyer is sent back
-        to it, and one already paid is refused (its confirmation is on its way), so nobody pays twice."""
+        to it, and one already paid is refused (its confirmation is on its way), so nobody pays twice. With a
+        ``destination`` the payment is a destination charge: the money goes to the seller's connected account and
+        the platform keeps its fee as the application fee."""
         amount = order.amount
         if type(amount) is not int or amount <= 0:
             raise PaymentError(_("Order %(number)s has no amount to pay by card.", number=order.number))
@@ -290,6 +302,10 @@ class StripePayments:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+        if destination is not None:
+            params["payment_intent_data"].update(
+                application_fee_amount=destination.application_fee, transfer_group=order.number,
+                transfer_data={"destination": destination.account})
         if order.deadline is not None:
             params["expires_at"] = _session_expiry(order.deadline)
         try:
@@ -299,7 +315,8 @@ class StripePayments:
         if not session.url:
             raise PaymentError(_("Stripe opened checkout %(session)s for %(number)s without a payment page.",
                                  session=session.id, number=order.number))
-        return Checkout(reference=session.id, redirect_url=session.url)
+        return Checkout(reference=session.id, redirect_url=session.url,
+                        destination=destination.account if destination is not None else None)
 
     def _earlier_session(self, order) -> Checkout | None:
         """The order's earlier session if the buyer can still pay there; PaymentError if it was paid already or
@@ -315,7 +332,7 @@ class StripePayments:
                 return None  # unknown to this Stripe account (keys changed): nothing to go back to
             raise payment_error(exc, _("looking up the earlier checkout of %(number)s", number=order.number)) from exc
         if found.status == "open" and found.url:
-            return Checkout(reference=found.id, redirect_url=found.url)
+            return Checkout(reference=found.id, redirect_url=found.url, kept=True)
         if found.status != "complete":
             return None
         if found.payment_status in PAID_STATUSES:
@@ -356,16 +373,21 @@ class StripePayments:
         """Refund the whole payment of a paid order (its payment intent); Stripe's refund id."""
         if not order.payment_intent:
             raise PaymentError(_("Order %(number)s has no Stripe payment to refund.", number=order.number))
-        return self._refund(order.payment_intent, idempotency_key, {"order_id": str(order.id)}, order.number)
+        # A destination charge's refund takes the seller's share back from their account, and gives back the fee.
+        reverse = {"reverse_transfer": True, "refund_application_fee": True} if order.transfer_destination else {}
+        return self._refund(order.payment_intent, idempotency_key, {"order_id": str(order.id)}, order.number,
+                            reverse)
 
     def refund_payment(self, payment_reference: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
         """Refund the whole of one payment intent (money that paid no order); Stripe's refund id."""
         return self._refund(payment_reference, idempotency_key, metadata,
                             _("payment %(reference)s", reference=payment_reference))
 
-    def _refund(self, payment_intent: str, idempotency_key: str, metadata: dict[str, str], what: str) -> str:
+    def _refund(self, payment_intent: str, idempotency_key: str, metadata: dict[str, str], what: str,
+                extra: dict | None = None) -> str:
         try:
-            refund = self.client.v1.refunds.create({"payment_intent": payment_intent, "metadata": metadata},
+            refund = self.client.v1.refunds.create({"payment_intent": payment_intent, "metadata": metadata,
+                                                    **(extra or {})},
                                                    options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise payment_error(exc, _("refunding %(what)s", what=what)) from exc
@@ -396,7 +418,7 @@ class StripePayments:
         """Verify a webhook's Stripe-Signature against the signing secret and its age against the tolerance, and
         read the event. InvalidWebhook for a missing, wrong or stale signature or a body that is not an event."""
         try:
-            event = self.client.construct_event(payload, signature, self.webhook_secret, self.webhook_tolerance)
+            event = self._verified(payload, signature)
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook("The Stripe signature is missing, wrong or too old.",
                                  {"stripe_signature": [exc.user_message or "invalid"]}) from None
@@ -414,7 +436,17 @@ class StripePayments:
             id=event_id, type=event_type, session=session_snapshot(obj) if kind == "checkout.session" else None,
             charge=charge_snapshot(obj) if kind == "charge" else None,
             dispute=dispute_snapshot(obj) if kind == "dispute" else None,
+            account=_text(data.get("account")), created=_integer(data.get("created")), data=obj,
         )
+
+    def _verified(self, payload: bytes, signature: str | None) -> stripe.Event:
+        """The event signed with the account endpoint's secret or the Connect endpoint's."""
+        for secret in self.webhook_secrets[:-1]:
+            try:
+                return self.client.construct_event(payload, signature, secret, self.webhook_tolerance)
+            except stripe.SignatureVerificationError:
+                continue
+        return self.client.construct_event(payload, signature, self.webhook_secrets[-1], self.webhook_tolerance)
 
 
 def _session_expiry(deadline: datetime) -> int:
