@@ -48,6 +48,8 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(anomalies_bp)
     from marketplace.orders.finance_views import bp as finance_bp
     app.register_blueprint(finance_bp)
+    from marketplace.payouts.views import bp as payouts_bp
+    app.register_blueprint(payouts_bp)
     from marketplace.orders.webhooks import bp as stripe_webhooks_bp
     app.register_blueprint(stripe_webhooks_bp)
     csrf.exempt(stripe_webhooks_bp)  # Stripe authenticates with its signature, not a session cookie
@@ -108,10 +110,11 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.notifications.api import blp as notifications_blp
     from marketplace.orders.api import blp as orders_blp
     from marketplace.orders.finance_api import blp as finance_blp
+    from marketplace.payouts.api import blp as payouts_blp
     from marketplace.review.api import blp as review_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                orders_blp, licensing_blp, webhooks_blp, finance_blp):
+                orders_blp, licensing_blp, webhooks_blp, finance_blp, payouts_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     from marketplace.events.schemas import WEBHOOKS_DOC, EventSchema

@@ -270,6 +270,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("finance.statement_csv", "GET"): SELLER_ONLY,
     ("finance_api.balances", "GET"): SELLER_ONLY,
     ("finance_api.statement", "GET"): SELLER_ONLY,
+    ("payouts.payouts", "GET"): SELLER_ONLY,
+    ("payouts.start_stripe", "POST"): SELLER_ONLY,  # 409 for the owner: payouts are simulated in the tests
+    ("payouts.stripe_return", "GET"): SELLER_ONLY,
+    ("payouts.stripe_refresh", "GET"): SELLER_ONLY,
+    ("payouts_api.list_payouts", "GET"): SELLER_ONLY,
     # ------------------------------------------------------------ platform admin
     ("sales.admin_orders", "GET"): ADMINS,
     ("sales.admin_refund", "POST"): ADMINS,
@@ -331,6 +336,7 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "accounts_api.get_organization": {"slug": "org_slug"},
     "finance_api.balances": {"slug": "org_slug"},
     "finance_api.statement": {"slug": "org_slug"},
+    "payouts_api.list_payouts": {"slug": "org_slug"},
     "finance_api.set_fee": {"slug": "org_slug"},
     "accounts_api.invite": {"slug": "org_slug"},
     "accounts.revoke_invitation": {"slug": "org_slug"},

@@ -1,6 +1,6 @@
 """Money as sellers and platform admins read it, from the ledger: a seller's balances and monthly statement (each
-line with its order and product), the platform's fee revenue, money held for disputes, and payments needing
-attention. Permissions are checked here, once for the pages and the API."""
+line with its order and product), the platform's fee revenue, money held for disputes, payments needing attention
+and payouts not yet paid. Permissions are checked here, once for the pages and the API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from marketplace.ledger.fees import fee_rate
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
 from marketplace.ledger.services import seller_balances
 from marketplace.orders.models import AnomalyStatus, Order, PaymentAnomaly
+from marketplace.payouts.models import Payout, PayoutStatus
 
 ATTENTION_LIMIT = 100
 
@@ -27,6 +28,7 @@ class Balance:
     pending: int
     available: int
     held: int
+    in_payout: int  # paid out, on its way to the seller's bank
 
     @property
     def total(self) -> int:
@@ -34,10 +36,11 @@ class Balance:
 
 
 def balances(session: Session, user: User, organization: Organization) -> list[Balance]:
-    """What the platform owes the seller organization, per currency: pending, available and held."""
+    """What the platform owes the seller organization, per currency: pending, available and held; and what is on
+    its way to the seller's bank in a payout."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
     return [Balance(currency, per[AccountKind.SELLER_PENDING], per[AccountKind.SELLER_AVAILABLE],
-                    per[AccountKind.SELLER_HELD])
+                    per[AccountKind.SELLER_HELD], per[AccountKind.SELLER_IN_PAYOUT])
             for currency, per in seller_balances(session, organization.id).items()]
 
 
@@ -60,11 +63,12 @@ class Finance:
     held: list[tuple[Order, str, int]]
     open_anomalies: int
     unrecorded: list[Order]
+    payouts: list[Payout]  # in transit or failed, newest first
 
 
 def platform_finance(session: Session, user: User, zone: ZoneInfo, months: int = 12) -> Finance:
     """The admin's view: fee revenue per month and currency, orders with money held for a dispute, open payment
-    anomalies and paid orders the ledger has no sale for (platform admins only)."""
+    anomalies, paid orders the ledger has no sale for, and payouts in transit or failed (platform admins only)."""
     require(user, Permission.ADMIN)
     held = ledger_statements.held_orders(session)
     by_id = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_([h[0] for h in held]))
@@ -79,4 +83,8 @@ def platform_finance(session: Session, user: User, zone: ZoneInfo, months: int =
         unrecorded=list(session.scalars(
             select(Order).where(Order.paid_at.is_not(None), Order.amount > 0, ~sold.exists())
             .order_by(Order.id).limit(ATTENTION_LIMIT))),
+        payouts=list(session.scalars(
+            select(Payout).where(Payout.status.in_((PayoutStatus.IN_TRANSIT, PayoutStatus.FAILED)))
+            .options(selectinload(Payout.organization))
+            .order_by(Payout.created_at.desc(), Payout.id.desc()).limit(ATTENTION_LIMIT))),
     )

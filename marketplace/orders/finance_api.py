@@ -34,11 +34,14 @@ class BalanceOutSchema(Schema):
     pending = fields.Integer(metadata={**MONEY, "description": "Owed, available after the settlement delay."})
     available = fields.Integer(metadata={**MONEY, "description": "Owed and free to be paid out."})
     held = fields.Integer(metadata={**MONEY, "description": "Owed but held while a payment is disputed."})
+    in_payout = fields.Integer(metadata={**MONEY, "description": "Paid out, on its way to the seller's bank."})
 
 
 class StatementLineOutSchema(Schema):
     occurred_at = fields.DateTime()
-    kind = fields.String(metadata={"enum": [k.value for k in TransactionKind if k != TransactionKind.RELEASE]})
+    # Releases and a payout's arrival move nothing the seller is owed: they make no line.
+    kind = fields.String(metadata={"enum": [k.value for k in TransactionKind
+                                            if k not in (TransactionKind.RELEASE, TransactionKind.PAYOUT_PAID)]})
     order_id = fields.Integer(allow_none=True)
     gross = fields.Integer(metadata={"description": "Paid by the buyer (+) or given back (-), minor units."})
     fee = fields.Integer(metadata={"description": "The platform fee kept (+) or given back (-), minor units."})
@@ -77,7 +80,8 @@ def _identify_first():
 @blp.route(f"{ORG}/balances")
 @blp.response(200, BalanceOutSchema(many=True))
 def balances(slug):
-    """What the platform owes the organization, per currency: pending, available and held (members only)."""
+    """What the platform owes the organization, per currency: pending, available and held, and what is in payout
+    (members only)."""
     user = require_api_user()
     return finance.balances(db.session, user, organization_for_member(db.session, user, slug))
 
@@ -86,8 +90,8 @@ def balances(slug):
 @blp.response(200, StatementOutSchema(many=True))
 def statement(slug, month):
     """The organization's statement of a month (``YYYY-MM``, in your time zone), one per currency: opening
-    balance, each sale, refund and dispute step with gross, fee and net, and closing balance. A month not written
-    as YYYY-MM is 404."""
+    balance, each sale, refund, dispute step and payout (started, or failed and given back) with gross, fee and
+    net, and closing balance. A month not written as YYYY-MM is 404."""
     user = require_api_user()
     organization = organization_for_member(db.session, user, slug)
     found, _orders, _fee = finance.statement(db.session, user, organization, parse_month(month),

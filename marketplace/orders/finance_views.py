@@ -5,8 +5,8 @@
   ``/seller/<org_slug>/statements`` opens this month's. Members of the organization only (others 404); a month
   that is not YYYY-MM is 404.
 - ``/admin/finance``: the platform's fee revenue per month and currency, money held for disputes, open payment
-  anomalies, paid orders without their sale in the ledger, and each seller's fee rate, set here (platform admins
-  only, audited).
+  anomalies, paid orders without their sale in the ledger, payouts in transit and failed, and each seller's fee
+  rate, set here (platform admins only, audited).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from marketplace.ledger.statements import neighbours, next_month, parse_month
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders.seller_views import _organization
+from marketplace.payouts.views import status_words as payout_status_words
 from marketplace.text import inert
 
 bp = Blueprint("finance", __name__)
@@ -44,7 +45,8 @@ def line_kinds() -> dict[TransactionKind, str]:
             TransactionKind.DISPUTE_HOLD: _("Dispute opened: money held"),
             TransactionKind.DISPUTE_WON: _("Dispute won: money released"),
             TransactionKind.DISPUTE_LOST: _("Dispute lost: payment taken back"),
-            TransactionKind.RELEASE: _("Released")}
+            TransactionKind.RELEASE: _("Released"), TransactionKind.PAYOUT: _("Payout started"),
+            TransactionKind.PAYOUT_FAILED: _("Payout failed: money back")}
 
 
 def _month(text: str) -> date:
@@ -124,7 +126,8 @@ def render_finance(*, status: int = 200, error: str | None = None, typed: dict |
     money = finance.platform_finance(session, user, zone)
     sellers = list(session.scalars(select(Organization).order_by(Organization.name)))
     return render_template("admin/finance.html", finance=money, sellers=sellers, default_fee=default_fee_bps(),
-                           percent=percent, error=error, typed=typed or {}), status
+                           percent=percent, payout_statuses=payout_status_words(), error=error,
+                           typed=typed or {}), status
 
 
 @bp.get("/admin/finance")

@@ -15,7 +15,8 @@ ORG = "/api/v1/organizations/harbour-analytics"
 def test_a_member_reads_balances_and_the_statement(api, sold):  # noqa: F811
     response = api.get(f"{ORG}/balances")
     assert response.status_code == 200
-    assert response.get_json() == [{"currency": "HKD", "pending": 359999, "available": 0, "held": 0}]
+    assert response.get_json() == [{"currency": "HKD", "pending": 359999, "available": 0, "held": 0,
+                                    "in_payout": 0}]
     [sheet] = api.get(f"{ORG}/statements/{MONTH}").get_json()
     assert sheet["month"] == MONTH and sheet["opening"] == 0 and sheet["closing"] == 359999
     assert [(x["kind"], x["gross"], x["fee"], x["net"]) for x in sheet["lines"]] == [
