@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import socket
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,12 +17,14 @@ from marketplace.accounts.models import MemberRole, Membership
 from marketplace.db import utcnow
 from marketplace.orders.money import release_due
 from marketplace.payments import SimulatedPayments
-from marketplace.payouts.models import Payout, PayoutStatus
+from marketplace.payments.stripe_provider import StripePayments
+from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 from marketplace.payouts.services import run_payouts, settle
 from tests import factories
 from tests.licensing.test_seller_views import SELLER_ORG, buy, text
 from tests.review.test_languages import in_locale, main_text
 from tests.support.pages import lang_of
+from tests.support.stripe_stub import API_KEY, WEBHOOK_SECRET
 
 PAYOUTS = f"{SELLER_ORG}/payouts"
 API = "/api/v1/organizations/harbour-analytics/payouts"
@@ -133,7 +136,7 @@ def test_the_admin_sees_payouts_in_transit_and_failed(client, auth, session, adm
     page = text(client.get("/admin/finance"))
     section = page.split('id="payouts-heading"', 1)[1].split("</section>", 1)[0]
     assert paid_out.number in section and "Harbour Analytics" in section and "HK$4,500.00" in section
-    assert "In transit" in section and "simulated" in section
+    assert "In transit" in section and "Simulated" in section
     settle(session, paid_out, PayoutStatus.FAILED, "The bank account was closed.", utcnow())
     session.commit()
     section = text(client.get("/admin/finance")).split('id="payouts-heading"', 1)[1].split("</section>", 1)[0]
@@ -195,6 +198,87 @@ def test_stripe_sending_the_seller_back_while_payments_are_simulated_goes_to_the
     assert response.status_code == 303 and response.location.endswith(PAYOUTS)
     page = text(client.get(PAYOUTS))  # only an owner continues at Stripe
     assert "The link to Stripe expired. An owner of Harbour Analytics can continue setting up payouts here." in page
+
+
+# ---------------------------------------------------------------- payments through Stripe, Stripe not answering
+
+
+@pytest.fixture
+def stripe_down(app, monkeypatch):
+    """Payments through Stripe, whose API is a loopback port nobody listens on: every call fails as an outage."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    payments = StripePayments(API_KEY, webhook_secret=WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}",
+                              max_network_retries=0)
+    monkeypatch.setitem(app.extensions, "payments", payments)
+    return payments
+
+
+def account_of(session, org, **state) -> PayoutAccount:
+    """The organization's connected account as Stripe last described it."""
+    found = PayoutAccount(organization_id=org.id, provider="stripe", account_id="acct_1PagesTest", **state)
+    session.add(found)
+    session.commit()
+    return found
+
+
+def test_with_stripe_an_owner_is_offered_onboarding_and_a_member_is_told_who_does_it(client, auth, seller,
+                                                                                    colleague, stripe_down):
+    auth.login(seller.email)
+    page = text(client.get(PAYOUTS))
+    assert "Set up payouts with Stripe" in page and f'action="{PAYOUTS}/stripe"' in page
+    assert "Payouts are simulated" not in page
+    auth.logout()
+    auth.login(colleague.email)
+    page = text(client.get(PAYOUTS))
+    assert "Set up payouts with Stripe" not in page
+    assert "An owner of Harbour Analytics sets up where payouts go." in page
+    assert client.post(f"{PAYOUTS}/stripe").status_code == 403  # refused before Stripe is asked
+
+
+def test_stripe_down_while_setting_up_shows_the_page_again_with_503(client, auth, session, seller, stripe_down):
+    auth.login(seller.email)
+    response = client.post(f"{PAYOUTS}/stripe")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    page = text(response)
+    assert "Could not reach Stripe" in page and "Set up payouts with Stripe" in page and "<h1>Payouts</h1>" in page
+    assert session.scalars(select(PayoutAccount)).all() == []
+
+
+def test_an_account_stripe_still_needs_details_for_is_continued(client, auth, session, seller, seller_org,
+                                                                stripe_down):
+    account_of(session, seller_org, requirements_due=["external_account", "tos_acceptance.date"],
+               disabled_reason="requirements.past_due")
+    auth.login(seller.email)
+    page = text(client.get(PAYOUTS))
+    assert "Stripe needs more details before it can pay you out." in page and "Continue with Stripe" in page
+    assert "external_account" in page and "tos_acceptance.date" in page and "requirements.past_due" in page
+    assert "Set up payouts with Stripe" not in page
+
+
+def test_a_ready_account_is_named_with_stripes_last_refusal(client, auth, session, seller, seller_org, api,
+                                                            stripe_down):
+    account_of(session, seller_org, charges_enabled=True, payouts_enabled=True, details_submitted=True,
+               last_error="Insufficient funds in Stripe account.")
+    auth.login(seller.email)
+    page = text(client.get(PAYOUTS))
+    assert "Payouts go to your Stripe account acct_1PagesTest." in page
+    assert "Stripe refused the last payout: Insufficient funds in Stripe account." in page
+    assert "Continue with Stripe" not in page and "Set up payouts with Stripe" not in page
+    assert api.get(API).get_json()["payout_account"] == {
+        "provider": "stripe", "account_id": "acct_1PagesTest", "charges_enabled": True, "payouts_enabled": True,
+        "requirements_due": []}
+
+
+def test_coming_back_from_stripe_while_it_is_down_goes_to_the_page_with_the_error(client, auth, session, seller,
+                                                                                  seller_org, stripe_down):
+    account_of(session, seller_org, requirements_due=["external_account"])
+    auth.login(seller.email)
+    for url in (f"{PAYOUTS}/stripe/return", f"{PAYOUTS}/stripe/refresh"):
+        response = client.get(url)
+        assert response.status_code == 303 and response.location.endswith(PAYOUTS), url
+        assert "Could not reach Stripe" in text(client.get(PAYOUTS)), url
 
 
 # ---------------------------------------------------------------- in Chinese
