@@ -53,6 +53,8 @@ KEPT_REFUSALS = {
     ("orders/views.py", "checkout"): "a declined card's failure is shown on the order and audited",
     ("licensing/views.py", "_serve"): "a deliverable's missing file is audited and its seller told, though the "
                                         "buyer's answer is a 404",
+    ("payouts/views.py", "start_stripe"): "the connected account Stripe opened before its onboarding link failed is "
+                                          "kept, not opened again",
 }
 
 
