@@ -87,9 +87,11 @@ def _transfers(session: Session, platform: list[BalanceTransaction], orders: lis
     (what it still owes, in every seller account, and what it paid out is not per order: owed + paid is the
     order's net, which is what the transfer less reversals should be)."""
     sent: dict[str, int] = defaultdict(int)
+    group_of = {txn.source: txn.transfer_group for txn in platform if txn.type == "transfer" and txn.source}
     for txn in platform:
-        if txn.type in TRANSFER_TYPES and txn.transfer_group:
-            sent[txn.transfer_group] -= txn.amount  # a transfer is negative on the platform's balance
+        group = txn.transfer_group or group_of.get(txn.transfer)  # a reversal names its transfer, not the group
+        if txn.type in TRANSFER_TYPES and group:
+            sent[group] -= txn.amount  # a transfer is negative on the platform's balance, its reversal positive
     differences = []
     for order in orders:
         if not order.transfer_destination:

@@ -12,7 +12,7 @@ provider again with the same idempotency key and gets the same payout, never a s
 """
 from __future__ import annotations
 
-import secrets
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +31,7 @@ from marketplace.ledger import payouts as ledger
 from marketplace.lifecycle import lock_row
 from marketplace.notifications.services import notify_organization
 from marketplace.payments import Destination, PaymentError, PaymentUnavailable
-from marketplace.payments.stripe_connect import ConnectedAccount, StripeConnect, connect_of
+from marketplace.payments.stripe_connect import ConnectedAccount, InsufficientBalance, StripeConnect, connect_of
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 
 SIMULATED = "simulated"
@@ -161,7 +161,7 @@ def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAcc
             if amount <= 0:
                 return RunLine(organization_id, currency, amount, "skipped: paid out meanwhile")
             key = f"payout-org-{organization_id}-{currency}-after-{newest}"
-            payout = Payout(key=key, number=f"PO-{secrets.token_hex(5).upper()}", organization_id=organization_id,
+            payout = Payout(key=key, number=payout_number(key), organization_id=organization_id,
                             currency=currency, amount=amount, provider=SIMULATED if connect is None else connect.name)
             session.add(payout)
             session.flush()
@@ -182,16 +182,27 @@ def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAcc
     return RunLine(organization_id, currency, amount, f"started {payout.number}")
 
 
+def payout_number(key: str) -> str:
+    """The payout's number, from its key: a run repeated after a lost commit names (and describes to Stripe) the
+    same payout the same way, which a repeated idempotency key requires."""
+    return f"PO-{hashlib.sha256(key.encode()).hexdigest()[:10].upper()}"
+
+
 def _ask_stripe(connect: StripeConnect, account: PayoutAccount, payout: Payout) -> None:
-    """The payout at Stripe, from the seller's connected account; money still on the platform's balance (sales made
-    before the seller was onboarded) is moved there first."""
-    there = connect.available(account.account_id, payout.currency)
-    if there < payout.amount:
-        payout.transfer_reference = connect.transfer(account.account_id, payout.amount - max(there, 0),
-                                                     payout.currency, group=payout.key,
-                                                     idempotency_key=f"{payout.key}-transfer")
-    made = connect.payout(account.account_id, payout.amount, payout.currency, key=payout.key,
-                          description=f"Data marketplace payout {payout.number}")
+    """The payout at Stripe, from the seller's connected account. When the account has less than that (money of
+    sales made before the seller was onboarded is on the platform's balance), what is missing is moved there first
+    and the payout asked for again. Every call has a key of the payout's, so a repeated run repeats nothing."""
+    description = f"Data marketplace payout {payout.number}"
+    try:
+        made = connect.payout(account.account_id, payout.amount, payout.currency, key=payout.key,
+                              description=description)
+    except InsufficientBalance:
+        missing = payout.amount - max(connect.available(account.account_id, payout.currency), 0)
+        if missing > 0:
+            payout.transfer_reference = connect.transfer(account.account_id, missing, payout.currency,
+                                                         group=payout.key, idempotency_key=f"{payout.key}-transfer")
+        made = connect.payout(account.account_id, payout.amount, payout.currency, key=f"{payout.key}-funded",
+                              description=description)
     payout.provider_reference, payout.arrival_at = made.id, made.arrival_at
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden
+from marketplace.errors import NotFound
 from marketplace.ledger.models import AccountKind
 from marketplace.ledger.services import seller_balances, unbalanced_transactions
 from marketplace.notifications.models import Notification
@@ -65,7 +65,7 @@ def connected(session, client, stripe_stub, stripe_payments, seller, seller_org)
 
 def test_only_an_owner_onboards_and_one_account_is_opened(session, stripe_stub, stripe_payments, seller, seller_org,
                                                          buyer):
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # an outsider is not told the organization exists
         start_onboarding(session, buyer, seller_org, connect_of(stripe_payments), country="HK",
                          refresh_url="http://x/r", return_url="http://x/b")
     for _ in range(2):
