@@ -328,7 +328,7 @@ def test_balance_transactions_page_newest_first_with_their_sources(sdk, stripe_s
     for _ in range(3):
         paid = destination_sale(sdk, stripe_stub, seller)
     sdk.v1.refunds.create({"payment_intent": paid["payment_intent"], "amount": 5000})
-    platform = [stripe_stub.balance_transactions[t] for t in reversed(stripe_stub._ledgers[None])]
+    platform = stripe_stub.ledger()
     assert [t["type"] for t in platform] == ["refund"] + ["transfer", "charge"] * 3
 
     pages = sdk.v1.balance_transactions.list({"limit": 2, "expand": ["data.source"]})

@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 
-from tests.support.stripe_wire import StripeStubError, int_param, invalid
+from tests.support.stripe_wire import StripeStubError, bool_param, currency_param, int_param, invalid, url_param
 
 CAPABILITIES = ("card_payments", "transfers")
 ONBOARDING_DUE = ["business_profile.url", "business_type", "external_account", "representative.first_name",
@@ -39,29 +39,6 @@ NO_CAPABILITY = ("Your destination account needs to have at least one of the fol
 def stripe_fee(gross: int) -> int:
     """Stripe's processing fee on a card charge in the stub: 2.9% of the gross (rounded half up) plus 30."""
     return (gross * 29 + 500) // 1000 + 30
-
-
-def _bool(params: dict, name: str) -> bool:
-    value = params.get(name, "false")
-    if value not in ("true", "false"):
-        raise invalid(f"Invalid boolean: {value}", name)
-    return value == "true"
-
-
-def _url(params: dict, name: str) -> None:
-    if not params.get(name):
-        raise invalid(f"Missing required param: {name}.", name, "parameter_missing")
-    if not re.fullmatch(r"https?://[^\s/]+\S*", str(params[name])):
-        raise invalid("Not a valid URL", name, "url_invalid")
-
-
-def _currency(params: dict) -> str:
-    currency = params.get("currency")
-    if not currency:
-        raise invalid("Missing required param: currency.", "currency", "parameter_missing")
-    if not re.fullmatch(r"[a-z]{3}", str(currency)):
-        raise invalid(f"Invalid currency: {currency}.", "currency")
-    return currency
 
 
 def _half_up(numerator: int, denominator: int) -> int:
@@ -123,6 +100,12 @@ class ConnectStub:
         with self._lock:
             return sum(txn["net"] for txn in self._ledger(account) if txn["currency"] == currency)
 
+    def ledger(self, account: str | None = None) -> list[dict]:
+        """The balance transactions of the platform (or of a connected account), newest first, as Stripe lists
+        them."""
+        with self._lock:
+            return copy.deepcopy(list(reversed(self._ledger(account))))
+
     # ------------------------------------------------------------ hooks for the stub
 
     def _check_stripe_account(self, account: str | None) -> None:
@@ -168,8 +151,8 @@ class ConnectStub:
     @staticmethod
     def _reverses_transfer(params: dict) -> bool:
         """A refund's Connect options, checked before anything moves: whether it reverses the transfer."""
-        _bool(params, "refund_application_fee")
-        return _bool(params, "reverse_transfer")
+        bool_param(params, "refund_application_fee")
+        return bool_param(params, "reverse_transfer")
 
     def _refund_moves(self, refund: dict, charge: dict, reverse: bool) -> None:
         """A refund's money: out of the platform's balance; with ``reverse`` the seller's share of it is taken
@@ -232,7 +215,7 @@ class ConnectStub:
             if name not in CAPABILITIES:
                 raise invalid(f"Received unknown parameter: capabilities[{name}]", f"capabilities[{name}]",
                               "parameter_unknown")
-            if _bool(wanted if isinstance(wanted, dict) else {}, "requested"):
+            if bool_param(wanted if isinstance(wanted, dict) else {}, "requested"):
                 requested[name] = "inactive"
         if kind == "standard":
             requested = {name: "inactive" for name in CAPABILITIES}
@@ -265,7 +248,7 @@ class ConnectStub:
             raise invalid("Missing required param: account.", "account", "parameter_missing")
         self._account(account_id, "account")
         for name in ("refresh_url", "return_url"):
-            _url(params, name)
+            url_param(params, name)
         if params.get("type") not in ("account_onboarding", "account_update"):
             raise invalid("Missing required param: type." if not params.get("type") else
                           f"Invalid type: {params['type']}", "type",
@@ -294,7 +277,7 @@ class ConnectStub:
         if "amount" not in params:
             raise invalid("Missing required param: amount.", "amount", "parameter_missing")
         amount = int_param(params["amount"], "amount", 1)
-        currency = _currency(params)
+        currency = currency_param(params)
         if not params.get("destination"):
             raise invalid("Missing required param: destination.", "destination", "parameter_missing")
         self._destination(params["destination"], "destination")
@@ -361,7 +344,7 @@ class ConnectStub:
         if "amount" not in params:
             raise invalid("Missing required param: amount.", "amount", "parameter_missing")
         amount = int_param(params["amount"], "amount", 1)
-        currency = _currency(params)
+        currency = currency_param(params)
         if account is not None and not self.accounts[account]["payouts_enabled"]:
             raise invalid("Payouts have been disabled on the connected account. Check the connected account's "
                           "status to see if any additional information needs to be provided, or if payouts have "
