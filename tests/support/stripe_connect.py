@@ -136,6 +136,14 @@ class ConnectStub:
         return {"application_fee_amount": fee, "destination": destination,
                 "transfer_group": data.get("transfer_group"), "metadata": data.get("metadata") or {}}
 
+    def _payment_connect(self, session_id: str, intent_id: str) -> dict:
+        """What a session's payment intent and charge carry of Connect; a destination charge is given a transfer
+        group when the checkout named none, as Stripe does."""
+        data = self._destinations[session_id]
+        transfer_data = {"destination": data["destination"]} if data["destination"] else None
+        return {"application_fee_amount": data["application_fee_amount"], "transfer_data": transfer_data,
+                "transfer_group": data["transfer_group"] or (f"group_{intent_id}" if transfer_data else None)}
+
     def _collect(self, charge: dict) -> None:
         """A charge was paid: the platform's balance grows by it less Stripe's fee; a destination charge then
         transfers all but the application fee to the connected account."""

@@ -147,27 +147,21 @@ class StripeStub(ConnectStub):
                 raise ValueError(f"session {session_id} is {session['status']}, not open")
             intent_id, charge_id = f"pi_{secrets.token_hex(12)}", f"ch_{secrets.token_hex(12)}"
             now = int(time.time())
-            connect = self._destinations.get(session_id) or self._destination_data({}, 0)
-            transfer_data = {"destination": connect["destination"]} if connect["destination"] else None
-            group = connect["transfer_group"] or (f"group_{intent_id}" if transfer_data else None)
-            metadata = {**session["metadata"], **connect["metadata"]}
+            connect = self._payment_connect(session_id, intent_id)
+            metadata = {**session["metadata"], **self._destinations[session_id]["metadata"]}
             self.payment_intents[intent_id] = {
                 "id": intent_id, "object": "payment_intent", "amount": session["amount_total"],
                 "amount_received": session["amount_total"] if paid else 0, "currency": session["currency"],
                 "created": now, "latest_charge": charge_id, "livemode": False,
-                "metadata": copy.deepcopy(metadata), "status": "succeeded" if paid else "processing",
-                "application_fee_amount": connect["application_fee_amount"], "transfer_data": transfer_data,
-                "transfer_group": group,
+                "metadata": copy.deepcopy(metadata), "status": "succeeded" if paid else "processing", **connect,
             }
             self.charges[charge_id] = {
                 "id": charge_id, "object": "charge", "amount": session["amount_total"], "amount_captured":
                 session["amount_total"], "amount_refunded": 0, "captured": True, "created": now,
                 "currency": session["currency"], "disputed": False, "livemode": False,
                 "metadata": copy.deepcopy(metadata), "paid": paid, "payment_intent": intent_id,
-                "refunded": False, "status": "succeeded" if paid else "pending",
-                "application_fee_amount": connect["application_fee_amount"], "balance_transaction": None,
-                "destination": connect["destination"], "transfer": None, "transfer_data": transfer_data,
-                "transfer_group": group,
+                "refunded": False, "status": "succeeded" if paid else "pending", "balance_transaction": None,
+                "destination": (connect["transfer_data"] or {}).get("destination"), "transfer": None, **connect,
             }
             if paid:
                 self._collect(self.charges[charge_id])
