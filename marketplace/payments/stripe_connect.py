@@ -199,6 +199,24 @@ class StripeConnect:
             raise payment_error(exc, _("moving money to %(account)s", account=account_id)) from exc
         return transfer.id
 
+    def reverse_charge_transfer(self, charge_id: str, *, idempotency_key: str) -> str | None:
+        """Take back from the seller's account what is left of a destination charge's transfer (a dispute lost:
+        the bank took the payment back from the platform); the reversal's id, None if nothing was left."""
+        charge = self._call(_("reading charge %(charge)s", charge=charge_id),
+                            lambda: self.client.v1.charges.retrieve(charge_id))
+        transfer_id = _id(charge.to_dict().get("transfer"))
+        if transfer_id is None:
+            return None
+        transfer = self._call(_("reading transfer %(transfer)s", transfer=transfer_id),
+                              lambda: self.client.v1.transfers.retrieve(transfer_id))
+        if transfer.amount - transfer.amount_reversed <= 0:
+            return None
+        reversal = self._call(_("taking back transfer %(transfer)s", transfer=transfer_id),
+                              lambda: self.client.v1.transfers.reversals.create(
+                                  transfer_id, {"metadata": {"charge": charge_id}},
+                                  options={"idempotency_key": idempotency_key}))
+        return reversal.id
+
     def payout(self, account_id: str, amount: int, currency: str, *, key: str, description: str) -> PayoutSnapshot:
         """Pay ``amount`` out of the connected account to the seller's bank (the same key gives the same payout).
         InsufficientBalance when the account has less than that available."""

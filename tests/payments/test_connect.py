@@ -218,3 +218,21 @@ def test_the_reconcile_lists_what_the_ledger_does_not_know(session, client, stri
     differences = reconcile(session, connect_of(stripe_payments), utcnow() - timedelta(days=1))
     assert [(d.what, d.reference, d.ledger, d.stripe) for d in differences] == [
         ("payment", order.payment_intent, GROSS, GROSS - 1000)]
+
+
+def test_a_lost_dispute_of_a_destination_charge_takes_the_sellers_share_back(session, client, stripe_stub,
+                                                                              stripe_payments, connected, buyer,
+                                                                              buyer_org, plans):
+    order = _buy(session, client, stripe_stub, stripe_payments, buyer, buyer_org, plans["Exclusive"])
+    dispute = stripe_stub.open_dispute(order.payment_intent)
+    assert post_event(client, event_payload("charge.dispute.created", dispute)).status_code == 200
+    closed = event_payload("charge.dispute.closed", stripe_stub.close_dispute(dispute["id"], "lost"))
+    stripe_stub.fail_next(503, type="api_error", code=None, message="Stripe is down.", path="/v1/charges")
+    assert post_event(client, closed).status_code == 503  # not applied: Stripe sends it again
+    session.expire_all()
+    assert session.get(type(order), order.id).status.value == "fulfilled"
+    outcome = post_event(client, closed).get_json()["outcome"]
+    assert outcome.startswith("dispute closed: lost; the seller's share taken back (trr_")
+    assert stripe_stub.balance(connected) == 0
+    assert post_event(client, closed).get_json()["outcome"] == "already processed"
+    assert len(stripe_stub.transfer_reversals) == 1

@@ -197,6 +197,9 @@ class ConnectStub:
             return self._create_account_link(params)
         if path == "/v1/transfers" and method == "POST":
             return self._create_transfer(params)
+        match = re.fullmatch(r"/v1/transfers/([^/]+)/reversals", path)
+        if match and method == "POST":
+            return self._create_reversal(match.group(1), params)
         match = re.fullmatch(r"/v1/(accounts|transfers)/([^/]+)", path)
         if match and method == "GET":
             store, kind = (self.accounts, "account") if match.group(1) == "accounts" else (self.transfers, "transfer")
@@ -323,7 +326,17 @@ class ConnectStub:
         }
         return transfer
 
-    def _reverse(self, transfer: dict, amount: int, refund_id: str) -> str:
+    def _create_reversal(self, transfer_id: str, params: dict) -> dict:
+        """``POST /v1/transfers/{id}/reversals``: take back ``amount`` (all that is left, if not given)."""
+        transfer = self._object(self.transfers, transfer_id, "transfer")
+        left = transfer["amount"] - transfer["amount_reversed"]
+        amount = int_param(params["amount"], "amount", 1) if "amount" in params else left
+        if left <= 0 or amount > left:
+            raise invalid(f"You have already reversed this transfer: you can reverse at most {left} more.",
+                          "amount", "transfer_reversal_amount_exceeds_transfer")
+        return copy.deepcopy(self.transfer_reversals[self._reverse(transfer, amount, None)])
+
+    def _reverse(self, transfer: dict, amount: int, refund_id: str | None) -> str:
         reversal_id, payment_refund_id = f"trr_{secrets.token_hex(12)}", f"pyr_{secrets.token_hex(12)}"
         currency = transfer["currency"]
         self.transfer_reversals[reversal_id] = reversal = {
