@@ -218,20 +218,25 @@ def _refused(session: Session, account: PayoutAccount | None, reason: str) -> No
 
 
 def settle(session: Session, payout: Payout, status: PayoutStatus, failure: str | None, at: datetime) -> bool:
-    """The provider says the payout arrived (PAID) or failed (FAILED: the money is available again); the ledger
-    written and the organization told, once. False if the payout was settled already."""
+    """The provider says the payout arrived (PAID) or failed (FAILED: the money is available again, also when a
+    payout said paid is returned later, as Stripe may); the ledger written and the organization told, once each.
+    False if the payout already has that outcome, or was failed before."""
     lock_row(session, payout)
-    if payout.status != PayoutStatus.IN_TRANSIT:
+    returned = payout.status == PayoutStatus.PAID and status == PayoutStatus.FAILED
+    if payout.status != PayoutStatus.IN_TRANSIT and not returned:
         return False
     payout.status = status
-    write = ledger.payout_paid if status == PayoutStatus.PAID else ledger.payout_failed
+    if returned:
+        write = ledger.payout_returned
+    else:
+        write = ledger.payout_paid if status == PayoutStatus.PAID else ledger.payout_failed
     write(session, payout.key, payout.organization_id, payout.currency, payout.amount, at=at)
     if status == PayoutStatus.PAID:
         payout.paid_at = at
     else:
         payout.failed_at, payout.failure = at, (failure or "no reason given")[:500]
     record(session, actor_id=None, action=f"payouts.{status.value}", subject_type="payout", subject_id=payout.id,
-           payload={"failure": payout.failure})
+           payload={"failure": payout.failure, "returned": returned})
     notify_organization(session, payout.organization, *_news(payout),
                         link=f"/seller/{payout.organization.slug}/payouts")
     return True

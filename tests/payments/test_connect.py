@@ -236,3 +236,24 @@ def test_a_lost_dispute_of_a_destination_charge_takes_the_sellers_share_back(ses
     assert stripe_stub.balance(connected) == 0
     assert post_event(client, closed).get_json()["outcome"] == "already processed"
     assert len(stripe_stub.transfer_reversals) == 1
+
+
+def test_a_payout_returned_after_it_was_paid_is_available_again(session, client, stripe_stub, stripe_payments,
+                                                                connected, seller_org, buyer, buyer_org, plans):
+    _buy(session, client, stripe_stub, stripe_payments, buyer, buyer_org, plans["Exclusive"])
+    release_due(session, 0)
+    _run(session, stripe_payments)
+    payout = session.scalar(select(Payout))
+    session.commit()
+    paid = event_payload("payout.paid", stripe_stub.settle_payout(payout.provider_reference), account=connected)
+    returned = stripe_stub.settle_payout(payout.provider_reference, "failed", "no_account")
+    assert post_event(client, paid).get_json()["outcome"] == f"payout {payout.number} paid"
+    failed = event_payload("payout.failed", returned, account=connected)
+    assert post_event(client, failed).get_json()["outcome"] == f"payout {payout.number} failed"
+    again = event_payload("payout.failed", returned, account=connected)  # a new event id saying the same
+    assert post_event(client, again).get_json()["outcome"] == f"ignored: payout {payout.number} is already failed"
+    session.expire_all()
+    balances = seller_balances(session, seller_org.id)["HKD"]
+    assert balances[AccountKind.SELLER_AVAILABLE] == NET and balances[AccountKind.SELLER_IN_PAYOUT] == 0
+    assert unbalanced_transactions(session) == []
+    assert reconcile(session, connect_of(stripe_payments), utcnow() - timedelta(days=1)) == []

@@ -285,8 +285,10 @@ def test_a_seller_is_paid_out_and_the_bank_confirms_it(sdk, stripe_stub):
     settled = stripe_stub.settle_payout(payout.id)
     assert settled["status"] == "paid" and sdk.v1.payouts.retrieve(payout.id, options=acting_for(seller)).status \
         == "paid"
-    with pytest.raises(ValueError):
-        stripe_stub.settle_payout(payout.id, "failed")
+    with pytest.raises(ValueError):  # a paid payout is not cancelled; it may still fail (the bank returns it)
+        stripe_stub.settle_payout(payout.id, "canceled")
+    returned = stripe_stub.settle_payout(payout.id, "failed")
+    assert returned["status"] == "failed" and returned["failure_code"] == "account_closed"
 
 
 @pytest.mark.parametrize(("status", "kind"), [("failed", "payout_failure"), ("canceled", "payout_cancel")])

@@ -80,7 +80,8 @@ class ConnectStub:
         ``canceled`` (likewise). The payout afterwards (``payout.paid`` / ``payout.failed`` / ``payout.canceled``)."""
         with self._lock:
             payout = self._object(self.payouts, payout_id, "payout")
-            if payout["status"] not in ("pending", "in_transit"):
+            # A paid payout can still fail later (the bank returns it), as Stripe documents for payout.failed.
+            if payout["status"] not in ("pending", "in_transit") and (payout["status"], status) != ("paid", "failed"):
                 raise ValueError(f"payout {payout_id} is {payout['status']}, not pending")
             if status not in ("paid", "failed", "canceled"):
                 raise ValueError(f"a payout settles as paid, failed or canceled, not {status}")
