@@ -72,11 +72,12 @@ def init_cli(app: Flask) -> None:
     init_licensing_cli(app)  # licences expire
     init_certificate_cli(app)  # licences verify, licences public-key
 
-    from marketplace.orders.cli import init_ledger_cli, init_orders_cli, init_payments_cli
+    from marketplace.orders.cli import init_ledger_cli, init_orders_cli, init_payments_cli, init_payouts_cli
 
     init_orders_cli(app)  # orders expire
     init_payments_cli(app)  # payments reconcile
     init_ledger_cli(app)  # ledger check, release, backfill
+    init_payouts_cli(app)  # payouts run, reconcile
 
     from marketplace.config_check import init_config_cli
 

@@ -1,5 +1,6 @@
 """What a payout writes: started (available -> in payout), paid (in payout -> provider cash: the money left the
-platform for the seller's bank) and failed (in payout -> available: the money is owed to the seller again). The
+platform for the seller's bank) and failed (in payout -> available: the money is owed to the seller again), or
+returned after it was said paid (provider cash -> available). The
 caller holds the lock of the seller's available account (``lock_available``) while it decides what to pay."""
 from __future__ import annotations
 
@@ -54,6 +55,13 @@ def payout_failed(session: Session, key: str, organization_id: int, currency: st
                   at: datetime | None = None) -> LedgerTransaction | None:
     return _move(session, f"{key}-failed", TransactionKind.PAYOUT_FAILED, organization_id, currency, at, key,
                  (AccountKind.SELLER_IN_PAYOUT, amount), (AccountKind.SELLER_AVAILABLE, -amount))
+
+
+def payout_returned(session: Session, key: str, organization_id: int, currency: str, amount: int,
+                    at: datetime | None = None) -> LedgerTransaction | None:
+    """A payout said paid came back (the bank returned it): the money is at the provider and owed to the seller."""
+    return _move(session, f"{key}-returned", TransactionKind.PAYOUT_FAILED, organization_id, currency, at, key,
+                 (AccountKind.PROVIDER_CASH, amount), (AccountKind.SELLER_AVAILABLE, -amount))
 
 
 def _move(session: Session, key: str, kind: TransactionKind, organization_id: int, currency: str,

@@ -87,3 +87,36 @@ def init_ledger_cli(app: Flask) -> None:
         with unit_of_work() as session:
             count = write_missing(session)
         click.echo(f"{count} paid order(s) in the ledger.")
+
+
+def init_payouts_cli(app: Flask) -> None:
+    """``flask payouts run``, and ``flask payouts reconcile`` that reads orders (the payouts package knows none)."""
+    from marketplace.payouts.cli import payouts_group
+
+    payouts = payouts_group(app)
+
+    @payouts.command("reconcile")
+    @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
+                  help="Compare what happened in this many days.")
+    def reconcile_stripe(days: int) -> None:
+        """List every difference between the ledger and Stripe's balance transactions (exit 1 if any)."""
+        from datetime import timedelta
+
+        from marketplace.db import utcnow
+        from marketplace.orders.stripe_reconcile import reconcile
+        from marketplace.payments.stripe_connect import connect_of
+
+        connect = connect_of(current_app.extensions["payments"])
+        if connect is None:
+            raise click.ClickException("Payments are simulated: there is no Stripe account to reconcile with.")
+        try:
+            with unit_of_work() as session:
+                differences = reconcile(session, connect, utcnow() - timedelta(days=days))
+        except DomainError as exc:
+            raise click.ClickException(f"Could not reconcile: {exc.message}") from None
+        for difference in differences:
+            click.echo(difference.line())
+        if differences:
+            click.echo(f"{len(differences)} difference(s) between the ledger and Stripe.", err=True)
+            raise SystemExit(1)
+        click.echo(f"ok: the ledger and Stripe agree for the last {days} day(s).")

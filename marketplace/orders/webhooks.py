@@ -46,12 +46,14 @@ from marketplace.orders.checkout import (
 )
 from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentEvent
 from marketplace.orders.refunds import (
+    LOST_STATUS,
     flag_dispute,
     record_partial_refund,
     record_provider_refund,
     settle_dispute,
 )
 from marketplace.orders.states import OrderStatus
+from marketplace.payments.stripe_connect import connect_of
 from marketplace.payments.stripe_provider import (
     PROVIDER,
     ChargeSnapshot,
@@ -95,7 +97,7 @@ def stripe_webhook():
     if getattr(payments, "name", None) != PROVIDER:
         raise NotFound("Stripe payments are not configured.")
     event = payments.parse_event(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
-    return jsonify(apply_stripe_event(db.session, event).to_dict()), 200
+    return jsonify(apply_stripe_event(db.session, event, payments).to_dict()), 200
 
 
 @bp.errorhandler(DomainError)
@@ -113,7 +115,7 @@ def _http_error(error: HTTPException):
 # ---------------------------------------------------------------- applying an event
 
 
-def apply_stripe_event(session: Session, event: WebhookEvent) -> WebhookResult:
+def apply_stripe_event(session: Session, event: WebhookEvent, payments=None) -> WebhookResult:
     """Apply a verified event to its order and record it, in the request's one transaction. An event id
     already recorded changes nothing; so does an event that is not about a marketplace checkout, that names
     another session, amount or currency than the order's (recorded "rejected: ..."), or that arrives when the
@@ -130,7 +132,7 @@ def apply_stripe_event(session: Session, event: WebhookEvent) -> WebhookResult:
         raise
     order = _locked_order(session, event)
     row.order_id = order.id if order is not None else None
-    row.outcome = _apply(session, event, order)[:MAX_OUTCOME]
+    row.outcome = _apply(session, event, order, payments)[:MAX_OUTCOME]
     session.flush()
     if row.outcome.startswith("rejected"):
         log.warning("Stripe event %s (%s) rejected: %s", event.id, event.type, row.outcome)
@@ -163,7 +165,7 @@ def _payment_intent(event: WebhookEvent) -> str | None:
     return None
 
 
-def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
+def _apply(session: Session, event: WebhookEvent, order: Order | None, payments) -> str:
     """The outcome to record; the order moves inside a savepoint, so a refused move leaves nothing half done."""
     if event.type in CHECKOUT_EVENTS:
         return _apply_checkout(session, event, order)
@@ -172,7 +174,7 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None) -> str:
     if event.type == DISPUTE_EVENT and event.dispute is not None:
         return _apply_dispute(session, event.dispute, order)
     if event.type == DISPUTE_CLOSED_EVENT and event.dispute is not None:
-        return _apply_dispute_closed(session, event.dispute, order)
+        return _apply_dispute_closed(session, event.dispute, order, payments)
     if connect_events.handles(event):
         return connect_events.apply_connect_event(session, event)
     return f"ignored: {event.type} is not handled"
@@ -269,9 +271,18 @@ def _apply_dispute(session: Session, dispute: DisputeSnapshot, order: Order | No
     return f"disputed: {dispute.reason or 'no reason given'}"
 
 
-def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Order | None) -> str:
+def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Order | None, payments) -> str:
+    """Settle the order's dispute. A lost dispute of a destination charge also takes the seller's share back from
+    their account (the bank took the payment from the platform); if Stripe cannot be asked now, the event fails
+    and Stripe sends it again."""
     if order is None:
         return f"ignored: no order paid with {dispute.payment_intent}"
     if not settle_dispute(session, order, dispute.id, dispute.status):
         return f"ignored: dispute {dispute.id} is not the order's open dispute"
+    connect = connect_of(payments)
+    if dispute.status == LOST_STATUS and order.transfer_destination and dispute.charge and connect is not None:
+        reversal = connect.reverse_charge_transfer(
+            dispute.charge, idempotency_key=f"order-{order.id}-dispute-{dispute.id}-reversal")
+        if reversal:
+            return f"dispute closed: lost; the seller's share taken back ({reversal})"
     return f"dispute closed: {dispute.status or 'no status given'}"

@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 from flask_babel import gettext as _
 
+from marketplace.payments.interface import PaymentError
 from marketplace.payments.stripe_provider import PROVIDER, payment_error
 
 
@@ -89,6 +90,7 @@ class BalanceTransaction:
     source: str | None
     payment_intent: str | None
     transfer_group: str | None
+    transfer: str | None        # the transfer a reversal reverses
     created: datetime | None
 
 
@@ -132,8 +134,12 @@ def balance_transaction(obj: Mapping[str, Any]) -> BalanceTransaction:
         id=_text(obj.get("id")) or "", type=_text(obj.get("type")) or "", amount=_integer(obj.get("amount")) or 0,
         fee=_integer(obj.get("fee")) or 0, currency=currency.upper(), source=_id(source),
         payment_intent=_id(details.get("payment_intent")), transfer_group=_text(details.get("transfer_group")),
-        created=_moment(obj.get("created")),
+        transfer=_id(details.get("transfer")), created=_moment(obj.get("created")),
     )
+
+
+class InsufficientBalance(PaymentError):
+    """The connected account has less available than the payout asks for."""
 
 
 class StripeConnect:
@@ -178,22 +184,52 @@ class StripeConnect:
         return sum(int(item.get("amount") or 0) for item in balance.to_dict().get("available") or []
                    if str(item.get("currency", "")).lower() == wanted)
 
-    def transfer(self, account_id: str, amount: int, currency: str, *, group: str, idempotency_key: str) -> str:
-        """Move ``amount`` of the platform's balance to the connected account; the transfer's id."""
-        transfer = self._call(_("moving money to %(account)s", account=account_id),
-                              lambda: self.client.v1.transfers.create(
-                                  {"amount": amount, "currency": currency.lower(), "destination": account_id,
-                                   "transfer_group": group, "metadata": {"payout_key": group}},
-                                  options={"idempotency_key": idempotency_key}))
+    def transfer(self, account_id: str, amount: int, currency: str, *, group: str,
+                 idempotency_key: str) -> str | None:
+        """Move ``amount`` of the platform's balance to the connected account; the transfer's id. None if a transfer
+        was made under this key before for another amount (a run repeated after its commit was lost, when the
+        account's balance has changed since): that transfer stands, and nothing is moved twice."""
+        try:
+            transfer = self.client.v1.transfers.create(
+                {"amount": amount, "currency": currency.lower(), "destination": account_id, "transfer_group": group,
+                 "metadata": {"payout_key": group}}, options={"idempotency_key": idempotency_key})
+        except stripe.IdempotencyError:
+            return None
+        except stripe.StripeError as exc:
+            raise payment_error(exc, _("moving money to %(account)s", account=account_id)) from exc
         return transfer.id
 
+    def reverse_charge_transfer(self, charge_id: str, *, idempotency_key: str) -> str | None:
+        """Take back from the seller's account what is left of a destination charge's transfer (a dispute lost:
+        the bank took the payment back from the platform); the reversal's id, None if nothing was left."""
+        charge = self._call(_("reading charge %(charge)s", charge=charge_id),
+                            lambda: self.client.v1.charges.retrieve(charge_id))
+        transfer_id = _id(charge.to_dict().get("transfer"))
+        if transfer_id is None:
+            return None
+        transfer = self._call(_("reading transfer %(transfer)s", transfer=transfer_id),
+                              lambda: self.client.v1.transfers.retrieve(transfer_id))
+        if transfer.amount - transfer.amount_reversed <= 0:
+            return None
+        reversal = self._call(_("taking back transfer %(transfer)s", transfer=transfer_id),
+                              lambda: self.client.v1.transfers.reversals.create(
+                                  transfer_id, {"metadata": {"charge": charge_id}},
+                                  options={"idempotency_key": idempotency_key}))
+        return reversal.id
+
     def payout(self, account_id: str, amount: int, currency: str, *, key: str, description: str) -> PayoutSnapshot:
-        """Pay ``amount`` out of the connected account to the seller's bank (the same key gives the same payout)."""
-        payout = self._call(_("paying out to %(account)s", account=account_id),
-                            lambda: self.client.v1.payouts.create(
-                                {"amount": amount, "currency": currency.lower(), "description": description[:200],
-                                 "metadata": {"payout_key": key}},
-                                options={"idempotency_key": key, "stripe_account": account_id}))
+        """Pay ``amount`` out of the connected account to the seller's bank (the same key gives the same payout).
+        InsufficientBalance when the account has less than that available."""
+        try:
+            payout = self.client.v1.payouts.create(
+                {"amount": amount, "currency": currency.lower(), "description": description[:200],
+                 "metadata": {"payout_key": key}}, options={"idempotency_key": key, "stripe_account": account_id})
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "balance_insufficient":
+                raise InsufficientBalance(exc.user_message or "insufficient funds") from exc
+            raise payment_error(exc, _("paying out to %(account)s", account=account_id)) from exc
+        except stripe.StripeError as exc:
+            raise payment_error(exc, _("paying out to %(account)s", account=account_id)) from exc
         return payout_snapshot(payout.to_dict())
 
     def balance_transactions(self, *, account_id: str | None = None,

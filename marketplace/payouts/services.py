@@ -12,7 +12,7 @@ provider again with the same idempotency key and gets the same payout, never a s
 """
 from __future__ import annotations
 
-import secrets
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +31,7 @@ from marketplace.ledger import payouts as ledger
 from marketplace.lifecycle import lock_row
 from marketplace.notifications.services import notify_organization
 from marketplace.payments import Destination, PaymentError, PaymentUnavailable
-from marketplace.payments.stripe_connect import ConnectedAccount, StripeConnect, connect_of
+from marketplace.payments.stripe_connect import ConnectedAccount, InsufficientBalance, StripeConnect, connect_of
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 
 SIMULATED = "simulated"
@@ -161,7 +161,7 @@ def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAcc
             if amount <= 0:
                 return RunLine(organization_id, currency, amount, "skipped: paid out meanwhile")
             key = f"payout-org-{organization_id}-{currency}-after-{newest}"
-            payout = Payout(key=key, number=f"PO-{secrets.token_hex(5).upper()}", organization_id=organization_id,
+            payout = Payout(key=key, number=payout_number(key), organization_id=organization_id,
                             currency=currency, amount=amount, provider=SIMULATED if connect is None else connect.name)
             session.add(payout)
             session.flush()
@@ -182,16 +182,27 @@ def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAcc
     return RunLine(organization_id, currency, amount, f"started {payout.number}")
 
 
+def payout_number(key: str) -> str:
+    """The payout's number, from its key: a run repeated after a lost commit names (and describes to Stripe) the
+    same payout the same way, which a repeated idempotency key requires."""
+    return f"PO-{hashlib.sha256(key.encode()).hexdigest()[:10].upper()}"
+
+
 def _ask_stripe(connect: StripeConnect, account: PayoutAccount, payout: Payout) -> None:
-    """The payout at Stripe, from the seller's connected account; money still on the platform's balance (sales made
-    before the seller was onboarded) is moved there first."""
-    there = connect.available(account.account_id, payout.currency)
-    if there < payout.amount:
-        payout.transfer_reference = connect.transfer(account.account_id, payout.amount - max(there, 0),
-                                                     payout.currency, group=payout.key,
-                                                     idempotency_key=f"{payout.key}-transfer")
-    made = connect.payout(account.account_id, payout.amount, payout.currency, key=payout.key,
-                          description=f"Data marketplace payout {payout.number}")
+    """The payout at Stripe, from the seller's connected account. When the account has less than that (money of
+    sales made before the seller was onboarded is on the platform's balance), what is missing is moved there first
+    and the payout asked for again. Every call has a key of the payout's, so a repeated run repeats nothing."""
+    description = f"Data marketplace payout {payout.number}"
+    try:
+        made = connect.payout(account.account_id, payout.amount, payout.currency, key=payout.key,
+                              description=description)
+    except InsufficientBalance:
+        missing = payout.amount - max(connect.available(account.account_id, payout.currency), 0)
+        if missing > 0:
+            payout.transfer_reference = connect.transfer(account.account_id, missing, payout.currency,
+                                                         group=payout.key, idempotency_key=f"{payout.key}-transfer")
+        made = connect.payout(account.account_id, payout.amount, payout.currency, key=f"{payout.key}-funded",
+                              description=description)
     payout.provider_reference, payout.arrival_at = made.id, made.arrival_at
 
 
@@ -207,20 +218,25 @@ def _refused(session: Session, account: PayoutAccount | None, reason: str) -> No
 
 
 def settle(session: Session, payout: Payout, status: PayoutStatus, failure: str | None, at: datetime) -> bool:
-    """The provider says the payout arrived (PAID) or failed (FAILED: the money is available again); the ledger
-    written and the organization told, once. False if the payout was settled already."""
+    """The provider says the payout arrived (PAID) or failed (FAILED: the money is available again, also when a
+    payout said paid is returned later, as Stripe may); the ledger written and the organization told, once each.
+    False if the payout already has that outcome, or was failed before."""
     lock_row(session, payout)
-    if payout.status != PayoutStatus.IN_TRANSIT:
+    returned = payout.status == PayoutStatus.PAID and status == PayoutStatus.FAILED
+    if payout.status != PayoutStatus.IN_TRANSIT and not returned:
         return False
     payout.status = status
-    write = ledger.payout_paid if status == PayoutStatus.PAID else ledger.payout_failed
+    if returned:
+        write = ledger.payout_returned
+    else:
+        write = ledger.payout_paid if status == PayoutStatus.PAID else ledger.payout_failed
     write(session, payout.key, payout.organization_id, payout.currency, payout.amount, at=at)
     if status == PayoutStatus.PAID:
         payout.paid_at = at
     else:
         payout.failed_at, payout.failure = at, (failure or "no reason given")[:500]
     record(session, actor_id=None, action=f"payouts.{status.value}", subject_type="payout", subject_id=payout.id,
-           payload={"failure": payout.failure})
+           payload={"failure": payout.failure, "returned": returned})
     notify_organization(session, payout.organization, *_news(payout),
                         link=f"/seller/{payout.organization.slug}/payouts")
     return True

@@ -141,3 +141,15 @@ def release_payables_job() -> int:
 
     with write_intent():
         return len(release_due(db.session, current_app.config["SETTLEMENT_DELAY_DAYS"]))
+
+
+@job("payouts.run", retries=2, retry_delay=300, schedule=crontab(hour="2", minute="41"))
+def run_payouts_job() -> int:
+    """Daily: pay out sellers' available balances, and settle simulated payouts that arrived."""
+    from marketplace.payouts.services import run_payouts
+
+    config = current_app.config
+    with write_intent():
+        lines = run_payouts(db.session, current_app.extensions["payments"], minimum=config["PAYOUT_MINIMUM"],
+                            transit_days=config["PAYOUT_TRANSIT_DAYS"])
+    return sum(1 for line in lines if line.outcome.startswith("started"))

@@ -1,7 +1,8 @@
-"""Random sequences of pay / partial refund / full refund / dispute opened, won, lost / release over several orders
-and currencies: after every step each transaction balances, each order's accounts hold what a plain model of its
-money says, no seller or platform balance goes below zero, and refunds adding up to the amount leave exactly
-zero."""
+"""Random sequences of pay / partial refund / full refund / dispute opened, won, lost / release / payout started,
+arrived, failed or returned over several orders and currencies: after every step each transaction balances, each
+order's accounts hold what a plain model of its money says, refunds adding up to the amount leave exactly zero,
+what the seller is owed, has on its way and was paid out adds up to its orders' share, and no balance goes below
+zero but money available (a refund after a payout leaves the seller owing it)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect
 
 from marketplace.db import utcnow
-from marketplace.ledger import sales
+from marketplace.ledger import payouts, sales
 from marketplace.ledger.models import AccountKind
-from marketplace.ledger.services import account_balances, order_balances, unbalanced_transactions
+from marketplace.ledger.services import account_balances, order_balances, seller_balances, unbalanced_transactions
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from tests.licensing.conftest import SCENARIO
@@ -40,7 +41,8 @@ def order_ids(session, buyer, buyer_org, plans):
 
 
 trades = st.tuples(st.integers(1, 10**7), st.integers(0, 10_000), st.sampled_from(CURRENCIES), st.booleans())
-steps = st.lists(st.tuples(st.sampled_from(["pay", "partial", "full", "dispute", "won", "lost", "release"]),
+ACTIONS = ["pay", "partial", "full", "dispute", "won", "lost", "release", "payout", "arrive", "bounce", "return"]
+steps = st.lists(st.tuples(st.sampled_from(ACTIONS),
                            st.integers(0, ORDERS - 1), st.integers(1, 10**7)), min_size=8, max_size=30)
 
 
@@ -79,6 +81,7 @@ def _run(session, ids, seller, money, script):
             sales.record_sale(session, t)
             m.paid = True
     later = utcnow()
+    payouts = Payouts(session, seller)
     for step, (action, n, value) in enumerate(script):
         m, t = models[n], trade[n]
         dispute = f"dp_{n}"
@@ -102,7 +105,58 @@ def _run(session, ids, seller, money, script):
         elif action == "release":
             later += timedelta(days=8)
             sales.release_due(session, 7, lock=NO_ORDERS, now=later)
+        elif action in ("payout", "arrive", "bounce", "return"):
+            getattr(payouts, "back" if action == "return" else action)(value)
         _check(session, models, trade, step)
+        payouts.check(models, trade, step)
+
+
+class Payouts:
+    """Payouts of the seller's available money, and what became of them, beside the ledger."""
+
+    def __init__(self, session, seller: int) -> None:
+        self.session, self.seller = session, seller
+        self.transit: list[tuple[str, str, int]] = []
+        self.paid: list[tuple[str, str, int]] = []
+        self.paid_out: dict[str, int] = dict.fromkeys(CURRENCIES, 0)
+
+    def payout(self, value: int) -> None:
+        currency = CURRENCIES[value % len(CURRENCIES)]
+        amount, newest = payouts.lock_available(self.session, self.seller, currency)
+        if amount > 0:
+            key = f"payout-{currency}-after-{newest}"
+            payouts.start_payout(self.session, key, self.seller, currency, amount)
+            self.transit.append((key, currency, amount))
+
+    def arrive(self, value: int) -> None:
+        if self.transit:
+            key, currency, amount = self.transit.pop(value % len(self.transit))
+            payouts.payout_paid(self.session, key, self.seller, currency, amount)
+            self.paid.append((key, currency, amount))
+            self.paid_out[currency] += amount
+
+    def bounce(self, value: int) -> None:
+        if self.transit:
+            key, currency, amount = self.transit.pop(value % len(self.transit))
+            payouts.payout_failed(self.session, key, self.seller, currency, amount)
+
+    def back(self, value: int) -> None:
+        if self.paid:
+            key, currency, amount = self.paid.pop(value % len(self.paid))
+            payouts.payout_returned(self.session, key, self.seller, currency, amount)
+            self.paid_out[currency] -= amount
+
+    def check(self, models, trade, step) -> None:
+        owed = seller_balances(self.session, self.seller)
+        for currency in CURRENCIES:
+            share = sum(m.expected()[0] - m.expected()[1] for m, t in zip(models, trade, strict=True)
+                        if t.currency == currency)
+            kinds = owed.get(currency, {})
+            in_transit = sum(amount for _key, c, amount in self.transit if c == currency)
+            assert kinds.get(AccountKind.SELLER_IN_PAYOUT, 0) == in_transit, (step, currency)
+            held = sum(kinds.get(kind, 0) for kind in (AccountKind.SELLER_PENDING, AccountKind.SELLER_AVAILABLE,
+                                                        AccountKind.SELLER_HELD, AccountKind.SELLER_IN_PAYOUT))
+            assert held + self.paid_out[currency] == share, (step, currency, kinds, self.paid_out)
 
 
 def _check(session, models, trade, step):
@@ -120,5 +174,5 @@ def _check(session, models, trade, step):
         if m.reversed == m.amount:
             assert set(balances.values()) <= {0}, (step, t, balances)
     for acct, balance in account_balances(session):
-        if acct.kind != AccountKind.PROVIDER_CASH or balance:
+        if acct.kind not in (AccountKind.PROVIDER_CASH, AccountKind.SELLER_AVAILABLE):
             assert balance >= 0, (step, acct.code, balance)

@@ -5,13 +5,18 @@ It implements what the marketplace calls, the way Stripe answers it:
 - ``POST /v1/checkout/sessions`` (form-encoded, nested keys such as ``line_items[0][price_data][unit_amount]``),
 - ``GET /v1/checkout/sessions/{id}``, ``POST /v1/checkout/sessions/{id}/expire``,
 - ``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/refunds/{id}``,
-- ``POST /v1/refunds`` (the payment intent of a completed, paid session),
+- ``POST /v1/refunds`` (the payment intent of a completed, paid session; ``reverse_transfer`` for a destination
+  charge),
+- Stripe Connect (tests/support/stripe_connect.py): connected accounts, account links, destination charges
+  (``payment_intent_data[transfer_data][destination]``, ``[application_fee_amount]``), transfers, balances and
+  balance transactions per account, payouts; ``Stripe-Account`` names the connected account a request acts for.
 
 ``expand[]=payment_intent`` on a session,  ``Authorization: Bearer sk_test_...`` checked, ``Idempotency-Key`` honoured
-(the same key and parameters replay the first answer; the same key with other parameters is an ``idempotency_error``),
-Stripe-shaped objects and Stripe's error JSON (an unknown id is 404 ``resource_missing``). Tests drive what a buyer
-would do at Stripe with ``complete()``, ``expire()``, ``settle_async()``, what happens in the Dashboard with
-``dashboard_refund()`` and ``open_dispute()``, inject failures with ``fail_next()`` (an error answer, 5xx included),
+per account (the same key and parameters replay the first answer; the same key with other parameters is an
+``idempotency_error``), Stripe-shaped objects and Stripe's error JSON (an unknown id is 404 ``resource_missing``).
+Tests drive what a buyer would do at Stripe with ``complete()``, ``expire()``, ``settle_async()``, what happens in
+the Dashboard with ``dashboard_refund()`` and ``open_dispute()``, what a seller does at Stripe with ``onboard()`` and
+what the bank does with ``settle_payout()``, inject failures with ``fail_next()`` (an error answer, 5xx included),
 ``stall_next()`` (an answer that comes too late) and ``refuse_connections()``, read ``requests`` to assert what was
 sent, and sign webhook bodies with ``signed_event()`` exactly as Stripe documents
 (https://docs.stripe.com/webhooks#verify-manually).
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.stripe_connect import ConnectStub
 from tests.support.stripe_wire import StripeStubError, decode_form, int_param, invalid
 
 API_KEY = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc"
@@ -70,8 +76,9 @@ class _Failure:
 # ---------------------------------------------------------------- the stub
 
 
-class StripeStub:
-    """The fake Stripe: state (sessions, refunds, idempotent replies), recorded requests, and test controls."""
+class StripeStub(ConnectStub):
+    """The fake Stripe: state (sessions, refunds, idempotent replies; Connect's in ``ConnectStub``), recorded
+    requests, and test controls."""
 
     def __init__(self, api_key: str = API_KEY) -> None:
         self.api_key = api_key
@@ -83,9 +90,11 @@ class StripeStub:
         self._stalls: list[tuple[float, str | None]] = []
         self._connections: list[socket.socket] = []
         self.requests: list[RecordedRequest] = []
-        self._replies: dict[str, tuple[str, str, dict, int, dict]] = {}  # key -> (method, path, params, status, body)
+        # (Stripe-Account, Idempotency-Key) -> (method, path, params, status, body)
+        self._replies: dict[tuple[str | None, str], tuple[str, str, dict, int, dict]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
+        self._init_connect()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -138,19 +147,24 @@ class StripeStub:
                 raise ValueError(f"session {session_id} is {session['status']}, not open")
             intent_id, charge_id = f"pi_{secrets.token_hex(12)}", f"ch_{secrets.token_hex(12)}"
             now = int(time.time())
+            connect = self._payment_connect(session_id, intent_id)
+            metadata = {**session["metadata"], **self._destinations[session_id]["metadata"]}
             self.payment_intents[intent_id] = {
                 "id": intent_id, "object": "payment_intent", "amount": session["amount_total"],
                 "amount_received": session["amount_total"] if paid else 0, "currency": session["currency"],
                 "created": now, "latest_charge": charge_id, "livemode": False,
-                "metadata": copy.deepcopy(session["metadata"]), "status": "succeeded" if paid else "processing",
+                "metadata": copy.deepcopy(metadata), "status": "succeeded" if paid else "processing", **connect,
             }
             self.charges[charge_id] = {
                 "id": charge_id, "object": "charge", "amount": session["amount_total"], "amount_captured":
                 session["amount_total"], "amount_refunded": 0, "captured": True, "created": now,
                 "currency": session["currency"], "disputed": False, "livemode": False,
-                "metadata": copy.deepcopy(session["metadata"]), "paid": paid, "payment_intent": intent_id,
-                "refunded": False, "status": "succeeded" if paid else "pending",
+                "metadata": copy.deepcopy(metadata), "paid": paid, "payment_intent": intent_id,
+                "refunded": False, "status": "succeeded" if paid else "pending", "balance_transaction": None,
+                "destination": (connect["transfer_data"] or {}).get("destination"), "transfer": None, **connect,
             }
+            if paid:
+                self._collect(self.charges[charge_id])
             session.update(status="complete", payment_status="paid" if paid else "unpaid", url=None,
                            payment_intent=intent_id)
             return copy.deepcopy(session)
@@ -168,6 +182,7 @@ class StripeStub:
             if succeeded:
                 intent.update(status="succeeded", amount_received=intent["amount"])
                 charge.update(status="succeeded", paid=True)
+                self._collect(charge)
                 session["payment_status"] = "paid"
             else:
                 intent.update(status="requires_payment_method", last_payment_error={
@@ -176,10 +191,12 @@ class StripeStub:
                 charge.update(status="failed", paid=False, failure_code="debit_not_authorized")
             return copy.deepcopy(session)
 
-    def dashboard_refund(self, payment_intent: str, amount: int | None = None) -> dict:
-        """Someone refunds the payment in the Stripe Dashboard; the charge afterwards (``charge.refunded``)."""
+    def dashboard_refund(self, payment_intent: str, amount: int | None = None, *,
+                         reverse_transfer: bool = False) -> dict:
+        """Someone refunds the payment in the Stripe Dashboard (taking the seller's share back from the connected
+        account with ``reverse_transfer``); the charge afterwards (``charge.refunded``)."""
         with self._lock:
-            self._create_refund({"payment_intent": payment_intent,
+            self._create_refund({"payment_intent": payment_intent, "reverse_transfer": str(reverse_transfer).lower(),
                                  **({"amount": str(amount)} if amount is not None else {})})
             return self.charge(self.payment_intents[payment_intent]["latest_charge"])
 
@@ -252,17 +269,20 @@ class StripeStub:
     def handle(self, method: str, path: str, params: dict, headers: dict[str, str]) -> tuple[int, dict, dict]:
         """One API call: (status, JSON body, extra headers)."""
         recorded = RecordedRequest(method, path, params, headers)
-        key = headers.get("idempotency-key") if method == "POST" else None
+        account = headers.get("stripe-account")
+        # Stripe scopes an idempotency key to the account the request acts for.
+        key = (account, headers["idempotency-key"]) if method == "POST" and headers.get("idempotency-key") else None
         with self._lock:
             self.requests.append(recorded)
-            status, body, extra = self._answer(method, path, params, headers, key)
+            status, body, extra = self._answer(method, path, params, headers, account, key)
             recorded.status = status
             return status, body, extra
 
-    def _answer(self, method: str, path: str, params: dict, headers: dict[str, str],
-                key: str | None) -> tuple[int, dict, dict]:
+    def _answer(self, method: str, path: str, params: dict, headers: dict[str, str], account: str | None,
+                key: tuple[str | None, str] | None) -> tuple[int, dict, dict]:
         try:
             self._authenticate(headers.get("authorization", ""))
+            self._check_stripe_account(account)
             failure = self._take_failure(path)
             if failure is not None:
                 error = StripeStubError(failure.status, failure.type, failure.message, failure.code)
@@ -274,7 +294,7 @@ class StripeStub:
         except StripeStubError as exc:
             return exc.status, exc.body(), {}
         try:
-            status, body = 200, self._route(method, path, params)
+            status, body = 200, self._route(method, path, params, account)
         except StripeStubError as exc:
             status, body = exc.status, exc.body()
         if key:
@@ -300,7 +320,7 @@ class StripeStub:
                 return failure
         return None
 
-    def _replay(self, key: str, method: str, path: str, params: dict) -> tuple[int, dict] | None:
+    def _replay(self, key: tuple[str | None, str], method: str, path: str, params: dict) -> tuple[int, dict] | None:
         earlier = self._replies.get(key)
         if earlier is None:
             return None
@@ -308,10 +328,13 @@ class StripeStub:
             raise StripeStubError(400, "idempotency_error",
                                   "Keys for idempotent requests can only be used with the same parameters they "
                                   "were first used with. Try using a key other than "
-                                  f"'{key}' if you meant to execute a different request.")
+                                  f"'{key[1]}' if you meant to execute a different request.")
         return earlier[3], copy.deepcopy(earlier[4])
 
-    def _route(self, method: str, path: str, params: dict) -> dict:
+    def _route(self, method: str, path: str, params: dict, account: str | None = None) -> dict:
+        connect = self._route_connect(method, path, params, account)
+        if connect is not None:
+            return connect
         if method == "POST" and path == "/v1/checkout/sessions":
             return self._create_session(params)
         match = re.fullmatch(r"/v1/checkout/sessions/([^/]+)(/expire)?", path)
@@ -366,6 +389,7 @@ class StripeStub:
                 raise invalid("Missing required param: name.", f"{where}[price_data][product_data][name]",
                               "parameter_missing")
             total += unit_amount * int_param(item.get("quantity", "1"), f"{where}[quantity]", minimum=1)
+        connect = self._destination_data(params, total)
         now = int(time.time())
         expires_at = int_param(params.get("expires_at", str(now + 24 * 3600)), "expires_at")
         if not now + 30 * 60 <= expires_at <= now + 24 * 3600:
@@ -383,6 +407,7 @@ class StripeStub:
             "url": f"{self.url}/c/pay/{session_id}",
         }
         self.sessions[session_id] = session
+        self._destinations[session_id] = connect
         return copy.deepcopy(session)
 
     def _create_refund(self, params: dict) -> dict:
@@ -400,6 +425,7 @@ class StripeStub:
                           code="charge_already_refunded")
         if amount > session["amount_total"] - refunded:
             raise invalid("Refund amount is greater than the amount left on the charge.", "amount", "amount_too_large")
+        reverse = self._reverses_transfer(params)
         refund_id = f"re_{secrets.token_hex(12)}"
         charge = self.charges[self.payment_intents[intent]["latest_charge"]]
         refund = {
@@ -410,6 +436,7 @@ class StripeStub:
         self.refunds[refund_id] = refund
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        self._refund_moves(refund, charge, reverse)
         return copy.deepcopy(refund)
 
 
@@ -464,9 +491,12 @@ def _handler_for(stub: StripeStub) -> type[BaseHTTPRequestHandler]:
 # ---------------------------------------------------------------- webhook events
 
 
-def event_payload(event_type: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
-    """A Stripe event (API version ``API_VERSION``) carrying a snapshot of ``obj`` as data.object."""
+def event_payload(event_type: str, obj: dict, *, event_id: str | None = None, created: int | None = None,
+                  account: str | None = None) -> dict:
+    """A Stripe event (API version ``API_VERSION``) carrying a snapshot of ``obj`` as data.object; an event about a
+    connected account (sent to Connect webhook endpoints) names it in ``account``."""
     return {
+        **({"account": account} if account else {}),
         "id": event_id or f"evt_{secrets.token_hex(12)}", "object": "event", "api_version": API_VERSION,
         "created": created or int(time.time()), "data": {"object": copy.deepcopy(obj)}, "livemode": False,
         "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}, "type": event_type,

@@ -1,5 +1,6 @@
 """Stripe's wire format for the stub (tests/support/stripe_stub.py): its error body, and form-encoded parameters with
-nested keys (``line_items[0][price_data][unit_amount]``) decoded the way Stripe reads them."""
+nested keys (``line_items[0][price_data][unit_amount]``) decoded the way Stripe reads them, and the checks of one
+parameter's value (an integer, a boolean, a URL, a currency) with Stripe's error for a bad one."""
 from __future__ import annotations
 
 import re
@@ -66,3 +67,29 @@ def int_param(value: Any, param: str, minimum: int = 0) -> int:
     if number < minimum:
         raise invalid(f"This value must be greater than or equal to {minimum}.", param)
     return number
+
+
+def bool_param(params: dict, name: str) -> bool:
+    """An optional boolean as the SDK sends it ("true"/"false"); absent is false."""
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise invalid(f"Invalid boolean: {value}", name)
+    return value == "true"
+
+
+def url_param(params: dict, name: str) -> None:
+    """A required http(s) URL."""
+    if not params.get(name):
+        raise invalid(f"Missing required param: {name}.", name, "parameter_missing")
+    if not re.fullmatch(r"https?://[^\s/]+\S*", str(params[name])):
+        raise invalid("Not a valid URL", name, "url_invalid")
+
+
+def currency_param(params: dict) -> str:
+    """A required three-letter lower-case ISO currency code."""
+    currency = params.get("currency")
+    if not currency:
+        raise invalid("Missing required param: currency.", "currency", "parameter_missing")
+    if not re.fullmatch(r"[a-z]{3}", str(currency)):
+        raise invalid(f"Invalid currency: {currency}.", "currency")
+    return currency
