@@ -26,7 +26,6 @@ from marketplace.extensions import db, login_manager
 from marketplace.i18n import money
 from marketplace.ledger.models import AccountKind
 from marketplace.ledger.services import seller_balances
-from marketplace.listings.view_helpers import acting_user
 from marketplace.payments import PaymentError
 from marketplace.payments.stripe_connect import StripeConnect, connect_of
 from marketplace.payouts import services
@@ -43,6 +42,10 @@ def _require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+def acting_user():
+    return current_user._get_current_object()
 
 
 def status_words() -> dict[PayoutStatus, str]:

@@ -131,6 +131,20 @@ def test_an_arrived_payout_makes_no_statement_line(client, auth, session, seller
     assert rows[-1]["net"] == "0"
 
 
+def test_a_payout_the_bank_returned_after_it_arrived_shows_as_failed_with_its_money_back(client, auth, session,
+                                                                                        seller, paid_out):
+    pay_out(session, now=utcnow() + timedelta(days=3))
+    assert settle(session, paid_out, PayoutStatus.FAILED, "The bank returned the payout.", utcnow())
+    session.commit()
+    auth.login(seller.email)
+    page = text(client.get(PAYOUTS))
+    assert ">Failed<" in page and "The bank returned the payout." in page and "Paid " not in page
+    row = page.split('scope="row">HKD</th>', 1)[1].split("</tr>", 1)[0]
+    assert row.count("HK$0.00") == 3 and "HK$4,500.00" in row  # available again
+    statement = text(client.get(f"{SELLER_ORG}/statements/{MONTH}"))
+    assert "Payout started" in statement and "Payout failed: money back" in statement
+
+
 def test_the_admin_sees_payouts_in_transit_and_failed(client, auth, session, admin, paid_out):
     auth.login(admin.email)
     page = text(client.get("/admin/finance"))
@@ -279,6 +293,48 @@ def test_coming_back_from_stripe_while_it_is_down_goes_to_the_page_with_the_erro
         response = client.get(url)
         assert response.status_code == 303 and response.location.endswith(PAYOUTS), url
         assert "Could not reach Stripe" in text(client.get(PAYOUTS)), url
+
+
+# ---------------------------------------------------------------- onboarding at Stripe (the stub)
+
+
+def test_an_owner_onboards_through_the_pages(client, auth, session, seller, stripe_stub, stripe_payments):
+    auth.login(seller.email)
+    response = client.post(f"{PAYOUTS}/stripe")
+    assert response.status_code == 303 and response.location.startswith(f"{stripe_stub.url}/setup/")
+    account = session.scalar(select(PayoutAccount))
+    assert account.account_id in response.location and not account.ready
+    [link] = stripe_stub.requests_to("POST", "/v1/account_links")
+    assert link.params["return_url"] == f"http://localhost{PAYOUTS}/stripe/return"
+    assert link.params["refresh_url"] == f"http://localhost{PAYOUTS}/stripe/refresh"
+    # Back before finishing: what Stripe still needs, and the way back to it.
+    response = client.get(f"{PAYOUTS}/stripe/return")
+    assert response.status_code == 303 and response.location.endswith(PAYOUTS)
+    page = text(client.get(PAYOUTS))
+    assert "Stripe still needs some details before it can pay you" in page and "Continue with Stripe" in page
+    assert "external_account" in page
+    # The link expired: a new one for the same account.
+    response = client.get(f"{PAYOUTS}/stripe/refresh")
+    assert response.status_code == 303 and account.account_id in response.location
+    assert len(stripe_stub.accounts) == 1 and len(stripe_stub.requests_to("POST", "/v1/account_links")) == 2
+    stripe_stub.onboard(account.account_id)
+    assert client.get(f"{PAYOUTS}/stripe/return").status_code == 303
+    page = text(client.get(PAYOUTS))
+    assert "Stripe accepted your payout account" in page
+    assert f"Payouts go to your Stripe account {account.account_id}." in page and "Continue with Stripe" not in page
+    session.refresh(account)
+    assert account.ready
+
+
+def test_stripe_refusing_to_open_the_account_shows_the_page_again_with_402(client, auth, session, seller, app,
+                                                                           stripe_stub, stripe_payments, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_CONNECT_COUNTRY", "ZZ")
+    auth.login(seller.email)
+    response = client.post(f"{PAYOUTS}/stripe")
+    assert response.status_code == 402
+    page = text(response)
+    assert "Country 'ZZ' is unknown" in page and "Set up payouts with Stripe" in page
+    assert session.scalars(select(PayoutAccount)).all() == [] and stripe_stub.accounts == {}
 
 
 # ---------------------------------------------------------------- in Chinese
