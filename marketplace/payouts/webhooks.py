@@ -14,7 +14,7 @@ from marketplace.db import utcnow
 from marketplace.payments.stripe_connect import account_snapshot, payout_snapshot, transfer_snapshot
 from marketplace.payments.stripe_provider import WebhookEvent
 from marketplace.payouts.models import Payout, PayoutStatus
-from marketplace.payouts.services import apply_account, settle
+from marketplace.payouts.services import apply_account, payout_account, settle
 
 ACCOUNT_EVENT = "account.updated"
 PAYOUT_SETTLED = {"payout.paid": PayoutStatus.PAID, "payout.failed": PayoutStatus.FAILED,
@@ -58,6 +58,10 @@ def _payout(session: Session, event: WebhookEvent) -> str:
         payout = session.scalar(select(Payout).where(Payout.key == state.payout_key))
     if payout is None:
         return f"ignored: payout {state.id} was not made by the marketplace"
+    owner = payout_account(session, payout.organization_id)
+    if payout.provider_reference and (owner is None or event.account != owner.account_id):
+        # Stripe names the connected account a payout happened on; another account's word settles nothing here.
+        return f"ignored: payout {state.id} is not on {event.account or 'no account'}"
     status = PAYOUT_SETTLED[event.type]
     failure = None
     if status == PayoutStatus.FAILED:

@@ -257,3 +257,18 @@ def test_a_payout_returned_after_it_was_paid_is_available_again(session, client,
     assert balances[AccountKind.SELLER_AVAILABLE] == NET and balances[AccountKind.SELLER_IN_PAYOUT] == 0
     assert unbalanced_transactions(session) == []
     assert reconcile(session, connect_of(stripe_payments), utcnow() - timedelta(days=1)) == []
+
+
+def test_a_payout_event_from_another_account_settles_nothing(session, client, stripe_stub, stripe_payments,
+                                                             connected, buyer, buyer_org, plans):
+    _buy(session, client, stripe_stub, stripe_payments, buyer, buyer_org, plans["Exclusive"])
+    release_due(session, 0)
+    _run(session, stripe_payments)
+    payout = session.scalar(select(Payout))
+    session.commit()
+    paid = stripe_stub.settle_payout(payout.provider_reference)
+    for account in ("acct_someone_else", None):
+        outcome = post_event(client, event_payload("payout.paid", paid, account=account)).get_json()["outcome"]
+        assert outcome == f"ignored: payout {payout.provider_reference} is not on {account or 'no account'}"
+    session.expire_all()
+    assert session.get(Payout, payout.id).status == PayoutStatus.IN_TRANSIT
