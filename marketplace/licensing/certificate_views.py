@@ -141,7 +141,8 @@ def verify():
     result = record = None
     if form.validate_on_submit():
         try:
-            raw = _read_upload(form) or (form.document.data or "").strip()
+            pasted = form.document.data if isinstance(form.document.data, str) else ""  # a file sent as the text
+            raw = _read_upload(form) or pasted.strip()
         except UploadTooLarge as exc:
             form.upload.errors, raw = [exc.message], None
         if raw:

@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.ledger import sales
+from marketplace.ledger.models import SELLER_PAYABLE
+from marketplace.ledger.services import order_balances
 from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.common import lock_order
 from marketplace.orders.models import Order
@@ -28,6 +30,12 @@ def backfill(session: Session) -> int:
             hold_for_dispute(session, order)
         count += 1
     return count
+
+
+def seller_share(session: Session, order: Order) -> int:
+    """What the ledger still gives the seller of the order's money (pending, available and held, paid out or not)."""
+    balances = order_balances(session, order.id)
+    return sum(balances.get(kind, 0) for kind in SELLER_PAYABLE)
 
 
 def trade_of(order: Order) -> sales.Trade:

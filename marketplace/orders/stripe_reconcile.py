@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from marketplace.ledger.models import AccountKind
 from marketplace.ledger.services import order_balances
 from marketplace.orders.models import Order
+from marketplace.orders.money import seller_share
 from marketplace.payments.stripe_connect import BalanceTransaction, StripeConnect
 from marketplace.payments.stripe_provider import PROVIDER
 from marketplace.payouts.models import Payout, PayoutAccount
@@ -96,9 +97,7 @@ def _transfers(session: Session, platform: list[BalanceTransaction], orders: lis
     for order in orders:
         if not order.transfer_destination:
             continue
-        balances = order_balances(session, order.id)
-        share = sum(balances.get(kind, 0) for kind in (AccountKind.SELLER_PENDING, AccountKind.SELLER_AVAILABLE,
-                                                       AccountKind.SELLER_HELD))
+        share = seller_share(session, order)
         stripe = sent.pop(order.number, None)
         if stripe != share:
             differences.append(Difference("transfer", order.number, share, stripe, str(order.currency),

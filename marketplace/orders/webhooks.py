@@ -20,7 +20,7 @@ import logging
 from dataclasses import asdict, dataclass
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -45,6 +45,7 @@ from marketplace.orders.checkout import (
     record_payment_failure,
 )
 from marketplace.orders.models import AnomalyKind, AnomalyStatus, Order, PaymentEvent
+from marketplace.orders.money import seller_share
 from marketplace.orders.refunds import (
     LOST_STATUS,
     flag_dispute,
@@ -170,7 +171,7 @@ def _apply(session: Session, event: WebhookEvent, order: Order | None, payments)
     if event.type in CHECKOUT_EVENTS:
         return _apply_checkout(session, event, order)
     if event.type == REFUNDED_EVENT and event.charge is not None:
-        return _apply_refund(session, event.charge, order)
+        return _apply_refund(session, event.charge, order, payments)
     if event.type == DISPUTE_EVENT and event.dispute is not None:
         return _apply_dispute(session, event.dispute, order)
     if event.type == DISPUTE_CLOSED_EVENT and event.dispute is not None:
@@ -235,7 +236,7 @@ def _anomaly(session: Session, event: WebhookEvent, order: Order, kind: AnomalyK
     log.warning("Stripe event %s: %s Listed at /admin/payments/anomalies.", event.id, detail)
 
 
-def _apply_refund(session: Session, charge: ChargeSnapshot, order: Order | None) -> str:
+def _apply_refund(session: Session, charge: ChargeSnapshot, order: Order | None, payments) -> str:
     """A charge refunded at Stripe (its Dashboard, or our own refund coming back): the order is refunded and its
     licence revoked, once; a partial refund is recorded; an anomaly's payment refunded there is closed."""
     if not charge.payment_intent:
@@ -250,15 +251,29 @@ def _apply_refund(session: Session, charge: ChargeSnapshot, order: Order | None)
         return f"ignored: no order paid with {charge.payment_intent}"
     if not charge.fully_refunded:
         record_partial_refund(session, order, charge.amount_refunded, charge.amount, "the Stripe Dashboard")
-        return f"partially refunded: {charge.amount_refunded} of {charge.amount}"
-    if order.status == OrderStatus.REFUNDED:
-        return "ignored: the order is already refunded"
-    try:
-        with session.begin_nested():
-            record_provider_refund(session, order, charge.refund_id, "the Stripe Dashboard")
-    except InvalidTransition as exc:
-        return f"ignored: {exc.message}"
-    return str(order.status)
+        outcome = f"partially refunded: {charge.amount_refunded} of {charge.amount}"
+    elif order.status == OrderStatus.REFUNDED:
+        outcome = "ignored: the order is already refunded"
+    else:
+        try:
+            with session.begin_nested():
+                record_provider_refund(session, order, charge.refund_id, "the Stripe Dashboard")
+        except InvalidTransition as exc:
+            return f"ignored: {exc.message}"
+        outcome = str(order.status)
+    reversal = _take_back_share(order, charge.id, f"refund-{charge.amount_refunded}", payments)
+    return f"{outcome}; the seller's share taken back ({reversal})" if reversal else outcome
+
+
+def _take_back_share(order: Order, charge: str, why: str, payments) -> str | None:
+    """For a destination charge, reverse its transfer down to the seller's share the ledger still gives them (after
+    a refund made in the Stripe Dashboard or a lost dispute, Stripe leaves the transfer alone): the reversal's id,
+    or None. A Stripe that cannot be asked fails the event, and Stripe sends it again."""
+    connect = connect_of(payments)
+    if not order.transfer_destination or connect is None:
+        return None
+    share = seller_share(inspect(order).session, order)
+    return connect.take_back(charge, keep=share, idempotency_key=f"order-{order.id}-{why}-take-back-to-{share}")
 
 
 def _apply_dispute(session: Session, dispute: DisputeSnapshot, order: Order | None) -> str:
@@ -279,10 +294,8 @@ def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Ord
         return f"ignored: no order paid with {dispute.payment_intent}"
     if not settle_dispute(session, order, dispute.id, dispute.status):
         return f"ignored: dispute {dispute.id} is not the order's open dispute"
-    connect = connect_of(payments)
-    if dispute.status == LOST_STATUS and order.transfer_destination and dispute.charge and connect is not None:
-        reversal = connect.reverse_charge_transfer(
-            dispute.charge, idempotency_key=f"order-{order.id}-dispute-{dispute.id}-reversal")
+    if dispute.status == LOST_STATUS and dispute.charge:
+        reversal = _take_back_share(order, dispute.charge, f"dispute-{dispute.id}", payments)
         if reversal:
             return f"dispute closed: lost; the seller's share taken back ({reversal})"
     return f"dispute closed: {dispute.status or 'no status given'}"

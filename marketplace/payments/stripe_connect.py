@@ -199,9 +199,10 @@ class StripeConnect:
             raise payment_error(exc, _("moving money to %(account)s", account=account_id)) from exc
         return transfer.id
 
-    def reverse_charge_transfer(self, charge_id: str, *, idempotency_key: str) -> str | None:
-        """Take back from the seller's account what is left of a destination charge's transfer (a dispute lost:
-        the bank took the payment back from the platform); the reversal's id, None if nothing was left."""
+    def take_back(self, charge_id: str, *, keep: int, idempotency_key: str) -> str | None:
+        """Reverse a destination charge's transfer down to ``keep`` (the seller's share the ledger still gives them:
+        0 after a lost dispute, less after a refund made in the Dashboard without reversing the transfer); the
+        reversal's id, None if the transfer already leaves them no more than that."""
         charge = self._call(_("reading charge %(charge)s", charge=charge_id),
                             lambda: self.client.v1.charges.retrieve(charge_id))
         transfer_id = _id(charge.to_dict().get("transfer"))
@@ -209,11 +210,12 @@ class StripeConnect:
             return None
         transfer = self._call(_("reading transfer %(transfer)s", transfer=transfer_id),
                               lambda: self.client.v1.transfers.retrieve(transfer_id))
-        if transfer.amount - transfer.amount_reversed <= 0:
+        excess = transfer.amount - transfer.amount_reversed - max(keep, 0)
+        if excess <= 0:
             return None
         reversal = self._call(_("taking back transfer %(transfer)s", transfer=transfer_id),
                               lambda: self.client.v1.transfers.reversals.create(
-                                  transfer_id, {"metadata": {"charge": charge_id}},
+                                  transfer_id, {"amount": excess, "metadata": {"charge": charge_id}},
                                   options={"idempotency_key": idempotency_key}))
         return reversal.id
 

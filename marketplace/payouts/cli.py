@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
 
-from marketplace.uow import unit_of_work
+from marketplace.uow import NotSaved, unit_of_work
 
 
 def payouts_group(app: Flask) -> click.Group:
@@ -19,9 +20,13 @@ def payouts_group(app: Flask) -> click.Group:
         from marketplace.payouts.services import run_payouts
 
         config = current_app.config
-        with unit_of_work() as session:
-            lines = run_payouts(session, current_app.extensions["payments"], minimum=config["PAYOUT_MINIMUM"],
-                                transit_days=config["PAYOUT_TRANSIT_DAYS"])
+        try:
+            with unit_of_work() as session:
+                lines = run_payouts(session, current_app.extensions["payments"], minimum=config["PAYOUT_MINIMUM"],
+                                    transit_days=config["PAYOUT_TRANSIT_DAYS"])
+        except (OperationalError, NotSaved) as exc:  # another run held the database too long: it pays them
+            raise click.ClickException(f"The database is busy (another payout run?); nothing was paid out by this "
+                                       f"run. Try again. ({type(exc).__name__})") from None
         for line in lines:
             click.echo(f"org-{line.organization_id}\t{line.currency}\t{line.amount}\t{line.outcome}")
         started = sum(1 for line in lines if line.outcome.startswith("started"))

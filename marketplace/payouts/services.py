@@ -13,6 +13,7 @@ provider again with the same idempotency key and gets the same payout, never a s
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +27,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.i18n import money
+from marketplace.i18n import N_, money
 from marketplace.ledger import payouts as ledger
 from marketplace.lifecycle import lock_row
 from marketplace.notifications.services import notify_organization
@@ -35,6 +36,14 @@ from marketplace.payments.stripe_connect import ConnectedAccount, InsufficientBa
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 
 SIMULATED = "simulated"
+log = logging.getLogger(__name__)
+# Shown to the seller (translated) when the platform's own Stripe balance could not fund a payout: not their doing.
+PLATFORM_SHORT = N_("The marketplace could not yet move your money to your Stripe account; it will try again at "
+                    "the next daily payout.")
+
+
+class PlatformShort(PaymentError):
+    """Stripe refused to move the platform's money to the seller's account (the platform's balance is short)."""
 
 
 def payout_account(session: Session, organization_id: int) -> PayoutAccount | None:
@@ -143,7 +152,7 @@ def run_payouts(session: Session, payments, *, minimum: int, transit_days: int,
         if connect is not None and (account is None or not account.payouts_enabled):
             lines.append(RunLine(organization_id, currency, amount, "skipped: no payout account ready at Stripe"))
             continue
-        lines.append(_pay_out(session, connect, account, organization_id, currency, transit_days, now))
+        lines.append(_pay_out(session, connect, account, organization_id, currency, minimum, transit_days, now))
     return lines
 
 
@@ -154,12 +163,12 @@ def _arrived(session: Session, now: datetime) -> list[Payout]:
 
 
 def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAccount | None, organization_id: int,
-             currency: str, transit_days: int, now: datetime) -> RunLine:
+             currency: str, minimum: int, transit_days: int, now: datetime) -> RunLine:
     try:
         with session.begin_nested():
             amount, newest = ledger.lock_available(session, organization_id, currency)
-            if amount <= 0:
-                return RunLine(organization_id, currency, amount, "skipped: paid out meanwhile")
+            if amount < minimum:  # read again under the lock: a refund may have taken some meanwhile
+                return RunLine(organization_id, currency, amount, "skipped: paid out or refunded meanwhile")
             key = f"payout-org-{organization_id}-{currency}-after-{newest}"
             payout = Payout(key=key, number=payout_number(key), organization_id=organization_id,
                             currency=currency, amount=amount, provider=SIMULATED if connect is None else connect.name)
@@ -176,6 +185,11 @@ def _pay_out(session: Session, connect: StripeConnect | None, account: PayoutAcc
                             "provider": payout.provider, "reference": payout.provider_reference})
     except PaymentUnavailable as exc:
         return RunLine(organization_id, currency, 0, f"error: {exc.message}")
+    except PlatformShort as exc:
+        log.warning("Payout to organization %s in %s waits: %s", organization_id, currency, exc.recorded)
+        _refused(session, account, PLATFORM_SHORT)
+        return RunLine(organization_id, currency, 0, f"refused: the platform's balance cannot fund it: "
+                                                     f"{exc.recorded}")
     except PaymentError as exc:
         _refused(session, account, exc.recorded)
         return RunLine(organization_id, currency, 0, f"refused: {exc.recorded}")
@@ -199,8 +213,14 @@ def _ask_stripe(connect: StripeConnect, account: PayoutAccount, payout: Payout) 
     except InsufficientBalance:
         missing = payout.amount - max(connect.available(account.account_id, payout.currency), 0)
         if missing > 0:
-            payout.transfer_reference = connect.transfer(account.account_id, missing, payout.currency,
-                                                         group=payout.key, idempotency_key=f"{payout.key}-transfer")
+            try:
+                payout.transfer_reference = connect.transfer(account.account_id, missing, payout.currency,
+                                                             group=payout.key,
+                                                             idempotency_key=f"{payout.key}-transfer")
+            except PaymentUnavailable:
+                raise
+            except PaymentError as exc:
+                raise PlatformShort(exc.message, recorded=exc.recorded) from exc
         made = connect.payout(account.account_id, payout.amount, payout.currency, key=f"{payout.key}-funded",
                               description=description)
     payout.provider_reference, payout.arrival_at = made.id, made.arrival_at
@@ -211,9 +231,11 @@ def _refused(session: Session, account: PayoutAccount | None, reason: str) -> No
     if account is None or account.last_error == reason[:500]:
         return
     account.last_error = reason[:500]
+    said = reason
     notify_organization(session, account.organization, lambda: _("A payout could not be made"),
-                        lambda: _("Stripe refused to pay out your available balance: %(reason)s. We will try "
-                                  "again at the next daily payout.", reason=reason),
+                        lambda: _(PLATFORM_SHORT) if said == PLATFORM_SHORT else _(
+                            "Stripe refused to pay out your available balance: %(reason)s. We will try again at "
+                            "the next daily payout.", reason=said),
                         link=f"/seller/{account.organization.slug}/payouts")
 
 

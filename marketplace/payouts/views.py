@@ -85,6 +85,7 @@ def render_payouts(org: Organization, *, status: int = 200, error: str | None = 
         account=None if connect is None else services.payout_account(session, org.id),
         may_set_up=permits(user, Permission.MANAGE_ORGANIZATION, org),
         payouts=services.payouts_of(session, user, org), statuses=status_words(), error=error,
+        platform_short=services.PLATFORM_SHORT, owing=[b for b in owed if b["available"] < 0],
     ), status, headers or {}
 
 

@@ -43,10 +43,12 @@ def _when(event: WebhookEvent) -> datetime:
 
 
 def _account(session: Session, event: WebhookEvent) -> str:
-    state = account_snapshot(event.data)
-    found = apply_account(session, state, _when(event))
+    state, at = account_snapshot(event.data), _when(event)
+    found = apply_account(session, state, at)
     if found is None:
         return f"ignored: {state.id} is not a seller's payout account"
+    if found.synced_at is not None and found.synced_at > at:
+        return f"ignored: Stripe said newer of {state.id} already"
     return f"account {state.id}: charges {'on' if found.charges_enabled else 'off'}, payouts " \
            f"{'on' if found.payouts_enabled else 'off'}"
 

@@ -20,8 +20,10 @@ from marketplace.orders.stripe_reconcile import reconcile
 from marketplace.payments.stripe_connect import connect_of
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 from marketplace.payouts.services import run_payouts, start_onboarding
+from tests.conftest import AuthActions
 from tests.payments.conftest import CANCEL_URL, SUCCESS_URL, request_order
 from tests.payments.test_webhooks import completed, post_event
+from tests.review.test_languages import in_locale, main_text
 from tests.support.stripe_stub import event_payload
 
 GROSS, FEE = 500000, 50000  # the "Exclusive" plan, HKD 5,000.00, at the default 10 %
@@ -272,3 +274,45 @@ def test_a_payout_event_from_another_account_settles_nothing(session, client, st
         assert outcome == f"ignored: payout {payout.provider_reference} is not on {account or 'no account'}"
     session.expire_all()
     assert session.get(Payout, payout.id).status == PayoutStatus.IN_TRANSIT
+
+
+@pytest.mark.parametrize("refunded", [GROSS, 30000])
+def test_a_dashboard_refund_of_a_destination_charge_takes_the_sellers_share_back(session, client, stripe_stub,
+                                                                                 stripe_payments, connected, buyer,
+                                                                                 buyer_org, plans, refunded):
+    order = _buy(session, client, stripe_stub, stripe_payments, buyer, buyer_org, plans["Exclusive"])
+    charge = stripe_stub.dashboard_refund(order.payment_intent, amount=refunded)  # the transfer left alone
+    outcome = post_event(client, event_payload("charge.refunded", charge)).get_json()["outcome"]
+    assert "the seller's share taken back (trr_" in outcome
+    share = NET - NET * refunded // GROSS
+    assert stripe_stub.balance(connected) == share
+    assert reconcile(session, connect_of(stripe_payments), utcnow() - timedelta(days=1)) == []
+    again = post_event(client, event_payload("charge.refunded", charge)).get_json()["outcome"]
+    assert "taken back" not in again and len(stripe_stub.transfer_reversals) == 1  # once
+
+
+def test_a_payout_the_platform_cannot_fund_is_not_blamed_on_the_seller(session, client, stripe_stub,
+                                                                       stripe_payments, seller, seller_org, buyer,
+                                                                       buyer_org, plans):
+    _buy(session, client, stripe_stub, stripe_payments, buyer, buyer_org, plans["Exclusive"])  # before onboarding
+    _onboard(session, client, stripe_stub, stripe_payments, seller, seller_org)
+    release_due(session, 0)
+    stripe_stub.fail_next(400, type="invalid_request_error", code="balance_insufficient",
+                          message="You have insufficient available funds in your Stripe account.",
+                          path="/v1/transfers")
+    [line] = _run(session, stripe_payments)
+    assert line.outcome.startswith("refused: the platform's balance cannot fund it")
+    account = session.scalar(select(PayoutAccount))
+    assert account.last_error.startswith("The marketplace could not yet move your money")
+    session.commit()
+    for tag, words in (("en", "could not yet move your money"), ("zh-Hans", None)):
+        page = in_locale(client, AuthActions(client), session, seller, tag).get(f"/seller/{seller_org.slug}/payouts")
+        text = main_text(page)
+        assert page.status_code == 200 and "insufficient available funds" not in text
+        assert (words in text) if words else "could not yet move" not in text
+
+
+def test_a_stale_account_event_says_it_was_ignored(session, client, stripe_stub, stripe_payments, connected):
+    stale = dict(stripe_stub.accounts[connected], payouts_enabled=False)
+    event = event_payload("account.updated", stale, account=connected, created=int(utcnow().timestamp()) - 3600)
+    assert post_event(client, event).get_json()["outcome"] == f"ignored: Stripe said newer of {connected} already"

@@ -357,3 +357,16 @@ def test_the_payout_pages_read_in_chinese(client, auth, session, seller, admin, 
     section = admin_page.split(WORDS[tag][0], 1)[1]
     assert "In transit" not in section and "Payouts" not in admin_page
     assert html.unescape(paid_out.number) in section
+
+
+def test_a_seller_owing_money_after_a_refund_is_told_why(client, auth, session, seller, paid_out):
+    order = session.scalar(select(Payout)).organization  # the seller's organization, paid out
+    from marketplace.ledger import sales
+    from marketplace.orders.models import Order
+
+    sold = session.scalar(select(Order).where(Order.seller_organization_id == order.id))
+    sales.record_refund(session, sales.Trade(sold.id, order.id, str(sold.currency), sold.amount, sold.fee_bps),
+                        sold.amount)  # a refund after the payout: the seller owes it
+    session.commit()
+    page = main_text(in_locale(client, auth, session, seller, "en").get(PAYOUTS))
+    assert "You owe" in page and "taken from your next sales" in page
