@@ -56,6 +56,8 @@ def init_pages(app: Flask) -> None:
 
     from marketplace.events.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
+    from marketplace.assessments.views import bp as assessments_bp
+    app.register_blueprint(assessments_bp)
 
     from marketplace.listings.uploads import declare_uploads
 
