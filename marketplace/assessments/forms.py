@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.assessments.states import REPORT_KINDS, AssessmentKind, Conclusion
 from marketplace.errors import DomainError
@@ -13,8 +14,14 @@ from marketplace.listings.forms import MultiCheckboxField
 from marketplace.listings.vocab import Classification, PersonalInfo
 
 
+def choices(pairs, blank: bool = False) -> list[SelectChoice]:
+    """(value, label) pairs as a select's choices, after a blank one when ``blank``."""
+    return [*([SelectChoice("", "—")] if blank else []), *(SelectChoice(v, t) for v, t in pairs)]
+
+
 class ApplicationForm(FlaskForm):
-    services = MultiCheckboxField(_l("Services you offer"), choices=AssessmentKind.choices(), validate_choice=False)
+    services = MultiCheckboxField(_l("Services you offer"), choices=choices(AssessmentKind.choices()),
+                                  validate_choice=False)
     qualifications = TextAreaField(_l("Qualifications"), description=_l(
         "Accreditations, licences, membership of a data service provider association, and your experience."))
     document = FileField(_l("A document backing your qualifications (optional)"))
@@ -27,7 +34,7 @@ class ReasonForm(FlaskForm):
 class RequestForm(FlaskForm):
     version = SelectField(_l("Version"), validate_choice=False)
     provider = SelectField(_l("Data service provider"), validate_choice=False)
-    kind = RadioField(_l("Assessment"), choices=[c for c in AssessmentKind.choices() if c[0] in REPORT_KINDS],
+    kind = RadioField(_l("Assessment"), choices=choices(c for c in AssessmentKind.choices() if c[0] in REPORT_KINDS),
                       validate_choice=False)
     note = TextAreaField(_l("Note to the provider (optional)"))
 
@@ -35,15 +42,15 @@ class RequestForm(FlaskForm):
 class ComplianceForm(FlaskForm):
     legal_bases = FieldList(TextAreaField(_l("Legal basis")))
     personal_information = SelectField(_l("Personal information present"),
-                                       choices=[("", "—"), *PersonalInfo.choices()], validate_choice=False)
+                                       choices=choices(PersonalInfo.choices(), blank=True), validate_choice=False)
     handling = TextAreaField(_l("How personal information is handled"), description=_l(
         "Collection, anonymisation, consent or other lawful basis; write that there is none if so."))
-    classification = SelectField(_l("Classification"), choices=[("", "—"), *Classification.choices()],
+    classification = SelectField(_l("Classification"), choices=choices(Classification.choices(), blank=True),
                                  validate_choice=False)
     classification_reason = TextAreaField(_l("Why this classification (optional)"))
     cross_boundary = TextAreaField(_l("Cross-boundary position"), description=_l(
         "Whether the data may leave the Mainland or Hong Kong, and under which mechanism."))
-    conclusion = RadioField(_l("Conclusion"), choices=Conclusion.choices(), validate_choice=False)
+    conclusion = RadioField(_l("Conclusion"), choices=choices(Conclusion.choices()), validate_choice=False)
     conclusion_text = TextAreaField(_l("Findings and conditions"))
 
     def report(self) -> dict:
@@ -52,13 +59,13 @@ class ComplianceForm(FlaskForm):
 
 class CheckForm(Form):
     check = StringField(_l("Check"))
-    result = SelectField(_l("Result"), choices=[("", "—"), ("passed", _l("Passed")), ("failed", _l("Failed"))],
-                         validate_choice=False)
+    result = SelectField(_l("Result"), validate_choice=False,
+                         choices=choices([("passed", _l("Passed")), ("failed", _l("Failed"))], blank=True))
     detail = StringField(_l("Figures and detail"))
 
 
 class QualityForm(FlaskForm):
-    completeness_percent = StringField(_l("Completeness (%)"), description=_l(
+    completeness_percent = StringField(_l("Completeness (per cent)"), description=_l(
         "The share of expected values present, e.g. 99.5."))
     records_examined = StringField(_l("Records examined"))
     accuracy_checks = FieldList(FormField(CheckForm), label=_l("Accuracy checks performed"), min_entries=3)

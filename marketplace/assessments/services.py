@@ -195,7 +195,8 @@ def assessable_versions(session: Session, user: User, organization: Organization
     require(user, Permission.VIEW_ORGANIZATION, organization)
     from marketplace.listings.models import DataProduct
 
-    return list(session.scalars(select(ProductVersion).join(DataProduct).where(
+    return list(session.scalars(select(ProductVersion).join(DataProduct, DataProduct.id == ProductVersion.product_id)
+                                .where(
         DataProduct.organization_id == organization.id, ProductVersion.status.in_(ASSESSABLE_STATES))
         .order_by(ProductVersion.id.desc())))
 

@@ -29,6 +29,7 @@ from marketplace.assessments.forms import (
     QualityForm,
     ReasonForm,
     RequestForm,
+    choices,
     put_errors,
 )
 from marketplace.assessments.models import Assessment
@@ -205,9 +206,9 @@ def _admin_pages_are_admins():
 
 def _request_form(org: Organization, form: RequestForm) -> RequestForm:
     versions = services.assessable_versions(db.session, acting_user(), org)
-    form.version.choices = [(str(v.id), f"{title_of(v)} v{v.label}") for v in versions]
-    form.provider.choices = [(str(p.id), p.organization.name) for p in services.approved_providers(db.session)
-                             if p.organization_id != org.id]
+    form.version.choices = choices((str(v.id), f"{title_of(v)} v{v.label}") for v in versions)
+    form.provider.choices = choices((str(p.id), p.organization.name) for p in services.approved_providers(db.session)
+                                    if p.organization_id != org.id)
     form.versions = {str(v.id): v for v in versions}
     return form
 
