@@ -23,7 +23,7 @@ class ApplicationForm(FlaskForm):
     services = MultiCheckboxField(_l("Services you offer"), choices=choices(AssessmentKind.choices()),
                                   validate_choice=False)
     qualifications = TextAreaField(_l("Qualifications"), description=_l(
-        "Accreditations, licences, membership of a data service provider association, and your experience."))
+        "Accreditations, membership of a data service provider association, and your experience."))
     document = FileField(_l("A document backing your qualifications (optional)"))
 
 

@@ -26,7 +26,8 @@ class AssessmentKind(LabelledEnum):
 REPORT_KINDS = (AssessmentKind.COMPLIANCE, AssessmentKind.QUALITY)
 
 
-@labelled({"applied": _l("Applied"), "approved": _l("Approved"), "rejected": _l("Rejected")})
+@labelled({"applied": _l("Waiting for approval"), "approved": _l("Approved provider"),
+           "rejected": _l("Application rejected")})
 class ProviderStatus(LabelledEnum):
     APPLIED = "applied"
     APPROVED = "approved"
