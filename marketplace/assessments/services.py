@@ -16,7 +16,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
 from marketplace.accounts.models import Organization, User
@@ -339,7 +339,7 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
         return []
     return list(session.scalars(select(Assessment).where(Assessment.version_id.in_(ids),
                                                          Assessment.status == AssessmentStatus.SIGNED)
-                                .options(selectinload(Assessment.provider).selectinload(ServiceProvider.organization))
+                                .options(joinedload(Assessment.provider).joinedload(ServiceProvider.organization))
                                 .order_by(Assessment.signed_at)))
 
 
