@@ -10,8 +10,8 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace.assessments.states import REPORT_KINDS, AssessmentKind, Conclusion
 from marketplace.errors import DomainError
-from marketplace.listings.forms import MultiCheckboxField
-from marketplace.listings.vocab import Classification, PersonalInfo
+from marketplace.listings.forms import MoneyField, MultiCheckboxField
+from marketplace.listings.vocab import Classification, Currency, PersonalInfo
 
 
 def choices(pairs, blank: bool = False) -> list[SelectChoice]:
@@ -29,6 +29,12 @@ class ApplicationForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"))
+
+
+class AcceptForm(FlaskForm):
+    fee = MoneyField(_l("Your fee (optional)"), description=_l(
+        "Shown to the seller with your acceptance; leave it empty if you charge nothing here."))
+    currency = SelectField(_l("Currency"), choices=choices(Currency.choices()), validate_choice=False)
 
 
 class RequestForm(FlaskForm):

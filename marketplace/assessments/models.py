@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
@@ -58,6 +58,9 @@ class Assessment(TimestampMixin, db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The fee the provider stated on accepting (minor units in its currency), if any; it is not charged here.
+    fee_amount: Mapped[int | None] = mapped_column(BigInteger)
+    fee_currency: Mapped[str | None] = mapped_column(String(3))
     # The report and its signature: set once, when the provider signs.
     conclusion: Mapped[str | None] = mapped_column(String(40))
     statement: Mapped[dict | None] = mapped_column(JSON)

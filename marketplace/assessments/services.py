@@ -41,6 +41,7 @@ from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.states import VersionStatus
+from marketplace.listings.vocab import Currency
 from marketplace.notifications.services import notify_organization
 from marketplace.storage import Storage
 
@@ -283,15 +284,28 @@ def _provider_member(session: Session, user: User, assessment: Assessment) -> No
         raise NotFound(_("No such assessment."))
 
 
-def decide_request(session: Session, user: User, assessment: Assessment, *, accept: bool,
-                   reason: str = "") -> Assessment:
-    """The provider accepts or declines (with a reason) a request; the seller is told. Refuses anyone outside the
-    provider (404) and a request already decided."""
+def _fee(fee: int | None, currency: str | None) -> tuple[int | None, str | None]:
+    if fee is None:
+        return None, None
+    if fee < 0 or currency not in Currency._value2member_map_:
+        raise ValidationFailed(_("State the fee in minor units of CNY, HKD or USD."),
+                               {"fee": [_("State the fee in minor units of CNY, HKD or USD.")]})
+    return fee, currency
+
+
+def decide_request(session: Session, user: User, assessment: Assessment, *, accept: bool, reason: str = "",
+                   fee: int | None = None, currency: str | None = None) -> Assessment:
+    """The provider accepts a request, stating its fee if it charges one (minor units and currency: recorded and
+    shown to the seller, not charged here), or declines it with a reason; the seller is told. Refuses anyone
+    outside the provider (404) and a request already decided."""
     _provider_member(session, user, assessment)
     reason = text(reason, "reason", required=not accept)
+    fee, currency = _fee(fee, currency) if accept else (None, None)
     action = AssessmentAction.ACCEPT if accept else AssessmentAction.DECLINE
-    ASSESSMENT_LIFECYCLE.apply(session, assessment, action, Actor.PROVIDER, user=user, payload={"reason": reason})
+    ASSESSMENT_LIFECYCLE.apply(session, assessment, action, Actor.PROVIDER, user=user,
+                               payload={"reason": reason, "fee": fee, "currency": currency})
     assessment.decided_at, assessment.decline_reason = utcnow(), reason
+    assessment.fee_amount, assessment.fee_currency = fee, currency
     provider, title = assessment.provider.organization.name, lazy_title_of(assessment.version)
     if accept:
         subject = lambda: _("%(provider)s accepted your assessment request", provider=provider)  # noqa: E731

@@ -24,6 +24,7 @@ from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
 from marketplace.assessments import reports, services
 from marketplace.assessments.forms import (
+    AcceptForm,
     ApplicationForm,
     ComplianceForm,
     QualityForm,
@@ -285,11 +286,13 @@ def _report_form(assessment: Assessment, formdata=None):
     return QualityForm() if formdata else QualityForm(formdata=None)
 
 
-def _render_work(assessment: Assessment, *, form=None, decline=None, status: int = 200, error: str | None = None):
+def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None, status: int = 200,
+                 error: str | None = None):
     actions = ASSESSMENT_LIFECYCLE.actions_from(assessment.status, [Actor.PROVIDER])
     return render_template(
         "assessments/work.html", a=assessment, version=assessment.version, error=error,
         form=form or _report_form(assessment), decline=decline or ReasonForm(formdata=None),
+        accept=accept or AcceptForm(formdata=None),
         may_decide=AssessmentAction.ACCEPT in actions, may_sign=AssessmentAction.SIGN in actions,
         is_open=assessment.status in (AssessmentStatus.REQUESTED, AssessmentStatus.ACCEPTED),
         kinds=REPORT_KINDS), status
@@ -307,14 +310,20 @@ def decide(org_slug: str, number: str, decision: str):
     if decision not in ("accept", "decline"):
         abort(404)
     assessment = _assessment(org_slug, number)
-    form = ReasonForm()
+    accepting = decision == "accept"
+    form = AcceptForm() if accepting else ReasonForm()
+    shown = {"accept": form} if accepting else {"decline": form}
+    if not form.validate_on_submit():
+        return _render_work(assessment, status=422, **shown)
+    fee = form.fee.minor_units if accepting and form.fee.data is not None else None
     try:
-        services.decide_request(db.session, acting_user(), assessment, accept=decision == "accept",
-                                reason=form.reason.data or "")
+        services.decide_request(db.session, acting_user(), assessment, accept=accepting,
+                                reason="" if accepting else form.reason.data or "", fee=fee,
+                                currency=form.currency.data if accepting else None)
     except DomainError as exc:
         _refuse(exc)
         put_errors(form, exc)
-        return _render_work(assessment, decline=form, status=exc.status, error=exc.message)
+        return _render_work(assessment, status=exc.status, error=exc.message, **shown)
     flash(_("Request accepted: fill in the report and sign it.") if decision == "accept"
           else _("Request declined: the seller was told why."), "success")
     return redirect(url_for(".work", org_slug=org_slug, number=number), 303)

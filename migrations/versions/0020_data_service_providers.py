@@ -57,6 +57,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('decline_reason', sa.Text(), nullable=False),
     sa.Column('decided_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fee_amount', sa.BigInteger(), nullable=True),
+    sa.Column('fee_currency', sa.String(length=3), nullable=True),
     sa.Column('conclusion', sa.String(length=40), nullable=True),
     sa.Column('statement', sa.JSON(), nullable=True),
     sa.Column('signature', sa.String(length=200), nullable=True),

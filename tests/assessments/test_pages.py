@@ -200,3 +200,18 @@ def key_file_for_pages(app, tmp_path):
         app.extensions.pop("licence_signer", None)
         if previous is not None:
             app.extensions["licence_signer"] = previous
+
+
+def test_accepting_with_a_fee_shows_it_to_the_seller(client, auth, session, seller, seller_org, provider_org,
+                                                     assessor, provider, submitted):
+    asked = services.request_assessment(session, seller, submitted, provider, "quality")
+    session.commit()
+    auth.login(assessor.email)
+    work = f"/provider/{provider_org.slug}/assessments/{asked.number}"
+    refused = client.post(f"{work}/accept", data={"fee": "a lot", "currency": "HKD"})
+    assert refused.status_code == 422 and "a lot" in refused.get_data(as_text=True)
+    assert client.post(f"{work}/accept", data={"fee": "1,200.50", "currency": "HKD"}).status_code == 303
+    assert (asked.fee_amount, asked.fee_currency) == (120050, "HKD")
+    auth.logout()
+    auth.login(seller.email)
+    assert "1,200.50" in main(client.get(f"/seller/{seller_org.slug}/assessments"))

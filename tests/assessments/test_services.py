@@ -239,3 +239,15 @@ def test_only_the_providers_members_sign(session, seller, submitted, provider, a
     asked = accepted(session, seller, submitted, provider, assessor)
     with pytest.raises(NotFound):
         reports.sign_report(session, seller, asked, COMPLIANCE_REPORT)
+
+
+def test_the_provider_states_its_fee_on_accepting(session, seller, submitted, provider, assessor):
+    asked = services.request_assessment(session, seller, submitted, provider, "compliance")
+    for fee, currency in ((-1, "HKD"), (100, "EUR"), (100, None)):
+        with pytest.raises(ValidationFailed) as refused:
+            services.decide_request(session, assessor, asked, accept=True, fee=fee, currency=currency)
+        assert "fee" in refused.value.errors
+    assert asked.status == AssessmentStatus.REQUESTED
+    services.decide_request(session, assessor, asked, accept=True, fee=880000, currency="CNY")
+    assert (asked.fee_amount, asked.fee_currency) == (880000, "CNY")
+    assert events(session, "assessment.accept")[0].payload["fee"] == 880000
