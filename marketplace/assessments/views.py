@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -141,8 +141,6 @@ def application(org_slug: str):
 @bp.post("/seller/<org_slug>/provider")
 @login_required
 def apply(org_slug: str):
-    from flask import current_app
-
     org, form = _organization(org_slug), ApplicationForm()
     if not form.validate_on_submit():
         return _render_application(org, form, 422)

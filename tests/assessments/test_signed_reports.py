@@ -154,3 +154,18 @@ def test_the_case_page_and_the_product_page_show_the_assessment(client, auth, se
     auth.logout()
     html = client.get(f"/products/{submitted.product.slug}").get_data(as_text=True)
     assert "Assessed by" in html and f"/assessments/{signed.number}" in html
+
+
+def test_the_reviewers_page_says_why_approval_waits_for_an_assessment(client, auth, session, required, reviewer,
+                                                                      submitted):
+    case = review.case_for_version(session, submitted)
+    review.claim_case(session, reviewer, case)
+    session.commit()
+    auth.login(reviewer.email)
+    form = {"decision": "approve", "comment": ""}
+    for item, answer in factories.ALL_PASS.items():
+        form[f"{item}-result"], form[f"{item}-comment"] = answer["result"], answer["comment"]
+    refused = client.post(f"/review/cases/{case.id}/decision", data=form)
+    assert refused.status_code == 422
+    assert "needs a signed compliance assessment" in refused.get_data(as_text=True)
+    assert submitted.status == "in_review"
