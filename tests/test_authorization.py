@@ -330,6 +330,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("assessments.request_assessment", "POST"): SELLER_ONLY,  # an empty form: 422
     ("assessments.admin_applications", "GET"): ADMINS,
     ("assessments.admin_decide", "POST"): ADMINS,  # approving an approved provider: 409 for the admin
+    ("assessments.admin_document", "GET"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, HIDDEN),  # none
     ("assessments.provider_requests", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
     ("assessments.work", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
     ("assessments.decide", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),

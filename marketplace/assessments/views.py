@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -192,10 +192,32 @@ def admin_decide(provider_id: int, decision: str):
     return redirect(url_for(".admin_applications"), 303)
 
 
+@bp.get("/admin/providers/<int:provider_id>/document")
+def admin_document(provider_id: int):
+    """The document an applicant sent with its qualifications, for the admin deciding the application."""
+    try:
+        provider = services.application(db.session, acting_user(), provider_id)
+    except NotFound as exc:
+        abort(404, exc.message)
+    if not provider.document_key:
+        abort(404, _("No such file."))
+    try:
+        stream = current_app.extensions["storage"].open(provider.document_key)
+    except NotFound:
+        abort(404, _("The stored file is missing."))
+    response = send_file(stream, mimetype=provider.document_content_type or "application/octet-stream",
+                         as_attachment=True, download_name=provider.document_filename, max_age=0, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+ADMIN_PAGES = ("assessments.admin_applications", "assessments.admin_decide", "assessments.admin_document")
+
+
 @bp.before_request
 def _admin_pages_are_admins():
     """The admin pages share the admin's guard; the rest of the blueprint does not."""
-    if request.endpoint in ("assessments.admin_applications", "assessments.admin_decide"):
+    if request.endpoint in ADMIN_PAGES:
         return require_admin_page()
     return None
 

@@ -215,3 +215,37 @@ def test_accepting_with_a_fee_shows_it_to_the_seller(client, auth, session, sell
     auth.logout()
     auth.login(seller.email)
     assert "1,200.50" in main(client.get(f"/seller/{seller_org.slug}/assessments"))
+
+
+def test_the_admin_reads_the_applications_document(client, auth, session, storage, admin, provider_owner,
+                                                   provider_org):
+    import io
+
+    applied = services.apply_as_provider(session, provider_owner, provider_org, services=["quality"],
+                                         qualifications="See the certificate.", storage=storage,
+                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf",
+                                         content_type="application/pdf")
+    session.commit()
+    auth.login(provider_owner.email)
+    assert client.get(f"/admin/providers/{applied.id}/document").status_code == 403
+    auth.logout()
+    auth.login(admin.email)
+    assert "cert.pdf" in client.get("/admin/providers").get_data(as_text=True)
+    document = client.get(f"/admin/providers/{applied.id}/document")
+    assert document.status_code == 200 and document.data == b"%PDF-1.4 accreditation"
+    assert "attachment" in document.headers["Content-Disposition"]
+    assert client.get(f"/admin/providers/{applied.id + 1}/document").status_code == 404
+
+
+def test_an_application_with_a_document_through_the_page(client, auth, session, storage, provider_owner,
+                                                         provider_org):
+    import io
+
+    auth.login(provider_owner.email)
+    sent = client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
+        "services": ["quality"], "qualifications": "ISO 8000 auditors.",
+        "document": (io.BytesIO(b"accreditation letter"), "letter.txt", "text/plain")})
+    assert sent.status_code == 303
+    applied = services.provider_of(session, provider_org)
+    assert applied.document_filename == "letter.txt"
+    assert storage.open(applied.document_key).read() == b"accreditation letter"
