@@ -170,6 +170,11 @@ class Config:
     # Served by the app itself from the swagger-ui-bundle package (users may be offline).
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
 
+    # ---------------------------------------------------------------- data service providers (assessments)
+    # On: a version is approved only with a signed compliance assessment by a data service provider whose
+    # conclusion is not "fail" (review refuses the approval and says why). Off by default.
+    REQUIRE_COMPLIANCE_ASSESSMENT = _bool("REQUIRE_COMPLIANCE_ASSESSMENT", False)
+
     # ---------------------------------------------------------------- abuse: rate limits and request bodies
     # Flask-Limiter. Limits are "N per minute; M per hour" strings (the limits library's notation), keyed as noted.
     # Counters live in process memory (memory://, one machine and one worker) or in Redis (redis://host:6379/0,

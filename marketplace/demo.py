@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import create_organization, normalise_email, register_user
+from marketplace.assessments.demo import load_provider_demo
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
 from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.listings import services as listings
@@ -265,6 +266,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
             created["products"] += 1
     session.flush()
     _demo_trades(session, users["buyer@demo.exchange"], orgs["buyer"], created)
+    provider_lines = load_provider_demo(session, users, created)
     # Each file's preview and column profile is a job its upload queued, run after this load commits (by the
     # worker `make run` starts; at once in tests), as for any seller's upload.
     seconds = time.perf_counter() - started
@@ -283,4 +285,4 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     lines.append(f"Products: {sum(totals.values())} (" + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())) + ")")
     lines.append("Review: the demo reviewer approved the listed products through the real review path; "
                  "log in as reviewer@demo.exchange to work the queue.")
-    return "\n".join(lines)
+    return "\n".join(lines + provider_lines)

@@ -7,6 +7,7 @@ from marketplace.accounts.models import (  # noqa: F401
     Organization,
     User,
 )
+from marketplace.assessments.models import Assessment, ServiceProvider  # noqa: F401
 from marketplace.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: F401
 from marketplace.events.models import OrganizationEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -56,6 +56,8 @@ def init_pages(app: Flask) -> None:
 
     from marketplace.events.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
+    from marketplace.assessments.views import bp as assessments_bp
+    app.register_blueprint(assessments_bp)
 
     from marketplace.listings.uploads import declare_uploads
 
@@ -101,6 +103,7 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.accounts.api import blp as accounts_blp
     from marketplace.admin.api import blp as audit_blp
     from marketplace.api import API_PREFIX, api
+    from marketplace.assessments.api import blp as assessments_blp
     from marketplace.catalog.api import blp as catalog_blp
     from marketplace.events.api import blp as webhooks_blp
     from marketplace.extensions import csrf
@@ -114,7 +117,7 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.review.api import blp as review_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                orders_blp, licensing_blp, webhooks_blp, finance_blp, payouts_blp):
+                orders_blp, licensing_blp, webhooks_blp, finance_blp, payouts_blp, assessments_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     from marketplace.events.schemas import WEBHOOKS_DOC, EventSchema

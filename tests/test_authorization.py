@@ -315,6 +315,27 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("webhooks_api.roll_secret", "POST"): SELLER_ONLY,
     ("webhooks_api.list_deliveries", "GET"): SELLER_ONLY,
     ("webhooks_api.replay_delivery", "POST"): SELLER_ONLY,
+    # ------------------------------------------------------------ data service providers: the stranger's organization
+    # is an approved provider the seller asked for an assessment; its report pages and directory are public.
+    ("assessments.directory", "GET"): EVERYONE,
+    ("assessments.provider_page", "GET"): EVERYONE,
+    ("assessments.report", "GET"): EVERYONE,
+    ("assessments.report_json", "GET"): EVERYONE,
+    ("assessments_api.list_providers", "GET"): EVERYONE,
+    ("assessments_api.get_provider", "GET"): EVERYONE,
+    ("assessments_api.get_report", "GET"): EVERYONE,
+    ("assessments.application", "GET"): SELLER_ONLY,
+    ("assessments.apply", "POST"): SELLER_ONLY,  # an empty form: 422 for the owner
+    ("assessments.seller_requests", "GET"): SELLER_ONLY,
+    ("assessments.request_assessment", "POST"): SELLER_ONLY,  # an empty form: 422
+    ("assessments.admin_applications", "GET"): ADMINS,
+    ("assessments.admin_decide", "POST"): ADMINS,  # approving an approved provider: 409 for the admin
+    ("assessments.admin_document", "GET"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, HIDDEN),  # none
+    ("assessments.provider_requests", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments.work", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments.decide", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments.sign", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted yet: 409
+    ("assessments.download", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
 }
 
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
@@ -348,6 +369,18 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "accounts_api.change_member_role": {"slug": "org_slug"},
     "accounts_api.list_invitations": {"slug": "org_slug"},
     "accounts_api.revoke_invitation": {"slug": "org_slug"},
+    "assessments.provider_page": {"slug": "provider_slug"},
+    "assessments_api.get_provider": {"slug": "provider_slug"},
+    "assessments.report": {"number": "signed_assessment"},
+    "assessments.report_json": {"number": "signed_assessment"},
+    "assessments_api.get_report": {"number": "signed_assessment"},
+    "assessments.admin_decide": {"decision": "approve_decision"},
+    "assessments.provider_requests": {"org_slug": "provider_slug"},
+    "assessments.work": {"org_slug": "provider_slug", "number": "open_assessment"},
+    "assessments.decide": {"org_slug": "provider_slug", "number": "open_assessment", "decision": "accept_decision"},
+    "assessments.sign": {"org_slug": "provider_slug", "number": "open_assessment"},
+    "assessments.download": {"org_slug": "provider_slug", "number": "open_assessment",
+                             "asset_id": "assessed_asset_id"},
 }
 
 # Bodies (and query strings) that pass validation where an empty one would stop before the access decision;
@@ -480,6 +513,21 @@ def build_world(session, storage) -> tuple[World, dict]:
     session.add(delivery)
     session.flush()
 
+    # The stranger's organization is an approved data service provider: it signed a quality report of the listed
+    # version, and the seller asked it for a compliance assessment of the queued one.
+    from marketplace.assessments import reports as assessment_reports
+    from marketplace.assessments import services as assessments
+
+    provider = assessments.apply_as_provider(session, stranger, stranger.memberships[0].organization,
+                                             services=["compliance", "quality"], qualifications="Auditors.")
+    assessments.decide_application(session, admin, provider, approve=True)
+    signed = assessments.request_assessment(session, seller, listed_version, provider, "quality")
+    assessments.decide_request(session, stranger, signed, accept=True)
+    assessment_reports.sign_report(session, stranger, signed, {
+        "completeness_percent": "100", "records_examined": "3", "timeliness_lag_days": "0", "summary": "Fine.",
+        "accuracy_checks": [{"check": "Ranges", "result": "passed", "detail": "3 of 3"}]})
+    asked = assessments.request_assessment(session, seller, queued.latest_version, provider, "compliance")
+
     deliverable = next(a for a in listed_version.assets if a.kind == "deliverable")
     world = World(
         args={
@@ -491,12 +539,16 @@ def build_world(session, storage) -> tuple[World, dict]:
             "filename": "app.css", "invitation_id": invitation.id, "user_id": seller.id, "anomaly_id": anomaly.id,
             "failed_id": failed.id, "month": "2026-01", "organization_id": seller_org.id,
             "endpoint_id": hook.endpoint.id, "delivery_id": delivery.id, "voucher_number": paid.voucher.number,
+            "provider_id": provider.id,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_deliverable_uuid": deliverable.uuid,
                "listed_plan_id": free_plan.id,
                "case_asset_id": case.version.assets[0].id, "listed_product_id": listed.id,
                "queued_product_id": queued.id, "queued_number": queued.latest_version.number,
-               "org_slug": seller_org.slug, "suspend_action": "suspend"},
+               "org_slug": seller_org.slug, "suspend_action": "suspend",
+               "provider_slug": stranger.memberships[0].organization.slug, "signed_assessment": signed.number,
+               "open_assessment": asked.number, "assessed_asset_id": queued.latest_version.assets[0].id,
+               "approve_decision": "approve", "accept_decision": "accept"},
         org_of={"buyer": buyer_org.id, "seller": seller_org.id,
                 "stranger": stranger.memberships[0].organization_id},
     )

@@ -27,7 +27,9 @@ from marketplace.text import TEXT_PATTERN
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Operations anyone may call without a token.
-PUBLIC_OPERATIONS = frozenset({"catalog_api.catalog", "reference_api.licences", "licensing_api.verify_certificate"})
+PUBLIC_OPERATIONS = frozenset({"catalog_api.catalog", "reference_api.licences", "licensing_api.verify_certificate",
+                               "assessments_api.list_providers", "assessments_api.get_provider",
+                               "assessments_api.get_report"})
 # Token operations about the caller's own account only: nothing to be refused (403) or not found (404).
 OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations", "accounts_api.create_organization",
                             "notifications_api.list_notifications", "notifications_api.mark_read",
@@ -70,6 +72,8 @@ def error_statuses(endpoint: str, method: str, operation: dict, has_path_ids: bo
     has_input = "requestBody" in operation or any(
         isinstance(p, dict) and p.get("in") in ("query", "header") for p in operation.get("parameters", []))
     statuses = {400}
+    if public and has_path_ids:
+        statuses.add(404)
     if not public:
         statuses.add(401)
         if endpoint not in OWN_OPERATIONS:

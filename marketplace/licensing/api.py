@@ -27,6 +27,7 @@ CERTIFICATE_DOCUMENT = {
     "properties": {
         "certificate": {"type": "object", "description": "The signed statement of a licence certificate."},
         "voucher": {"type": "object", "description": "The signed statement of a transaction voucher."},
+        "assessment": {"type": "object", "description": "The signed statement of an assessment report."},
         "signature": {"type": "object", "required": ["alg", "kid", "value"], "additionalProperties": False,
                       "properties": {"alg": {"type": "string"}, "kid": {"type": "string"},
                                      "value": {"type": "string"}}},
@@ -77,8 +78,9 @@ def get_voucher(voucher_number):
 @blp.route("/certificates/verify", methods=["POST"])
 @blp.response(200, VerificationSchema)
 @blp.doc(security=[], requestBody={"required": True, "description": "A certificate document as downloaded from "
-                                   "/certificates/<serial>.json, or a voucher from /vouchers/<number>.json (its "
-                                   "field \"voucher\" in place of \"certificate\")", "content": {"application/json": {
+                                   "/certificates/<serial>.json, or a voucher from /vouchers/<number>.json or an "
+                                   "assessment report from /assessments/<number>.json (its field \"voucher\" or "
+                                   "\"assessment\" in place of \"certificate\")", "content": {"application/json": {
                                        "schema": CERTIFICATE_DOCUMENT}}})
 def verify_certificate():
     """Verify a licence certificate (public, no token): its Ed25519 signature against this marketplace's published
@@ -98,5 +100,8 @@ def verify_certificate():
     if result.kind == "voucher":  # its status: what happened to the money since it settled (refunds, disputes)
         return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
                 "status": voucher_since(db.session, record).code if record else None}
+    if result.kind == "assessment":  # a signed report never changes: on record, it is signed
+        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
+                "status": record.status.value if record else None}
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
             "status": current_status(record).value if record else None}

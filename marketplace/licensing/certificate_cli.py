@@ -48,8 +48,8 @@ def load_keys(source: str) -> dict:
               help="The JWKS to verify against: a file or a URL. Default: this marketplace's published keys.")
 @with_appcontext
 def verify_command(file: str, keys_source: str | None) -> None:
-    """Verify a licence certificate or a transaction voucher (the JSON download) against the marketplace's public
-    keys, offline: its signature, and that a retired key signed it before its retirement."""
+    """Verify a licence certificate, a transaction voucher or an assessment report (the JSON download) against the
+    marketplace's public keys, offline: its signature, and that a retired key signed it before its retirement."""
     source = keys_source or base_url() + KEYS_PATH
     jwks = load_keys(source)
     try:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms import TextAreaField
 
+from marketplace.assessments.models import Assessment
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing.certificates import (
@@ -153,6 +154,7 @@ def verify():
     licence = record if isinstance(record, Licence) else None
     return render_template("certificates/verify.html", form=form, result=result, licence=licence,
                            voucher=record if isinstance(record, Voucher) else None,
+                           assessment=record if isinstance(record, Assessment) else None,
                            voucher_since=voucher_since(db.session, record) if isinstance(record, Voucher) else None,
                            licence_status=current_status(licence) if licence else None,
                            keys_url=url_for(".keys")), 422 if failed else 200

@@ -31,6 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from marketplace.accounts.models import Organization
+from marketplace.assessments.models import Assessment
+from marketplace.assessments.reports import REPORT_TYPE, REPORT_VERSION, report_document
+from marketplace.assessments.states import AssessmentStatus
 from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -61,7 +64,8 @@ VOUCHER_TYPE = "TransactionVoucher"
 VOUCHER_VERSION = 1
 # A signed document names what it holds twice: its outer field, and the ``type`` inside the signed statement. Both
 # must agree, so a voucher never passes for a certificate nor the reverse.
-DOCUMENT_KINDS = {"certificate": (STATEMENT_TYPE, STATEMENT_VERSION), "voucher": (VOUCHER_TYPE, VOUCHER_VERSION)}
+DOCUMENT_KINDS = {"certificate": (STATEMENT_TYPE, STATEMENT_VERSION), "voucher": (VOUCHER_TYPE, VOUCHER_VERSION),
+                  "assessment": (REPORT_TYPE, REPORT_VERSION)}
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
@@ -265,6 +269,8 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
     result = verify_document(raw, known_keys(session, current_app))
     if not result.valid:
         return result, None
+    if result.kind == "assessment":
+        return _check_assessment(session, result)
     if result.kind == "voucher":
         record = session.scalar(select(Voucher).where(Voucher.number == result.serial)) \
             if result.serial and len(result.serial) <= 40 else None
@@ -288,6 +294,22 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
     return replace(result, reason=_("%(reason)s It matches the licence on record.", reason=result.reason)), licence
 
 
+def _check_assessment(session: Session, result: Verification) -> tuple[Verification, Assessment | None]:
+    """A validly signed assessment report against the report signed here under its number."""
+    record = session.scalar(select(Assessment).where(Assessment.number == result.serial,
+                                                     Assessment.status == AssessmentStatus.SIGNED)) \
+        if result.serial and len(result.serial) <= 40 else None
+    if record is None:
+        return replace(result, valid=False, reason=_("No assessment report with this number was signed here: the "
+                                                     "report is signed, but this marketplace never issued it.")), None
+    if canonical_bytes(result.document) != canonical_bytes(report_document(record)):
+        return replace(result, valid=False, reason=_("The assessment report does not match the report signed under "
+                                                     "this number: its content or signature differs from the "
+                                                     "report on record.")), None
+    return replace(result, reason=_("%(reason)s It matches the assessment report on record.",
+                                    reason=result.reason)), record
+
+
 def verify_document(document, jwks_or_keys) -> Verification:
     """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline: the
     signature, and that a retired key signed it before its retirement (a JWKS's ``retired_at``). Never raises: a
@@ -309,12 +331,12 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     if not isinstance(document, dict) or "signature" not in document or len(kinds) != 1 \
             or not kinds <= set(DOCUMENT_KINDS):
         return _malformed(_('A signed document is a JSON object with exactly two fields: "certificate" (or '
-                            '"voucher") and "signature".'))
+                            '"voucher", or "assessment") and "signature".'))
     kind = kinds.pop()
     statement, signature = document[kind], document["signature"]
     if not isinstance(statement, dict):
         return _malformed(_('"%(field)s" must be a JSON object.', field=kind))
-    named = statement.get("number" if kind == "voucher" else "serial")
+    named = statement.get("serial" if kind == "certificate" else "number")
     serial = named if isinstance(named, str) else None
     if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
             isinstance(v, str) for v in signature.values()):
@@ -336,23 +358,41 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     try:
         key.verify(value, canonical_bytes(statement))
     except InvalidSignature:
-        return Verification(False, _("The signature does not match the certificate: it was changed after it was "
-                                     "signed, or it was signed with another key.") if kind == "certificate" else
-                            _("The signature does not match the voucher: it was changed after it was signed, or it "
-                              "was signed with another key."), serial, kid, kind=kind)
+        return Verification(False, _WORDS[kind]["changed"](), serial, kid, kind=kind)
     if (statement.get("type"), statement.get("version")) != DOCUMENT_KINDS[kind]:
-        return Verification(False, _("The signed document is not a data licence certificate this verifier knows.")
-                            if kind == "certificate" else
-                            _("The signed document is not a transaction voucher this verifier knows."),
-                            serial, kid, kind=kind)
+        return Verification(False, _WORDS[kind]["unknown"](), serial, kid, kind=kind)
     late = published.signed_after_retirement(statement.get("issued_at"))
     if late:
         return Verification(False, _("Not trusted: the certificate was %(when)s. A retired key vouches only for what "
                                      "it signed before it was retired.", when=late), serial, kid, kind=kind)
-    return Verification(True, _("The signature is valid: the certificate is exactly as issued, signed with key "
-                                "%(kid)s.", kid=kid) if kind == "certificate" else
-                        _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",
-                          kid=kid), serial, kid, kind=kind, document={kind: statement, "signature": signature})
+    return Verification(True, _WORDS[kind]["valid"](kid), serial, kid, kind=kind,
+                        document={kind: statement, "signature": signature})
+
+
+# What the checks say of each kind of signed document, in the reader's language.
+_WORDS = {
+    "certificate": {
+        "changed": lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
+                             "it was signed with another key."),
+        "unknown": lambda: _("The signed document is not a data licence certificate this verifier knows."),
+        "valid": lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
+                               "%(kid)s.", kid=kid),
+    },
+    "voucher": {
+        "changed": lambda: _("The signature does not match the voucher: it was changed after it was signed, or it "
+                             "was signed with another key."),
+        "unknown": lambda: _("The signed document is not a transaction voucher this verifier knows."),
+        "valid": lambda kid: _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",
+                               kid=kid),
+    },
+    "assessment": {
+        "changed": lambda: _("The signature does not match the assessment report: it was changed after it was "
+                             "signed, or it was signed with another key."),
+        "unknown": lambda: _("The signed document is not an assessment report this verifier knows."),
+        "valid": lambda kid: _("The signature is valid: the assessment report is exactly as signed, with key "
+                               "%(kid)s.", kid=kid),
+    },
+}
 
 
 # ---------------------------------------------------------------- ODRL policy

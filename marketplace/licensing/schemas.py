@@ -49,9 +49,12 @@ class VerificationSchema(Schema):
 
     valid = fields.Boolean(required=True)
     reason = fields.String(required=True)
-    serial = fields.String(allow_none=True, metadata={"description": "A certificate's serial or a voucher's number."})
-    kind = fields.String(metadata={"enum": ["certificate", "voucher"]})
-    status = fields.String(allow_none=True, metadata={"description": "active, expired or revoked; null if unknown"})
+    serial = fields.String(allow_none=True, metadata={
+        "description": "A certificate's serial, or a voucher's or an assessment report's number."})
+    kind = fields.String(metadata={"enum": ["certificate", "voucher", "assessment"]})
+    status = fields.String(allow_none=True, metadata={
+        "description": "active, expired or revoked (a voucher: what happened to its money since; an assessment "
+                       "report: signed); null if unknown"})
 
 
 class VoucherSchema(Schema):

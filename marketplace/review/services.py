@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments.services import approval_problems as assessment_problems
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -354,7 +355,7 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     require_prescreen_done(case.current_round, allow_failed=decision != Decision.APPROVE)
     comment = _text(comment, "comment", required=decision != Decision.APPROVE)
     if decision == Decision.APPROVE:
-        problems = _approval_problems(case)
+        problems = {**_approval_problems(case), **assessment_problems(session, case.version)}
         if problems:
             raise ValidationFailed(_("This version cannot be approved yet."), problems)
     version = case.version

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.assessments.services import signed_for_versions
 from marketplace.bilingual import title_of
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from marketplace.catalog.product_views import chosen_sample
@@ -110,6 +111,7 @@ def render_case(case: ReviewCase, *, form: ReviewForm | None = None, status: int
         sample=sample, samples=[sample] if sample else [], case_samples=samples, preview=preview,
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
         report=PrescreenReport.from_dict(round_.prescreen or {}), form=form or ReviewForm.for_round(round_),
+        assessments=signed_for_versions(db.session, [version.id]),
         editable=mine and not own_org, own_org=own_org, error=error,
         can_claim=VersionAction.CLAIM in actions and not own_org,
         can_release=(VersionAction.RELEASE in actions and not own_org

@@ -1,0 +1,1 @@
+"""Data service providers (数商) and the signed assessments they write of a submitted version."""

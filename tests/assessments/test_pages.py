@@ -1,0 +1,251 @@
+"""The provider and assessment pages, end to end: an owner applies, an admin approves, a seller asks, the provider
+accepts, reads the version, signs the report, and anyone reads it; refusals re-show the form with the input kept;
+the pages read in three languages."""
+from __future__ import annotations
+
+import pytest
+
+from marketplace.assessments import services
+from marketplace.assessments.models import Assessment
+from tests import factories
+from tests.support.pages import lang_of, main
+
+LANGUAGES = {"en": {}, "zh-Hans": {"Accept-Language": "zh-CN"}, "zh-Hant-HK": {"Accept-Language": "zh-HK"}}
+
+
+def test_the_whole_journey_through_the_pages(client, auth, session, seller, seller_org, admin, provider_owner,
+                                             provider_org, assessor, submitted, storage):
+    auth.login(provider_owner.email)
+    page = client.post(f"/seller/{provider_org.slug}/provider",
+                       data={"services": ["compliance", "quality"], "qualifications": "Association member."})
+    assert page.status_code == 303
+    auth.logout()
+
+    auth.login(admin.email)
+    assert "Lujiazui Data Assurance" in client.get("/admin/providers").get_data(as_text=True)
+    applied = services.provider_of(session, provider_org)
+    assert client.post(f"/admin/providers/{applied.id}/approve").status_code == 303
+    auth.logout()
+    assert "Lujiazui Data Assurance" in main(client.get("/providers"))
+    assert client.get(f"/providers/{provider_org.slug}").status_code == 200
+
+    auth.login(seller.email)
+    form = client.get(f"/seller/{seller_org.slug}/assessments").get_data(as_text=True)
+    assert "Strategic road speeds" in form
+    asked = client.post(f"/seller/{seller_org.slug}/assessments", data={
+        "version": str(submitted.id), "provider": str(applied.id), "kind": "compliance", "note": "Please."})
+    assert asked.status_code == 303
+    number = session.query(Assessment.number).scalar()
+    auth.logout()
+
+    auth.login(assessor.email)
+    inbox = client.get(f"/provider/{provider_org.slug}/assessments").get_data(as_text=True)
+    assert number in inbox
+    work = f"/provider/{provider_org.slug}/assessments/{number}"
+    assert client.post(f"{work}/accept").status_code == 303
+    page = client.get(work).get_data(as_text=True)
+    assert "AID_ID_Number" in page and "Traffic Data of Strategic" in page  # the dictionary and the sources
+    asset = submitted.assets[0]
+    download = client.get(f"{work}/files/{asset.id}")
+    assert download.status_code == 200 and download.data.startswith(b"AID_ID_Number")
+
+    incomplete = client.post(f"{work}/sign", data={"legal_bases-0": "Open data terms.", "handling": "None held."})
+    assert incomplete.status_code == 422
+    kept = incomplete.get_data(as_text=True)
+    assert "Open data terms." in kept and "None held." in kept and "This field is required." in kept
+    signed = client.post(f"{work}/sign", data={
+        "legal_bases-0": "Open data terms.", "personal_information": "none", "handling": "None held.",
+        "classification": "general", "cross_boundary": "No mechanism needed.", "conclusion": "pass_with_conditions",
+        "conclusion_text": "Keep the attribution."})
+    assert signed.status_code == 303 and signed.headers["Location"].endswith(f"/assessments/{number}")
+    auth.logout()
+    report = client.get(f"/assessments/{number}")
+    assert report.status_code == 200 and "Keep the attribution." in main(report)
+
+
+def test_a_rejection_without_a_reason_reshows_the_list_with_the_error(client, auth, session, admin, provider_owner,
+                                                                     provider_org):
+    applied = services.apply_as_provider(session, provider_owner, provider_org, services=["quality"],
+                                         qualifications="Auditors.")
+    session.commit()
+    auth.login(admin.email)
+    refused = client.post(f"/admin/providers/{applied.id}/reject", data={f"p{applied.id}-reason": "  "})
+    assert refused.status_code == 422 and "This field is required." in refused.get_data(as_text=True)
+    done = client.post(f"/admin/providers/{applied.id}/reject", data={f"p{applied.id}-reason": "No proof."})
+    assert done.status_code == 303 and applied.status == "rejected"
+
+
+def test_an_application_form_keeps_the_input_on_a_refusal(client, auth, provider_owner, provider_org):
+    auth.login(provider_owner.email)
+    refused = client.post(f"/seller/{provider_org.slug}/provider", data={"qualifications": "Twenty years of audits."})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Twenty years of audits." in html and "Declare at least one service." in html
+
+
+def test_a_request_for_another_sellers_version_is_refused(client, auth, session, storage, seller_org, provider,
+                                                          submitted):
+    other = factories.user(session, email="other@seller.example", organization="Other Seller")
+    session.commit()
+    auth.login(other.email)
+    org = other.memberships[0].organization
+    refused = client.post(f"/seller/{org.slug}/assessments", data={
+        "version": str(submitted.id), "provider": str(provider.id), "kind": "compliance"})
+    assert refused.status_code == 422 and "Choose one of your submitted versions." in refused.get_data(as_text=True)
+    assert client.get(f"/seller/{submitted.product.organization.slug}/assessments").status_code == 404
+    assert session.query(Assessment).count() == 0
+
+
+# ---------------------------------------------------------------- the provider reads one version, nothing else
+
+
+@pytest.fixture
+def opened(session, seller, submitted, provider, assessor) -> Assessment:
+    asked = services.request_assessment(session, seller, submitted, provider, "quality")
+    services.decide_request(session, assessor, asked, accept=True)
+    session.commit()
+    return asked
+
+
+def test_the_provider_reads_no_other_version_or_product(client, auth, session, storage, seller, provider_org,
+                                                       assessor, opened, submitted):
+    # another product of the same seller, and a second version of the assessed product
+    other = factories.product(session, seller, title="Other product")
+    factories.complete_version(session, storage, seller, other.latest_version)
+    session.commit()
+    auth.login(assessor.email)
+    work = f"/provider/{provider_org.slug}/assessments/{opened.number}"
+    for asset in other.latest_version.assets:
+        assert client.get(f"{work}/files/{asset.id}").status_code == 404
+    for guess in range(1, 40):  # every other id answers 404, whatever it names
+        if guess not in {a.id for a in submitted.assets}:
+            assert client.get(f"{work}/files/{guess}").status_code == 404, guess
+    # the seller's own pages stay closed to the provider
+    assert client.get(f"/seller/products/{other.id}").status_code == 404
+    assert client.get(f"/seller/products/{submitted.product_id}").status_code == 404
+    assert client.get(f"/seller/{submitted.product.organization.slug}/assessments").status_code == 404
+
+
+def test_only_the_providers_members_open_the_request(client, auth, session, seller, provider_org, opened,
+                                                     submitted, reviewer):
+    work = f"/provider/{provider_org.slug}/assessments/{opened.number}"
+    asset = submitted.assets[0]
+    stranger = factories.user(session, email="nosy@example.org", organization="Nosy Ltd")
+    session.commit()
+    for who in (seller, stranger, reviewer):
+        auth.login(who.email)
+        assert client.get(work).status_code == 404
+        assert client.get(f"{work}/files/{asset.id}").status_code == 404
+        assert client.post(f"{work}/accept").status_code == 404
+        own = who.memberships[0].organization.slug if who.memberships else "x"
+        # the number under the visitor's own organization's address
+        assert client.get(f"/provider/{own}/assessments/{opened.number}").status_code == 404
+        auth.logout()
+    assert client.get(work).status_code in (302, 401)
+
+
+def test_the_files_close_once_the_report_is_signed(client, auth, session, provider_org, assessor, opened,
+                                                  submitted):
+    from marketplace.assessments import reports
+    from tests.assessments.conftest import QUALITY_REPORT
+
+    auth.login(assessor.email)
+    url = f"/provider/{provider_org.slug}/assessments/{opened.number}/files/{submitted.assets[0].id}"
+    assert client.get(url).status_code == 200
+    reports.sign_report(session, assessor, opened, QUALITY_REPORT)
+    session.commit()
+    assert client.get(url).status_code == 403
+    assert "AID_ID_Number" not in client.get(f"/provider/{provider_org.slug}/assessments/{opened.number}").get_data(
+        as_text=True)
+
+
+# ---------------------------------------------------------------- three languages
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pages_read_in_each_language(client, auth, session, key_file_for_pages, seller, provider_org,
+                                         assessor, opened, language):
+    from marketplace.assessments import reports
+    from tests.assessments.conftest import QUALITY_REPORT
+
+    headers = LANGUAGES[language]
+    words = {"en": "Data service providers", "zh-Hans": "数商", "zh-Hant-HK": "數商"}[language]
+    directory = client.get("/providers", headers=headers)
+    assert lang_of(directory) == language and words in main(directory)
+    assessor.locale = language  # signed in, the page reads in the user's own language
+    session.commit()
+    auth.login(assessor.email)
+    work = client.get(f"/provider/{provider_org.slug}/assessments/{opened.number}", headers=headers)
+    assert work.status_code == 200 and lang_of(work) == language
+    reports.sign_report(session, assessor, opened, QUALITY_REPORT)
+    session.commit()
+    report = client.get(f"/assessments/{opened.number}", headers=headers)
+    text = main(report)
+    assert {"en": "Accuracy checks performed", "zh-Hans": "已执行的准确性检查",
+            "zh-Hant-HK": "已執行的準確性檢查"}[language] in text
+    assert {"en": "Assessed by <a", "zh-Hans": "Lujiazui Data Assurance</a> 评估",
+            "zh-Hant-HK": "Lujiazui Data Assurance</a> 評估"}[language] in text
+
+
+@pytest.fixture
+def key_file_for_pages(app, tmp_path):
+    """The app signs with a key of this test's own."""
+    saved = {name: app.config.get(name) for name in ("LICENCE_SIGNING_KEY", "LICENCE_SIGNING_KEY_FILE")}
+    previous = app.extensions.pop("licence_signer", None)
+    app.config.update(LICENCE_SIGNING_KEY=None, LICENCE_SIGNING_KEY_FILE=str(tmp_path / "key.pem"))
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        app.extensions.pop("licence_signer", None)
+        if previous is not None:
+            app.extensions["licence_signer"] = previous
+
+
+def test_accepting_with_a_fee_shows_it_to_the_seller(client, auth, session, seller, seller_org, provider_org,
+                                                     assessor, provider, submitted):
+    asked = services.request_assessment(session, seller, submitted, provider, "quality")
+    session.commit()
+    auth.login(assessor.email)
+    work = f"/provider/{provider_org.slug}/assessments/{asked.number}"
+    refused = client.post(f"{work}/accept", data={"fee": "a lot", "currency": "HKD"})
+    assert refused.status_code == 422 and "a lot" in refused.get_data(as_text=True)
+    assert client.post(f"{work}/accept", data={"fee": "1,200.50", "currency": "HKD"}).status_code == 303
+    assert (asked.fee_amount, asked.fee_currency) == (120050, "HKD")
+    auth.logout()
+    auth.login(seller.email)
+    assert "1,200.50" in main(client.get(f"/seller/{seller_org.slug}/assessments"))
+
+
+def test_the_admin_reads_the_applications_document(client, auth, session, storage, admin, provider_owner,
+                                                   provider_org):
+    import io
+
+    applied = services.apply_as_provider(session, provider_owner, provider_org, services=["quality"],
+                                         qualifications="See the certificate.", storage=storage,
+                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf",
+                                         content_type="application/pdf")
+    session.commit()
+    auth.login(provider_owner.email)
+    assert client.get(f"/admin/providers/{applied.id}/document").status_code == 403
+    auth.logout()
+    auth.login(admin.email)
+    assert "cert.pdf" in client.get("/admin/providers").get_data(as_text=True)
+    document = client.get(f"/admin/providers/{applied.id}/document")
+    assert document.status_code == 200 and document.data == b"%PDF-1.4 accreditation"
+    assert "attachment" in document.headers["Content-Disposition"]
+    assert client.get(f"/admin/providers/{applied.id + 1}/document").status_code == 404
+
+
+def test_an_application_with_a_document_through_the_page(client, auth, session, storage, provider_owner,
+                                                         provider_org):
+    import io
+
+    auth.login(provider_owner.email)
+    sent = client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
+        "services": ["quality"], "qualifications": "ISO 8000 auditors.",
+        "document": (io.BytesIO(b"accreditation letter"), "letter.txt", "text/plain")})
+    assert sent.status_code == 303
+    applied = services.provider_of(session, provider_org)
+    assert applied.document_filename == "letter.txt"
+    assert storage.open(applied.document_key).read() == b"accreditation letter"
