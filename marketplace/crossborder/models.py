@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.crossborder.rules import BY_KEY, Outcome, Rule
@@ -29,11 +29,11 @@ class CrossBoundaryPosition(TimestampMixin, db.Model):
     clause: Mapped[str] = mapped_column(String(100))
     # The individuals whose personal information this trade provides outside the Mainland (0 when it provides
     # none), and whether it is sensitive: what later trades of the seller this year add up.
-    individuals: Mapped[int] = mapped_column(Integer, default=0)
+    individuals: Mapped[int] = mapped_column(BigInteger, default=0)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     # The seller's counts this year with this trade added, as the rules read them.
-    non_sensitive_total: Mapped[int] = mapped_column(Integer, default=0)
-    sensitive_total: Mapped[int] = mapped_column(Integer, default=0)
+    non_sensitive_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    sensitive_total: Mapped[int] = mapped_column(BigInteger, default=0)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     evidence_status: Mapped[EvidenceStatus] = mapped_column(str_enum(EvidenceStatus, 20))

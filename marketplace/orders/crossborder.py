@@ -172,6 +172,11 @@ def awaiting_evidence(session: Session, order: Order) -> str | None:
 # ---------------------------------------------------------------- the buyer's evidence
 
 
+def may_decide_evidence(user: User, order: Order) -> bool:
+    """Whether ``user`` may confirm or reject the order's evidence (what the order page offers)."""
+    return permits(user, Permission.ACT_FOR_SELLER, order) or permits(user, Permission.REVIEW, order.product)
+
+
 def _actor(user: User, order: Order, action: EvidenceAction) -> EvidenceActor:
     if action is EvidenceAction.SUBMIT:
         if permits(user, Permission.ACT_FOR_BUYER, order):

@@ -24,6 +24,7 @@ from marketplace.orders.common import (  # noqa: F401
 from marketplace.orders.crossborder import (  # noqa: F401
     awaiting_evidence,
     decide_evidence,
+    may_decide_evidence,
     position_of,
     preview_position,
     submit_evidence,
