@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -220,7 +221,8 @@ def submit_evidence(session: Session, user: User, order: Order, filing_number: s
         session, order.seller_organization,
         _l("Evidence for order %(number)s", number=order.number),
         _l("%(buyer)s gave filing number %(filing)s for the %(mechanism)s this trade needs. Confirm or reject it.",
-           buyer=order.buyer_organization.name, filing=filing_number, mechanism=position.outcome.label_en.lower()),
+           buyer=order.buyer_organization.name, filing=filing_number,
+           mechanism=LazyString(lambda: position.outcome.label.lower())),
         link=f"/orders/{order.id}")
     return position
 
