@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.accounts.services import create_organization, normalise_email, register_user
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
+from marketplace.demo_crossborder import load_crossborder_demo
 from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.listings import services as listings
 from marketplace.listings.assets import dictionary_from_inference, infer_from_asset, upload_asset
@@ -265,6 +266,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
             created["products"] += 1
     session.flush()
     _demo_trades(session, users["buyer@demo.exchange"], orgs["buyer"], created)
+    load_crossborder_demo(session, storage, users, orgs, max_bytes, created)
     # Each file's preview and column profile is a job its upload queued, run after this load commits (by the
     # worker `make run` starts; at once in tests), as for any seller's upload.
     seconds = time.perf_counter() - started
