@@ -62,9 +62,11 @@ def provided_this_year(session: Session, seller_id: int, now: datetime) -> tuple
 
 def lock_seller(session: Session, seller_id: int) -> None:
     """Serialise the decisions that count a seller's transfers: a row lock on PostgreSQL, the write lock on
-    SQLite. Taken after the plan's lock (``place_order``)."""
+    SQLite. Taken after the plan's lock (``place_order``). ``FOR NO KEY UPDATE``: it excludes other deciders but
+    not the rows that merely refer to the seller (an order, a notification), which keep being written meanwhile."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Organization.id).where(Organization.id == seller_id).with_for_update())
+        session.execute(select(Organization.id).where(Organization.id == seller_id)
+                        .with_for_update(key_share=True))
     else:
         session.execute(update(Organization).where(Organization.id == seller_id).values(id=Organization.id))
 
