@@ -77,11 +77,34 @@ class Rule:
     def to_dict(self) -> dict:
         return {"key": self.key, "outcome": self.outcome.value, "source": self.source, "clause": self.clause}
 
+    @property
+    def source_name(self) -> str:
+        """The source in the reader's language (``source`` is the name recorded on orders and in the API)."""
+        return str(SOURCE_NAMES[self.source])
+
+    @property
+    def clause_name(self) -> str:
+        return str(CLAUSE_NAMES[self.clause])
+
 
 PROVISIONS = "促进和规范数据跨境流动规定 (CAC, 22 March 2024)"
 GBA_GUIDELINES = "粤港澳大湾区（内地、香港）个人信息跨境流动标准合同实施指引 (CAC & HKSAR ITIB, December 2023)"
 DSL = "中华人民共和国数据安全法 (Data Security Law)"
 PIPL = "中华人民共和国个人信息保护法 (Personal Information Protection Law)"
+
+# What pages show for each source and clause, in the reader's language.
+SOURCE_NAMES = {
+    PROVISIONS: _l("Provisions on Promoting and Regulating Cross-Border Data Flows (CAC, 22 March 2024)"),
+    GBA_GUIDELINES: _l("Implementation Guidelines on the Greater Bay Area (Mainland, Hong Kong) standard contract for "
+                       "personal information (CAC and ITIB, December 2023)"),
+    DSL: _l("Data Security Law"),
+    PIPL: _l("Personal Information Protection Law"),
+}
+CLAUSE_NAMES = {
+    "Art. 2": _l("Art. 2"), "Art. 3": _l("Art. 3"), "Art. 5(4)": _l("Art. 5(4)"), "Art. 7(2)": _l("Art. 7(2)"),
+    "Art. 8": _l("Art. 8"), "Art. 21": _l("Art. 21"), "Art. 38": _l("Art. 38"),
+    "Scope of application; important data excluded": _l("Scope of application; important data excluded"),
+}
 
 _PI = frozenset({PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE})
 

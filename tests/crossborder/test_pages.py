@@ -42,8 +42,8 @@ def _orders(session) -> int:
 
 @pytest.mark.parametrize(("language", "words"), [
     ("en", ["Standard contract or certification", "fewer than 1,000,000", "Art. 8"]),
-    ("zh-Hans", ["标准合同或认证", "10 万人以上、不满 100 万人", "Art. 8"]),
-    ("zh-Hant-HK", ["標準合同或認證", "個人資料", "Art. 8"]),
+    ("zh-Hans", ["标准合同或认证", "10 万人以上、不满 100 万人", "第八条"]),
+    ("zh-Hant-HK", ["標準合同或認證", "個人資料", "第八條"]),
 ])
 def test_the_request_form_explains_the_position_before_anything_is_placed(session, client, auth, plans,
                                                                           shanghai_product, language, words):

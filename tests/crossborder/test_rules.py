@@ -105,7 +105,7 @@ def test_every_rule_names_its_source_and_clause_and_is_reachable():
     reached = {position.rule.key for position in (_position(e[1], e[0], **e[2]) for e in EDGES)}
     assert reached == {rule.key for rule in RULES}
     for rule in RULES:
-        assert rule.source and rule.clause and str(rule.explanation)
+        assert rule.source and rule.clause and str(rule.explanation) and rule.source_name and rule.clause_name
 
 
 @pytest.mark.parametrize(("now", "start"), [
