@@ -40,10 +40,11 @@ FIELDS = [
 ]
 COLUMN_NOTES = {"column": "Column of the extract", "字段": "Field name in the SODA record",
                 "description": "What the column holds"}
-PLAN = {"name": "Commuter research licence", "kind": "one_time", "amount": 880000, "currency": "CNY",
+PLAN = {"name": "Commuter research subscription", "kind": "subscription", "billing_period": "year", "amount": 880000,
+        "currency": "CNY",
         "permitted_uses": ["research", "internal_analysis"],
         "prohibitions": ["resale", "redistribution", "reidentification"], "territory": "worldwide",
-        "duration_days": 365, "attribution_required": True, "derivatives_allowed": False}
+        "duration_days": None, "attribution_required": True, "derivatives_allowed": False}
 PROFILE = {
     "personal_info": "personal", "classification": "general", "cross_border_transfer": True,
     "collected_in": "shanghai", "individuals": INDIVIDUALS,

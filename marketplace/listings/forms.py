@@ -430,7 +430,7 @@ class ComplianceForm(FlaskForm):
                                description=_l("Decides, with where the buyer is, whether a trade provides data "
                                               "outside the Mainland."))
     individuals = WholeNumberField(
-        _l("Individuals whose personal information the data holds"),
+        _l("Number of individuals the data is about"),
         validators=[Optional(), NumberRange(min=0, max=MAX_INDIVIDUALS)],
         description=_l("Required when the data holds personal information: the cross-boundary rules count "
                        "individuals."))
