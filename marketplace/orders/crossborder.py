@@ -25,7 +25,7 @@ from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER,
 from marketplace.crossborder.rules import UNBOUNDED, Facts, Outcome, Rule, decide
 from marketplace.crossborder.states import EVIDENCE_LIFECYCLE, EvidenceAction, EvidenceActor, EvidenceStatus
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, ValidationFailed
+from marketplace.errors import Forbidden, InvalidTransition, ValidationFailed
 from marketplace.i18n import sentences
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.vocab import Classification, PersonalInfo, Territory
@@ -33,7 +33,7 @@ from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import notify_buyer
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
-from marketplace.orders.states import OrderStatus
+from marketplace.orders.states import OPEN_ORDER_STATES, OrderStatus
 from marketplace.places import Place
 
 BEIJING = timezone(timedelta(hours=8))
@@ -193,9 +193,13 @@ def _actor(user: User, order: Order, action: EvidenceAction) -> EvidenceActor:
 
 
 def _position_needing_evidence(session: Session, order: Order) -> CrossBoundaryPosition:
+    """The order's position, when it asks for evidence and the order is still in progress."""
     position = position_of(session, order)
     if position is None or position.evidence_status == EvidenceStatus.NOT_NEEDED:
         raise ValidationFailed(_("This trade needs no cross-boundary mechanism, so there is no evidence to give."))
+    if order.status not in OPEN_ORDER_STATES:
+        raise InvalidTransition(_("Order %(number)s is %(status)s: its evidence is no longer needed.",
+                                  number=order.number, status=order.status.label.lower()))
     return position
 
 

@@ -213,3 +213,14 @@ def test_a_payment_deadline_starts_only_when_the_evidence_is_confirmed(session, 
     buyer = make_buyer(session)
     order = _request(session, buyer, plans["Paid research"])
     assert orders.expire_orders(session, order.created_at + timedelta(days=30)) == []
+
+
+def test_a_cancelled_trade_takes_no_more_evidence(session, plans, shanghai_product):
+    with_profile(shanghai_product, individuals=150_000)
+    session.commit()
+    buyer = make_buyer(session)
+    order = _request(session, buyer, plans["Open research"])
+    orders.cancel_order(session, buyer, order)
+    session.commit()
+    with pytest.raises(InvalidTransition):
+        orders.submit_evidence(session, buyer, order, "SC-1")
