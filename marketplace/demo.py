@@ -22,6 +22,7 @@ from marketplace.accounts.models import Membership, Organization, PlatformRole, 
 from marketplace.accounts.services import create_organization, normalise_email, register_user
 from marketplace.assessments.demo import load_provider_demo
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
+from marketplace.demo_crossborder import load_crossborder_demo
 from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.listings import services as listings
 from marketplace.listings.assets import dictionary_from_inference, infer_from_asset, upload_asset
@@ -267,6 +268,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     session.flush()
     _demo_trades(session, users["buyer@demo.exchange"], orgs["buyer"], created)
     provider_lines = load_provider_demo(session, users, created)
+    load_crossborder_demo(session, storage, users, orgs, max_bytes, created)
     # Each file's preview and column profile is a job its upload queued, run after this load commits (by the
     # worker `make run` starts; at once in tests), as for any seller's upload.
     seconds = time.perf_counter() - started

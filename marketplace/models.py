@@ -10,6 +10,7 @@ from marketplace.accounts.models import (  # noqa: F401
 from marketplace.assessments.models import Assessment, ServiceProvider  # noqa: F401
 from marketplace.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: F401
+from marketplace.crossborder.models import CrossBoundaryPosition  # noqa: F401
 from marketplace.events.models import OrganizationEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from marketplace.jobs.models import FailedJob, OutboxMessage  # noqa: F401
 from marketplace.ledger.models import LedgerAccount, LedgerPosting, LedgerTransaction  # noqa: F401

@@ -93,6 +93,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.organizations", "POST"): SIGNED_IN,
     ("accounts.organization", "GET"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts.invite", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    ("accounts.set_location", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
     ("accounts.accept_invitation", "GET"): row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # unknown token
     ("accounts.accept_invitation", "POST"): row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     # Owners manage members and invitations (the seller owns its organization); others are told nothing exists.
@@ -244,6 +245,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("orders_api.get_order", "GET"): ORDER_PARTIES,
     ("orders_api.cancel_order", "POST"): ORDER_PARTIES_NOT_ADMIN,
     ("orders_api.decide_order", "POST"): ORDER_PARTIES,
+    # The cross-boundary evidence: the world's order needs none, so a party's empty form is refused as 422 (OK);
+    # the buyer gives evidence, the seller (or a reviewer) decides it, anyone else is refused.
+    ("orders.submit_evidence", "POST"): ORDER_BUYER,
+    ("orders.decide_evidence", "POST"): row(LOGIN, FORBIDDEN, OK, HIDDEN, HIDDEN, OK),  # an admin reviews too
+    ("orders_api.preview_cross_boundary", "POST"): SIGNED_IN,
+    ("orders_api.submit_evidence", "POST"): ORDER_PARTIES,
+    ("orders_api.decide_evidence", "POST"): ORDER_PARTIES,
     ("orders_api.refund_order", "POST"): ORDER_PARTIES,
     ("licensing_api.list_licences", "GET"): SIGNED_IN,
     ("licensing_api.get_licence", "GET"): ORDER_PARTIES,
@@ -354,6 +362,7 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     # Organization pages name the organization by ``slug``, as product pages name the product.
     "accounts.organization": {"slug": "org_slug"},
     "accounts.invite": {"slug": "org_slug"},
+    "accounts.set_location": {"slug": "org_slug"},
     "accounts_api.get_organization": {"slug": "org_slug"},
     "finance_api.balances": {"slug": "org_slug"},
     "finance_api.statement": {"slug": "org_slug"},

@@ -14,6 +14,8 @@ from marketplace.audit.services import verify_chain
 from marketplace.catalog import profile_store
 from marketplace.demo import SAMPLES, load_demo, review_plan
 from marketplace.demo_catalog import ACCOUNTS, PRODUCTS
+from marketplace.demo_crossborder import FILING_NUMBER
+from marketplace.demo_crossborder import TITLE as CROSS_BORDER_TITLE
 from marketplace.extensions import db
 from marketplace.listings.licences import get_licence
 from marketplace.listings.models import DataProduct, ProductVersion
@@ -160,7 +162,8 @@ def test_plans_offer_a_realistic_mix_of_terms(versions):
 def test_compliance_profiles_are_mostly_general_with_a_few_exceptions(versions):
     submitted = _submitted(versions)
     personal = Counter(v.personal_info.value for v in versions)
-    assert personal["none"] > len(versions) / 2 and personal["anonymised"] >= 2 and not personal["personal"]
+    assert personal["none"] > len(versions) / 2 and personal["anonymised"] >= 2
+    assert [v.title_en for v in versions if v.personal_info == "personal"] == [CROSS_BORDER_TITLE]
     important = [v for v in submitted if v.classification == "important"]
     assert len(important) == 1 and important[0].classification_reason
     assert any(v.cross_border_transfer for v in submitted) and not all(v.cross_border_transfer for v in submitted)
@@ -186,7 +189,8 @@ def test_no_placeholder_text(versions, session):
 def test_review_plan_names_every_submitted_product(versions):
     plan = review_plan()
     assert set(plan) <= {"approve", "queue", "claimed", "changes", "reject"}
-    assert sorted(t for titles in plan.values() for t in titles) == sorted(v.title_en for v in _submitted(versions))
+    assert sorted([*(t for titles in plan.values() for t in titles), CROSS_BORDER_TITLE]) == sorted(
+        v.title_en for v in _submitted(versions))  # the cross-boundary demo's product is listed by its own module
     assert len({p["key"] for p in PRODUCTS}) == len(PRODUCTS)
 
 
@@ -218,9 +222,10 @@ def test_the_demo_buyer_has_a_trading_history_made_through_the_order_services(re
     buyer = session.scalar(select(User).where(User.email == "buyer@demo.exchange"))
     org_id = buyer.memberships[0].organization_id
     statuses = Counter(o.status for o in session.scalars(select(Order).where(Order.buyer_organization_id == org_id)))
-    assert statuses == {OrderStatus.FULFILLED: 2, OrderStatus.AWAITING_APPROVAL: 1}
+    # a free licence, a paid one, a request waiting, and the cross-boundary trade (paid once its evidence was confirmed)
+    assert statuses == {OrderStatus.FULFILLED: 3, OrderStatus.AWAITING_APPROVAL: 1}
     licences = session.scalars(select(Licence).where(Licence.buyer_organization_id == org_id)).all()
-    assert len(licences) == 2 and all(lic.status == LicenceStatus.ACTIVE and lic.signature for lic in licences)
+    assert len(licences) == 3 and all(lic.status == LicenceStatus.ACTIVE and lic.signature for lic in licences)
     assert any(o.amount > 0 and o.paid_at for o in session.scalars(select(Order).where(Order.status == "fulfilled")))
 
 
@@ -233,3 +238,18 @@ def test_every_demo_file_has_its_profile_once_loaded(versions, session):
     assert files and set(stored) == {a.id for a in files}
     assert all(p.state == "done" and p.preview["kind"] != "none" for p in stored.values())
     assert any(p.profile.get("map") for p in stored.values())  # the boundaries and the stations are drawn
+
+
+def test_a_hong_kong_buyer_licensed_the_shanghai_personal_data_through_a_confirmed_standard_contract(versions,
+                                                                                                  session):
+    from marketplace.crossborder.models import CrossBoundaryPosition
+    from marketplace.crossborder.states import EvidenceStatus
+    from marketplace.orders.models import Order
+
+    version = next(v for v in versions if v.title_en == CROSS_BORDER_TITLE)
+    assert version.status == VersionStatus.LISTED and version.product.organization.location == "shanghai"
+    order = session.scalar(select(Order).where(Order.version_id == version.id))
+    position = session.scalar(select(CrossBoundaryPosition).where(CrossBoundaryPosition.order_id == order.id))
+    assert order.buyer_organization.location == "hong_kong" and order.status == "fulfilled"
+    assert (position.outcome, position.clause) == ("contract_or_certification", "Art. 8")
+    assert (position.evidence_status, position.filing_number) == (EvidenceStatus.CONFIRMED, FILING_NUMBER)

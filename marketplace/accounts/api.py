@@ -10,6 +10,7 @@ from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.invitations import invite_and_email
 from marketplace.accounts.models import MemberRole, Organization
 from marketplace.extensions import db
+from marketplace.places import Place
 from marketplace.schema_fields import URL_PATTERN, line
 
 blp = Blueprint("accounts_api", __name__, description="Your account and organizations; reference look-ups")
@@ -69,6 +70,9 @@ class OrganizationOutSchema(Schema):
     description = fields.String()
     website = fields.String(allow_none=True)
     contact_email = fields.String(allow_none=True)
+    location = fields.String(allow_none=True, metadata={
+        "description": "Where the organization is established (the cross-boundary rules read it), one of "
+                       + ", ".join(p.value for p in Place) + "; set on its page."})
     members = fields.List(fields.Nested(MemberOutSchema), attribute="memberships")
 
 

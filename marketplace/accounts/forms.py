@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,6 +27,7 @@ from marketplace.accounts.models import MemberRole
 from marketplace.accounts.services import MIN_PASSWORD_LENGTH
 from marketplace.errors import DomainError
 from marketplace.i18n import LOCALE_NAMES
+from marketplace.places import Place
 
 LOCALES = [SelectChoice(tag, LOCALE_NAMES[tag]) for tag in i18n.LOCALES]
 # Long enough for any passphrase, short enough that nobody posts a megabyte to the password hasher.
@@ -100,6 +102,13 @@ class OrganizationForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)],
                                 description=_l("What your organization does, in a sentence or two."))
     website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=500)])
+
+
+class LocationForm(FlaskForm):
+    location = SelectField(_l("Where the organization is established"),
+                           choices=lambda: [("", _("— choose —")), *Place.choices()], default="",
+                           description=_l("Decides, with the other side's, whether a trade provides data outside the "
+                                          "Mainland, and whether the Greater Bay Area's standard contract applies."))
 
 
 class InviteForm(FlaskForm):

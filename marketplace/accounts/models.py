@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
+from marketplace.places import Place
 
 
 class PlatformRole(enum.StrEnum):
@@ -86,6 +87,8 @@ class Organization(TimestampMixin, db.Model):
     # The platform fee on this seller's sales in basis points, set by a platform admin; None keeps the platform's
     # default (PLATFORM_FEE_BPS). Copied onto each order when it is placed.
     fee_bps: Mapped[int | None] = mapped_column()
+    # Where the organization is established: decides which side of the Mainland's border its trades cross.
+    location: Mapped[Place | None] = mapped_column(str_enum(Place, 20))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
 

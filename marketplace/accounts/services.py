@@ -30,6 +30,7 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from marketplace.i18n import DEFAULT_LOCALE, current_locale_tag, locale_tag, when
+from marketplace.places import Place
 from marketplace.text import require_single_line
 
 _hasher = PasswordHasher()
@@ -330,6 +331,24 @@ def create_organization(
     session.flush()
     record(session, actor_id=owner.id, action="organization.created", subject_type="organization",
            subject_id=org.id, payload={"slug": org.slug, "name": org.name})
+    return org
+
+
+def set_location(session: Session, user: User, org: Organization, location: str | None) -> Organization:
+    """Where the organization is established (an owner says; audited as ``organization.location_set``): the
+    cross-boundary rules read it for every later trade. Refuses a place not on the list."""
+    access.require(user, access.Permission.MANAGE_ORGANIZATION, org)
+    value = (location or "").strip()
+    try:
+        place = Place(value) if value else None
+    except ValueError:
+        raise ValidationFailed(_("Choose where the organization is established from the list."),
+                               {"location": [_("Choose a place from the list.")]}) from None
+    if place != org.location:
+        record(session, actor_id=user.id, action="organization.location_set", subject_type="organization",
+               subject_id=org.id, payload={"from": org.location and str(org.location),
+                                           "to": place and str(place)})
+        org.location = place
     return org
 
 

@@ -17,6 +17,7 @@ from marketplace.accounts import access, emails, identity, members, roles, servi
 from marketplace.accounts.forms import (
     ApiTokenForm,
     InviteForm,
+    LocationForm,
     LoginForm,
     MemberRoleForm,
     OrganizationForm,
@@ -188,7 +189,7 @@ def organizations():
     return render_template("accounts/organizations.html", memberships=memberships, form=form)
 
 
-def _organization_page(org: Organization, form: InviteForm):
+def _organization_page(org: Organization, form: InviteForm, location_form: LocationForm | None = None):
     me = services.membership(db.session, current_user, org.id)
     is_owner = me is not None and me.role == MemberRole.OWNER
     return render_template(
@@ -197,7 +198,25 @@ def _organization_page(org: Organization, form: InviteForm):
         members=members.members_of(db.session, current_user, org), role_form=MemberRoleForm(),
         # Invitees' addresses are for owners only; members see none.
         invitations=services.pending_invitations(db.session, current_user, org) if is_owner else [], form=form,
+        location_form=location_form or LocationForm(location=str(org.location) if org.location else ""),
     )
+
+
+@bp.post("/organizations/<slug>/location")
+@login_required
+def set_location(slug: str):
+    org = services.organization_for_member(db.session, current_user, slug)
+    form = LocationForm()
+    if form.validate_on_submit():
+        try:
+            services.set_location(db.session, current_user, org, form.location.data)
+        except INPUT_ERRORS as exc:
+            db.session.rollback()
+            apply_domain_errors(form, exc)
+        else:
+            flash(_("Location saved."), "success")
+            return redirect(url_for("accounts.organization", slug=org.slug))
+    return _organization_page(org, InviteForm(), form)
 
 
 @bp.get("/organizations/<slug>")

@@ -36,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from marketplace.chinese import to_simplified, to_traditional
 from marketplace.errors import DomainError
 from marketplace.listings.licences import grouped_licence_choices
+from marketplace.listings.services import MAX_INDIVIDUALS
 from marketplace.listings.vocab import (
     AssetKind,
     BillingPeriod,
@@ -55,6 +56,7 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
+from marketplace.places import Place
 
 BLANK_DICTIONARY_ROWS = 3
 # What an INTEGER column holds; the services decide the sensible ranges.
@@ -424,6 +426,14 @@ class ComplianceForm(FlaskForm):
         choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))], validators=[Optional()],
     )
     legal_basis = TextAreaField(_l("Legal basis"), render_kw={"rows": 2})
+    collected_in = SelectField(_l("Where the data was collected"), choices=_blank(Place.choices), default="",
+                               description=_l("Decides, with where the buyer is, whether a trade provides data "
+                                              "outside the Mainland."))
+    individuals = WholeNumberField(
+        _l("Number of individuals the data is about"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_INDIVIDUALS)],
+        description=_l("Required when the data holds personal information: the cross-boundary rules count "
+                       "individuals."))
     attest = BooleanField(_l("I attest that this compliance profile is true and complete."))
     attested_by_name = StringField(_l("Attested by (full name)"), validators=[Length(max=200)])
     submit = SubmitField(_l("Save compliance profile"))
@@ -435,6 +445,8 @@ class ComplianceForm(FlaskForm):
             getattr(self, name).data = getattr(version, name)
         cross = version.cross_border_transfer
         self.cross_border_transfer.data = None if cross is None else ("yes" if cross else "no")
+        self.collected_in.data = str(version.collected_in) if version.collected_in else ""
+        self.individuals.data = version.individuals
         self.attested_by_name.data = version.attested_by_name or default_name
         return self
 
@@ -458,6 +470,8 @@ class ComplianceForm(FlaskForm):
             "source_legality": (self.source_legality.data or "").strip(),
             "cross_border_transfer": None if cross not in ("yes", "no") else cross == "yes",
             "legal_basis": (self.legal_basis.data or "").strip(),
+            "collected_in": _none_if_blank(self.collected_in.data),
+            "individuals": self.individuals.data,
         }
 
 

@@ -26,6 +26,7 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
+from marketplace.places import Place
 
 
 def new_uuid() -> str:
@@ -97,6 +98,10 @@ class ProductVersion(TimestampMixin, db.Model):
     classification_reason: Mapped[str] = mapped_column(Text, default="")
     source_legality: Mapped[str] = mapped_column(Text, default="")
     cross_border_transfer: Mapped[bool | None] = mapped_column()
+    # Where the data was collected, and how many individuals' personal information it holds (the cross-boundary
+    # rules count them).
+    collected_in: Mapped[Place | None] = mapped_column(str_enum(Place, 20))
+    individuals: Mapped[int | None] = mapped_column(Integer)
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     attested_by_name: Mapped[str | None] = mapped_column(String(200))
     attested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -10,6 +10,7 @@ from typing import ClassVar
 from marshmallow import Schema, fields, validate
 
 from marketplace.listings.assets import upload_warnings
+from marketplace.listings.services import MAX_INDIVIDUALS
 from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import (
     AssetKind,
@@ -30,6 +31,7 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
+from marketplace.places import Place
 from marketplace.schema_fields import (
     choice,
     choices,
@@ -176,6 +178,10 @@ class ComplianceInSchema(Schema):
     source_legality = text(5000)
     cross_border_transfer = flag(allow_none=True)
     legal_basis = text(5000)
+    collected_in = choice(Place, allow_none=True, metadata={"description": "Where the data was collected."})
+    individuals = strict_int(allow_none=True, validate=validate.Range(min=0, max=MAX_INDIVIDUALS), metadata={
+        "description": "Individuals whose personal information the data holds (required with personal "
+                       "information)."})
     attest = flag(load_default=False)
     attested_by_name = line(200, allow_none=True)
 
@@ -280,6 +286,8 @@ class VersionOutSchema(VersionSummarySchema, MetadataInSchema):
     source_legality = fields.String()
     cross_border_transfer = fields.Boolean(allow_none=True)
     legal_basis = fields.String()
+    collected_in = fields.String(allow_none=True)
+    individuals = fields.Integer(allow_none=True)
     attested_by_name = fields.String(allow_none=True)
     attested_at = fields.DateTime(allow_none=True)
     sources = fields.List(fields.Nested(SourceOutSchema))

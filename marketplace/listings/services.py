@@ -39,6 +39,7 @@ from marketplace.listings.states import (
     status_words,
 )
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind, SourceUsage
+from marketplace.places import Place
 from marketplace.text import single_line_errors
 
 # Fields of a version a seller edits directly (the rest have their own functions).
@@ -48,8 +49,10 @@ METADATA_FIELDS = (
 )
 COMPLIANCE_FIELDS = (
     "personal_info", "classification", "classification_reason", "source_legality", "cross_border_transfer",
-    "legal_basis",
+    "legal_basis", "collected_in", "individuals",
 )
+# The most individuals a version may declare (what its column holds; no data set names more people).
+MAX_INDIVIDUALS = 2_000_000_000
 SOURCE_FIELDS = ("portal", "title", "url", "publisher", "licence_id", "attribution", "external_id", "usage")
 FIELD_FIELDS = ("name", "type", "unit", "description", "nullable", "personal_info", "example")
 # The changelog a new product's first version gets (in its creator's language; pages show it in the reader's).
@@ -431,8 +434,25 @@ def profile_problems(profile: dict) -> dict[str, list[str]]:
                             _("State how the sources were lawfully obtained.")),
         "cross_border_transfer": (profile.get("cross_border_transfer") is not None,
                                   _("State whether data crosses borders.")),
+        # The cross-boundary rules count individuals: personal information without a count cannot be weighed.
+        "individuals": (str(profile.get("personal_info") or "") not in ("personal", "sensitive")
+                        or profile.get("individuals") is not None,
+                        _("Declare how many individuals' personal information the data holds.")),
     }
     return {name: [message] for name, (given, message) in problems.items() if not given}
+
+
+def _profile_value_errors(values: dict) -> dict[str, list[str]]:
+    """What no profile may hold: a count of individuals that is not a whole number from 0, a place not listed."""
+    errors: dict[str, list[str]] = {}
+    count = values.get("individuals")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                              or not 0 <= count <= MAX_INDIVIDUALS):
+        errors["individuals"] = [_("Give the number of individuals as a whole number from 0.")]
+    place = values.get("collected_in")
+    if place is not None and place not in {p.value for p in Place}:
+        errors["collected_in"] = [_("Choose where the data was collected from the list.")]
+    return errors
 
 
 def check_compliance(profile: dict, *, attest: bool, attested_by_name: str | None) -> None:
@@ -460,6 +480,8 @@ def set_compliance(
     """
     require_edit(user, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
+    if errors := _profile_value_errors(values):
+        raise ValidationFailed(_("Correct the compliance profile."), errors)
     check_compliance({k: getattr(version, k) for k in COMPLIANCE_FIELDS} | values, attest=attest,
                      attested_by_name=attested_by_name)
     fields = _changed(version, values)

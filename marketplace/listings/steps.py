@@ -34,7 +34,7 @@ STEPS = (
     Step("plans", _l("Pricing plans"), "seller.step_plans", ("plans",)),
     Step("compliance", _l("Compliance"), "seller.step_compliance",
          ("personal_info", "classification", "classification_reason", "source_legality", "cross_border_transfer",
-          "attestation")),
+          "collected_in", "individuals", "attestation")),
 )
 # The last step is the version's own address (links in notifications point there).
 REVIEW = Step("review", _l("Review and submit"), "seller.version")

@@ -18,10 +18,15 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.orders.schemas import (
+    CrossBoundaryOutSchema,
+    EvidenceDecisionInSchema,
+    EvidenceInSchema,
     OrderCreateSchema,
     OrderDecisionInSchema,
     OrderListQuerySchema,
     OrderOutSchema,
+    PositionPreviewInSchema,
+    PositionPreviewOutSchema,
     RefundInSchema,
 )
 
@@ -134,3 +139,34 @@ def refund_order(data, order_id):
     order = _order(order_id)
     orders.refund_order(db.session, require_api_user(), order, data["reason"], current_app.extensions["payments"])
     return order
+
+
+@blp.route("/orders/cross-boundary-preview", methods=["POST"])
+@blp.arguments(PositionPreviewInSchema)
+@blp.response(200, PositionPreviewOutSchema)
+def preview_cross_boundary(data):
+    """The cross-boundary position a request for the plan would get now, with the rule, its clause and why; the
+    request itself decides again, counting the seller's transfers under its lock."""
+    user = require_api_user()
+    organization = _buyer_organization(user, data["organization"])
+    return orders.preview_for_request(db.session, user, data["plan_id"], organization, data["territory"])
+
+
+@blp.route(f"{ORDER}/cross-boundary/evidence", methods=["POST"])
+@blp.arguments(EvidenceInSchema)
+@blp.response(200, CrossBoundaryOutSchema)
+def submit_evidence(data, order_id):
+    """The buyer gives the filing number of the mechanism the trade needs (409 when it needs none, or the evidence
+    awaits the seller or is confirmed)."""
+    order = _order(order_id)
+    return orders.submit_evidence(db.session, require_api_user(), order, data["filing_number"],
+                                  data.get("note", ""))
+
+
+@blp.route(f"{ORDER}/cross-boundary/decision", methods=["POST"])
+@blp.arguments(EvidenceDecisionInSchema)
+@blp.response(200, CrossBoundaryOutSchema)
+def decide_evidence(data, order_id):
+    """The seller (or a compliance reviewer) confirms the buyer's evidence or rejects it with a reason."""
+    order = _order(order_id)
+    return orders.decide_evidence(db.session, require_api_user(), order, data["decision"], data.get("reason", ""))

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
+from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER
 from marketplace.i18n import sentences
 from marketplace.licensing.forms import IdempotentForm
 from marketplace.licensing.scenario import (
@@ -59,6 +60,8 @@ class LicenceRequestForm(IdempotentForm):
     )
     accept_terms = BooleanField(_l("I accept the licence terms of this plan on behalf of the organization."))
     submit = SubmitField(_l("Request licence"))
+    # Shows the trade's cross-boundary position for the organization and territory chosen, placing nothing.
+    preview = SubmitField(_l("Check the cross-boundary position"))
 
     def set_organizations(self, organizations) -> LicenceRequestForm:
         self.organization_id.choices = [SelectChoice(str(o.id), o.name) for o in organizations]
@@ -98,3 +101,20 @@ class CheckoutForm(FlaskForm):
                                          "placeholder": "4242 4242 4242 4242"})
     pay = SubmitField(_l("Pay"))
     cancel = SubmitField(_l("Cancel"))
+
+
+class EvidenceForm(FlaskForm):
+    """The buyer's evidence of the cross-boundary mechanism a trade needs (lengths are the service's rule)."""
+
+    filing_number = StringField(_l("Filing or certificate number"), render_kw={"maxlength": MAX_FILING_NUMBER},
+                                description=_l("The standard contract's filing number, the certification's or the "
+                                               "security assessment's number."))
+    note = TextAreaField(_l("Note to the seller"), render_kw={"rows": 2, "maxlength": MAX_EVIDENCE_NOTE})
+
+
+class EvidenceDecisionForm(FlaskForm):
+    """The seller's (or a reviewer's) decision on the buyer's evidence; rejecting gives the buyer a reason."""
+
+    reason = TextAreaField(_l("Reason (to reject)"), render_kw={"rows": 2, "maxlength": MAX_EVIDENCE_NOTE})
+    confirm = SubmitField(_l("Confirm the evidence"))
+    reject = SubmitField(_l("Reject the evidence"))

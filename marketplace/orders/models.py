@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
+from marketplace.crossborder.models import CrossBoundaryPosition
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
 from marketplace.ledger.sales import fee_for
@@ -86,6 +87,10 @@ class Order(TimestampMixin, db.Model):
     )
     # The transaction voucher of a settled order (none for a free one).
     voucher: Mapped[Voucher | None] = relationship(foreign_keys="Voucher.order_id", uselist=False, viewonly=True)
+    # The trade's cross-boundary position, decided when it was requested (none on orders placed before the rules).
+    cross_boundary: Mapped[CrossBoundaryPosition | None] = relationship(
+        foreign_keys="CrossBoundaryPosition.order_id", primaryjoin="CrossBoundaryPosition.order_id == Order.id",
+        uselist=False, viewonly=True)
 
     @property
     def scenario(self) -> Scenario:

@@ -29,6 +29,7 @@ from marketplace.licensing.scenario import Scenario, parse_scenario, scenario_co
 from marketplace.licensing.services import downloads_paused, held_plan_licence, renewable
 from marketplace.listings.models import DataProduct, PricingPlan, ProductVersion
 from marketplace.listings.states import ProductStatus
+from marketplace.listings.vocab import Territory
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.checkout import close_checkout
 from marketplace.orders.common import (
@@ -38,6 +39,13 @@ from marketplace.orders.common import (
     move_order,
     notify_buyer,
     take_licence,
+)
+from marketplace.orders.crossborder import (
+    Position,
+    awaiting_evidence,
+    decide_position,
+    preview_position,
+    store_position,
 )
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
@@ -73,6 +81,21 @@ def purchasable_plan(session: Session, plan_id: int) -> PricingPlan:
     if product.status != ProductStatus.LISTED or product.listed_version_id != plan.version_id:
         raise NotFound(_("This plan is not offered any more."))
     return plan
+
+
+def preview_for_request(session: Session, user: User, plan_id: int, buyer: Organization, territory: str
+                        ) -> Position:
+    """The cross-boundary position a request of ``buyer`` for the plan, used in ``territory``, would get now (what
+    the scenario form shows before it is submitted). NotFound for a plan not offered; ValidationFailed for a
+    territory not on the list; Forbidden unless ``user`` may license for ``buyer``."""
+    plan = purchasable_plan(session, plan_id)
+    require(user, Permission.LICENSE, buyer)
+    try:
+        used = Territory(str(territory or "").strip())
+    except ValueError:
+        raise ValidationFailed(_("Choose a territory of use from the list."),
+                               {"territory": [_("Choose a territory of use from the list.")]}) from None
+    return preview_position(session, plan.version, buyer, used)
 
 
 def _check_request(session: Session, user: User, req: LicenceRequest, plan: PricingPlan) -> Scenario:
@@ -211,6 +234,8 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         take_licence(session, plan)
     product = plan.version.product
     now = utcnow()
+    position = decide_position(session, plan.version, session.get(Organization, req.organization_id),
+                               scenario.territory, now)
     order = Order(
         buyer_organization_id=req.organization_id, buyer_id=user.id, seller_organization_id=product.organization_id,
         product_id=product.id, version_id=plan.version_id, plan_id=plan.id, status=OrderStatus.REQUESTED,
@@ -228,10 +253,11 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
         if earlier is None or earlier.plan_id != req.plan_id:
             raise
         return earlier, False
+    store_position(session, order, position, now)
     record(session, actor_id=user.id, action="order.request", subject_type="order", subject_id=order.id,
            payload={"product_id": product.id, "plan_id": plan.id, "amount": order.amount,
                     "currency": str(order.currency), "fee_bps": order.fee_bps, "scenario": scenario.to_dict(),
-                    "renews_order_id": order.renews_order_id})
+                    "renews_order_id": order.renews_order_id, "cross_boundary": position.rule.to_dict()})
     if needs_seller:
         move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)
         order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
@@ -249,12 +275,16 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
 
 
 def _proceed(session: Session, order: Order) -> None:
-    """After the request (or the seller's approval): a free order is fulfilled, a paid one waits for payment."""
+    """After the request (or the seller's approval): a free order is fulfilled, a paid one waits for payment. A
+    trade whose cross-boundary mechanism is not confirmed yet waits for it: a free one is fulfilled, and a paid
+    one's payment deadline starts, when the evidence is confirmed."""
+    waiting = awaiting_evidence(session, order)
     if order.is_free:
-        fulfil(session, order)
+        if not waiting:
+            fulfil(session, order)
     else:
         move_order(session, None, order, OrderAction.AWAIT_PAYMENT, OrderActor.SYSTEM)
-        order.deadline = utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+        order.deadline = None if waiting else utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
 
 
 # ---------------------------------------------------------------- the seller decides

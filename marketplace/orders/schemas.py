@@ -11,6 +11,9 @@ from flask import request
 from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.auth import api_user
+from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER
+from marketplace.crossborder.rules import Outcome
+from marketplace.crossborder.states import EvidenceStatus
 from marketplace.extensions import db
 from marketplace.licensing import services as licences
 from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
@@ -31,6 +34,7 @@ DESCRIPTION_PATTERN = (f"^{_SPACE}*[^\\s{_CONTROL}][^{_CONTROL}]{{{MIN_DESCRIPTI
 
 ROLES = ("buyer", "seller")
 DECISIONS = ("approve", "decline")
+EVIDENCE_DECISIONS = ("confirm", "reject")
 
 
 # ---------------------------------------------------------------- input
@@ -106,6 +110,54 @@ def allowed_actions(order: Order) -> list[str]:
     return [action.value for action in ORDER_LIFECYCLE.actions_from(order.status, roles)]
 
 
+class EvidenceInSchema(Schema):
+    filing_number = filled(MAX_FILING_NUMBER, required=True, metadata={
+        "description": "The filing number of the standard contract, the certificate's or the security assessment's "
+                       "number."})
+    note = text(MAX_EVIDENCE_NOTE, metadata={"description": "Anything the seller should know about the evidence."})
+
+
+class EvidenceDecisionInSchema(Schema):
+    # Rejecting tells the buyer why.
+    OPENAPI_RULES: ClassVar[dict] = {"anyOf": [{"properties": {"decision": {"enum": ["confirm"]}}},
+                               {"properties": {"reason": {"type": "string", "pattern": NON_BLANK_TEXT_PATTERN}},
+                                "required": ["reason"]}]}
+
+    decision = fields.String(required=True, validate=validate.OneOf(EVIDENCE_DECISIONS))
+    reason = text(MAX_EVIDENCE_NOTE, metadata={"description": "To the buyer; required to reject."})
+
+
+class PositionPreviewInSchema(Schema):
+    plan_id = row_id(required=True, metadata={"description": "A plan of a listed product's listed version."})
+    organization = text(80, min_len=1, required=True, metadata={"description": "Slug of the buyer organization."})
+    territory = text(40, required=True, metadata={"enum": enum_values(Territory),
+                                                  "description": "Where the data will be used."})
+
+
+class CrossBoundaryOutSchema(Schema):
+    outcome = fields.String(metadata={"enum": enum_values(Outcome)})
+    outcome_label = fields.Function(lambda p: p.outcome.label)
+    rule = fields.Function(lambda p: p.rule.key)
+    source = fields.Function(lambda p: p.rule.source)
+    clause = fields.Function(lambda p: p.rule.clause)
+    explanation = fields.Function(lambda p: p.explanation, metadata={"description": "Why, in plain words."})
+    individuals = fields.Integer(metadata={"description": "Individuals whose personal information this trade "
+                                                          "provides outside the Mainland."})
+    evidence_status = fields.String(metadata={"enum": enum_values(EvidenceStatus)})
+    filing_number = fields.String()
+    evidence_reason = fields.String(metadata={"description": "Why the seller rejected the evidence, if it did."})
+
+
+class PositionPreviewOutSchema(Schema):
+    outcome = fields.Function(lambda p: p.outcome.value, metadata={"enum": enum_values(Outcome)})
+    outcome_label = fields.Function(lambda p: p.outcome.label)
+    rule = fields.Function(lambda p: p.rule.key)
+    source = fields.Function(lambda p: p.rule.source)
+    clause = fields.Function(lambda p: p.rule.clause)
+    explanation = fields.Function(lambda p: p.explanation)
+    individuals = fields.Integer()
+
+
 class OrderOutSchema(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -126,6 +178,9 @@ class OrderOutSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     licence = fields.Function(lambda o: o.licence.serial if o.licence else None, allow_none=True,
                               metadata={"description": "The serial of the licence issued, if any."})
+    cross_boundary = fields.Nested(CrossBoundaryOutSchema, allow_none=True, metadata={
+        "description": "The trade's cross-boundary position and the evidence of its mechanism (null on orders "
+                       "placed before the rules)."})
     actions = fields.Function(allowed_actions, metadata={
         "type": "array", "items": {"type": "string"},
         "description": "What you may do next: cancel, approve, decline, refund."})

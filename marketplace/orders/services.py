@@ -21,6 +21,14 @@ from marketplace.orders.common import (  # noqa: F401
     licences_held,
     lock_plan,
 )
+from marketplace.orders.crossborder import (  # noqa: F401
+    awaiting_evidence,
+    decide_evidence,
+    may_decide_evidence,
+    position_of,
+    preview_position,
+    submit_evidence,
+)
 from marketplace.orders.queries import (  # noqa: F401
     all_orders,
     buyer_orders,
@@ -43,6 +51,7 @@ from marketplace.orders.requests import (  # noqa: F401
     open_orders,
     order_by_key,
     place_order,
+    preview_for_request,
     purchasable_plan,
     renew_licence,
     renewal_plan,

@@ -67,6 +67,9 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.AWAITING_APPROVAL, OrderAction.DECLINE): move(O.DECLINED, S),
     (O.AWAITING_APPROVAL, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
     (O.AWAITING_APPROVAL, OrderAction.CANCEL): move(O.CANCELLED, B),
+    # A free trade waiting for its cross-boundary evidence stays requested (or approved) until it is confirmed.
+    (O.REQUESTED, OrderAction.CANCEL): move(O.CANCELLED, B),
+    (O.APPROVED, OrderAction.CANCEL): move(O.CANCELLED, B),
     (O.REQUESTED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.APPROVED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.AWAITING_PAYMENT, OrderAction.PAY): move(O.PAID, SYS),

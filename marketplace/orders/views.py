@@ -25,7 +25,7 @@ from marketplace.listings.models import PricingPlan
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import services as order_services
 from marketplace.orders.checkout import PAYMENT_FAILURES, payment_paused
-from marketplace.orders.forms import CheckoutForm, LicenceRequestForm
+from marketplace.orders.forms import CheckoutForm, EvidenceDecisionForm, EvidenceForm, LicenceRequestForm
 from marketplace.orders.models import Order
 from marketplace.orders.renewals import RenewalOffer, expected_period, renewal_offer
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
@@ -88,12 +88,24 @@ def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *,
     checked by."""
     version = plan.version
     chosen = form.organization()
-    held = pending = None
+    held = pending = position = None
     if chosen in {o.id for o in organizations}:
         held = held_plan_licence(db.session, chosen, plan.id)
         pending = order_services.open_order(db.session, [chosen], [plan.id])
+        position = _position_preview(plan, next(o for o in organizations if o.id == chosen), form.territory.data)
     return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
-                           form=form, organizations=organizations, held=held, pending=pending), status
+                           form=form, organizations=organizations, held=held, pending=pending,
+                           position=position), status
+
+
+def _position_preview(plan: PricingPlan, organization, territory: str | None):
+    """The cross-boundary position the request would get now, or None until a territory of use is chosen."""
+    if not territory:
+        return None
+    try:
+        return order_services.preview_for_request(db.session, acting_user(), plan.id, organization, territory)
+    except DomainError:  # a territory not on the list: the scenario's own message says so beside the field
+        return None
 
 
 def _requested(order, renewal: bool = False) -> str:
@@ -118,6 +130,8 @@ def request_licence(slug: str, plan_id: int):
     seller_id = plan.version.product.organization_id
     organizations = [o for o in order_services.buyer_organizations(db.session, user) if o.id != seller_id]
     form = LicenceRequestForm().set_organizations(organizations).limit_to(plan.terms)
+    if form.is_submitted() and form.preview.data:  # the position for what is chosen, and the form as typed
+        return _request_page(plan, form, organizations)
     if not form.validate_on_submit():
         return _request_page(plan, form, organizations, status=422 if form.is_submitted() else 200)
     req = order_services.LicenceRequest(
@@ -145,12 +159,18 @@ def _order(order_id: int) -> Order:
         abort(404, exc.message)
 
 
-def render_order(order: Order, *, status: int = 200, error: str | None = None):
-    buyer = order_services.is_buyer(db.session, acting_user(), order)
+def render_order(order: Order, *, status: int = 200, error: str | None = None,
+                 evidence_form: EvidenceForm | None = None, decision_form: EvidenceDecisionForm | None = None):
+    user = acting_user()
+    buyer = order_services.is_buyer(db.session, user, order)
     actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
+    waiting = order_services.awaiting_evidence(db.session, order)
     return render_template(
-        "licensing/order.html", order=order, error=error, is_buyer=buyer,
-        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT and not payment_paused(order),
+        "licensing/order.html", order=order, error=error, is_buyer=buyer, position=order.cross_boundary,
+        evidence_wait=waiting, evidence_form=evidence_form or EvidenceForm(),
+        decision_form=decision_form or EvidenceDecisionForm(),
+        may_decide_evidence=order_services.may_decide_evidence(user, order),
+        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT and not payment_paused(order) and not waiting,
         pay_paused=buyer and order.status == OrderStatus.AWAITING_PAYMENT and payment_paused(order),
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
@@ -211,6 +231,46 @@ def cancel(order_id: int):
         return _order_refused(found, exc)
     flash(_("Order %(number)s cancelled.", number=found.number), "success")
     return redirect(url_for(".order", order_id=found.id))
+
+
+# ---------------------------------------------------------------- cross-boundary evidence
+
+
+@bp.post(f"{ORDER}/cross-boundary/evidence")
+@login_required
+def submit_evidence(order_id: int):
+    found = _order(order_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        return render_order(found, status=422, evidence_form=form)
+    try:
+        order_services.submit_evidence(db.session, acting_user(), found, form.filing_number.data or "",
+                                       form.note.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_order(found, status=exc.status, error=exc.message, evidence_form=form)
+    flash(_("Evidence sent to the seller."), "success")
+    return redirect(url_for(".order", order_id=found.id) + "#cross-boundary")
+
+
+@bp.post(f"{ORDER}/cross-boundary/decision")
+@login_required
+def decide_evidence(order_id: int):
+    found = _order(order_id)
+    form = EvidenceDecisionForm()
+    if not form.validate_on_submit():
+        return render_order(found, status=422, decision_form=form)
+    decision = "reject" if form.reject.data else "confirm"
+    try:
+        order_services.decide_evidence(db.session, acting_user(), found, decision, form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_errors(form, exc)
+        return render_order(found, status=exc.status, error=exc.message, decision_form=form)
+    flash(_("Evidence confirmed.") if decision == "confirm" else _("Evidence rejected; the buyer is told why."),
+          "success")
+    return redirect(url_for(".order", order_id=found.id) + "#cross-boundary")
 
 
 # ---------------------------------------------------------------- the simulated checkout

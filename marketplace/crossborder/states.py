@@ -1,0 +1,42 @@
+"""The evidence of a cross-boundary mechanism: the buyer submits it, the seller (or a reviewer) confirms or
+rejects it, and a rejected one may be submitted again. A trade needing no mechanism needs no evidence."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.listings.vocab import LabelledEnum, labelled
+
+
+@labelled({"not_needed": _l("Not needed"), "needed": _l("Needed"), "submitted": _l("Submitted"),
+           "confirmed": _l("Confirmed"), "rejected": _l("Rejected")})
+class EvidenceStatus(LabelledEnum):
+    NOT_NEEDED = "not_needed"
+    NEEDED = "needed"
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class EvidenceActor(enum.StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"      # a member of the seller organization
+    REVIEWER = "reviewer"  # a compliance reviewer outside the seller
+
+
+class EvidenceAction(enum.StrEnum):
+    SUBMIT = "submit"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+
+
+E, B, S, R = EvidenceStatus, EvidenceActor.BUYER, EvidenceActor.SELLER, EvidenceActor.REVIEWER
+EVIDENCE_LIFECYCLE: Lifecycle[EvidenceStatus, EvidenceAction] = Lifecycle("cross-boundary evidence", {
+    (E.NEEDED, EvidenceAction.SUBMIT): move(E.SUBMITTED, B),
+    (E.REJECTED, EvidenceAction.SUBMIT): move(E.SUBMITTED, B),
+    (E.SUBMITTED, EvidenceAction.CONFIRM): move(E.CONFIRMED, S, R),
+    (E.SUBMITTED, EvidenceAction.REJECT): move(E.REJECTED, S, R),
+}, Subject("cross_boundary", status="evidence_status", facts=lambda p: {"order_id": p.order_id}))
+del E, B, S, R

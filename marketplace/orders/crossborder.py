@@ -1,0 +1,271 @@
+"""A trade's cross-boundary position: decided from the rules table when the licence is requested, with the seller's
+count of individuals already provided outside the Mainland this year read under the seller's lock; the buyer's
+evidence of the mechanism, confirmed or rejected by the seller or a reviewer; and the guard that keeps a trade
+waiting for it from being paid or fulfilled.
+
+The seller's count adds up every trade of its this year that is licensed or on its way to a licence (requested,
+approved, awaiting payment, paid, fulfilled): counting only fulfilled ones would let two trades placed at once both
+be decided under a threshold and both be paid later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.access import Permission, permits
+from marketplace.accounts.models import Organization, User
+from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER, CrossBoundaryPosition
+from marketplace.crossborder.rules import UNBOUNDED, Facts, Outcome, Rule, decide
+from marketplace.crossborder.states import EVIDENCE_LIFECYCLE, EvidenceAction, EvidenceActor, EvidenceStatus
+from marketplace.db import utcnow
+from marketplace.errors import Forbidden, InvalidTransition, ValidationFailed
+from marketplace.i18n import sentences
+from marketplace.listings.models import ProductVersion
+from marketplace.listings.vocab import Classification, PersonalInfo, Territory
+from marketplace.notifications.services import notify_organization
+from marketplace.orders.common import notify_buyer
+from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.models import Order
+from marketplace.orders.states import OPEN_ORDER_STATES, OrderStatus
+from marketplace.places import Place
+
+BEIJING = timezone(timedelta(hours=8))
+# Trades that no longer provide anything: they leave the seller's count.
+_NOT_PROVIDED = (OrderStatus.CANCELLED, OrderStatus.DECLINED, OrderStatus.EXPIRED, OrderStatus.REFUNDED)
+
+
+def year_start(now: datetime) -> datetime:
+    """1 January 00:00 in Beijing of the year ``now`` falls in there (the provisions count from it), in UTC."""
+    local = now.astimezone(BEIJING)
+    return datetime(local.year, 1, 1, tzinfo=BEIJING).astimezone(UTC)
+
+
+def provided_this_year(session: Session, seller_id: int, now: datetime) -> tuple[int, int]:
+    """The individuals whose personal information the seller has provided outside the Mainland this calendar year:
+    (non-sensitive, sensitive), over its trades licensed or on their way to a licence."""
+    rows = session.execute(
+        select(CrossBoundaryPosition.sensitive, func.sum(CrossBoundaryPosition.individuals))
+        .join(Order, Order.id == CrossBoundaryPosition.order_id)
+        .where(Order.seller_organization_id == seller_id, Order.status.not_in(_NOT_PROVIDED),
+               CrossBoundaryPosition.individuals > 0, CrossBoundaryPosition.decided_at >= year_start(now))
+        .group_by(CrossBoundaryPosition.sensitive))
+    counts = {bool(sensitive): int(total or 0) for sensitive, total in rows}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+def lock_seller(session: Session, seller_id: int) -> None:
+    """Serialise the decisions that count a seller's transfers: a row lock on PostgreSQL, the write lock on
+    SQLite. Taken after the plan's lock (``place_order``). ``FOR NO KEY UPDATE``: it excludes other deciders but
+    not the rows that merely refer to the seller (an order, a notification), which keep being written meanwhile."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Organization.id).where(Organization.id == seller_id)
+                        .with_for_update(key_share=True))
+    else:
+        session.execute(update(Organization).where(Organization.id == seller_id).values(id=Organization.id))
+
+
+@dataclass(frozen=True)
+class Position:
+    """A decided position before it is stored: the rule, the facts it read, and this trade's own count."""
+
+    rule: Rule
+    facts: Facts
+    individuals: int
+    sensitive: bool
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.rule.outcome
+
+    @property
+    def explanation(self) -> str:
+        return str(self.rule.explanation)
+
+
+def _place(value: str | None) -> Place | None:
+    return Place(value) if value else None
+
+
+def trade_position(version: ProductVersion, seller: Organization, buyer: Organization, territory: Territory,
+                   provided: tuple[int, int]) -> Position:
+    """The position of licensing ``version`` to ``buyer`` for use in ``territory``, given what the seller has
+    provided this year. An unknown place is read the cautious way: data whose collection place is not declared
+    was collected where the seller is, or in the Mainland; a buyer with no location is where it uses the data."""
+    collected = _place(version.collected_in) or _place(seller.location) or Place.SHANGHAI
+    buyer_place = _place(buyer.location)
+    seller_place = _place(seller.location)
+    territory = Territory(territory)
+    buyer_outside = buyer_place is not None and not buyer_place.in_mainland
+    outbound = buyer_outside or territory != Territory.MAINLAND_CHINA
+    within_gba = (seller_place is not None and seller_place.in_mainland_gba and buyer_place == Place.HONG_KONG
+                  and territory == Territory.HONG_KONG)
+    personal = PersonalInfo(version.personal_info or PersonalInfo.NONE)
+    carries_pi = personal in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE)
+    declared = version.individuals if version.individuals is not None else UNBOUNDED
+    sensitive = personal == PersonalInfo.SENSITIVE
+    individuals = declared if carries_pi and outbound and collected.in_mainland else 0
+    non_sensitive, sensitive_before = provided
+    facts = Facts(
+        classification=Classification(version.classification or Classification.GENERAL), personal_info=personal,
+        collected_in_mainland=collected.in_mainland, outbound=outbound, within_gba=within_gba,
+        non_sensitive=min(UNBOUNDED, non_sensitive + (0 if sensitive else individuals)),
+        sensitive=min(UNBOUNDED, sensitive_before + (individuals if sensitive else 0)))
+    return Position(decide(facts), facts, min(individuals, UNBOUNDED), sensitive)
+
+
+def preview_position(session: Session, version: ProductVersion, buyer: Organization, territory: Territory
+                     ) -> Position:
+    """The position a request would get now (no lock: the request decides again under the seller's lock)."""
+    seller = version.product.organization
+    return trade_position(version, seller, buyer, territory, provided_this_year(session, seller.id, utcnow()))
+
+
+def refusal_message(position: Position) -> str:
+    return sentences(_("This trade cannot be placed: %(outcome)s.", outcome=position.outcome.label.lower()),
+                     position.explanation)
+
+
+def decide_position(session: Session, version: ProductVersion, buyer: Organization, territory: Territory,
+                    now: datetime) -> Position:
+    """The position of a trade being placed, with the seller locked so that the count it reads cannot change until
+    the order (and its position) is stored; Forbidden, with the rule's words, when the rules refuse the trade."""
+    seller = version.product.organization
+    lock_seller(session, seller.id)
+    position = trade_position(version, seller, buyer, territory, provided_this_year(session, seller.id, now))
+    if position.outcome == Outcome.REFUSED:
+        raise Forbidden(refusal_message(position), {"territory": [position.explanation]})
+    return position
+
+
+def store_position(session: Session, order: Order, position: Position, now: datetime) -> CrossBoundaryPosition:
+    """Keep a decided position on its order."""
+    rule = position.rule
+    stored = CrossBoundaryPosition(
+        order_id=order.id, outcome=rule.outcome, rule_key=rule.key, source=rule.source, clause=rule.clause,
+        individuals=position.individuals, sensitive=position.sensitive,
+        non_sensitive_total=position.facts.non_sensitive, sensitive_total=position.facts.sensitive, decided_at=now,
+        evidence_status=EvidenceStatus.NEEDED if rule.outcome.needs_evidence else EvidenceStatus.NOT_NEEDED,
+        filing_number="", evidence_note="", evidence_reason="")
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def position_of(session: Session, order: Order) -> CrossBoundaryPosition | None:
+    return session.scalar(select(CrossBoundaryPosition).where(CrossBoundaryPosition.order_id == order.id))
+
+
+def awaiting_evidence(session: Session, order: Order) -> str | None:
+    """Why the order cannot be paid or fulfilled yet: its mechanism's evidence is not confirmed. None otherwise."""
+    position = position_of(session, order)
+    if position is None or position.evidence_status in (EvidenceStatus.NOT_NEEDED, EvidenceStatus.CONFIRMED):
+        return None
+    return sentences(_("This trade needs a %(mechanism)s before it can be paid or fulfilled.",
+                       mechanism=position.outcome.label.lower()),
+                     _("The seller has not confirmed the buyer's evidence of it yet."))
+
+
+# ---------------------------------------------------------------- the buyer's evidence
+
+
+def may_decide_evidence(user: User, order: Order) -> bool:
+    """Whether ``user`` may confirm or reject the order's evidence (what the order page offers)."""
+    return permits(user, Permission.ACT_FOR_SELLER, order) or permits(user, Permission.REVIEW, order.product)
+
+
+def _actor(user: User, order: Order, action: EvidenceAction) -> EvidenceActor:
+    if action is EvidenceAction.SUBMIT:
+        if permits(user, Permission.ACT_FOR_BUYER, order):
+            return EvidenceActor.BUYER
+        raise Forbidden(_("Only the buyer gives the evidence of the mechanism."))
+    if permits(user, Permission.ACT_FOR_SELLER, order):
+        return EvidenceActor.SELLER
+    if permits(user, Permission.REVIEW, order.product):
+        return EvidenceActor.REVIEWER
+    raise Forbidden(_("Only the seller or a compliance reviewer confirms the evidence."))
+
+
+def _position_needing_evidence(session: Session, order: Order) -> CrossBoundaryPosition:
+    """The order's position, when it asks for evidence and the order is still in progress."""
+    position = position_of(session, order)
+    if position is None or position.evidence_status == EvidenceStatus.NOT_NEEDED:
+        raise ValidationFailed(_("This trade needs no cross-boundary mechanism, so there is no evidence to give."))
+    if order.status not in OPEN_ORDER_STATES:
+        raise InvalidTransition(_("Order %(number)s is %(status)s: its evidence is no longer needed.",
+                                  number=order.number, status=order.status.label.lower()))
+    return position
+
+
+def submit_evidence(session: Session, user: User, order: Order, filing_number: str, note: str = ""
+                    ) -> CrossBoundaryPosition:
+    """The buyer gives the filing number of the mechanism (the standard contract's filing, the certificate's or the
+    assessment's number) and a note; refused when none is needed, while it is confirmed or awaiting the seller."""
+    actor = _actor(user, order, EvidenceAction.SUBMIT)
+    position = _position_needing_evidence(session, order)
+    filing_number, note = (filing_number or "").strip(), (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not filing_number:
+        errors["filing_number"] = [_("Give the filing or certificate number of the mechanism.")]
+    elif len(filing_number) > MAX_FILING_NUMBER:
+        errors["filing_number"] = [_("At most %(count)s characters.", count=MAX_FILING_NUMBER)]
+    if len(note) > MAX_EVIDENCE_NOTE:
+        errors["note"] = [_("At most %(count)s characters.", count=MAX_EVIDENCE_NOTE)]
+    if errors:
+        raise ValidationFailed(_("The evidence is incomplete."), errors)
+    EVIDENCE_LIFECYCLE.apply(session, position, EvidenceAction.SUBMIT, actor, user=user,
+                             payload={"filing_number": filing_number})
+    position.filing_number, position.evidence_note = filing_number, note
+    position.evidence_submitted_at, position.evidence_reason = utcnow(), ""
+    notify_organization(
+        session, order.seller_organization,
+        _l("Evidence for order %(number)s", number=order.number),
+        _l("%(buyer)s gave filing number %(filing)s for the %(mechanism)s this trade needs. Confirm or reject it.",
+           buyer=order.buyer_organization.name, filing=filing_number,
+           mechanism=LazyString(lambda: position.outcome.label.lower())),
+        link=f"/orders/{order.id}")
+    return position
+
+
+def decide_evidence(session: Session, user: User, order: Order, decision: str, reason: str = ""
+                    ) -> CrossBoundaryPosition:
+    """The seller or a reviewer confirms the evidence (a free trade is then fulfilled; a paid one may be paid) or
+    rejects it with a reason the buyer reads; refused unless evidence awaits a decision."""
+    try:
+        action = {"confirm": EvidenceAction.CONFIRM, "reject": EvidenceAction.REJECT}[decision]
+    except KeyError:
+        raise ValidationFailed(_("Unknown decision."), {"decision": [_("Choose confirm or reject.")]}) from None
+    actor = _actor(user, order, action)
+    position = _position_needing_evidence(session, order)
+    reason = (reason or "").strip()
+    if action is EvidenceAction.REJECT and not reason:
+        raise ValidationFailed(_("A reason is required."), {"reason": [_("A reason is required.")]})
+    if len(reason) > MAX_EVIDENCE_NOTE:
+        too_long = _("At most %(count)s characters.", count=MAX_EVIDENCE_NOTE)
+        raise ValidationFailed(too_long, {"reason": [too_long]})
+    EVIDENCE_LIFECYCLE.apply(session, position, action, actor, user=user, payload={"reason": reason})
+    position.evidence_decided_at, position.evidence_decided_by_id = utcnow(), user.id
+    position.evidence_reason = reason
+    if action is EvidenceAction.REJECT:
+        notify_buyer(session, order, _l("Evidence for order %(number)s rejected", number=order.number),
+                     _l("The evidence of the cross-boundary mechanism was rejected: %(reason)s", reason=reason))
+        return position
+    _continue(session, order)
+    notify_buyer(session, order, _l("Evidence for order %(number)s confirmed", number=order.number),
+                 _l("The evidence of the cross-boundary mechanism was confirmed. Your order can go on."))
+    return position
+
+
+def _continue(session: Session, order: Order) -> None:
+    """After confirmation: a free trade that waited only for the evidence is fulfilled; one waiting for payment
+    gets its payment deadline from now."""
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        order.deadline = utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+    elif order.is_free and order.status in (OrderStatus.REQUESTED, OrderStatus.APPROVED):
+        fulfil(session, order)
