@@ -1,5 +1,6 @@
 """Compliance review: submission opens a round with a pre-screen, a reviewer claims it, answers the checklist and
-decides; approval lists the version with a registration number; reviewers suspend, reinstate and delist products.
+decides; approval gives the version a registration number and puts it on public notice (``review/public_notice.py``:
+listed at once or at the notice's end, as the platform is set); reviewers suspend, reinstate and delist products.
 
 Every move goes through the version or product lifecycle table (``listings/states.py``) with the actor's role,
 writes an audit event and, where the seller should know, notifies the seller organization. A reviewer never
@@ -21,7 +22,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import N_
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.services import readiness_problems, touch
+from marketplace.listings.services import readiness_problems
 from marketplace.listings.states import (
     PRODUCT_LIFECYCLE,
     QUEUE_STATES,
@@ -39,12 +40,13 @@ from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
 from marketplace.review.notices import notify_decision, notify_product_change
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
+from marketplace.review.public_notice import publish_approved
+from marketplace.review.publication import move_version
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
 # marketplace.worker's jobs (marketplace.events tells licence holders; it sits above review and reads the licences).
 HOLDERS_TASK = "review.notify_licence_holders"
-VERSION_LISTED_TASK = "events.version_listed"
 
 # ---------------------------------------------------------------- who is acting
 
@@ -68,11 +70,7 @@ def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
 # ---------------------------------------------------------------- the moves
 
 
-def _move_version(session: Session, user: User | None, version: ProductVersion, action: VersionAction,
-                  actor: Actor, *, also=(), **payload) -> None:
-    """The version's locked transition (``Lifecycle.apply``), marking its product as changed."""
-    VERSION_LIFECYCLE.apply(session, version, action, actor, user=user, payload=payload, also=also)
-    touch(version)
+_move_version = move_version
 
 
 # What a missing or overlong text is called, by its field.
@@ -364,7 +362,7 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
     round_.decision, round_.decision_comment, round_.decided_at = decision, comment, now
     case.decision, case.decided_at = decision, now
     if decision == Decision.APPROVE:
-        _list_version(session, user, version, now)
+        publish_approved(session, user, version, now)
     notify_decision(session, case, decision, comment)
     session.flush()
     return case
@@ -372,9 +370,10 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
 
 def approve_version(session: Session, user: User, case: ReviewCase, comment: str = "",
                     answers: Answers | None = None) -> ReviewCase:
-    """Approve the claimed case's version and list it under a new registration number, superseding the version
-    listed before; ``answers`` are saved first. Refuses an unanswered or failed checklist item, an automated
-    failure passed without a comment, and core data (never listable)."""
+    """Approve the claimed case's version under a registration number and put it on public notice, listing it at
+    once or at the notice's end (``TRADING_STARTS_AT``), superseding the version listed before; ``answers`` are
+    saved first. Refuses an unanswered or failed checklist item, an automated failure passed without a comment, and
+    core data (never listable)."""
     return _end_round(session, user, case, Decision.APPROVE, VersionAction.APPROVE, comment, answers)
 
 
@@ -403,30 +402,6 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
         raise ValidationFailed(_("Unknown decision."),
                                {"decision": [_("Choose approve, request changes or reject.")]}) from None
     return move(session, user, case, comment, answers)
-
-
-def registration_number(version: ProductVersion) -> str:
-    """The registration number of an approved version: year of approval and the version's id (unique)."""
-    return f"REG-{version.approved_at:%Y}-{version.id:06d}"
-
-
-def _list_version(session: Session, user: User, version: ProductVersion, now) -> None:
-    version.approved_at, version.approved_by_id = now, user.id
-    version.registration_number = registration_number(version)
-    product = version.product
-    previous = product.listed_version
-    if previous is not None and previous.id != version.id:
-        _move_version(session, None, previous, VersionAction.SUPERSEDE, Actor.SYSTEM, by_version_id=version.id)
-    _move_version(session, None, version, VersionAction.LIST, Actor.SYSTEM,
-                  registration_number=version.registration_number)
-    product.listed_version = version
-    if previous is not None and previous.id != version.id:  # the holders of the product hear of it, after commit
-        from marketplace.jobs.outbox import enqueue_after_commit
-
-        enqueue_after_commit(session, VERSION_LISTED_TASK, version.id)
-    if product.status == ProductStatus.DRAFT:
-        PRODUCT_LIFECYCLE.apply(session, product, ProductAction.LIST, Actor.SYSTEM, payload={"version_id": version.id})
-    sync_product(session, product)
 
 
 # ---------------------------------------------------------------- live products
