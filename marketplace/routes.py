@@ -34,6 +34,8 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(ckan_bp)
     from marketplace.extensions import csrf
     csrf.exempt(ckan_bp)
+    from marketplace.review.notice_views import bp as notices_bp
+    app.register_blueprint(notices_bp)
     from marketplace.licensing.certificate_views import bp as certificates_bp
     app.register_blueprint(certificates_bp)
     from marketplace.licensing.voucher_views import bp as vouchers_bp

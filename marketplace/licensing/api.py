@@ -27,6 +27,7 @@ CERTIFICATE_DOCUMENT = {
     "properties": {
         "certificate": {"type": "object", "description": "The signed statement of a licence certificate."},
         "voucher": {"type": "object", "description": "The signed statement of a transaction voucher."},
+        "registration": {"type": "object", "description": "The signed statement of a registration certificate."},
         "signature": {"type": "object", "required": ["alg", "kid", "value"], "additionalProperties": False,
                       "properties": {"alg": {"type": "string"}, "kid": {"type": "string"},
                                      "value": {"type": "string"}}},
@@ -98,5 +99,10 @@ def verify_certificate():
     if result.kind == "voucher":  # its status: what happened to the money since it settled (refunds, disputes)
         return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
                 "status": voucher_since(db.session, record).code if record else None}
+    if result.kind == "registration":  # what the registration is worth today: valid, expired, renewed, suspended...
+        from marketplace.review.registration import standing
+
+        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
+                "status": standing(db.session, record).value if record else None}
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
             "status": current_status(record).value if record else None}

@@ -50,8 +50,10 @@ class VerificationSchema(Schema):
     valid = fields.Boolean(required=True)
     reason = fields.String(required=True)
     serial = fields.String(allow_none=True, metadata={"description": "A certificate's serial or a voucher's number."})
-    kind = fields.String(metadata={"enum": ["certificate", "voucher"]})
-    status = fields.String(allow_none=True, metadata={"description": "active, expired or revoked; null if unknown"})
+    kind = fields.String(metadata={"enum": ["certificate", "voucher", "registration"]})
+    status = fields.String(allow_none=True, metadata={
+        "description": "a licence: active, expired or revoked; a registration: valid, expired, renewed, suspended or "
+                       "delisted; null if unknown"})
 
 
 class VoucherSchema(Schema):

@@ -161,6 +161,12 @@ def notice_by_id(session: Session, notice_id: int) -> PublicNotice:
     return notice
 
 
+def latest_notice(session: Session, registration_number: str) -> PublicNotice | None:
+    """The newest notice under a registration number, if any."""
+    return session.scalar(select(PublicNotice).where(PublicNotice.registration_number == registration_number[:40])
+                          .order_by(PublicNotice.id.desc()).limit(1))
+
+
 def taking_objections(notice: PublicNotice, now: datetime | None = None) -> bool:
     """Whether the notice still takes objections: open, and not past its closing time."""
     return notice.status == NoticeStatus.OPEN and (now or utcnow()) < notice.closes_at
@@ -417,3 +423,15 @@ def _tell(session: Session, notice: PublicNotice, objection: Objection | None, w
     notify_organization(session, notice.organization, subjects[what], bodies[what], link)
     if objection is not None:
         notify_organization(session, objection.organization, subjects[what], bodies[what], link)
+
+
+def evidence_for(session: Session, user: User, objection: Objection) -> Objection:
+    """The objection whose evidence ``user`` may download: a reviewer outside the seller, or a member of the
+    objecting organization; NotFound for anyone else and when there is no evidence."""
+    from marketplace.accounts.access import member_role, permits
+
+    allowed = permits(user, Permission.REVIEW, objection.notice.product) or (
+        getattr(user, "is_authenticated", False) and member_role(user, objection.organization_id, session))
+    if not allowed or not objection.evidence_key:
+        raise NotFound(_("No such evidence."))
+    return objection
