@@ -3,8 +3,8 @@
 - ``/notices``: open and recent notices (paginated), public; ``/notices/feed.json`` the same as a JSON Feed 1.1;
 - ``/notices/<id>``: one notice with its objections; a signed-in member of another organization objects there, a
   reviewer decides each objection there;
-- ``/registrations/<number>``: the registration's certificates (public), ``.json`` the current signed document;
-  the holder's owner asks for renewal and a reviewer confirms it there.
+- ``/registrations/<registration_number>``: the registration's certificates (public), ``.json`` the current signed
+  document; the holder's owner asks for renewal and a reviewer confirms it there.
 
 A refused form is shown again with its messages and what was typed (422 invalid, 409 wrong state, 403 not yours).
 """
@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from marketplace.accounts.access import Permission, organization_ids, permits
+from marketplace.accounts.access import Permission, organization_ids, permits, require
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
@@ -171,6 +171,7 @@ def decide(notice_id: int, objection_id: int):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     objection = _objection(notice_id, objection_id)
+    require(acting_user(), Permission.REVIEW, objection.notice.product)  # before the form says what it lacks
     form = DecisionForm(prefix=f"o{objection.id}")
     if not form.validate_on_submit():
         return render_notice(objection.notice, decision_forms={objection.id: form}, status=422)
@@ -204,13 +205,13 @@ def evidence(notice_id: int, objection_id: int):
 # ---------------------------------------------------------------- registration certificates
 
 
-@bp.get("/registrations/<number>")
-def registration_page(number: str):
+@bp.get("/registrations/<registration_number>")
+def registration_page(registration_number: str):
     """The registration's current certificate; while the registration is still on notice, its notice."""
     try:
-        certificates = registration.certificates_of(db.session, number)
+        certificates = registration.certificates_of(db.session, registration_number)
     except NotFound:
-        notice = notices.latest_notice(db.session, number)
+        notice = notices.latest_notice(db.session, registration_number)
         if notice is None:
             raise
         return redirect(url_for(".show", notice_id=notice.id))
@@ -223,13 +224,13 @@ def registration_page(number: str):
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),
         renewal_opens=registration.renewal_opens(current), now=utcnow(),
-    ), 200, {"Link": f'<{url_for(".registration_document", number=number)}>; rel="alternate"; '
-                     f'type="application/json"'}
+    ), 200, {"Link": f'<{url_for(".registration_document", registration_number=registration_number)}>; '
+                     f'rel="alternate"; type="application/json"'}
 
 
-@bp.get("/registrations/<number>.json")
-def registration_document(number: str):
-    certificates = registration.certificates_of(db.session, number)
+@bp.get("/registrations/<registration_number>.json")
+def registration_document(registration_number: str):
+    certificates = registration.certificates_of(db.session, registration_number)
     wanted = request.args.get("sequence", type=int)
     chosen = next((c for c in certificates if c.sequence == wanted), None) if wanted else certificates[0]
     if chosen is None:
@@ -241,21 +242,21 @@ def registration_document(number: str):
     return response
 
 
-@bp.post("/registrations/<number>/renewal")
-def ask_renewal(number: str):
+@bp.post("/registrations/<registration_number>/renewal")
+def ask_renewal(registration_number: str):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    current = registration.certificates_of(db.session, number)[0]
+    current = registration.certificates_of(db.session, registration_number)[0]
     registration.request_renewal(db.session, acting_user(), current)
     flash(_("Renewal asked for: a compliance reviewer will confirm it."), "success")
-    return redirect(url_for(".registration_page", number=number))
+    return redirect(url_for(".registration_page", registration_number=registration_number))
 
 
-@bp.post("/registrations/<number>/renewal/confirm")
-def confirm_renewal(number: str):
+@bp.post("/registrations/<registration_number>/renewal/confirm")
+def confirm_renewal(registration_number: str):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    current = registration.certificates_of(db.session, number)[0]
+    current = registration.certificates_of(db.session, registration_number)[0]
     registration.confirm_renewal(db.session, acting_user(), current)
     flash(_("The registration is renewed: a new certificate is issued."), "success")
-    return redirect(url_for(".registration_page", number=number))
+    return redirect(url_for(".registration_page", registration_number=registration_number))
