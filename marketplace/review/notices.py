@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.i18n import N_, current_locale_tag
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.states import ProductAction
+from marketplace.listings.states import ProductAction, VersionStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import Decision
 from marketplace.review.models import ReviewCase
@@ -34,7 +34,16 @@ def notify_decision(session: Session, case: ReviewCase, decision: Decision, comm
         return {"title": title_for_reader(version), "label": version.label,
                 "reg": version.registration_number, "comment": comment}
 
-    if decision == Decision.APPROVE:
+    if decision == Decision.APPROVE and version.status == VersionStatus.ON_NOTICE:
+        def subject() -> str:
+            return _("Approved, on public notice: %(title)s v%(label)s", **words())
+
+        def body() -> str:
+            text = _("Your version %(label)s of \u201c%(title)s\u201d passed compliance review and is on public notice "
+                     "under registration number %(reg)s; it is listed when the notice ends without an upheld "
+                     "objection.", **words())
+            return text + ("\n\n" + _("Reviewer's note: %(comment)s", **words()) if comment else "")
+    elif decision == Decision.APPROVE:
         def subject() -> str:
             return _("Approved and listed: %(title)s v%(label)s", **words())
 
