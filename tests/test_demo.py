@@ -233,3 +233,22 @@ def test_every_demo_file_has_its_profile_once_loaded(versions, session):
     assert files and set(stored) == {a.id for a in files}
     assert all(p.state == "done" and p.preview["kind"] != "none" for p in stored.values())
     assert any(p.profile.get("map") for p in stored.values())  # the boundaries and the stations are drawn
+
+
+def test_a_demo_product_went_through_its_notice_with_an_objection_dismissed_and_is_registered(report, session):
+    import json
+
+    from marketplace.licensing.certificates import check_certificate
+    from marketplace.review import registration
+    from marketplace.review.notice_models import NoticeStatus, ObjectionStatus, PublicNotice
+
+    ended = session.scalars(select(PublicNotice).where(PublicNotice.status == NoticeStatus.ENDED)).all()
+    assert len(ended) == 1
+    notice = ended[0]
+    assert [o.status for o in notice.objections] == [ObjectionStatus.DISMISSED]
+    assert notice.objections[0].decision_reason
+    certificate = registration.certificates_of(session, notice.registration_number)[0]
+    result, found = check_certificate(session, json.dumps(registration.document(certificate)))
+    assert result.valid and found is certificate
+    assert f"/registrations/{notice.registration_number}" in report
+    assert session.scalars(select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN)).all()  # others
