@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from marketplace.review.public_notice import MAX_REASONS
@@ -18,11 +18,12 @@ class ObjectionForm(FlaskForm):
 
     def __init__(self, organizations, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organization_id.choices = [(o.id, o.name) for o in organizations]
+        self.organization_id.choices = [SelectChoice(o.id, o.name) for o in organizations]
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("dismiss", _l("Dismiss")), ("uphold", _l("Uphold"))],
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("dismiss", _l("Dismiss")),
+                                                   SelectChoice("uphold", _l("Uphold"))],
                           validators=[InputRequired(_l("Choose uphold or dismiss."))])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_REASONS)],
                            description=_l("Told to the seller and the objector."))

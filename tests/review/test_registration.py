@@ -48,7 +48,8 @@ def _request(session, buyer, certificate, key="k1"):
     return orders.request_licence(session, buyer, orders.LicenceRequest(
         plan_id=plan.id, organization_id=buyer.memberships[0].organization_id, accept_terms=True,
         idempotency_key=key, scenario={"purpose": "research", "sector": "academia", "territory": "hong_kong",
-                                       "expected_users": 3, "description": "Academic study of congestion on Hong Kong strategic roads."}))
+                                       "expected_users": 3,
+                                       "description": "Academic study of congestion on Hong Kong strategic roads."}))
 
 
 def _verify(session, certificate):
