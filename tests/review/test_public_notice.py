@@ -57,17 +57,22 @@ def test_approval_lists_at_once_and_opens_a_notice_by_default(session, app, clai
     assert _actions(session, "notice", notice.id) == ["notice.open"]
 
 
-def test_trading_at_notice_end_waits_on_notice_then_lists(session, app, monkeypatch, claimed, reviewer):
+def test_trading_at_notice_end_waits_on_notice_then_lists(session, app, monkeypatch, client, claimed, reviewer,
+                                                          seller):
     monkeypatch.setitem(app.config, "TRADING_STARTS_AT", "notice_end")
     notice = _approve(session, reviewer, claimed)
     version = claimed.version
     assert version.status == VersionStatus.ON_NOTICE and version.product.status == ProductStatus.DRAFT
+    assert client.get(f"/products/{version.product.slug}").status_code == 404  # not tradable yet
+    told = session.scalars(select(Notification.subject).where(Notification.user_id == seller.id)).all()
+    assert any(subject.startswith("Approved, on public notice") for subject in told)
     assert notices.end_due_notices(session) == []  # not due yet
     _close(session, notice)
     assert notices.end_due_notices(session) == [notice.id]
     session.commit()
     assert version.status == VersionStatus.LISTED and version.product.status == ProductStatus.LISTED
     assert notice.status == NoticeStatus.ENDED
+    assert client.get(f"/products/{version.product.slug}").status_code == 200
     assert notices.end_due_notices(session) == []  # idempotent
     certificates = session.scalars(select(RegistrationCertificate)).all()
     assert [c.serial for c in certificates] == [f"{version.registration_number}-1"]
