@@ -125,3 +125,20 @@ def test_the_review_queue_shows_notices_with_objections(client, auth, session, n
     notices.object_to(session, objector, notice, objector.memberships[0].organization, "Reasons.")
     session.commit()
     assert f"/notices/{notice.id}#objections" in client.get("/review/").text
+
+
+def test_an_upheld_objection_puts_the_case_back_in_the_queue_with_its_reason(client, auth, session, notice, objector,
+                                                                             reviewer, seller):
+    objection = notices.object_to(session, objector, notice, objector.memberships[0].organization,
+                                  "Names in the sample.")
+    notices.decide_objection(session, reviewer, objection, "uphold", "Names confirmed in row 2.")
+    session.commit()
+    case = review.case_for_version(session, notice.version)
+    auth.login(reviewer.email)
+    assert notice.version.title_en in client.get("/review/").text
+    page = client.get(f"/review/cases/{case.id}")
+    assert page.status_code == 200 and "Names confirmed in row 2." in page.text
+    auth.logout()
+    auth.login(seller.email)
+    version = client.get(f"/seller/products/{notice.product_id}/versions/{notice.version.number}")
+    assert version.status_code == 200 and "suspended" in version.text
