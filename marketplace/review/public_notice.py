@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.access import Permission, require
+from marketplace.accounts.access import Permission, member_organizations_query, member_role, permits, require
 from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
@@ -37,10 +37,9 @@ from marketplace.listings.states import (
     VersionAction,
     VersionStatus,
 )
-from marketplace.notifications.services import notify_organization
 from marketplace.review.models import ReviewCase, ReviewRound
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
-from marketplace.review.notices import title_for_reader
+from marketplace.review.notices import tell_notice_step
 from marketplace.review.prescreen_runs import queue_prescreen
 from marketplace.review.publication import list_version, mark_approved, move_version
 from marketplace.storage import Storage
@@ -176,8 +175,6 @@ def notices_with_objections(session: Session, user: User) -> list[PublicNotice]:
     """Open notices with an objection waiting for a reviewer (the review queue's notices), oldest first; a
     reviewer's own organizations' notices are left out."""
     require(user, Permission.REVIEW)
-    from marketplace.accounts.access import member_organizations_query
-
     pending = exists().where(Objection.notice_id == PublicNotice.id, Objection.status == ObjectionStatus.PENDING)
     return list(session.scalars(
         select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN, pending,
@@ -248,7 +245,7 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     record(session, actor_id=user.id, action="objection.file", subject_type="objection", subject_id=objection.id,
            payload={"notice_id": notice.id, "organization_id": organization.id,
                     "evidence_sha256": objection.evidence_sha256})
-    _tell(session, notice, objection, "filed")
+    tell_notice_step(session, notice, objection, "filed")
     return objection
 
 
@@ -311,7 +308,7 @@ def decide_objection(session: Session, user: User, objection: Objection, decisio
                                payload={"objection_id": objection.id})
         notice.ended_at = utcnow()
         _reopen(session, user, notice, reason)
-    _tell(session, notice, objection, action.value)
+    tell_notice_step(session, notice, objection, action.value)
     session.flush()
     return objection
 
@@ -363,7 +360,7 @@ def end_notice(session: Session, notice: PublicNotice, now: datetime | None = No
     if version.status == VersionStatus.ON_NOTICE:
         list_version(session, version)
     issue_certificate(session, notice, now)
-    _tell(session, notice, None, "ended")
+    tell_notice_step(session, notice, None, "ended")
     session.flush()
     return True
 
@@ -388,48 +385,9 @@ def end_due_notices(session: Session, now: datetime | None = None) -> list[int]:
     return ended
 
 
-# ---------------------------------------------------------------- telling the parties
-
-
-def _tell(session: Session, notice: PublicNotice, objection: Objection | None, what: str) -> None:
-    """Tell the seller (and, for an objection, the objecting organization) what happened, each member in their
-    own language."""
-    version = notice.version
-    link = f"/notices/{notice.id}"
-
-    def title() -> str:
-        return title_for_reader(version)
-
-    subjects = {
-        "filed": lambda: _("Objection to the public notice of %(title)s", title=title()),
-        "uphold": lambda: _("Objection upheld: %(title)s returns to review", title=title()),
-        "dismiss": lambda: _("Objection dismissed: %(title)s", title=title()),
-        "ended": lambda: _("Public notice ended: %(title)s is registered", title=title()),
-    }
-    bodies = {
-        "filed": lambda: _("An objection was filed against the public notice of \u201c%(title)s\u201d (%(number)s). "
-                           "A compliance reviewer will decide it.", title=title(),
-                           number=notice.registration_number),
-        "uphold": lambda: _("The reviewer upheld an objection to \u201c%(title)s\u201d (%(number)s): the version "
-                            "returns to compliance review.\n\nReason: %(reason)s", title=title(),
-                            number=notice.registration_number, reason=objection.decision_reason),
-        "dismiss": lambda: _("The reviewer dismissed an objection to \u201c%(title)s\u201d (%(number)s).\n\n"
-                             "Reason: %(reason)s", title=title(), number=notice.registration_number,
-                             reason=objection.decision_reason),
-        "ended": lambda: _("The public notice of \u201c%(title)s\u201d ended without an upheld objection: its "
-                           "registration certificate %(number)s is issued.", title=title(),
-                           number=notice.registration_number),
-    }
-    notify_organization(session, notice.organization, subjects[what], bodies[what], link)
-    if objection is not None:
-        notify_organization(session, objection.organization, subjects[what], bodies[what], link)
-
-
 def evidence_for(session: Session, user: User, objection: Objection) -> Objection:
     """The objection whose evidence ``user`` may download: a reviewer outside the seller, or a member of the
     objecting organization; NotFound for anyone else and when there is no evidence."""
-    from marketplace.accounts.access import member_role, permits
-
     allowed = permits(user, Permission.REVIEW, objection.notice.product) or (
         getattr(user, "is_authenticated", False) and member_role(user, objection.organization_id, session))
     if not allowed or not objection.evidence_key:
