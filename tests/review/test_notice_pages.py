@@ -40,6 +40,9 @@ def test_notices_page_and_feed_list_the_open_notice(client, notice):
     assert body["version"] == "https://jsonfeed.org/version/1.1"
     assert [item["_notice"]["registration_number"] for item in body["items"]] == [notice.registration_number]
     assert client.get("/notices/999999").status_code == 404
+    # Before its certificate, a registration's page is its notice (the product page links the registration).
+    early = client.get(f"/registrations/{notice.registration_number}")
+    assert early.status_code == 302 and early.headers["Location"].endswith(f"/notices/{notice.id}")
 
 
 def test_signed_in_member_objects_through_the_page_and_bad_input_is_shown_again(client, auth, session, notice,
