@@ -70,9 +70,6 @@ def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
 # ---------------------------------------------------------------- the moves
 
 
-_move_version = move_version
-
-
 # What a missing or overlong text is called, by its field.
 _MISSING = {"note": N_("The note is required."), "comment": N_("A comment for the seller is required."),
             "reason": N_("A reason is required.")}
@@ -115,7 +112,7 @@ def submit_version(
     if problems:
         raise ValidationFailed(_("This version is not ready for review."), problems)
     note = _text(note, "note", required=False)
-    _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
+    move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
     now = utcnow()
     version.submitted_at, version.submitted_by_id = now, user.id
     case = session.scalar(select(ReviewCase).where(ReviewCase.version_id == version.id))
@@ -234,7 +231,7 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     """Take a submitted case off the queue to review it; refused if someone has it (a concurrent claim won) or it
     is not submitted."""
     actor = _reviewer_for(session, user, case.product)
-    _move_version(session, user, case.version, VersionAction.CLAIM, actor, also=(case,), case_id=case.id)
+    move_version(session, user, case.version, VersionAction.CLAIM, actor, also=(case,), case_id=case.id)
     case.reviewer_id = user.id
     round_ = case.current_round
     round_.reviewer_id, round_.claimed_at = user.id, utcnow()
@@ -253,7 +250,7 @@ def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     round_ = case.current_round
     cleared = [{"item": a.item.value, "result": a.result.value, "comment": a.comment,
                 "answered_by_id": a.answered_by_id} for a in round_.answers]
-    _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id,
+    move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id,
                   cleared_answers=cleared)
     round_.answers.clear()
     case.reviewer_id = None
@@ -356,7 +353,7 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
         if problems:
             raise ValidationFailed(_("This version cannot be approved yet."), problems)
     version = case.version
-    _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
+    move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
     now = utcnow()
     round_ = case.current_round
     round_.decision, round_.decision_comment, round_.decided_at = decision, comment, now
