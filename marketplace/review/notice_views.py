@@ -62,10 +62,6 @@ def index():
                            pages=max(1, ceil(total / PER_PAGE)), now=utcnow(), taking=notices.taking_objections)
 
 
-def _parse(iso: str) -> datetime:
-    return datetime.fromisoformat(iso)
-
-
 @bp.get("/notices/feed.json")
 def feed():
     """The newest notices as a JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
@@ -77,9 +73,9 @@ def feed():
         items.append({
             "id": url, "url": url,
             "title": f"{notice.registration_number}: {version.title_en} v{version.label}",
-            "content_text": (f"{notice.organization.name} — {version.title_en} ({version.title_zh or ''}) v"
-                             f"{version.label}. Objections until {notice.closes_at.isoformat()}. "
-                             f"Status: {notice.status.value}."),
+            "content_text": (f"{notice.organization.name}: {version.title_en}"
+                             f"{f' ({version.title_zh})' if version.title_zh else ''} v{version.label}. "
+                             f"Objections until {notice.closes_at.isoformat()}. Status: {notice.status.value}."),
             "date_published": notice.opens_at.isoformat(),
             "date_modified": (notice.ended_at or notice.opens_at).isoformat(),
             "tags": [notice.status.value],
