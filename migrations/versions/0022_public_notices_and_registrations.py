@@ -1,12 +1,14 @@
-"""public notices and registration certificates
+"""public notices and registration certificates: an approved version's notice, objections to it, and the signed
+certificates issued when a notice ends
 
 Revision ID: 0022
 Revises: 0019
-Create Date: 2026-12-06 02:22:33.901250
+Create Date: 2026-12-06 02:22:33
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import marketplace.db
 
 
