@@ -216,6 +216,19 @@ class Config:
     JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 32)
     FORM_MAX_BYTES = _int("FORM_MAX_BYTES", 2 * 1024 * 1024)
 
+    # ---------------------------------------------------------------- public notice and registration
+    # Days an approved version stays on public notice (objections are taken until it ends). TRADING_STARTS_AT:
+    # "approval" lists the version at once, the notice running beside it; "notice_end" lists it only when the
+    # notice ends without an upheld objection. A registration certificate is valid REGISTRATION_VALIDITY_DAYS;
+    # its holder is reminded REGISTRATION_REMINDER_DAYS before it expires (comma-separated), and may ask for
+    # renewal from REGISTRATION_RENEWAL_WINDOW_DAYS before. Objection evidence is at most NOTICE_EVIDENCE_MAX_BYTES.
+    PUBLIC_NOTICE_DAYS = _int("PUBLIC_NOTICE_DAYS", 15)
+    TRADING_STARTS_AT = os.environ.get("TRADING_STARTS_AT", "approval")
+    REGISTRATION_VALIDITY_DAYS = _int("REGISTRATION_VALIDITY_DAYS", 1095)
+    REGISTRATION_REMINDER_DAYS = os.environ.get("REGISTRATION_REMINDER_DAYS", "60,14")
+    REGISTRATION_RENEWAL_WINDOW_DAYS = _int("REGISTRATION_RENEWAL_WINDOW_DAYS", 90)
+    NOTICE_EVIDENCE_MAX_BYTES = _int("NOTICE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+
 
 class DevelopmentConfig(Config):
     DEBUG = _bool("FLASK_DEBUG", False)

@@ -37,6 +37,7 @@ from marketplace.listings.vocab import UpdateFrequency
 from marketplace.review import prescreen_runs
 from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
+from marketplace.review.demo_notice import demo_public_notice
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.storage import Storage
 
@@ -269,6 +270,8 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     _demo_trades(session, users["buyer@demo.exchange"], orgs["buyer"], created)
     provider_lines = load_provider_demo(session, users, created)
     load_crossborder_demo(session, storage, users, orgs, max_bytes, created)
+    registered = demo_public_notice(session, orgs["harbourline"], users["buyer@demo.exchange"], orgs["buyer"],
+                                    users["reviewer@demo.exchange"])
     # Each file's preview and column profile is a job its upload queued, run after this load commits (by the
     # worker `make run` starts; at once in tests), as for any seller's upload.
     seconds = time.perf_counter() - started
@@ -287,4 +290,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     lines.append(f"Products: {sum(totals.values())} (" + ", ".join(f"{n} {s}" for s, n in sorted(totals.items())) + ")")
     lines.append("Review: the demo reviewer approved the listed products through the real review path; "
                  "log in as reviewer@demo.exchange to work the queue.")
+    if registered:
+        lines.append(f"Public notice: {registered} went through its notice with one objection dismissed; its "
+                     f"registration certificate is at /registrations/{registered}.")
     return "\n".join(lines + provider_lines)

@@ -26,4 +26,5 @@ from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.orders.models import Order, PaymentEvent  # noqa: F401
 from marketplace.payouts.models import Payout, PayoutAccount  # noqa: F401
 from marketplace.review.models import ChecklistAnswer, ListingCheck, ReviewCase, ReviewRound  # noqa: F401
+from marketplace.review.notice_models import Objection, PublicNotice, RegistrationCertificate  # noqa: F401
 from marketplace.signing.models import SigningKey  # noqa: F401

@@ -34,6 +34,8 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(ckan_bp)
     from marketplace.extensions import csrf
     csrf.exempt(ckan_bp)
+    from marketplace.review.notice_views import bp as notices_bp
+    app.register_blueprint(notices_bp)
     from marketplace.licensing.certificate_views import bp as certificates_bp
     app.register_blueprint(certificates_bp)
     from marketplace.licensing.voucher_views import bp as vouchers_bp
@@ -115,9 +117,10 @@ def init_api_blueprints(app: Flask) -> None:
     from marketplace.orders.finance_api import blp as finance_blp
     from marketplace.payouts.api import blp as payouts_blp
     from marketplace.review.api import blp as review_blp
+    from marketplace.review.notice_api import blp as notices_blp
 
     for blp in (accounts_blp, reference_blp, listings_blp, review_blp, notifications_blp, audit_blp, catalog_blp,
-                orders_blp, licensing_blp, webhooks_blp, finance_blp, payouts_blp, assessments_blp):
+                orders_blp, licensing_blp, webhooks_blp, finance_blp, payouts_blp, assessments_blp, notices_blp):
         csrf.exempt(blp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     from marketplace.events.schemas import WEBHOOKS_DOC, EventSchema

@@ -18,6 +18,7 @@ tests/test_authorization.py`` prints every answer observed.
 """
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -264,6 +265,24 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("vouchers.download", "GET"): ORDER_PARTIES,
     ("certificates.verify", "GET"): EVERYONE,
     ("certificates.verify", "POST"): EVERYONE,
+    # ------------------------------------------------------------ public notices and registrations
+    ("notices.index", "GET"): EVERYONE,
+    ("notices.feed", "GET"): EVERYONE,
+    ("notices.show", "GET"): EVERYONE,
+    # Objecting: members of another organization (an empty form, or the ended notice: 422/409); the seller and the
+    # platform roles have no other organization to object for.
+    ("notices.object_to", "POST"): row(LOGIN, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN),
+    ("notices.decide", "POST"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),  # decided already: 409
+    ("notices.evidence", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, OK, OK),  # the objector and reviewers
+    ("notices.registration_page", "GET"): EVERYONE,
+    ("notices.registration_document", "GET"): EVERYONE,
+    ("notices.ask_renewal", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),  # the holder's owner: 409 early
+    ("notices.confirm_renewal", "POST"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),  # nothing asked: 409
+    ("notices_api.list_notices", "GET"): EVERYONE,
+    ("notices_api.get_notice", "GET"): EVERYONE,
+    ("notices_api.get_registration", "GET"): EVERYONE,
+    ("notices_api.object_to", "POST"): row(LOGIN, OK, OK, OK, OK, OK),  # an empty body: 422 before anything
+    ("notices_api.decide_objection", "POST"): row(LOGIN, OK, OK, OK, OK, OK),  # an empty body: 422
     # Proven by its signature, never by a user; 404 while Stripe is not the configured provider (as in tests).
     ("stripe_webhooks.stripe_webhook", "POST"): everyone(HIDDEN),
     # ------------------------------------------------------------ the seller organization's sales
@@ -536,6 +555,18 @@ def build_world(session, storage) -> tuple[World, dict]:
         "completeness_percent": "100", "records_examined": "3", "timeliness_lag_days": "0", "summary": "Fine.",
         "accuracy_checks": [{"check": "Ranges", "result": "passed", "detail": "3 of 3"}]})
     asked = assessments.request_assessment(session, seller, queued.latest_version, provider, "compliance")
+    # The listed product's public notice: the stranger objected with evidence, a reviewer dismissed it, the notice
+    # ended and the registration certificate was issued.
+    from marketplace.db import utcnow
+    from marketplace.review import public_notice
+
+    notice = public_notice.latest_notice(session, listed_version.registration_number)
+    objection = public_notice.object_to(session, stranger, notice, stranger.memberships[0].organization,
+                                        "The source forbids resale.", ("letter.txt", io.BytesIO(b"a letter")),
+                                        storage)
+    public_notice.decide_objection(session, reviewer, objection, "dismiss", "Resale is not offered.")
+    notice.closes_at = utcnow()
+    assert public_notice.end_notice(session, notice)
 
     deliverable = next(a for a in listed_version.assets if a.kind == "deliverable")
     world = World(
@@ -549,6 +580,8 @@ def build_world(session, storage) -> tuple[World, dict]:
             "failed_id": failed.id, "month": "2026-01", "organization_id": seller_org.id,
             "endpoint_id": hook.endpoint.id, "delivery_id": delivery.id, "voucher_number": paid.voucher.number,
             "provider_id": provider.id,
+            "notice_id": notice.id, "objection_id": objection.id,
+            "registration_number": listed_version.registration_number,
         },
         named={"listed_deliverable_id": deliverable.id, "listed_deliverable_uuid": deliverable.uuid,
                "listed_plan_id": free_plan.id,

@@ -253,3 +253,20 @@ def test_a_hong_kong_buyer_licensed_the_shanghai_personal_data_through_a_confirm
     assert order.buyer_organization.location == "hong_kong" and order.status == "fulfilled"
     assert (position.outcome, position.clause) == ("contract_or_certification", "Art. 8")
     assert (position.evidence_status, position.filing_number) == (EvidenceStatus.CONFIRMED, FILING_NUMBER)
+def test_a_demo_product_went_through_its_notice_with_an_objection_dismissed_and_is_registered(report, session):
+    import json
+
+    from marketplace.licensing.certificates import check_certificate
+    from marketplace.review import registration
+    from marketplace.review.notice_models import NoticeStatus, ObjectionStatus, PublicNotice
+
+    ended = session.scalars(select(PublicNotice).where(PublicNotice.status == NoticeStatus.ENDED)).all()
+    assert len(ended) == 1
+    notice = ended[0]
+    assert [o.status for o in notice.objections] == [ObjectionStatus.DISMISSED]
+    assert notice.objections[0].decision_reason
+    certificate = registration.certificates_of(session, notice.registration_number)[0]
+    result, found = check_certificate(session, json.dumps(registration.document(certificate)))
+    assert result.valid and found is certificate
+    assert f"/registrations/{notice.registration_number}" in report
+    assert session.scalars(select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN)).all()  # others

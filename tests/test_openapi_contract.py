@@ -59,7 +59,9 @@ def test_public_operations_need_no_token_and_the_rest_do(client):
               if isinstance(op, dict) and op.get("security") == []}
     assert public == {("get", "/api/v1/catalog"), ("get", "/api/v1/licences"),
                       ("post", "/api/v1/certificates/verify"), ("get", "/api/v1/providers"),
-                      ("get", "/api/v1/providers/{slug}"), ("get", "/api/v1/assessments/{number}")}
+                      ("get", "/api/v1/providers/{slug}"), ("get", "/api/v1/assessments/{number}"),
+                      ("get", "/api/v1/notices"), ("get", "/api/v1/notices/{notice_id}"),
+                      ("get", "/api/v1/registrations/{registration_number}")}
     assert spec["security"] == [{"bearerAuth": []}]
     assert client.get("/api/v1/catalog").status_code == 200
     assert client.get("/api/v1/licences").status_code == 200

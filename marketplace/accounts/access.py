@@ -45,6 +45,7 @@ class Permission(enum.StrEnum):
     INVITE = "invite"                            # send an invitation: an owner with a verified address
     # trade
     LICENSE = "license"                          # request a licence for an Organization (the buyer)
+    OBJECT = "object"                            # object to a public notice for an Organization: a verified member
     VIEW_ORDER = "view_order"                    # an order or licence: buyer's or seller's member, or an admin
     ACT_FOR_BUYER = "act_for_buyer"              # pay, cancel, renew
     ACT_FOR_SELLER = "act_for_seller"            # approve or decline a request, refund
@@ -149,6 +150,13 @@ def _license(user: User, organization: Any, session: Session) -> DomainError | N
     return _verified(user)
 
 
+def _objector(user: User, organization: Any, session: Session) -> DomainError | None:
+    if member_role(user, organization_id_of(organization), session) is None:
+        return Forbidden(_("You may only object for an organization you belong to."),
+                         {"organization_id": [_("Choose one of your organizations.")]})
+    return _verified(user)
+
+
 def _parties(obj: Any) -> tuple[int, int]:
     return obj.buyer_organization_id, obj.seller_organization_id
 
@@ -212,6 +220,7 @@ RULES: dict[Permission, Rule] = {
     Permission.MANAGE_ORGANIZATION: _owner,
     Permission.INVITE: _inviter,
     Permission.LICENSE: _license,
+    Permission.OBJECT: _objector,
     Permission.VIEW_ORDER: _view_order,
     Permission.ACT_FOR_BUYER: _buyer,
     Permission.ACT_FOR_SELLER: _seller,

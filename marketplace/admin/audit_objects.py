@@ -26,7 +26,8 @@ from marketplace.review.models import ReviewCase
 KIND_WORDS = {"product": N_("product"), "version": N_("version"), "asset": N_("file"), "order": N_("order"),
               "licence": N_("licence"), "user": N_("user"), "organization": N_("organization"),
               "membership": N_("membership"), "invitation": N_("invitation"), "api_token": N_("API token"),
-              "job": N_("job"), "payment_anomaly": N_("payment anomaly")}
+              "job": N_("job"), "payment_anomaly": N_("payment anomaly"), "notice": N_("public notice"),
+              "objection": N_("objection"), "registration": N_("registration certificate")}
 
 
 def kind_words(kind: str) -> str:

@@ -29,7 +29,8 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Operations anyone may call without a token.
 PUBLIC_OPERATIONS = frozenset({"catalog_api.catalog", "reference_api.licences", "licensing_api.verify_certificate",
                                "assessments_api.list_providers", "assessments_api.get_provider",
-                               "assessments_api.get_report"})
+                               "assessments_api.get_report", "notices_api.list_notices", "notices_api.get_notice",
+                               "notices_api.get_registration"})
 # Token operations about the caller's own account only: nothing to be refused (403) or not found (404).
 OWN_OPERATIONS = frozenset({"accounts_api.me", "accounts_api.list_organizations", "accounts_api.create_organization",
                             "notifications_api.list_notifications", "notifications_api.mark_read",
@@ -82,6 +83,8 @@ def error_statuses(endpoint: str, method: str, operation: dict, has_path_ids: bo
                 statuses.add(404)
         if method in WRITE_METHODS and endpoint not in WRITES_WITHOUT_CONFLICT:
             statuses.add(409)
+    elif has_path_ids:  # a public read of a row by its id or number: 404 when there is none
+        statuses.add(404)
     if method in WRITE_METHODS:
         statuses.add(413)
     if has_input and endpoint != "licensing_api.verify_certificate":

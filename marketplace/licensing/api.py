@@ -28,6 +28,7 @@ CERTIFICATE_DOCUMENT = {
         "certificate": {"type": "object", "description": "The signed statement of a licence certificate."},
         "voucher": {"type": "object", "description": "The signed statement of a transaction voucher."},
         "assessment": {"type": "object", "description": "The signed statement of an assessment report."},
+        "registration": {"type": "object", "description": "The signed statement of a registration certificate."},
         "signature": {"type": "object", "required": ["alg", "kid", "value"], "additionalProperties": False,
                       "properties": {"alg": {"type": "string"}, "kid": {"type": "string"},
                                      "value": {"type": "string"}}},
@@ -103,5 +104,10 @@ def verify_certificate():
     if result.kind == "assessment":  # a signed report never changes: on record, it is signed
         return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
                 "status": record.status.value if record else None}
+    if result.kind == "registration":  # what the registration is worth today: valid, expired, renewed, suspended...
+        from marketplace.review.registration import standing
+
+        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
+                "status": standing(db.session, record).value if record else None}
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
             "status": current_status(record).value if record else None}

@@ -41,6 +41,7 @@ from marketplace.licensing.certificates import (
 from marketplace.licensing.models import Licence, Voucher
 from marketplace.licensing.services import status_reason_in_words
 from marketplace.licensing.vouchers import voucher_since
+from marketplace.review.notice_models import RegistrationCertificate
 from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
@@ -157,4 +158,5 @@ def verify():
                            assessment=record if isinstance(record, Assessment) else None,
                            voucher_since=voucher_since(db.session, record) if isinstance(record, Voucher) else None,
                            licence_status=current_status(licence) if licence else None,
+                           registration=record if isinstance(record, RegistrationCertificate) else None,
                            keys_url=url_for(".keys")), 422 if failed else 200

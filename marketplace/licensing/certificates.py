@@ -43,6 +43,8 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.vocab import AssetKind, PlanKind, Territory
+from marketplace.review import registration
+from marketplace.review.notice_models import RegistrationCertificate
 
 # KEYS_PATH, Signer and signer_for stay importable from here for the certificate's readers.
 from marketplace.signing.keys import (  # noqa: F401
@@ -65,7 +67,8 @@ VOUCHER_VERSION = 1
 # A signed document names what it holds twice: its outer field, and the ``type`` inside the signed statement. Both
 # must agree, so a voucher never passes for a certificate nor the reverse.
 DOCUMENT_KINDS = {"certificate": (STATEMENT_TYPE, STATEMENT_VERSION), "voucher": (VOUCHER_TYPE, VOUCHER_VERSION),
-                  "assessment": (REPORT_TYPE, REPORT_VERSION)}
+                  "assessment": (REPORT_TYPE, REPORT_VERSION),
+                  "registration": (registration.STATEMENT_TYPE, registration.STATEMENT_VERSION)}
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
@@ -282,6 +285,8 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
                                                          "number: its content or signature differs from the "
                                                          "voucher on record.")), None
         return replace(result, reason=_("%(reason)s It matches the voucher on record.", reason=result.reason)), record
+    if result.kind == "registration":
+        return _check_registration(session, result)
     licence = session.scalar(select(Licence).where(Licence.serial == result.serial)) \
         if result.serial and len(result.serial) <= 40 else None
     if licence is None:
@@ -310,6 +315,24 @@ def _check_assessment(session: Session, result: Verification) -> tuple[Verificat
                                     reason=result.reason)), record
 
 
+def _check_registration(session: Session, result: Verification
+                        ) -> tuple[Verification, RegistrationCertificate | None]:
+    """A validly signed registration certificate against the one on record under its serial, with what it is worth
+    today (a renewal, expiry, the product's suspension or delisting; the signed text stays as issued)."""
+    record = registration.by_serial(session, result.serial or "")
+    if record is None:
+        return replace(result, valid=False, reason=_("No registration certificate with this serial was issued here: "
+                                                     "the certificate is signed, but this marketplace never issued "
+                                                     "it.")), None
+    if canonical_bytes(result.document) != canonical_bytes(registration.document(record)):
+        return replace(result, valid=False, reason=_("The certificate does not match the registration certificate "
+                                                     "issued under this serial: its content or signature differs "
+                                                     "from the one on record.")), None
+    words = registration.standing_words(registration.standing(session, record))
+    return replace(result, reason=_("%(reason)s It matches the registration certificate on record. %(standing)s",
+                                    reason=result.reason, standing=words)), record
+
+
 def verify_document(document, jwks_or_keys) -> Verification:
     """Check a certificate document (parsed, or JSON text or bytes) against the published keys, offline: the
     signature, and that a retired key signed it before its retirement (a JWKS's ``retired_at``). Never raises: a
@@ -331,7 +354,7 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     if not isinstance(document, dict) or "signature" not in document or len(kinds) != 1 \
             or not kinds <= set(DOCUMENT_KINDS):
         return _malformed(_('A signed document is a JSON object with exactly two fields: "certificate" (or '
-                            '"voucher", or "assessment") and "signature".'))
+                            '"voucher", "assessment" or "registration") and "signature".'))
     kind = kinds.pop()
     statement, signature = document[kind], document["signature"]
     if not isinstance(statement, dict):
@@ -390,6 +413,13 @@ _WORDS = {
                              "signed, or it was signed with another key."),
         "unknown": lambda: _("The signed document is not an assessment report this verifier knows."),
         "valid": lambda kid: _("The signature is valid: the assessment report is exactly as signed, with key "
+                               "%(kid)s.", kid=kid),
+    },
+    "registration": {
+        "changed": lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
+                             "it was signed with another key."),
+        "unknown": lambda: _("The signed document is not a registration certificate this verifier knows."),
+        "valid": lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
                                "%(kid)s.", kid=kid),
     },
 }

@@ -50,11 +50,12 @@ class VerificationSchema(Schema):
     valid = fields.Boolean(required=True)
     reason = fields.String(required=True)
     serial = fields.String(allow_none=True, metadata={
-        "description": "A certificate's serial, or a voucher's or an assessment report's number."})
-    kind = fields.String(metadata={"enum": ["certificate", "voucher", "assessment"]})
+        "description": "A certificate's serial, or a voucher's, an assessment report's or a registration's number."})
+    kind = fields.String(metadata={"enum": ["certificate", "voucher", "assessment", "registration"]})
     status = fields.String(allow_none=True, metadata={
-        "description": "active, expired or revoked (a voucher: what happened to its money since; an assessment "
-                       "report: signed); null if unknown"})
+        "description": "a licence: active, expired or revoked; a voucher: what happened to its money since; an "
+                       "assessment report: signed; a registration: valid, expired, renewed, suspended or delisted; "
+                       "null if unknown"})
 
 
 class VoucherSchema(Schema):

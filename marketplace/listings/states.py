@@ -1,7 +1,10 @@
 """Lifecycles of products and versions: the one table of allowed moves each, with who may make them.
 
 Version: draft -> submitted -> in_review -> (changes_requested -> submitted) | approved | rejected;
-an approved version is listed at once; listing a newer version supersedes the old one.
+an approved version goes on public notice (review/public_notice.py). Trading at approval, it is listed at once and
+the notice runs beside it; trading at the notice's end, it waits ``on_notice`` and is listed when the notice ends.
+An objection upheld during the notice reopens it (back to ``submitted``, a new review round), listed or not.
+Listing a newer version supersedes the old one.
 Product: draft -> listed (its first approved version) -> suspended (hidden, licences kept) <-> listed; listed or
 suspended -> delisted (final).
 """
@@ -22,6 +25,7 @@ class VersionStatus(enum.StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+    ON_NOTICE = "on_notice"  # approved, on public notice, not yet tradable (trading starts at the notice's end)
     LISTED = "listed"
     SUPERSEDED = "superseded"
 
@@ -48,6 +52,8 @@ class VersionAction(enum.StrEnum):
     REJECT = "reject"
     LIST = "list"
     SUPERSEDE = "supersede"
+    NOTICE = "notice"  # put on public notice, listed only when the notice ends
+    REOPEN = "reopen"  # an objection upheld: back to review
 
 
 class ProductAction(enum.StrEnum):
@@ -67,6 +73,10 @@ VERSION_LIFECYCLE: Lifecycle[VersionStatus, VersionAction] = Lifecycle("version"
     (V.IN_REVIEW, VersionAction.APPROVE): move(V.APPROVED, Actor.REVIEWER),
     (V.IN_REVIEW, VersionAction.REJECT): move(V.REJECTED, Actor.REVIEWER),
     (V.APPROVED, VersionAction.LIST): move(V.LISTED, Actor.SYSTEM),
+    (V.APPROVED, VersionAction.NOTICE): move(V.ON_NOTICE, Actor.SYSTEM),
+    (V.ON_NOTICE, VersionAction.LIST): move(V.LISTED, Actor.SYSTEM),
+    (V.ON_NOTICE, VersionAction.REOPEN): move(V.SUBMITTED, Actor.REVIEWER),
+    (V.LISTED, VersionAction.REOPEN): move(V.SUBMITTED, Actor.REVIEWER),
     (V.LISTED, VersionAction.SUPERSEDE): move(V.SUPERSEDED, Actor.SYSTEM),
 })
 
@@ -99,6 +109,7 @@ QUEUE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW})
 STATUS_WORDS = {
     "draft": N_("draft"), "submitted": N_("submitted"), "in_review": N_("in review"),
     "changes_requested": N_("changes requested"), "approved": N_("approved"), "rejected": N_("rejected"),
+    "on_notice": N_("on public notice"),
     "listed": N_("listed"), "superseded": N_("superseded"), "suspended": N_("suspended"), "delisted": N_("delisted"),
 }
 

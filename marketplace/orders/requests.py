@@ -51,6 +51,7 @@ from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
+from marketplace.review.registration import refuse_if_expired
 from marketplace.text import MAX_IDEMPOTENCY_KEY, idempotency_key_fits
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
     if req.organization_id == product.organization_id:
         raise Forbidden(_("An organization cannot license its own product."),
                         {"organization_id": [_("This organization sells the product.")]})
+    refuse_if_expired(session, product.id)  # no new trade on an expired registration
     scenario, errors = parse_scenario(req.scenario)
     if not req.accept_terms:
         errors["accept_terms"] = [_("Accept the plan's licence terms to continue.")]

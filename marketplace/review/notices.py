@@ -1,6 +1,7 @@
 """What the seller organization is told when a reviewer decides a version or changes a product's status: each member
 in their own language (``notify_organization`` writes the words once per member, in their locale). What licence
-holders hear of the same moves is ``marketplace.events``'."""
+holders hear of the same moves is ``marketplace.events``'. Also what the seller and an objector hear of a public
+notice's steps."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -8,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.i18n import N_, current_locale_tag
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.states import ProductAction
+from marketplace.listings.states import ProductAction, VersionStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.review.checklist import Decision
 from marketplace.review.models import ReviewCase
+from marketplace.review.notice_models import Objection, PublicNotice
 
 # The notification of each move: its subject and its first sentence (the reason follows).
 PRODUCT_WORDS = {
@@ -34,7 +36,16 @@ def notify_decision(session: Session, case: ReviewCase, decision: Decision, comm
         return {"title": title_for_reader(version), "label": version.label,
                 "reg": version.registration_number, "comment": comment}
 
-    if decision == Decision.APPROVE:
+    if decision == Decision.APPROVE and version.status == VersionStatus.ON_NOTICE:
+        def subject() -> str:
+            return _("Approved, on public notice: %(title)s v%(label)s", **words())
+
+        def body() -> str:
+            text = _("Your version %(label)s of \u201c%(title)s\u201d passed compliance review and is on public notice "
+                     "under registration number %(reg)s; it is listed when the notice ends without an upheld "
+                     "objection.", **words())
+            return text + ("\n\n" + _("Reviewer's note: %(comment)s", **words()) if comment else "")
+    elif decision == Decision.APPROVE:
         def subject() -> str:
             return _("Approved and listed: %(title)s v%(label)s", **words())
 
@@ -74,3 +85,37 @@ def notify_product_change(session: Session, product: DataProduct, action: Produc
 
     notify_organization(session, product.organization, lambda: _(subject, title=title_for_reader(version)), body,
                         f"/seller/products/{product.id}")
+
+
+def tell_notice_step(session: Session, notice: PublicNotice, objection: Objection | None, what: str) -> None:
+    """Tell the seller (and, for an objection, the objecting organization) a step of a public notice ("filed",
+    "uphold", "dismiss", "ended"), each member in their own language."""
+    version = notice.version
+    link = f"/notices/{notice.id}"
+
+    def title() -> str:
+        return title_for_reader(version)
+
+    subjects = {
+        "filed": lambda: _("Objection to the public notice of %(title)s", title=title()),
+        "uphold": lambda: _("Objection upheld: %(title)s returns to review", title=title()),
+        "dismiss": lambda: _("Objection dismissed: %(title)s", title=title()),
+        "ended": lambda: _("Public notice ended: %(title)s is registered", title=title()),
+    }
+    bodies = {
+        "filed": lambda: _("An objection was filed against the public notice of \u201c%(title)s\u201d (%(number)s). "
+                           "A compliance reviewer will decide it.", title=title(),
+                           number=notice.registration_number),
+        "uphold": lambda: _("The reviewer upheld an objection to \u201c%(title)s\u201d (%(number)s): the version "
+                            "returns to compliance review.\n\nReason: %(reason)s", title=title(),
+                            number=notice.registration_number, reason=objection.decision_reason),
+        "dismiss": lambda: _("The reviewer dismissed an objection to \u201c%(title)s\u201d (%(number)s).\n\n"
+                             "Reason: %(reason)s", title=title(), number=notice.registration_number,
+                             reason=objection.decision_reason),
+        "ended": lambda: _("The public notice of \u201c%(title)s\u201d ended without an upheld objection: its "
+                           "registration certificate %(number)s is issued.", title=title(),
+                           number=notice.registration_number),
+    }
+    notify_organization(session, notice.organization, subjects[what], bodies[what], link)
+    if objection is not None:
+        notify_organization(session, objection.organization, subjects[what], bodies[what], link)

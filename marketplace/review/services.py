@@ -1,5 +1,6 @@
 """Compliance review: submission opens a round with a pre-screen, a reviewer claims it, answers the checklist and
-decides; approval lists the version with a registration number; reviewers suspend, reinstate and delist products.
+decides; approval gives the version a registration number and puts it on public notice (``review/public_notice.py``:
+listed at once or at the notice's end, as the platform is set); reviewers suspend, reinstate and delist products.
 
 Every move goes through the version or product lifecycle table (``listings/states.py``) with the actor's role,
 writes an audit event and, where the seller should know, notifies the seller organization. A reviewer never
@@ -22,7 +23,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import N_
 from marketplace.listings.models import DataProduct, ProductVersion
-from marketplace.listings.services import readiness_problems, touch
+from marketplace.listings.services import readiness_problems
 from marketplace.listings.states import (
     PRODUCT_LIFECYCLE,
     QUEUE_STATES,
@@ -40,12 +41,13 @@ from marketplace.review.models import ChecklistAnswer, ReviewCase, ReviewRound
 from marketplace.review.notices import notify_decision, notify_product_change
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
+from marketplace.review.public_notice import publish_approved
+from marketplace.review.publication import move_version
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
 # marketplace.worker's jobs (marketplace.events tells licence holders; it sits above review and reads the licences).
 HOLDERS_TASK = "review.notify_licence_holders"
-VERSION_LISTED_TASK = "events.version_listed"
 
 # ---------------------------------------------------------------- who is acting
 
@@ -67,13 +69,6 @@ def _reviewer_for(session: Session, user: User, product: DataProduct) -> Actor:
 
 
 # ---------------------------------------------------------------- the moves
-
-
-def _move_version(session: Session, user: User | None, version: ProductVersion, action: VersionAction,
-                  actor: Actor, *, also=(), **payload) -> None:
-    """The version's locked transition (``Lifecycle.apply``), marking its product as changed."""
-    VERSION_LIFECYCLE.apply(session, version, action, actor, user=user, payload=payload, also=also)
-    touch(version)
 
 
 # What a missing or overlong text is called, by its field.
@@ -118,7 +113,7 @@ def submit_version(
     if problems:
         raise ValidationFailed(_("This version is not ready for review."), problems)
     note = _text(note, "note", required=False)
-    _move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
+    move_version(session, user, version, VersionAction.SUBMIT, Actor.SELLER, prescreen=PrescreenState.QUEUED.value)
     now = utcnow()
     version.submitted_at, version.submitted_by_id = now, user.id
     case = session.scalar(select(ReviewCase).where(ReviewCase.version_id == version.id))
@@ -237,7 +232,7 @@ def claim_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     """Take a submitted case off the queue to review it; refused if someone has it (a concurrent claim won) or it
     is not submitted."""
     actor = _reviewer_for(session, user, case.product)
-    _move_version(session, user, case.version, VersionAction.CLAIM, actor, also=(case,), case_id=case.id)
+    move_version(session, user, case.version, VersionAction.CLAIM, actor, also=(case,), case_id=case.id)
     case.reviewer_id = user.id
     round_ = case.current_round
     round_.reviewer_id, round_.claimed_at = user.id, utcnow()
@@ -256,7 +251,7 @@ def release_case(session: Session, user: User, case: ReviewCase) -> ReviewCase:
     round_ = case.current_round
     cleared = [{"item": a.item.value, "result": a.result.value, "comment": a.comment,
                 "answered_by_id": a.answered_by_id} for a in round_.answers]
-    _move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id,
+    move_version(session, user, case.version, VersionAction.RELEASE, actor, case_id=case.id,
                   cleared_answers=cleared)
     round_.answers.clear()
     case.reviewer_id = None
@@ -359,13 +354,13 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
         if problems:
             raise ValidationFailed(_("This version cannot be approved yet."), problems)
     version = case.version
-    _move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
+    move_version(session, user, version, action, actor, case_id=case.id, comment=comment)
     now = utcnow()
     round_ = case.current_round
     round_.decision, round_.decision_comment, round_.decided_at = decision, comment, now
     case.decision, case.decided_at = decision, now
     if decision == Decision.APPROVE:
-        _list_version(session, user, version, now)
+        publish_approved(session, user, version, now)
     notify_decision(session, case, decision, comment)
     session.flush()
     return case
@@ -373,9 +368,10 @@ def _end_round(session: Session, user: User, case: ReviewCase, decision: Decisio
 
 def approve_version(session: Session, user: User, case: ReviewCase, comment: str = "",
                     answers: Answers | None = None) -> ReviewCase:
-    """Approve the claimed case's version and list it under a new registration number, superseding the version
-    listed before; ``answers`` are saved first. Refuses an unanswered or failed checklist item, an automated
-    failure passed without a comment, and core data (never listable)."""
+    """Approve the claimed case's version under a registration number and put it on public notice, listing it at
+    once or at the notice's end (``TRADING_STARTS_AT``), superseding the version listed before; ``answers`` are
+    saved first. Refuses an unanswered or failed checklist item, an automated failure passed without a comment, and
+    core data (never listable)."""
     return _end_round(session, user, case, Decision.APPROVE, VersionAction.APPROVE, comment, answers)
 
 
@@ -404,30 +400,6 @@ def decide(session: Session, user: User, case: ReviewCase, decision: str, commen
         raise ValidationFailed(_("Unknown decision."),
                                {"decision": [_("Choose approve, request changes or reject.")]}) from None
     return move(session, user, case, comment, answers)
-
-
-def registration_number(version: ProductVersion) -> str:
-    """The registration number of an approved version: year of approval and the version's id (unique)."""
-    return f"REG-{version.approved_at:%Y}-{version.id:06d}"
-
-
-def _list_version(session: Session, user: User, version: ProductVersion, now) -> None:
-    version.approved_at, version.approved_by_id = now, user.id
-    version.registration_number = registration_number(version)
-    product = version.product
-    previous = product.listed_version
-    if previous is not None and previous.id != version.id:
-        _move_version(session, None, previous, VersionAction.SUPERSEDE, Actor.SYSTEM, by_version_id=version.id)
-    _move_version(session, None, version, VersionAction.LIST, Actor.SYSTEM,
-                  registration_number=version.registration_number)
-    product.listed_version = version
-    if previous is not None and previous.id != version.id:  # the holders of the product hear of it, after commit
-        from marketplace.jobs.outbox import enqueue_after_commit
-
-        enqueue_after_commit(session, VERSION_LISTED_TASK, version.id)
-    if product.status == ProductStatus.DRAFT:
-        PRODUCT_LIFECYCLE.apply(session, product, ProductAction.LIST, Actor.SYSTEM, payload={"version_id": version.id})
-    sync_product(session, product)
 
 
 # ---------------------------------------------------------------- live products

@@ -45,6 +45,7 @@ from marketplace.review.forms import PER_PAGE, QUEUE_TABS, ProductStatusForm, Qu
 from marketplace.review.models import ReviewCase
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_words import KIND_WORDS
+from marketplace.review.public_notice import notices_with_objections
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -82,7 +83,8 @@ def queue():
                                        limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("review/queue.html", form=form, cases=cases, total=total, page=page,
                            pages=max(1, ceil(total / PER_PAGE)), counts=review.prescreen_counts(db.session, cases),
-                           ignored=ignored, tabs=QUEUE_TABS, per_page=PER_PAGE)
+                           ignored=ignored, tabs=QUEUE_TABS, per_page=PER_PAGE,
+                           objected=notices_with_objections(db.session, user))
 
 
 # ---------------------------------------------------------------- a case

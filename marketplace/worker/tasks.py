@@ -153,3 +153,22 @@ def run_payouts_job() -> int:
         lines = run_payouts(db.session, current_app.extensions["payments"], minimum=config["PAYOUT_MINIMUM"],
                             transit_days=config["PAYOUT_TRANSIT_DAYS"])
     return sum(1 for line in lines if line.outcome.startswith("started"))
+
+
+@job("notices.end", retries=2, retry_delay=30, schedule=crontab(minute="*/10"))
+def end_notices_job() -> int:
+    """Every ten minutes: end public notices past their closing time with no objection waiting, issuing their
+    registration certificates."""
+    from marketplace.review.public_notice import end_due_notices
+
+    with write_intent():
+        return len(end_due_notices(db.session))
+
+
+@job("registrations.remind", retries=2, retry_delay=60, schedule=crontab(minute="37"))
+def remind_registrations_job() -> int:
+    """Hourly: remind holders of registrations that expire soon, each reminder once."""
+    from marketplace.review.registration import remind_expiring
+
+    with write_intent():
+        return remind_expiring(db.session)

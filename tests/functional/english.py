@@ -151,15 +151,16 @@ def _lines(markdown: str) -> list[str]:
 
 def typed_content(app) -> list[str]:
     """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
-    descriptions, sources, file names, reviewers' comments and sellers' notes, names and e-mail addresses) and the
-    names of the licences a source may cite: the content a page may show in English whatever the interface's
-    language."""
+    descriptions, sources, file names, reviewers' comments and sellers' notes, objections and their decisions, names
+    and e-mail addresses) and the names of the licences a source may cite: the content a page may show in English
+    whatever the interface's language."""
     from marketplace.accounts.models import Organization, User
     from marketplace.extensions import db
     from marketplace.listings.licences import licence_choices
     from marketplace.listings.models import Asset, DictionaryField, OpenDataSource, PricingPlan, ProductVersion
     from marketplace.listings.view_helpers import licence_name
     from marketplace.review.models import ChecklistAnswer, ReviewRound
+    from marketplace.review.notice_models import Objection
 
     found: list[str] = [name for _id, name in licence_choices()]
     with app.app_context():
@@ -178,6 +179,8 @@ def typed_content(app) -> list[str]:
         for r in session.query(ReviewRound):
             found += [*_lines(r.decision_comment), *_lines(r.seller_note)]
         found += [line for a in session.query(ChecklistAnswer) for line in _lines(a.comment)]
+        for o in session.query(Objection):  # an objector's reasons and the reviewer's answer to them
+            found += [*_lines(o.reasons), *_lines(o.decision_reason)]
         for u in session.query(User):
             found += [u.display_name, u.email]
         db.session.remove()

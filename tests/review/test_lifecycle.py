@@ -14,6 +14,8 @@ from marketplace.listings.states import (
     VersionAction,
     VersionStatus,
 )
+from marketplace.review.notice_models import NoticeStatus, ObjectionStatus
+from marketplace.review.public_notice import NOTICE_LIFECYCLE, OBJECTION_LIFECYCLE, NoticeAction, ObjectionAction
 from tests.support.lifecycle import check_move
 
 V, A, P, PA = VersionStatus, VersionAction, ProductStatus, ProductAction
@@ -29,6 +31,10 @@ EXPECTED_VERSION = {
     (V.IN_REVIEW, A.APPROVE): (V.APPROVED, REVIEWER),
     (V.IN_REVIEW, A.REJECT): (V.REJECTED, REVIEWER),
     (V.APPROVED, A.LIST): (V.LISTED, SYSTEM),
+    (V.APPROVED, A.NOTICE): (V.ON_NOTICE, SYSTEM),
+    (V.ON_NOTICE, A.LIST): (V.LISTED, SYSTEM),
+    (V.ON_NOTICE, A.REOPEN): (V.SUBMITTED, REVIEWER),
+    (V.LISTED, A.REOPEN): (V.SUBMITTED, REVIEWER),
     (V.LISTED, A.SUPERSEDE): (V.SUPERSEDED, SYSTEM),
 }
 EXPECTED_PRODUCT = {
@@ -61,3 +67,25 @@ def test_actions_offered_to_a_reviewer_in_review():
     assert set(VERSION_LIFECYCLE.actions_from(V.IN_REVIEW, [REVIEWER])) == {
         A.RELEASE, A.REQUEST_CHANGES, A.APPROVE, A.REJECT}
     assert VERSION_LIFECYCLE.actions_from(V.IN_REVIEW, [SELLER]) == []
+
+
+# The public notice's and the objection's tables (review/public_notice.py).
+EXPECTED_NOTICE = {
+    (NoticeStatus.OPEN, NoticeAction.END): (NoticeStatus.ENDED, SYSTEM),
+    (NoticeStatus.OPEN, NoticeAction.WITHDRAW): (NoticeStatus.WITHDRAWN, REVIEWER),
+}
+EXPECTED_OBJECTION = {
+    (ObjectionStatus.PENDING, ObjectionAction.UPHOLD): (ObjectionStatus.UPHELD, REVIEWER),
+    (ObjectionStatus.PENDING, ObjectionAction.DISMISS): (ObjectionStatus.DISMISSED, REVIEWER),
+}
+
+
+@pytest.mark.parametrize(("state", "action", "actor"), list(itertools.product(NoticeStatus, NoticeAction, Actor)))
+def test_notice_moves(state, action, actor):
+    check_move(NOTICE_LIFECYCLE, EXPECTED_NOTICE, state, action, actor)
+
+
+@pytest.mark.parametrize(("state", "action", "actor"),
+                         list(itertools.product(ObjectionStatus, ObjectionAction, Actor)))
+def test_objection_moves(state, action, actor):
+    check_move(OBJECTION_LIFECYCLE, EXPECTED_OBJECTION, state, action, actor)
