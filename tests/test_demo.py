@@ -268,5 +268,9 @@ def test_a_demo_product_went_through_its_notice_with_an_objection_dismissed_and_
     certificate = registration.certificates_of(session, notice.registration_number)[0]
     result, found = check_certificate(session, json.dumps(registration.document(certificate)))
     assert result.valid and found is certificate
+    # It rests on the demo provider's signed compliance assessment of that version, pinned by its digest.
+    [named] = registration.document(certificate)["registration"]["assessments"]
+    assert named["kind"] == "compliance" and named["provider"] == "Lujiazui Data Compliance Services"
+    assert len(named["sha256"]) == 64 and named["url"].endswith(f"/assessments/{named['number']}")
     assert f"/registrations/{notice.registration_number}" in report
     assert session.scalars(select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN)).all()  # others

@@ -359,7 +359,7 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     statement, signature = document[kind], document["signature"]
     if not isinstance(statement, dict):
         return _malformed(_('"%(field)s" must be a JSON object.', field=kind))
-    named = statement.get("serial" if kind == "certificate" else "number")
+    named = statement.get("serial" if kind in ("certificate", "registration") else "number")
     serial = named if isinstance(named, str) else None
     if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
             isinstance(v, str) for v in signature.values()):

@@ -16,6 +16,7 @@ While the newest certificate of a product has expired, new licence requests are 
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
+from marketplace.assessments.reports import report_document, report_url
+from marketplace.assessments.services import signed_for_versions
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
 from marketplace.db import utcnow
@@ -57,10 +60,11 @@ class Standing(enum.StrEnum):
 def assessments_for(session: Session, version: ProductVersion) -> list[dict]:
     """The signed assessment reports (compliance, quality, valuation by data service providers) a registration
     rests on, as the statement names them: ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first.
-
-    Returns [] until providers' assessments are wired in; the certificate's ``assessments`` field is part of the
-    signed statement from the start, so certificates issued before and after stay one format."""
-    return []
+    The digest is of the report's signed document (canonical JSON), so the registration pins each report as
+    signed."""
+    return [{"kind": a.kind.value, "provider": a.provider.organization.name, "number": a.number,
+             "url": report_url(a.number), "sha256": hashlib.sha256(canonical_bytes(report_document(a))).hexdigest()}
+            for a in signed_for_versions(session, [version.id])]
 
 
 def _iso(moment: datetime) -> str:
