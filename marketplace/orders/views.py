@@ -259,7 +259,10 @@ def submit_evidence(order_id: int):
 def decide_evidence(order_id: int):
     found = _order(order_id)
     form = EvidenceDecisionForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and form.confirm.data == form.reject.data:  # neither button pressed, or both: no decision to take
+        form.reason.errors, valid = [_("Choose to confirm or to reject the evidence.")], False
+    if not valid:
         return render_order(found, status=422, decision_form=form)
     decision = "reject" if form.reject.data else "confirm"
     try:
