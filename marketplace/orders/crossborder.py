@@ -237,11 +237,10 @@ def decide_evidence(session: Session, user: User, order: Order, decision: str, r
                     ) -> CrossBoundaryPosition:
     """The seller or a reviewer confirms the evidence (a free trade is then fulfilled; a paid one may be paid) or
     rejects it with a reason the buyer reads; refused unless evidence awaits a decision."""
-    try:
-        action = {"confirm": EvidenceAction.CONFIRM, "reject": EvidenceAction.REJECT}[decision]
-    except KeyError:
-        raise ValidationFailed(_("Unknown decision."), {"decision": [_("Choose confirm or reject.")]}) from None
-    actor = _actor(user, order, action)
+    action = {"confirm": EvidenceAction.CONFIRM, "reject": EvidenceAction.REJECT}.get(decision)
+    actor = _actor(user, order, action or EvidenceAction.CONFIRM)  # who may not decide is told so first
+    if action is None:
+        raise ValidationFailed(_("Unknown decision."), {"decision": [_("Choose confirm or reject.")]})
     position = _position_needing_evidence(session, order)
     reason = (reason or "").strip()
     if action is EvidenceAction.REJECT and not reason:

@@ -259,12 +259,11 @@ def submit_evidence(order_id: int):
 def decide_evidence(order_id: int):
     found = _order(order_id)
     form = EvidenceDecisionForm()
-    valid = form.validate_on_submit()
-    if valid and form.confirm.data == form.reject.data:  # neither button pressed, or both: no decision to take
-        form.reason.errors, valid = [_("Choose to confirm or to reject the evidence.")], False
-    if not valid:
+    if not form.validate_on_submit():
         return render_order(found, status=422, decision_form=form)
-    decision = "reject" if form.reject.data else "confirm"
+    # One button pressed is the decision; neither (or both) is none, which the service refuses after it checks who
+    # may decide at all.
+    decision = {(True, False): "confirm", (False, True): "reject"}.get((form.confirm.data, form.reject.data), "")
     try:
         order_services.decide_evidence(db.session, acting_user(), found, decision, form.reason.data or "")
     except DomainError as exc:

@@ -106,7 +106,7 @@ def test_the_buyer_gives_evidence_and_the_seller_confirms_it_on_the_order_page(s
     no_reason = client.post(f"/orders/{order_id}/cross-boundary/decision", data={"reject": "1", "reason": ""})
     assert no_reason.status_code == 422 and "A reason is required." in no_reason.get_data(as_text=True)
     neither = client.post(f"/orders/{order_id}/cross-boundary/decision", data={"reason": ""})
-    assert neither.status_code == 422 and "Choose to confirm or to reject" in neither.get_data(as_text=True)
+    assert neither.status_code == 422 and "Choose confirm or reject." in neither.get_data(as_text=True)
     assert client.post(f"/orders/{order_id}/cross-boundary/decision", data={"confirm": "1"}).status_code == 302
     session.expire_all()
     order = session.get(Order, order_id)
