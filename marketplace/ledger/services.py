@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -100,6 +101,28 @@ def seller_balances(session: Session, organization_id: int) -> dict[str, dict[Ac
         per = result.setdefault(currency, {k: 0 for k in AccountKind if not k.platform_owned})
         per[AccountKind(kind)] = kind_sign(kind) * int(total)
     return result
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What the platform owes a seller organization in one currency, by account."""
+
+    currency: str
+    pending: int
+    available: int
+    held: int
+    in_payout: int  # paid out, on its way to the seller's bank
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.available + self.held
+
+
+def balances_of(session: Session, organization_id: int) -> list[Balance]:
+    """The organization's balance per currency (the caller checked that the reader may see them)."""
+    return [Balance(currency, per[AccountKind.SELLER_PENDING], per[AccountKind.SELLER_AVAILABLE],
+                    per[AccountKind.SELLER_HELD], per[AccountKind.SELLER_IN_PAYOUT])
+            for currency, per in seller_balances(session, organization_id).items()]
 
 
 def account_balances(session: Session) -> list[tuple[LedgerAccount, int]]:

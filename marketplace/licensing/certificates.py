@@ -415,14 +415,10 @@ _WORDS = {
         "valid": lambda kid: _("The signature is valid: the assessment report is exactly as signed, with key "
                                "%(kid)s.", kid=kid),
     },
-    "registration": {
-        "changed": lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
-                             "it was signed with another key."),
-        "unknown": lambda: _("The signed document is not a registration certificate this verifier knows."),
-        "valid": lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
-                               "%(kid)s.", kid=kid),
-    },
 }
+# A registration certificate is a certificate: only what it is not differs.
+_WORDS["registration"] = {**_WORDS["certificate"], "unknown": lambda: _(
+    "The signed document is not a registration certificate this verifier knows.")}
 
 
 # ---------------------------------------------------------------- ODRL policy

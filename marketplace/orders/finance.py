@@ -14,34 +14,19 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.ledger import statements as ledger_statements
 from marketplace.ledger.fees import fee_rate
-from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
-from marketplace.ledger.services import seller_balances
+from marketplace.ledger.models import LedgerTransaction, TransactionKind
+from marketplace.ledger.services import Balance, balances_of
 from marketplace.orders.models import AnomalyStatus, Order, PaymentAnomaly
 from marketplace.payouts.models import Payout, PayoutStatus
 
 ATTENTION_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class Balance:
-    currency: str
-    pending: int
-    available: int
-    held: int
-    in_payout: int  # paid out, on its way to the seller's bank
-
-    @property
-    def total(self) -> int:
-        return self.pending + self.available + self.held
-
-
 def balances(session: Session, user: User, organization: Organization) -> list[Balance]:
     """What the platform owes the seller organization, per currency: pending, available and held; and what is on
     its way to the seller's bank in a payout."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
-    return [Balance(currency, per[AccountKind.SELLER_PENDING], per[AccountKind.SELLER_AVAILABLE],
-                    per[AccountKind.SELLER_HELD], per[AccountKind.SELLER_IN_PAYOUT])
-            for currency, per in seller_balances(session, organization.id).items()]
+    return balances_of(session, organization.id)
 
 
 def statement(session: Session, user: User, organization: Organization, month: date,

@@ -20,7 +20,7 @@ import logging
 from dataclasses import asdict, dataclass
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -261,18 +261,18 @@ def _apply_refund(session: Session, charge: ChargeSnapshot, order: Order | None,
         except InvalidTransition as exc:
             return f"ignored: {exc.message}"
         outcome = str(order.status)
-    reversal = _take_back_share(order, charge.id, f"refund-{charge.amount_refunded}", payments)
+    reversal = _take_back_share(session, order, charge.id, f"refund-{charge.amount_refunded}", payments)
     return f"{outcome}; the seller's share taken back ({reversal})" if reversal else outcome
 
 
-def _take_back_share(order: Order, charge: str, why: str, payments) -> str | None:
+def _take_back_share(session: Session, order: Order, charge: str, why: str, payments) -> str | None:
     """For a destination charge, reverse its transfer down to the seller's share the ledger still gives them (after
     a refund made in the Stripe Dashboard or a lost dispute, Stripe leaves the transfer alone): the reversal's id,
     or None. A Stripe that cannot be asked fails the event, and Stripe sends it again."""
     connect = connect_of(payments)
     if not order.transfer_destination or connect is None:
         return None
-    share = seller_share(inspect(order).session, order)
+    share = seller_share(session, order)
     return connect.take_back(charge, keep=share, idempotency_key=f"order-{order.id}-{why}-take-back-to-{share}")
 
 
@@ -295,7 +295,7 @@ def _apply_dispute_closed(session: Session, dispute: DisputeSnapshot, order: Ord
     if not settle_dispute(session, order, dispute.id, dispute.status):
         return f"ignored: dispute {dispute.id} is not the order's open dispute"
     if dispute.status == LOST_STATUS and dispute.charge:
-        reversal = _take_back_share(order, dispute.charge, f"dispute-{dispute.id}", payments)
+        reversal = _take_back_share(session, order, dispute.charge, f"dispute-{dispute.id}", payments)
         if reversal:
             return f"dispute closed: lost; the seller's share taken back ({reversal})"
     return f"dispute closed: {dispute.status or 'no status given'}"

@@ -24,8 +24,7 @@ from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.i18n import money
-from marketplace.ledger.models import AccountKind
-from marketplace.ledger.services import seller_balances
+from marketplace.ledger.services import Balance, balances_of
 from marketplace.payments import PaymentError
 from marketplace.payments.stripe_connect import StripeConnect, connect_of
 from marketplace.payouts import services
@@ -66,13 +65,10 @@ def _connect() -> StripeConnect | None:
     return connect_of(current_app.extensions["payments"])
 
 
-def balances(org: Organization) -> list[dict]:
-    """What the platform owes the organization per currency, as the ledger says: pending, available, held for
-    disputes, and on its way in a payout (the caller checked that the user is a member)."""
-    return [{"currency": currency, "pending": per[AccountKind.SELLER_PENDING],
-             "available": per[AccountKind.SELLER_AVAILABLE], "held": per[AccountKind.SELLER_HELD],
-             "in_payout": per[AccountKind.SELLER_IN_PAYOUT]}
-            for currency, per in seller_balances(db.session, org.id).items()]
+def balances(org: Organization) -> list[Balance]:
+    """What the platform owes the organization per currency, as the ledger says (the caller checked that the user
+    is a member)."""
+    return balances_of(db.session, org.id)
 
 
 def render_payouts(org: Organization, *, status: int = 200, error: str | None = None, headers: dict | None = None):
@@ -81,11 +77,11 @@ def render_payouts(org: Organization, *, status: int = 200, error: str | None = 
     minimum = current_app.config["PAYOUT_MINIMUM"]
     return render_template(
         "payouts/payouts.html", org=org, balances=owed, simulated=connect is None,
-        minimums=[money(minimum, b["currency"]) for b in owed],
+        minimums=[money(minimum, b.currency) for b in owed],
         account=None if connect is None else services.payout_account(session, org.id),
         may_set_up=permits(user, Permission.MANAGE_ORGANIZATION, org),
         payouts=services.payouts_of(session, user, org), statuses=status_words(), error=error,
-        platform_short=services.PLATFORM_SHORT, owing=[b for b in owed if b["available"] < 0],
+        platform_short=services.PLATFORM_SHORT, owing=[b for b in owed if b.available < 0],
     ), status, headers or {}
 
 
