@@ -26,7 +26,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Conflict
+from marketplace.errors import Conflict, InvalidTransition
 from marketplace.i18n import N_, money
 from marketplace.ledger import payouts as ledger
 from marketplace.lifecycle import lock_row
@@ -34,6 +34,7 @@ from marketplace.notifications.services import notify_organization
 from marketplace.payments import Destination, PaymentError, PaymentUnavailable
 from marketplace.payments.stripe_connect import ConnectedAccount, InsufficientBalance, StripeConnect, connect_of
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
+from marketplace.payouts.states import PAYOUT_LIFECYCLE, PayoutAction, PayoutActor
 
 SIMULATED = "simulated"
 log = logging.getLogger(__name__)
@@ -241,14 +242,15 @@ def _refused(session: Session, account: PayoutAccount | None, reason: str) -> No
 
 def settle(session: Session, payout: Payout, status: PayoutStatus, failure: str | None, at: datetime) -> bool:
     """The provider says the payout arrived (PAID) or failed (FAILED: the money is available again, also when a
-    payout said paid is returned later, as Stripe may); the ledger written and the organization told, once each.
-    False if the payout already has that outcome, or was failed before."""
-    lock_row(session, payout)
-    returned = payout.status == PayoutStatus.PAID and status == PayoutStatus.FAILED
-    if payout.status != PayoutStatus.IN_TRANSIT and not returned:
+    payout said paid is returned later, as Stripe may): one move of its lifecycle, under its lock, with the ledger
+    written and the organization told. False if the payout cannot make that move (it already did)."""
+    action = PayoutAction.ARRIVE if status == PayoutStatus.PAID else PayoutAction.FAIL
+    failure = None if status == PayoutStatus.PAID else (failure or "no reason given")[:500]
+    try:
+        moved = PAYOUT_LIFECYCLE.apply(session, payout, action, PayoutActor.PROVIDER, payload={"failure": failure})
+    except InvalidTransition:
         return False
-    payout.status = status
-    if returned:
+    if moved.previous == PayoutStatus.PAID:
         write = ledger.payout_returned
     else:
         write = ledger.payout_paid if status == PayoutStatus.PAID else ledger.payout_failed
@@ -256,9 +258,7 @@ def settle(session: Session, payout: Payout, status: PayoutStatus, failure: str 
     if status == PayoutStatus.PAID:
         payout.paid_at = at
     else:
-        payout.failed_at, payout.failure = at, (failure or "no reason given")[:500]
-    record(session, actor_id=None, action=f"payouts.{status.value}", subject_type="payout", subject_id=payout.id,
-           payload={"failure": payout.failure, "returned": returned})
+        payout.failed_at, payout.failure = at, failure
     notify_organization(session, payout.organization, *_news(payout),
                         link=f"/seller/{payout.organization.slug}/payouts")
     return True
