@@ -90,19 +90,21 @@ def refresh_account(session: Session, user: User, org: Organization, connect: St
     """Ask Stripe about the organization's account (the seller is back from onboarding) and keep what it says."""
     require(user, Permission.VIEW_ORGANIZATION, org)
     found = payout_account(session, org.id)
-    if found is None:
-        return None
-    apply_account(session, connect.account(found.account_id), utcnow())
+    if found is not None:
+        _keep(session, found, connect.account(found.account_id), utcnow())
     return found
 
 
 def apply_account(session: Session, state: ConnectedAccount, at: datetime | None) -> PayoutAccount | None:
-    """Keep what Stripe says of a connected account (``account.updated``, or read after onboarding), unless a
-    newer word was kept already; the organization is told when its payouts become enabled. None if the account
-    is not one of ours."""
+    """Keep what Stripe says of a connected account (``account.updated``); None if the account is not one of
+    ours."""
     found = session.scalar(select(PayoutAccount).where(PayoutAccount.account_id == state.id))
-    if found is None:
-        return None
+    return _keep(session, found, state, at) if found is not None else None
+
+
+def _keep(session: Session, found: PayoutAccount, state: ConnectedAccount, at: datetime | None) -> PayoutAccount:
+    """Keep what Stripe says of the account, under its lock, unless a newer word was kept already; the organization
+    is told when its payouts become enabled."""
     lock_row(session, found)
     if at is not None and found.synced_at is not None and at < found.synced_at:
         return found
@@ -145,11 +147,14 @@ def run_payouts(session: Session, payments, *, minimum: int, transit_days: int,
     connect = connect_of(payments)
     lines = [RunLine(p.organization_id, p.currency, p.amount, f"paid {p.number}")
              for p in _arrived(session, now) if settle(session, p, PayoutStatus.PAID, None, now)]
-    for organization_id, currency, amount in ledger.available_balances(session):
+    owed = ledger.available_balances(session)
+    accounts = {} if connect is None else {a.organization_id: a for a in session.scalars(
+        select(PayoutAccount).where(PayoutAccount.organization_id.in_({org_id for org_id, _c, _a in owed})))}
+    for organization_id, currency, amount in owed:
         if amount < minimum:
             lines.append(RunLine(organization_id, currency, amount, "skipped: below the minimum payout"))
             continue
-        account = payout_account(session, organization_id) if connect is not None else None
+        account = accounts.get(organization_id)
         if connect is not None and (account is None or not account.payouts_enabled):
             lines.append(RunLine(organization_id, currency, amount, "skipped: no payout account ready at Stripe"))
             continue
