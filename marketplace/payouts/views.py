@@ -24,7 +24,7 @@ from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.i18n import money
-from marketplace.ledger.services import Balance, balances_of
+from marketplace.ledger.services import balances_of
 from marketplace.payments import PaymentError
 from marketplace.payments.stripe_connect import StripeConnect, connect_of
 from marketplace.payouts import services
@@ -65,15 +65,9 @@ def _connect() -> StripeConnect | None:
     return connect_of(current_app.extensions["payments"])
 
 
-def balances(org: Organization) -> list[Balance]:
-    """What the platform owes the organization per currency, as the ledger says (the caller checked that the user
-    is a member)."""
-    return balances_of(db.session, org.id)
-
-
 def render_payouts(org: Organization, *, status: int = 200, error: str | None = None, headers: dict | None = None):
     session, user = db.session, acting_user()
-    connect, owed = _connect(), balances(org)
+    connect, owed = _connect(), balances_of(session, org.id)  # _organization checked membership
     minimum = current_app.config["PAYOUT_MINIMUM"]
     return render_template(
         "payouts/payouts.html", org=org, balances=owed, simulated=connect is None,
