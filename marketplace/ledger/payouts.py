@@ -1,7 +1,7 @@
 """What a payout writes: started (available -> in payout), paid (in payout -> provider cash: the money left the
 platform for the seller's bank) and failed (in payout -> available: the money is owed to the seller again), or
-returned after it was said paid (provider cash -> available). The
-caller holds the lock of the seller's available account (``lock_available``) while it decides what to pay."""
+returned after it was said paid (provider cash -> available). The caller holds the lock of the seller's available
+account (``lock_available``) while it decides what to pay."""
 from __future__ import annotations
 
 from datetime import datetime
