@@ -179,9 +179,11 @@ def approved_provider(session: Session, slug: str) -> ServiceProvider:
     return provider
 
 
-def signed_count(session: Session, provider: ServiceProvider) -> int:
-    return len(session.scalars(select(Assessment.id).where(Assessment.provider_id == provider.id,
-                                                           Assessment.status == AssessmentStatus.SIGNED)).all())
+def signed_by(session: Session, provider: ServiceProvider) -> list[Assessment]:
+    """The provider's signed reports, newest first (public)."""
+    return list(session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
+                                                         Assessment.status == AssessmentStatus.SIGNED)
+                                .order_by(Assessment.signed_at.desc())))
 
 
 # ---------------------------------------------------------------- requests

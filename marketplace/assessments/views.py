@@ -14,7 +14,6 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
@@ -87,10 +86,8 @@ def provider_page(slug: str):
         provider = services.approved_provider(db.session, slug)
     except NotFound as exc:
         abort(404, exc.message)
-    signed = db.session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
-                                                         Assessment.status == AssessmentStatus.SIGNED)
-                                .order_by(Assessment.signed_at.desc())).all()
-    return render_template("assessments/provider.html", provider=provider, signed=signed)
+    return render_template("assessments/provider.html", provider=provider,
+                           signed=services.signed_by(db.session, provider))
 
 
 def _signed(number: str) -> Assessment:
