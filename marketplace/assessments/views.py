@@ -35,11 +35,11 @@ from marketplace.assessments.forms import (
 from marketplace.assessments.models import Assessment
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
+    OPEN_STATES,
     REPORT_KINDS,
     Actor,
     AssessmentAction,
     AssessmentKind,
-    AssessmentStatus,
     Conclusion,
 )
 from marketplace.bilingual import title_of
@@ -311,7 +311,7 @@ def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None
         form=form or _report_form(assessment), decline=decline or ReasonForm(formdata=None),
         accept=accept or AcceptForm(formdata=None),
         may_decide=AssessmentAction.ACCEPT in actions, may_sign=AssessmentAction.SIGN in actions,
-        is_open=assessment.status in (AssessmentStatus.REQUESTED, AssessmentStatus.ACCEPTED),
+        is_open=assessment.status in OPEN_STATES,
         kinds=REPORT_KINDS), status
 
 
