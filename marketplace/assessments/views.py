@@ -225,9 +225,11 @@ def _admin_pages_are_admins():
 def _request_form(org: Organization, form: RequestForm) -> RequestForm:
     versions = services.assessable_versions(db.session, acting_user(), org)
     form.version.choices = choices((str(v.id), f"{title_of(v)} v{v.label}") for v in versions)
-    form.provider.choices = choices((str(p.id), p.organization.name) for p in services.approved_providers(db.session)
+    providers = services.approved_providers(db.session)
+    form.provider.choices = choices((str(p.id), p.organization.name) for p in providers
                                     if p.organization_id != org.id)
-    form.versions = {str(v.id): v for v in versions}
+    # Every approved provider, the seller's own too: the service says why that one is refused.
+    form.versions, form.providers = {str(v.id): v for v in versions}, {str(p.id): p for p in providers}
     return form
 
 
@@ -254,7 +256,7 @@ def request_assessment(org_slug: str):
     if not form.validate_on_submit():
         return _render_requests(org, form, 422)
     version = form.versions.get(form.version.data or "")
-    provider = next((p for p in services.approved_providers(db.session) if str(p.id) == form.provider.data), None)
+    provider = form.providers.get(form.provider.data or "")
     if version is None or provider is None:
         if version is None:
             form.version.errors = [_("Choose one of your submitted versions.")]
