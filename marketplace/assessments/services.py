@@ -39,7 +39,7 @@ from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
-from marketplace.listings.models import Asset, ProductVersion
+from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import Currency
 from marketplace.notifications.services import notify_organization
@@ -196,8 +196,6 @@ def _number() -> str:
 def assessable_versions(session: Session, user: User, organization: Organization) -> list[ProductVersion]:
     """The organization's versions a seller may ask an assessment of (submitted or later, not superseded)."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
-    from marketplace.listings.models import DataProduct
-
     return list(session.scalars(select(ProductVersion).join(DataProduct, DataProduct.id == ProductVersion.product_id)
                                 .where(
         DataProduct.organization_id == organization.id, ProductVersion.status.in_(ASSESSABLE_STATES))
