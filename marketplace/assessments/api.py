@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select
 
 from marketplace.assessments import reports, services
-from marketplace.assessments.models import Assessment
-from marketplace.assessments.states import AssessmentKind, AssessmentStatus, Conclusion
+from marketplace.assessments.states import AssessmentKind, Conclusion
 from marketplace.extensions import db
 
 blp = Blueprint("assessments_api", __name__,
@@ -72,9 +70,7 @@ def list_providers(args):
 def get_provider(slug):
     """An approved provider and its signed reports (404 for any organization not approved as a provider)."""
     provider = services.approved_provider(db.session, slug)
-    signed = db.session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
-                                                         Assessment.status == AssessmentStatus.SIGNED)
-                                .order_by(Assessment.signed_at.desc()))
+    signed = services.signed_by(db.session, provider)
     return {**_provider(provider), "reports": [
         {"number": a.number, "kind": a.kind.value, "product": a.statement["product"]["slug"],
          "version": a.statement["product_version"]["label"], "signed_at": a.signed_at} for a in signed]}

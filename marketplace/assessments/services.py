@@ -39,7 +39,7 @@ from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
-from marketplace.listings.models import Asset, ProductVersion
+from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import Currency
 from marketplace.notifications.services import notify_organization
@@ -179,9 +179,11 @@ def approved_provider(session: Session, slug: str) -> ServiceProvider:
     return provider
 
 
-def signed_count(session: Session, provider: ServiceProvider) -> int:
-    return len(session.scalars(select(Assessment.id).where(Assessment.provider_id == provider.id,
-                                                           Assessment.status == AssessmentStatus.SIGNED)).all())
+def signed_by(session: Session, provider: ServiceProvider) -> list[Assessment]:
+    """The provider's signed reports, newest first (public)."""
+    return list(session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
+                                                         Assessment.status == AssessmentStatus.SIGNED)
+                                .order_by(Assessment.signed_at.desc())))
 
 
 # ---------------------------------------------------------------- requests
@@ -194,8 +196,6 @@ def _number() -> str:
 def assessable_versions(session: Session, user: User, organization: Organization) -> list[ProductVersion]:
     """The organization's versions a seller may ask an assessment of (submitted or later, not superseded)."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
-    from marketplace.listings.models import DataProduct
-
     return list(session.scalars(select(ProductVersion).join(DataProduct, DataProduct.id == ProductVersion.product_id)
                                 .where(
         DataProduct.organization_id == organization.id, ProductVersion.status.in_(ASSESSABLE_STATES))

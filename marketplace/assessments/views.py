@@ -14,7 +14,6 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
@@ -36,11 +35,11 @@ from marketplace.assessments.forms import (
 from marketplace.assessments.models import Assessment
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
+    OPEN_STATES,
     REPORT_KINDS,
     Actor,
     AssessmentAction,
     AssessmentKind,
-    AssessmentStatus,
     Conclusion,
 )
 from marketplace.bilingual import title_of
@@ -87,10 +86,8 @@ def provider_page(slug: str):
         provider = services.approved_provider(db.session, slug)
     except NotFound as exc:
         abort(404, exc.message)
-    signed = db.session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
-                                                         Assessment.status == AssessmentStatus.SIGNED)
-                                .order_by(Assessment.signed_at.desc())).all()
-    return render_template("assessments/provider.html", provider=provider, signed=signed)
+    return render_template("assessments/provider.html", provider=provider,
+                           signed=services.signed_by(db.session, provider))
 
 
 def _signed(number: str) -> Assessment:
@@ -228,9 +225,11 @@ def _admin_pages_are_admins():
 def _request_form(org: Organization, form: RequestForm) -> RequestForm:
     versions = services.assessable_versions(db.session, acting_user(), org)
     form.version.choices = choices((str(v.id), f"{title_of(v)} v{v.label}") for v in versions)
-    form.provider.choices = choices((str(p.id), p.organization.name) for p in services.approved_providers(db.session)
+    providers = services.approved_providers(db.session)
+    form.provider.choices = choices((str(p.id), p.organization.name) for p in providers
                                     if p.organization_id != org.id)
-    form.versions = {str(v.id): v for v in versions}
+    # Every approved provider, the seller's own too: the service says why that one is refused.
+    form.versions, form.providers = {str(v.id): v for v in versions}, {str(p.id): p for p in providers}
     return form
 
 
@@ -257,7 +256,7 @@ def request_assessment(org_slug: str):
     if not form.validate_on_submit():
         return _render_requests(org, form, 422)
     version = form.versions.get(form.version.data or "")
-    provider = next((p for p in services.approved_providers(db.session) if str(p.id) == form.provider.data), None)
+    provider = form.providers.get(form.provider.data or "")
     if version is None or provider is None:
         if version is None:
             form.version.errors = [_("Choose one of your submitted versions.")]
@@ -314,7 +313,7 @@ def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None
         form=form or _report_form(assessment), decline=decline or ReasonForm(formdata=None),
         accept=accept or AcceptForm(formdata=None),
         may_decide=AssessmentAction.ACCEPT in actions, may_sign=AssessmentAction.SIGN in actions,
-        is_open=assessment.status in (AssessmentStatus.REQUESTED, AssessmentStatus.ACCEPTED),
+        is_open=assessment.status in OPEN_STATES,
         kinds=REPORT_KINDS), status
 
 

@@ -88,7 +88,7 @@ def verify_certificate():
     keys (a retired key only for certificates issued before its retirement), that it is the certificate on record
     under its serial, and the licence's current status. A body that is not a certificate document is 400; one over
     512 KiB is 413."""
-    from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate, current_status
+    from marketplace.licensing.certificates import MAX_DOCUMENT_BYTES, check_certificate
 
     if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
         raise UploadTooLarge(_("The body is larger than any certificate."))
@@ -98,16 +98,19 @@ def verify_certificate():
     result, record = check_certificate(db.session, raw)
     if result.malformed:
         raise DomainError(result.reason)
-    if result.kind == "voucher":  # its status: what happened to the money since it settled (refunds, disputes)
-        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
-                "status": voucher_since(db.session, record).code if record else None}
-    if result.kind == "assessment":  # a signed report never changes: on record, it is signed
-        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
-                "status": record.status.value if record else None}
-    if result.kind == "registration":  # what the registration is worth today: valid, expired, renewed, suspended...
-        from marketplace.review.registration import standing
-
-        return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
-                "status": standing(db.session, record).value if record else None}
     return {"valid": result.valid, "reason": result.reason, "serial": result.serial, "kind": result.kind,
-            "status": current_status(record).value if record else None}
+            "status": _status_of(result.kind, record) if record else None}
+
+
+def _status_of(kind: str, record) -> str:
+    """What the verified document's record is worth today, in the word of its kind."""
+    from marketplace.licensing.certificates import current_status
+    from marketplace.review.registration import standing
+
+    if kind == "voucher":  # what happened to the money since it settled (refunds, disputes)
+        return voucher_since(db.session, record).code
+    if kind == "assessment":  # a signed report never changes: on record, it is signed
+        return record.status.value
+    if kind == "registration":  # valid, expired, renewed, suspended...
+        return standing(db.session, record).value
+    return current_status(record).value
