@@ -41,11 +41,10 @@ from marketplace.review.models import ReviewCase, ReviewRound
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
 from marketplace.review.notices import tell_notice_step
 from marketplace.review.prescreen_runs import queue_prescreen
-from marketplace.review.publication import list_version, mark_approved, move_version
+from marketplace.review.publication import HOLDERS_TASK, list_version, mark_approved, move_version
 from marketplace.storage import Storage
 
 MAX_REASONS = 5000
-HOLDERS_TASK = "review.notify_licence_holders"
 
 
 class NoticeAction(enum.StrEnum):
