@@ -174,9 +174,8 @@ def notices_with_objections(session: Session, user: User) -> list[PublicNotice]:
     """Open notices with an objection waiting for a reviewer (the review queue's notices), oldest first; a
     reviewer's own organizations' notices are left out."""
     require(user, Permission.REVIEW)
-    pending = exists().where(Objection.notice_id == PublicNotice.id, Objection.status == ObjectionStatus.PENDING)
     return list(session.scalars(
-        select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN, pending,
+        select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN, _objection_waits(PublicNotice.id),
                                    PublicNotice.organization_id.not_in(member_organizations_query(user)))
         .order_by(PublicNotice.closes_at, PublicNotice.id)))
 
@@ -364,9 +363,13 @@ def end_notice(session: Session, notice: PublicNotice, now: datetime | None = No
     return True
 
 
+def _objection_waits(notice_id):
+    """Whether an objection to the notice waits for a reviewer's decision (an EXISTS clause)."""
+    return exists().where(Objection.notice_id == notice_id, Objection.status == ObjectionStatus.PENDING)
+
+
 def _pending(session: Session, notice: PublicNotice) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Objection).where(
-        Objection.notice_id == notice.id, Objection.status == ObjectionStatus.PENDING)))
+    return bool(session.scalar(select(_objection_waits(notice.id))))
 
 
 def end_due_notices(session: Session, now: datetime | None = None) -> list[int]:
