@@ -231,8 +231,8 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
         raise ValidationFailed(_("An organization cannot object to its own product's notice."),
                                {"organization_id": [_("Choose another of your organizations.")]})
     reasons = _reasons(reasons)
-    status = NOTICE_LIFECYCLE.lock(session, notice)
-    if status != NoticeStatus.OPEN or not taking_objections(notice):
+    NOTICE_LIFECYCLE.lock(session, notice)  # re-read under the lock: a concurrent withdrawal or end is seen
+    if not taking_objections(notice):
         raise InvalidTransition(_("The public notice of %(number)s has ended: objections are no longer taken.",
                                   number=notice.registration_number))
     objection = Objection(organization_id=organization.id, user_id=user.id, reasons=reasons)
