@@ -29,7 +29,7 @@ from marketplace.listings.view_helpers import acting_user
 from marketplace.review import public_notice as notices
 from marketplace.review import registration
 from marketplace.review.notice_forms import DecisionForm, ObjectionForm
-from marketplace.review.notice_models import Objection, ObjectionStatus
+from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus
 
 bp = Blueprint("notices", __name__)
 
@@ -121,7 +121,7 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
             if o.status == ObjectionStatus.PENDING and o.id not in decision_forms:
                 decision_forms[o.id] = DecisionForm(prefix=f"o{o.id}")
     certificate = None
-    if notice.status == "ended":
+    if notice.status == NoticeStatus.ENDED:
         certificate = registration.certificates_of(db.session, notice.registration_number)[0]
     return render_template("notices/show.html", notice=notice, version=notice.version, form=form,
                            taking=notices.taking_objections(notice), objections=objections,
