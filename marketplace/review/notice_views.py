@@ -29,7 +29,7 @@ from marketplace.listings.view_helpers import acting_user
 from marketplace.review import public_notice as notices
 from marketplace.review import registration
 from marketplace.review.notice_forms import DecisionForm, ObjectionForm
-from marketplace.review.notice_models import Objection, ObjectionStatus
+from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus
 
 bp = Blueprint("notices", __name__)
 
@@ -95,11 +95,13 @@ def _notice(notice_id: int):
         abort(404, exc.message)
 
 
-def _objector_organizations(notice) -> list[Organization]:
+def _objector_organizations(notice, mine: set[int] | None = None) -> list[Organization]:
+    """The organizations the signed-in user may object for (``mine``: their organization ids, if already read)."""
     if not current_user.is_authenticated:
         return []
-    user = acting_user()
-    ids = organization_ids(user, db.session) - {notice.organization_id}
+    if mine is None:
+        mine = organization_ids(acting_user(), db.session)
+    ids = mine - {notice.organization_id}
     return list(db.session.query(Organization).filter(Organization.id.in_(ids)).order_by(Organization.name)) \
         if ids else []
 
@@ -107,11 +109,11 @@ def _objector_organizations(notice) -> list[Organization]:
 def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: dict | None = None,
                   status: int = 200, error: str | None = None):
     user = acting_user() if current_user.is_authenticated else None
-    organizations = _objector_organizations(notice)
+    mine = organization_ids(user, db.session) if user is not None else set()
+    organizations = _objector_organizations(notice, mine)
     form = form or (ObjectionForm(organizations) if organizations else None)
     reviewer = user is not None and permits(user, Permission.REVIEW, notice.product)
-    own = user is not None and notice.organization_id in organization_ids(user, db.session)
-    mine = organization_ids(user, db.session) if user is not None else set()
+    own = notice.organization_id in mine
     objections = [o for o in notice.objections if reviewer or own or o.organization_id in mine]
     decision_forms = decision_forms or {}
     if reviewer:
@@ -119,7 +121,7 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
             if o.status == ObjectionStatus.PENDING and o.id not in decision_forms:
                 decision_forms[o.id] = DecisionForm(prefix=f"o{o.id}")
     certificate = None
-    if notice.status == "ended":
+    if notice.status == NoticeStatus.ENDED:
         certificate = registration.certificates_of(db.session, notice.registration_number)[0]
     return render_template("notices/show.html", notice=notice, version=notice.version, form=form,
                            taking=notices.taking_objections(notice), objections=objections,

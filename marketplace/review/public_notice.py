@@ -41,11 +41,10 @@ from marketplace.review.models import ReviewCase, ReviewRound
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
 from marketplace.review.notices import tell_notice_step
 from marketplace.review.prescreen_runs import queue_prescreen
-from marketplace.review.publication import list_version, mark_approved, move_version
+from marketplace.review.publication import HOLDERS_TASK, list_version, mark_approved, move_version
 from marketplace.storage import Storage
 
 MAX_REASONS = 5000
-HOLDERS_TASK = "review.notify_licence_holders"
 
 
 class NoticeAction(enum.StrEnum):
@@ -175,9 +174,8 @@ def notices_with_objections(session: Session, user: User) -> list[PublicNotice]:
     """Open notices with an objection waiting for a reviewer (the review queue's notices), oldest first; a
     reviewer's own organizations' notices are left out."""
     require(user, Permission.REVIEW)
-    pending = exists().where(Objection.notice_id == PublicNotice.id, Objection.status == ObjectionStatus.PENDING)
     return list(session.scalars(
-        select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN, pending,
+        select(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN, _objection_waits(PublicNotice.id),
                                    PublicNotice.organization_id.not_in(member_organizations_query(user)))
         .order_by(PublicNotice.closes_at, PublicNotice.id)))
 
@@ -233,8 +231,8 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
         raise ValidationFailed(_("An organization cannot object to its own product's notice."),
                                {"organization_id": [_("Choose another of your organizations.")]})
     reasons = _reasons(reasons)
-    status = NOTICE_LIFECYCLE.lock(session, notice)
-    if status != NoticeStatus.OPEN or not taking_objections(notice):
+    NOTICE_LIFECYCLE.lock(session, notice)  # re-read under the lock: a concurrent withdrawal or end is seen
+    if not taking_objections(notice):
         raise InvalidTransition(_("The public notice of %(number)s has ended: objections are no longer taken.",
                                   number=notice.registration_number))
     objection = Objection(organization_id=organization.id, user_id=user.id, reasons=reasons)
@@ -365,9 +363,13 @@ def end_notice(session: Session, notice: PublicNotice, now: datetime | None = No
     return True
 
 
+def _objection_waits(notice_id):
+    """Whether an objection to the notice waits for a reviewer's decision (an EXISTS clause)."""
+    return exists().where(Objection.notice_id == notice_id, Objection.status == ObjectionStatus.PENDING)
+
+
 def _pending(session: Session, notice: PublicNotice) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Objection).where(
-        Objection.notice_id == notice.id, Objection.status == ObjectionStatus.PENDING)))
+    return bool(session.scalar(select(_objection_waits(notice.id))))
 
 
 def end_due_notices(session: Session, now: datetime | None = None) -> list[int]:

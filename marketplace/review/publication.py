@@ -20,8 +20,9 @@ from marketplace.listings.states import (
     VersionAction,
 )
 
-# marketplace.worker's job (marketplace.events tells licence holders; it sits above review and reads the licences).
+# marketplace.worker's jobs (marketplace.events tells licence holders; it sits above review and reads the licences).
 VERSION_LISTED_TASK = "events.version_listed"
+HOLDERS_TASK = "review.notify_licence_holders"
 
 
 def move_version(session: Session, user: User | None, version: ProductVersion, action: VersionAction,

@@ -42,12 +42,10 @@ from marketplace.review.notices import notify_decision, notify_product_change
 from marketplace.review.prescreen_report import PrescreenReport
 from marketplace.review.prescreen_runs import queue_prescreen, require_prescreen_done
 from marketplace.review.public_notice import publish_approved
-from marketplace.review.publication import move_version
+from marketplace.review.publication import HOLDERS_TASK, move_version
 from marketplace.storage import Storage
 
 MAX_COMMENT = 5000
-# marketplace.worker's jobs (marketplace.events tells licence holders; it sits above review and reads the licences).
-HOLDERS_TASK = "review.notify_licence_holders"
 
 # ---------------------------------------------------------------- who is acting
 
