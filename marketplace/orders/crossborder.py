@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,7 +29,7 @@ from marketplace.i18n import sentences
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.vocab import Classification, PersonalInfo, Territory
 from marketplace.notifications.services import notify_organization
-from marketplace.orders.common import notify_buyer
+from marketplace.orders.common import notify_buyer, payment_deadline
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderStatus
@@ -265,6 +264,6 @@ def _continue(session: Session, order: Order) -> None:
     """After confirmation: a free trade that waited only for the evidence is fulfilled; one waiting for payment
     gets its payment deadline from now."""
     if order.status == OrderStatus.AWAITING_PAYMENT:
-        order.deadline = utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+        order.deadline = payment_deadline()
     elif order.is_free and order.status in (OrderStatus.REQUESTED, OrderStatus.APPROVED):
         fulfil(session, order)
