@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.access import Permission, permits
 from marketplace.accounts.models import Organization, User
@@ -154,11 +155,13 @@ def store_position(session: Session, order: Order, position: Position, now: date
         filing_number="", evidence_note="", evidence_reason="")
     session.add(stored)
     session.flush()
+    set_committed_value(order, "cross_boundary", stored)  # the order reads it from now on without loading it
     return stored
 
 
 def position_of(session: Session, order: Order) -> CrossBoundaryPosition | None:
-    return session.scalar(select(CrossBoundaryPosition).where(CrossBoundaryPosition.order_id == order.id))
+    """The order's stored position (its ``cross_boundary``, loaded once per order and session)."""
+    return order.cross_boundary
 
 
 def awaiting_evidence(session: Session, order: Order) -> str | None:
