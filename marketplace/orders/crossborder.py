@@ -98,9 +98,9 @@ def trade_position(version: ProductVersion, seller: Organization, buyer: Organiz
     """The position of licensing ``version`` to ``buyer`` for use in ``territory``, given what the seller has
     provided this year. An unknown place is read the cautious way: data whose collection place is not declared
     was collected where the seller is, or in the Mainland; a buyer with no location is where it uses the data."""
-    collected = _place(version.collected_in) or _place(seller.location) or Place.SHANGHAI
-    buyer_place = _place(buyer.location)
     seller_place = _place(seller.location)
+    collected = _place(version.collected_in) or seller_place or Place.SHANGHAI
+    buyer_place = _place(buyer.location)
     territory = Territory(territory)
     buyer_outside = buyer_place is not None and not buyer_place.in_mainland
     outbound = buyer_outside or territory != Territory.MAINLAND_CHINA
