@@ -7,13 +7,16 @@ SQLite's write lock taken first), so concurrent buyers never get more than the c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, member_organizations_query, permits
 from marketplace.accounts.models import Organization, User
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.lifecycle import Moved
@@ -68,6 +71,11 @@ def move_order(session: Session, user: User | None, order: Order, action: OrderA
     against the table and ``check``, the status set, the time stamped and the event ``order.<action>`` written.
     Lock order: an order is always locked before its plan and its licence."""
     return ORDER_LIFECYCLE.apply(session, order, action, actor, user=user, payload=payload, check=check)
+
+
+def payment_deadline() -> datetime:
+    """When an order that waits for payment from now must be paid by (ORDER_PAYMENT_HOURS from now)."""
+    return utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
 
 
 def lock_order(session: Session, order: Order) -> OrderStatus:

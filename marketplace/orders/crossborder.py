@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.access import Permission, permits
 from marketplace.accounts.models import Organization, User
@@ -30,7 +30,7 @@ from marketplace.i18n import sentences
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.vocab import Classification, PersonalInfo, Territory
 from marketplace.notifications.services import notify_organization
-from marketplace.orders.common import notify_buyer
+from marketplace.orders.common import notify_buyer, payment_deadline
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderStatus
@@ -98,9 +98,9 @@ def trade_position(version: ProductVersion, seller: Organization, buyer: Organiz
     """The position of licensing ``version`` to ``buyer`` for use in ``territory``, given what the seller has
     provided this year. An unknown place is read the cautious way: data whose collection place is not declared
     was collected where the seller is, or in the Mainland; a buyer with no location is where it uses the data."""
-    collected = _place(version.collected_in) or _place(seller.location) or Place.SHANGHAI
-    buyer_place = _place(buyer.location)
     seller_place = _place(seller.location)
+    collected = _place(version.collected_in) or seller_place or Place.SHANGHAI
+    buyer_place = _place(buyer.location)
     territory = Territory(territory)
     buyer_outside = buyer_place is not None and not buyer_place.in_mainland
     outbound = buyer_outside or territory != Territory.MAINLAND_CHINA
@@ -155,11 +155,13 @@ def store_position(session: Session, order: Order, position: Position, now: date
         filing_number="", evidence_note="", evidence_reason="")
     session.add(stored)
     session.flush()
+    set_committed_value(order, "cross_boundary", stored)  # the order reads it from now on without loading it
     return stored
 
 
 def position_of(session: Session, order: Order) -> CrossBoundaryPosition | None:
-    return session.scalar(select(CrossBoundaryPosition).where(CrossBoundaryPosition.order_id == order.id))
+    """The order's stored position (its ``cross_boundary``, loaded once per order and session)."""
+    return order.cross_boundary
 
 
 def awaiting_evidence(session: Session, order: Order) -> str | None:
@@ -265,6 +267,6 @@ def _continue(session: Session, order: Order) -> None:
     """After confirmation: a free trade that waited only for the evidence is fulfilled; one waiting for payment
     gets its payment deadline from now."""
     if order.status == OrderStatus.AWAITING_PAYMENT:
-        order.deadline = utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+        order.deadline = payment_deadline()
     elif order.is_free and order.status in (OrderStatus.REQUESTED, OrderStatus.APPROVED):
         fulfil(session, order)

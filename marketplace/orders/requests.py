@@ -38,6 +38,7 @@ from marketplace.orders.common import (
     lock_plan,
     move_order,
     notify_buyer,
+    payment_deadline,
     take_licence,
 )
 from marketplace.orders.crossborder import (
@@ -286,7 +287,7 @@ def _proceed(session: Session, order: Order) -> None:
             fulfil(session, order)
     else:
         move_order(session, None, order, OrderAction.AWAIT_PAYMENT, OrderActor.SYSTEM)
-        order.deadline = None if waiting else utcnow() + timedelta(hours=current_app.config["ORDER_PAYMENT_HOURS"])
+        order.deadline = None if waiting else payment_deadline()
 
 
 # ---------------------------------------------------------------- the seller decides

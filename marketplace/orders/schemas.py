@@ -134,7 +134,7 @@ class PositionPreviewInSchema(Schema):
                                                   "description": "Where the data will be used."})
 
 
-class CrossBoundaryOutSchema(Schema):
+class PositionPreviewOutSchema(Schema):
     outcome = fields.String(metadata={"enum": enum_values(Outcome)})
     outcome_label = fields.Function(lambda p: p.outcome.label)
     rule = fields.Function(lambda p: p.rule.key)
@@ -143,19 +143,14 @@ class CrossBoundaryOutSchema(Schema):
     explanation = fields.Function(lambda p: p.explanation, metadata={"description": "Why, in plain words."})
     individuals = fields.Integer(metadata={"description": "Individuals whose personal information this trade "
                                                           "provides outside the Mainland."})
+
+
+class CrossBoundaryOutSchema(PositionPreviewOutSchema):
+    """A stored position: the preview's fields and the evidence of its mechanism."""
+
     evidence_status = fields.String(metadata={"enum": enum_values(EvidenceStatus)})
     filing_number = fields.String()
     evidence_reason = fields.String(metadata={"description": "Why the seller rejected the evidence, if it did."})
-
-
-class PositionPreviewOutSchema(Schema):
-    outcome = fields.Function(lambda p: p.outcome.value, metadata={"enum": enum_values(Outcome)})
-    outcome_label = fields.Function(lambda p: p.outcome.label)
-    rule = fields.Function(lambda p: p.rule.key)
-    source = fields.Function(lambda p: p.rule.source)
-    clause = fields.Function(lambda p: p.rule.clause)
-    explanation = fields.Function(lambda p: p.explanation)
-    individuals = fields.Integer()
 
 
 class OrderOutSchema(Schema):
