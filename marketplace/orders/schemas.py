@@ -20,8 +20,9 @@ from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, 
 from marketplace.licensing.schemas import PlanRefSchema, enum_values
 from marketplace.listings.vocab import Territory
 from marketplace.orders.common import MAX_MESSAGE
+from marketplace.orders.crossborder import order_actions
 from marketplace.orders.models import Order
-from marketplace.orders.states import ORDER_LIFECYCLE, OrderActor, OrderStatus
+from marketplace.orders.states import OrderActor, OrderStatus
 from marketplace.schema_fields import filled, flag, row_id, strict_int, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 
@@ -107,7 +108,7 @@ def allowed_actions(order: Order) -> list[str]:
         roles.add(OrderActor.SELLER)
     if user.is_admin:
         roles.add(OrderActor.ADMIN)
-    return [action.value for action in ORDER_LIFECYCLE.actions_from(order.status, roles)]
+    return [action.value for action in order_actions(order, roles)]
 
 
 class EvidenceInSchema(Schema):

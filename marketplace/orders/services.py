@@ -25,6 +25,7 @@ from marketplace.orders.crossborder import (  # noqa: F401
     awaiting_evidence,
     decide_evidence,
     may_decide_evidence,
+    order_actions,
     position_of,
     preview_position,
     submit_evidence,

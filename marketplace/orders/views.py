@@ -165,13 +165,15 @@ def render_order(order: Order, *, status: int = 200, error: str | None = None,
     buyer = order_services.is_buyer(db.session, user, order)
     actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
     waiting = order_services.awaiting_evidence(db.session, order)
+    paused = payment_paused(db.session, order) if order.status == OrderStatus.AWAITING_PAYMENT else None
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer, position=order.cross_boundary,
         evidence_wait=waiting, evidence_form=evidence_form or EvidenceForm(),
         decision_form=decision_form or EvidenceDecisionForm(),
         may_decide_evidence=order_services.may_decide_evidence(user, order),
-        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT and not payment_paused(order) and not waiting,
-        pay_paused=buyer and order.status == OrderStatus.AWAITING_PAYMENT and payment_paused(order),
+        can_pay=buyer and OrderAction.PAY in ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SYSTEM])
+        and not paused and not waiting,
+        pay_paused=buyer and paused,
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),
