@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import LazyString
@@ -17,18 +18,19 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.accounts.access import Permission, permits
+from marketplace.accounts.access import Permission, permits, require
 from marketplace.accounts.models import Organization, User
 from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER, CrossBoundaryPosition
 from marketplace.crossborder.rules import UNBOUNDED, Facts, Outcome, Rule, decide, explain
 from marketplace.crossborder.states import EVIDENCE_LIFECYCLE, EvidenceAction, EvidenceActor, EvidenceStatus
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, InvalidTransition, ValidationFailed
+from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import day, sentences
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.vocab import Classification, PersonalInfo, Territory
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import notify_buyer, payment_deadline
+from marketplace.orders.evidence_files import checked_document, store_document
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, ORDER_LIFECYCLE, OrderAction, OrderStatus
@@ -251,6 +253,14 @@ def approval_deadline(order: Order) -> datetime:
     return deadline
 
 
+def evidence_moves(order: Order, *actors: EvidenceActor) -> list[EvidenceAction]:
+    """What ``actors`` may do with the order's evidence now (the page's forms): the evidence lifecycle's actions
+    from its state, none once the order no longer waits for it."""
+    if not evidence_awaited(order):
+        return []
+    return EVIDENCE_LIFECYCLE.actions_from(order.cross_boundary.evidence_status, actors)
+
+
 def order_actions(order: Order, actors) -> list[OrderAction]:
     """What ``actors`` may do next with the order (the page's buttons, the API's ``actions``): the lifecycle's
     actions from its state, less a decline once it waits neither for the seller's decision nor for evidence."""
@@ -261,6 +271,28 @@ def order_actions(order: Order, actors) -> list[OrderAction]:
 
 
 # ---------------------------------------------------------------- the buyer's evidence
+
+
+def evidence_queue(session: Session, user: User) -> list[Order]:
+    """Orders in progress whose buyer's evidence waits for a decision, that ``user`` may decide as a compliance
+    reviewer (none of its own organizations' sales), oldest evidence first; Forbidden for anyone but a reviewer."""
+    require(user, Permission.REVIEW)
+    found = session.scalars(
+        select(Order).join(CrossBoundaryPosition, CrossBoundaryPosition.order_id == Order.id)
+        .where(CrossBoundaryPosition.evidence_status == EvidenceStatus.SUBMITTED,
+               Order.status.in_(OPEN_ORDER_STATES))
+        .order_by(CrossBoundaryPosition.evidence_submitted_at, Order.id))
+    return [order for order in found if permits(user, Permission.REVIEW, order.product)]
+
+
+def order_for_review(session: Session, user: User, order_id: int) -> Order:
+    """An order as a compliance reviewer reads it; Forbidden for anyone but a reviewer, NotFound for an order of
+    the reviewer's own organization (another reviewer decides its evidence) or none."""
+    require(user, Permission.REVIEW)
+    order = session.get(Order, order_id)
+    if order is None or not permits(user, Permission.REVIEW, order.product):
+        raise NotFound(_("No such order."))
+    return order
 
 
 def may_decide_evidence(user: User, order: Order) -> bool:
@@ -291,10 +323,11 @@ def _position_needing_evidence(session: Session, order: Order) -> CrossBoundaryP
     return position
 
 
-def submit_evidence(session: Session, user: User, order: Order, filing_number: str, note: str = ""
-                    ) -> CrossBoundaryPosition:
+def submit_evidence(session: Session, user: User, order: Order, filing_number: str, note: str = "",
+                    document: tuple[str, BinaryIO] | None = None) -> CrossBoundaryPosition:
     """The buyer gives the filing number of the mechanism (the standard contract's filing, the certificate's or the
-    assessment's number) and a note; refused when none is needed, while it is confirmed or awaiting the seller."""
+    assessment's number), a note and optionally the document itself (a file name and stream: ``evidence_files``);
+    refused when none is needed, while it is confirmed or awaiting the seller."""
     actor = _actor(user, order, EvidenceAction.SUBMIT)
     position = _position_needing_evidence(session, order)
     filing_number, note = (filing_number or "").strip(), (note or "").strip()
@@ -307,8 +340,11 @@ def submit_evidence(session: Session, user: User, order: Order, filing_number: s
         errors["note"] = [_("At most %(count)s characters.", count=MAX_EVIDENCE_NOTE)]
     if errors:
         raise ValidationFailed(_("The evidence is incomplete."), errors)
+    checked = checked_document(*document) if document is not None else None
     EVIDENCE_LIFECYCLE.apply(session, position, EvidenceAction.SUBMIT, actor, user=user,
                              payload={"filing_number": filing_number})
+    if checked is not None:
+        store_document(position, document[0], *checked)
     position.filing_number, position.evidence_note = filing_number, note
     position.evidence_submitted_at, position.evidence_reason = utcnow(), ""
     notify_organization(

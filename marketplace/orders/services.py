@@ -24,8 +24,12 @@ from marketplace.orders.common import (  # noqa: F401
 from marketplace.orders.crossborder import (  # noqa: F401
     awaiting_evidence,
     decide_evidence,
+    evidence_awaited,
+    evidence_moves,
+    evidence_queue,
     may_decide_evidence,
     order_actions,
+    order_for_review,
     position_of,
     preview_position,
     submit_evidence,

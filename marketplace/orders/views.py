@@ -8,11 +8,12 @@ is 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.accounts.forms import apply_domain_errors
+from marketplace.crossborder.states import EvidenceActor
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.i18n import day, sentences
@@ -160,26 +161,47 @@ def _order(order_id: int) -> Order:
 
 
 def render_order(order: Order, *, status: int = 200, error: str | None = None,
-                 evidence_form: EvidenceForm | None = None, decision_form: EvidenceDecisionForm | None = None):
+                 evidence_form: EvidenceForm | None = None, decision_form: EvidenceDecisionForm | None = None,
+                 for_reviewer: bool = False):
+    """The order page: the buyer's, the seller's (``/orders/<id>`` for either party), or a compliance reviewer's
+    read-only one (``for_reviewer``: the position, the evidence and its decision, nothing else to do)."""
     user = acting_user()
-    buyer = order_services.is_buyer(db.session, user, order)
-    actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
-    waiting = order_services.awaiting_evidence(db.session, order)
-    paused = payment_paused(db.session, order) if order.status == OrderStatus.AWAITING_PAYMENT else None
+    buyer = not for_reviewer and order_services.is_buyer(db.session, user, order)
+    actions = order_services.order_actions(order, [OrderActor.BUYER]) if buyer else []
+    awaited = order_services.evidence_awaited(order)
+    waiting = order_services.awaiting_evidence(db.session, order) if awaited else None
+    paused = payment_paused(db.session, order) if OrderAction.PAY in ORDER_LIFECYCLE.actions_from(
+        order.status, [OrderActor.SYSTEM]) else None
+    moves = order_services.evidence_moves(order, EvidenceActor.BUYER, EvidenceActor.SELLER, EvidenceActor.REVIEWER)
+    area = "order_review" if for_reviewer else "orders"
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer, position=order.cross_boundary,
-        evidence_wait=waiting, evidence_form=evidence_form or EvidenceForm(),
-        decision_form=decision_form or EvidenceDecisionForm(),
+        for_reviewer=for_reviewer, evidence_wait=waiting, evidence_moves=[move.value for move in moves],
+        evidence_form=evidence_form or EvidenceForm(), decision_form=decision_form or EvidenceDecisionForm(),
         may_decide_evidence=order_services.may_decide_evidence(user, order),
-        can_pay=buyer and OrderAction.PAY in ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SYSTEM])
-        and not paused and not waiting,
+        decision_url=url_for(f"{area}.decide_evidence", order_id=order.id),
+        document_url=url_for(f"{area}.evidence_document", order_id=order.id),
+        can_pay=buyer and paused is None and OrderAction.PAY in ORDER_LIFECYCLE.actions_from(
+            order.status, [OrderActor.SYSTEM]) and not waiting,
         pay_paused=buyer and paused,
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),
-        files=licensed_assets(db.session, [order.licence])[order.licence.id] if order.licence else [],
+        files=licensed_assets(db.session, [order.licence])[order.licence.id] if buyer and order.licence else [],
         period=expected_period(db.session, order), LicenceStatus=LicenceStatus,
     ), status
+
+
+def send_evidence_document(order: Order):
+    """The order's evidence document as a download under its sanitized name; 404 when none was given."""
+    position = order.cross_boundary
+    if position is None or not position.evidence_key:
+        abort(404, _("This order has no evidence document."))
+    stream = current_app.extensions["storage"].open(position.evidence_key)
+    response = send_file(stream, mimetype=position.evidence_content_type, as_attachment=True,
+                         download_name=position.evidence_filename or "evidence")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _order_refused(order: Order, exc: DomainError):
@@ -245,9 +267,11 @@ def submit_evidence(order_id: int):
     form = EvidenceForm()
     if not form.validate_on_submit():
         return render_order(found, status=422, evidence_form=form)
+    upload = form.document.data
+    document = (upload.filename, upload.stream) if upload and getattr(upload, "filename", "") else None
     try:
         order_services.submit_evidence(db.session, acting_user(), found, form.filing_number.data or "",
-                                       form.note.data or "")
+                                       form.note.data or "", document)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
@@ -275,6 +299,12 @@ def decide_evidence(order_id: int):
     flash(_("Evidence confirmed.") if decision == "confirm" else _("Evidence rejected; the buyer is told why."),
           "success")
     return redirect(url_for(".order", order_id=found.id) + "#cross-boundary")
+
+
+@bp.get(f"{ORDER}/cross-boundary/document")
+@login_required
+def evidence_document(order_id: int):
+    return send_evidence_document(_order(order_id))
 
 
 # ---------------------------------------------------------------- the simulated checkout
