@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -53,10 +53,12 @@ from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
-from marketplace.review.registration import refuse_if_expired
+from marketplace.review.registration import latest_for_product, refuse_if_expired
 from marketplace.text import MAX_IDEMPOTENCY_KEY, idempotency_key_fits
 
 log = logging.getLogger(__name__)
+# How far ahead a buyer is warned that the product's registration expires.
+REGISTRATION_WARNING_DAYS = 30
 
 # ---------------------------------------------------------------- requesting
 
@@ -126,6 +128,23 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
             message = _("The use scenario does not fit this plan.")
         raise ValidationFailed(message, errors)
     return scenario
+
+
+def registration_warning(session: Session, product_id: int, now: datetime | None = None) -> str | None:
+    """What a buyer is told before requesting a licence of the product: that its registration has expired (the
+    refusal ``refuse_if_expired`` gives), or the day it expires when that is within REGISTRATION_WARNING_DAYS.
+    None otherwise, or for a product without a registration certificate."""
+    now = now or utcnow()
+    try:
+        refuse_if_expired(session, product_id, now)
+    except Conflict as expired:
+        return expired.message
+    latest = latest_for_product(session, product_id)
+    if latest is not None and latest.valid_until - now <= timedelta(days=REGISTRATION_WARNING_DAYS):
+        return _("The registration %(number)s of this product expires on %(day)s: after that, no new licence can be "
+                 "requested or paid for until the seller renews it.", number=latest.registration_number,
+                 day=day(latest.valid_until))
+    return None
 
 
 def _checked_idempotency_key(value: str | None) -> str:

@@ -58,6 +58,7 @@ from marketplace.orders.requests import (  # noqa: F401
     place_order,
     preview_for_request,
     purchasable_plan,
+    registration_warning,
     renew_licence,
     renewal_plan,
     request_licence,

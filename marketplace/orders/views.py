@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.crossborder.states import EvidenceActor
-from marketplace.errors import DomainError, NotFound, error_headers
+from marketplace.errors import DomainError, NotFound, ValidationFailed, error_headers
 from marketplace.extensions import db
 from marketplace.i18n import day, sentences
 from marketplace.licensing.certificates import scenario_in_words
@@ -54,7 +54,12 @@ def _renewal_helpers() -> dict:
         organizations = member_organization_ids(db.session, acting_user())
         return order_services.open_orders(db.session, organizations, [plan.id for plan in plans])
 
-    return {"renewal_of": renewal_of, "open_order_of": open_order_of, "open_orders_of": open_orders_of}
+    def registration_warning_of(product) -> str | None:
+        """The warning a buyer reads before requesting: the registration expired, or expires soon."""
+        return order_services.registration_warning(db.session, product.id)
+
+    return {"renewal_of": renewal_of, "open_order_of": open_order_of, "open_orders_of": open_orders_of,
+            "registration_warning_of": registration_warning_of}
 
 ORDER = "/orders/<int:order_id>"
 LICENCE = "/licences/<int:licence_id>"
@@ -86,27 +91,31 @@ def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
 def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *, status: int = 200):
     """The request form; when the organization chosen holds the plan already, its licence (``held``), and when it
     has an order in progress for the plan, that order (``pending``), each asked of the rule the order itself is
-    checked by."""
+    checked by. A territory of use not on the list is said beside its field (422)."""
     version = plan.version
     chosen = form.organization()
     held = pending = position = None
     if chosen in {o.id for o in organizations}:
         held = held_plan_licence(db.session, chosen, plan.id)
         pending = order_services.open_order(db.session, [chosen], [plan.id])
-        position = _position_preview(plan, next(o for o in organizations if o.id == chosen), form.territory.data)
+        try:
+            position = _position_preview(plan, next(o for o in organizations if o.id == chosen),
+                                         form.territory.data)
+        except ValidationFailed as exc:  # a territory not on the list: said beside the field
+            form.territory.errors = list(form.territory.errors or []) or exc.errors.get("territory", [exc.message])
+            status = max(status, 422)
     return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
                            form=form, organizations=organizations, held=held, pending=pending,
-                           position=position), status
+                           position=position, registration_warning=order_services.registration_warning(
+                               db.session, version.product_id)), status
 
 
 def _position_preview(plan: PricingPlan, organization, territory: str | None):
-    """The cross-boundary position the request would get now, or None until a territory of use is chosen."""
+    """The cross-boundary position the request would get now, or None until a territory of use is chosen;
+    ValidationFailed for a territory not on the list."""
     if not territory:
         return None
-    try:
-        return order_services.preview_for_request(db.session, acting_user(), plan.id, organization, territory)
-    except DomainError:  # a territory not on the list: the scenario's own message says so beside the field
-        return None
+    return order_services.preview_for_request(db.session, acting_user(), plan.id, organization, territory)
 
 
 def _requested(order, renewal: bool = False) -> str:
