@@ -347,6 +347,8 @@ def decline_order(session: Session, user: User, order: Order, message: str) -> O
 
     def still_waiting(state: OrderStatus) -> None:
         if state != OrderStatus.AWAITING_APPROVAL:
+            if order.cross_boundary is not None:
+                session.refresh(order.cross_boundary)  # evidence confirmed meanwhile: nothing left to decline
             if not evidence_awaited(order):
                 raise InvalidTransition(_("Order %(number)s waits neither for your decision nor for evidence: it "
                                           "cannot be declined.", number=order.number))

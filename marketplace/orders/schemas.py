@@ -152,6 +152,13 @@ class CrossBoundaryOutSchema(PositionPreviewOutSchema):
     evidence_status = fields.String(metadata={"enum": enum_values(EvidenceStatus)})
     filing_number = fields.String()
     evidence_reason = fields.String(metadata={"description": "Why the seller rejected the evidence, if it did."})
+    evidence_due = fields.DateTime(allow_none=True, metadata={
+        "description": "Until when the evidence is awaited; the order expires if it is not confirmed by then."})
+    evidence_document = fields.Function(
+        lambda p: {"filename": p.evidence_filename, "content_type": p.evidence_content_type,
+                   "size": p.evidence_size, "sha256": p.evidence_sha256} if p.evidence_key else None,
+        allow_none=True, metadata={"type": "object", "description": "The evidence document the buyer attached on the "
+                                                                    "order page (its sanitized name), if any."})
 
 
 class OrderOutSchema(Schema):

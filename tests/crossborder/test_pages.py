@@ -134,6 +134,7 @@ def test_the_api_shows_the_position_and_takes_the_evidence(session, client, plan
     assert placed.status_code == 201
     assert placed.json["cross_boundary"]["evidence_status"] == "needed"
     assert placed.json["cross_boundary"]["clause"] == "Art. 7(2)"
+    assert placed.json["cross_boundary"]["evidence_due"] and placed.json["cross_boundary"]["evidence_document"] is None
     order_id = placed.json["id"]
     assert api.post(f"/api/v1/orders/{order_id}/cross-boundary/evidence", json={}).status_code == 422
     given = api.post(f"/api/v1/orders/{order_id}/cross-boundary/evidence",
