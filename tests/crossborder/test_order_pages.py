@@ -186,3 +186,12 @@ def test_the_request_form_and_the_product_page_warn_of_the_registrations_expiry(
     certificate.valid_until = utcnow() + timedelta(days=300)
     session.commit()
     assert "registration-warning" not in client.get(form_url).get_data(as_text=True)
+
+
+def test_the_evidence_forms_follow_the_lifecycles_not_the_stored_states(session, client, auth, waiting, seller):
+    auth.login(waiting.buyer.email)
+    assert "Send the evidence" in client.get(f"/orders/{waiting.id}").get_data(as_text=True)
+    assert client.post(f"/orders/{waiting.id}/cancel").status_code == 302
+    html = client.get(f"/orders/{waiting.id}").get_data(as_text=True)
+    assert "Send the evidence" not in html and "Cancel order" not in html
+    assert "Waiting for the evidence" not in html  # a cancelled order waits for nothing
