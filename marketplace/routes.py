@@ -64,6 +64,12 @@ def init_pages(app: Flask) -> None:
     from marketplace.listings.uploads import declare_uploads
 
     declare_uploads()
+    from marketplace.review.notice_views import declare_uploads as declare_objection_uploads
+
+    declare_objection_uploads()
+    from marketplace.review.notice_api import declare_uploads as declare_evidence_uploads
+
+    declare_evidence_uploads()
     from marketplace.listings.view_helpers import TEMPLATE_HELPERS
     from marketplace.review.checklist import ChecklistItem
 

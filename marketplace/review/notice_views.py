@@ -25,6 +25,7 @@ from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
+from marketplace.inputs import upload_endpoint
 from marketplace.listings.view_helpers import acting_user
 from marketplace.review import public_notice as notices
 from marketplace.review import registration
@@ -34,6 +35,8 @@ from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionS
 bp = Blueprint("notices", __name__)
 
 PER_PAGE = 20
+# Room for the objection form's fields and multipart framing beside its evidence file.
+FORM_ROOM = 64 * 1024
 STATES = ("open", "recent")
 
 
@@ -127,6 +130,22 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
                            taking=notices.taking_objections(notice), objections=objections,
                            objection_count=len(notice.objections), reviewer=reviewer, own=own, mine=mine,
                            decision_forms=decision_forms, error=error, certificate=certificate), status
+
+
+def _may_file_objection():
+    """Before the objection form's body is read: signed in, and a member of an organization that may object."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not _objector_organizations(_notice(request.view_args["notice_id"])):
+        abort(403, _("Only members of an organization other than the seller's may object."))
+    return None
+
+
+def declare_uploads() -> None:
+    """The objection form carries its evidence file: it gets the evidence cap (the file and the form around it),
+    not the page forms' cap."""
+    upload_endpoint("notices.object_to", _may_file_objection,
+                    cap=lambda config: int(config["NOTICE_EVIDENCE_MAX_BYTES"]) + FORM_ROOM)
 
 
 @bp.get("/notices/<int:notice_id>")

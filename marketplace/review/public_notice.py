@@ -26,7 +26,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
-from marketplace.errors import InvalidTransition, NotFound, UnsupportedFile, UploadTooLarge, ValidationFailed
+from marketplace.errors import Conflict, InvalidTransition, NotFound, UnsupportedFile, UploadTooLarge, ValidationFailed
 from marketplace.lifecycle import Lifecycle, Subject, move
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
@@ -55,6 +55,7 @@ class NoticeAction(enum.StrEnum):
 class ObjectionAction(enum.StrEnum):
     UPHOLD = "uphold"
     DISMISS = "dismiss"
+    SUPERSEDE = "supersede"
 
 
 N, B = NoticeStatus, ObjectionStatus
@@ -65,6 +66,8 @@ NOTICE_LIFECYCLE: Lifecycle[NoticeStatus, NoticeAction] = Lifecycle("public noti
 OBJECTION_LIFECYCLE: Lifecycle[ObjectionStatus, ObjectionAction] = Lifecycle("objection", {
     (B.PENDING, ObjectionAction.UPHOLD): move(B.UPHELD, Actor.REVIEWER),
     (B.PENDING, ObjectionAction.DISMISS): move(B.DISMISSED, Actor.REVIEWER),
+    # Another objection to the notice was upheld: the version is back in review, the notice withdrawn.
+    (B.PENDING, ObjectionAction.SUPERSEDE): move(B.SUPERSEDED, Actor.SYSTEM),
 }, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}))
 del N, B
 
@@ -224,8 +227,9 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
               evidence: tuple[str, BinaryIO] | None = None, storage: Storage | None = None) -> Objection:
     """File an objection to a notice for ``organization``: reasons (required) and optional evidence (a file name
     and stream, checked by type and size, kept in storage). Refuses anyone outside ``organization``, the seller's
-    own organization, and a notice that no longer takes objections (it closed, or was withdrawn). The reviewers'
-    queue shows it; the seller and the objector are told."""
+    own organization, a notice that no longer takes objections (it closed, or was withdrawn), and a second
+    objection of ``organization`` while its first waits for a reviewer (a double submission). The reviewers' queue
+    shows it; the seller and the objector are told."""
     require(user, Permission.OBJECT, organization)
     if organization.id == notice.organization_id:
         raise ValidationFailed(_("An organization cannot object to its own product's notice."),
@@ -235,6 +239,10 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     if not taking_objections(notice):
         raise InvalidTransition(_("The public notice of %(number)s has ended: objections are no longer taken.",
                                   number=notice.registration_number))
+    if session.scalar(select(_objection_waits(notice.id).where(Objection.organization_id == organization.id))):
+        message = _("%(organization)s already has an objection to this notice waiting for a reviewer's decision: "
+                    "add to it once it is decided.", organization=organization.name)
+        raise Conflict(message, {"organization_id": [message]})
     objection = Objection(organization_id=organization.id, user_id=user.id, reasons=reasons)
     if evidence is not None:
         _store_evidence(objection, evidence, storage)
@@ -247,10 +255,35 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     return objection
 
 
+def attach_evidence(session: Session, user: User, objection: Objection, filename: str, stream: BinaryIO,
+                    storage: Storage | None = None) -> Objection:
+    """Attach an evidence file (checked by type and size, kept in storage) to a waiting objection filed without one:
+    the API files the objection, then sends its evidence. Refuses anyone outside the objecting organization, an
+    objection already decided, a notice that no longer takes objections, and a second file."""
+    require(user, Permission.OBJECT, objection.organization)
+    notice = objection.notice
+    NOTICE_LIFECYCLE.lock(session, notice, objection)
+    if objection.status != ObjectionStatus.PENDING or not taking_objections(notice):
+        raise InvalidTransition(_("Evidence can be added only while the objection waits and the notice takes "
+                                  "objections."))
+    if objection.evidence_key:
+        message = _("This objection already has its evidence file.")
+        raise Conflict(message, {"evidence": [message]})
+    _store_evidence(objection, (filename, stream), storage)
+    session.flush()
+    record(session, actor_id=user.id, action="objection.evidence", subject_type="objection", subject_id=objection.id,
+           payload={"notice_id": notice.id, "evidence_sha256": objection.evidence_sha256,
+                    "evidence_size": objection.evidence_size})
+    return objection
+
+
 def _store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage: Storage | None) -> None:
     filename, stream = evidence
     limit = int(current_app.config["NOTICE_EVIDENCE_MAX_BYTES"])
     head = stream.read(8192)
+    if not head:
+        message = _("The evidence file %(name)s is empty.", name=filename)
+        raise ValidationFailed(message, {"evidence": [message]})
     content_type = check_evidence(filename, head)
     if storage is None:
         storage = current_app.extensions["storage"]
@@ -306,9 +339,27 @@ def decide_objection(session: Session, user: User, objection: Objection, decisio
                                payload={"objection_id": objection.id})
         notice.ended_at = utcnow()
         _reopen(session, user, notice, reason)
+        _supersede_waiting(session, notice, objection)
     tell_notice_step(session, notice, objection, action.value)
     session.flush()
     return objection
+
+
+def _supersede_waiting(session: Session, notice: PublicNotice, upheld: Objection) -> None:
+    """Close the notice's other waiting objections as superseded (audited; each objector told): the version is
+    back in review and the notice withdrawn, so there is nothing left for a reviewer to decide on them."""
+    reason = _("Another objection to this notice was upheld: the version returned to review and the notice was "
+               "withdrawn.")
+    waiting = session.scalars(select(Objection).where(Objection.notice_id == notice.id,
+                                                      Objection.status == ObjectionStatus.PENDING,
+                                                      Objection.id != upheld.id).order_by(Objection.id)).all()
+    for other in waiting:
+        def keep(_state: ObjectionStatus, other: Objection = other) -> dict:
+            other.decision_reason = reason
+            return {"reason": reason, "upheld_objection_id": upheld.id}
+
+        OBJECTION_LIFECYCLE.apply(session, other, ObjectionAction.SUPERSEDE, Actor.SYSTEM, check=keep)
+        tell_notice_step(session, notice, other, "superseded")
 
 
 def _reopen(session: Session, user: User, notice: PublicNotice, reason: str) -> None:
