@@ -23,13 +23,14 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
 from marketplace.assessments.reports import report_document, report_url
 from marketplace.assessments.services import signed_for_versions
+from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
 from marketplace.db import utcnow
@@ -40,6 +41,7 @@ from marketplace.listings.states import ProductStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.review.notice_models import PublicNotice, RegistrationCertificate
 from marketplace.review.notices import title_for_reader
+from marketplace.review.publication import registration_number
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
 
@@ -141,6 +143,37 @@ def issue_certificate(session: Session, notice: PublicNotice, now: datetime) -> 
            subject_id=certificate.id, payload={"serial": certificate.serial, "notice_id": notice.id,
                                                "valid_until": certificate.statement["valid_until"]})
     return certificate
+
+
+def backfill_certificates(session: Session) -> list[RegistrationCertificate]:
+    """Issue a first certificate to each listed (or suspended) product listed before public notices existed: its
+    listed version has no notice and the product no certificate. Valid from the version's listing (its audited
+    ``version.list``, else its approval) for the usual period, so a registration that would have lapsed is
+    refused as expired like any other; a version approved before registration numbers gets its number. Idempotent,
+    and safe beside a concurrent run (each product is locked and checked again). The certificates issued."""
+    listed = select(DataProduct.id).where(
+        DataProduct.status.in_((ProductStatus.LISTED, ProductStatus.SUSPENDED)),
+        DataProduct.listed_version_id.is_not(None),
+        ~exists().where(RegistrationCertificate.product_id == DataProduct.id),
+        ~exists().where(PublicNotice.version_id == DataProduct.listed_version_id)).order_by(DataProduct.id)
+    issued = []
+    for product_id in session.scalars(listed).all():
+        product = session.get(DataProduct, product_id)
+        lock_row(session, product)
+        if latest_for_product(session, product.id) is not None:
+            continue  # a concurrent run issued it
+        version = product.listed_version
+        since = session.scalar(select(func.min(AuditEvent.occurred_at)).where(
+            AuditEvent.action == "version.list", AuditEvent.subject_type == "version",
+            AuditEvent.subject_id == version.id)) or version.approved_at or product.created_at
+        version.registration_number = version.registration_number or registration_number(version, since)
+        certificate = _issue(session, version, None, 1, since, since + _validity())
+        record(session, actor_id=None, action="registration.issue", subject_type="registration",
+               subject_id=certificate.id, payload={"serial": certificate.serial, "backfill": True,
+                                                   "valid_until": certificate.statement["valid_until"]})
+        issued.append(certificate)
+    session.flush()
+    return issued
 
 
 def document(certificate: RegistrationCertificate) -> dict:
