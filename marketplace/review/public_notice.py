@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,9 +28,10 @@ from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, UnsupportedFile, UploadTooLarge, ValidationFailed
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
+    ACTOR_WORDS,
     PRODUCT_LIFECYCLE,
     Actor,
     ProductAction,
@@ -59,16 +61,26 @@ class ObjectionAction(enum.StrEnum):
 
 
 N, B = NoticeStatus, ObjectionStatus
+# What the refusals call the notice's and the objection's actions and states.
+NOTICE_WORDS = Words(_l("a public notice"), {NoticeAction.END: _l("end"), NoticeAction.WITHDRAW: _l("withdraw")},
+                     ACTOR_WORDS, {N.OPEN: _l("open"), N.ENDED: _l("ended"), N.WITHDRAWN: _l("withdrawn")})
+OBJECTION_WORDS = Words(_l("an objection"), {ObjectionAction.UPHOLD: _l("uphold"),
+                                             ObjectionAction.DISMISS: _l("dismiss"),
+                                             ObjectionAction.SUPERSEDE: _l("close as superseded")},
+                        ACTOR_WORDS, {B.PENDING: _l("waiting for the reviewer"), B.UPHELD: _l("upheld"),
+                                      B.DISMISSED: _l("dismissed"), B.SUPERSEDED: _l("superseded")})
 NOTICE_LIFECYCLE: Lifecycle[NoticeStatus, NoticeAction] = Lifecycle("public notice", {
     (N.OPEN, NoticeAction.END): move(N.ENDED, Actor.SYSTEM),
     (N.OPEN, NoticeAction.WITHDRAW): move(N.WITHDRAWN, Actor.REVIEWER),
-}, Subject("notice", stamps=(), facts=lambda n: {"version_id": n.version_id, "product_id": n.product_id}))
+}, Subject("notice", stamps=(), facts=lambda n: {"version_id": n.version_id, "product_id": n.product_id}),
+    words=NOTICE_WORDS)
 OBJECTION_LIFECYCLE: Lifecycle[ObjectionStatus, ObjectionAction] = Lifecycle("objection", {
     (B.PENDING, ObjectionAction.UPHOLD): move(B.UPHELD, Actor.REVIEWER),
     (B.PENDING, ObjectionAction.DISMISS): move(B.DISMISSED, Actor.REVIEWER),
     # Another objection to the notice was upheld: the version is back in review, the notice withdrawn.
     (B.PENDING, ObjectionAction.SUPERSEDE): move(B.SUPERSEDED, Actor.SYSTEM),
-}, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}))
+}, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}),
+    words=OBJECTION_WORDS)
 del N, B
 
 # Evidence an objector may attach: documents and images, recognised by their first bytes as well as their name.
