@@ -12,7 +12,6 @@ notice's or the objection's lifecycle table below, audited; the seller and the o
 from __future__ import annotations
 
 import enum
-import uuid
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
@@ -27,7 +26,7 @@ from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, InvalidTransition, NotFound, UnsupportedFile, UploadTooLarge, ValidationFailed
+from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
@@ -40,6 +39,7 @@ from marketplace.listings.states import (
     VersionStatus,
 )
 from marketplace.review.models import ReviewCase, ReviewRound
+from marketplace.review.notice_evidence import store_evidence
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
 from marketplace.review.notices import tell_notice_step
 from marketplace.review.prescreen_runs import queue_prescreen
@@ -82,16 +82,6 @@ OBJECTION_LIFECYCLE: Lifecycle[ObjectionStatus, ObjectionAction] = Lifecycle("ob
 }, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}),
     words=OBJECTION_WORDS)
 del N, B
-
-# Evidence an objector may attach: documents and images, recognised by their first bytes as well as their name.
-EVIDENCE_TYPES = {
-    ".pdf": ("application/pdf", b"%PDF-"),
-    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
-    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".txt": ("text/plain", None),
-}
-
 
 def trading_start() -> TradingStart:
     """The platform's setting: trading starts at approval (the default) or at the notice's end."""
@@ -209,32 +199,6 @@ def _reasons(text: str | None, field: str = "reasons") -> str:
     return text
 
 
-def check_evidence(filename: str, head: bytes) -> str:
-    """The content type of an evidence file judged by its name and first bytes; refuses (UnsupportedFile on
-    ``evidence``) any other type, or bytes that are not what the name says."""
-    name = (filename or "").lower()
-    ext = name[name.rfind("."):] if "." in name else ""
-    kind = EVIDENCE_TYPES.get(ext)
-    if kind is None:
-        message = _("Evidence may be a PDF, PNG or JPEG file or plain text.")
-        raise UnsupportedFile(message, {"evidence": [message]})
-    content_type, magic = kind
-    looks_right = head.startswith(magic) if magic else b"\x00" not in head and _utf8(head)
-    if not looks_right:
-        message = _("The content of %(name)s does not look like its type (judged by its first bytes).",
-                    name=filename)
-        raise UnsupportedFile(message, {"evidence": [message]})
-    return content_type
-
-
-def _utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:  # a character cut at the end of the head is still text
-        return exc.start >= len(head) - 3
-    return True
-
-
 def object_to(session: Session, user: User, notice: PublicNotice, organization: Organization, reasons: str,
               evidence: tuple[str, BinaryIO] | None = None, storage: Storage | None = None) -> Objection:
     """File an objection to a notice for ``organization``: reasons (required) and optional evidence (a file name
@@ -257,7 +221,7 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
         raise Conflict(message, {"organization_id": [message]})
     objection = Objection(organization_id=organization.id, user_id=user.id, reasons=reasons)
     if evidence is not None:
-        _store_evidence(objection, evidence, storage)
+        store_evidence(objection, evidence, storage)
     notice.objections.append(objection)
     session.flush()
     record(session, actor_id=user.id, action="objection.file", subject_type="objection", subject_id=objection.id,
@@ -281,47 +245,12 @@ def attach_evidence(session: Session, user: User, objection: Objection, filename
     if objection.evidence_key:
         message = _("This objection already has its evidence file.")
         raise Conflict(message, {"evidence": [message]})
-    _store_evidence(objection, (filename, stream), storage)
+    store_evidence(objection, (filename, stream), storage)
     session.flush()
     record(session, actor_id=user.id, action="objection.evidence", subject_type="objection", subject_id=objection.id,
            payload={"notice_id": notice.id, "evidence_sha256": objection.evidence_sha256,
                     "evidence_size": objection.evidence_size})
     return objection
-
-
-def _store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage: Storage | None) -> None:
-    filename, stream = evidence
-    limit = int(current_app.config["NOTICE_EVIDENCE_MAX_BYTES"])
-    head = stream.read(8192)
-    if not head:
-        message = _("The evidence file %(name)s is empty.", name=filename)
-        raise ValidationFailed(message, {"evidence": [message]})
-    content_type = check_evidence(filename, head)
-    if storage is None:
-        storage = current_app.extensions["storage"]
-    rest = _Prefixed(head, stream)
-    try:
-        stored = storage.save(f"objections/{uuid.uuid4().hex}", rest, content_type=content_type, max_bytes=limit)
-    except UploadTooLarge:
-        message = _("The evidence file is larger than %(num)s MB.", num=limit // (1024 * 1024) or 1)
-        raise UploadTooLarge(message, {"evidence": [message]}) from None
-    objection.evidence_key, objection.evidence_filename = stored.key, filename[-255:]
-    objection.evidence_content_type, objection.evidence_size = content_type, stored.size
-    objection.evidence_sha256 = stored.sha256
-
-
-class _Prefixed:
-    """The bytes already read, then the rest of the stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            chunk = self._head if size is None or size < 0 else self._head[:size]
-            self._head = self._head[len(chunk):]
-            return chunk
-        return self._rest.read(size)
 
 
 # ---------------------------------------------------------------- deciding objections
