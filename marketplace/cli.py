@@ -66,6 +66,10 @@ def init_cli(app: Flask) -> None:
             report = load_demo(session, storage)
         click.echo(report)
 
+    from marketplace.review.notice_cli import init_notice_cli
+
+    init_notice_cli(app)  # notices end, registrations backfill
+
     from marketplace.licensing.certificate_cli import init_certificate_cli
     from marketplace.licensing.cli import init_licensing_cli
 

@@ -39,6 +39,7 @@ from marketplace.review import services as review
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.demo_notice import demo_public_notice
 from marketplace.review.prescreen_report import PrescreenReport
+from marketplace.review.registration import backfill_certificates
 from marketplace.storage import Storage
 
 # ---------------------------------------------------------------- trades
@@ -272,6 +273,8 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     load_crossborder_demo(session, storage, users, orgs, max_bytes, created)
     registered = demo_public_notice(session, orgs["harbourline"], users["buyer@demo.exchange"], orgs["buyer"],
                                     users["reviewer@demo.exchange"])
+    # A demo database loaded before public notices existed: its listed products get their certificates.
+    created.update({"registration certificates": n} if (n := len(backfill_certificates(session))) else {})
     # Each file's preview and column profile is a job its upload queued, run after this load commits (by the
     # worker `make run` starts; at once in tests), as for any seller's upload.
     seconds = time.perf_counter() - started

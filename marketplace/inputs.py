@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import accumulate
 
 from flask import Flask, Request, current_app, request
@@ -39,6 +39,8 @@ MAX_ROW_ID = 2**31 - 1
 # check of who may upload there, which runs before anything reads the body. The package that owns an upload
 # endpoint registers it (``upload_endpoint``), so that this module knows no domain.
 UPLOAD_ENDPOINTS: dict[str, Callable[[], ResponseReturnValue | None]] = {}
+# An upload endpoint's own cap (bytes, read from the app's config when asked), if not ``MAX_CONTENT_LENGTH``.
+UPLOAD_CAPS: dict[str, Callable[[Mapping], int]] = {}
 # Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
 JSON_PATHS = ("/api/", "/webhooks/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -69,7 +71,8 @@ def body_cap(req: Request) -> int | None:
     """The most bytes this request's body may have: by endpoint (uploads) and kind (JSON, API, page form)."""
     config = current_app.config
     if req.endpoint in UPLOAD_ENDPOINTS:
-        return config["MAX_CONTENT_LENGTH"]
+        cap = UPLOAD_CAPS.get(req.endpoint)
+        return cap(config) if cap is not None else config["MAX_CONTENT_LENGTH"]
     if req.is_json or req.path.startswith(JSON_PATHS):
         return config["JSON_MAX_BYTES"]
     return config["FORM_MAX_BYTES"]
@@ -127,10 +130,14 @@ def _parsed_json(raw: bytes):
         raise BadRequest("A number in the JSON body has more digits than any value accepted here.") from None
 
 
-def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None]) -> None:
-    """Declare ``endpoint`` an upload: its body gets the upload cap, and ``may_upload`` (a response to refuse with,
-    or None; or it raises) runs before anything reads the body."""
+def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None],
+                    cap: Callable[[Mapping], int] | None = None) -> None:
+    """Declare ``endpoint`` an upload: its body gets the upload cap (``MAX_CONTENT_LENGTH``, or ``cap(config)``
+    when given), and ``may_upload`` (a response to refuse with, or None; or it raises) runs before anything reads
+    the body."""
     UPLOAD_ENDPOINTS[endpoint] = may_upload
+    if cap is not None:
+        UPLOAD_CAPS[endpoint] = cap
 
 
 def _too_large(cap: int) -> RequestEntityTooLarge:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from flask_babel import gettext as _
 from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session
 
@@ -27,12 +28,38 @@ S = TypeVar("S", bound=enum.StrEnum)
 A = TypeVar("A", bound=enum.StrEnum)
 
 
-def _words(value: str) -> str:
-    return value.replace("_", " ")
+def in_sentence(label: str) -> str:
+    """A label written to stand alone ("Awaiting payment") as it reads inside a sentence ("awaiting payment"); an
+    acronym ("PII ...") and scripts without case stay as they are."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-def _a(noun: str) -> str:
-    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+@dataclass(frozen=True)
+class Words:
+    """How a lifecycle's refusals name its things in the reader's language, each a translated label (lazy, read
+    when a refusal is written): ``subject`` with its English article ("an order"), a label per action ("request
+    changes") and per actor ("a reviewer"), and the states' labels: ``states`` maps or gives them, or else the
+    state enum's own ``label`` is used, as it reads in a sentence."""
+
+    subject: Any
+    actions: Mapping[Any, Any]
+    actors: Mapping[Any, Any]
+    states: Mapping[Any, Any] | Callable[[Any], str] | None = None
+
+    def state(self, value: enum.StrEnum) -> str:
+        if callable(self.states):
+            return str(self.states(value))
+        if self.states is not None:
+            return str(self.states[value])
+        return in_sentence(str(value.label))
+
+    def actors_of(self, actors: Iterable[enum.StrEnum]) -> str:
+        """The actors as one phrase ("a reviewer or a seller"), in the order of their values."""
+        labels = [str(self.actors[a]) for a in sorted(actors, key=lambda a: a.value)]
+        phrase = labels[0]
+        for label in labels[1:]:
+            phrase = _("%(first)s or %(second)s", first=phrase, second=label)
+        return phrase
 
 
 @dataclass(frozen=True)
@@ -93,24 +120,28 @@ def lock_row(session: Session, obj: Any, *also: Any) -> None:
 
 
 class Lifecycle(Generic[S, A]):
-    """A state machine given as a table; ``subject`` names the thing in error messages ("version", "order") and,
-    unless ``maps`` says otherwise, in audit events."""
+    """A state machine given as a table; ``subject`` names the thing in audit events unless ``maps`` says otherwise
+    ("version", "order"), ``words`` in the refusals people read."""
 
-    def __init__(self, subject: str, table: dict[tuple[S, A], Move[S]], maps: Subject | None = None):
+    def __init__(self, subject: str, table: dict[tuple[S, A], Move[S]], maps: Subject | None = None, *,
+                 words: Words):
         self.subject = subject
         self.table = table
         self.maps = maps or Subject(subject)
+        self.words = words
 
     def next(self, current: S, action: A, actor: enum.StrEnum) -> S:
-        """The state ``action`` by ``actor`` leads to from ``current``; refused if the table does not allow it."""
+        """The state ``action`` by ``actor`` leads to from ``current``; refused, in the reader's language, if the
+        table does not allow it."""
         entry = self.table.get((current, action))
+        words = self.words
         if entry is None:
-            raise InvalidTransition(
-                f"Cannot {_words(action.value)} {_a(self.subject)} that is {_words(current.value)}."
-            )
+            raise InvalidTransition(_("Cannot %(action)s %(subject)s that is %(state)s.",
+                                      action=words.actions[action], subject=words.subject,
+                                      state=words.state(current)))
         if actor not in entry.by:
-            who = " or ".join(sorted(_words(a.value) for a in entry.by))
-            raise Forbidden(f"Only {_a(who)} may {_words(action.value)} {_a(self.subject)}.")
+            raise Forbidden(_("Only %(actors)s may %(action)s %(subject)s.", actors=words.actors_of(entry.by),
+                              action=words.actions[action], subject=words.subject))
         return entry.to
 
     def actions_from(self, current: S, actors: Iterable[enum.StrEnum]) -> list[A]:

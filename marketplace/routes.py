@@ -69,6 +69,12 @@ def init_pages(app: Flask) -> None:
     from marketplace.orders.evidence_files import declare_evidence_upload
 
     declare_evidence_upload()
+    from marketplace.review.notice_views import declare_uploads as declare_objection_uploads
+
+    declare_objection_uploads()
+    from marketplace.review.notice_api import declare_uploads as declare_evidence_uploads
+
+    declare_evidence_uploads()
     from marketplace.listings.view_helpers import TEMPLATE_HELPERS
     from marketplace.review.checklist import ChecklistItem
 

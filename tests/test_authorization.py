@@ -290,6 +290,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("notices_api.get_registration", "GET"): EVERYONE,
     ("notices_api.object_to", "POST"): row(LOGIN, OK, OK, OK, OK, OK),  # an empty body: 422 before anything
     ("notices_api.decide_objection", "POST"): row(LOGIN, OK, OK, OK, OK, OK),  # an empty body: 422
+    ("notices_api.attach_evidence", "PUT"): row(LOGIN, OK, OK, OK, OK, OK),  # no file name: 422 before anything
     # Proven by its signature, never by a user; 404 while Stripe is not the configured provider (as in tests).
     ("stripe_webhooks.stripe_webhook", "POST"): everyone(HIDDEN),
     # ------------------------------------------------------------ the seller organization's sales

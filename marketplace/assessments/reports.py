@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, User
@@ -29,12 +30,14 @@ from marketplace.assessments.states import (
     Actor,
     AssessmentAction,
     AssessmentKind,
+    AssessmentStatus,
     Conclusion,
 )
 from marketplace.errors import ValidationFailed
 from marketplace.listings.services import touch
 from marketplace.listings.vocab import Classification, PersonalInfo
 from marketplace.notifications.services import notify_organization
+from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
 
@@ -210,3 +213,27 @@ def report_document(assessment: Assessment) -> dict:
     """The signed report as downloaded and verified."""
     return {"assessment": assessment.statement,
             "signature": {"alg": ALGORITHM, "kid": assessment.key_id, "value": assessment.signature}}
+
+
+def _signed_report(session: Session, number: str) -> Assessment | None:
+    return session.scalar(select(Assessment).where(Assessment.number == number,
+                                                   Assessment.status == AssessmentStatus.SIGNED)) \
+        if len(number) <= 40 else None
+
+
+register(DocumentKind(
+    field="assessment", type=REPORT_TYPE, version=REPORT_VERSION, serial_field="number",
+    find=_signed_report, document=report_document,
+    status=lambda _session, assessment: assessment.status.value,  # a signed report never changes
+    changed_words=lambda: _("The signature does not match the assessment report: it was changed after it was "
+                            "signed, or it was signed with another key."),
+    unknown_words=lambda: _("The signed document is not an assessment report this verifier knows."),
+    valid_words=lambda kid: _("The signature is valid: the assessment report is exactly as signed, with key "
+                              "%(kid)s.", kid=kid),
+    not_issued_words=lambda: _("No assessment report with this number was signed here: the report is signed, but "
+                               "this marketplace never issued it."),
+    differs_words=lambda: _("The assessment report does not match the report signed under this number: its "
+                            "content or signature differs from the report on record."),
+    matches_words=lambda _session, _assessment, reason: _("%(reason)s It matches the assessment report on record.",
+                                                          reason=reason),
+))

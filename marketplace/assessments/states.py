@@ -10,7 +10,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum, labelled
 
 
@@ -72,15 +72,26 @@ class AssessmentAction(enum.StrEnum):
     SIGN = "sign"
 
 
+# What the lifecycles' refusals call the actors and actions (and a provider's states, whose labels are headings).
+ACTOR_WORDS = {Actor.APPLICANT: _l("the applicant"), Actor.ADMIN: _l("an admin"), Actor.PROVIDER: _l("the provider")}
+PROVIDER_ACTION_WORDS = {ProviderAction.APPLY: _l("apply with"), ProviderAction.APPROVE: _l("approve"),
+                         ProviderAction.REJECT: _l("reject")}
+PROVIDER_STATE_WORDS = {ProviderStatus.APPLIED: _l("waiting for approval"), ProviderStatus.APPROVED: _l("approved"),
+                        ProviderStatus.REJECTED: _l("rejected")}
+ASSESSMENT_ACTION_WORDS = {AssessmentAction.ACCEPT: _l("accept"), AssessmentAction.DECLINE: _l("decline"),
+                           AssessmentAction.SIGN: _l("sign")}
+
 PROVIDER_LIFECYCLE: Lifecycle[ProviderStatus, ProviderAction] = Lifecycle("provider application", {
     (ProviderStatus.APPLIED, ProviderAction.APPROVE): move(ProviderStatus.APPROVED, Actor.ADMIN),
     (ProviderStatus.APPLIED, ProviderAction.REJECT): move(ProviderStatus.REJECTED, Actor.ADMIN),
     (ProviderStatus.REJECTED, ProviderAction.APPLY): move(ProviderStatus.APPLIED, Actor.APPLICANT),
-}, Subject("provider", facts=lambda provider: {"organization_id": provider.organization_id}))
+}, Subject("provider", facts=lambda provider: {"organization_id": provider.organization_id}),
+    words=Words(_l("a provider application"), PROVIDER_ACTION_WORDS, ACTOR_WORDS, PROVIDER_STATE_WORDS))
 
 ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle("assessment request", {
     (AssessmentStatus.REQUESTED, AssessmentAction.ACCEPT): move(AssessmentStatus.ACCEPTED, Actor.PROVIDER),
     (AssessmentStatus.REQUESTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
-                                          "provider_id": a.provider_id, "kind": a.kind.value}))
+                                          "provider_id": a.provider_id, "kind": a.kind.value}),
+    words=Words(_l("an assessment request"), ASSESSMENT_ACTION_WORDS, ACTOR_WORDS))

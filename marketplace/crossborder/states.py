@@ -6,7 +6,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum, labelled
 
 
@@ -38,5 +38,13 @@ EVIDENCE_LIFECYCLE: Lifecycle[EvidenceStatus, EvidenceAction] = Lifecycle("cross
     (E.REJECTED, EvidenceAction.SUBMIT): move(E.SUBMITTED, B),
     (E.SUBMITTED, EvidenceAction.CONFIRM): move(E.CONFIRMED, S, R),
     (E.SUBMITTED, EvidenceAction.REJECT): move(E.REJECTED, S, R),
-}, Subject("cross_boundary", status="evidence_status", facts=lambda p: {"order_id": p.order_id}))
+}, Subject("cross_boundary", status="evidence_status", facts=lambda p: {"order_id": p.order_id}),
+    words=Words(_l("a cross-boundary evidence"), {EvidenceAction.SUBMIT: _l("submit"),
+                                                 EvidenceAction.CONFIRM: _l("confirm"),
+                                                 EvidenceAction.REJECT: _l("reject")},
+                {B: _l("a buyer"), S: _l("a seller"), R: _l("a reviewer")},
+                # The statuses' own labels are headings ("Submitted" is also a column of dates): these read in a
+                # sentence.
+                {E.NOT_NEEDED: _l("not needed"), E.NEEDED: _l("needed"), E.SUBMITTED: _l("submitted"),
+                 E.CONFIRMED: _l("confirmed"), E.REJECTED: _l("rejected")}))
 del E, B, S, R

@@ -16,6 +16,7 @@ from marketplace.licensing import services as licences
 from marketplace.licensing.certificates import voucher_document
 from marketplace.licensing.schemas import IssuedLicenceSchema, VerificationSchema, VoucherSchema
 from marketplace.licensing.vouchers import voucher_for, voucher_since
+from marketplace.signing.documents import KINDS
 
 blp = Blueprint("licensing_api", __name__, description="Licences held and granted, and certificate checks")
 
@@ -103,14 +104,6 @@ def verify_certificate():
 
 
 def _status_of(kind: str, record) -> str:
-    """What the verified document's record is worth today, in the word of its kind."""
-    from marketplace.licensing.certificates import current_status
-    from marketplace.review.registration import standing
-
-    if kind == "voucher":  # what happened to the money since it settled (refunds, disputes)
-        return voucher_since(db.session, record).code
-    if kind == "assessment":  # a signed report never changes: on record, it is signed
-        return record.status.value
-    if kind == "registration":  # valid, expired, renewed, suspended...
-        return standing(db.session, record).value
-    return current_status(record).value
+    """What the verified document's record is worth today, in the word of its kind (a licence's status, the money
+    since a voucher's sale, a registration's standing ...)."""
+    return KINDS[kind].status(db.session, record)

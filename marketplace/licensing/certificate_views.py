@@ -24,7 +24,6 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms import TextAreaField
 
-from marketplace.assessments.models import Assessment
 from marketplace.errors import DomainError, NotFound, UploadTooLarge
 from marketplace.extensions import db
 from marketplace.licensing.certificates import (
@@ -38,10 +37,9 @@ from marketplace.licensing.certificates import (
     statement_in_words,
     terms_in_words,
 )
-from marketplace.licensing.models import Licence, Voucher
+from marketplace.licensing.models import Licence
 from marketplace.licensing.services import status_reason_in_words
 from marketplace.licensing.vouchers import voucher_since
-from marketplace.review.notice_models import RegistrationCertificate
 from marketplace.signing.services import published_jwks
 
 bp = Blueprint("certificates", __name__)
@@ -152,11 +150,12 @@ def verify():
         elif not form.upload.errors:
             form.document.errors = [_("Paste the certificate JSON or choose its file.")]
     failed = form.is_submitted() and result is None
-    licence = record if isinstance(record, Licence) else None
-    return render_template("certificates/verify.html", form=form, result=result, licence=licence,
-                           voucher=record if isinstance(record, Voucher) else None,
-                           assessment=record if isinstance(record, Assessment) else None,
-                           voucher_since=voucher_since(db.session, record) if isinstance(record, Voucher) else None,
+    # The record on file, under its kind's name in the page: licence, voucher, assessment or registration.
+    shown = dict.fromkeys(("licence", "voucher", "assessment", "registration"))
+    if record is not None:
+        shown["licence" if result.kind == "certificate" else result.kind] = record
+    licence, voucher = shown["licence"], shown["voucher"]
+    return render_template("certificates/verify.html", form=form, result=result, **shown,
+                           voucher_since=voucher_since(db.session, voucher) if voucher else None,
                            licence_status=current_status(licence) if licence else None,
-                           registration=record if isinstance(record, RegistrationCertificate) else None,
                            keys_url=url_for(".keys")), 422 if failed else 200

@@ -31,9 +31,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from marketplace.accounts.models import Organization
-from marketplace.assessments.models import Assessment
-from marketplace.assessments.reports import REPORT_TYPE, REPORT_VERSION, report_document
-from marketplace.assessments.states import AssessmentStatus
 from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -43,8 +40,7 @@ from marketplace.licensing.states import LicenceStatus
 from marketplace.listings.forms import minor_to_decimal
 from marketplace.listings.models import Asset, DataProduct, LicenceTerms, PricingPlan, ProductVersion
 from marketplace.listings.vocab import AssetKind, PlanKind, Territory
-from marketplace.review import registration
-from marketplace.review.notice_models import RegistrationCertificate
+from marketplace.signing.documents import KINDS, DocumentKind, register
 
 # KEYS_PATH, Signer and signer_for stay importable from here for the certificate's readers.
 from marketplace.signing.keys import (  # noqa: F401
@@ -64,11 +60,6 @@ STATEMENT_TYPE = "DataLicenceCertificate"
 STATEMENT_VERSION = 1
 VOUCHER_TYPE = "TransactionVoucher"
 VOUCHER_VERSION = 1
-# A signed document names what it holds twice: its outer field, and the ``type`` inside the signed statement. Both
-# must agree, so a voucher never passes for a certificate nor the reverse.
-DOCUMENT_KINDS = {"certificate": (STATEMENT_TYPE, STATEMENT_VERSION), "voucher": (VOUCHER_TYPE, VOUCHER_VERSION),
-                  "assessment": (REPORT_TYPE, REPORT_VERSION),
-                  "registration": (registration.STATEMENT_TYPE, registration.STATEMENT_VERSION)}
 # A certificate names a few dozen files at most; a document much larger than this is not one.
 MAX_DOCUMENT_BYTES = 512 * 1024
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
@@ -235,7 +226,7 @@ class Verification:
     serial: str | None = None
     kid: str | None = None
     malformed: bool = False
-    kind: str = "certificate"  # a DOCUMENT_KINDS name: "certificate" or "voucher"
+    kind: str = "certificate"  # the document's kind (signing.documents): "certificate", "voucher" ...
     # What was checked, for comparing a valid document with the licence on record.
     document: dict | None = field(default=None, repr=False, compare=False)
 
@@ -263,74 +254,22 @@ def _malformed(reason: str, serial: str | None = None, kid: str | None = None) -
     return Verification(False, reason, serial, kid, malformed=True)
 
 
-def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, Licence | Voucher | None]:
-    """Verify a signed document (a licence certificate or a transaction voucher) online: its signature against this
-    marketplace's keys (a retired key only for what it signed before its retirement), then against the record. Not
-    valid when no licence (voucher) with its serial (number) was issued here, or when the one on record differs
-    from the document (a key that leaked could sign any statement, but not change what this marketplace recorded).
-    The licence or voucher when valid."""
+def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification, object | None]:
+    """Verify a signed document (a licence certificate, a transaction voucher, an assessment report, a registration
+    certificate: any kind in ``signing.documents``) online: its signature against this marketplace's keys (a
+    retired key only for what it signed before its retirement), then against the record. Not valid when nothing
+    was issued here under its serial (number), or when the record differs from the document (a key that leaked
+    could sign any statement, but not change what this marketplace recorded). The record when valid."""
     result = verify_document(raw, known_keys(session, current_app))
     if not result.valid:
         return result, None
-    if result.kind == "assessment":
-        return _check_assessment(session, result)
-    if result.kind == "voucher":
-        record = session.scalar(select(Voucher).where(Voucher.number == result.serial)) \
-            if result.serial and len(result.serial) <= 40 else None
-        if record is None:
-            return replace(result, valid=False, reason=_("No voucher with this number was issued here: the voucher "
-                                                         "is signed, but this marketplace never issued it.")), None
-        if canonical_bytes(result.document) != canonical_bytes(voucher_document(record)):
-            return replace(result, valid=False, reason=_("The voucher does not match the voucher issued under this "
-                                                         "number: its content or signature differs from the "
-                                                         "voucher on record.")), None
-        return replace(result, reason=_("%(reason)s It matches the voucher on record.", reason=result.reason)), record
-    if result.kind == "registration":
-        return _check_registration(session, result)
-    licence = session.scalar(select(Licence).where(Licence.serial == result.serial)) \
-        if result.serial and len(result.serial) <= 40 else None
-    if licence is None:
-        return replace(result, valid=False, reason=_("No licence with this serial was issued here: the certificate "
-                                                     "is signed, but this marketplace never issued it.")), None
-    if not licence.signature or canonical_bytes(result.document) != canonical_bytes(certificate_document(licence)):
-        return replace(result, valid=False, reason=_("The certificate does not match the certificate issued under "
-                                                     "this serial: its content or signature differs from the "
-                                                     "licence on record.")), None
-    return replace(result, reason=_("%(reason)s It matches the licence on record.", reason=result.reason)), licence
-
-
-def _check_assessment(session: Session, result: Verification) -> tuple[Verification, Assessment | None]:
-    """A validly signed assessment report against the report signed here under its number."""
-    record = session.scalar(select(Assessment).where(Assessment.number == result.serial,
-                                                     Assessment.status == AssessmentStatus.SIGNED)) \
-        if result.serial and len(result.serial) <= 40 else None
+    kind = KINDS[result.kind]
+    record = kind.find(session, result.serial) if result.serial else None
     if record is None:
-        return replace(result, valid=False, reason=_("No assessment report with this number was signed here: the "
-                                                     "report is signed, but this marketplace never issued it.")), None
-    if canonical_bytes(result.document) != canonical_bytes(report_document(record)):
-        return replace(result, valid=False, reason=_("The assessment report does not match the report signed under "
-                                                     "this number: its content or signature differs from the "
-                                                     "report on record.")), None
-    return replace(result, reason=_("%(reason)s It matches the assessment report on record.",
-                                    reason=result.reason)), record
-
-
-def _check_registration(session: Session, result: Verification
-                        ) -> tuple[Verification, RegistrationCertificate | None]:
-    """A validly signed registration certificate against the one on record under its serial, with what it is worth
-    today (a renewal, expiry, the product's suspension or delisting; the signed text stays as issued)."""
-    record = registration.by_serial(session, result.serial or "")
-    if record is None:
-        return replace(result, valid=False, reason=_("No registration certificate with this serial was issued here: "
-                                                     "the certificate is signed, but this marketplace never issued "
-                                                     "it.")), None
-    if canonical_bytes(result.document) != canonical_bytes(registration.document(record)):
-        return replace(result, valid=False, reason=_("The certificate does not match the registration certificate "
-                                                     "issued under this serial: its content or signature differs "
-                                                     "from the one on record.")), None
-    words = registration.standing_words(registration.standing(session, record))
-    return replace(result, reason=_("%(reason)s It matches the registration certificate on record. %(standing)s",
-                                    reason=result.reason, standing=words)), record
+        return replace(result, valid=False, reason=kind.not_issued_words()), None
+    if canonical_bytes(result.document) != canonical_bytes(kind.document(record)):
+        return replace(result, valid=False, reason=kind.differs_words()), None
+    return replace(result, reason=kind.matches_words(session, record, result.reason)), record
 
 
 def verify_document(document, jwks_or_keys) -> Verification:
@@ -350,16 +289,16 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
             document = parse_document(document)
         except (ValueError, RecursionError) as exc:
             return _malformed(_("The document is not valid JSON: %(problem)s", problem=exc))
-    kinds = set(document) - {"signature"} if isinstance(document, dict) else set()
-    if not isinstance(document, dict) or "signature" not in document or len(kinds) != 1 \
-            or not kinds <= set(DOCUMENT_KINDS):
+    fields = set(document) - {"signature"} if isinstance(document, dict) else set()
+    if not isinstance(document, dict) or "signature" not in document or len(fields) != 1 \
+            or not fields <= set(KINDS):
         return _malformed(_('A signed document is a JSON object with exactly two fields: "certificate" (or '
                             '"voucher", "assessment" or "registration") and "signature".'))
-    kind = kinds.pop()
-    statement, signature = document[kind], document["signature"]
+    kind = KINDS[fields.pop()]
+    statement, signature = document[kind.field], document["signature"]
     if not isinstance(statement, dict):
-        return _malformed(_('"%(field)s" must be a JSON object.', field=kind))
-    named = statement.get("serial" if kind in ("certificate", "registration") else "number")
+        return _malformed(_('"%(field)s" must be a JSON object.', field=kind.field))
+    named = statement.get(kind.serial_field)
     serial = named if isinstance(named, str) else None
     if not isinstance(signature, dict) or set(signature) != {"alg", "kid", "value"} or not all(
             isinstance(v, str) for v in signature.values()):
@@ -368,57 +307,51 @@ def _verify(document, keys: dict[str, PublishedKey]) -> Verification:
     if signature["alg"] != ALGORITHM:
         return Verification(False, _("Unsupported signature algorithm %(alg)s: certificates are signed with "
                                      "%(expected)s (Ed25519).", alg=repr(signature["alg"]), expected=ALGORITHM),
-                            serial, kid, kind=kind)
+                            serial, kid, kind=kind.field)
     published = keys.get(kid)
     if published is None:
         return Verification(False, _("Unknown signing key %(kid)s: it is not among the marketplace's published "
-                                     "keys.", kid=repr(kid)), serial, kid, kind=kind)
+                                     "keys.", kid=repr(kid)), serial, kid, kind=kind.field)
     key = published.public_key
     try:
         value = b64url_decode(signature["value"])
     except (ValueError, binascii.Error):
-        return Verification(False, _("The signature value is not base64url text."), serial, kid, kind=kind)
+        return Verification(False, _("The signature value is not base64url text."), serial, kid, kind=kind.field)
     try:
         key.verify(value, canonical_bytes(statement))
     except InvalidSignature:
-        return Verification(False, _WORDS[kind]["changed"](), serial, kid, kind=kind)
-    if (statement.get("type"), statement.get("version")) != DOCUMENT_KINDS[kind]:
-        return Verification(False, _WORDS[kind]["unknown"](), serial, kid, kind=kind)
+        return Verification(False, kind.changed_words(), serial, kid, kind=kind.field)
+    if (statement.get("type"), statement.get("version")) != (kind.type, kind.version):
+        return Verification(False, kind.unknown_words(), serial, kid, kind=kind.field)
     late = published.signed_after_retirement(statement.get("issued_at"))
     if late:
         return Verification(False, _("Not trusted: the certificate was %(when)s. A retired key vouches only for what "
-                                     "it signed before it was retired.", when=late), serial, kid, kind=kind)
-    return Verification(True, _WORDS[kind]["valid"](kid), serial, kid, kind=kind,
-                        document={kind: statement, "signature": signature})
+                                     "it signed before it was retired.", when=late), serial, kid, kind=kind.field)
+    return Verification(True, kind.valid_words(kid), serial, kid, kind=kind.field,
+                        document={kind.field: statement, "signature": signature})
 
 
-# What the checks say of each kind of signed document, in the reader's language.
-_WORDS = {
-    "certificate": {
-        "changed": lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
-                             "it was signed with another key."),
-        "unknown": lambda: _("The signed document is not a data licence certificate this verifier knows."),
-        "valid": lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
-                               "%(kid)s.", kid=kid),
-    },
-    "voucher": {
-        "changed": lambda: _("The signature does not match the voucher: it was changed after it was signed, or it "
-                             "was signed with another key."),
-        "unknown": lambda: _("The signed document is not a transaction voucher this verifier knows."),
-        "valid": lambda kid: _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",
-                               kid=kid),
-    },
-    "assessment": {
-        "changed": lambda: _("The signature does not match the assessment report: it was changed after it was "
-                             "signed, or it was signed with another key."),
-        "unknown": lambda: _("The signed document is not an assessment report this verifier knows."),
-        "valid": lambda kid: _("The signature is valid: the assessment report is exactly as signed, with key "
-                               "%(kid)s.", kid=kid),
-    },
-}
-# A registration certificate is a certificate: only what it is not differs.
-_WORDS["registration"] = {**_WORDS["certificate"], "unknown": lambda: _(
-    "The signed document is not a registration certificate this verifier knows.")}
+def _licence_by_serial(session: Session, serial: str) -> Licence | None:
+    licence = session.scalar(select(Licence).where(Licence.serial == serial)) if len(serial) <= 40 else None
+    return licence if licence is not None and licence.signature else None
+
+
+register(DocumentKind(
+    field="certificate", type=STATEMENT_TYPE, version=STATEMENT_VERSION, serial_field="serial",
+    find=_licence_by_serial, document=certificate_document,
+    status=lambda _session, licence: current_status(licence).value,
+    changed_words=lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
+                            "it was signed with another key."),
+    unknown_words=lambda: _("The signed document is not a data licence certificate this verifier knows."),
+    valid_words=lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
+                              "%(kid)s.", kid=kid),
+    not_issued_words=lambda: _("No licence with this serial was issued here: the certificate is signed, but this "
+                               "marketplace never issued it."),
+    differs_words=lambda: _("The certificate does not match the certificate issued under this serial: its content "
+                            "or signature differs from the licence on record."),
+    matches_words=lambda _session, _licence, reason: _("%(reason)s It matches the licence on record.",
+                                                       reason=reason),
+))
 
 
 # ---------------------------------------------------------------- ODRL policy

@@ -5,7 +5,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum, labelled
 
 
@@ -29,7 +29,8 @@ L, SYS = LicenceStatus, LicenceActor.SYSTEM
 LICENCE_LIFECYCLE: Lifecycle[LicenceStatus, LicenceAction] = Lifecycle("licence", {
     (L.ACTIVE, LicenceAction.EXPIRE): move(L.EXPIRED, SYS),
     (L.ACTIVE, LicenceAction.REVOKE): move(L.REVOKED, SYS),
-})
+}, words=Words(_l("a licence"), {LicenceAction.EXPIRE: _l("expire"), LicenceAction.REVOKE: _l("revoke")},
+               {SYS: _l("the platform")}))
 del L, SYS
 
 # Every licence move stamps ``status_changed_at``; every event names the licence's serial.

@@ -35,8 +35,10 @@ from marketplace.licensing.certificates import (
     base_url,
     canonical_bytes,
     iso_utc,
+    voucher_document,
 )
 from marketplace.licensing.models import Licence, Voucher
+from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.services import current_signer
 
 
@@ -161,3 +163,25 @@ def voucher_for(session: Session, user: User | None, number: str) -> Voucher:
 def order_voucher(session: Session, order_id: int) -> Voucher | None:
     """The voucher of an order, if it settled money."""
     return session.scalar(select(Voucher).where(Voucher.order_id == order_id))
+
+
+def _voucher_by_number(session: Session, number: str) -> Voucher | None:
+    return session.scalar(select(Voucher).where(Voucher.number == number)) if len(number) <= 40 else None
+
+
+register(DocumentKind(
+    field="voucher", type=VOUCHER_TYPE, version=VOUCHER_VERSION, serial_field="number",
+    find=_voucher_by_number, document=voucher_document,
+    status=lambda session, voucher: voucher_since(session, voucher).code,  # refunds and disputes since the sale
+    changed_words=lambda: _("The signature does not match the voucher: it was changed after it was signed, or it "
+                            "was signed with another key."),
+    unknown_words=lambda: _("The signed document is not a transaction voucher this verifier knows."),
+    valid_words=lambda kid: _("The signature is valid: the voucher is exactly as issued, signed with key %(kid)s.",
+                              kid=kid),
+    not_issued_words=lambda: _("No voucher with this number was issued here: the voucher is signed, but this "
+                               "marketplace never issued it."),
+    differs_words=lambda: _("The voucher does not match the voucher issued under this number: its content or "
+                            "signature differs from the voucher on record."),
+    matches_words=lambda _session, _voucher, reason: _("%(reason)s It matches the voucher on record.",
+                                                       reason=reason),
+))

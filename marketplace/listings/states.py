@@ -13,9 +13,10 @@ from __future__ import annotations
 import enum
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.i18n import N_
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 
 
 class VersionStatus(enum.StrEnum):
@@ -63,6 +64,17 @@ class ProductAction(enum.StrEnum):
     DELIST = "delist"
 
 
+# Who acts and what they do, as the lifecycles' refusals say it ("Only a reviewer may approve a version.").
+ACTOR_WORDS = {Actor.SELLER: _l("a seller"), Actor.REVIEWER: _l("a reviewer"), Actor.SYSTEM: _l("the platform")}
+VERSION_ACTION_WORDS = {
+    VersionAction.SUBMIT: _l("submit"), VersionAction.CLAIM: _l("claim"), VersionAction.RELEASE: _l("release"),
+    VersionAction.REQUEST_CHANGES: _l("request changes to"), VersionAction.APPROVE: _l("approve"),
+    VersionAction.REJECT: _l("reject"), VersionAction.LIST: _l("list"), VersionAction.SUPERSEDE: _l("supersede"),
+    VersionAction.NOTICE: _l("put on public notice"), VersionAction.REOPEN: _l("reopen"),
+}
+PRODUCT_ACTION_WORDS = {ProductAction.LIST: _l("list"), ProductAction.SUSPEND: _l("suspend"),
+                        ProductAction.REINSTATE: _l("reinstate"), ProductAction.DELIST: _l("delist")}
+
 V, P = VersionStatus, ProductStatus
 VERSION_LIFECYCLE: Lifecycle[VersionStatus, VersionAction] = Lifecycle("version", {
     (V.DRAFT, VersionAction.SUBMIT): move(V.SUBMITTED, Actor.SELLER),
@@ -78,7 +90,7 @@ VERSION_LIFECYCLE: Lifecycle[VersionStatus, VersionAction] = Lifecycle("version"
     (V.ON_NOTICE, VersionAction.REOPEN): move(V.SUBMITTED, Actor.REVIEWER),
     (V.LISTED, VersionAction.REOPEN): move(V.SUBMITTED, Actor.REVIEWER),
     (V.LISTED, VersionAction.SUPERSEDE): move(V.SUPERSEDED, Actor.SYSTEM),
-})
+}, words=Words(_l("a version"), VERSION_ACTION_WORDS, ACTOR_WORDS, lambda state: status_words(state)))
 
 PRODUCT_LIFECYCLE: Lifecycle[ProductStatus, ProductAction] = Lifecycle("product", {
     (P.DRAFT, ProductAction.LIST): move(P.LISTED, Actor.SYSTEM),
@@ -86,7 +98,7 @@ PRODUCT_LIFECYCLE: Lifecycle[ProductStatus, ProductAction] = Lifecycle("product"
     (P.SUSPENDED, ProductAction.REINSTATE): move(P.LISTED, Actor.REVIEWER),
     (P.LISTED, ProductAction.DELIST): move(P.DELISTED, Actor.REVIEWER),
     (P.SUSPENDED, ProductAction.DELIST): move(P.DELISTED, Actor.REVIEWER),
-})
+}, words=Words(_l("a product"), PRODUCT_ACTION_WORDS, ACTOR_WORDS, lambda state: status_words(state)))
 del V, P
 
 # A version's events name its product; a product's moves stamp ``status_changed_at``.

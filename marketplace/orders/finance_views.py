@@ -32,7 +32,7 @@ from marketplace.ledger.statements import neighbours, next_month, parse_month
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders.seller_views import _organization
-from marketplace.payouts.views import status_words as payout_status_words
+from marketplace.payouts.states import status_words as payout_status_words
 from marketplace.text import inert
 
 bp = Blueprint("finance", __name__)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import enum
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum
 
 
@@ -61,6 +62,16 @@ class OrderAction(enum.StrEnum):
     REFUND = "refund"
 
 
+# What the order lifecycle's refusals call its actions and actors (its states: ``OrderStatus.label``).
+ORDER_ACTION_WORDS = {
+    OrderAction.AWAIT_APPROVAL: _l("send for approval"), OrderAction.APPROVE: _l("approve"),
+    OrderAction.DECLINE: _l("decline"), OrderAction.AWAIT_PAYMENT: _l("send for payment"),
+    OrderAction.PAY: _l("pay"), OrderAction.FULFIL: _l("fulfil"), OrderAction.CANCEL: _l("cancel"),
+    OrderAction.EXPIRE: _l("expire"), OrderAction.REFUND: _l("refund"),
+}
+ORDER_ACTOR_WORDS = {OrderActor.BUYER: _l("a buyer"), OrderActor.SELLER: _l("a seller"),
+                     OrderActor.ADMIN: _l("an admin"), OrderActor.SYSTEM: _l("the platform")}
+
 O, B, S, A, SYS = OrderStatus, OrderActor.BUYER, OrderActor.SELLER, OrderActor.ADMIN, OrderActor.SYSTEM
 ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.REQUESTED, OrderAction.AWAIT_APPROVAL): move(O.AWAITING_APPROVAL, SYS),
@@ -88,7 +99,7 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.PAID, OrderAction.FULFIL): move(O.FULFILLED, SYS),
     # The system refunds on the provider's word (a refund made in the provider's dashboard).
     (O.FULFILLED, OrderAction.REFUND): move(O.REFUNDED, S, A, SYS),
-})
+}, words=Words(_l("an order"), ORDER_ACTION_WORDS, ORDER_ACTOR_WORDS))
 del O, B, S, A, SYS
 
 # Orders that hold one of a capped plan's licences: sold, or on their way to being sold. A request waiting for

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from flask_login import current_user
 
 from marketplace.accounts.access import Permission, permits
@@ -28,7 +27,7 @@ from marketplace.ledger.services import balances_of
 from marketplace.payments import PaymentError
 from marketplace.payments.stripe_connect import StripeConnect, connect_of
 from marketplace.payouts import services
-from marketplace.payouts.models import PayoutStatus
+from marketplace.payouts.states import status_words
 from marketplace.uow import keep_despite_error
 
 bp = Blueprint("payouts", __name__)
@@ -45,13 +44,6 @@ def _require_login():
 
 def acting_user():
     return current_user._get_current_object()
-
-
-def status_words() -> dict[PayoutStatus, str]:
-    """A payout's status in the reader's words."""
-    return {PayoutStatus.IN_TRANSIT: pgettext("payout status", "In transit"),
-            PayoutStatus.PAID: pgettext("payout status", "Paid"),
-            PayoutStatus.FAILED: pgettext("payout status", "Failed")}
 
 
 def _organization(org_slug: str) -> Organization:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
@@ -24,6 +24,7 @@ class ObjectionStatus(enum.StrEnum):
     PENDING = "pending"
     UPHELD = "upheld"
     DISMISSED = "dismissed"
+    SUPERSEDED = "superseded"  # another objection to the notice was upheld first
 
 
 class TradingStart(enum.StrEnum):
@@ -60,6 +61,10 @@ class Objection(TimestampMixin, db.Model):
     decision."""
 
     __tablename__ = "notice_objections"
+    # One objection per organization waits for a reviewer on a notice: a double submission is refused by the
+    # service under the notice's lock, and by this index if anything slips past it.
+    __table_args__ = (Index("uq_notice_objections_waiting", "notice_id", "organization_id", unique=True,
+                            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("public_notices.id", ondelete="CASCADE"), index=True)

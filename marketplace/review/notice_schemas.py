@@ -45,6 +45,11 @@ class ObjectionInSchema(Schema):
     reasons = filled(MAX_REASONS, required=True)
 
 
+class EvidenceQuerySchema(Schema):
+    filename = filled(255, required=True, metadata={"description": "The file's name; its extension and first bytes "
+                                                                   "must agree (.pdf, .png, .jpg, .jpeg, .txt)."})
+
+
 class ObjectionOutSchema(Schema):
     id = fields.Integer()
     notice_id = fields.Integer()

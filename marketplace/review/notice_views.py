@@ -25,6 +25,7 @@ from marketplace.accounts.models import Organization
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
+from marketplace.inputs import MAX_ROW_ID, upload_endpoint
 from marketplace.listings.view_helpers import acting_user
 from marketplace.review import public_notice as notices
 from marketplace.review import registration
@@ -34,6 +35,8 @@ from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionS
 bp = Blueprint("notices", __name__)
 
 PER_PAGE = 20
+# Room for the objection form's fields and multipart framing beside its evidence file.
+FORM_ROOM = 64 * 1024
 STATES = ("open", "recent")
 
 
@@ -122,11 +125,27 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
                 decision_forms[o.id] = DecisionForm(prefix=f"o{o.id}")
     certificate = None
     if notice.status == NoticeStatus.ENDED:
-        certificate = registration.certificates_of(db.session, notice.registration_number)[0]
+        certificate = registration.current_certificate(db.session, notice.registration_number)
     return render_template("notices/show.html", notice=notice, version=notice.version, form=form,
                            taking=notices.taking_objections(notice), objections=objections,
                            objection_count=len(notice.objections), reviewer=reviewer, own=own, mine=mine,
                            decision_forms=decision_forms, error=error, certificate=certificate), status
+
+
+def _may_file_objection():
+    """Before the objection form's body is read: signed in, and a member of an organization that may object."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not _objector_organizations(_notice(request.view_args["notice_id"])):
+        abort(403, _("Only members of an organization other than the seller's may object."))
+    return None
+
+
+def declare_uploads() -> None:
+    """The objection form carries its evidence file: it gets the evidence cap (the file and the form around it),
+    not the page forms' cap."""
+    upload_endpoint("notices.object_to", _may_file_objection,
+                    cap=lambda config: int(config["NOTICE_EVIDENCE_MAX_BYTES"]) + FORM_ROOM)
 
 
 @bp.get("/notices/<int:notice_id>")
@@ -228,9 +247,12 @@ def registration_page(registration_number: str):
 
 @bp.get("/registrations/<registration_number>.json")
 def registration_document(registration_number: str):
-    certificates = registration.certificates_of(db.session, registration_number)
     wanted = request.args.get("sequence", type=int)
-    chosen = next((c for c in certificates if c.sequence == wanted), None) if wanted else certificates[0]
+    if not wanted:
+        chosen = registration.current_certificate(db.session, registration_number)
+    else:  # a sequence past any row id names no certificate (and no database takes it)
+        chosen = registration.certificate_of(db.session, registration_number, wanted) \
+            if 0 < wanted <= MAX_ROW_ID else None
     if chosen is None:
         raise NotFound(_("This registration has no certificate %(sequence)s.", sequence=wanted))
     body = json.dumps(registration.document(chosen), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
@@ -244,7 +266,7 @@ def registration_document(registration_number: str):
 def ask_renewal(registration_number: str):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    current = registration.certificates_of(db.session, registration_number)[0]
+    current = registration.current_certificate(db.session, registration_number)
     registration.request_renewal(db.session, acting_user(), current)
     flash(_("Renewal asked for: a compliance reviewer will confirm it."), "success")
     return redirect(url_for(".registration_page", registration_number=registration_number))
@@ -254,7 +276,7 @@ def ask_renewal(registration_number: str):
 def confirm_renewal(registration_number: str):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    current = registration.certificates_of(db.session, registration_number)[0]
+    current = registration.current_certificate(db.session, registration_number)
     registration.confirm_renewal(db.session, acting_user(), current)
     flash(_("The registration is renewed: a new certificate is issued."), "success")
     return redirect(url_for(".registration_page", registration_number=registration_number))

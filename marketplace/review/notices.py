@@ -89,7 +89,7 @@ def notify_product_change(session: Session, product: DataProduct, action: Produc
 
 def tell_notice_step(session: Session, notice: PublicNotice, objection: Objection | None, what: str) -> None:
     """Tell the seller (and, for an objection, the objecting organization) a step of a public notice ("filed",
-    "uphold", "dismiss", "ended"), each member in their own language."""
+    "uphold", "dismiss", "ended"; "superseded" only the objector), each member in their own language."""
     version = notice.version
     link = f"/notices/{notice.id}"
 
@@ -101,6 +101,7 @@ def tell_notice_step(session: Session, notice: PublicNotice, objection: Objectio
         "uphold": lambda: _("Objection upheld: %(title)s returns to review", title=title()),
         "dismiss": lambda: _("Objection dismissed: %(title)s", title=title()),
         "ended": lambda: _("Public notice ended: %(title)s is registered", title=title()),
+        "superseded": lambda: _("Objection closed: %(title)s returns to review", title=title()),
     }
     bodies = {
         "filed": lambda: _("An objection was filed against the public notice of \u201c%(title)s\u201d (%(number)s). "
@@ -115,7 +116,11 @@ def tell_notice_step(session: Session, notice: PublicNotice, objection: Objectio
         "ended": lambda: _("The public notice of \u201c%(title)s\u201d ended without an upheld objection: its "
                            "registration certificate %(number)s is issued.", title=title(),
                            number=notice.registration_number),
+        "superseded": lambda: _("Your objection to \u201c%(title)s\u201d (%(number)s) is closed without a decision "
+                                "of its own: another objection was upheld, the version returned to compliance review "
+                                "and this notice was withdrawn.", title=title(), number=notice.registration_number),
     }
-    notify_organization(session, notice.organization, subjects[what], bodies[what], link)
+    if what != "superseded":  # the seller heard of the upheld objection that closed it
+        notify_organization(session, notice.organization, subjects[what], bodies[what], link)
     if objection is not None:
         notify_organization(session, objection.organization, subjects[what], bodies[what], link)

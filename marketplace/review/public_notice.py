@@ -12,12 +12,12 @@ notice's or the objection's lifecycle table below, audited; the seller and the o
 from __future__ import annotations
 
 import enum
-import uuid
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,10 +26,11 @@ from marketplace.accounts.models import Organization, User
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
-from marketplace.errors import InvalidTransition, NotFound, UnsupportedFile, UploadTooLarge, ValidationFailed
-from marketplace.lifecycle import Lifecycle, Subject, move
+from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
+    ACTOR_WORDS,
     PRODUCT_LIFECYCLE,
     Actor,
     ProductAction,
@@ -38,6 +39,7 @@ from marketplace.listings.states import (
     VersionStatus,
 )
 from marketplace.review.models import ReviewCase, ReviewRound
+from marketplace.review.notice_evidence import store_evidence
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
 from marketplace.review.notices import tell_notice_step
 from marketplace.review.prescreen_runs import queue_prescreen
@@ -55,28 +57,31 @@ class NoticeAction(enum.StrEnum):
 class ObjectionAction(enum.StrEnum):
     UPHOLD = "uphold"
     DISMISS = "dismiss"
+    SUPERSEDE = "supersede"
 
 
 N, B = NoticeStatus, ObjectionStatus
+# What the refusals call the notice's and the objection's actions and states.
+NOTICE_WORDS = Words(_l("a public notice"), {NoticeAction.END: _l("end"), NoticeAction.WITHDRAW: _l("withdraw")},
+                     ACTOR_WORDS, {N.OPEN: _l("open"), N.ENDED: _l("ended"), N.WITHDRAWN: _l("withdrawn")})
+OBJECTION_WORDS = Words(_l("an objection"), {ObjectionAction.UPHOLD: _l("uphold"),
+                                             ObjectionAction.DISMISS: _l("dismiss"),
+                                             ObjectionAction.SUPERSEDE: _l("close as superseded")},
+                        ACTOR_WORDS, {B.PENDING: _l("waiting for the reviewer"), B.UPHELD: _l("upheld"),
+                                      B.DISMISSED: _l("dismissed"), B.SUPERSEDED: _l("superseded")})
 NOTICE_LIFECYCLE: Lifecycle[NoticeStatus, NoticeAction] = Lifecycle("public notice", {
     (N.OPEN, NoticeAction.END): move(N.ENDED, Actor.SYSTEM),
     (N.OPEN, NoticeAction.WITHDRAW): move(N.WITHDRAWN, Actor.REVIEWER),
-}, Subject("notice", stamps=(), facts=lambda n: {"version_id": n.version_id, "product_id": n.product_id}))
+}, Subject("notice", stamps=(), facts=lambda n: {"version_id": n.version_id, "product_id": n.product_id}),
+    words=NOTICE_WORDS)
 OBJECTION_LIFECYCLE: Lifecycle[ObjectionStatus, ObjectionAction] = Lifecycle("objection", {
     (B.PENDING, ObjectionAction.UPHOLD): move(B.UPHELD, Actor.REVIEWER),
     (B.PENDING, ObjectionAction.DISMISS): move(B.DISMISSED, Actor.REVIEWER),
-}, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}))
+    # Another objection to the notice was upheld: the version is back in review, the notice withdrawn.
+    (B.PENDING, ObjectionAction.SUPERSEDE): move(B.SUPERSEDED, Actor.SYSTEM),
+}, Subject("objection", stamps=("decided_at",), facts=lambda o: {"notice_id": o.notice_id}),
+    words=OBJECTION_WORDS)
 del N, B
-
-# Evidence an objector may attach: documents and images, recognised by their first bytes as well as their name.
-EVIDENCE_TYPES = {
-    ".pdf": ("application/pdf", b"%PDF-"),
-    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
-    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".txt": ("text/plain", None),
-}
-
 
 def trading_start() -> TradingStart:
     """The platform's setting: trading starts at approval (the default) or at the notice's end."""
@@ -194,38 +199,13 @@ def _reasons(text: str | None, field: str = "reasons") -> str:
     return text
 
 
-def check_evidence(filename: str, head: bytes) -> str:
-    """The content type of an evidence file judged by its name and first bytes; refuses (UnsupportedFile on
-    ``evidence``) any other type, or bytes that are not what the name says."""
-    name = (filename or "").lower()
-    ext = name[name.rfind("."):] if "." in name else ""
-    kind = EVIDENCE_TYPES.get(ext)
-    if kind is None:
-        message = _("Evidence may be a PDF, PNG or JPEG file or plain text.")
-        raise UnsupportedFile(message, {"evidence": [message]})
-    content_type, magic = kind
-    looks_right = head.startswith(magic) if magic else b"\x00" not in head and _utf8(head)
-    if not looks_right:
-        message = _("The content of %(name)s does not look like its type (judged by its first bytes).",
-                    name=filename)
-        raise UnsupportedFile(message, {"evidence": [message]})
-    return content_type
-
-
-def _utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:  # a character cut at the end of the head is still text
-        return exc.start >= len(head) - 3
-    return True
-
-
 def object_to(session: Session, user: User, notice: PublicNotice, organization: Organization, reasons: str,
               evidence: tuple[str, BinaryIO] | None = None, storage: Storage | None = None) -> Objection:
     """File an objection to a notice for ``organization``: reasons (required) and optional evidence (a file name
     and stream, checked by type and size, kept in storage). Refuses anyone outside ``organization``, the seller's
-    own organization, and a notice that no longer takes objections (it closed, or was withdrawn). The reviewers'
-    queue shows it; the seller and the objector are told."""
+    own organization, a notice that no longer takes objections (it closed, or was withdrawn), and a second
+    objection of ``organization`` while its first waits for a reviewer (a double submission). The reviewers' queue
+    shows it; the seller and the objector are told."""
     require(user, Permission.OBJECT, organization)
     if organization.id == notice.organization_id:
         raise ValidationFailed(_("An organization cannot object to its own product's notice."),
@@ -235,9 +215,13 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     if not taking_objections(notice):
         raise InvalidTransition(_("The public notice of %(number)s has ended: objections are no longer taken.",
                                   number=notice.registration_number))
+    if session.scalar(select(_objection_waits(notice.id).where(Objection.organization_id == organization.id))):
+        message = _("%(organization)s already has an objection to this notice waiting for a reviewer's decision: "
+                    "add to it once it is decided.", organization=organization.name)
+        raise Conflict(message, {"organization_id": [message]})
     objection = Objection(organization_id=organization.id, user_id=user.id, reasons=reasons)
     if evidence is not None:
-        _store_evidence(objection, evidence, storage)
+        store_evidence(objection, evidence, storage)
     notice.objections.append(objection)
     session.flush()
     record(session, actor_id=user.id, action="objection.file", subject_type="objection", subject_id=objection.id,
@@ -247,36 +231,26 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     return objection
 
 
-def _store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage: Storage | None) -> None:
-    filename, stream = evidence
-    limit = int(current_app.config["NOTICE_EVIDENCE_MAX_BYTES"])
-    head = stream.read(8192)
-    content_type = check_evidence(filename, head)
-    if storage is None:
-        storage = current_app.extensions["storage"]
-    rest = _Prefixed(head, stream)
-    try:
-        stored = storage.save(f"objections/{uuid.uuid4().hex}", rest, content_type=content_type, max_bytes=limit)
-    except UploadTooLarge:
-        message = _("The evidence file is larger than %(num)s MB.", num=limit // (1024 * 1024) or 1)
-        raise UploadTooLarge(message, {"evidence": [message]}) from None
-    objection.evidence_key, objection.evidence_filename = stored.key, filename[-255:]
-    objection.evidence_content_type, objection.evidence_size = content_type, stored.size
-    objection.evidence_sha256 = stored.sha256
-
-
-class _Prefixed:
-    """The bytes already read, then the rest of the stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            chunk = self._head if size is None or size < 0 else self._head[:size]
-            self._head = self._head[len(chunk):]
-            return chunk
-        return self._rest.read(size)
+def attach_evidence(session: Session, user: User, objection: Objection, filename: str, stream: BinaryIO,
+                    storage: Storage | None = None) -> Objection:
+    """Attach an evidence file (checked by type and size, kept in storage) to a waiting objection filed without one:
+    the API files the objection, then sends its evidence. Refuses anyone outside the objecting organization, an
+    objection already decided, a notice that no longer takes objections, and a second file."""
+    require(user, Permission.OBJECT, objection.organization)
+    notice = objection.notice
+    NOTICE_LIFECYCLE.lock(session, notice, objection)
+    if objection.status != ObjectionStatus.PENDING or not taking_objections(notice):
+        raise InvalidTransition(_("Evidence can be added only while the objection waits and the notice takes "
+                                  "objections."))
+    if objection.evidence_key:
+        message = _("This objection already has its evidence file.")
+        raise Conflict(message, {"evidence": [message]})
+    store_evidence(objection, (filename, stream), storage)
+    session.flush()
+    record(session, actor_id=user.id, action="objection.evidence", subject_type="objection", subject_id=objection.id,
+           payload={"notice_id": notice.id, "evidence_sha256": objection.evidence_sha256,
+                    "evidence_size": objection.evidence_size})
+    return objection
 
 
 # ---------------------------------------------------------------- deciding objections
@@ -306,9 +280,27 @@ def decide_objection(session: Session, user: User, objection: Objection, decisio
                                payload={"objection_id": objection.id})
         notice.ended_at = utcnow()
         _reopen(session, user, notice, reason)
+        _supersede_waiting(session, notice, objection)
     tell_notice_step(session, notice, objection, action.value)
     session.flush()
     return objection
+
+
+def _supersede_waiting(session: Session, notice: PublicNotice, upheld: Objection) -> None:
+    """Close the notice's other waiting objections as superseded (audited; each objector told): the version is
+    back in review and the notice withdrawn, so there is nothing left for a reviewer to decide on them."""
+    reason = _("Another objection to this notice was upheld: the version returned to review and the notice was "
+               "withdrawn.")
+    waiting = session.scalars(select(Objection).where(Objection.notice_id == notice.id,
+                                                      Objection.status == ObjectionStatus.PENDING,
+                                                      Objection.id != upheld.id).order_by(Objection.id)).all()
+    for other in waiting:
+        def keep(_state: ObjectionStatus, other: Objection = other) -> dict:
+            other.decision_reason = reason
+            return {"reason": reason, "upheld_objection_id": upheld.id}
+
+        OBJECTION_LIFECYCLE.apply(session, other, ObjectionAction.SUPERSEDE, Actor.SYSTEM, check=keep)
+        tell_notice_step(session, notice, other, "superseded")
 
 
 def _reopen(session: Session, user: User, notice: PublicNotice, reason: str) -> None:

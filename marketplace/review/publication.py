@@ -32,9 +32,10 @@ def move_version(session: Session, user: User | None, version: ProductVersion, a
     touch(version)
 
 
-def registration_number(version: ProductVersion) -> str:
-    """The registration number of an approved version: year of approval and the version's id (unique)."""
-    return f"REG-{version.approved_at:%Y}-{version.id:06d}"
+def registration_number(version: ProductVersion, at: datetime | None = None) -> str:
+    """The registration number of an approved version: year of approval (or of ``at``, for a version listed before
+    registration numbers) and the version's id (unique)."""
+    return f"REG-{at or version.approved_at:%Y}-{version.id:06d}"
 
 
 def mark_approved(version: ProductVersion, user: User, now: datetime) -> None:

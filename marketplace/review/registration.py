@@ -23,13 +23,14 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
 from marketplace.assessments.reports import report_document, report_url
 from marketplace.assessments.services import signed_for_versions
+from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
 from marketplace.db import utcnow
@@ -40,6 +41,8 @@ from marketplace.listings.states import ProductStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.review.notice_models import PublicNotice, RegistrationCertificate
 from marketplace.review.notices import title_for_reader
+from marketplace.review.publication import registration_number
+from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
 
@@ -143,6 +146,37 @@ def issue_certificate(session: Session, notice: PublicNotice, now: datetime) -> 
     return certificate
 
 
+def backfill_certificates(session: Session) -> list[RegistrationCertificate]:
+    """Issue a first certificate to each listed (or suspended) product listed before public notices existed: its
+    listed version has no notice and the product no certificate. Valid from the version's listing (its audited
+    ``version.list``, else its approval) for the usual period, so a registration that would have lapsed is
+    refused as expired like any other; a version approved before registration numbers gets its number. Idempotent,
+    and safe beside a concurrent run (each product is locked and checked again). The certificates issued."""
+    listed = select(DataProduct.id).where(
+        DataProduct.status.in_((ProductStatus.LISTED, ProductStatus.SUSPENDED)),
+        DataProduct.listed_version_id.is_not(None),
+        ~exists().where(RegistrationCertificate.product_id == DataProduct.id),
+        ~exists().where(PublicNotice.version_id == DataProduct.listed_version_id)).order_by(DataProduct.id)
+    issued = []
+    for product_id in session.scalars(listed).all():
+        product = session.get(DataProduct, product_id)
+        lock_row(session, product)
+        if latest_for_product(session, product.id) is not None:
+            continue  # a concurrent run issued it
+        version = product.listed_version
+        since = session.scalar(select(func.min(AuditEvent.occurred_at)).where(
+            AuditEvent.action == "version.list", AuditEvent.subject_type == "version",
+            AuditEvent.subject_id == version.id)) or version.approved_at or product.created_at
+        version.registration_number = version.registration_number or registration_number(version, since)
+        certificate = _issue(session, version, None, 1, since, since + _validity())
+        record(session, actor_id=None, action="registration.issue", subject_type="registration",
+               subject_id=certificate.id, payload={"serial": certificate.serial, "backfill": True,
+                                                   "valid_until": certificate.statement["valid_until"]})
+        issued.append(certificate)
+    session.flush()
+    return issued
+
+
 def document(certificate: RegistrationCertificate) -> dict:
     """The certificate as downloaded: the signed statement and its signature."""
     return {"registration": certificate.statement,
@@ -160,6 +194,22 @@ def certificates_of(session: Session, number: str) -> list[RegistrationCertifica
     if not found:
         raise NotFound(_("There is no registration %(number)s.", number=repr(number[:40])))
     return found
+
+
+def current_certificate(session: Session, number: str) -> RegistrationCertificate:
+    """The newest certificate of a registration number (the only one read); NotFound if there is none."""
+    found = session.scalar(select(RegistrationCertificate).where(
+        RegistrationCertificate.registration_number == number[:40])
+        .order_by(RegistrationCertificate.sequence.desc()).limit(1)) if len(number) <= 40 else None
+    if found is None:
+        raise NotFound(_("There is no registration %(number)s.", number=repr(number[:40])))
+    return found
+
+
+def certificate_of(session: Session, number: str, sequence: int) -> RegistrationCertificate | None:
+    """The certificate of a registration number for one validity period, if there is one."""
+    return session.scalar(select(RegistrationCertificate).where(
+        RegistrationCertificate.registration_number == number[:40], RegistrationCertificate.sequence == sequence))
 
 
 def by_serial(session: Session, serial: str) -> RegistrationCertificate | None:
@@ -293,19 +343,28 @@ def _remind(session: Session, certificate: RegistrationCertificate) -> None:
 
 def remind_expiring(session: Session, now: datetime | None = None) -> int:
     """Remind each holder before its registration expires, once per configured day count; how many reminders were
-    sent. Each certificate is locked before its reminder, so concurrent runs send it once."""
+    sent. One query reads the certificates that may be due (valid, the newest of their registration, of a product
+    neither suspended nor delisted) with their versions and holders, locking them on PostgreSQL (the job's write
+    intent serializes runs on SQLite), so concurrent runs send each reminder once."""
     now = now or utcnow()
     days = reminder_days()
     if not days:
         return 0
-    horizon = now + timedelta(days=days[0])
-    candidates = session.scalars(select(RegistrationCertificate).where(
-        RegistrationCertificate.valid_until > now, RegistrationCertificate.valid_until <= horizon)).all()
+    newer = aliased(RegistrationCertificate)
+    candidates = session.scalars(
+        select(RegistrationCertificate)
+        .join(DataProduct, DataProduct.id == RegistrationCertificate.product_id)
+        .where(RegistrationCertificate.valid_until > now,
+               RegistrationCertificate.valid_until <= now + timedelta(days=days[0]),
+               DataProduct.status.not_in((ProductStatus.SUSPENDED, ProductStatus.DELISTED)),
+               ~exists().where(newer.registration_number == RegistrationCertificate.registration_number,
+                               newer.sequence > RegistrationCertificate.sequence))
+        .order_by(RegistrationCertificate.id)
+        .with_for_update(of=RegistrationCertificate)
+        .options(selectinload(RegistrationCertificate.version), selectinload(RegistrationCertificate.organization))
+        .execution_options(populate_existing=True)).all()
     sent = 0
     for certificate in candidates:
-        lock_row(session, certificate)
-        if standing(session, certificate, now) != Standing.VALID:
-            continue
         left = certificate.valid_until - now
         due = [d for d in days if left <= timedelta(days=d) and d not in (certificate.reminders_sent or [])]
         if not due:
@@ -315,3 +374,22 @@ def remind_expiring(session: Session, now: datetime | None = None) -> int:
         sent += 1
     session.flush()
     return sent
+
+register(DocumentKind(
+    field="registration", type=STATEMENT_TYPE, version=STATEMENT_VERSION, serial_field="serial",
+    find=by_serial, document=document,
+    status=lambda session, certificate: standing(session, certificate).value,
+    # A registration certificate is a certificate: only what it is not differs.
+    changed_words=lambda: _("The signature does not match the certificate: it was changed after it was signed, or "
+                            "it was signed with another key."),
+    unknown_words=lambda: _("The signed document is not a registration certificate this verifier knows."),
+    valid_words=lambda kid: _("The signature is valid: the certificate is exactly as issued, signed with key "
+                              "%(kid)s.", kid=kid),
+    not_issued_words=lambda: _("No registration certificate with this serial was issued here: the certificate is "
+                               "signed, but this marketplace never issued it."),
+    differs_words=lambda: _("The certificate does not match the registration certificate issued under this serial: "
+                            "its content or signature differs from the one on record."),
+    matches_words=lambda session, certificate, reason: _(
+        "%(reason)s It matches the registration certificate on record. %(standing)s", reason=reason,
+        standing=standing_words(standing(session, certificate))),
+))

@@ -77,6 +77,7 @@ EXPECTED_NOTICE = {
 EXPECTED_OBJECTION = {
     (ObjectionStatus.PENDING, ObjectionAction.UPHOLD): (ObjectionStatus.UPHELD, REVIEWER),
     (ObjectionStatus.PENDING, ObjectionAction.DISMISS): (ObjectionStatus.DISMISSED, REVIEWER),
+    (ObjectionStatus.PENDING, ObjectionAction.SUPERSEDE): (ObjectionStatus.SUPERSEDED, SYSTEM),
 }
 
 

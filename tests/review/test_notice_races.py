@@ -12,10 +12,10 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from marketplace import create_app
-from marketplace.accounts.models import PlatformRole, User
+from marketplace.accounts.models import Organization, PlatformRole, User
 from marketplace.audit.models import AuditEvent
 from marketplace.db import utcnow, write_intent
-from marketplace.errors import InvalidTransition
+from marketplace.errors import Conflict, InvalidTransition
 from marketplace.extensions import db
 from marketplace.review import public_notice
 from marketplace.review.notice_models import NoticeStatus, Objection, PublicNotice, RegistrationCertificate
@@ -140,3 +140,47 @@ def test_two_reviewers_deciding_one_objection_at_once_one_wins(race_app):
 
     expected_notice = NoticeStatus.WITHDRAWN if winner == "uphold" else NoticeStatus.OPEN
     assert in_app(race_app, state) == ({"uphold": "upheld", "dismiss": "dismissed"}[winner], expected_notice, 1)
+
+
+def test_an_objection_submitted_several_times_at_once_is_filed_once(race_app):
+    """A double-clicked (or retried) objection: of the concurrent submissions of one organization exactly one is
+    filed, the others are refused (409) with the reason, and one audit event is written."""
+    def build(session):
+        storage = race_app.extensions["storage"]
+        seller = factories.user(session, organization="Race Sellers Three")
+        objector = factories.user(session, organization="Race Double Clickers")
+        reviewer = factories.user(session, role=PlatformRole.REVIEWER)
+        product = factories.listed_product(session, storage, seller, reviewer, title="Doubly contested product")
+        notice = public_notice.latest_notice(session, product.listed_version.registration_number)
+        return notice.id, objector.id, objector.memberships[0].organization_id
+
+    notice_id, objector_id, organization_id = in_app(race_app, build)
+    together = threading.Barrier(RACERS)
+
+    def submit(_n) -> str:
+        with race_app.test_request_context():
+            try:
+                together.wait(timeout=60)
+                with job_unit_of_work(), write_intent():
+                    public_notice.object_to(db.session, db.session.get(User, objector_id),
+                                            db.session.get(PublicNotice, notice_id),
+                                            db.session.get(Organization, organization_id), "Filed once.")
+                return "filed"
+            except Conflict as exc:
+                assert "already has an objection" in exc.message
+                return "refused"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = sorted(pool.map(submit, range(RACERS)))
+    assert outcomes == ["filed"] + ["refused"] * (RACERS - 1)
+
+    def counts(session):
+        objections = session.scalar(select(func.count()).select_from(Objection).where(
+            Objection.notice_id == notice_id))
+        events = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "objection.file", AuditEvent.payload["notice_id"].as_integer() == notice_id))
+        return objections, events
+
+    assert in_app(race_app, counts) == (1, 1)
