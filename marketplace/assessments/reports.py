@@ -4,7 +4,13 @@ A compliance report names, for each open-data source the version cites, its lega
 information is present and how it is handled; the data's classification; its cross-boundary position; and a
 conclusion (pass, pass with conditions, fail) with its reasons. A quality report gives the completeness (a percent
 with up to two decimals, written as text so that the signed JSON holds no float), the accuracy checks performed
-with their results, the timeliness (lag in days) and the number of records examined.
+with their results, the timeliness (lag in days) and the number of records examined. A valuation report gives the
+method (cost, income, market), the value range (low and high in minor units of one currency), the basis and the
+assumptions.
+
+A provider member may save the report unsigned (a draft, checked only for what it can hold) and come back to it;
+signing is a separate step, of the draft or of what is sent. A signed report may be withdrawn with a reason: it
+stays readable, marked withdrawn, and counts for nothing.
 
 Signing builds a statement with ``"type": "AssessmentReport"`` naming the provider organization, the member who
 signed, the version and the SHA-256 of each of its files, and signs its canonical JSON with the platform's
@@ -13,6 +19,7 @@ certificate checks (the verify page, the API endpoint and ``flask licences verif
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -22,18 +29,23 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.models import Assessment
-from marketplace.assessments.services import _provider_member, text
+from marketplace.assessments.models import Assessment, file_list, files_digest
+from marketplace.assessments.services import _provider_member, require_active, text
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
     Actor,
     AssessmentAction,
     AssessmentKind,
+    AssessmentStatus,
     Conclusion,
+    ProviderStatus,
+    ValuationMethod,
 )
-from marketplace.errors import ValidationFailed
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, ValidationFailed
+from marketplace.lifecycle import lock_row
 from marketplace.listings.services import touch
-from marketplace.listings.vocab import Classification, PersonalInfo
+from marketplace.listings.vocab import Classification, Currency, PersonalInfo
 from marketplace.notifications.services import notify_organization
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
@@ -44,6 +56,9 @@ REPORT_TYPE = "AssessmentReport"
 REPORT_VERSION = 1
 CHECK_RESULTS = ("passed", "failed")
 MAX_CHECKS = 20
+MAX_VALUE = 10**15  # minor units: a value range past this is a typing error
+# What a draft may hold: the report's fields as entered, nothing larger.
+MAX_DRAFT_CHARS = 60_000
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 
 
@@ -110,6 +125,11 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
         "conclusion": _choice(data.get("conclusion"), Conclusion, "conclusion", errors),
         "conclusion_text": _field(errors, "conclusion_text", data.get("conclusion_text")),
     }
+    if report["classification"]["level"] == Classification.CORE and report["conclusion"] in (
+            Conclusion.PASS, Conclusion.PASS_WITH_CONDITIONS):
+        # Core data (核心数据) may not be traded: no report may clear it for listing.
+        errors["conclusion"] = [_("Core data may not be traded: a report classifying the data as core must "
+                                  "conclude fail.")]
     if errors:
         raise ValidationFailed(_("The report is not complete."), errors)
     return report
@@ -148,6 +168,44 @@ def check_quality(data: Mapping) -> dict:
     return report
 
 
+def _amount(value, field: str, errors: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
+        errors[field] = [_("Enter an amount of 0 or more.")]
+        return None
+    return value
+
+
+def check_valuation(data: Mapping) -> dict:
+    """The valuation report from ``data`` (``method``: cost, income or market; ``value_low`` and ``value_high`` in
+    minor units, low not above high; ``currency``; ``basis``, ``assumptions``)."""
+    errors: dict[str, list[str]] = {}
+    low = _amount(data.get("value_low"), "value_low", errors)
+    high = _amount(data.get("value_high"), "value_high", errors)
+    if low is not None and high is not None and low > high:
+        errors["value_high"] = [_("The high value cannot be below the low value.")]
+    currency = data.get("currency")
+    if currency not in Currency._value2member_map_:
+        errors["currency"] = [_("Choose CNY, HKD or USD.")]
+    report = {
+        "method": _choice(data.get("method"), ValuationMethod, "method", errors),
+        "value_range": {"low": low, "high": high, "currency": currency},
+        "basis": _field(errors, "basis", data.get("basis")),
+        "assumptions": _field(errors, "assumptions", data.get("assumptions")),
+    }
+    if errors:
+        raise ValidationFailed(_("The report is not complete."), errors)
+    return report
+
+
+def check_report(assessment: Assessment, data: Mapping) -> dict:
+    """The report of the assessment's kind from ``data``; ValidationFailed naming every field wrong."""
+    if assessment.kind == AssessmentKind.COMPLIANCE:
+        return check_compliance(assessment, data)
+    if assessment.kind == AssessmentKind.VALUATION:
+        return check_valuation(data)
+    return check_quality(data)
+
+
 def _party(org: Organization) -> dict:
     return {"id": org.id, "slug": org.slug, "name": org.name}
 
@@ -157,8 +215,7 @@ def build_statement(assessment: Assessment, signer: User, report: dict, signed_a
     signed, when, and the report. Only strings, integers, null, lists and objects."""
     version, base = assessment.version, base_url()
     product = version.product
-    files = sorted(({"filename": a.filename, "kind": a.kind.value, "size": a.size, "sha256": a.sha256}
-                    for a in version.assets), key=lambda f: (f["kind"], f["filename"], f["sha256"]))
+    files = file_list(version.assets)
     return {
         "type": REPORT_TYPE,
         "version": REPORT_VERSION,
@@ -178,15 +235,31 @@ def build_statement(assessment: Assessment, signer: User, report: dict, signed_a
     }
 
 
-def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping) -> Assessment:
-    """A provider member submits the report of an accepted request: it is checked, signed and attached to the
-    version for good; the seller is told. Refuses anyone outside the provider (404), a request not accepted
-    (409, so two submissions at once sign once) and an incomplete report (422)."""
+def save_draft(session: Session, user: User, assessment: Assessment, data: Mapping) -> Assessment:
+    """A provider member saves the report of an accepted request unsigned, as entered, to come back to; nothing is
+    checked but its size. Refuses anyone outside the provider (404), a suspended provider and a request not
+    accepted (409), and a draft too large to keep (422)."""
     _provider_member(session, user, assessment)
-    if assessment.kind == AssessmentKind.COMPLIANCE:
-        report = check_compliance(assessment, data)
-    else:
-        report = check_quality(data)
+    require_active(assessment.provider)
+    draft = {str(k): v for k, v in dict(data).items()}
+    if len(json.dumps(draft, ensure_ascii=False, default=str)) > MAX_DRAFT_CHARS:
+        raise ValidationFailed(_("The draft is too long to keep."), {})
+    lock_row(session, assessment)  # the state decides whether a draft may still change
+    if assessment.status != AssessmentStatus.ACCEPTED:
+        raise Conflict(_("Only an accepted request that is not signed yet has a draft report."))
+    assessment.draft, assessment.draft_saved_at = json.loads(json.dumps(draft, default=str)), utcnow()
+    session.flush()
+    return assessment
+
+
+def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping | None = None) -> Assessment:
+    """A provider member signs the report of an accepted request (``data``, or the saved draft when None): it is
+    checked, signed and attached to the version for good, pinning the SHA-256 of each of its files; the seller
+    is told. Refuses anyone outside the provider (404), a suspended provider, a request not accepted (409, so two
+    submissions at once sign once) and an incomplete report (422)."""
+    _provider_member(session, user, assessment)
+    require_active(assessment.provider)
+    report = check_report(assessment, assessment.draft or {} if data is None else data)
     signer = current_signer(session, current_app)
     moved = ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.SIGN, Actor.PROVIDER, user=user,
                                        payload={"conclusion": report.get("conclusion")})
@@ -196,6 +269,8 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     assessment.key_id = signer.key_id
     assessment.conclusion = report.get("conclusion")
     assessment.signed_by_id, assessment.signed_at = user.id, moved.at
+    assessment.files_digest = files_digest(statement["files"])
+    assessment.draft, assessment.draft_saved_at = None, None
     touch(assessment.version)  # the product page shows "assessed by": a page kept before is stale now
     provider, number = assessment.provider.organization.name, assessment.number
     notify_organization(session, assessment.seller_organization,
@@ -204,6 +279,39 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
                         f"/assessments/{number}")
     session.flush()
     return assessment
+
+
+def withdraw_report(session: Session, user: User, assessment: Assessment, reason: str) -> Assessment:
+    """A provider member withdraws a signed report with a reason: it stays readable (page, JSON, verification)
+    marked withdrawn, and no longer counts for approval or shows as "assessed by"; the seller is told. Refuses
+    anyone outside the provider (404), no reason (422) and a report not signed or already withdrawn (409)."""
+    _provider_member(session, user, assessment)
+    reason = text(reason, "reason")
+    ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.WITHDRAW, Actor.PROVIDER, user=user,
+                               payload={"reason": reason})
+    assessment.withdrawn_at, assessment.withdrawn_by_id, assessment.withdrawal_reason = utcnow(), user.id, reason
+    touch(assessment.version)  # its page no longer shows "assessed by"
+    provider, number = assessment.provider.organization.name, assessment.number
+    notify_organization(session, assessment.seller_organization,
+                        lambda: _("%(provider)s withdrew assessment %(number)s", provider=provider, number=number),
+                        lambda: _("Reason: %(reason)s", reason=reason), f"/assessments/{number}")
+    session.flush()
+    return assessment
+
+
+def standing(assessment: Assessment) -> str | None:
+    """What a signed report is worth today, in words, or None while it stands: withdrawn, by a suspended
+    provider, or of files that changed since. The signed text stays as signed."""
+    if assessment.status == AssessmentStatus.WITHDRAWN:
+        return _("This report was withdrawn by its provider on %(day)s: %(reason)s",
+                 day=assessment.withdrawn_at.strftime("%Y-%m-%d") if assessment.withdrawn_at else "",
+                 reason=assessment.withdrawal_reason)
+    if assessment.provider.status == ProviderStatus.SUSPENDED:
+        return _("The platform suspended its provider, %(name)s, as a data service provider.",
+                 name=assessment.provider.organization.name)
+    if assessment.files_changed:
+        return _("The files changed after this assessment: it does not cover the version's current files.")
+    return None
 
 
 def report_document(assessment: Assessment) -> dict:

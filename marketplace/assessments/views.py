@@ -2,22 +2,25 @@
 
 Public: ``/providers`` (the directory of approved providers), ``/providers/<slug>``, ``/assessments/<number>``
 (a signed report) and ``/assessments/<number>.json`` (its signed document, verifiable at /certificates/verify).
-Owners: ``/seller/<org_slug>/provider`` (apply). Admins: ``/admin/providers`` (approve or reject with a reason).
-Sellers: ``/seller/<org_slug>/assessments`` (ask a provider, follow the requests). Providers:
-``/provider/<org_slug>/assessments`` (requests) and ``.../<number>`` (accept or decline, read the version, sign the
-report). A refusal re-shows the page with the message and the input kept; the request commits.
+Owners: ``/seller/<org_slug>/provider`` (apply, with a document up to PROVIDER_DOCUMENT_MAX_BYTES). Admins:
+``/admin/providers`` (approve or reject with a reason; suspend or reinstate with one). Sellers:
+``/seller/<org_slug>/assessments`` (ask a provider, follow the requests). Providers:
+``/provider/<org_slug>/assessments`` (requests) and ``.../<number>`` (accept or decline, read the version, save
+the report as a draft, sign it, withdraw it with a reason). A refusal re-shows the page with the message and the
+input kept; the request commits.
 """
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from marketplace.accounts.access import Permission, permits
+from marketplace.accounts.access import Permission, permits, require
 from marketplace.accounts.auth import require_admin_page
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
@@ -29,7 +32,9 @@ from marketplace.assessments.forms import (
     QualityForm,
     ReasonForm,
     RequestForm,
+    ValuationForm,
     choices,
+    draft_data,
     put_errors,
 )
 from marketplace.assessments.models import Assessment
@@ -41,11 +46,13 @@ from marketplace.assessments.states import (
     AssessmentAction,
     AssessmentKind,
     Conclusion,
+    ValuationMethod,
 )
 from marketplace.bilingual import title_of
 from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound
-from marketplace.extensions import db
+from marketplace.extensions import db, login_manager
+from marketplace.inputs import upload_endpoint
 from marketplace.listings.assets import record_download
 from marketplace.listings.view_helpers import send_asset
 
@@ -55,7 +62,7 @@ bp = Blueprint("assessments", __name__)
 @bp.app_context_processor
 def _vocabulary():
     # The reviewer's case page and the product page show assessments too.
-    return {"AssessmentKind": AssessmentKind, "Conclusion": Conclusion}
+    return {"AssessmentKind": AssessmentKind, "Conclusion": Conclusion, "ValuationMethod": ValuationMethod}
 
 
 def acting_user():
@@ -100,7 +107,8 @@ def _signed(number: str) -> Assessment:
 @bp.get("/assessments/<number>")
 def report(number: str):
     assessment = _signed(number)
-    return render_template("assessments/report.html", a=assessment, s=assessment.statement)
+    return render_template("assessments/report.html", a=assessment, s=assessment.statement,
+                           standing=reports.standing(assessment))
 
 
 @bp.get("/assessments/<number>.json")
@@ -135,6 +143,24 @@ def application(org_slug: str):
     return _render_application(_organization(org_slug), ApplicationForm(formdata=None))
 
 
+def refuse_unauthorized_application() -> ResponseReturnValue | None:
+    """Before the application's body (its document) is read: nobody signed in is sent to log in, a non-member
+    gets 404 and a member who is not an owner 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    org = _organization((request.view_args or {}).get("org_slug", ""))
+    try:
+        require(acting_user(), Permission.MANAGE_ORGANIZATION, org)
+    except DomainError as exc:
+        abort(exc.status, exc.message)
+    return None
+
+
+def declare_uploads() -> None:
+    """The application page takes a document: its own body cap, and who may send one, checked before reading."""
+    upload_endpoint("assessments.apply", refuse_unauthorized_application, cap="PROVIDER_DOCUMENT_MAX_BYTES")
+
+
 @bp.post("/seller/<org_slug>/provider")
 @login_required
 def apply(org_slug: str):
@@ -157,6 +183,9 @@ def apply(org_slug: str):
     return redirect(url_for(".application", org_slug=org.slug), 303)
 
 
+ADMIN_DECISIONS = ("approve", "reject", "suspend", "reinstate")
+
+
 def _render_applications(forms: dict | None = None, error: str | None = None, status: int = 200):
     providers = services.applications(db.session, acting_user())
     forms = forms or {}
@@ -172,20 +201,26 @@ def admin_applications():
 
 @bp.post("/admin/providers/<int:provider_id>/<decision>")
 def admin_decide(provider_id: int, decision: str):
-    if decision not in ("approve", "reject"):
+    if decision not in ADMIN_DECISIONS:
         abort(404)
     form = ReasonForm(prefix=f"p{provider_id}")
     try:
         provider = services.application(db.session, acting_user(), provider_id)
-        services.decide_application(db.session, acting_user(), provider, approve=decision == "approve",
-                                    reason=form.reason.data or "")
+        if decision in ("suspend", "reinstate"):
+            services.suspend_provider(db.session, acting_user(), provider, suspend=decision == "suspend",
+                                      reason=form.reason.data or "")
+        else:
+            services.decide_application(db.session, acting_user(), provider, approve=decision == "approve",
+                                        reason=form.reason.data or "")
     except DomainError as exc:
         _refuse(exc)
         put_errors(form, exc)
         return _render_applications({provider_id: form}, exc.message, exc.status)
-    flash(_("Approved %(name)s as a data service provider.", name=provider.organization.name)
-          if decision == "approve" else _("Rejected the application of %(name)s.", name=provider.organization.name),
-          "success")
+    name = provider.organization.name
+    flash({"approve": _("Approved %(name)s as a data service provider.", name=name),
+           "reject": _("Rejected the application of %(name)s.", name=name),
+           "suspend": _("Suspended %(name)s as a data service provider.", name=name),
+           "reinstate": _("Reinstated %(name)s as a data service provider.", name=name)}[decision], "success")
     return redirect(url_for(".admin_applications"), 303)
 
 
@@ -296,23 +331,30 @@ def _assessment(org_slug: str, number: str) -> Assessment:
     return assessment
 
 
+REPORT_FORMS = {AssessmentKind.COMPLIANCE: ComplianceForm, AssessmentKind.QUALITY: QualityForm,
+                AssessmentKind.VALUATION: ValuationForm}
+
+
 def _report_form(assessment: Assessment, formdata=None):
+    """The report form of the assessment's kind: as posted, or filled from the saved draft."""
+    form_class = REPORT_FORMS[assessment.kind]
+    form = form_class() if formdata else form_class(formdata=None, data=draft_data(form_class, assessment.draft))
     if assessment.kind == AssessmentKind.COMPLIANCE:
-        form = ComplianceForm() if formdata else ComplianceForm(formdata=None)
         while len(form.legal_bases) < len(assessment.version.sources):
             form.legal_bases.append_entry()
-        return form
-    return QualityForm() if formdata else QualityForm(formdata=None)
+    return form
 
 
-def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None, status: int = 200,
-                 error: str | None = None):
+def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None, withdraw=None,
+                 status: int = 200, error: str | None = None):
     actions = ASSESSMENT_LIFECYCLE.actions_from(assessment.status, [Actor.PROVIDER])
     return render_template(
         "assessments/work.html", a=assessment, version=assessment.version, error=error,
         form=form or _report_form(assessment), decline=decline or ReasonForm(formdata=None),
         accept=accept or AcceptForm(formdata=None),
+        withdraw=withdraw or ReasonForm(formdata=None, prefix="withdraw"),
         may_decide=AssessmentAction.ACCEPT in actions, may_sign=AssessmentAction.SIGN in actions,
+        may_withdraw=AssessmentAction.WITHDRAW in actions,
         is_open=assessment.status in OPEN_STATES,
         kinds=REPORT_KINDS), status
 
@@ -362,6 +404,39 @@ def sign(org_slug: str, number: str):
         put_errors(form, exc)
         return _render_work(assessment, form=form, status=exc.status, error=exc.message)
     flash(_("Report %(number)s signed: it is attached to the version and public.", number=number), "success")
+    return redirect(url_for(".report", number=number), 303)
+
+
+@bp.post("/provider/<org_slug>/assessments/<number>/draft")
+@login_required
+def save_draft(org_slug: str, number: str):
+    """The report saved unsigned, as entered (nothing checked but its size), to come back to."""
+    assessment = _assessment(org_slug, number)
+    form = _report_form(assessment, formdata=True)
+    try:
+        reports.save_draft(db.session, acting_user(), assessment, form.draft())
+    except DomainError as exc:
+        _refuse(exc)
+        put_errors(form, exc)
+        return _render_work(assessment, form=form, status=exc.status, error=exc.message)
+    flash(_("Draft saved: it is not signed yet."), "success")
+    return redirect(url_for(".work", org_slug=org_slug, number=number) + "#report", 303)
+
+
+@bp.post("/provider/<org_slug>/assessments/<number>/withdraw")
+@login_required
+def withdraw(org_slug: str, number: str):
+    assessment = _assessment(org_slug, number)
+    form = ReasonForm(prefix="withdraw")
+    if not form.validate_on_submit():
+        return _render_work(assessment, withdraw=form, status=422)
+    try:
+        reports.withdraw_report(db.session, acting_user(), assessment, form.reason.data or "")
+    except DomainError as exc:
+        _refuse(exc)
+        put_errors(form, exc)
+        return _render_work(assessment, withdraw=form, status=exc.status, error=exc.message)
+    flash(_("Report %(number)s withdrawn: it no longer counts, and its page says why.", number=number), "success")
     return redirect(url_for(".report", number=number), 303)
 
 

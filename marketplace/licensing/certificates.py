@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, object_session
 from marketplace.accounts.models import Organization
 from marketplace.assessments.models import Assessment
 from marketplace.assessments.reports import REPORT_TYPE, REPORT_VERSION, report_document
-from marketplace.assessments.states import AssessmentStatus
+from marketplace.assessments.reports import standing as report_standing
+from marketplace.assessments.states import REPORT_STATES
 from marketplace.catalog.dcat import CC, EU, NAME, ODRL, PROHIBITED_ACTIONS, TERRITORY_PLACES
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -300,9 +301,10 @@ def check_certificate(session: Session, raw: str | bytes) -> tuple[Verification,
 
 
 def _check_assessment(session: Session, result: Verification) -> tuple[Verification, Assessment | None]:
-    """A validly signed assessment report against the report signed here under its number."""
+    """A validly signed assessment report against the report signed here under its number, with what it is worth
+    today (withdrawn, its provider suspended, its files changed; the signed text stays as signed)."""
     record = session.scalar(select(Assessment).where(Assessment.number == result.serial,
-                                                     Assessment.status == AssessmentStatus.SIGNED)) \
+                                                     Assessment.status.in_(REPORT_STATES))) \
         if result.serial and len(result.serial) <= 40 else None
     if record is None:
         return replace(result, valid=False, reason=_("No assessment report with this number was signed here: the "
@@ -311,8 +313,9 @@ def _check_assessment(session: Session, result: Verification) -> tuple[Verificat
         return replace(result, valid=False, reason=_("The assessment report does not match the report signed under "
                                                      "this number: its content or signature differs from the "
                                                      "report on record.")), None
-    return replace(result, reason=_("%(reason)s It matches the assessment report on record.",
-                                    reason=result.reason)), record
+    matches = _("%(reason)s It matches the assessment report on record.", reason=result.reason)
+    today = report_standing(record)
+    return replace(result, reason=f"{matches} {today}" if today else matches), record
 
 
 def _check_registration(session: Session, result: Verification
