@@ -57,8 +57,16 @@ REPORT_VERSION = 1
 CHECK_RESULTS = ("passed", "failed")
 MAX_CHECKS = 20
 MAX_VALUE = 10**15  # minor units: a value range past this is a typing error
-# What a draft may hold: the report's fields as entered, nothing larger.
+# What a draft may hold: the report's fields as entered (text, whole numbers, lists of them or of rows of text),
+# nothing larger.
 MAX_DRAFT_CHARS = 60_000
+DRAFT_FIELDS = {
+    AssessmentKind.COMPLIANCE: ("legal_bases", "personal_information", "handling", "classification",
+                                "classification_reason", "cross_boundary", "conclusion", "conclusion_text"),
+    AssessmentKind.QUALITY: ("completeness_percent", "records_examined", "accuracy_checks", "timeliness_lag_days",
+                             "summary"),
+    AssessmentKind.VALUATION: ("method", "value_low", "value_high", "currency", "basis", "assumptions"),
+}
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 
 
@@ -73,7 +81,7 @@ def report_url(number: str, base: str | None = None) -> str:
 def _choice(value, enum_cls, field: str, errors: dict) -> str | None:
     try:
         return enum_cls(value).value
-    except ValueError:
+    except (ValueError, TypeError):
         errors[field] = [_("Choose one of the options.")]
         return None
 
@@ -84,6 +92,10 @@ def _field(errors: dict, field: str, value, *, required: bool = True) -> str:
     except ValidationFailed as exc:
         errors.update(exc.errors)
         return ""
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _whole(value, field: str, errors: dict, *, required: bool = True) -> int | None:
@@ -105,7 +117,7 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
     ``personal_information``, ``handling``, ``classification``, ``classification_reason``, ``cross_boundary``,
     ``conclusion``, ``conclusion_text``); ValidationFailed naming every field wrong at once."""
     errors: dict[str, list[str]] = {}
-    bases = list(data.get("legal_bases") or [])
+    bases = _list(data.get("legal_bases"))
     sources = []
     for i, source in enumerate(assessment.version.sources):
         basis = _field(errors, f"legal_bases-{i}", bases[i] if i < len(bases) else "")
@@ -143,7 +155,7 @@ def check_quality(data: Mapping) -> dict:
     if not _PERCENT.match(percent) or float(percent) > 100:
         errors["completeness_percent"] = [_("Enter a percentage from 0 to 100, with at most two decimals.")]
     checks = []
-    for i, row in enumerate(data.get("accuracy_checks") or []):
+    for i, row in enumerate(_list(data.get("accuracy_checks"))):
         row = row if isinstance(row, Mapping) else {}
         if not any(str(row.get(k) or "").strip() for k in ("check", "detail")):
             continue
@@ -241,15 +253,28 @@ def save_draft(session: Session, user: User, assessment: Assessment, data: Mappi
     accepted (409), and a draft too large to keep (422)."""
     _provider_member(session, user, assessment)
     require_active(assessment.provider)
-    draft = {str(k): v for k, v in dict(data).items()}
-    if len(json.dumps(draft, ensure_ascii=False, default=str)) > MAX_DRAFT_CHARS:
+    draft = {name: data[name] for name in DRAFT_FIELDS[assessment.kind] if data.get(name) is not None}
+    wrong = [name for name, value in draft.items() if not _draftable(value)]
+    if wrong:
+        message = _("Text, a whole number, or a list of them.")
+        raise ValidationFailed(_("The draft holds values no report field takes."), {name: [message] for name in wrong})
+    if len(json.dumps(draft, ensure_ascii=False)) > MAX_DRAFT_CHARS:
         raise ValidationFailed(_("The draft is too long to keep."), {})
     lock_row(session, assessment)  # the state decides whether a draft may still change
     if assessment.status != AssessmentStatus.ACCEPTED:
         raise Conflict(_("Only an accepted request that is not signed yet has a draft report."))
-    assessment.draft, assessment.draft_saved_at = json.loads(json.dumps(draft, default=str)), utcnow()
+    assessment.draft, assessment.draft_saved_at = draft, utcnow()
     session.flush()
     return assessment
+
+
+def _draftable(value, depth: int = 0) -> bool:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return True
+    if depth == 0 and isinstance(value, list):
+        return all(_draftable(v, 1) or (isinstance(v, Mapping) and all(
+            isinstance(k, str) and (x is None or isinstance(x, str)) for k, x in v.items())) for v in value)
+    return False
 
 
 def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping | None = None) -> Assessment:
@@ -259,6 +284,8 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     submissions at once sign once) and an incomplete report (422)."""
     _provider_member(session, user, assessment)
     require_active(assessment.provider)
+    # Signed already, or not accepted: say so before judging the report (the locked move below decides).
+    ASSESSMENT_LIFECYCLE.next(assessment.status, AssessmentAction.SIGN, Actor.PROVIDER)
     report = check_report(assessment, assessment.draft or {} if data is None else data)
     signer = current_signer(session, current_app)
     moved = ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.SIGN, Actor.PROVIDER, user=user,
