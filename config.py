@@ -232,6 +232,8 @@ class Config:
     REGISTRATION_REMINDER_DAYS = os.environ.get("REGISTRATION_REMINDER_DAYS", "60,14")
     REGISTRATION_RENEWAL_WINDOW_DAYS = _int("REGISTRATION_RENEWAL_WINDOW_DAYS", 90)
     NOTICE_EVIDENCE_MAX_BYTES = _int("NOTICE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+    # The document a data service provider's application may carry (its upload endpoints take this much).
+    PROVIDER_DOCUMENT_MAX_BYTES = _int("PROVIDER_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 
 class DevelopmentConfig(Config):

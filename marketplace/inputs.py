@@ -3,9 +3,10 @@
 - ``<int:...>`` in any route means a row id: numbers past a 32-bit signed integer cannot name a row, so they are 404
   before the database sees them (SQLite raises OverflowError on them, PostgreSQL an out-of-range error).
 - Request bodies have caps by kind (``MarketplaceRequest``): uploads on their own endpoints keep
-  ``MAX_CONTENT_LENGTH``; JSON, and anything sent to ``/api/`` or ``/webhooks/``, ``JSON_MAX_BYTES``; page forms
-  ``FORM_MAX_BYTES``. Every reader (CSRF's form parsing, webargs, a view) stops at the cap; a declared length over
-  it is 413 before a byte is read, and a chunked JSON body that reaches it is 413.
+  ``MAX_CONTENT_LENGTH`` (or the cap they declared); JSON, and anything sent to ``/api/`` or ``/webhooks/``,
+  ``JSON_MAX_BYTES``; page forms ``FORM_MAX_BYTES``. Every reader (CSRF's form parsing, webargs, a view) stops
+  at the cap; a declared length over it is 413 before a byte is read, and a chunked JSON body that reaches it is
+  413.
 - JSON nested deeper than ``JSON_MAX_DEPTH`` is 400 before any parser sees it: Python's parser recurses once per
   level and a body of ``[[[[...`` would otherwise end in RecursionError (a 500) on every JSON endpoint.
 - A NUL character is never valid text: PostgreSQL refuses to store it. Requests carrying one in the URL path,
@@ -26,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from itertools import accumulate
 
 from flask import Flask, Request, current_app, request
@@ -39,8 +40,10 @@ MAX_ROW_ID = 2**31 - 1
 # check of who may upload there, which runs before anything reads the body. The package that owns an upload
 # endpoint registers it (``upload_endpoint``), so that this module knows no domain.
 UPLOAD_ENDPOINTS: dict[str, Callable[[], ResponseReturnValue | None]] = {}
-# An upload endpoint's own cap (bytes, read from the app's config when asked), if not ``MAX_CONTENT_LENGTH``.
-UPLOAD_CAPS: dict[str, Callable[[Mapping], int]] = {}
+# An upload endpoint with a cap of its own: the config key of its largest file (the body may hold that and
+# UPLOAD_FORM_ROOM for the form's other fields).
+UPLOAD_CAPS: dict[str, str] = {}
+UPLOAD_FORM_ROOM = 64 * 1024
 # Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
 JSON_PATHS = ("/api/", "/webhooks/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -70,9 +73,10 @@ class RowIdConverter(IntegerConverter):
 def body_cap(req: Request) -> int | None:
     """The most bytes this request's body may have: by endpoint (uploads) and kind (JSON, API, page form)."""
     config = current_app.config
+    if req.endpoint in UPLOAD_CAPS:
+        return config[UPLOAD_CAPS[req.endpoint]] + UPLOAD_FORM_ROOM
     if req.endpoint in UPLOAD_ENDPOINTS:
-        cap = UPLOAD_CAPS.get(req.endpoint)
-        return cap(config) if cap is not None else config["MAX_CONTENT_LENGTH"]
+        return config["MAX_CONTENT_LENGTH"]
     if req.is_json or req.path.startswith(JSON_PATHS):
         return config["JSON_MAX_BYTES"]
     return config["FORM_MAX_BYTES"]
@@ -131,10 +135,10 @@ def _parsed_json(raw: bytes):
 
 
 def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None],
-                    cap: Callable[[Mapping], int] | None = None) -> None:
-    """Declare ``endpoint`` an upload: its body gets the upload cap (``MAX_CONTENT_LENGTH``, or ``cap(config)``
-    when given), and ``may_upload`` (a response to refuse with, or None; or it raises) runs before anything reads
-    the body."""
+                    cap: str | None = None) -> None:
+    """Declare ``endpoint`` an upload: its body gets the upload cap (or, given ``cap``, the config key of its
+    largest file, that file's cap), and ``may_upload`` (a response to refuse with, or None; or it raises) runs
+    before anything reads the body."""
     UPLOAD_ENDPOINTS[endpoint] = may_upload
     if cap is not None:
         UPLOAD_CAPS[endpoint] = cap

@@ -61,7 +61,9 @@ def init_pages(app: Flask) -> None:
     from marketplace.events.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
     from marketplace.assessments.views import bp as assessments_bp
+    from marketplace.assessments.views import declare_uploads as declare_provider_uploads
     app.register_blueprint(assessments_bp)
+    declare_provider_uploads()
 
     from marketplace.listings.uploads import declare_uploads
 

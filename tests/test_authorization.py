@@ -371,6 +371,15 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("assessments.decide", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
     ("assessments.sign", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted yet: 409
     ("assessments.download", "GET"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments.save_draft", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted yet: 409
+    ("assessments.withdraw", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not signed: 409
+    # The provider journey in the API: the stranger's organization is the provider (applying again: 409).
+    ("assessments_api.apply", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments_api.request_assessment", "POST"): row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),  # asked: 409
+    ("assessments_api.decide", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("assessments_api.save_draft", "PUT"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted: 409
+    ("assessments_api.sign", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted: 409
+    ("assessments_api.withdraw", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not signed: 409
 }
 
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
@@ -417,6 +426,13 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "assessments.sign": {"org_slug": "provider_slug", "number": "open_assessment"},
     "assessments.download": {"org_slug": "provider_slug", "number": "open_assessment",
                              "asset_id": "assessed_asset_id"},
+    "assessments.save_draft": {"org_slug": "provider_slug", "number": "open_assessment"},
+    "assessments.withdraw": {"org_slug": "provider_slug", "number": "open_assessment"},
+    "assessments_api.apply": {"slug": "provider_slug"},
+    "assessments_api.decide": {"number": "open_assessment"},
+    "assessments_api.save_draft": {"number": "open_assessment"},
+    "assessments_api.sign": {"number": "open_assessment"},
+    "assessments_api.withdraw": {"number": "open_assessment"},
 }
 
 # Bodies (and query strings) that pass validation where an empty one would stop before the access decision;
@@ -432,6 +448,15 @@ BODIES = {
     "webhooks_api.create_endpoint": lambda world, role: {
         "organization_id": world.org_of["seller"], "url": "http://127.0.0.1:9/hook", "event_types": ["licence.ending"]},
     "webhooks_api.change_endpoint": lambda world, role: {"enabled": False},
+    "assessments_api.apply": lambda world, role: {"services": ["quality"], "qualifications": "Auditors."},
+    "assessments_api.request_assessment": lambda world, role: {
+        "product_id": world.named["queued_product_id"], "version": world.named["queued_number"],
+        "provider": world.named["provider_slug"], "kind": "compliance"},
+    "assessments_api.decide": lambda world, role: {"decision": "accept"},
+    "assessments_api.save_draft": lambda world, role: {"report": {"summary": "Half done."}},
+    "assessments_api.sign": lambda world, role: {},
+    "assessments_api.withdraw": lambda world, role: {"reason": "Superseded."},
+    "assessments.withdraw": lambda world, role: {"withdraw-reason": "Superseded."},
 }
 # Query strings; a callable gets the world and the role.
 QUERIES = {"reference_api.source_lookup": "q=hk-td-sm_4-traffic-data-strategic-major-roads",

@@ -8,9 +8,9 @@ from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.assessments.states import REPORT_KINDS, AssessmentKind, Conclusion
+from marketplace.assessments.states import REPORT_KINDS, AssessmentKind, Conclusion, ValuationMethod
 from marketplace.errors import DomainError
-from marketplace.listings.forms import MoneyField, MultiCheckboxField
+from marketplace.listings.forms import MoneyField, MultiCheckboxField, minor_to_decimal
 from marketplace.listings.vocab import Classification, Currency, PersonalInfo
 
 
@@ -62,6 +62,8 @@ class ComplianceForm(FlaskForm):
     def report(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
+    draft = report
+
 
 class CheckForm(Form):
     check = StringField(_l("Check"))
@@ -81,6 +83,36 @@ class QualityForm(FlaskForm):
 
     def report(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+    draft = report
+
+
+class ValuationForm(FlaskForm):
+    method = RadioField(_l("Valuation method"), choices=choices(ValuationMethod.choices()), validate_choice=False)
+    value_low = MoneyField(_l("Value: low"))
+    value_high = MoneyField(_l("Value: high"))
+    currency = SelectField(_l("Currency"), choices=choices(Currency.choices()), validate_choice=False)
+    basis = TextAreaField(_l("Basis of the valuation"), description=_l(
+        "The costs, income streams or comparable trades the value rests on."))
+    assumptions = TextAreaField(_l("Assumptions"))
+
+    MONEY = ("value_low", "value_high")
+
+    def report(self) -> dict:
+        """The fields as the service takes them: the values in minor units."""
+        return {name: (field.minor_units if field.data is not None else None) if name in self.MONEY else field.data
+                for name, field in self._fields.items() if name != "csrf_token"}
+
+    draft = report
+
+
+def draft_data(form_class, draft: dict | None) -> dict:
+    """A saved draft as a form's data: what the form shows when the provider comes back to it."""
+    data = dict(draft or {})
+    for name in getattr(form_class, "MONEY", ()):
+        if isinstance(data.get(name), int):
+            data[name] = minor_to_decimal(data[name])
+    return data
 
 
 def put_errors(form: FlaskForm, exc: DomainError) -> None:

@@ -2,6 +2,8 @@
 its signed report)."""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
@@ -36,6 +38,9 @@ class ServiceProvider(TimestampMixin, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # The latest suspension or reinstatement, with the admin's reason.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
 
     organization: Mapped[Organization] = relationship()
 
@@ -68,8 +73,32 @@ class Assessment(TimestampMixin, db.Model):
     key_id: Mapped[str | None] = mapped_column(String(100))
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SHA-256 of the signed file list (``files_digest``): the report speaks for the version while it matches.
+    files_digest: Mapped[str | None] = mapped_column(String(64))
+    # A report saved unsigned by the provider, as entered (the form's fields); cleared on signing.
+    draft: Mapped[dict | None] = mapped_column(JSON)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
 
     version: Mapped[ProductVersion] = relationship()
     provider: Mapped[ServiceProvider] = relationship()
     seller_organization: Mapped[Organization] = relationship()
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
+
+    @property
+    def files_changed(self) -> bool:
+        """Whether the version's files differ from those the report pinned (never, before it is signed)."""
+        return self.files_digest is not None and self.files_digest != files_digest(file_list(self.version.assets))
+
+
+def file_list(assets) -> list[dict]:
+    """The files a report pins: name, kind, size and SHA-256 of each, in a stable order."""
+    return sorted(({"filename": a.filename, "kind": a.kind.value, "size": a.size, "sha256": a.sha256}
+                   for a in assets), key=lambda f: (f["kind"], f["filename"], f["sha256"]))
+
+
+def files_digest(files: list[dict]) -> str:
+    """One SHA-256 over a file list (``file_list``), to compare a report's files with the version's in a query."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -4,7 +4,13 @@ A compliance report names, for each open-data source the version cites, its lega
 information is present and how it is handled; the data's classification; its cross-boundary position; and a
 conclusion (pass, pass with conditions, fail) with its reasons. A quality report gives the completeness (a percent
 with up to two decimals, written as text so that the signed JSON holds no float), the accuracy checks performed
-with their results, the timeliness (lag in days) and the number of records examined.
+with their results, the timeliness (lag in days) and the number of records examined. A valuation report gives the
+method (cost, income, market), the value range (low and high in minor units of one currency), the basis and the
+assumptions.
+
+A provider member may save the report unsigned (a draft, checked only for what it can hold) and come back to it;
+signing is a separate step, of the draft or of what is sent. A signed report may be withdrawn with a reason: it
+stays readable, marked withdrawn, and counts for nothing.
 
 Signing builds a statement with ``"type": "AssessmentReport"`` naming the provider organization, the member who
 signed, the version and the SHA-256 of each of its files, and signs its canonical JSON with the platform's
@@ -13,6 +19,7 @@ certificate checks (the verify page, the API endpoint and ``flask licences verif
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -23,19 +30,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.models import Assessment
-from marketplace.assessments.services import _provider_member, text
+from marketplace.assessments.models import Assessment, file_list, files_digest
+from marketplace.assessments.services import _provider_member, require_active, text
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
+    REPORT_STATES,
     Actor,
     AssessmentAction,
     AssessmentKind,
     AssessmentStatus,
     Conclusion,
+    ProviderStatus,
+    ValuationMethod,
 )
-from marketplace.errors import ValidationFailed
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, ValidationFailed
+from marketplace.lifecycle import lock_row
 from marketplace.listings.services import touch
-from marketplace.listings.vocab import Classification, PersonalInfo
+from marketplace.listings.vocab import Classification, Currency, PersonalInfo
 from marketplace.notifications.services import notify_organization
 from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
@@ -47,6 +59,17 @@ REPORT_TYPE = "AssessmentReport"
 REPORT_VERSION = 1
 CHECK_RESULTS = ("passed", "failed")
 MAX_CHECKS = 20
+MAX_VALUE = 10**15  # minor units: a value range past this is a typing error
+# What a draft may hold: the report's fields as entered (text, whole numbers, lists of them or of rows of text),
+# nothing larger.
+MAX_DRAFT_CHARS = 60_000
+DRAFT_FIELDS = {
+    AssessmentKind.COMPLIANCE: ("legal_bases", "personal_information", "handling", "classification",
+                                "classification_reason", "cross_boundary", "conclusion", "conclusion_text"),
+    AssessmentKind.QUALITY: ("completeness_percent", "records_examined", "accuracy_checks", "timeliness_lag_days",
+                             "summary"),
+    AssessmentKind.VALUATION: ("method", "value_low", "value_high", "currency", "basis", "assumptions"),
+}
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 
 
@@ -61,7 +84,7 @@ def report_url(number: str, base: str | None = None) -> str:
 def _choice(value, enum_cls, field: str, errors: dict) -> str | None:
     try:
         return enum_cls(value).value
-    except ValueError:
+    except (ValueError, TypeError):
         errors[field] = [_("Choose one of the options.")]
         return None
 
@@ -72,6 +95,10 @@ def _field(errors: dict, field: str, value, *, required: bool = True) -> str:
     except ValidationFailed as exc:
         errors.update(exc.errors)
         return ""
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _whole(value, field: str, errors: dict, *, required: bool = True) -> int | None:
@@ -93,7 +120,7 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
     ``personal_information``, ``handling``, ``classification``, ``classification_reason``, ``cross_boundary``,
     ``conclusion``, ``conclusion_text``); ValidationFailed naming every field wrong at once."""
     errors: dict[str, list[str]] = {}
-    bases = list(data.get("legal_bases") or [])
+    bases = _list(data.get("legal_bases"))
     sources = []
     for i, source in enumerate(assessment.version.sources):
         basis = _field(errors, f"legal_bases-{i}", bases[i] if i < len(bases) else "")
@@ -113,6 +140,11 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
         "conclusion": _choice(data.get("conclusion"), Conclusion, "conclusion", errors),
         "conclusion_text": _field(errors, "conclusion_text", data.get("conclusion_text")),
     }
+    if report["classification"]["level"] == Classification.CORE and report["conclusion"] in (
+            Conclusion.PASS, Conclusion.PASS_WITH_CONDITIONS):
+        # Core data (核心数据) may not be traded: no report may clear it for listing.
+        errors["conclusion"] = [_("Core data may not be traded: a report classifying the data as core must "
+                                  "conclude fail.")]
     if errors:
         raise ValidationFailed(_("The report is not complete."), errors)
     return report
@@ -126,7 +158,7 @@ def check_quality(data: Mapping) -> dict:
     if not _PERCENT.match(percent) or float(percent) > 100:
         errors["completeness_percent"] = [_("Enter a percentage from 0 to 100, with at most two decimals.")]
     checks = []
-    for i, row in enumerate(data.get("accuracy_checks") or []):
+    for i, row in enumerate(_list(data.get("accuracy_checks"))):
         row = row if isinstance(row, Mapping) else {}
         if not any(str(row.get(k) or "").strip() for k in ("check", "detail")):
             continue
@@ -151,6 +183,44 @@ def check_quality(data: Mapping) -> dict:
     return report
 
 
+def _amount(value, field: str, errors: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
+        errors[field] = [_("Enter an amount of 0 or more.")]
+        return None
+    return value
+
+
+def check_valuation(data: Mapping) -> dict:
+    """The valuation report from ``data`` (``method``: cost, income or market; ``value_low`` and ``value_high`` in
+    minor units, low not above high; ``currency``; ``basis``, ``assumptions``)."""
+    errors: dict[str, list[str]] = {}
+    low = _amount(data.get("value_low"), "value_low", errors)
+    high = _amount(data.get("value_high"), "value_high", errors)
+    if low is not None and high is not None and low > high:
+        errors["value_high"] = [_("The high value cannot be below the low value.")]
+    currency = data.get("currency")
+    if currency not in Currency._value2member_map_:
+        errors["currency"] = [_("Choose CNY, HKD or USD.")]
+    report = {
+        "method": _choice(data.get("method"), ValuationMethod, "method", errors),
+        "value_range": {"low": low, "high": high, "currency": currency},
+        "basis": _field(errors, "basis", data.get("basis")),
+        "assumptions": _field(errors, "assumptions", data.get("assumptions")),
+    }
+    if errors:
+        raise ValidationFailed(_("The report is not complete."), errors)
+    return report
+
+
+def check_report(assessment: Assessment, data: Mapping) -> dict:
+    """The report of the assessment's kind from ``data``; ValidationFailed naming every field wrong."""
+    if assessment.kind == AssessmentKind.COMPLIANCE:
+        return check_compliance(assessment, data)
+    if assessment.kind == AssessmentKind.VALUATION:
+        return check_valuation(data)
+    return check_quality(data)
+
+
 def _party(org: Organization) -> dict:
     return {"id": org.id, "slug": org.slug, "name": org.name}
 
@@ -160,8 +230,7 @@ def build_statement(assessment: Assessment, signer: User, report: dict, signed_a
     signed, when, and the report. Only strings, integers, null, lists and objects."""
     version, base = assessment.version, base_url()
     product = version.product
-    files = sorted(({"filename": a.filename, "kind": a.kind.value, "size": a.size, "sha256": a.sha256}
-                    for a in version.assets), key=lambda f: (f["kind"], f["filename"], f["sha256"]))
+    files = file_list(version.assets)
     return {
         "type": REPORT_TYPE,
         "version": REPORT_VERSION,
@@ -181,15 +250,46 @@ def build_statement(assessment: Assessment, signer: User, report: dict, signed_a
     }
 
 
-def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping) -> Assessment:
-    """A provider member submits the report of an accepted request: it is checked, signed and attached to the
-    version for good; the seller is told. Refuses anyone outside the provider (404), a request not accepted
-    (409, so two submissions at once sign once) and an incomplete report (422)."""
+def save_draft(session: Session, user: User, assessment: Assessment, data: Mapping) -> Assessment:
+    """A provider member saves the report of an accepted request unsigned, as entered, to come back to; nothing is
+    checked but its size. Refuses anyone outside the provider (404), a suspended provider and a request not
+    accepted (409), and a draft too large to keep (422)."""
     _provider_member(session, user, assessment)
-    if assessment.kind == AssessmentKind.COMPLIANCE:
-        report = check_compliance(assessment, data)
-    else:
-        report = check_quality(data)
+    require_active(assessment.provider)
+    draft = {name: data[name] for name in DRAFT_FIELDS[assessment.kind] if data.get(name) is not None}
+    wrong = [name for name, value in draft.items() if not _draftable(value)]
+    if wrong:
+        message = _("Text, a whole number, or a list of them.")
+        raise ValidationFailed(_("The draft holds values no report field takes."), {name: [message] for name in wrong})
+    if len(json.dumps(draft, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise ValidationFailed(_("The draft is too long to keep."), {})
+    lock_row(session, assessment)  # the state decides whether a draft may still change
+    if assessment.status != AssessmentStatus.ACCEPTED:
+        raise Conflict(_("Only an accepted request that is not signed yet has a draft report."))
+    assessment.draft, assessment.draft_saved_at = draft, utcnow()
+    session.flush()
+    return assessment
+
+
+def _draftable(value, depth: int = 0) -> bool:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return True
+    if depth == 0 and isinstance(value, list):
+        return all(_draftable(v, 1) or (isinstance(v, Mapping) and all(
+            isinstance(k, str) and (x is None or isinstance(x, str)) for k, x in v.items())) for v in value)
+    return False
+
+
+def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping | None = None) -> Assessment:
+    """A provider member signs the report of an accepted request (``data``, or the saved draft when None): it is
+    checked, signed and attached to the version for good, pinning the SHA-256 of each of its files; the seller
+    is told. Refuses anyone outside the provider (404), a suspended provider, a request not accepted (409, so two
+    submissions at once sign once) and an incomplete report (422)."""
+    _provider_member(session, user, assessment)
+    require_active(assessment.provider)
+    # Signed already, or not accepted: say so before judging the report (the locked move below decides).
+    ASSESSMENT_LIFECYCLE.next(assessment.status, AssessmentAction.SIGN, Actor.PROVIDER)
+    report = check_report(assessment, assessment.draft or {} if data is None else data)
     signer = current_signer(session, current_app)
     moved = ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.SIGN, Actor.PROVIDER, user=user,
                                        payload={"conclusion": report.get("conclusion")})
@@ -199,6 +299,8 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     assessment.key_id = signer.key_id
     assessment.conclusion = report.get("conclusion")
     assessment.signed_by_id, assessment.signed_at = user.id, moved.at
+    assessment.files_digest = files_digest(statement["files"])
+    assessment.draft, assessment.draft_saved_at = None, None
     touch(assessment.version)  # the product page shows "assessed by": a page kept before is stale now
     provider, number = assessment.provider.organization.name, assessment.number
     notify_organization(session, assessment.seller_organization,
@@ -209,6 +311,46 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     return assessment
 
 
+def withdraw_report(session: Session, user: User, assessment: Assessment, reason: str) -> Assessment:
+    """A provider member withdraws a signed report with a reason: it stays readable (page, JSON, verification)
+    marked withdrawn, and no longer counts for approval or shows as "assessed by"; the seller is told. Refuses
+    anyone outside the provider (404), no reason (422) and a report not signed or already withdrawn (409)."""
+    _provider_member(session, user, assessment)
+    reason = text(reason, "reason")
+    ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.WITHDRAW, Actor.PROVIDER, user=user,
+                               payload={"reason": reason})
+    assessment.withdrawn_at, assessment.withdrawn_by_id, assessment.withdrawal_reason = utcnow(), user.id, reason
+    touch(assessment.version)  # its page no longer shows "assessed by"
+    provider, number = assessment.provider.organization.name, assessment.number
+    notify_organization(session, assessment.seller_organization,
+                        lambda: _("%(provider)s withdrew assessment %(number)s", provider=provider, number=number),
+                        lambda: _("Reason: %(reason)s", reason=reason), f"/assessments/{number}")
+    session.flush()
+    return assessment
+
+
+def standing(assessment: Assessment) -> str | None:
+    """What a signed report is worth today, in words, or None while it stands: withdrawn, by a suspended
+    provider, or of files that changed since. The signed text stays as signed."""
+    if assessment.status == AssessmentStatus.WITHDRAWN:
+        return _("This report was withdrawn by its provider on %(day)s: %(reason)s",
+                 day=assessment.withdrawn_at.strftime("%Y-%m-%d") if assessment.withdrawn_at else "",
+                 reason=assessment.withdrawal_reason)
+    if assessment.provider.status == ProviderStatus.SUSPENDED:
+        return _("The platform suspended its provider, %(name)s, as a data service provider.",
+                 name=assessment.provider.organization.name)
+    if assessment.files_changed:
+        return _("The files changed after this assessment: it does not cover the version's current files.")
+    return None
+
+
+def _matches(assessment: Assessment, reason: str) -> str:
+    """The words of a report on record: its signature's, and what it is worth today (the signed text stays)."""
+    matches = _("%(reason)s It matches the assessment report on record.", reason=reason)
+    today = standing(assessment)
+    return f"{matches} {today}" if today else matches
+
+
 def report_document(assessment: Assessment) -> dict:
     """The signed report as downloaded and verified."""
     return {"assessment": assessment.statement,
@@ -217,14 +359,14 @@ def report_document(assessment: Assessment) -> dict:
 
 def _signed_report(session: Session, number: str) -> Assessment | None:
     return session.scalar(select(Assessment).where(Assessment.number == number,
-                                                   Assessment.status == AssessmentStatus.SIGNED)) \
+                                                   Assessment.status.in_(REPORT_STATES))) \
         if len(number) <= 40 else None
 
 
 register(DocumentKind(
     field="assessment", type=REPORT_TYPE, version=REPORT_VERSION, serial_field="number",
     find=_signed_report, document=report_document,
-    status=lambda _session, assessment: assessment.status.value,  # a signed report never changes
+    status=lambda _session, assessment: assessment.status.value,  # "signed", or "withdrawn" by its provider
     changed_words=lambda: _("The signature does not match the assessment report: it was changed after it was "
                             "signed, or it was signed with another key."),
     unknown_words=lambda: _("The signed document is not an assessment report this verifier knows."),
@@ -234,6 +376,5 @@ register(DocumentKind(
                                "this marketplace never issued it."),
     differs_words=lambda: _("The assessment report does not match the report signed under this number: its "
                             "content or signature differs from the report on record."),
-    matches_words=lambda _session, _assessment, reason: _("%(reason)s It matches the assessment report on record.",
-                                                          reason=reason),
+    matches_words=lambda _session, assessment, reason: _matches(assessment, reason),
 ))

@@ -1,11 +1,12 @@
 """Data service providers and assessment requests: the rules.
 
 An owner applies for the organization to be a provider (declared services, qualifications, an optional document);
-a platform admin approves or rejects it with a reason. A member of a product's seller organization asks an
-approved provider for a compliance or quality assessment of a submitted version (never a draft); the provider's
-members accept or decline it, and while it is open they may read that version, and nothing else of the seller's.
-Signing the report is ``reports.sign_report``. Every move is one locked transition, audited, and the other side is
-notified.
+a platform admin approves or rejects it with a reason, and may suspend an approved provider (it leaves the
+directory, and may neither accept nor sign) and reinstate it. A member of a product's seller organization asks an
+approved provider for a compliance, quality or valuation assessment of a submitted version (never a draft); the
+provider's members accept or decline it, and while it is open they may read that version, and nothing else of the
+seller's. Drafting, signing and withdrawing the report are in ``reports``. Every move is one locked transition,
+audited, and the other side is notified.
 """
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.models import Assessment, ServiceProvider
+from marketplace.assessments.models import Assessment, ServiceProvider, file_list, files_digest
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
     OPEN_STATES,
     PROVIDER_LIFECYCLE,
     REPORT_KINDS,
+    REPORT_STATES,
     Actor,
     AssessmentAction,
     AssessmentKind,
@@ -46,7 +48,6 @@ from marketplace.notifications.services import notify_organization
 from marketplace.storage import Storage
 
 MAX_TEXT = 5000
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 # A version is assessed once the seller has submitted it: in review, or approved (and listed), never a draft.
 ASSESSABLE_STATES = frozenset({VersionStatus.SUBMITTED, VersionStatus.IN_REVIEW, VersionStatus.APPROVED,
                                VersionStatus.LISTED})
@@ -95,10 +96,14 @@ def apply_as_provider(session: Session, user: User, organization: Organization, 
     require(user, Permission.MANAGE_ORGANIZATION, organization)
     chosen = _services(services)
     qualifications = text(qualifications, "qualifications")
+    lock_row(session, organization)  # one application at a time per organization: the check below holds
     provider = provider_of(session, organization)
     if provider is not None and provider.status != ProviderStatus.REJECTED:
         raise Conflict(_("%(name)s has already applied to be a data service provider.", name=organization.name)
                        if provider.status == ProviderStatus.APPLIED else
+                       _("%(name)s is suspended as a data service provider: the platform reinstates it, it does "
+                         "not apply again.", name=organization.name)
+                       if provider.status == ProviderStatus.SUSPENDED else
                        _("%(name)s is already a data service provider.", name=organization.name))
     if provider is None:
         provider = ServiceProvider(organization_id=organization.id, status=ProviderStatus.APPLIED)
@@ -115,7 +120,8 @@ def apply_as_provider(session: Session, user: User, organization: Organization, 
     provider.applied_by_id, provider.applied_at = user.id, utcnow()
     if document is not None and storage is not None and filename:
         key = f"providers/{provider.id}/{secrets.token_hex(8)}"
-        stored = storage.save(key, document, content_type=content_type, max_bytes=MAX_DOCUMENT_BYTES)
+        stored = storage.save(key, document, content_type=content_type,
+                              max_bytes=current_app.config["PROVIDER_DOCUMENT_MAX_BYTES"])
         provider.document_key, provider.document_filename = key, filename[:255]
         provider.document_content_type, provider.document_size = content_type[:120], stored.size
     session.flush()
@@ -162,12 +168,42 @@ def decide_application(session: Session, user: User, provider: ServiceProvider, 
     return provider
 
 
+def suspend_provider(session: Session, user: User, provider: ServiceProvider, *, suspend: bool,
+                     reason: str) -> ServiceProvider:
+    """A platform admin suspends an approved provider, or reinstates a suspended one, with a reason; the
+    organization is told. While suspended it is out of the directory, may neither accept a request nor sign a
+    report, and its signed reports say so. Refuses anyone but an admin, no reason, and a provider in another
+    state."""
+    require(user, Permission.ADMIN)
+    reason = text(reason, "reason")
+    action = ProviderAction.SUSPEND if suspend else ProviderAction.REINSTATE
+    PROVIDER_LIFECYCLE.apply(session, provider, action, Actor.ADMIN, user=user, payload={"reason": reason})
+    provider.suspended_at, provider.suspension_reason = (utcnow(), reason) if suspend else (None, reason)
+    name = provider.organization.name
+    notify_organization(session, provider.organization,
+                        (lambda: _("%(name)s is suspended as a data service provider", name=name)) if suspend else
+                        (lambda: _("%(name)s is reinstated as a data service provider", name=name)),
+                        lambda: _("Reason: %(reason)s", reason=reason),
+                        f"/seller/{provider.organization.slug}/provider")
+    session.flush()
+    return provider
+
+
+def require_active(provider: ServiceProvider) -> None:
+    """Refuse (409) the work of a provider the platform suspended."""
+    if provider.status == ProviderStatus.SUSPENDED:
+        raise Conflict(_("The platform suspended %(name)s as a data service provider: it cannot accept requests or "
+                         "sign reports until it is reinstated.", name=provider.organization.name))
+
+
 def approved_providers(session: Session, kind: AssessmentKind | None = None) -> list[ServiceProvider]:
     """The public directory: approved providers by name; only those offering ``kind`` when given."""
-    providers = session.scalars(select(ServiceProvider).join(Organization)
-                                .where(ServiceProvider.status == ProviderStatus.APPROVED)
-                                .options(selectinload(ServiceProvider.organization)).order_by(Organization.name))
-    return [p for p in providers if kind is None or kind.value in p.services]
+    query = (select(ServiceProvider).join(Organization).where(ServiceProvider.status == ProviderStatus.APPROVED)
+             .options(selectinload(ServiceProvider.organization)).order_by(Organization.name))
+    if kind is not None:
+        # The services are a JSON list of kind values, none a part of another: its text holds '"quality"'.
+        query = query.where(cast(ServiceProvider.services, String).contains(f'"{kind.value}"'))
+    return list(session.scalars(query))
 
 
 def approved_provider(session: Session, slug: str) -> ServiceProvider:
@@ -180,9 +216,9 @@ def approved_provider(session: Session, slug: str) -> ServiceProvider:
 
 
 def signed_by(session: Session, provider: ServiceProvider) -> list[Assessment]:
-    """The provider's signed reports, newest first (public)."""
+    """The provider's signed reports, withdrawn ones too (marked so), newest first (public)."""
     return list(session.scalars(select(Assessment).where(Assessment.provider_id == provider.id,
-                                                         Assessment.status == AssessmentStatus.SIGNED)
+                                                         Assessment.status.in_(REPORT_STATES))
                                 .order_by(Assessment.signed_at.desc())))
 
 
@@ -214,8 +250,8 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
     except ValueError:
         kind = None
     if kind not in REPORT_KINDS:
-        raise ValidationFailed(_("Choose a compliance or a quality assessment."),
-                               {"kind": [_("Choose a compliance or a quality assessment.")]})
+        raise ValidationFailed(_("Choose a compliance, quality or valuation assessment."),
+                               {"kind": [_("Choose a compliance, quality or valuation assessment.")]})
     note = text(note, "note", required=False)
     lock_row(session, version)  # one request at a time per version: the duplicate check below holds
     if version.status not in ASSESSABLE_STATES:
@@ -299,6 +335,8 @@ def decide_request(session: Session, user: User, assessment: Assessment, *, acce
     shown to the seller, not charged here), or declines it with a reason; the seller is told. Refuses anyone
     outside the provider (404) and a request already decided."""
     _provider_member(session, user, assessment)
+    if accept:
+        require_active(assessment.provider)
     reason = text(reason, "reason", required=not accept)
     fee, currency = _fee(fee, currency) if accept else (None, None)
     action = AssessmentAction.ACCEPT if accept else AssessmentAction.DECLINE
@@ -338,16 +376,17 @@ def assessed_asset(assessment: Assessment, asset_id: int) -> Asset:
 
 
 def signed_assessment(session: Session, number: str) -> Assessment:
-    """A signed report, public; NotFound for one not signed (yet)."""
+    """A signed report (withdrawn or not), public; NotFound for one not signed (yet)."""
     assessment = session.scalar(select(Assessment).where(Assessment.number == number[:40],
-                                                         Assessment.status == AssessmentStatus.SIGNED))
+                                                         Assessment.status.in_(REPORT_STATES)))
     if assessment is None:
         raise NotFound(_("No such assessment report."))
     return assessment
 
 
 def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[Assessment]:
-    """The signed reports of the versions, oldest first."""
+    """The signed reports of the versions (not withdrawn), oldest first; each says whether its version's files
+    changed since (``files_changed``)."""
     ids = list(version_ids)
     if not ids:
         return []
@@ -359,12 +398,15 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
 
 def approval_problems(session: Session, version: ProductVersion) -> dict[str, list[str]]:
     """What the assessment rules say against approving ``version``: with REQUIRE_COMPLIANCE_ASSESSMENT on, a
-    version needs a signed compliance assessment whose conclusion is not fail. Review asks this before approving."""
+    version needs a signed (not withdrawn) compliance assessment whose conclusion is not fail, of the files the
+    version has now. Review asks this before approving."""
     if not current_app.config.get("REQUIRE_COMPLIANCE_ASSESSMENT"):
         return {}
-    passing = [a for a in signed_for_versions(session, [version.id])
-               if a.kind == AssessmentKind.COMPLIANCE and a.conclusion != Conclusion.FAIL]
-    if passing:
+    passing = session.scalar(select(Assessment.id).where(
+        Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
+        Assessment.status == AssessmentStatus.SIGNED, Assessment.conclusion != Conclusion.FAIL.value,
+        Assessment.files_digest == files_digest(file_list(version.assets))).limit(1))
+    if passing is not None:
         return {}
     return {"decision": [_("This version needs a signed compliance assessment by a data service provider, "
                              "concluding pass or pass with conditions, before it can be approved.")]}

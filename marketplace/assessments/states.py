@@ -1,8 +1,10 @@
 """The lifecycles of a provider's application and of an assessment, each one table of allowed moves.
 
 Provider: applied -> approved | rejected (a platform admin decides, with a reason to reject); a rejected
-organization may apply again. Assessment: requested -> accepted | declined (the provider decides); accepted ->
-signed (a member of the provider signs the report, which then never changes).
+organization may apply again; an admin may suspend an approved provider and reinstate it, with a reason each time.
+Assessment: requested -> accepted | declined (the provider decides); accepted -> signed (a member of the provider
+signs the report, which then never changes; a draft saved before is no state of its own); signed -> withdrawn (the
+provider withdraws it with a reason: the report stays readable, marked withdrawn, and counts for nothing).
 """
 from __future__ import annotations
 
@@ -19,32 +21,36 @@ from marketplace.listings.vocab import LabelledEnum, labelled
 class AssessmentKind(LabelledEnum):
     COMPLIANCE = "compliance"
     QUALITY = "quality"
-    VALUATION = "valuation"  # a service a provider may declare; reports are compliance or quality
+    VALUATION = "valuation"
 
 
 # The kinds a seller may ask for and a provider signs a structured report of.
-REPORT_KINDS = (AssessmentKind.COMPLIANCE, AssessmentKind.QUALITY)
+REPORT_KINDS = (AssessmentKind.COMPLIANCE, AssessmentKind.QUALITY, AssessmentKind.VALUATION)
 
 
 @labelled({"applied": _l("Waiting for approval"), "approved": _l("Approved provider"),
-           "rejected": _l("Application rejected")})
+           "rejected": _l("Application rejected"), "suspended": _l("Suspended provider")})
 class ProviderStatus(LabelledEnum):
     APPLIED = "applied"
     APPROVED = "approved"
     REJECTED = "rejected"
+    SUSPENDED = "suspended"
 
 
 @labelled({"requested": _l("Requested"), "accepted": _l("Accepted"), "declined": _l("Declined"),
-           "signed": _l("Signed")})
+           "signed": _l("Signed"), "withdrawn": _l("Withdrawn")})
 class AssessmentStatus(LabelledEnum):
     REQUESTED = "requested"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     SIGNED = "signed"
+    WITHDRAWN = "withdrawn"
 
 
 # While an assessment is in one of these states, the provider's members may read the version it is about.
 OPEN_STATES = frozenset({AssessmentStatus.REQUESTED, AssessmentStatus.ACCEPTED})
+# A report was signed in these states: it stays public (a withdrawn one marked so).
+REPORT_STATES = frozenset({AssessmentStatus.SIGNED, AssessmentStatus.WITHDRAWN})
 
 
 @labelled({"pass": _l("Pass"), "pass_with_conditions": _l("Pass with conditions"), "fail": _l("Fail")})
@@ -52,6 +58,13 @@ class Conclusion(LabelledEnum):
     PASS = "pass"
     PASS_WITH_CONDITIONS = "pass_with_conditions"
     FAIL = "fail"
+
+
+@labelled({"cost": _l("Cost method"), "income": _l("Income method"), "market": _l("Market method")})
+class ValuationMethod(LabelledEnum):
+    COST = "cost"
+    INCOME = "income"
+    MARKET = "market"
 
 
 class Actor(enum.StrEnum):
@@ -64,27 +77,33 @@ class ProviderAction(enum.StrEnum):
     APPLY = "apply"
     APPROVE = "approve"
     REJECT = "reject"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
 
 
 class AssessmentAction(enum.StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     SIGN = "sign"
+    WITHDRAW = "withdraw"
 
 
 # What the lifecycles' refusals call the actors and actions (and a provider's states, whose labels are headings).
 ACTOR_WORDS = {Actor.APPLICANT: _l("the applicant"), Actor.ADMIN: _l("an admin"), Actor.PROVIDER: _l("the provider")}
 PROVIDER_ACTION_WORDS = {ProviderAction.APPLY: _l("apply with"), ProviderAction.APPROVE: _l("approve"),
-                         ProviderAction.REJECT: _l("reject")}
+                         ProviderAction.REJECT: _l("reject"), ProviderAction.SUSPEND: _l("suspend"),
+                         ProviderAction.REINSTATE: _l("reinstate")}
 PROVIDER_STATE_WORDS = {ProviderStatus.APPLIED: _l("waiting for approval"), ProviderStatus.APPROVED: _l("approved"),
-                        ProviderStatus.REJECTED: _l("rejected")}
+                        ProviderStatus.REJECTED: _l("rejected"), ProviderStatus.SUSPENDED: _l("suspended")}
 ASSESSMENT_ACTION_WORDS = {AssessmentAction.ACCEPT: _l("accept"), AssessmentAction.DECLINE: _l("decline"),
-                           AssessmentAction.SIGN: _l("sign")}
+                           AssessmentAction.SIGN: _l("sign"), AssessmentAction.WITHDRAW: _l("withdraw")}
 
 PROVIDER_LIFECYCLE: Lifecycle[ProviderStatus, ProviderAction] = Lifecycle("provider application", {
     (ProviderStatus.APPLIED, ProviderAction.APPROVE): move(ProviderStatus.APPROVED, Actor.ADMIN),
     (ProviderStatus.APPLIED, ProviderAction.REJECT): move(ProviderStatus.REJECTED, Actor.ADMIN),
     (ProviderStatus.REJECTED, ProviderAction.APPLY): move(ProviderStatus.APPLIED, Actor.APPLICANT),
+    (ProviderStatus.APPROVED, ProviderAction.SUSPEND): move(ProviderStatus.SUSPENDED, Actor.ADMIN),
+    (ProviderStatus.SUSPENDED, ProviderAction.REINSTATE): move(ProviderStatus.APPROVED, Actor.ADMIN),
 }, Subject("provider", facts=lambda provider: {"organization_id": provider.organization_id}),
     words=Words(_l("a provider application"), PROVIDER_ACTION_WORDS, ACTOR_WORDS, PROVIDER_STATE_WORDS))
 
@@ -92,6 +111,7 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.REQUESTED, AssessmentAction.ACCEPT): move(AssessmentStatus.ACCEPTED, Actor.PROVIDER),
     (AssessmentStatus.REQUESTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
+    (AssessmentStatus.SIGNED, AssessmentAction.WITHDRAW): move(AssessmentStatus.WITHDRAWN, Actor.PROVIDER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
                                           "provider_id": a.provider_id, "kind": a.kind.value}),
     words=Words(_l("an assessment request"), ASSESSMENT_ACTION_WORDS, ACTOR_WORDS))

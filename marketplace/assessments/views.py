@@ -2,31 +2,29 @@
 
 Public: ``/providers`` (the directory of approved providers), ``/providers/<slug>``, ``/assessments/<number>``
 (a signed report) and ``/assessments/<number>.json`` (its signed document, verifiable at /certificates/verify).
-Owners: ``/seller/<org_slug>/provider`` (apply). Admins: ``/admin/providers`` (approve or reject with a reason).
-Sellers: ``/seller/<org_slug>/assessments`` (ask a provider, follow the requests). Providers:
-``/provider/<org_slug>/assessments`` (requests) and ``.../<number>`` (accept or decline, read the version, sign the
-report). A refusal re-shows the page with the message and the input kept; the request commits.
+Owners: ``/seller/<org_slug>/provider`` (apply, with a document up to PROVIDER_DOCUMENT_MAX_BYTES). Admins:
+``/admin/providers`` (approve or reject with a reason; suspend or reinstate with one). Sellers:
+``/seller/<org_slug>/assessments`` (ask a provider, follow the requests). Providers:
+``/provider/<org_slug>/assessments`` and its requests are in ``work_views``, on this blueprint. A refusal
+re-shows the page with the message and the input kept; the request commits.
 """
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from marketplace.accounts.access import Permission, permits
+from marketplace.accounts.access import Permission, permits, require
 from marketplace.accounts.auth import require_admin_page
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
 from marketplace.assessments import reports, services
 from marketplace.assessments.forms import (
-    AcceptForm,
     ApplicationForm,
-    ComplianceForm,
-    QualityForm,
     ReasonForm,
     RequestForm,
     choices,
@@ -34,20 +32,14 @@ from marketplace.assessments.forms import (
 )
 from marketplace.assessments.models import Assessment
 from marketplace.assessments.states import (
-    ASSESSMENT_LIFECYCLE,
-    OPEN_STATES,
-    REPORT_KINDS,
-    Actor,
-    AssessmentAction,
     AssessmentKind,
     Conclusion,
+    ValuationMethod,
 )
 from marketplace.bilingual import title_of
-from marketplace.db import writes_when_read
 from marketplace.errors import DomainError, NotFound
-from marketplace.extensions import db
-from marketplace.listings.assets import record_download
-from marketplace.listings.view_helpers import send_asset
+from marketplace.extensions import db, login_manager
+from marketplace.inputs import upload_endpoint
 
 bp = Blueprint("assessments", __name__)
 
@@ -55,7 +47,7 @@ bp = Blueprint("assessments", __name__)
 @bp.app_context_processor
 def _vocabulary():
     # The reviewer's case page and the product page show assessments too.
-    return {"AssessmentKind": AssessmentKind, "Conclusion": Conclusion}
+    return {"AssessmentKind": AssessmentKind, "Conclusion": Conclusion, "ValuationMethod": ValuationMethod}
 
 
 def acting_user():
@@ -100,7 +92,8 @@ def _signed(number: str) -> Assessment:
 @bp.get("/assessments/<number>")
 def report(number: str):
     assessment = _signed(number)
-    return render_template("assessments/report.html", a=assessment, s=assessment.statement)
+    return render_template("assessments/report.html", a=assessment, s=assessment.statement,
+                           standing=reports.standing(assessment))
 
 
 @bp.get("/assessments/<number>.json")
@@ -135,6 +128,24 @@ def application(org_slug: str):
     return _render_application(_organization(org_slug), ApplicationForm(formdata=None))
 
 
+def refuse_unauthorized_application() -> ResponseReturnValue | None:
+    """Before the application's body (its document) is read: nobody signed in is sent to log in, a non-member
+    gets 404 and a member who is not an owner 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    org = _organization((request.view_args or {}).get("org_slug", ""))
+    try:
+        require(acting_user(), Permission.MANAGE_ORGANIZATION, org)
+    except DomainError as exc:
+        abort(exc.status, exc.message)
+    return None
+
+
+def declare_uploads() -> None:
+    """The application page takes a document: its own body cap, and who may send one, checked before reading."""
+    upload_endpoint("assessments.apply", refuse_unauthorized_application, cap="PROVIDER_DOCUMENT_MAX_BYTES")
+
+
 @bp.post("/seller/<org_slug>/provider")
 @login_required
 def apply(org_slug: str):
@@ -157,6 +168,9 @@ def apply(org_slug: str):
     return redirect(url_for(".application", org_slug=org.slug), 303)
 
 
+ADMIN_DECISIONS = ("approve", "reject", "suspend", "reinstate")
+
+
 def _render_applications(forms: dict | None = None, error: str | None = None, status: int = 200):
     providers = services.applications(db.session, acting_user())
     forms = forms or {}
@@ -172,20 +186,26 @@ def admin_applications():
 
 @bp.post("/admin/providers/<int:provider_id>/<decision>")
 def admin_decide(provider_id: int, decision: str):
-    if decision not in ("approve", "reject"):
+    if decision not in ADMIN_DECISIONS:
         abort(404)
     form = ReasonForm(prefix=f"p{provider_id}")
     try:
         provider = services.application(db.session, acting_user(), provider_id)
-        services.decide_application(db.session, acting_user(), provider, approve=decision == "approve",
-                                    reason=form.reason.data or "")
+        if decision in ("suspend", "reinstate"):
+            services.suspend_provider(db.session, acting_user(), provider, suspend=decision == "suspend",
+                                      reason=form.reason.data or "")
+        else:
+            services.decide_application(db.session, acting_user(), provider, approve=decision == "approve",
+                                        reason=form.reason.data or "")
     except DomainError as exc:
         _refuse(exc)
         put_errors(form, exc)
         return _render_applications({provider_id: form}, exc.message, exc.status)
-    flash(_("Approved %(name)s as a data service provider.", name=provider.organization.name)
-          if decision == "approve" else _("Rejected the application of %(name)s.", name=provider.organization.name),
-          "success")
+    name = provider.organization.name
+    flash({"approve": _("Approved %(name)s as a data service provider.", name=name),
+           "reject": _("Rejected the application of %(name)s.", name=name),
+           "suspend": _("Suspended %(name)s as a data service provider.", name=name),
+           "reinstate": _("Reinstated %(name)s as a data service provider.", name=name)}[decision], "success")
     return redirect(url_for(".admin_applications"), 303)
 
 
@@ -275,110 +295,5 @@ def request_assessment(org_slug: str):
     return redirect(url_for(".seller_requests", org_slug=org.slug), 303)
 
 
-# ---------------------------------------------------------------- providers work
-
-
-@bp.get("/provider/<org_slug>/assessments")
-@login_required
-def provider_requests(org_slug: str):
-    org = _organization(org_slug)
-    return render_template("assessments/inbox.html", org=org, provider=services.provider_of(db.session, org),
-                           requests=services.provider_requests(db.session, acting_user(), org))
-
-
-def _assessment(org_slug: str, number: str) -> Assessment:
-    try:
-        assessment = services.assessment_for_provider(db.session, acting_user(), number)
-    except NotFound as exc:
-        abort(404, exc.message)
-    if assessment.provider.organization.slug != org_slug:
-        abort(404, _("No such assessment."))
-    return assessment
-
-
-def _report_form(assessment: Assessment, formdata=None):
-    if assessment.kind == AssessmentKind.COMPLIANCE:
-        form = ComplianceForm() if formdata else ComplianceForm(formdata=None)
-        while len(form.legal_bases) < len(assessment.version.sources):
-            form.legal_bases.append_entry()
-        return form
-    return QualityForm() if formdata else QualityForm(formdata=None)
-
-
-def _render_work(assessment: Assessment, *, form=None, decline=None, accept=None, status: int = 200,
-                 error: str | None = None):
-    actions = ASSESSMENT_LIFECYCLE.actions_from(assessment.status, [Actor.PROVIDER])
-    return render_template(
-        "assessments/work.html", a=assessment, version=assessment.version, error=error,
-        form=form or _report_form(assessment), decline=decline or ReasonForm(formdata=None),
-        accept=accept or AcceptForm(formdata=None),
-        may_decide=AssessmentAction.ACCEPT in actions, may_sign=AssessmentAction.SIGN in actions,
-        is_open=assessment.status in OPEN_STATES,
-        kinds=REPORT_KINDS), status
-
-
-@bp.get("/provider/<org_slug>/assessments/<number>")
-@login_required
-def work(org_slug: str, number: str):
-    return _render_work(_assessment(org_slug, number))
-
-
-@bp.post("/provider/<org_slug>/assessments/<number>/<decision>")
-@login_required
-def decide(org_slug: str, number: str, decision: str):
-    if decision not in ("accept", "decline"):
-        abort(404)
-    assessment = _assessment(org_slug, number)
-    accepting = decision == "accept"
-    form = AcceptForm() if accepting else ReasonForm()
-    shown = {"accept": form} if accepting else {"decline": form}
-    if not form.validate_on_submit():
-        return _render_work(assessment, status=422, **shown)
-    fee = form.fee.minor_units if accepting and form.fee.data is not None else None
-    try:
-        services.decide_request(db.session, acting_user(), assessment, accept=accepting,
-                                reason="" if accepting else form.reason.data or "", fee=fee,
-                                currency=form.currency.data if accepting else None)
-    except DomainError as exc:
-        _refuse(exc)
-        put_errors(form, exc)
-        return _render_work(assessment, status=exc.status, error=exc.message, **shown)
-    flash(_("Request accepted: fill in the report and sign it.") if decision == "accept"
-          else _("Request declined: the seller was told why."), "success")
-    return redirect(url_for(".work", org_slug=org_slug, number=number), 303)
-
-
-@bp.post("/provider/<org_slug>/assessments/<number>/sign")
-@login_required
-def sign(org_slug: str, number: str):
-    assessment = _assessment(org_slug, number)
-    form = _report_form(assessment, formdata=True)
-    if not form.validate_on_submit():
-        return _render_work(assessment, form=form, status=422)
-    try:
-        reports.sign_report(db.session, acting_user(), assessment, form.report())
-    except DomainError as exc:
-        _refuse(exc)
-        put_errors(form, exc)
-        return _render_work(assessment, form=form, status=exc.status, error=exc.message)
-    flash(_("Report %(number)s signed: it is attached to the version and public.", number=number), "success")
-    return redirect(url_for(".report", number=number), 303)
-
-
-@bp.get("/provider/<org_slug>/assessments/<number>/files/<int:asset_id>")
-@writes_when_read  # its audit event
-@login_required
-def download(org_slug: str, number: str, asset_id: int):
-    """A file of the version under assessment, for the provider's members while the request is open."""
-    assessment = _assessment(org_slug, number)
-    try:
-        asset = services.assessed_asset(assessment, asset_id)
-    except DomainError as exc:
-        _refuse(exc)
-        abort(exc.status, exc.message)
-    record_download(db.session, acting_user(), asset, "assessor")
-    try:
-        return send_asset(asset)
-    except HTTPException:
-        db.session.rollback()  # nothing was downloaded
-        raise
+# The provider's work pages live beside these, on the same blueprint.
+from marketplace.assessments import work_views  # noqa: E402, F401

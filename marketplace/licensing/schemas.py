@@ -54,8 +54,8 @@ class VerificationSchema(Schema):
     kind = fields.String(metadata={"enum": ["certificate", "voucher", "assessment", "registration"]})
     status = fields.String(allow_none=True, metadata={
         "description": "a licence: active, expired or revoked; a voucher: what happened to its money since; an "
-                       "assessment report: signed; a registration: valid, expired, renewed, suspended or delisted; "
-                       "null if unknown"})
+                       "assessment report: signed or withdrawn; a registration: valid, expired, renewed, suspended "
+                       "or delisted; null if unknown"})
 
 
 class VoucherSchema(Schema):

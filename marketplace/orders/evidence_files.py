@@ -22,8 +22,6 @@ from marketplace.review.notice_evidence import check_evidence
 from marketplace.storage import Storage
 
 FIELD = "document"
-# Room for the rest of the form (filing number, note, CSRF token) beside the document.
-FORM_ALLOWANCE = 64 * 1024
 
 
 class _Prefixed:
@@ -91,4 +89,4 @@ def refuse_unauthorized_evidence() -> ResponseReturnValue | None:
 def declare_evidence_upload() -> None:
     """Declare the evidence form's endpoint to the request guards (the upload cap, the early access check)."""
     upload_endpoint("orders.submit_evidence", refuse_unauthorized_evidence,
-                    cap=lambda config: int(config["CROSS_BOUNDARY_EVIDENCE_MAX_BYTES"]) + FORM_ALLOWANCE)
+                    cap="CROSS_BOUNDARY_EVIDENCE_MAX_BYTES")

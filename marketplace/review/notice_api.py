@@ -92,7 +92,7 @@ def _may_send_evidence() -> None:
 def declare_uploads() -> None:
     """The evidence endpoint takes a file as its body, under the evidence cap."""
     upload_endpoint("notices_api.attach_evidence", _may_send_evidence,
-                    cap=lambda config: int(config["NOTICE_EVIDENCE_MAX_BYTES"]))
+                    cap="NOTICE_EVIDENCE_MAX_BYTES")
 
 
 def _objection(notice_id: int, objection_id: int) -> Objection:

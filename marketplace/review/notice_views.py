@@ -36,7 +36,6 @@ bp = Blueprint("notices", __name__)
 
 PER_PAGE = 20
 # Room for the objection form's fields and multipart framing beside its evidence file.
-FORM_ROOM = 64 * 1024
 STATES = ("open", "recent")
 
 
@@ -145,7 +144,7 @@ def declare_uploads() -> None:
     """The objection form carries its evidence file: it gets the evidence cap (the file and the form around it),
     not the page forms' cap."""
     upload_endpoint("notices.object_to", _may_file_objection,
-                    cap=lambda config: int(config["NOTICE_EVIDENCE_MAX_BYTES"]) + FORM_ROOM)
+                    cap="NOTICE_EVIDENCE_MAX_BYTES")
 
 
 @bp.get("/notices/<int:notice_id>")

@@ -2,7 +2,7 @@
 superseded state needs no schema change (statuses are stored as text)
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-06 06:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0023'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

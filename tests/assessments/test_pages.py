@@ -249,3 +249,41 @@ def test_an_application_with_a_document_through_the_page(client, auth, session, 
     applied = services.provider_of(session, provider_org)
     assert applied.document_filename == "letter.txt"
     assert storage.open(applied.document_key).read() == b"accreditation letter"
+
+
+def test_an_application_document_up_to_its_own_cap(client, auth, session, storage, app, provider_owner,
+                                                   provider_org):
+    """The document may be larger than a page form's cap (2 MB), up to PROVIDER_DOCUMENT_MAX_BYTES."""
+    import io
+
+    auth.login(provider_owner.email)
+    form_cap, document_cap = app.config["FORM_MAX_BYTES"], app.config["PROVIDER_DOCUMENT_MAX_BYTES"]
+    assert form_cap < 3 * 1024 * 1024 < document_cap
+
+    def send(size: int):
+        return client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
+            "services": ["quality"], "qualifications": "ISO 8000 auditors.",
+            "document": (io.BytesIO(b"x" * size), "accreditation.pdf", "application/pdf")})
+
+    assert send(document_cap + 1).status_code == 413
+    assert services.provider_of(session, provider_org) is None
+    assert send(3 * 1024 * 1024).status_code == 303
+    assert services.provider_of(session, provider_org).document_size == 3 * 1024 * 1024
+
+
+def test_an_application_body_is_refused_unread_to_anyone_but_an_owner(client, auth, session, provider_org,
+                                                                      assessor, seller):
+    import io
+
+    def send():
+        return client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
+            "services": ["quality"], "qualifications": "Q.",
+            "document": (io.BytesIO(b"x"), "a.pdf", "application/pdf")})
+
+    assert send().status_code in (302, 401)
+    auth.login(assessor.email)  # a member, not an owner
+    assert send().status_code == 403
+    auth.logout()
+    auth.login(seller.email)  # not a member
+    assert send().status_code == 404
+    assert services.provider_of(session, provider_org) is None

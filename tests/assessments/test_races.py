@@ -131,3 +131,33 @@ def test_one_request_one_acceptance_one_signature(race_app, world):
         return signed.status, signed.statement["signed_by"]["id"] == signed.signed_by_id, events
 
     assert in_app(race_app, recorded) == ("signed", True, 1)
+
+
+def test_one_application_of_an_organization_at_a_time(race_app):
+    """Its owners apply at one moment: one application, the others refused with a conflict (never a 500)."""
+    def build(session):
+        owner = factories.user(session, email="owner@racing-applicants.example", organization="Racing Applicants")
+        org = owner.memberships[0].organization
+        owners = [owner.id]
+        for n in range(RACERS - 1):
+            other = factories.user(session, email=f"owner{n}@racing-applicants.example")
+            session.add(Membership(user_id=other.id, organization_id=org.id, role=MemberRole.OWNER))
+            owners.append(other.id)
+        return {"organization": org.id, "owners": owners}
+
+    applicants = in_app(race_app, build)
+
+    def apply(user_id):
+        def call(session):
+            from marketplace.accounts.models import Organization
+
+            services.apply_as_provider(session, session.get(User, user_id),
+                                       session.get(Organization, applicants["organization"]),
+                                       services=["quality"], qualifications="Auditors.")
+        return call
+
+    outcomes = race(race_app, [apply(u) for u in applicants["owners"]])
+    assert outcomes == {"ok": 1, "Conflict": RACERS - 1}, outcomes
+    count = in_app(race_app, lambda s: s.scalar(select(func.count()).select_from(ServiceProvider).where(
+        ServiceProvider.organization_id == applicants["organization"])))
+    assert count == 1
