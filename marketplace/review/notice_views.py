@@ -35,7 +35,6 @@ from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionS
 bp = Blueprint("notices", __name__)
 
 PER_PAGE = 20
-# Room for the objection form's fields and multipart framing beside its evidence file.
 STATES = ("open", "recent")
 
 
