@@ -54,7 +54,7 @@ test-postgres: install-test
 # into each locale's catalog, compile. The compiled catalogs are committed; a test fails when any is not current.
 I18N := marketplace/translations
 i18n: install
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-output \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --add-location=file --sort-output \
 		--project="Open Data Exchange" --copyright-holder="Open Data Exchange contributors" -o $(I18N)/messages.pot .
 	sed -i '/^"POT-Creation-Date:/d' $(I18N)/messages.pot  # no date: a catalog changes only when its strings do
 	$(BIN)/pybabel --quiet update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date

@@ -256,6 +256,12 @@ def gettext(string: str, /, **values: object) -> str:
     return text % values if values else text
 
 
+def pgettext(context: str, string: str, /) -> str:
+    """``gettext`` of a message in ``context`` (one English word that means two things), without per-call lookups."""
+    catalog = _catalog()
+    return catalog.upgettext(context, string) if catalog else string
+
+
 def lazy_gettext(string: str, /, **values: object) -> LazyString:
     """``gettext`` when the text is put into words (module-level names: the locale is the request's)."""
     return LazyString(gettext, string, **values)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum, labelled
 
 
-@labelled({"not_needed": _l("Not needed"), "needed": _l("Needed"), "submitted": _l("Submitted"),
+@labelled({"not_needed": _l("Not needed"), "needed": _l("Needed"), "submitted": lazy_pgettext("evidence status", "Submitted"),
            "confirmed": _l("Confirmed"), "rejected": _l("Rejected")})
 class EvidenceStatus(LabelledEnum):
     NOT_NEEDED = "not_needed"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from marketplace.i18n import gettext
+from marketplace.i18n import gettext, pgettext
 
 # Each labelled enum's labels by value, as catalog messages (set with ``labelled``).
 _LABELS: dict[type, Mapping[str, LazyString]] = {}
@@ -26,13 +26,16 @@ class LabelledEnum(enum.StrEnum):
     def label(self) -> str:
         """The member's name in the reader's language."""
         found = _LABELS.get(type(self), {}).get(self.value)
-        return gettext(found._args[0]) if found is not None else self.value.replace("_", " ").capitalize()
+        if found is None:
+            return self.value.replace("_", " ").capitalize()
+        # An ``_l`` message, or a ``lazy_pgettext`` one (context, message) where one English word means two things.
+        return gettext(*found._args) if len(found._args) == 1 else pgettext(*found._args)
 
     @property
     def label_en(self) -> str:
         """The member's name in English, for documents whose literals say they are English (DCAT, ODRL)."""
         found = _LABELS.get(type(self), {}).get(self.value)
-        return found._args[0] if found is not None else self.value.replace("_", " ").capitalize()
+        return found._args[-1] if found is not None else self.value.replace("_", " ").capitalize()
 
     @classmethod
     def choices(cls) -> list[tuple[str, str | LazyString]]:

@@ -117,3 +117,13 @@ def test_every_rule_names_its_source_and_clause_and_is_reachable():
 ])
 def test_the_year_is_counted_from_1_january_in_beijing(now, start):
     assert year_start(now) == start
+
+
+@pytest.mark.parametrize("locale, word", [("zh_Hans", "已提交"), ("zh_Hant_HK", "已提交"), ("en", "Submitted")])
+def test_submitted_evidence_reads_as_a_state_not_as_the_column_of_dates(app, locale, word):
+    from flask_babel import force_locale
+
+    from marketplace.crossborder.states import EvidenceStatus
+
+    with app.test_request_context("/"), force_locale(locale):
+        assert str(EvidenceStatus.SUBMITTED.label) == word
