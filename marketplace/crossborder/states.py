@@ -11,7 +11,8 @@ from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.vocab import LabelledEnum, labelled
 
 
-@labelled({"not_needed": _l("Not needed"), "needed": _l("Needed"), "submitted": lazy_pgettext("evidence status", "Submitted"),
+@labelled({"not_needed": _l("Not needed"), "needed": _l("Needed"),
+           "submitted": lazy_pgettext("evidence status", "Submitted"),
            "confirmed": _l("Confirmed"), "rejected": _l("Rejected")})
 class EvidenceStatus(LabelledEnum):
     NOT_NEEDED = "not_needed"
