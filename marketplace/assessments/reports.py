@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment
 from marketplace.assessments.services import _provider_member, text
 from marketplace.assessments.states import (
@@ -183,6 +184,7 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     version for good; the seller is told. Refuses anyone outside the provider (404), a request not accepted
     (409, so two submissions at once sign once) and an incomplete report (422)."""
     _provider_member(session, user, assessment)
+    fees.require_paid(assessment)
     if assessment.kind == AssessmentKind.COMPLIANCE:
         report = check_compliance(assessment, data)
     else:

@@ -2,7 +2,7 @@
 
 Provider: applied -> approved | rejected (a platform admin decides, with a reason to reject); a rejected
 organization may apply again. Assessment: requested -> accepted | declined (the provider decides); accepted ->
-signed (a member of the provider signs the report, which then never changes).
+signed (a member of the provider signs the report, which then never changes) or declined (before signing).
 """
 from __future__ import annotations
 
@@ -82,5 +82,7 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.REQUESTED, AssessmentAction.ACCEPT): move(AssessmentStatus.ACCEPTED, Actor.PROVIDER),
     (AssessmentStatus.REQUESTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
+    # A provider may still decline an accepted request before signing (its fee, if paid, is refunded).
+    (AssessmentStatus.ACCEPTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
                                           "provider_id": a.provider_id, "kind": a.kind.value}))

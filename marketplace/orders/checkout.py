@@ -20,7 +20,7 @@ from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.crossborder import awaiting_evidence
-from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.fulfilment import fulfil, fulfil_fee, issue_fee_voucher
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.money import record_sale
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
@@ -57,7 +57,7 @@ def close_checkout(order: Order) -> None:
 def payment_paused(order: Order) -> str | None:
     """Why the order cannot be paid now: its product is suspended (no money is taken for a product buyers may not
     download; the order waits, and may be paid once the product is reinstated or cancelled). None otherwise."""
-    paused = downloads_paused(order.product)
+    paused = downloads_paused(order.product) if order.product is not None else None
     return sentences(_("Payments for this product are paused while it is suspended."), paused) if paused else None
 
 
@@ -106,7 +106,11 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
     order.payment_provider, order.payment_intent = provider, payment_reference
     order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
     record_sale(session, order)
-    issue_voucher(session, fulfil(session, order))
+    if order.is_assessment_fee:
+        fulfil_fee(session, order)
+        issue_fee_voucher(session, order)
+    else:
+        issue_voucher(session, fulfil(session, order))
     return order
 
 
