@@ -14,7 +14,7 @@ hooks below at accepting, closing, reading a file and signing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, object_session
 
 from marketplace.accounts.models import User
 from marketplace.assessments.models import Assessment
-from marketplace.errors import Forbidden, ValidationFailed
+from marketplace.assessments.states import AssessmentStatus
+from marketplace.errors import Forbidden, InvalidTransition, ValidationFailed
 from marketplace.listings.vocab import Currency
 
 # The largest fee a provider may state, in minor units (100 million in major units, far above any real fee).
@@ -87,8 +88,8 @@ def checked_fee(fee: int | None, currency: str | None) -> tuple[int | None, str 
     if fee is None:
         return None, None
     if currency not in Currency._value2member_map_:
-        message = _("Choose the fee's currency: CNY, HKD or USD.")
-        raise ValidationFailed(message, {"currency": [message]})
+        message = _("State the fee in CNY, HKD or USD.")
+        raise ValidationFailed(message, {"fee": [message], "currency": [message]})
     if isinstance(fee, bool) or not isinstance(fee, int) or not 0 <= fee <= MAX_FEE:
         message = _("State the fee as an amount of %(currency)s from 0.00 to 100000000.00, e.g. 1200.00.",
                     currency=currency)
@@ -102,8 +103,22 @@ def on_accept(session: Session, assessment: Assessment) -> None:
         fee_orders().charge(session, assessment)
 
 
+def declining(session: Session, user: User, assessment: Assessment, reason: str,
+              after_accepting: bool) -> Callable[[AssessmentStatus], None]:
+    """The check of declining a request, run under its lock once the lifecycle allows the move: a decision declines
+    a request, and declining one accepted meanwhile is refused unless asked for by name (``after_accepting``), so two
+    members deciding at once still make one decision. Then the fee order closes: cancelled if unpaid, refunded if
+    paid (before the request moves, so a refund the provider refuses leaves it as it was)."""
+    def check(state: AssessmentStatus) -> None:
+        if state == AssessmentStatus.ACCEPTED and not after_accepting:
+            raise InvalidTransition(_("This request was accepted meanwhile: reload the page to decline it."))
+        on_close(session, user, assessment, reason)
+    return check
+
+
 def on_close(session: Session, user: User, assessment: Assessment, reason: str) -> None:
-    """Hook of declining (or withdrawing) a request: its fee order is cancelled if unpaid, refunded if paid."""
+    """Hook of closing a request (declining or withdrawing it): its fee order is cancelled if unpaid, refunded if
+    paid."""
     fee_orders().close(session, user, assessment, reason)
 
 

@@ -285,23 +285,23 @@ def _provider_member(session: Session, user: User, assessment: Assessment) -> No
 
 
 def decide_request(session: Session, user: User, assessment: Assessment, *, accept: bool, reason: str = "",
-                   fee: int | None = None, currency: str | None = None) -> Assessment:
+                   fee: int | None = None, currency: str | None = None, after_accepting: bool = False) -> Assessment:
     """The provider accepts a request, stating its fee if it charges one (minor units and currency: the seller pays
-    it as an order, see ``fees``), or declines it with a reason, before or after accepting (an unpaid fee's order is
-    cancelled, a paid one refunded); the seller is told. Refuses anyone outside the provider (404) and a request
-    already declined or signed."""
+    it as an order, see ``fees``), or declines it with a reason; declining a request it accepted is asked for with
+    ``after_accepting`` (an unpaid fee's order is then cancelled, a paid one refunded). The seller is told. Refuses
+    anyone outside the provider (404) and a request already decided (or signed)."""
     _provider_member(session, user, assessment)
     reason = text(reason, "reason", required=not accept)
     fee, currency = fees.checked_fee(fee, currency) if accept else (None, None)
     action = AssessmentAction.ACCEPT if accept else AssessmentAction.DECLINE
     ASSESSMENT_LIFECYCLE.apply(session, assessment, action, Actor.PROVIDER, user=user,
-                               payload={"reason": reason, "fee": fee, "currency": currency})
+                               payload={"reason": reason, "fee": fee, "currency": currency},
+                               check=None if accept else fees.declining(session, user, assessment, reason,
+                                                                        after_accepting))
     assessment.decided_at, assessment.decline_reason = utcnow(), reason
     if accept:
         assessment.fee_amount, assessment.fee_currency = fee, currency
         fees.on_accept(session, assessment)
-    else:
-        fees.on_close(session, user, assessment, reason)
     provider, title = assessment.provider.organization.name, lazy_title_of(assessment.version)
     if accept:
         subject = lambda: _("%(provider)s accepted your assessment request", provider=provider)  # noqa: E731

@@ -53,7 +53,7 @@ def downgrade():
     with op.batch_alter_table('vouchers', schema=None) as batch_op:
         batch_op.alter_column('licence_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_orders_plan_or_assessment', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_orders_plan_or_assessment'), type_='check')
         batch_op.drop_constraint(batch_op.f('uq_orders_assessment_id'), type_='unique')
         batch_op.drop_constraint(batch_op.f('fk_orders_assessment_id_assessments'), type_='foreignkey')
         for name, type_ in SCENARIO.items():
