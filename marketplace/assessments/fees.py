@@ -71,6 +71,9 @@ class FeeOrders(Protocol):
     def charge(self, session: Session, assessment: Assessment) -> None:
         """Open the fee order of a request just accepted with a fee, awaiting the seller's payment."""
 
+    def lock(self, session: Session, assessment: Assessment) -> None:
+        """Lock the request's fee order, if it has one, until the transaction ends."""
+
     def close(self, session: Session, user: User, assessment: Assessment, reason: str) -> None:
         """The request closed: cancel its unpaid fee order, refund a paid one (through the refund path)."""
 
@@ -108,7 +111,12 @@ def declining(session: Session, user: User, assessment: Assessment, reason: str,
     """The check of declining a request, run under its lock once the lifecycle allows the move: a decision declines
     a request, and declining one accepted meanwhile is refused unless asked for by name (``after_accepting``), so two
     members deciding at once still make one decision. Then the fee order closes: cancelled if unpaid, refunded if
-    paid (before the request moves, so a refund the provider refuses leaves it as it was)."""
+    paid (before the request moves, so a refund the provider refuses leaves it as it was).
+
+    The fee order is locked here, before the request is: a payment holds the order and then reaches the request
+    (PostgreSQL's foreign-key check on the order's row), so every path takes the order first."""
+    fee_orders().lock(session, assessment)
+
     def check(state: AssessmentStatus) -> None:
         if state == AssessmentStatus.ACCEPTED and not after_accepting:
             raise InvalidTransition(_("This request was accepted meanwhile: reload the page to decline it."))

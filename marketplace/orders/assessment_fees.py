@@ -106,6 +106,10 @@ class AssessmentFeeOrders:
     def charge(self, session: Session, assessment: Assessment) -> None:
         open_fee_order(session, assessment)
 
+    def lock(self, session: Session, assessment: Assessment) -> None:
+        if (order := fee_order(session, assessment.id)) is not None:
+            lock_order(session, order)
+
     def close(self, session: Session, user: User, assessment: Assessment, reason: str) -> None:
         close_fee_order(session, user, assessment, reason, current_app.extensions["payments"])
 
