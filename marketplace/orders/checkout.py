@@ -190,12 +190,16 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
 
 
 def expire_unpaid(session: Session, order: Order) -> Order:
-    """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told.
-    InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired), read under the
-    order's lock."""
+    """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told; an
+    assessment fee keeps waiting (it ends with its request, and paying again opens a new checkout). InvalidTransition
+    for an order in any other state (paid meanwhile, cancelled, already expired), read under the order's lock."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(_("Cannot expire order %(number)s: it is %(status)s, not awaiting payment.",
                                   number=order.number, status=order.status.label.lower()))
+    if order.is_assessment_fee:
+        record(session, actor_id=None, action="order.checkout_ended", subject_type="order", subject_id=order.id,
+               payload={"provider": order.payment_provider, "reference": order.payment_reference})
+        return order
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
     order.deadline = None
     notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),

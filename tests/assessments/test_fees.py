@@ -29,9 +29,12 @@ from marketplace.payouts.models import Payout
 from marketplace.payouts.services import run_payouts
 from tests import factories
 from tests.assessments.conftest import QUALITY_REPORT
-from tests.payments.conftest import stripe_payments, stripe_stub  # noqa: F401  (the Stripe stub fixtures)
+from tests.payments import conftest as stripe_fixtures
 from tests.support.pages import main
 from tests.support.stripe_stub import WEBHOOK_SECRET, event_payload, signed_event
+
+# The Stripe stub and the app's payments pointed at it, as the payment tests use them.
+stripe_stub, stripe_payments = stripe_fixtures.stripe_stub, stripe_fixtures.stripe_payments
 
 FEE = 880000  # CNY 8,800.00
 NET = FEE - FEE // 10  # less the default 10 % platform fee
@@ -196,7 +199,7 @@ def test_a_paid_fee_is_a_sale_in_the_ledger_with_its_voucher_statement_and_payou
 
 
 def test_a_seller_pays_through_stripe(client, auth, session, seller, seller_org, assessor, asked, submitted,
-                                      stripe_payments, stripe_stub):  # noqa: F811
+                                      stripe_payments, stripe_stub):
     order = fee_order(session, asked)
     auth.login(seller.email)
     started = client.post(f"/seller/{seller_org.slug}/assessments/{asked.number}/fee")
@@ -218,6 +221,24 @@ def test_a_seller_pays_through_stripe(client, auth, session, seller, seller_org,
     assert order_balances(session, order.id)[AccountKind.SELLER_PENDING] == NET
     assert services.assessed_asset(asked, submitted.assets[0].id) is not None
     balanced(session)
+
+
+def test_a_stripe_checkout_that_expires_leaves_the_fee_to_pay_again(client, session, seller, asked, stripe_payments,
+                                                                    stripe_stub):
+    order = fee_order(session, asked)
+    orders.start_checkout(session, seller, order, stripe_payments, success_url="http://x/ok",
+                          cancel_url="http://x/cancel")
+    session.commit()
+    first = order.payment_reference
+    body, signature = signed_event(event_payload("checkout.session.expired", stripe_stub.expire(first)),
+                                   WEBHOOK_SECRET)
+    assert client.post("/webhooks/stripe", data=body, headers={"Stripe-Signature": signature},
+                       content_type="application/json").status_code == 200
+    order = fee_order(session, asked)
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    orders.start_checkout(session, seller, order, stripe_payments, success_url="http://x/ok",
+                          cancel_url="http://x/cancel")
+    assert order.payment_reference != first
 
 
 # ---------------------------------------------------------------- declining closes the fee order
@@ -260,7 +281,7 @@ def test_declining_a_paid_request_refunds_the_fee(client, auth, session, seller,
 
 
 def test_declining_a_request_paid_through_stripe_refunds_it_at_stripe(session, seller, assessor, asked,
-                                                                      stripe_payments, stripe_stub):  # noqa: F811
+                                                                      stripe_payments, stripe_stub):
     order = fee_order(session, asked)
     orders.start_checkout(session, seller, order, stripe_payments, success_url="http://x/ok",
                           cancel_url="http://x/cancel")
