@@ -21,13 +21,16 @@ from typing import Protocol
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from marketplace.accounts.models import User
+from marketplace.accounts.access import Permission, require
+from marketplace.accounts.models import Organization, User
 from marketplace.assessments.models import Assessment
-from marketplace.assessments.states import AssessmentStatus
-from marketplace.errors import Forbidden, InvalidTransition, ValidationFailed
+from marketplace.assessments.states import ASSESSMENT_LIFECYCLE, Actor, AssessmentAction, AssessmentStatus
+from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.listings.vocab import Currency
+from marketplace.notifications.services import notify_organization
 
 # The largest fee a provider may state, in minor units (100 million in major units, far above any real fee).
 MAX_FEE = 100_000_000 * 100
@@ -128,6 +131,41 @@ def on_close(session: Session, user: User, assessment: Assessment, reason: str) 
     """Hook of closing a request (declining or withdrawing it): its fee order is cancelled if unpaid, refunded if
     paid."""
     fee_orders().close(session, user, assessment, reason)
+
+
+def seller_request(session: Session, user: User, organization: Organization, number: str) -> Assessment:
+    """The organization's request ``number``, for its members; NotFound for anything else."""
+    require(user, Permission.VIEW_ORGANIZATION, organization)
+    assessment = session.scalar(select(Assessment).where(Assessment.number == number[:40],
+                                                         Assessment.seller_organization_id == organization.id))
+    if assessment is None:
+        raise NotFound(_("No such assessment."))
+    return assessment
+
+
+def withdraw_request(session: Session, user: User, assessment: Assessment) -> Assessment:
+    """The seller takes its request back before the provider may start on it: while it is requested, or accepted
+    with its fee unpaid (the fee order is then cancelled); the provider is told. Refuses anyone who may not edit the
+    product, a request the provider may be working on (accepted with no fee, or with the fee paid: the provider
+    declines it then, which refunds a paid fee) and a request already closed."""
+    require(user, Permission.EDIT_PRODUCT, assessment.version.product)
+    fee_orders().lock(session, assessment)  # the order before the request, as everywhere
+
+    def check(state: AssessmentStatus) -> None:
+        if state == AssessmentStatus.ACCEPTED and fee_of(session, assessment).opens_version:
+            raise Conflict(_("%(provider)s may already be working on %(number)s: ask it to decline the request "
+                             "instead (a paid fee is then refunded).",
+                             provider=assessment.provider.organization.name, number=assessment.number))
+        on_close(session, user, assessment, "")
+
+    ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.WITHDRAW, Actor.SELLER, user=user, check=check)
+    seller, number = assessment.seller_organization.name, assessment.number
+    notify_organization(session, assessment.provider.organization,
+                        lambda: _("%(seller)s withdrew assessment request %(number)s", seller=seller, number=number),
+                        lambda: _("The request is closed: its version is no longer open to you."),
+                        f"/provider/{assessment.provider.organization.slug}/assessments/{number}")
+    session.flush()
+    return assessment
 
 
 def fees_of(session: Session, assessments: Iterable[Assessment]) -> dict[int, Fee]:

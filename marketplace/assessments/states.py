@@ -2,7 +2,8 @@
 
 Provider: applied -> approved | rejected (a platform admin decides, with a reason to reject); a rejected
 organization may apply again. Assessment: requested -> accepted | declined (the provider decides); accepted ->
-signed (a member of the provider signs the report, which then never changes) or declined (before signing).
+signed (a member of the provider signs the report, which then never changes) or declined (before signing). The
+seller may withdraw a request, requested or accepted, until its fee is paid.
 """
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ class ProviderStatus(LabelledEnum):
 
 
 @labelled({"requested": _l("Requested"), "accepted": _l("Accepted"), "declined": _l("Declined"),
-           "signed": _l("Signed")})
+           "signed": _l("Signed"), "withdrawn": _l("Withdrawn")})
 class AssessmentStatus(LabelledEnum):
     REQUESTED = "requested"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     SIGNED = "signed"
+    WITHDRAWN = "withdrawn"  # the seller took the request back before the provider could start (``fees``)
 
 
 # While an assessment is in one of these states, the provider's members may read the version it is about.
@@ -58,6 +60,7 @@ class Actor(enum.StrEnum):
     APPLICANT = "applicant"  # an owner of the applying organization
     ADMIN = "admin"          # a platform admin
     PROVIDER = "provider"    # a member of the provider organization
+    SELLER = "seller"        # a member of the organization that asked for the assessment
 
 
 class ProviderAction(enum.StrEnum):
@@ -70,6 +73,7 @@ class AssessmentAction(enum.StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     SIGN = "sign"
+    WITHDRAW = "withdraw"
 
 
 PROVIDER_LIFECYCLE: Lifecycle[ProviderStatus, ProviderAction] = Lifecycle("provider application", {
@@ -84,5 +88,8 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
     # A provider may still decline an accepted request before signing (its fee, if paid, is refunded).
     (AssessmentStatus.ACCEPTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
+    # The seller may take a request back until the provider may start (``fees.withdraw_request`` checks the fee).
+    (AssessmentStatus.REQUESTED, AssessmentAction.WITHDRAW): move(AssessmentStatus.WITHDRAWN, Actor.SELLER),
+    (AssessmentStatus.ACCEPTED, AssessmentAction.WITHDRAW): move(AssessmentStatus.WITHDRAWN, Actor.SELLER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
                                           "provider_id": a.provider_id, "kind": a.kind.value}))

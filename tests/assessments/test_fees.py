@@ -340,3 +340,45 @@ def test_another_organization_cannot_pay_or_see_the_fee(client, auth, session, a
     assert client.post(f"/seller/{own}/assessments/{asked.number}/fee").status_code == 404
     order = fee_order(session, asked)
     assert client.get(f"/orders/{order.id}/checkout").status_code == 404
+
+
+# ---------------------------------------------------------------- the seller withdraws instead of paying
+
+
+def test_withdrawing_a_request_with_an_unpaid_fee_cancels_its_order(client, auth, session, seller, seller_org,
+                                                                    provider_org, assessor, asked, submitted):
+    auth.login(seller.email)
+    mine = f"/seller/{seller_org.slug}/assessments"
+    assert "Withdraw the request" in main(client.get(mine))
+    assert client.post(f"{mine}/{asked.number}/withdraw").status_code == 303
+    order = fee_order(session, asked)
+    assert order.status == OrderStatus.CANCELLED and str(asked.status) == "withdrawn"
+    assert "Pay the fee" not in main(client.get(mine))
+    auth.logout()
+    auth.login(assessor.email)
+    work = f"/provider/{provider_org.slug}/assessments/{asked.number}"
+    assert client.get(f"{work}/files/{submitted.assets[0].id}").status_code == 403
+    told = session.scalars(select(Notification.subject).where(Notification.user_id == assessor.id)).all()
+    assert f"Harbour Analytics withdrew assessment request {asked.number}" in told
+
+
+def test_a_paid_or_free_accepted_request_is_not_withdrawn(client, auth, session, seller, seller_org, submitted,
+                                                          provider, assessor, asked):
+    pay_by_card(session, seller, fee_order(session, asked))
+    free = services.request_assessment(session, seller, submitted, provider, "compliance")
+    services.decide_request(session, assessor, free, accept=True)
+    session.commit()
+    auth.login(seller.email)
+    for request in (asked, free):
+        refused = client.post(f"/seller/{seller_org.slug}/assessments/{request.number}/withdraw",
+                              follow_redirects=True)
+        assert "ask it to decline the request" in main(refused)
+        session.expire_all()
+        assert str(request.status) == "accepted"
+    assert fee_order(session, asked).status == OrderStatus.FULFILLED
+    stranger = factories.user(session, email="other@example.org", organization="Other Ltd")
+    session.commit()
+    auth.logout()
+    auth.login(stranger.email)
+    own = stranger.memberships[0].organization.slug
+    assert client.post(f"/seller/{own}/assessments/{asked.number}/withdraw").status_code == 404
