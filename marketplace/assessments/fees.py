@@ -9,7 +9,8 @@ paid, the provider's members may neither read the version's files nor sign the r
 
 Assessments may not import orders (the import contract keeps them below trades), so the orders package implements
 ``FeeOrders`` and the app registers it as ``app.extensions["assessment_fees"]``; the assessment services call the
-hooks below at accepting, closing, reading a file and signing.
+hooks below at accepting, declining, reading a file and signing. A seller that will not pay withdraws its request
+here (``withdraw_request``), which cancels the unpaid fee order.
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def pay(org_slug: str, number: str):
         org = organization_for_member(db.session, user, org_slug)
         order = payable_fee(db.session, user, org, number)
         url = start_checkout(db.session, user, order, current_app.extensions["payments"],
-                             success_url=_absolute("assessments.seller_requests", org_slug=org.slug, paid=number),
+                             success_url=_absolute("assessments.seller_requests", org_slug=org.slug),
                              cancel_url=_absolute("assessments.seller_requests", org_slug=org.slug))
     except NotFound as exc:
         db.session.rollback()

@@ -78,7 +78,7 @@ def close_fee_order(session: Session, user: User, assessment: Assessment, reason
     state = lock_order(session, order)
     if state == OrderStatus.AWAITING_PAYMENT:
         move_order(session, None, order, OrderAction.CANCEL, OrderActor.SYSTEM,
-                   check=lambda _state: close_checkout(order), reason="assessment request declined")
+                   check=lambda _state: close_checkout(order), reason="assessment request closed")
         order.deadline = None
     elif refundable(order):
         refund_order(session, user, order, reason or _("The assessment request was declined."), payments)
@@ -137,4 +137,3 @@ def payable_fee(session: Session, user: User, organization: Organization, number
     if order is None:
         raise NotFound(_("No fee to pay for %(number)s.", number=number[:40]))
     return order
-
