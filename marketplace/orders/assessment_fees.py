@@ -24,12 +24,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.fees import Fee, FeeState
+from marketplace.assessments.fees import Fee, FeeState, seller_request
 from marketplace.assessments.models import Assessment
 from marketplace.audit.services import record
-from marketplace.errors import NotFound
+from marketplace.errors import Conflict
 from marketplace.ledger.fees import fee_rate
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.checkout import close_checkout
@@ -130,10 +129,10 @@ def init_assessment_fees(app) -> None:
 
 
 def payable_fee(session: Session, user: User, organization: Organization, number: str) -> Order:
-    """The fee order of the organization's request ``number``, for its members; NotFound for anything else."""
-    require(user, Permission.VIEW_ORGANIZATION, organization)
-    order = session.scalar(select(Order).join(Assessment, Assessment.id == Order.assessment_id).where(
-        Assessment.number == number[:40], Order.buyer_organization_id == organization.id))
+    """The fee order of the organization's request ``number``, for its members (NotFound for anyone else);
+    Conflict for a request with no fee to pay."""
+    assessment = seller_request(session, user, organization, number)
+    order = fee_order(session, assessment.id)
     if order is None:
-        raise NotFound(_("No fee to pay for %(number)s.", number=number[:40]))
+        raise Conflict(_("No fee to pay for %(number)s.", number=assessment.number))
     return order
