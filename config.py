@@ -95,6 +95,10 @@ class Config:
     # Orders: days a request waits for the seller, hours an order waits for payment, before the system expires it.
     ORDER_APPROVAL_DAYS = _int("ORDER_APPROVAL_DAYS", 45)
     ORDER_PAYMENT_HOURS = _int("ORDER_PAYMENT_HOURS", 24)
+    # Days a trade waits for the buyer's evidence of its cross-boundary mechanism before it expires.
+    CROSS_BOUNDARY_EVIDENCE_DAYS = _int("CROSS_BOUNDARY_EVIDENCE_DAYS", 14)
+    # The largest evidence document (a filed contract, a certificate) a buyer may attach to that evidence.
+    CROSS_BOUNDARY_EVIDENCE_MAX_BYTES = _int("CROSS_BOUNDARY_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
     # The platform's fee on each sale in basis points (1000 = 10 %), unless the seller has a rate of its own; and
     # how many days after its payment a sale's money becomes available to the seller.
     PLATFORM_FEE_BPS = _int("PLATFORM_FEE_BPS", 1000)

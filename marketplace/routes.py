@@ -46,6 +46,8 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     from marketplace.orders.seller_views import bp as sales_bp
     app.register_blueprint(sales_bp)
+    from marketplace.orders.review_views import bp as order_review_bp
+    app.register_blueprint(order_review_bp)
     from marketplace.orders.anomaly_views import bp as anomalies_bp
     app.register_blueprint(anomalies_bp)
     from marketplace.orders.finance_views import bp as finance_bp
@@ -68,6 +70,9 @@ def init_pages(app: Flask) -> None:
     from marketplace.listings.uploads import declare_uploads
 
     declare_uploads()
+    from marketplace.orders.evidence_files import declare_evidence_upload
+
+    declare_evidence_upload()
     from marketplace.listings.view_helpers import TEMPLATE_HELPERS
     from marketplace.review.checklist import ChecklistItem
 

@@ -250,6 +250,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # the buyer gives evidence, the seller (or a reviewer) decides it, anyone else is refused.
     ("orders.submit_evidence", "POST"): ORDER_BUYER,
     ("orders.decide_evidence", "POST"): row(LOGIN, FORBIDDEN, OK, HIDDEN, HIDDEN, OK),  # an admin reviews too
+    # The world's order has no evidence document: whoever may see the order is told there is none (404).
+    ("orders.evidence_document", "GET"): row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    # A reviewer's read-only order page and the queue of evidence to confirm; the order's document as above.
+    ("order_review.queue", "GET"): REVIEWERS,
+    ("order_review.order", "GET"): REVIEWERS,
+    ("order_review.decide_evidence", "POST"): REVIEWERS,
+    ("order_review.evidence_document", "GET"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, HIDDEN, HIDDEN),
     ("orders_api.preview_cross_boundary", "POST"): SIGNED_IN,
     ("orders_api.submit_evidence", "POST"): ORDER_PARTIES,
     ("orders_api.decide_evidence", "POST"): ORDER_PARTIES,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.crossborder.rules import BY_KEY, Outcome, Rule
+from marketplace.crossborder.rules import BY_KEY, Outcome, Rule, explain
 from marketplace.crossborder.states import EvidenceStatus
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum
 from marketplace.extensions import db
@@ -35,6 +35,8 @@ class CrossBoundaryPosition(TimestampMixin, db.Model):
     non_sensitive_total: Mapped[int] = mapped_column(BigInteger, default=0)
     sensitive_total: Mapped[int] = mapped_column(BigInteger, default=0)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The version declared personal information but not where it was collected: read as collected in the Mainland.
+    assumed_mainland: Mapped[bool] = mapped_column(Boolean, default=False)
 
     evidence_status: Mapped[EvidenceStatus] = mapped_column(str_enum(EvidenceStatus, 20))
     filing_number: Mapped[str] = mapped_column(String(MAX_FILING_NUMBER), default="")
@@ -43,6 +45,16 @@ class CrossBoundaryPosition(TimestampMixin, db.Model):
     evidence_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evidence_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     evidence_reason: Mapped[str] = mapped_column(Text, default="")
+    # Until when a trade waiting for evidence reserves its individuals in the seller's count; past it the order
+    # expires (``expire_orders``).
+    evidence_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # The buyer's optional evidence document (the filed contract, the certificate), stored through the storage
+    # interface under a sanitized name; the raw uploaded name is never kept.
+    evidence_key: Mapped[str | None] = mapped_column(String(300))
+    evidence_filename: Mapped[str | None] = mapped_column(String(255))
+    evidence_content_type: Mapped[str | None] = mapped_column(String(100))
+    evidence_size: Mapped[int | None] = mapped_column(BigInteger)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def rule(self) -> Rule:
@@ -50,4 +62,4 @@ class CrossBoundaryPosition(TimestampMixin, db.Model):
 
     @property
     def explanation(self) -> str:
-        return str(self.rule.explanation)
+        return explain(self.rule, self.assumed_mainland)

@@ -24,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from marketplace.i18n import sentences
 from marketplace.listings.vocab import Classification, LabelledEnum, PersonalInfo, labelled
 
 # Above any threshold: a count nobody declared is treated as large, never as small.
@@ -165,6 +167,16 @@ RULES: tuple[Rule, ...] = (
             "contract or a personal information protection certification is needed.")),
 )
 BY_KEY = {rule.key: rule for rule in RULES}
+
+
+def explain(rule: Rule, assumed_mainland: bool = False) -> str:
+    """The rule's words; when the version did not declare where its personal information was collected, also that
+    it was read as collected in the Mainland (the protective reading)."""
+    if not assumed_mainland:
+        return str(rule.explanation)
+    return sentences(str(rule.explanation), _(
+        "The seller did not declare where the personal information was collected, so it is treated as collected in "
+        "the Mainland."))
 
 
 def decide(facts: Facts) -> Rule:

@@ -434,12 +434,22 @@ def profile_problems(profile: dict) -> dict[str, list[str]]:
                             _("State how the sources were lawfully obtained.")),
         "cross_border_transfer": (profile.get("cross_border_transfer") is not None,
                                   _("State whether data crosses borders.")),
-        # The cross-boundary rules count individuals: personal information without a count cannot be weighed.
-        "individuals": (str(profile.get("personal_info") or "") not in ("personal", "sensitive")
-                        or profile.get("individuals") is not None,
-                        _("Declare how many individuals' personal information the data holds.")),
     }
-    return {name: [message] for name, (given, message) in problems.items() if not given}
+    return {name: [message] for name, (given, message) in problems.items() if not given} | _personal_info_gaps(profile)
+
+
+def _personal_info_gaps(profile: dict) -> dict[str, list[str]]:
+    """Personal information declared without where it was collected or how many individuals it is about: the
+    cross-boundary rules weigh a trade by both, so neither may be left out (nor the count be 0)."""
+    if str(profile.get("personal_info") or "") not in ("personal", "sensitive"):
+        return {}
+    errors: dict[str, list[str]] = {}
+    if not profile.get("collected_in"):
+        errors["collected_in"] = [_("Declare where the personal information was collected.")]
+    if not profile.get("individuals"):
+        errors["individuals"] = [_("Declare how many individuals' personal information the data holds (at least "
+                                   "1).")]
+    return errors
 
 
 def _profile_value_errors(values: dict) -> dict[str, list[str]]:
@@ -480,7 +490,8 @@ def set_compliance(
     """
     require_edit(user, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
-    if errors := _profile_value_errors(values):
+    if errors := _profile_value_errors(values) or _personal_info_gaps(
+            {k: getattr(version, k) for k in COMPLIANCE_FIELDS} | values):
         raise ValidationFailed(_("Correct the compliance profile."), errors)
     check_compliance({k: getattr(version, k) for k in COMPLIANCE_FIELDS} | values, attest=attest,
                      attested_by_name=attested_by_name)

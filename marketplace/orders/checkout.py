@@ -33,6 +33,7 @@ from marketplace.payments import (
 from marketplace.payments.simulated import DECLINED_CARDS, charge_test_card
 from marketplace.payouts.services import destination
 from marketplace.recorded_text import RecordedText
+from marketplace.review.registration import refuse_if_expired
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,26 @@ def close_checkout(order: Order) -> None:
 # ---------------------------------------------------------------- payment
 
 
-def payment_paused(order: Order) -> str | None:
+def payment_paused(session: Session, order: Order) -> str | None:
     """Why the order cannot be paid now: its product is suspended (no money is taken for a product buyers may not
-    download; the order waits, and may be paid once the product is reinstated or cancelled). None otherwise."""
-    paused = downloads_paused(order.product) if order.product is not None else None
-    return sentences(_("Payments for this product are paused while it is suspended."), paused) if paused else None
+    download), or its registration has expired (``refuse_if_expired``: no trade on an expired registration). The
+    order waits, and may be paid once the product is reinstated or the registration renewed, or be cancelled. None
+    otherwise (an assessment fee has no product to pause)."""
+    if order.product_id is None:
+        return None
+    paused = downloads_paused(order.product)
+    if paused:
+        return sentences(_("Payments for this product are paused while it is suspended."), paused)
+    try:
+        refuse_if_expired(session, order.product_id)
+    except Conflict as expired:
+        return sentences(expired.message, _("Your order waits: you may pay once the registration is renewed, or "
+                                            "cancel it."))
+    return None
 
 
-def _refuse_paused(order: Order) -> None:
-    if reason := payment_paused(order):
+def _refuse_paused(session: Session, order: Order) -> None:
+    if reason := payment_paused(session, order):
         raise Conflict(reason)
 
 
@@ -73,7 +85,7 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
                          status=order.status.label.lower()))
-    _refuse_paused(order)
+    _refuse_paused(session, order)
     if reason := awaiting_evidence(session, order):
         raise Conflict(reason)
     order.payment_attempts += 1
@@ -137,7 +149,7 @@ def pay_with_test_card(session: Session, user: User, order: Order, card_number: 
     lock_order(session, order)  # one card charge per order: concurrent payments wait here and are refused
     if not awaits_simulated_payment(order):
         raise Conflict(_("Order %(number)s is not waiting for a simulated payment.", number=order.number))
-    _refuse_paused(order)
+    _refuse_paused(session, order)
     try:
         reference = charge_test_card(card_number)
     except PaymentError as exc:

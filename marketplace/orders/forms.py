@@ -10,6 +10,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
@@ -110,6 +111,10 @@ class EvidenceForm(FlaskForm):
                                 description=_l("The standard contract's filing number, the certification's or the "
                                                "security assessment's number."))
     note = TextAreaField(_l("Note to the seller"), render_kw={"rows": 2, "maxlength": MAX_EVIDENCE_NOTE})
+    document = FileField(_l("Evidence document (optional)"),
+                         description=_l("The filed contract, the certificate or the assessment's decision: a PDF, PNG "
+                                        "or JPEG file, or plain text."),
+                         render_kw={"accept": ".pdf,.png,.jpg,.jpeg,.txt"})
 
 
 class EvidenceDecisionForm(FlaskForm):

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,8 +42,10 @@ from marketplace.orders.common import (
 )
 from marketplace.orders.crossborder import (
     Position,
+    approval_deadline,
     awaiting_evidence,
     decide_position,
+    evidence_awaited,
     preview_position,
     store_position,
 )
@@ -52,10 +53,12 @@ from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
-from marketplace.review.registration import refuse_if_expired
+from marketplace.review.registration import latest_for_product, refuse_if_expired
 from marketplace.text import MAX_IDEMPOTENCY_KEY, idempotency_key_fits
 
 log = logging.getLogger(__name__)
+# How far ahead a buyer is warned that the product's registration expires.
+REGISTRATION_WARNING_DAYS = 30
 
 # ---------------------------------------------------------------- requesting
 
@@ -125,6 +128,23 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
             message = _("The use scenario does not fit this plan.")
         raise ValidationFailed(message, errors)
     return scenario
+
+
+def registration_warning(session: Session, product_id: int, now: datetime | None = None) -> str | None:
+    """What a buyer is told before requesting a licence of the product: that its registration has expired (the
+    refusal ``refuse_if_expired`` gives), or the day it expires when that is within REGISTRATION_WARNING_DAYS.
+    None otherwise, or for a product without a registration certificate."""
+    now = now or utcnow()
+    try:
+        refuse_if_expired(session, product_id, now)
+    except Conflict as expired:
+        return expired.message
+    latest = latest_for_product(session, product_id)
+    if latest is not None and latest.valid_until - now <= timedelta(days=REGISTRATION_WARNING_DAYS):
+        return _("The registration %(number)s of this product expires on %(day)s: after that, no new licence can be "
+                 "requested or paid for until the seller renews it.", number=latest.registration_number,
+                 day=day(latest.valid_until))
+    return None
 
 
 def _checked_idempotency_key(value: str | None) -> str:
@@ -263,7 +283,7 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
                     "renews_order_id": order.renews_order_id, "cross_boundary": position.rule.to_dict()})
     if needs_seller:
         move_order(session, None, order, OrderAction.AWAIT_APPROVAL, OrderActor.SYSTEM)
-        order.deadline = now + timedelta(days=current_app.config["ORDER_APPROVAL_DAYS"])
+        order.deadline = approval_deadline(order)
         notify_organization(
             session, order.seller_organization,
             _l("Licence request %(number)s for %(product)s", number=order.number, product=lazy_title_of(plan.version)),
@@ -279,15 +299,19 @@ def place_order(session: Session, user: User, req: LicenceRequest, *,
 
 def _proceed(session: Session, order: Order) -> None:
     """After the request (or the seller's approval): a free order is fulfilled, a paid one waits for payment. A
-    trade whose cross-boundary mechanism is not confirmed yet waits for it: a free one is fulfilled, and a paid
-    one's payment deadline starts, when the evidence is confirmed."""
+    trade whose cross-boundary mechanism is not confirmed yet waits for it until its evidence deadline: a free one
+    is fulfilled, and a paid one's payment deadline starts, when the evidence is confirmed. A free trade is not
+    fulfilled while the product's registration has expired (Conflict: the order keeps waiting)."""
     waiting = awaiting_evidence(session, order)
     if order.is_free:
-        if not waiting:
+        if waiting:
+            order.deadline = order.cross_boundary.evidence_due
+        else:
+            refuse_if_expired(session, order.product_id)
             fulfil(session, order)
     else:
         move_order(session, None, order, OrderAction.AWAIT_PAYMENT, OrderActor.SYSTEM)
-        order.deadline = None if waiting else payment_deadline()
+        order.deadline = order.cross_boundary.evidence_due if waiting else payment_deadline()
 
 
 # ---------------------------------------------------------------- the seller decides
@@ -316,11 +340,21 @@ def approve_order(session: Session, user: User, order: Order, message: str = "")
 
 
 def decline_order(session: Session, user: User, order: Order, message: str) -> Order:
-    """The seller declines a request waiting for them, with a message to the buyer; refused (InvalidTransition)
-    when it no longer waits."""
+    """The seller declines a request waiting for them, or a trade waiting for the evidence of its cross-boundary
+    mechanism, with a message to the buyer; refused (InvalidTransition) when it waits for neither any more."""
     actor = actor_for(session, user, order, OrderAction.DECLINE)
     message = checked_message(message, "message", "A message to the buyer", required=True)
-    move_order(session, user, order, OrderAction.DECLINE, actor, message=message)
+
+    def still_waiting(state: OrderStatus) -> None:
+        if state != OrderStatus.AWAITING_APPROVAL:
+            if order.cross_boundary is not None:
+                session.refresh(order.cross_boundary)  # evidence confirmed meanwhile: nothing left to decline
+            if not evidence_awaited(order):
+                raise InvalidTransition(_("Order %(number)s waits neither for your decision nor for evidence: it "
+                                          "cannot be declined.", number=order.number))
+            close_checkout(order)
+
+    move_order(session, user, order, OrderAction.DECLINE, actor, check=still_waiting, message=message)
     order.decision_message, order.deadline = message, None
     notify_buyer(session, order, _l("Licence request %(number)s declined", number=order.number), message)
     return order
@@ -353,16 +387,20 @@ def _expiry(order: Order, state: OrderStatus, now: datetime) -> dict:
     if order.deadline is None or order.deadline > now:
         raise InvalidTransition(_("Order %(number)s is not due to expire.", number=order.number))
     close_checkout(order)
+    if evidence_awaited(order):
+        return {"waited_for": "evidence"}
     return {"waited_for": "the seller" if state == OrderStatus.AWAITING_APPROVAL else "payment"}
 
 
 def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
-    """Expire requests the seller never answered and orders whose payment never came, past their deadline. Each
+    """Expire requests the seller never answered, orders whose payment never came and trades whose cross-boundary
+    evidence was not confirmed, past their deadline. Each
     order is locked and re-read before it moves: one that moved meanwhile (paid, cancelled, or expired by a
     concurrent run) is left alone, and its buyer is not told twice."""
     now = now or utcnow()
     due = session.scalars(
-        select(Order).where(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT]),
+        select(Order).where(Order.status.in_([OrderStatus.REQUESTED, OrderStatus.AWAITING_APPROVAL,
+                                              OrderStatus.APPROVED, OrderStatus.AWAITING_PAYMENT]),
                             Order.deadline <= now).order_by(Order.id)  # id order: concurrent runs lock alike
     ).all()
     expired = []
@@ -378,7 +416,8 @@ def expire_orders(session: Session, now: datetime | None = None) -> list[Order]:
         waited_for = moved.event.payload["waited_for"]
         expired.append(order)
         order.deadline = None
-        waited = {"the seller": _l("the seller"), "payment": _l("payment")}.get(waited_for, waited_for)
+        waited = {"the seller": _l("the seller"), "payment": _l("payment"),
+                  "evidence": _l("the evidence of its cross-boundary mechanism")}.get(waited_for, waited_for)
         notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),
                      _l("Your order expired after waiting for %(waited)s.", waited=waited))
     return expired

@@ -20,8 +20,9 @@ from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, 
 from marketplace.licensing.schemas import PlanRefSchema, enum_values
 from marketplace.listings.vocab import Territory
 from marketplace.orders.common import MAX_MESSAGE
+from marketplace.orders.crossborder import order_actions
 from marketplace.orders.models import Order
-from marketplace.orders.states import ORDER_LIFECYCLE, OrderActor, OrderStatus
+from marketplace.orders.states import OrderActor, OrderStatus
 from marketplace.schema_fields import filled, flag, row_id, strict_int, text
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 
@@ -107,7 +108,7 @@ def allowed_actions(order: Order) -> list[str]:
         roles.add(OrderActor.SELLER)
     if user.is_admin:
         roles.add(OrderActor.ADMIN)
-    return [action.value for action in ORDER_LIFECYCLE.actions_from(order.status, roles)]
+    return [action.value for action in order_actions(order, roles)]
 
 
 class EvidenceInSchema(Schema):
@@ -151,6 +152,13 @@ class CrossBoundaryOutSchema(PositionPreviewOutSchema):
     evidence_status = fields.String(metadata={"enum": enum_values(EvidenceStatus)})
     filing_number = fields.String()
     evidence_reason = fields.String(metadata={"description": "Why the seller rejected the evidence, if it did."})
+    evidence_due = fields.DateTime(allow_none=True, metadata={
+        "description": "Until when the evidence is awaited; the order expires if it is not confirmed by then."})
+    evidence_document = fields.Function(
+        lambda p: {"filename": p.evidence_filename, "content_type": p.evidence_content_type,
+                   "size": p.evidence_size, "sha256": p.evidence_sha256} if p.evidence_key else None,
+        allow_none=True, metadata={"type": "object", "description": "The evidence document the buyer attached on the "
+                                                                    "order page (its sanitized name), if any."})
 
 
 class OrderOutSchema(Schema):

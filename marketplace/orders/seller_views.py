@@ -29,6 +29,7 @@ from marketplace.accounts.access import Permission, require
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import organization_for_member
+from marketplace.crossborder.states import EvidenceAction, EvidenceActor
 from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db, login_manager
 from marketplace.i18n import babel_locale, current_timezone, money
@@ -62,6 +63,8 @@ def _require_login():
 @bp.context_processor
 def _helpers():
     return {"scenario_in_words": scenario_in_words, "can_refund": orders.refundable, "can_decide": can_decide,
+            "may_approve": may_approve, "in_progress": in_progress, "evidence_to_decide": evidence_to_decide,
+            "evidence_awaited": orders.evidence_awaited,
             "OrderStatus": OrderStatus, "licence_reason": licences.status_reason_in_words}
 
 
@@ -69,7 +72,25 @@ def _helpers():
 
 
 def can_decide(order: Order) -> bool:
-    return OrderAction.APPROVE in ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.SELLER])
+    """Whether the seller may decide the order: approve or decline a request, or decline a trade waiting for its
+    cross-boundary evidence."""
+    return OrderAction.DECLINE in orders.order_actions(order, [OrderActor.SELLER])
+
+
+def may_approve(order: Order) -> bool:
+    return OrderAction.APPROVE in orders.order_actions(order, [OrderActor.SELLER])
+
+
+def in_progress(order: Order) -> bool:
+    """Whether the order may still move on (towards a licence or a refusal): the lifecycle has a move out of it
+    other than a refund."""
+    return any(action is not OrderAction.REFUND
+               for action in ORDER_LIFECYCLE.actions_from(order.status, list(OrderActor)))
+
+
+def evidence_to_decide(order: Order) -> bool:
+    """Whether the buyer's evidence waits for the seller's confirmation or rejection."""
+    return EvidenceAction.CONFIRM in orders.evidence_moves(order, EvidenceActor.SELLER)
 
 
 # ---------------------------------------------------------------- loading what the user may see

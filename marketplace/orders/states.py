@@ -1,7 +1,8 @@
 """The order lifecycle: the one table of allowed moves, with who may make them.
 
 requested -> (awaiting_approval -> approved | declined) -> awaiting_payment -> paid -> fulfilled; a free plan goes
-from requested or approved straight to fulfilled (it skips payment, never the scenario). The buyer may cancel
+from requested or approved straight to fulfilled (it skips payment, never the scenario). A trade waiting for its
+cross-boundary evidence may be declined by the seller and expires at its evidence deadline. The buyer may cancel
 before paying; the system expires a request the seller never answered and an order whose payment never came; the
 seller or a platform admin refunds a fulfilled order (or the system, when the payment provider reports a refund made
 there or a dispute lost), which revokes its licence.
@@ -67,9 +68,16 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.AWAITING_APPROVAL, OrderAction.DECLINE): move(O.DECLINED, S),
     (O.AWAITING_APPROVAL, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
     (O.AWAITING_APPROVAL, OrderAction.CANCEL): move(O.CANCELLED, B),
-    # A free trade waiting for its cross-boundary evidence stays requested (or approved) until it is confirmed.
+    # A free trade waiting for its cross-boundary evidence stays requested (or approved) until it is confirmed; the
+    # buyer may cancel it, the seller decline it, and it expires at its evidence deadline. A paid one waits for its
+    # evidence in awaiting_payment, where the seller may decline it too (``decline_order`` checks that it waits).
     (O.REQUESTED, OrderAction.CANCEL): move(O.CANCELLED, B),
     (O.APPROVED, OrderAction.CANCEL): move(O.CANCELLED, B),
+    (O.REQUESTED, OrderAction.DECLINE): move(O.DECLINED, S),
+    (O.APPROVED, OrderAction.DECLINE): move(O.DECLINED, S),
+    (O.AWAITING_PAYMENT, OrderAction.DECLINE): move(O.DECLINED, S),
+    (O.REQUESTED, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
+    (O.APPROVED, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
     (O.REQUESTED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.APPROVED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.AWAITING_PAYMENT, OrderAction.PAY): move(O.PAID, SYS),

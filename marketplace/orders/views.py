@@ -8,12 +8,13 @@ is 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.accounts.forms import apply_domain_errors
-from marketplace.errors import DomainError, NotFound, error_headers
+from marketplace.crossborder.states import EvidenceActor
+from marketplace.errors import DomainError, NotFound, ValidationFailed, error_headers
 from marketplace.extensions import db
 from marketplace.i18n import day, sentences
 from marketplace.licensing.certificates import scenario_in_words
@@ -53,7 +54,12 @@ def _renewal_helpers() -> dict:
         organizations = member_organization_ids(db.session, acting_user())
         return order_services.open_orders(db.session, organizations, [plan.id for plan in plans])
 
-    return {"renewal_of": renewal_of, "open_order_of": open_order_of, "open_orders_of": open_orders_of}
+    def registration_warning_of(product) -> str | None:
+        """The warning a buyer reads before requesting: the registration expired, or expires soon."""
+        return order_services.registration_warning(db.session, product.id)
+
+    return {"renewal_of": renewal_of, "open_order_of": open_order_of, "open_orders_of": open_orders_of,
+            "registration_warning_of": registration_warning_of}
 
 ORDER = "/orders/<int:order_id>"
 LICENCE = "/licences/<int:licence_id>"
@@ -85,27 +91,31 @@ def _offered_plan(slug: str, plan_id: int) -> PricingPlan:
 def _request_page(plan: PricingPlan, form: LicenceRequestForm, organizations, *, status: int = 200):
     """The request form; when the organization chosen holds the plan already, its licence (``held``), and when it
     has an order in progress for the plan, that order (``pending``), each asked of the rule the order itself is
-    checked by."""
+    checked by. A territory of use not on the list is said beside its field (422)."""
     version = plan.version
     chosen = form.organization()
     held = pending = position = None
     if chosen in {o.id for o in organizations}:
         held = held_plan_licence(db.session, chosen, plan.id)
         pending = order_services.open_order(db.session, [chosen], [plan.id])
-        position = _position_preview(plan, next(o for o in organizations if o.id == chosen), form.territory.data)
+        try:
+            position = _position_preview(plan, next(o for o in organizations if o.id == chosen),
+                                         form.territory.data)
+        except ValidationFailed as exc:  # a territory not on the list: said beside the field
+            form.territory.errors = list(form.territory.errors or []) or exc.errors.get("territory", [exc.message])
+            status = max(status, 422)
     return render_template("licensing/request.html", plan=plan, version=version, product=version.product,
                            form=form, organizations=organizations, held=held, pending=pending,
-                           position=position), status
+                           position=position, registration_warning=order_services.registration_warning(
+                               db.session, version.product_id)), status
 
 
 def _position_preview(plan: PricingPlan, organization, territory: str | None):
-    """The cross-boundary position the request would get now, or None until a territory of use is chosen."""
+    """The cross-boundary position the request would get now, or None until a territory of use is chosen;
+    ValidationFailed for a territory not on the list."""
     if not territory:
         return None
-    try:
-        return order_services.preview_for_request(db.session, acting_user(), plan.id, organization, territory)
-    except DomainError:  # a territory not on the list: the scenario's own message says so beside the field
-        return None
+    return order_services.preview_for_request(db.session, acting_user(), plan.id, organization, territory)
 
 
 def _requested(order, renewal: bool = False) -> str:
@@ -160,24 +170,47 @@ def _order(order_id: int, fees: bool = False) -> Order:
 
 
 def render_order(order: Order, *, status: int = 200, error: str | None = None,
-                 evidence_form: EvidenceForm | None = None, decision_form: EvidenceDecisionForm | None = None):
+                 evidence_form: EvidenceForm | None = None, decision_form: EvidenceDecisionForm | None = None,
+                 for_reviewer: bool = False):
+    """The order page: the buyer's, the seller's (``/orders/<id>`` for either party), or a compliance reviewer's
+    read-only one (``for_reviewer``: the position, the evidence and its decision, nothing else to do)."""
     user = acting_user()
-    buyer = order_services.is_buyer(db.session, user, order)
-    actions = ORDER_LIFECYCLE.actions_from(order.status, [OrderActor.BUYER]) if buyer else []
-    waiting = order_services.awaiting_evidence(db.session, order)
+    buyer = not for_reviewer and order_services.is_buyer(db.session, user, order)
+    actions = order_services.order_actions(order, [OrderActor.BUYER]) if buyer else []
+    awaited = order_services.evidence_awaited(order)
+    waiting = order_services.awaiting_evidence(db.session, order) if awaited else None
+    paused = payment_paused(db.session, order) if OrderAction.PAY in ORDER_LIFECYCLE.actions_from(
+        order.status, [OrderActor.SYSTEM]) else None
+    moves = order_services.evidence_moves(order, EvidenceActor.BUYER, EvidenceActor.SELLER, EvidenceActor.REVIEWER)
+    area = "order_review" if for_reviewer else "orders"
     return render_template(
         "licensing/order.html", order=order, error=error, is_buyer=buyer, position=order.cross_boundary,
-        evidence_wait=waiting, evidence_form=evidence_form or EvidenceForm(),
-        decision_form=decision_form or EvidenceDecisionForm(),
+        for_reviewer=for_reviewer, evidence_wait=waiting, evidence_moves=[move.value for move in moves],
+        evidence_form=evidence_form or EvidenceForm(), decision_form=decision_form or EvidenceDecisionForm(),
         may_decide_evidence=order_services.may_decide_evidence(user, order),
-        can_pay=buyer and order.status == OrderStatus.AWAITING_PAYMENT and not payment_paused(order) and not waiting,
-        pay_paused=buyer and order.status == OrderStatus.AWAITING_PAYMENT and payment_paused(order),
+        decision_url=url_for(f"{area}.decide_evidence", order_id=order.id),
+        document_url=url_for(f"{area}.evidence_document", order_id=order.id),
+        can_pay=buyer and paused is None and OrderAction.PAY in ORDER_LIFECYCLE.actions_from(
+            order.status, [OrderActor.SYSTEM]) and not waiting,
+        pay_paused=buyer and paused,
         can_cancel=OrderAction.CANCEL in actions,
         scenario=scenario_in_words(order.scenario.to_dict()),
         payment_error=PAYMENT_FAILURES.shown(order.payment_error),
-        files=licensed_assets(db.session, [order.licence])[order.licence.id] if order.licence else [],
+        files=licensed_assets(db.session, [order.licence])[order.licence.id] if buyer and order.licence else [],
         period=expected_period(db.session, order), LicenceStatus=LicenceStatus,
     ), status
+
+
+def send_evidence_document(order: Order):
+    """The order's evidence document as a download under its sanitized name; 404 when none was given."""
+    position = order.cross_boundary
+    if position is None or not position.evidence_key:
+        abort(404, _("This order has no evidence document."))
+    stream = current_app.extensions["storage"].open(position.evidence_key)
+    response = send_file(stream, mimetype=position.evidence_content_type, as_attachment=True,
+                         download_name=position.evidence_filename or "evidence")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _order_refused(order: Order, exc: DomainError):
@@ -243,9 +276,11 @@ def submit_evidence(order_id: int):
     form = EvidenceForm()
     if not form.validate_on_submit():
         return render_order(found, status=422, evidence_form=form)
+    upload = form.document.data
+    document = (upload.filename, upload.stream) if upload and getattr(upload, "filename", "") else None
     try:
         order_services.submit_evidence(db.session, acting_user(), found, form.filing_number.data or "",
-                                       form.note.data or "")
+                                       form.note.data or "", document)
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
@@ -273,6 +308,12 @@ def decide_evidence(order_id: int):
     flash(_("Evidence confirmed.") if decision == "confirm" else _("Evidence rejected; the buyer is told why."),
           "success")
     return redirect(url_for(".order", order_id=found.id) + "#cross-boundary")
+
+
+@bp.get(f"{ORDER}/cross-boundary/document")
+@login_required
+def evidence_document(order_id: int):
+    return send_evidence_document(_order(order_id))
 
 
 # ---------------------------------------------------------------- the simulated checkout

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 
+from marketplace.crossborder.rules import UNBOUNDED, Facts, decide
 from marketplace.db import utcnow
 from marketplace.errors import UnsupportedFile
 from marketplace.i18n import N_
@@ -29,6 +30,7 @@ from marketplace.listings.vocab import (
     Territory,
     UpdateFrequency,
 )
+from marketplace.places import Place
 from marketplace.review import pii
 from marketplace.review.checklist import ChecklistItem, PrescreenOutcome
 from marketplace.review.licence_rules import check_licences, licence_profile
@@ -337,30 +339,55 @@ def _mainland_origin(version: ProductVersion) -> bool:
     return Region.SHANGHAI in version.regions or any(s.portal in MAINLAND_PORTALS for s in version.sources)
 
 
+def _collected_in_mainland(version: ProductVersion) -> bool:
+    """Where the compliance profile says the data was collected; undeclared (a version stored before it was
+    required), personal information is read as collected in the Mainland, other data by its regions and sources."""
+    if version.collected_in:
+        return Place(version.collected_in).in_mainland
+    carries_pi = _enum(PersonalInfo, version.personal_info) in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE)
+    return carries_pi or _mainland_origin(version)
+
+
+def _export_facts(version: ProductVersion, territory: Territory) -> Facts:
+    """The facts the cross-boundary rules read of one trade of this version for use in ``territory``, by a buyer
+    there, before any other trade of the seller this year (each trade is decided again with the seller's count)."""
+    personal = _enum(PersonalInfo, version.personal_info) or PersonalInfo.NONE
+    seller = version.product.organization.location
+    individuals = version.individuals or UNBOUNDED  # personal information without a count weighs as large
+    sensitive = personal == PersonalInfo.SENSITIVE
+    return Facts(
+        classification=_enum(Classification, version.classification) or Classification.GENERAL,
+        personal_info=personal, collected_in_mainland=_collected_in_mainland(version), outbound=True,
+        within_gba=bool(seller) and Place(seller).in_mainland_gba and territory == Territory.HONG_KONG,
+        non_sensitive=0 if sensitive else individuals, sensitive=individuals if sensitive else 0)
+
+
 def _cross_border(version: ProductVersion) -> list[Finding]:
+    """Each plan licensing use outside the Mainland, decided by the cross-boundary rules from the compliance
+    profile (personal information, where it was collected, how many individuals): a plan whose trades need a
+    mechanism asks a reviewer to look (core data, which no trade may carry, fails under classification)."""
     out: list[Finding] = []
-    regulated = (version.personal_info in (PersonalInfo.PERSONAL, PersonalInfo.SENSITIVE)
-                 or version.classification == Classification.IMPORTANT)
-    if _mainland_origin(version):
-        for plan in _outside_mainland(version):
-            territory = Territory(plan.territory)
-            details = {"plan": plan.name, "territory": territory.value}
-            if regulated:
-                out.append(Finding(I.CROSS_BORDER, "cross_border_offer", REVIEW,
-                                   f"Plan \u201c{plan.name}\u201d offers mainland-origin personal or important data "
-                                   f"for use in {territory.label}: a cross-border transfer.", details,
-                                   text=N_("Plan \u201c%(plan)s\u201d offers mainland-origin personal or important "
-                                           "data for use in %(territory)s: a cross-border transfer."), values=details))
-            elif version.cross_border_transfer is False:
-                out.append(Finding(I.CROSS_BORDER, "declaration_consistent", REVIEW,
-                                   f"The version declares no cross-border transfer, but plan \u201c{plan.name}\u201d "
-                                   f"licenses mainland-origin data for use in {territory.label}.", details,
-                                   text=N_("The version declares no cross-border transfer, but plan "
-                                           "\u201c%(plan)s\u201d licenses mainland-origin data for use in "
-                                           "%(territory)s."), values=details))
+    for plan in _outside_mainland(version):
+        if not plan.territory:  # the licence terms' check asks for one
+            continue
+        territory = Territory(plan.territory)
+        rule = decide(_export_facts(version, territory))
+        details = {"plan": plan.name, "territory": territory.value, "outcome": rule.outcome.value,
+                   "clause": rule.clause}
+        if rule.outcome.needs_evidence:
+            out.append(Finding(I.CROSS_BORDER, "cross_border_offer", REVIEW,
+                               f"Plan “{plan.name}” offers data for use in {territory.label} that needs "
+                               f"a {rule.outcome.label.lower()} under {rule.clause}: each trade waits for the "
+                               "buyer's evidence of it.", details,
+                               text=N_("Plan “%(plan)s” offers data for use in %(territory)s that needs "
+                                       "a %(outcome)s under %(clause)s: each trade waits for the buyer's evidence "
+                                       "of it."), values=details))
     return out or [Finding(I.CROSS_BORDER, "cross_border_offer", PASS,
-                           "No plan offers mainland-origin personal or important data outside the mainland.",
-                           text=N_("No plan offers mainland-origin personal or important data outside the mainland."))]
+                           "No plan offers data that needs a cross-boundary mechanism by itself (a trade may still "
+                           "need one once the seller's count of individuals this year reaches a threshold).",
+                           text=N_("No plan offers data that needs a cross-boundary mechanism by itself (a trade "
+                                   "may still need one once the seller's count of individuals this year reaches "
+                                   "a threshold)."))]
 
 
 # ---------------------------------------------------------------- licence terms

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from marketplace.crossborder.rules import CLAUSE_NAMES, Outcome
 from marketplace.i18n import N_, number
 from marketplace.listings.vocab import Classification, PermittedUse, PersonalInfo, Territory, UpdateFrequency
 from marketplace.review import pii
@@ -25,6 +26,10 @@ def readable(values: dict) -> dict:
             out[key] = scope_words(*value)
         elif key == "territory":
             out[key] = Territory(value).label
+        elif key == "outcome":
+            out[key] = Outcome(value).label.lower()
+        elif key == "clause":
+            out[key] = str(CLAUSE_NAMES.get(value, value))
         elif key == "level":
             out[key] = Classification(value).label
         elif key == "frequency":

@@ -2,7 +2,7 @@
 plan, product, version nor scenario, and its transaction voucher no licence
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-06 06:10:00
 
 """
@@ -13,7 +13,7 @@ import marketplace.db
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

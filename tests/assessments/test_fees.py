@@ -310,7 +310,7 @@ def test_a_signed_request_is_not_declined_nor_its_fee_refunded(session, seller, 
 
 
 def test_fee_orders_stay_out_of_product_sale_places(client, auth, session, api, seller, seller_org, admin,
-                                                    provider_owner, provider_org, asked):
+                                                    reviewer, provider_owner, provider_org, asked):
     order = pay_by_card(session, seller, fee_order(session, asked))
     assert orders.buyer_orders(session, seller) == []
     assert orders.seller_orders(session, provider_owner, provider_org) == []
@@ -327,6 +327,10 @@ def test_fee_orders_stay_out_of_product_sale_places(client, auth, session, api, 
     auth.login(admin.email)
     listed = client.get("/admin/orders")
     assert listed.status_code == 200 and order.number not in main(listed)
+    auth.logout()
+    auth.login(reviewer.email)  # no trade of data: nothing for the cross-boundary reviewers
+    assert client.get(f"/review/orders/{order.id}").status_code == 404
+    assert order.number not in main(client.get("/review/orders/"))
     # the ledger still has it: it is money the provider is owed
     assert session.scalar(select(func.count(LedgerTransaction.id)).where(
         LedgerTransaction.order_id == order.id, LedgerTransaction.kind == TransactionKind.SALE)) == 1

@@ -48,3 +48,13 @@ def shanghai_product(session, storage, seller, reviewer):
 @pytest.fixture
 def plans(shanghai_product):
     return {plan.name: plan for plan in shanghai_product.listed_version.plans}
+
+
+@pytest.fixture
+def other_plans(session, storage, seller, reviewer, shanghai_product):
+    """The plans of a second product of the same seller, with the same profile: other individuals."""
+    product = factories.listed_product(session, storage, seller, reviewer, title="Cross-boundary cyclists",
+                                       plans=PLANS)
+    with_profile(product)
+    session.commit()
+    return {plan.name: plan for plan in product.listed_version.plans}

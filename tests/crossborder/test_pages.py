@@ -134,6 +134,7 @@ def test_the_api_shows_the_position_and_takes_the_evidence(session, client, plan
     assert placed.status_code == 201
     assert placed.json["cross_boundary"]["evidence_status"] == "needed"
     assert placed.json["cross_boundary"]["clause"] == "Art. 7(2)"
+    assert placed.json["cross_boundary"]["evidence_due"] and placed.json["cross_boundary"]["evidence_document"] is None
     order_id = placed.json["id"]
     assert api.post(f"/api/v1/orders/{order_id}/cross-boundary/evidence", json={}).status_code == 422
     given = api.post(f"/api/v1/orders/{order_id}/cross-boundary/evidence",
@@ -178,7 +179,7 @@ def test_personal_information_without_a_count_cannot_be_attested(session, seller
     from marketplace.listings import services as listings
 
     version = factories.product(session, seller).latest_version
-    profile = {**factories.COMPLIANCE, "personal_info": "sensitive"}
+    profile = {**factories.COMPLIANCE, "personal_info": "sensitive", "collected_in": "shanghai"}
     with pytest.raises(ValidationFailed) as refused:
         listings.set_compliance(session, seller, version, profile, attest=True, attested_by_name="Sam Seller")
     assert "individuals" in refused.value.errors
@@ -189,3 +190,50 @@ def test_personal_information_without_a_count_cannot_be_attested(session, seller
     listings.set_compliance(session, seller, version, {**profile, "individuals": 800}, attest=True,
                             attested_by_name="Sam Seller")
     assert version.individuals == 800 and version.attested_at is not None
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"compliance-collected_in": ""}, "collected_in", "Declare where the personal information was collected."),
+    ({"compliance-individuals": "0"}, "individuals", "Declare how many individuals"),
+    ({"compliance-individuals": ""}, "individuals", "Declare how many individuals"),
+])
+def test_personal_information_needs_its_place_and_a_count_on_the_compliance_step(session, client, auth, seller,
+                                                                                 changes, field, message):
+    product = factories.product(session, seller)
+    session.commit()
+    auth.login(seller.email)
+    url = f"/seller/products/{product.id}/versions/1/compliance"
+    form = {**COMPLIANCE_FORM, "compliance-individuals": "5000", **changes}
+    refused = client.post(url, data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and message in html
+    assert "Collected with consent under the commuter survey terms." in html  # the input kept
+    session.expire_all()
+    version = session.scalar(select(ProductVersion).where(ProductVersion.product_id == product.id))
+    assert version.personal_info != "personal"  # nothing saved
+
+
+def test_the_api_refuses_personal_information_without_its_place_or_count(session, client, seller):
+    product = factories.product(session, seller)
+    api = factories.TokenClient(client, factories.api_token(session, seller))
+    session.commit()
+    url = f"/api/v1/products/{product.id}/versions/1/compliance"
+    profile = {**factories.COMPLIANCE, "personal_info": "personal"}
+    refused = api.put(url, json={**profile, "individuals": 0})
+    assert refused.status_code == 422 and {"collected_in", "individuals"} <= set(refused.json["errors"])
+    assert api.put(url, json={**profile, "individuals": 10, "collected_in": "hong_kong"}).status_code == 200
+
+
+def test_a_version_stored_without_its_collection_place_is_decided_as_collected_in_the_mainland(session, plans,
+                                                                                             shanghai_product):
+    seller_org = shanghai_product.organization
+    seller_org.location = "hong_kong"  # the old reading: "collected where the seller is" needed no mechanism
+    with_profile(shanghai_product, individuals=150_000, collected=None)
+    buyer = make_buyer(session)
+    session.commit()
+    order = orders.request_licence(session, buyer, orders.LicenceRequest(
+        plan_id=plans["Open research"].id, organization_id=buyer.memberships[0].organization_id,
+        scenario=SCENARIO, accept_terms=True, idempotency_key=""))
+    position = orders.position_of(session, order)
+    assert (position.rule_key, position.assumed_mainland) == ("contract_100k", True)
+    assert "treated as collected in the Mainland" in position.explanation

@@ -10,7 +10,7 @@ import pytest
 from marketplace.accounts.models import Organization
 from marketplace.crossborder.rules import RULES, Outcome
 from marketplace.listings.models import ProductVersion
-from marketplace.orders.crossborder import trade_position, year_start
+from marketplace.orders.crossborder import Provided, trade_position, year_start
 
 NONE, GBA, CONTRACT, ASSESSMENT, REFUSED = (Outcome.NONE, Outcome.GBA_CONTRACT, Outcome.CONTRACT_OR_CERTIFICATION,
                                             Outcome.SECURITY_ASSESSMENT, Outcome.REFUSED)
@@ -20,7 +20,8 @@ def _position(pi="personal", individuals=0, *, classification="general", collect
               buyer="hong_kong", territory="hong_kong", provided=(0, 0)):
     version = ProductVersion(personal_info=pi, classification=classification, collected_in=collected,
                              individuals=individuals)
-    return trade_position(version, Organization(location=seller), Organization(location=buyer), territory, provided)
+    earlier = Provided({(-1, False): provided[0], (-2, True): provided[1]})  # other products of the seller's
+    return trade_position(version, Organization(location=seller), Organization(location=buyer), territory, earlier)
 
 
 # A Shanghai seller's data, collected in Shanghai, licensed by a Hong Kong buyer for use in Hong Kong unless a row

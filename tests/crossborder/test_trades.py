@@ -37,15 +37,37 @@ def test_a_small_transfer_needs_no_mechanism_and_is_licensed_at_once(session, pl
     assert order.status == OrderStatus.FULFILLED and order.licence is not None
 
 
-def test_the_second_trade_this_year_crosses_100000_and_waits_for_evidence(session, plans):
+def test_the_same_products_individuals_sold_again_are_counted_once(session, plans):
     first = _request(session, make_buyer(session), plans["Open research"])
     second = _request(session, make_buyer(session), plans["Open research"])
+    position = orders.position_of(session, second)
+    assert (position.outcome, position.non_sensitive_total) == (Outcome.NONE, 60_000)
+    assert first.status == second.status == OrderStatus.FULFILLED
+
+
+def test_a_second_product_this_year_crosses_100000_and_waits_for_evidence(session, plans, other_plans):
+    first = _request(session, make_buyer(session), plans["Open research"])
+    second = _request(session, make_buyer(session), other_plans["Open research"])
     position = orders.position_of(session, second)
     assert (position.outcome, position.rule_key, position.non_sensitive_total) == (
         Outcome.CONTRACT_OR_CERTIFICATION, "contract_100k", 120_000)
     assert position.evidence_status == EvidenceStatus.NEEDED
     assert second.status == OrderStatus.REQUESTED and second.licence is None  # free, yet held for the evidence
     assert first.status == OrderStatus.FULFILLED
+
+
+def test_a_product_counts_at_its_largest_trade_not_their_sum(session, plans, other_plans, shanghai_product):
+    _request(session, make_buyer(session), plans["Open research"])
+    with_profile(shanghai_product, individuals=90_000)
+    session.commit()
+    assert orders.position_of(session, _request(session, make_buyer(session), plans["Open research"])
+                              ).non_sensitive_total == 90_000
+    with_profile(shanghai_product, individuals=30_000)
+    session.commit()
+    assert orders.position_of(session, _request(session, make_buyer(session), plans["Open research"])
+                              ).non_sensitive_total == 90_000
+    later = orders.position_of(session, _request(session, make_buyer(session), other_plans["Open research"]))
+    assert (later.outcome, later.non_sensitive_total) == (Outcome.CONTRACT_OR_CERTIFICATION, 150_000)
 
 
 def test_last_years_trades_do_not_count(session, plans):
@@ -57,11 +79,14 @@ def test_last_years_trades_do_not_count(session, plans):
     assert orders.position_of(session, second).outcome == Outcome.NONE
 
 
-def test_a_cancelled_trade_leaves_the_count(session, plans):
+def test_a_cancelled_trade_leaves_the_count(session, plans, other_plans):
     waiting = _request(session, make_buyer(session), plans["Paid research"])
+    assert waiting.status == OrderStatus.AWAITING_PAYMENT  # on its way: it counts
+    assert orders.position_of(session, _request(session, make_buyer(session), other_plans["Paid research"])
+                              ).non_sensitive_total == 120_000
     orders.cancel_order(session, waiting.buyer, waiting)
     session.commit()
-    order = _request(session, make_buyer(session), plans["Open research"])
+    order = _request(session, make_buyer(session), other_plans["Open research"])
     assert orders.position_of(session, order).non_sensitive_total == 60_000
 
 
@@ -91,7 +116,9 @@ def test_payment_is_refused_with_the_reason_until_the_evidence_is_confirmed(sess
     session.commit()
     buyer = make_buyer(session)
     order = _request(session, buyer, plans["Paid research"])
-    assert order.status == OrderStatus.AWAITING_PAYMENT and order.deadline is None  # no clock runs yet
+    # no payment clock runs yet: the order waits for its evidence until the evidence deadline
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert order.deadline == orders.position_of(session, order).evidence_due
     payments = SimulatedPayments()
     with pytest.raises(Conflict) as refused:
         orders.start_checkout(session, buyer, order, payments, success_url="/", cancel_url="/")
@@ -207,12 +234,18 @@ def test_the_preview_tells_the_outcome_before_the_request(session, plans, shangh
     assert session.scalar(select(func.count(CrossBoundaryPosition.id))) == 0
 
 
-def test_a_payment_deadline_starts_only_when_the_evidence_is_confirmed(session, plans, shanghai_product, seller):
+def test_a_payment_deadline_starts_only_when_the_evidence_is_confirmed(app, session, plans, shanghai_product,
+                                                                      seller):
     with_profile(shanghai_product, individuals=150_000)
     session.commit()
     buyer = make_buyer(session)
     order = _request(session, buyer, plans["Paid research"])
-    assert orders.expire_orders(session, order.created_at + timedelta(days=30)) == []
+    orders.submit_evidence(session, buyer, order, "SC-3")
+    orders.decide_evidence(session, seller, order, "confirm")
+    session.commit()
+    hours = app.config["ORDER_PAYMENT_HOURS"]
+    assert timedelta(hours=hours - 1) < order.deadline - orders.position_of(session, order).evidence_decided_at \
+        <= timedelta(hours=hours, seconds=5)
 
 
 def test_a_cancelled_trade_takes_no_more_evidence(session, plans, shanghai_product):

@@ -24,6 +24,13 @@ EXPECTED_ORDER = {
     # a free trade waiting for its cross-boundary evidence
     (O.REQUESTED, A.CANCEL): (O.CANCELLED, {BUYER}),
     (O.APPROVED, A.CANCEL): (O.CANCELLED, {BUYER}),
+    # ... which the seller may decline and which expires at its evidence deadline (a paid one waits in awaiting
+    # payment; ``decline_order`` checks that evidence is awaited)
+    (O.REQUESTED, A.DECLINE): (O.DECLINED, {SELLER}),
+    (O.APPROVED, A.DECLINE): (O.DECLINED, {SELLER}),
+    (O.AWAITING_PAYMENT, A.DECLINE): (O.DECLINED, {SELLER}),
+    (O.REQUESTED, A.EXPIRE): (O.EXPIRED, {SYSTEM}),
+    (O.APPROVED, A.EXPIRE): (O.EXPIRED, {SYSTEM}),
     (O.AWAITING_APPROVAL, A.EXPIRE): (O.EXPIRED, {SYSTEM}),
     (O.APPROVED, A.AWAIT_PAYMENT): (O.AWAITING_PAYMENT, {SYSTEM}),
     (O.APPROVED, A.FULFIL): (O.FULFILLED, {SYSTEM}),

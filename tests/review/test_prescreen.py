@@ -30,7 +30,7 @@ RULES = {
                              "scan_clean", "scan_partial"},
     I.CLASSIFICATION: {"core_never_listable", "important_reason", "important_cross_border", "important_contained",
                        "level_declared"},
-    I.CROSS_BORDER: {"cross_border_offer", "declaration_consistent"},
+    I.CROSS_BORDER: {"cross_border_offer"},
     I.LICENCE_TERMS: {"plans_offered", "plan_names_unique", "terms_complete", "attribution_consistent",
                       "plans_consistent", "exclusivity_consistent"},
     I.QUALITY: {"sample_present", "deliverable_present", "update_frequency", "dictionary_matches_data",
@@ -67,7 +67,10 @@ def upload(session, storage, seller, version, filename: str, body: bytes, kind: 
 
 
 def declare(session, seller, version, **changes):
-    """Change the compliance profile (the factory's: no personal information, general, no transfer)."""
+    """Change the compliance profile (the factory's: no personal information, general, no transfer); personal
+    information is collected in Hong Kong from 1,000 people unless said otherwise."""
+    if changes.get("personal_info") in ("personal", "sensitive"):
+        changes = {"collected_in": "hong_kong", "individuals": 1_000} | changes
     listings.set_compliance(session, seller, version, factories.COMPLIANCE | changes, attest=False,
                             attested_by_name=None)
 
@@ -477,9 +480,9 @@ def test_important_data_declared_as_crossing_borders_fails(session, seller, vers
 # ---------------------------------------------------------------- cross-border
 
 
-def shanghai_personal(session, seller, version):
-    listings.update_metadata(session, seller, version, {"regions": ["shanghai"]})
-    declare(session, seller, version, personal_info="personal", legal_basis="Consent", cross_border_transfer=True)
+def shanghai_personal(session, seller, version, individuals=150_000, pi="personal"):
+    declare(session, seller, version, personal_info=pi, legal_basis="Consent", collected_in="shanghai",
+            individuals=individuals)
 
 
 @pytest.mark.parametrize("territory", ["worldwide", "hong_kong"])
@@ -489,7 +492,18 @@ def test_mainland_personal_data_offered_outside_the_mainland_needs_a_reviewer(se
     edit_plan(session, seller, version, territory=territory)
     [finding] = run(version).findings_for(I.CROSS_BORDER)
     assert (finding.rule, finding.outcome) == ("cross_border_offer", REVIEW)
-    assert finding.details == {"plan": "Research licence", "territory": territory}
+    assert finding.details == {"plan": "Research licence", "territory": territory,
+                               "outcome": "contract_or_certification", "clause": "Art. 8"}
+
+
+@pytest.mark.parametrize(("individuals", "pi", "expected"), [
+    (99_999, "personal", {("cross_border_offer", PASS)}),
+    (100_000, "personal", {("cross_border_offer", REVIEW)}),
+    (1, "sensitive", {("cross_border_offer", REVIEW)}),
+])
+def test_the_flag_reads_the_number_of_individuals(session, seller, version, run, individuals, pi, expected):
+    shanghai_personal(session, seller, version, individuals, pi)
+    assert verdicts(run(version), I.CROSS_BORDER) == expected
 
 
 def test_mainland_personal_data_offered_in_the_mainland_passes(session, seller, version, run):
@@ -498,28 +512,30 @@ def test_mainland_personal_data_offered_in_the_mainland_passes(session, seller, 
     assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}
 
 
-def test_a_mainland_portal_source_makes_the_data_mainland_origin(session, seller, version, run):
-    declare(session, seller, version, personal_info="personal", legal_basis="Consent")
-    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}  # Hong Kong data, HK plan
-    cite(session, seller, version, "LicenseRef-SODA-Data-Licence", portal="soda")
-    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", REVIEW)}
+def test_personal_data_collected_in_hong_kong_passes(session, seller, version, run):
+    listings.update_metadata(session, seller, version, {"regions": ["shanghai"]})
+    declare(session, seller, version, personal_info="personal", legal_basis="Consent", collected_in="hong_kong",
+            individuals=5_000_000)
+    edit_plan(session, seller, version, territory="worldwide")
+    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}
 
 
-def test_mainland_data_offered_abroad_contradicts_declaring_no_transfer(session, seller, version, run):
+def test_a_version_stored_without_its_collection_place_is_read_as_mainland_data(session, seller, version, run):
+    shanghai_personal(session, seller, version)
+    version.collected_in = None  # stored before the place was required
+    [finding] = run(version).findings_for(I.CROSS_BORDER)
+    assert (finding.rule, finding.outcome) == ("cross_border_offer", REVIEW)
+
+
+def test_the_old_yes_no_declaration_is_not_what_the_flag_reads(session, seller, version, run):
     listings.update_metadata(session, seller, version, {"regions": ["shanghai"]})
     edit_plan(session, seller, version, territory="worldwide")
-    [finding] = run(version).findings_for(I.CROSS_BORDER)
-    assert (finding.rule, finding.outcome) == ("declaration_consistent", REVIEW)
-    assert finding.details == {"plan": "Research licence", "territory": "worldwide"}
-
-    declare(session, seller, version, cross_border_transfer=True)
-    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}
-
-
-def test_hong_kong_only_data_has_no_cross_border_finding(session, seller, version, run):
-    declare(session, seller, version, personal_info="personal", legal_basis="Consent")
-    edit_plan(session, seller, version, territory="worldwide")
-    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}
+    declare(session, seller, version, cross_border_transfer=False)
+    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", PASS)}  # no personal information
+    shanghai_personal(session, seller, version)
+    declare(session, seller, version, personal_info="personal", legal_basis="Consent", collected_in="shanghai",
+            individuals=150_000, cross_border_transfer=False)
+    assert verdicts(run(version), I.CROSS_BORDER) == {("cross_border_offer", REVIEW)}
 
 
 # ---------------------------------------------------------------- licence terms
