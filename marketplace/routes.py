@@ -64,6 +64,10 @@ def init_pages(app: Flask) -> None:
     from marketplace.assessments.views import declare_uploads as declare_provider_uploads
     app.register_blueprint(assessments_bp)
     declare_provider_uploads()
+    from marketplace.orders.assessment_fee_views import bp as assessment_fees_bp
+    from marketplace.orders.assessment_fees import init_assessment_fees
+    app.register_blueprint(assessment_fees_bp)
+    init_assessment_fees(app)  # how assessments charge a fee, without importing orders
 
     from marketplace.listings.uploads import declare_uploads
 

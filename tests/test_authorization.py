@@ -380,6 +380,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("assessments_api.save_draft", "PUT"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted: 409
     ("assessments_api.sign", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not accepted: 409
     ("assessments_api.withdraw", "POST"): row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),  # not signed: 409
+    # The seller's side of an assessment fee (the request asked of the stranger has none to pay: 409).
+    ("assessment_fees.pay", "POST"): SELLER_ONLY,
+    ("assessment_fees.withdraw", "POST"): SELLER_ONLY,
 }
 
 # URL arguments that differ by route: the world's name of the value to use instead of the default.
@@ -424,6 +427,8 @@ ARG_OVERRIDES: dict[str, dict[str, str]] = {
     "assessments.work": {"org_slug": "provider_slug", "number": "open_assessment"},
     "assessments.decide": {"org_slug": "provider_slug", "number": "open_assessment", "decision": "accept_decision"},
     "assessments.sign": {"org_slug": "provider_slug", "number": "open_assessment"},
+    "assessment_fees.pay": {"number": "open_assessment"},
+    "assessment_fees.withdraw": {"number": "open_assessment"},
     "assessments.download": {"org_slug": "provider_slug", "number": "open_assessment",
                              "asset_id": "assessed_asset_id"},
     "assessments.save_draft": {"org_slug": "provider_slug", "number": "open_assessment"},

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, file_list, files_digest
 from marketplace.assessments.services import _provider_member, require_active, text
 from marketplace.assessments.states import (
@@ -289,6 +290,7 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
     require_active(assessment.provider)
     # Signed already, or not accepted: say so before judging the report (the locked move below decides).
     ASSESSMENT_LIFECYCLE.next(assessment.status, AssessmentAction.SIGN, Actor.PROVIDER)
+    fees.require_paid(assessment)
     report = check_report(assessment, assessment.draft or {} if data is None else data)
     signer = current_signer(session, current_app)
     moved = ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.SIGN, Actor.PROVIDER, user=user,

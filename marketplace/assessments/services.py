@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, ServiceProvider, file_list, files_digest
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
@@ -43,7 +44,6 @@ from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import VersionStatus
-from marketplace.listings.vocab import Currency
 from marketplace.notifications.services import notify_organization
 from marketplace.storage import Storage
 
@@ -320,30 +320,26 @@ def _provider_member(session: Session, user: User, assessment: Assessment) -> No
         raise NotFound(_("No such assessment."))
 
 
-def _fee(fee: int | None, currency: str | None) -> tuple[int | None, str | None]:
-    if fee is None:
-        return None, None
-    if fee < 0 or currency not in Currency._value2member_map_:
-        raise ValidationFailed(_("State the fee in minor units of CNY, HKD or USD."),
-                               {"fee": [_("State the fee in minor units of CNY, HKD or USD.")]})
-    return fee, currency
-
-
 def decide_request(session: Session, user: User, assessment: Assessment, *, accept: bool, reason: str = "",
-                   fee: int | None = None, currency: str | None = None) -> Assessment:
-    """The provider accepts a request, stating its fee if it charges one (minor units and currency: recorded and
-    shown to the seller, not charged here), or declines it with a reason; the seller is told. Refuses anyone
-    outside the provider (404) and a request already decided."""
+                   fee: int | None = None, currency: str | None = None, after_accepting: bool = False) -> Assessment:
+    """The provider accepts a request, stating its fee if it charges one (minor units and currency: the seller pays
+    it as an order, see ``fees``), or declines it with a reason; declining a request it accepted is asked for with
+    ``after_accepting`` (an unpaid fee's order is then cancelled, a paid one refunded). The seller is told. Refuses
+    anyone outside the provider (404) and a request already decided (or signed)."""
     _provider_member(session, user, assessment)
     if accept:
         require_active(assessment.provider)
     reason = text(reason, "reason", required=not accept)
-    fee, currency = _fee(fee, currency) if accept else (None, None)
+    fee, currency = fees.checked_fee(fee, currency) if accept else (None, None)
     action = AssessmentAction.ACCEPT if accept else AssessmentAction.DECLINE
     ASSESSMENT_LIFECYCLE.apply(session, assessment, action, Actor.PROVIDER, user=user,
-                               payload={"reason": reason, "fee": fee, "currency": currency})
+                               payload={"reason": reason, "fee": fee, "currency": currency},
+                               check=None if accept else fees.declining(session, user, assessment, reason,
+                                                                        after_accepting))
     assessment.decided_at, assessment.decline_reason = utcnow(), reason
-    assessment.fee_amount, assessment.fee_currency = fee, currency
+    if accept:
+        assessment.fee_amount, assessment.fee_currency = fee, currency
+        fees.on_accept(session, assessment)
     provider, title = assessment.provider.organization.name, lazy_title_of(assessment.version)
     if accept:
         subject = lambda: _("%(provider)s accepted your assessment request", provider=provider)  # noqa: E731
@@ -366,6 +362,7 @@ def require_open(assessment: Assessment) -> None:
 def assessed_asset(assessment: Assessment, asset_id: int) -> Asset:
     """A file of the assessment's version (and of no other version); NotFound otherwise."""
     require_open(assessment)
+    fees.require_paid(assessment)
     for asset in assessment.version.assets:
         if asset.id == asset_id:
             return asset

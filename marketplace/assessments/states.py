@@ -3,8 +3,10 @@
 Provider: applied -> approved | rejected (a platform admin decides, with a reason to reject); a rejected
 organization may apply again; an admin may suspend an approved provider and reinstate it, with a reason each time.
 Assessment: requested -> accepted | declined (the provider decides); accepted -> signed (a member of the provider
-signs the report, which then never changes; a draft saved before is no state of its own); signed -> withdrawn (the
-provider withdraws it with a reason: the report stays readable, marked withdrawn, and counts for nothing).
+signs the report, which then never changes; a draft saved before is no state of its own) or declined (before
+signing; a paid fee is refunded); signed -> withdrawn (the provider withdraws it with a reason: the report stays
+readable, marked withdrawn, and counts for nothing). The seller may take a request back (cancelled), requested or
+accepted, until its fee is paid.
 """
 from __future__ import annotations
 
@@ -38,13 +40,14 @@ class ProviderStatus(LabelledEnum):
 
 
 @labelled({"requested": _l("Requested"), "accepted": _l("Accepted"), "declined": _l("Declined"),
-           "signed": _l("Signed"), "withdrawn": _l("Withdrawn")})
+           "signed": _l("Signed"), "withdrawn": _l("Withdrawn"), "cancelled": _l("Withdrawn by the seller")})
 class AssessmentStatus(LabelledEnum):
     REQUESTED = "requested"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     SIGNED = "signed"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn"  # a signed report its provider withdrew
+    CANCELLED = "cancelled"  # the seller took the request back before the provider could start (``fees``)
 
 
 # While an assessment is in one of these states, the provider's members may read the version it is about.
@@ -71,6 +74,7 @@ class Actor(enum.StrEnum):
     APPLICANT = "applicant"  # an owner of the applying organization
     ADMIN = "admin"          # a platform admin
     PROVIDER = "provider"    # a member of the provider organization
+    SELLER = "seller"        # a member of the organization that asked for the assessment
 
 
 class ProviderAction(enum.StrEnum):
@@ -85,18 +89,21 @@ class AssessmentAction(enum.StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     SIGN = "sign"
-    WITHDRAW = "withdraw"
+    WITHDRAW = "withdraw"  # the provider, a signed report
+    CANCEL = "cancel"      # the seller, its request
 
 
 # What the lifecycles' refusals call the actors and actions (and a provider's states, whose labels are headings).
-ACTOR_WORDS = {Actor.APPLICANT: _l("the applicant"), Actor.ADMIN: _l("an admin"), Actor.PROVIDER: _l("the provider")}
+ACTOR_WORDS = {Actor.APPLICANT: _l("the applicant"), Actor.ADMIN: _l("an admin"), Actor.PROVIDER: _l("the provider"),
+               Actor.SELLER: _l("the seller")}
 PROVIDER_ACTION_WORDS = {ProviderAction.APPLY: _l("apply with"), ProviderAction.APPROVE: _l("approve"),
                          ProviderAction.REJECT: _l("reject"), ProviderAction.SUSPEND: _l("suspend"),
                          ProviderAction.REINSTATE: _l("reinstate")}
 PROVIDER_STATE_WORDS = {ProviderStatus.APPLIED: _l("waiting for approval"), ProviderStatus.APPROVED: _l("approved"),
                         ProviderStatus.REJECTED: _l("rejected"), ProviderStatus.SUSPENDED: _l("suspended")}
 ASSESSMENT_ACTION_WORDS = {AssessmentAction.ACCEPT: _l("accept"), AssessmentAction.DECLINE: _l("decline"),
-                           AssessmentAction.SIGN: _l("sign"), AssessmentAction.WITHDRAW: _l("withdraw")}
+                           AssessmentAction.SIGN: _l("sign"), AssessmentAction.WITHDRAW: _l("withdraw"),
+                           AssessmentAction.CANCEL: _l("withdraw")}
 
 PROVIDER_LIFECYCLE: Lifecycle[ProviderStatus, ProviderAction] = Lifecycle("provider application", {
     (ProviderStatus.APPLIED, ProviderAction.APPROVE): move(ProviderStatus.APPROVED, Actor.ADMIN),
@@ -112,6 +119,11 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.REQUESTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
     (AssessmentStatus.SIGNED, AssessmentAction.WITHDRAW): move(AssessmentStatus.WITHDRAWN, Actor.PROVIDER),
+    # A provider may still decline an accepted request before signing (its fee, if paid, is refunded).
+    (AssessmentStatus.ACCEPTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
+    # The seller may take a request back until the provider may start (``fees.withdraw_request`` checks the fee).
+    (AssessmentStatus.REQUESTED, AssessmentAction.CANCEL): move(AssessmentStatus.CANCELLED, Actor.SELLER),
+    (AssessmentStatus.ACCEPTED, AssessmentAction.CANCEL): move(AssessmentStatus.CANCELLED, Actor.SELLER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
                                           "provider_id": a.provider_id, "kind": a.kind.value}),
     words=Words(_l("an assessment request"), ASSESSMENT_ACTION_WORDS, ACTOR_WORDS))

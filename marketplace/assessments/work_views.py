@@ -102,7 +102,8 @@ def decide(org_slug: str, number: str, decision: str):
     try:
         services.decide_request(db.session, acting_user(), assessment, accept=accepting,
                                 reason="" if accepting else form.reason.data or "", fee=fee,
-                                currency=form.currency.data if accepting else None)
+                                currency=form.currency.data if accepting else None,
+                                after_accepting=assessment.status == "accepted")  # declining what it accepted
     except DomainError as exc:
         _refuse(exc)
         put_errors(form, exc)

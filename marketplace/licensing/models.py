@@ -71,7 +71,7 @@ class Voucher(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
-    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    licence_id: Mapped[int | None] = mapped_column(ForeignKey("licences.id"), index=True)  # none for a fee
     ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
     buyer_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     seller_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)

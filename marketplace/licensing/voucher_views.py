@@ -30,8 +30,9 @@ def _error(error: DomainError):
 def show(voucher_number: str):
     voucher = voucher_for(db.session, current_user, voucher_number)
     s = voucher.statement
+    scenario = scenario_in_words(s["scenario"]) if s.get("scenario") else {}  # an assessment fee declares none
     return render_template("vouchers/show.html", voucher=voucher, s=s, since=voucher_since(db.session, voucher),
-                           scenario=scenario_in_words(s["scenario"]), parse_time=_parse_time,
+                           scenario=scenario, parse_time=_parse_time,
                            json_url=url_for(".download", voucher_number=voucher.number),
                            verify_url=url_for("certificates.verify"),
                            issuer_name=statement_in_words(s)["issuer_name"]), 200, {"Cache-Control": "no-store"}

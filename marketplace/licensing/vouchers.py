@@ -7,6 +7,9 @@ certificate is (``certificates``: the same canonical JSON, key and published key
 "signature": ...}`` with ``"type": "TransactionVoucher"`` inside the signed statement, so that the certificate
 checks (page, endpoint and ``flask licences verify``) verify it and never take one for the other.
 
+An assessment fee (an order paying a data service provider, see ``orders.assessment_fees``) gets a voucher too,
+with the assessment request in place of the product, version, scenario and licence (``issue_fee_voucher``).
+
 A free order settles no money and gets no voucher: its licence certificate already records the trade, and a
 voucher of zero would record no settlement. The signed voucher never changes; what happened to the money since (a
 refund, a dispute) is read from the ledger when the voucher is looked up.
@@ -24,14 +27,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, require
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Organization, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.ledger.models import AccountKind, LedgerTransaction, TransactionKind
 from marketplace.ledger.services import order_balances
 from marketplace.licensing.certificates import (
+    NAME,
     VOUCHER_TYPE,
     VOUCHER_VERSION,
+    _party,
     base_url,
     canonical_bytes,
     iso_utc,
@@ -100,6 +105,50 @@ def issue_voucher(session: Session, licence: Licence) -> Voucher | None:
                       ledger_transaction_id=sale.id, buyer_organization_id=licence.buyer_organization_id,
                       seller_organization_id=licence.seller_organization_id, statement=statement,
                       signature=signer.sign(canonical_bytes(statement)), key_id=signer.key_id)
+    session.add(voucher)
+    session.flush()
+    return voucher
+
+
+def _voucher_number(year: int) -> str:
+    return f"TV-{year}-{secrets.token_hex(5).upper()}"
+
+
+@dataclass(frozen=True)
+class FeeTrade:
+    """What a fee voucher states besides the money, handed by orders: the order and the assessment request."""
+
+    order_id: int
+    order_number: str
+    buyer: Organization
+    seller: Organization
+    assessment_number: str
+    assessment_kind: str
+
+
+def issue_fee_voucher(session: Session, trade: FeeTrade) -> Voucher | None:
+    """Sign and record the voucher of a paid assessment fee, once (as ``issue_voucher``, with no licence): the
+    provider is the seller, the commissioning organization the buyer, the assessment request what was bought."""
+    sale = session.scalar(select(LedgerTransaction).where(LedgerTransaction.order_id == trade.order_id,
+                                                          LedgerTransaction.kind == TransactionKind.SALE))
+    if sale is None or order_voucher(session, trade.order_id) is not None:
+        return None
+    gross, fee, net = _sale_amounts(sale)
+    base = base_url()
+    number = _voucher_number(utcnow().year)
+    statement = {
+        "type": VOUCHER_TYPE, "version": VOUCHER_VERSION, "number": number, "url": voucher_url(number, base),
+        "issued_at": iso_utc(utcnow()), "issuer": {"name": NAME["en"], "url": base},
+        "seller": _party(trade.seller), "buyer": _party(trade.buyer),
+        "assessment": {"number": trade.assessment_number, "kind": trade.assessment_kind},
+        "product": None, "product_version": None, "scenario": None, "licence": None,
+        "order": trade.order_number, "amount": gross, "currency": sale.currency, "platform_fee": fee,
+        "seller_net": net, "ledger_transaction": sale.id, "settled_at": iso_utc(sale.occurred_at),
+    }
+    signer = current_signer(session, current_app)
+    voucher = Voucher(number=number, order_id=trade.order_id, licence_id=None, ledger_transaction_id=sale.id,
+                      buyer_organization_id=trade.buyer.id, seller_organization_id=trade.seller.id,
+                      statement=statement, signature=signer.sign(canonical_bytes(statement)), key_id=signer.key_id)
     session.add(voucher)
     session.flush()
     return voucher

@@ -20,7 +20,7 @@ from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
 from marketplace.orders.crossborder import awaiting_evidence
-from marketplace.orders.fulfilment import fulfil
+from marketplace.orders.fulfilment import fulfil, fulfil_fee, issue_fee_voucher
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.money import record_sale
 from marketplace.orders.states import OrderAction, OrderActor, OrderStatus
@@ -59,7 +59,9 @@ def payment_paused(session: Session, order: Order) -> str | None:
     """Why the order cannot be paid now: its product is suspended (no money is taken for a product buyers may not
     download), or its registration has expired (``refuse_if_expired``: no trade on an expired registration). The
     order waits, and may be paid once the product is reinstated or the registration renewed, or be cancelled. None
-    otherwise."""
+    otherwise (an assessment fee has no product to pause)."""
+    if order.product_id is None:
+        return None
     paused = downloads_paused(order.product)
     if paused:
         return sentences(_("Payments for this product are paused while it is suspended."), paused)
@@ -116,7 +118,11 @@ def confirm_payment(session: Session, order: Order, *, provider: str, payment_re
     order.payment_provider, order.payment_intent = provider, payment_reference
     order.paid_at, order.deadline, order.payment_error = utcnow(), None, None
     record_sale(session, order)
-    issue_voucher(session, fulfil(session, order))
+    if order.is_assessment_fee:
+        fulfil_fee(session, order)
+        issue_fee_voucher(session, order)
+    else:
+        issue_voucher(session, fulfil(session, order))
     return order
 
 
@@ -196,12 +202,16 @@ def reconcile_orders(session: Session, payments: PaymentProvider) -> list[tuple[
 
 
 def expire_unpaid(session: Session, order: Order) -> Order:
-    """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told.
-    InvalidTransition for an order in any other state (paid meanwhile, cancelled, already expired), read under the
-    order's lock."""
+    """The provider's checkout ended without payment: the order awaiting it expires and the buyer is told; an
+    assessment fee keeps waiting (it ends with its request, and paying again opens a new checkout). InvalidTransition
+    for an order in any other state (paid meanwhile, cancelled, already expired), read under the order's lock."""
     if lock_order(session, order) != OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(_("Cannot expire order %(number)s: it is %(status)s, not awaiting payment.",
                                   number=order.number, status=order.status.label.lower()))
+    if order.is_assessment_fee:
+        record(session, actor_id=None, action="order.checkout_ended", subject_type="order", subject_id=order.id,
+               payload={"provider": order.payment_provider, "reference": order.payment_reference})
+        return order
     move_order(session, None, order, OrderAction.EXPIRE, OrderActor.SYSTEM, waited_for="payment")
     order.deadline = None
     notify_buyer(session, order, _l("Order %(number)s expired", number=order.number),

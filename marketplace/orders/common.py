@@ -128,4 +128,6 @@ def take_licence(session: Session, plan: PricingPlan) -> None:
 
 
 def notify_buyer(session: Session, order: Order, subject: str, body: str) -> None:
-    notify_organization(session, order.buyer_organization, subject, body, link=f"/orders/{order.id}")
+    link = (f"/seller/{order.buyer_organization.slug}/assessments" if order.is_assessment_fee
+            else f"/orders/{order.id}")
+    notify_organization(session, order.buyer_organization, subject, body, link=link)

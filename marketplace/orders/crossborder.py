@@ -287,10 +287,11 @@ def evidence_queue(session: Session, user: User) -> list[Order]:
 
 def order_for_review(session: Session, user: User, order_id: int) -> Order:
     """An order as a compliance reviewer reads it; Forbidden for anyone but a reviewer, NotFound for an order of
-    the reviewer's own organization (another reviewer decides its evidence) or none."""
+    the reviewer's own organization (another reviewer decides its evidence), an assessment fee (no trade of data)
+    or none."""
     require(user, Permission.REVIEW)
     order = session.get(Order, order_id)
-    if order is None or not permits(user, Permission.REVIEW, order.product):
+    if order is None or order.product is None or not permits(user, Permission.REVIEW, order.product):
         raise NotFound(_("No such order."))
     return order
 

@@ -37,7 +37,8 @@ def statement(session: Session, user: User, organization: Organization, month: d
     found = ledger_statements.statements(session, organization.id, month, zone)
     ids = {line.order_id for s in found for line in s.lines if line.order_id is not None}
     named = {order.id: order for order in session.scalars(
-        select(Order).where(Order.id.in_(ids)).options(selectinload(Order.version), selectinload(Order.product)))
+        select(Order).where(Order.id.in_(ids)).options(selectinload(Order.version), selectinload(Order.product),
+                                                      selectinload(Order.assessment)))
     } if ids else {}
     return found, named, fee_rate(organization)
 

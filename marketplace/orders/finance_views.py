@@ -97,6 +97,13 @@ def statement_print(org_slug: str, month: str):
     return _render_statement(org_slug, month, printable=True)
 
 
+def _statement_item(order) -> str:
+    """What a statement line sold: the product's slug, or the assessment request of a fee."""
+    if order is None:
+        return ""
+    return inert(order.assessment.number if order.is_assessment_fee else order.product.slug)
+
+
 @bp.get(f"{STATEMENTS}/<month>/csv")
 @login_required
 def statement_csv(org_slug: str, month: str):
@@ -109,7 +116,7 @@ def statement_csv(org_slug: str, month: str):
         for line in sheet.lines:
             order = named.get(line.order_id)
             writer.writerow([sheet.currency, line.occurred_at.isoformat(), line.kind.value,
-                             order.number if order else "", inert(order.product.slug) if order else "",
+                             order.number if order else "", _statement_item(order),
                              line.gross, line.fee, line.net, line.held])
         writer.writerow([sheet.currency, f"{next_month(first):%Y-%m-%d}", "closing_balance", "", "", "", "",
                          sheet.closing, ""])

@@ -1,5 +1,5 @@
 """Fulfilment: a paid (or free) order becomes a licence with the plan's terms and the scenario frozen in it, its
-validity, and its signed certificate."""
+validity, and its signed certificate; a paid assessment fee lets the provider start."""
 from __future__ import annotations
 
 import secrets
@@ -18,6 +18,8 @@ from marketplace.i18n import day
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import held_plan_licence
 from marketplace.licensing.states import LicenceStatus
+from marketplace.licensing.vouchers import FeeTrade
+from marketplace.licensing.vouchers import issue_fee_voucher as issue_voucher_for_fee
 from marketplace.listings.vocab import BillingPeriod, PlanKind
 from marketplace.notifications.services import notify_organization
 from marketplace.orders.common import move_order, notify_buyer
@@ -91,3 +93,25 @@ def fulfil(session: Session, order: Order) -> Licence:
                            number=order.number),
                         link=f"/seller/{order.seller_organization.slug}/sales")
     return licence
+
+
+def fulfil_fee(session: Session, order: Order) -> None:
+    """A paid assessment fee: the order is fulfilled, which opens the version to the provider (no licence); the
+    provider and the seller are told."""
+    move_order(session, None, order, OrderAction.FULFIL, OrderActor.SYSTEM)
+    order.deadline = None
+    number = order.assessment.number
+    notify_organization(session, order.seller_organization, _l("Fee of %(number)s paid", number=number),
+                        _l("%(seller)s paid your fee (%(order)s): you may start the assessment.",
+                           seller=order.buyer_organization.name, order=order.number),
+                        link=f"/provider/{order.seller_organization.slug}/assessments/{number}")
+    notify_buyer(session, order, _l("Fee of %(number)s paid", number=number),
+                 _l("Your payment of the assessment fee was received: the provider may start."))
+
+
+def issue_fee_voucher(session: Session, order: Order) -> None:
+    """The transaction voucher of a paid assessment fee (the ledger's sale, the request in place of a licence)."""
+    issue_voucher_for_fee(session, FeeTrade(
+        order_id=order.id, order_number=order.number, buyer=order.buyer_organization,
+        seller=order.seller_organization, assessment_number=order.assessment.number,
+        assessment_kind=str(order.assessment.kind)))

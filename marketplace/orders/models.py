@@ -1,15 +1,16 @@
-"""Orders (a buyer organization's request for a plan, with its scenario and what was paid) and the payment
-events already processed."""
+"""Orders (a buyer organization's request for a plan, with its scenario and what was paid; or a seller
+organization's payment of a data service provider's assessment fee) and the payment events already processed."""
 from __future__ import annotations
 
 import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments.models import Assessment
 from marketplace.crossborder.models import CrossBoundaryPosition
 from marketplace.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from marketplace.extensions import db
@@ -22,27 +23,33 @@ from marketplace.orders.states import OrderStatus
 
 
 class Order(TimestampMixin, db.Model):
-    """A buyer organization's request for a plan, with the declared scenario and what was paid."""
+    """A buyer organization's request for a plan, with the declared scenario and what was paid; or, with
+    ``assessment_id`` instead of a plan, the fee of an assessment request (``orders.assessment_fees``): then the
+    buyer is the commissioning seller organization, the seller the provider, and product, version and scenario are
+    empty."""
 
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("buyer_id", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("buyer_id", "idempotency_key"), UniqueConstraint("assessment_id"),
+                      CheckConstraint("(plan_id IS NULL) <> (assessment_id IS NULL)", name="plan_or_assessment"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     buyer_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     seller_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("data_products.id"), index=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"))
-    plan_id: Mapped[int] = mapped_column(ForeignKey("pricing_plans.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("data_products.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("product_versions.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("pricing_plans.id"), index=True)
+    # The assessment request whose fee this order charges (no plan, product, version nor scenario then).
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus), default=OrderStatus.REQUESTED, index=True)
 
-    # The declared use scenario.
-    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
-    sector: Mapped[Sector] = mapped_column(str_enum(Sector))
-    territory: Mapped[Territory] = mapped_column(str_enum(Territory))
-    expected_users: Mapped[int] = mapped_column(Integer)
-    scenario_description: Mapped[str] = mapped_column(Text)
-    terms_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The declared use scenario (none on an assessment fee).
+    purpose: Mapped[Purpose | None] = mapped_column(str_enum(Purpose))
+    sector: Mapped[Sector | None] = mapped_column(str_enum(Sector))
+    territory: Mapped[Territory | None] = mapped_column(str_enum(Territory))
+    expected_users: Mapped[int | None] = mapped_column(Integer)
+    scenario_description: Mapped[str | None] = mapped_column(Text)
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Money, in integer minor units of the plan's currency, copied at request time.
     amount: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -79,9 +86,10 @@ class Order(TimestampMixin, db.Model):
     buyer_organization: Mapped[Organization] = relationship(foreign_keys=[buyer_organization_id])
     seller_organization: Mapped[Organization] = relationship(foreign_keys=[seller_organization_id])
     buyer: Mapped[User | None] = relationship()
-    product: Mapped[DataProduct] = relationship()
-    version: Mapped[ProductVersion] = relationship()
-    plan: Mapped[PricingPlan] = relationship()
+    product: Mapped[DataProduct | None] = relationship()
+    version: Mapped[ProductVersion | None] = relationship()
+    plan: Mapped[PricingPlan | None] = relationship()
+    assessment: Mapped[Assessment | None] = relationship()
     licence: Mapped[Licence | None] = relationship(
         back_populates="order", foreign_keys="Licence.order_id", uselist=False
     )
@@ -109,6 +117,17 @@ class Order(TimestampMixin, db.Model):
     @property
     def number(self) -> str:
         return f"ORD-{self.id:08d}"
+
+    @property
+    def is_assessment_fee(self) -> bool:
+        return self.assessment_id is not None
+
+    @property
+    def item_name(self) -> str:
+        """What is paid for, as the payment provider's checkout names it (English, like the provider's records)."""
+        if self.is_assessment_fee:
+            return f"Assessment fee {self.assessment.number}"
+        return f"{self.version.title_en} — {self.plan.name}"
 
 
 class PaymentEvent(db.Model):

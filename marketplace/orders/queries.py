@@ -17,6 +17,9 @@ from marketplace.licensing.services import member_organization_ids
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 
+# Product sales only: an assessment fee (``assessment_fees``) is paid and shown on the assessment pages.
+PRODUCT_SALE = Order.assessment_id.is_(None)
+
 
 def _order_options():
     return (selectinload(Order.product), selectinload(Order.version), selectinload(Order.plan),
@@ -24,22 +27,23 @@ def _order_options():
             selectinload(Order.buyer_organization), selectinload(Order.seller_organization))
 
 
-def order_for(session: Session, user: User, order_id: int) -> Order:
-    """An order its buyer or seller organization (or a platform admin) may see; NotFound for anyone else."""
+def order_for(session: Session, user: User, order_id: int, *, fees: bool = False) -> Order:
+    """An order its buyer or seller organization (or a platform admin) may see; NotFound for anyone else, and for
+    an assessment fee unless ``fees`` (product-sale pages and the API know no fee orders)."""
     order = session.scalar(select(Order).where(Order.id == order_id).options(*_order_options()))
-    if order is None:
+    if order is None or (order.is_assessment_fee and not fees):
         raise NotFound(_("No such order."))
     require(user, Permission.VIEW_ORDER, order)
     return order
 
 
 def buyer_orders(session: Session, user: User, organization_id: int | None = None) -> list[Order]:
-    """The orders placed by the organizations ``user`` belongs to (or by one of them), newest first."""
+    """The product orders placed by the organizations ``user`` belongs to (or by one of them), newest first."""
     orgs = member_organization_ids(session, user)
     if organization_id is not None:
         orgs = [org for org in orgs if org == organization_id]
     return list(session.scalars(
-        select(Order).where(Order.buyer_organization_id.in_(orgs)).options(*_order_options())
+        select(Order).where(Order.buyer_organization_id.in_(orgs), PRODUCT_SALE).options(*_order_options())
         .order_by(Order.id.desc())
     )) if orgs else []
 
@@ -61,7 +65,7 @@ def seller_requests(session: Session, user: User, organization: Organization) ->
 def seller_orders(session: Session, user: User, organization: Organization, limit: int = 200) -> list[Order]:
     _require_seller_member(session, user, organization)
     return list(session.scalars(
-        select(Order).where(Order.seller_organization_id == organization.id)
+        select(Order).where(Order.seller_organization_id == organization.id, PRODUCT_SALE)
         .options(*_order_options()).order_by(Order.id.desc()).limit(limit)
     ))
 
@@ -70,7 +74,7 @@ def all_orders(session: Session, user: User, limit: int, offset: int,
                status: OrderStatus | None = None) -> tuple[list[Order], int]:
     """Every order (of ``status``, if given), newest first: one page and the total, for platform admins."""
     require(user, Permission.ADMIN)
-    where = [Order.status == status] if status else []
+    where = [PRODUCT_SALE, *([Order.status == status] if status else [])]
     total = session.scalar(select(func.count(Order.id)).where(*where)) or 0
     page = session.scalars(select(Order).where(*where).options(*_order_options()).order_by(Order.id.desc())
                            .limit(limit).offset(offset)).all()

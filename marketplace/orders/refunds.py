@@ -70,7 +70,8 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
         move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
-                 _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
+                 _l("The assessment fee was refunded. Reason: %(reason)s", reason=reason) if order.is_assessment_fee
+                 else _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
     return order
 
 
@@ -78,8 +79,9 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
 
 
 def _tell_seller(session: Session, order: Order, subject: str, body: str) -> None:
-    notify_organization(session, order.seller_organization, subject, body,
-                        link=f"/seller/{order.seller_organization.slug}/orders/{order.id}")
+    link = (f"/provider/{order.seller_organization.slug}/assessments/{order.assessment.number}"
+            if order.is_assessment_fee else f"/seller/{order.seller_organization.slug}/orders/{order.id}")
+    notify_organization(session, order.seller_organization, subject, body, link=link)
 
 
 def record_provider_refund(session: Session, order: Order, refund_reference: str | None, where: str) -> Order:

@@ -92,7 +92,8 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderAction] = Lifecycle("order", {
     (O.REQUESTED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.APPROVED, OrderAction.AWAIT_PAYMENT): move(O.AWAITING_PAYMENT, SYS),
     (O.AWAITING_PAYMENT, OrderAction.PAY): move(O.PAID, SYS),
-    (O.AWAITING_PAYMENT, OrderAction.CANCEL): move(O.CANCELLED, B),
+    # The system cancels an assessment fee whose request was declined before it was paid.
+    (O.AWAITING_PAYMENT, OrderAction.CANCEL): move(O.CANCELLED, B, SYS),
     (O.AWAITING_PAYMENT, OrderAction.EXPIRE): move(O.EXPIRED, SYS),
     (O.REQUESTED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
     (O.APPROVED, OrderAction.FULFIL): move(O.FULFILLED, SYS),
@@ -119,5 +120,6 @@ ORDER_LIFECYCLE.maps = Subject(
     stamps_into={"decided_at": frozenset({OrderStatus.APPROVED, OrderStatus.DECLINED}),
                  "closed_at": frozenset({OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
                                          OrderStatus.REFUNDED, OrderStatus.FULFILLED})},
-    facts=lambda order: {"product_id": order.product_id, "plan_id": order.plan_id},
+    facts=lambda order: {"product_id": order.product_id, "plan_id": order.plan_id,
+                         **({"assessment_id": order.assessment_id} if order.assessment_id else {})},
 )

@@ -162,9 +162,9 @@ def request_licence(slug: str, plan_id: int):
 # ---------------------------------------------------------------- orders
 
 
-def _order(order_id: int) -> Order:
+def _order(order_id: int, fees: bool = False) -> Order:
     try:
-        return order_services.order_for(db.session, acting_user(), order_id)
+        return order_services.order_for(db.session, acting_user(), order_id, fees=fees)
     except NotFound as exc:
         abort(404, exc.message)
 
@@ -327,8 +327,10 @@ def _checkout_page(order: Order, form: CheckoutForm, status: int = 200):
 @bp.route(f"{ORDER}/checkout", methods=["GET", "POST"])
 @login_required
 def checkout(order_id: int):
-    found = _order(order_id)
-    back = url_for(".order", order_id=found.id)
+    found = _order(order_id, fees=True)  # an assessment fee is paid on this page too
+    fee = found.is_assessment_fee
+    back = (url_for("assessments.seller_requests", org_slug=found.buyer_organization.slug) if fee
+            else url_for(".order", order_id=found.id))
     if not order_services.is_buyer(db.session, acting_user(), found):
         abort(403, _("Only the buyer pays for an order."))
     if not order_services.awaits_simulated_payment(found):
@@ -348,8 +350,13 @@ def checkout(order_id: int):
         keep_despite_error()  # the failed attempt is recorded on the order and audited
         return _checkout_page(found, form, exc.status)
     except DomainError as exc:
+        if fee:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(back)
         return _order_refused(found, exc)
-    flash(_("Payment received, licence issued."), "success")
+    flash(_("Fee paid: the provider may start the assessment.") if fee else _("Payment received, licence issued."),
+          "success")
     return redirect(back)
 
 

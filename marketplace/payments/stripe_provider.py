@@ -288,7 +288,7 @@ class StripePayments:
         earlier = self._earlier_session(order)
         if earlier is not None:
             return earlier
-        name = f"{order.version.title_en} — {order.plan.name}"[:MAX_PRODUCT_NAME]
+        name = order.item_name[:MAX_PRODUCT_NAME]
         params = {
             "mode": "payment",
             "line_items": [{

@@ -8,6 +8,7 @@ from marketplace.assessments import services
 from marketplace.assessments.states import AssessmentStatus, ProviderStatus
 from tests import factories
 from tests.assessments.conftest import COMPLIANCE_REPORT
+from tests.assessments.test_fees import fee_order, pay_by_card
 from tests.licensing import test_certificates as shared
 
 key_file = shared.key_file
@@ -59,6 +60,9 @@ def test_the_whole_journey_through_the_api(client, session, key_file, seller, su
     accepted = assesses.post(f"{base}/decision", json={"decision": "accept", "fee": 500_000, "currency": "HKD"})
     assert accepted.status_code == 200 and accepted.get_json()["fee"] == 500_000
     error(assesses.post(f"{base}/decision", json={"decision": "decline", "reason": "Late."}), 409)
+    # The fee is paid before the provider may work: signing waits for it.
+    assert "not paid" in error(assesses.post(f"{base}/sign", json={}), 403)["message"]
+    pay_by_card(session, seller, fee_order(session, services.assessment_for_provider(session, assessor, number)))
 
     half = {k: v for k, v in COMPLIANCE_REPORT.items() if k != "conclusion_text"}
     drafted = assesses.put(f"{base}/draft", json={"report": half})
