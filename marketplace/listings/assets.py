@@ -19,7 +19,7 @@ from marketplace.listings.filetypes import check_upload
 from marketplace.listings.models import Asset, ProductVersion
 from marketplace.listings.services import require_edit, touch
 from marketplace.listings.vocab import AssetKind
-from marketplace.storage import Storage
+from marketplace.storage import HeadThenRest, Storage
 
 mimetypes.add_type("application/geo+json", ".geojson")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
@@ -27,18 +27,6 @@ PROFILE_TASK = "catalog.profile"  # catalog.profile_store's job, named (the cata
 HEAD_BYTES = 8192  # what the file checks read of an upload before storing it
 
 
-class _HeadThenRest:
-    """An upload's first bytes, already read for the checks, followed by the rest of its stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            chunk = self._head if size is None or size < 0 else self._head[:size]
-            self._head = self._head[len(chunk):]
-            return chunk
-        return self._rest.read(size)
 
 
 def _read_head(stream: BinaryIO) -> bytes:
@@ -96,7 +84,7 @@ def upload_asset(
     check_upload(name, head, version.formats)
     ctype = content_type_for(name, content_type)
     key = f"assets/{version.product_id}/{uuid.uuid4().hex}"
-    stored = storage.save(key, _HeadThenRest(head, stream), content_type=ctype, max_bytes=max_bytes)
+    stored = storage.save(key, HeadThenRest(head, stream), content_type=ctype, max_bytes=max_bytes)
     if stored.size == 0:
         storage.delete(key)
         raise ValidationFailed(_("The file is empty."), {"file": [_("The file is empty.")]})

@@ -19,23 +19,11 @@ from marketplace.errors import UnsupportedFile, UploadTooLarge, ValidationFailed
 from marketplace.extensions import db, login_manager
 from marketplace.inputs import upload_endpoint
 from marketplace.review.notice_evidence import check_evidence
-from marketplace.storage import Storage
+from marketplace.storage import HeadThenRest, Storage
 
 FIELD = "document"
 
 
-class _Prefixed:
-    """The bytes already read, then the rest of the stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            chunk = self._head if size is None or size < 0 else self._head[:size]
-            self._head = self._head[len(chunk):]
-            return chunk
-        return self._rest.read(size)
 
 
 def shown_name(filename: str, content_type: str) -> str:
@@ -65,7 +53,7 @@ def store_document(position: CrossBoundaryPosition, filename: str, content_type:
     limit = int(current_app.config["CROSS_BOUNDARY_EVIDENCE_MAX_BYTES"])
     storage = storage or current_app.extensions["storage"]
     try:
-        stored = storage.save(f"cross-boundary/{uuid.uuid4().hex}", _Prefixed(head, rest),
+        stored = storage.save(f"cross-boundary/{uuid.uuid4().hex}", HeadThenRest(head, rest),
                               content_type=content_type, max_bytes=limit)
     except UploadTooLarge:
         message = _("The evidence document is larger than %(num)s MB.", num=limit // (1024 * 1024) or 1)

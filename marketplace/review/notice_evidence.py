@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from marketplace.errors import UnsupportedFile, UploadTooLarge, ValidationFailed
 from marketplace.review.notice_models import Objection
-from marketplace.storage import Storage
+from marketplace.storage import HeadThenRest, Storage
 
 # Evidence an objector may attach: documents and images, recognised by their first bytes as well as their name.
 EVIDENCE_TYPES = {
@@ -60,7 +60,7 @@ def store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage
     content_type = check_evidence(filename, head)
     if storage is None:
         storage = current_app.extensions["storage"]
-    rest = _Prefixed(head, stream)
+    rest = HeadThenRest(head, stream)
     try:
         stored = storage.save(f"objections/{uuid.uuid4().hex}", rest, content_type=content_type, max_bytes=limit)
     except UploadTooLarge:
@@ -71,15 +71,3 @@ def store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage
     objection.evidence_sha256 = stored.sha256
 
 
-class _Prefixed:
-    """The bytes already read, then the rest of the stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head, self._rest = head, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            chunk = self._head if size is None or size < 0 else self._head[:size]
-            self._head = self._head[len(chunk):]
-            return chunk
-        return self._rest.read(size)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marketplace.storage.interface import IncompleteUpload, Storage, StoredObject, validate_key
+from marketplace.storage.interface import HeadThenRest, IncompleteUpload, Storage, StoredObject, validate_key
 from marketplace.storage.local import LocalStorage
 from marketplace.storage.s3 import S3Storage
 
-__all__ = ["IncompleteUpload", "LocalStorage", "S3Storage", "Storage", "StoredObject", "storage_from_config",
-           "validate_key"]
+__all__ = ["HeadThenRest", "IncompleteUpload", "LocalStorage", "S3Storage", "Storage", "StoredObject",
+           "storage_from_config", "validate_key"]
 
 
 def storage_from_config(config: Mapping[str, Any]) -> Storage:

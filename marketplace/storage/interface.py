@@ -165,3 +165,18 @@ class MeteredReader:
     def sha256(self) -> str:
         """Hex SHA-256 of the bytes read so far."""
         return self._hash.hexdigest()
+
+
+class HeadThenRest:
+    """An upload's first bytes, already read for the checks of what it is, followed by the rest of its stream (what
+    ``Storage.save`` then reads)."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            chunk = self._head if size is None or size < 0 else self._head[:size]
+            self._head = self._head[len(chunk):]
+            return chunk
+        return self._rest.read(size)
