@@ -14,13 +14,9 @@ from marketplace.errors import DomainError, NotFound, error_headers
 from marketplace.extensions import db
 from marketplace.orders.assessment_fees import payable_fee
 from marketplace.orders.checkout import start_checkout
+from marketplace.orders.views import absolute_url
 
 bp = Blueprint("assessment_fees", __name__)
-
-
-def _absolute(endpoint: str, **values) -> str:
-    base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    return f"{base}{url_for(endpoint, **values)}" if base else url_for(endpoint, _external=True, **values)
 
 
 @bp.post("/seller/<org_slug>/assessments/<number>/fee")
@@ -32,8 +28,8 @@ def pay(org_slug: str, number: str):
         org = organization_for_member(db.session, user, org_slug)
         order = payable_fee(db.session, user, org, number)
         url = start_checkout(db.session, user, order, current_app.extensions["payments"],
-                             success_url=_absolute("assessments.seller_requests", org_slug=org.slug),
-                             cancel_url=_absolute("assessments.seller_requests", org_slug=org.slug))
+                             success_url=absolute_url("assessments.seller_requests", org_slug=org.slug),
+                             cancel_url=absolute_url("assessments.seller_requests", org_slug=org.slug))
     except NotFound as exc:
         db.session.rollback()
         abort(404, exc.message)

@@ -233,7 +233,7 @@ def order(order_id: int):
     return render_order(_order(order_id))
 
 
-def _absolute(endpoint: str, **values) -> str:
+def absolute_url(endpoint: str, **values) -> str:
     """An absolute URL of this site, for a payment provider to send the buyer back to."""
     base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     return f"{base}{url_for(endpoint, **values)}" if base else url_for(endpoint, _external=True, **values)
@@ -246,8 +246,8 @@ def pay(order_id: int):
     try:
         url = order_services.start_checkout(
             db.session, acting_user(), found, current_app.extensions["payments"],
-            success_url=_absolute(".order", order_id=found.id, paid=1),
-            cancel_url=_absolute(".order", order_id=found.id),
+            success_url=absolute_url(".order", order_id=found.id, paid=1),
+            cancel_url=absolute_url(".order", order_id=found.id),
         )
     except DomainError as exc:
         return _order_refused(found, exc)
