@@ -56,10 +56,11 @@ def _number(licence: Licence) -> str:
 
 
 def _sale_amounts(sale: LedgerTransaction) -> tuple[int, int, int]:
-    """Gross, platform fee and seller's net as the sale's postings wrote them."""
+    """Gross, platform fee and seller's net as the sale's postings wrote them. The ledger writes no zero posting: a
+    fee of 0 (a 0 % rate, or one that rounds to nothing) or a net of 0 (a 100 % rate) has none, and reads as 0."""
     by_kind = {posting.account.kind: posting.amount for posting in sale.postings}
-    return (by_kind[AccountKind.PROVIDER_CASH], -by_kind[AccountKind.PLATFORM_FEE],
-            -by_kind[AccountKind.SELLER_PENDING])
+    return (by_kind.get(AccountKind.PROVIDER_CASH, 0), -by_kind.get(AccountKind.PLATFORM_FEE, 0),
+            -by_kind.get(AccountKind.SELLER_PENDING, 0))
 
 
 def build_voucher_statement(number: str, licence: Licence, sale: LedgerTransaction) -> dict:

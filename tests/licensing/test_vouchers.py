@@ -215,3 +215,18 @@ def test_a_disputed_then_lost_order_keeps_its_voucher_and_says_what_happened(cli
     body = api.get(f"/api/v1/vouchers/{voucher.number}").get_json()
     assert (body["disputed"], body["dispute_lost"]) == (False, True) and body["document"] == issued
     assert verify_document(issued, jwks).valid
+
+
+@pytest.mark.parametrize("bps, fee", [(0, 0), (10000, 500000)])
+def test_a_sale_with_no_platform_fee_or_no_seller_share_still_has_its_voucher(session, buyer, buyer_org, plans,
+                                                                             key_file, jwks, bps, fee):
+    """The ledger writes no zero posting: a 0 % rate leaves the sale without a platform-fee line, a 100 % rate
+    without the seller's; the voucher reads the missing one as 0 instead of failing the payment."""
+    plan = plans["Exclusive"]
+    plan.version.product.organization.fee_bps = bps
+    session.commit()
+    order = buy(session, buyer, buyer_org, plan)
+    voucher = session.scalars(select(Voucher).where(Voucher.order_id == order.id)).one()
+    s = voucher.statement
+    assert (s["amount"], s["platform_fee"], s["seller_net"]) == (500000, fee, 500000 - fee)
+    assert verify_document(voucher_document(voucher), jwks).valid
