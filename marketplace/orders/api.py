@@ -167,8 +167,8 @@ def preview_cross_boundary(data):
 @blp.arguments(EvidenceInSchema)
 @blp.response(200, CrossBoundaryOutSchema)
 def submit_evidence(data, order_id):
-    """The buyer gives the filing number of the mechanism the trade needs (409 when it needs none, or the evidence
-    awaits the seller or is confirmed)."""
+    """The buyer gives the filing number of the mechanism the trade needs (409 when it needs none, the evidence
+    awaits the seller or is confirmed, or its deadline passed)."""
     order = _order(order_id)
     return orders.submit_evidence(db.session, require_api_user(), order, data["filing_number"],
                                   data.get("note", ""))
