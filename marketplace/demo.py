@@ -22,7 +22,7 @@ from marketplace.accounts.models import Membership, Organization, PlatformRole, 
 from marketplace.accounts.services import create_organization, normalise_email, register_user
 from marketplace.assessments.demo import load_provider_demo
 from marketplace.demo_catalog import ACCOUNTS, COMPLIANCE, FIELD_DOCS, ORGANIZATIONS, OTHER_SOURCES, PLANS, PRODUCTS
-from marketplace.demo_crossborder import load_crossborder_demo
+from marketplace.demo_crossborder import load_crossborder_demo, set_demo_locations
 from marketplace.demo_files import SAMPLES, derived_file
 from marketplace.listings import services as listings
 from marketplace.listings.assets import dictionary_from_inference, infer_from_asset, upload_asset
@@ -259,6 +259,7 @@ def load_demo(session: Session, storage: Storage, max_bytes: int | None = None) 
     users = {a["email"]: _ensure_user(session, a, created) for a in ACCOUNTS}
     owners = {a["org"]: users[a["email"]] for a in ACCOUNTS if a.get("org")}
     orgs = {key: _ensure_org(session, owner, key, created) for key, owner in owners.items()}
+    set_demo_locations(session, users, orgs)
     for spec in PRODUCTS:
         org = orgs[spec["org"]]
         if not session.scalar(select(DataProduct.id).join(ProductVersion, ProductVersion.product_id == DataProduct.id)

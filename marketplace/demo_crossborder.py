@@ -109,21 +109,32 @@ def _listed_product(session, storage: Storage, seller: User, org: Organization, 
     return product
 
 
-def load_crossborder_demo(session, storage: Storage, users: dict[str, User], orgs: dict[str, Organization],
-                          max_bytes: int, created: Counter) -> None:
-    """Say where the demo organizations are, list the commuter product, and let the Hong Kong buyer license it
-    through evidence of a standard contract that the seller confirms. Skipped once the product exists."""
-    from marketplace.orders import services as orders
-    from marketplace.payments import SimulatedPayments
+def _owners(users: dict[str, User]) -> dict[str, User]:
+    return {"huangpu": users["seller2@demo.exchange"], "buyer": users["buyer@demo.exchange"],
+            "harbourline": users["seller@demo.exchange"], "twincity": users["seller3@demo.exchange"],
+            "kowloon_climate": users["seller4@demo.exchange"]}
 
-    owners = {"huangpu": users["seller2@demo.exchange"], "buyer": users["buyer@demo.exchange"],
-              "harbourline": users["seller@demo.exchange"], "twincity": users["seller3@demo.exchange"],
-              "kowloon_climate": users["seller4@demo.exchange"]}
+
+def set_demo_locations(session, users: dict[str, User], orgs: dict[str, Organization]) -> None:
+    """Say where the demo organizations are, before any demo order is placed: a trade's cross-boundary position
+    reads where its seller and buyer are when it is requested."""
+    owners = _owners(users)
     for key, place in LOCATIONS.items():
         if orgs[key].location is None:
             set_location(session, owners[key], orgs[key], place)
+
+
+def load_crossborder_demo(session, storage: Storage, users: dict[str, User], orgs: dict[str, Organization],
+                          max_bytes: int, created: Counter) -> None:
+    """List the commuter product, and let the Hong Kong buyer license it through evidence of a standard contract
+    that the seller confirms (the organizations' locations are set first: ``set_demo_locations``). Skipped once
+    the product exists."""
+    from marketplace.orders import services as orders
+    from marketplace.payments import SimulatedPayments
+
     if session.scalar(select(ProductVersion.id).where(ProductVersion.title_en == TITLE).limit(1)):
         return
+    owners = _owners(users)
     seller, buyer = owners["huangpu"], owners["buyer"]
     product = _listed_product(session, storage, seller, orgs["huangpu"], users["reviewer@demo.exchange"], max_bytes)
     created["products"] += 1

@@ -39,12 +39,14 @@ class Words:
     """How a lifecycle's refusals name its things in the reader's language, each a translated label (lazy, read
     when a refusal is written): ``subject`` with its English article ("an order"), a label per action ("request
     changes") and per actor ("a reviewer"), and the states' labels: ``states`` maps or gives them, or else the
-    state enum's own ``label`` is used, as it reads in a sentence."""
+    state enum's own ``label`` is used, as it reads in a sentence. ``refusals`` may give a move missing from the
+    table its own plain sentence, by (state, action), in place of the generic refusal."""
 
     subject: Any
     actions: Mapping[Any, Any]
     actors: Mapping[Any, Any]
     states: Mapping[Any, Any] | Callable[[Any], str] | None = None
+    refusals: Mapping[tuple[Any, Any], Any] = field(default_factory=dict)
 
     def state(self, value: enum.StrEnum) -> str:
         if callable(self.states):
@@ -136,6 +138,8 @@ class Lifecycle(Generic[S, A]):
         entry = self.table.get((current, action))
         words = self.words
         if entry is None:
+            if (current, action) in words.refusals:
+                raise InvalidTransition(str(words.refusals[(current, action)]))
             raise InvalidTransition(_("Cannot %(action)s %(subject)s that is %(state)s.",
                                       action=words.actions[action], subject=words.subject,
                                       state=words.state(current)))

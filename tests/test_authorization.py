@@ -243,7 +243,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("orders.renew", "POST"): ORDER_PARTIES,
     ("orders_api.create_order", "POST"): SIGNED_IN,
     ("orders_api.list_orders", "GET"): SIGNED_IN,
-    ("orders_api.get_order", "GET"): ORDER_PARTIES,
+    # A reviewer reads a trade with a cross-boundary position through the API, to decide its evidence.
+    ("orders_api.get_order", "GET"): row(LOGIN, OK, OK, HIDDEN, OK, OK),
     ("orders_api.cancel_order", "POST"): ORDER_PARTIES_NOT_ADMIN,
     ("orders_api.decide_order", "POST"): ORDER_PARTIES,
     # The cross-boundary evidence: the world's order needs none, so a party's empty form is refused as 422 (OK);
@@ -259,7 +260,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("order_review.evidence_document", "GET"): row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, HIDDEN, HIDDEN),
     ("orders_api.preview_cross_boundary", "POST"): SIGNED_IN,
     ("orders_api.submit_evidence", "POST"): ORDER_PARTIES,
-    ("orders_api.decide_evidence", "POST"): ORDER_PARTIES,
+    ("orders_api.decide_evidence", "POST"): row(LOGIN, OK, OK, HIDDEN, OK, OK),  # a reviewer decides, as on pages
     ("orders_api.refund_order", "POST"): ORDER_PARTIES,
     ("licensing_api.list_licences", "GET"): SIGNED_IN,
     ("licensing_api.get_licence", "GET"): ORDER_PARTIES,

@@ -253,6 +253,25 @@ def test_a_hong_kong_buyer_licensed_the_shanghai_personal_data_through_a_confirm
     assert order.buyer_organization.location == "hong_kong" and order.status == "fulfilled"
     assert (position.outcome, position.clause) == ("contract_or_certification", "Art. 8")
     assert (position.evidence_status, position.filing_number) == (EvidenceStatus.CONFIRMED, FILING_NUMBER)
+def test_every_demo_trade_carries_the_position_a_preview_gives_today(report, session):
+    """The organizations' locations are set before any demo order is placed, so each stored position is the one
+    the rules give now: the Hong Kong buyer's request of Harbourline (Hong Kong seller, Hong Kong open data) needs
+    no mechanism."""
+    from marketplace.crossborder.rules import Outcome
+    from marketplace.orders.crossborder import preview_position
+    from marketplace.orders.models import Order
+
+    demo_orders = session.scalars(select(Order).where(Order.version_id.is_not(None))).all()
+    assert demo_orders
+    for order in demo_orders:
+        stored, now = order.cross_boundary, preview_position(session, order.version, order.buyer_organization,
+                                                             order.territory)
+        assert (stored.outcome, stored.clause) == (now.outcome, now.rule.clause), order.number
+    waiting = next(o for o in demo_orders if o.status == "awaiting_approval")
+    assert waiting.seller_organization.name.startswith("Harbourline")
+    assert (waiting.cross_boundary.outcome, waiting.cross_boundary.clause) == (Outcome.NONE, "Art. 3")
+
+
 def test_a_demo_product_went_through_its_notice_with_an_objection_dismissed_and_is_registered(report, session):
     import json
 

@@ -70,7 +70,11 @@ def test_refusals_read_in_english_as_they_did(app):
     with app.test_request_context():
         with pytest.raises(InvalidTransition) as wrong_state:
             EVIDENCE_LIFECYCLE.next(EvidenceStatus.NEEDED, EvidenceAction.CONFIRM, EvidenceActor.SELLER)
-        assert wrong_state.value.message == "Cannot confirm a cross-boundary evidence that is needed."
+        assert wrong_state.value.message == "No evidence was submitted yet, so there is none to decide."
+        with pytest.raises(InvalidTransition) as wrong_state:
+            EVIDENCE_LIFECYCLE.next(EvidenceStatus.SUBMITTED, EvidenceAction.SUBMIT, EvidenceActor.BUYER)
+        assert wrong_state.value.message == ("The evidence was already submitted and waits for the seller's or a "
+                                             "reviewer's decision.")
         with pytest.raises(InvalidTransition) as wrong_state:
             ORDER_LIFECYCLE.next(OrderStatus.AWAITING_PAYMENT, OrderAction.APPROVE, OrderActor.SELLER)
         assert wrong_state.value.message == "Cannot approve an order that is awaiting payment."

@@ -216,7 +216,7 @@ def set_location(slug: str):
         else:
             flash(_("Location saved."), "success")
             return redirect(url_for("accounts.organization", slug=org.slug))
-    return _organization_page(org, InviteForm(), form)
+    return _organization_page(org, InviteForm(), form), 422
 
 
 @bp.get("/organizations/<slug>")

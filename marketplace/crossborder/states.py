@@ -48,5 +48,18 @@ EVIDENCE_LIFECYCLE: Lifecycle[EvidenceStatus, EvidenceAction] = Lifecycle("cross
                 # The statuses' own labels are headings ("Submitted" is also a column of dates): these read in a
                 # sentence.
                 {E.NOT_NEEDED: _l("not needed"), E.NEEDED: _l("needed"), E.SUBMITTED: _l("submitted"),
-                 E.CONFIRMED: _l("confirmed"), E.REJECTED: _l("rejected")}))
+                 E.CONFIRMED: _l("confirmed"), E.REJECTED: _l("rejected")},
+                refusals={
+                    (E.SUBMITTED, EvidenceAction.SUBMIT): _l(
+                        "The evidence was already submitted and waits for the seller's or a reviewer's decision."),
+                    (E.CONFIRMED, EvidenceAction.SUBMIT): _l("The evidence was already confirmed: none more is "
+                                                             "needed."),
+                    **{(E.NEEDED, decision): _l("No evidence was submitted yet, so there is none to decide.")
+                       for decision in (EvidenceAction.CONFIRM, EvidenceAction.REJECT)},
+                    **{(E.REJECTED, decision): _l("The evidence was rejected; the buyer has not submitted new "
+                                                  "evidence yet.")
+                       for decision in (EvidenceAction.CONFIRM, EvidenceAction.REJECT)},
+                    **{(E.CONFIRMED, decision): _l("The evidence was already confirmed.")
+                       for decision in (EvidenceAction.CONFIRM, EvidenceAction.REJECT)},
+                }))
 del E, B, S, R

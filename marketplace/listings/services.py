@@ -38,7 +38,7 @@ from marketplace.listings.states import (
     ProductStatus,
     status_words,
 )
-from marketplace.listings.vocab import AssetKind, BillingPeriod, PlanKind, SourceUsage
+from marketplace.listings.vocab import AssetKind, BillingPeriod, PersonalInfo, PlanKind, SourceUsage
 from marketplace.places import Place
 from marketplace.text import single_line_errors
 
@@ -485,11 +485,15 @@ def set_compliance(
     """Declare the compliance profile; with ``attest`` the named seller attests it now.
 
     Refuses (ValidationFailed, nothing saved) an attestation without a name, or of a profile that would still be
-    incomplete (``profile_problems``). Any change to the profile clears an earlier attestation: an attestation
-    covers what it saw.
+    incomplete (``profile_problems``). Data declared without personal information (none, or anonymised) holds no
+    count of individuals: one given is cleared (where the data was collected stays: it still decides the
+    cross-boundary rules for important data). Any change to the profile clears an earlier attestation: an
+    attestation covers what it saw.
     """
     require_edit(user, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
+    if str(values.get("personal_info", version.personal_info) or "") in (PersonalInfo.NONE, PersonalInfo.ANONYMISED):
+        values["individuals"] = None  # a count of individuals means nothing without personal information
     if errors := _profile_value_errors(values) or _personal_info_gaps(
             {k: getattr(version, k) for k in COMPLIANCE_FIELDS} | values):
         raise ValidationFailed(_("Correct the compliance profile."), errors)

@@ -40,6 +40,10 @@ IDEMPOTENCY_KEY = {
 }
 
 
+# What a compliance reviewer may do through the API with a trade they are no party to: read it, decide its evidence.
+_REVIEWER_ENDPOINTS = frozenset({"orders_api.get_order", "orders_api.decide_evidence"})
+
+
 @blp.before_request
 def _identify_first():
     """Who is asking, and whether they may see the order, before any body is read (the services ask again before
@@ -47,11 +51,17 @@ def _identify_first():
     user = require_api_user()
     args = request.view_args or {}
     if "order_id" in args:
-        orders.order_for(db.session, user, args["order_id"])
+        find = orders.order_for_api if request.endpoint in _REVIEWER_ENDPOINTS else orders.order_for
+        find(db.session, user, args["order_id"])
 
 
 def _order(order_id: int) -> Order:
     return orders.order_for(db.session, require_api_user(), order_id)
+
+
+def _readable_order(order_id: int) -> Order:
+    """The order for its parties, or for a compliance reviewer deciding its cross-boundary evidence."""
+    return orders.order_for_api(db.session, require_api_user(), order_id)
 
 
 def _buyer_organization(user: User, slug: str) -> Organization:
@@ -107,8 +117,9 @@ def list_orders(query):
 @blp.route(ORDER)
 @blp.response(200, OrderOutSchema)
 def get_order(order_id):
-    """One order of your organizations (as buyer or seller)."""
-    return _order(order_id)
+    """One order of your organizations (as buyer or seller); a compliance reviewer reads a trade with a
+    cross-boundary position too."""
+    return _readable_order(order_id)
 
 
 @blp.route(f"{ORDER}/cancel", methods=["POST"])
@@ -156,8 +167,8 @@ def preview_cross_boundary(data):
 @blp.arguments(EvidenceInSchema)
 @blp.response(200, CrossBoundaryOutSchema)
 def submit_evidence(data, order_id):
-    """The buyer gives the filing number of the mechanism the trade needs (409 when it needs none, or the evidence
-    awaits the seller or is confirmed)."""
+    """The buyer gives the filing number of the mechanism the trade needs (409 when it needs none, the evidence
+    awaits the seller or is confirmed, or its deadline passed)."""
     order = _order(order_id)
     return orders.submit_evidence(db.session, require_api_user(), order, data["filing_number"],
                                   data.get("note", ""))
@@ -167,6 +178,7 @@ def submit_evidence(data, order_id):
 @blp.arguments(EvidenceDecisionInSchema)
 @blp.response(200, CrossBoundaryOutSchema)
 def decide_evidence(data, order_id):
-    """The seller (or a compliance reviewer) confirms the buyer's evidence or rejects it with a reason."""
-    order = _order(order_id)
+    """The seller (or a compliance reviewer) confirms the buyer's evidence or rejects it with a reason (409 once
+    the evidence deadline passed)."""
+    order = _readable_order(order_id)
     return orders.decide_evidence(db.session, require_api_user(), order, data["decision"], data.get("reason", ""))

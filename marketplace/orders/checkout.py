@@ -19,7 +19,7 @@ from marketplace.licensing.services import downloads_paused
 from marketplace.licensing.vouchers import issue_voucher
 from marketplace.orders.anomalies import ANOMALY_DETAILS, MISMATCH, record_anomaly
 from marketplace.orders.common import lock_order, move_order, notify_buyer, require_buyer
-from marketplace.orders.crossborder import awaiting_evidence
+from marketplace.orders.crossborder import awaiting_evidence, refuse_if_evidence_overdue
 from marketplace.orders.fulfilment import fulfil, fulfil_fee, issue_fee_voucher
 from marketplace.orders.models import AnomalyKind, Order, PaymentEvent
 from marketplace.orders.money import record_sale
@@ -86,6 +86,7 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
                          status=order.status.label.lower()))
     _refuse_paused(session, order)
+    refuse_if_evidence_overdue(order)
     if reason := awaiting_evidence(session, order):
         raise Conflict(reason)
     order.payment_attempts += 1

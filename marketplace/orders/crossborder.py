@@ -24,7 +24,7 @@ from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER,
 from marketplace.crossborder.rules import UNBOUNDED, Facts, Outcome, Rule, decide, explain
 from marketplace.crossborder.states import EVIDENCE_LIFECYCLE, EvidenceAction, EvidenceActor, EvidenceStatus
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.i18n import day, sentences
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.vocab import Classification, PersonalInfo, Territory
@@ -33,6 +33,7 @@ from marketplace.orders.common import notify_buyer, payment_deadline
 from marketplace.orders.evidence_files import checked_document, store_document
 from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
+from marketplace.orders.queries import order_for
 from marketplace.orders.states import OPEN_ORDER_STATES, ORDER_LIFECYCLE, OrderAction, OrderStatus
 from marketplace.places import Place
 from marketplace.review.registration import refuse_if_expired
@@ -236,6 +237,22 @@ def awaiting_evidence(session: Session, order: Order) -> str | None:
                        mechanism=position.outcome.label.lower()), awaited, due)
 
 
+def evidence_overdue(position: CrossBoundaryPosition | None, now: datetime) -> bool:
+    """Whether the position's evidence, still awaited, is past its deadline (from then on the seller's count no
+    longer reserves the trade's individuals, and the expiry job will expire the order)."""
+    return (position is not None and position.evidence_status in _AWAITED and position.evidence_due is not None
+            and position.evidence_due <= now)
+
+
+def refuse_if_evidence_overdue(order: Order, now: datetime | None = None) -> None:
+    """Conflict once the order's evidence deadline passed with its evidence not confirmed: nothing may carry the
+    trade on (submitting or confirming the evidence, paying), even before the expiry job expires it."""
+    position = order.cross_boundary
+    if evidence_overdue(position, now or utcnow()):
+        raise Conflict(_("The evidence deadline of order %(number)s passed on %(day)s: the trade can no longer go "
+                         "on and the order expires.", number=order.number, day=day(position.evidence_due)))
+
+
 def evidence_awaited(order: Order) -> bool:
     """Whether the order, still in progress, waits for the evidence of its mechanism."""
     position = order.cross_boundary
@@ -255,8 +272,8 @@ def approval_deadline(order: Order) -> datetime:
 
 def evidence_moves(order: Order, *actors: EvidenceActor) -> list[EvidenceAction]:
     """What ``actors`` may do with the order's evidence now (the page's forms): the evidence lifecycle's actions
-    from its state, none once the order no longer waits for it."""
-    if not evidence_awaited(order):
+    from its state, none once the order no longer waits for it or its deadline passed."""
+    if not evidence_awaited(order) or evidence_overdue(order.cross_boundary, utcnow()):
         return []
     return EVIDENCE_LIFECYCLE.actions_from(order.cross_boundary.evidence_status, actors)
 
@@ -292,6 +309,21 @@ def order_for_review(session: Session, user: User, order_id: int) -> Order:
     require(user, Permission.REVIEW)
     order = session.get(Order, order_id)
     if order is None or order.product is None or not permits(user, Permission.REVIEW, order.product):
+        raise NotFound(_("No such order."))
+    return order
+
+
+def order_for_api(session: Session, user: User, order_id: int) -> Order:
+    """An order as the API reads it: one of the caller's organizations' (``order_for``), or, for a compliance
+    reviewer outside its seller, a product sale with a cross-boundary position (whose evidence the reviewer may
+    decide); NotFound otherwise."""
+    try:
+        return order_for(session, user, order_id)
+    except NotFound:
+        if not permits(user, Permission.REVIEW):
+            raise
+    order = order_for_review(session, user, order_id)
+    if order.cross_boundary is None:
         raise NotFound(_("No such order."))
     return order
 
@@ -343,7 +375,8 @@ def submit_evidence(session: Session, user: User, order: Order, filing_number: s
         raise ValidationFailed(_("The evidence is incomplete."), errors)
     checked = checked_document(*document) if document is not None else None
     EVIDENCE_LIFECYCLE.apply(session, position, EvidenceAction.SUBMIT, actor, user=user,
-                             payload={"filing_number": filing_number})
+                             payload={"filing_number": filing_number},
+                             check=lambda _state: refuse_if_evidence_overdue(order))
     if checked is not None:
         store_document(position, document[0], *checked)
     position.filing_number, position.evidence_note = filing_number, note
@@ -373,7 +406,8 @@ def decide_evidence(session: Session, user: User, order: Order, decision: str, r
     if len(reason) > MAX_EVIDENCE_NOTE:
         too_long = _("At most %(count)s characters.", count=MAX_EVIDENCE_NOTE)
         raise ValidationFailed(too_long, {"reason": [too_long]})
-    EVIDENCE_LIFECYCLE.apply(session, position, action, actor, user=user, payload={"reason": reason})
+    EVIDENCE_LIFECYCLE.apply(session, position, action, actor, user=user, payload={"reason": reason},
+                             check=lambda _state: refuse_if_evidence_overdue(order))
     position.evidence_decided_at, position.evidence_decided_by_id = utcnow(), user.id
     position.evidence_reason = reason
     if action is EvidenceAction.REJECT:

@@ -29,9 +29,11 @@ from marketplace.orders.crossborder import (  # noqa: F401
     evidence_queue,
     may_decide_evidence,
     order_actions,
+    order_for_api,
     order_for_review,
     position_of,
     preview_position,
+    refuse_if_evidence_overdue,
     submit_evidence,
 )
 from marketplace.orders.queries import (  # noqa: F401

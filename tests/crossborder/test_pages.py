@@ -155,7 +155,7 @@ def test_an_owner_says_where_the_organization_is(session, client, auth, seller, 
     session.expire_all()
     assert session.get(Organization, seller_org.id).location == "shenzhen"
     refused = client.post(f"/organizations/{seller_org.slug}/location", data={"location": "atlantis"})
-    assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
     session.expire_all()
     assert session.get(Organization, seller_org.id).location == "shenzhen"
 

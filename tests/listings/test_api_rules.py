@@ -105,3 +105,14 @@ def test_a_profile_emptied_while_attesting_is_refused(api, version_url):
         "classification": None, "attest": True, "attested_by_name": "Ada"}), 422, field="classification")
     assert "classification" in body["errors"]
     assert api.get(version_url).get_json()["classification"] == "general"
+
+
+def test_a_profile_without_personal_information_keeps_no_count_of_individuals(api, version_url):
+    personal = api.put(f"{version_url}/compliance", json={**factories.COMPLIANCE, "personal_info": "personal",
+                                                          "collected_in": "shanghai", "individuals": 5000})
+    assert personal.status_code == 200 and personal.get_json()["individuals"] == 5000
+    none = api.put(f"{version_url}/compliance", json={"personal_info": "none"})
+    assert none.status_code == 200 and none.get_json()["individuals"] is None
+    assert none.get_json()["collected_in"] == "shanghai"  # still decides the rules for important data
+    given = api.put(f"{version_url}/compliance", json={"personal_info": "anonymised", "individuals": 5000})
+    assert given.status_code == 200 and given.get_json()["individuals"] is None

@@ -476,6 +476,14 @@ def test_compliance_attestation_records_name_and_time(seller_client, seller, dra
     assert "Attested by <strong>Ada Seller</strong>" in text(seller_client.get(vurl(draft, "/compliance")))
 
 
+def test_a_count_of_individuals_without_personal_information_is_not_kept(seller_client, draft):
+    response = seller_client.post(vurl(draft, "/compliance"), data={
+        **COMPLIANCE_FORM, "compliance-individuals": "5000", "compliance-collected_in": "hong_kong"})
+    assert response.status_code == 302
+    version = draft.latest_version
+    assert version.personal_info == "none" and version.individuals is None and version.collected_in == "hong_kong"
+
+
 def test_attesting_without_a_name_is_refused(seller_client, draft):
     response = seller_client.post(vurl(draft, "/compliance"), data={
         **COMPLIANCE_FORM, "compliance-attest": "y", "compliance-attested_by_name": ""})
