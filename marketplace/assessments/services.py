@@ -45,7 +45,8 @@ from marketplace.lifecycle import lock_row
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.states import VersionStatus
 from marketplace.notifications.services import notify_organization
-from marketplace.storage import Storage
+from marketplace.storage import HeadThenRest, Storage
+from marketplace.storage.filetypes import document_type
 
 MAX_TEXT = 5000
 # A version is assessed once the seller has submitted it: in review, or approved (and listed), never a draft.
@@ -90,9 +91,11 @@ def _services(values: Iterable[str]) -> list[str]:
 
 def apply_as_provider(session: Session, user: User, organization: Organization, *, services: Iterable[str],
                       qualifications: str, storage: Storage | None = None, document: BinaryIO | None = None,
-                      filename: str = "", content_type: str = "application/octet-stream") -> ServiceProvider:
+                      filename: str = "") -> ServiceProvider:
     """An owner's application for ``organization`` to be a data service provider. Refuses a non-owner, no service,
-    no qualifications, and an organization already applied or approved (a rejected one may apply again)."""
+    no qualifications, a document that is empty or not what its name says (a PDF, PNG or JPEG file or plain
+    text, judged by its first bytes), and an organization already applied or approved (a rejected one may apply
+    again)."""
     require(user, Permission.MANAGE_ORGANIZATION, organization)
     chosen = _services(services)
     qualifications = text(qualifications, "qualifications")
@@ -119,11 +122,17 @@ def apply_as_provider(session: Session, user: User, organization: Organization, 
     provider.services, provider.qualifications = chosen, qualifications
     provider.applied_by_id, provider.applied_at = user.id, utcnow()
     if document is not None and storage is not None and filename:
+        head = document.read(8192)
+        if not head:
+            message = _("The document %(name)s is empty.", name=filename)
+            raise ValidationFailed(message, {"document": [message]})
+        content_type = document_type(filename, head, "document",
+                                     _("The document may be a PDF, PNG or JPEG file or plain text."))
         key = f"providers/{provider.id}/{secrets.token_hex(8)}"
-        stored = storage.save(key, document, content_type=content_type,
+        stored = storage.save(key, HeadThenRest(head, document), content_type=content_type,
                               max_bytes=current_app.config["PROVIDER_DOCUMENT_MAX_BYTES"])
         provider.document_key, provider.document_filename = key, filename[:255]
-        provider.document_content_type, provider.document_size = content_type[:120], stored.size
+        provider.document_content_type, provider.document_size = content_type, stored.size
     session.flush()
     return provider
 
