@@ -59,6 +59,7 @@ ISSUER_NAME = "Open Data Exchange"
 REPORT_TYPE = "AssessmentReport"
 REPORT_VERSION = 1
 CHECK_RESULTS = ("passed", "failed")
+CHECK_FIELDS = ("check", "result", "detail")
 MAX_CHECKS = 20
 MAX_VALUE = 10**15  # minor units: a value range past this is a typing error
 # What a draft may hold: the report's fields as entered (text, whole numbers, lists of them or of rows of text),
@@ -146,6 +147,8 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
         # Core data (核心数据) may not be traded: no report may clear it for listing.
         errors["conclusion"] = [_("Core data may not be traded: a report classifying the data as core must "
                                   "conclude fail.")]
+        if len(errors) == 1:  # complete, but concluding what core data may never conclude: say that
+            raise ValidationFailed(errors["conclusion"][0], errors)
     if errors:
         raise ValidationFailed(_("The report is not complete."), errors)
     return report
@@ -185,8 +188,12 @@ def check_quality(data: Mapping) -> dict:
 
 
 def _amount(value, field: str, errors: dict) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
-        errors[field] = [_("Enter an amount of 0 or more.")]
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[field] = [_("Enter a whole amount in minor units (cents), without decimals.")]
+        return None
+    if not 0 <= value <= MAX_VALUE:
+        errors[field] = [_("Enter an amount from 0 to %(limit)s in minor units (cents).",
+                           limit=f"{MAX_VALUE:,}")]
         return None
     return value
 
@@ -213,8 +220,24 @@ def check_valuation(data: Mapping) -> dict:
     return report
 
 
+def refuse_unknown_fields(kind: AssessmentKind, data: Mapping) -> None:
+    """Refuse (ValidationFailed naming each) a field the report of ``kind`` does not have, rather than drop it:
+    a misspelt field would otherwise vanish from what is signed."""
+    known = DRAFT_FIELDS[kind]
+    unknown = [str(name) for name in data if name not in known]
+    if kind == AssessmentKind.QUALITY:
+        rows = _list(data.get("accuracy_checks"))
+        unknown += [f"accuracy_checks-{i}-{name}" for i, row in enumerate(rows) if isinstance(row, Mapping)
+                    for name in row if name not in CHECK_FIELDS]
+    if unknown:
+        message = _("Unknown field.")
+        raise ValidationFailed(_("Unknown report fields: %(names)s.", names=", ".join(unknown)),
+                               {name: [message] for name in unknown})
+
+
 def check_report(assessment: Assessment, data: Mapping) -> dict:
     """The report of the assessment's kind from ``data``; ValidationFailed naming every field wrong."""
+    refuse_unknown_fields(assessment.kind, data)
     if assessment.kind == AssessmentKind.COMPLIANCE:
         return check_compliance(assessment, data)
     if assessment.kind == AssessmentKind.VALUATION:
@@ -257,6 +280,7 @@ def save_draft(session: Session, user: User, assessment: Assessment, data: Mappi
     accepted (409), and a draft too large to keep (422)."""
     _provider_member(session, user, assessment)
     require_active(assessment.provider)
+    refuse_unknown_fields(assessment.kind, data)
     draft = {name: data[name] for name in DRAFT_FIELDS[assessment.kind] if data.get(name) is not None}
     wrong = [name for name, value in draft.items() if not _draftable(value)]
     if wrong:

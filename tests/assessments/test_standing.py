@@ -77,6 +77,7 @@ def test_a_core_data_report_cannot_conclude_pass(session, key_file, seller, subm
         reports.sign_report(session, assessor, asked, {**COMPLIANCE_REPORT, "classification": "core",
                                                        "conclusion": conclusion})
     assert "Core data may not be traded" in refused.value.errors["conclusion"][0]
+    assert refused.value.message.startswith("Core data may not be traded")  # not "The report is not complete."
     reports.sign_report(session, assessor, asked, {**COMPLIANCE_REPORT, "classification": "core",
                                                    "conclusion": "fail"})
     assert asked.status == AssessmentStatus.SIGNED
