@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Organization, User
 from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, file_list, files_digest
-from marketplace.assessments.services import _provider_member, require_active, text
+from marketplace.assessments.services import _provider_member, require_active, signed_for_versions, text
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
     REPORT_STATES,
@@ -44,16 +44,21 @@ from marketplace.assessments.states import (
     ProviderStatus,
     ValuationMethod,
 )
+from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.services import touch
+from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import Classification, Currency, PersonalInfo
-from marketplace.notifications.services import notify_organization
+from marketplace.notifications.services import notify_organization, notify_reviewers
 from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
 
+# A version reviewers have cleared for trading: a failing compliance report on one goes to the reviewers.
+ALREADY_CLEARED = (VersionStatus.APPROVED, VersionStatus.ON_NOTICE, VersionStatus.LISTED)
 # The platform's name as the licence certificates' issuer (catalog.dcat.NAME, which this package may not import).
 ISSUER_NAME = "Open Data Exchange"
 REPORT_TYPE = "AssessmentReport"
@@ -333,8 +338,27 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
                         lambda: _("%(provider)s signed assessment %(number)s", provider=provider, number=number),
                         lambda: _("The report is attached to your version and shown to reviewers and buyers."),
                         f"/assessments/{number}")
+    if assessment.conclusion == Conclusion.FAIL.value and assessment.version.status in ALREADY_CLEARED:
+        _tell_reviewers_of_failure(session, user, assessment)
     session.flush()
     return assessment
+
+
+def _tell_reviewers_of_failure(session: Session, user: User, assessment: Assessment) -> None:
+    """A compliance report concluding fail on a version reviewers already approved (or that is listed) goes to the
+    reviewers, audited, so that they can act on the product; the product page never shows it as a credential."""
+    version = assessment.version
+    record(session, actor_id=user.id, action="assessment.fail_on_cleared_version", subject_type="assessment",
+           subject_id=assessment.id, payload={"number": assessment.number, "version_id": version.id,
+                                              "version_status": version.status.value})
+    provider, number, title, label = (assessment.provider.organization.name, assessment.number,
+                                      lazy_title_of(version), version.label)
+    notify_reviewers(session,
+                     lambda: _("Compliance assessment %(number)s concluded fail", number=number),
+                     lambda: _("%(provider)s signed a compliance assessment concluding fail for \u201c%(title)s\u201d "
+                               "(version %(version)s), which reviewers already approved. Review the product.",
+                               provider=provider, title=str(title), version=label),
+                     f"/assessments/{number}")
 
 
 def withdraw_report(session: Session, user: User, assessment: Assessment, reason: str) -> Assessment:
@@ -368,6 +392,12 @@ def standing(assessment: Assessment) -> str | None:
     if assessment.files_changed:
         return _("The files changed after this assessment: it does not cover the version's current files.")
     return None
+
+
+def standing_for_versions(session: Session, version_ids) -> list[Assessment]:
+    """The signed reports of the versions that stand today (``standing`` says nothing against them), oldest
+    first: what may be shown as "assessed by"."""
+    return [a for a in signed_for_versions(session, version_ids) if standing(a) is None]
 
 
 def _matches(assessment: Assessment, reason: str) -> str:

@@ -43,6 +43,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
+from marketplace.listings.services import touch
 from marketplace.listings.states import VersionStatus
 from marketplace.notifications.services import notify_organization
 from marketplace.storage import HeadThenRest, Storage
@@ -188,6 +189,10 @@ def suspend_provider(session: Session, user: User, provider: ServiceProvider, *,
     action = ProviderAction.SUSPEND if suspend else ProviderAction.REINSTATE
     PROVIDER_LIFECYCLE.apply(session, provider, action, Actor.ADMIN, user=user, payload={"reason": reason})
     provider.suspended_at, provider.suspension_reason = (utcnow(), reason) if suspend else (None, reason)
+    for assessment in session.scalars(select(Assessment).where(
+            Assessment.provider_id == provider.id, Assessment.status == AssessmentStatus.SIGNED)
+            .options(selectinload(Assessment.version).selectinload(ProductVersion.product))):
+        touch(assessment.version)  # its reports no longer (or again) show as "assessed by": kept pages are stale
     name = provider.organization.name
     notify_organization(session, provider.organization,
                         (lambda: _("%(name)s is suspended as a data service provider", name=name)) if suspend else
@@ -404,13 +409,15 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
 
 def approval_problems(session: Session, version: ProductVersion) -> dict[str, list[str]]:
     """What the assessment rules say against approving ``version``: with REQUIRE_COMPLIANCE_ASSESSMENT on, a
-    version needs a signed (not withdrawn) compliance assessment whose conclusion is not fail, of the files the
-    version has now. Review asks this before approving."""
+    version needs a compliance assessment that stands (signed, not withdrawn, of a provider not suspended, of the
+    files the version has now: ``reports.standing`` in SQL) and does not conclude fail. Review asks this before
+    approving."""
     if not current_app.config.get("REQUIRE_COMPLIANCE_ASSESSMENT"):
         return {}
-    passing = session.scalar(select(Assessment.id).where(
+    passing = session.scalar(select(Assessment.id).join(ServiceProvider).where(
         Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
-        Assessment.status == AssessmentStatus.SIGNED, Assessment.conclusion != Conclusion.FAIL.value,
+        Assessment.status == AssessmentStatus.SIGNED, ServiceProvider.status != ProviderStatus.SUSPENDED,
+        Assessment.conclusion != Conclusion.FAIL.value,
         Assessment.files_digest == files_digest(file_list(version.assets))).limit(1))
     if passing is not None:
         return {}
