@@ -302,9 +302,12 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
 
 
 def seller_requests(session: Session, user: User, organization: Organization) -> list[Assessment]:
-    """The organization's assessment requests, newest first (its members only)."""
+    """The organization's assessment requests, newest first (its members only), with what tells whether a signed
+    report still stands (its version's files, its provider)."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
     return list(session.scalars(select(Assessment).where(Assessment.seller_organization_id == organization.id)
+                                .options(selectinload(Assessment.version).selectinload(ProductVersion.assets),
+                                         joinedload(Assessment.provider))  # whether each report still stands
                                 .order_by(Assessment.id.desc())))
 
 

@@ -65,6 +65,15 @@ def test_the_reviewer_reads_that_the_files_changed_and_the_product_page_drops_as
     assert "The files changed after this assessment" in page
 
 
+def test_the_sellers_list_says_the_files_changed(client, auth, session, seller, signed, submitted):  # noqa: F811
+    url = f"/seller/{submitted.product.organization.slug}/assessments"
+    auth.login(seller.email)
+    assert "The files changed after this assessment" not in client.get(url).get_data(as_text=True)
+    change_a_file(session, submitted)
+    html = client.get(url).get_data(as_text=True)
+    assert signed.number in html and "The files changed after this assessment" in html
+
+
 # ---------------------------------------------------------------- 2. core data
 
 
