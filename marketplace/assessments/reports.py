@@ -197,8 +197,8 @@ def _amount(value, field: str, errors: dict) -> int | None:
         errors[field] = [_("Enter a whole amount in minor units (cents), without decimals.")]
         return None
     if not 0 <= value <= MAX_VALUE:
-        errors[field] = [_("Enter an amount from 0 to %(limit)s in minor units (cents).",
-                           limit=f"{MAX_VALUE:,}")]
+        limit = format(MAX_VALUE, ",")
+        errors[field] = [_("Enter an amount from 0 to %(limit)s in minor units (cents).", limit=limit)]
         return None
     return value
 
