@@ -58,9 +58,10 @@ def notify_organization(
 
 
 def notify_reviewers(session: Session, subject: Words, body: Words, link: str | None = None) -> list[Notification]:
-    """Give every active compliance reviewer (the review queue's readers) an in-app notification and an e-mail,
-    each in their own language and time zone."""
-    reviewers = session.scalars(select(User).where(User.platform_role == PlatformRole.REVIEWER,
+    """Give everyone who may review (reviewers and admins: ``User.is_reviewer``) an in-app notification and an
+    e-mail, each in their own language and time zone."""
+    reviewers = session.scalars(select(User).where(User.platform_role.in_((PlatformRole.REVIEWER,
+                                                                           PlatformRole.ADMIN)),
                                                    User.active.is_(True)).order_by(User.id)).all()
     return _notify(session, reviewers, None, subject, body, link)
 

@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
 from marketplace.assessments.models import Assessment, ServiceProvider
-from marketplace.assessments.reports import report_document, report_url
+from marketplace.assessments.reports import report_document, report_url, standing_for_versions
 from marketplace.assessments.reports import standing as standing_of_report
-from marketplace.assessments.services import signed_for_versions
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
@@ -64,12 +63,12 @@ class Standing(enum.StrEnum):
 
 def assessments_for(session: Session, version: ProductVersion) -> list[dict]:
     """The signed assessment reports (compliance, quality, valuation by data service providers) a registration
-    rests on, as the statement names them: ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first.
-    The digest is of the report's signed document (canonical JSON), so the registration pins each report as
-    signed."""
+    rests on, those that stand when it is issued (``reports.standing``), as the statement names them:
+    ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first. The digest is of the report's signed
+    document (canonical JSON), so the registration pins each report as signed."""
     return [{"kind": a.kind.value, "provider": a.provider.organization.name, "number": a.number,
              "url": report_url(a.number), "sha256": hashlib.sha256(canonical_bytes(report_document(a))).hexdigest()}
-            for a in signed_for_versions(session, [version.id])]
+            for a in standing_for_versions(session, [version.id])]
 
 
 def lapsed_assessments(session: Session, certificate: RegistrationCertificate) -> dict[str, str]:

@@ -74,3 +74,11 @@ def test_a_suspended_providers_assessment_is_marked(client, session, admin, cert
     assert "suspended its provider" in _api(client, certificate)["lapsed_assessments"][assessed.number]
     result, _found = _verify(session, certificate)
     assert f"Assessment {assessed.number} no longer stands" in result.reason
+
+
+def test_a_certificate_rests_only_on_assessments_that_stand_when_issued(session, admin, assessed, provider,  # noqa: F811
+                                                                        claimed, reviewer):
+    assessments.suspend_provider(session, admin, provider, suspend=True, reason="Accreditation lapsed.")
+    session.commit()
+    issued = _certify(session, claimed, reviewer)
+    assert issued.statement["assessments"] == [] and registration.lapsed_assessments(session, issued) == {}
