@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Organization, User
 from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, file_list, files_digest
-from marketplace.assessments.services import _provider_member, require_active, text
+from marketplace.assessments.services import _provider_member, require_active, signed_for_versions, text
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
     REPORT_STATES,
@@ -44,21 +44,27 @@ from marketplace.assessments.states import (
     ProviderStatus,
     ValuationMethod,
 )
+from marketplace.audit.services import record
+from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.services import touch
+from marketplace.listings.states import VersionStatus
 from marketplace.listings.vocab import Classification, Currency, PersonalInfo
-from marketplace.notifications.services import notify_organization
+from marketplace.notifications.services import notify_organization, notify_reviewers
 from marketplace.signing.documents import DocumentKind, register
 from marketplace.signing.keys import ALGORITHM, canonical_bytes
 from marketplace.signing.services import current_signer
 
+# A version reviewers have cleared for trading: a failing compliance report on one goes to the reviewers.
+ALREADY_CLEARED = (VersionStatus.APPROVED, VersionStatus.ON_NOTICE, VersionStatus.LISTED)
 # The platform's name as the licence certificates' issuer (catalog.dcat.NAME, which this package may not import).
 ISSUER_NAME = "Open Data Exchange"
 REPORT_TYPE = "AssessmentReport"
 REPORT_VERSION = 1
 CHECK_RESULTS = ("passed", "failed")
+CHECK_FIELDS = ("check", "result", "detail")
 MAX_CHECKS = 20
 MAX_VALUE = 10**15  # minor units: a value range past this is a typing error
 # What a draft may hold: the report's fields as entered (text, whole numbers, lists of them or of rows of text),
@@ -146,6 +152,8 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
         # Core data (核心数据) may not be traded: no report may clear it for listing.
         errors["conclusion"] = [_("Core data may not be traded: a report classifying the data as core must "
                                   "conclude fail.")]
+        if len(errors) == 1:  # complete, but concluding what core data may never conclude: say that
+            raise ValidationFailed(errors["conclusion"][0], errors)
     if errors:
         raise ValidationFailed(_("The report is not complete."), errors)
     return report
@@ -185,8 +193,12 @@ def check_quality(data: Mapping) -> dict:
 
 
 def _amount(value, field: str, errors: dict) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
-        errors[field] = [_("Enter an amount of 0 or more.")]
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[field] = [_("Enter a whole amount in minor units (cents), without decimals.")]
+        return None
+    if not 0 <= value <= MAX_VALUE:
+        limit = format(MAX_VALUE, ",")
+        errors[field] = [_("Enter an amount from 0 to %(limit)s in minor units (cents).", limit=limit)]
         return None
     return value
 
@@ -213,8 +225,24 @@ def check_valuation(data: Mapping) -> dict:
     return report
 
 
+def refuse_unknown_fields(kind: AssessmentKind, data: Mapping) -> None:
+    """Refuse (ValidationFailed naming each) a field the report of ``kind`` does not have, rather than drop it:
+    a misspelt field would otherwise vanish from what is signed."""
+    known = DRAFT_FIELDS[kind]
+    unknown = [str(name) for name in data if name not in known]
+    if kind == AssessmentKind.QUALITY:
+        rows = _list(data.get("accuracy_checks"))
+        unknown += [f"accuracy_checks-{i}-{name}" for i, row in enumerate(rows) if isinstance(row, Mapping)
+                    for name in row if name not in CHECK_FIELDS]
+    if unknown:
+        message = _("Unknown field.")
+        raise ValidationFailed(_("Unknown report fields: %(names)s.", names=", ".join(unknown)),
+                               {name: [message] for name in unknown})
+
+
 def check_report(assessment: Assessment, data: Mapping) -> dict:
     """The report of the assessment's kind from ``data``; ValidationFailed naming every field wrong."""
+    refuse_unknown_fields(assessment.kind, data)
     if assessment.kind == AssessmentKind.COMPLIANCE:
         return check_compliance(assessment, data)
     if assessment.kind == AssessmentKind.VALUATION:
@@ -257,6 +285,7 @@ def save_draft(session: Session, user: User, assessment: Assessment, data: Mappi
     accepted (409), and a draft too large to keep (422)."""
     _provider_member(session, user, assessment)
     require_active(assessment.provider)
+    refuse_unknown_fields(assessment.kind, data)
     draft = {name: data[name] for name in DRAFT_FIELDS[assessment.kind] if data.get(name) is not None}
     wrong = [name for name, value in draft.items() if not _draftable(value)]
     if wrong:
@@ -309,8 +338,27 @@ def sign_report(session: Session, user: User, assessment: Assessment, data: Mapp
                         lambda: _("%(provider)s signed assessment %(number)s", provider=provider, number=number),
                         lambda: _("The report is attached to your version and shown to reviewers and buyers."),
                         f"/assessments/{number}")
+    if assessment.conclusion == Conclusion.FAIL.value and assessment.version.status in ALREADY_CLEARED:
+        _tell_reviewers_of_failure(session, user, assessment)
     session.flush()
     return assessment
+
+
+def _tell_reviewers_of_failure(session: Session, user: User, assessment: Assessment) -> None:
+    """A compliance report concluding fail on a version reviewers already approved (or that is listed) goes to the
+    reviewers, audited, so that they can act on the product; the product page never shows it as a credential."""
+    version = assessment.version
+    record(session, actor_id=user.id, action="assessment.fail_on_cleared_version", subject_type="assessment",
+           subject_id=assessment.id, payload={"number": assessment.number, "version_id": version.id,
+                                              "version_status": version.status.value})
+    provider, number, title, label = (assessment.provider.organization.name, assessment.number,
+                                      lazy_title_of(version), version.label)
+    notify_reviewers(session,
+                     lambda: _("Compliance assessment %(number)s concluded fail", number=number),
+                     lambda: _("%(provider)s signed a compliance assessment concluding fail for \u201c%(title)s\u201d "
+                               "(version %(version)s), which reviewers already approved. Review the product.",
+                               provider=provider, title=str(title), version=label),
+                     f"/assessments/{number}")
 
 
 def withdraw_report(session: Session, user: User, assessment: Assessment, reason: str) -> Assessment:
@@ -344,6 +392,12 @@ def standing(assessment: Assessment) -> str | None:
     if assessment.files_changed:
         return _("The files changed after this assessment: it does not cover the version's current files.")
     return None
+
+
+def standing_for_versions(session: Session, version_ids) -> list[Assessment]:
+    """The signed reports of the versions that stand today (``standing`` says nothing against them), oldest
+    first: what may be shown as "assessed by"."""
+    return [a for a in signed_for_versions(session, version_ids) if standing(a) is None]
 
 
 def _matches(assessment: Assessment, reason: str) -> str:

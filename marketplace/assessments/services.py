@@ -43,9 +43,11 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
+from marketplace.listings.services import touch
 from marketplace.listings.states import VersionStatus
 from marketplace.notifications.services import notify_organization
-from marketplace.storage import Storage
+from marketplace.storage import HeadThenRest, Storage
+from marketplace.storage.filetypes import document_type
 
 MAX_TEXT = 5000
 # A version is assessed once the seller has submitted it: in review, or approved (and listed), never a draft.
@@ -90,9 +92,11 @@ def _services(values: Iterable[str]) -> list[str]:
 
 def apply_as_provider(session: Session, user: User, organization: Organization, *, services: Iterable[str],
                       qualifications: str, storage: Storage | None = None, document: BinaryIO | None = None,
-                      filename: str = "", content_type: str = "application/octet-stream") -> ServiceProvider:
+                      filename: str = "") -> ServiceProvider:
     """An owner's application for ``organization`` to be a data service provider. Refuses a non-owner, no service,
-    no qualifications, and an organization already applied or approved (a rejected one may apply again)."""
+    no qualifications, a document that is empty or not what its name says (a PDF, PNG or JPEG file or plain
+    text, judged by its first bytes), and an organization already applied or approved (a rejected one may apply
+    again)."""
     require(user, Permission.MANAGE_ORGANIZATION, organization)
     chosen = _services(services)
     qualifications = text(qualifications, "qualifications")
@@ -119,11 +123,17 @@ def apply_as_provider(session: Session, user: User, organization: Organization, 
     provider.services, provider.qualifications = chosen, qualifications
     provider.applied_by_id, provider.applied_at = user.id, utcnow()
     if document is not None and storage is not None and filename:
+        head = document.read(8192)
+        if not head:
+            message = _("The document %(name)s is empty.", name=filename)
+            raise ValidationFailed(message, {"document": [message]})
+        content_type = document_type(filename, head, "document",
+                                     _("The document may be a PDF, PNG or JPEG file or plain text."))
         key = f"providers/{provider.id}/{secrets.token_hex(8)}"
-        stored = storage.save(key, document, content_type=content_type,
+        stored = storage.save(key, HeadThenRest(head, document), content_type=content_type,
                               max_bytes=current_app.config["PROVIDER_DOCUMENT_MAX_BYTES"])
         provider.document_key, provider.document_filename = key, filename[:255]
-        provider.document_content_type, provider.document_size = content_type[:120], stored.size
+        provider.document_content_type, provider.document_size = content_type, stored.size
     session.flush()
     return provider
 
@@ -179,6 +189,10 @@ def suspend_provider(session: Session, user: User, provider: ServiceProvider, *,
     action = ProviderAction.SUSPEND if suspend else ProviderAction.REINSTATE
     PROVIDER_LIFECYCLE.apply(session, provider, action, Actor.ADMIN, user=user, payload={"reason": reason})
     provider.suspended_at, provider.suspension_reason = (utcnow(), reason) if suspend else (None, reason)
+    for assessment in session.scalars(select(Assessment).where(
+            Assessment.provider_id == provider.id, Assessment.status == AssessmentStatus.SIGNED)
+            .options(selectinload(Assessment.version).selectinload(ProductVersion.product))):
+        touch(assessment.version)  # its reports no longer (or again) show as "assessed by": kept pages are stale
     name = provider.organization.name
     notify_organization(session, provider.organization,
                         (lambda: _("%(name)s is suspended as a data service provider", name=name)) if suspend else
@@ -288,9 +302,12 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
 
 
 def seller_requests(session: Session, user: User, organization: Organization) -> list[Assessment]:
-    """The organization's assessment requests, newest first (its members only)."""
+    """The organization's assessment requests, newest first (its members only), with what tells whether a signed
+    report still stands (its version's files, its provider)."""
     require(user, Permission.VIEW_ORGANIZATION, organization)
     return list(session.scalars(select(Assessment).where(Assessment.seller_organization_id == organization.id)
+                                .options(selectinload(Assessment.version).selectinload(ProductVersion.assets),
+                                         joinedload(Assessment.provider))  # whether each report still stands
                                 .order_by(Assessment.id.desc())))
 
 
@@ -395,13 +412,15 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
 
 def approval_problems(session: Session, version: ProductVersion) -> dict[str, list[str]]:
     """What the assessment rules say against approving ``version``: with REQUIRE_COMPLIANCE_ASSESSMENT on, a
-    version needs a signed (not withdrawn) compliance assessment whose conclusion is not fail, of the files the
-    version has now. Review asks this before approving."""
+    version needs a compliance assessment that stands (signed, not withdrawn, of a provider not suspended, of the
+    files the version has now: ``reports.standing`` in SQL) and does not conclude fail. Review asks this before
+    approving."""
     if not current_app.config.get("REQUIRE_COMPLIANCE_ASSESSMENT"):
         return {}
-    passing = session.scalar(select(Assessment.id).where(
+    passing = session.scalar(select(Assessment.id).join(ServiceProvider).where(
         Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
-        Assessment.status == AssessmentStatus.SIGNED, Assessment.conclusion != Conclusion.FAIL.value,
+        Assessment.status == AssessmentStatus.SIGNED, ServiceProvider.status != ProviderStatus.SUSPENDED,
+        Assessment.conclusion != Conclusion.FAIL.value,
         Assessment.files_digest == files_digest(file_list(version.assets))).limit(1))
     if passing is not None:
         return {}

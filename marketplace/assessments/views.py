@@ -158,8 +158,7 @@ def apply(org_slug: str):
         services.apply_as_provider(
             db.session, acting_user(), org, services=form.services.data or [],
             qualifications=form.qualifications.data or "", storage=current_app.extensions["storage"],
-            document=upload.stream if has_file else None, filename=upload.filename if has_file else "",
-            content_type=(upload.mimetype or "application/octet-stream") if has_file else "")
+            document=upload.stream if has_file else None, filename=upload.filename if has_file else "")
     except DomainError as exc:
         _refuse(exc)
         put_errors(form, exc)

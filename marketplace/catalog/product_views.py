@@ -22,7 +22,7 @@ from flask import Blueprint, abort, current_app, render_template, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.assessments.services import signed_for_versions
+from marketplace.assessments.reports import standing_for_versions
 from marketplace.catalog import profile_display
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from marketplace.catalog.profile_store import profile_for, profiles_cli
@@ -177,7 +177,7 @@ def page(slug: str):
         come_back_to=url_for("product.page", slug=slug, sample=sample.id) if named_sample else page_url,
         deliverables=[a for a in version.assets if a.kind == AssetKind.DELIVERABLE],
         limits={"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cell": MAX_CELL_CHARS},
-        assessments=signed_for_versions(db.session, [version.id]),
+        assessments=standing_for_versions(db.session, [version.id]),
     )
     if keepable:
         pages.keep(key, page_state_of(product, versions), html)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.access import Permission, require
-from marketplace.accounts.models import Membership, Organization, User
+from marketplace.accounts.models import Membership, Organization, PlatformRole, User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.i18n import DEFAULT_LOCALE, LOCALES, in_locale_of, locale_tag
@@ -54,6 +54,20 @@ def notify_organization(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == organization.id, User.active.is_(True)).order_by(User.id)
     ).all()
+    return _notify(session, members, organization.id, subject, body, link)
+
+
+def notify_reviewers(session: Session, subject: Words, body: Words, link: str | None = None) -> list[Notification]:
+    """Give everyone who may review (reviewers and admins: ``User.is_reviewer``) an in-app notification and an
+    e-mail, each in their own language and time zone."""
+    reviewers = session.scalars(select(User).where(User.platform_role.in_((PlatformRole.REVIEWER,
+                                                                           PlatformRole.ADMIN)),
+                                                   User.active.is_(True)).order_by(User.id)).all()
+    return _notify(session, reviewers, None, subject, body, link)
+
+
+def _notify(session: Session, members, organization_id: int | None, subject: Words, body: Words,
+            link: str | None) -> list[Notification]:
     out = []
     by_zone: dict[str | None, dict[str, dict[str, str]]] = {}  # members in one time zone read the same words
     for user in members:
@@ -63,7 +77,7 @@ def notify_organization(
         texts = {tag: dict(words) for tag, words in by_zone[zone].items()}
         own = locale_tag(getattr(user, "locale", None)) or DEFAULT_LOCALE
         title, text = texts[own]["subject"], texts[own]["body"]
-        note = Notification(user_id=user.id, organization_id=organization.id, subject=title, body=text, link=link,
+        note = Notification(user_id=user.id, organization_id=organization_id, subject=title, body=text, link=link,
                             texts=texts)
         session.add(note)
         out.append(note)

@@ -15,11 +15,11 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from marketplace.crossborder.models import CrossBoundaryPosition
-from marketplace.errors import UnsupportedFile, UploadTooLarge, ValidationFailed
+from marketplace.errors import UploadTooLarge, ValidationFailed
 from marketplace.extensions import db, login_manager
 from marketplace.inputs import upload_endpoint
-from marketplace.review.notice_evidence import check_evidence
 from marketplace.storage import HeadThenRest, Storage
+from marketplace.storage.filetypes import document_type
 
 FIELD = "document"
 
@@ -40,10 +40,7 @@ def checked_document(filename: str, stream: BinaryIO) -> tuple[str, bytes, Binar
     head = stream.read(8192)
     if not head:
         raise ValidationFailed(_("The evidence document is empty."), {FIELD: [_("The file is empty.")]})
-    try:
-        content_type = check_evidence(filename, head)
-    except UnsupportedFile as exc:
-        raise UnsupportedFile(exc.message, {FIELD: [exc.message]}) from None
+    content_type = document_type(filename, head, FIELD)
     return content_type, head, stream
 
 

@@ -122,4 +122,5 @@ def get_registration(registration_number):
     current = certificates[0]
     return {"registration_number": current.registration_number,
             "standing": registration.standing(db.session, current).value,
+            "lapsed_assessments": registration.lapsed_assessments(db.session, current),
             "document": registration.document(current), "earlier": [c.serial for c in certificates[1:]]}

@@ -1,5 +1,5 @@
-"""An objection's evidence file: its type judged by its name and first bytes, its size capped by
-``NOTICE_EVIDENCE_MAX_BYTES``, kept in storage."""
+"""An objection's evidence file: its type judged by its name and first bytes (``storage.filetypes``), its size
+capped by ``NOTICE_EVIDENCE_MAX_BYTES``, kept in storage."""
 from __future__ import annotations
 
 import uuid
@@ -8,44 +8,10 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 
-from marketplace.errors import UnsupportedFile, UploadTooLarge, ValidationFailed
+from marketplace.errors import UploadTooLarge, ValidationFailed
 from marketplace.review.notice_models import Objection
 from marketplace.storage import HeadThenRest, Storage
-
-# Evidence an objector may attach: documents and images, recognised by their first bytes as well as their name.
-EVIDENCE_TYPES = {
-    ".pdf": ("application/pdf", b"%PDF-"),
-    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
-    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".txt": ("text/plain", None),
-}
-
-
-def check_evidence(filename: str, head: bytes) -> str:
-    """The content type of an evidence file judged by its name and first bytes; refuses (UnsupportedFile on
-    ``evidence``) any other type, or bytes that are not what the name says."""
-    name = (filename or "").lower()
-    ext = name[name.rfind("."):] if "." in name else ""
-    kind = EVIDENCE_TYPES.get(ext)
-    if kind is None:
-        message = _("Evidence may be a PDF, PNG or JPEG file or plain text.")
-        raise UnsupportedFile(message, {"evidence": [message]})
-    content_type, magic = kind
-    looks_right = head.startswith(magic) if magic else b"\x00" not in head and _utf8(head)
-    if not looks_right:
-        message = _("The content of %(name)s does not look like its type (judged by its first bytes).",
-                    name=filename)
-        raise UnsupportedFile(message, {"evidence": [message]})
-    return content_type
-
-
-def _utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:  # a character cut at the end of the head is still text
-        return exc.start >= len(head) - 3
-    return True
+from marketplace.storage.filetypes import document_type
 
 
 def store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage: Storage | None) -> None:
@@ -57,7 +23,7 @@ def store_evidence(objection: Objection, evidence: tuple[str, BinaryIO], storage
     if not head:
         message = _("The evidence file %(name)s is empty.", name=filename)
         raise ValidationFailed(message, {"evidence": [message]})
-    content_type = check_evidence(filename, head)
+    content_type = document_type(filename, head)
     if storage is None:
         storage = current_app.extensions["storage"]
     rest = HeadThenRest(head, stream)

@@ -72,5 +72,8 @@ class RegistrationOutSchema(Schema):
     registration_number = fields.String()
     standing = fields.String(metadata={"enum": ["valid", "expired", "renewed", "suspended", "delisted"],
                                        "description": "What the current certificate is worth today."})
+    lapsed_assessments = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "The assessments the certificate rests on that no longer stand (withdrawn, of a suspended "
+                       "provider, of files that changed): number to why. The signed certificate stays as issued."})
     document = fields.Dict(metadata={"description": "The current signed certificate: {registration, signature}."})
     earlier = fields.List(fields.String(), metadata={"description": "Serials of earlier certificates."})

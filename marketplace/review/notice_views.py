@@ -235,6 +235,7 @@ def registration_page(registration_number: str):
     return render_template(
         "notices/registration.html", certificate=current, s=current.statement, earlier=certificates[1:],
         standing=registration.standing(db.session, current), standing_words=registration.standing_words,
+        lapsed=registration.lapsed_assessments(db.session, current),
         parse_time=lambda iso: datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None,
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),

@@ -24,12 +24,13 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from marketplace.accounts.access import Permission, require
 from marketplace.accounts.models import User
-from marketplace.assessments.reports import report_document, report_url
-from marketplace.assessments.services import signed_for_versions
+from marketplace.assessments.models import Assessment, ServiceProvider
+from marketplace.assessments.reports import report_document, report_url, standing_for_versions
+from marketplace.assessments.reports import standing as standing_of_report
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
@@ -62,12 +63,26 @@ class Standing(enum.StrEnum):
 
 def assessments_for(session: Session, version: ProductVersion) -> list[dict]:
     """The signed assessment reports (compliance, quality, valuation by data service providers) a registration
-    rests on, as the statement names them: ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first.
-    The digest is of the report's signed document (canonical JSON), so the registration pins each report as
-    signed."""
+    rests on, those that stand when it is issued (``reports.standing``), as the statement names them:
+    ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first. The digest is of the report's signed
+    document (canonical JSON), so the registration pins each report as signed."""
     return [{"kind": a.kind.value, "provider": a.provider.organization.name, "number": a.number,
              "url": report_url(a.number), "sha256": hashlib.sha256(canonical_bytes(report_document(a))).hexdigest()}
-            for a in signed_for_versions(session, [version.id])]
+            for a in standing_for_versions(session, [version.id])]
+
+
+def lapsed_assessments(session: Session, certificate: RegistrationCertificate) -> dict[str, str]:
+    """The assessments the certificate rests on that no longer stand (withdrawn, of a suspended provider, of files
+    that changed: ``reports.standing``), each number with why, in the statement's order. The signed text stays as
+    issued; its page, the API and the verification say this beside it."""
+    numbers = [a["number"] for a in (certificate.statement or {}).get("assessments") or [] if a.get("number")]
+    if not numbers:
+        return {}
+    found = {a.number: a for a in session.scalars(
+        select(Assessment).where(Assessment.number.in_(numbers))
+        .options(joinedload(Assessment.provider).joinedload(ServiceProvider.organization)))}
+    lapsed = {number: standing_of_report(found[number]) for number in numbers if number in found}
+    return {number: words for number, words in lapsed.items() if words}
 
 
 def _iso(moment: datetime) -> str:
@@ -254,6 +269,12 @@ def standing_words(value: Standing) -> str:
     return STANDING_WORDS[Standing(value)]()
 
 
+def lapsed_words(session: Session, certificate: RegistrationCertificate) -> list[str]:
+    """Each assessment the certificate rests on that no longer stands, in words."""
+    return [_("Assessment %(number)s no longer stands: %(why)s", number=number, why=why)
+            for number, why in lapsed_assessments(session, certificate).items()]
+
+
 def refuse_if_expired(session: Session, product_id: int, now: datetime | None = None) -> None:
     """Refuse (Conflict) a new licence request while the product's newest registration certificate has expired.
     A product without a certificate (still on notice, or registered before certificates existed) is not refused."""
@@ -389,7 +410,7 @@ register(DocumentKind(
                                "signed, but this marketplace never issued it."),
     differs_words=lambda: _("The certificate does not match the registration certificate issued under this serial: "
                             "its content or signature differs from the one on record."),
-    matches_words=lambda session, certificate, reason: _(
+    matches_words=lambda session, certificate, reason: " ".join([_(
         "%(reason)s It matches the registration certificate on record. %(standing)s", reason=reason,
-        standing=standing_words(standing(session, certificate))),
+        standing=standing_words(standing(session, certificate))), *lapsed_words(session, certificate)]),
 ))

@@ -146,3 +146,15 @@ def test_the_version_page_asks_for_an_assessment_of_that_version(client, auth, s
     assert "Ask for an assessment" in page and link in page
     form = client.get(link).get_data(as_text=True)
     assert f'<option selected value="{submitted.id}">' in form or f'value="{submitted.id}" selected' in form
+
+
+@pytest.mark.parametrize("value, words", [
+    (10**30, "from 0 to 1,000,000,000,000,000 in minor units"),
+    (1.5, "whole amount in minor units (cents), without decimals"),
+])
+def test_a_valuation_amount_refused_says_the_real_limit(session, key_file, seller, submitted, valuer, assessor,
+                                                        value, words):
+    asked = accepted(session, seller, submitted, valuer, assessor, "valuation")
+    with pytest.raises(ValidationFailed) as refused:
+        reports.sign_report(session, assessor, asked, {**VALUATION_REPORT, "value_low": value})
+    assert words in refused.value.errors["value_low"][0]

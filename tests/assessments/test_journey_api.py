@@ -112,3 +112,17 @@ def test_a_report_of_the_wrong_shape_is_refused_not_crashed(client, session, key
     response = as_(client, session, assessor).post(f"/api/v1/assessments/{asked.number}/sign",
                                                    json={"report": report})
     error(response, 422)
+
+
+@pytest.mark.parametrize("path, method", [("sign", "post"), ("draft", "put")])
+def test_an_unknown_report_field_is_refused_by_name(client, session, key_file, seller, submitted, provider,
+                                                    assessor, path, method):
+    asked = services.request_assessment(session, seller, submitted, provider, "compliance")
+    services.decide_request(session, assessor, asked, accept=True)
+    session.commit()
+    call = getattr(as_(client, session, assessor), method)
+    body = error(call(f"/api/v1/assessments/{asked.number}/{path}",
+                      json={"report": {**COMPLIANCE_REPORT, "conclusoin": "pass"}}), 422)
+    assert list(body["errors"]) == ["conclusoin"] and "conclusoin" in body["message"]
+    session.expire_all()
+    assert asked.status == AssessmentStatus.ACCEPTED and asked.draft is None

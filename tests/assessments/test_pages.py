@@ -223,8 +223,7 @@ def test_the_admin_reads_the_applications_document(client, auth, session, storag
 
     applied = services.apply_as_provider(session, provider_owner, provider_org, services=["quality"],
                                          qualifications="See the certificate.", storage=storage,
-                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf",
-                                         content_type="application/pdf")
+                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf")
     session.commit()
     auth.login(provider_owner.email)
     assert client.get(f"/admin/providers/{applied.id}/document").status_code == 403
@@ -251,6 +250,36 @@ def test_an_application_with_a_document_through_the_page(client, auth, session, 
     assert storage.open(applied.document_key).read() == b"accreditation letter"
 
 
+@pytest.mark.parametrize(("body", "name", "words"), [
+    (b"", "accreditation.pdf", "is empty"),
+    (b"<html><body>accreditation</body></html>", "accreditation.pdf", "does not look like its type"),
+    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "accreditation.pdf", "does not look like its type"),
+    (b"#!/bin/sh\necho hi\n", "accreditation.sh", "may be a PDF, PNG or JPEG file or plain text"),
+])
+def test_an_application_document_must_be_what_its_name_says(client, auth, session, storage, provider_owner,
+                                                            provider_org, body, name, words):
+    import io
+
+    auth.login(provider_owner.email)
+    refused = client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
+        "services": ["quality"], "qualifications": "ISO 8000 auditors.",
+        "document": (io.BytesIO(body), name, "application/pdf")})
+    assert refused.status_code in (415, 422)
+    html = refused.get_data(as_text=True)
+    assert words in html and "ISO 8000 auditors." in html
+    assert services.provider_of(session, provider_org) is None
+
+
+def test_a_second_application_is_refused_with_the_reason_on_the_page(client, auth, session, provider_owner,
+                                                                     provider_org):
+    auth.login(provider_owner.email)
+    form = {"services": ["quality"], "qualifications": "ISO 8000 auditors."}
+    assert client.post(f"/seller/{provider_org.slug}/provider", data=form).status_code == 303
+    again = client.post(f"/seller/{provider_org.slug}/provider", data=form)
+    assert again.status_code == 409
+    assert f"{provider_org.name} has already applied to be a data service provider." in again.get_data(as_text=True)
+
+
 def test_an_application_document_up_to_its_own_cap(client, auth, session, storage, app, provider_owner,
                                                    provider_org):
     """The document may be larger than a page form's cap (2 MB), up to PROVIDER_DOCUMENT_MAX_BYTES."""
@@ -263,7 +292,7 @@ def test_an_application_document_up_to_its_own_cap(client, auth, session, storag
     def send(size: int):
         return client.post(f"/seller/{provider_org.slug}/provider", content_type="multipart/form-data", data={
             "services": ["quality"], "qualifications": "ISO 8000 auditors.",
-            "document": (io.BytesIO(b"x" * size), "accreditation.pdf", "application/pdf")})
+            "document": (io.BytesIO(b"%PDF-" + b"x" * (size - 5)), "accreditation.pdf", "application/pdf")})
 
     assert send(document_cap + 1).status_code == 413
     assert services.provider_of(session, provider_org) is None

@@ -82,8 +82,7 @@ def test_an_application_keeps_its_document_in_the_storage(session, storage, prov
 
     applied = services.apply_as_provider(session, provider_owner, provider_org, services=["quality"],
                                          qualifications="See the certificate.", storage=storage,
-                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf",
-                                         content_type="application/pdf")
+                                         document=io.BytesIO(b"%PDF-1.4 accreditation"), filename="cert.pdf")
     assert applied.document_filename == "cert.pdf" and applied.document_size == 22
     assert storage.open(applied.document_key).read() == b"%PDF-1.4 accreditation"
 

@@ -65,6 +65,15 @@ def test_the_reviewer_reads_that_the_files_changed_and_the_product_page_drops_as
     assert "The files changed after this assessment" in page
 
 
+def test_the_sellers_list_says_the_files_changed(client, auth, session, seller, signed, submitted):  # noqa: F811
+    url = f"/seller/{submitted.product.organization.slug}/assessments"
+    auth.login(seller.email)
+    assert "The files changed after this assessment" not in client.get(url).get_data(as_text=True)
+    change_a_file(session, submitted)
+    html = client.get(url).get_data(as_text=True)
+    assert signed.number in html and "The files changed after this assessment" in html
+
+
 # ---------------------------------------------------------------- 2. core data
 
 
@@ -77,6 +86,7 @@ def test_a_core_data_report_cannot_conclude_pass(session, key_file, seller, subm
         reports.sign_report(session, assessor, asked, {**COMPLIANCE_REPORT, "classification": "core",
                                                        "conclusion": conclusion})
     assert "Core data may not be traded" in refused.value.errors["conclusion"][0]
+    assert refused.value.message.startswith("Core data may not be traded")  # not "The report is not complete."
     reports.sign_report(session, assessor, asked, {**COMPLIANCE_REPORT, "classification": "core",
                                                    "conclusion": "fail"})
     assert asked.status == AssessmentStatus.SIGNED

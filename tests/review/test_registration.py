@@ -24,8 +24,7 @@ from tests import factories
 from tests.review.conftest import PASSING
 
 
-@pytest.fixture
-def certificate(session, claimed, reviewer):
+def _certify(session, claimed, reviewer):
     review.approve_version(session, reviewer, claimed, answers=PASSING)
     session.commit()
     notice = session.scalar(select(PublicNotice).where(PublicNotice.version_id == claimed.version.id))
@@ -34,6 +33,11 @@ def certificate(session, claimed, reviewer):
     assert notices.end_due_notices(session) == [notice.id]
     session.commit()
     return registration.certificates_of(session, notice.registration_number)[0]
+
+
+@pytest.fixture
+def certificate(session, claimed, reviewer):
+    return _certify(session, claimed, reviewer)
 
 
 @pytest.fixture
