@@ -69,6 +69,12 @@ class Fee:
 NO_FEE = Fee(FeeState.NONE)
 
 
+def fee_json(fee: Fee) -> dict:
+    """The fee as the API shows it to the seller and the provider: none, unpaid, paid, refunded or cancelled."""
+    state = fee.state.value if fee.state != FeeState.CLOSED else "refunded" if fee.refunded else "cancelled"
+    return {"state": state, "amount": fee.amount, "currency": fee.currency}
+
+
 class FeeOrders(Protocol):
     """What the orders package does with an assessment's fee."""
 
