@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.fees import Fee, FeeState, seller_request
+from marketplace.assessments.fees import Fee, FeeState, decline_by_platform, seller_request
 from marketplace.assessments.models import Assessment
 from marketplace.audit.services import record
 from marketplace.errors import Conflict
@@ -135,4 +135,14 @@ def payable_fee(session: Session, user: User, organization: Organization, number
     order = fee_order(session, assessment.id)
     if order is None:
         raise Conflict(_("No fee to pay for %(number)s.", number=assessment.number))
+    return order
+
+
+# ---------------------------------------------------------------- the platform gives the money back
+
+
+def refund_by_platform(session: Session, user: User, order: Order, reason: str) -> Order:
+    """A platform admin refunds a paid fee order from the admin's orders: its request closes as declined by the
+    platform (``assessments.fees.decline_by_platform``), which refunds the order through ``refund_order``."""
+    decline_by_platform(session, user, order.assessment, reason)
     return order

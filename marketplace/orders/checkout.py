@@ -89,6 +89,9 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
     require_buyer(session, user, order)
     if order.status != OrderStatus.AWAITING_PAYMENT:
+        if order.is_assessment_fee:  # the seller knows the request, not the order behind its fee
+            raise Conflict(_("The fee of %(number)s is %(status)s, not awaiting payment.",
+                             number=order.assessment.number, status=order.status.label.lower()))
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
                          status=order.status.label.lower()))
     _refuse_paused(session, order)

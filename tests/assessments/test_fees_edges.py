@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from marketplace.assessments import services
+from marketplace.assessments import reports, services
 from marketplace.assessments.fees import MAX_FEE
 from marketplace.assessments.states import AssessmentStatus
+from marketplace.audit.models import AuditEvent
 from marketplace.ledger.models import AccountKind
 from marketplace.ledger.services import order_balances
+from marketplace.notifications.models import Notification
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderStatus
 from tests import factories
+from tests.assessments.conftest import QUALITY_REPORT
 from tests.assessments.test_fees import CARD, FEE, accepted_with_fee, balanced, fee_order, pay_by_card
 from tests.support.pages import main
 
@@ -132,3 +135,84 @@ def test_a_suspended_providers_fee_is_not_paid_nor_its_files_read(client, auth, 
     services.suspend_provider(session, admin, provider, suspend=False, reason="Renewed.")
     session.commit()
     assert client.get(files).status_code == 200
+
+
+# ---------------------------------------------------------------- the platform refunds a paid fee
+
+
+def test_an_admin_sees_and_refunds_a_paid_fee_which_declines_the_request(client, auth, session, admin, seller,
+                                                                         seller_org, submitted, provider,
+                                                                         provider_org, assessor):
+    asked = accepted_with_fee(session, seller, submitted, provider, assessor)
+    order = pay_by_card(session, seller, fee_order(session, asked))
+    auth.login(seller.email)
+    assert client.post(f"/admin/orders/{order.id}/refund", data={"reason": "Mine."}).status_code == 403
+    auth.logout()
+
+    auth.login(admin.email)
+    listed = main(client.get("/admin/orders"))
+    assert order.number in listed and "Assessment fee" in listed and asked.number in listed
+    refund = f"/admin/orders/{order.id}/refund"
+    assert client.post(refund, data={"reason": " "}).status_code == 422
+    assert fee_order(session, asked).status == OrderStatus.FULFILLED
+    done = client.post(refund, data={"reason": "The provider stopped answering the seller."})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/admin/orders")
+    assert asked.number in main(client.get(done.headers["Location"]))
+    order = fee_order(session, asked)
+    assert order.status == OrderStatus.REFUNDED and order.refund_reference.startswith("sim_re_")
+    assert asked.status == AssessmentStatus.DECLINED
+    assert asked.decline_reason == "The provider stopped answering the seller."
+    balanced(session)
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "assessment.decline",
+                                                       AuditEvent.subject_id == asked.id)).all()
+    assert event.actor_id == admin.id and event.payload["by"] == "platform"
+    for user in (seller, assessor):
+        told = session.scalars(select(Notification.subject).where(Notification.user_id == user.id)).all()
+        assert f"The platform declined assessment request {asked.number}" in told
+    # the seller is told of the request it knows, never of the order behind the fee it cannot open
+    told = session.execute(select(Notification.subject, Notification.body, Notification.link)
+                           .where(Notification.user_id == seller.id)).all()
+    assert f"Fee of {asked.number} refunded" in [subject for subject, _body, _link in told]
+    assert not any(order.number in f"{subject} {body} {link}" for subject, body, link in told)
+    # a second refund finds nothing to give back
+    again = client.post(refund, data={"reason": "Twice."})
+    assert again.status_code == 409 and fee_order(session, asked).status == OrderStatus.REFUNDED
+
+
+def test_an_admin_refunds_no_unpaid_fee_nor_the_fee_of_a_signed_report(client, auth, session, admin, seller,
+                                                                       submitted, provider, assessor):
+    signed = accepted_with_fee(session, seller, submitted, provider, assessor)
+    paid = pay_by_card(session, seller, fee_order(session, signed))
+    reports.sign_report(session, assessor, signed, QUALITY_REPORT)
+    unpaid = services.request_assessment(session, seller, submitted, provider, "compliance")
+    services.decide_request(session, assessor, unpaid, accept=True, fee=1000, currency="USD")
+    session.commit()
+    auth.login(admin.email)
+    listed = main(client.get("/admin/orders"))
+    assert f"/admin/orders/{fee_order(session, unpaid).id}/refund" not in listed  # nothing paid to give back
+    assert client.post(f"/admin/orders/{fee_order(session, unpaid).id}/refund",
+                       data={"reason": "No."}).status_code == 409
+    assert client.post(f"/admin/orders/{paid.id}/refund", data={"reason": "Late."}).status_code == 409
+    assert fee_order(session, unpaid).status == OrderStatus.AWAITING_PAYMENT
+    assert fee_order(session, signed).status == OrderStatus.FULFILLED
+    assert unpaid.status == AssessmentStatus.ACCEPTED and signed.status == AssessmentStatus.SIGNED
+
+
+# ---------------------------------------------------------------- what the seller reads names its request
+
+
+def test_the_checkout_names_the_request_not_the_fee_order(client, auth, session, seller, seller_org, submitted,
+                                                          provider, assessor):
+    asked = accepted_with_fee(session, seller, submitted, provider, assessor)
+    order = fee_order(session, asked)
+    auth.login(seller.email)
+    mine = f"/seller/{seller_org.slug}/assessments"
+    client.post(f"{mine}/{asked.number}/fee")
+    page = main(client.get(f"/orders/{order.id}/checkout"))
+    assert "assessment requests" in page and "order page" not in page and order.number not in page
+    client.post(f"/orders/{order.id}/checkout", data={"card_number": CARD})
+    again = client.get(f"/orders/{order.id}/checkout", follow_redirects=True)
+    assert f"The fee of {asked.number} is not waiting for a payment" in main(again)
+    assert order.number not in main(again)
+    refused = main(client.post(f"{mine}/{asked.number}/fee", follow_redirects=True))
+    assert f"The fee of {asked.number} is" in refused and order.number not in refused
