@@ -39,7 +39,7 @@ from marketplace.licensing.certificates import scenario_in_words
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders import services as orders
-from marketplace.orders.assessment_fees import refund_by_platform
+from marketplace.orders.assessment_fees import is_provider, paid_fee_count, refund_by_platform
 from marketplace.orders.models import Order
 from marketplace.orders.seller_forms import DecisionForm, RefundForm
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
@@ -198,7 +198,7 @@ def render_sales(org: Organization, *, forms: dict | None = None, status: int = 
         active_licences=licences.active_licence_count(session, org.id),
         waiting=orders.waiting_request_count(session, org.id), recent=recent, recent_limit=RECENT_ORDERS,
         revenue_charts=revenue_charts(org.id), balances=finance.balances(session, user, org),
-        fee=percent(fee_rate(org)),
+        fee=percent(fee_rate(org)), provider=is_provider(session, org), paid_fees=paid_fee_count(session, org.id),
         forms=forms or {}, blank=RefundForm(formdata=None), error=error,
     ), status
 

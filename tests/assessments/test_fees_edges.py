@@ -216,3 +216,24 @@ def test_the_checkout_names_the_request_not_the_fee_order(client, auth, session,
     assert order.number not in main(again)
     refused = main(client.post(f"{mine}/{asked.number}/fee", follow_redirects=True))
     assert f"The fee of {asked.number} is" in refused and order.number not in refused
+
+
+# ---------------------------------------------------------------- a provider's sales and statements
+
+
+def test_a_providers_sales_and_statement_speak_of_its_fees(client, auth, session, seller, seller_org, submitted,
+                                                           provider, provider_org, provider_owner, assessor):
+    asked = accepted_with_fee(session, seller, submitted, provider, assessor)
+    pay_by_card(session, seller, fee_order(session, asked))
+    auth.login(provider_owner.email)
+    sales = main(client.get(f"/seller/{provider_org.slug}/sales"))
+    assert "Seller console" not in sales and "What your products earned" not in sales
+    assert "assessment fees" in sales and "1 assessment fee paid" in sales
+    statement = client.get(f"/seller/{provider_org.slug}/statements", follow_redirects=True)
+    assert statement.status_code == 200
+    page = main(statement)
+    assert "Seller console" not in page and "Product or assessment" in page and asked.number in page
+    auth.logout()
+    auth.login(seller.email)  # an organization that only sells products reads the seller's words
+    sales = main(client.get(f"/seller/{seller_org.slug}/sales"))
+    assert "Seller console" in sales and "What your products earned" in sales and "assessment fee" not in sales
