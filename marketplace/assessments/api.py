@@ -13,7 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from marketplace.accounts.auth import require_api_user
 from marketplace.accounts.services import organization_for_member
-from marketplace.assessments import reports, services
+from marketplace.assessments import fees, reports, services
 from marketplace.assessments.schemas import (
     AssessmentOutSchema,
     AssessmentRequestInSchema,
@@ -124,7 +124,8 @@ def _assessment(a) -> dict:
     return {"number": a.number, "kind": a.kind.value, "status": a.status.value, "product_id": a.version.product_id,
             "version": a.version.number, "provider": a.provider.organization.slug,
             "seller": a.seller_organization.slug, "note": a.note, "decline_reason": a.decline_reason,
-            "fee": a.fee_amount, "currency": a.fee_currency, "draft": a.draft, "draft_saved_at": a.draft_saved_at,
+            "fee": a.fee_amount, "currency": a.fee_currency, "fee_state": fees.fee_json(fees.fee_of(db.session, a)),
+            "draft": a.draft, "draft_saved_at": a.draft_saved_at,
             "conclusion": a.conclusion, "signed_at": a.signed_at, "withdrawn_at": a.withdrawn_at,
             "withdrawal_reason": a.withdrawal_reason}
 
@@ -166,13 +167,16 @@ def request_assessment(data):
 @blp.arguments(RequestDecisionInSchema)
 @blp.response(200, AssessmentOutSchema)
 def decide(data, number):
-    """The provider accepts a request (stating a fee, if any) or declines it with a reason (404 to anyone
-    outside the provider; 409 once decided or while the provider is suspended)."""
+    """The provider accepts a request (stating a fee, if any; the seller pays it as an order before the work
+    starts) or declines it with a reason, also once accepted (a paid fee is then refunded, an unpaid one
+    cancelled). 404 to anyone outside the provider; 409 once decided or signed, or accepting while the provider is
+    suspended."""
     assessment = _for_provider(number)
     accept = data["decision"] == "accept"
     return _assessment(services.decide_request(
         db.session, require_api_user(), assessment, accept=accept, reason=data.get("reason") or "",
-        fee=data.get("fee") if accept else None, currency=data.get("currency") if accept else None))
+        fee=data.get("fee") if accept else None, currency=data.get("currency") if accept else None,
+        after_accepting=not accept and assessment.status == "accepted"))  # a decline names what it declines
 
 
 @blp.route("/assessments/<number>/draft", methods=["PUT"])

@@ -69,6 +69,12 @@ class Fee:
 NO_FEE = Fee(FeeState.NONE)
 
 
+def fee_json(fee: Fee) -> dict:
+    """The fee as the API shows it to the seller and the provider: none, unpaid, paid, refunded or cancelled."""
+    state = fee.state.value if fee.state != FeeState.CLOSED else "refunded" if fee.refunded else "cancelled"
+    return {"state": state, "amount": fee.amount, "currency": fee.currency}
+
+
 class FeeOrders(Protocol):
     """What the orders package does with an assessment's fee."""
 
@@ -164,6 +170,37 @@ def withdraw_request(session: Session, user: User, assessment: Assessment) -> As
     notify_organization(session, assessment.provider.organization,
                         lambda: _("%(seller)s withdrew assessment request %(number)s", seller=seller, number=number),
                         lambda: _("The request is closed: its version is no longer open to you."),
+                        f"/provider/{assessment.provider.organization.slug}/assessments/{number}")
+    session.flush()
+    return assessment
+
+
+def decline_by_platform(session: Session, user: User, assessment: Assessment, reason: str) -> Assessment:
+    """A platform admin refunds a request's paid fee (for a provider that will not, or a seller's complaint): the
+    fee is refunded and the request closes as declined by the platform, audited, and both sides told with the
+    reason. Refuses anyone but a platform admin, a request whose fee is not paid, and a signed report (it stands)."""
+    require(user, Permission.ADMIN)
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give the reason: the seller and the provider read it.")
+        raise ValidationFailed(message, {"reason": [message]})
+    fee_orders().lock(session, assessment)  # the order before the request, as everywhere
+
+    def check(_state: AssessmentStatus) -> dict:
+        if fee_of(session, assessment).state != FeeState.PAID:
+            raise Conflict(_("%(number)s has no paid fee to refund.", number=assessment.number))
+        on_close(session, user, assessment, reason)
+        return {"by": "platform"}
+
+    ASSESSMENT_LIFECYCLE.apply(session, assessment, AssessmentAction.DECLINE, Actor.ADMIN, user=user,
+                               payload={"reason": reason}, check=check)
+    assessment.decline_reason = reason
+    number, link_seller = assessment.number, f"/seller/{assessment.seller_organization.slug}/assessments"
+    subject = lambda: _("The platform declined assessment request %(number)s", number=number)  # noqa: E731
+    body = lambda: _("The platform refunded its fee and closed the request. Reason: %(reason)s",  # noqa: E731
+                     reason=reason)
+    notify_organization(session, assessment.seller_organization, subject, body, link_seller)
+    notify_organization(session, assessment.provider.organization, subject, body,
                         f"/provider/{assessment.provider.organization.slug}/assessments/{number}")
     session.flush()
     return assessment

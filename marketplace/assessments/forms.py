@@ -31,8 +31,16 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"))
 
 
+class FeeField(MoneyField):
+    """A provider's fee typed as a decimal, refused in the words of a fee."""
+
+    not_a_number = _l("Enter the fee as a number, e.g. 1200.00.")
+    negative = _l("The fee cannot be negative.")
+    too_large = _l("The fee is too large.")
+
+
 class AcceptForm(FlaskForm):
-    fee = MoneyField(_l("Your fee (optional)"), description=_l(
+    fee = FeeField(_l("Your fee (optional)"), description=_l(
         "Shown to the seller with your acceptance; leave it empty if you charge nothing here."))
     currency = SelectField(_l("Currency"), choices=choices(Currency.choices()), validate_choice=False)
 

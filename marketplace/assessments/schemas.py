@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.assessments.fees import MAX_FEE
 from marketplace.assessments.states import (
     REPORT_KINDS,
     AssessmentKind,
@@ -17,6 +18,7 @@ from marketplace.schema_fields import choice, choices, filled, line, row_id, str
 from marketplace.text import NON_BLANK_TEXT_PATTERN
 
 KINDS = [k.value for k in AssessmentKind]
+FEE_STATES = ("none", "unpaid", "paid", "refunded", "cancelled")
 
 
 class ProviderApplicationInSchema(Schema):
@@ -50,8 +52,9 @@ class RequestDecisionInSchema(Schema):
 
     decision = fields.String(required=True, validate=validate.OneOf(["accept", "decline"]))
     reason = text(5000, metadata={"description": "Required to decline: the seller reads it."})
-    fee = strict_int(validate=validate.Range(min=0, max=10**15), allow_none=True, metadata={
-        "description": "On accepting: the fee in minor units (recorded and shown to the seller, not charged)."})
+    fee = strict_int(validate=validate.Range(min=0, max=MAX_FEE), allow_none=True, metadata={
+        "description": "On accepting: the fee in minor units of currency (required with it). Above zero, the seller "
+                       "pays it as an order before the provider may read the version's files or sign."})
     currency = choice(Currency, allow_none=True)
 
 
@@ -78,6 +81,13 @@ class ReportWithdrawInSchema(Schema):
     reason = filled(5000, required=True)
 
 
+class FeeStateSchema(Schema):
+    state = fields.String(metadata={"enum": [*FEE_STATES], "description": (
+        "none: no fee to pay; unpaid: the seller's payment is awaited; paid; refunded; cancelled: closed unpaid.")})
+    amount = fields.Integer(allow_none=True, metadata={"description": "Minor units of currency."})
+    currency = fields.String(allow_none=True)
+
+
 class AssessmentOutSchema(Schema):
     number = fields.String()
     kind = fields.String(metadata={"enum": KINDS})
@@ -90,6 +100,7 @@ class AssessmentOutSchema(Schema):
     decline_reason = fields.String()
     fee = fields.Integer(allow_none=True)
     currency = fields.String(allow_none=True)
+    fee_state = fields.Nested(FeeStateSchema, metadata={"description": "The fee's order as it stands."})
     draft = fields.Dict(allow_none=True, metadata={"description": "The report saved unsigned, if any."})
     draft_saved_at = fields.DateTime(allow_none=True)
     conclusion = fields.String(allow_none=True)

@@ -377,8 +377,12 @@ def require_open(assessment: Assessment) -> None:
 
 
 def assessed_asset(assessment: Assessment, asset_id: int) -> Asset:
-    """A file of the assessment's version (and of no other version); NotFound otherwise."""
+    """A file of the assessment's version (and of no other version); NotFound otherwise. Refused (403) while the
+    platform has suspended the provider."""
     require_open(assessment)
+    if assessment.provider.status == ProviderStatus.SUSPENDED:
+        raise Forbidden(_("The platform suspended %(name)s as a data service provider: the version's files are "
+                          "closed to it until it is reinstated.", name=assessment.provider.organization.name))
     fees.require_paid(assessment)
     for asset in assessment.version.assets:
         if asset.id == asset_id:

@@ -119,8 +119,10 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.REQUESTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.SIGN): move(AssessmentStatus.SIGNED, Actor.PROVIDER),
     (AssessmentStatus.SIGNED, AssessmentAction.WITHDRAW): move(AssessmentStatus.WITHDRAWN, Actor.PROVIDER),
-    # A provider may still decline an accepted request before signing (its fee, if paid, is refunded).
-    (AssessmentStatus.ACCEPTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER),
+    # A provider may still decline an accepted request before signing (its fee, if paid, is refunded); a platform
+    # admin refunding its paid fee declines it for the platform (``fees.decline_by_platform``).
+    (AssessmentStatus.ACCEPTED, AssessmentAction.DECLINE): move(AssessmentStatus.DECLINED, Actor.PROVIDER,
+                                                                Actor.ADMIN),
     # The seller may take a request back until the provider may start (``fees.withdraw_request`` checks the fee).
     (AssessmentStatus.REQUESTED, AssessmentAction.CANCEL): move(AssessmentStatus.CANCELLED, Actor.SELLER),
     (AssessmentStatus.ACCEPTED, AssessmentAction.CANCEL): move(AssessmentStatus.CANCELLED, Actor.SELLER),

@@ -104,8 +104,13 @@ def _none_if_blank(value):
 class MoneyField(StringField):
     """A price typed as a decimal (``1200.00``) and kept as a ``Decimal``; never a float.
 
-    Refuses text that is not a number, negative amounts and more than two decimal places.
+    Refuses text that is not a number, negative amounts and more than two decimal places, in the words of what the
+    amount is (a price here; ``not_a_number``, ``negative`` and ``too_large`` name another amount).
     """
+
+    not_a_number = _l("Enter the price as a number, e.g. 1200.00.")
+    negative = _l("The price cannot be negative.")
+    too_large = _l("The price is too large.")
 
     def process_formdata(self, valuelist):
         self.raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
@@ -115,15 +120,15 @@ class MoneyField(StringField):
         try:
             value = Decimal(self.raw)
         except InvalidOperation:
-            raise ValueError(_("Enter the price as a number, e.g. 1200.00.")) from None
+            raise ValueError(str(self.not_a_number)) from None
         if not value.is_finite():
-            raise ValueError(_("Enter the price as a number, e.g. 1200.00."))
+            raise ValueError(str(self.not_a_number))
         if value.as_tuple().exponent < -2:
             raise ValueError(_("At most two decimal places, e.g. 1200.50."))
         if value < 0:
-            raise ValueError(_("The price cannot be negative."))
+            raise ValueError(str(self.negative))
         if value.adjusted() > 15:  # keep absurd exponents (1e999999) from becoming giant integers
-            raise ValueError(_("The price is too large."))
+            raise ValueError(str(self.too_large))
         self.data = value
 
     def _value(self):

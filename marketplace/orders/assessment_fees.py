@@ -21,12 +21,14 @@ from collections.abc import Iterable
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Organization, User
-from marketplace.assessments.fees import Fee, FeeState, seller_request
+from marketplace.assessments.fees import Fee, FeeState, decline_by_platform, seller_request
 from marketplace.assessments.models import Assessment
+from marketplace.assessments.services import provider_of
+from marketplace.assessments.states import ProviderStatus
 from marketplace.audit.services import record
 from marketplace.errors import Conflict
 from marketplace.ledger.fees import fee_rate
@@ -125,6 +127,21 @@ def init_assessment_fees(app) -> None:
     app.jinja_env.globals["assessment_fee"] = lambda assessment: fee_of(db.session, assessment)
 
 
+def is_provider(session: Session, organization: Organization) -> bool:
+    """Whether the organization is (or was, while suspended) a data service provider: its sales and statements then
+    hold assessment fees beside any product sales, and say so."""
+    provider = provider_of(session, organization)
+    return provider is not None and provider.status in (ProviderStatus.APPROVED, ProviderStatus.SUSPENDED)
+
+
+def paid_fee_count(session: Session, organization_id: int) -> int:
+    """How many of the organization's assessment fees are paid and not refunded (the provider's counterpart of its
+    active licences)."""
+    return session.scalar(select(func.count(Order.id)).where(
+        Order.seller_organization_id == organization_id, Order.assessment_id.is_not(None),
+        Order.status == OrderStatus.FULFILLED)) or 0
+
+
 # ---------------------------------------------------------------- the seller pays
 
 
@@ -135,4 +152,14 @@ def payable_fee(session: Session, user: User, organization: Organization, number
     order = fee_order(session, assessment.id)
     if order is None:
         raise Conflict(_("No fee to pay for %(number)s.", number=assessment.number))
+    return order
+
+
+# ---------------------------------------------------------------- the platform gives the money back
+
+
+def refund_by_platform(session: Session, user: User, order: Order, reason: str) -> Order:
+    """A platform admin refunds a paid fee order from the admin's orders: its request closes as declined by the
+    platform (``assessments.fees.decline_by_platform``), which refunds the order through ``refund_order``."""
+    decline_by_platform(session, user, order.assessment, reason)
     return order

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.assessments.states import ProviderStatus
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidTransition
@@ -59,9 +60,14 @@ def payment_paused(session: Session, order: Order) -> str | None:
     """Why the order cannot be paid now: its product is suspended (no money is taken for a product buyers may not
     download), or its registration has expired (``refuse_if_expired``: no trade on an expired registration). The
     order waits, and may be paid once the product is reinstated or the registration renewed, or be cancelled. None
-    otherwise (an assessment fee has no product to pause)."""
-    if order.product_id is None:
-        return None
+    otherwise. An assessment fee has no product to pause: it waits while the platform has suspended its provider
+    (the provider may not work on the request, so it is not paid for it)."""
+    if order.is_assessment_fee:
+        provider = order.assessment.provider
+        if provider.status != ProviderStatus.SUSPENDED:
+            return None
+        return _("The platform suspended %(provider)s as a data service provider: its fee for %(number)s cannot be "
+                 "paid until it is reinstated.", provider=provider.organization.name, number=order.assessment.number)
     paused = downloads_paused(order.product)
     if paused:
         return sentences(_("Payments for this product are paused while it is suspended."), paused)
@@ -83,6 +89,9 @@ def start_checkout(session: Session, user: User, order: Order, payments: Payment
     """Open (or reopen) the provider's checkout for an order awaiting payment; where to send the buyer."""
     require_buyer(session, user, order)
     if order.status != OrderStatus.AWAITING_PAYMENT:
+        if order.is_assessment_fee:  # the seller knows the request, not the order behind its fee
+            raise Conflict(_("The fee of %(number)s is %(status)s, not awaiting payment.",
+                             number=order.assessment.number, status=order.status.label.lower()))
         raise Conflict(_("Order %(number)s is %(status)s, not awaiting payment.", number=order.number,
                          status=order.status.label.lower()))
     _refuse_paused(session, order)

@@ -31,6 +31,7 @@ from marketplace.ledger.models import TransactionKind
 from marketplace.ledger.statements import neighbours, next_month, parse_month
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
+from marketplace.orders.assessment_fees import is_provider
 from marketplace.orders.seller_views import _organization
 from marketplace.payouts.states import status_words as payout_status_words
 from marketplace.text import inert
@@ -82,6 +83,7 @@ def _render_statement(org_slug: str, month: str, *, printable: bool):
     before, after = neighbours(first)
     return render_template("sales/statement.html", org=org, month=first, statements=found, orders=named,
                            fee=percent(fee_bps), kinds=line_kinds(), printable=printable, previous=before, next=after,
+                           provider=is_provider(db.session, org),
                            balances=None if printable else finance.balances(db.session, acting_user(), org))
 
 

@@ -72,11 +72,13 @@ def seller_orders(session: Session, user: User, organization: Organization, limi
 
 def all_orders(session: Session, user: User, limit: int, offset: int,
                status: OrderStatus | None = None) -> tuple[list[Order], int]:
-    """Every order (of ``status``, if given), newest first: one page and the total, for platform admins."""
+    """Every order (of ``status``, if given), newest first, assessment fees with product sales: one page and the
+    total, for platform admins."""
     require(user, Permission.ADMIN)
-    where = [PRODUCT_SALE, *([Order.status == status] if status else [])]
+    where = [Order.status == status] if status else []
     total = session.scalar(select(func.count(Order.id)).where(*where)) or 0
-    page = session.scalars(select(Order).where(*where).options(*_order_options()).order_by(Order.id.desc())
+    page = session.scalars(select(Order).where(*where).options(*_order_options(), selectinload(Order.assessment))
+                           .order_by(Order.id.desc())
                            .limit(limit).offset(offset)).all()
     return list(page), total
 

@@ -69,9 +69,12 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
     record_refund(session, order, order.amount, order.refund_reference)
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
         move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
-    notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
-                 _l("The assessment fee was refunded. Reason: %(reason)s", reason=reason) if order.is_assessment_fee
-                 else _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
+    if order.is_assessment_fee:
+        notify_buyer(session, order, _l("Fee of %(number)s refunded", number=order.assessment.number),
+                     _l("The assessment fee was refunded. Reason: %(reason)s", reason=reason))
+    else:
+        notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
+                     _l("The order was refunded and its licence revoked. Reason: %(reason)s", reason=reason))
     return order
 
 
@@ -96,8 +99,12 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
     if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
         move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
     place = _PLACES.get(where, where)
-    notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
-                 _l("The payment was refunded in %(where)s, so the licence is revoked.", where=place))
+    if order.is_assessment_fee:
+        notify_buyer(session, order, _l("Fee of %(number)s refunded", number=order.assessment.number),
+                     _l("The payment of the assessment fee was refunded in %(where)s.", where=place))
+    else:
+        notify_buyer(session, order, _l("Order %(number)s refunded", number=order.number),
+                     _l("The payment was refunded in %(where)s, so the licence is revoked.", where=place))
     _tell_seller(session, order, _l("Order %(number)s refunded in %(where)s", number=order.number, where=place),
                  _l("The payment of %(number)s was refunded in %(where)s; its licence is revoked.",
                     number=order.number, where=place))

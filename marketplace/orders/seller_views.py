@@ -39,6 +39,7 @@ from marketplace.licensing.certificates import scenario_in_words
 from marketplace.listings.view_helpers import acting_user
 from marketplace.orders import finance
 from marketplace.orders import services as orders
+from marketplace.orders.assessment_fees import is_provider, paid_fee_count, refund_by_platform
 from marketplace.orders.models import Order
 from marketplace.orders.seller_forms import DecisionForm, RefundForm
 from marketplace.orders.states import ORDER_LIFECYCLE, OrderAction, OrderActor, OrderStatus
@@ -103,10 +104,11 @@ def _organization(org_slug: str) -> Organization:
         abort(404, exc.message)
 
 
-def _order(order_id: int, org: Organization | None = None) -> Order:
-    """The order if the user may see it (and, with ``org``, if that organization sold it); 404 otherwise."""
+def _order(order_id: int, org: Organization | None = None, *, fees: bool = False) -> Order:
+    """The order if the user may see it (and, with ``org``, if that organization sold it); 404 otherwise, and for an
+    assessment fee unless ``fees``."""
     try:
-        order = orders.order_for(db.session, acting_user(), order_id)
+        order = orders.order_for(db.session, acting_user(), order_id, fees=fees)
     except NotFound as exc:
         abort(404, exc.message)
     if org is not None and order.seller_organization_id != org.id:
@@ -196,7 +198,7 @@ def render_sales(org: Organization, *, forms: dict | None = None, status: int = 
         active_licences=licences.active_licence_count(session, org.id),
         waiting=orders.waiting_request_count(session, org.id), recent=recent, recent_limit=RECENT_ORDERS,
         revenue_charts=revenue_charts(org.id), balances=finance.balances(session, user, org),
-        fee=percent(fee_rate(org)),
+        fee=percent(fee_rate(org)), provider=is_provider(session, org), paid_fees=paid_fee_count(session, org.id),
         forms=forms or {}, blank=RefundForm(formdata=None), error=error,
     ), status
 
@@ -230,14 +232,21 @@ def _refund(order: Order, form: RefundForm, reshow, done: str):
     if not form.validate_on_submit():
         return reshow(422, None)
     try:
-        orders.refund_order(db.session, acting_user(), order, form.reason.data or "",
-                            current_app.extensions["payments"])
+        if order.is_assessment_fee:  # only a platform admin reaches a fee order here
+            refund_by_platform(db.session, acting_user(), order, form.reason.data or "")
+        else:
+            orders.refund_order(db.session, acting_user(), order, form.reason.data or "",
+                                current_app.extensions["payments"])
     except DomainError as exc:
         db.session.rollback()
         apply_domain_errors(form, exc)
         # The message goes to the top when the order no longer offers the form to show it in.
         page, status = reshow(exc.status, None if orders.refundable(order) else exc.message)
         return page, status, error_headers(exc)  # Retry-After when the payment provider is down
+    if order.is_assessment_fee:
+        flash(_("Refunded the assessment fee of %(number)s to %(buyer)s; the platform declined the request.",
+                number=order.assessment.number, buyer=order.buyer_organization.name), "success")
+        return redirect(done)
     refunded = _("Refunded %(number)s to %(buyer)s.", number=order.number, buyer=order.buyer_organization.name)
     if order.licence is not None:
         refunded += " " + _("Licence %(serial)s is revoked.", serial=order.licence.serial)
@@ -317,7 +326,7 @@ def admin_orders():
 @bp.post("/admin/orders/<int:order_id>/refund")
 def admin_refund(order_id: int):
     _require_admin()
-    found = _order(order_id)
+    found = _order(order_id, fees=True)  # an assessment fee too: the platform may give it back
     page, _ = _page_number(request.args.get("page"))
     order_status, _ = _status_filter(request.args.get("status"))
     form = RefundForm()

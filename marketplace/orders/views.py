@@ -334,7 +334,9 @@ def checkout(order_id: int):
     if not order_services.is_buyer(db.session, acting_user(), found):
         abort(403, _("Only the buyer pays for an order."))
     if not order_services.awaits_simulated_payment(found):
-        flash(_("Order %(number)s is not waiting for a payment on this page.", number=found.number), "info")
+        flash(_("The fee of %(number)s is not waiting for a payment on this page.", number=found.assessment.number)
+              if fee else _("Order %(number)s is not waiting for a payment on this page.", number=found.number),
+              "info")
         return redirect(back)
     form = CheckoutForm()
     if form.is_submitted() and form.cancel.data:

@@ -1,7 +1,8 @@
 """An assessment fee paid racing: RACERS threads, each with a session and unit of work of its own, on a database of
 the module's own (SQLite, or PostgreSQL with TEST_DB=postgresql), pay one fee order by card at one moment, or pay it
 while the provider declines the request. The fee is paid once (one ledger sale, one voucher), and a decline racing
-the payments either cancels the unpaid order (every payment refused) or refunds the paid one, never both."""
+the payments either cancels the unpaid order (every payment refused) or refunds the paid one, never both; a
+platform admin's refund racing the provider's decline gives the fee back once."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
-from marketplace.assessments import services
+from marketplace.assessments import fees, services
 from marketplace.assessments.models import Assessment, ServiceProvider
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerTransaction, TransactionKind
@@ -96,5 +97,25 @@ def test_a_decline_racing_the_payments_cancels_or_refunds_never_both(race_app, w
         assert status == OrderStatus.REFUNDED and ledger == {TransactionKind.SALE: 1, TransactionKind.REFUND: 1}
     else:  # the decline won: the order was cancelled and every payment refused
         assert status == OrderStatus.CANCELLED and ledger == {}
+    assert in_app(race_app, lambda s: str(s.scalar(select(Assessment.status).where(
+        Assessment.number == number)))) == "declined"
+
+
+def _platform_refund(number: str):
+    def call(session):
+        assessment = session.scalar(select(Assessment).where(Assessment.number == number))
+        admin = session.scalar(select(User).where(User.email == "admin@race.example"))
+        fees.decline_by_platform(session, admin, assessment, "The provider stopped answering.")
+    return call
+
+
+def test_the_platform_refunding_a_fee_while_the_provider_declines_gives_it_back_once(race_app, world):  # noqa: F811
+    number, order_id = _accepted_with_fee(race_app, world)
+    assert race(race_app, [_pay(world, order_id)]) == {"ok": 1}
+    outcomes = race(race_app, [_platform_refund(number)] * (RACERS // 2)
+                    + [_decline(world, number)] * (RACERS - RACERS // 2))
+    assert outcomes == {"ok": 1, "InvalidTransition": RACERS - 1}, outcomes
+    assert in_app(race_app, lambda s: s.get(Order, order_id).status) == OrderStatus.REFUNDED
+    assert _ledger(race_app, order_id) == {TransactionKind.SALE: 1, TransactionKind.REFUND: 1}
     assert in_app(race_app, lambda s: str(s.scalar(select(Assessment.status).where(
         Assessment.number == number)))) == "declined"
