@@ -35,6 +35,7 @@ from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound
+from marketplace.i18n import current_locale_tag
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.states import ProductStatus
@@ -175,6 +176,13 @@ def backfill_certificates(session: Session) -> list[RegistrationCertificate]:
         issued.append(certificate)
     session.flush()
     return issued
+
+
+def product_title(statement: dict) -> str:
+    """The product's title as the statement names it, in the reader's language: its Chinese title for a Chinese
+    reader where it has one (the signed text keeps both)."""
+    product = statement["scope"]["product"]
+    return product.get("title_zh") or product["title"] if current_locale_tag() != "en" else product["title"]
 
 
 def document(certificate: RegistrationCertificate) -> dict:
