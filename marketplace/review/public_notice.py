@@ -236,7 +236,7 @@ def attach_evidence(session: Session, user: User, objection: Objection, filename
     """Attach an evidence file (checked by type and size, kept in storage) to a waiting objection filed without one:
     the API files the objection, then sends its evidence. Refuses anyone outside the objecting organization, an
     objection already decided, a notice that no longer takes objections, and a second file."""
-    require(user, Permission.OBJECT, objection.organization)
+    require(user, Permission.ADD_EVIDENCE, objection)
     notice = objection.notice
     NOTICE_LIFECYCLE.lock(session, notice, objection)
     if objection.status != ObjectionStatus.PENDING or not taking_objections(notice):

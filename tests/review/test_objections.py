@@ -115,7 +115,9 @@ def test_objecting_with_evidence_through_the_api(client, app, session, notice, o
     assert api.put(f"{evidence}?filename=a.exe", data=b"MZ", **octets).status_code == 422
     assert api.put(f"{evidence}?filename=a.pdf", data=_pdf(4 * MB).getvalue(), **octets).status_code == 413
     seller_api = factories.TokenClient(client, factories.api_token(session, seller))
-    assert seller_api.put(f"{evidence}?filename=a.pdf", data=b"%PDF-1", **octets).status_code == 403
+    foreign = seller_api.put(f"{evidence}?filename=a.pdf", data=b"%PDF-1", **octets)
+    assert foreign.status_code == 403
+    assert foreign.get_json()["message"] == "You may only add evidence to your own organization's objection."
     sent = api.put(f"{evidence}?filename=letter.pdf", data=_pdf(int(2.5 * MB)).getvalue(), **octets)
     assert sent.status_code == 200 and sent.get_json()["evidence_filename"] == "letter.pdf"
     again = api.put(f"{evidence}?filename=letter.pdf", data=b"%PDF-1", **octets)
