@@ -128,7 +128,8 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
     return render_template("notices/show.html", notice=notice, version=notice.version, form=form,
                            taking=notices.taking_objections(notice), objections=objections,
                            objection_count=len(notice.objections), reviewer=reviewer, own=own, mine=mine,
-                           decision_forms=decision_forms, error=error, certificate=certificate), status
+                           decision_forms=decision_forms, error=error, certificate=certificate,
+                           reason_in_words=notices.decision_reason_in_words), status
 
 
 def _may_file_objection():

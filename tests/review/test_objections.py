@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, ValidationFailed
+from marketplace.i18n import in_locale_of
 from marketplace.notifications.models import Notification
 from marketplace.review import public_notice as notices
 from marketplace.review import services as review
@@ -155,6 +156,25 @@ def test_upholding_one_objection_closes_the_others_as_superseded(session, notice
     assert any("closed" in n.subject for n in told)
     # Nothing waits any more: the review queue no longer lists the notice.
     assert notice not in notices.notices_with_objections(session, reviewer)
+
+
+@pytest.mark.parametrize(("tag", "words"), [("zh-Hans", "此公示的另一项异议已成立"),
+                                            ("zh-Hant-HK", "此公示的另一項異議已成立")])
+def test_a_superseded_objections_reason_is_recorded_in_english_and_shown_in_the_readers_words(
+        client, auth, session, notice, objector, reviewer, tag, words):
+    second = factories.user(session, email="second@example.org", organization="Delta Data")
+    second.locale = tag
+    session.commit()
+    first = notices.object_to(session, objector, notice, _org(objector), "Names in row 2.")
+    other = notices.object_to(session, second, notice, _org(second), "The licence forbids resale.")
+    session.commit()
+    with in_locale_of(tag):  # the reviewer who upholds reads Chinese: the record stays English
+        notices.decide_objection(session, reviewer, first, "uphold", "Names confirmed.")
+    session.commit()
+    assert session.get(Objection, other.id).decision_reason.startswith("Another objection to this notice was upheld")
+    auth.login(second.email)  # the superseded objection's own organization reads it
+    page = client.get(f"/notices/{notice.id}")
+    assert page.status_code == 200 and words in page.text and "Another objection" not in page.text
 
 
 def test_an_empty_evidence_file_is_refused_by_the_service(session, notice, objector, storage):
