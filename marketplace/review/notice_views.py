@@ -145,7 +145,15 @@ def declare_uploads() -> None:
     """The objection form carries its evidence file: it gets the evidence cap (the file and the form around it),
     not the page forms' cap."""
     upload_endpoint("notices.object_to", _may_file_objection,
-                    cap="NOTICE_EVIDENCE_MAX_BYTES")
+                    cap="NOTICE_EVIDENCE_MAX_BYTES", too_large_page=_objection_too_large)
+
+
+def _objection_too_large(message: str):
+    """The objection form again, empty (its body was refused unread), with why."""
+    notice = _notice(request.view_args["notice_id"])
+    form = ObjectionForm(_objector_organizations(notice), formdata=None)
+    form.evidence.errors = [message]
+    return render_notice(notice, form=form, status=413, error=message)
 
 
 @bp.get("/notices/<int:notice_id>")

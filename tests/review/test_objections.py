@@ -101,6 +101,32 @@ def test_a_second_objection_of_an_organization_while_its_first_waits_is_refused(
     assert [o.status for o in _objections(session, notice)] == [ObjectionStatus.DISMISSED, ObjectionStatus.PENDING]
 
 
+@pytest.mark.parametrize(("tag", "words"), [
+    ("en", ["The file may be at most 1 MB.", "fill in the form again"]),
+    ("zh-Hans", ["文件最大为 1 MB。", "重新填写表单"]),
+    ("zh-Hant-HK", ["檔案最大為 1 MB。", "重新填寫表格"]),
+])
+def test_a_too_large_objection_shows_the_form_again_with_the_cap_in_the_readers_words(
+        client, auth, app, session, notice, objector, monkeypatch, tag, words):
+    monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 1 * MB)
+    objector.locale = tag
+    session.commit()
+    auth.login(objector.email)
+    refused = client.post(f"/notices/{notice.id}", data={
+        "organization_id": _org(objector).id, "reasons": "Typed before the file.",
+        "evidence": (_pdf(2 * MB), "big.pdf")}, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert all(word in refused.text for word in words), refused.text
+    assert 'name="reasons"' in refused.text and 'name="evidence"' in refused.text  # the form, empty: body unread
+    assert "Typed before the file." not in refused.text and "KiB" not in refused.text
+    api = factories.TokenClient(client, factories.api_token(session, objector))
+    filed = api.post(f"/api/v1/notices/{notice.id}/objections",
+                     json={"organization_id": _org(objector).id, "reasons": "See the letter."})
+    evidence = f"/api/v1/notices/{notice.id}/objections/{filed.get_json()['id']}/evidence?filename=a.pdf"
+    too_large = api.put(evidence, data=_pdf(2 * MB).getvalue(), content_type="application/octet-stream")
+    assert too_large.status_code == 413 and too_large.get_json()["message"] == words[0]
+
+
 def test_objecting_with_evidence_through_the_api(client, app, session, notice, objector, seller, monkeypatch):
     monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 3 * MB)
     api = factories.TokenClient(client, factories.api_token(session, objector))
