@@ -22,7 +22,6 @@ from werkzeug.utils import secure_filename
 from marketplace.accounts.access import Permission, organization_ids, permits, require
 from marketplace.accounts.forms import apply_domain_errors
 from marketplace.accounts.models import Organization
-from marketplace.assessments.states import AssessmentKind
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db, login_manager
@@ -249,7 +248,7 @@ def registration_page(registration_number: str):
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),
         renewal_opens=registration.renewal_opens(current), now=utcnow(),
-        product_title=registration.product_title(current.statement), AssessmentKind=AssessmentKind,
+        product_title=registration.product_title(current.statement),
     ), 200, {"Link": f'<{url_for(".registration_document", registration_number=registration_number)}>; '
                      f'rel="alternate"; type="application/json"'}
 
