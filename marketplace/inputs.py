@@ -32,10 +32,16 @@ from itertools import accumulate
 
 from flask import Flask, Request, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
+from marketplace.errors import DomainError
+from marketplace.i18n import number
+
 MAX_ROW_ID = 2**31 - 1
+MB = 1024 * 1024
 # The endpoints that take a file as the body (they stream it to storage under MAX_UPLOAD_BYTES), each with the
 # check of who may upload there, which runs before anything reads the body. The package that owns an upload
 # endpoint registers it (``upload_endpoint``), so that this module knows no domain.
@@ -43,6 +49,9 @@ UPLOAD_ENDPOINTS: dict[str, Callable[[], ResponseReturnValue | None]] = {}
 # An upload endpoint with a cap of its own: the config key of its largest file (the body may hold that and
 # UPLOAD_FORM_ROOM for the form's other fields).
 UPLOAD_CAPS: dict[str, str] = {}
+# An upload page that can be shown again when its body is refused unread, given the refusal's words: its form,
+# empty (what was typed is in the unread body).
+TOO_LARGE_PAGES: dict[str, Callable[[str], ResponseReturnValue]] = {}
 UPLOAD_FORM_ROOM = 64 * 1024
 # Paths whose bodies are read as JSON whatever their content type (CKAN and certificates parse raw bodies).
 JSON_PATHS = ("/api/", "/webhooks/")
@@ -135,17 +144,58 @@ def _parsed_json(raw: bytes):
 
 
 def upload_endpoint(endpoint: str, may_upload: Callable[[], ResponseReturnValue | None],
-                    cap: str | None = None) -> None:
+                    cap: str | None = None,
+                    too_large_page: Callable[[str], ResponseReturnValue] | None = None) -> None:
     """Declare ``endpoint`` an upload: its body gets the upload cap (or, given ``cap``, the config key of its
     largest file, that file's cap), and ``may_upload`` (a response to refuse with, or None; or it raises) runs
-    before anything reads the body."""
+    before anything reads the body. ``too_large_page``, given the refusal's words, renders the upload's form
+    again (without reading the body) when the body is too large."""
     UPLOAD_ENDPOINTS[endpoint] = may_upload
     if cap is not None:
         UPLOAD_CAPS[endpoint] = cap
+    if too_large_page is not None:
+        TOO_LARGE_PAGES[endpoint] = too_large_page
 
 
-def _too_large(cap: int) -> RequestEntityTooLarge:
-    return RequestEntityTooLarge(f"The request body is larger than the {cap // 1024} KiB accepted here.")
+def _size_words(size: int) -> str:
+    if size >= MB:
+        return _("%(num)s MB", num=number(round(size / MB, 1)))
+    return _("%(num)s KB", num=number(max(1, size // 1024)))
+
+
+def too_large_words() -> str:
+    """Why this request's body is refused, in the reader's language, with the cap as the user knows it: the
+    largest file for an upload, the whole request otherwise."""
+    config = current_app.config
+    if request.endpoint in UPLOAD_CAPS:
+        return _("The file may be at most %(size)s.", size=_size_words(config[UPLOAD_CAPS[request.endpoint]]))
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        limit = config.get("MAX_UPLOAD_BYTES") or config["MAX_CONTENT_LENGTH"]
+        return _("The file may be at most %(size)s.", size=_size_words(limit))
+    return _("The request may be at most %(size)s.", size=_size_words(body_cap(request) or 0))
+
+
+def too_large_page() -> ResponseReturnValue | None:
+    """An upload page's form shown again with the refusal of its too large body, for someone who may upload there
+    (the body stays unread, so the form comes back empty and the message says to fill it in again); None where
+    there is no such page or the page cannot be shown to this user (the plain refusal answers then)."""
+    show = TOO_LARGE_PAGES.get(request.endpoint)
+    if show is None or request.method not in BODY_METHODS or request.path.startswith(JSON_PATHS):
+        return None
+    # The body stays unread: every form the page builds sees an empty one, as werkzeug stores a parsed body.
+    unread = request._get_current_object().__dict__
+    unread["form"], unread["files"] = ImmutableMultiDict(), ImmutableMultiDict()
+    try:
+        if UPLOAD_ENDPOINTS[request.endpoint]() is not None:
+            return None
+        return show(_("%(refusal)s Nothing you sent could be read: choose a smaller file and fill in the form "
+                      "again.", refusal=too_large_words()))
+    except (HTTPException, DomainError):
+        return None
+
+
+def _too_large() -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(too_large_words())
 
 
 def _reads_as_json() -> bool:
@@ -170,7 +220,7 @@ def init_inputs(app: Flask) -> None:
     def _refuse_oversized_body():
         cap = request.max_content_length
         if cap is not None and (request.content_length or 0) > cap:
-            raise _too_large(cap)
+            raise _too_large()
 
     @app.before_request
     def _refuse_unauthorized_uploads():
@@ -191,7 +241,7 @@ def init_body_checks(app: Flask) -> None:
             cap = request.max_content_length
             # A chunked body is cut at the cap without an error (werkzeug cannot tell that more was coming).
             if cap is not None and request.content_length is None and len(raw) >= cap:
-                raise _too_large(cap)
+                raise _too_large()
             limit = current_app.config["JSON_MAX_DEPTH"]
             if json_nesting_exceeds(raw, limit):
                 raise BadRequest(f"The JSON body nests arrays or objects more than {limit} levels deep.")

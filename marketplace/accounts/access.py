@@ -46,6 +46,7 @@ class Permission(enum.StrEnum):
     # trade
     LICENSE = "license"                          # request a licence for an Organization (the buyer)
     OBJECT = "object"                            # object to a public notice for an Organization: a verified member
+    ADD_EVIDENCE = "add_evidence"                # to an Objection: a verified member of the objecting organization
     VIEW_ORDER = "view_order"                    # an order or licence: buyer's or seller's member, or an admin
     ACT_FOR_BUYER = "act_for_buyer"              # pay, cancel, renew
     ACT_FOR_SELLER = "act_for_seller"            # approve or decline a request, refund
@@ -157,6 +158,12 @@ def _objector(user: User, organization: Any, session: Session) -> DomainError | 
     return _verified(user)
 
 
+def _evidence_adder(user: User, objection: Any, session: Session) -> DomainError | None:
+    if member_role(user, objection.organization_id, session) is None:
+        return Forbidden(_("You may only add evidence to your own organization's objection."))
+    return _verified(user)
+
+
 def _parties(obj: Any) -> tuple[int, int]:
     return obj.buyer_organization_id, obj.seller_organization_id
 
@@ -221,6 +228,7 @@ RULES: dict[Permission, Rule] = {
     Permission.INVITE: _inviter,
     Permission.LICENSE: _license,
     Permission.OBJECT: _objector,
+    Permission.ADD_EVIDENCE: _evidence_adder,
     Permission.VIEW_ORDER: _view_order,
     Permission.ACT_FOR_BUYER: _buyer,
     Permission.ACT_FOR_SELLER: _seller,

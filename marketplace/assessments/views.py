@@ -143,7 +143,15 @@ def refuse_unauthorized_application() -> ResponseReturnValue | None:
 
 def declare_uploads() -> None:
     """The application page takes a document: its own body cap, and who may send one, checked before reading."""
-    upload_endpoint("assessments.apply", refuse_unauthorized_application, cap="PROVIDER_DOCUMENT_MAX_BYTES")
+    upload_endpoint("assessments.apply", refuse_unauthorized_application, cap="PROVIDER_DOCUMENT_MAX_BYTES",
+                    too_large_page=_application_too_large)
+
+
+def _application_too_large(message: str):
+    """The application form again, empty (its body was refused unread), with why."""
+    form = ApplicationForm(formdata=None)
+    form.document.errors = [message]
+    return _render_application(_organization(request.view_args["org_slug"]), form, 413)
 
 
 @bp.post("/seller/<org_slug>/provider")

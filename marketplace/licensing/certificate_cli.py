@@ -1,11 +1,12 @@
 """``flask licences verify FILE``, ``public-key``, ``rotate-key`` and ``retire-key``: check certificates offline,
 and rotate the signing key.
 
-``verify`` reads the public keys once, from a JWKS file or URL (by default this marketplace's
-``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``), and touches no database: it checks the signature, and
-that a key the JWKS marks retired (``retired_at``) signed the certificate before its retirement; only the online
-check (``/certificates/verify``) also compares the certificate with the licence on record. Exit status: 0 valid,
-1 not valid (the reason is printed), 2 when the keys or the file could not be read.
+``verify`` reads the public keys once, from a JWKS file or URL (by default it fetches this marketplace's
+``PUBLIC_BASE_URL`` + ``/.well-known/licence-keys.json``; with ``--keys FILE`` it needs no network), and touches no
+database: it checks the signature, and that a key the JWKS marks retired (``retired_at``) signed the certificate
+before its retirement; only the online check (``/certificates/verify``) also compares the certificate with the
+licence on record. Exit status: 0 valid, 1 not valid (the reason is printed), 2 when the keys or the file could not
+be read (one line saying why).
 
 ``rotate-key`` replaces the key in ``LICENCE_SIGNING_KEY_FILE`` and keeps the old public key published as retired;
 with an inline ``LICENCE_SIGNING_KEY`` it explains the manual steps, which end with ``retire-key``.
@@ -34,24 +35,31 @@ class KeysUnavailable(click.ClickException):
     exit_code = 2
 
 
-def load_keys(source: str) -> dict:
-    """A JWKS from a file path or an http(s) URL (fetched once); exit 2 saying why when it cannot be read."""
+def load_keys(source: str, fetched_by_default: bool = False) -> dict:
+    """A JWKS from a file path or an http(s) URL (fetched once); exit 2 saying why when it cannot be read, and,
+    for the site's keys fetched by default, how to verify without the site."""
     try:
         return read_jwks(source)
     except ValueError as exc:
-        raise KeysUnavailable(str(exc)) from None
+        hint = (" To verify without the site, pass --keys FILE: a saved copy of its keys "
+                f"({KEYS_PATH}, or the output of `flask licences public-key`).") if fetched_by_default else ""
+        raise KeysUnavailable(f"{exc}{hint}") from None
 
 
 @click.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--keys", "keys_source", metavar="PATH_OR_URL",
-              help="The JWKS to verify against: a file or a URL. Default: this marketplace's published keys.")
+              help="The JWKS to verify against: a file (fully offline) or a URL. Default: fetched from this "
+                   f"marketplace's site, PUBLIC_BASE_URL + {KEYS_PATH}.")
 @with_appcontext
 def verify_command(file: str, keys_source: str | None) -> None:
-    """Verify a licence certificate, a transaction voucher or an assessment report (the JSON download) against the
-    marketplace's public keys, offline: its signature, and that a retired key signed it before its retirement."""
+    """Verify a licence or registration certificate, a transaction voucher or an assessment report (the JSON
+    download) against the marketplace's public keys: its signature, and that a retired key signed it before its
+    retirement. The keys are fetched from this marketplace's site unless --keys names them; with a keys file
+    nothing is fetched. The certificate is not compared with the marketplace's records (its
+    /certificates/verify page does that)."""
     source = keys_source or base_url() + KEYS_PATH
-    jwks = load_keys(source)
+    jwks = load_keys(source, fetched_by_default=keys_source is None)
     try:
         raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if file == "-" else _read(Path(file))
     except OSError as exc:
@@ -62,7 +70,7 @@ def verify_command(file: str, keys_source: str | None) -> None:
     result = verify_document(raw, jwks)
     if result.valid:
         click.echo(f"VALID: {result.serial or '(no serial)'}: {result.reason}")
-        click.echo(f"Offline, this checks the signature only; the marketplace's /certificates/verify page also "
+        click.echo(f"This checks the signature only; the marketplace's /certificates/verify page also "
                    f"compares the {result.kind} with the one on record.")
         return
     click.echo(f"NOT VALID{f': {result.serial}' if result.serial else ''}: {result.reason}", err=True)

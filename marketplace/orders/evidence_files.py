@@ -71,7 +71,20 @@ def refuse_unauthorized_evidence() -> ResponseReturnValue | None:
     return None
 
 
+def evidence_too_large(message: str) -> ResponseReturnValue:
+    """The order page with the evidence form again, empty (its body was refused unread), with why."""
+    from marketplace.orders.forms import EvidenceForm
+    from marketplace.orders.queries import order_for
+    from marketplace.orders.views import render_order
+
+    order = order_for(db.session, current_user._get_current_object(), request.view_args["order_id"])
+    form = EvidenceForm(formdata=None)
+    form.document.errors = [message]
+    return render_order(order, status=413, error=message, evidence_form=form)
+
+
 def declare_evidence_upload() -> None:
-    """Declare the evidence form's endpoint to the request guards (the upload cap, the early access check)."""
+    """Declare the evidence form's endpoint to the request guards (the upload cap, the early access check, the
+    form shown again when the body is too large)."""
     upload_endpoint("orders.submit_evidence", refuse_unauthorized_evidence,
-                    cap="CROSS_BOUNDARY_EVIDENCE_MAX_BYTES")
+                    cap="CROSS_BOUNDARY_EVIDENCE_MAX_BYTES", too_large_page=evidence_too_large)

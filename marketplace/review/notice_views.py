@@ -127,7 +127,8 @@ def render_notice(notice, *, form: ObjectionForm | None = None, decision_forms: 
     return render_template("notices/show.html", notice=notice, version=notice.version, form=form,
                            taking=notices.taking_objections(notice), objections=objections,
                            objection_count=len(notice.objections), reviewer=reviewer, own=own, mine=mine,
-                           decision_forms=decision_forms, error=error, certificate=certificate), status
+                           decision_forms=decision_forms, error=error, certificate=certificate,
+                           reason_in_words=notices.decision_reason_in_words), status
 
 
 def _may_file_objection():
@@ -143,7 +144,15 @@ def declare_uploads() -> None:
     """The objection form carries its evidence file: it gets the evidence cap (the file and the form around it),
     not the page forms' cap."""
     upload_endpoint("notices.object_to", _may_file_objection,
-                    cap="NOTICE_EVIDENCE_MAX_BYTES")
+                    cap="NOTICE_EVIDENCE_MAX_BYTES", too_large_page=_objection_too_large)
+
+
+def _objection_too_large(message: str):
+    """The objection form again, empty (its body was refused unread), with why."""
+    notice = _notice(request.view_args["notice_id"])
+    form = ObjectionForm(_objector_organizations(notice), formdata=None)
+    form.evidence.errors = [message]
+    return render_notice(notice, form=form, status=413, error=message)
 
 
 @bp.get("/notices/<int:notice_id>")
@@ -240,6 +249,7 @@ def registration_page(registration_number: str):
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),
         renewal_opens=registration.renewal_opens(current), now=utcnow(),
+        product_title=registration.product_title(current.statement),
     ), 200, {"Link": f'<{url_for(".registration_document", registration_number=registration_number)}>; '
                      f'rel="alternate"; type="application/json"'}
 

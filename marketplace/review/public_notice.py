@@ -27,6 +27,7 @@ from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.i18n import N_
 from marketplace.lifecycle import Lifecycle, Subject, Words, move
 from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
@@ -38,6 +39,7 @@ from marketplace.listings.states import (
     VersionAction,
     VersionStatus,
 )
+from marketplace.recorded_text import RecordedText
 from marketplace.review.models import ReviewCase, ReviewRound
 from marketplace.review.notice_evidence import store_evidence
 from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice, TradingStart
@@ -236,7 +238,7 @@ def attach_evidence(session: Session, user: User, objection: Objection, filename
     """Attach an evidence file (checked by type and size, kept in storage) to a waiting objection filed without one:
     the API files the objection, then sends its evidence. Refuses anyone outside the objecting organization, an
     objection already decided, a notice that no longer takes objections, and a second file."""
-    require(user, Permission.OBJECT, objection.organization)
+    require(user, Permission.ADD_EVIDENCE, objection)
     notice = objection.notice
     NOTICE_LIFECYCLE.lock(session, notice, objection)
     if objection.status != ObjectionStatus.PENDING or not taking_objections(notice):
@@ -286,11 +288,22 @@ def decide_objection(session: Session, user: User, objection: Objection, decisio
     return objection
 
 
+# Why an objection closed without a reviewer's words, recorded in English as the audit trail keeps it; the notice
+# page shows it in the reader's language (a reviewer's own reason as it was written).
+SUPERSEDED = N_("Another objection to this notice was upheld: the version returned to review and the notice was "
+                "withdrawn.")
+OBJECTION_REASONS = RecordedText(SUPERSEDED)
+
+
+def decision_reason_in_words(objection: Objection) -> str:
+    """An objection's recorded decision reason in the reader's language."""
+    return OBJECTION_REASONS.shown(objection.decision_reason)
+
+
 def _supersede_waiting(session: Session, notice: PublicNotice, upheld: Objection) -> None:
     """Close the notice's other waiting objections as superseded (audited; each objector told): the version is
     back in review and the notice withdrawn, so there is nothing left for a reviewer to decide on them."""
-    reason = _("Another objection to this notice was upheld: the version returned to review and the notice was "
-               "withdrawn.")
+    reason = OBJECTION_REASONS.english(SUPERSEDED)
     waiting = session.scalars(select(Objection).where(Objection.notice_id == notice.id,
                                                       Objection.status == ObjectionStatus.PENDING,
                                                       Objection.id != upheld.id).order_by(Objection.id)).all()

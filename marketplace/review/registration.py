@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
@@ -36,6 +35,7 @@ from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound
+from marketplace.i18n import current_locale_tag, day
 from marketplace.lifecycle import lock_row
 from marketplace.listings.models import DataProduct, ProductVersion
 from marketplace.listings.states import ProductStatus
@@ -192,6 +192,13 @@ def backfill_certificates(session: Session) -> list[RegistrationCertificate]:
     return issued
 
 
+def product_title(statement: dict) -> str:
+    """The product's title as the statement names it, in the reader's language: its Chinese title for a Chinese
+    reader where it has one (the signed text keeps both)."""
+    product = statement["scope"]["product"]
+    return product.get("title_zh") or product["title"] if current_locale_tag() != "en" else product["title"]
+
+
 def document(certificate: RegistrationCertificate) -> dict:
     """The certificate as downloaded: the signed statement and its signature."""
     return {"registration": certificate.statement,
@@ -282,7 +289,7 @@ def refuse_if_expired(session: Session, product_id: int, now: datetime | None = 
     if latest is not None and (now or utcnow()) >= latest.valid_until:
         raise Conflict(_("The registration %(number)s of this product expired on %(day)s: new licences can be "
                          "requested once the seller has renewed it.", number=latest.registration_number,
-                         day=format_date(latest.valid_until, "long")))
+                         day=day(latest.valid_until)))
 
 
 # ---------------------------------------------------------------- renewal and reminders
@@ -304,7 +311,7 @@ def request_renewal(session: Session, user: User, certificate: RegistrationCerti
     now = utcnow()
     if now < renewal_opens(certificate):
         raise InvalidTransition(_("Renewal can be asked for from %(day)s.",
-                                  day=format_date(renewal_opens(certificate), "long")))
+                                  day=day(renewal_opens(certificate))))
     certificate.renewal_requested_at, certificate.renewal_requested_by_id = now, user.id
     record(session, actor_id=user.id, action="registration.request_renewal", subject_type="registration",
            subject_id=certificate.id, payload={"serial": certificate.serial})
@@ -341,7 +348,7 @@ def confirm_renewal(session: Session, user: User, certificate: RegistrationCerti
         lambda: _("Registration renewed: %(number)s", number=certificate.registration_number),
         lambda: _("The registration %(number)s of \u201c%(title)s\u201d is renewed until %(day)s.",
                   number=certificate.registration_number, title=title_for_reader(version),
-                  day=format_date(renewed.valid_until, "long")),
+                  day=day(renewed.valid_until)),
         f"/registrations/{certificate.registration_number}")
     session.flush()
     return renewed
@@ -353,12 +360,12 @@ def reminder_days() -> list[int]:
 
 
 def _remind(session: Session, certificate: RegistrationCertificate) -> None:
-    number, version, day = certificate.registration_number, certificate.version, certificate.valid_until
+    number, version, until = certificate.registration_number, certificate.version, certificate.valid_until
     notify_organization(
         session, certificate.organization, lambda: _("Registration expiring: %(number)s", number=number),
         lambda: _("The registration %(number)s of \u201c%(title)s\u201d expires on %(day)s. Ask for its renewal "
                   "before then: once it has expired, no new licences are granted.",
-                  number=number, title=title_for_reader(version), day=format_date(day, "long")),
+                  number=number, title=title_for_reader(version), day=day(until)),
         f"/registrations/{number}")
 
 

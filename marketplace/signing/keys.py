@@ -180,19 +180,36 @@ def public_keys(jwks_or_keys) -> dict[str, Ed25519PublicKey]:
     return {kid: published.public_key for kid, published in trusted_keys(jwks_or_keys).items()}
 
 
+def _fetched(url: str) -> str:
+    """The text at ``url``; ValueError in one line when the site cannot be reached or refuses (the network's own
+    exception says it in a paragraph of connection-pool detail)."""
+    import requests
+
+    try:
+        response = requests.get(url, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"})
+    except requests.Timeout:
+        raise ValueError(f"Could not fetch the public keys from {url}: the site did not answer within "
+                         f"{FETCH_TIMEOUT_SECONDS} seconds.") from None
+    except requests.RequestException:
+        raise ValueError(f"Could not fetch the public keys from {url}: the site cannot be reached.") from None
+    if response.status_code != 200:
+        raise ValueError(f"Could not fetch the public keys from {url}: the site answered HTTP "
+                         f"{response.status_code}.")
+    return response.text
+
+
 def read_jwks(source: str) -> dict:
     """A JWKS from a file path or an http(s) URL (fetched once). Raises ValueError saying what went wrong."""
-    try:
-        if source.startswith(("http://", "https://")):
-            import requests
-
-            response = requests.get(source, timeout=FETCH_TIMEOUT_SECONDS, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            text = response.text
-        else:
+    if source.startswith(("http://", "https://")):
+        text = _fetched(source)
+    else:
+        try:
             text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"Could not read the public keys from {source}: {exc}") from None
+    try:
         jwks = json.loads(text)
-    except Exception as exc:  # any failure to fetch or read means nothing can be verified
+    except ValueError as exc:
         raise ValueError(f"Could not read the public keys from {source}: {exc}") from None
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise ValueError(f"{source} is not a JSON Web Key Set (an object with a \"keys\" list).")

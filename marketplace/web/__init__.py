@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.errors import DomainError, error_headers, error_title, http_error_words
 from marketplace.i18n import in_locale_of, visitor_locale_tag
+from marketplace.inputs import too_large_page
 from marketplace.library_messages import translated
 
 ALLOWED_TAGS = {
@@ -41,6 +42,10 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def render_http_error(error: HTTPException):
+    if error.code == 413:  # an upload's form comes back with the refusal where it can
+        page = too_large_page()
+        if page is not None:
+            return page
     title, message = http_error_words(error)
     if error.code == 503:
         # A page of its own, rendered without the context processors: they and the usual layout read the signed-in

@@ -296,6 +296,10 @@ def test_an_application_document_up_to_its_own_cap(client, auth, session, storag
 
     assert send(document_cap + 1).status_code == 413
     assert services.provider_of(session, provider_org) is None
+    unread = send(document_cap + 128 * 1024)  # past the body's cap: refused before it is read, the form shown again
+    page = unread.get_data(as_text=True)
+    assert unread.status_code == 413 and "The file may be at most 10 MB." in page and "fill in the form again" in page
+    assert 'name="qualifications"' in page and "ISO 8000 auditors." not in page
     assert send(3 * 1024 * 1024).status_code == 303
     assert services.provider_of(session, provider_org).document_size == 3 * 1024 * 1024
 

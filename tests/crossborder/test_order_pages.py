@@ -95,6 +95,17 @@ def test_a_document_past_its_own_cap_is_refused(app, monkeypatch, session, clien
     assert refused.status_code == 413 and "larger than" in refused.get_data(as_text=True)
 
 
+def test_a_body_past_the_documents_cap_shows_the_form_again_unread(app, monkeypatch, session, client, auth,
+                                                                    waiting):
+    monkeypatch.setitem(app.config, "CROSS_BOUNDARY_EVIDENCE_MAX_BYTES", 256 * 1024)
+    auth.login(waiting.buyer.email)
+    refused = _send(client, waiting, (io.BytesIO(PDF + b"x" * 400 * 1024), "contract.pdf"), filing="SC-TYPED-1")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 413 and "The file may be at most 256 KB." in page
+    assert "fill in the form again" in page and 'name="filing_number"' in page and 'name="document"' in page
+    assert "SC-TYPED-1" not in page  # the body was not read
+
+
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("contract.pdf", b"", "The file is empty."),
     ("contract.pdf", b"just text, not a PDF", "does not look like its type"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
 import stat
 import threading
 from datetime import timedelta
@@ -414,6 +415,28 @@ def test_cli_fetches_the_published_keys_once_from_a_url(app, files, jwks):
         server.server_close()
     assert result.exit_code == 0, result.output
     assert requests_seen == ["/.well-known/licence-keys.json"]
+
+
+def test_cli_says_in_one_line_that_the_site_cannot_be_reached_and_how_to_verify_offline(app, files,
+                                                                                      monkeypatch):
+    certificate, _, _ = files
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    try:
+        result = run(app, "licences", "verify", str(certificate))
+    finally:
+        closed.close()
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "cannot be reached" in result.output, result.output
+    assert "--keys FILE" in result.output and "ConnectionError" not in result.output
+    assert "Pool" not in result.output and "Traceback" not in result.output
+
+
+def test_cli_help_says_where_the_keys_come_from(app):
+    words = " ".join(run(app, "licences", "verify", "--help").output.split())
+    assert "fetched from this marketplace's site" in words and "fully offline" in words
+    assert "offline: its signature" not in words
 
 
 def test_cli_prints_the_public_key(app, signer):

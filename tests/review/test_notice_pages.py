@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from marketplace.db import utcnow
+from marketplace.i18n import LOCALE_COOKIE
 from marketplace.review import public_notice as notices
 from marketplace.review import services as review
 from marketplace.review.notice_models import Objection, ObjectionStatus, PublicNotice
@@ -120,6 +122,27 @@ def test_registration_page_download_and_verification(client, session, notice):
     # The product page links to it.
     product = client.get(f"/products/{notice.product.slug}")
     assert f"/registrations/{number}" in product.text
+
+
+@pytest.mark.parametrize(("tag", "words", "raw"), [
+    ("en", ["Transport", "Hong Kong"], ["transport", "hong_kong"]),
+    ("zh-Hans", ["交通", "香港交通数据"], ["transport", "hong_kong", "Categories"]),
+    ("zh-Hant-HK", ["交通", "香港交通数据"], ["transport", "hong_kong", "Categories"]),
+])
+def test_registration_page_shows_the_vocabulary_in_the_readers_words(client, session, notice, tag, words, raw):
+    notice.closes_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    notices.end_due_notices(session)
+    session.commit()
+    client.set_cookie(LOCALE_COOKIE, tag)
+    page = client.get(f"/registrations/{notice.registration_number}")
+    assert page.status_code == 200
+    statement = re.sub(r'href="[^"]*"', "", page.text.split('id="standing"')[1])
+    assert all(word in statement for word in words)
+    assert not [code for code in raw if code in statement]
+    # The signed text stays as issued.
+    scope = client.get(f"/registrations/{notice.registration_number}.json").get_json()["registration"]["scope"]
+    assert scope["categories"] == ["transport"] and "hong_kong" in scope["territories"]
 
 
 def test_the_review_queue_shows_notices_with_objections(client, auth, session, notice, objector, reviewer):

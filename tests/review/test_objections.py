@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, ValidationFailed
+from marketplace.i18n import in_locale_of
 from marketplace.notifications.models import Notification
 from marketplace.review import public_notice as notices
 from marketplace.review import services as review
@@ -100,6 +101,32 @@ def test_a_second_objection_of_an_organization_while_its_first_waits_is_refused(
     assert [o.status for o in _objections(session, notice)] == [ObjectionStatus.DISMISSED, ObjectionStatus.PENDING]
 
 
+@pytest.mark.parametrize(("tag", "words"), [
+    ("en", ["The file may be at most 1 MB.", "fill in the form again"]),
+    ("zh-Hans", ["文件最大为 1 MB。", "重新填写表单"]),
+    ("zh-Hant-HK", ["檔案最大為 1 MB。", "重新填寫表格"]),
+])
+def test_a_too_large_objection_shows_the_form_again_with_the_cap_in_the_readers_words(
+        client, auth, app, session, notice, objector, monkeypatch, tag, words):
+    monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 1 * MB)
+    objector.locale = tag
+    session.commit()
+    auth.login(objector.email)
+    refused = client.post(f"/notices/{notice.id}", data={
+        "organization_id": _org(objector).id, "reasons": "Typed before the file.",
+        "evidence": (_pdf(2 * MB), "big.pdf")}, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert all(word in refused.text for word in words), refused.text
+    assert 'name="reasons"' in refused.text and 'name="evidence"' in refused.text  # the form, empty: body unread
+    assert "Typed before the file." not in refused.text and "KiB" not in refused.text
+    api = factories.TokenClient(client, factories.api_token(session, objector))
+    filed = api.post(f"/api/v1/notices/{notice.id}/objections",
+                     json={"organization_id": _org(objector).id, "reasons": "See the letter."})
+    evidence = f"/api/v1/notices/{notice.id}/objections/{filed.get_json()['id']}/evidence?filename=a.pdf"
+    too_large = api.put(evidence, data=_pdf(2 * MB).getvalue(), content_type="application/octet-stream")
+    assert too_large.status_code == 413 and too_large.get_json()["message"] == words[0]
+
+
 def test_objecting_with_evidence_through_the_api(client, app, session, notice, objector, seller, monkeypatch):
     monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 3 * MB)
     api = factories.TokenClient(client, factories.api_token(session, objector))
@@ -115,7 +142,9 @@ def test_objecting_with_evidence_through_the_api(client, app, session, notice, o
     assert api.put(f"{evidence}?filename=a.exe", data=b"MZ", **octets).status_code == 422
     assert api.put(f"{evidence}?filename=a.pdf", data=_pdf(4 * MB).getvalue(), **octets).status_code == 413
     seller_api = factories.TokenClient(client, factories.api_token(session, seller))
-    assert seller_api.put(f"{evidence}?filename=a.pdf", data=b"%PDF-1", **octets).status_code == 403
+    foreign = seller_api.put(f"{evidence}?filename=a.pdf", data=b"%PDF-1", **octets)
+    assert foreign.status_code == 403
+    assert foreign.get_json()["message"] == "You may only add evidence to your own organization's objection."
     sent = api.put(f"{evidence}?filename=letter.pdf", data=_pdf(int(2.5 * MB)).getvalue(), **octets)
     assert sent.status_code == 200 and sent.get_json()["evidence_filename"] == "letter.pdf"
     again = api.put(f"{evidence}?filename=letter.pdf", data=b"%PDF-1", **octets)
@@ -153,6 +182,25 @@ def test_upholding_one_objection_closes_the_others_as_superseded(session, notice
     assert any("closed" in n.subject for n in told)
     # Nothing waits any more: the review queue no longer lists the notice.
     assert notice not in notices.notices_with_objections(session, reviewer)
+
+
+@pytest.mark.parametrize(("tag", "words"), [("zh-Hans", "此公示的另一项异议已成立"),
+                                            ("zh-Hant-HK", "此公示的另一項異議已成立")])
+def test_a_superseded_objections_reason_is_recorded_in_english_and_shown_in_the_readers_words(
+        client, auth, session, notice, objector, reviewer, tag, words):
+    second = factories.user(session, email="second@example.org", organization="Delta Data")
+    second.locale = tag
+    session.commit()
+    first = notices.object_to(session, objector, notice, _org(objector), "Names in row 2.")
+    other = notices.object_to(session, second, notice, _org(second), "The licence forbids resale.")
+    session.commit()
+    with in_locale_of(tag):  # the reviewer who upholds reads Chinese: the record stays English
+        notices.decide_objection(session, reviewer, first, "uphold", "Names confirmed.")
+    session.commit()
+    assert session.get(Objection, other.id).decision_reason.startswith("Another objection to this notice was upheld")
+    auth.login(second.email)  # the superseded objection's own organization reads it
+    page = client.get(f"/notices/{notice.id}")
+    assert page.status_code == 200 and words in page.text and "Another objection" not in page.text
 
 
 def test_an_empty_evidence_file_is_refused_by_the_service(session, notice, objector, storage):

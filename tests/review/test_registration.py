@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from marketplace.i18n import day
 from marketplace.licensing.certificates import check_certificate
 from marketplace.notifications.models import Notification
 from marketplace.orders import services as orders
+from marketplace.orders.requests import registration_warning
 from marketplace.review import public_notice as notices
 from marketplace.review import registration
 from marketplace.review import services as review
@@ -156,3 +158,19 @@ def test_holders_are_reminded_once_per_reminder_day(session, certificate, seller
     told = session.scalars(select(Notification).where(Notification.user_id == seller.id,
                                                       Notification.subject.like("Registration expiring%"))).all()
     assert len(told) == 1
+
+
+def test_expiry_and_renewal_words_write_the_day_as_the_warning_does(session, certificate, seller, reviewer):
+    soon = utcnow() + timedelta(days=2)
+    certificate.valid_until = soon
+    session.commit()
+    assert day(soon) in registration_warning(session, certificate.product_id)
+    expired = registration_warning(session, certificate.product_id, now=soon + timedelta(days=1))
+    assert day(soon) in expired and "expired" in expired
+    with pytest.raises(Conflict) as refused:
+        registration.refuse_if_expired(session, certificate.product_id, now=soon + timedelta(days=1))
+    assert day(soon) in refused.value.message
+    reminded = registration.remind_expiring(session, now=utcnow())
+    assert reminded == 1
+    body = session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+    assert day(soon) in body.body
