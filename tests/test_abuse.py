@@ -462,5 +462,6 @@ def test_public_writes_stay_public(client):
 
 
 def test_upload_endpoints_are_real_endpoints(app):
-    assert set(UPLOAD_ENDPOINTS) == {"seller.upload", "listings_api.upload_asset"}
+    assert set(UPLOAD_ENDPOINTS) == {"seller.upload", "listings_api.upload_asset", "assessments.apply",
+                                     "notices.object_to", "notices_api.attach_evidence", "orders.submit_evidence"}
     assert set(UPLOAD_ENDPOINTS) <= set(app.view_functions)
