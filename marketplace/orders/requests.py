@@ -53,7 +53,7 @@ from marketplace.orders.fulfilment import fulfil
 from marketplace.orders.models import Order
 from marketplace.orders.states import OPEN_ORDER_STATES, OrderAction, OrderActor, OrderStatus
 from marketplace.payments import PaymentError
-from marketplace.review.registration import latest_for_product, refuse_if_expired
+from marketplace.review.registration import expired_words, latest_for_product, refuse_if_expired
 from marketplace.text import MAX_IDEMPOTENCY_KEY, idempotency_key_fits
 
 log = logging.getLogger(__name__)
@@ -133,14 +133,15 @@ def _check_request(session: Session, user: User, req: LicenceRequest, plan: Pric
 def registration_warning(session: Session, product_id: int, now: datetime | None = None) -> str | None:
     """What a buyer is told before requesting a licence of the product: that its registration has expired (the
     refusal ``refuse_if_expired`` gives), or the day it expires when that is within REGISTRATION_WARNING_DAYS.
-    None otherwise, or for a product without a registration certificate."""
+    None otherwise, or for a product without a registration certificate. One read of the newest certificate."""
     now = now or utcnow()
-    try:
-        refuse_if_expired(session, product_id, now)
-    except Conflict as expired:
-        return expired.message
     latest = latest_for_product(session, product_id)
-    if latest is not None and latest.valid_until - now <= timedelta(days=REGISTRATION_WARNING_DAYS):
+    if latest is None:
+        return None
+    expired = expired_words(latest, now)
+    if expired:
+        return expired
+    if latest.valid_until - now <= timedelta(days=REGISTRATION_WARNING_DAYS):
         return _("The registration %(number)s of this product expires on %(day)s: after that, no new licence can be "
                  "requested or paid for until the seller renews it.", number=latest.registration_number,
                  day=day(latest.valid_until))

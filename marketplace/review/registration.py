@@ -282,14 +282,21 @@ def lapsed_words(session: Session, certificate: RegistrationCertificate) -> list
             for number, why in lapsed_assessments(session, certificate).items()]
 
 
+def expired_words(certificate: RegistrationCertificate, now: datetime | None = None) -> str | None:
+    """Why no new licence of the certificate's product may be requested now (it has expired), or None."""
+    if (now or utcnow()) < certificate.valid_until:
+        return None
+    return _("The registration %(number)s of this product expired on %(day)s: new licences can be requested once the "
+             "seller has renewed it.", number=certificate.registration_number, day=day(certificate.valid_until))
+
+
 def refuse_if_expired(session: Session, product_id: int, now: datetime | None = None) -> None:
     """Refuse (Conflict) a new licence request while the product's newest registration certificate has expired.
     A product without a certificate (still on notice, or registered before certificates existed) is not refused."""
     latest = latest_for_product(session, product_id)
-    if latest is not None and (now or utcnow()) >= latest.valid_until:
-        raise Conflict(_("The registration %(number)s of this product expired on %(day)s: new licences can be "
-                         "requested once the seller has renewed it.", number=latest.registration_number,
-                         day=day(latest.valid_until)))
+    expired = expired_words(latest, now) if latest is not None else None
+    if expired:
+        raise Conflict(expired)
 
 
 # ---------------------------------------------------------------- renewal and reminders
