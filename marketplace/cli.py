@@ -66,6 +66,10 @@ def init_cli(app: Flask) -> None:
             report = load_demo(session, storage)
         click.echo(report)
 
+    from marketplace.catalog.cli import init_catalog_cli
+
+    init_catalog_cli(app)  # catalog reindex
+
     from marketplace.licensing.certificate_cli import init_certificate_cli
     from marketplace.licensing.cli import init_licensing_cli
 

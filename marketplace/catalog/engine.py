@@ -4,7 +4,7 @@ English words are stemmed tokens ranked by BM25 with a title boost, and tantivy 
 scoring every match (block-max WAND). Chinese has no spaces: each run of Han characters (folded to Simplified, as
 the database index folds it) is indexed as its overlapping character pairs and as single characters, and a
 query's run of two or more characters is the phrase of its pairs, so 交通 finds 香港交通数据 as the trigram index
-did. A misspelt word finds close matches by edit distance (one edit up to five letters, two after).
+did. A misspelt word finds close matches by edit distance (one edit up to seven letters, two from eight).
 
 Facets are counted by the engine (term aggregations over fast fields): disjunctive within a facet, conjunctive
 across facets, each chosen facet counted under every other filter, as ``catalog.search`` documents.
@@ -26,6 +26,7 @@ FACET_FIELDS = ("category", "seller", "frequency", *MASK_FACETS)
 SELLER_LABEL = "seller_label"  # "slug\tname", counted for the seller facet so that its labels need no query
 LABEL_SEPARATOR = "\t"
 MAX_FACET_VALUES = 1000
+PREFIX_FROM = 3  # a word this long also finds the longer words it begins
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
@@ -111,10 +112,16 @@ def _either(subqueries: list[tuple[tantivy.Query, float]]) -> tantivy.Query:
         [(tantivy.Occur.Should, tantivy.Query.boost_query(q, boost) if boost != 1 else q) for q, boost in subqueries])
 
 
-def _words_query(tokens: list[str], fields: Mapping[str, float]) -> tantivy.Query:
-    if len(tokens) == 1:
-        return _either([(tantivy.Query.term_query(SCHEMA, f, tokens[0]), b) for f, b in fields.items()])
-    return _either([(tantivy.Query.phrase_query(SCHEMA, f, tokens), b) for f, b in fields.items()])
+def _words_query(tokens: list[str], fields: Mapping[str, float], prefix: bool = False) -> tantivy.Query:
+    """The tokens as a term or a phrase in any of ``fields``; with ``prefix``, a lone token of three characters or
+    more also finds the words it begins (``tram`` finds Tramways, as the trigram index did), ranked below it."""
+    if len(tokens) > 1:
+        return _either([(tantivy.Query.phrase_query(SCHEMA, f, tokens), b) for f, b in fields.items()])
+    exact = [(tantivy.Query.term_query(SCHEMA, f, tokens[0]), b) for f, b in fields.items()]
+    if prefix and len(tokens[0]) >= PREFIX_FROM:
+        pattern = re.escape(tokens[0]) + ".+"
+        exact += [(tantivy.Query.regex_query(SCHEMA, f, pattern), b / 2) for f, b in fields.items()]
+    return _either(exact)
 
 
 def _han_query(run: str) -> tantivy.Query:
@@ -124,7 +131,7 @@ def _han_query(run: str) -> tantivy.Query:
 
 
 def _fuzzy_query(token: str) -> tantivy.Query:
-    distance = 1 if len(token) <= 5 else 2
+    distance = 1 if len(token) < 8 else 2
     return _either([(tantivy.Query.fuzzy_term_query(SCHEMA, f, token, distance=distance), b)
                     for f, b in WORD_FIELDS.items()])
 
@@ -143,7 +150,7 @@ def term_query(term: str, fuzzy: bool = False) -> tantivy.Query | None:
             return None
         parts.extend(_fuzzy_query(t) for t in tokens)
     elif tokens:
-        parts.append(_words_query(tokens, WORD_FIELDS))
+        parts.append(_words_query(tokens, WORD_FIELDS, prefix=True))
     if not parts:  # only punctuation: nothing to find
         return tantivy.Query.empty_query()
     return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
@@ -194,6 +201,26 @@ def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Itera
     return {f: {b["key"]: b["doc_count"] for b in found[f]["buckets"]} for f in facets}
 
 
+def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int,
+                 ) -> tuple[tantivy.SearchResult, list[int]]:
+    """(the search with its count, the ids of a page in relevance order, ties newest first as the database
+    broke them): the hits up to the page's end and every one tied with its last score, which is as deep as the
+    tie-break can reach."""
+    end = offset + limit
+    depth = end + 1
+    while True:
+        found = searcher.search(query, limit=max(depth, 1), count=True)
+        hits = found.hits
+        if not limit or len(hits) < depth or hits[-1][0] != hits[end - 1][0]:
+            break
+        depth *= 2
+    addresses = [address for _, address in hits]
+    ids = searcher.fast_field_values("id", addresses)
+    listed = searcher.fast_field_values("listed_at", addresses)
+    order = sorted(zip(hits, listed, ids), key=lambda h: (-h[0][0], -h[1], -h[2]))
+    return found, [entry_id for _, _, entry_id in order[offset:end]]
+
+
 def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], facets: Iterable[str],
         offset: int, limit: int, fuzzy: bool = False) -> EngineResult:
     """One page in relevance order, the total, and every facet's counts: one top-k search, one count of the
@@ -201,8 +228,7 @@ def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tupl
     words = words_query(terms, fuzzy)
     chosen = {f: filter_query(f, values) for f, values in filters.items()}
     matched = _with(words, list(chosen.values()))
-    found = searcher.search(matched, limit=max(limit, 1), offset=offset, count=True)
-    ids = searcher.fast_field_values("id", [address for _, address in found.hits])[:limit]
+    found, ids = _ranked_page(searcher, matched, offset, limit)
     counts = facet_counts(searcher, matched, [f for f in facets if f not in chosen])
     for facet in chosen:
         others = [q for f, q in chosen.items() if f != facet]

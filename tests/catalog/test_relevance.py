@@ -118,8 +118,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(params=["database", "tantivy"])
+def searched_on(request):
+    """Each case on the database search and on the embedded engine."""
+    return request.getfixturevalue("database_search" if request.param == "database" else "search_engine")
+
+
 @pytest.mark.parametrize(("q", "n", "expected"), CASES, ids=[case[0] for case in CASES])
-def test_expected_products_are_at_the_top(session, relevance_catalog, q, n, expected):
+def test_expected_products_are_at_the_top(session, searched_on, relevance_catalog, q, n, expected):
     result = search(session, SearchQuery(q=q, per_page=n))
     names = {product_id: key for key, product_id in relevance_catalog.items()}
     top = [names.get(entry.id, entry.id) for entry in result.items]
