@@ -46,6 +46,7 @@ from marketplace.i18n import gettext
 
 APPLIED = "applied.json"
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
+FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
@@ -134,7 +135,10 @@ class CatalogEngine:
         self._applied = applied
 
     def _writer(self) -> tantivy.IndexWriter | None:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        """The machine's writer lock; None when another process has held it too long (an index never built
+        waits for as long as building takes, rather than answer from nothing)."""
+        wait = LOCK_WAIT_SECONDS if self._applied is not None else FIRST_BUILD_WAIT_SECONDS
+        deadline = time.monotonic() + wait
         while True:
             try:
                 return self._index.writer(heap_size=50_000_000, num_threads=1)
