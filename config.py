@@ -208,6 +208,10 @@ class Config:
     RATELIMIT_INVITE = os.environ.get("RATELIMIT_INVITE", "5 per minute; 20 per hour")
     # Every POST/PUT/PATCH/DELETE under /api/v1, one budget per token's user (per address for public ones).
     RATELIMIT_API_WRITE = os.environ.get("RATELIMIT_API_WRITE", "120 per minute; 3000 per hour")
+    # Catalog search on "database" (its full-text index) or "tantivy" (an embedded engine whose index lives in
+    # SEARCH_INDEX_DIR, one per machine, following the database's change log: catalog/engine_search.py).
+    SEARCH_ENGINE = _Env("SEARCH_ENGINE", "database")
+    SEARCH_INDEX_DIR = _Env("SEARCH_INDEX_DIR", lambda: str(instance_dir() / "catalog-index"))
     # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.
     RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "120 per minute; 3000 per hour")
     RATELIMIT_PRESCREEN_CHECK = os.environ.get("RATELIMIT_PRESCREEN_CHECK", "6 per minute; 60 per hour")

@@ -49,6 +49,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.extensions["mailer"] = mailer_from_config(app.config)
     app.extensions["payments"] = payments_from_config(app.config)
 
+    from marketplace.catalog.engine_search import engine_from_config
+
+    engine_from_config(app)  # the catalog's search engine, when SEARCH_ENGINE names one
+
     from marketplace.worker import init_worker
 
     init_worker(app)  # the queue (SQLite, Redis or immediate), its tasks, `flask jobs` and the admin jobs page

@@ -69,6 +69,9 @@ def init_cli(app: Flask) -> None:
     from marketplace.review.notice_cli import init_notice_cli
 
     init_notice_cli(app)  # notices end, registrations backfill
+    from marketplace.catalog.cli import init_catalog_cli
+
+    init_catalog_cli(app)  # catalog reindex
 
     from marketplace.licensing.certificate_cli import init_certificate_cli
     from marketplace.licensing.cli import init_licensing_cli

@@ -70,6 +70,7 @@ def app(database_url, tmp_path_factory):
         "testing", SQLALCHEMY_DATABASE_URI=database_url,
         STORAGE_LOCAL_ROOT=str(tmp_path_factory.mktemp("storage")),
         LICENCE_SIGNING_KEY_FILE=str(tmp_path_factory.mktemp("keys") / "licence-signing-key.pem"),
+        SEARCH_INDEX_DIR=str(tmp_path_factory.mktemp("search-index")),
     )
     with app.app_context():
         upgrade()

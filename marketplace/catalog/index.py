@@ -8,12 +8,13 @@ new catalog generation in the same transaction, which is how every process learn
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CatalogEntry, CatalogText, mask_of, new_generation
+from marketplace.catalog.models import CatalogEntry, CatalogText, log_change, mask_of
 from marketplace.catalog.services import with_listed_content
 from marketplace.chinese import fold
 from marketplace.db import utcnow
@@ -112,7 +113,7 @@ def sync_product(session: Session, product: DataProduct) -> None:
         if entry is not None:
             session.execute(delete(CatalogText).where(CatalogText.id == product.id))
             session.delete(entry)
-            new_generation(session)
+            log_change(session, product.id)
         session.flush()
         return
     row = entry_values(product)
@@ -127,15 +128,16 @@ def sync_product(session: Session, product: DataProduct) -> None:
         text = session.get(CatalogText, product.id)
         for key, value in texts.items():
             setattr(text, key, value)
-    new_generation(session)
+    log_change(session, product.id)
     session.flush()
 
 
-def reindex_all(session: Session, batch: int = 500) -> int:
-    """Rebuild the whole index from the listed products; returns how many entries were written."""
+def reindex_all(session: Session, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the listed products; returns how many entries were written. ``progress`` is
+    told each batch's size."""
     session.execute(delete(CatalogText))
     session.execute(delete(CatalogEntry))
-    new_generation(session)
+    log_change(session, None)
     written, last_id = 0, 0
     while True:
         products = session.scalars(with_listed_content(
@@ -148,4 +150,6 @@ def reindex_all(session: Session, batch: int = 500) -> int:
         session.execute(CatalogText.__table__.insert(), texts)
         written += len(rows)
         last_id = products[-1].id
+        if progress:
+            progress(len(rows))
         session.expunge_all()

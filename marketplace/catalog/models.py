@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, update
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, insert, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, utcnow
@@ -118,3 +118,24 @@ def new_generation(session) -> str:
     token = secrets.token_hex(16)
     session.execute(update(CatalogState).where(CatalogState.id == 1).values(generation=token, changed_at=utcnow()))
     return token
+
+
+class CatalogChange(db.Model):
+    """The log of changes to the index, which each machine's search engine follows: a product whose entry was
+    written or removed, or (``product_id`` None) the whole index rebuilt. Written after ``new_generation``, whose
+    update locks the state row until the commit, so ids are handed out in commit order and a reader that has
+    seen an id has seen every smaller one. ``generation`` tells a log that was rolled back or restored from one
+    that went on: a reader finding its last id under another token starts over."""
+
+    __tablename__ = "catalog_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    generation: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def log_change(session, product_id: int | None) -> None:
+    """Mark the index as changed for one product, or for all (None), in the transaction that changes it."""
+    token = new_generation(session)  # first: its lock orders the log's ids as the commits
+    session.execute(insert(CatalogChange).values(product_id=product_id, generation=token, changed_at=utcnow()))

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask import current_app, has_app_context
 from pyroaring import FrozenBitMap
 from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
@@ -221,7 +222,16 @@ def filter_clause(facet: str, values: tuple[str, ...]):
 
 
 def search(session: Session, query: SearchQuery) -> SearchResult:
-    """Listed products matching the words and filters, one page of them in the chosen order, with facet counts."""
+    """Listed products matching the words and filters, one page of them in the chosen order, with facet counts:
+    on the search engine when the app has one (``SEARCH_ENGINE``), otherwise on the database."""
+    catalog_engine = current_app.extensions.get("catalog_engine") if has_app_context() else None
+    if catalog_engine is not None:
+        return catalog_engine.search(session, query)
+    return database_search(session, query)
+
+
+def database_search(session: Session, query: SearchQuery) -> SearchResult:
+    """``search`` on the database's full-text index and this process's facet bitmaps."""
     check_query(query)
     terms, notes = parse_terms(query.q)
     filters = clean_filters(query.filters)
@@ -277,7 +287,7 @@ def _run(session: Session, bitmaps: FacetBitmaps, query: SearchQuery, terms: lis
         if terms and dialect == "postgresql":  # the matches are known: do not test every text again
             text_where = (CatalogEntry.id == any_(literal(list(words), ARRAY(Integer))),)
         where = (*text_where, *(filter_clause(f, values) for f, values in filters.items()))
-        items, next_cursor = _page(session, query, where, relevance)
+        items, next_cursor = ordered_page(session, query, where, relevance)
     return SearchResult(list(items), total, facets, query, terms, fuzzy, next_cursor, []), bool(words)
 
 
@@ -300,7 +310,9 @@ def _ranked_page(session: Session, ranked: tuple[list[int], list[str]], matched:
     return entries[(query.page - 1) * query.per_page:wanted]
 
 
-def _page(session: Session, query: SearchQuery, where, relevance):
+def ordered_page(session: Session, query: SearchQuery, where, relevance):
+    """One page of the entries ``where`` in the query's order (a keyset cursor for the newest and price orders),
+    and the cursor of the next."""
     stmt = select(CatalogEntry).where(*where)
     newest = (CatalogEntry.listed_at.desc(), CatalogEntry.id.desc())
     key = CURSOR_KEYS.get(query.sort)

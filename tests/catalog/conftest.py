@@ -36,3 +36,29 @@ def catalog(session, storage, seller, reviewer):
     factories.product(session, seller, title="Secret draft about traffic")
     session.commit()
     return made
+
+
+@pytest.fixture
+def search_engine(app, tmp_path):
+    """The catalog searched on the embedded engine, with an index folder of the test's own."""
+    from marketplace.catalog.engine_search import CatalogEngine
+
+    saved = app.extensions.pop("catalog_engine", None)
+    app.extensions["catalog_engine"] = CatalogEngine(str(tmp_path / "catalog-index"))
+    try:
+        yield app.extensions["catalog_engine"]
+    finally:
+        app.extensions.pop("catalog_engine", None)
+        if saved is not None:
+            app.extensions["catalog_engine"] = saved
+
+
+@pytest.fixture
+def database_search(app):
+    """The catalog searched on the database, whatever SEARCH_ENGINE says."""
+    saved = app.extensions.pop("catalog_engine", None)
+    try:
+        yield None
+    finally:
+        if saved is not None:
+            app.extensions["catalog_engine"] = saved

@@ -1,0 +1,31 @@
+"""``flask catalog reindex``: rebuild the catalog's search index from the listed products, with progress bars."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from marketplace.uow import unit_of_work
+
+
+def init_catalog_cli(app: Flask) -> None:
+    @app.cli.group("catalog")
+    def catalog_group() -> None:
+        """The catalog's search index."""
+
+    @catalog_group.command("reindex")
+    def catalog_reindex() -> None:
+        """Rebuild the search index from the listed products, then this machine's search engine index (when
+        SEARCH_ENGINE is tantivy; other machines rebuild theirs from the change log at their next search)."""
+        from marketplace.catalog.index import reindex_all
+        from marketplace.listings.services import buyer_visible
+
+        with unit_of_work() as session:
+            listed = session.scalar(select(func.count()).select_from(buyer_visible().subquery()))
+            with click.progressbar(length=listed, label="Catalog entries") as bar:
+                written = reindex_all(session, progress=bar.update)
+        engine = app.extensions.get("catalog_engine")
+        if engine is not None:
+            with unit_of_work() as session, click.progressbar(length=written, label="Search engine") as bar:
+                engine.rebuild(session, progress=bar.update)
+        click.echo(f"Indexed {written} listed product(s).")

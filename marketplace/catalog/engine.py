@@ -1,0 +1,237 @@
+"""The catalog's search engine: an embedded tantivy index of the catalog entries, beside the database.
+
+English words are stemmed tokens ranked by BM25 with a title boost, and tantivy finds the top of a ranking without
+scoring every match (block-max WAND). Chinese has no spaces: each run of Han characters (folded to Simplified, as
+the database index folds it) is indexed as its overlapping character pairs and as single characters, and a
+query's run of two or more characters is the phrase of its pairs, so 交通 finds 香港交通数据 as the trigram index
+did. A misspelt word finds close matches by edit distance (one edit up to seven letters, two from eight).
+
+Facets are counted by the engine (term aggregations over fast fields): disjunctive within a facet, conjunctive
+across facets, each chosen facet counted under every other filter, as ``catalog.search`` documents.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import tantivy
+
+from marketplace.catalog.models import MASK_FACETS
+
+WORD_FIELDS = {"title": 10.0, "body": 1.0}  # field -> boost (the database ranked title matches 10 to 1 too)
+PAIR_FIELDS = {"title_pairs": 10.0, "body_pairs": 1.0}
+CHAR_FIELD = "body_chars"
+FACET_FIELDS = ("category", "seller", "frequency", *MASK_FACETS)
+SELLER_LABEL = "seller_label"  # "slug\tname", counted for the seller facet so that its labels need no query
+LABEL_SEPARATOR = "\t"
+MAX_FACET_VALUES = 1000
+PREFIX_FROM = 3  # a word this long also finds the longer words it begins
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+def han_runs(text: str) -> list[str]:
+    return _HAN.findall(text)
+
+
+def without_han(text: str) -> str:
+    return _HAN.sub(" ", text)
+
+
+def pairs(run: str) -> list[str]:
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def pair_text(text: str) -> str:
+    """Each Han run's overlapping pairs, one token each; a "|" between runs keeps a phrase from spanning two."""
+    return " | ".join(" ".join(pairs(run)) for run in han_runs(text) if len(run) > 1)
+
+
+def char_text(text: str) -> str:
+    return " ".join(dict.fromkeys(ch for run in han_runs(text) for ch in run))
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("listed_at", fast=True)  # microseconds since the epoch
+    builder.add_integer_field("price_sort", fast=True)
+    for name in WORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="words")
+    for name in PAIR_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace")
+    builder.add_text_field(CHAR_FIELD, tokenizer_name="whitespace", index_option="basic")
+    for name in (*FACET_FIELDS, SELLER_LABEL):
+        builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+SCHEMA = build_schema()
+WORDS = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40))
+         .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english")).build())
+
+
+def open_index(path: str | None) -> tantivy.Index:
+    """The index in the folder ``path`` (created when missing), or in memory for None."""
+    index = tantivy.Index(SCHEMA, path=path, reuse=True) if path else tantivy.Index(SCHEMA)
+    index.register_tokenizer("words", WORDS)
+    return index
+
+
+def masked_values(facet: str, mask: int) -> list[str]:
+    return [value for bit, value in enumerate(MASK_FACETS[facet]) if mask & (1 << bit)]
+
+
+def document(entry: Mapping, text: Mapping) -> tantivy.Document:
+    """The engine's document of one catalog entry (a row of ``catalog_entries``) and its text row: the same
+    folded, lower-cased text the database index reads, and the same facet values."""
+    doc = tantivy.Document()
+    doc.add_unsigned("id", entry["id"])
+    doc.add_integer("listed_at", int(entry["listed_at"].timestamp() * 1_000_000))
+    doc.add_integer("price_sort", entry["price_sort"])
+    title, body = text["title_text"] or "", text["search_text"] or ""
+    doc.add_text("title", without_han(title))
+    doc.add_text("body", without_han(body))
+    doc.add_text("title_pairs", pair_text(title))
+    doc.add_text("body_pairs", pair_text(body))
+    doc.add_text(CHAR_FIELD, char_text(body))
+    values = [("category", entry["category"]), ("frequency", entry["frequency"]), ("seller", entry["seller_slug"])]
+    values += [(facet, value) for facet in MASK_FACETS for value in masked_values(facet, entry[f"{facet}_mask"])]
+    for facet, value in values:
+        if value:
+            doc.add_text(facet, value)
+    doc.add_text(SELLER_LABEL, entry["seller_slug"] + LABEL_SEPARATOR + entry["seller_name"])
+    return doc
+
+
+# ---------------------------------------------------------------- queries
+
+
+def _either(subqueries: list[tuple[tantivy.Query, float]]) -> tantivy.Query:
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, tantivy.Query.boost_query(q, boost) if boost != 1 else q) for q, boost in subqueries])
+
+
+def _words_query(tokens: list[str], fields: Mapping[str, float], prefix: bool = False) -> tantivy.Query:
+    """The tokens as a term or a phrase in any of ``fields``; with ``prefix``, a lone token of three characters or
+    more also finds the words it begins (``tram`` finds Tramways, as the trigram index did), ranked below it."""
+    if len(tokens) > 1:
+        return _either([(tantivy.Query.phrase_query(SCHEMA, f, tokens), b) for f, b in fields.items()])
+    exact = [(tantivy.Query.term_query(SCHEMA, f, tokens[0]), b) for f, b in fields.items()]
+    if prefix and len(tokens[0]) >= PREFIX_FROM:
+        pattern = re.escape(tokens[0]) + ".+"
+        exact += [(tantivy.Query.regex_query(SCHEMA, f, pattern), b / 2) for f, b in fields.items()]
+    return _either(exact)
+
+
+def _han_query(run: str) -> tantivy.Query:
+    if len(run) == 1:
+        return tantivy.Query.term_query(SCHEMA, CHAR_FIELD, run)
+    return _words_query(pairs(run), PAIR_FIELDS)
+
+
+def _fuzzy_query(token: str) -> tantivy.Query:
+    distance = 1 if len(token) < 8 else 2
+    return _either([(tantivy.Query.fuzzy_term_query(SCHEMA, f, token, distance=distance), b)
+                    for f, b in WORD_FIELDS.items()])
+
+
+def term_query(term: str, fuzzy: bool = False) -> tantivy.Query | None:
+    """The query of one search word (folded, lower-cased): every Han run and every other part must match. None
+    when ``fuzzy`` and the word has nothing to misspell (Chinese is matched exactly, or not at all)."""
+    parts = []
+    for run in han_runs(term):
+        if fuzzy:
+            return None
+        parts.append(_han_query(run))
+    tokens = WORDS.analyze(without_han(term))
+    if fuzzy:
+        if not tokens:
+            return None
+        parts.extend(_fuzzy_query(t) for t in tokens)
+    elif tokens:
+        parts.append(_words_query(tokens, WORD_FIELDS, prefix=True))
+    if not parts:  # only punctuation: nothing to find
+        return tantivy.Query.empty_query()
+    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+
+
+def words_query(terms: list[str], fuzzy: bool = False) -> tantivy.Query:
+    """Every word must match (exactly); with ``fuzzy``, any word's close matches will do, ranked by how many."""
+    if not terms:
+        return tantivy.Query.all_query()
+    queries = [q for t in terms if (q := term_query(t, fuzzy)) is not None]
+    if not queries:
+        return tantivy.Query.empty_query()
+    occur = tantivy.Occur.Should if fuzzy else tantivy.Occur.Must
+    return tantivy.Query.boolean_query([(occur, q) for q in queries])
+
+
+def filter_query(facet: str, values: Iterable[str]) -> tantivy.Query:
+    """Entries having any of ``values`` of ``facet``: term queries, which an intersection can skip through
+    (a term set query first marks every entry having a value, a pass over the whole index)."""
+    terms = [tantivy.Query.term_query(SCHEMA, facet, v) for v in values]
+    return terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+
+
+def _with(query: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Query:
+    if not filters:
+        return query
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *((tantivy.Occur.Must, f) for f in filters)])
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass
+class EngineResult:
+    ids: list[int]  # the page, in order
+    total: int
+    counts: dict[str, dict[str, int]]  # facet -> value -> count (the seller facet's values are "slug\tname")
+    words_matched: bool
+
+
+def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Counts per value of ``facets`` among the entries matching ``query``, in one pass over them."""
+    facets = list(facets)
+    if not facets:
+        return {}
+    found = searcher.aggregate(query, {f: {"terms": {"field": SELLER_LABEL if f == "seller" else f,
+                                                     "size": MAX_FACET_VALUES}} for f in facets})
+    return {f: {b["key"]: b["doc_count"] for b in found[f]["buckets"]} for f in facets}
+
+
+def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int,
+                 ) -> tuple[tantivy.SearchResult, list[int]]:
+    """(the search with its count, the ids of a page in relevance order, ties newest first as the database
+    broke them): the hits up to the page's end and every one tied with its last score, which is as deep as the
+    tie-break can reach."""
+    end = offset + limit
+    depth = end + 1
+    while True:
+        found = searcher.search(query, limit=max(depth, 1), count=True)
+        hits = found.hits
+        if not limit or len(hits) < depth or hits[-1][0] != hits[end - 1][0]:
+            break
+        depth *= 2
+    addresses = [address for _, address in hits]
+    ids = searcher.fast_field_values("id", addresses)
+    listed = searcher.fast_field_values("listed_at", addresses)
+    order = sorted(zip(hits, listed, ids), key=lambda h: (-h[0][0], -h[1], -h[2]))
+    return found, [entry_id for _, _, entry_id in order[offset:end]]
+
+
+def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], facets: Iterable[str],
+        offset: int, limit: int, fuzzy: bool = False) -> EngineResult:
+    """One page in relevance order, the total, and every facet's counts: one top-k search, one count of the
+    facets nobody chose, and one more per chosen facet (counted under every other filter)."""
+    words = words_query(terms, fuzzy)
+    chosen = {f: filter_query(f, values) for f, values in filters.items()}
+    matched = _with(words, list(chosen.values()))
+    found, ids = _ranked_page(searcher, matched, offset, limit)
+    counts = facet_counts(searcher, matched, [f for f in facets if f not in chosen])
+    for facet in chosen:
+        others = [q for f, q in chosen.items() if f != facet]
+        counts.update(facet_counts(searcher, _with(words, others), [facet]))
+    words_matched = bool(found.count) or (bool(chosen) and searcher.search(words, limit=1, count=True).count > 0)
+    return EngineResult(ids, found.count, counts, words_matched)

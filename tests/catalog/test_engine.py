@@ -1,0 +1,104 @@
+"""The embedded search engine: kept up with the change log, shared by the processes of a machine, agreeing
+across machines, rebuilt when the log does not go on from where its index stopped, and by `flask catalog reindex`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.catalog.engine_search import APPLIED, CatalogEngine
+from marketplace.catalog.models import CatalogChange
+from marketplace.catalog.search import SearchQuery, search
+from marketplace.review import services as review
+from tests import factories
+
+
+def ids(result):
+    return {e.id for e in result.items}
+
+
+def found(engine, session, q="", **filters):
+    return engine.search(session, SearchQuery(q=q, filters=filters))
+
+
+def test_an_index_change_is_logged_in_its_own_transaction(session, catalog, reviewer):
+    newest = session.scalar(select(CatalogChange.id).order_by(CatalogChange.id.desc()).limit(1))
+    nested = session.begin_nested()
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    logged = session.scalars(select(CatalogChange.product_id).where(CatalogChange.id > newest)).all()
+    assert logged == [catalog["air"].id]
+    nested.rollback()
+    assert not session.scalars(select(CatalogChange.id).where(CatalogChange.id > newest)).all()
+
+
+def test_a_listing_change_is_searchable_at_the_next_search(session, storage, seller, reviewer, catalog, search_engine):
+    assert ids(search(session, SearchQuery(q="pm2.5"))) == {catalog["air"].id}
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    session.commit()
+    assert search(session, SearchQuery(q="pm2.5")).total == 0
+    counts = {v.value: v.count for v in search(session, SearchQuery()).facets["category"]}
+    assert counts == {"transport": 2, "weather": 1}
+
+    new = factories.listed_product(session, storage, seller, reviewer, title="Star Ferry Timetables",
+                                   title_zh="天星小輪時間表", category="transport", regions=["hong_kong"])
+    session.commit()
+    assert ids(search(session, SearchQuery(q="ferry"))) == {new.id}
+    assert ids(search(session, SearchQuery(q="小轮"))) == {new.id}  # Simplified finds the Traditional title
+    assert search(session, SearchQuery(filters={"category": ("transport",)})).total == 3
+
+
+def test_two_machines_over_one_database_agree(session, storage, seller, reviewer, catalog, tmp_path):
+    one, other = CatalogEngine(str(tmp_path / "one")), CatalogEngine(str(tmp_path / "other"))
+    assert found(one, session, "speeds").total == found(other, session, "speeds").total == 1
+    new = factories.listed_product(session, storage, seller, reviewer, title="Tram Speeds", category="transport")
+    review.suspend_product(session, reviewer, catalog["traffic"], "Under query.")
+    session.commit()
+    for machine in (one, other):
+        result = found(machine, session, "speeds")
+        assert ids(result) == {new.id}
+        assert {v.value: v.count for v in result.facets["category"]} == {"transport": 1}
+
+
+def test_the_processes_of_a_machine_share_its_index(session, catalog, reviewer, tmp_path):
+    """The first process to search after a change applies it; the others reload it without writing (they
+    could not: another process holds the writer lock here)."""
+    first, second = CatalogEngine(str(tmp_path / "index")), CatalogEngine(str(tmp_path / "index"))
+    found(first, session)
+    found(second, session)
+    review.suspend_product(session, reviewer, catalog["weather"], "Under query.")
+    session.commit()
+    assert found(first, session, "gusts").total == 0
+    writer = first._index.writer(heap_size=15_000_000, num_threads=1)  # the lock, held
+    try:
+        assert found(second, session, "gusts").total == 0
+        assert found(second, session).total == 3
+    finally:
+        writer.rollback()
+        writer.wait_merging_threads()
+
+
+@pytest.mark.parametrize("marker", [{"id": 1, "generation": "from-another-log"}, {"id": 10**9, "generation": "x"},
+                                    "not json"])
+def test_an_index_whose_last_change_is_not_in_the_log_is_rebuilt(session, catalog, tmp_path, marker):
+    """A rolled-back or restored database, or an index copied from elsewhere: the log does not go on from the
+    index's last change, so the index is rebuilt from the database instead of patched."""
+    engine = CatalogEngine(str(tmp_path / "index"))
+    assert found(engine, session).total == 4
+    writer = engine._index.writer(heap_size=15_000_000, num_threads=1)
+    writer.delete_all_documents()
+    writer.commit()
+    writer.wait_merging_threads()
+    (tmp_path / "index" / APPLIED).write_text(marker if isinstance(marker, str) else json.dumps(marker))
+    fresh = CatalogEngine(str(tmp_path / "index"))
+    assert found(fresh, session).total == 4
+    assert ids(found(fresh, session, "台风")) == {catalog["weather"].id}
+
+
+def test_reindex_command_rebuilds_both_indexes_with_progress(app, session, catalog, search_engine):
+    result = app.test_cli_runner().invoke(args=["catalog", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 4 listed product(s)." in result.output
+    assert "Search engine" in result.output
+    assert search_engine._searcher.num_docs == 4
+    assert ids(search(session, SearchQuery(q="kowloon"))) == {catalog["journeys"].id}
