@@ -151,13 +151,20 @@ def _lines(markdown: str) -> list[str]:
 
 def typed_content(app) -> list[str]:
     """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
-    descriptions, sources, file names, reviewers' comments and sellers' notes, objections and their decisions, names
-    and e-mail addresses) and the names of the licences a source may cite: the content a page may show in English
+    descriptions, sources, file names, reviewers' comments and sellers' notes, objections and their decisions, an
+    admin's reason to suspend a product, names and e-mail addresses) and the names of the licences a source may cite: the content a page may show in English
     whatever the interface's language."""
     from marketplace.accounts.models import Organization, User
     from marketplace.extensions import db
     from marketplace.listings.licences import licence_choices
-    from marketplace.listings.models import Asset, DictionaryField, OpenDataSource, PricingPlan, ProductVersion
+    from marketplace.listings.models import (
+        Asset,
+        DataProduct,
+        DictionaryField,
+        OpenDataSource,
+        PricingPlan,
+        ProductVersion,
+    )
     from marketplace.listings.view_helpers import licence_name
     from marketplace.review.models import ChecklistAnswer, ReviewRound
     from marketplace.review.notice_models import Objection
@@ -169,6 +176,8 @@ def typed_content(app) -> list[str]:
             found += [v.title_en, v.product.slug, v.spatial_coverage, v.attested_by_name or "", *map(str, v.tags)]
             for text in (v.description_en, v.changelog, v.classification_reason, v.source_legality, v.legal_basis):
                 found += _lines(text)
+        for p in session.query(DataProduct):  # why an admin suspended or delisted it
+            found += _lines(p.status_reason)
         for s in session.query(OpenDataSource):
             found += [s.title, s.publisher, s.licence_id, licence_name(s.licence_id), s.url, *_lines(s.attribution)]
         for f in session.query(DictionaryField):
