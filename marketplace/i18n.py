@@ -303,6 +303,11 @@ def when(moment: datetime | date | None, style: str = "medium") -> str:
     return f"{text} ({current_timezone()})" if style == "zone" else text
 
 
+def parse_time(iso: str | None) -> datetime | None:
+    """A signed statement's time (RFC 3339 in UTC, "...Z") as a datetime, to show in the reader's zone and words."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+
+
 def day(moment: datetime | date | None) -> str:
     """The calendar day of a time in the user's time zone (a date as it is)."""
     if moment is None:
@@ -344,7 +349,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES, current_locale_tag=current_locale_tag,
         money=money, number=number, when=when, day=day, current_timezone=current_timezone, script_of=script_of,
-        text_lang=text_lang, sentence_gap=sentence_gap,
+        text_lang=text_lang, sentence_gap=sentence_gap, parse_time=parse_time,
     )
 
 

@@ -13,7 +13,6 @@ Machine endpoints answer errors in the API's JSON error shape; the pages render 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -78,18 +77,13 @@ def show(serial: str):
     html = render_template(
         "certificates/show.html", licence=licence, s=statement, status=current_status(licence),
         terms=terms_in_words(statement["terms"], statement["plan"]["kind"], statement["plan"]["billing_period"]),
-        scenario=scenario_in_words(statement["scenario"]), links=links, parse_time=_parse_time,
+        scenario=scenario_in_words(statement["scenario"]), links=links,
         status_reason=status_reason_in_words(licence.status_reason),
         **statement_in_words(statement),
     )
     alternates = f'<{links["json"]}>; rel="alternate"; type="application/json", ' \
                  f'<{links["jsonld"]}>; rel="alternate"; type="application/ld+json"'
     return html, 200, {"Link": alternates, "Cache-Control": "no-cache"}
-
-
-def _parse_time(iso: str | None) -> datetime | None:
-    # The statement's times are RFC 3339 in UTC ("...Z"); shown in the reader's zone and words.
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
 
 
 @bp.get("/certificates/<serial>.json")

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.licensing.certificate_views import _parse_time
 from marketplace.licensing.certificates import scenario_in_words, statement_in_words, voucher_document
 from marketplace.licensing.vouchers import voucher_for, voucher_since
 
@@ -32,7 +31,7 @@ def show(voucher_number: str):
     s = voucher.statement
     scenario = scenario_in_words(s["scenario"]) if s.get("scenario") else {}  # an assessment fee declares none
     return render_template("vouchers/show.html", voucher=voucher, s=s, since=voucher_since(db.session, voucher),
-                           scenario=scenario, parse_time=_parse_time,
+                           scenario=scenario,
                            json_url=url_for(".download", voucher_number=voucher.number),
                            verify_url=url_for("certificates.verify"),
                            issuer_name=statement_in_words(s)["issuer_name"]), 200, {"Cache-Control": "no-store"}

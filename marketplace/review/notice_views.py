@@ -11,7 +11,6 @@ A refused form is shown again with its messages and what was typed (422 invalid,
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from math import ceil
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -245,7 +244,6 @@ def registration_page(registration_number: str):
         "notices/registration.html", certificate=current, s=current.statement, earlier=certificates[1:],
         standing=registration.standing(db.session, current), standing_words=registration.standing_words,
         lapsed=registration.lapsed_assessments(db.session, current),
-        parse_time=lambda iso: datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None,
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),
         renewal_opens=registration.renewal_opens(current), now=utcnow(),

@@ -152,8 +152,8 @@ def _lines(markdown: str) -> list[str]:
 def typed_content(app) -> list[str]:
     """Everything people typed into the app's database (titles, descriptions, plan and organization names, field
     descriptions, sources, file names, reviewers' comments and sellers' notes, objections and their decisions, an
-    admin's reason to suspend a product, names and e-mail addresses) and the names of the licences a source may cite: the content a page may show in English
-    whatever the interface's language."""
+    admin's reason to suspend a product, names and e-mail addresses) and the names of the licences a source may
+    cite: the content a page may show in English whatever the interface's language."""
     from marketplace.accounts.models import Organization, User
     from marketplace.extensions import db
     from marketplace.listings.licences import licence_choices

@@ -230,3 +230,10 @@ def test_a_sale_with_no_platform_fee_or_no_seller_share_still_has_its_voucher(se
     s = voucher.statement
     assert (s["amount"], s["platform_fee"], s["seller_net"]) == (500000, fee, 500000 - fee)
     assert verify_document(voucher_document(voucher), jwks).valid
+
+
+def test_the_verify_page_writes_the_settlement_day_in_the_readers_words(client, voucher):
+    page = client.post("/certificates/verify", data={"document": json.dumps(voucher_document(voucher))})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "settled on " in text
+    assert f"settled on {voucher.statement['settled_at']}" not in text  # a day, not the statement's raw time
