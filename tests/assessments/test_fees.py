@@ -136,8 +136,10 @@ def test_a_seller_pays_by_simulated_card_through_the_pages(client, auth, session
     order = fee_order(session, asked)
     started = client.post(f"{mine}/{asked.number}/fee")
     assert started.status_code == 303 and started.headers["Location"] == f"/orders/{order.id}/checkout"
+    whole = client.get(f"/orders/{order.id}/checkout").get_data(as_text=True)
     checkout = main(client.get(f"/orders/{order.id}/checkout"))
-    assert asked.number in checkout and provider_org.name in checkout
+    assert asked.number in checkout and provider_org.name in checkout and "Data service provider" in checkout
+    assert order.number not in whole  # the seller cannot open the order behind the fee: the page never names it
     declined = client.post(f"/orders/{order.id}/checkout", data={"card_number": "4000000000000002"})
     assert declined.status_code == 402 and fee_order(session, asked).status == OrderStatus.AWAITING_PAYMENT
     paid = client.post(f"/orders/{order.id}/checkout", data={"card_number": CARD})
