@@ -254,14 +254,15 @@ def registration_page(registration_number: str):
 
 @bp.get("/registrations/<registration_number>.json")
 def registration_document(registration_number: str):
-    wanted = request.args.get("sequence", type=int)
-    if not wanted:
+    given = request.args.get("sequence")
+    if given is None:
         chosen = registration.current_certificate(db.session, registration_number)
-    else:  # a sequence past any row id names no certificate (and no database takes it)
+    else:  # a sequence that is no whole number from 1, or past any row id, names no certificate
+        wanted = int(given) if given.isascii() and given.isdigit() else 0
         chosen = registration.certificate_of(db.session, registration_number, wanted) \
             if 0 < wanted <= MAX_ROW_ID else None
     if chosen is None:
-        raise NotFound(_("This registration has no certificate %(sequence)s.", sequence=wanted))
+        raise NotFound(_("This registration has no certificate %(sequence)s.", sequence=given))
     body = json.dumps(registration.document(chosen), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(chosen.serial)}.json"'

@@ -73,3 +73,12 @@ def test_the_notice_page_reads_only_the_newest_certificate(client, session, stor
     assert reads and all("LIMIT" in s for s in reads)
     assert client.get(f"/registrations/{certificate.registration_number}.json?sequence=99999999999").status_code \
         == 404
+
+
+def test_a_certificate_is_asked_for_by_a_whole_sequence_or_none(client, session, storage, seller, reviewer):
+    [certificate] = _registered(session, storage, seller, reviewer, 1)
+    url = f"/registrations/{certificate.registration_number}.json"
+    assert client.get(url).get_json()["registration"]["serial"] == certificate.serial
+    assert client.get(f"{url}?sequence={certificate.sequence}").status_code == 200
+    for wrong in ("0", "abc", "-1", "", "１"):
+        assert client.get(f"{url}?sequence={wrong}").status_code == 404, wrong
