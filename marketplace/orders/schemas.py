@@ -14,13 +14,14 @@ from marketplace.accounts.auth import api_user
 from marketplace.crossborder.models import MAX_EVIDENCE_NOTE, MAX_FILING_NUMBER
 from marketplace.crossborder.rules import Outcome
 from marketplace.crossborder.states import EvidenceStatus
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.licensing import services as licences
 from marketplace.licensing.scenario import MAX_DESCRIPTION, MAX_EXPECTED_USERS, MIN_DESCRIPTION, Purpose, Sector
 from marketplace.licensing.schemas import PlanRefSchema, enum_values
 from marketplace.listings.vocab import Territory
 from marketplace.orders.common import MAX_MESSAGE
-from marketplace.orders.crossborder import order_actions
+from marketplace.orders.crossborder import evidence_awaited, evidence_overdue, order_actions
 from marketplace.orders.models import Order
 from marketplace.orders.states import OrderActor, OrderStatus
 from marketplace.schema_fields import filled, flag, row_id, strict_int, text
@@ -161,6 +162,10 @@ class CrossBoundaryOutSchema(PositionPreviewOutSchema):
                                                                     "order page (its sanitized name), if any."})
 
 
+def evidence_still_awaited(order: Order) -> bool:
+    return evidence_awaited(order) and not evidence_overdue(order.cross_boundary, utcnow())
+
+
 class OrderOutSchema(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -184,6 +189,11 @@ class OrderOutSchema(Schema):
     cross_boundary = fields.Nested(CrossBoundaryOutSchema, allow_none=True, metadata={
         "description": "The trade's cross-boundary position and the evidence of its mechanism (null on orders "
                        "placed before the rules)."})
+    evidence_awaited = fields.Function(evidence_still_awaited, metadata={
+        "type": "boolean",
+        "description": "Whether the trade still waits for the evidence of its cross-boundary mechanism: false once "
+                       "it is confirmed, the order is closed or the evidence deadline passed (`cross_boundary."
+                       "evidence_status` keeps the evidence's own state)."})
     actions = fields.Function(allowed_actions, metadata={
         "type": "array", "items": {"type": "string"},
         "description": "What you may do next: cancel, approve, decline, refund."})

@@ -107,3 +107,19 @@ def test_a_declined_order_shows_no_evidence_to_give(session, client, auth, waiti
     assert "badge-needed" not in page and "Send the evidence" not in page
     session.expire_all()
     assert session.get(Order, waiting.id).status == OrderStatus.DECLINED
+
+
+def test_the_api_says_whether_evidence_is_still_awaited(session, client, waiting, seller):
+    """``evidence_status`` keeps the evidence's own state; ``evidence_awaited`` says whether the trade still waits
+    for it: not once the deadline passed, nor once the order is closed."""
+    api = factories.TokenClient(client, factories.api_token(session, waiting.buyer))
+    assert api.get(f"/api/v1/orders/{waiting.id}").json["evidence_awaited"] is True
+    _past_deadline(session, waiting)
+    late = api.get(f"/api/v1/orders/{waiting.id}").json
+    assert late["evidence_awaited"] is False and late["cross_boundary"]["evidence_status"] == "needed"
+    order = session.get(Order, waiting.id)
+    order.deadline = orders.position_of(session, order).evidence_due = utcnow() + timedelta(days=1)
+    session.commit()
+    orders.decline_order(session, seller, order, "We cannot sign a standard contract for this use.")
+    session.commit()
+    assert api.get(f"/api/v1/orders/{waiting.id}").json["evidence_awaited"] is False
