@@ -282,6 +282,15 @@ def lapsed_words(session: Session, certificate: RegistrationCertificate) -> list
             for number, why in lapsed_assessments(session, certificate).items()]
 
 
+def _matches(session: Session, certificate: RegistrationCertificate, reason: str) -> str:
+    """A certificate on record, in words: its signature's, what it is worth today unless simply in force (the
+    verification already says valid), and the assessments it rests on that no longer stand."""
+    now = standing(session, certificate)
+    words = [_("%(reason)s It matches the registration certificate on record.", reason=reason)]
+    return " ".join([*words, *([] if now == Standing.VALID else [standing_words(now)]),
+                     *lapsed_words(session, certificate)])
+
+
 def expired_words(certificate: RegistrationCertificate, now: datetime | None = None) -> str | None:
     """Why no new licence of the certificate's product may be requested now (it has expired), or None."""
     if (now or utcnow()) < certificate.valid_until:
@@ -424,7 +433,5 @@ register(DocumentKind(
                                "signed, but this marketplace never issued it."),
     differs_words=lambda: _("The certificate does not match the registration certificate issued under this serial: "
                             "its content or signature differs from the one on record."),
-    matches_words=lambda session, certificate, reason: " ".join([_(
-        "%(reason)s It matches the registration certificate on record. %(standing)s", reason=reason,
-        standing=standing_words(standing(session, certificate))), *lapsed_words(session, certificate)]),
+    matches_words=lambda session, certificate, reason: _matches(session, certificate, reason),
 ))
