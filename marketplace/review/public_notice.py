@@ -215,6 +215,9 @@ def object_to(session: Session, user: User, notice: PublicNotice, organization: 
     reasons = _reasons(reasons)
     NOTICE_LIFECYCLE.lock(session, notice)  # re-read under the lock: a concurrent withdrawal or end is seen
     if not taking_objections(notice):
+        if notice.status == NoticeStatus.WITHDRAWN:
+            raise InvalidTransition(_("The public notice of %(number)s was withdrawn when an objection was upheld: "
+                                      "objections are no longer taken.", number=notice.registration_number))
         raise InvalidTransition(_("The public notice of %(number)s has ended: objections are no longer taken.",
                                   number=notice.registration_number))
     if session.scalar(select(_objection_waits(notice.id).where(Objection.organization_id == organization.id))):

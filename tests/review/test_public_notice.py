@@ -159,6 +159,9 @@ def test_upheld_objection_returns_a_listed_version_to_review_and_suspends_its_pr
     session.commit()
     assert notice.status == NoticeStatus.WITHDRAWN
     assert version.status == VersionStatus.SUBMITTED and product.status == ProductStatus.SUSPENDED
+    with pytest.raises(InvalidTransition, match="was withdrawn when an objection was upheld"):
+        notices.object_to(session, objector, notice, _org(objector), "And another thing.")
+    session.rollback()
     assert [r.number for r in claimed.rounds] == [1, 2] and claimed.decision is None
     _close(session, notice)
     assert notices.end_due_notices(session) == []  # a withdrawn notice never ends into a certificate
