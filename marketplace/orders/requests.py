@@ -83,6 +83,10 @@ def purchasable_plan(session: Session, plan_id: int) -> PricingPlan:
     if plan is None:
         raise NotFound(_("No such plan."))
     product = plan.version.product
+    if product.status == ProductStatus.SUSPENDED and product.listed_version_id == plan.version_id:
+        # Suspended, not withdrawn: say so (and why) rather than "not offered any more".
+        raise NotFound(sentences(_("This product is suspended: new licences wait until it is reinstated."),
+                                 downloads_paused(product)))
     if product.status != ProductStatus.LISTED or product.listed_version_id != plan.version_id:
         raise NotFound(_("This plan is not offered any more."))
     return plan

@@ -152,3 +152,15 @@ def test_notifications_name_the_product_by_title(session, buyer_client, buyer_or
     assert "Strategic road speeds" in texts and product.slug not in texts
     sold = next(n for n in notes if n.organization_id == product.organization_id)
     assert "Strategic road speeds" in sold.body
+
+
+def test_a_request_for_a_suspended_product_says_it_is_suspended_and_why(session, buyer_client, buyer_org, offer,
+                                                                       reviewer):
+    """Suspended is not withdrawn: the request form's answer says the product is suspended, with the reason, rather
+    than "not offered any more" (the product may come back)."""
+    product, plans = offer
+    review.suspend_product(session, reviewer, product, "Source licence under review.")
+    session.commit()
+    page = buyer_client.get(license_url(product, plans["Open research"])).get_data(as_text=True)
+    assert "is suspended" in page and "Source licence under review." in page
+    assert "not offered any more" not in page
