@@ -450,19 +450,19 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
 
 
 def _compliance_standing(version: ProductVersion):
-    """The SQL of a compliance report of ``version`` that stands (signed, not withdrawn, of a provider not
-    suspended, of the files the version has now: ``reports.standing`` in SQL)."""
-    return select(Assessment).join(ServiceProvider).where(
+    """The ids of the compliance reports of ``version`` that stand (signed, not withdrawn, of a provider not
+    suspended, of the files the version has now: ``reports.standing`` in SQL), reading no signed text."""
+    return select(Assessment.id).join(ServiceProvider).where(
         Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
         Assessment.status == AssessmentStatus.SIGNED, ServiceProvider.status != ProviderStatus.SUSPENDED,
         Assessment.files_digest == files_digest(file_list(version.assets)))
 
 
-def standing_failure(session: Session, version: ProductVersion) -> Assessment | None:
-    """A compliance report of ``version`` that stands and concludes fail, if any: until a reviewer decides (or it
-    stops standing), the version's public notice does not end and it gets no registration."""
+def standing_failure(session: Session, version: ProductVersion) -> bool:
+    """Whether a compliance report of ``version`` that stands concludes fail: until a reviewer decides (or it stops
+    standing), the version's public notice does not end and it gets no registration."""
     return session.scalar(_compliance_standing(version).where(Assessment.conclusion == Conclusion.FAIL.value)
-                          .order_by(Assessment.signed_at).limit(1))
+                          .limit(1)) is not None
 
 
 def approval_problems(session: Session, version: ProductVersion) -> dict[str, list[str]]:

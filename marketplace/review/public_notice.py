@@ -358,7 +358,7 @@ def end_notice(session: Session, notice: PublicNotice, now: datetime | None = No
     now = now or utcnow()
     status = NOTICE_LIFECYCLE.lock(session, notice)
     if status != NoticeStatus.OPEN or now < notice.closes_at or _pending(session, notice) \
-            or standing_failure(session, notice.version) is not None:
+            or standing_failure(session, notice.version):
         return False
     NOTICE_LIFECYCLE.apply(session, notice, NoticeAction.END, Actor.SYSTEM)
     notice.ended_at = now
