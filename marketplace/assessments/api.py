@@ -170,7 +170,8 @@ def apply(data, slug):
 @blp.response(201, AssessmentOutSchema)
 def request_assessment(data):
     """A seller asks an approved provider for an assessment of one of its submitted versions (404 for a version
-    of another organization; 409 for a draft version or a second open request of that kind to that provider)."""
+    of another organization; 409 for a draft version or a second open request of that kind to that provider; 422
+    for a provider one of whose members is a member of the seller)."""
     user = require_api_user()
     version = version_for_seller(db.session, user, data["product_id"], data["version"])
     try:
@@ -212,7 +213,8 @@ def save_draft(data, number):
 @blp.response(200, AssessmentOutSchema)
 def sign(data, number):
     """The provider signs the report sent, or the saved draft without one (409 unless accepted; 422 for an
-    incomplete report). The signed document is then at GET /assessments/{number}."""
+    incomplete report; 403 to a member of the seller's organization). The signed document is then at
+    GET /assessments/{number}."""
     assessment = _for_provider(number)
     return _assessment(reports.sign_report(db.session, require_api_user(), assessment, data.get("report")))
 

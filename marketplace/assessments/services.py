@@ -256,8 +256,9 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
                        kind: str, note: str = "") -> Assessment:
     """A seller's request to ``provider`` for a ``kind`` assessment of ``version``. Refuses a user outside the
     product's organization, a draft (or otherwise unsubmitted) version, a provider not approved or not offering
-    the kind, the seller's own organization as provider, and a second open or signed request of the same kind to
-    the same provider for the version (checked with the version locked, so two at once make one)."""
+    the kind, the seller's own organization as provider or one sharing a member with it, and a second open or
+    signed request of the same kind to the same provider for the version (checked with the version locked, so two
+    at once make one)."""
     require(user, Permission.EDIT_PRODUCT, version.product)
     try:
         kind = AssessmentKind(kind)
@@ -376,7 +377,8 @@ def decide_request(session: Session, user: User, assessment: Assessment, *, acce
     """The provider accepts a request, stating its fee if it charges one (minor units and currency: the seller pays
     it as an order, see ``fees``), or declines it with a reason; declining a request it accepted is asked for with
     ``after_accepting`` (an unpaid fee's order is then cancelled, a paid one refunded). The seller is told. Refuses
-    anyone outside the provider (404) and a request already decided (or signed)."""
+    anyone outside the provider (404), a member of the seller accepting (403) and a request already decided (or
+    signed)."""
     _provider_member(session, user, assessment)
     if accept:
         require_active(assessment.provider)
