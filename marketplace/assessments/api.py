@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
-from marketplace.accounts.auth import require_api_user
+from marketplace.accounts.access import member_role
+from marketplace.accounts.auth import api_user, require_api_user
 from marketplace.accounts.services import organization_for_member
 from marketplace.assessments import fees, reports, services
 from marketplace.assessments.schemas import (
@@ -24,7 +25,7 @@ from marketplace.assessments.schemas import (
     ReportWithdrawInSchema,
     RequestDecisionInSchema,
 )
-from marketplace.assessments.states import AssessmentKind, Conclusion
+from marketplace.assessments.states import AssessmentKind, AssessmentStatus, Conclusion
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.listings.services import version_for_seller
@@ -101,11 +102,29 @@ def get_provider(slug):
          "version": a.statement["product_version"]["label"], "signed_at": a.signed_at} for a in signed]}
 
 
+class ReportOrRequestSchema(AssessmentOutSchema, ReportSchema):
+    """A signed report as anyone reads it; an open request (fee state included) as its two parties read it."""
+
+    status = fields.String(metadata={"enum": [s.value for s in AssessmentStatus]})
+
+
 @blp.route("/assessments/<number>")
-@blp.response(200, ReportSchema)
+@blp.response(200, ReportOrRequestSchema)
 def get_report(number):
-    """A signed assessment report and its signed document (404 until it is signed)."""
-    a = services.signed_assessment(db.session, number)
+    """A signed assessment report and its signed document, public; before it is signed, the request as it stands
+    to a member of its seller or provider (with a token; the provider's draft only to the provider), 404 to anyone
+    else."""
+    try:
+        a = services.signed_assessment(db.session, number)
+    except NotFound:
+        user = api_user()
+        if user is None:
+            raise
+        a = services.assessment_for_party(db.session, user, number)
+        party = _assessment(a)
+        if member_role(user, a.provider.organization_id, db.session) is None:
+            party["draft"] = party["draft_saved_at"] = None
+        return party
     return {"number": a.number, "kind": a.kind.value, "provider": a.provider.organization.slug,
             "conclusion": a.conclusion, "signed_at": a.signed_at, "status": a.status.value,
             "standing": reports.standing(a), "document": reports.report_document(a)}
@@ -151,7 +170,8 @@ def apply(data, slug):
 @blp.response(201, AssessmentOutSchema)
 def request_assessment(data):
     """A seller asks an approved provider for an assessment of one of its submitted versions (404 for a version
-    of another organization; 409 for a draft version or a second open request of that kind to that provider)."""
+    of another organization; 409 for a draft version or a second open request of that kind to that provider; 422
+    for a provider one of whose members is a member of the seller)."""
     user = require_api_user()
     version = version_for_seller(db.session, user, data["product_id"], data["version"])
     try:
@@ -193,7 +213,8 @@ def save_draft(data, number):
 @blp.response(200, AssessmentOutSchema)
 def sign(data, number):
     """The provider signs the report sent, or the saved draft without one (409 unless accepted; 422 for an
-    incomplete report). The signed document is then at GET /assessments/{number}."""
+    incomplete report; 403 to a member of the seller's organization). The signed document is then at
+    GET /assessments/{number}."""
     assessment = _for_provider(number)
     return _assessment(reports.sign_report(db.session, require_api_user(), assessment, data.get("report")))
 

@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Organization, User
 from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, file_list, files_digest
-from marketplace.assessments.services import _provider_member, require_active, signed_for_versions, text
+from marketplace.assessments.services import (
+    _provider_member,
+    refuse_seller_member,
+    require_active,
+    signed_for_versions,
+    text,
+)
 from marketplace.assessments.states import (
     ASSESSMENT_LIFECYCLE,
     REPORT_STATES,
@@ -48,6 +54,7 @@ from marketplace.audit.services import record
 from marketplace.bilingual import lazy_title_of
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, ValidationFailed
+from marketplace.i18n import day
 from marketplace.lifecycle import lock_row
 from marketplace.listings.services import touch
 from marketplace.listings.states import VersionStatus
@@ -154,6 +161,8 @@ def check_compliance(assessment: Assessment, data: Mapping) -> dict:
                                   "conclude fail.")]
         if len(errors) == 1:  # complete, but concluding what core data may never conclude: say that
             raise ValidationFailed(errors["conclusion"][0], errors)
+        raise ValidationFailed(_("The report is not complete, and core data may not be traded: a report "
+                                 "classifying the data as core must conclude fail."), errors)
     if errors:
         raise ValidationFailed(_("The report is not complete."), errors)
     return report
@@ -313,10 +322,12 @@ def _draftable(value, depth: int = 0) -> bool:
 def sign_report(session: Session, user: User, assessment: Assessment, data: Mapping | None = None) -> Assessment:
     """A provider member signs the report of an accepted request (``data``, or the saved draft when None): it is
     checked, signed and attached to the version for good, pinning the SHA-256 of each of its files; the seller
-    is told. Refuses anyone outside the provider (404), a suspended provider, a request not accepted (409, so two
+    is told. Refuses anyone outside the provider (404), a member of the seller's organization (403), a suspended
+    provider, a request not accepted (409, so two
     submissions at once sign once) and an incomplete report (422)."""
     _provider_member(session, user, assessment)
     require_active(assessment.provider)
+    refuse_seller_member(session, user, assessment)
     # Signed already, or not accepted: say so before judging the report (the locked move below decides).
     ASSESSMENT_LIFECYCLE.next(assessment.status, AssessmentAction.SIGN, Actor.PROVIDER)
     fees.require_paid(assessment)
@@ -384,7 +395,7 @@ def standing(assessment: Assessment) -> str | None:
     provider, or of files that changed since. The signed text stays as signed."""
     if assessment.status == AssessmentStatus.WITHDRAWN:
         return _("This report was withdrawn by its provider on %(day)s: %(reason)s",
-                 day=assessment.withdrawn_at.strftime("%Y-%m-%d") if assessment.withdrawn_at else "",
+                 day=day(assessment.withdrawn_at),
                  reason=assessment.withdrawal_reason)
     if assessment.provider.status == ProviderStatus.SUSPENDED:
         return _("The platform suspended its provider, %(name)s, as a data service provider.",

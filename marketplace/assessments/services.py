@@ -20,7 +20,7 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, require
-from marketplace.accounts.models import Organization, User
+from marketplace.accounts.models import Membership, Organization, User
 from marketplace.assessments import fees
 from marketplace.assessments.models import Assessment, ServiceProvider, file_list, files_digest
 from marketplace.assessments.states import (
@@ -256,8 +256,9 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
                        kind: str, note: str = "") -> Assessment:
     """A seller's request to ``provider`` for a ``kind`` assessment of ``version``. Refuses a user outside the
     product's organization, a draft (or otherwise unsubmitted) version, a provider not approved or not offering
-    the kind, the seller's own organization as provider, and a second open or signed request of the same kind to
-    the same provider for the version (checked with the version locked, so two at once make one)."""
+    the kind, the seller's own organization as provider or one sharing a member with it, and a second open or
+    signed request of the same kind to the same provider for the version (checked with the version locked, so two
+    at once make one)."""
     require(user, Permission.EDIT_PRODUCT, version.product)
     try:
         kind = AssessmentKind(kind)
@@ -277,6 +278,12 @@ def request_assessment(session: Session, user: User, version: ProductVersion, pr
     if provider.organization_id == version.product.organization_id:
         raise ValidationFailed(_("An organization cannot assess its own product."),
                                {"provider": [_("Choose another provider.")]})
+    if shares_members(session, provider.organization_id, version.product.organization_id):
+        raise ValidationFailed(_("A member of %(provider)s is also a member of %(seller)s: a provider cannot "
+                                 "assess a product of its own people.", provider=provider.organization.name,
+                                 seller=version.product.organization.name),
+                               {"provider": [_("Choose a provider none of whose members belongs to your "
+                                               "organization.")]})
     duplicate = session.scalar(select(Assessment.number).where(
         Assessment.version_id == version.id, Assessment.provider_id == provider.id, Assessment.kind == kind,
         Assessment.status.in_(OPEN_STATES | {AssessmentStatus.SIGNED})))
@@ -321,12 +328,40 @@ def provider_requests(session: Session, user: User, organization: Organization) 
                                 .order_by(Assessment.status.not_in(OPEN_STATES), Assessment.id.desc())))
 
 
+def shares_members(session: Session, provider_organization_id: int, seller_organization_id: int) -> bool:
+    """Whether anyone is a member of both organizations: a conflict of interest is of people, not only of
+    organizations."""
+    sellers = select(Membership.user_id).where(Membership.organization_id == seller_organization_id)
+    return session.scalar(select(Membership.id).where(Membership.organization_id == provider_organization_id,
+                                                      Membership.user_id.in_(sellers)).limit(1)) is not None
+
+
+def refuse_seller_member(session: Session, user: User, assessment: Assessment) -> None:
+    """Refuse (403) a member of the seller's organization the provider's work: nobody assesses their own
+    product."""
+    if member_role(user, assessment.seller_organization_id, session) is not None:
+        raise Forbidden(_("You are a member of %(seller)s: you cannot assess its product.",
+                          seller=assessment.seller_organization.name))
+
+
 def assessment_for_provider(session: Session, user: User, number: str) -> Assessment:
     """The assessment ``number`` for a member of its provider; NotFound to anyone else (its existence does not
     leak)."""
     assessment = session.scalar(select(Assessment).join(ServiceProvider).where(
         Assessment.number == number[:40],
         ServiceProvider.organization_id.in_(member_organizations_query(user))))
+    if assessment is None:
+        raise NotFound(_("No such assessment."))
+    return assessment
+
+
+def assessment_for_party(session: Session, user: User, number: str) -> Assessment:
+    """The assessment ``number`` for a member of its provider or of its seller, in any state; NotFound to anyone
+    else (its existence does not leak)."""
+    mine = member_organizations_query(user)
+    assessment = session.scalar(select(Assessment).join(ServiceProvider).where(
+        Assessment.number == number[:40],
+        ServiceProvider.organization_id.in_(mine) | Assessment.seller_organization_id.in_(mine)))
     if assessment is None:
         raise NotFound(_("No such assessment."))
     return assessment
@@ -342,10 +377,12 @@ def decide_request(session: Session, user: User, assessment: Assessment, *, acce
     """The provider accepts a request, stating its fee if it charges one (minor units and currency: the seller pays
     it as an order, see ``fees``), or declines it with a reason; declining a request it accepted is asked for with
     ``after_accepting`` (an unpaid fee's order is then cancelled, a paid one refunded). The seller is told. Refuses
-    anyone outside the provider (404) and a request already decided (or signed)."""
+    anyone outside the provider (404), a member of the seller accepting (403) and a request already decided (or
+    signed)."""
     _provider_member(session, user, assessment)
     if accept:
         require_active(assessment.provider)
+        refuse_seller_member(session, user, assessment)
     reason = text(reason, "reason", required=not accept)
     fee, currency = fees.checked_fee(fee, currency) if accept else (None, None)
     action = AssessmentAction.ACCEPT if accept else AssessmentAction.DECLINE
@@ -414,6 +451,22 @@ def signed_for_versions(session: Session, version_ids: Iterable[int]) -> list[As
                                 .order_by(Assessment.signed_at)))
 
 
+def _compliance_standing(version: ProductVersion):
+    """The ids of the compliance reports of ``version`` that stand (signed, not withdrawn, of a provider not
+    suspended, of the files the version has now: ``reports.standing`` in SQL), reading no signed text."""
+    return select(Assessment.id).join(ServiceProvider).where(
+        Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
+        Assessment.status == AssessmentStatus.SIGNED, ServiceProvider.status != ProviderStatus.SUSPENDED,
+        Assessment.files_digest == files_digest(file_list(version.assets)))
+
+
+def standing_failure(session: Session, version: ProductVersion) -> bool:
+    """Whether a compliance report of ``version`` that stands concludes fail: until a reviewer decides (or it stops
+    standing), the version's public notice does not end and it gets no registration."""
+    return session.scalar(_compliance_standing(version).where(Assessment.conclusion == Conclusion.FAIL.value)
+                          .limit(1)) is not None
+
+
 def approval_problems(session: Session, version: ProductVersion) -> dict[str, list[str]]:
     """What the assessment rules say against approving ``version``: with REQUIRE_COMPLIANCE_ASSESSMENT on, a
     version needs a compliance assessment that stands (signed, not withdrawn, of a provider not suspended, of the
@@ -421,11 +474,8 @@ def approval_problems(session: Session, version: ProductVersion) -> dict[str, li
     approving."""
     if not current_app.config.get("REQUIRE_COMPLIANCE_ASSESSMENT"):
         return {}
-    passing = session.scalar(select(Assessment.id).join(ServiceProvider).where(
-        Assessment.version_id == version.id, Assessment.kind == AssessmentKind.COMPLIANCE,
-        Assessment.status == AssessmentStatus.SIGNED, ServiceProvider.status != ProviderStatus.SUSPENDED,
-        Assessment.conclusion != Conclusion.FAIL.value,
-        Assessment.files_digest == files_digest(file_list(version.assets))).limit(1))
+    passing = session.scalar(_compliance_standing(version).where(Assessment.conclusion != Conclusion.FAIL.value)
+                             .limit(1))
     if passing is not None:
         return {}
     return {"decision": [_("This version needs a signed compliance assessment by a data service provider, "

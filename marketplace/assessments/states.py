@@ -128,4 +128,5 @@ ASSESSMENT_LIFECYCLE: Lifecycle[AssessmentStatus, AssessmentAction] = Lifecycle(
     (AssessmentStatus.ACCEPTED, AssessmentAction.CANCEL): move(AssessmentStatus.CANCELLED, Actor.SELLER),
 }, Subject("assessment", facts=lambda a: {"number": a.number, "version_id": a.version_id,
                                           "provider_id": a.provider_id, "kind": a.kind.value}),
-    words=Words(_l("an assessment request"), ASSESSMENT_ACTION_WORDS, ACTOR_WORDS))
+    words=Words(_l("an assessment request"), ASSESSMENT_ACTION_WORDS, ACTOR_WORDS, refusals={
+        (AssessmentStatus.WITHDRAWN, AssessmentAction.WITHDRAW): _l("This report was already withdrawn.")}))

@@ -244,6 +244,7 @@ def registration_page(registration_number: str):
         "notices/registration.html", certificate=current, s=current.statement, earlier=certificates[1:],
         standing=registration.standing(db.session, current), standing_words=registration.standing_words,
         lapsed=registration.lapsed_assessments(db.session, current),
+        cited=registration.cited_assessments(db.session, current),
         can_ask=user is not None and permits(user, Permission.MANAGE_ORGANIZATION, current),
         can_confirm=user is not None and permits(user, Permission.REVIEW, current),
         renewal_opens=registration.renewal_opens(current), now=utcnow(),

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, member_role, permits, require
 from marketplace.accounts.models import Organization, User
+from marketplace.assessments.services import standing_failure
 from marketplace.audit.services import record
 from marketplace.catalog.index import sync_product
 from marketplace.db import utcnow
@@ -352,13 +353,15 @@ def _reopen(session: Session, user: User, notice: PublicNotice, reason: str) -> 
 
 def end_notice(session: Session, notice: PublicNotice, now: datetime | None = None) -> bool:
     """End a closed notice with no objection waiting: list the version if it waited for the notice, and issue its
-    registration certificate. False (nothing done) when the notice is not due, an objection waits, or another
-    process ended or withdrew it first."""
+    registration certificate. False (nothing done) when the notice is not due, an objection waits, a compliance
+    report concluding fail stands against the version (the reviewers were told when it was signed: the notice
+    waits for their decision), or another process ended or withdrew it first."""
     from marketplace.review.registration import issue_certificate
 
     now = now or utcnow()
     status = NOTICE_LIFECYCLE.lock(session, notice)
-    if status != NoticeStatus.OPEN or now < notice.closes_at or _pending(session, notice):
+    if status != NoticeStatus.OPEN or now < notice.closes_at or _pending(session, notice) \
+            or standing_failure(session, notice.version):
         return False
     NOTICE_LIFECYCLE.apply(session, notice, NoticeAction.END, Actor.SYSTEM)
     notice.ended_at = now
@@ -381,7 +384,8 @@ def _pending(session: Session, notice: PublicNotice) -> bool:
 
 
 def end_due_notices(session: Session, now: datetime | None = None) -> list[int]:
-    """End every open notice past its closing time with no objection waiting (the periodic job): idempotent, and
+    """End every open notice past its closing time with no objection waiting and no failing compliance report
+    standing (the periodic job, see ``end_notice``): idempotent, and
     safe to run concurrently (each notice ends under its row lock, once). The ids of the notices ended."""
     now = now or utcnow()
     due = session.scalars(select(PublicNotice.id).where(PublicNotice.status == NoticeStatus.OPEN,

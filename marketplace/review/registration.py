@@ -30,6 +30,7 @@ from marketplace.accounts.models import User
 from marketplace.assessments.models import Assessment, ServiceProvider
 from marketplace.assessments.reports import report_document, report_url, standing_for_versions
 from marketplace.assessments.reports import standing as standing_of_report
+from marketplace.assessments.states import Conclusion
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.catalog.dcat import NAME
@@ -63,25 +64,34 @@ class Standing(enum.StrEnum):
 
 def assessments_for(session: Session, version: ProductVersion) -> list[dict]:
     """The signed assessment reports (compliance, quality, valuation by data service providers) a registration
-    rests on, those that stand when it is issued (``reports.standing``), as the statement names them:
-    ``[{"kind", "provider", "number", "url", "sha256"}]``, oldest first. The digest is of the report's signed
-    document (canonical JSON), so the registration pins each report as signed."""
+    rests on: those that stand when it is issued (``reports.standing``) and do not conclude fail, as the statement
+    names them: ``[{"kind", "provider", "number", "url", "sha256", "conclusion"}]``, oldest first. The digest is of
+    the report's signed document (canonical JSON), so the registration pins each report as signed."""
     return [{"kind": a.kind.value, "provider": a.provider.organization.name, "number": a.number,
-             "url": report_url(a.number), "sha256": hashlib.sha256(canonical_bytes(report_document(a))).hexdigest()}
-            for a in standing_for_versions(session, [version.id])]
+             "url": report_url(a.number), "sha256": hashlib.sha256(canonical_bytes(report_document(a))).hexdigest(),
+             "conclusion": a.conclusion}
+            for a in standing_for_versions(session, [version.id]) if a.conclusion != Conclusion.FAIL.value]
 
 
-def lapsed_assessments(session: Session, certificate: RegistrationCertificate) -> dict[str, str]:
-    """The assessments the certificate rests on that no longer stand (withdrawn, of a suspended provider, of files
-    that changed: ``reports.standing``), each number with why, in the statement's order. The signed text stays as
-    issued; its page, the API and the verification say this beside it."""
+def cited_assessments(session: Session, certificate: RegistrationCertificate) -> dict[str, Assessment]:
+    """The assessment reports the certificate's statement names, by number, in the statement's order."""
     numbers = [a["number"] for a in (certificate.statement or {}).get("assessments") or [] if a.get("number")]
     if not numbers:
         return {}
     found = {a.number: a for a in session.scalars(
         select(Assessment).where(Assessment.number.in_(numbers))
         .options(joinedload(Assessment.provider).joinedload(ServiceProvider.organization)))}
-    lapsed = {number: standing_of_report(found[number]) for number in numbers if number in found}
+    return {number: found[number] for number in numbers if number in found}
+
+
+def lapsed_assessments(session: Session, certificate: RegistrationCertificate) -> dict[str, str]:
+    """The assessments the certificate rests on that no longer stand (withdrawn, of a suspended provider, of files
+    that changed: ``reports.standing``) or that conclude fail (a certificate issued before failing reports were
+    left out), each number with why, in the statement's order. The signed text stays as issued; its page, the API
+    and the verification say this beside it."""
+    lapsed = {number: standing_of_report(a) or (_("It concludes fail: a registration cannot rest on it.")
+                                                if a.conclusion == Conclusion.FAIL.value else None)
+              for number, a in cited_assessments(session, certificate).items()}
     return {number: words for number, words in lapsed.items() if words}
 
 
