@@ -75,6 +75,12 @@ def test_a_never_listed_version_sent_back_keeps_its_files_editable(session, stor
 def test_the_pages_refuse_to_replace_a_licensed_deliverable(session, client, auth, seller, returned):
     auth.login(seller.email)
     base = f"/seller/products/{returned.product_id}/versions/{returned.number}"
+    files = client.get(f"{base}/files")  # the step offers no upload and no delete
+    assert files.status_code == 200
+    files = files.get_data(as_text=True)
+    assert FROZEN in files and f'action="{base}/assets"' not in files and "/delete" not in files
+    dictionary = client.get(f"{base}/dictionary").get_data(as_text=True)
+    assert FROZEN in dictionary and f'action="{base}/dictionary"' not in dictionary
     deleted = client.post(f"{base}/assets/{_deliverable(returned).id}/delete")
     assert deleted.status_code == 409 and FROZEN in deleted.get_data(as_text=True)
     uploaded = client.post(f"{base}/assets", content_type="multipart/form-data", data={
