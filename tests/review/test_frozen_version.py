@@ -99,3 +99,18 @@ def test_the_api_refuses_to_replace_a_licensed_deliverable(session, api, returne
     assert uploaded.status_code == 409 and FROZEN in uploaded.get_json()["message"]
     session.expire_all()
     assert "d.csv" not in [a.filename for a in returned.assets] and _deliverable(returned)
+
+
+def test_the_details_page_changes_only_the_words_of_a_licensed_version(session, client, auth, seller, returned):
+    auth.login(seller.email)
+    base = f"/seller/products/{returned.product_id}/versions/{returned.number}"
+    saved = {"title_en": returned.title_en, "title_zh": returned.title_zh, "description_zh": returned.description_zh,
+             "category": returned.category, "tags": ", ".join(returned.tags), "regions": returned.regions,
+             "temporal_start": "", "temporal_end": "", "spatial_coverage": returned.spatial_coverage,
+             "update_frequency": returned.update_frequency.value, "delivery_methods": returned.delivery_methods,
+             "formats": returned.formats}
+    assert client.post(f"{base}/details", data={**saved, "description_en": "Columns explained."}).status_code == 302
+    retitled = client.post(f"{base}/details", data={**saved, "title_en": "Another title"})
+    assert retitled.status_code == 409 and FROZEN in retitled.get_data(as_text=True)
+    session.expire_all()
+    assert returned.description_en == "Columns explained." and returned.title_en != "Another title"
