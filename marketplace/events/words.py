@@ -11,6 +11,7 @@ from marketplace.events.models import EventType
 from marketplace.i18n import N_, day
 from marketplace.licensing.models import Licence
 from marketplace.listings.models import DataProduct, ProductVersion
+from marketplace.listings.states import product_reason_in_words
 from marketplace.review.notices import title_for_reader
 
 Text = Callable[[], str]
@@ -35,7 +36,8 @@ def product_move(product: DataProduct, event_type: EventType, reason: str) -> tu
     version = product.listed_version or product.latest_version
 
     def body() -> str:
-        return _(sentence, title=title_for_reader(version)) + "\n\n" + _("Reason: %(reason)s", reason=reason)
+        return (_(sentence, title=title_for_reader(version)) + "\n\n"
+                + _("Reason: %(reason)s", reason=product_reason_in_words(reason)))
 
     return (lambda: _(subject, title=title_for_reader(version))), body
 

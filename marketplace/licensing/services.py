@@ -22,7 +22,7 @@ from marketplace.licensing.missing_files import report_missing_file
 from marketplace.licensing.models import Licence
 from marketplace.licensing.states import LICENCE_LIFECYCLE, LicenceAction, LicenceActor, LicenceStatus
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
-from marketplace.listings.states import ProductStatus
+from marketplace.listings.states import ProductStatus, product_reason_in_words
 from marketplace.listings.vocab import AssetKind, PlanKind
 from marketplace.recorded_text import RecordedText
 from marketplace.storage import Storage
@@ -253,7 +253,7 @@ def downloads_paused(product: DataProduct) -> str | None:
     they run."""
     if product.status != ProductStatus.SUSPENDED:
         return None
-    return product.status_reason or _("The product is suspended by compliance review.")
+    return product_reason_in_words(product.status_reason) or _("The product is suspended by compliance review.")
 
 
 @dataclass(frozen=True)

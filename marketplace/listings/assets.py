@@ -17,7 +17,7 @@ from marketplace.errors import NotFound, ValidationFailed
 from marketplace.jobs.outbox import enqueue_after_commit
 from marketplace.listings.filetypes import check_upload
 from marketplace.listings.models import Asset, ProductVersion
-from marketplace.listings.services import require_edit, touch
+from marketplace.listings.services import require_edit, require_unfrozen, touch
 from marketplace.listings.vocab import AssetKind
 from marketplace.storage import HeadThenRest, Storage
 
@@ -77,6 +77,7 @@ def upload_asset(
     ``identical_to`` names that one (None otherwise), for the caller to warn about.
     """
     require_edit(user, version)
+    require_unfrozen(session, version)
     if kind not in tuple(AssetKind):
         raise ValidationFailed(_("Unknown asset kind."), {"kind": [_("Choose sample or deliverable.")]})
     name = display_filename(filename)
@@ -132,6 +133,7 @@ def delete_asset(session: Session, storage: Storage, user: User, version: Produc
     Refuses (like every change) anyone who may not edit the product; the deletion is an audit event.
     """
     require_edit(user, version)
+    require_unfrozen(session, version)
     asset = asset_of(version, asset_id)
     key = asset.storage_key
     gone = {"version_id": version.id, "product_id": version.product_id, "kind": asset.kind.value,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.access import Permission, member_organizations_query, require
 from marketplace.accounts.models import Organization, User
+from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -36,6 +37,7 @@ from marketplace.listings.states import (
     EDITABLE_VERSION_STATES,
     NEW_VERSION_AFTER_STATES,
     ProductStatus,
+    VersionAction,
     status_words,
 )
 from marketplace.listings.vocab import AssetKind, BillingPeriod, PersonalInfo, PlanKind, SourceUsage
@@ -117,6 +119,28 @@ def require_editable(version: ProductVersion) -> None:
               status=status_words(version.status))
             + (" " + _("Create a new version to change a listed product.") if version.status == "listed" else "")
         )
+
+
+# What a version returned to review after being listed may still change: its words, never what buyers got.
+UNFROZEN_FIELDS = frozenset({"description_en", "description_zh", "changelog"})
+
+
+def was_listed(session: Session, version: ProductVersion) -> bool:
+    """Whether ``version`` has ever been listed: only a listed version is sold, so this covers every version a
+    licence or a paid order refers to."""
+    if version.product.listed_version_id == version.id:
+        return True
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.subject_type == "version", AuditEvent.subject_id == version.id,
+        AuditEvent.action == f"version.{VersionAction.LIST.value}").limit(1)) is not None
+
+
+def require_unfrozen(session: Session, version: ProductVersion) -> None:
+    """Refuse (Conflict) a change to the files, dictionary or terms of a version that has ever been listed: the
+    licences and certificates issued for it state them."""
+    if was_listed(session, version):
+        raise Conflict(_("Buyers hold licences to version %(label)s: publish the change as a new version.",
+                         label=version.label))
 
 
 def lock_version(session: Session, version: ProductVersion) -> None:
@@ -218,6 +242,8 @@ def update_metadata(session: Session, user: User, version: ProductVersion, data:
     """Change the descriptive fields of an editable version."""
     require_edit(user, version)
     data = _normalise_lists({k: v for k, v in data.items() if k in METADATA_FIELDS})
+    if _changed(version, {k: v for k, v in data.items() if k not in UNFROZEN_FIELDS}):
+        require_unfrozen(session, version)
     _check_metadata({k: getattr(version, k) for k in ("temporal_start", "temporal_end")} | data)
     changed = _changed(version, data)
     for key, value in data.items():
@@ -255,6 +281,7 @@ def check_source(data: dict) -> None:
 def add_source(session: Session, user: User, version: ProductVersion, data: dict) -> OpenDataSource:
     """Cite an upstream open dataset with its licence; refuses unknown licences and duplicate URLs."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     data = {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(data)
     if any(s.url == data["url"] for s in version.sources):
@@ -278,6 +305,7 @@ def _child(items: Iterable, child_id: int, what: str):
 def update_source(session: Session, user: User, version: ProductVersion, source_id: int, data: dict) -> OpenDataSource:
     """Change a cited source; the same checks as adding one."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     source = _child(version.sources, source_id, "source")
     merged = {k: getattr(source, k) for k in SOURCE_FIELDS} | {k: v for k, v in data.items() if k in SOURCE_FIELDS}
     _check_source(merged)
@@ -293,6 +321,7 @@ def update_source(session: Session, user: User, version: ProductVersion, source_
 def remove_source(session: Session, user: User, version: ProductVersion, source_id: int) -> None:
     """Stop citing a source."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     source = _child(version.sources, source_id, "source")
     version.sources.remove(source)
     touch(version)
@@ -305,6 +334,7 @@ def replace_dictionary(session: Session, user: User, version: ProductVersion,
                        fields: list[dict]) -> list[DictionaryField]:
     """Replace the whole data dictionary; refuses duplicate or empty field names (case-insensitive)."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for i, field in enumerate(fields):
@@ -387,6 +417,7 @@ def _plan_values(data: dict) -> dict:
 def add_plan(session: Session, user: User, version: ProductVersion, data: dict) -> PricingPlan:
     """Add a pricing plan with the licence terms it grants; refuses inconsistent price, period and terms."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     values = _plan_values(data)
     values.setdefault("amount", 0)
     _check_plan(values)
@@ -402,6 +433,7 @@ def add_plan(session: Session, user: User, version: ProductVersion, data: dict) 
 def update_plan(session: Session, user: User, version: ProductVersion, plan_id: int, data: dict) -> PricingPlan:
     """Change a pricing plan; the same checks as adding one."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     plan = _child(version.plans, plan_id, "plan")
     merged = {k: getattr(plan, k) for k in PLAN_FIELDS} | _plan_values(data)
     _check_plan(merged)
@@ -417,6 +449,7 @@ def update_plan(session: Session, user: User, version: ProductVersion, plan_id: 
 def remove_plan(session: Session, user: User, version: ProductVersion, plan_id: int) -> None:
     """Withdraw a pricing plan from an editable version."""
     require_edit(user, version)
+    require_unfrozen(session, version)
     version.plans.remove(_child(version.plans, plan_id, "plan"))
     touch(version)
     _audit(session, user, "plan.removed", version, "plan", plan_id)
@@ -491,6 +524,7 @@ def set_compliance(
     attestation covers what it saw.
     """
     require_edit(user, version)
+    require_unfrozen(session, version)
     values = {k: v for k, v in data.items() if k in COMPLIANCE_FIELDS}
     if str(values.get("personal_info", version.personal_info) or "") in (PersonalInfo.NONE, PersonalInfo.ANONYMISED):
         values["individuals"] = None  # a count of individuals means nothing without personal information

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.i18n import N_
 from marketplace.lifecycle import Lifecycle, Subject, Words, move
+from marketplace.recorded_text import RecordedText
 
 
 class VersionStatus(enum.StrEnum):
@@ -145,3 +146,15 @@ def version_status_shown(version_status: object, product_status: object) -> str:
     if value == VersionStatus.LISTED and product in WITHDRAWN_PRODUCT_STATES:
         return product
     return value
+
+
+# A product's status reason the platform writes (stored in English, shown in the reader's words); a reason an admin
+# typed is shown as typed.
+SUSPENDED_FOR_OBJECTION = N_("Suspended while an upheld objection is reviewed: %(reason)s")
+REINSTATED_AFTER_OBJECTION = N_("Approved again after an upheld objection.")
+PRODUCT_REASONS = RecordedText(SUSPENDED_FOR_OBJECTION, REINSTATED_AFTER_OBJECTION)
+
+
+def product_reason_in_words(reason: str | None) -> str:
+    """A product's recorded status reason in the reader's language."""
+    return PRODUCT_REASONS.shown(reason)

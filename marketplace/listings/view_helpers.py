@@ -188,6 +188,7 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
     checklist = steps.readiness(version)
     extras = {name: value for extra in WORKSPACE_EXTRAS for name, value in extra(version).items()}
     requested = requested_changes(version, extras.get("review_case"))
+    editable = version.status in EDITABLE_VERSION_STATES
     return render_template(
         "seller/product.html", product=product, version=version, forms=all_forms, step=step,
         steps=steps.progress(version, step, checklist, steps.visit(version, step), requested),
@@ -195,7 +196,9 @@ def render_workspace(product: DataProduct, version: ProductVersion, *, status: i
         next_step=steps.BY_KEY[steps.next_step(step)],
         next_step_url=steps.step_url(version, steps.next_step(step)),
         step_title=steps.BY_KEY[step].title,
-        editable=version.status in EDITABLE_VERSION_STATES, checklist=checklist,
+        editable=editable, checklist=checklist,
+        # sent back after being listed: its files and dictionary stay what buyers licensed
+        frozen=editable and services.was_listed(db.session, version),
         platform_fee=percent(fee_rate(product.organization)),
         can_start_version=version is latest and latest.status in NEW_VERSION_AFTER_STATES,
         error=error, notice=notice, inference=inference, inferred_from=inferred_from,

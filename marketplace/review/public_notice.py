@@ -34,6 +34,9 @@ from marketplace.listings.models import ProductVersion
 from marketplace.listings.states import (
     ACTOR_WORDS,
     PRODUCT_LIFECYCLE,
+    PRODUCT_REASONS,
+    REINSTATED_AFTER_OBJECTION,
+    SUSPENDED_FOR_OBJECTION,
     Actor,
     ProductAction,
     ProductStatus,
@@ -128,7 +131,7 @@ def _reinstate_after_objection(session: Session, user: User, version: ProductVer
         PublicNotice.version_id == version.id, PublicNotice.status == NoticeStatus.WITHDRAWN))
     if not upheld:
         return
-    reason = _("Approved again after an upheld objection.")
+    reason = PRODUCT_REASONS.english(REINSTATED_AFTER_OBJECTION)
 
     def keep_reason(_state: ProductStatus) -> dict:
         product.status_reason = reason
@@ -335,7 +338,7 @@ def _reopen(session: Session, user: User, notice: PublicNotice, reason: str) -> 
     queue_prescreen(session, case, round_)
     product = version.product
     if was_listed and product.status == ProductStatus.LISTED and product.listed_version_id == version.id:
-        words = _("Suspended while an upheld objection is reviewed: %(reason)s", reason=reason)
+        words = PRODUCT_REASONS.english(SUSPENDED_FOR_OBJECTION, reason=reason)
 
         def keep_reason(_state: ProductStatus) -> dict:
             product.status_reason = words

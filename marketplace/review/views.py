@@ -35,6 +35,7 @@ from marketplace.listings.states import (
     Actor,
     VersionAction,
     VersionStatus,
+    product_reason_in_words,
     version_status_shown,
 )
 from marketplace.listings.view_helpers import acting_user, send_asset
@@ -324,6 +325,12 @@ def prescreen_summary(stored: dict | None) -> str:
 def kind_words(kinds: str) -> str:
     """A scanned file's roles ("sample, deliverable") in the reader's words."""
     return _(", ").join(_(KIND_WORDS[k]) if k in KIND_WORDS else k for k in kinds.split(", "))
+
+
+@bp.app_template_global()  # the seller's and the admin's pages show a product's status reason too
+def product_reason(reason: str | None) -> str:
+    """A product's recorded status reason in the reader's language (a reason an admin typed as typed)."""
+    return product_reason_in_words(reason)
 
 
 @bp.app_template_global()  # the admin's pages show versions too
