@@ -76,9 +76,16 @@ def _calls(name: str) -> set[tuple[str, str]]:
     return found
 
 
+# Calls named commit() that commit no database transaction: the search engine's index writer (tantivy) commits its
+# own files, after the database's change it follows was committed (the walk counts a module's calls once more under
+# "<module>").
+NOT_THE_DATABASE = {("catalog/engine_search.py", "_write"), ("catalog/engine_search.py", "<module>")}
+
+
 def test_only_the_boundary_commits():
     outside = {(module, function) for module, function in _calls("commit") if module not in BOUNDARY}
-    assert outside == set(), "commit() outside marketplace/uow.py: services flush, the boundary commits"
+    assert outside - NOT_THE_DATABASE == set(), \
+        "commit() outside marketplace/uow.py: services flush, the boundary commits"
 
 
 def test_early_commits_and_kept_refusals_are_the_documented_ones():
