@@ -1,9 +1,12 @@
-"""Review fixtures: a reviewer, an admin, and a complete version of the seller's product, submitted."""
+"""Review fixtures: a reviewer, an admin, and a complete version of the seller's product, submitted; its public
+notice once approved, and an organization that may object to it."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from marketplace.review import services as review
+from marketplace.review.notice_models import PublicNotice
 from tests import factories
 
 PASSING = {item: {"result": "pass", "comment": ""} for item in (
@@ -52,3 +55,23 @@ def check_listing(api, url: str, **kwargs) -> CheckedResponse:
     if posted.status_code != 202:
         return CheckedResponse(posted)
     return CheckedResponse(api.get(posted.headers["Location"], **kwargs))
+
+
+@pytest.fixture
+def notice(session, claimed, reviewer):
+    """The public notice the version goes on when it is approved."""
+    review.approve_version(session, reviewer, claimed, answers=PASSING)
+    session.commit()
+    return session.scalar(select(PublicNotice).where(PublicNotice.version_id == claimed.version.id))
+
+
+@pytest.fixture
+def objector(session):
+    """A member of another organization, who may object to the seller's notice."""
+    user = factories.user(session, email="objector@example.org", organization="Pearl River Data")
+    session.commit()
+    return user
+
+
+def org_of(user):
+    return user.memberships[0].organization

@@ -3,29 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select
-
 from marketplace.db import utcnow
 from marketplace.review import public_notice as notices
-from marketplace.review import services as review
-from marketplace.review.notice_models import PublicNotice
 from tests import factories
-from tests.review.conftest import PASSING
-
-
-@pytest.fixture
-def notice(session, claimed, reviewer):
-    review.approve_version(session, reviewer, claimed, answers=PASSING)
-    session.commit()
-    return session.scalar(select(PublicNotice).where(PublicNotice.version_id == claimed.version.id))
-
-
-@pytest.fixture
-def objector(session):
-    user = factories.user(session, email="objector@example.org", organization="Pearl River Data")
-    session.commit()
-    return user
 
 
 def test_notices_are_public(client, notice):

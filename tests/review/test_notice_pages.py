@@ -12,23 +12,7 @@ from marketplace.db import utcnow
 from marketplace.i18n import LOCALE_COOKIE
 from marketplace.review import public_notice as notices
 from marketplace.review import services as review
-from marketplace.review.notice_models import Objection, ObjectionStatus, PublicNotice
-from tests import factories
-from tests.review.conftest import PASSING
-
-
-@pytest.fixture
-def notice(session, claimed, reviewer):
-    review.approve_version(session, reviewer, claimed, answers=PASSING)
-    session.commit()
-    return session.scalar(select(PublicNotice).where(PublicNotice.version_id == claimed.version.id))
-
-
-@pytest.fixture
-def objector(session):
-    user = factories.user(session, email="objector@example.org", organization="Pearl River Data")
-    session.commit()
-    return user
+from marketplace.review.notice_models import Objection, ObjectionStatus
 
 
 def test_notices_page_and_feed_list_the_open_notice(client, notice):

@@ -12,30 +12,11 @@ from marketplace.errors import Conflict, ValidationFailed
 from marketplace.i18n import in_locale_of
 from marketplace.notifications.models import Notification
 from marketplace.review import public_notice as notices
-from marketplace.review import services as review
-from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus, PublicNotice
+from marketplace.review.notice_models import NoticeStatus, Objection, ObjectionStatus
 from tests import factories
-from tests.review.conftest import PASSING
+from tests.review.conftest import org_of
 
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def notice(session, claimed, reviewer):
-    review.approve_version(session, reviewer, claimed, answers=PASSING)
-    session.commit()
-    return session.scalar(select(PublicNotice).where(PublicNotice.version_id == claimed.version.id))
-
-
-@pytest.fixture
-def objector(session):
-    user = factories.user(session, email="objector@example.org", organization="Pearl River Data")
-    session.commit()
-    return user
-
-
-def _org(user):
-    return user.memberships[0].organization
 
 
 def _pdf(size: int) -> io.BytesIO:
@@ -53,7 +34,7 @@ def test_evidence_larger_than_a_page_form_but_under_its_setting_is_taken(client,
     assert app.config["FORM_MAX_BYTES"] < 3 * MB
     auth.login(objector.email)
     filed = client.post(f"/notices/{notice.id}", data={
-        "organization_id": _org(objector).id, "reasons": "The scan of the upstream licence is attached.",
+        "organization_id": org_of(objector).id, "reasons": "The scan of the upstream licence is attached.",
         "evidence": (_pdf(3 * MB), "scan.pdf")}, content_type="multipart/form-data")
     assert filed.status_code == 302
     [objection] = _objections(session, notice)
@@ -65,7 +46,7 @@ def test_evidence_over_its_setting_is_refused_before_it_is_read(client, auth, ap
     monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 1 * MB)
     auth.login(objector.email)
     refused = client.post(f"/notices/{notice.id}", data={
-        "organization_id": _org(objector).id, "reasons": "Too big.", "evidence": (_pdf(2 * MB), "big.pdf")},
+        "organization_id": org_of(objector).id, "reasons": "Too big.", "evidence": (_pdf(2 * MB), "big.pdf")},
         content_type="multipart/form-data")
     assert refused.status_code == 413
     assert _objections(session, notice) == []
@@ -77,7 +58,7 @@ def test_evidence_over_its_setting_is_refused_before_it_is_read(client, auth, ap
 def test_an_empty_evidence_file_is_refused_and_the_form_kept(client, auth, session, notice, objector):
     auth.login(objector.email)
     empty = client.post(f"/notices/{notice.id}", data={
-        "organization_id": _org(objector).id, "reasons": "Kept reasons", "evidence": (io.BytesIO(b""), "empty.pdf")},
+        "organization_id": org_of(objector).id, "reasons": "Kept reasons", "evidence": (io.BytesIO(b""), "empty.pdf")},
         content_type="multipart/form-data")
     assert empty.status_code == 422 and "empty" in empty.text and "Kept reasons" in empty.text
     assert _objections(session, notice) == []
@@ -86,13 +67,13 @@ def test_an_empty_evidence_file_is_refused_and_the_form_kept(client, auth, sessi
 def test_a_second_objection_of_an_organization_while_its_first_waits_is_refused(client, auth, session, notice,
                                                                                  objector, reviewer):
     auth.login(objector.email)
-    data = {"organization_id": _org(objector).id, "reasons": "Names in the sample."}
+    data = {"organization_id": org_of(objector).id, "reasons": "Names in the sample."}
     assert client.post(f"/notices/{notice.id}", data=data).status_code == 302
     twice = client.post(f"/notices/{notice.id}", data=data)
     assert twice.status_code == 409 and "already has an objection" in twice.text
     assert len(_objections(session, notice)) == 1
     with pytest.raises(Conflict):
-        notices.object_to(session, objector, notice, _org(objector), "Again.")
+        notices.object_to(session, objector, notice, org_of(objector), "Again.")
     session.rollback()
     # Once the first is decided, the organization may object again.
     notices.decide_objection(session, reviewer, _objections(session, notice)[0], "dismiss", "Road names.")
@@ -113,7 +94,7 @@ def test_a_too_large_objection_shows_the_form_again_with_the_cap_in_the_readers_
     session.commit()
     auth.login(objector.email)
     refused = client.post(f"/notices/{notice.id}", data={
-        "organization_id": _org(objector).id, "reasons": "Typed before the file.",
+        "organization_id": org_of(objector).id, "reasons": "Typed before the file.",
         "evidence": (_pdf(2 * MB), "big.pdf")}, content_type="multipart/form-data")
     assert refused.status_code == 413
     assert all(word in refused.text for word in words), refused.text
@@ -121,7 +102,7 @@ def test_a_too_large_objection_shows_the_form_again_with_the_cap_in_the_readers_
     assert "Typed before the file." not in refused.text and "KiB" not in refused.text
     api = factories.TokenClient(client, factories.api_token(session, objector))
     filed = api.post(f"/api/v1/notices/{notice.id}/objections",
-                     json={"organization_id": _org(objector).id, "reasons": "See the letter."})
+                     json={"organization_id": org_of(objector).id, "reasons": "See the letter."})
     evidence = f"/api/v1/notices/{notice.id}/objections/{filed.get_json()['id']}/evidence?filename=a.pdf"
     too_large = api.put(evidence, data=_pdf(2 * MB).getvalue(), content_type="application/octet-stream")
     assert too_large.status_code == 413 and too_large.get_json()["message"] == words[0]
@@ -131,9 +112,9 @@ def test_objecting_with_evidence_through_the_api(client, app, session, notice, o
     monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 3 * MB)
     api = factories.TokenClient(client, factories.api_token(session, objector))
     url = f"/api/v1/notices/{notice.id}/objections"
-    filed = api.post(url, json={"organization_id": _org(objector).id, "reasons": "See the attached letter."})
+    filed = api.post(url, json={"organization_id": org_of(objector).id, "reasons": "See the attached letter."})
     assert filed.status_code == 201
-    twice = api.post(url, json={"organization_id": _org(objector).id, "reasons": "See the attached letter."})
+    twice = api.post(url, json={"organization_id": org_of(objector).id, "reasons": "See the attached letter."})
     assert twice.status_code == 409 and "organization_id" in twice.get_json()["errors"]
     evidence = f"{url}/{filed.get_json()['id']}/evidence"
     octets = {"content_type": "application/octet-stream"}
@@ -162,9 +143,9 @@ def test_upholding_one_objection_closes_the_others_as_superseded(session, notice
     second = factories.user(session, email="second@example.org", organization="Delta Data")
     third = factories.user(session, email="third@example.org", organization="Lantau Data")
     session.commit()
-    first = notices.object_to(session, objector, notice, _org(objector), "Names in row 2.")
-    other = notices.object_to(session, second, notice, _org(second), "The licence forbids resale.")
-    dismissed = notices.object_to(session, third, notice, _org(third), "Unclear.")
+    first = notices.object_to(session, objector, notice, org_of(objector), "Names in row 2.")
+    other = notices.object_to(session, second, notice, org_of(second), "The licence forbids resale.")
+    dismissed = notices.object_to(session, third, notice, org_of(third), "Unclear.")
     notices.decide_objection(session, reviewer, dismissed, "dismiss", "Clear enough.")
     session.commit()
     notices.decide_objection(session, reviewer, first, "uphold", "Names confirmed.")
@@ -191,8 +172,8 @@ def test_a_superseded_objections_reason_is_recorded_in_english_and_shown_in_the_
     second = factories.user(session, email="second@example.org", organization="Delta Data")
     second.locale = tag
     session.commit()
-    first = notices.object_to(session, objector, notice, _org(objector), "Names in row 2.")
-    other = notices.object_to(session, second, notice, _org(second), "The licence forbids resale.")
+    first = notices.object_to(session, objector, notice, org_of(objector), "Names in row 2.")
+    other = notices.object_to(session, second, notice, org_of(second), "The licence forbids resale.")
     session.commit()
     with in_locale_of(tag):  # the reviewer who upholds reads Chinese: the record stays English
         notices.decide_objection(session, reviewer, first, "uphold", "Names confirmed.")
@@ -205,5 +186,5 @@ def test_a_superseded_objections_reason_is_recorded_in_english_and_shown_in_the_
 
 def test_an_empty_evidence_file_is_refused_by_the_service(session, notice, objector, storage):
     with pytest.raises(ValidationFailed) as refused:
-        notices.object_to(session, objector, notice, _org(objector), "Reasons.", ("e.txt", io.BytesIO(b"")), storage)
+        notices.object_to(session, objector, notice, org_of(objector), "Reasons.", ("e.txt", io.BytesIO(b"")), storage)
     assert "evidence" in refused.value.errors

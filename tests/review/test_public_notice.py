@@ -16,19 +16,7 @@ from marketplace.notifications.models import Notification
 from marketplace.review import public_notice as notices
 from marketplace.review import services as review
 from marketplace.review.notice_models import NoticeStatus, ObjectionStatus, PublicNotice, RegistrationCertificate
-from tests import factories
-from tests.review.conftest import PASSING
-
-
-@pytest.fixture
-def objector(session):
-    user = factories.user(session, email="objector@example.org", organization="Pearl River Data")
-    session.commit()
-    return user
-
-
-def _org(user):
-    return user.memberships[0].organization
+from tests.review.conftest import PASSING, org_of
 
 
 def _approve(session, reviewer, claimed):
@@ -82,7 +70,7 @@ def test_an_objection_is_taken_with_evidence_and_both_sides_are_told(session, st
                                                                    seller):
     notice = _approve(session, reviewer, claimed)
     evidence = ("letter.pdf", io.BytesIO(b"%PDF-1.4\nthe upstream licence forbids resale\n"))
-    objection = notices.object_to(session, objector, notice, _org(objector), "  The source forbids resale. ",
+    objection = notices.object_to(session, objector, notice, org_of(objector), "  The source forbids resale. ",
                                   evidence, storage)
     session.commit()
     assert objection.reasons == "The source forbids resale." and objection.status == ObjectionStatus.PENDING
@@ -107,7 +95,7 @@ def test_evidence_of_the_wrong_type_or_size_is_refused(session, app, monkeypatch
     monkeypatch.setitem(app.config, "NOTICE_EVIDENCE_MAX_BYTES", 2000)
     notice = _approve(session, reviewer, claimed)
     with pytest.raises(error) as refused:
-        notices.object_to(session, objector, notice, _org(objector), "Reasons.", (filename, io.BytesIO(data)),
+        notices.object_to(session, objector, notice, org_of(objector), "Reasons.", (filename, io.BytesIO(data)),
                           storage)
     assert "evidence" in refused.value.errors
     assert not notice.objections
@@ -117,21 +105,21 @@ def test_objection_refused_to_the_seller_outsiders_empty_reasons_and_after_the_n
                                                                                       objector, seller):
     notice = _approve(session, reviewer, claimed)
     with pytest.raises(ValidationFailed):
-        notices.object_to(session, seller, notice, _org(seller), "My own product.")
+        notices.object_to(session, seller, notice, org_of(seller), "My own product.")
     with pytest.raises(Forbidden):
-        notices.object_to(session, objector, notice, _org(seller), "Not my organization.")
+        notices.object_to(session, objector, notice, org_of(seller), "Not my organization.")
     with pytest.raises(ValidationFailed) as empty:
-        notices.object_to(session, objector, notice, _org(objector), "   ")
+        notices.object_to(session, objector, notice, org_of(objector), "   ")
     assert "reasons" in empty.value.errors
     _close(session, notice)
     with pytest.raises(InvalidTransition):
-        notices.object_to(session, objector, notice, _org(objector), "Too late.")
+        notices.object_to(session, objector, notice, org_of(objector), "Too late.")
     assert not notice.objections
 
 
 def test_dismissed_objection_lets_the_notice_end_with_a_certificate(session, claimed, reviewer, objector):
     notice = _approve(session, reviewer, claimed)
-    objection = notices.object_to(session, objector, notice, _org(objector), "The sample has names in it.")
+    objection = notices.object_to(session, objector, notice, org_of(objector), "The sample has names in it.")
     session.commit()
     _close(session, notice)
     assert notices.end_due_notices(session) == []  # an objection waits for the reviewer
@@ -153,14 +141,14 @@ def test_upheld_objection_returns_a_listed_version_to_review_and_suspends_its_pr
                                                                                       objector, seller):
     notice = _approve(session, reviewer, claimed)
     version, product = claimed.version, claimed.product
-    objection = notices.object_to(session, objector, notice, _org(objector), "It holds personal data.")
+    objection = notices.object_to(session, objector, notice, org_of(objector), "It holds personal data.")
     session.commit()
     notices.decide_objection(session, reviewer, objection, "uphold", "Personal data confirmed in the sample.")
     session.commit()
     assert notice.status == NoticeStatus.WITHDRAWN
     assert version.status == VersionStatus.SUBMITTED and product.status == ProductStatus.SUSPENDED
     with pytest.raises(InvalidTransition, match="was withdrawn when an objection was upheld"):
-        notices.object_to(session, objector, notice, _org(objector), "And another thing.")
+        notices.object_to(session, objector, notice, org_of(objector), "And another thing.")
     session.rollback()
     assert [r.number for r in claimed.rounds] == [1, 2] and claimed.decision is None
     _close(session, notice)
@@ -175,7 +163,7 @@ def test_upheld_objection_returns_a_listed_version_to_review_and_suspends_its_pr
 
 def test_a_reviewer_of_the_seller_organization_cannot_decide(session, claimed, reviewer, objector, seller):
     notice = _approve(session, reviewer, claimed)
-    objection = notices.object_to(session, objector, notice, _org(objector), "Reasons.")
+    objection = notices.object_to(session, objector, notice, org_of(objector), "Reasons.")
     with pytest.raises(Forbidden):
         notices.decide_objection(session, seller, objection, "dismiss", "Mine.")
     with pytest.raises(ValidationFailed):
