@@ -41,8 +41,8 @@ from marketplace.catalog.search import (
     filter_clause,
     ordered_page,
     parse_terms,
+    with_close_matches,
 )
-from marketplace.i18n import gettext
 
 APPLIED = "applied.json"
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
@@ -210,16 +210,8 @@ class CatalogEngine:
             return database_search(session, query)
         filters = clean_filters(query.filters)
         searcher = self.searcher(session)
-        result, words_matched = self._run(session, searcher, query, terms, filters, fuzzy=False)
-        if query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms) \
-                and not words_matched:
-            fuzzy, _ = self._run(session, searcher, query, terms, filters, fuzzy=True)
-            if fuzzy.total:
-                fuzzy.notes.append(gettext("No exact matches for \u201c%(words)s\u201d; showing close matches.",
-                                           words=" ".join(terms)))
-                result = fuzzy
-        result.notes[:0] = notes
-        return result
+        return with_close_matches(query, terms, notes,
+                                  lambda fuzzy: self._run(session, searcher, query, terms, filters, fuzzy=fuzzy))
 
     def _run(self, session: Session, searcher: tantivy.Searcher, query: SearchQuery, terms: list[str],
              filters: dict, fuzzy: bool) -> tuple[SearchResult, bool]:

@@ -21,7 +21,7 @@ import base64
 import functools
 import json
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -237,13 +237,22 @@ def database_search(session: Session, query: SearchQuery) -> SearchResult:
     filters = clean_filters(query.filters)
     dialect = session.get_bind().dialect.name
     bitmaps = facet_bitmaps(session)
-    result, words_matched = _run(session, bitmaps, query, terms, filters, dialect, fuzzy=False)
-    # No match under the filters while the words alone match: the filters emptied the page, not a misspelling.
+    return with_close_matches(query, terms, notes, lambda fuzzy: _run(session, bitmaps, query, terms, filters,
+                                                                     dialect, fuzzy=fuzzy))
+
+
+def with_close_matches(query: SearchQuery, terms: list[str], notes: list[str],
+                       run: Callable[[bool], tuple[SearchResult, bool]]) -> SearchResult:
+    """The exact search (``run(False)``: the result, and whether the words alone matched anything), or, when it
+    finds nothing and close matches are asked for, the close matches (``run(True)``) with a note saying so; the
+    query's own notes first. No match under the filters while the words alone match is not a misspelling: the
+    filters emptied the page, and the exact result stands."""
+    result, words_matched = run(False)
     if query.close_matches and terms and result.total == 0 and any(len(t) >= 3 for t in terms) and not words_matched:
-        fuzzy, _ = _run(session, bitmaps, query, terms, filters, dialect, fuzzy=True)
+        fuzzy, _ = run(True)
         if fuzzy.total:
             fuzzy.notes.append(gettext("No exact matches for \u201c%(words)s\u201d; showing close matches.",
-                                 words=" ".join(terms)))
+                                       words=" ".join(terms)))
             result = fuzzy
     result.notes[:0] = notes
     return result
