@@ -19,6 +19,16 @@ from marketplace.orders.views import absolute_url
 bp = Blueprint("assessment_fees", __name__)
 
 
+def _refused(exc: DomainError, back: str):
+    """Nothing of a refused step is kept: a request that is not the user's is a 404, any other refusal goes back to
+    the seller's requests with its message (and Retry-After when the payment provider is down)."""
+    db.session.rollback()
+    if isinstance(exc, NotFound):
+        abort(404, exc.message)
+    flash(exc.message, "error")
+    return redirect(back, 303), error_headers(exc)
+
+
 @bp.post("/seller/<org_slug>/assessments/<number>/fee")
 @login_required
 def pay(org_slug: str, number: str):
@@ -30,13 +40,8 @@ def pay(org_slug: str, number: str):
         url = start_checkout(db.session, user, order, current_app.extensions["payments"],
                              success_url=absolute_url("assessments.seller_requests", org_slug=org.slug),
                              cancel_url=absolute_url("assessments.seller_requests", org_slug=org.slug))
-    except NotFound as exc:
-        db.session.rollback()
-        abort(404, exc.message)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(back, 303), error_headers(exc)  # Retry-After when the payment provider is down
+        return _refused(exc, back)
     return redirect(url, 303)
 
 
@@ -48,12 +53,7 @@ def withdraw(org_slug: str, number: str):
     try:
         org = organization_for_member(db.session, user, org_slug)
         fees.withdraw_request(db.session, user, fees.seller_request(db.session, user, org, number))
-    except NotFound as exc:
-        db.session.rollback()
-        abort(404, exc.message)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(back, 303), error_headers(exc)
+        return _refused(exc, back)
     flash(_("Request %(number)s withdrawn.", number=number), "success")
     return redirect(back, 303)
