@@ -51,6 +51,14 @@ def refundable(order: Order) -> bool:
     return order.status == OrderStatus.FULFILLED and order.amount > 0
 
 
+def _settle_refund(session: Session, order: Order, reason: str) -> None:
+    """What a whole refund writes after the order moved: the ledger gives the amount back, and the licence (a fee
+    order has none) is revoked with the refund's reason."""
+    record_refund(session, order, order.amount, order.refund_reference)
+    if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
+        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
+
+
 def refund_order(session: Session, user: User, order: Order, reason: str, payments: PaymentProvider) -> Order:
     """Give the money back (through the provider that took it) and revoke the order's licence."""
     actor = actor_for(session, user, order, OrderAction.REFUND)
@@ -66,9 +74,7 @@ def refund_order(session: Session, user: User, order: Order, reason: str, paymen
         order.refund_reference = payments.refund(order, idempotency_key=refund_key(order))
     move_order(session, user, order, OrderAction.REFUND, actor, reason=reason, refund_reference=order.refund_reference)
     order.closed_at = utcnow()
-    record_refund(session, order, order.amount, order.refund_reference)
-    if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
+    _settle_refund(session, order, reason)
     if order.is_assessment_fee:
         notify_buyer(session, order, _l("Fee of %(number)s refunded", number=order.assessment.number),
                      _l("The assessment fee was refunded. Reason: %(reason)s", reason=reason))
@@ -95,9 +101,7 @@ def record_provider_refund(session: Session, order: Order, refund_reference: str
     move_order(session, None, order, OrderAction.REFUND, OrderActor.SYSTEM, reason=reason,
                refund_reference=refund_reference)
     order.refund_reference, order.closed_at = refund_reference or order.refund_reference, utcnow()
-    record_refund(session, order, order.amount, order.refund_reference)
-    if order.licence is not None and order.licence.status == LicenceStatus.ACTIVE:
-        move_licence(session, order.licence, LicenceAction.REVOKE, LICENCE_REASONS.english(REFUNDED, reason=reason))
+    _settle_refund(session, order, reason)
     place = _PLACES.get(where, where)
     if order.is_assessment_fee:
         notify_buyer(session, order, _l("Fee of %(number)s refunded", number=order.assessment.number),
