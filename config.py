@@ -212,6 +212,9 @@ class Config:
     # SEARCH_INDEX_DIR, one per machine, following the database's change log: catalog/engine_search.py).
     SEARCH_ENGINE = _Env("SEARCH_ENGINE", "database")
     SEARCH_INDEX_DIR = _Env("SEARCH_INDEX_DIR", lambda: str(instance_dir() / "catalog-index"))
+    # Each process's follower reads the change log this often (seconds), and at once after a change of its own;
+    # 0: no follower, the first search after a change applies it.
+    SEARCH_FOLLOW_SECONDS = float(os.environ.get("SEARCH_FOLLOW_SECONDS", "0.25"))
     # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.
     RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "120 per minute; 3000 per hour")
     RATELIMIT_PRESCREEN_CHECK = os.environ.get("RATELIMIT_PRESCREEN_CHECK", "6 per minute; 60 per hour")
@@ -256,6 +259,8 @@ class TestingConfig(Config):
     MAIL_BACKEND = "memory"
     # Jobs run inside the call that enqueues them; tests of the queue itself set JOBS_IMMEDIATE=false.
     JOBS_IMMEDIATE = _EnvFlag("JOBS_IMMEDIATE", True)
+    # A test's session is one connection inside its own transaction, which a follower thread must not share.
+    SEARCH_FOLLOW_SECONDS = 0.0
     # The suite's webhook receivers listen on loopback; retries come a second apart.
     WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     WEBHOOK_RETRY_SECONDS = 1

@@ -83,7 +83,17 @@ from marketplace.catalog.ckan_query import (
     free_words,
     parse_query,
 )
-from marketplace.catalog.ckan_search import facets, file_times, find, listed_by_id, packages, q_tree, where_of
+from marketplace.catalog.ckan_search import (
+    engine_facets,
+    engine_find,
+    facets,
+    file_times,
+    find,
+    listed_by_id,
+    packages,
+    q_tree,
+    where_of,
+)
 from marketplace.catalog.dcat import CATALOG_DESCRIPTION, NAME
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.search import like_pattern
@@ -231,11 +241,12 @@ def _request_data() -> dict:
 # ---------------------------------------------------------------- searching
 
 
-def _query(data: dict) -> tuple[object | None, list[str]]:
-    """The WHERE clause of q, fq and fq_list together (None: everything), and the words relevance ranks by; a
-    query this API cannot run is CKAN's 409 naming the parameter. The three share one budget of MAX_CLAUSES
-    clauses: the request is refused as soon as they pass it, before the rest of fq_list is read."""
-    wheres, words, budget = [], [], MAX_CLAUSES
+def _query(data: dict) -> tuple[object | None, list[str], bool]:
+    """The WHERE clause of q, fq and fq_list together (None: everything), the words relevance ranks by, and
+    whether the query is words and nothing else (q without fields or operators, no fq: the search engine can
+    answer it); a query this API cannot run is CKAN's 409 naming the parameter. The three share one budget of
+    MAX_CLAUSES clauses: the request is refused as soon as they pass it, before the rest of fq_list is read."""
+    wheres, words, budget, only_words = [], [], MAX_CLAUSES, True
     read: dict[tuple[bool, str], tuple[object | None, object | None]] = {}  # a repeated fq_list item is read once
     for key, texts in (("q", [text_param(data, "q")]), ("fq", [text_param(data, "fq")]),
                        ("fq_list", strings_param(data, "fq_list", split=False))):
@@ -254,8 +265,9 @@ def _query(data: dict) -> tuple[object | None, list[str]]:
             except QueryError as error:
                 raise ValidationError({key: [f"Search Query is invalid: {error}"]}) from None
             wheres += [where] if where is not None else []
+            only_words &= node is None or (key == "q" and isinstance(node, Term) and node.field == "text")
             words += free_words(node) if key == "q" else []
-    return (and_(*wheres) if wheres else None), words
+    return (and_(*wheres) if wheres else None), words, only_words
 
 
 def _facet_fields(data: dict) -> list[str]:
@@ -278,7 +290,7 @@ def package_search(data: dict) -> dict:
                      and not k.startswith("ext_"))
     if unknown:
         raise SearchQueryError(f"Invalid search parameters: {unknown}")
-    where, words = _query(data)
+    where, words, only_words = _query(data)
     sort = text_param(data, "sort").strip() or DEFAULT_SORT
     order = parse_sort(sort)
     rows = min(int_param(data, "rows", 10), ROWS_MAX)
@@ -286,9 +298,15 @@ def package_search(data: dict) -> dict:
     fields = _facet_fields(data)
     limit, mincount = int_param(data, "facet.limit", 50, natural=False), int_param(data, "facet.mincount", 1)
     session = db.session
-    matched, where, entries = find(session, where, words, order, start, rows)
-    plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
-    return {"count": len(matched), "sort": sort, "results": packages(session, entries), "facets": plain,
+    found = engine_find(session, words, order, start, rows, fields) if only_words else None
+    if found is not None:
+        count, entries, counts = found
+        plain, restructured = engine_facets(session, fields, counts, count, where, limit, mincount, LICENSE_ID)
+    else:
+        matched, where, entries = find(session, where, words, order, start, rows)
+        count = len(matched)
+        plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
+    return {"count": count, "sort": sort, "results": packages(session, entries), "facets": plain,
             "search_facets": restructured}
 
 

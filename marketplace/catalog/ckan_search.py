@@ -5,6 +5,10 @@ The matches are read once as a bitmap of entry ids; facet counts are intersectio
 facet bitmaps (tags are counted from the matching versions' tag lists). Relevance order exists only with words:
 SQLite ranks them with FTS5's bm25, PostgreSQL by title similarity; every other order pages the index in SQL, so
 any offset is reachable.
+
+With the search engine (``SEARCH_ENGINE=tantivy``), a query of words only (no fields, operators or fq) in
+relevance, newest, oldest or price order is answered by the engine instead: its count, its page and its facet
+counts, as the catalog search asks it.
 """
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ import re
 from collections import Counter
 from datetime import datetime
 
+from flask import current_app
 from pyroaring import FrozenBitMap
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
+from marketplace.catalog import engine
 from marketplace.catalog.ckan_mapping import NotFoundError, package_dict, tag_names
 from marketplace.catalog.ckan_query import (
     CONSTANTS,
@@ -32,7 +38,15 @@ from marketplace.catalog.ckan_query import (
 )
 from marketplace.catalog.dcat_views import public_base_url
 from marketplace.catalog.models import CatalogEntry
-from marketplace.catalog.search import RANKED, facet_bitmaps, facet_label, fts_expression, parse_terms, text_match
+from marketplace.catalog.search import (
+    CURSOR_KEYS,
+    RANKED,
+    facet_bitmaps,
+    facet_label,
+    fts_expression,
+    parse_terms,
+    text_match,
+)
 from marketplace.catalog.services import with_listed_content
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
@@ -48,6 +62,9 @@ ORDER_BY = {
     "title_desc": (func.lower(CatalogEntry.title_en).desc(), CatalogEntry.slug.desc()),
     "created_asc": (CatalogEntry.id.asc(),), "created_desc": (CatalogEntry.id.desc(),),
 }
+# The orders the search engine pages (None: relevance); the others are read from the database.
+ORDER_KEYS = {"newest": ("listed_at", "desc"), "oldest": ("listed_at", "asc"), **CURSOR_KEYS}
+ENGINE_ORDERS = {"relevance": None, **ORDER_KEYS}
 # A q is read as Solr syntax when it has a field:value clause; otherwise it is just words (as CKAN's edismax).
 _FIELDED_Q = re.compile(r'(?:^|[\s(+\-!])(?:[A-Za-z_][\w.]*:|\*:\*)')
 _OPERATOR_Q = re.compile(r'(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s)|(?:^|\s)[+\-!](?=\S)')
@@ -139,31 +156,69 @@ def facets(session: Session, fields: list[str], matched: FrozenBitMap, where, li
            license_id: str) -> tuple[dict, dict]:
     """CKAN's two facet shapes, counted over the matching datasets. A field nothing is indexed under answers an
     empty facet, as Solr does for CKAN's catch-all dynamic field."""
-    plain, restructured = {}, {}
     bitmaps = facet_bitmaps(session) if any(f in FIELD_FACETS for f in fields) else None
+
+    def counted(facet: str) -> list[tuple[str, str, int]]:
+        return [(value, facet_label(facet, value, bitmaps.sellers), n)
+                for value, having in bitmaps.values.get(facet, {}).items()
+                if (n := matched.intersection_cardinality(having))]
+    return _shaped(session, fields, counted, len(matched), where, limit, mincount, license_id)
+
+
+def engine_find(session: Session, words: list[str], order: str, start: int, rows: int, fields: list[str],
+                ) -> tuple[int, list[CatalogEntry], dict[str, dict[str, int]]] | None:
+    """package_search of a query of words only on the search engine, when the app has one: (the count, the
+    entries ``start`` to ``start + rows`` in ``order``, counts per value of the fields' facets). None when the
+    order is not one the engine keeps (name, id, title, created: the database pages those)."""
+    catalog_engine = current_app.extensions.get("catalog_engine")
+    engine_order = ENGINE_ORDERS.get(order, False)
+    if catalog_engine is None or engine_order is False:
+        return None
+    terms = parse_terms(" ".join(words))[0]
+    wanted = sorted({FIELD_FACETS[f] for f in fields if f in FIELD_FACETS})
+    if not terms and engine_order is None:
+        engine_order = ORDER_KEYS["newest"]  # no words: relevance is newest first, as on the database
+    found = engine.run(catalog_engine.view(session).searcher, terms, {}, wanted, start, rows, order=engine_order)
+    entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(found.ids)))}
+    return found.total, [entries[i] for i in found.ids if i in entries], found.counts
+
+
+def engine_facets(session: Session, fields: list[str], counts: dict[str, dict[str, int]], count: int, where,
+                  limit: int, mincount: int, license_id: str) -> tuple[dict, dict]:
+    """``facets`` from the engine's counts (the seller facet's values are "slug\tname")."""
+    def counted(facet: str) -> list[tuple[str, str, int]]:
+        found = counts.get(facet, {})
+        if facet != "seller":
+            return [(value, facet_label(facet, value), n) for value, n in found.items()]
+        named = [key.split(engine.LABEL_SEPARATOR, 1) for key in found]
+        return [(slug, facet_label(facet, slug, dict(named)), n) for (slug, _), n in zip(named, found.values())]
+    return _shaped(session, fields, counted, count, where, limit, mincount, license_id)
+
+
+def _shaped(session: Session, fields: list[str], counted, count: int, where, limit: int, mincount: int,
+            license_id: str) -> tuple[dict, dict]:
+    """The facets of ``fields`` in CKAN's two shapes; ``counted(facet)`` gives one facet's (value, label, count)."""
+    plain, restructured = {}, {}
     for name in fields:
         items: list[tuple[str, str, int]] = []
         if name == "license_id":
-            items = [(license_id, license_id, len(matched))]
+            items = [(license_id, license_id, count)]
         elif name in CONSTANTS:
-            items = [(CONSTANTS[name], CONSTANTS[name], len(matched))]
+            items = [(CONSTANTS[name], CONSTANTS[name], count)]
         elif name == "tags":
-            items = [(tag, tag, n) for tag, n in _tag_counts(session, where, matched).items()]
+            items = [(tag, tag, n) for tag, n in _tag_counts(session, where, count).items()]
         elif name in FIELD_FACETS:
-            facet = FIELD_FACETS[name]
-            items = [(value, facet_label(facet, value, bitmaps.sellers), n)
-                     for value, having in bitmaps.values.get(facet, {}).items()
-                     if (n := matched.intersection_cardinality(having))]
+            items = counted(FIELD_FACETS[name])
         items = sorted((i for i in items if i[2] >= max(mincount, 1)), key=lambda i: (-i[2], i[0]))
         items = items[:limit] if limit >= 0 else items
-        plain[name] = {value: count for value, _, count in items}
-        restructured[name] = {"title": name, "items": [{"name": value, "display_name": label, "count": count}
-                                                       for value, label, count in items]}
+        plain[name] = {value: n for value, _, n in items}
+        restructured[name] = {"title": name, "items": [{"name": value, "display_name": label, "count": n}
+                                                       for value, label, n in items]}
     return plain, restructured
 
 
-def _tag_counts(session: Session, where, matched: FrozenBitMap) -> Counter:
-    if not matched:
+def _tag_counts(session: Session, where, count: int) -> Counter:
+    if not count:
         return Counter()
     rows = session.scalars(select(ProductVersion.tags).join(CatalogEntry, CatalogEntry.version_id == ProductVersion.id)
                            .where(where))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import tantivy
 
@@ -27,7 +28,14 @@ SELLER_LABEL = "seller_label"  # "slug\tname", counted for the seller facet so t
 LABEL_SEPARATOR = "\t"
 MAX_FACET_VALUES = 1000
 PREFIX_FROM = 3  # a word this long also finds the longer words it begins
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SORT_FIELDS = {"listed_at": tantivy.FieldType.Integer, "price_sort": tantivy.FieldType.Integer}
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (a float timestamp can be one off, and the cursor compares them)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def han_runs(text: str) -> list[str]:
@@ -87,7 +95,7 @@ def document(entry: Mapping, text: Mapping) -> tantivy.Document:
     folded, lower-cased text the database index reads, and the same facet values."""
     doc = tantivy.Document()
     doc.add_unsigned("id", entry["id"])
-    doc.add_integer("listed_at", int(entry["listed_at"].timestamp() * 1_000_000))
+    doc.add_integer("listed_at", micros(entry["listed_at"]))
     doc.add_integer("price_sort", entry["price_sort"])
     title, body = text["title_text"] or "", text["search_text"] or ""
     doc.add_text("title", without_han(title))
@@ -189,49 +197,93 @@ class EngineResult:
     total: int
     counts: dict[str, dict[str, int]]  # facet -> value -> count (the seller facet's values are "slug\tname")
     words_matched: bool
+    more: bool = False  # entries follow the page (in a sorted order: the page's last one is the next cursor)
 
 
-def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Counts per value of ``facets`` among the entries matching ``query``, in one pass over them."""
-    facets = list(facets)
-    if not facets:
-        return {}
-    found = searcher.aggregate(query, {f: {"terms": {"field": SELLER_LABEL if f == "seller" else f,
-                                                     "size": MAX_FACET_VALUES}} for f in facets})
-    return {f: {b["key"]: b["doc_count"] for b in found[f]["buckets"]} for f in facets}
+def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Iterable[str],
+                 ) -> tuple[dict[str, dict[str, int]], int]:
+    """(counts per value of ``facets`` among the entries matching ``query``, how many match), in one pass over
+    them that scores none."""
+    aggregations = {f: {"terms": {"field": SELLER_LABEL if f == "seller" else f, "size": MAX_FACET_VALUES}}
+                    for f in facets}
+    found = searcher.aggregate(query, {**aggregations, "matched": {"value_count": {"field": "id"}}})
+    return {f: {b["key"]: b["doc_count"] for b in found[f]["buckets"]} for f in aggregations}, \
+        int(found["matched"]["value"] or 0)
 
 
-def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int,
-                 ) -> tuple[tantivy.SearchResult, list[int]]:
-    """(the search with its count, the ids of a page in relevance order, ties newest first as the database
-    broke them): the hits up to the page's end and every one tied with its last score, which is as deep as the
-    tie-break can reach."""
-    end = offset + limit
+def _top(searcher: tantivy.Searcher, query: tantivy.Query, end: int, **order) -> list:
+    """The hits up to position ``end`` (inclusive) and every one tied with it, which is as deep as a tie-break
+    can reach: (key, address) pairs, the key a score or, with ``order_by_field``, the field's value."""
     depth = end + 1
     while True:
-        found = searcher.search(query, limit=max(depth, 1), count=True)
-        hits = found.hits
-        if not limit or len(hits) < depth or hits[-1][0] != hits[end - 1][0]:
-            break
+        hits = searcher.search(query, limit=max(depth, 1), count=False, **order).hits
+        if len(hits) < depth or hits[-1][0] != hits[end][0]:
+            return hits
         depth *= 2
+
+
+def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int) -> list[int]:
+    """The ids of a page in relevance order, ties newest first as the database broke them."""
+    hits = _top(searcher, query, offset + limit)
     addresses = [address for _, address in hits]
     ids = searcher.fast_field_values("id", addresses)
     listed = searcher.fast_field_values("listed_at", addresses)
     order = sorted(zip(hits, listed, ids), key=lambda h: (-h[0][0], -h[1], -h[2]))
-    return found, [entry_id for _, _, entry_id in order[offset:end]]
+    return [entry_id for _, _, entry_id in order[offset:]]
+
+
+def _after(field: str, direction: str, value: int, entry_id: int) -> tantivy.Query:
+    """The entries after the cursor (``value``, ``entry_id``) in the order of ``field``, ties by id."""
+    kind = SORT_FIELDS[field]
+    if direction == "desc":
+        beyond = tantivy.Query.range_query(SCHEMA, field, kind, None, value, include_upper=False)
+        tied_id = tantivy.Query.range_query(SCHEMA, "id", tantivy.FieldType.Unsigned, None, entry_id,
+                                            include_upper=False)
+    else:
+        beyond = tantivy.Query.range_query(SCHEMA, field, kind, value, None, include_lower=False)
+        tied_id = tantivy.Query.range_query(SCHEMA, "id", tantivy.FieldType.Unsigned, entry_id, None,
+                                            include_lower=False)
+    tied = _with(tantivy.Query.range_query(SCHEMA, field, kind, value, value), [tied_id])
+    return _either([(beyond, 1.0), (tied, 1.0)])
+
+
+def _sorted_page(searcher: tantivy.Searcher, query: tantivy.Query, order: tuple[str, str], after: tuple | None,
+                 offset: int, limit: int) -> tuple[list[int], bool]:
+    """(the ids of a page in a field's order, ties by id as the keyset cursor breaks them, after the cursor
+    ``after`` when given; whether more follow)."""
+    field, direction = order
+    if after is not None:
+        value, entry_id = after
+        query = _with(query, [_after(field, direction, micros(value) if isinstance(value, datetime) else value,
+                                     entry_id)])
+    way = tantivy.Order.Desc if direction == "desc" else tantivy.Order.Asc
+    end = offset + limit
+    hits = _top(searcher, query, end, order_by_field=field, order=way)
+    ids = searcher.fast_field_values("id", [address for _, address in hits])
+    sign = -1 if direction == "desc" else 1
+    ranked = sorted(zip(hits, ids), key=lambda h: (sign * h[0][0], sign * h[1]))
+    return [entry_id for _, entry_id in ranked[offset:end]], len(ranked) > end
 
 
 def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], facets: Iterable[str],
-        offset: int, limit: int, fuzzy: bool = False) -> EngineResult:
-    """One page in relevance order, the total, and every facet's counts: one top-k search, one count of the
-    facets nobody chose, and one more per chosen facet (counted under every other filter)."""
+        offset: int, limit: int, fuzzy: bool = False, order: tuple[str, str] | None = None,
+        after: tuple | None = None) -> EngineResult:
+    """One page in relevance order (or in ``order``: (field, direction), after the cursor ``after``), the total,
+    and every facet's counts: one top-k search, one count of the facets nobody chose, and one more per chosen
+    facet (counted under every other filter)."""
     words = words_query(terms, fuzzy)
     chosen = {f: filter_query(f, values) for f, values in filters.items()}
     matched = _with(words, list(chosen.values()))
-    found, ids = _ranked_page(searcher, matched, offset, limit)
-    counts = facet_counts(searcher, matched, [f for f in facets if f not in chosen])
+    counts, total = facet_counts(searcher, matched, [f for f in facets if f not in chosen])
     for facet in chosen:
         others = [q for f, q in chosen.items() if f != facet]
-        counts.update(facet_counts(searcher, _with(words, others), [facet]))
-    words_matched = bool(found.count) or (bool(chosen) and searcher.search(words, limit=1, count=True).count > 0)
-    return EngineResult(ids, found.count, counts, words_matched)
+        counts.update(facet_counts(searcher, _with(words, others), [facet])[0])
+    ids, more = [], False
+    if limit and total:
+        if order:
+            ids, more = _sorted_page(searcher, matched, order, after, offset, limit)
+        else:
+            ids = _ranked_page(searcher, matched, offset, limit)[:limit]
+            more = total > offset + limit
+    words_matched = bool(total) or (bool(chosen) and bool(searcher.search(words, limit=1, count=False).hits))
+    return EngineResult(ids, total, counts, words_matched, more)

@@ -2,41 +2,51 @@
 ``catalog.search.search``, the words matched, ranked and counted by each machine's engine index.
 
 The index is a folder of the machine (``SEARCH_INDEX_DIR``), shared by its processes and kept up with the change
-log (``CatalogChange``). Before a search a process reads the log's newest row (one read); when its index is behind,
-it takes tantivy's writer lock (one writer per machine; the others wait for it, then reload), applies the changes
-since the index's last one (each product's document rewritten from its index row, or every document when the index
-was rebuilt, or when the log does not go on from the index's last change: rolled back or restored), commits, and
-records the change applied beside the index (``applied.json``). So a change is searchable at the next search on
-any machine, and two machines over one database agree.
+log (``CatalogChange``). Applying a change: under tantivy's writer lock (one writer per machine; the others wait
+for it, then reload), the documents of the products changed since the index's last change are rewritten from their
+index rows (every document when the index was rebuilt, or when the log does not go on from the index's last
+change: rolled back or restored), committed, and the change applied recorded beside the index (``applied.json``).
 
-Pages in the newest and price orders, and their cursors, are read from the database as before; the engine
-answers the words' matches in relevance order, the total and the facet counts. The counts of a search without
-words depend only on the index and the filters, and are kept per index state in each process.
+Who applies it: each process runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the log's newest row
+on that period, and at once after its own process commits a change; it applies what is new (or reloads what
+another process of the machine applied), then counts again the facets of the searches without words it was
+recently asked, so that the first search after a change finds its answer ready. A search reads the log's newest
+row first (one read): when the index is behind it (a change the follower has not reached yet), the search
+applies the change itself. So a change is searchable at the next search on any machine, and two machines over
+one database agree. An index ahead of the search's own database snapshot (another process applied a change
+committed after the search began) is searched as it is.
+
+Pages in the newest and price orders are ordered by the engine too (fast fields, ties broken by id as the
+database's keyset cursor does); without words they are read from the database, whose indexes page them.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tantivy
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import engine
 from marketplace.catalog.models import CatalogChange, CatalogEntry, CatalogText
 from marketplace.catalog.search import (
+    CURSOR_KEYS,
     FACETS,
     FacetValue,
     SearchQuery,
     SearchResult,
     check_query,
     clean_filters,
-    database_search,
+    decode_cursor,
+    encode_cursor,
     facet_label,
     filter_clause,
     ordered_page,
@@ -44,12 +54,15 @@ from marketplace.catalog.search import (
     with_close_matches,
 )
 
+log = logging.getLogger(__name__)
+
 APPLIED = "applied.json"
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
 FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
+COUNTS_WARMED = 8  # the searches without words whose counts the follower computes again after a change
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
 
@@ -61,13 +74,24 @@ def engine_from_config(app) -> None:
         raise RuntimeError(f'SEARCH_ENGINE is "database" or "tantivy", not {name!r}')
     app.extensions.pop("catalog_engine", None)
     if name == "tantivy":
-        app.extensions["catalog_engine"] = CatalogEngine(app.config["SEARCH_INDEX_DIR"])
+        app.extensions["catalog_engine"] = CatalogEngine(app.config["SEARCH_INDEX_DIR"],
+                                                         follow_seconds=float(app.config["SEARCH_FOLLOW_SECONDS"]),
+                                                         app=app)
 
 
-def newest_change(session: Session) -> State:
+def newest_change(session: Session | Connection) -> State:
     row = session.execute(select(CatalogChange.id, CatalogChange.generation)
                           .order_by(CatalogChange.id.desc()).limit(1)).first()
     return (row[0], row[1]) if row else NO_LOG
+
+
+def fresh_newest(session: Session) -> State:
+    """The log's newest row as committed now, outside the session's transaction (whose snapshot may be older)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return newest_change(connection)
+    return newest_change(session)  # a session on one connection (the tests'): it sees what it committed
 
 
 def _rows(session: Session, where, limit: int | None = None) -> list:
@@ -77,39 +101,82 @@ def _rows(session: Session, where, limit: int | None = None) -> list:
                            .order_by(CatalogEntry.id).limit(limit)).mappings().all()
 
 
-class CatalogEngine:
-    """This process's handle on the machine's engine index at ``path``."""
+@event.listens_for(Session, "after_commit")
+def _changed(session: Session) -> None:
+    """A commit that changed the index wakes its process's follower (``log_change`` marks the session)."""
+    if session.info.pop("catalog_changed", False):
+        from flask import current_app, has_app_context
 
-    def __init__(self, path: str) -> None:
+        catalog_engine = current_app.extensions.get("catalog_engine") if has_app_context() else None
+        if catalog_engine is not None:
+            catalog_engine.wake()
+
+
+@dataclass
+class View:
+    """A searcher over the index at one state of the log, and the facet counts of searches without words asked
+    at that state (most recent last)."""
+
+    searcher: tantivy.Searcher
+    applied: State | None  # None: never built
+    counts: dict = field(default_factory=dict)
+
+
+class CatalogEngine:
+    """This process's handle on the machine's engine index at ``path``; with ``follow_seconds`` and ``app``, a
+    follower thread keeps it up with the log."""
+
+    def __init__(self, path: str, follow_seconds: float = 0.0, app=None) -> None:
         self.path = Path(path)
+        self.follow_seconds = follow_seconds if app is not None else 0.0
+        self._app = app
         self._lock = threading.Lock()  # one catch-up at a time in this process
         self._index: tantivy.Index | None = None
-        self._searcher: tantivy.Searcher | None = None
-        self._applied: State | None = None  # None: never built
-        self._counts: dict = {}
+        self._view: View | None = None
+        self._wake = threading.Event()
+        self._follower: tuple[int, threading.Thread] | None = None  # (its process id, the thread)
 
     # ------------------------------------------------------------ keeping up
 
-    def searcher(self, session: Session) -> tantivy.Searcher:
-        """A searcher over the index as the log now is (catching up first when it is behind)."""
+    def view(self, session: Session) -> View:
+        """The index as the log now is (catching up first when it is behind)."""
         newest = newest_change(session)
+        self._follow()
+        view = self._view
+        if view is not None and view.applied == newest:
+            return view
         with self._lock:
-            if self._index is None:
-                self._open()
-            if newest != self._applied:
-                self._reload()  # another process may have applied it
-            if newest != self._applied:
-                self._write(session, newest, rebuild=False)
-            return self._searcher
+            return self._catch_up(session, newest)
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Rewrite every document from the index rows; returns how many there are."""
         with self._lock:
-            if self._index is None:
-                self._open()
+            self._ensure_open()
             return self._write(session, newest_change(session), rebuild=True, progress=progress)
 
-    def _open(self) -> None:
+    def wake(self) -> None:
+        """Tell the follower that the log has moved on (this process committed a change)."""
+        self._follow()
+        self._wake.set()
+
+    def _catch_up(self, session: Session, newest: State) -> View:
+        self._ensure_open()
+        if self._view.applied != newest:
+            self._reload()  # another process may have applied it
+        applied = self._view.applied
+        if applied == newest:
+            return self._view
+        if applied is not None and applied[0] > newest[0]:  # ahead of this search's snapshot, or a log gone back
+            if fresh_newest(session)[0] >= applied[0]:
+                return self._view
+            self._write(session, newest, rebuild=True)
+        else:
+            self._write(session, newest, rebuild=False)
+        return self._view
+
+    def _ensure_open(self) -> None:
+        if self._index is not None:
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         try:
             self._index = engine.open_index(str(self.path))
@@ -126,18 +193,26 @@ class CatalogEngine:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _reload(self) -> None:
-        self._index.reload()
-        self._searcher = self._index.searcher()
+    def _reload(self, warm: bool = False) -> None:
+        """Search the index's last commit from now on; with ``warm``, the recently asked counts are counted
+        again first (the follower's work, so that no search waits for them)."""
         applied = self._marker()
-        if applied != self._applied:
-            self._counts.clear()
-        self._applied = applied
+        self._index.reload()
+        searcher = self._index.searcher()
+        old = self._view
+        if old is not None and old.applied == applied:
+            self._view = View(searcher, applied, old.counts)
+            return
+        counts = {}
+        if warm and old is not None:
+            for key in list(old.counts)[-COUNTS_WARMED:]:
+                counts[key] = engine.run(searcher, [], dict(key), FACETS, 0, 0)
+        self._view = View(searcher, applied, counts)
 
     def _writer(self) -> tantivy.IndexWriter | None:
         """The machine's writer lock; None when another process has held it too long (an index never built
         waits for as long as building takes, rather than answer from nothing)."""
-        wait = LOCK_WAIT_SECONDS if self._applied is not None else FIRST_BUILD_WAIT_SECONDS
+        wait = LOCK_WAIT_SECONDS if self._view.applied is not None else FIRST_BUILD_WAIT_SECONDS
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -148,14 +223,14 @@ class CatalogEngine:
                 time.sleep(0.01)
 
     def _write(self, session: Session, newest: State, rebuild: bool,
-               progress: Callable[[int], None] | None = None) -> int:
+               progress: Callable[[int], None] | None = None, warm: bool = False) -> int:
         writer = self._writer()
         if writer is None:
             return 0
         written = 0
         try:
             applied = self._marker()  # again, under the lock: the last writer may have got there
-            if rebuild or applied != newest:
+            if rebuild or not (applied is not None and (applied == newest or applied[0] > newest[0])):
                 changed = None if rebuild else self._changed_since(session, applied)
                 if changed is None:
                     writer.delete_all_documents()
@@ -171,7 +246,7 @@ class CatalogEngine:
                 os.replace(self.path / (APPLIED + ".new"), self.path / APPLIED)
         finally:
             writer.wait_merging_threads()  # and lets go of the lock
-        self._reload()
+        self._reload(warm=warm)
         return written
 
     @staticmethod
@@ -199,6 +274,50 @@ class CatalogEngine:
                 progress(len(rows))
         return written
 
+    # ------------------------------------------------------------ following the log
+
+    def _follow(self) -> None:
+        """Start this process's follower when it has none (the first search of a forked worker starts its own)."""
+        if not self.follow_seconds:
+            return
+        pid = os.getpid()
+        if self._follower is not None and self._follower[0] == pid and self._follower[1].is_alive():
+            return
+        with self._lock:
+            if self._follower is None or self._follower[0] != pid or not self._follower[1].is_alive():
+                thread = threading.Thread(target=self._follow_log, name="catalog-follower", daemon=True)
+                self._follower = (pid, thread)
+                thread.start()
+
+    def _follow_log(self) -> None:
+        from marketplace.extensions import db
+
+        with self._app.app_context():
+            bind = db.engine
+        while True:
+            self._wake.wait(self.follow_seconds)
+            self._wake.clear()
+            try:
+                self.follow_once(bind)
+            except Exception:  # the next round tries again; a search catches up by itself meanwhile
+                log.exception("The catalog follower could not apply the change log")
+
+    def follow_once(self, bind) -> None:
+        """One round of the follower: read the log in a transaction begun after the index's marker was read (so a
+        log behind the marker was rolled back or restored, and the index is rebuilt), apply what is new."""
+        with self._lock:
+            self._ensure_open()
+            marker = self._marker()
+            with Session(bind) as session:
+                newest = newest_change(session)
+                if marker is not None and marker[0] > newest[0]:
+                    self._write(session, newest, rebuild=True, warm=True)
+                elif self._view.applied != newest:
+                    if marker != self._view.applied:
+                        self._reload(warm=True)
+                    if self._view.applied != newest:
+                        self._write(session, newest, rebuild=False, warm=True)
+
     # ------------------------------------------------------------ searching
 
     def search(self, session: Session, query: SearchQuery) -> SearchResult:
@@ -206,36 +325,46 @@ class CatalogEngine:
         chosen order, with facet counts; close matches when the words alone match nothing."""
         check_query(query)
         terms, notes = parse_terms(query.q)
-        if terms and query.sort != "relevance":  # words in another order: the database pages them
-            return database_search(session, query)
         filters = clean_filters(query.filters)
-        searcher = self.searcher(session)
+        view = self.view(session)
         return with_close_matches(query, terms, notes,
-                                  lambda fuzzy: self._run(session, searcher, query, terms, filters, fuzzy=fuzzy))
+                                  lambda fuzzy: self._run(session, view, query, terms, filters, fuzzy=fuzzy))
 
-    def _run(self, session: Session, searcher: tantivy.Searcher, query: SearchQuery, terms: list[str],
-             filters: dict, fuzzy: bool) -> tuple[SearchResult, bool]:
+    def _run(self, session: Session, view: View, query: SearchQuery, terms: list[str], filters: dict,
+             fuzzy: bool) -> tuple[SearchResult, bool]:
+        offset = (query.page - 1) * query.per_page
+        key = CURSOR_KEYS.get(query.sort)
+        after = decode_cursor(query.cursor, key[0]) if query.cursor and key else None
+        next_cursor = None
         if terms:
-            offset = (query.page - 1) * query.per_page
-            found = engine.run(searcher, terms, filters, FACETS, offset, query.per_page, fuzzy)
+            found = engine.run(view.searcher, terms, filters, FACETS, offset, query.per_page, fuzzy,
+                               order=key, after=after)
         else:
-            key = tuple(sorted(filters.items()))
-            found = self._counts.get(key)
-            if found is None:
-                found = engine.run(searcher, terms, filters, FACETS, 0, 0)
-                if len(self._counts) >= COUNTS_KEPT:
-                    self._counts.clear()
-                self._counts[key] = found
-        items, next_cursor = [], None
+            found = self._counts(view, filters)
+        items = []
         if found.total and terms:
             entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(found.ids)))}
             items = [entries[i] for i in found.ids if i in entries]
+            if key and found.more and items:
+                next_cursor = encode_cursor(key, items[-1])
         elif found.total:  # no words: the page in the chosen order, from the database
             where = tuple(filter_clause(f, values) for f, values in filters.items())
             items, next_cursor = ordered_page(session, query, where, None)
         facets = {facet: facet_values(facet, found.counts.get(facet, {}), filters.get(facet, ())) for facet in FACETS}
         return SearchResult(list(items), found.total, facets, query, terms, fuzzy, next_cursor, []), \
             found.words_matched or (not terms)
+
+    @staticmethod
+    def _counts(view: View, filters: dict) -> engine.EngineResult:
+        """The total and counts of a search without words, kept per view (they depend on nothing else)."""
+        key = tuple(sorted(filters.items()))
+        found = view.counts.pop(key, None)
+        if found is None:
+            found = engine.run(view.searcher, [], filters, FACETS, 0, 0)
+            if len(view.counts) >= COUNTS_KEPT:
+                view.counts.clear()
+        view.counts[key] = found  # most recent last
+        return found
 
 
 def facet_values(facet: str, counts: dict[str, int], selected: tuple[str, ...]) -> list[FacetValue]:

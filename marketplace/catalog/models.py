@@ -139,3 +139,4 @@ def log_change(session, product_id: int | None) -> None:
     """Mark the index as changed for one product, or for all (None), in the transaction that changes it."""
     token = new_generation(session)  # first: its lock orders the log's ids as the commits
     session.execute(insert(CatalogChange).values(product_id=product_id, generation=token, changed_at=utcnow()))
+    session.info["catalog_changed"] = True  # its commit wakes the search engine's follower

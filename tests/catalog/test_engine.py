@@ -100,5 +100,5 @@ def test_reindex_command_rebuilds_both_indexes_with_progress(app, session, catal
     assert result.exit_code == 0, result.output
     assert "Indexed 4 listed product(s)." in result.output
     assert "Search engine" in result.output
-    assert search_engine._searcher.num_docs == 4
+    assert search_engine._view.searcher.num_docs == 4
     assert ids(search(session, SearchQuery(q="kowloon"))) == {catalog["journeys"].id}

@@ -1,0 +1,121 @@
+"""The search engine's follower: each process applies the change log in the background (at once after its own
+commits, and within its period after another machine's), so that searches find the index current and its
+recently asked counts ready, and a log gone back (a restored database) rebuilds the index."""
+from __future__ import annotations
+
+import json
+import time
+from collections import namedtuple
+
+import pytest
+
+from marketplace import create_app
+from marketplace.accounts.models import PlatformRole, User
+from marketplace.catalog.engine_search import APPLIED, newest_change
+from marketplace.catalog.search import SearchQuery, search
+from marketplace.listings.models import DataProduct
+from marketplace.review import services as review
+from tests import factories
+from tests.support.databases import own_database
+from tests.support.races import in_app, racing_market
+
+pytestmark = pytest.mark.no_transaction
+
+PERIOD = 0.1
+Answer = namedtuple("Answer", "total ids")
+
+
+@pytest.fixture
+def market(database_url, tmp_path):
+    def build(app, session) -> dict:
+        storage = app.extensions["storage"]
+        seller = factories.user(session, email="follow-seller@example.org", organization="Follow Seller")
+        reviewer = factories.user(session, email="follow-reviewer@example.org", role=PlatformRole.REVIEWER)
+        made = {name: factories.listed_product(session, storage, seller, reviewer, title=title, category=category)
+                for name, title, category in [("tram", "Tram Velocities", "transport"),
+                                              ("ferry", "Ferry Velocities", "transport"),
+                                              ("rain", "Rainfall Totals", "weather")]}
+        return {"reviewer": reviewer.id, **{name: p.id for name, p in made.items()}}
+
+    with own_database(database_url, tmp_path, "follower") as url, \
+            racing_market(url, tmp_path, build) as values:
+        yield values
+
+
+def machine(market, name: str, follow: float = PERIOD):
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=str(market["app"].config["SQLALCHEMY_DATABASE_URI"]),
+                      STORAGE_LOCAL_ROOT=str(market["folder"] / "storage"), SEARCH_ENGINE="tantivy",
+                      SEARCH_INDEX_DIR=str(market["folder"] / name), SEARCH_FOLLOW_SECONDS=follow)
+
+
+def ask(app, query: SearchQuery) -> Answer:
+    def asked(session) -> Answer:
+        result = search(session, query)
+        return Answer(result.total, [entry.id for entry in result.items])
+    return in_app(app, asked)
+
+
+def suspend(app, market, name: str) -> None:
+    in_app(app, lambda session: review.suspend_product(session, session.get(User, market["reviewer"]),
+                                                       session.get(DataProduct, market[name]), "Under query."))
+
+
+def applied_within(app, seconds: float) -> float | None:
+    """Seconds until the app's engine had applied the log's newest change without being asked, or None."""
+    catalog_engine = app.extensions["catalog_engine"]
+    newest = in_app(app, newest_change)
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        view = catalog_engine._view
+        if view is not None and view.applied == newest:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    return None
+
+
+def test_a_change_committed_here_is_applied_at_once_without_a_search(market):
+    app = machine(market, "here", follow=30.0)  # the period alone would be too late: the commit wakes it
+    assert ask(app, SearchQuery(q="velocities")).total == 2
+    suspend(app, market, "tram")
+    assert applied_within(app, 2.0) is not None
+    before = app.extensions["catalog_engine"]._view
+    assert ask(app, SearchQuery(q="velocities")).ids == [market["ferry"]]
+    assert app.extensions["catalog_engine"]._view is before  # the search found it current: nothing to apply
+
+
+def test_another_machines_change_is_applied_within_the_period(market):
+    here, there = machine(market, "here"), machine(market, "there", follow=0)
+    assert ask(here, SearchQuery(q="velocities")).total == 2
+    assert ask(there, SearchQuery(q="velocities")).total == 2
+    suspend(there, market, "ferry")  # committed on the other machine: nothing wakes this one's follower
+    waited = applied_within(here, 1.0)
+    assert waited is not None, "not applied within a second"
+    assert ask(here, SearchQuery(q="velocities")).ids == [market["tram"]]
+
+
+def test_the_counts_recently_asked_are_counted_again_before_the_next_search(market):
+    here, there = machine(market, "here"), machine(market, "there", follow=0)
+    transport = SearchQuery(filters={"category": ("transport",)})
+    assert ask(here, transport).total == 2
+    suspend(there, market, "tram")
+    assert applied_within(here, 1.0) is not None
+    view = here.extensions["catalog_engine"]._view
+    key = (("category", ("transport",)),)
+    assert view.counts[key].total == 1  # ready before anyone asks
+    assert ask(here, transport).total == 1
+
+
+def test_a_log_gone_back_rebuilds_the_index(market):
+    """A database restored from a backup: the index's last change is past the log's newest."""
+    app = machine(market, "here")
+    assert ask(app, SearchQuery()).total == 3
+    folder = market["folder"] / "here"
+    (folder / APPLIED).write_text(json.dumps({"id": 10**9, "generation": "after-the-backup"}))
+    catalog_engine = app.extensions["catalog_engine"]
+    catalog_engine._wake.set()
+    newest = in_app(app, newest_change)
+    deadline = time.monotonic() + 5
+    while json.loads((folder / APPLIED).read_text())["id"] != newest[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert json.loads((folder / APPLIED).read_text()) == {"id": newest[0], "generation": newest[1]}
+    assert ask(app, SearchQuery()).total == 3
