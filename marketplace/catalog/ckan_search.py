@@ -192,7 +192,8 @@ def engine_facets(session: Session, fields: list[str], counts: dict[str, dict[st
             return [(value, facet_label(facet, value), n) for value, n in found.items()]
         named = [key.split(engine.LABEL_SEPARATOR, 1) for key in found]
         return [(slug, facet_label(facet, slug, dict(named)), n) for (slug, _), n in zip(named, found.values())]
-    return _shaped(session, fields, counted, count, where, limit, mincount, license_id)
+    return _shaped(session, fields, counted, count, true() if where is None else where, limit, mincount,
+                   license_id)
 
 
 def _shaped(session: Session, fields: list[str], counted, count: int, where, limit: int, mincount: int,

@@ -214,9 +214,9 @@ def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Itera
 def _top(searcher: tantivy.Searcher, query: tantivy.Query, end: int, **order) -> list:
     """The hits up to position ``end`` (inclusive) and every one tied with it, which is as deep as a tie-break
     can reach: (key, address) pairs, the key a score or, with ``order_by_field``, the field's value."""
-    depth = end + 1
+    depth = 2 * (end + 1)  # room for a few ties at once: each deeper try is another search
     while True:
-        hits = searcher.search(query, limit=max(depth, 1), count=False, **order).hits
+        hits = searcher.search(query, limit=depth, count=False, **order).hits
         if len(hits) < depth or hits[-1][0] != hits[end][0]:
             return hits
         depth *= 2
