@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def command(database: str, products: int, cache: Path, passed: list[str]) -> lis
     ``cache``."""
     name = f"{database}-{size(products)}"
     keep = cache / f"{name}{'.db' if database == 'sqlite' else '.dump'}"
-    cmd = [sys.executable, str(ROOT / "bench" / "catalog_bench.py"), "--db", database, "--products", str(products),
+    cmd = [sys.executable, "bench/catalog_bench.py", "--db", database, "--products", str(products),
            "--keep", str(keep), "--save", str(cache / f"{name}.json")]
     baseline = cache / f"{database}-{size(100_000)}.json"
     if products >= MILLION and baseline.exists():
@@ -55,7 +56,7 @@ def main() -> None:
             cmd = command(database, products, cache, passed)
             saved = Path(cmd[cmd.index("--save") + 1])
             saved.unlink(missing_ok=True)
-            print(f"\n## {database}, {products:,} products\n\n$ {' '.join(cmd[1:])}", flush=True)
+            print(f"\n## {database}, {products:,} products\n\n$ python {shlex.join(cmd[1:])}", flush=True)
             if subprocess.run(cmd, cwd=ROOT).returncode or not saved.exists():
                 failed.append(f"{database} {products:,}")
                 continue
