@@ -478,9 +478,10 @@ def main() -> None:
                 dump(cluster, keep)
                 print(f"Kept it in {args.keep}.")
         if settings:
-            seconds = ready_engine(app, rebuild=not reuse)
+            kept = reuse and Path(settings["SEARCH_INDEX_DIR"]).exists()
+            seconds = ready_engine(app, rebuild=not kept)
             print(f"The search engine's index ({settings['SEARCH_INDEX_DIR']}) "
-                  f"{'brought up to date' if reuse else 'built'} in {seconds:.1f} s.", flush=True)
+                  f"{'brought up to date' if kept else 'built'} in {seconds:.1f} s.", flush=True)
         requests, facts = plan_requests(app)
         if args.only:
             requests = {n: p for n, p in requests.items() if n.startswith(("floor", *args.only))}
