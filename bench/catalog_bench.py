@@ -1,22 +1,32 @@
 """Catalog benchmark: a generated catalog of listed products, served by gunicorn, driven by wrk.
 
     .venv/bin/python bench/catalog_bench.py [--products 100000] [--db sqlite|postgresql] [--duration 15]
-        [--keep PATH] [--only NAME ...] [--runs N]
+        [--engine tantivy|database] [--keep PATH] [--only NAME ...] [--runs N] [--save FILE] [--baseline-p95 FILE]
 
 1. Generates ``--products`` listed products from the shipped real catalog records (3,651 DATA.GOV.HK datasets and
    27 Shanghai SODA datasets): each record becomes products of its publisher's organization with its title, notes,
    category, formats, regions, 1-3 plans and its upstream source, written with bulk inserts, then indexed with
    the app's own ``reindex_all``.
-2. Starts the app under gunicorn (2 workers) on loopback, on SQLite or a throwaway PostgreSQL cluster.
-3. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
-   the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets.
+2. With ``--engine tantivy`` (the default) builds the search engine's index (``SEARCH_INDEX_DIR``) from those
+   entries, as ``flask catalog reindex`` does, and serves with ``SEARCH_ENGINE=tantivy``; ``--engine database``
+   serves the database's own search.
+3. Starts the app under gunicorn (2 workers) on loopback, on SQLite or a throwaway PostgreSQL cluster.
+4. Drives each endpoint with wrk at 8 connections and prints requests/s and p50/p95/p99 latency, each as a ratio to
+   the floor (``/healthz``: a trivial JSON answer from the same app and middleware), against the targets
+   (``targets.py``: those at 1,000,000 products from that size on).
    The product page rotates over ``PRODUCT_SLUGS`` products picked evenly across the catalog (a wrk Lua
    script, measured after ``WARM_UP_PASSES`` visits of each), and separately over the other products, each visited at
    most once (first visits); ``--runs`` repeats every endpoint on a fresh server and reports each run and the median.
    Each product has a sample file of its own (a hard link to one of the shipped samples) with the preview and
    column profile its upload would have stored, so no cache of a shared file or row flatters a first visit.
 
-``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file.
+``--keep catalog.db`` (SQLite) keeps the generated catalog and reuses it on the next run with the same file;
+``--keep catalog.dump`` (PostgreSQL) keeps it as a ``pg_dump`` and restores it into the next run's cluster. The
+engine's index is kept beside it (``catalog.engine``), and so are the products' files (``catalog.storage``).
+With the engine, "first search after a change" times the narrow search right after a product's catalog entry is
+rewritten and committed (``sync_product``, from this process; 20 changes) against its warm median. ``--save FILE``
+writes the run's figures as JSON (``targets.py`` reads them); ``--baseline-p95 FILE``, the file a 100,000-product
+run saved, adds each endpoint's p95 as a multiple of its p95 there (the narrow search's target at 1,000,000: 2x).
 """
 from __future__ import annotations
 
@@ -44,6 +54,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from catalog_keep import dump, ready_engine, restore  # noqa: E402
+from targets import report, summarize  # noqa: E402
+
 from marketplace import create_app  # noqa: E402
 from marketplace.catalog.index import reindex_all  # noqa: E402
 from marketplace.catalog.models import CatalogEntry, CatalogText  # noqa: E402
@@ -70,11 +83,11 @@ PLANS = [
     {"name": "Monthly subscription", "kind": "subscription", "billing_period": "month", "amount": 68000,
      "permitted_uses": ["internal_analysis", "commercial_product"]},
 ]
-# Names are prefixes, the first match wins: a first visit renders its page, a rotating one is kept rendered.
-TARGETS = {"narrow search": 1 / 15, "broad search": 1 / 50, "product page, first visits": 1 / 10, "product page": 1 / 5}
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 PRODUCT_SLUGS = 1000
 WARM_UP_PASSES = 4  # visits of each rotating product page before they are measured
+CHANGES = 20  # catalog entries rewritten, one at a time, for the first search after a change
+WARM_SEARCHES = 50
 
 
 # ---------------------------------------------------------------- generating the catalog
@@ -278,14 +291,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(database_url: str, storage: str) -> tuple[subprocess.Popen, str]:
+def serve(database_url: str, storage: str, settings: dict) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free loopback port, with ``settings`` (the search engine's) in its environment."""
     port = _free_port()
     # Development without debug: production refuses simulated payments and console mail, which the catalog never
     # uses; the catalog never signs anything either.
     env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_CONFIG": "development", "FLASK_DEBUG": "0",
            "SECRET_KEY": secrets.token_urlsafe(48), "STORAGE_LOCAL_ROOT": storage, "MAIL_BACKEND": "console",
            # wrk is one client asking hundreds of times a second: the per-address search limit would answer it 429.
-           "RATELIMIT_ENABLED": "0",
+           "RATELIMIT_ENABLED": "0", **settings,
            "LICENCE_SIGNING_KEY_FILE": os.environ.get("LICENCE_SIGNING_KEY_FILE",
                                                       str(Path(storage) / "licence-signing-key.pem"))}
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
@@ -347,10 +361,12 @@ def warm_up(base: str, paths: list[str]) -> None:
         list(pool.map(get, paths * WARM_UP_PASSES))
 
 
-def measure(database_url: str, storage: str, requests: dict, duration: int) -> dict:
-    """Every endpoint once against a freshly started server (so per-process caches start empty)."""
-    proc, base = serve(database_url, storage)
-    results = {}
+def measure(database_url: str, storage: str, requests: dict, duration: int, settings: dict,
+            change=None) -> tuple[dict, dict | None]:
+    """Every endpoint once against a freshly started server (so per-process caches start empty); then, given
+    ``change``, the first search after a change on the same server."""
+    proc, base = serve(database_url, storage, settings)
+    results, changed = {}, None
     try:
         for name, paths in requests.items():
             first = paths if isinstance(paths, str) else paths[0]
@@ -364,50 +380,108 @@ def measure(database_url: str, storage: str, requests: dict, duration: int) -> d
                 warm_up(base, paths)
             results[name] = wrk(base, paths, duration)
             print(f"  {name}: {results[name]['rps']:,.0f} req/s, p95 {results[name]['p95']:.1f} ms", flush=True)
+        if change is not None and requests.get("narrow search"):
+            changed = first_after_change(base, requests["narrow search"], change)
+            print(f"  first search after a change: {changed['first_ms']:.1f} ms, warm {changed['warm_ms']:.1f} ms",
+                  flush=True)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    return results
+    return results, changed
+
+
+def first_after_change(base: str, path: str, change) -> dict:
+    """The search ``path`` one request at a time: warm (median of ``WARM_SEARCHES``), and right after each of
+    ``CHANGES`` calls of ``change(i)``, which rewrites a listed product's catalog entry and commits, so that the
+    server's engine applies the change at that search."""
+    def timed() -> float:
+        started = time.perf_counter()
+        urllib.request.urlopen(base + path, timeout=60).read()
+        return (time.perf_counter() - started) * 1000
+
+    for _ in range(4):  # both workers up to date
+        timed()
+    warm = statistics.median(timed() for _ in range(WARM_SEARCHES))
+    firsts = []
+    for i in range(CHANGES):
+        change(i)
+        firsts.append(timed())
+    return {"warm_ms": warm, "first_ms": statistics.median(firsts), "max_ms": max(firsts), "changes": CHANGES}
+
+
+def entry_rewriter(app, products: int):
+    """``change(i)``: the ``i``-th of ``CHANGES`` listed products spread over the catalog has its catalog entry
+    rewritten (``sync_product``, as an edit of the product does) and committed."""
+    from marketplace.catalog.index import sync_product
+    from marketplace.listings.models import DataProduct
+
+    step = max(1, products // CHANGES)
+
+    def change(i: int) -> None:
+        with app.app_context():
+            sync_product(db.session, db.session.get(DataProduct, 1 + i * step))
+            db.session.commit()
+    return change
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--engine", choices=["tantivy", "database"], default="tantivy",
+                        help="the catalog search the server runs (SEARCH_ENGINE)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
     parser.add_argument("--runs", type=int, default=1, help="measure every endpoint this many times; report medians")
-    parser.add_argument("--keep", metavar="PATH", help="SQLite: keep the generated catalog here, reuse it if there")
+    parser.add_argument("--keep", metavar="PATH", help="keep the generated catalog here (SQLite: the database file; "
+                        "PostgreSQL: a pg_dump), reuse it if there")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="endpoints whose name starts with one of these "
                         "(the floor is always measured)")
+    parser.add_argument("--save", metavar="FILE", help="write the run's figures here as JSON")
+    parser.add_argument("--baseline-p95", metavar="FILE", help="a 100,000-product run's --save: report each p95 "
+                        "as a multiple of its p95 there")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
     work = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
+    keep = Path(args.keep).resolve() if args.keep else None
+    reuse = bool(keep and keep.exists())
     cluster = None
-    reuse = False
     if args.db == "postgresql":
         from tests.support.postgres import PostgresCluster
 
         cluster = PostgresCluster()
         database_url = cluster.start()
-    elif args.keep:
-        keep = Path(args.keep).resolve()
-        reuse = keep.exists()
-        database_url = f"sqlite:///{keep}"
+        if reuse:
+            restore(cluster, keep)
     else:
-        database_url = f"sqlite:///{work / 'bench.db'}"
-    storage = str(Path(args.keep).resolve().with_suffix(".storage")) if args.keep else str(work / "s")
+        database_url = f"sqlite:///{keep or work / 'bench.db'}"
+    storage = str(keep.with_suffix(".storage") if keep else work / "s")
+    settings = {}
+    if args.engine == "tantivy":
+        settings = {"SEARCH_ENGINE": "tantivy",
+                    "SEARCH_INDEX_DIR": str(keep.with_suffix(".engine") if keep else work / "engine")}
     try:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage)
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage, **settings)
         from flask_migrate import upgrade
 
         with app.app_context():
             upgrade()
+            if reuse and cluster:
+                db.session.execute(db.text("ANALYZE"))
+                db.session.commit()
         if reuse:
             print(f"Reusing the catalog in {args.keep}.")
         else:
             seconds = generate(app, args.products)
             print(f"Generated and indexed {args.products:,} listed products on {args.db} in {seconds:.0f} s.")
+            if cluster and keep:
+                dump(cluster, keep)
+                print(f"Kept it in {args.keep}.")
+        if settings:
+            kept = reuse and Path(settings["SEARCH_INDEX_DIR"]).exists()
+            seconds = ready_engine(app, rebuild=not kept)
+            print(f"The search engine's index ({settings['SEARCH_INDEX_DIR']}) "
+                  f"{'brought up to date' if kept else 'built'} in {seconds:.1f} s.", flush=True)
         requests, facts = plan_requests(app)
         if args.only:
             requests = {n: p for n, p in requests.items() if n.startswith(("floor", *args.only))}
@@ -417,49 +491,23 @@ def main() -> None:
               f"{facts['deep_at']:,}; each with 3 facets except the deep page (2).")
         with app.app_context():
             db.engine.dispose()
-        runs = []
+        change = entry_rewriter(app, facts["products"]) if settings else None
+        runs, changes = [], []
         for run in range(args.runs):
             print(f"run {run + 1} of {args.runs}", flush=True)
-            runs.append(measure(database_url, storage, requests, args.duration))
-        report(runs, args, facts)
+            results, changed = measure(database_url, storage, requests, args.duration, settings, change)
+            runs.append(results)
+            changes += [changed] if changed else []
+        baseline = json.loads(Path(args.baseline_p95).read_text()) if args.baseline_p95 else None
+        summary = summarize(runs, changes, args, facts, baseline)
+        report(summary, runs, args)
+        if args.save:
+            Path(args.save).write_text(json.dumps(summary, indent=1))
     finally:
         if cluster:
             cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-
-def _median(runs: list[dict], name: str) -> dict | None:
-    measured = [r[name] for r in runs if r.get(name)]
-    if not measured:
-        return None
-    return {key: statistics.median(m[key] for m in measured) for key in measured[0]}
-
-
-def report(runs: list[dict], args, facts) -> None:
-    names = list(runs[0])
-    results = {name: _median(runs, name) for name in names}
-    floor = results["floor (/healthz)"]
-    print(f"\n{facts['products']:,} products, {args.db}, gunicorn 2 workers, wrk 8 connections, {args.duration} s "
-          f"each, median of {len(runs)} run(s)\n")
-    print("| endpoint | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | target | met | req/s each run |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, r in results.items():
-        if r is None:
-            print(f"| {name} | not available | | | | | | | |")
-            continue
-        ratio = r["rps"] / floor["rps"]
-        target = next((t for prefix, t in TARGETS.items() if name.startswith(prefix)), None)
-        met = "" if target is None else ("yes" if ratio >= target else "NO")
-        each = ", ".join(f"{run[name]['rps']:,.0f}" for run in runs if run.get(name))
-        print(f"| {name} | {r['rps']:,.0f} | 1/{1 / ratio:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
-              f"| {'1/' + str(round(1 / target)) if target else ''} | {met} | {each} |")
-    errors = {n: [run[n]["errors"] for run in runs if run.get(n)] for n in names}
-    errors = {n: e for n, e in errors.items() if any(e)}
-    if errors:
-        print(f"\nnon-2xx or socket errors: {errors}")
-    if any(name.startswith("product page, first visits") for name in names):
-        print("\nproduct page, first visits: measured with distinct files per product, so no cache flatters it "
-              "(each product has its own sample file and its own stored preview and profile).")
 
 if __name__ == "__main__":
     main()
