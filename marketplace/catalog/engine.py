@@ -126,9 +126,8 @@ def _words_query(tokens: list[str], fields: Mapping[str, float], prefix: bool = 
     if len(tokens) > 1:
         return _either([(tantivy.Query.phrase_query(SCHEMA, f, tokens), b) for f, b in fields.items()])
     exact = [(tantivy.Query.term_query(SCHEMA, f, tokens[0]), b) for f, b in fields.items()]
-    if prefix and len(tokens[0]) >= PREFIX_FROM:
-        pattern = re.escape(tokens[0]) + ".+"
-        exact += [(tantivy.Query.regex_query(SCHEMA, f, pattern), b / 2) for f, b in fields.items()]
+    if prefix and len(tokens[0]) >= PREFIX_FROM:  # the word and the longer ones it begins, each scoring b/2
+        exact += [(tantivy.Query.phrase_prefix_query(SCHEMA, f, tokens), b / 2) for f, b in fields.items()]
     return _either(exact)
 
 
@@ -265,25 +264,37 @@ def _sorted_page(searcher: tantivy.Searcher, query: tantivy.Query, order: tuple[
     return [entry_id for _, entry_id in ranked[offset:end]], len(ranked) > end
 
 
-def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], facets: Iterable[str],
-        offset: int, limit: int, fuzzy: bool = False, order: tuple[str, str] | None = None,
-        after: tuple | None = None) -> EngineResult:
-    """One page in relevance order (or in ``order``: (field, direction), after the cursor ``after``), the total,
-    and every facet's counts: one top-k search, one count of the facets nobody chose, and one more per chosen
-    facet (counted under every other filter)."""
+def counted(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]],
+            facets: Iterable[str], fuzzy: bool = False) -> EngineResult:
+    """The total and every facet's counts (no page): one count of the facets nobody chose, and one more per
+    chosen facet (counted under every other filter)."""
     words = words_query(terms, fuzzy)
     chosen = {f: filter_query(f, values) for f, values in filters.items()}
-    matched = _with(words, list(chosen.values()))
-    counts, total = facet_counts(searcher, matched, [f for f in facets if f not in chosen])
+    counts, total = facet_counts(searcher, _with(words, list(chosen.values())), [f for f in facets if f not in chosen])
     for facet in chosen:
         others = [q for f, q in chosen.items() if f != facet]
         counts.update(facet_counts(searcher, _with(words, others), [facet])[0])
-    ids, more = [], False
-    if limit and total:
-        if order:
-            ids, more = _sorted_page(searcher, matched, order, after, offset, limit)
-        else:
-            ids = _ranked_page(searcher, matched, offset, limit)[:limit]
-            more = total > offset + limit
     words_matched = bool(total) or (bool(chosen) and bool(searcher.search(words, limit=1, count=False).hits))
-    return EngineResult(ids, total, counts, words_matched, more)
+    return EngineResult([], total, counts, words_matched)
+
+
+def page(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], offset: int,
+         limit: int, total: int, fuzzy: bool = False, order: tuple[str, str] | None = None,
+         after: tuple | None = None) -> tuple[list[int], bool]:
+    """(the ids of one page in relevance order, or in ``order``: (field, direction) after the cursor ``after``;
+    whether more follow) of the ``total`` matches: one top-k search."""
+    if not (limit and total):
+        return [], False
+    matched = _with(words_query(terms, fuzzy), [filter_query(f, values) for f, values in filters.items()])
+    if order:
+        return _sorted_page(searcher, matched, order, after, offset, limit)
+    return _ranked_page(searcher, matched, offset, limit)[:limit], total > offset + limit
+
+
+def run(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]], facets: Iterable[str],
+        offset: int, limit: int, fuzzy: bool = False, order: tuple[str, str] | None = None,
+        after: tuple | None = None) -> EngineResult:
+    """``counted`` and its ``page``."""
+    found = counted(searcher, terms, filters, facets, fuzzy)
+    found.ids, found.more = page(searcher, terms, filters, offset, limit, found.total, fuzzy, order, after)
+    return found

@@ -9,12 +9,16 @@ change: rolled back or restored), committed, and the change applied recorded bes
 
 Who applies it: each process runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the log's newest row
 on that period, and at once after its own process commits a change; it applies what is new (or reloads what
-another process of the machine applied), then counts again the facets of the searches without words it was
+another process of the machine applied), then counts again the facets of the searches it was
 recently asked, so that the first search after a change finds its answer ready. A search reads the log's newest
 row first (one read): when the index is behind it (a change the follower has not reached yet), the search
 applies the change itself. So a change is searchable at the next search on any machine, and two machines over
 one database agree. An index ahead of the search's own database snapshot (another process applied a change
 committed after the search began) is searched as it is.
+
+A search's total and facet counts depend only on the index state, the words and the filters: each process keeps
+those of its recent searches per state (the page itself is searched each time), so a search asked again, or paged
+on, counts nothing until the next change, after which the follower counts the most recent again.
 
 Pages in the newest and price orders are ordered by the engine too (fast fields, ties broken by id as the
 database's keyset cursor does); without words they are read from the database, whose indexes page them.
@@ -62,7 +66,7 @@ FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
-COUNTS_WARMED = 8  # the searches without words whose counts the follower computes again after a change
+COUNTS_WARMED = 8  # the searches whose counts the follower computes again after a change
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
 
@@ -114,7 +118,7 @@ def _changed(session: Session) -> None:
 
 @dataclass
 class View:
-    """A searcher over the index at one state of the log, and the facet counts of searches without words asked
+    """A searcher over the index at one state of the log, and the totals and facet counts of the searches asked
     at that state (most recent last)."""
 
     searcher: tantivy.Searcher
@@ -206,7 +210,8 @@ class CatalogEngine:
         counts = {}
         if warm and old is not None:
             for key in list(old.counts)[-COUNTS_WARMED:]:
-                counts[key] = engine.run(searcher, [], dict(key), FACETS, 0, 0)
+                terms, filters, fuzzy = key
+                counts[key] = engine.counted(searcher, list(terms), dict(filters), FACETS, fuzzy)
         self._view = View(searcher, applied, counts)
 
     def _writer(self) -> tantivy.IndexWriter | None:
@@ -332,20 +337,16 @@ class CatalogEngine:
 
     def _run(self, session: Session, view: View, query: SearchQuery, terms: list[str], filters: dict,
              fuzzy: bool) -> tuple[SearchResult, bool]:
-        offset = (query.page - 1) * query.per_page
         key = CURSOR_KEYS.get(query.sort)
-        after = decode_cursor(query.cursor, key[0]) if query.cursor and key else None
-        next_cursor = None
-        if terms:
-            found = engine.run(view.searcher, terms, filters, FACETS, offset, query.per_page, fuzzy,
-                               order=key, after=after)
-        else:
-            found = self._counts(view, filters)
-        items = []
+        found = self._counted(view, terms, filters, fuzzy)
+        items, next_cursor = [], None
         if found.total and terms:
-            entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(found.ids)))}
-            items = [entries[i] for i in found.ids if i in entries]
-            if key and found.more and items:
+            after = decode_cursor(query.cursor, key[0]) if query.cursor and key else None
+            ids, more = engine.page(view.searcher, terms, filters, (query.page - 1) * query.per_page,
+                                    query.per_page, found.total, fuzzy, order=key, after=after)
+            entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))}
+            items = [entries[i] for i in ids if i in entries]
+            if key and more and items:
                 next_cursor = encode_cursor(key, items[-1])
         elif found.total:  # no words: the page in the chosen order, from the database
             where = tuple(filter_clause(f, values) for f, values in filters.items())
@@ -355,12 +356,13 @@ class CatalogEngine:
             found.words_matched or (not terms)
 
     @staticmethod
-    def _counts(view: View, filters: dict) -> engine.EngineResult:
-        """The total and counts of a search without words, kept per view (they depend on nothing else)."""
-        key = tuple(sorted(filters.items()))
+    def _counted(view: View, terms: list[str], filters: dict, fuzzy: bool) -> engine.EngineResult:
+        """The total and counts of a search, kept per view (they depend on nothing else): the facets of a
+        search asked again, or paged on, are counted once per index state."""
+        key = (tuple(terms), tuple(sorted(filters.items())), fuzzy)
         found = view.counts.pop(key, None)
         if found is None:
-            found = engine.run(view.searcher, [], filters, FACETS, 0, 0)
+            found = engine.counted(view.searcher, terms, filters, FACETS, fuzzy)
             if len(view.counts) >= COUNTS_KEPT:
                 view.counts.clear()
         view.counts[key] = found  # most recent last

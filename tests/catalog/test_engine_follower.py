@@ -100,7 +100,7 @@ def test_the_counts_recently_asked_are_counted_again_before_the_next_search(mark
     suspend(there, market, "tram")
     assert applied_within(here, 1.0) is not None
     view = here.extensions["catalog_engine"]._view
-    key = (("category", ("transport",)),)
+    key = ((), (("category", ("transport",)),), False)  # no words, the filter, exact
     assert view.counts[key].total == 1  # ready before anyone asks
     assert ask(here, transport).total == 1
 
