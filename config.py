@@ -215,6 +215,8 @@ class Config:
     # Each process's follower reads the change log this often (seconds), and at once after a change of its own;
     # 0: no follower, the first search after a change applies it.
     SEARCH_FOLLOW_SECONDS = float(os.environ.get("SEARCH_FOLLOW_SECONDS", "0.25"))
+    # The change log's rows are kept this many days (a daily job deletes older ones, never the newest).
+    CATALOG_CHANGES_KEEP_DAYS = _int("CATALOG_CHANGES_KEEP_DAYS", 7)
     # Catalog search: the page, /api/v1/catalog and CKAN package_search share one budget per client address.
     RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "120 per minute; 3000 per hour")
     RATELIMIT_PRESCREEN_CHECK = os.environ.get("RATELIMIT_PRESCREEN_CHECK", "6 per minute; 60 per hour")

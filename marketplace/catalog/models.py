@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, insert, update
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, utcnow
@@ -133,6 +133,16 @@ class CatalogChange(db.Model):
     product_id: Mapped[int | None] = mapped_column(Integer)
     generation: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def prune_changes(session, before: datetime) -> int:
+    """Delete the log's rows written before ``before``, except the newest (a machine compares its index with it);
+    returns how many. A machine whose index stopped at a pruned row rebuilds it, as from a log gone back."""
+    newest = session.scalar(select(func.max(CatalogChange.id)))
+    if newest is None:
+        return 0
+    return session.execute(delete(CatalogChange).where(CatalogChange.changed_at < before,
+                                                       CatalogChange.id < newest)).rowcount
 
 
 def log_change(session, product_id: int | None) -> None:

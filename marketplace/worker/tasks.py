@@ -1,6 +1,6 @@
 """Every background job: outbox delivery, the pre-screen, the sweep for lost jobs, and the schedules that replace
-cron (expire orders and licences, reconcile Stripe, audit checkpoints). Each runs as one unit of work
-(``queue.job``)."""
+cron (expire orders and licences, reconcile Stripe, audit checkpoints, prune the search index's change log). Each
+runs as one unit of work (``queue.job``)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from marketplace.db import write_intent
+from marketplace.db import utcnow, write_intent
 from marketplace.extensions import db
 from marketplace.jobs import outbox
 from marketplace.jobs.queue import crontab, job
@@ -123,6 +123,16 @@ def reconcile_payments_job() -> int:
 
     with write_intent():
         return len(reconcile_orders(db.session, current_app.extensions["payments"]))
+
+
+@job("catalog.prune_changes", retries=2, retry_delay=60, schedule=crontab(hour="3", minute="41"))
+def prune_catalog_changes_job() -> int:
+    """Daily: delete the search index's change log older than CATALOG_CHANGES_KEEP_DAYS (every machine has
+    followed it long since; one that has not rebuilds its index)."""
+    from marketplace.catalog.models import prune_changes
+
+    with write_intent():
+        return prune_changes(db.session, utcnow() - timedelta(days=current_app.config["CATALOG_CHANGES_KEEP_DAYS"]))
 
 
 @job("audit.checkpoint", retries=2, retry_delay=30, schedule=crontab(minute="*/5"))

@@ -3,13 +3,15 @@ across machines, rebuilt when the log does not go on from where its index stoppe
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.catalog.engine_search import APPLIED, CatalogEngine
 from marketplace.catalog.models import CatalogChange
 from marketplace.catalog.search import SearchQuery, search
+from marketplace.db import utcnow
 from marketplace.review import services as review
 from tests import factories
 
@@ -102,3 +104,37 @@ def test_reindex_command_rebuilds_both_indexes_with_progress(app, session, catal
     assert "Search engine" in result.output
     assert search_engine._view.searcher.num_docs == 4
     assert ids(search(session, SearchQuery(q="kowloon"))) == {catalog["journeys"].id}
+
+
+def test_the_change_log_is_pruned_daily_and_an_index_behind_the_pruned_rows_is_rebuilt(session, catalog, reviewer,
+                                                                                      tmp_path):
+    """Rows older than CATALOG_CHANGES_KEEP_DAYS go (never the newest); a machine away since before them finds
+    its last change gone and rebuilds its index rather than apply only the rows left."""
+    from marketplace.jobs.queue import huey
+    from marketplace.worker.tasks import prune_catalog_changes_job
+
+    engine = CatalogEngine(str(tmp_path / "index"))
+    assert found(engine, session).total == 4  # then the machine is away
+    review.suspend_product(session, reviewer, catalog["air"], "Under query.")
+    session.commit()
+    session.execute(update(CatalogChange).values(changed_at=utcnow() - timedelta(days=8)))
+    session.commit()
+    review.suspend_product(session, reviewer, catalog["weather"], "Under query.")
+    review.suspend_product(session, reviewer, catalog["traffic"], "Under query.")
+    session.commit()
+    recent = session.scalars(select(CatalogChange.id).where(CatalogChange.changed_at > utcnow() - timedelta(days=1))
+                             .order_by(CatalogChange.id)).all()
+    huey.execute(prune_catalog_changes_job.s())
+    assert session.scalars(select(CatalogChange.id).order_by(CatalogChange.id)).all() == recent
+    assert len(recent) == 2
+    result = found(engine, session)
+    assert result.total == 1 and ids(result) == {catalog["journeys"].id}  # the air quality change too
+
+
+def test_pruning_keeps_the_newest_row_however_old(session, catalog):
+    from marketplace.catalog.models import prune_changes
+
+    newest = session.scalar(select(CatalogChange.id).order_by(CatalogChange.id.desc()).limit(1))
+    assert prune_changes(session, utcnow() + timedelta(days=1)) >= 1
+    assert session.scalars(select(CatalogChange.id)).all() == [newest]
+    assert prune_changes(session, utcnow() + timedelta(days=1)) == 0
