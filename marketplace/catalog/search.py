@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, has_app_context
 from pyroaring import FrozenBitMap
-from sqlalchemy import ARRAY, Integer, and_, any_, case, func, literal, or_, select, text
+from sqlalchemy import ARRAY, Integer, any_, case, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import MASK_FACETS, CatalogEntry, CatalogState, CatalogText, mask_of
@@ -341,12 +341,13 @@ def ordered_page(session: Session, query: SearchQuery, where, relevance):
 
 
 def _after(key: tuple[str, str], position: tuple):
+    """The entries after a cursor's (value, id), as one row-value comparison: the database seeks to it in the
+    (column, id) index instead of scanning the index from its start, so a deep page costs what the first does."""
     column, direction = key
     value, entry_id = position
     col = getattr(CatalogEntry, column)
-    if direction == "desc":
-        return or_(col < value, and_(col == value, CatalogEntry.id < entry_id))
-    return or_(col > value, and_(col == value, CatalogEntry.id > entry_id))
+    row, cursor = tuple_(col, CatalogEntry.id), tuple_(literal(value, col.type), literal(entry_id, Integer))
+    return row < cursor if direction == "desc" else row > cursor
 
 
 def encode_cursor(key: tuple[str, str], entry: CatalogEntry) -> str:
