@@ -140,7 +140,7 @@ def resource_show(data: dict) -> dict:
     if asset is None:
         raise NotFoundError("Resource was not found.")
     product = db.session.scalar(with_listed_content(buyer_visible().where(
-        DataProduct.listed_version_id == asset.version_id)))
+        DataProduct.listed_version_id == asset.version_id), dictionary=False))
     page = f"{public_base_url()}/products/{product.slug}"
     position = next(i for i, a in enumerate(product.listed_version.assets) if a.id == asset.id)
     return resource_dict(asset, position, package_id=product.uuid, page=page,

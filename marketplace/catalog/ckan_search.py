@@ -261,7 +261,8 @@ def packages(session, entries) -> list[dict]:
     ids = [entry.id for entry in entries]
     if not ids:
         return []
-    found = {p.id: p for p in session.scalars(with_listed_content(buyer_visible().where(DataProduct.id.in_(ids))))}
+    found = {p.id: p for p in session.scalars(with_listed_content(
+        buyer_visible().where(DataProduct.id.in_(ids)), dictionary=False))}
     times = file_times(session, list(found.values()))
     base = public_base_url()
     return [package_dict(found[i], base=base, times=times) for i in ids if i in found]
@@ -270,7 +271,7 @@ def packages(session, entries) -> list[dict]:
 def listed_by_id(session: Session, key: str) -> DataProduct:
     """A listed product by its id (UUID) or name (slug); NotFoundError for anything buyers cannot see."""
     product = session.scalar(with_listed_content(buyer_visible().where(
-        or_(DataProduct.uuid == key, DataProduct.slug == key))))
+        or_(DataProduct.uuid == key, DataProduct.slug == key)), dictionary=False))
     if product is None:
         raise NotFoundError("No such product in the catalog.")
     return product

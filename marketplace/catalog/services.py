@@ -17,16 +17,16 @@ from marketplace.listings.services import buyer_visible
 from marketplace.listings.states import ProductStatus, VersionStatus
 
 
-def with_listed_content(query):
-    """Eager-load a listed product's seller and listed version with its sources, dictionary, files and plans
-    (a fixed number of queries, however many there are)."""
-    return query.options(
-        joinedload(DataProduct.organization, innerjoin=True),
-        joinedload(DataProduct.listed_version).options(
-            selectinload(ProductVersion.sources), selectinload(ProductVersion.fields),
-            selectinload(ProductVersion.assets), selectinload(ProductVersion.plans),
-        ),
-    )
+def with_listed_content(query, dictionary: bool = True):
+    """Eager-load a listed product's seller and listed version with its sources, dictionary (unless not
+    ``dictionary``: the CKAN and DCAT descriptions have none, and it is the largest part), files and plans (a
+    fixed number of queries, however many there are)."""
+    content = [selectinload(ProductVersion.sources), selectinload(ProductVersion.assets),
+               selectinload(ProductVersion.plans)]
+    if dictionary:
+        content.append(selectinload(ProductVersion.fields))
+    return query.options(joinedload(DataProduct.organization, innerjoin=True),
+                         joinedload(DataProduct.listed_version).options(*content))
 
 
 @cache
