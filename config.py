@@ -210,7 +210,7 @@ class Config:
     RATELIMIT_API_WRITE = os.environ.get("RATELIMIT_API_WRITE", "120 per minute; 3000 per hour")
     # Catalog search on "database" (its full-text index) or "tantivy" (an embedded engine whose index lives in
     # SEARCH_INDEX_DIR, one per machine, following the database's change log: catalog/engine_search.py).
-    SEARCH_ENGINE = _Env("SEARCH_ENGINE", "database")
+    SEARCH_ENGINE = _Env("SEARCH_ENGINE", "tantivy")
     SEARCH_INDEX_DIR = _Env("SEARCH_INDEX_DIR", lambda: str(instance_dir() / "catalog-index"))
     # Each process's follower reads the change log this often (seconds), and at once after a change of its own;
     # 0: no follower, the first search after a change applies it.

@@ -178,7 +178,11 @@ def engine_find(session: Session, words: list[str], order: str, start: int, rows
     wanted = sorted({FIELD_FACETS[f] for f in fields if f in FIELD_FACETS})
     if not terms and engine_order is None:
         engine_order = ORDER_KEYS["newest"]  # no words: relevance is newest first, as on the database
-    found = engine.run(catalog_engine.view(session).searcher, terms, {}, wanted, start, rows, order=engine_order)
+    found = catalog_engine.guarded(
+        lambda: engine.run(catalog_engine.view(session).searcher, terms, {}, wanted, start, rows, order=engine_order),
+        lambda: None)
+    if found is None:  # the index failed: the database answers
+        return None
     entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(found.ids)))}
     return found.total, [entries[i] for i in found.ids if i in entries], found.counts
 

@@ -27,7 +27,9 @@ FACET_FIELDS = ("category", "seller", "frequency", *MASK_FACETS)
 SELLER_LABEL = "seller_label"  # "slug\tname", counted for the seller facet so that its labels need no query
 LABEL_SEPARATOR = "\t"
 MAX_FACET_VALUES = 1000
-PREFIX_FROM = 3  # a word this long also finds the longer words it begins
+PREFIX_FROM = 2  # a word this long also finds the longer words it begins ("hk" finds HKO)
+SPELLED_FIELDS = {"title_spelled": 10.0, "body_spelled": 1.0}  # the words as written, for close matches
+FUZZY_FROM = 3  # shorter words have no close matches (one edit away from a two-letter word is everything)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORT_FIELDS = {"listed_at": tantivy.FieldType.Integer, "price_sort": tantivy.FieldType.Integer}
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -69,6 +71,8 @@ def build_schema() -> tantivy.Schema:
     for name in PAIR_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace")
     builder.add_text_field(CHAR_FIELD, tokenizer_name="whitespace", index_option="basic")
+    for name in SPELLED_FIELDS:
+        builder.add_text_field(name, tokenizer_name="spelled", index_option="freq")
     for name in (*FACET_FIELDS, SELLER_LABEL):
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
@@ -77,12 +81,17 @@ def build_schema() -> tantivy.Schema:
 SCHEMA = build_schema()
 WORDS = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40))
          .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english")).build())
+# Close matches are looked for among the words as written: a stem is often further from a misspelling than the
+# word ("pollutoin" is one transposition from pollution, three edits from its stem pollut).
+SPELLED = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40))
+           .filter(tantivy.Filter.lowercase()).build())
 
 
 def open_index(path: str | None) -> tantivy.Index:
     """The index in the folder ``path`` (created when missing), or in memory for None."""
     index = tantivy.Index(SCHEMA, path=path, reuse=True) if path else tantivy.Index(SCHEMA)
     index.register_tokenizer("words", WORDS)
+    index.register_tokenizer("spelled", SPELLED)
     return index
 
 
@@ -100,6 +109,8 @@ def document(entry: Mapping, text: Mapping) -> tantivy.Document:
     title, body = text["title_text"] or "", text["search_text"] or ""
     doc.add_text("title", without_han(title))
     doc.add_text("body", without_han(body))
+    doc.add_text("title_spelled", without_han(title))
+    doc.add_text("body_spelled", without_han(body))
     doc.add_text("title_pairs", pair_text(title))
     doc.add_text("body_pairs", pair_text(body))
     doc.add_text(CHAR_FIELD, char_text(body))
@@ -138,29 +149,29 @@ def _han_query(run: str) -> tantivy.Query:
 
 
 def _fuzzy_query(token: str) -> tantivy.Query:
-    distance = 1 if len(token) < 8 else 2
-    return _either([(tantivy.Query.fuzzy_term_query(SCHEMA, f, token, distance=distance), b)
-                    for f, b in WORD_FIELDS.items()])
+    """Words close to ``token`` as written, or to its stem among the stems (hospitl finds hospitals too)."""
+    distance = 1 if len(token) < 8 else 2  # a swap of two letters is one edit
+    asked = [(token, SPELLED_FIELDS), *((stem, WORD_FIELDS) for stem in WORDS.analyze(token)[:1])]
+    close = [(tantivy.Query.fuzzy_term_query(SCHEMA, f, word, distance=distance), boost)
+             for word, fields in asked for f, boost in fields.items()]
+    return _either(close)
+
+
+def _all(parts: list[tantivy.Query]) -> tantivy.Query:
+    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
 
 
 def term_query(term: str, fuzzy: bool = False) -> tantivy.Query | None:
     """The query of one search word (folded, lower-cased): every Han run and every other part must match. None
-    when ``fuzzy`` and the word has nothing to misspell (Chinese is matched exactly, or not at all)."""
-    parts = []
-    for run in han_runs(term):
-        if fuzzy:
-            return None
-        parts.append(_han_query(run))
-    tokens = WORDS.analyze(without_han(term))
+    when ``fuzzy`` and the word has nothing to misspell (Chinese is matched exactly, or not at all; a word of one
+    or two letters has no close matches)."""
     if fuzzy:
-        if not tokens:
-            return None
-        parts.extend(_fuzzy_query(t) for t in tokens)
-    elif tokens:
+        tokens = [t for t in SPELLED.analyze(without_han(term)) if len(t) >= FUZZY_FROM]
+        return _all([_fuzzy_query(t) for t in tokens]) if tokens and not han_runs(term) else None
+    parts = [_han_query(run) for run in han_runs(term)]
+    if tokens := WORDS.analyze(without_han(term)):
         parts.append(_words_query(tokens, WORD_FIELDS, prefix=True))
-    if not parts:  # only punctuation: nothing to find
-        return tantivy.Query.empty_query()
-    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+    return _all(parts) if parts else tantivy.Query.empty_query()  # only punctuation: nothing to find
 
 
 def words_query(terms: list[str], fuzzy: bool = False) -> tantivy.Query:
@@ -213,12 +224,13 @@ def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Itera
 def _top(searcher: tantivy.Searcher, query: tantivy.Query, end: int, **order) -> list:
     """The hits up to position ``end`` (inclusive) and every one tied with it, which is as deep as a tie-break
     can reach: (key, address) pairs, the key a score or, with ``order_by_field``, the field's value."""
-    depth = 2 * (end + 1)  # room for a few ties at once: each deeper try is another search
+    most = max(searcher.num_docs, 1)  # never more than there are (tantivy sets aside room for ``limit`` hits)
+    depth = min(2 * (end + 1), most)  # room for a few ties at once: each deeper try is another search
     while True:
         hits = searcher.search(query, limit=depth, count=False, **order).hits
-        if len(hits) < depth or hits[-1][0] != hits[end][0]:
+        if len(hits) < depth or depth >= most or hits[-1][0] != hits[end][0]:
             return hits
-        depth *= 2
+        depth = min(2 * depth, most)
 
 
 def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int) -> list[int]:
@@ -283,7 +295,7 @@ def page(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tup
          after: tuple | None = None) -> tuple[list[int], bool]:
     """(the ids of one page in relevance order, or in ``order``: (field, direction) after the cursor ``after``;
     whether more follow) of the ``total`` matches: one top-k search."""
-    if not (limit and total):
+    if not (limit and total) or (after is None and offset >= total):
         return [], False
     matched = _with(words_query(terms, fuzzy), [filter_query(f, values) for f, values in filters.items()])
     if order:

@@ -34,9 +34,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import tantivy
 from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import engine
@@ -49,6 +51,7 @@ from marketplace.catalog.search import (
     SearchResult,
     check_query,
     clean_filters,
+    database_search,
     decode_cursor,
     encode_cursor,
     facet_label,
@@ -57,6 +60,7 @@ from marketplace.catalog.search import (
     parse_terms,
     with_close_matches,
 )
+from marketplace.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +70,11 @@ FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
+FOLLOW_BACKOFF_SECONDS = 60.0  # the longest pause of a follower whose rounds keep failing
 COUNTS_WARMED = 8  # the searches whose counts the follower computes again after a change
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
+T = TypeVar("T")
 
 
 def engine_from_config(app) -> None:
@@ -184,18 +190,22 @@ class CatalogEngine:
         self.path.mkdir(parents=True, exist_ok=True)
         try:
             self._index = engine.open_index(str(self.path))
-        except ValueError:  # written by another schema: start over (the log rebuilds it)
-            shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-            self._index = engine.open_index(str(self.path))
-        self._reload()
+            self._reload()
+        except (ValueError, OSError):  # another schema's, or damaged: start over (the log rebuilds it)
+            log.warning("The catalog's search engine index at %s could not be opened: rebuilding it", self.path)
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._index, self._view = engine.open_index(str(self.path)), None
+            self._reload()
 
     def _marker(self) -> State | None:
         try:
             found = json.loads((self.path / APPLIED).read_text())
-            return found["id"], found["generation"]
+            state = found["id"], found["generation"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        valid = type(state[0]) is int and state[0] >= 0 and isinstance(state[1], str)
+        return state if valid else None  # written by hand, or damaged: rebuilt as never built
 
     def _reload(self, warm: bool = False) -> None:
         """Search the index's last commit from now on; with ``warm``, the recently asked counts are counted
@@ -222,7 +232,9 @@ class CatalogEngine:
         while True:
             try:
                 return self._index.writer(heap_size=50_000_000, num_threads=1)
-            except ValueError:  # another process of this machine holds the lock
+            except ValueError as busy:
+                if "LockBusy" not in str(busy):  # not another process's lock: the folder is gone or damaged
+                    raise
                 if time.monotonic() > deadline:
                     return None
                 time.sleep(0.01)
@@ -299,13 +311,18 @@ class CatalogEngine:
 
         with self._app.app_context():
             bind = db.engine
+        pause = self.follow_seconds
         while True:
-            self._wake.wait(self.follow_seconds)
+            self._wake.wait(pause)
             self._wake.clear()
             try:
                 self.follow_once(bind)
-            except Exception:  # the next round tries again; a search catches up by itself meanwhile
+                pause = self.follow_seconds
+            except Exception:  # the next round opens the index again; a search catches up by itself meanwhile
                 log.exception("The catalog follower could not apply the change log")
+                with self._lock:
+                    self._index, self._view = None, None
+                pause = min(2 * pause, FOLLOW_BACKOFF_SECONDS)  # not a log line four times a second
 
     def follow_once(self, bind) -> None:
         """One round of the follower: read the log in a transaction begun after the index's marker was read (so a
@@ -327,13 +344,33 @@ class CatalogEngine:
 
     def search(self, session: Session, query: SearchQuery) -> SearchResult:
         """As ``catalog.search.search``: listed products matching the words and filters, one page of them in the
-        chosen order, with facet counts; close matches when the words alone match nothing."""
+        chosen order, with facet counts; close matches when the words alone match nothing. The database answers
+        when the index fails (``guarded``)."""
         check_query(query)
         terms, notes = parse_terms(query.q)
         filters = clean_filters(query.filters)
-        view = self.view(session)
-        return with_close_matches(query, terms, notes,
-                                  lambda fuzzy: self._run(session, view, query, terms, filters, fuzzy=fuzzy))
+
+        def on_engine() -> SearchResult:
+            view = self.view(session)
+            return with_close_matches(query, terms, notes,
+                                      lambda fuzzy: self._run(session, view, query, terms, filters, fuzzy=fuzzy))
+        return self.guarded(on_engine, lambda: database_search(session, query))
+
+    def guarded(self, asked: Callable[[], T], otherwise: Callable[[], T]) -> T:
+        """``asked()``, or ``otherwise()`` when the index fails (its folder deleted or damaged, a panic in the
+        engine): the failure is logged and the index opened again at the next search, rebuilt if it cannot be.
+        The database's own errors are not the index's: they go on up."""
+        try:
+            return asked()
+        except (SQLAlchemyError, DomainError):
+            raise
+        except BaseException as failure:
+            if isinstance(failure, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            log.exception("The catalog's search engine index failed; the database answers meanwhile")
+            with self._lock:
+                self._index, self._view = None, None
+            return otherwise()
 
     def _run(self, session: Session, view: View, query: SearchQuery, terms: list[str], filters: dict,
              fuzzy: bool) -> tuple[SearchResult, bool]:
@@ -342,8 +379,9 @@ class CatalogEngine:
         items, next_cursor = [], None
         if found.total and terms:
             after = decode_cursor(query.cursor, key[0]) if query.cursor and key else None
-            ids, more = engine.page(view.searcher, terms, filters, (query.page - 1) * query.per_page,
-                                    query.per_page, found.total, fuzzy, order=key, after=after)
+            offset = 0 if after else (query.page - 1) * query.per_page  # a cursor is the page's start
+            ids, more = engine.page(view.searcher, terms, filters, offset, query.per_page, found.total, fuzzy,
+                                    order=key, after=after)
             entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))}
             items = [entries[i] for i in ids if i in entries]
             if key and more and items:

@@ -3,6 +3,7 @@ across machines, rebuilt when the log does not go on from where its index stoppe
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -138,3 +139,37 @@ def test_pruning_keeps_the_newest_row_however_old(session, catalog):
     assert prune_changes(session, utcnow() + timedelta(days=1)) >= 1
     assert session.scalars(select(CatalogChange.id)).all() == [newest]
     assert prune_changes(session, utcnow() + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize("damage", ["marker of the wrong types", "folder deleted", "meta.json garbage"])
+def test_a_damaged_index_answers_from_the_database_and_is_rebuilt(session, catalog, reviewer, tmp_path, damage):
+    """Damage to a machine's index while it runs never answers 500: the search falls back to the database at
+    once, and the index is opened again (rebuilt when it cannot be) for the next. (A segment file cut short under
+    a running process is another matter: tantivy maps its files into memory, and reading past the end of a
+    mapped file kills the process; the restarted process finds the index damaged and rebuilds it.)"""
+    import shutil
+
+    folder = tmp_path / "index"
+    engine = CatalogEngine(str(folder))
+    assert found(engine, session, "gusts").total == 1
+    if damage == "marker of the wrong types":
+        (folder / APPLIED).write_text(json.dumps({"id": "a", "generation": None}))
+    elif damage == "folder deleted":
+        shutil.rmtree(folder)
+    else:
+        (folder / "meta.json").write_text("not json")
+    review.suspend_product(session, reviewer, catalog["weather"], "Under query.")
+    session.commit()
+    for _ in range(3):  # the first answer may be the database's; every one is right
+        assert found(engine, session, "gusts").total == 0
+        assert found(engine, session).total == 3
+        assert ids(found(engine, session, "kowloon")) == {catalog["journeys"].id}
+    assert engine._view is not None and engine._view.searcher.num_docs == 3  # the index is back
+
+
+def test_a_cursor_is_the_pages_start_whatever_page_says(session, catalog, search_engine):
+    first = search(session, SearchQuery(sort="newest", per_page=1, q="hong kong"))
+    assert first.next_cursor
+    cursor = SearchQuery(sort="newest", per_page=1, q="hong kong", cursor=first.next_cursor)
+    assert ids(search(session, cursor)) == ids(search(session, replace(cursor, page=3)))
+    assert ids(search(session, cursor)) != ids(first)

@@ -113,6 +113,7 @@ CASES = [
     ("earthqake", 3, {"hk-hko-rss-quick-earthquake-messages"}),
     ("trafic", 10, {"traffic-index", "hk-td-sm_1-traffic-speed-map"}),
     ("hospitl", 10, {"hk-dh-dh_hq-dh-orphf-phl"}),
+    ("pollutoin", 10, {"hk-epd-airteam-past-record-of-air-pollution-index-en"}),  # letters swapped
     ("restaurnt", 10, {"restaurant-inspection"}),
     ("weathr", 10, {"weather", "hk-current-weather-archive"}),
     ("polution", 10, {"hk-epd-airteam-past-record-of-air-pollution-index-en"}),
@@ -222,3 +223,24 @@ def test_ckan_package_search_of_words_only_is_the_databases_on_the_engine(app, c
         assert names == database_names
     if params.get("rows", 10) and "nothing" not in params.get("q", ""):
         assert names
+
+
+@pytest.mark.parametrize("q", ["' OR 1=1 --", "%00", "a-b-c-d-e-f", "hk-xq"])
+def test_words_of_one_or_two_letters_have_no_close_matches_on_the_engine(session, search_engine, relevance_catalog,
+                                                                         q):
+    """One edit away from a word of one or two letters is almost every word: the engine looks for pieces that
+    short as they are, never for their close matches (the database's close matches are shared trigrams of the
+    whole word, "a-b" of a-b-c-d-e-f)."""
+    result = search(session, SearchQuery(q=q))
+    assert not result.fuzzy
+
+
+@pytest.mark.parametrize("params", [{"q": "traffic", "start": 2**31 - 1}, {"start": 2**31 - 1},
+                                    {"q": "air", "sort": "price asc", "start": 10**9, "rows": 1000}])
+def test_a_start_past_the_end_is_an_empty_page_on_the_engine(client, search_engine, relevance_catalog, params):
+    """The engine asks for no more hits than the index holds (it sets aside room for every hit asked for)."""
+    response = client.get("/api/3/action/package_search", query_string=params)
+    assert response.status_code == 200
+    result = response.get_json()["result"]
+    assert result["results"] == [] and result["count"] > 0
+    assert search_engine._view is not None
