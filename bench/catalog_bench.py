@@ -31,6 +31,7 @@ run saved, adds each endpoint's p95 as a multiple of its p95 there (the narrow s
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import random
@@ -209,6 +210,22 @@ def generate(app, products: int, seed: int = 7) -> float:
     return time.perf_counter() - started
 
 
+def _hard_link(source: Path, target: Path) -> None:
+    """A hard link to ``source``, or to a copy of it once the file system's links per file run out (ext4 allows
+    65,000: a million products share a few dozen sample files)."""
+    for copy in range(1000):
+        origin = source if copy == 0 else source.with_name(f"{source.name}.{copy}")
+        if copy and not origin.exists():
+            shutil.copyfile(source, origin)
+        try:
+            os.link(origin, target)
+            return
+        except OSError as refused:
+            if refused.errno != errno.EMLINK:
+                raise
+    raise RuntimeError(f"no copy of {source} takes another link")
+
+
 def _link(storage, source: str, key: str) -> None:
     """Store ``source``'s file again under ``key``: a hard link in a local folder, else a copy."""
     root = getattr(storage, "root", None)
@@ -216,7 +233,7 @@ def _link(storage, source: str, key: str) -> None:
         target = Path(root, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            os.link(Path(root, source), target)
+            _hard_link(Path(root, source), target)
         return
     with storage.open(source) as fh:
         storage.save(key, fh, content_type="application/octet-stream", max_bytes=10 * 2**20)
