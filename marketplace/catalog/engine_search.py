@@ -31,6 +31,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,10 @@ def _rows(session: Session, where, limit: int | None = None) -> list:
                            .order_by(CatalogEntry.id).limit(limit)).mappings().all()
 
 
+_ENGINES: weakref.WeakSet[CatalogEngine] = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [catalog_engine._after_fork() for catalog_engine in list(_ENGINES)])
+
+
 @event.listens_for(Session, "after_commit")
 def _changed(session: Session) -> None:
     """A commit that changed the index wakes its process's follower (``log_change`` marks the session)."""
@@ -140,11 +145,26 @@ class CatalogEngine:
         self.path = Path(path)
         self.follow_seconds = follow_seconds if app is not None else 0.0
         self._app = app
+        self._index: tantivy.Index | None
+        self._view: View | None
+        self._stopped = False
+        self._after_fork()
+        _ENGINES.add(self)
+
+    def _after_fork(self) -> None:
+        """Locks, the follower and the index handle of this process (a forked child starts with its own: a lock
+        its parent's follower or tantivy's threads held at the fork would never be let go in the child)."""
+        self._index, self._view = None, None
         self._lock = threading.Lock()  # one catch-up at a time in this process
-        self._index: tantivy.Index | None = None
-        self._view: View | None = None
         self._wake = threading.Event()
-        self._follower: tuple[int, threading.Thread] | None = None  # (its process id, the thread)
+        self._follower: threading.Thread | None = None
+
+    def stop(self) -> None:
+        """End the follower (the app's last request, or a test, is done with it)."""
+        self._stopped = True
+        self._wake.set()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(timeout=10)
 
     # ------------------------------------------------------------ keeping up
 
@@ -295,16 +315,14 @@ class CatalogEngine:
 
     def _follow(self) -> None:
         """Start this process's follower when it has none (the first search of a forked worker starts its own)."""
-        if not self.follow_seconds:
+        if not self.follow_seconds or self._stopped:
             return
-        pid = os.getpid()
-        if self._follower is not None and self._follower[0] == pid and self._follower[1].is_alive():
+        if self._follower is not None and self._follower.is_alive():
             return
         with self._lock:
-            if self._follower is None or self._follower[0] != pid or not self._follower[1].is_alive():
-                thread = threading.Thread(target=self._follow_log, name="catalog-follower", daemon=True)
-                self._follower = (pid, thread)
-                thread.start()
+            if self._follower is None or not self._follower.is_alive():
+                self._follower = threading.Thread(target=self._follow_log, name="catalog-follower", daemon=True)
+                self._follower.start()
 
     def _follow_log(self) -> None:
         from marketplace.extensions import db
@@ -315,6 +333,8 @@ class CatalogEngine:
         while True:
             self._wake.wait(pause)
             self._wake.clear()
+            if self._stopped:
+                return
             try:
                 self.follow_once(bind)
                 pause = self.follow_seconds

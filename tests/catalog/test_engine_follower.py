@@ -42,10 +42,23 @@ def market(database_url, tmp_path):
         yield values
 
 
+@pytest.fixture(autouse=True)
+def followers_stopped():
+    """Every machine's follower ends with its test (a thread left running would be forked by later tests)."""
+    yield
+    while MACHINES:
+        MACHINES.pop().extensions["catalog_engine"].stop()
+
+
+MACHINES: list = []
+
+
 def machine(market, name: str, follow: float = PERIOD):
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=str(market["app"].config["SQLALCHEMY_DATABASE_URI"]),
-                      STORAGE_LOCAL_ROOT=str(market["folder"] / "storage"), SEARCH_ENGINE="tantivy",
-                      SEARCH_INDEX_DIR=str(market["folder"] / name), SEARCH_FOLLOW_SECONDS=follow)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=str(market["app"].config["SQLALCHEMY_DATABASE_URI"]),
+                     STORAGE_LOCAL_ROOT=str(market["folder"] / "storage"), SEARCH_ENGINE="tantivy",
+                     SEARCH_INDEX_DIR=str(market["folder"] / name), SEARCH_FOLLOW_SECONDS=follow)
+    MACHINES.append(app)
+    return app
 
 
 def ask(app, query: SearchQuery) -> Answer:
@@ -119,3 +132,27 @@ def test_a_log_gone_back_rebuilds_the_index(market):
         time.sleep(0.02)
     assert json.loads((folder / APPLIED).read_text()) == {"id": newest[0], "generation": newest[1]}
     assert ask(app, SearchQuery()).total == 3
+
+
+def test_a_stopped_follower_ends_and_a_forked_child_has_its_own(market):
+    import os
+    import signal
+
+    app = machine(market, "here")
+    assert ask(app, SearchQuery(q="velocities")).total == 2
+    catalog_engine = app.extensions["catalog_engine"]
+    follower = catalog_engine._follower
+    assert follower.is_alive()
+    catalog_engine._lock.acquire()  # held at the fork, as the follower holds it while it applies a change
+    try:
+        suspend(app, market, "tram")  # so that the child's search must catch up, under the lock
+        child = os.fork()
+        if child == 0:  # the child catches up with a lock of its own; on the parent's it would wait forever
+            signal.alarm(30)
+            os._exit(0 if ask(app, SearchQuery(q="velocities")).ids == [market["ferry"]] else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        catalog_engine._lock.release()
+    assert os.waitstatus_to_exitcode(status) == 0
+    catalog_engine.stop()
+    assert not follower.is_alive()
