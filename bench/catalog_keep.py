@@ -21,7 +21,7 @@ def ready_engine(app, rebuild: bool) -> float:
         if rebuild:
             engine.rebuild(db.session)
         else:
-            engine.searcher(db.session)
+            engine.view(db.session)
         db.session.commit()
         db.engine.dispose()
     return time.perf_counter() - started
