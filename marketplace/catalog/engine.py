@@ -221,6 +221,12 @@ def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, facets: Itera
         int(found["matched"]["value"] or 0)
 
 
+def by_seller(counts: Mapping[str, int]) -> tuple[dict[str, int], dict[str, str]]:
+    """The seller facet's counts (by "slug\tname") as (counts by slug, names by slug)."""
+    named = [key.split(LABEL_SEPARATOR, 1) for key in counts]
+    return {slug: n for (slug, _), n in zip(named, counts.values())}, dict(named)
+
+
 def _top(searcher: tantivy.Searcher, query: tantivy.Query, end: int, **order) -> list:
     """The hits up to position ``end`` (inclusive) and every one tied with it, which is as deep as a tie-break
     can reach: (key, address) pairs, the key a score or, with ``order_by_field``, the field's value."""

@@ -189,20 +189,29 @@ class CatalogEngine:
         self._follow()
         self._wake.set()
 
-    def _catch_up(self, session: Session, newest: State) -> View:
+    def _catch_up(self, session: Session, newest: State, warm: bool = False) -> View:
+        """The index at ``newest`` (the log's newest row as ``session`` reads it), under this process's lock:
+        reloaded when another process applied it, written when not. An index ahead of the session is either
+        ahead of its snapshot (searched as it is) or of a log gone back (a restored database: rebuilt), as a read
+        outside the snapshot tells. ``warm``: the follower's, which counts recent searches again."""
         self._ensure_open()
         if self._view.applied != newest:
-            self._reload()  # another process may have applied it
+            self._reload(warm=warm)  # another process may have applied it
         applied = self._view.applied
         if applied == newest:
             return self._view
-        if applied is not None and applied[0] > newest[0]:  # ahead of this search's snapshot, or a log gone back
+        if applied is not None and applied[0] > newest[0]:
             if fresh_newest(session)[0] >= applied[0]:
                 return self._view
-            self._write(session, newest, rebuild=True)
+            self._write(session, newest, rebuild=True, warm=warm)
         else:
-            self._write(session, newest, rebuild=False)
+            self._write(session, newest, rebuild=False, warm=warm)
         return self._view
+
+    def _forget(self) -> None:
+        """Drop the index handle after a failure: the next search or round opens it again (or rebuilds it)."""
+        with self._lock:
+            self._index, self._view = None, None
 
     def _ensure_open(self) -> None:
         if self._index is not None:
@@ -340,25 +349,17 @@ class CatalogEngine:
                 pause = self.follow_seconds
             except Exception:  # the next round opens the index again; a search catches up by itself meanwhile
                 log.exception("The catalog follower could not apply the change log")
-                with self._lock:
-                    self._index, self._view = None, None
+                self._forget()
                 pause = min(2 * pause, FOLLOW_BACKOFF_SECONDS)  # not a log line four times a second
 
     def follow_once(self, bind) -> None:
-        """One round of the follower: read the log in a transaction begun after the index's marker was read (so a
-        log behind the marker was rolled back or restored, and the index is rebuilt), apply what is new."""
-        with self._lock:
+        """One round of the follower: the index reloaded when another process wrote it, the log read in a session
+        of its own, and what is new applied."""
+        with self._lock, Session(bind) as session:
             self._ensure_open()
-            marker = self._marker()
-            with Session(bind) as session:
-                newest = newest_change(session)
-                if marker is not None and marker[0] > newest[0]:
-                    self._write(session, newest, rebuild=True, warm=True)
-                elif self._view.applied != newest:
-                    if marker != self._view.applied:
-                        self._reload(warm=True)
-                    if self._view.applied != newest:
-                        self._write(session, newest, rebuild=False, warm=True)
+            if self._marker() != self._view.applied:
+                self._reload(warm=True)
+            self._catch_up(session, newest_change(session), warm=True)
 
     # ------------------------------------------------------------ searching
 
@@ -388,8 +389,7 @@ class CatalogEngine:
             if isinstance(failure, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                 raise
             log.exception("The catalog's search engine index failed; the database answers meanwhile")
-            with self._lock:
-                self._index, self._view = None, None
+            self._forget()
             return otherwise()
 
     def _run(self, session: Session, view: View, query: SearchQuery, terms: list[str], filters: dict,
@@ -432,8 +432,7 @@ def facet_values(facet: str, counts: dict[str, int], selected: tuple[str, ...]) 
     so it can be unchosen."""
     sellers = {}
     if facet == "seller":
-        sellers = dict(key.split(engine.LABEL_SEPARATOR, 1) for key in counts)
-        counts = {key.split(engine.LABEL_SEPARATOR, 1)[0]: n for key, n in counts.items()}
+        counts, sellers = engine.by_seller(counts)
     counts = {**{v: 0 for v in selected}, **counts}
     return sorted((FacetValue(v, facet_label(facet, v, sellers), n, v in selected) for v, n in counts.items()),
                   key=lambda fv: (-fv.count, fv.label.lower()))
