@@ -300,13 +300,13 @@ def package_search(data: dict) -> dict:
     session = db.session
     found = engine_find(session, words, order, start, rows, fields) if only_words else None
     if found is not None:
-        count, entries, counts = found
-        plain, restructured = engine_facets(session, fields, counts, count, where, limit, mincount, LICENSE_ID)
+        count, ids = found.total, found.ids
+        plain, restructured = engine_facets(session, fields, found.counts, count, where, limit, mincount, LICENSE_ID)
     else:
         matched, where, entries = find(session, where, words, order, start, rows)
-        count = len(matched)
+        count, ids = len(matched), [entry.id for entry in entries]
         plain, restructured = facets(session, fields, matched, where, limit, mincount, LICENSE_ID)
-    return {"count": count, "sort": sort, "results": packages(session, entries), "facets": plain,
+    return {"count": count, "sort": sort, "results": packages(session, ids), "facets": plain,
             "search_facets": restructured}
 
 
@@ -385,7 +385,7 @@ def organization_show(data: dict) -> dict:
     if bool_param(data, "include_datasets", False):
         _, _, entries = find(db.session, where_of(db.session, Term("organization", org.slug)), [], "newest", 0,
                              ORG_DATASETS_MAX)
-        out["packages"] = packages(db.session, entries)
+        out["packages"] = packages(db.session, [entry.id for entry in entries])
     return out
 
 

@@ -106,7 +106,7 @@ def group_show(data: dict) -> dict:
     if bool_param(data, "include_datasets", False):
         _, _, entries = find(db.session, where_of(db.session, Term("groups", key)), [], "newest", 0,
                              GROUP_DATASETS_MAX)
-        group["packages"] = packages(db.session, entries)
+        group["packages"] = packages(db.session, [entry.id for entry in entries])
     return group
 
 
@@ -177,4 +177,4 @@ def current_package_list_with_resources(data: dict) -> list[dict]:
             raise ValidationError({"page": ["Must be a positive integer"]})
         offset = (page - 1) * limit
     _, _, entries = find(db.session, None, [], "newest", offset, limit)
-    return packages(db.session, entries)
+    return packages(db.session, [entry.id for entry in entries])

@@ -62,9 +62,8 @@ ORDER_BY = {
     "title_desc": (func.lower(CatalogEntry.title_en).desc(), CatalogEntry.slug.desc()),
     "created_asc": (CatalogEntry.id.asc(),), "created_desc": (CatalogEntry.id.desc(),),
 }
-# The orders the search engine pages (None: relevance); the others are read from the database.
-ORDER_KEYS = {"newest": ("listed_at", "desc"), "oldest": ("listed_at", "asc"), **CURSOR_KEYS}
-ENGINE_ORDERS = {"relevance": None, **ORDER_KEYS}
+# The orders the search engine pages, by fast field (None: relevance); the others are read from the database.
+ENGINE_ORDERS = {"relevance": None, "oldest": ("listed_at", "asc"), **CURSOR_KEYS}
 # A q is read as Solr syntax when it has a field:value clause; otherwise it is just words (as CKAN's edismax).
 _FIELDED_Q = re.compile(r'(?:^|[\s(+\-!])(?:[A-Za-z_][\w.]*:|\*:\*)')
 _OPERATOR_Q = re.compile(r'(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s)|(?:^|\s)[+\-!](?=\S)')
@@ -166,36 +165,28 @@ def facets(session: Session, fields: list[str], matched: FrozenBitMap, where, li
 
 
 def engine_find(session: Session, words: list[str], order: str, start: int, rows: int, fields: list[str],
-                ) -> tuple[int, list[CatalogEntry], dict[str, dict[str, int]]] | None:
-    """package_search of a query of words only on the search engine, when the app has one: (the count, the
-    entries ``start`` to ``start + rows`` in ``order``, counts per value of the fields' facets). None when the
-    order is not one the engine keeps (name, id, title, created: the database pages those)."""
+                ) -> engine.EngineResult | None:
+    """package_search of a query of words only on the search engine, when the app has one: the count, the ids
+    of the entries ``start`` to ``start + rows`` in ``order`` and the counts per value of the fields' facets.
+    None when the order is not one the engine keeps (name, id, title, created: the database pages those), or the
+    index failed (the database answers)."""
     catalog_engine = current_app.extensions.get("catalog_engine")
-    engine_order = ENGINE_ORDERS.get(order, False)
-    if catalog_engine is None or engine_order is False:
+    if catalog_engine is None or order not in ENGINE_ORDERS:
         return None
     terms = parse_terms(" ".join(words))[0]
     wanted = sorted({FIELD_FACETS[f] for f in fields if f in FIELD_FACETS})
-    if not terms and engine_order is None:
-        engine_order = ORDER_KEYS["newest"]  # no words: relevance is newest first, as on the database
-    found = catalog_engine.guarded(
-        lambda: engine.run(catalog_engine.view(session).searcher, terms, {}, wanted, start, rows, order=engine_order),
+    key = ENGINE_ORDERS[order] if terms or order != "relevance" else ENGINE_ORDERS["newest"]  # no words: newest
+    return catalog_engine.guarded(
+        lambda: engine.run(catalog_engine.view(session).searcher, terms, {}, wanted, start, rows, order=key),
         lambda: None)
-    if found is None:  # the index failed: the database answers
-        return None
-    entries = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(found.ids)))}
-    return found.total, [entries[i] for i in found.ids if i in entries], found.counts
 
 
 def engine_facets(session: Session, fields: list[str], counts: dict[str, dict[str, int]], count: int, where,
                   limit: int, mincount: int, license_id: str) -> tuple[dict, dict]:
     """``facets`` from the engine's counts (the seller facet's values are "slug\tname")."""
     def counted(facet: str) -> list[tuple[str, str, int]]:
-        found = counts.get(facet, {})
-        if facet != "seller":
-            return [(value, facet_label(facet, value), n) for value, n in found.items()]
-        named = [key.split(engine.LABEL_SEPARATOR, 1) for key in found]
-        return [(slug, facet_label(facet, slug, dict(named)), n) for (slug, _), n in zip(named, found.values())]
+        found, sellers = engine.by_seller(counts.get(facet, {})) if facet == "seller" else (counts.get(facet, {}), {})
+        return [(value, facet_label(facet, value, sellers), n) for value, n in found.items()]
     return _shaped(session, fields, counted, count, true() if where is None else where, limit, mincount,
                    license_id)
 
@@ -260,9 +251,9 @@ def file_times(session: Session, products: list[DataProduct]) -> dict[int, tuple
     return out
 
 
-def packages(session, entries) -> list[dict]:
-    """The package dicts of index entries, in their order (from each product's listed version)."""
-    ids = [entry.id for entry in entries]
+def packages(session, ids: list[int]) -> list[dict]:
+    """The package dicts of the listed products ``ids`` (catalog entry ids), in their order, each from its listed
+    version."""
     if not ids:
         return []
     found = {p.id: p for p in session.scalars(with_listed_content(
