@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from catalog_keep import dump, ready_engine, restore  # noqa: E402
-from targets import report, summarize  # noqa: E402
+from targets import FOLLOWED, report, summarize  # noqa: E402
 
 from marketplace import create_app  # noqa: E402
 from marketplace.catalog.index import reindex_all  # noqa: E402
@@ -88,7 +88,6 @@ WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 PRODUCT_SLUGS = 1000
 WARM_UP_PASSES = 4  # visits of each rotating product page before they are measured
 CHANGES = 20  # catalog entries rewritten, one at a time, for the first search after a change
-FOLLOWED_AFTER = 0.5  # seconds: twice the followers' period (SEARCH_FOLLOW_SECONDS)
 WARM_SEARCHES = 50
 
 
@@ -426,7 +425,7 @@ def first_after_change(base: str, path: str, change) -> dict:
         firsts.append(timed())
     for i in range(CHANGES, 2 * CHANGES):
         change(i)
-        time.sleep(FOLLOWED_AFTER)  # the followers' period has passed: they applied it, no search did
+        time.sleep(FOLLOWED)  # the followers' period has passed: they applied it, no search did
         settled.append(timed())
     return {"warm_ms": warm, "first_ms": statistics.median(firsts), "max_ms": max(firsts), "changes": CHANGES,
             "settled_ms": statistics.median(settled), "settled_max_ms": max(settled)}

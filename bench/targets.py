@@ -24,7 +24,7 @@ TARGETS = {
 ISSUE_ENDPOINTS = ("narrow search", "broad search", "deep filtered page", "CKAN package_search")
 P95_GROWTH = {"narrow search": 2.0}  # at 1,000,000 products, at most this many times its p95 at 100,000
 FIRST_AFTER_CHANGE = 2.0  # the first search after a change, at most this many times a warm one
-FOLLOWED = 0.5  # catalog_bench.FOLLOWED_AFTER
+FOLLOWED = 0.5  # seconds after a change for the "settled" search: twice the followers' period (SEARCH_FOLLOW_SECONDS)
 P95_ROW = "narrow search p95 / its 100k p95"
 CHANGE_ROW = "first search after a change / warm"
 SETTLED_ROW = f"first search {FOLLOWED} s after a change / warm"
@@ -84,27 +84,18 @@ def combined_table(runs: list[dict]) -> list[str]:
                          f"{fraction(ratio)} | {fraction(wanted)} | {met(ratio >= wanted)}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     limit = P95_GROWTH["narrow search"]
-    cells = []
-    for run in runs:
-        growth = p95_growth(run).get("narrow search")
-        cells.append(" | | " if growth is None else f"{growth:.1f}x | <= {limit:.0f}x | {met(growth <= limit)}")
-    if any(c.strip(" |") for c in cells):
-        lines.append(f"| {P95_ROW} | " + " | ".join(cells) + " |")
-    cells = []
-    for run in runs:
-        ratio = change_ratio(run)
-        cells.append(" | | " if ratio is None else
-                     f"{ratio:.1f}x | <= {FIRST_AFTER_CHANGE:.0f}x | {met(ratio <= FIRST_AFTER_CHANGE)}")
-    if any(c.strip(" |") for c in cells):
-        lines.append(f"| {CHANGE_ROW} | " + " | ".join(cells) + " |")
-    cells = []
-    for run in runs:
-        ratio = change_ratio(run, "settled_ms")
-        cells.append(" | | " if ratio is None else
-                     f"{ratio:.1f}x | <= {FIRST_AFTER_CHANGE:.0f}x | {met(ratio <= FIRST_AFTER_CHANGE)}")
-    if any(c.strip(" |") for c in cells):
-        lines.append(f"| {SETTLED_ROW} | " + " | ".join(cells) + " |")
+    lines += _multiple_row(P95_ROW, [p95_growth(run).get("narrow search") for run in runs], limit)
+    lines += _multiple_row(CHANGE_ROW, [change_ratio(run) for run in runs], FIRST_AFTER_CHANGE)
+    lines += _multiple_row(SETTLED_ROW, [change_ratio(run, "settled_ms") for run in runs], FIRST_AFTER_CHANGE)
     return lines
+
+
+def _multiple_row(title: str, multiples: list[float | None], limit: float) -> list[str]:
+    """A row of multiples (one per run, None where not measured) against ``limit``; no row when none was."""
+    if all(m is None for m in multiples):
+        return []
+    cells = [" | | " if m is None else f"{m:.1f}x | <= {limit:.0f}x | {met(m <= limit)}" for m in multiples]
+    return [f"| {title} | " + " | ".join(cells) + " |"]
 
 
 def _median(runs: list[dict], name: str) -> dict | None:
