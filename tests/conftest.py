@@ -29,11 +29,8 @@ def database_url(tmp_path_factory):
     elif os.environ.get("TEST_DB") == "postgresql":
         from tests.support.postgres import PostgresCluster
 
-        cluster = PostgresCluster()
-        try:
-            yield cluster.start()
-        finally:
-            cluster.stop()
+        with PostgresCluster() as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 

@@ -58,11 +58,8 @@ def shared_database(database_url, tmp_path_factory):
         with own_database(database_url, tmp_path_factory.mktemp("machines-db"), "machines") as url:
             yield url
         return
-    cluster = PostgresCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+    with PostgresCluster() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

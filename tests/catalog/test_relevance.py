@@ -134,6 +134,23 @@ def test_expected_products_are_at_the_top(session, searched_on, relevance_catalo
     assert expected <= set(top), f"{q!r}: expected {sorted(expected - set(top))} among the first {n}, got {top}"
 
 
+def on_both(app, tmp_path, ask):
+    """(``ask()`` on the database search, ``ask()`` on an engine of the test's own, that engine); the app's own
+    engine is put back after."""
+    from marketplace.catalog.engine_search import CatalogEngine
+
+    saved = app.extensions.pop("catalog_engine", None)
+    catalog_engine = CatalogEngine(str(tmp_path / "index"))
+    try:
+        on_database = ask()
+        app.extensions["catalog_engine"] = catalog_engine
+        return on_database, ask(), catalog_engine
+    finally:
+        app.extensions.pop("catalog_engine", None)
+        if saved is not None:
+            app.extensions["catalog_engine"] = saved
+
+
 def _every_page(session, query: SearchQuery) -> tuple[list[int], int]:
     """(every entry id, following the cursors from the first page; the total each page gave)."""
     seen, totals = [], set()
@@ -152,7 +169,6 @@ def test_sorted_pages_with_words_are_the_databases_on_the_engine(app, session, r
                                                                    tmp_path):
     """Words in the newest and price orders: the engine pages them as the database's keyset cursor does, ties
     (every price here is the same; a third of the listing times are made equal) broken by id, no entry twice."""
-    from marketplace.catalog.engine_search import CatalogEngine
     from marketplace.catalog.models import CatalogEntry, log_change
 
     same = utcnow().replace(microsecond=123457)
@@ -161,15 +177,8 @@ def test_sorted_pages_with_words_are_the_databases_on_the_engine(app, session, r
         log_change(session, product_id)
     session.flush()
     query = SearchQuery(q=q, sort=sort, per_page=7, filters={"delivery": ("file",)})
-    saved = app.extensions.pop("catalog_engine", None)
-    try:
-        on_database, database_total = _every_page(session, query)
-        app.extensions["catalog_engine"] = CatalogEngine(str(tmp_path / "index"))
-        on_engine, engine_total = _every_page(session, query)
-    finally:
-        app.extensions.pop("catalog_engine", None)
-        if saved is not None:
-            app.extensions["catalog_engine"] = saved
+    (on_database, database_total), (on_engine, engine_total), _ = on_both(app, tmp_path,
+                                                                          lambda: _every_page(session, query))
     assert len(on_database) == database_total > 7
     assert on_engine == on_database
     assert engine_total == database_total
@@ -195,24 +204,14 @@ def test_ckan_package_search_of_words_only_is_the_databases_on_the_engine(app, c
     """q of words only (no fields, operators or fq) is answered by the engine: the same count and facets as the
     database's answer, the same page in the newest, oldest and price orders (and without words), the same
     entries in relevance order (each engine ranks them its own way: the cases above keep the ranking sensible)."""
-    from marketplace.catalog.engine_search import CatalogEngine
-
     def answer():
         response = client.get("/api/3/action/package_search", query_string=params)
         assert response.status_code == 200, response.get_json()
         result = response.get_json()["result"]
         return result["count"], [p["name"] for p in result["results"]], result["facets"], result["search_facets"]
 
-    saved = app.extensions.pop("catalog_engine", None)
-    try:
-        on_database = answer()
-        app.extensions["catalog_engine"] = CatalogEngine(str(tmp_path / "index"))
-        on_engine = answer()
-        assert app.extensions["catalog_engine"]._view is not None  # the engine answered, not the database
-    finally:
-        app.extensions.pop("catalog_engine", None)
-        if saved is not None:
-            app.extensions["catalog_engine"] = saved
+    on_database, on_engine, catalog_engine = on_both(app, tmp_path, answer)
+    assert catalog_engine._view is not None  # the engine answered, not the database
     (count, names, *faceted), (database_count, database_names, *database_faceted) = on_engine, on_database
     assert (count, faceted) == (database_count, database_faceted)
     if params.get("q") and "sort" not in params:

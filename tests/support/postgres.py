@@ -43,6 +43,17 @@ class PostgresCluster:
         self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "marketplace_test")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/marketplace_test"
 
+    def __enter__(self) -> str:
+        """The cluster started, its database's URL; stopped and removed when the block ends (or start fails)."""
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def pause(self) -> None:
         """Stop the server (``pg_ctl stop -m fast``: clients are disconnected), keeping its data for ``resume``."""
         self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-w", "-m", "fast", "stop")
