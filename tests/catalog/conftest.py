@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.support.search import searching_on
 
 FREE = {"name": "Research (free)", "kind": "free", "amount": 0, "currency": "HKD", "permitted_uses": ["research"],
         "duration_days": 365}
@@ -43,22 +44,12 @@ def search_engine(app, tmp_path):
     """The catalog searched on the embedded engine, with an index folder of the test's own."""
     from marketplace.catalog.engine_search import CatalogEngine
 
-    saved = app.extensions.pop("catalog_engine", None)
-    app.extensions["catalog_engine"] = CatalogEngine(str(tmp_path / "catalog-index"))
-    try:
-        yield app.extensions["catalog_engine"]
-    finally:
-        app.extensions.pop("catalog_engine", None)
-        if saved is not None:
-            app.extensions["catalog_engine"] = saved
+    with searching_on(app, CatalogEngine(str(tmp_path / "catalog-index"))) as catalog_engine:
+        yield catalog_engine
 
 
 @pytest.fixture
 def database_search(app):
     """The catalog searched on the database, whatever SEARCH_ENGINE says."""
-    saved = app.extensions.pop("catalog_engine", None)
-    try:
+    with searching_on(app, None):
         yield None
-    finally:
-        if saved is not None:
-            app.extensions["catalog_engine"] = saved

@@ -17,6 +17,7 @@ from marketplace.catalog.index import reindex_all
 from marketplace.catalog.search import SearchQuery, search
 from marketplace.db import utcnow
 from marketplace.listings.models import DataProduct, OpenDataSource, PricingPlan, ProductVersion
+from tests.support.search import searching_on
 
 RECORDS = json.loads(Path(__file__).with_name("relevance_records.json").read_text(encoding="utf-8"))["records"]
 PLAN = {"name": "Research (free)", "kind": "free", "amount": 0, "currency": "HKD", "permitted_uses": ["research"],
@@ -135,20 +136,13 @@ def test_expected_products_are_at_the_top(session, searched_on, relevance_catalo
 
 
 def on_both(app, tmp_path, ask):
-    """(``ask()`` on the database search, ``ask()`` on an engine of the test's own, that engine); the app's own
-    engine is put back after."""
+    """(``ask()`` on the database search, ``ask()`` on an engine of the test's own, that engine)."""
     from marketplace.catalog.engine_search import CatalogEngine
 
-    saved = app.extensions.pop("catalog_engine", None)
-    catalog_engine = CatalogEngine(str(tmp_path / "index"))
-    try:
+    with searching_on(app, None):
         on_database = ask()
-        app.extensions["catalog_engine"] = catalog_engine
+    with searching_on(app, CatalogEngine(str(tmp_path / "index"))) as catalog_engine:
         return on_database, ask(), catalog_engine
-    finally:
-        app.extensions.pop("catalog_engine", None)
-        if saved is not None:
-            app.extensions["catalog_engine"] = saved
 
 
 def _every_page(session, query: SearchQuery) -> tuple[list[int], int]:
