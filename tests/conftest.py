@@ -90,6 +90,9 @@ def _transaction(request, app, tmp_path):
         )
         app.extensions["storage"] = LocalStorage(tmp_path / "storage")
         app.extensions["mailer"] = MemoryMailer()
+        for kept in ("product_pages", "ckan_packages"):  # what a process keeps of a database rolled back since
+            if kept in app.extensions:
+                app.extensions[kept].clear()
         try:
             yield connection
         finally:

@@ -9,18 +9,26 @@ any offset is reachable.
 With the search engine (``SEARCH_ENGINE=tantivy``), a query of words only (no fields, operators or fq) in
 relevance, newest, oldest or price order is answered by the engine instead: its count, its page and its facet
 counts, as the catalog search asks it.
+
+The package descriptions of a page are kept per process (``PackageCache``), each with the state it was built under:
+the product's listed version and its own and its seller's last changes. A page reads those states again in one
+indexed query and builds only the descriptions whose state moved, so a suspension, a new listing or a seller's
+edit on any machine shows at once.
 """
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from datetime import datetime
 
+from cachetools import LRUCache
 from flask import current_app
 from pyroaring import FrozenBitMap
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import Organization
 from marketplace.catalog import engine
 from marketplace.catalog.ckan_mapping import NotFoundError, package_dict, tag_names
 from marketplace.catalog.ckan_query import (
@@ -251,16 +259,70 @@ def file_times(session: Session, products: list[DataProduct]) -> dict[int, tuple
     return out
 
 
+PACKAGES_KEPT = 2048  # package descriptions kept per process (about 15 KB each as Python objects, measured)
+ASKED = 32768  # descriptions asked for once, remembered (by their key's hash) so that a second ask keeps them
+
+
+class PackageCache:
+    """Package descriptions built from listed products, each with the state it was built under; thread-safe.
+
+    A description is kept from its second ask on: a harvester walking the whole catalog once would otherwise push
+    out the descriptions searches come back to. The kept dicts are shared: callers must not change them."""
+
+    def __init__(self) -> None:
+        self._kept: LRUCache = LRUCache(PACKAGES_KEPT)
+        self._asked: LRUCache = LRUCache(ASKED)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, state: tuple) -> dict | None:
+        """The description kept under ``key`` if it was built under ``state``."""
+        with self._lock:
+            kept = self._kept.get(key)
+        return kept[1] if kept is not None and kept[0] == state else None
+
+    def keep(self, key: tuple, state: tuple, package: dict) -> None:
+        with self._lock:
+            if self._asked.get(hash(key)) is None:
+                self._asked[hash(key)] = True
+            else:
+                self._kept[key] = (state, package)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._asked.clear()
+
+
+def package_cache() -> PackageCache:
+    return current_app.extensions.setdefault("ckan_packages", PackageCache())
+
+
+def _state(product: DataProduct) -> tuple:
+    """What a package description shows of a product, summed up: listed versions are frozen, so the listed
+    version's id and the product's and its seller's last changes (any edit, suspension or new listing moves one)."""
+    return product.listed_version_id, product.updated_at, product.organization.updated_at
+
+
 def packages(session, ids: list[int]) -> list[dict]:
     """The package dicts of the listed products ``ids`` (catalog entry ids), in their order, each from its listed
-    version."""
+    version: those kept under their current state (read in one query) as kept, the others built and kept."""
     if not ids:
         return []
-    found = {p.id: p for p in session.scalars(with_listed_content(
-        buyer_visible().where(DataProduct.id.in_(ids)), dictionary=False))}
-    times = file_times(session, list(found.values()))
-    base = public_base_url()
-    return [package_dict(found[i], base=base, times=times) for i in ids if i in found]
+    base, kept = public_base_url(), package_cache()
+    states = session.execute(
+        buyer_visible().with_only_columns(DataProduct.id, DataProduct.listed_version_id, DataProduct.updated_at,
+                                          Organization.updated_at, maintain_column_froms=False)
+        .join_from(DataProduct, Organization, Organization.id == DataProduct.organization_id)
+        .where(DataProduct.id.in_(ids))).all()
+    out = {row[0]: found for row in states if (found := kept.get((row[0], base), tuple(row[1:]))) is not None}
+    if missing := [row[0] for row in states if row[0] not in out]:
+        found = list(session.scalars(with_listed_content(
+            buyer_visible().where(DataProduct.id.in_(missing)), dictionary=False)))
+        times = file_times(session, found)
+        for product in found:
+            out[product.id] = package_dict(product, base=base, times=times)
+            kept.keep((product.id, base), _state(product), out[product.id])
+    return [out[i] for i in ids if i in out]
 
 
 def listed_by_id(session: Session, key: str) -> DataProduct:

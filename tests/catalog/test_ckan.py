@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event
 
-from marketplace.catalog import ckan
+from marketplace.catalog import ckan, ckan_search
 from marketplace.catalog import search as search_module
+from marketplace.catalog.dcat_views import public_base_url
 from marketplace.extensions import db
 from marketplace.review import services as review
 from tests import factories
@@ -541,3 +542,62 @@ def test_relevance_pages_hold_every_match(client, catalog, q):
 ])
 def test_q_words_with_operators(client, catalog, q, expected):
     assert set(names(call(client, "package_search", q=q))) == {catalog[k].slug for k in expected}
+
+
+# ---------------------------------------------------------------- package descriptions kept per process
+
+
+def test_package_descriptions_are_kept_and_every_change_shows_at_once(client, session, storage, seller, reviewer,
+                                                                       catalog):
+    from marketplace.listings import services as listings
+    from tests.catalog.test_product_page import approve, counted_queries
+
+    kept = client.application.extensions.setdefault("ckan_packages", ckan_search.PackageCache())
+    kept.clear()
+    search = {"q": "hong kong", "rows": 10}
+    built = [call(client, "package_search", **search) for _ in range(2)]  # the second ask keeps them
+    with counted_queries() as kept_statements:
+        again = call(client, "package_search", **search)
+    assert again == built[0] == built[1] and again["count"] == 3
+    kept.clear()
+    with counted_queries() as built_statements:
+        assert call(client, "package_search", **search) == again
+    # kept: only the descriptions' states are read again, not the products, files, plans and sources
+    assert len(kept_statements) < len(built_statements) - 3, (kept_statements, built_statements)
+    call(client, "package_search", **search)
+
+    traffic, weather = catalog["traffic"], catalog["weather"]
+    traffic.organization.name = "Kowloon Road Data Ltd"  # the seller renames itself
+    session.commit()
+    by_name = {p["name"]: p for p in call(client, "package_search", **search)["results"]}
+    assert by_name[traffic.slug]["organization"]["title"] == "Kowloon Road Data Ltd"
+    assert by_name[traffic.slug]["author"] == "Kowloon Road Data Ltd"
+
+    v2 = listings.new_version(session, seller, traffic, "2.0", "Added the 2024 detectors.")
+    listings.update_metadata(session, seller, v2, {"title_en": "Hong Kong Road Speeds 2024"})
+    approve(session, storage, seller, reviewer, v2)
+    session.commit()
+    by_name = {p["name"]: p for p in call(client, "package_search", **search)["results"]}
+    assert by_name[traffic.slug]["title"] == "Hong Kong Road Speeds 2024" and by_name[traffic.slug]["version"] == "2.0"
+
+    review.suspend_product(session, reviewer, weather, "Under query.")
+    session.commit()
+    assert weather.slug not in names(call(client, "package_search", **search))
+    review.reinstate_product(session, reviewer, weather, "Cleared.")
+    session.commit()
+    back = {p["name"]: p for p in call(client, "package_search", **search)["results"]}[weather.slug]
+    assert back["metadata_modified"] > built[0]["results"][[p["name"] for p in built[0]["results"]].index(
+        weather.slug)]["metadata_modified"]
+
+
+def test_a_package_asked_for_once_is_not_kept(client, catalog):
+    kept = client.application.extensions.setdefault("ckan_packages", ckan_search.PackageCache())
+    kept.clear()
+    call(client, "package_search", q="typhoon")
+    product = catalog["weather"]
+    state = (product.listed_version_id, product.updated_at, product.organization.updated_at)
+    with client.application.test_request_context():
+        base = public_base_url()
+    assert kept.get((product.id, base), state) is None
+    call(client, "package_search", q="typhoon")
+    assert kept.get((product.id, base), state)["name"] == product.slug
