@@ -7,10 +7,11 @@ for it, then reload), the documents of the products changed since the index's la
 index rows (every document when the index was rebuilt, or when the log does not go on from the index's last
 change: rolled back or restored), committed, and the change applied recorded beside the index (``applied.json``).
 
-Who applies it: each process runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the log's newest row
-on that period, and at once after its own process commits a change; it applies what is new (or reloads what
-another process of the machine applied), then counts again the facets of the searches it was
-recently asked, so that the first search after a change finds its answer ready. A search reads the log's newest
+Who applies it: a process that commits a change applies it at once, before the commit returns, so the machine's
+other processes only reload. Each process also runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the
+log's newest row on that period; it applies what is new (another machine's change) or reloads what another
+process of the machine applied, then counts again the facets of the searches it was recently asked, so that the
+first search after a change finds its answer ready. A search reads the log's newest
 row first (one read): when the index is behind it (a change the follower has not reached yet), the search
 applies the change itself. So a change is searchable at the next search on any machine, and two machines over
 one database agree. An index ahead of the search's own database snapshot (another process applied a change
@@ -73,6 +74,7 @@ NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
 FOLLOW_BACKOFF_SECONDS = 60.0  # the longest pause of a follower whose rounds keep failing
 COUNTS_WARMED = 8  # the searches whose counts the follower computes again after a change
+APPLY_NOW_WAIT_SECONDS = 0.5  # a commit waits this long for this process's catch-up lock, then leaves it to the follower
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
 T = TypeVar("T")
@@ -185,9 +187,29 @@ class CatalogEngine:
             return self._write(session, newest_change(session), rebuild=True, progress=progress)
 
     def wake(self) -> None:
-        """Tell the follower that the log has moved on (this process committed a change)."""
+        """This process committed a change: apply it at once, so that it is in the machine's index before the
+        commit returns (the request that made the change pays the index's commit, not the next search of the
+        machine's processes, which only reload). The follower applies it instead when that cannot be done at once
+        (this process is catching up already, or the index failed)."""
         self._follow()
-        self._wake.set()
+        if not (self.follow_seconds and self._apply_now()):
+            self._wake.set()
+
+    def _apply_now(self) -> bool:
+        from marketplace.extensions import db
+
+        if not self._lock.acquire(timeout=APPLY_NOW_WAIT_SECONDS):
+            return False
+        try:
+            with self._app.app_context(), Session(db.engine) as session:
+                self._catch_up(session, newest_change(session))
+            return True
+        except Exception:  # the commit is done: a failed index must not fail it (the follower tries again)
+            log.exception("The catalog's search engine index could not apply a change at its commit")
+            self._index, self._view = None, None
+            return False
+        finally:
+            self._lock.release()
 
     def _catch_up(self, session: Session, newest: State, warm: bool = False) -> View:
         """The index at ``newest`` (the log's newest row as ``session`` reads it), under this process's lock:

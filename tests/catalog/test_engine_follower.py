@@ -96,6 +96,19 @@ def test_a_change_committed_here_is_applied_at_once_without_a_search(market):
     assert app.extensions["catalog_engine"]._view is before  # the search found it current: nothing to apply
 
 
+def test_a_change_is_in_the_machines_index_before_its_commit_returns(market):
+    here = machine(market, "here", follow=30.0)
+    worker = machine(market, "here", follow=30.0)  # another process of the same machine: the same index folder
+    velocities = SearchQuery(q="velocities")
+    assert ask(here, velocities).total == 2 and ask(worker, velocities).total == 2
+    suspend(here, market, "tram")
+    newest = in_app(here, newest_change)
+    assert here.extensions["catalog_engine"]._view.applied == newest  # no waiting: applied by the commit
+    marker = json.loads((market["folder"] / "here" / APPLIED).read_text())
+    assert (marker["id"], marker["generation"]) == newest
+    assert ask(worker, velocities).ids == [market["ferry"]]  # the machine's other process reloads it
+
+
 def test_another_machines_change_is_applied_within_the_period(market):
     here, there = machine(market, "here"), machine(market, "there", follow=0)
     assert ask(here, SearchQuery(q="velocities")).total == 2
