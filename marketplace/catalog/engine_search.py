@@ -74,7 +74,7 @@ NO_LOG = (0, "")  # the state of a log with no rows yet
 COUNTS_KEPT = 256
 FOLLOW_BACKOFF_SECONDS = 60.0  # the longest pause of a follower whose rounds keep failing
 COUNTS_WARMED = 8  # the searches whose counts the follower computes again after a change
-APPLY_NOW_WAIT_SECONDS = 0.5  # a commit waits this long for this process's catch-up lock, then leaves it to the follower
+APPLY_NOW_WAIT_SECONDS = 0.5  # a commit waits this long for the process's catch-up lock, then leaves it to the follower
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
 T = TypeVar("T")
