@@ -24,7 +24,9 @@
 ``--keep catalog.dump`` (PostgreSQL) keeps it as a ``pg_dump`` and restores it into the next run's cluster. The
 engine's index is kept beside it (``catalog.engine``), and so are the products' files (``catalog.storage``).
 With the engine, "first search after a change" times the narrow search right after a product's catalog entry is
-rewritten and committed (``sync_product``, from this process; 20 changes) against its warm median. ``--save FILE``
+rewritten and committed (``sync_product``, 20 changes) against its warm median: by this process, another process of
+the server's machine (which applies it to the machine's index at its commit), and by another machine's app (an
+index of its own: the server's search applies the change). ``--save FILE``
 writes the run's figures as JSON (``targets.py`` reads them); ``--baseline-p95 FILE``, the file a 100,000-product
 run saved, adds each endpoint's p95 as a multiple of its p95 there (the narrow search's target at 1,000,000: 2x).
 """
@@ -409,8 +411,11 @@ def measure(database_url: str, storage: str, requests: dict, duration: int, sett
 
 def first_after_change(base: str, path: str, change) -> dict:
     """The search ``path`` one request at a time: warm (median of ``WARM_SEARCHES``), and right after each of
-    ``CHANGES`` calls of ``change(i)``, which rewrites a listed product's catalog entry and commits, so that the
-    server's engine applies the change at that search."""
+    ``CHANGES`` calls of ``change(i, here)``, which rewrites a listed product's catalog entry and commits: made on
+    this machine (``here``: the committing process applies it to the machine's index, the server's processes
+    reload), and made on another machine (its own index: the server's search applies it); then this machine's
+    change again, searched once the followers' period has passed. Each beside the same search after the same
+    pause with no change."""
     def timed() -> float:
         started = time.perf_counter()
         urllib.request.urlopen(base + path, timeout=60).read()
@@ -419,28 +424,46 @@ def first_after_change(base: str, path: str, change) -> dict:
     for _ in range(4):  # both workers up to date
         timed()
     warm = statistics.median(timed() for _ in range(WARM_SEARCHES))
-    firsts, settled = [], []
-    for i in range(CHANGES):
-        change(i)  # a change the server's process did not make: nothing wakes its followers
-        firsts.append(timed())
-    for i in range(CHANGES, 2 * CHANGES):
-        change(i)
-        time.sleep(FOLLOWED)  # the followers' period has passed: they applied it, no search did
-        settled.append(timed())
-    return {"warm_ms": warm, "first_ms": statistics.median(firsts), "max_ms": max(firsts), "changes": CHANGES,
-            "settled_ms": statistics.median(settled), "settled_max_ms": max(settled)}
+
+    def after(here: bool | None, pause: float | None = None) -> tuple[float, float]:
+        """The search right after a change (``here``, or on another machine; None: no change) and the same search
+        after the same pause with no change: an idle process is slower at its next request whatever changed
+        (its caches gone cold), so the change's own cost is the ratio of the two."""
+        started = time.perf_counter()
+        if here is not None:
+            change(next(numbers), here)
+        if pause:
+            time.sleep(pause)
+        first = timed()
+        time.sleep(time.perf_counter() - started - first / 1000)
+        return first, timed()
+
+    numbers = iter(range(3 * CHANGES))
+    firsts = [after(True) for _ in range(CHANGES)]  # another process of the machine's: applied at its commit
+    elsewhere = [after(False) for _ in range(CHANGES)]  # another machine's: this machine's index is behind it
+    settled = [after(True, FOLLOWED) for _ in range(CHANGES)]  # once the followers' period has passed
+
+    def median(pairs: list, which: int) -> float:
+        return statistics.median(pair[which] for pair in pairs)
+    return {"warm_ms": warm, "changes": CHANGES,
+            "first_ms": median(firsts, 0), "max_ms": max(f for f, _ in firsts), "paused_ms": median(firsts, 1),
+            "elsewhere_ms": median(elsewhere, 0), "elsewhere_max_ms": max(f for f, _ in elsewhere),
+            "elsewhere_paused_ms": median(elsewhere, 1),
+            "settled_ms": median(settled, 0), "settled_max_ms": max(f for f, _ in settled),
+            "settled_paused_ms": median(settled, 1)}
 
 
-def entry_rewriter(app, products: int):
-    """``change(i)``: the ``i``-th of ``CHANGES`` listed products spread over the catalog has its catalog entry
-    rewritten (``sync_product``, as an edit of the product does) and committed."""
+def entry_rewriter(app, elsewhere, products: int):
+    """``change(i, here)``: the ``i``-th of ``3 * CHANGES`` listed products spread over the catalog has its catalog
+    entry rewritten (``sync_product``, as an edit of the product does) and committed, by ``app`` (this machine: the
+    server's index folder) or by ``elsewhere`` (another machine's app: an index of its own)."""
     from marketplace.catalog.index import sync_product
     from marketplace.listings.models import DataProduct
 
-    step = max(1, products // (2 * CHANGES))
+    step = max(1, products // (3 * CHANGES + 1))
 
-    def change(i: int) -> None:
-        with app.app_context():
+    def change(i: int, here: bool) -> None:
+        with (app if here else elsewhere).app_context():
             sync_product(db.session, db.session.get(DataProduct, 1 + i * step))
             db.session.commit()
     return change
@@ -513,7 +536,12 @@ def main() -> None:
               f"{facts['deep_at']:,}; each with 3 facets except the deep page (2).")
         with app.app_context():
             db.engine.dispose()
-        change = entry_rewriter(app, facts["products"]) if settings else None
+        change = None
+        if settings:  # another machine: its own index folder, kept out of the way
+            elsewhere = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage,
+                                   **{**settings, "SEARCH_INDEX_DIR": str(work / "elsewhere.engine"),
+                                      "SEARCH_FOLLOW_SECONDS": 0})
+            change = entry_rewriter(app, elsewhere, facts["products"])
         runs, changes = [], []
         for run in range(args.runs):
             print(f"run {run + 1} of {args.runs}", flush=True)
