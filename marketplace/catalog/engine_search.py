@@ -9,13 +9,13 @@ change: rolled back or restored), committed, and the change applied recorded bes
 
 Who applies it: a process that commits a change applies it at once, before the commit returns, so the machine's
 other processes only reload. Each process also runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the
-log's newest row on that period; it applies what is new (another machine's change) or reloads what another
-process of the machine applied, then counts again the facets of the searches it was recently asked, so that the
-first search after a change finds its answer ready. A search reads the log's newest
-row first (one read): when the index is behind it (a change the follower has not reached yet), the search
-applies the change itself. So a change is searchable at the next search on any machine, and two machines over
-one database agree. An index ahead of the search's own database snapshot (another process applied a change
-committed after the search began) is searched as it is.
+log's newest row on that period, and on PostgreSQL as soon as a change is notified (``LISTEN``); it applies what
+is new (another machine's change) or reloads what another process of the machine applied, then counts again the
+facets of the searches it was recently asked, so that the first search after a change finds its answer ready. A
+search reads the log's newest row first (one read): when the index is behind it (a change the follower has not
+reached yet), the search applies the change itself. So a change is searchable at the next search on any machine,
+and two machines over one database agree. An index ahead of the search's own database snapshot (another process
+applied a change committed after the search began) is searched as it is.
 
 A search's total and facet counts depend only on the index state, the words and the filters: each process keeps
 those of its recent searches per state (the page itself is searched each time), so a search asked again, or paged
@@ -44,7 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import engine
-from marketplace.catalog.models import CatalogChange, CatalogEntry, CatalogText
+from marketplace.catalog.models import CHANGES_CHANNEL, CatalogChange, CatalogEntry, CatalogText
 from marketplace.catalog.search import (
     CURSOR_KEYS,
     FACETS,
@@ -127,6 +127,56 @@ def _changed(session: Session) -> None:
         catalog_engine = current_app.extensions.get("catalog_engine") if has_app_context() else None
         if catalog_engine is not None:
             catalog_engine.wake()
+
+
+class Listener:
+    """On PostgreSQL, a connection of the follower's own LISTENing to the change log's notifications, so that
+    another machine's change is applied as soon as it is committed rather than at the follower's next period.
+    Elsewhere, or while it cannot connect (tried again once a minute), the follower keeps to its period."""
+
+    def __init__(self, bind: Engine) -> None:
+        self._url = bind.url if bind.dialect.name == "postgresql" else None
+        self._connection = None
+        self._next_try = 0.0
+
+    def wait(self, woken: threading.Event, seconds: float) -> None:
+        """Until ``woken`` is set, a change is notified, or ``seconds`` have passed."""
+        deadline = time.monotonic() + seconds
+        while self._connected() and not woken.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:  # a second at most, so that a set ``woken`` (stop) is seen
+                if any(True for _ in self._connection.notifies(timeout=min(left, 1.0), stop_after=1)):
+                    return
+            except Exception:
+                log.warning("The catalog follower lost its connection for change notifications", exc_info=True)
+                self.close()
+        woken.wait(max(0.0, deadline - time.monotonic()))
+
+    def _connected(self) -> bool:
+        if self._connection is not None or self._url is None or time.monotonic() < self._next_try:
+            return self._connection is not None
+        import psycopg
+
+        try:
+            self._connection = psycopg.connect(
+                self._url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
+            self._connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+        except Exception:
+            log.warning("The catalog follower cannot listen for change notifications; it keeps to its period",
+                        exc_info=True)
+            self.close()
+            self._next_try = time.monotonic() + FOLLOW_BACKOFF_SECONDS
+        return self._connection is not None
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken: nothing to let go of
+                pass
 
 
 @dataclass
@@ -360,11 +410,12 @@ class CatalogEngine:
 
         with self._app.app_context():
             bind = db.engine
-        pause = self.follow_seconds
+        pause, listener = self.follow_seconds, Listener(bind)
         while True:
-            self._wake.wait(pause)
+            listener.wait(self._wake, pause)
             self._wake.clear()
             if self._stopped:
+                listener.close()
                 return
             try:
                 self.follow_once(bind)

@@ -145,8 +145,14 @@ def prune_changes(session, before: datetime) -> int:
                                                        CatalogChange.id < newest)).rowcount
 
 
+CHANGES_CHANNEL = "catalog_changes"  # on PostgreSQL, notified at the commit of each change to the index
+
+
 def log_change(session, product_id: int | None) -> None:
-    """Mark the index as changed for one product, or for all (None), in the transaction that changes it."""
+    """Mark the index as changed for one product, or for all (None), in the transaction that changes it. Its commit
+    applies it to this machine's index; on PostgreSQL it also notifies the followers of every other machine."""
     token = new_generation(session)  # first: its lock orders the log's ids as the commits
     session.execute(insert(CatalogChange).values(product_id=product_id, generation=token, changed_at=utcnow()))
-    session.info["catalog_changed"] = True  # its commit wakes the search engine's follower
+    session.info["catalog_changed"] = True
+    if session.get_bind().dialect.name == "postgresql":  # delivered at the commit, once however many changes
+        session.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))

@@ -42,6 +42,29 @@ def market(database_url, tmp_path):
         yield values
 
 
+@pytest.fixture
+def pg_market(database_url, tmp_path):
+    """The market on PostgreSQL: the suite's cluster under TEST_DB=postgresql, else a throwaway one."""
+    from sqlalchemy.engine import make_url
+
+    from tests.support.postgres import PostgresCluster
+
+    def build(app, session) -> dict:
+        storage = app.extensions["storage"]
+        seller = factories.user(session, email="notify-seller@example.org", organization="Notify Seller")
+        reviewer = factories.user(session, email="notify-reviewer@example.org", role=PlatformRole.REVIEWER)
+        made = {name: factories.listed_product(session, storage, seller, reviewer, title=title)
+                for name, title in [("tram", "Tram Velocities"), ("ferry", "Ferry Velocities")]}
+        return {"reviewer": reviewer.id, **{name: p.id for name, p in made.items()}}
+
+    if make_url(database_url).get_backend_name() == "postgresql":
+        with own_database(database_url, tmp_path, "notify") as url, racing_market(url, tmp_path, build) as values:
+            yield values
+        return
+    with PostgresCluster() as url, racing_market(url, tmp_path, build) as values:
+        yield values
+
+
 @pytest.fixture(autouse=True)
 def followers_stopped():
     """Every machine's follower ends with its test (a thread left running would be forked by later tests)."""
@@ -119,6 +142,21 @@ def test_another_machines_change_is_applied_within_the_period(market):
     assert ask(here, SearchQuery(q="velocities")).ids == [market["tram"]]
 
 
+def test_on_postgresql_another_machines_change_is_applied_as_soon_as_it_is_notified(pg_market):
+    here, there = machine(pg_market, "here", follow=30.0), machine(pg_market, "there", follow=0)
+    velocities = SearchQuery(q="velocities")
+    assert ask(here, velocities).total == 2 and ask(there, velocities).total == 2
+    for name in ("ferry", "tram"):  # committed on the other machine; this one's period is 30 s
+        suspend(there, pg_market, name)
+        waited = applied_within(here, 5.0)
+        assert waited is not None and waited < 1.0, waited
+    assert ask(here, velocities).total == 0
+    follower = here.extensions["catalog_engine"]._follower
+    here.extensions["catalog_engine"].stop()  # a follower waiting for notifications still stops within a second
+    follower.join(timeout=2)
+    assert not follower.is_alive()
+
+
 def test_the_counts_recently_asked_are_counted_again_before_the_next_search(market):
     here, there = machine(market, "here"), machine(market, "there", follow=0)
     transport = SearchQuery(filters={"category": ("transport",)})
@@ -169,3 +207,24 @@ def test_a_stopped_follower_ends_and_a_forked_child_has_its_own(market):
     assert os.waitstatus_to_exitcode(status) == 0
     catalog_engine.stop()
     assert not follower.is_alive()
+
+
+def test_a_follower_that_cannot_listen_keeps_to_its_period():
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from marketplace.catalog.engine_search import Listener
+    from tests.support.ports import free_port
+
+    listener = Listener(create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/nothing"))
+    for _ in range(2):  # the second wait does not try to connect again (once a minute)
+        started = time.monotonic()
+        listener.wait(threading.Event(), 0.3)
+        assert 0.29 < time.monotonic() - started < 2.0
+    assert listener._next_try > time.monotonic() + 50  # tried once, and again in a minute
+    woken = threading.Event()
+    woken.set()
+    started = time.monotonic()
+    listener.wait(woken, 30.0)
+    assert time.monotonic() - started < 0.5
