@@ -149,7 +149,7 @@ def test_on_postgresql_another_machines_change_is_applied_as_soon_as_it_is_notif
     for name in ("ferry", "tram"):  # committed on the other machine; this one's period is 30 s
         suspend(there, pg_market, name)
         waited = applied_within(here, 5.0)
-        assert waited is not None and waited < 1.0, waited
+        assert waited is not None and waited < 3.0, waited  # notified, not the 30 s period
     assert ask(here, velocities).total == 0
     follower = here.extensions["catalog_engine"]._follower
     here.extensions["catalog_engine"].stop()  # a follower waiting for notifications still stops within a second
