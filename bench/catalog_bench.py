@@ -506,7 +506,9 @@ def main() -> None:
         settings = {"SEARCH_ENGINE": "tantivy",
                     "SEARCH_INDEX_DIR": str(keep.with_suffix(".engine") if keep else work / "engine")}
     try:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage, **settings)
+        # No follower here: the generator's commits leave the index to ready_engine, which builds it once.
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage,
+                         **settings, **({"SEARCH_FOLLOW_SECONDS": 0} if settings else {}))
         from flask_migrate import upgrade
 
         with app.app_context():
@@ -537,11 +539,13 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
         change = None
-        if settings:  # another machine: its own index folder, kept out of the way
+        if settings:  # a process of the server's machine (its commits apply them), and another machine
+            here = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage,
+                              **settings)
             elsewhere = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, STORAGE_LOCAL_ROOT=storage,
                                    **{**settings, "SEARCH_INDEX_DIR": str(work / "elsewhere.engine"),
                                       "SEARCH_FOLLOW_SECONDS": 0})
-            change = entry_rewriter(app, elsewhere, facts["products"])
+            change = entry_rewriter(here, elsewhere, facts["products"])
         runs, changes = [], []
         for run in range(args.runs):
             print(f"run {run + 1} of {args.runs}", flush=True)

@@ -18,12 +18,15 @@ def init_catalog_cli(app: Flask) -> None:
         """Rebuild the search index from the listed products, then this machine's search engine index (when
         SEARCH_ENGINE is tantivy; other machines rebuild theirs from the change log at their next search)."""
         from marketplace.catalog.index import reindex_all
+        from marketplace.catalog.models import CHANGED
         from marketplace.listings.services import buyer_visible
 
         with unit_of_work() as session:
             listed = session.scalar(select(func.count()).select_from(buyer_visible().subquery()))
             with click.progressbar(length=listed, label="Catalog entries") as bar:
                 written = reindex_all(session, progress=bar.update)
+            if app.extensions.get("catalog_engine") is not None:  # rebuilt below, with its bar, not at the commit
+                session.info.pop(CHANGED, None)
         engine = app.extensions.get("catalog_engine")
         if engine is not None:
             with unit_of_work() as session, click.progressbar(length=written, label="Search engine") as bar:

@@ -44,7 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import engine
-from marketplace.catalog.models import CHANGES_CHANNEL, CatalogChange, CatalogEntry, CatalogText
+from marketplace.catalog.models import CHANGED, CHANGES_CHANNEL, CatalogChange, CatalogEntry, CatalogText
 from marketplace.catalog.search import (
     CURSOR_KEYS,
     FACETS,
@@ -67,6 +67,7 @@ from marketplace.errors import DomainError
 log = logging.getLogger(__name__)
 
 APPLIED = "applied.json"
+REBUILDING = "rebuilding"  # beside the index while a process rebuilds it
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
 FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
@@ -78,6 +79,11 @@ APPLY_NOW_WAIT_SECONDS = 0.5  # a commit waits this long for the process's catch
 
 State = tuple[int, str]  # the newest change applied: (log id, its generation)
 T = TypeVar("T")
+
+
+class Rebuilding(Exception):
+    """The index must be rebuilt, which the follower does (a million products take minutes): the database
+    answers meanwhile."""
 
 
 def engine_from_config(app) -> None:
@@ -114,6 +120,12 @@ def _rows(session: Session, where, limit: int | None = None) -> list:
                            .order_by(CatalogEntry.id).limit(limit)).mappings().all()
 
 
+def _let_go(session: Session) -> None:
+    """End the session's read transaction (a session on one connection, the tests', keeps it)."""
+    if isinstance(session.get_bind(), Engine):
+        session.rollback()
+
+
 _ENGINES: weakref.WeakSet[CatalogEngine] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [catalog_engine._after_fork() for catalog_engine in list(_ENGINES)])
 
@@ -121,7 +133,7 @@ os.register_at_fork(after_in_child=lambda: [catalog_engine._after_fork() for cat
 @event.listens_for(Session, "after_commit")
 def _changed(session: Session) -> None:
     """A commit that changed the index wakes its process's follower (``log_change`` marks the session)."""
-    if session.info.pop("catalog_changed", False):
+    if session.info.pop(CHANGED, False):
         from flask import current_app, has_app_context
 
         catalog_engine = current_app.extensions.get("catalog_engine") if has_app_context() else None
@@ -227,8 +239,14 @@ class CatalogEngine:
         view = self._view
         if view is not None and view.applied == newest:
             return view
-        with self._lock:
-            return self._catch_up(session, newest)
+        inline = not self.follow_seconds  # with a follower, a search never rebuilds: it does, the database answers
+        while not self._lock.acquire(timeout=0.05):
+            if not inline and (self.path / REBUILDING).exists():
+                raise Rebuilding
+        try:
+            return self._catch_up(session, newest, inline=inline)
+        finally:
+            self._lock.release()
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Rewrite every document from the index rows; returns how many there are."""
@@ -252,7 +270,10 @@ class CatalogEngine:
             return False
         try:
             with self._app.app_context(), Session(db.engine) as session:
-                self._catch_up(session, newest_change(session))
+                self._catch_up(session, newest_change(session), inline=False)
+            return True
+        except Rebuilding:  # the follower rebuilds it, then applies what came meanwhile
+            self._wake.set()
             return True
         except Exception:  # the commit is done: a failed index must not fail it (the follower tries again)
             log.exception("The catalog's search engine index could not apply a change at its commit")
@@ -261,11 +282,12 @@ class CatalogEngine:
         finally:
             self._lock.release()
 
-    def _catch_up(self, session: Session, newest: State, warm: bool = False) -> View:
+    def _catch_up(self, session: Session, newest: State, warm: bool = False, inline: bool = True) -> View:
         """The index at ``newest`` (the log's newest row as ``session`` reads it), under this process's lock:
         reloaded when another process applied it, written when not. An index ahead of the session is either
         ahead of its snapshot (searched as it is) or of a log gone back (a restored database: rebuilt), as a read
-        outside the snapshot tells. ``warm``: the follower's, which counts recent searches again."""
+        outside the snapshot tells. ``warm``: the follower's, which counts recent searches again. Not ``inline``
+        (a search or a commit, with a follower running): Rebuilding rather than rebuild, or wait for a rebuild."""
         self._ensure_open()
         if self._view.applied != newest:
             self._reload(warm=warm)  # another process may have applied it
@@ -275,9 +297,9 @@ class CatalogEngine:
         if applied is not None and applied[0] > newest[0]:
             if fresh_newest(session)[0] >= applied[0]:
                 return self._view
-            self._write(session, newest, rebuild=True, warm=warm)
+            self._write(session, newest, rebuild=True, warm=warm, inline=inline)
         else:
-            self._write(session, newest, rebuild=False, warm=warm)
+            self._write(session, newest, rebuild=False, warm=warm, inline=inline)
         return self._view
 
     def _forget(self) -> None:
@@ -325,24 +347,29 @@ class CatalogEngine:
                 counts[key] = engine.counted(searcher, list(terms), dict(filters), FACETS, fuzzy)
         self._view = View(searcher, applied, counts)
 
-    def _writer(self) -> tantivy.IndexWriter | None:
+    def _writer(self, inline: bool = True) -> tantivy.IndexWriter | None:
         """The machine's writer lock; None when another process has held it too long (an index never built
-        waits for as long as building takes, rather than answer from nothing)."""
-        wait = LOCK_WAIT_SECONDS if self._view.applied is not None else FIRST_BUILD_WAIT_SECONDS
-        deadline = time.monotonic() + wait
+        waits for as long as building takes, rather than answer from nothing). Not ``inline``: Rebuilding when
+        another process is rebuilding, or has held the lock too long on an index never built."""
+        never_built = self._view.applied is None
+        deadline = time.monotonic() + (FIRST_BUILD_WAIT_SECONDS if never_built and inline else LOCK_WAIT_SECONDS)
         while True:
             try:
                 return self._index.writer(heap_size=50_000_000, num_threads=1)
             except ValueError as busy:
                 if "LockBusy" not in str(busy):  # not another process's lock: the folder is gone or damaged
                     raise
+                if not inline and (self.path / REBUILDING).exists():
+                    raise Rebuilding from None
                 if time.monotonic() > deadline:
+                    if never_built and not inline:
+                        raise Rebuilding from None
                     return None
                 time.sleep(0.01)
 
     def _write(self, session: Session, newest: State, rebuild: bool,
-               progress: Callable[[int], None] | None = None, warm: bool = False) -> int:
-        writer = self._writer()
+               progress: Callable[[int], None] | None = None, warm: bool = False, inline: bool = True) -> int:
+        writer = self._writer(inline)
         if writer is None:
             return 0
         written = 0
@@ -351,7 +378,9 @@ class CatalogEngine:
             if rebuild or not (applied is not None and (applied == newest or applied[0] > newest[0])):
                 changed = None if rebuild else self._changed_since(session, applied)
                 if changed is None:
-                    writer.delete_all_documents()
+                    if not inline:
+                        self._wake.set()
+                        raise Rebuilding
                     written = self._add_all(session, writer, progress)
                 else:
                     if changed:
@@ -380,17 +409,30 @@ class CatalogEngine:
         changed = session.scalars(select(CatalogChange.product_id).where(CatalogChange.id > applied[0])).all()
         return None if None in changed else sorted(set(changed))
 
-    @staticmethod
-    def _add_all(session: Session, writer: tantivy.IndexWriter, progress: Callable[[int], None] | None) -> int:
-        written, last = 0, 0
-        while rows := _rows(session, CatalogEntry.id > last, limit=BATCH):
-            for row in rows:
-                writer.add_document(engine.document(row, row))
-            written += len(rows)
-            last = rows[-1]["id"]
-            if progress:
-                progress(len(rows))
-        return written
+    def _add_all(self, session: Session, writer: tantivy.IndexWriter,
+                 progress: Callable[[int], None] | None) -> int:
+        """Every document anew, the entries read in batches, each in a short read transaction of its own: on
+        SQLite a reader holds off every writer's commit until its transaction ends, and a million entries take
+        minutes. Changes committed meanwhile are in the log after the change the rebuild records, so they are
+        applied next, whichever batch read them. Searches of the machine's other processes are answered by the
+        database meanwhile (``REBUILDING``)."""
+        marker = self.path / REBUILDING
+        marker.write_text(str(os.getpid()))
+        try:
+            _let_go(session)
+            writer.delete_all_documents()
+            written, last = 0, 0
+            while rows := _rows(session, CatalogEntry.id > last, limit=BATCH):
+                _let_go(session)
+                for row in rows:
+                    writer.add_document(engine.document(row, row))
+                written += len(rows)
+                last = rows[-1]["id"]
+                if progress:
+                    progress(len(rows))
+            return written
+        finally:
+            marker.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ following the log
 
@@ -456,6 +498,8 @@ class CatalogEngine:
         The database's own errors are not the index's: they go on up."""
         try:
             return asked()
+        except Rebuilding:
+            return otherwise()
         except (SQLAlchemyError, DomainError):
             raise
         except BaseException as failure:

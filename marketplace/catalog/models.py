@@ -146,6 +146,7 @@ def prune_changes(session, before: datetime) -> int:
 
 
 CHANGES_CHANNEL = "catalog_changes"  # on PostgreSQL, notified at the commit of each change to the index
+CHANGED = "catalog_changed"  # in a session's info: its commit changes the index (the engine applies it then)
 
 
 def log_change(session, product_id: int | None) -> None:
@@ -153,6 +154,6 @@ def log_change(session, product_id: int | None) -> None:
     applies it to this machine's index; on PostgreSQL it also notifies the followers of every other machine."""
     token = new_generation(session)  # first: its lock orders the log's ids as the commits
     session.execute(insert(CatalogChange).values(product_id=product_id, generation=token, changed_at=utcnow()))
-    session.info["catalog_changed"] = True
+    session.info[CHANGED] = True
     if session.get_bind().dialect.name == "postgresql":  # delivered at the commit, once however many changes
         session.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))

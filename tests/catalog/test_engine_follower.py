@@ -76,11 +76,16 @@ def followers_stopped():
 MACHINES: list = []
 
 
-def machine(market, name: str, follow: float = PERIOD):
+def machine(market, name: str, follow: float = PERIOD, built: bool = True):
+    """A machine's process; ``built``: once its index is (its first search is answered by the database while its
+    follower builds it)."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=str(market["app"].config["SQLALCHEMY_DATABASE_URI"]),
                      STORAGE_LOCAL_ROOT=str(market["folder"] / "storage"), SEARCH_ENGINE="tantivy",
                      SEARCH_INDEX_DIR=str(market["folder"] / name), SEARCH_FOLLOW_SECONDS=follow)
     MACHINES.append(app)
+    if built:
+        in_app(app, lambda session: search(session, SearchQuery()))
+        assert applied_within(app, 10.0) is not None
     return app
 
 
@@ -130,6 +135,64 @@ def test_a_change_is_in_the_machines_index_before_its_commit_returns(market):
     marker = json.loads((market["folder"] / "here" / APPLIED).read_text())
     assert (marker["id"], marker["generation"]) == newest
     assert ask(worker, velocities).ids == [market["ferry"]]  # the machine's other process reloads it
+
+
+def test_a_fresh_machines_first_search_is_answered_while_its_follower_builds_the_index(market):
+    app = machine(market, "fresh", built=False)
+    assert app.extensions["catalog_engine"]._view is None
+    assert ask(app, SearchQuery(q="velocities")).total == 2  # by the database: the index is not built yet
+    assert applied_within(app, 10.0) is not None  # built by the follower
+    assert ask(app, SearchQuery(q="velocities")).total == 2
+
+
+def test_while_another_process_rebuilds_the_index_the_database_answers_at_once(market):
+    import tantivy
+
+    from marketplace.catalog import engine
+    from marketplace.catalog.engine_search import REBUILDING
+
+    here, there = machine(market, "here"), machine(market, "there", follow=0)
+    folder = market["folder"] / "here"
+    writer = engine.open_index(str(folder)).writer(heap_size=15_000_000, num_threads=1)  # the rebuilding process
+    (folder / REBUILDING).write_text("4242")
+    try:
+        suspend(there, market, "tram")  # another machine's change: this machine cannot apply it meanwhile
+        started = time.monotonic()
+        assert ask(here, SearchQuery(q="velocities")).ids == [market["ferry"]]
+        assert time.monotonic() - started < 2.0  # not the ten seconds a stuck writer is waited for
+    finally:
+        writer.rollback()
+        writer.wait_merging_threads()
+        (folder / REBUILDING).unlink()
+    assert applied_within(here, 10.0) is not None
+    assert ask(here, SearchQuery(q="velocities")).ids == [market["ferry"]]
+    assert isinstance(here.extensions["catalog_engine"]._view.searcher, tantivy.Searcher)
+
+
+def test_a_rebuild_reads_in_short_transactions_so_writers_go_on(market):
+    """On SQLite a reader holds off every writer's commit until its transaction ends: a rebuild of a million
+    entries must not hold one for minutes."""
+    import threading
+
+    app = machine(market, "here", follow=0)
+    catalog_engine = app.extensions["catalog_engine"]
+    midway, go_on = threading.Event(), threading.Event()
+
+    def progress(_):  # after the first batch
+        midway.set()
+        go_on.wait(30)
+
+    rebuild = threading.Thread(target=lambda: in_app(app, lambda s: catalog_engine.rebuild(s, progress)))
+    rebuild.start()
+    try:
+        assert midway.wait(10)
+        started = time.monotonic()
+        suspend(app, market, "tram")  # a writer while the rebuild is midway
+        assert time.monotonic() - started < 5.0
+    finally:
+        go_on.set()
+        rebuild.join(30)
+    assert ask(app, SearchQuery(q="velocities")).ids == [market["ferry"]]
 
 
 def test_another_machines_change_is_applied_within_the_period(market):
