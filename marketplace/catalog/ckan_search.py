@@ -56,6 +56,7 @@ from marketplace.catalog.search import (
     text_match,
 )
 from marketplace.catalog.services import with_listed_content
+from marketplace.i18n import current_locale_tag
 from marketplace.listings.models import Asset, DataProduct, ProductVersion
 from marketplace.listings.services import buyer_visible
 
@@ -308,20 +309,20 @@ def packages(session, ids: list[int]) -> list[dict]:
     version: those kept under their current state (read in one query) as kept, the others built and kept."""
     if not ids:
         return []
-    base, kept = public_base_url(), package_cache()
+    base, locale, kept = public_base_url(), current_locale_tag(), package_cache()  # the labels are in its language
     states = session.execute(
         buyer_visible().with_only_columns(DataProduct.id, DataProduct.listed_version_id, DataProduct.updated_at,
                                           Organization.updated_at, maintain_column_froms=False)
         .join_from(DataProduct, Organization, Organization.id == DataProduct.organization_id)
         .where(DataProduct.id.in_(ids))).all()
-    out = {row[0]: found for row in states if (found := kept.get((row[0], base), tuple(row[1:]))) is not None}
+    out = {row[0]: found for row in states if (found := kept.get((row[0], base, locale), tuple(row[1:]))) is not None}
     if missing := [row[0] for row in states if row[0] not in out]:
         found = list(session.scalars(with_listed_content(
             buyer_visible().where(DataProduct.id.in_(missing)), dictionary=False)))
         times = file_times(session, found)
         for product in found:
             out[product.id] = package_dict(product, base=base, times=times)
-            kept.keep((product.id, base), _state(product), out[product.id])
+            kept.keep((product.id, base, locale), _state(product), out[product.id])
     return [out[i] for i in ids if i in out]
 
 

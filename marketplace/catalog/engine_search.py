@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 APPLIED = "applied.json"
 REBUILDING = "rebuilding"  # beside the index while a process rebuilds it
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
+BUSY_WAIT_SECONDS = 0.5  # a search or a commit (with a follower) waits this long for the index, then IndexBusy
 FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
@@ -81,9 +82,10 @@ State = tuple[int, str]  # the newest change applied: (log id, its generation)
 T = TypeVar("T")
 
 
-class Rebuilding(Exception):
-    """The index must be rebuilt, which the follower does (a million products take minutes): the database
-    answers meanwhile."""
+class IndexBusy(Exception):
+    """The index cannot be brought up to the log now: it must be rebuilt, which the follower does (a million
+    products take minutes), or another process is rebuilding it or holds its writer. The database answers
+    meanwhile."""
 
 
 def engine_from_config(app) -> None:
@@ -120,9 +122,14 @@ def _rows(session: Session, where, limit: int | None = None) -> list:
                            .order_by(CatalogEntry.id).limit(limit)).mappings().all()
 
 
+OWNED = "catalog_engine_owned"  # in a session's info: the engine's own, whose reads it may end at will
+
+
 def _let_go(session: Session) -> None:
-    """End the session's read transaction (a session on one connection, the tests', keeps it)."""
-    if isinstance(session.get_bind(), Engine):
+    """End the read transaction of a session of the engine's own (the follower's, a commit's apply, a rebuild's):
+    on SQLite a reader holds off every writer's commit until its transaction ends. A request's session, or one
+    on a single connection (the tests'), keeps it."""
+    if session.info.get(OWNED) and isinstance(session.get_bind(), Engine):
         session.rollback()
 
 
@@ -240,19 +247,25 @@ class CatalogEngine:
         if view is not None and view.applied == newest:
             return view
         inline = not self.follow_seconds  # with a follower, a search never rebuilds: it does, the database answers
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
         while not self._lock.acquire(timeout=0.05):
-            if not inline and (self.path / REBUILDING).exists():
-                raise Rebuilding
+            if not inline and ((self.path / REBUILDING).exists() or time.monotonic() > deadline):
+                raise IndexBusy
         try:
             return self._catch_up(session, newest, inline=inline)
         finally:
             self._lock.release()
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
-        """Rewrite every document from the index rows; returns how many there are."""
-        with self._lock:
-            self._ensure_open()
-            return self._write(session, newest_change(session), rebuild=True, progress=progress)
+        """Rewrite every document from the index rows; returns how many there are. The session's reads are
+        ended as it goes (a command's or a script's session, with nothing of its own pending)."""
+        session.info[OWNED] = True
+        try:
+            with self._lock:
+                self._ensure_open()
+                return self._write(session, newest_change(session), rebuild=True, progress=progress)
+        finally:
+            session.info.pop(OWNED, None)
 
     def wake(self) -> None:
         """This process committed a change: apply it at once, so that it is in the machine's index before the
@@ -269,10 +282,10 @@ class CatalogEngine:
         if not self._lock.acquire(timeout=APPLY_NOW_WAIT_SECONDS):
             return False
         try:
-            with self._app.app_context(), Session(db.engine) as session:
+            with self._app.app_context(), Session(db.engine, info={OWNED: True}) as session:
                 self._catch_up(session, newest_change(session), inline=False)
             return True
-        except Rebuilding:  # the follower rebuilds it, then applies what came meanwhile
+        except IndexBusy:  # the follower applies it (or rebuilds the index, then applies what came meanwhile)
             self._wake.set()
             return True
         except Exception:  # the commit is done: a failed index must not fail it (the follower tries again)
@@ -287,7 +300,7 @@ class CatalogEngine:
         reloaded when another process applied it, written when not. An index ahead of the session is either
         ahead of its snapshot (searched as it is) or of a log gone back (a restored database: rebuilt), as a read
         outside the snapshot tells. ``warm``: the follower's, which counts recent searches again. Not ``inline``
-        (a search or a commit, with a follower running): Rebuilding rather than rebuild, or wait for a rebuild."""
+        (a search or a commit, with a follower running): IndexBusy rather than rebuild, or wait long for the lock."""
         self._ensure_open()
         if self._view.applied != newest:
             self._reload(warm=warm)  # another process may have applied it
@@ -349,10 +362,12 @@ class CatalogEngine:
 
     def _writer(self, inline: bool = True) -> tantivy.IndexWriter | None:
         """The machine's writer lock; None when another process has held it too long (an index never built
-        waits for as long as building takes, rather than answer from nothing). Not ``inline``: Rebuilding when
-        another process is rebuilding, or has held the lock too long on an index never built."""
+        waits for as long as building takes, rather than answer from nothing). Not ``inline`` (a search or a
+        commit, with a follower running): IndexBusy at once when another process is rebuilding, and after
+        ``BUSY_WAIT_SECONDS`` when another process holds the lock (an apply takes milliseconds)."""
         never_built = self._view.applied is None
-        deadline = time.monotonic() + (FIRST_BUILD_WAIT_SECONDS if never_built and inline else LOCK_WAIT_SECONDS)
+        wait = (FIRST_BUILD_WAIT_SECONDS if never_built else LOCK_WAIT_SECONDS) if inline else BUSY_WAIT_SECONDS
+        deadline = time.monotonic() + wait
         while True:
             try:
                 return self._index.writer(heap_size=50_000_000, num_threads=1)
@@ -360,15 +375,16 @@ class CatalogEngine:
                 if "LockBusy" not in str(busy):  # not another process's lock: the folder is gone or damaged
                     raise
                 if not inline and (self.path / REBUILDING).exists():
-                    raise Rebuilding from None
+                    raise IndexBusy from None
                 if time.monotonic() > deadline:
-                    if never_built and not inline:
-                        raise Rebuilding from None
+                    if not inline:
+                        raise IndexBusy from None
                     return None
                 time.sleep(0.01)
 
     def _write(self, session: Session, newest: State, rebuild: bool,
                progress: Callable[[int], None] | None = None, warm: bool = False, inline: bool = True) -> int:
+        _let_go(session)  # no snapshot held while waiting for the writer
         writer = self._writer(inline)
         if writer is None:
             return 0
@@ -380,7 +396,7 @@ class CatalogEngine:
                 if changed is None:
                     if not inline:
                         self._wake.set()
-                        raise Rebuilding
+                        raise IndexBusy
                     written = self._add_all(session, writer, progress)
                 else:
                     if changed:
@@ -470,7 +486,7 @@ class CatalogEngine:
     def follow_once(self, bind) -> None:
         """One round of the follower: the index reloaded when another process wrote it, the log read in a session
         of its own, and what is new applied."""
-        with self._lock, Session(bind) as session:
+        with self._lock, Session(bind, info={OWNED: True}) as session:
             self._ensure_open()
             if self._marker() != self._view.applied:
                 self._reload(warm=True)
@@ -498,7 +514,7 @@ class CatalogEngine:
         The database's own errors are not the index's: they go on up."""
         try:
             return asked()
-        except Rebuilding:
+        except IndexBusy:
             return otherwise()
         except (SQLAlchemyError, DomainError):
             raise

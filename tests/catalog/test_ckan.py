@@ -598,6 +598,16 @@ def test_a_package_asked_for_once_is_not_kept(client, catalog):
     state = (product.listed_version_id, product.updated_at, product.organization.updated_at)
     with client.application.test_request_context():
         base = public_base_url()
-    assert kept.get((product.id, base), state) is None
+    assert kept.get((product.id, base, "en"), state) is None
     call(client, "package_search", q="typhoon")
-    assert kept.get((product.id, base), state)["name"] == product.slug
+    assert kept.get((product.id, base, "en"), state)["name"] == product.slug
+
+
+def test_package_descriptions_are_kept_in_each_language_apart(client, catalog):
+    def groups(language):
+        response = client.get(f"{API}/package_search", query_string={"q": "typhoon"},
+                              headers={"Accept-Language": language})
+        return [g["display_name"] for g in response.get_json()["result"]["results"][0]["groups"]]
+
+    for language, label in [("zh-Hans", "气象"), ("en", "Weather")] * 3:  # kept from the second ask on
+        assert groups(language) == [label], language
