@@ -227,21 +227,35 @@ def by_seller(counts: Mapping[str, int]) -> tuple[dict[str, int], dict[str, str]
     return {slug: n for (slug, _), n in zip(named, counts.values())}, dict(named)
 
 
+TIES_AT_ONCE = 1000  # the depth of a page's first top-k search
+
+
 def _top(searcher: tantivy.Searcher, query: tantivy.Query, end: int, **order) -> list:
     """The hits up to position ``end`` (inclusive) and every one tied with it, which is as deep as a tie-break
     can reach: (key, address) pairs, the key a score or, with ``order_by_field``, the field's value."""
     most = max(searcher.num_docs, 1)  # never more than there are (tantivy sets aside room for ``limit`` hits)
-    depth = min(2 * (end + 1), most)  # room for a few ties at once: each deeper try is another search
+    # Room for many ties at once: each deeper try is another search, which costs about as much whatever its depth
+    # (every match is visited), and a catalog holds runs of equal scores (a seller's series of like products).
+    depth = min(max(2 * (end + 1), TIES_AT_ONCE), most)
     while True:
         hits = searcher.search(query, limit=depth, count=False, **order).hits
         if len(hits) < depth or depth >= most or hits[-1][0] != hits[end][0]:
             return hits
-        depth = min(2 * depth, most)
+        depth = min(4 * depth, most)
+
+
+def _reaching(hits: list, end: int, descending: bool) -> list:
+    """The hits that can reach the first ``end`` places once ties are broken: those keyed at least as high as
+    (or, ascending, as low as) the one in place ``end``."""
+    if len(hits) <= end:
+        return hits
+    bound = hits[end - 1][0]
+    return [h for h in hits if (h[0] >= bound if descending else h[0] <= bound)]
 
 
 def _ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, offset: int, limit: int) -> list[int]:
     """The ids of a page in relevance order, ties newest first as the database broke them."""
-    hits = _top(searcher, query, offset + limit)
+    hits = _reaching(_top(searcher, query, offset + limit), offset + limit, descending=True)
     addresses = [address for _, address in hits]
     ids = searcher.fast_field_values("id", addresses)
     listed = searcher.fast_field_values("listed_at", addresses)
@@ -276,10 +290,12 @@ def _sorted_page(searcher: tantivy.Searcher, query: tantivy.Query, order: tuple[
     way = tantivy.Order.Desc if direction == "desc" else tantivy.Order.Asc
     end = offset + limit
     hits = _top(searcher, query, end, order_by_field=field, order=way)
+    more = len(hits) > end
+    hits = _reaching(hits, end, descending=direction == "desc")
     ids = searcher.fast_field_values("id", [address for _, address in hits])
     sign = -1 if direction == "desc" else 1
     ranked = sorted(zip(hits, ids), key=lambda h: (sign * h[0][0], sign * h[1]))
-    return [entry_id for _, entry_id in ranked[offset:end]], len(ranked) > end
+    return [entry_id for _, entry_id in ranked[offset:end]], more
 
 
 def counted(searcher: tantivy.Searcher, terms: list[str], filters: Mapping[str, tuple[str, ...]],
