@@ -9,13 +9,18 @@ change: rolled back or restored), committed, and the change applied recorded bes
 
 Who applies it: a process that commits a change applies it at once, before the commit returns, so the machine's
 other processes only reload. Each process also runs a follower thread (``SEARCH_FOLLOW_SECONDS``) that reads the
-log's newest row on that period, and on PostgreSQL as soon as a change is notified (``LISTEN``); it applies what
-is new (another machine's change) or reloads what another process of the machine applied, then counts again the
-facets of the searches it was recently asked, so that the first search after a change finds its answer ready. A
-search reads the log's newest row first (one read): when the index is behind it (a change the follower has not
-reached yet), the search applies the change itself. So a change is searchable at the next search on any machine,
-and two machines over one database agree. An index ahead of the search's own database snapshot (another process
-applied a change committed after the search began) is searched as it is.
+log's newest row on that period, and on PostgreSQL as soon as another machine's change is notified (``LISTEN``);
+it applies what is new (another machine's change) or reloads what another process of the machine applied, then
+counts again the facets of the searches it was recently asked, so that the first search after a change finds its
+answer ready. A search reads the log's newest row first (one read): when the index is behind it (a change the
+follower has not reached yet), the search applies the change itself. So a change is searchable at the next search
+on any machine, and two machines over one database agree. An index ahead of the search's own database snapshot
+(another process applied a change committed after the search began) is searched as it is.
+
+Rebuilding (never built, a log gone back, a whole reindex) reads the catalog in short transactions, so that
+writers go on (a million products take minutes). With a follower, neither a search nor a commit rebuilds the index
+or waits long for it: the follower rebuilds it, and while it does, or while another process holds the machine's
+writer for longer than an apply takes, searches are answered by the database (``IndexBusy``).
 
 A search's total and facet counts depend only on the index state, the words and the filters: each process keeps
 those of its recent searches per state (the page itself is searched each time), so a search asked again, or paged
@@ -26,10 +31,12 @@ database's keyset cursor does); without words they are read from the database, w
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 import weakref
@@ -39,7 +46,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import tantivy
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -137,6 +144,20 @@ _ENGINES: weakref.WeakSet[CatalogEngine] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [catalog_engine._after_fork() for catalog_engine in list(_ENGINES)])
 
 
+@event.listens_for(Session, "before_commit")
+def _notify(session: Session) -> None:
+    """On PostgreSQL, a commit that changes the index notifies every machine's follower (delivered at the commit,
+    once however many changes), naming this process's machine when the process applies the change at its commit:
+    that machine's followers leave it to it rather than race it for the machine's index."""
+    if not session.info.get(CHANGED) or session.get_bind().dialect.name != "postgresql":
+        return
+    from flask import current_app, has_app_context
+
+    catalog_engine = current_app.extensions.get("catalog_engine") if has_app_context() else None
+    applies = catalog_engine is not None and catalog_engine.follow_seconds
+    session.execute(select(func.pg_notify(CHANGES_CHANNEL, catalog_engine.machine if applies else "")))
+
+
 @event.listens_for(Session, "after_commit")
 def _changed(session: Session) -> None:
     """A commit that changed the index wakes its process's follower (``log_change`` marks the session)."""
@@ -153,20 +174,22 @@ class Listener:
     another machine's change is applied as soon as it is committed rather than at the follower's next period.
     Elsewhere, or while it cannot connect (tried again once a minute), the follower keeps to its period."""
 
-    def __init__(self, bind: Engine) -> None:
+    def __init__(self, bind: Engine, ignore: str = "") -> None:
         self._url = bind.url if bind.dialect.name == "postgresql" else None
+        self._ignore = ignore  # this machine's changes: applied by the process that committed them
         self._connection = None
         self._next_try = 0.0
 
     def wait(self, woken: threading.Event, seconds: float) -> None:
-        """Until ``woken`` is set, a change is notified, or ``seconds`` have passed."""
+        """Until ``woken`` is set, another machine's change is notified, or ``seconds`` have passed."""
         deadline = time.monotonic() + seconds
         while self._connected() and not woken.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             try:  # a second at most, so that a set ``woken`` (stop) is seen
-                if any(True for _ in self._connection.notifies(timeout=min(left, 1.0), stop_after=1)):
+                notified = self._connection.notifies(timeout=min(left, 1.0), stop_after=1)
+                if any(note.payload != self._ignore for note in notified):
                     return
             except Exception:
                 log.warning("The catalog follower lost its connection for change notifications", exc_info=True)
@@ -214,6 +237,7 @@ class CatalogEngine:
 
     def __init__(self, path: str, follow_seconds: float = 0.0, app=None) -> None:
         self.path = Path(path)
+        self.machine = hashlib.sha256(f"{socket.gethostname()}\0{self.path.resolve()}".encode()).hexdigest()[:16]
         self.follow_seconds = follow_seconds if app is not None else 0.0
         self._app = app
         self._index: tantivy.Index | None
@@ -226,6 +250,7 @@ class CatalogEngine:
         """Locks, the follower and the index handle of this process (a forked child starts with its own: a lock
         its parent's follower or tantivy's threads held at the fork would never be let go in the child)."""
         self._index, self._view = None, None
+        self._to_warm: tuple[View, list] | None = None  # the follower's, counted once its lock is let go
         self._lock = threading.Lock()  # one catch-up at a time in this process
         self._wake = threading.Event()
         self._follower: threading.Thread | None = None
@@ -344,8 +369,8 @@ class CatalogEngine:
         return state if valid else None  # written by hand, or damaged: rebuilt as never built
 
     def _reload(self, warm: bool = False) -> None:
-        """Search the index's last commit from now on; with ``warm``, the recently asked counts are counted
-        again first (the follower's work, so that no search waits for them)."""
+        """Search the index's last commit from now on; with ``warm`` (the follower's), the recently asked
+        searches are left to count again once the lock is let go (``_warm``), so that no search waits for them."""
         applied = self._marker()
         self._index.reload()
         searcher = self._index.searcher()
@@ -353,12 +378,23 @@ class CatalogEngine:
         if old is not None and old.applied == applied:
             self._view = View(searcher, applied, old.counts)
             return
-        counts = {}
+        self._view = View(searcher, applied, {})
         if warm and old is not None:
-            for key in list(old.counts)[-COUNTS_WARMED:]:
+            self._to_warm = (self._view, list(old.counts)[-COUNTS_WARMED:])
+
+    def _warm(self) -> None:
+        """Count again the recently asked searches on the view the follower reloaded, outside the lock (a search
+        that comes meanwhile counts its own), while that view is current."""
+        pending, self._to_warm = self._to_warm, None
+        if pending is None:
+            return
+        view, keys = pending
+        for key in keys:
+            if self._view is not view:
+                return
+            if key not in view.counts:
                 terms, filters, fuzzy = key
-                counts[key] = engine.counted(searcher, list(terms), dict(filters), FACETS, fuzzy)
-        self._view = View(searcher, applied, counts)
+                view.counts[key] = engine.counted(view.searcher, list(terms), dict(filters), FACETS, fuzzy)
 
     def _writer(self, inline: bool = True) -> tantivy.IndexWriter | None:
         """The machine's writer lock; None when another process has held it too long (an index never built
@@ -468,7 +504,7 @@ class CatalogEngine:
 
         with self._app.app_context():
             bind = db.engine
-        pause, listener = self.follow_seconds, Listener(bind)
+        pause, listener = self.follow_seconds, Listener(bind, ignore=self.machine)
         while True:
             listener.wait(self._wake, pause)
             self._wake.clear()
@@ -491,6 +527,7 @@ class CatalogEngine:
             if self._marker() != self._view.applied:
                 self._reload(warm=True)
             self._catch_up(session, newest_change(session), warm=True)
+        self._warm()
 
     # ------------------------------------------------------------ searching
 

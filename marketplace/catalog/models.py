@@ -151,9 +151,8 @@ CHANGED = "catalog_changed"  # in a session's info: its commit changes the index
 
 def log_change(session, product_id: int | None) -> None:
     """Mark the index as changed for one product, or for all (None), in the transaction that changes it. Its commit
-    applies it to this machine's index; on PostgreSQL it also notifies the followers of every other machine."""
+    applies it to this machine's index; on PostgreSQL it also notifies every machine's follower
+    (``catalog.engine_search``)."""
     token = new_generation(session)  # first: its lock orders the log's ids as the commits
     session.execute(insert(CatalogChange).values(product_id=product_id, generation=token, changed_at=utcnow()))
     session.info[CHANGED] = True
-    if session.get_bind().dialect.name == "postgresql":  # delivered at the commit, once however many changes
-        session.execute(select(func.pg_notify(CHANGES_CHANNEL, "")))

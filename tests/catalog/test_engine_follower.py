@@ -236,6 +236,9 @@ def test_the_counts_recently_asked_are_counted_again_before_the_next_search(mark
     assert applied_within(here, 1.0) is not None
     view = here.extensions["catalog_engine"]._view
     key = ((), (("category", ("transport",)),), False)  # no words, the filter, exact
+    deadline = time.monotonic() + 2.0
+    while key not in view.counts and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert view.counts[key].total == 1  # ready before anyone asks
     assert ask(here, transport).total == 1
 
@@ -278,6 +281,40 @@ def test_a_stopped_follower_ends_and_a_forked_child_has_its_own(market):
     assert os.waitstatus_to_exitcode(status) == 0
     catalog_engine.stop()
     assert not follower.is_alive()
+
+
+def test_on_postgresql_a_change_names_the_machine_that_applies_it_and_its_followers_leave_it(pg_market):
+    import threading
+
+    import psycopg
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from marketplace.catalog.engine_search import Listener
+    from marketplace.catalog.models import CHANGES_CHANNEL
+
+    url = make_url(str(pg_market["app"].config["SQLALCHEMY_DATABASE_URI"]))
+    here, there = machine(pg_market, "here"), machine(pg_market, "there", follow=0)
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANGES_CHANNEL}")
+        suspend(here, pg_market, "tram")  # applied by its commit: its machine is named
+        suspend(there, pg_market, "ferry")  # no follower, nothing applied at its commit: every machine applies it
+        payloads = [note.payload for note in listening.notifies(timeout=5, stop_after=2)]
+    assert payloads == [here.extensions["catalog_engine"].machine, ""]
+
+    listener = Listener(create_engine(url), ignore="this-machine")
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as notifying:
+        for payload, waited in [("this-machine", 0.8), ("another-machine", 0.0)]:
+            timer = threading.Timer(0.2, lambda p=payload: notifying.execute(
+                "SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, p)))
+            timer.start()
+            started = time.monotonic()
+            listener.wait(threading.Event(), 0.8)
+            assert abs(time.monotonic() - started - max(waited, 0.2)) < 0.15, payload
+            timer.join()
+    listener.close()
 
 
 def test_a_follower_that_cannot_listen_keeps_to_its_period():
