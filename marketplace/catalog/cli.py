@@ -29,6 +29,14 @@ def init_catalog_cli(app: Flask) -> None:
                 session.info.pop(CHANGED, None)
         engine = app.extensions.get("catalog_engine")
         if engine is not None:
-            with unit_of_work() as session, click.progressbar(length=written, label="Search engine") as bar:
-                engine.rebuild(session, progress=bar.update)
+            from marketplace.catalog.engine_search import IndexBusy
+
+            try:
+                with unit_of_work() as session, click.progressbar(length=written, label="Search engine") as bar:
+                    engine.rebuild(session, progress=bar.update)
+            except IndexBusy:
+                raise click.ClickException(
+                    f"Indexed {written} listed product(s) in the database, but not in this machine's search engine "
+                    f"index ({engine.path}): another process holds it. Its followers rebuild it from the change log "
+                    f"once it is let go; run this again to rebuild it here.") from None
         click.echo(f"Indexed {written} listed product(s).")

@@ -77,6 +77,7 @@ APPLIED = "applied.json"
 REBUILDING = "rebuilding"  # beside the index while a process rebuilds it
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
 BUSY_WAIT_SECONDS = 0.5  # a search or a commit (with a follower) waits this long for the index, then IndexBusy
+BUSY_RETRY_SECONDS = 2.0  # after IndexBusy, searches go straight to the database this long (or till caught up)
 FIRST_BUILD_WAIT_SECONDS = 600.0
 BATCH = 2000
 NO_LOG = (0, "")  # the state of a log with no rows yet
@@ -251,6 +252,7 @@ class CatalogEngine:
         its parent's follower or tantivy's threads held at the fork would never be let go in the child)."""
         self._index, self._view = None, None
         self._to_warm: tuple[View, list] | None = None  # the follower's, counted once its lock is let go
+        self._busy_until = 0.0  # till then, searches behind the log are answered by the database (IndexBusy)
         self._lock = threading.Lock()  # one catch-up at a time in this process
         self._wake = threading.Event()
         self._follower: threading.Thread | None = None
@@ -272,25 +274,36 @@ class CatalogEngine:
         if view is not None and view.applied == newest:
             return view
         inline = not self.follow_seconds  # with a follower, a search never rebuilds: it does, the database answers
-        deadline = time.monotonic() + BUSY_WAIT_SECONDS
-        while not self._lock.acquire(timeout=0.05):
-            if not inline and ((self.path / REBUILDING).exists() or time.monotonic() > deadline):
-                raise IndexBusy
+        if not inline and time.monotonic() < self._busy_until:
+            raise IndexBusy  # found busy just now: no search waits again until the follower catches up
         try:
-            return self._catch_up(session, newest, inline=inline)
-        finally:
-            self._lock.release()
+            deadline = time.monotonic() + BUSY_WAIT_SECONDS
+            while not self._lock.acquire(timeout=0.05):
+                if not inline and ((self.path / REBUILDING).exists() or time.monotonic() > deadline):
+                    raise IndexBusy
+            try:
+                return self._catch_up(session, newest, inline=inline)
+            finally:
+                self._lock.release()
+        except IndexBusy:
+            self._busy_until = time.monotonic() + BUSY_RETRY_SECONDS
+            raise
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Rewrite every document from the index rows; returns how many there are. The session's reads are
-        ended as it goes (a command's or a script's session, with nothing of its own pending)."""
+        ended as it goes (a command's or a script's session, with nothing of its own pending). IndexBusy when
+        another process held the machine's index past ``LOCK_WAIT_SECONDS`` (as long as building takes when it
+        is rebuilding)."""
         session.info[OWNED] = True
         try:
             with self._lock:
                 self._ensure_open()
-                return self._write(session, newest_change(session), rebuild=True, progress=progress)
+                written = self._write(session, newest_change(session), rebuild=True, progress=progress)
         finally:
             session.info.pop(OWNED, None)
+        if written is None:
+            raise IndexBusy
+        return written
 
     def wake(self) -> None:
         """This process committed a change: apply it at once, so that it is in the machine's index before the
@@ -396,12 +409,12 @@ class CatalogEngine:
                 terms, filters, fuzzy = key
                 view.counts[key] = engine.counted(view.searcher, list(terms), dict(filters), FACETS, fuzzy)
 
-    def _writer(self, inline: bool = True) -> tantivy.IndexWriter | None:
+    def _writer(self, inline: bool = True, patient: bool = False) -> tantivy.IndexWriter | None:
         """The machine's writer lock; None when another process has held it too long (an index never built
         waits for as long as building takes, rather than answer from nothing). Not ``inline`` (a search or a
         commit, with a follower running): IndexBusy at once when another process is rebuilding, and after
         ``BUSY_WAIT_SECONDS`` when another process holds the lock (an apply takes milliseconds)."""
-        never_built = self._view.applied is None
+        never_built = self._view.applied is None or (patient and (self.path / REBUILDING).exists())
         wait = (FIRST_BUILD_WAIT_SECONDS if never_built else LOCK_WAIT_SECONDS) if inline else BUSY_WAIT_SECONDS
         deadline = time.monotonic() + wait
         while True:
@@ -419,11 +432,13 @@ class CatalogEngine:
                 time.sleep(0.01)
 
     def _write(self, session: Session, newest: State, rebuild: bool,
-               progress: Callable[[int], None] | None = None, warm: bool = False, inline: bool = True) -> int:
+               progress: Callable[[int], None] | None = None, warm: bool = False, inline: bool = True) -> int | None:
+        """The documents changed since the index's last change (all of them when ``rebuild``) written, committed
+        and searched from now on; how many, or None when another process held the writer too long."""
         _let_go(session)  # no snapshot held while waiting for the writer
-        writer = self._writer(inline)
+        writer = self._writer(inline, patient=rebuild)
         if writer is None:
-            return 0
+            return None
         written = 0
         try:
             applied = self._marker()  # again, under the lock: the last writer may have got there
@@ -526,7 +541,9 @@ class CatalogEngine:
             self._ensure_open()
             if self._marker() != self._view.applied:
                 self._reload(warm=True)
-            self._catch_up(session, newest_change(session), warm=True)
+            newest = newest_change(session)
+            if self._catch_up(session, newest, warm=True).applied == newest:
+                self._busy_until = 0.0  # caught up: searches use the index again
         self._warm()
 
     # ------------------------------------------------------------ searching

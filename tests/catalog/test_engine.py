@@ -107,6 +107,26 @@ def test_reindex_command_rebuilds_both_indexes_with_progress(app, session, catal
     assert ids(search(session, SearchQuery(q="kowloon"))) == {catalog["journeys"].id}
 
 
+def test_reindex_command_says_when_another_process_holds_the_engine_index(app, session, catalog, search_engine,
+                                                                           monkeypatch):
+    from marketplace.catalog import engine, engine_search
+
+    monkeypatch.setattr(engine_search, "LOCK_WAIT_SECONDS", 0.3)
+    search(session, SearchQuery())  # built
+    writer = engine.open_index(str(search_engine.path)).writer(heap_size=15_000_000, num_threads=1)
+    try:
+        result = app.test_cli_runner().invoke(args=["catalog", "reindex"])
+    finally:
+        writer.rollback()
+        writer.wait_merging_threads()
+    assert result.exit_code == 1, result.output
+    assert "Indexed 4 listed product(s) in the database, but not in this machine's search engine index" \
+        in result.output
+    assert "another process holds it" in result.output
+    result = app.test_cli_runner().invoke(args=["catalog", "reindex"])
+    assert result.exit_code == 0 and "Indexed 4 listed product(s)." in result.output, result.output
+
+
 def test_the_change_log_is_pruned_daily_and_an_index_behind_the_pruned_rows_is_rebuilt(session, catalog, reviewer,
                                                                                       tmp_path):
     """Rows older than CATALOG_CHANGES_KEEP_DAYS go (never the newest); a machine away since before them finds
