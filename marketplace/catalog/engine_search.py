@@ -253,6 +253,7 @@ class CatalogEngine:
         self._index, self._view = None, None
         self._to_warm: tuple[View, list] | None = None  # the follower's, counted once its lock is let go
         self._busy_until = 0.0  # till then, searches behind the log are answered by the database (IndexBusy)
+        self._held_logged = float("-inf")  # when another process's hold on the index was last logged
         self._lock = threading.Lock()  # one catch-up at a time in this process
         self._wake = threading.Event()
         self._follower: threading.Thread | None = None
@@ -423,11 +424,17 @@ class CatalogEngine:
             except ValueError as busy:
                 if "LockBusy" not in str(busy):  # not another process's lock: the folder is gone or damaged
                     raise
+                # While this process waits for another's lock, its searches do not wait too: the database answers.
+                self._busy_until = max(self._busy_until, time.monotonic() + BUSY_RETRY_SECONDS)
                 if not inline and (self.path / REBUILDING).exists():
                     raise IndexBusy from None
                 if time.monotonic() > deadline:
                     if not inline:
                         raise IndexBusy from None
+                    if time.monotonic() > self._held_logged + FOLLOW_BACKOFF_SECONDS:
+                        self._held_logged = time.monotonic()
+                        log.warning("The catalog's search engine index at %s is held by another process (%.0f s "
+                                    "so far); searches are answered by the database meanwhile", self.path, wait)
                     return None
                 time.sleep(0.01)
 

@@ -166,6 +166,10 @@ def test_while_another_process_holds_the_index_the_database_answers_and_changes_
             took.append(time.monotonic() - started)
         assert took[0] < 2.0  # not the ten seconds a stuck writer is waited for
         assert max(took[1:]) < 0.25, took  # found busy: the next searches do not wait again
+        time.sleep(2.5)  # past the window a search's IndexBusy opens: the follower still waits for the writer
+        started = time.monotonic()
+        assert ask(here, SearchQuery(q="velocities")).ids == [market["ferry"]]
+        assert time.monotonic() - started < 0.25
         started = time.monotonic()
         suspend(here, market, "ferry")
         assert time.monotonic() - started < 3.0
