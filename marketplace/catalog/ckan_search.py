@@ -10,7 +10,7 @@ With the search engine (``SEARCH_ENGINE=tantivy``), a query of words only (no fi
 relevance, newest, oldest or price order is answered by the engine instead: its count, its page and its facet
 counts, as the catalog search asks it.
 
-The package descriptions of a page are kept per process (``PackageCache``), each with the state it was built under:
+The package descriptions of a page are kept per process (``catalog.kept``), each with the state it was built under:
 the product's listed version and its own and its seller's last changes. A page reads those states again in one
 indexed query and builds only the descriptions whose state moved, so a suspension, a new listing or a seller's
 edit on any machine shows at once.
@@ -18,7 +18,6 @@ edit on any machine shows at once.
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 from datetime import datetime
 
@@ -45,6 +44,7 @@ from marketplace.catalog.ckan_query import (
     to_sql,
 )
 from marketplace.catalog.dcat_views import public_base_url
+from marketplace.catalog.kept import KeptByState
 from marketplace.catalog.models import CatalogEntry
 from marketplace.catalog.search import (
     CURSOR_KEYS,
@@ -264,38 +264,9 @@ PACKAGES_KEPT = 2048  # package descriptions kept per process (about 15 KB each 
 ASKED = 32768  # descriptions asked for once, remembered (by their key's hash) so that a second ask keeps them
 
 
-class PackageCache:
-    """Package descriptions built from listed products, each with the state it was built under; thread-safe.
-
-    A description is kept from its second ask on: a harvester walking the whole catalog once would otherwise push
-    out the descriptions searches come back to. The kept dicts are shared: callers must not change them."""
-
-    def __init__(self) -> None:
-        self._kept: LRUCache = LRUCache(PACKAGES_KEPT)
-        self._asked: LRUCache = LRUCache(ASKED)
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, state: tuple) -> dict | None:
-        """The description kept under ``key`` if it was built under ``state``."""
-        with self._lock:
-            kept = self._kept.get(key)
-        return kept[1] if kept is not None and kept[0] == state else None
-
-    def keep(self, key: tuple, state: tuple, package: dict) -> None:
-        with self._lock:
-            if self._asked.get(hash(key)) is None:
-                self._asked[hash(key)] = True
-            else:
-                self._kept[key] = (state, package)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-            self._asked.clear()
-
-
-def package_cache() -> PackageCache:
-    return current_app.extensions.setdefault("ckan_packages", PackageCache())
+def package_cache() -> KeptByState:
+    """This process's package descriptions, each with the state it was built under (``_state``)."""
+    return current_app.extensions.setdefault("ckan_packages", KeptByState(LRUCache(PACKAGES_KEPT), ASKED))
 
 
 def _state(product: DataProduct) -> tuple:

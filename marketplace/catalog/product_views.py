@@ -14,7 +14,6 @@ lives in the process. A page not kept costs no such read. Only the related produ
 """
 from __future__ import annotations
 
-import threading
 import zlib
 
 from cachetools import LRUCache, TTLCache
@@ -24,6 +23,7 @@ from flask_login import current_user
 
 from marketplace.assessments.reports import standing_for_versions
 from marketplace.catalog import profile_display
+from marketplace.catalog.kept import KeptByState
 from marketplace.catalog.preview import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS
 from marketplace.catalog.profile_store import profile_for, profiles_cli
 from marketplace.catalog.services import (
@@ -48,22 +48,13 @@ DESCRIPTIONS = 2048  # rendered descriptions kept per process
 ASKED = 32768  # pages asked for once, remembered (by their key's hash) so that a second request keeps the page
 
 
-class PageCache:
-    """Rendered anonymous product pages, zlib-compressed, bounded by size and age; thread-safe.
-
-    A page is kept from its second request on: one asked for once (a crawler walking the catalog, the long tail of
-    a hundred thousand products) is not worth compressing, and would push out the pages visitors come back to."""
+class PageCache(KeptByState):
+    """Rendered anonymous product pages, zlib-compressed, bounded by size and age (``KeptByState``: kept from a
+    page's second request on, with the product's state it was rendered under); and rendered descriptions."""
 
     def __init__(self) -> None:
-        self._pages: TTLCache = TTLCache(PAGE_CACHE_BYTES, PAGE_TTL, getsizeof=lambda kept: len(kept[1]))
-        self._asked: LRUCache = LRUCache(ASKED)
+        super().__init__(TTLCache(PAGE_CACHE_BYTES, PAGE_TTL, getsizeof=lambda kept: len(kept[1])), ASKED)
         self._descriptions: LRUCache = LRUCache(DESCRIPTIONS)
-        self._lock = threading.Lock()
-
-    def kept(self, key: tuple) -> tuple | None:
-        """The state and compressed page kept under ``key``, if any."""
-        with self._lock:
-            return self._pages.get(key)
 
     @staticmethod
     def page(kept: tuple | None, state: tuple) -> bytes | None:
@@ -72,20 +63,10 @@ class PageCache:
             return None
         return zlib.decompress(kept[1])
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._asked.clear()
-
     def keep(self, key: tuple, state: tuple, html: str) -> None:
-        """Keep the page rendered under ``state`` if it was asked for before; else remember that it was."""
-        with self._lock:
-            if self._asked.get(hash(key)) is None:
-                self._asked[hash(key)] = True
-                return
-        compressed = zlib.compress(html.encode(), 1)
-        with self._lock:
-            self._pages[key] = (state, compressed)
+        """Keep the page rendered under ``state`` if it was asked for before (compressed only then)."""
+        if self.admits(key):
+            self.store(key, state, zlib.compress(html.encode(), 1))
 
     def description(self, version: ProductVersion) -> dict[str, str]:
         """The version's descriptions as sanitised HTML (Markdown rendering is most of a page's cost); a listed

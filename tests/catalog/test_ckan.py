@@ -552,7 +552,7 @@ def test_package_descriptions_are_kept_and_every_change_shows_at_once(client, se
     from marketplace.listings import services as listings
     from tests.catalog.test_product_page import approve, counted_queries
 
-    kept = client.application.extensions.setdefault("ckan_packages", ckan_search.PackageCache())
+    kept = ckan_search.package_cache()
     kept.clear()
     search = {"q": "hong kong", "rows": 10}
     built = [call(client, "package_search", **search) for _ in range(2)]  # the second ask keeps them
@@ -591,7 +591,7 @@ def test_package_descriptions_are_kept_and_every_change_shows_at_once(client, se
 
 
 def test_a_package_asked_for_once_is_not_kept(client, catalog):
-    kept = client.application.extensions.setdefault("ckan_packages", ckan_search.PackageCache())
+    kept = ckan_search.package_cache()
     kept.clear()
     call(client, "package_search", q="typhoon")
     product = catalog["weather"]
