@@ -21,13 +21,13 @@ def init_catalog_cli(app: Flask) -> None:
         from marketplace.catalog.models import CHANGED
         from marketplace.listings.services import buyer_visible
 
+        engine = app.extensions.get("catalog_engine")
         with unit_of_work() as session:
             listed = session.scalar(select(func.count()).select_from(buyer_visible().subquery()))
             with click.progressbar(length=listed, label="Catalog entries") as bar:
                 written = reindex_all(session, progress=bar.update)
-            if app.extensions.get("catalog_engine") is not None:  # rebuilt below, with its bar, not at the commit
+            if engine is not None:  # rebuilt below, with its bar, not at the commit
                 session.info.pop(CHANGED, None)
-        engine = app.extensions.get("catalog_engine")
         if engine is not None:
             from marketplace.catalog.engine_search import IndexBusy
 

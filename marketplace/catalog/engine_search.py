@@ -51,7 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import engine
-from marketplace.catalog.models import CHANGED, CHANGES_CHANNEL, CatalogChange, CatalogEntry, CatalogText
+from marketplace.catalog.models import CHANGED, CatalogChange, CatalogEntry, CatalogText
 from marketplace.catalog.search import (
     CURSOR_KEYS,
     FACETS,
@@ -75,6 +75,7 @@ log = logging.getLogger(__name__)
 
 APPLIED = "applied.json"
 REBUILDING = "rebuilding"  # beside the index while a process rebuilds it
+CHANGES_CHANNEL = "catalog_changes"  # on PostgreSQL, notified at the commit of each change to the index
 LOCK_WAIT_SECONDS = 10.0  # past this, another process's writing is taken as stuck and the index searched as it is
 BUSY_WAIT_SECONDS = 0.5  # a search or a commit (with a follower) waits this long for the index, then IndexBusy
 BUSY_RETRY_SECONDS = 2.0  # after IndexBusy, searches go straight to the database this long (or till caught up)
@@ -329,10 +330,10 @@ class CatalogEngine:
             return True
         except Exception:  # the commit is done: a failed index must not fail it (the follower tries again)
             log.exception("The catalog's search engine index could not apply a change at its commit")
-            self._index, self._view = None, None
-            return False
         finally:
             self._lock.release()
+        self._forget()
+        return False
 
     def _catch_up(self, session: Session, newest: State, warm: bool = False, inline: bool = True) -> View:
         """The index at ``newest`` (the log's newest row as ``session`` reads it), under this process's lock:

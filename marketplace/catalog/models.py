@@ -145,7 +145,6 @@ def prune_changes(session, before: datetime) -> int:
                                                        CatalogChange.id < newest)).rowcount
 
 
-CHANGES_CHANNEL = "catalog_changes"  # on PostgreSQL, notified at the commit of each change to the index
 CHANGED = "catalog_changed"  # in a session's info: its commit changes the index (the engine applies it then)
 
 
