@@ -16,7 +16,7 @@ from marketplace.catalog.search import SearchQuery, search
 from marketplace.listings.models import DataProduct
 from marketplace.review import services as review
 from tests import factories
-from tests.support.databases import own_database
+from tests.support.databases import own_database, own_postgresql_database
 from tests.support.races import in_app, racing_market
 
 pytestmark = pytest.mark.no_transaction
@@ -25,43 +25,28 @@ PERIOD = 0.1
 Answer = namedtuple("Answer", "total ids")
 
 
+def _build(app, session) -> dict:
+    storage = app.extensions["storage"]
+    seller = factories.user(session, email="follow-seller@example.org", organization="Follow Seller")
+    reviewer = factories.user(session, email="follow-reviewer@example.org", role=PlatformRole.REVIEWER)
+    made = {name: factories.listed_product(session, storage, seller, reviewer, title=title, category=category)
+            for name, title, category in [("tram", "Tram Velocities", "transport"),
+                                          ("ferry", "Ferry Velocities", "transport"),
+                                          ("rain", "Rainfall Totals", "weather")]}
+    return {"reviewer": reviewer.id, **{name: p.id for name, p in made.items()}}
+
+
 @pytest.fixture
 def market(database_url, tmp_path):
-    def build(app, session) -> dict:
-        storage = app.extensions["storage"]
-        seller = factories.user(session, email="follow-seller@example.org", organization="Follow Seller")
-        reviewer = factories.user(session, email="follow-reviewer@example.org", role=PlatformRole.REVIEWER)
-        made = {name: factories.listed_product(session, storage, seller, reviewer, title=title, category=category)
-                for name, title, category in [("tram", "Tram Velocities", "transport"),
-                                              ("ferry", "Ferry Velocities", "transport"),
-                                              ("rain", "Rainfall Totals", "weather")]}
-        return {"reviewer": reviewer.id, **{name: p.id for name, p in made.items()}}
-
-    with own_database(database_url, tmp_path, "follower") as url, \
-            racing_market(url, tmp_path, build) as values:
+    with own_database(database_url, tmp_path, "follower") as url, racing_market(url, tmp_path, _build) as values:
         yield values
 
 
 @pytest.fixture
 def pg_market(database_url, tmp_path):
     """The market on PostgreSQL: the suite's cluster under TEST_DB=postgresql, else a throwaway one."""
-    from sqlalchemy.engine import make_url
-
-    from tests.support.postgres import PostgresCluster
-
-    def build(app, session) -> dict:
-        storage = app.extensions["storage"]
-        seller = factories.user(session, email="notify-seller@example.org", organization="Notify Seller")
-        reviewer = factories.user(session, email="notify-reviewer@example.org", role=PlatformRole.REVIEWER)
-        made = {name: factories.listed_product(session, storage, seller, reviewer, title=title)
-                for name, title in [("tram", "Tram Velocities"), ("ferry", "Ferry Velocities")]}
-        return {"reviewer": reviewer.id, **{name: p.id for name, p in made.items()}}
-
-    if make_url(database_url).get_backend_name() == "postgresql":
-        with own_database(database_url, tmp_path, "notify") as url, racing_market(url, tmp_path, build) as values:
-            yield values
-        return
-    with PostgresCluster() as url, racing_market(url, tmp_path, build) as values:
+    with own_postgresql_database(database_url, tmp_path, "notify") as url, \
+            racing_market(url, tmp_path, _build) as values:
         yield values
 
 
@@ -297,8 +282,7 @@ def test_on_postgresql_a_change_names_the_machine_that_applies_it_and_its_follow
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    from marketplace.catalog.engine_search import Listener
-    from marketplace.catalog.models import CHANGES_CHANNEL
+    from marketplace.catalog.engine_search import CHANGES_CHANNEL, Listener
 
     url = make_url(str(pg_market["app"].config["SQLALCHEMY_DATABASE_URI"]))
     here, there = machine(pg_market, "here"), machine(pg_market, "there", follow=0)

@@ -21,14 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from sqlalchemy.engine import make_url
 
 from marketplace.accounts.models import PlatformRole
 from marketplace.catalog.search import SearchQuery, database_search
 from tests import factories
-from tests.support.databases import own_database
+from tests.support.databases import own_postgresql_database
 from tests.support.gunicorn import Gunicorn
-from tests.support.postgres import PostgresCluster
 from tests.support.races import in_app, racing_market
 from tests.support.report import report
 
@@ -54,11 +52,7 @@ FILTERS = [{}, {"category": ("transport", "environment")}, {"seller": ("machines
 @pytest.fixture(scope="module")
 def shared_database(database_url, tmp_path_factory):
     """The PostgreSQL database both machines use."""
-    if make_url(database_url).get_backend_name() == "postgresql":
-        with own_database(database_url, tmp_path_factory.mktemp("machines-db"), "machines") as url:
-            yield url
-        return
-    with PostgresCluster() as url:
+    with own_postgresql_database(database_url, tmp_path_factory.mktemp("machines-db"), "machines") as url:
         yield url
 
 

@@ -30,3 +30,17 @@ def own_database(database_url: str, folder: Path, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def own_postgresql_database(database_url: str, folder: Path, name: str) -> Iterator[str]:
+    """The URL of a PostgreSQL database of the caller's own, whatever the suite runs on: a new database in the
+    suite's cluster under TEST_DB=postgresql (``own_database``), else a throwaway cluster."""
+    from tests.support.postgres import PostgresCluster
+
+    if make_url(database_url).get_backend_name() == "postgresql":
+        with own_database(database_url, folder, name) as url:
+            yield url
+        return
+    with PostgresCluster() as url:
+        yield url
