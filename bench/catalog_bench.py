@@ -425,13 +425,12 @@ def first_after_change(base: str, path: str, change) -> dict:
         timed()
     warm = statistics.median(timed() for _ in range(WARM_SEARCHES))
 
-    def after(here: bool | None, pause: float | None = None) -> tuple[float, float]:
-        """The search right after a change (``here``, or on another machine; None: no change) and the same search
-        after the same pause with no change: an idle process is slower at its next request whatever changed
-        (its caches gone cold), so the change's own cost is the ratio of the two."""
+    def after(here: bool, pause: float | None = None) -> tuple[float, float]:
+        """The search right after a change (``here``, or on another machine) and the same search after the same
+        pause with no change: an idle process is slower at its next request whatever changed (its caches gone
+        cold), so the change's own cost is the ratio of the two."""
         started = time.perf_counter()
-        if here is not None:
-            change(next(numbers), here)
+        change(next(numbers), here)
         if pause:
             time.sleep(pause)
         first = timed()
